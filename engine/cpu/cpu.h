@@ -1,0 +1,233 @@
+// The simulated IA-32 processor: protected mode as a kernel sees it.
+//
+// This header is the table of contents of the processor. Each group of declarations
+// names the source file that defines it; the instruction semantics themselves are in
+// the exec_*.cpp family files and reach the processor only through this interface.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/cpu/bus.h"
+#include "engine/cpu/cpu_state.h"
+#include "engine/cpu/insn.h"
+
+namespace vmlab::cpu {
+
+// A processor exception raised while executing an instruction. Semantic routines throw
+// it (through Cpu::fault) before changing architectural state; the run loop catches it,
+// rewinds EIP to the faulting instruction and delivers the exception through the IDT.
+struct CpuFault {
+  uint8_t vector;
+  bool has_error_code;
+  uint32_t error_code;
+};
+
+// Why Cpu::run returned.
+enum class StopReason : uint8_t {
+  kBudget,       // the instruction budget of this call ran out
+  kHalted,       // HLT: waiting for an interrupt; the machine advances time and calls run again
+  kTripleFault,  // a fault while delivering a double fault: the processor shuts down
+  kRequested,    // request_stop() was called (exit port, front end)
+  kUnsupported,  // the guest asked for something this model does not implement (see stop_message())
+};
+
+// How an interrupt or exception came to be; decides the privilege check on the gate
+// (software INT n checks gate DPL against CPL, SDM Vol. 3A, 6.12.1.1) and the return EIP.
+enum class EventSource : uint8_t {
+  kException,  // a fault or trap raised by an instruction
+  kExternal,   // INTR from the interrupt controller
+  kSoftware,   // INT n
+  kInt3,       // INT3 (one-byte breakpoint): a software interrupt for the DPL check
+  kInto,       // INTO
+};
+
+enum class Access : uint8_t { kRead, kWrite, kExecute };
+
+class Cpu {
+ public:
+  Cpu(std::span<uint8_t> ram, Bus& bus);
+
+  CpuState& state() { return s_; }
+  const CpuState& state() const { return s_; }
+
+  // --- Execution (cpu.cpp) -------------------------------------------------------------
+  // Runs until `max_instructions` retire, the processor halts or shuts down, or a stop is
+  // requested.
+  StopReason run(uint64_t max_instructions);
+  // Executes exactly one instruction (or delivers one pending interrupt).
+  StopReason step() { return run(1); }
+  void request_stop() {
+    stop_requested_ = true;
+    check_events_ = true;
+  }
+  // The interrupt controller changed its INTR output; recognize it at the next boundary.
+  void notify_interrupt_line() { check_events_ = true; }
+  // Something that affects interrupt recognition changed (IF set, TF set, shadow).
+  void request_event_check() { check_events_ = true; }
+  const std::string& stop_message() const { return stop_message_; }
+  // Stops the run loop with kUnsupported and a message for the user.
+  [[noreturn]] void unsupported(const std::string& what);
+  // Shuts the processor down (triple fault): run() returns kTripleFault from now on.
+  void shutdown(const std::string& why) {
+    shutdown_ = true;
+    stop_message_ = why;
+    check_events_ = true;
+  }
+  bool is_shut_down() const { return shutdown_; }
+
+  uint64_t instructions_retired() const { return icount_; }
+  // Modeled time. RDTSC and the PIT read it; it never depends on the host.
+  uint64_t cycles() const { return cycles_; }
+  void add_cycles(uint64_t n) { cycles_ += n; }
+  // Advances modeled time while the processor is halted.
+  void advance_idle(uint64_t n) { cycles_ += n; }
+  // EIP of the instruction being executed (its first prefix byte).
+  uint32_t insn_eip() const { return insn_eip_; }
+
+  // Sets the machine state Multiboot 1 promises a kernel (Multiboot spec 3.2): protected
+  // mode, flat 4 GiB code and data segments, paging off, IF clear.
+  void reset_multiboot(uint32_t entry, uint32_t eax, uint32_t ebx);
+
+  // --- Registers ------------------------------------------------------------------------
+  uint32_t r32(unsigned i) const { return s_.gpr[i]; }
+  void set_r32(unsigned i, uint32_t v) { s_.gpr[i] = v; }
+  uint16_t r16(unsigned i) const { return static_cast<uint16_t>(s_.gpr[i]); }
+  void set_r16(unsigned i, uint16_t v) { s_.gpr[i] = (s_.gpr[i] & 0xFFFF0000u) | v; }
+  // 8-bit registers: AL CL DL BL AH CH DH BH.
+  uint8_t r8(unsigned i) const {
+    return static_cast<uint8_t>(i < 4 ? s_.gpr[i] : s_.gpr[i - 4] >> 8);
+  }
+  void set_r8(unsigned i, uint8_t v) {
+    if (i < 4) {
+      s_.gpr[i] = (s_.gpr[i] & 0xFFFFFF00u) | v;
+    } else {
+      s_.gpr[i - 4] = (s_.gpr[i - 4] & 0xFFFF00FFu) | (uint32_t{v} << 8);
+    }
+  }
+  // Writes EFLAGS as a whole and notices when IF or TF turns on. POPF, IRET and the
+  // interrupt gates use it; arithmetic writes the status bits of s_.eflags directly.
+  void set_eflags(uint32_t value);
+
+  // --- Faults (cpu.cpp) -----------------------------------------------------------------
+  [[noreturn]] void fault(uint8_t vector, uint32_t error_code);
+  [[noreturn]] void fault(uint8_t vector);
+  [[noreturn]] void fault_gp(uint32_t error_code = 0) { fault(vec::GP, error_code); }
+  [[noreturn]] void fault_ud() { fault(vec::UD); }
+
+  // --- Memory through segmentation and paging (memory.cpp) -------------------------------
+  // Offsets are checked against the segment's cached limit and rights; a violation raises
+  // #GP(0), or #SS(0) for the stack segment. Then the linear address goes through paging.
+  uint8_t read8(uint8_t seg, uint32_t offset);
+  uint16_t read16(uint8_t seg, uint32_t offset);
+  uint32_t read32(uint8_t seg, uint32_t offset);
+  void write8(uint8_t seg, uint32_t offset, uint8_t value);
+  void write16(uint8_t seg, uint32_t offset, uint16_t value);
+  void write32(uint8_t seg, uint32_t offset, uint32_t value);
+  // Segment check only: the linear address of [offset, offset+size) in `seg`.
+  uint32_t linear(uint8_t seg, uint32_t offset, unsigned size, Access access);
+
+  // Linear accesses with the paging checks of the current CPL. `supervisor` marks the
+  // processor's implicit system accesses (GDT, LDT, IDT, TSS), which are made at
+  // supervisor privilege whatever the CPL (SDM Vol. 3A, 4.6).
+  uint8_t lin_read8(uint32_t lin, bool supervisor = false);
+  uint16_t lin_read16(uint32_t lin, bool supervisor = false);
+  uint32_t lin_read32(uint32_t lin, bool supervisor = false);
+  void lin_write8(uint32_t lin, uint8_t value, bool supervisor = false);
+  void lin_write16(uint32_t lin, uint16_t value, bool supervisor = false);
+  void lin_write32(uint32_t lin, uint32_t value, bool supervisor = false);
+
+  // Physical accesses: RAM, else the bus (MMIO or nothing). Writes keep the decoded-
+  // instruction cache coherent.
+  uint8_t phys_read8(uint32_t pa);
+  uint32_t phys_read32(uint32_t pa);
+  void phys_write8(uint32_t pa, uint8_t value);
+  void phys_write32(uint32_t pa, uint32_t value);
+  // A device or the monitor wrote RAM behind the processor's back (DMA, a loader).
+  void notify_phys_write(uint32_t pa, uint32_t len);
+  std::span<uint8_t> ram() { return ram_; }
+
+  // The stack (memory.cpp). Pushes and pops use SS and ESP, or SP with a 16-bit stack
+  // segment (SS.B = 0).
+  void push16(uint16_t v);
+  void push32(uint32_t v);
+  uint16_t pop16();
+  uint32_t pop32();
+
+  // --- Paging and the TLB (mmu.cpp) -----------------------------------------------------
+  // Linear to physical. Walks the page tables on a TLB miss, sets accessed and dirty bits,
+  // raises #PF with CR2 and the error code.
+  uint32_t translate(uint32_t lin, Access access, bool user);
+  void tlb_flush(bool include_global);  // MOV CR3 keeps global entries (CR4.PGE); CR0/CR4 writes do not
+  void tlb_invlpg(uint32_t lin);
+  // Writes of CR0, CR3 and CR4 with their side effects (TLB flush, paging on/off).
+  void write_cr0(uint32_t v);
+  void write_cr3(uint32_t v);
+  void write_cr4(uint32_t v);
+
+  // --- Segmentation (segmentation.cpp) --------------------------------------------------
+  // MOV/POP Sreg, LDS/LES/LFS/LGS/LSS: the protected-mode checks of SDM Vol. 3A, 5.5-5.6.
+  void load_segment(uint8_t sreg, uint16_t selector);
+
+  // --- Interrupts and exceptions (interrupts.cpp) ---------------------------------------
+  // Delivers through the IDT: gate checks, stack switch through the TSS on a privilege
+  // change, the frame, IF/TF/NT clearing, double and triple fault.
+  void deliver_interrupt(uint8_t vector, EventSource source, bool has_error_code,
+                         uint32_t error_code);
+
+  // --- Port I/O (io.cpp) ----------------------------------------------------------------
+  // IN/OUT/INS/OUTS: CPL > IOPL consults the TSS I/O permission bitmap (SDM Vol. 1, 19.5).
+  uint32_t io_in(uint16_t port, unsigned size);
+  void io_out(uint16_t port, unsigned size, uint32_t value);
+
+ private:
+  // cpu.cpp
+  const Insn& fetch();
+  const Insn& decode_uncached(uint32_t lin);
+  bool service_events();  // true when run() must return
+  void invalidate_code_page(uint32_t page);
+
+  CpuState s_;
+  std::span<uint8_t> ram_;
+  Bus& bus_;
+
+  uint64_t icount_ = 0;
+  uint64_t cycles_ = 0;
+  uint32_t insn_eip_ = 0;
+  bool check_events_ = true;
+  bool stop_requested_ = false;
+  bool shutdown_ = false;
+  StopReason stop_reason_ = StopReason::kBudget;
+  std::string stop_message_;
+
+  // The decoded-instruction cache, keyed by physical address. Every RAM page has a
+  // generation; a write to a page that holds decoded instructions bumps it, so stale
+  // entries miss (self-modifying code works).
+  struct DecodeCacheEntry {
+    uint32_t paddr = 0xFFFFFFFFu;
+    uint32_t generation = 0;
+    Insn insn;
+  };
+  static constexpr uint32_t kDecodeCacheBits = 16;
+  std::vector<DecodeCacheEntry> decode_cache_;
+  std::vector<uint32_t> page_generation_;
+  std::vector<uint8_t> page_has_code_;
+  Insn scratch_insn_;  // instructions that straddle a page are decoded here, uncached
+
+  // The last code page fetched from: its linear and physical page, valid while
+  // tlb_epoch_ and the CPL are unchanged.
+  uint32_t fetch_lin_page_ = 0xFFFFFFFFu;
+  uint32_t fetch_phys_page_ = 0;
+  uint32_t fetch_epoch_ = 0;
+  uint8_t fetch_cpl_ = 0xFF;
+
+  // Bumped by every TLB flush and paging-mode change (mmu.cpp); the fetch fast path
+  // and any other cached translation compare against it.
+  uint32_t tlb_epoch_ = 0;
+
+  // --- State of mmu.cpp, segmentation.cpp, interrupts.cpp (the system files) ----------
+};
+
+}  // namespace vmlab::cpu

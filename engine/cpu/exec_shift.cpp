@@ -1,0 +1,8 @@
+#include "engine/cpu/cpu.h"
+#include "engine/cpu/exec_families.h"
+
+namespace vmlab::cpu {
+
+void register_shift(HandlerTable&) {}
+
+}  // namespace vmlab::cpu

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The one entry script for developers and CI.
+#
+#   scripts/dev.sh demo            set up, build, and run the main job
+#   scripts/dev.sh test            set up, build, and run every test through ctest
+#   scripts/dev.sh test --sanitize the same in an ASan+UBSan build (build-asan/)
+#   scripts/dev.sh build [--sanitize]
+#   scripts/dev.sh format-check    clang-format over the C++ sources, no changes
+#   scripts/dev.sh format          clang-format in place
+#   scripts/dev.sh ci              what .ci/run does: test, sanitizer test, format check
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+configure_and_build() {
+  local dir=build type=Release extra=()
+  if [ "${1:-}" = "--sanitize" ]; then
+    dir=build-asan type=RelWithDebInfo extra=(-DVMLAB_SANITIZE=ON)
+  fi
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" "${extra[@]}" >/dev/null
+  fi
+  cmake --build "$dir" -j "$jobs"
+  BUILD_DIR=$dir
+}
+
+cpp_sources() {
+  git ls-files -- '*.cpp' '*.h' '*.hpp' 2>/dev/null | grep -v '^guest/' || true
+}
+
+cmd=${1:-help}
+shift || true
+case "$cmd" in
+  setup)
+    scripts/setup.sh
+    ;;
+  build)
+    scripts/setup.sh
+    configure_and_build "$@"
+    ;;
+  test)
+    scripts/setup.sh
+    configure_and_build "$@"
+    ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$jobs"
+    ;;
+  demo)
+    scripts/setup.sh
+    configure_and_build
+    "$BUILD_DIR/cli/vmlab" demo
+    ;;
+  format-check)
+    cpp_sources | xargs -r clang-format --dry-run --Werror
+    echo "format-check: clean"
+    ;;
+  format)
+    cpp_sources | xargs -r clang-format -i
+    ;;
+  ci)
+    "$0" test
+    "$0" test --sanitize
+    "$0" format-check
+    ;;
+  help | -h | --help)
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    ;;
+  *)
+    echo "dev.sh: unknown command '$cmd' (try: scripts/dev.sh help)" >&2
+    exit 2
+    ;;
+esac
