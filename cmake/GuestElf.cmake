@@ -17,7 +17,7 @@ function(vmlab_add_guest_elf name)
   endif()
   target_link_options(${name} PRIVATE
     -m32 -nostdlib -static -no-pie -T ${G_LINKER_SCRIPT}
-    -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096)
+    -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -Wl,-z,max-page-size=4096)
   target_link_libraries(${name} PRIVATE gcc)
   set_target_properties(${name} PROPERTIES LINK_DEPENDS ${G_LINKER_SCRIPT})
 endfunction()

@@ -5,6 +5,7 @@
 // the exec_*.cpp family files and reach the processor only through this interface.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -166,10 +167,36 @@ class Cpu {
   void write_cr0(uint32_t v);
   void write_cr3(uint32_t v);
   void write_cr4(uint32_t v);
+  // Software-TLB statistics: translations served from the TLB, page walks, whole-TLB
+  // flushes (CR3 reloads and paging-mode changes) and single-page INVLPGs.
+  uint64_t tlb_hits() const { return tlb_hits_; }
+  uint64_t tlb_misses() const { return tlb_misses_; }
+  uint64_t tlb_flushes() const { return tlb_flushes_; }
+  uint64_t tlb_invlpgs() const { return tlb_invlpgs_; }
 
   // --- Segmentation (segmentation.cpp) --------------------------------------------------
   // MOV/POP Sreg, LDS/LES/LFS/LGS/LSS: the protected-mode checks of SDM Vol. 3A, 5.5-5.6.
   void load_segment(uint8_t sreg, uint16_t selector);
+  // Reads the 8-byte descriptor `selector` names in the GDT or LDT (supervisor access).
+  // False when the selector lies outside the table limit or names the LDT while LDTR is
+  // null; the caller raises the fault its instruction defines. `addr` receives the
+  // descriptor's linear address (for the accessed and busy bits).
+  bool fetch_descriptor(uint16_t selector, uint64_t& raw, uint32_t* addr = nullptr);
+  // LLDT and LTR with their checks (SDM Vol. 3A, 7.2.4 and LLDT/LTR in Vol. 2).
+  void load_ldtr(uint16_t selector);
+  void load_task_register(uint16_t selector);
+  // After a return to an outer privilege level (far RET, IRET): DS, ES, FS and GS that
+  // hold data or non-conforming code segments more privileged than the new CPL are
+  // nulled, so the outer level cannot keep using them (SDM Vol. 2, RET and IRET).
+  void null_inner_data_segments();
+
+  // --- Far control transfers (far_transfer.cpp) -----------------------------------------
+  // JMP/CALL ptr16:32 and m16:32 to a code segment or through a call gate, RET far and
+  // IRET. `o16` is the operand size of the instruction (16-bit frame and offset).
+  void far_jump(uint16_t selector, uint32_t offset, bool o16);
+  void far_call(uint16_t selector, uint32_t offset, bool o16);
+  void far_return(uint16_t release_bytes, bool o16);
+  void interrupt_return(bool o16);
 
   // --- Interrupts and exceptions (interrupts.cpp) ---------------------------------------
   // Delivers through the IDT: gate checks, stack switch through the TSS on a privilege
@@ -181,6 +208,13 @@ class Cpu {
   // IN/OUT/INS/OUTS: CPL > IOPL consults the TSS I/O permission bitmap (SDM Vol. 1, 19.5).
   uint32_t io_in(uint16_t port, unsigned size);
   void io_out(uint16_t port, unsigned size, uint32_t value);
+
+  // --- Debug registers and model-specific registers (exec_system.cpp) -------------------
+  uint32_t dr(unsigned i) const { return dr_[i & 7]; }
+  void set_dr(unsigned i, uint32_t v) { dr_[i & 7] = v; }
+  // The time-stamp counter: modeled cycles plus the offset a WRMSR to IA32_TSC set.
+  uint64_t tsc() const { return cycles_ + tsc_offset_; }
+  void set_tsc(uint64_t v) { tsc_offset_ = v - cycles_; }
 
  private:
   // cpu.cpp
@@ -228,6 +262,50 @@ class Cpu {
   uint32_t tlb_epoch_ = 0;
 
   // --- State of mmu.cpp, segmentation.cpp, interrupts.cpp (the system files) ----------
+  // The software TLB: direct-mapped by linear page number. An entry caches the final
+  // translation with the accesses it allows, one bit per (user, write) pair. The write
+  // bits are granted only once the dirty bit is set in memory, so the first write to a
+  // clean page goes through the walker, which sets D. 4 MiB pages are cached as their
+  // 4 KiB pieces, marked `large` so INVLPG can drop every piece.
+  struct TlbEntry {
+    uint32_t tag = 0xFFFFFFFFu;  // linear page (low 12 bits zero), or all ones when empty
+    uint32_t phys = 0;           // physical page
+    uint8_t perm = 0;            // bit (2*user + write): that access is allowed
+    bool global = false;
+    bool large = false;
+  };
+  static constexpr uint32_t kTlbBits = 12;
+  static constexpr uint32_t kTlbSize = 1u << kTlbBits;
+  static constexpr uint8_t tlb_perm_bit(Access access, bool user) {
+    return static_cast<uint8_t>(1u << ((user ? 2u : 0u) + (access == Access::kWrite ? 1u : 0u)));
+  }
+  std::array<TlbEntry, kTlbSize> tlb_{};
+  bool tlb_has_large_ = false;
+  uint64_t tlb_hits_ = 0;
+  uint64_t tlb_misses_ = 0;
+  uint64_t tlb_flushes_ = 0;
+  uint64_t tlb_invlpgs_ = 0;
+  uint32_t page_walk(uint32_t lin, Access access, bool user);
+  [[noreturn]] void page_fault(uint32_t lin, uint32_t error_code);
+
+  // Debug registers (kept, not acted on: no breakpoints are implemented) and the TSC offset.
+  uint32_t dr_[8] = {0, 0, 0, 0, 0xFFFF0FF0u, 0x400u, 0xFFFF0FF0u, 0x400u};
+  uint64_t tsc_offset_ = 0;
+
+  // segmentation.cpp / far_transfer.cpp / interrupts.cpp helpers.
+  void set_descriptor_accessed(uint32_t addr, uint64_t raw);
+  // The stack of privilege level `dpl` from the current TSS, checked as SDM Vol. 3A 6.12.1
+  // requires (#TS for a bad TSS slot or SS, #SS for a not-present SS).
+  void inner_stack_from_tss(uint8_t dpl, uint32_t ext, uint16_t& ss_sel, uint32_t& esp,
+                            SegmentCache& ss_cache);
+  // Writes `count` values of `width` bytes below `esp` on the stack `ss` (values[0] at
+  // the highest address) after checking the whole frame fits; returns the new ESP.
+  uint32_t push_frame(const SegmentCache& ss, uint32_t esp, const uint32_t* values,
+                      unsigned count, unsigned width, bool supervisor, uint32_t ss_error);
+  // io.cpp: #GP(0) unless CPL <= IOPL or the TSS I/O bitmap allows every accessed port.
+  void check_io_permission(uint16_t port, unsigned size);
+  void deliver_through_idt(uint8_t vector, EventSource source, bool has_error_code,
+                           uint32_t error_code);
 };
 
 }  // namespace vmlab::cpu

@@ -27,4 +27,11 @@ DecodeStatus decode(const uint8_t* bytes, size_t avail, bool default32, Insn& ou
 // cross-check and the disassembly views.
 bool opcode_has_modrm(uint16_t op);
 
+// False when the decoded encoding raises #UD on this processor whatever the handler
+// table holds: opcodes outside the i686 integer and system set (x87, MMX, SSE, the
+// three-byte maps), reserved group slots, register forms of memory-only operands, and
+// a LOCK prefix on anything but a read-modify-write of memory. decode() binds such
+// encodings to handler_undefined.
+bool encoding_defined(const Insn& insn);
+
 }  // namespace vmlab::cpu

@@ -1,8 +1,53 @@
+// IN and OUT with an immediate or DX port (SDM Vol. 2, IN and OUT). The permission check
+// (CPL vs IOPL, then the TSS I/O bitmap) is in Cpu::io_in / io_out (io.cpp); INS and
+// OUTS (exec_string.cpp) go through the same calls.
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/exec_families.h"
 
 namespace vmlab::cpu {
 
-void register_io(HandlerTable&) {}
+namespace {
+
+unsigned io_size(const Insn& insn) {
+  if (!(insn.op & 1)) return 1;  // even opcodes: AL
+  return insn.o16() ? 2 : 4;
+}
+
+uint16_t io_port(const Cpu& cpu, const Insn& insn) {
+  // E4-E7: imm8 port; EC-EF: DX.
+  return (insn.op & 0x08) ? cpu.r16(EDX) : static_cast<uint16_t>(insn.imm & 0xFF);
+}
+
+void in(Cpu& cpu, const Insn& insn) {
+  const unsigned size = io_size(insn);
+  const uint32_t v = cpu.io_in(io_port(cpu, insn), size);
+  if (size == 1) {
+    cpu.set_r8(0, static_cast<uint8_t>(v));
+  } else if (size == 2) {
+    cpu.set_r16(EAX, static_cast<uint16_t>(v));
+  } else {
+    cpu.set_r32(EAX, v);
+  }
+}
+
+void out(Cpu& cpu, const Insn& insn) {
+  const unsigned size = io_size(insn);
+  const uint32_t v = cpu.r32(EAX);
+  cpu.io_out(io_port(cpu, insn), size,
+             size == 1 ? (v & 0xFFu) : size == 2 ? (v & 0xFFFFu) : v);
+}
+
+}  // namespace
+
+void register_io(HandlerTable& t) {
+  t.set(0xE4, in);
+  t.set(0xE5, in);
+  t.set(0xE6, out);
+  t.set(0xE7, out);
+  t.set(0xEC, in);
+  t.set(0xED, in);
+  t.set(0xEE, out);
+  t.set(0xEF, out);
+}
 
 }  // namespace vmlab::cpu

@@ -1,8 +1,197 @@
+// Everything integer that is not a family of its own: NOP and the hint NOPs, UD2, the
+// flag instructions CLC STC CMC CLD STD LAHF SAHF, the BCD adjusts DAA DAS AAA AAS AAM
+// AAD, SALC, BOUND, CPUID and RDTSC (SDM Vol. 1, 7.3.3 and 7.3.13-7.3.15; Vol. 2 for each
+// instruction). CLI/STI and PUSHF/POPF touch IF and IOPL and live in exec_interrupt.cpp.
+//
+// Undefined flags (see flags.h): DAA/DAS OF = 0; AAA/AAS OF = 0 and SF ZF PF from the
+// final AL; AAM/AAD CF OF AF = 0.
+#include <cstdint>
+
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/exec_families.h"
+#include "engine/cpu/flags.h"
+#include "engine/cpu/sized_operands.h"
 
 namespace vmlab::cpu {
 
-void register_misc(HandlerTable&) {}
+namespace {
+
+void nop(Cpu&, const Insn&) {}  // 90 (and F3 90, PAUSE), 0F 0D, 0F 18-1F: no memory access
+
+void ud2(Cpu& cpu, const Insn&) { cpu.fault_ud(); }  // 0F 0B
+
+// Flag instructions. DF is written directly: it is not one of the bits whose change
+// needs set_eflags (IF, TF).
+void clc(Cpu& cpu, const Insn&) { cpu.state().eflags &= ~flags::CF; }
+void stc(Cpu& cpu, const Insn&) { cpu.state().eflags |= flags::CF; }
+void cmc(Cpu& cpu, const Insn&) { cpu.state().eflags ^= flags::CF; }
+void cld(Cpu& cpu, const Insn&) { cpu.state().eflags &= ~flags::DF; }
+void std_(Cpu& cpu, const Insn&) { cpu.state().eflags |= flags::DF; }
+
+// LAHF (9F): AH <- SF:ZF:0:AF:0:PF:1:CF, the low byte of EFLAGS with its fixed bits.
+// SAHF (9E): the reverse, for those five flags only.
+constexpr uint32_t kSahfMask = flags::SF | flags::ZF | flags::AF | flags::PF | flags::CF;
+void lahf(Cpu& cpu, const Insn&) {
+  cpu.set_r8(4, static_cast<uint8_t>((cpu.state().eflags & kSahfMask) | flags::kReserved1));
+}
+void sahf(Cpu& cpu, const Insn&) {
+  uint32_t& fl = cpu.state().eflags;
+  fl = (fl & ~kSahfMask) | (cpu.r8(4) & kSahfMask);
+}
+
+// SALC (D6, undocumented): AL <- CF ? FF : 00, no flags change.
+void salc(Cpu& cpu, const Insn&) { cpu.set_r8(0, (cpu.state().eflags & flags::CF) ? 0xFF : 0); }
+
+// DAA (27) and DAS (2F), following the SDM's Operation sections. DAS has no "else CF <- 0"
+// in its second step: a borrow from the low-digit adjustment survives.
+template <bool kSub>
+void decimal_adjust(Cpu& cpu, const Insn&) {
+  const uint32_t fl = cpu.state().eflags;
+  const uint8_t old_al = cpu.r8(0);
+  const bool old_cf = fl & flags::CF;
+  uint8_t al = old_al;
+  bool cf = false;
+  bool af = false;
+  if ((al & 0x0F) > 9 || (fl & flags::AF)) {
+    cf = old_cf || (kSub ? al < 6 : al > 0xF9);
+    al = static_cast<uint8_t>(kSub ? al - 6 : al + 6);
+    af = true;
+  }
+  if (old_al > 0x99 || old_cf) {
+    al = static_cast<uint8_t>(kSub ? al - 0x60 : al + 0x60);
+    cf = true;
+  } else if (!kSub) {
+    cf = false;
+  }
+  cpu.set_r8(0, al);
+  cpu.state().eflags =
+      with_status(fl, (cf ? flags::CF : 0) | (af ? flags::AF : 0) | flags_szp<uint8_t>(al));
+}
+
+// AAA (37) and AAS (3F), as the current SDM describes them for P6 and later: the
+// adjustment is applied to AX as a whole (AX +/- 6, then AH +/- 1).
+template <bool kSub>
+void ascii_adjust(Cpu& cpu, const Insn&) {
+  const uint32_t fl = cpu.state().eflags;
+  uint16_t ax = cpu.r16(EAX);
+  const bool adjust = (ax & 0x0F) > 9 || (fl & flags::AF);
+  if (adjust) ax = static_cast<uint16_t>(kSub ? ax - 6 - 0x100 : ax + 0x106);
+  ax = static_cast<uint16_t>(ax & 0xFF0F);
+  cpu.set_r16(EAX, ax);
+  cpu.state().eflags =
+      with_status(fl, (adjust ? flags::CF | flags::AF : 0) | flags_szp<uint8_t>(ax & 0xFF));
+}
+
+// AAM imm8 (D4): AH <- AL / imm8, AL <- AL mod imm8; imm8 = 0 raises #DE.
+void aam(Cpu& cpu, const Insn& insn) {
+  const uint8_t base = static_cast<uint8_t>(insn.imm);
+  if (base == 0) cpu.fault(vec::DE);
+  const uint8_t al = cpu.r8(0);
+  const auto lo = static_cast<uint8_t>(al % base);
+  cpu.set_r16(EAX, static_cast<uint16_t>(((al / base) << 8) | lo));
+  cpu.state().eflags = with_status(cpu.state().eflags, flags_szp<uint8_t>(lo));
+}
+
+// AAD imm8 (D5): AL <- AL + AH * imm8 (low byte), AH <- 0.
+void aad(Cpu& cpu, const Insn& insn) {
+  const auto al = static_cast<uint8_t>(cpu.r8(0) + cpu.r8(4) * static_cast<uint8_t>(insn.imm));
+  cpu.set_r16(EAX, al);
+  cpu.state().eflags = with_status(cpu.state().eflags, flags_szp<uint8_t>(al));
+}
+
+// BOUND reg, m (62): the signed index must lie within [m, m + size]; otherwise #BR,
+// a fault (the saved EIP is BOUND's own). A register operand is #UD.
+struct Bound {
+  template <typename T>
+  static void run(Cpu& cpu, const Insn& insn) {
+    if (!insn.mem()) cpu.fault_ud();
+    const uint32_t ea = effective_address(cpu, insn);
+    uint32_t ea_hi = ea + sizeof(T);
+    if (insn.a16()) ea_hi &= 0xFFFF;
+    const int32_t lower = sext(mem_read<T>(cpu, insn.seg, ea));
+    const int32_t upper = sext(mem_read<T>(cpu, insn.seg, ea_hi));
+    const int32_t index = sext(reg_read<T>(cpu, insn.reg));
+    if (index < lower || index > upper) cpu.fault(vec::BR);
+  }
+};
+
+// CPUID (0F A2). The vendor string is "VmlabVirtCPU": a simulated processor must not
+// claim to be GenuineIntel or AuthenticAMD, yet the string has the customary 12
+// characters in EBX, EDX, ECX order. Leaf 1 reports family 6, model 1, stepping 0 (the
+// Pentium Pro signature, the first P6) and, in EDX, exactly the features this processor
+// implements. Leaves above the maximum return the data of the highest basic leaf, as
+// the SDM specifies for Intel processors (Vol. 2A, CPUID, "INPUT EAX = 0").
+namespace cpuid {
+constexpr uint32_t kMaxBasicLeaf = 1;
+constexpr uint32_t kSignature = (6u << 8) | (1u << 4) | 0u;  // family 6, model 1, stepping 0
+constexpr uint32_t kPse = 1u << 3;
+constexpr uint32_t kTsc = 1u << 4;
+constexpr uint32_t kMsr = 1u << 5;
+constexpr uint32_t kCx8 = 1u << 8;
+constexpr uint32_t kPge = 1u << 13;
+constexpr uint32_t kCmov = 1u << 15;
+constexpr uint32_t kFeaturesEdx = kPse | kTsc | kMsr | kCx8 | kPge | kCmov;
+constexpr uint32_t fourcc(const char (&s)[13], unsigned at) {
+  return uint32_t{static_cast<uint8_t>(s[at])} | uint32_t{static_cast<uint8_t>(s[at + 1])} << 8 |
+         uint32_t{static_cast<uint8_t>(s[at + 2])} << 16 |
+         uint32_t{static_cast<uint8_t>(s[at + 3])} << 24;
+}
+constexpr char kVendor[13] = "VmlabVirtCPU";
+}  // namespace cpuid
+
+void cpuid_insn(Cpu& cpu, const Insn&) {
+  uint32_t leaf = cpu.r32(EAX);
+  if (leaf > cpuid::kMaxBasicLeaf) leaf = cpuid::kMaxBasicLeaf;
+  uint32_t a = 0, b = 0, c = 0, d = 0;
+  if (leaf == 0) {
+    a = cpuid::kMaxBasicLeaf;
+    b = cpuid::fourcc(cpuid::kVendor, 0);
+    d = cpuid::fourcc(cpuid::kVendor, 4);
+    c = cpuid::fourcc(cpuid::kVendor, 8);
+  } else {
+    a = cpuid::kSignature;
+    d = cpuid::kFeaturesEdx;
+  }
+  cpu.set_r32(EAX, a);
+  cpu.set_r32(EBX, b);
+  cpu.set_r32(ECX, c);
+  cpu.set_r32(EDX, d);
+}
+
+// RDTSC (0F 31): EDX:EAX <- the modeled cycle count. CR4.TSD restricts it to CPL 0
+// (#GP(0) otherwise), SDM Vol. 2B, RDTSC.
+void rdtsc(Cpu& cpu, const Insn&) {
+  const CpuState& s = cpu.state();
+  if ((s.cr4 & cr4::TSD) && s.cpl != 0) cpu.fault_gp(0);
+  const uint64_t t = cpu.cycles();
+  cpu.set_r32(EAX, static_cast<uint32_t>(t));
+  cpu.set_r32(EDX, static_cast<uint32_t>(t >> 32));
+}
+
+}  // namespace
+
+void register_misc(HandlerTable& t) {
+  t.set(0x90, &nop);
+  t.set(kTwoByte | 0x0D, &nop);
+  for (uint16_t op = 0x18; op <= 0x1F; ++op) t.set(kTwoByte | op, &nop);
+  t.set(kTwoByte | 0x0B, &ud2);
+  t.set(0xF8, &clc);
+  t.set(0xF9, &stc);
+  t.set(0xF5, &cmc);
+  t.set(0xFC, &cld);
+  t.set(0xFD, &std_);
+  t.set(0x9F, &lahf);
+  t.set(0x9E, &sahf);
+  t.set(0xD6, &salc);
+  t.set(0x27, &decimal_adjust<false>);
+  t.set(0x2F, &decimal_adjust<true>);
+  t.set(0x37, &ascii_adjust<false>);
+  t.set(0x3F, &ascii_adjust<true>);
+  t.set(0xD4, &aam);
+  t.set(0xD5, &aad);
+  t.set(0x62, &by_opsize<Bound>);
+  t.set(kTwoByte | 0xA2, &cpuid_insn);
+  t.set(kTwoByte | 0x31, &rdtsc);
+}
 
 }  // namespace vmlab::cpu

@@ -1,8 +1,308 @@
+// System instructions: MOV to/from control and debug registers, the descriptor-table
+// registers (LGDT LIDT SGDT SIDT SLDT STR LLDT LTR), SMSW LMSW CLTS INVLPG, LAR LSL VERR
+// VERW, INVD WBINVD, RDMSR WRMSR.
+//
+// SDM Vol. 2 for each instruction; Vol. 3A 2.8 (system instruction summary, table 2-3
+// shows which are privileged), 2.5 (control registers), 17.2 (debug registers), Vol. 4
+// (the MSRs). SGDT, SIDT, SLDT, STR and SMSW are not privileged: any CPL may read the
+// system registers, one of the classic obstacles to trap-and-emulate virtualization.
 #include "engine/cpu/cpu.h"
+#include "engine/cpu/descriptor.h"
 #include "engine/cpu/exec_families.h"
+#include "engine/cpu/operands.h"
 
 namespace vmlab::cpu {
 
-void register_system(HandlerTable&) {}
+namespace {
+
+void require_cpl0(Cpu& cpu) {
+  if (cpu.state().cpl != 0) cpu.fault_gp(0);
+}
+
+void require_memory(Cpu& cpu, const Insn& insn) {
+  if (!insn.mem()) cpu.fault_ud();
+}
+
+// A 16-bit system value written to r/m: memory gets 16 bits; a register gets the value
+// zero-extended with a 32-bit operand size (SLDT, STR, SMSW, MOV r, Sreg).
+void store_selector(Cpu& cpu, const Insn& insn, uint32_t v) {
+  if (insn.mem()) {
+    write_rm16(cpu, insn, static_cast<uint16_t>(v));
+  } else {
+    write_rmv(cpu, insn, v);
+  }
+}
+
+// 0F 20 /r: MOV r32, CRn. 0F 22 /r: MOV CRn, r32. The r/m field always names a register.
+void mov_from_cr(Cpu& cpu, const Insn& insn) {
+  CpuState& s = cpu.state();
+  uint32_t v;
+  switch (insn.reg) {
+    case 0: v = s.cr0; break;
+    case 2: v = s.cr2; break;
+    case 3: v = s.cr3; break;
+    case 4: v = s.cr4; break;
+    default: cpu.fault_ud();  // CR1, CR5-CR7 do not exist
+  }
+  require_cpl0(cpu);
+  cpu.set_r32(insn.rm, v);
+}
+
+void mov_to_cr(Cpu& cpu, const Insn& insn) {
+  if (insn.reg == 1 || insn.reg > 4) cpu.fault_ud();
+  require_cpl0(cpu);
+  const uint32_t v = cpu.r32(insn.rm);
+  switch (insn.reg) {
+    case 0: cpu.write_cr0(v); break;
+    case 2: cpu.state().cr2 = v; break;
+    case 3: cpu.write_cr3(v); break;
+    default: cpu.write_cr4(v); break;
+  }
+}
+
+// 0F 21 / 0F 23: MOV to/from DRn. DR4 and DR5 alias DR6 and DR7 unless CR4.DE is set,
+// when they raise #UD (17.2.2).
+unsigned debug_register(Cpu& cpu, const Insn& insn) {
+  unsigned n = insn.reg;
+  if (n == 4 || n == 5) {
+    if (cpu.state().cr4 & cr4::DE) cpu.fault_ud();
+    n += 2;
+  }
+  return n;
+}
+
+void mov_from_dr(Cpu& cpu, const Insn& insn) {
+  const unsigned n = debug_register(cpu, insn);
+  require_cpl0(cpu);
+  cpu.set_r32(insn.rm, cpu.dr(n));
+}
+
+void mov_to_dr(Cpu& cpu, const Insn& insn) {
+  const unsigned n = debug_register(cpu, insn);
+  require_cpl0(cpu);
+  uint32_t v = cpu.r32(insn.rm);
+  // DR6 and DR7 have bits that always read as 1 (17.2.3, 17.2.4).
+  if (n == 6) v = (v & 0x0000E00Fu) | 0xFFFF0FF0u;
+  if (n == 7) v = (v & 0xFFFF2BFFu) | 0x400u;
+  cpu.set_dr(n, v);
+}
+
+// 0F 01 /2, /3: LGDT, LIDT m16&32. With a 16-bit operand size only 24 bits of base load.
+void load_table_register(Cpu& cpu, const Insn& insn, TableRegister& reg) {
+  require_memory(cpu, insn);
+  require_cpl0(cpu);
+  const uint32_t ea = effective_address(cpu, insn);
+  const uint16_t limit = cpu.read16(insn.seg, ea);
+  uint32_t base = cpu.read32(insn.seg, insn.a16() ? (ea + 2) & 0xFFFFu : ea + 2);
+  if (insn.o16()) base &= 0x00FFFFFFu;
+  reg.limit = limit;
+  reg.base = base;
+}
+
+void lgdt(Cpu& cpu, const Insn& insn) { load_table_register(cpu, insn, cpu.state().gdtr); }
+void lidt(Cpu& cpu, const Insn& insn) { load_table_register(cpu, insn, cpu.state().idtr); }
+
+// 0F 01 /0, /1: SGDT, SIDT m16&32, at any CPL. With a 16-bit operand size the fourth base
+// byte is stored as zero.
+void store_table_register(Cpu& cpu, const Insn& insn, const TableRegister& reg) {
+  require_memory(cpu, insn);
+  const uint32_t ea = effective_address(cpu, insn);
+  const uint32_t base = insn.o16() ? reg.base & 0x00FFFFFFu : reg.base;
+  const uint32_t base_off = insn.a16() ? (ea + 2) & 0xFFFFu : ea + 2;
+  // Check both parts before writing either, so a fault leaves memory unchanged.
+  cpu.linear(insn.seg, ea, 2, Access::kWrite);
+  cpu.linear(insn.seg, base_off, 4, Access::kWrite);
+  cpu.write16(insn.seg, ea, reg.limit);
+  cpu.write32(insn.seg, base_off, base);
+}
+
+void sgdt(Cpu& cpu, const Insn& insn) { store_table_register(cpu, insn, cpu.state().gdtr); }
+void sidt(Cpu& cpu, const Insn& insn) { store_table_register(cpu, insn, cpu.state().idtr); }
+
+// 0F 01 /4: SMSW, any CPL. Memory gets the low 16 bits of CR0; a 32-bit register all of it.
+void smsw(Cpu& cpu, const Insn& insn) { store_selector(cpu, insn, cpu.state().cr0); }
+
+// 0F 01 /6: LMSW loads PE, MP, EM and TS; it can set PE but never clear it.
+void lmsw(Cpu& cpu, const Insn& insn) {
+  require_cpl0(cpu);
+  const uint32_t src = read_rm16(cpu, insn) & 0xFu;
+  const uint32_t old = cpu.state().cr0;
+  cpu.write_cr0((old & ~0xEu) | src | (old & cr0::PE));
+}
+
+// 0F 01 /7: INVLPG m. The operand is a linear address (segment base + offset); no limit
+// check applies.
+void invlpg(Cpu& cpu, const Insn& insn) {
+  require_memory(cpu, insn);
+  require_cpl0(cpu);
+  cpu.tlb_invlpg(cpu.state().seg[insn.seg].base + effective_address(cpu, insn));
+}
+
+void clts(Cpu& cpu, const Insn&) {
+  require_cpl0(cpu);
+  cpu.state().cr0 &= ~cr0::TS;
+}
+
+// INVD, WBINVD: no caches are modeled, so only the privilege check remains.
+void invd(Cpu& cpu, const Insn&) { require_cpl0(cpu); }
+
+// 0F 00 /0, /1: SLDT, STR at any CPL.
+void sldt(Cpu& cpu, const Insn& insn) { store_selector(cpu, insn, cpu.state().ldtr.selector); }
+void str(Cpu& cpu, const Insn& insn) { store_selector(cpu, insn, cpu.state().tr.selector); }
+
+void lldt(Cpu& cpu, const Insn& insn) {
+  require_cpl0(cpu);
+  cpu.load_ldtr(read_rm16(cpu, insn));
+}
+
+void ltr(Cpu& cpu, const Insn& insn) {
+  require_cpl0(cpu);
+  cpu.load_task_register(read_rm16(cpu, insn));
+}
+
+// The descriptor LAR/LSL/VERR/VERW examine, if the selector may be examined at all from
+// this CPL: null and out-of-table selectors fail, and code/data segments other than
+// conforming code must have DPL >= max(CPL, RPL). None of these instructions fault on
+// such a selector; they clear ZF.
+bool visible_descriptor(Cpu& cpu, uint16_t sel, Descriptor& d) {
+  if (is_null_selector(sel)) return false;
+  if (!cpu.fetch_descriptor(sel, d.raw)) return false;
+  const uint8_t cpl = cpu.state().cpl;
+  const uint8_t rpl = sel & 3;
+  if (d.s() && !d.conforming() && (d.dpl() < cpl || d.dpl() < rpl)) return false;
+  if (!d.s() && (d.dpl() < cpl || d.dpl() < rpl)) return false;
+  return true;
+}
+
+void set_zf(Cpu& cpu, bool z) {
+  if (z) {
+    cpu.state().eflags |= flags::ZF;
+  } else {
+    cpu.state().eflags &= ~flags::ZF;
+  }
+}
+
+// 0F 02: LAR. System types with access rights: TSSs, LDT, call and task gates (not
+// interrupt or trap gates).
+void lar(Cpu& cpu, const Insn& insn) {
+  Descriptor d;
+  const uint16_t sel = read_rm16(cpu, insn);
+  bool ok = visible_descriptor(cpu, sel, d);
+  if (ok && !d.s()) {
+    switch (d.type()) {
+      case sys_type::kTss16Available:
+      case sys_type::kLdt:
+      case sys_type::kTss16Busy:
+      case sys_type::kCallGate16:
+      case sys_type::kTaskGate:
+      case sys_type::kTss32Available:
+      case sys_type::kTss32Busy:
+      case sys_type::kCallGate32: break;
+      default: ok = false;
+    }
+  }
+  if (ok) write_regv(cpu, insn, insn.reg, d.hi() & 0x00F0FF00u);
+  set_zf(cpu, ok);
+}
+
+// 0F 03: LSL. Only segments have limits: code, data, TSS and LDT descriptors.
+void lsl(Cpu& cpu, const Insn& insn) {
+  Descriptor d;
+  const uint16_t sel = read_rm16(cpu, insn);
+  bool ok = visible_descriptor(cpu, sel, d);
+  if (ok && !d.s()) {
+    const uint8_t t = d.type();
+    ok = t == sys_type::kTss16Available || t == sys_type::kLdt || t == sys_type::kTss16Busy ||
+         t == sys_type::kTss32Available || t == sys_type::kTss32Busy;
+  }
+  if (ok) write_regv(cpu, insn, insn.reg, d.limit());
+  set_zf(cpu, ok);
+}
+
+// 0F 00 /4, /5: VERR, VERW. Code/data segments only.
+void verr(Cpu& cpu, const Insn& insn) {
+  Descriptor d;
+  const bool ok = visible_descriptor(cpu, read_rm16(cpu, insn), d) && d.s() && d.readable();
+  set_zf(cpu, ok);
+}
+
+void verw(Cpu& cpu, const Insn& insn) {
+  Descriptor d;
+  const bool ok = visible_descriptor(cpu, read_rm16(cpu, insn), d) && d.s() && d.writable();
+  set_zf(cpu, ok);
+}
+
+// RDMSR / WRMSR: ECX selects the MSR, EDX:EAX holds the value. Unknown MSRs #GP(0).
+void rdmsr(Cpu& cpu, const Insn&) {
+  require_cpl0(cpu);
+  CpuState& s = cpu.state();
+  uint64_t v;
+  switch (s.gpr[ECX]) {
+    case msr::IA32_TSC: v = cpu.tsc(); break;
+    // The bootstrap processor flag (bit 8) and the default base 0xFEE00000; the global
+    // enable (bit 11) reads 0: no local APIC is modeled.
+    case msr::IA32_APIC_BASE: v = 0xFEE00000u | (1u << 8); break;
+    case msr::IA32_SYSENTER_CS: v = s.sysenter_cs; break;
+    case msr::IA32_SYSENTER_ESP: v = s.sysenter_esp; break;
+    case msr::IA32_SYSENTER_EIP: v = s.sysenter_eip; break;
+    case msr::IA32_MISC_ENABLE: v = s.misc_enable; break;
+    case msr::IA32_PAT: v = s.pat; break;
+    default: cpu.fault_gp(0);
+  }
+  s.gpr[EAX] = static_cast<uint32_t>(v);
+  s.gpr[EDX] = static_cast<uint32_t>(v >> 32);
+}
+
+void wrmsr(Cpu& cpu, const Insn&) {
+  require_cpl0(cpu);
+  CpuState& s = cpu.state();
+  const uint64_t v = uint64_t{s.gpr[EDX]} << 32 | s.gpr[EAX];
+  switch (s.gpr[ECX]) {
+    case msr::IA32_TSC: cpu.set_tsc(v); break;
+    case msr::IA32_APIC_BASE: break;  // no APIC: the write is accepted and has no effect
+    case msr::IA32_SYSENTER_CS: s.sysenter_cs = static_cast<uint32_t>(v); break;
+    case msr::IA32_SYSENTER_ESP: s.sysenter_esp = static_cast<uint32_t>(v); break;
+    case msr::IA32_SYSENTER_EIP: s.sysenter_eip = static_cast<uint32_t>(v); break;
+    case msr::IA32_MISC_ENABLE: s.misc_enable = v; break;
+    case msr::IA32_PAT:
+      // Each of the eight PAT entries must name a memory type: 0, 1, 4, 5, 6 or 7 (11.12.2).
+      for (int i = 0; i < 8; ++i) {
+        const uint64_t t = (v >> (8 * i)) & 0xFF;
+        if (t == 2 || t == 3 || t > 7) cpu.fault_gp(0);
+      }
+      s.pat = v;
+      break;
+    default: cpu.fault_gp(0);
+  }
+}
+
+}  // namespace
+
+void register_system(HandlerTable& t) {
+  t.set(kTwoByte | 0x20, mov_from_cr);
+  t.set(kTwoByte | 0x22, mov_to_cr);
+  t.set(kTwoByte | 0x21, mov_from_dr);
+  t.set(kTwoByte | 0x23, mov_to_dr);
+  t.set_group(kTwoByte | 0x00, 0, sldt);
+  t.set_group(kTwoByte | 0x00, 1, str);
+  t.set_group(kTwoByte | 0x00, 2, lldt);
+  t.set_group(kTwoByte | 0x00, 3, ltr);
+  t.set_group(kTwoByte | 0x00, 4, verr);
+  t.set_group(kTwoByte | 0x00, 5, verw);
+  t.set_group(kTwoByte | 0x01, 0, sgdt);
+  t.set_group(kTwoByte | 0x01, 1, sidt);
+  t.set_group(kTwoByte | 0x01, 2, lgdt);
+  t.set_group(kTwoByte | 0x01, 3, lidt);
+  t.set_group(kTwoByte | 0x01, 4, smsw);
+  t.set_group(kTwoByte | 0x01, 6, lmsw);
+  t.set_group(kTwoByte | 0x01, 7, invlpg);
+  t.set(kTwoByte | 0x02, lar);
+  t.set(kTwoByte | 0x03, lsl);
+  t.set(kTwoByte | 0x06, clts);
+  t.set(kTwoByte | 0x08, invd);
+  t.set(kTwoByte | 0x09, invd);
+  t.set(kTwoByte | 0x30, wrmsr);
+  t.set(kTwoByte | 0x32, rdmsr);
+}
 
 }  // namespace vmlab::cpu

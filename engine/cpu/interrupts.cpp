@@ -1,12 +1,256 @@
-// Interrupt delivery: bootstrap version, replaced by IDT delivery.
+// Interrupt and exception delivery through the IDT, the stack switch through the TSS,
+// and the double-fault / triple-fault escalation.
+//
+// SDM Vol. 3A: 6.10-6.12 (IDT, gate descriptors, delivery to a procedure, the stack
+// switch), 6.12.1.1 (gate DPL check for software interrupts), 6.13 (error codes and the
+// EXT bit), 6.15 "Interrupt 8" with table 6-5 (which pairs of exceptions make a double
+// fault) and "Interrupt 8 ... shutdown". Vol. 2, INT n pseudo-code: the order of checks.
+//
+// Hardware task switching (task gates in the IDT) is out of scope for this model: a task
+// gate stops the run with a clear "unsupported" message instead of switching tasks.
+#include <cstdio>
 #include <string>
 
 #include "engine/cpu/cpu.h"
+#include "engine/cpu/descriptor.h"
 
 namespace vmlab::cpu {
 
-void Cpu::deliver_interrupt(uint8_t vector, EventSource, bool, uint32_t) {
-  unsupported("interrupt delivery is not implemented yet (vector " + std::to_string(vector) + ")");
+namespace {
+
+enum class ExceptionClass : uint8_t { kBenign, kContributory, kPageFault };
+
+// SDM Vol. 3A table 6-4: #DE, #TS, #NP, #SS and #GP are contributory; #PF is its own
+// class; everything else (and every external or software interrupt) is benign.
+ExceptionClass classify(uint8_t vector) {
+  switch (vector) {
+    case vec::DE:
+    case vec::TS:
+    case vec::NP:
+    case vec::SS:
+    case vec::GP: return ExceptionClass::kContributory;
+    case vec::PF: return ExceptionClass::kPageFault;
+    default: return ExceptionClass::kBenign;
+  }
+}
+
+bool is_software(EventSource s) {
+  return s == EventSource::kSoftware || s == EventSource::kInt3 || s == EventSource::kInto;
+}
+
+// Error codes in selector format, which take the EXT bit.
+bool selector_format(uint8_t vector) {
+  return vector == vec::TS || vector == vec::NP || vector == vec::SS || vector == vec::GP;
+}
+
+std::string hex(uint32_t v, int digits) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%0*X", digits, v);
+  return buf;
+}
+
+std::string describe(uint8_t vector, EventSource source, bool has_err, uint32_t err) {
+  static const char* const kNames[] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
+                                       "#DF", "vec9", "#TS", "#NP", "#SS", "#GP", "#PF"};
+  std::string s;
+  if (source == EventSource::kExternal) {
+    s = "interrupt " + std::to_string(vector);
+  } else if (is_software(source)) {
+    s = "INT " + hex(vector, 2) + "h";
+  } else {
+    s = vector < 15 ? kNames[vector] : "vector " + std::to_string(vector);
+  }
+  if (has_err) s += "(" + hex(err, 4) + ")";
+  return s;
+}
+
+}  // namespace
+
+void Cpu::deliver_interrupt(uint8_t vector, EventSource source, bool has_error_code,
+                            uint32_t error_code) {
+  std::string chain;
+  for (;;) {
+    try {
+      deliver_through_idt(vector, source, has_error_code, error_code);
+      return;
+    } catch (const CpuFault& f) {
+      // INT n, INT3 and INTO are instructions: a fault in their delivery is a fault of the
+      // instruction, which the run loop restarts and delivers (the first event, a software
+      // interrupt, is benign, so the fault is simply delivered: table 6-5).
+      if (is_software(source)) throw;
+      chain += describe(vector, source, has_error_code, error_code) + " -> ";
+      if (vector == vec::DF && source == EventSource::kException) {
+        // A fault while delivering a double fault: the processor shuts down (Vol. 3A,
+        // 6.15 "Interrupt 8"). A PC would reset; we stop with a report.
+        chain += describe(f.vector, EventSource::kException, f.has_error_code,
+                          f.has_error_code && selector_format(f.vector) ? f.error_code | 1
+                                                                        : f.error_code);
+        shutdown("triple fault: " + chain + " at CS:EIP " + hex(s_.seg[CS].selector, 4) + ":" +
+                 hex(s_.eip, 8) + " (CPL " + std::to_string(s_.cpl) + ", IDTR base " +
+                 hex(s_.idtr.base, 8) + " limit " + hex(s_.idtr.limit, 4) + ")");
+        return;
+      }
+      // The EXT bit marks a fault raised while delivering an event the program did not
+      // ask for: an external interrupt or an earlier exception (6.13).
+      uint32_t code = f.error_code;
+      if (f.has_error_code && selector_format(f.vector)) code |= 1;
+      const ExceptionClass first =
+          source == EventSource::kException ? classify(vector) : ExceptionClass::kBenign;
+      const ExceptionClass second = classify(f.vector);
+      const bool double_fault =
+          (first == ExceptionClass::kContributory && second == ExceptionClass::kContributory) ||
+          (first == ExceptionClass::kPageFault && second != ExceptionClass::kBenign);
+      if (double_fault) {
+        chain += describe(f.vector, EventSource::kException, f.has_error_code, code) + " -> ";
+        vector = vec::DF;
+        has_error_code = true;
+        error_code = 0;
+      } else {
+        // Table 6-5 "handle exceptions serially": the second one is delivered; the first
+        // recurs when its instruction restarts.
+        vector = f.vector;
+        has_error_code = f.has_error_code;
+        error_code = code;
+      }
+      source = EventSource::kException;
+    }
+  }
+}
+
+void Cpu::inner_stack_from_tss(uint8_t dpl, uint32_t ext, uint16_t& ss_sel, uint32_t& esp,
+                               SegmentCache& ss_cache) {
+  const SegmentCache& tr = s_.tr;
+  const uint32_t tss_err = selector_error(tr.selector) | ext;
+  const bool tss32 = tr.type == sys_type::kTss32Busy || tr.type == sys_type::kTss32Available;
+  // A 32-bit TSS holds ESPn at 4 + 8n and SSn at 8 + 8n; a 16-bit TSS SPn at 2 + 4n and
+  // SSn at 4 + 4n (Vol. 3A, figures 7-2 and 7-11). The slot must lie within the TSS limit.
+  if (tss32) {
+    const uint32_t slot = (uint32_t{dpl} << 3) + 4;
+    if (slot + 5 > tr.limit) fault(vec::TS, tss_err);
+    esp = lin_read32(tr.base + slot, true);
+    ss_sel = lin_read16(tr.base + slot + 4, true);
+  } else {
+    const uint32_t slot = (uint32_t{dpl} << 2) + 2;
+    if (slot + 3 > tr.limit) fault(vec::TS, tss_err);
+    esp = lin_read16(tr.base + slot, true);
+    ss_sel = lin_read16(tr.base + slot + 2, true);
+  }
+  const uint32_t ss_err = selector_error(ss_sel) | ext;
+  if (is_null_selector(ss_sel)) fault(vec::TS, ext);
+  Descriptor d;
+  uint32_t addr = 0;
+  if (!fetch_descriptor(ss_sel, d.raw, &addr) || (ss_sel & 3) != dpl) fault(vec::TS, ss_err);
+  if (d.dpl() != dpl || !d.writable()) fault(vec::TS, ss_err);
+  if (!d.present()) fault(vec::SS, ss_err);
+  set_descriptor_accessed(addr, d.raw);
+  ss_cache = d.to_cache(ss_sel);
+}
+
+uint32_t Cpu::push_frame(const SegmentCache& ss, uint32_t esp, const uint32_t* values,
+                         unsigned count, unsigned width, bool supervisor, uint32_t ss_error) {
+  // The stack pointer is ESP with a 32-bit stack segment (B = 1), else SP.
+  const uint32_t sp = ss.db ? esp : esp & 0xFFFFu;
+  const uint32_t total = count * width;
+  uint32_t new_sp = sp - total;
+  if (!ss.db) new_sp &= 0xFFFFu;
+  // The whole frame must fit before anything is written (INT n pseudo-code: "IF new stack
+  // does not have room ... THEN #SS").
+  if (!ss.usable || sp < total || !segment_contains(ss, new_sp, total)) fault(vec::SS, ss_error);
+  uint32_t off = sp;
+  for (unsigned i = 0; i < count; ++i) {
+    off -= width;
+    if (width == 4) {
+      lin_write32(ss.base + off, values[i], supervisor);
+    } else {
+      lin_write16(ss.base + off, static_cast<uint16_t>(values[i]), supervisor);
+    }
+  }
+  return ss.db ? new_sp : (esp & 0xFFFF0000u) | new_sp;
+}
+
+void Cpu::deliver_through_idt(uint8_t vector, EventSource source, bool has_error_code,
+                              uint32_t error_code) {
+  const uint32_t ext = is_software(source) ? 0 : 1;
+  const uint32_t idt_err = uint32_t{vector} * 8 + 2 + ext;  // IDT bit set (6.13)
+
+  // 1. The gate: within the IDT limit and of a gate type.
+  if (uint32_t{vector} * 8 + 7 > s_.idtr.limit) fault_gp(idt_err);
+  const uint32_t gate_addr = s_.idtr.base + uint32_t{vector} * 8;
+  const uint32_t lo = lin_read32(gate_addr, true);
+  const uint32_t hi = lin_read32(gate_addr + 4, true);
+  const Descriptor gate{uint64_t{hi} << 32 | lo};
+  const uint8_t type = gate.type();
+  const bool valid_type =
+      !gate.s() && (type == sys_type::kTaskGate || type == sys_type::kInterruptGate16 ||
+                    type == sys_type::kTrapGate16 || type == sys_type::kInterruptGate32 ||
+                    type == sys_type::kTrapGate32);
+  if (!valid_type) fault_gp(idt_err);
+  // 2. INT n, INT3 and INTO may only use gates with DPL >= CPL (6.12.1.1); this is how a
+  // kernel keeps user code from calling its exception handlers. EXT is 0 here.
+  if (is_software(source) && gate.dpl() < s_.cpl) fault_gp(uint32_t{vector} * 8 + 2);
+  if (!gate.present()) fault(vec::NP, idt_err);
+  if (type == sys_type::kTaskGate) {
+    unsupported("task switch through a task gate (IDT vector " + std::to_string(vector) +
+                "): hardware task switching is not implemented by this processor model");
+  }
+  const bool gate32 = type == sys_type::kInterruptGate32 || type == sys_type::kTrapGate32;
+  const bool interrupt_gate =
+      type == sys_type::kInterruptGate32 || type == sys_type::kInterruptGate16;
+
+  // 3. The target code segment.
+  const uint16_t cs_sel = gate.gate_selector();
+  const uint32_t cs_err = selector_error(cs_sel) | ext;
+  if (is_null_selector(cs_sel)) fault_gp(ext);
+  Descriptor cs;
+  uint32_t cs_addr = 0;
+  if (!fetch_descriptor(cs_sel, cs.raw, &cs_addr)) fault_gp(cs_err);
+  if (!cs.is_code() || cs.dpl() > s_.cpl) fault_gp(cs_err);
+  if (!cs.present()) fault(vec::NP, cs_err);
+  const uint32_t offset = gate32 ? gate.gate_offset() : gate.gate_offset() & 0xFFFFu;
+  const uint32_t width = gate32 ? 4 : 2;
+  const uint32_t old_eflags = s_.eflags;
+
+  if (!cs.conforming() && cs.dpl() < s_.cpl) {
+    // 4a. To an inner privilege level: the handler's stack comes from the TSS, and the
+    // interrupted SS:ESP goes onto it first (6.12.1, figure 6-4).
+    const uint8_t new_cpl = cs.dpl();
+    uint16_t ss_sel = 0;
+    uint32_t new_esp = 0;
+    SegmentCache ss_cache;
+    inner_stack_from_tss(new_cpl, ext, ss_sel, new_esp, ss_cache);
+    SegmentCache target = cs.to_cache(static_cast<uint16_t>((cs_sel & 0xFFFCu) | new_cpl));
+    if (offset > target.limit) fault_gp(ext);
+    const uint32_t frame[] = {s_.seg[SS].selector, s_.gpr[ESP], old_eflags,
+                              s_.seg[CS].selector, s_.eip,      error_code};
+    const unsigned count = has_error_code ? 6 : 5;
+    const uint32_t esp = push_frame(ss_cache, new_esp, frame, count, width, new_cpl != 3,
+                                    selector_error(ss_sel) | ext);
+    set_descriptor_accessed(cs_addr, cs.raw);
+    s_.seg[SS] = ss_cache;
+    s_.gpr[ESP] = esp;
+    s_.seg[CS] = target;
+    s_.cpl = new_cpl;
+  } else {
+    // 4b. Same privilege level (DPL = CPL, or a conforming segment): the frame goes on
+    // the current stack and CPL does not change.
+    if (!cs.conforming() && cs.dpl() != s_.cpl) fault_gp(cs_err);
+    SegmentCache target = cs.to_cache(static_cast<uint16_t>((cs_sel & 0xFFFCu) | s_.cpl));
+    if (offset > target.limit) fault_gp(ext);
+    const uint32_t frame[] = {old_eflags, s_.seg[CS].selector, s_.eip, error_code};
+    const unsigned count = has_error_code ? 4 : 3;
+    const uint32_t esp =
+        push_frame(s_.seg[SS], s_.gpr[ESP], frame, count, width, s_.cpl != 3, ext);
+    set_descriptor_accessed(cs_addr, cs.raw);
+    s_.gpr[ESP] = esp;
+    s_.seg[CS] = target;
+  }
+  s_.eip = offset;
+  // TF, NT, RF and VM are cleared for the handler; an interrupt gate also clears IF,
+  // a trap gate leaves it (6.12.1.2).
+  uint32_t fl = old_eflags & ~(flags::TF | flags::NT | flags::RF | flags::VM);
+  if (interrupt_gate) fl &= ~flags::IF;
+  set_eflags(fl);
+  s_.halted = false;
 }
 
 }  // namespace vmlab::cpu

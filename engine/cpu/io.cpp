@@ -1,9 +1,45 @@
-// Port I/O: bootstrap version, replaced by the IOPL / I/O bitmap checks.
+// Port I/O with the protected-mode I/O permission checks.
+//
+// SDM Vol. 1, 19.5 (I/O privilege level) and 19.5.2 (the I/O permission bitmap in the
+// TSS); Vol. 2, IN/OUT pseudo-code. Only when CPL > IOPL does the processor consult the
+// bitmap: one bit per port, every bit of the accessed ports must be clear.
 #include "engine/cpu/cpu.h"
+#include "engine/cpu/descriptor.h"
 
 namespace vmlab::cpu {
 
-uint32_t Cpu::io_in(uint16_t port, unsigned size) { return bus_.io_read(port, size); }
-void Cpu::io_out(uint16_t port, unsigned size, uint32_t value) { bus_.io_write(port, size, value); }
+namespace {
+
+// The bitmap's offset from the TSS base sits in the 16-bit field at offset 0x66 of a
+// 32-bit TSS (Vol. 3A, figure 7-2). A 16-bit TSS has no bitmap.
+constexpr uint32_t kIoMapBaseField = 0x66;
+
+}  // namespace
+
+uint32_t Cpu::io_in(uint16_t port, unsigned size) {
+  check_io_permission(port, size);
+  return bus_.io_read(port, size);
+}
+
+void Cpu::io_out(uint16_t port, unsigned size, uint32_t value) {
+  check_io_permission(port, size);
+  bus_.io_write(port, size, value);
+}
+
+void Cpu::check_io_permission(uint16_t port, unsigned size) {
+  if (s_.cpl <= s_.iopl()) return;
+  const SegmentCache& tr = s_.tr;
+  const bool tss32 = !tr.s && (tr.type == sys_type::kTss32Busy ||
+                               tr.type == sys_type::kTss32Available);
+  if (!tss32 || tr.limit < kIoMapBaseField + 1) fault_gp(0);
+  const uint32_t map = lin_read16(tr.base + kIoMapBaseField, true);
+  // The processor reads the two bytes that hold the port's bits; both must lie within the
+  // TSS limit, which is why a bitmap ends with an extra 0xFF byte (19.5.2).
+  const uint32_t byte = map + port / 8u;
+  if (byte + 1 > tr.limit) fault_gp(0);
+  const uint32_t bits = lin_read16(tr.base + byte, true);
+  const uint32_t mask = ((1u << size) - 1) << (port & 7u);
+  if (bits & mask) fault_gp(0);
+}
 
 }  // namespace vmlab::cpu

@@ -1,26 +1,181 @@
-// Paging: bootstrap version (paging off only), replaced by the full walker and TLB.
+// Paging: 32-bit two-level page tables with 4 KiB and 4 MiB pages, the software TLB,
+// and the control-register writes that change paging.
+//
+// SDM Vol. 3A: 2.5 (CR0, CR3, CR4), 4.3 (32-bit paging, tables 4-4 to 4-6), 4.6 (access
+// rights: U/S, R/W, CR0.WP), 4.7 (page-fault error code), 4.8 (accessed and dirty flags),
+// 4.10 (TLBs: global pages, INVLPG, invalidation by MOV to CR0/CR3/CR4).
 #include "engine/cpu/cpu.h"
 
 namespace vmlab::cpu {
 
-uint32_t Cpu::translate(uint32_t lin, Access, bool) {
+namespace {
+
+// Paging-structure entry bits (SDM Vol. 3A, tables 4-4 to 4-6).
+namespace pte {
+constexpr uint32_t P = 1u << 0;
+constexpr uint32_t RW = 1u << 1;
+constexpr uint32_t US = 1u << 2;
+constexpr uint32_t A = 1u << 5;
+constexpr uint32_t D = 1u << 6;
+constexpr uint32_t PS = 1u << 7;
+constexpr uint32_t G = 1u << 8;
+// A 4 MiB PDE: bits 20:13 hold physical-address bits 39:32 only with PSE-36, which this
+// processor does not report; with MAXPHYADDR = 32 bits 21:13 are reserved (table 4-4).
+constexpr uint32_t kLargeReserved = 0x003FE000u;
+}  // namespace pte
+
+constexpr uint32_t kPageMask = 0xFFFu;
+
+// CR0 bits that exist on this processor; the others are reserved and ignored on writes
+// (SDM Vol. 3A, 2.5: "Attempting to set any reserved bits in CR0[31:0] is ignored").
+constexpr uint32_t kCr0Defined = cr0::PE | cr0::MP | cr0::EM | cr0::TS | cr0::ET | cr0::NE |
+                                 cr0::WP | cr0::AM | cr0::NW | cr0::CD | cr0::PG;
+// CR4 bits this processor implements. Setting any other raises #GP(0) (MOV CRn in Vol. 2):
+// no V86 extensions (VME, PVI), no PAE, no MCE, no SSE state.
+constexpr uint32_t kCr4Supported = cr4::TSD | cr4::DE | cr4::PSE | cr4::PGE | cr4::PCE;
+// CR3 in 32-bit paging: page-directory base and the PWT/PCD cache bits (table 4-3).
+constexpr uint32_t kCr3Defined = 0xFFFFF000u | 0x18u;
+
+}  // namespace
+
+uint32_t Cpu::translate(uint32_t lin, Access access, bool user) {
   if (!s_.paging()) return lin;
-  unsupported("paging is not implemented yet");
+  const TlbEntry& e = tlb_[(lin >> 12) & (kTlbSize - 1)];
+  if (e.tag == (lin & ~kPageMask) && (e.perm & tlb_perm_bit(access, user))) {
+    ++tlb_hits_;
+    return e.phys | (lin & kPageMask);
+  }
+  return page_walk(lin, access, user);
 }
 
-void Cpu::tlb_flush(bool) { ++tlb_epoch_; }
-void Cpu::tlb_invlpg(uint32_t) { ++tlb_epoch_; }
-void Cpu::write_cr0(uint32_t v) {
-  s_.cr0 = v | cr0::ET;
-  tlb_flush(true);
+void Cpu::page_fault(uint32_t lin, uint32_t error_code) {
+  // A page fault invalidates the TLB entries for the faulting address (SDM Vol. 3A,
+  // 4.10.4.1), so that a handler which fixes the tables needs no INVLPG.
+  TlbEntry& e = tlb_[(lin >> 12) & (kTlbSize - 1)];
+  if (e.tag == (lin & ~kPageMask)) e.tag = 0xFFFFFFFFu;
+  s_.cr2 = lin;
+  fault(vec::PF, error_code);
 }
+
+// The walk of SDM Vol. 3A 4.3. Accessed flags are set only when the access succeeds: a
+// faulting access leaves the tables as they were (the SDM allows either; this keeps a
+// restarted instruction's effects single). The paging-structure entries are read with
+// physical accesses; the processor does not snoop later writes to them, which is why
+// software must INVLPG after changing a PTE (4.10.4).
+uint32_t Cpu::page_walk(uint32_t lin, Access access, bool user) {
+  ++tlb_misses_;
+  const bool write = access == Access::kWrite;
+  const uint32_t err_bits = (write ? pferr::W : 0) | (user ? pferr::U : 0);
+  const bool wp = (s_.cr0 & cr0::WP) != 0;
+
+  const uint32_t pde_addr = (s_.cr3 & 0xFFFFF000u) | ((lin >> 22) << 2);
+  uint32_t pde = phys_read32(pde_addr);
+  if (!(pde & pte::P)) page_fault(lin, err_bits);
+
+  // Access rights (4.6): a user access needs U/S = 1 at both levels, a user write R/W = 1
+  // at both levels; a supervisor write needs R/W = 1 only when CR0.WP = 1.
+  auto check = [&](uint32_t rights) {
+    if (user && !(rights & pte::US)) page_fault(lin, pferr::P | err_bits);
+    if (write && (user || wp) && !(rights & pte::RW)) page_fault(lin, pferr::P | err_bits);
+  };
+
+  TlbEntry e;
+  e.tag = lin & ~kPageMask;
+  uint32_t rights;
+  bool dirty;
+  if ((pde & pte::PS) && (s_.cr4 & cr4::PSE)) {
+    if (pde & pte::kLargeReserved) page_fault(lin, pferr::P | pferr::RSVD | err_bits);
+    rights = pde;
+    check(rights);
+    const uint32_t updated = pde | pte::A | (write ? pte::D : 0);
+    if (updated != pde) phys_write32(pde_addr, updated);
+    dirty = (updated & pte::D) != 0;
+    e.phys = (pde & 0xFFC00000u) | (lin & 0x003FF000u);
+    e.global = (pde & pte::G) && (s_.cr4 & cr4::PGE);
+    e.large = true;
+    tlb_has_large_ = true;
+  } else {
+    const uint32_t pte_addr = (pde & 0xFFFFF000u) | ((lin >> 10) & 0xFFCu);
+    const uint32_t entry = phys_read32(pte_addr);
+    if (!(entry & pte::P)) page_fault(lin, err_bits);
+    rights = pde & entry;
+    check(rights);
+    if (!(pde & pte::A)) phys_write32(pde_addr, pde | pte::A);
+    const uint32_t updated = entry | pte::A | (write ? pte::D : 0);
+    if (updated != entry) phys_write32(pte_addr, updated);
+    dirty = (updated & pte::D) != 0;
+    e.phys = entry & 0xFFFFF000u;
+    e.global = (entry & pte::G) && (s_.cr4 & cr4::PGE);
+  }
+
+  // The rights this entry grants, precomputed for the fast path. Write bits only when D
+  // is set in memory, so the first write to a clean page comes back here.
+  const bool rw = (rights & pte::RW) != 0;
+  const bool us = (rights & pte::US) != 0;
+  uint8_t perm = tlb_perm_bit(Access::kRead, false);
+  if (dirty && (rw || !wp)) perm |= tlb_perm_bit(Access::kWrite, false);
+  if (us) perm |= tlb_perm_bit(Access::kRead, true);
+  if (us && rw && dirty) perm |= tlb_perm_bit(Access::kWrite, true);
+  e.perm = perm;
+  tlb_[(lin >> 12) & (kTlbSize - 1)] = e;
+  return e.phys | (lin & kPageMask);
+}
+
+void Cpu::tlb_flush(bool include_global) {
+  ++tlb_flushes_;
+  ++tlb_epoch_;
+  bool large = false;
+  for (TlbEntry& e : tlb_) {
+    if (include_global || !e.global) {
+      e.tag = 0xFFFFFFFFu;
+    } else if (e.large) {
+      large = true;
+    }
+  }
+  tlb_has_large_ = large;
+}
+
+void Cpu::tlb_invlpg(uint32_t lin) {
+  ++tlb_invlpgs_;
+  ++tlb_epoch_;
+  // INVLPG drops the entry of the page holding `lin`, global or not (4.10.4.1). For a
+  // 4 MiB page every cached 4 KiB piece of it goes too.
+  TlbEntry& e = tlb_[(lin >> 12) & (kTlbSize - 1)];
+  if (e.tag == (lin & ~kPageMask)) e.tag = 0xFFFFFFFFu;
+  if (tlb_has_large_) {
+    const uint32_t region = lin & 0xFFC00000u;
+    for (uint32_t i = 0; i < 1024; ++i) {
+      TlbEntry& p = tlb_[((region >> 12) + i) & (kTlbSize - 1)];
+      if (p.large && (p.tag & 0xFFC00000u) == region) p.tag = 0xFFFFFFFFu;
+    }
+  }
+}
+
+void Cpu::write_cr0(uint32_t v) {
+  v = (v & kCr0Defined) | cr0::ET;  // ET is hardwired to 1 since the i486
+  if ((v & cr0::PG) && !(v & cr0::PE)) fault_gp(0);
+  if ((v & cr0::NW) && !(v & cr0::CD)) fault_gp(0);
+  if (!(v & cr0::PE)) {
+    unsupported("CR0.PE cleared: real mode is not implemented by this processor model");
+  }
+  const uint32_t old = s_.cr0;
+  s_.cr0 = v;
+  // Turning paging on or off and changing WP invalidate every TLB entry, global ones too
+  // (4.10.4.1). The fast-path rights depend on WP, so it must flush here as well.
+  if ((old ^ v) & (cr0::PG | cr0::WP | cr0::PE)) tlb_flush(true);
+}
+
 void Cpu::write_cr3(uint32_t v) {
-  s_.cr3 = v;
+  s_.cr3 = v & kCr3Defined;
+  // MOV to CR3 invalidates all non-global entries, even when the value does not change.
   tlb_flush(false);
 }
+
 void Cpu::write_cr4(uint32_t v) {
+  if (v & ~kCr4Supported) fault_gp(0);
+  const uint32_t old = s_.cr4;
   s_.cr4 = v;
-  tlb_flush(true);
+  if ((old ^ v) & (cr4::PSE | cr4::PGE | cr4::PAE)) tlb_flush(true);
 }
 
 }  // namespace vmlab::cpu

@@ -1,0 +1,234 @@
+#include "engine/machine/machine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <utility>
+
+namespace vmlab::machine {
+
+namespace {
+
+std::string hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08X", v);
+  return buf;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Machine>> Machine::create(MachineConfig config) {
+  if (auto r = config.validate(); !r) return r.error();
+  auto memory = PhysicalMemory::create(config.memory_mib);
+  if (!memory) return memory.error();
+  std::unique_ptr<Machine> m(new Machine(std::move(config), std::move(memory.value())));
+  if (auto r = m->attach_devices(); !r) return r.error();
+  m->apply_firmware_state();
+  return m;
+}
+
+Machine::Machine(MachineConfig config, PhysicalMemory memory)
+    : config_(std::move(config)),
+      memory_(std::move(memory)),
+      clock_(config_.cpu_mhz, [this] { return cpu_.cycles(); }),
+      console_(config_.console_sink),
+      input_(std::move(config_.input)),
+      pic_([this] { cpu_.notify_interrupt_line(); }),
+      pit_(clock_, [this](bool level) { pic_.set_irq(0, level); }),
+      port_b_(pit_),
+      uart_(console_, &input_, [this](bool level) { pic_.set_irq(Uart16550::kCom1Irq, level); }),
+      exit_port_([this](uint32_t v) {
+        device_stop_ = StopReason::kExitPort;
+        device_stop_message_ = "the guest wrote " + hex32(v) + " to the exit port 0xF4 (QEMU " +
+                               "would exit with status " +
+                               std::to_string(DebugExitPort::qemu_exit_status(v) & 0xFF) + ")";
+        stop_slice();
+      }),
+      debug_console_(console_),
+      i8042_([this] {
+        device_stop_ = StopReason::kResetRequested;
+        device_stop_message_ = "reset requested by the guest (keyboard controller reset pulse)";
+        stop_slice();
+      }),
+      port_a_([this] {
+        device_stop_ = StopReason::kResetRequested;
+        device_stop_message_ = "reset requested by the guest (port 0x92 fast reset)";
+        stop_slice();
+      }),
+      rtc_(clock_, memory_.size_bytes()),
+      cpu_(memory_.span(), *this) {}
+
+Result<void> Machine::attach_devices() {
+  struct Attachment {
+    uint16_t base;
+    uint32_t count;
+    IoDevice& device;
+    const char* name;
+    uint16_t first_offset;
+  };
+  const Attachment table[] = {
+      {PicPair::kMasterBase, 2, pic_.master(), "8259A master PIC", 0},
+      {PicPair::kSlaveBase, 2, pic_.slave(), "8259A slave PIC", 0},
+      {Pit8254::kBase, 4, pit_, "8254 PIT", 0},
+      {I8042Controller::kDataPort, 1, i8042_, "i8042 data port", I8042Controller::kDataOffset},
+      {I8042Controller::kCommandPort, 1, i8042_, "i8042 command port",
+       I8042Controller::kCommandOffset},
+      {SystemControlPortB::kPort, 1, port_b_, "system control port B", 0},
+      {CmosRtc::kBase, 2, rtc_, "CMOS RTC", 0},
+      {PostCodePort::kPort, 1, post_, "POST code port", 0},
+      {SystemControlPortA::kPort, 1, port_a_, "system control port A", 0},
+      {DebugConsolePort::kPort, 1, debug_console_, "0xE9 debug console", 0},
+      {DebugExitPort::kBase, DebugExitPort::kSize, exit_port_, "debug exit port", 0},
+      {Uart16550::kCom1Base, 8, uart_, "16550 UART (COM1)", 0},
+  };
+  for (const Attachment& a : table) {
+    if (auto r = io_.attach(a.base, a.count, a.device, a.name, a.first_offset); !r) return r;
+  }
+  return {};
+}
+
+void Machine::apply_firmware_state() {
+  // What the BIOS leaves for a Multiboot kernel (see the header): both PICs initialized
+  // (ICW1 edge/cascade/ICW4, ICW2 base, ICW3 wiring, ICW4 8086 mode), then the masks.
+  const uint8_t master[] = {0x11, 0x08, 0x04, 0x01};
+  const uint8_t slave[] = {0x11, 0x70, 0x02, 0x01};
+  pic_.master().io_write(0, 1, master[0]);
+  for (int i = 1; i < 4; ++i) pic_.master().io_write(1, 1, master[i]);
+  pic_.slave().io_write(0, 1, slave[0]);
+  for (int i = 1; i < 4; ++i) pic_.slave().io_write(1, 1, slave[i]);
+  pic_.master().io_write(1, 1, 0xFA);  // IRQ 0 (timer) and IRQ 2 (cascade) open
+  pic_.slave().io_write(1, 1, 0xFF);
+  // Counter 0: LSB then MSB, mode 3, binary; count 0 = 65536, the 18.2 Hz BIOS tick.
+  pit_.io_write(Pit8254::kControlOffset, 1, 0x36);
+  pit_.io_write(0, 1, 0);
+  pit_.io_write(0, 1, 0);
+  // From now on a guest write that retimes counter 0 ends the current slice.
+  pit_.set_reprogram_listener([this] { stop_slice(); });
+}
+
+Result<void> Machine::load_kernel(const std::string& path) {
+  auto info = MultibootLoader::load_file(path, config_.cmdline, config_.modules, memory_);
+  if (!info) return info.error();
+  boot_info_ = info.value();
+  cpu_.notify_phys_write(0, memory_.size_bytes());
+  cpu_.reset_multiboot(boot_info_->entry, MultibootLoader::kBootMagic, boot_info_->info_addr);
+  final_.reset();
+  return {};
+}
+
+Result<void> Machine::load_kernel_image(std::span<const uint8_t> image, const std::string& name) {
+  auto info = MultibootLoader::load_image(image, name, config_.cmdline, config_.modules, memory_);
+  if (!info) return info.error();
+  boot_info_ = info.value();
+  cpu_.notify_phys_write(0, memory_.size_bytes());
+  cpu_.reset_multiboot(boot_info_->entry, MultibootLoader::kBootMagic, boot_info_->info_addr);
+  final_.reset();
+  return {};
+}
+
+uint32_t Machine::io_read(uint16_t port, unsigned size) { return io_.read(port, size); }
+
+void Machine::io_write(uint16_t port, unsigned size, uint32_t value) {
+  io_.write(port, size, value);
+}
+
+uint32_t Machine::mmio_read(uint32_t, unsigned size) {
+  return size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+}
+
+void Machine::mmio_write(uint32_t, unsigned, uint32_t) {}
+
+void Machine::sync_devices() {
+  pit_.advance_to(cpu_.cycles());
+  uart_.poll_input();
+}
+
+std::optional<StopReason> Machine::on_halted(std::string& message) {
+  if (!(cpu_.state().eflags & cpu::flags::IF)) {
+    message = "halted with interrupts disabled at EIP " + hex32(cpu_.state().eip);
+    return StopReason::kHaltedInterruptsDisabled;
+  }
+  if (pic_.intr_pending()) return std::nullopt;  // the processor takes it on the next run
+  // The timer can wake the processor: skip the idle time to its next edge.
+  const uint64_t next = pit_.next_event_cycle();
+  if (next != Pit8254::kNever && pic_.can_deliver(0)) {
+    cpu_.advance_idle(next - cpu_.cycles());
+    sync_devices();
+    return std::nullopt;
+  }
+  // Only the user can wake it: wait on the host (interactive runs are not deterministic).
+  if (input_.interactive() && !input_.exhausted() && uart_.rx_interrupt_enabled() &&
+      pic_.can_deliver(Uart16550::kCom1Irq)) {
+    while (!front_end_stop_.load(std::memory_order_relaxed) && !input_.exhausted()) {
+      if (input_.wait(kInputWaitMs)) break;
+    }
+    uart_.poll_input();
+    return std::nullopt;
+  }
+  message = "halted with nothing to wake it at EIP " + hex32(cpu_.state().eip) +
+            " (interrupts enabled, but no timer armed or unmasked and no input pending)";
+  return StopReason::kHaltedNothingToWake;
+}
+
+RunResult Machine::finish(StopReason reason, std::string message, double wall_seconds) {
+  RunResult r;
+  r.reason = reason;
+  r.message = std::move(message);
+  r.instructions = cpu_.instructions_retired();
+  r.cycles = cpu_.cycles();
+  r.wall_seconds = wall_seconds;
+  if (reason == StopReason::kExitPort) r.exit_value = exit_port_.value();
+  // A front-end stop or an exhausted budget can be resumed; every other stop is final.
+  if (reason != StopReason::kStopRequested && reason != StopReason::kBudgetExhausted) final_ = r;
+  return r;
+}
+
+RunResult Machine::run() {
+  if (final_) return *final_;
+  const auto start = std::chrono::steady_clock::now();
+  const auto wall = [start] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  for (;;) {
+    if (device_stop_) return finish(*device_stop_, device_stop_message_, wall());
+    if (front_end_stop_.exchange(false, std::memory_order_relaxed)) {
+      return finish(StopReason::kStopRequested, "stopped by the front end", wall());
+    }
+    uint64_t slice = kMaxSlice;
+    if (config_.max_instructions != 0) {
+      const uint64_t done = cpu_.instructions_retired();
+      if (done >= config_.max_instructions) {
+        return finish(StopReason::kBudgetExhausted,
+                      "instruction budget of " + std::to_string(config_.max_instructions) +
+                          " exhausted",
+                      wall());
+      }
+      slice = std::min(slice, config_.max_instructions - done);
+    }
+    // Every instruction costs at least one cycle, so this many instructions cannot run
+    // past the next timer edge by more than the last one's extra cycles.
+    const uint64_t next = pit_.next_event_cycle();
+    const uint64_t now = cpu_.cycles();
+    if (next != Pit8254::kNever) slice = std::min(slice, next > now ? next - now : 1);
+    // A halted processor left run() having looked at INTR; make it look again.
+    if (cpu_.state().halted) cpu_.request_event_check();
+
+    const cpu::StopReason stop = cpu_.run(slice);
+    sync_devices();
+    switch (stop) {
+      case cpu::StopReason::kBudget:
+      case cpu::StopReason::kRequested: break;  // device and front-end stops: loop top
+      case cpu::StopReason::kHalted: {
+        std::string message;
+        if (auto reason = on_halted(message)) return finish(*reason, std::move(message), wall());
+        break;
+      }
+      case cpu::StopReason::kTripleFault:
+        return finish(StopReason::kTripleFault, "triple fault: " + cpu_.stop_message(), wall());
+      case cpu::StopReason::kUnsupported:
+        return finish(StopReason::kUnsupported, cpu_.stop_message(), wall());
+    }
+  }
+}
+
+}  // namespace vmlab::machine

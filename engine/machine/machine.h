@@ -1,0 +1,141 @@
+// Machine: the PC around the processor, and the loop that runs it in modeled time.
+//
+// It owns the RAM, the port-I/O bus and the devices, and the cpu::Cpu, and is the Cpu's
+// Bus: port I/O goes to the IoBus, physical addresses outside RAM read all ones (no MMIO
+// devices yet), and INTR/INTA go to the 8259A pair.
+//
+// Port map:
+//   0x20-0x21, 0xA0-0xA1  PicPair (IRQ 0-15)      0x40-0x43  Pit8254 (IRQ 0)
+//   0x60, 0x64            I8042Controller         0x61       SystemControlPortB
+//   0x70-0x71             CmosRtc                 0x80       PostCodePort
+//   0x92                  SystemControlPortA      0xE9       DebugConsolePort
+//   0xF4-0xF7             DebugExitPort           0x3F8-0x3FF Uart16550 COM1 (IRQ 4)
+//
+// Firmware state: a kernel booted by `qemu-system-i386 -kernel` finds the interrupt
+// controllers and the timer as the BIOS left them, so the machine starts the same way:
+// the PICs initialized with vector bases 0x08 and 0x70, all lines masked but IRQ 0 (the
+// BIOS tick) and IRQ 2 (the cascade), and PIT counter 0 in mode 3 with count 65536
+// (18.2 Hz). A kernel that enables interrupts before reprogramming the PIC gets the timer
+// on vector 8, as it would on QEMU.
+//
+// run() executes the processor in slices that end exactly at the next timer edge (the
+// PIT's next_event_cycle), updates the devices after each slice, skips idle time straight
+// to the next timer edge when the processor halts, and stops for one of the reasons of
+// StopReason. No host time enters the simulation; run() only measures the wall time it
+// took.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "engine/cpu/bus.h"
+#include "engine/cpu/cpu.h"
+#include "engine/machine/cmos_rtc.h"
+#include "engine/machine/console_input.h"
+#include "engine/machine/console_output.h"
+#include "engine/machine/debug_console_port.h"
+#include "engine/machine/debug_exit_port.h"
+#include "engine/machine/i8042_controller.h"
+#include "engine/machine/io_bus.h"
+#include "engine/machine/machine_config.h"
+#include "engine/machine/modeled_clock.h"
+#include "engine/machine/multiboot_loader.h"
+#include "engine/machine/physical_memory.h"
+#include "engine/machine/pic_pair.h"
+#include "engine/machine/pit8254.h"
+#include "engine/machine/post_code_port.h"
+#include "engine/machine/result.h"
+#include "engine/machine/run_result.h"
+#include "engine/machine/system_control_port_a.h"
+#include "engine/machine/system_control_port_b.h"
+#include "engine/machine/uart16550.h"
+
+namespace vmlab::machine {
+
+class Machine : public cpu::Bus {
+ public:
+  // The longest slice between two looks at request_stop(), in instructions.
+  static constexpr uint64_t kMaxSlice = uint64_t{1} << 18;
+  // How long a halted machine waiting for interactive input sleeps between looks.
+  static constexpr int kInputWaitMs = 50;
+
+  static Result<std::unique_ptr<Machine>> create(MachineConfig config);
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+  ~Machine() override = default;
+
+  // Loads a Multiboot kernel with the configured command line and modules and sets the
+  // processor to the Multiboot entry state (EAX = 0x2BADB002, EBX = info structure).
+  Result<void> load_kernel(const std::string& path);
+  Result<void> load_kernel_image(std::span<const uint8_t> image, const std::string& name);
+
+  // Runs until a stop; may be called again after kStopRequested (or a budget raised with
+  // set_max_instructions) to continue. After any other stop it returns that result again.
+  RunResult run();
+  // Asks run() to stop at the end of the current slice. Safe from another thread.
+  void request_stop() { front_end_stop_.store(true, std::memory_order_relaxed); }
+  void set_max_instructions(uint64_t n) { config_.max_instructions = n; }
+
+  const std::string& console_output() const { return console_.captured(); }
+  const std::optional<MultibootLoader::BootInfo>& boot_info() const { return boot_info_; }
+
+  cpu::Cpu& cpu() { return cpu_; }
+  PhysicalMemory& memory() { return memory_; }
+  IoBus& io_bus() { return io_; }
+  PicPair& pic() { return pic_; }
+  Pit8254& pit() { return pit_; }
+  Uart16550& uart() { return uart_; }
+  PostCodePort& post_port() { return post_; }
+  CmosRtc& rtc() { return rtc_; }
+  const MachineConfig& config() const { return config_; }
+
+  // cpu::Bus
+  uint32_t io_read(uint16_t port, unsigned size) override;
+  void io_write(uint16_t port, unsigned size, uint32_t value) override;
+  uint32_t mmio_read(uint32_t paddr, unsigned size) override;
+  void mmio_write(uint32_t paddr, unsigned size, uint32_t value) override;
+  bool intr_pending() override { return pic_.intr_pending(); }
+  uint8_t intr_acknowledge() override { return pic_.acknowledge(); }
+
+ private:
+  Machine(MachineConfig config, PhysicalMemory memory);
+  Result<void> attach_devices();
+  void apply_firmware_state();
+  // Brings the devices up to the processor's current cycle.
+  void sync_devices();
+  // A device asks the processor to leave its slice (exit, reset, timer reprogrammed).
+  void stop_slice() { cpu_.request_stop(); }
+  // Handles a halted processor: returns a stop reason, or nothing to keep running.
+  std::optional<StopReason> on_halted(std::string& message);
+  RunResult finish(StopReason reason, std::string message, double wall_seconds);
+
+  MachineConfig config_;
+  PhysicalMemory memory_;
+  ModeledClock clock_;
+  ConsoleOutput console_;
+  ConsoleInput input_;
+  IoBus io_;
+  PicPair pic_;
+  Pit8254 pit_;
+  SystemControlPortB port_b_;
+  Uart16550 uart_;
+  DebugExitPort exit_port_;
+  PostCodePort post_;
+  DebugConsolePort debug_console_;
+  I8042Controller i8042_;
+  SystemControlPortA port_a_;
+  CmosRtc rtc_;
+  cpu::Cpu cpu_;
+
+  std::optional<MultibootLoader::BootInfo> boot_info_;
+  std::atomic<bool> front_end_stop_{false};
+  std::optional<StopReason> device_stop_;  // exit port or reset, seen at the slice end
+  std::string device_stop_message_;
+  std::optional<RunResult> final_;
+};
+
+}  // namespace vmlab::machine

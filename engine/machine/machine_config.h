@@ -1,0 +1,39 @@
+// MachineConfig: everything that defines a machine before it is built.
+//
+// Two runs with equal configurations, the same kernel and the same (preloaded) input
+// are identical: same console bytes, instruction count and modeled cycles.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/machine/console_input.h"
+#include "engine/machine/console_output.h"
+#include "engine/machine/multiboot_loader.h"
+#include "engine/machine/result.h"
+
+namespace vmlab::machine {
+
+struct MachineConfig {
+  static constexpr uint32_t kMinCpuMhz = 1;
+  static constexpr uint32_t kMaxCpuMhz = 100'000;
+
+  uint32_t memory_mib = 128;
+  // The modeled processor frequency: converts cycles to PIT ticks and RTC seconds.
+  uint32_t cpu_mhz = 1000;
+  // Instructions Machine::run may retire in total; 0 = no limit.
+  uint64_t max_instructions = 0;
+  // Where console bytes go besides the capture buffer (ConsoleOutput::stdout_sink(),
+  // ConsoleOutput::file_sink(path)); empty = capture only.
+  ConsoleOutput::Sink console_sink;
+  // What the UART receives (ConsoleInput::from_string/from_file/from_stdin); default idle.
+  ConsoleInput input;
+  // The kernel command line and the boot modules, passed through Multiboot.
+  std::string cmdline;
+  std::vector<MultibootModule> modules;
+
+  Result<void> validate() const;
+};
+
+}  // namespace vmlab::machine

@@ -1,0 +1,60 @@
+/*
+ * Declarations shared across the kernel, grouped by the file that defines them,
+ * so this header reads as a table of contents.
+ */
+#ifndef VMLAB_GUEST_KERNEL_H
+#define VMLAB_GUEST_KERNEL_H
+
+#include "../common/fmt.h"
+#include "pv_ops.h"
+#include "x86.h"
+
+#define HZ 100           /* PIT interrupts per second                     */
+#define QUANTUM_TICKS 2  /* round-robin time slice, in PIT ticks          */
+
+/* kprintf.c */
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void *memset(void *dst, int c, u32 n);
+void *memcpy(void *dst, const void *src, u32 n);
+u32 strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, u32 n);
+
+/* gdt.c */
+extern u16 kernel_cs, kernel_ds;
+void gdt_init(void);
+void tss_set_esp0(u32 esp0); /* a plain store: used by the native table */
+
+/* idt.c */
+void idt_init(void);
+
+/* trap.c */
+void trap(struct trapframe *tf);
+extern volatile u32 ticks;
+
+/* pic.c */
+void pic_init(void);
+void pic_eoi(u32 irq);
+
+/* pit.c */
+void pit_init(u32 hz);
+
+/* uart.c */
+void uart_init(void);
+void uart_enable_rx_irq(void);
+void uart_write(const char *buf, u32 len);
+void uart_intr(void);
+int uart_read(char *buf, u32 len); /* blocks until at least one byte */
+
+/* cmdline.c: the Multiboot command line becomes init's argv */
+#define MAX_ARGS 16
+#define MAX_ARG_BYTES 256
+void cmdline_init(const char *multiboot_cmdline);
+extern const char *boot_argv[MAX_ARGS + 1];
+extern const char *boot_cmdline;
+
+/* bench.c */
+int sys_bench(u32 op, u32 iters, u32 arg, u32 cycles_out);
+
+#endif

@@ -1,0 +1,291 @@
+/*
+ * The workloads, after Adams & Agesen 2006 (nanobenchmarks, forkwait) and
+ * Barham et al. 2003 (lmbench). docs/guest.md says what each one measures and
+ * how it relates to the paper's definition.
+ *
+ * Each is timed with RDTSC around the measured loop only. Under the simulated
+ * machine RDTSC returns modeled cycles, so the numbers are the model's.
+ */
+#include "workloads.h"
+
+#define PAGE 4096u
+
+/* ---- Adams & Agesen nanobenchmarks ---- */
+
+static int w_syscall(u32 n, struct result *r) {
+  u64 t0 = rdtsc();
+  for (u32 i = 0; i < n; i++)
+    getpid();
+  r->cycles = rdtsc() - t0;
+  return 0;
+}
+
+static int w_kernel_op(u32 op, u32 n, struct result *r) {
+  return bench(op, n, 0, &r->cycles) < 0 ? 1 : 0;
+}
+
+static int w_in(u32 n, struct result *r) { return w_kernel_op(BENCH_IN, n, r); }
+static int w_irqmask(u32 n, struct result *r) { return w_kernel_op(BENCH_IRQMASK, n, r); }
+static int w_callret(u32 n, struct result *r) { return w_kernel_op(BENCH_CALLRET, n, r); }
+
+/*
+ * The three fault workloads resume after each fault at a landing pad
+ * (SYS_catch): fault, kernel, back to user, n times. `expect` is the vector.
+ */
+static struct ucatch pad;
+static volatile u32 zero;
+static volatile u32 sink;
+static const u32 read_only_word = 0; /* .rodata: in the read-only segment */
+
+enum fault_kind { FAULT_UNMAPPED, FAULT_DIVIDE, FAULT_READ_ONLY };
+
+static int w_faults(enum fault_kind kind, u32 n, struct result *r) {
+  static const u32 expect[] = {CATCH_FLAG | 14, CATCH_FLAG | 0, CATCH_FLAG | 14};
+  volatile u32 *unmapped = (volatile u32 *)USER_UNMAPPED;
+  volatile u32 *read_only = (volatile u32 *)(uintptr_t)&read_only_word;
+  u32 caught = 0;
+  if (catch_faults(&pad) < 0)
+    return 1;
+  u64 t0 = rdtsc();
+  for (u32 i = 0; i < n; i++) {
+    int how = ucatch_set(&pad);
+    if (how == 0) {
+      if (kind == FAULT_UNMAPPED)
+        *unmapped = i;
+      else if (kind == FAULT_DIVIDE)
+        sink = 1u / zero;
+      else
+        *read_only = i;
+    } else if ((u32)how == expect[kind]) {
+      caught++;
+    }
+  }
+  r->cycles = rdtsc() - t0;
+  catch_faults(0);
+  if (caught != n) {
+    printf("error workload fault kind=%u caught=%u of %u\n", kind, caught, n);
+    return 1;
+  }
+  return 0;
+}
+
+static int w_pgfault(u32 n, struct result *r) { return w_faults(FAULT_UNMAPPED, n, r); }
+static int w_divzero(u32 n, struct result *r) { return w_faults(FAULT_DIVIDE, n, r); }
+static int w_protfault(u32 n, struct result *r) { return w_faults(FAULT_READ_ONLY, n, r); }
+
+static int w_ptemod(u32 n, struct result *r) {
+  volatile u32 *page = mmap(PAGE);
+  if ((i32)(uintptr_t)page == -1)
+    return 1;
+  *page = 1; /* make it present */
+  int rc = bench(BENCH_PTEMOD, n, (u32)(uintptr_t)page, &r->cycles);
+  munmap((void *)(uintptr_t)page, PAGE);
+  return rc < 0 ? 1 : 0;
+}
+
+/* ---- lmbench, after Barham et al. ---- */
+
+static int w_nullcall(u32 n, struct result *r) {
+  u64 t0 = rdtsc();
+  for (u32 i = 0; i < n; i++)
+    getppid();
+  r->cycles = rdtsc() - t0;
+  return 0;
+}
+
+static int w_nullio(u32 n, struct result *r) {
+  int fd = open("null");
+  char c = 0;
+  if (fd < 0)
+    return 1;
+  u64 t0 = rdtsc();
+  for (u32 i = 0; i < n; i++)
+    write(fd, &c, 1);
+  r->cycles = rdtsc() - t0;
+  close(fd);
+  return 0;
+}
+
+/* Two processes pass a byte back and forth through two pipes; one iteration
+ * is a round trip, i.e. two context switches. */
+static int w_ctxsw(u32 n, struct result *r) {
+  int to_child[2], to_parent[2], status = -1;
+  char c = 'x';
+  if (pipe(to_child) < 0 || pipe(to_parent) < 0)
+    return 1;
+  int pid = fork();
+  if (pid < 0)
+    return 1;
+  if (pid == 0) {
+    close(to_child[1]);
+    close(to_parent[0]);
+    for (u32 i = 0; i < n; i++) {
+      if (read(to_child[0], &c, 1) != 1 || write(to_parent[1], &c, 1) != 1)
+        exit(1);
+    }
+    exit(0);
+  }
+  close(to_child[0]);
+  close(to_parent[1]);
+  u64 t0 = rdtsc();
+  for (u32 i = 0; i < n; i++) {
+    write(to_child[1], &c, 1);
+    read(to_parent[0], &c, 1);
+  }
+  r->cycles = rdtsc() - t0;
+  close(to_child[1]);
+  close(to_parent[0]);
+  wait(&status);
+  return status == 0 ? 0 : 1;
+}
+
+static int fork_loop(u32 n, struct result *r, bool do_exec) {
+  static const char *const hello_argv[] = {"hello", 0};
+  u64 t0 = rdtsc();
+  for (u32 i = 0; i < n; i++) {
+    int pid = fork();
+    if (pid < 0)
+      return 1;
+    if (pid == 0) {
+      if (do_exec)
+        exec("hello", hello_argv);
+      exit(do_exec ? 127 : 0);
+    }
+    int status = -1;
+    if (wait(&status) != pid || status != 0)
+      return 1;
+  }
+  r->cycles = rdtsc() - t0;
+  return 0;
+}
+
+static int w_forkexit(u32 n, struct result *r) { return fork_loop(n, r, false); }
+static int w_forkexec(u32 n, struct result *r) { return fork_loop(n, r, true); }
+static int w_forkwait(u32 n, struct result *r) { return fork_loop(n, r, false); }
+
+/* Demand-zero faults: write the first word of fresh anonymous pages. Only
+ * the touching is timed; the mmap/munmap around each batch of 64 is not. */
+static int w_pagefault(u32 n, struct result *r) {
+  r->cycles = 0;
+  for (u32 done = 0; done < n;) {
+    u32 pages = n - done < 64 ? n - done : 64;
+    volatile u8 *m = mmap(pages * PAGE);
+    if ((i32)(uintptr_t)m == -1)
+      return 1;
+    u64 t0 = rdtsc();
+    for (u32 p = 0; p < pages; p++)
+      m[p * PAGE] = 1;
+    r->cycles += rdtsc() - t0;
+    munmap((void *)(uintptr_t)m, pages * PAGE);
+    done += pages;
+  }
+  return 0;
+}
+
+/* mmap latency: map 64 KiB, touch each of its 16 pages, unmap. */
+static int w_mmap(u32 n, struct result *r) {
+  u64 t0 = rdtsc();
+  for (u32 i = 0; i < n; i++) {
+    volatile u8 *m = mmap(16 * PAGE);
+    if ((i32)(uintptr_t)m == -1)
+      return 1;
+    for (u32 p = 0; p < 16; p++)
+      m[p * PAGE] = 1;
+    munmap((void *)(uintptr_t)m, 16 * PAGE);
+  }
+  r->cycles = rdtsc() - t0;
+  return 0;
+}
+
+/* ---- compute-bound: the "about native" line ---- */
+
+#define SIEVE_N 16384
+static u8 sieve[SIEVE_N];
+
+static int w_compute(u32 n, struct result *r) {
+  u32 check = 0;
+  u64 t0 = rdtsc();
+  for (u32 round = 0; round < n; round++) {
+    memset(sieve, 1, SIEVE_N);
+    u32 primes = 0;
+    for (u32 i = 2; i < SIEVE_N; i++) {
+      if (!sieve[i])
+        continue;
+      primes++;
+      for (u32 j = i * i; j < SIEVE_N; j += i)
+        sieve[j] = 0;
+    }
+    check = check * 31 + primes + round;
+  }
+  r->cycles = rdtsc() - t0;
+  r->has_check = true;
+  r->check = check;
+  return 0;
+}
+
+/* Defaults finish in about a second each under QEMU TCG. */
+const struct workload workloads[] = {
+    {"syscall", "A&A", "null system call round trip (getpid)", 100000, 1000, w_syscall},
+    {"in", "A&A", "port read of 0x80, in the kernel", 100000, 1000, w_in},
+    {"irqmask", "A&A cr8wr", "interrupt-flag write (sti;cli), in the kernel", 100000, 1000, w_irqmask},
+    {"callret", "A&A", "call/ret pair, in the kernel", 1000000, 10000, w_callret},
+    {"pgfault", "A&A", "true page fault reflected to the process", 20000, 500, w_pgfault},
+    {"divzero", "A&A", "divide-error fault reflected to the process", 20000, 500, w_divzero},
+    {"ptemod", "A&A", "PTE change + INVLPG, in the kernel", 100000, 1000, w_ptemod},
+    {"nullcall", "lmbench", "null call (getppid)", 100000, 1000, w_nullcall},
+    {"nullio", "lmbench", "null I/O: 1-byte write to the null device", 100000, 1000, w_nullio},
+    {"ctxsw", "lmbench", "context switch 2p/0K: pipe round trip", 10000, 200, w_ctxsw},
+    {"forkexit", "lmbench", "fork + exit + wait", 2000, 50, w_forkexit},
+    {"forkexec", "lmbench", "fork + exec(hello) + wait", 1000, 20, w_forkexec},
+    {"pagefault", "lmbench", "demand-zero page fault", 10000, 256, w_pagefault},
+    {"mmap", "lmbench", "mmap 64 KiB + touch 16 pages + munmap", 2000, 50, w_mmap},
+    {"protfault", "lmbench", "protection fault (write to read-only page)", 20000, 500, w_protfault},
+    {"forkwait", "A&A", "fork/wait pairs (paper: 40000)", 40000, 200, w_forkwait},
+    {"compute", "sanity", "integer sieve, no system calls", 20, 2, w_compute},
+};
+const u32 workload_count = sizeof(workloads) / sizeof(workloads[0]);
+
+const struct workload *workload_find(const char *name) {
+  for (u32 i = 0; i < workload_count; i++)
+    if (strcmp(workloads[i].name, name) == 0)
+      return &workloads[i];
+  return 0;
+}
+
+/*
+ * The result line. Stable, one line, key=value fields in this order:
+ *   result workload=<name> iters=<n> cycles=<total> cycles_per_iter=<int>.<tenth>
+ * then optional extra fields (compute: check=<hex>). cycles_per_iter is
+ * rounded to one decimal with integer arithmetic (the guest has no FPU code).
+ */
+int workload_run(const struct workload *w, u32 iters) {
+  struct result r;
+  memset(&r, 0, sizeof(r));
+  if (iters == 0) {
+    printf("error workload=%s reason=\"iters must be > 0\"\n", w->name);
+    return 2;
+  }
+  if (w->run(iters, &r) != 0) {
+    printf("error workload=%s reason=\"workload failed\"\n", w->name);
+    return 1;
+  }
+  u64 tenths = (r.cycles * 10 + iters / 2) / iters;
+  char line[200];
+  int len = snfmt(line, sizeof(line), "result workload=%s iters=%u cycles=%llu cycles_per_iter=%llu.%u",
+                  w->name, iters, r.cycles, tenths / 10, (u32)(tenths % 10));
+  if (r.has_check)
+    len += snfmt(line + len, sizeof(line) - (u32)len, " check=%08x", r.check);
+  len += snfmt(line + len, sizeof(line) - (u32)len, "\n");
+  write(1, line, (u32)len); /* one write: the line is never split */
+  return 0;
+}
+
+int workload_run_all(u32 iters) {
+  int status = 0;
+  for (u32 i = 0; i < workload_count; i++) {
+    int s = workload_run(&workloads[i], iters ? iters : workloads[i].quick_iters);
+    if (s != 0 && status == 0)
+      status = s;
+  }
+  return status;
+}

@@ -1,0 +1,59 @@
+/*
+ * The small library every test kernel in tests/kernels/ shares: port I/O, a polled COM1
+ * console, the exit port, and flat GDT/TSS/IDT set-up with one C dispatcher for all
+ * interrupt vectors (boot.S holds the entry stubs).
+ */
+#ifndef VMLAB_TEST_KLIB_H
+#define VMLAB_TEST_KLIB_H
+
+#include <stdint.h>
+
+#define SEL_KCODE 0x08
+#define SEL_KDATA 0x10
+#define SEL_UCODE 0x1B
+#define SEL_UDATA 0x23
+#define SEL_TSS 0x28
+
+/* The frame boot.S builds for isr_dispatch: segment registers, PUSHA, vector, error code,
+ * then what the CPU pushed (user ESP and SS only on a change from ring 3). */
+struct frame {
+  uint32_t es, ds;
+  uint32_t edi, esi, ebp, esp_dummy, ebx, edx, ecx, eax;
+  uint32_t vector, error;
+  uint32_t eip, cs, eflags, user_esp, user_ss;
+};
+
+struct multiboot_info {
+  uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
+};
+
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port) {
+  uint8_t v;
+  __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+  return v;
+}
+
+void console_init(void);
+void putc(char c);
+void puts(const char* s);
+void puthex(uint32_t v);
+void putdec(uint32_t v);
+_Noreturn void exit_machine(uint32_t status);
+
+/* GDT (ring-0 and ring-3 flat code/data, a TSS) and an IDT whose listed vectors go to
+ * isr_dispatch; vector 0x80 is callable from ring 3. */
+void tables_init(void);
+void pic_init(uint8_t master_mask);
+void pit_init(uint32_t hz);
+/* Switches to ring 3 at `entry` with the stack `stack_top`, IF set. */
+_Noreturn void enter_ring3(void (*entry)(void), void* stack_top);
+
+/* Each kernel defines its handler. */
+void isr_dispatch(struct frame* f);
+
+/* Compares the command line's words after the image path with `word`. */
+int cmdline_has(const struct multiboot_info* mbi, const char* word);
+
+#endif
