@@ -29,6 +29,21 @@ cpp_sources() {
   git ls-files -- '*.cpp' '*.h' '*.hpp' 2>/dev/null | grep -v '^guest/' || true
 }
 
+# The main job: boot the smoke kernel, then the guest OS running every workload, in each
+# implemented mode. Each command is echoed so a reader can run it again by hand.
+demo() {
+  local vmlab=$BUILD_DIR/cli/vmlab
+  local smoke=$BUILD_DIR/tests/kernels/smoke/smoke_kernel.elf
+  local guest=$BUILD_DIR/guest/vmlab_guest.elf
+  echo "+ $vmlab run --mode native $smoke"
+  "$vmlab" run --mode native "$smoke"
+  if [ -f "$guest" ]; then
+    echo
+    echo "+ $vmlab run --mode native --append run=all $guest"
+    "$vmlab" run --mode native --append "run=all" "$guest"
+  fi
+}
+
 cmd=${1:-help}
 shift || true
 case "$cmd" in
@@ -47,7 +62,7 @@ case "$cmd" in
   demo)
     scripts/setup.sh
     configure_and_build
-    "$BUILD_DIR/cli/vmlab" demo
+    demo
     ;;
   format-check)
     cpp_sources | xargs -r clang-format --dry-run --Werror

@@ -44,9 +44,11 @@ void ConsoleInput::read_stdin(int timeout_ms) {
     eof_ = true;
     return;
   }
-  // Drop what was consumed so the buffer does not grow without bound.
-  bytes_.erase(0, pos_);
-  pos_ = 0;
+  // Drop what was consumed, but the last 64 bytes that unread() may give back, so the
+  // buffer does not grow without bound.
+  const size_t drop = pos_ > 64 ? pos_ - 64 : 0;
+  bytes_.erase(0, drop);
+  pos_ -= drop;
   bytes_.append(buf, static_cast<size_t>(n));
 }
 

@@ -26,6 +26,8 @@ class ConsoleInput {
 
   // The next byte if one is available now.
   std::optional<uint8_t> next();
+  // Gives back the last `n` bytes returned by next() (at most 64), as if never received.
+  void unread(size_t n) { pos_ -= n < pos_ ? n : pos_; }
   bool interactive() const { return kind_ == Kind::kStdin; }
   // No byte will ever come again (preloaded bytes consumed, stdin at end of file).
   bool exhausted() const;

@@ -19,7 +19,9 @@ uint16_t to_bcd(uint32_t v) {
 }  // namespace
 
 Pit8254::Pit8254(const ModeledClock& clock, std::function<void(bool)> irq0)
-    : clock_(clock), irq0_(std::move(irq0)) {}
+    : clock_(clock), irq0_(std::move(irq0)) {
+  ch_[2].gate = false;  // port 0x61 bit 0 is clear after reset
+}
 
 int64_t Pit8254::position(const Channel& c, uint64_t tick) {
   if (c.frozen) return c.frozen_k;

@@ -55,6 +55,11 @@ void Uart16550::poll_input() {
   update_irq();
 }
 
+void Uart16550::clear_receiver() {
+  if (input_ != nullptr && !(mcr_ & kMcrLoop)) input_->unread(rx_.size());
+  rx_.clear();
+}
+
 void Uart16550::transmit(uint8_t byte) {
   if (mcr_ & kMcrLoop) {
     receive(byte);  // loopback: the transmitter feeds the receiver, nothing leaves
@@ -143,9 +148,8 @@ void Uart16550::io_write(uint16_t offset, unsigned, uint32_t value) {
     case kIirFcr:
     {
       const bool enable = (v & kFcrEnable) != 0;
-      if (enable != fifo_enabled_) rx_.clear();  // switching the FIFOs on or off empties them
+      if (enable != fifo_enabled_ || (v & kFcrClearRx)) clear_receiver();
       fifo_enabled_ = enable;
-      if (v & kFcrClearRx) rx_.clear();
       fcr_trigger_ = v >> 6;
       poll_input();
       break;

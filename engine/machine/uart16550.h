@@ -11,7 +11,10 @@
 // the transmitter is empty again, so LSR.THRE and TEMT always read 1 and every THR write
 // re-raises the THR-empty interrupt (when enabled). Received bytes come from a
 // ConsoleInput and are moved into the receiver (the 16-byte FIFO, or the one-byte RBR
-// with FIFOs off) whenever there is room.
+// with FIFOs off) whenever there is room. A real receiver loses its contents when the
+// FIFOs are switched or cleared through FCR; here bytes that came from the ConsoleInput
+// and were not read yet go back to it, so a kernel that resets its FIFOs at boot does
+// not lose the first bytes of scripted input.
 //
 // The non-obvious bit: on a real PC the UART's INTR pin reaches the 8259A through a
 // buffer enabled by MCR.OUT2, so a driver must set OUT2 to get interrupts. QEMU does not
@@ -79,6 +82,7 @@ class Uart16550 : public IoDevice {
   void transmit(uint8_t byte);
   void receive(uint8_t byte);
   void update_irq();
+  void clear_receiver();
 
   ConsoleOutput& output_;
   ConsoleInput* input_;

@@ -29,9 +29,17 @@ void tss_set_esp0(u32 esp0); /* a plain store: used by the native table */
 /* idt.c */
 void idt_init(void);
 
-/* trap.c */
+/* trap.c: counters, printed as the "kstat" line when init exits */
+struct kstat {
+  u32 ticks;          /* PIT interrupts                                  */
+  u32 preemptions;    /* time slices that ran out in user mode           */
+  u32 switches;       /* context switches (swtch to another process)     */
+  u32 syscalls;
+  u32 hidden_faults;  /* page faults resolved by the kernel (COW, zero)  */
+  u32 true_faults;    /* faults reported to a process (catch or kill)    */
+};
+extern struct kstat kstat;
 void trap(struct trapframe *tf);
-extern volatile u32 ticks;
 
 /* pic.c */
 void pic_init(void);

@@ -42,18 +42,31 @@ void panic(const char *fmt, ...) {
   pv->machine_exit(255);
 }
 
+/*
+ * memset/memcpy with the string instructions: one REP STOS/MOVS per call is
+ * far fewer instructions for a simulated CPU (or a BT translator) than a C byte
+ * loop, and zeroing and copying pages is most of what fork and exec do.
+ */
 void *memset(void *dst, int c, u32 n) {
-  u8 *d = dst;
-  while (n--)
-    *d++ = (u8)c;
+  void *d = dst;
+  if ((((u32)dst | n) & 3) == 0) {
+    u32 word = (u8)c * 0x01010101u;
+    u32 count = n / 4;
+    __asm__ volatile("rep stosl" : "+D"(d), "+c"(count) : "a"(word) : "memory");
+  } else {
+    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+  }
   return dst;
 }
 
 void *memcpy(void *dst, const void *src, u32 n) {
-  u8 *d = dst;
-  const u8 *s = src;
-  while (n--)
-    *d++ = *s++;
+  void *d = dst;
+  if ((((u32)dst | (u32)src | n) & 3) == 0) {
+    u32 count = n / 4;
+    __asm__ volatile("rep movsl" : "+D"(d), "+S"(src), "+c"(count) : : "memory");
+  } else {
+    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+  }
   return dst;
 }
 

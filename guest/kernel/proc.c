@@ -92,6 +92,10 @@ int proc_fork(void) {
 void proc_exit(int status) {
   if (cur == initproc) {
     /* init is the workload driver: its end is the machine's end. */
+    kprintf("kstat ticks=%u preemptions=%u switches=%u syscalls=%u hidden_faults=%u true_faults=%u "
+            "free_kib=%u\n",
+            kstat.ticks, kstat.preemptions, kstat.switches, kstat.syscalls, kstat.hidden_faults,
+            kstat.true_faults, pmm_free_count() * 4);
     kprintf("done status=%d\n", status);
     pv->machine_exit((u32)status);
   }

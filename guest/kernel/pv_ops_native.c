@@ -92,7 +92,7 @@ static void native_irq_enable(void) { __asm__ volatile("sti" : : : "memory"); }
  * between STI and HLT and leave us halted with work pending. */
 static void native_safe_halt(void) { __asm__ volatile("sti\n\thlt" : : : "memory"); }
 
-static void native_halt_forever(void) {
+static __attribute__((noreturn)) void native_halt_forever(void) {
   for (;;)
     __asm__ volatile("cli\n\thlt");
 }
@@ -105,7 +105,7 @@ static u8 native_inb(u16 port) {
 
 static void native_outb(u16 port, u8 val) { __asm__ volatile("outb %0, %1" : : "a"(val), "Nd"(port)); }
 
-static void native_machine_exit(u32 status) {
+static __attribute__((noreturn)) void native_machine_exit(u32 status) {
   native_outb(EXIT_PORT, (u8)status);
   native_halt_forever(); /* only reached when nothing listens on 0xF4 */
 }

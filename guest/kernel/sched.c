@@ -42,6 +42,7 @@ void sched_switch_away(void) {
   cur = next;
   pv->set_kernel_stack(proc_kstack_top(next));
   vm_switch(next->pd_phys);
+  kstat.switches++;
   swtch(&prev->kesp, next->kesp);
   /* We are back: someone switched to prev again. */
 }
@@ -78,6 +79,8 @@ void wakeup(const void *chan) {
 }
 
 void sched_tick(bool from_user) {
-  if (from_user && cur && ++slice_ticks >= QUANTUM_TICKS)
+  if (from_user && cur && ++slice_ticks >= QUANTUM_TICKS) {
+    kstat.preemptions++;
     sched_yield();
+  }
 }

@@ -12,7 +12,7 @@
 #include "kernel.h"
 #include "proc.h"
 
-volatile u32 ticks;
+struct kstat kstat;
 
 static const char *const exception_names[] = {
     "divide error", "debug",          "NMI",         "breakpoint",       "overflow",
@@ -27,6 +27,7 @@ static const char *exception_name(u32 v) {
 
 /* Resumes the process at its landing pad, or kills it. */
 static void user_fault(struct trapframe *tf, u32 fault_addr) {
+  kstat.true_faults++;
   if (cur->catch_pad && user_range_ok(cur->catch_pad, sizeof(struct ucatch), false)) {
     const struct ucatch *c = (const struct ucatch *)cur->catch_pad;
     tf->eip = c->eip;
@@ -45,8 +46,10 @@ static void user_fault(struct trapframe *tf, u32 fault_addr) {
 
 static void page_fault(struct trapframe *tf, bool from_user) {
   u32 va = pv->read_fault_addr();
-  if (cur && vm_fault(cur->pd_phys, cur->vmas, va, tf->error) == 0)
+  if (cur && vm_fault(cur->pd_phys, cur->vmas, va, tf->error) == 0) {
+    kstat.hidden_faults++;
     return;
+  }
   if (from_user) {
     user_fault(tf, va);
     return;
@@ -59,11 +62,12 @@ void trap(struct trapframe *tf) {
   u32 v = tf->vector;
 
   if (v == T_SYSCALL) {
+    kstat.syscalls++;
     syscall_dispatch(tf);
   } else if (v == T_PAGE_FAULT) {
     page_fault(tf, from_user);
   } else if (v == T_IRQ0 + 0) {
-    ticks++;
+    kstat.ticks++;
     pic_eoi(0);
     sched_tick(from_user);
   } else if (v == T_IRQ0 + 4) {

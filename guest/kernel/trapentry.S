@@ -62,6 +62,7 @@ trap_syscall_entry:
   jmp trap_common
 
 trap_common:
+  cld /* the C ABI wants DF = 0; a user program may have set it */
   pushal
   pushl %ds
   pushl %es

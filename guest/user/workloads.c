@@ -39,11 +39,18 @@ static const u32 read_only_word = 0; /* .rodata: in the read-only segment */
 
 enum fault_kind { FAULT_UNMAPPED, FAULT_DIVIDE, FAULT_READ_ONLY };
 
+/* An explicit DIV: in C, gcc may rewrite 1/x as (x == 1) and never divide. */
+static inline void divide_by(u32 divisor) {
+  u32 quotient, remainder;
+  __asm__ volatile("divl %2" : "=a"(quotient), "=d"(remainder) : "r"(divisor), "a"(1), "d"(0));
+  sink = quotient + remainder;
+}
+
 static int w_faults(enum fault_kind kind, u32 n, struct result *r) {
   static const u32 expect[] = {CATCH_FLAG | 14, CATCH_FLAG | 0, CATCH_FLAG | 14};
   volatile u32 *unmapped = (volatile u32 *)USER_UNMAPPED;
   volatile u32 *read_only = (volatile u32 *)(uintptr_t)&read_only_word;
-  u32 caught = 0;
+  volatile u32 caught = 0; /* lives in memory across the "second return" */
   if (catch_faults(&pad) < 0)
     return 1;
   u64 t0 = rdtsc();
@@ -53,7 +60,7 @@ static int w_faults(enum fault_kind kind, u32 n, struct result *r) {
       if (kind == FAULT_UNMAPPED)
         *unmapped = i;
       else if (kind == FAULT_DIVIDE)
-        sink = 1u / zero;
+        divide_by(zero);
       else
         *read_only = i;
     } else if ((u32)how == expect[kind]) {
