@@ -22,7 +22,7 @@ constexpr uint32_t kPageSize = 4096;
 Cpu::Cpu(std::span<uint8_t> ram, Bus& bus)
     : ram_(ram),
       bus_(bus),
-      decode_cache_(size_t{1} << kDecodeCacheBits),
+      block_cache_(size_t{1} << kBlockCacheBits),
       page_generation_(ram.size() / kPageSize + 1, 0),
       page_has_code_(ram.size() / kPageSize + 1, 0) {}
 
@@ -68,15 +68,23 @@ void Cpu::set_eflags(uint32_t value) {
   if ((s_.eflags & ~old) & (flags::IF | flags::TF)) check_events_ = true;
 }
 
-void Cpu::fault(uint8_t vector, uint32_t error_code) { throw CpuFault{vector, true, error_code}; }
+void Cpu::fault(uint8_t vector, uint32_t error_code) {
+  throw CpuFault{vector, true, error_code};
+}
 
-void Cpu::fault(uint8_t vector) { throw CpuFault{vector, false, 0}; }
+void Cpu::fault(uint8_t vector) {
+  throw CpuFault{vector, false, 0};
+}
 
-void Cpu::unsupported(const std::string& what) { throw UnsupportedStop{what}; }
+void Cpu::unsupported(const std::string& what) {
+  throw UnsupportedStop{what};
+}
 
 void Cpu::invalidate_code_page(uint32_t page) {
   ++page_generation_[page];
   page_has_code_[page] = 0;
+  // The block being executed may be on this page: leave it after this instruction.
+  check_events_ = true;
 }
 
 void Cpu::notify_phys_write(uint32_t pa, uint32_t len) {
@@ -87,32 +95,108 @@ void Cpu::notify_phys_write(uint32_t pa, uint32_t len) {
   }
 }
 
-const Insn& Cpu::decode_uncached(uint32_t lin) {
-  // The instruction straddles a page boundary: gather up to 15 bytes through paging,
-  // page by page, so that a fault on the second page reports that page's address.
+namespace {
+
+// Instructions after which a block ends: every control transfer (its successor is not the
+// next instruction), and everything that can change CS, paging, the descriptor tables or
+// interrupt recognition, so that the instructions after it are fetched afresh.
+bool ends_block(const Insn& insn) {
+  const uint16_t op = insn.op;
+  if ((op >= 0x70 && op <= 0x7F) || (op >= 0x180 && op <= 0x18F)) return true;  // Jcc
+  if (op >= 0xE0 && op <= 0xE3) return true;                                    // LOOPcc, JECXZ
+  if (op == 0xFF) return insn.reg >= 2 && insn.reg <= 5;  // near/far indirect CALL, JMP
+  switch (op) {
+    case 0x9A:
+    case 0xE8:
+    case 0xE9:
+    case 0xEA:
+    case 0xEB:  // CALL, JMP
+    case 0xC2:
+    case 0xC3:
+    case 0xCA:
+    case 0xCB:
+    case 0xCF:  // RET, IRET
+    case 0xCC:
+    case 0xCD:
+    case 0xCE:
+    case 0xF1:  // INT3, INT n, INTO
+    case 0xF4:  // HLT
+    case 0x8E:
+    case 0x17:
+    case 0xFA:
+    case 0xFB:
+    case 0x9D:  // MOV/POP SS, CLI, STI, POPF
+    case 0xC4:
+    case 0xC5:
+    case 0x1B2:  // LES, LDS, LSS
+    case 0x100:
+    case 0x101:
+    case 0x106:  // LLDT/LTR, LGDT/LIDT/INVLPG, CLTS
+    case 0x120:
+    case 0x122:
+    case 0x123:  // MOV CR, MOV DR
+    case 0x130:
+    case 0x134:
+    case 0x135:  // WRMSR, SYSENTER, SYSEXIT
+      return true;
+    default: return insn.exec == &handler_undefined;
+  }
+}
+
+}  // namespace
+
+void Cpu::decode_block(DecodedBlock& block, uint32_t pa) {
+  const bool d32 = s_.seg[CS].db;
+  const uint32_t page_end =
+      std::min<uint32_t>((pa | (kPageSize - 1)) + 1, static_cast<uint32_t>(ram_.size()));
+  block.paddr = pa;
+  block.generation = page_generation_[pa / kPageSize];
+  block.default32 = d32;
+  block.count = 0;
+  uint32_t at = pa;
+  while (block.count < kMaxBlockInsns && at < page_end) {
+    Insn& insn = block.insns[block.count];
+    const size_t avail = std::min<size_t>(page_end - at, 15);
+    const DecodeStatus st = decode(ram_.data() + at, avail, d32, insn);
+    if (st != DecodeStatus::kOk) break;  // straddles the page, or too long: decode it alone
+    ++block.count;
+    at += insn.len;
+    if (ends_block(insn)) break;
+  }
+  page_has_code_[pa / kPageSize] = 1;
+}
+
+const Cpu::DecodedBlock& Cpu::decode_straddling(uint32_t lin) {
+  // The instruction crosses a page boundary (or lies outside RAM): gather up to 15 bytes
+  // through paging, page by page, so that a fault on the second page reports that page's
+  // address, and decode it alone, uncached.
   uint8_t buf[16] = {};
   const bool d32 = s_.seg[CS].db;
   size_t have = 0;
+  Insn& insn = scratch_block_.insns[0];
   for (;;) {
     const uint32_t pa = translate(lin + static_cast<uint32_t>(have), Access::kExecute, s_.cpl == 3);
     const size_t chunk = std::min<size_t>(15 - have, kPageSize - (pa & (kPageSize - 1)));
     for (size_t i = 0; i < chunk; ++i) buf[have + i] = phys_read8(pa + static_cast<uint32_t>(i));
     have += chunk;
-    const DecodeStatus st = decode(buf, have, d32, scratch_insn_);
-    if (st == DecodeStatus::kOk) return scratch_insn_;
+    const DecodeStatus st = decode(buf, have, d32, insn);
+    if (st == DecodeStatus::kOk) break;
     if (st == DecodeStatus::kTooLong || have >= 15) fault_gp(0);
   }
+  scratch_block_.paddr = 0xFFFFFFFFu;
+  scratch_block_.count = 1;
+  return scratch_block_;
 }
 
-const Insn& Cpu::fetch() {
+const Cpu::DecodedBlock& Cpu::fetch_block() {
   const SegmentCache& cs = s_.seg[CS];
+  if (s_.eip > cs.limit) fault_gp(0);
   const uint32_t lin = cs.base + s_.eip;
   const uint32_t lin_page = lin & ~(kPageSize - 1);
   uint32_t phys_page;
   if (lin_page == fetch_lin_page_ && fetch_epoch_ == tlb_epoch_ && fetch_cpl_ == s_.cpl) {
     phys_page = fetch_phys_page_;
   } else {
-    if (s_.eip > cs.limit) fault_gp(0);
     phys_page = translate(lin, Access::kExecute, s_.cpl == 3) & ~(kPageSize - 1);
     fetch_lin_page_ = lin_page;
     fetch_phys_page_ = phys_page;
@@ -120,36 +204,17 @@ const Insn& Cpu::fetch() {
     fetch_cpl_ = s_.cpl;
   }
   const uint32_t pa = phys_page | (lin & (kPageSize - 1));
-  const uint32_t page = pa / kPageSize;
-  if (pa >= ram_.size() || page >= page_generation_.size()) {
-    // Executing outside RAM: what the bus returns there (all ones) decodes as an
-    // instruction that faults. Decode without caching.
-    return decode_uncached(lin);
-  }
-  DecodeCacheEntry& e = decode_cache_[(pa ^ (pa >> kDecodeCacheBits)) & ((1u << kDecodeCacheBits) - 1)];
-  const Insn* insn;
-  if (e.paddr == pa && e.generation == page_generation_[page]) {
-    insn = &e.insn;
-  } else {
-    const size_t in_page = kPageSize - (pa & (kPageSize - 1));
-    const size_t avail = std::min<size_t>(in_page, ram_.size() - pa);
-    const DecodeStatus st = decode(ram_.data() + pa, std::min<size_t>(avail, 15), cs.db, e.insn);
-    if (st == DecodeStatus::kNeedMore) {
-      e.paddr = 0xFFFFFFFFu;
-      return decode_uncached(lin);
+  // Code outside RAM reads as all ones from the bus: decode it uncached (it faults).
+  if (pa >= ram_.size()) return decode_straddling(lin);
+  DecodedBlock& b = block_cache_[(pa ^ (pa >> kBlockCacheBits)) & ((1u << kBlockCacheBits) - 1)];
+  if (b.paddr != pa || b.generation != page_generation_[pa / kPageSize] || b.default32 != cs.db) {
+    decode_block(b, pa);
+    if (b.count == 0) {
+      b.paddr = 0xFFFFFFFFu;
+      return decode_straddling(lin);
     }
-    if (st == DecodeStatus::kTooLong) {
-      e.paddr = 0xFFFFFFFFu;
-      fault_gp(0);
-    }
-    e.paddr = pa;
-    e.generation = page_generation_[page];
-    page_has_code_[page] = 1;
-    insn = &e.insn;
   }
-  // The whole instruction must lie within CS (SDM Vol. 3A, 5.3).
-  if (s_.eip + insn->len - 1u > cs.limit || s_.eip + insn->len - 1u < s_.eip) fault_gp(0);
-  return *insn;
+  return b;
 }
 
 bool Cpu::service_events() {
@@ -192,13 +257,25 @@ StopReason Cpu::run(uint64_t max_instructions) {
         const uint64_t slice_end = s_.interrupt_shadow ? icount_ + 1 : end;
         s_.interrupt_shadow = false;
         while (icount_ < slice_end && !check_events_) {
-          insn_eip_ = s_.eip;
-          const Insn& insn = fetch();
-          s_.eip += insn.len;
-          if (!s_.seg[CS].db) s_.eip &= 0xFFFF;
-          insn.exec(*this, insn);
-          ++icount_;
-          ++cycles_;
+          const DecodedBlock& block = fetch_block();
+          const Insn* insn = block.insns;
+          const Insn* const last = insn + block.count;
+          const uint32_t epoch = tlb_epoch_;
+          const uint32_t cs_limit = s_.seg[CS].limit;
+          const uint32_t eip_mask = s_.seg[CS].db ? 0xFFFFFFFFu : 0xFFFFu;
+          uint32_t next;
+          do {
+            insn_eip_ = s_.eip;
+            // The whole instruction must lie within CS (SDM Vol. 3A, 5.3).
+            if (s_.eip + insn->len - 1u > cs_limit) fault_gp(0);
+            next = (s_.eip + insn->len) & eip_mask;
+            s_.eip = next;
+            insn->exec(*this, *insn);
+            ++icount_;
+            ++cycles_;
+            // Stay in the block while execution falls through and nothing asked to look.
+          } while (++insn != last && s_.eip == next && !check_events_ && epoch == tlb_epoch_ &&
+                   icount_ < slice_end);
         }
       } catch (const CpuFault& f) {
         // Faults restart the instruction: the saved EIP is the faulting instruction's.

@@ -161,7 +161,8 @@ class Cpu {
   // Linear to physical. Walks the page tables on a TLB miss, sets accessed and dirty bits,
   // raises #PF with CR2 and the error code.
   uint32_t translate(uint32_t lin, Access access, bool user);
-  void tlb_flush(bool include_global);  // MOV CR3 keeps global entries (CR4.PGE); CR0/CR4 writes do not
+  void tlb_flush(
+      bool include_global);  // MOV CR3 keeps global entries (CR4.PGE); CR0/CR4 writes do not
   void tlb_invlpg(uint32_t lin);
   // Writes of CR0, CR3 and CR4 with their side effects (TLB flush, paging on/off).
   void write_cr0(uint32_t v);
@@ -218,8 +219,10 @@ class Cpu {
 
  private:
   // cpu.cpp
-  const Insn& fetch();
-  const Insn& decode_uncached(uint32_t lin);
+  struct DecodedBlock;
+  const DecodedBlock& fetch_block();
+  const DecodedBlock& decode_straddling(uint32_t lin);
+  void decode_block(DecodedBlock& block, uint32_t pa);
   bool service_events();  // true when run() must return
   void invalidate_code_page(uint32_t page);
 
@@ -236,19 +239,25 @@ class Cpu {
   StopReason stop_reason_ = StopReason::kBudget;
   std::string stop_message_;
 
-  // The decoded-instruction cache, keyed by physical address. Every RAM page has a
-  // generation; a write to a page that holds decoded instructions bumps it, so stale
-  // entries miss (self-modifying code works).
-  struct DecodeCacheEntry {
+  // The decoded-block cache. A block is a run of instructions decoded from one physical
+  // page, ending at the first control transfer or at anything that may change CS,
+  // paging or interrupt recognition; it is keyed by the physical address of its first
+  // instruction. Every RAM page has a generation; a write to a page that holds decoded
+  // code bumps it, so stale blocks miss (self-modifying code works), and the write also
+  // makes the run loop leave the block it is executing.
+  static constexpr unsigned kMaxBlockInsns = 32;
+  struct DecodedBlock {
     uint32_t paddr = 0xFFFFFFFFu;
     uint32_t generation = 0;
-    Insn insn;
+    bool default32 = true;
+    uint8_t count = 0;
+    Insn insns[kMaxBlockInsns];
   };
-  static constexpr uint32_t kDecodeCacheBits = 16;
-  std::vector<DecodeCacheEntry> decode_cache_;
+  static constexpr uint32_t kBlockCacheBits = 12;
+  std::vector<DecodedBlock> block_cache_;
   std::vector<uint32_t> page_generation_;
   std::vector<uint8_t> page_has_code_;
-  Insn scratch_insn_;  // instructions that straddle a page are decoded here, uncached
+  DecodedBlock scratch_block_;  // an instruction that straddles a page, decoded uncached
 
   // The last code page fetched from: its linear and physical page, valid while
   // tlb_epoch_ and the CPL are unchanged.
@@ -300,8 +309,8 @@ class Cpu {
                             SegmentCache& ss_cache);
   // Writes `count` values of `width` bytes below `esp` on the stack `ss` (values[0] at
   // the highest address) after checking the whole frame fits; returns the new ESP.
-  uint32_t push_frame(const SegmentCache& ss, uint32_t esp, const uint32_t* values,
-                      unsigned count, unsigned width, bool supervisor, uint32_t ss_error);
+  uint32_t push_frame(const SegmentCache& ss, uint32_t esp, const uint32_t* values, unsigned count,
+                      unsigned width, bool supervisor, uint32_t ss_error);
   // io.cpp: #GP(0) unless CPL <= IOPL or the TSS I/O bitmap allows every accessed port.
   void check_io_permission(uint16_t port, unsigned size);
   void deliver_through_idt(uint8_t vector, EventSource source, bool has_error_code,

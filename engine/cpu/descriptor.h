@@ -80,10 +80,14 @@ struct Descriptor {
 };
 
 // Selector fields (SDM Vol. 3A, 3.4.2). A null selector has index 0 and TI 0, whatever RPL.
-inline bool is_null_selector(uint16_t sel) { return (sel & 0xFFFCu) == 0; }
+inline bool is_null_selector(uint16_t sel) {
+  return (sel & 0xFFFCu) == 0;
+}
 // A selector as an error code: index and TI, the low two bits left for IDT and EXT
 // (SDM Vol. 3A, 6.13).
-inline uint32_t selector_error(uint16_t sel) { return sel & 0xFFFCu; }
+inline uint32_t selector_error(uint16_t sel) {
+  return sel & 0xFFFCu;
+}
 
 // Whether [offset, offset + size) lies inside a segment, expand-up or expand-down
 // (SDM Vol. 3A, 5.3).

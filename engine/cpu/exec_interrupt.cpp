@@ -17,7 +17,9 @@ void int_n(Cpu& cpu, const Insn& insn) {
   cpu.deliver_interrupt(static_cast<uint8_t>(insn.imm), EventSource::kSoftware, false, 0);
 }
 
-void int3(Cpu& cpu, const Insn&) { cpu.deliver_interrupt(vec::BP, EventSource::kInt3, false, 0); }
+void int3(Cpu& cpu, const Insn&) {
+  cpu.deliver_interrupt(vec::BP, EventSource::kInt3, false, 0);
+}
 
 // CE: a trap to vector 4 only when OF is set.
 void into(Cpu& cpu, const Insn&) {
@@ -30,7 +32,9 @@ void int1(Cpu& cpu, const Insn&) {
   cpu.deliver_interrupt(vec::DB, EventSource::kException, false, 0);
 }
 
-void iret(Cpu& cpu, const Insn& insn) { cpu.interrupt_return(insn.o16()); }
+void iret(Cpu& cpu, const Insn& insn) {
+  cpu.interrupt_return(insn.o16());
+}
 
 // CLI and STI change IF only when CPL <= IOPL; otherwise #GP(0) (no VME/PVI here).
 void cli(Cpu& cpu, const Insn&) {
@@ -64,9 +68,8 @@ void pushf(Cpu& cpu, const Insn& insn) {
 void popf(Cpu& cpu, const Insn& insn) {
   CpuState& s = cpu.state();
   const uint32_t v = popv(cpu, insn);
-  uint32_t mask =
-      flags::kStatus | flags::TF | flags::IF | flags::DF | flags::IOPL | flags::NT | flags::AC |
-      flags::ID;
+  uint32_t mask = flags::kStatus | flags::TF | flags::IF | flags::DF | flags::IOPL | flags::NT |
+                  flags::AC | flags::ID;
   if (s.cpl > 0) mask &= ~flags::IOPL;
   if (s.cpl > s.iopl()) mask &= ~flags::IF;
   if (insn.o16()) mask &= 0xFFFFu;

@@ -33,8 +33,7 @@ void in(Cpu& cpu, const Insn& insn) {
 void out(Cpu& cpu, const Insn& insn) {
   const unsigned size = io_size(insn);
   const uint32_t v = cpu.r32(EAX);
-  cpu.io_out(io_port(cpu, insn), size,
-             size == 1 ? (v & 0xFFu) : size == 2 ? (v & 0xFFFFu) : v);
+  cpu.io_out(io_port(cpu, insn), size, size == 1 ? (v & 0xFFu) : size == 2 ? (v & 0xFFFFu) : v);
 }
 
 }  // namespace

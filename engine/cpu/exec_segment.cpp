@@ -1,11 +1,12 @@
 // Segment-register instructions: MOV Sreg, PUSH/POP Sreg, LDS LES LFS LGS LSS, far JMP,
-// CALL and RET, ARPL.
+// CALL and RET, ARPL, and the descriptor probes LAR LSL VERR VERW.
 //
 // SDM Vol. 2: MOV, PUSH, POP, LDS/LES/LFS/LGS/LSS, JMP, CALL, RET and ARPL pseudo-code;
 // Vol. 3A 5.5-5.8 for the checks, which live in Cpu::load_segment (segmentation.cpp) and
 // the far-transfer routines (far_transfer.cpp). MOV r/m, CS at any CPL shows the real
 // CPL in the selector's RPL: another sensitive, unprivileged instruction.
 #include "engine/cpu/cpu.h"
+#include "engine/cpu/descriptor.h"
 #include "engine/cpu/exec_families.h"
 #include "engine/cpu/operands.h"
 
@@ -115,7 +116,9 @@ void jmp_far_mem(Cpu& cpu, const Insn& insn) {
 }
 
 // CB: RET far; CA iw: RET far imm16 (releases imm16 bytes of parameters).
-void ret_far(Cpu& cpu, const Insn& insn) { cpu.far_return(0, insn.o16()); }
+void ret_far(Cpu& cpu, const Insn& insn) {
+  cpu.far_return(0, insn.o16());
+}
 void ret_far_imm(Cpu& cpu, const Insn& insn) {
   cpu.far_return(static_cast<uint16_t>(insn.imm), insn.o16());
 }
@@ -130,6 +133,78 @@ void arpl(Cpu& cpu, const Insn& insn) {
   } else {
     cpu.state().eflags &= ~flags::ZF;
   }
+}
+
+// The descriptor LAR/LSL/VERR/VERW examine, if the selector may be examined at all from
+// this CPL: null and out-of-table selectors fail, and code/data segments other than
+// conforming code must have DPL >= max(CPL, RPL). None of these instructions fault on
+// such a selector; they clear ZF.
+bool visible_descriptor(Cpu& cpu, uint16_t sel, Descriptor& d) {
+  if (is_null_selector(sel)) return false;
+  if (!cpu.fetch_descriptor(sel, d.raw)) return false;
+  const uint8_t cpl = cpu.state().cpl;
+  const uint8_t rpl = sel & 3;
+  if (d.s() && !d.conforming() && (d.dpl() < cpl || d.dpl() < rpl)) return false;
+  if (!d.s() && (d.dpl() < cpl || d.dpl() < rpl)) return false;
+  return true;
+}
+
+void set_zf(Cpu& cpu, bool z) {
+  if (z) {
+    cpu.state().eflags |= flags::ZF;
+  } else {
+    cpu.state().eflags &= ~flags::ZF;
+  }
+}
+
+// 0F 02: LAR. System types with access rights: TSSs, LDT, call and task gates (not
+// interrupt or trap gates).
+void lar(Cpu& cpu, const Insn& insn) {
+  Descriptor d;
+  const uint16_t sel = read_rm16(cpu, insn);
+  bool ok = visible_descriptor(cpu, sel, d);
+  if (ok && !d.s()) {
+    switch (d.type()) {
+      case sys_type::kTss16Available:
+      case sys_type::kLdt:
+      case sys_type::kTss16Busy:
+      case sys_type::kCallGate16:
+      case sys_type::kTaskGate:
+      case sys_type::kTss32Available:
+      case sys_type::kTss32Busy:
+      case sys_type::kCallGate32: break;
+      default: ok = false;
+    }
+  }
+  if (ok) write_regv(cpu, insn, insn.reg, d.hi() & 0x00F0FF00u);
+  set_zf(cpu, ok);
+}
+
+// 0F 03: LSL. Only segments have limits: code, data, TSS and LDT descriptors.
+void lsl(Cpu& cpu, const Insn& insn) {
+  Descriptor d;
+  const uint16_t sel = read_rm16(cpu, insn);
+  bool ok = visible_descriptor(cpu, sel, d);
+  if (ok && !d.s()) {
+    const uint8_t t = d.type();
+    ok = t == sys_type::kTss16Available || t == sys_type::kLdt || t == sys_type::kTss16Busy ||
+         t == sys_type::kTss32Available || t == sys_type::kTss32Busy;
+  }
+  if (ok) write_regv(cpu, insn, insn.reg, d.limit());
+  set_zf(cpu, ok);
+}
+
+// 0F 00 /4, /5: VERR, VERW. Code/data segments only.
+void verr(Cpu& cpu, const Insn& insn) {
+  Descriptor d;
+  const bool ok = visible_descriptor(cpu, read_rm16(cpu, insn), d) && d.s() && d.readable();
+  set_zf(cpu, ok);
+}
+
+void verw(Cpu& cpu, const Insn& insn) {
+  Descriptor d;
+  const bool ok = visible_descriptor(cpu, read_rm16(cpu, insn), d) && d.s() && d.writable();
+  set_zf(cpu, ok);
 }
 
 }  // namespace
@@ -160,6 +235,10 @@ void register_segment(HandlerTable& t) {
   t.set(0xCB, ret_far);
   t.set(0xCA, ret_far_imm);
   t.set(0x63, arpl);
+  t.set(kTwoByte | 0x02, lar);
+  t.set(kTwoByte | 0x03, lsl);
+  t.set_group(kTwoByte | 0x00, 4, verr);
+  t.set_group(kTwoByte | 0x00, 5, verw);
 }
 
 }  // namespace vmlab::cpu

@@ -1,6 +1,6 @@
 // System instructions: MOV to/from control and debug registers, the descriptor-table
-// registers (LGDT LIDT SGDT SIDT SLDT STR LLDT LTR), SMSW LMSW CLTS INVLPG, LAR LSL VERR
-// VERW, INVD WBINVD, RDMSR WRMSR.
+// registers (LGDT LIDT SGDT SIDT SLDT STR LLDT LTR), SMSW LMSW CLTS INVLPG, INVD WBINVD,
+// RDMSR WRMSR. (LAR LSL VERR VERW are in exec_segment.cpp.)
 //
 // SDM Vol. 2 for each instruction; Vol. 3A 2.8 (system instruction summary, table 2-3
 // shows which are privileged), 2.5 (control registers), 17.2 (debug registers), Vol. 4
@@ -99,8 +99,12 @@ void load_table_register(Cpu& cpu, const Insn& insn, TableRegister& reg) {
   reg.base = base;
 }
 
-void lgdt(Cpu& cpu, const Insn& insn) { load_table_register(cpu, insn, cpu.state().gdtr); }
-void lidt(Cpu& cpu, const Insn& insn) { load_table_register(cpu, insn, cpu.state().idtr); }
+void lgdt(Cpu& cpu, const Insn& insn) {
+  load_table_register(cpu, insn, cpu.state().gdtr);
+}
+void lidt(Cpu& cpu, const Insn& insn) {
+  load_table_register(cpu, insn, cpu.state().idtr);
+}
 
 // 0F 01 /0, /1: SGDT, SIDT m16&32, at any CPL. With a 16-bit operand size the fourth base
 // byte is stored as zero.
@@ -116,11 +120,17 @@ void store_table_register(Cpu& cpu, const Insn& insn, const TableRegister& reg) 
   cpu.write32(insn.seg, base_off, base);
 }
 
-void sgdt(Cpu& cpu, const Insn& insn) { store_table_register(cpu, insn, cpu.state().gdtr); }
-void sidt(Cpu& cpu, const Insn& insn) { store_table_register(cpu, insn, cpu.state().idtr); }
+void sgdt(Cpu& cpu, const Insn& insn) {
+  store_table_register(cpu, insn, cpu.state().gdtr);
+}
+void sidt(Cpu& cpu, const Insn& insn) {
+  store_table_register(cpu, insn, cpu.state().idtr);
+}
 
 // 0F 01 /4: SMSW, any CPL. Memory gets the low 16 bits of CR0; a 32-bit register all of it.
-void smsw(Cpu& cpu, const Insn& insn) { store_selector(cpu, insn, cpu.state().cr0); }
+void smsw(Cpu& cpu, const Insn& insn) {
+  store_selector(cpu, insn, cpu.state().cr0);
+}
 
 // 0F 01 /6: LMSW loads PE, MP, EM and TS; it can set PE but never clear it.
 void lmsw(Cpu& cpu, const Insn& insn) {
@@ -144,11 +154,17 @@ void clts(Cpu& cpu, const Insn&) {
 }
 
 // INVD, WBINVD: no caches are modeled, so only the privilege check remains.
-void invd(Cpu& cpu, const Insn&) { require_cpl0(cpu); }
+void invd(Cpu& cpu, const Insn&) {
+  require_cpl0(cpu);
+}
 
 // 0F 00 /0, /1: SLDT, STR at any CPL.
-void sldt(Cpu& cpu, const Insn& insn) { store_selector(cpu, insn, cpu.state().ldtr.selector); }
-void str(Cpu& cpu, const Insn& insn) { store_selector(cpu, insn, cpu.state().tr.selector); }
+void sldt(Cpu& cpu, const Insn& insn) {
+  store_selector(cpu, insn, cpu.state().ldtr.selector);
+}
+void str(Cpu& cpu, const Insn& insn) {
+  store_selector(cpu, insn, cpu.state().tr.selector);
+}
 
 void lldt(Cpu& cpu, const Insn& insn) {
   require_cpl0(cpu);
@@ -158,78 +174,6 @@ void lldt(Cpu& cpu, const Insn& insn) {
 void ltr(Cpu& cpu, const Insn& insn) {
   require_cpl0(cpu);
   cpu.load_task_register(read_rm16(cpu, insn));
-}
-
-// The descriptor LAR/LSL/VERR/VERW examine, if the selector may be examined at all from
-// this CPL: null and out-of-table selectors fail, and code/data segments other than
-// conforming code must have DPL >= max(CPL, RPL). None of these instructions fault on
-// such a selector; they clear ZF.
-bool visible_descriptor(Cpu& cpu, uint16_t sel, Descriptor& d) {
-  if (is_null_selector(sel)) return false;
-  if (!cpu.fetch_descriptor(sel, d.raw)) return false;
-  const uint8_t cpl = cpu.state().cpl;
-  const uint8_t rpl = sel & 3;
-  if (d.s() && !d.conforming() && (d.dpl() < cpl || d.dpl() < rpl)) return false;
-  if (!d.s() && (d.dpl() < cpl || d.dpl() < rpl)) return false;
-  return true;
-}
-
-void set_zf(Cpu& cpu, bool z) {
-  if (z) {
-    cpu.state().eflags |= flags::ZF;
-  } else {
-    cpu.state().eflags &= ~flags::ZF;
-  }
-}
-
-// 0F 02: LAR. System types with access rights: TSSs, LDT, call and task gates (not
-// interrupt or trap gates).
-void lar(Cpu& cpu, const Insn& insn) {
-  Descriptor d;
-  const uint16_t sel = read_rm16(cpu, insn);
-  bool ok = visible_descriptor(cpu, sel, d);
-  if (ok && !d.s()) {
-    switch (d.type()) {
-      case sys_type::kTss16Available:
-      case sys_type::kLdt:
-      case sys_type::kTss16Busy:
-      case sys_type::kCallGate16:
-      case sys_type::kTaskGate:
-      case sys_type::kTss32Available:
-      case sys_type::kTss32Busy:
-      case sys_type::kCallGate32: break;
-      default: ok = false;
-    }
-  }
-  if (ok) write_regv(cpu, insn, insn.reg, d.hi() & 0x00F0FF00u);
-  set_zf(cpu, ok);
-}
-
-// 0F 03: LSL. Only segments have limits: code, data, TSS and LDT descriptors.
-void lsl(Cpu& cpu, const Insn& insn) {
-  Descriptor d;
-  const uint16_t sel = read_rm16(cpu, insn);
-  bool ok = visible_descriptor(cpu, sel, d);
-  if (ok && !d.s()) {
-    const uint8_t t = d.type();
-    ok = t == sys_type::kTss16Available || t == sys_type::kLdt || t == sys_type::kTss16Busy ||
-         t == sys_type::kTss32Available || t == sys_type::kTss32Busy;
-  }
-  if (ok) write_regv(cpu, insn, insn.reg, d.limit());
-  set_zf(cpu, ok);
-}
-
-// 0F 00 /4, /5: VERR, VERW. Code/data segments only.
-void verr(Cpu& cpu, const Insn& insn) {
-  Descriptor d;
-  const bool ok = visible_descriptor(cpu, read_rm16(cpu, insn), d) && d.s() && d.readable();
-  set_zf(cpu, ok);
-}
-
-void verw(Cpu& cpu, const Insn& insn) {
-  Descriptor d;
-  const bool ok = visible_descriptor(cpu, read_rm16(cpu, insn), d) && d.s() && d.writable();
-  set_zf(cpu, ok);
 }
 
 // RDMSR / WRMSR: ECX selects the MSR, EDX:EAX holds the value. Unknown MSRs #GP(0).
@@ -287,8 +231,6 @@ void register_system(HandlerTable& t) {
   t.set_group(kTwoByte | 0x00, 1, str);
   t.set_group(kTwoByte | 0x00, 2, lldt);
   t.set_group(kTwoByte | 0x00, 3, ltr);
-  t.set_group(kTwoByte | 0x00, 4, verr);
-  t.set_group(kTwoByte | 0x00, 5, verw);
   t.set_group(kTwoByte | 0x01, 0, sgdt);
   t.set_group(kTwoByte | 0x01, 1, sidt);
   t.set_group(kTwoByte | 0x01, 2, lgdt);
@@ -296,8 +238,6 @@ void register_system(HandlerTable& t) {
   t.set_group(kTwoByte | 0x01, 4, smsw);
   t.set_group(kTwoByte | 0x01, 6, lmsw);
   t.set_group(kTwoByte | 0x01, 7, invlpg);
-  t.set(kTwoByte | 0x02, lar);
-  t.set(kTwoByte | 0x03, lsl);
   t.set(kTwoByte | 0x06, clts);
   t.set(kTwoByte | 0x08, invd);
   t.set(kTwoByte | 0x09, invd);

@@ -134,8 +134,7 @@ void Cpu::far_call(uint16_t selector, uint32_t offset, bool o16) {
     const SegmentCache target = d.to_cache(static_cast<uint16_t>((selector & 0xFFFCu) | s_.cpl));
     const uint32_t frame[] = {s_.seg[CS].selector, s_.eip};
     if (eip > target.limit) fault_gp(0);
-    const uint32_t esp =
-        push_frame(s_.seg[SS], s_.gpr[ESP], frame, 2, o16 ? 2 : 4, s_.cpl != 3, 0);
+    const uint32_t esp = push_frame(s_.seg[SS], s_.gpr[ESP], frame, 2, o16 ? 2 : 4, s_.cpl != 3, 0);
     set_descriptor_accessed(addr, d.raw);
     s_.gpr[ESP] = esp;
     s_.seg[CS] = target;
@@ -180,8 +179,8 @@ void Cpu::far_call(uint16_t selector, uint32_t offset, bool o16) {
     for (unsigned i = params; i-- > 0;) frame[n++] = stack_read(*this, i * width, width);
     frame[n++] = s_.seg[CS].selector;
     frame[n++] = s_.eip;
-    const uint32_t esp = push_frame(ss_cache, new_esp, frame, n, width, new_cpl != 3,
-                                    selector_error(ss_sel));
+    const uint32_t esp =
+        push_frame(ss_cache, new_esp, frame, n, width, new_cpl != 3, selector_error(ss_sel));
     set_descriptor_accessed(taddr, t.raw);
     s_.seg[SS] = ss_cache;
     s_.gpr[ESP] = esp;
@@ -236,8 +235,9 @@ void Cpu::far_return(uint16_t release_bytes, bool o16) {
 
 void Cpu::interrupt_return(bool o16) {
   if (s_.eflags & flags::NT) {
-    unsupported("IRET with EFLAGS.NT set (return from a nested task): hardware task switching "
-                "is not implemented");
+    unsupported(
+        "IRET with EFLAGS.NT set (return from a nested task): hardware task switching "
+        "is not implemented");
   }
   const unsigned w = o16 ? 2 : 4;
   const uint32_t eip = stack_read(*this, 0, w);
@@ -254,8 +254,8 @@ void Cpu::interrupt_return(bool o16) {
   // Which flags IRET may change is decided by the CPL it executes at (IRET pseudo-code):
   // IF only when CPL <= IOPL, IOPL (and VIF/VIP) only at CPL 0; VM is never set here.
   // Like POPF, a refused change is silently dropped, not faulted.
-  uint32_t mask = flags::kStatus | flags::TF | flags::DF | flags::NT | flags::RF | flags::AC |
-                  flags::ID;
+  uint32_t mask =
+      flags::kStatus | flags::TF | flags::DF | flags::NT | flags::RF | flags::AC | flags::ID;
   if (s_.cpl <= s_.iopl()) mask |= flags::IF;
   if (s_.cpl == 0) mask |= flags::IOPL | flags::VIF | flags::VIP;
   if (o16) mask &= 0xFFFFu;

@@ -50,7 +50,7 @@ std::string hex(uint32_t v, int digits) {
 }
 
 std::string describe(uint8_t vector, EventSource source, bool has_err, uint32_t err) {
-  static const char* const kNames[] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
+  static const char* const kNames[] = {"#DE", "#DB",  "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
                                        "#DF", "vec9", "#TS", "#NP", "#SS", "#GP", "#PF"};
   std::string s;
   if (source == EventSource::kExternal) {
@@ -82,9 +82,9 @@ void Cpu::deliver_interrupt(uint8_t vector, EventSource source, bool has_error_c
       if (vector == vec::DF && source == EventSource::kException) {
         // A fault while delivering a double fault: the processor shuts down (Vol. 3A,
         // 6.15 "Interrupt 8"). A PC would reset; we stop with a report.
-        chain += describe(f.vector, EventSource::kException, f.has_error_code,
-                          f.has_error_code && selector_format(f.vector) ? f.error_code | 1
-                                                                        : f.error_code);
+        chain += describe(
+            f.vector, EventSource::kException, f.has_error_code,
+            f.has_error_code && selector_format(f.vector) ? f.error_code | 1 : f.error_code);
         shutdown("triple fault: " + chain + " at CS:EIP " + hex(s_.seg[CS].selector, 4) + ":" +
                  hex(s_.eip, 8) + " (CPL " + std::to_string(s_.cpl) + ", IDTR base " +
                  hex(s_.idtr.base, 8) + " limit " + hex(s_.idtr.limit, 4) + ")");
@@ -148,17 +148,18 @@ void Cpu::inner_stack_from_tss(uint8_t dpl, uint32_t ext, uint16_t& ss_sel, uint
 
 uint32_t Cpu::push_frame(const SegmentCache& ss, uint32_t esp, const uint32_t* values,
                          unsigned count, unsigned width, bool supervisor, uint32_t ss_error) {
-  // The stack pointer is ESP with a 32-bit stack segment (B = 1), else SP.
-  const uint32_t sp = ss.db ? esp : esp & 0xFFFFu;
+  // The stack pointer is ESP with a 32-bit stack segment (B = 1), else SP, which wraps
+  // at 64 KiB.
+  const uint32_t mask = ss.db ? 0xFFFFFFFFu : 0xFFFFu;
+  const uint32_t sp = esp & mask;
   const uint32_t total = count * width;
-  uint32_t new_sp = sp - total;
-  if (!ss.db) new_sp &= 0xFFFFu;
+  const uint32_t new_sp = (sp - total) & mask;
   // The whole frame must fit before anything is written (INT n pseudo-code: "IF new stack
   // does not have room ... THEN #SS").
-  if (!ss.usable || sp < total || !segment_contains(ss, new_sp, total)) fault(vec::SS, ss_error);
+  if (!ss.usable || !segment_contains(ss, new_sp, total)) fault(vec::SS, ss_error);
   uint32_t off = sp;
   for (unsigned i = 0; i < count; ++i) {
-    off -= width;
+    off = (off - width) & mask;
     if (width == 4) {
       lin_write32(ss.base + off, values[i], supervisor);
     } else {
@@ -238,8 +239,7 @@ void Cpu::deliver_through_idt(uint8_t vector, EventSource source, bool has_error
     if (offset > target.limit) fault_gp(ext);
     const uint32_t frame[] = {old_eflags, s_.seg[CS].selector, s_.eip, error_code};
     const unsigned count = has_error_code ? 4 : 3;
-    const uint32_t esp =
-        push_frame(s_.seg[SS], s_.gpr[ESP], frame, count, width, s_.cpl != 3, ext);
+    const uint32_t esp = push_frame(s_.seg[SS], s_.gpr[ESP], frame, count, width, s_.cpl != 3, ext);
     set_descriptor_accessed(cs_addr, cs.raw);
     s_.gpr[ESP] = esp;
     s_.seg[CS] = target;

@@ -29,8 +29,8 @@ void Cpu::io_out(uint16_t port, unsigned size, uint32_t value) {
 void Cpu::check_io_permission(uint16_t port, unsigned size) {
   if (s_.cpl <= s_.iopl()) return;
   const SegmentCache& tr = s_.tr;
-  const bool tss32 = !tr.s && (tr.type == sys_type::kTss32Busy ||
-                               tr.type == sys_type::kTss32Available);
+  const bool tss32 =
+      !tr.s && (tr.type == sys_type::kTss32Busy || tr.type == sys_type::kTss32Available);
   if (!tss32 || tr.limit < kIoMapBaseField + 1) fault_gp(0);
   const uint32_t map = lin_read16(tr.base + kIoMapBaseField, true);
   // The processor reads the two bytes that hold the port's bits; both must lie within the

@@ -6,7 +6,9 @@ namespace vmlab::machine {
 
 namespace {
 
-bool leap(unsigned y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool leap(unsigned y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 void put16(std::array<uint8_t, 128>& ram, uint8_t index, uint32_t v) {
   ram[index] = static_cast<uint8_t>(v);

@@ -7,7 +7,9 @@ namespace vmlab::machine {
 
 namespace {
 
-uint32_t all_ones(unsigned size) { return size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1; }
+uint32_t all_ones(unsigned size) {
+  return size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+}
 
 std::string hex16(uint32_t v) {
   char buf[8];
@@ -49,7 +51,8 @@ uint32_t IoBus::read(uint16_t port, unsigned size) {
     record_unassigned(port);
   } else {
     const Range& r = ranges_[index - 1];
-    value = r.device->io_read(static_cast<uint16_t>(port - r.base + r.first_offset), size) & all_ones(size);
+    value = r.device->io_read(static_cast<uint16_t>(port - r.base + r.first_offset), size) &
+            all_ones(size);
   }
   if (observer_ != nullptr) {
     observer_->on_io(

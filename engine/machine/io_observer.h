@@ -12,7 +12,7 @@ enum class IoDirection : uint8_t { kRead, kWrite };
 
 struct IoAccess {
   uint16_t port;
-  uint8_t size;   // 1, 2 or 4
+  uint8_t size;    // 1, 2 or 4
   uint32_t value;  // the value written, or the value the read returned
   IoDirection direction;
   bool assigned;  // false: nothing is behind the port (reads all ones, writes dropped)

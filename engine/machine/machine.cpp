@@ -126,7 +126,9 @@ Result<void> Machine::load_kernel_image(std::span<const uint8_t> image, const st
   return {};
 }
 
-uint32_t Machine::io_read(uint16_t port, unsigned size) { return io_.read(port, size); }
+uint32_t Machine::io_read(uint16_t port, unsigned size) {
+  return io_.read(port, size);
+}
 
 void Machine::io_write(uint16_t port, unsigned size, uint32_t value) {
   io_.write(port, size, value);
@@ -198,10 +200,10 @@ RunResult Machine::run() {
     if (config_.max_instructions != 0) {
       const uint64_t done = cpu_.instructions_retired();
       if (done >= config_.max_instructions) {
-        return finish(StopReason::kBudgetExhausted,
-                      "instruction budget of " + std::to_string(config_.max_instructions) +
-                          " exhausted",
-                      wall());
+        return finish(
+            StopReason::kBudgetExhausted,
+            "instruction budget of " + std::to_string(config_.max_instructions) + " exhausted",
+            wall());
       }
       slice = std::min(slice, config_.max_instructions - done);
     }

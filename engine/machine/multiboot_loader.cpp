@@ -102,8 +102,9 @@ Result<void> load_aout(std::span<const uint8_t> image, const std::string& name,
                        PhysicalMemory& memory, BootInfo& info) {
   const uint32_t h = info.header_offset;
   if (h + kAoutFieldsSize > image.size()) {
-    return format_error(name, "the Multiboot header's a.out-kludge address fields (flag bit "
-                              "16) run past the end of the file");
+    return format_error(name,
+                        "the Multiboot header's a.out-kludge address fields (flag bit "
+                        "16) run past the end of the file");
   }
   const uint32_t header_addr = get32(image, h + 12);
   const uint32_t load_addr = get32(image, h + 16);
@@ -147,10 +148,10 @@ Result<void> load_aout(std::span<const uint8_t> image, const std::string& name,
   if (auto r = check_range(name, "the a.out-kludge image", load_addr, end - load_addr, memory); !r)
     return r.error();
   if (entry_addr < load_addr || entry_addr >= end) {
-    return format_error(name, format("entry point 0x%08X is outside the loaded image "
-                                     "0x%08X-0x%08llX",
-                                     entry_addr, load_addr,
-                                     static_cast<unsigned long long>(end - 1)));
+    return format_error(name,
+                        format("entry point 0x%08X is outside the loaded image "
+                               "0x%08X-0x%08llX",
+                               entry_addr, load_addr, static_cast<unsigned long long>(end - 1)));
   }
   memory.write(load_addr, image.subspan(load_offset, static_cast<size_t>(load_size)));
   memory.fill(static_cast<uint32_t>(load_end), static_cast<uint32_t>(end - load_end), 0);
@@ -164,17 +165,19 @@ Result<void> load_aout(std::span<const uint8_t> image, const std::string& name,
 Result<void> load_elf(std::span<const uint8_t> image, const std::string& name,
                       PhysicalMemory& memory, BootInfo& info) {
   if (image.size() < 4 || !std::equal(kElfMagic, kElfMagic + 4, image.begin())) {
-    return format_error(name, "not an ELF32 i386 executable, and its Multiboot header has no "
-                              "a.out-kludge addresses (flag bit 16) to load it by");
+    return format_error(name,
+                        "not an ELF32 i386 executable, and its Multiboot header has no "
+                        "a.out-kludge addresses (flag bit 16) to load it by");
   }
   if (image.size() < kElfHeaderSize) return format_error(name, "truncated ELF header");
   if (image[4] == kElfClass64) {
-    return format_error(name, "not an ELF32 i386 executable: it is ELF64 (Multiboot 1 boots "
-                              "32-bit kernels; build with -m32)");
+    return format_error(name,
+                        "not an ELF32 i386 executable: it is ELF64 (Multiboot 1 boots "
+                        "32-bit kernels; build with -m32)");
   }
   if (image[4] != kElfClass32) {
-    return format_error(name, format("not an ELF32 i386 executable: unknown ELF class %u",
-                                     image[4]));
+    return format_error(name,
+                        format("not an ELF32 i386 executable: unknown ELF class %u", image[4]));
   }
   if (image[5] != kElfDataLsb) {
     return format_error(name, "not an ELF32 i386 executable: it is big-endian");
@@ -217,8 +220,8 @@ Result<void> load_elf(std::span<const uint8_t> image, const std::string& name,
                                        i, s.offset, s.filesz));
     }
     if (s.filesz > s.memsz) {
-      return format_error(name, format("segment %u has p_filesz 0x%X larger than p_memsz 0x%X",
-                                       i, s.filesz, s.memsz));
+      return format_error(name, format("segment %u has p_filesz 0x%X larger than p_memsz 0x%X", i,
+                                       s.filesz, s.memsz));
     }
     if (auto r = check_range(name, format("segment %u", i), s.paddr, s.memsz, memory); !r)
       return r.error();

@@ -25,13 +25,13 @@ namespace vmlab::machine {
 class Pic8259 : public IoDevice {
  public:
   // Command words (datasheet, figures 7 and 8).
-  static constexpr uint8_t kIcw1 = 0x10;       // A0 = 0, D4 = 1: start initialization
-  static constexpr uint8_t kIcw1Ic4 = 0x01;    // ICW4 follows
-  static constexpr uint8_t kIcw1Single = 0x02;  // single chip: no ICW3
-  static constexpr uint8_t kIcw1Ltim = 0x08;    // level-triggered inputs
-  static constexpr uint8_t kIcw4Aeoi = 0x02;    // automatic end of interrupt
-  static constexpr uint8_t kIcw4Sfnm = 0x10;    // special fully nested mode
-  static constexpr uint8_t kOcw3 = 0x08;        // A0 = 0, D4:D3 = 01
+  static constexpr uint8_t kIcw1 = 0x10;         // A0 = 0, D4 = 1: start initialization
+  static constexpr uint8_t kIcw1Ic4 = 0x01;      // ICW4 follows
+  static constexpr uint8_t kIcw1Single = 0x02;   // single chip: no ICW3
+  static constexpr uint8_t kIcw1Ltim = 0x08;     // level-triggered inputs
+  static constexpr uint8_t kIcw4Aeoi = 0x02;     // automatic end of interrupt
+  static constexpr uint8_t kIcw4Sfnm = 0x10;     // special fully nested mode
+  static constexpr uint8_t kOcw3 = 0x08;         // A0 = 0, D4:D3 = 01
   static constexpr uint8_t kOcw3ReadIsr = 0x03;  // RR = 1, RIS = 1
   static constexpr uint8_t kOcw3ReadIrr = 0x02;  // RR = 1, RIS = 0
   static constexpr uint8_t kOcw3Poll = 0x04;
@@ -88,12 +88,12 @@ class Pic8259 : public IoDevice {
   uint8_t irr_ = 0;
   uint8_t isr_ = 0;
   uint8_t imr_ = 0;
-  uint8_t lines_ = 0;        // the current level of each IR pin (for edge detection)
-  uint8_t cascade_ = 0;      // levels driven through set_cascade_input
+  uint8_t lines_ = 0;    // the current level of each IR pin (for edge detection)
+  uint8_t cascade_ = 0;  // levels driven through set_cascade_input
   uint8_t icw2_ = 0;
   uint8_t icw3_ = 0;
   uint8_t lowest_ = 7;
-  uint8_t init_step_ = 0;    // 0: operational; 2, 3, 4: the ICW expected next
+  uint8_t init_step_ = 0;  // 0: operational; 2, 3, 4: the ICW expected next
   bool icw2_seen_ = false;
   bool need_icw3_ = false;
   bool need_icw4_ = false;

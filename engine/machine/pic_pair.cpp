@@ -11,7 +11,9 @@ PicPair::PicPair(std::function<void()> on_intr_change)
       }),
       slave_([this] { slave_changed(); }) {}
 
-void PicPair::slave_changed() { master_.set_cascade_input(kCascadeIrq, slave_.int_output()); }
+void PicPair::slave_changed() {
+  master_.set_cascade_input(kCascadeIrq, slave_.int_output());
+}
 
 void PicPair::set_irq(unsigned irq, bool high) {
   if (irq < 8) {

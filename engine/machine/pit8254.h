@@ -39,8 +39,8 @@ class Pit8254 : public IoDevice {
   static constexpr uint16_t kBase = 0x40;
   static constexpr uint16_t kControlOffset = 3;
   // Control word fields.
-  static constexpr uint8_t kReadBack = 0xC0;      // SC = 11
-  static constexpr uint8_t kRwLatch = 0x00;       // RW = 00: counter latch command
+  static constexpr uint8_t kReadBack = 0xC0;          // SC = 11
+  static constexpr uint8_t kRwLatch = 0x00;           // RW = 00: counter latch command
   static constexpr uint8_t kReadBackNoCount = 0x20;   // read-back: do not latch counts
   static constexpr uint8_t kReadBackNoStatus = 0x10;  // read-back: do not latch status
 
@@ -58,7 +58,9 @@ class Pit8254 : public IoDevice {
   uint64_t next_event_cycle() const;
   // Called when a guest write changed counter 0's timing, so the machine can shorten
   // the slice it is running.
-  void set_reprogram_listener(std::function<void()> listener) { reprogrammed_ = std::move(listener); }
+  void set_reprogram_listener(std::function<void()> listener) {
+    reprogrammed_ = std::move(listener);
+  }
 
   // Counter 2's gate and OUT, for port 0x61.
   void set_gate2(bool high);

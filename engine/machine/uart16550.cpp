@@ -145,8 +145,7 @@ void Uart16550::io_write(uint16_t offset, unsigned, uint32_t value) {
         ier_ = v & 0x0F;
       }
       break;
-    case kIirFcr:
-    {
+    case kIirFcr: {
       const bool enable = (v & kFcrEnable) != 0;
       if (enable != fifo_enabled_ || (v & kFcrClearRx)) clear_receiver();
       fifo_enabled_ = enable;

@@ -13,23 +13,23 @@
 #define SYSCALL_VECTOR 0x80
 
 enum syscall_nr {
-  SYS_exit = 0,     /* exit(status)                         never returns   */
-  SYS_write = 1,    /* write(fd, buf, len)                  -> bytes        */
-  SYS_read = 2,     /* read(fd, buf, len)                   -> bytes, 0=EOF */
-  SYS_getpid = 3,   /* getpid()                             -> pid          */
-  SYS_getppid = 4,  /* getppid()                            -> parent pid   */
-  SYS_fork = 5,     /* fork()                   -> child pid / 0 in child   */
-  SYS_wait = 6,     /* wait(&status)                        -> pid or -1    */
-  SYS_exec = 7,     /* exec(name, argv)         built-in program; no return */
-  SYS_yield = 8,    /* yield()                                              */
-  SYS_sbrk = 9,     /* sbrk(increment)                      -> old break    */
-  SYS_mmap = 10,    /* mmap(len)   anonymous demand-zero    -> address      */
-  SYS_munmap = 11,  /* munmap(addr, len)                    -> 0            */
-  SYS_pipe = 12,    /* pipe(int fds[2])                     -> 0            */
-  SYS_close = 13,   /* close(fd)                            -> 0            */
-  SYS_open = 14,    /* open(device name: "console", "null") -> fd           */
-  SYS_catch = 15,   /* catch(struct ucatch *)  register a fault landing pad */
-  SYS_bench = 16,   /* bench(op, iters, arg, u64 *cycles) kernel-side loop  */
+  SYS_exit = 0,    /* exit(status)                         never returns   */
+  SYS_write = 1,   /* write(fd, buf, len)                  -> bytes        */
+  SYS_read = 2,    /* read(fd, buf, len)                   -> bytes, 0=EOF */
+  SYS_getpid = 3,  /* getpid()                             -> pid          */
+  SYS_getppid = 4, /* getppid()                            -> parent pid   */
+  SYS_fork = 5,    /* fork()                   -> child pid / 0 in child   */
+  SYS_wait = 6,    /* wait(&status)                        -> pid or -1    */
+  SYS_exec = 7,    /* exec(name, argv)         built-in program; no return */
+  SYS_yield = 8,   /* yield()                                              */
+  SYS_sbrk = 9,    /* sbrk(increment)                      -> old break    */
+  SYS_mmap = 10,   /* mmap(len)   anonymous demand-zero    -> address      */
+  SYS_munmap = 11, /* munmap(addr, len)                    -> 0            */
+  SYS_pipe = 12,   /* pipe(int fds[2])                     -> 0            */
+  SYS_close = 13,  /* close(fd)                            -> 0            */
+  SYS_open = 14,   /* open(device name: "console", "null") -> fd           */
+  SYS_catch = 15,  /* catch(struct ucatch *)  register a fault landing pad */
+  SYS_bench = 16,  /* bench(op, iters, arg, u64 *cycles) kernel-side loop  */
   SYS_count
 };
 
@@ -54,8 +54,8 @@ struct ucatch {
 #define CATCH_FLAG 0x100
 
 /* Well-known user address-space layout (see docs/guest.md, "Memory map"). */
-#define USER_TEXT_BASE 0x00400000u  /* user programs are linked here       */
-#define USER_MMAP_BASE 0x40000000u  /* mmap() hands out addresses from here */
+#define USER_TEXT_BASE 0x00400000u /* user programs are linked here       */
+#define USER_MMAP_BASE 0x40000000u /* mmap() hands out addresses from here */
 #define USER_MMAP_END 0xB0000000u
 #define USER_STACK_TOP 0xC0000000u  /* = KERNBASE: user space ends here    */
 #define USER_STACK_SIZE 0x00100000u /* 1 MiB, demand-zero                  */

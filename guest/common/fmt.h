@@ -8,11 +8,11 @@
 
 #include "types.h"
 
-typedef void (*fmt_sink)(void *ctx, char c);
+typedef void (*fmt_sink)(void* ctx, char c);
 
-void vfmt(fmt_sink put, void *ctx, const char *fmt, va_list ap);
+void vfmt(fmt_sink put, void* ctx, const char* fmt, va_list ap);
 
 /* Formats into buf (always NUL-terminated); returns the length written. */
-int snfmt(char *buf, u32 size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int snfmt(char* buf, u32 size, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

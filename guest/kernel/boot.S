@@ -34,10 +34,15 @@ _start:
   cmpl $MULTIBOOT_BOOT_MAGIC, %eax
   je boot_multiboot
   /*
-   * Hook for the paravirtual entry: when EAX == PV_BOOT_MAGIC the PV table will
-   * be selected here. Until that lands, any other magic is an error.
+   * Hook for the paravirtual entry (the paravirt issue): EAX == PV_BOOT_MAGIC
+   * will go to a PV start path that selects the PV pv_ops table. Until then it
+   * is reported like any other unknown protocol, but by name.
    */
   movl $V2P(boot_msg_unknown), %esi
+  cmpl $PV_BOOT_MAGIC, %eax
+  jne 5f
+  movl $V2P(boot_msg_pv), %esi
+5:
   call boot_early_puts
 boot_halt:
   hlt
@@ -111,6 +116,8 @@ boot_early_puts:
   .section .rodata
 boot_msg_unknown:
   .asciz "vmlab-guest: unknown boot protocol (EAX is neither Multiboot nor PV magic)\r\n"
+boot_msg_pv:
+  .asciz "vmlab-guest: PV boot protocol: not supported by this build yet\r\n"
 
   .section .bss
   .balign 4096

@@ -10,10 +10,10 @@
 
 static char cmdline_copy[MAX_ARG_BYTES];
 static char words[MAX_ARG_BYTES];
-const char *boot_argv[MAX_ARGS + 1];
-const char *boot_cmdline = "";
+const char* boot_argv[MAX_ARGS + 1];
+const char* boot_cmdline = "";
 
-void cmdline_init(const char *mb_cmdline) {
+void cmdline_init(const char* mb_cmdline) {
   u32 argc = 0;
   boot_argv[argc++] = "init";
   if (!mb_cmdline) {
@@ -29,20 +29,15 @@ void cmdline_init(const char *mb_cmdline) {
   boot_cmdline = cmdline_copy;
 
   memcpy(words, cmdline_copy, n + 1);
-  char *p = words;
+  char* p = words;
   while (*p && argc < MAX_ARGS) {
-    while (*p == ' ')
-      *p++ = '\0';
-    if (!*p)
-      break;
-    char *word = p;
+    while (*p == ' ') *p++ = '\0';
+    if (!*p) break;
+    char* word = p;
     bool has_eq = false;
-    while (*p && *p != ' ')
-      has_eq |= (*p++ == '=');
-    if (has_eq)
-      boot_argv[argc++] = word;
+    while (*p && *p != ' ') has_eq |= (*p++ == '=');
+    if (has_eq) boot_argv[argc++] = word;
   }
-  if (*p == ' ')
-    *p = '\0';
+  if (*p == ' ') *p = '\0';
   boot_argv[argc] = 0;
 }

@@ -18,7 +18,7 @@ extern const u8 program_init_start[], program_init_end[];
 extern const u8 program_hello_start[], program_hello_end[];
 
 struct program {
-  const char *name;
+  const char* name;
   const u8 *start, *end;
 };
 
@@ -27,38 +27,35 @@ static const struct program programs[] = {
     {"hello", program_hello_start, program_hello_end},
 };
 
-static const struct program *find_program(const char *name) {
+static const struct program* find_program(const char* name) {
   for (u32 i = 0; i < sizeof(programs) / sizeof(programs[0]); i++)
-    if (strcmp(programs[i].name, name) == 0)
-      return &programs[i];
+    if (strcmp(programs[i].name, name) == 0) return &programs[i];
   return 0;
 }
 
 /* Copies len bytes to user address va of a (not necessarily current) address
  * space, through the kernel's mapping of the frames. */
-static void copy_to_space(u32 pd, u32 va, const void *src, u32 len) {
-  const u8 *s = src;
+static void copy_to_space(u32 pd, u32 va, const void* src, u32 len) {
+  const u8* s = src;
   while (len > 0) {
     u32 off = va & (PAGE_SIZE - 1);
     u32 n = PAGE_SIZE - off < len ? PAGE_SIZE - off : len;
-    pte_t *ptep = vm_walk(pd, va, false);
-    memcpy((u8 *)P2V(PTE_ADDR(*ptep)) + off, s, n);
+    pte_t* ptep = vm_walk(pd, va, false);
+    memcpy((u8*)P2V(PTE_ADDR(*ptep)) + off, s, n);
     va += n;
     s += n;
     len -= n;
   }
 }
 
-static int load_segments(u32 pd, const struct program *prog, struct vma *vmas, u32 *top) {
-  const struct elf32_ehdr *eh = (const void *)prog->start;
-  if (eh->magic != ELF_MAGIC || eh->phentsize != sizeof(struct elf32_phdr))
-    return -1;
+static int load_segments(u32 pd, const struct program* prog, struct vma* vmas, u32* top) {
+  const struct elf32_ehdr* eh = (const void*)prog->start;
+  if (eh->magic != ELF_MAGIC || eh->phentsize != sizeof(struct elf32_phdr)) return -1;
   u32 nvma = 0;
   *top = USER_TEXT_BASE;
   for (u32 i = 0; i < eh->phnum; i++) {
-    const struct elf32_phdr *ph = (const void *)(prog->start + eh->phoff + i * sizeof(*ph));
-    if (ph->type != PT_LOAD || ph->memsz == 0)
-      continue;
+    const struct elf32_phdr* ph = (const void*)(prog->start + eh->phoff + i * sizeof(*ph));
+    if (ph->type != PT_LOAD || ph->memsz == 0) continue;
     u32 start = PG_ROUND_DOWN(ph->vaddr), end = PG_ROUND_UP(ph->vaddr + ph->memsz);
     if (start < USER_TEXT_BASE || end > USER_MMAP_BASE || nvma >= NVMA - 2 ||
         ph->offset + ph->filesz > (u32)(prog->end - prog->start))
@@ -66,7 +63,7 @@ static int load_segments(u32 pd, const struct program *prog, struct vma *vmas, u
     bool writable = (ph->flags & PF_W) != 0;
     pv->pte_batch_begin();
     for (u32 va = start; va < end; va += PAGE_SIZE) {
-      pte_t *existing = vm_walk(pd, va, false);
+      pte_t* existing = vm_walk(pd, va, false);
       if (existing && (*existing & PTE_P))
         continue; /* two segments sharing a page (linked page aligned: rare) */
       u32 pa = pmm_alloc();
@@ -81,8 +78,7 @@ static int load_segments(u32 pd, const struct program *prog, struct vma *vmas, u
     vmas[nvma].end = end;
     vmas[nvma].writable = writable;
     nvma++;
-    if (end > *top)
-      *top = end;
+    if (end > *top) *top = end;
   }
   return (int)nvma;
 }
@@ -92,17 +88,15 @@ static int load_segments(u32 pd, const struct program *prog, struct vma *vmas, u
  * terminated), then argv and argc, which crt0.S passes to main().
  * Everything fits in the top stack page (MAX_ARG_BYTES is small).
  */
-static u32 build_stack(u32 pd, const char *const *argv) {
+static u32 build_stack(u32 pd, const char* const* argv) {
   u32 pa = pmm_alloc();
-  if (!pa || vm_map_page(pd, USER_STACK_TOP - PAGE_SIZE, pa, PTE_U | PTE_W) < 0)
-    return 0;
+  if (!pa || vm_map_page(pd, USER_STACK_TOP - PAGE_SIZE, pa, PTE_U | PTE_W) < 0) return 0;
   pv->pte_batch_flush();
   u32 uargv[MAX_ARGS + 1];
   u32 argc = 0, sp = USER_STACK_TOP;
   for (; argv[argc] && argc < MAX_ARGS; argc++) {
     u32 len = strlen(argv[argc]) + 1;
-    if (len > MAX_ARG_BYTES)
-      return 0;
+    if (len > MAX_ARG_BYTES) return 0;
     sp -= len;
     copy_to_space(pd, sp, argv[argc], len);
     uargv[argc] = sp;
@@ -117,13 +111,11 @@ static u32 build_stack(u32 pd, const char *const *argv) {
   return sp;
 }
 
-int proc_exec(struct proc *p, const char *name, const char *const *argv) {
-  const struct program *prog = find_program(name);
-  if (!prog)
-    return -1;
+int proc_exec(struct proc* p, const char* name, const char* const* argv) {
+  const struct program* prog = find_program(name);
+  if (!prog) return -1;
   u32 pd = vm_create();
-  if (!pd)
-    return -1;
+  if (!pd) return -1;
   struct vma vmas[NVMA];
   memset(vmas, 0, sizeof(vmas));
   u32 top;
@@ -148,13 +140,11 @@ int proc_exec(struct proc *p, const char *name, const char *const *argv) {
   p->catch_pad = 0;
   memset(p->name, 0, sizeof(p->name));
   memcpy(p->name, name, strlen(name) < sizeof(p->name) ? strlen(name) : sizeof(p->name) - 1);
-  if (p == cur)
-    vm_switch(pd);
-  if (old_pd && old_pd != kernel_pd_phys)
-    vm_free(old_pd);
+  if (p == cur) vm_switch(pd);
+  if (old_pd && old_pd != kernel_pd_phys) vm_free(old_pd);
 
-  const struct elf32_ehdr *eh = (const void *)prog->start;
-  struct trapframe *tf = p->tf;
+  const struct elf32_ehdr* eh = (const void*)prog->start;
+  struct trapframe* tf = p->tf;
   tf->eip = eh->entry;
   tf->user_esp = sp;
   tf->eax = tf->ebx = tf->ecx = tf->edx = tf->esi = tf->edi = tf->ebp = 0;

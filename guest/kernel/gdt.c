@@ -69,4 +69,6 @@ void gdt_init(void) {
   pv->load_tr(SEL(GDT_TSS, 0));
 }
 
-void tss_set_esp0(u32 esp0) { tss.esp0 = esp0; }
+void tss_set_esp0(u32 esp0) {
+  tss.esp0 = esp0;
+}

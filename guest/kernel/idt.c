@@ -26,8 +26,7 @@ static u64 gate(u32 handler, u16 sel, u32 dpl) {
 }
 
 void idt_init(void) {
-  for (u32 v = 0; v < 48; v++)
-    idt[v] = gate(trap_vectors[v], kernel_cs, 0);
+  for (u32 v = 0; v < 48; v++) idt[v] = gate(trap_vectors[v], kernel_cs, 0);
   idt[T_SYSCALL] = gate((u32)trap_syscall_entry, kernel_cs, 3);
   pv->load_idt(idt, sizeof(idt) - 1);
 }

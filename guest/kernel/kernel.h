@@ -9,17 +9,17 @@
 #include "pv_ops.h"
 #include "x86.h"
 
-#define HZ 100           /* PIT interrupts per second                     */
-#define QUANTUM_TICKS 2  /* round-robin time slice, in PIT ticks          */
+#define HZ 100          /* PIT interrupts per second                     */
+#define QUANTUM_TICKS 2 /* round-robin time slice, in PIT ticks          */
 
 /* kprintf.c */
-void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-void *memset(void *dst, int c, u32 n);
-void *memcpy(void *dst, const void *src, u32 n);
-u32 strlen(const char *s);
-int strcmp(const char *a, const char *b);
-int strncmp(const char *a, const char *b, u32 n);
+void kprintf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+void panic(const char* fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void* memset(void* dst, int c, u32 n);
+void* memcpy(void* dst, const void* src, u32 n);
+u32 strlen(const char* s);
+int strcmp(const char* a, const char* b);
+int strncmp(const char* a, const char* b, u32 n);
 
 /* gdt.c */
 extern u16 kernel_cs, kernel_ds;
@@ -31,15 +31,15 @@ void idt_init(void);
 
 /* trap.c: counters, printed as the "kstat" line when init exits */
 struct kstat {
-  u32 ticks;          /* PIT interrupts                                  */
-  u32 preemptions;    /* time slices that ran out in user mode           */
-  u32 switches;       /* context switches (swtch to another process)     */
+  u32 ticks;       /* PIT interrupts                                  */
+  u32 preemptions; /* time slices that ran out in user mode           */
+  u32 switches;    /* context switches (swtch to another process)     */
   u32 syscalls;
-  u32 hidden_faults;  /* page faults resolved by the kernel (COW, zero)  */
-  u32 true_faults;    /* faults reported to a process (catch or kill)    */
+  u32 hidden_faults; /* page faults resolved by the kernel (COW, zero)  */
+  u32 true_faults;   /* faults reported to a process (catch or kill)    */
 };
 extern struct kstat kstat;
-void trap(struct trapframe *tf);
+void trap(struct trapframe* tf);
 
 /* pic.c */
 void pic_init(void);
@@ -51,16 +51,16 @@ void pit_init(u32 hz);
 /* uart.c */
 void uart_init(void);
 void uart_enable_rx_irq(void);
-void uart_write(const char *buf, u32 len);
+void uart_write(const char* buf, u32 len);
 void uart_intr(void);
-int uart_read(char *buf, u32 len); /* blocks until at least one byte */
+int uart_read(char* buf, u32 len); /* blocks until at least one byte */
 
 /* cmdline.c: the Multiboot command line becomes init's argv */
 #define MAX_ARGS 16
 #define MAX_ARG_BYTES 256
-void cmdline_init(const char *multiboot_cmdline);
-extern const char *boot_argv[MAX_ARGS + 1];
-extern const char *boot_cmdline;
+void cmdline_init(const char* multiboot_cmdline);
+extern const char* boot_argv[MAX_ARGS + 1];
+extern const char* boot_cmdline;
 
 /* bench.c */
 int sys_bench(u32 op, u32 iters, u32 arg, u32 cycles_out);

@@ -12,7 +12,7 @@
 
 #define BOOT_PROTOCOL_MULTIBOOT 0
 
-const struct pv_ops *pv;
+const struct pv_ops* pv;
 
 void kmain(u32 protocol, u32 boot_info_phys) __attribute__((noreturn));
 
@@ -21,16 +21,14 @@ void kmain(u32 protocol, u32 boot_info_phys) {
    * trap-and-emulate, binary translation) exists so far. */
   pv = &pv_ops_native;
   uart_init();
-  if (protocol != BOOT_PROTOCOL_MULTIBOOT)
-    panic("unknown boot protocol %u", protocol);
+  if (protocol != BOOT_PROTOCOL_MULTIBOOT) panic("unknown boot protocol %u", protocol);
 
   /* boot.S mapped only the first 16 MiB; loaders put their data low. */
   if (boot_info_phys >= (16u << 20))
     panic("Multiboot information at %x, above the 16 MiB boot mapping", boot_info_phys);
-  const struct multiboot_info *mbi = P2V(boot_info_phys);
-  const char *cmdline = 0;
-  if ((mbi->flags & MBI_FLAG_CMDLINE) && mbi->cmdline < (16u << 20))
-    cmdline = P2V(mbi->cmdline);
+  const struct multiboot_info* mbi = P2V(boot_info_phys);
+  const char* cmdline = 0;
+  if ((mbi->flags & MBI_FLAG_CMDLINE) && mbi->cmdline < (16u << 20)) cmdline = P2V(mbi->cmdline);
   cmdline_init(cmdline);
 
   gdt_init();

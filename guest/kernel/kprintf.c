@@ -9,8 +9,8 @@ struct line {
   u32 len;
 };
 
-static void line_put(void *ctx, char c) {
-  struct line *l = ctx;
+static void line_put(void* ctx, char c) {
+  struct line* l = ctx;
   if (l->len == sizeof(l->buf)) {
     pv->console_write(l->buf, l->len);
     l->len = 0;
@@ -18,21 +18,21 @@ static void line_put(void *ctx, char c) {
   l->buf[l->len++] = c;
 }
 
-static void vkprintf(const char *fmt, va_list ap) {
+static void vkprintf(const char* fmt, va_list ap) {
   struct line l;
   l.len = 0;
   vfmt(line_put, &l, fmt, ap);
   pv->console_write(l.buf, l.len);
 }
 
-void kprintf(const char *fmt, ...) {
+void kprintf(const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vkprintf(fmt, ap);
   va_end(ap);
 }
 
-void panic(const char *fmt, ...) {
+void panic(const char* fmt, ...) {
   va_list ap;
   kprintf("panic: ");
   va_start(ap, fmt);
@@ -47,8 +47,8 @@ void panic(const char *fmt, ...) {
  * far fewer instructions for a simulated CPU (or a BT translator) than a C byte
  * loop, and zeroing and copying pages is most of what fork and exec do.
  */
-void *memset(void *dst, int c, u32 n) {
-  void *d = dst;
+void* memset(void* dst, int c, u32 n) {
+  void* d = dst;
   if ((((u32)dst | n) & 3) == 0) {
     u32 word = (u8)c * 0x01010101u;
     u32 count = n / 4;
@@ -59,8 +59,8 @@ void *memset(void *dst, int c, u32 n) {
   return dst;
 }
 
-void *memcpy(void *dst, const void *src, u32 n) {
-  void *d = dst;
+void* memcpy(void* dst, const void* src, u32 n) {
+  void* d = dst;
   if ((((u32)dst | (u32)src | n) & 3) == 0) {
     u32 count = n / 4;
     __asm__ volatile("rep movsl" : "+D"(d), "+S"(src), "+c"(count) : : "memory");
@@ -70,14 +70,13 @@ void *memcpy(void *dst, const void *src, u32 n) {
   return dst;
 }
 
-u32 strlen(const char *s) {
+u32 strlen(const char* s) {
   u32 n = 0;
-  while (s[n])
-    n++;
+  while (s[n]) n++;
   return n;
 }
 
-int strcmp(const char *a, const char *b) {
+int strcmp(const char* a, const char* b) {
   while (*a && *a == *b) {
     a++;
     b++;
@@ -85,10 +84,9 @@ int strcmp(const char *a, const char *b) {
   return (u8)*a - (u8)*b;
 }
 
-int strncmp(const char *a, const char *b, u32 n) {
+int strncmp(const char* a, const char* b, u32 n) {
   for (; n > 0; n--, a++, b++) {
-    if (*a != *b || !*a)
-      return (u8)*a - (u8)*b;
+    if (*a != *b || !*a) return (u8)*a - (u8)*b;
   }
   return 0;
 }

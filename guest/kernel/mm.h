@@ -10,14 +10,14 @@
 struct multiboot_info;
 
 /* pmm.c: physical frames with reference counts (shared by COW mappings). */
-void pmm_init(const struct multiboot_info *mbi);
-u32 pmm_alloc(void);            /* a zeroed frame's physical address, 0 if none */
+void pmm_init(const struct multiboot_info* mbi);
+u32 pmm_alloc(void); /* a zeroed frame's physical address, 0 if none */
 void pmm_incref(u32 pa);
-void pmm_decref(u32 pa);        /* frees the frame when the count reaches 0 */
+void pmm_decref(u32 pa); /* frees the frame when the count reaches 0 */
 u32 pmm_refcount(u32 pa);
 u32 pmm_free_count(void);
 u32 pmm_total_count(void);
-extern u32 phys_top;            /* end of usable, direct-mapped RAM */
+extern u32 phys_top; /* end of usable, direct-mapped RAM */
 
 /* vm.c */
 struct vma {
@@ -26,16 +26,16 @@ struct vma {
 };
 #define NVMA 16
 
-void vm_init(void);                         /* kernel page directory + switch */
+void vm_init(void); /* kernel page directory + switch */
 extern u32 kernel_pd_phys;
-u32 vm_create(void);                        /* new PD holding the kernel part */
-void vm_free(u32 pd_phys);                  /* user pages, page tables, PD    */
-u32 vm_fork(u32 parent_pd);                 /* COW copy of the user part      */
-pte_t *vm_walk(u32 pd_phys, u32 va, bool create);
+u32 vm_create(void);        /* new PD holding the kernel part */
+void vm_free(u32 pd_phys);  /* user pages, page tables, PD    */
+u32 vm_fork(u32 parent_pd); /* COW copy of the user part      */
+pte_t* vm_walk(u32 pd_phys, u32 va, bool create);
 int vm_map_page(u32 pd_phys, u32 va, u32 pa, u32 flags);
 void vm_unmap_range(u32 pd_phys, u32 start, u32 end);
-int vm_fault(u32 pd_phys, const struct vma *vmas, u32 va, u32 err);
-void vm_invalidate(u32 pd_phys, u32 va);    /* flush batch, INVLPG if current */
-void vm_switch(u32 pd_phys);                /* flush batch, load CR3          */
+int vm_fault(u32 pd_phys, const struct vma* vmas, u32 va, u32 err);
+void vm_invalidate(u32 pd_phys, u32 va); /* flush batch, INVLPG if current */
+void vm_switch(u32 pd_phys);             /* flush batch, load CR3          */
 
 #endif

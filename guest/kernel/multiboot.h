@@ -27,7 +27,7 @@ struct multiboot_info {
   u32 flags;
   u32 mem_lower, mem_upper; /* KiB below 1 MiB / above 1 MiB */
   u32 boot_device;
-  u32 cmdline;              /* physical address of a C string */
+  u32 cmdline; /* physical address of a C string */
   u32 mods_count, mods_addr;
   u32 syms[4];
   u32 mmap_length, mmap_addr;

@@ -15,17 +15,17 @@
 #define PIC2_DATA 0xA1
 #define ICW1_INIT_ICW4 0x11 /* edge triggered, cascade, ICW4 follows */
 #define ICW4_8086 0x01
-#define OCW2_EOI 0x20       /* non-specific end of interrupt */
+#define OCW2_EOI 0x20 /* non-specific end of interrupt */
 
 void pic_init(void) {
   pv->outb(PIC1_DATA, 0xFF); /* mask everything while reprogramming */
   pv->outb(PIC2_DATA, 0xFF);
   pv->outb(PIC1_CMD, ICW1_INIT_ICW4);
   pv->outb(PIC2_CMD, ICW1_INIT_ICW4);
-  pv->outb(PIC1_DATA, T_IRQ0);     /* ICW2: vector base */
+  pv->outb(PIC1_DATA, T_IRQ0); /* ICW2: vector base */
   pv->outb(PIC2_DATA, T_IRQ0 + 8);
-  pv->outb(PIC1_DATA, 1 << 2);     /* ICW3: slave on line 2 */
-  pv->outb(PIC2_DATA, 2);          /* ICW3: slave identity */
+  pv->outb(PIC1_DATA, 1 << 2); /* ICW3: slave on line 2 */
+  pv->outb(PIC2_DATA, 2);      /* ICW3: slave identity */
   pv->outb(PIC1_DATA, ICW4_8086);
   pv->outb(PIC2_DATA, ICW4_8086);
   pv->outb(PIC1_DATA, (u8) ~((1 << 0) | (1 << 2) | (1 << 4)));
@@ -33,7 +33,6 @@ void pic_init(void) {
 }
 
 void pic_eoi(u32 irq) {
-  if (irq >= 8)
-    pv->outb(PIC2_CMD, OCW2_EOI);
+  if (irq >= 8) pv->outb(PIC2_CMD, OCW2_EOI);
   pv->outb(PIC1_CMD, OCW2_EOI);
 }

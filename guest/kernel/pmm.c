@@ -19,10 +19,10 @@
 #define RESERVED 0xFFFFu
 
 static u16 refcount[MAX_FRAMES];
-static u32 nframes;      /* frames below phys_top                 */
+static u32 nframes; /* frames below phys_top                 */
 static u32 free_frames;
 static u32 usable_frames;
-static u32 lowest_free;  /* no free frame below this index        */
+static u32 lowest_free; /* no free frame below this index        */
 u32 phys_top;
 
 extern char kernel_end[]; /* kernel.ld */
@@ -30,10 +30,8 @@ extern char kernel_end[]; /* kernel.ld */
 static void mark_range_free(u64 base, u64 len, u32 first_free_pa) {
   u64 start = (base + PAGE_SIZE - 1) & ~(u64)(PAGE_SIZE - 1);
   u64 end = (base + len) & ~(u64)(PAGE_SIZE - 1);
-  if (end > PHYS_MAX)
-    end = PHYS_MAX;
-  if (start < first_free_pa)
-    start = first_free_pa;
+  if (end > PHYS_MAX) end = PHYS_MAX;
+  if (start < first_free_pa) start = first_free_pa;
   for (u64 a = start; a < end; a += PAGE_SIZE) {
     u32 f = (u32)(a / PAGE_SIZE);
     if (refcount[f] == RESERVED) {
@@ -41,14 +39,12 @@ static void mark_range_free(u64 base, u64 len, u32 first_free_pa) {
       free_frames++;
       usable_frames++;
     }
-    if ((u32)a + PAGE_SIZE > phys_top)
-      phys_top = (u32)a + PAGE_SIZE;
+    if ((u32)a + PAGE_SIZE > phys_top) phys_top = (u32)a + PAGE_SIZE;
   }
 }
 
-void pmm_init(const struct multiboot_info *mbi) {
-  for (u32 f = 0; f < MAX_FRAMES; f++)
-    refcount[f] = RESERVED;
+void pmm_init(const struct multiboot_info* mbi) {
+  for (u32 f = 0; f < MAX_FRAMES; f++) refcount[f] = RESERVED;
   /* Everything below the end of the kernel image stays reserved, including the
    * first megabyte (BIOS data, VGA memory) and the Multiboot structures, which
    * loaders put low; cmdline_init() has copied what we need from them. */
@@ -56,9 +52,8 @@ void pmm_init(const struct multiboot_info *mbi) {
   if (mbi->flags & MBI_FLAG_MMAP) {
     u32 p = mbi->mmap_addr, end = mbi->mmap_addr + mbi->mmap_length;
     while (p < end) {
-      const struct multiboot_mmap_entry *e = P2V(p);
-      if (e->type == 1)
-        mark_range_free(e->base, e->length, first_free);
+      const struct multiboot_mmap_entry* e = P2V(p);
+      if (e->type == 1) mark_range_free(e->base, e->length, first_free);
       p += e->size + 4;
     }
   } else if (mbi->flags & MBI_FLAG_MEM) {
@@ -97,11 +92,16 @@ void pmm_decref(u32 pa) {
     panic("pmm_decref: bad frame %x", pa);
   if (--refcount[f] == 0) {
     free_frames++;
-    if (f < lowest_free)
-      lowest_free = f;
+    if (f < lowest_free) lowest_free = f;
   }
 }
 
-u32 pmm_refcount(u32 pa) { return refcount[pa / PAGE_SIZE]; }
-u32 pmm_free_count(void) { return free_frames; }
-u32 pmm_total_count(void) { return usable_frames; }
+u32 pmm_refcount(u32 pa) {
+  return refcount[pa / PAGE_SIZE];
+}
+u32 pmm_free_count(void) {
+  return free_frames;
+}
+u32 pmm_total_count(void) {
+  return usable_frames;
+}

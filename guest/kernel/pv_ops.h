@@ -23,30 +23,30 @@
 #include "x86.h"
 
 struct pv_ops {
-  const char *name;   /* "native", later "xen-like" for the paravirt table */
-  u32 kernel_ring;    /* 0 native; 1 when the kernel runs deprivileged (PV) */
+  const char* name; /* "native", later "xen-like" for the paravirt table */
+  u32 kernel_ring;  /* 0 native; 1 when the kernel runs deprivileged (PV) */
 
   /* Descriptor tables and the ring-0 stack (gdt.c, idt.c, sched.c). */
-  void (*load_gdt)(const void *base, u16 limit, u16 code_sel, u16 data_sel);
-  void (*load_idt)(const void *base, u16 limit);
+  void (*load_gdt)(const void* base, u16 limit, u16 code_sel, u16 data_sel);
+  void (*load_idt)(const void* base, u16 limit);
   void (*load_tr)(u16 sel);
   void (*set_kernel_stack)(u32 esp0); /* TSS.esp0 on every context switch */
 
   /* MMU (vm.c). */
   void (*load_cr3)(u32 pd_phys);
-  u32 (*read_fault_addr)(void);        /* CR2; under Xen, from the trap frame */
+  u32 (*read_fault_addr)(void); /* CR2; under Xen, from the trap frame */
   void (*flush_tlb)(void);
   void (*invlpg)(u32 va);
-  void (*pte_write)(pte_t *ptep, pte_t val);
+  void (*pte_write)(pte_t* ptep, pte_t val);
   void (*pte_batch_begin)(void);
   void (*pte_batch_flush)(void);
 
   /* The interrupt flag (a virtual flag in a shared page under PV). */
-  u32 (*irq_save)(void);           /* returns the old flags, interrupts off  */
+  u32 (*irq_save)(void); /* returns the old flags, interrupts off  */
   void (*irq_restore)(u32 flags);
   void (*irq_disable)(void);
   void (*irq_enable)(void);
-  void (*safe_halt)(void);         /* enable interrupts and wait for one     */
+  void (*safe_halt)(void); /* enable interrupts and wait for one     */
   void (*halt_forever)(void) __attribute__((noreturn));
 
   /* Port I/O (devices: uart.c, pic.c, pit.c, and the exit port). */
@@ -54,13 +54,13 @@ struct pv_ops {
   void (*outb)(u16 port, u8 val);
 
   /* Platform services a PV guest gets from the hypervisor instead of devices. */
-  void (*console_write)(const char *buf, u32 len);
+  void (*console_write)(const char* buf, u32 len);
   void (*timer_init)(u32 hz);
   void (*machine_exit)(u32 status) __attribute__((noreturn));
 };
 
 /* The table in use; set once by kmain() before anything else runs. */
-extern const struct pv_ops *pv;
+extern const struct pv_ops* pv;
 
 /* pv_ops_native.c */
 extern const struct pv_ops pv_ops_native;

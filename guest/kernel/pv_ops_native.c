@@ -16,35 +16,40 @@ struct pseudo_descriptor {
   u32 base;
 } __attribute__((packed));
 
-static void native_load_gdt(const void *base, u16 limit, u16 code_sel, u16 data_sel) {
+static void native_load_gdt(const void* base, u16 limit, u16 code_sel, u16 data_sel) {
   struct pseudo_descriptor d = {limit, (u32)base};
   __asm__ volatile("lgdt %0" : : "m"(d));
   /* Reload every segment register so that the new descriptors take effect;
    * CS can only be reloaded by a far transfer, here a far return. */
-  __asm__ volatile("movw %w0, %%ds\n\t"
-                   "movw %w0, %%es\n\t"
-                   "movw %w0, %%fs\n\t"
-                   "movw %w0, %%gs\n\t"
-                   "movw %w0, %%ss\n\t"
-                   "pushl %1\n\t"
-                   "pushl $1f\n\t"
-                   "lret\n"
-                   "1:"
-                   :
-                   : "r"((u32)data_sel), "r"((u32)code_sel)
-                   : "memory");
+  __asm__ volatile(
+      "movw %w0, %%ds\n\t"
+      "movw %w0, %%es\n\t"
+      "movw %w0, %%fs\n\t"
+      "movw %w0, %%gs\n\t"
+      "movw %w0, %%ss\n\t"
+      "pushl %1\n\t"
+      "pushl $1f\n\t"
+      "lret\n"
+      "1:"
+      :
+      : "r"((u32)data_sel), "r"((u32)code_sel)
+      : "memory");
 }
 
-static void native_load_idt(const void *base, u16 limit) {
+static void native_load_idt(const void* base, u16 limit) {
   struct pseudo_descriptor d = {limit, (u32)base};
   __asm__ volatile("lidt %0" : : "m"(d));
 }
 
-static void native_load_tr(u16 sel) { __asm__ volatile("ltr %0" : : "r"(sel)); }
+static void native_load_tr(u16 sel) {
+  __asm__ volatile("ltr %0" : : "r"(sel));
+}
 
 /* TSS.esp0 is plain memory natively (the CPU reads it on a ring change);
  * under PV it is a hypercall (Xen's stack_switch). */
-static void native_set_kernel_stack(u32 esp0) { tss_set_esp0(esp0); }
+static void native_set_kernel_stack(u32 esp0) {
+  tss_set_esp0(esp0);
+}
 
 static void native_load_cr3(u32 pd_phys) {
   __asm__ volatile("movl %0, %%cr3" : : "r"(pd_phys) : "memory");
@@ -61,11 +66,15 @@ static void native_flush_tlb(void) {
   __asm__ volatile("movl %%cr3, %0\n\tmovl %0, %%cr3" : "=r"(v) : : "memory");
 }
 
-static void native_invlpg(u32 va) { __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory"); }
+static void native_invlpg(u32 va) {
+  __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
 
 /* Natively a PTE write is a store and batching is a no-op: the hardware walks
  * the tables we write. A PV table queues mmu_update requests instead. */
-static void native_pte_write(pte_t *ptep, pte_t val) { *(volatile pte_t *)ptep = val; }
+static void native_pte_write(pte_t* ptep, pte_t val) {
+  *(volatile pte_t*)ptep = val;
+}
 static void native_pte_batch_begin(void) {}
 static void native_pte_batch_flush(void) {}
 
@@ -81,20 +90,24 @@ static u32 native_irq_save(void) {
  * instructions), whereas STI traps and can be emulated by a monitor.
  */
 static void native_irq_restore(u32 flags) {
-  if (flags & EFLAGS_IF)
-    __asm__ volatile("sti" : : : "memory");
+  if (flags & EFLAGS_IF) __asm__ volatile("sti" : : : "memory");
 }
 
-static void native_irq_disable(void) { __asm__ volatile("cli" : : : "memory"); }
-static void native_irq_enable(void) { __asm__ volatile("sti" : : : "memory"); }
+static void native_irq_disable(void) {
+  __asm__ volatile("cli" : : : "memory");
+}
+static void native_irq_enable(void) {
+  __asm__ volatile("sti" : : : "memory");
+}
 
 /* STI delays interrupts by one instruction, so no interrupt can slip in
  * between STI and HLT and leave us halted with work pending. */
-static void native_safe_halt(void) { __asm__ volatile("sti\n\thlt" : : : "memory"); }
+static void native_safe_halt(void) {
+  __asm__ volatile("sti\n\thlt" : : : "memory");
+}
 
 static __attribute__((noreturn)) void native_halt_forever(void) {
-  for (;;)
-    __asm__ volatile("cli\n\thlt");
+  for (;;) __asm__ volatile("cli\n\thlt");
 }
 
 static u8 native_inb(u16 port) {
@@ -103,7 +116,9 @@ static u8 native_inb(u16 port) {
   return v;
 }
 
-static void native_outb(u16 port, u8 val) { __asm__ volatile("outb %0, %1" : : "a"(val), "Nd"(port)); }
+static void native_outb(u16 port, u8 val) {
+  __asm__ volatile("outb %0, %1" : : "a"(val), "Nd"(port));
+}
 
 static __attribute__((noreturn)) void native_machine_exit(u32 status) {
   native_outb(EXIT_PORT, (u8)status);

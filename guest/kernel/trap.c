@@ -14,22 +14,37 @@
 
 struct kstat kstat;
 
-static const char *const exception_names[] = {
-    "divide error", "debug",          "NMI",         "breakpoint",       "overflow",
-    "bound range",  "invalid opcode", "no FPU",      "double fault",     "coprocessor overrun",
-    "invalid TSS",  "segment not present", "stack fault", "general protection", "page fault",
-    "reserved",     "x87 error",      "alignment check",
+static const char* const exception_names[] = {
+    "divide error",
+    "debug",
+    "NMI",
+    "breakpoint",
+    "overflow",
+    "bound range",
+    "invalid opcode",
+    "no FPU",
+    "double fault",
+    "coprocessor overrun",
+    "invalid TSS",
+    "segment not present",
+    "stack fault",
+    "general protection",
+    "page fault",
+    "reserved",
+    "x87 error",
+    "alignment check",
 };
 
-static const char *exception_name(u32 v) {
-  return v < sizeof(exception_names) / sizeof(exception_names[0]) ? exception_names[v] : "exception";
+static const char* exception_name(u32 v) {
+  return v < sizeof(exception_names) / sizeof(exception_names[0]) ? exception_names[v]
+                                                                  : "exception";
 }
 
 /* Resumes the process at its landing pad, or kills it. */
-static void user_fault(struct trapframe *tf, u32 fault_addr) {
+static void user_fault(struct trapframe* tf, u32 fault_addr) {
   kstat.true_faults++;
   if (cur->catch_pad && user_range_ok(cur->catch_pad, sizeof(struct ucatch), false)) {
-    const struct ucatch *c = (const struct ucatch *)cur->catch_pad;
+    const struct ucatch* c = (const struct ucatch*)cur->catch_pad;
     tf->eip = c->eip;
     tf->user_esp = c->esp;
     tf->ebp = c->ebp;
@@ -44,7 +59,7 @@ static void user_fault(struct trapframe *tf, u32 fault_addr) {
   proc_exit(128 + (int)tf->vector);
 }
 
-static void page_fault(struct trapframe *tf, bool from_user) {
+static void page_fault(struct trapframe* tf, bool from_user) {
   u32 va = pv->read_fault_addr();
   if (cur && vm_fault(cur->pd_phys, cur->vmas, va, tf->error) == 0) {
     kstat.hidden_faults++;
@@ -57,7 +72,7 @@ static void page_fault(struct trapframe *tf, bool from_user) {
   panic("kernel page fault at %x, eip=%x error=%x", va, tf->eip, tf->error);
 }
 
-void trap(struct trapframe *tf) {
+void trap(struct trapframe* tf) {
   bool from_user = trap_from_user(tf);
   u32 v = tf->vector;
 
@@ -75,8 +90,7 @@ void trap(struct trapframe *tf) {
     pic_eoi(4);
   } else if (v == T_IRQ0 + 7 || v == T_IRQ0 + 15) {
     /* Spurious interrupts of the 8259A: no EOI for the chip that raised it. */
-    if (v == T_IRQ0 + 15)
-      pic_eoi(0);
+    if (v == T_IRQ0 + 15) pic_eoi(0);
   } else if (v >= T_IRQ0 && v < T_IRQ0 + 16) {
     pic_eoi(v - T_IRQ0);
   } else if (from_user) {

@@ -42,7 +42,9 @@ void uart_init(void) {
   pv->outb(UART_MCR, MCR_DTR_RTS_OUT2);
 }
 
-void uart_enable_rx_irq(void) { pv->outb(UART_IER, IER_RX_AVAILABLE); }
+void uart_enable_rx_irq(void) {
+  pv->outb(UART_IER, IER_RX_AVAILABLE);
+}
 
 static void uart_putc(char c) {
   while (!(pv->inb(UART_LSR) & LSR_THR_EMPTY))
@@ -51,11 +53,10 @@ static void uart_putc(char c) {
 }
 
 /* The native console_write. Safe from any context: it masks interrupts. */
-void uart_write(const char *buf, u32 len) {
+void uart_write(const char* buf, u32 len) {
   u32 flags = pv->irq_save();
   for (u32 i = 0; i < len; i++) {
-    if (buf[i] == '\n')
-      uart_putc('\r'); /* terminals want CR LF */
+    if (buf[i] == '\n') uart_putc('\r'); /* terminals want CR LF */
     uart_putc(buf[i]);
   }
   pv->irq_restore(flags);
@@ -64,17 +65,14 @@ void uart_write(const char *buf, u32 len) {
 void uart_intr(void) {
   while (pv->inb(UART_LSR) & LSR_DATA_READY) {
     char c = (char)pv->inb(UART_RBR);
-    if (rx_head - rx_tail < RX_SIZE)
-      rx_buf[rx_head++ % RX_SIZE] = c;
+    if (rx_head - rx_tail < RX_SIZE) rx_buf[rx_head++ % RX_SIZE] = c;
   }
   wakeup(&rx_head);
 }
 
-int uart_read(char *buf, u32 len) {
-  while (rx_head == rx_tail)
-    sleep_on(&rx_head);
+int uart_read(char* buf, u32 len) {
+  while (rx_head == rx_tail) sleep_on(&rx_head);
   u32 n = 0;
-  while (n < len && rx_tail != rx_head)
-    buf[n++] = rx_buf[rx_tail++ % RX_SIZE];
+  while (n < len && rx_tail != rx_head) buf[n++] = rx_buf[rx_tail++ % RX_SIZE];
   return (int)n;
 }

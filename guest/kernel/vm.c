@@ -20,7 +20,9 @@ static u32 current_pd; /* the page directory in CR3 */
 
 #define PDE_USER_FLAGS (PTE_P | PTE_W | PTE_U)
 
-static pte_t *table(u32 pa) { return P2V(pa); }
+static pte_t* table(u32 pa) {
+  return P2V(pa);
+}
 
 void vm_switch(u32 pd_phys) {
   pv->pte_batch_flush();
@@ -30,25 +32,22 @@ void vm_switch(u32 pd_phys) {
 
 void vm_invalidate(u32 pd_phys, u32 va) {
   pv->pte_batch_flush();
-  if (pd_phys == current_pd)
-    pv->invlpg(va);
+  if (pd_phys == current_pd) pv->invlpg(va);
 }
 
 static void flush_all(u32 pd_phys) {
   pv->pte_batch_flush();
-  if (pd_phys == current_pd)
-    pv->flush_tlb();
+  if (pd_phys == current_pd) pv->flush_tlb();
 }
 
 void vm_init(void) {
   kernel_pd_phys = pmm_alloc();
-  pte_t *pd = table(kernel_pd_phys);
+  pte_t* pd = table(kernel_pd_phys);
   pv->pte_batch_begin();
   for (u32 base = 0; base < phys_top; base += 1024 * PAGE_SIZE) {
     u32 pt_pa = pmm_alloc();
-    if (!pt_pa)
-      panic("vm_init: out of memory for kernel page tables");
-    pte_t *pt = table(pt_pa);
+    if (!pt_pa) panic("vm_init: out of memory for kernel page tables");
+    pte_t* pt = table(pt_pa);
     for (u32 i = 0; i < 1024 && base + i * PAGE_SIZE < phys_top; i++)
       pv->pte_write(&pt[i], (base + i * PAGE_SIZE) | PTE_P | PTE_W);
     pv->pte_write(&pd[PDX(KERNBASE + base)], pt_pa | PTE_P | PTE_W);
@@ -59,42 +58,35 @@ void vm_init(void) {
 
 u32 vm_create(void) {
   u32 pd_pa = pmm_alloc();
-  if (!pd_pa)
-    return 0;
+  if (!pd_pa) return 0;
   pte_t *pd = table(pd_pa), *kpd = table(kernel_pd_phys);
   pv->pte_batch_begin();
   for (u32 i = PDE_KERNEL_FIRST; i < PDE_HOLE_FIRST; i++)
-    if (kpd[i] & PTE_P)
-      pv->pte_write(&pd[i], kpd[i]);
+    if (kpd[i] & PTE_P) pv->pte_write(&pd[i], kpd[i]);
   pv->pte_batch_flush();
   return pd_pa;
 }
 
 void vm_free(u32 pd_phys) {
-  if (pd_phys == current_pd)
-    panic("vm_free: freeing the page directory in use");
-  pte_t *pd = table(pd_phys);
+  if (pd_phys == current_pd) panic("vm_free: freeing the page directory in use");
+  pte_t* pd = table(pd_phys);
   for (u32 i = 0; i < PDE_KERNEL_FIRST; i++) {
-    if (!(pd[i] & PTE_P))
-      continue;
-    pte_t *pt = table(PTE_ADDR(pd[i]));
+    if (!(pd[i] & PTE_P)) continue;
+    pte_t* pt = table(PTE_ADDR(pd[i]));
     for (u32 j = 0; j < 1024; j++)
-      if (pt[j] & PTE_P)
-        pmm_decref(PTE_ADDR(pt[j]));
+      if (pt[j] & PTE_P) pmm_decref(PTE_ADDR(pt[j]));
     pmm_decref(PTE_ADDR(pd[i]));
   }
   pmm_decref(pd_phys);
 }
 
-pte_t *vm_walk(u32 pd_phys, u32 va, bool create) {
-  pte_t *pd = table(pd_phys);
+pte_t* vm_walk(u32 pd_phys, u32 va, bool create) {
+  pte_t* pd = table(pd_phys);
   pte_t pde = pd[PDX(va)];
   if (!(pde & PTE_P)) {
-    if (!create)
-      return 0;
+    if (!create) return 0;
     u32 pt_pa = pmm_alloc();
-    if (!pt_pa)
-      return 0;
+    if (!pt_pa) return 0;
     /* Use the value we write, not a re-read: under batching the write may
      * still be queued. */
     pde = pt_pa | PDE_USER_FLAGS;
@@ -104,9 +96,8 @@ pte_t *vm_walk(u32 pd_phys, u32 va, bool create) {
 }
 
 int vm_map_page(u32 pd_phys, u32 va, u32 pa, u32 flags) {
-  pte_t *ptep = vm_walk(pd_phys, va, true);
-  if (!ptep)
-    return -1;
+  pte_t* ptep = vm_walk(pd_phys, va, true);
+  if (!ptep) return -1;
   pv->pte_write(ptep, pa | flags | PTE_P);
   return 0;
 }
@@ -115,7 +106,7 @@ void vm_unmap_range(u32 pd_phys, u32 start, u32 end) {
   u32 unmapped = 0;
   pv->pte_batch_begin();
   for (u32 va = start; va < end; va += PAGE_SIZE) {
-    pte_t *ptep = vm_walk(pd_phys, va, false);
+    pte_t* ptep = vm_walk(pd_phys, va, false);
     if (!ptep) {
       va = (va | (1024 * PAGE_SIZE - 1)) - PAGE_SIZE + 1; /* skip this 4 MiB */
       continue;
@@ -140,13 +131,11 @@ void vm_unmap_range(u32 pd_phys, u32 start, u32 end) {
  */
 u32 vm_fork(u32 parent_pd) {
   u32 child_pd = vm_create();
-  if (!child_pd)
-    return 0;
+  if (!child_pd) return 0;
   pte_t *ppd = table(parent_pd), *cpd = table(child_pd);
   pv->pte_batch_begin();
   for (u32 i = 0; i < PDE_KERNEL_FIRST; i++) {
-    if (!(ppd[i] & PTE_P))
-      continue;
+    if (!(ppd[i] & PTE_P)) continue;
     u32 cpt_pa = pmm_alloc();
     if (!cpt_pa) {
       flush_all(parent_pd);
@@ -156,12 +145,10 @@ u32 vm_fork(u32 parent_pd) {
     pte_t *ppt = table(PTE_ADDR(ppd[i])), *cpt = table(cpt_pa);
     for (u32 j = 0; j < 1024; j++) {
       pte_t pte = ppt[j];
-      if (!(pte & PTE_P))
-        continue;
+      if (!(pte & PTE_P)) continue;
       if (pte & (PTE_W | PTE_COW)) {
         pte = (pte & ~PTE_W) | PTE_COW;
-        if (pte != ppt[j])
-          pv->pte_write(&ppt[j], pte);
+        if (pte != ppt[j]) pv->pte_write(&ppt[j], pte);
       }
       pv->pte_write(&cpt[j], pte);
       pmm_incref(PTE_ADDR(pte));
@@ -173,10 +160,9 @@ u32 vm_fork(u32 parent_pd) {
   return child_pd;
 }
 
-static const struct vma *find_vma(const struct vma *vmas, u32 va) {
+static const struct vma* find_vma(const struct vma* vmas, u32 va) {
   for (u32 i = 0; i < NVMA; i++)
-    if (va >= vmas[i].start && va < vmas[i].end)
-      return &vmas[i];
+    if (va >= vmas[i].start && va < vmas[i].end) return &vmas[i];
   return 0;
 }
 
@@ -185,23 +171,19 @@ static const struct vma *find_vma(const struct vma *vmas, u32 va) {
  * (first touch of heap, stack or mmap memory) or a copy-on-write break.
  * Returns -1 for a true fault, which the caller reports to the process.
  */
-int vm_fault(u32 pd_phys, const struct vma *vmas, u32 va, u32 err) {
+int vm_fault(u32 pd_phys, const struct vma* vmas, u32 va, u32 err) {
   pv->pte_batch_flush(); /* a PV guest may fault on its own queued update */
-  if (va >= KERNBASE)
-    return -1;
-  const struct vma *vma = find_vma(vmas, va);
-  if (!vma || ((err & PF_ERR_W) && !vma->writable))
-    return -1;
+  if (va >= KERNBASE) return -1;
+  const struct vma* vma = find_vma(vmas, va);
+  if (!vma || ((err & PF_ERR_W) && !vma->writable)) return -1;
   u32 page = PG_ROUND_DOWN(va);
-  pte_t *ptep = vm_walk(pd_phys, page, true);
-  if (!ptep)
-    return -1;
+  pte_t* ptep = vm_walk(pd_phys, page, true);
+  if (!ptep) return -1;
   pte_t pte = *ptep;
 
   if (!(pte & PTE_P)) {
     u32 pa = pmm_alloc();
-    if (!pa)
-      return -1;
+    if (!pa) return -1;
     pv->pte_write(ptep, pa | PTE_P | PTE_U | (vma->writable ? PTE_W : 0));
     /* Not-present entries are never cached in the TLB: no INVLPG needed. */
     pv->pte_batch_flush();
@@ -213,8 +195,7 @@ int vm_fault(u32 pd_phys, const struct vma *vmas, u32 va, u32 err) {
       pv->pte_write(ptep, (pte | PTE_W) & ~PTE_COW);
     } else {
       u32 pa = pmm_alloc();
-      if (!pa)
-        return -1;
+      if (!pa) return -1;
       memcpy(P2V(pa), P2V(old), PAGE_SIZE);
       pv->pte_write(ptep, pa | PTE_P | PTE_U | PTE_W);
       pmm_decref(old);

@@ -8,23 +8,23 @@
 #include "../common/types.h"
 
 /* ---- Address space (docs/guest.md, "Memory map") ---- */
-#define KERNBASE 0xC0000000u      /* physical memory is mapped from here up      */
+#define KERNBASE 0xC0000000u        /* physical memory is mapped from here up      */
 #define HYPERVISOR_HOLE 0xFC000000u /* top 64 MiB: reserved for a hypervisor     */
-#define PHYS_MAX (512u << 20)     /* RAM above this is ignored (direct-map cap)  */
+#define PHYS_MAX (512u << 20)       /* RAM above this is ignored (direct-map cap)  */
 #define KERNEL_PHYS_LOAD 0x00100000u
 
-#define P2V(pa) ((void *)((u32)(pa) + KERNBASE))
-#define V2P(va) ((u32)(va) - KERNBASE)
+#define P2V(pa) ((void*)((u32)(pa) + KERNBASE))
+#define V2P(va) ((u32)(va)-KERNBASE)
 
 /* ---- Paging (SDM 3A 4.3, 32-bit paging, 4 KiB pages only) ---- */
 #define PAGE_SIZE 4096u
 #define PAGE_MASK (~(PAGE_SIZE - 1))
-#define PG_ROUND_DOWN(a) ((u32)(a) & PAGE_MASK)
+#define PG_ROUND_DOWN(a) ((u32)(a)&PAGE_MASK)
 #define PG_ROUND_UP(a) (((u32)(a) + PAGE_SIZE - 1) & PAGE_MASK)
 #define PDX(va) ((u32)(va) >> 22)
 #define PTX(va) (((u32)(va) >> 12) & 0x3FF)
-#define PDE_KERNEL_FIRST PDX(KERNBASE)        /* 768  */
-#define PDE_HOLE_FIRST PDX(HYPERVISOR_HOLE)   /* 1008 */
+#define PDE_KERNEL_FIRST PDX(KERNBASE)      /* 768  */
+#define PDE_HOLE_FIRST PDX(HYPERVISOR_HOLE) /* 1008 */
 
 typedef u32 pte_t;
 #define PTE_P 0x001u   /* present                                            */
@@ -33,7 +33,7 @@ typedef u32 pte_t;
 #define PTE_A 0x020u   /* accessed (set by the page walker)                  */
 #define PTE_D 0x040u   /* dirty                                              */
 #define PTE_COW 0x200u /* software bit ("available"): copy-on-write page     */
-#define PTE_ADDR(pte) ((pte) & PAGE_MASK)
+#define PTE_ADDR(pte) ((pte)&PAGE_MASK)
 
 /* Page-fault error code bits (SDM 3A 4.7). */
 #define PF_ERR_P 0x1u /* 1 = protection violation, 0 = not present */
@@ -92,7 +92,7 @@ struct trapframe {
   u32 user_esp, user_ss;
 };
 
-static inline bool trap_from_user(const struct trapframe *tf) {
+static inline bool trap_from_user(const struct trapframe* tf) {
   /* Not "CPL != 0": the kernel itself may run in ring 1 (paravirtualized). */
   return (tf->cs & 3) == 3;
 }

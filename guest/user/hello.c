@@ -4,7 +4,7 @@
  */
 #include "ulib.h"
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   (void)argv;
   return argc > 1 ? 1 : 0;
 }

@@ -11,12 +11,12 @@
  */
 #include "workloads.h"
 
-int main(int argc, char **argv) {
-  const char *run = 0;
+int main(int argc, char** argv) {
+  const char* run = 0;
   u32 iters = 0;
   bool have_iters = false;
   for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
+    const char* a = argv[i];
     bool ok = true;
     if (strncmp(a, "run=", 4) == 0) {
       run = a + 4;
@@ -33,11 +33,9 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  if (!run || strcmp(run, "shell") == 0)
-    return shell_main();
-  if (strcmp(run, "all") == 0)
-    return workload_run_all(have_iters ? iters : 0);
-  const struct workload *w = workload_find(run);
+  if (!run || strcmp(run, "shell") == 0) return shell_main();
+  if (strcmp(run, "all") == 0) return workload_run_all(have_iters ? iters : 0);
+  const struct workload* w = workload_find(run);
   if (!w) {
     printf("error unknown workload=%s\n", run);
     return 2;

@@ -14,12 +14,11 @@
 #define LINE_MAX 128
 #define MAX_WORDS 8
 
-static u32 read_line(char *line) {
+static u32 read_line(char* line) {
   u32 len = 0;
   for (;;) {
     char c;
-    if (read(0, &c, 1) != 1)
-      continue;
+    if (read(0, &c, 1) != 1) continue;
     if (c == '\r' || c == '\n') {
       write(1, "\n", 1);
       line[len] = '\0';
@@ -39,50 +38,45 @@ static u32 read_line(char *line) {
   }
 }
 
-static u32 split(char *line, char **words) {
+static u32 split(char* line, char** words) {
   u32 n = 0;
   while (*line && n < MAX_WORDS) {
-    while (*line == ' ')
-      *line++ = '\0';
-    if (!*line)
-      break;
+    while (*line == ' ') *line++ = '\0';
+    if (!*line) break;
     words[n++] = line;
-    while (*line && *line != ' ')
-      line++;
+    while (*line && *line != ' ') line++;
   }
   return n;
 }
 
 static void list(void) {
   for (u32 i = 0; i < workload_count; i++) {
-    const struct workload *w = &workloads[i];
+    const struct workload* w = &workloads[i];
     printf("  %10s  iters=%u  %s [%s]\n", w->name, w->default_iters, w->what, w->paper);
   }
 }
 
 /* Parses "iters=N" / "n=N"; returns false on anything else. */
-static bool parse_iters(const char *word, u32 *iters) {
-  const char *v = 0;
+static bool parse_iters(const char* word, u32* iters) {
+  const char* v = 0;
   if (strncmp(word, "iters=", 6) == 0)
     v = word + 6;
   else if (strncmp(word, "n=", 2) == 0)
     v = word + 2;
   bool ok = false;
-  if (v)
-    *iters = parse_u32(v, &ok);
+  if (v) *iters = parse_u32(v, &ok);
   return ok;
 }
 
 int shell_main(void) {
   char line[LINE_MAX];
-  char *words[MAX_WORDS];
+  char* words[MAX_WORDS];
   printf("vmlab shell: 'list' shows the workloads, 'help' the commands\n");
   for (;;) {
     printf("vmlab$ ");
     read_line(line);
     u32 n = split(line, words);
-    if (n == 0)
-      continue;
+    if (n == 0) continue;
     u32 iters = 0;
     if (n > 1 && strcmp(words[0], "exit") != 0 && !parse_iters(words[1], &iters)) {
       printf("error bad argument=%s (expected iters=N)\n", words[1]);
@@ -99,7 +93,7 @@ int shell_main(void) {
       u32 status = n > 1 ? parse_u32(words[1], &ok) : 0;
       return ok ? (int)status : 2;
     } else {
-      const struct workload *w = workload_find(words[0]);
+      const struct workload* w = workload_find(words[0]);
       if (w)
         workload_run(w, iters ? iters : w->default_iters);
       else

@@ -12,21 +12,26 @@
 
 /* ---- Adams & Agesen nanobenchmarks ---- */
 
-static int w_syscall(u32 n, struct result *r) {
+static int w_syscall(u32 n, struct result* r) {
   u64 t0 = rdtsc();
-  for (u32 i = 0; i < n; i++)
-    getpid();
+  for (u32 i = 0; i < n; i++) getpid();
   r->cycles = rdtsc() - t0;
   return 0;
 }
 
-static int w_kernel_op(u32 op, u32 n, struct result *r) {
+static int w_kernel_op(u32 op, u32 n, struct result* r) {
   return bench(op, n, 0, &r->cycles) < 0 ? 1 : 0;
 }
 
-static int w_in(u32 n, struct result *r) { return w_kernel_op(BENCH_IN, n, r); }
-static int w_irqmask(u32 n, struct result *r) { return w_kernel_op(BENCH_IRQMASK, n, r); }
-static int w_callret(u32 n, struct result *r) { return w_kernel_op(BENCH_CALLRET, n, r); }
+static int w_in(u32 n, struct result* r) {
+  return w_kernel_op(BENCH_IN, n, r);
+}
+static int w_irqmask(u32 n, struct result* r) {
+  return w_kernel_op(BENCH_IRQMASK, n, r);
+}
+static int w_callret(u32 n, struct result* r) {
+  return w_kernel_op(BENCH_CALLRET, n, r);
+}
 
 /*
  * The three fault workloads resume after each fault at a landing pad
@@ -46,13 +51,12 @@ static inline void divide_by(u32 divisor) {
   sink = quotient + remainder;
 }
 
-static int w_faults(enum fault_kind kind, u32 n, struct result *r) {
+static int w_faults(enum fault_kind kind, u32 n, struct result* r) {
   static const u32 expect[] = {CATCH_FLAG | 14, CATCH_FLAG | 0, CATCH_FLAG | 14};
-  volatile u32 *unmapped = (volatile u32 *)USER_UNMAPPED;
-  volatile u32 *read_only = (volatile u32 *)(uintptr_t)&read_only_word;
+  volatile u32* unmapped = (volatile u32*)USER_UNMAPPED;
+  volatile u32* read_only = (volatile u32*)(uintptr_t)&read_only_word;
   volatile u32 caught = 0; /* lives in memory across the "second return" */
-  if (catch_faults(&pad) < 0)
-    return 1;
+  if (catch_faults(&pad) < 0) return 1;
   u64 t0 = rdtsc();
   for (u32 i = 0; i < n; i++) {
     int how = ucatch_set(&pad);
@@ -76,38 +80,40 @@ static int w_faults(enum fault_kind kind, u32 n, struct result *r) {
   return 0;
 }
 
-static int w_pgfault(u32 n, struct result *r) { return w_faults(FAULT_UNMAPPED, n, r); }
-static int w_divzero(u32 n, struct result *r) { return w_faults(FAULT_DIVIDE, n, r); }
-static int w_protfault(u32 n, struct result *r) { return w_faults(FAULT_READ_ONLY, n, r); }
+static int w_pgfault(u32 n, struct result* r) {
+  return w_faults(FAULT_UNMAPPED, n, r);
+}
+static int w_divzero(u32 n, struct result* r) {
+  return w_faults(FAULT_DIVIDE, n, r);
+}
+static int w_protfault(u32 n, struct result* r) {
+  return w_faults(FAULT_READ_ONLY, n, r);
+}
 
-static int w_ptemod(u32 n, struct result *r) {
-  volatile u32 *page = mmap(PAGE);
-  if ((i32)(uintptr_t)page == -1)
-    return 1;
+static int w_ptemod(u32 n, struct result* r) {
+  volatile u32* page = mmap(PAGE);
+  if ((i32)(uintptr_t)page == -1) return 1;
   *page = 1; /* make it present */
   int rc = bench(BENCH_PTEMOD, n, (u32)(uintptr_t)page, &r->cycles);
-  munmap((void *)(uintptr_t)page, PAGE);
+  munmap((void*)(uintptr_t)page, PAGE);
   return rc < 0 ? 1 : 0;
 }
 
 /* ---- lmbench, after Barham et al. ---- */
 
-static int w_nullcall(u32 n, struct result *r) {
+static int w_nullcall(u32 n, struct result* r) {
   u64 t0 = rdtsc();
-  for (u32 i = 0; i < n; i++)
-    getppid();
+  for (u32 i = 0; i < n; i++) getppid();
   r->cycles = rdtsc() - t0;
   return 0;
 }
 
-static int w_nullio(u32 n, struct result *r) {
+static int w_nullio(u32 n, struct result* r) {
   int fd = open("null");
   char c = 0;
-  if (fd < 0)
-    return 1;
+  if (fd < 0) return 1;
   u64 t0 = rdtsc();
-  for (u32 i = 0; i < n; i++)
-    write(fd, &c, 1);
+  for (u32 i = 0; i < n; i++) write(fd, &c, 1);
   r->cycles = rdtsc() - t0;
   close(fd);
   return 0;
@@ -115,20 +121,17 @@ static int w_nullio(u32 n, struct result *r) {
 
 /* Two processes pass a byte back and forth through two pipes; one iteration
  * is a round trip, i.e. two context switches. */
-static int w_ctxsw(u32 n, struct result *r) {
+static int w_ctxsw(u32 n, struct result* r) {
   int to_child[2], to_parent[2], status = -1;
   char c = 'x';
-  if (pipe(to_child) < 0 || pipe(to_parent) < 0)
-    return 1;
+  if (pipe(to_child) < 0 || pipe(to_parent) < 0) return 1;
   int pid = fork();
-  if (pid < 0)
-    return 1;
+  if (pid < 0) return 1;
   if (pid == 0) {
     close(to_child[1]);
     close(to_parent[0]);
     for (u32 i = 0; i < n; i++) {
-      if (read(to_child[0], &c, 1) != 1 || write(to_parent[1], &c, 1) != 1)
-        exit(1);
+      if (read(to_child[0], &c, 1) != 1 || write(to_parent[1], &c, 1) != 1) exit(1);
     }
     exit(0);
   }
@@ -146,59 +149,58 @@ static int w_ctxsw(u32 n, struct result *r) {
   return status == 0 ? 0 : 1;
 }
 
-static int fork_loop(u32 n, struct result *r, bool do_exec) {
-  static const char *const hello_argv[] = {"hello", 0};
+static int fork_loop(u32 n, struct result* r, bool do_exec) {
+  static const char* const hello_argv[] = {"hello", 0};
   u64 t0 = rdtsc();
   for (u32 i = 0; i < n; i++) {
     int pid = fork();
-    if (pid < 0)
-      return 1;
+    if (pid < 0) return 1;
     if (pid == 0) {
-      if (do_exec)
-        exec("hello", hello_argv);
+      if (do_exec) exec("hello", hello_argv);
       exit(do_exec ? 127 : 0);
     }
     int status = -1;
-    if (wait(&status) != pid || status != 0)
-      return 1;
+    if (wait(&status) != pid || status != 0) return 1;
   }
   r->cycles = rdtsc() - t0;
   return 0;
 }
 
-static int w_forkexit(u32 n, struct result *r) { return fork_loop(n, r, false); }
-static int w_forkexec(u32 n, struct result *r) { return fork_loop(n, r, true); }
-static int w_forkwait(u32 n, struct result *r) { return fork_loop(n, r, false); }
+static int w_forkexit(u32 n, struct result* r) {
+  return fork_loop(n, r, false);
+}
+static int w_forkexec(u32 n, struct result* r) {
+  return fork_loop(n, r, true);
+}
+static int w_forkwait(u32 n, struct result* r) {
+  return fork_loop(n, r, false);
+}
 
 /* Demand-zero faults: write the first word of fresh anonymous pages. Only
  * the touching is timed; the mmap/munmap around each batch of 64 is not. */
-static int w_pagefault(u32 n, struct result *r) {
+static int w_pagefault(u32 n, struct result* r) {
   r->cycles = 0;
   for (u32 done = 0; done < n;) {
     u32 pages = n - done < 64 ? n - done : 64;
-    volatile u8 *m = mmap(pages * PAGE);
-    if ((i32)(uintptr_t)m == -1)
-      return 1;
+    volatile u8* m = mmap(pages * PAGE);
+    if ((i32)(uintptr_t)m == -1) return 1;
     u64 t0 = rdtsc();
-    for (u32 p = 0; p < pages; p++)
-      m[p * PAGE] = 1;
+    for (u32 p = 0; p < pages; p++) m[p * PAGE] = 1;
     r->cycles += rdtsc() - t0;
-    munmap((void *)(uintptr_t)m, pages * PAGE);
+    munmap((void*)(uintptr_t)m, pages * PAGE);
     done += pages;
   }
   return 0;
 }
 
 /* mmap latency: map 64 KiB, touch each of its 16 pages, unmap. */
-static int w_mmap(u32 n, struct result *r) {
+static int w_mmap(u32 n, struct result* r) {
   u64 t0 = rdtsc();
   for (u32 i = 0; i < n; i++) {
-    volatile u8 *m = mmap(16 * PAGE);
-    if ((i32)(uintptr_t)m == -1)
-      return 1;
-    for (u32 p = 0; p < 16; p++)
-      m[p * PAGE] = 1;
-    munmap((void *)(uintptr_t)m, 16 * PAGE);
+    volatile u8* m = mmap(16 * PAGE);
+    if ((i32)(uintptr_t)m == -1) return 1;
+    for (u32 p = 0; p < 16; p++) m[p * PAGE] = 1;
+    munmap((void*)(uintptr_t)m, 16 * PAGE);
   }
   r->cycles = rdtsc() - t0;
   return 0;
@@ -209,18 +211,16 @@ static int w_mmap(u32 n, struct result *r) {
 #define SIEVE_N 16384
 static u8 sieve[SIEVE_N];
 
-static int w_compute(u32 n, struct result *r) {
+static int w_compute(u32 n, struct result* r) {
   u32 check = 0;
   u64 t0 = rdtsc();
   for (u32 round = 0; round < n; round++) {
     memset(sieve, 1, SIEVE_N);
     u32 primes = 0;
     for (u32 i = 2; i < SIEVE_N; i++) {
-      if (!sieve[i])
-        continue;
+      if (!sieve[i]) continue;
       primes++;
-      for (u32 j = i * i; j < SIEVE_N; j += i)
-        sieve[j] = 0;
+      for (u32 j = i * i; j < SIEVE_N; j += i) sieve[j] = 0;
     }
     check = check * 31 + primes + round;
   }
@@ -234,7 +234,8 @@ static int w_compute(u32 n, struct result *r) {
 const struct workload workloads[] = {
     {"syscall", "A&A", "null system call round trip (getpid)", 100000, 1000, w_syscall},
     {"in", "A&A", "port read of 0x80, in the kernel", 100000, 1000, w_in},
-    {"irqmask", "A&A cr8wr", "interrupt-flag write (sti;cli), in the kernel", 100000, 1000, w_irqmask},
+    {"irqmask", "A&A cr8wr", "interrupt-flag write (sti;cli), in the kernel", 100000, 1000,
+     w_irqmask},
     {"callret", "A&A", "call/ret pair, in the kernel", 1000000, 10000, w_callret},
     {"pgfault", "A&A", "true page fault reflected to the process", 20000, 500, w_pgfault},
     {"divzero", "A&A", "divide-error fault reflected to the process", 20000, 500, w_divzero},
@@ -252,10 +253,9 @@ const struct workload workloads[] = {
 };
 const u32 workload_count = sizeof(workloads) / sizeof(workloads[0]);
 
-const struct workload *workload_find(const char *name) {
+const struct workload* workload_find(const char* name) {
   for (u32 i = 0; i < workload_count; i++)
-    if (strcmp(workloads[i].name, name) == 0)
-      return &workloads[i];
+    if (strcmp(workloads[i].name, name) == 0) return &workloads[i];
   return 0;
 }
 
@@ -265,7 +265,7 @@ const struct workload *workload_find(const char *name) {
  * then optional extra fields (compute: check=<hex>). cycles_per_iter is
  * rounded to one decimal with integer arithmetic (the guest has no FPU code).
  */
-int workload_run(const struct workload *w, u32 iters) {
+int workload_run(const struct workload* w, u32 iters) {
   struct result r;
   memset(&r, 0, sizeof(r));
   if (iters == 0) {
@@ -278,10 +278,10 @@ int workload_run(const struct workload *w, u32 iters) {
   }
   u64 tenths = (r.cycles * 10 + iters / 2) / iters;
   char line[200];
-  int len = snfmt(line, sizeof(line), "result workload=%s iters=%u cycles=%llu cycles_per_iter=%llu.%u",
-                  w->name, iters, r.cycles, tenths / 10, (u32)(tenths % 10));
-  if (r.has_check)
-    len += snfmt(line + len, sizeof(line) - (u32)len, " check=%08x", r.check);
+  int len =
+      snfmt(line, sizeof(line), "result workload=%s iters=%u cycles=%llu cycles_per_iter=%llu.%u",
+            w->name, iters, r.cycles, tenths / 10, (u32)(tenths % 10));
+  if (r.has_check) len += snfmt(line + len, sizeof(line) - (u32)len, " check=%08x", r.check);
   len += snfmt(line + len, sizeof(line) - (u32)len, "\n");
   write(1, line, (u32)len); /* one write: the line is never split */
   return 0;
@@ -291,8 +291,7 @@ int workload_run_all(u32 iters) {
   int status = 0;
   for (u32 i = 0; i < workload_count; i++) {
     int s = workload_run(&workloads[i], iters ? iters : workloads[i].quick_iters);
-    if (s != 0 && status == 0)
-      status = s;
+    if (s != 0 && status == 0) status = s;
   }
   return status;
 }

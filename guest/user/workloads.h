@@ -8,27 +8,27 @@
 #include "ulib.h"
 
 struct result {
-  u64 cycles;    /* RDTSC delta over the measured part, all iterations */
+  u64 cycles; /* RDTSC delta over the measured part, all iterations */
   bool has_check;
-  u32 check;     /* a deterministic checksum (compute), same in every mode */
+  u32 check; /* a deterministic checksum (compute), same in every mode */
 };
 
 struct workload {
-  const char *name;
-  const char *paper;     /* which benchmark it follows */
-  const char *what;      /* one line for `list` */
-  u32 default_iters;     /* for run=<name> */
-  u32 quick_iters;       /* for run=all */
-  int (*run)(u32 iters, struct result *r); /* 0 on success */
+  const char* name;
+  const char* paper;                       /* which benchmark it follows */
+  const char* what;                        /* one line for `list` */
+  u32 default_iters;                       /* for run=<name> */
+  u32 quick_iters;                         /* for run=all */
+  int (*run)(u32 iters, struct result* r); /* 0 on success */
 };
 
 extern const struct workload workloads[];
 extern const u32 workload_count;
 
-const struct workload *workload_find(const char *name);
+const struct workload* workload_find(const char* name);
 
 /* Runs one workload and prints its result line; returns 0 or an error status. */
-int workload_run(const struct workload *w, u32 iters);
+int workload_run(const struct workload* w, u32 iters);
 
 /* Runs every workload with `iters` (or each one's quick count when 0). */
 int workload_run_all(u32 iters);

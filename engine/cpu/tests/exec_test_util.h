@@ -54,7 +54,9 @@ class ExecTest : public CpuTest {
   uint16_t peek16(uint32_t addr) const { return static_cast<uint16_t>(ram_[addr] | ram_[addr + 1] << 8); }
   uint8_t peek8(uint32_t addr) const { return ram_[addr]; }
 
-  // A flat GDT (null, code 0x08, data 0x10) and an IDT whose 32 exception gates lead to
+  static constexpr uint32_t kVectors = 48;  // the exceptions and 16 interrupt vectors
+
+  // A flat GDT (null, code 0x08, data 0x10) and an IDT whose 48 gates lead to
   // handlers that jump to themselves: after a fault the processor spins there, and the
   // test reads the exception frame from the stack.
   void install_idt() {
@@ -65,13 +67,13 @@ class ExecTest : public CpuTest {
     poke32(kGdt + 16, 0x0000FFFF);  // data: base 0, limit 4 GiB, DPL 0, read/write
     poke32(kGdt + 20, 0x00CF9200);
     st().gdtr = TableRegister{kGdt, 23};
-    for (uint32_t v = 0; v < 32; ++v) {
+    for (uint32_t v = 0; v < kVectors; ++v) {
       const uint32_t h = handler(static_cast<uint8_t>(v));
       poke32(kIdt + 8 * v, (0x08u << 16) | (h & 0xFFFF));
       poke32(kIdt + 8 * v + 4, (h & 0xFFFF0000u) | 0x8E00u);  // present 32-bit interrupt gate
       poke(h, {0xEB, 0xFE});                                   // JMP $
     }
-    st().idtr = TableRegister{kIdt, 32 * 8 - 1};
+    st().idtr = TableRegister{kIdt, kVectors * 8 - 1};
   }
   static uint32_t handler(uint8_t vector) { return kHandlers + 16u * vector; }
 

@@ -195,6 +195,23 @@ TEST_F(InterruptTest, BadTssStackIsTsDeliveredThroughAConformingHandler) {
   EXPECT_EQ(peek32(kStack3 - 12), kCodeBase);
 }
 
+TEST_F(InterruptTest, InnerStackWithoutRoomIsSsOfTheNewStack) {
+  // SS0:ESP0 = kSmallData:0x10 leaves 16 bytes; the ring-0 frame needs 20.
+  poke32(kTss + 4, 0x10);
+  poke32(kTss + 8, kSmallData);
+  set_gate(vec::SS, gate_desc(kConforming, handler(vec::SS), sys_type::kInterruptGate32, 0));
+  poke(handler(vec::SS), {0x90});
+  set_gate(0x80, gate_desc(kCode0, handler(0x80), sys_type::kInterruptGate32, 3));
+  enter_cpl(3);
+  run_code({0xCD, 0x80}, 1);
+  EXPECT_EQ(st().eip, handler(vec::SS) + 1);
+  EXPECT_EQ(st().cpl, 3);
+  EXPECT_EQ(st().gpr[ESP], kStack3 - 16);
+  EXPECT_EQ(peek32(kStack3 - 16), uint32_t{kSmallData});
+  EXPECT_EQ(peek32(kStack3 - 12), kCodeBase);
+  EXPECT_EQ(peek32(0x30000), 0u);  // nothing was written on the small stack
+}
+
 TEST_F(InterruptTest, SixteenBitGatePushesWords) {
   set_gate(0x50, gate_desc(kCode0, 0x4321, sys_type::kInterruptGate16, 0));
   run_code({0xCD, 0x50}, 1);

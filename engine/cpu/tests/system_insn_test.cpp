@@ -13,7 +13,7 @@ TEST_F(SystemInsnTest, PopfAtCpl1WithIopl0SilentlyKeepsIf) {
   st().eflags = flags::kReserved1 | flags::IF;
   st().gpr[ESP] = kStack1 - 4;
   poke32(kStack1 - 4, flags::kReserved1 | flags::CF | (3u << flags::IOPL_SHIFT));  // IF = 0
-  EXPECT_EQ(fault_text(exec({0x9D})), "none");  // popf: no fault
+  EXPECT_EQ(fault_text(exec({0x9D})), "none");                                     // popf: no fault
   EXPECT_EQ(st().eflags, flags::kReserved1 | flags::IF | flags::CF);  // IF and IOPL kept
   EXPECT_EQ(st().gpr[ESP], kStack1);
 }
@@ -106,7 +106,7 @@ TEST_F(SystemInsnTest, SmswAtCpl3) {
 
 TEST_F(SystemInsnTest, LmswCannotClearPe) {
   st().cr0 = cr0::PE | cr0::ET | cr0::MP;
-  st().gpr[EAX] = 0x8;  // TS, PE clear
+  st().gpr[EAX] = 0x8;                                      // TS, PE clear
   EXPECT_EQ(fault_text(exec({0x0F, 0x01, 0xF0})), "none");  // lmsw ax
   EXPECT_EQ(st().cr0, cr0::PE | cr0::ET | cr0::TS);
   EXPECT_EQ(fault_text(exec({0x0F, 0x06})), "none");  // clts

@@ -133,8 +133,7 @@ TEST_F(SegmentTest, ExpandDownLimit) {
   EXPECT_EQ(fault_text(catch_fault([&] { cpu_.read8(DS, 0xFFF); })), fault_text(vec::GP, 0));
   EXPECT_EQ(fault_text(catch_fault([&] { cpu_.read32(DS, 0xFFE); })), fault_text(vec::GP, 0));
   EXPECT_EQ(cpu_.read8(DS, 0x1000), 0u);
-  EXPECT_EQ(fault_text(catch_fault([&] { cpu_.read32(DS, 0xFFFFFFFE); })),
-            fault_text(vec::GP, 0));
+  EXPECT_EQ(fault_text(catch_fault([&] { cpu_.read32(DS, 0xFFFFFFFE); })), fault_text(vec::GP, 0));
 }
 
 TEST_F(SegmentTest, StackLimitViolationIsSs0) {
@@ -286,7 +285,7 @@ TEST_F(SegmentTest, LarLslVerrVerw) {
   st().gpr[ECX] = kData3;
   EXPECT_EQ(fault_text(exec({0x0F, 0x02, 0xC1})), "none");  // lar eax, ecx
   EXPECT_TRUE(st().eflags & flags::ZF);
-  EXPECT_EQ(st().gpr[EAX], 0x00C0F200u);  // G D P DPL=3 S type=2
+  EXPECT_EQ(st().gpr[EAX], 0x00C0F200u);                    // G D P DPL=3 S type=2
   EXPECT_EQ(fault_text(exec({0x0F, 0x03, 0xC1})), "none");  // lsl eax, ecx
   EXPECT_EQ(st().gpr[EAX], 0xFFFFFFFFu);
   st().gpr[ECX] = kData0 | 3;  // DPL 0 is invisible from CPL 3: ZF = 0, no fault

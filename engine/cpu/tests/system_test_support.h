@@ -40,7 +40,7 @@ class SystemTest : public CpuTest {
   static constexpr uint32_t kGdt = 0x10000;
   static constexpr uint32_t kIdt = 0x11000;
   static constexpr uint32_t kTss = 0x12000;
-  static constexpr uint32_t kIoBitmap = 0x68;  // offset in the TSS
+  static constexpr uint32_t kIoBitmap = 0x68;                // offset in the TSS
   static constexpr uint32_t kTssLimit = kIoBitmap + 0x2000;  // full bitmap + the 0xFF byte
   static constexpr uint32_t kLdt = 0x15000;
   static constexpr uint32_t kHandlers = 0x20000;  // vector v's handler at kHandlers + 16 v
@@ -51,14 +51,15 @@ class SystemTest : public CpuTest {
   // GDT selectors.
   static constexpr uint16_t kCode0 = 0x08, kData0 = 0x10, kCode3 = 0x1B, kData3 = 0x23;
   static constexpr uint16_t kTssSel = 0x28, kLdtSel = 0x30, kCode1 = 0x39, kData1 = 0x41;
-  static constexpr uint16_t kSmallData = 0x48;    // base 0x30000, limit 0xFFF, expand-up
-  static constexpr uint16_t kExpandDown = 0x50;   // base 0, limit 0xFFF, expand-down, B = 1
-  static constexpr uint16_t kNotPresent = 0x58;   // data, DPL 0, P = 0
-  static constexpr uint16_t kConforming = 0x60;   // conforming readable code, DPL 0
-  static constexpr uint16_t kReadOnly = 0x68;     // read-only data, DPL 0
-  static constexpr uint16_t kExecOnly = 0x70;     // execute-only code, DPL 0
-  static constexpr uint16_t kCallGate = 0x78;     // 32-bit call gate DPL 3 -> 0x08:kGateTarget, 2 params
-  static constexpr uint16_t kFree = 0x88;         // first slot tests may fill
+  static constexpr uint16_t kSmallData = 0x48;   // base 0x30000, limit 0xFFF, expand-up
+  static constexpr uint16_t kExpandDown = 0x50;  // base 0, limit 0xFFF, expand-down, B = 1
+  static constexpr uint16_t kNotPresent = 0x58;  // data, DPL 0, P = 0
+  static constexpr uint16_t kConforming = 0x60;  // conforming readable code, DPL 0
+  static constexpr uint16_t kReadOnly = 0x68;    // read-only data, DPL 0
+  static constexpr uint16_t kExecOnly = 0x70;    // execute-only code, DPL 0
+  static constexpr uint16_t kCallGate =
+      0x78;                                // 32-bit call gate DPL 3 -> 0x08:kGateTarget, 2 params
+  static constexpr uint16_t kFree = 0x88;  // first slot tests may fill
   static constexpr uint16_t kGdtLimit = 0xFF;
   static constexpr uint32_t kGateTarget = 0x5000;
 
@@ -115,10 +116,10 @@ class SystemTest : public CpuTest {
     poke32(addr, static_cast<uint32_t>(v));
     poke32(addr + 4, static_cast<uint32_t>(v >> 32));
   }
-  uint64_t read64(uint32_t addr) const {
-    return uint64_t{peek32(addr + 4)} << 32 | peek32(addr);
+  uint64_t read64(uint32_t addr) const { return uint64_t{peek32(addr + 4)} << 32 | peek32(addr); }
+  uint16_t peek16(uint32_t addr) const {
+    return static_cast<uint16_t>(ram_[addr] | ram_[addr + 1] << 8);
   }
-  uint16_t peek16(uint32_t addr) const { return static_cast<uint16_t>(ram_[addr] | ram_[addr + 1] << 8); }
   void set_gdt(uint16_t sel, uint64_t d) { write64(kGdt + (sel & 0xFFF8u), d); }
   uint64_t gdt(uint16_t sel) const { return read64(kGdt + (sel & 0xFFF8u)); }
   void set_gate(unsigned v, uint64_t d) { write64(kIdt + 8 * v, d); }
@@ -180,7 +181,8 @@ inline std::string fault_text(const std::optional<CpuFault>& f) {
 inline std::string fault_text(uint8_t vector, uint32_t err) {
   return fault_text(CpuFault{vector, true, err});
 }
-inline std::string fault_text(uint8_t vector) { return fault_text(CpuFault{vector, false, 0}); }
+inline std::string fault_text(uint8_t vector) {
+  return fault_text(CpuFault{vector, false, 0});
+}
 
 }  // namespace vmlab::cpu::testing
-

@@ -43,10 +43,10 @@ struct ElfSpec {
   uint32_t entry = 0x100000;
   std::vector<SegmentSpec> segments;
   std::vector<uint8_t> header = multiboot_header(0x00000003);  // at file offset kHeaderOffset
-  uint8_t elf_class = 1;     // ELFCLASS32
-  uint8_t data_order = 1;    // ELFDATA2LSB
-  uint16_t type = 2;         // ET_EXEC
-  uint16_t machine = 3;      // EM_386
+  uint8_t elf_class = 1;                                       // ELFCLASS32
+  uint8_t data_order = 1;                                      // ELFDATA2LSB
+  uint16_t type = 2;                                           // ET_EXEC
+  uint16_t machine = 3;                                        // EM_386
   bool bad_magic = false;
 };
 

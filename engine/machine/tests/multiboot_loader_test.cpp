@@ -57,7 +57,7 @@ TEST_F(MultibootLoaderTest, LoadsSegmentsAtPhysicalAddressesAndZeroesBss) {
   EXPECT_EQ(info.kernel_end, 0x102100u);
   EXPECT_FALSE(info.aout_kludge);
   EXPECT_EQ(memory_.read32(0x100000), 0xEBF49090u);
-  EXPECT_EQ(memory_.read8(0x100004), 0u);     // bss of the text segment
+  EXPECT_EQ(memory_.read8(0x100004), 0u);  // bss of the text segment
   EXPECT_EQ(memory_.read8(0x10001F), 0u);
   EXPECT_EQ(memory_.read8(0x100020), 0xCCu);  // past memsz: untouched
   EXPECT_EQ(memory_.read32(0x102004), 0x08070605u);
@@ -84,10 +84,8 @@ TEST_F(MultibootLoaderTest, InformationStructureFields) {
   struct Expected {
     uint64_t base, len;
     uint32_t type;
-  } const expected[] = {{0, 0x9FC00, 1},
-                        {0x9FC00, 0x400, 2},
-                        {0xF0000, 0x10000, 2},
-                        {0x100000, 127ull << 20, 1}};
+  } const expected[] = {
+      {0, 0x9FC00, 1}, {0x9FC00, 0x400, 2}, {0xF0000, 0x10000, 2}, {0x100000, 127ull << 20, 1}};
   for (uint32_t i = 0; i < 4; ++i) {
     const uint32_t e = map + 24 * i;
     EXPECT_EQ(memory_.read32(e), 20u);
@@ -136,8 +134,8 @@ TEST_F(MultibootLoaderTest, AoutKludgeLoadsFlatImage) {
 TEST_F(MultibootLoaderTest, AoutKludgeTakesPrecedenceOverElf) {
   ElfSpec spec = higher_half();
   // The header at file offset 0x100 says: the file from offset 0 goes to 0x300000.
-  spec.header = multiboot_header(ML::kFlagAoutKludge, true,
-                                 {0x300100, 0x300000, 0x300200, 0, 0x300104});
+  spec.header =
+      multiboot_header(ML::kFlagAoutKludge, true, {0x300100, 0x300000, 0x300200, 0, 0x300104});
   auto r = load(build_elf(spec));
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r.value().entry, 0x300104u);
@@ -235,10 +233,10 @@ TEST_F(MultibootLoaderTest, UnsupportedRequiredFlags) {
 
 TEST_F(MultibootLoaderTest, SegmentBeyondRam) {
   ElfSpec spec = higher_half();
-  spec.segments[1].paddr = 0x7FFFF00;  // 128 MiB RAM ends at 0x7FFFFFF
+  spec.segments[1].paddr = 0x7FFFF80;  // 128 MiB of RAM end at 0x7FFFFFF
   EXPECT_EQ(load_error(build_elf(spec)),
-            "kernel.elf: segment 1 at physical 0x07FFFF00-0x07FFFFFF... lies outside RAM")
-      << "(placeholder)";
+            "kernel.elf: segment 1 at physical 0x07FFFF80-0x0800007F lies outside RAM (128 MiB: "
+            "0x00000000-0x07FFFFFF)");
 }
 
 TEST_F(MultibootLoaderTest, SegmentOverlappingInfoArea) {
@@ -257,8 +255,8 @@ TEST_F(MultibootLoaderTest, EntryOutsideSegments) {
 }
 
 TEST_F(MultibootLoaderTest, AoutLoadEndBeyondFile) {
-  std::vector<uint8_t> image = multiboot_header(
-      ML::kFlagAoutKludge, true, {0x200000, 0x200000, 0x201000, 0, 0x200020});
+  std::vector<uint8_t> image =
+      multiboot_header(ML::kFlagAoutKludge, true, {0x200000, 0x200000, 0x201000, 0, 0x200020});
   image.resize(0x40, 0x90);
   EXPECT_EQ(load_error(image),
             "kernel.elf: a.out kludge: load_end_addr 0x00201000 lies beyond the end of the file "

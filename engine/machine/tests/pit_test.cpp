@@ -69,7 +69,7 @@ TEST_F(PitTest, Mode2PeriodicEdgesAtExactCycles) {
 }
 
 TEST_F(PitTest, Mode3SquareWaveHalfPeriods) {
-  program(0x36, 100);  // mode 3
+  program(0x36, 100);                           // mode 3
   EXPECT_EQ(pit_.next_event_cycle(), 84'648u);  // tick 101
   EXPECT_TRUE(pit_.out(0));
   now_ = clock_.cycle_of_tick(50, Pit8254::kHz);  // k = 49: still the high half
@@ -82,7 +82,7 @@ TEST_F(PitTest, Mode3SquareWaveHalfPeriods) {
 }
 
 TEST_F(PitTest, Mode0OneShotGoesHighAfterNPlusOneTicks) {
-  program(0x30, 10);  // mode 0
+  program(0x30, 10);          // mode 0
   EXPECT_FALSE(pit_.out(0));  // low from the control word on
   const uint64_t edge = clock_.cycle_of_tick(11, Pit8254::kHz);
   EXPECT_EQ(pit_.next_event_cycle(), edge);

@@ -24,7 +24,7 @@ class UartTest : public ::testing::Test {
 };
 
 TEST_F(UartTest, ResetStateRegisters) {
-  EXPECT_EQ(rd(Uart16550::kLsr), 0x60);  // THRE | TEMT, no data
+  EXPECT_EQ(rd(Uart16550::kLsr), 0x60);     // THRE | TEMT, no data
   EXPECT_EQ(rd(Uart16550::kIirFcr), 0x01);  // no interrupt, FIFOs off
   EXPECT_EQ(rd(Uart16550::kIer), 0x00);
   EXPECT_EQ(rd(Uart16550::kMsr), 0xB0);  // CTS, DSR, DCD
