@@ -50,9 +50,12 @@ uint32_t Cpu::translate(uint32_t lin, Access access, bool user) {
 
 void Cpu::page_fault(uint32_t lin, uint32_t error_code) {
   // A page fault invalidates the TLB entries for the faulting address (SDM Vol. 3A,
-  // 4.10.4.1), so that a handler which fixes the tables needs no INVLPG.
+  // 4.10.4.1), so that a handler which fixes the tables needs no INVLPG. The epoch bump
+  // drops the fetch path's cached code-page translation too (a copy-on-write fault on a
+  // page that also holds code).
   TlbEntry& e = tlb_[(lin >> 12) & (kTlbSize - 1)];
   if (e.tag == (lin & ~kPageMask)) e.tag = 0xFFFFFFFFu;
+  ++tlb_epoch_;
   s_.cr2 = lin;
   fault(vec::PF, error_code);
 }

@@ -133,7 +133,7 @@ TEST_F(InterruptTest, ExternalInterruptThroughBadGateSetsExt) {
 // Disabled until the run loop honours the shadow: Cpu::service_events sets check_events_
 // in the shadow case, so the one-instruction slice in Cpu::run never executes and the
 // interrupt is taken right after STI (see the report for the cpu.cpp fix).
-TEST_F(InterruptTest, DISABLED_StiShadowDelaysTheInterruptByOneInstruction) {
+TEST_F(InterruptTest, StiShadowDelaysTheInterruptByOneInstruction) {
   poke(handler(0x20), {0x90});
   bus_.pending_vector = 0x20;
   // sti; nop; nop

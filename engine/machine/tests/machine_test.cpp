@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "engine/machine/tests/elf_builder.h"
 
 namespace vmlab::machine {
@@ -28,7 +30,11 @@ bool cpu_executes(const std::vector<uint8_t>& code) {
   config.max_instructions = code.size();
   auto m = boot(code, config);
   const RunResult r = m->run();
-  return r.reason != StopReason::kUnsupported && r.reason != StopReason::kTripleFault;
+  if (r.reason == StopReason::kUnsupported || r.reason == StopReason::kTripleFault) {
+    std::printf("probe: %s\n", r.message.c_str());
+    return false;
+  }
+  return true;
 }
 
 TEST(MachineConfigTest, RejectsBadSizesWithActionableMessages) {
