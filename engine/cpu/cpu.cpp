@@ -240,6 +240,8 @@ bool Cpu::service_events() {
     deliver_interrupt(vector, EventSource::kExternal, false, 0);
   }
   if (s_.halted) {
+    // Stay halted across calls: the next run() must look for an interrupt first.
+    check_events_ = true;
     stop_reason_ = StopReason::kHalted;
     return true;
   }
@@ -272,7 +274,7 @@ StopReason Cpu::run(uint64_t max_instructions) {
             s_.eip = next;
             insn->exec(*this, *insn);
             ++icount_;
-            ++cycles_;
+            cycles_ += class_cost_[insn->cost_class];
             // Stay in the block while execution falls through and nothing asked to look.
           } while (++insn != last && s_.eip == next && !check_events_ && epoch == tlb_epoch_ &&
                    icount_ < slice_end);

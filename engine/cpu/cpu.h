@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "engine/cpu/bus.h"
+#include "engine/cpu/cost_class.h"
+#include "engine/cpu/cpu_observer.h"
 #include "engine/cpu/cpu_state.h"
 #include "engine/cpu/insn.h"
 
@@ -54,6 +56,11 @@ class Cpu {
   CpuState& state() { return s_; }
   const CpuState& state() const { return s_; }
 
+  // Attaches the observer that sees interrupts, CR writes, TLB flushes and page faults
+  // (cpu_observer.h); nullptr detaches. Not owned.
+  void set_observer(CpuObserver* observer) { observer_ = observer; }
+  CpuObserver* observer() const { return observer_; }
+
   // --- Execution (cpu.cpp) -------------------------------------------------------------
   // Runs until `max_instructions` retire, the processor halts or shuts down, or a stop is
   // requested.
@@ -83,6 +90,9 @@ class Cpu {
   // Modeled time. RDTSC and the PIT read it; it never depends on the host.
   uint64_t cycles() const { return cycles_; }
   void add_cycles(uint64_t n) { cycles_ += n; }
+  // The cycles each instruction class costs (cost_class.h); one cycle each by default.
+  void set_class_costs(const ClassCosts& costs) { class_cost_ = costs; }
+  const ClassCosts& class_costs() const { return class_cost_; }
   // Advances modeled time while the processor is halted.
   void advance_idle(uint64_t n) { cycles_ += n; }
   // EIP of the instruction being executed (its first prefix byte).
@@ -227,11 +237,13 @@ class Cpu {
   void invalidate_code_page(uint32_t page);
 
   CpuState s_;
+  CpuObserver* observer_ = nullptr;
   std::span<uint8_t> ram_;
   Bus& bus_;
 
   uint64_t icount_ = 0;
   uint64_t cycles_ = 0;
+  ClassCosts class_cost_ = {1, 1, 1, 1, 1, 1, 1};
   uint32_t insn_eip_ = 0;
   bool check_events_ = true;
   bool stop_requested_ = false;

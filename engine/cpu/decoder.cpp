@@ -3,6 +3,8 @@
 // this file walks the bytes: prefixes, opcode, ModRM, SIB, displacement, immediates.
 #include "engine/cpu/decoder.h"
 
+#include "engine/cpu/cost_class.h"
+
 #include "engine/cpu/cpu_state.h"
 #include "engine/cpu/decoder_tables.h"
 
@@ -263,6 +265,7 @@ DecodeStatus decode(const uint8_t* bytes, size_t avail, bool default32, Insn& ou
   // The semantic routine: the handler table's, unless the SDM makes this encoding
   // undefined whatever the table holds.
   out.exec = encoding_defined(out) ? handler_table().get(out.op, out.reg) : &handler_undefined;
+  out.cost_class = cost_class_of(out.op, out.reg);
   return DecodeStatus::kOk;
 }
 

@@ -88,7 +88,13 @@ Result<void> Machine::attach_devices() {
 }
 
 void Machine::apply_firmware_state() {
-  // What the BIOS leaves for a Multiboot kernel (see the header): both PICs initialized
+  // What the BIOS leaves for a Multiboot kernel (see the header). Counter 0 first: LSB
+  // then MSB, mode 3, binary; count 0 = 65536, the 18.2 Hz BIOS tick. Its OUT going high
+  // here is an edge the PICs must not keep, and ICW1 below resets their edge detection.
+  pit_.io_write(Pit8254::kControlOffset, 1, 0x36);
+  pit_.io_write(0, 1, 0);
+  pit_.io_write(0, 1, 0);
+  // Then both PICs initialized
   // (ICW1 edge/cascade/ICW4, ICW2 base, ICW3 wiring, ICW4 8086 mode), then the masks.
   const uint8_t master[] = {0x11, 0x08, 0x04, 0x01};
   const uint8_t slave[] = {0x11, 0x70, 0x02, 0x01};
@@ -98,10 +104,6 @@ void Machine::apply_firmware_state() {
   for (int i = 1; i < 4; ++i) pic_.slave().io_write(1, 1, slave[i]);
   pic_.master().io_write(1, 1, 0xFA);  // IRQ 0 (timer) and IRQ 2 (cascade) open
   pic_.slave().io_write(1, 1, 0xFF);
-  // Counter 0: LSB then MSB, mode 3, binary; count 0 = 65536, the 18.2 Hz BIOS tick.
-  pit_.io_write(Pit8254::kControlOffset, 1, 0x36);
-  pit_.io_write(0, 1, 0);
-  pit_.io_write(0, 1, 0);
   // From now on a guest write that retimes counter 0 ends the current slice.
   pit_.set_reprogram_listener([this] { stop_slice(); });
 }
@@ -154,6 +156,23 @@ std::optional<StopReason> Machine::on_halted(std::string& message) {
   // The timer can wake the processor: skip the idle time to its next edge.
   const uint64_t next = pit_.next_event_cycle();
   if (next != Pit8254::kNever && pic_.can_deliver(0)) {
+    // The idle watchdog. A guest that ran more than a timer tick's worth of code since
+    // its last halt is working, not waiting; one that only wakes to halt again while no
+    // input can ever arrive is stuck, and after the limit it is stopped.
+    constexpr uint64_t kWorkingInstructions = 100'000;
+    const uint64_t retired = cpu_.instructions_retired();
+    if (retired - instructions_at_last_halt_ > kWorkingInstructions || !input_.exhausted()) {
+      idle_cycles_ = 0;
+    }
+    instructions_at_last_halt_ = retired;
+    idle_cycles_ += next - cpu_.cycles();
+    const uint64_t limit = uint64_t{config_.idle_limit_seconds} * config_.cpu_mhz * 1'000'000;
+    if (limit != 0 && idle_cycles_ > limit) {
+      message = "the guest has idled for " + std::to_string(config_.idle_limit_seconds) +
+                " s of modeled time waiting for input that cannot come (no serial input left);"
+                " stopped (see --idle-limit)";
+      return StopReason::kHaltedNothingToWake;
+    }
     cpu_.advance_idle(next - cpu_.cycles());
     sync_devices();
     return std::nullopt;
@@ -226,7 +245,8 @@ RunResult Machine::run() {
         break;
       }
       case cpu::StopReason::kTripleFault:
-        return finish(StopReason::kTripleFault, "triple fault: " + cpu_.stop_message(), wall());
+        return finish(StopReason::kTripleFault,
+                      cpu_.stop_message().empty() ? "triple fault" : cpu_.stop_message(), wall());
       case cpu::StopReason::kUnsupported:
         return finish(StopReason::kUnsupported, cpu_.stop_message(), wall());
     }

@@ -136,6 +136,10 @@ class Machine : public cpu::Bus {
   std::optional<StopReason> device_stop_;  // exit port or reset, seen at the slice end
   std::string device_stop_message_;
   std::optional<RunResult> final_;
+  // The idle watchdog (MachineConfig::idle_limit_seconds): modeled cycles spent halted
+  // since the guest last did real work with no input left to wake it.
+  uint64_t idle_cycles_ = 0;
+  uint64_t instructions_at_last_halt_ = 0;
 };
 
 }  // namespace vmlab::machine

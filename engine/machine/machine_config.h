@@ -24,6 +24,10 @@ struct MachineConfig {
   uint32_t cpu_mhz = 1000;
   // Instructions Machine::run may retire in total; 0 = no limit.
   uint64_t max_instructions = 0;
+  // A guest halted in a wait that no input can end any more (no serial input, or the
+  // preloaded input used up) is stopped after this many modeled seconds of idling, so a
+  // batch run never hangs; 0 = wait forever (QEMU's behaviour).
+  uint32_t idle_limit_seconds = 60;
   // Where console bytes go besides the capture buffer (ConsoleOutput::stdout_sink(),
   // ConsoleOutput::file_sink(path)); empty = capture only.
   ConsoleOutput::Sink console_sink;

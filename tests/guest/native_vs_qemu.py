@@ -94,6 +94,11 @@ def main():
     finally:
         os.unlink(script)
 
+    # The shell with no input at all can never be woken by the user: the idle watchdog
+    # stops it after 60 s of modeled time (status 73), so a batch run never hangs.
+    rc, out = vmlab(args.vmlab, args.kernel, "run=shell")
+    check(rc == 73, f"shell without input exited {rc}, want 73 (idle watchdog)")
+
     # An unknown workload is the guest's error status 2.
     rc, out = vmlab(args.vmlab, args.kernel, "run=nosuch")
     check(rc == 2, f"run=nosuch exited {rc}, want 2")
