@@ -229,14 +229,13 @@ bool Cpu::service_events() {
     stop_reason_ = StopReason::kRequested;
     return true;
   }
-  if (s_.interrupt_shadow) {
-    // One more instruction must retire before interrupts are recognized; look again after it.
-    check_events_ = true;
-    return false;
-  }
+  // After STI or MOV SS one more instruction retires before interrupts are recognized;
+  // run() executes it and then looks again.
+  if (s_.interrupt_shadow) return false;
   if ((s_.eflags & flags::IF) && bus_.intr_pending()) {
     const uint8_t vector = bus_.intr_acknowledge();
     s_.halted = false;
+    insn_eip_ = s_.eip;  // nothing is executing: a stop during delivery rewinds to here
     deliver_interrupt(vector, EventSource::kExternal, false, 0);
   }
   if (s_.halted) {
@@ -256,7 +255,8 @@ StopReason Cpu::run(uint64_t max_instructions) {
       try {
         if (check_events_ && service_events()) return stop_reason_;
         // With an interrupt shadow pending, run exactly one instruction, then look again.
-        const uint64_t slice_end = s_.interrupt_shadow ? icount_ + 1 : end;
+        const bool shadow = s_.interrupt_shadow;
+        const uint64_t slice_end = shadow ? icount_ + 1 : end;
         s_.interrupt_shadow = false;
         while (icount_ < slice_end && !check_events_) {
           const DecodedBlock& block = fetch_block();
@@ -279,6 +279,7 @@ StopReason Cpu::run(uint64_t max_instructions) {
           } while (++insn != last && s_.eip == next && !check_events_ && epoch == tlb_epoch_ &&
                    icount_ < slice_end);
         }
+        if (shadow) check_events_ = true;
       } catch (const CpuFault& f) {
         // Faults restart the instruction: the saved EIP is the faulting instruction's.
         s_.eip = insn_eip_;

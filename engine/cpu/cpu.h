@@ -80,6 +80,7 @@ class Cpu {
   [[noreturn]] void unsupported(const std::string& what);
   // Shuts the processor down (triple fault): run() returns kTripleFault from now on.
   void shutdown(const std::string& why) {
+    if (observer_ && !shutdown_) observer_->on_shutdown();
     shutdown_ = true;
     stop_message_ = why;
     check_events_ = true;
@@ -328,5 +329,17 @@ class Cpu {
   void deliver_through_idt(uint8_t vector, EventSource source, bool has_error_code,
                            uint32_t error_code);
 };
+
+// The TLB hit path, inline because every memory access takes it; a miss walks the page
+// tables out of line (mmu.cpp).
+inline uint32_t Cpu::translate(uint32_t lin, Access access, bool user) {
+  if (!s_.paging()) return lin;
+  const TlbEntry& e = tlb_[(lin >> 12) & (kTlbSize - 1)];
+  if (e.tag == (lin & ~0xFFFu) && (e.perm & tlb_perm_bit(access, user))) {
+    ++tlb_hits_;
+    return e.phys | (lin & 0xFFFu);
+  }
+  return page_walk(lin, access, user);
+}
 
 }  // namespace vmlab::cpu

@@ -18,7 +18,7 @@ namespace {
 enum class Alu : uint8_t { kAdd, kOr, kAdc, kSbb, kAnd, kSub, kXor, kCmp, kTest };
 
 template <Alu OP>
-inline constexpr bool kWritesBack = OP != Alu::kCmp && OP != Alu::kTest;
+inline constexpr bool kWritesBack = OP != Alu::kCmp&& OP != Alu::kTest;
 
 // Computes a OP b, updating the status bits of `fl`.
 template <Alu OP, typename T>

@@ -18,15 +18,27 @@ namespace {
 
 void nop(Cpu&, const Insn&) {}  // 90 (and F3 90, PAUSE), 0F 0D, 0F 18-1F: no memory access
 
-void ud2(Cpu& cpu, const Insn&) { cpu.fault_ud(); }  // 0F 0B
+void ud2(Cpu& cpu, const Insn&) {
+  cpu.fault_ud();
+}  // 0F 0B
 
 // Flag instructions. DF is written directly: it is not one of the bits whose change
 // needs set_eflags (IF, TF).
-void clc(Cpu& cpu, const Insn&) { cpu.state().eflags &= ~flags::CF; }
-void stc(Cpu& cpu, const Insn&) { cpu.state().eflags |= flags::CF; }
-void cmc(Cpu& cpu, const Insn&) { cpu.state().eflags ^= flags::CF; }
-void cld(Cpu& cpu, const Insn&) { cpu.state().eflags &= ~flags::DF; }
-void std_(Cpu& cpu, const Insn&) { cpu.state().eflags |= flags::DF; }
+void clc(Cpu& cpu, const Insn&) {
+  cpu.state().eflags &= ~flags::CF;
+}
+void stc(Cpu& cpu, const Insn&) {
+  cpu.state().eflags |= flags::CF;
+}
+void cmc(Cpu& cpu, const Insn&) {
+  cpu.state().eflags ^= flags::CF;
+}
+void cld(Cpu& cpu, const Insn&) {
+  cpu.state().eflags &= ~flags::DF;
+}
+void std_(Cpu& cpu, const Insn&) {
+  cpu.state().eflags |= flags::DF;
+}
 
 // LAHF (9F): AH <- SF:ZF:0:AF:0:PF:1:CF, the low byte of EFLAGS with its fixed bits.
 // SAHF (9E): the reverse, for those five flags only.
@@ -40,7 +52,9 @@ void sahf(Cpu& cpu, const Insn&) {
 }
 
 // SALC (D6, undocumented): AL <- CF ? FF : 00, no flags change.
-void salc(Cpu& cpu, const Insn&) { cpu.set_r8(0, (cpu.state().eflags & flags::CF) ? 0xFF : 0); }
+void salc(Cpu& cpu, const Insn&) {
+  cpu.set_r8(0, (cpu.state().eflags & flags::CF) ? 0xFF : 0);
+}
 
 // DAA (27) and DAS (2F), following the SDM's Operation sections. DAS has no "else CF <- 0"
 // in its second step: a borrow from the low-digit adjustment survives.

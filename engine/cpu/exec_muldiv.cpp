@@ -71,8 +71,8 @@ struct Mul {  // F6/F7 /4
     using U = typename Wider<T>::U;
     const U p = static_cast<U>(U{RmOperand<T>(cpu, insn).read()} * reg_read<T>(cpu, EAX));
     write_acc2<T>(cpu, p);
-    cpu.state().eflags = with_status(cpu.state().eflags,
-                                     mul_flags<T>(static_cast<T>(p), (p >> kBits<T>) != 0));
+    cpu.state().eflags =
+        with_status(cpu.state().eflags, mul_flags<T>(static_cast<T>(p), (p >> kBits<T>) != 0));
   }
 };
 
@@ -89,11 +89,10 @@ struct Imul1 {  // F6/F7 /5: AX, DX:AX or EDX:EAX <- accumulator * r/m
   static void run(Cpu& cpu, const Insn& insn) {
     using U = typename Wider<T>::U;
     bool overflow;
-    const auto p = signed_product<T>(RmOperand<T>(cpu, insn).read(), reg_read<T>(cpu, EAX),
-                                     overflow);
+    const auto p =
+        signed_product<T>(RmOperand<T>(cpu, insn).read(), reg_read<T>(cpu, EAX), overflow);
     write_acc2<T>(cpu, static_cast<U>(static_cast<uint64_t>(p)));
-    cpu.state().eflags =
-        with_status(cpu.state().eflags, mul_flags<T>(static_cast<T>(p), overflow));
+    cpu.state().eflags = with_status(cpu.state().eflags, mul_flags<T>(static_cast<T>(p), overflow));
   }
 };
 
@@ -147,9 +146,9 @@ struct Idiv {  // F6/F7 /7
       r = dividend % divisor;  // and the remainder takes the dividend's sign
     }
     if (q < kMin || q > kMax) cpu.fault(vec::DE);
-    const uint64_t mask = (uint64_t{1} << kBits<T>) - 1;
-    write_acc2<T>(cpu, ((static_cast<uint64_t>(r) & mask) << kBits<T>) |
-                           (static_cast<uint64_t>(q) & mask));
+    const uint64_t mask = (uint64_t{1} << kBits<T>)-1;
+    write_acc2<T>(
+        cpu, ((static_cast<uint64_t>(r) & mask) << kBits<T>) | (static_cast<uint64_t>(q) & mask));
   }
 };
 

@@ -151,8 +151,8 @@ struct DoubleShift {
     }
     dst.write(r);
     const bool of = msb(r) != msb(d);
-    cpu.state().eflags = with_status(
-        cpu.state().eflags, (cf ? flags::CF : 0) | (of ? flags::OF : 0) | flags_szp(r));
+    cpu.state().eflags =
+        with_status(cpu.state().eflags, (cf ? flags::CF : 0) | (of ? flags::OF : 0) | flags_szp(r));
   }
 };
 

@@ -18,7 +18,9 @@ namespace {
 
 // PUSH reg (50+r). PUSH ESP pushes the value ESP had before the instruction (SDM Vol.
 // 2B, PUSH: "the value as it existed before the instruction"); reading it first does so.
-void push_reg(Cpu& cpu, const Insn& insn) { pushv(cpu, insn, read_regv(cpu, insn, insn.op & 7)); }
+void push_reg(Cpu& cpu, const Insn& insn) {
+  pushv(cpu, insn, read_regv(cpu, insn, insn.op & 7));
+}
 
 // POP reg (58+r). POP ESP loads ESP with the popped value: the write after the
 // increment wins.
@@ -28,10 +30,14 @@ void pop_reg(Cpu& cpu, const Insn& insn) {
 }
 
 // PUSH imm (68 Iz, 6A Ib sign-extended by the decoder).
-void push_imm(Cpu& cpu, const Insn& insn) { pushv(cpu, insn, insn.imm); }
+void push_imm(Cpu& cpu, const Insn& insn) {
+  pushv(cpu, insn, insn.imm);
+}
 
 // PUSH r/m (FF /6). An ESP-based operand is addressed with ESP before the push.
-void push_rm(Cpu& cpu, const Insn& insn) { pushv(cpu, insn, read_rmv(cpu, insn)); }
+void push_rm(Cpu& cpu, const Insn& insn) {
+  pushv(cpu, insn, read_rmv(cpu, insn));
+}
 
 // POP r/m (8F /0). The SDM: "If the ESP register is used as a base register for
 // addressing a destination operand in memory, the POP instruction computes the effective

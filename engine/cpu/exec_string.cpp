@@ -33,10 +33,10 @@ enum class Str : uint8_t { kMovs, kCmps, kStos, kLods, kScas, kIns, kOuts };
 template <Str OP>
 inline constexpr bool kCompares = OP == Str::kCmps || OP == Str::kScas;
 template <Str OP>
-inline constexpr bool kUsesSource = OP == Str::kMovs || OP == Str::kCmps || OP == Str::kLods ||
-                                    OP == Str::kOuts;
+inline constexpr bool kUsesSource =
+    OP == Str::kMovs || OP == Str::kCmps || OP == Str::kLods || OP == Str::kOuts;
 template <Str OP>
-inline constexpr bool kUsesDestination = OP != Str::kLods && OP != Str::kOuts;
+inline constexpr bool kUsesDestination = OP != Str::kLods&& OP != Str::kOuts;
 
 template <bool A16>
 inline uint32_t index_reg(const Cpu& cpu, unsigned r) {

@@ -150,7 +150,9 @@ void invlpg(Cpu& cpu, const Insn& insn) {
 
 void clts(Cpu& cpu, const Insn&) {
   require_cpl0(cpu);
+  const uint32_t old = cpu.state().cr0;
   cpu.state().cr0 &= ~cr0::TS;
+  if (cpu.observer()) cpu.observer()->on_cr_write(0, old, cpu.state().cr0);
 }
 
 // INVD, WBINVD: no caches are modeled, so only the privilege check remains.

@@ -15,13 +15,17 @@ void HandlerTable::set(uint16_t op, Handler h) {
   for (auto& slot : table_[op]) slot = h;
 }
 
-void HandlerTable::set_group(uint16_t op, uint8_t reg, Handler h) { table_[op][reg & 7] = h; }
+void HandlerTable::set_group(uint16_t op, uint8_t reg, Handler h) {
+  table_[op][reg & 7] = h;
+}
 
 bool HandlerTable::bound(uint16_t op, uint8_t reg) const {
   return table_[op][reg & 7] != &handler_undefined;
 }
 
-void handler_undefined(Cpu& cpu, const Insn&) { cpu.fault_ud(); }
+void handler_undefined(Cpu& cpu, const Insn&) {
+  cpu.fault_ud();
+}
 
 const HandlerTable& handler_table() {
   static const HandlerTable table = [] {

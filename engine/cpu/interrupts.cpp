@@ -71,6 +71,9 @@ void Cpu::deliver_interrupt(uint8_t vector, EventSource source, bool has_error_c
   std::string chain;
   for (;;) {
     try {
+      if (observer_) {
+        observer_->on_interrupt(vector, source, has_error_code, error_code, s_.eip, s_.cpl);
+      }
       deliver_through_idt(vector, source, has_error_code, error_code);
       return;
     } catch (const CpuFault& f) {

@@ -29,44 +29,44 @@ uint32_t Cpu::linear(uint8_t seg, uint32_t offset, unsigned size, Access access)
 
 // Linear accesses. An access that crosses a page boundary is split into bytes so that each
 // page gets its own translation and its own fault.
-#define VMLAB_LIN_ACCESSORS(BITS, TYPE)                                                   \
-  TYPE Cpu::lin_read##BITS(uint32_t lin, bool supervisor) {                               \
-    const bool user = !supervisor && s_.cpl == 3;                                         \
-    if ((lin & kPageMask) <= 4096 - sizeof(TYPE)) {                                       \
-      const uint32_t pa = translate(lin, Access::kRead, user);                            \
-      if (pa <= ram_.size() - sizeof(TYPE)) {                                             \
-        TYPE v;                                                                           \
-        std::memcpy(&v, ram_.data() + pa, sizeof(TYPE));                                  \
-        return v;                                                                         \
-      }                                                                                   \
-      return static_cast<TYPE>(bus_.mmio_read(pa, sizeof(TYPE)));                         \
-    }                                                                                     \
-    uint32_t v = 0;                                                                       \
-    for (unsigned i = 0; i < sizeof(TYPE); ++i) {                                         \
-      v |= uint32_t{phys_read8(translate(lin + i, Access::kRead, user))} << (8 * i);      \
-    }                                                                                     \
-    return static_cast<TYPE>(v);                                                          \
-  }                                                                                       \
-  void Cpu::lin_write##BITS(uint32_t lin, TYPE value, bool supervisor) {                  \
-    const bool user = !supervisor && s_.cpl == 3;                                         \
-    if ((lin & kPageMask) <= 4096 - sizeof(TYPE)) {                                       \
-      const uint32_t pa = translate(lin, Access::kWrite, user);                           \
-      if (pa <= ram_.size() - sizeof(TYPE)) {                                             \
-        std::memcpy(ram_.data() + pa, &value, sizeof(TYPE));                              \
-        if (page_has_code_[pa >> 12]) invalidate_code_page(pa >> 12);                     \
-        return;                                                                           \
-      }                                                                                   \
-      bus_.mmio_write(pa, sizeof(TYPE), value);                                           \
-      return;                                                                             \
-    }                                                                                     \
-    /* Translate every byte's page before writing any, so a fault writes nothing. */     \
-    uint32_t pas[sizeof(TYPE)];                                                           \
-    for (unsigned i = 0; i < sizeof(TYPE); ++i) {                                         \
-      pas[i] = translate(lin + i, Access::kWrite, user);                                  \
-    }                                                                                     \
-    for (unsigned i = 0; i < sizeof(TYPE); ++i) {                                         \
-      phys_write8(pas[i], static_cast<uint8_t>(uint32_t{value} >> (8 * i)));              \
-    }                                                                                     \
+#define VMLAB_LIN_ACCESSORS(BITS, TYPE)                                              \
+  TYPE Cpu::lin_read##BITS(uint32_t lin, bool supervisor) {                          \
+    const bool user = !supervisor && s_.cpl == 3;                                    \
+    if ((lin & kPageMask) <= 4096 - sizeof(TYPE)) {                                  \
+      const uint32_t pa = translate(lin, Access::kRead, user);                       \
+      if (pa <= ram_.size() - sizeof(TYPE)) {                                        \
+        TYPE v;                                                                      \
+        std::memcpy(&v, ram_.data() + pa, sizeof(TYPE));                             \
+        return v;                                                                    \
+      }                                                                              \
+      return static_cast<TYPE>(bus_.mmio_read(pa, sizeof(TYPE)));                    \
+    }                                                                                \
+    uint32_t v = 0;                                                                  \
+    for (unsigned i = 0; i < sizeof(TYPE); ++i) {                                    \
+      v |= uint32_t{phys_read8(translate(lin + i, Access::kRead, user))} << (8 * i); \
+    }                                                                                \
+    return static_cast<TYPE>(v);                                                     \
+  }                                                                                  \
+  void Cpu::lin_write##BITS(uint32_t lin, TYPE value, bool supervisor) {             \
+    const bool user = !supervisor && s_.cpl == 3;                                    \
+    if ((lin & kPageMask) <= 4096 - sizeof(TYPE)) {                                  \
+      const uint32_t pa = translate(lin, Access::kWrite, user);                      \
+      if (pa <= ram_.size() - sizeof(TYPE)) {                                        \
+        std::memcpy(ram_.data() + pa, &value, sizeof(TYPE));                         \
+        if (page_has_code_[pa >> 12]) invalidate_code_page(pa >> 12);                \
+        return;                                                                      \
+      }                                                                              \
+      bus_.mmio_write(pa, sizeof(TYPE), value);                                      \
+      return;                                                                        \
+    }                                                                                \
+    /* Translate every byte's page before writing any, so a fault writes nothing. */ \
+    uint32_t pas[sizeof(TYPE)];                                                      \
+    for (unsigned i = 0; i < sizeof(TYPE); ++i) {                                    \
+      pas[i] = translate(lin + i, Access::kWrite, user);                             \
+    }                                                                                \
+    for (unsigned i = 0; i < sizeof(TYPE); ++i) {                                    \
+      phys_write8(pas[i], static_cast<uint8_t>(uint32_t{value} >> (8 * i)));         \
+    }                                                                                \
   }
 
 VMLAB_LIN_ACCESSORS(8, uint8_t)

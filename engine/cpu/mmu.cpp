@@ -38,16 +38,6 @@ constexpr uint32_t kCr3Defined = 0xFFFFF000u | 0x18u;
 
 }  // namespace
 
-uint32_t Cpu::translate(uint32_t lin, Access access, bool user) {
-  if (!s_.paging()) return lin;
-  const TlbEntry& e = tlb_[(lin >> 12) & (kTlbSize - 1)];
-  if (e.tag == (lin & ~kPageMask) && (e.perm & tlb_perm_bit(access, user))) {
-    ++tlb_hits_;
-    return e.phys | (lin & kPageMask);
-  }
-  return page_walk(lin, access, user);
-}
-
 void Cpu::page_fault(uint32_t lin, uint32_t error_code) {
   // A page fault invalidates the TLB entries for the faulting address (SDM Vol. 3A,
   // 4.10.4.1), so that a handler which fixes the tables needs no INVLPG. The epoch bump
@@ -57,6 +47,7 @@ void Cpu::page_fault(uint32_t lin, uint32_t error_code) {
   if (e.tag == (lin & ~kPageMask)) e.tag = 0xFFFFFFFFu;
   ++tlb_epoch_;
   s_.cr2 = lin;
+  if (observer_) observer_->on_page_fault(lin, error_code);
   fault(vec::PF, error_code);
 }
 
@@ -127,6 +118,7 @@ uint32_t Cpu::page_walk(uint32_t lin, Access access, bool user) {
 void Cpu::tlb_flush(bool include_global) {
   ++tlb_flushes_;
   ++tlb_epoch_;
+  if (observer_) observer_->on_tlb_flush(include_global);
   bool large = false;
   for (TlbEntry& e : tlb_) {
     if (include_global || !e.global) {
@@ -141,6 +133,7 @@ void Cpu::tlb_flush(bool include_global) {
 void Cpu::tlb_invlpg(uint32_t lin) {
   ++tlb_invlpgs_;
   ++tlb_epoch_;
+  if (observer_) observer_->on_invlpg(lin);
   // INVLPG drops the entry of the page holding `lin`, global or not (4.10.4.1). For a
   // 4 MiB page every cached 4 KiB piece of it goes too.
   TlbEntry& e = tlb_[(lin >> 12) & (kTlbSize - 1)];
@@ -165,11 +158,14 @@ void Cpu::write_cr0(uint32_t v) {
   s_.cr0 = v;
   // Turning paging on or off and changing WP invalidate every TLB entry, global ones too
   // (4.10.4.1). The fast-path rights depend on WP, so it must flush here as well.
+  if (observer_) observer_->on_cr_write(0, old, v);
   if ((old ^ v) & (cr0::PG | cr0::WP | cr0::PE)) tlb_flush(true);
 }
 
 void Cpu::write_cr3(uint32_t v) {
+  const uint32_t old = s_.cr3;
   s_.cr3 = v & kCr3Defined;
+  if (observer_) observer_->on_cr_write(3, old, s_.cr3);
   // MOV to CR3 invalidates all non-global entries, even when the value does not change.
   tlb_flush(false);
 }
@@ -178,6 +174,7 @@ void Cpu::write_cr4(uint32_t v) {
   if (v & ~kCr4Supported) fault_gp(0);
   const uint32_t old = s_.cr4;
   s_.cr4 = v;
+  if (observer_) observer_->on_cr_write(4, old, v);
   if ((old ^ v) & (cr4::PSE | cr4::PGE | cr4::PAE)) tlb_flush(true);
 }
 

@@ -1,6 +1,9 @@
 // Paging and the software TLB (SDM Vol. 3A, chapter 4): 4 KiB and 4 MiB pages, U/S and
 // R/W with CR0.WP, accessed and dirty bits in memory, #PF error codes and CR2, global
 // pages across CR3 reloads, and the TLB's indifference to page-table writes until INVLPG.
+#include <sstream>
+
+#include "engine/cpu/cpu_observer.h"
 #include "engine/cpu/tests/system_test_support.h"
 
 namespace vmlab::cpu::testing {
@@ -222,6 +225,39 @@ TEST_F(PagingTest, TurningPagingOffFlushesAndTranslatesIdentically) {
   cpu_.write_cr0(cr0::PE | cr0::ET | cr0::PG);
   map(0x400000, 0x300000 | P | RW | US);
   EXPECT_EQ(tr(0x400000), 0x300000u);
+}
+
+// The observer (cpu_observer.h) sees the events the trace needs, in order.
+class RecordingObserver : public CpuObserver {
+ public:
+  void on_interrupt(uint8_t v, EventSource, bool has_err, uint32_t err, uint32_t eip,
+                    uint8_t cpl) override {
+    log << "int " << unsigned{v};
+    if (has_err) log << "/" << err;
+    log << " eip " << eip << " cpl " << unsigned{cpl} << "; ";
+  }
+  void on_cr_write(uint8_t cr, uint32_t old_value, uint32_t new_value) override {
+    log << "cr" << unsigned{cr} << " " << old_value << "->" << new_value << "; ";
+  }
+  void on_tlb_flush(bool global) override { log << (global ? "flush all; " : "flush; "); }
+  void on_invlpg(uint32_t lin) override { log << "invlpg " << lin << "; "; }
+  void on_page_fault(uint32_t lin, uint32_t err) override {
+    log << "pf " << lin << "/" << err << "; ";
+  }
+  std::ostringstream log;
+};
+
+TEST_F(PagingTest, ObserverSeesCrWritesFlushesAndFaults) {
+  RecordingObserver obs;
+  cpu_.set_observer(&obs);
+  cpu_.write_cr3(kPd);
+  cpu_.tlb_invlpg(0x400000);
+  enter_cpl(3);
+  run_code({0xA1, 0x00, 0x10, 0x40, 0x00}, 1);  // mov eax, [0x401000]: not present
+  cpu_.set_observer(nullptr);
+  EXPECT_EQ(obs.log.str(),
+            "cr3 1048576->1048576; flush; invlpg 4194304; pf 4198400/4; int 14/4 eip 4096 "
+            "cpl 3; ");
 }
 
 }  // namespace
