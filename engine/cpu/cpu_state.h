@@ -106,8 +106,9 @@ struct SegmentCache {
   bool s = true;            // 1: code/data segment, 0: system segment
   uint8_t dpl = 0;
   bool present = true;
-  bool db = false;  // D/B: 32-bit default operand size (code) / 32-bit stack (SS) / upper bound (expand-down)
-  bool g = false;   // granularity, kept for SLDT/LAR-style read-back
+  // D/B: 32-bit default operand size (code), 32-bit stack (SS), 4 GiB upper bound (expand-down).
+  bool db = false;
+  bool g = false;  // granularity, kept for SLDT/LAR-style read-back
   bool avl = false;
   bool usable = true;  // false after loading a null selector into DS/ES/FS/GS
 

@@ -1,7 +1,8 @@
-// Everything integer that is not a family of its own: NOP and the hint NOPs, UD2, the
-// flag instructions CLC STC CMC CLD STD LAHF SAHF, the BCD adjusts DAA DAS AAA AAS AAM
-// AAD, SALC, BOUND, CPUID and RDTSC (SDM Vol. 1, 7.3.3 and 7.3.13-7.3.15; Vol. 2 for each
-// instruction). CLI/STI and PUSHF/POPF touch IF and IOPL and live in exec_interrupt.cpp.
+// Everything integer that is not a family of its own: NOP and the hint NOPs, UD2, WAIT,
+// the flag instructions CLC STC CMC CLD STD LAHF SAHF, the BCD adjusts DAA DAS AAA AAS
+// AAM AAD, BOUND, CPUID and RDTSC (SDM Vol. 1, 7.3.3 and 7.3.13-7.3.15; Vol. 2 for
+// each instruction). CLI/STI and PUSHF/POPF touch IF and IOPL and live in
+// exec_interrupt.cpp.
 //
 // Undefined flags (see flags.h): DAA/DAS OF = 0; AAA/AAS OF = 0 and SF ZF PF from the
 // final AL; AAM/AAD CF OF AF = 0.
@@ -18,14 +19,23 @@ namespace {
 
 void nop(Cpu&, const Insn&) {}  // 90 (and F3 90, PAUSE), 0F 0D, 0F 18-1F: no memory access
 
+// UD2 (0F 0B): the architecturally guaranteed invalid opcode.
 void ud2(Cpu& cpu, const Insn&) {
   cpu.fault_ud();
-}  // 0F 0B
+}
 
 // Flag instructions. DF is written directly: it is not one of the bits whose change
 // needs set_eflags (IF, TF).
 void clc(Cpu& cpu, const Insn&) {
   cpu.state().eflags &= ~flags::CF;
+}
+
+// WAIT/FWAIT (9B). This processor has no x87 unit, so there is never a pending x87
+// exception to report; the only effect left is #NM when CR0.MP and CR0.TS are both set
+// (SDM Vol. 3A, table 2-2), which lets a kernel's lazy FPU switching see it.
+void fwait(Cpu& cpu, const Insn&) {
+  const uint32_t cr0 = cpu.state().cr0;
+  if ((cr0 & cr0::MP) && (cr0 & cr0::TS)) cpu.fault(vec::NM);
 }
 void stc(Cpu& cpu, const Insn&) {
   cpu.state().eflags |= flags::CF;
@@ -49,11 +59,6 @@ void lahf(Cpu& cpu, const Insn&) {
 void sahf(Cpu& cpu, const Insn&) {
   uint32_t& fl = cpu.state().eflags;
   fl = (fl & ~kSahfMask) | (cpu.r8(4) & kSahfMask);
-}
-
-// SALC (D6, undocumented): AL <- CF ? FF : 00, no flags change.
-void salc(Cpu& cpu, const Insn&) {
-  cpu.set_r8(0, (cpu.state().eflags & flags::CF) ? 0xFF : 0);
 }
 
 // DAA (27) and DAS (2F), following the SDM's Operation sections. DAS has no "else CF <- 0"
@@ -189,6 +194,7 @@ void register_misc(HandlerTable& t) {
   t.set(kTwoByte | 0x0D, &nop);
   for (uint16_t op = 0x18; op <= 0x1F; ++op) t.set(kTwoByte | op, &nop);
   t.set(kTwoByte | 0x0B, &ud2);
+  t.set(0x9B, &fwait);
   t.set(0xF8, &clc);
   t.set(0xF9, &stc);
   t.set(0xF5, &cmc);
@@ -196,7 +202,6 @@ void register_misc(HandlerTable& t) {
   t.set(0xFD, &std_);
   t.set(0x9F, &lahf);
   t.set(0x9E, &sahf);
-  t.set(0xD6, &salc);
   t.set(0x27, &decimal_adjust<false>);
   t.set(0x2F, &decimal_adjust<true>);
   t.set(0x37, &ascii_adjust<false>);

@@ -81,13 +81,13 @@ inline uint32_t flags_logic(T r) {
 inline bool condition_holds(uint32_t f, unsigned cc) {
   bool r = false;
   switch ((cc >> 1) & 7) {
-    case 0: r = f & flags::OF; break;                            // O
-    case 1: r = f & flags::CF; break;                            // B, C, NAE
-    case 2: r = f & flags::ZF; break;                            // E, Z
-    case 3: r = f & (flags::CF | flags::ZF); break;              // BE, NA
-    case 4: r = f & flags::SF; break;                            // S
-    case 5: r = f & flags::PF; break;                            // P, PE
-    case 6: r = ((f >> 7) ^ (f >> 11)) & 1; break;               // L: SF != OF
+    case 0: r = f & flags::OF; break;                                    // O
+    case 1: r = f & flags::CF; break;                                    // B, C, NAE
+    case 2: r = f & flags::ZF; break;                                    // E, Z
+    case 3: r = f & (flags::CF | flags::ZF); break;                      // BE, NA
+    case 4: r = f & flags::SF; break;                                    // S
+    case 5: r = f & flags::PF; break;                                    // P, PE
+    case 6: r = ((f >> 7) ^ (f >> 11)) & 1; break;                       // L: SF != OF
     case 7: r = (f & flags::ZF) || (((f >> 7) ^ (f >> 11)) & 1); break;  // LE
   }
   return r != ((cc & 1) != 0);

@@ -45,7 +45,8 @@ struct Insn {
   uint8_t mod = 0;  // ModRM fields, valid when kModrm is set
   uint8_t reg = 0;  // also the opcode extension of group instructions
   uint8_t rm = 0;
-  uint8_t seg = 3;  // segment of the memory operand: the override, else the default (DS, or SS for EBP/ESP bases)
+  // Segment of the memory operand: the override, else the default (DS, or SS for EBP/ESP bases).
+  uint8_t seg = 3;
   uint8_t base = kNoReg;   // effective-address base register, or kNoReg
   uint8_t index = kNoReg;  // effective-address index register, or kNoReg
   uint8_t scale = 0;       // log2 of the SIB scale

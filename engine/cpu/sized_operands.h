@@ -107,7 +107,9 @@ inline void by_opsize(Cpu& cpu, const Insn& insn) {
 inline uint32_t stack_mask(const Cpu& cpu) {
   return cpu.state().seg[SS].db ? 0xFFFFFFFFu : 0xFFFFu;
 }
-inline uint32_t stack_pointer(const Cpu& cpu) { return cpu.r32(ESP) & stack_mask(cpu); }
+inline uint32_t stack_pointer(const Cpu& cpu) {
+  return cpu.r32(ESP) & stack_mask(cpu);
+}
 inline void set_stack_pointer(Cpu& cpu, uint32_t sp) {
   if (cpu.state().seg[SS].db) {
     cpu.set_r32(ESP, sp);

@@ -19,14 +19,14 @@ TEST_F(MiscTest, NopsChangeNothing) {
   reg(EAX) = 0x12345678;
   set_status(C | Z);
   const std::vector<uint8_t> code = {
-      0x90,                                            // NOP
-      0xF3, 0x90,                                      // PAUSE
-      0x66, 0x90,                                      // XCHG AX, AX
-      0x0F, 0x1F, 0x00,                                // NOP [EAX]
-      0x0F, 0x1F, 0x44, 0x00, 0x00,                    // NOP [EAX+EAX+0]
+      0x90,                                                  // NOP
+      0xF3, 0x90,                                            // PAUSE
+      0x66, 0x90,                                            // XCHG AX, AX
+      0x0F, 0x1F, 0x00,                                      // NOP [EAX]
+      0x0F, 0x1F, 0x44, 0x00, 0x00,                          // NOP [EAX+EAX+0]
       0x66, 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00,  // NOPW [EAX+EAX+0]
-      0x0F, 0x18, 0x06,                                // PREFETCHNTA [ESI]
-      0x0F, 0x0D, 0x0E,                                // PREFETCHW-space hint NOP
+      0x0F, 0x18, 0x06,                                      // PREFETCHNTA [ESI]
+      0x0F, 0x0D, 0x0E,                                      // PREFETCHW-space hint NOP
   };
   run_bytes(code, 8);
   EXPECT_EQ(st().eip, kCodeBase + code.size());
@@ -34,7 +34,17 @@ TEST_F(MiscTest, NopsChangeNothing) {
   EXPECT_EQ(status(), C | Z);
 }
 
-TEST_F(MiscTest, Ud2) { expect_fault({0x90, 0x0F, 0x0B}, vec::UD, 1, 2); }
+TEST_F(MiscTest, Ud2) {
+  expect_fault({0x90, 0x0F, 0x0B}, vec::UD, 1, 2);
+}
+
+TEST_F(MiscTest, WaitIsANopUnlessMpAndTs) {
+  st().cr0 |= cr0::TS;
+  run_bytes({0x9B});
+  EXPECT_EQ(st().eip, kCodeBase + 1);
+  st().cr0 |= cr0::MP;
+  expect_fault({0x9B}, vec::NM);
+}
 
 TEST_F(MiscTest, FlagInstructions) {
   set_status(0);

@@ -119,7 +119,7 @@ TEST_F(MoveTest, CmpxchgSucceedsAndFails) {
   EXPECT_EQ(reg(EAX), 0x20u);
   EXPECT_EQ(reg(EBX), 0x20u);
   EXPECT_EQ(status(), C | S | P);  // 0x10 - 0x20 = 0xF0
-  run_bytes({0x0F, 0xB0, 0xCB});  // now AL == BL: BL <- CL
+  run_bytes({0x0F, 0xB0, 0xCB});   // now AL == BL: BL <- CL
   EXPECT_EQ(reg(EBX), 0x30u);
   EXPECT_EQ(status(), Z | P);
 }
@@ -135,7 +135,7 @@ TEST_F(MoveTest, Cmpxchg8b) {
   run_bytes({0x0F, 0xC7, 0x0D, DATA});  // CMPXCHG8B [kData]
   EXPECT_EQ(peek32(kData), 0x33333333u);
   EXPECT_EQ(peek32(kData + 4), 0x44444444u);
-  EXPECT_EQ(status(), C | S | Z);  // only ZF changes
+  EXPECT_EQ(status(), C | S | Z);       // only ZF changes
   run_bytes({0x0F, 0xC7, 0x0D, DATA});  // mismatch: EDX:EAX <- m64
   EXPECT_EQ(reg(EAX), 0x33333333u);
   EXPECT_EQ(reg(EDX), 0x44444444u);

@@ -86,7 +86,7 @@ TEST_F(StackTest, PushaPopa) {
     if (r != ESP) reg(r) = 0;
   }
   poke32(kStackTop - 20, 0x99999999);  // the saved ESP slot is ignored by POPA
-  run_bytes({0x61});  // POPA
+  run_bytes({0x61});                   // POPA
   EXPECT_EQ(reg(ESP), kStackTop);
   for (unsigned r = 0; r < 8; ++r) {
     if (r != ESP) {

@@ -25,7 +25,7 @@ inline constexpr uint32_t kAll = flags::kStatus;
 
 class ExecTest : public CpuTest {
  protected:
-  static constexpr uint32_t kData = 0x20000;   // scratch data area
+  static constexpr uint32_t kData = 0x20000;  // scratch data area
   static constexpr uint32_t kGdt = 0x500;
   static constexpr uint32_t kIdt = 0x800;
   static constexpr uint32_t kHandlers = 0x6000;  // handler for vector v at kHandlers + 16 v
@@ -51,7 +51,9 @@ class ExecTest : public CpuTest {
     ram_[addr + 1] = static_cast<uint8_t>(v >> 8);
     cpu_.notify_phys_write(addr, 2);
   }
-  uint16_t peek16(uint32_t addr) const { return static_cast<uint16_t>(ram_[addr] | ram_[addr + 1] << 8); }
+  uint16_t peek16(uint32_t addr) const {
+    return static_cast<uint16_t>(ram_[addr] | ram_[addr + 1] << 8);
+  }
   uint8_t peek8(uint32_t addr) const { return ram_[addr]; }
 
   static constexpr uint32_t kVectors = 48;  // the exceptions and 16 interrupt vectors
@@ -71,7 +73,7 @@ class ExecTest : public CpuTest {
       const uint32_t h = handler(static_cast<uint8_t>(v));
       poke32(kIdt + 8 * v, (0x08u << 16) | (h & 0xFFFF));
       poke32(kIdt + 8 * v + 4, (h & 0xFFFF0000u) | 0x8E00u);  // present 32-bit interrupt gate
-      poke(h, {0xEB, 0xFE});                                   // JMP $
+      poke(h, {0xEB, 0xFE});                                  // JMP $
     }
     st().idtr = TableRegister{kIdt, kVectors * 8 - 1};
   }

@@ -27,8 +27,12 @@ struct multiboot_info {
   uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
 };
 
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
-static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void outb(uint16_t port, uint8_t v) {
+  __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline void outl(uint16_t port, uint32_t v) {
+  __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
+}
 static inline uint8_t inb(uint16_t port) {
   uint8_t v;
   __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));

@@ -70,7 +70,7 @@ void isr_dispatch(struct frame* f) {
       ticks = ticks + 1;
       outb(0x20, 0x20); /* EOI */
       return;
-    case 128: /* system calls: eax = number, ebx = argument */
+    case 128:            /* system calls: eax = number, ebx = argument */
       if (f->eax == 1) { /* write(str) */
         puts((const char*)f->ebx);
         f->eax = 0;
@@ -101,7 +101,7 @@ static const char user_msg1[] __attribute__((section(".user_rodata"))) =
 static const char user_msg2[] __attribute__((section(".user_rodata"))) = "ring 3: cs has RPL 3\n";
 
 __attribute__((section(".user_text"), noinline)) static uint32_t user_syscall(uint32_t n,
-                                                                             uint32_t a) {
+                                                                              uint32_t a) {
   uint32_t r;
   __asm__ volatile("int $0x80" : "=a"(r) : "a"(n), "b"(a) : "memory");
   return r;
