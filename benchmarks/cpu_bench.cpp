@@ -46,8 +46,12 @@ void run_guest(benchmark::State& state, const std::string& workload) {
       benchmark::Counter(static_cast<double>(retired), benchmark::Counter::kIsRate);
 }
 
-void BM_GuestCompute(benchmark::State& state) { run_guest(state, "compute"); }
-void BM_GuestSyscallInterrupt(benchmark::State& state) { run_guest(state, "syscall"); }
+void BM_GuestCompute(benchmark::State& state) {
+  run_guest(state, "compute");
+}
+void BM_GuestSyscallInterrupt(benchmark::State& state) {
+  run_guest(state, "syscall");
+}
 
 BENCHMARK(BM_GuestCompute)->Arg(20'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GuestSyscallInterrupt)->Arg(20'000'000)->Unit(benchmark::kMillisecond);

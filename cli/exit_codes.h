@@ -11,7 +11,7 @@ enum ExitCode : int {
   kGuestStatusMax = 63,
   kUsage = 64,            // bad command line (EX_USAGE)
   kBadImage = 65,         // not a loadable Multiboot ELF kernel (EX_DATAERR)
-  kNoInput = 66,          // a file could not be opened (EX_NOINPUT)
+  kNoInput = 66,          // a file could not be opened or created (EX_NOINPUT)
   kInternal = 70,         // a bug in vmlab (EX_SOFTWARE)
   kTripleFault = 71,      // the guest triple-faulted: the virtual processor shut down
   kBudgetExhausted = 72,  // --max-instructions ran out before the guest stopped

@@ -1,13 +1,17 @@
-// Command-line parsing for the `vmlab` command: a small, strict parser that turns argv
-// into RunOptions or a usage error with a one-line message.
+// Command-line parsing for the `vmlab` command: a small, strict parser per subcommand that
+// turns argv into options or a usage error with a one-line message.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vmlab::cli {
+
+// --cost KEY=CYCLES, in command-line order.
+using CostOverrides = std::vector<std::pair<std::string, uint64_t>>;
 
 struct RunOptions {
   std::string mode = "native";
@@ -19,13 +23,40 @@ struct RunOptions {
   std::string console_file;  // empty: the guest console goes to stdout
   std::string input_file;    // the guest's serial input; empty: none
   bool quiet = false;        // no summary line on stderr
+  // Watching and measuring (docs/trace-format.md, docs/cost-model.md).
+  std::string out_dir;  // --out: config.json and stats.json (and traces) go here
+  bool trace = false;   // --trace: trace.jsonl and trace.json in out_dir
+  uint64_t trace_limit = 1'000'000;
+  std::string profile = "native-1c";
+  CostOverrides costs;
+};
+
+struct CompareOptions {
+  std::vector<std::string> modes = {"native"};
+  bool all_modes = false;              // --modes all: every implemented mode, a note for the others
+  std::vector<std::string> workloads;  // empty: every workload
+  std::string profile = "native-1c";
+  CostOverrides costs;
+  std::string format = "table";  // table, csv, json
+  std::string kernel;            // empty: the guest built with vmlab
+  uint64_t iters = 0;            // 0: each workload's default
+  uint32_t memory_mib = 128;
+  uint32_t cpu_mhz = 1000;
+  bool quiet = false;  // no progress on stderr
 };
 
 // Parses the arguments after `vmlab run`. Returns the options or the error message.
 std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args,
                                             std::string& error);
+// Parses the arguments after `vmlab compare`.
+std::optional<CompareOptions> parse_compare_options(const std::vector<std::string>& args,
+                                                    std::string& error);
 
 // Parses an unsigned decimal number with an optional k/M/G suffix (powers of 1000).
 std::optional<uint64_t> parse_count(const std::string& text);
+// Parses KEY=CYCLES of --cost.
+std::optional<std::pair<std::string, uint64_t>> parse_cost(const std::string& text);
+// Splits "a,b,c".
+std::vector<std::string> split_list(const std::string& text);
 
 }  // namespace vmlab::cli

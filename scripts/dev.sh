@@ -29,8 +29,9 @@ cpp_sources() {
   git ls-files -- '*.cpp' '*.h' '*.hpp' 2>/dev/null | grep -v '^guest/' || true
 }
 
-# The main job: boot the smoke kernel, then the guest OS running every workload, in each
-# implemented mode. Each command is echoed so a reader can run it again by hand.
+# The main job: boot the smoke kernel, then compare every implemented mode on every
+# workload of the guest OS (cycles, ratio to native and events per operation). Each
+# command is echoed so a reader can run it again by hand.
 demo() {
   local vmlab=$BUILD_DIR/cli/vmlab
   local smoke=$BUILD_DIR/tests/kernels/smoke/smoke_kernel.elf
@@ -39,8 +40,8 @@ demo() {
   "$vmlab" run --mode native "$smoke"
   if [ -f "$guest" ]; then
     echo
-    echo "+ $vmlab run --mode native --append run=all $guest"
-    "$vmlab" run --mode native --append "run=all" "$guest"
+    echo "+ $vmlab compare --modes all --kernel $guest"
+    "$vmlab" compare --modes all --kernel "$guest"
   fi
 }
 

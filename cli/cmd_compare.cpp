@@ -1,0 +1,142 @@
+#include "cli/cmd_compare.h"
+
+#include <filesystem>
+#include <iostream>
+
+#include "cli/compare_output.h"
+#include "cli/compare_runner.h"
+#include "cli/exit_codes.h"
+#include "cli/exit_status.h"
+#include "cli/options.h"
+#include "cli/resources.h"
+#include "cli/workloads.h"
+#include "engine/vmm/vm.h"
+
+namespace vmlab::cli {
+namespace {
+
+constexpr const char* kCompareUsage = R"(usage: vmlab compare [options]
+
+Runs each workload of the guest OS in each mode and prints the modeled cycles per
+operation (measured by the guest with RDTSC), the ratio to native, the instructions per
+operation and the events per operation. Every (mode, workload) is booted twice, with N and
+2N iterations; the difference of the event counts divided by N cancels boot and shutdown.
+
+options:
+  --modes LIST        comma-separated modes, or all (default native). Modes not implemented
+                      yet: named in an error (status 76), or skipped with a note under all
+  --workloads LIST    comma-separated workloads, or all (default all; docs/guest.md)
+  --profile NAME      cost profile (default native-1c; docs/cost-model.md)
+  --cost KEY=CYCLES   override one cost (repeatable)
+  --format FORMAT     table (default), csv or json
+  --iters N           N for every workload (default: each workload's quick count)
+  --kernel FILE       the guest image (default: the guest built with vmlab)
+  --memory MIB        guest RAM (default 128)
+  --cpu-mhz MHZ       modeled clock (default 1000)
+  -q, --quiet         no progress lines on stderr
+)";
+
+constexpr vmm::ModeId kComparableModes[] = {vmm::ModeId::native, vmm::ModeId::trap, vmm::ModeId::bt,
+                                            vmm::ModeId::pv};
+
+}  // namespace
+
+int cmd_compare(const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    if (a == "--help" || a == "-h") {
+      std::cout << kCompareUsage;
+      return 0;
+    }
+  }
+  std::string error;
+  const auto opts = parse_compare_options(args, error);
+  if (!opts) return fail(kUsage, error);
+
+  // Modes: named ones must exist and be implemented; "all" takes the implemented ones.
+  std::vector<vmm::ModeId> modes;
+  if (opts->all_modes) {
+    std::string skipped;
+    for (vmm::ModeId m : kComparableModes) {
+      if (vmm::Vm::mode_implemented(m)) {
+        modes.push_back(m);
+      } else {
+        skipped += (skipped.empty() ? "" : ", ") + std::string(vmm::mode_name(m));
+      }
+    }
+    if (!skipped.empty() && !opts->quiet) {
+      std::cerr << "vmlab: note: skipping modes not implemented yet: " << skipped << "\n";
+    }
+  } else {
+    std::string missing;
+    for (const std::string& name : opts->modes) {
+      const auto m = vmm::mode_from_name(name);
+      if (!m) return fail(kUsage, "unknown mode '" + name + "' (modes: native, trap, bt, pv, kvm)");
+      if (!vmm::Vm::mode_implemented(*m)) {
+        missing += (missing.empty() ? "" : ", ") + name;
+      } else {
+        modes.push_back(*m);
+      }
+    }
+    if (!missing.empty()) {
+      return fail(kNotImplemented, "mode(s) not implemented yet: " + missing +
+                                       " (implemented: native; --modes all runs those)");
+    }
+  }
+
+  std::vector<std::string> workloads;
+  if (opts->workloads.empty()) {
+    for (const Workload& w : kWorkloads) workloads.emplace_back(w.name);
+  } else {
+    for (const std::string& w : opts->workloads) {
+      if (find_workload(w) == nullptr) {
+        std::string known;
+        for (const Workload& k : kWorkloads)
+          known += (known.empty() ? "" : ", ") + std::string(k.name);
+        return fail(kUsage, "unknown workload '" + w + "' (workloads: " + known + ")");
+      }
+      workloads.push_back(w);
+    }
+  }
+
+  auto profile = load_profile(opts->profile, opts->costs);
+  if (!profile) return fail(kUsage, profile.error().message);
+  const std::string kernel = opts->kernel.empty() ? default_guest_kernel() : opts->kernel;
+  if (!std::filesystem::exists(kernel)) {
+    return fail(kNoInput, "cannot open the guest image " + kernel +
+                              (opts->kernel.empty() ? " (build it: cmake --build <build> --target "
+                                                      "vmlab_guest, or give --kernel)"
+                                                    : ""));
+  }
+
+  const CompareRunner runner(kernel, profile.value(), opts->memory_mib, opts->cpu_mhz);
+  CompareRunner::Progress progress;
+  if (!opts->quiet) progress = [](const std::string& line) { std::cerr << line << "\n"; };
+  const unsigned steps = static_cast<unsigned>(2 * modes.size() * workloads.size());
+  unsigned step = 0;
+  std::vector<Measurement> rows;
+  int status = 0;
+  for (const std::string& w : workloads) {
+    const uint64_t iters = opts->iters != 0 ? opts->iters : find_workload(w)->default_iters;
+    for (vmm::ModeId m : modes) {
+      rows.push_back(runner.measure(m, w, iters, progress, step, steps));
+      const Measurement& last = rows.back();
+      if (!last.ok) {
+        std::cerr << "vmlab: " << last.error << "\n";
+        if (status == 0) {
+          status = last.failed_run.instructions != 0 ? exit_code_for(last.failed_run) : kBadImage;
+        }
+      }
+    }
+  }
+  const CompareHeader header{profile.value().name(), kernel};
+  if (opts->format == "csv") {
+    print_compare_csv(std::cout, rows);
+  } else if (opts->format == "json") {
+    print_compare_json(std::cout, header, rows);
+  } else {
+    print_compare_table(std::cout, header, rows);
+  }
+  return status;
+}
+
+}  // namespace vmlab::cli

@@ -1,0 +1,144 @@
+#include "cli/compare_output.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+
+#include "engine/vmm/json_writer.h"
+
+namespace vmlab::cli {
+
+namespace {
+
+std::string fmt(double x, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
+  return buf;
+}
+
+// The native measurement of the same workload, the baseline of the ratio.
+const Measurement* native_of(const std::vector<Measurement>& rows, const Measurement& m) {
+  for (const Measurement& r : rows) {
+    if (r.ok && r.mode == vmm::ModeId::native && r.workload == m.workload) return &r;
+  }
+  return nullptr;
+}
+
+std::optional<double> ratio(const std::vector<Measurement>& rows, const Measurement& m) {
+  const Measurement* n = native_of(rows, m);
+  if (n == nullptr || !m.ok || n->cycles_per_op <= 0) return std::nullopt;
+  return m.cycles_per_op / n->cycles_per_op;
+}
+
+// Event kinds with at least `min` per operation, most frequent first (ties: kind order).
+std::vector<unsigned> busiest_kinds(const Measurement& m, double min) {
+  std::vector<unsigned> kinds;
+  for (unsigned i = 1; i < vmm::kNumEventKinds; ++i) {
+    if (m.events_per_op[i] >= min) kinds.push_back(i);
+  }
+  std::stable_sort(kinds.begin(), kinds.end(),
+                   [&](unsigned a, unsigned b) { return m.events_per_op[a] > m.events_per_op[b]; });
+  return kinds;
+}
+
+std::string pad(const std::string& s, size_t width, bool right) {
+  if (s.size() >= width) return s;
+  return right ? std::string(width - s.size(), ' ') + s : s + std::string(width - s.size(), ' ');
+}
+
+}  // namespace
+
+void print_compare_table(std::ostream& out, const CompareHeader& h,
+                         const std::vector<Measurement>& rows) {
+  out << "vmlab compare: profile " << h.profile << ", guest " << h.kernel << "\n"
+      << "cycles/op: the guest's own RDTSC measurement; events/op: differential (runs with N "
+         "and 2N iterations)\n\n";
+  out << pad("workload", 10, false) << " " << pad("mode", 7, false) << " " << pad("iters", 6, true)
+      << " " << pad("cycles/op", 12, true) << " " << pad("x native", 8, true) << " "
+      << pad("insns/op", 10, true) << "  "
+      << "events/op (most frequent)\n";
+  for (const Measurement& m : rows) {
+    out << pad(m.workload, 10, false) << " " << pad(std::string(vmm::mode_name(m.mode)), 7, false)
+        << " " << pad(std::to_string(m.iters), 6, true) << " ";
+    if (!m.ok) {
+      out << "failed: " << m.error << "\n";
+      continue;
+    }
+    const auto r = ratio(rows, m);
+    out << pad(fmt(m.cycles_per_op, 1), 12, true) << " " << pad(r ? fmt(*r, 2) : "-", 8, true)
+        << " " << pad(fmt(m.instructions_per_op, 1), 10, true) << "  ";
+    const auto kinds = busiest_kinds(m, 0.005);
+    for (size_t k = 0; k < kinds.size() && k < 4; ++k) {
+      out << (k ? ", " : "") << vmm::event_kind_name(static_cast<vmm::EventKind>(kinds[k])) << " "
+          << fmt(m.events_per_op[kinds[k]], 2);
+    }
+    if (kinds.empty()) out << "-";
+    out << "\n";
+  }
+}
+
+void print_compare_csv(std::ostream& out, const std::vector<Measurement>& rows) {
+  out << "workload,mode,mode_id,iters,ok,cycles_per_op,ratio_to_native,modeled_cycles_per_op,"
+         "instructions_per_op";
+  for (vmm::EventKind k : vmm::all_event_kinds())
+    out << "," << vmm::event_kind_name(k) << "_per_op";
+  out << "\n";
+  for (const Measurement& m : rows) {
+    out << m.workload << "," << vmm::mode_name(m.mode) << "," << static_cast<unsigned>(m.mode)
+        << "," << m.iters << "," << (m.ok ? 1 : 0);
+    if (!m.ok) {
+      out << ",,,,";
+      for (size_t i = 1; i < vmm::kNumEventKinds; ++i) out << ",";
+      out << "\n";
+      continue;
+    }
+    const auto r = ratio(rows, m);
+    out << "," << fmt(m.cycles_per_op, 1) << "," << (r ? fmt(*r, 3) : "") << ","
+        << fmt(m.modeled_cycles_per_op, 1) << "," << fmt(m.instructions_per_op, 1);
+    for (unsigned i = 1; i < vmm::kNumEventKinds; ++i) out << "," << fmt(m.events_per_op[i], 3);
+    out << "\n";
+  }
+}
+
+void print_compare_json(std::ostream& out, const CompareHeader& h,
+                        const std::vector<Measurement>& rows) {
+  vmm::JsonWriter json(true);
+  json.begin_object();
+  json.key("schema").value("vmlab-compare/1");
+  json.key("profile").value(h.profile);
+  json.key("kernel").value(h.kernel);
+  json.key("results").begin_array();
+  for (const Measurement& m : rows) {
+    json.begin_object();
+    json.key("workload").value(m.workload);
+    json.key("mode").value(vmm::mode_name(m.mode));
+    json.key("mode_id").value(static_cast<uint32_t>(m.mode));
+    json.key("iters").value(m.iters);
+    json.key("ok").value(m.ok);
+    if (!m.ok) {
+      json.key("error").value(m.error);
+      json.end_object();
+      continue;
+    }
+    json.key("cycles_per_op").fixed(m.cycles_per_op, 1);
+    json.key("ratio_to_native");
+    if (const auto r = ratio(rows, m)) {
+      json.fixed(*r, 3);
+    } else {
+      json.null();
+    }
+    json.key("modeled_cycles_per_op").fixed(m.modeled_cycles_per_op, 1);
+    json.key("instructions_per_op").fixed(m.instructions_per_op, 1);
+    json.key("events_per_op").begin_object();
+    for (unsigned i : busiest_kinds(m, 0.0005)) {
+      json.key(vmm::event_kind_name(static_cast<vmm::EventKind>(i))).fixed(m.events_per_op[i], 3);
+    }
+    json.end_object();
+    json.end_object();
+  }
+  json.end_array();
+  json.end_object();
+  out << json.str() << "\n";
+}
+
+}  // namespace vmlab::cli

@@ -1,0 +1,24 @@
+// The three forms `vmlab compare` prints its measurements in: an aligned table for
+// people, CSV for spreadsheets, JSON for scripts (fields in docs/cli.md).
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "cli/compare_runner.h"
+
+namespace vmlab::cli {
+
+struct CompareHeader {
+  std::string profile;
+  std::string kernel;
+};
+
+void print_compare_table(std::ostream& out, const CompareHeader& h,
+                         const std::vector<Measurement>& rows);
+void print_compare_csv(std::ostream& out, const std::vector<Measurement>& rows);
+void print_compare_json(std::ostream& out, const CompareHeader& h,
+                        const std::vector<Measurement>& rows);
+
+}  // namespace vmlab::cli

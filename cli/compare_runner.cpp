@@ -1,0 +1,117 @@
+#include "cli/compare_runner.h"
+
+#include <cstdlib>
+
+#include "engine/vmm/guest_report.h"
+#include "engine/vmm/vm.h"
+
+namespace vmlab::cli {
+
+namespace {
+
+struct Boot {
+  machine::RunResult result;
+  vmm::EventCounters counters;
+  vmm::GuestReport guest;
+};
+
+machine::Result<Boot> boot_once(const std::string& kernel, vmm::ModeId mode,
+                                const vmm::CostProfile& profile, uint32_t memory_mib,
+                                uint32_t cpu_mhz, const std::string& workload, uint64_t iters) {
+  vmm::VmConfig config;
+  config.mode = mode;
+  config.profile = profile;
+  config.machine.memory_mib = memory_mib;
+  config.machine.cpu_mhz = cpu_mhz;
+  config.machine.cmdline = kernel + " run=" + workload + " iters=" + std::to_string(iters);
+  auto vm = vmm::Vm::create(std::move(config));
+  if (!vm) return vm.error();
+  if (auto loaded = vm.value()->load_kernel(kernel); !loaded) return loaded.error();
+  Boot b;
+  b.result = vm.value()->run();
+  b.counters = vm.value()->recorder().counters();
+  b.guest = vmm::GuestReport::parse(vm.value()->machine().console_output());
+  return b;
+}
+
+// Empty when the boot ran the workload to a clean end; otherwise what went wrong.
+std::string check_boot(const Boot& b, const std::string& workload) {
+  if (b.result.reason != machine::StopReason::kExitPort) return b.result.message;
+  if (!b.guest.errors.empty()) {
+    std::string why = "the guest reported an error";
+    if (const std::string* reason = b.guest.errors.front().get("reason")) {
+      why.append(": ").append(*reason);
+    }
+    return why;
+  }
+  if (!b.guest.done_status || *b.guest.done_status != 0) {
+    return "the guest ended with status " + std::to_string(b.guest.done_status.value_or(
+                                                static_cast<int>(b.result.exit_value.value_or(0))));
+  }
+  if (b.guest.result_of(workload) == nullptr) return "the guest printed no result line";
+  return {};
+}
+
+}  // namespace
+
+Measurement CompareRunner::measure(vmm::ModeId mode, const std::string& workload, uint64_t iters,
+                                   const Progress& progress, unsigned& step, unsigned steps) const {
+  Measurement m;
+  m.mode = mode;
+  m.workload = workload;
+  m.iters = iters;
+  Boot boots[2];
+  for (int k = 0; k < 2; ++k) {
+    const uint64_t n = iters * static_cast<uint64_t>(k + 1);
+    ++step;
+    const std::string what = std::string(vmm::mode_name(mode))
+                                 .append(" ")
+                                 .append(workload)
+                                 .append(" iters=")
+                                 .append(std::to_string(n));
+    if (progress) {
+      progress(std::string("[")
+                   .append(std::to_string(step))
+                   .append("/")
+                   .append(std::to_string(steps))
+                   .append("] ")
+                   .append(what));
+    }
+    auto b = boot_once(kernel_, mode, profile_, memory_mib_, cpu_mhz_, workload, n);
+    if (!b) {
+      m.error = b.error().message;
+      return m;
+    }
+    if (std::string why = check_boot(b.value(), workload); !why.empty()) {
+      m.error = what + ": " + why;
+      m.failed_run = b.value().result;
+      if (m.failed_run.reason == machine::StopReason::kExitPort && m.failed_run.exit_value == 0u) {
+        m.failed_run.exit_value = 1;  // a failed workload is a failure even with status 0
+      }
+      return m;
+    }
+    boots[k] = std::move(b.value());
+  }
+  const vmm::GuestRecord& r = *boots[1].guest.result_of(workload);
+  const std::string* cycles = r.get("cycles");
+  const std::string* per = r.get("cycles_per_iter");
+  const double n2 = static_cast<double>(2 * iters);
+  m.cycles_per_op = cycles ? std::strtod(cycles->c_str(), nullptr) / n2 : 0;
+  m.guest_cycles_per_iter = per ? *per : "";
+  const double n = static_cast<double>(iters);
+  m.modeled_cycles_per_op =
+      (static_cast<double>(boots[1].result.cycles) - static_cast<double>(boots[0].result.cycles)) /
+      n;
+  m.instructions_per_op = (static_cast<double>(boots[1].result.instructions) -
+                           static_cast<double>(boots[0].result.instructions)) /
+                          n;
+  for (unsigned i = 1; i < vmm::kNumEventKinds; ++i) {
+    m.events_per_op[i] = (static_cast<double>(boots[1].counters.count[i]) -
+                          static_cast<double>(boots[0].counters.count[i])) /
+                         n;
+  }
+  m.ok = true;
+  return m;
+}
+
+}  // namespace vmlab::cli

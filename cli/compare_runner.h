@@ -1,0 +1,61 @@
+// CompareRunner: the measurements behind `vmlab compare`. For every (mode, workload) it
+// boots the guest twice, with iters=N and iters=2N:
+//   - cycles per operation come from the guest's own result line (RDTSC around the loop,
+//     as the papers measured), taken from the 2N run;
+//   - event counts per operation come from the difference of the two runs' counters,
+//     divided by N. Boot, the workload's setup and the shutdown happen once in each run,
+//     so they cancel and only the N extra operations remain (the differential method).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/options.h"
+#include "engine/machine/run_result.h"
+#include "engine/vmm/cost_profile.h"
+#include "engine/vmm/event.h"
+
+namespace vmlab::cli {
+
+struct Measurement {
+  vmm::ModeId mode;
+  std::string workload;
+  uint64_t iters = 0;  // N; the second run used 2N
+  // Set when both runs succeeded.
+  bool ok = false;
+  std::string error;                  // why not, one line
+  machine::RunResult failed_run;      // the run that failed (for the exit status)
+  double cycles_per_op = 0;           // guest-measured, from the 2N run
+  std::string guest_cycles_per_iter;  // as the guest printed it
+  double modeled_cycles_per_op = 0;   // (cycles(2N) - cycles(N)) / N, whole machine
+  double instructions_per_op = 0;     // (instructions(2N) - instructions(N)) / N
+  std::array<double, vmm::kNumEventKinds> events_per_op{};
+};
+
+class CompareRunner {
+ public:
+  using Progress = std::function<void(const std::string& line)>;
+
+  CompareRunner(std::string kernel, vmm::CostProfile profile, uint32_t memory_mib, uint32_t cpu_mhz)
+      : kernel_(std::move(kernel)),
+        profile_(std::move(profile)),
+        memory_mib_(memory_mib),
+        cpu_mhz_(cpu_mhz) {}
+
+  // Measures one workload in one (implemented) mode. `step` and `steps` number the runs
+  // for the progress line.
+  Measurement measure(vmm::ModeId mode, const std::string& workload, uint64_t iters,
+                      const Progress& progress, unsigned& step, unsigned steps) const;
+
+ private:
+  std::string kernel_;
+  vmm::CostProfile profile_;
+  uint32_t memory_mib_;
+  uint32_t cpu_mhz_;
+};
+
+}  // namespace vmlab::cli

@@ -1,0 +1,46 @@
+#include "cli/exit_status.h"
+
+#include <cerrno>
+#include <iostream>
+
+#include "cli/exit_codes.h"
+
+namespace vmlab::cli {
+
+int fail(int code, const std::string& message) {
+  std::cerr << "vmlab: " << message << "\n";
+  return code;
+}
+
+int exit_code_for(const machine::Error& e) {
+  switch (e.code) {
+    case ENOENT:
+    case EACCES:
+    case EISDIR:
+    case EIO: return kNoInput;
+    case ENOEXEC: return kBadImage;
+    case EINVAL: return kUsage;
+    case ENOSYS: return kNotImplemented;
+    default: return kBadImage;
+  }
+}
+
+int exit_code_for(const machine::RunResult& r) {
+  using machine::StopReason;
+  switch (r.reason) {
+    case StopReason::kExitPort: {
+      const uint32_t v = r.exit_value.value_or(0);
+      return v > kGuestStatusMax ? kGuestStatusMax : static_cast<int>(v);
+    }
+    case StopReason::kBudgetExhausted: return kBudgetExhausted;
+    case StopReason::kHaltedInterruptsDisabled:
+    case StopReason::kHaltedNothingToWake: return kGuestHung;
+    case StopReason::kTripleFault: return kTripleFault;
+    case StopReason::kUnsupported: return kUnsupported;
+    case StopReason::kResetRequested: return kGuestReset;
+    case StopReason::kStopRequested: return kInternal;
+  }
+  return kInternal;
+}
+
+}  // namespace vmlab::cli

@@ -1,0 +1,116 @@
+// The one event taxonomy of vmlab: what every mode reports, what the counters count, what
+// the trace files hold and what the GUI will draw (DESIGN.md, "Events and traces").
+//
+// EventKind and ModeId values are stable: they end up in trace files, stats files and lab
+// checkers. Append new values; never renumber or reuse one. docs/trace-format.md lists
+// every kind with the meaning of its payload, and a test checks that list against
+// kEventKindInfo below.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace vmlab::vmm {
+
+enum class ModeId : uint8_t { native = 0, trap = 1, bt = 2, pv = 3, kvm = 4 };
+inline constexpr unsigned kNumModes = 5;
+
+// The CLI name of a mode ("native", "trap", ...), and back.
+std::string_view mode_name(ModeId mode);
+std::optional<ModeId> mode_from_name(std::string_view name);
+
+enum class EventKind : uint16_t {
+  // A trap or VM exit hands control to the monitor: a = vector or exit reason,
+  // b = error code or exit qualification.
+  trap = 1,
+  // The monitor emulated a privileged instruction: a = opcode (0x0F-prefixed as 0x1nn),
+  // b = ModRM.reg extension, c = guest-linear address of the instruction.
+  emulated_insn = 2,
+  // A sensitive instruction ran without a trap (POPF, PUSHF, SGDT, ... in ring 1): real
+  // hardware cannot tell, the simulated CPU can. a = opcode, b = ModRM.reg extension.
+  sensitive_no_trap = 3,
+  // The binary translator translated a unit: a = guest-linear start, b = instructions,
+  // c = bytes of translated code.
+  bt_translate = 4,
+  // Translated code called out into the monitor: a = callout reason, b = guest opcode.
+  bt_callout = 5,
+  // A paravirtual hypercall: a = number, b = first argument, c = second, d = result.
+  hypercall = 6,
+  // A hidden page fault: a shadow page-table miss the monitor filled without the guest
+  // seeing it. a = linear address, b = error code, c = shadow PTE written.
+  hidden_fault = 7,
+  // A true page fault the monitor reflected to the guest: a = linear, b = error code.
+  true_fault = 8,
+  // The guest wrote one of its page-table entries and the monitor saw it (trace, fault
+  // or mmu_update): a = guest-physical address of the entry, b = new value, c = old.
+  guest_pt_write = 9,
+  // The monitor changed a shadow entry because of a guest page-table write or CR3 switch:
+  // a = linear address covered, b = new shadow entry.
+  shadow_update = 10,
+  // CR3 was loaded: a = old value, b = new value.
+  cr3_switch = 11,
+  // The TLB was flushed as a whole: a = 1 when global entries went too.
+  tlb_flush = 12,
+  // INVLPG: one page dropped from the TLB. a = linear address.
+  invlpg = 13,
+  // Port I/O: a = port, b = size in bytes, c = value (written, or returned by the read),
+  // d = flags (bit 0: write, bit 1: a device is behind the port).
+  port_io = 14,
+  // Memory-mapped I/O: a = physical address, b = size, c = value, d = bit 0: write.
+  mmio = 15,
+  // An exception delivered by the processor: a = vector, b = error code,
+  // c = 1 when the exception pushes an error code.
+  exception = 16,
+  // An external interrupt (INTR from the 8259A) delivered: a = vector.
+  external_interrupt = 17,
+  // A software interrupt (INT n, INT3, INTO) delivered: a = vector,
+  // c = 0 INT n, 1 INT3, 2 INTO.
+  software_interrupt = 18,
+  // The monitor injected a virtual interrupt or exception into the guest: a = vector,
+  // b = error code, c = 1 when it has one.
+  virq_inject = 19,
+  // A PV front end or back end notified the other side of a shared ring: a = ring,
+  // b = requests or responses in the batch.
+  ring_notify = 20,
+  // The machine stopped: a = reason (machine::StopReason value), b = exit value,
+  // c = 1 when the guest wrote the exit port.
+  machine_stop = 21,
+  // The processor raised a page fault (before delivery): a = linear (CR2), b = error code.
+  page_fault = 22,
+  // CR0 or CR4 was written (CR3 is cr3_switch): a = register number, b = old, c = new.
+  cr_write = 23,
+};
+inline constexpr unsigned kNumEventKinds = 24;  // one past the largest value
+
+// The name used in trace files, stats and --cost (e.g. "port_io"), and the names of the
+// payload fields a..d (nullptr for a field the kind does not use).
+struct EventKindInfo {
+  const char* name;
+  std::array<const char*, 4> fields;
+};
+// Indexed by the kind's value; entry 0 is unused ({nullptr}).
+extern const std::array<EventKindInfo, kNumEventKinds> kEventKindInfo;
+
+inline constexpr unsigned index_of(EventKind kind) {
+  return static_cast<unsigned>(kind);
+}
+std::string_view event_kind_name(EventKind kind);
+std::optional<EventKind> event_kind_from_name(std::string_view name);
+// Every defined kind, in value order.
+const std::array<EventKind, kNumEventKinds - 1>& all_event_kinds();
+
+// One event. Kept small: it goes into a ring buffer and into trace files in bulk.
+struct Event {
+  uint64_t seq;      // 0, 1, 2, ... per run, across all kinds
+  uint64_t cycle;    // modeled cycle at which it happened (before its own charge)
+  uint64_t charged;  // modeled cycles charged for it
+  uint32_t eip;      // the guest instruction it belongs to (see docs/trace-format.md)
+  std::array<uint32_t, 4> payload;
+  EventKind kind;
+  uint8_t cpl;
+  ModeId mode;
+};
+
+}  // namespace vmlab::vmm

@@ -1,0 +1,32 @@
+# pentium4: the 3.8 GHz Pentium 4 672 (Prescott, VT-x) of Adams & Agesen, "A Comparison
+# of Software and Hardware Techniques for x86 Virtualization", ASPLOS 2006 (papers.md 1a,
+# 1b). Native figures are the paper's native column where one exists; every other
+# instruction costs vmlab's unit cycle. Format and keys: docs/cost-model.md.
+name = pentium4
+description = Pentium 4 672 (3.8 GHz, Prescott) after Adams & Agesen, ASPLOS 2006
+
+# Instruction classes (charged per retired instruction).
+insn.simple = 1 | vmlab default, not from a paper
+insn.multiply = 1 | vmlab default, not from a paper
+insn.divide = 1 | vmlab default, not from a paper
+insn.port_io = 3209 | Adams & Agesen 2006, Fig. 4 (raw-data appendix), native 'in' from port 0x80, Pentium 4 672
+insn.system = 1 | vmlab default, not from a paper
+insn.interrupt = 1 | vmlab default, not from a paper
+insn.serialize = 60 | Adams & Agesen 2006, Sec. 1b text, native 'cli' on Pentium 4 (applied to the whole class: CLI, STI, POPF, HLT, RDTSC)
+
+# Events the hardware reports in native mode (charged when recorded).
+event.software_interrupt = 242 | Adams & Agesen 2006, Fig. 4 (raw-data appendix), native syscall round trip (syscall/sysret), Pentium 4 672; vmlab charges it to INT n delivery
+event.exception = 889 | Adams & Agesen 2006, Fig. 4 (raw-data appendix), native divzero fault round trip, Pentium 4 672; vmlab charges it to every exception delivery
+
+# Events of the virtualization modes.
+event.trap = 1931 | Adams & Agesen 2006, Table 1, page-fault VM exit, Pentium 4 672 (the only exit latency the paper gives; vmlab uses it for every exit)
+
+# Mechanism figures the modes read by name.
+vt.entry = 2409 | Adams & Agesen 2006, Table 1, VM entry, Pentium 4 672
+vt.exit_page_fault = 1931 | Adams & Agesen 2006, Table 1, page-fault VM exit, Pentium 4 672
+vt.vmcb_read = 178 | Adams & Agesen 2006, Table 1, VMCB read, Pentium 4 672
+vt.vmcb_write = 171 | Adams & Agesen 2006, Table 1, VMCB write, Pentium 4 672
+trap.emulate_rdtsc = 2030 | Adams & Agesen 2006, Sec. 1b text, rdtsc by trap-and-emulate, Pentium 4
+bt.callout_emulate_rdtsc = 1254 | Adams & Agesen 2006, Sec. 1b text, rdtsc by callout-and-emulate, Pentium 4
+bt.in_tc_emulate_rdtsc = 216 | Adams & Agesen 2006, Sec. 1b text, rdtsc emulated in the translation cache, Pentium 4
+bt.translate_per_insn = 2300 | Adams & Agesen 2006, Sec. 1b text, translator speed: cycles per x86 instruction translated

@@ -1,0 +1,19 @@
+# vtx-merom: one point of the VT-x round-trip series of Agesen, Mattson, Rugina, Sheldon,
+# "Software Techniques for Avoiding Hardware Virtualization Exits", USENIX ATC 2012,
+# Table 1 (papers.md 3a): the hardware round trip (VM exit + resume) on Merom (launched
+# 2Q2006). One file per microarchitecture, so that a sweep is one --profile per file:
+#   for p in prescott merom penryn nehalem westmere sandybridge; do vmlab compare --profile vtx-$p; done
+# The paper gives no native figures; every instruction costs vmlab's unit cycle.
+name = vtx-merom
+description = VT-x round trip on Merom (2Q2006) after Agesen et al., USENIX ATC 2012, Table 1
+
+insn.simple = 1 | vmlab default, not from a paper
+insn.multiply = 1 | vmlab default, not from a paper
+insn.divide = 1 | vmlab default, not from a paper
+insn.port_io = 1 | vmlab default, not from a paper
+insn.system = 1 | vmlab default, not from a paper
+insn.interrupt = 1 | vmlab default, not from a paper
+insn.serialize = 1 | vmlab default, not from a paper
+
+event.trap = 1579 | Agesen et al. 2012, Table 1, hardware round-trip latency (exit + resume), Merom
+vt.round_trip = 1579 | Agesen et al. 2012, Table 1, hardware round-trip latency (exit + resume), Merom
