@@ -12,7 +12,7 @@ insn.divide = 1 | vmlab default, not from a paper
 insn.port_io = 3209 | Adams & Agesen 2006, Fig. 4 (raw-data appendix), native 'in' from port 0x80, Pentium 4 672
 insn.system = 1 | vmlab default, not from a paper
 insn.interrupt = 1 | vmlab default, not from a paper
-insn.serialize = 60 | Adams & Agesen 2006, Sec. 1b text, native 'cli' on Pentium 4 (applied to the whole class: CLI, STI, POPF, HLT, RDTSC)
+insn.serialize = 60 | Adams & Agesen 2006, text (summarized in references/papers.md 1b), native 'cli' on Pentium 4 (applied to the whole class: CLI, STI, POPF, HLT, RDTSC)
 
 # Events the hardware reports in native mode (charged when recorded).
 event.software_interrupt = 242 | Adams & Agesen 2006, Fig. 4 (raw-data appendix), native syscall round trip (syscall/sysret), Pentium 4 672; vmlab charges it to INT n delivery
@@ -26,7 +26,7 @@ vt.entry = 2409 | Adams & Agesen 2006, Table 1, VM entry, Pentium 4 672
 vt.exit_page_fault = 1931 | Adams & Agesen 2006, Table 1, page-fault VM exit, Pentium 4 672
 vt.vmcb_read = 178 | Adams & Agesen 2006, Table 1, VMCB read, Pentium 4 672
 vt.vmcb_write = 171 | Adams & Agesen 2006, Table 1, VMCB write, Pentium 4 672
-trap.emulate_rdtsc = 2030 | Adams & Agesen 2006, Sec. 1b text, rdtsc by trap-and-emulate, Pentium 4
-bt.callout_emulate_rdtsc = 1254 | Adams & Agesen 2006, Sec. 1b text, rdtsc by callout-and-emulate, Pentium 4
-bt.in_tc_emulate_rdtsc = 216 | Adams & Agesen 2006, Sec. 1b text, rdtsc emulated in the translation cache, Pentium 4
-bt.translate_per_insn = 2300 | Adams & Agesen 2006, Sec. 1b text, translator speed: cycles per x86 instruction translated
+trap.emulate_rdtsc = 2030 | Adams & Agesen 2006, text (summarized in references/papers.md 1b), rdtsc by trap-and-emulate, Pentium 4
+bt.callout_emulate_rdtsc = 1254 | Adams & Agesen 2006, text (summarized in references/papers.md 1b), rdtsc by callout-and-emulate, Pentium 4
+bt.in_tc_emulate_rdtsc = 216 | Adams & Agesen 2006, text (summarized in references/papers.md 1b), rdtsc emulated in the translation cache, Pentium 4
+bt.translate_per_insn = 2300 | Adams & Agesen 2006, text (summarized in references/papers.md 1b), translator speed: cycles per x86 instruction translated
