@@ -10,7 +10,8 @@
 #include "cli/options.h"
 #include "cli/resources.h"
 #include "cli/workloads.h"
-#include "engine/vmm/vm.h"
+#include "engine//vmm/vm.h"
+#include "modes/registry.h"
 
 namespace vmlab::cli {
 namespace {
@@ -57,7 +58,7 @@ int cmd_compare(const std::vector<std::string>& args) {
   if (opts->all_modes) {
     std::string skipped;
     for (vmm::ModeId m : kComparableModes) {
-      if (vmm::Vm::mode_implemented(m)) {
+      if (modes::implemented(m)) {
         modes.push_back(m);
       } else {
         skipped += (skipped.empty() ? "" : ", ") + std::string(vmm::mode_name(m));
@@ -71,7 +72,7 @@ int cmd_compare(const std::vector<std::string>& args) {
     for (const std::string& name : opts->modes) {
       const auto m = vmm::mode_from_name(name);
       if (!m) return fail(kUsage, "unknown mode '" + name + "' (modes: native, trap, bt, pv, kvm)");
-      if (!vmm::Vm::mode_implemented(*m)) {
+      if (!modes::implemented(*m)) {
         missing += (missing.empty() ? "" : ", ") + name;
       } else {
         modes.push_back(*m);

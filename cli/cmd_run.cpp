@@ -9,11 +9,12 @@
 #include "cli/options.h"
 #include "cli/resources.h"
 #include "cli/version.h"
-#include "engine/vmm/chrome_trace_writer.h"
+#include "engine//vmm/chrome_trace_writer.h"
 #include "engine/vmm/jsonl_trace_writer.h"
 #include "engine/vmm/run_report.h"
 #include "engine/vmm/sha256.h"
 #include "engine/vmm/vm.h"
+#include "modes/registry.h"
 
 namespace vmlab::cli {
 namespace {
@@ -26,6 +27,9 @@ vmlab's own messages go to stderr.
 
 options:
   --mode MODE              virtualization mode: native (the only one implemented yet)
+  --cpu classic|vt         with --mode trap: a classic IA-32 CPU or one with VT-x-like
+                           guest mode (default vt)
+  --npt                    with --mode trap --cpu vt: nested paging instead of shadow
   --append CMDLINE         the kernel command line; the kernel sees "KERNEL.elf CMDLINE",
                            as under QEMU and GRUB
   --memory MIB             guest RAM in MiB (default 128, 4..3072)
@@ -106,15 +110,17 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!mode) {
     return fail(kUsage, "unknown mode '" + opts->mode + "' (modes: native, trap, bt, pv, kvm)");
   }
-  if (!vmm::Vm::mode_implemented(*mode)) {
+  if (!modes::implemented(*mode)) {
     return fail(kNotImplemented,
                 "mode '" + opts->mode + "' is not implemented yet; use --mode native");
   }
+  auto mode_impl = modes::make(*mode, opts->mode_options);
+  if (!mode_impl) return fail(exit_code_for(mode_impl.error()), mode_impl.error().message);
   auto profile = load_profile(opts->profile, opts->costs);
   if (!profile) return fail(kUsage, profile.error().message);
 
   vmm::VmConfig config;
-  config.mode = *mode;
+  config.mode = std::move(mode_impl.value());
   config.profile = std::move(profile.value());
   machine::MachineConfig& mc = config.machine;
   mc.memory_mib = opts->memory_mib;

@@ -2,8 +2,9 @@
 
 #include <cstdlib>
 
-#include "engine/vmm/guest_report.h"
+#include "engine//vmm/guest_report.h"
 #include "engine/vmm/vm.h"
+#include "modes/registry.h"
 
 namespace vmlab::cli {
 
@@ -18,8 +19,10 @@ struct Boot {
 machine::Result<Boot> boot_once(const std::string& kernel, vmm::ModeId mode,
                                 const vmm::CostProfile& profile, uint32_t memory_mib,
                                 uint32_t cpu_mhz, const std::string& workload, uint64_t iters) {
+  auto mode_impl = modes::make(mode);
+  if (!mode_impl) return mode_impl.error();
   vmm::VmConfig config;
-  config.mode = mode;
+  config.mode = std::move(mode_impl.value());
   config.profile = profile;
   config.machine.memory_mib = memory_mib;
   config.machine.cpu_mhz = cpu_mhz;

@@ -104,6 +104,19 @@ std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args
       auto v = value_of(args, i, name, error);
       if (!v) return std::nullopt;
       o.mode = *v;
+    } else if (name == "--cpu") {
+      auto v = value_of(args, i, name, error);
+      if (!v) return std::nullopt;
+      if (*v == "classic") {
+        o.mode_options.cpu = vmm::ModeOptions::Cpu::kClassic;
+      } else if (*v == "vt") {
+        o.mode_options.cpu = vmm::ModeOptions::Cpu::kVt;
+      } else {
+        error = "--cpu takes classic or vt (got '" + *v + "')";
+        return std::nullopt;
+      }
+    } else if (a == "--npt") {
+      o.mode_options.nested_paging = true;
     } else if (name == "--append") {
       auto v = value_of(args, i, name, error);
       if (!v) return std::nullopt;

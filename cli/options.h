@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/vmm/mode.h"
+
 namespace vmlab::cli {
 
 // --cost KEY=CYCLES, in command-line order.
@@ -15,6 +17,7 @@ using CostOverrides = std::vector<std::pair<std::string, uint64_t>>;
 
 struct RunOptions {
   std::string mode = "native";
+  vmm::ModeOptions mode_options;  // --cpu classic|vt, --npt
   std::string kernel;
   std::string append;  // the kernel command line after the image path, as with qemu -append
   uint32_t memory_mib = 128;

@@ -16,6 +16,7 @@
 #include "engine/cpu/cpu_observer.h"
 #include "engine/cpu/cpu_state.h"
 #include "engine/cpu/insn.h"
+#include "engine/cpu/monitor.h"
 
 namespace vmlab::cpu {
 
@@ -60,6 +61,10 @@ class Cpu {
   // (cpu_observer.h); nullptr detaches. Not owned.
   void set_observer(CpuObserver* observer) { observer_ = observer; }
   CpuObserver* observer() const { return observer_; }
+  // Attaches the monitor that sees every exception and interrupt before the real IDT
+  // (monitor.h); nullptr detaches. Not owned.
+  void set_monitor(Monitor* monitor) { monitor_ = monitor; }
+  Monitor* monitor() const { return monitor_; }
 
   // --- Execution (cpu.cpp) -------------------------------------------------------------
   // Runs until `max_instructions` retire, the processor halts or shuts down, or a stop is
@@ -239,6 +244,7 @@ class Cpu {
 
   CpuState s_;
   CpuObserver* observer_ = nullptr;
+  Monitor* monitor_ = nullptr;
   std::span<uint8_t> ram_;
   Bus& bus_;
 

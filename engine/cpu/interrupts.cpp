@@ -74,6 +74,8 @@ void Cpu::deliver_interrupt(uint8_t vector, EventSource source, bool has_error_c
       if (observer_) {
         observer_->on_interrupt(vector, source, has_error_code, error_code, s_.eip, s_.cpl);
       }
+      // With a monitor attached, the real IDT is the monitor's: it sees the event first.
+      if (monitor_ && monitor_->on_interrupt(vector, source, has_error_code, error_code)) return;
       deliver_through_idt(vector, source, has_error_code, error_code);
       return;
     } catch (const CpuFault& f) {

@@ -304,6 +304,10 @@ void put_mmap_entry(PhysicalMemory& m, uint32_t at, uint64_t base, uint64_t len,
 
 }  // namespace
 
+Result<std::vector<uint8_t>> MultibootLoader::read_kernel_file(const std::string& path) {
+  return read_whole_file(path, "kernel");
+}
+
 Result<MultibootLoader::BootInfo> MultibootLoader::load_file(
     const std::string& path, const std::string& cmdline,
     const std::vector<MultibootModule>& modules, PhysicalMemory& memory) {

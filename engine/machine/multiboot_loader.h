@@ -89,6 +89,8 @@ class MultibootLoader {
     bool aout_kludge = false;
   };
 
+  // Reads a kernel image file whole, with the loader's error messages.
+  static Result<std::vector<uint8_t>> read_kernel_file(const std::string& path);
   // Reads the kernel and modules from files; `path` names them in error messages.
   static Result<BootInfo> load_file(const std::string& path, const std::string& cmdline,
                                     const std::vector<MultibootModule>& modules,

@@ -2,23 +2,29 @@
 
 #include <cerrno>
 
+#include "engine/machine/multiboot_loader.h"
+#include "engine/vmm/native_mode.h"
+
 namespace vmlab::vmm {
 
 machine::Result<std::unique_ptr<Vm>> Vm::create(VmConfig config) {
-  if (!mode_implemented(config.mode)) {
-    return machine::Error{
-        "mode '" + std::string(mode_name(config.mode)) + "' is not implemented yet", ENOSYS};
-  }
+  if (!config.mode) config.mode = std::make_unique<NativeMode>();
+  const uint32_t guest_mib = config.machine.memory_mib;
+  if (auto ok = machine::PhysicalMemory::validate_size(guest_mib); !ok) return ok.error();
+  config.machine.memory_mib = guest_mib + config.mode->reserve_mib();
   auto m = machine::Machine::create(std::move(config.machine));
   if (!m) return m.error();
-  return std::unique_ptr<Vm>(new Vm(config.mode, std::move(config.profile), std::move(m.value())));
+  return std::unique_ptr<Vm>(
+      new Vm(std::move(config.mode), guest_mib, std::move(config.profile), std::move(m.value())));
 }
 
-Vm::Vm(ModeId mode, CostProfile profile, std::unique_ptr<machine::Machine> machine)
-    : mode_(mode),
+Vm::Vm(std::unique_ptr<Mode> mode, uint32_t guest_mib, CostProfile profile,
+       std::unique_ptr<machine::Machine> machine)
+    : mode_(std::move(mode)),
+      guest_mib_(guest_mib),
       profile_(std::move(profile)),
       machine_(std::move(machine)),
-      recorder_(mode_, machine_->cpu()),
+      recorder_(mode_->id(), machine_->cpu()),
       observer_(machine_->cpu(), recorder_) {
   machine_->cpu().set_class_costs(profile_.class_costs());
   recorder_.set_event_costs(profile_.event_costs());
@@ -32,12 +38,14 @@ Vm::~Vm() {
 }
 
 machine::Result<void> Vm::load_kernel(const std::string& path) {
-  return machine_->load_kernel(path);
+  auto image = machine::MultibootLoader::read_kernel_file(path);
+  if (!image) return image.error();
+  return load_kernel_image(image.value(), path);
 }
 
 machine::Result<void> Vm::load_kernel_image(std::span<const uint8_t> image,
                                             const std::string& name) {
-  return machine_->load_kernel_image(image, name);
+  return mode_->boot(*this, image, name);
 }
 
 machine::RunResult Vm::run() {

@@ -2,9 +2,9 @@
 // the processor), the chosen mode, the event recorder with its counters, and the cost
 // model, and it runs the guest until a stop.
 //
-// Only the native mode exists today: the guest runs alone on the simulated hardware and
-// the Vm merely watches (HardwareObserver). The trap-and-emulate, binary-translation and
-// paravirtual modes will attach here and report into the same Recorder.
+// The mode (mode.h) decides how the guest boots and what the monitor does; the Vm always
+// watches the hardware (HardwareObserver) and gives every mode the same Recorder. Machine
+// memory is the guest's RAM plus the mode's reserve for monitor data (P2m).
 #pragma once
 
 #include <cstdint>
@@ -17,25 +17,26 @@
 #include "engine/vmm/cost_profile.h"
 #include "engine/vmm/event.h"
 #include "engine/vmm/hardware_observer.h"
+#include "engine/vmm/mode.h"
 #include "engine/vmm/recorder.h"
 
 namespace vmlab::vmm {
 
 struct VmConfig {
-  ModeId mode = ModeId::native;
+  // The mode; none means native (modes/registry.h makes the others).
+  std::unique_ptr<Mode> mode;
+  // The machine as the guest sees it: memory_mib is the guest's RAM.
   machine::MachineConfig machine;
   CostProfile profile;
 };
 
 class Vm {
  public:
-  // Fails with ENOSYS for a mode that is not implemented yet, or with the machine's error.
+  // Fails with the machine's error (memory size, ...).
   static machine::Result<std::unique_ptr<Vm>> create(VmConfig config);
   Vm(const Vm&) = delete;
   Vm& operator=(const Vm&) = delete;
   ~Vm();
-
-  static bool mode_implemented(ModeId mode) { return mode == ModeId::native; }
 
   machine::Result<void> load_kernel(const std::string& path);
   machine::Result<void> load_kernel_image(std::span<const uint8_t> image, const std::string& name);
@@ -43,7 +44,11 @@ class Vm {
   // machine_stop event.
   machine::RunResult run();
 
-  ModeId mode() const { return mode_; }
+  ModeId mode() const { return mode_->id(); }
+  Mode& mode_impl() { return *mode_; }
+  const Mode& mode_impl() const { return *mode_; }
+  // The guest's RAM in MiB (the machine has the mode's reserve on top).
+  uint32_t guest_mib() const { return guest_mib_; }
   const CostProfile& profile() const { return profile_; }
   machine::Machine& machine() { return *machine_; }
   const machine::Machine& machine() const { return *machine_; }
@@ -51,9 +56,11 @@ class Vm {
   const Recorder& recorder() const { return recorder_; }
 
  private:
-  Vm(ModeId mode, CostProfile profile, std::unique_ptr<machine::Machine> machine);
+  Vm(std::unique_ptr<Mode> mode, uint32_t guest_mib, CostProfile profile,
+     std::unique_ptr<machine::Machine> machine);
 
-  ModeId mode_;
+  std::unique_ptr<Mode> mode_;
+  uint32_t guest_mib_;
   CostProfile profile_;
   std::unique_ptr<machine::Machine> machine_;
   Recorder recorder_;

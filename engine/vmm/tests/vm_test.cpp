@@ -15,9 +15,8 @@ namespace {
 const std::vector<uint8_t> kCode = {0xB0, 0x42, 0xE6, 0x80, 0x0F, 0x31, 0x89,
                                     0xC3, 0xB0, 0x00, 0xE6, 0xF4, 0xF4};
 
-std::unique_ptr<Vm> boot(CostProfile profile, ModeId mode = ModeId::native) {
+std::unique_ptr<Vm> boot(CostProfile profile) {
   VmConfig config;
-  config.mode = mode;
   config.machine.memory_mib = 4;
   config.profile = std::move(profile);
   auto vm = Vm::create(std::move(config));
@@ -61,15 +60,14 @@ TEST(VmTest, ProfileCostsAreModeledTimeThatRdtscSees) {
   EXPECT_EQ(vm->recorder().counters().total_count(), 3u);
 }
 
-TEST(VmTest, ModesNotWrittenYetAreRefusedWithEnosys) {
-  for (ModeId m : {ModeId::trap, ModeId::bt, ModeId::pv, ModeId::kvm}) {
-    VmConfig config;
-    config.mode = m;
-    auto vm = Vm::create(std::move(config));
-    ASSERT_FALSE(vm.ok());
-    EXPECT_EQ(vm.error().code, ENOSYS);
-    EXPECT_NE(vm.error().message.find(mode_name(m)), std::string::npos);
-  }
+TEST(VmTest, NoModeMeansNativeAndTheGuestGetsAllOfMachineMemory) {
+  VmConfig config;
+  config.machine.memory_mib = 8;
+  auto vm = Vm::create(std::move(config));
+  ASSERT_TRUE(vm.ok()) << vm.error().message;
+  EXPECT_EQ(vm.value()->mode(), ModeId::native);
+  EXPECT_EQ(vm.value()->guest_mib(), 8u);
+  EXPECT_EQ(vm.value()->machine().memory().size_mib(), 8u);
 }
 
 }  // namespace

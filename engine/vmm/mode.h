@@ -1,0 +1,43 @@
+// Mode: the one interface every virtualization strategy implements (DESIGN.md, "modes/*").
+//
+// A mode decides how the guest is booted and what the monitor does when the processor
+// hands it an event: the native mode does nothing (the guest runs alone on the hardware),
+// trap-and-emulate, binary translation and paravirtualization each attach their monitor
+// in boot(). Modes live in modes/<name>/ and are created by modes/registry.h; engine/vmm
+// knows only this interface.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "engine/machine/result.h"
+#include "engine/vmm/event.h"
+
+namespace vmlab::vmm {
+
+class Vm;
+
+// Options that select a variant of a mode (`--cpu`, `--npt`).
+struct ModeOptions {
+  enum class Cpu : uint8_t { kDefault, kClassic, kVt };
+  Cpu cpu = Cpu::kDefault;
+  bool nested_paging = false;
+};
+
+class Mode {
+ public:
+  virtual ~Mode() = default;
+  virtual ModeId id() const = 0;
+  // One line for people and for config.json, e.g. "trap (VT CPU, nested paging)".
+  virtual std::string describe() const = 0;
+  // Machine memory the monitor needs besides the guest's RAM, in MiB: shadow page tables,
+  // monitor data, a translation cache. It lies below the guest's frames (see P2m).
+  virtual uint32_t reserve_mib() const { return 0; }
+  // Loads the guest image and prepares the processor to enter it: called once, by
+  // Vm::load_kernel_image, after the machine exists. The mode attaches its monitor here.
+  virtual machine::Result<void> boot(Vm& vm, std::span<const uint8_t> image,
+                                     const std::string& name) = 0;
+};
+
+}  // namespace vmlab::vmm

@@ -1,0 +1,18 @@
+// NativeMode: no monitor at all. The guest boots with Multiboot and runs alone on the
+// simulated hardware; the Vm only watches (HardwareObserver). The baseline of every
+// comparison.
+#pragma once
+
+#include "engine/vmm/mode.h"
+
+namespace vmlab::vmm {
+
+class NativeMode : public Mode {
+ public:
+  ModeId id() const override { return ModeId::native; }
+  std::string describe() const override { return "native (no monitor)"; }
+  machine::Result<void> boot(Vm& vm, std::span<const uint8_t> image,
+                             const std::string& name) override;
+};
+
+}  // namespace vmlab::vmm

@@ -1,0 +1,22 @@
+// The modes vmlab has, made by name: the one place that knows every mode folder.
+// engine/vmm defines the Mode interface; each modes/<name>/ implements it; the front ends
+// (cli/, later gui/ and labs/) create modes only through here.
+#pragma once
+
+#include <memory>
+
+#include "engine/machine/result.h"
+#include "engine/vmm/event.h"
+#include "engine/vmm/mode.h"
+
+namespace vmlab::modes {
+
+// Whether `mode` is implemented in this build.
+bool implemented(vmm::ModeId mode);
+
+// Makes a mode. Errors: ENOSYS for a mode not implemented yet (the CLI's status 76),
+// EINVAL for options that do not fit the mode (e.g. --npt without the VT CPU).
+machine::Result<std::unique_ptr<vmm::Mode>> make(vmm::ModeId mode,
+                                                 const vmm::ModeOptions& options = {});
+
+}  // namespace vmlab::modes
