@@ -24,8 +24,10 @@ operation and the events per operation. Every (mode, workload) is booted twice, 
 2N iterations; the difference of the event counts divided by N cancels boot and shutdown.
 
 options:
-  --modes LIST        comma-separated modes, or all (default native). Modes not implemented
-                      yet: named in an error (status 76), or skipped with a note under all
+  --modes LIST        comma-separated modes, or all (default native): native, trap (VT CPU,
+                      shadow paging), trap-npt (VT CPU, nested paging), trap-classic, bt,
+                      pv. Modes not implemented yet: named in an error (status 76), or
+                      skipped with a note under all
   --workloads LIST    comma-separated workloads, or all (default all; docs/guest.md)
   --profile NAME      cost profile (default native-1c; docs/cost-model.md)
   --cost KEY=CYCLES   override one cost (repeatable)
@@ -37,8 +39,28 @@ options:
   -q, --quiet         no progress lines on stderr
 )";
 
-constexpr vmm::ModeId kComparableModes[] = {vmm::ModeId::native, vmm::ModeId::trap, vmm::ModeId::bt,
-                                            vmm::ModeId::pv};
+// What `--modes` can name: a mode, or a variant of trap (its CPU and paging, which `vmlab
+// run` selects with --cpu and --npt). `all` runs every implemented one, in this order.
+struct Variant {
+  const char* name;
+  vmm::ModeId mode;
+  vmm::ModeOptions options;
+};
+const Variant kVariants[] = {
+    {"native", vmm::ModeId::native, {}},
+    {"trap", vmm::ModeId::trap, {}},  // the VT CPU with shadow paging
+    {"trap-npt", vmm::ModeId::trap, {vmm::ModeOptions::Cpu::kVt, true}},
+    {"trap-classic", vmm::ModeId::trap, {vmm::ModeOptions::Cpu::kClassic, false}},
+    {"bt", vmm::ModeId::bt, {}},
+    {"pv", vmm::ModeId::pv, {}},
+};
+
+const Variant* find_variant(const std::string& name) {
+  for (const Variant& v : kVariants) {
+    if (name == v.name) return &v;
+  }
+  return nullptr;
+}
 
 }  // namespace
 
@@ -54,14 +76,14 @@ int cmd_compare(const std::vector<std::string>& args) {
   if (!opts) return fail(kUsage, error);
 
   // Modes: named ones must exist and be implemented; "all" takes the implemented ones.
-  std::vector<vmm::ModeId> modes;
+  std::vector<const Variant*> modes;
   if (opts->all_modes) {
     std::string skipped;
-    for (vmm::ModeId m : kComparableModes) {
-      if (modes::implemented(m)) {
-        modes.push_back(m);
+    for (const Variant& v : kVariants) {
+      if (modes::implemented(v.mode) && modes::make(v.mode, v.options)) {
+        modes.push_back(&v);
       } else {
-        skipped += (skipped.empty() ? "" : ", ") + std::string(vmm::mode_name(m));
+        skipped += (skipped.empty() ? "" : ", ") + std::string(v.name);
       }
     }
     if (!skipped.empty() && !opts->quiet) {
@@ -70,17 +92,20 @@ int cmd_compare(const std::vector<std::string>& args) {
   } else {
     std::string missing;
     for (const std::string& name : opts->modes) {
-      const auto m = vmm::mode_from_name(name);
-      if (!m) return fail(kUsage, "unknown mode '" + name + "' (modes: native, trap, bt, pv, kvm)");
-      if (!modes::implemented(*m)) {
+      const Variant* v = find_variant(name);
+      if (!v) {
+        return fail(kUsage, "unknown mode '" + name +
+                                "' (modes: native, trap, trap-npt, trap-classic, bt, pv)");
+      }
+      if (!modes::implemented(v->mode) || !modes::make(v->mode, v->options)) {
         missing += (missing.empty() ? "" : ", ") + name;
       } else {
-        modes.push_back(*m);
+        modes.push_back(v);
       }
     }
     if (!missing.empty()) {
-      return fail(kNotImplemented, "mode(s) not implemented yet: " + missing +
-                                       " (implemented: native; --modes all runs those)");
+      return fail(kNotImplemented,
+                  "mode(s) not implemented yet: " + missing + " (--modes all runs those that are)");
     }
   }
 
@@ -118,8 +143,8 @@ int cmd_compare(const std::vector<std::string>& args) {
   int status = 0;
   for (const std::string& w : workloads) {
     const uint64_t iters = opts->iters != 0 ? opts->iters : find_workload(w)->default_iters;
-    for (vmm::ModeId m : modes) {
-      rows.push_back(runner.measure(m, w, iters, progress, step, steps));
+    for (const Variant* v : modes) {
+      rows.push_back(runner.measure(v->mode, v->options, v->name, w, iters, progress, step, steps));
       const Measurement& last = rows.back();
       if (!last.ok) {
         std::cerr << "vmlab: " << last.error << "\n";

@@ -53,13 +53,13 @@ void print_compare_table(std::ostream& out, const CompareHeader& h,
   out << "vmlab compare: profile " << h.profile << ", guest " << h.kernel << "\n"
       << "cycles/op: the guest's own RDTSC measurement; events/op: differential (runs with N "
          "and 2N iterations)\n\n";
-  out << pad("workload", 10, false) << " " << pad("mode", 7, false) << " " << pad("iters", 6, true)
+  out << pad("workload", 10, false) << " " << pad("mode", 8, false) << " " << pad("iters", 6, true)
       << " " << pad("cycles/op", 12, true) << " " << pad("x native", 8, true) << " "
       << pad("insns/op", 10, true) << "  "
       << "events/op (most frequent)\n";
   for (const Measurement& m : rows) {
-    out << pad(m.workload, 10, false) << " " << pad(std::string(vmm::mode_name(m.mode)), 7, false)
-        << " " << pad(std::to_string(m.iters), 6, true) << " ";
+    out << pad(m.workload, 10, false) << " " << pad(m.label, 8, false) << " "
+        << pad(std::to_string(m.iters), 6, true) << " ";
     if (!m.ok) {
       out << "failed: " << m.error << "\n";
       continue;
@@ -84,8 +84,8 @@ void print_compare_csv(std::ostream& out, const std::vector<Measurement>& rows) 
     out << "," << vmm::event_kind_name(k) << "_per_op";
   out << "\n";
   for (const Measurement& m : rows) {
-    out << m.workload << "," << vmm::mode_name(m.mode) << "," << static_cast<unsigned>(m.mode)
-        << "," << m.iters << "," << (m.ok ? 1 : 0);
+    out << m.workload << "," << m.label << "," << static_cast<unsigned>(m.mode) << "," << m.iters
+        << "," << (m.ok ? 1 : 0);
     if (!m.ok) {
       out << ",,,,";
       for (size_t i = 1; i < vmm::kNumEventKinds; ++i) out << ",";
@@ -111,7 +111,7 @@ void print_compare_json(std::ostream& out, const CompareHeader& h,
   for (const Measurement& m : rows) {
     json.begin_object();
     json.key("workload").value(m.workload);
-    json.key("mode").value(vmm::mode_name(m.mode));
+    json.key("mode").value(m.label);
     json.key("mode_id").value(static_cast<uint32_t>(m.mode));
     json.key("iters").value(m.iters);
     json.key("ok").value(m.ok);

@@ -17,9 +17,10 @@ struct Boot {
 };
 
 machine::Result<Boot> boot_once(const std::string& kernel, vmm::ModeId mode,
-                                const vmm::CostProfile& profile, uint32_t memory_mib,
-                                uint32_t cpu_mhz, const std::string& workload, uint64_t iters) {
-  auto mode_impl = modes::make(mode);
+                                const vmm::ModeOptions& options, const vmm::CostProfile& profile,
+                                uint32_t memory_mib, uint32_t cpu_mhz, const std::string& workload,
+                                uint64_t iters) {
+  auto mode_impl = modes::make(mode, options);
   if (!mode_impl) return mode_impl.error();
   vmm::VmConfig config;
   config.mode = std::move(mode_impl.value());
@@ -57,21 +58,21 @@ std::string check_boot(const Boot& b, const std::string& workload) {
 
 }  // namespace
 
-Measurement CompareRunner::measure(vmm::ModeId mode, const std::string& workload, uint64_t iters,
-                                   const Progress& progress, unsigned& step, unsigned steps) const {
+Measurement CompareRunner::measure(vmm::ModeId mode, const vmm::ModeOptions& options,
+                                   const std::string& label, const std::string& workload,
+                                   uint64_t iters, const Progress& progress, unsigned& step,
+                                   unsigned steps) const {
   Measurement m;
   m.mode = mode;
+  m.label = label;
   m.workload = workload;
   m.iters = iters;
   Boot boots[2];
   for (int k = 0; k < 2; ++k) {
     const uint64_t n = iters * static_cast<uint64_t>(k + 1);
     ++step;
-    const std::string what = std::string(vmm::mode_name(mode))
-                                 .append(" ")
-                                 .append(workload)
-                                 .append(" iters=")
-                                 .append(std::to_string(n));
+    const std::string what =
+        std::string(label).append(" ").append(workload).append(" iters=").append(std::to_string(n));
     if (progress) {
       progress(std::string("[")
                    .append(std::to_string(step))
@@ -80,7 +81,7 @@ Measurement CompareRunner::measure(vmm::ModeId mode, const std::string& workload
                    .append("] ")
                    .append(what));
     }
-    auto b = boot_once(kernel_, mode, profile_, memory_mib_, cpu_mhz_, workload, n);
+    auto b = boot_once(kernel_, mode, options, profile_, memory_mib_, cpu_mhz_, workload, n);
     if (!b) {
       m.error = b.error().message;
       return m;

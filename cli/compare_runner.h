@@ -18,11 +18,15 @@
 #include "engine/machine/run_result.h"
 #include "engine/vmm/cost_profile.h"
 #include "engine/vmm/event.h"
+#include "engine/vmm/mode.h"
 
 namespace vmlab::cli {
 
 struct Measurement {
   vmm::ModeId mode;
+  // The variant as `--modes` names it: the mode's name, or trap-npt / trap-classic
+  // (docs/cli.md). Printed in the mode column.
+  std::string label;
   std::string workload;
   uint64_t iters = 0;  // N; the second run used 2N
   // Set when both runs succeeded.
@@ -48,8 +52,9 @@ class CompareRunner {
 
   // Measures one workload in one (implemented) mode. `step` and `steps` number the runs
   // for the progress line.
-  Measurement measure(vmm::ModeId mode, const std::string& workload, uint64_t iters,
-                      const Progress& progress, unsigned& step, unsigned steps) const;
+  Measurement measure(vmm::ModeId mode, const vmm::ModeOptions& options, const std::string& label,
+                      const std::string& workload, uint64_t iters, const Progress& progress,
+                      unsigned& step, unsigned steps) const;
 
  private:
   std::string kernel_;

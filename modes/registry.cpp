@@ -4,11 +4,14 @@
 #include <string>
 
 #include "engine/vmm/native_mode.h"
+#include "modes/full-emulation/trap_mode.h"
+#include "modes/full-emulation/vt_mode.h"
+#include "modes/paravirt/pv_mode.h"
 
 namespace vmlab::modes {
 
 bool implemented(vmm::ModeId mode) {
-  return mode == vmm::ModeId::native;
+  return mode == vmm::ModeId::native || mode == vmm::ModeId::trap || mode == vmm::ModeId::pv;
 }
 
 machine::Result<std::unique_ptr<vmm::Mode>> make(vmm::ModeId mode,
@@ -21,6 +24,22 @@ machine::Result<std::unique_ptr<vmm::Mode>> make(vmm::ModeId mode,
                               EINVAL};
       }
       return std::unique_ptr<vmm::Mode>(std::make_unique<vmm::NativeMode>());
+    case vmm::ModeId::trap:
+      if (options.cpu == vmm::ModeOptions::Cpu::kClassic) {
+        if (options.nested_paging) {
+          return machine::Error{"--npt needs --cpu vt (a classic IA-32 CPU has no nested paging)",
+                                EINVAL};
+        }
+        return std::unique_ptr<vmm::Mode>(std::make_unique<TrapMode>());
+      }
+      // --cpu vt, the default CPU of trap: Adams & Agesen's hardware VMM.
+      return std::unique_ptr<vmm::Mode>(
+          std::make_unique<VtMode>(options.nested_paging ? VtPaging::kNested : VtPaging::kShadow));
+    case vmm::ModeId::pv:
+      if (options.cpu != vmm::ModeOptions::Cpu::kDefault || options.nested_paging) {
+        return machine::Error{"--cpu and --npt select variants of --mode trap, not of pv", EINVAL};
+      }
+      return std::unique_ptr<vmm::Mode>(std::make_unique<paravirt::PvMode>());
     default: return machine::Error{"mode '" + name + "' is not implemented yet", ENOSYS};
   }
 }

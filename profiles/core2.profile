@@ -18,3 +18,4 @@ vt.entry = 937 | Adams & Agesen 2006, Table 1, VM entry, Core 2 Duo 2.66 GHz
 vt.exit_page_fault = 1186 | Adams & Agesen 2006, Table 1, page-fault VM exit, Core 2 Duo 2.66 GHz
 vt.vmcb_read = 52 | Adams & Agesen 2006, Table 1, VMCB read, Core 2 Duo 2.66 GHz
 vt.vmcb_write = 44 | Adams & Agesen 2006, Table 1, VMCB write, Core 2 Duo 2.66 GHz
+vt.nested_ref = 20 | vmlab default, not from a paper (Bhargava et al. 2008 count the references of a 2-D walk, not their cycles): one extra paging-structure reference beyond a native walk, assumed to hit the data cache

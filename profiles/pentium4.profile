@@ -30,3 +30,4 @@ trap.emulate_rdtsc = 2030 | Adams & Agesen 2006, text (summarized in references/
 bt.callout_emulate_rdtsc = 1254 | Adams & Agesen 2006, text (summarized in references/papers.md 1b), rdtsc by callout-and-emulate, Pentium 4
 bt.in_tc_emulate_rdtsc = 216 | Adams & Agesen 2006, text (summarized in references/papers.md 1b), rdtsc emulated in the translation cache, Pentium 4
 bt.translate_per_insn = 2300 | Adams & Agesen 2006, text (summarized in references/papers.md 1b), translator speed: cycles per x86 instruction translated
+vt.nested_ref = 20 | vmlab default, not from a paper (Bhargava et al. 2008 count the references of a 2-D walk, not their cycles): one extra paging-structure reference beyond a native walk, assumed to hit the data cache

@@ -85,6 +85,7 @@ void Cpu::invalidate_code_page(uint32_t page) {
   page_has_code_[page] = 0;
   // The block being executed may be on this page: leave it after this instruction.
   check_events_ = true;
+  if (monitor_) monitor_->on_code_page_write(page);
 }
 
 void Cpu::notify_phys_write(uint32_t pa, uint32_t len) {
@@ -229,14 +230,22 @@ bool Cpu::service_events() {
     stop_reason_ = StopReason::kRequested;
     return true;
   }
+  if (guest_mode_) [[unlikely]]
+    return service_guest_events();
   // After STI or MOV SS one more instruction retires before interrupts are recognized;
   // run() executes it and then looks again.
   if (s_.interrupt_shadow) return false;
   if ((s_.eflags & flags::IF) && bus_.intr_pending()) {
-    const uint8_t vector = bus_.intr_acknowledge();
-    s_.halted = false;
-    insn_eip_ = s_.eip;  // nothing is executing: a stop during delivery rewinds to here
-    deliver_interrupt(vector, EventSource::kExternal, false, 0);
+    if (monitor_ && !monitor_->interrupt_window_open()) {
+      // The guest cannot take it yet (monitor.h): leave it in the controller, run one
+      // instruction, look again.
+      window_closed_ = true;
+    } else {
+      const uint8_t vector = bus_.intr_acknowledge();
+      s_.halted = false;
+      insn_eip_ = s_.eip;  // nothing is executing: a stop during delivery rewinds to here
+      deliver_interrupt(vector, EventSource::kExternal, false, 0);
+    }
   }
   if (s_.halted) {
     // Stay halted across calls: the next run() must look for an interrupt first.
@@ -255,10 +264,15 @@ StopReason Cpu::run(uint64_t max_instructions) {
       try {
         if (check_events_ && service_events()) return stop_reason_;
         // With an interrupt shadow pending, run exactly one instruction, then look again.
-        const bool shadow = s_.interrupt_shadow;
+        // The same while a monitor holds an interrupt back (window_closed_).
+        const bool shadow = s_.interrupt_shadow || window_closed_;
         const uint64_t slice_end = shadow ? icount_ + 1 : end;
         s_.interrupt_shadow = false;
+        window_closed_ = false;
         while (icount_ < slice_end && !check_events_) {
+          // A fault (or VM exit) while fetching belongs to the instruction at EIP, not to
+          // the one before it (a CALL into an unmapped page must not run twice).
+          insn_eip_ = s_.eip;
           const DecodedBlock& block = fetch_block();
           const Insn* insn = block.insns;
           const Insn* const last = insn + block.count;
@@ -284,7 +298,14 @@ StopReason Cpu::run(uint64_t max_instructions) {
         // Faults restart the instruction: the saved EIP is the faulting instruction's.
         s_.eip = insn_eip_;
         s_.interrupt_shadow = false;
-        deliver_interrupt(f.vector, EventSource::kException, f.has_error_code, f.error_code);
+        if (guest_mode_) [[unlikely]] {
+          deliver_fault_in_guest(f);  // the exception bitmap may turn it into a VM exit
+        } else {
+          deliver_interrupt(f.vector, EventSource::kException, f.has_error_code, f.error_code);
+        }
+      } catch (const VmExitSignal& x) {
+        // Guest mode only: an instruction or event left guest mode (vmx.cpp).
+        exit_to_monitor(x.exit);
       }
     }
   } catch (const UnsupportedStop& u) {

@@ -17,6 +17,7 @@
 #include "engine/cpu/cpu_state.h"
 #include "engine/cpu/insn.h"
 #include "engine/cpu/monitor.h"
+#include "engine/cpu/vmx.h"
 
 namespace vmlab::cpu {
 
@@ -27,6 +28,13 @@ struct CpuFault {
   uint8_t vector;
   bool has_error_code;
   uint32_t error_code;
+};
+
+// A VM exit on its way to the run loop (Cpu::vm_exit): thrown before the instruction
+// changes architectural state, like CpuFault; the run loop rewinds EIP to the instruction
+// and calls the VmxMonitor (vmx.h).
+struct VmExitSignal {
+  VmExit exit;
 };
 
 // Why Cpu::run returned.
@@ -49,6 +57,10 @@ enum class EventSource : uint8_t {
 };
 
 enum class Access : uint8_t { kRead, kWrite, kExecute };
+
+// An event in the format of the VMCS interruption-information fields (interrupts.cpp).
+vmx::Interruption interruption_info(uint8_t vector, EventSource source, bool has_error_code,
+                                    uint32_t error_code);
 
 class Cpu {
  public:
@@ -103,6 +115,11 @@ class Cpu {
   void advance_idle(uint64_t n) { cycles_ += n; }
   // EIP of the instruction being executed (its first prefix byte).
   uint32_t insn_eip() const { return insn_eip_; }
+  // Tells the observer that a sensitive, unprivileged instruction retired outside ring 0
+  // (cpu_observer.h, on_sensitive). One test when nothing watches.
+  void report_sensitive(const Insn& insn) {
+    if (observer_ && s_.cpl != 0) observer_->on_sensitive(insn.op, insn.reg);
+  }
 
   // Sets the machine state Multiboot 1 promises a kernel (Multiboot spec 3.2): protected
   // mode, flat 4 GiB code and data segments, paging off, IF clear.
@@ -164,6 +181,11 @@ class Cpu {
   void phys_write32(uint32_t pa, uint32_t value);
   // A device or the monitor wrote RAM behind the processor's back (DMA, a loader).
   void notify_phys_write(uint32_t pa, uint32_t len);
+  // Asks to be told (Monitor::on_code_page_write) at the next write to the RAM page holding
+  // `pa`: a binary translator watches the guest pages it translated code from.
+  void watch_code_page(uint32_t pa) {
+    if (pa / 4096 < page_has_code_.size()) page_has_code_[pa / 4096] = 1;
+  }
   std::span<uint8_t> ram() { return ram_; }
 
   // The stack (memory.cpp). Pushes and pops use SS and ESP, or SP with a 16-bit stack
@@ -225,6 +247,49 @@ class Cpu {
   // IN/OUT/INS/OUTS: CPL > IOPL consults the TSS I/O permission bitmap (SDM Vol. 1, 19.5).
   uint32_t io_in(uint16_t port, unsigned size);
   void io_out(uint16_t port, unsigned size, uint32_t value);
+  // #GP(0) unless CPL <= IOPL or the TSS I/O bitmap allows every accessed port.
+  void check_io_permission(uint16_t port, unsigned size);
+
+  // --- Guest mode: the VT-x-like extensions (vmx.cpp; vmx.h) ---------------------------
+  // The control block the monitor fills before entering guest mode, and may change at
+  // any exit (call vm_controls_changed() after changing nested paging).
+  VmControls& vm_controls() { return vmcs_; }
+  const VmControls& vm_controls() const { return vmcs_; }
+  void set_vmx_monitor(VmxMonitor* monitor) { vmx_monitor_ = monitor; }
+  VmxMonitor* vmx_monitor() const { return vmx_monitor_; }
+  // VM entry and leaving guest mode for good. The current architectural state is the
+  // guest's; entering flushes the TLB (the translation regime changes).
+  void enter_guest_mode();
+  void leave_guest_mode();
+  void vm_controls_changed();
+  bool guest_mode() const { return guest_mode_; }
+  bool nested_paging_active() const { return nested_active_; }
+  // Leaves guest mode for the monitor. Instruction exits pass the instruction's length;
+  // the exit reports the instruction's own EIP (SDM Vol. 3C, 27.3.3).
+  [[noreturn]] void vm_exit(vmx::ExitReason reason, uint32_t qualification,
+                            uint8_t instruction_length = 0);
+  [[noreturn]] void vm_exit(const VmExit& exit);
+  // CR0 and CR4 as a guest reads them: monitor-owned bits come from the read shadows.
+  uint32_t guest_cr0() const {
+    return guest_mode_ ? (s_.cr0 & ~vmcs_.cr0_mask) | (vmcs_.cr0_shadow & vmcs_.cr0_mask) : s_.cr0;
+  }
+  uint32_t guest_cr4() const {
+    return guest_mode_ ? (s_.cr4 & ~vmcs_.cr4_mask) | (vmcs_.cr4_shadow & vmcs_.cr4_mask) : s_.cr4;
+  }
+  // Guest-physical to machine through the nested table, as the 2-D walker does it (for a
+  // monitor that emulates an access); a nested fault exits with reason 48.
+  uint32_t nested_translate(uint32_t gpa, Access access, uint32_t lin, bool lin_valid,
+                            bool final_translation, bool* writable = nullptr);
+  // VM exits taken, and paging-structure references made by 2-D walks.
+  uint64_t vm_exits() const { return vm_exits_; }
+  uint64_t nested_walk_references() const { return nested_refs_; }
+
+  // --- What CPUID and RDMSR/WRMSR return, for monitors that emulate them ----------------
+  // CPUID leaf `leaf` into {EAX, EBX, ECX, EDX} (exec_misc.cpp).
+  static std::array<uint32_t, 4> cpuid(uint32_t leaf);
+  // The MSRs this processor has (exec_system.cpp); false for an unknown MSR (#GP).
+  bool read_msr(uint32_t index, uint64_t& value);
+  bool write_msr(uint32_t index, uint64_t value);
 
   // --- Debug registers and model-specific registers (exec_system.cpp) -------------------
   uint32_t dr(unsigned i) const { return dr_[i & 7]; }
@@ -240,6 +305,11 @@ class Cpu {
   const DecodedBlock& decode_straddling(uint32_t lin);
   void decode_block(DecodedBlock& block, uint32_t pa);
   bool service_events();  // true when run() must return
+  // vmx.cpp: interrupt recognition, injection and the exits between instructions in guest
+  // mode; a fault delivered in guest mode (it may exit); the call into the monitor.
+  bool service_guest_events();
+  void deliver_fault_in_guest(const CpuFault& f);
+  void exit_to_monitor(VmExit exit);
   void invalidate_code_page(uint32_t page);
 
   CpuState s_;
@@ -253,6 +323,7 @@ class Cpu {
   ClassCosts class_cost_ = {1, 1, 1, 1, 1, 1, 1};
   uint32_t insn_eip_ = 0;
   bool check_events_ = true;
+  bool window_closed_ = false;  // a monitor held a pending interrupt back (monitor.h)
   bool stop_requested_ = false;
   bool shutdown_ = false;
   StopReason stop_reason_ = StopReason::kBudget;
@@ -330,16 +401,35 @@ class Cpu {
   // the highest address) after checking the whole frame fits; returns the new ESP.
   uint32_t push_frame(const SegmentCache& ss, uint32_t esp, const uint32_t* values, unsigned count,
                       unsigned width, bool supervisor, uint32_t ss_error);
-  // io.cpp: #GP(0) unless CPL <= IOPL or the TSS I/O bitmap allows every accessed port.
-  void check_io_permission(uint16_t port, unsigned size);
   void deliver_through_idt(uint8_t vector, EventSource source, bool has_error_code,
                            uint32_t error_code);
+  // deliver_interrupt, and an injected event (which the exception bitmap does not see).
+  void deliver_event(uint8_t vector, EventSource source, bool has_error_code, uint32_t error_code,
+                     bool injected);
+  // vmx.cpp: exits with reason 0 when the exception bitmap intercepts this event;
+  // `vectoring` is the event whose delivery raised it, if any.
+  void exit_if_intercepted(uint8_t vector, EventSource source, bool has_error_code,
+                           uint32_t error_code, const vmx::Interruption& vectoring);
+
+  // Guest mode (vmx.cpp, mmu.cpp).
+  bool guest_mode_ = false;
+  bool nested_active_ = false;
+  VmControls vmcs_;
+  VmxMonitor* vmx_monitor_ = nullptr;
+  uint64_t vm_exits_ = 0;
+  uint64_t nested_refs_ = 0;
+  static constexpr uint32_t kMaxExitStreak = 1'000'000;
+  uint64_t exit_streak_icount_ = 0;
+  uint32_t exit_streak_ = 0;
+  uint32_t nested_walk_page(uint32_t lin, Access access, bool user);
 };
 
 // The TLB hit path, inline because every memory access takes it; a miss walks the page
 // tables out of line (mmu.cpp).
 inline uint32_t Cpu::translate(uint32_t lin, Access access, bool user) {
-  if (!s_.paging()) return lin;
+  // With paging off, linear is physical, except in guest mode with nested paging, where it
+  // is guest-physical and still goes through the TLB and the nested table.
+  if (!s_.paging() && !nested_active_) return lin;
   const TlbEntry& e = tlb_[(lin >> 12) & (kTlbSize - 1)];
   if (e.tag == (lin & ~0xFFFu) && (e.perm & tlb_perm_bit(access, user))) {
     ++tlb_hits_;

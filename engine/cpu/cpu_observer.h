@@ -29,6 +29,11 @@ class CpuObserver {
   virtual void on_page_fault(uint32_t /*linear*/, uint32_t /*error_code*/) {}
   // The processor shut down (triple fault).
   virtual void on_shutdown() {}
+  // A sensitive but unprivileged instruction (Robin & Irvine 2000: PUSHF, POPF, SGDT,
+  // SIDT, SLDT, STR, SMSW, LAR, LSL, VERR, VERW, MOV r/m from CS or SS, PUSH CS/SS)
+  // retired at CPL > 0 without a fault: under ring compression the deprivileged kernel
+  // just saw or silently lost privileged state. `opcode` as Insn::op, `reg` ModRM.reg.
+  virtual void on_sensitive(uint16_t /*opcode*/, uint8_t /*reg*/) {}
 };
 
 }  // namespace vmlab::cpu

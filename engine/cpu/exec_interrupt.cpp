@@ -60,6 +60,7 @@ void sti(Cpu& cpu, const Insn&) {
 void pushf(Cpu& cpu, const Insn& insn) {
   const uint32_t image = cpu.state().eflags & ~(flags::VM | flags::RF);
   pushv(cpu, insn, image);
+  cpu.report_sensitive(insn);
 }
 
 // 9D. POPF pseudo-code (protected mode, VM = 0): at CPL 0 every flag but VM, VIF, VIP may
@@ -76,10 +77,14 @@ void popf(Cpu& cpu, const Insn& insn) {
   // RF is cleared by a 32-bit POPF.
   const uint32_t keep = insn.o16() ? s.eflags : s.eflags & ~flags::RF;
   cpu.set_eflags((keep & ~mask) | (v & mask));
+  cpu.report_sensitive(insn);
 }
 
-void hlt(Cpu& cpu, const Insn&) {
+void hlt(Cpu& cpu, const Insn& insn) {
   if (cpu.state().cpl != 0) cpu.fault_gp(0);
+  if (cpu.guest_mode() && cpu.vm_controls().hlt_exiting) [[unlikely]] {
+    cpu.vm_exit(vmx::ExitReason::kHlt, 0, insn.len);
+  }
   cpu.state().halted = true;
   cpu.request_event_check();
 }

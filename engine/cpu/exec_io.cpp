@@ -3,6 +3,7 @@
 // OUTS (exec_string.cpp) go through the same calls.
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/exec_families.h"
+#include "engine/cpu/vmx_exits.h"
 
 namespace vmlab::cpu {
 
@@ -20,6 +21,9 @@ uint16_t io_port(const Cpu& cpu, const Insn& insn) {
 
 void in(Cpu& cpu, const Insn& insn) {
   const unsigned size = io_size(insn);
+  if (cpu.guest_mode()) [[unlikely]] {
+    vmx_io(cpu, insn, io_port(cpu, insn), size, true, false, !(insn.op & 0x08));
+  }
   const uint32_t v = cpu.io_in(io_port(cpu, insn), size);
   if (size == 1) {
     cpu.set_r8(0, static_cast<uint8_t>(v));
@@ -32,6 +36,9 @@ void in(Cpu& cpu, const Insn& insn) {
 
 void out(Cpu& cpu, const Insn& insn) {
   const unsigned size = io_size(insn);
+  if (cpu.guest_mode()) [[unlikely]] {
+    vmx_io(cpu, insn, io_port(cpu, insn), size, false, false, !(insn.op & 0x08));
+  }
   const uint32_t v = cpu.r32(EAX);
   cpu.io_out(io_port(cpu, insn), size, size == 1 ? (v & 0xFFu) : size == 2 ? (v & 0xFFFFu) : v);
 }

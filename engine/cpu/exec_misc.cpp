@@ -158,30 +158,26 @@ constexpr uint32_t fourcc(const char (&s)[13], unsigned at) {
 constexpr char kVendor[13] = "VmlabVirtCPU";
 }  // namespace cpuid
 
-void cpuid_insn(Cpu& cpu, const Insn&) {
-  uint32_t leaf = cpu.r32(EAX);
-  if (leaf > cpuid::kMaxBasicLeaf) leaf = cpuid::kMaxBasicLeaf;
-  uint32_t a = 0, b = 0, c = 0, d = 0;
-  if (leaf == 0) {
-    a = cpuid::kMaxBasicLeaf;
-    b = cpuid::fourcc(cpuid::kVendor, 0);
-    d = cpuid::fourcc(cpuid::kVendor, 4);
-    c = cpuid::fourcc(cpuid::kVendor, 8);
-  } else {
-    a = cpuid::kSignature;
-    d = cpuid::kFeaturesEdx;
+void cpuid_insn(Cpu& cpu, const Insn& insn) {
+  // CPUID always exits in guest mode on VT-x (SDM Vol. 3C, 25.1.2); a control here.
+  if (cpu.guest_mode() && cpu.vm_controls().cpuid_exiting) [[unlikely]] {
+    cpu.vm_exit(vmx::ExitReason::kCpuid, 0, insn.len);
   }
-  cpu.set_r32(EAX, a);
-  cpu.set_r32(EBX, b);
-  cpu.set_r32(ECX, c);
-  cpu.set_r32(EDX, d);
+  const auto r = Cpu::cpuid(cpu.r32(EAX));
+  cpu.set_r32(EAX, r[0]);
+  cpu.set_r32(EBX, r[1]);
+  cpu.set_r32(ECX, r[2]);
+  cpu.set_r32(EDX, r[3]);
 }
 
 // RDTSC (0F 31): EDX:EAX <- the modeled cycle count. CR4.TSD restricts it to CPL 0
 // (#GP(0) otherwise), SDM Vol. 2B, RDTSC.
-void rdtsc(Cpu& cpu, const Insn&) {
+void rdtsc(Cpu& cpu, const Insn& insn) {
   const CpuState& s = cpu.state();
   if ((s.cr4 & cr4::TSD) && s.cpl != 0) cpu.fault_gp(0);
+  if (cpu.guest_mode() && cpu.vm_controls().rdtsc_exiting) [[unlikely]] {
+    cpu.vm_exit(vmx::ExitReason::kRdtsc, 0, insn.len);
+  }
   const uint64_t t = cpu.cycles();
   cpu.set_r32(EAX, static_cast<uint32_t>(t));
   cpu.set_r32(EDX, static_cast<uint32_t>(t >> 32));
@@ -211,6 +207,15 @@ void register_misc(HandlerTable& t) {
   t.set(0x62, &by_opsize<Bound>);
   t.set(kTwoByte | 0xA2, &cpuid_insn);
   t.set(kTwoByte | 0x31, &rdtsc);
+}
+
+std::array<uint32_t, 4> Cpu::cpuid(uint32_t leaf) {
+  if (leaf > cpuid::kMaxBasicLeaf) leaf = cpuid::kMaxBasicLeaf;
+  if (leaf == 0) {
+    return {cpuid::kMaxBasicLeaf, cpuid::fourcc(cpuid::kVendor, 0),
+            cpuid::fourcc(cpuid::kVendor, 8), cpuid::fourcc(cpuid::kVendor, 4)};
+  }
+  return {cpuid::kSignature, 0, 0, cpuid::kFeaturesEdx};
 }
 
 }  // namespace vmlab::cpu

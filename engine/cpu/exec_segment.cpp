@@ -40,6 +40,8 @@ void mov_rm_sreg(Cpu& cpu, const Insn& insn) {
   } else {
     write_rmv(cpu, insn, sel);
   }
+  // CS and SS carry the CPL in their RPL: reading them tells a kernel its real ring.
+  if (insn.reg == CS || insn.reg == SS) cpu.report_sensitive(insn);
 }
 
 // PUSH Sreg: with a 32-bit operand size ESP moves by 4 and the selector is stored
@@ -47,6 +49,7 @@ void mov_rm_sreg(Cpu& cpu, const Insn& insn) {
 template <uint8_t kSreg>
 void push_sreg(Cpu& cpu, const Insn& insn) {
   pushv(cpu, insn, cpu.state().seg[kSreg].selector);
+  if constexpr (kSreg == CS || kSreg == SS) cpu.report_sensitive(insn);
 }
 
 // POP Sreg: the value is read, the segment loaded (which may fault), and only then is
@@ -178,6 +181,7 @@ void lar(Cpu& cpu, const Insn& insn) {
   }
   if (ok) write_regv(cpu, insn, insn.reg, d.hi() & 0x00F0FF00u);
   set_zf(cpu, ok);
+  cpu.report_sensitive(insn);
 }
 
 // 0F 03: LSL. Only segments have limits: code, data, TSS and LDT descriptors.
@@ -192,6 +196,7 @@ void lsl(Cpu& cpu, const Insn& insn) {
   }
   if (ok) write_regv(cpu, insn, insn.reg, d.limit());
   set_zf(cpu, ok);
+  cpu.report_sensitive(insn);
 }
 
 // 0F 00 /4, /5: VERR, VERW. Code/data segments only.
@@ -199,12 +204,14 @@ void verr(Cpu& cpu, const Insn& insn) {
   Descriptor d;
   const bool ok = visible_descriptor(cpu, read_rm16(cpu, insn), d) && d.s() && d.readable();
   set_zf(cpu, ok);
+  cpu.report_sensitive(insn);
 }
 
 void verw(Cpu& cpu, const Insn& insn) {
   Descriptor d;
   const bool ok = visible_descriptor(cpu, read_rm16(cpu, insn), d) && d.s() && d.writable();
   set_zf(cpu, ok);
+  cpu.report_sensitive(insn);
 }
 
 }  // namespace

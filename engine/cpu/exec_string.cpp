@@ -21,6 +21,7 @@
 #include "engine/cpu/exec_families.h"
 #include "engine/cpu/flags.h"
 #include "engine/cpu/sized_operands.h"
+#include "engine/cpu/vmx_exits.h"
 
 namespace vmlab::cpu {
 
@@ -85,6 +86,11 @@ inline void element(Cpu& cpu, const Insn& insn, uint32_t step) {
 
 template <Str OP, typename T, bool A16>
 void string_op(Cpu& cpu, const Insn& insn) {
+  if constexpr (OP == Str::kIns || OP == Str::kOuts) {
+    if (cpu.guest_mode()) [[unlikely]] {
+      vmx_io(cpu, insn, cpu.r16(EDX), sizeof(T), OP == Str::kIns, true, false);
+    }
+  }
   const uint32_t step = (cpu.state().eflags & flags::DF) ? 0u - sizeof(T) : sizeof(T);
   if (!insn.rep() && !insn.repne()) {
     element<OP, T, A16>(cpu, insn, step);

@@ -10,6 +10,7 @@
 #include "engine/cpu/descriptor.h"
 #include "engine/cpu/exec_families.h"
 #include "engine/cpu/operands.h"
+#include "engine/cpu/vmx_exits.h"
 
 namespace vmlab::cpu {
 
@@ -45,6 +46,8 @@ void mov_from_cr(Cpu& cpu, const Insn& insn) {
     default: cpu.fault_ud();  // CR1, CR5-CR7 do not exist
   }
   require_cpl0(cpu);
+  if (cpu.guest_mode()) [[unlikely]]
+    v = vmx_mov_from_cr(cpu, insn, v);
   cpu.set_r32(insn.rm, v);
 }
 
@@ -52,6 +55,8 @@ void mov_to_cr(Cpu& cpu, const Insn& insn) {
   if (insn.reg == 1 || insn.reg > 4) cpu.fault_ud();
   require_cpl0(cpu);
   const uint32_t v = cpu.r32(insn.rm);
+  if (cpu.guest_mode()) [[unlikely]]
+    vmx_mov_to_cr(cpu, insn, v);
   switch (insn.reg) {
     case 0: cpu.write_cr0(v); break;
     case 2: cpu.state().cr2 = v; break;
@@ -122,20 +127,25 @@ void store_table_register(Cpu& cpu, const Insn& insn, const TableRegister& reg) 
 
 void sgdt(Cpu& cpu, const Insn& insn) {
   store_table_register(cpu, insn, cpu.state().gdtr);
+  cpu.report_sensitive(insn);
 }
 void sidt(Cpu& cpu, const Insn& insn) {
   store_table_register(cpu, insn, cpu.state().idtr);
+  cpu.report_sensitive(insn);
 }
 
 // 0F 01 /4: SMSW, any CPL. Memory gets the low 16 bits of CR0; a 32-bit register all of it.
 void smsw(Cpu& cpu, const Insn& insn) {
-  store_selector(cpu, insn, cpu.state().cr0);
+  store_selector(cpu, insn, cpu.guest_cr0());  // in guest mode through the read shadow
+  cpu.report_sensitive(insn);
 }
 
 // 0F 01 /6: LMSW loads PE, MP, EM and TS; it can set PE but never clear it.
 void lmsw(Cpu& cpu, const Insn& insn) {
   require_cpl0(cpu);
   const uint32_t src = read_rm16(cpu, insn) & 0xFu;
+  if (cpu.guest_mode()) [[unlikely]]
+    vmx_lmsw(cpu, insn, static_cast<uint16_t>(src));
   const uint32_t old = cpu.state().cr0;
   cpu.write_cr0((old & ~0xEu) | src | (old & cr0::PE));
 }
@@ -145,11 +155,17 @@ void lmsw(Cpu& cpu, const Insn& insn) {
 void invlpg(Cpu& cpu, const Insn& insn) {
   require_memory(cpu, insn);
   require_cpl0(cpu);
-  cpu.tlb_invlpg(cpu.state().seg[insn.seg].base + effective_address(cpu, insn));
+  const uint32_t lin = cpu.state().seg[insn.seg].base + effective_address(cpu, insn);
+  if (cpu.guest_mode() && cpu.vm_controls().invlpg_exiting) [[unlikely]] {
+    cpu.vm_exit(vmx::ExitReason::kInvlpg, lin, insn.len);  // qualification: the linear address
+  }
+  cpu.tlb_invlpg(lin);
 }
 
-void clts(Cpu& cpu, const Insn&) {
+void clts(Cpu& cpu, const Insn& insn) {
   require_cpl0(cpu);
+  if (cpu.guest_mode()) [[unlikely]]
+    vmx_clts(cpu, insn);
   const uint32_t old = cpu.state().cr0;
   cpu.state().cr0 &= ~cr0::TS;
   if (cpu.observer()) cpu.observer()->on_cr_write(0, old, cpu.state().cr0);
@@ -163,9 +179,11 @@ void invd(Cpu& cpu, const Insn&) {
 // 0F 00 /0, /1: SLDT, STR at any CPL.
 void sldt(Cpu& cpu, const Insn& insn) {
   store_selector(cpu, insn, cpu.state().ldtr.selector);
+  cpu.report_sensitive(insn);
 }
 void str(Cpu& cpu, const Insn& insn) {
   store_selector(cpu, insn, cpu.state().tr.selector);
+  cpu.report_sensitive(insn);
 }
 
 void lldt(Cpu& cpu, const Insn& insn) {
@@ -179,47 +197,25 @@ void ltr(Cpu& cpu, const Insn& insn) {
 }
 
 // RDMSR / WRMSR: ECX selects the MSR, EDX:EAX holds the value. Unknown MSRs #GP(0).
-void rdmsr(Cpu& cpu, const Insn&) {
+void rdmsr(Cpu& cpu, const Insn& insn) {
   require_cpl0(cpu);
-  CpuState& s = cpu.state();
-  uint64_t v;
-  switch (s.gpr[ECX]) {
-    case msr::IA32_TSC: v = cpu.tsc(); break;
-    // The bootstrap processor flag (bit 8) and the default base 0xFEE00000; the global
-    // enable (bit 11) reads 0: no local APIC is modeled.
-    case msr::IA32_APIC_BASE: v = 0xFEE00000u | (1u << 8); break;
-    case msr::IA32_SYSENTER_CS: v = s.sysenter_cs; break;
-    case msr::IA32_SYSENTER_ESP: v = s.sysenter_esp; break;
-    case msr::IA32_SYSENTER_EIP: v = s.sysenter_eip; break;
-    case msr::IA32_MISC_ENABLE: v = s.misc_enable; break;
-    case msr::IA32_PAT: v = s.pat; break;
-    default: cpu.fault_gp(0);
+  if (cpu.guest_mode() && cpu.vm_controls().msr_exiting) [[unlikely]] {
+    cpu.vm_exit(vmx::ExitReason::kRdmsr, 0, insn.len);
   }
+  CpuState& s = cpu.state();
+  uint64_t v = 0;
+  if (!cpu.read_msr(s.gpr[ECX], v)) cpu.fault_gp(0);
   s.gpr[EAX] = static_cast<uint32_t>(v);
   s.gpr[EDX] = static_cast<uint32_t>(v >> 32);
 }
 
-void wrmsr(Cpu& cpu, const Insn&) {
+void wrmsr(Cpu& cpu, const Insn& insn) {
   require_cpl0(cpu);
-  CpuState& s = cpu.state();
-  const uint64_t v = uint64_t{s.gpr[EDX]} << 32 | s.gpr[EAX];
-  switch (s.gpr[ECX]) {
-    case msr::IA32_TSC: cpu.set_tsc(v); break;
-    case msr::IA32_APIC_BASE: break;  // no APIC: the write is accepted and has no effect
-    case msr::IA32_SYSENTER_CS: s.sysenter_cs = static_cast<uint32_t>(v); break;
-    case msr::IA32_SYSENTER_ESP: s.sysenter_esp = static_cast<uint32_t>(v); break;
-    case msr::IA32_SYSENTER_EIP: s.sysenter_eip = static_cast<uint32_t>(v); break;
-    case msr::IA32_MISC_ENABLE: s.misc_enable = v; break;
-    case msr::IA32_PAT:
-      // Each of the eight PAT entries must name a memory type: 0, 1, 4, 5, 6 or 7 (11.12.2).
-      for (int i = 0; i < 8; ++i) {
-        const uint64_t t = (v >> (8 * i)) & 0xFF;
-        if (t == 2 || t == 3 || t > 7) cpu.fault_gp(0);
-      }
-      s.pat = v;
-      break;
-    default: cpu.fault_gp(0);
+  if (cpu.guest_mode() && cpu.vm_controls().msr_exiting) [[unlikely]] {
+    cpu.vm_exit(vmx::ExitReason::kWrmsr, 0, insn.len);
   }
+  CpuState& s = cpu.state();
+  if (!cpu.write_msr(s.gpr[ECX], uint64_t{s.gpr[EDX]} << 32 | s.gpr[EAX])) cpu.fault_gp(0);
 }
 
 }  // namespace
@@ -245,6 +241,41 @@ void register_system(HandlerTable& t) {
   t.set(kTwoByte | 0x09, invd);
   t.set(kTwoByte | 0x30, wrmsr);
   t.set(kTwoByte | 0x32, rdmsr);
+}
+
+bool Cpu::read_msr(uint32_t index, uint64_t& v) {
+  switch (index) {
+    case msr::IA32_TSC: v = tsc(); return true;
+    // The bootstrap processor flag (bit 8) and the default base 0xFEE00000; the global
+    // enable (bit 11) reads 0: no local APIC is modeled.
+    case msr::IA32_APIC_BASE: v = 0xFEE00000u | (1u << 8); return true;
+    case msr::IA32_SYSENTER_CS: v = s_.sysenter_cs; return true;
+    case msr::IA32_SYSENTER_ESP: v = s_.sysenter_esp; return true;
+    case msr::IA32_SYSENTER_EIP: v = s_.sysenter_eip; return true;
+    case msr::IA32_MISC_ENABLE: v = s_.misc_enable; return true;
+    case msr::IA32_PAT: v = s_.pat; return true;
+    default: return false;
+  }
+}
+
+bool Cpu::write_msr(uint32_t index, uint64_t v) {
+  switch (index) {
+    case msr::IA32_TSC: set_tsc(v); return true;
+    case msr::IA32_APIC_BASE: return true;  // no APIC: the write is accepted and has no effect
+    case msr::IA32_SYSENTER_CS: s_.sysenter_cs = static_cast<uint32_t>(v); return true;
+    case msr::IA32_SYSENTER_ESP: s_.sysenter_esp = static_cast<uint32_t>(v); return true;
+    case msr::IA32_SYSENTER_EIP: s_.sysenter_eip = static_cast<uint32_t>(v); return true;
+    case msr::IA32_MISC_ENABLE: s_.misc_enable = v; return true;
+    case msr::IA32_PAT:
+      // Each of the eight PAT entries must name a memory type: 0, 1, 4, 5, 6 or 7 (11.12.2).
+      for (int i = 0; i < 8; ++i) {
+        const uint64_t t = (v >> (8 * i)) & 0xFF;
+        if (t == 2 || t == 3 || t > 7) return false;
+      }
+      s_.pat = v;
+      return true;
+    default: return false;
+  }
 }
 
 }  // namespace vmlab::cpu

@@ -66,18 +66,67 @@ std::string describe(uint8_t vector, EventSource source, bool has_err, uint32_t 
 
 }  // namespace
 
+vmx::Interruption interruption_info(uint8_t vector, EventSource source, bool has_error_code,
+                                    uint32_t error_code) {
+  using vmx::InterruptionType;
+  InterruptionType type = InterruptionType::kHardwareException;
+  switch (source) {
+    case EventSource::kExternal: type = InterruptionType::kExternal; break;
+    case EventSource::kSoftware: type = InterruptionType::kSoftwareInterrupt; break;
+    case EventSource::kInt3:
+    case EventSource::kInto: type = InterruptionType::kSoftwareException; break;
+    case EventSource::kException:
+      // INT1 (ICEBP) is delivered as #DB from an instruction: a privileged software
+      // exception. The processor's own #DB traps are not modeled.
+      type = vector == vec::DB ? InterruptionType::kPrivilegedSoftwareException
+                               : InterruptionType::kHardwareException;
+      break;
+  }
+  return {true, vector, type, has_error_code, error_code};
+}
+
 void Cpu::deliver_interrupt(uint8_t vector, EventSource source, bool has_error_code,
                             uint32_t error_code) {
+  deliver_event(vector, source, has_error_code, error_code, false);
+}
+
+void Cpu::deliver_event(uint8_t vector, EventSource source, bool has_error_code,
+                        uint32_t error_code, bool injected) {
   std::string chain;
+  // In guest mode: the event whose delivery raised the current one (IDT-vectoring
+  // information of a VM exit), and whether the exception bitmap may intercept it (an
+  // injected event is delivered whatever the bitmap says, SDM Vol. 3C 26.6).
+  vmx::Interruption vectoring;
+  bool intercept = !injected;
   for (;;) {
+    if (guest_mode_ && intercept) [[unlikely]] {
+      exit_if_intercepted(vector, source, has_error_code, error_code, vectoring);
+    }
+    intercept = true;
     try {
-      if (observer_) {
+      // A monitor's own call (monitor.h, is_monitor_call) is not a guest event.
+      const bool monitor_call = source == EventSource::kSoftware && monitor_ && s_.cpl != 3 &&
+                                monitor_->is_monitor_call(vector);
+      if (observer_ && !monitor_call) {
         observer_->on_interrupt(vector, source, has_error_code, error_code, s_.eip, s_.cpl);
       }
       // With a monitor attached, the real IDT is the monitor's: it sees the event first.
-      if (monitor_ && monitor_->on_interrupt(vector, source, has_error_code, error_code)) return;
+      // ... except a software interrupt it delegated to the real IDT (monitor.h).
+      const bool delegated = source == EventSource::kSoftware && monitor_ &&
+                             monitor_->delegates_software_vector(vector);
+      if (monitor_ && !delegated &&
+          monitor_->on_interrupt(vector, source, has_error_code, error_code)) {
+        return;
+      }
       deliver_through_idt(vector, source, has_error_code, error_code);
       return;
+    } catch (VmExitSignal& x) {
+      // A VM exit (a #PF exit, a nested-paging fault) while delivering this event: the
+      // exit reports the event, and the monitor delivers it again when it resumes.
+      if (!x.exit.idt_vectoring.valid) {
+        x.exit.idt_vectoring = interruption_info(vector, source, has_error_code, error_code);
+      }
+      throw;
     } catch (const CpuFault& f) {
       // INT n, INT3 and INTO are instructions: a fault in their delivery is a fault of the
       // instruction, which the run loop restarts and delivers (the first event, a software
@@ -117,6 +166,7 @@ void Cpu::deliver_interrupt(uint8_t vector, EventSource source, bool has_error_c
         has_error_code = f.has_error_code;
         error_code = code;
       }
+      if (guest_mode_) vectoring = interruption_info(vector, source, has_error_code, error_code);
       source = EventSource::kException;
     }
   }

@@ -46,6 +46,18 @@ void Cpu::page_fault(uint32_t lin, uint32_t error_code) {
   TlbEntry& e = tlb_[(lin >> 12) & (kTlbSize - 1)];
   if (e.tag == (lin & ~kPageMask)) e.tag = 0xFFFFFFFFu;
   ++tlb_epoch_;
+  // In guest mode a #PF the exception bitmap intercepts exits before CR2 changes: the
+  // qualification carries the linear address, and the guest's CR2 stays its own (SDM
+  // Vol. 3C, 27.1 and 27.2.1). Shadow paging depends on it.
+  if (guest_mode_ && (vmcs_.exception_bitmap & (1u << vec::PF))) [[unlikely]] {
+    VmExit x;
+    x.reason = vmx::ExitReason::kExceptionOrNmi;
+    x.qualification = lin;
+    x.interruption = {true, vec::PF, vmx::InterruptionType::kHardwareException, true, error_code};
+    x.guest_linear_valid = true;
+    x.guest_linear = lin;
+    vm_exit(x);
+  }
   s_.cr2 = lin;
   if (observer_) observer_->on_page_fault(lin, error_code);
   fault(vec::PF, error_code);
@@ -56,13 +68,33 @@ void Cpu::page_fault(uint32_t lin, uint32_t error_code) {
 // restarted instruction's effects single). The paging-structure entries are read with
 // physical accesses; the processor does not snoop later writes to them, which is why
 // software must INVLPG after changing a PTE (4.10.4).
+//
+// In guest mode with nested paging the same walk is the two-dimensional one of Bhargava
+// et al. (ASPLOS 2008): CR3 and every guest paging-structure entry hold guest-physical
+// addresses, so each guest table reference first goes through the nested table (2
+// references for a 4 KiB nested page), then reads the guest entry (1), and the final
+// guest-physical address goes through the nested table once more (2): 2*2 + 2 + 2 = 8
+// references for a 4 KiB guest page, nm + n + m with n = m = 2. With guest paging off only
+// the final translation remains (2). The TLB caches the combined guest-linear to machine
+// translation, so a hit costs nothing more than natively.
 uint32_t Cpu::page_walk(uint32_t lin, Access access, bool user) {
   ++tlb_misses_;
   const bool write = access == Access::kWrite;
+  const bool nested = nested_active_;
+  const uint64_t refs_before = nested_refs_;
+  if (nested && !s_.paging()) return nested_walk_page(lin, access, user);
   const uint32_t err_bits = (write ? pferr::W : 0) | (user ? pferr::U : 0);
   const bool wp = (s_.cr0 & cr0::WP) != 0;
 
-  const uint32_t pde_addr = (s_.cr3 & 0xFFFFF000u) | ((lin >> 22) << 2);
+  // A guest paging-structure reference: its machine address (after the nested table's
+  // references, counted there) and the reference itself.
+  auto table_entry = [&](uint32_t table_gpa) {
+    if (!nested) return table_gpa;
+    ++nested_refs_;
+    return nested_translate(table_gpa, Access::kRead, lin, true, false);
+  };
+
+  const uint32_t pde_addr = table_entry((s_.cr3 & 0xFFFFF000u) | ((lin >> 22) << 2));
   uint32_t pde = phys_read32(pde_addr);
   if (!(pde & pte::P)) page_fault(lin, err_bits);
 
@@ -89,7 +121,7 @@ uint32_t Cpu::page_walk(uint32_t lin, Access access, bool user) {
     e.large = true;
     tlb_has_large_ = true;
   } else {
-    const uint32_t pte_addr = (pde & 0xFFFFF000u) | ((lin >> 10) & 0xFFCu);
+    const uint32_t pte_addr = table_entry((pde & 0xFFFFF000u) | ((lin >> 10) & 0xFFCu));
     const uint32_t entry = phys_read32(pte_addr);
     if (!(entry & pte::P)) page_fault(lin, err_bits);
     rights = pde & entry;
@@ -102,17 +134,86 @@ uint32_t Cpu::page_walk(uint32_t lin, Access access, bool user) {
     e.global = (entry & pte::G) && (s_.cr4 & cr4::PGE);
   }
 
+  // The final guest-physical address through the nested table; a read-only nested page
+  // keeps the write bits out of the TLB entry.
+  bool nested_writable = true;
+  if (nested) {
+    e.phys =
+        nested_translate(e.phys | (lin & kPageMask), access, lin, true, true, &nested_writable) &
+        ~kPageMask;
+  }
+
   // The rights this entry grants, precomputed for the fast path. Write bits only when D
   // is set in memory, so the first write to a clean page comes back here.
   const bool rw = (rights & pte::RW) != 0;
   const bool us = (rights & pte::US) != 0;
   uint8_t perm = tlb_perm_bit(Access::kRead, false);
-  if (dirty && (rw || !wp)) perm |= tlb_perm_bit(Access::kWrite, false);
+  if (dirty && (rw || !wp) && nested_writable) perm |= tlb_perm_bit(Access::kWrite, false);
   if (us) perm |= tlb_perm_bit(Access::kRead, true);
-  if (us && rw && dirty) perm |= tlb_perm_bit(Access::kWrite, true);
+  if (us && rw && dirty && nested_writable) perm |= tlb_perm_bit(Access::kWrite, true);
   e.perm = perm;
   tlb_[(lin >> 12) & (kTlbSize - 1)] = e;
+  if (nested && vmx_monitor_) {
+    vmx_monitor_->on_nested_walk(lin, static_cast<unsigned>(nested_refs_ - refs_before));
+  }
   return e.phys | (lin & kPageMask);
+}
+
+// Guest paging off under nested paging: the linear address is guest-physical; only the
+// nested dimension is walked. The TLB caches it like any translation (every access
+// allowed: without paging there are no guest rights to check).
+uint32_t Cpu::nested_walk_page(uint32_t lin, Access access, bool) {
+  const uint64_t refs_before = nested_refs_;
+  bool writable = true;
+  TlbEntry e;
+  e.tag = lin & ~kPageMask;
+  e.phys = nested_translate(lin, access, lin, true, true, &writable) & ~kPageMask;
+  const uint8_t read = tlb_perm_bit(Access::kRead, false) | tlb_perm_bit(Access::kRead, true);
+  const uint8_t wr = tlb_perm_bit(Access::kWrite, false) | tlb_perm_bit(Access::kWrite, true);
+  e.perm = writable ? static_cast<uint8_t>(read | wr) : read;
+  tlb_[(lin >> 12) & (kTlbSize - 1)] = e;
+  if (vmx_monitor_) {
+    vmx_monitor_->on_nested_walk(lin, static_cast<unsigned>(nested_refs_ - refs_before));
+  }
+  return e.phys | (lin & kPageMask);
+}
+
+// One guest-physical address through the nested table: a 32-bit two-level table in
+// machine memory (P, R/W, PS as in ordinary paging; no U/S, no A/D). Each entry read is
+// one reference. A missing entry, or a write to a read-only page, exits with reason 48,
+// "EPT violation" (SDM Vol. 3C, 28.2.3.2 and table 27-7).
+uint32_t Cpu::nested_translate(uint32_t gpa, Access access, uint32_t lin, bool lin_valid,
+                               bool final_translation, bool* writable) {
+  const uint32_t npde = phys_read32((vmcs_.nested_root & 0xFFFFF000u) | ((gpa >> 22) << 2));
+  ++nested_refs_;
+  uint32_t entry = npde;
+  uint32_t machine = 0;
+  if ((npde & pte::P) && (npde & pte::PS)) {
+    machine = (npde & 0xFFC00000u) | (gpa & 0x003FFFFFu);
+  } else if (npde & pte::P) {
+    entry = phys_read32((npde & 0xFFFFF000u) | ((gpa >> 10) & 0xFFCu));
+    ++nested_refs_;
+    machine = (entry & 0xFFFFF000u) | (gpa & kPageMask);
+  }
+  const bool present = (entry & pte::P) && (npde & pte::P);
+  const bool rw = present && (npde & pte::RW) && (entry & pte::RW);
+  const bool write = access == Access::kWrite;
+  if (!present || (write && !rw)) {
+    VmExit x;
+    x.reason = vmx::ExitReason::kEptViolation;
+    x.qualification =
+        (access == Access::kRead ? vmx::ept_qual::kRead : 0) | (write ? vmx::ept_qual::kWrite : 0) |
+        (access == Access::kExecute ? vmx::ept_qual::kFetch : 0) |
+        (present ? vmx::ept_qual::kReadable | vmx::ept_qual::kExecutable : 0) |
+        (rw ? vmx::ept_qual::kWritable : 0) | (lin_valid ? vmx::ept_qual::kLinearValid : 0) |
+        (lin_valid && final_translation ? vmx::ept_qual::kFinalTranslation : 0);
+    x.guest_linear_valid = lin_valid;
+    x.guest_linear = lin;
+    x.guest_physical = gpa;
+    vm_exit(x);
+  }
+  if (writable) *writable = rw;
+  return machine;
 }
 
 void Cpu::tlb_flush(bool include_global) {

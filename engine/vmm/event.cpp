@@ -34,6 +34,7 @@ const std::array<EventKindInfo, kNumEventKinds> kEventKindInfo = {{
     {"machine_stop", {"reason", "exit_value", "exit_port", nullptr}},
     {"page_fault", {"linear", "error_code", nullptr, nullptr}},
     {"cr_write", {"cr", "old_value", "new_value", nullptr}},
+    {"nested_walk", {"linear", "references", nullptr, nullptr}},
 }};
 
 std::string_view mode_name(ModeId mode) {

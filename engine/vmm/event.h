@@ -81,8 +81,12 @@ enum class EventKind : uint16_t {
   page_fault = 22,
   // CR0 or CR4 was written (CR3 is cr3_switch): a = register number, b = old, c = new.
   cr_write = 23,
+  // A TLB miss under nested paging walked both dimensions (guest tables and the nested
+  // table): a = linear address, b = paging-structure references (8 for a 4 KiB guest page
+  // on the 2-level nested table; Bhargava et al. 2008, nm + n + m).
+  nested_walk = 24,
 };
-inline constexpr unsigned kNumEventKinds = 24;  // one past the largest value
+inline constexpr unsigned kNumEventKinds = 25;  // one past the largest value
 
 // The name used in trace files, stats and --cost (e.g. "port_io"), and the names of the
 // payload fields a..d (nullptr for a field the kind does not use).

@@ -49,6 +49,11 @@ void HardwareObserver::on_page_fault(uint32_t linear, uint32_t error_code) {
   recorder_.record(EventKind::page_fault, {linear, error_code, 0, 0});
 }
 
+void HardwareObserver::on_sensitive(uint16_t opcode, uint8_t reg) {
+  if (cpu_.monitor() == nullptr) return;
+  recorder_.record(EventKind::sensitive_no_trap, {opcode, reg, 0, 0});
+}
+
 void HardwareObserver::on_io(const machine::IoAccess& access) {
   const uint32_t flags =
       (access.direction == machine::IoDirection::kWrite ? 1u : 0u) | (access.assigned ? 2u : 0u);

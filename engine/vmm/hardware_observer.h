@@ -25,6 +25,9 @@ class HardwareObserver : public cpu::CpuObserver, public machine::IoObserver {
   void on_tlb_flush(bool including_global) override;
   void on_invlpg(uint32_t linear) override;
   void on_page_fault(uint32_t linear, uint32_t error_code) override;
+  // Recorded as sensitive_no_trap only while a monitor is attached (cpu::Cpu::monitor()):
+  // without one nothing is deprivileged, so nothing is hidden from anybody.
+  void on_sensitive(uint16_t opcode, uint8_t reg) override;
 
   // machine::IoObserver
   void on_io(const machine::IoAccess& access) override;

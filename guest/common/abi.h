@@ -39,6 +39,7 @@ enum bench_op {
   BENCH_IRQMASK = 1, /* interrupt-flag write: pv_ops->irq_enable+disable  */
   BENCH_CALLRET = 2, /* a call/ret pair in kernel code                    */
   BENCH_PTEMOD = 3,  /* PTE change (R/W toggled) + batch flush + INVLPG   */
+  BENCH_PV_HOSTILE = 4, /* PV only: try every forbidden page-table update   */
 };
 
 /*

@@ -8,7 +8,7 @@
  * KERNBASE + 1 MiB, so until paging is on every absolute address is translated
  * with V2P().
  *
- * Steps: check the boot protocol; zero .bss; build a boot page directory that
+ * Steps (Multiboot): check the boot protocol; zero .bss; build a boot page directory that
  * maps the first 16 MiB twice (at 0, so the next instruction still runs, and at
  * KERNBASE); turn paging on; jump to the high half; call kmain(). vm.c later
  * replaces this boot mapping with the real one.
@@ -29,25 +29,12 @@
   .section .text.boot, "ax"
   .globl _start
 _start:
+  /* The protocol check comes first: a PV guest enters here in ring 1, where CLI
+   * is privileged. */
+  cmpl $MULTIBOOT_BOOT_MAGIC, %eax
+  jne boot_other
   cli
   cld
-  cmpl $MULTIBOOT_BOOT_MAGIC, %eax
-  je boot_multiboot
-  /*
-   * Hook for the paravirtual entry (the paravirt issue): EAX == PV_BOOT_MAGIC
-   * will go to a PV start path that selects the PV pv_ops table. Until then it
-   * is reported like any other unknown protocol, but by name.
-   */
-  movl $V2P(boot_msg_unknown), %esi
-  cmpl $PV_BOOT_MAGIC, %eax
-  jne 5f
-  movl $V2P(boot_msg_pv), %esi
-5:
-  call boot_early_puts
-boot_halt:
-  hlt
-  jmp boot_halt
-
 boot_multiboot:
   movl %ebx, %ebp /* keep the Multiboot info pointer */
 
@@ -97,6 +84,37 @@ boot_high:
   call kmain
   jmp boot_halt
 
+/*
+ * Not Multiboot. The paravirtual entry (docs/pv-abi.md, "Boot"): the monitor
+ * enters here in ring 1 with paging on (its bootstrap tables map RAM at
+ * KERNBASE and this low region at its own address), EAX = PV_BOOT_MAGIC and
+ * ESI = the virtual address of the start-info page; .bss is already zero. No
+ * privileged instruction may run on this path. Anything else is an unknown
+ * protocol, reported on COM1.
+ */
+boot_other:
+  cmpl $PV_BOOT_MAGIC, %eax
+  je boot_pv
+  cli
+  cld
+  movl $V2P(boot_msg_unknown), %esi
+  call boot_early_puts
+boot_halt:
+  hlt
+  jmp boot_halt
+
+boot_pv:
+  cld
+  movl $boot_stack_top, %esp
+  movl $boot_pv_high, %eax /* an absolute, high address */
+  jmp *%eax
+boot_pv_high:
+  pushl %esi /* kmain(protocol 1 = PV, start-info virtual address) */
+  pushl $1
+  call kmain
+boot_pv_stuck:
+  jmp boot_pv_stuck
+
 /* Polled output on COM1 before anything is set up; ESI = physical string. */
 boot_early_puts:
   movw $(COM1 + 5), %dx
@@ -116,8 +134,6 @@ boot_early_puts:
   .section .rodata
 boot_msg_unknown:
   .asciz "vmlab-guest: unknown boot protocol (EAX is neither Multiboot nor PV magic)\r\n"
-boot_msg_pv:
-  .asciz "vmlab-guest: PV boot protocol: not supported by this build yet\r\n"
 
   .section .bss
   .balign 4096

@@ -41,7 +41,7 @@ static void copy_to_space(u32 pd, u32 va, const void* src, u32 len) {
     u32 off = va & (PAGE_SIZE - 1);
     u32 n = PAGE_SIZE - off < len ? PAGE_SIZE - off : len;
     pte_t* ptep = vm_walk(pd, va, false);
-    memcpy((u8*)P2V(PTE_ADDR(*ptep)) + off, s, n);
+    memcpy((u8*)P2V(pte_pa(*ptep)) + off, s, n);
     va += n;
     s += n;
     len -= n;

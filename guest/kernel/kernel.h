@@ -62,6 +62,10 @@ void cmdline_init(const char* multiboot_cmdline);
 extern const char* boot_argv[MAX_ARGS + 1];
 extern const char* boot_cmdline;
 
+/* pv_boot.c: the paravirtual boot path (start-info in place of Multiboot) */
+void kmain_pv(u32 start_info_va) __attribute__((noreturn));
+int pv_hostile_run(void); /* the `hostile` workload's refusals; -1 when not PV */
+
 /* bench.c */
 int sys_bench(u32 op, u32 iters, u32 arg, u32 cycles_out);
 

@@ -11,14 +11,16 @@
 #include "proc.h"
 
 #define BOOT_PROTOCOL_MULTIBOOT 0
+#define BOOT_PROTOCOL_PV 1 /* boot.S saw PV_BOOT_MAGIC: kmain_pv (pv_boot.c) */
 
 const struct pv_ops* pv;
 
 void kmain(u32 protocol, u32 boot_info_phys) __attribute__((noreturn));
 
 void kmain(u32 protocol, u32 boot_info_phys) {
-  /* The boot protocol chooses the pv_ops table, once. Only Multiboot (native,
-   * trap-and-emulate, binary translation) exists so far. */
+  /* The boot protocol chooses the pv_ops table, once: Multiboot (native,
+   * trap-and-emulate, binary translation) the native one, PV the paravirt one. */
+  if (protocol == BOOT_PROTOCOL_PV) kmain_pv(boot_info_phys);
   pv = &pv_ops_native;
   uart_init();
   if (protocol != BOOT_PROTOCOL_MULTIBOOT) panic("unknown boot protocol %u", protocol);

@@ -19,6 +19,21 @@ u32 pmm_free_count(void);
 u32 pmm_total_count(void);
 extern u32 phys_top; /* end of usable, direct-mapped RAM */
 
+/*
+ * What a page-table entry holds. Natively, the physical address of the frame. Under PV
+ * (direct paging), the machine frame: the start-info page's P2M table translates the
+ * kernel's (pseudo-)physical frames to machine frames, and its M2P table back
+ * (docs/pv-abi.md). Every entry vm.c and exec.c build or read goes through these two.
+ */
+extern const u32* pv_p2m; /* 0 natively: the identity */
+extern const u32* pv_m2p;
+static inline pte_t pte_from_pa(u32 pa) {
+  return pv_p2m ? (pv_p2m[pa / PAGE_SIZE] * PAGE_SIZE) | (pa & (PAGE_SIZE - 1)) : pa;
+}
+static inline u32 pte_pa(pte_t pte) {
+  return pv_m2p ? pv_m2p[PTE_ADDR(pte) / PAGE_SIZE] * PAGE_SIZE : PTE_ADDR(pte);
+}
+
 /* vm.c */
 struct vma {
   u32 start, end; /* [start, end), page aligned; end == start means unused */

@@ -15,15 +15,14 @@ static u8 kstacks[NPROC][KSTACK_SIZE] __attribute__((aligned(16)));
 static int next_pid = 1;
 static struct proc* initproc;
 
-extern void trap_return(void); /* trapentry.S */
-
 u32 proc_kstack_top(const struct proc* p) {
   return (u32)kstacks[p - procs] + KSTACK_SIZE;
 }
 
 /*
  * Takes a free slot and prepares its kernel stack so that the first swtch()
- * to it "returns" into trap_return, which pops the trap frame into user mode.
+ * to it "returns" into pv->user_return (trap_return), which pops the trap frame
+ * into user mode.
  */
 struct proc* proc_alloc(void) {
   struct proc* p = 0;
@@ -46,7 +45,7 @@ struct proc* proc_alloc(void) {
   p->tf->eflags = EFLAGS_IF | EFLAGS_RESERVED1;
 
   sp -= 4;
-  *(u32*)sp = (u32)trap_return; /* swtch's `ret` goes here */
+  *(u32*)sp = (u32)pv->user_return; /* swtch's `ret` goes here: trap_return natively */
   sp -= 16;
   memset((void*)sp, 0, 16); /* EDI, ESI, EBX, EBP popped by swtch */
   p->kesp = sp;

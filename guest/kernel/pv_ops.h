@@ -23,7 +23,7 @@
 #include "x86.h"
 
 struct pv_ops {
-  const char* name; /* "native", later "xen-like" for the paravirt table */
+  const char* name; /* "native", or "paravirt" for the hypercall table */
   u32 kernel_ring;  /* 0 native; 1 when the kernel runs deprivileged (PV) */
 
   /* Descriptor tables and the ring-0 stack (gdt.c, idt.c, sched.c). */
@@ -40,6 +40,11 @@ struct pv_ops {
   void (*pte_write)(pte_t* ptep, pte_t val);
   void (*pte_batch_begin)(void);
   void (*pte_batch_flush)(void);
+  /* A frame becomes a page table (level 1) or directory (level 2), or stops being
+   * one. Natively nothing; under PV the frame is made read-only in the kernel's
+   * direct map and pinned, and the reverse (Linux's paravirt alloc_pte/release_pte). */
+  void (*pt_alloc)(u32 pa, u32 level);
+  void (*pt_release)(u32 pa, u32 level);
 
   /* The interrupt flag (a virtual flag in a shared page under PV). */
   u32 (*irq_save)(void); /* returns the old flags, interrupts off  */
@@ -57,6 +62,11 @@ struct pv_ops {
   void (*console_write)(const char* buf, u32 len);
   void (*timer_init)(u32 hz);
   void (*machine_exit)(u32 status) __attribute__((noreturn));
+
+  /* Where a new process's first switch "returns" to leave for user mode
+   * (proc.c): trapentry.S's trap_return natively; under PV a return path that
+   * also turns events back on (Linux's pv_cpu_ops.iret plays this role). */
+  void (*user_return)(void);
 };
 
 /* The table in use; set once by kmain() before anything else runs. */
@@ -64,5 +74,8 @@ extern const struct pv_ops* pv;
 
 /* pv_ops_native.c */
 extern const struct pv_ops pv_ops_native;
+
+/* pv_ops_paravirt.c */
+extern const struct pv_ops pv_ops_paravirt;
 
 #endif

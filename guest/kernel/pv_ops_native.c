@@ -9,6 +9,8 @@
  */
 #include "kernel.h"
 
+extern void trap_return(void); /* trapentry.S */
+
 #define EXIT_PORT 0xF4 /* isa-debug-exit: QEMU exits with (value << 1) | 1 */
 
 struct pseudo_descriptor {
@@ -77,6 +79,14 @@ static void native_pte_write(pte_t* ptep, pte_t val) {
 }
 static void native_pte_batch_begin(void) {}
 static void native_pte_batch_flush(void) {}
+static void native_pt_alloc(u32 pa, u32 level) {
+  (void)pa;
+  (void)level;
+}
+static void native_pt_release(u32 pa, u32 level) {
+  (void)pa;
+  (void)level;
+}
 
 static u32 native_irq_save(void) {
   u32 flags;
@@ -139,6 +149,8 @@ const struct pv_ops pv_ops_native = {
     .pte_write = native_pte_write,
     .pte_batch_begin = native_pte_batch_begin,
     .pte_batch_flush = native_pte_batch_flush,
+    .pt_alloc = native_pt_alloc,
+    .pt_release = native_pt_release,
     .irq_save = native_irq_save,
     .irq_restore = native_irq_restore,
     .irq_disable = native_irq_disable,
@@ -152,4 +164,5 @@ const struct pv_ops pv_ops_native = {
     .console_write = uart_write,
     .timer_init = pit_init,
     .machine_exit = native_machine_exit,
+    .user_return = trap_return,
 };

@@ -24,6 +24,14 @@ static pte_t* table(u32 pa) {
   return P2V(pa);
 }
 
+/* A frame for a page table or directory; pv_ops is told, since under PV the frame
+ * must become read-only and be pinned before it can serve as one. */
+static u32 pt_alloc(u32 level) {
+  u32 pa = pmm_alloc();
+  if (pa) pv->pt_alloc(pa, level);
+  return pa;
+}
+
 void vm_switch(u32 pd_phys) {
   pv->pte_batch_flush();
   current_pd = pd_phys;
@@ -41,23 +49,23 @@ static void flush_all(u32 pd_phys) {
 }
 
 void vm_init(void) {
-  kernel_pd_phys = pmm_alloc();
+  kernel_pd_phys = pt_alloc(2);
   pte_t* pd = table(kernel_pd_phys);
   pv->pte_batch_begin();
   for (u32 base = 0; base < phys_top; base += 1024 * PAGE_SIZE) {
-    u32 pt_pa = pmm_alloc();
+    u32 pt_pa = pt_alloc(1);
     if (!pt_pa) panic("vm_init: out of memory for kernel page tables");
     pte_t* pt = table(pt_pa);
     for (u32 i = 0; i < 1024 && base + i * PAGE_SIZE < phys_top; i++)
-      pv->pte_write(&pt[i], (base + i * PAGE_SIZE) | PTE_P | PTE_W);
-    pv->pte_write(&pd[PDX(KERNBASE + base)], pt_pa | PTE_P | PTE_W);
+      pv->pte_write(&pt[i], pte_from_pa(base + i * PAGE_SIZE) | PTE_P | PTE_W);
+    pv->pte_write(&pd[PDX(KERNBASE + base)], pte_from_pa(pt_pa) | PTE_P | PTE_W);
   }
   pv->pte_batch_flush();
   vm_switch(kernel_pd_phys);
 }
 
 u32 vm_create(void) {
-  u32 pd_pa = pmm_alloc();
+  u32 pd_pa = pt_alloc(2);
   if (!pd_pa) return 0;
   pte_t *pd = table(pd_pa), *kpd = table(kernel_pd_phys);
   pv->pte_batch_begin();
@@ -69,15 +77,18 @@ u32 vm_create(void) {
 
 void vm_free(u32 pd_phys) {
   if (pd_phys == current_pd) panic("vm_free: freeing the page directory in use");
+  pv->pt_release(pd_phys, 2); /* first the directory: it holds the tables */
   pte_t* pd = table(pd_phys);
   for (u32 i = 0; i < PDE_KERNEL_FIRST; i++) {
     if (!(pd[i] & PTE_P)) continue;
-    pte_t* pt = table(PTE_ADDR(pd[i]));
+    pte_t* pt = table(pte_pa(pd[i]));
     for (u32 j = 0; j < 1024; j++)
-      if (pt[j] & PTE_P) pmm_decref(PTE_ADDR(pt[j]));
-    pmm_decref(PTE_ADDR(pd[i]));
+      if (pt[j] & PTE_P) pmm_decref(pte_pa(pt[j]));
+    pv->pt_release(pte_pa(pd[i]), 1);
+    pmm_decref(pte_pa(pd[i]));
   }
   pmm_decref(pd_phys);
+  pv->pte_batch_flush(); /* the freed frames are writable again before reuse */
 }
 
 pte_t* vm_walk(u32 pd_phys, u32 va, bool create) {
@@ -85,20 +96,20 @@ pte_t* vm_walk(u32 pd_phys, u32 va, bool create) {
   pte_t pde = pd[PDX(va)];
   if (!(pde & PTE_P)) {
     if (!create) return 0;
-    u32 pt_pa = pmm_alloc();
+    u32 pt_pa = pt_alloc(1);
     if (!pt_pa) return 0;
     /* Use the value we write, not a re-read: under batching the write may
      * still be queued. */
-    pde = pt_pa | PDE_USER_FLAGS;
+    pde = pte_from_pa(pt_pa) | PDE_USER_FLAGS;
     pv->pte_write(&pd[PDX(va)], pde);
   }
-  return &table(PTE_ADDR(pde))[PTX(va)];
+  return &table(pte_pa(pde))[PTX(va)];
 }
 
 int vm_map_page(u32 pd_phys, u32 va, u32 pa, u32 flags) {
   pte_t* ptep = vm_walk(pd_phys, va, true);
   if (!ptep) return -1;
-  pv->pte_write(ptep, pa | flags | PTE_P);
+  pv->pte_write(ptep, pte_from_pa(pa) | flags | PTE_P);
   return 0;
 }
 
@@ -112,7 +123,7 @@ void vm_unmap_range(u32 pd_phys, u32 start, u32 end) {
       continue;
     }
     if (*ptep & PTE_P) {
-      pmm_decref(PTE_ADDR(*ptep));
+      pmm_decref(pte_pa(*ptep));
       pv->pte_write(ptep, 0);
       unmapped++;
     }
@@ -136,13 +147,13 @@ u32 vm_fork(u32 parent_pd) {
   pv->pte_batch_begin();
   for (u32 i = 0; i < PDE_KERNEL_FIRST; i++) {
     if (!(ppd[i] & PTE_P)) continue;
-    u32 cpt_pa = pmm_alloc();
+    u32 cpt_pa = pt_alloc(1);
     if (!cpt_pa) {
       flush_all(parent_pd);
       vm_free(child_pd);
       return 0;
     }
-    pte_t *ppt = table(PTE_ADDR(ppd[i])), *cpt = table(cpt_pa);
+    pte_t *ppt = table(pte_pa(ppd[i])), *cpt = table(cpt_pa);
     for (u32 j = 0; j < 1024; j++) {
       pte_t pte = ppt[j];
       if (!(pte & PTE_P)) continue;
@@ -151,9 +162,9 @@ u32 vm_fork(u32 parent_pd) {
         if (pte != ppt[j]) pv->pte_write(&ppt[j], pte);
       }
       pv->pte_write(&cpt[j], pte);
-      pmm_incref(PTE_ADDR(pte));
+      pmm_incref(pte_pa(pte));
     }
-    pv->pte_write(&cpd[i], cpt_pa | PDE_USER_FLAGS);
+    pv->pte_write(&cpd[i], pte_from_pa(cpt_pa) | PDE_USER_FLAGS);
   }
   /* The parent lost write permission on its pages: its TLB must forget them. */
   flush_all(parent_pd);
@@ -184,20 +195,20 @@ int vm_fault(u32 pd_phys, const struct vma* vmas, u32 va, u32 err) {
   if (!(pte & PTE_P)) {
     u32 pa = pmm_alloc();
     if (!pa) return -1;
-    pv->pte_write(ptep, pa | PTE_P | PTE_U | (vma->writable ? PTE_W : 0));
+    pv->pte_write(ptep, pte_from_pa(pa) | PTE_P | PTE_U | (vma->writable ? PTE_W : 0));
     /* Not-present entries are never cached in the TLB: no INVLPG needed. */
     pv->pte_batch_flush();
     return 0;
   }
   if ((err & PF_ERR_W) && (pte & PTE_COW)) {
-    u32 old = PTE_ADDR(pte);
+    u32 old = pte_pa(pte);
     if (pmm_refcount(old) == 1) {
       pv->pte_write(ptep, (pte | PTE_W) & ~PTE_COW);
     } else {
       u32 pa = pmm_alloc();
       if (!pa) return -1;
       memcpy(P2V(pa), P2V(old), PAGE_SIZE);
-      pv->pte_write(ptep, pa | PTE_P | PTE_U | PTE_W);
+      pv->pte_write(ptep, pte_from_pa(pa) | PTE_P | PTE_U | PTE_W);
       pmm_decref(old);
     }
     vm_invalidate(pd_phys, page);

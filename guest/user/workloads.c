@@ -253,9 +253,21 @@ const struct workload workloads[] = {
 };
 const u32 workload_count = sizeof(workloads) / sizeof(workloads[0]);
 
+/* Workloads that only make sense in one mode: run by name, never by run=all.
+ * `hostile` (--mode pv): the kernel tries every page-table update the monitor
+ * must refuse and prints one `hostile attempt=...` line for each. */
+static int w_hostile(u32 n, struct result* r) {
+  return w_kernel_op(BENCH_PV_HOSTILE, n, r);
+}
+static const struct workload mode_workloads[] = {
+    {"hostile", "pv", "forbidden page-table updates, each refused (--mode pv)", 1, 1, w_hostile},
+};
+
 const struct workload* workload_find(const char* name) {
   for (u32 i = 0; i < workload_count; i++)
     if (strcmp(workloads[i].name, name) == 0) return &workloads[i];
+  for (u32 i = 0; i < sizeof(mode_workloads) / sizeof(mode_workloads[0]); i++)
+    if (strcmp(mode_workloads[i].name, name) == 0) return &mode_workloads[i];
   return 0;
 }
 

@@ -1,0 +1,156 @@
+// Guest mode: VM entry and exit, the exception bitmap, interrupt recognition with
+// external-interrupt and interrupt-window exiting, and event injection (vmx.h).
+//
+// SDM Vol. 3C: 25.2 (external interrupts and the interrupt window in VMX non-root
+// operation), 26.6 (event injection on VM entry), 27.1-27.2 (what a VM exit saves: the
+// instruction's own EIP, the qualification), 27.2.4 (IDT-vectoring information).
+#include "engine/cpu/cpu.h"
+
+namespace vmlab::cpu {
+
+void Cpu::enter_guest_mode() {
+  guest_mode_ = true;
+  vm_controls_changed();
+}
+
+void Cpu::leave_guest_mode() {
+  guest_mode_ = false;
+  vm_controls_changed();
+}
+
+void Cpu::vm_controls_changed() {
+  // The translation regime may have changed (nested paging on or off, a new nested
+  // root): nothing cached under the old one may survive.
+  nested_active_ = guest_mode_ && vmcs_.nested_paging;
+  for (TlbEntry& e : tlb_) e.tag = 0xFFFFFFFFu;
+  tlb_has_large_ = false;
+  ++tlb_epoch_;
+  check_events_ = true;
+}
+
+void Cpu::vm_exit(vmx::ExitReason reason, uint32_t qualification, uint8_t instruction_length) {
+  VmExit x;
+  x.reason = reason;
+  x.qualification = qualification;
+  x.instruction_length = instruction_length;
+  throw VmExitSignal{x};
+}
+
+void Cpu::vm_exit(const VmExit& exit) {
+  throw VmExitSignal{exit};
+}
+
+void Cpu::exit_if_intercepted(uint8_t vector, EventSource source, bool has_error_code,
+                              uint32_t error_code, const vmx::Interruption& vectoring) {
+  // External interrupts are not exceptions, and INT n is a software interrupt, not the
+  // exception of its vector: neither consults the bitmap (SDM Vol. 3C, 25.2). INT3 and
+  // INTO raise #BP and #OF, which do.
+  if (source == EventSource::kExternal || source == EventSource::kSoftware) return;
+  if (vector >= 32 || !(vmcs_.exception_bitmap & (1u << vector))) return;
+  VmExit x;
+  x.reason = vmx::ExitReason::kExceptionOrNmi;
+  x.interruption = interruption_info(vector, source, has_error_code, error_code);
+  x.idt_vectoring = vectoring;
+  // A software exception is reported at its instruction with the instruction's length.
+  if (source == EventSource::kInt3 || source == EventSource::kInto) x.instruction_length = 1;
+  throw VmExitSignal{x};
+}
+
+bool Cpu::service_guest_events() {
+  // VM entry with an event to inject: it is delivered through the guest's IDT before the
+  // first guest instruction, whatever IF says (the monitor checked), and it ends a halt.
+  if (vmcs_.injection.valid) {
+    const vmx::Interruption ev = vmcs_.injection;
+    vmcs_.injection.valid = false;
+    insn_eip_ = s_.eip;
+    s_.halted = false;
+    s_.interrupt_shadow = false;
+    EventSource source = EventSource::kException;
+    switch (ev.type) {
+      case vmx::InterruptionType::kExternal:
+      case vmx::InterruptionType::kNmi: source = EventSource::kExternal; break;
+      case vmx::InterruptionType::kSoftwareInterrupt: source = EventSource::kSoftware; break;
+      case vmx::InterruptionType::kSoftwareException:
+        source = ev.vector == vec::OF ? EventSource::kInto : EventSource::kInt3;
+        break;
+      default: break;
+    }
+    const bool software = source == EventSource::kSoftware || source == EventSource::kInt3 ||
+                          source == EventSource::kInto;
+    // A software interrupt or exception returns to the instruction after it.
+    if (software) s_.eip += vmcs_.injection_instruction_length;
+    deliver_event(ev.vector, source, ev.has_error_code, ev.error_code, true);
+  }
+  // After STI or MOV SS nothing is recognized until the next instruction retires.
+  if (s_.interrupt_shadow) return false;
+  if (vmcs_.external_interrupt_exiting) {
+    // IF does not block the exit (SDM Vol. 3C, 25.2): the monitor decides when the guest
+    // can take the interrupt. It stays pending at the controller until acknowledged.
+    if (bus_.intr_pending()) {
+      s_.halted = false;
+      insn_eip_ = s_.eip;
+      vm_exit(vmx::ExitReason::kExternalInterrupt, 0);
+    }
+  } else if ((s_.eflags & flags::IF) && bus_.intr_pending()) {
+    const uint8_t vector = bus_.intr_acknowledge();
+    s_.halted = false;
+    insn_eip_ = s_.eip;
+    deliver_interrupt(vector, EventSource::kExternal, false, 0);
+  }
+  if (vmcs_.interrupt_window_exiting && (s_.eflags & flags::IF)) {
+    s_.halted = false;
+    insn_eip_ = s_.eip;
+    vm_exit(vmx::ExitReason::kInterruptWindow, 0);
+  }
+  if (s_.halted) {
+    check_events_ = true;
+    stop_reason_ = StopReason::kHalted;
+    return true;
+  }
+  return false;
+}
+
+void Cpu::deliver_fault_in_guest(const CpuFault& f) {
+  try {
+    deliver_interrupt(f.vector, EventSource::kException, f.has_error_code, f.error_code);
+  } catch (const VmExitSignal& x) {
+    exit_to_monitor(x.exit);
+  }
+}
+
+void Cpu::exit_to_monitor(VmExit exit) {
+  // A VM exit saves the EIP of the instruction that exited or faulted (or, between
+  // instructions, of the next one to execute): nothing of it has happened.
+  s_.eip = insn_eip_;
+  s_.interrupt_shadow = false;
+  exit.guest_eip = s_.eip;
+  ++vm_exits_;
+  check_events_ = true;
+  // A guest can never hang the host: a monitor that keeps exiting without letting a
+  // single instruction retire is stopped.
+  if (icount_ != exit_streak_icount_) {
+    exit_streak_icount_ = icount_;
+    exit_streak_ = 0;
+  }
+  if (++exit_streak_ > kMaxExitStreak) {
+    unsupported("more than " + std::to_string(kMaxExitStreak) +
+                " VM exits without a guest instruction retiring (last reason " +
+                std::to_string(static_cast<unsigned>(exit.reason)) + ")");
+  }
+  if (!vmx_monitor_) unsupported("a VM exit with no monitor attached to handle it");
+  try {
+    vmx_monitor_->on_vm_exit(exit);
+  } catch (const CpuFault& f) {
+    // A monitor delivers what the guest should see by injection; a fault escaping it is
+    // a monitor bug, stopped here rather than shown to the guest.
+    unsupported("the monitor raised exception " + std::to_string(f.vector) +
+                " while handling VM exit reason " +
+                std::to_string(static_cast<unsigned>(exit.reason)));
+  } catch (const VmExitSignal& x) {
+    unsupported("the monitor caused VM exit reason " +
+                std::to_string(static_cast<unsigned>(x.exit.reason)) +
+                " while handling one (a nested-paging or shadow fault in monitor code)");
+  }
+}
+
+}  // namespace vmlab::cpu

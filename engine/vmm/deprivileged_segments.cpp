@@ -1,0 +1,157 @@
+#include "engine/vmm/deprivileged_segments.h"
+
+#include <cerrno>
+
+#include "engine/cpu/descriptor.h"
+
+namespace vmlab::vmm {
+
+namespace {
+
+constexpr uint32_t kPageSize = 4096;
+
+// A flat 32-bit segment at DPL `dpl`, limit up to the hole, 4 KiB granular.
+uint64_t flat(uint8_t type, uint8_t dpl) {
+  const uint32_t limit_pages = DeprivilegedSegments::kHoleLimit >> 12;
+  uint64_t d = limit_pages & 0xFFFFu;
+  d |= uint64_t{0x90u | (uint32_t{dpl} << 5) | type} << 40;
+  d |= uint64_t{(limit_pages >> 16) & 0xFu} << 48;
+  d |= uint64_t{0xCu} << 52;
+  return d;
+}
+
+uint64_t system_desc(uint32_t base, uint32_t limit, uint8_t type) {
+  uint64_t d = limit & 0xFFFFu;
+  d |= uint64_t{base & 0xFFFFFFu} << 16;
+  d |= uint64_t{0x80u | type} << 40;
+  d |= uint64_t{(limit >> 16) & 0xFu} << 48;
+  d |= uint64_t{base >> 24} << 56;
+  return d;
+}
+
+}  // namespace
+
+DeprivilegedSegments::DeprivilegedSegments(cpu::Cpu& cpu, MonitorFrames& frames)
+    : cpu_(cpu), frames_(frames) {}
+
+uint32_t DeprivilegedSegments::machine_addr(uint32_t hole_offset) const {
+  const uint32_t page = hole_offset / kPageSize;
+  uint32_t mfn;
+  if (page < kGdtPages) {
+    mfn = gdt_mfn_[page];
+  } else if (page == kGdtPages) {
+    mfn = tss_mfn_;
+  } else {
+    mfn = idt_mfn_;
+  }
+  return mfn * kPageSize + hole_offset % kPageSize;
+}
+
+machine::Result<void> DeprivilegedSegments::init() {
+  auto take = [&](uint32_t& mfn) {
+    const auto f = frames_.alloc();
+    if (!f) return false;
+    mfn = *f;
+    return true;
+  };
+  bool ok = take(hole_pt_mfn_) && take(tss_mfn_) && take(idt_mfn_);
+  for (uint32_t& g : gdt_mfn_) ok = ok && take(g);
+  if (!ok)
+    return machine::Error{"the monitor's reserve is too small for its GDT, TSS and IDT", ENOMEM};
+  // The hole's page table: GDT, TSS, IDT at the start of the hole, supervisor, writable
+  // (the processor sets accessed and busy bits in them).
+  auto map = [&](uint32_t index, uint32_t mfn) {
+    cpu_.phys_write32(hole_pt_mfn_ * kPageSize + index * 4, (mfn * kPageSize) | pte::P | pte::RW);
+  };
+  for (uint32_t i = 0; i < kGdtPages; ++i) map(i, gdt_mfn_[i]);
+  map(kGdtPages, tss_mfn_);
+  map(kGdtPages + 1, idt_mfn_);
+  // The monitor's TSS: no ring-0 stack (the monitor is host code), the I/O map base past
+  // the limit (no bitmap), SS1:ESP1 filled by sync_tss.
+  cpu_.phys_write32(machine_addr(kTssBase - kHoleBase) + 102 - 2, uint32_t{kTssLimit + 1} << 16);
+  write_desc(kMonitorTss >> 3, system_desc(kTssBase, kTssLimit, cpu::sys_type::kTss32Busy));
+  write_desc(kBootCode >> 3, flat(0xB, 1));
+  write_desc(kBootData >> 3, flat(0x3, 1));
+  return {};
+}
+
+void DeprivilegedSegments::write_desc(uint32_t index, uint64_t raw) {
+  const uint32_t ma = machine_addr(index * 8);
+  cpu_.phys_write32(ma, static_cast<uint32_t>(raw));
+  cpu_.phys_write32(ma + 4, static_cast<uint32_t>(raw >> 32));
+}
+
+uint64_t DeprivilegedSegments::descriptor(uint16_t selector) const {
+  const uint32_t ma = machine_addr(selector & 0xFFF8u);
+  return uint64_t{cpu_.phys_read32(ma + 4)} << 32 | cpu_.phys_read32(ma);
+}
+
+void DeprivilegedSegments::enter_boot_state() {
+  cpu::CpuState& s = cpu_.state();
+  s.gdtr = {kGdtBase, 0xFFFF};
+  s.idtr = {kIdtBase, 0x7FF};
+  s.tr = cpu::Descriptor{descriptor(kMonitorTss)}.to_cache(kMonitorTss);
+  s.tr.type = cpu::sys_type::kTss32Busy;
+  s.ldtr = cpu::null_segment(0);
+  s.ldtr.s = false;
+  for (uint8_t r = 0; r < cpu::kNumSegRegs; ++r) {
+    const uint16_t sel = r == cpu::CS ? kBootCode : kBootData;
+    s.seg[r] = cpu::Descriptor{descriptor(sel)}.to_cache(static_cast<uint16_t>(sel | 1));
+  }
+  s.cpl = 1;
+}
+
+uint64_t DeprivilegedSegments::compress(uint64_t raw) {
+  cpu::Descriptor d{raw};
+  // System descriptors (TSS, LDT, call/task/interrupt gates) never reach the hardware:
+  // the monitor emulates LTR and LLDT and owns the real IDT.
+  if (!d.s() || !d.present()) return 0;
+  if (d.dpl() == 0) raw = (raw & ~(uint64_t{3} << 45)) | (uint64_t{1} << 45);
+  // An expand-down data segment would reach the hole from below; no guest here uses one.
+  if (d.is_data() && (d.type() & 0x4)) return 0;
+  // Cut the limit so that base + limit stays below the hole.
+  const uint32_t base = d.base();
+  if (base > kHoleLimit) return 0;
+  const uint64_t last = uint64_t{base} + d.limit();
+  if (last > kHoleLimit) {
+    const uint32_t bytes = kHoleLimit - base;  // the new byte-granular limit
+    uint32_t raw_limit = bytes;
+    bool g = false;
+    if (bytes > 0xFFFFFu) {
+      raw_limit = bytes >> 12;
+      g = true;
+    }
+    raw &= ~(uint64_t{0xFFFFu} | uint64_t{0xFu} << 48 | uint64_t{1} << 55);
+    raw |= uint64_t{raw_limit & 0xFFFFu} | uint64_t{(raw_limit >> 16) & 0xFu} << 48;
+    if (g) raw |= uint64_t{1} << 55;
+  }
+  return raw;
+}
+
+bool DeprivilegedSegments::rebuild(GuestMemory& mem, const VirtualCpu& vcpu, std::string& error) {
+  const uint32_t entries =
+      std::min<uint32_t>((uint32_t{vcpu.gdtr.limit} + 1) / 8, (kMonitorTss >> 3) - 1);
+  for (uint32_t i = 0; i < std::max(entries, guest_entries_); ++i) {
+    uint64_t raw = 0;
+    if (i < entries && i != 0) {
+      if (!mem.read(vcpu.gdtr.base + i * 8, &raw, 8, false)) {
+        error = "the guest's GDT at " + std::to_string(vcpu.gdtr.base) +
+                " is not mapped in the guest's page tables";
+        return false;
+      }
+    }
+    write_desc(i, compress(raw));
+  }
+  // The descriptors the processor caches are reread at the next segment load, as on
+  // hardware; nothing cached from the old table changes now.
+  guest_entries_ = entries;
+  return true;
+}
+
+void DeprivilegedSegments::sync_tss(uint16_t guest_ss0, uint32_t guest_esp0) {
+  const uint32_t ma = machine_addr(kTssBase - kHoleBase);
+  cpu_.phys_write32(ma + 12, guest_esp0);                            // ESP1
+  cpu_.phys_write32(ma + 16, VirtualCpu::real_selector(guest_ss0));  // SS1
+}
+
+}  // namespace vmlab::vmm

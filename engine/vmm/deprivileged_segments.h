@@ -1,0 +1,85 @@
+// DeprivilegedSegments: ring compression's half of the monitor (DESIGN.md, "engine/vmm").
+//
+// The real GDTR points at a shadow GDT in the monitor's memory that copies the guest's
+// code and data descriptors with DPL 0 compressed to DPL 1 and every limit cut below the
+// hypervisor hole, as Xen does for 32-bit PV guests; it is rebuilt when the guest runs
+// LGDT. System descriptors (TSS, LDT, gates) are not copied: the real TR names the
+// monitor's own TSS, whose SS1:ESP1 follow the guest TSS's SS0:ESP0, and the real IDT is
+// the monitor's (in vmlab the cpu::Monitor interface: every event enters the monitor
+// first). The guest can read all three real registers with SGDT, SIDT and STR, which do
+// not trap: it sees the monitor's values (Robin & Irvine 2000).
+//
+// All of it lives in the hypervisor hole, 0xFC000000 and up, mapped supervisor-only in
+// every shadow address space by one monitor page table (hole_pt_mfn()).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "engine/cpu/cpu.h"
+#include "engine/machine/result.h"
+#include "engine/vmm/guest_memory.h"
+#include "engine/vmm/monitor_frames.h"
+#include "engine/vmm/vcpu.h"
+
+namespace vmlab::vmm {
+
+class DeprivilegedSegments {
+ public:
+  // The hole: the top 64 MiB of the linear space (guest/ docs, "Memory map").
+  static constexpr uint32_t kHoleBase = 0xFC000000u;
+  static constexpr uint32_t kHoleLimit = kHoleBase - 1;  // the last byte a guest segment reaches
+  static constexpr uint32_t kGdtBase = kHoleBase;        // 64 KiB: 8192 descriptors
+  static constexpr uint32_t kGdtPages = 16;
+  static constexpr uint32_t kTssBase = kHoleBase + kGdtPages * 4096;
+  static constexpr uint32_t kIdtBase = kTssBase + 4096;
+  // The monitor's TSS descriptor: the last GDT slot, which no guest selector below the
+  // guest's own limit can name.
+  static constexpr uint16_t kMonitorTss = 0xFFF8;
+  static constexpr uint16_t kTssLimit = 103;  // no I/O bitmap: every port faults at CPL > IOPL
+  // Flat ring-1 code and data at the Multiboot boot selectors, used until the guest's
+  // first LGDT (Multiboot leaves GDTR undefined; the kernel must load its own).
+  static constexpr uint16_t kBootCode = 0x08;
+  static constexpr uint16_t kBootData = 0x10;
+
+  DeprivilegedSegments(cpu::Cpu& cpu, MonitorFrames& frames);
+  // Allocates the monitor's GDT, TSS, IDT and the page table of the hole.
+  machine::Result<void> init();
+  uint32_t hole_pt_mfn() const { return hole_pt_mfn_; }
+
+  // Sets the real GDTR, IDTR and TR to the monitor's structures and the real segment
+  // registers to the flat ring-1 boot descriptors.
+  void enter_boot_state();
+  // LGDT: copies the guest's descriptors from its GDT (through guest memory), compressed.
+  // False, with a message, when the guest's GDT cannot be read.
+  bool rebuild(GuestMemory& mem, const VirtualCpu& vcpu, std::string& error);
+  // A descriptor of the shadow GDT (what the hardware will use for `selector`).
+  uint64_t descriptor(uint16_t selector) const;
+  // Keeps the monitor TSS's SS1:ESP1 equal to the guest TSS's SS0:ESP0 (compressed).
+  void sync_tss(uint16_t guest_ss0, uint32_t guest_esp0);
+
+  // The compression of one guest descriptor (a pure function, for tests and docs).
+  static uint64_t compress(uint64_t guest_descriptor);
+
+  // --- Added for binary translation (modes/binary-translation) -----------------------
+  // Writes one of the monitor's own descriptors into the shadow GDT: the translation
+  // cache's code segment and the %gs segment of the translator's data. Their slots lie
+  // just below kMonitorTss, above any descriptor a guest GDT of normal size fills.
+  void install_monitor_descriptor(uint16_t selector, uint64_t raw) {
+    write_desc(selector >> 3, raw);
+  }
+
+ private:
+  void write_desc(uint32_t index, uint64_t raw);
+  uint32_t machine_addr(uint32_t hole_offset) const;
+
+  cpu::Cpu& cpu_;
+  MonitorFrames& frames_;
+  uint32_t hole_pt_mfn_ = 0;
+  uint32_t gdt_mfn_[kGdtPages] = {};
+  uint32_t tss_mfn_ = 0;
+  uint32_t idt_mfn_ = 0;
+  uint32_t guest_entries_ = 0;  // descriptors copied by the last rebuild
+};
+
+}  // namespace vmlab::vmm

@@ -1,0 +1,102 @@
+// PrivilegedEmulator: trap-and-emulate's instruction emulator (DESIGN.md, "engine/vmm").
+//
+// When the deprivileged guest kernel executes a privileged instruction the processor
+// raises #GP; the monitor fetches the instruction's bytes from the guest's memory,
+// decodes them with Capstone (guest_insn.h) and performs the instruction on the
+// VirtualCpu and the machine instead: CR0/CR2/CR3/CR4 through the shadow MMU, LGDT/LIDT/
+// LTR/LLDT through the shadow GDT, CLI/STI/HLT on the virtual IF, IN/OUT through the
+// device model, and the returns and stack loads that ring compression breaks (IRET and
+// RET far to RPL-0 code, MOV/POP/LSS with RPL-0 stack selectors). Then it moves EIP past
+// the instruction (for a #GP the saved EIP is the faulting instruction's). The same data-
+// move path emulates the stores that trap on write-protected guest page tables (traces).
+//
+// Each emulated instruction is an emulated_insn event (opcode, ModRM.reg, guest-linear
+// EIP). An instruction that would fault natively too gives the guest that fault.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "engine/cpu/cpu.h"
+#include "engine/machine/machine.h"
+#include "engine/vmm/deprivileged_segments.h"
+#include "engine/vmm/guest_insn.h"
+#include "engine/vmm/guest_memory.h"
+#include "engine/vmm/recorder.h"
+#include "engine/vmm/shadow_mmu.h"
+#include "engine/vmm/vcpu.h"
+
+namespace vmlab::vmm {
+
+class PrivilegedEmulator {
+ public:
+  struct Context {
+    cpu::Cpu& cpu;
+    machine::Machine& machine;
+    Recorder& recorder;
+    VirtualCpu& vcpu;
+    GuestMemory& memory;
+    ShadowMmu& shadow;
+    DeprivilegedSegments& segments;
+  };
+
+  enum class Result : uint8_t {
+    kEmulated,     // done; EIP is past the instruction
+    kFault,        // the guest gets `vector` (error code, and CR2 for #PF) as it would natively
+    kNotEmulated,  // not an instruction the monitor emulates: the original fault is the guest's
+  };
+  struct Outcome {
+    Result result = Result::kEmulated;
+    uint8_t vector = 0;
+    bool has_error_code = false;
+    uint32_t error_code = 0;
+  };
+
+  explicit PrivilegedEmulator(Context context) : c_(context) {}
+
+  // privileged_emulator.cpp: the instruction at CS:EIP raised #GP in ring 1.
+  Outcome emulate_privileged();
+  // emulate_data_move.cpp: the instruction at CS:EIP wrote a page the monitor write-
+  // protects (a tracked guest page table, or a read-only page the guest may write with
+  // CR0.WP clear): perform its store.
+  Outcome emulate_write();
+
+  // The instruction at CS:EIP, fetched through the guest's page tables and decoded.
+  std::optional<GuestInsn> fetch(Outcome& fault);
+
+ private:
+  // privileged_emulator.cpp: the system instructions.
+  Outcome mov_to_cr(const GuestInsn& insn);
+  Outcome mov_from_cr(const GuestInsn& insn);
+  Outcome load_table(const GuestInsn& insn, bool gdt);
+  Outcome load_task_register(const GuestInsn& insn);
+  Outcome halt(const GuestInsn& insn);
+  Outcome sti(const GuestInsn& insn);
+  // emulate_io.cpp: IN, OUT, INS, OUTS through the machine's I/O bus.
+  Outcome port_io(const GuestInsn& insn);
+  Outcome string_io(const GuestInsn& insn);
+  // emulate_control.cpp: what ring compression breaks in control transfers and SS loads.
+  Outcome iret(const GuestInsn& insn);
+  Outcome far_return(const GuestInsn& insn);
+  Outcome load_stack_segment(const GuestInsn& insn);
+
+  // Operands (privileged_emulator.cpp).
+  uint32_t read_gpr(uint8_t reg, uint8_t size) const;
+  void write_gpr(uint8_t reg, uint8_t size, uint32_t value);
+  uint32_t linear_of(const GuestInsn& insn, const GuestOperand& op) const;
+  bool user() const { return c_.cpu.state().cpl == 3; }
+  bool read_mem(uint32_t lin, void* out, uint32_t size, Outcome& fault);
+  bool write_mem(uint32_t lin, const void* in, uint32_t size, Outcome& fault);
+  Outcome page_fault(const GuestMemory::Fault& f);
+  static Outcome gp(uint32_t error_code);
+  // Records emulated_insn and moves EIP past the instruction. `extra_cycles`: work the
+  // emulation does on the machine besides the trap (the device's bus cycles of port I/O).
+  Outcome done(const GuestInsn& insn, uint64_t extra_cycles = 0);
+  void record(const GuestInsn& insn, uint64_t extra_cycles = 0);
+
+  Context c_;
+  GuestInsnDecoder decoder_;
+};
+
+}  // namespace vmlab::vmm

@@ -1,0 +1,132 @@
+#include "modes/full-emulation/classic_monitor.h"
+
+#include <cerrno>
+
+#include "engine/vmm/quiet_hardware.h"
+
+namespace vmlab::modes {
+
+using vmm::PrivilegedEmulator;
+
+ClassicMonitor::ClassicMonitor(vmm::Vm& vm, const vmm::P2m& p2m)
+    : vm_(vm),
+      cpu_(vm.machine().cpu()),
+      p2m_(p2m),
+      // Machine frame 0 stays unused, so that a machine address of 0 is never a monitor
+      // structure by accident.
+      frames_(cpu_, 1, p2m.reserved_frames()),
+      memory_(cpu_, p2m_, vcpu_),
+      segments_(cpu_, frames_),
+      injector_(cpu_, vm.recorder(), vcpu_, memory_, segments_) {}
+
+ClassicMonitor::~ClassicMonitor() {
+  if (cpu_.monitor() == this) cpu_.set_monitor(nullptr);
+}
+
+machine::Result<void> ClassicMonitor::init() {
+  if (auto ok = segments_.init(); !ok) return ok;
+  shadow_ = std::make_unique<vmm::ShadowMmu>(cpu_, vm_.recorder(), p2m_, frames_, memory_, vcpu_,
+                                             segments_.hole_pt_mfn());
+  emulator_ = std::make_unique<PrivilegedEmulator>(PrivilegedEmulator::Context{
+      cpu_, vm_.machine(), vm_.recorder(), vcpu_, memory_, *shadow_, segments_});
+  return {};
+}
+
+void ClassicMonitor::start(uint32_t entry, uint32_t eax, uint32_t ebx) {
+  cpu_.reset_multiboot(entry, eax, ebx);
+  segments_.enter_boot_state();
+  cpu::CpuState& s = cpu_.state();
+  // The real processor under the monitor: paging always on (the shadow, or the physical-
+  // mode map while the guest's paging is off), CR0.WP so that ring 1 honours read-only
+  // shadow entries, no PSE (shadows use 4 KiB pages), IF on, IOPL 0.
+  s.cr0 = cpu::cr0::PE | cpu::cr0::ET | cpu::cr0::NE | cpu::cr0::WP | cpu::cr0::PG;
+  s.cr4 = 0;
+  cpu_.set_eflags(cpu::flags::kReserved1 | cpu::flags::IF);
+  shadow_->activate();
+  cpu_.set_monitor(this);
+}
+
+// The monitor's dispatch: every exception and interrupt of the guest comes here first.
+bool ClassicMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_error_code,
+                                  uint32_t error_code) {
+  vm_.recorder().record(vmm::EventKind::trap, {vector, has_error_code ? error_code : 0, 0, 0});
+  switch (source) {
+    case cpu::EventSource::kExternal: external_interrupt(vector); break;
+    case cpu::EventSource::kSoftware:
+    case cpu::EventSource::kInt3:
+    case cpu::EventSource::kInto:
+      // The real IDT is the monitor's: INT n (the guest's int 0x80 from ring 3) goes to the
+      // gate of the guest's own IDT, with the guest's DPL check.
+      injector_.deliver(vector, vmm::GuestEventInjector::Kind::kSoftware, false, 0);
+      break;
+    case cpu::EventSource::kException:
+      switch (vector) {
+        case cpu::vec::GP:
+          // In ring 1 a #GP is (nearly always) a privileged instruction of the guest
+          // kernel; in ring 3 it is the guest's own business.
+          if (cpu_.state().cpl == 1) {
+            general_protection(error_code);
+          } else {
+            reflect(vector, true, error_code);
+          }
+          break;
+        case cpu::vec::PF: page_fault(error_code); break;
+        default: reflect(vector, has_error_code, error_code); break;
+      }
+      break;
+  }
+  // On the way back to the guest: an interrupt that waited for the virtual IF goes in now
+  // if the guest can take it (after STI, an IRET that set IF, or from ring 3).
+  injector_.inject_pending();
+  return true;
+}
+
+void ClassicMonitor::general_protection(uint32_t error_code) {
+  finish(emulator_->emulate_privileged(), cpu::vec::GP, error_code);
+}
+
+void ClassicMonitor::page_fault(uint32_t error_code) {
+  const uint32_t lin = cpu_.state().cr2;  // the real CR2: the shadow's fault address
+  const auto outcome = shadow_->page_fault(lin, error_code);
+  switch (outcome.kind) {
+    case vmm::ShadowMmu::FaultKind::kHidden: return;
+    case vmm::ShadowMmu::FaultKind::kTrue:
+      vcpu_.cr2 = lin;
+      reflect(cpu::vec::PF, true, outcome.guest_error_code);
+      return;
+    case vmm::ShadowMmu::FaultKind::kTrace:
+    case vmm::ShadowMmu::FaultKind::kEmulateWrite:
+      finish(emulator_->emulate_write(), cpu::vec::PF, error_code);
+      return;
+  }
+}
+
+void ClassicMonitor::external_interrupt(uint8_t vector) {
+  // The PIC has already delivered the vector to the real processor (INTA); whether the
+  // guest may take it now is the guest's virtual IF.
+  if (injector_.can_take_interrupt()) {
+    injector_.deliver(vector, vmm::GuestEventInjector::Kind::kExternal, false, 0);
+  } else {
+    vcpu_.pending.push_back(vector);
+  }
+}
+
+void ClassicMonitor::reflect(uint8_t vector, bool has_error_code, uint32_t error_code) {
+  injector_.deliver(vector, vmm::GuestEventInjector::Kind::kException, has_error_code, error_code);
+}
+
+void ClassicMonitor::finish(const PrivilegedEmulator::Outcome& outcome, uint8_t vector,
+                            uint32_t error_code) {
+  switch (outcome.result) {
+    case PrivilegedEmulator::Result::kEmulated: return;
+    case PrivilegedEmulator::Result::kFault:
+      reflect(outcome.vector, outcome.has_error_code, outcome.error_code);
+      return;
+    case PrivilegedEmulator::Result::kNotEmulated:
+      // Not one of the instructions the monitor emulates: the fault is the guest's own.
+      reflect(vector, true, error_code);
+      return;
+  }
+}
+
+}  // namespace vmlab::modes

@@ -1,0 +1,54 @@
+#include "modes/full-emulation/vt_mode.h"
+
+#include "engine/machine/multiboot_loader.h"
+#include "engine/vmm/guest_loader.h"
+#include "engine/vmm/quiet_hardware.h"
+#include "engine/vmm/vm.h"
+
+namespace vmlab::modes {
+
+VtMode::~VtMode() = default;
+
+machine::Result<void> VtMode::boot(vmm::Vm& vm, std::span<const uint8_t> image,
+                                   const std::string& name) {
+  cpu::Cpu& cpu = vm.machine().cpu();
+  const uint32_t reserved = kReserveMib * 256;
+  p2m_.emplace(vm.guest_mib() * 256, reserved);
+  auto info = vmm::load_multiboot_guest(vm, *p2m_, image, name);
+  if (!info) return info.error();
+  frames_ = std::make_unique<vmm::MonitorFrames>(cpu, 0, reserved);
+
+  // The Multiboot entry state, in guest mode: the addresses in it are guest-physical.
+  cpu.reset_multiboot(info.value().entry, machine::MultibootLoader::kBootMagic,
+                      info.value().info_addr);
+  configure_vt_controls(cpu.vm_controls(), paging_);
+  vcpu_ = vmm::VirtualCpu{};
+  vcpu_.cr0 = cpu.state().cr0;
+  memory_ = std::make_unique<vmm::GuestMemory>(cpu, *p2m_, vcpu_);
+
+  if (paging_ == VtPaging::kNested) {
+    // With nested paging the guest's own paging-off accesses go through the nested table:
+    // no shadow at all, not even at boot.
+    cpu.vm_controls().nested_root = build_nested_table(cpu, *p2m_, *frames_);
+  } else {
+    // Shadow paging: the real CR3 holds the physical-mode shadow until the guest turns
+    // paging on; the real CR0.PG and WP are on from the start, the guest reads its own.
+    const auto hole = frames_->alloc();
+    if (!hole) return machine::Error{"the monitor's reserve is too small", ENOMEM};
+    shadow_ = std::make_unique<vmm::ShadowMmu>(cpu, vm.recorder(), *p2m_, *frames_, *memory_, vcpu_,
+                                               *hole);
+    cpu.vm_controls().cr0_shadow = vcpu_.cr0;
+    cpu.vm_controls().cr4_shadow = vcpu_.cr4;
+    shadow_->activate();
+    vmm::QuietHardware quiet(cpu);
+    cpu.write_cr0(vcpu_.cr0 | cpu::cr0::PG | cpu::cr0::WP);
+  }
+  monitor_ = std::make_unique<VtMonitor>(vm, paging_, shadow_.get(),
+                                         paging_ == VtPaging::kShadow ? &vcpu_ : nullptr, *memory_,
+                                         *frames_);
+  cpu.set_vmx_monitor(monitor_.get());
+  cpu.enter_guest_mode();
+  return {};
+}
+
+}  // namespace vmlab::modes

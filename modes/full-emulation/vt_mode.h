@@ -1,0 +1,52 @@
+// VtMode: `--mode trap --cpu vt` (the default CPU of trap), with shadow paging or, with
+// `--npt`, nested paging. The guest OS boots unmodified through Multiboot into guest mode
+// at ring 0; its RAM lies behind a P2M that is not the identity.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "engine/vmm/guest_memory.h"
+#include "engine/vmm/mode.h"
+#include "engine/vmm/monitor_frames.h"
+#include "engine/vmm/p2m.h"
+#include "engine/vmm/shadow_mmu.h"
+#include "engine/vmm/vcpu.h"
+#include "modes/full-emulation/vt_monitor.h"
+#include "modes/full-emulation/vt_setup.h"
+
+namespace vmlab::modes {
+
+class VtMode : public vmm::Mode {
+ public:
+  // The monitor's reserve: the nested table (1 + 32 frames for 128 MiB of guest RAM, more
+  // for more) or the shadow page tables.
+  static constexpr uint32_t kReserveMib = 8;
+
+  explicit VtMode(VtPaging paging) : paging_(paging) {}
+  ~VtMode() override;
+
+  vmm::ModeId id() const override { return vmm::ModeId::trap; }
+  std::string describe() const override {
+    return paging_ == VtPaging::kNested ? "trap (VT CPU, nested paging)"
+                                        : "trap (VT CPU, shadow paging)";
+  }
+  uint32_t reserve_mib() const override { return kReserveMib; }
+  machine::Result<void> boot(vmm::Vm& vm, std::span<const uint8_t> image,
+                             const std::string& name) override;
+
+  VtMonitor* monitor() { return monitor_.get(); }
+  vmm::ShadowMmu* shadow() { return shadow_.get(); }
+  const vmm::P2m* p2m() const { return p2m_ ? &*p2m_ : nullptr; }
+
+ private:
+  VtPaging paging_;
+  std::optional<vmm::P2m> p2m_;
+  std::unique_ptr<vmm::MonitorFrames> frames_;
+  vmm::VirtualCpu vcpu_;
+  std::unique_ptr<vmm::GuestMemory> memory_;
+  std::unique_ptr<vmm::ShadowMmu> shadow_;
+  std::unique_ptr<VtMonitor> monitor_;
+};
+
+}  // namespace vmlab::modes

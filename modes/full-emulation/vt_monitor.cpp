@@ -1,0 +1,373 @@
+#include "modes/full-emulation/vt_monitor.h"
+
+#include <string>
+
+#include "engine/vmm/quiet_hardware.h"
+
+namespace vmlab::modes {
+
+namespace {
+
+using cpu::VmExit;
+using cpu::vmx::ExitReason;
+using cpu::vmx::Interruption;
+using cpu::vmx::InterruptionType;
+using vmm::EventKind;
+
+// The VMCS accesses charged to every exit: Adams & Agesen 2006 (section 6.2) say typical
+// exit handling "requires ten vmreads"; a handler writes back at least the guest's EIP and
+// its interruptibility state (two vmwrites).
+constexpr uint64_t kVmreadsPerExit = 10;
+constexpr uint64_t kVmwritesPerExit = 2;
+
+uint64_t figure(const vmm::CostProfile& profile, const char* key) {
+  return profile.figure(key).value_or(0);
+}
+
+}  // namespace
+
+VtMonitor::VtMonitor(vmm::Vm& vm, VtPaging paging, vmm::ShadowMmu* shadow, vmm::VirtualCpu* vcpu,
+                     vmm::GuestMemory& memory, vmm::MonitorFrames& frames)
+    : vm_(vm),
+      cpu_(vm.machine().cpu()),
+      paging_(paging),
+      shadow_(shadow),
+      vcpu_(vcpu),
+      memory_(memory) {
+  const vmm::CostProfile& p = vm.profile();
+  exit_overhead_ = figure(p, "vt.entry") + kVmreadsPerExit * figure(p, "vt.vmcb_read") +
+                   kVmwritesPerExit * figure(p, "vt.vmcb_write");
+  nested_ref_cost_ = figure(p, "vt.nested_ref");
+  if (paging == VtPaging::kShadow) {
+    segments_ = std::make_unique<vmm::DeprivilegedSegments>(cpu_, frames);
+    emulator_ = std::make_unique<vmm::PrivilegedEmulator>(vmm::PrivilegedEmulator::Context{
+        cpu_, vm.machine(), vm.recorder(), *vcpu, memory, *shadow, *segments_});
+  }
+}
+
+// The exit loop: one case per basic exit reason (SDM Vol. 3C, appendix C).
+void VtMonitor::on_vm_exit(const VmExit& exit) {
+  vm_.recorder().record(EventKind::trap,
+                        {static_cast<uint32_t>(exit.reason), exit.qualification, 0, 0},
+                        exit_overhead_);
+  switch (exit.reason) {
+    case ExitReason::kExceptionOrNmi: exception(exit); break;
+    case ExitReason::kExternalInterrupt: external_interrupt(); break;
+    case ExitReason::kInterruptWindow: interrupt_window(); break;
+    case ExitReason::kCpuid: cpuid(exit); break;
+    case ExitReason::kHlt: hlt(exit); break;
+    case ExitReason::kInvlpg: invlpg(exit); break;
+    case ExitReason::kCrAccess: cr_access(exit); break;
+    case ExitReason::kIoInstruction: io(exit); break;
+    case ExitReason::kRdmsr:
+    case ExitReason::kWrmsr: msr(exit); break;
+    case ExitReason::kEptViolation: nested_fault(exit); break;
+    default:
+      cpu_.unsupported("VM exit reason " + std::to_string(static_cast<unsigned>(exit.reason)) +
+                       " is not handled by the VT monitor");
+  }
+  // An exit that interrupted the delivery of an event (a hidden fault on the guest's
+  // stack while pushing an interrupt frame): deliver that event again (SDM Vol. 3C,
+  // 27.2.4 and 31.7.1.1).
+  if (exit.idt_vectoring.valid && !cpu_.vm_controls().injection.valid) {
+    inject(exit.idt_vectoring, exit.instruction_length);
+  }
+  if (!pending_.empty() && !cpu_.vm_controls().injection.valid) deliver_pending_interrupts();
+}
+
+void VtMonitor::on_nested_walk(uint32_t linear, unsigned references) {
+  // A 2-D walk of n guest levels reads 3n + 2 entries on the 2-level nested table; a
+  // native walk reads n. The difference is what nested paging costs.
+  const unsigned guest_levels = references >= 2 ? (references - 2) / 3 : 0;
+  vm_.recorder().record(EventKind::nested_walk, {linear, references, 0, 0},
+                        (references - guest_levels) * nested_ref_cost_);
+}
+
+// --- Helpers ----------------------------------------------------------------------------
+
+void VtMonitor::advance(const VmExit& exit) {
+  cpu_.state().eip += exit.instruction_length;
+}
+
+void VtMonitor::inject(const Interruption& event, uint8_t instruction_length) {
+  cpu::VmControls& c = cpu_.vm_controls();
+  c.injection = event;
+  c.injection_instruction_length = instruction_length;
+  vm_.recorder().record(EventKind::virq_inject,
+                        {event.vector, event.has_error_code ? event.error_code : 0,
+                         event.has_error_code ? 1u : 0u, 0});
+}
+
+void VtMonitor::inject_exception(uint8_t vector, bool has_error_code, uint32_t error_code) {
+  inject({true, vector, InterruptionType::kHardwareException, has_error_code, error_code});
+}
+
+void VtMonitor::deliver_pending_interrupts() {
+  cpu::VmControls& c = cpu_.vm_controls();
+  const bool can_take = (cpu_.state().eflags & cpu::flags::IF) && !cpu_.state().interrupt_shadow;
+  if (can_take && !c.injection.valid) {
+    const uint8_t vector = pending_.front();
+    pending_.pop_front();
+    inject({true, vector, InterruptionType::kExternal, false, 0});
+  }
+  // More to deliver, or this one must wait: exit as soon as the guest can take one.
+  c.interrupt_window_exiting = !pending_.empty();
+}
+
+void VtMonitor::emulated(const VmExit& exit, uint16_t opcode, uint8_t reg) {
+  vm_.recorder().record(EventKind::emulated_insn,
+                        {opcode, reg, cpu_.state().seg[cpu::CS].base + exit.guest_eip, 0});
+}
+
+// --- Exit handlers ----------------------------------------------------------------------
+
+// Reason 0. Only #PF is in the exception bitmap, and only with shadow paging.
+void VtMonitor::exception(const VmExit& exit) {
+  const Interruption& ev = exit.interruption;
+  if (ev.vector != cpu::vec::PF || !shadow_) {
+    inject(ev, exit.instruction_length);  // not ours: the guest's IDT handles it
+    return;
+  }
+  const uint32_t lin = exit.qualification;
+  const auto outcome = shadow_->page_fault(lin, ev.error_code);
+  switch (outcome.kind) {
+    case vmm::ShadowMmu::FaultKind::kHidden: return;
+    case vmm::ShadowMmu::FaultKind::kTrue:
+      // The guest's CR2 is the real one in guest mode: the exit left it alone, the
+      // reflected fault sets it as the hardware would have.
+      cpu_.state().cr2 = lin;
+      vcpu_->cr2 = lin;
+      inject_exception(cpu::vec::PF, true, outcome.guest_error_code);
+      return;
+    case vmm::ShadowMmu::FaultKind::kTrace:
+    case vmm::ShadowMmu::FaultKind::kEmulateWrite: emulate_store(); return;
+  }
+}
+
+// Reason 1: the interrupt stays pending at the PIC until the monitor acknowledges it; it
+// is injected when the guest's IF allows, else on the interrupt-window exit.
+void VtMonitor::external_interrupt() {
+  pending_.push_back(vm_.machine().intr_acknowledge());
+}
+
+// Reason 7: the guest can take an interrupt now (on_vm_exit injects it).
+void VtMonitor::interrupt_window() {
+  cpu_.vm_controls().interrupt_window_exiting = false;
+}
+
+// Reason 10: CPUID passes through, with the "hypervisor present" bit (leaf 1, ECX bit 31)
+// set, as VMMs do.
+void VtMonitor::cpuid(const VmExit& exit) {
+  auto r = cpu::Cpu::cpuid(cpu_.r32(cpu::EAX));
+  if (cpu_.r32(cpu::EAX) == 1) r[2] |= 1u << 31;
+  cpu_.set_r32(cpu::EAX, r[0]);
+  cpu_.set_r32(cpu::EBX, r[1]);
+  cpu_.set_r32(cpu::ECX, r[2]);
+  cpu_.set_r32(cpu::EDX, r[3]);
+  emulated(exit, 0x1A2, 0);
+  advance(exit);
+}
+
+// Reason 12: the vCPU halts until an interrupt. The monitor puts the processor in the
+// halted activity state; the machine skips time to the next timer edge, whose interrupt
+// exits (reason 1) and is injected, which ends the halt.
+void VtMonitor::hlt(const VmExit& exit) {
+  emulated(exit, 0xF4, 0);
+  advance(exit);
+  if (pending_.empty()) cpu_.state().halted = true;
+}
+
+// Reason 14 (shadow paging): the shadows are coherent by tracing; only the TLB entry goes.
+void VtMonitor::invlpg(const VmExit& exit) {
+  emulated(exit, 0x101, 7);
+  vm_.recorder().record(EventKind::invlpg, {exit.qualification, 0, 0, 0});
+  shadow_->invlpg(exit.qualification);
+  advance(exit);
+}
+
+// Reason 28 (shadow paging): MOV to/from CR3, CR0/CR4 writes that change a monitor-owned
+// bit, LMSW, CLTS. The qualification names the register, the access and the GPR.
+void VtMonitor::cr_access(const VmExit& exit) {
+  namespace q = cpu::vmx::cr_qual;
+  const uint32_t qual = exit.qualification;
+  const unsigned gpr = q::gpr(qual);
+  switch (q::access_type(qual)) {
+    case q::kMovToCr: {
+      const uint32_t v = cpu_.r32(gpr);
+      emulated(exit, 0x122, static_cast<uint8_t>(q::cr(qual)));
+      if (q::cr(qual) == 0) {
+        write_guest_cr0(v);
+      } else if (q::cr(qual) == 4) {
+        write_guest_cr4(v);
+      } else if (q::cr(qual) == 3) {
+        const uint32_t old = vcpu_->cr3;
+        vcpu_->cr3 = v & 0xFFFFF018u;
+        vm_.recorder().record(EventKind::cr3_switch, {old, vcpu_->cr3, 0, 0});
+        shadow_->activate();
+      }
+      break;
+    }
+    case q::kMovFromCr:
+      emulated(exit, 0x120, static_cast<uint8_t>(q::cr(qual)));
+      cpu_.set_r32(gpr, vcpu_->cr3);
+      break;
+    case q::kClts:
+      emulated(exit, 0x106, 0);
+      write_guest_cr0(vcpu_->cr0 & ~cpu::cr0::TS);
+      break;
+    case q::kLmsw: {
+      emulated(exit, 0x101, 6);
+      const uint32_t src = q::lmsw_data(qual) & 0xFu;
+      write_guest_cr0((vcpu_->cr0 & ~0xEu) | src | (vcpu_->cr0 & cpu::cr0::PE));
+      break;
+    }
+  }
+  advance(exit);
+}
+
+void VtMonitor::write_guest_cr0(uint32_t value) {
+  const uint32_t old = vcpu_->cr0;
+  vcpu_->cr0 = value | cpu::cr0::ET;
+  cpu::VmControls& c = cpu_.vm_controls();
+  c.cr0_shadow = vcpu_->cr0;
+  vm_.recorder().record(EventKind::cr_write, {0, old, vcpu_->cr0, 0});
+  {
+    // The real CR0 keeps PG and WP on; the guest's other bits (TS, MP, ...) are its own.
+    vmm::QuietHardware quiet(cpu_);
+    cpu_.write_cr0(vcpu_->cr0 | cpu::cr0::PG | cpu::cr0::WP);
+  }
+  if ((old ^ vcpu_->cr0) & cpu::cr0::WP) {
+    shadow_->flush_all();
+  } else if ((old ^ vcpu_->cr0) & cpu::cr0::PG) {
+    shadow_->activate();
+  }
+}
+
+void VtMonitor::write_guest_cr4(uint32_t value) {
+  const uint32_t old = vcpu_->cr4;
+  vcpu_->cr4 = value;
+  cpu::VmControls& c = cpu_.vm_controls();
+  c.cr4_shadow = value;
+  vm_.recorder().record(EventKind::cr_write, {4, old, value, 0});
+  {
+    // Shadow entries are never global and map 4 KiB pieces: PGE and PSE stay the
+    // monitor's (off) on the real processor.
+    vmm::QuietHardware quiet(cpu_);
+    cpu_.write_cr4(value & ~(cpu::cr4::PGE | cpu::cr4::PSE));
+  }
+  if ((old ^ value) & (cpu::cr4::PSE | cpu::cr4::PGE)) shadow_->flush_all();
+}
+
+// Reason 30: the device model behind the machine's I/O bus does the access (the bus's
+// observer records it as port_io, as natively).
+void VtMonitor::io(const VmExit& exit) {
+  namespace q = cpu::vmx::io_qual;
+  const uint32_t qual = exit.qualification;
+  const unsigned size = q::size(qual);
+  const uint16_t port = q::port(qual);
+  auto& m = vm_.machine();
+  if (q::string(qual)) {
+    // INS/OUTS, one element per exit: a REP form exits again until ECX is zero.
+    cpu::CpuState& s = cpu_.state();
+    const int32_t step =
+        (s.eflags & cpu::flags::DF) ? -static_cast<int32_t>(size) : static_cast<int32_t>(size);
+    if (q::rep(qual) && s.gpr[cpu::ECX] == 0) {
+      advance(exit);
+      return;
+    }
+    emulated(exit, q::in(qual) ? 0x6C : 0x6E, 0);
+    uint32_t v = 0;
+    vmm::GuestMemory::Fault f;
+    const bool user = s.cpl == 3;
+    if (q::in(qual)) {
+      v = m.io_read(port, size);
+      const uint32_t lin = s.seg[cpu::ES].base + s.gpr[cpu::EDI];
+      if (!memory_.write(lin, &v, size, user, &f)) {
+        cpu_.state().cr2 = f.linear;
+        inject_exception(cpu::vec::PF, true, f.error_code);
+        return;
+      }
+      s.gpr[cpu::EDI] += static_cast<uint32_t>(step);
+    } else {
+      const uint32_t lin = s.seg[cpu::DS].base + s.gpr[cpu::ESI];
+      if (!memory_.read(lin, &v, size, user, &f)) {
+        cpu_.state().cr2 = f.linear;
+        inject_exception(cpu::vec::PF, true, f.error_code);
+        return;
+      }
+      m.io_write(port, size, v);
+      s.gpr[cpu::ESI] += static_cast<uint32_t>(step);
+    }
+    if (q::rep(qual) && --s.gpr[cpu::ECX] != 0) return;  // the same instruction again
+    advance(exit);
+    return;
+  }
+  if (q::in(qual)) {
+    emulated(exit, size == 1 ? 0xE4 : 0xE5, 0);
+    const uint32_t v = m.io_read(port, size);
+    if (size == 1) {
+      cpu_.set_r8(0, static_cast<uint8_t>(v));
+    } else if (size == 2) {
+      cpu_.set_r16(cpu::EAX, static_cast<uint16_t>(v));
+    } else {
+      cpu_.set_r32(cpu::EAX, v);
+    }
+  } else {
+    emulated(exit, size == 1 ? 0xE6 : 0xE7, 0);
+    const uint32_t eax = cpu_.r32(cpu::EAX);
+    m.io_write(port, size, size == 4 ? eax : eax & ((1u << (8 * size)) - 1));
+  }
+  advance(exit);
+}
+
+// Reasons 31 and 32: the MSRs the processor has, passed through; an unknown one is the
+// guest's #GP, as natively.
+void VtMonitor::msr(const VmExit& exit) {
+  cpu::CpuState& s = cpu_.state();
+  const bool read = exit.reason == ExitReason::kRdmsr;
+  emulated(exit, read ? 0x132 : 0x130, 0);
+  bool ok;
+  if (read) {
+    uint64_t v = 0;
+    ok = cpu_.read_msr(s.gpr[cpu::ECX], v);
+    if (ok) {
+      s.gpr[cpu::EAX] = static_cast<uint32_t>(v);
+      s.gpr[cpu::EDX] = static_cast<uint32_t>(v >> 32);
+    }
+  } else {
+    ok = cpu_.write_msr(s.gpr[cpu::ECX], uint64_t{s.gpr[cpu::EDX]} << 32 | s.gpr[cpu::EAX]);
+  }
+  if (!ok) {
+    inject_exception(cpu::vec::GP, true, 0);
+    return;
+  }
+  advance(exit);
+}
+
+// Reason 48: the nested table maps all of guest-physical space from boot, so a nested
+// fault means the monitor's table is wrong; stop rather than guess.
+void VtMonitor::nested_fault(const VmExit& exit) {
+  cpu_.unsupported("nested-paging fault (EPT violation) at guest-physical " +
+                   std::to_string(exit.guest_physical) + ", qualification " +
+                   std::to_string(exit.qualification));
+}
+
+// --- Shadow paging: emulated stores --------------------------------------------------------
+
+void VtMonitor::emulate_store() {
+  using Result = vmm::PrivilegedEmulator::Result;
+  const auto out = emulator_->emulate_write();
+  switch (out.result) {
+    case Result::kEmulated: return;
+    case Result::kFault:
+      // The store faults for the guest as it would natively (the guest's CR2 is real).
+      if (out.vector == cpu::vec::PF) cpu_.state().cr2 = vcpu_->cr2;
+      inject_exception(out.vector, out.has_error_code, out.error_code);
+      return;
+    case Result::kNotEmulated:
+      cpu_.unsupported("the VT monitor cannot emulate the store at EIP " +
+                       std::to_string(cpu_.state().eip) + " to a write-protected guest page");
+  }
+}
+
+}  // namespace vmlab::modes

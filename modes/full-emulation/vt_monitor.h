@@ -1,0 +1,94 @@
+// VtMonitor: the exit handler of the VT-x-like "hardware VMM" (Adams & Agesen 2006,
+// section 4; docs/modes/vt.md).
+//
+// The guest runs in guest mode at ring 0 with its own GDT, IDT and TSS; the processor
+// leaves guest mode only for what the control block asks (vt_setup.h), and hands this
+// monitor the exit: its reason, its qualification, the instruction's length. on_vm_exit()
+// is one switch over the reason, as a real VMM's exit loop is; each handler emulates what
+// the guest asked for on the guest's state and returns, which is the VM entry.
+//
+// Paging is the strategy's: with shadow paging (first-generation VT-x) CR3 loads, INVLPG
+// and page faults exit and go to the shared ShadowMmu (engine/vmm/shadow_mmu.h); with
+// nested paging (`--npt`) the processor walks the guest's tables itself, through the
+// nested table, and none of those exit.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+
+#include "engine/cpu/vmx.h"
+#include "engine/vmm/deprivileged_segments.h"
+#include "engine/vmm/guest_memory.h"
+#include "engine/vmm/monitor_frames.h"
+#include "engine/vmm/privileged_emulator.h"
+#include "engine/vmm/shadow_mmu.h"
+#include "engine/vmm/vcpu.h"
+#include "engine/vmm/vm.h"
+#include "modes/full-emulation/vt_setup.h"
+
+namespace vmlab::modes {
+
+class VtMonitor : public cpu::VmxMonitor {
+ public:
+  // `shadow` and `vcpu` (the guest's CR0/CR3/CR4 under shadow paging) are null with
+  // nested paging.
+  VtMonitor(vmm::Vm& vm, VtPaging paging, vmm::ShadowMmu* shadow, vmm::VirtualCpu* vcpu,
+            vmm::GuestMemory& memory, vmm::MonitorFrames& frames);
+
+  // cpu::VmxMonitor
+  void on_vm_exit(const cpu::VmExit& exit) override;
+  void on_nested_walk(uint32_t linear, unsigned references) override;
+
+  // Cycles charged to every exit besides event.trap: the VM entry back, and the VMCS
+  // reads and writes of a typical handler (docs/modes/vt.md, "Costs").
+  uint64_t exit_overhead() const { return exit_overhead_; }
+
+ private:
+  // --- The exit handlers, one per reason ------------------------------------------------
+  void exception(const cpu::VmExit& exit);
+  void external_interrupt();
+  void interrupt_window();
+  void cpuid(const cpu::VmExit& exit);
+  void hlt(const cpu::VmExit& exit);
+  void invlpg(const cpu::VmExit& exit);
+  void cr_access(const cpu::VmExit& exit);
+  void io(const cpu::VmExit& exit);
+  void msr(const cpu::VmExit& exit);
+  void nested_fault(const cpu::VmExit& exit);
+
+  // --- Helpers --------------------------------------------------------------------------
+  // Moves the guest past the emulated instruction.
+  void advance(const cpu::VmExit& exit);
+  // Event injection on the next VM entry, through the guest's IDT.
+  void inject(const cpu::vmx::Interruption& event, uint8_t instruction_length = 0);
+  void inject_exception(uint8_t vector, bool has_error_code, uint32_t error_code);
+  // Injects the oldest acknowledged interrupt if the guest can take it now, else asks for
+  // an interrupt-window exit.
+  void deliver_pending_interrupts();
+  void emulated(const cpu::VmExit& exit, uint16_t opcode, uint8_t reg);
+  // Shadow paging: the guest's CR0/CR4 writes.
+  void write_guest_cr0(uint32_t value);
+  void write_guest_cr4(uint32_t value);
+  // Shadow paging: performs the store of the instruction at the guest's EIP (a traced
+  // page-table write, or a write the guest's CR0.WP = 0 allows) with the data-move path
+  // trap-and-emulate uses (engine/vmm/emulate_data_move.cpp).
+  void emulate_store();
+
+  vmm::Vm& vm_;
+  cpu::Cpu& cpu_;
+  VtPaging paging_;
+  vmm::ShadowMmu* shadow_;
+  vmm::VirtualCpu* vcpu_;
+  vmm::GuestMemory& memory_;
+  // The shared emulator; its deprivileged segments are unused in guest mode (the guest
+  // runs on its own GDT at ring 0) and exist only because the emulator's context names them.
+  std::unique_ptr<vmm::DeprivilegedSegments> segments_;
+  std::unique_ptr<vmm::PrivilegedEmulator> emulator_;
+  // External interrupts acknowledged at the PIC and not yet injected.
+  std::deque<uint8_t> pending_;
+  uint64_t exit_overhead_ = 0;
+  uint64_t nested_ref_cost_ = 0;
+};
+
+}  // namespace vmlab::modes

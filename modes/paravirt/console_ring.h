@@ -1,0 +1,43 @@
+// ConsoleRing: the back end of the PV console, a shared-memory ring in one guest page
+// (Xen's xencons_interface; Barham et al. 2003, section 3.2 "Data transfer: I/O rings").
+//
+// The guest (front end) copies output bytes into `out` at out_prod and advances it; it
+// notifies the monitor once for the whole batch (event_channel_op send on the console
+// port). On the notification the back end consumes everything between out_cons and
+// out_prod, hands the bytes to the machine's console, and advances out_cons. Compare the
+// emulated 16550, where every byte costs a port write (one trap per byte under
+// trap-and-emulate): here a console line costs one notification.
+//
+// A guest that scribbles on the indexes cannot make the back end loop or read outside
+// the ring: at most one ring's worth is consumed per notification, indexes are reduced
+// modulo the ring size.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "modes/paravirt/guest_memory.h"
+
+namespace vmlab::modes::paravirt {
+
+class ConsoleRing {
+ public:
+  using Sink = std::function<void(char)>;
+
+  ConsoleRing(GuestMemory& memory, uint32_t ring_ma, Sink sink)
+      : memory_(memory), base_(ring_ma), sink_(std::move(sink)) {}
+
+  // Consumes the output the guest produced; returns how many bytes.
+  uint32_t consume_output();
+  uint64_t notifications() const { return notifications_; }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  GuestMemory& memory_;
+  uint32_t base_;
+  Sink sink_;
+  uint64_t notifications_ = 0;
+  uint64_t bytes_ = 0;
+};
+
+}  // namespace vmlab::modes::paravirt

@@ -1,0 +1,109 @@
+// DirectPaging: the guest's page tables are the real ones, so the monitor must make sure
+// that no update can give the guest a way around it (Barham et al. 2003, section 3.3,
+// "Page-type validation"; docs/modes/paravirt.md, "Direct paging").
+//
+// Every machine frame the guest owns has a type and a type count:
+//   writable  mapped read/write by some L1 entry (count = such mappings)
+//   l1, l2    a validated page table or page directory (count = references from
+//             validated L2 entries and the current base pointer, plus one for a pin)
+// The types are exclusive, so a frame cannot be a page table and writable at once: the
+// guest can never write its page tables except through this class. A frame's type can
+// change only when its count is zero; a table becomes l1/l2 by validating every entry
+// (which takes the references those entries need) and loses the type by giving them back.
+// A pinned table keeps its type, and its validation, until it is unpinned: loading it as
+// the base pointer again costs no revalidation.
+//
+// Refusals return -errno and change nothing: a request is checked completely before any
+// memory or count changes (docs/pv-abi.md, "Direct paging", lists each rule with its code).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "modes/paravirt/guest_memory.h"
+
+namespace vmlab::modes::paravirt {
+
+class DirectPaging {
+ public:
+  enum class Type : uint8_t { none, writable, l1, l2 };
+  struct Frame {
+    bool owned = false;  // the guest's (false: the monitor's, or no RAM)
+    bool pinned = false;
+    Type type = Type::none;
+    uint32_t type_count = 0;
+    // The monitor's TLB-flush epoch when this frame's last writable mapping went away: a
+    // stale writable TLB entry may survive until the next full flush (see tlb_flushed()).
+    uint64_t writable_dropped_epoch = 0;
+  };
+  struct Stats {
+    uint64_t entries_validated = 0;  // entries checked by whole-table validations
+    uint64_t tables_validated = 0;
+    uint64_t updates = 0;  // single-entry updates applied
+    uint64_t refusals = 0;
+  };
+  static constexpr uint32_t kEntries = 1024;
+  static constexpr uint32_t kPresent = 0x1;
+  static constexpr uint32_t kWritable = 0x2;
+  static constexpr uint32_t kLargePage = 0x80;
+
+  explicit DirectPaging(GuestMemory& memory);
+
+  // The domain builder gives the guest its frames.
+  void set_owned(uint32_t mfn, bool owned);
+  // The page-directory entries that map the hypervisor hole (slots 1008-1023): the monitor
+  // writes them into every page directory it validates; the guest can never change them.
+  void set_hole_entries(const std::array<uint32_t, 16>& entries) { hole_entries_ = entries; }
+
+  // --- The operations of mmu_update / mmuext_op / update_va_mapping -------------------
+  // One page-table entry, by its machine address, gets a new value.
+  int32_t update_entry(uint32_t entry_ma, uint32_t value);
+  int32_t pin(uint32_t mfn, Type level);
+  int32_t unpin(uint32_t mfn);
+  // The page directory the processor will use (CR3); takes an l2 reference on it (which
+  // validates an unpinned one) and drops the old base's.
+  int32_t new_baseptr(uint32_t mfn);
+  uint32_t baseptr() const { return baseptr_; }
+
+  // A full TLB flush happened: stale writable entries are gone.
+  void tlb_flushed() { ++flush_epoch_; }
+  // True (once) when a frame that may still have a writable TLB entry became a page
+  // table: the caller must flush the TLB before the guest runs again.
+  bool take_flush_request() {
+    const bool r = flush_needed_;
+    flush_needed_ = false;
+    return r;
+  }
+
+  const Frame& frame(uint32_t mfn) const { return frames_[mfn]; }
+  uint32_t frames() const { return static_cast<uint32_t>(frames_.size()); }
+  const Stats& stats() const { return stats_; }
+
+ private:
+  bool owned(uint32_t mfn) const { return mfn < frames_.size() && frames_[mfn].owned; }
+  int32_t get_type(uint32_t mfn, Type type);
+  void put_type(uint32_t mfn);
+  // The references entry `index` of a table of `level` needs for `value`, and back.
+  int32_t get_entry_refs(Type level, uint32_t index, uint32_t value);
+  void put_entry_refs(Type level, uint32_t index, uint32_t value);
+  int32_t validate_table(uint32_t mfn, Type level);
+  void devalidate_table(uint32_t mfn, Type level);
+  // Whether two values of an entry need the same references (same frame and access).
+  static bool same_refs(Type level, uint32_t a, uint32_t b);
+  int32_t refuse(int32_t err) {
+    ++stats_.refusals;
+    return err;
+  }
+
+  GuestMemory& memory_;
+  std::vector<Frame> frames_;
+  std::array<uint32_t, 16> hole_entries_{};
+  uint32_t baseptr_ = 0;  // mfn of the current page directory, 0 = none yet
+  bool has_baseptr_ = false;
+  uint64_t flush_epoch_ = 1;
+  bool flush_needed_ = false;
+  Stats stats_;
+};
+
+}  // namespace vmlab::modes::paravirt

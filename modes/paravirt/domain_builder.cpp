@@ -1,0 +1,220 @@
+#include "modes/paravirt/domain_builder.h"
+
+#include <cerrno>
+#include <vector>
+
+#include "engine/cpu/cpu.h"
+#include "engine/cpu/descriptor.h"
+#include "engine/vmm/guest_loader.h"
+#include "engine/vmm/vm.h"
+#include "modes/paravirt/pv_abi.h"
+#include "modes/paravirt/pv_monitor.h"
+
+namespace vmlab::modes::paravirt {
+
+namespace {
+
+constexpr uint32_t kPage = GuestMemory::kPageSize;
+constexpr uint32_t kPresent = 0x1, kWritable = 0x2;
+constexpr uint32_t kBytesPerL1 = 1024 * kPage;  // 4 MiB
+
+uint32_t pages(uint32_t bytes) {
+  return (bytes + kPage - 1) / kPage;
+}
+
+// A code or data descriptor: flat, 4 KiB granular, 32-bit (SDM Vol. 3A, 3.4.5).
+uint64_t segment(uint32_t limit_pages, unsigned dpl, unsigned type) {
+  uint64_t d = limit_pages & 0xFFFF;
+  d |= uint64_t{0x90u | (dpl << 5) | type} << 40;
+  d |= uint64_t{(limit_pages >> 16) & 0xF} << 48;
+  d |= uint64_t{0xC} << 52;
+  return d;
+}
+
+// A busy 32-bit TSS descriptor (it is loaded into TR below).
+uint64_t tss_descriptor(uint32_t base, uint32_t limit) {
+  uint64_t d = limit & 0xFFFF;
+  d |= uint64_t{base & 0xFFFFFF} << 16;
+  d |= uint64_t{0x80u | cpu::sys_type::kTss32Busy} << 40;
+  d |= uint64_t{base >> 24} << 56;
+  return d;
+}
+
+}  // namespace
+
+machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& monitor,
+                                   std::span<const uint8_t> image, const std::string& name) {
+  // 1. The kernel, exactly as native mode loads it, into guest frames.
+  auto loaded = vmm::load_multiboot_guest(vm, p2m, image, name);
+  if (!loaded) return loaded.error();
+  const auto& info = loaded.value();
+  GuestMemory& mem = monitor.memory();
+  DirectPaging& paging = monitor.paging();
+  const uint32_t nr_pages = p2m.guest_frames();
+  const uint32_t machine_frames = mem.frames();
+  for (uint32_t gfn = 0; gfn < nr_pages; ++gfn) paging.set_owned(p2m.machine_frame(gfn), true);
+  const auto ma = [&](uint32_t gpa) {
+    return p2m.machine_frame(gpa / kPage) * kPage + gpa % kPage;
+  };
+  const auto va = [](uint32_t gpa) { return abi::kKernBase + gpa; };
+
+  // 2. The boot area after the kernel, in guest-physical addresses.
+  uint32_t next = pages(info.kernel_end) * kPage;
+  const auto take = [&](uint32_t n) {
+    const uint32_t at = next;
+    next += n * kPage;
+    return at;
+  };
+  const uint32_t start_info = take(1), shared_info = take(1), console_ring = take(1);
+  const uint32_t hypercall_page = take(1);
+  const uint32_t p2m_table = take(pages(nr_pages * 4));
+  const uint32_t m2p_table = take(pages(machine_frames * 4));
+  const uint32_t mapped = std::min<uint64_t>(p2m.guest_bytes(), abi::kMaxDirectMapBytes);
+  const uint32_t nr_l1 = (mapped + kBytesPerL1 - 1) / kBytesPerL1;
+  const uint32_t pt_base = take(1 + nr_l1);  // the page directory, then the L1 tables
+  const uint32_t first_free = next;
+  const uint32_t identity_l1 = (first_free + kBytesPerL1 - 1) / kBytesPerL1;
+  if (first_free > mapped || identity_l1 > nr_l1) {
+    return machine::Error{"pv: " + std::to_string(vm.guest_mib()) +
+                              " MiB is too little memory for the kernel and its boot area",
+                          EINVAL};
+  }
+  for (uint32_t gpa = pages(info.kernel_end) * kPage; gpa < first_free; gpa += kPage) {
+    mem.zero_frame(p2m.machine_frame(gpa / kPage));
+  }
+
+  // The P2M (pfn -> mfn) and M2P (mfn -> pfn, all ones for the monitor's frames).
+  for (uint32_t pfn = 0; pfn < nr_pages; ++pfn)
+    mem.write32(ma(p2m_table + pfn * 4), p2m.machine_frame(pfn));
+  for (uint32_t mfn = 0; mfn < machine_frames; ++mfn) {
+    mem.write32(ma(m2p_table + mfn * 4), p2m.guest_frame(mfn).value_or(0xFFFFFFFFu));
+  }
+
+  // 3. Bootstrap page tables. RAM at KERNBASE + pa, writable except the tables themselves.
+  const auto is_table = [&](uint32_t gpa) { return gpa >= pt_base && gpa < first_free; };
+  const uint32_t l2 = pt_base;
+  for (uint32_t j = 0; j < nr_l1; ++j) {
+    const uint32_t l1 = pt_base + (1 + j) * kPage;
+    for (uint32_t k = 0; k < 1024; ++k) {
+      const uint32_t pa = j * kBytesPerL1 + k * kPage;
+      if (pa >= mapped) break;
+      mem.write32(ma(l1 + k * 4), ma(pa) | kPresent | (is_table(pa) ? 0 : kWritable));
+    }
+    mem.write32(ma(l2 + (abi::kKernBase / kBytesPerL1 + j) * 4), ma(l1) | kPresent | kWritable);
+    // The entry code runs at its load address until it jumps high: the same tables map
+    // the low region there too (as the native boot.S does).
+    if (j < identity_l1) mem.write32(ma(l2 + j * 4), ma(l1) | kPresent | kWritable);
+  }
+
+  // The hypercall page: entry n is `mov $n, %eax; int $0x82; ret` (Xen's layout).
+  for (uint32_t n = 0; n < abi::kHypercallPageEntries; ++n) {
+    const uint8_t stub[] = {0xB8, static_cast<uint8_t>(n), 0,   0, 0,
+                            0xCD, abi::kHypercallVector,   0xC3};
+    mem.write_bytes(ma(hypercall_page + n * abi::kHypercallStride), stub, sizeof stub);
+  }
+
+  // The start-info page.
+  namespace si = abi::start_info;
+  const uint32_t s = ma(start_info);
+  mem.write32(s + si::kMagic, abi::kBootMagic);
+  mem.write32(s + si::kAbiVersion, abi::kAbiVersion);
+  mem.write32(s + si::kNrPages, nr_pages);
+  mem.write32(s + si::kSharedInfo, va(shared_info));
+  mem.write32(s + si::kHypercallPage, va(hypercall_page));
+  mem.write32(s + si::kConsoleRing, va(console_ring));
+  mem.write32(s + si::kConsolePortOff, abi::kConsolePort);
+  mem.write32(s + si::kTimerPortOff, abi::kTimerPort);
+  mem.write32(s + si::kP2m, va(p2m_table));
+  mem.write32(s + si::kM2p, va(m2p_table));
+  mem.write32(s + si::kM2pEntries, machine_frames);
+  mem.write32(s + si::kPtBase, va(pt_base));
+  mem.write32(s + si::kNrPtFrames, 1 + nr_l1);
+  mem.write32(s + si::kFirstFreePfn, first_free / kPage);
+  mem.write32(s + si::kTscKhz, vm.machine().config().cpu_mhz * 1000);
+  const std::string& cmdline = vm.machine().config().cmdline;
+  const uint32_t n =
+      std::min<uint32_t>(static_cast<uint32_t>(cmdline.size()), si::kCmdlineSize - 1);
+  mem.write_bytes(s + si::kCmdline, cmdline.data(), n);
+
+  // Events start masked, as IF is clear at a native kernel's entry.
+  mem.write8(ma(shared_info) + abi::shared_info::kUpcallMask, 1);
+
+  // 4. The monitor's frames, below the guest's.
+  PvMonitor::Layout layout;
+  layout.gdt_mfn = 0;
+  layout.idt_mfn = 1;
+  layout.tss_mfn = 2;
+  layout.hole_l1_mfn = 3;
+  layout.shared_info_ma = ma(shared_info);
+  layout.console_ring_ma = ma(console_ring);
+  for (uint32_t f = 0; f < 4; ++f) mem.zero_frame(f);
+  const uint32_t limit = (abi::kHypervisorHole >> 12) - 1;  // 0xFBFFF pages
+  const uint64_t gdt[abi::kGdtEntries] = {
+      0,
+      segment(limit, 1, 0xA),  // ring-1 code, execute/read
+      segment(limit, 1, 0x2),  // ring-1 data, read/write
+      segment(limit, 3, 0xA),  // user code
+      segment(limit, 3, 0x2),  // user data
+      tss_descriptor(PvMonitor::kTssLinear, 103),
+  };
+  for (uint32_t i = 0; i < abi::kGdtEntries; ++i) {
+    mem.write32(layout.gdt_mfn * kPage + i * 8, static_cast<uint32_t>(gdt[i]));
+    mem.write32(layout.gdt_mfn * kPage + i * 8 + 4, static_cast<uint32_t>(gdt[i] >> 32));
+  }
+  // The TSS: SS1:ESP1 come with stack_switch; an I/O bitmap base past the limit, so no
+  // port is open to rings 1 and 3.
+  mem.write32(layout.tss_mfn * kPage + 100, 104u << 16);
+  const uint32_t hole_l1 = layout.hole_l1_mfn * kPage;
+  mem.write32(hole_l1 + 0, layout.gdt_mfn * kPage | kPresent | kWritable);
+  mem.write32(hole_l1 + 4, layout.idt_mfn * kPage | kPresent | kWritable);
+  mem.write32(hole_l1 + 8, layout.tss_mfn * kPage | kPresent | kWritable);
+  std::array<uint32_t, 16> hole{};
+  hole[0] = hole_l1 | kPresent | kWritable;
+  paging.set_hole_entries(hole);
+  monitor.set_layout(layout);
+
+  // Pin and load the bootstrap page directory: its validation types every table and
+  // takes a writable reference on every frame it maps writable.
+  const uint32_t l2_mfn = p2m.machine_frame(l2 / kPage);
+  if (int32_t r = paging.pin(l2_mfn, DirectPaging::Type::l2); r != 0) {
+    return machine::Error{
+        "pv: the bootstrap page tables do not validate (" + std::to_string(r) + ")", EINVAL};
+  }
+  paging.new_baseptr(l2_mfn);
+
+  // 5. The processor: ring 1, paging on, the monitor's descriptor tables.
+  cpu::Cpu& c = vm.machine().cpu();
+  c.reset_multiboot(info.entry, abi::kBootMagic, 0);
+  cpu::CpuState& st = c.state();
+  st.cr0 = cpu::cr0::PE | cpu::cr0::ET | cpu::cr0::PG | cpu::cr0::WP;
+  st.cr3 = l2_mfn * kPage;
+  st.gdtr = cpu::TableRegister{PvMonitor::kGdtLinear, abi::kGdtEntries * 8 - 1};
+  st.idtr = cpu::TableRegister{PvMonitor::kIdtLinear, 256 * 8 - 1};
+  const auto cache = [&](uint16_t sel) { return cpu::Descriptor{gdt[sel >> 3]}.to_cache(sel); };
+  st.tr = cache(abi::kTssSel);
+  st.seg[cpu::CS] = cache(abi::kRing1Cs);
+  for (auto r : {cpu::SS, cpu::DS, cpu::ES, cpu::FS, cpu::GS}) st.seg[r] = cache(abi::kRing1Ds);
+  st.cpl = 1;
+  st.eflags = cpu::flags::kReserved1 | cpu::flags::IF;
+  st.gpr[cpu::ESI] = va(start_info);
+  c.tlb_flush(true);
+  c.notify_phys_write(0, static_cast<uint32_t>(mem.frames()) * kPage);
+
+  // The interrupt controller and the timer are the monitor's: the 8259A gets vector base
+  // 0x20 with only the timer line open; counter 0 stops until set_timer_op arms it.
+  auto& pic = vm.machine().pic();
+  const uint8_t master[] = {0x11, PvMonitor::kPicBase, 0x04, 0x01};
+  const uint8_t slave[] = {0x11, PvMonitor::kPicBase + 8, 0x02, 0x01};
+  pic.master().io_write(0, 1, master[0]);
+  for (int i = 1; i < 4; ++i) pic.master().io_write(1, 1, master[i]);
+  pic.slave().io_write(0, 1, slave[0]);
+  for (int i = 1; i < 4; ++i) pic.slave().io_write(1, 1, slave[i]);
+  pic.master().io_write(1, 1, 0xFE);
+  pic.slave().io_write(1, 1, 0xFF);
+  vm.machine().pit().io_write(3, 1, 0x30);
+
+  c.set_monitor(&monitor);
+  return {};
+}
+
+}  // namespace vmlab::modes::paravirt

@@ -1,0 +1,27 @@
+#include "modes/paravirt/pv_mode.h"
+
+#include "engine/vmm/vm.h"
+#include "modes/paravirt/domain_builder.h"
+#include "modes/paravirt/pv_abi.h"
+#include "modes/paravirt/pv_monitor.h"
+
+namespace vmlab::modes::paravirt {
+
+PvMode::PvMode() = default;
+PvMode::~PvMode() = default;
+
+std::string PvMode::describe() const {
+  return "pv (paravirtualized guest in ring 1: hypercalls, direct paging, event channels, "
+         "PV ABI " +
+         std::to_string(abi::kAbiVersion) + ")";
+}
+
+machine::Result<void> PvMode::boot(vmm::Vm& vm, std::span<const uint8_t> image,
+                                   const std::string& name) {
+  constexpr uint32_t kFramesPerMib = 256;
+  p2m_.emplace(vm.guest_mib() * kFramesPerMib, reserve_mib() * kFramesPerMib);
+  monitor_ = std::make_unique<PvMonitor>(vm, *p2m_);
+  return build_domain(vm, *p2m_, *monitor_, image, name);
+}
+
+}  // namespace vmlab::modes::paravirt

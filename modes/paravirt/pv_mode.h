@@ -1,0 +1,39 @@
+// PvMode: `--mode pv`, paravirtualization after Xen (Barham et al. 2003; DESIGN.md, "The
+// modes"; docs/modes/paravirt.md).
+//
+// The guest kernel knows it is virtualized: it runs in ring 1, calls the monitor with
+// hypercalls, keeps its interrupt flag in a shared page, and keeps machine frames in its
+// page tables, which the monitor validates (direct paging). boot() is the domain builder
+// (domain_builder.cpp); the monitor (PvMonitor) handles everything the processor hands it.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "engine/vmm/mode.h"
+#include "engine/vmm/p2m.h"
+
+namespace vmlab::modes::paravirt {
+
+class PvMonitor;
+
+class PvMode : public vmm::Mode {
+ public:
+  PvMode();
+  ~PvMode() override;
+
+  vmm::ModeId id() const override { return vmm::ModeId::pv; }
+  std::string describe() const override;
+  // The monitor's frames: its GDT, IDT, TSS and the page table of the hypervisor hole.
+  uint32_t reserve_mib() const override { return 1; }
+  machine::Result<void> boot(vmm::Vm& vm, std::span<const uint8_t> image,
+                             const std::string& name) override;
+
+  const PvMonitor* monitor() const { return monitor_.get(); }
+
+ private:
+  std::optional<vmm::P2m> p2m_;
+  std::unique_ptr<PvMonitor> monitor_;
+};
+
+}  // namespace vmlab::modes::paravirt

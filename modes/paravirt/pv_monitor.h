@@ -1,0 +1,136 @@
+// PvMonitor: the monitor of a paravirtualized guest, attached to the processor as its
+// cpu::Monitor (the hardware hands it every exception and interrupt first).
+//
+// What enters the monitor, and what it does (docs/modes/paravirt.md):
+//   INT 0x82 from ring 1      a hypercall (hypercalls.cpp); result in EAX
+//   a page fault              the faulting address goes to the shared-info page and the
+//                             fault is bounced to the guest's registered handler
+//   other exceptions, INT n   bounced to the guest's trap-table handler
+//   the timer interrupt       the set_timer_op deadline: the timer event channel
+// What does not: INT 0x80, the guest's system call, which the monitor delegated to the
+// real IDT (a DPL-3 trap gate to the guest's handler, Xen's fast system-call path), and
+// the guest's interrupt disabling and enabling, which are stores to the shared-info page.
+//
+// A "bounce" is what hardware does for an interrupt gate, done by the monitor on the
+// guest's behalf (Xen's create_bounce_frame): push EFLAGS, CS, EIP (and SS, ESP when
+// coming from ring 3, on the ring-1 stack the guest named with stack_switch) and an error
+// code, and continue at the handler in ring 1. The saved EFLAGS carries the guest's
+// virtual interrupt flag (the inverse of the upcall mask), as Xen does. A bounce that
+// cannot be written (the guest's kernel stack is not mapped writable) kills the domain:
+// the processor is shut down with a message, and nothing on the host is harmed.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "engine/cpu/monitor.h"
+#include "engine/vmm/p2m.h"
+#include "modes/paravirt/console_ring.h"
+#include "modes/paravirt/direct_paging.h"
+#include "modes/paravirt/event_channels.h"
+#include "modes/paravirt/guest_memory.h"
+
+namespace vmlab::cpu {
+class Cpu;
+struct SegmentCache;
+}  // namespace vmlab::cpu
+namespace vmlab::vmm {
+class Vm;
+class Recorder;
+}  // namespace vmlab::vmm
+
+namespace vmlab::modes::paravirt {
+
+class Hypercalls;
+
+class PvMonitor : public cpu::Monitor {
+ public:
+  // Where the domain builder put the monitor's own structures (machine frames) and the
+  // guest's shared pages (machine addresses).
+  struct Layout {
+    uint32_t gdt_mfn = 0, idt_mfn = 0, tss_mfn = 0, hole_l1_mfn = 0;
+    uint32_t shared_info_ma = 0;
+    uint32_t console_ring_ma = 0;
+  };
+  // The guest's virtual address where the monitor maps its GDT, IDT and TSS.
+  static constexpr uint32_t kGdtLinear = 0xFC000000;
+  static constexpr uint32_t kIdtLinear = 0xFC001000;
+  static constexpr uint32_t kTssLinear = 0xFC002000;
+  // The vector base the monitor gives the 8259A (its timer is IRQ 0).
+  static constexpr uint8_t kPicBase = 0x20;
+
+  PvMonitor(vmm::Vm& vm, const vmm::P2m& p2m);
+  ~PvMonitor() override;
+
+  void set_layout(const Layout& layout);
+  const Layout& layout() const { return layout_; }
+
+  // cpu::Monitor
+  bool on_interrupt(uint8_t vector, cpu::EventSource source, bool has_error_code,
+                    uint32_t error_code) override;
+
+  // --- Services the hypercalls use (pv_monitor.cpp) ------------------------------------
+  GuestMemory& memory() { return memory_; }
+  DirectPaging& paging() { return paging_; }
+  EventChannels& events() { return *events_; }
+  ConsoleRing& console() { return *console_; }
+  cpu::Cpu& cpu();
+  vmm::Vm& vm() { return vm_; }
+  vmm::Recorder& recorder();
+  const vmm::P2m& p2m() const { return p2m_; }
+  uint32_t cr3() const;
+  // The trap table: vector -> handler. 0x80 with DPL 3 also goes into the real IDT.
+  int32_t set_trap(uint8_t vector, uint8_t flags, uint16_t cs, uint32_t eip);
+  void clear_traps();
+  int32_t set_kernel_stack(uint16_t ss, uint32_t esp);
+  int32_t set_callback(uint16_t cs, uint32_t eip);
+  void set_timer(uint64_t deadline_tsc);
+  // sched_op block: enable events and wait for one.
+  void block();
+  // sched_op shutdown: the machine stops with `status` (written to the exit port).
+  void shutdown(uint32_t status);
+  // Loads CR3 with the page directory in machine frame `mfn`.
+  void load_baseptr(uint32_t mfn);
+  void flush_tlb();
+  void invlpg(uint32_t linear);
+  // After page-table changes: flushes the TLB if the validator asked for it.
+  void settle_paging();
+  // Ends the domain with a message (a guest that broke the ABI beyond recovery).
+  void kill(const std::string& why);
+
+ private:
+  struct TrapEntry {
+    bool set = false;
+    uint8_t flags = 0;
+    uint16_t cs = 0;
+    uint32_t eip = 0;
+  };
+
+  void external_interrupt(uint8_t vector);
+  void reflect(uint8_t vector, bool has_error_code, uint32_t error_code);
+  bool bounce(uint16_t cs, uint32_t eip, bool has_error_code, uint32_t error_code,
+              bool mask_events);
+  // Delivers the event upcall if one is pending and events are enabled.
+  void deliver_upcall_if_pending();
+  void arm_hardware_timer();
+  void write_idt_gate(uint8_t vector, uint16_t cs, uint32_t eip, unsigned dpl, bool present);
+  cpu::SegmentCache descriptor_cache(uint16_t selector) const;
+
+  vmm::Vm& vm_;
+  const vmm::P2m& p2m_;
+  GuestMemory memory_;
+  DirectPaging paging_;
+  std::unique_ptr<EventChannels> events_;
+  std::unique_ptr<ConsoleRing> console_;
+  std::unique_ptr<Hypercalls> hypercalls_;
+  Layout layout_;
+  std::array<TrapEntry, 256> traps_{};
+  uint16_t callback_cs_ = 0;
+  uint32_t callback_eip_ = 0;
+  bool blocked_ = false;
+  bool dead_ = false;
+};
+
+}  // namespace vmlab::modes::paravirt
