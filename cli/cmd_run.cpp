@@ -26,7 +26,8 @@ simulated PC. The guest's serial console (COM1) and the 0xE9 debug port go to st
 vmlab's own messages go to stderr.
 
 options:
-  --mode MODE              virtualization mode: native, or trap (see --cpu, --npt)
+  --mode MODE              virtualization mode: native, trap (see --cpu, --npt), bt
+                           (binary translation), pv
   --cpu classic|vt         with --mode trap: a classic IA-32 CPU or one with VT-x-like
                            guest mode (default vt)
   --npt                    with --mode trap --cpu vt: nested paging instead of shadow

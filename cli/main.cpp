@@ -2,12 +2,14 @@
 //
 //   vmlab run [options] KERNEL.elf     boot a kernel (cmd_run.cpp, docs/cli.md)
 //   vmlab compare [options]            workloads x modes (cmd_compare.cpp)
+//   vmlab bt-dump [options] KERNEL.elf  a block and its binary translation (cmd_bt_dump.cpp)
 //   vmlab help | --help                this text
 //   vmlab --version
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "cli/cmd_bt_dump.h"
 #include "cli/cmd_compare.h"
 #include "cli/cmd_run.h"
 #include "cli/exit_codes.h"
@@ -21,6 +23,7 @@ constexpr const char* kUsageText = R"(usage: vmlab <command> [options]
 commands:
   run [options] KERNEL.elf   boot a Multiboot kernel on the simulated PC
   compare [options]          run the guest's workloads in each mode and compare them
+  bt-dump [options] KERNEL   a guest kernel block and its binary translation, side by side
   help                       show this text (also: vmlab <command> --help)
   version                    print the version
 
@@ -41,6 +44,7 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "run") return cmd_run(args);
     if (cmd == "compare") return cmd_compare(args);
+    if (cmd == "bt-dump") return cmd_bt_dump(args);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
       std::cout << kUsageText;
       return 0;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "engine/vmm/native_mode.h"
+#include "modes/binary-translation/bt_mode.h"
 #include "modes/full-emulation/trap_mode.h"
 #include "modes/full-emulation/vt_mode.h"
 #include "modes/paravirt/pv_mode.h"
@@ -11,7 +12,8 @@
 namespace vmlab::modes {
 
 bool implemented(vmm::ModeId mode) {
-  return mode == vmm::ModeId::native || mode == vmm::ModeId::trap || mode == vmm::ModeId::pv;
+  return mode == vmm::ModeId::native || mode == vmm::ModeId::trap || mode == vmm::ModeId::pv ||
+         mode == vmm::ModeId::bt;
 }
 
 machine::Result<std::unique_ptr<vmm::Mode>> make(vmm::ModeId mode,
@@ -40,6 +42,11 @@ machine::Result<std::unique_ptr<vmm::Mode>> make(vmm::ModeId mode,
         return machine::Error{"--cpu and --npt select variants of --mode trap, not of pv", EINVAL};
       }
       return std::unique_ptr<vmm::Mode>(std::make_unique<paravirt::PvMode>());
+    case vmm::ModeId::bt:
+      if (options.cpu != vmm::ModeOptions::Cpu::kDefault || options.nested_paging) {
+        return machine::Error{"--cpu and --npt select variants of --mode trap, not of bt", EINVAL};
+      }
+      return std::unique_ptr<vmm::Mode>(std::make_unique<bt::BtMode>());
     default: return machine::Error{"mode '" + name + "' is not implemented yet", ENOSYS};
   }
 }

@@ -30,4 +30,12 @@ trap.emulate_rdtsc = 2030 | Adams & Agesen 2006, text (summarized in references/
 bt.callout_emulate_rdtsc = 1254 | Adams & Agesen 2006, text (summarized in references/papers.md 1b), rdtsc by callout-and-emulate, Pentium 4
 bt.in_tc_emulate_rdtsc = 216 | Adams & Agesen 2006, text (summarized in references/papers.md 1b), rdtsc emulated in the translation cache, Pentium 4
 bt.translate_per_insn = 2300 | Adams & Agesen 2006, text (summarized in references/papers.md 1b), translator speed: cycles per x86 instruction translated
+
+# Binary translation (--mode bt; docs/modes/binary-translation.md). The translator charges
+# bt.translate_per_insn per guest instruction with each bt_translate event.
+event.bt_callout = 1254 | Adams & Agesen 2006, text (summarized in references/papers.md 1b), rdtsc by callout-and-emulate, Pentium 4 (the whole callout with its emulation); vmlab charges it to every callout
+event.bt_in_tc = 0 | vmlab default, not from a paper: an in-TC sequence is charged as the instructions it retires (Adams & Agesen 2006 call the translated cli 'a handful' of cycles)
+event.bt_lookup_hit = 0 | vmlab default, not from a paper: the in-TC hash lookup is charged as the instructions it retires (about 20)
+event.bt_lookup_miss = 0 | vmlab default, not from a paper: a miss is a callout, charged as bt_callout
+event.bt_chain = 0 | vmlab default, not from a paper: the continuation that chains is a callout, charged as bt_callout
 vt.nested_ref = 20 | vmlab default, not from a paper (Bhargava et al. 2008 count the references of a 2-D walk, not their cycles): one extra paging-structure reference beyond a native walk, assumed to hit the data cache

@@ -14,7 +14,7 @@ const std::array<EventKindInfo, kNumEventKinds> kEventKindInfo = {{
     {"trap", {"reason", "error_code", nullptr, nullptr}},
     {"emulated_insn", {"opcode", "reg", "linear", nullptr}},
     {"sensitive_no_trap", {"opcode", "reg", nullptr, nullptr}},
-    {"bt_translate", {"linear", "insns", "bytes", nullptr}},
+    {"bt_translate", {"linear", "insns", "bytes", "guest_bytes"}},
     {"bt_callout", {"reason", "opcode", nullptr, nullptr}},
     {"hypercall", {"number", "arg0", "arg1", "result"}},
     {"hidden_fault", {"linear", "error_code", "shadow_pte", nullptr}},
@@ -35,6 +35,13 @@ const std::array<EventKindInfo, kNumEventKinds> kEventKindInfo = {{
     {"page_fault", {"linear", "error_code", nullptr, nullptr}},
     {"cr_write", {"cr", "old_value", "new_value", nullptr}},
     {"nested_walk", {"linear", "references", nullptr, nullptr}},
+    {"bt_chain", {"patch_at", "target", "tc_target", nullptr}},
+    {"bt_lookup_hit", {"target", "count", nullptr, nullptr}},
+    {"bt_lookup_miss", {"target", nullptr, nullptr, nullptr}},
+    {"bt_in_tc", {"kind", "count", nullptr, nullptr}},
+    {"bt_adapt", {"linear", "to_callout", "seen", nullptr}},
+    {"bt_flush", {"translations", "bytes", nullptr, nullptr}},
+    {"bt_invalidate", {"page", "translations", nullptr, nullptr}},
 }};
 
 std::string_view mode_name(ModeId mode) {

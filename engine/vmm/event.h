@@ -32,7 +32,7 @@ enum class EventKind : uint16_t {
   // hardware cannot tell, the simulated CPU can. a = opcode, b = ModRM.reg extension.
   sensitive_no_trap = 3,
   // The binary translator translated a unit: a = guest-linear start, b = instructions,
-  // c = bytes of translated code.
+  // c = bytes of translated code, d = bytes of guest code.
   bt_translate = 4,
   // Translated code called out into the monitor: a = callout reason, b = guest opcode.
   bt_callout = 5,
@@ -85,8 +85,29 @@ enum class EventKind : uint16_t {
   // table): a = linear address, b = paging-structure references (8 for a 4 KiB guest page
   // on the 2-level nested table; Bhargava et al. 2008, nm + n + m).
   nested_walk = 24,
+  // Binary translation (modes/binary-translation, docs/modes/binary-translation.md).
+  // A continuation was patched into a direct jump between two translations (chaining):
+  // a = TC address patched, b = guest-linear target, c = the target's TC address.
+  bt_chain = 25,
+  // An indirect jmp/call or a ret found its guest target in the in-TC hash table:
+  // a = guest-linear target (0 when counted in bulk), b = how many (recorded at the next
+  // monitor entry, since translated code does not call the monitor on a hit).
+  bt_lookup_hit = 26,
+  // The in-TC hash lookup missed and called out: a = guest-linear target.
+  bt_lookup_miss = 27,
+  // A sensitive instruction was emulated by an in-TC sequence (no monitor entry):
+  // a = kind (docs/modes/binary-translation.md), b = how many (recorded in bulk).
+  bt_in_tc = 28,
+  // Adaptive BT retranslated an instruction: a = guest-linear EIP, b = 1 when it became a
+  // callout (guilty), 0 when it went back to IDENT (innocent), c = faults or callouts seen.
+  bt_adapt = 29,
+  // The translation cache was flushed: a = translations dropped, b = bytes in use.
+  bt_flush = 30,
+  // A guest write hit a page holding translated code (self-modifying code):
+  // a = guest-physical page address, b = translations invalidated.
+  bt_invalidate = 31,
 };
-inline constexpr unsigned kNumEventKinds = 25;  // one past the largest value
+inline constexpr unsigned kNumEventKinds = 32;  // one past the largest value
 
 // The name used in trace files, stats and --cost (e.g. "port_io"), and the names of the
 // payload fields a..d (nullptr for a field the kind does not use).

@@ -51,6 +51,9 @@ void HardwareObserver::on_page_fault(uint32_t linear, uint32_t error_code) {
 
 void HardwareObserver::on_sensitive(uint16_t opcode, uint8_t reg) {
   if (cpu_.monitor() == nullptr) return;
+  // Code in the hypervisor hole (0xFC000000 and up) is the monitor's own, never the guest's:
+  // a binary translator's in-TC sequence that reads the real EFLAGS to build the guest's.
+  if (cpu_.state().seg[cpu::CS].base + cpu_.insn_eip() >= 0xFC000000u) return;
   recorder_.record(EventKind::sensitive_no_trap, {opcode, reg, 0, 0});
 }
 

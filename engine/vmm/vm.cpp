@@ -33,6 +33,9 @@ Vm::Vm(std::unique_ptr<Mode> mode, uint32_t guest_mib, CostProfile profile,
 }
 
 Vm::~Vm() {
+  // The mode's monitor detaches itself from the processor: it must go while the machine
+  // (and its processor) still exists, whatever the member order.
+  mode_.reset();
   machine_->cpu().set_observer(nullptr);
   machine_->io_bus().set_observer(nullptr);
 }

@@ -41,7 +41,6 @@ expect 64 "no kernel image" -- run --mode native
 expect 64 "unknown option '--bogus'" -- run --bogus "$smoke"
 expect 64 "unknown command" -- frobnicate
 expect 64 "unknown mode 'warp'" -- run --mode warp "$smoke"
-expect 76 "not implemented yet" -- run --mode bt "$smoke"
 expect 64 "--memory takes a size" -- run --memory lots "$smoke"
 expect 64 "memory|MiB" -- run --memory 2 "$smoke"
 expect 64 "--max-instructions takes a count" -- run --max-instructions -5 "$smoke"

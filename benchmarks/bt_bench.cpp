@@ -1,0 +1,86 @@
+// Google Benchmark of binary translation (docs/performance.md, "Binary translation"):
+//   translator: guest kernel instructions translated per second of host time (Capstone
+//     decode, IR, asmjit emission, commit into the TC): the guest OS's .text, unit by unit,
+//     translated from the start again after each pass (the TC flushed);
+//   run/compute: the whole guest OS booted and running the `compute` workload under
+//     --mode bt and under --mode native, host time per run (the guest's boot included;
+//     creating the machine and loading the image not), user code running directly.
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <string>
+
+#include "engine/machine/multiboot_loader.h"
+#include "engine/vmm/vm.h"
+#include "modes/binary-translation/bt_mode.h"
+
+namespace {
+
+using namespace vmlab;
+
+// The guest kernel's .text, as the Multiboot loader puts it: physical 0x100010 up (the
+// guest's paging is off before it runs, so linear = physical).
+constexpr uint32_t kTextStart = 0x00100010;
+constexpr uint32_t kTextBytes = 0x5000;
+
+void BM_Translator(benchmark::State& state) {
+  vmm::VmConfig config;
+  config.machine.memory_mib = 32;
+  config.mode = std::make_unique<modes::bt::BtMode>();
+  auto vm = vmm::Vm::create(std::move(config)).value();
+  if (auto ok = vm->load_kernel(VMLAB_GUEST_KERNEL); !ok) {
+    state.SkipWithError(ok.error().message.c_str());
+    return;
+  }
+  auto* monitor = static_cast<modes::bt::BtMode&>(vm->mode_impl()).monitor();
+  modes::bt::Translator& t = monitor->translator();
+  uint64_t insns = 0;
+  for (auto _ : state) {
+    monitor->cache().flush();
+    uint32_t eip = kTextStart;
+    while (eip < kTextStart + kTextBytes) {
+      const auto r = t.translate(eip);
+      if (r.status != modes::bt::Translator::Result::Status::kOk) {
+        ++eip;
+        continue;
+      }
+      insns += r.insns;
+      eip += r.bytes_in;
+    }
+  }
+  state.counters["guest_insns_per_s"] =
+      benchmark::Counter(static_cast<double>(insns), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Translator)->Unit(benchmark::kMillisecond);
+
+void run_compute(benchmark::State& state, bool bt) {
+  for (auto _ : state) {
+    // Creating the machine and loading the image (which touches all of guest RAM) is not
+    // timed: only the run, boot of the guest kernel included.
+    state.PauseTiming();
+    vmm::VmConfig config;
+    config.machine.memory_mib = 64;
+    config.machine.cmdline = std::string("vmlab_guest.elf run=compute iters=20");
+    if (bt) config.mode = std::make_unique<modes::bt::BtMode>();
+    auto vm = vmm::Vm::create(std::move(config)).value();
+    if (auto ok = vm->load_kernel(VMLAB_GUEST_KERNEL); !ok) {
+      state.SkipWithError(ok.error().message.c_str());
+      return;
+    }
+    state.ResumeTiming();
+    const auto r = vm->run();
+    benchmark::DoNotOptimize(r.instructions);
+  }
+}
+void BM_RunComputeNative(benchmark::State& state) {
+  run_compute(state, false);
+}
+void BM_RunComputeBt(benchmark::State& state) {
+  run_compute(state, true);
+}
+BENCHMARK(BM_RunComputeNative)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RunComputeBt)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,102 @@
+#include "cli/cmd_bt_dump.h"
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include "cli/exit_codes.h"
+#include "cli/exit_status.h"
+#include "engine/vmm/vm.h"
+#include "modes/binary-translation/bt_dump.h"
+#include "modes/binary-translation/bt_mode.h"
+
+namespace vmlab::cli {
+namespace {
+
+constexpr const char* kBtDumpUsage =
+    R"(usage: vmlab bt-dump [options] --addr ADDR [--addr ADDR ...] KERNEL.elf
+
+Boots KERNEL.elf under --mode bt (the guest's console is discarded), runs it until it stops
+(or for --max-instructions), then prints, for each guest kernel address, the guest's block
+and its translation side by side: Capstone disassembly of both, the TC addresses, and how
+each guest instruction was translated (IDENT, remapped, in-TC, callout). An address the
+guest never executed is translated now, through the guest's page tables as they are at the
+end of the run.
+
+options:
+  --addr ADDR              guest-linear address (hex, e.g. c0104760); repeatable
+  --append CMDLINE         the kernel command line (as vmlab run)
+  --max-instructions N     stop the guest after N instructions (default: run to the end)
+  --memory MIB             guest RAM in MiB (default 128)
+)";
+
+bool parse_u64(const std::string& s, int base, uint64_t& out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  out = std::strtoull(s.c_str(), &end, base);
+  return end && *end == '\0';
+}
+
+}  // namespace
+
+int cmd_bt_dump(const std::vector<std::string>& args) {
+  std::vector<uint32_t> addrs;
+  std::string append;
+  std::string kernel;
+  uint64_t max_insns = 0;
+  uint64_t memory = 128;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= args.size()) return false;
+      out = args[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "--help" || a == "-h") {
+      std::cout << kBtDumpUsage;
+      return 0;
+    } else if (a == "--addr") {
+      uint64_t x = 0;
+      if (!value(v) || !parse_u64(v.rfind("0x", 0) == 0 ? v.substr(2) : v, 16, x) ||
+          x > 0xFFFFFFFFu) {
+        return fail(kUsage, "--addr takes a hexadecimal guest address, e.g. --addr c0104760");
+      }
+      addrs.push_back(static_cast<uint32_t>(x));
+    } else if (a == "--append") {
+      if (!value(append)) return fail(kUsage, "--append takes the kernel command line");
+    } else if (a == "--max-instructions") {
+      if (!value(v) || !parse_u64(v, 10, max_insns)) {
+        return fail(kUsage, "--max-instructions takes a number");
+      }
+    } else if (a == "--memory") {
+      if (!value(v) || !parse_u64(v, 10, memory)) return fail(kUsage, "--memory takes MiB");
+    } else if (!a.empty() && a[0] == '-') {
+      return fail(kUsage, "unknown option '" + a + "' (see vmlab bt-dump --help)");
+    } else if (kernel.empty()) {
+      kernel = a;
+    } else {
+      return fail(kUsage, "one kernel only (see vmlab bt-dump --help)");
+    }
+  }
+  if (kernel.empty()) return fail(kUsage, "no kernel given (see vmlab bt-dump --help)");
+  if (addrs.empty()) return fail(kUsage, "no --addr given (see vmlab bt-dump --help)");
+
+  vmm::VmConfig config;
+  config.mode = std::make_unique<modes::bt::BtMode>();
+  config.machine.memory_mib = static_cast<uint32_t>(memory);
+  config.machine.max_instructions = max_insns;
+  config.machine.cmdline = kernel + (append.empty() ? "" : " " + append);
+  auto created = vmm::Vm::create(std::move(config));
+  if (!created) return fail(exit_code_for(created.error()), created.error().message);
+  vmm::Vm& vm = *created.value();
+  if (auto loaded = vm.load_kernel(kernel); !loaded) {
+    return fail(exit_code_for(loaded.error()), loaded.error().message);
+  }
+  vm.run();
+  auto* monitor = static_cast<modes::bt::BtMode&>(vm.mode_impl()).monitor();
+  for (const uint32_t addr : addrs) std::cout << modes::bt::bt_dump(*monitor, addr) << "\n";
+  return 0;
+}
+
+}  // namespace vmlab::cli

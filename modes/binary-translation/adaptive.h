@@ -1,0 +1,45 @@
+// Adaptive binary translation: "innocent until proven guilty" (Adams & Agesen 2006,
+// section 3.2; references/papers.md 1e).
+//
+// Translations start IDENT. A guest kernel instruction whose stores keep causing trace
+// faults (writes to write-protected guest page tables, each a full fault into the monitor)
+// is proven guilty after kGuiltyAfter of them and retranslated into a SIMULATE callout that
+// emulates the store and updates the shadow without a fault; the old fragment gets a
+// forwarding jump. When the callout then sees kInnocentAfter stores in a row that hit no
+// page table, the instruction is innocent again and goes back to IDENT. The two thresholds
+// are the hysteresis.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace vmlab::modes::bt {
+
+class Adaptive {
+ public:
+  static constexpr uint32_t kGuiltyAfter = 4;
+  static constexpr uint32_t kInnocentAfter = 64;
+
+  // A trace fault by the IDENT instruction at guest `eip`: true when it has just become
+  // guilty (retranslate it as a callout).
+  bool on_trace_fault(uint32_t eip);
+  // A SIMULATE callout of `eip` performed its store; `traced` when it hit a page table.
+  // True when the instruction has just become innocent (retranslate it IDENT).
+  bool on_simulated(uint32_t eip, bool traced);
+
+  const std::unordered_set<uint32_t>& guilty() const { return guilty_; }
+  // Trace faults taken by IDENT instructions, and SIMULATE callouts, over the run.
+  uint64_t trace_faults() const { return trace_faults_; }
+  uint64_t simulate_callouts() const { return simulated_; }
+  uint32_t seen(uint32_t eip) const;
+
+ private:
+  std::unordered_map<uint32_t, uint32_t> faults_;    // IDENT: trace faults so far
+  std::unordered_map<uint32_t, uint32_t> innocent_;  // guilty: innocent callouts in a row
+  std::unordered_set<uint32_t> guilty_;
+  uint64_t trace_faults_ = 0;
+  uint64_t simulated_ = 0;
+};
+
+}  // namespace vmlab::modes::bt

@@ -1,0 +1,561 @@
+#include "modes/binary-translation/bt_monitor.h"
+
+#include <capstone/capstone.h>
+
+#include <cstdio>
+#include <string>
+
+#include "engine/cpu/descriptor.h"
+
+namespace vmlab::modes::bt {
+
+using vmm::EventKind;
+using vmm::PrivilegedEmulator;
+
+namespace {
+
+// A code or data descriptor of the monitor's own, DPL 1 (SDM Vol. 3A, 3.4.5).
+uint64_t monitor_descriptor(uint32_t base, uint32_t limit, uint8_t type, bool pages) {
+  uint64_t d = limit & 0xFFFFu;
+  d |= uint64_t{base & 0xFFFFFFu} << 16;
+  d |= uint64_t{0x90u | (1u << 5) | type} << 40;
+  d |= uint64_t{(limit >> 16) & 0xFu} << 48;
+  d |= uint64_t{pages ? 0xCu : 0x4u} << 52;
+  d |= uint64_t{base >> 24} << 56;
+  return d;
+}
+
+bool is_port_io(uint32_t opcode) {
+  return (opcode >= 0xE4 && opcode <= 0xE7) || (opcode >= 0xEC && opcode <= 0xEF) ||
+         (opcode >= 0x6C && opcode <= 0x6F);
+}
+
+std::string hex(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%08X", v);
+  return buf;
+}
+
+}  // namespace
+
+BtMonitor::BtMonitor(vmm::Vm& vm, const vmm::P2m& p2m)
+    : vm_(vm),
+      cpu_(vm.machine().cpu()),
+      p2m_(p2m),
+      // Machine frame 0 stays unused (as in the trap mode's monitor).
+      frames_(cpu_, 1, p2m.reserved_frames()),
+      memory_(cpu_, p2m_, vcpu_),
+      segments_(cpu_, frames_),
+      injector_(cpu_, vm.recorder(), vcpu_, memory_, segments_) {
+  set_monitor_call_vector(layout::kCalloutVector);
+}
+
+BtMonitor::~BtMonitor() {
+  if (cpu_.monitor() == this) cpu_.set_monitor(nullptr);
+}
+
+machine::Result<void> BtMonitor::init() {
+  if (auto ok = segments_.init(); !ok) return ok;
+  shadow_ = std::make_unique<vmm::ShadowMmu>(cpu_, vm_.recorder(), p2m_, frames_, memory_, vcpu_,
+                                             segments_.hole_pt_mfn());
+  emulator_ = std::make_unique<PrivilegedEmulator>(PrivilegedEmulator::Context{
+      cpu_, vm_.machine(), vm_.recorder(), vcpu_, memory_, *shadow_, segments_});
+  cache_ = std::make_unique<TranslationCache>(cpu_, frames_);
+  if (auto ok = cache_->init(segments_.hole_pt_mfn()); !ok) return ok;
+  translator_ = std::make_unique<Translator>(*cache_, memory_, p2m_);
+  translator_->set_guilty(&adaptive_.guilty());
+  translator_->emit_permanent();
+  // The TC's code segment (flat, so that TC addresses are linear ones) and the %gs data
+  // segment, both ring 1, in the shadow GDT.
+  const uint64_t code = monitor_descriptor(0, 0xFFFFF, 0xB, true);
+  const uint64_t data = monitor_descriptor(layout::kDataBase, layout::kDataLimit, 0x3, false);
+  segments_.install_monitor_descriptor(layout::kTcCode, code);
+  segments_.install_monitor_descriptor(layout::kGsData, data);
+  tc_cs_ = cpu::Descriptor{code}.to_cache(layout::kTcCode);
+  gs_data_ = cpu::Descriptor{data}.to_cache(layout::kGsData);
+  per_insn_cost_ = vm_.profile().figure("bt.translate_per_insn").value_or(0);
+  return {};
+}
+
+void BtMonitor::start(uint32_t entry, uint32_t eax, uint32_t ebx) {
+  cpu_.reset_multiboot(entry, eax, ebx);
+  segments_.enter_boot_state();
+  cpu::CpuState& s = cpu_.state();
+  // As under trap-and-emulate: real paging always on (the shadow), CR0.WP, IF on, IOPL 0.
+  s.cr0 = cpu::cr0::PE | cpu::cr0::ET | cpu::cr0::NE | cpu::cr0::WP | cpu::cr0::PG;
+  s.cr4 = 0;
+  cpu_.set_eflags(cpu::flags::kReserved1 | cpu::flags::IF);
+  shadow_->activate();
+  cpu_.set_monitor(this);
+  try {
+    enter_tc();
+  } catch (...) {
+    cpu_.shutdown("bt: the guest's entry point could not be translated");
+  }
+}
+
+// --- Guest terms and the TC ------------------------------------------------------------------
+
+void BtMonitor::sync_out() {
+  cache_->set_data32(gsdata::kVif, vcpu_.interrupts_enabled ? cpu::flags::IF : 0);
+  cache_->set_data32(gsdata::kVcs, vmm::VirtualCpu::guest_selector(guest_cs_));
+  cache_->set_data32(gsdata::kGdtr, vcpu_.gdtr.limit | (vcpu_.gdtr.base << 16));
+  cache_->set_data32(gsdata::kGdtr + 4, vcpu_.gdtr.base >> 16);
+  cache_->set_data32(gsdata::kIdtr, vcpu_.idtr.limit | (vcpu_.idtr.base << 16));
+  cache_->set_data32(gsdata::kIdtr + 4, vcpu_.idtr.base >> 16);
+  cache_->set_data32(gsdata::kCr0, vcpu_.cr0);
+  cache_->set_data32(gsdata::kTr, vcpu_.tr);
+  cache_->set_data32(gsdata::kLdtr, vcpu_.ldtr);
+  cache_->set_data32(gsdata::kVss,
+                     vmm::VirtualCpu::guest_selector(cpu_.state().seg[cpu::SS].selector));
+}
+
+void BtMonitor::settle() {
+  // The in-TC sequences count in the %gs data instead of entering the monitor; their
+  // events are recorded here, at the next monitor entry (docs/modes/binary-translation.md).
+  vmm::Recorder& rec = vm_.recorder();
+  if (const uint32_t hits = cache_->data32(gsdata::kLookupHits)) {
+    cache_->set_data32(gsdata::kLookupHits, 0);
+    lookup_hits_ += hits;
+    for (uint32_t i = 0; i < hits; ++i) rec.record(EventKind::bt_lookup_hit, {0, 1, 0, 0});
+  }
+  for (uint32_t k = 0; k < static_cast<uint32_t>(InTcKind::kCount); ++k) {
+    const uint32_t at = gsdata::kInTcCounts + 4 * k;
+    if (const uint32_t n = cache_->data32(at)) {
+      cache_->set_data32(at, 0);
+      in_tc_[k] += n;
+      for (uint32_t i = 0; i < n; ++i) rec.record(EventKind::bt_in_tc, {k, 1, 0, 0});
+    }
+  }
+}
+
+void BtMonitor::record_translation(uint32_t guest, const Translator::Result& r) {
+  if (r.flushed) {
+    ++flush_epoch_;
+    vm_.recorder().record(EventKind::bt_flush, {r.flushed_count, 0, 0, 0});
+  }
+  if (r.status == Translator::Result::Status::kOk) {
+    vm_.recorder().record(EventKind::bt_translate, {guest, r.insns, r.bytes_out, r.bytes_in},
+                          per_insn_cost_ * r.insns);
+  }
+}
+
+std::optional<uint32_t> BtMonitor::tc_for(uint32_t guest, bool& fault) {
+  fault = false;
+  if (const auto tc = cache_->lookup(guest)) return tc;
+  const Translator::Result r = translator_->translate(guest);
+  record_translation(guest, r);
+  switch (r.status) {
+    case Translator::Result::Status::kOk: return r.tc;
+    case Translator::Result::Status::kFault:
+      // The guest would fault fetching this instruction: it gets the #PF, at this EIP.
+      fault = true;
+      vcpu_.cr2 = r.fault.linear;
+      vm_.recorder().record(EventKind::true_fault, {r.fault.linear, r.fault.error_code, 0, 0});
+      reflect(cpu::vec::PF, true, r.fault.error_code);
+      return std::nullopt;
+    case Translator::Result::Status::kUndecodable:
+      cpu_.unsupported("bt: guest kernel bytes at " + hex(guest) + " that Capstone cannot decode");
+  }
+  return std::nullopt;
+}
+
+void BtMonitor::enter_tc() {
+  // A reflected fault on the way (a handler whose code is not mapped) may leave the guest at
+  // another kernel EIP; each round enters that one.
+  for (int round = 0; round < 8; ++round) {
+    cpu::CpuState& s = cpu_.state();
+    if (cpu_.is_shut_down() || s.cpl != 1 || in_tc()) return;
+    guest_cs_ = s.seg[cpu::CS].selector;
+    const uint32_t guest = s.seg[cpu::CS].base + s.eip;
+    bool fault = false;
+    const auto tc = tc_for(guest, fault);
+    if (fault) continue;
+    if (!tc) return;
+    cache_->set_data32(gsdata::kVgs, s.seg[cpu::GS].selector);
+    s.seg[cpu::GS] = gs_data_;
+    s.seg[cpu::CS] = tc_cs_;
+    s.eip = *tc;
+    sync_out();
+    return;
+  }
+}
+
+void BtMonitor::leave_to_guest(uint32_t guest) {
+  cpu::CpuState& s = cpu_.state();
+  s.seg[cpu::CS] = cpu::Descriptor{segments_.descriptor(guest_cs_)}.to_cache(guest_cs_);
+  s.eip = guest - s.seg[cpu::CS].base;
+  const auto gs = static_cast<uint16_t>(cache_->data32(gsdata::kVgs));
+  if (cpu::is_null_selector(gs)) {
+    s.seg[cpu::GS] = cpu::null_segment(gs);
+  } else {
+    s.seg[cpu::GS] = cpu::Descriptor{segments_.descriptor(gs)}.to_cache(gs);
+  }
+  vcpu_.interrupts_enabled = cache_->data32(gsdata::kVif) != 0;
+}
+
+void BtMonitor::leave_tc(uint32_t tc_eip) {
+  const TranslationCache::InsnRecord* r = cache_->record_at(tc_eip);
+  if (!r) {
+    cpu_.unsupported("bt: an event at TC address " + hex(tc_eip) +
+                     " that belongs to no guest instruction");
+  }
+  if (tc_eip > r->tc && r->restore) {
+    // A fault inside an in-TC sequence: the guest registers it borrowed come back, so
+    // that the guest sees the state before its instruction.
+    cpu::CpuState& s = cpu_.state();
+    if (r->restore & kRestoreEax) s.gpr[cpu::EAX] = cache_->data32(gsdata::kSaveEax);
+    if (r->restore & kRestoreEcx) s.gpr[cpu::ECX] = cache_->data32(gsdata::kSaveEcx);
+    if (r->restore & kRestoreEdx) s.gpr[cpu::EDX] = cache_->data32(gsdata::kSaveEdx);
+  }
+  leave_to_guest(r->guest);
+}
+
+std::optional<uint32_t> BtMonitor::translation_of(uint32_t guest) {
+  if (const auto tc = cache_->lookup(guest)) return tc;
+  const Translator::Result r = translator_->translate(guest);
+  record_translation(guest, r);
+  if (r.status != Translator::Result::Status::kOk) return std::nullopt;
+  return r.tc;
+}
+
+// --- The dispatch ----------------------------------------------------------------------------
+
+bool BtMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_error_code,
+                             uint32_t error_code) {
+  const bool from_tc = in_tc();
+  if (from_tc) vcpu_.interrupts_enabled = cache_->data32(gsdata::kVif) != 0;
+  settle();
+  if (from_tc && source == cpu::EventSource::kSoftware && vector == layout::kCalloutVector) {
+    callout();
+  } else {
+    vm_.recorder().record(EventKind::trap, {vector, has_error_code ? error_code : 0, 0, 0});
+    switch (source) {
+      case cpu::EventSource::kExternal:
+        if (from_tc) leave_tc(cpu_.state().eip);
+        external_interrupt(vector);
+        break;
+      case cpu::EventSource::kSoftware:
+      case cpu::EventSource::kInt3:
+      case cpu::EventSource::kInto:
+        // INT n from user mode (the guest kernel's are callouts): the guest's own gate.
+        if (from_tc) leave_tc(cpu_.state().eip);
+
+        injector_.deliver(vector, vmm::GuestEventInjector::Kind::kSoftware, false, 0);
+        break;
+      case cpu::EventSource::kException:
+        exception(vector, has_error_code, error_code, from_tc);
+        break;
+    }
+  }
+  // On the way back: an interrupt that waited for the virtual IF, then the TC if the guest
+  // is in its kernel.
+  if (!in_tc()) injector_.inject_pending();
+  enter_tc();
+  if (in_tc()) sync_out();
+  return true;
+}
+
+bool BtMonitor::interrupt_window_open() {
+  const cpu::CpuState& s = cpu_.state();
+  if (s.cpl == 3) return true;
+  if (!in_tc()) return vcpu_.interrupts_enabled;
+  if (cache_->data32(gsdata::kVif) == 0) return false;
+  // Only where the guest state is exactly that before a guest instruction, and not in the
+  // shadow of an STI.
+  if (!cache_->precise(s.eip)) return false;
+  const TranslationCache::InsnRecord* prev = cache_->record_at(s.eip - 1);
+  return !(prev && prev->sti && prev->tc + prev->tc_len == s.eip);
+}
+
+void BtMonitor::exception(uint8_t vector, bool has_error_code, uint32_t error_code, bool from_tc) {
+  if (vector == cpu::vec::PF) {
+    page_fault(error_code, from_tc);
+    return;
+  }
+  if (from_tc) leave_tc(cpu_.state().eip);
+  if (vector == cpu::vec::GP && cpu_.state().cpl == 1) {
+    // An IDENT instruction the translator did not know to be privileged: emulated as
+    // trap-and-emulate would.
+    finish(emulator_->emulate_privileged(), vector, error_code);
+    return;
+  }
+  reflect(vector, has_error_code, error_code);
+}
+
+void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
+  const uint32_t lin = cpu_.state().cr2;
+  const uint32_t tc_eip = cpu_.state().eip;
+  const auto outcome = shadow_->page_fault(lin, error_code);
+  if (outcome.kind == vmm::ShadowMmu::FaultKind::kHidden) return;  // resume where it was
+  const TranslationCache::InsnRecord* rec = from_tc ? cache_->record_at(tc_eip) : nullptr;
+  if (from_tc) leave_tc(tc_eip);
+  switch (outcome.kind) {
+    case vmm::ShadowMmu::FaultKind::kHidden: return;
+    case vmm::ShadowMmu::FaultKind::kTrue:
+      vcpu_.cr2 = lin;
+      reflect(cpu::vec::PF, true, outcome.guest_error_code);
+      return;
+    case vmm::ShadowMmu::FaultKind::kTrace:
+    case vmm::ShadowMmu::FaultKind::kEmulateWrite: {
+      const uint32_t guest = rec ? rec->guest : 0;
+      const uint32_t fragment = rec ? rec->fragment : 0;
+      const uint32_t next_record = rec ? static_cast<uint32_t>(rec - &cache_->record(0)) + 1 : 0;
+      const auto result = emulator_->emulate_write();
+      finish(result, cpu::vec::PF, error_code);
+      if (!rec || result.result != PrivilegedEmulator::Result::kEmulated) return;
+      if (outcome.kind == vmm::ShadowMmu::FaultKind::kTrace && adaptive_.on_trace_fault(guest)) {
+        // Proven guilty: retranslated as a SIMULATE callout (the old fragment forwards);
+        // the guest continues after the store from a fresh translation.
+        vm_.recorder().record(EventKind::bt_adapt, {guest, 1, Adaptive::kGuiltyAfter, 0});
+        retranslate(fragment);
+        return;
+      }
+      // Resume in the same fragment, after the store, when its translation is still there.
+      const auto& f = cache_->fragment(fragment);
+      const uint32_t resume_guest = cpu_.state().seg[cpu::CS].base + cpu_.state().eip;
+      if (next_record < f.first_record + f.record_count) {
+        const auto& next = cache_->record(next_record);
+        if (next.guest == resume_guest && (f.live || next.tc >= f.tc_start + 5)) {
+          cpu::CpuState& s = cpu_.state();
+          cache_->set_data32(gsdata::kVgs, s.seg[cpu::GS].selector);
+          s.seg[cpu::GS] = gs_data_;
+          s.seg[cpu::CS] = tc_cs_;
+          s.eip = next.tc;
+        }
+      }
+      return;
+    }
+  }
+}
+
+void BtMonitor::external_interrupt(uint8_t vector) {
+  if (injector_.can_take_interrupt()) {
+    injector_.deliver(vector, vmm::GuestEventInjector::Kind::kExternal, false, 0);
+  } else {
+    vcpu_.pending.push_back(vector);
+  }
+}
+
+void BtMonitor::reflect(uint8_t vector, bool has_error_code, uint32_t error_code) {
+  injector_.deliver(vector, vmm::GuestEventInjector::Kind::kException, has_error_code, error_code);
+}
+
+void BtMonitor::finish(const PrivilegedEmulator::Outcome& outcome, uint8_t vector,
+                       uint32_t error_code) {
+  switch (outcome.result) {
+    case PrivilegedEmulator::Result::kEmulated: return;
+    case PrivilegedEmulator::Result::kFault:
+      reflect(outcome.vector, outcome.has_error_code, outcome.error_code);
+      return;
+    case PrivilegedEmulator::Result::kNotEmulated: reflect(vector, true, error_code); return;
+  }
+}
+
+// --- Callouts --------------------------------------------------------------------------------
+
+void BtMonitor::callout() {
+  cpu::CpuState& s = cpu_.state();
+  const TranslationCache::CalloutSite* found = cache_->callout_at(s.eip);
+  if (!found) cpu_.unsupported("bt: a callout from TC address " + hex(s.eip) + " nobody emitted");
+  const TranslationCache::CalloutSite site = *found;
+  ++callouts_;
+  vm_.recorder().record(EventKind::bt_callout,
+                        {static_cast<uint32_t>(site.kind), site.detail, site.guest_eip, 0});
+  switch (site.kind) {
+    case CalloutKind::kContinue: {
+      // A continuation: translate the exit's target (the guest state is precise: every
+      // register is the guest's), then patch the exit into a direct jump.
+      const uint32_t epoch = flush_epoch_;
+      leave_to_guest(site.guest_eip);
+      enter_tc();
+      const auto& f = cache_->fragment(site.fragment);
+      if (in_tc() && epoch == flush_epoch_ && f.live && site.exit < f.exits.size() &&
+          cache_->lookup(site.guest_eip) == s.eip) {
+        auto& exit = cache_->fragment(site.fragment).exits[site.exit];
+        cache_->patch_rel32(exit.patch_at, s.eip);
+        exit.chained = true;
+        vm_.recorder().record(EventKind::bt_chain, {exit.patch_at, site.guest_eip, s.eip, 0});
+      }
+      return;
+    }
+    case CalloutKind::kLookupMiss: {
+      const uint32_t target = cache_->data32(gsdata::kTarget);
+      vm_.recorder().record(EventKind::bt_lookup_miss,
+                            {target, cache_->data32(gsdata::kSource), 0, 0});
+
+      leave_to_guest(target);
+      return;  // enter_tc translates it and the hash table learns it
+    }
+    case CalloutKind::kDeadEntry: leave_to_guest(site.guest_eip); return;
+    case CalloutKind::kEmulate: {
+      leave_to_guest(site.guest_eip);
+      // A port the guest reads or writes from translated code is a virtual device that the
+      // monitor's model answers inside the callout, without the bus cycle a native IN pays
+      // (Adams & Agesen 2006, Fig. 4: `in` 216 cycles under BT, 3209 native): the callout is
+      // the whole cost (docs/modes/binary-translation.md, "Cost model").
+      const bool port_io = is_port_io(site.detail);
+      const cpu::ClassCosts costs = cpu_.class_costs();
+      if (port_io) {
+        cpu::ClassCosts no_bus = costs;
+        no_bus[cpu::kCostPortIo] = 0;
+        cpu_.set_class_costs(no_bus);
+      }
+      const auto outcome = emulator_->emulate_privileged();
+      if (port_io) cpu_.set_class_costs(costs);
+      if (outcome.result == PrivilegedEmulator::Result::kNotEmulated && far_transfer()) return;
+      finish(outcome, cpu::vec::GP, 0);
+      return;
+    }
+    case CalloutKind::kIret:
+      leave_to_guest(site.guest_eip);
+      iret_callout();
+      return;
+    case CalloutKind::kInt:
+      leave_to_guest(site.guest_eip + site.guest_len);
+      if (site.detail == cpu::vec::OF && !(s.eflags & cpu::flags::OF)) return;  // INTO
+      injector_.deliver(static_cast<uint8_t>(site.detail), vmm::GuestEventInjector::Kind::kSoftware,
+                        false, 0);
+      return;
+    case CalloutKind::kSimulateWrite: {
+      leave_to_guest(site.guest_eip);
+      const uint64_t before = vm_.recorder().counters().count_of(EventKind::guest_pt_write);
+      const auto outcome = emulator_->emulate_write();
+      const bool traced = vm_.recorder().counters().count_of(EventKind::guest_pt_write) != before;
+      finish(outcome, cpu::vec::PF, 0);
+      if (adaptive_.on_simulated(site.guest_eip, traced)) {
+        vm_.recorder().record(EventKind::bt_adapt,
+                              {site.guest_eip, 0, Adaptive::kInnocentAfter, 0});
+        retranslate(site.fragment);
+      }
+      return;
+    }
+    case CalloutKind::kUnsupported: {
+      leave_to_guest(site.guest_eip);
+      cpu_.unsupported("bt: the translator does not handle the guest kernel instruction at " +
+                       hex(site.guest_eip) + " (opcode " + hex(site.detail) + ")");
+    }
+  }
+}
+
+void BtMonitor::iret_callout() {
+  cpu::CpuState& s = cpu_.state();
+  uint32_t frame_cs = 0;
+  if (!memory_.read(s.seg[cpu::SS].base + s.gpr[cpu::ESP] + 4, &frame_cs, 4, false)) {
+    finish(emulator_->emulate_privileged(), cpu::vec::GP, 0);  // it reports the #PF
+    return;
+  }
+  if ((frame_cs & 3) == 0) {
+    // Back into the guest kernel: the emulator restores the virtual IF.
+    finish(emulator_->emulate_privileged(), cpu::vec::GP, 0);
+    return;
+  }
+  // Back to user mode: the processor's own IRET, from ring 1 to ring 3, with every check
+  // (and the guest's %gs, which becomes real again).
+  try {
+    cpu_.interrupt_return(false);
+    vm_.recorder().record(EventKind::emulated_insn, {0xCF, 0, s.seg[cpu::CS].base + s.eip, 0});
+  } catch (const cpu::CpuFault& f) {
+    reflect(f.vector, f.has_error_code, f.error_code);
+  }
+}
+
+bool BtMonitor::far_transfer() {
+  // Far JMP and CALL work in ring 1 as they are (RPL 0 <= CPL 1, the compressed DPL is 1),
+  // so the processor performs them, with every check; only CS changes under the TC.
+  PrivilegedEmulator::Outcome fault;
+  const auto insn = emulator_->fetch(fault);
+  if (!insn || (insn->id != X86_INS_LJMP && insn->id != X86_INS_LCALL)) return false;
+  cpu::CpuState& s = cpu_.state();
+  uint16_t sel = 0;
+  uint32_t off = 0;
+  if (insn->ops[0].kind == vmm::GuestOperand::Kind::kImm) {
+    sel = static_cast<uint16_t>(insn->ops[0].imm);
+    off = insn->ops[1].imm;
+  } else {
+    const vmm::GuestOperand& m = insn->ops[0];
+    uint32_t ea = m.disp;
+    if (m.base >= 0) ea += s.gpr[m.base];
+    if (m.index >= 0) ea += s.gpr[m.index] * m.scale;
+    uint8_t ptr[6] = {};
+    vmm::GuestMemory::Fault f;
+    if (!memory_.read(s.seg[m.seg].base + ea, ptr, insn->o16 ? 4 : 6, false, &f)) {
+      vcpu_.cr2 = f.linear;
+      reflect(cpu::vec::PF, true, f.error_code);
+      return true;
+    }
+    off = insn->o16 ? uint32_t{ptr[0]} | uint32_t{ptr[1]} << 8
+                    : uint32_t{ptr[0]} | uint32_t{ptr[1]} << 8 | uint32_t{ptr[2]} << 16 |
+                          uint32_t{ptr[3]} << 24;
+    sel = static_cast<uint16_t>(insn->o16 ? ptr[2] | ptr[3] << 8 : ptr[4] | ptr[5] << 8);
+  }
+  const uint32_t at = s.eip;
+  vm_.recorder().record(EventKind::emulated_insn,
+                        {insn->opcode, insn->modrm_reg, s.seg[cpu::CS].base + at, 0});
+  try {
+    s.eip = at + insn->length;
+    if (insn->id == X86_INS_LJMP) {
+      cpu_.far_jump(sel, off, insn->o16);
+    } else {
+      cpu_.far_call(sel, off, insn->o16);
+    }
+  } catch (const cpu::CpuFault& f) {
+    s.eip = at;
+    reflect(f.vector, f.has_error_code, f.error_code);
+  }
+  return true;
+}
+
+// --- Self-modifying code and adaptation ------------------------------------------------------
+
+std::vector<uint8_t> BtMonitor::dead_entry(uint32_t at, uint32_t guest) {
+  asmjit::CodeHolder code;
+  code.init(asmjit::Environment(asmjit::Arch::kX86));
+  asmjit::x86::Assembler a(&code);
+  a.int_(asmjit::Imm(layout::kCalloutVector));
+  std::vector<uint8_t> bytes(code.codeSize());
+  code.copyFlattenedData(bytes.data(), bytes.size());
+  TranslationCache::CalloutSite site;
+  site.kind = CalloutKind::kDeadEntry;
+  site.guest_eip = guest;
+  cache_->add_callout(at + static_cast<uint32_t>(bytes.size()), site);
+  return bytes;
+}
+
+void BtMonitor::on_code_page_write(uint32_t page) {
+  if (!p2m_.guest_frame(page)) return;  // the TC itself, or the monitor's data
+  const std::vector<uint32_t> stale = cache_->fragments_on_page(page);
+  if (stale.empty()) return;
+  for (const uint32_t f : stale) {
+    const auto& frag = cache_->fragment(f);
+    cache_->retire(f, dead_entry(frag.tc_start, frag.guest_eip));
+  }
+  vm_.recorder().record(EventKind::bt_invalidate, {*p2m_.guest_frame(page) * 4096,
+                                                   static_cast<uint32_t>(stale.size()), 0, 0});
+}
+
+void BtMonitor::retranslate(uint32_t fragment) {
+  const auto& old = cache_->fragment(fragment);
+  if (!old.live) return;
+  const uint32_t guest = old.guest_eip;
+  const uint32_t old_tc = old.tc_start;
+  cache_->retire(fragment, dead_entry(old_tc, guest));
+  const uint32_t epoch = flush_epoch_;
+  const Translator::Result r = translator_->translate(guest);
+  record_translation(guest, r);
+  if (r.status != Translator::Result::Status::kOk || epoch != flush_epoch_) return;
+  // The old fragment's entry becomes a forwarding jump: chained jumps into it still work,
+  // and adaptation takes constant time.
+  asmjit::CodeHolder code;
+  code.init(asmjit::Environment(asmjit::Arch::kX86));
+  asmjit::x86::Assembler a(&code);
+  a.jmp(asmjit::Imm(r.tc));
+  code.flatten();
+  code.resolveUnresolvedLinks();
+  code.relocateToBase(old_tc);
+  std::vector<uint8_t> bytes(code.codeSize());
+  code.copyFlattenedData(bytes.data(), bytes.size());
+  cache_->write(old_tc, bytes.data(), bytes.size());
+}
+
+}  // namespace vmlab::modes::bt

@@ -1,0 +1,133 @@
+// BtMonitor: the monitor of `vmlab run --mode bt` (DESIGN.md, "The modes"; Adams & Agesen
+// 2006, section 3; docs/modes/binary-translation.md follows one callout through it).
+//
+// The guest kernel believes it runs at CPL 0; it runs in ring 1 (ring compression, the
+// shadow GDT of engine/vmm), and never from guest memory: its code runs from the
+// translation cache, with CS = the TC's code segment and %gs = the translator's data.
+// Guest user code runs directly in ring 3. The switches happen at the guest's own privilege
+// changes: every event that enters the guest kernel (an exception, an interrupt, INT 0x80
+// from user mode) is reflected through the guest's IDT and then *enters the TC* at the
+// handler's translation; a guest IRET to user mode *leaves the TC* and returns by the
+// processor's own IRET.
+//
+// The processor hands every exception and interrupt to on_interrupt() (cpu::Monitor), and
+// the monitor decides, in one switch:
+//   a callout (INT 0xBD from the TC)     -> continue/chain, lookup miss, emulate (the shared
+//                                           PrivilegedEmulator), IRET, INT n, SIMULATE
+//   #PF                                  -> shadow MMU: hidden (fill and resume in the TC),
+//                                           trace (emulate the store; adaptive BT counts it),
+//                                           true (reflect with the guest's CR2)
+//   an external interrupt                -> taken only where the guest state is precise
+//                                           (interrupt_window_open), reflected
+//   anything else                        -> reflected through the guest's IDT
+// A fault at a TC address is mapped back to the guest instruction (TranslationCache
+// records), so that the guest sees its own EIP and registers.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "engine/cpu/monitor.h"
+#include "engine/machine/result.h"
+#include "engine/vmm/deprivileged_segments.h"
+#include "engine/vmm/guest_memory.h"
+#include "engine/vmm/monitor_frames.h"
+#include "engine/vmm/p2m.h"
+#include "engine/vmm/privileged_emulator.h"
+#include "engine/vmm/reflect.h"
+#include "engine/vmm/shadow_mmu.h"
+#include "engine/vmm/vcpu.h"
+#include "engine/vmm/vm.h"
+#include "modes/binary-translation/adaptive.h"
+#include "modes/binary-translation/translation_cache.h"
+#include "modes/binary-translation/translator.h"
+
+namespace vmlab::modes::bt {
+
+class BtMonitor : public cpu::Monitor {
+ public:
+  BtMonitor(vmm::Vm& vm, const vmm::P2m& p2m);
+  ~BtMonitor() override;
+
+  // Builds the monitor's structures in its reserve: shadow GDT, TSS, the hole, the TC.
+  machine::Result<void> init();
+  // Enters the guest at guest-physical `entry` in the Multiboot state, in ring 1, at the
+  // translation of the entry point, and attaches the monitor to the processor.
+  void start(uint32_t entry, uint32_t eax, uint32_t ebx);
+
+  // cpu::Monitor
+  bool on_interrupt(uint8_t vector, cpu::EventSource source, bool has_error_code,
+                    uint32_t error_code) override;
+  bool interrupt_window_open() override;
+  void on_code_page_write(uint32_t page) override;
+
+  // The translation of the guest kernel code at `guest` (guest-linear), translated now if
+  // needed; nothing when its bytes cannot be read. For bt-dump, tests and the GUI.
+  std::optional<uint32_t> translation_of(uint32_t guest);
+
+  // In-TC emulations so far, by kind (recorded at monitor entries).
+  const std::array<uint64_t, static_cast<size_t>(InTcKind::kCount)>& in_tc_counts() const {
+    return in_tc_;
+  }
+  uint64_t lookup_hits() const { return lookup_hits_; }
+  uint64_t callouts() const { return callouts_; }
+
+  // The parts, for tests and the GUI.
+  vmm::VirtualCpu& vcpu() { return vcpu_; }
+  vmm::ShadowMmu& shadow() { return *shadow_; }
+  vmm::GuestMemory& memory() { return memory_; }
+  TranslationCache& cache() { return *cache_; }
+  Translator& translator() { return *translator_; }
+  const Adaptive& adaptive() const { return adaptive_; }
+  const vmm::P2m& p2m() const { return p2m_; }
+  bool in_tc() const { return cpu_.state().seg[cpu::CS].selector == layout::kTcCode; }
+
+ private:
+  // bt_monitor.cpp: moving between guest terms and the TC.
+  void enter_tc();
+  void leave_tc(uint32_t tc_eip);       // a fault or interrupt at a TC address
+  void leave_to_guest(uint32_t guest);  // guest terms at a known guest EIP
+  void sync_out();
+  void settle();
+  std::optional<uint32_t> tc_for(uint32_t guest, bool& fault);
+  void record_translation(uint32_t guest, const Translator::Result& r);
+  // bt_monitor.cpp: the handlers of on_interrupt's switch.
+  void callout();
+  void exception(uint8_t vector, bool has_error_code, uint32_t error_code, bool from_tc);
+  void page_fault(uint32_t error_code, bool from_tc);
+  void external_interrupt(uint8_t vector);
+  void reflect(uint8_t vector, bool has_error_code, uint32_t error_code);
+  void finish(const vmm::PrivilegedEmulator::Outcome& outcome, uint8_t vector, uint32_t error_code);
+  void iret_callout();
+  bool far_transfer();
+  // adaptive.cpp's monitor half: retranslating a fragment with a forwarding jump.
+  void retranslate(uint32_t fragment);
+  std::vector<uint8_t> dead_entry(uint32_t at, uint32_t guest);
+
+  vmm::Vm& vm_;
+  cpu::Cpu& cpu_;
+  const vmm::P2m& p2m_;
+  vmm::VirtualCpu vcpu_;
+  vmm::MonitorFrames frames_;
+  vmm::GuestMemory memory_;
+  vmm::DeprivilegedSegments segments_;
+  std::unique_ptr<vmm::ShadowMmu> shadow_;
+  vmm::GuestEventInjector injector_;
+  std::unique_ptr<vmm::PrivilegedEmulator> emulator_;
+  std::unique_ptr<TranslationCache> cache_;
+  std::unique_ptr<Translator> translator_;
+  Adaptive adaptive_;
+
+  cpu::SegmentCache tc_cs_{};
+  cpu::SegmentCache gs_data_{};
+  uint16_t guest_cs_ = 0;  // the real selector of the guest kernel's CS while in the TC
+  uint32_t flush_epoch_ = 0;
+  uint64_t per_insn_cost_ = 0;
+  std::array<uint64_t, static_cast<size_t>(InTcKind::kCount)> in_tc_{};
+  uint64_t lookup_hits_ = 0;
+  uint64_t callouts_ = 0;
+};
+
+}  // namespace vmlab::modes::bt

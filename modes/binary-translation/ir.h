@@ -1,0 +1,87 @@
+// The translator's intermediate representation: one IrInsn per guest instruction
+// (Adams & Agesen 2006, section 3.2; references/papers.md 1e: "IR objects, one per guest
+// instruction, grouped into translation units of at most 12 instructions").
+//
+// Capstone (detail mode) fills the IR (translator.cpp); each family file decides how the
+// instruction is translated (translate_*.cpp) and emits it; bt_dump prints it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace vmlab::modes::bt {
+
+// How a guest instruction reaches the translation cache (the columns of `vmlab bt-dump`).
+enum class Translation : uint8_t {
+  kIdent,     // copied byte for byte
+  kRemapped,  // control flow: the target is a TC address (direct) or a hash lookup (indirect)
+  kInTc,      // a short sequence on the virtual CPU state, in the TC, no monitor entry
+  kCallout,   // a deliberate call into the monitor, which emulates the instruction
+};
+const char* translation_name(Translation t);
+
+// Why translated code called out: the `reason` of the bt_callout event.
+enum class CalloutKind : uint8_t {
+  kContinue = 1,       // a continuation: translate the exit's target, then chain
+  kLookupMiss = 2,     // the in-TC hash lookup of an indirect target missed
+  kDeadEntry = 3,      // a chained jump reached an invalidated translation
+  kEmulate = 4,        // a privileged instruction: PrivilegedEmulator (MOV CR, LGDT, IN, ...)
+  kIret = 5,           // IRET: to the guest kernel (emulated) or to user mode (direct execution)
+  kInt = 6,            // INT n, INT3, INTO in the guest kernel: through the guest's IDT
+  kSimulateWrite = 7,  // adaptive BT: a store that kept hitting page tables, emulated
+  kUnsupported = 8,    // something the translator does not handle: the run stops, with a message
+};
+const char* callout_name(CalloutKind k);
+
+// The in-TC emulations (the `kind` of the bt_in_tc event), each counted in the TC.
+enum class InTcKind : uint8_t {
+  kCli = 0,
+  kSti,
+  kPushf,
+  kPopf,
+  kMovFromCs,
+  kPushCs,
+  kSgdt,
+  kSidt,
+  kSmsw,
+  kStr,
+  kSldt,
+  kLoadGs,     // MOV GS / POP GS: the guest's %gs is virtual (the paper's %gs escape)
+  kStoreGs,    // MOV from GS / PUSH GS
+  kMovFromSs,  // MOV from SS / PUSH SS: the guest's SS with RPL 0
+  kCount,
+};
+const char* in_tc_name(InTcKind k);
+
+struct IrOperand {
+  enum class Kind : uint8_t { kNone, kReg, kImm, kMem };
+  Kind kind = Kind::kNone;
+  uint8_t size = 0;  // bytes
+  uint16_t reg = 0;  // Capstone's x86_reg (kReg)
+  uint32_t imm = 0;  // kImm (for relative branches: the absolute guest target)
+  // kMem: Capstone registers (0 = none), scale, displacement, segment override (0 = none).
+  uint16_t base = 0;
+  uint16_t index = 0;
+  uint8_t scale = 1;
+  int32_t disp = 0;
+  uint16_t segment = 0;
+};
+
+struct IrInsn {
+  uint32_t eip = 0;  // guest-linear address
+  uint8_t length = 0;
+  std::array<uint8_t, 16> bytes{};
+  unsigned id = 0;  // Capstone's x86_insn
+  uint8_t op_count = 0;
+  std::array<IrOperand, 4> ops{};
+  bool o16 = false;
+  bool rep = false;
+  bool uses_gs = false;  // reads or writes %gs, or a memory operand with a %gs override
+  // Decided by the family files (translator.cpp, classify).
+  enum class Family : uint8_t { kNone, kControl, kInterrupt, kSystem, kIo, kSegment, kAdaptive };
+  Family family = Family::kNone;
+  Translation how = Translation::kIdent;
+  bool terminates = false;  // ends the translation unit
+};
+
+}  // namespace vmlab::modes::bt

@@ -1,0 +1,166 @@
+// The BT monitor on tiny guests, with exact event counts: translation, chaining, indirect
+// lookups, the in-TC sequences that close the Popek-Goldberg holes, a fault in the middle
+// of a fragment, self-modifying code, and adaptive BT with its reversal.
+#include <gtest/gtest.h>
+
+#include "modes/binary-translation/tests/bt_guest_fixture.h"
+
+namespace vmlab::modes::bt {
+namespace {
+
+using vmm::EventKind;
+
+TEST_F(BtGuestTest, StraightLineCodeIsOneTranslationAndOneCallout) {
+  const auto r = run(0x1000, {0x90, 0x90, 0x90});  // nop x3
+  EXPECT_EQ(r.reason, machine::StopReason::kExitPort);
+  // mov esp; nop x3; mov al; out (a callout, which ends the unit): six instructions. When
+  // the callout returns, the monitor enters the TC at the next instruction (the zeros after
+  // the program: 12 x "add [eax], al"), translated before the machine stops at the slice's end.
+  EXPECT_EQ(count(EventKind::bt_translate), 2u);
+  EXPECT_EQ(count(EventKind::bt_callout), 1u);
+  EXPECT_EQ(count(EventKind::emulated_insn), 1u);
+  EXPECT_EQ(count(EventKind::port_io), 1u);
+  // The code is read by the translator, never fetched: no fault, no trap.
+  EXPECT_EQ(count(EventKind::hidden_fault), 0u);
+  EXPECT_EQ(count(EventKind::trap), 0u);
+  EXPECT_EQ(monitor_->translator().instructions_translated(), 6u + 12u);
+}
+
+TEST_F(BtGuestTest, ALoopIsChainedAfterItsFirstIteration) {
+  // mov ecx,3; L: dec ecx; jnz L
+  const auto r = run(0x1000, {0xB9, 0x03, 0x00, 0x00, 0x00, 0x49, 0x75, 0xFD});
+  EXPECT_EQ(r.reason, machine::StopReason::kExitPort);
+  EXPECT_EQ(state().gpr[cpu::ECX], 0u);
+  // Units: the entry (up to the jnz), L (dec, jnz), the exit code, and the zeros after it
+  // (see above).
+  EXPECT_EQ(count(EventKind::bt_translate), 4u);
+  // The entry's taken exit, L's taken exit (to itself) and L's fall-through: each once.
+  EXPECT_EQ(count(EventKind::bt_chain), 3u);
+  EXPECT_EQ(count(EventKind::bt_callout), 4u);  // three continuations and the OUT
+}
+
+TEST_F(BtGuestTest, IndirectCallsAndReturnsGoThroughTheHashLookup) {
+  // mov ebx,2; L: mov eax,F; call eax; dec ebx; jnz L; <exit>; F: ret
+  // The entry is 0x1000 and "mov esp" comes first: L is at 0x100A, F after the exit.
+  std::vector<uint8_t> code = {0xBB, 0x02, 0x00, 0x00, 0x00,  // mov ebx,2
+                               0xB8, 0x00, 0x00, 0x00, 0x00,  // mov eax,F (patched)
+                               0xFF, 0xD0,                    // call eax
+                               0x4B,                          // dec ebx
+                               0x75, 0xF5};                   // jnz L (0x100A)
+  code.insert(code.end(), kExit.begin(), kExit.end());
+  code.push_back(0xC3);  // F: ret
+  const uint32_t f = 0x1000 + 5 + static_cast<uint32_t>(code.size()) - 1;
+  code[6] = static_cast<uint8_t>(f);
+  code[7] = static_cast<uint8_t>(f >> 8);
+  code.resize(code.size());
+  // run() adds "mov esp" before and the exit after; this program has its own exit.
+  poke(0x1000, kStack);
+  poke(0x1005, code);
+  monitor_->start(0x1000, 0, 0);
+  const auto r = vm_->run();
+  EXPECT_EQ(r.reason, machine::StopReason::kExitPort);
+  // First round: the call and the return each miss; second round: both hit.
+  EXPECT_EQ(count(EventKind::bt_lookup_miss), 2u);
+  EXPECT_EQ(count(EventKind::bt_lookup_hit), 2u);
+  EXPECT_EQ(monitor_->lookup_hits(), 2u);
+}
+
+TEST_F(BtGuestTest, SensitiveInstructionsSeeTheGuestsOwnState) {
+  guest_tables();
+  // cli; pushfd; pop eax; sti; pushfd; pop ebx; sgdt [0x5000]; sidt [0x5010];
+  // smsw ecx; str edx; mov esi, cs; mov edi, ss
+  const auto r = run(0x1000, {0xFA, 0x9C, 0x58, 0xFB, 0x9C, 0x5B, 0x0F, 0x01, 0x05, 0x00,
+                              0x50, 0x00, 0x00, 0x0F, 0x01, 0x0D, 0x10, 0x50, 0x00, 0x00,
+                              0x0F, 0x01, 0xE1, 0x0F, 0x00, 0xCA, 0x8C, 0xCE, 0x8C, 0xD7});
+  EXPECT_EQ(r.reason, machine::StopReason::kExitPort);
+  const auto& g = state().gpr;
+  EXPECT_EQ(g[cpu::EAX] & cpu::flags::IF, 0u);              // the guest's IF after CLI
+  EXPECT_EQ(g[cpu::EBX] & cpu::flags::IF, cpu::flags::IF);  // ... after STI
+  EXPECT_EQ(peek32(0x5000), 0x6000u << 16 | 0x2F);          // its own GDTR: limit, base
+  EXPECT_EQ(peek32(0x5004) & 0xFFFF, 0u);
+  EXPECT_EQ(peek32(0x5010), 0x7000u << 16 | 0x7FF);              // its own IDTR
+  EXPECT_EQ(g[cpu::ECX] & 0xFFFF, cpu::cr0::PE | cpu::cr0::ET);  // its own CR0, not the real
+  EXPECT_EQ(g[cpu::EDX] & 0xFFFF, 0x28u);                        // its own TR
+  EXPECT_EQ(g[cpu::ESI] & 0xFFFF, 0x08u);                        // CS with RPL 0
+  EXPECT_EQ(g[cpu::EDI] & 0xFFFF, 0x10u);                        // SS with RPL 0
+  // Ten in-TC emulations, no hole left open.
+  EXPECT_EQ(count(EventKind::bt_in_tc), 10u);
+  EXPECT_EQ(count(EventKind::sensitive_no_trap), 0u);
+  const auto& k = monitor_->in_tc_counts();
+  EXPECT_EQ(k[static_cast<size_t>(InTcKind::kPushf)], 2u);
+  EXPECT_EQ(k[static_cast<size_t>(InTcKind::kCli)], 1u);
+  EXPECT_EQ(k[static_cast<size_t>(InTcKind::kSgdt)], 1u);
+}
+
+TEST_F(BtGuestTest, AFaultInTheMiddleOfAFragmentShowsTheGuestsEip) {
+  guest_tables();
+  gate(0, 0x3000);  // #DE handler: mov esi,[esp]; mov edi,[esp+4]; <exit>
+  std::vector<uint8_t> handler = {0x8B, 0x34, 0x24, 0x8B, 0x7C, 0x24, 0x04};
+  handler.insert(handler.end(), kExit.begin(), kExit.end());
+  poke(0x3000, handler);
+  // mov eax,1; mov edx,0; xor ecx,ecx; div ecx (at 0x1000 + 5+5+5+2 = 0x1011); nop
+  const auto r = run(0x1000, {0xB8, 0x01, 0x00, 0x00, 0x00, 0xBA, 0x00, 0x00, 0x00, 0x00, 0x31,
+                              0xC9, 0xF7, 0xF1, 0x90});
+  EXPECT_EQ(r.reason, machine::StopReason::kExitPort);
+  const auto& g = state().gpr;
+  EXPECT_EQ(g[cpu::ESI], 0x1011u);  // the frame's EIP: the guest's DIV, not a TC address
+  EXPECT_EQ(g[cpu::EDI], 0x08u);    // the frame's CS: the guest's, with RPL 0
+  EXPECT_EQ(count(EventKind::virq_inject), 1u);
+}
+
+TEST_F(BtGuestTest, SelfModifyingCodeInvalidatesTheTranslation) {
+  // call F; mov byte [F+1],7; call F; mov bl,al; <exit>; F: mov al,5; ret
+  std::vector<uint8_t> code = {0xE8, 0,    0, 0, 0,        // call F
+                               0xC6, 0x05, 0, 0, 0, 0, 7,  // mov byte [F+1], 7
+                               0xE8, 0,    0, 0, 0,        // call F
+                               0x88, 0xC3};                // mov bl, al
+  code.insert(code.end(), kExit.begin(), kExit.end());
+  const uint32_t base = 0x1005;
+  const uint32_t f = base + static_cast<uint32_t>(code.size());
+  code.insert(code.end(), {0xB0, 0x05, 0xC3});
+  auto rel = [&](size_t at, uint32_t target) {
+    const uint32_t v = target - (base + static_cast<uint32_t>(at) + 4);
+    for (int i = 0; i < 4; ++i) code[at + i] = static_cast<uint8_t>(v >> (8 * i));
+  };
+  rel(1, f);
+  rel(13, f);
+  for (int i = 0; i < 4; ++i) code[7 + i] = static_cast<uint8_t>((f + 1) >> (8 * i));
+  poke(0x1000, kStack);
+  poke(base, code);
+  monitor_->start(0x1000, 0, 0);
+  const auto r = vm_->run();
+  EXPECT_EQ(r.reason, machine::StopReason::kExitPort);
+  EXPECT_EQ(state().gpr[cpu::EBX] & 0xFF, 7u);  // the second call ran the new code
+  EXPECT_EQ(count(EventKind::bt_invalidate), 1u);
+}
+
+TEST_F(BtGuestTest, AStoreThatKeepsHittingAPageTableBecomesACalloutAndComesBack) {
+  // Paging on: a page directory at 0x10000 whose first entry maps the first 4 MiB through
+  // the page table at 0x11000, identity, user and writable.
+  poke32(0x10000, 0x11000 | 7);
+  for (uint32_t i = 0; i < 1024; ++i) poke32(0x11000 + 4 * i, (i << 12) | 7);
+  // mov eax,0x10000; mov cr3,eax; mov eax,cr0; or eax,0x80000000; mov cr0,eax
+  std::vector<uint8_t> code = {0xB8, 0x00, 0x00, 0x01, 0x00, 0x0F, 0x22, 0xD8, 0x0F, 0x20,
+                               0xC0, 0x0D, 0x00, 0x00, 0x00, 0x80, 0x0F, 0x22, 0xC0};
+  // mov ecx, 80
+  code.insert(code.end(), {0xB9, 80, 0x00, 0x00, 0x00});
+  // L: mov ebx,0x11800; cmp ecx,72; ja W; mov ebx,0x20000; W: mov eax,0x200007;
+  //    mov [ebx],eax; dec ecx; jnz L
+  const std::vector<uint8_t> loop = {0xBB, 0x00, 0x18, 0x01, 0x00, 0x83, 0xF9, 72,   0x77,
+                                     0x05, 0xBB, 0x00, 0x00, 0x02, 0x00, 0xB8, 0x07, 0x00,
+                                     0x20, 0x00, 0x89, 0x03, 0x49, 0x75, 0xE3};
+  code.insert(code.end(), loop.begin(), loop.end());
+  const auto r = run(0x1000, code);
+  EXPECT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
+  // 8 stores hit the page table: 4 trace faults prove the store guilty, the next 4 are
+  // SIMULATE callouts; then 64 innocent callouts (stores to 0x20000) take it back to IDENT.
+  EXPECT_EQ(monitor_->adaptive().trace_faults(), Adaptive::kGuiltyAfter);
+  EXPECT_EQ(monitor_->adaptive().simulate_callouts(), 4u + Adaptive::kInnocentAfter);
+  EXPECT_EQ(count(EventKind::bt_adapt), 2u);
+  EXPECT_EQ(count(EventKind::guest_pt_write), 8u);
+  EXPECT_TRUE(monitor_->adaptive().guilty().empty());
+  EXPECT_EQ(peek32(0x20000), 0x200007u);
+}
+
+}  // namespace
+}  // namespace vmlab::modes::bt

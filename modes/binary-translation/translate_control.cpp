@@ -1,0 +1,150 @@
+// Control flow: JMP, Jcc, LOOPcc, JECXZ, CALL, RET, far JMP/CALL/RET.
+//
+// The interpreter's twin is engine/cpu/exec_control.cpp. Direct branches are remapped to
+// TC addresses through exits that are chained on first use; CALL pushes the guest's
+// return address (never a TC address, so the guest sees its own stack); indirect JMP and
+// CALL and every RET go through the in-TC hash lookup (Translator::emit_permanent).
+// Adams & Agesen 2006, section 3.2; references/papers.md 1e.
+#include <capstone/capstone.h>
+
+#include <optional>
+
+#include "modes/binary-translation/translator.h"
+
+namespace vmlab::modes::bt {
+
+namespace x86 = asmjit::x86;
+using FE = FragmentEmitter;
+
+namespace {
+
+std::optional<x86::CondCode> condition(unsigned id) {
+  switch (id) {
+    case X86_INS_JA: return x86::CondCode::kA;
+    case X86_INS_JAE: return x86::CondCode::kAE;
+    case X86_INS_JB: return x86::CondCode::kB;
+    case X86_INS_JBE: return x86::CondCode::kBE;
+    case X86_INS_JE: return x86::CondCode::kE;
+    case X86_INS_JG: return x86::CondCode::kG;
+    case X86_INS_JGE: return x86::CondCode::kGE;
+    case X86_INS_JL: return x86::CondCode::kL;
+    case X86_INS_JLE: return x86::CondCode::kLE;
+    case X86_INS_JNE: return x86::CondCode::kNE;
+    case X86_INS_JNO: return x86::CondCode::kNO;
+    case X86_INS_JNP: return x86::CondCode::kNP;
+    case X86_INS_JNS: return x86::CondCode::kNS;
+    case X86_INS_JO: return x86::CondCode::kO;
+    case X86_INS_JP: return x86::CondCode::kP;
+    case X86_INS_JS: return x86::CondCode::kS;
+    default: return std::nullopt;
+  }
+}
+
+bool is_loop(unsigned id) {
+  return id == X86_INS_LOOP || id == X86_INS_LOOPE || id == X86_INS_LOOPNE || id == X86_INS_JECXZ ||
+         id == X86_INS_JCXZ;
+}
+
+// ECX <- the guest's target operand (the guest's ECX saved first).
+void load_target(FE& e, const IrInsn& insn) {
+  auto& a = e.a();
+  a.mov(FE::gs(gsdata::kSaveEcx), x86::ecx);
+  const IrOperand& op = insn.ops[0];
+  if (op.kind == IrOperand::Kind::kReg) {
+    a.mov(x86::ecx, gp32(op.reg));
+  } else {
+    x86::Mem m = to_mem(op);
+    m.setSize(4);
+    a.mov(x86::ecx, m);
+  }
+}
+
+}  // namespace
+
+bool classify_control(IrInsn& insn) {
+  const unsigned id = insn.id;
+  const bool branch = id == X86_INS_JMP || id == X86_INS_CALL || id == X86_INS_RET ||
+                      condition(id).has_value() || is_loop(id);
+  if (branch) {
+    insn.terminates = true;
+    // 16-bit operand sizes and %gs-relative targets are not translated (the guest uses
+    // neither); they stop the run with a message.
+    const bool odd = insn.o16 || insn.uses_gs;
+    insn.how = odd ? Translation::kCallout : Translation::kRemapped;
+    return true;
+  }
+  if (id == X86_INS_LJMP || id == X86_INS_LCALL || id == X86_INS_RETF) {
+    insn.terminates = true;
+    insn.how = Translation::kCallout;
+    return true;
+  }
+  return false;
+}
+
+void emit_control(FE& e, const IrInsn& insn) {
+  auto& a = e.a();
+  const unsigned id = insn.id;
+  const uint32_t next = insn.eip + insn.length;
+  if (insn.how == Translation::kCallout) {
+    e.begin(insn, Translation::kCallout);
+    const bool far = id == X86_INS_LJMP || id == X86_INS_LCALL || id == X86_INS_RETF;
+    e.callout(far ? CalloutKind::kEmulate : CalloutKind::kUnsupported, insn, guest_opcode(insn));
+    e.end();
+    return;
+  }
+  const bool direct = insn.op_count > 0 && insn.ops[0].kind == IrOperand::Kind::kImm;
+  if (id == X86_INS_JMP && direct) {
+    e.begin(insn, Translation::kRemapped);
+    e.exit_jump(insn.ops[0].imm);
+    e.end();
+  } else if (const auto cc = condition(id)) {
+    e.begin(insn, Translation::kRemapped);
+    e.exit_jump_if(*cc, insn.ops[0].imm);
+    e.exit_jump(next);
+    e.end();
+  } else if (is_loop(id)) {
+    // The rel8 forms keep their own semantics (ECX and ZF); only the targets change.
+    e.begin(insn, Translation::kRemapped);
+    asmjit::Label taken = a.newLabel();
+    switch (id) {
+      case X86_INS_LOOP: a.loop(x86::ecx, taken); break;
+      case X86_INS_LOOPE: a.loope(x86::ecx, taken); break;
+      case X86_INS_LOOPNE: a.loopne(x86::ecx, taken); break;
+      case X86_INS_JCXZ: a.jecxz(x86::cx, taken); break;
+      default: a.jecxz(x86::ecx, taken); break;
+    }
+    e.exit_jump(next);
+    a.bind(taken);
+    e.exit_jump(insn.ops[0].imm);
+    e.end();
+  } else if (id == X86_INS_CALL && direct) {
+    e.begin(insn, Translation::kRemapped);
+    a.push(asmjit::Imm(next));  // the guest's return address
+    e.exit_jump(insn.ops[0].imm);
+    e.end();
+  } else if (id == X86_INS_CALL) {
+    e.begin(insn, Translation::kRemapped, kRestoreEcx);
+    load_target(e, insn);
+    a.push(asmjit::Imm(next));
+    a.mov(FE::gs(gsdata::kSource), asmjit::Imm(insn.eip));
+    a.jmp(asmjit::Imm(e.lookup_routine()));
+    e.end();
+  } else if (id == X86_INS_JMP) {
+    e.begin(insn, Translation::kRemapped, kRestoreEcx);
+    load_target(e, insn);
+    a.mov(FE::gs(gsdata::kSource), asmjit::Imm(insn.eip));
+    a.jmp(asmjit::Imm(e.lookup_routine()));
+    e.end();
+  } else {  // RET, RET imm16
+    const uint32_t release = insn.op_count > 0 ? (insn.ops[0].imm & 0xFFFFu) : 0;
+    e.begin(insn, Translation::kRemapped, kRestoreEcx);
+    a.mov(FE::gs(gsdata::kSaveEcx), x86::ecx);
+    a.mov(x86::ecx, x86::dword_ptr(x86::esp));
+    a.lea(x86::esp, x86::ptr(x86::esp, static_cast<int32_t>(4 + release)));
+    a.mov(FE::gs(gsdata::kSource), asmjit::Imm(insn.eip));
+    a.jmp(asmjit::Imm(e.lookup_routine()));
+    e.end();
+  }
+}
+
+}  // namespace vmlab::modes::bt

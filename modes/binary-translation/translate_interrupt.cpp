@@ -1,0 +1,123 @@
+// CLI, STI, PUSHF, POPF, IRET, INT n, INT3, INTO, INT1, HLT.
+//
+// The interpreter's twin is engine/cpu/exec_interrupt.cpp. In ring 1 the real CLI and STI
+// fault and the real PUSHF and POPF silently show or ignore the real IF (the Popek-
+// Goldberg hole): here they become in-TC sequences on the virtual IF in the %gs data
+// ("vcpu.flags.IF := 0", Adams & Agesen 2006, section 3.2). IRET, INT n and HLT change
+// privilege or wait, and call out to the monitor.
+#include <capstone/capstone.h>
+
+#include "modes/binary-translation/translator.h"
+
+namespace vmlab::modes::bt {
+
+namespace x86 = asmjit::x86;
+using FE = FragmentEmitter;
+
+bool classify_interrupt(IrInsn& insn) {
+  switch (insn.id) {
+    case X86_INS_CLI:
+    case X86_INS_STI: insn.how = Translation::kInTc; return true;
+    case X86_INS_PUSHF:
+    case X86_INS_PUSHFD:
+    case X86_INS_POPF:
+    case X86_INS_POPFD:
+      // The 16-bit forms are not translated (a callout that stops with a message).
+      insn.how = insn.o16 ? Translation::kCallout : Translation::kInTc;
+      insn.terminates = insn.o16;
+      return true;
+    case X86_INS_IRET:
+    case X86_INS_IRETD:
+    case X86_INS_INT:
+    case X86_INS_INT3:
+    case X86_INS_INTO:
+    case X86_INS_INT1:
+    case X86_INS_HLT:
+      insn.how = Translation::kCallout;
+      insn.terminates = true;
+      return true;
+    default: return false;
+  }
+}
+
+void emit_interrupt(FE& e, const IrInsn& insn) {
+  auto& a = e.a();
+  switch (insn.id) {
+    case X86_INS_CLI:
+    case X86_INS_STI: {
+      const bool sti = insn.id == X86_INS_STI;
+      e.begin(insn, Translation::kInTc, kRestoreEax);
+      a.mov(FE::gs(gsdata::kSaveEax), x86::eax);
+      e.count(sti ? InTcKind::kSti : InTcKind::kCli, x86::eax);
+      a.mov(x86::eax, FE::gs(gsdata::kSaveEax));
+      // Last, so that the interrupt window opens (or the shadow starts) right after it.
+      a.mov(FE::gs(gsdata::kVif), asmjit::Imm(sti ? 0x200 : 0));
+      if (sti) e.mark_sti();
+      e.end();
+      return;
+    }
+    case X86_INS_PUSHF:
+    case X86_INS_PUSHFD:
+      if (insn.o16) break;
+      // The image the real PUSHF pushes has IF = 1 (the real IF is always set while the
+      // guest kernel runs); replace it by the virtual IF without touching the flags.
+      e.begin(insn, Translation::kInTc, kRestoreEax | kRestoreEcx);
+      a.pushfd();
+      a.mov(FE::gs(gsdata::kSaveEax), x86::eax);
+      a.mov(FE::gs(gsdata::kSaveEcx), x86::ecx);
+      a.mov(x86::eax, x86::dword_ptr(x86::esp));
+      a.mov(x86::ecx, FE::gs(gsdata::kVif));
+      a.lea(x86::eax, x86::ptr(x86::eax, x86::ecx, 0, -0x200));
+      a.mov(x86::dword_ptr(x86::esp), x86::eax);
+      e.count(InTcKind::kPushf, x86::ecx);
+      a.mov(x86::ecx, FE::gs(gsdata::kSaveEcx));
+      a.mov(x86::eax, FE::gs(gsdata::kSaveEax));
+      e.end();
+      return;
+    case X86_INS_POPF:
+    case X86_INS_POPFD:
+      if (insn.o16) break;
+      // The popped IF goes to the virtual IF; POPF itself (ring 1, IOPL 0) loads the
+      // status flags and leaves the real IF and IOPL alone.
+      e.begin(insn, Translation::kInTc, kRestoreEax);
+      a.mov(FE::gs(gsdata::kSaveEax), x86::eax);
+      a.mov(x86::eax, x86::dword_ptr(x86::esp));
+      a.and_(x86::eax, 0x200);
+      a.mov(FE::gs(gsdata::kVif), x86::eax);
+      a.popfd();
+      e.count(InTcKind::kPopf, x86::eax);
+      a.mov(x86::eax, FE::gs(gsdata::kSaveEax));
+      e.end();
+      return;
+    case X86_INS_IRET:
+    case X86_INS_IRETD:
+      e.begin(insn, Translation::kCallout);
+      e.callout(CalloutKind::kIret, insn, guest_opcode(insn));
+      e.end();
+      return;
+    case X86_INS_INT:
+    case X86_INS_INT3:
+    case X86_INS_INTO:
+    case X86_INS_INT1: {
+      const uint32_t vector = insn.id == X86_INS_INT    ? (insn.ops[0].imm & 0xFF)
+                              : insn.id == X86_INS_INT3 ? 3
+                              : insn.id == X86_INS_INTO ? 4
+                                                        : 1;
+      e.begin(insn, Translation::kCallout);
+      e.callout(CalloutKind::kInt, insn, vector);
+      e.end();
+      return;
+    }
+    case X86_INS_HLT:
+      e.begin(insn, Translation::kCallout);
+      e.callout(CalloutKind::kEmulate, insn, guest_opcode(insn));
+      e.end();
+      return;
+    default: break;
+  }
+  e.begin(insn, Translation::kCallout);
+  e.callout(CalloutKind::kUnsupported, insn, guest_opcode(insn));
+  e.end();
+}
+
+}  // namespace vmlab::modes::bt

@@ -1,0 +1,252 @@
+// Segment registers: the %gs escape, MOV from CS and PUSH CS, and the SS loads.
+//
+// The interpreter's twin is engine/cpu/exec_segment.cpp. While the guest kernel runs from
+// the TC, the real %gs holds the translator's data segment (the paper's "%gs escape",
+// references/papers.md 1e), so the guest's own %gs is virtual: MOV/POP to GS store the
+// selector in the %gs data and MOV/PUSH from GS read it back (the selector is checked when
+// it reaches the hardware, on the return to user mode). The real CS is the TC's code
+// segment, so MOV from CS and PUSH CS show the guest's CS with RPL 0 from the %gs data;
+// MOV from SS and PUSH SS likewise show the guest's SS with RPL 0 (SS changes only in the
+// monitor: an event, an IRET, a MOV/POP SS or LSS callout, which update the %gs data).
+// MOV SS, POP SS and LSS with the guest's RPL-0 selectors fault in ring 1 and are
+// callouts to the PrivilegedEmulator.
+#include <capstone/capstone.h>
+
+#include "modes/binary-translation/translator.h"
+
+namespace vmlab::modes::bt {
+
+namespace x86 = asmjit::x86;
+using FE = FragmentEmitter;
+
+x86::Gp gp32(unsigned r) {
+  static constexpr unsigned k32[] = {X86_REG_EAX, X86_REG_ECX, X86_REG_EDX, X86_REG_EBX,
+                                     X86_REG_ESP, X86_REG_EBP, X86_REG_ESI, X86_REG_EDI};
+  static constexpr unsigned k16[] = {X86_REG_AX, X86_REG_CX, X86_REG_DX, X86_REG_BX,
+                                     X86_REG_SP, X86_REG_BP, X86_REG_SI, X86_REG_DI};
+  static constexpr unsigned k8[] = {X86_REG_AL, X86_REG_CL, X86_REG_DL, X86_REG_BL};
+  for (unsigned i = 0; i < 8; ++i) {
+    if (r == k32[i] || r == k16[i] || (i < 4 && r == k8[i])) return x86::gpd(i);
+  }
+  return x86::gpd(0);
+}
+
+x86::Mem to_mem(const IrOperand& op) {
+  x86::Mem m;
+  const bool base = op.base != 0;
+  const bool index = op.index != 0;
+  const uint32_t shift = op.scale == 8 ? 3 : op.scale == 4 ? 2 : op.scale == 2 ? 1 : 0;
+  if (base && index) {
+    m = x86::ptr(gp32(op.base), gp32(op.index), shift, op.disp);
+  } else if (base) {
+    m = x86::ptr(gp32(op.base), op.disp);
+  } else if (index) {
+    m = x86::ptr(static_cast<uint64_t>(static_cast<uint32_t>(op.disp)), gp32(op.index), shift);
+  } else {
+    m = x86::ptr_abs(static_cast<uint32_t>(op.disp));
+  }
+  switch (op.segment) {
+    case X86_REG_ES: m.setSegment(x86::es); break;
+    case X86_REG_CS: m.setSegment(x86::cs); break;
+    case X86_REG_SS: m.setSegment(x86::ss); break;
+    case X86_REG_DS: m.setSegment(x86::ds); break;
+    case X86_REG_FS: m.setSegment(x86::fs); break;
+    default: break;
+  }
+  m.setSize(op.size);
+  return m;
+}
+
+namespace {
+
+bool is_sreg(const IrOperand& op, unsigned reg) {
+  return op.kind == IrOperand::Kind::kReg && op.reg == reg;
+}
+
+// A scratch register among EAX, ECX, EDX that the operand does not use.
+struct Scratch {
+  x86::Gp reg;
+  uint32_t slot;
+  uint8_t restore;
+};
+Scratch scratch_for(const IrOperand& op) {
+  auto uses = [&](unsigned id) {
+    if (op.kind == IrOperand::Kind::kReg) return gp32(op.reg).id() == id;
+    if (op.kind != IrOperand::Kind::kMem) return false;
+    return (op.base != 0 && gp32(op.base).id() == id) ||
+           (op.index != 0 && gp32(op.index).id() == id);
+  };
+  if (!uses(0)) return {x86::eax, gsdata::kSaveEax, kRestoreEax};
+  if (!uses(1)) return {x86::ecx, gsdata::kSaveEcx, kRestoreEcx};
+  return {x86::edx, gsdata::kSaveEdx, kRestoreEdx};
+}
+
+enum class Form : uint8_t {
+  kNone,
+  kLoadGs,
+  kPopGs,
+  kStoreGs,
+  kPushGs,
+  kStoreCs,
+  kPushCs,
+  kStoreSs,
+  kPushSs,
+  kSs
+};
+
+Form form_of(const IrInsn& insn) {
+  const IrOperand& a = insn.ops[0];
+  const IrOperand& b = insn.ops[1];
+  switch (insn.id) {
+    case X86_INS_MOV:
+      if (insn.op_count != 2) return Form::kNone;
+      if (is_sreg(a, X86_REG_GS)) return Form::kLoadGs;
+      if (is_sreg(b, X86_REG_GS)) return Form::kStoreGs;
+      if (is_sreg(b, X86_REG_CS)) return Form::kStoreCs;
+      if (is_sreg(b, X86_REG_SS)) return Form::kStoreSs;
+      if (is_sreg(a, X86_REG_SS)) return Form::kSs;
+      return Form::kNone;
+    case X86_INS_PUSH:
+      if (is_sreg(a, X86_REG_GS)) return Form::kPushGs;
+      if (is_sreg(a, X86_REG_CS)) return Form::kPushCs;
+      if (is_sreg(a, X86_REG_SS)) return Form::kPushSs;
+      return Form::kNone;
+    case X86_INS_POP:
+      if (is_sreg(a, X86_REG_GS)) return Form::kPopGs;
+      if (is_sreg(a, X86_REG_SS)) return Form::kSs;
+      return Form::kNone;
+    case X86_INS_LSS: return Form::kSs;
+    default: return Form::kNone;
+  }
+}
+
+// Counts through EAX, saved around it.
+void count_with_eax(FE& e, InTcKind kind) {
+  auto& a = e.a();
+  a.mov(FE::gs(gsdata::kSaveEax), x86::eax);
+  e.count(kind, x86::eax);
+  a.mov(x86::eax, FE::gs(gsdata::kSaveEax));
+}
+
+}  // namespace
+
+bool classify_segment(IrInsn& insn) {
+  const Form f = form_of(insn);
+  if (f == Form::kSs) {
+    insn.how = Translation::kCallout;
+    insn.terminates = true;
+    return true;
+  }
+  if (f != Form::kNone) {
+    // A store of GS or CS through a %gs-relative operand is not translated.
+    const bool gs_operand =
+        (insn.ops[0].kind == IrOperand::Kind::kMem && insn.ops[0].segment == X86_REG_GS) ||
+        (insn.ops[1].kind == IrOperand::Kind::kMem && insn.ops[1].segment == X86_REG_GS);
+    insn.how = gs_operand ? Translation::kCallout : Translation::kInTc;
+    insn.terminates = gs_operand;
+    return true;
+  }
+  if (insn.uses_gs) {
+    // Any other use of %gs (an override, LGS): would reach the translator's data.
+    insn.how = Translation::kCallout;
+    insn.terminates = true;
+    return true;
+  }
+  return false;
+}
+
+void emit_segment(FE& e, const IrInsn& insn) {
+  auto& a = e.a();
+  const Form f = form_of(insn);
+  if (insn.how == Translation::kCallout) {
+    e.begin(insn, Translation::kCallout);
+    e.callout(f == Form::kSs ? CalloutKind::kEmulate : CalloutKind::kUnsupported, insn,
+              guest_opcode(insn));
+    e.end();
+    return;
+  }
+  switch (f) {
+    case Form::kPopGs:
+      e.begin(insn, Translation::kInTc);
+      a.pop(FE::gs(gsdata::kVgs));
+      count_with_eax(e, InTcKind::kLoadGs);
+      e.end();
+      return;
+    case Form::kPushGs:
+    case Form::kPushCs:
+    case Form::kPushSs: {
+      const uint32_t field = f == Form::kPushGs   ? gsdata::kVgs
+                             : f == Form::kPushCs ? gsdata::kVcs
+                                                  : gsdata::kVss;
+      const InTcKind kind = f == Form::kPushGs   ? InTcKind::kStoreGs
+                            : f == Form::kPushCs ? InTcKind::kPushCs
+                                                 : InTcKind::kMovFromSs;
+      e.begin(insn, Translation::kInTc);
+      a.push(FE::gs(field));
+      count_with_eax(e, kind);
+      e.end();
+      return;
+    }
+    case Form::kLoadGs: {
+      const IrOperand& src = insn.ops[1];
+      const Scratch s = scratch_for(src);
+      e.begin(insn, Translation::kInTc, s.restore);
+      a.mov(FE::gs(s.slot), s.reg);
+      if (src.kind == IrOperand::Kind::kReg) {
+        a.movzx(s.reg, x86::gpw(gp32(src.reg).id()));
+      } else {
+        x86::Mem m = to_mem(src);
+        m.setSize(2);
+        a.movzx(s.reg, m);
+      }
+      a.mov(FE::gs(gsdata::kVgs), s.reg);
+      e.count(InTcKind::kLoadGs, s.reg);
+      a.mov(s.reg, FE::gs(s.slot));
+      e.end();
+      return;
+    }
+    case Form::kStoreGs:
+    case Form::kStoreCs:
+    case Form::kStoreSs: {
+      const uint32_t field = f == Form::kStoreGs   ? gsdata::kVgs
+                             : f == Form::kStoreCs ? gsdata::kVcs
+                                                   : gsdata::kVss;
+      const InTcKind kind = f == Form::kStoreGs   ? InTcKind::kStoreGs
+                            : f == Form::kStoreCs ? InTcKind::kMovFromCs
+                                                  : InTcKind::kMovFromSs;
+      const IrOperand& dst = insn.ops[0];
+      if (dst.kind == IrOperand::Kind::kReg) {
+        const x86::Gp r = gp32(dst.reg);
+        e.begin(insn, Translation::kInTc);
+        if (dst.size == 2) {
+          a.mov(x86::gpw(r.id()), FE::gs(field, 2));
+        } else {
+          a.movzx(r, FE::gs(field, 2));
+        }
+        const Scratch s = scratch_for(dst);
+        a.mov(FE::gs(s.slot), s.reg);
+        e.count(kind, s.reg);
+        a.mov(s.reg, FE::gs(s.slot));
+        e.end();
+        return;
+      }
+      const Scratch s = scratch_for(dst);
+      x86::Mem m = to_mem(dst);
+      m.setSize(2);
+      e.begin(insn, Translation::kInTc, s.restore);
+      a.mov(FE::gs(s.slot), s.reg);
+      a.mov(s.reg, FE::gs(field));
+      a.mov(m, x86::gpw(s.reg.id()));
+      e.count(kind, s.reg);
+      a.mov(s.reg, FE::gs(s.slot));
+      e.end();
+      return;
+    }
+    default: break;
+  }
+  e.begin(insn, Translation::kCallout);
+  e.callout(CalloutKind::kUnsupported, insn, guest_opcode(insn));
+  e.end();
+}
+
+}  // namespace vmlab::modes::bt

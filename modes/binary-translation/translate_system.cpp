@@ -1,0 +1,152 @@
+// The system instructions: MOV to and from CRn and DRn, LGDT, LIDT, LLDT, LTR, INVLPG,
+// CLTS, LMSW, INVD, WBINVD, RDMSR, WRMSR, SYSENTER, SYSEXIT (callouts); SGDT, SIDT, SMSW,
+// STR, SLDT (in-TC sequences).
+//
+// The interpreter's twin is engine/cpu/exec_system.cpp. The privileged ones call out, and
+// the monitor runs the same PrivilegedEmulator trap-and-emulate uses (engine/vmm). The
+// sensitive stores are the Popek-Goldberg holes of ring compression (Robin & Irvine 2000):
+// natively in ring 1 they show the monitor's GDTR, IDTR, TR and CR0; translated they copy
+// the guest's own values from the %gs data, which the monitor keeps current.
+#include <capstone/capstone.h>
+
+#include "modes/binary-translation/translator.h"
+
+namespace vmlab::modes::bt {
+
+namespace x86 = asmjit::x86;
+using FE = FragmentEmitter;
+
+namespace {
+
+bool is_cr_or_dr(const IrOperand& op) {
+  return op.kind == IrOperand::Kind::kReg && ((op.reg >= X86_REG_CR0 && op.reg <= X86_REG_CR15) ||
+                                              (op.reg >= X86_REG_DR0 && op.reg <= X86_REG_DR15));
+}
+
+bool uses_reg(const IrOperand& op, unsigned id) {
+  auto same = [&](unsigned r) { return r != 0 && gp32(r).id() == id; };
+  return op.kind == IrOperand::Kind::kMem && (same(op.base) || same(op.index));
+}
+
+struct Scratch {
+  x86::Gp reg;
+  uint32_t slot;
+  uint8_t restore;
+};
+
+// A scratch register the memory operand does not use, with its save slot.
+Scratch pick_scratch(const IrOperand& op) {
+  if (!uses_reg(op, 0)) return {x86::eax, gsdata::kSaveEax, kRestoreEax};
+  if (!uses_reg(op, 1)) return {x86::ecx, gsdata::kSaveEcx, kRestoreEcx};
+  return {x86::edx, gsdata::kSaveEdx, kRestoreEdx};
+}
+
+}  // namespace
+
+bool classify_system(IrInsn& insn) {
+  switch (insn.id) {
+    case X86_INS_MOV:
+      if (insn.op_count == 2 && (is_cr_or_dr(insn.ops[0]) || is_cr_or_dr(insn.ops[1]))) break;
+      return false;
+    case X86_INS_LGDT:
+    case X86_INS_LIDT:
+    case X86_INS_LLDT:
+    case X86_INS_LTR:
+    case X86_INS_INVLPG:
+    case X86_INS_CLTS:
+    case X86_INS_LMSW:
+    case X86_INS_INVD:
+    case X86_INS_WBINVD:
+    case X86_INS_RDMSR:
+    case X86_INS_WRMSR:
+    case X86_INS_SYSENTER:
+    case X86_INS_SYSEXIT: break;
+    case X86_INS_SGDT:
+    case X86_INS_SIDT:
+    case X86_INS_SMSW:
+    case X86_INS_STR:
+    case X86_INS_SLDT:
+      insn.how = insn.uses_gs ? Translation::kCallout : Translation::kInTc;
+      insn.terminates = insn.uses_gs;
+      return true;
+    default: return false;
+  }
+  insn.how = Translation::kCallout;
+  insn.terminates = true;
+  return true;
+}
+
+void emit_system(FE& e, const IrInsn& insn) {
+  auto& a = e.a();
+  if (insn.how == Translation::kCallout) {
+    e.begin(insn, Translation::kCallout);
+    e.callout(insn.uses_gs ? CalloutKind::kUnsupported : CalloutKind::kEmulate, insn,
+              guest_opcode(insn));
+    e.end();
+    return;
+  }
+  const IrOperand& dst = insn.ops[0];
+  InTcKind kind = InTcKind::kSgdt;
+  uint32_t field = gsdata::kGdtr;
+  switch (insn.id) {
+    case X86_INS_SIDT:
+      kind = InTcKind::kSidt;
+      field = gsdata::kIdtr;
+      break;
+    case X86_INS_SMSW:
+      kind = InTcKind::kSmsw;
+      field = gsdata::kCr0;
+      break;
+    case X86_INS_STR:
+      kind = InTcKind::kStr;
+      field = gsdata::kTr;
+      break;
+    case X86_INS_SLDT:
+      kind = InTcKind::kSldt;
+      field = gsdata::kLdtr;
+      break;
+    default: break;
+  }
+  if (dst.kind == IrOperand::Kind::kReg) {
+    // SMSW/STR/SLDT r16 or r32: the guest's value, zero-extended.
+    const x86::Gp r = gp32(dst.reg);
+    e.begin(insn, Translation::kInTc);
+    if (dst.size == 2) {
+      a.mov(x86::gpw(r.id()), FE::gs(field, 2));
+    } else {
+      a.movzx(r, FE::gs(field, 2));
+    }
+    // The counter needs a scratch register other than the destination.
+    const x86::Gp s = r.id() == 0 ? x86::ecx : x86::eax;
+    const uint32_t slot = r.id() == 0 ? gsdata::kSaveEcx : gsdata::kSaveEax;
+    a.mov(FE::gs(slot), s);
+    e.count(kind, s);
+    a.mov(s, FE::gs(slot));
+    e.end();
+    return;
+  }
+  const Scratch s = pick_scratch(dst);
+  x86::Mem m = to_mem(dst);
+  e.begin(insn, Translation::kInTc, s.restore);
+  a.mov(FE::gs(s.slot), s.reg);
+  if (kind == InTcKind::kSgdt || kind == InTcKind::kSidt) {
+    // The 6-byte pseudo-descriptor: limit, then base (SDM Vol. 2, SGDT).
+    a.mov(s.reg, FE::gs(field));
+    m.setSize(4);
+    a.mov(m, s.reg);
+    a.mov(s.reg, FE::gs(field + 4));
+    x86::Mem hi = m;
+    hi.addOffset(4);
+    hi.setSize(2);
+    a.mov(hi, x86::gpw(s.reg.id()));
+  } else {
+    a.mov(s.reg, FE::gs(field));
+    m.setSize(2);
+    a.mov(m, x86::gpw(s.reg.id()));
+  }
+  e.count(kind, s.reg);
+  a.mov(s.reg, FE::gs(s.slot));
+  e.end();
+}
+
+}  // namespace vmlab::modes::bt

@@ -1,0 +1,202 @@
+// TranslationCache: where translated guest kernel code lives and how it is found
+// (Adams & Agesen 2006, section 3.2; references/papers.md 1e).
+//
+// The TC is ordinary memory of the monitor (frames of its reserve) mapped in the
+// hypervisor hole of every shadow address space, supervisor-only, through the hole's page
+// table that DeprivilegedSegments owns. The simulated processor fetches and executes it
+// like any code, at ring 1, with CS = the monitor's TC code segment (the guest's own code
+// segments are cut below the hole). Beside it lies the translator's data, reached only
+// through %gs (the paper's "%gs escape"): the virtual IF and %gs of the guest, scratch
+// slots, counters of the in-TC sequences, and the guest-to-TC hash table that indirect
+// jumps and returns look up without leaving the TC.
+//
+// The cache keeps, per compiled code fragment (CCF): its guest start, the guest pages its
+// code came from (a write there invalidates it), one record per guest instruction (TC
+// range, guest EIP, how it was translated) to map a fault or an interrupt at a TC address
+// back to the guest's state, its exits (continuations, later chained), and the callout
+// sites. It is append-only; when it is full everything is flushed (the bt_flush event).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/cpu/cpu.h"
+#include "engine/machine/result.h"
+#include "engine/vmm/monitor_frames.h"
+#include "engine/vmm/p2m.h"
+#include "modes/binary-translation/ir.h"
+
+namespace vmlab::modes::bt {
+
+// The translator's part of the hypervisor hole and of the shadow GDT.
+namespace layout {
+inline constexpr uint32_t kHoleBase = 0xFC000000u;
+// %gs base: one page of data, then the hash table.
+inline constexpr uint32_t kDataBase = 0xFC040000u;
+inline constexpr uint32_t kHashOffset = 0x40000u;  // %gs-relative
+inline constexpr uint32_t kHashEntries = 65536;    // indexed by the low 16 bits of the target
+inline constexpr uint32_t kDataLimit = kHashOffset + kHashEntries * 8 - 1;
+inline constexpr uint32_t kDataPages = (kDataLimit + 1) / 4096;
+inline constexpr uint32_t kTcBase = 0xFC100000u;
+inline constexpr uint32_t kTcSize = 2u << 20;
+// Selectors of the monitor's own descriptors (DeprivilegedSegments::install_monitor_
+// descriptor), RPL 1: the TC code segment (flat, 4 GiB) and the %gs data segment.
+inline constexpr uint16_t kTcCode = 0xFFE8 | 1;
+inline constexpr uint16_t kGsData = 0xFFF0 | 1;
+// The software-interrupt vector of callouts (cpu::Monitor::is_monitor_call).
+inline constexpr uint8_t kCalloutVector = 0xBD;
+}  // namespace layout
+
+// Fields of the %gs data page (offsets from the %gs base).
+namespace gsdata {
+inline constexpr uint32_t kVif = 0x00;      // the guest's IF: 0 or 0x200 (EFLAGS.IF)
+inline constexpr uint32_t kVgs = 0x04;      // the guest's %gs selector
+inline constexpr uint32_t kVcs = 0x08;      // the guest's CS selector as it believes it (RPL 0)
+inline constexpr uint32_t kSaveEax = 0x0C;  // scratch slots of the in-TC sequences
+inline constexpr uint32_t kSaveEcx = 0x10;
+inline constexpr uint32_t kSaveFlags = 0x14;  // AH = SF ZF AF PF CF (LAHF), AL = OF (SETO)
+inline constexpr uint32_t kTarget = 0x18;     // the guest target of a lookup that missed
+inline constexpr uint32_t kJumpTo = 0x1C;     // the TC target of a lookup that hit
+inline constexpr uint32_t kGdtr = 0x20;       // the guest's GDTR image (6 bytes), for SGDT
+inline constexpr uint32_t kIdtr = 0x28;       // the guest's IDTR image, for SIDT
+inline constexpr uint32_t kCr0 = 0x30;        // the guest's CR0, for SMSW
+inline constexpr uint32_t kTr = 0x34;         // the guest's TR, for STR
+inline constexpr uint32_t kLdtr = 0x38;       // the guest's LDTR, for SLDT
+inline constexpr uint32_t kLookupHits = 0x40;
+inline constexpr uint32_t kInTcCounts = 0x44;  // one 32-bit counter per InTcKind
+inline constexpr uint32_t kSaveEdx = 0x80;
+inline constexpr uint32_t kSource = 0x84;  // guest EIP of the indirect branch looking up
+inline constexpr uint32_t kVss = 0x88;     // the guest's SS as it believes it (RPL 0)
+}  // namespace gsdata
+
+// Registers an in-TC sequence saved in the scratch slots: restored when a fault inside
+// the sequence (after its first instruction) is mapped back to the guest instruction.
+enum RestoreMask : uint8_t { kRestoreNone = 0, kRestoreEax = 1, kRestoreEcx = 2, kRestoreEdx = 4 };
+
+class TranslationCache {
+ public:
+  // One guest instruction in the TC.
+  struct InsnRecord {
+    uint32_t tc = 0;     // first TC byte of its translation
+    uint32_t guest = 0;  // guest-linear EIP
+    uint16_t tc_len = 0;
+    uint8_t guest_len = 0;
+    Translation how = Translation::kIdent;
+    uint8_t restore = kRestoreNone;
+    bool sti = false;  // an in-TC STI: the interrupt shadow covers the next instruction
+    uint32_t fragment = 0;
+  };
+  // A fragment exit: a jump (rel32 at patch_at) to a continuation stub, or to a fragment.
+  struct Exit {
+    uint32_t patch_at = 0;  // TC address of the rel32 field
+    uint32_t target = 0;    // guest-linear target
+    bool chained = false;
+  };
+  struct CalloutSite {
+    CalloutKind kind = CalloutKind::kEmulate;
+    uint32_t guest_eip = 0;  // the instruction (kContinue: the exit's target)
+    uint8_t guest_len = 0;
+    uint32_t fragment = 0;
+    uint32_t exit = 0;    // kContinue: index into the fragment's exits
+    uint32_t detail = 0;  // kInt: the vector; otherwise the guest opcode
+  };
+  struct Fragment {
+    uint32_t guest_eip = 0;
+    uint32_t tc_start = 0;
+    uint32_t tc_end = 0;
+    uint16_t guest_bytes = 0;
+    uint8_t insns = 0;
+    bool live = true;
+    uint32_t machine_pages[2] = {0xFFFFFFFFu, 0xFFFFFFFFu};  // where its guest code lies
+    uint32_t first_record = 0;
+    uint32_t record_count = 0;
+    std::vector<Exit> exits;
+  };
+
+  TranslationCache(cpu::Cpu& cpu, vmm::MonitorFrames& frames);
+
+  // Takes the frames of the data, the hash table and the TC from the monitor's reserve
+  // and maps them in the hole's page table.
+  machine::Result<void> init(uint32_t hole_pt_mfn);
+
+  // --- The %gs data (translation_cache.cpp) --------------------------------------------
+  uint32_t data32(uint32_t offset) const;
+  void set_data32(uint32_t offset, uint32_t value);
+  // The in-TC hash table: the guest-to-TC map that indirect lookups read.
+  void hash_insert(uint32_t guest, uint32_t tc);
+  void hash_remove(uint32_t guest, uint32_t tc);
+
+  // --- TC memory ------------------------------------------------------------------------
+  uint32_t next_address() const { return layout::kTcBase + used_; }
+  uint32_t free_bytes() const { return layout::kTcSize - used_; }
+  uint32_t used_bytes() const { return used_; }
+  void write(uint32_t tc, const uint8_t* bytes, size_t n);
+  void read(uint32_t tc, uint8_t* out, size_t n) const;
+  // Reserves the first bytes for code that lives as long as the cache (the lookup routine).
+  void set_permanent(uint32_t bytes) {
+    permanent_ = bytes;
+    used_ = bytes;
+  }
+  // Points the rel32 jump whose field is at `patch_at` to `target_tc`.
+  void patch_rel32(uint32_t patch_at, uint32_t target_tc);
+
+  // --- Fragments ------------------------------------------------------------------------
+  // Adds a fragment whose code has been written at next_address(); records are in TC
+  // order and callout sites keyed by the TC address after their INT.
+  uint32_t commit(Fragment fragment, const std::vector<InsnRecord>& records,
+                  const std::vector<std::pair<uint32_t, CalloutSite>>& callouts,
+                  const std::vector<uint32_t>& precise);
+  // The live translation starting at a guest EIP.
+  std::optional<uint32_t> lookup(uint32_t guest) const;
+  std::optional<uint32_t> fragment_of(uint32_t guest) const;
+  Fragment& fragment(uint32_t index) { return fragments_[index]; }
+  const Fragment& fragment(uint32_t index) const { return fragments_[index]; }
+  uint32_t fragment_count() const { return static_cast<uint32_t>(fragments_.size()); }
+  uint32_t live_fragments() const { return live_; }
+  // The record of the guest instruction whose translation contains `tc`.
+  const InsnRecord* record_at(uint32_t tc) const;
+  const InsnRecord& record(uint32_t index) const { return records_[index]; }
+  // Whether an interrupt may be taken at `tc`: the guest state is exactly the one before
+  // some guest instruction (the start of its translation, an exit, a callout's INT).
+  bool precise(uint32_t tc) const {
+    const uint32_t off = tc - layout::kTcBase;
+    return off < layout::kTcSize && (precise_[off >> 3] >> (off & 7) & 1);
+  }
+  const CalloutSite* callout_at(uint32_t return_tc) const;
+  // A callout site of code the monitor emitted itself: a dead entry, or (permanent) the
+  // lookup routine's miss.
+  void add_callout(uint32_t return_tc, const CalloutSite& site, bool permanent = false) {
+    callouts_[return_tc] = site;
+    if (permanent) permanent_callouts_.emplace_back(return_tc, site);
+  }
+
+  // Makes a fragment unreachable: out of the hashes, its entry overwritten by `entry`
+  // (a dead-entry callout or a forwarding jump) so that chained jumps into it still land.
+  void retire(uint32_t index, const std::vector<uint8_t>& entry);
+  // Live fragments with guest code on machine page `mfn`.
+  std::vector<uint32_t> fragments_on_page(uint32_t mfn) const;
+  // Drops every translation (keeps the permanent code). Returns how many were live.
+  uint32_t flush();
+
+ private:
+  uint32_t machine_address(uint32_t linear) const;
+
+  cpu::Cpu& cpu_;
+  vmm::MonitorFrames& frames_;
+  std::vector<uint32_t> data_mfn_;  // %gs data and hash pages
+  std::vector<uint32_t> tc_mfn_;
+  uint32_t used_ = 0;
+  uint32_t permanent_ = 0;
+  std::vector<Fragment> fragments_;
+  std::vector<InsnRecord> records_;
+  std::vector<uint8_t> precise_;                     // one bit per TC byte
+  std::unordered_map<uint32_t, uint32_t> by_guest_;  // guest EIP -> live fragment
+  std::unordered_map<uint32_t, CalloutSite> callouts_;
+  std::vector<std::pair<uint32_t, CalloutSite>> permanent_callouts_;
+  std::unordered_map<uint32_t, std::vector<uint32_t>> by_page_;  // machine page -> fragments
+  uint32_t live_ = 0;
+};
+
+}  // namespace vmlab::modes::bt

@@ -1,0 +1,457 @@
+#include "modes/binary-translation/translator.h"
+
+#include <capstone/capstone.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace vmlab::modes::bt {
+
+namespace x86 = asmjit::x86;
+
+const char* translation_name(Translation t) {
+  switch (t) {
+    case Translation::kIdent: return "IDENT";
+    case Translation::kRemapped: return "remapped";
+    case Translation::kInTc: return "in-TC";
+    case Translation::kCallout: return "callout";
+  }
+  return "?";
+}
+
+const char* callout_name(CalloutKind k) {
+  switch (k) {
+    case CalloutKind::kContinue: return "continue";
+    case CalloutKind::kLookupMiss: return "lookup_miss";
+    case CalloutKind::kDeadEntry: return "dead_entry";
+    case CalloutKind::kEmulate: return "emulate";
+    case CalloutKind::kIret: return "iret";
+    case CalloutKind::kInt: return "int";
+    case CalloutKind::kSimulateWrite: return "simulate_write";
+    case CalloutKind::kUnsupported: return "unsupported";
+  }
+  return "?";
+}
+
+const char* in_tc_name(InTcKind k) {
+  static const char* const kNames[] = {
+      "cli",  "sti",  "pushf", "popf", "mov_from_cs", "push_cs",  "sgdt",
+      "sidt", "smsw", "str",   "sldt", "load_gs",     "store_gs", "mov_from_ss"};
+  const auto i = static_cast<unsigned>(k);
+  return i < static_cast<unsigned>(InTcKind::kCount) ? kNames[i] : "?";
+}
+
+uint16_t guest_opcode(const IrInsn& insn) {
+  for (unsigned i = 0; i < insn.length; ++i) {
+    const uint8_t b = insn.bytes[i];
+    const bool prefix = b == 0x66 || b == 0x67 || b == 0xF0 || b == 0xF2 || b == 0xF3 ||
+                        b == 0x26 || b == 0x2E || b == 0x36 || b == 0x3E || b == 0x64 || b == 0x65;
+    if (prefix) continue;
+    if (b == 0x0F && i + 1 < insn.length) return static_cast<uint16_t>(0x100 | insn.bytes[i + 1]);
+    return b;
+  }
+  return 0;
+}
+
+// --- FragmentEmitter -----------------------------------------------------------------------
+
+FragmentEmitter::FragmentEmitter(TranslationCache& tc, asmjit::CodeHolder& code, uint32_t base,
+                                 uint32_t lookup_routine)
+    : tc_(tc), base_(base), lookup_(lookup_routine), code_(code) {
+  code_.reset(asmjit::ResetPolicy::kSoft);
+  code_.init(asmjit::Environment(asmjit::Arch::kX86));
+  code_.attach(&as_);
+}
+
+FragmentEmitter::~FragmentEmitter() {
+  code_.detach(&as_);
+}
+
+x86::Mem FragmentEmitter::gs(uint32_t offset, uint32_t size) {
+  x86::Mem m = x86::ptr_abs(offset, size);
+  m.setSegment(x86::gs);
+  return m;
+}
+
+void FragmentEmitter::begin(const IrInsn& insn, Translation how, uint8_t restore) {
+  insn_start_ = here();
+  TranslationCache::InsnRecord r;
+  r.tc = insn_start_;
+  r.guest = insn.eip;
+  r.guest_len = insn.length;
+  r.how = how;
+  r.restore = restore;
+  records_.push_back(r);
+  precise_.push_back(insn_start_);
+}
+
+void FragmentEmitter::end() {
+  records_.back().tc_len = static_cast<uint16_t>(here() - insn_start_);
+  insn_start_ = 0;
+}
+
+void FragmentEmitter::ident(const IrInsn& insn) {
+  as_.embed(insn.bytes.data(), insn.length);
+}
+
+void FragmentEmitter::exit(uint32_t target, std::optional<x86::CondCode> cond) {
+  const bool standalone = insn_start_ == 0;
+  if (standalone) {
+    // The unit's fall-through: the guest state here is the one before `target`.
+    TranslationCache::InsnRecord r;
+    r.tc = here();
+    r.guest = target;
+    r.how = Translation::kRemapped;
+    records_.push_back(r);
+    precise_.push_back(r.tc);
+  }
+  const uint32_t start = here();
+  PendingExit x;
+  x.target = target;
+  if (const auto tc = tc_.lookup(target)) {
+    // Already translated: chained from the start.
+    x.chained = true;
+    if (!cond) {
+      as_.jmp(asmjit::Imm(*tc));
+    } else {
+      as_.j(*cond, asmjit::Imm(*tc));
+    }
+  } else {
+    x.stub = as_.newLabel();
+    if (!cond) {
+      as_.long_().jmp(x.stub);
+    } else {
+      as_.long_().j(*cond, x.stub);
+    }
+  }
+  x.patch_offset = static_cast<uint32_t>(as_.offset()) - 4;
+  exits_.push_back(x);
+  if (standalone) records_.back().tc_len = static_cast<uint16_t>(here() - start);
+}
+
+void FragmentEmitter::callout(CalloutKind kind, const IrInsn& insn, uint32_t detail) {
+  as_.int_(asmjit::Imm(layout::kCalloutVector));
+  TranslationCache::CalloutSite site;
+  site.kind = kind;
+  site.guest_eip = insn.eip;
+  site.guest_len = insn.length;
+  site.detail = detail;
+  callouts_.emplace_back(static_cast<uint32_t>(as_.offset()), site);
+}
+
+void FragmentEmitter::count(InTcKind kind, const x86::Gp& scratch) {
+  const uint32_t at = gsdata::kInTcCounts + 4 * static_cast<uint32_t>(kind);
+  as_.mov(scratch, gs(at));
+  as_.lea(scratch, x86::ptr(scratch, 1));  // LEA: no flags change
+  as_.mov(gs(at), scratch);
+}
+
+FragmentEmitter::Committed FragmentEmitter::commit(uint32_t guest_eip, uint16_t guest_bytes,
+                                                   uint8_t insns, const uint32_t machine_pages[2]) {
+  TranslationCache::Fragment f;
+  for (uint32_t i = 0; i < exits_.size(); ++i) {
+    PendingExit& x = exits_[i];
+    if (x.chained) continue;
+    as_.bind(x.stub);
+    as_.int_(asmjit::Imm(layout::kCalloutVector));
+    TranslationCache::CalloutSite site;
+    site.kind = CalloutKind::kContinue;
+    site.guest_eip = x.target;
+    site.exit = i;
+    callouts_.emplace_back(static_cast<uint32_t>(as_.offset()), site);
+  }
+  // Room for a forwarding jump over the entry (adaptive BT, invalidation).
+  while (as_.offset() < 5) as_.int3();
+  code_.flatten();
+  code_.resolveUnresolvedLinks();
+  code_.relocateToBase(base_);
+  std::vector<uint8_t> bytes(code_.codeSize());
+  code_.copyFlattenedData(bytes.data(), bytes.size());
+  tc_.write(base_, bytes.data(), bytes.size());
+
+  f.guest_eip = guest_eip;
+  f.tc_start = base_;
+  f.tc_end = base_ + static_cast<uint32_t>(bytes.size());
+  f.guest_bytes = guest_bytes;
+  f.insns = insns;
+  f.machine_pages[0] = machine_pages[0];
+  f.machine_pages[1] = machine_pages[1];
+  for (const PendingExit& x : exits_) {
+    f.exits.push_back({base_ + x.patch_offset, x.target, x.chained});
+  }
+  std::vector<std::pair<uint32_t, TranslationCache::CalloutSite>> sites;
+  for (const auto& [off, site] : callouts_) sites.emplace_back(base_ + off, site);
+  const uint32_t index = tc_.commit(std::move(f), records_, sites, precise_);
+  return {index, base_, static_cast<uint32_t>(bytes.size())};
+}
+
+// --- Translator ----------------------------------------------------------------------------
+
+Translator::Translator(TranslationCache& tc, vmm::GuestMemory& memory, const vmm::P2m& p2m)
+    : tc_(tc), memory_(memory), p2m_(p2m) {
+  csh h = 0;
+  if (cs_open(CS_ARCH_X86, CS_MODE_32, &h) == CS_ERR_OK) {
+    cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+    handle_ = h;
+    insn_ = cs_malloc(h);
+  }
+}
+
+Translator::~Translator() {
+  if (handle_ != 0) {
+    cs_free(static_cast<cs_insn*>(insn_), 1);
+    csh h = handle_;
+    cs_close(&h);
+  }
+}
+
+void Translator::emit_permanent() {
+  // The indirect-lookup routine (references/papers.md 1e: "indirect control flow uses a
+  // dynamic hash lookup"). In: ECX = the guest target; the guest's ECX in kSaveEcx. The
+  // flags are saved with LAHF/SETO and restored with ADD AL,0x7F/SAHF, so that a lookup
+  // leaves the guest's EFLAGS exactly as they were.
+  FragmentEmitter e(tc_, code_, layout::kTcBase, layout::kTcBase);
+  auto& a = e.a();
+  using FE = FragmentEmitter;
+  asmjit::Label miss = a.newLabel();
+  a.mov(FE::gs(gsdata::kSaveEax), x86::eax);
+  a.lahf();
+  a.seto(x86::al);
+  a.mov(FE::gs(gsdata::kSaveFlags), x86::eax);
+  a.movzx(x86::eax, x86::cx);
+  x86::Mem tag = x86::dword_ptr(layout::kHashOffset, x86::eax, 3);
+  tag.setSegment(x86::gs);
+  a.cmp(tag, x86::ecx);
+  a.jne(miss);
+  x86::Mem to = x86::dword_ptr(layout::kHashOffset + 4, x86::eax, 3);
+  to.setSegment(x86::gs);
+  a.mov(x86::eax, to);
+  a.mov(FE::gs(gsdata::kJumpTo), x86::eax);
+  a.inc(FE::gs(gsdata::kLookupHits));
+  a.mov(x86::eax, FE::gs(gsdata::kSaveFlags));
+  a.add(x86::al, 0x7F);
+  a.sahf();
+  a.mov(x86::eax, FE::gs(gsdata::kSaveEax));
+  a.mov(x86::ecx, FE::gs(gsdata::kSaveEcx));
+  a.jmp(FE::gs(gsdata::kJumpTo));
+  a.bind(miss);
+  a.mov(FE::gs(gsdata::kTarget), x86::ecx);
+  a.mov(x86::eax, FE::gs(gsdata::kSaveFlags));
+  a.add(x86::al, 0x7F);
+  a.sahf();
+  a.mov(x86::eax, FE::gs(gsdata::kSaveEax));
+  a.mov(x86::ecx, FE::gs(gsdata::kSaveEcx));
+  a.int_(asmjit::Imm(layout::kCalloutVector));
+  const uint32_t miss_return = layout::kTcBase + static_cast<uint32_t>(a.offset());
+  asmjit::CodeHolder& code = *a.code();
+  code.flatten();
+  code.resolveUnresolvedLinks();
+  code.relocateToBase(layout::kTcBase);
+  std::vector<uint8_t> bytes(code.codeSize());
+  code.copyFlattenedData(bytes.data(), bytes.size());
+  tc_.write(layout::kTcBase, bytes.data(), bytes.size());
+  TranslationCache::CalloutSite site;
+  site.kind = CalloutKind::kLookupMiss;
+  tc_.add_callout(miss_return, site, true);
+  tc_.set_permanent((static_cast<uint32_t>(bytes.size()) + 15) & ~15u);
+  lookup_ = layout::kTcBase;
+}
+
+namespace {
+
+bool reads_or_writes_gs(const cs_insn* ci) {
+  const cs_x86& x = ci->detail->x86;
+  if (x.prefix[1] == X86_PREFIX_GS) return true;
+  for (unsigned i = 0; i < x.op_count; ++i) {
+    const cs_x86_op& o = x.operands[i];
+    if (o.type == X86_OP_REG && o.reg == X86_REG_GS) return true;
+    if (o.type == X86_OP_MEM && o.mem.segment == X86_REG_GS) return true;
+  }
+  return false;
+}
+
+void to_ir(const cs_insn* ci, IrInsn& out) {
+  const cs_x86& x = ci->detail->x86;
+  out.eip = static_cast<uint32_t>(ci->address);
+  out.length = static_cast<uint8_t>(ci->size);
+  std::memcpy(out.bytes.data(), ci->bytes, std::min<size_t>(ci->size, out.bytes.size()));
+  out.id = ci->id;
+  out.o16 = x.prefix[2] == X86_PREFIX_OPSIZE;
+  out.rep = x.prefix[0] == X86_PREFIX_REP || x.prefix[0] == X86_PREFIX_REPNE;
+  out.op_count = static_cast<uint8_t>(std::min<unsigned>(x.op_count, 4));
+  for (unsigned i = 0; i < out.op_count; ++i) {
+    const cs_x86_op& o = x.operands[i];
+    IrOperand& op = out.ops[i];
+    op.size = o.size;
+    switch (o.type) {
+      case X86_OP_REG:
+        op.kind = IrOperand::Kind::kReg;
+        op.reg = static_cast<uint16_t>(o.reg);
+        break;
+      case X86_OP_IMM:
+        op.kind = IrOperand::Kind::kImm;
+        op.imm = static_cast<uint32_t>(o.imm);
+        break;
+      case X86_OP_MEM:
+        op.kind = IrOperand::Kind::kMem;
+        op.base = static_cast<uint16_t>(o.mem.base);
+        op.index = static_cast<uint16_t>(o.mem.index);
+        op.scale = static_cast<uint8_t>(o.mem.scale);
+        op.disp = static_cast<int32_t>(o.mem.disp);
+        op.segment = static_cast<uint16_t>(o.mem.segment);
+        break;
+      default: break;
+    }
+  }
+  out.uses_gs = reads_or_writes_gs(ci);
+}
+
+// Stores that adaptive BT may turn into SIMULATE callouts: instructions with a memory
+// destination (operand 0), which is how a page-table write looks.
+bool stores_to_memory(const IrInsn& insn) {
+  return insn.op_count > 0 && insn.ops[0].kind == IrOperand::Kind::kMem && insn.id != X86_INS_PUSH;
+}
+
+}  // namespace
+
+void Translator::classify(IrInsn& insn) const {
+  if (classify_control(insn)) {
+    insn.family = IrInsn::Family::kControl;
+  } else if (classify_interrupt(insn)) {
+    insn.family = IrInsn::Family::kInterrupt;
+  } else if (classify_system(insn)) {
+    insn.family = IrInsn::Family::kSystem;
+  } else if (classify_io(insn)) {
+    insn.family = IrInsn::Family::kIo;
+  } else if (classify_segment(insn)) {
+    insn.family = IrInsn::Family::kSegment;
+  } else if (guilty_ && guilty_->count(insn.eip) && stores_to_memory(insn)) {
+    insn.family = IrInsn::Family::kAdaptive;
+    insn.how = Translation::kCallout;
+    insn.terminates = true;
+  } else {
+    insn.family = IrInsn::Family::kNone;
+    insn.how = Translation::kIdent;
+  }
+}
+
+bool Translator::decode_one(const uint8_t* bytes, size_t size, uint32_t eip, IrInsn& out) const {
+  if (handle_ == 0) return false;
+  const uint8_t* code = bytes;
+  uint64_t address = eip;
+  auto* ci = static_cast<cs_insn*>(insn_);
+  if (!cs_disasm_iter(handle_, &code, &size, &address, ci)) return false;
+  out = IrInsn{};
+  to_ir(ci, out);
+  classify(out);
+  return true;
+}
+
+std::vector<IrInsn> Translator::decode_unit(uint32_t eip, Result& r) {
+  std::vector<IrInsn> unit;
+  // The bytes, read as the decoder needs them: most units are a few dozen bytes. The first
+  // must be readable (the guest would fault fetching there); a later page that is not ends
+  // the unit before the instruction that reaches into it.
+  uint8_t buf[kMaxUnit * 15 + 16];
+  constexpr uint32_t kChunk = 64;
+  uint32_t have = 0;
+  bool end_of_readable = false;
+  auto fill = [&](uint32_t want) {
+    while (have < want && !end_of_readable) {
+      const uint32_t at = eip + have;
+      const uint32_t n = std::min<uint32_t>(
+          {want - have, 4096 - (at & 0xFFFu), static_cast<uint32_t>(sizeof buf) - have});
+      if (n == 0) break;
+      if (!memory_.read(at, buf + have, n, false)) {
+        end_of_readable = true;
+        break;
+      }
+      have += n;
+    }
+  };
+  vmm::GuestMemory::Fault fault;
+  if (!memory_.read(eip, buf, 1, false, &fault)) {
+    r.status = Result::Status::kFault;
+    r.fault = fault;
+    return unit;
+  }
+  fill(kChunk);
+  uint32_t off = 0;
+  while (unit.size() < kMaxUnit) {
+    if (have - off < 16) fill(std::min<uint32_t>(have + kChunk, sizeof buf));
+    if (off >= have) break;
+    IrInsn insn;
+    if (!decode_one(buf + off, have - off, eip + off, insn)) break;
+    unit.push_back(insn);
+    off += insn.length;
+    if (insn.terminates) break;
+  }
+  if (unit.empty()) {
+    if (end_of_readable && have < 15) {
+      // The first instruction straddles into a page the guest cannot read: its fetch
+      // faults there.
+      memory_.read(eip + have, buf, 1, false, &fault);
+      r.status = Result::Status::kFault;
+      r.fault = fault;
+    } else {
+      r.status = Result::Status::kUndecodable;
+    }
+  }
+  return unit;
+}
+
+Translator::Result Translator::translate(uint32_t eip) {
+  Result r;
+  // A unit never needs more than a few hundred bytes; keep a page of headroom.
+  if (tc_.free_bytes() < 4096) {
+    r.flushed = true;
+    r.flushed_count = tc_.flush();
+  }
+  std::vector<IrInsn> unit = decode_unit(eip, r);
+  if (r.status != Result::Status::kOk) return r;
+
+  FragmentEmitter e(tc_, code_, tc_.next_address(), lookup_);
+  for (const IrInsn& insn : unit) {
+    switch (insn.family) {
+      case IrInsn::Family::kControl: emit_control(e, insn); break;
+      case IrInsn::Family::kInterrupt: emit_interrupt(e, insn); break;
+      case IrInsn::Family::kSystem: emit_system(e, insn); break;
+      case IrInsn::Family::kIo: emit_io(e, insn); break;
+      case IrInsn::Family::kSegment: emit_segment(e, insn); break;
+      case IrInsn::Family::kAdaptive:
+        e.begin(insn, Translation::kCallout);
+        e.callout(CalloutKind::kSimulateWrite, insn, insn.bytes[0]);
+        e.end();
+        break;
+      case IrInsn::Family::kNone:
+        e.begin(insn, Translation::kIdent);
+        e.ident(insn);
+        e.end();
+        break;
+    }
+  }
+  const IrInsn& last = unit.back();
+  const uint32_t end = last.eip + last.length;
+  if (!last.terminates) e.exit_jump(end);
+
+  uint32_t pages[2] = {0xFFFFFFFFu, 0xFFFFFFFFu};
+  const vmm::GuestWalk w0 = memory_.walk(eip, cpu::Access::kRead, false, false);
+  const vmm::GuestWalk w1 = memory_.walk(end - 1, cpu::Access::kRead, false, false);
+  if (w0.ok) {
+    if (auto ma = p2m_.to_machine(w0.gpa)) pages[0] = *ma >> 12;
+  }
+  if (w1.ok) {
+    if (auto ma = p2m_.to_machine(w1.gpa); ma && (*ma >> 12) != pages[0]) pages[1] = *ma >> 12;
+  }
+  const auto c =
+      e.commit(eip, static_cast<uint16_t>(end - eip), static_cast<uint8_t>(unit.size()), pages);
+  translated_ += unit.size();
+  r.tc = c.tc;
+  r.fragment = c.fragment;
+  r.insns = static_cast<uint32_t>(unit.size());
+  r.bytes_in = end - eip;
+  r.bytes_out = c.bytes;
+  return r;
+}
+
+}  // namespace vmlab::modes::bt

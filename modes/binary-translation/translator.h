@@ -1,0 +1,172 @@
+// Translator: guest kernel code to compiled code fragments in the translation cache
+// (Adams & Agesen 2006, section 3.2; references/papers.md 1e; docs/modes/binary-
+// translation.md follows one block through this file).
+//
+// translate(eip) reads guest bytes through the guest's own page tables, decodes them with
+// Capstone (detail mode) into one IrInsn per instruction, and groups them into a
+// translation unit (TU) of at most 12 instructions or up to a terminating one (control
+// flow, and every callout). Each instruction's family file (translate_*.cpp, named after
+// the processor's exec_*.cpp) decides how it is translated: IDENT (its bytes copied),
+// remapped control flow, an in-TC sequence or a callout. Non-IDENT code is emitted with
+// asmjit (32-bit x86); the TU becomes one fragment (CCF) in the TranslationCache with a
+// record per instruction, so that a fault in its middle maps back to the guest's EIP.
+#pragma once
+
+#include <asmjit/x86.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "engine/vmm/guest_memory.h"
+#include "engine/vmm/p2m.h"
+#include "modes/binary-translation/ir.h"
+#include "modes/binary-translation/translation_cache.h"
+
+namespace vmlab::modes::bt {
+
+// Builds one fragment: the per-instruction records, the exits and the callout sites,
+// around an asmjit assembler whose code will be placed at `base`. The family files emit
+// through it.
+class FragmentEmitter {
+ public:
+  // `code` is reused from fragment to fragment (its memory stays allocated).
+  FragmentEmitter(TranslationCache& tc, asmjit::CodeHolder& code, uint32_t base,
+                  uint32_t lookup_routine);
+  ~FragmentEmitter();
+  FragmentEmitter(const FragmentEmitter&) = delete;
+  FragmentEmitter& operator=(const FragmentEmitter&) = delete;
+
+  asmjit::x86::Assembler& a() { return as_; }
+  uint32_t here() const { return base_ + static_cast<uint32_t>(as_.offset()); }
+  uint32_t lookup_routine() const { return lookup_; }
+
+  // Brackets the translation of one guest instruction. `restore`: the scratch slots the
+  // sequence saves guest registers in (RestoreMask).
+  void begin(const IrInsn& insn, Translation how, uint8_t restore = kRestoreNone);
+  void end();
+  // Marks the instruction being emitted as STI (the interrupt shadow follows it).
+  void mark_sti() { records_.back().sti = true; }
+  // Copies the instruction's bytes (IDENT).
+  void ident(const IrInsn& insn);
+  // A direct exit to guest `target`: a jump (kJmp) or conditional jump (a Jcc condition)
+  // to the target's translation when it exists (chained at once), else to a continuation
+  // stub that translates it on first use and is then patched into a direct jump.
+  void exit_jump(uint32_t target) { exit(target, std::nullopt); }
+  void exit_jump_if(asmjit::x86::CondCode cond, uint32_t target) { exit(target, cond); }
+  // INT to the monitor, with the callout's description.
+  void callout(CalloutKind kind, const IrInsn& insn, uint32_t detail = 0);
+  // Adds one to the in-TC counter of `kind`, through `scratch` (already saved by the
+  // sequence), without touching the flags.
+  void count(InTcKind kind, const asmjit::x86::Gp& scratch);
+  // A %gs-relative operand of the translator's data.
+  static asmjit::x86::Mem gs(uint32_t offset, uint32_t size = 4);
+
+  // Emits the stubs, resolves the code at `base` and commits the fragment.
+  struct Committed {
+    uint32_t fragment = 0;
+    uint32_t tc = 0;
+    uint32_t bytes = 0;
+  };
+  Committed commit(uint32_t guest_eip, uint16_t guest_bytes, uint8_t insns,
+                   const uint32_t machine_pages[2]);
+
+ private:
+  void exit(uint32_t target, std::optional<asmjit::x86::CondCode> cond);
+
+  struct PendingExit {
+    asmjit::Label stub;
+    uint32_t target = 0;
+    uint32_t patch_offset = 0;  // offset of the rel32 field
+    bool chained = false;
+  };
+
+  TranslationCache& tc_;
+  uint32_t base_;
+  uint32_t lookup_;
+  asmjit::CodeHolder& code_;
+  asmjit::x86::Assembler as_;
+  std::vector<TranslationCache::InsnRecord> records_;
+  std::vector<std::pair<uint32_t, TranslationCache::CalloutSite>> callouts_;  // by offset
+  std::vector<uint32_t> precise_;                                             // offsets
+  std::vector<PendingExit> exits_;
+  uint32_t insn_start_ = 0;
+};
+
+// The family files (translate_*.cpp). classify_* claims an instruction (setting how and
+// terminates) or returns false; emit_* emits an instruction it claimed.
+bool classify_control(IrInsn& insn);
+void emit_control(FragmentEmitter& e, const IrInsn& insn);
+bool classify_interrupt(IrInsn& insn);
+void emit_interrupt(FragmentEmitter& e, const IrInsn& insn);
+bool classify_system(IrInsn& insn);
+void emit_system(FragmentEmitter& e, const IrInsn& insn);
+bool classify_io(IrInsn& insn);
+void emit_io(FragmentEmitter& e, const IrInsn& insn);
+bool classify_segment(IrInsn& insn);
+void emit_segment(FragmentEmitter& e, const IrInsn& insn);
+// The opcode as the emulated_insn event numbers it (0x0F-prefixed as 0x1nn).
+uint16_t guest_opcode(const IrInsn& insn);
+// A memory operand of the IR as asmjit's (translate_segment.cpp).
+asmjit::x86::Mem to_mem(const IrOperand& op);
+// Capstone's register as asmjit's 32-bit register (translate_segment.cpp).
+asmjit::x86::Gp gp32(unsigned capstone_reg);
+
+class Translator {
+ public:
+  static constexpr unsigned kMaxUnit = 12;  // Adams & Agesen 2006, 3.2
+
+  struct Result {
+    enum class Status : uint8_t { kOk, kFault, kUndecodable };
+    Status status = Status::kOk;
+    uint32_t tc = 0;
+    uint32_t fragment = 0;
+    uint32_t insns = 0;
+    uint32_t bytes_in = 0;
+    uint32_t bytes_out = 0;
+    bool flushed = false;  // the cache was full and was flushed first
+    uint32_t flushed_count = 0;
+    vmm::GuestMemory::Fault fault;  // kFault: the guest's #PF
+  };
+
+  Translator(TranslationCache& tc, vmm::GuestMemory& memory, const vmm::P2m& p2m);
+  ~Translator();
+  Translator(const Translator&) = delete;
+  Translator& operator=(const Translator&) = delete;
+
+  // Emits the permanent code at the start of the TC: the indirect-lookup routine.
+  void emit_permanent();
+  uint32_t lookup_routine() const { return lookup_; }
+
+  // Decodes and classifies the TU at guest-linear `eip` without emitting it.
+  std::vector<IrInsn> decode_unit(uint32_t eip, Result& status);
+  // Translates the TU at `eip` into a new fragment.
+  Result translate(uint32_t eip);
+
+  // Adaptive BT (adaptive.h): instructions translated as SIMULATE callouts.
+  void set_guilty(const std::unordered_set<uint32_t>* guilty) { guilty_ = guilty; }
+  uint64_t instructions_translated() const { return translated_; }
+
+  // Decodes a buffer (tests, the benchmark): one IrInsn, classified; false when Capstone
+  // cannot decode it.
+  bool decode_one(const uint8_t* bytes, size_t size, uint32_t eip, IrInsn& out) const;
+
+ private:
+  void classify(IrInsn& insn) const;
+
+  TranslationCache& tc_;
+  vmm::GuestMemory& memory_;
+  const vmm::P2m& p2m_;
+  size_t handle_ = 0;     // Capstone's csh
+  void* insn_ = nullptr;  // one cs_insn, reused
+  uint32_t lookup_ = 0;
+  const std::unordered_set<uint32_t>* guilty_ = nullptr;
+  uint64_t translated_ = 0;
+  asmjit::CodeHolder code_;
+};
+
+}  // namespace vmlab::modes::bt
