@@ -362,6 +362,7 @@ Result<MultibootLoader::BootInfo> MultibootLoader::load_image(
     placed.push_back({static_cast<uint32_t>(next), static_cast<uint32_t>(next + size)});
     next = (next + size + 0xFFF) & ~uint64_t{0xFFF};
   }
+  info.loaded_end = placed.empty() ? info.kernel_end : std::max(info.kernel_end, placed.back().end);
 
   // The information structure.
   InfoArea area(memory);

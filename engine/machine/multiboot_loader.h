@@ -84,6 +84,7 @@ class MultibootLoader {
     uint32_t info_addr = 0;
     uint32_t kernel_start = 0;  // lowest physical byte loaded
     uint32_t kernel_end = 0;    // one past the highest (bss included)
+    uint32_t loaded_end = 0;    // one past the last byte of the kernel or of any module
     uint32_t header_offset = 0;
     uint32_t header_flags = 0;
     bool aout_kludge = false;

@@ -55,6 +55,7 @@ TEST_F(MultibootLoaderTest, LoadsSegmentsAtPhysicalAddressesAndZeroesBss) {
   EXPECT_EQ(info.info_addr, 0x9000u);
   EXPECT_EQ(info.kernel_start, 0x100000u);
   EXPECT_EQ(info.kernel_end, 0x102100u);
+  EXPECT_EQ(info.loaded_end, 0x102100u);  // no modules: the kernel is the last thing loaded
   EXPECT_FALSE(info.aout_kludge);
   EXPECT_EQ(memory_.read32(0x100000), 0xEBF49090u);
   EXPECT_EQ(memory_.read8(0x100004), 0u);  // bss of the text segment
@@ -110,6 +111,7 @@ TEST_F(MultibootLoaderTest, ModulesArePageAlignedAfterTheKernel) {
   EXPECT_EQ(memory_.read32(mods + 20), 0x104000u + 5000);
   EXPECT_EQ(memory_.read8(0x103001), 'b');
   EXPECT_EQ(memory_.read8(0x104000 + 4999), 'z');
+  EXPECT_EQ(r.value().loaded_end, 0x104000u + 5000);  // the end of the last module
 }
 
 TEST_F(MultibootLoaderTest, AoutKludgeLoadsFlatImage) {
