@@ -13,7 +13,11 @@ constexpr uint32_t kPageSize = 4096;
 }
 
 TranslationCache::TranslationCache(cpu::Cpu& cpu, vmm::MonitorFrames& frames)
-    : cpu_(cpu), frames_(frames), precise_(layout::kTcSize / 8, 0) {}
+    : cpu_(cpu), frames_(frames), precise_(layout::kTcSize / 8, 0) {
+  // Room for a typical working set without rehashing (clear() keeps the buckets).
+  by_guest_.reserve(4096);
+  by_page_.reserve(1024);
+}
 
 machine::Result<void> TranslationCache::init(uint32_t hole_pt_mfn) {
   auto take = [&](std::vector<uint32_t>& into, uint32_t count) {
@@ -116,7 +120,7 @@ uint32_t TranslationCache::commit(Fragment f, const std::vector<InsnRecord>& rec
   }
   for (auto [at, site] : callouts) {
     site.fragment = index;
-    callouts_[at] = site;
+    set_callout(at, site);
   }
   for (const uint32_t tc : precise) {
     const uint32_t off = tc - layout::kTcBase;
@@ -157,9 +161,25 @@ const TranslationCache::InsnRecord* TranslationCache::record_at(uint32_t tc) con
   return &*it;
 }
 
+void TranslationCache::set_callout(uint32_t at, const CalloutSite& site) {
+  if (callouts_ordered_.empty() || at > callouts_ordered_.back().first) {
+    callouts_ordered_.emplace_back(at, site);
+    if (!callouts_.empty()) callouts_.erase(at);
+  } else {
+    callouts_[at] = site;
+  }
+}
+
 const TranslationCache::CalloutSite* TranslationCache::callout_at(uint32_t return_tc) const {
-  const auto it = callouts_.find(return_tc);
-  return it == callouts_.end() ? nullptr : &it->second;
+  if (!callouts_.empty()) {
+    const auto it = callouts_.find(return_tc);
+    if (it != callouts_.end()) return &it->second;
+  }
+  const auto it = std::lower_bound(
+      callouts_ordered_.begin(), callouts_ordered_.end(), return_tc,
+      [](const std::pair<uint32_t, CalloutSite>& e, uint32_t t) { return e.first < t; });
+  if (it == callouts_ordered_.end() || it->first != return_tc) return nullptr;
+  return &it->second;
 }
 
 void TranslationCache::retire(uint32_t index, const std::vector<uint8_t>& entry) {
@@ -191,7 +211,8 @@ uint32_t TranslationCache::flush() {
   fragments_.clear();
   records_.clear();
   callouts_.clear();
-  for (const auto& [at, site] : permanent_callouts_) callouts_[at] = site;
+  callouts_ordered_.clear();
+  for (const auto& [at, site] : permanent_callouts_) set_callout(at, site);
   by_guest_.clear();
   by_page_.clear();
   std::fill(precise_.begin() + permanent_ / 8, precise_.end(), 0);

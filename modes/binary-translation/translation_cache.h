@@ -116,6 +116,7 @@ class TranslationCache {
   };
 
   TranslationCache(cpu::Cpu& cpu, vmm::MonitorFrames& frames);
+  cpu::Cpu& cpu() { return cpu_; }
 
   // Takes the frames of the data, the hash table and the TC from the monitor's reserve
   // and maps them in the hole's page table.
@@ -168,7 +169,7 @@ class TranslationCache {
   // A callout site of code the monitor emitted itself: a dead entry, or (permanent) the
   // lookup routine's miss.
   void add_callout(uint32_t return_tc, const CalloutSite& site, bool permanent = false) {
-    callouts_[return_tc] = site;
+    set_callout(return_tc, site);
     if (permanent) permanent_callouts_.emplace_back(return_tc, site);
   }
 
@@ -182,6 +183,9 @@ class TranslationCache {
 
  private:
   uint32_t machine_address(uint32_t linear) const;
+  // callouts_[at] = site, as one map: appended to the sorted vector when `at` lies past
+  // every site there (commits, in TC order), else kept in the map of the others.
+  void set_callout(uint32_t at, const CalloutSite& site);
 
   cpu::Cpu& cpu_;
   vmm::MonitorFrames& frames_;
@@ -193,6 +197,9 @@ class TranslationCache {
   std::vector<InsnRecord> records_;
   std::vector<uint8_t> precise_;                     // one bit per TC byte
   std::unordered_map<uint32_t, uint32_t> by_guest_;  // guest EIP -> live fragment
+  // The callout sites by return TC address: in TC order (binary search), and the few that
+  // came out of order (a dead entry over a retired fragment), which take precedence.
+  std::vector<std::pair<uint32_t, CalloutSite>> callouts_ordered_;
   std::unordered_map<uint32_t, CalloutSite> callouts_;
   std::vector<std::pair<uint32_t, CalloutSite>> permanent_callouts_;
   std::unordered_map<uint32_t, std::vector<uint32_t>> by_page_;  // machine page -> fragments

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <span>
 
 namespace vmlab::modes::bt {
 
@@ -55,9 +56,10 @@ uint16_t guest_opcode(const IrInsn& insn) {
 
 // --- FragmentEmitter -----------------------------------------------------------------------
 
-FragmentEmitter::FragmentEmitter(TranslationCache& tc, asmjit::CodeHolder& code, uint32_t base,
-                                 uint32_t lookup_routine)
-    : tc_(tc), base_(base), lookup_(lookup_routine), code_(code) {
+FragmentEmitter::FragmentEmitter(TranslationCache& tc, asmjit::CodeHolder& code,
+                                 FragmentBuffers& buffers, uint32_t base, uint32_t lookup_routine)
+    : tc_(tc), base_(base), lookup_(lookup_routine), code_(code), buf_(buffers) {
+  buf_.clear();
   code_.reset(asmjit::ResetPolicy::kSoft);
   code_.init(asmjit::Environment(asmjit::Arch::kX86));
   code_.attach(&as_);
@@ -81,12 +83,12 @@ void FragmentEmitter::begin(const IrInsn& insn, Translation how, uint8_t restore
   r.guest_len = insn.length;
   r.how = how;
   r.restore = restore;
-  records_.push_back(r);
-  precise_.push_back(insn_start_);
+  buf_.records.push_back(r);
+  buf_.precise.push_back(insn_start_);
 }
 
 void FragmentEmitter::end() {
-  records_.back().tc_len = static_cast<uint16_t>(here() - insn_start_);
+  buf_.records.back().tc_len = static_cast<uint16_t>(here() - insn_start_);
   insn_start_ = 0;
 }
 
@@ -102,8 +104,8 @@ void FragmentEmitter::exit(uint32_t target, std::optional<x86::CondCode> cond) {
     r.tc = here();
     r.guest = target;
     r.how = Translation::kRemapped;
-    records_.push_back(r);
-    precise_.push_back(r.tc);
+    buf_.records.push_back(r);
+    buf_.precise.push_back(r.tc);
   }
   const uint32_t start = here();
   PendingExit x;
@@ -125,8 +127,8 @@ void FragmentEmitter::exit(uint32_t target, std::optional<x86::CondCode> cond) {
     }
   }
   x.patch_offset = static_cast<uint32_t>(as_.offset()) - 4;
-  exits_.push_back(x);
-  if (standalone) records_.back().tc_len = static_cast<uint16_t>(here() - start);
+  buf_.exits.push_back(x);
+  if (standalone) buf_.records.back().tc_len = static_cast<uint16_t>(here() - start);
 }
 
 void FragmentEmitter::callout(CalloutKind kind, const IrInsn& insn, uint32_t detail) {
@@ -136,7 +138,7 @@ void FragmentEmitter::callout(CalloutKind kind, const IrInsn& insn, uint32_t det
   site.guest_eip = insn.eip;
   site.guest_len = insn.length;
   site.detail = detail;
-  callouts_.emplace_back(static_cast<uint32_t>(as_.offset()), site);
+  buf_.callouts.emplace_back(static_cast<uint32_t>(as_.offset()), site);
 }
 
 void FragmentEmitter::count(InTcKind kind, const x86::Gp& scratch) {
@@ -149,8 +151,8 @@ void FragmentEmitter::count(InTcKind kind, const x86::Gp& scratch) {
 FragmentEmitter::Committed FragmentEmitter::commit(uint32_t guest_eip, uint16_t guest_bytes,
                                                    uint8_t insns, const uint32_t machine_pages[2]) {
   TranslationCache::Fragment f;
-  for (uint32_t i = 0; i < exits_.size(); ++i) {
-    PendingExit& x = exits_[i];
+  for (uint32_t i = 0; i < buf_.exits.size(); ++i) {
+    PendingExit& x = buf_.exits[i];
     if (x.chained) continue;
     as_.bind(x.stub);
     as_.int_(asmjit::Imm(layout::kCalloutVector));
@@ -158,14 +160,15 @@ FragmentEmitter::Committed FragmentEmitter::commit(uint32_t guest_eip, uint16_t 
     site.kind = CalloutKind::kContinue;
     site.guest_eip = x.target;
     site.exit = i;
-    callouts_.emplace_back(static_cast<uint32_t>(as_.offset()), site);
+    buf_.callouts.emplace_back(static_cast<uint32_t>(as_.offset()), site);
   }
   // Room for a forwarding jump over the entry (adaptive BT, invalidation).
   while (as_.offset() < 5) as_.int3();
   code_.flatten();
   code_.resolveUnresolvedLinks();
   code_.relocateToBase(base_);
-  std::vector<uint8_t> bytes(code_.codeSize());
+  std::vector<uint8_t>& bytes = buf_.bytes;
+  bytes.resize(code_.codeSize());
   code_.copyFlattenedData(bytes.data(), bytes.size());
   tc_.write(base_, bytes.data(), bytes.size());
 
@@ -176,12 +179,13 @@ FragmentEmitter::Committed FragmentEmitter::commit(uint32_t guest_eip, uint16_t 
   f.insns = insns;
   f.machine_pages[0] = machine_pages[0];
   f.machine_pages[1] = machine_pages[1];
-  for (const PendingExit& x : exits_) {
+  f.exits.reserve(buf_.exits.size());
+  for (const PendingExit& x : buf_.exits) {
     f.exits.push_back({base_ + x.patch_offset, x.target, x.chained});
   }
-  std::vector<std::pair<uint32_t, TranslationCache::CalloutSite>> sites;
-  for (const auto& [off, site] : callouts_) sites.emplace_back(base_ + off, site);
-  const uint32_t index = tc_.commit(std::move(f), records_, sites, precise_);
+  std::vector<std::pair<uint32_t, TranslationCache::CalloutSite>>& sites = buf_.sites;
+  for (const auto& [off, site] : buf_.callouts) sites.emplace_back(base_ + off, site);
+  const uint32_t index = tc_.commit(std::move(f), buf_.records, sites, buf_.precise);
   return {index, base_, static_cast<uint32_t>(bytes.size())};
 }
 
@@ -189,6 +193,7 @@ FragmentEmitter::Committed FragmentEmitter::commit(uint32_t guest_eip, uint16_t 
 
 Translator::Translator(TranslationCache& tc, vmm::GuestMemory& memory, const vmm::P2m& p2m)
     : tc_(tc), memory_(memory), p2m_(p2m) {
+  unit_.reserve(kMaxUnit);
   csh h = 0;
   if (cs_open(CS_ARCH_X86, CS_MODE_32, &h) == CS_ERR_OK) {
     cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
@@ -210,7 +215,7 @@ void Translator::emit_permanent() {
   // dynamic hash lookup"). In: ECX = the guest target; the guest's ECX in kSaveEcx. The
   // flags are saved with LAHF/SETO and restored with ADD AL,0x7F/SAHF, so that a lookup
   // leaves the guest's EFLAGS exactly as they were.
-  FragmentEmitter e(tc_, code_, layout::kTcBase, layout::kTcBase);
+  FragmentEmitter e(tc_, code_, buffers_, layout::kTcBase, layout::kTcBase);
   auto& a = e.a();
   using FE = FragmentEmitter;
   asmjit::Label miss = a.newLabel();
@@ -347,8 +352,46 @@ bool Translator::decode_one(const uint8_t* bytes, size_t size, uint32_t eip, IrI
   return true;
 }
 
+bool Translator::decode_fresh(const uint8_t* bytes, size_t size, uint32_t eip, IrInsn& out) const {
+  // decode_one into a default-constructed IrInsn: no second reset.
+  if (handle_ == 0) return false;
+  const uint8_t* code = bytes;
+  uint64_t address = eip;
+  auto* ci = static_cast<cs_insn*>(insn_);
+  if (!cs_disasm_iter(handle_, &code, &size, &address, ci)) return false;
+  to_ir(ci, out);
+  classify(out);
+  return true;
+}
+
+bool Translator::read_code(uint32_t lin, uint8_t* out, uint32_t n, vmm::GuestMemory::Fault* fault) {
+  // GuestMemory::read for a range within one page: one walk (setting the accessed bits as
+  // it does), then the bytes through the P2M, all of them from RAM when they lie there.
+  if (n == 0) return true;
+  const vmm::GuestWalk w = memory_.walk(lin, cpu::Access::kRead, false);
+  if (!w.ok) {
+    if (fault) *fault = {lin, w.error_code};
+    return false;
+  }
+  if (const auto ma = p2m_.to_machine(w.gpa)) {
+    const std::span<uint8_t> ram = tc_.cpu().ram();
+    if (*ma < ram.size() && ram.size() - *ma >= n) {
+      std::memcpy(out, ram.data() + *ma, n);
+      return true;
+    }
+  }
+  for (uint32_t i = 0; i < n; ++i) out[i] = memory_.read_phys8(w.gpa + i);
+  return true;
+}
+
 std::vector<IrInsn> Translator::decode_unit(uint32_t eip, Result& r) {
   std::vector<IrInsn> unit;
+  decode_into(eip, r, unit);
+  return unit;
+}
+
+void Translator::decode_into(uint32_t eip, Result& r, std::vector<IrInsn>& unit) {
+  unit.clear();
   // The bytes, read as the decoder needs them: most units are a few dozen bytes. The first
   // must be readable (the guest would fault fetching there); a later page that is not ends
   // the unit before the instruction that reaches into it.
@@ -362,7 +405,7 @@ std::vector<IrInsn> Translator::decode_unit(uint32_t eip, Result& r) {
       const uint32_t n = std::min<uint32_t>(
           {want - have, 4096 - (at & 0xFFFu), static_cast<uint32_t>(sizeof buf) - have});
       if (n == 0) break;
-      if (!memory_.read(at, buf + have, n, false)) {
+      if (!read_code(at, buf + have, n, nullptr)) {
         end_of_readable = true;
         break;
       }
@@ -370,19 +413,21 @@ std::vector<IrInsn> Translator::decode_unit(uint32_t eip, Result& r) {
     }
   };
   vmm::GuestMemory::Fault fault;
-  if (!memory_.read(eip, buf, 1, false, &fault)) {
+  if (!read_code(eip, buf, 1, &fault)) {
     r.status = Result::Status::kFault;
     r.fault = fault;
-    return unit;
+    return;
   }
   fill(kChunk);
   uint32_t off = 0;
   while (unit.size() < kMaxUnit) {
     if (have - off < 16) fill(std::min<uint32_t>(have + kChunk, sizeof buf));
     if (off >= have) break;
-    IrInsn insn;
-    if (!decode_one(buf + off, have - off, eip + off, insn)) break;
-    unit.push_back(insn);
+    IrInsn& insn = unit.emplace_back();
+    if (!decode_fresh(buf + off, have - off, eip + off, insn)) {
+      unit.pop_back();
+      break;
+    }
     off += insn.length;
     if (insn.terminates) break;
   }
@@ -397,7 +442,6 @@ std::vector<IrInsn> Translator::decode_unit(uint32_t eip, Result& r) {
       r.status = Result::Status::kUndecodable;
     }
   }
-  return unit;
 }
 
 Translator::Result Translator::translate(uint32_t eip) {
@@ -407,10 +451,11 @@ Translator::Result Translator::translate(uint32_t eip) {
     r.flushed = true;
     r.flushed_count = tc_.flush();
   }
-  std::vector<IrInsn> unit = decode_unit(eip, r);
+  std::vector<IrInsn>& unit = unit_;
+  decode_into(eip, r, unit);
   if (r.status != Result::Status::kOk) return r;
 
-  FragmentEmitter e(tc_, code_, tc_.next_address(), lookup_);
+  FragmentEmitter e(tc_, code_, buffers_, tc_.next_address(), lookup_);
   for (const IrInsn& insn : unit) {
     switch (insn.family) {
       case IrInsn::Family::kControl: emit_control(e, insn); break;

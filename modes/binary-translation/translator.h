@@ -29,14 +29,40 @@
 
 namespace vmlab::modes::bt {
 
+// The per-fragment working storage of a FragmentEmitter, kept by the Translator from
+// fragment to fragment so that its vectors keep their capacity (cleared, not reallocated).
+struct FragmentBuffers {
+  struct PendingExit {
+    asmjit::Label stub;
+    uint32_t target = 0;
+    uint32_t patch_offset = 0;  // offset of the rel32 field
+    bool chained = false;
+  };
+  std::vector<TranslationCache::InsnRecord> records;
+  std::vector<std::pair<uint32_t, TranslationCache::CalloutSite>> callouts;  // by offset
+  std::vector<uint32_t> precise;                                             // offsets
+  std::vector<PendingExit> exits;
+  std::vector<std::pair<uint32_t, TranslationCache::CalloutSite>> sites;  // by TC address
+  std::vector<uint8_t> bytes;                                             // the flattened code
+  void clear() {
+    records.clear();
+    callouts.clear();
+    precise.clear();
+    exits.clear();
+    sites.clear();
+    bytes.clear();
+  }
+};
+
 // Builds one fragment: the per-instruction records, the exits and the callout sites,
 // around an asmjit assembler whose code will be placed at `base`. The family files emit
 // through it.
 class FragmentEmitter {
  public:
-  // `code` is reused from fragment to fragment (its memory stays allocated).
-  FragmentEmitter(TranslationCache& tc, asmjit::CodeHolder& code, uint32_t base,
-                  uint32_t lookup_routine);
+  // `code` and `buffers` are reused from fragment to fragment (their memory stays
+  // allocated).
+  FragmentEmitter(TranslationCache& tc, asmjit::CodeHolder& code, FragmentBuffers& buffers,
+                  uint32_t base, uint32_t lookup_routine);
   ~FragmentEmitter();
   FragmentEmitter(const FragmentEmitter&) = delete;
   FragmentEmitter& operator=(const FragmentEmitter&) = delete;
@@ -50,7 +76,7 @@ class FragmentEmitter {
   void begin(const IrInsn& insn, Translation how, uint8_t restore = kRestoreNone);
   void end();
   // Marks the instruction being emitted as STI (the interrupt shadow follows it).
-  void mark_sti() { records_.back().sti = true; }
+  void mark_sti() { buf_.records.back().sti = true; }
   // Copies the instruction's bytes (IDENT).
   void ident(const IrInsn& insn);
   // A direct exit to guest `target`: a jump (kJmp) or conditional jump (a Jcc condition)
@@ -78,22 +104,14 @@ class FragmentEmitter {
  private:
   void exit(uint32_t target, std::optional<asmjit::x86::CondCode> cond);
 
-  struct PendingExit {
-    asmjit::Label stub;
-    uint32_t target = 0;
-    uint32_t patch_offset = 0;  // offset of the rel32 field
-    bool chained = false;
-  };
+  using PendingExit = FragmentBuffers::PendingExit;
 
   TranslationCache& tc_;
   uint32_t base_;
   uint32_t lookup_;
   asmjit::CodeHolder& code_;
+  FragmentBuffers& buf_;
   asmjit::x86::Assembler as_;
-  std::vector<TranslationCache::InsnRecord> records_;
-  std::vector<std::pair<uint32_t, TranslationCache::CalloutSite>> callouts_;  // by offset
-  std::vector<uint32_t> precise_;                                             // offsets
-  std::vector<PendingExit> exits_;
   uint32_t insn_start_ = 0;
 };
 
@@ -157,6 +175,13 @@ class Translator {
 
  private:
   void classify(IrInsn& insn) const;
+  // decode_one into an IrInsn that is still default-constructed.
+  bool decode_fresh(const uint8_t* bytes, size_t size, uint32_t eip, IrInsn& out) const;
+  // decode_unit into `unit` (cleared first).
+  void decode_into(uint32_t eip, Result& status, std::vector<IrInsn>& unit);
+  // GuestMemory::read of `n` bytes within one page (the same walk, the same bytes), the
+  // bytes copied from RAM at once rather than one by one.
+  bool read_code(uint32_t lin, uint8_t* out, uint32_t n, vmm::GuestMemory::Fault* fault);
 
   TranslationCache& tc_;
   vmm::GuestMemory& memory_;
@@ -167,6 +192,8 @@ class Translator {
   const std::unordered_set<uint32_t>* guilty_ = nullptr;
   uint64_t translated_ = 0;
   asmjit::CodeHolder code_;
+  FragmentBuffers buffers_;
+  std::vector<IrInsn> unit_;  // the unit being translated, reused
 };
 
 }  // namespace vmlab::modes::bt
