@@ -367,4 +367,17 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::halt(const GuestInsn& insn) {
   return out;
 }
 
+void settle(const PrivilegedEmulator::Outcome& outcome, uint8_t vector, uint32_t error_code,
+            GuestEventInjector& injector) {
+  switch (outcome.result) {
+    case PrivilegedEmulator::Result::kEmulated: return;
+    case PrivilegedEmulator::Result::kFault:
+      injector.reflect_exception(outcome.vector, outcome.has_error_code, outcome.error_code);
+      return;
+    case PrivilegedEmulator::Result::kNotEmulated:
+      injector.reflect_exception(vector, true, error_code);
+      return;
+  }
+}
+
 }  // namespace vmlab::vmm

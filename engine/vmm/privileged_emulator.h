@@ -24,6 +24,7 @@
 #include "engine/vmm/guest_insn.h"
 #include "engine/vmm/guest_memory.h"
 #include "engine/vmm/recorder.h"
+#include "engine/vmm/reflect.h"
 #include "engine/vmm/shadow_mmu.h"
 #include "engine/vmm/vcpu.h"
 
@@ -98,5 +99,12 @@ class PrivilegedEmulator {
   Context c_;
   GuestInsnDecoder decoder_;
 };
+
+// What a monitor does with an emulation outcome: nothing when the instruction was
+// emulated; the fault the emulation raised, reflected to the guest; or, when the
+// instruction is not one the monitor emulates, the original fault (`vector`, `error_code`),
+// which is then the guest's own.
+void settle(const PrivilegedEmulator::Outcome& outcome, uint8_t vector, uint32_t error_code,
+            GuestEventInjector& injector);
 
 }  // namespace vmlab::vmm

@@ -184,4 +184,12 @@ bool GuestEventInjector::try_deliver(uint8_t vector, Kind kind, bool has_error_c
   return true;
 }
 
+void GuestEventInjector::deliver_or_queue_external(uint8_t vector) {
+  if (can_take_interrupt()) {
+    deliver(vector, Kind::kExternal, false, 0);
+  } else {
+    vcpu_.pending.push_back(vector);
+  }
+}
+
 }  // namespace vmlab::vmm

@@ -38,6 +38,14 @@ class GuestEventInjector {
   bool can_take_interrupt() const;
   // Delivers the oldest pending external interrupt when the guest can take it.
   void inject_pending();
+  // An external interrupt the real processor took while the guest ran (the PIC has already
+  // answered INTA): delivered now if the guest can take it, else queued until its virtual
+  // IF allows (inject_pending).
+  void deliver_or_queue_external(uint8_t vector);
+  // Reflects an exception that belongs to the guest through its own IDT.
+  void reflect_exception(uint8_t vector, bool has_error_code, uint32_t error_code) {
+    deliver(vector, Kind::kException, has_error_code, error_code);
+  }
 
  private:
   // One delivery attempt; false (with the fault in the out-parameters) when the guest's

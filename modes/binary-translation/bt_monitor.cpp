@@ -152,7 +152,7 @@ std::optional<uint32_t> BtMonitor::tc_for(uint32_t guest, bool& fault) {
       fault = true;
       vcpu_.cr2 = r.fault.linear;
       vm_.recorder().record(EventKind::true_fault, {r.fault.linear, r.fault.error_code, 0, 0});
-      reflect(cpu::vec::PF, true, r.fault.error_code);
+      injector_.reflect_exception(cpu::vec::PF, true, r.fault.error_code);
       return std::nullopt;
     case Translator::Result::Status::kUndecodable:
       cpu_.unsupported("bt: guest kernel bytes at " + hex(guest) + " that Capstone cannot decode");
@@ -233,7 +233,7 @@ bool BtMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_e
     switch (source) {
       case cpu::EventSource::kExternal:
         if (from_tc) leave_tc(cpu_.state().eip);
-        external_interrupt(vector);
+        injector_.deliver_or_queue_external(vector);
         break;
       case cpu::EventSource::kSoftware:
       case cpu::EventSource::kInt3:
@@ -277,10 +277,10 @@ void BtMonitor::exception(uint8_t vector, bool has_error_code, uint32_t error_co
   if (vector == cpu::vec::GP && cpu_.state().cpl == 1) {
     // An IDENT instruction the translator did not know to be privileged: emulated as
     // trap-and-emulate would.
-    finish(emulator_->emulate_privileged(), vector, error_code);
+    vmm::settle(emulator_->emulate_privileged(), vector, error_code, injector_);
     return;
   }
-  reflect(vector, has_error_code, error_code);
+  injector_.reflect_exception(vector, has_error_code, error_code);
 }
 
 void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
@@ -294,7 +294,7 @@ void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
     case vmm::ShadowMmu::FaultKind::kHidden: return;
     case vmm::ShadowMmu::FaultKind::kTrue:
       vcpu_.cr2 = lin;
-      reflect(cpu::vec::PF, true, outcome.guest_error_code);
+      injector_.reflect_exception(cpu::vec::PF, true, outcome.guest_error_code);
       return;
     case vmm::ShadowMmu::FaultKind::kTrace:
     case vmm::ShadowMmu::FaultKind::kEmulateWrite: {
@@ -302,7 +302,7 @@ void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
       const uint32_t fragment = rec ? rec->fragment : 0;
       const uint32_t next_record = rec ? static_cast<uint32_t>(rec - &cache_->record(0)) + 1 : 0;
       const auto result = emulator_->emulate_write();
-      finish(result, cpu::vec::PF, error_code);
+      vmm::settle(result, cpu::vec::PF, error_code, injector_);
       if (!rec || result.result != PrivilegedEmulator::Result::kEmulated) return;
       if (outcome.kind == vmm::ShadowMmu::FaultKind::kTrace && adaptive_.on_trace_fault(guest)) {
         // Proven guilty: retranslated as a SIMULATE callout (the old fragment forwards);
@@ -326,29 +326,6 @@ void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
       }
       return;
     }
-  }
-}
-
-void BtMonitor::external_interrupt(uint8_t vector) {
-  if (injector_.can_take_interrupt()) {
-    injector_.deliver(vector, vmm::GuestEventInjector::Kind::kExternal, false, 0);
-  } else {
-    vcpu_.pending.push_back(vector);
-  }
-}
-
-void BtMonitor::reflect(uint8_t vector, bool has_error_code, uint32_t error_code) {
-  injector_.deliver(vector, vmm::GuestEventInjector::Kind::kException, has_error_code, error_code);
-}
-
-void BtMonitor::finish(const PrivilegedEmulator::Outcome& outcome, uint8_t vector,
-                       uint32_t error_code) {
-  switch (outcome.result) {
-    case PrivilegedEmulator::Result::kEmulated: return;
-    case PrivilegedEmulator::Result::kFault:
-      reflect(outcome.vector, outcome.has_error_code, outcome.error_code);
-      return;
-    case PrivilegedEmulator::Result::kNotEmulated: reflect(vector, true, error_code); return;
   }
 }
 
@@ -404,7 +381,7 @@ void BtMonitor::callout() {
       const auto outcome = emulator_->emulate_privileged();
       if (port_io) cpu_.set_class_costs(costs);
       if (outcome.result == PrivilegedEmulator::Result::kNotEmulated && far_transfer()) return;
-      finish(outcome, cpu::vec::GP, 0);
+      vmm::settle(outcome, cpu::vec::GP, 0, injector_);
       return;
     }
     case CalloutKind::kIret:
@@ -422,7 +399,7 @@ void BtMonitor::callout() {
       const uint64_t before = vm_.recorder().counters().count_of(EventKind::guest_pt_write);
       const auto outcome = emulator_->emulate_write();
       const bool traced = vm_.recorder().counters().count_of(EventKind::guest_pt_write) != before;
-      finish(outcome, cpu::vec::PF, 0);
+      vmm::settle(outcome, cpu::vec::PF, 0, injector_);
       if (adaptive_.on_simulated(site.guest_eip, traced)) {
         vm_.recorder().record(EventKind::bt_adapt,
                               {site.guest_eip, 0, Adaptive::kInnocentAfter, 0});
@@ -442,12 +419,12 @@ void BtMonitor::iret_callout() {
   cpu::CpuState& s = cpu_.state();
   uint32_t frame_cs = 0;
   if (!memory_.read(s.seg[cpu::SS].base + s.gpr[cpu::ESP] + 4, &frame_cs, 4, false)) {
-    finish(emulator_->emulate_privileged(), cpu::vec::GP, 0);  // it reports the #PF
+    vmm::settle(emulator_->emulate_privileged(), cpu::vec::GP, 0, injector_);  // it reports the #PF
     return;
   }
   if ((frame_cs & 3) == 0) {
     // Back into the guest kernel: the emulator restores the virtual IF.
-    finish(emulator_->emulate_privileged(), cpu::vec::GP, 0);
+    vmm::settle(emulator_->emulate_privileged(), cpu::vec::GP, 0, injector_);
     return;
   }
   // Back to user mode: the processor's own IRET, from ring 1 to ring 3, with every check
@@ -456,7 +433,7 @@ void BtMonitor::iret_callout() {
     cpu_.interrupt_return(false);
     vm_.recorder().record(EventKind::emulated_insn, {0xCF, 0, s.seg[cpu::CS].base + s.eip, 0});
   } catch (const cpu::CpuFault& f) {
-    reflect(f.vector, f.has_error_code, f.error_code);
+    injector_.reflect_exception(f.vector, f.has_error_code, f.error_code);
   }
 }
 
@@ -481,7 +458,7 @@ bool BtMonitor::far_transfer() {
     vmm::GuestMemory::Fault f;
     if (!memory_.read(s.seg[m.seg].base + ea, ptr, insn->o16 ? 4 : 6, false, &f)) {
       vcpu_.cr2 = f.linear;
-      reflect(cpu::vec::PF, true, f.error_code);
+      injector_.reflect_exception(cpu::vec::PF, true, f.error_code);
       return true;
     }
     off = insn->o16 ? uint32_t{ptr[0]} | uint32_t{ptr[1]} << 8
@@ -501,7 +478,7 @@ bool BtMonitor::far_transfer() {
     }
   } catch (const cpu::CpuFault& f) {
     s.eip = at;
-    reflect(f.vector, f.has_error_code, f.error_code);
+    injector_.reflect_exception(f.vector, f.has_error_code, f.error_code);
   }
   return true;
 }

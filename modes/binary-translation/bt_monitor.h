@@ -97,9 +97,6 @@ class BtMonitor : public cpu::Monitor {
   void callout();
   void exception(uint8_t vector, bool has_error_code, uint32_t error_code, bool from_tc);
   void page_fault(uint32_t error_code, bool from_tc);
-  void external_interrupt(uint8_t vector);
-  void reflect(uint8_t vector, bool has_error_code, uint32_t error_code);
-  void finish(const vmm::PrivilegedEmulator::Outcome& outcome, uint8_t vector, uint32_t error_code);
   void iret_callout();
   bool far_transfer();
   // adaptive.cpp's monitor half: retranslating a fragment with a forwarding jump.

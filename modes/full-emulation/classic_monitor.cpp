@@ -51,7 +51,7 @@ bool ClassicMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool 
                                   uint32_t error_code) {
   vm_.recorder().record(vmm::EventKind::trap, {vector, has_error_code ? error_code : 0, 0, 0});
   switch (source) {
-    case cpu::EventSource::kExternal: external_interrupt(vector); break;
+    case cpu::EventSource::kExternal: injector_.deliver_or_queue_external(vector); break;
     case cpu::EventSource::kSoftware:
     case cpu::EventSource::kInt3:
     case cpu::EventSource::kInto:
@@ -67,11 +67,11 @@ bool ClassicMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool 
           if (cpu_.state().cpl == 1) {
             general_protection(error_code);
           } else {
-            reflect(vector, true, error_code);
+            injector_.reflect_exception(vector, true, error_code);
           }
           break;
         case cpu::vec::PF: page_fault(error_code); break;
-        default: reflect(vector, has_error_code, error_code); break;
+        default: injector_.reflect_exception(vector, has_error_code, error_code); break;
       }
       break;
   }
@@ -82,7 +82,7 @@ bool ClassicMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool 
 }
 
 void ClassicMonitor::general_protection(uint32_t error_code) {
-  finish(emulator_->emulate_privileged(), cpu::vec::GP, error_code);
+  vmm::settle(emulator_->emulate_privileged(), cpu::vec::GP, error_code, injector_);
 }
 
 void ClassicMonitor::page_fault(uint32_t error_code) {
@@ -92,39 +92,11 @@ void ClassicMonitor::page_fault(uint32_t error_code) {
     case vmm::ShadowMmu::FaultKind::kHidden: return;
     case vmm::ShadowMmu::FaultKind::kTrue:
       vcpu_.cr2 = lin;
-      reflect(cpu::vec::PF, true, outcome.guest_error_code);
+      injector_.reflect_exception(cpu::vec::PF, true, outcome.guest_error_code);
       return;
     case vmm::ShadowMmu::FaultKind::kTrace:
     case vmm::ShadowMmu::FaultKind::kEmulateWrite:
-      finish(emulator_->emulate_write(), cpu::vec::PF, error_code);
-      return;
-  }
-}
-
-void ClassicMonitor::external_interrupt(uint8_t vector) {
-  // The PIC has already delivered the vector to the real processor (INTA); whether the
-  // guest may take it now is the guest's virtual IF.
-  if (injector_.can_take_interrupt()) {
-    injector_.deliver(vector, vmm::GuestEventInjector::Kind::kExternal, false, 0);
-  } else {
-    vcpu_.pending.push_back(vector);
-  }
-}
-
-void ClassicMonitor::reflect(uint8_t vector, bool has_error_code, uint32_t error_code) {
-  injector_.deliver(vector, vmm::GuestEventInjector::Kind::kException, has_error_code, error_code);
-}
-
-void ClassicMonitor::finish(const PrivilegedEmulator::Outcome& outcome, uint8_t vector,
-                            uint32_t error_code) {
-  switch (outcome.result) {
-    case PrivilegedEmulator::Result::kEmulated: return;
-    case PrivilegedEmulator::Result::kFault:
-      reflect(outcome.vector, outcome.has_error_code, outcome.error_code);
-      return;
-    case PrivilegedEmulator::Result::kNotEmulated:
-      // Not one of the instructions the monitor emulates: the fault is the guest's own.
-      reflect(vector, true, error_code);
+      vmm::settle(emulator_->emulate_write(), cpu::vec::PF, error_code, injector_);
       return;
   }
 }

@@ -60,9 +60,6 @@ class ClassicMonitor : public cpu::Monitor {
   // classic_monitor.cpp: the handlers of on_interrupt's switch.
   void general_protection(uint32_t error_code);
   void page_fault(uint32_t error_code);
-  void external_interrupt(uint8_t vector);
-  void reflect(uint8_t vector, bool has_error_code, uint32_t error_code);
-  void finish(const vmm::PrivilegedEmulator::Outcome& outcome, uint8_t vector, uint32_t error_code);
 
   vmm::Vm& vm_;
   cpu::Cpu& cpu_;
