@@ -53,12 +53,15 @@ void print_compare_table(std::ostream& out, const CompareHeader& h,
   out << "vmlab compare: profile " << h.profile << ", guest " << h.kernel << "\n"
       << "cycles/op: the guest's own RDTSC measurement; events/op: differential (runs with N "
          "and 2N iterations)\n\n";
-  out << pad("workload", 10, false) << " " << pad("mode", 8, false) << " " << pad("iters", 6, true)
-      << " " << pad("cycles/op", 12, true) << " " << pad("x native", 8, true) << " "
-      << pad("insns/op", 10, true) << "  "
+  // The mode column fits its longest label ("trap-classic").
+  size_t mode_width = 8;
+  for (const Measurement& m : rows) mode_width = std::max(mode_width, m.label.size());
+  out << pad("workload", 10, false) << " " << pad("mode", mode_width, false) << " "
+      << pad("iters", 6, true) << " " << pad("cycles/op", 12, true) << " "
+      << pad("x native", 8, true) << " " << pad("insns/op", 10, true) << "  "
       << "events/op (most frequent)\n";
   for (const Measurement& m : rows) {
-    out << pad(m.workload, 10, false) << " " << pad(m.label, 8, false) << " "
+    out << pad(m.workload, 10, false) << " " << pad(m.label, mode_width, false) << " "
         << pad(std::to_string(m.iters), 6, true) << " ";
     if (!m.ok) {
       out << "failed: " << m.error << "\n";
