@@ -22,6 +22,12 @@ class P2m {
   P2m(uint32_t guest_frames, uint32_t reserved_frames)
       : guest_frames_(guest_frames), reserved_frames_(reserved_frames) {}
 
+  static constexpr uint32_t kFramesPerMib = (1u << 20) / kPageSize;
+  // A guest of `guest_mib` MiB above a monitor reserve of `reserved_mib` MiB.
+  static P2m from_mib(uint32_t guest_mib, uint32_t reserved_mib) {
+    return P2m(guest_mib * kFramesPerMib, reserved_mib * kFramesPerMib);
+  }
+
   uint32_t guest_frames() const { return guest_frames_; }
   uint32_t reserved_frames() const { return reserved_frames_; }
   uint64_t guest_bytes() const { return uint64_t{guest_frames_} * kPageSize; }

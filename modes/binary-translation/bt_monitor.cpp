@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/cpu/descriptor.h"
+#include "engine/vmm/deprivileged_start.h"
 
 namespace vmlab::modes::bt {
 
@@ -78,15 +79,8 @@ machine::Result<void> BtMonitor::init() {
 }
 
 void BtMonitor::start(uint32_t entry, uint32_t eax, uint32_t ebx) {
-  cpu_.reset_multiboot(entry, eax, ebx);
-  segments_.enter_boot_state();
-  cpu::CpuState& s = cpu_.state();
-  // As under trap-and-emulate: real paging always on (the shadow), CR0.WP, IF on, IOPL 0.
-  s.cr0 = cpu::cr0::PE | cpu::cr0::ET | cpu::cr0::NE | cpu::cr0::WP | cpu::cr0::PG;
-  s.cr4 = 0;
-  cpu_.set_eflags(cpu::flags::kReserved1 | cpu::flags::IF);
-  shadow_->activate();
-  cpu_.set_monitor(this);
+  // As under trap-and-emulate (engine/vmm/deprivileged_start.h); then into the TC.
+  vmm::start_deprivileged(cpu_, segments_, *shadow_, *this, entry, eax, ebx);
   try {
     enter_tc();
   } catch (...) {

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 
+#include "engine/vmm/deprivileged_start.h"
 #include "engine/vmm/quiet_hardware.h"
 
 namespace vmlab::modes {
@@ -33,17 +34,7 @@ machine::Result<void> ClassicMonitor::init() {
 }
 
 void ClassicMonitor::start(uint32_t entry, uint32_t eax, uint32_t ebx) {
-  cpu_.reset_multiboot(entry, eax, ebx);
-  segments_.enter_boot_state();
-  cpu::CpuState& s = cpu_.state();
-  // The real processor under the monitor: paging always on (the shadow, or the physical-
-  // mode map while the guest's paging is off), CR0.WP so that ring 1 honours read-only
-  // shadow entries, no PSE (shadows use 4 KiB pages), IF on, IOPL 0.
-  s.cr0 = cpu::cr0::PE | cpu::cr0::ET | cpu::cr0::NE | cpu::cr0::WP | cpu::cr0::PG;
-  s.cr4 = 0;
-  cpu_.set_eflags(cpu::flags::kReserved1 | cpu::flags::IF);
-  shadow_->activate();
-  cpu_.set_monitor(this);
+  vmm::start_deprivileged(cpu_, segments_, *shadow_, *this, entry, eax, ebx);
 }
 
 // The monitor's dispatch: every exception and interrupt of the guest comes here first.

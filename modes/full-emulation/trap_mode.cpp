@@ -6,8 +6,7 @@
 namespace vmlab::modes {
 
 machine::Result<ClassicMonitor*> TrapMode::attach(vmm::Vm& vm) {
-  constexpr uint32_t kFramesPerMib = 256;
-  p2m_.emplace(vm.guest_mib() * kFramesPerMib, reserve_mib() * kFramesPerMib);
+  p2m_.emplace(vmm::P2m::from_mib(vm.guest_mib(), reserve_mib()));
   monitor_ = std::make_unique<ClassicMonitor>(vm, *p2m_);
   if (auto ok = monitor_->init(); !ok) return ok.error();
   return monitor_.get();

@@ -12,8 +12,8 @@ VtMode::~VtMode() = default;
 machine::Result<void> VtMode::boot(vmm::Vm& vm, std::span<const uint8_t> image,
                                    const std::string& name) {
   cpu::Cpu& cpu = vm.machine().cpu();
-  const uint32_t reserved = kReserveMib * 256;
-  p2m_.emplace(vm.guest_mib() * 256, reserved);
+  p2m_.emplace(vmm::P2m::from_mib(vm.guest_mib(), kReserveMib));
+  const uint32_t reserved = p2m_->reserved_frames();
   auto info = vmm::load_multiboot_guest(vm, *p2m_, image, name);
   if (!info) return info.error();
   frames_ = std::make_unique<vmm::MonitorFrames>(cpu, 0, reserved);

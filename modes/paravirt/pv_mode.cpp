@@ -18,8 +18,7 @@ std::string PvMode::describe() const {
 
 machine::Result<void> PvMode::boot(vmm::Vm& vm, std::span<const uint8_t> image,
                                    const std::string& name) {
-  constexpr uint32_t kFramesPerMib = 256;
-  p2m_.emplace(vm.guest_mib() * kFramesPerMib, reserve_mib() * kFramesPerMib);
+  p2m_.emplace(vmm::P2m::from_mib(vm.guest_mib(), reserve_mib()));
   monitor_ = std::make_unique<PvMonitor>(vm, *p2m_);
   return build_domain(vm, *p2m_, *monitor_, image, name);
 }
