@@ -36,7 +36,7 @@ const std::array<EventKindInfo, kNumEventKinds> kEventKindInfo = {{
     {"cr_write", {"cr", "old_value", "new_value", nullptr}},
     {"nested_walk", {"linear", "references", nullptr, nullptr}},
     {"bt_chain", {"patch_at", "target", "tc_target", nullptr}},
-    {"bt_lookup_hit", {"target", "count", nullptr, nullptr}},
+    {"bt_lookup_hit", {"target", "count", "inline", nullptr}},
     {"bt_lookup_miss", {"target", nullptr, nullptr, nullptr}},
     {"bt_in_tc", {"kind", "count", nullptr, nullptr}},
     {"bt_adapt", {"linear", "to_callout", "seen", nullptr}},

@@ -126,6 +126,15 @@ std::string bt_dump(BtMonitor& monitor, uint32_t guest) {
                   f.exits[i].chained ? "chained" : "continuation (not yet taken)");
     out += line;
   }
+  for (const auto& ic : f.ics) {
+    if (ic.filled) {
+      std::snprintf(line, sizeof line, "  inline cache at %08x: predicts guest %08x\n", ic.at,
+                    ic.predicted);
+    } else {
+      std::snprintf(line, sizeof line, "  inline cache at %08x: empty\n", ic.at);
+    }
+    out += line;
+  }
   return out;
 }
 

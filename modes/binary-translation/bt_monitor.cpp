@@ -113,6 +113,12 @@ void BtMonitor::settle() {
     lookup_hits_ += hits;
     for (uint32_t i = 0; i < hits; ++i) rec.record(EventKind::bt_lookup_hit, {0, 1, 0, 0});
   }
+  if (const uint32_t hits = cache_->data32(gsdata::kIcHits)) {
+    cache_->set_data32(gsdata::kIcHits, 0);
+    lookup_hits_ += hits;
+    inline_hits_ += hits;
+    for (uint32_t i = 0; i < hits; ++i) rec.record(EventKind::bt_lookup_hit, {0, 1, 1, 0});
+  }
   for (uint32_t k = 0; k < static_cast<uint32_t>(InTcKind::kCount); ++k) {
     const uint32_t at = gsdata::kInTcCounts + 4 * k;
     if (const uint32_t n = cache_->data32(at)) {
@@ -351,12 +357,29 @@ void BtMonitor::callout() {
       return;
     }
     case CalloutKind::kLookupMiss: {
+      // The hash table learns the target as it is translated; the inline cache that missed
+      // learns it too, if it has not predicted another target already (one entry, the first
+      // target wins: deterministic, and right for the call sites and returns that always
+      // go to the same place).
       const uint32_t target = cache_->data32(gsdata::kTarget);
-      vm_.recorder().record(EventKind::bt_lookup_miss,
-                            {target, cache_->data32(gsdata::kSource), 0, 0});
-
+      const uint32_t ic_at = cache_->data32(gsdata::kSource);
+      const TranslationCache::InsnRecord* branch = cache_->record_at(ic_at);
+      vm_.recorder().record(EventKind::bt_lookup_miss, {target, branch ? branch->guest : 0, 0, 0});
+      if (!branch) {
+        leave_to_guest(target);
+        return;
+      }
+      const uint32_t fragment = branch->fragment;  // (translating may move the records)
+      const uint32_t epoch = flush_epoch_;
       leave_to_guest(target);
-      return;  // enter_tc translates it and the hash table learns it
+      enter_tc();
+      if (!in_tc() || epoch != flush_epoch_ || cache_->lookup(target) != s.eip) return;
+      auto& f = cache_->fragment(fragment);
+      if (!f.live) return;
+      for (auto& ic : f.ics) {
+        if (ic.at == ic_at && !ic.filled) cache_->fill_inline_cache(ic, target, s.eip);
+      }
+      return;
     }
     case CalloutKind::kDeadEntry: leave_to_guest(site.guest_eip); return;
     case CalloutKind::kEmulate: {

@@ -71,7 +71,9 @@ class BtMonitor : public cpu::Monitor {
   const std::array<uint64_t, static_cast<size_t>(InTcKind::kCount)>& in_tc_counts() const {
     return in_tc_;
   }
+  // Indirect-branch lookups that hit: in the branch's inline cache or in the hash table.
   uint64_t lookup_hits() const { return lookup_hits_; }
+  uint64_t inline_hits() const { return inline_hits_; }
   uint64_t callouts() const { return callouts_; }
 
   // The parts, for tests and the GUI.
@@ -124,6 +126,7 @@ class BtMonitor : public cpu::Monitor {
   uint64_t per_insn_cost_ = 0;
   std::array<uint64_t, static_cast<size_t>(InTcKind::kCount)> in_tc_{};
   uint64_t lookup_hits_ = 0;
+  uint64_t inline_hits_ = 0;
   uint64_t callouts_ = 0;
 };
 

@@ -46,9 +46,10 @@ enum class InTcKind : uint8_t {
   kSmsw,
   kStr,
   kSldt,
-  kLoadGs,     // MOV GS / POP GS: the guest's %gs is virtual (the paper's %gs escape)
-  kStoreGs,    // MOV from GS / PUSH GS
-  kMovFromSs,  // MOV from SS / PUSH SS: the guest's SS with RPL 0
+  kLoadGs,      // MOV GS / POP GS: the guest's %gs is virtual (the paper's %gs escape)
+  kStoreGs,     // MOV from GS / PUSH GS
+  kMovFromSs,   // MOV from SS / PUSH SS: the guest's SS with RPL 0
+  kGsOverride,  // an instruction with a %gs-relative memory operand: run with the guest's %gs
   kCount,
 };
 const char* in_tc_name(InTcKind k);

@@ -52,6 +52,14 @@ void load_target(FE& e, const IrInsn& insn) {
   const IrOperand& op = insn.ops[0];
   if (op.kind == IrOperand::Kind::kReg) {
     a.mov(x86::ecx, gp32(op.reg));
+  } else if (op.segment == X86_REG_GS) {
+    // jmp/call *%gs:...: the target is read with the guest's own %gs.
+    x86::Mem m = to_mem(op);
+    m.setSize(4);
+    m.setSegment(x86::gs);
+    e.guest_gs_begin();
+    a.mov(x86::ecx, m);
+    e.guest_gs_end();
   } else {
     x86::Mem m = to_mem(op);
     m.setSize(4);
@@ -67,9 +75,9 @@ bool classify_control(IrInsn& insn) {
                       condition(id).has_value() || is_loop(id);
   if (branch) {
     insn.terminates = true;
-    // 16-bit operand sizes and %gs-relative targets are not translated (the guest uses
-    // neither); they stop the run with a message.
-    const bool odd = insn.o16 || insn.uses_gs;
+    // 16-bit operand sizes are not translated (the guest uses none); they stop the run
+    // with a message. A %gs-relative target is read with the guest's %gs (load_target).
+    const bool odd = insn.o16;
     insn.how = odd ? Translation::kCallout : Translation::kRemapped;
     return true;
   }
@@ -125,24 +133,19 @@ void emit_control(FE& e, const IrInsn& insn) {
   } else if (id == X86_INS_CALL) {
     e.begin(insn, Translation::kRemapped, kRestoreEcx);
     load_target(e, insn);
-    a.push(asmjit::Imm(next));
-    a.mov(FE::gs(gsdata::kSource), asmjit::Imm(insn.eip));
-    a.jmp(asmjit::Imm(e.lookup_routine()));
+    e.indirect(0, next);
     e.end();
   } else if (id == X86_INS_JMP) {
     e.begin(insn, Translation::kRemapped, kRestoreEcx);
     load_target(e, insn);
-    a.mov(FE::gs(gsdata::kSource), asmjit::Imm(insn.eip));
-    a.jmp(asmjit::Imm(e.lookup_routine()));
+    e.indirect(0, std::nullopt);
     e.end();
   } else {  // RET, RET imm16
     const uint32_t release = insn.op_count > 0 ? (insn.ops[0].imm & 0xFFFFu) : 0;
     e.begin(insn, Translation::kRemapped, kRestoreEcx);
     a.mov(FE::gs(gsdata::kSaveEcx), x86::ecx);
     a.mov(x86::ecx, x86::dword_ptr(x86::esp));
-    a.lea(x86::esp, x86::ptr(x86::esp, static_cast<int32_t>(4 + release)));
-    a.mov(FE::gs(gsdata::kSource), asmjit::Imm(insn.eip));
-    a.jmp(asmjit::Imm(e.lookup_routine()));
+    e.indirect(4 + release, std::nullopt);
     e.end();
   }
 }

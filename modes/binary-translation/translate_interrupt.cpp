@@ -22,9 +22,7 @@ bool classify_interrupt(IrInsn& insn) {
     case X86_INS_PUSHFD:
     case X86_INS_POPF:
     case X86_INS_POPFD:
-      // The 16-bit forms are not translated (a callout that stops with a message).
-      insn.how = insn.o16 ? Translation::kCallout : Translation::kInTc;
-      insn.terminates = insn.o16;
+      insn.how = Translation::kInTc;  // (the 16-bit forms too: IF is bit 9 of the word)
       return true;
     case X86_INS_IRET:
     case X86_INS_IRETD:
@@ -57,38 +55,61 @@ void emit_interrupt(FE& e, const IrInsn& insn) {
       return;
     }
     case X86_INS_PUSHF:
-    case X86_INS_PUSHFD:
-      if (insn.o16) break;
+    case X86_INS_PUSHFD: {
       // The image the real PUSHF pushes has IF = 1 (the real IF is always set while the
-      // guest kernel runs); replace it by the virtual IF without touching the flags.
+      // guest kernel runs); replace it by the virtual IF without touching the flags. The
+      // 16-bit form pushes the low word, which holds IF (bit 9).
+      const bool w = insn.o16;
       e.begin(insn, Translation::kInTc, kRestoreEax | kRestoreEcx);
-      a.pushfd();
+      if (w) {
+        a.pushf();
+      } else {
+        a.pushfd();
+      }
       a.mov(FE::gs(gsdata::kSaveEax), x86::eax);
       a.mov(FE::gs(gsdata::kSaveEcx), x86::ecx);
-      a.mov(x86::eax, x86::dword_ptr(x86::esp));
+      if (w) {
+        a.movzx(x86::eax, x86::word_ptr(x86::esp));
+      } else {
+        a.mov(x86::eax, x86::dword_ptr(x86::esp));
+      }
       a.mov(x86::ecx, FE::gs(gsdata::kVif));
       a.lea(x86::eax, x86::ptr(x86::eax, x86::ecx, 0, -0x200));
-      a.mov(x86::dword_ptr(x86::esp), x86::eax);
+      if (w) {
+        a.mov(x86::word_ptr(x86::esp), x86::ax);
+      } else {
+        a.mov(x86::dword_ptr(x86::esp), x86::eax);
+      }
       e.count(InTcKind::kPushf, x86::ecx);
       a.mov(x86::ecx, FE::gs(gsdata::kSaveEcx));
       a.mov(x86::eax, FE::gs(gsdata::kSaveEax));
       e.end();
       return;
+    }
     case X86_INS_POPF:
-    case X86_INS_POPFD:
-      if (insn.o16) break;
+    case X86_INS_POPFD: {
       // The popped IF goes to the virtual IF; POPF itself (ring 1, IOPL 0) loads the
       // status flags and leaves the real IF and IOPL alone.
+      const bool w = insn.o16;
       e.begin(insn, Translation::kInTc, kRestoreEax);
       a.mov(FE::gs(gsdata::kSaveEax), x86::eax);
-      a.mov(x86::eax, x86::dword_ptr(x86::esp));
+      if (w) {
+        a.movzx(x86::eax, x86::word_ptr(x86::esp));
+      } else {
+        a.mov(x86::eax, x86::dword_ptr(x86::esp));
+      }
       a.and_(x86::eax, 0x200);
       a.mov(FE::gs(gsdata::kVif), x86::eax);
-      a.popfd();
+      if (w) {
+        a.popf();
+      } else {
+        a.popfd();
+      }
       e.count(InTcKind::kPopf, x86::eax);
       a.mov(x86::eax, FE::gs(gsdata::kSaveEax));
       e.end();
       return;
+    }
     case X86_INS_IRET:
     case X86_INS_IRETD:
       e.begin(insn, Translation::kCallout);

@@ -147,9 +147,11 @@ bool classify_segment(IrInsn& insn) {
     return true;
   }
   if (insn.uses_gs) {
-    // Any other use of %gs (an override, LGS): would reach the translator's data.
-    insn.how = Translation::kCallout;
-    insn.terminates = true;
+    // A %gs-relative memory operand: the instruction runs as it is, between a load of the
+    // guest's own %gs and the return of the monitor's (an in-TC sequence, not IDENT: as it
+    // is, the operand would reach the translator's data). LGS is not translated.
+    insn.how = insn.id == X86_INS_LGS ? Translation::kCallout : Translation::kInTc;
+    insn.terminates = insn.how == Translation::kCallout;
     return true;
   }
   return false;
@@ -162,6 +164,15 @@ void emit_segment(FE& e, const IrInsn& insn) {
     e.begin(insn, Translation::kCallout);
     e.callout(f == Form::kSs ? CalloutKind::kEmulate : CalloutKind::kUnsupported, insn,
               guest_opcode(insn));
+    e.end();
+    return;
+  }
+  if (f == Form::kNone) {  // a %gs-relative operand (classify_segment)
+    e.begin(insn, Translation::kInTc);
+    e.guest_gs_begin();
+    e.ident(insn);
+    e.guest_gs_end();
+    count_with_eax(e, InTcKind::kGsOverride);
     e.end();
     return;
   }

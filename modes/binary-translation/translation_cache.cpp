@@ -106,6 +106,20 @@ void TranslationCache::patch_rel32(uint32_t patch_at, uint32_t target_tc) {
   write(patch_at, b, 4);
 }
 
+void TranslationCache::fill_inline_cache(InlineCache& ic, uint32_t guest, uint32_t target_tc) {
+  const uint32_t neg = 0u - guest;
+  uint8_t b[4];
+  std::memcpy(b, &neg, 4);
+  write(ic.neg_disp, b, 4);
+  std::memcpy(b, &guest, 4);
+  write(ic.pos_disp, b, 4);
+  patch_rel32(ic.hit_jump, target_tc);
+  const auto rel8 = static_cast<uint8_t>(ic.hit - (ic.jecxz + 1));
+  write(ic.jecxz, &rel8, 1);
+  ic.predicted = guest;
+  ic.filled = true;
+}
+
 // --- Fragments -----------------------------------------------------------------------------
 
 uint32_t TranslationCache::commit(Fragment f, const std::vector<InsnRecord>& records,

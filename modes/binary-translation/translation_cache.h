@@ -41,6 +41,11 @@ inline constexpr uint32_t kDataLimit = kHashOffset + kHashEntries * 8 - 1;
 inline constexpr uint32_t kDataPages = (kDataLimit + 1) / 4096;
 inline constexpr uint32_t kTcBase = 0xFC100000u;
 inline constexpr uint32_t kTcSize = 2u << 20;
+// The TC's first bytes: the %gs data selector (kGsData), read CS-relative to put the
+// monitor's %gs back after an instruction that used the guest's own (translate_segment.cpp);
+// then, at kTcLookup, the indirect-lookup routine.
+inline constexpr uint32_t kTcGsSelector = kTcBase;
+inline constexpr uint32_t kTcLookup = kTcBase + 16;
 // Selectors of the monitor's own descriptors (DeprivilegedSegments::install_monitor_
 // descriptor), RPL 1: the TC code segment (flat, 4 GiB) and the %gs data segment.
 inline constexpr uint16_t kTcCode = 0xFFE8 | 1;
@@ -67,8 +72,10 @@ inline constexpr uint32_t kLdtr = 0x38;       // the guest's LDTR, for SLDT
 inline constexpr uint32_t kLookupHits = 0x40;
 inline constexpr uint32_t kInTcCounts = 0x44;  // one 32-bit counter per InTcKind
 inline constexpr uint32_t kSaveEdx = 0x80;
-inline constexpr uint32_t kSource = 0x84;  // guest EIP of the indirect branch looking up
+static_assert(kInTcCounts + 4 * static_cast<uint32_t>(InTcKind::kCount) <= kSaveEdx);
+inline constexpr uint32_t kSource = 0x84;  // the inline cache (its TC address) that missed
 inline constexpr uint32_t kVss = 0x88;     // the guest's SS as it believes it (RPL 0)
+inline constexpr uint32_t kIcHits = 0x8C;  // lookups that hit in an inline cache
 }  // namespace gsdata
 
 // Registers an in-TC sequence saved in the scratch slots: restored when a fault inside
@@ -102,6 +109,19 @@ class TranslationCache {
     uint32_t exit = 0;    // kContinue: index into the fragment's exits
     uint32_t detail = 0;  // kInt: the vector; otherwise the guest opcode
   };
+  // The one-entry inline cache of an indirect branch (FragmentEmitter::indirect): the
+  // patchable fields of `lea ecx,[ecx-P]; jecxz hit; lea ecx,[ecx+P]` and of the hit
+  // path's `jmp rel32`, filled by the monitor with the first target that missed there.
+  struct InlineCache {
+    uint32_t at = 0;         // the first LEA: what the miss path leaves in kSource
+    uint32_t neg_disp = 0;   // the first LEA's disp32 (-P)
+    uint32_t jecxz = 0;      // the JECXZ's rel8 (0 until filled: both ways lead to the miss)
+    uint32_t pos_disp = 0;   // the second LEA's disp32 (+P)
+    uint32_t hit = 0;        // the hit path
+    uint32_t hit_jump = 0;   // the rel32 of its jump to the predicted target's translation
+    uint32_t predicted = 0;  // the guest target, once filled
+    bool filled = false;
+  };
   struct Fragment {
     uint32_t guest_eip = 0;
     uint32_t tc_start = 0;
@@ -113,6 +133,7 @@ class TranslationCache {
     uint32_t first_record = 0;
     uint32_t record_count = 0;
     std::vector<Exit> exits;
+    std::vector<InlineCache> ics;
   };
 
   TranslationCache(cpu::Cpu& cpu, vmm::MonitorFrames& frames);
@@ -142,6 +163,8 @@ class TranslationCache {
   }
   // Points the rel32 jump whose field is at `patch_at` to `target_tc`.
   void patch_rel32(uint32_t patch_at, uint32_t target_tc);
+  // Makes inline cache `ic` predict guest target `guest`, translated at `target_tc`.
+  void fill_inline_cache(InlineCache& ic, uint32_t guest, uint32_t target_tc);
 
   // --- Fragments ------------------------------------------------------------------------
   // Adds a fragment whose code has been written at next_address(); records are in TC

@@ -36,8 +36,8 @@ const char* callout_name(CalloutKind k) {
 
 const char* in_tc_name(InTcKind k) {
   static const char* const kNames[] = {
-      "cli",  "sti",  "pushf", "popf", "mov_from_cs", "push_cs",  "sgdt",
-      "sidt", "smsw", "str",   "sldt", "load_gs",     "store_gs", "mov_from_ss"};
+      "cli",  "sti", "pushf", "popf",    "mov_from_cs", "push_cs",     "sgdt",       "sidt",
+      "smsw", "str", "sldt",  "load_gs", "store_gs",    "mov_from_ss", "gs_override"};
   const auto i = static_cast<unsigned>(k);
   return i < static_cast<unsigned>(InTcKind::kCount) ? kNames[i] : "?";
 }
@@ -73,6 +73,16 @@ x86::Mem FragmentEmitter::gs(uint32_t offset, uint32_t size) {
   x86::Mem m = x86::ptr_abs(offset, size);
   m.setSegment(x86::gs);
   return m;
+}
+
+void FragmentEmitter::guest_gs_begin() {
+  as_.mov(x86::gs, gs(gsdata::kVgs, 2));
+}
+
+void FragmentEmitter::guest_gs_end() {
+  x86::Mem selector = x86::ptr_abs(layout::kTcGsSelector, 2);
+  selector.setSegment(x86::cs);
+  as_.mov(x86::gs, selector);
 }
 
 void FragmentEmitter::begin(const IrInsn& insn, Translation how, uint8_t restore) {
@@ -141,6 +151,44 @@ void FragmentEmitter::callout(CalloutKind kind, const IrInsn& insn, uint32_t det
   buf_.callouts.emplace_back(static_cast<uint32_t>(as_.offset()), site);
 }
 
+void FragmentEmitter::indirect(uint32_t release, std::optional<uint32_t> push) {
+  // The one-entry inline cache (docs/modes/binary-translation.md, "Indirect branches"):
+  //     lea ecx, [ecx - P]   ; ECX = 0 iff the target is the predicted P (no flag changes)
+  //     jecxz hit            ; rel8 0 until the monitor fills the cache: falls through
+  //     lea ecx, [ecx + P]   ; the target again
+  //     (pop or push)  mov gs:[kSource], <this cache>  jmp <hash lookup>
+  // hit:
+  //     (pop or push)  count the hit  mov ecx, gs:[kSaveEcx]  jmp <P's translation>
+  // P starts as the TC base (outside any guest segment) so that both displacements are
+  // disp32 fields the monitor can patch; even a target equal to it is handled right.
+  TranslationCache::InlineCache ic;
+  const auto stack = [&] {
+    if (push) as_.push(asmjit::Imm(*push));
+    if (release) as_.lea(x86::esp, x86::ptr(x86::esp, static_cast<int32_t>(release)));
+  };
+  ic.at = static_cast<uint32_t>(as_.offset());
+  as_.lea(x86::ecx, x86::ptr(x86::ecx, static_cast<int32_t>(0u - layout::kTcBase)));
+  ic.neg_disp = static_cast<uint32_t>(as_.offset()) - 4;
+  asmjit::Label miss = as_.newLabel();
+  as_.jecxz(x86::ecx, miss);
+  ic.jecxz = static_cast<uint32_t>(as_.offset()) - 1;
+  as_.bind(miss);
+  as_.lea(x86::ecx, x86::ptr(x86::ecx, static_cast<int32_t>(layout::kTcBase)));
+  ic.pos_disp = static_cast<uint32_t>(as_.offset()) - 4;
+  stack();
+  as_.mov(gs(gsdata::kSource), asmjit::Imm(base_ + ic.at));
+  as_.jmp(asmjit::Imm(lookup_));
+  ic.hit = static_cast<uint32_t>(as_.offset());
+  stack();
+  as_.mov(x86::ecx, gs(gsdata::kIcHits));
+  as_.lea(x86::ecx, x86::ptr(x86::ecx, 1));
+  as_.mov(gs(gsdata::kIcHits), x86::ecx);
+  as_.mov(x86::ecx, gs(gsdata::kSaveEcx));
+  as_.long_().jmp(miss);  // until filled, never taken
+  ic.hit_jump = static_cast<uint32_t>(as_.offset()) - 4;
+  buf_.ics.push_back(ic);
+}
+
 void FragmentEmitter::count(InTcKind kind, const x86::Gp& scratch) {
   const uint32_t at = gsdata::kInTcCounts + 4 * static_cast<uint32_t>(kind);
   as_.mov(scratch, gs(at));
@@ -183,6 +231,13 @@ FragmentEmitter::Committed FragmentEmitter::commit(uint32_t guest_eip, uint16_t 
   for (const PendingExit& x : buf_.exits) {
     f.exits.push_back({base_ + x.patch_offset, x.target, x.chained});
   }
+  f.ics.reserve(buf_.ics.size());
+  for (TranslationCache::InlineCache ic : buf_.ics) {
+    for (uint32_t* field : {&ic.at, &ic.neg_disp, &ic.jecxz, &ic.pos_disp, &ic.hit, &ic.hit_jump}) {
+      *field += base_;
+    }
+    f.ics.push_back(ic);
+  }
   std::vector<std::pair<uint32_t, TranslationCache::CalloutSite>>& sites = buf_.sites;
   for (const auto& [off, site] : buf_.callouts) sites.emplace_back(base_ + off, site);
   const uint32_t index = tc_.commit(std::move(f), buf_.records, sites, buf_.precise);
@@ -215,9 +270,12 @@ void Translator::emit_permanent() {
   // dynamic hash lookup"). In: ECX = the guest target; the guest's ECX in kSaveEcx. The
   // flags are saved with LAHF/SETO and restored with ADD AL,0x7F/SAHF, so that a lookup
   // leaves the guest's EFLAGS exactly as they were.
-  FragmentEmitter e(tc_, code_, buffers_, layout::kTcBase, layout::kTcBase);
+  FragmentEmitter e(tc_, code_, buffers_, layout::kTcBase, layout::kTcLookup);
   auto& a = e.a();
   using FE = FragmentEmitter;
+  const uint16_t selector = layout::kGsData;
+  a.embed(&selector, sizeof selector);
+  while (layout::kTcBase + a.offset() < layout::kTcLookup) a.int3();
   asmjit::Label miss = a.newLabel();
   a.mov(FE::gs(gsdata::kSaveEax), x86::eax);
   a.lahf();
@@ -259,14 +317,14 @@ void Translator::emit_permanent() {
   site.kind = CalloutKind::kLookupMiss;
   tc_.add_callout(miss_return, site, true);
   tc_.set_permanent((static_cast<uint32_t>(bytes.size()) + 15) & ~15u);
-  lookup_ = layout::kTcBase;
+  lookup_ = layout::kTcLookup;
 }
 
 namespace {
 
 bool reads_or_writes_gs(const cs_insn* ci) {
   const cs_x86& x = ci->detail->x86;
-  if (x.prefix[1] == X86_PREFIX_GS) return true;
+  if (x.prefix[1] == X86_PREFIX_GS || ci->id == X86_INS_LGS) return true;  // (LGS: implicit)
   for (unsigned i = 0; i < x.op_count; ++i) {
     const cs_x86_op& o = x.operands[i];
     if (o.type == X86_OP_REG && o.reg == X86_REG_GS) return true;

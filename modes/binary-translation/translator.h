@@ -39,6 +39,7 @@ struct FragmentBuffers {
     bool chained = false;
   };
   std::vector<TranslationCache::InsnRecord> records;
+  std::vector<TranslationCache::InlineCache> ics;  // fragment offsets, made TC addresses at commit
   std::vector<std::pair<uint32_t, TranslationCache::CalloutSite>> callouts;  // by offset
   std::vector<uint32_t> precise;                                             // offsets
   std::vector<PendingExit> exits;
@@ -49,6 +50,7 @@ struct FragmentBuffers {
     callouts.clear();
     precise.clear();
     exits.clear();
+    ics.clear();
     sites.clear();
     bytes.clear();
   }
@@ -84,6 +86,10 @@ class FragmentEmitter {
   // stub that translates it on first use and is then patched into a direct jump.
   void exit_jump(uint32_t target) { exit(target, std::nullopt); }
   void exit_jump_if(asmjit::x86::CondCode cond, uint32_t target) { exit(target, cond); }
+  // An indirect branch whose guest target is in ECX (the guest's ECX saved in kSaveEcx):
+  // a one-entry inline cache, then the in-TC hash lookup when it misses. `release`: the
+  // bytes a RET pops (0 for JMP and CALL); `push`: CALL's return address.
+  void indirect(uint32_t release, std::optional<uint32_t> push);
   // INT to the monitor, with the callout's description.
   void callout(CalloutKind kind, const IrInsn& insn, uint32_t detail = 0);
   // Adds one to the in-TC counter of `kind`, through `scratch` (already saved by the
@@ -91,6 +97,11 @@ class FragmentEmitter {
   void count(InTcKind kind, const asmjit::x86::Gp& scratch);
   // A %gs-relative operand of the translator's data.
   static asmjit::x86::Mem gs(uint32_t offset, uint32_t size = 4);
+  // Loads the guest's own %gs (its selector, kept virtual in the %gs data), so that the
+  // instructions after it use the guest's segment; guest_gs_end() puts the monitor's %gs
+  // back, read CS-relative from the TC's first bytes. Neither touches a register or a flag.
+  void guest_gs_begin();
+  void guest_gs_end();
 
   // Emits the stubs, resolves the code at `base` and commits the fragment.
   struct Committed {

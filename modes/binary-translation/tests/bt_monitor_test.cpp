@@ -46,7 +46,7 @@ TEST_F(BtGuestTest, IndirectCallsAndReturnsGoThroughTheHashLookup) {
                                0xB8, 0x00, 0x00, 0x00, 0x00,  // mov eax,F (patched)
                                0xFF, 0xD0,                    // call eax
                                0x4B,                          // dec ebx
-                               0x75, 0xF5};                   // jnz L (0x100A)
+                               0x75, 0xF6};                   // jnz L (0x100A)
   code.insert(code.end(), kExit.begin(), kExit.end());
   code.push_back(0xC3);  // F: ret
   const uint32_t f = 0x1000 + 5 + static_cast<uint32_t>(code.size()) - 1;
@@ -59,10 +59,51 @@ TEST_F(BtGuestTest, IndirectCallsAndReturnsGoThroughTheHashLookup) {
   monitor_->start(0x1000, 0, 0);
   const auto r = vm_->run();
   EXPECT_EQ(r.reason, machine::StopReason::kExitPort);
-  // First round: the call and the return each miss; second round: both hit.
+  // First round: the call and the return each miss, and each one's inline cache learns
+  // its target; second round: both hit. The return hits in its inline cache; the call is
+  // another translation of the same instruction (the second round enters at L, the first
+  // entered with the unit at 0x1000), whose cache is empty: the hash table serves it.
   EXPECT_EQ(count(EventKind::bt_lookup_miss), 2u);
   EXPECT_EQ(count(EventKind::bt_lookup_hit), 2u);
   EXPECT_EQ(monitor_->lookup_hits(), 2u);
+  EXPECT_EQ(monitor_->inline_hits(), 1u);
+}
+
+TEST_F(BtGuestTest, AnInlineCacheKeepsItsFirstTargetAndTheHashTableServesTheOthers) {
+  // mov ebx,4; L: mov eax,F; test bl,1; jz C; mov eax,G; jmp C; C: call eax; dec ebx;
+  // jnz L; <exit>; F: ret; G: ret -- one call site (one unit, C) alternating F, G, F, G.
+  std::vector<uint8_t> code = {0xBB, 0x04, 0x00, 0x00, 0x00,  // mov ebx,4
+                               0xB8, 0x00, 0x00, 0x00, 0x00,  // L: mov eax,F (patched)
+                               0xF6, 0xC3, 0x01,              // test bl,1
+                               0x74, 0x07,                    // jz C
+                               0xB8, 0x00, 0x00, 0x00, 0x00,  // mov eax,G (patched)
+                               0xEB, 0x00,                    // jmp C
+                               0xFF, 0xD0,                    // C: call eax
+                               0x4B,                          // dec ebx
+                               0x75, 0xEA};                   // jnz L
+  code.insert(code.end(), kExit.begin(), kExit.end());
+  const uint32_t base = 0x1005;
+  const uint32_t f = base + static_cast<uint32_t>(code.size());
+  code.push_back(0xC3);  // F: ret
+  code.push_back(0xC3);  // G: ret
+  for (const auto& [at, target] : {std::pair{6u, f}, std::pair{16u, f + 1}}) {
+    for (uint32_t i = 0; i < 4; ++i) code[at + i] = static_cast<uint8_t>(target >> (8 * i));
+  }
+  poke(0x1000, kStack);
+  poke(base, code);
+  monitor_->start(0x1000, 0, 0);
+  const auto r = vm_->run();
+  EXPECT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
+  EXPECT_EQ(state().gpr[cpu::EBX], 0u);
+  // Misses (each translates its target): the call to F (the call site's cache learns F),
+  // F's return (its cache learns the return address), the call to G (the site predicts F;
+  // G is new). G's return finds the return address already translated: a hash hit, so its
+  // cache never learns. Hits: round 3's call and return (inline), round 2's return and
+  // round 4's call and return (hash).
+  EXPECT_EQ(count(EventKind::bt_lookup_miss), 3u);
+  EXPECT_EQ(monitor_->lookup_hits(), 5u);
+  EXPECT_EQ(monitor_->inline_hits(), 2u);
+  EXPECT_EQ(count(EventKind::bt_lookup_hit), 5u);
 }
 
 TEST_F(BtGuestTest, SensitiveInstructionsSeeTheGuestsOwnState) {
@@ -90,6 +131,61 @@ TEST_F(BtGuestTest, SensitiveInstructionsSeeTheGuestsOwnState) {
   EXPECT_EQ(k[static_cast<size_t>(InTcKind::kPushf)], 2u);
   EXPECT_EQ(k[static_cast<size_t>(InTcKind::kCli)], 1u);
   EXPECT_EQ(k[static_cast<size_t>(InTcKind::kSgdt)], 1u);
+}
+
+TEST_F(BtGuestTest, SixteenBitPushfAndPopfSeeTheVirtualIf) {
+  // cli; pushf (16); pop ax; sti; pushf (16); pop bx; cli; push word 0x0200; popf (16);
+  // pushfd; pop esi; mov edi, esp
+  const auto r = run(0x1000, {0xFA, 0x66, 0x9C, 0x66, 0x58, 0xFB, 0x66, 0x9C, 0x66, 0x5B, 0xFA,
+                              0x66, 0x68, 0x00, 0x02, 0x66, 0x9D, 0x9C, 0x5E, 0x89, 0xE7});
+  EXPECT_EQ(r.reason, machine::StopReason::kExitPort);
+  const auto& g = state().gpr;
+  EXPECT_EQ(g[cpu::EAX] & cpu::flags::IF, 0u);              // the guest's IF after CLI
+  EXPECT_EQ(g[cpu::EBX] & cpu::flags::IF, cpu::flags::IF);  // ... after STI
+  EXPECT_EQ(g[cpu::ESI] & cpu::flags::IF, cpu::flags::IF);  // POPF (16) set it again
+  EXPECT_EQ(g[cpu::EDI], 0x8000u);                          // word pushes and pops balance
+  const auto& k = monitor_->in_tc_counts();
+  EXPECT_EQ(k[static_cast<size_t>(InTcKind::kPushf)], 3u);
+  EXPECT_EQ(k[static_cast<size_t>(InTcKind::kPopf)], 1u);
+  EXPECT_EQ(count(EventKind::sensitive_no_trap), 0u);
+}
+
+TEST_F(BtGuestTest, GsRelativeOperandsUseTheGuestsOwnGs) {
+  guest_tables();
+  // A seventh descriptor, 0x30: ring-0 data based at 0x5000; the guest loads its GDT.
+  poke32(0x6030, 0x0000FFFF | 0x5000u << 16);
+  poke32(0x6034, 0x00CF9200);
+  poke32(0x6100, (7 * 8 - 1) | 0x6000u << 16);  // the LGDT operand: limit, base
+  poke32(0x6104, 0);
+  poke32(0x5004, 0xCAFEBABE);
+  // lgdt [0x6100]; mov ax,0x30; mov gs,ax; mov ebx,0x1234; mov eax,gs:[4]; mov gs:[8],ebx;
+  // mov ecx,gs; call gs:[0xC]; <exit>; F: mov edx,0x77; ret
+  std::vector<uint8_t> code = {0x0F, 0x01, 0x15, 0x00, 0x61, 0x00, 0x00,   // lgdt [0x6100]
+                               0x66, 0xB8, 0x30, 0x00,                     // mov ax, 0x30
+                               0x8E, 0xE8,                                 // mov gs, ax
+                               0xBB, 0x34, 0x12, 0x00, 0x00,               // mov ebx, 0x1234
+                               0x65, 0xA1, 0x04, 0x00, 0x00, 0x00,         // mov eax, gs:[4]
+                               0x65, 0x89, 0x1D, 0x08, 0x00, 0x00, 0x00,   // mov gs:[8], ebx
+                               0x8C, 0xE9,                                 // mov ecx, gs
+                               0x65, 0xFF, 0x15, 0x0C, 0x00, 0x00, 0x00};  // call gs:[0xC]
+  code.insert(code.end(), kExit.begin(), kExit.end());
+  const uint32_t f = 0x1005 + static_cast<uint32_t>(code.size());
+  code.insert(code.end(), {0xBA, 0x77, 0x00, 0x00, 0x00, 0xC3});  // F: mov edx,0x77; ret
+  poke32(0x500C, f);
+  poke(0x1000, kStack);
+  poke(0x1005, code);
+  monitor_->start(0x1000, 0, 0);
+  const auto r = vm_->run();
+  EXPECT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
+  const auto& g = state().gpr;
+  EXPECT_EQ(g[cpu::EAX] & 0xFFFFFF00u, 0xCAFEBA00u);  // (AL is the exit code)
+  EXPECT_EQ(peek32(0x5008), 0x1234u);
+  EXPECT_EQ(g[cpu::ECX] & 0xFFFF, 0x30u);
+  EXPECT_EQ(g[cpu::EDX], 0x77u);
+  // The two data accesses are in-TC sequences; the call reads its target the same way.
+  EXPECT_EQ(monitor_->in_tc_counts()[static_cast<size_t>(InTcKind::kGsOverride)], 2u);
+  // LGDT, the call's and the return's lookup misses, the exit's OUT.
+  EXPECT_EQ(count(EventKind::bt_callout), 4u);
 }
 
 TEST_F(BtGuestTest, AFaultInTheMiddleOfAFragmentShowsTheGuestsEip) {

@@ -37,6 +37,8 @@ TEST_F(BtGuestTest, EachFamilyIsTranslatedAsTheDesignSays) {
       {{0xFB}, Translation::kInTc, false},                                // sti
       {{0x9C}, Translation::kInTc, false},                                // pushfd
       {{0x9D}, Translation::kInTc, false},                                // popfd
+      {{0x66, 0x9C}, Translation::kInTc, false},                          // pushf (16-bit)
+      {{0x66, 0x9D}, Translation::kInTc, false},                          // popf (16-bit)
       {{0x8C, 0xC8}, Translation::kInTc, false},                          // mov eax, cs
       {{0x0E}, Translation::kInTc, false},                                // push cs
       {{0x0F, 0x01, 0x00}, Translation::kInTc, false},                    // sgdt [eax]
@@ -60,7 +62,9 @@ TEST_F(BtGuestTest, EachFamilyIsTranslatedAsTheDesignSays) {
       {{0xE6, 0x80}, Translation::kCallout, true},                        // out 0x80, al
       {{0x8E, 0xD0}, Translation::kCallout, true},                        // mov ss, ax
       {{0xEA, 0, 0, 0, 0, 8, 0}, Translation::kCallout, true},            // ljmp 8:0
-      {{0x65, 0x8B, 0x00}, Translation::kCallout, true},                  // mov eax, gs:[eax]
+      {{0x65, 0x8B, 0x00}, Translation::kInTc, false},                    // mov eax, gs:[eax]
+      {{0x65, 0xFF, 0x20}, Translation::kRemapped, true},                 // jmp gs:[eax]
+      {{0x0F, 0xB5, 0x00}, Translation::kCallout, true},                  // lgs eax, [eax]
   };
   for (const Case& c : cases) {
     IrInsn insn;
