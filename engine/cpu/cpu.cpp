@@ -230,6 +230,7 @@ bool Cpu::service_events() {
     stop_reason_ = StopReason::kRequested;
     return true;
   }
+  if (monitor_) monitor_->at_event_check();
   if (guest_mode_) [[unlikely]]
     return service_guest_events();
   // After STI or MOV SS one more instruction retires before interrupts are recognized;

@@ -56,6 +56,11 @@ class Monitor {
   // the monitor's translations of code on that page are stale (self-modifying code). Called
   // once per watch, after the store; `page` is the machine page number.
   virtual void on_code_page_write(uint32_t /*page*/) {}
+  // The processor is between two instructions and looks for events (after a write to a
+  // watched code page, a change of IF, an interrupt window, a request_event_check()): the
+  // monitor may move the guest between its execution engines here, e.g. out of a
+  // translation that a store has just made stale. Not called on every instruction.
+  virtual void at_event_check() {}
 
  protected:
   void set_monitor_call_vector(uint8_t vector) {

@@ -520,12 +520,36 @@ void BtMonitor::on_code_page_write(uint32_t page) {
   if (!p2m_.guest_frame(page)) return;  // the TC itself, or the monitor's data
   const std::vector<uint32_t> stale = cache_->fragments_on_page(page);
   if (stale.empty()) return;
+  // The store is being executed; EIP already holds the next TC address. If that lies in
+  // a fragment going stale, the rest of it must not run: the guest leaves the TC at the
+  // next precise point (at_event_check), so that the very next guest instruction, even one
+  // in this unit, is translated again from the bytes as they are now.
+  const uint32_t eip = cpu_.state().eip;
   for (const uint32_t f : stale) {
     const auto& frag = cache_->fragment(f);
+    if (in_tc() && eip >= frag.tc_start && eip <= frag.tc_end) smc_exit_ = true;
     cache_->retire(f, dead_entry(frag.tc_start, frag.guest_eip));
   }
   vm_.recorder().record(EventKind::bt_invalidate, {*p2m_.guest_frame(page) * 4096,
                                                    static_cast<uint32_t>(stale.size()), 0, 0});
+}
+
+void BtMonitor::at_event_check() {
+  if (!smc_exit_) return;
+  if (!in_tc()) {
+    smc_exit_ = false;
+    return;
+  }
+  const uint32_t eip = cpu_.state().eip;
+  if (!cache_->precise(eip)) {
+    cpu_.request_event_check();  // inside an in-TC sequence: one more instruction
+    return;
+  }
+  smc_exit_ = false;
+  settle();
+  leave_tc(eip);
+  enter_tc();
+  if (in_tc()) sync_out();
 }
 
 void BtMonitor::retranslate(uint32_t fragment) {

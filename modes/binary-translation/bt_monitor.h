@@ -62,6 +62,7 @@ class BtMonitor : public cpu::Monitor {
                     uint32_t error_code) override;
   bool interrupt_window_open() override;
   void on_code_page_write(uint32_t page) override;
+  void at_event_check() override;
 
   // The translation of the guest kernel code at `guest` (guest-linear), translated now if
   // needed; nothing when its bytes cannot be read. For bt-dump, tests and the GUI.
@@ -127,6 +128,7 @@ class BtMonitor : public cpu::Monitor {
   std::array<uint64_t, static_cast<size_t>(InTcKind::kCount)> in_tc_{};
   uint64_t lookup_hits_ = 0;
   uint64_t inline_hits_ = 0;
+  bool smc_exit_ = false;  // a store made the executing fragment stale (at_event_check)
   uint64_t callouts_ = 0;
 };
 

@@ -204,6 +204,17 @@ TEST_F(BtGuestTest, AFaultInTheMiddleOfAFragmentShowsTheGuestsEip) {
   EXPECT_EQ(count(EventKind::virq_inject), 1u);
 }
 
+TEST_F(BtGuestTest, AStoreIntoTheExecutingFragmentTakesEffectAtTheNextInstruction) {
+  // mov byte [X+1], 7; X: mov al, 5; mov bl, al -- all one unit: the store rewrites the
+  // instruction right after it, which must run as rewritten (mov al, 7), as on hardware.
+  const auto r = run(0x1000, {0xC6, 0x05, 0x0D, 0x10, 0x00, 0x00, 0x07,  // mov byte [0x100D], 7
+                              0xB0, 0x05,                                // X (0x100C): mov al, 5
+                              0x88, 0xC3});                              // mov bl, al
+  EXPECT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
+  EXPECT_EQ(state().gpr[cpu::EBX] & 0xFF, 7u);
+  EXPECT_EQ(count(EventKind::bt_invalidate), 1u);
+}
+
 TEST_F(BtGuestTest, SelfModifyingCodeInvalidatesTheTranslation) {
   // call F; mov byte [F+1],7; call F; mov bl,al; <exit>; F: mov al,5; ret
   std::vector<uint8_t> code = {0xE8, 0,    0, 0, 0,        // call F
