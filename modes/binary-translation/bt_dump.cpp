@@ -121,12 +121,13 @@ std::string bt_dump(BtMonitor& monitor, uint32_t guest) {
       out += line;
     }
   }
-  for (size_t i = 0; i < f.exits.size(); ++i) {
-    std::snprintf(line, sizeof line, "  exit %zu -> guest %08x: %s\n", i, f.exits[i].target,
-                  f.exits[i].chained ? "chained" : "continuation (not yet taken)");
+  const auto exits = cache.exits(*index);
+  for (size_t i = 0; i < exits.size(); ++i) {
+    std::snprintf(line, sizeof line, "  exit %zu -> guest %08x: %s\n", i, exits[i].target,
+                  exits[i].chained ? "chained" : "continuation (not yet taken)");
     out += line;
   }
-  for (const auto& ic : f.ics) {
+  for (const auto& ic : cache.inline_caches(*index)) {
     if (ic.filled) {
       std::snprintf(line, sizeof line, "  inline cache at %08x: predicts guest %08x\n", ic.at,
                     ic.predicted);

@@ -346,10 +346,10 @@ void BtMonitor::callout() {
       const uint32_t epoch = flush_epoch_;
       leave_to_guest(site.guest_eip);
       enter_tc();
-      const auto& f = cache_->fragment(site.fragment);
-      if (in_tc() && epoch == flush_epoch_ && f.live && site.exit < f.exits.size() &&
+      if (in_tc() && epoch == flush_epoch_ && cache_->fragment(site.fragment).live &&
+          site.exit < cache_->exits(site.fragment).size() &&
           cache_->lookup(site.guest_eip) == s.eip) {
-        auto& exit = cache_->fragment(site.fragment).exits[site.exit];
+        auto& exit = cache_->exits(site.fragment)[site.exit];
         cache_->patch_rel32(exit.patch_at, s.eip);
         exit.chained = true;
         vm_.recorder().record(EventKind::bt_chain, {exit.patch_at, site.guest_eip, s.eip, 0});
@@ -374,9 +374,8 @@ void BtMonitor::callout() {
       leave_to_guest(target);
       enter_tc();
       if (!in_tc() || epoch != flush_epoch_ || cache_->lookup(target) != s.eip) return;
-      auto& f = cache_->fragment(fragment);
-      if (!f.live) return;
-      for (auto& ic : f.ics) {
+      if (!cache_->fragment(fragment).live) return;
+      for (auto& ic : cache_->inline_caches(fragment)) {
         if (ic.at == ic_at && !ic.filled) cache_->fill_inline_cache(ic, target, s.eip);
       }
       return;

@@ -15,7 +15,6 @@ constexpr uint32_t kPageSize = 4096;
 TranslationCache::TranslationCache(cpu::Cpu& cpu, vmm::MonitorFrames& frames)
     : cpu_(cpu), frames_(frames), precise_(layout::kTcSize / 8, 0) {
   // Room for a typical working set without rehashing (clear() keeps the buckets).
-  by_guest_.reserve(4096);
   by_page_.reserve(1024);
 }
 
@@ -120,28 +119,95 @@ void TranslationCache::fill_inline_cache(InlineCache& ic, uint32_t guest, uint32
   ic.filled = true;
 }
 
+// --- FragmentIndex -------------------------------------------------------------------------
+
+std::optional<uint32_t> FragmentIndex::find(uint32_t guest) const {
+  const uint32_t mask = static_cast<uint32_t>(slots_.size()) - 1;
+  for (uint32_t i = home(guest);; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.fragment == kEmpty) return std::nullopt;
+    if (s.fragment != kErased && s.guest == guest) return s.fragment;
+  }
+}
+
+void FragmentIndex::set(uint32_t guest, uint32_t fragment) {
+  if ((used_ + 1) * 4 > slots_.size() * 3) grow();
+  const uint32_t mask = static_cast<uint32_t>(slots_.size()) - 1;
+  uint32_t reuse = kEmpty;
+  for (uint32_t i = home(guest);; i = (i + 1) & mask) {
+    Slot& s = slots_[i];
+    if (s.fragment == kEmpty) {
+      if (reuse == kEmpty) {
+        reuse = i;
+        ++used_;
+      }
+      break;
+    }
+    if (s.fragment == kErased) {
+      if (reuse == kEmpty) reuse = i;
+      continue;
+    }
+    if (s.guest == guest) {
+      s.fragment = fragment;
+      return;
+    }
+  }
+  slots_[reuse] = {guest, fragment};
+}
+
+void FragmentIndex::erase(uint32_t guest, uint32_t fragment) {
+  const uint32_t mask = static_cast<uint32_t>(slots_.size()) - 1;
+  for (uint32_t i = home(guest);; i = (i + 1) & mask) {
+    Slot& s = slots_[i];
+    if (s.fragment == kEmpty) return;
+    if (s.fragment != kErased && s.guest == guest) {
+      if (s.fragment == fragment) s.fragment = kErased;
+      return;
+    }
+  }
+}
+
+void FragmentIndex::clear() {
+  std::fill(slots_.begin(), slots_.end(), Slot{});
+  used_ = 0;
+}
+
+void FragmentIndex::grow() {
+  std::vector<Slot> old = std::move(slots_);
+  ++log2_;
+  slots_.assign(old.size() * 2, Slot{});
+  used_ = 0;
+  for (const Slot& s : old) {
+    if (s.fragment != kEmpty && s.fragment != kErased) set(s.guest, s.fragment);
+  }
+}
+
 // --- Fragments -----------------------------------------------------------------------------
 
-uint32_t TranslationCache::commit(Fragment f, const std::vector<InsnRecord>& records,
-                                  const std::vector<std::pair<uint32_t, CalloutSite>>& callouts,
-                                  const std::vector<uint32_t>& precise) {
+uint32_t TranslationCache::commit(Fragment f, const FragmentParts& parts) {
   const auto index = static_cast<uint32_t>(fragments_.size());
   f.first_record = static_cast<uint32_t>(records_.size());
-  f.record_count = static_cast<uint32_t>(records.size());
-  for (InsnRecord r : records) {
+  f.record_count = static_cast<uint32_t>(parts.records.size());
+  for (InsnRecord r : parts.records) {
     r.fragment = index;
     records_.push_back(r);
   }
-  for (auto [at, site] : callouts) {
+  f.first_exit = static_cast<uint32_t>(exits_.size());
+  f.exit_count = static_cast<uint32_t>(parts.exits.size());
+  exits_.insert(exits_.end(), parts.exits.begin(), parts.exits.end());
+  f.first_ic = static_cast<uint32_t>(ics_.size());
+  f.ic_count = static_cast<uint32_t>(parts.ics.size());
+  ics_.insert(ics_.end(), parts.ics.begin(), parts.ics.end());
+  for (auto [at, site] : parts.callouts) {
     site.fragment = index;
     set_callout(at, site);
   }
-  for (const uint32_t tc : precise) {
+  for (const uint32_t tc : parts.precise) {
     const uint32_t off = tc - layout::kTcBase;
     precise_[off >> 3] = static_cast<uint8_t>(precise_[off >> 3] | (1u << (off & 7)));
   }
   used_ = f.tc_end - layout::kTcBase;
-  by_guest_[f.guest_eip] = index;
+  by_guest_.set(f.guest_eip, index);
   hash_insert(f.guest_eip, f.tc_start);
   for (const uint32_t page : f.machine_pages) {
     if (page == 0xFFFFFFFFu) continue;
@@ -154,9 +220,7 @@ uint32_t TranslationCache::commit(Fragment f, const std::vector<InsnRecord>& rec
 }
 
 std::optional<uint32_t> TranslationCache::fragment_of(uint32_t guest) const {
-  const auto it = by_guest_.find(guest);
-  if (it == by_guest_.end()) return std::nullopt;
-  return it->second;
+  return by_guest_.find(guest);
 }
 
 std::optional<uint32_t> TranslationCache::lookup(uint32_t guest) const {
@@ -201,8 +265,7 @@ void TranslationCache::retire(uint32_t index, const std::vector<uint8_t>& entry)
   if (!f.live) return;
   f.live = false;
   --live_;
-  const auto it = by_guest_.find(f.guest_eip);
-  if (it != by_guest_.end() && it->second == index) by_guest_.erase(it);
+  by_guest_.erase(f.guest_eip, index);
   hash_remove(f.guest_eip, f.tc_start);
   write(f.tc_start, entry.data(), entry.size());
 }
@@ -224,6 +287,8 @@ uint32_t TranslationCache::flush() {
   }
   fragments_.clear();
   records_.clear();
+  exits_.clear();
+  ics_.clear();
   callouts_.clear();
   callouts_ordered_.clear();
   for (const auto& [at, site] : permanent_callouts_) set_callout(at, site);

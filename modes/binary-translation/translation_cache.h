@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -82,6 +83,35 @@ inline constexpr uint32_t kIcHits = 0x8C;  // lookups that hit in an inline cach
 // the sequence (after its first instruction) is mapped back to the guest instruction.
 enum RestoreMask : uint8_t { kRestoreNone = 0, kRestoreEax = 1, kRestoreEcx = 2, kRestoreEdx = 4 };
 
+// guest EIP -> fragment index: open addressing with linear probing (a translation is
+// looked up for every exit the translator emits and at every continuation, and std::
+// unordered_map allocated a node per fragment).
+class FragmentIndex {
+ public:
+  FragmentIndex() { slots_.assign(kInitial, Slot{}); }
+  std::optional<uint32_t> find(uint32_t guest) const;
+  void set(uint32_t guest, uint32_t fragment);
+  // Removes guest's entry if it names `fragment`.
+  void erase(uint32_t guest, uint32_t fragment);
+  void clear();
+
+ private:
+  static constexpr uint32_t kInitial = 8192;  // a power of two
+  static constexpr uint32_t kEmpty = 0xFFFFFFFFu;
+  static constexpr uint32_t kErased = 0xFFFFFFFEu;
+  struct Slot {
+    uint32_t guest = 0;
+    uint32_t fragment = kEmpty;
+  };
+  uint32_t home(uint32_t guest) const {
+    return (guest * 0x9E3779B1u) >> (32 - log2_) & (static_cast<uint32_t>(slots_.size()) - 1);
+  }
+  void grow();
+  std::vector<Slot> slots_;
+  uint32_t log2_ = 13;
+  uint32_t used_ = 0;  // live and erased slots
+};
+
 class TranslationCache {
  public:
   // One guest instruction in the TC.
@@ -132,8 +162,10 @@ class TranslationCache {
     uint32_t machine_pages[2] = {0xFFFFFFFFu, 0xFFFFFFFFu};  // where its guest code lies
     uint32_t first_record = 0;
     uint32_t record_count = 0;
-    std::vector<Exit> exits;
-    std::vector<InlineCache> ics;
+    uint32_t first_exit = 0;  // its exits and inline caches, in the cache's flat arrays
+    uint32_t exit_count = 0;
+    uint32_t first_ic = 0;
+    uint32_t ic_count = 0;
   };
 
   TranslationCache(cpu::Cpu& cpu, vmm::MonitorFrames& frames);
@@ -169,9 +201,22 @@ class TranslationCache {
   // --- Fragments ------------------------------------------------------------------------
   // Adds a fragment whose code has been written at next_address(); records are in TC
   // order and callout sites keyed by the TC address after their INT.
-  uint32_t commit(Fragment fragment, const std::vector<InsnRecord>& records,
-                  const std::vector<std::pair<uint32_t, CalloutSite>>& callouts,
-                  const std::vector<uint32_t>& precise);
+  struct FragmentParts {
+    const std::vector<InsnRecord>& records;
+    const std::vector<std::pair<uint32_t, CalloutSite>>& callouts;
+    const std::vector<uint32_t>& precise;
+    const std::vector<Exit>& exits;
+    const std::vector<InlineCache>& ics;
+  };
+  uint32_t commit(Fragment fragment, const FragmentParts& parts);
+  std::span<Exit> exits(uint32_t fragment) {
+    const Fragment& f = fragments_[fragment];
+    return {exits_.data() + f.first_exit, f.exit_count};
+  }
+  std::span<InlineCache> inline_caches(uint32_t fragment) {
+    const Fragment& f = fragments_[fragment];
+    return {ics_.data() + f.first_ic, f.ic_count};
+  }
   // The live translation starting at a guest EIP.
   std::optional<uint32_t> lookup(uint32_t guest) const;
   std::optional<uint32_t> fragment_of(uint32_t guest) const;
@@ -218,8 +263,10 @@ class TranslationCache {
   uint32_t permanent_ = 0;
   std::vector<Fragment> fragments_;
   std::vector<InsnRecord> records_;
-  std::vector<uint8_t> precise_;                     // one bit per TC byte
-  std::unordered_map<uint32_t, uint32_t> by_guest_;  // guest EIP -> live fragment
+  std::vector<uint8_t> precise_;  // one bit per TC byte
+  std::vector<Exit> exits_;
+  std::vector<InlineCache> ics_;
+  FragmentIndex by_guest_;  // guest EIP -> live fragment
   // The callout sites by return TC address: in TC order (binary search), and the few that
   // came out of order (a dead entry over a retired fragment), which take precedence.
   std::vector<std::pair<uint32_t, CalloutSite>> callouts_ordered_;

@@ -227,20 +227,18 @@ FragmentEmitter::Committed FragmentEmitter::commit(uint32_t guest_eip, uint16_t 
   f.insns = insns;
   f.machine_pages[0] = machine_pages[0];
   f.machine_pages[1] = machine_pages[1];
-  f.exits.reserve(buf_.exits.size());
   for (const PendingExit& x : buf_.exits) {
-    f.exits.push_back({base_ + x.patch_offset, x.target, x.chained});
+    buf_.exit_records.push_back({base_ + x.patch_offset, x.target, x.chained});
   }
-  f.ics.reserve(buf_.ics.size());
-  for (TranslationCache::InlineCache ic : buf_.ics) {
+  for (TranslationCache::InlineCache& ic : buf_.ics) {
     for (uint32_t* field : {&ic.at, &ic.neg_disp, &ic.jecxz, &ic.pos_disp, &ic.hit, &ic.hit_jump}) {
       *field += base_;
     }
-    f.ics.push_back(ic);
   }
   std::vector<std::pair<uint32_t, TranslationCache::CalloutSite>>& sites = buf_.sites;
   for (const auto& [off, site] : buf_.callouts) sites.emplace_back(base_ + off, site);
-  const uint32_t index = tc_.commit(std::move(f), buf_.records, sites, buf_.precise);
+  const uint32_t index =
+      tc_.commit(std::move(f), {buf_.records, sites, buf_.precise, buf_.exit_records, buf_.ics});
   return {index, base_, static_cast<uint32_t>(bytes.size())};
 }
 

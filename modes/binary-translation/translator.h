@@ -40,6 +40,7 @@ struct FragmentBuffers {
   };
   std::vector<TranslationCache::InsnRecord> records;
   std::vector<TranslationCache::InlineCache> ics;  // fragment offsets, made TC addresses at commit
+  std::vector<TranslationCache::Exit> exit_records;
   std::vector<std::pair<uint32_t, TranslationCache::CalloutSite>> callouts;  // by offset
   std::vector<uint32_t> precise;                                             // offsets
   std::vector<PendingExit> exits;
@@ -51,6 +52,7 @@ struct FragmentBuffers {
     precise.clear();
     exits.clear();
     ics.clear();
+    exit_records.clear();
     sites.clear();
     bytes.clear();
   }

@@ -98,14 +98,45 @@ TEST_F(BtGuestTest, IdentCopiesAndRecordsMapEveryTcByteBack) {
   EXPECT_TRUE(tc.precise(f.tc_start + 2));
   EXPECT_FALSE(tc.precise(f.tc_start + 3));
   // The jump to itself was not translated yet when it was emitted: an exit to a stub.
-  ASSERT_EQ(f.exits.size(), 1u);
-  EXPECT_EQ(f.exits[0].target, 0x1000u);
-  EXPECT_FALSE(f.exits[0].chained);
+  const auto exits = tc.exits(*index);
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_EQ(exits[0].target, 0x1000u);
+  EXPECT_FALSE(exits[0].chained);
   // bt-dump shows the block and its translation.
   const std::string dump = bt_dump(*monitor_, 0x1000);
   EXPECT_NE(dump.find("IDENT"), std::string::npos) << dump;
   EXPECT_NE(dump.find("remapped"), std::string::npos) << dump;
   EXPECT_NE(dump.find("callout continue -> 00001000"), std::string::npos) << dump;
+}
+
+}  // namespace
+}  // namespace vmlab::modes::bt
+
+namespace vmlab::modes::bt {
+namespace {
+
+TEST(FragmentIndexTest, FindsWhatWasSetAcrossGrowthAndErasure) {
+  FragmentIndex index;
+  // More than the initial 8192 slots can hold: the table grows twice.
+  for (uint32_t i = 0; i < 20000; ++i) index.set(0xC0100000u + 7 * i, i);
+  for (uint32_t i = 0; i < 20000; i += 2) index.erase(0xC0100000u + 7 * i, i);
+  index.erase(0xC0100000u + 7 * 1, 12345);  // names another fragment: kept
+  for (uint32_t i = 0; i < 20000; ++i) {
+    const auto f = index.find(0xC0100000u + 7 * i);
+    if (i % 2 == 0) {
+      EXPECT_FALSE(f.has_value()) << i;
+    } else {
+      ASSERT_TRUE(f.has_value()) << i;
+      EXPECT_EQ(*f, i);
+    }
+  }
+  index.set(0xC0100000u, 5);  // an erased key again
+  EXPECT_EQ(index.find(0xC0100000u), 5u);
+  index.set(0xC0100000u, 6);  // replaced, not duplicated
+  index.erase(0xC0100000u, 6);
+  EXPECT_FALSE(index.find(0xC0100000u).has_value());
+  index.clear();
+  EXPECT_FALSE(index.find(0xC0100000u + 7).has_value());
 }
 
 }  // namespace
