@@ -22,6 +22,19 @@ class Bus {
   // The INTR pin and the interrupt-acknowledge cycle (8259A: the PIC answers INTA with a vector).
   virtual bool intr_pending() = 0;
   virtual uint8_t intr_acknowledge() = 0;
+
+  // Model-specific registers that belong to a device rather than the core (the local
+  // APIC's IA32_APIC_BASE). kUnhandled leaves the MSR to the processor.
+  enum class MsrResult { kUnhandled, kOk, kFault };
+  virtual MsrResult msr_read(uint32_t /*index*/, uint64_t& /*value*/) {
+    return MsrResult::kUnhandled;
+  }
+  virtual MsrResult msr_write(uint32_t /*index*/, uint64_t /*value*/) {
+    return MsrResult::kUnhandled;
+  }
+  // Whether the processor's local APIC is present and globally enabled
+  // (CPUID.1:EDX.APIC, SDM Vol. 3A 10.4.3).
+  virtual bool local_apic_enabled() const { return false; }
 };
 
 }  // namespace vmlab::cpu

@@ -286,7 +286,7 @@ class Cpu {
 
   // --- What CPUID and RDMSR/WRMSR return, for monitors that emulate them ----------------
   // CPUID leaf `leaf` into {EAX, EBX, ECX, EDX} (exec_misc.cpp).
-  static std::array<uint32_t, 4> cpuid(uint32_t leaf);
+  std::array<uint32_t, 4> cpuid(uint32_t leaf) const;
   // The MSRs this processor has (exec_system.cpp); false for an unknown MSR (#GP).
   bool read_msr(uint32_t index, uint64_t& value);
   bool write_msr(uint32_t index, uint64_t value);

@@ -147,6 +147,7 @@ constexpr uint32_t kPse = 1u << 3;
 constexpr uint32_t kTsc = 1u << 4;
 constexpr uint32_t kMsr = 1u << 5;
 constexpr uint32_t kCx8 = 1u << 8;
+constexpr uint32_t kApic = 1u << 9;  // set while the local APIC is enabled
 constexpr uint32_t kPge = 1u << 13;
 constexpr uint32_t kCmov = 1u << 15;
 constexpr uint32_t kFeaturesEdx = kPse | kTsc | kMsr | kCx8 | kPge | kCmov;
@@ -163,7 +164,7 @@ void cpuid_insn(Cpu& cpu, const Insn& insn) {
   if (cpu.guest_mode() && cpu.vm_controls().cpuid_exiting) [[unlikely]] {
     cpu.vm_exit(vmx::ExitReason::kCpuid, 0, insn.len);
   }
-  const auto r = Cpu::cpuid(cpu.r32(EAX));
+  const auto r = cpu.cpuid(cpu.r32(EAX));
   cpu.set_r32(EAX, r[0]);
   cpu.set_r32(EBX, r[1]);
   cpu.set_r32(ECX, r[2]);
@@ -209,13 +210,16 @@ void register_misc(HandlerTable& t) {
   t.set(kTwoByte | 0x31, &rdtsc);
 }
 
-std::array<uint32_t, 4> Cpu::cpuid(uint32_t leaf) {
+std::array<uint32_t, 4> Cpu::cpuid(uint32_t leaf) const {
   if (leaf > cpuid::kMaxBasicLeaf) leaf = cpuid::kMaxBasicLeaf;
   if (leaf == 0) {
     return {cpuid::kMaxBasicLeaf, cpuid::fourcc(cpuid::kVendor, 0),
             cpuid::fourcc(cpuid::kVendor, 8), cpuid::fourcc(cpuid::kVendor, 4)};
   }
-  return {cpuid::kSignature, 0, 0, cpuid::kFeaturesEdx};
+  // EBX[31:24], the initial APIC ID, is 0: one processor. The APIC flag follows the
+  // APIC's global enable (SDM Vol. 3A, 10.4.3).
+  const uint32_t edx = cpuid::kFeaturesEdx | (bus_.local_apic_enabled() ? cpuid::kApic : 0);
+  return {cpuid::kSignature, 0, 0, edx};
 }
 
 }  // namespace vmlab::cpu

@@ -244,10 +244,15 @@ void register_system(HandlerTable& t) {
 }
 
 bool Cpu::read_msr(uint32_t index, uint64_t& v) {
+  switch (bus_.msr_read(index, v)) {
+    case Bus::MsrResult::kOk: return true;
+    case Bus::MsrResult::kFault: return false;
+    case Bus::MsrResult::kUnhandled: break;
+  }
   switch (index) {
     case msr::IA32_TSC: v = tsc(); return true;
-    // The bootstrap processor flag (bit 8) and the default base 0xFEE00000; the global
-    // enable (bit 11) reads 0: no local APIC is modeled.
+    // A machine without a local APIC (the bus did not claim the MSR): the bootstrap
+    // processor flag (bit 8) and the default base 0xFEE00000, the global enable (bit 11) 0.
     case msr::IA32_APIC_BASE: v = 0xFEE00000u | (1u << 8); return true;
     case msr::IA32_SYSENTER_CS: v = s_.sysenter_cs; return true;
     case msr::IA32_SYSENTER_ESP: v = s_.sysenter_esp; return true;
@@ -259,9 +264,16 @@ bool Cpu::read_msr(uint32_t index, uint64_t& v) {
 }
 
 bool Cpu::write_msr(uint32_t index, uint64_t v) {
+  switch (bus_.msr_write(index, v)) {
+    case Bus::MsrResult::kOk:
+      ++tlb_epoch_;  // (the APIC page may have moved: no cached translation may bypass it)
+      return true;
+    case Bus::MsrResult::kFault: return false;
+    case Bus::MsrResult::kUnhandled: break;
+  }
   switch (index) {
     case msr::IA32_TSC: set_tsc(v); return true;
-    case msr::IA32_APIC_BASE: return true;  // no APIC: the write is accepted and has no effect
+    case msr::IA32_APIC_BASE: return true;  // no APIC: accepted, no effect
     case msr::IA32_SYSENTER_CS: s_.sysenter_cs = static_cast<uint32_t>(v); return true;
     case msr::IA32_SYSENTER_ESP: s_.sysenter_esp = static_cast<uint32_t>(v); return true;
     case msr::IA32_SYSENTER_EIP: s_.sysenter_eip = static_cast<uint32_t>(v); return true;

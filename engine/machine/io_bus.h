@@ -36,6 +36,10 @@ class IoBus {
 
   // One observer at a time; nullptr detaches.
   void set_observer(IoObserver* observer) { observer_ = observer; }
+  // Memory-mapped devices report their accesses through the same observer.
+  void notify_mmio(const MmioAccess& access) {
+    if (observer_) observer_->on_mmio(access);
+  }
 
   uint64_t unassigned_accesses() const { return unassigned_count_; }
   // Most recent last; at most kRecentUnassigned ports.

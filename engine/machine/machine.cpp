@@ -56,7 +56,11 @@ Machine::Machine(MachineConfig config, PhysicalMemory memory)
         stop_slice();
       }),
       rtc_(clock_, memory_.size_bytes()),
-      cpu_(memory_.span(), *this) {}
+      fw_cfg_(memory_.size_bytes()),
+      apic_(clock_, [this] { cpu_.notify_interrupt_line(); }),
+      cpu_(memory_.span(), *this) {
+  if (!config_.local_apic) apic_.write_base_msr(LocalApic::kDefaultBase);  // globally disabled
+}
 
 Result<void> Machine::attach_devices() {
   struct Attachment {
@@ -84,6 +88,9 @@ Result<void> Machine::attach_devices() {
   for (const Attachment& a : table) {
     if (auto r = io_.attach(a.base, a.count, a.device, a.name, a.first_offset); !r) return r;
   }
+  if (config_.local_apic) {
+    if (auto r = io_.attach(FwCfg::kBase, FwCfg::kPorts, fw_cfg_, "fw_cfg", 0); !r) return r;
+  }
   return {};
 }
 
@@ -106,6 +113,7 @@ void Machine::apply_firmware_state() {
   pic_.slave().io_write(1, 1, 0xFF);
   // From now on a guest write that retimes counter 0 ends the current slice.
   pit_.set_reprogram_listener([this] { stop_slice(); });
+  apic_.apply_firmware_state();
 }
 
 Result<void> Machine::load_kernel(const std::string& path) {
@@ -136,14 +144,44 @@ void Machine::io_write(uint16_t port, unsigned size, uint32_t value) {
   io_.write(port, size, value);
 }
 
-uint32_t Machine::mmio_read(uint32_t, unsigned size) {
+uint32_t Machine::mmio_read(uint32_t paddr, unsigned size) {
+  if (config_.local_apic && apic_.decodes(paddr)) {
+    // Registers are 32 bits wide on 16-byte boundaries; a narrower read sees its bytes.
+    apic_.advance_to(cpu_.cycles());
+    const uint32_t offset = paddr & 0xFFF;
+    uint32_t value = apic_.read(offset & ~3u) >> (8 * (offset & 3));
+    if (size < 4) value &= (1u << (8 * size)) - 1;
+    io_.notify_mmio({paddr, static_cast<uint8_t>(size), value, IoDirection::kRead});
+    return value;
+  }
   return size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
 }
 
-void Machine::mmio_write(uint32_t, unsigned, uint32_t) {}
+void Machine::mmio_write(uint32_t paddr, unsigned size, uint32_t value) {
+  if (config_.local_apic && apic_.decodes(paddr)) {
+    // The SDM asks for aligned 32-bit stores; others are dropped.
+    io_.notify_mmio({paddr, static_cast<uint8_t>(size), value, IoDirection::kWrite});
+    if (size != 4 || (paddr & 3) != 0) return;
+    apic_.advance_to(cpu_.cycles());
+    apic_.write(paddr & 0xFFF, value);
+    stop_slice();  // the timer may have been (re)armed: the slice must end at its edge
+  }
+}
+
+cpu::Bus::MsrResult Machine::msr_read(uint32_t index, uint64_t& value) {
+  if (!config_.local_apic || index != cpu::msr::IA32_APIC_BASE) return MsrResult::kUnhandled;
+  value = apic_.base_msr();
+  return MsrResult::kOk;
+}
+
+cpu::Bus::MsrResult Machine::msr_write(uint32_t index, uint64_t value) {
+  if (!config_.local_apic || index != cpu::msr::IA32_APIC_BASE) return MsrResult::kUnhandled;
+  return apic_.write_base_msr(value) ? MsrResult::kOk : MsrResult::kFault;
+}
 
 void Machine::sync_devices() {
   pit_.advance_to(cpu_.cycles());
+  apic_.advance_to(cpu_.cycles());
   uart_.poll_input();
 }
 
@@ -152,10 +190,13 @@ std::optional<StopReason> Machine::on_halted(std::string& message) {
     message = "halted with interrupts disabled at EIP " + hex32(cpu_.state().eip);
     return StopReason::kHaltedInterruptsDisabled;
   }
-  if (pic_.intr_pending()) return std::nullopt;  // the processor takes it on the next run
-  // The timer can wake the processor: skip the idle time to its next edge.
-  const uint64_t next = pit_.next_event_cycle();
-  if (next != Pit8254::kNever && pic_.can_deliver(0)) {
+  if (intr_pending()) return std::nullopt;  // the processor takes it on the next run
+  // A timer can wake the processor: skip the idle time to its next edge (the PIT's, if the
+  // PIC would pass IRQ 0 on; the local APIC timer's).
+  const uint64_t pit_next =
+      pic_.can_deliver(0) && apic_.passes_pic() ? pit_.next_event_cycle() : Pit8254::kNever;
+  const uint64_t next = std::min(pit_next, apic_.next_event_cycle());
+  if (next != Pit8254::kNever) {
     // The idle watchdog. A guest that ran more than a timer tick's worth of code since
     // its last halt is working, not waiting; one that only wakes to halt again while no
     // input can ever arrive is stuck, and after the limit it is stopped.
@@ -179,7 +220,7 @@ std::optional<StopReason> Machine::on_halted(std::string& message) {
   }
   // Only the user can wake it: wait on the host (interactive runs are not deterministic).
   if (input_.interactive() && !input_.exhausted() && uart_.rx_interrupt_enabled() &&
-      pic_.can_deliver(Uart16550::kCom1Irq)) {
+      pic_.can_deliver(Uart16550::kCom1Irq) && apic_.passes_pic()) {
     while (!front_end_stop_.load(std::memory_order_relaxed) && !input_.exhausted()) {
       if (input_.wait(kInputWaitMs)) break;
     }
@@ -228,7 +269,7 @@ RunResult Machine::run() {
     }
     // Every instruction costs at least one cycle, so this many instructions cannot run
     // past the next timer edge by more than the last one's extra cycles.
-    const uint64_t next = pit_.next_event_cycle();
+    const uint64_t next = std::min(pit_.next_event_cycle(), apic_.next_event_cycle());
     const uint64_t now = cpu_.cycles();
     if (next != Pit8254::kNever) slice = std::min(slice, next > now ? next - now : 1);
     // A halted processor left run() having looked at INTR; make it look again.

@@ -1,8 +1,9 @@
 // Machine: the PC around the processor, and the loop that runs it in modeled time.
 //
 // It owns the RAM, the port-I/O bus and the devices, and the cpu::Cpu, and is the Cpu's
-// Bus: port I/O goes to the IoBus, physical addresses outside RAM read all ones (no MMIO
-// devices yet), and INTR/INTA go to the 8259A pair.
+// Bus: port I/O goes to the IoBus; physical addresses outside RAM reach the local APIC's
+// page (0xFEE00000 unless moved) or read all ones; INTR/INTA go to the local APIC and the
+// 8259A pair behind it.
 //
 // Port map:
 //   0x20-0x21, 0xA0-0xA1  PicPair (IRQ 0-15)      0x40-0x43  Pit8254 (IRQ 0)
@@ -10,6 +11,7 @@
 //   0x70-0x71             CmosRtc                 0x80       PostCodePort
 //   0x92                  SystemControlPortA      0xE9       DebugConsolePort
 //   0xF4-0xF7             DebugExitPort           0x3F8-0x3FF Uart16550 COM1 (IRQ 4)
+//   0x510-0x511           FwCfg (QEMU's firmware configuration, with the local APIC)
 //
 // Firmware state: a kernel booted by `qemu-system-i386 -kernel` finds the interrupt
 // controllers and the timer as the BIOS left them, so the machine starts the same way:
@@ -39,8 +41,10 @@
 #include "engine/machine/console_output.h"
 #include "engine/machine/debug_console_port.h"
 #include "engine/machine/debug_exit_port.h"
+#include "engine/machine/fw_cfg.h"
 #include "engine/machine/i8042_controller.h"
 #include "engine/machine/io_bus.h"
+#include "engine/machine/local_apic.h"
 #include "engine/machine/machine_config.h"
 #include "engine/machine/modeled_clock.h"
 #include "engine/machine/multiboot_loader.h"
@@ -98,8 +102,21 @@ class Machine : public cpu::Bus {
   void io_write(uint16_t port, unsigned size, uint32_t value) override;
   uint32_t mmio_read(uint32_t paddr, unsigned size) override;
   void mmio_write(uint32_t paddr, unsigned size, uint32_t value) override;
-  bool intr_pending() override { return pic_.intr_pending(); }
-  uint8_t intr_acknowledge() override { return pic_.acknowledge(); }
+  // INTR: the local APIC's fixed interrupts first, then the 8259A pair through LINT0 (or
+  // straight, with the APIC disabled), as QEMU's PC does (hw/i386/x86.c, INTA order).
+  bool intr_pending() override {
+    return apic_.interrupt_pending() || (apic_.passes_pic() && pic_.intr_pending());
+  }
+  uint8_t intr_acknowledge() override {
+    if (apic_.interrupt_pending()) return apic_.acknowledge();
+    return pic_.acknowledge();
+  }
+  MsrResult msr_read(uint32_t index, uint64_t& value) override;
+  MsrResult msr_write(uint32_t index, uint64_t value) override;
+  bool local_apic_enabled() const override {
+    return config_.local_apic && apic_.globally_enabled();
+  }
+  LocalApic& local_apic() { return apic_; }
 
  private:
   Machine(MachineConfig config, PhysicalMemory memory);
@@ -129,6 +146,8 @@ class Machine : public cpu::Bus {
   I8042Controller i8042_;
   SystemControlPortA port_a_;
   CmosRtc rtc_;
+  FwCfg fw_cfg_;
+  LocalApic apic_;
   cpu::Cpu cpu_;
 
   std::optional<MultibootLoader::BootInfo> boot_info_;

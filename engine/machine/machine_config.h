@@ -36,6 +36,10 @@ struct MachineConfig {
   // The kernel command line and the boot modules, passed through Multiboot.
   std::string cmdline;
   std::vector<MultibootModule> modules;
+  // Whether the processor has a local APIC (engine/machine/local_apic.h) and the machine
+  // QEMU's fw_cfg interface (engine/machine/fw_cfg.h). The virtualization modes turn the
+  // APIC off: their monitors do not virtualize it (docs/architecture.md).
+  bool local_apic = true;
 
   Result<void> validate() const;
 };

@@ -31,6 +31,7 @@ class HardwareObserver : public cpu::CpuObserver, public machine::IoObserver {
 
   // machine::IoObserver
   void on_io(const machine::IoAccess& access) override;
+  void on_mmio(const machine::MmioAccess& access) override;
 
  private:
   cpu::Cpu& cpu_;

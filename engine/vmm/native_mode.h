@@ -11,6 +11,7 @@ class NativeMode : public Mode {
  public:
   ModeId id() const override { return ModeId::native; }
   std::string describe() const override { return "native (no monitor)"; }
+  bool offers_local_apic() const override { return true; }
   machine::Result<void> boot(Vm& vm, std::span<const uint8_t> image,
                              const std::string& name) override;
 };

@@ -158,7 +158,7 @@ void VtMonitor::interrupt_window() {
 // Reason 10: CPUID passes through, with the "hypervisor present" bit (leaf 1, ECX bit 31)
 // set, as VMMs do.
 void VtMonitor::cpuid(const VmExit& exit) {
-  auto r = cpu::Cpu::cpuid(cpu_.r32(cpu::EAX));
+  auto r = cpu_.cpuid(cpu_.r32(cpu::EAX));
   if (cpu_.r32(cpu::EAX) == 1) r[2] |= 1u << 31;
   cpu_.set_r32(cpu::EAX, r[0]);
   cpu_.set_r32(cpu::EBX, r[1]);

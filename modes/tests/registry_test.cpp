@@ -6,6 +6,8 @@
 
 #include <cerrno>
 
+#include "engine/vmm/vm.h"
+
 namespace vmlab::modes {
 namespace {
 
@@ -22,6 +24,21 @@ TEST(RegistryTest, ImplementedModesAreMadeWithTheirId) {
       EXPECT_EQ(made.error().code, ENOSYS);
       EXPECT_NE(made.error().message.find(vmm::mode_name(m)), std::string::npos);
     }
+  }
+}
+
+TEST(RegistryTest, OnlyNativeModeGivesTheGuestALocalApic) {
+  // No monitor virtualizes the APIC yet: under them the processor has none.
+  for (vmm::ModeId m : {vmm::ModeId::native, vmm::ModeId::trap, vmm::ModeId::bt, vmm::ModeId::pv}) {
+    vmm::VmConfig config;
+    config.machine.memory_mib = 16;
+    config.mode = make(m).value();
+    auto vm = vmm::Vm::create(std::move(config));
+    ASSERT_TRUE(vm.ok()) << vm.error().message;
+    EXPECT_EQ(vm.value()->machine().local_apic_enabled(), m == vmm::ModeId::native)
+        << vmm::mode_name(m);
+    const auto cpuid1 = vm.value()->machine().cpu().cpuid(1);
+    EXPECT_EQ((cpuid1[3] >> 9) & 1, m == vmm::ModeId::native ? 1u : 0u) << vmm::mode_name(m);
   }
 }
 

@@ -46,6 +46,12 @@ isr\n:
     stub_err 13
     stub_err 14
     stub_noerr 32
+    stub_noerr 64
+    stub_noerr 65
+    stub_noerr 66
+    stub_noerr 67
+    stub_noerr 68
+    stub_noerr 69
     stub_noerr 128
 
 isr_common:

@@ -65,6 +65,7 @@ static void set_gate(int n, void (*fn)(void), uint8_t type_attr) {
 }
 
 extern void isr0(void), isr6(void), isr13(void), isr14(void), isr32(void), isr128(void);
+extern void isr64(void), isr65(void), isr66(void), isr67(void), isr68(void), isr69(void);
 
 void tables_init(void) {
   gdt[1] = seg_desc(0, 0xFFFFF, 0x9A, 0xC); /* ring-0 code */
@@ -95,6 +96,12 @@ void tables_init(void) {
   set_gate(13, isr13, 0x8E);
   set_gate(14, isr14, 0x8E);
   set_gate(32, isr32, 0x8E);
+  set_gate(64, isr64, 0x8E); /* 0x40-0x45: local APIC tests */
+  set_gate(65, isr65, 0x8E);
+  set_gate(66, isr66, 0x8E);
+  set_gate(67, isr67, 0x8E);
+  set_gate(68, isr68, 0x8E);
+  set_gate(69, isr69, 0x8E);
   set_gate(128, isr128, 0xEE); /* DPL 3: ring 3 may INT 0x80 */
   __asm__ volatile("lidt %0" ::"m"(idtr));
 }

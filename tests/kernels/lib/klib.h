@@ -46,8 +46,8 @@ void puthex(uint32_t v);
 void putdec(uint32_t v);
 _Noreturn void exit_machine(uint32_t status);
 
-/* GDT (ring-0 and ring-3 flat code/data, a TSS) and an IDT whose listed vectors go to
- * isr_dispatch; vector 0x80 is callable from ring 3. */
+/* GDT (ring-0 and ring-3 flat code/data, a TSS) and an IDT whose listed vectors (0, 6,
+ * 13, 14, 0x20, 0x40-0x45, 0x80) go to isr_dispatch; 0x80 is callable from ring 3. */
 void tables_init(void);
 void pic_init(uint8_t master_mask);
 void pit_init(uint32_t hz);
