@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "engine/cpu/decoder.h"
 #include "engine/cpu/descriptor.h"
 #include "engine/vmm/deprivileged_start.h"
 
@@ -140,6 +141,10 @@ void BtMonitor::record_translation(uint32_t guest, const Translator::Result& r) 
   }
 }
 
+bool BtMonitor::guest_code_32bit() const {
+  return cpu_.state().seg[cpu::CS].db;
+}
+
 std::optional<uint32_t> BtMonitor::tc_for(uint32_t guest, bool& fault) {
   fault = false;
   if (const auto tc = cache_->lookup(guest)) return tc;
@@ -154,31 +159,58 @@ std::optional<uint32_t> BtMonitor::tc_for(uint32_t guest, bool& fault) {
       vm_.recorder().record(EventKind::true_fault, {r.fault.linear, r.fault.error_code, 0, 0});
       injector_.reflect_exception(cpu::vec::PF, true, r.fault.error_code);
       return std::nullopt;
-    case Translator::Result::Status::kUndecodable:
-      cpu_.unsupported("bt: guest kernel bytes at " + hex(guest) + " that Capstone cannot decode");
+    case Translator::Result::Status::kUndecodable: {
+      // Bytes that are no instruction raise #UD on the hardware: the guest gets it, at this
+      // EIP, as a native run would (the processor's own decoder says which encodings it
+      // defines). A valid encoding Capstone cannot decode stops the run instead.
+      uint8_t bytes[15] = {};
+      uint32_t have = 0;
+      while (have < sizeof bytes && memory_.read(guest + have, bytes + have, 1, false)) ++have;
+      cpu::Insn insn;
+      const bool defined =
+          cpu::decode(bytes, have, guest_code_32bit(), insn) == cpu::DecodeStatus::kOk &&
+          cpu::encoding_defined(insn);
+      if (defined || have == 0) {
+        cpu_.unsupported("bt: guest kernel bytes at " + hex(guest) +
+                         " that Capstone cannot decode");
+      }
+      fault = true;
+      injector_.reflect_exception(cpu::vec::UD, false, 0);
+      return std::nullopt;
+    }
   }
   return std::nullopt;
 }
 
 void BtMonitor::enter_tc() {
-  // A reflected fault on the way (a handler whose code is not mapped) may leave the guest at
-  // another kernel EIP; each round enters that one.
-  for (int round = 0; round < 8; ++round) {
-    cpu::CpuState& s = cpu_.state();
-    if (cpu_.is_shut_down() || s.cpl != 1 || in_tc()) return;
+  cpu::CpuState& s = cpu_.state();
+  if (cpu_.is_shut_down() || s.cpl != 1 || in_tc()) return;
+  guest_cs_ = s.seg[cpu::CS].selector;
+  const uint32_t guest = s.seg[cpu::CS].base + s.eip;
+  bool fault = false;
+  const auto tc = tc_for(guest, fault);
+  // Translating the next instruction faulted, and the fault went to the guest: it is now
+  // at its handler, which must be entered the same way. The guest kernel never runs
+  // outside the TC, so it waits at the re-entry trampoline, one instruction that enters
+  // the handler's translation (or faults again) when the processor executes it. Each round
+  // is an instruction, so the budget bounds a guest that faults forever, and interrupts
+  // come in between, as between a native processor's deliveries.
+  uint32_t to = 0;
+  if (fault) {
+    if (cpu_.is_shut_down() || s.cpl != 1) return;
     guest_cs_ = s.seg[cpu::CS].selector;
-    const uint32_t guest = s.seg[cpu::CS].base + s.eip;
-    bool fault = false;
-    const auto tc = tc_for(guest, fault);
-    if (fault) continue;
-    if (!tc) return;
-    cache_->set_data32(gsdata::kVgs, s.seg[cpu::GS].selector);
-    s.seg[cpu::GS] = gs_data_;
-    s.seg[cpu::CS] = tc_cs_;
-    s.eip = *tc;
-    sync_out();
+    cache_->set_data32(gsdata::kReentry, s.seg[cpu::CS].base + s.eip);
+    to = layout::kTcReenter;
+  } else if (tc) {
+    to = *tc;
+  } else {
     return;
   }
+  cache_->set_data32(gsdata::kVgs, s.seg[cpu::GS].selector);
+  s.seg[cpu::GS] = gs_data_;
+  s.seg[cpu::CS] = tc_cs_;
+  s.eip = to;
+  sync_out();
 }
 
 void BtMonitor::leave_to_guest(uint32_t guest) {
@@ -195,6 +227,10 @@ void BtMonitor::leave_to_guest(uint32_t guest) {
 }
 
 void BtMonitor::leave_tc(uint32_t tc_eip) {
+  if (tc_eip == layout::kTcReenter) {  // an event while waiting at the trampoline
+    leave_to_guest(cache_->data32(gsdata::kReentry));
+    return;
+  }
   const TranslationCache::InsnRecord* r = cache_->record_at(tc_eip);
   if (!r) {
     cpu_.unsupported("bt: an event at TC address " + hex(tc_eip) +
@@ -381,6 +417,7 @@ void BtMonitor::callout() {
       return;
     }
     case CalloutKind::kDeadEntry: leave_to_guest(site.guest_eip); return;
+    case CalloutKind::kReenter: leave_to_guest(cache_->data32(gsdata::kReentry)); return;
     case CalloutKind::kEmulate: {
       leave_to_guest(site.guest_eip);
       // A port the guest reads or writes from translated code is a virtual device that the

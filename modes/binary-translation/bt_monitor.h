@@ -95,6 +95,8 @@ class BtMonitor : public cpu::Monitor {
   void sync_out();
   void settle();
   std::optional<uint32_t> tc_for(uint32_t guest, bool& fault);
+  // The D bit of the code segment the guest is in (its own, when tc_for runs).
+  bool guest_code_32bit() const;
   void record_translation(uint32_t guest, const Translator::Result& r);
   // bt_monitor.cpp: the handlers of on_interrupt's switch.
   void callout();

@@ -30,6 +30,7 @@ enum class CalloutKind : uint8_t {
   kInt = 6,            // INT n, INT3, INTO in the guest kernel: through the guest's IDT
   kSimulateWrite = 7,  // adaptive BT: a store that kept hitting page tables, emulated
   kUnsupported = 8,    // something the translator does not handle: the run stops, with a message
+  kReenter = 9,        // the re-entry trampoline: enter the TC at the guest EIP in kReentry
 };
 const char* callout_name(CalloutKind k);
 

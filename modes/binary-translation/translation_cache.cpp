@@ -40,6 +40,12 @@ machine::Result<void> TranslationCache::init(uint32_t hole_pt_mfn) {
   for (uint32_t i = 0; i < data_mfn_.size(); ++i)
     map(layout::kDataBase + i * kPageSize, data_mfn_[i]);
   for (uint32_t i = 0; i < tc_mfn_.size(); ++i) map(layout::kTcBase + i * kPageSize, tc_mfn_[i]);
+  // The table starts zeroed, and a zero tag in slot 0 would match guest target 0 and send
+  // the lookup to TC address 0, guest memory run with the monitor's code segment. An empty
+  // slot's tag must differ from every target that indexes it: the complement of the slot
+  // number in the low 16 bits does (as hash_remove leaves a slot). Other slots' zero tags
+  // already differ from their index.
+  set_data32(layout::kHashOffset, 0xFFFFFFFFu);
   return {};
 }
 

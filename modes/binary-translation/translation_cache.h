@@ -44,8 +44,12 @@ inline constexpr uint32_t kTcBase = 0xFC100000u;
 inline constexpr uint32_t kTcSize = 2u << 20;
 // The TC's first bytes: the %gs data selector (kGsData), read CS-relative to put the
 // monitor's %gs back after an instruction that used the guest's own (translate_segment.cpp);
-// then, at kTcLookup, the indirect-lookup routine.
+// then the re-entry trampoline, and at kTcLookup the indirect-lookup routine.
 inline constexpr uint32_t kTcGsSelector = kTcBase;
+// The re-entry trampoline, `int 0xBD` (CalloutKind::kReenter): where the guest waits, as
+// one precise instruction, to enter the TC at the guest EIP in gsdata::kReentry, after the
+// translation of its next instruction raised a fault that was reflected to the guest.
+inline constexpr uint32_t kTcReenter = kTcBase + 8;
 inline constexpr uint32_t kTcLookup = kTcBase + 16;
 // Selectors of the monitor's own descriptors (DeprivilegedSegments::install_monitor_
 // descriptor), RPL 1: the TC code segment (flat, 4 GiB) and the %gs data segment.
@@ -74,9 +78,10 @@ inline constexpr uint32_t kLookupHits = 0x40;
 inline constexpr uint32_t kInTcCounts = 0x44;  // one 32-bit counter per InTcKind
 inline constexpr uint32_t kSaveEdx = 0x80;
 static_assert(kInTcCounts + 4 * static_cast<uint32_t>(InTcKind::kCount) <= kSaveEdx);
-inline constexpr uint32_t kSource = 0x84;  // the inline cache (its TC address) that missed
-inline constexpr uint32_t kVss = 0x88;     // the guest's SS as it believes it (RPL 0)
-inline constexpr uint32_t kIcHits = 0x8C;  // lookups that hit in an inline cache
+inline constexpr uint32_t kSource = 0x84;   // the inline cache (its TC address) that missed
+inline constexpr uint32_t kVss = 0x88;      // the guest's SS as it believes it (RPL 0)
+inline constexpr uint32_t kIcHits = 0x8C;   // lookups that hit in an inline cache
+inline constexpr uint32_t kReentry = 0x90;  // the guest EIP the re-entry trampoline enters
 }  // namespace gsdata
 
 // Registers an in-TC sequence saved in the scratch slots: restored when a fault inside
@@ -192,6 +197,11 @@ class TranslationCache {
   void set_permanent(uint32_t bytes) {
     permanent_ = bytes;
     used_ = bytes;
+  }
+  // Marks an address of the permanent code as a precise point (the trampoline).
+  void set_permanent_precise(uint32_t tc) {
+    const uint32_t off = tc - layout::kTcBase;
+    precise_[off >> 3] = static_cast<uint8_t>(precise_[off >> 3] | (1u << (off & 7)));
   }
   // Points the rel32 jump whose field is at `patch_at` to `target_tc`.
   void patch_rel32(uint32_t patch_at, uint32_t target_tc);

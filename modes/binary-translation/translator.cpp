@@ -30,6 +30,7 @@ const char* callout_name(CalloutKind k) {
     case CalloutKind::kInt: return "int";
     case CalloutKind::kSimulateWrite: return "simulate_write";
     case CalloutKind::kUnsupported: return "unsupported";
+    case CalloutKind::kReenter: return "reenter";
   }
   return "?";
 }
@@ -273,6 +274,12 @@ void Translator::emit_permanent() {
   using FE = FragmentEmitter;
   const uint16_t selector = layout::kGsData;
   a.embed(&selector, sizeof selector);
+  while (layout::kTcBase + a.offset() < layout::kTcReenter) a.int3();
+  a.int_(asmjit::Imm(layout::kCalloutVector));  // the re-entry trampoline
+  TranslationCache::CalloutSite reenter;
+  reenter.kind = CalloutKind::kReenter;
+  tc_.add_callout(layout::kTcBase + static_cast<uint32_t>(a.offset()), reenter, true);
+  tc_.set_permanent_precise(layout::kTcReenter);
   while (layout::kTcBase + a.offset() < layout::kTcLookup) a.int3();
   asmjit::Label miss = a.newLabel();
   a.mov(FE::gs(gsdata::kSaveEax), x86::eax);

@@ -1,5 +1,6 @@
 #include "modes/full-emulation/vt_monitor.h"
 
+#include <cstdio>
 #include <string>
 
 #include "engine/vmm/quiet_hardware.h"
@@ -7,6 +8,12 @@
 namespace vmlab::modes {
 
 namespace {
+
+std::string hex32(uint32_t v) {
+  char buf[12];
+  std::snprintf(buf, sizeof buf, "%08x", v);
+  return buf;
+}
 
 using cpu::VmExit;
 using cpu::vmx::ExitReason;
@@ -69,6 +76,7 @@ void VtMonitor::on_vm_exit(const VmExit& exit) {
   // An exit that interrupted the delivery of an event (a hidden fault on the guest's
   // stack while pushing an interrupt frame): deliver that event again (SDM Vol. 3C,
   // 27.2.4 and 31.7.1.1).
+  if (cpu_.is_shut_down()) return;
   if (exit.idt_vectoring.valid && !cpu_.vm_controls().injection.valid) {
     inject(exit.idt_vectoring, exit.instruction_length);
   }
@@ -132,13 +140,29 @@ void VtMonitor::exception(const VmExit& exit) {
   const auto outcome = shadow_->page_fault(lin, ev.error_code);
   switch (outcome.kind) {
     case vmm::ShadowMmu::FaultKind::kHidden: return;
-    case vmm::ShadowMmu::FaultKind::kTrue:
+    case vmm::ShadowMmu::FaultKind::kTrue: {
       // The guest's CR2 is the real one in guest mode: the exit left it alone, the
       // reflected fault sets it as the hardware would have.
       cpu_.state().cr2 = lin;
       vcpu_->cr2 = lin;
+      // A page fault while the guest's processor delivered an exception combines with it
+      // as on the hardware (SDM Vol. 3A, table 6-5): after a page fault, a double fault;
+      // after a double fault, shutdown. After any other event it is delivered alone.
+      const Interruption& first = exit.idt_vectoring;
+      if (first.valid && first.type == InterruptionType::kHardwareException) {
+        if (first.vector == cpu::vec::DF) {
+          cpu_.shutdown("triple fault in the guest: a page fault at " + hex32(lin) +
+                        " while its processor delivered a double fault");
+          return;
+        }
+        if (first.vector == cpu::vec::PF) {
+          inject_exception(cpu::vec::DF, true, 0);
+          return;
+        }
+      }
       inject_exception(cpu::vec::PF, true, outcome.guest_error_code);
       return;
+    }
     case vmm::ShadowMmu::FaultKind::kTrace:
     case vmm::ShadowMmu::FaultKind::kEmulateWrite: emulate_store(); return;
   }

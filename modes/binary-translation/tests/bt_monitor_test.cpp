@@ -106,6 +106,44 @@ TEST_F(BtGuestTest, AnInlineCacheKeepsItsFirstTargetAndTheHashTableServesTheOthe
   EXPECT_EQ(count(EventKind::bt_lookup_hit), 5u);
 }
 
+TEST_F(BtGuestTest, AReturnToGuestAddressZeroIsTranslatedLikeAnyOther) {
+  // The in-TC hash table starts zeroed: slot 0's tag must not match target 0, or the lookup
+  // would jump to TC address 0 and run guest memory with the monitor's code segment.
+  poke(0x0000, {0x8C, 0xC9});  // 0: mov ecx, cs
+  poke(0x0002, kExit);
+  const auto r = run(0x1000, {0x6A, 0x00, 0xC3});  // push 0; ret
+  EXPECT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
+  EXPECT_EQ(state().gpr[cpu::ECX] & 0xFFFF, 0x08u);  // the guest's CS, not the TC's
+  EXPECT_EQ(count(EventKind::bt_lookup_miss), 1u);
+}
+
+TEST_F(BtGuestTest, BytesThatAreNoInstructionRaiseUdAtTheirEip) {
+  guest_tables();
+  gate(6, 0x3000);  // #UD handler: mov esi, [esp]; <exit>
+  std::vector<uint8_t> handler = {0x8B, 0x34, 0x24};
+  handler.insert(handler.end(), kExit.begin(), kExit.end());
+  poke(0x3000, handler);
+  const auto r = run(0x1000, {0x90, 0x0F, 0x04});  // nop; 0F 04 (undefined: Capstone too)
+  EXPECT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
+  EXPECT_EQ(state().gpr[cpu::ESI], 0x1006u);  // the undefined opcode's EIP
+  EXPECT_EQ(count(EventKind::virq_inject), 1u);
+}
+
+TEST_F(BtGuestTest, AGuestThatFaultsAtEveryHandlerNeverRunsOutsideTheTc) {
+  guest_tables();
+  gate(6, 0x3000);
+  poke(0x3000, {0x0F, 0x04});  // the #UD handler is itself undefined: #UD forever
+  vm_->machine().set_max_instructions(300);
+  const auto r = run(0x1000, {0x0F, 0x04});
+  // Each delivery waits at the re-entry trampoline, one instruction of the budget; the
+  // guest kernel is never run from its own memory (where its sensitive instructions would
+  // not trap).
+  EXPECT_EQ(r.reason, machine::StopReason::kBudgetExhausted) << r.message;
+  EXPECT_TRUE(monitor_->in_tc());
+  EXPECT_GT(count(EventKind::virq_inject), 250u);
+  EXPECT_EQ(count(EventKind::sensitive_no_trap), 0u);
+}
+
 TEST_F(BtGuestTest, SensitiveInstructionsSeeTheGuestsOwnState) {
   guest_tables();
   // cli; pushfd; pop eax; sti; pushfd; pop ebx; sgdt [0x5000]; sidt [0x5010];

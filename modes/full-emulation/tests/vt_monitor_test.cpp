@@ -71,6 +71,47 @@ TEST(VtMonitor, TinyGuestUnderShadowPagingAlsoTakesOneHiddenFault) {
   EXPECT_EQ(count(r, EventKind::nested_walk), 0u);
 }
 
+TEST(VtMonitor, APageFaultWhileDeliveringAPageFaultIsADoubleFaultThenShutdown) {
+  // lgdt; lidt; xor esp, esp; push eax: the push writes at 0xFFFFFFFC, in the hypervisor
+  // hole, which under shadow paging is a #PF the guest sees. Delivering it pushes at the
+  // same place: a #PF while the processor delivered a #PF is a #DF (SDM Vol. 3A, table
+  // 6-5), and a #PF while delivering that #DF shuts the guest down. The monitor must
+  // combine them; re-injecting the #PF would exit forever without retiring anything.
+  auto mode = make(vmm::ModeId::trap);
+  ASSERT_TRUE(mode.ok());
+  vmm::VmConfig config;
+  config.mode = std::move(mode.value());
+  config.machine.memory_mib = 16;
+  auto vm = vmm::Vm::create(std::move(config));
+  ASSERT_TRUE(vm.ok());
+  std::vector<uint8_t> image(0x3000, 0);
+  auto put32 = [&](uint32_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) image[at + i] = static_cast<uint8_t>(v >> (8 * i));
+  };
+  const std::vector<uint8_t> code = {0x0F, 0x01, 0x15, 0x00, 0x22, 0x10, 0x00,  // lgdt [0x102200]
+                                     0x0F, 0x01, 0x1D, 0x08, 0x22, 0x10, 0x00,  // lidt [0x102208]
+                                     0x31, 0xE4, 0x50};  // xor esp, esp; push eax
+  std::copy(code.begin(), code.end(), image.begin());
+  put32(0x2108, 0x0000FFFF);  // GDT 0x08: flat ring-0 code
+  put32(0x210C, 0x00CF9A00);
+  for (const uint32_t vector : {8u, 14u}) {  // interrupt gates to 0x100000
+    put32(0x2000 + 8 * vector, 0x00080000);
+    put32(0x2004 + 8 * vector, 0x00108E00);
+  }
+  put32(0x2200, 0x0000000F | 0x2100u << 16);  // GDTR: limit 15, base 0x102100
+  put32(0x2204, 0x0010);
+  put32(0x2208, 0x0000007F | 0x2000u << 16);  // IDTR: limit 0x7F, base 0x102000
+  put32(0x220C, 0x0010);
+  machine::testing::ElfSpec spec;
+  spec.segments.push_back({0x100000, 0x100000, image, 0x3000});
+  ASSERT_TRUE(vm.value()->load_kernel_image(machine::testing::build_elf(spec), "df").ok());
+  const auto r = vm.value()->run();
+  EXPECT_EQ(r.reason, machine::StopReason::kTripleFault) << r.message;
+  EXPECT_NE(r.message.find("double fault"), std::string::npos) << r.message;
+  const auto& c = vm.value()->recorder().counters();
+  EXPECT_EQ(c.count_of(EventKind::virq_inject), 2u);  // the #PF, then the #DF
+}
+
 TEST(VtMonitor, NptNeedsTheVtCpu) {
   vmm::ModeOptions options;
   options.cpu = vmm::ModeOptions::Cpu::kClassic;
