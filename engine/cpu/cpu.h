@@ -92,6 +92,10 @@ class Cpu {
   void notify_interrupt_line() { check_events_ = true; }
   // Something that affects interrupt recognition changed (IF set, TF set, shadow).
   void request_event_check() { check_events_ = true; }
+  // From Monitor::at_event_check: run exactly one more instruction, then look for events
+  // (and call at_event_check) again. (request_event_check() there would look again at
+  // once, before any instruction.)
+  void look_again_after_one_instruction() { window_closed_ = true; }
   const std::string& stop_message() const { return stop_message_; }
   // Stops the run loop with kUnsupported and a message for the user.
   [[noreturn]] void unsupported(const std::string& what);

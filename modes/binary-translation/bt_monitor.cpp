@@ -578,7 +578,7 @@ void BtMonitor::at_event_check() {
   }
   const uint32_t eip = cpu_.state().eip;
   if (!cache_->precise(eip)) {
-    cpu_.request_event_check();  // inside an in-TC sequence: one more instruction
+    cpu_.look_again_after_one_instruction();  // inside an in-TC sequence: one more
     return;
   }
   smc_exit_ = false;

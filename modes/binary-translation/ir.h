@@ -76,7 +76,8 @@ struct IrInsn {
   unsigned id = 0;  // Capstone's x86_insn
   uint8_t op_count = 0;
   std::array<IrOperand, 4> ops{};
-  bool o16 = false;
+  bool o16 = false;  // operand-size prefix: 16-bit operands (branches: EIP truncated to IP)
+  bool a16 = false;  // address-size prefix: 16-bit addressing (LOOP and JCXZ count CX)
   bool rep = false;
   bool uses_gs = false;  // reads or writes %gs, or a memory operand with a %gs override
   // Decided by the family files (translator.cpp, classify).

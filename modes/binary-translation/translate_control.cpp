@@ -45,26 +45,34 @@ bool is_loop(unsigned id) {
          id == X86_INS_JCXZ;
 }
 
-// ECX <- the guest's target operand (the guest's ECX saved first).
+// ECX <- the guest's target operand (the guest's ECX saved first); a 16-bit operand is
+// zero-extended, as the processor truncates EIP to IP.
 void load_target(FE& e, const IrInsn& insn) {
   auto& a = e.a();
   a.mov(FE::gs(gsdata::kSaveEcx), x86::ecx);
   const IrOperand& op = insn.ops[0];
   if (op.kind == IrOperand::Kind::kReg) {
-    a.mov(x86::ecx, gp32(op.reg));
-  } else if (op.segment == X86_REG_GS) {
-    // jmp/call *%gs:...: the target is read with the guest's own %gs.
-    x86::Mem m = to_mem(op);
-    m.setSize(4);
+    if (insn.o16) {
+      a.movzx(x86::ecx, x86::gpw(gp32(op.reg).id()));
+    } else {
+      a.mov(x86::ecx, gp32(op.reg));
+    }
+    return;
+  }
+  x86::Mem m = to_mem(op);
+  m.setSize(insn.o16 ? 2 : 4);
+  // jmp/call *%gs:...: the target is read with the guest's own %gs.
+  const bool gs = op.segment == X86_REG_GS;
+  if (gs) {
     m.setSegment(x86::gs);
     e.guest_gs_begin();
-    a.mov(x86::ecx, m);
-    e.guest_gs_end();
+  }
+  if (insn.o16) {
+    a.movzx(x86::ecx, m);
   } else {
-    x86::Mem m = to_mem(op);
-    m.setSize(4);
     a.mov(x86::ecx, m);
   }
+  if (gs) e.guest_gs_end();
 }
 
 }  // namespace
@@ -75,10 +83,9 @@ bool classify_control(IrInsn& insn) {
                       condition(id).has_value() || is_loop(id);
   if (branch) {
     insn.terminates = true;
-    // 16-bit operand sizes are not translated (the guest uses none); they stop the run
-    // with a message. A %gs-relative target is read with the guest's %gs (load_target).
-    const bool odd = insn.o16;
-    insn.how = odd ? Translation::kCallout : Translation::kRemapped;
+    // 16-bit operand sizes truncate the target to IP (and CALL and RET push and pop IP);
+    // a %gs-relative target is read with the guest's %gs (load_target).
+    insn.how = Translation::kRemapped;
     return true;
   }
   if (id == X86_INS_LJMP || id == X86_INS_LCALL || id == X86_INS_RETF) {
@@ -101,51 +108,60 @@ void emit_control(FE& e, const IrInsn& insn) {
     return;
   }
   const bool direct = insn.op_count > 0 && insn.ops[0].kind == IrOperand::Kind::kImm;
+  // A direct target; with a 16-bit operand size the processor keeps IP only (SDM Vol. 2A,
+  // JMP and Jcc: "EIP <- EIP AND 0000FFFFH").
+  const uint32_t target =
+      direct ? static_cast<uint32_t>(insn.ops[0].imm) & (insn.o16 ? 0xFFFFu : ~0u) : 0;
   if (id == X86_INS_JMP && direct) {
     e.begin(insn, Translation::kRemapped);
-    e.exit_jump(insn.ops[0].imm);
+    e.exit_jump(target);
     e.end();
   } else if (const auto cc = condition(id)) {
     e.begin(insn, Translation::kRemapped);
-    e.exit_jump_if(*cc, insn.ops[0].imm);
+    e.exit_jump_if(*cc, target);
     e.exit_jump(next);
     e.end();
   } else if (is_loop(id)) {
-    // The rel8 forms keep their own semantics (ECX and ZF); only the targets change.
+    // The rel8 forms keep their own semantics (the count register and ZF); only the
+    // targets change. With an address-size prefix they count CX.
     e.begin(insn, Translation::kRemapped);
     asmjit::Label taken = a.newLabel();
+    const x86::Gp count = insn.a16 || id == X86_INS_JCXZ ? x86::Gp(x86::cx) : x86::Gp(x86::ecx);
     switch (id) {
-      case X86_INS_LOOP: a.loop(x86::ecx, taken); break;
-      case X86_INS_LOOPE: a.loope(x86::ecx, taken); break;
-      case X86_INS_LOOPNE: a.loopne(x86::ecx, taken); break;
-      case X86_INS_JCXZ: a.jecxz(x86::cx, taken); break;
-      default: a.jecxz(x86::ecx, taken); break;
+      case X86_INS_LOOP: a.loop(count, taken); break;
+      case X86_INS_LOOPE: a.loope(count, taken); break;
+      case X86_INS_LOOPNE: a.loopne(count, taken); break;
+      default: a.jecxz(count, taken); break;
     }
     e.exit_jump(next);
     a.bind(taken);
-    e.exit_jump(insn.ops[0].imm);
+    e.exit_jump(target);
     e.end();
   } else if (id == X86_INS_CALL && direct) {
     e.begin(insn, Translation::kRemapped);
-    a.push(asmjit::Imm(next));  // the guest's return address
-    e.exit_jump(insn.ops[0].imm);
+    e.push_return(next, insn.o16);  // the guest's return address
+    e.exit_jump(target);
     e.end();
   } else if (id == X86_INS_CALL) {
     e.begin(insn, Translation::kRemapped, kRestoreEcx);
     load_target(e, insn);
-    e.indirect(0, next);
+    e.indirect(0, next, insn.o16);
     e.end();
   } else if (id == X86_INS_JMP) {
     e.begin(insn, Translation::kRemapped, kRestoreEcx);
     load_target(e, insn);
     e.indirect(0, std::nullopt);
     e.end();
-  } else {  // RET, RET imm16
+  } else {  // RET, RET imm16 (a 16-bit RET pops IP)
     const uint32_t release = insn.op_count > 0 ? (insn.ops[0].imm & 0xFFFFu) : 0;
     e.begin(insn, Translation::kRemapped, kRestoreEcx);
     a.mov(FE::gs(gsdata::kSaveEcx), x86::ecx);
-    a.mov(x86::ecx, x86::dword_ptr(x86::esp));
-    e.indirect(4 + release, std::nullopt);
+    if (insn.o16) {
+      a.movzx(x86::ecx, x86::word_ptr(x86::esp));
+    } else {
+      a.mov(x86::ecx, x86::dword_ptr(x86::esp));
+    }
+    e.indirect((insn.o16 ? 2 : 4) + release, std::nullopt);
     e.end();
   }
 }

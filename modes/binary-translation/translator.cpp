@@ -152,7 +152,7 @@ void FragmentEmitter::callout(CalloutKind kind, const IrInsn& insn, uint32_t det
   buf_.callouts.emplace_back(static_cast<uint32_t>(as_.offset()), site);
 }
 
-void FragmentEmitter::indirect(uint32_t release, std::optional<uint32_t> push) {
+void FragmentEmitter::indirect(uint32_t release, std::optional<uint32_t> push, bool word) {
   // The one-entry inline cache (docs/modes/binary-translation.md, "Indirect branches"):
   //     lea ecx, [ecx - P]   ; ECX = 0 iff the target is the predicted P (no flag changes)
   //     jecxz hit            ; rel8 0 until the monitor fills the cache: falls through
@@ -164,7 +164,7 @@ void FragmentEmitter::indirect(uint32_t release, std::optional<uint32_t> push) {
   // disp32 fields the monitor can patch; even a target equal to it is handled right.
   TranslationCache::InlineCache ic;
   const auto stack = [&] {
-    if (push) as_.push(asmjit::Imm(*push));
+    if (push) push_return(*push, word);
     if (release) as_.lea(x86::esp, x86::ptr(x86::esp, static_cast<int32_t>(release)));
   };
   ic.at = static_cast<uint32_t>(as_.offset());
@@ -188,6 +188,17 @@ void FragmentEmitter::indirect(uint32_t release, std::optional<uint32_t> push) {
   as_.long_().jmp(miss);  // until filled, never taken
   ic.hit_jump = static_cast<uint32_t>(as_.offset()) - 4;
   buf_.ics.push_back(ic);
+}
+
+void FragmentEmitter::push_return(uint32_t address, bool word) {
+  if (!word) {
+    as_.push(asmjit::Imm(address));
+    return;
+  }
+  // A 16-bit CALL pushes IP, two bytes. The store goes first, so that a fault on the stack
+  // leaves ESP as it was.
+  as_.mov(x86::word_ptr(x86::esp, -2), asmjit::Imm(address & 0xFFFF));
+  as_.lea(x86::esp, x86::ptr(x86::esp, -2));
 }
 
 void FragmentEmitter::count(InTcKind kind, const x86::Gp& scratch) {
@@ -345,6 +356,7 @@ void to_ir(const cs_insn* ci, IrInsn& out) {
   std::memcpy(out.bytes.data(), ci->bytes, std::min<size_t>(ci->size, out.bytes.size()));
   out.id = ci->id;
   out.o16 = x.prefix[2] == X86_PREFIX_OPSIZE;
+  out.a16 = x.prefix[3] == X86_PREFIX_ADDRSIZE;
   out.rep = x.prefix[0] == X86_PREFIX_REP || x.prefix[0] == X86_PREFIX_REPNE;
   out.op_count = static_cast<uint8_t>(std::min<unsigned>(x.op_count, 4));
   for (unsigned i = 0; i < out.op_count; ++i) {

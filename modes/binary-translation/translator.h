@@ -90,8 +90,10 @@ class FragmentEmitter {
   void exit_jump_if(asmjit::x86::CondCode cond, uint32_t target) { exit(target, cond); }
   // An indirect branch whose guest target is in ECX (the guest's ECX saved in kSaveEcx):
   // a one-entry inline cache, then the in-TC hash lookup when it misses. `release`: the
-  // bytes a RET pops (0 for JMP and CALL); `push`: CALL's return address.
-  void indirect(uint32_t release, std::optional<uint32_t> push);
+  // bytes a RET pops (0 for JMP and CALL); `push`: CALL's return address (`word`: as IP).
+  void indirect(uint32_t release, std::optional<uint32_t> push, bool word = false);
+  // CALL's push of the guest's return address: 4 bytes, or IP alone for a 16-bit CALL.
+  void push_return(uint32_t address, bool word);
   // INT to the monitor, with the callout's description.
   void callout(CalloutKind kind, const IrInsn& insn, uint32_t detail = 0);
   // Adds one to the in-TC counter of `kind`, through `scratch` (already saved by the

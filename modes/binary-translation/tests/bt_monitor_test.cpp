@@ -188,6 +188,25 @@ TEST_F(BtGuestTest, SixteenBitPushfAndPopfSeeTheVirtualIf) {
   EXPECT_EQ(count(EventKind::sensitive_no_trap), 0u);
 }
 
+TEST_F(BtGuestTest, SixteenBitBranchesKeepIpAndLoopsCountCxWithAnAddressSizePrefix) {
+  // mov ecx, 0x10003; L: loop L (67: counts CX); call16 F; mov esi, esp; jmp16 END;
+  // F: mov edi, esp; mov bx, [esp]; ret16; END: <exit>
+  const auto r = run(0x1000, {0xB9, 0x03, 0x00, 0x01, 0x00,  // 1005 mov ecx, 0x10003
+                              0x67, 0xE2, 0xFD,              // 100A loop cx, 100A
+                              0x66, 0xE8, 0x05, 0x00,        // 100D call16 1016
+                              0x89, 0xE6,                    // 1011 mov esi, esp
+                              0x66, 0xEB, 0x08,              // 1013 jmp16 101E
+                              0x89, 0xE7,                    // 1016 F: mov edi, esp
+                              0x66, 0x8B, 0x1C, 0x24,        // 1018 mov bx, [esp]
+                              0x66, 0xC3});                  // 101C ret16 (END: 101E)
+  EXPECT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
+  const auto& g = state().gpr;
+  EXPECT_EQ(g[cpu::ECX], 0x10000u);          // CX counted down; the high half kept
+  EXPECT_EQ(g[cpu::EDI], 0x8000u - 2);       // CALL pushed IP: two bytes
+  EXPECT_EQ(g[cpu::EBX] & 0xFFFF, 0x1011u);  // ... the return IP
+  EXPECT_EQ(g[cpu::ESI], 0x8000u);           // RET popped two
+}
+
 TEST_F(BtGuestTest, GsRelativeOperandsUseTheGuestsOwnGs) {
   guest_tables();
   // A seventh descriptor, 0x30: ring-0 data based at 0x5000; the guest loads its GDT.

@@ -32,6 +32,8 @@ TEST_F(BtGuestTest, EachFamilyIsTranslatedAsTheDesignSays) {
       {{0xFF, 0xD0}, Translation::kRemapped, true},                       // call eax
       {{0xFF, 0x24, 0x85, 0, 0x10, 0, 0}, Translation::kRemapped, true},  // jmp [eax*4+0x1000]
       {{0xC3}, Translation::kRemapped, true},                             // ret
+      {{0x66, 0xEB, 0x10}, Translation::kRemapped, true},                 // jmp rel8, 16-bit
+      {{0x66, 0xC3}, Translation::kRemapped, true},                       // ret, 16-bit
       {{0xC2, 0x08, 0x00}, Translation::kRemapped, true},                 // ret 8
       {{0xFA}, Translation::kInTc, false},                                // cli
       {{0xFB}, Translation::kInTc, false},                                // sti
