@@ -10,7 +10,10 @@ but vmlab itself must end every run with one of its documented statuses (docs/cl
 never a signal, status 70 (internal error) or a timeout. Each mode also runs every
 kernel twice and must give the same console, status and counts (determinism).
 
-  random_code.py --vmlab build/cli/vmlab [--seeds 8] [--first 1] [--budget 200000]
+With --ring3 the chunks run at CPL 3 (entered with IRET, IF set), so every fault, INT and
+privileged instruction crosses from user to kernel mode and back.
+
+  random_code.py --vmlab build/cli/vmlab [--seeds 8] [--first 1] [--budget 200000] [--ring3]
 """
 import argparse
 import os
@@ -49,15 +52,45 @@ def handler(counter, chunks):
             + b"\xf4\xeb\xfd")                         # hlt; jmp $-1
 
 
-def kernel(seed):
+def user_handler(counter, chunks):
+    """The ring-3 variant: each chunk is entered with IRET at CPL 3 (IF set), and every
+    exception, interrupt or INT brings the processor back to ring 0 through the TSS."""
+    return (b"\xbc\x00\x00\x09\x00"                    # mov esp, 0x90000
+            + b"\x66\xb8\x10\x00\x8e\xd8\x8e\xc0"      # mov ax, 0x10; mov ds, ax; mov es, ax
+            + b"\xa1" + struct.pack("<I", counter)     # mov eax, [counter]
+            + b"\x40"                                  # inc eax
+            + b"\xa3" + struct.pack("<I", counter)     # mov [counter], eax
+            + b"\x3d" + struct.pack("<I", CHUNKS)      # cmp eax, CHUNKS
+            + b"\x73\x27"                              # jae done
+            + b"\x69\xc0" + struct.pack("<I", CHUNK)   # imul eax, eax, CHUNK
+            + b"\x05" + struct.pack("<I", chunks)      # add eax, chunks
+            + b"\x6a\x23"                              # push 0x23 (SS)
+            + b"\x68\x00\xf0\x08\x00"                    # push 0x8f000 (ESP)
+            + b"\x68\x02\x02\x00\x00"                    # push 0x202 (EFLAGS, IF)
+            + b"\x6a\x1b"                              # push 0x1b (CS)
+            + b"\x50"                                  # push eax (EIP)
+            + b"\x66\xb9\x23\x00\x8e\xd9\x8e\xc1\x8e\xe1\x8e\xe9"  # user data selectors
+            + b"\xcf"                                  # iret
+            + b"\xb0\x00\xe6\xf4"                      # done: mov al, 0; out 0xf4, al
+            + b"\xf4\xeb\xfd")                         # hlt; jmp $-1
+
+
+def kernel(seed, ring3=False):
     rnd = random.Random(seed)
     img = bytearray(0x1000 + CHUNKS * CHUNK)
     magic, flags = 0x1BADB002, 0x3
     img[0:12] = struct.pack("<III", magic, flags, (-(magic + flags)) & 0xFFFFFFFF)
     code_at, gdt_at, idt_at = BASE + 0x40, BASE + 0x100, BASE + 0x200
     counter, handler_at, chunks = BASE + 0xA00, BASE + 0xA10, BASE + 0x1000
+    tss_at = BASE + 0xC00
     gdt = struct.pack("<QQQ", 0, 0x00CF9A000000FFFF, 0x00CF92000000FFFF)
-    img[0x100:0x118] = gdt
+    if ring3:
+        tss_desc = (103 | (tss_at & 0xFFFFFF) << 16 | 0x89 << 40 | (tss_at >> 24) << 56)
+        gdt += struct.pack("<QQQ", 0x00CFFA000000FFFF, 0x00CFF2000000FFFF, tss_desc)
+        img[0xC04:0xC0C] = struct.pack("<II", 0x90000, 0x10)  # ESP0, SS0
+        img[0xC66:0xC68] = struct.pack("<H", 104)  # no I/O bitmap
+        img[0xA00:0xA04] = struct.pack("<I", 0xFFFFFFFF)  # the handler enters chunk 0
+    img[0x100:0x100 + len(gdt)] = gdt
     for v in range(256):
         img[0x200 + 8 * v:0x208 + 8 * v] = struct.pack(
             "<HHBBH", handler_at & 0xFFFF, 0x08, 0, 0x8E, handler_at >> 16)
@@ -68,9 +101,12 @@ def kernel(seed):
     boot += b"\xea" + struct.pack("<IH", code_at + len(boot) + 7, 0x08)  # ljmp 8:next
     boot += b"\x66\xb8\x10\x00\x8e\xd8\x8e\xc0\x8e\xd0\x8e\xe0\x8e\xe8"  # data selectors
     boot += b"\xbc\x00\x00\x09\x00"                           # mov esp, 0x90000
-    boot += b"\xe9" + struct.pack("<i", chunks - (code_at + len(boot) + 5))
+    if ring3:
+        boot += b"\x66\xb8\x28\x00\x0f\x00\xd8"              # mov ax, 0x28; ltr ax
+    first = handler_at if ring3 else chunks
+    boot += b"\xe9" + struct.pack("<i", first - (code_at + len(boot) + 5))
     img[0x40:0x40 + len(boot)] = boot
-    h = handler(counter, chunks)
+    h = user_handler(counter, chunks) if ring3 else handler(counter, chunks)
     img[0xA10:0xA10 + len(h)] = h
     for i in range(CHUNKS):
         img[0x1000 + i * CHUNK:0x1000 + (i + 1) * CHUNK] = bytes(
@@ -100,13 +136,14 @@ def main():
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--first", type=int, default=1)
     ap.add_argument("--budget", type=int, default=200000)
+    ap.add_argument("--ring3", action="store_true", help="run the chunks at CPL 3")
     a = ap.parse_args()
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(a.first, a.first + a.seeds):
             path = os.path.join(tmp, f"random{seed}.elf")
             with open(path, "wb") as f:
-                f.write(kernel(seed))
+                f.write(kernel(seed, a.ring3))
             line = []
             for name, mode_args in MODES.items():
                 try:
@@ -129,7 +166,8 @@ def main():
     if failures:
         print(f"{failures} failure(s)")
         return 1
-    print(f"PASS: {a.seeds} random kernels, {len(MODES)} modes, each twice")
+    where = "ring 3" if a.ring3 else "ring 0"
+    print(f"PASS: {a.seeds} random kernels ({where}), {len(MODES)} modes, each twice")
     return 0
 
 
