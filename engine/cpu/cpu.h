@@ -77,6 +77,8 @@ class Cpu {
   // (monitor.h); nullptr detaches. Not owned.
   void set_monitor(Monitor* monitor) { monitor_ = monitor; }
   Monitor* monitor() const { return monitor_; }
+  // EIP as the guest knows it (Monitor::guest_eip), for reports.
+  uint32_t guest_eip() const { return monitor_ ? monitor_->guest_eip(s_.eip) : s_.eip; }
 
   // --- Execution (cpu.cpp) -------------------------------------------------------------
   // Runs until `max_instructions` retire, the processor halts or shuts down, or a stop is

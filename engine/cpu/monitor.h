@@ -61,6 +61,9 @@ class Monitor {
   // monitor may move the guest between its execution engines here, e.g. out of a
   // translation that a store has just made stale. Not called on every instruction.
   virtual void at_event_check() {}
+  // The guest's EIP for messages to the user, when the processor's is the monitor's own
+  // (a binary translator runs the guest kernel from its translation cache).
+  virtual uint32_t guest_eip(uint32_t eip) const { return eip; }
 
  protected:
   void set_monitor_call_vector(uint8_t vector) {

@@ -187,7 +187,7 @@ void Machine::sync_devices() {
 
 std::optional<StopReason> Machine::on_halted(std::string& message) {
   if (!(cpu_.state().eflags & cpu::flags::IF)) {
-    message = "halted with interrupts disabled at EIP " + hex32(cpu_.state().eip);
+    message = "halted with interrupts disabled at EIP " + hex32(cpu_.guest_eip());
     return StopReason::kHaltedInterruptsDisabled;
   }
   if (intr_pending()) return std::nullopt;  // the processor takes it on the next run
@@ -227,7 +227,7 @@ std::optional<StopReason> Machine::on_halted(std::string& message) {
     uart_.poll_input();
     return std::nullopt;
   }
-  message = "halted with nothing to wake it at EIP " + hex32(cpu_.state().eip) +
+  message = "halted with nothing to wake it at EIP " + hex32(cpu_.guest_eip()) +
             " (interrupts enabled, but no timer armed or unmasked and no input pending)";
   return StopReason::kHaltedNothingToWake;
 }

@@ -570,6 +570,19 @@ void BtMonitor::on_code_page_write(uint32_t page) {
                                                    static_cast<uint32_t>(stale.size()), 0, 0});
 }
 
+uint32_t BtMonitor::guest_eip(uint32_t eip) const {
+  if (!in_tc()) return eip;
+  uint32_t linear = 0;
+  if (eip == layout::kTcReenter) {
+    linear = cache_->data32(gsdata::kReentry);
+  } else if (const TranslationCache::InsnRecord* r = cache_->record_at(eip)) {
+    linear = r->guest;
+  } else {
+    return eip;
+  }
+  return linear - cpu::Descriptor{segments_.descriptor(guest_cs_)}.to_cache(guest_cs_).base;
+}
+
 void BtMonitor::at_event_check() {
   if (!smc_exit_) return;
   if (!in_tc()) {

@@ -63,6 +63,7 @@ class BtMonitor : public cpu::Monitor {
   bool interrupt_window_open() override;
   void on_code_page_write(uint32_t page) override;
   void at_event_check() override;
+  uint32_t guest_eip(uint32_t eip) const override;
 
   // The translation of the guest kernel code at `guest` (guest-linear), translated now if
   // needed; nothing when its bytes cannot be read. For bt-dump, tests and the GUI.

@@ -117,6 +117,12 @@ TEST_F(BtGuestTest, AReturnToGuestAddressZeroIsTranslatedLikeAnyOther) {
   EXPECT_EQ(count(EventKind::bt_lookup_miss), 1u);
 }
 
+TEST_F(BtGuestTest, StopMessagesGiveTheGuestsEipNotATcAddress) {
+  const auto r = run(0x1000, {0xFA, 0xF4});  // cli; hlt at 0x1006
+  EXPECT_EQ(r.reason, machine::StopReason::kHaltedInterruptsDisabled);
+  EXPECT_NE(r.message.find("at EIP 0x00001007"), std::string::npos) << r.message;  // as native
+}
+
 TEST_F(BtGuestTest, BytesThatAreNoInstructionRaiseUdAtTheirEip) {
   guest_tables();
   gate(6, 0x3000);  // #UD handler: mov esi, [esp]; <exit>
