@@ -11,7 +11,9 @@ never a signal, status 70 (internal error) or a timeout. Each mode also runs eve
 kernel twice and must give the same console, status and counts (determinism).
 
 With --ring3 the chunks run at CPL 3 (entered with IRET, IF set), so every fault, INT and
-privileged instruction crosses from user to kernel mode and back.
+privileged instruction crosses from user to kernel mode and back. With --paging the kernel
+turns paging on first (4 MiB and 4 KiB pages, tables the random code may rewrite), which
+exercises the monitors' shadow and nested paging.
 
   random_code.py --vmlab build/cli/vmlab [--seeds 8] [--first 1] [--budget 200000] [--ring3]
 """
@@ -75,9 +77,9 @@ def user_handler(counter, chunks):
             + b"\xf4\xeb\xfd")                         # hlt; jmp $-1
 
 
-def kernel(seed, ring3=False):
+def kernel(seed, ring3=False, paging=False):
     rnd = random.Random(seed)
-    img = bytearray(0x1000 + CHUNKS * CHUNK)
+    img = bytearray(0x4000 if paging else 0x1000 + CHUNKS * CHUNK)
     magic, flags = 0x1BADB002, 0x3
     img[0:12] = struct.pack("<III", magic, flags, (-(magic + flags)) & 0xFFFFFFFF)
     code_at, gdt_at, idt_at = BASE + 0x40, BASE + 0x100, BASE + 0x200
@@ -101,6 +103,19 @@ def kernel(seed, ring3=False):
     boot += b"\xea" + struct.pack("<IH", code_at + len(boot) + 7, 0x08)  # ljmp 8:next
     boot += b"\x66\xb8\x10\x00\x8e\xd8\x8e\xc0\x8e\xd0\x8e\xe0\x8e\xe8"  # data selectors
     boot += b"\xbc\x00\x00\x09\x00"                           # mov esp, 0x90000
+    if paging:
+        # A page directory at BASE+0x2000: the first 16 MiB identity-mapped by 4 MiB pages,
+        # and 32-36 MiB an alias of 0-4 MiB through a page table at BASE+0x3000 (4 KiB
+        # pages), all user-accessible; the random code may rewrite both.
+        pd, pt = BASE + 0x2000, BASE + 0x3000
+        for i in range(4):
+            img[0x2000 + 4 * i:0x2004 + 4 * i] = struct.pack("<I", (i << 22) | 0x87)
+        img[0x2000 + 4 * 8:0x2004 + 4 * 8] = struct.pack("<I", pt | 0x07)
+        for i in range(1024):
+            img[0x3000 + 4 * i:0x3004 + 4 * i] = struct.pack("<I", (i << 12) | 0x07)
+        boot += b"\xb8" + struct.pack("<I", pd) + b"\x0f\x22\xd8"   # mov eax, pd; mov cr3, eax
+        boot += b"\x0f\x20\xe0\x83\xc8\x10\x0f\x22\xe0"          # cr4 |= PSE
+        boot += b"\x0f\x20\xc0\x0d\x00\x00\x00\x80\x0f\x22\xc0"  # cr0 |= PG
     if ring3:
         boot += b"\x66\xb8\x28\x00\x0f\x00\xd8"              # mov ax, 0x28; ltr ax
     first = handler_at if ring3 else chunks
@@ -137,13 +152,14 @@ def main():
     ap.add_argument("--first", type=int, default=1)
     ap.add_argument("--budget", type=int, default=200000)
     ap.add_argument("--ring3", action="store_true", help="run the chunks at CPL 3")
+    ap.add_argument("--paging", action="store_true", help="turn paging on first")
     a = ap.parse_args()
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(a.first, a.first + a.seeds):
             path = os.path.join(tmp, f"random{seed}.elf")
             with open(path, "wb") as f:
-                f.write(kernel(seed, a.ring3))
+                f.write(kernel(seed, a.ring3, a.paging))
             line = []
             for name, mode_args in MODES.items():
                 try:
@@ -166,7 +182,7 @@ def main():
     if failures:
         print(f"{failures} failure(s)")
         return 1
-    where = "ring 3" if a.ring3 else "ring 0"
+    where = ("ring 3" if a.ring3 else "ring 0") + (", paging" if a.paging else "")
     print(f"PASS: {a.seeds} random kernels ({where}), {len(MODES)} modes, each twice")
     return 0
 
