@@ -1,6 +1,7 @@
 #include "cli/compare_runner.h"
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "engine//vmm/guest_report.h"
 #include "engine/vmm/vm.h"
@@ -27,7 +28,10 @@ machine::Result<Boot> boot_once(const std::string& kernel, vmm::ModeId mode,
   config.profile = profile;
   config.machine.memory_mib = memory_mib;
   config.machine.cpu_mhz = cpu_mhz;
-  config.machine.cmdline = kernel + " run=" + workload + " iters=" + std::to_string(iters);
+  // The guest sees the kernel by its file name only (not the path to it, which QEMU would
+  // pass): the figures must not depend on where vmlab was built.
+  config.machine.cmdline = std::filesystem::path(kernel).filename().string() + " run=" + workload +
+                           " iters=" + std::to_string(iters);
   auto vm = vmm::Vm::create(std::move(config));
   if (!vm) return vm.error();
   if (auto loaded = vm.value()->load_kernel(kernel); !loaded) return loaded.error();
