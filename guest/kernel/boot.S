@@ -14,6 +14,7 @@
  * replaces this boot mapping with the real one.
  */
 #include "multiboot.h"
+#include "pv_abi.h"
 
 #define KERNBASE 0xC0000000
 #define V2P(x) ((x) - KERNBASE)
@@ -144,3 +145,12 @@ boot_pt:
 boot_stack:
   .skip 16384
 boot_stack_top:
+
+/* The paravirtual note (docs/pv-abi.md, "The kernel's note"): this kernel can boot under
+ * --mode pv. An ELF note: name size, descriptor size, type, the name, the ABI version. */
+    .section .note.vmlab, "a", @note
+    .align 4
+    .long 6, 4, PV_NOTE_TYPE_ABI
+    .asciz "vmlab"
+    .align 4
+    .long PV_ABI_VERSION

@@ -8,6 +8,10 @@
 #define VMLAB_GUEST_PV_ABI_H
 
 #define PV_ABI_VERSION 1
+/* The ELF note that marks a kernel able to boot under --mode pv (as Xen's domain builder
+ * looks for the XEN_ELFNOTE_* notes): name "vmlab", this type, the ABI version. boot.S
+ * emits it. */
+#define PV_NOTE_TYPE_ABI 1
 #define PV_HYPERCALL_STRIDE 32 /* hypercall page: `mov $n,%eax; int $0x82; ret` */
 
 /* Hypercall numbers (Xen's __HYPERVISOR_*). */

@@ -1,5 +1,6 @@
 #include "modes/paravirt/domain_builder.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <vector>
 
@@ -40,10 +41,56 @@ uint64_t tss_descriptor(uint32_t base, uint32_t limit) {
   return d;
 }
 
+uint32_t le32(std::span<const uint8_t> b, size_t at) {
+  return uint32_t{b[at]} | uint32_t{b[at + 1]} << 8 | uint32_t{b[at + 2]} << 16 |
+         uint32_t{b[at + 3]} << 24;
+}
+
 }  // namespace
+
+bool has_pv_note(std::span<const uint8_t> image) {
+  // ELF32 program headers (e_phoff at 28, e_phentsize at 42, e_phnum at 44); in each
+  // PT_NOTE segment, notes of namesz, descsz, type, the name and the descriptor, each
+  // padded to 4 bytes. Anything out of bounds is no note.
+  if (image.size() < 52 || image[4] != 1) return false;
+  const uint32_t phoff = le32(image, 28);
+  const uint32_t phentsize = image[42] | image[43] << 8;
+  const uint32_t phnum = image[44] | image[45] << 8;
+  for (uint32_t i = 0; i < phnum; ++i) {
+    const uint64_t ph = uint64_t{phoff} + uint64_t{i} * phentsize;
+    if (phentsize < 32 || ph + 32 > image.size()) return false;
+    if (le32(image, ph) != 4) continue;  // PT_NOTE
+    const uint64_t off = le32(image, ph + 4), size = le32(image, ph + 16);
+    if (off + size > image.size()) continue;
+    for (uint64_t n = off; n + 12 <= off + size;) {
+      const uint32_t namesz = le32(image, n), descsz = le32(image, n + 4);
+      const uint32_t type = le32(image, n + 8);
+      const uint64_t name = n + 12;
+      const uint64_t desc = name + ((uint64_t{namesz} + 3) & ~uint64_t{3});
+      const uint64_t next = desc + ((uint64_t{descsz} + 3) & ~uint64_t{3});
+      if (next > off + size) break;
+      if (namesz == 6 && type == abi::kNoteTypeAbi &&
+          std::equal(image.begin() + name, image.begin() + name + 6, "vmlab")) {
+        return true;
+      }
+      n = next;
+    }
+  }
+  return false;
+}
 
 machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& monitor,
                                    std::span<const uint8_t> image, const std::string& name) {
+  // 0. Only a kernel that says it speaks the PV ABI (its ELF note), as Xen's builder
+  // requires its XEN_ELFNOTE_* notes: an unmodified kernel would die at its first
+  // privileged instruction.
+  if (!has_pv_note(image)) {
+    return machine::Error{name +
+                              ": not a paravirtualized kernel (it has no vmlab PV note, "
+                              "docs/pv-abi.md \"The kernel's note\"); boot it with --mode "
+                              "native, trap or bt",
+                          ENOEXEC};
+  }
   // 1. The kernel, exactly as native mode loads it, into guest frames.
   auto loaded = vmm::load_multiboot_guest(vm, p2m, image, name);
   if (!loaded) return loaded.error();

@@ -31,6 +31,10 @@ namespace vmlab::modes::paravirt {
 
 class PvMonitor;
 
+// Whether the image carries the ELF note that marks a paravirtualized kernel (name "vmlab",
+// type abi::kNoteTypeAbi; docs/pv-abi.md, "The kernel's note").
+bool has_pv_note(std::span<const uint8_t> image);
+
 machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& monitor,
                                    std::span<const uint8_t> image, const std::string& name);
 

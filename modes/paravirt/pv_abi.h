@@ -18,6 +18,9 @@ namespace vmlab::modes::paravirt::abi {
 inline constexpr uint32_t kBootMagic = 0x564D4C50;
 // The one ABI version this monitor offers.
 inline constexpr uint32_t kAbiVersion = 1;
+// The ELF note type of a PV-aware kernel's note (name "vmlab", descriptor: the ABI version
+// it speaks), as guest/kernel/pv_abi.h defines PV_NOTE_TYPE_ABI.
+inline constexpr uint32_t kNoteTypeAbi = 1;
 
 // The hypercall instruction: INT 0x82, as Xen on 32-bit x86 (TRAP_INSTR).
 inline constexpr uint8_t kHypercallVector = 0x82;
