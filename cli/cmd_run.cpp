@@ -52,7 +52,7 @@ watching and measuring:
 
 exit status:
   0-63   the guest wrote this value to the exit port 0xF4 (larger values show as 63)
-  64     bad command line            65  not a loadable Multiboot kernel
+  64     bad command line            65  not a loadable Multiboot kernel (pv: no PV note)
   66     a file could not be opened  70  internal error
   71     the guest triple-faulted    72  --max-instructions exhausted
   73     the guest halted with nothing to wake it
