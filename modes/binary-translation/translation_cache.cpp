@@ -208,10 +208,7 @@ uint32_t TranslationCache::commit(Fragment f, const FragmentParts& parts) {
     site.fragment = index;
     set_callout(at, site);
   }
-  for (const uint32_t tc : parts.precise) {
-    const uint32_t off = tc - layout::kTcBase;
-    precise_[off >> 3] = static_cast<uint8_t>(precise_[off >> 3] | (1u << (off & 7)));
-  }
+  for (const uint32_t tc : parts.precise) mark_precise(tc);
   used_ = f.tc_end - layout::kTcBase;
   by_guest_.set(f.guest_eip, index);
   hash_insert(f.guest_eip, f.tc_start);

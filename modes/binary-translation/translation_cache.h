@@ -199,10 +199,7 @@ class TranslationCache {
     used_ = bytes;
   }
   // Marks an address of the permanent code as a precise point (the trampoline).
-  void set_permanent_precise(uint32_t tc) {
-    const uint32_t off = tc - layout::kTcBase;
-    precise_[off >> 3] = static_cast<uint8_t>(precise_[off >> 3] | (1u << (off & 7)));
-  }
+  void set_permanent_precise(uint32_t tc) { mark_precise(tc); }
   // Points the rel32 jump whose field is at `patch_at` to `target_tc`.
   void patch_rel32(uint32_t patch_at, uint32_t target_tc);
   // Makes inline cache `ic` predict guest target `guest`, translated at `target_tc`.
@@ -261,6 +258,10 @@ class TranslationCache {
 
  private:
   uint32_t machine_address(uint32_t linear) const;
+  void mark_precise(uint32_t tc) {
+    const uint32_t off = tc - layout::kTcBase;
+    precise_[off >> 3] = static_cast<uint8_t>(precise_[off >> 3] | (1u << (off & 7)));
+  }
   // callouts_[at] = site, as one map: appended to the sorted vector when `at` lies past
   // every site there (commits, in TC order), else kept in the map of the others.
   void set_callout(uint32_t at, const CalloutSite& site);
