@@ -211,7 +211,7 @@ std::optional<StopReason> Machine::on_halted(std::string& message) {
     if (limit != 0 && idle_cycles_ > limit) {
       message = "the guest has idled for " + std::to_string(config_.idle_limit_seconds) +
                 " s of modeled time waiting for input that cannot come (no serial input left);"
-                " stopped (see --idle-limit)";
+                " stopped by the idle watchdog";
       return StopReason::kHaltedNothingToWake;
     }
     cpu_.advance_idle(next - cpu_.cycles());

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""The layering rules of docs/architecture.md, checked over every #include in the tree.
+
+Dependencies point down only:
+
+    cli/  benchmarks/            front ends: may include the modes and the engine
+    modes/<mode>/                one strategy each: the engine and its own folder only
+    modes/registry.*, tests      the one place that names every mode
+    engine/vmm                   the monitor core: cpu, machine and vmm
+    engine/machine               the PC: cpu and machine
+    engine/cpu                   the processor: itself only
+
+A mode that includes another mode, or the engine that includes a mode or a front end,
+fails this test with the file, the line and the rule it breaks. The engine's messages
+must not name command-line flags either (a flag is the front end's word: the engine says
+what happened, the CLI says which option changes it).
+
+  layering.py [--root DIR]      check the tree (exit 1 on the first violations found)
+  layering.py --self-test       prove the checker finds planted violations
+"""
+import argparse
+import os
+import re
+import sys
+import tempfile
+
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+# A string literal that names a long option, such as "--max-instructions".
+FLAG_IN_STRING = re.compile(r'"(?:[^"\\]|\\.)*(?<![\w-])--[a-z][a-z0-9-]+(?:[^"\\]|\\.)*"')
+SOURCES = (".h", ".cpp", ".hpp", ".cc")
+MODES = ("full-emulation", "binary-translation", "paravirt")
+
+
+def layer_of(path):
+    """The layer a repository-relative path belongs to, or None when it is not checked."""
+    parts = path.split("/")
+    if parts[0] == "engine" and len(parts) > 2:
+        return "engine/" + parts[1]
+    if parts[0] == "modes":
+        if len(parts) > 2 and parts[1] in MODES and parts[2] != "tests":
+            return "modes/" + parts[1]
+        return "modes"  # the registry and the modes' tests
+    if parts[0] in ("cli", "benchmarks"):
+        return parts[0]
+    return None
+
+
+def allowed(layer, target):
+    """Whether a file of `layer` may include the repository-relative header `target`."""
+    t = target.split("/")
+    if layer == "engine/cpu":
+        return target.startswith("engine/cpu/")
+    if layer == "engine/machine":
+        return target.startswith(("engine/cpu/", "engine/machine/"))
+    if layer == "engine/vmm":
+        return target.startswith(("engine/cpu/", "engine/machine/", "engine/vmm/"))
+    if layer.startswith("modes/"):
+        return target.startswith("engine/") or target.startswith(layer + "/")
+    if layer == "modes":
+        return t[0] in ("engine", "modes")
+    if layer in ("cli", "benchmarks"):
+        return t[0] in ("engine", "modes", layer)
+    return True
+
+
+def check(root):
+    problems = []
+    for top in ("engine", "modes", "cli", "benchmarks"):
+        for dirpath, _, files in os.walk(os.path.join(root, top)):
+            for name in sorted(files):
+                if not name.endswith(SOURCES):
+                    continue
+                full = os.path.join(dirpath, name)
+                rel = os.path.relpath(full, root).replace(os.sep, "/")
+                layer = layer_of(rel)
+                if layer is None:
+                    continue
+                with open(full, encoding="utf-8", errors="replace") as f:
+                    lines = f.read().splitlines()
+                for number, line in enumerate(lines, 1):
+                    m = INCLUDE.match(line)
+                    if m and "/" in m.group(1) and not allowed(layer, m.group(1)):
+                        problems.append(f"{rel}:{number}: {layer} may not include "
+                                        f"\"{m.group(1)}\" (docs/architecture.md, Layers)")
+                    if (layer.startswith("engine/") and "/tests/" not in rel
+                            and not line.lstrip().startswith("//")
+                            and FLAG_IN_STRING.search(line)):
+                        problems.append(f"{rel}:{number}: an engine message names a "
+                                        "command-line flag; say what happened and let the "
+                                        "front end name the option")
+    return problems
+
+
+def self_test():
+    planted = {
+        "engine/cpu/a.cpp": '#include "engine/vmm/vm.h"\n',
+        "engine/machine/b.cpp": '#include "modes/registry.h"\n',
+        "engine/vmm/c.cpp": '#include "cli/options.h"\n',
+        "engine/vmm/d.cpp": 'const char* m = "see --idle-limit";\n',
+        "modes/paravirt/e.cpp": '#include "modes/binary-translation/bt_mode.h"\n',
+        "modes/full-emulation/f.h": '#include "modes/paravirt/pv_abi.h"\n',
+        # What is allowed: none of these may be reported.
+        "modes/paravirt/ok.cpp": '#include "engine/vmm/vm.h"\n#include "modes/paravirt/x.h"\n',
+        "modes/registry.cpp": '#include "modes/paravirt/pv_mode.h"\n',
+        "modes/paravirt/tests/t.cpp": '#include "modes/binary-translation/bt_mode.h"\n',
+        "engine/vmm/ok.cpp": '#include "engine/cpu/cpu.h"\n// see --trace\nint x = a--b;\n',
+        "cli/ok.cpp": '#include "modes/registry.h"\nconst char* h = "--mode";\n',
+    }
+    with tempfile.TemporaryDirectory() as root:
+        for rel, text in planted.items():
+            os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
+            with open(os.path.join(root, rel), "w", encoding="utf-8") as f:
+                f.write(text)
+        found = sorted({p.split(":")[0] for p in check(root)})
+    expected = sorted(["engine/cpu/a.cpp", "engine/machine/b.cpp", "engine/vmm/c.cpp",
+                       "engine/vmm/d.cpp", "modes/paravirt/e.cpp", "modes/full-emulation/f.h"])
+    if found != expected:
+        print(f"self-test: expected violations in {expected}, found {found}")
+        return 1
+    print(f"self-test: {len(expected)} planted violations found, nothing allowed reported")
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", default=os.path.join(os.path.dirname(__file__), "..", ".."))
+    parser.add_argument("--self-test", action="store_true")
+    args = parser.parse_args()
+    if args.self_test:
+        return self_test()
+    problems = check(os.path.abspath(args.root))
+    for p in problems:
+        print(p)
+    if problems:
+        print(f"layering: {len(problems)} violation(s)")
+        return 1
+    print("layering: every include points down")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
