@@ -110,6 +110,7 @@ void Cpu::deliver_event(uint8_t vector, EventSource source, bool has_error_code,
       if (observer_ && !monitor_call) {
         observer_->on_interrupt(vector, source, has_error_code, error_code, s_.eip, s_.cpl);
       }
+      // Journey stop 23: the PV guest's INT 0x82 reaches its monitor here (docs/journey.md).
       // With a monitor attached, the real IDT is the monitor's: it sees the event first.
       // ... except a software interrupt it delegated to the real IDT (monitor.h).
       const bool delegated = source == EventSource::kSoftware && monitor_ &&

@@ -46,6 +46,7 @@ void Cpu::page_fault(uint32_t lin, uint32_t error_code) {
   TlbEntry& e = tlb_[(lin >> 12) & (kTlbSize - 1)];
   if (e.tag == (lin & ~kPageMask)) e.tag = 0xFFFFFFFFu;
   ++tlb_epoch_;
+  // Journey stop 28: a #PF the exception bitmap intercepts becomes a VM exit (docs/journey.md).
   // In guest mode a #PF the exception bitmap intercepts exits before CR2 changes: the
   // qualification carries the linear address, and the guest's CR2 stays its own (SDM
   // Vol. 3C, 27.1 and 27.2.1). Shadow paging depends on it.

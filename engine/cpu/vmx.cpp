@@ -57,6 +57,7 @@ void Cpu::exit_if_intercepted(uint8_t vector, EventSource source, bool has_error
 }
 
 bool Cpu::service_guest_events() {
+  // Journey stop 31: VM entry delivers the injected event (docs/journey.md).
   // VM entry with an event to inject: it is delivered through the guest's IDT before the
   // first guest instruction, whatever IF says (the monitor checked), and it ends a halt.
   if (vmcs_.injection.valid) {
@@ -118,6 +119,7 @@ void Cpu::deliver_fault_in_guest(const CpuFault& f) {
   }
 }
 
+// Journey stop 29: the VM exit, handed to the monitor (docs/journey.md).
 void Cpu::exit_to_monitor(VmExit exit) {
   // A VM exit saves the EIP of the instruction that exited or faulted (or, between
   // instructions, of the next one to execute): nothing of it has happened.

@@ -129,6 +129,7 @@ void VtMonitor::emulated(const VmExit& exit, uint16_t opcode, uint8_t reg) {
 
 // --- Exit handlers ----------------------------------------------------------------------
 
+// Journey stop 30: the #PF exit's handler, which injects a true fault (docs/journey.md).
 // Reason 0. Only #PF is in the exception bitmap, and only with shadow paging.
 void VtMonitor::exception(const VmExit& exit) {
   const Interruption& ev = exit.interruption;

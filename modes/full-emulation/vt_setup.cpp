@@ -11,6 +11,7 @@ constexpr uint32_t kLargePage = 4u << 20;
 
 }  // namespace
 
+// Journey stop 27: what leaves guest mode, chosen here (docs/journey.md).
 void configure_vt_controls(cpu::VmControls& c, VtPaging paging) {
   c = cpu::VmControls{};
   c.hlt_exiting = true;

@@ -118,6 +118,7 @@ void DirectPaging::devalidate_table(uint32_t mfn, Type level) {
 
 // --- The operations -----------------------------------------------------------------------
 
+// Journey stop 25: every entry a hypercall writes is validated here (docs/journey.md).
 int32_t DirectPaging::update_entry(uint32_t entry_ma, uint32_t value) {
   if (entry_ma & 3) return refuse(-abi::kEINVAL);
   const uint32_t mfn = entry_ma >> 12;

@@ -153,6 +153,7 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
     if (j < identity_l1) mem.write32(ma(l2 + j * 4), ma(l1) | kPresent | kWritable);
   }
 
+  // Journey stop 22: the guest's hypercall() calls entry n of this page (docs/journey.md).
   // The hypercall page: entry n is `mov $n, %eax; int $0x82; ret` (Xen's layout).
   for (uint32_t n = 0; n < abi::kHypercallPageEntries; ++n) {
     const uint8_t stub[] = {0xB8, static_cast<uint8_t>(n), 0,   0, 0,

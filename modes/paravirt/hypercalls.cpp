@@ -28,6 +28,7 @@ void Hypercalls::dispatch() {
     case abi::kPhysdevOp: r = physdev_op(a1, a2, a3); break;
     default: r = -abi::kENOSYS; break;
   }
+  // Journey stop 26: the result goes back in EAX; the monitor returns (docs/journey.md).
   s.gpr[cpu::EAX] = static_cast<uint32_t>(r);
   m_.recorder().record(vmm::EventKind::hypercall, {nr, a1, a2, static_cast<uint32_t>(r)});
   m_.settle_paging();

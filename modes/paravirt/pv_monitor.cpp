@@ -67,6 +67,7 @@ bool PvMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_e
   switch (source) {
     case cpu::EventSource::kExternal: external_interrupt(vector); break;
     case cpu::EventSource::kSoftware:
+      // Journey stop 24: INT 0x82 from ring 1 is a hypercall (docs/journey.md).
       if (vector == abi::kHypercallVector && s.cpl == 1) {
         hypercalls_->dispatch();
         deliver_upcall_if_pending();
