@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Every command that README.md and docs/ show runs as written from the repository root.
 
-The checker reads each ```sh block of README.md and docs/**/*.md, joins continued lines,
+The checker reads each ```sh block of README.md, */README.md and docs/**/*.md, joins continued lines,
 and runs the block with bash from a scratch folder that looks like the repository root
 (every top-level entry linked, `build` linked to the build folder under test), so that a
 command's own output files (`--out out`) land in the scratch folder. A block fails when
@@ -39,6 +39,7 @@ BAD_STATUS = {64: "usage error", 65: "not a kernel vmlab boots", 66: "cannot rea
 def blocks(root):
     """(file, line, text, skip_reason) for every shell block of the documentation."""
     files = [os.path.join(root, "README.md")]
+    files += sorted(glob.glob(os.path.join(root, "*", "README.md")))
     files += sorted(glob.glob(os.path.join(root, "docs", "**", "*.md"), recursive=True))
     found = []
     for path in files:
