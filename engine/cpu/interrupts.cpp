@@ -7,12 +7,14 @@
 // fault) and "Interrupt 8 ... shutdown". Vol. 2, INT n pseudo-code: the order of checks.
 //
 // Hardware task switching (task gates in the IDT) is out of scope for this model: a task
-// gate stops the run with a clear "unsupported" message instead of switching tasks.
+// gate stops the run with a clear "unsupported" message instead of switching tasks, once
+// every check the hardware makes before the switch has passed (task_checks.h).
 #include <cstdio>
 #include <string>
 
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/descriptor.h"
+#include "engine/cpu/task_checks.h"
 
 namespace vmlab::cpu {
 
@@ -246,6 +248,7 @@ void Cpu::deliver_through_idt(uint8_t vector, EventSource source, bool has_error
   if (is_software(source) && gate.dpl() < s_.cpl) fault_gp(uint32_t{vector} * 8 + 2);
   if (!gate.present()) fault(vec::NP, idt_err);
   if (type == sys_type::kTaskGate) {
+    check_idt_task_gate(*this, gate, ext);
     unsupported("task switch through a task gate (IDT vector " + std::to_string(vector) +
                 "): hardware task switching is not implemented by this processor model");
   }
