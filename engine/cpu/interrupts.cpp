@@ -127,6 +127,19 @@ void Cpu::deliver_event(uint8_t vector, EventSource source, bool has_error_code,
       // exit reports the event, and the monitor delivers it again when it resumes.
       if (!x.exit.idt_vectoring.valid) {
         x.exit.idt_vectoring = interruption_info(vector, source, has_error_code, error_code);
+        // The exit also reports the length of the instruction whose event it interrupted
+        // when that event is a software interrupt, a software exception or a privileged
+        // software exception (SDM Vol. 3C, 27.2.5, "VM-exit instruction length"): the
+        // monitor injects it again with that length, so that it returns past the
+        // instruction, which must not run twice. EIP is already past it (insn_eip_ is its
+        // first byte); for an event injected on entry, by the injected length.
+        using vmx::InterruptionType;
+        const InterruptionType type = x.exit.idt_vectoring.type;
+        if (type == InterruptionType::kSoftwareInterrupt ||
+            type == InterruptionType::kSoftwareException ||
+            type == InterruptionType::kPrivilegedSoftwareException) {
+          x.exit.instruction_length = static_cast<uint8_t>(s_.eip - insn_eip_);
+        }
       }
       throw;
     } catch (const CpuFault& f) {

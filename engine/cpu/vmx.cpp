@@ -77,8 +77,12 @@ bool Cpu::service_guest_events() {
     }
     const bool software = source == EventSource::kSoftware || source == EventSource::kInt3 ||
                           source == EventSource::kInto;
-    // A software interrupt or exception returns to the instruction after it.
-    if (software) s_.eip += vmcs_.injection_instruction_length;
+    // A software interrupt, software exception or privileged software exception (INT1)
+    // returns to the instruction after it: the VM-entry instruction length says where
+    // (SDM Vol. 3C, 26.6.1.3).
+    if (software || ev.type == vmx::InterruptionType::kPrivilegedSoftwareException) {
+      s_.eip += vmcs_.injection_instruction_length;
+    }
     deliver_event(ev.vector, source, ev.has_error_code, ev.error_code, true);
   }
   // After STI or MOV SS nothing is recognized until the next instruction retires.
