@@ -4,6 +4,7 @@
 #include <string>
 
 #include "engine/vmm/quiet_hardware.h"
+#include "engine/vmm/virtual_cpuid.h"
 
 namespace vmlab::modes {
 
@@ -180,10 +181,9 @@ void VtMonitor::interrupt_window() {
 }
 
 // Reason 10: CPUID passes through, with the "hypervisor present" bit (leaf 1, ECX bit 31)
-// set, as VMMs do.
+// set and the hypervisor leaf 40000000H answered, as VMMs do (engine/vmm/virtual_cpuid.h).
 void VtMonitor::cpuid(const VmExit& exit) {
-  auto r = cpu_.cpuid(cpu_.r32(cpu::EAX));
-  if (cpu_.r32(cpu::EAX) == 1) r[2] |= 1u << 31;
+  const auto r = vmm::virtual_cpuid(cpu_, cpu_.r32(cpu::EAX));
   cpu_.set_r32(cpu::EAX, r[0]);
   cpu_.set_r32(cpu::EBX, r[1]);
   cpu_.set_r32(cpu::ECX, r[2]);
