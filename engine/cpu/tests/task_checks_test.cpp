@@ -39,6 +39,16 @@ TEST_F(TaskCheckTest, Ring3JumpOrCallToTheKernelTssIsGpTssSelector) {
   EXPECT_EQ(st().tr.selector, kTssSel);
 }
 
+TEST_F(TaskCheckTest, Ring1CallToTheMonitorsTssIsGp) {
+  // A deprivileged kernel (PV, classic trap-and-emulate) at CPL 1 naming the monitor's
+  // TSS (DPL 0, busy): #GP(TSS selector), CPL and stack unchanged.
+  enter_cpl(1);
+  EXPECT_EQ(fault_text(call(kTssSel | 1)), fault_text(vec::GP, kTssSel));
+  EXPECT_EQ(fault_text(jmp(kTssSel)), fault_text(vec::GP, kTssSel));
+  EXPECT_EQ(st().cpl, 1);
+  EXPECT_EQ(st().gpr[ESP], kStack1);
+}
+
 TEST_F(TaskCheckTest, TssDescriptorChecksInPseudoCodeOrder) {
   // Ring 0 may name its own TSS, but it is busy: #GP(TSS selector).
   EXPECT_EQ(fault_text(jmp(kTssSel)), fault_text(vec::GP, kTssSel));
