@@ -46,12 +46,13 @@ static uint8_t stack_c[8192] __attribute__((aligned(4096)));
 extern void isr129(void), isr130(void);
 
 enum { kNone, kIdt, kGdt, kTss, kStack, kAll, kIretFrame, kKinds };
-static const char* const kind_names[kKinds] = {
-    "int 80h, delivery faults on no page",     "int 80h, delivery faults on the IDT page",
-    "int 80h, delivery faults on the GDT page", "int 80h, delivery faults on the TSS page",
-    "int 80h, delivery faults on the ring-0 stack page",
-    "int 80h, delivery faults on all four pages",
-    "int 80h, its IRET faults on the upper frame page"};
+static const char* const kind_names[kKinds] = {"int 80h, delivery faults on no page",
+                                               "int 80h, delivery faults on the IDT page",
+                                               "int 80h, delivery faults on the GDT page",
+                                               "int 80h, delivery faults on the TSS page",
+                                               "int 80h, delivery faults on the ring-0 stack page",
+                                               "int 80h, delivery faults on all four pages",
+                                               "int 80h, its IRET faults on the upper frame page"};
 static volatile uint32_t calls[kKinds];
 
 /* Rewrites the PTE of the page holding `p` with its own value: a traced page-table write

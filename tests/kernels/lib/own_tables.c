@@ -2,8 +2,8 @@
 
 #include "klib.h"
 
-extern void isr0(void), isr6(void), isr10(void), isr11(void), isr12(void), isr13(void),
-    isr14(void), isr32(void), isr128(void);
+extern void isr0(void), isr6(void), isr10(void), isr11(void), isr12(void), isr13(void), isr14(void),
+    isr32(void), isr128(void);
 
 uint64_t own_seg_desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {
   return (uint64_t)(limit & 0xFFFF) | (uint64_t)(base & 0xFFFFFF) << 16 | (uint64_t)access << 40 |
@@ -43,6 +43,5 @@ void own_tables_load(uint64_t* gdt, uint32_t gdt_entries, uint64_t* idt, struct 
     uint32_t base;
   } __attribute__((packed)) gdtr = {(uint16_t)(gdt_entries * 8 - 1), (uint32_t)gdt},
                             idtr = {256 * 8 - 1, (uint32_t)idt};
-  __asm__ volatile("lgdt %0\n lidt %1\n ltr %w2" ::"m"(gdtr), "m"(idtr), "r"(SEL_TSS)
-                   : "memory");
+  __asm__ volatile("lgdt %0\n lidt %1\n ltr %w2" ::"m"(gdtr), "m"(idtr), "r"(SEL_TSS) : "memory");
 }

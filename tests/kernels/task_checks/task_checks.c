@@ -38,11 +38,13 @@ static void show(const char* what, uint32_t i) {
   }
 }
 
-static const char* const user_names[] = {
-    "ring 3 jmp far 002B:0 (busy TSS, DPL 0)",  "ring 3 call far 0028:0 (busy TSS, DPL 0)",
-    "ring 3 jmp far 0033:0 (task gate to busy TSS)", "ring 3 call far 003B:0 (TSS not present)",
-    "ring 3 int 83h (task gate, DPL 0)",        "ring 3 int 84h (task gate to busy TSS)",
-    "ring 3 iret with NT (link 0)"};
+static const char* const user_names[] = {"ring 3 jmp far 002B:0 (busy TSS, DPL 0)",
+                                         "ring 3 call far 0028:0 (busy TSS, DPL 0)",
+                                         "ring 3 jmp far 0033:0 (task gate to busy TSS)",
+                                         "ring 3 call far 003B:0 (TSS not present)",
+                                         "ring 3 int 83h (task gate, DPL 0)",
+                                         "ring 3 int 84h (task gate to busy TSS)",
+                                         "ring 3 iret with NT (link 0)"};
 #define USER_ATTEMPTS 7
 
 void isr_dispatch(struct frame* f) {
@@ -66,9 +68,11 @@ void isr_dispatch(struct frame* f) {
 }
 
 /* Attempt number n: `insn` with resume_at set to the instruction after it. */
-#define ATTEMPT(n, insn, ...)                                                              \
+#define ATTEMPT(n, insn, ...)                                                        \
   __asm__ volatile("movl %[num], attempt\n\tmovl $1f, resume_at\n\t" insn "\n1:\n\t" \
-                   : : [num] "i"(n) __VA_ARGS__ : "memory", "cc")
+                   :                                                                 \
+                   : [num] "i"(n)__VA_ARGS__                                         \
+                   : "memory", "cc")
 
 __attribute__((section(".user_text"), noreturn, noinline)) static void user_main(void) {
   ATTEMPT(2, "ljmp $0x2B, $0");
@@ -87,7 +91,6 @@ static uint8_t user_stack[4096] __attribute__((section(".user_data"), aligned(40
 
 void kmain(uint32_t magic, struct multiboot_info* mbi) {
   (void)magic;
-  (void)mbi;
   console_init();
   tables_init();
   for (uint32_t i = 0; i < 16; ++i) vectors[i] = 0xFF;
@@ -97,25 +100,31 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   own_tables_load(gdt, 8, idt, &tss, (uint32_t)(kernel_stack + sizeof kernel_stack));
   gdt[6] = own_gate(SEL_TSS, 0, 0xE5);
   gdt[7] = own_seg_desc((uint32_t)&tss, sizeof tss - 1, 0x69, 0x0); /* P = 0, DPL 3 */
-  idt[0x83] = own_gate(SEL_TSS, 0, 0x85); /* task gate, DPL 0 */
-  idt[0x84] = own_gate(SEL_TSS, 0, 0xE5); /* task gate, DPL 3 */
+  idt[0x83] = own_gate(SEL_TSS, 0, 0x85);                           /* task gate, DPL 0 */
+  idt[0x84] = own_gate(SEL_TSS, 0, 0xE5);                           /* task gate, DPL 3 */
   idt[0x85] = own_gate(SEL_KCODE, (uint32_t)isr133, 0xEE);
 
   puts("vmlab task-switch checks kernel\n");
   uint32_t cr0, cr4, after;
-  /* CR4 bit 11 is reserved on this processor; PSE changes too, so that a monitor that
-   * owns PSE sees the write. */
-  __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-  ATTEMPT(0, "mov %%eax, %%cr4", , "a"(cr4 ^ 0x810));
-  show("mov cr4, reserved bit 11", 0);
-  __asm__ volatile("mov %%cr4, %0" : "=r"(after));
-  puts(after == cr4 ? "cr4 unchanged\n" : "cr4 changed\n");
-  /* NW without CD, with WP changed as well. */
-  __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
-  ATTEMPT(1, "mov %%eax, %%cr0", , "a"(((cr0 | (1u << 29)) & ~(1u << 30)) ^ (1u << 16)));
-  show("mov cr0, NW without CD", 1);
-  __asm__ volatile("mov %%cr0, %0" : "=r"(after));
-  puts(after == cr0 ? "cr0 unchanged\n" : "cr0 changed\n");
+  /* "no-cr": QEMU (TCG, 8.2) departs from the SDM on both control-register attempts: it
+   * executes a MOV to CR4 with a reserved bit again and again without a fault, and takes
+   * NW without CD. The comparison with QEMU leaves them out; the task-switch checks it
+   * makes exactly as the SDM and vmlab do. */
+  if (!cmdline_has(mbi, "no-cr")) {
+    /* CR4 bit 15 is reserved on every IA-32 processor; PSE changes too, so that a monitor that
+     * owns PSE sees the write. */
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    ATTEMPT(0, "mov %%eax, %%cr4", , "a"(cr4 ^ 0x8010));
+    show("mov cr4, reserved bit 15", 0);
+    __asm__ volatile("mov %%cr4, %0" : "=r"(after));
+    puts(after == cr4 ? "cr4 unchanged\n" : "cr4 changed\n");
+    /* NW without CD, with WP changed as well. */
+    __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+    ATTEMPT(1, "mov %%eax, %%cr0", , "a"(((cr0 | (1u << 29)) & ~(1u << 30)) ^ (1u << 16)));
+    show("mov cr0, NW without CD", 1);
+    __asm__ volatile("mov %%cr0, %0" : "=r"(after));
+    puts(after == cr0 ? "cr0 unchanged\n" : "cr0 changed\n");
+  }
 
   enter_ring3(user_main, user_stack + sizeof user_stack);
 }
