@@ -51,8 +51,14 @@ void Cpu::exit_if_intercepted(uint8_t vector, EventSource source, bool has_error
   x.reason = vmx::ExitReason::kExceptionOrNmi;
   x.interruption = interruption_info(vector, source, has_error_code, error_code);
   x.idt_vectoring = vectoring;
-  // A software exception is reported at its instruction with the instruction's length.
-  if (source == EventSource::kInt3 || source == EventSource::kInto) x.instruction_length = 1;
+  // A software exception (INT3, INTO) or privileged software exception (INT1) is reported
+  // at its instruction with the instruction's length (SDM Vol. 3C, 27.2.5); EIP is already
+  // past the instruction, whose first byte is insn_eip_.
+  const vmx::InterruptionType type = x.interruption.type;
+  if (type == vmx::InterruptionType::kSoftwareException ||
+      type == vmx::InterruptionType::kPrivilegedSoftwareException) {
+    x.instruction_length = static_cast<uint8_t>(s_.eip - insn_eip_);
+  }
   throw VmExitSignal{x};
 }
 

@@ -244,6 +244,26 @@ TEST_F(VmxTest, DeliveryFaultOfASoftwareInterruptReportsItsLength) {
   EXPECT_EQ(peek32(kStack0 - 16), uint32_t{kCode3});
 }
 
+// The exception bitmap's exits for INT1 (ICEBP), a privileged software exception, and for
+// INT3 report the instruction's length as well (SDM Vol. 3C, 27.2.5), so that the monitor
+// can inject the event again past it.
+TEST_F(VmxTest, SoftwareExceptionExitsReportTheLength) {
+  VmControls c;
+  c.exception_bitmap = (1u << vec::DB) | (1u << vec::BP);
+  enter(c);
+  monitor_.on_exit = [this](const VmExit&) { cpu_.request_stop(); };
+  run_guest({0x90, 0xF1}, 2);  // nop; int1
+  ASSERT_EQ(monitor_.exits.size(), 1u);
+  EXPECT_EQ(monitor_.exits[0].interruption.encoded(), 0x80000501u);  // #DB, type 5
+  EXPECT_EQ(monitor_.exits[0].instruction_length, 1u);
+  EXPECT_EQ(monitor_.exits[0].guest_eip, kCodeBase + 1);
+  monitor_.exits.clear();
+  run_guest({0xCC}, 1);  // int3
+  ASSERT_EQ(monitor_.exits.size(), 1u);
+  EXPECT_EQ(monitor_.exits[0].interruption.encoded(), 0x80000603u);  // #BP, type 6
+  EXPECT_EQ(monitor_.exits[0].instruction_length, 1u);
+}
+
 TEST_F(VmxTest, InjectionOnEntryGoesThroughTheGuestIdt) {
   VmControls c;
   c.injection = {true, 0x30, vmx::InterruptionType::kExternal, false, 0};
