@@ -13,6 +13,7 @@
 
 #include "engine/cpu/bus.h"
 #include "engine/cpu/cost_class.h"
+#include "engine/cpu/cpu_identity.h"
 #include "engine/cpu/cpu_observer.h"
 #include "engine/cpu/cpu_state.h"
 #include "engine/cpu/insn.h"
@@ -293,6 +294,9 @@ class Cpu {
   // --- What CPUID and RDMSR/WRMSR return, for monitors that emulate them ----------------
   // CPUID leaf `leaf` into {EAX, EBX, ECX, EDX} (exec_misc.cpp).
   std::array<uint32_t, 4> cpuid(uint32_t leaf) const;
+  // The vendor and signature CPUID reports (cpu_identity.h); the default until set.
+  void set_identity(const CpuIdentity& identity) { identity_ = identity; }
+  const CpuIdentity& identity() const { return identity_; }
   // The MSRs this processor has (exec_system.cpp); false for an unknown MSR (#GP).
   bool read_msr(uint32_t index, uint64_t& value);
   bool write_msr(uint32_t index, uint64_t value);
@@ -327,6 +331,7 @@ class Cpu {
   uint64_t icount_ = 0;
   uint64_t cycles_ = 0;
   ClassCosts class_cost_ = {1, 1, 1, 1, 1, 1, 1};
+  CpuIdentity identity_ = default_identity();
   uint32_t insn_eip_ = 0;
   bool check_events_ = true;
   bool window_closed_ = false;  // a monitor held a pending interrupt back (monitor.h)

@@ -134,15 +134,14 @@ struct Bound {
   }
 };
 
-// CPUID (0F A2). The vendor string is "VmlabVirtCPU": a simulated processor must not
-// claim to be GenuineIntel or AuthenticAMD, yet the string has the customary 12
-// characters in EBX, EDX, ECX order. Leaf 1 reports family 6, model 1, stepping 0 (the
-// Pentium Pro signature, the first P6) and, in EDX, exactly the features this processor
-// implements. Leaves above the maximum return the data of the highest basic leaf, as
-// the SDM specifies for Intel processors (Vol. 2A, CPUID, "INPUT EAX = 0").
+// CPUID (0F A2). Leaf 0 reports the vendor string of the modeled processor (its identity,
+// cpu_identity.h) in EBX, EDX, ECX order; leaf 1 its family, model and stepping and, in
+// EDX, exactly the features this processor implements. Leaves above the maximum return
+// the data of the highest basic leaf, as the SDM specifies for Intel processors (Vol. 2A,
+// CPUID, "INPUT EAX = 0"), leaf 40000000H included: no processor reports anything there
+// (the range is left to hypervisors, engine/vmm/virtual_cpuid.h).
 namespace cpuid {
 constexpr uint32_t kMaxBasicLeaf = 1;
-constexpr uint32_t kSignature = (6u << 8) | (1u << 4) | 0u;  // family 6, model 1, stepping 0
 constexpr uint32_t kPse = 1u << 3;
 constexpr uint32_t kTsc = 1u << 4;
 constexpr uint32_t kMsr = 1u << 5;
@@ -151,12 +150,11 @@ constexpr uint32_t kApic = 1u << 9;  // set while the local APIC is enabled
 constexpr uint32_t kPge = 1u << 13;
 constexpr uint32_t kCmov = 1u << 15;
 constexpr uint32_t kFeaturesEdx = kPse | kTsc | kMsr | kCx8 | kPge | kCmov;
-constexpr uint32_t fourcc(const char (&s)[13], unsigned at) {
+uint32_t fourcc(const char* s, unsigned at) {
   return uint32_t{static_cast<uint8_t>(s[at])} | uint32_t{static_cast<uint8_t>(s[at + 1])} << 8 |
          uint32_t{static_cast<uint8_t>(s[at + 2])} << 16 |
          uint32_t{static_cast<uint8_t>(s[at + 3])} << 24;
 }
-constexpr char kVendor[13] = "VmlabVirtCPU";
 }  // namespace cpuid
 
 void cpuid_insn(Cpu& cpu, const Insn& insn) {
@@ -213,13 +211,13 @@ void register_misc(HandlerTable& t) {
 std::array<uint32_t, 4> Cpu::cpuid(uint32_t leaf) const {
   if (leaf > cpuid::kMaxBasicLeaf) leaf = cpuid::kMaxBasicLeaf;
   if (leaf == 0) {
-    return {cpuid::kMaxBasicLeaf, cpuid::fourcc(cpuid::kVendor, 0),
-            cpuid::fourcc(cpuid::kVendor, 8), cpuid::fourcc(cpuid::kVendor, 4)};
+    return {cpuid::kMaxBasicLeaf, cpuid::fourcc(identity_.vendor, 0),
+            cpuid::fourcc(identity_.vendor, 8), cpuid::fourcc(identity_.vendor, 4)};
   }
   // EBX[31:24], the initial APIC ID, is 0: one processor. The APIC flag follows the
   // APIC's global enable (SDM Vol. 3A, 10.4.3).
   const uint32_t edx = cpuid::kFeaturesEdx | (bus_.local_apic_enabled() ? cpuid::kApic : 0);
-  return {cpuid::kSignature, 0, 0, edx};
+  return {identity_.signature, 0, 0, edx};
 }
 
 }  // namespace vmlab::cpu

@@ -4,11 +4,14 @@
 // SDM Vol. 3A: 5.8 (privilege-level checks when transferring program control: direct
 // transfers 5.8.1-5.8.2, call gates 5.8.3-5.8.4, the stack switch 5.8.5, returns 5.8.6).
 // Vol. 2: the JMP, CALL, RET and IRET pseudo-code, which fix the order of the checks and
-// their error codes. Task-state segments and task gates as far-transfer targets, returns
-// to virtual-8086 mode, and IRET with NT set (nested-task return) are out of scope: they
-// stop the run with an "unsupported" message.
+// their error codes. Task switches (a TSS or task gate as the target of a far transfer,
+// IRET with NT set) and returns to virtual-8086 mode are out of scope: a task switch
+// stops the run with an "unsupported" message only after every check the hardware makes
+// before switching has passed (task_checks.h), so a program that tries one gets the
+// architectural fault instead.
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/descriptor.h"
+#include "engine/cpu/task_checks.h"
 
 namespace vmlab::cpu {
 
@@ -16,12 +19,6 @@ namespace {
 
 bool is_call_gate(const Descriptor& d) {
   return !d.s() && (d.type() == sys_type::kCallGate16 || d.type() == sys_type::kCallGate32);
-}
-
-bool is_task_target(const Descriptor& d) {
-  return !d.s() && (d.type() == sys_type::kTaskGate || d.type() == sys_type::kTss16Available ||
-                    d.type() == sys_type::kTss32Available || d.type() == sys_type::kTss16Busy ||
-                    d.type() == sys_type::kTss32Busy);
 }
 
 // A stack offset relative to the current ESP, wrapped at 64 KiB on a 16-bit stack.
@@ -95,6 +92,7 @@ void Cpu::far_jump(uint16_t selector, uint32_t offset, bool o16) {
     return;
   }
   if (is_task_target(d)) {
+    check_far_task_target(*this, selector, d);
     unsupported("far JMP to a TSS or task gate: hardware task switching is not implemented");
   }
   if (!is_call_gate(d)) fault_gp(err);
@@ -142,6 +140,7 @@ void Cpu::far_call(uint16_t selector, uint32_t offset, bool o16) {
     return;
   }
   if (is_task_target(d)) {
+    check_far_task_target(*this, selector, d);
     unsupported("far CALL to a TSS or task gate: hardware task switching is not implemented");
   }
   if (!is_call_gate(d)) fault_gp(err);
@@ -235,6 +234,7 @@ void Cpu::far_return(uint16_t release_bytes, bool o16) {
 
 void Cpu::interrupt_return(bool o16) {
   if (s_.eflags & flags::NT) {
+    check_nested_task_return(*this);
     unsupported(
         "IRET with EFLAGS.NT set (return from a nested task): hardware task switching "
         "is not implemented");

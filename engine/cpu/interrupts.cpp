@@ -7,12 +7,14 @@
 // fault) and "Interrupt 8 ... shutdown". Vol. 2, INT n pseudo-code: the order of checks.
 //
 // Hardware task switching (task gates in the IDT) is out of scope for this model: a task
-// gate stops the run with a clear "unsupported" message instead of switching tasks.
+// gate stops the run with a clear "unsupported" message instead of switching tasks, once
+// every check the hardware makes before the switch has passed (task_checks.h).
 #include <cstdio>
 #include <string>
 
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/descriptor.h"
+#include "engine/cpu/task_checks.h"
 
 namespace vmlab::cpu {
 
@@ -126,6 +128,19 @@ void Cpu::deliver_event(uint8_t vector, EventSource source, bool has_error_code,
       // exit reports the event, and the monitor delivers it again when it resumes.
       if (!x.exit.idt_vectoring.valid) {
         x.exit.idt_vectoring = interruption_info(vector, source, has_error_code, error_code);
+        // The exit also reports the length of the instruction whose event it interrupted
+        // when that event is a software interrupt, a software exception or a privileged
+        // software exception (SDM Vol. 3C, 27.2.5, "VM-exit instruction length"): the
+        // monitor injects it again with that length, so that it returns past the
+        // instruction, which must not run twice. EIP is already past it (insn_eip_ is its
+        // first byte); for an event injected on entry, by the injected length.
+        using vmx::InterruptionType;
+        const InterruptionType type = x.exit.idt_vectoring.type;
+        if (type == InterruptionType::kSoftwareInterrupt ||
+            type == InterruptionType::kSoftwareException ||
+            type == InterruptionType::kPrivilegedSoftwareException) {
+          x.exit.instruction_length = static_cast<uint8_t>(s_.eip - insn_eip_);
+        }
       }
       throw;
     } catch (const CpuFault& f) {
@@ -247,6 +262,7 @@ void Cpu::deliver_through_idt(uint8_t vector, EventSource source, bool has_error
   if (is_software(source) && gate.dpl() < s_.cpl) fault_gp(uint32_t{vector} * 8 + 2);
   if (!gate.present()) fault(vec::NP, idt_err);
   if (type == sys_type::kTaskGate) {
+    check_idt_task_gate(*this, gate, ext);
     unsupported("task switch through a task gate (IDT vector " + std::to_string(vector) +
                 "): hardware task switching is not implemented by this processor model");
   }

@@ -51,8 +51,14 @@ void Cpu::exit_if_intercepted(uint8_t vector, EventSource source, bool has_error
   x.reason = vmx::ExitReason::kExceptionOrNmi;
   x.interruption = interruption_info(vector, source, has_error_code, error_code);
   x.idt_vectoring = vectoring;
-  // A software exception is reported at its instruction with the instruction's length.
-  if (source == EventSource::kInt3 || source == EventSource::kInto) x.instruction_length = 1;
+  // A software exception (INT3, INTO) or privileged software exception (INT1) is reported
+  // at its instruction with the instruction's length (SDM Vol. 3C, 27.2.5); EIP is already
+  // past the instruction, whose first byte is insn_eip_.
+  const vmx::InterruptionType type = x.interruption.type;
+  if (type == vmx::InterruptionType::kSoftwareException ||
+      type == vmx::InterruptionType::kPrivilegedSoftwareException) {
+    x.instruction_length = static_cast<uint8_t>(s_.eip - insn_eip_);
+  }
   throw VmExitSignal{x};
 }
 
@@ -78,8 +84,12 @@ bool Cpu::service_guest_events() {
     }
     const bool software = source == EventSource::kSoftware || source == EventSource::kInt3 ||
                           source == EventSource::kInto;
-    // A software interrupt or exception returns to the instruction after it.
-    if (software) s_.eip += vmcs_.injection_instruction_length;
+    // A software interrupt, software exception or privileged software exception (INT1)
+    // returns to the instruction after it: the VM-entry instruction length says where
+    // (SDM Vol. 3C, 26.6.1.3).
+    if (software || ev.type == vmx::InterruptionType::kPrivilegedSoftwareException) {
+      s_.eip += vmcs_.injection_instruction_length;
+    }
     deliver_event(ev.vector, source, ev.has_error_code, ev.error_code, true);
   }
   // After STI or MOV SS nothing is recognized until the next instruction retires.

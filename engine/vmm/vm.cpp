@@ -28,6 +28,7 @@ Vm::Vm(std::unique_ptr<Mode> mode, uint32_t guest_mib, CostProfile profile,
       recorder_(mode_->id(), machine_->cpu()),
       observer_(machine_->cpu(), recorder_) {
   machine_->cpu().set_class_costs(profile_.class_costs());
+  machine_->cpu().set_identity(cpu::identity_for_profile(profile_.name()));
   recorder_.set_event_costs(profile_.event_costs());
   machine_->cpu().set_observer(&observer_);
   machine_->io_bus().set_observer(&observer_);

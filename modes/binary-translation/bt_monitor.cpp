@@ -481,12 +481,35 @@ void BtMonitor::iret_callout() {
     return;
   }
   // Back to user mode: the processor's own IRET, from ring 1 to ring 3, with every check
-  // (and the guest's %gs, which becomes real again).
-  try {
-    cpu_.interrupt_return(false);
-    vm_.recorder().record(EventKind::emulated_insn, {0xCF, 0, s.seg[cpu::CS].base + s.eip, 0});
-  } catch (const cpu::CpuFault& f) {
-    injector_.reflect_exception(f.vector, f.has_error_code, f.error_code);
+  // (and the guest's %gs, which becomes real again). It reads the frame through the
+  // shadow page tables, so it can fault on a page the guest maps and the shadow does not
+  // yet: that page fault is the monitor's own, filled like any hidden fault before the
+  // IRET is tried again (it reads everything before it changes anything); only a true
+  // fault reaches the guest, with the guest's CR2 and error code (issue 12, item 8). The
+  // frame spans at most two pages, so two fills always suffice.
+  for (int fills = 0;; ++fills) {
+    try {
+      cpu_.interrupt_return(false);
+      vm_.recorder().record(EventKind::emulated_insn, {0xCF, 0, s.seg[cpu::CS].base + s.eip, 0});
+      return;
+    } catch (const cpu::CpuFault& f) {
+      if (f.vector != cpu::vec::PF) {
+        injector_.reflect_exception(f.vector, f.has_error_code, f.error_code);
+        return;
+      }
+      const uint32_t lin = s.cr2;  // the real CR2: the processor's fault, not the guest's
+      const auto outcome = shadow_->page_fault(lin, f.error_code);
+      if (outcome.kind == vmm::ShadowMmu::FaultKind::kTrue) {
+        vcpu_.cr2 = lin;
+        injector_.reflect_exception(cpu::vec::PF, true, outcome.guest_error_code);
+        return;
+      }
+      if (outcome.kind != vmm::ShadowMmu::FaultKind::kHidden || fills >= 2) {
+        // An IRET to an outer level writes nothing, so a write-tracking outcome cannot
+        // come from it; stop rather than loop.
+        cpu_.unsupported("bt: the IRET callout keeps faulting at " + hex(lin));
+      }
+    }
   }
 }
 

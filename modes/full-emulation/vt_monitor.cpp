@@ -4,6 +4,7 @@
 #include <string>
 
 #include "engine/vmm/quiet_hardware.h"
+#include "engine/vmm/virtual_cpuid.h"
 
 namespace vmlab::modes {
 
@@ -181,10 +182,9 @@ void VtMonitor::interrupt_window() {
 }
 
 // Reason 10: CPUID passes through, with the "hypervisor present" bit (leaf 1, ECX bit 31)
-// set, as VMMs do.
+// set and the hypervisor leaf 40000000H answered, as VMMs do (engine/vmm/virtual_cpuid.h).
 void VtMonitor::cpuid(const VmExit& exit) {
-  auto r = cpu_.cpuid(cpu_.r32(cpu::EAX));
-  if (cpu_.r32(cpu::EAX) == 1) r[2] |= 1u << 31;
+  const auto r = vmm::virtual_cpuid(cpu_, cpu_.r32(cpu::EAX));
   cpu_.set_r32(cpu::EAX, r[0]);
   cpu_.set_r32(cpu::EBX, r[1]);
   cpu_.set_r32(cpu::ECX, r[2]);
@@ -220,10 +220,11 @@ void VtMonitor::cr_access(const VmExit& exit) {
     case q::kMovToCr: {
       const uint32_t v = cpu_.r32(gpr);
       emulated(exit, 0x122, static_cast<uint8_t>(q::cr(qual)));
+      // A refused CR0 or CR4 value is the guest's #GP(0): the instruction does not retire.
       if (q::cr(qual) == 0) {
-        write_guest_cr0(v);
+        if (!write_guest_cr0(v)) return;
       } else if (q::cr(qual) == 4) {
-        write_guest_cr4(v);
+        if (!write_guest_cr4(v)) return;
       } else if (q::cr(qual) == 3) {
         const uint32_t old = vcpu_->cr3;
         vcpu_->cr3 = v & 0xFFFFF018u;
@@ -250,37 +251,58 @@ void VtMonitor::cr_access(const VmExit& exit) {
   advance(exit);
 }
 
-void VtMonitor::write_guest_cr0(uint32_t value) {
+bool VtMonitor::write_guest_cr0(uint32_t value) {
+  {
+    // The real CR0 keeps PG and WP on; the guest's other bits (TS, MP, ...) are its own.
+    // The processor's own MOV-to-CR0 checks decide first, on the guest's value (SDM Vol.
+    // 2B, MOV to control register: PG without PE and NW without CD are #GP(0)); the real
+    // PG is forced only once PE is on, so that PE and PG both clear stops the run as the
+    // unmodeled real mode, as natively. A refused write changes nothing and is the
+    // guest's #GP(0) at the instruction: the monitor must never fault on a guest value.
+    vmm::QuietHardware quiet(cpu_);
+    const uint32_t forced = cpu::cr0::WP | ((value & cpu::cr0::PE) ? cpu::cr0::PG : 0);
+    try {
+      cpu_.write_cr0(value | forced);
+    } catch (const cpu::CpuFault&) {
+      inject_exception(cpu::vec::GP, true, 0);
+      return false;
+    }
+  }
   const uint32_t old = vcpu_->cr0;
   vcpu_->cr0 = value | cpu::cr0::ET;
   cpu::VmControls& c = cpu_.vm_controls();
   c.cr0_shadow = vcpu_->cr0;
   vm_.recorder().record(EventKind::cr_write, {0, old, vcpu_->cr0, 0});
-  {
-    // The real CR0 keeps PG and WP on; the guest's other bits (TS, MP, ...) are its own.
-    vmm::QuietHardware quiet(cpu_);
-    cpu_.write_cr0(vcpu_->cr0 | cpu::cr0::PG | cpu::cr0::WP);
-  }
   if ((old ^ vcpu_->cr0) & cpu::cr0::WP) {
     shadow_->flush_all();
   } else if ((old ^ vcpu_->cr0) & cpu::cr0::PG) {
     shadow_->activate();
   }
+  return true;
 }
 
-void VtMonitor::write_guest_cr4(uint32_t value) {
+bool VtMonitor::write_guest_cr4(uint32_t value) {
+  {
+    // Shadow entries are never global and map 4 KiB pieces: PGE and PSE stay the
+    // monitor's (off) on the real processor. A reserved bit is the guest's #GP(0), raised
+    // by the processor's own check before anything changes (SDM Vol. 3A, 2.5: "setting a
+    // reserved bit in CR4 ... causes a general-protection exception"); both masked bits
+    // are defined, so the check sees what the guest wrote.
+    vmm::QuietHardware quiet(cpu_);
+    try {
+      cpu_.write_cr4(value & ~(cpu::cr4::PGE | cpu::cr4::PSE));
+    } catch (const cpu::CpuFault&) {
+      inject_exception(cpu::vec::GP, true, 0);
+      return false;
+    }
+  }
   const uint32_t old = vcpu_->cr4;
   vcpu_->cr4 = value;
   cpu::VmControls& c = cpu_.vm_controls();
   c.cr4_shadow = value;
   vm_.recorder().record(EventKind::cr_write, {4, old, value, 0});
-  {
-    // Shadow entries are never global and map 4 KiB pieces: PGE and PSE stay the
-    // monitor's (off) on the real processor.
-    vmm::QuietHardware quiet(cpu_);
-    cpu_.write_cr4(value & ~(cpu::cr4::PGE | cpu::cr4::PSE));
-  }
   if ((old ^ value) & (cpu::cr4::PSE | cpu::cr4::PGE)) shadow_->flush_all();
+  return true;
 }
 
 // Reason 30: the device model behind the machine's I/O bus does the access (the bus's

@@ -67,9 +67,10 @@ class VtMonitor : public cpu::VmxMonitor {
   // an interrupt-window exit.
   void deliver_pending_interrupts();
   void emulated(const cpu::VmExit& exit, uint16_t opcode, uint8_t reg);
-  // Shadow paging: the guest's CR0/CR4 writes.
-  void write_guest_cr0(uint32_t value);
-  void write_guest_cr4(uint32_t value);
+  // Shadow paging: the guest's CR0/CR4 writes. False when the value is refused: the
+  // guest's #GP(0) is injected and nothing changed.
+  bool write_guest_cr0(uint32_t value);
+  bool write_guest_cr4(uint32_t value);
   // Shadow paging: performs the store of the instruction at the guest's EIP (a traced
   // page-table write, or a write the guest's CR0.WP = 0 allows) with the data-move path
   // trap-and-emulate uses (engine/vmm/emulate_data_move.cpp).

@@ -137,23 +137,53 @@ TEST_F(MiscTest, Bound) {
 }
 
 TEST_F(MiscTest, Cpuid) {
+  // The default identity (cpu_identity.h): QEMU's qemu32, GenuineIntel 6/6/3.
   reg(EAX) = 0;
   run_bytes({0x0F, 0xA2});
   EXPECT_EQ(reg(EAX), 1u);
   const uint32_t vendor[3] = {reg(EBX), reg(EDX), reg(ECX)};
-  EXPECT_EQ(std::string(reinterpret_cast<const char*>(vendor), 12), "VmlabVirtCPU");
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(vendor), 12), "GenuineIntel");
 
-  for (uint32_t leaf : {1u, 2u, 5u, 0x80000000u, 0xFFFFFFFFu}) {
+  // Leaves above the maximum return leaf 1, the hypervisor range included: the processor
+  // itself reports no hypervisor (engine/vmm/virtual_cpuid.h).
+  for (uint32_t leaf : {1u, 2u, 5u, 0x40000000u, 0x80000000u, 0xFFFFFFFFu}) {
     SCOPED_TRACE(leaf);
     reg(EAX) = leaf;
     reg(EBX) = reg(ECX) = reg(EDX) = 0xFFFFFFFF;
     run_bytes({0x0F, 0xA2});
-    EXPECT_EQ(reg(EAX), 0x00000610u);  // family 6, model 1, stepping 0
+    EXPECT_EQ(reg(EAX), 0x00000663u);  // family 6, model 6, stepping 3
     EXPECT_EQ(reg(EBX), 0u);
-    EXPECT_EQ(reg(ECX), 0u);
+    EXPECT_EQ(reg(ECX), 0u);  // no hypervisor bit
     // PSE TSC MSR CX8 PGE CMOV; no FPU, VME, DE, APIC, SEP, MMX, SSE.
     EXPECT_EQ(reg(EDX), (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 13) | (1u << 15));
   }
+}
+
+// Issue 12, item 15: the profiles that model an Intel processor report its vendor and
+// signature; the features stay this model's.
+TEST_F(MiscTest, CpuidReportsTheProfilesProcessor) {
+  const std::pair<const char*, uint32_t> cases[] = {
+      {"pentium4", 0x00000F4Au},     {"vtx-prescott", 0x00000F4Au},
+      {"core2", 0x000006F6u},        {"vtx-merom", 0x000006F6u},
+      {"vtx-penryn", 0x00010676u},   {"vtx-nehalem", 0x000106A5u},
+      {"vtx-westmere", 0x000206C2u}, {"vtx-sandybridge", 0x000206A7u},
+      {"native-1c", 0x00000663u},    {"my-own-profile", 0x00000663u}};
+  for (const auto& [profile, signature] : cases) {
+    SCOPED_TRACE(profile);
+    cpu_.set_identity(identity_for_profile(profile));
+    reg(EAX) = 0;
+    run_bytes({0x0F, 0xA2});
+    const uint32_t vendor[3] = {reg(EBX), reg(EDX), reg(ECX)};
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(vendor), 12), "GenuineIntel");
+    reg(EAX) = 1;
+    run_bytes({0x0F, 0xA2});
+    EXPECT_EQ(reg(EAX), signature);
+    EXPECT_EQ(reg(EDX), (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 13) | (1u << 15));
+  }
+  const CpuIdentity p4 = identity_for_profile("pentium4");
+  EXPECT_EQ(p4.family(), 15u);
+  EXPECT_EQ(p4.model(), 4u);
+  EXPECT_EQ(p4.stepping(), 10u);
 }
 
 TEST_F(MiscTest, RdtscReadsModeledCycles) {

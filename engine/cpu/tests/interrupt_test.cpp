@@ -222,8 +222,32 @@ TEST_F(InterruptTest, SixteenBitGatePushesWords) {
   EXPECT_EQ(peek16(kStack0 - 2), flags::kReserved1);
 }
 
-TEST_F(InterruptTest, TaskGateIsUnsupported) {
+TEST_F(InterruptTest, TaskGateChecksBeforeTheUnsupportedSwitch) {
+  // INT n pseudo-code, "TASK-GATE" (issue 12, item 5): the gate DPL check, then the TSS it
+  // names must be an available TSS in the GDT. Software INT: EXT is 0.
   set_gate(0x30, gate_desc(kTssSel, 0, sys_type::kTaskGate, 0));
+  enter_cpl(3);
+  run_code({0xCD, 0x30}, 1);  // DPL 0 gate from ring 3: #GP(IDT vector 0x30)
+  EXPECT_EQ(st().eip, halted_in(vec::GP));
+  EXPECT_EQ(peek32(kStack0 - 24), 0x30u * 8 + 2);
+  enter_cpl(0);
+  st().halted = false;
+  run_code({0xCD, 0x30}, 1);  // the running task's TSS is busy: #GP(TSS selector)
+  EXPECT_EQ(st().eip, halted_in(vec::GP));
+  EXPECT_EQ(peek32(kStack0 - 16), uint32_t{kTssSel});
+  // An external interrupt through a gate to a not-present TSS: #NP(TSS selector | EXT).
+  set_gdt(kFree, seg_desc(0x14000, 0x67, sys_type::kTss32Available, 0, false, false));
+  set_gate(0x30, gate_desc(kFree, 0, sys_type::kTaskGate, 0));
+  enter_cpl(0);
+  st().halted = false;
+  st().eip = kCodeBase;
+  cpu_.deliver_interrupt(0x30, EventSource::kExternal, false, 0);
+  EXPECT_EQ(st().eip, handler(vec::NP));
+  EXPECT_EQ(peek32(kStack0 - 16), uint32_t{kFree} | 1);
+  // Every check passed: the switch itself stops the run.
+  set_gdt(kFree, seg_desc(0x14000, 0x67, sys_type::kTss32Available, 0, false));
+  enter_cpl(0);
+  st().halted = false;
   EXPECT_EQ(run_code({0xCD, 0x30}, 1), StopReason::kUnsupported);
   EXPECT_EQ(cpu_.stop_message(),
             "task switch through a task gate (IDT vector 48): hardware task switching is not "

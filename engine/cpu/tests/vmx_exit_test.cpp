@@ -204,6 +204,66 @@ TEST_F(VmxTest, PageFaultExitKeepsCr2AndReportsTheAddress) {
   EXPECT_EQ(st().cr2, 0xC0DEu);
 }
 
+// Issue 12, item 7: a #PF exit while a ring-3 INT n is delivered (the ring-0 stack page is
+// not mapped) reports the INT in the IDT-vectoring information and, as for every software
+// interrupt, software exception and privileged software exception, the instruction's
+// length (SDM Vol. 3C, 27.2.5: the VM-exit instruction-length field). A monitor that maps
+// the page and injects the event again with that length makes it return past the INT:
+// the system call runs once.
+TEST_F(VmxTest, DeliveryFaultOfASoftwareInterruptReportsItsLength) {
+  constexpr uint32_t kPd = 0x100000, kPt0 = 0x101000;
+  const uint32_t stack_page = (kStack0 - 4) >> 12;
+  for (uint32_t i = 0; i < 1024; ++i) poke32(kPt0 + 4 * i, i == stack_page ? 0 : (i << 12) | 7);
+  poke32(kPd, kPt0 | 7);
+  cpu_.write_cr3(kPd);
+  cpu_.write_cr0(cr0::PE | cr0::ET | cr0::PG);
+  set_gate(0x80, gate_desc(kCode0, handler(0x80), sys_type::kInterruptGate32, 3));
+  VmControls c;
+  c.exception_bitmap = 1u << vec::PF;
+  enter(c);
+  enter_cpl(3);
+  monitor_.on_exit = [&](const VmExit& x) {
+    // The monitor's answer: map the page, deliver the event again.
+    poke32(kPt0 + 4 * stack_page, (stack_page << 12) | 7);
+    cpu_.tlb_flush(true);
+    cpu_.vm_controls().injection = x.idt_vectoring;
+    cpu_.vm_controls().injection_instruction_length = x.instruction_length;
+  };
+  run_guest({0x90, 0xCD, 0x80}, 2);  // nop; int 0x80
+  const VmExit& x = only_exit();
+  EXPECT_EQ(x.reason, ExitReason::kExceptionOrNmi);
+  EXPECT_EQ(x.qualification, kStack0 - 4);
+  EXPECT_EQ(x.guest_eip, kCodeBase + 1);
+  // Vector 0x80, type 4 (software interrupt), valid.
+  EXPECT_EQ(x.idt_vectoring.encoded(), 0x80000480u);
+  EXPECT_EQ(x.instruction_length, 2u);
+  // Delivered once, returning past the INT.
+  EXPECT_EQ(st().eip, halted_in(0x80));
+  EXPECT_EQ(st().cpl, 0);
+  EXPECT_EQ(peek32(kStack0 - 20), kCodeBase + 3);
+  EXPECT_EQ(peek32(kStack0 - 16), uint32_t{kCode3});
+}
+
+// The exception bitmap's exits for INT1 (ICEBP), a privileged software exception, and for
+// INT3 report the instruction's length as well (SDM Vol. 3C, 27.2.5), so that the monitor
+// can inject the event again past it.
+TEST_F(VmxTest, SoftwareExceptionExitsReportTheLength) {
+  VmControls c;
+  c.exception_bitmap = (1u << vec::DB) | (1u << vec::BP);
+  enter(c);
+  monitor_.on_exit = [this](const VmExit&) { cpu_.request_stop(); };
+  run_guest({0x90, 0xF1}, 2);  // nop; int1
+  ASSERT_EQ(monitor_.exits.size(), 1u);
+  EXPECT_EQ(monitor_.exits[0].interruption.encoded(), 0x80000501u);  // #DB, type 5
+  EXPECT_EQ(monitor_.exits[0].instruction_length, 1u);
+  EXPECT_EQ(monitor_.exits[0].guest_eip, kCodeBase + 1);
+  monitor_.exits.clear();
+  run_guest({0xCC}, 1);  // int3
+  ASSERT_EQ(monitor_.exits.size(), 1u);
+  EXPECT_EQ(monitor_.exits[0].interruption.encoded(), 0x80000603u);  // #BP, type 6
+  EXPECT_EQ(monitor_.exits[0].instruction_length, 1u);
+}
+
 TEST_F(VmxTest, InjectionOnEntryGoesThroughTheGuestIdt) {
   VmControls c;
   c.injection = {true, 0x30, vmx::InterruptionType::kExternal, false, 0};
