@@ -206,16 +206,26 @@ void PvMonitor::write_idt_gate(uint8_t vector, uint16_t cs, uint32_t eip, unsign
   memory_.write32(at + 4, present ? hi : 0);
 }
 
-int32_t PvMonitor::set_trap(uint8_t vector, uint8_t flags, uint16_t cs, uint32_t eip) {
+int32_t PvMonitor::check_trap(uint8_t flags, uint16_t cs, uint32_t eip) {
   // Xen's one check on a trap table: the handler must not run in ring 0. Here the guest
   // has exactly one code segment of its own, the ring-1 one.
   if (cs != abi::kRing1Cs) return -abi::kEPERM;
   if (eip >= abi::kHypervisorHole) return -abi::kEINVAL;
+  // Flags the ABI does not define are refused rather than ignored.
+  if (flags & ~(abi::kTrapFlagDplMask | abi::kTrapFlagMaskEvents)) return -abi::kEINVAL;
+  return 0;
+}
+
+int32_t PvMonitor::set_trap(uint8_t vector, uint8_t flags, uint16_t cs, uint32_t eip) {
+  if (const int32_t r = check_trap(flags, cs, eip); r != 0) return r;
   traps_[vector] = TrapEntry{true, flags, cs, eip};
-  if (vector == abi::kSyscallVector && (flags & abi::kTrapFlagDplMask) == 3) {
-    // The fast system-call path: the hardware delivers INT 0x80 to the guest itself.
-    write_idt_gate(vector, cs, eip, 3, true);
-    set_software_vector_delegated(vector, true);
+  if (vector == abi::kSyscallVector) {
+    // The fast system-call path: with DPL 3 the hardware delivers INT 0x80 to the guest
+    // itself. Registered again without DPL 3, the old gate must go, or user mode would
+    // still reach the old handler past the check the new entry asks for.
+    const bool direct = (flags & abi::kTrapFlagDplMask) == 3;
+    write_idt_gate(vector, cs, eip, 3, direct);
+    set_software_vector_delegated(vector, direct);
   }
   return 0;
 }
@@ -226,7 +236,8 @@ void PvMonitor::clear_traps() {
   set_software_vector_delegated(abi::kSyscallVector, false);
 }
 
-int32_t PvMonitor::set_kernel_stack(uint16_t ss, uint32_t esp) {
+int32_t PvMonitor::set_kernel_stack(uint32_t ss, uint32_t esp) {
+  if (ss > 0xFFFF) return -abi::kEINVAL;
   if (ss != abi::kRing1Ds) return -abi::kEPERM;
   if (esp > abi::kHypervisorHole) return -abi::kEINVAL;
   const uint32_t tss = layout_.tss_mfn * GuestMemory::kPageSize;
@@ -235,10 +246,11 @@ int32_t PvMonitor::set_kernel_stack(uint16_t ss, uint32_t esp) {
   return 0;
 }
 
-int32_t PvMonitor::set_callback(uint16_t cs, uint32_t eip) {
+int32_t PvMonitor::set_callback(uint32_t cs, uint32_t eip) {
+  if (cs > 0xFFFF) return -abi::kEINVAL;
   if (cs != abi::kRing1Cs) return -abi::kEPERM;
   if (eip >= abi::kHypervisorHole) return -abi::kEINVAL;
-  callback_cs_ = cs;
+  callback_cs_ = static_cast<uint16_t>(cs);
   callback_eip_ = eip;
   return 0;
 }
