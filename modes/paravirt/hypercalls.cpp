@@ -237,12 +237,14 @@ int32_t Hypercalls::event_channel_op(uint32_t cmd, uint32_t port) {
 int32_t Hypercalls::physdev_op(uint32_t cmd, uint32_t port, uint32_t value) {
   if (cmd != abi::kPhysdevPortRead && cmd != abi::kPhysdevPortWrite) return -abi::kENOSYS;
   if (port != abi::kPostPort) return -abi::kEPERM;
+  // The port is a byte wide: a larger value is refused, not truncated.
+  if (cmd == abi::kPhysdevPortWrite && value > 0xFF) return -abi::kEINVAL;
   auto& bus = m_.vm().machine().io_bus();
   // The monitor's IN or OUT is a bus cycle like the guest's would be: it costs the
   // profile's port-I/O instruction class.
   m_.cpu().add_cycles(m_.cpu().class_costs()[cpu::kCostPortIo]);
   if (cmd == abi::kPhysdevPortRead) return static_cast<int32_t>(bus.read(abi::kPostPort, 1));
-  bus.write(abi::kPostPort, 1, value & 0xFF);
+  bus.write(abi::kPostPort, 1, value);
   return 0;
 }
 

@@ -274,7 +274,10 @@ void PvMonitor::arm_hardware_timer() {
   const uint64_t now = cpu().tsc();
   const uint64_t delta = deadline > now ? deadline - now : 0;
   const uint64_t hz = uint64_t{vm_.machine().config().cpu_mhz} * 1'000'000;
-  uint64_t ticks = (delta * machine::Pit8254::kHz + hz - 1) / hz;
+  // A deadline at least a second away is the counter's longest period (65535 ticks, about
+  // 55 ms) away; the product below would overflow 64 bits for a deadline hours away and
+  // arm the counter for a wrong, short time.
+  uint64_t ticks = delta >= hz ? 0xFFFF : (delta * machine::Pit8254::kHz + hz - 1) / hz;
   if (ticks < 1) ticks = 1;
   if (ticks > 0xFFFF) ticks = 0xFFFF;
   pit.io_write(0, 1, static_cast<uint32_t>(ticks & 0xFF));

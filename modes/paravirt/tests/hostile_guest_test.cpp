@@ -411,5 +411,29 @@ TEST_F(HostileGuestTest, UpdateVaMappingRefusesUnknownFlagsBeforeApplying) {
   expect_same(before, snap());
 }
 
+TEST_F(HostileGuestTest, PortAndStatusValuesAreRefusedNotTruncated) {
+  const Snapshot before = snap();
+  EXPECT_EQ(hcall(abi::kPhysdevOp, abi::kPhysdevPortWrite, abi::kPostPort, 0x100), -abi::kEINVAL);
+  EXPECT_EQ(hcall(abi::kPhysdevOp, abi::kPhysdevPortWrite, 0x10080, 1), -abi::kEPERM);
+  EXPECT_EQ(hcall(abi::kSchedOp, abi::kSchedShutdown, 0x100), -abi::kEINVAL);
+  EXPECT_FALSE(st().halted);
+  expect_same(before, snap());
+}
+
+// A deadline hours away once overflowed the tick arithmetic and armed the 8254 for a
+// couple of ticks; now it is the counter's longest period, 65535 ticks (about 55 ms).
+TEST_F(HostileGuestTest, AFarTimerDeadlineArmsTheLongestPeriod) {
+  const uint64_t now = vm_->machine().cpu().tsc();
+  // 2^63 cycles away: times the 8254's 1193182 Hz it is 0 modulo 2^64.
+  const uint64_t deadline = now + (uint64_t{1} << 63);
+  ASSERT_EQ(hcall(abi::kSetTimerOp, static_cast<uint32_t>(deadline),
+                  static_cast<uint32_t>(deadline >> 32)),
+            0);
+  const uint64_t hz = uint64_t{vm_->machine().config().cpu_mhz} * 1'000'000;
+  const uint64_t edge = vm_->machine().pit().next_event_cycle();
+  EXPECT_GT(edge - now, hz / 20);  // more than 50 ms away
+  EXPECT_LT(edge - now, hz / 16);  // less than 62.5 ms
+}
+
 }  // namespace
 }  // namespace vmlab::modes::paravirt
