@@ -435,5 +435,36 @@ TEST_F(HostileGuestTest, AFarTimerDeadlineArmsTheLongestPeriod) {
   EXPECT_LT(edge - now, hz / 16);  // less than 62.5 ms
 }
 
+// Every other hypercall argument the monitor refuses: numbers, commands, ports, counts and
+// pointers. None of them changes the monitor's state or the guest's memory.
+TEST_F(HostileGuestTest, EveryOtherRefusalChangesNothing) {
+  const uint32_t unmapped = kFreeSlot << 22;
+  const uint32_t ops[6] = {99, 0, 0, abi::kPinL1Table, scratch_mfn(5), 0};
+  poke(scratch_va(1), ops, sizeof ops);
+  const uint32_t reqs[2] = {l1_entry_ma(scratch_va(2)) | abi::kMmuMachphysUpdate, 0};
+  poke(scratch_va(1) + 64, reqs, sizeof reqs);
+  const Snapshot before = snap();
+  for (const uint32_t nr : {2u, 5u, 63u, 64u, 0x82u, 0xFFFFFFFFu}) {
+    EXPECT_EQ(hcall(nr, 1, 2, 3), -abi::kENOSYS) << nr;
+  }
+  EXPECT_EQ(hcall(abi::kConsoleIo, 1, 4, scratch_va(0)), -abi::kENOSYS);
+  EXPECT_EQ(hcall(abi::kConsoleIo, abi::kConsoleWrite, 4097, scratch_va(0)), -abi::kEINVAL);
+  EXPECT_EQ(hcall(abi::kConsoleIo, abi::kConsoleWrite, 4, unmapped), -abi::kEFAULT);
+  EXPECT_EQ(hcall(abi::kConsoleIo, abi::kConsoleWrite, 8, abi::kHypervisorHole - 4), -abi::kEFAULT);
+  EXPECT_EQ(hcall(abi::kEventChannelOp, 3, abi::kConsolePort), -abi::kENOSYS);
+  EXPECT_EQ(hcall(abi::kEventChannelOp, abi::kEvtchnSend, abi::kTimerPort), -abi::kEINVAL);
+  EXPECT_EQ(hcall(abi::kEventChannelOp, abi::kEvtchnSend, 0xFFFFFFFFu), -abi::kEINVAL);
+  EXPECT_EQ(hcall(abi::kXenVersion, 7), -abi::kENOSYS);
+  EXPECT_EQ(hcall(abi::kPhysdevOp, 102, abi::kPostPort), -abi::kENOSYS);
+  EXPECT_EQ(hcall(abi::kSchedOp, 3), -abi::kENOSYS);
+  // A batch whose first request is refused applies nothing, and says so in *done.
+  EXPECT_EQ(hcall(abi::kMmuextOp, scratch_va(1), 2, scratch_va(1) + 60), -abi::kENOSYS);
+  EXPECT_EQ(hcall(abi::kMmuUpdate, scratch_va(1) + 64, 1, scratch_va(1) + 60), -abi::kENOSYS);
+  Snapshot after = snap();
+  EXPECT_EQ(mon().memory().read32(scratch_mfn(1) * kPage + 60), 0u);
+  expect_same(before, after);
+  EXPECT_FALSE(vm_->machine().cpu().is_shut_down());
+}
+
 }  // namespace
 }  // namespace vmlab::modes::paravirt
