@@ -9,7 +9,9 @@
 // refused request changes nothing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <random>
 #include <vector>
 
 #include "engine/cpu/cpu.h"
@@ -56,7 +58,9 @@ void expect_same(const Snapshot& a, const Snapshot& b) {
 
 class HostileGuestTest : public ::testing::Test {
  protected:
-  HostileGuestTest() {
+  HostileGuestTest() { boot(); }
+  // A freshly built domain, the same every time.
+  void boot() {
     vmm::VmConfig config;
     config.mode = std::make_unique<PvMode>();
     config.machine.memory_mib = 32;
@@ -157,6 +161,10 @@ class HostileGuestTest : public ::testing::Test {
     }
     return false;
   }
+
+  // RandomHypercallsNeverGiveTheGuestTheMonitor's walk over one domain.
+  void random_hypercalls(uint32_t seed, int max_steps, uint32_t& accepted, uint32_t& steps,
+                         uint32_t& kills);
 
   std::unique_ptr<vmm::Vm> vm_;
   uint32_t start_info_ = 0;
@@ -464,6 +472,213 @@ TEST_F(HostileGuestTest, EveryOtherRefusalChangesNothing) {
   EXPECT_EQ(mon().memory().read32(scratch_mfn(1) * kPage + 60), 0u);
   expect_same(before, after);
   EXPECT_FALSE(vm_->machine().cpu().is_shut_down());
+}
+
+// A seeded random hostile guest at the hypercall interface: every hypercall with arguments
+// drawn from the values that matter (the monitor's frames, the pages it writes, the page
+// tables, frames past RAM, the hole, unmapped addresses, selectors and flags around the
+// valid ones), batches of random requests, page faults with random CR2 and console
+// notifications. After every step: the monitor's GDT and hole table are as built, its IDT
+// holds nothing but the system-call gate (a DPL-3 gate to ring-1 code below the hole, or
+// nothing), its TSS nothing but a ring-1 stack; no validated table maps a frame the guest
+// does not own, or a page table writable; the base pointer is a validated directory.
+TEST_F(HostileGuestTest, RandomHypercallsNeverGiveTheGuestTheMonitor) {
+  uint32_t accepted = 0, steps = 0, kills = 0;
+  for (uint32_t seed = 1; seed <= 6 && !HasFailure(); ++seed) {
+    if (seed > 1) boot();
+    random_hypercalls(seed, 1000, accepted, steps, kills);
+  }
+  // A domain may end itself (no handler left for a page fault, its stack unmapped): the
+  // monitor then kills it, and the next seed boots a new one.
+  EXPECT_GT(steps, 3000u);
+  EXPECT_GT(accepted, 500u);
+  RecordProperty("kills", static_cast<int>(kills));
+  RecordProperty("steps", static_cast<int>(steps));
+  RecordProperty("accepted", static_cast<int>(accepted));
+}
+
+void HostileGuestTest::random_hypercalls(uint32_t seed, int max_steps, uint32_t& accepted,
+                                         uint32_t& steps, uint32_t& kills) {
+  std::mt19937 rng(seed);
+  const uint32_t shared_va = si(abi::start_info::kSharedInfo);
+  const uint32_t ring_va = si(abi::start_info::kConsoleRing);
+  const uint32_t pt_va = si(abi::start_info::kPtBase);
+  // Pages 9 and 10 are out of the walk's reach: the ring-1 stack, and a trap table the
+  // guest registers again whenever the walk has cleared its page-fault handler.
+  std::vector<uint8_t> recovery;
+  append_trap(recovery, cpu::vec::PF, 0, abi::kRing1Cs, kHandler);
+  append_trap(recovery, 0, 0, 0, 0);
+  poke(scratch_va(10), recovery.data(), static_cast<uint32_t>(recovery.size()));
+  // The guest's own stores: they fail where the walk took its own mappings away.
+  const auto put = [&](uint32_t to, const void* src, uint32_t len) {
+    mon().memory().copy_to_guest(mon().cr3(), to, src, len);
+  };
+  const auto batch = [&](uint32_t nr, const uint32_t* words, uint32_t n, uint32_t size,
+                         uint32_t done) {
+    put(scratch_va(1), words, n * size);
+    return hcall(nr, scratch_va(1), n, done);
+  };
+  const auto pick = [&](uint32_t n) {
+    return std::uniform_int_distribution<uint32_t>(0, n - 1)(rng);
+  };
+  const auto& l = mon().layout();
+  const uint32_t shared_mfn = l.shared_info_ma / kPage, ring_mfn = l.console_ring_ma / kPage;
+  const uint32_t l2_mfn = mon().paging().baseptr();
+  const uint32_t l1_mfn = mon().memory().read32(l2_mfn * kPage + (abi::kKernBase >> 22) * 4) >> 12;
+  const uint32_t frames = mon().paging().frames();
+  const std::vector<uint8_t> gdt_before(vm_->machine().memory().span().begin(),
+                                        vm_->machine().memory().span().begin() + kPage);
+  const uint32_t hole_l1_entry0 = mon().memory().read32(l.hole_l1_mfn * kPage);
+  const auto mfn = [&]() -> uint32_t {
+    switch (pick(10)) {
+      case 0: return pick(4);  // the monitor's
+      case 1:
+      case 5:
+      case 6: return pick(2) ? shared_mfn : ring_mfn;
+      case 2: return pick(2) ? l2_mfn : l1_mfn;
+      case 3: return frames + pick(3);
+      case 4: return mon().p2m().reserved_frames() - 1;
+      default: return scratch_mfn(pick(8));
+    }
+  };
+  const auto flags = [&]() -> uint32_t {
+    static constexpr uint32_t kF[] = {0, kP, kP | kW, kP | kW | 4, kP | kG, kP | kPat, 0x63};
+    return pick(5) ? kF[pick(7)] : pick(4096);
+  };
+  const auto va = [&]() -> uint32_t {
+    switch (pick(8)) {
+      case 0: return shared_va;
+      case 1: return ring_va;
+      case 2: return pt_va;
+      case 3: return abi::kHypervisorHole + pick(3) * kPage;
+      case 4: return kFreeSlot << 22;
+      case 5: return pick(2) ? 0u : 0xFFFFFFFCu;
+      default: return scratch_va(pick(8)) + (pick(4) == 0 ? 4092 : 0);
+    }
+  };
+  const auto entry_ma = [&]() -> uint32_t {
+    if (pick(3) == 0) return mfn() * kPage + pick(1024) * 4;
+    if (pick(2)) return l1_entry_ma(scratch_va(pick(8)));
+    return pde_ma(pick(2) ? kFreeSlot + pick(3) : abi::kFirstHoleSlot + pick(16));
+  };
+  for (int step = 0; step < max_steps; ++step, ++steps) {
+    st().gpr[cpu::ESP] = scratch_va(10);
+    st().cpl = 1;
+    if (!mon().traps()[cpu::vec::PF].set) {
+      ASSERT_EQ(hcall(abi::kSetTrapTable, scratch_va(10)), 0) << step;
+    }
+    st().halted = false;
+    int32_t r = 0;
+    switch (pick(12)) {
+      case 0: {
+        const uint32_t req[2] = {entry_ma(), mfn() * kPage | flags()};
+        r = batch(abi::kMmuUpdate, req, 1, 8, pick(3) ? 0 : va());
+        break;
+      }
+      case 1: {
+        static constexpr uint32_t kCmd[] = {0, 1, 4, 5, 6, 7, 2, 99};
+        const uint32_t cmd = kCmd[pick(8)];
+        const uint32_t op[3] = {cmd, cmd == 7 ? va() : mfn(), 0};
+        r = batch(abi::kMmuextOp, op, 1, 12, pick(3) ? 0 : va());
+        break;
+      }
+      case 2: r = hcall(abi::kUpdateVaMapping, va(), mfn() * kPage | flags(), pick(4)); break;
+      case 3: {
+        std::vector<uint8_t> t;
+        for (uint32_t n = pick(4); n > 0; --n) {
+          append_trap(t, static_cast<uint8_t>(pick(2) ? abi::kSyscallVector : pick(256)),
+                      static_cast<uint8_t>(pick(8)), pick(4) ? abi::kRing1Cs : pick(0x30),
+                      pick(4) ? kHandler : va());
+        }
+        append_trap(t, 0, 0, 0, 0);
+        put(scratch_va(0), t.data(), static_cast<uint32_t>(t.size()));
+        r = hcall(abi::kSetTrapTable, pick(8) ? scratch_va(0) : va());
+        break;
+      }
+      case 4:
+        r = hcall(abi::kStackSwitch, pick(3) ? abi::kRing1Ds : pick(2) * 0x10000 + pick(0x30),
+                  pick(2) ? scratch_va(4) : va());
+        break;
+      case 5:
+        r = hcall(abi::kSetCallbacks, pick(3) ? abi::kRing1Cs : pick(2) * 0x10000 + pick(0x30),
+                  pick(2) ? kHandler : va());
+        break;
+      case 6: {
+        // A batch of random requests.
+        std::vector<uint32_t> req;
+        const uint32_t n = 1 + pick(8);
+        for (uint32_t i = 0; i < n; ++i) {
+          req.push_back(entry_ma() | (pick(8) == 0 ? pick(4) : 0));
+          req.push_back(mfn() * kPage | flags());
+        }
+        r = batch(abi::kMmuUpdate, req.data(), n, 8, pick(2) ? 0 : scratch_va(0));
+        break;
+      }
+      case 7:
+        st().cr2 = mfn() * kPage | flags();
+        mon().on_interrupt(cpu::vec::PF, cpu::EventSource::kException, true, 0);
+        break;
+      case 8: {
+        const uint32_t idx[2] = {mfn() * kPage | flags(), mfn() * kPage | flags()};
+        mon().memory().write_bytes(l.console_ring_ma + abi::console_ring::kOutCons, idx, 8);
+        r = hcall(abi::kEventChannelOp, abi::kEvtchnSend, abi::kConsolePort);
+        break;
+      }
+      case 9: r = hcall(abi::kConsoleIo, abi::kConsoleWrite, pick(8), va()); break;
+      default: r = hcall(pick(64), va(), mfn(), pick(16)); break;
+    }
+    if (r == 0) ++accepted;
+    if (vm_->machine().cpu().is_shut_down()) {
+      const std::string& why = vm_->machine().cpu().stop_message();
+      ASSERT_TRUE(why.find("registered no handler") != std::string::npos ||
+                  why.find("cannot deliver") != std::string::npos)
+          << "step " << step << ": " << why;
+      ++kills;
+      return;
+    }
+    // The monitor's own frames.
+    auto ram = vm_->machine().memory().span();
+    ASSERT_TRUE(std::equal(gdt_before.begin(), gdt_before.end(), ram.begin())) << step;
+    ASSERT_EQ(mon().memory().read32(l.hole_l1_mfn * kPage), hole_l1_entry0) << step;
+    for (uint32_t v = 0; v < 256; ++v) {
+      const uint32_t lo = mon().memory().read32(l.idt_mfn * kPage + v * 8);
+      const uint32_t hi = mon().memory().read32(l.idt_mfn * kPage + v * 8 + 4);
+      if (v != abi::kSyscallVector || (lo == 0 && hi == 0)) {
+        ASSERT_EQ(lo | hi, 0u) << "step " << step << ": IDT gate " << v;
+        continue;
+      }
+      ASSERT_EQ(lo >> 16, abi::kRing1Cs) << step;
+      ASSERT_EQ(hi & 0xFFFFu, 0xEF00u) << step;  // present, DPL 3, 32-bit trap gate
+      ASSERT_LT((hi & 0xFFFF0000u) | (lo & 0xFFFFu), abi::kHypervisorHole) << step;
+    }
+    ASSERT_EQ(mon().memory().read32(l.tss_mfn * kPage + 16), abi::kRing1Ds) << step;
+    ASSERT_LE(mon().memory().read32(l.tss_mfn * kPage + 12), abi::kHypervisorHole) << step;
+    // The guest's tables.
+    const uint32_t cr3_mfn = mon().cr3() / kPage;
+    ASSERT_EQ(frame(cr3_mfn).type, DirectPaging::Type::l2) << step;
+    for (uint32_t t = 0; t < frames; ++t) {
+      const auto& ft = frame(t);
+      if (ft.type_count == 0 ||
+          (ft.type != DirectPaging::Type::l1 && ft.type != DirectPaging::Type::l2)) {
+        continue;
+      }
+      const bool l2 = ft.type == DirectPaging::Type::l2;
+      for (uint32_t i = 0; i < (l2 ? abi::kFirstHoleSlot : 1024u); ++i) {
+        const uint32_t e = mon().memory().read32(t * kPage + i * 4);
+        if (!(e & kP)) continue;
+        const uint32_t target = e >> 12;
+        ASSERT_TRUE(target < frames && frame(target).owned)
+            << "step " << step << ": table " << t << " maps frame " << target;
+        ASSERT_EQ(e & DirectPaging::kDisallowMask, 0u) << step;
+        if (l2) {
+          ASSERT_EQ(frame(target).type, DirectPaging::Type::l1) << step;
+        } else if (e & kW) {
+          ASSERT_EQ(frame(target).type, DirectPaging::Type::writable)
+              << "step " << step << ": table " << t << " maps frame " << target << " writable";
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
