@@ -484,14 +484,17 @@ TEST_F(HostileGuestTest, EveryOtherRefusalChangesNothing) {
 // does not own, or a page table writable; the base pointer is a validated directory.
 TEST_F(HostileGuestTest, RandomHypercallsNeverGiveTheGuestTheMonitor) {
   uint32_t accepted = 0, steps = 0, kills = 0;
-  for (uint32_t seed = 1; seed <= 6 && !HasFailure(); ++seed) {
+  // 16 seeds: with the shared pages' permanent type taken away, seed 15 finds the way to
+  // the monitor's frames (a pinned shared page takes the monitor's store as an entry).
+  for (uint32_t seed = 1; seed <= 16 && !HasFailure(); ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
     if (seed > 1) boot();
     random_hypercalls(seed, 1000, accepted, steps, kills);
   }
   // A domain may end itself (no handler left for a page fault, its stack unmapped): the
   // monitor then kills it, and the next seed boots a new one.
-  EXPECT_GT(steps, 3000u);
-  EXPECT_GT(accepted, 500u);
+  EXPECT_GT(steps, 10000u);
+  EXPECT_GT(accepted, 2000u);
   RecordProperty("kills", static_cast<int>(kills));
   RecordProperty("steps", static_cast<int>(steps));
   RecordProperty("accepted", static_cast<int>(accepted));
