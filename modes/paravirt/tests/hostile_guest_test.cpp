@@ -3,10 +3,10 @@
 // exact result and that the monitor's state (all of machine memory, every frame's type,
 // the trap table, the callback, the delegated system-call gate) is what it was before a
 // refused call. The rules are Xen's: a frame the monitor writes has a permanent writable
-// type (xen/common/page_alloc.c and xen/arch/x86/mm.c, share_xen_page_with_guest), a frame
-// mapped writable is never a page table, the monitor's frames are never mapped, entries
-// with a flag of the disallow mask are refused (xen/arch/x86/mm.c, L1_DISALLOW_MASK), and a
-// refused request changes nothing.
+// type (share_xen_page_with_guest in xen/arch/x86/mm.c), a frame mapped writable is never
+// a page table, the monitor's frames are never mapped, entries with a flag of the disallow
+// mask are refused (L1_DISALLOW_MASK in xen/include/asm-x86/x86_32/page.h), and a refused
+// request changes nothing.
 #include <gtest/gtest.h>
 
 #include <algorithm>
