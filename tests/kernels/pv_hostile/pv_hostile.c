@@ -98,7 +98,9 @@ static u32 mfn_of(u32 va) { /* a kernel (KERNBASE) or low address */
   const u32* p2m = (const u32*)si[SI_P2M / 4];
   return p2m[((va >= KERNBASE ? va - KERNBASE : va)) >> 12];
 }
-static i32 uva(u32 va, u32 value) { return hypercall(UPDATE_VA_MAPPING, va, value, UVMF_INVLPG); }
+static i32 uva(u32 va, u32 value) {
+  return hypercall(UPDATE_VA_MAPPING, va, value, UVMF_INVLPG);
+}
 static i32 mmuext1(u32 cmd, u32 arg) {
   args[0] = cmd;
   args[1] = arg;
@@ -179,8 +181,7 @@ static void other_rules(void) {
   expect("global_bit", uva(va, mfn << 12 | P | W | G), -EINVAL);
   expect("pin_writable_frame", mmuext1(PIN_L1, mfn), -EINVAL);
   expect("stack_switch_selector_0x10011", hypercall(STACK_SWITCH, 0x10011, 0x200000, 0), -EINVAL);
-  expect("set_callbacks_selector_0x10009", hypercall(SET_CALLBACKS, 0x10009, 0x100000, 0),
-         -EINVAL);
+  expect("set_callbacks_selector_0x10009", hypercall(SET_CALLBACKS, 0x10009, 0x100000, 0), -EINVAL);
   /* The completion count cannot be written (the page directory is read-only): nothing is
    * applied, the page stays mapped. */
   expect("unwritable_done", mmu1(l1_entry_ma(va), 0, si[SI_PT_BASE / 4]), -EFAULT);
