@@ -10,6 +10,14 @@ void DirectPaging::set_owned(uint32_t mfn, bool owned) {
   if (mfn < frames_.size()) frames_[mfn].owned = owned;
 }
 
+int32_t DirectPaging::set_permanent_writable(uint32_t mfn) {
+  if (!owned(mfn)) return -abi::kEPERM;
+  if (frames_[mfn].permanent) return 0;  // one permanent reference is enough
+  if (const int32_t r = get_type(mfn, Type::writable); r != 0) return r;
+  frames_[mfn].permanent = true;
+  return 0;
+}
+
 // --- Types and their counts -------------------------------------------------------------
 
 int32_t DirectPaging::get_type(uint32_t mfn, Type type) {
@@ -57,10 +65,12 @@ int32_t DirectPaging::get_entry_refs(Type level, uint32_t index, uint32_t value)
   if (level == Type::l2) {
     // The hypervisor hole is the monitor's in every address space (Xen 32-bit).
     if (index >= abi::kFirstHoleSlot) return -abi::kEPERM;
-    if (value & kLargePage) return -abi::kEINVAL;  // no 4 MiB pages for a PV guest
+    // No 4 MiB pages for a PV guest, and no global bit (the disallow mask).
+    if (value & kDisallowMask) return -abi::kEINVAL;
     if (!owned(target)) return -abi::kEPERM;
     return get_type(target, Type::l1);
   }
+  if (value & kDisallowMask) return -abi::kEINVAL;
   if (!owned(target)) return -abi::kEPERM;
   // A read-only mapping needs no type: the guest may read its own page tables.
   return (value & kWritable) ? get_type(target, Type::writable) : 0;
@@ -130,6 +140,8 @@ int32_t DirectPaging::update_entry(uint32_t entry_ma, uint32_t value) {
   const Type level = f.type;
   const uint32_t index = (entry_ma & (GuestMemory::kPageSize - 1)) >> 2;
   if (level == Type::l2 && index >= abi::kFirstHoleSlot) return refuse(-abi::kEPERM);
+  // The disallow mask holds even when the entry keeps its frame and access.
+  if ((value & kPresent) && (value & kDisallowMask)) return refuse(-abi::kEINVAL);
   const uint32_t old = memory_.read32(entry_ma);
   if (!same_refs(level, old, value)) {
     // New references first: if they cannot be had, nothing has changed.

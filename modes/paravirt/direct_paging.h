@@ -13,6 +13,18 @@
 // A pinned table keeps its type, and its validation, until it is unpinned: loading it as
 // the base pointer again costs no revalidation.
 //
+// A frame the monitor itself writes while the guest runs (the shared-info page, the
+// console ring) holds a writable type that is never given back, so it can never become a
+// page table: otherwise the guest could map it read-only, pin it, and let the monitor's
+// next write plant an entry nobody validated. Xen gives shared_info the same permanent
+// writable type when it shares the page with the guest (share_xen_page_with_guest in
+// xen/arch/x86/mm.c).
+//
+// A present entry must not carry a flag of the disallow mask (Xen's L1_DISALLOW_MASK and
+// L2_DISALLOW_MASK for two-level tables, xen/include/asm-x86/x86_32/page.h): bit 7 (PAT
+// in a page table, a 4 MiB page in a directory) and bit 8 (global). The check is made
+// on every update, also when the entry keeps its frame and access.
+//
 // Refusals return -errno and change nothing: a request is checked completely before any
 // memory or count changes (docs/pv-abi.md, "Direct paging", lists each rule with its code).
 #pragma once
@@ -31,6 +43,7 @@ class DirectPaging {
   struct Frame {
     bool owned = false;  // the guest's (false: the monitor's, or no RAM)
     bool pinned = false;
+    bool permanent = false;  // holds a writable reference the monitor never gives back
     Type type = Type::none;
     uint32_t type_count = 0;
     // The monitor's TLB-flush epoch when this frame's last writable mapping went away: a
@@ -47,11 +60,17 @@ class DirectPaging {
   static constexpr uint32_t kPresent = 0x1;
   static constexpr uint32_t kWritable = 0x2;
   static constexpr uint32_t kLargePage = 0x80;
+  // Bits 7 and 8 (PAT or PSE, and G): refused in any present entry (see above).
+  static constexpr uint32_t kDisallowMask = 0x180;
 
   explicit DirectPaging(GuestMemory& memory);
 
   // The domain builder gives the guest its frames.
   void set_owned(uint32_t mfn, bool owned);
+  // A guest frame the monitor writes into at run time: it takes a writable reference that
+  // is never given back (see above). Fails (-EPERM, -EINVAL) only for a frame the guest
+  // does not own or that is already a page table.
+  int32_t set_permanent_writable(uint32_t mfn);
   // The page-directory entries that map the hypervisor hole (slots 1008-1023): the monitor
   // writes them into every page directory it validates; the guest can never change them.
   void set_hole_entries(const std::array<uint32_t, 16>& entries) { hole_entries_ = entries; }

@@ -221,6 +221,14 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
   paging.set_hole_entries(hole);
   monitor.set_layout(layout);
 
+  // The pages the monitor writes while the guest runs get a writable type for good, so
+  // that no remapping can ever make them page tables (direct_paging.h).
+  for (const uint32_t shared : {layout.shared_info_ma, layout.console_ring_ma}) {
+    if (paging.set_permanent_writable(shared / kPage) != 0) {
+      return machine::Error{"pv: the shared pages cannot be typed writable", EINVAL};
+    }
+  }
+
   // Pin and load the bootstrap page directory: its validation types every table and
   // takes a writable reference on every frame it maps writable.
   const uint32_t l2_mfn = p2m.machine_frame(l2 / kPage);

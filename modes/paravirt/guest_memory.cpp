@@ -57,6 +57,17 @@ std::optional<uint32_t> GuestMemory::translate(uint32_t cr3, uint32_t lin, bool 
   return ma;
 }
 
+bool GuestMemory::writable(uint32_t cr3, uint32_t lin, uint32_t len) const {
+  while (len > 0) {
+    if (!translate(cr3, lin, true)) return false;
+    const uint32_t n = std::min(len, kPageSize - (lin & (kPageSize - 1)));
+    lin += n;
+    len -= n;
+    if (len > 0 && lin == 0) return false;  // wrapped around 4 GiB
+  }
+  return true;
+}
+
 bool GuestMemory::copy_from_guest(uint32_t cr3, uint32_t lin, void* dst, uint32_t len) const {
   auto* out = static_cast<uint8_t*>(dst);
   while (len > 0) {

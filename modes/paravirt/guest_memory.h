@@ -38,6 +38,9 @@ class GuestMemory {
   // nothing when the page is not present (or not writable, for a write) or the address
   // lies in the hypervisor hole.
   std::optional<uint32_t> translate(uint32_t cr3, uint32_t lin, bool write) const;
+  // Whether copy_to_guest(cr3, lin, ..., len) would succeed now: a hypercall checks its
+  // output pointers this way before it changes anything.
+  bool writable(uint32_t cr3, uint32_t lin, uint32_t len) const;
   bool copy_from_guest(uint32_t cr3, uint32_t lin, void* dst, uint32_t len) const;
   bool copy_to_guest(uint32_t cr3, uint32_t lin, const void* src, uint32_t len);
 

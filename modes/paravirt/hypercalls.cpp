@@ -1,5 +1,7 @@
 #include "modes/paravirt/hypercalls.h"
 
+#include <vector>
+
 #include "engine/cpu/cpu.h"
 #include "engine/vmm/recorder.h"
 #include "engine/vmm/vm.h"
@@ -35,23 +37,35 @@ void Hypercalls::dispatch() {
 }
 
 // set_trap_table(table): Xen's HYPERVISOR_set_trap_table. Entries {u8 vector, u8 flags,
-// u16 cs, u32 address} up to one with address 0; a null table clears every handler.
+// u16 cs, u32 address} up to one with address 0; a null table clears every handler. The
+// whole table is read and checked before the first entry is registered: a table that is
+// refused (-EFAULT unreadable, -EPERM/-EINVAL an entry, -EINVAL no terminator within 256
+// entries) changes nothing.
 int32_t Hypercalls::set_trap_table(uint32_t table) {
   if (table == 0) {
     m_.clear_traps();
     return 0;
   }
-  for (uint32_t i = 0; i < 256; ++i) {
+  struct Entry {
+    uint8_t vector, flags;
+    uint16_t cs;
+    uint32_t address;
+  };
+  std::vector<Entry> entries;
+  for (uint32_t i = 0;; ++i) {
+    if (i == 256) return -abi::kEINVAL;  // no terminator within 256 entries
     uint8_t e[abi::kTrapInfoSize];
     if (!m_.memory().copy_from_guest(m_.cr3(), table + i * abi::kTrapInfoSize, e, sizeof e)) {
       return -abi::kEFAULT;
     }
     const uint32_t address = e[4] | e[5] << 8 | e[6] << 16 | uint32_t{e[7]} << 24;
-    if (address == 0) return 0;
+    if (address == 0) break;
     const auto cs = static_cast<uint16_t>(e[2] | e[3] << 8);
-    if (const int32_t r = m_.set_trap(e[0], e[1], cs, address); r != 0) return r;
+    if (const int32_t r = PvMonitor::check_trap(e[1], cs, address); r != 0) return r;
+    entries.push_back({e[0], e[1], cs, address});
   }
-  return -abi::kEINVAL;  // no terminator within 256 entries
+  for (const Entry& e : entries) m_.set_trap(e.vector, e.flags, e.cs, e.address);
+  return 0;
 }
 
 int32_t Hypercalls::update_one(uint32_t entry_ma, uint32_t value) {
@@ -72,45 +86,51 @@ int32_t Hypercalls::update_one(uint32_t entry_ma, uint32_t value) {
 // command. Requests are applied in order; the first refused one stops the batch (the
 // ones before it stay applied, as in Xen) and its error is the result. *done_out gets
 // the number applied.
+//
+// Before the first request is applied, the whole array is read and the completion
+// pointer is checked writable: an unreadable array or an unwritable pointer is -EFAULT
+// with nothing changed. A batch that itself takes away the pointer's mapping still
+// returns its own result (the count is then not written), as Xen ignores a failed copy
+// of the count.
 int32_t Hypercalls::mmu_update(uint32_t requests, uint32_t count, uint32_t done_out) {
   if (count > abi::kMaxBatch) return -abi::kEINVAL;
+  std::vector<uint32_t> req(uint64_t{count} * 2);
+  if (!m_.memory().copy_from_guest(m_.cr3(), requests, req.data(), count * abi::kMmuUpdateSize)) {
+    return -abi::kEFAULT;
+  }
+  if (done_out != 0 && !m_.memory().writable(m_.cr3(), done_out, 4)) return -abi::kEFAULT;
   uint32_t done = 0;
   int32_t r = 0;
   for (; done < count; ++done) {
-    uint32_t req[2];
-    if (!m_.memory().copy_from_guest(m_.cr3(), requests + done * abi::kMmuUpdateSize, req,
-                                     sizeof req)) {
-      r = -abi::kEFAULT;
-      break;
-    }
-    const uint32_t cmd = req[0] & 3;
+    const uint32_t ptr = req[done * 2], value = req[done * 2 + 1];
+    const uint32_t cmd = ptr & 3;
     if (cmd != abi::kMmuNormalPtUpdate) {
       r = cmd == abi::kMmuMachphysUpdate ? -abi::kENOSYS : -abi::kEINVAL;
       break;
     }
-    if ((r = update_one(req[0] & ~3u, req[1])) != 0) break;
+    if ((r = update_one(ptr & ~3u, value)) != 0) break;
   }
-  if (done_out != 0 && !m_.memory().copy_to_guest(m_.cr3(), done_out, &done, 4) && r == 0) {
-    r = -abi::kEFAULT;
-  }
+  if (done_out != 0) m_.memory().copy_to_guest(m_.cr3(), done_out, &done, 4);
   return r;
 }
 
 // stack_switch(ss, esp): Xen's HYPERVISOR_stack_switch: the ring-1 stack for traps from
 // user mode (the real TSS's SS1:ESP1).
 int32_t Hypercalls::stack_switch(uint32_t ss, uint32_t esp) {
-  return m_.set_kernel_stack(static_cast<uint16_t>(ss), esp);
+  return m_.set_kernel_stack(ss, esp);
 }
 
 // set_callbacks(event_cs, event_eip): Xen's HYPERVISOR_set_callbacks (the event half).
 int32_t Hypercalls::set_callbacks(uint32_t event_cs, uint32_t event_eip) {
-  return m_.set_callback(static_cast<uint16_t>(event_cs), event_eip);
+  return m_.set_callback(event_cs, event_eip);
 }
 
 // update_va_mapping(va, value, flags): Xen's HYPERVISOR_update_va_mapping: the entry
 // that maps `va` in the current address space gets `value`, then optionally an INVLPG
-// (UVMF_INVLPG) or a full flush (UVMF_TLB_FLUSH).
+// (UVMF_INVLPG) or a full flush (UVMF_TLB_FLUSH). Other flag bits (Xen's UVMF_ALL and its
+// vCPU mask have no meaning with one virtual CPU) are refused before anything changes.
 int32_t Hypercalls::update_va_mapping(uint32_t va, uint32_t value, uint32_t flags) {
+  if (flags & ~(abi::kUvmfTlbFlush | abi::kUvmfInvlpg)) return -abi::kEINVAL;
   if (va >= abi::kHypervisorHole) return -abi::kEPERM;
   GuestMemory& mem = m_.memory();
   const uint32_t pde = mem.read32((m_.cr3() & ~0xFFFu) + (va >> 22) * 4);
@@ -156,34 +176,34 @@ int32_t Hypercalls::console_io(uint32_t cmd, uint32_t count, uint32_t buffer) {
 
 // mmuext_op(ops, count, done_out): Xen's HYPERVISOR_mmuext_op. Each op {cmd, arg1, arg2}:
 // pin an L1 or L2 table (arg1 = mfn), unpin, new base pointer, flush the TLB, INVLPG
-// (arg1 = linear address). Stops at the first refused op, like mmu_update.
+// (arg1 = linear address). Stops at the first refused op, like mmu_update, and like it
+// reads the whole array and checks the completion pointer before the first op.
 int32_t Hypercalls::mmuext_op(uint32_t ops, uint32_t count, uint32_t done_out) {
   if (count > abi::kMaxBatch) return -abi::kEINVAL;
+  std::vector<uint32_t> op(uint64_t{count} * 3);
+  if (!m_.memory().copy_from_guest(m_.cr3(), ops, op.data(), count * abi::kMmuextOpSize)) {
+    return -abi::kEFAULT;
+  }
+  if (done_out != 0 && !m_.memory().writable(m_.cr3(), done_out, 4)) return -abi::kEFAULT;
   DirectPaging& paging = m_.paging();
   uint32_t done = 0;
   int32_t r = 0;
   for (; done < count; ++done) {
-    uint32_t op[3];
-    if (!m_.memory().copy_from_guest(m_.cr3(), ops + done * abi::kMmuextOpSize, op, sizeof op)) {
-      r = -abi::kEFAULT;
-      break;
-    }
-    switch (op[0]) {
-      case abi::kPinL1Table: r = paging.pin(op[1], DirectPaging::Type::l1); break;
-      case abi::kPinL2Table: r = paging.pin(op[1], DirectPaging::Type::l2); break;
-      case abi::kUnpinTable: r = paging.unpin(op[1]); break;
+    const uint32_t cmd = op[done * 3], arg = op[done * 3 + 1];
+    switch (cmd) {
+      case abi::kPinL1Table: r = paging.pin(arg, DirectPaging::Type::l1); break;
+      case abi::kPinL2Table: r = paging.pin(arg, DirectPaging::Type::l2); break;
+      case abi::kUnpinTable: r = paging.unpin(arg); break;
       case abi::kNewBaseptr:
-        if ((r = paging.new_baseptr(op[1])) == 0) m_.load_baseptr(op[1]);
+        if ((r = paging.new_baseptr(arg)) == 0) m_.load_baseptr(arg);
         break;
       case abi::kTlbFlushLocal: m_.flush_tlb(); break;
-      case abi::kInvlpgLocal: m_.invlpg(op[1]); break;
+      case abi::kInvlpgLocal: m_.invlpg(arg); break;
       default: r = -abi::kENOSYS; break;
     }
     if (r != 0) break;
   }
-  if (done_out != 0 && !m_.memory().copy_to_guest(m_.cr3(), done_out, &done, 4) && r == 0) {
-    r = -abi::kEFAULT;
-  }
+  if (done_out != 0) m_.memory().copy_to_guest(m_.cr3(), done_out, &done, 4);
   return r;
 }
 
@@ -193,7 +213,11 @@ int32_t Hypercalls::sched_op(uint32_t cmd, uint32_t arg) {
   switch (cmd) {
     case abi::kSchedYield: return 0;
     case abi::kSchedBlock: m_.block(); return 0;
-    case abi::kSchedShutdown: m_.shutdown(arg); return 0;
+    case abi::kSchedShutdown:
+      // The status is the exit port's byte: a larger one is refused, not truncated.
+      if (arg > 0xFF) return -abi::kEINVAL;
+      m_.shutdown(arg);
+      return 0;
     default: return -abi::kENOSYS;
   }
 }
@@ -214,12 +238,14 @@ int32_t Hypercalls::event_channel_op(uint32_t cmd, uint32_t port) {
 int32_t Hypercalls::physdev_op(uint32_t cmd, uint32_t port, uint32_t value) {
   if (cmd != abi::kPhysdevPortRead && cmd != abi::kPhysdevPortWrite) return -abi::kENOSYS;
   if (port != abi::kPostPort) return -abi::kEPERM;
+  // The port is a byte wide: a larger value is refused, not truncated.
+  if (cmd == abi::kPhysdevPortWrite && value > 0xFF) return -abi::kEINVAL;
   auto& bus = m_.vm().machine().io_bus();
   // The monitor's IN or OUT is a bus cycle like the guest's would be: it costs the
   // profile's port-I/O instruction class.
   m_.cpu().add_cycles(m_.cpu().class_costs()[cpu::kCostPortIo]);
   if (cmd == abi::kPhysdevPortRead) return static_cast<int32_t>(bus.read(abi::kPostPort, 1));
-  bus.write(abi::kPostPort, 1, value & 0xFF);
+  bus.write(abi::kPostPort, 1, value);
   return 0;
 }
 

@@ -207,16 +207,26 @@ void PvMonitor::write_idt_gate(uint8_t vector, uint16_t cs, uint32_t eip, unsign
   memory_.write32(at + 4, present ? hi : 0);
 }
 
-int32_t PvMonitor::set_trap(uint8_t vector, uint8_t flags, uint16_t cs, uint32_t eip) {
+int32_t PvMonitor::check_trap(uint8_t flags, uint16_t cs, uint32_t eip) {
   // Xen's one check on a trap table: the handler must not run in ring 0. Here the guest
   // has exactly one code segment of its own, the ring-1 one.
   if (cs != abi::kRing1Cs) return -abi::kEPERM;
   if (eip >= abi::kHypervisorHole) return -abi::kEINVAL;
+  // Flags the ABI does not define are refused rather than ignored.
+  if (flags & ~(abi::kTrapFlagDplMask | abi::kTrapFlagMaskEvents)) return -abi::kEINVAL;
+  return 0;
+}
+
+int32_t PvMonitor::set_trap(uint8_t vector, uint8_t flags, uint16_t cs, uint32_t eip) {
+  if (const int32_t r = check_trap(flags, cs, eip); r != 0) return r;
   traps_[vector] = TrapEntry{true, flags, cs, eip};
-  if (vector == abi::kSyscallVector && (flags & abi::kTrapFlagDplMask) == 3) {
-    // The fast system-call path: the hardware delivers INT 0x80 to the guest itself.
-    write_idt_gate(vector, cs, eip, 3, true);
-    set_software_vector_delegated(vector, true);
+  if (vector == abi::kSyscallVector) {
+    // The fast system-call path: with DPL 3 the hardware delivers INT 0x80 to the guest
+    // itself. Registered again without DPL 3, the old gate must go, or user mode would
+    // still reach the old handler past the check the new entry asks for.
+    const bool direct = (flags & abi::kTrapFlagDplMask) == 3;
+    write_idt_gate(vector, cs, eip, 3, direct);
+    set_software_vector_delegated(vector, direct);
   }
   return 0;
 }
@@ -227,7 +237,8 @@ void PvMonitor::clear_traps() {
   set_software_vector_delegated(abi::kSyscallVector, false);
 }
 
-int32_t PvMonitor::set_kernel_stack(uint16_t ss, uint32_t esp) {
+int32_t PvMonitor::set_kernel_stack(uint32_t ss, uint32_t esp) {
+  if (ss > 0xFFFF) return -abi::kEINVAL;
   if (ss != abi::kRing1Ds) return -abi::kEPERM;
   if (esp > abi::kHypervisorHole) return -abi::kEINVAL;
   const uint32_t tss = layout_.tss_mfn * GuestMemory::kPageSize;
@@ -236,10 +247,11 @@ int32_t PvMonitor::set_kernel_stack(uint16_t ss, uint32_t esp) {
   return 0;
 }
 
-int32_t PvMonitor::set_callback(uint16_t cs, uint32_t eip) {
+int32_t PvMonitor::set_callback(uint32_t cs, uint32_t eip) {
+  if (cs > 0xFFFF) return -abi::kEINVAL;
   if (cs != abi::kRing1Cs) return -abi::kEPERM;
   if (eip >= abi::kHypervisorHole) return -abi::kEINVAL;
-  callback_cs_ = cs;
+  callback_cs_ = static_cast<uint16_t>(cs);
   callback_eip_ = eip;
   return 0;
 }
@@ -263,7 +275,10 @@ void PvMonitor::arm_hardware_timer() {
   const uint64_t now = cpu().tsc();
   const uint64_t delta = deadline > now ? deadline - now : 0;
   const uint64_t hz = uint64_t{vm_.machine().config().cpu_mhz} * 1'000'000;
-  uint64_t ticks = (delta * machine::Pit8254::kHz + hz - 1) / hz;
+  // A deadline at least a second away is the counter's longest period (65535 ticks, about
+  // 55 ms) away; the product below would overflow 64 bits for a deadline hours away and
+  // arm the counter for a wrong, short time.
+  uint64_t ticks = delta >= hz ? 0xFFFF : (delta * machine::Pit8254::kHz + hz - 1) / hz;
   if (ticks < 1) ticks = 1;
   if (ticks > 0xFFFF) ticks = 0xFFFF;
   pit.io_write(0, 1, static_cast<uint32_t>(ticks & 0xFF));

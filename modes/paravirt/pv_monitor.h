@@ -47,6 +47,14 @@ class Hypercalls;
 
 class PvMonitor : public cpu::Monitor {
  public:
+  // One entry of the guest's trap table (set_trap_table).
+  struct TrapEntry {
+    bool set = false;
+    uint8_t flags = 0;
+    uint16_t cs = 0;
+    uint32_t eip = 0;
+    bool operator==(const TrapEntry&) const = default;
+  };
   // Where the domain builder put the monitor's own structures (machine frames) and the
   // guest's shared pages (machine addresses).
   struct Layout {
@@ -81,11 +89,20 @@ class PvMonitor : public cpu::Monitor {
   vmm::Recorder& recorder();
   const vmm::P2m& p2m() const { return p2m_; }
   uint32_t cr3() const;
-  // The trap table: vector -> handler. 0x80 with DPL 3 also goes into the real IDT.
+  // What the guest registered (the hostile-guest tests compare them before and after).
+  const std::array<TrapEntry, 256>& traps() const { return traps_; }
+  uint16_t callback_cs() const { return callback_cs_; }
+  uint32_t callback_eip() const { return callback_eip_; }
+  // The trap table: vector -> handler. 0x80 with DPL 3 also goes into the real IDT, and
+  // leaves it when it is registered again without DPL 3. check_trap() is the whole check
+  // (0 or -errno); set_trap() checks, then changes the table only when the check passed.
+  static int32_t check_trap(uint8_t flags, uint16_t cs, uint32_t eip);
   int32_t set_trap(uint8_t vector, uint8_t flags, uint16_t cs, uint32_t eip);
   void clear_traps();
-  int32_t set_kernel_stack(uint16_t ss, uint32_t esp);
-  int32_t set_callback(uint16_t cs, uint32_t eip);
+  // Selectors arrive as the 32-bit hypercall arguments they are: one above 0xFFFF is
+  // refused (-EINVAL), never truncated into a valid one.
+  int32_t set_kernel_stack(uint32_t ss, uint32_t esp);
+  int32_t set_callback(uint32_t cs, uint32_t eip);
   void set_timer(uint64_t deadline_tsc);
   // sched_op block: enable events and wait for one.
   void block();
@@ -101,13 +118,6 @@ class PvMonitor : public cpu::Monitor {
   void kill(const std::string& why);
 
  private:
-  struct TrapEntry {
-    bool set = false;
-    uint8_t flags = 0;
-    uint16_t cs = 0;
-    uint32_t eip = 0;
-  };
-
   void external_interrupt(uint8_t vector);
   void reflect(uint8_t vector, bool has_error_code, uint32_t error_code);
   bool bounce(uint16_t cs, uint32_t eip, bool has_error_code, uint32_t error_code,

@@ -15,6 +15,10 @@ privileged instruction crosses from user to kernel mode and back. With --paging 
 turns paging on first (4 MiB and 4 KiB pages, tables the random code may rewrite), which
 exercises the monitors' shadow and nested paging.
 
+Under --mode pv every kernel is the PV stub (pv_kernel): the same chunks in a kernel with
+the vmlab PV note that registers its handler with the monitor by hypercalls, in ring 1 (or
+ring 3 with --ring3); the paging variant has no pv run.
+
   random_code.py --vmlab build/cli/vmlab [--seeds 8] [--first 1] [--budget 200000] [--ring3]
 """
 import argparse
@@ -35,9 +39,10 @@ MODES = {
     "bt": ["--mode", "bt"],
     "pv": ["--mode", "pv"],
 }
-# 0-63 guest exit values; 65 not a kernel this mode boots (pv: no PV note), 71 triple
-# fault, 72 budget, 73 halted/idle, 74 unsupported, 75 reset (docs/cli.md).
-ALLOWED = set(range(64)) | {65, 71, 72, 73, 74, 75}
+# 0-63 guest exit values; 71 triple fault (pv: the monitor killed the domain), 72 budget,
+# 73 halted/idle, 74 unsupported, 75 reset (docs/cli.md). Under pv every kernel is the PV
+# stub (pv_kernel), so 65 (no PV note) is a failure.
+ALLOWED = set(range(64)) | {71, 72, 73, 74, 75}
 
 
 def handler(counter, chunks):
@@ -134,6 +139,101 @@ def kernel(seed, ring3=False, paging=False):
     return head + b"\x00" * (0x1000 - len(head)) + bytes(img)
 
 
+# --- The PV stub (--mode pv boots only kernels with the vmlab PV note, docs/pv-abi.md) ---
+HYPERCALL = b"\xcd\x82"                             # int 0x82
+PV_RING1_CS, PV_RING1_DS = 0x09, 0x11
+
+
+def pv_handler(counter, chunks, ring3):
+    """The handler of the PV stub, in ring 1: the monitor bounces every exception and INT n
+    here (its trap table names it for all vectors but the hypercall's); it resets the stack
+    and the data segments and enters the next chunk, in ring 1 or with IRET in ring 3;
+    after the last one, sched_op shutdown(0) (ring 1 has no port I/O and no HLT)."""
+    h = (b"\xbc\x00\x00\x09\x00"                     # mov esp, 0x90000
+         + b"\x66\xb8\x11\x00\x8e\xd8\x8e\xc0"       # mov ax, 0x11; mov ds, ax; mov es, ax
+         + b"\xa1" + struct.pack("<I", counter)      # mov eax, [counter]
+         + b"\x40"                                   # inc eax
+         + b"\xa3" + struct.pack("<I", counter)      # mov [counter], eax
+         + b"\x3d" + struct.pack("<I", CHUNKS)       # cmp eax, CHUNKS
+         + (b"\x73\x27" if ring3 else b"\x73\x0d")  # jae done
+         + b"\x69\xc0" + struct.pack("<I", CHUNK)    # imul eax, eax, CHUNK
+         + b"\x05" + struct.pack("<I", chunks))      # add eax, chunks
+    if ring3:
+        h += (b"\x6a\x23"                            # push 0x23 (SS: the PV user data)
+              + b"\x68\x00\xf0\x08\x00"                # push 0x8f000 (ESP)
+              + b"\x68\x02\x02\x00\x00"                # push 0x202 (EFLAGS, IF)
+              + b"\x6a\x1b"                          # push 0x1b (CS: the PV user code)
+              + b"\x50"                              # push eax (EIP)
+              + b"\x66\xb9\x23\x00\x8e\xd9\x8e\xc1\x8e\xe1\x8e\xe9"  # user data selectors
+              + b"\xcf")                             # iret
+    else:
+        h += b"\xff\xe0"                             # jmp eax
+    return (h + b"\xb8\x1d\x00\x00\x00"               # done: mov eax, 29 (sched_op)
+            + b"\xbb\x02\x00\x00\x00"                 # mov ebx, 2 (SCHEDOP_shutdown)
+            + b"\x31\xc9" + HYPERCALL                 # xor ecx, ecx (status 0); int 0x82
+            + b"\xeb\xfe")                            # jmp $
+
+
+def pv_kernel(seed, ring3=False):
+    """The same 64 random chunks as kernel(seed, ring3), for --mode pv: an ELF with the
+    vmlab PV note (type 1, ABI version 1) that follows the PV entry protocol (ring 1,
+    paging on, ESI = the start-info page; docs/pv-abi.md, "Boot"). It registers one
+    handler for every vector but the hypercall's (set_trap_table; DPL 3, so any INT n is
+    allowed) and its ring-1 stack (stack_switch), and with ring3 makes the chunks' page and
+    the user stack user-accessible (mmu_update on the directory entry, update_va_mapping
+    on the pages, machine frames from the P2M the start-info page names). The random code
+    runs where the other modes run it and may make hypercalls of its own. A PV guest cannot
+    load page tables of its own, so there is no paging variant."""
+    rnd = random.Random(seed)
+    img = bytearray(0x1000 + CHUNKS * CHUNK)
+    magic, flags = 0x1BADB002, 0x3
+    img[0:12] = struct.pack("<III", magic, flags, (-(magic + flags)) & 0xFFFFFFFF)
+    code_at, table_at = BASE + 0x40, BASE + 0x200
+    counter, handler_at, chunks = BASE + 0xA00, BASE + 0xA10, BASE + 0x1000
+    # The trap table: 255 entries {vector, flags (DPL 3), cs, handler} and the terminator.
+    entries = [v for v in range(256) if v != 0x82]
+    for i, v in enumerate(entries):
+        img[0x200 + 8 * i:0x208 + 8 * i] = struct.pack("<BBHI", v, 3, PV_RING1_CS, handler_at)
+    assert 0x200 + 8 * (len(entries) + 1) <= 0xA00
+    boot = b"\xbc\x00\x00\x09\x00"                            # mov esp, 0x90000
+    boot += b"\xb8\x00\x00\x00\x00\xbb" + struct.pack("<I", table_at) + HYPERCALL
+    boot += (b"\xb8\x03\x00\x00\x00\xbb" + struct.pack("<I", PV_RING1_DS)  # stack_switch
+             + b"\xb9\x00\x00\x09\x00" + HYPERCALL)
+    if ring3:
+        boot += b"\x8b\x7e\x20"              # mov edi, [esi+32]: the P2M (pfn -> mfn)
+        boot += b"\x8b\x6e\x2c"              # mov ebp, [esi+44]: the page directory
+        boot += (b"\x8b\x45\x00\x83\xc8\x04\x50"  # push [ebp] | U: directory entry 0
+                 + b"\x89\xe8\x2d\x00\x00\x00\xc0\xc1\xe8\x0c"  # its pfn
+                 + b"\x8b\x04\x87\xc1\xe0\x0c\x50"  # push its machine address
+                 + b"\x89\xe3\xb9\x01\x00\x00\x00\x31\xd2"  # mmu_update(esp, 1, 0)
+                 + b"\xb8\x01\x00\x00\x00" + HYPERCALL + b"\x83\xc4\x08")
+        for page in (0x8E000, chunks & ~0xFFF):  # the user stack, the chunks
+            boot += (b"\x8b\x87" + struct.pack("<I", (page >> 12) * 4)  # mov eax, [edi+pfn*4]
+                     + b"\xc1\xe0\x0c\x83\xc8\x07\x89\xc1"  # ecx = mfn << 12 | P | W | U
+                     + b"\xbb" + struct.pack("<I", page)  # ebx = va
+                     + b"\xba\x01\x00\x00\x00"  # edx = UVMF_TLB_FLUSH
+                     + b"\xb8\x0e\x00\x00\x00" + HYPERCALL)  # update_va_mapping
+        img[0xA00:0xA04] = struct.pack("<I", 0xFFFFFFFF)  # the handler enters chunk 0
+    first = handler_at if ring3 else chunks
+    boot += b"\xe9" + struct.pack("<i", first - (code_at + len(boot) + 5))
+    img[0x40:0x40 + len(boot)] = boot
+    assert 0x40 + len(boot) <= 0x200
+    h = pv_handler(counter, chunks, ring3)
+    img[0xA10:0xA10 + len(h)] = h
+    for i in range(CHUNKS):
+        img[0x1000 + i * CHUNK:0x1000 + (i + 1) * CHUNK] = bytes(
+            rnd.getrandbits(8) for _ in range(CHUNK))
+    note = struct.pack("<III", 6, 4, 1) + b"vmlab\x00\x00\x00" + struct.pack("<I", 1)
+    ehdr = b"\x7fELF" + bytes([1, 1, 1, 0]) + b"\x00" * 8 + struct.pack(
+        "<HHIIIIIHHHHHH", 2, 3, 1, code_at, 52, 0, 0, 52, 32, 2, 40, 0, 0)
+    note_at = 52 + 2 * 32
+    phdr = struct.pack("<IIIIIIII", 1, 0x1000, BASE, BASE, len(img), len(img) + 0x10000, 7,
+                       0x1000)
+    phdr += struct.pack("<IIIIIIII", 4, note_at, 0, 0, len(note), len(note), 4, 4)
+    head = ehdr + phdr + note
+    return head + b"\x00" * (0x1000 - len(head)) + bytes(img)
+
+
 def run(vmlab, mode_args, path, budget, out):
     args = [vmlab, "run", "--max-instructions", str(budget), "--memory", "16", "--out", out,
             *mode_args, path]
@@ -160,12 +260,18 @@ def main():
             path = os.path.join(tmp, f"random{seed}.elf")
             with open(path, "wb") as f:
                 f.write(kernel(seed, a.ring3, a.paging))
+            pv_path = os.path.join(tmp, f"random{seed}-pv.elf")
+            with open(pv_path, "wb") as f:
+                f.write(pv_kernel(seed, a.ring3))
             line = []
             for name, mode_args in MODES.items():
+                if name == "pv" and a.paging:
+                    continue  # a PV guest has no page tables of its own to turn on
+                image = pv_path if name == "pv" else path
                 try:
-                    rc1, out1, err1, st1 = run(a.vmlab, mode_args, path, a.budget,
+                    rc1, out1, err1, st1 = run(a.vmlab, mode_args, image, a.budget,
                                                os.path.join(tmp, f"{seed}-{name}-1"))
-                    rc2, out2, _, st2 = run(a.vmlab, mode_args, path, a.budget,
+                    rc2, out2, _, st2 = run(a.vmlab, mode_args, image, a.budget,
                                             os.path.join(tmp, f"{seed}-{name}-2"))
                 except subprocess.TimeoutExpired:
                     print(f"FAIL seed {seed} {name}: timeout")
