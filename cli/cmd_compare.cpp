@@ -125,7 +125,7 @@ int cmd_compare(const std::vector<std::string>& args) {
   }
 
   auto profile = load_profile(opts->profile, opts->costs);
-  if (!profile) return fail(kUsage, profile.error().message);
+  if (!profile) return fail(exit_code_for(profile.error()), profile.error().message);
   const std::string kernel = opts->kernel.empty() ? default_guest_kernel() : opts->kernel;
   if (!std::filesystem::exists(kernel)) {
     return fail(kNoInput, "cannot open the guest image " + kernel +

@@ -3,13 +3,16 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
+#include "cli/console_file.h"
 #include "cli/exit_codes.h"
 #include "cli/exit_status.h"
 #include "cli/options.h"
 #include "cli/resources.h"
 #include "cli/version.h"
 #include "engine//vmm/chrome_trace_writer.h"
+#include "engine/machine/host_file.h"
 #include "engine/vmm/jsonl_trace_writer.h"
 #include "engine/vmm/run_report.h"
 #include "engine/vmm/sha256.h"
@@ -18,6 +21,9 @@
 
 namespace vmlab::cli {
 namespace {
+
+// The most --input may preload: far more than any scripted session types.
+constexpr uint64_t kMaxInputBytes = 64 << 20;
 
 constexpr const char* kRunUsage = R"(usage: vmlab run [options] KERNEL.elf
 
@@ -33,11 +39,14 @@ options:
   --npt                    with --mode trap --cpu vt: nested paging instead of shadow
   --append CMDLINE         the kernel command line; the kernel sees "KERNEL.elf CMDLINE",
                            as under QEMU and GRUB
-  --memory MIB             guest RAM in MiB (default 128, 4..3072)
-  --max-instructions N     stop after N instructions (k, M, G suffixes: 500M); default none
+  --memory MIB             guest RAM in MiB (default 128, 4..3072, in every mode)
+  --max-instructions N     stop after N instructions, N >= 1 (k, M, G suffixes: 500M);
+                           default none
   --cpu-mhz MHZ            modeled clock for the timers (default 1000)
-  --console FILE           write the guest console to FILE instead of stdout
-  --input FILE             feed FILE to the guest's serial input (deterministic)
+  --console FILE           write the guest console to FILE (a regular file or a device)
+                           instead of stdout
+  --input FILE             feed FILE (a regular file) to the guest's serial input
+                           (deterministic)
   -q, --quiet              no summary line on stderr
 
 watching and measuring:
@@ -53,7 +62,8 @@ watching and measuring:
 exit status:
   0-63   the guest wrote this value to the exit port 0xF4 (larger values show as 63)
   64     bad command line            65  not a loadable Multiboot kernel (pv: no PV note)
-  66     a file could not be opened  70  internal error
+  66     a file could not be opened, read or written (the console)
+  70     internal error
   71     the guest triple-faulted    72  --max-instructions exhausted
   73     the guest halted with nothing to wake it
   74     the guest used something vmlab does not model
@@ -118,7 +128,7 @@ int cmd_run(const std::vector<std::string>& args) {
   auto mode_impl = modes::make(*mode, opts->mode_options);
   if (!mode_impl) return fail(exit_code_for(mode_impl.error()), mode_impl.error().message);
   auto profile = load_profile(opts->profile, opts->costs);
-  if (!profile) return fail(kUsage, profile.error().message);
+  if (!profile) return fail(exit_code_for(profile.error()), profile.error().message);
 
   vmm::VmConfig config;
   config.mode = std::move(mode_impl.value());
@@ -129,17 +139,20 @@ int cmd_run(const std::vector<std::string>& args) {
   mc.max_instructions = opts->max_instructions;
   // The command line a Multiboot kernel sees starts with the image path, as under QEMU.
   mc.cmdline = opts->kernel + (opts->append.empty() ? "" : " " + opts->append);
+  std::optional<ConsoleFile> console;
   if (opts->console_file.empty()) {
     mc.console_sink = machine::ConsoleOutput::stdout_sink();
   } else {
-    auto sink = machine::ConsoleOutput::file_sink(opts->console_file);
-    if (!sink) return fail(kNoInput, sink.error().message);
-    mc.console_sink = sink.value();
+    auto file = ConsoleFile::open(opts->console_file);
+    if (!file) return fail(kNoInput, file.error().message);
+    console = std::move(file.value());
+    mc.console_sink = console->sink();
   }
   if (!opts->input_file.empty()) {
-    auto input = machine::ConsoleInput::from_file(opts->input_file);
-    if (!input) return fail(kNoInput, input.error().message);
-    mc.input = std::move(input.value());
+    auto bytes = machine::read_host_file(opts->input_file, "the console input", kMaxInputBytes);
+    if (!bytes) return fail(kNoInput, bytes.error().message);
+    mc.input =
+        machine::ConsoleInput::from_string(std::string(bytes.value().begin(), bytes.value().end()));
   }
 
   auto created = vmm::Vm::create(std::move(config));
@@ -169,6 +182,9 @@ int cmd_run(const std::vector<std::string>& args) {
                   static_cast<unsigned long long>(r.instructions),
                   static_cast<unsigned long long>(r.cycles), r.wall_seconds);
     std::cerr << "vmlab: " << r.message << " (" << figures << ")\n";
+  }
+  if (console) {
+    if (auto f = console->finish(); !f) return fail(kNoInput, f.error().message);
   }
   return exit_code_for(r);
 }

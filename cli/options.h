@@ -55,9 +55,29 @@ std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args
 std::optional<CompareOptions> parse_compare_options(const std::vector<std::string>& args,
                                                     std::string& error);
 
-// Parses an unsigned decimal number with an optional k/M/G suffix (powers of 1000).
+// A numeric option: its name, its range and how its usage error describes it. run,
+// compare and bt-dump parse every number through one of these, so an option means the same
+// everywhere and no value is ever taken outside its range.
+struct CountOption {
+  const char* name;     // "--memory"
+  uint64_t min, max;    // the accepted values, inclusive
+  const char* what;     // "a size in MiB"
+  const char* example;  // "128"
+  const char* note;     // appended to the error, may be ""
+};
+extern const CountOption kMemoryOption;
+extern const CountOption kMaxInstructionsOption;
+extern const CountOption kCpuMhzOption;
+extern const CountOption kTraceLimitOption;
+extern const CountOption kItersOption;
+
+// Parses an unsigned decimal number with an optional k/M/G suffix (powers of 1000); no
+// sign, no blanks, no value that does not fit in 64 bits.
 std::optional<uint64_t> parse_count(const std::string& text);
-// Parses KEY=CYCLES of --cost.
+// The value of `option` given as `text`, inside its range; else nullopt and the usage error.
+std::optional<uint64_t> parse_count_option(const CountOption& option, const std::string& text,
+                                           std::string& error);
+// Parses KEY=CYCLES of --cost (CYCLES at most vmm::CostProfile::kMaxCycles).
 std::optional<std::pair<std::string, uint64_t>> parse_cost(const std::string& text);
 // Splits "a,b,c".
 std::vector<std::string> split_list(const std::string& text);

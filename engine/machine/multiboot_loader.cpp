@@ -8,6 +8,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "engine/machine/host_file.h"
+
 namespace vmlab::machine {
 
 namespace {
@@ -44,16 +46,9 @@ Error format_error(const std::string& name, const std::string& what) {
   return Error{name + ": " + what, ENOEXEC};
 }
 
+// A kernel or module larger than the largest guest RAM could never be loaded.
 Result<std::vector<uint8_t>> read_whole_file(const std::string& path, const char* what) {
-  errno = 0;
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    const int err = errno != 0 ? errno : ENOENT;
-    return Error{path + ": cannot open the " + what + ": " + std::strerror(err), err};
-  }
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (f.bad()) return Error{path + ": cannot read the " + what, EIO};
-  return bytes;
+  return read_host_file(path, std::string("the ") + what, uint64_t{PhysicalMemory::kMaxMib} << 20);
 }
 
 // A physical range the loader is about to fill, checked against RAM and the info area.
