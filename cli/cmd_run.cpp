@@ -39,6 +39,9 @@ options:
   --npt                    with --mode trap --cpu vt: nested paging instead of shadow
   --append CMDLINE         the kernel command line; the kernel sees "KERNEL.elf CMDLINE",
                            as under QEMU and GRUB
+  --initrd "FILE ARGS,..."  Multiboot modules, as qemu -initrd: comma-separated (",," for a
+                           comma), each a file and its arguments; the kernel sees the whole
+                           entry as the module's string
   --memory MIB             guest RAM in MiB (default 128, 4..3072, in every mode)
   --max-instructions N     stop after N instructions, N >= 1 (k, M, G suffixes: 500M);
                            default none
@@ -139,6 +142,7 @@ int cmd_run(const std::vector<std::string>& args) {
   mc.max_instructions = opts->max_instructions;
   // The command line a Multiboot kernel sees starts with the image path, as under QEMU.
   mc.cmdline = opts->kernel + (opts->append.empty() ? "" : " " + opts->append);
+  mc.modules = opts->modules;
   std::optional<ConsoleFile> console;
   if (opts->console_file.empty()) {
     mc.console_sink = machine::ConsoleOutput::stdout_sink();

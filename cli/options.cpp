@@ -66,6 +66,25 @@ std::optional<std::pair<std::string, uint64_t>> parse_cost(const std::string& te
   return std::make_pair(text.substr(0, eq), *n);
 }
 
+std::optional<std::vector<machine::MultibootModule>> parse_initrd(const std::string& text) {
+  std::vector<machine::MultibootModule> modules;
+  std::string entry;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i < text.size() && text[i] == ',' && i + 1 < text.size() && text[i + 1] == ',') {
+      entry.push_back(',');
+      ++i;
+    } else if (i < text.size() && text[i] != ',') {
+      entry.push_back(text[i]);
+    } else {
+      const std::string path = entry.substr(0, entry.find(' '));
+      if (path.empty()) return std::nullopt;
+      modules.push_back({path, entry});
+      entry.clear();
+    }
+  }
+  return modules;
+}
+
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -155,6 +174,15 @@ std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args
       auto v = value_of(args, i, name, error);
       if (!v) return std::nullopt;
       o.append = *v;
+    } else if (name == "--initrd") {
+      auto v = value_of(args, i, name, error);
+      if (!v) return std::nullopt;
+      auto modules = parse_initrd(*v);
+      if (!modules) {
+        error = "--initrd takes FILE[ ARGS][,FILE[ ARGS]...], as qemu -initrd (got '" + *v + "')";
+        return std::nullopt;
+      }
+      o.modules.insert(o.modules.end(), modules->begin(), modules->end());
     } else if (name == "--memory") {
       auto n = count_of(args, i, kMemoryOption, error);
       if (!n) return std::nullopt;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/machine/multiboot_loader.h"
 #include "engine/vmm/mode.h"
 
 namespace vmlab::cli {
@@ -20,6 +21,8 @@ struct RunOptions {
   vmm::ModeOptions mode_options;  // --cpu classic|vt, --npt
   std::string kernel;
   std::string append;  // the kernel command line after the image path, as with qemu -append
+  // --initrd: the Multiboot modules, in order, as with qemu -initrd.
+  std::vector<machine::MultibootModule> modules;
   uint32_t memory_mib = 128;
   uint64_t max_instructions = 0;  // 0: no budget
   uint32_t cpu_mhz = 1000;
@@ -79,6 +82,11 @@ std::optional<uint64_t> parse_count_option(const CountOption& option, const std:
                                            std::string& error);
 // Parses KEY=CYCLES of --cost (CYCLES at most vmm::CostProfile::kMaxCycles).
 std::optional<std::pair<std::string, uint64_t>> parse_cost(const std::string& text);
+// Parses --initrd "FILE ARGS,FILE ARGS,..." as qemu-system-i386 -initrd does: the modules
+// are separated by commas (",," stands for a comma inside one); a module's file is its
+// entry up to the first blank, and its Multiboot string is the whole entry, file name
+// first, as the kernel's command line starts with the image path.
+std::optional<std::vector<machine::MultibootModule>> parse_initrd(const std::string& text);
 // Splits "a,b,c".
 std::vector<std::string> split_list(const std::string& text);
 

@@ -83,6 +83,12 @@ expect 64 "--iters takes a count from 1 to" -- compare --iters 0
 # The documented maximum is the guest's in every mode: the monitor's own memory comes on
 # top of it. (The smoke kernel has no PV note, so under pv the machine is built and the
 # kernel then refused.)
+# --initrd, as qemu -initrd: FILE ARGS entries separated by commas.
+expect 64 "--initrd takes FILE" -- run --initrd "" "$smoke"
+expect 64 "--initrd takes FILE" -- run --initrd " arg" "$smoke"
+expect 64 "--initrd takes FILE" -- run --initrd "$smoke,,x," "$smoke"
+expect 66 "missing-module: cannot open the module" -- run --initrd "$tmp/missing-module arg" "$smoke"
+expect 66 "fifo: cannot read the module: it is not a regular file" -- run --initrd "$tmp/fifo" "$smoke"
 for m in trap "trap --cpu classic" bt; do
   expect 72 "budget" -- run --memory 3072 --mode $m --max-instructions 1000 "$smoke"
 done
