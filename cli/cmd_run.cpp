@@ -14,6 +14,7 @@
 #include "engine//vmm/chrome_trace_writer.h"
 #include "engine/machine/host_file.h"
 #include "engine/vmm/jsonl_trace_writer.h"
+#include "engine/vmm/p2m.h"
 #include "engine/vmm/run_report.h"
 #include "engine/vmm/sha256.h"
 #include "engine/vmm/vm.h"
@@ -50,6 +51,7 @@ options:
                            instead of stdout
   --input FILE             feed FILE (a regular file) to the guest's serial input
                            (deterministic)
+  --display text|none      text: print the CGA text screen (0xB8000) on stdout at exit
   -q, --quiet              no summary line on stderr
 
 watching and measuring:
@@ -72,6 +74,24 @@ exit status:
   74     the guest used something vmlab does not model
   75     the guest requested a reset 76  mode not implemented yet
 )";
+
+// --display text: the CGA text screen as the guest left it, after its console on stdout.
+// The text buffer is guest-physical 0xB8000, in the machine frame the P2M gives it.
+void print_text_screen(vmm::Vm& vm) {
+  const auto& cga = vm.machine().cga_text();
+  const auto p2m = vmm::P2m::from_mib(vm.guest_mib(), vm.machine().config().monitor_reserve_mib);
+  std::span<const uint8_t> buffer;
+  if (const auto at = p2m.to_machine(machine::CgaText::kBufferAddr)) {
+    buffer = vm.machine().memory().span().subspan(*at, machine::CgaText::kBufferBytes);
+  }
+  const uint16_t cursor = cga.cursor() - cga.start_address();
+  std::printf(
+      "--- vmlab: CGA text screen, 80x25, cursor at row %u column %u ---\n%s--- end of "
+      "screen ---\n",
+      cursor / machine::CgaText::kColumns, cursor % machine::CgaText::kColumns,
+      machine::CgaText::render(buffer, cga.start_address()).c_str());
+  std::fflush(stdout);
+}
 
 // Creates the trace writers in `dir` and hands them to the recorder.
 machine::Result<void> start_trace(vmm::Vm& vm, const RunOptions& o) {
@@ -176,6 +196,7 @@ int cmd_run(const std::vector<std::string>& args) {
 
   const machine::RunResult r = vm.run();
   std::fflush(stdout);
+  if (opts->display_text) print_text_screen(vm);
   if (!opts->out_dir.empty()) {
     if (auto f = vm.recorder().finish(); !f) return fail(kNoInput, f.error().message);
     if (auto w = write_reports(vm, r, *opts, args); !w) return fail(kNoInput, w.error().message);

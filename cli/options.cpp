@@ -174,6 +174,14 @@ std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args
       auto v = value_of(args, i, name, error);
       if (!v) return std::nullopt;
       o.append = *v;
+    } else if (name == "--display") {
+      auto v = value_of(args, i, name, error);
+      if (!v) return std::nullopt;
+      if (*v != "text" && *v != "none") {
+        error = "--display takes text or none (got '" + *v + "')";
+        return std::nullopt;
+      }
+      o.display_text = *v == "text";
     } else if (name == "--initrd") {
       auto v = value_of(args, i, name, error);
       if (!v) return std::nullopt;

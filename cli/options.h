@@ -26,9 +26,10 @@ struct RunOptions {
   uint32_t memory_mib = 128;
   uint64_t max_instructions = 0;  // 0: no budget
   uint32_t cpu_mhz = 1000;
-  std::string console_file;  // empty: the guest console goes to stdout
-  std::string input_file;    // the guest's serial input; empty: none
-  bool quiet = false;        // no summary line on stderr
+  std::string console_file;   // empty: the guest console goes to stdout
+  std::string input_file;     // the guest's serial input; empty: none
+  bool quiet = false;         // no summary line on stderr
+  bool display_text = false;  // --display text: print the CGA text screen at exit
   // Watching and measuring (docs/trace-format.md, docs/cost-model.md).
   std::string out_dir;  // --out: config.json and stats.json (and traces) go here
   bool trace = false;   // --trace: trace.jsonl and trace.json in out_dir

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <optional>
 
+#include "engine/machine/bios_data_area.h"
 #include "engine/machine/host_file.h"
 
 namespace vmlab::machine {
@@ -341,6 +342,8 @@ Result<MultibootLoader::BootInfo> MultibootLoader::load_image(
   BootInfo info;
   auto header = find_header(image, name);
   if (!header) return header.error();
+  // What the BIOS leaves in the BDA, before the kernel: a segment over it wins.
+  write_bios_data_area(memory);
   info.header_offset = header.value();
   info.header_flags = get32(image, info.header_offset + 4);
   const uint32_t unsupported = info.header_flags & 0xFFFF & ~kSupportedRequired;

@@ -255,6 +255,18 @@ TEST_F(MultibootLoaderTest, TheInformationAreaAvoidsALowSegment) {
   for (uint32_t a = 0x8000; a < 0xA000; a += 4) ASSERT_EQ(memory_.read32(a), 0x5A5A5A5Au) << a;
 }
 
+// The loader leaves the BIOS data area as SeaBIOS does, but a kernel segment over it wins.
+TEST_F(MultibootLoaderTest, TheBiosDataAreaIsWrittenBeforeTheKernel) {
+  ASSERT_TRUE(load(build_elf(higher_half())).ok());
+  EXPECT_EQ(memory_.read32(0x400), 0x3F8u);
+  EXPECT_EQ(memory_.read8(0x413) | memory_.read8(0x414) << 8, 639);
+  ElfSpec spec = higher_half();
+  spec.segments.push_back({0x400, 0x400, {0xAA, 0xBB}, 0x100});
+  ASSERT_TRUE(load(build_elf(spec)).ok());
+  EXPECT_EQ(memory_.read32(0x400), 0xBBAAu);
+  EXPECT_EQ(memory_.read8(0x413), 0u);  // the segment's bss
+}
+
 TEST_F(MultibootLoaderTest, TheInformationAreaGoesAfterAKernelFillingConventionalMemory) {
   ElfSpec spec = higher_half();
   spec.segments.push_back({0x1000, 0x1000, {}, 0x9EC00});  // up to the EBDA
