@@ -11,6 +11,7 @@
 #include "cli/resources.h"
 #include "cli/workloads.h"
 #include "engine//vmm/vm.h"
+#include "engine/machine/multiboot_loader.h"
 #include "modes/registry.h"
 
 namespace vmlab::cli {
@@ -132,6 +133,11 @@ int cmd_compare(const std::vector<std::string>& args) {
                               (opts->kernel.empty() ? " (build it: cmake --build <build> --target "
                                                       "vmlab_guest, or give --kernel)"
                                                     : ""));
+  }
+  // A file that exists but cannot be read (a directory, a FIFO, a device) fails once
+  // here, with the status of run, rather than once per workload.
+  if (auto image = machine::MultibootLoader::read_kernel_file(kernel); !image) {
+    return fail(exit_code_for(image.error()), image.error().message);
   }
 
   const CompareRunner runner(kernel, profile.value(), opts->memory_mib, opts->cpu_mhz);

@@ -210,6 +210,9 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   if (console) {
     if (auto f = console->finish(); !f) return fail(kNoInput, f.error().message);
+  } else if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    // The console went to stdout, and stdout could not take it (a full disk, /dev/full).
+    return fail(kNoInput, "cannot write the guest console to stdout");
   }
   return exit_code_for(r);
 }

@@ -67,6 +67,15 @@ expect 66 "fifo: .*not a regular file" -- run --input "$tmp/fifo" "$smoke"
 expect 66 "fifo: .*neither a regular file nor a device" -- run --console "$tmp/fifo" "$smoke"
 expect 66 "dir: .*Is a directory" -- run --console "$tmp/dir" "$smoke"
 expect 66 "/dev/full: cannot write the guest console: No space left on device" -- run --console /dev/full "$smoke"
+# The console on stdout, and stdout cannot take it.
+err=$("$vmlab" run "$smoke" 2>&1 >/dev/full)
+rc=$?
+if [ "$rc" -eq 66 ] && grep -q "cannot write the guest console to stdout" <<<"$err"; then
+  passed=$((passed + 1))
+else
+  echo "FAIL: vmlab run SMOKE >/dev/full -> status $rc (want 66), stderr: $err"
+  failures=$((failures + 1))
+fi
 truncate -s 4G "$tmp/huge.elf"  # sparse: larger than the largest guest RAM
 expect 66 "huge.elf: .*larger than" -- run "$tmp/huge.elf"
 expect 64 "--out takes a directory" -- run --out "" "$smoke"
@@ -80,6 +89,9 @@ expect 64 "--max-instructions takes a count from 1 to" -- bt-dump --max-instruct
 expect 64 "--cost.*at most 1000000 cycles" -- run --cost port_io=18446744073709551615 "$smoke"
 expect 64 "--cost.*at most 1000000 cycles" -- compare --cost trap=1000001
 expect 64 "--iters takes a count from 1 to" -- compare --iters 0
+expect 66 "fifo: cannot read the kernel: it is not a regular file" -- compare -q --kernel "$tmp/fifo"
+expect 66 "dir: cannot read the kernel: it is a directory" -- compare -q --kernel "$tmp/dir"
+expect 64 "--profile takes" -- compare --profile ""
 # The documented maximum is the guest's in every mode: the monitor's own memory comes on
 # top of it. (The smoke kernel has no PV note, so under pv the machine is built and the
 # kernel then refused.)
