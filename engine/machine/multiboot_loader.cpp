@@ -367,7 +367,10 @@ Result<MultibootLoader::BootInfo> MultibootLoader::load_image(
   uint64_t next = (uint64_t{info.kernel_end} + 0xFFF) & ~uint64_t{0xFFF};
   next = std::max<uint64_t>(next, kHighMemory);
   for (const MultibootModule& mod : modules) {
-    auto bytes = read_whole_file(mod.path, "module");
+    // A module is read only as far as the RAM left after the kernel and the modules
+    // before it: a larger file is refused from its size, before anything is read.
+    const uint64_t room = memory.size_bytes() > next ? memory.size_bytes() - next : 0;
+    auto bytes = read_host_file(mod.path, "the module", room);
     if (!bytes) return bytes.error();
     const uint64_t size = bytes.value().size();
     if (!memory.contains(next, size)) {

@@ -101,6 +101,7 @@ expect 64 "--initrd takes FILE" -- run --initrd " arg" "$smoke"
 expect 64 "--initrd takes FILE" -- run --initrd "$smoke,,x," "$smoke"
 expect 66 "missing-module: cannot open the module" -- run --initrd "$tmp/missing-module arg" "$smoke"
 expect 66 "fifo: cannot read the module: it is not a regular file" -- run --initrd "$tmp/fifo" "$smoke"
+expect 66 "huge.elf: cannot read the module: it is larger than [0-9]+ bytes" -- run --memory 8 --initrd "$tmp/huge.elf" "$smoke"
 for m in trap "trap --cpu classic" bt; do
   expect 72 "budget" -- run --memory 3072 --mode $m --max-instructions 1000 "$smoke"
 done
