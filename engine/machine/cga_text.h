@@ -45,10 +45,10 @@ class CgaText : public IoDevice {
   uint16_t start_address() const;
   uint16_t cursor() const;
 
-  // The screen as text: kRows lines of the kColumns cells from `start` (a cell index) in
-  // `buffer` (the kBufferBytes at 0xB8000), trailing blanks cut. Printable ASCII shows as
-  // itself, NUL as a blank, every other code page 437 glyph as '?'. Cells beyond the
-  // buffer show as blanks.
+  // The screen as UTF-8 text: kRows lines of the kColumns cells from `start` (a cell
+  // index) in `buffer` (the kBufferBytes at 0xB8000), trailing blanks cut. Each cell shows
+  // its code page 437 glyph (box drawing, blocks, accented letters); NUL and 0xFF show as
+  // blanks. Cells beyond the buffer show as blanks. Attributes (colours) are not shown.
   static std::string render(std::span<const uint8_t> buffer, uint16_t start);
 
  private:

@@ -42,14 +42,16 @@ TEST(CgaTextTest, RendersRowsFromTheStartAddress) {
     }
   };
   put(0, "top");
-  put(80 + 3, "second\xDB");
+  put(80 + 3, "second\xDB\x01\xC9");
   put(CgaText::kColumns * CgaText::kRows, "below the screen");
-  std::string want = "top\n   second?\n";
+  // A full block, a smiley and a double-line corner, in UTF-8.
+  const std::string glyphs = "\xE2\x96\x88\xE2\x98\xBA\xE2\x95\x94";
+  std::string want = "top\n   second" + glyphs + "\n";
   for (int i = 2; i < 25; ++i) want += "\n";
   EXPECT_EQ(CgaText::render(buffer, 0), want);
   // Scrolled by one row: the row below the first screen comes into view.
   const std::string scrolled = CgaText::render(buffer, 80);
-  EXPECT_EQ(scrolled.substr(0, 13), "   second?\n\n\n");
+  EXPECT_EQ(scrolled.substr(0, 21), "   second" + glyphs + "\n\n\n");
   EXPECT_EQ(scrolled.substr(scrolled.size() - 18), "\nbelow the screen\n");
   // Cells past the buffer (a start address near its end) show as blanks.
   EXPECT_EQ(CgaText::render(buffer, 0xFFFF), std::string(25, '\n'));

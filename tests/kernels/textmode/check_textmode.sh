@@ -24,7 +24,7 @@ textmode: ok
 vmlab textmode test kernel
 
     Hello from the CGA text buffer at 0xB8000.
-?$blank_rows
+█$blank_rows
                                                                       last row
 --- end of screen ---"
 failures=0
