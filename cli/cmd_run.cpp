@@ -189,6 +189,15 @@ int cmd_run(const std::vector<std::string>& args) {
     std::error_code ec;
     std::filesystem::create_directories(opts->out_dir, ec);
     if (ec) return fail(kNoInput, "cannot create the --out directory " + opts->out_dir);
+    // The report writers open their files for writing: one that exists must be a regular
+    // file (a FIFO there would block the open until something reads it).
+    for (const char* file : {"config.json", "stats.json", "trace.jsonl", "trace.json"}) {
+      const std::string path = opts->out_dir + "/" + file;
+      const auto status = std::filesystem::status(path, ec);
+      if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+        return fail(kNoInput, path + ": cannot write the report there: it is not a regular file");
+      }
+    }
     if (opts->trace) {
       if (auto t = start_trace(vm, *opts); !t) return fail(kNoInput, t.error().message);
     }

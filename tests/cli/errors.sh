@@ -95,6 +95,8 @@ expect 64 "--profile takes" -- compare --profile ""
 # The documented maximum is the guest's in every mode: the monitor's own memory comes on
 # top of it. (The smoke kernel has no PV note, so under pv the machine is built and the
 # kernel then refused.)
+mkdir "$tmp/out" && mkfifo "$tmp/out/stats.json"
+expect 66 "stats.json: cannot write the report there: it is not a regular file" -- run --out "$tmp/out" "$smoke"
 # --initrd, as qemu -initrd: FILE ARGS entries separated by commas.
 expect 64 "--initrd takes FILE" -- run --initrd "" "$smoke"
 expect 64 "--initrd takes FILE" -- run --initrd " arg" "$smoke"
