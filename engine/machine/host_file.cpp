@@ -48,7 +48,9 @@ Result<std::vector<uint8_t>> read_host_file(const std::string& path, const std::
   for (;;) {
     if (have == bytes.size()) {
       if (bytes.size() > max_bytes) return Error{too_large, EFBIG};
-      bytes.resize(std::min<uint64_t>(max_bytes + 1, bytes.size() + 65536));
+      // One byte past the bound is enough to tell that the file exceeds it.
+      const uint64_t limit = max_bytes == UINT64_MAX ? max_bytes : max_bytes + 1;
+      bytes.resize(static_cast<size_t>(std::min<uint64_t>(limit, bytes.size() + 65536)));
     }
     const ssize_t n = ::read(f.fd, bytes.data() + have, bytes.size() - have);
     if (n < 0) {
