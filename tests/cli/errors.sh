@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Bad input gets one clear line on stderr and a distinct non-zero status, never a crash.
-#   errors.sh VMLAB SMOKE_KERNEL
+#   errors.sh VMLAB SMOKE_KERNEL [PV_KERNEL]
 set -uo pipefail
-vmlab=$1 smoke=$2
+vmlab=$1 smoke=$2 pv_kernel=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0 passed=0
@@ -108,6 +108,9 @@ for m in trap "trap --cpu classic" bt; do
   expect 72 "budget" -- run --memory 3072 --mode $m --max-instructions 1000 "$smoke"
 done
 expect 65 "not a paravirtualized kernel" -- run --memory 3072 --mode pv "$smoke"
+if [ -n "$pv_kernel" ]; then
+  expect 72 "budget" -- run --memory 3072 --mode pv --max-instructions 100000 "$pv_kernel"
+fi
 
 "$vmlab" --help | grep -q "usage: vmlab" && passed=$((passed + 1)) || { echo "FAIL: --help"; failures=$((failures + 1)); }
 "$vmlab" run --help | grep -q "exit status" && passed=$((passed + 1)) || { echo "FAIL: run --help"; failures=$((failures + 1)); }
