@@ -148,6 +148,13 @@ int cmd_run(const std::vector<std::string>& args) {
     return fail(kNotImplemented,
                 "mode '" + opts->mode + "' is not implemented yet; use --mode native");
   }
+  if (*mode == vmm::ModeId::pv && !opts->modules.empty()) {
+    // The domain builder hands a PV guest its start-info page, not the Multiboot
+    // information, and lays its boot area over what follows the kernel.
+    return fail(kUsage,
+                "--initrd: a PV guest gets no module list (docs/pv-abi.md, \"Boot\"); boot "
+                "it with --mode native, trap or bt");
+  }
   auto mode_impl = modes::make(*mode, opts->mode_options);
   if (!mode_impl) return fail(exit_code_for(mode_impl.error()), mode_impl.error().message);
   auto profile = load_profile(opts->profile, opts->costs);
