@@ -107,7 +107,8 @@ void kmain(uint32_t magic, const struct mb_info* mbi) {
   putdec(mbi->mods_count);
   puts("\n");
   const struct mb_module* mods = (const struct mb_module*)mbi->mods_addr;
-  if (mbi->mods_count != 0) check_outside(mbi, "module list", mbi->mods_addr, mbi->mods_count * 16, &bad);
+  if (mbi->mods_count != 0)
+    check_outside(mbi, "module list", mbi->mods_addr, mbi->mods_count * 16, &bad);
   for (uint32_t i = 0; i < mbi->mods_count; ++i) {
     const char* s = (const char*)mods[i].string;
     const uint8_t* p = (const uint8_t*)mods[i].start;
