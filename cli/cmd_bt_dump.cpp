@@ -3,9 +3,11 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cli/exit_codes.h"
 #include "cli/exit_status.h"
+#include "cli/options.h"
 #include "engine/vmm/vm.h"
 #include "modes/binary-translation/bt_dump.h"
 #include "modes/binary-translation/bt_mode.h"
@@ -26,15 +28,20 @@ end of the run.
 options:
   --addr ADDR              guest-linear address (hex, e.g. c0104760); repeatable
   --append CMDLINE         the kernel command line (as vmlab run)
-  --max-instructions N     stop the guest after N instructions (default: run to the end)
-  --memory MIB             guest RAM in MiB (default 128)
+  --max-instructions N     stop the guest after N instructions (k, M, G suffixes; default:
+                           run to the end)
+  --memory MIB             guest RAM in MiB (default 128, 4..3072)
 )";
 
-bool parse_u64(const std::string& s, int base, uint64_t& out) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  out = std::strtoull(s.c_str(), &end, base);
-  return end && *end == '\0';
+// A 32-bit guest address in hexadecimal, with or without 0x: hex digits only (strtoul
+// alone would take a sign or blanks and wrap).
+std::optional<uint32_t> parse_address(const std::string& text) {
+  const std::string digits = text.rfind("0x", 0) == 0 ? text.substr(2) : text;
+  if (digits.empty() || digits.size() > 8 ||
+      digits.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+    return std::nullopt;
+  }
+  return static_cast<uint32_t>(std::strtoul(digits.c_str(), nullptr, 16));
 }
 
 }  // namespace
@@ -57,20 +64,18 @@ int cmd_bt_dump(const std::vector<std::string>& args) {
       std::cout << kBtDumpUsage;
       return 0;
     } else if (a == "--addr") {
-      uint64_t x = 0;
-      if (!value(v) || !parse_u64(v.rfind("0x", 0) == 0 ? v.substr(2) : v, 16, x) ||
-          x > 0xFFFFFFFFu) {
-        return fail(kUsage, "--addr takes a hexadecimal guest address, e.g. --addr c0104760");
-      }
-      addrs.push_back(static_cast<uint32_t>(x));
+      const auto x = value(v) ? parse_address(v) : std::nullopt;
+      if (!x) return fail(kUsage, "--addr takes a hexadecimal guest address, e.g. --addr c0104760");
+      addrs.push_back(*x);
     } else if (a == "--append") {
       if (!value(append)) return fail(kUsage, "--append takes the kernel command line");
-    } else if (a == "--max-instructions") {
-      if (!value(v) || !parse_u64(v, 10, max_insns)) {
-        return fail(kUsage, "--max-instructions takes a number");
-      }
-    } else if (a == "--memory") {
-      if (!value(v) || !parse_u64(v, 10, memory)) return fail(kUsage, "--memory takes MiB");
+    } else if (a == "--max-instructions" || a == "--memory") {
+      // The same parser and ranges as vmlab run (cli/options.h).
+      const CountOption& option = a == "--memory" ? kMemoryOption : kMaxInstructionsOption;
+      std::string error = a + " needs a value";
+      const auto n = value(v) ? parse_count_option(option, v, error) : std::nullopt;
+      if (!n) return fail(kUsage, error);
+      (a == "--memory" ? memory : max_insns) = *n;
     } else if (!a.empty() && a[0] == '-') {
       return fail(kUsage, "unknown option '" + a + "' (see vmlab bt-dump --help)");
     } else if (kernel.empty()) {

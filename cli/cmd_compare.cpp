@@ -11,6 +11,7 @@
 #include "cli/resources.h"
 #include "cli/workloads.h"
 #include "engine//vmm/vm.h"
+#include "engine/machine/multiboot_loader.h"
 #include "modes/registry.h"
 
 namespace vmlab::cli {
@@ -125,13 +126,18 @@ int cmd_compare(const std::vector<std::string>& args) {
   }
 
   auto profile = load_profile(opts->profile, opts->costs);
-  if (!profile) return fail(kUsage, profile.error().message);
+  if (!profile) return fail(exit_code_for(profile.error()), profile.error().message);
   const std::string kernel = opts->kernel.empty() ? default_guest_kernel() : opts->kernel;
   if (!std::filesystem::exists(kernel)) {
     return fail(kNoInput, "cannot open the guest image " + kernel +
                               (opts->kernel.empty() ? " (build it: cmake --build <build> --target "
                                                       "vmlab_guest, or give --kernel)"
                                                     : ""));
+  }
+  // A file that exists but cannot be read (a directory, a FIFO, a device) fails once
+  // here, with the status of run, rather than once per workload.
+  if (auto image = machine::MultibootLoader::read_kernel_file(kernel); !image) {
+    return fail(exit_code_for(image.error()), image.error().message);
   }
 
   const CompareRunner runner(kernel, profile.value(), opts->memory_mib, opts->cpu_mhz);

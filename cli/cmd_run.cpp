@@ -3,14 +3,18 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
+#include "cli/console_file.h"
 #include "cli/exit_codes.h"
 #include "cli/exit_status.h"
 #include "cli/options.h"
 #include "cli/resources.h"
 #include "cli/version.h"
 #include "engine//vmm/chrome_trace_writer.h"
+#include "engine/machine/host_file.h"
 #include "engine/vmm/jsonl_trace_writer.h"
+#include "engine/vmm/p2m.h"
 #include "engine/vmm/run_report.h"
 #include "engine/vmm/sha256.h"
 #include "engine/vmm/vm.h"
@@ -18,6 +22,9 @@
 
 namespace vmlab::cli {
 namespace {
+
+// The most --input may preload: far more than any scripted session types.
+constexpr uint64_t kMaxInputBytes = 64 << 20;
 
 constexpr const char* kRunUsage = R"(usage: vmlab run [options] KERNEL.elf
 
@@ -33,11 +40,18 @@ options:
   --npt                    with --mode trap --cpu vt: nested paging instead of shadow
   --append CMDLINE         the kernel command line; the kernel sees "KERNEL.elf CMDLINE",
                            as under QEMU and GRUB
-  --memory MIB             guest RAM in MiB (default 128, 4..3072)
-  --max-instructions N     stop after N instructions (k, M, G suffixes: 500M); default none
+  --initrd "FILE ARGS,..."  Multiboot modules, as qemu -initrd: comma-separated (",," for a
+                           comma), each a file and its arguments; the kernel sees the whole
+                           entry as the module's string
+  --memory MIB             guest RAM in MiB (default 128, 4..3072, in every mode)
+  --max-instructions N     stop after N instructions, N >= 1 (k, M, G suffixes: 500M);
+                           default none
   --cpu-mhz MHZ            modeled clock for the timers (default 1000)
-  --console FILE           write the guest console to FILE instead of stdout
-  --input FILE             feed FILE to the guest's serial input (deterministic)
+  --console FILE           write the guest console to FILE (a regular file or a device)
+                           instead of stdout
+  --input FILE             feed FILE (a regular file) to the guest's serial input
+                           (deterministic)
+  --display text|none      text: print the CGA text screen (0xB8000) on stdout at exit
   -q, --quiet              no summary line on stderr
 
 watching and measuring:
@@ -53,12 +67,31 @@ watching and measuring:
 exit status:
   0-63   the guest wrote this value to the exit port 0xF4 (larger values show as 63)
   64     bad command line            65  not a loadable Multiboot kernel (pv: no PV note)
-  66     a file could not be opened  70  internal error
+  66     a file could not be opened, read or written (the console)
+  70     internal error
   71     the guest triple-faulted    72  --max-instructions exhausted
   73     the guest halted with nothing to wake it
   74     the guest used something vmlab does not model
   75     the guest requested a reset 76  mode not implemented yet
 )";
+
+// --display text: the CGA text screen as the guest left it, after its console on stdout.
+// The text buffer is guest-physical 0xB8000, in the machine frame the P2M gives it.
+void print_text_screen(vmm::Vm& vm) {
+  const auto& cga = vm.machine().cga_text();
+  const auto p2m = vmm::P2m::from_mib(vm.guest_mib(), vm.machine().config().monitor_reserve_mib);
+  std::span<const uint8_t> buffer;
+  if (const auto at = p2m.to_machine(machine::CgaText::kBufferAddr)) {
+    buffer = vm.machine().memory().span().subspan(*at, machine::CgaText::kBufferBytes);
+  }
+  const uint16_t cursor = cga.cursor() - cga.start_address();
+  std::printf(
+      "--- vmlab: CGA text screen, 80x25, cursor at row %u column %u ---\n%s--- end of "
+      "screen ---\n",
+      cursor / machine::CgaText::kColumns, cursor % machine::CgaText::kColumns,
+      machine::CgaText::render(buffer, cga.start_address()).c_str());
+  std::fflush(stdout);
+}
 
 // Creates the trace writers in `dir` and hands them to the recorder.
 machine::Result<void> start_trace(vmm::Vm& vm, const RunOptions& o) {
@@ -115,10 +148,17 @@ int cmd_run(const std::vector<std::string>& args) {
     return fail(kNotImplemented,
                 "mode '" + opts->mode + "' is not implemented yet; use --mode native");
   }
+  if (*mode == vmm::ModeId::pv && !opts->modules.empty()) {
+    // The domain builder hands a PV guest its start-info page, not the Multiboot
+    // information, and lays its boot area over what follows the kernel.
+    return fail(kUsage,
+                "--initrd: a PV guest gets no module list (docs/pv-abi.md, \"Boot\"); boot "
+                "it with --mode native, trap or bt");
+  }
   auto mode_impl = modes::make(*mode, opts->mode_options);
   if (!mode_impl) return fail(exit_code_for(mode_impl.error()), mode_impl.error().message);
   auto profile = load_profile(opts->profile, opts->costs);
-  if (!profile) return fail(kUsage, profile.error().message);
+  if (!profile) return fail(exit_code_for(profile.error()), profile.error().message);
 
   vmm::VmConfig config;
   config.mode = std::move(mode_impl.value());
@@ -129,17 +169,21 @@ int cmd_run(const std::vector<std::string>& args) {
   mc.max_instructions = opts->max_instructions;
   // The command line a Multiboot kernel sees starts with the image path, as under QEMU.
   mc.cmdline = opts->kernel + (opts->append.empty() ? "" : " " + opts->append);
+  mc.modules = opts->modules;
+  std::optional<ConsoleFile> console;
   if (opts->console_file.empty()) {
     mc.console_sink = machine::ConsoleOutput::stdout_sink();
   } else {
-    auto sink = machine::ConsoleOutput::file_sink(opts->console_file);
-    if (!sink) return fail(kNoInput, sink.error().message);
-    mc.console_sink = sink.value();
+    auto file = ConsoleFile::open(opts->console_file);
+    if (!file) return fail(kNoInput, file.error().message);
+    console = std::move(file.value());
+    mc.console_sink = console->sink();
   }
   if (!opts->input_file.empty()) {
-    auto input = machine::ConsoleInput::from_file(opts->input_file);
-    if (!input) return fail(kNoInput, input.error().message);
-    mc.input = std::move(input.value());
+    auto bytes = machine::read_host_file(opts->input_file, "the console input", kMaxInputBytes);
+    if (!bytes) return fail(kNoInput, bytes.error().message);
+    mc.input =
+        machine::ConsoleInput::from_string(std::string(bytes.value().begin(), bytes.value().end()));
   }
 
   auto created = vmm::Vm::create(std::move(config));
@@ -152,6 +196,15 @@ int cmd_run(const std::vector<std::string>& args) {
     std::error_code ec;
     std::filesystem::create_directories(opts->out_dir, ec);
     if (ec) return fail(kNoInput, "cannot create the --out directory " + opts->out_dir);
+    // The report writers open their files for writing: one that exists must be a regular
+    // file (a FIFO there would block the open until something reads it).
+    for (const char* file : {"config.json", "stats.json", "trace.jsonl", "trace.json"}) {
+      const std::string path = opts->out_dir + "/" + file;
+      const auto status = std::filesystem::status(path, ec);
+      if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+        return fail(kNoInput, path + ": cannot write the report there: it is not a regular file");
+      }
+    }
     if (opts->trace) {
       if (auto t = start_trace(vm, *opts); !t) return fail(kNoInput, t.error().message);
     }
@@ -159,6 +212,7 @@ int cmd_run(const std::vector<std::string>& args) {
 
   const machine::RunResult r = vm.run();
   std::fflush(stdout);
+  if (opts->display_text) print_text_screen(vm);
   if (!opts->out_dir.empty()) {
     if (auto f = vm.recorder().finish(); !f) return fail(kNoInput, f.error().message);
     if (auto w = write_reports(vm, r, *opts, args); !w) return fail(kNoInput, w.error().message);
@@ -169,6 +223,12 @@ int cmd_run(const std::vector<std::string>& args) {
                   static_cast<unsigned long long>(r.instructions),
                   static_cast<unsigned long long>(r.cycles), r.wall_seconds);
     std::cerr << "vmlab: " << r.message << " (" << figures << ")\n";
+  }
+  if (console) {
+    if (auto f = console->finish(); !f) return fail(kNoInput, f.error().message);
+  } else if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    // The console went to stdout, and stdout could not take it (a full disk, /dev/full).
+    return fail(kNoInput, "cannot write the guest console to stdout");
   }
   return exit_code_for(r);
 }

@@ -17,6 +17,10 @@ int exit_code_for(const machine::Error& e) {
     case ENOENT:
     case EACCES:
     case EISDIR:
+    case ENODEV:  // not a regular file (engine/machine/host_file.h)
+    case EFBIG:
+    case ENXIO:
+    case ENOSPC:
     case EIO: return kNoInput;
     case ENOEXEC: return kBadImage;
     case EINVAL: return kUsage;

@@ -3,7 +3,29 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "engine/machine/machine_config.h"
+#include "engine/machine/physical_memory.h"
+#include "engine/vmm/cost_profile.h"
+
 namespace vmlab::cli {
+
+const CountOption kMemoryOption{"--memory",
+                                machine::PhysicalMemory::kMinMib,
+                                machine::PhysicalMemory::kMaxMib,
+                                "a size in MiB",
+                                "128",
+                                ""};
+const CountOption kMaxInstructionsOption{
+    "--max-instructions", 1, UINT64_MAX, "a count", "500M", "; leave it out for no limit"};
+const CountOption kCpuMhzOption{"--cpu-mhz",
+                                machine::MachineConfig::kMinCpuMhz,
+                                machine::MachineConfig::kMaxCpuMhz,
+                                "the modeled clock in MHz",
+                                "1000",
+                                ""};
+const CountOption kTraceLimitOption{"--trace-limit",      0,      UINT64_MAX,
+                                    "a number of events", "100k", "; 0 means no limit"};
+const CountOption kItersOption{"--iters", 1, 100'000'000, "a count", "1000", ""};
 
 std::optional<uint64_t> parse_count(const std::string& text) {
   if (text.empty() || text[0] < '0' || text[0] > '9') return std::nullopt;
@@ -26,12 +48,41 @@ std::optional<uint64_t> parse_count(const std::string& text) {
   return v * mult;
 }
 
+std::optional<uint64_t> parse_count_option(const CountOption& option, const std::string& text,
+                                           std::string& error) {
+  const auto n = parse_count(text);
+  if (n && *n >= option.min && *n <= option.max) return n;
+  error = std::string(option.name) + " takes " + option.what + " from " +
+          std::to_string(option.min) + " to " + std::to_string(option.max) + ", e.g. " +
+          option.name + " " + option.example + option.note + " (got '" + text + "')";
+  return std::nullopt;
+}
+
 std::optional<std::pair<std::string, uint64_t>> parse_cost(const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0) return std::nullopt;
   const auto n = parse_count(text.substr(eq + 1));
-  if (!n) return std::nullopt;
+  if (!n || *n > vmm::CostProfile::kMaxCycles) return std::nullopt;
   return std::make_pair(text.substr(0, eq), *n);
+}
+
+std::optional<std::vector<machine::MultibootModule>> parse_initrd(const std::string& text) {
+  std::vector<machine::MultibootModule> modules;
+  std::string entry;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i < text.size() && text[i] == ',' && i + 1 < text.size() && text[i + 1] == ',') {
+      entry.push_back(',');
+      ++i;
+    } else if (i < text.size() && text[i] != ',') {
+      entry.push_back(text[i]);
+    } else {
+      const std::string path = entry.substr(0, entry.find(' '));
+      if (path.empty()) return std::nullopt;
+      modules.push_back({path, entry});
+      entry.clear();
+    }
+  }
+  return modules;
 }
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -66,30 +117,32 @@ std::optional<std::string> value_of(const std::vector<std::string>& args, size_t
 bool take_cost(const std::string& v, CostOverrides& costs, std::string& error) {
   auto c = parse_cost(v);
   if (!c) {
-    error = "--cost takes KEY=CYCLES, e.g. --cost trap=1931 or --cost insn.port_io=3209 (got '" +
-            v + "')";
+    error = "--cost takes KEY=CYCLES with at most " + std::to_string(vmm::CostProfile::kMaxCycles) +
+            " cycles, e.g. --cost trap=1931 or --cost insn.port_io=3209 (got '" + v + "')";
     return false;
   }
   costs.push_back(*c);
   return true;
 }
 
-std::optional<uint32_t> parse_mhz(const std::string& v, std::string& error) {
-  auto n = parse_count(v);
-  if (!n || *n == 0 || *n > 100000) {
-    error = "--cpu-mhz takes the modeled clock in MHz, e.g. 1000 (got '" + v + "')";
+// A file or directory option: the value may not be empty (it would name the current
+// directory or nothing at all).
+std::optional<std::string> path_of(const std::vector<std::string>& args, size_t& i,
+                                   const std::string& name, const char* what, std::string& error) {
+  auto v = value_of(args, i, name, error);
+  if (v && v->empty()) {
+    error = name + " takes " + what + ", not an empty string";
     return std::nullopt;
   }
-  return static_cast<uint32_t>(*n);
+  return v;
 }
 
-std::optional<uint32_t> parse_memory(const std::string& v, std::string& error) {
-  auto n = parse_count(v);
-  if (!n || *n == 0 || *n > 4096) {
-    error = "--memory takes a size in MiB, e.g. --memory 128 (got '" + v + "')";
-    return std::nullopt;
-  }
-  return static_cast<uint32_t>(*n);
+// A numeric option of any subcommand, through its CountOption.
+std::optional<uint64_t> count_of(const std::vector<std::string>& args, size_t& i,
+                                 const CountOption& option, std::string& error) {
+  auto v = value_of(args, i, option.name, error);
+  if (!v) return std::nullopt;
+  return parse_count_option(option, *v, error);
 }
 
 }  // namespace
@@ -121,52 +174,55 @@ std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args
       auto v = value_of(args, i, name, error);
       if (!v) return std::nullopt;
       o.append = *v;
-    } else if (name == "--memory") {
+    } else if (name == "--display") {
       auto v = value_of(args, i, name, error);
       if (!v) return std::nullopt;
-      auto n = parse_memory(*v, error);
-      if (!n) return std::nullopt;
-      o.memory_mib = *n;
-    } else if (name == "--max-instructions") {
-      auto v = value_of(args, i, name, error);
-      if (!v) return std::nullopt;
-      auto n = parse_count(*v);
-      if (!n) {
-        error = "--max-instructions takes a count, e.g. 500M (got '" + *v + "')";
+      if (*v != "text" && *v != "none") {
+        error = "--display takes text or none (got '" + *v + "')";
         return std::nullopt;
       }
-      o.max_instructions = *n;
-    } else if (name == "--cpu-mhz") {
+      o.display_text = *v == "text";
+    } else if (name == "--initrd") {
       auto v = value_of(args, i, name, error);
       if (!v) return std::nullopt;
-      auto n = parse_mhz(*v, error);
+      auto modules = parse_initrd(*v);
+      if (!modules) {
+        error = "--initrd takes FILE[ ARGS][,FILE[ ARGS]...], as qemu -initrd (got '" + *v + "')";
+        return std::nullopt;
+      }
+      o.modules.insert(o.modules.end(), modules->begin(), modules->end());
+    } else if (name == "--memory") {
+      auto n = count_of(args, i, kMemoryOption, error);
       if (!n) return std::nullopt;
-      o.cpu_mhz = *n;
+      o.memory_mib = static_cast<uint32_t>(*n);
+    } else if (name == "--max-instructions") {
+      auto n = count_of(args, i, kMaxInstructionsOption, error);
+      if (!n) return std::nullopt;
+      o.max_instructions = *n;
+    } else if (name == "--cpu-mhz") {
+      auto n = count_of(args, i, kCpuMhzOption, error);
+      if (!n) return std::nullopt;
+      o.cpu_mhz = static_cast<uint32_t>(*n);
     } else if (name == "--console") {
-      auto v = value_of(args, i, name, error);
+      auto v = path_of(args, i, name, "a file", error);
       if (!v) return std::nullopt;
       o.console_file = *v;
     } else if (name == "--input") {
-      auto v = value_of(args, i, name, error);
+      auto v = path_of(args, i, name, "a file", error);
       if (!v) return std::nullopt;
       o.input_file = *v;
     } else if (name == "--out") {
-      auto v = value_of(args, i, name, error);
+      auto v = path_of(args, i, name, "a directory", error);
       if (!v) return std::nullopt;
       o.out_dir = *v;
     } else if (a == "--trace") {
       o.trace = true;
     } else if (name == "--trace-limit") {
-      auto v = value_of(args, i, name, error);
-      if (!v) return std::nullopt;
-      auto n = parse_count(*v);
-      if (!n) {
-        error = "--trace-limit takes a number of events, e.g. 100k (got '" + *v + "')";
-        return std::nullopt;
-      }
+      auto n = count_of(args, i, kTraceLimitOption, error);
+      if (!n) return std::nullopt;
       o.trace_limit = *n;
     } else if (name == "--profile") {
-      auto v = value_of(args, i, name, error);
+      auto v = path_of(args, i, name, "a profile name or file", error);
       if (!v) return std::nullopt;
       o.profile = *v;
     } else if (name == "--cost") {
@@ -218,6 +274,10 @@ std::optional<CompareOptions> parse_compare_options(const std::vector<std::strin
     }
     auto v = value_of(args, i, name, error);
     if (!v) return std::nullopt;
+    if (v->empty() && (name == "--profile" || name == "--kernel")) {
+      error = name + " takes a file or name, not an empty string";
+      return std::nullopt;
+    }
     if (name == "--modes") {
       o.modes = split_list(*v);
       o.all_modes = o.modes.size() == 1 && o.modes[0] == "all";
@@ -241,20 +301,17 @@ std::optional<CompareOptions> parse_compare_options(const std::vector<std::strin
     } else if (name == "--kernel") {
       o.kernel = *v;
     } else if (name == "--iters") {
-      auto n = parse_count(*v);
-      if (!n || *n == 0 || *n > 100'000'000) {
-        error = "--iters takes a positive count, e.g. 1000 (got '" + *v + "')";
-        return std::nullopt;
-      }
+      auto n = parse_count_option(kItersOption, *v, error);
+      if (!n) return std::nullopt;
       o.iters = *n;
     } else if (name == "--memory") {
-      auto n = parse_memory(*v, error);
+      auto n = parse_count_option(kMemoryOption, *v, error);
       if (!n) return std::nullopt;
-      o.memory_mib = *n;
+      o.memory_mib = static_cast<uint32_t>(*n);
     } else if (name == "--cpu-mhz") {
-      auto n = parse_mhz(*v, error);
+      auto n = parse_count_option(kCpuMhzOption, *v, error);
       if (!n) return std::nullopt;
-      o.cpu_mhz = *n;
+      o.cpu_mhz = static_cast<uint32_t>(*n);
     }
   }
   return o;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/machine/multiboot_loader.h"
 #include "engine/vmm/mode.h"
 
 namespace vmlab::cli {
@@ -20,12 +21,15 @@ struct RunOptions {
   vmm::ModeOptions mode_options;  // --cpu classic|vt, --npt
   std::string kernel;
   std::string append;  // the kernel command line after the image path, as with qemu -append
+  // --initrd: the Multiboot modules, in order, as with qemu -initrd.
+  std::vector<machine::MultibootModule> modules;
   uint32_t memory_mib = 128;
   uint64_t max_instructions = 0;  // 0: no budget
   uint32_t cpu_mhz = 1000;
-  std::string console_file;  // empty: the guest console goes to stdout
-  std::string input_file;    // the guest's serial input; empty: none
-  bool quiet = false;        // no summary line on stderr
+  std::string console_file;   // empty: the guest console goes to stdout
+  std::string input_file;     // the guest's serial input; empty: none
+  bool quiet = false;         // no summary line on stderr
+  bool display_text = false;  // --display text: print the CGA text screen at exit
   // Watching and measuring (docs/trace-format.md, docs/cost-model.md).
   std::string out_dir;  // --out: config.json and stats.json (and traces) go here
   bool trace = false;   // --trace: trace.jsonl and trace.json in out_dir
@@ -55,10 +59,35 @@ std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args
 std::optional<CompareOptions> parse_compare_options(const std::vector<std::string>& args,
                                                     std::string& error);
 
-// Parses an unsigned decimal number with an optional k/M/G suffix (powers of 1000).
+// A numeric option: its name, its range and how its usage error describes it. run,
+// compare and bt-dump parse every number through one of these, so an option means the same
+// everywhere and no value is ever taken outside its range.
+struct CountOption {
+  const char* name;     // "--memory"
+  uint64_t min, max;    // the accepted values, inclusive
+  const char* what;     // "a size in MiB"
+  const char* example;  // "128"
+  const char* note;     // appended to the error, may be ""
+};
+extern const CountOption kMemoryOption;
+extern const CountOption kMaxInstructionsOption;
+extern const CountOption kCpuMhzOption;
+extern const CountOption kTraceLimitOption;
+extern const CountOption kItersOption;
+
+// Parses an unsigned decimal number with an optional k/M/G suffix (powers of 1000); no
+// sign, no blanks, no value that does not fit in 64 bits.
 std::optional<uint64_t> parse_count(const std::string& text);
-// Parses KEY=CYCLES of --cost.
+// The value of `option` given as `text`, inside its range; else nullopt and the usage error.
+std::optional<uint64_t> parse_count_option(const CountOption& option, const std::string& text,
+                                           std::string& error);
+// Parses KEY=CYCLES of --cost (CYCLES at most vmm::CostProfile::kMaxCycles).
 std::optional<std::pair<std::string, uint64_t>> parse_cost(const std::string& text);
+// Parses --initrd "FILE ARGS,FILE ARGS,..." as qemu-system-i386 -initrd does: the modules
+// are separated by commas (",," stands for a comma inside one); a module's file is its
+// entry up to the first blank, and its Multiboot string is the whole entry, file name
+// first, as the kernel's command line starts with the image path.
+std::optional<std::vector<machine::MultibootModule>> parse_initrd(const std::string& text);
 // Splits "a,b,c".
 std::vector<std::string> split_list(const std::string& text);
 

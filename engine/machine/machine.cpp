@@ -84,6 +84,7 @@ Result<void> Machine::attach_devices() {
       {DebugConsolePort::kPort, 1, debug_console_, "0xE9 debug console", 0},
       {DebugExitPort::kBase, DebugExitPort::kSize, exit_port_, "debug exit port", 0},
       {Uart16550::kCom1Base, 8, uart_, "16550 UART (COM1)", 0},
+      {CgaText::kIndexPort, CgaText::kPorts, cga_, "CGA text CRTC", 0},
   };
   for (const Attachment& a : table) {
     if (auto r = io_.attach(a.base, a.count, a.device, a.name, a.first_offset); !r) return r;

@@ -12,6 +12,7 @@
 //   0x92                  SystemControlPortA      0xE9       DebugConsolePort
 //   0xF4-0xF7             DebugExitPort           0x3F8-0x3FF Uart16550 COM1 (IRQ 4)
 //   0x510-0x511           FwCfg (QEMU's firmware configuration, with the local APIC)
+//   0x3D4-0x3D5           CgaText (the CRTC of the text screen at 0xB8000)
 //
 // Firmware state: a kernel booted by `qemu-system-i386 -kernel` finds the interrupt
 // controllers and the timer as the BIOS left them, so the machine starts the same way:
@@ -36,6 +37,7 @@
 
 #include "engine/cpu/bus.h"
 #include "engine/cpu/cpu.h"
+#include "engine/machine/cga_text.h"
 #include "engine/machine/cmos_rtc.h"
 #include "engine/machine/console_input.h"
 #include "engine/machine/console_output.h"
@@ -93,6 +95,7 @@ class Machine : public cpu::Bus {
   PicPair& pic() { return pic_; }
   Pit8254& pit() { return pit_; }
   Uart16550& uart() { return uart_; }
+  const CgaText& cga_text() const { return cga_; }
   PostCodePort& post_port() { return post_; }
   CmosRtc& rtc() { return rtc_; }
   const MachineConfig& config() const { return config_; }
@@ -148,6 +151,7 @@ class Machine : public cpu::Bus {
   CmosRtc rtc_;
   FwCfg fw_cfg_;
   LocalApic apic_;
+  CgaText cga_;
   cpu::Cpu cpu_;
 
   std::optional<MultibootLoader::BootInfo> boot_info_;

@@ -20,6 +20,11 @@ struct MachineConfig {
   static constexpr uint32_t kMaxCpuMhz = 100'000;
 
   uint32_t memory_mib = 128;
+  // Of memory_mib, the frames a virtualization monitor keeps for itself above the guest's
+  // RAM (Mode::reserve_mib, at most PhysicalMemory::kMaxMonitorMib); the guest's part,
+  // memory_mib - monitor_reserve_mib, is what PhysicalMemory::validate_size bounds, so
+  // the largest guest size is the same in every mode.
+  uint32_t monitor_reserve_mib = 0;
   // The modeled processor frequency: converts cycles to PIT ticks and RTC seconds.
   uint32_t cpu_mhz = 1000;
   // Instructions Machine::run may retire in total; 0 = no limit.

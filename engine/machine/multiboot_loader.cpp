@@ -5,8 +5,10 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <optional>
+
+#include "engine/machine/bios_data_area.h"
+#include "engine/machine/host_file.h"
 
 namespace vmlab::machine {
 
@@ -44,19 +46,17 @@ Error format_error(const std::string& name, const std::string& what) {
   return Error{name + ": " + what, ENOEXEC};
 }
 
+// A kernel or module larger than the largest guest RAM could never be loaded.
 Result<std::vector<uint8_t>> read_whole_file(const std::string& path, const char* what) {
-  errno = 0;
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    const int err = errno != 0 ? errno : ENOENT;
-    return Error{path + ": cannot open the " + what + ": " + std::strerror(err), err};
-  }
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (f.bad()) return Error{path + ": cannot read the " + what, EIO};
-  return bytes;
+  return read_host_file(path, std::string("the ") + what, uint64_t{PhysicalMemory::kMaxMib} << 20);
 }
 
-// A physical range the loader is about to fill, checked against RAM and the info area.
+// A physical range the kernel occupies, [start, end).
+struct Range {
+  uint64_t start, end;
+};
+
+// A physical range the loader is about to fill, checked against RAM.
 Result<void> check_range(const std::string& name, const std::string& what, uint64_t start,
                          uint64_t len, const PhysicalMemory& memory) {
   const uint64_t end = start + len;
@@ -66,13 +66,6 @@ Result<void> check_range(const std::string& name, const std::string& what, uint6
                                      what.c_str(), static_cast<unsigned long long>(start),
                                      static_cast<unsigned long long>(end - 1), memory.size_mib(),
                                      memory.size_bytes() - 1));
-  }
-  if (len != 0 && start < MultibootLoader::kInfoEnd && end > MultibootLoader::kInfoAddr) {
-    return format_error(name, format("%s at physical 0x%08llX-0x%08llX overlaps the Multiboot "
-                                     "information area 0x%08X-0x%08X",
-                                     what.c_str(), static_cast<unsigned long long>(start),
-                                     static_cast<unsigned long long>(end - 1),
-                                     MultibootLoader::kInfoAddr, MultibootLoader::kInfoEnd - 1));
   }
   return {};
 }
@@ -99,7 +92,7 @@ Result<uint32_t> find_header(std::span<const uint8_t> image, const std::string& 
 }
 
 Result<void> load_aout(std::span<const uint8_t> image, const std::string& name,
-                       PhysicalMemory& memory, BootInfo& info) {
+                       PhysicalMemory& memory, BootInfo& info, std::vector<Range>& loaded) {
   const uint32_t h = info.header_offset;
   if (h + kAoutFieldsSize > image.size()) {
     return format_error(name,
@@ -159,11 +152,12 @@ Result<void> load_aout(std::span<const uint8_t> image, const std::string& name,
   info.kernel_start = load_addr;
   info.kernel_end = static_cast<uint32_t>(end);
   info.aout_kludge = true;
+  loaded.push_back({load_addr, end});
   return {};
 }
 
 Result<void> load_elf(std::span<const uint8_t> image, const std::string& name,
-                      PhysicalMemory& memory, BootInfo& info) {
+                      PhysicalMemory& memory, BootInfo& info, std::vector<Range>& loaded) {
   if (image.size() < 4 || !std::equal(kElfMagic, kElfMagic + 4, image.begin())) {
     return format_error(name,
                         "not an ELF32 i386 executable, and its Multiboot header has no "
@@ -259,39 +253,60 @@ Result<void> load_elf(std::span<const uint8_t> image, const std::string& name,
     memory.fill(s.paddr + s.filesz, s.memsz - s.filesz, 0);
     info.kernel_start = std::min(info.kernel_start, s.paddr);
     info.kernel_end = std::max(info.kernel_end, s.paddr + s.memsz);
+    if (s.memsz != 0) loaded.push_back({s.paddr, uint64_t{s.paddr} + s.memsz});
   }
   info.entry = phys_entry;
   return {};
 }
 
-// Builds the information structure and what it points to in [kInfoAddr, kInfoEnd).
+// Hands out the bytes of the information area, [base, base + size), in order.
 class InfoArea {
  public:
-  explicit InfoArea(PhysicalMemory& memory) : memory_(memory) {}
+  InfoArea(PhysicalMemory& memory, uint32_t base) : memory_(memory), next_(base) {}
 
-  Result<uint32_t> alloc(uint32_t size, uint32_t align) {
+  uint32_t alloc(uint32_t size, uint32_t align) {
     const uint32_t at = (next_ + align - 1) & ~(align - 1);
-    if (at + size > MultibootLoader::kInfoEnd) {
-      return Error{format("the Multiboot information (command lines, module list) does not fit "
-                          "in the %u bytes at 0x%X-0x%X; shorten the command lines",
-                          MultibootLoader::kInfoEnd - MultibootLoader::kInfoAddr,
-                          MultibootLoader::kInfoAddr, MultibootLoader::kInfoEnd - 1),
-                   E2BIG};
-    }
     next_ = at + size;
     return at;
   }
-  Result<uint32_t> string(const std::string& s) {
-    auto at = alloc(static_cast<uint32_t>(s.size() + 1), 1);
-    if (!at) return at;
-    memory_.write(at.value(), {reinterpret_cast<const uint8_t*>(s.c_str()), s.size() + 1});
+  uint32_t string(const std::string& s) {
+    const uint32_t at = alloc(static_cast<uint32_t>(s.size() + 1), 1);
+    memory_.write(at, {reinterpret_cast<const uint8_t*>(s.c_str()), s.size() + 1});
     return at;
   }
+  uint32_t end() const { return next_; }
 
  private:
   PhysicalMemory& memory_;
-  uint32_t next_ = MultibootLoader::kInfoAddr;
+  uint32_t next_;
 };
+
+// Where the information area of `size` bytes goes: at kInfoAddr in conventional memory
+// when no kernel segment lies there, as GRUB legacy leaves it below 640 KiB; else at the
+// lowest free page of conventional memory above the BIOS data area (the first 4 KiB hold
+// the real-mode interrupt vectors and the BDA); else on the first page after the kernel
+// and its modules. It never overlaps a kernel segment or a module: those are loaded first,
+// and the area is placed around them.
+std::optional<uint32_t> place_info(uint64_t size, const std::vector<Range>& loaded,
+                                   uint64_t loaded_end, const PhysicalMemory& memory) {
+  auto free = [&](uint64_t at) {
+    for (const Range& r : loaded) {
+      if (at < r.end && r.start < at + size) return false;
+    }
+    return true;
+  };
+  const uint64_t conventional_end = MultibootLoader::kEbdaStart;
+  if (MultibootLoader::kInfoAddr + size <= conventional_end && free(MultibootLoader::kInfoAddr)) {
+    return MultibootLoader::kInfoAddr;
+  }
+  for (uint64_t at = MultibootLoader::kLowestInfoAddr; at + size <= conventional_end;
+       at += 0x1000) {
+    if (free(at)) return static_cast<uint32_t>(at);
+  }
+  const uint64_t high = (loaded_end + 0xFFF) & ~uint64_t{0xFFF};
+  if (memory.contains(high, size)) return static_cast<uint32_t>(high);
+  return std::nullopt;
+}
 
 void put_mmap_entry(PhysicalMemory& m, uint32_t at, uint64_t base, uint64_t len, uint32_t type) {
   m.write32(at, 20);  // size of the entry, not counting this field
@@ -327,6 +342,8 @@ Result<MultibootLoader::BootInfo> MultibootLoader::load_image(
   BootInfo info;
   auto header = find_header(image, name);
   if (!header) return header.error();
+  // What the BIOS leaves in the BDA, before the kernel: a segment over it wins.
+  write_bios_data_area(memory);
   info.header_offset = header.value();
   info.header_flags = get32(image, info.header_offset + 4);
   const uint32_t unsupported = info.header_flags & 0xFFFF & ~kSupportedRequired;
@@ -336,8 +353,10 @@ Result<MultibootLoader::BootInfo> MultibootLoader::load_image(
                                      "0x%04X)",
                                      info.header_flags, unsupported));
   }
-  auto loaded = (info.header_flags & kFlagAoutKludge) ? load_aout(image, name, memory, info)
-                                                      : load_elf(image, name, memory, info);
+  std::vector<Range> kernel_ranges;
+  auto loaded = (info.header_flags & kFlagAoutKludge)
+                    ? load_aout(image, name, memory, info, kernel_ranges)
+                    : load_elf(image, name, memory, info, kernel_ranges);
   if (!loaded) return loaded.error();
 
   // Modules, page-aligned after the kernel (spec 3.3, "mods").
@@ -348,7 +367,10 @@ Result<MultibootLoader::BootInfo> MultibootLoader::load_image(
   uint64_t next = (uint64_t{info.kernel_end} + 0xFFF) & ~uint64_t{0xFFF};
   next = std::max<uint64_t>(next, kHighMemory);
   for (const MultibootModule& mod : modules) {
-    auto bytes = read_whole_file(mod.path, "module");
+    // A module is read only as far as the RAM left after the kernel and the modules
+    // before it: a larger file is refused from its size, before anything is read.
+    const uint64_t room = memory.size_bytes() > next ? memory.size_bytes() - next : 0;
+    auto bytes = read_host_file(mod.path, "the module", room);
     if (!bytes) return bytes.error();
     const uint64_t size = bytes.value().size();
     if (!memory.contains(next, size)) {
@@ -364,13 +386,9 @@ Result<MultibootLoader::BootInfo> MultibootLoader::load_image(
   }
   info.loaded_end = placed.empty() ? info.kernel_end : std::max(info.kernel_end, placed.back().end);
 
-  // The information structure.
-  InfoArea area(memory);
-  auto base = area.alloc(kInfoSize, 4);
-  if (!base) return base.error();
-  const uint32_t mb = base.value();
-  memory.fill(mb, kInfoSize, 0);
-
+  // The information structure and what it points to, in one area placed where nothing
+  // was loaded: the structure, the memory map and the module list (4-byte aligned), then
+  // the module strings, the command line and the boot loader name.
   const uint32_t ram = memory.size_bytes();
   struct MapEntry {
     uint64_t base, len;
@@ -382,40 +400,57 @@ Result<MultibootLoader::BootInfo> MultibootLoader::load_image(
       {kBiosRomStart, kHighMemory - kBiosRomStart, kMemoryReserved},
       {kHighMemory, ram - kHighMemory, kMemoryAvailable},
   };
-  auto mmap = area.alloc(sizeof map / sizeof map[0] * 24, 4);
-  if (!mmap) return mmap.error();
+  constexpr uint32_t kMapBytes = sizeof map / sizeof map[0] * 24;
+  uint64_t size = kInfoSize + kMapBytes + uint64_t{modules.size()} * 16;
+  for (const MultibootModule& mod : modules) size += mod.cmdline.size() + 1;
+  size += cmdline.size() + 1 + sizeof kLoaderName;
+  if (size > kMaxInfoBytes) {
+    return Error{format("the Multiboot information (command lines, module list) takes %llu "
+                        "bytes, more than the %u this loader gives it; shorten the command lines",
+                        static_cast<unsigned long long>(size), kMaxInfoBytes),
+                 E2BIG};
+  }
+  std::vector<Range> occupied = kernel_ranges;
+  for (const Placed& p : placed) occupied.push_back({p.start, p.end});
+  const auto base = place_info(size, occupied, info.loaded_end, memory);
+  if (!base) {
+    return Error{format("the Multiboot information (%llu bytes) fits neither in conventional "
+                        "memory beside the kernel nor in RAM after it and its modules",
+                        static_cast<unsigned long long>(size)),
+                 ENOMEM};
+  }
+  InfoArea area(memory, *base);
+  const uint32_t mb = area.alloc(kInfoSize, 4);
+  memory.fill(mb, kInfoSize, 0);
+  const uint32_t mmap = area.alloc(kMapBytes, 4);
   for (size_t i = 0; i < sizeof map / sizeof map[0]; ++i) {
-    put_mmap_entry(memory, mmap.value() + static_cast<uint32_t>(i * 24), map[i].base, map[i].len,
+    put_mmap_entry(memory, mmap + static_cast<uint32_t>(i * 24), map[i].base, map[i].len,
                    map[i].type);
   }
-
-  auto mods = area.alloc(static_cast<uint32_t>(modules.size() * 16), 4);
-  if (!mods) return mods.error();
+  const uint32_t mods = area.alloc(static_cast<uint32_t>(modules.size() * 16), 4);
   for (size_t i = 0; i < modules.size(); ++i) {
-    auto str = area.string(modules[i].cmdline);
-    if (!str) return str.error();
-    const uint32_t at = mods.value() + static_cast<uint32_t>(i * 16);
+    const uint32_t str = area.string(modules[i].cmdline);
+    const uint32_t at = mods + static_cast<uint32_t>(i * 16);
     memory.write32(at, placed[i].start);
     memory.write32(at + 4, placed[i].end);
-    memory.write32(at + 8, str.value());
+    memory.write32(at + 8, str);
     memory.write32(at + 12, 0);
   }
-  auto cmd = area.string(cmdline);
-  if (!cmd) return cmd.error();
-  auto loader_name = area.string(kLoaderName);
-  if (!loader_name) return loader_name.error();
+  const uint32_t cmd = area.string(cmdline);
+  const uint32_t loader_name = area.string(kLoaderName);
 
   memory.write32(mb + kOffFlags,
                  kInfoMemory | kInfoCmdline | kInfoMods | kInfoMmap | kInfoLoaderName);
   memory.write32(mb + kOffMemLower, kEbdaStart / 1024);
   memory.write32(mb + kOffMemUpper, (ram - kHighMemory) / 1024);
-  memory.write32(mb + kOffCmdline, cmd.value());
+  memory.write32(mb + kOffCmdline, cmd);
   memory.write32(mb + kOffModsCount, static_cast<uint32_t>(modules.size()));
-  memory.write32(mb + kOffModsAddr, mods.value());
-  memory.write32(mb + kOffMmapLength, static_cast<uint32_t>(sizeof map / sizeof map[0] * 24));
-  memory.write32(mb + kOffMmapAddr, mmap.value());
-  memory.write32(mb + kOffLoaderName, loader_name.value());
+  memory.write32(mb + kOffModsAddr, mods);
+  memory.write32(mb + kOffMmapLength, kMapBytes);
+  memory.write32(mb + kOffMmapAddr, mmap);
+  memory.write32(mb + kOffLoaderName, loader_name);
   info.info_addr = mb;
+  info.info_end = area.end();
   return info;
 }
 

@@ -21,9 +21,12 @@
 //  - required flags: bit 0 (modules page-aligned: they always are) and bit 1 (memory
 //    information: always given) are honoured; bit 2 (video mode) is accepted and ignored,
 //    as QEMU does; any other required bit makes the load fail.
-//  - the information structure goes at kInfoAddr in conventional memory, with the memory
-//    map, the command lines, the module list and the boot loader name after it, all
-//    inside [kInfoAddr, kInfoEnd); a kernel segment that overlaps that area is refused.
+//  - the information structure, with the memory map, the module list, the command lines
+//    and the boot loader name after it, goes in one area placed after the kernel and the
+//    modules are loaded, where none of them lies: at kInfoAddr (0x9000) in conventional
+//    memory as GRUB legacy leaves it, else on the lowest free page of conventional memory
+//    from kLowestInfoAddr, else on the first page after the kernel and its modules (where
+//    qemu-system-i386 -kernel puts it). So a kernel may have segments anywhere in RAM.
 //    Flags: mem_lower/mem_upper (bit 0), cmdline (bit 2), mods (bit 3), mmap (bit 6),
 //    boot_loader_name (bit 9, "vmlab").
 //  - modules are loaded page-aligned after the kernel's last byte, in order.
@@ -49,9 +52,10 @@ class MultibootLoader {
   static constexpr uint32_t kHeaderMagic = 0x1BADB002;
   static constexpr uint32_t kBootMagic = 0x2BADB002;  // EAX at entry
   static constexpr uint32_t kSearchBytes = 8192;
-  static constexpr uint32_t kInfoAddr = 0x9000;
-  static constexpr uint32_t kInfoEnd = 0x10000;
-  static constexpr uint32_t kInfoSize = 88;  // the structure up to the VBE fields
+  static constexpr uint32_t kInfoAddr = 0x9000;        // where it goes when that is free
+  static constexpr uint32_t kLowestInfoAddr = 0x1000;  // above the interrupt vectors and BDA
+  static constexpr uint32_t kMaxInfoBytes = 0x10000;   // the area, command lines included
+  static constexpr uint32_t kInfoSize = 88;            // the structure up to the VBE fields
   static constexpr char kLoaderName[] = "vmlab";
 
   // Header flags (spec 3.1.2).
@@ -82,6 +86,7 @@ class MultibootLoader {
   struct BootInfo {
     uint32_t entry = 0;
     uint32_t info_addr = 0;
+    uint32_t info_end = 0;      // one past the information area's last byte
     uint32_t kernel_start = 0;  // lowest physical byte loaded
     uint32_t kernel_end = 0;    // one past the highest (bss included)
     uint32_t loaded_end = 0;    // one past the last byte of the kernel or of any module

@@ -21,7 +21,10 @@ Result<void> PhysicalMemory::validate_size(uint32_t mib) {
 }
 
 Result<PhysicalMemory> PhysicalMemory::create(uint32_t mib) {
-  if (auto r = validate_size(mib); !r) return r.error();
+  // Above kMaxMib only by a monitor's frames on top of the largest guest (the caller
+  // checked the guest's part: MachineConfig::validate).
+  const bool guest_and_monitor = mib > kMaxMib && mib <= kMaxMib + kMaxMonitorMib;
+  if (auto r = validate_size(mib); !r && !guest_and_monitor) return r.error();
   const size_t size = size_t{mib} << 20;
   // calloc of a large block maps fresh zero pages from the host on demand.
   auto* data = static_cast<uint8_t*>(std::calloc(size, 1));

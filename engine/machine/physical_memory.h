@@ -21,6 +21,9 @@ class PhysicalMemory {
  public:
   static constexpr uint32_t kMinMib = 4;
   static constexpr uint32_t kMaxMib = 3072;
+  // A virtualization monitor's own frames lie above the guest's RAM in the same machine
+  // (Mode::reserve_mib), so a machine may be this much larger than the largest guest.
+  static constexpr uint32_t kMaxMonitorMib = 64;
 
   // Checks a size without allocating (used by MachineConfig::validate).
   static Result<void> validate_size(uint32_t mib);

@@ -2,8 +2,8 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
+
+#include "engine/machine/host_file.h"
 
 namespace vmlab::vmm {
 
@@ -92,12 +92,15 @@ Result<void> CostProfile::set(std::string_view key_in, uint64_t cycles, std::str
   if (!valid_key_word(key) || key.front() == '.' || key.back() == '.') {
     return Error{"bad cost key '" + key + "' (lower-case words joined by dots)", EINVAL};
   }
+  if (cycles > kMaxCycles) {
+    return Error{"cost '" + key + "' of " + std::to_string(cycles) +
+                     " cycles is too large: a figure is at most " + std::to_string(kMaxCycles) +
+                     " cycles (1 ms at 1 GHz)",
+                 EINVAL};
+  }
   if (Figure* f = find(key)) {
     if (key.rfind("insn.", 0) == 0 && cycles == 0) {
       return Error{"cost '" + key + "' must be at least 1 cycle (time must advance)", EINVAL};
-    }
-    if (key.rfind("insn.", 0) == 0 && cycles > UINT32_MAX) {
-      return Error{"cost '" + key + "' is too large", EINVAL};
     }
     f->cycles = cycles;
     f->source = std::move(source);
@@ -162,11 +165,11 @@ Result<CostProfile> CostProfile::parse(std::string_view text, const std::string&
 }
 
 Result<CostProfile> CostProfile::load_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{"cannot open cost profile " + path, ENOENT};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), path);
+  auto text = machine::read_host_file(path, "the cost profile", kMaxFileBytes);
+  if (!text) return text.error();
+  return parse(
+      std::string_view(reinterpret_cast<const char*>(text.value().data()), text.value().size()),
+      path);
 }
 
 }  // namespace vmlab::vmm

@@ -43,6 +43,13 @@ class CostProfile {
 
   static constexpr const char* kDefaultSource = "vmlab default, not from a paper";
   static constexpr const char* kDefaultName = "native-1c";
+  // The largest figure a profile or --cost may give: 1 ms at 1 GHz, far above any measured
+  // cost (a VM exit is a few thousand cycles). The bound keeps the modeled cycle count,
+  // a 64-bit sum of these figures, from wrapping: at 10^6 cycles per event it would take
+  // more than 10^13 events.
+  static constexpr uint64_t kMaxCycles = 1'000'000;
+  // A profile is a page of text; a larger file is not one.
+  static constexpr uint64_t kMaxFileBytes = 1 << 20;
 
   // The unit model (every instruction 1 cycle, events free): what native-1c.profile holds.
   CostProfile();

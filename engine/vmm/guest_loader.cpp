@@ -16,17 +16,17 @@ machine::Result<machine::MultibootLoader::BootInfo> load_multiboot_guest(
   auto info = machine::MultibootLoader::load_image(image, name, config.cmdline, config.modules,
                                                    staging.value());
   if (!info) return info.error();
-  // The loader writes only the information area and the kernel and modules; every other
-  // guest frame is still zero, as machine RAM starts, so only that span is copied (copying
-  // all of guest RAM would touch every host page of a large guest at each boot).
-  using Loader = machine::MultibootLoader;
+  // The loader writes only the BIOS data area, the information area, the kernel and the
+  // modules; every other guest frame is still zero, as machine RAM starts, so only the
+  // span from frame 0 (the BDA) to the last of them is copied (copying all of guest RAM
+  // would touch every host page of a large guest at each boot).
   std::span<uint8_t> machine_ram = vm.machine().memory().span();
   const std::span<const uint8_t> guest_ram = staging.value().span();
-  const uint32_t lo = std::min(Loader::kInfoAddr, info.value().kernel_start) / P2m::kPageSize;
   const uint32_t hi = std::min<uint32_t>(
       p2m.guest_frames(),
-      (std::max(Loader::kInfoEnd, info.value().loaded_end) + P2m::kPageSize - 1) / P2m::kPageSize);
-  for (uint32_t gfn = lo; gfn < hi; ++gfn) {
+      (std::max(info.value().info_end, info.value().loaded_end) + P2m::kPageSize - 1) /
+          P2m::kPageSize);
+  for (uint32_t gfn = 0; gfn < hi; ++gfn) {
     const uint64_t to = uint64_t{p2m.machine_frame(gfn)} * P2m::kPageSize;
     std::memcpy(machine_ram.data() + to, guest_ram.data() + uint64_t{gfn} * P2m::kPageSize,
                 P2m::kPageSize);

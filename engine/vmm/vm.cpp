@@ -12,6 +12,7 @@ machine::Result<std::unique_ptr<Vm>> Vm::create(VmConfig config) {
   const uint32_t guest_mib = config.machine.memory_mib;
   if (auto ok = machine::PhysicalMemory::validate_size(guest_mib); !ok) return ok.error();
   config.machine.memory_mib = guest_mib + config.mode->reserve_mib();
+  config.machine.monitor_reserve_mib = config.mode->reserve_mib();
   if (!config.mode->offers_local_apic()) config.machine.local_apic = false;
   auto m = machine::Machine::create(std::move(config.machine));
   if (!m) return m.error();

@@ -241,12 +241,45 @@ TEST_F(MultibootLoaderTest, SegmentBeyondRam) {
             "0x00000000-0x07FFFFFF)");
 }
 
-TEST_F(MultibootLoaderTest, SegmentOverlappingInfoArea) {
+// A kernel may have segments in conventional memory: the information area goes around
+// them (it used to be fixed at 0x9000-0xFFFF and such a kernel was refused).
+TEST_F(MultibootLoaderTest, TheInformationAreaAvoidsALowSegment) {
   ElfSpec spec = higher_half();
-  spec.segments[1].paddr = 0xF000;
-  EXPECT_EQ(load_error(build_elf(spec)),
-            "kernel.elf: segment 1 at physical 0x0000F000-0x0000F0FF overlaps the Multiboot "
-            "information area 0x00009000-0x0000FFFF");
+  spec.segments.push_back({0x8000, 0x8000, std::vector<uint8_t>(0x2000, 0x5A), 0x2000});
+  auto r = load(build_elf(spec), "low segment");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const uint32_t mb = r.value().info_addr;
+  EXPECT_EQ(mb, 0x1000u);  // the lowest free page: 0x9000 is the kernel's
+  EXPECT_EQ(r.value().info_end, 0x1000u + ML::kInfoSize + 96 + 12 + 6);
+  EXPECT_EQ(c_string(memory_.read32(mb + ML::kOffCmdline)), "low segment");
+  for (uint32_t a = 0x8000; a < 0xA000; a += 4) ASSERT_EQ(memory_.read32(a), 0x5A5A5A5Au) << a;
+}
+
+// The loader leaves the BIOS data area as SeaBIOS does, but a kernel segment over it wins.
+TEST_F(MultibootLoaderTest, TheBiosDataAreaIsWrittenBeforeTheKernel) {
+  ASSERT_TRUE(load(build_elf(higher_half())).ok());
+  EXPECT_EQ(memory_.read32(0x400), 0x3F8u);
+  EXPECT_EQ(memory_.read8(0x413) | memory_.read8(0x414) << 8, 639);
+  ElfSpec spec = higher_half();
+  spec.segments.push_back({0x400, 0x400, {0xAA, 0xBB}, 0x100});
+  ASSERT_TRUE(load(build_elf(spec)).ok());
+  EXPECT_EQ(memory_.read32(0x400), 0xBBAAu);
+  EXPECT_EQ(memory_.read8(0x413), 0u);  // the segment's bss
+}
+
+TEST_F(MultibootLoaderTest, TheInformationAreaGoesAfterAKernelFillingConventionalMemory) {
+  ElfSpec spec = higher_half();
+  spec.segments.push_back({0x1000, 0x1000, {}, 0x9EC00});  // up to the EBDA
+  const std::string m1 = testing::write_temp("vmlab_mod_low.bin", {'m', 'o', 'd'});
+  auto r = load(build_elf(spec), "high", {{m1, "m1 x"}});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r.value().loaded_end, 0x103003u);
+  const uint32_t mb = r.value().info_addr;
+  EXPECT_EQ(mb, 0x104000u);  // the page after the module
+  const uint32_t mods = memory_.read32(mb + ML::kOffModsAddr);
+  EXPECT_EQ(memory_.read32(mods), 0x103000u);
+  EXPECT_EQ(c_string(memory_.read32(mods + 8)), "m1 x");
+  EXPECT_EQ(c_string(memory_.read32(mb + ML::kOffCmdline)), "high");
 }
 
 TEST_F(MultibootLoaderTest, EntryOutsideSegments) {
@@ -266,11 +299,12 @@ TEST_F(MultibootLoaderTest, AoutLoadEndBeyondFile) {
 }
 
 TEST_F(MultibootLoaderTest, CommandLineTooLongForInfoArea) {
-  auto r = load(build_elf(higher_half()), std::string(0x8000, 'x'));
+  EXPECT_TRUE(load(build_elf(higher_half()), std::string(0x8000, 'x')).ok());
+  auto r = load(build_elf(higher_half()), std::string(0x10000, 'x'));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message,
-            "the Multiboot information (command lines, module list) does not fit in the 28672 "
-            "bytes at 0x9000-0xFFFF; shorten the command lines");
+            "the Multiboot information (command lines, module list) takes 65727 bytes, more "
+            "than the 65536 this loader gives it; shorten the command lines");
 }
 
 }  // namespace

@@ -66,6 +66,23 @@ TEST(CostProfileTest, OverridesByFullKeyOrBareEventKind) {
 
 // Every shipped profile parses (so every figure in it has a source) and names itself
 // after its file.
+TEST(CostProfileTest, AFigureIsBoundedSoTheCycleSumCannotWrap) {
+  CostProfile p;
+  const auto r = p.set("port_io", 18446744073709551615ull, "command line");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message,
+            "cost 'event.port_io' of 18446744073709551615 cycles is too large: a figure is at most "
+            "1000000 cycles (1 ms at 1 GHz)");
+  EXPECT_EQ(p.event_cost(EventKind::port_io), 0u);  // unchanged
+  EXPECT_TRUE(p.set("port_io", CostProfile::kMaxCycles, "command line").ok());
+  EXPECT_FALSE(p.set("vt.entry", CostProfile::kMaxCycles + 1, "command line").ok());
+  EXPECT_FALSE(p.figure("vt.entry"));
+  const auto file = CostProfile::parse("name = x\nevent.trap = 1000001 | a paper\n", "x.profile");
+  ASSERT_FALSE(file.ok());
+  EXPECT_NE(file.error().message.find("x.profile:2: cost 'event.trap' of 1000001 cycles"),
+            std::string::npos);
+}
+
 TEST(CostProfileTest, ShippedProfilesLoad) {
   size_t n = 0;
   for (const auto& entry : std::filesystem::directory_iterator(VMLAB_PROFILES_DIR)) {

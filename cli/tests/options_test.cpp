@@ -1,0 +1,86 @@
+#include "cli/options.h"
+
+#include <gtest/gtest.h>
+
+namespace vmlab::cli {
+namespace {
+
+std::optional<RunOptions> run(std::vector<std::string> args, std::string& error) {
+  args.push_back("kernel.elf");
+  return parse_run_options(args, error);
+}
+
+TEST(OptionsTest, CountsTakeDigitsAndASuffixOnly) {
+  EXPECT_EQ(parse_count("500M"), 500'000'000u);
+  EXPECT_EQ(parse_count("18446744073709551615"), UINT64_MAX);
+  EXPECT_FALSE(parse_count("18446744073709551616"));
+  EXPECT_FALSE(parse_count("20000000000G"));  // overflows with the suffix
+  EXPECT_FALSE(parse_count("-5"));
+  EXPECT_FALSE(parse_count(" 5"));
+  EXPECT_FALSE(parse_count("5 "));
+  EXPECT_FALSE(parse_count("0x10"));
+  EXPECT_FALSE(parse_count(""));
+}
+
+TEST(OptionsTest, EveryNumberIsCheckedAgainstItsRange) {
+  std::string error;
+  EXPECT_EQ(parse_count_option(kMemoryOption, "3072", error), 3072u);
+  EXPECT_FALSE(parse_count_option(kMemoryOption, "3073", error));
+  EXPECT_EQ(error, "--memory takes a size in MiB from 4 to 3072, e.g. --memory 128 (got '3073')");
+  EXPECT_FALSE(parse_count_option(kMaxInstructionsOption, "0", error));
+  EXPECT_EQ(error,
+            "--max-instructions takes a count from 1 to 18446744073709551615, e.g. "
+            "--max-instructions 500M; leave it out for no limit (got '0')");
+  EXPECT_EQ(parse_count_option(kTraceLimitOption, "0", error), 0u);
+  EXPECT_FALSE(parse_count_option(kCpuMhzOption, "100001", error));
+  EXPECT_FALSE(parse_count_option(kItersOption, "0", error));
+}
+
+TEST(OptionsTest, ACostIsBoundedSoTheCycleSumCannotWrap) {
+  EXPECT_EQ(parse_cost("port_io=1000000")->second, 1'000'000u);
+  EXPECT_FALSE(parse_cost("port_io=1000001"));
+  EXPECT_FALSE(parse_cost("port_io=18446744073709551615"));
+  EXPECT_FALSE(parse_cost("=5"));
+}
+
+TEST(OptionsTest, RunRefusesEmptyFilesAndAZeroBudget) {
+  std::string error;
+  for (const char* option : {"--out", "--console", "--input", "--profile"}) {
+    EXPECT_FALSE(run({option, ""}, error)) << option;
+    EXPECT_EQ(error.rfind(std::string(option) + " takes", 0), 0u) << error;
+  }
+  EXPECT_FALSE(run({"--console="}, error));
+  EXPECT_FALSE(run({"--max-instructions", "0"}, error));
+  EXPECT_EQ(run({"--max-instructions", "1"}, error)->max_instructions, 1u);
+}
+
+TEST(OptionsTest, InitrdSplitsLikeQemu) {
+  auto m = parse_initrd("a.bin first arg,,x,b.bin,c.bin  two");
+  ASSERT_TRUE(m);
+  ASSERT_EQ(m->size(), 3u);
+  EXPECT_EQ((*m)[0].path, "a.bin");
+  EXPECT_EQ((*m)[0].cmdline, "a.bin first arg,x");
+  EXPECT_EQ((*m)[1].path, "b.bin");
+  EXPECT_EQ((*m)[1].cmdline, "b.bin");
+  EXPECT_EQ((*m)[2].cmdline, "c.bin  two");
+  EXPECT_FALSE(parse_initrd(""));
+  EXPECT_FALSE(parse_initrd("a,"));
+  EXPECT_FALSE(parse_initrd(",a"));
+  EXPECT_FALSE(parse_initrd(" arg"));
+  std::string error;
+  auto o = run({"--initrd", "a x", "--initrd=b"}, error);
+  ASSERT_TRUE(o) << error;
+  ASSERT_EQ(o->modules.size(), 2u);
+  EXPECT_EQ(o->modules[1].cmdline, "b");
+}
+
+TEST(OptionsTest, DisplayTakesTextOrNone) {
+  std::string error;
+  EXPECT_TRUE(run({"--display", "text"}, error)->display_text);
+  EXPECT_FALSE(run({"--display", "none"}, error)->display_text);
+  EXPECT_FALSE(run({"--display", "vga"}, error));
+  EXPECT_EQ(error, "--display takes text or none (got 'vga')");
+}
+
+}  // namespace
+}  // namespace vmlab::cli
