@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -29,6 +30,8 @@
 #include "engine/vmm/vcpu.h"
 
 namespace vmlab::vmm {
+
+class ScratchExecution;
 
 class PrivilegedEmulator {
  public:
@@ -54,13 +57,15 @@ class PrivilegedEmulator {
     uint32_t error_code = 0;
   };
 
-  explicit PrivilegedEmulator(Context context) : c_(context) {}
+  explicit PrivilegedEmulator(Context context);
+  ~PrivilegedEmulator();
 
   // privileged_emulator.cpp: the instruction at CS:EIP raised #GP in ring 1.
   Outcome emulate_privileged();
   // emulate_data_move.cpp: the instruction at CS:EIP wrote a page the monitor write-
   // protects (a tracked guest page table, or a read-only page the guest may write with
-  // CR0.WP clear): perform its store.
+  // CR0.WP clear): execute it on the processor model over a scratch view of the guest's
+  // memory and perform its stores.
   Outcome emulate_write();
 
   // The instruction at CS:EIP, fetched through the guest's page tables and decoded.
@@ -96,8 +101,12 @@ class PrivilegedEmulator {
   Outcome done(const GuestInsn& insn, uint64_t extra_cycles = 0);
   void record(const GuestInsn& insn, uint64_t extra_cycles = 0);
 
+  // emulate_data_move.cpp: one store of an emulated instruction, through the shadow MMU.
+  void commit(uint32_t gpa, uint32_t value, unsigned size);
+
   Context c_;
   GuestInsnDecoder decoder_;
+  std::unique_ptr<ScratchExecution> scratch_;  // made at the first emulated write
 };
 
 // What a monitor does with an emulation outcome: nothing when the instruction was
