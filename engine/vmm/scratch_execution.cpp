@@ -46,6 +46,13 @@ void ScratchExecution::mmio_write(uint32_t paddr, unsigned size, uint32_t value)
   // Only guest pages are mapped writable (install), and an access never crosses a page
   // here: the processor splits those into bytes (engine/cpu/memory.cpp).
   if (paddr < kWindow || slot >= slots_.size() || slots_[slot].machine) return;
+  if (result_->writes.size() >= kMaxWrites) {
+    // A string instruction that has written this much stops here, between two of its
+    // iterations, as it does between chunks (its registers count what it completed); the
+    // rest runs when the guest resumes it.
+    stopping_ = true;
+    cpu_->fault(cpu::vec::DB);
+  }
   const Slot& s = slots_[slot];
   const uint32_t offset = paddr & 0xFFFu;
   const uint32_t gpa = s.frame * 4096 + offset;
@@ -130,6 +137,10 @@ bool ScratchExecution::map(uint32_t linear, uint32_t error_code) {
 
 bool ScratchExecution::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_error_code,
                                     uint32_t error_code) {
+  if (stopping_) {
+    cpu_->request_stop();
+    return true;
+  }
   if (source == cpu::EventSource::kException && vector == cpu::vec::PF &&
       map(cpu_->state().cr2, error_code)) {
     return true;  // the processor restarts the instruction on the page now mapped
@@ -155,6 +166,7 @@ ScratchExecution::Result ScratchExecution::execute() {
   slots_.clear();
   overlay_.clear();
   tables_used_ = 0;
+  stopping_ = false;
   std::fill(ram_.begin(), ram_.end(), uint8_t{0});
 
   const cpu::CpuState& rs = real_.state();
@@ -177,7 +189,7 @@ ScratchExecution::Result ScratchExecution::execute() {
   if (stop == cpu::StopReason::kUnsupported && result.unsupported.empty()) {
     result.unsupported = cpu_->stop_message();
   }
-  result.retired = cpu_->instructions_retired() != before && result.vector == 0 &&
+  result.retired = (cpu_->instructions_retired() != before || stopping_) && result.vector == 0 &&
                    !result.guest_page_fault && result.unsupported.empty();
   result.state = s;
   result.state.cr0 = rs.cr0;

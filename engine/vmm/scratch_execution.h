@@ -49,7 +49,7 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor {
     uint8_t size;
   };
   struct Result {
-    // The instruction retired (or a REP instruction made progress and stays at its EIP).
+    // The instruction retired, or a REP instruction made progress and stays at its EIP.
     bool retired = false;
     // Otherwise the guest's exception: vector, error code and, for #PF, the linear address.
     uint8_t vector = 0;
@@ -98,6 +98,9 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor {
   static constexpr uint32_t kWindow = 0x80000000u;  // bus address of slot 0
   static constexpr uint32_t kMaxSlots = 64;         // pages one instruction may touch
   static constexpr uint32_t kRamBytes = (1 + kTables) * 4096;
+  // Stores one execution may log: a REP string instruction stops after this many, with
+  // its registers at the iterations it completed (EIP stays on it).
+  static constexpr size_t kMaxWrites = 16384;
 
   cpu::Cpu& real_;
   GuestMemory& memory_;
@@ -108,6 +111,7 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor {
   // Bytes written so far, by guest-physical address (later reads see them).
   std::unordered_map<uint32_t, uint8_t> overlay_;
   Result* result_ = nullptr;
+  bool stopping_ = false;  // kMaxWrites reached: the next exception ends the execution
 };
 
 }  // namespace vmlab::vmm
