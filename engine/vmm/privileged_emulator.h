@@ -68,6 +68,14 @@ class PrivilegedEmulator {
   // memory and perform its stores.
   Outcome emulate_write();
 
+  // emulate_io.cpp: the instruction at CS:EIP raised #GP in ring 3. Port I/O that the
+  // guest's virtual IOPL or its TSS I/O permission bitmap allows is performed; anything
+  // else is kNotEmulated (the #GP is the guest's).
+  Outcome emulate_user_io();
+  // emulate_io.cpp: the guest returns to user mode with the IRET frame at SS:ESP: its
+  // EFLAGS image sets the virtual IOPL (a monitor that performs that IRET itself calls it).
+  void note_iret_to_user();
+
   // The instruction at CS:EIP, fetched through the guest's page tables and decoded.
   std::optional<GuestInsn> fetch(Outcome& fault);
 
@@ -82,6 +90,10 @@ class PrivilegedEmulator {
   // emulate_io.cpp: IN, OUT, INS, OUTS through the machine's I/O bus.
   Outcome port_io(const GuestInsn& insn);
   Outcome string_io(const GuestInsn& insn);
+  // Whether the guest lets the current (user) code reach `size` ports from `port`: its
+  // virtual IOPL, then its TSS bitmap (SDM Vol. 1, 19.5.2). A #PF reading its TSS is in
+  // `fault`.
+  bool io_permitted(uint16_t port, unsigned size, Outcome& fault);
   // emulate_control.cpp: what ring compression breaks in control transfers and SS loads.
   Outcome iret(const GuestInsn& insn);
   Outcome far_return(const GuestInsn& insn);

@@ -316,6 +316,12 @@ void BtMonitor::exception(uint8_t vector, bool has_error_code, uint32_t error_co
     vmm::settle(emulator_->emulate_privileged(), vector, error_code, injector_);
     return;
   }
+  if (vector == cpu::vec::GP && cpu_.state().cpl == 3) {
+    // Port I/O that the guest's IOPL or TSS I/O bitmap allows user mode (the real ones
+    // forbid it).
+    vmm::settle(emulator_->emulate_user_io(), vector, error_code, injector_);
+    return;
+  }
   injector_.reflect_exception(vector, has_error_code, error_code);
 }
 
@@ -482,6 +488,7 @@ void BtMonitor::iret_callout() {
   }
   // Back to user mode: the processor's own IRET, from ring 1 to ring 3, with every check
   // (and the guest's %gs, which becomes real again).
+  emulator_->note_iret_to_user();  // the virtual IOPL the frame holds
   try {
     cpu_.interrupt_return(false);
     vm_.recorder().record(EventKind::emulated_insn, {0xCF, 0, s.seg[cpu::CS].base + s.eip, 0});

@@ -95,11 +95,12 @@ bool ClassicMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool 
       switch (vector) {
         case cpu::vec::GP:
           // In ring 1 a #GP is (nearly always) a privileged instruction of the guest
-          // kernel; in ring 3 it is the guest's own business.
+          // kernel; in ring 3 it is the guest's own business, unless it is port I/O that
+          // the guest's IOPL or TSS I/O bitmap allows (the real ones forbid it).
           if (cpu_.state().cpl == 1) {
             general_protection(error_code);
           } else {
-            injector_.reflect_exception(vector, true, error_code);
+            vmm::settle(emulator_->emulate_user_io(), vector, error_code, injector_);
           }
           break;
         case cpu::vec::PF: page_fault(error_code); break;
