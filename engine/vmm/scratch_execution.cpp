@@ -19,6 +19,7 @@ ScratchExecution::ScratchExecution(cpu::Cpu& real, GuestMemory& memory)
     : real_(real), memory_(memory), ram_(kRamBytes, 0) {
   cpu_ = std::make_unique<cpu::Cpu>(std::span<uint8_t>(ram_), static_cast<cpu::Bus&>(*this));
   cpu_->set_monitor(this);
+  cpu_->set_observer(this);
 }
 
 ScratchExecution::~ScratchExecution() = default;

@@ -28,12 +28,13 @@
 
 #include "engine/cpu/bus.h"
 #include "engine/cpu/cpu.h"
+#include "engine/cpu/cpu_observer.h"
 #include "engine/cpu/monitor.h"
 #include "engine/vmm/guest_memory.h"
 
 namespace vmlab::vmm {
 
-class ScratchExecution final : private cpu::Bus, private cpu::Monitor {
+class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private cpu::CpuObserver {
  public:
   ScratchExecution(cpu::Cpu& real, GuestMemory& memory);
   ~ScratchExecution() override;
@@ -82,6 +83,12 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor {
   // cpu::Monitor: every exception of the scratch processor comes here, none reaches an IDT.
   bool on_interrupt(uint8_t vector, cpu::EventSource source, bool has_error_code,
                     uint32_t error_code) override;
+
+  // cpu::CpuObserver: a sensitive instruction executed here (PUSHF onto a traced page) is
+  // the guest's, reported to the real processor's observer as if it had run there.
+  void on_sensitive(uint16_t opcode, uint8_t reg) override {
+    if (real_.observer() != nullptr) real_.observer()->on_sensitive(opcode, reg);
+  }
 
   // A #PF of the scratch processor: maps the page when the guest allows the access, else
   // records the guest's fault. False when the fault is the guest's.

@@ -12,7 +12,7 @@
 //              emulator performs it.
 // A form writes memory when the traced run records a guest page-table write the
 // reference run does not. For every form, both runs must end the same way with the same
-// registers, flags, EIP and page contents.
+// registers, flags, EIP, page contents and sensitive_no_trap events.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -48,6 +48,7 @@ struct Outcome {
   uint32_t eflags = 0;
   std::array<uint32_t, 1024> page{};
   uint64_t pt_writes = 0;
+  uint64_t sensitive = 0;  // sensitive_no_trap events (PUSHF onto the traced page is one)
   std::string message;
 };
 
@@ -121,6 +122,7 @@ Outcome run_form(const std::vector<uint8_t>& insn, bool traced) {
   // table only: that is where the runs differ by construction.
   o.page[1023] &= ~0x20u;
   o.pt_writes = vm.value()->recorder().counters().count_of(EventKind::guest_pt_write);
+  o.sensitive = vm.value()->recorder().counters().count_of(EventKind::sensitive_no_trap);
   if (std::getenv("VMLAB_WRITE_FORM")) {
     for (int k = 0; k < 64; ++k) {
       const auto n = vm.value()->recorder().counters().count_of(static_cast<EventKind>(k));
@@ -202,6 +204,7 @@ TEST(ClassicWriteEmulation, EveryFormThatWritesMemoryMatchesTheProcessorOnATrace
     EXPECT_EQ(traced.gpr, ref.gpr);
     EXPECT_EQ(traced.eip, ref.eip);
     EXPECT_EQ(traced.eflags, ref.eflags);
+    EXPECT_EQ(traced.sensitive, ref.sensitive);
     for (uint32_t i = 0; i < 1024; ++i) {
       if (traced.page[i] != ref.page[i]) {
         ADD_FAILURE() << "dword " << i << " of the page: " << traced.page[i] << " traced, "
