@@ -46,7 +46,17 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
   }
   // The stores the instruction made (with a fault: those of the REP iterations it
   // completed) take effect, as natively.
-  for (const ScratchExecution::Write& w : r.writes) commit(w.gpa, w.value, w.size);
+  for (const ScratchExecution::Write& w : r.writes) {
+    if (w.machine) {
+      // The hole: what the processor itself writes there (an accessed bit in the shadow
+      // GDT), done as it would have done it.
+      for (unsigned b = 0; b < w.size; ++b) {
+        c_.cpu.phys_write8(w.gpa + b, static_cast<uint8_t>(w.value >> (8 * b)));
+      }
+      continue;
+    }
+    commit(w.gpa, w.value, w.size);
+  }
   if (r.retired) record(insn);
   cpu::CpuState& s = c_.cpu.state();
   for (unsigned i = 0; i < 8; ++i) s.gpr[i] = r.state.gpr[i];

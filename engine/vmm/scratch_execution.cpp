@@ -28,12 +28,11 @@ uint8_t ScratchExecution::read_byte(uint32_t window_pa) {
   const uint32_t slot = (window_pa - kWindow) >> 12;
   if (window_pa < kWindow || slot >= slots_.size()) return 0xFF;
   const Slot& s = slots_[slot];
-  const uint32_t offset = window_pa & 0xFFFu;
-  if (s.machine) return real_.phys_read8(s.frame * 4096 + offset);
-  const uint32_t gpa = s.frame * 4096 + offset;
-  // The latest write of this instruction to the byte, else guest memory.
-  if (const auto it = overlay_.find(gpa); it != overlay_.end()) return it->second;
-  return memory_.read_phys8(gpa);
+  const uint32_t address = s.frame * 4096 + (window_pa & 0xFFFu);
+  // The latest write of this instruction to the byte, else memory.
+  const uint64_t key = address | (s.machine ? uint64_t{1} << 32 : 0);
+  if (const auto it = overlay_.find(key); it != overlay_.end()) return it->second;
+  return s.machine ? real_.phys_read8(address) : memory_.read_phys8(address);
 }
 
 uint32_t ScratchExecution::mmio_read(uint32_t paddr, unsigned size) {
@@ -44,9 +43,9 @@ uint32_t ScratchExecution::mmio_read(uint32_t paddr, unsigned size) {
 
 void ScratchExecution::mmio_write(uint32_t paddr, unsigned size, uint32_t value) {
   const uint32_t slot = (paddr - kWindow) >> 12;
-  // Only guest pages are mapped writable (install), and an access never crosses a page
-  // here: the processor splits those into bytes (engine/cpu/memory.cpp).
-  if (paddr < kWindow || slot >= slots_.size() || slots_[slot].machine) return;
+  // An access never crosses a page here: the processor splits those into bytes
+  // (engine/cpu/memory.cpp).
+  if (paddr < kWindow || slot >= slots_.size()) return;
   if (result_->writes.size() >= kMaxWrites) {
     // A string instruction that has written this much stops here, between two of its
     // iterations, as it does between chunks (its registers count what it completed); the
@@ -56,11 +55,12 @@ void ScratchExecution::mmio_write(uint32_t paddr, unsigned size, uint32_t value)
   }
   const Slot& s = slots_[slot];
   const uint32_t offset = paddr & 0xFFFu;
-  const uint32_t gpa = s.frame * 4096 + offset;
+  const uint32_t address = s.frame * 4096 + offset;
   result_->writes.push_back(
-      {s.linear_page * 4096 + offset, gpa, value, static_cast<uint8_t>(size)});
+      {s.linear_page * 4096 + offset, address, value, static_cast<uint8_t>(size), s.machine});
+  const uint64_t key = address | (s.machine ? uint64_t{1} << 32 : 0);
   for (unsigned i = 0; i < size; ++i) {
-    overlay_[gpa + i] = static_cast<uint8_t>(value >> (8 * i));
+    overlay_[key + i] = static_cast<uint8_t>(value >> (8 * i));
   }
 }
 
@@ -81,8 +81,7 @@ bool ScratchExecution::install(uint32_t linear, uint32_t frame, bool machine, bo
     pde = (tables_used_ * 4096) | kPresent | kWritable | kUser;
     std::memcpy(ram_.data() + (linear >> 22) * 4, &pde, 4);
   }
-  const uint32_t pte =
-      (kWindow + slot * 4096) | kPresent | kUser | (writable && !machine ? kWritable : 0);
+  const uint32_t pte = (kWindow + slot * 4096) | kPresent | kUser | (writable ? kWritable : 0);
   std::memcpy(ram_.data() + (pde & ~0xFFFu) + ((linear >> 12) & 0x3FFu) * 4, &pte, 4);
   cpu_->tlb_invlpg(linear);
   return true;
@@ -91,26 +90,24 @@ bool ScratchExecution::install(uint32_t linear, uint32_t frame, bool machine, bo
 bool ScratchExecution::map(uint32_t linear, uint32_t error_code) {
   const bool write = error_code & cpu::pferr::W;
   const bool user = error_code & cpu::pferr::U;
+  if (++mappings_ > 2 * kMaxSlots) {
+    result_->unsupported = "its accesses keep faulting in the scratch view";
+    return false;
+  }
   if (linear >= DeprivilegedSegments::kHoleBase && !user && !real_.guest_mode()) {
-    // The monitor's own structures, which the processor reads implicitly (descriptor
-    // tables, the TSS) when the guest is deprivileged on them (classic, bt): read-only
-    // from the real address space. (In VT guest mode the tables are the guest's own.)
-    if (write) {
-      result_->unsupported = "it writes the monitor's structures in the hypervisor hole";
-      return false;
-    }
+    // The monitor's own structures, which the processor accesses implicitly (it reads
+    // descriptors and the TSS, and sets accessed bits in the shadow GDT) when the guest is
+    // deprivileged on them (classic, bt): the real mapping of the hole, supervisor only,
+    // as the real processor has it. (In VT guest mode the tables are the guest's own.)
     const cpu::CpuState& rs = real_.state();
     const uint32_t pde = real_.phys_read32((rs.cr3 & ~0xFFFu) + (linear >> 22) * 4);
-    if (!(pde & kPresent)) return false;
-    uint32_t frame = 0;
-    if ((pde & 0x80u) && (rs.cr4 & cpu::cr4::PSE)) {
-      frame = (pde >> 12 & ~0x3FFu) | ((linear >> 12) & 0x3FFu);
-    } else {
-      const uint32_t pte = real_.phys_read32((pde & ~0xFFFu) + ((linear >> 12) & 0x3FFu) * 4);
-      if (!(pte & kPresent)) return false;
-      frame = pte >> 12;
+    uint32_t pte = 0;
+    if (pde & kPresent) pte = real_.phys_read32((pde & ~0xFFFu) + ((linear >> 12) & 0x3FFu) * 4);
+    if (!(pte & kPresent) || (write && !(pte & kWritable))) {
+      result_->unsupported = "it reaches a page of the hypervisor hole the monitor does not map";
+      return false;
     }
-    if (!install(linear, frame, true, false)) {
+    if (!install(linear, pte >> 12, true, write)) {
       result_->unsupported = "it touches more pages than the scratch view holds";
       return false;
     }
@@ -167,6 +164,7 @@ ScratchExecution::Result ScratchExecution::execute() {
   slots_.clear();
   overlay_.clear();
   tables_used_ = 0;
+  mappings_ = 0;
   stopping_ = false;
   std::fill(ram_.begin(), ram_.end(), uint8_t{0});
 

@@ -42,12 +42,14 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
   ScratchExecution& operator=(const ScratchExecution&) = delete;
 
   // One store the instruction made: `size` bytes (1, 2 or 4, within one page) of `value`
-  // at guest-linear `linear`, guest-physical `gpa`.
+  // at guest-linear `linear`, guest-physical `gpa`; or, `machine`, at machine address `gpa`
+  // in the hypervisor hole (the accessed bit a segment load sets in the shadow GDT).
   struct Write {
     uint32_t linear;
     uint32_t gpa;
     uint32_t value;
     uint8_t size;
+    bool machine;
   };
   struct Result {
     // The instruction retired, or a REP instruction made progress and stays at its EIP.
@@ -115,8 +117,12 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
   std::unique_ptr<cpu::Cpu> cpu_;
   uint32_t tables_used_ = 0;
   std::vector<Slot> slots_;
-  // Bytes written so far, by guest-physical address (later reads see them).
-  std::unordered_map<uint32_t, uint8_t> overlay_;
+  // Bytes written so far, by guest-physical address, or machine address + 2^32 for the
+  // hole (later reads see them).
+  std::unordered_map<uint64_t, uint8_t> overlay_;
+  // Demand mappings made for this instruction: a bound, so that no access pattern can
+  // keep the scratch processor faulting.
+  uint32_t mappings_ = 0;
   Result* result_ = nullptr;
   bool stopping_ = false;  // kMaxWrites reached: the next exception ends the execution
 };

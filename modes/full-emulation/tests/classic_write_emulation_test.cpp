@@ -47,13 +47,22 @@ struct Outcome {
   uint32_t eip = 0;
   uint32_t eflags = 0;
   std::array<uint32_t, 1024> page{};
+  uint16_t cs = 0;
+  uint64_t gdt_entry_1 = 0;  // the monitor's shadow descriptor for the guest's 0x08
   uint64_t pt_writes = 0;
   uint64_t sensitive = 0;  // sensitive_no_trap events (PUSHF onto the traced page is one)
   std::string message;
 };
 
 // One run: paging on (CR0.PG and WP), the registers set, the instruction, the exit.
-Outcome run_form(const std::vector<uint8_t>& insn, bool traced) {
+// What a test adds to the common program: bytes placed in guest-physical memory, and code
+// run after paging is on, before the registers are set.
+struct Extra {
+  std::vector<std::pair<uint32_t, std::vector<uint8_t>>> pokes;
+  std::vector<uint8_t> prologue;
+};
+
+Outcome run_form(const std::vector<uint8_t>& insn, bool traced, const Extra& extra = {}) {
   vmm::VmConfig config;
   config.machine.memory_mib = 4;
   config.machine.max_instructions = 20000;
@@ -86,6 +95,7 @@ Outcome run_form(const std::vector<uint8_t>& insn, bool traced) {
   mem.write_phys32(kOtherPt + 4 * 1023, kExitAt | 0x1);
   mem.write_phys32(kPd + 4, (traced ? kTarget : kOtherPt) | 0x3);
   poke(kExitAt, {0xE6, 0xF4});
+  for (const auto& [gpa, bytes] : extra.pokes) poke(gpa, bytes);
 
   std::vector<uint8_t> code = {
       0xB8, 0x00, 0x00, 0x01, 0x00,  // mov eax, 0x10000
@@ -95,6 +105,7 @@ Outcome run_form(const std::vector<uint8_t>& insn, bool traced) {
       0x0F, 0x22, 0xC0,              // mov cr0, eax
       0xA1, 0x00, 0xF0, 0x7F, 0x00,  // mov eax, [0x7FF000]
   };
+  code.insert(code.end(), extra.prologue.begin(), extra.prologue.end());
   const uint32_t regs[8] = {0x87654321u,     3u,
                             0x00000F81u,     kTarget + 0x600,
                             kTarget + 0xF00, kTarget + 0xA00,
@@ -117,6 +128,8 @@ Outcome run_form(const std::vector<uint8_t>& insn, bool traced) {
   for (int i = 0; i < 8; ++i) o.gpr[i] = s.gpr[i];
   o.eip = s.eip;
   o.eflags = s.eflags;
+  o.cs = s.seg[cpu::CS].selector;
+  o.gdt_entry_1 = monitor->segments().descriptor(0x09);
   for (uint32_t i = 0; i < 1024; ++i) o.page[i] = mem.read_phys32(kTarget + 4 * i);
   // The read of 0x7FF000 set the accessed bit of the last entry in the traced run's page
   // table only: that is where the runs differ by construction.
@@ -216,6 +229,33 @@ TEST(ClassicWriteEmulation, EveryFormThatWritesMemoryMatchesTheProcessorOnATrace
   // The exact figures: how many encodings the tables give, and how many of them write.
   EXPECT_EQ(forms.size(), 3020u);
   EXPECT_EQ(writing, 1342u);
+}
+
+TEST(ClassicWriteEmulation, AFarCallThatPushesOntoATracedPageSetsTheShadowAccessedBitAsNatively) {
+  // The guest's GDT at 0x6000: null, code 0x08 with its accessed bit clear, data 0x10.
+  // The far call loads CS, so the processor sets the accessed bit in the monitor's shadow
+  // descriptor (in the hypervisor hole) while the return address goes onto the page table.
+  Extra extra;
+  extra.pokes = {
+      {0x6000, {0, 0,    0,    0, 0,    0,    0, 0, 0xFF, 0xFF, 0,    0,
+                0, 0x9A, 0xCF, 0, 0xFF, 0xFF, 0, 0, 0,    0x92, 0xCF, 0}},
+      {0x6100, {0x17, 0x00, 0x00, 0x60, 0x00, 0x00}},           // GDTR: limit, base
+      {kTarget + 0x800, {0x00, 0x30, 0x00, 0x00, 0x08, 0x00}},  // far pointer 0x08:kExitAt
+  };
+  extra.prologue = {0x0F, 0x01, 0x15, 0x00, 0x61, 0x00, 0x00};                 // lgdt [0x6100]
+  const std::vector<uint8_t> call_far = {0xFF, 0x1D, 0x00, 0x28, 0x01, 0x00};  // call far [m]
+  const Outcome ref = run_form(call_far, false, extra);
+  const Outcome traced = run_form(call_far, true, extra);
+  ASSERT_EQ(ref.reason, machine::StopReason::kExitPort) << ref.message;
+  EXPECT_EQ(traced.reason, ref.reason) << traced.message;
+  EXPECT_GT(traced.pt_writes, ref.pt_writes);
+  EXPECT_EQ(traced.gpr, ref.gpr);
+  EXPECT_EQ(traced.eip, ref.eip);
+  EXPECT_EQ(traced.cs, 0x09u);
+  EXPECT_EQ(traced.cs, ref.cs);
+  EXPECT_EQ(traced.page, ref.page);
+  EXPECT_EQ(traced.gdt_entry_1, ref.gdt_entry_1);
+  EXPECT_TRUE(traced.gdt_entry_1 & (uint64_t{1} << 40));  // accessed
 }
 
 }  // namespace
