@@ -39,7 +39,37 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
   }
   const GuestInsn& insn = *decoded;
   if (!scratch_) scratch_ = std::make_unique<ScratchExecution>(c_.cpu, c_.memory);
-  const ScratchExecution::Result r = scratch_->execute();
+  // The guest's view for the sensitive instructions that write memory, where the monitor
+  // closes the holes (virtualize_sensitive_reads): what its translations of them show.
+  const VirtualCpu& v = c_.vcpu;
+  const bool selectors =
+      virtual_sensitive_ && (insn.opcode == 0x0E || insn.opcode == 0x16 || insn.opcode == 0x8C);
+  const bool flags_image = virtual_sensitive_ && insn.opcode == 0x9C;
+  auto view = [&](cpu::CpuState& st) {
+    if (!virtual_sensitive_) return;
+    if (selectors) {
+      st.seg[cpu::CS].selector = VirtualCpu::guest_selector(st.seg[cpu::CS].selector);
+      st.seg[cpu::SS].selector = VirtualCpu::guest_selector(st.seg[cpu::SS].selector);
+    } else if (flags_image) {
+      st.eflags = (st.eflags & ~cpu::flags::IF) | (v.interrupts_enabled ? cpu::flags::IF : 0);
+    } else if (insn.opcode == 0x100) {  // SLDT, STR
+      st.ldtr.selector = v.ldtr;
+      st.tr.selector = v.tr;
+    } else if (insn.opcode == 0x101) {  // SGDT, SIDT, SMSW (its low 16 bits)
+      st.gdtr = v.gdtr;
+      st.idtr = v.idtr;
+      st.cr0 = (st.cr0 & 0xFFFF0000u) | (v.cr0 & 0xFFFFu);
+    }
+  };
+  ScratchExecution::Result r = scratch_->execute(view);
+  if (selectors) {
+    // PUSH CS/SS and MOV r/m, CS/SS load no segment: the real selectors stay.
+    r.state.seg[cpu::CS].selector = c_.cpu.state().seg[cpu::CS].selector;
+    r.state.seg[cpu::SS].selector = c_.cpu.state().seg[cpu::SS].selector;
+  }
+  if (flags_image) {
+    r.state.eflags = (r.state.eflags & ~cpu::flags::IF) | (c_.cpu.state().eflags & cpu::flags::IF);
+  }
   if (!r.unsupported.empty()) {
     c_.cpu.unsupported("a write to a write-protected guest page by '" + insn.text +
                        "', which the monitor cannot perform: " + r.unsupported);

@@ -76,6 +76,13 @@ class PrivilegedEmulator {
   // EFLAGS image sets the virtual IOPL (a monitor that performs that IRET itself calls it).
   void note_iret_to_user();
 
+  // A monitor that closes the Popek-Goldberg holes for the guest kernel (binary
+  // translation) asks that the sensitive instructions the write emulator executes see the
+  // guest's state as its translations show it: CS and SS with RPL 0, the virtual IF in
+  // PUSHF's image, the guest's GDTR, IDTR, CR0, TR and LDTR. Trap-and-emulate on a classic
+  // processor does not: there they show the real state, as the hardware does.
+  void virtualize_sensitive_reads(bool on) { virtual_sensitive_ = on; }
+
   // The instruction at CS:EIP, fetched through the guest's page tables and decoded.
   std::optional<GuestInsn> fetch(Outcome& fault);
 
@@ -119,6 +126,7 @@ class PrivilegedEmulator {
   Context c_;
   GuestInsnDecoder decoder_;
   std::unique_ptr<ScratchExecution> scratch_;  // made at the first emulated write
+  bool virtual_sensitive_ = false;
 };
 
 // What a monitor does with an emulation outcome: nothing when the instruction was

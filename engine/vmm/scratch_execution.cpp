@@ -158,7 +158,8 @@ bool ScratchExecution::on_interrupt(uint8_t vector, cpu::EventSource source, boo
   return true;
 }
 
-ScratchExecution::Result ScratchExecution::execute() {
+ScratchExecution::Result ScratchExecution::execute(
+    const std::function<void(cpu::CpuState&)>& view) {
   Result result;
   result_ = &result;
   slots_.clear();
@@ -179,6 +180,7 @@ ScratchExecution::Result ScratchExecution::execute() {
   s.halted = false;
   s.interrupt_shadow = false;
   s.eflags &= ~cpu::flags::TF;
+  if (view) view(s);
   cpu_->tlb_flush(true);
 
   const uint64_t before = cpu_->instructions_retired();

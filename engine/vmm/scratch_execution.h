@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -70,8 +71,9 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
   };
 
   // Executes the instruction at the real processor's CS:EIP, in the real processor's
-  // state, without changing it or any memory.
-  Result execute();
+  // state (`view`, when given, adjusts the scratch copy first), without changing it or
+  // any memory.
+  Result execute(const std::function<void(cpu::CpuState&)>& view = {});
 
  private:
   // cpu::Bus: the window, and no devices (an instruction that writes memory and touches

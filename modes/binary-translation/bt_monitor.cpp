@@ -62,6 +62,7 @@ machine::Result<void> BtMonitor::init() {
                                              segments_.hole_pt_mfn());
   emulator_ = std::make_unique<PrivilegedEmulator>(PrivilegedEmulator::Context{
       cpu_, vm_.machine(), vm_.recorder(), vcpu_, memory_, *shadow_, segments_});
+  emulator_->virtualize_sensitive_reads(true);  // as the in-TC sequences do
   cache_ = std::make_unique<TranslationCache>(cpu_, frames_);
   if (auto ok = cache_->init(segments_.hole_pt_mfn()); !ok) return ok;
   translator_ = std::make_unique<Translator>(*cache_, memory_, p2m_);
