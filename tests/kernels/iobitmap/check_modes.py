@@ -13,9 +13,9 @@ import subprocess
 import sys
 
 BANNER = "vmlab iobitmap test kernel"
-BITMAP = "IOPL 0, bitmap: ok GP ok GP ok ok ok GP ok"
-NATIVE = [BANNER, BITMAP, "IOPL 3: ok ok ok ok ok ok ok ok ok"]
-CLASSIC = [BANNER, BITMAP, "IOPL 3: ok GP ok GP ok ok ok GP ok"]
+BITMAP = "IOPL 0, bitmap: ok GP ok GP ok ok ok GP ok GP"
+NATIVE = [BANNER, BITMAP, "IOPL 3: ok ok ok ok ok ok ok ok ok ok"]
+CLASSIC = [BANNER, BITMAP, "IOPL 3: ok GP ok GP ok ok ok GP ok GP"]
 
 MODES = [
     (["--mode", "native"], NATIVE),

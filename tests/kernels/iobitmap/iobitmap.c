@@ -1,7 +1,8 @@
 /*
  * The I/O permission bitmap and IOPL test kernel (SDM Vol. 1, 19.5): user code probes
  * ports that its TSS bitmap allows and denies, then probes again with IOPL 3, and the
- * kernel prints which probes raised #GP. Native, QEMU and every monitor must agree (the
+ * kernel prints which probes raised #GP. The last probe of each round follows a system
+ * call that returns, so the IOPL must survive a kernel entry and its IRET. Native, QEMU and every monitor must agree (the
  * monitors keep the real IOPL at 0 and have no bitmap of their own: they must decide with
  * the guest's). Nothing is behind the probed ports (0x80-0x87, 0x400), so what they read
  * is not printed, only whether the access was allowed.
@@ -20,7 +21,7 @@ static uint8_t kernel_stack[8192] __attribute__((aligned(16)));
 static uint8_t user_stack[4096] __attribute__((aligned(16)));
 static uint8_t user_buffer[16];
 
-#define PROBES 9
+#define PROBES 10
 static volatile uint32_t current;       /* the probe user code is running */
 static volatile uint32_t faulted[2][PROBES];
 static volatile uint32_t phase;
@@ -85,7 +86,11 @@ static void user_probes(void) {
   __asm__ volatile("outb %%al, %%dx" ::"a"(0), "d"(0x400));  /* beyond the bitmap */
   current = 8;
   __asm__ volatile("outb %%al, $0x80" ::"a"(0));             /* allowed, imm8 form */
-  __asm__ volatile("int $0x80");
+  /* A system call that returns: the IOPL must survive the kernel entry and its IRET. */
+  __asm__ volatile("int $0x80" ::"a"(1));
+  current = 9;
+  __asm__ volatile("outb %%al, %%dx" ::"a"(0), "d"(0x81));   /* the IOPL decides */
+  __asm__ volatile("int $0x80" ::"a"(0));
   for (;;) {
   }
 }
@@ -108,6 +113,7 @@ void isr_dispatch(struct frame* f) {
     f->eip += (ip[0] == 0x66 || ip[0] == 0xE6 || ip[0] == 0xE4) ? 2 : 1;
     return;
   }
+  if (f->vector == 0x80 && f->eax == 1) return; /* back to user mode */
   if (f->vector == 0x80) {
     puts(phase == 0 ? "IOPL 0, bitmap:" : "IOPL 3:");
     for (unsigned i = 0; i < PROBES; ++i) {
