@@ -38,7 +38,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
     decoded->text = "(bytes Capstone does not decode)";
   }
   const GuestInsn& insn = *decoded;
-  if (!scratch_) scratch_ = std::make_unique<ScratchExecution>(c_.cpu, c_.memory);
+  if (!scratch_) scratch_ = std::make_unique<ScratchExecution>(c_.cpu, c_.machine, c_.memory);
   // The guest's view for the sensitive instructions that write memory, where the monitor
   // closes the holes (virtualize_sensitive_reads): what its translations of them show.
   const VirtualCpu& v = c_.vcpu;
@@ -95,13 +95,13 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
   s.eip = r.state.eip;
   c_.cpu.set_eflags(r.state.eflags);
   if (r.retired) return {};
-  if (r.vector == cpu::vec::GP && s.cpl == 1 && !c_.cpu.guest_mode()) {
+  if (r.vector == cpu::vec::GP && (s.cpl == 1 || s.cpl == 3) && !c_.cpu.guest_mode()) {
     // The processor checks the destination of a store before it checks privilege (INS
-    // looks at its destination page before the I/O permission): the deprivileged kernel's
-    // #GP comes after the trace. The monitor treats it as it treats every #GP of ring 1,
-    // as a privileged instruction to emulate.
-    const Outcome privileged = emulate_privileged();
-    if (privileged.result != Result::kNotEmulated) return privileged;
+    // looks at its destination page before the I/O permission): the #GP comes after the
+    // trace. The monitor treats it as it treats every #GP: in ring 1 a privileged
+    // instruction of the kernel, in ring 3 port I/O the guest may allow its user code.
+    const Outcome handled = s.cpl == 1 ? emulate_privileged() : emulate_user_io();
+    if (handled.result != Result::kNotEmulated) return handled;
     return gp(r.error_code);
   }
   if (r.guest_page_fault) return page_fault({r.fault_linear, r.error_code});

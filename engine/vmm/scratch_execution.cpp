@@ -15,8 +15,8 @@ constexpr uint32_t kUser = 4u;
 
 }  // namespace
 
-ScratchExecution::ScratchExecution(cpu::Cpu& real, GuestMemory& memory)
-    : real_(real), memory_(memory), ram_(kRamBytes, 0) {
+ScratchExecution::ScratchExecution(cpu::Cpu& real, cpu::Bus& devices, GuestMemory& memory)
+    : real_(real), devices_(devices), memory_(memory), ram_(kRamBytes, 0) {
   cpu_ = std::make_unique<cpu::Cpu>(std::span<uint8_t>(ram_), static_cast<cpu::Bus&>(*this));
   cpu_->set_monitor(this);
   cpu_->set_observer(this);

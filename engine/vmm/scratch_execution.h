@@ -37,7 +37,8 @@ namespace vmlab::vmm {
 
 class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private cpu::CpuObserver {
  public:
-  ScratchExecution(cpu::Cpu& real, GuestMemory& memory);
+  // `devices`: the machine's bus, which port I/O of the instruction reaches (INS, OUTS).
+  ScratchExecution(cpu::Cpu& real, cpu::Bus& devices, GuestMemory& memory);
   ~ScratchExecution() override;
   ScratchExecution(const ScratchExecution&) = delete;
   ScratchExecution& operator=(const ScratchExecution&) = delete;
@@ -76,10 +77,13 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
   Result execute(const std::function<void(cpu::CpuState&)>& view = {});
 
  private:
-  // cpu::Bus: the window, and no devices (an instruction that writes memory and touches
-  // ports at once, INS, is emulated elsewhere: the guest kernel's INS traps as I/O first).
-  uint32_t io_read(uint16_t, unsigned) override { return 0xFFFFFFFFu; }
-  void io_write(uint16_t, unsigned, uint32_t) override {}
+  // cpu::Bus: the window; port I/O goes to the machine's devices. (The processor checks
+  // INS's destination before it reads the port, and OUTS reads its source before it
+  // writes one, so the restart after a demand mapping never repeats a device access.)
+  uint32_t io_read(uint16_t port, unsigned size) override { return devices_.io_read(port, size); }
+  void io_write(uint16_t port, unsigned size, uint32_t value) override {
+    devices_.io_write(port, size, value);
+  }
   uint32_t mmio_read(uint32_t paddr, unsigned size) override;
   void mmio_write(uint32_t paddr, unsigned size, uint32_t value) override;
   bool intr_pending() override { return false; }
@@ -114,6 +118,7 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
   static constexpr size_t kMaxWrites = 16384;
 
   cpu::Cpu& real_;
+  cpu::Bus& devices_;
   GuestMemory& memory_;
   std::vector<uint8_t> ram_;
   std::unique_ptr<cpu::Cpu> cpu_;

@@ -15,6 +15,7 @@
 // registers, flags, EIP, page contents and sensitive_no_trap events.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -158,6 +159,7 @@ Outcome run_form(const std::vector<uint8_t>& insn, bool traced, const Extra& ext
   o.pt_writes = vm.value()->recorder().counters().count_of(EventKind::guest_pt_write);
   o.sensitive = vm.value()->recorder().counters().count_of(EventKind::sensitive_no_trap);
   if (std::getenv("VMLAB_WRITE_FORM")) {
+    std::printf("eip %x cpl %u cr2 %x\n", s.eip, s.cpl, monitor ? monitor->vcpu().cr2 : 0);
     for (int k = 0; k < 64; ++k) {
       const auto n = vm.value()->recorder().counters().count_of(static_cast<EventKind>(k));
       if (n)
@@ -303,6 +305,67 @@ TEST(ClassicWriteEmulation, AFarCallThatPushesOntoATracedPageSetsTheShadowAccess
   EXPECT_EQ(traced.page, ref.page);
   EXPECT_EQ(traced.gdt_entry_1, ref.gdt_entry_1);
   EXPECT_TRUE(traced.gdt_entry_1 & (uint64_t{1} << 40));  // accessed
+}
+
+TEST(ClassicWriteEmulation, UserInsOntoATracedPageThatTheGuestsBitmapAllowsIsPerformed) {
+  // Ring 3 by IRET, with a guest TSS whose I/O bitmap allows ports 0x80 and 0xF4. Its INS
+  // writes the page under test: in the traced run the store traps first, and the #GP of
+  // the I/O check comes out of the write emulator, which must decide it with the guest's
+  // bitmap as the monitor decides a ring-3 #GP.
+  Extra extra;
+  auto seg = [](uint8_t access) {
+    const uint64_t d =
+        uint64_t{0xFFFF} | uint64_t{access} << 40 | uint64_t{0xF} << 48 | uint64_t{0xC} << 52;
+    std::vector<uint8_t> b(8);
+    for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(d >> (8 * i));
+    return b;
+  };
+  std::vector<uint8_t> gdt(8, 0);
+  for (uint8_t a : {0x9A, 0x92, 0xFA, 0xF2}) {
+    const auto d = seg(a);
+    gdt.insert(gdt.end(), d.begin(), d.end());
+  }
+  // TSS 0x28 at 0x6800: the bitmap at 0x68 covers ports 0-0xFF (32 bytes), then 0xFF;
+  // ports 0x80 and 0xF4 (the exit) allowed.
+  std::vector<uint8_t> tss(0x68 + 32 + 1, 0xFF);
+  std::fill(tss.begin(), tss.begin() + 0x68, uint8_t{0});
+  tss[4] = 0x00, tss[5] = 0x90;  // ESP0 0x9000
+  tss[8] = 0x10;                 // SS0
+  tss[0x66] = 0x68;
+  tss[0x68 + 0x80 / 8] = static_cast<uint8_t>(0xFF & ~(1u << (0x80 % 8)));
+  tss[0x68 + 0xF4 / 8] = static_cast<uint8_t>(0xFF & ~(1u << (0xF4 % 8)));
+  const uint32_t tss_limit = static_cast<uint32_t>(tss.size()) - 1;
+  gdt.insert(gdt.end(),
+             {static_cast<uint8_t>(tss_limit), 0x00, 0x00, 0x68, 0x00, 0x89, 0x00, 0x00});
+  // The IRET frame on the page under test (ESP = kTarget + 0xF00): EIP, CS, EFLAGS, ESP, SS.
+  std::vector<uint8_t> frame;
+  for (uint32_t v : {0x5000u, 0x1Bu, 0x2u, kTarget + 0xE00, 0x23u}) {
+    for (int b = 0; b < 4; ++b) frame.push_back(static_cast<uint8_t>(v >> (8 * b)));
+  }
+  extra.pokes = {
+      {0x6000, gdt},
+      {0x6800, tss},
+      {0x6100, {0x2F, 0x00, 0x00, 0x60, 0x00, 0x00}},
+      // mov ax, 0x23; mov es, ax; mov dx, 0x80; insb; out 0xF4, al
+      {0x5000, {0x66, 0xB8, 0x23, 0x00, 0x8E, 0xC0, 0x66, 0xBA, 0x80, 0x00, 0x6C, 0xE6, 0xF4}},
+      {kTarget + 0xF00, frame},
+      // User access: the PDE, the code page and the page under test.
+      {kPd, {0x07, 0x10, 0x01, 0x00}},
+      {kLowPt + 4 * 5, {0x07, 0x50, 0x00, 0x00}},
+      {kLowPt + 4 * 0x12, {0x07, 0x20, 0x01, 0x00}},
+  };
+  // lgdt [0x6100]; mov ax, 0x28; ltr ax
+  extra.prologue = {0x0F, 0x01, 0x15, 0x00, 0x61, 0x00, 0x00,
+                    0x66, 0xB8, 0x28, 0x00, 0x0F, 0x00, 0xD8};
+  const std::vector<uint8_t> iret = {0xCF};
+  const Outcome ref = run_form(iret, false, extra);
+  const Outcome traced = run_form(iret, true, extra);
+  ASSERT_EQ(ref.reason, machine::StopReason::kExitPort) << ref.message;
+  EXPECT_EQ(traced.reason, ref.reason) << traced.message;
+  EXPECT_GT(traced.pt_writes, ref.pt_writes);
+  EXPECT_EQ(traced.gpr, ref.gpr);
+  EXPECT_EQ(traced.gpr[cpu::EDI], kTarget + 0xC01);
+  EXPECT_EQ(traced.page, ref.page);
 }
 
 }  // namespace
