@@ -49,6 +49,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
   s.gpr[cpu::ESP] += 12;
   c_.cpu.set_eflags((s.eflags & ~kIretFlags) | (popped & kIretFlags) | cpu::flags::IF);
   c_.vcpu.interrupts_enabled = (popped & cpu::flags::IF) != 0;
+  c_.vcpu.iopl = static_cast<uint8_t>((popped & cpu::flags::IOPL) >> cpu::flags::IOPL_SHIFT);
   // An interrupt held back while IF was clear may be taken now.
   if (c_.vcpu.interrupts_enabled) c_.cpu.request_event_check();
   return {};

@@ -62,3 +62,91 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::string_io(const GuestInsn& insn)
 }
 
 }  // namespace vmlab::vmm
+
+namespace vmlab::vmm {
+
+// --- Port access from guest user mode (SDM Vol. 1, 19.5) ------------------------------------
+//
+// Natively a ring-3 IN, OUT, INS or OUTS runs when CPL <= IOPL, else when every bit of the
+// accessed ports is clear in the I/O permission bitmap of the current TSS; otherwise it
+// raises #GP(0). Under the monitor the real IOPL is 0 and the real TSS (the monitor's) has
+// no bitmap, so every such access faults; the monitor then decides with the guest's
+// virtual IOPL and the bitmap of the guest's own TSS (virtual TR), read through the
+// guest's page tables at supervisor privilege as the processor's implicit accesses are.
+// Xen decides a PV guest's port access the same way from its virtual IOPL and the bitmap
+// the guest registered (xen/arch/x86/pv/emul-priv-op.c, guest_io_okay).
+
+namespace {
+
+// The 16-bit field at offset 0x66 of a 32-bit TSS holds the bitmap's offset (SDM Vol. 3A,
+// figure 7-2).
+constexpr uint32_t kIoMapBaseField = 0x66;
+
+}  // namespace
+
+bool PrivilegedEmulator::io_permitted(uint16_t port, unsigned size, Outcome& fault) {
+  const VirtualCpu& v = c_.vcpu;
+  if (c_.cpu.state().cpl <= v.iopl) return true;
+  // A guest without a loaded 32-bit TSS (LTR checks the type) has no bitmap.
+  if (v.tr == 0 || v.tss_limit < kIoMapBaseField + 1) return false;
+  GuestMemory::Fault f;
+  uint16_t map = 0;
+  if (!c_.memory.read(v.tss_base + kIoMapBaseField, &map, 2, false, &f)) {
+    fault = page_fault(f);
+    return false;
+  }
+  // The processor reads the two bytes that hold the ports' bits; both must lie within the
+  // TSS limit (which is why a bitmap ends with an extra 0xFF byte, 19.5.2).
+  const uint32_t byte = uint32_t{map} + port / 8u;
+  if (byte + 1 > v.tss_limit) return false;
+  uint16_t bits = 0;
+  if (!c_.memory.read(v.tss_base + byte, &bits, 2, false, &f)) {
+    fault = page_fault(f);
+    return false;
+  }
+  const uint32_t mask = ((1u << size) - 1) << (port & 7u);
+  return (bits & mask) == 0;
+}
+
+PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_user_io() {
+  Outcome fault;
+  const auto decoded = fetch(fault);
+  if (!decoded) return fault.result == Result::kNotEmulated ? Outcome{Result::kNotEmulated} : fault;
+  const GuestInsn& insn = *decoded;
+  unsigned size = 0;
+  uint16_t port = c_.cpu.r16(cpu::EDX);
+  switch (insn.id) {
+    case X86_INS_IN:
+    case X86_INS_OUT: {
+      const bool in = insn.id == X86_INS_IN;
+      const GuestOperand& port_op = in ? insn.ops[1] : insn.ops[0];
+      size = (in ? insn.ops[0] : insn.ops[1]).size;
+      if (port_op.kind == GuestOperand::Kind::kImm)
+        port = static_cast<uint16_t>(port_op.imm & 0xFF);
+      break;
+    }
+    case X86_INS_INSB:
+    case X86_INS_OUTSB: size = 1; break;
+    case X86_INS_INSW:
+    case X86_INS_OUTSW: size = 2; break;
+    case X86_INS_INSD:
+    case X86_INS_OUTSD: size = 4; break;
+    default: return {Result::kNotEmulated};
+  }
+  if (!io_permitted(port, size, fault)) {
+    return fault.result == Result::kFault ? fault : Outcome{Result::kNotEmulated};
+  }
+  return size != 0 && (insn.id == X86_INS_IN || insn.id == X86_INS_OUT) ? port_io(insn)
+                                                                        : string_io(insn);
+}
+
+void PrivilegedEmulator::note_iret_to_user() {
+  const cpu::CpuState& s = c_.cpu.state();
+  // The frame: EIP, CS, EFLAGS, ESP, SS. The processor, in ring 1, will leave the real IOPL
+  // alone (IRET changes IOPL only at CPL 0, SDM Vol. 2, IRET); the guest's is kept here.
+  if (const auto eflags = c_.memory.read32(s.seg[cpu::SS].base + s.gpr[cpu::ESP] + 8)) {
+    c_.vcpu.iopl = static_cast<uint8_t>((*eflags & cpu::flags::IOPL) >> cpu::flags::IOPL_SHIFT);
+  }
+}
+
+}  // namespace vmlab::vmm

@@ -1,5 +1,7 @@
 #include "engine/vmm/hardware_observer.h"
 
+#include <algorithm>
+
 namespace vmlab::vmm {
 
 void HardwareObserver::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_error_code,
@@ -55,6 +57,16 @@ void HardwareObserver::on_sensitive(uint16_t opcode, uint8_t reg) {
   // a binary translator's in-TC sequence that reads the real EFLAGS to build the guest's.
   if (cpu_.state().seg[cpu::CS].base + cpu_.insn_eip() >= 0xFC000000u) return;
   recorder_.record(EventKind::sensitive_no_trap, {opcode, reg, 0, 0});
+  sensitive_[sensitive_seen_++ % sensitive_.size()] = {opcode, reg, cpu_.insn_eip()};
+}
+
+std::vector<HardwareObserver::Sensitive> HardwareObserver::recent_sensitive() const {
+  std::vector<Sensitive> out;
+  const uint64_t n = std::min<uint64_t>(sensitive_seen_, sensitive_.size());
+  for (uint64_t i = sensitive_seen_ - n; i < sensitive_seen_; ++i) {
+    out.push_back(sensitive_[i % sensitive_.size()]);
+  }
+  return out;
 }
 
 void HardwareObserver::on_io(const machine::IoAccess& access) {

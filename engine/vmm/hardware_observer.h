@@ -7,6 +7,9 @@
 // their own events (traps, emulation, shadow fills, hypercalls) on top.
 #pragma once
 
+#include <array>
+#include <vector>
+
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/cpu_observer.h"
 #include "engine/machine/io_observer.h"
@@ -29,6 +32,15 @@ class HardwareObserver : public cpu::CpuObserver, public machine::IoObserver {
   // without one nothing is deprivileged, so nothing is hidden from anybody.
   void on_sensitive(uint16_t opcode, uint8_t reg) override;
 
+  // The last sensitive_no_trap instructions (oldest first), so that a monitor on a classic
+  // processor can name them when the guest stops making progress (a Popek-Goldberg hole).
+  struct Sensitive {
+    uint16_t opcode;
+    uint8_t reg;
+    uint32_t eip;
+  };
+  std::vector<Sensitive> recent_sensitive() const;
+
   // machine::IoObserver
   void on_io(const machine::IoAccess& access) override;
   void on_mmio(const machine::MmioAccess& access) override;
@@ -36,6 +48,8 @@ class HardwareObserver : public cpu::CpuObserver, public machine::IoObserver {
  private:
   cpu::Cpu& cpu_;
   Recorder& recorder_;
+  std::array<Sensitive, 4> sensitive_{};
+  uint64_t sensitive_seen_ = 0;
 };
 
 }  // namespace vmlab::vmm

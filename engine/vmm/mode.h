@@ -12,6 +12,7 @@
 #include <string>
 
 #include "engine/machine/result.h"
+#include "engine/machine/run_result.h"
 #include "engine/vmm/event.h"
 
 namespace vmlab::vmm {
@@ -42,6 +43,9 @@ class Mode {
   // Vm::load_kernel_image, after the machine exists. The mode attaches its monitor here.
   virtual machine::Result<void> boot(Vm& vm, std::span<const uint8_t> image,
                                      const std::string& name) = 0;
+  // Called by Vm::run when the guest stops: the monitor may add to the stop message what
+  // it knows of the cause (a classic CPU names its Popek-Goldberg hole). Nothing by default.
+  virtual void explain_stop(const Vm& /*vm*/, machine::RunResult& /*result*/) const {}
 };
 
 }  // namespace vmlab::vmm

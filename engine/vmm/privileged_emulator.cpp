@@ -10,6 +10,7 @@
 
 #include "engine/cpu/descriptor.h"
 #include "engine/vmm/privileged_emulator.h"
+#include "engine/vmm/scratch_execution.h"
 
 namespace vmlab::vmm {
 
@@ -24,6 +25,9 @@ constexpr uint32_t kCr4Supported =
 constexpr uint32_t kCr3Defined = 0xFFFFF000u | 0x18u;
 
 }  // namespace
+
+PrivilegedEmulator::PrivilegedEmulator(Context context) : c_(context) {}
+PrivilegedEmulator::~PrivilegedEmulator() = default;
 
 // --- Operands -------------------------------------------------------------------------------
 
@@ -71,10 +75,35 @@ bool PrivilegedEmulator::read_mem(uint32_t lin, void* out, uint32_t size, Outcom
 }
 
 bool PrivilegedEmulator::write_mem(uint32_t lin, const void* in, uint32_t size, Outcome& fault) {
-  GuestMemory::Fault f;
-  if (c_.memory.write(lin, in, size, user(), &f)) return true;
-  fault = page_fault(f);
-  return false;
+  // Walk every page first so that a fault writes nothing; then each page's part goes
+  // through commit(), so that a store the monitor performs on a traced page table keeps
+  // the shadows coherent like the guest's own stores do.
+  const auto* bytes = static_cast<const uint8_t*>(in);
+  uint32_t gpas[2] = {0, 0};
+  const uint32_t first = std::min<uint32_t>(size, 4096 - (lin & 0xFFFu));
+  const uint32_t parts = first == size ? 1 : 2;
+  if (size - first > 4096) return false;
+  for (uint32_t p = 0; p < parts; ++p) {
+    const uint32_t at = p == 0 ? lin : lin + first;
+    const GuestWalk w = c_.memory.walk(at, cpu::Access::kWrite, user());
+    if (!w.ok) {
+      fault = page_fault({at, w.error_code});
+      return false;
+    }
+    gpas[p] = w.gpa;
+  }
+  for (uint32_t p = 0; p < parts; ++p) {
+    const uint32_t n = p == 0 ? first : size - first;
+    const uint8_t* from = bytes + (p == 0 ? 0 : first);
+    if (n == 1 || n == 2 || n == 4) {
+      uint32_t value = 0;
+      for (uint32_t i = 0; i < n; ++i) value |= uint32_t{from[i]} << (8 * i);
+      commit(gpas[p], value, n);
+    } else {
+      for (uint32_t i = 0; i < n; ++i) commit(gpas[p] + i, from[i], 1);
+    }
+  }
+  return true;
 }
 
 void PrivilegedEmulator::record(const GuestInsn& insn, uint64_t extra_cycles) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -29,6 +30,8 @@
 #include "engine/vmm/vcpu.h"
 
 namespace vmlab::vmm {
+
+class ScratchExecution;
 
 class PrivilegedEmulator {
  public:
@@ -54,14 +57,31 @@ class PrivilegedEmulator {
     uint32_t error_code = 0;
   };
 
-  explicit PrivilegedEmulator(Context context) : c_(context) {}
+  explicit PrivilegedEmulator(Context context);
+  ~PrivilegedEmulator();
 
   // privileged_emulator.cpp: the instruction at CS:EIP raised #GP in ring 1.
   Outcome emulate_privileged();
   // emulate_data_move.cpp: the instruction at CS:EIP wrote a page the monitor write-
   // protects (a tracked guest page table, or a read-only page the guest may write with
-  // CR0.WP clear): perform its store.
+  // CR0.WP clear): execute it on the processor model over a scratch view of the guest's
+  // memory and perform its stores.
   Outcome emulate_write();
+
+  // emulate_io.cpp: the instruction at CS:EIP raised #GP in ring 3. Port I/O that the
+  // guest's virtual IOPL or its TSS I/O permission bitmap allows is performed; anything
+  // else is kNotEmulated (the #GP is the guest's).
+  Outcome emulate_user_io();
+  // emulate_io.cpp: the guest returns to user mode with the IRET frame at SS:ESP: its
+  // EFLAGS image sets the virtual IOPL (a monitor that performs that IRET itself calls it).
+  void note_iret_to_user();
+
+  // A monitor that closes the Popek-Goldberg holes for the guest kernel (binary
+  // translation) asks that the sensitive instructions the write emulator executes see the
+  // guest's state as its translations show it: CS and SS with RPL 0, the virtual IF in
+  // PUSHF's image, the guest's GDTR, IDTR, CR0, TR and LDTR. Trap-and-emulate on a classic
+  // processor does not: there they show the real state, as the hardware does.
+  void virtualize_sensitive_reads(bool on) { virtual_sensitive_ = on; }
 
   // The instruction at CS:EIP, fetched through the guest's page tables and decoded.
   std::optional<GuestInsn> fetch(Outcome& fault);
@@ -77,6 +97,10 @@ class PrivilegedEmulator {
   // emulate_io.cpp: IN, OUT, INS, OUTS through the machine's I/O bus.
   Outcome port_io(const GuestInsn& insn);
   Outcome string_io(const GuestInsn& insn);
+  // Whether the guest lets the current (user) code reach `size` ports from `port`: its
+  // virtual IOPL, then its TSS bitmap (SDM Vol. 1, 19.5.2). A #PF reading its TSS is in
+  // `fault`.
+  bool io_permitted(uint16_t port, unsigned size, Outcome& fault);
   // emulate_control.cpp: what ring compression breaks in control transfers and SS loads.
   Outcome iret(const GuestInsn& insn);
   Outcome far_return(const GuestInsn& insn);
@@ -96,8 +120,13 @@ class PrivilegedEmulator {
   Outcome done(const GuestInsn& insn, uint64_t extra_cycles = 0);
   void record(const GuestInsn& insn, uint64_t extra_cycles = 0);
 
+  // emulate_data_move.cpp: one store of an emulated instruction, through the shadow MMU.
+  void commit(uint32_t gpa, uint32_t value, unsigned size);
+
   Context c_;
   GuestInsnDecoder decoder_;
+  std::unique_ptr<ScratchExecution> scratch_;  // made at the first emulated write
+  bool virtual_sensitive_ = false;
 };
 
 // What a monitor does with an emulation outcome: nothing when the instruction was

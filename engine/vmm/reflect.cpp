@@ -149,6 +149,9 @@ bool GuestEventInjector::try_deliver(uint8_t vector, Kind kind, bool has_error_c
 
   // 4. The frame: what the processor pushes, in the guest's terms.
   uint32_t eflags_image = s.eflags & ~(cpu::flags::RF | cpu::flags::VM);
+  // The guest's IOPL, not the monitor's 0: the kernel's IRET back restores it.
+  eflags_image =
+      (eflags_image & ~cpu::flags::IOPL) | (uint32_t{vcpu_.iopl} << cpu::flags::IOPL_SHIFT);
   if (s.cpl != 3) {
     eflags_image =
         (eflags_image & ~cpu::flags::IF) | (vcpu_.interrupts_enabled ? cpu::flags::IF : 0);

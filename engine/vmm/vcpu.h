@@ -26,6 +26,11 @@ struct VirtualCpu {
   // The guest's interrupt flag. The real EFLAGS.IF stays 1 while the guest runs, so that
   // the monitor sees every interrupt; CLI/STI/IRET are emulated on this bit.
   bool interrupts_enabled = false;
+  // The guest's I/O privilege level, from the EFLAGS images the monitor sees it load (an
+  // emulated IRET, a translated IRET to user mode). The real IOPL stays 0, so that every
+  // port access outside ring 0 faults and the monitor decides with this and the guest's
+  // TSS I/O bitmap (PrivilegedEmulator::emulate_user_io).
+  uint8_t iopl = 0;
 
   // Descriptor-table registers as the guest loaded them (LGDT, LIDT, LLDT, LTR).
   cpu::TableRegister gdtr{0, 0};

@@ -56,6 +56,7 @@ machine::Result<void> Vm::load_kernel_image(std::span<const uint8_t> image,
 
 machine::RunResult Vm::run() {
   machine::RunResult r = machine_->run();
+  mode_->explain_stop(*this, r);
   auto& cpu = machine_->cpu();
   recorder_.record_at(
       EventKind::machine_stop, cpu.state().eip, cpu.state().cpl,

@@ -53,6 +53,7 @@ class Vm {
   machine::Machine& machine() { return *machine_; }
   const machine::Machine& machine() const { return *machine_; }
   Recorder& recorder() { return recorder_; }
+  const HardwareObserver& observer() const { return observer_; }
   const Recorder& recorder() const { return recorder_; }
 
  private:

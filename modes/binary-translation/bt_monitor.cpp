@@ -62,6 +62,7 @@ machine::Result<void> BtMonitor::init() {
                                              segments_.hole_pt_mfn());
   emulator_ = std::make_unique<PrivilegedEmulator>(PrivilegedEmulator::Context{
       cpu_, vm_.machine(), vm_.recorder(), vcpu_, memory_, *shadow_, segments_});
+  emulator_->virtualize_sensitive_reads(true);  // as the in-TC sequences do
   cache_ = std::make_unique<TranslationCache>(cpu_, frames_);
   if (auto ok = cache_->init(segments_.hole_pt_mfn()); !ok) return ok;
   translator_ = std::make_unique<Translator>(*cache_, memory_, p2m_);
@@ -316,6 +317,12 @@ void BtMonitor::exception(uint8_t vector, bool has_error_code, uint32_t error_co
     vmm::settle(emulator_->emulate_privileged(), vector, error_code, injector_);
     return;
   }
+  if (vector == cpu::vec::GP && cpu_.state().cpl == 3) {
+    // Port I/O that the guest's IOPL or TSS I/O bitmap allows user mode (the real ones
+    // forbid it).
+    vmm::settle(emulator_->emulate_user_io(), vector, error_code, injector_);
+    return;
+  }
   injector_.reflect_exception(vector, has_error_code, error_code);
 }
 
@@ -487,6 +494,7 @@ void BtMonitor::iret_callout() {
   // IRET is tried again (it reads everything before it changes anything); only a true
   // fault reaches the guest, with the guest's CR2 and error code (issue 12, item 8). The
   // frame spans at most two pages, so two fills always suffice.
+  emulator_->note_iret_to_user();  // the virtual IOPL the frame holds
   for (int fills = 0;; ++fills) {
     try {
       cpu_.interrupt_return(false);

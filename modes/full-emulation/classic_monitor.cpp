@@ -1,6 +1,8 @@
 #include "modes/full-emulation/classic_monitor.h"
 
 #include <cerrno>
+#include <cstdio>
+#include <string>
 
 #include "engine/vmm/deprivileged_start.h"
 #include "engine/vmm/quiet_hardware.h"
@@ -8,6 +10,45 @@
 namespace vmlab::modes {
 
 using vmm::PrivilegedEmulator;
+
+namespace {
+
+// The sensitive, unprivileged instructions the processor reports (cpu::Cpu::
+// report_sensitive), by opcode and ModRM.reg: Robin and Irvine (2000) list them as the
+// reasons the IA-32 fails Popek and Goldberg's condition.
+std::string sensitive_name(uint16_t opcode, uint8_t reg) {
+  switch (opcode) {
+    case 0x9C: return "pushf";
+    case 0x9D: return "popf";
+    case 0x0E: return "push cs";
+    case 0x16: return "push ss";
+    case 0x8C: return reg == 1 ? "mov r/m, cs" : "mov r/m, ss";
+    case 0x100: {
+      static const char* const k[8] = {"sldt", "str", "", "", "verr", "verw", "", ""};
+      if (*k[reg & 7]) return k[reg & 7];
+      break;
+    }
+    case 0x101: {
+      static const char* const k[8] = {"sgdt", "sidt", "", "", "smsw", "", "", ""};
+      if (*k[reg & 7]) return k[reg & 7];
+      break;
+    }
+    case 0x102: return "lar";
+    case 0x103: return "lsl";
+    default: break;
+  }
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "opcode 0x%X /%u", opcode, reg);
+  return buf;
+}
+
+std::string hex(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08X", v);
+  return buf;
+}
+
+}  // namespace
 
 ClassicMonitor::ClassicMonitor(vmm::Vm& vm, const vmm::P2m& p2m)
     : vm_(vm),
@@ -54,11 +95,12 @@ bool ClassicMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool 
       switch (vector) {
         case cpu::vec::GP:
           // In ring 1 a #GP is (nearly always) a privileged instruction of the guest
-          // kernel; in ring 3 it is the guest's own business.
+          // kernel; in ring 3 it is the guest's own business, unless it is port I/O that
+          // the guest's IOPL or TSS I/O bitmap allows (the real ones forbid it).
           if (cpu_.state().cpl == 1) {
             general_protection(error_code);
           } else {
-            injector_.reflect_exception(vector, true, error_code);
+            vmm::settle(emulator_->emulate_user_io(), vector, error_code, injector_);
           }
           break;
         case cpu::vec::PF: page_fault(error_code); break;
@@ -70,6 +112,31 @@ bool ClassicMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool 
   // if the guest can take it (after STI, an IRET that set IF, or from ring 3).
   injector_.inject_pending();
   return true;
+}
+
+void ClassicMonitor::explain_stop(const vmm::Vm& vm, machine::RunResult& result) const {
+  // Only a guest that stopped making progress: halted for good with its interrupts off, or
+  // idle with nothing that can wake it.
+  if (result.reason != machine::StopReason::kHaltedInterruptsDisabled &&
+      result.reason != machine::StopReason::kHaltedNothingToWake) {
+    return;
+  }
+  const uint64_t count = vm.recorder().counters().count_of(vmm::EventKind::sensitive_no_trap);
+  if (count == 0) return;
+  std::string last;
+  for (const auto& s : vm.observer().recent_sensitive()) {
+    if (!last.empty()) last += ", ";
+    last += sensitive_name(s.opcode, s.reg) + " at EIP " + hex(s.eip);
+  }
+  // Popek and Goldberg (1974): an architecture is virtualizable by trap-and-emulate only if
+  // every sensitive instruction is privileged. On this processor these ran in ring 1
+  // without trapping, so the guest kernel saw the real state (PUSHF after CLI reads IF = 1,
+  // SGDT the monitor's GDT) instead of its own, and may have decided wrongly from it.
+  result.message += "; the guest kernel ran " + std::to_string(count) + " sensitive instruction" +
+                    (count == 1 ? "" : "s") +
+                    " in ring 1 without a trap (the Popek-Goldberg hole of the classic CPU: it "
+                    "saw the real flags and tables, not its own), the last: " +
+                    last + " (--cpu vt or --mode bt virtualize them)";
 }
 
 void ClassicMonitor::general_protection(uint32_t error_code) {

@@ -56,6 +56,11 @@ class ClassicMonitor : public cpu::Monitor {
   vmm::DeprivilegedSegments& segments() { return segments_; }
   const vmm::P2m& p2m() const { return p2m_; }
 
+  // A guest that halts with its interrupts off, or idles for good, after sensitive
+  // instructions ran in ring 1 without a trap: the stop message says that this is the
+  // Popek-Goldberg hole of the classic processor and names the last such instructions.
+  void explain_stop(const vmm::Vm& vm, machine::RunResult& result) const;
+
  private:
   // classic_monitor.cpp: the handlers of on_interrupt's switch.
   void general_protection(uint32_t error_code);

@@ -25,6 +25,9 @@ class TrapMode : public vmm::Mode {
     return "trap (classic IA-32 CPU: ring compression, shadow paging)";
   }
   uint32_t reserve_mib() const override { return kReserveMib; }
+  void explain_stop(const vmm::Vm& vm, machine::RunResult& result) const override {
+    if (monitor_) monitor_->explain_stop(vm, result);
+  }
   machine::Result<void> boot(vmm::Vm& vm, std::span<const uint8_t> image,
                              const std::string& name) override;
 

@@ -1,0 +1,84 @@
+// The stop message of a classic-CPU guest that stops making progress names the
+// Popek-Goldberg hole and the last sensitive instructions that ran without a trap.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/vmm/vm.h"
+#include "modes/full-emulation/trap_mode.h"
+
+namespace vmlab::modes {
+namespace {
+
+machine::RunResult run_classic(const std::vector<uint8_t>& code) {
+  vmm::VmConfig config;
+  config.machine.memory_mib = 4;
+  auto mode = std::make_unique<TrapMode>();
+  TrapMode* trap = mode.get();
+  config.mode = std::move(mode);
+  auto vm = vmm::Vm::create(std::move(config));
+  EXPECT_TRUE(vm.ok());
+  auto monitor = trap->attach(*vm.value());
+  EXPECT_TRUE(monitor.ok());
+  for (size_t i = 0; i < code.size(); ++i) {
+    monitor.value()->memory().write_phys8(0x1000 + static_cast<uint32_t>(i), code[i]);
+  }
+  monitor.value()->start(0x1000, 0, 0);
+  return vm.value()->run();
+}
+
+// A kernel that checks its own CLI: it reads EFLAGS back and panics (halts with its
+// interrupts off) when IF is still set. On a classic CPU PUSHF in ring 1 shows the real
+// IF, which the monitor keeps at 1.
+const std::vector<uint8_t> kPanicsOnIf = {
+    0xBC, 0x00, 0x80, 0x00, 0x00,              // 1000: mov esp, 0x8000
+    0x0F, 0x01, 0x0D, 0x00, 0x50, 0x00, 0x00,  // 1005: sidt [0x5000]
+    0xFA,                                      // 100C: cli
+    0x9C,                                      // 100D: pushf
+    0x58,                                      // 100E: pop eax
+    0xF6, 0xC4, 0x02,                          // 100F: test ah, 2 (IF)
+    0x74, 0x01,                                // 1012: jz 1015
+    0xF4,                                      // 1014: hlt ("interrupts still on": panic)
+    0xB0, 0x00, 0xE6, 0xF4,                    // 1015: exit 0
+};
+
+TEST(ClassicStopMessage, AHaltAfterPushfNamesThePopekGoldbergHoleAndTheLastSensitiveInsns) {
+  const auto r = run_classic(kPanicsOnIf);
+  ASSERT_EQ(r.reason, machine::StopReason::kHaltedInterruptsDisabled) << r.message;
+  EXPECT_EQ(r.message,
+            "halted with interrupts disabled at EIP 0x00001015; the guest kernel ran 2 sensitive "
+            "instructions in ring 1 without a trap (the Popek-Goldberg hole of the classic CPU: "
+            "it saw the real flags and tables, not its own), the last: sidt at EIP 0x00001005, "
+            "pushf at EIP 0x0000100D (--cpu vt or --mode bt virtualize them)");
+}
+
+TEST(ClassicStopMessage, AHaltWithoutSensitiveInsnsKeepsThePlainMessage) {
+  const auto r = run_classic({0xFA, 0xF4});  // cli; hlt
+  ASSERT_EQ(r.reason, machine::StopReason::kHaltedInterruptsDisabled) << r.message;
+  EXPECT_EQ(r.message, "halted with interrupts disabled at EIP 0x00001002");
+}
+
+TEST(ClassicStopMessage, AnIdleGuestWithNothingToWakeItGetsTheNoteToo) {
+  // mov esp, 0x8000; smsw eax; mov al, 0xFF; out 0x21, al (every IRQ masked); sti; hlt:
+  // interrupts on, but nothing can raise one.
+  const auto r = run_classic(
+      {0xBC, 0x00, 0x80, 0x00, 0x00, 0x0F, 0x01, 0xE0, 0xB0, 0xFF, 0xE6, 0x21, 0xFB, 0xF4});
+  ASSERT_EQ(r.reason, machine::StopReason::kHaltedNothingToWake) << r.message;
+  EXPECT_NE(r.message.find("ran 1 sensitive instruction in ring 1 without a trap"),
+            std::string::npos)
+      << r.message;
+  EXPECT_NE(r.message.find("the last: smsw at EIP 0x00001005 (--cpu vt"), std::string::npos)
+      << r.message;
+}
+
+TEST(ClassicStopMessage, AGuestThatExitsGetsNoNoteWhateverItRan) {
+  // mov esp, 0x8000; pushf; pushf; exit 0
+  const auto r = run_classic({0xBC, 0x00, 0x80, 0x00, 0x00, 0x9C, 0x9C, 0xB0, 0x00, 0xE6, 0xF4});
+  ASSERT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
+  EXPECT_EQ(r.message.find("Popek"), std::string::npos) << r.message;
+}
+
+}  // namespace
+}  // namespace vmlab::modes
