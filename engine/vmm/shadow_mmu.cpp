@@ -40,9 +40,11 @@ void ShadowMmu::real_invlpg(uint32_t lin) {
 }
 
 uint32_t ShadowMmu::machine_frame_of(uint32_t gfn) const {
-  // A guest frame beyond its RAM maps to a machine frame beyond the machine's RAM, where
-  // the processor finds the bus (all ones), as the guest would natively.
-  return p2m_.valid_guest_frame(gfn) ? p2m_.machine_frame(gfn) : p2m_.reserved_frames() + gfn;
+  // The P2M decides (p2m.h): a guest frame beyond the guest's RAM is the one unbacked
+  // machine frame past the machine's RAM, where the processor's bus reads all ones and
+  // drops writes, as the guest's own bus would natively. The shadow PTE keeps the guest's
+  // rights: a write there needs no trap, since nothing decodes the address.
+  return p2m_.backing_frame(gfn);
 }
 
 // --- Who shadows what ---------------------------------------------------------------------
