@@ -101,31 +101,57 @@ void DeprivilegedSegments::enter_boot_state() {
   s.cpl = 1;
 }
 
+namespace {
+
+// Replaces the limit and G bit of a segment descriptor (SDM Vol. 3A, 3.4.5: the limit is
+// 20 bits, in bytes with G clear, in 4 KiB units with G set).
+uint64_t with_limit(uint64_t raw, uint32_t raw_limit, bool g) {
+  raw &= ~(uint64_t{0xFFFFu} | uint64_t{0xFu} << 48 | uint64_t{1} << 55);
+  raw |= uint64_t{raw_limit & 0xFFFFu} | uint64_t{(raw_limit >> 16) & 0xFu} << 48;
+  if (g) raw |= uint64_t{1} << 55;
+  return raw;
+}
+
+// Whether the linear addresses [first, last] (64-bit: a segment's addresses past 4 GiB
+// wrap to the bottom of the linear space, SDM Vol. 3A 3.4) touch the hole.
+bool touches_hole(uint64_t first, uint64_t last) {
+  constexpr uint64_t kWrap = uint64_t{1} << 32;
+  constexpr uint64_t hole = DeprivilegedSegments::kHoleBase;
+  if (first > last) return false;  // no valid offset at all
+  return (first < kWrap && last >= hole) || last >= kWrap + hole;
+}
+
+}  // namespace
+
 uint64_t DeprivilegedSegments::compress(uint64_t raw) {
   cpu::Descriptor d{raw};
   // System descriptors (TSS, LDT, call/task/interrupt gates) never reach the hardware:
   // the monitor emulates LTR and LLDT and owns the real IDT.
   if (!d.s() || !d.present()) return 0;
   if (d.dpl() == 0) raw = (raw & ~(uint64_t{3} << 45)) | (uint64_t{1} << 45);
-  // An expand-down data segment would reach the hole from below; no guest here uses one.
-  if (d.is_data() && (d.type() & 0x4)) return 0;
-  // Cut the limit so that base + limit stays below the hole.
-  const uint32_t base = d.base();
-  if (base > kHoleLimit) return 0;
-  const uint64_t last = uint64_t{base} + d.limit();
-  if (last > kHoleLimit) {
-    const uint32_t bytes = kHoleLimit - base;  // the new byte-granular limit
-    uint32_t raw_limit = bytes;
-    bool g = false;
-    if (bytes > 0xFFFFFu) {
-      raw_limit = bytes >> 12;
-      g = true;
-    }
-    raw &= ~(uint64_t{0xFFFFu} | uint64_t{0xFu} << 48 | uint64_t{1} << 55);
-    raw |= uint64_t{raw_limit & 0xFFFFu} | uint64_t{(raw_limit >> 16) & 0xFu} << 48;
-    if (g) raw |= uint64_t{1} << 55;
+  const uint64_t base = d.base();
+  if (d.is_data() && (d.type() & 0x4)) {
+    // Expand-down: the valid offsets are (limit, upper], upper being 4 GiB - 1 with B set
+    // and 64 KiB - 1 without (SDM Vol. 3A, 5.3). The top of that range is fixed, so a
+    // segment that reaches the hole cannot be cut; it is refused (a load of it faults,
+    // #GP(selector), since the shadow slot holds no descriptor). One that stays below
+    // the hole is the guest's, unchanged.
+    const uint64_t upper = d.db() ? 0xFFFFFFFFu : 0xFFFFu;
+    return touches_hole(base + d.limit() + 1, base + upper) ? 0 : raw;
   }
-  return raw;
+  // Expand-up: the valid offsets are [0, limit]. Cut the limit so that base + limit stays
+  // below the hole, exactly. A cut limit up to 1 MiB - 1 is written byte-granular (G
+  // clear) and is exact. A larger one needs G, whose limits are 4 KiB multiples minus
+  // one: it is rounded *down*, so the segment ends up to 4095 bytes short of the hole
+  // (an access there is a #GP the guest would not get natively), and never one byte into
+  // it. VMware's monitor truncated the guest's segments so that they cannot reach it
+  // (Adams & Agesen 2006; references/papers.md 1e). Rounding up, as this code did before
+  // issue 12, let a segment based at 0x800 reach 0x800 bytes into the monitor's GDT.
+  if (base > kHoleLimit) return 0;
+  if (base + d.limit() <= kHoleLimit) return raw;
+  const uint32_t bytes = kHoleLimit - static_cast<uint32_t>(base);  // the exact cut
+  if (bytes <= 0xFFFFFu) return with_limit(raw, bytes, false);
+  return with_limit(raw, (bytes - 0xFFFu) >> 12, true);
 }
 
 bool DeprivilegedSegments::rebuild(GuestMemory& mem, const VirtualCpu& vcpu, std::string& error) {

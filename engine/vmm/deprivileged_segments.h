@@ -2,12 +2,13 @@
 //
 // The real GDTR points at a shadow GDT in the monitor's memory that copies the guest's
 // code and data descriptors with DPL 0 compressed to DPL 1 and every limit cut below the
-// hypervisor hole, as Xen does for 32-bit PV guests; it is rebuilt when the guest runs
-// LGDT. System descriptors (TSS, LDT, gates) are not copied: the real TR names the
-// monitor's own TSS, whose SS1:ESP1 follow the guest TSS's SS0:ESP0, and the real IDT is
-// the monitor's (in vmlab the cpu::Monitor interface: every event enters the monitor
-// first). The guest can read all three real registers with SGDT, SIDT and STR, which do
-// not trap: it sees the monitor's values (Robin & Irvine 2000).
+// hypervisor hole, as Xen does for 32-bit PV guests (exactly: a page-granular cut is
+// rounded down, never into the hole; an expand-down segment that reaches the hole is
+// refused); it is rebuilt when the guest runs LGDT. System descriptors (TSS, LDT, gates) are not
+// copied: the real TR names the monitor's own TSS, whose SS1:ESP1 follow the guest TSS's SS0:ESP0,
+// and the real IDT is the monitor's (in vmlab the cpu::Monitor interface: every event enters the
+// monitor first). The guest can read all three real registers with SGDT, SIDT and STR, which do not
+// trap: it sees the monitor's values (Robin & Irvine 2000).
 //
 // All of it lives in the hypervisor hole, 0xFC000000 and up, mapped supervisor-only in
 // every shadow address space by one monitor page table (hole_pt_mfn()).
