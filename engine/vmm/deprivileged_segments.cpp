@@ -1,5 +1,6 @@
 #include "engine/vmm/deprivileged_segments.h"
 
+#include <algorithm>
 #include <cerrno>
 
 #include "engine/cpu/descriptor.h"
@@ -154,9 +155,17 @@ uint64_t DeprivilegedSegments::compress(uint64_t raw) {
   return with_limit(raw, (bytes - 0xFFFu) >> 12, true);
 }
 
+void DeprivilegedSegments::copy_entry(GuestMemory& mem, uint32_t index) {
+  uint64_t raw = 0;
+  // The null descriptor is never used; an entry the guest's tables do not map is copied
+  // as nothing (a load of it faults, where the processor would take a #PF reading it).
+  if (index != 0 && !mem.read(gdt_base_ + index * 8, &raw, 8, false)) raw = 0;
+  write_desc(index, compress(raw));
+}
+
 bool DeprivilegedSegments::rebuild(GuestMemory& mem, const VirtualCpu& vcpu, std::string& error) {
   const uint32_t entries =
-      std::min<uint32_t>((uint32_t{vcpu.gdtr.limit} + 1) / 8, (kMonitorTss >> 3) - 1);
+      std::min<uint32_t>((uint32_t{vcpu.gdtr.limit} + 1) / 8, first_monitor_slot_ - 1);
   for (uint32_t i = 0; i < std::max(entries, guest_entries_); ++i) {
     uint64_t raw = 0;
     if (i < entries && i != 0) {
@@ -171,7 +180,67 @@ bool DeprivilegedSegments::rebuild(GuestMemory& mem, const VirtualCpu& vcpu, std
   // The descriptors the processor caches are reread at the next segment load, as on
   // hardware; nothing cached from the old table changes now.
   guest_entries_ = entries;
+  gdt_base_ = vcpu.gdtr.base;
+  if (shadow_) trace_frames();
   return true;
+}
+
+// --- Tracing the guest's GDT ----------------------------------------------------------------
+
+void DeprivilegedSegments::attach(ShadowMmu& shadow, GuestMemory& mem, const VirtualCpu& vcpu) {
+  shadow_ = &shadow;
+  mem_ = &mem;
+  vcpu_ = &vcpu;
+  shadow.set_table_listener(this);
+  trace_frames();
+}
+
+std::vector<uint32_t> DeprivilegedSegments::resolve_frames() const {
+  std::vector<uint32_t> frames;
+  if (guest_entries_ == 0) return frames;
+  // The processor reads descriptors through the linear address GDTR.base + 8 * index
+  // with supervisor rights (SDM Vol. 3A, 3.5.1); the walk sets no accessed bits.
+  const uint32_t pages = ((gdt_base_ & 0xFFFu) + guest_entries_ * 8 + 0xFFFu) / kPageSize;
+  for (uint32_t k = 0; k < pages; ++k) {
+    const uint32_t lin = (gdt_base_ & ~0xFFFu) + k * kPageSize;
+    const GuestWalk w = mem_->walk(lin, cpu::Access::kRead, false, false);
+    frames.push_back(w.ok ? w.gpa >> 12 : kNoFrame);
+  }
+  return frames;
+}
+
+void DeprivilegedSegments::trace_frames() {
+  gdt_frames_ = resolve_frames();
+  std::vector<uint32_t> traced;
+  for (const uint32_t f : gdt_frames_) {
+    if (f != kNoFrame) traced.push_back(f);
+  }
+  shadow_->trace_tables(traced);
+}
+
+void DeprivilegedSegments::address_space_changed() {
+  if (!shadow_ || guest_entries_ == 0) return;
+  const std::vector<uint32_t> before = gdt_frames_;
+  if (resolve_frames() == before) return;
+  // The GDT's linear pages now lie elsewhere: what the processor would read at the next
+  // segment load is the new frames' contents, so the whole copy is refreshed.
+  for (uint32_t i = 0; i < guest_entries_; ++i) copy_entry(*mem_, i);
+  trace_frames();
+}
+
+void DeprivilegedSegments::table_written(uint32_t gpa, unsigned size) {
+  if (!shadow_ || size == 0) return;
+  const int64_t span = int64_t{guest_entries_} * 8;
+  for (uint32_t k = 0; k < gdt_frames_.size(); ++k) {
+    if (gdt_frames_[k] != gpa >> 12) continue;
+    // The store's bytes as offsets into the guest's GDT (negative: before its base).
+    const int64_t lo = int64_t{k} * kPageSize + (gpa & 0xFFFu) - (gdt_base_ & 0xFFFu);
+    const int64_t hi = lo + size - 1;
+    if (hi < 0 || lo >= span) continue;
+    const uint32_t first = static_cast<uint32_t>(std::max<int64_t>(lo, 0) / 8);
+    const uint32_t last = static_cast<uint32_t>(std::min<int64_t>(hi, span - 1) / 8);
+    for (uint32_t i = first; i <= last; ++i) copy_entry(*mem_, i);
+  }
 }
 
 void DeprivilegedSegments::sync_tss(uint16_t guest_ss0, uint32_t guest_esp0) {

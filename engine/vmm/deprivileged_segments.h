@@ -10,22 +10,34 @@
 // monitor first). The guest can read all three real registers with SGDT, SIDT and STR, which do not
 // trap: it sees the monitor's values (Robin & Irvine 2000).
 //
+// The shadow follows the guest's later writes too: once attached to the shadow MMU, the
+// guest-physical frames of the guest's GDT are traced (write-protected in every shadow),
+// and each store to them recompresses the descriptors it touched (table_written), as
+// VMware's monitor traced the guest's descriptor tables (Adams & Agesen 2006;
+// references/papers.md 1e). The frames are resolved through the guest's page tables at
+// LGDT and again at every change of address space (CR3 load, paging on or off). The
+// guest's IDT needs no shadow (every event enters the monitor, which reads the guest's
+// gate at delivery, reflect.h), nor its TSS (read at LTR and at each delivery); LDTs are
+// not shadowed (a non-null LLDT stops the machine as unsupported).
+//
 // All of it lives in the hypervisor hole, 0xFC000000 and up, mapped supervisor-only in
 // every shadow address space by one monitor page table (hole_pt_mfn()).
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/cpu/cpu.h"
 #include "engine/machine/result.h"
 #include "engine/vmm/guest_memory.h"
 #include "engine/vmm/monitor_frames.h"
+#include "engine/vmm/shadow_mmu.h"
 #include "engine/vmm/vcpu.h"
 
 namespace vmlab::vmm {
 
-class DeprivilegedSegments {
+class DeprivilegedSegments : public TracedTables {
  public:
   // The hole: the top 64 MiB of the linear space (guest/ docs, "Memory map").
   static constexpr uint32_t kHoleBase = 0xFC000000u;
@@ -54,6 +66,17 @@ class DeprivilegedSegments {
   // LGDT: copies the guest's descriptors from its GDT (through guest memory), compressed.
   // False, with a message, when the guest's GDT cannot be read.
   bool rebuild(GuestMemory& mem, const VirtualCpu& vcpu, std::string& error);
+  // Keeps the shadow GDT coherent with the guest's GDT from now on: traces its frames
+  // through `shadow` (and becomes its table listener). `mem` and `vcpu` are the guest's,
+  // as given to rebuild(); all three outlive this object's use of them.
+  void attach(ShadowMmu& shadow, GuestMemory& mem, const VirtualCpu& vcpu);
+  // TracedTables: a guest store to its GDT; a change of the guest's address space.
+  void table_written(uint32_t gpa, unsigned size) override;
+  void address_space_changed() override;
+  // The guest frame of each page of the guest's GDT (kNoFrame where it is not mapped).
+  static constexpr uint32_t kNoFrame = 0xFFFFFFFFu;
+  const std::vector<uint32_t>& gdt_frames() const { return gdt_frames_; }
+
   // A descriptor of the shadow GDT (what the hardware will use for `selector`).
   uint64_t descriptor(uint16_t selector) const;
   // Keeps the monitor TSS's SS1:ESP1 equal to the guest TSS's SS0:ESP0 (compressed).
@@ -66,8 +89,10 @@ class DeprivilegedSegments {
   // Writes one of the monitor's own descriptors into the shadow GDT: the translation
   // cache's code segment and the %gs segment of the translator's data. Their slots lie
   // just below kMonitorTss, above any descriptor a guest GDT of normal size fills.
+  // Guest descriptors are never copied into or above the lowest such slot.
   void install_monitor_descriptor(uint16_t selector, uint64_t raw) {
     write_desc(selector >> 3, raw);
+    if ((selector >> 3) < first_monitor_slot_) first_monitor_slot_ = selector >> 3;
   }
 
  private:
@@ -81,6 +106,17 @@ class DeprivilegedSegments {
   uint32_t tss_mfn_ = 0;
   uint32_t idt_mfn_ = 0;
   uint32_t guest_entries_ = 0;  // descriptors copied by the last rebuild
+  uint32_t first_monitor_slot_ = kMonitorTss >> 3;
+  // Tracing (attach): the shadow MMU, the guest's memory and registers, the guest GDT's
+  // base at the last rebuild and the frame of each of its pages.
+  ShadowMmu* shadow_ = nullptr;
+  GuestMemory* mem_ = nullptr;
+  const VirtualCpu* vcpu_ = nullptr;
+  uint32_t gdt_base_ = 0;
+  std::vector<uint32_t> gdt_frames_;
+  std::vector<uint32_t> resolve_frames() const;
+  void trace_frames();
+  void copy_entry(GuestMemory& mem, uint32_t index);
 };
 
 }  // namespace vmlab::vmm
