@@ -165,7 +165,7 @@ void DeprivilegedSegments::copy_entry(GuestMemory& mem, uint32_t index) {
 
 bool DeprivilegedSegments::rebuild(GuestMemory& mem, const VirtualCpu& vcpu, std::string& error) {
   const uint32_t entries =
-      std::min<uint32_t>((uint32_t{vcpu.gdtr.limit} + 1) / 8, first_monitor_slot_ - 1);
+      std::min<uint32_t>((uint32_t{vcpu.gdtr.limit} + 1) / 8, first_monitor_slot_);
   for (uint32_t i = 0; i < std::max(entries, guest_entries_); ++i) {
     uint64_t raw = 0;
     if (i < entries && i != 0) {
