@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include "engine/cpu/descriptor.h"
+#include "engine/vmm/quiet_hardware.h"
 
 namespace vmlab::vmm {
 
@@ -40,6 +41,8 @@ uint32_t DeprivilegedSegments::machine_addr(uint32_t hole_offset) const {
   uint32_t mfn;
   if (page < kGdtPages) {
     mfn = gdt_mfn_[page];
+  } else if (const uint32_t l = page - (kLdtBase - kHoleBase) / kPageSize; l < kLdtPages) {
+    mfn = ldt_mfn_[l];
   } else if (page == kGdtPages) {
     mfn = tss_mfn_;
   } else {
@@ -83,6 +86,11 @@ void DeprivilegedSegments::write_desc(uint32_t index, uint64_t raw) {
 }
 
 uint64_t DeprivilegedSegments::descriptor(uint16_t selector) const {
+  if (selector & 4) {
+    if ((selector >> 3) >= ldt_.entries) return 0;
+    const uint32_t ma = machine_addr(kLdtBase - kHoleBase + (selector & 0xFFF8u));
+    return uint64_t{cpu_.phys_read32(ma + 4)} << 32 | cpu_.phys_read32(ma);
+  }
   const uint32_t ma = machine_addr(selector & 0xFFF8u);
   return uint64_t{cpu_.phys_read32(ma + 4)} << 32 | cpu_.phys_read32(ma);
 }
@@ -155,18 +163,29 @@ uint64_t DeprivilegedSegments::compress(uint64_t raw) {
   return with_limit(raw, (bytes - 0xFFFu) >> 12, true);
 }
 
-void DeprivilegedSegments::copy_entry(GuestMemory& mem, uint32_t index) {
+void DeprivilegedSegments::copy_entry(GuestMemory& mem, const Table& t, uint32_t index) {
   uint64_t raw = 0;
-  // The null descriptor is never used; an entry the guest's tables do not map is copied
-  // as nothing (a load of it faults, where the processor would take a #PF reading it).
-  if (index != 0 && !mem.read(gdt_base_ + index * 8, &raw, 8, false)) raw = 0;
-  write_desc(index, compress(raw));
+  // The GDT's null descriptor is never used (the LDT's entry 0 is an ordinary one); an
+  // entry the guest's tables do not map is copied as nothing (a load of it faults, where
+  // the processor would take a #PF reading it).
+  if ((t.ldt || index != 0) && !mem.read(t.base + index * 8, &raw, 8, false)) raw = 0;
+  if (t.ldt) {
+    write_ldt_desc(index, compress(raw));
+  } else {
+    write_desc(index, compress(raw));
+  }
+}
+
+void DeprivilegedSegments::write_ldt_desc(uint32_t index, uint64_t raw) {
+  const uint32_t ma = machine_addr(kLdtBase - kHoleBase + index * 8);
+  cpu_.phys_write32(ma, static_cast<uint32_t>(raw));
+  cpu_.phys_write32(ma + 4, static_cast<uint32_t>(raw >> 32));
 }
 
 bool DeprivilegedSegments::rebuild(GuestMemory& mem, const VirtualCpu& vcpu, std::string& error) {
   const uint32_t entries =
       std::min<uint32_t>((uint32_t{vcpu.gdtr.limit} + 1) / 8, first_monitor_slot_);
-  for (uint32_t i = 0; i < std::max(entries, guest_entries_); ++i) {
+  for (uint32_t i = 0; i < std::max(entries, gdt_.entries); ++i) {
     uint64_t raw = 0;
     if (i < entries && i != 0) {
       if (!mem.read(vcpu.gdtr.base + i * 8, &raw, 8, false)) {
@@ -179,13 +198,63 @@ bool DeprivilegedSegments::rebuild(GuestMemory& mem, const VirtualCpu& vcpu, std
   }
   // The descriptors the processor caches are reread at the next segment load, as on
   // hardware; nothing cached from the old table changes now.
-  guest_entries_ = entries;
-  gdt_base_ = vcpu.gdtr.base;
+  gdt_.entries = entries;
+  gdt_.base = vcpu.gdtr.base;
   if (shadow_) trace_frames();
   return true;
 }
 
-// --- Tracing the guest's GDT ----------------------------------------------------------------
+bool DeprivilegedSegments::load_ldt(uint16_t selector, uint64_t ldt, GuestMemory& mem,
+                                    std::string& error) {
+  if (ldt_mfn_[0] == 0) {
+    for (uint32_t i = 0; i < kLdtPages; ++i) {
+      const auto f = frames_.alloc();
+      if (!f) {
+        error = "the monitor's reserve holds no frame for the shadow LDT";
+        return false;
+      }
+      ldt_mfn_[i] = *f;
+      // Supervisor, writable (the processor sets accessed bits), like the shadow GDT.
+      cpu_.phys_write32(hole_pt_mfn_ * kPageSize + ((kLdtBase - kHoleBase) / kPageSize + i) * 4,
+                        (*f * kPageSize) | pte::P | pte::RW);
+    }
+    QuietHardware quiet(cpu_);
+    cpu_.tlb_flush(true);
+  }
+  const cpu::Descriptor d{ldt};
+  // Selectors reach 8192 descriptors: a larger limit reaches nothing more.
+  const uint32_t limit = std::min<uint32_t>(d.limit(), kLdtPages * kPageSize - 1);
+  const uint32_t entries = (limit + 1) / 8;
+  const uint32_t old_entries = ldt_.entries;
+  ldt_.base = d.base();
+  ldt_.entries = entries;
+  for (uint32_t i = 0; i < entries; ++i) copy_entry(mem, ldt_, i);
+  for (uint32_t i = entries; i < old_entries; ++i) write_ldt_desc(i, 0);
+  // The real LDTR: the guest's selector (SLDT returns it), the shadow's base, the guest's
+  // byte limit, so that the processor's limit check is the guest's (SDM Vol. 3A, 3.5.1).
+  cpu::SegmentCache& r = cpu_.state().ldtr;
+  r = cpu::SegmentCache{};
+  r.selector = selector;
+  r.base = kLdtBase;
+  r.limit = limit;
+  r.type = cpu::sys_type::kLdt;
+  r.s = false;
+  r.present = true;
+  r.usable = true;
+  if (shadow_) trace_frames();
+  return true;
+}
+
+void DeprivilegedSegments::clear_ldt(uint16_t selector) {
+  for (uint32_t i = 0; i < ldt_.entries; ++i) write_ldt_desc(i, 0);
+  ldt_.entries = 0;
+  ldt_.base = 0;
+  cpu_.state().ldtr = cpu::null_segment(selector);
+  cpu_.state().ldtr.s = false;
+  if (shadow_) trace_frames();
+}
+
+// --- Tracing the guest's GDT and LDT --------------------------------------------------------
 
 void DeprivilegedSegments::attach(ShadowMmu& shadow, GuestMemory& mem, const VirtualCpu& vcpu) {
   shadow_ = &shadow;
@@ -195,14 +264,14 @@ void DeprivilegedSegments::attach(ShadowMmu& shadow, GuestMemory& mem, const Vir
   trace_frames();
 }
 
-std::vector<uint32_t> DeprivilegedSegments::resolve_frames() const {
+std::vector<uint32_t> DeprivilegedSegments::resolve_frames(const Table& t) const {
   std::vector<uint32_t> frames;
-  if (guest_entries_ == 0) return frames;
-  // The processor reads descriptors through the linear address GDTR.base + 8 * index
-  // with supervisor rights (SDM Vol. 3A, 3.5.1); the walk sets no accessed bits.
-  const uint32_t pages = ((gdt_base_ & 0xFFFu) + guest_entries_ * 8 + 0xFFFu) / kPageSize;
+  if (t.entries == 0) return frames;
+  // The processor reads descriptors through the linear address base + 8 * index with
+  // supervisor rights (SDM Vol. 3A, 3.5.1); the walk sets no accessed bits.
+  const uint32_t pages = ((t.base & 0xFFFu) + t.entries * 8 + 0xFFFu) / kPageSize;
   for (uint32_t k = 0; k < pages; ++k) {
-    const uint32_t lin = (gdt_base_ & ~0xFFFu) + k * kPageSize;
+    const uint32_t lin = (t.base & ~0xFFFu) + k * kPageSize;
     const GuestWalk w = mem_->walk(lin, cpu::Access::kRead, false, false);
     frames.push_back(w.ok ? w.gpa >> 12 : kNoFrame);
   }
@@ -210,36 +279,47 @@ std::vector<uint32_t> DeprivilegedSegments::resolve_frames() const {
 }
 
 void DeprivilegedSegments::trace_frames() {
-  gdt_frames_ = resolve_frames();
+  gdt_.frames = resolve_frames(gdt_);
+  ldt_.frames = resolve_frames(ldt_);
   std::vector<uint32_t> traced;
-  for (const uint32_t f : gdt_frames_) {
-    if (f != kNoFrame) traced.push_back(f);
+  for (const Table* t : {&gdt_, &ldt_}) {
+    for (const uint32_t f : t->frames) {
+      if (f != kNoFrame) traced.push_back(f);
+    }
   }
   shadow_->trace_tables(traced);
 }
 
 void DeprivilegedSegments::address_space_changed() {
-  if (!shadow_ || guest_entries_ == 0) return;
-  const std::vector<uint32_t> before = gdt_frames_;
-  if (resolve_frames() == before) return;
-  // The GDT's linear pages now lie elsewhere: what the processor would read at the next
-  // segment load is the new frames' contents, so the whole copy is refreshed.
-  for (uint32_t i = 0; i < guest_entries_; ++i) copy_entry(*mem_, i);
-  trace_frames();
+  if (!shadow_) return;
+  bool moved = false;
+  for (Table* t : {&gdt_, &ldt_}) {
+    if (t->entries == 0 || resolve_frames(*t) == t->frames) continue;
+    // The table's linear pages now lie elsewhere: what the processor would read at the
+    // next segment load is the new frames' contents, so the whole copy is refreshed.
+    for (uint32_t i = 0; i < t->entries; ++i) copy_entry(*mem_, *t, i);
+    moved = true;
+  }
+  if (moved) trace_frames();
 }
 
 void DeprivilegedSegments::table_written(uint32_t gpa, unsigned size) {
   if (!shadow_ || size == 0) return;
-  const int64_t span = int64_t{guest_entries_} * 8;
-  for (uint32_t k = 0; k < gdt_frames_.size(); ++k) {
-    if (gdt_frames_[k] != gpa >> 12) continue;
-    // The store's bytes as offsets into the guest's GDT (negative: before its base).
-    const int64_t lo = int64_t{k} * kPageSize + (gpa & 0xFFFu) - (gdt_base_ & 0xFFFu);
+  table_written(gdt_, gpa, size);
+  table_written(ldt_, gpa, size);
+}
+
+void DeprivilegedSegments::table_written(Table& t, uint32_t gpa, unsigned size) {
+  const int64_t span = int64_t{t.entries} * 8;
+  for (uint32_t k = 0; k < t.frames.size(); ++k) {
+    if (t.frames[k] != gpa >> 12) continue;
+    // The store's bytes as offsets into the guest's table (negative: before its base).
+    const int64_t lo = int64_t{k} * kPageSize + (gpa & 0xFFFu) - (t.base & 0xFFFu);
     const int64_t hi = lo + size - 1;
     if (hi < 0 || lo >= span) continue;
     const uint32_t first = static_cast<uint32_t>(std::max<int64_t>(lo, 0) / 8);
     const uint32_t last = static_cast<uint32_t>(std::min<int64_t>(hi, span - 1) / 8);
-    for (uint32_t i = first; i <= last; ++i) copy_entry(*mem_, i);
+    for (uint32_t i = first; i <= last; ++i) copy_entry(*mem_, t, i);
   }
 }
 

@@ -20,11 +20,10 @@
 // hypervisor hole (0xFC000000 and up) maps the monitor's own pages, supervisor-only, and
 // never anything of the guest's.
 //
-// The same tracing keeps ring compression's shadow GDT coherent: the frames of the guest's
-// GDT are traced like page tables (trace_tables), and each emulated store to them is
-// handed to a TracedTables listener (DeprivilegedSegments) after it is performed, as
-// VMware's monitor traced the guest's descriptor tables (Adams & Agesen 2006;
-// references/papers.md 1e).
+// The same tracing keeps ring compression's shadow GDT and LDT coherent: the frames of the
+// guest's GDT and LDT are traced like page tables (trace_tables), and each emulated store to them
+// is handed to a TracedTables listener (DeprivilegedSegments) after it is performed, as VMware's
+// monitor traced the guest's descriptor tables (Adams & Agesen 2006; references/papers.md 1e).
 //
 // Nothing here is specific to ring compression: a VT-x-like monitor running the guest in
 // guest mode with shadow paging uses the same calls (activate, page_fault, write_traced,

@@ -181,5 +181,33 @@ TEST_F(ShadowTablesTest, AFullSizeGuestGdtLeavesTheMonitorsSlotsAlone) {
   EXPECT_EQ(shadow_->traced_tables().size(), 16u);
 }
 
+TEST_F(ShadowTablesTest, TheLdtIsCopiedTracedAndCutLikeTheGdt) {
+  ASSERT_TRUE(lgdt(0x3000, 0x3F));
+  const uint64_t entry0 = seg(0x9000, 0xFF, 0xF2, 0x4);
+  store64(0x7000, entry0);
+  const uint64_t ldt = seg(0x7000, 0x17, 0x82, 0);  // 3 entries
+  std::string error;
+  ASSERT_TRUE(segments_.load_ldt(0x28, ldt, memory_, error)) << error;
+  const cpu::SegmentCache& r = cpu_.state().ldtr;
+  EXPECT_EQ(r.selector, 0x28u);
+  EXPECT_EQ(r.base, DeprivilegedSegments::kLdtBase);
+  EXPECT_EQ(r.limit, 0x17u);
+  EXPECT_EQ(segments_.descriptor(0x04), DeprivilegedSegments::compress(entry0));
+  EXPECT_EQ(shadow_->traced_tables(), (std::vector<uint32_t>{3, 7}));
+  traced64(0x7008, seg(0x800, 0xFFFFF, 0x92, 0xC));
+  EXPECT_EQ(cpu::Descriptor{segments_.descriptor(0x0C)}.limit(), 0xFBFFEFFFu);
+  EXPECT_EQ(segments_.descriptor(0x1C), 0u);  // past the LDT's limit
+  // The monitor's own frames hold the copy: the real processor, paging through the
+  // shadow (whose hole maps them), reads the LDT there.
+  cpu_.state().cr0 |= cpu::cr0::PE | cpu::cr0::PG;
+  cpu_.tlb_flush(true);
+  EXPECT_EQ(cpu_.lin_read32(DeprivilegedSegments::kLdtBase, true),
+            static_cast<uint32_t>(DeprivilegedSegments::compress(entry0)));
+  segments_.clear_ldt(0);
+  EXPECT_FALSE(cpu_.state().ldtr.usable);
+  EXPECT_EQ(segments_.descriptor(0x04), 0u);
+  EXPECT_EQ(shadow_->traced_tables(), std::vector<uint32_t>{3});
+}
+
 }  // namespace
 }  // namespace vmlab::vmm

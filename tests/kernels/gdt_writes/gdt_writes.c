@@ -7,8 +7,8 @@
  * shadow GDT instead, which was rebuilt only at LGDT: later writes were never seen. The
  * kernel writes descriptors after LGDT in the ways compilers and kernels do (two 32-bit
  * moves, a byte, REP MOVSD, XCHG, with paging off and on) and loads them, printing what it
- * reads through them; then it writes IDT gates after LIDT and takes them. The console is
- * the same in every mode.
+ * reads through them; the same for an LDT after LLDT; then it writes IDT gates after
+ * LIDT and takes them. The console is the same in every mode.
  */
 #include "klib.h"
 
@@ -16,6 +16,8 @@
 #define SEL_NEWTSS 0x20 /* written after LGDT, then LTR */
 #define SEL_MOVS 0x28
 #define SEL_XCHG 0x30
+#define SEL_LDT 0x38 /* the LDT's descriptor, in the GDT */
+#define LDT_SEL(i) (((i) << 3) | 4)
 
 static struct {
   uint64_t gdt[8];
@@ -35,6 +37,8 @@ static uint32_t percpu_a[4] = {0xA0000001u, 0xA0000002u, 0xA0000003u, 0xA0000004
 static uint32_t percpu_b[4] = {0xB0000001u, 0xB0000002u, 0xB0000003u, 0xB0000004u};
 static uint32_t page_dir[1024] __attribute__((aligned(4096)));
 static uint32_t page_table0[1024] __attribute__((aligned(4096)));
+
+static uint64_t ldt[4] __attribute__((aligned(4096)));
 
 /* An IDT of its own for the last check: gates written after LIDT. */
 static uint64_t idt[0x50] __attribute__((aligned(8)));
@@ -161,6 +165,26 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
       "mov %%cr0, %%eax\n or $0x80010000, %%eax\n mov %%eax, %%cr0\n" ::"r"(page_dir)
       : "eax", "memory");
   round("paging on");
+
+  /* An LDT: loaded by LLDT, then written (a moved base, a new entry), as a kernel does
+   * for a process that asks for one (modify_ldt). */
+  ldt[1] = desc((uint32_t)percpu_a, 15, 0x92, 0x4);
+  store(SEL_LDT >> 3, desc((uint32_t)ldt, sizeof ldt - 1, 0x82, 0x0));
+  __asm__ volatile("lldt %w0" ::"r"((uint32_t)SEL_LDT));
+  uint32_t sldt = 0;
+  __asm__ volatile("sldt %0" : "=r"(sldt));
+  show("SLDT", sldt & 0xFFFF);
+  show("  gs:4 via LDT entry 1", read_gs(LDT_SEL(1), 4));
+  volatile uint32_t* l = (volatile uint32_t*)&ldt[1];
+  const uint64_t moved = desc((uint32_t)percpu_b, 15, 0x92, 0x4);
+  l[0] = (uint32_t)moved;
+  l[1] = (uint32_t)(moved >> 32);
+  show("  gs:4 after its base moved", read_gs(LDT_SEL(1), 4));
+  ldt[3] = desc((uint32_t)percpu_a + 4, 11, 0xF2, 0x4); /* a ring-3 entry, DPL 3 */
+  show("  gs:8 via a new LDT entry 3", read_gs(LDT_SEL(3) | 3, 8));
+  __asm__ volatile("lldt %w0" ::"r"(0u));
+  __asm__ volatile("sldt %0" : "=r"(sldt));
+  show("SLDT after LLDT 0", sldt & 0xFFFF);
 
   /* The IDT: the monitor reads the guest's gate at each delivery, so a gate written after
    * LIDT is used at the next INT (this kernel's own IDT from here on; no other vector). */
