@@ -18,6 +18,9 @@
 // machine frame the guest does not own. Every user asks here: the shadow MMU (the
 // machine frame a shadow PTE names, backing_frame()), the guest page walks and the
 // emulators' accesses (GuestMemory, through to_machine()), the translator's code reads.
+// (The nested table of `--npt`, modes/full-emulation/vt_setup.cpp, maps the space above
+// the guest's RAM with 4 MiB pages onto machine addresses past the machine's RAM, where
+// the bus answers the same, to keep the table small.)
 // Machine addresses are computed in 64 bits: guest frame 0xFFFFF plus the reserve is past
 // 4 GiB, and 32-bit arithmetic wrapped it onto the monitor's own frames (issue 12).
 #pragma once

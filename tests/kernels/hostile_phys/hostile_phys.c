@@ -7,7 +7,8 @@
  * the guest's physical space onto them. The kernel checks, with paging on:
  *   - every page of 0xFE800000-0xFFFFFFFF (4 MiB pages; the local APIC's page is skipped,
  *     since native mode has one there) reads all ones, at 64 places per page;
- *   - the same after a write to each of those places: the writes went nowhere;
+ *   - the same after a write to each of those places, and after a string port input
+ *     there (a store the monitors emulate): the writes went nowhere;
  *   - a page table placed above RAM (its entries read all ones, so it maps every linear
  *     page of its 4 MiB to physical 0xFFFFF000) gives all ones through it;
  *   - the first page past RAM is unbacked and the last page of RAM is memory.
@@ -107,6 +108,12 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   show("words not all ones above 0xFE800000, before writes", scan());
   scribble();
   show("words not all ones above 0xFE800000, after writes", scan());
+
+  /* A store the monitors emulate (string port input) into the same space. */
+  uint32_t* dst = (uint32_t*)(SCAN_LIN + 0x10);
+  uint32_t n = 4;
+  __asm__ volatile("rep insb" : "+D"(dst), "+c"(n) : "d"(0x80) : "memory");
+  show("after REP INSB from port 0x80", *(volatile uint32_t*)(SCAN_LIN + 0x10));
 
   volatile uint32_t* through = (volatile uint32_t*)(ABOVE_PT_LIN + 0x1234 * 4);
   show("through a page table above RAM", *through);
