@@ -12,7 +12,7 @@
  *   - under ring compression an access into the hole is #GP(0); a page-granular cut ends
  *     up to 4 KiB short of the hole (an access there is #GP(0) too); an expand-down
  *     segment that stays below the hole works; one that reaches it cannot be loaded,
- *     #GP(selector).
+ *     #GP(selector); a segment in an LDT is cut like one in the GDT.
  * native.expected and compressed.expected hold the two consoles.
  */
 #include "klib.h"
@@ -22,8 +22,11 @@
 #define SEL_DOWN16 0x28 /* expand-down, B clear, base 0xFBFF0000, limit 0xFFF: below */
 #define SEL_DOWN32 0x30 /* expand-down, B set, base 0, limit 0xFBFFFFFF: the hole itself */
 #define SEL_CODE 0x38  /* code, base 0x800, 4 GiB, G set: cut like SEL_PAGED */
+#define SEL_LDT 0x40   /* an LDT whose entry 1 (selector 0x0C) is SEL_PAGED's twin */
+#define SEL_LDT_PAGED 0x0C
 
-static uint64_t gdt[8];
+static uint64_t gdt[9];
+static uint64_t ldt[2];
 static struct {
   uint16_t limit;
   uint32_t base;
@@ -164,6 +167,13 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   read_at(SEL_DOWN16, 0xFFFC);
   read_at(SEL_DOWN16, 0x0FFC);
   read_at(SEL_DOWN32, 0xFC000000);
+  /* The same segment in an LDT (copied into the shadow LDT, cut the same way). */
+  ldt[1] = desc(0x800, 0xFFFFF, 0x92, 0xC);
+  gdt[SEL_LDT >> 3] = desc((uint32_t)ldt, sizeof ldt - 1, 0x82, 0x0);
+  __asm__ volatile("lldt %w0" ::"r"((uint32_t)SEL_LDT));
+  read_at(SEL_LDT_PAGED, 0xFBFFE7FC);
+  read_at(SEL_LDT_PAGED, 0xFBFFF800);
+  write_at(SEL_LDT_PAGED, 0xFBFFF808, 0x12345678u);
   /* Code: fetching the hole's first bytes through a cut code segment. */
   puts("fetch at code offset 0xFBFFF800 faulted: ");
   putdec(probe_code(0xFBFFF800));
