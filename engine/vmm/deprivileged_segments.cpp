@@ -207,16 +207,29 @@ bool DeprivilegedSegments::rebuild(GuestMemory& mem, const VirtualCpu& vcpu, std
 bool DeprivilegedSegments::load_ldt(uint16_t selector, uint64_t ldt, GuestMemory& mem,
                                     std::string& error) {
   if (ldt_mfn_[0] == 0) {
-    for (uint32_t i = 0; i < kLdtPages; ++i) {
-      const auto f = frames_.alloc();
-      if (!f) {
-        error = "the monitor's reserve holds no frame for the shadow LDT";
-        return false;
+    // All sixteen frames or none. The shadows share the reserve: when it is short they
+    // are dropped (to be refilled on demand) and the frames taken again.
+    auto take_all = [&] {
+      uint32_t got[kLdtPages];
+      for (uint32_t i = 0; i < kLdtPages; ++i) {
+        const auto f = frames_.alloc();
+        if (!f) {
+          for (uint32_t j = 0; j < i; ++j) frames_.free(got[j]);
+          return false;
+        }
+        got[i] = *f;
       }
-      ldt_mfn_[i] = *f;
+      std::copy(got, got + kLdtPages, ldt_mfn_);
+      return true;
+    };
+    if (!take_all() && !(shadow_ && (shadow_->flush_all(), take_all()))) {
+      error = "the monitor's reserve holds no frames for the shadow LDT";
+      return false;
+    }
+    for (uint32_t i = 0; i < kLdtPages; ++i) {
       // Supervisor, writable (the processor sets accessed bits), like the shadow GDT.
       cpu_.phys_write32(hole_pt_mfn_ * kPageSize + ((kLdtBase - kHoleBase) / kPageSize + i) * 4,
-                        (*f * kPageSize) | pte::P | pte::RW);
+                        (ldt_mfn_[i] * kPageSize) | pte::P | pte::RW);
     }
     QuietHardware quiet(cpu_);
     cpu_.tlb_flush(true);

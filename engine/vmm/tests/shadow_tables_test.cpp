@@ -209,5 +209,18 @@ TEST_F(ShadowTablesTest, TheLdtIsCopiedTracedAndCutLikeTheGdt) {
   EXPECT_EQ(shadow_->traced_tables(), std::vector<uint32_t>{3});
 }
 
+TEST_F(ShadowTablesTest, AShadowLdtTakesAllItsFramesOrNone) {
+  std::vector<uint32_t> taken;
+  while (frames_.free_count() > 15) taken.push_back(*frames_.alloc());
+  const uint64_t ldt = seg(0x7000, 0x7, 0x82, 0);
+  std::string error;
+  EXPECT_FALSE(segments_.load_ldt(0x28, ldt, memory_, error));
+  EXPECT_EQ(error, "the monitor's reserve holds no frames for the shadow LDT");
+  EXPECT_EQ(frames_.free_count(), 15u);
+  frames_.free(taken.back());
+  EXPECT_TRUE(segments_.load_ldt(0x28, ldt, memory_, error));
+  EXPECT_EQ(frames_.free_count(), 0u);
+}
+
 }  // namespace
 }  // namespace vmlab::vmm
