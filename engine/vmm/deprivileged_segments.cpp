@@ -206,6 +206,10 @@ bool DeprivilegedSegments::rebuild(GuestMemory& mem, const VirtualCpu& vcpu, std
 
 bool DeprivilegedSegments::load_ldt(uint16_t selector, uint64_t ldt, GuestMemory& mem,
                                     std::string& error) {
+  if (hole_pt_mfn_ == 0) {
+    error = "LLDT with no ring compression (the monitor's hole is not set up)";
+    return false;
+  }
   if (ldt_mfn_[0] == 0) {
     // All sixteen frames or none. The shadows share the reserve: when it is short they
     // are dropped (to be refilled on demand) and the frames taken again.
