@@ -1,8 +1,10 @@
 #include "engine/vmm/deprivileged_segments.h"
 
+#include <algorithm>
 #include <cerrno>
 
 #include "engine/cpu/descriptor.h"
+#include "engine/vmm/quiet_hardware.h"
 
 namespace vmlab::vmm {
 
@@ -39,6 +41,8 @@ uint32_t DeprivilegedSegments::machine_addr(uint32_t hole_offset) const {
   uint32_t mfn;
   if (page < kGdtPages) {
     mfn = gdt_mfn_[page];
+  } else if (const uint32_t l = page - (kLdtBase - kHoleBase) / kPageSize; l < kLdtPages) {
+    mfn = ldt_mfn_[l];
   } else if (page == kGdtPages) {
     mfn = tss_mfn_;
   } else {
@@ -82,6 +86,11 @@ void DeprivilegedSegments::write_desc(uint32_t index, uint64_t raw) {
 }
 
 uint64_t DeprivilegedSegments::descriptor(uint16_t selector) const {
+  if (selector & 4) {
+    if ((selector >> 3) >= ldt_.entries) return 0;
+    const uint32_t ma = machine_addr(kLdtBase - kHoleBase + (selector & 0xFFF8u));
+    return uint64_t{cpu_.phys_read32(ma + 4)} << 32 | cpu_.phys_read32(ma);
+  }
   const uint32_t ma = machine_addr(selector & 0xFFF8u);
   return uint64_t{cpu_.phys_read32(ma + 4)} << 32 | cpu_.phys_read32(ma);
 }
@@ -101,37 +110,82 @@ void DeprivilegedSegments::enter_boot_state() {
   s.cpl = 1;
 }
 
+namespace {
+
+// Replaces the limit and G bit of a segment descriptor (SDM Vol. 3A, 3.4.5: the limit is
+// 20 bits, in bytes with G clear, in 4 KiB units with G set).
+uint64_t with_limit(uint64_t raw, uint32_t raw_limit, bool g) {
+  raw &= ~(uint64_t{0xFFFFu} | uint64_t{0xFu} << 48 | uint64_t{1} << 55);
+  raw |= uint64_t{raw_limit & 0xFFFFu} | uint64_t{(raw_limit >> 16) & 0xFu} << 48;
+  if (g) raw |= uint64_t{1} << 55;
+  return raw;
+}
+
+// Whether the linear addresses [first, last] (64-bit: a segment's addresses past 4 GiB
+// wrap to the bottom of the linear space, SDM Vol. 3A 3.4) touch the hole.
+bool touches_hole(uint64_t first, uint64_t last) {
+  constexpr uint64_t kWrap = uint64_t{1} << 32;
+  constexpr uint64_t hole = DeprivilegedSegments::kHoleBase;
+  if (first > last) return false;  // no valid offset at all
+  return (first < kWrap && last >= hole) || last >= kWrap + hole;
+}
+
+}  // namespace
+
 uint64_t DeprivilegedSegments::compress(uint64_t raw) {
   cpu::Descriptor d{raw};
   // System descriptors (TSS, LDT, call/task/interrupt gates) never reach the hardware:
   // the monitor emulates LTR and LLDT and owns the real IDT.
   if (!d.s() || !d.present()) return 0;
   if (d.dpl() == 0) raw = (raw & ~(uint64_t{3} << 45)) | (uint64_t{1} << 45);
-  // An expand-down data segment would reach the hole from below; no guest here uses one.
-  if (d.is_data() && (d.type() & 0x4)) return 0;
-  // Cut the limit so that base + limit stays below the hole.
-  const uint32_t base = d.base();
-  if (base > kHoleLimit) return 0;
-  const uint64_t last = uint64_t{base} + d.limit();
-  if (last > kHoleLimit) {
-    const uint32_t bytes = kHoleLimit - base;  // the new byte-granular limit
-    uint32_t raw_limit = bytes;
-    bool g = false;
-    if (bytes > 0xFFFFFu) {
-      raw_limit = bytes >> 12;
-      g = true;
-    }
-    raw &= ~(uint64_t{0xFFFFu} | uint64_t{0xFu} << 48 | uint64_t{1} << 55);
-    raw |= uint64_t{raw_limit & 0xFFFFu} | uint64_t{(raw_limit >> 16) & 0xFu} << 48;
-    if (g) raw |= uint64_t{1} << 55;
+  const uint64_t base = d.base();
+  if (d.is_data() && (d.type() & 0x4)) {
+    // Expand-down: the valid offsets are (limit, upper], upper being 4 GiB - 1 with B set
+    // and 64 KiB - 1 without (SDM Vol. 3A, 5.3). The top of that range is fixed, so a
+    // segment that reaches the hole cannot be cut; it is refused (a load of it faults,
+    // #GP(selector), since the shadow slot holds no descriptor). One that stays below
+    // the hole is the guest's, unchanged.
+    const uint64_t upper = d.db() ? 0xFFFFFFFFu : 0xFFFFu;
+    return touches_hole(base + d.limit() + 1, base + upper) ? 0 : raw;
   }
-  return raw;
+  // Expand-up: the valid offsets are [0, limit]. Cut the limit so that base + limit stays
+  // below the hole, exactly. A cut limit up to 1 MiB - 1 is written byte-granular (G
+  // clear) and is exact. A larger one needs G, whose limits are 4 KiB multiples minus
+  // one: it is rounded *down*, so the segment ends up to 4095 bytes short of the hole
+  // (an access there is a #GP the guest would not get natively), and never one byte into
+  // it. VMware's monitor truncated the guest's segments so that they cannot reach it
+  // (Adams & Agesen 2006; references/papers.md 1e). Rounding up, as this code did before
+  // issue 12, let a segment based at 0x800 reach 0x800 bytes into the monitor's GDT.
+  if (base > kHoleLimit) return 0;
+  if (base + d.limit() <= kHoleLimit) return raw;
+  const uint32_t bytes = kHoleLimit - static_cast<uint32_t>(base);  // the exact cut
+  if (bytes <= 0xFFFFFu) return with_limit(raw, bytes, false);
+  return with_limit(raw, (bytes - 0xFFFu) >> 12, true);
+}
+
+void DeprivilegedSegments::copy_entry(GuestMemory& mem, const Table& t, uint32_t index) {
+  uint64_t raw = 0;
+  // The GDT's null descriptor is never used (the LDT's entry 0 is an ordinary one); an
+  // entry the guest's tables do not map is copied as nothing (a load of it faults, where
+  // the processor would take a #PF reading it).
+  if ((t.ldt || index != 0) && !mem.read(t.base + index * 8, &raw, 8, false)) raw = 0;
+  if (t.ldt) {
+    write_ldt_desc(index, compress(raw));
+  } else {
+    write_desc(index, compress(raw));
+  }
+}
+
+void DeprivilegedSegments::write_ldt_desc(uint32_t index, uint64_t raw) {
+  const uint32_t ma = machine_addr(kLdtBase - kHoleBase + index * 8);
+  cpu_.phys_write32(ma, static_cast<uint32_t>(raw));
+  cpu_.phys_write32(ma + 4, static_cast<uint32_t>(raw >> 32));
 }
 
 bool DeprivilegedSegments::rebuild(GuestMemory& mem, const VirtualCpu& vcpu, std::string& error) {
   const uint32_t entries =
-      std::min<uint32_t>((uint32_t{vcpu.gdtr.limit} + 1) / 8, (kMonitorTss >> 3) - 1);
-  for (uint32_t i = 0; i < std::max(entries, guest_entries_); ++i) {
+      std::min<uint32_t>((uint32_t{vcpu.gdtr.limit} + 1) / 8, first_monitor_slot_);
+  for (uint32_t i = 0; i < std::max(entries, gdt_.entries); ++i) {
     uint64_t raw = 0;
     if (i < entries && i != 0) {
       if (!mem.read(vcpu.gdtr.base + i * 8, &raw, 8, false)) {
@@ -144,8 +198,146 @@ bool DeprivilegedSegments::rebuild(GuestMemory& mem, const VirtualCpu& vcpu, std
   }
   // The descriptors the processor caches are reread at the next segment load, as on
   // hardware; nothing cached from the old table changes now.
-  guest_entries_ = entries;
+  gdt_.entries = entries;
+  gdt_.base = vcpu.gdtr.base;
+  if (shadow_) trace_frames();
   return true;
+}
+
+bool DeprivilegedSegments::load_ldt(uint16_t selector, uint64_t ldt, GuestMemory& mem,
+                                    std::string& error) {
+  if (hole_pt_mfn_ == 0) {
+    error = "LLDT with no ring compression (the monitor's hole is not set up)";
+    return false;
+  }
+  if (ldt_mfn_[0] == 0) {
+    // All sixteen frames or none. The shadows share the reserve: when it is short they
+    // are dropped (to be refilled on demand) and the frames taken again.
+    auto take_all = [&] {
+      uint32_t got[kLdtPages];
+      for (uint32_t i = 0; i < kLdtPages; ++i) {
+        const auto f = frames_.alloc();
+        if (!f) {
+          for (uint32_t j = 0; j < i; ++j) frames_.free(got[j]);
+          return false;
+        }
+        got[i] = *f;
+      }
+      std::copy(got, got + kLdtPages, ldt_mfn_);
+      return true;
+    };
+    if (!take_all() && !(shadow_ && (shadow_->flush_all(), take_all()))) {
+      error = "the monitor's reserve holds no frames for the shadow LDT";
+      return false;
+    }
+    for (uint32_t i = 0; i < kLdtPages; ++i) {
+      // Supervisor, writable (the processor sets accessed bits), like the shadow GDT.
+      cpu_.phys_write32(hole_pt_mfn_ * kPageSize + ((kLdtBase - kHoleBase) / kPageSize + i) * 4,
+                        (ldt_mfn_[i] * kPageSize) | pte::P | pte::RW);
+    }
+    QuietHardware quiet(cpu_);
+    cpu_.tlb_flush(true);
+  }
+  const cpu::Descriptor d{ldt};
+  // Selectors reach 8192 descriptors: a larger limit reaches nothing more.
+  const uint32_t limit = std::min<uint32_t>(d.limit(), kLdtPages * kPageSize - 1);
+  const uint32_t entries = (limit + 1) / 8;
+  const uint32_t old_entries = ldt_.entries;
+  ldt_.base = d.base();
+  ldt_.entries = entries;
+  for (uint32_t i = 0; i < entries; ++i) copy_entry(mem, ldt_, i);
+  for (uint32_t i = entries; i < old_entries; ++i) write_ldt_desc(i, 0);
+  // The real LDTR: the guest's selector (SLDT returns it), the shadow's base, the guest's
+  // byte limit, so that the processor's limit check is the guest's (SDM Vol. 3A, 3.5.1).
+  cpu::SegmentCache& r = cpu_.state().ldtr;
+  r = cpu::SegmentCache{};
+  r.selector = selector;
+  r.base = kLdtBase;
+  r.limit = limit;
+  r.type = cpu::sys_type::kLdt;
+  r.s = false;
+  r.present = true;
+  r.usable = true;
+  if (shadow_) trace_frames();
+  return true;
+}
+
+void DeprivilegedSegments::clear_ldt(uint16_t selector) {
+  for (uint32_t i = 0; i < ldt_.entries; ++i) write_ldt_desc(i, 0);
+  ldt_.entries = 0;
+  ldt_.base = 0;
+  cpu_.state().ldtr = cpu::null_segment(selector);
+  cpu_.state().ldtr.s = false;
+  if (shadow_) trace_frames();
+}
+
+// --- Tracing the guest's GDT and LDT --------------------------------------------------------
+
+void DeprivilegedSegments::attach(ShadowMmu& shadow, GuestMemory& mem, const VirtualCpu& vcpu) {
+  shadow_ = &shadow;
+  mem_ = &mem;
+  vcpu_ = &vcpu;
+  shadow.set_table_listener(this);
+  trace_frames();
+}
+
+std::vector<uint32_t> DeprivilegedSegments::resolve_frames(const Table& t) const {
+  std::vector<uint32_t> frames;
+  if (t.entries == 0) return frames;
+  // The processor reads descriptors through the linear address base + 8 * index with
+  // supervisor rights (SDM Vol. 3A, 3.5.1); the walk sets no accessed bits.
+  const uint32_t pages = ((t.base & 0xFFFu) + t.entries * 8 + 0xFFFu) / kPageSize;
+  for (uint32_t k = 0; k < pages; ++k) {
+    const uint32_t lin = (t.base & ~0xFFFu) + k * kPageSize;
+    const GuestWalk w = mem_->walk(lin, cpu::Access::kRead, false, false);
+    frames.push_back(w.ok ? w.gpa >> 12 : kNoFrame);
+  }
+  return frames;
+}
+
+void DeprivilegedSegments::trace_frames() {
+  gdt_.frames = resolve_frames(gdt_);
+  ldt_.frames = resolve_frames(ldt_);
+  std::vector<uint32_t> traced;
+  for (const Table* t : {&gdt_, &ldt_}) {
+    for (const uint32_t f : t->frames) {
+      if (f != kNoFrame) traced.push_back(f);
+    }
+  }
+  shadow_->trace_tables(traced);
+}
+
+void DeprivilegedSegments::address_space_changed() {
+  if (!shadow_) return;
+  bool moved = false;
+  for (Table* t : {&gdt_, &ldt_}) {
+    if (t->entries == 0 || resolve_frames(*t) == t->frames) continue;
+    // The table's linear pages now lie elsewhere: what the processor would read at the
+    // next segment load is the new frames' contents, so the whole copy is refreshed.
+    for (uint32_t i = 0; i < t->entries; ++i) copy_entry(*mem_, *t, i);
+    moved = true;
+  }
+  if (moved) trace_frames();
+}
+
+void DeprivilegedSegments::table_written(uint32_t gpa, unsigned size) {
+  if (!shadow_ || size == 0) return;
+  table_written(gdt_, gpa, size);
+  table_written(ldt_, gpa, size);
+}
+
+void DeprivilegedSegments::table_written(Table& t, uint32_t gpa, unsigned size) {
+  const int64_t span = int64_t{t.entries} * 8;
+  for (uint32_t k = 0; k < t.frames.size(); ++k) {
+    if (t.frames[k] != gpa >> 12) continue;
+    // The store's bytes as offsets into the guest's table (negative: before its base).
+    const int64_t lo = int64_t{k} * kPageSize + (gpa & 0xFFFu) - (t.base & 0xFFFu);
+    const int64_t hi = lo + size - 1;
+    if (hi < 0 || lo >= span) continue;
+    const uint32_t first = static_cast<uint32_t>(std::max<int64_t>(lo, 0) / 8);
+    const uint32_t last = static_cast<uint32_t>(std::min<int64_t>(hi, span - 1) / 8);
+    for (uint32_t i = first; i <= last; ++i) copy_entry(*mem_, t, i);
+  }
 }
 
 void DeprivilegedSegments::sync_tss(uint16_t guest_ss0, uint32_t guest_esp0) {

@@ -180,10 +180,22 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
       } else {
         sel = static_cast<uint16_t>(read_gpr(insn.ops[0].reg, 2));
       }
-      if (!cpu::is_null_selector(sel)) {
-        c_.cpu.unsupported("the guest loaded an LDT (LLDT " + std::to_string(sel) +
-                           "): the monitor does not shadow LDTs");
+      // The checks of LLDT (SDM Vol. 2), on the guest's own GDT; the guest's LDT is then
+      // copied into the shadow LDT (deprivileged_segments.h).
+      if (cpu::is_null_selector(sel)) {
+        c_.segments.clear_ldt(sel);
+        v.ldtr = sel;
+        return done(insn);
       }
+      const uint32_t err = sel & 0xFFFCu;
+      if ((sel & 4) || (sel & 0xFFF8u) + 7u > v.gdtr.limit) return gp(err);
+      uint64_t raw = 0;
+      if (!c_.memory.read(v.gdtr.base + (sel & 0xFFF8u), &raw, 8, false)) return gp(err);
+      const cpu::Descriptor d{raw};
+      if (d.s() || d.type() != cpu::sys_type::kLdt) return gp(err);
+      if (!d.present()) return {Result::kFault, cpu::vec::NP, true, err};
+      std::string error;
+      if (!c_.segments.load_ldt(sel, raw, c_.memory, error)) c_.cpu.unsupported(error);
       v.ldtr = sel;
       return done(insn);
     }

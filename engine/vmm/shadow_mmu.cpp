@@ -40,16 +40,37 @@ void ShadowMmu::real_invlpg(uint32_t lin) {
 }
 
 uint32_t ShadowMmu::machine_frame_of(uint32_t gfn) const {
-  // A guest frame beyond its RAM maps to a machine frame beyond the machine's RAM, where
-  // the processor finds the bus (all ones), as the guest would natively.
-  return p2m_.valid_guest_frame(gfn) ? p2m_.machine_frame(gfn) : p2m_.reserved_frames() + gfn;
+  // The P2M decides (p2m.h): a guest frame beyond the guest's RAM is the one unbacked
+  // machine frame past the machine's RAM, where the processor's bus reads all ones and
+  // drops writes, as the guest's own bus would natively. The shadow PTE keeps the guest's
+  // rights: a write there needs no trap, since nothing decodes the address.
+  return p2m_.backing_frame(gfn);
 }
 
 // --- Who shadows what ---------------------------------------------------------------------
 
 bool ShadowMmu::tracked(uint32_t gfn) const {
   const auto it = users_.find(gfn);
-  return it != users_.end() && !it->second.empty();
+  return (it != users_.end() && !it->second.empty()) || table_frame(gfn);
+}
+
+bool ShadowMmu::table_frame(uint32_t gfn) const {
+  return std::binary_search(table_frames_.begin(), table_frames_.end(), gfn);
+}
+
+void ShadowMmu::trace_tables(const std::vector<uint32_t>& gfns) {
+  std::vector<uint32_t> next = gfns;
+  std::sort(next.begin(), next.end());
+  next.erase(std::unique(next.begin(), next.end()), next.end());
+  if (next == table_frames_) return;
+  std::vector<uint32_t> added;
+  for (const uint32_t gfn : next) {
+    if (!tracked(gfn)) added.push_back(gfn);
+  }
+  // A frame that stops being traced keeps its read-only mappings; its next write is an
+  // ordinary fault that fills the entry writable.
+  table_frames_ = std::move(next);
+  for (const uint32_t gfn : added) revoke_writable(gfn);
 }
 
 void ShadowMmu::add_user(uint32_t gfn, Root* root, int pt_index) {
@@ -162,6 +183,7 @@ void ShadowMmu::activate() {
   found->stale_writes = 0;
   current_ = found;
   load_real_cr3(found->pd_mfn);
+  if (tables_) tables_->address_space_changed();
 }
 
 void ShadowMmu::flush_all() {
@@ -254,10 +276,11 @@ void ShadowMmu::write_traced(uint32_t gpa, uint32_t value, unsigned size) {
     old |= uint32_t{memory_.read_phys8(gpa + b)} << (8 * b);
     memory_.write_phys8(gpa + b, static_cast<uint8_t>(value >> (8 * b)));
   }
-  recorder_.record(EventKind::guest_pt_write, {gpa, value, old, 0});
   const uint32_t gfn = gpa >> 12;
+  if (tables_ && table_frame(gfn)) tables_->table_written(gpa, size);
   const auto it = users_.find(gfn);
-  if (it == users_.end()) return;
+  if (it == users_.end() || it->second.empty()) return;  // not a page table
+  recorder_.record(EventKind::guest_pt_write, {gpa, value, old, 0});
   const uint32_t first = (gpa & 0xFFFu) >> 2;
   const uint32_t last = std::min<uint32_t>(((gpa & 0xFFFu) + size - 1) >> 2, 1023);
   // Copies: dropping a page table changes the user lists.

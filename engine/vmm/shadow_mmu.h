@@ -20,6 +20,11 @@
 // hypervisor hole (0xFC000000 and up) maps the monitor's own pages, supervisor-only, and
 // never anything of the guest's.
 //
+// The same tracing keeps ring compression's shadow GDT and LDT coherent: the frames of the
+// guest's GDT and LDT are traced like page tables (trace_tables), and each emulated store to them
+// is handed to a TracedTables listener (DeprivilegedSegments) after it is performed, as VMware's
+// monitor traced the guest's descriptor tables (Adams & Agesen 2006; references/papers.md 1e).
+//
 // Nothing here is specific to ring compression: a VT-x-like monitor running the guest in
 // guest mode with shadow paging uses the same calls (activate, page_fault, write_traced,
 // invlpg, flush_all) from its exit handlers.
@@ -40,6 +45,18 @@
 #include "engine/vmm/vcpu.h"
 
 namespace vmlab::vmm {
+
+// Who keeps a shadow of guest tables other than page tables (the shadow GDT).
+class TracedTables {
+ public:
+  virtual ~TracedTables() = default;
+  // The guest stored `size` bytes at guest-physical `gpa`, on a frame of trace_tables();
+  // the store has been performed.
+  virtual void table_written(uint32_t gpa, unsigned size) = 0;
+  // The guest's address space changed (activate: a CR3 load, paging on or off): the
+  // guest-linear tables may now lie in other frames.
+  virtual void address_space_changed() = 0;
+};
 
 class ShadowMmu {
  public:
@@ -87,6 +104,14 @@ class ShadowMmu {
   // guest page-table page and drops the shadow entries it makes stale. Records
   // guest_pt_write, and shadow_update for each shadow entry dropped.
   void write_traced(uint32_t gpa, uint32_t value, unsigned size);
+
+  // --- Traced descriptor tables ---------------------------------------------------------
+  // The listener of writes to the frames of trace_tables() (at most one; null: none).
+  void set_table_listener(TracedTables* listener) { tables_ = listener; }
+  // Replaces the set of guest frames traced for the listener: from now on every shadow
+  // maps them read-only and a guest store to them is a kTrace fault.
+  void trace_tables(const std::vector<uint32_t>& gfns);
+  const std::vector<uint32_t>& traced_tables() const { return table_frames_; }
 
   // --- Inspection (tests, the GUI) ------------------------------------------------------
   bool tracked(uint32_t gfn) const;
@@ -144,6 +169,9 @@ class ShadowMmu {
   // made read-only when the frame becomes a tracked page table. Entries may be stale
   // (checked on use).
   std::unordered_map<uint32_t, std::vector<uint32_t>> writable_;
+  TracedTables* tables_ = nullptr;
+  std::vector<uint32_t> table_frames_;  // sorted, unique
+  bool table_frame(uint32_t gfn) const;
 };
 
 }  // namespace vmlab::vmm

@@ -69,6 +69,7 @@ machine::Result<void> ClassicMonitor::init() {
   if (auto ok = segments_.init(); !ok) return ok;
   shadow_ = std::make_unique<vmm::ShadowMmu>(cpu_, vm_.recorder(), p2m_, frames_, memory_, vcpu_,
                                              segments_.hole_pt_mfn());
+  segments_.attach(*shadow_, memory_, vcpu_);  // the shadow GDT follows the guest's writes
   emulator_ = std::make_unique<PrivilegedEmulator>(PrivilegedEmulator::Context{
       cpu_, vm_.machine(), vm_.recorder(), vcpu_, memory_, *shadow_, segments_});
   return {};

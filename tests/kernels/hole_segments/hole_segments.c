@@ -1,0 +1,185 @@
+/*
+ * The hole-segments test kernel (issue 12, item 3). Under ring compression (trap on the
+ * classic CPU, bt) the monitor's GDT, TSS, IDT and translation cache live in the top
+ * 64 MiB of the linear space, the hypervisor hole at 0xFC000000, mapped supervisor-only,
+ * so that only segment limits keep the deprivileged guest kernel (ring 1) out. The
+ * monitor cuts every guest segment to end below the hole; a page-granular cut was once
+ * rounded up, and a data segment based at 0x800 reached 0x800 bytes of the monitor's GDT.
+ * The kernel loads segments at the hole's edge and reads (and writes) their last bytes,
+ * with paging off, printing the value read or the exception taken:
+ *   - natively (and under VT, where the guest owns the whole linear space) every access
+ *     succeeds: nothing is at those physical addresses, so reads give all ones;
+ *   - under ring compression an access into the hole is #GP(0); a page-granular cut ends
+ *     up to 4 KiB short of the hole (an access there is #GP(0) too); an expand-down
+ *     segment that stays below the hole works; one that reaches it cannot be loaded,
+ *     #GP(selector); a segment in an LDT is cut like one in the GDT.
+ * native.expected and compressed.expected hold the two consoles.
+ */
+#include "klib.h"
+
+#define SEL_PAGED 0x18 /* base 0x800, 4 GiB, G set: cut to 0xFBFFEFFF */
+#define SEL_BYTES 0x20 /* base 0xFBF00800, 1 MiB, G clear: cut to 0xFF7FF, exact */
+#define SEL_DOWN16 0x28 /* expand-down, B clear, base 0xFBFF0000, limit 0xFFF: below */
+#define SEL_DOWN32 0x30 /* expand-down, B set, base 0, limit 0xFBFFFFFF: the hole itself */
+#define SEL_CODE 0x38  /* code, base 0x800, 4 GiB, G set: cut like SEL_PAGED */
+#define SEL_LDT 0x40   /* an LDT whose entry 1 (selector 0x0C) is SEL_PAGED's twin */
+#define SEL_LDT_PAGED 0x0C
+
+static uint64_t gdt[9];
+static uint64_t ldt[2];
+static struct {
+  uint16_t limit;
+  uint32_t base;
+} __attribute__((packed)) gdtr = {sizeof gdt - 1, 0};
+
+static volatile uint32_t fixup, faulted, fault_vector, fault_error;
+
+static uint64_t desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {
+  return (uint64_t)(limit & 0xFFFF) | (uint64_t)(base & 0xFFFFFF) << 16 |
+         (uint64_t)access << 40 | (uint64_t)((limit >> 16) & 0xF) << 48 |
+         (uint64_t)(flags & 0xF) << 52 | (uint64_t)(base >> 24) << 56;
+}
+
+void isr_dispatch(struct frame* f) {
+  if (fixup != 0) {
+    faulted = 1;
+    fault_vector = f->vector;
+    fault_error = f->error;
+    f->eip = fixup;
+    f->cs = SEL_KCODE; /* the code probe faults with CS = SEL_CODE */
+    f->es = SEL_KDATA;
+    fixup = 0;
+    return;
+  }
+  puts("unexpected vector ");
+  putdec(f->vector);
+  puts(" at ");
+  puthex(f->eip);
+  putc('\n');
+  exit_machine(1);
+}
+
+static uint32_t probe_read(uint16_t sel, uint32_t off) {
+  uint32_t v = 0;
+  faulted = 0;
+  __asm__ volatile(
+      "movl $1f, %[fx]\n"
+      "mov %w[sel], %%es\n"
+      "movl %%es:(%[off]), %[v]\n"
+      "1:\n"
+      "movl $0, %[fx]\n"
+      "mov %w[kd], %%es\n"
+      : [v] "+r"(v), [fx] "=m"(fixup)
+      : [sel] "r"((uint32_t)sel), [off] "r"(off), [kd] "r"((uint32_t)SEL_KDATA)
+      : "memory");
+  return v;
+}
+
+static void probe_write(uint16_t sel, uint32_t off, uint32_t v) {
+  faulted = 0;
+  __asm__ volatile(
+      "movl $1f, %[fx]\n"
+      "mov %w[sel], %%es\n"
+      "movl %[v], %%es:(%[off])\n"
+      "1:\n"
+      "movl $0, %[fx]\n"
+      "mov %w[kd], %%es\n"
+      : [fx] "=m"(fixup)
+      : [sel] "r"((uint32_t)sel), [off] "r"(off), [v] "r"(v), [kd] "r"((uint32_t)SEL_KDATA)
+      : "memory");
+}
+
+/* A near call through the code segment's cut: CS loaded by a far jump, then back. */
+static uint32_t probe_code(uint32_t off) {
+  faulted = 0;
+  __asm__ volatile(
+      "movl $1f, %[fx]\n"
+      "pushl %[sel]\n"
+      "pushl %[off]\n"
+      "lret\n" /* CS = SEL_CODE, EIP = off: fetch at 0x800 + off */
+      "1:\n"
+      "movl $0, %[fx]\n"
+      : [fx] "=m"(fixup)
+      : [sel] "r"((uint32_t)SEL_CODE), [off] "r"(off)
+      : "memory");
+  return faulted;
+}
+
+static void report(const char* what, uint16_t sel, uint32_t off, uint32_t v) {
+  puts(what);
+  puts(" ");
+  puthex(sel);
+  puts(":");
+  puthex(off);
+  puts(" -> ");
+  if (faulted) {
+    puts("vector ");
+    putdec(fault_vector);
+    puts(" error ");
+    puthex(fault_error);
+  } else {
+    puthex(v);
+  }
+  putc('\n');
+}
+
+static void read_at(uint16_t sel, uint32_t off) {
+  const uint32_t v = probe_read(sel, off);
+  report("read ", sel, off, v);
+}
+
+static void write_at(uint16_t sel, uint32_t off, uint32_t v) {
+  probe_write(sel, off, v);
+  report("write", sel, off, v);
+}
+
+void kmain(uint32_t magic, struct multiboot_info* mbi) {
+  (void)magic;
+  (void)mbi;
+  console_init();
+  tables_init();
+  puts("hole_segments: segments at the hypervisor hole's edge\n");
+  gdt[1] = desc(0, 0xFFFFF, 0x9A, 0xC);
+  gdt[2] = desc(0, 0xFFFFF, 0x92, 0xC);
+  gdt[SEL_PAGED >> 3] = desc(0x800, 0xFFFFF, 0x92, 0xC);
+  gdt[SEL_BYTES >> 3] = desc(0xFBF00800, 0xFFFFF, 0x92, 0x4);
+  gdt[SEL_DOWN16 >> 3] = desc(0xFBFF0000, 0xFFF, 0x96, 0x0);
+  gdt[SEL_DOWN32 >> 3] = desc(0, 0xFBFFF, 0x96, 0xC);
+  gdt[SEL_CODE >> 3] = desc(0x800, 0xFFFFF, 0x9A, 0xC);
+  gdtr.base = (uint32_t)gdt;
+  __asm__ volatile("lgdt %0" ::"m"(gdtr));
+
+  /* Base 0x800, page-granular: the last page below the cut, the sliver the cut loses,
+   * the hole's first bytes (the monitor's GDT: its null and boot code descriptors). */
+  read_at(SEL_PAGED, 0xFBFFE7FC);
+  read_at(SEL_PAGED, 0xFBFFF7FC);
+  read_at(SEL_PAGED, 0xFBFFF800);
+  read_at(SEL_PAGED, 0xFBFFF80C);
+  read_at(SEL_PAGED, 0xFBFFFFFC);
+  write_at(SEL_PAGED, 0xFBFFFFF8, 0x00CFFA00u);
+  read_at(SEL_PAGED, 0xFBFFFFF8);
+  /* Base 0xFBF00800, byte-granular: exact to the last byte. */
+  read_at(SEL_BYTES, 0xFF7FC);
+  read_at(SEL_BYTES, 0xFF7FD);
+  read_at(SEL_BYTES, 0xFF800);
+  write_at(SEL_BYTES, 0xFF800, 0x12345678u);
+  /* Expand-down. */
+  read_at(SEL_DOWN16, 0xFFFC);
+  read_at(SEL_DOWN16, 0x0FFC);
+  read_at(SEL_DOWN32, 0xFC000000);
+  /* The same segment in an LDT (copied into the shadow LDT, cut the same way). */
+  ldt[1] = desc(0x800, 0xFFFFF, 0x92, 0xC);
+  gdt[SEL_LDT >> 3] = desc((uint32_t)ldt, sizeof ldt - 1, 0x82, 0x0);
+  __asm__ volatile("lldt %w0" ::"r"((uint32_t)SEL_LDT));
+  read_at(SEL_LDT_PAGED, 0xFBFFE7FC);
+  read_at(SEL_LDT_PAGED, 0xFBFFF800);
+  write_at(SEL_LDT_PAGED, 0xFBFFF808, 0x12345678u);
+  /* Code: fetching the hole's first bytes through a cut code segment. */
+  puts("fetch at code offset 0xFBFFF800 faulted: ");
+  putdec(probe_code(0xFBFFF800));
+  puts(" vector ");
+  putdec(faulted ? fault_vector : 0);
+  putc('\n');
+  puts("hole_segments: done\n");
+  exit_machine(0);
+}
