@@ -449,12 +449,16 @@ void BtMonitor::callout() {
       leave_to_guest(site.guest_eip);
       iret_callout();
       return;
-    case CalloutKind::kInt:
+    case CalloutKind::kInt: {
       leave_to_guest(site.guest_eip + site.guest_len);
-      if (site.detail == cpu::vec::OF && !(s.eflags & cpu::flags::OF)) return;  // INTO
-      injector_.deliver(static_cast<uint8_t>(site.detail), vmm::GuestEventInjector::Kind::kSoftware,
-                        false, 0);
+      if ((site.detail & TranslationCache::kIntInto) && !(s.eflags & cpu::flags::OF)) return;
+      // INT1 is delivered as the processor delivers a debug exception: no DPL check.
+      const auto kind = (site.detail & TranslationCache::kIntIcebp)
+                            ? vmm::GuestEventInjector::Kind::kException
+                            : vmm::GuestEventInjector::Kind::kSoftware;
+      injector_.deliver(static_cast<uint8_t>(site.detail), kind, false, 0);
       return;
+    }
     case CalloutKind::kSimulateWrite: {
       leave_to_guest(site.guest_eip);
       const uint64_t before = vm_.recorder().counters().count_of(EventKind::guest_pt_write);

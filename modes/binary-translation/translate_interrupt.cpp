@@ -122,8 +122,8 @@ void emit_interrupt(FE& e, const IrInsn& insn) {
     case X86_INS_INT1: {
       const uint32_t vector = insn.id == X86_INS_INT    ? (insn.ops[0].imm & 0xFF)
                               : insn.id == X86_INS_INT3 ? 3
-                              : insn.id == X86_INS_INTO ? 4
-                                                        : 1;
+                              : insn.id == X86_INS_INTO ? 4 | TranslationCache::kIntInto
+                                                        : 1 | TranslationCache::kIntIcebp;
       e.begin(insn, Translation::kCallout);
       e.callout(CalloutKind::kInt, insn, vector);
       e.end();

@@ -142,8 +142,13 @@ class TranslationCache {
     uint8_t guest_len = 0;
     uint32_t fragment = 0;
     uint32_t exit = 0;    // kContinue: index into the fragment's exits
-    uint32_t detail = 0;  // kInt: the vector; otherwise the guest opcode
+    uint32_t detail = 0;  // kInt: the vector | kIntInto | kIntIcebp; otherwise the guest opcode
   };
+  // kInt's detail tells the one-byte forms from INT n with the same vector: INTO delivers
+  // only when OF is set, and INT1 (ICEBP) skips the gate's DPL check as a privileged
+  // software exception does (SDM Vol. 3A 6.12.1.1; Vol. 2A, INT n/INTO/INT3/INT1).
+  static constexpr uint32_t kIntInto = 0x100;
+  static constexpr uint32_t kIntIcebp = 0x200;
   // The one-entry inline cache of an indirect branch (FragmentEmitter::indirect): the
   // patchable fields of `lea ecx,[ecx-P]; jecxz hit; lea ecx,[ecx+P]` and of the hit
   // path's `jmp rel32`, filled by the monitor with the first target that missed there.

@@ -150,6 +150,17 @@ TEST_F(BtGuestTest, AGuestThatFaultsAtEveryHandlerNeverRunsOutsideTheTc) {
   EXPECT_EQ(count(EventKind::sensitive_no_trap), 0u);
 }
 
+TEST_F(BtGuestTest, IntFourIsDeliveredWhateverOfWhileIntoWaitsForOf) {
+  guest_tables();
+  gate(4, 0x3000);
+  poke(0x3000, {0xB9, 0x44, 0, 0, 0, 0xB0, 0x00, 0xE6, 0xF4});  // mov ecx,0x44; exit
+  // xor ebx,ebx (OF=0); into (not taken); inc ebx; int 4 (taken: CD 04 is INT n, not INTO)
+  const auto r = run(0x1000, {0x31, 0xDB, 0xCE, 0x43, 0xCD, 0x04});
+  EXPECT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
+  EXPECT_EQ(state().gpr[cpu::EBX], 1u);
+  EXPECT_EQ(state().gpr[cpu::ECX], 0x44u);
+}
+
 TEST_F(BtGuestTest, SensitiveInstructionsSeeTheGuestsOwnState) {
   guest_tables();
   // cli; pushfd; pop eax; sti; pushfd; pop ebx; sgdt [0x5000]; sidt [0x5010];
