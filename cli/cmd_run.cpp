@@ -1,11 +1,13 @@
 #include "cli/cmd_run.h"
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 
 #include "cli/exit_codes.h"
 #include "cli/exit_status.h"
+#include "cli/interrupt_signal.h"
 #include "cli/options.h"
 #include "cli/resources.h"
 #include "cli/version.h"
@@ -157,7 +159,13 @@ int cmd_run(const std::vector<std::string>& args) {
     }
   }
 
-  const machine::RunResult r = vm.run();
+  // Ctrl-C (or SIGTERM) ends the run at the next slice, with its summary and files.
+  InterruptStop interrupt_stop(vm.machine());
+  machine::RunResult r = vm.run();
+  if (const int sig = interrupt_stop.signal_received(); sig != 0) {
+    r.message = std::string("interrupted by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                " at EIP " + std::to_string(vm.machine().cpu().guest_eip());
+  }
   std::fflush(stdout);
   if (!opts->out_dir.empty()) {
     if (auto f = vm.recorder().finish(); !f) return fail(kNoInput, f.error().message);
@@ -170,6 +178,8 @@ int cmd_run(const std::vector<std::string>& args) {
                   static_cast<unsigned long long>(r.cycles), r.wall_seconds);
     std::cerr << "vmlab: " << r.message << " (" << figures << ")\n";
   }
+  // The shell's convention for a process ended by a signal: 128 + its number.
+  if (const int sig = interrupt_stop.signal_received(); sig != 0) return 128 + sig;
   return exit_code_for(r);
 }
 

@@ -98,6 +98,19 @@ void Cpu::deliver_event(uint8_t vector, EventSource source, bool has_error_code,
   // injected event is delivered whatever the bitmap says, SDM Vol. 3C 26.6).
   vmx::Interruption vectoring;
   bool intercept = !injected;
+  // An exception or external interrupt is a unit of the instruction budget and an event
+  // of the no-progress guard (cpu.cpp); INT n, INT3 and INTO are counted as the
+  // instructions they are.
+  if (!is_software(source)) {
+    ++units_;
+    no_progress_event("exceptions, interrupts and monitor entries", "vector", vector);
+  } else if (monitor_ && s_.cpl != 3 && monitor_->is_monitor_call(vector)) {
+    // A binary translator's callout is the monitor's own instruction, not guest progress:
+    // its INT retiring does not reset the guard (a storm under bt is a chain of callouts
+    // that each reflect a fault into the guest's handler, which faults again).
+    no_progress_event("exceptions, interrupts and monitor entries", "vector", vector);
+    progress_icount_ = icount_ + 1;
+  }
   for (;;) {
     if (guest_mode_ && intercept) [[unlikely]] {
       exit_if_intercepted(vector, source, has_error_code, error_code, vectoring);

@@ -237,6 +237,7 @@ RunResult Machine::finish(StopReason reason, std::string message, double wall_se
   r.reason = reason;
   r.message = std::move(message);
   r.instructions = cpu_.instructions_retired();
+  r.budget_units = cpu_.budget_units();
   r.cycles = cpu_.cycles();
   r.wall_seconds = wall_seconds;
   if (reason == StopReason::kExitPort) r.exit_value = exit_port_.value();
@@ -258,7 +259,10 @@ RunResult Machine::run() {
     }
     uint64_t slice = kMaxSlice;
     if (config_.max_instructions != 0) {
-      const uint64_t done = cpu_.instructions_retired();
+      // The budget counts instructions, REP iterations and delivered exceptions and
+      // interrupts (Cpu::budget_units), so that it bounds modeled work: a guest whose
+      // every instruction faults, or one long REP, still exhausts it.
+      const uint64_t done = cpu_.budget_units();
       if (done >= config_.max_instructions) {
         return finish(
             StopReason::kBudgetExhausted,
@@ -275,7 +279,7 @@ RunResult Machine::run() {
     // A halted processor left run() having looked at INTR; make it look again.
     if (cpu_.state().halted) cpu_.request_event_check();
 
-    const cpu::StopReason stop = cpu_.run(slice);
+    const cpu::StopReason stop = cpu_.run(slice, slice);  // units run out first
     sync_devices();
     switch (stop) {
       case cpu::StopReason::kBudget:

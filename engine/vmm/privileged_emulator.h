@@ -77,6 +77,9 @@ class PrivilegedEmulator {
   // emulate_io.cpp: IN, OUT, INS, OUTS through the machine's I/O bus.
   Outcome port_io(const GuestInsn& insn);
   Outcome string_io(const GuestInsn& insn);
+  // One resumable batch of a (REP) INS/OUTS: EIP stays on the instruction until ECX is 0.
+  Outcome string_io_batch(const GuestInsn& insn, bool in, unsigned size, uint16_t port,
+                          int32_t step, uint8_t src_seg);
   // emulate_control.cpp: what ring compression breaks in control transfers and SS loads.
   Outcome iret(const GuestInsn& insn);
   Outcome far_return(const GuestInsn& insn);
