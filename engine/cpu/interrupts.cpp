@@ -223,8 +223,14 @@ uint32_t Cpu::push_frame(const SegmentCache& ss, uint32_t esp, const uint32_t* v
   const uint32_t total = count * width;
   const uint32_t new_sp = (sp - total) & mask;
   // The whole frame must fit before anything is written (INT n pseudo-code: "IF new stack
-  // does not have room ... THEN #SS").
-  if (!ss.usable || !segment_contains(ss, new_sp, total)) fault(vec::SS, ss_error);
+  // does not have room ... THEN #SS"). Each push is checked at its own offset: the stack
+  // pointer wraps (at 4 GiB, or at 64 KiB for SP), so a frame may wrap around with every
+  // push inside the limit, as each push of the hardware (and QEMU's) is.
+  if (!ss.usable) fault(vec::SS, ss_error);
+  for (uint32_t i = 1, at = sp; i <= count; ++i) {
+    at = (at - width) & mask;
+    if (!segment_contains(ss, at, width)) fault(vec::SS, ss_error);
+  }
   uint32_t off = sp;
   for (unsigned i = 0; i < count; ++i) {
     off = (off - width) & mask;

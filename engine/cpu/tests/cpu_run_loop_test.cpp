@@ -90,5 +90,24 @@ TEST_F(BudgetTest, AnInstructionRetiringResetsTheGuard) {
   EXPECT_EQ(cpu_.instructions_retired(), 1'250'000u);
 }
 
+TEST_F(BudgetTest, AnExceptionFrameMayWrapAroundTheFlatStack) {
+  // Found by tests/robustness/differential.py (seed 3): with ESP = 8 on a flat 4 GiB stack,
+  // the #UD frame's three pushes land at 4, 0 and 0xFFFFFFFC, each inside the limit, as
+  // the hardware and QEMU deliver it. The model checked the frame as one range that ran
+  // past 4 GiB and raised #SS (a triple fault here), where the monitors delivered it.
+  install_idt();
+  st().seg[SS].limit = 0xFFFFFFFFu;
+  st().seg[SS].db = true;
+  reg(ESP) = 8;
+  const uint32_t eflags = st().eflags;
+  poke(kCodeBase, {0x0F, 0x0B});
+  st().eip = kCodeBase;
+  EXPECT_EQ(cpu_.run(1), StopReason::kBudget);
+  EXPECT_EQ(st().eip, handler(vec::UD));
+  EXPECT_EQ(reg(ESP), 0xFFFFFFFCu);
+  EXPECT_EQ(peek32(4), eflags);
+  EXPECT_EQ(peek32(0), 0x08u);
+}
+
 }  // namespace
 }  // namespace vmlab::cpu::testing
