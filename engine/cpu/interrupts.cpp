@@ -226,8 +226,12 @@ uint32_t Cpu::push_frame(const SegmentCache& ss, uint32_t esp, const uint32_t* v
   // does not have room ... THEN #SS"). Each push is checked at its own offset: the stack
   // pointer wraps (at 4 GiB, or at 64 KiB for SP), so a frame may wrap around with every
   // push inside the limit, as each push of the hardware (and QEMU's) is.
+  // With a 4 GiB expand-up stack, a push that wraps at 4 GiB "may or may not" fault (SDM
+  // Vol. 3A, 5.3: implementation-specific when the effective limit is FFFFFFFFH); QEMU
+  // does not check, so neither does the model: the offsets simply wrap.
   if (!ss.usable) fault(vec::SS, ss_error);
-  for (uint32_t i = 1, at = sp; i <= count; ++i) {
+  const bool flat = ss.db && !ss.expand_down() && ss.limit == 0xFFFFFFFFu;
+  for (uint32_t i = 1, at = sp; i <= count && !flat; ++i) {
     at = (at - width) & mask;
     if (!segment_contains(ss, at, width)) fault(vec::SS, ss_error);
   }

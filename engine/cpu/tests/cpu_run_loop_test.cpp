@@ -109,5 +109,23 @@ TEST_F(BudgetTest, AnExceptionFrameMayWrapAroundTheFlatStack) {
   EXPECT_EQ(peek32(0), 0x08u);
 }
 
+TEST_F(BudgetTest, AnUnalignedFrameWrapsAtFourGigabytesWithoutStackFault) {
+  // Seeds 19, 21, 22: ESP = 2 puts a push across 4 GiB. With a 4 GiB limit that may or
+  // may not fault (SDM Vol. 3A, 5.3); QEMU does not check, and the monitors did not: the
+  // model now wraps too, instead of a triple fault.
+  install_idt();
+  st().seg[SS].limit = 0xFFFFFFFFu;
+  st().seg[SS].db = true;
+  reg(ESP) = 2;
+  st().eflags |= flags::AC;  // bit 18: EFLAGS's high half is not zero
+  const uint32_t eflags = st().eflags;
+  poke(kCodeBase, {0x0F, 0x0B});
+  st().eip = kCodeBase;
+  EXPECT_EQ(cpu_.run(1), StopReason::kBudget);
+  EXPECT_EQ(st().eip, handler(vec::UD));
+  EXPECT_EQ(reg(ESP), 0xFFFFFFF6u);
+  EXPECT_EQ(peek16(0), eflags >> 16);  // EFLAGS at 0xFFFFFFFE: its high half wrapped to 0
+}
+
 }  // namespace
 }  // namespace vmlab::cpu::testing
