@@ -80,6 +80,29 @@ def budget_cases(a, tmp):
             print(f"{name}: status {rc}, {wall:.2f} s")
 
 
+# After a guest wrote over the top 24 MiB of the physical address space, where the shadow-
+# paging monitors kept their own frames (issue 12, item 1), the classic and bt monitors
+# looped forever inside the monitor (bt: recording the billions of events its overwritten
+# in-TC counters claimed). Whatever the monitor makes of it, the run ends, promptly.
+SCRIBBLE_BUDGET = 20_000_000
+SCRIBBLE_ENDS = {"native": 72, "trap-npt": 72}  # the writes go nowhere: JMP $ to the budget
+
+
+def scribble(a, tmp):
+    for mode in MODES:
+        name = f"{mode} scribble --max-instructions {SCRIBBLE_BUDGET}"
+        rc, console, err, wall = run(a, mode, "scribble", SCRIBBLE_BUDGET,
+                                     os.path.join(tmp, f"{mode}-scribble"))
+        want = SCRIBBLE_ENDS.get(mode)
+        # Under shadow paging (until item 1 is fixed) the monitor may stop the guest as a
+        # triple fault (71) or on the no-progress guard (74); never a hang or a crash.
+        check(rc == want if want else rc in (71, 72, 74),
+              f"{name}: status {rc}: {err.strip()[-200:]}")
+        check(console == "no_hang scribble\n", f"{name}: console {console!r}")
+        check(wall < BUDGET_SECONDS, f"{name}: took {wall:.1f} s")
+        print(f"{name}: status {rc}, {wall:.2f} s")
+
+
 def storm_guard(a, tmp):
     for mode in MODES:
         name = f"{mode} storm without a budget"
@@ -93,7 +116,9 @@ def storm_guard(a, tmp):
 def sigint(a, tmp):
     # (The storm ends on the guard within a fraction of a second by itself.)
     for mode in MODES:
-        for case in ("spin", "outs", "ins"):
+        for case in ("spin", "outs", "ins", "scribble"):
+            if case == "scribble" and mode not in SCRIBBLE_ENDS:
+                continue  # it ends by itself at once
             name = f"{mode} {case} SIGINT"
             out = os.path.join(tmp, f"{mode}-{case}-sigint")
             args = [a.vmlab, "run", "--memory", "16", "--out", out, "--append", case,
@@ -133,6 +158,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         if a.only in (None, "budget"):
             budget_cases(a, tmp)
+            scribble(a, tmp)
         if a.only in (None, "guard"):
             storm_guard(a, tmp)
         if a.only in (None, "sigint"):

@@ -15,6 +15,12 @@
  *          of one instruction).
  *   ins    REP INSB with ECX = 0xFFFFFFFF from an unassigned port.
  *   spin   JMP $ forever.
+ *   scribble  pages the top 24 MiB of the physical address space (0xFE800000-0xFFFFFFFF,
+ *          no RAM there) in at linear 0x40000000 with 4 MiB pages and fills it with
+ *          0xCCCCCCCC, then JMP $. Natively the writes go nowhere. Under shadow paging the
+ *          monitors' own frames lay there (issue 12, item 1), and after the scribble the
+ *          classic and bt monitors looped forever; whatever the monitor does, the run must
+ *          end on the budget or on SIGINT.
  *
  * It prints "no_hang CASE" first, so a run shows that it got as far as the case.
  */
@@ -76,16 +82,33 @@ static _Noreturn void rep_ins(void) {
   exit_machine(1);
 }
 
+static uint32_t page_directory[1024] __attribute__((aligned(4096)));
+
+static _Noreturn void scribble(void) {
+  /* 4 MiB pages (PDE bit 7, CR4.PSE): the first 16 MiB identity-mapped, and 0x40000000 +
+   * 24 MiB onto physical 0xFE800000 (SDM Vol. 3A, 4.3). */
+  for (uint32_t i = 0; i < 4; ++i) page_directory[i] = (i << 22) | 0x83;
+  for (uint32_t i = 0; i < 6; ++i) page_directory[0x100 + i] = (0xFE800000u + (i << 22)) | 0x83;
+  __asm__ volatile(
+      "mov %0, %%cr3\n"
+      "mov %%cr4, %%eax\n or $0x10, %%eax\n mov %%eax, %%cr4\n"
+      "mov %%cr0, %%eax\n or $0x80000000, %%eax\n mov %%eax, %%cr0\n" ::"r"(page_directory)
+      : "eax", "memory");
+  __asm__ volatile("cld\n rep stosl" ::"D"(0x40000000), "c"(6u << 20), "a"(0xCCCCCCCCu)
+                   : "memory");
+  for (;;) __asm__ volatile("");
+}
+
 void kmain(uint32_t magic, const struct multiboot_info* mbi) {
   (void)magic;
   console_init();
-  static const char* const cases[] = {"storm", "outs", "ins", "spin"};
+  static const char* const cases[] = {"storm", "outs", "ins", "spin", "scribble"};
   const char* which = 0;
   for (unsigned k = 0; k < sizeof cases / sizeof cases[0]; ++k) {
     if (cmdline_has(mbi, cases[k])) which = cases[k];
   }
   if (!which) {
-    puts("no_hang: name a case: storm, outs, ins or spin\n");
+    puts("no_hang: name a case: storm, outs, ins, spin or scribble\n");
     exit_machine(2);
   }
   puts("no_hang ");
@@ -94,5 +117,6 @@ void kmain(uint32_t magic, const struct multiboot_info* mbi) {
   if (which[0] == 's' && which[1] == 't') storm();
   if (which[0] == 'o') rep_outs();
   if (which[0] == 'i') rep_ins();
+  if (which[0] == 's' && which[1] == 'c') scribble();
   for (;;) __asm__ volatile("");
 }
