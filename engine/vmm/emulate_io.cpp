@@ -59,7 +59,9 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::string_io_batch(const GuestInsn&
   // and a batch ends where the budget of the run does.
   constexpr uint64_t kBatch = 4096;
   cpu::CpuState& s = c_.cpu.state();
-  const uint64_t count = insn.rep ? s.gpr[cpu::ECX] : 1;
+  // F2 before INS/OUTS repeats as F3 does, as on the hardware (and engine/cpu/exec_string).
+  const bool rep = insn.rep || insn.repne;
+  const uint64_t count = rep ? s.gpr[cpu::ECX] : 1;
   const uint64_t left = std::max<uint64_t>(c_.cpu.budget_left(), 1);
   const uint64_t batch = std::min({count, kBatch, left});
   Outcome fault;
@@ -81,12 +83,12 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::string_io_batch(const GuestInsn&
       c_.cpu.charge_budget(n);
       return fault;
     }
-    if (insn.rep) --s.gpr[cpu::ECX];
+    if (rep) --s.gpr[cpu::ECX];
   }
   c_.cpu.charge_budget(batch);
   c_.cpu.note_progress();
   const uint64_t cycles = batch * c_.cpu.class_costs()[cpu::kCostPortIo];
-  if (insn.rep && s.gpr[cpu::ECX] != 0) {
+  if (rep && s.gpr[cpu::ECX] != 0) {
     record(insn, cycles);  // EIP stays: the next trap runs the next batch
     return {};
   }

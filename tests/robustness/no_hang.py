@@ -103,6 +103,16 @@ def scribble(a, tmp):
         print(f"{name}: status {rc}, {wall:.2f} s")
 
 
+def f2_outs(a, tmp):
+    # REPNE OUTSB repeats as REP OUTSB does; the monitors emulated one element only.
+    for mode in MODES:
+        name = f"{mode} f2outs"
+        rc, console, err, _ = run(a, mode, "f2outs", BUDGET, os.path.join(tmp, f"{mode}-f2"))
+        check(rc == 0, f"{name}: status {rc}: {err.strip()[-200:]}")
+        check(console == "no_hang f2outs\nxyz\n", f"{name}: console {console!r}")
+        print(f"{name}: status {rc}")
+
+
 def storm_guard(a, tmp):
     for mode in MODES:
         name = f"{mode} storm without a budget"
@@ -159,6 +169,7 @@ def main():
         if a.only in (None, "budget"):
             budget_cases(a, tmp)
             scribble(a, tmp)
+            f2_outs(a, tmp)
         if a.only in (None, "guard"):
             storm_guard(a, tmp)
         if a.only in (None, "sigint"):

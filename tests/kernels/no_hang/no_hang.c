@@ -15,6 +15,8 @@
  *          of one instruction).
  *   ins    REP INSB with ECX = 0xFFFFFFFF from an unassigned port.
  *   spin   JMP $ forever.
+ *   f2outs REPNE OUTSB (F2 6E) of "xyz\n" to the 0xE9 console, then exits with 0: F2
+ *          repeats INS/OUTS as F3 does, and the monitors' batched string I/O must too.
  *   scribble  pages the top 24 MiB of the physical address space (0xFE800000-0xFFFFFFFF,
  *          no RAM there) in at linear 0x40000000 with 4 MiB pages and fills it with
  *          0xCCCCCCCC, then JMP $. Natively the writes go nowhere. Under shadow paging the
@@ -99,16 +101,22 @@ static _Noreturn void scribble(void) {
   for (;;) __asm__ volatile("");
 }
 
+static _Noreturn void f2_outs(void) {
+  static const char text[] = "xyz\n";
+  __asm__ volatile("cld\n .byte 0xF2\n outsb" ::"S"(text), "c"(4), "d"(0xE9) : "memory");
+  exit_machine(0);
+}
+
 void kmain(uint32_t magic, const struct multiboot_info* mbi) {
   (void)magic;
   console_init();
-  static const char* const cases[] = {"storm", "outs", "ins", "spin", "scribble"};
+  static const char* const cases[] = {"storm", "outs", "ins", "spin", "scribble", "f2outs"};
   const char* which = 0;
   for (unsigned k = 0; k < sizeof cases / sizeof cases[0]; ++k) {
     if (cmdline_has(mbi, cases[k])) which = cases[k];
   }
   if (!which) {
-    puts("no_hang: name a case: storm, outs, ins, spin or scribble\n");
+    puts("no_hang: name a case: storm, outs, ins, spin, scribble or f2outs\n");
     exit_machine(2);
   }
   puts("no_hang ");
@@ -118,5 +126,6 @@ void kmain(uint32_t magic, const struct multiboot_info* mbi) {
   if (which[0] == 'o') rep_outs();
   if (which[0] == 'i') rep_ins();
   if (which[0] == 's' && which[1] == 'c') scribble();
+  if (which[0] == 'f') f2_outs();
   for (;;) __asm__ volatile("");
 }
