@@ -264,10 +264,15 @@ RunResult Machine::run() {
       // every instruction faults, or one long REP, still exhausts it.
       const uint64_t done = cpu_.budget_units();
       if (done >= config_.max_instructions) {
-        return finish(
-            StopReason::kBudgetExhausted,
-            "instruction budget of " + std::to_string(config_.max_instructions) + " exhausted",
-            wall());
+        // Say what used it when it was not only instructions (a storm, a long REP).
+        const uint64_t other = done - cpu_.instructions_retired();
+        std::string message =
+            "instruction budget of " + std::to_string(config_.max_instructions) + " exhausted";
+        if (other != 0) {
+          message += " (" + std::to_string(other) +
+                     " of it REP iterations and delivered exceptions and interrupts)";
+        }
+        return finish(StopReason::kBudgetExhausted, std::move(message), wall());
       }
       slice = std::min(slice, config_.max_instructions - done);
     }
