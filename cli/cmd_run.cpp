@@ -1,5 +1,6 @@
 #include "cli/cmd_run.h"
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -8,6 +9,7 @@
 #include "cli/console_file.h"
 #include "cli/exit_codes.h"
 #include "cli/exit_status.h"
+#include "cli/interrupt_signal.h"
 #include "cli/options.h"
 #include "cli/resources.h"
 #include "cli/version.h"
@@ -130,6 +132,14 @@ machine::Result<void> write_reports(vmm::Vm& vm, const machine::RunResult& r, co
 
 }  // namespace
 
+namespace {
+std::string hex_eip(uint32_t eip) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%08X", eip);
+  return text;
+}
+}  // namespace
+
 int cmd_run(const std::vector<std::string>& args) {
   for (const auto& a : args) {
     if (a == "--help" || a == "-h") {
@@ -210,7 +220,13 @@ int cmd_run(const std::vector<std::string>& args) {
     }
   }
 
-  const machine::RunResult r = vm.run();
+  // Ctrl-C (or SIGTERM) ends the run at the next slice, with its summary and files.
+  InterruptStop interrupt_stop(vm.machine());
+  machine::RunResult r = vm.run();
+  if (const int sig = interrupt_stop.signal_received(); sig != 0) {
+    r.message = std::string("interrupted by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                " at EIP " + hex_eip(vm.machine().cpu().guest_eip());
+  }
   std::fflush(stdout);
   if (opts->display_text) print_text_screen(vm);
   if (!opts->out_dir.empty()) {
@@ -230,6 +246,8 @@ int cmd_run(const std::vector<std::string>& args) {
     // The console went to stdout, and stdout could not take it (a full disk, /dev/full).
     return fail(kNoInput, "cannot write the guest console to stdout");
   }
+  // The shell's convention for a process ended by a signal: 128 + its number.
+  if (const int sig = interrupt_stop.signal_received(); sig != 0) return 128 + sig;
   return exit_code_for(r);
 }
 

@@ -80,6 +80,21 @@ void Cpu::unsupported(const std::string& what) {
   throw UnsupportedStop{what};
 }
 
+void Cpu::no_progress_event(const char* what, const char* code_name, unsigned code) {
+  // A guest can never hang the host. Real hardware would storm forever (a #UD handler
+  // whose first instruction is UD2 again, with a stack that wraps); the model stops the
+  // run with a message once a million events have passed with no instruction retiring.
+  if (icount_ != progress_icount_) {
+    progress_icount_ = icount_;
+    progress_streak_ = 0;
+  }
+  if (++progress_streak_ > kMaxExitStreak) {
+    unsupported("more than " + std::to_string(kMaxExitStreak) + " " + what +
+                " without a guest instruction retiring (last " + code_name + " " +
+                std::to_string(code) + ")");
+  }
+}
+
 void Cpu::invalidate_code_page(uint32_t page) {
   ++page_generation_[page];
   page_has_code_[page] = 0;
@@ -257,11 +272,28 @@ bool Cpu::service_events() {
   return false;
 }
 
-StopReason Cpu::run(uint64_t max_instructions) {
-  const uint64_t end = icount_ + max_instructions;
+void Cpu::take_fault(const CpuFault& f) {
+  // Faults restart the instruction: the saved EIP is the faulting instruction's.
+  s_.eip = insn_eip_;
+  s_.interrupt_shadow = false;
+  if (guest_mode_) [[unlikely]] {
+    deliver_fault_in_guest(f);  // the exception bitmap may turn it into a VM exit
+  } else {
+    deliver_interrupt(f.vector, EventSource::kException, f.has_error_code, f.error_code);
+  }
+}
+
+StopReason Cpu::run(uint64_t max_instructions, uint64_t max_units) {
+  // Two bounds: retired instructions, and budget units (budget_units(): instructions, REP
+  // iterations and delivered events), so that an exception storm or a long REP ends the
+  // call too.
+  const uint64_t end =
+      max_instructions > UINT64_MAX - icount_ ? UINT64_MAX : icount_ + max_instructions;
+  const uint64_t unit_end = max_units > UINT64_MAX - units_ ? UINT64_MAX : units_ + max_units;
+  budget_end_ = unit_end;
   stop_reason_ = StopReason::kBudget;
   try {
-    while (icount_ < end) {
+    while (icount_ < end && units_ < unit_end) {
       try {
         if (check_events_ && service_events()) return stop_reason_;
         // With an interrupt shadow pending, run exactly one instruction, then look again.
@@ -270,7 +302,7 @@ StopReason Cpu::run(uint64_t max_instructions) {
         const uint64_t slice_end = shadow ? icount_ + 1 : end;
         s_.interrupt_shadow = false;
         window_closed_ = false;
-        while (icount_ < slice_end && !check_events_) {
+        while (icount_ < slice_end && units_ < unit_end && !check_events_) {
           // A fault (or VM exit) while fetching belongs to the instruction at EIP, not to
           // the one before it (a CALL into an unmapped page must not run twice).
           insn_eip_ = s_.eip;
@@ -284,26 +316,30 @@ StopReason Cpu::run(uint64_t max_instructions) {
           do {
             insn_eip_ = s_.eip;
             // The whole instruction must lie within CS (SDM Vol. 3A, 5.3).
-            if (s_.eip + insn->len - 1u > cs_limit) fault_gp(0);
+            if (s_.eip + insn->len - 1u > cs_limit) [[unlikely]] {
+              post_fault(vec::GP, true, 0);
+              break;
+            }
             next = (s_.eip + insn->len) & eip_mask;
             s_.eip = next;
             insn->exec(*this, *insn);
+            if (fault_posted_) [[unlikely]]
+              break;  // it did not retire
             ++icount_;
+            ++units_;
             cycles_ += class_cost_[insn->cost_class];
             // Stay in the block while execution falls through and nothing asked to look.
           } while (++insn != last && s_.eip == next && !check_events_ && epoch == tlb_epoch_ &&
-                   icount_ < slice_end);
+                   icount_ < slice_end && units_ < unit_end);
+          if (fault_posted_) [[unlikely]] {
+            fault_posted_ = false;
+            take_fault(posted_fault_);
+          }
         }
         if (shadow) check_events_ = true;
       } catch (const CpuFault& f) {
-        // Faults restart the instruction: the saved EIP is the faulting instruction's.
-        s_.eip = insn_eip_;
-        s_.interrupt_shadow = false;
-        if (guest_mode_) [[unlikely]] {
-          deliver_fault_in_guest(f);  // the exception bitmap may turn it into a VM exit
-        } else {
-          deliver_interrupt(f.vector, EventSource::kException, f.has_error_code, f.error_code);
-        }
+        fault_posted_ = false;
+        take_fault(f);
       } catch (const VmExitSignal& x) {
         // Guest mode only: an instruction or event left guest mode (vmx.cpp).
         exit_to_monitor(x.exit);

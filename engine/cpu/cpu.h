@@ -82,9 +82,12 @@ class Cpu {
   uint32_t guest_eip() const { return monitor_ ? monitor_->guest_eip(s_.eip) : s_.eip; }
 
   // --- Execution (cpu.cpp) -------------------------------------------------------------
-  // Runs until `max_instructions` retire, the processor halts or shuts down, or a stop is
-  // requested.
-  StopReason run(uint64_t max_instructions);
+  // Runs until `max_instructions` retire or `max_units` budget units are used up
+  // (budget_units(): the machine's budget, which also counts REP iterations and delivered
+  // events, so that a storm in which nothing retires still ends), the processor halts or
+  // shuts down, or a stop is requested.
+  StopReason run(uint64_t max_instructions, uint64_t max_units);
+  StopReason run(uint64_t max_instructions) { return run(max_instructions, UINT64_MAX); }
   // Executes exactly one instruction (or delivers one pending interrupt).
   StopReason step() { return run(1); }
   void request_stop() {
@@ -112,6 +115,22 @@ class Cpu {
   bool is_shut_down() const { return shutdown_; }
 
   uint64_t instructions_retired() const { return icount_; }
+  // The instruction budget's units (run()'s `max_instructions` and the machine's
+  // --max-instructions count these): one per retired instruction, one per iteration of a
+  // REP string instruction (a REP of n iterations costs n), and one per exception or
+  // external interrupt delivered, so that a guest whose every instruction faults, or a
+  // monitor that emulates on its behalf, still uses the budget up.
+  uint64_t budget_units() const { return units_; }
+  // Work done on the guest's behalf outside the run loop (a monitor emulating the
+  // iterations of a string instruction): charged to the budget.
+  void charge_budget(uint64_t n) { units_ += n; }
+  // Budget units left in the current run() call (at least the current instruction may
+  // use them): a REP dispatch or an emulated batch stops there, so a run ends exactly.
+  uint64_t budget_left() const { return budget_end_ > units_ ? budget_end_ - units_ : 0; }
+  // The guest made progress without an instruction retiring in the run loop (a monitor
+  // completed an emulated instruction or an iteration batch of one): the no-progress
+  // guard starts counting again.
+  void note_progress() { progress_streak_ = 0; }
   // Modeled time. RDTSC and the PIT read it; it never depends on the host.
   uint64_t cycles() const { return cycles_; }
   void add_cycles(uint64_t n) { cycles_ += n; }
@@ -157,6 +176,23 @@ class Cpu {
   [[noreturn]] void fault(uint8_t vector);
   [[noreturn]] void fault_gp(uint32_t error_code = 0) { fault(vec::GP, error_code); }
   [[noreturn]] void fault_ud() { fault(vec::UD); }
+  // A fault raised without a C++ throw: the run loop delivers it as soon as the routine
+  // returns. Only for a routine that returns at once, having changed nothing (the #UD of
+  // an undefined opcode). A throw costs over a microsecond of unwinding, which made an
+  // exception storm (a handler that faults again) spend four fifths of its time in the
+  // unwinder; these faults, the common ones of a storm, skip it.
+  void post_fault(uint8_t vector, bool has_error_code, uint32_t error_code) {
+    posted_fault_ = CpuFault{vector, has_error_code, error_code};
+    fault_posted_ = true;
+  }
+  // For a caller that runs a semantic routine itself (the unit tests): the fault it
+  // posted, if any, now taken back.
+  bool take_posted_fault(CpuFault& f) {
+    if (!fault_posted_) return false;
+    fault_posted_ = false;
+    f = posted_fault_;
+    return true;
+  }
 
   // --- Memory through segmentation and paging (memory.cpp) -------------------------------
   // Offsets are checked against the segment's cached limit and rights; a violation raises
@@ -321,6 +357,8 @@ class Cpu {
   void deliver_fault_in_guest(const CpuFault& f);
   void exit_to_monitor(VmExit exit);
   void invalidate_code_page(uint32_t page);
+  // Delivers a fault of the instruction at insn_eip_ (thrown or posted).
+  void take_fault(const CpuFault& f);
 
   CpuState s_;
   CpuObserver* observer_ = nullptr;
@@ -329,11 +367,15 @@ class Cpu {
   Bus& bus_;
 
   uint64_t icount_ = 0;
+  uint64_t units_ = 0;       // budget units (budget_units())
+  uint64_t budget_end_ = 0;  // units_ at which the current run() call ends
   uint64_t cycles_ = 0;
   ClassCosts class_cost_ = {1, 1, 1, 1, 1, 1, 1};
   CpuIdentity identity_ = default_identity();
   uint32_t insn_eip_ = 0;
   bool check_events_ = true;
+  bool fault_posted_ = false;  // post_fault()
+  CpuFault posted_fault_{};
   bool window_closed_ = false;  // a monitor held a pending interrupt back (monitor.h)
   bool stop_requested_ = false;
   bool shutdown_ = false;
@@ -429,9 +471,15 @@ class Cpu {
   VmxMonitor* vmx_monitor_ = nullptr;
   uint64_t vm_exits_ = 0;
   uint64_t nested_refs_ = 0;
+  // The no-progress guard (cpu.cpp, no_progress_event): a guest can never hang the host.
+  // More than this many VM exits, exceptions and interrupts delivered in a row without a
+  // guest instruction retiring (an exception storm, a monitor that keeps re-entering
+  // itself) stop the run loop with kUnsupported.
   static constexpr uint32_t kMaxExitStreak = 1'000'000;
-  uint64_t exit_streak_icount_ = 0;
-  uint32_t exit_streak_ = 0;
+  uint64_t progress_icount_ = 0;
+  uint32_t progress_streak_ = 0;
+  // Counts one event toward the guard; `what` and `code` name it in the stop message.
+  void no_progress_event(const char* what, const char* code_name, unsigned code);
   uint32_t nested_walk_page(uint32_t lin, Access access, bool user);
 };
 

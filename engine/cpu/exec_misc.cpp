@@ -21,7 +21,7 @@ void nop(Cpu&, const Insn&) {}  // 90 (and F3 90, PAUSE), 0F 0D, 0F 18-1F: no me
 
 // UD2 (0F 0B): the architecturally guaranteed invalid opcode.
 void ud2(Cpu& cpu, const Insn&) {
-  cpu.fault_ud();
+  cpu.post_fault(vec::UD, false, 0);  // posted, not thrown: cheap in a storm (cpu.h)
 }
 
 // Flag instructions. DF is written directly: it is not one of the bits whose change

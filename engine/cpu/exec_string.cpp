@@ -11,7 +11,10 @@
 // EIP goes back to the instruction and the run loop dispatches it again after looking
 // for interrupts. ECX, ESI and EDI are updated after every iteration, so a fault in the
 // middle reports exactly the faulting iteration and the restart resumes there. Each
-// iteration beyond the first of a dispatch costs one modeled cycle.
+// iteration beyond the first of a dispatch costs one modeled cycle and one unit of the
+// instruction budget (Cpu::budget_units: a REP of n iterations costs n, as n instructions
+// would), and a dispatch stops where the budget of the run ends, so that a budget bounds
+// modeled work exactly.
 //
 // F2 before MOVS STOS LODS INS OUTS repeats like F3, as on the hardware; for CMPS and
 // SCAS F3 is REPE and F2 is REPNE.
@@ -97,14 +100,20 @@ void string_op(Cpu& cpu, const Insn& insn) {
     return;
   }
   uint32_t count = index_reg<A16>(cpu, ECX);
-  for (unsigned n = 0; count != 0; ++n) {
-    if (n == kChunk) {
+  // The run loop charges the dispatch itself one unit; at least one iteration runs.
+  const uint64_t left = cpu.budget_left();
+  const uint64_t chunk = left == 0 ? 1 : (left < kChunk ? left : kChunk);
+  for (uint64_t n = 0; count != 0; ++n) {
+    if (n == chunk) {
       // Not finished: dispatch the instruction again, so that pending interrupts are
-      // recognized between chunks.
+      // recognized between chunks (and the run can end on its budget).
       cpu.state().eip = cpu.insn_eip();
       return;
     }
-    if (n != 0) cpu.add_cycles(1);
+    if (n != 0) {
+      cpu.add_cycles(1);
+      cpu.charge_budget(1);
+    }
     element<OP, T, A16>(cpu, insn, step);
     set_index_reg<A16>(cpu, ECX, --count);
     if constexpr (kCompares<OP>) {

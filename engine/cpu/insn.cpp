@@ -24,7 +24,8 @@ bool HandlerTable::bound(uint16_t op, uint8_t reg) const {
 }
 
 void handler_undefined(Cpu& cpu, const Insn&) {
-  cpu.fault_ud();
+  // Posted, not thrown: the run loop delivers it (Cpu::post_fault), cheaply in a storm.
+  cpu.post_fault(vec::UD, false, 0);
 }
 
 const HandlerTable& handler_table() {

@@ -100,6 +100,19 @@ void Cpu::deliver_event(uint8_t vector, EventSource source, bool has_error_code,
   // injected event is delivered whatever the bitmap says, SDM Vol. 3C 26.6).
   vmx::Interruption vectoring;
   bool intercept = !injected;
+  // An exception or external interrupt is a unit of the instruction budget and an event
+  // of the no-progress guard (cpu.cpp); INT n, INT3 and INTO are counted as the
+  // instructions they are.
+  if (!is_software(source)) {
+    ++units_;
+    no_progress_event("exceptions, interrupts and monitor entries", "vector", vector);
+  } else if (monitor_ && s_.cpl != 3 && monitor_->is_monitor_call(vector)) {
+    // A binary translator's callout is the monitor's own instruction, not guest progress:
+    // its INT retiring does not reset the guard (a storm under bt is a chain of callouts
+    // that each reflect a fault into the guest's handler, which faults again).
+    no_progress_event("exceptions, interrupts and monitor entries", "vector", vector);
+    progress_icount_ = icount_ + 1;
+  }
   for (;;) {
     if (guest_mode_ && intercept) [[unlikely]] {
       exit_if_intercepted(vector, source, has_error_code, error_code, vectoring);
@@ -226,8 +239,18 @@ uint32_t Cpu::push_frame(const SegmentCache& ss, uint32_t esp, const uint32_t* v
   const uint32_t total = count * width;
   const uint32_t new_sp = (sp - total) & mask;
   // The whole frame must fit before anything is written (INT n pseudo-code: "IF new stack
-  // does not have room ... THEN #SS").
-  if (!ss.usable || !segment_contains(ss, new_sp, total)) fault(vec::SS, ss_error);
+  // does not have room ... THEN #SS"). Each push is checked at its own offset: the stack
+  // pointer wraps (at 4 GiB, or at 64 KiB for SP), so a frame may wrap around with every
+  // push inside the limit, as each push of the hardware (and QEMU's) is.
+  // With a 4 GiB expand-up stack, a push that wraps at 4 GiB "may or may not" fault (SDM
+  // Vol. 3A, 5.3: implementation-specific when the effective limit is FFFFFFFFH); QEMU
+  // does not check, so neither does the model: the offsets simply wrap.
+  if (!ss.usable) fault(vec::SS, ss_error);
+  const bool flat = ss.db && !ss.expand_down() && ss.limit == 0xFFFFFFFFu;
+  for (uint32_t i = 1, at = sp; i <= count && !flat; ++i) {
+    at = (at - width) & mask;
+    if (!segment_contains(ss, at, width)) fault(vec::SS, ss_error);
+  }
   uint32_t off = sp;
   for (unsigned i = 0; i < count; ++i) {
     off = (off - width) & mask;

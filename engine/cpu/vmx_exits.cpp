@@ -64,8 +64,10 @@ void vmx_io(Cpu& cpu, const Insn& insn, uint16_t port, unsigned size, bool in, b
   // The I/O permission check (IOPL, TSS bitmap) has priority over the exit.
   cpu.check_io_permission(port, size);
   if (!cpu.vm_controls().io_exits(port, size)) return;
+  // F2 repeats INS/OUTS as F3 does, so either is "REP prefixed" (SDM Vol. 3C, table 27-5).
+  const bool rep = string && (insn.rep() || insn.repne());
   cpu.vm_exit(ExitReason::kIoInstruction,
-              vmx::io_qual::make(size, in, string, insn.rep(), immediate, port), insn.len);
+              vmx::io_qual::make(size, in, string, rep, immediate, port), insn.len);
 }
 
 }  // namespace vmlab::cpu

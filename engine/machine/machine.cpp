@@ -238,6 +238,7 @@ RunResult Machine::finish(StopReason reason, std::string message, double wall_se
   r.reason = reason;
   r.message = std::move(message);
   r.instructions = cpu_.instructions_retired();
+  r.budget_units = cpu_.budget_units();
   r.cycles = cpu_.cycles();
   r.wall_seconds = wall_seconds;
   if (reason == StopReason::kExitPort) r.exit_value = exit_port_.value();
@@ -259,12 +260,20 @@ RunResult Machine::run() {
     }
     uint64_t slice = kMaxSlice;
     if (config_.max_instructions != 0) {
-      const uint64_t done = cpu_.instructions_retired();
+      // The budget counts instructions, REP iterations and delivered exceptions and
+      // interrupts (Cpu::budget_units), so that it bounds modeled work: a guest whose
+      // every instruction faults, or one long REP, still exhausts it.
+      const uint64_t done = cpu_.budget_units();
       if (done >= config_.max_instructions) {
-        return finish(
-            StopReason::kBudgetExhausted,
-            "instruction budget of " + std::to_string(config_.max_instructions) + " exhausted",
-            wall());
+        // Say what used it when it was not only instructions (a storm, a long REP).
+        const uint64_t other = done - cpu_.instructions_retired();
+        std::string message =
+            "instruction budget of " + std::to_string(config_.max_instructions) + " exhausted";
+        if (other != 0) {
+          message += " (" + std::to_string(other) +
+                     " of it REP iterations and delivered exceptions and interrupts)";
+        }
+        return finish(StopReason::kBudgetExhausted, std::move(message), wall());
       }
       slice = std::min(slice, config_.max_instructions - done);
     }
@@ -276,7 +285,7 @@ RunResult Machine::run() {
     // A halted processor left run() having looked at INTR; make it look again.
     if (cpu_.state().halted) cpu_.request_event_check();
 
-    const cpu::StopReason stop = cpu_.run(slice);
+    const cpu::StopReason stop = cpu_.run(slice, slice);  // units run out first
     sync_devices();
     switch (stop) {
       case cpu::StopReason::kBudget:

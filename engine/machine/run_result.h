@@ -30,6 +30,8 @@ struct RunResult {
   std::optional<uint32_t> exit_value;  // the value written to the exit port
   std::string message;                 // one line for the user
   uint64_t instructions = 0;           // retired since the machine was built
+  uint64_t budget_units = 0;           // what --max-instructions counts: instructions, each REP
+                                       // iteration, each exception and interrupt delivered
   uint64_t cycles = 0;                 // modeled cycles since the machine was built
   double wall_seconds = 0;             // host time spent in this call of run()
 };

@@ -4,6 +4,8 @@
 // the port_io event.
 #include <capstone/capstone.h>
 
+#include <algorithm>
+
 #include "engine/vmm/privileged_emulator.h"
 
 namespace vmlab::vmm {
@@ -41,24 +43,56 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::string_io(const GuestInsn& insn)
     }
     return uint8_t{cpu::DS};
   }();
-  uint32_t count = insn.rep ? s.gpr[cpu::ECX] : 1;
-  const uint64_t accesses = count;
+  return string_io_batch(insn, in, size, port, step, src_seg);
+}
+
+PrivilegedEmulator::Outcome PrivilegedEmulator::string_io_batch(const GuestInsn& insn, bool in,
+                                                                unsigned size, uint16_t port,
+                                                                int32_t step, uint8_t src_seg) {
+  // A REP INS/OUTS is emulated a batch of iterations at a time, never all at once: a guest
+  // can ask for four billion. The hardware is interruptible between iterations (SDM Vol.
+  // 2B, REP: "a repeating string operation can be suspended by an exception or
+  // interrupt", with ECX, ESI and EDI updated so that it resumes); so is the emulation.
+  // After a batch with ECX not yet zero, EIP stays on the instruction: it traps again,
+  // after the processor has looked for interrupts and the budget, and the next batch
+  // continues where this one stopped. Each iteration is a unit of the instruction budget,
+  // and a batch ends where the budget of the run does.
+  constexpr uint64_t kBatch = 4096;
+  cpu::CpuState& s = c_.cpu.state();
+  // F2 before INS/OUTS repeats as F3 does, as on the hardware (and engine/cpu/exec_string).
+  const bool rep = insn.rep || insn.repne;
+  const uint64_t count = rep ? s.gpr[cpu::ECX] : 1;
+  const uint64_t left = std::max<uint64_t>(c_.cpu.budget_left(), 1);
+  const uint64_t batch = std::min({count, kBatch, left});
   Outcome fault;
-  while (count > 0) {
+  for (uint64_t n = 0; n < batch; ++n) {
     uint32_t value = 0;
+    bool ok = true;
     if (in) {
       value = c_.machine.io_read(port, size);
-      if (!write_mem(s.seg[cpu::ES].base + s.gpr[cpu::EDI], &value, size, fault)) return fault;
-      s.gpr[cpu::EDI] += static_cast<uint32_t>(step);
+      ok = write_mem(s.seg[cpu::ES].base + s.gpr[cpu::EDI], &value, size, fault);
+      if (ok) s.gpr[cpu::EDI] += static_cast<uint32_t>(step);
     } else {
-      if (!read_mem(s.seg[src_seg].base + s.gpr[cpu::ESI], &value, size, fault)) return fault;
-      c_.machine.io_write(port, size, value);
-      s.gpr[cpu::ESI] += static_cast<uint32_t>(step);
+      ok = read_mem(s.seg[src_seg].base + s.gpr[cpu::ESI], &value, size, fault);
+      if (ok) {
+        c_.machine.io_write(port, size, value);
+        s.gpr[cpu::ESI] += static_cast<uint32_t>(step);
+      }
     }
-    --count;
-    if (insn.rep) s.gpr[cpu::ECX] = count;
+    if (!ok) {
+      c_.cpu.charge_budget(n);
+      return fault;
+    }
+    if (rep) --s.gpr[cpu::ECX];
   }
-  return done(insn, accesses * c_.cpu.class_costs()[cpu::kCostPortIo]);
+  c_.cpu.charge_budget(batch);
+  c_.cpu.note_progress();
+  const uint64_t cycles = batch * c_.cpu.class_costs()[cpu::kCostPortIo];
+  if (rep && s.gpr[cpu::ECX] != 0) {
+    record(insn, cycles);  // EIP stays: the next trap runs the next batch
+    return {};
+  }
+  return done(insn, cycles);
 }
 
 }  // namespace vmlab::vmm

@@ -101,6 +101,9 @@ class PrivilegedEmulator {
   // virtual IOPL, then its TSS bitmap (SDM Vol. 1, 19.5.2). A #PF reading its TSS is in
   // `fault`.
   bool io_permitted(uint16_t port, unsigned size, Outcome& fault);
+  // One resumable batch of a (REP) INS/OUTS: EIP stays on the instruction until ECX is 0.
+  Outcome string_io_batch(const GuestInsn& insn, bool in, unsigned size, uint16_t port,
+                          int32_t step, uint8_t src_seg);
   // emulate_control.cpp: what ring compression breaks in control transfers and SS loads.
   Outcome iret(const GuestInsn& insn);
   Outcome far_return(const GuestInsn& insn);

@@ -111,6 +111,23 @@ void BtMonitor::settle() {
   // The in-TC sequences count in the %gs data instead of entering the monitor; their
   // events are recorded here, at the next monitor entry (docs/modes/binary-translation.md).
   vmm::Recorder& rec = vm_.recorder();
+  // Each count is one execution of an in-TC sequence, so none can exceed the instructions
+  // retired since the last settle. A larger value means the counters were overwritten (a
+  // guest that reached the monitor's memory, issue 12 item 1); trusting it, this loop
+  // recorded billions of events inside one monitor entry and the host hung. Every loop of
+  // the monitor is bounded: stop the run instead.
+  const uint64_t icount = cpu_.instructions_retired();
+  const uint64_t bound = icount - settled_icount_;
+  settled_icount_ = icount;
+  uint64_t total = uint64_t{cache_->data32(gsdata::kLookupHits)} + cache_->data32(gsdata::kIcHits);
+  for (uint32_t k = 0; k < static_cast<uint32_t>(InTcKind::kCount); ++k) {
+    total += cache_->data32(gsdata::kInTcCounts + 4 * k);
+  }
+  if (total > bound) {
+    cpu_.unsupported("bt: the translation cache's event counters hold " + std::to_string(total) +
+                     " after " + std::to_string(bound) +
+                     " instructions: the monitor's memory was overwritten");
+  }
   if (const uint32_t hits = cache_->data32(gsdata::kLookupHits)) {
     cache_->set_data32(gsdata::kLookupHits, 0);
     lookup_hits_ += hits;

@@ -130,6 +130,9 @@ class BtMonitor : public cpu::Monitor {
   uint64_t per_insn_cost_ = 0;
   std::array<uint64_t, static_cast<size_t>(InTcKind::kCount)> in_tc_{};
   uint64_t lookup_hits_ = 0;
+  // Instructions retired at the last settle(): no in-TC counter can have counted more
+  // since (each count is one executed sequence).
+  uint64_t settled_icount_ = 0;
   uint64_t inline_hits_ = 0;
   bool smc_exit_ = false;  // a store made the executing fragment stale (at_event_check)
   uint64_t callouts_ = 0;

@@ -1,5 +1,6 @@
 #include "modes/full-emulation/vt_monitor.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -314,7 +315,11 @@ void VtMonitor::io(const VmExit& exit) {
   const uint16_t port = q::port(qual);
   auto& m = vm_.machine();
   if (q::string(qual)) {
-    // INS/OUTS, one element per exit: a REP form exits again until ECX is zero.
+    // INS/OUTS, a batch of at most 4096 elements per exit (and no more than the run's
+    // budget has left): a REP form with ECX still non-zero exits again and continues,
+    // resumable as the hardware is between iterations (SDM Vol. 2B, REP). Each element is
+    // a unit of the instruction budget and progress for the no-progress guard
+    // (engine/cpu/cpu.h): a REP of four billion elements is long, not hung.
     cpu::CpuState& s = cpu_.state();
     const int32_t step =
         (s.eflags & cpu::flags::DF) ? -static_cast<int32_t>(size) : static_cast<int32_t>(size);
@@ -323,29 +328,40 @@ void VtMonitor::io(const VmExit& exit) {
       return;
     }
     emulated(exit, q::in(qual) ? 0x6C : 0x6E, 0);
-    uint32_t v = 0;
-    vmm::GuestMemory::Fault f;
     const bool user = s.cpl == 3;
-    if (q::in(qual)) {
-      v = m.io_read(port, size);
-      const uint32_t lin = s.seg[cpu::ES].base + s.gpr[cpu::EDI];
-      if (!memory_.write(lin, &v, size, user, &f)) {
-        cpu_.state().cr2 = f.linear;
-        inject_exception(cpu::vec::PF, true, f.error_code);
-        return;
+    const uint64_t batch =
+        q::rep(qual)
+            ? std::min<uint64_t>({s.gpr[cpu::ECX], 4096, std::max<uint64_t>(cpu_.budget_left(), 1)})
+            : 1;
+    for (uint64_t n = 0; n < batch; ++n) {
+      uint32_t v = 0;
+      vmm::GuestMemory::Fault f;
+      if (q::in(qual)) {
+        v = m.io_read(port, size);
+        const uint32_t lin = s.seg[cpu::ES].base + s.gpr[cpu::EDI];
+        if (!memory_.write(lin, &v, size, user, &f)) {
+          cpu_.charge_budget(n);
+          cpu_.state().cr2 = f.linear;
+          inject_exception(cpu::vec::PF, true, f.error_code);
+          return;
+        }
+        s.gpr[cpu::EDI] += static_cast<uint32_t>(step);
+      } else {
+        const uint32_t lin = s.seg[cpu::DS].base + s.gpr[cpu::ESI];
+        if (!memory_.read(lin, &v, size, user, &f)) {
+          cpu_.charge_budget(n);
+          cpu_.state().cr2 = f.linear;
+          inject_exception(cpu::vec::PF, true, f.error_code);
+          return;
+        }
+        m.io_write(port, size, v);
+        s.gpr[cpu::ESI] += static_cast<uint32_t>(step);
       }
-      s.gpr[cpu::EDI] += static_cast<uint32_t>(step);
-    } else {
-      const uint32_t lin = s.seg[cpu::DS].base + s.gpr[cpu::ESI];
-      if (!memory_.read(lin, &v, size, user, &f)) {
-        cpu_.state().cr2 = f.linear;
-        inject_exception(cpu::vec::PF, true, f.error_code);
-        return;
-      }
-      m.io_write(port, size, v);
-      s.gpr[cpu::ESI] += static_cast<uint32_t>(step);
+      if (q::rep(qual)) --s.gpr[cpu::ECX];
     }
-    if (q::rep(qual) && --s.gpr[cpu::ECX] != 0) return;  // the same instruction again
+    cpu_.charge_budget(batch);
+    cpu_.note_progress();
+    if (q::rep(qual) && s.gpr[cpu::ECX] != 0) return;  // the same instruction again
     advance(exit);
     return;
   }
