@@ -18,7 +18,8 @@ ShadowMmu::ShadowMmu(cpu::Cpu& cpu, Recorder& recorder, const P2m& p2m, MonitorF
       frames_(frames),
       memory_(memory),
       vcpu_(vcpu),
-      hole_pt_mfn_(hole_pt_mfn) {}
+      hole_pt_mfn_(hole_pt_mfn),
+      guest_pdes_(hole_pt_mfn != 0 ? kHolePde : 1024) {}
 
 ShadowMmu::~ShadowMmu() = default;
 
@@ -141,8 +142,10 @@ ShadowMmu::Root* ShadowMmu::create_root(uint32_t key) {
   root->key = key;
   root->pd_mfn = *pd;
   // The hole: the monitor's GDT, TSS and IDT, supervisor-only, in every address space.
-  cpu_.phys_write32(root->pd_mfn * kPageSize + kHolePde * 4,
-                    (hole_pt_mfn_ * kPageSize) | pte::P | pte::RW);
+  if (has_hole()) {
+    cpu_.phys_write32(root->pd_mfn * kPageSize + kHolePde * 4,
+                      (hole_pt_mfn_ * kPageSize) | pte::P | pte::RW);
+  }
   Root* r = root.get();
   roots_.push_back(std::move(root));
   if (key != kPhysicalKey) add_user(key >> 12, r, -1);
@@ -160,7 +163,7 @@ void ShadowMmu::drop_pt(Root& root, uint32_t index) {
 }
 
 void ShadowMmu::drop_root(Root* root) {
-  for (uint32_t i = 0; i < kHolePde; ++i) drop_pt(*root, i);
+  for (uint32_t i = 0; i < guest_pdes_; ++i) drop_pt(*root, i);
   if (root->key != kPhysicalKey) remove_user(root->key >> 12, root, -1);
   frames_.free(root->pd_mfn);
   if (current_ == root) current_ = nullptr;
@@ -251,7 +254,7 @@ ShadowMmu::FaultOutcome ShadowMmu::page_fault(uint32_t lin, uint32_t error_code)
   if (!current_) activate();
   const bool write = (error_code & cpu::pferr::W) != 0;
   const bool user = (error_code & cpu::pferr::U) != 0;
-  if (lin >= kHoleBase) {
+  if (has_hole() && lin >= kHoleBase) {
     // The hole is never the guest's: whatever its own tables say, it gets a fault.
     const uint32_t code = cpu::pferr::P | (error_code & (cpu::pferr::W | cpu::pferr::U));
     recorder_.record(EventKind::true_fault, {lin, code, 0, 0});
@@ -288,7 +291,7 @@ void ShadowMmu::write_traced(uint32_t gpa, uint32_t value, unsigned size) {
   const std::vector<std::pair<Root*, uint16_t>> as_pt = it->second.as_pt;
   std::vector<Root*> stale;
   for (Root* root : as_pd) {
-    for (uint32_t e = first; e <= last && e < kHolePde; ++e) {
+    for (uint32_t e = first; e <= last && e < guest_pdes_; ++e) {
       if (root->pt_mfn[e] == 0) continue;
       drop_pt(*root, e);
       recorder_.record(EventKind::shadow_update, {e << 22, 0, 0, 0});

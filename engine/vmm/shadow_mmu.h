@@ -16,9 +16,12 @@
 // Clean pages are mapped read-only so that the first write comes back to set the guest's
 // D bit. Shadow roots are cached by guest CR3, so a context switch back to a known address
 // space costs no rebuild. With the guest's paging off the shadow is a physical-mode map
-// (guest-linear = guest-physical). 4 MiB guest pages are shadowed as 4 KiB pieces. The
-// hypervisor hole (0xFC000000 and up) maps the monitor's own pages, supervisor-only, and
-// never anything of the guest's.
+// (guest-linear = guest-physical). 4 MiB guest pages are shadowed as 4 KiB pieces. Under
+// ring compression the hypervisor hole (0xFC000000 and up) maps the monitor's own pages,
+// supervisor-only, and never anything of the guest's. A monitor whose guest runs in a
+// guest mode of its own (the VT-like CPU) needs no hole: built without one (hole_pt_mfn
+// 0), the shadow covers the guest's whole linear space, the local APIC's page at
+// 0xFEE00000 included, as the guest's own page tables say (issue 12, item 12).
 //
 // The same tracing keeps ring compression's shadow GDT and LDT coherent: the frames of the
 // guest's GDT and LDT are traced like page tables (trace_tables), and each emulated store to them
@@ -70,6 +73,8 @@ class ShadowMmu {
   ShadowMmu(cpu::Cpu& cpu, Recorder& recorder, const P2m& p2m, MonitorFrames& frames,
             GuestMemory& memory, const VirtualCpu& vcpu, uint32_t hole_pt_mfn);
   ~ShadowMmu();
+  // Whether the top 64 MiB are the monitor's (ring compression) or the guest's (VT).
+  bool has_hole() const { return hole_pt_mfn_ != 0; }
   ShadowMmu(const ShadowMmu&) = delete;
   ShadowMmu& operator=(const ShadowMmu&) = delete;
 
@@ -160,7 +165,8 @@ class ShadowMmu {
   MonitorFrames& frames_;
   GuestMemory& memory_;
   const VirtualCpu& vcpu_;
-  uint32_t hole_pt_mfn_;
+  uint32_t hole_pt_mfn_;  // 0: no hole
+  uint32_t guest_pdes_;   // the page-directory entries that shadow the guest: 1008 or 1024
   std::vector<std::unique_ptr<Root>> roots_;
   Root* current_ = nullptr;
   uint64_t use_clock_ = 0;

@@ -33,10 +33,10 @@ machine::Result<void> VtMode::boot(vmm::Vm& vm, std::span<const uint8_t> image,
   } else {
     // Shadow paging: the real CR3 holds the physical-mode shadow until the guest turns
     // paging on; the real CR0.PG and WP are on from the start, the guest reads its own.
-    const auto hole = frames_->alloc();
-    if (!hole) return machine::Error{"the monitor's reserve is too small", ENOMEM};
-    shadow_ = std::make_unique<vmm::ShadowMmu>(cpu, vm.recorder(), *p2m_, *frames_, *memory_, vcpu_,
-                                               *hole);
+    // The guest runs in guest mode, so the monitor needs no hole in its address space: the
+    // shadow covers all 4 GiB (no hole page table).
+    shadow_ =
+        std::make_unique<vmm::ShadowMmu>(cpu, vm.recorder(), *p2m_, *frames_, *memory_, vcpu_, 0);
     cpu.vm_controls().cr0_shadow = vcpu_.cr0;
     cpu.vm_controls().cr4_shadow = vcpu_.cr4;
     shadow_->activate();

@@ -72,11 +72,13 @@ TEST(VtMonitor, TinyGuestUnderShadowPagingAlsoTakesOneHiddenFault) {
 }
 
 TEST(VtMonitor, APageFaultWhileDeliveringAPageFaultIsADoubleFaultThenShutdown) {
-  // lgdt; lidt; xor esp, esp; push eax: the push writes at 0xFFFFFFFC, in the hypervisor
-  // hole, which under shadow paging is a #PF the guest sees. Delivering it pushes at the
-  // same place: a #PF while the processor delivered a #PF is a #DF (SDM Vol. 3A, table
-  // 6-5), and a #PF while delivering that #DF shuts the guest down. The monitor must
-  // combine them; re-injecting the #PF would exit forever without retiring anything.
+  // lgdt; lidt; paging on with one 4 MiB page at 0; xor esp, esp; push eax: the push
+  // writes at 0xFFFFFFFC, which the guest's own page directory leaves unmapped, a #PF the
+  // guest sees. Delivering it pushes at the same place: a #PF while the processor
+  // delivered a #PF is a #DF (SDM Vol. 3A, table 6-5), and a #PF while delivering that #DF
+  // shuts the guest down. The monitor must combine them; re-injecting the #PF would exit
+  // forever without retiring anything. (Under VT the top of the linear space is the
+  // guest's: there is no hypervisor hole to fault in.)
   auto mode = make(vmm::ModeId::trap);
   ASSERT_TRUE(mode.ok());
   vmm::VmConfig config;
@@ -84,14 +86,22 @@ TEST(VtMonitor, APageFaultWhileDeliveringAPageFaultIsADoubleFaultThenShutdown) {
   config.machine.memory_mib = 16;
   auto vm = vmm::Vm::create(std::move(config));
   ASSERT_TRUE(vm.ok());
-  std::vector<uint8_t> image(0x3000, 0);
+  std::vector<uint8_t> image(0x4000, 0);
   auto put32 = [&](uint32_t at, uint32_t v) {
     for (int i = 0; i < 4; ++i) image[at + i] = static_cast<uint8_t>(v >> (8 * i));
   };
-  const std::vector<uint8_t> code = {0x0F, 0x01, 0x15, 0x00, 0x22, 0x10, 0x00,  // lgdt [0x102200]
-                                     0x0F, 0x01, 0x1D, 0x08, 0x22, 0x10, 0x00,  // lidt [0x102208]
-                                     0x31, 0xE4, 0x50};  // xor esp, esp; push eax
+  const std::vector<uint8_t> code = {
+      0x0F, 0x01, 0x15, 0x00, 0x22, 0x10, 0x00,        // lgdt [0x102200]
+      0x0F, 0x01, 0x1D, 0x08, 0x22, 0x10, 0x00,        // lidt [0x102208]
+      0x0F, 0x20, 0xE0, 0x83, 0xC8, 0x10,              // mov eax, cr4; or eax, PSE
+      0x0F, 0x22, 0xE0,                                // mov cr4, eax
+      0xB8, 0x00, 0x30, 0x10, 0x00, 0x0F, 0x22, 0xD8,  // mov eax, 0x103000; mov cr3, eax
+      0x0F, 0x20, 0xC0, 0x0D, 0x00, 0x00, 0x00, 0x80,  // mov eax, cr0; or eax, PG
+      0x0F, 0x22, 0xC0,                                // mov cr0, eax
+      0xA1, 0x00, 0x20, 0x10, 0x00,  // mov eax, [0x102000]: the IDT's page is shadowed
+      0x31, 0xE4, 0x50};             // xor esp, esp; push eax
   std::copy(code.begin(), code.end(), image.begin());
+  put32(0x3000, 0x00000083);  // PDE 0: a 4 MiB page at 0, present and writable
   put32(0x2108, 0x0000FFFF);  // GDT 0x08: flat ring-0 code
   put32(0x210C, 0x00CF9A00);
   for (const uint32_t vector : {8u, 14u}) {  // interrupt gates to 0x100000
@@ -103,7 +113,7 @@ TEST(VtMonitor, APageFaultWhileDeliveringAPageFaultIsADoubleFaultThenShutdown) {
   put32(0x2208, 0x0000007F | 0x2000u << 16);  // IDTR: limit 0x7F, base 0x102000
   put32(0x220C, 0x0010);
   machine::testing::ElfSpec spec;
-  spec.segments.push_back({0x100000, 0x100000, image, 0x3000});
+  spec.segments.push_back({0x100000, 0x100000, image, 0x4000});
   ASSERT_TRUE(vm.value()->load_kernel_image(machine::testing::build_elf(spec), "df").ok());
   const auto r = vm.value()->run();
   EXPECT_EQ(r.reason, machine::StopReason::kTripleFault) << r.message;
