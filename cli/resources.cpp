@@ -8,9 +8,38 @@
 
 namespace vmlab::cli {
 
+namespace {
+
+// The folder of the running vmlab binary, so that an installed or moved vmlab finds what
+// it ships relative to itself (<prefix>/bin/vmlab and <prefix>/share/vmlab/...; in the
+// build tree <build>/cli/vmlab and <build>/share/vmlab/..., <build>/guest/...).
+std::filesystem::path binary_dir() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path() : self.parent_path();
+}
+
+bool is_dir(const std::filesystem::path& p) {
+  std::error_code ec;
+  return !p.empty() && std::filesystem::is_directory(p, ec);
+}
+
+bool is_file(const std::filesystem::path& p) {
+  std::error_code ec;
+  return !p.empty() && std::filesystem::is_regular_file(p, ec);
+}
+
+}  // namespace
+
 std::string profiles_dir() {
   if (const char* env = std::getenv("VMLAB_PROFILES_DIR"); env != nullptr && *env != '\0') {
     return env;
+  }
+  const auto bin = binary_dir();
+  if (!bin.empty()) {
+    if (const auto shipped = bin.parent_path() / "share/vmlab/profiles"; is_dir(shipped)) {
+      return shipped.string();
+    }
   }
   return VMLAB_PROFILES_DIR;
 }
@@ -18,6 +47,12 @@ std::string profiles_dir() {
 std::string default_guest_kernel() {
   if (const char* env = std::getenv("VMLAB_GUEST_KERNEL"); env != nullptr && *env != '\0') {
     return env;
+  }
+  const auto bin = binary_dir();
+  if (!bin.empty()) {
+    for (const char* rel : {"share/vmlab/guest/vmlab_guest.elf", "guest/vmlab_guest.elf"}) {
+      if (const auto shipped = bin.parent_path() / rel; is_file(shipped)) return shipped.string();
+    }
   }
   return VMLAB_GUEST_KERNEL;
 }

@@ -1,9 +1,13 @@
 // Where vmlab finds what it ships besides the binary: the cost profiles (profiles/) and
 // the guest OS image that `vmlab compare` boots.
 //
-//   profiles: $VMLAB_PROFILES_DIR, else the source tree's profiles/ (compiled in)
-//   guest:    --kernel, else $VMLAB_GUEST_KERNEL, else the guest built with vmlab
-//             (compiled in: <build>/guest/vmlab_guest.elf)
+//   profiles: $VMLAB_PROFILES_DIR, else <bin>/../share/vmlab/profiles beside the binary
+//             (installed, or copied into the build tree), else the source tree's
+//             profiles/ (compiled in)
+//   guest:    --kernel, else $VMLAB_GUEST_KERNEL, else <bin>/../share/vmlab/guest/ or
+//             <bin>/../guest/vmlab_guest.elf beside the binary, else the guest built with
+//             vmlab (compiled in: <build>/guest/vmlab_guest.elf)
+// So an installed vmlab, or a checkout moved with its build folder, finds both.
 #pragma once
 
 #include <string>

@@ -84,8 +84,11 @@ def run_block(text, cwd):
               "trap 's=$?; for b in " + bad + "; do if [ $s -eq $b ]; then"
               " echo \"doc-test: status $s: $BASH_COMMAND\" >&2; exit $s; fi; done' ERR\n"
               + text + "\n")
+    # HOME is the scratch folder too, so that a command that installs under $HOME (the
+    # README's `cmake --install ... --prefix "$HOME/.local"`) leaves the real one alone.
+    env = dict(os.environ, HOME=cwd)
     p = subprocess.run(["bash", "-c", script], cwd=cwd, capture_output=True, text=True,
-                       timeout=600, stdin=subprocess.DEVNULL)
+                       timeout=600, stdin=subprocess.DEVNULL, env=env)
     status = p.returncode
     if status < 0:
         return f"killed by signal {-status}", p
