@@ -35,7 +35,7 @@ simulated PC. The guest's serial console (COM1) and the 0xE9 debug port go to st
 vmlab's own messages go to stderr.
 
 options:
-  --mode MODE              virtualization mode: native, trap (see --cpu, --npt), bt
+  -m, --mode MODE          virtualization mode: native, trap (see --cpu, --npt), bt
                            (binary translation), pv
   --cpu classic|vt         with --mode trap: a classic IA-32 CPU or one with VT-x-like
                            guest mode (default vt)

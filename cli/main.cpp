@@ -24,11 +24,19 @@ commands:
   run [options] KERNEL.elf   boot a Multiboot kernel on the simulated PC
   compare [options]          run the guest's workloads in each mode and compare them
   bt-dump [options] KERNEL   a guest kernel block and its binary translation, side by side
-  help                       show this text (also: vmlab <command> --help)
+  help [COMMAND]             show this text, or a command's options (vmlab COMMAND --help)
   version                    print the version
 
 Run 'vmlab run --help' or 'vmlab compare --help' for their options.
 )";
+
+int main_help(const std::string& command) {
+  using namespace vmlab::cli;
+  const std::vector<std::string> help = {"--help"};
+  if (command == "run") return cmd_run(help);
+  if (command == "compare") return cmd_compare(help);
+  return cmd_bt_dump(help);
+}
 
 }  // namespace
 
@@ -46,6 +54,10 @@ int main(int argc, char** argv) {
     if (cmd == "compare") return cmd_compare(args);
     if (cmd == "bt-dump") return cmd_bt_dump(args);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+      // `vmlab help run` is `vmlab run --help`, as git and cargo have it.
+      if (!args.empty() && (args[0] == "run" || args[0] == "compare" || args[0] == "bt-dump")) {
+        return main_help(args[0]);
+      }
       std::cout << kUsageText;
       return 0;
     }

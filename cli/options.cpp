@@ -150,12 +150,32 @@ std::optional<uint64_t> count_of(const std::vector<std::string>& args, size_t& i
 std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args,
                                             std::string& error) {
   RunOptions o;
+  bool end_of_options = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     const std::string name = a.substr(0, a.find('='));
+    if (a == "--" && !end_of_options) {
+      // As in every Unix tool: what follows is the kernel, even if it starts with '-'.
+      end_of_options = true;
+      continue;
+    }
+    if (end_of_options) {
+      if (!o.kernel.empty()) {
+        error = "more than one kernel image given ('" + o.kernel + "' and '" + a + "')";
+        return std::nullopt;
+      }
+      o.kernel = a;
+      continue;
+    }
     if (name == "--mode" || name == "-m") {
       auto v = value_of(args, i, name, error);
       if (!v) return std::nullopt;
+      if (!v->empty() && v->find_first_not_of("0123456789") == std::string::npos) {
+        // QEMU's -m is the memory size; vmlab's is the mode.
+        error = "-m is the mode in vmlab (native, trap, bt, pv); for " + *v +
+                " MiB of guest memory, as qemu's -m, use --memory " + *v;
+        return std::nullopt;
+      }
       o.mode = *v;
     } else if (name == "--cpu") {
       auto v = value_of(args, i, name, error);

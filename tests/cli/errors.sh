@@ -113,6 +113,14 @@ if [ -n "$pv_kernel" ]; then
   expect 72 "budget" -- run --memory 3072 --mode pv --max-instructions 100000 "$pv_kernel"
 fi
 
+# QEMU users' habits: -m with a size is a helpful error, -- ends the options.
+expect 64 "for 512 MiB of guest memory, as qemu's -m, use --memory 512" -- run -m 512 "$smoke"
+expect 64 "more than one kernel image" -- run -- "$smoke" "$smoke"
+cp "$smoke" "$tmp/-dash.elf"
+(vmlab_abs=$(realpath "$vmlab") && cd "$tmp" && "$vmlab_abs" run -q -- -dash.elf >/dev/null 2>&1) && passed=$((passed + 1)) ||
+  { echo "FAIL: run -- -dash.elf"; failures=$((failures + 1)); }
+"$vmlab" help run | grep -q "usage: vmlab run" && passed=$((passed + 1)) ||
+  { echo "FAIL: help run"; failures=$((failures + 1)); }
 "$vmlab" --help | grep -q "usage: vmlab" && passed=$((passed + 1)) || { echo "FAIL: --help"; failures=$((failures + 1)); }
 "$vmlab" run --help | grep -q "exit status" && passed=$((passed + 1)) || { echo "FAIL: run --help"; failures=$((failures + 1)); }
 
