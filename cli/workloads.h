@@ -1,6 +1,7 @@
 // The guest's workloads (docs/guest.md, "Workloads") in the guest's own order, with the
 // iteration counts `vmlab compare` uses by default: the guest's quick counts (its
 // `run=all` column), small enough that a native sweep of every workload takes seconds.
+// tests/cli/workloads_match_guest.py checks it against guest/user/workloads.c.
 #pragma once
 
 #include <array>
