@@ -300,6 +300,7 @@ StopReason Cpu::run(uint64_t max_instructions, uint64_t max_units) {
         // The same while a monitor holds an interrupt back (window_closed_).
         const bool shadow = s_.interrupt_shadow || window_closed_;
         const uint64_t slice_end = shadow ? icount_ + 1 : end;
+        shadowed_icount_ = s_.interrupt_shadow ? icount_ : UINT64_MAX;
         s_.interrupt_shadow = false;
         window_closed_ = false;
         while (icount_ < slice_end && units_ < unit_end && !check_events_) {

@@ -377,6 +377,9 @@ class Cpu {
   bool fault_posted_ = false;  // post_fault()
   CpuFault posted_fault_{};
   bool window_closed_ = false;  // a monitor held a pending interrupt back (monitor.h)
+  // The instruction count at which the instruction now executing began inside an STI or
+  // MOV SS shadow (UINT64_MAX: none); a VM exit saves that blocking (vmx.cpp).
+  uint64_t shadowed_icount_ = UINT64_MAX;
   bool stop_requested_ = false;
   bool shutdown_ = false;
   StopReason stop_reason_ = StopReason::kBudget;

@@ -175,6 +175,9 @@ void Cpu::deliver_event(uint8_t vector, EventSource source, bool has_error_code,
       }
       // The EXT bit marks a fault raised while delivering an event the program did not
       // ask for: an external interrupt or an earlier exception (6.13).
+      // The IDT-vectoring information of an exit the new fault causes describes the event
+      // whose delivery it interrupted, this one, not the new fault (SDM Vol. 3C, 27.2.4).
+      if (guest_mode_) vectoring = interruption_info(vector, source, has_error_code, error_code);
       uint32_t code = f.error_code;
       if (f.has_error_code && selector_format(f.vector)) code |= 1;
       const ExceptionClass first =
@@ -195,7 +198,6 @@ void Cpu::deliver_event(uint8_t vector, EventSource source, bool has_error_code,
         has_error_code = f.has_error_code;
         error_code = code;
       }
-      if (guest_mode_) vectoring = interruption_info(vector, source, has_error_code, error_code);
       source = EventSource::kException;
     }
   }

@@ -134,7 +134,17 @@ void Cpu::exit_to_monitor(VmExit exit) {
   // A VM exit saves the EIP of the instruction that exited or faulted (or, between
   // instructions, of the next one to execute): nothing of it has happened.
   s_.eip = insn_eip_;
-  s_.interrupt_shadow = false;
+  // The guest interruptibility state is saved on every VM exit and loaded on every VM
+  // entry (SDM Vol. 3C, 24.4.2 and 26.3.1.5): an instruction that exits inside the shadow
+  // of STI or MOV SS, without retiring, keeps that blocking, so that the monitor cannot
+  // inject an interrupt before it retires and it runs again shadowed on entry. An exit
+  // incident to the delivery of an event saves none: blocking by STI or MOV SS ends when
+  // the guest executes one instruction or incurs an event (SDM Vol. 3C, 26.6.1), and the
+  // exit saves the state as it then is (27.3.4). A monitor that emulates the instruction
+  // and moves EIP past it clears the blocking itself, as VMMs do.
+  s_.interrupt_shadow = shadowed_icount_ == icount_ && !exit.idt_vectoring.valid &&
+                        exit.reason != vmx::ExitReason::kExternalInterrupt &&
+                        exit.reason != vmx::ExitReason::kInterruptWindow;
   exit.guest_eip = s_.eip;
   ++vm_exits_;
   check_events_ = true;

@@ -96,6 +96,9 @@ void VtMonitor::on_nested_walk(uint32_t linear, unsigned references) {
 // --- Helpers ----------------------------------------------------------------------------
 
 void VtMonitor::advance(const VmExit& exit) {
+  // The emulated instruction retired: an STI or MOV SS shadow the exit saved covered it
+  // and ends here (SDM Vol. 3C, 24.4.2; a halt after STI must not carry it, 26.3.1.5).
+  cpu_.state().interrupt_shadow = false;
   cpu_.state().eip += exit.instruction_length;
 }
 
@@ -229,7 +232,11 @@ void VtMonitor::cr_access(const VmExit& exit) {
       } else if (q::cr(qual) == 3) {
         const uint32_t old = vcpu_->cr3;
         vcpu_->cr3 = v & 0xFFFFF018u;
+        // Recorded as the processor records it natively and as the classic monitor does
+        // (PrivilegedEmulator::mov_to_cr): a MOV to CR3 flushes the non-global TLB entries
+        // even when the value does not change (SDM Vol. 3A, 4.10.4.1).
         vm_.recorder().record(EventKind::cr3_switch, {old, vcpu_->cr3, 0, 0});
+        vm_.recorder().record(EventKind::tlb_flush, {0, 0, 0, 0});
         shadow_->activate();
       }
       break;
@@ -274,6 +281,11 @@ bool VtMonitor::write_guest_cr0(uint32_t value) {
   cpu::VmControls& c = cpu_.vm_controls();
   c.cr0_shadow = vcpu_->cr0;
   vm_.recorder().record(EventKind::cr_write, {0, old, vcpu_->cr0, 0});
+  // Turning paging on or off and changing WP or PE flush the whole TLB, global entries
+  // too (SDM Vol. 3A, 4.10.4.1): recorded as natively and as under the classic monitor.
+  if ((old ^ vcpu_->cr0) & (cpu::cr0::PG | cpu::cr0::WP | cpu::cr0::PE)) {
+    vm_.recorder().record(EventKind::tlb_flush, {1, 0, 0, 0});
+  }
   if ((old ^ vcpu_->cr0) & cpu::cr0::WP) {
     shadow_->flush_all();
   } else if ((old ^ vcpu_->cr0) & cpu::cr0::PG) {
@@ -302,6 +314,10 @@ bool VtMonitor::write_guest_cr4(uint32_t value) {
   cpu::VmControls& c = cpu_.vm_controls();
   c.cr4_shadow = value;
   vm_.recorder().record(EventKind::cr_write, {4, old, value, 0});
+  // Changing PSE, PGE or PAE flushes the whole TLB (SDM Vol. 3A, 4.10.4.1), as natively.
+  if ((old ^ value) & (cpu::cr4::PSE | cpu::cr4::PGE | cpu::cr4::PAE)) {
+    vm_.recorder().record(EventKind::tlb_flush, {1, 0, 0, 0});
+  }
   if ((old ^ value) & (cpu::cr4::PSE | cpu::cr4::PGE)) shadow_->flush_all();
   return true;
 }
@@ -421,7 +437,10 @@ void VtMonitor::emulate_store() {
   using Result = vmm::PrivilegedEmulator::Result;
   const auto out = emulator_->emulate_write();
   switch (out.result) {
-    case Result::kEmulated: return;
+    case Result::kEmulated:
+      // The store retired, so a shadow the exit saved ended with it (see advance()).
+      cpu_.state().interrupt_shadow = false;
+      return;
     case Result::kFault:
       // The store faults for the guest as it would natively (the guest's CR2 is real).
       if (out.vector == cpu::vec::PF) cpu_.state().cr2 = vcpu_->cr2;

@@ -297,6 +297,90 @@ TEST_F(VmxTest, ExternalInterruptExitsWhateverIfSaysAndTheWindowOpensAtSti) {
   EXPECT_EQ(monitor_.exits[1].guest_eip, kCodeBase + 2);  // after STI and one more
 }
 
+// Issue 12: the guest interruptibility state is saved on a VM exit and loaded on entry
+// (SDM Vol. 3C, 24.4.2 and 26.3.1.5). A store after STI that takes a hidden #PF exit is
+// still in the STI shadow when the monitor looks: a monitor that injects when IF is set
+// and no shadow blocks (as VtMonitor does) must wait for the window, which opens only
+// after the store retires. Before the fix the exit cleared the shadow, the interrupt was
+// delivered with the store's own EIP on the frame and the store had not happened.
+TEST_F(VmxTest, AnExitInsideTheStiShadowKeepsItUntilTheInstructionRetires) {
+  constexpr uint32_t kPd = 0x100000, kPt0 = 0x101000, kData = 0x200000;
+  for (uint32_t i = 0; i < 1024; ++i) {
+    poke32(kPt0 + 4 * i, i == (kData >> 12) ? 0 : (i << 12) | 3);
+  }
+  poke32(kPd, kPt0 | 3);
+  cpu_.write_cr3(kPd);
+  cpu_.write_cr0(cr0::PE | cr0::ET | cr0::PG);
+  VmControls c;
+  c.exception_bitmap = 1u << vec::PF;
+  c.external_interrupt_exiting = true;
+  enter(c);
+  st().eflags &= ~flags::IF;
+  st().gpr[EAX] = kData;
+  st().gpr[EBX] = 0x1234;
+  bus_.pending_vector = 0x30;
+  bool pending = false;
+  std::vector<bool> shadowed;
+  monitor_.on_exit = [&](const VmExit& x) {
+    shadowed.push_back(st().interrupt_shadow);
+    VmControls& vc = cpu_.vm_controls();
+    if (x.reason == ExitReason::kExternalInterrupt) {
+      bus_.intr_acknowledge();
+      pending = true;
+    } else if (x.reason == ExitReason::kExceptionOrNmi) {
+      poke32(kPt0 + 4 * (kData >> 12), kData | 3);  // a hidden fault: map the page
+      cpu_.tlb_flush(true);
+    }
+    vc.interrupt_window_exiting = false;
+    if (pending && (st().eflags & flags::IF) && !st().interrupt_shadow) {
+      vc.injection = {true, 0x30, vmx::InterruptionType::kExternal, false, 0};
+      pending = false;
+    }
+    vc.interrupt_window_exiting = pending;
+  };
+  run_guest({0xFB, 0x89, 0x18, 0x90}, 4);  // sti; mov [eax], ebx; nop
+  ASSERT_EQ(monitor_.exits.size(), 3u);
+  EXPECT_EQ(monitor_.exits[0].reason, ExitReason::kExternalInterrupt);
+  EXPECT_EQ(monitor_.exits[1].reason, ExitReason::kExceptionOrNmi);
+  EXPECT_EQ(monitor_.exits[1].guest_eip, kCodeBase + 1);
+  EXPECT_EQ(monitor_.exits[2].reason, ExitReason::kInterruptWindow);
+  EXPECT_EQ(monitor_.exits[2].guest_eip, kCodeBase + 3);
+  EXPECT_EQ(shadowed, (std::vector<bool>{false, true, false}));
+  // The store retired once, then the interrupt came, returning after it.
+  EXPECT_EQ(peek32(kData), 0x1234u);
+  EXPECT_EQ(st().eip, halted_in(0x30));
+  EXPECT_EQ(peek32(st().gpr[ESP]), kCodeBase + 3);
+}
+
+// An exit that interrupts the delivery of an event saves no shadow: the delivery ended it
+// (an injected event, delivered at entry, here faults on a not-present gate).
+// Issue 12: the IDT-vectoring information of an exit for a fault raised while an event
+// was delivered describes that first event, not the new fault (SDM Vol. 3C, 27.2.4).
+// Before the fix it carried the fault's vector with the first event's type (0x8000080B).
+TEST_F(VmxTest, AFaultExitDuringDeliveryReportsTheFirstEventAsVectoring) {
+  set_gate(0x30, gate_desc(kCode0, handler(0x30), sys_type::kInterruptGate32, 0) &
+                     ~(uint64_t{1} << 47));  // P = 0
+  VmControls c;
+  c.exception_bitmap = 1u << vec::NP;
+  c.injection = {true, 0x30, vmx::InterruptionType::kExternal, false, 0};
+  enter(c);
+  bool shadowed = true;
+  monitor_.on_exit = [&](const VmExit&) {
+    shadowed = st().interrupt_shadow;
+    cpu_.request_stop();
+  };
+  st().interrupt_shadow = true;
+  run_guest({0x90}, 1);
+  const VmExit& x = only_exit();
+  EXPECT_EQ(x.reason, ExitReason::kExceptionOrNmi);
+  // #NP, type 3, error code: the gate's IDT index (0x30 << 3 | IDT = 2) with EXT = 1.
+  EXPECT_EQ(x.interruption.encoded(), 0x80000B0Bu);
+  EXPECT_EQ(x.interruption.error_code, (0x30u << 3) | 3u);
+  // Vector 0x30, type 0 (external interrupt), valid, no error code.
+  EXPECT_EQ(x.idt_vectoring.encoded(), 0x80000030u);
+  EXPECT_FALSE(shadowed);
+}
+
 // Nested paging: guest tables at guest-physical addresses, a nested table that puts guest
 // frame g at machine frame g + 0x100.
 class NestedPagingTest : public VmxTest {

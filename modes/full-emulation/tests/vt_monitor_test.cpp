@@ -19,9 +19,10 @@ struct TinyRun {
   machine::RunResult result;
   vmm::EventCounters counters;
   uint64_t exits = 0;
+  uint32_t eip = 0, eax = 0;
 };
 
-TinyRun run_tiny(bool nested) {
+TinyRun run_tiny(bool nested, const std::vector<uint8_t>& code = kTinyGuest) {
   vmm::ModeOptions options;
   options.nested_paging = nested;
   auto mode = make(vmm::ModeId::trap, options);
@@ -32,13 +33,15 @@ TinyRun run_tiny(bool nested) {
   auto vm = vmm::Vm::create(std::move(config));
   EXPECT_TRUE(vm.ok());
   machine::testing::ElfSpec spec;
-  spec.segments.push_back({0x100000, 0x100000, kTinyGuest, 0x1000});
+  spec.segments.push_back({0x100000, 0x100000, code, 0x1000});
   const auto image = machine::testing::build_elf(spec);
   EXPECT_TRUE(vm.value()->load_kernel_image(image, "tiny").ok());
   TinyRun r;
   r.result = vm.value()->run();
   r.counters = vm.value()->recorder().counters();
   r.exits = vm.value()->machine().cpu().vm_exits();
+  r.eip = vm.value()->machine().cpu().state().eip;
+  r.eax = vm.value()->machine().cpu().state().gpr[cpu::EAX];
   return r;
 }
 
@@ -69,6 +72,26 @@ TEST(VtMonitor, TinyGuestUnderShadowPagingAlsoTakesOneHiddenFault) {
   EXPECT_EQ(count(r, EventKind::true_fault), 0u);
   EXPECT_EQ(count(r, EventKind::emulated_insn), 3u);
   EXPECT_EQ(count(r, EventKind::nested_walk), 0u);
+}
+
+// Issue 12: a VM exit saves the STI shadow of the instruction that exited (SDM Vol. 3C,
+// 24.4.2); the monitor that emulates it (HLT here) retires it, which ends the shadow: a
+// halted processor with a pending shadow is not a state VM entry accepts (26.3.1.5).
+// With the shadow left set, the next entry ran the instruction after the HLT at once.
+TEST(VtMonitor, StiHltHaltsAfterTheExitSavedTheShadow) {
+  // mov al, 0xFF; out 0x21, al (every IRQ masked at the PIC); cli; sti; hlt; mov al, 1;
+  // out 0xF4, al; hlt
+  const std::vector<uint8_t> code = {0xB0, 0xFF, 0xE6, 0x21, 0xFA, 0xFB,
+                                     0xF4, 0xB0, 0x01, 0xE6, 0xF4, 0xF4};
+  for (const bool nested : {false, true}) {
+    const TinyRun r = run_tiny(nested, code);
+    EXPECT_EQ(r.result.reason, machine::StopReason::kHaltedNothingToWake)
+        << nested << r.result.message;
+    EXPECT_FALSE(r.result.exit_value.has_value()) << nested;
+    // Halted after the HLT, before the MOV: before the fix the MOV ran (EIP 0x100009).
+    EXPECT_EQ(r.eip, 0x100007u) << nested;
+    EXPECT_EQ(r.eax & 0xFF, 0xFFu) << nested;
+  }
 }
 
 TEST(VtMonitor, APageFaultWhileDeliveringAPageFaultIsADoubleFaultThenShutdown) {
