@@ -114,6 +114,11 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   (void)magic;
   (void)mbi;
   console_init();
+  /* The 8259As quiet: under QEMU the PIT runs on host time, and a timer interrupt that
+   * arrives while ring-3 code runs with IF set would reach a vector this kernel has no
+   * gate for (the BIOS's IRQ 0 is vector 8), so the console would depend on timing. */
+  outb(0x21, 0xFF);
+  outb(0xA1, 0xFF);
   tables_init();
   own_tables_load(GDT, 6, idt, &tss_page.t, (uint32_t)(stack_a + sizeof stack_a));
   idt[0x81] = own_gate(SEL_KCODE, (uint32_t)isr129, 0xEE);

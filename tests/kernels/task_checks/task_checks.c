@@ -92,6 +92,11 @@ static uint8_t user_stack[4096] __attribute__((section(".user_data"), aligned(40
 void kmain(uint32_t magic, struct multiboot_info* mbi) {
   (void)magic;
   console_init();
+  /* The 8259As quiet: under QEMU the PIT runs on host time, and a timer interrupt that
+   * arrives while ring-3 code runs with IF set would reach a vector this kernel has no
+   * gate for (the BIOS's IRQ 0 is vector 8), so the console would depend on timing. */
+  outb(0x21, 0xFF);
+  outb(0xA1, 0xFF);
   tables_init();
   for (uint32_t i = 0; i < 16; ++i) vectors[i] = 0xFF;
 
