@@ -176,6 +176,16 @@ void DeprivilegedSegments::copy_entry(GuestMemory& mem, const Table& t, uint32_t
   }
 }
 
+std::optional<uint64_t> DeprivilegedSegments::guest_descriptor(uint16_t selector) const {
+  const bool ldt = (selector & 4u) != 0;
+  const Table& t = ldt ? ldt_ : gdt_;
+  const uint32_t index = selector >> 3;
+  if (mem_ == nullptr || index >= t.entries || (!ldt && index == 0)) return std::nullopt;
+  uint64_t raw = 0;
+  if (!mem_->read(t.base + index * 8, &raw, 8, false)) return std::nullopt;
+  return raw;
+}
+
 void DeprivilegedSegments::write_ldt_desc(uint32_t index, uint64_t raw) {
   const uint32_t ma = machine_addr(kLdtBase - kHoleBase + index * 8);
   cpu_.phys_write32(ma, static_cast<uint32_t>(raw));
