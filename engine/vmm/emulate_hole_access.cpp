@@ -13,9 +13,11 @@
 // guest's memory as its tables say (with paging off, the physical address, above the
 // guest's RAM, where the bus reads all ones and drops writes, as natively without a local
 // APIC). A fault the guest's own limits or tables raise there is the guest's, as natively.
-// The monitor's structures are never mapped for it: an instruction that needs them (a
-// segment load, a far transfer, port I/O checked against the TSS) stays unemulated, and the
-// original fault is reflected (docs/modes/trap-and-emulate.md, "The hypervisor hole").
+// An instruction fetched from the hole runs the same way (each one faults on the cut CS
+// limit, or on the hole's supervisor pages, and is executed here). The monitor's
+// structures are never mapped for it: an instruction that needs them (a segment load, a
+// far transfer, port I/O checked against the TSS) stays unemulated, and the original fault
+// is reflected (docs/modes/trap-and-emulate.md, "The hole is the guest's too").
 #include "engine/cpu/descriptor.h"
 #include "engine/vmm/privileged_emulator.h"
 #include "engine/vmm/scratch_execution.h"
@@ -24,9 +26,9 @@ namespace vmlab::vmm {
 
 namespace {
 
-// The segment registers whose limits ring compression cuts and a data access uses (CS is
-// left cut: code fetched from the hole is not emulated).
-constexpr unsigned kDataSegments[] = {cpu::ES, cpu::SS, cpu::DS, cpu::FS, cpu::GS};
+// The segment registers whose limits ring compression cuts: the data segments, and CS, so
+// that an instruction fetched from the hole (a jump there) runs too, one at a time.
+constexpr unsigned kCutSegments[] = {cpu::ES, cpu::CS, cpu::SS, cpu::DS, cpu::FS, cpu::GS};
 
 }  // namespace
 
@@ -50,7 +52,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
     // The guest's own limits: the cut is the only difference between the shadow's
     // descriptor and the guest's (DeprivilegedSegments::compress), so a segment cache
     // loaded from the guest's descriptor gets that descriptor's limit back.
-    for (const unsigned i : kDataSegments) {
+    for (const unsigned i : kCutSegments) {
       cpu::SegmentCache& seg = st.seg[i];
       if (!seg.usable || cpu::is_null_selector(seg.selector)) continue;
       const auto raw = c_.segments.guest_descriptor(seg.selector);
@@ -65,10 +67,15 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
     }
   };
   ScratchExecution::Result r = scratch_->execute(view, true);
+  // A jump into the hole: it touches nothing there, but its target lies beyond the cut CS
+  // limit, which the processor checks at the jump (SDM Vol. 3A, 5.3).
+  const cpu::SegmentCache& cs = c_.cpu.state().seg[cpu::CS];
+  const bool jumped_in = r.retired && r.state.eip > cs.limit;
   // Not the hole's doing, or an instruction that needs the monitor's structures: the
   // caller's fault stands.
-  if (!r.touched_hole || !r.unsupported.empty()) return {Result::kNotEmulated};
-  c_.recorder.record(EventKind::hole_access, {r.hole_linear, r.hole_write ? 1u : 0u, 0, 0});
+  if ((!r.touched_hole && !jumped_in) || !r.unsupported.empty()) return {Result::kNotEmulated};
+  const uint32_t linear = r.touched_hole ? r.hole_linear : cs.base + r.state.eip;
+  c_.recorder.record(EventKind::hole_access, {linear, r.hole_write ? 1u : 0u, 0, 0});
   // The stores the instruction made (with a fault: those of the REP iterations it
   // completed) take effect, as natively. No segment is loaded here (that needs the GDT),
   // so the real segment caches, cut, stay.

@@ -9,6 +9,7 @@
  *   - reads and writes of a page mapped at 0xFEE00000, checked through its low alias;
  *   - PUSH and POP with ESP at 0 (the push lands at 0xFFFFFFFC) and near 4 GiB;
  *   - REP MOVSD across a page boundary in the hole, in and out;
+ *   - a call to code the kernel copied to 0xFFFFF800, which returns;
  *   - a read of an unmapped hole address: the #PF the guest's own tables give it, CR2 and
  *     error code as natively.
  * Every mode prints the same console (hole_access.expected): the monitor executes each
@@ -147,6 +148,15 @@ static void checks(void) {
   show("read  0xFD000000", probe_read(0xFD000000));
   probe_write(0xFD000004, 1);
   show("write 0xFD000004", 1);
+  /* Code in the hole: a call to a stub at 0xFFFFF800 that returns a value. */
+  static const uint8_t stub[] = {0xB8, 0xDE, 0xC0, 0x0D, 0x60, /* mov eax, 0x600DC0DE */
+                                 0x05, 0x01, 0x00, 0x00, 0x00, /* add eax, 1 */
+                                 0xC3};                        /* ret */
+  for (uint32_t i = 0; i < sizeof stub; ++i) ((volatile uint8_t*)0xFFFFF800)[i] = stub[i];
+  uint32_t v;
+  faulted = 0;
+  __asm__ volatile("call *%1" : "=a"(v) : "r"(0xFFFFF800u) : "ecx", "edx", "memory");
+  show("call 0xFFFFF800", v);
 }
 
 void kmain(uint32_t magic, struct multiboot_info* mbi) {
