@@ -10,6 +10,8 @@
  *   - PUSH and POP with ESP at 0 (the push lands at 0xFFFFFFFC) and near 4 GiB;
  *   - REP MOVSD across a page boundary in the hole, in and out;
  *   - a call to code the kernel copied to 0xFFFFF800, which returns;
+ *   - reads and writes of one page mapped at 0xFC040000 and 0xFC100000, where bt keeps its
+ *     own data and translation cache (the guest's page, never the monitor's);
  *   - a read of an unmapped hole address: the #PF the guest's own tables give it, CR2 and
  *     error code as natively.
  * Every mode prints the same console (hole_access.expected): the monitor executes each
@@ -25,6 +27,8 @@ static uint32_t pt_top[1024] __attribute__((aligned(4096)));  /* 0xFFC00000-0xFF
 static uint32_t page_apic[1024] __attribute__((aligned(4096)));  /* at 0xFEE00000 */
 static uint32_t page_below[1024] __attribute__((aligned(4096))); /* at 0xFEDFF000 */
 static uint32_t page_top[1024] __attribute__((aligned(4096)));   /* at 0xFFFFF000 */
+static uint32_t pt_bottom[1024] __attribute__((aligned(4096))); /* 0xFC000000-0xFC3FFFFF */
+static uint32_t page_tc[1024] __attribute__((aligned(4096)));   /* at 0xFC040000, 0xFC100000 */
 static uint32_t buf[16];
 
 static volatile uint32_t fixup, faulted, fault_vector, fault_error;
@@ -148,6 +152,12 @@ static void checks(void) {
   show("read  0xFD000000", probe_read(0xFD000000));
   probe_write(0xFD000004, 1);
   show("write 0xFD000004", 1);
+  /* Where bt keeps its translator's data and translation cache: the guest's own page. */
+  probe_write(0xFC100010, 0xFEEDFACE);
+  show("write 0xFC100010", 0xFEEDFACE);
+  show("read  0xFC040010", probe_read(0xFC040010));
+  probe_write(0xFC040000, 0xDEADBEEF);
+  show("read  0xFC100000", probe_read(0xFC100000));
   /* Code in the hole: a call to a stub at 0xFFFFF800 that returns a value. */
   static const uint8_t stub[] = {0xB8, 0xDE, 0xC0, 0x0D, 0x60, /* mov eax, 0x600DC0DE */
                                  0x05, 0x01, 0x00, 0x00, 0x00, /* add eax, 1 */
@@ -180,6 +190,9 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   pt_apic[(0xFEE00000u >> 12) & 1023] = (uint32_t)page_apic | 3;
   pt_apic[(0xFEDFF000u >> 12) & 1023] = (uint32_t)page_below | 3;
   pt_top[1023] = (uint32_t)page_top | 3;
+  pd[0xFC000000u >> 22] = (uint32_t)pt_bottom | 3;
+  pt_bottom[0x40] = (uint32_t)page_tc | 3;
+  pt_bottom[0x100] = (uint32_t)page_tc | 3;
   __asm__ volatile(
       "mov %0, %%cr3\n"
       "mov %%cr0, %%eax\n"
@@ -195,6 +208,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   show("page at 0xFEDFF000 [1016]", page_below[1016]);
   show("page at 0xFFFFF000 [1023]", page_top[1023]);
   show("page at 0xFFFFF000 [511]", page_top[511]);
+  show("page at 0xFC100000 [4]", page_tc[4]);
   puts("done\n");
   exit_machine(0);
 }
