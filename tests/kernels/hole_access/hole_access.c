@@ -14,6 +14,8 @@
  *     own data and translation cache (the guest's page, never the monitor's);
  *   - a read of an unmapped hole address: the #PF the guest's own tables give it, CR2 and
  *     error code as natively.
+ * With "spin" on its command line it jumps to a loop at 0xFFFFF800 instead: every mode must
+ * end the run on its instruction budget.
  * Every mode prints the same console (hole_access.expected): the monitor executes each
  * access for the guest (a hole_access event), and a fault there is only one the guest
  * earned.
@@ -171,7 +173,6 @@ static void checks(void) {
 
 void kmain(uint32_t magic, struct multiboot_info* mbi) {
   (void)magic;
-  (void)mbi;
   console_init();
   tables_init();
 
@@ -199,6 +200,12 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
       "or $0x80000000, %%eax\n"
       "mov %%eax, %%cr0\n" ::"r"(pd)
       : "eax", "memory");
+  if (cmdline_has(mbi, "spin")) {
+    /* A loop in the hole (jmp $ at 0xFFFFF800): the run must end on its budget. */
+    ((volatile uint8_t*)0xFFFFF800)[0] = 0xEB;
+    ((volatile uint8_t*)0xFFFFF800)[1] = 0xFE;
+    __asm__ volatile("jmp *%0" ::"r"(0xFFFFF800u));
+  }
   checks();
   /* What the accesses left in the guest's own pages, read through their low aliases. */
   faulted = 0;
