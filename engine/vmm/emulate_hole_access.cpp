@@ -41,11 +41,22 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
   if (!c_.shadow.has_hole() || c_.cpu.guest_mode()) return {Result::kNotEmulated};
   if (!scratch_) scratch_ = std::make_unique<ScratchExecution>(c_.cpu, c_.machine, c_.memory);
   // PUSHF's image under binary translation shows the virtual IF, as its translation does.
+  // (The opcode is read past its prefixes without decoding, so that an instruction whose
+  // page the guest does not map leaves no trace here: the scratch run reports that fault.)
   bool flags_image = false;
   if (virtual_sensitive_) {
-    Outcome fault;
-    const auto insn = fetch(fault);
-    flags_image = insn && insn->opcode == 0x9C;
+    const cpu::CpuState& s = c_.cpu.state();
+    for (uint32_t at = 0; at < 15; ++at) {
+      uint8_t b = 0;
+      if (!c_.memory.read(s.seg[cpu::CS].base + s.eip + at, &b, 1, user())) break;
+      const bool prefix = b == 0x66 || b == 0x67 || b == 0xF0 || b == 0xF2 || b == 0xF3 ||
+                          b == 0x26 || b == 0x2E || b == 0x36 || b == 0x3E || b == 0x64 ||
+                          b == 0x65;
+      if (!prefix) {
+        flags_image = b == 0x9C;
+        break;
+      }
+    }
   }
   const VirtualCpu& v = c_.vcpu;
   auto view = [&](cpu::CpuState& st) {
