@@ -176,6 +176,22 @@ void DeprivilegedSegments::copy_entry(GuestMemory& mem, const Table& t, uint32_t
   }
 }
 
+std::optional<uint64_t> DeprivilegedSegments::guest_descriptor(uint16_t selector) const {
+  const bool ldt = (selector & 4u) != 0;
+  const Table& t = ldt ? ldt_ : gdt_;
+  const uint32_t index = selector >> 3;
+  if (!ldt && gdt_.entries == 0 && (selector & 0xFFF8u) == kBootCode) {
+    return uint64_t{0x00CF9A000000FFFFu};  // before the first LGDT: Multiboot's flat code
+  }
+  if (!ldt && gdt_.entries == 0 && (selector & 0xFFF8u) == kBootData) {
+    return uint64_t{0x00CF92000000FFFFu};  // and flat data (the boot state, enter_boot_state)
+  }
+  if (mem_ == nullptr || index >= t.entries || (!ldt && index == 0)) return std::nullopt;
+  uint64_t raw = 0;
+  if (!mem_->read(t.base + index * 8, &raw, 8, false)) return std::nullopt;
+  return raw;
+}
+
 void DeprivilegedSegments::write_ldt_desc(uint32_t index, uint64_t raw) {
   const uint32_t ma = machine_addr(kLdtBase - kHoleBase + index * 8);
   cpu_.phys_write32(ma, static_cast<uint32_t>(raw));

@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,12 @@ class DeprivilegedSegments : public TracedTables {
   // A descriptor of the shadow GDT, or of the shadow LDT for a selector with TI set
   // (what the hardware will use for `selector`; 0 outside the table).
   uint64_t descriptor(uint16_t selector) const;
+  // The guest's own descriptor for `selector`, as its GDT or LDT holds it now (before
+  // compression), for a selector the shadow copied; nullopt for a null selector, one past
+  // the copied entries, one the guest's tables do not map, or before attach(). Before the
+  // guest's first LGDT, the flat 4 GiB descriptors Multiboot leaves at kBootCode and
+  // kBootData (the segments a kernel finds at entry, SDM Vol. 3A, 3.4.5).
+  std::optional<uint64_t> guest_descriptor(uint16_t selector) const;
   // Keeps the monitor TSS's SS1:ESP1 equal to the guest TSS's SS0:ESP0 (compressed).
   void sync_tss(uint16_t guest_ss0, uint32_t guest_esp0);
 

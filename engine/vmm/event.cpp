@@ -42,6 +42,7 @@ const std::array<EventKindInfo, kNumEventKinds> kEventKindInfo = {{
     {"bt_adapt", {"linear", "to_callout", "seen", nullptr}},
     {"bt_flush", {"translations", "bytes", nullptr, nullptr}},
     {"bt_invalidate", {"page", "translations", nullptr, nullptr}},
+    {"hole_access", {"linear", "write", nullptr, nullptr}},
 }};
 
 std::string_view mode_name(ModeId mode) {

@@ -106,8 +106,13 @@ enum class EventKind : uint16_t {
   // A guest write hit a page holding translated code (self-modifying code):
   // a = guest-physical page address, b = translations invalidated.
   bt_invalidate = 31,
+  // Ring compression (trap on the classic CPU, bt): a guest instruction that reached a
+  // linear address in the monitor's hypervisor hole (0xFC000000 and up) was executed by
+  // the monitor, its accesses there through the guest's own page tables (issue 12, item
+  // 12): a = the first such linear address, b = 1 when it wrote there.
+  hole_access = 32,
 };
-inline constexpr unsigned kNumEventKinds = 32;  // one past the largest value
+inline constexpr unsigned kNumEventKinds = 33;  // one past the largest value
 
 // The name used in trace files, stats and --cost (e.g. "port_io"), and the names of the
 // payload fields a..d (nullptr for a field the kind does not use).

@@ -68,6 +68,15 @@ class PrivilegedEmulator {
   // memory and perform its stores.
   Outcome emulate_write();
 
+  // emulate_hole_access.cpp: the instruction at CS:EIP faulted (#GP or #SS on a segment
+  // limit that ring compression cut, #PF in the hypervisor hole): when the fault is the
+  // hole's (the instruction reaches a linear address at 0xFC000000 or above that the
+  // guest's own segments allow), the instruction is executed as natively, its accesses
+  // there through the guest's page tables, and a hole_access event is recorded. Otherwise
+  // kNotEmulated, nothing changed. Under a monitor without a hole, always kNotEmulated.
+  Outcome emulate_hole_access();
+  // `first`, unless it is kNotEmulated: then emulate_hole_access().
+  Outcome or_hole_access(const Outcome& first);
   // emulate_io.cpp: the instruction at CS:EIP raised #GP in ring 3. Port I/O that the
   // guest's virtual IOPL or its TSS I/O permission bitmap allows is performed; anything
   // else is kNotEmulated (the #GP is the guest's).

@@ -94,7 +94,16 @@ bool ScratchExecution::map(uint32_t linear, uint32_t error_code) {
     result_->unsupported = "its accesses keep faulting in the scratch view";
     return false;
   }
-  if (linear >= DeprivilegedSegments::kHoleBase && !user && !real_.guest_mode()) {
+  if (linear >= DeprivilegedSegments::kHoleBase && guest_hole_) {
+    // The hole as the guest's: never the monitor's structures, whoever reads them.
+    if (monitor_structure(linear)) {
+      result_->unsupported = "it reaches the monitor's descriptor tables in the hypervisor hole";
+      return false;
+    }
+    if (!result_->touched_hole) result_->hole_linear = linear;
+    result_->touched_hole = true;
+    result_->hole_write = result_->hole_write || write;
+  } else if (linear >= DeprivilegedSegments::kHoleBase && !user && !real_.guest_mode()) {
     // The monitor's own structures, which the processor accesses implicitly (it reads
     // descriptors and the TSS, and sets accessed bits in the shadow GDT) when the guest is
     // deprivileged on them (classic, bt): the real mapping of the hole, supervisor only,
@@ -133,6 +142,17 @@ bool ScratchExecution::map(uint32_t linear, uint32_t error_code) {
   return true;
 }
 
+bool ScratchExecution::monitor_structure(uint32_t linear) const {
+  const cpu::CpuState& s = cpu_->state();
+  const uint32_t page = linear >> 12;
+  auto within = [&](uint32_t base, uint32_t limit) {
+    const uint64_t last = uint64_t{base} + limit;
+    return page >= (base >> 12) && page <= (last >> 12);
+  };
+  return within(s.gdtr.base, s.gdtr.limit) || within(s.idtr.base, s.idtr.limit) ||
+         within(s.tr.base, s.tr.limit) || (s.ldtr.usable && within(s.ldtr.base, s.ldtr.limit));
+}
+
 bool ScratchExecution::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_error_code,
                                     uint32_t error_code) {
   if (stopping_) {
@@ -158,10 +178,11 @@ bool ScratchExecution::on_interrupt(uint8_t vector, cpu::EventSource source, boo
   return true;
 }
 
-ScratchExecution::Result ScratchExecution::execute(
-    const std::function<void(cpu::CpuState&)>& view) {
+ScratchExecution::Result ScratchExecution::execute(const std::function<void(cpu::CpuState&)>& view,
+                                                   bool guest_hole) {
   Result result;
   result_ = &result;
+  guest_hole_ = guest_hole;
   slots_.clear();
   overlay_.clear();
   tables_used_ = 0;

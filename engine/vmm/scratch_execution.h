@@ -18,6 +18,14 @@
 // would); a walk that fails is the guest's page fault, with the guest's error code. The
 // hypervisor hole (the monitor's GDT, IDT and TSS, which the processor reads implicitly
 // while it executes the instruction) is mapped read-only from the real address space.
+//
+// With `guest_hole` (issue 12, item 12) the hole is the guest's instead: an instruction
+// that faulted only because ring compression cut the guest's segments below 0xFC000000
+// runs here with the guest's own limits, and its accesses to linear addresses in the top
+// 64 MiB walk the guest's page tables like any other. The monitor's structures are then
+// never mapped: an access that needs them (a descriptor or TSS read, which the processor
+// makes at the addresses in the real GDTR, IDTR, TR and LDTR) makes the instruction
+// unsupported here, so that no guest instruction reads or writes the monitor's memory.
 #pragma once
 
 #include <cstdint>
@@ -69,12 +77,19 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
     // the iterations it completed). Control registers are the real processor's.
     cpu::CpuState state;
     std::vector<Write> writes;  // in program order, including those before a fault
+    // With `guest_hole`: whether the instruction reached a linear address in the hole
+    // (mapped through the guest's tables, or refused by them), the first such address,
+    // and whether any such access was a write.
+    bool touched_hole = false;
+    uint32_t hole_linear = 0;
+    bool hole_write = false;
   };
 
   // Executes the instruction at the real processor's CS:EIP, in the real processor's
   // state (`view`, when given, adjusts the scratch copy first), without changing it or
-  // any memory.
-  Result execute(const std::function<void(cpu::CpuState&)>& view = {});
+  // any memory. `guest_hole`: the hypervisor hole maps the guest's memory, not the
+  // monitor's (above).
+  Result execute(const std::function<void(cpu::CpuState&)>& view = {}, bool guest_hole = false);
 
  private:
   // cpu::Bus: the window; port I/O goes to the machine's devices. (The processor checks
@@ -131,7 +146,11 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
   // keep the scratch processor faulting.
   uint32_t mappings_ = 0;
   Result* result_ = nullptr;
-  bool stopping_ = false;  // kMaxWrites reached: the next exception ends the execution
+  bool stopping_ = false;    // kMaxWrites reached: the next exception ends the execution
+  bool guest_hole_ = false;  // this execution maps the hole through the guest's tables
+  // Whether `linear` lies on a page of a structure the processor reads implicitly through
+  // the scratch state's GDTR, IDTR, TR or LDTR (the monitor's, in the hole).
+  bool monitor_structure(uint32_t linear) const;
 };
 
 }  // namespace vmlab::vmm

@@ -332,13 +332,22 @@ void BtMonitor::exception(uint8_t vector, bool has_error_code, uint32_t error_co
   if (vector == cpu::vec::GP && cpu_.state().cpl == 1) {
     // An IDENT instruction the translator did not know to be privileged: emulated as
     // trap-and-emulate would.
-    vmm::settle(emulator_->emulate_privileged(), vector, error_code, injector_);
+    // Or an access that only the cut segments of ring compression refuse (a linear
+    // address in the hypervisor hole), executed for the guest.
+    vmm::settle(emulator_->or_hole_access(emulator_->emulate_privileged()), vector, error_code,
+                injector_);
     return;
   }
   if (vector == cpu::vec::GP && cpu_.state().cpl == 3) {
     // Port I/O that the guest's IOPL or TSS I/O bitmap allows user mode (the real ones
-    // forbid it).
-    vmm::settle(emulator_->emulate_user_io(), vector, error_code, injector_);
+    // forbid it), or an access to the hole.
+    vmm::settle(emulator_->or_hole_access(emulator_->emulate_user_io()), vector, error_code,
+                injector_);
+    return;
+  }
+  if (vector == cpu::vec::SS) {
+    // A stack access in the hole (ESP near 4 GiB) meets the cut SS limit.
+    vmm::settle(emulator_->emulate_hole_access(), vector, error_code, injector_);
     return;
   }
   injector_.reflect_exception(vector, has_error_code, error_code);
@@ -347,6 +356,21 @@ void BtMonitor::exception(uint8_t vector, bool has_error_code, uint32_t error_co
 void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
   const uint32_t lin = cpu_.state().cr2;
   const uint32_t tc_eip = cpu_.state().eip;
+  if (lin >= vmm::ShadowMmu::kHoleBase) {
+    // The hole is the monitor's in the real address space, the guest's in its own: an
+    // access there the guest's segments and tables allow is executed for it (at the guest
+    // instruction, out of the translation cache).
+    if (from_tc) leave_tc(tc_eip);
+    const auto hole = emulator_->emulate_hole_access();
+    if (hole.result != PrivilegedEmulator::Result::kNotEmulated) {
+      vmm::settle(hole, cpu::vec::PF, error_code, injector_);
+      return;
+    }
+    const auto outcome = shadow_->page_fault(lin, error_code);
+    vcpu_.cr2 = lin;
+    injector_.reflect_exception(cpu::vec::PF, true, outcome.guest_error_code);
+    return;
+  }
   const auto outcome = shadow_->page_fault(lin, error_code);
   if (outcome.kind == vmm::ShadowMmu::FaultKind::kHidden) return;  // resume where it was
   const TranslationCache::InsnRecord* rec = from_tc ? cache_->record_at(tc_eip) : nullptr;

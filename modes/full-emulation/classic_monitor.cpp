@@ -98,11 +98,18 @@ bool ClassicMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool 
           // In ring 1 a #GP is (nearly always) a privileged instruction of the guest
           // kernel; in ring 3 it is the guest's own business, unless it is port I/O that
           // the guest's IOPL or TSS I/O bitmap allows (the real ones forbid it).
+          // Either way, an access that only the cut segments of ring compression refuse
+          // (a linear address in the hypervisor hole) is executed for the guest.
           if (cpu_.state().cpl == 1) {
             general_protection(error_code);
           } else {
-            vmm::settle(emulator_->emulate_user_io(), vector, error_code, injector_);
+            vmm::settle(emulator_->or_hole_access(emulator_->emulate_user_io()), vector, error_code,
+                        injector_);
           }
+          break;
+        case cpu::vec::SS:
+          // A stack access in the hole (ESP near 4 GiB) meets the cut SS limit.
+          vmm::settle(emulator_->emulate_hole_access(), vector, error_code, injector_);
           break;
         case cpu::vec::PF: page_fault(error_code); break;
         default: injector_.reflect_exception(vector, has_error_code, error_code); break;
@@ -141,11 +148,21 @@ void ClassicMonitor::explain_stop(const vmm::Vm& vm, machine::RunResult& result)
 }
 
 void ClassicMonitor::general_protection(uint32_t error_code) {
-  vmm::settle(emulator_->emulate_privileged(), cpu::vec::GP, error_code, injector_);
+  vmm::settle(emulator_->or_hole_access(emulator_->emulate_privileged()), cpu::vec::GP, error_code,
+              injector_);
 }
 
 void ClassicMonitor::page_fault(uint32_t error_code) {
   const uint32_t lin = cpu_.state().cr2;  // the real CR2: the shadow's fault address
+  if (lin >= vmm::ShadowMmu::kHoleBase && shadow_->has_hole()) {
+    // The hole is the monitor's in the real address space, the guest's in its own: an
+    // access there the guest's segments and tables allow is executed for it.
+    const auto hole = emulator_->emulate_hole_access();
+    if (hole.result != PrivilegedEmulator::Result::kNotEmulated) {
+      vmm::settle(hole, cpu::vec::PF, error_code, injector_);
+      return;
+    }
+  }
   const auto outcome = shadow_->page_fault(lin, error_code);
   switch (outcome.kind) {
     case vmm::ShadowMmu::FaultKind::kHidden: return;

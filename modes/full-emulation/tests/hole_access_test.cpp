@@ -1,0 +1,188 @@
+// The hypervisor hole is the guest's address space too (issue 12, item 12).
+//
+// Each instruction form below runs in the guest kernel with its memory operands, its stack
+// or its string operands at linear addresses in the monitor's hole (a guest page mapped at
+// 0xFEE00000, another at 0xFFFFF000), paging on, once natively and once under each monitor
+// that keeps a hole (trap on the classic CPU, bt). Natively the guest owns those addresses;
+// under ring compression each access meets the cut segment limits and the monitor executes
+// the instruction for the guest (PrivilegedEmulator::emulate_hole_access). Both runs must
+// end the same way, with the same registers, arithmetic flags and page contents, and the
+// monitor must have recorded hole_access events. Before the fix every form here faulted
+// (#GP or #SS) into a guest without an IDT.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/vmm/vm.h"
+#include "modes/binary-translation/bt_mode.h"
+#include "modes/full-emulation/trap_mode.h"
+
+namespace vmlab::modes {
+namespace {
+
+using vmm::EventKind;
+
+constexpr uint32_t kCode = 0x100000;
+constexpr uint32_t kPd = 0x10000;
+constexpr uint32_t kApicPt = 0x11000;  // 0xFEC00000-0xFEFFFFFF
+constexpr uint32_t kTopPt = 0x12000;   // 0xFFC00000-0xFFFFFFFF
+constexpr uint32_t kApicPage = 0x13000;
+constexpr uint32_t kTopPage = 0x14000;
+
+enum class Where { kNative, kClassic, kBt };
+
+struct Outcome {
+  machine::StopReason reason{};
+  std::optional<uint32_t> exit_value;
+  std::array<uint32_t, 8> gpr{};
+  uint32_t flags = 0;
+  std::array<uint32_t, 2048> pages{};
+  uint64_t hole_accesses = 0;
+  std::string message;
+};
+
+// The page tables (4 MiB identity for the code, the two hole pages) and the pages' filling.
+void prepare(const std::function<void(uint32_t, uint32_t)>& write32) {
+  write32(kPd, 0x00000083);  // 0-4 MiB, a 4 MiB page (CR4.PSE)
+  write32(kPd + 4 * (0xFEC00000u >> 22), kApicPt | 0x3);
+  write32(kPd + 4 * (0xFFC00000u >> 22), kTopPt | 0x3);
+  write32(kApicPt + 4 * ((0xFEE00000u >> 12) & 1023), kApicPage | 0x3);
+  write32(kTopPt + 4 * 1023, kTopPage | 0x3);
+  for (uint32_t i = 0; i < 1024; ++i) {
+    write32(kApicPage + 4 * i, 0x01010101u * (i & 0xFF) ^ 0xA5000000u);
+    write32(kTopPage + 4 * i, 0x10203040u + i);
+  }
+}
+
+std::vector<uint8_t> program(const std::vector<uint8_t>& form) {
+  std::vector<uint8_t> code = {
+      0x0F, 0x20, 0xE0,              // mov eax, cr4
+      0x83, 0xC8, 0x10,              // or eax, 0x10 (PSE)
+      0x0F, 0x22, 0xE0,              // mov cr4, eax
+      0xB8, 0x00, 0x00, 0x01, 0x00,  // mov eax, kPd
+      0x0F, 0x22, 0xD8,              // mov cr3, eax
+      0x0F, 0x20, 0xC0,              // mov eax, cr0
+      0x0D, 0x00, 0x00, 0x00, 0x80,  // or eax, 0x80000000 (PG)
+      0x0F, 0x22, 0xC0,              // mov cr0, eax
+  };
+  const uint32_t regs[8] = {0x87654321u, 3u,          0x00000F81u, 0xFEE00600u,
+                            0xFEE00F00u, 0xFEE00A00u, 0xFEE00400u, 0xFEE00C00u};
+  for (uint8_t r = 0; r < 8; ++r) {
+    code.push_back(static_cast<uint8_t>(0xB8 + r));
+    for (int b = 0; b < 4; ++b) code.push_back(static_cast<uint8_t>(regs[r] >> (8 * b)));
+  }
+  code.insert(code.end(), form.begin(), form.end());
+  code.insert(code.end(), {0xE6, 0xF4});  // out 0xF4, al
+  return code;
+}
+
+Outcome run(const std::vector<uint8_t>& form, Where where) {
+  vmm::VmConfig config;
+  config.machine.memory_mib = 4;
+  config.machine.max_instructions = 20000;
+  auto trap_mode = std::make_unique<TrapMode>();
+  auto bt_mode = std::make_unique<bt::BtMode>();
+  TrapMode* trap = trap_mode.get();
+  bt::BtMode* btm = bt_mode.get();
+  if (where == Where::kBt) {
+    config.mode = std::move(bt_mode);
+  } else if (where == Where::kClassic) {
+    config.mode = std::move(trap_mode);
+  }
+  auto created = vmm::Vm::create(std::move(config));
+  EXPECT_TRUE(created.ok());
+  vmm::Vm& vm = *created.value();
+  cpu::Cpu& cpu = vm.machine().cpu();
+  const std::vector<uint8_t> code = program(form);
+  Outcome o;
+  if (where == Where::kNative) {
+    prepare([&](uint32_t pa, uint32_t v) { cpu.phys_write32(pa, v); });
+    for (size_t i = 0; i < code.size(); ++i) cpu.phys_write8(kCode + i, code[i]);
+    cpu.reset_multiboot(kCode, 0, 0);
+  } else {
+    vmm::GuestMemory* mem = nullptr;
+    ClassicMonitor* monitor = nullptr;
+    bt::BtMonitor* bt_monitor = nullptr;
+    if (where == Where::kBt) {
+      auto attached = btm->attach(vm);
+      EXPECT_TRUE(attached.ok());
+      bt_monitor = attached.value();
+      mem = &bt_monitor->memory();
+    } else {
+      auto attached = trap->attach(vm);
+      EXPECT_TRUE(attached.ok());
+      monitor = attached.value();
+      mem = &monitor->memory();
+    }
+    prepare([&](uint32_t gpa, uint32_t v) { mem->write_phys32(gpa, v); });
+    for (size_t i = 0; i < code.size(); ++i) mem->write_phys8(kCode + i, code[i]);
+    if (bt_monitor) {
+      bt_monitor->start(kCode, 0, 0);
+    } else {
+      monitor->start(kCode, 0, 0);
+    }
+  }
+  const auto r = vm.run();
+  o.reason = r.reason;
+  o.exit_value = r.exit_value;
+  o.message = r.message;
+  const cpu::CpuState& s = cpu.state();
+  for (int i = 0; i < 8; ++i) o.gpr[i] = s.gpr[i];
+  o.flags = s.eflags & 0xCD5u;  // CF PF AF ZF SF DF OF
+  o.hole_accesses = vm.recorder().counters().count_of(EventKind::hole_access);
+  return o;
+}
+
+struct Form {
+  const char* name;
+  std::vector<uint8_t> bytes;
+};
+
+const std::vector<Form>& forms() {
+  static const std::vector<Form> k = {
+      {"mov [ebx], eax; mov ecx, [ebx]", {0x89, 0x03, 0x8B, 0x0B}},
+      {"mov ecx, [esi]", {0x8B, 0x0E}},
+      {"add dword [ebp+8], imm32", {0x81, 0x45, 0x08, 0x45, 0x23, 0x01, 0x00, 0x8B, 0x45, 0x08}},
+      {"push eax; push dword [esi]; pop edx; pop ebx", {0x50, 0xFF, 0x36, 0x5A, 0x5B}},
+      {"pushad; popad; mov eax, [esp-4]", {0x60, 0x61, 0x8B, 0x44, 0x24, 0xFC}},
+      {"rep movsd; mov eax, [edi-4]", {0xF3, 0xA5, 0x8B, 0x47, 0xFC}},
+      {"std; rep stosd; cld; mov edx, [edi+4]", {0xFD, 0xF3, 0xAB, 0xFC, 0x8B, 0x57, 0x04}},
+      {"xchg [edi], edx; mov ecx, [edi]", {0x87, 0x17, 0x8B, 0x0F}},
+      {"cmpxchg8b [ebx]; mov esi, [ebx+4]", {0x0F, 0xC7, 0x0B, 0x8B, 0x73, 0x04}},
+      {"call next; pop ebx", {0xE8, 0x00, 0x00, 0x00, 0x00, 0x5B}},
+      {"enter 16, 0; mov [ebp-4], ecx; leave; mov eax, [esp-8]",
+       {0xC8, 0x10, 0x00, 0x00, 0x89, 0x4D, 0xFC, 0xC9, 0x8B, 0x44, 0x24, 0xF8}},
+      // The stack wraps: ESP 0 pushes at 0xFFFFFFFC, on the page mapped at 0xFFFFF000.
+      {"mov esp, 0; push eax; push ecx; pop edx; pop esi",
+       {0xBC, 0x00, 0x00, 0x00, 0x00, 0x50, 0x51, 0x5A, 0x5E}},
+      // REP MOVSD from one hole page to the other, its source running to 4 GiB.
+      {"mov esi, 0xFFFFFFF0; rep movsd (4)",
+       {0xBE, 0xF0, 0xFF, 0xFF, 0xFF, 0xB9, 0x04, 0x00, 0x00, 0x00, 0xF3, 0xA5}},
+  };
+  return k;
+}
+
+TEST(HoleAccess, EveryFormRunsAsNativelyUnderRingCompression) {
+  for (const Form& f : forms()) {
+    const Outcome native = run(f.bytes, Where::kNative);
+    ASSERT_EQ(native.reason, machine::StopReason::kExitPort) << f.name << ": " << native.message;
+    for (const Where where : {Where::kClassic, Where::kBt}) {
+      const char* mode = where == Where::kClassic ? "trap classic" : "bt";
+      const Outcome o = run(f.bytes, where);
+      EXPECT_EQ(o.reason, native.reason) << f.name << " under " << mode << ": " << o.message;
+      EXPECT_EQ(o.exit_value, native.exit_value) << f.name << " under " << mode;
+      EXPECT_EQ(o.gpr, native.gpr) << f.name << " under " << mode;
+      EXPECT_EQ(o.flags, native.flags) << f.name << " under " << mode;
+      EXPECT_GT(o.hole_accesses, 0u) << f.name << " under " << mode;
+    }
+    EXPECT_EQ(native.hole_accesses, 0u) << f.name;
+  }
+}
+
+}  // namespace
+}  // namespace vmlab::modes
