@@ -55,8 +55,10 @@ Machine::Machine(MachineConfig config, PhysicalMemory memory)
         device_stop_message_ = "reset requested by the guest (port 0x92 fast reset)";
         stop_slice();
       }),
-      rtc_(clock_, memory_.size_bytes()),
-      fw_cfg_(memory_.size_bytes()),
+      // The CMOS and fw_cfg report the guest's RAM, never the monitor's reserve that a
+      // virtualized mode adds below it: the guest must not be told of memory it does not own.
+      rtc_(clock_, memory_.size_bytes() - (config_.monitor_reserve_mib << 20)),
+      fw_cfg_(memory_.size_bytes() - (config_.monitor_reserve_mib << 20)),
       apic_(clock_, [this] { cpu_.notify_interrupt_line(); }),
       cpu_(memory_.span(), *this) {
   if (!config_.local_apic) apic_.write_base_msr(LocalApic::kDefaultBase);  // globally disabled

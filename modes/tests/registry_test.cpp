@@ -42,6 +42,24 @@ TEST(RegistryTest, OnlyNativeModeGivesTheGuestALocalApic) {
   }
 }
 
+TEST(RegistryTest, TheCmosReportsTheGuestsRamNotTheMonitorsReserve) {
+  // CMOS 0x30/0x31: extended memory in KiB above 1 MiB. A 16 MiB guest sees 15 MiB in every
+  // mode, however much the monitor keeps below it.
+  for (vmm::ModeId m : {vmm::ModeId::native, vmm::ModeId::trap, vmm::ModeId::bt, vmm::ModeId::pv}) {
+    vmm::VmConfig config;
+    config.machine.memory_mib = 16;
+    config.mode = make(m).value();
+    auto vm = vmm::Vm::create(std::move(config));
+    ASSERT_TRUE(vm.ok()) << vm.error().message;
+    auto& io = vm.value()->machine().io_bus();
+    auto cmos = [&](uint8_t index) {
+      io.write(0x70, 1, index);
+      return io.read(0x71, 1);
+    };
+    EXPECT_EQ(cmos(0x30) | cmos(0x31) << 8, 15u * 1024) << vmm::mode_name(m);
+  }
+}
+
 TEST(RegistryTest, NativeHasNoCpuVariants) {
   vmm::ModeOptions o;
   o.nested_paging = true;
