@@ -229,6 +229,7 @@ uint32_t ShadowMmu::fill(uint32_t lin, const GuestWalk& walk) {
     cpu_.phys_write32(r.pd_mfn * kPageSize + i * 4, (*pt * kPageSize) | pte::P | pte::RW | pte::US);
     if (tag != kLargeTag && tag != kPhysTag) add_user(tag, &r, static_cast<int>(i));
   }
+  // LAB 03 BEGIN solution: fill
   const uint32_t gfn = walk.gpa >> 12;
   uint32_t spte = (machine_frame_of(gfn) * kPageSize) | pte::P;
   if (walk.rights & pte::US) spte |= pte::US;
@@ -247,6 +248,7 @@ uint32_t ShadowMmu::fill(uint32_t lin, const GuestWalk& walk) {
     slots.push_back(ma);
   }
   return spte;
+  // LAB 03 END
 }
 
 ShadowMmu::FaultOutcome ShadowMmu::page_fault(uint32_t lin, uint32_t error_code) {

@@ -200,6 +200,8 @@ def run_tests(grader, with_hidden):
             ok, message = False, str(e)
         except subprocess.TimeoutExpired as e:
             ok, message = False, f"timed out after {e.timeout} s: {' '.join(e.cmd)}"
+        except (KeyError, ValueError, TypeError, IndexError, OSError) as e:
+            ok, message = False, f"the run's output is not what the grader reads: {e!r}"
         took = time.monotonic() - start
         tag = "hidden: " if hidden else ""
         if ok:
