@@ -259,6 +259,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
 // --- Control registers ----------------------------------------------------------------------
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::mov_from_cr(const GuestInsn& insn) {
+  // LAB 02 BEGIN solution: mov_from_cr
   const VirtualCpu& v = c_.vcpu;
   uint32_t value = 0;
   switch (insn.ops[1].reg) {
@@ -270,9 +271,11 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::mov_from_cr(const GuestInsn& ins
   }
   write_gpr(insn.ops[0].reg, 4, value);
   return done(insn);
+  // LAB 02 END
 }
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::mov_to_cr(const GuestInsn& insn) {
+  // LAB 02 BEGIN solution: mov_to_cr
   VirtualCpu& v = c_.vcpu;
   uint32_t value = read_gpr(insn.ops[1].reg, 4);
   switch (insn.ops[0].reg) {
@@ -325,6 +328,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::mov_to_cr(const GuestInsn& insn)
     default: return {Result::kFault, cpu::vec::UD, false, 0};
   }
   return done(insn);
+  // LAB 02 END
 }
 
 // --- Descriptor tables ----------------------------------------------------------------------

@@ -105,7 +105,8 @@ def start(root, lab):
             raise LabError(f"{spec['file']}: region {spec['name']} differs from the reference "
                            f"recorded in labs/{lab.slug}/lab.json; nothing was changed (undo "
                            f"your edits there, e.g. 'git checkout {spec['file']}', first)")
-    for spec, region in found:
+    for spec, _ in found:
+        region = find(root, lab.number, spec)  # afresh: regions may share a file
         saved = state_path(root, lab, spec)
         os.makedirs(os.path.dirname(saved), exist_ok=True)
         write(saved, region.body)
@@ -121,7 +122,8 @@ def reset(root, lab):
     if all(region.kind == "solution" for _, region in found):
         raise LabError(f"lab {lab.number} is not started: the reference is in place")
     restored = []
-    for spec, region in found:
+    for spec, _ in found:
+        region = find(root, lab.number, spec)  # afresh: regions may share a file
         saved = state_path(root, lab, spec)
         if os.path.isfile(saved):
             with open(saved, encoding="utf-8") as f:
