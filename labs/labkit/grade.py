@@ -123,11 +123,18 @@ class Grader:
         argv += list(extra)
         if append:
             argv += ["--append", append]
-        argv.append(self.kernel(kernel))
+        # From the repository root with the kernel's path as the handouts write it
+        # (build/guest/vmlab_guest.elf): the guest prints its command line, so the path
+        # changes the console's length and with it the port I/O the runs count.
+        image = self.kernel(kernel)
+        root = self.lab.root
+        if os.path.abspath(image).startswith(os.path.abspath(root) + os.sep):
+            image = os.path.relpath(image, root)
+        argv.append(image)
         if self.verbose:
             print("    $ " + " ".join(shlex.quote(a) for a in argv), flush=True)
         p = subprocess.run(argv, capture_output=True, text=True, timeout=600,
-                           stdin=subprocess.DEVNULL)
+                           stdin=subprocess.DEVNULL, cwd=root)
         run = Run(argv, p.returncode, p.stdout, p.stderr, out_dir)
         self.runs[key] = run
         return run

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Every command that README.md and docs/ show runs as written from the repository root.
 
-The checker reads each ```sh block of README.md, */README.md and docs/**/*.md, joins continued lines,
-and runs the block with bash from a scratch folder that looks like the repository root
-(every top-level entry linked, `build` linked to the build folder under test), so that a
-command's own output files (`--out out`) land in the scratch folder. A block fails when
+The checker reads each ```sh block of README.md, */README.md, labs/*/README.md and
+docs/**/*.md, joins continued lines, and runs the block with bash from a scratch folder
+that looks like the repository root (every top-level entry linked, `build` linked to
+the build folder under test), so that a command's own output files (`--out out`) land in
+the scratch folder. A block fails when
 a command is not found (a bare `vmlab` instead of `build/cli/vmlab`), or vmlab ends with
 a status that means the command itself was wrong or could not run: usage (64), not a
 kernel (65), cannot read (66), internal error (70), not implemented (76), a signal. The
@@ -40,6 +41,7 @@ def blocks(root):
     """(file, line, text, skip_reason) for every shell block of the documentation."""
     files = [os.path.join(root, "README.md")]
     files += sorted(glob.glob(os.path.join(root, "*", "README.md")))
+    files += sorted(glob.glob(os.path.join(root, "labs", "*", "README.md")))
     files += sorted(glob.glob(os.path.join(root, "docs", "**", "*.md"), recursive=True))
     found = []
     for path in files:

@@ -2,8 +2,8 @@
 """A lab's starter fails its grader with the message the handout promises, and start/reset
 behave (tests/labs/, docs/labs.md).
 
-In a scratch copy of the source tree under $TMPDIR (never the real tree): `lab start NN`,
-a second start refuses, `lab reset NN` gives back the reference byte for byte, start
+In a scratch copy of the source tree under $TMPDIR (never the real tree): `lab start NN`
+refuses on an edited region and changes nothing, then starts; a second start refuses, `lab reset NN` gives back the reference byte for byte, start
 again; then configure a build of the copy and build only the targets the grader runs
 (vmlab, the guest, the smoke kernel) through ccache with the copy's folder as the base
 directory, so that every file the starter did not touch comes from the cache the real
@@ -58,6 +58,22 @@ def main():
         lab_py = ["python3", os.path.join(src, "labs", "lab.py"), "--root", src, "--build", build]
         originals = {s["file"]: open(os.path.join(src, s["file"]), encoding="utf-8").read()
                      for s in lab.regions}
+        # A region somebody edited is never overwritten: start refuses and changes nothing.
+        first = lab.regions[0]
+        path = os.path.join(src, first["file"])
+        text = originals[first["file"]]
+        marker = f"LAB {lab.number} BEGIN solution: {first['name']}"
+        at = text.index("\n", text.index(marker)) + 1
+        edited = text[:at] + "  // a student's edit\n" + text[at:]
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(edited)
+        p = run(lab_py + ["start", lab.number])
+        if p.returncode != 1 or "differs from the reference" not in p.stderr:
+            failures.append(f"start on an edited region did not refuse: {p.stderr.strip()}")
+        if open(path, encoding="utf-8").read() != edited:
+            failures.append("start on an edited region changed the file")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
         p = run(lab_py + ["start", lab.number])
         if p.returncode != 0:
             failures.append(f"lab start failed: {p.stderr.strip()}")
@@ -71,7 +87,6 @@ def main():
         p = run(lab_py + ["start", lab.number])
         if p.returncode != 0:
             failures.append(f"start after reset failed: {p.stderr.strip()}")
-        # A region the student edited is never overwritten: a dirty reference refuses.
         print(f"start/reset checked ({time.monotonic() - t0:.1f}s)", flush=True)
 
         env = dict(os.environ, CCACHE_BASEDIR=scratch, CCACHE_NOHASHDIR="1")
