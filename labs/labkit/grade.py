@@ -148,6 +148,29 @@ class Grader:
                        f"{run.stop_message}")
         return run
 
+    def compare(self, modes, workloads, profile="pentium4", iters=100, costs=()):
+        """`vmlab compare --format csv` as {(workload, mode): row}, once per command."""
+        argv = [self.vmlab, "compare", "-q", "--format", "csv", "--modes", modes,
+                "--workloads", workloads, "--profile", profile, "--iters", str(iters),
+                "--kernel", os.path.join(self.build, "guest", "vmlab_guest.elf")]
+        for c in costs:
+            argv += ["--cost", c]
+        key = tuple(argv)
+        if key not in self.runs:
+            if self.verbose:
+                print("    $ " + " ".join(shlex.quote(a) for a in argv), flush=True)
+            p = subprocess.run(argv, capture_output=True, text=True, timeout=900,
+                               stdin=subprocess.DEVNULL, cwd=self.lab.root)
+            if p.returncode != 0:
+                lines = [l for l in p.stderr.splitlines() if l.strip()]
+                raise Fail(f"vmlab compare failed (status {p.returncode}): "
+                           f"{lines[-1] if lines else ''}")
+            import csv
+            import io
+            rows = list(csv.DictReader(io.StringIO(p.stdout)))
+            self.runs[key] = {(r["workload"], r["mode"]): r for r in rows}
+        return self.runs[key]
+
     # --- Checking -------------------------------------------------------------------------
 
     def expect(self, condition, message):
