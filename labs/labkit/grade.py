@@ -133,9 +133,12 @@ class Grader:
         argv.append(image)
         if self.verbose:
             print("    $ " + " ".join(shlex.quote(a) for a in argv), flush=True)
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=600,
-                           stdin=subprocess.DEVNULL, cwd=root)
-        run = Run(argv, p.returncode, p.stdout, p.stderr, out_dir)
+        # Bytes, decoded without newline translation: the console's CR LF stay as the
+        # guest wrote them (a lab may count the console's bytes).
+        p = subprocess.run(argv, capture_output=True, timeout=600, stdin=subprocess.DEVNULL,
+                           cwd=root)
+        run = Run(argv, p.returncode, p.stdout.decode("utf-8", "replace"),
+                  p.stderr.decode("utf-8", "replace"), out_dir)
         self.runs[key] = run
         return run
 
