@@ -27,10 +27,7 @@ def rel(root, path):
 
 
 # Labs of issue 16 that have no folder yet: listed so that nobody takes them for done.
-PLANNED = [("04", "binary-translation", "IDENT vs callout vs in-TC, chaining, adaptive BT"),
-           ("06", "hardware-assist", "VM exits by reason, shadow vs nested paging, exit costs"),
-           ("07", "io", "emulated devices vs shared-memory rings, exits per byte"),
-           ("08", "reproduce", "Adams & Agesen Fig. 4 and forkwait, Barham Tables 3-5")]
+PLANNED = []  # (number, name, covers), e.g. a ninth lab announced before its folder exists
 
 
 def cmd_list(args):

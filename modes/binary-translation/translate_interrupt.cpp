@@ -17,7 +17,11 @@ using FE = FragmentEmitter;
 bool classify_interrupt(IrInsn& insn) {
   switch (insn.id) {
     case X86_INS_CLI:
-    case X86_INS_STI: insn.how = Translation::kInTc; return true;
+    case X86_INS_STI:
+      // LAB 04 BEGIN solution: classify_cli_sti
+      insn.how = Translation::kInTc;
+      return true;
+      // LAB 04 END
     case X86_INS_PUSHF:
     case X86_INS_PUSHFD:
     case X86_INS_POPF:
@@ -43,6 +47,7 @@ void emit_interrupt(FE& e, const IrInsn& insn) {
   switch (insn.id) {
     case X86_INS_CLI:
     case X86_INS_STI: {
+      // LAB 04 BEGIN solution: emit_cli_sti
       const bool sti = insn.id == X86_INS_STI;
       e.begin(insn, Translation::kInTc, kRestoreEax);
       a.mov(FE::gs(gsdata::kSaveEax), x86::eax);
@@ -53,6 +58,7 @@ void emit_interrupt(FE& e, const IrInsn& insn) {
       if (sti) e.mark_sti();
       e.end();
       return;
+      // LAB 04 END
     }
     case X86_INS_PUSHF:
     case X86_INS_PUSHFD: {
