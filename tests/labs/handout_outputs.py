@@ -5,8 +5,8 @@ In labs/NN-name/README.md, a ```text block preceded by `<!-- lab-output -->` sho
 of the ```sh block before it. This test runs that sh block as tests/docs/doc_commands.py
 does (from a scratch folder that looks like the repository root) and checks that every
 line of the text block appears, in order, as part of a line of the block's stdout and
-stderr. Every other sh block of the handouts runs too (doc_commands.py covers them as
-well); a block that ends with a usage or internal-error status fails.
+stderr (runs of blanks compare as one). Every other sh block of the handouts runs too
+(doc_commands.py covers them as well); a block that ends with a usage or internal-error status fails.
 
   handout_outputs.py --build DIR [--root DIR]
 """
@@ -52,9 +52,14 @@ def handout_blocks(path):
 
 def in_order(expected, actual_lines):
     """The first expected line not found (in order), or None."""
+    def squeeze(text):  # runs of blanks count as one (table columns)
+        return " ".join(text.split())
+
+    actual_lines = [squeeze(l) for l in actual_lines]
     at = 0
     for want in expected:
-        while at < len(actual_lines) and want.strip() not in actual_lines[at]:
+        want = squeeze(want)
+        while at < len(actual_lines) and want not in actual_lines[at]:
             at += 1
         if at == len(actual_lines):
             return want
