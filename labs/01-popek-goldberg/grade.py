@@ -1,4 +1,6 @@
 """Lab 01 grader: the Popek-Goldberg holes, from the events of real runs."""
+import subprocess
+
 from labkit.grade import test
 
 # sensitive_no_trap {opcode, reg} (docs/trace-format.md: 0x0F-prefixed opcodes as 0x1nn)
@@ -51,16 +53,37 @@ def holes_answer(g):
              f"({len(names)} instructions)")
 
 
-@test(10, "answers.txt 'pushf-eip:' is where the guest kernel's PUSHF runs")
+def symbols(g):
+    """The guest kernel's text symbols, sorted by address (nm -n)."""
+    p = subprocess.run(["nm", "-n", g.kernel("guest")], capture_output=True, text=True)
+    out = []
+    for line in p.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in "tTwW":
+            out.append((int(parts[0], 16), parts[2]))
+    return out
+
+
+@test(10, "answers.txt 'pushf-eip:' is where the guest kernel's PUSHF runs (address or function)")
 def pushf_eip(g):
     run, _ = holes_seen(g)
     eips = {e["eip"] for e in run.events("sensitive_no_trap") if hole_name(e) == "pushf"}
+    given = g.answer("pushf-eip").split()[0]
     try:
-        given = int(g.answer("pushf-eip"), 16)
+        g.expect(int(given, 16) in eips, f"answers.txt pushf-eip: {given} is not an EIP of a "
+                 f"PUSHF hole in the trace")
+        return
     except ValueError:
-        g.fail("answers.txt pushf-eip: is not a hexadecimal address (e.g. 0xc0100000)")
-    g.expect(given in eips, f"answers.txt pushf-eip: {given:#x} is not an EIP of a PUSHF "
-             f"hole in the trace")
+        pass
+    syms = symbols(g)
+    for i, (addr, name) in enumerate(syms):
+        if name == given:
+            end = syms[i + 1][0] if i + 1 < len(syms) else addr + 1
+            g.expect(any(addr <= e < end for e in eips), f"answers.txt pushf-eip: {given} runs "
+                     f"no PUSHF hole in the trace")
+            return
+    g.fail(f"answers.txt pushf-eip: {given} is neither a hexadecimal address nor a function "
+           f"of the guest kernel")
 
 
 @test(10, "VT CPU: no sensitive instruction escapes, same results as native")
