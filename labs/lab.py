@@ -191,11 +191,11 @@ def parser():
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.add_parser("list", help="the labs: number, name, exercise or not, what each covers")
     s = sub.add_parser("start", help="prepare a lab's exercise: its reference code becomes a starter")
-    s.add_argument("lab", metavar="NN")
+    s.add_argument("lab", metavar="NN", help="the lab: its number (01 to 08) or folder name")
     s = sub.add_parser("reset", help="put a started lab's reference code back")
-    s.add_argument("lab", metavar="NN")
+    s.add_argument("lab", metavar="NN", help="the lab: its number (01 to 08) or folder name")
     s = sub.add_parser("check", help="grade a lab: build, run the guest, check events and answers")
-    s.add_argument("lab", metavar="NN")
+    s.add_argument("lab", metavar="NN", help="the lab: its number (01 to 08) or folder name")
     s.add_argument("--hidden", action="store_true",
                    help="also run the hidden tests (labs/hidden/NN, instructors only)")
     s.add_argument("--answers", metavar="FILE",
@@ -208,7 +208,7 @@ def parser():
                    help="apply this lab's starter (repeatable; default every exercise)")
     sub.add_parser("verify", help="instructors: every lab's files, markers and reference hashes")
     s = sub.add_parser("rehash", help="instructors: record a changed reference region's hash")
-    s.add_argument("lab", metavar="NN")
+    s.add_argument("lab", metavar="NN", help="the lab: its number (01 to 08) or folder name")
     return p
 
 
