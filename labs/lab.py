@@ -51,7 +51,7 @@ def rebuild_command(args, lab):
 
 def cmd_start(args):
     lab = find_lab(args.root, args.lab)
-    files = regions.start(args.root, lab)
+    regions.start(args.root, lab)
     print(f"lab {lab.number} ({lab.title}) started: the reference implementation is replaced "
           f"by a starter in")
     for spec in lab.regions:
@@ -61,7 +61,6 @@ def cmd_start(args):
           f"  {rebuild_command(args, lab)}\n"
           f"and grade with 'vmlab lab check {lab.number}' (it rebuilds too). "
           f"'vmlab lab reset {lab.number}' puts the reference back.")
-    del files
     return 0
 
 

@@ -6,7 +6,8 @@ of the ```sh block before it. This test runs that sh block as tests/docs/doc_com
 does (from a scratch folder that looks like the repository root) and checks that every
 line of the text block appears, in order, as part of a line of the block's stdout and
 stderr (runs of blanks compare as one). Every other sh block of the handouts runs too
-(doc_commands.py covers them as well); a block that ends with a usage or internal-error status fails.
+(doc_commands.py covers them as well); a block that ends with a usage or internal-error
+status fails.
 
   handout_outputs.py --build DIR [--root DIR]
 """
