@@ -10,6 +10,7 @@ stderr (runs of blanks compare as one). Every other sh block of the handouts run
 status fails.
 
   handout_outputs.py --build DIR [--root DIR]
+  handout_outputs.py --self-test     the matcher on planted lines
 """
 import argparse
 import glob
@@ -68,11 +69,27 @@ def in_order(expected, actual_lines):
     return None
 
 
+def self_test():
+    """The matcher finds shown lines in order (blanks squeezed) and misses the others."""
+    got = ["vmlab compare: x", "in     trap    100   6504.6", "done status=0"]
+    cases = [(["in trap 100 6504.6", "done status=0"], None),
+             (["done status=0", "in trap 100"], "in trap 100"),
+             (["in trap 100 6504.7"], "in trap 100 6504.7")]
+    wrong = [c for c in cases if in_order(c[0], got) != c[1]]
+    print(f"self-test: {len(cases) - len(wrong)} passed, {len(wrong)} failed")
+    return 1 if wrong else 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--build", required=True)
+    parser.add_argument("--build")
     parser.add_argument("--root", default=os.path.join(os.path.dirname(__file__), "..", ".."))
+    parser.add_argument("--self-test", action="store_true")
     args = parser.parse_args()
+    if args.self_test:
+        return self_test()
+    if not args.build:
+        parser.error("--build is required")
     root = os.path.abspath(args.root)
     cwd = doc_commands.scratch_root(root, args.build)
     passed = failed = 0
