@@ -7,8 +7,10 @@
 // memory is the guest's RAM plus the mode's reserve for monitor data (P2m).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -19,6 +21,7 @@
 #include "engine/vmm/hardware_observer.h"
 #include "engine/vmm/mode.h"
 #include "engine/vmm/recorder.h"
+#include "engine/vmm/vm_state.h"
 
 namespace vmlab::vmm {
 
@@ -41,8 +44,45 @@ class Vm {
   machine::Result<void> load_kernel(const std::string& path);
   machine::Result<void> load_kernel_image(std::span<const uint8_t> image, const std::string& name);
   // Runs the guest until it stops (machine::Machine::run) and records the stop as a
-  // machine_stop event.
+  // machine_stop event. Pause requests do not apply to it.
   machine::RunResult run();
+
+  // --- Control (vm_control.cpp; docs/architecture.md, "Threading") ---------------------
+  // The thread that calls run/resume/run_for/step owns the Vm while the call runs; only
+  // request_pause() and state() may be called from another thread meanwhile.
+  //
+  // A pause is not a stop: no machine_stop event is recorded, and the next call goes on
+  // exactly where the pause left off, so a run split by pauses and steps ends with the same
+  // console output, events, counters and modeled cycles as one run() (engine/machine,
+  // Machine::run_until). A stop is recorded as run() records it; after a stop that can be
+  // resumed (kStopRequested, kBudgetExhausted with a raised budget) the calls go on.
+  //
+  // Runs until `instructions` more instructions retire on the processor (kPaused), a pause
+  // request takes effect (kPaused) or the machine stops (kStopped, last_stop() set).
+  VmState run_for(uint64_t instructions);
+  // Runs exactly one instruction of the processor: run_for(1). An interrupt or exception
+  // delivered on the way is part of the step; so is idle time skipped by a halted guest.
+  // Under trap modes an instruction the monitor emulates does not retire on the processor
+  // and is part of the next step; under bt the instructions are those of the translated
+  // code (guest_eip() names the guest instruction).
+  VmState step() { return run_for(1); }
+  // Runs until the machine stops or a pause request takes effect.
+  VmState resume() { return run_for(UINT64_MAX); }
+  // Asks the running call to pause within machine::Machine::kPauseGranularity retired
+  // instructions. Safe from any thread. A request made while nothing runs pauses the next
+  // call before its first instruction; a stop that comes first clears it.
+  void request_pause() { machine_->request_pause(); }
+  // Asks the running call to stop (a resumable kStopRequested stop, recorded as
+  // machine_stop) at the end of the current slice. Safe from any thread.
+  void request_stop() { machine_->request_stop(); }
+  // Safe from any thread.
+  VmState state() const { return state_.load(std::memory_order_acquire); }
+  // The last stop, once state() has been kStopped (read it on the owning thread, or on
+  // another after state() returned kStopped and before the owner runs the Vm again).
+  const std::optional<machine::RunResult>& last_stop() const { return last_stop_; }
+  // The guest's EIP as the guest knows it (under bt: the guest instruction that the
+  // translated code at the processor's EIP belongs to). Owning thread, or while paused.
+  uint32_t guest_eip() const { return machine_->cpu().guest_eip(); }
 
   ModeId mode() const { return mode_->id(); }
   Mode& mode_impl() { return *mode_; }
@@ -66,6 +106,10 @@ class Vm {
   std::unique_ptr<machine::Machine> machine_;
   Recorder recorder_;
   HardwareObserver observer_;
+  std::atomic<VmState> state_{VmState::kReady};
+  std::optional<machine::RunResult> last_stop_;
+  // Records the stop as machine_stop and keeps it (run() and run_for()).
+  machine::RunResult record_stop(machine::RunResult r);
 };
 
 }  // namespace vmlab::vmm
