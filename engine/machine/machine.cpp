@@ -326,6 +326,7 @@ std::optional<RunResult> Machine::run_loop(uint64_t until_instructions, bool pau
     }
     in_slice_ = false;
     sync_devices();
+    if (slice_listener_) slice_listener_();
     switch (stop) {
       case cpu::StopReason::kBudget:
       case cpu::StopReason::kRequested: break;  // device and front-end stops: loop top

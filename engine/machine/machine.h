@@ -30,6 +30,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -104,6 +105,9 @@ class Machine : public cpu::Bus {
   // while nothing runs pauses the next run_until() before its first instruction.
   void request_pause() { pause_requested_.store(true, std::memory_order_relaxed); }
   void clear_pause_request() { pause_requested_.store(false, std::memory_order_relaxed); }
+  // Called on the running thread at the end of every slice, after the devices caught up
+  // (vmm::Vm publishes its live snapshot here). Empty: none (the default).
+  void set_slice_listener(std::function<void()> listener) { slice_listener_ = std::move(listener); }
   void set_max_instructions(uint64_t n) { config_.max_instructions = n; }
 
   const std::string& console_output() const { return console_.captured(); }
@@ -183,7 +187,8 @@ class Machine : public cpu::Bus {
   // The slice in progress when run_until() paused: where it ends, in instructions retired
   // and in budget units. in_slice_ false: the next call starts a new slice.
   bool in_slice_ = false;
-  bool pausable_ = false;  // the current call is run_until()
+  bool pausable_ = false;
+  std::function<void()> slice_listener_;  // the current call is run_until()
   uint64_t slice_end_instructions_ = 0;
   uint64_t slice_end_units_ = 0;
   std::optional<StopReason> device_stop_;  // exit port or reset, seen at the slice end

@@ -20,6 +20,7 @@
 #include "engine/vmm/event.h"
 #include "engine/vmm/event_counters.h"
 #include "engine/vmm/event_ring.h"
+#include "engine/vmm/event_subscription.h"
 #include "engine/vmm/trace_writer.h"
 
 namespace vmlab::vmm {
@@ -35,6 +36,15 @@ class Recorder {
   void enable_ring(size_t capacity);
   // Sends every recorded event to `writer` (up to the trace limit).
   void add_writer(std::unique_ptr<TraceWriter> writer);
+  // Sends every recorded event to `subscription`'s queue and a snapshot at each slice end
+  // (publish_snapshot, called by the Vm). Not subject to the trace limit. Owning thread,
+  // not while the Vm runs.
+  void subscribe(std::shared_ptr<EventSubscription> subscription);
+  void unsubscribe(const EventSubscription* subscription);
+  bool has_subscribers() const { return !subscriptions_.empty(); }
+  // Publishes the counters and the processor's instructions and cycles to every
+  // subscription (a no-op without subscribers).
+  void publish_snapshot();
   // At most this many events go to the writers; later ones are only counted. 0: no limit.
   void set_trace_limit(uint64_t limit) { trace_limit_ = limit; }
 
@@ -78,6 +88,10 @@ class Recorder {
   bool recording_ = false;
   std::optional<EventRing> ring_;
   std::vector<std::unique_ptr<TraceWriter>> writers_;
+  std::vector<std::shared_ptr<EventSubscription>> subscriptions_;
+  void update_recording() {
+    recording_ = ring_.has_value() || !writers_.empty() || !subscriptions_.empty();
+  }
   uint64_t trace_limit_ = 0;
   uint64_t written_ = 0;
   uint64_t dropped_ = 0;

@@ -84,6 +84,13 @@ class Vm {
   // translated code at the processor's EIP belongs to). Owning thread, or while paused.
   uint32_t guest_eip() const { return machine_->cpu().guest_eip(); }
 
+  // --- Live events (event_subscription.h) -----------------------------------------------
+  // A subscription with room for `capacity` events: from now on every recorded event goes
+  // to its queue and a snapshot at each slice end, pause and stop. Owning thread, not while
+  // the Vm runs; the consumer side is then used on the consumer's thread.
+  std::shared_ptr<EventSubscription> subscribe(size_t capacity);
+  void unsubscribe(const EventSubscription* subscription);
+
   ModeId mode() const { return mode_->id(); }
   Mode& mode_impl() { return *mode_; }
   const Mode& mode_impl() const { return *mode_; }

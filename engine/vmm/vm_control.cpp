@@ -19,6 +19,7 @@ VmState Vm::run_for(uint64_t instructions) {
   const uint64_t until = instructions > UINT64_MAX - retired ? UINT64_MAX : retired + instructions;
   std::optional<machine::RunResult> stop = machine_->run_until(until);
   if (!stop) {
+    recorder_.publish_snapshot();
     state_.store(VmState::kPaused, std::memory_order_release);
     return VmState::kPaused;
   }
@@ -37,8 +38,21 @@ machine::RunResult Vm::record_stop(machine::RunResult r) {
   // The stop's own charge (normally none) belongs to the run's modeled time.
   r.cycles = cpu.cycles();
   last_stop_ = r;
+  recorder_.publish_snapshot();
   state_.store(VmState::kStopped, std::memory_order_release);
   return r;
+}
+
+std::shared_ptr<EventSubscription> Vm::subscribe(size_t capacity) {
+  auto subscription = std::make_shared<EventSubscription>(capacity);
+  recorder_.subscribe(subscription);
+  machine_->set_slice_listener([this] { recorder_.publish_snapshot(); });
+  return subscription;
+}
+
+void Vm::unsubscribe(const EventSubscription* subscription) {
+  recorder_.unsubscribe(subscription);
+  if (!recorder_.has_subscribers()) machine_->set_slice_listener({});
 }
 
 }  // namespace vmlab::vmm
