@@ -114,7 +114,9 @@ class Machine : public cpu::Bus {
   const std::optional<MultibootLoader::BootInfo>& boot_info() const { return boot_info_; }
 
   cpu::Cpu& cpu() { return cpu_; }
+  const cpu::Cpu& cpu() const { return cpu_; }
   PhysicalMemory& memory() { return memory_; }
+  const PhysicalMemory& memory() const { return memory_; }
   IoBus& io_bus() { return io_; }
   PicPair& pic() { return pic_; }
   Pit8254& pit() { return pit_; }

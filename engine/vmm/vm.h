@@ -91,6 +91,26 @@ class Vm {
   std::shared_ptr<EventSubscription> subscribe(size_t capacity);
   void unsubscribe(const EventSubscription* subscription);
 
+  // --- Inspection (inspection.h, vm_inspection.cpp) --------------------------------------
+  // Owning thread, while the Vm does not run (paused, stopped, or before the first call).
+  GuestCpuView guest_cpu() const { return mode_->guest_cpu(*this); }
+  RealPaging real_paging() const { return mode_->real_paging(); }
+  // The P2M as ranges (native: guest-physical 0.. is machine 0.., the whole RAM).
+  std::vector<P2mRange> p2m() const;
+  // Copies machine memory [address, address + out.size()) into `out`: false, and nothing
+  // copied, when any byte lies outside the machine's RAM (guest RAM and monitor reserve).
+  bool read_machine(uint64_t address, std::span<uint8_t> out) const;
+  // The same for guest-physical memory through the P2M: false when any byte is unbacked.
+  bool read_guest_physical(uint64_t address, std::span<uint8_t> out) const;
+  // The pages of [first_linear, first_linear + pages * 4 KiB) that the guest's tables or
+  // the hardware's map, at most `max_rows` of them, in address order (page_walk.cpp).
+  std::vector<PageRow> page_walk(uint32_t first_linear = 0, uint32_t pages = 1u << 20,
+                                 size_t max_rows = SIZE_MAX) const;
+  std::vector<TranslationRow> translations() const { return mode_->translations(*this); }
+  std::optional<TranslationDetail> translation(uint32_t guest_linear) {
+    return mode_->translation(*this, guest_linear);
+  }
+
   ModeId mode() const { return mode_->id(); }
   Mode& mode_impl() { return *mode_; }
   const Mode& mode_impl() const { return *mode_; }
