@@ -100,7 +100,10 @@ class Machine : public cpu::Bus {
   // Runs like run() but returns nothing, paused, once the processor has retired
   // `until_instructions` instructions in total (instructions_retired()), or once a pause was
   // requested; returns the RunResult when the machine stops first.
-  std::optional<RunResult> run_until(uint64_t until_instructions);
+  // `granularity`: the pause request is looked at after every this many instructions (1:
+  // after each, for a front end that pauses on an event; slower, as exact).
+  std::optional<RunResult> run_until(uint64_t until_instructions,
+                                     uint64_t granularity = kPauseGranularity);
   // Asks run_until() to pause. Safe from another thread; run() ignores it. A request made
   // while nothing runs pauses the next run_until() before its first instruction.
   void request_pause() { pause_requested_.store(true, std::memory_order_relaxed); }
@@ -160,7 +163,8 @@ class Machine : public cpu::Bus {
   RunResult finish(StopReason reason, std::string message, double wall_seconds);
   // run() and run_until(): `pausable` makes the slice run in chunks of kPauseGranularity
   // instructions with a look at the pause request between them.
-  std::optional<RunResult> run_loop(uint64_t until_instructions, bool pausable);
+  std::optional<RunResult> run_loop(uint64_t until_instructions, bool pausable,
+                                    uint64_t granularity);
 
   MachineConfig config_;
   PhysicalMemory memory_;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <bitset>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -68,6 +69,14 @@ class Vm {
   VmState step() { return run_for(1); }
   // Runs until the machine stops or a pause request takes effect.
   VmState resume() { return run_for(UINT64_MAX); }
+  // Runs until an event of one of `kinds` is recorded, then pauses after the instruction
+  // that raised it (an event raised while delivering an interrupt: after the handler's
+  // first instruction; bt's in-TC counts, recorded at the next monitor entry: there), or
+  // until `max_instructions` retire, a pause request, or a stop. It looks at the pause
+  // request after every instruction, so it runs slower than resume(); the run stays the
+  // same run. The GUI's "step to the next hypercall / VM exit / shadow fault / callout".
+  VmState run_until_event(const std::bitset<kNumEventKinds>& kinds,
+                          uint64_t max_instructions = UINT64_MAX);
   // Asks the running call to pause within machine::Machine::kPauseGranularity retired
   // instructions. Safe from any thread. A request made while nothing runs pauses the next
   // call before its first instruction; a stop that comes first clears it.
@@ -137,6 +146,7 @@ class Vm {
   std::optional<machine::RunResult> last_stop_;
   // Records the stop as machine_stop and keeps it (run() and run_for()).
   machine::RunResult record_stop(machine::RunResult r);
+  VmState run_for_at(uint64_t instructions, uint64_t granularity);
 };
 
 }  // namespace vmlab::vmm
