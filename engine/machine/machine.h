@@ -193,10 +193,10 @@ class Machine : public cpu::Bus {
   // The slice in progress when run_until() paused: where it ends, in instructions retired
   // and in budget units. in_slice_ false: the next call starts a new slice.
   bool in_slice_ = false;
-  bool pausable_ = false;
-  std::function<void()> slice_listener_;  // the current call is run_until()
   uint64_t slice_end_instructions_ = 0;
   uint64_t slice_end_units_ = 0;
+  bool pausable_ = false;  // the current call is run_until()
+  std::function<void()> slice_listener_;
   std::optional<StopReason> device_stop_;  // exit port or reset, seen at the slice end
   std::string device_stop_message_;
   std::optional<RunResult> final_;
