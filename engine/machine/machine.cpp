@@ -224,7 +224,9 @@ std::optional<StopReason> Machine::on_halted(std::string& message) {
   // Only the user can wake it: wait on the host (interactive runs are not deterministic).
   if (input_.interactive() && !input_.exhausted() && uart_.rx_interrupt_enabled() &&
       pic_.can_deliver(Uart16550::kCom1Irq) && apic_.passes_pic()) {
-    while (!front_end_stop_.load(std::memory_order_relaxed) && !input_.exhausted()) {
+    // A pause request ends the wait too (run_until pauses at its next look).
+    while (!front_end_stop_.load(std::memory_order_relaxed) && !input_.exhausted() &&
+           !(pausable_ && pause_requested_.load(std::memory_order_relaxed))) {
       if (input_.wait(kInputWaitMs)) break;
     }
     uart_.poll_input();
@@ -250,45 +252,82 @@ RunResult Machine::finish(StopReason reason, std::string message, double wall_se
 }
 
 RunResult Machine::run() {
+  return *run_loop(UINT64_MAX, false, kPauseGranularity);
+}
+
+std::optional<RunResult> Machine::run_until(uint64_t until_instructions, uint64_t granularity) {
+  return run_loop(until_instructions, true, granularity == 0 ? 1 : granularity);
+}
+
+std::optional<RunResult> Machine::run_loop(uint64_t until_instructions, bool pausable,
+                                           uint64_t granularity) {
   if (final_) return *final_;
+  pausable_ = pausable;
   const auto start = std::chrono::steady_clock::now();
   const auto wall = [start] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   for (;;) {
-    if (device_stop_) return finish(*device_stop_, device_stop_message_, wall());
-    if (front_end_stop_.exchange(false, std::memory_order_relaxed)) {
-      return finish(StopReason::kStopRequested, "stopped by the front end", wall());
-    }
-    uint64_t slice = kMaxSlice;
-    if (config_.max_instructions != 0) {
-      // The budget counts instructions, REP iterations and delivered exceptions and
-      // interrupts (Cpu::budget_units), so that it bounds modeled work: a guest whose
-      // every instruction faults, or one long REP, still exhausts it.
-      const uint64_t done = cpu_.budget_units();
-      if (done >= config_.max_instructions) {
-        // Say what used it when it was not only instructions (a storm, a long REP).
-        const uint64_t other = done - cpu_.instructions_retired();
-        std::string message =
-            "instruction budget of " + std::to_string(config_.max_instructions) + " exhausted";
-        if (other != 0) {
-          message += " (" + std::to_string(other) +
-                     " of it REP iterations and delivered exceptions and interrupts)";
-        }
-        return finish(StopReason::kBudgetExhausted, std::move(message), wall());
+    if (!in_slice_) {
+      if (device_stop_) return finish(*device_stop_, device_stop_message_, wall());
+      if (front_end_stop_.exchange(false, std::memory_order_relaxed)) {
+        return finish(StopReason::kStopRequested, "stopped by the front end", wall());
       }
-      slice = std::min(slice, config_.max_instructions - done);
+      uint64_t slice = kMaxSlice;
+      if (config_.max_instructions != 0) {
+        // The budget counts instructions, REP iterations and delivered exceptions and
+        // interrupts (Cpu::budget_units), so that it bounds modeled work: a guest whose
+        // every instruction faults, or one long REP, still exhausts it.
+        const uint64_t done = cpu_.budget_units();
+        if (done >= config_.max_instructions) {
+          // Say what used it when it was not only instructions (a storm, a long REP).
+          const uint64_t other = done - cpu_.instructions_retired();
+          std::string message =
+              "instruction budget of " + std::to_string(config_.max_instructions) + " exhausted";
+          if (other != 0) {
+            message += " (" + std::to_string(other) +
+                       " of it REP iterations and delivered exceptions and interrupts)";
+          }
+          return finish(StopReason::kBudgetExhausted, std::move(message), wall());
+        }
+        slice = std::min(slice, config_.max_instructions - done);
+      }
+      // Every instruction costs at least one cycle, so this many instructions cannot run
+      // past the next timer edge by more than the last one's extra cycles.
+      const uint64_t next = std::min(pit_.next_event_cycle(), apic_.next_event_cycle());
+      const uint64_t now = cpu_.cycles();
+      if (next != Pit8254::kNever) slice = std::min(slice, next > now ? next - now : 1);
+      // A halted processor left run() having looked at INTR; make it look again.
+      if (cpu_.state().halted) cpu_.request_event_check();
+      slice_end_instructions_ = cpu_.instructions_retired() + slice;
+      slice_end_units_ = cpu_.budget_units() + slice;
+      in_slice_ = true;
     }
-    // Every instruction costs at least one cycle, so this many instructions cannot run
-    // past the next timer edge by more than the last one's extra cycles.
-    const uint64_t next = std::min(pit_.next_event_cycle(), apic_.next_event_cycle());
-    const uint64_t now = cpu_.cycles();
-    if (next != Pit8254::kNever) slice = std::min(slice, next > now ? next - now : 1);
-    // A halted processor left run() having looked at INTR; make it look again.
-    if (cpu_.state().halted) cpu_.request_event_check();
 
-    const cpu::StopReason stop = cpu_.run(slice, slice);  // units run out first
+    // The slice, in one call or (pausable) in chunks: the processor's run loop split at an
+    // instruction boundary with the same unit bound does what one call would.
+    cpu::StopReason stop;
+    for (;;) {
+      const uint64_t retired = cpu_.instructions_retired();
+      uint64_t chunk = slice_end_instructions_ - retired;
+      if (pausable) {
+        if (retired >= until_instructions ||
+            pause_requested_.exchange(false, std::memory_order_relaxed)) {
+          return std::nullopt;  // paused: the slice goes on at the next call
+        }
+        chunk = std::min({chunk, granularity, until_instructions - retired});
+      }
+      const uint64_t units = cpu_.budget_units();
+      stop = cpu_.run(chunk, slice_end_units_ > units ? slice_end_units_ - units : 0);
+      if (stop != cpu::StopReason::kBudget) break;
+      if (cpu_.instructions_retired() >= slice_end_instructions_ ||
+          cpu_.budget_units() >= slice_end_units_) {
+        break;
+      }
+    }
+    in_slice_ = false;
     sync_devices();
+    if (slice_listener_) slice_listener_();
     switch (stop) {
       case cpu::StopReason::kBudget:
       case cpu::StopReason::kRequested: break;  // device and front-end stops: loop top

@@ -30,6 +30,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -84,13 +85,41 @@ class Machine : public cpu::Bus {
   RunResult run();
   // Asks run() to stop at the end of the current slice. Safe from another thread.
   void request_stop() { front_end_stop_.store(true, std::memory_order_relaxed); }
+
+  // Pausing (vmm::Vm::run_for, step, request_pause). A pause is not a stop: the slice in
+  // progress is kept, no device is brought up to date, and the next call goes on exactly
+  // where this one left off, so a run split by pauses retires the same instructions, takes
+  // the same interrupts at the same instructions and ends with the same modeled cycles as
+  // one that was not (the processor's run loop, split at an instruction boundary with the
+  // same unit bound, does what one call would).
+  //
+  // A pause takes effect within this many retired instructions of request_pause(). Where
+  // no instruction retires (a halted processor skipping idle time, a storm of exceptions,
+  // one long REP) it takes effect at the end of the slice, at most kMaxSlice budget units.
+  static constexpr uint64_t kPauseGranularity = 1024;
+  // Runs like run() but returns nothing, paused, once the processor has retired
+  // `until_instructions` instructions in total (instructions_retired()), or once a pause was
+  // requested; returns the RunResult when the machine stops first.
+  // `granularity`: the pause request is looked at after every this many instructions (1:
+  // after each, for a front end that pauses on an event; slower, as exact).
+  std::optional<RunResult> run_until(uint64_t until_instructions,
+                                     uint64_t granularity = kPauseGranularity);
+  // Asks run_until() to pause. Safe from another thread; run() ignores it. A request made
+  // while nothing runs pauses the next run_until() before its first instruction.
+  void request_pause() { pause_requested_.store(true, std::memory_order_relaxed); }
+  void clear_pause_request() { pause_requested_.store(false, std::memory_order_relaxed); }
+  // Called on the running thread at the end of every slice, after the devices caught up
+  // (vmm::Vm publishes its live snapshot here). Empty: none (the default).
+  void set_slice_listener(std::function<void()> listener) { slice_listener_ = std::move(listener); }
   void set_max_instructions(uint64_t n) { config_.max_instructions = n; }
 
   const std::string& console_output() const { return console_.captured(); }
   const std::optional<MultibootLoader::BootInfo>& boot_info() const { return boot_info_; }
 
   cpu::Cpu& cpu() { return cpu_; }
+  const cpu::Cpu& cpu() const { return cpu_; }
   PhysicalMemory& memory() { return memory_; }
+  const PhysicalMemory& memory() const { return memory_; }
   IoBus& io_bus() { return io_; }
   PicPair& pic() { return pic_; }
   Pit8254& pit() { return pit_; }
@@ -132,6 +161,10 @@ class Machine : public cpu::Bus {
   // Handles a halted processor: returns a stop reason, or nothing to keep running.
   std::optional<StopReason> on_halted(std::string& message);
   RunResult finish(StopReason reason, std::string message, double wall_seconds);
+  // run() and run_until(): `pausable` makes the slice run in chunks of kPauseGranularity
+  // instructions with a look at the pause request between them.
+  std::optional<RunResult> run_loop(uint64_t until_instructions, bool pausable,
+                                    uint64_t granularity);
 
   MachineConfig config_;
   PhysicalMemory memory_;
@@ -156,6 +189,14 @@ class Machine : public cpu::Bus {
 
   std::optional<MultibootLoader::BootInfo> boot_info_;
   std::atomic<bool> front_end_stop_{false};
+  std::atomic<bool> pause_requested_{false};
+  // The slice in progress when run_until() paused: where it ends, in instructions retired
+  // and in budget units. in_slice_ false: the next call starts a new slice.
+  bool in_slice_ = false;
+  uint64_t slice_end_instructions_ = 0;
+  uint64_t slice_end_units_ = 0;
+  bool pausable_ = false;  // the current call is run_until()
+  std::function<void()> slice_listener_;
   std::optional<StopReason> device_stop_;  // exit port or reset, seen at the slice end
   std::string device_stop_message_;
   std::optional<RunResult> final_;

@@ -55,15 +55,8 @@ machine::Result<void> Vm::load_kernel_image(std::span<const uint8_t> image,
 }
 
 machine::RunResult Vm::run() {
-  machine::RunResult r = machine_->run();
-  mode_->explain_stop(*this, r);
-  auto& cpu = machine_->cpu();
-  recorder_.record_at(
-      EventKind::machine_stop, cpu.state().eip, cpu.state().cpl,
-      {static_cast<uint32_t>(r.reason), r.exit_value.value_or(0), r.exit_value ? 1u : 0u, 0});
-  // The stop's own charge (normally none) belongs to the run's modeled time.
-  r.cycles = cpu.cycles();
-  return r;
+  state_.store(VmState::kRunning, std::memory_order_release);
+  return record_stop(machine_->run());
 }
 
 }  // namespace vmlab::vmm
