@@ -32,6 +32,7 @@ QString app_usage() {
       "  --view VIEW          timeline, events, counters, compare or run\n"
       "  --screenshot FILE    render the view into FILE (PNG) and exit; with --run, after\n"
       "                       the guest stops\n"
+      "  --select N           select event N (its row in the table, from 0)\n"
       "  --size WxH           window size (default 1280x820)\n"
       "  --lang LANG          en or sv\n"
       "  -h, --help           this text\n");
@@ -55,7 +56,8 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
                a == QStringLiteral("--view") || a == QStringLiteral("--screenshot") ||
                a == QStringLiteral("--lang") || a == QStringLiteral("--size") ||
                a == QStringLiteral("--mode") || a == QStringLiteral("--append") ||
-               a == QStringLiteral("--profile") || a == QStringLiteral("--kernel")) {
+               a == QStringLiteral("--profile") || a == QStringLiteral("--kernel") ||
+               a == QStringLiteral("--select")) {
       if (!value(v)) return tr("%1 needs a value").arg(a);
       if (a == QStringLiteral("--open")) {
         o.open = v;
@@ -63,6 +65,10 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
         o.compare = v;
       } else if (a == QStringLiteral("--screenshot")) {
         o.screenshot = v;
+      } else if (a == QStringLiteral("--select")) {
+        bool ok = false;
+        o.select = v.toLongLong(&ok);
+        if (!ok || o.select < 0) return tr("--select takes an event number (got '%1')").arg(v);
       } else if (a == QStringLiteral("--append")) {
         o.live.append = v;
       } else if (a == QStringLiteral("--profile")) {

@@ -14,6 +14,7 @@
 #include <QTableView>
 #include <QVBoxLayout>
 #include <QValueAxis>
+#include <cmath>
 
 #include "gui/lanes.h"
 
@@ -95,6 +96,7 @@ void CountersView::refresh_chart() {
   set->setLabelColor(Qt::black);
   series->append(set);
   series->setLabelsVisible(true);
+  series->setLabelsPosition(QAbstractBarSeries::LabelsOutsideEnd);
   series->setLabelsFormat(QStringLiteral("@value %"));
   series->setLabelsPrecision(3);
   chart->addSeries(series);
@@ -103,7 +105,11 @@ void CountersView::refresh_chart() {
   chart->addAxis(y, Qt::AlignLeft);
   series->attachAxis(y);
   auto* x = new QValueAxis;
-  x->setRange(0, std::min(100.0, top * 1.25));
+  // Ticks every 10 % (every 2 % below 10 %), with room for the labels past the bars.
+  const double tick = top * 1.3 <= 10 ? 2.0 : 10.0;
+  const double range = std::min(100.0, std::ceil(top * 1.3 / tick) * tick);
+  x->setRange(0, range);
+  x->setTickCount(static_cast<int>(range / tick) + 1);
   x->setLabelFormat(QStringLiteral("%.0f %%"));
   x->setTitleText(tr("% of modeled cycles"));
   chart->addAxis(x, Qt::AlignBottom);

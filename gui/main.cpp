@@ -9,10 +9,11 @@
 #include "gui/run_panel.h"
 
 int main(int argc, char** argv) {
-  QApplication app(argc, argv);
-  QApplication::setApplicationName(QStringLiteral("vmlab-gui"));
+  // Options first, without a display: --help and usage errors work anywhere.
+  QStringList arguments;
+  for (int i = 0; i < argc; ++i) arguments << QString::fromLocal8Bit(argv[i]);
   vmlab::gui::AppOptions options;
-  if (const auto error = vmlab::gui::parse_app_options(QApplication::arguments(), options)) {
+  if (const auto error = vmlab::gui::parse_app_options(arguments, options)) {
     std::fprintf(stderr, "vmlab-gui: %s\n", error->toLocal8Bit().constData());
     return 64;
   }
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
     std::fputs(vmlab::gui::app_usage().toLocal8Bit().constData(), stdout);
     return 0;
   }
+  QApplication app(argc, argv);
+  QApplication::setApplicationName(QStringLiteral("vmlab-gui"));
   vmlab::gui::MainWindow window;
   window.set_language(options.language);
   window.resize(options.width, options.height);
@@ -35,6 +38,7 @@ int main(int argc, char** argv) {
     window.run_panel()->resume();
   }
   if (options.view) window.show_view(*options.view);
+  if (options.select >= 0) window.select_event(static_cast<size_t>(options.select));
   window.show();
   if (options.screenshot.isEmpty()) return QApplication::exec();
 

@@ -174,10 +174,22 @@ void MainWindow::show_view(View view) {
   switch (view) {
     case View::run: tabs_->setCurrentWidget(run_panel_); break;
     case View::timeline:
-    case View::events: tabs_->setCurrentWidget(timeline_split_); break;
+      tabs_->setCurrentWidget(timeline_split_);
+      timeline_split_->setSizes({TimelineRenderer::preferred_height(), height()});
+      break;
+    case View::events:
+      tabs_->setCurrentWidget(timeline_split_);
+      timeline_split_->setSizes({TimelineRenderer::preferred_height() / 2, height()});
+      break;
     case View::counters: tabs_->setCurrentWidget(counters_); break;
     case View::compare: tabs_->setCurrentWidget(compare_); break;
   }
+}
+
+void MainWindow::select_event(size_t event) {
+  if (event >= document_->events().size()) return;
+  events_->select_event(event);
+  timeline_->select_event(event);
 }
 
 QWidget* MainWindow::view_widget(View view) {

@@ -34,6 +34,8 @@ class MainWindow : public QMainWindow {
   // Opens `vmlab compare --format json` output.
   bool open_compare(const QString& file);
   void show_view(View view);
+  // Selects an event in the table and on the timeline (nothing when out of range).
+  void select_event(size_t event);
   // The widget a screenshot of `view` shows.
   QWidget* view_widget(View view);
   // "sv" or "en".

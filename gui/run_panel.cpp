@@ -93,8 +93,10 @@ RunPanel::RunPanel(RunDocument* document, QWidget* parent)
   counter_table_->verticalHeader()->setVisible(false);
   counter_table_->verticalHeader()->setDefaultSectionSize(20);
   counter_table_->horizontalHeader()->setStretchLastSection(true);
-  counter_table_->setColumnWidth(CounterModel::kKind, 140);
-  counter_table_->setColumnWidth(CounterModel::kClass, 160);
+  counter_table_->setColumnWidth(CounterModel::kKind, 130);
+  counter_table_->setColumnWidth(CounterModel::kClass, 140);
+  counter_table_->setColumnWidth(CounterModel::kCount, 80);
+  counter_table_->setColumnWidth(CounterModel::kCycles, 100);
 
   auto* split = new QSplitter(Qt::Horizontal);
   split->addWidget(console_);

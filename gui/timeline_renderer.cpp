@@ -164,11 +164,24 @@ void TimelineRenderer::paint_counters(QPainter& p, const QRect& area, const QRec
     for (const Bin& b : bins_[l]) end += b.charged;
     scale = std::max(scale, end);
   }
+  if (scale == 1 && start == std::array<uint64_t, kNumLanes>{}) {
+    p.drawText(
+        box, Qt::AlignCenter,
+        QCoreApplication::translate(
+            "Timeline", "No cycles charged to events here (the cost profile may charge none)."));
+    return;
+  }
   p.drawText(QRect(area.left() + 6, top + 40, kLabelWidth - 10, 20), Qt::AlignLeft,
              QCoreApplication::translate("Timeline", "top: %1")
                  .arg(format_cycles(static_cast<double>(scale))));
   p.setRenderHint(QPainter::Antialiasing, false);
   std::vector<QPoint> points;
+  struct Label {
+    int y;
+    unsigned lane;
+    uint64_t sum;
+  };
+  std::vector<Label> labels;
   for (unsigned l = 0; l < kNumLanes; ++l) {
     if (index.total_charged(static_cast<Lane>(l)) == 0) continue;
     p.setPen(QPen(QColor(QRgb(lane_colour(static_cast<Lane>(l)))), 2));
@@ -188,6 +201,24 @@ void TimelineRenderer::paint_counters(QPainter& p, const QRect& area, const QRec
       }
     }
     if (points.size() >= 2) p.drawPolyline(points.data(), static_cast<int>(points.size()));
+    labels.push_back({last_y, l, sum});
+  }
+  // Name each line at its right end, the labels pushed apart so they do not overlap.
+  std::sort(labels.begin(), labels.end(), [](const auto& a, const auto& b) { return a.y < b.y; });
+  QFont small = p.font();
+  small.setPixelSize(11);
+  p.setFont(small);
+  int next_free = box.top() + 2;
+  for (const auto& label : labels) {
+    const int y = std::max(label.y - 6, next_free);
+    next_free = y + 13;
+    const QString text = QStringLiteral("%1  %2").arg(
+        lane_label(static_cast<Lane>(label.lane)), format_cycles(static_cast<double>(label.sum)));
+    const QRect r(box.right() - 260, y, 254, 13);
+    p.fillRect(p.fontMetrics().boundingRect(r, Qt::AlignRight, text).adjusted(-2, 0, 2, 0),
+               QColor(255, 255, 255, 220));
+    p.setPen(QColor(QRgb(lane_colour(static_cast<Lane>(label.lane)))).darker(130));
+    p.drawText(r, Qt::AlignRight, text);
   }
 }
 

@@ -16,7 +16,7 @@ TimelineWidget::TimelineWidget(const RunDocument* document, QWidget* parent)
     : QWidget(parent), document_(document) {
   setFocusPolicy(Qt::StrongFocus);
   setMouseTracking(true);
-  setMinimumHeight(TimelineRenderer::preferred_height());
+  setMinimumHeight(TimelineRenderer::kAxisHeight + 4 * TimelineRenderer::kLaneHeight);
   setAttribute(Qt::WA_OpaquePaintEvent);
   connect(document_, &RunDocument::runReset, this, [this] {
     selected_.reset();
