@@ -6,14 +6,9 @@
 
 namespace vmlab::gui {
 
-namespace {
-QString tr(const char* text) {
-  return QCoreApplication::translate("AppOptions", text);
-}
-}  // namespace
-
 QString app_usage() {
-  return tr(
+  return QCoreApplication::translate(
+      "AppOptions",
       "usage: vmlab-gui [options]\n"
       "\n"
       "The vmlab window: run the guest OS in any mode and watch its traps, VM exits,\n"
@@ -58,7 +53,7 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
                a == QStringLiteral("--mode") || a == QStringLiteral("--append") ||
                a == QStringLiteral("--profile") || a == QStringLiteral("--kernel") ||
                a == QStringLiteral("--select")) {
-      if (!value(v)) return tr("%1 needs a value").arg(a);
+      if (!value(v)) return QCoreApplication::translate("AppOptions", "%1 needs a value").arg(a);
       if (a == QStringLiteral("--open")) {
         o.open = v;
       } else if (a == QStringLiteral("--compare")) {
@@ -68,7 +63,10 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
       } else if (a == QStringLiteral("--select")) {
         bool ok = false;
         o.select = v.toLongLong(&ok);
-        if (!ok || o.select < 0) return tr("--select takes an event number (got '%1')").arg(v);
+        if (!ok || o.select < 0)
+          return QCoreApplication::translate("AppOptions",
+                                             "--select takes an event number (got '%1')")
+              .arg(v);
       } else if (a == QStringLiteral("--append")) {
         o.live.append = v;
       } else if (a == QStringLiteral("--profile")) {
@@ -77,7 +75,8 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
         o.live.kernel = v;
       } else if (a == QStringLiteral("--lang")) {
         if (v != QStringLiteral("en") && v != QStringLiteral("sv")) {
-          return tr("--lang takes en or sv (got '%1')").arg(v);
+          return QCoreApplication::translate("AppOptions", "--lang takes en or sv (got '%1')")
+              .arg(v);
         }
         o.language = v;
       } else if (a == QStringLiteral("--size")) {
@@ -88,7 +87,10 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
           o.height = wh[1].toInt(&ok2);
         }
         if (!ok1 || !ok2 || o.width < 320 || o.height < 240 || o.width > 8192 || o.height > 8192) {
-          return tr("--size takes WIDTHxHEIGHT, from 320x240 to 8192x8192 (got '%1')").arg(v);
+          return QCoreApplication::translate(
+                     "AppOptions",
+                     "--size takes WIDTHxHEIGHT, from 320x240 to 8192x8192 (got '%1')")
+              .arg(v);
         }
       } else if (a == QStringLiteral("--mode")) {
         static const std::pair<const char*, ModeVariant> kModes[] = {
@@ -106,7 +108,9 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
           }
         }
         if (!found) {
-          return tr("unknown mode '%1' (modes: native, trap, trap-npt, trap-classic, bt, pv)")
+          return QCoreApplication::translate(
+                     "AppOptions",
+                     "unknown mode '%1' (modes: native, trap, trap-npt, trap-classic, bt, pv)")
               .arg(v);
         }
       } else if (a == QStringLiteral("--view")) {
@@ -121,15 +125,22 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
         }
         if (!o.view) {
           if (v == QStringLiteral("code") || v == QStringLiteral("memory")) {
-            return tr("the %1 view is not built yet: it needs the engine's inspection interface "
-                      "(issue 14, first part, item 3)")
+            return QCoreApplication::translate(
+                       "AppOptions",
+                       "the %1 view is not built yet: it needs the engine's inspection interface "
+                       "(issue 14, first part, item 3)")
                 .arg(v);
           }
-          return tr("unknown view '%1' (views: timeline, events, counters, compare, run)").arg(v);
+          return QCoreApplication::translate(
+                     "AppOptions",
+                     "unknown view '%1' (views: timeline, events, counters, compare, run)")
+              .arg(v);
         }
       }
     } else {
-      return tr("unknown option '%1' (vmlab-gui --help lists them)").arg(a);
+      return QCoreApplication::translate("AppOptions",
+                                         "unknown option '%1' (vmlab-gui --help lists them)")
+          .arg(a);
     }
   }
   return std::nullopt;

@@ -8,12 +8,6 @@
 
 namespace vmlab::gui {
 
-namespace {
-QString tr(const char* text) {
-  return QCoreApplication::translate("CompareData", text);
-}
-}  // namespace
-
 const CompareResult* CompareData::find(const QString& workload, const QString& mode) const {
   for (const CompareResult& r : results) {
     if (r.workload == workload && r.mode == mode) return &r;
@@ -51,16 +45,19 @@ machine::Result<CompareData> parse_compare_json(const QByteArray& json) {
   QJsonParseError parse{};
   const QJsonDocument doc = QJsonDocument::fromJson(json, &parse);
   if (parse.error != QJsonParseError::NoError) {
-    return machine::Error{tr("not valid JSON at byte %1: %2")
-                              .arg(parse.offset)
-                              .arg(parse.errorString())
-                              .toStdString()};
+    return machine::Error{
+        QCoreApplication::translate("CompareData", "not valid JSON at byte %1: %2")
+            .arg(parse.offset)
+            .arg(parse.errorString())
+            .toStdString()};
   }
   const QJsonObject o = doc.object();
   if (o.value(QStringLiteral("schema")).toString() != QStringLiteral("vmlab-compare/1")) {
     return machine::Error{
-        tr("not vmlab compare output (expected schema vmlab-compare/1; make it with "
-           "vmlab compare --format json)")
+        QCoreApplication::translate(
+            "CompareData",
+            "not vmlab compare output (expected schema vmlab-compare/1; make it with "
+            "vmlab compare --format json)")
             .toStdString()};
   }
   CompareData d;
@@ -71,7 +68,9 @@ machine::Result<CompareData> parse_compare_json(const QByteArray& json) {
     r.workload = e.value(QStringLiteral("workload")).toString();
     r.mode = e.value(QStringLiteral("mode")).toString();
     if (r.workload.isEmpty() || r.mode.isEmpty()) {
-      return machine::Error{tr("a result without workload or mode").toStdString()};
+      return machine::Error{
+          QCoreApplication::translate("CompareData", "a result without workload or mode")
+              .toStdString()};
     }
     r.ok = e.value(QStringLiteral("ok")).toBool();
     r.cycles_per_op = e.value(QStringLiteral("cycles_per_op")).toDouble();
@@ -85,14 +84,18 @@ machine::Result<CompareData> parse_compare_json(const QByteArray& json) {
     if (!d.modes.contains(r.mode)) d.modes << r.mode;
     d.results.push_back(std::move(r));
   }
-  if (d.results.empty()) return machine::Error{tr("no results").toStdString()};
+  if (d.results.empty())
+    return machine::Error{QCoreApplication::translate("CompareData", "no results").toStdString()};
   return d;
 }
 
 machine::Result<CompareData> load_compare_json(const QString& file) {
   QFile f(file);
   if (!f.open(QIODevice::ReadOnly)) {
-    return machine::Error{tr("cannot read (%1)").arg(f.errorString()).toStdString(), ENOENT};
+    return machine::Error{QCoreApplication::translate("CompareData", "cannot read (%1)")
+                              .arg(f.errorString())
+                              .toStdString(),
+                          ENOENT};
   }
   return parse_compare_json(f.readAll());
 }

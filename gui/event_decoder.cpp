@@ -14,10 +14,6 @@ QString hex(uint32_t v) {
   return QStringLiteral("0x") + QString::number(v, 16);
 }
 
-QString tr(const char* text) {
-  return QCoreApplication::translate("EventDecoder", text);
-}
-
 }  // namespace
 
 // SDM Vol. 3C, appendix C (VMX basic exit reasons): the ones the VT-like CPU raises.
@@ -168,21 +164,26 @@ QString describe_payload(vmm::EventKind kind, const std::array<uint32_t, 4>& p,
   switch (kind) {
     case EventKind::trap:
       if (context.vt_exits) {
-        return tr("VM exit: %1, qualification %2").arg(vmx_exit_reason_name(p[0]), hex(p[1]));
+        return QCoreApplication::translate("EventDecoder", "VM exit: %1, qualification %2")
+            .arg(vmx_exit_reason_name(p[0]), hex(p[1]));
       }
-      return tr("trap: vector %1, error code %2").arg(vector_name(p[0]), hex(p[1]));
+      return QCoreApplication::translate("EventDecoder", "trap: vector %1, error code %2")
+          .arg(vector_name(p[0]), hex(p[1]));
     case EventKind::emulated_insn:
-      return tr("emulated %1 at %2").arg(opcode_name(p[0], p[1]), hex(p[2]));
+      return QCoreApplication::translate("EventDecoder", "emulated %1 at %2")
+          .arg(opcode_name(p[0], p[1]), hex(p[2]));
     case EventKind::sensitive_no_trap:
-      return tr("%1 ran without a trap").arg(opcode_name(p[0], p[1]));
+      return QCoreApplication::translate("EventDecoder", "%1 ran without a trap")
+          .arg(opcode_name(p[0], p[1]));
     case EventKind::bt_translate:
-      return tr("translated %1: %2 instructions, %3 guest bytes -> %4 TC bytes")
+      return QCoreApplication::translate(
+                 "EventDecoder", "translated %1: %2 instructions, %3 guest bytes -> %4 TC bytes")
           .arg(hex(p[0]))
           .arg(p[1])
           .arg(p[3])
           .arg(p[2]);
     case EventKind::bt_callout:
-      return tr("callout %1 (guest opcode %2)")
+      return QCoreApplication::translate("EventDecoder", "callout %1 (guest opcode %2)")
           .arg(QLatin1String(modes::bt::callout_name(static_cast<modes::bt::CalloutKind>(p[0]))),
                hex(p[1]));
     case EventKind::hypercall:
@@ -190,62 +191,110 @@ QString describe_payload(vmm::EventKind kind, const std::array<uint32_t, 4>& p,
           .arg(hypercall_name(p[0]), hex(p[1]), hex(p[2]))
           .arg(static_cast<int32_t>(p[3]));
     case EventKind::hidden_fault:
-      return tr("hidden fault at %1, error %2, shadow PTE %3").arg(hex(p[0]), hex(p[1]), hex(p[2]));
-    case EventKind::true_fault: return tr("true fault at %1, error %2").arg(hex(p[0]), hex(p[1]));
+      return QCoreApplication::translate("EventDecoder",
+                                         "hidden fault at %1, error %2, shadow PTE %3")
+          .arg(hex(p[0]), hex(p[1]), hex(p[2]));
+    case EventKind::true_fault:
+      return QCoreApplication::translate("EventDecoder", "true fault at %1, error %2")
+          .arg(hex(p[0]), hex(p[1]));
     case EventKind::guest_pt_write:
-      return tr("PTE at %1: %2 -> %3").arg(hex(p[0]), hex(p[2]), hex(p[1]));
-    case EventKind::shadow_update: return tr("shadow entry for %1 = %2").arg(hex(p[0]), hex(p[1]));
-    case EventKind::cr3_switch: return tr("CR3 %1 -> %2").arg(hex(p[0]), hex(p[1]));
+      return QCoreApplication::translate("EventDecoder", "PTE at %1: %2 -> %3")
+          .arg(hex(p[0]), hex(p[2]), hex(p[1]));
+    case EventKind::shadow_update:
+      return QCoreApplication::translate("EventDecoder", "shadow entry for %1 = %2")
+          .arg(hex(p[0]), hex(p[1]));
+    case EventKind::cr3_switch:
+      return QCoreApplication::translate("EventDecoder", "CR3 %1 -> %2").arg(hex(p[0]), hex(p[1]));
     case EventKind::tlb_flush:
-      return p[0] != 0 ? tr("TLB flush, global entries too") : tr("TLB flush");
-    case EventKind::invlpg: return tr("INVLPG %1").arg(hex(p[0]));
+      return p[0] != 0
+                 ? QCoreApplication::translate("EventDecoder", "TLB flush, global entries too")
+                 : QCoreApplication::translate("EventDecoder", "TLB flush");
+    case EventKind::invlpg:
+      return QCoreApplication::translate("EventDecoder", "INVLPG %1").arg(hex(p[0]));
     case EventKind::port_io:
-      return tr("%1 %2, %3 byte(s), value %4%5")
+      return QCoreApplication::translate("EventDecoder", "%1 %2, %3 byte(s), value %4%5")
           .arg((p[3] & 1) != 0 ? QStringLiteral("OUT") : QStringLiteral("IN"), port_name(p[0]))
           .arg(p[1])
           .arg(hex(p[2]))
-          .arg((p[3] & 2) != 0 ? QString() : tr(" (no device)"));
+          .arg((p[3] & 2) != 0 ? QString()
+                               : QCoreApplication::translate("EventDecoder", " (no device)"));
     case EventKind::mmio:
-      return tr("MMIO %1 %2, %3 byte(s), value %4")
-          .arg((p[3] & 1) != 0 ? tr("write") : tr("read"), hex(p[0]))
+      return QCoreApplication::translate("EventDecoder", "MMIO %1 %2, %3 byte(s), value %4")
+          .arg((p[3] & 1) != 0 ? QCoreApplication::translate("EventDecoder", "write")
+                               : QCoreApplication::translate("EventDecoder", "read"),
+               hex(p[0]))
           .arg(p[1])
           .arg(hex(p[2]));
     case EventKind::exception:
-      return p[2] != 0 ? tr("exception %1, error code %2").arg(vector_name(p[0]), hex(p[1]))
-                       : tr("exception %1").arg(vector_name(p[0]));
-    case EventKind::external_interrupt: return tr("interrupt vector %1").arg(hex(p[0]));
+      return p[2] != 0 ? QCoreApplication::translate("EventDecoder", "exception %1, error code %2")
+                             .arg(vector_name(p[0]), hex(p[1]))
+                       : QCoreApplication::translate("EventDecoder", "exception %1")
+                             .arg(vector_name(p[0]));
+    case EventKind::external_interrupt:
+      return QCoreApplication::translate("EventDecoder", "interrupt vector %1").arg(hex(p[0]));
     case EventKind::software_interrupt: {
       static const char* const kForms[] = {"INT n", "INT3", "INTO"};
       return QStringLiteral("%1 %2").arg(QLatin1String(kForms[p[2] < 3 ? p[2] : 0]),
                                          vector_name(p[0]));
     }
-    case EventKind::virq_inject: return tr("injected vector %1").arg(vector_name(p[0]));
-    case EventKind::ring_notify: return tr("ring %1 notified, %2 entries").arg(p[0]).arg(p[1]);
+    case EventKind::virq_inject:
+      return QCoreApplication::translate("EventDecoder", "injected vector %1")
+          .arg(vector_name(p[0]));
+    case EventKind::ring_notify:
+      return QCoreApplication::translate("EventDecoder", "ring %1 notified, %2 entries")
+          .arg(p[0])
+          .arg(p[1]);
     case EventKind::machine_stop:
-      return tr("machine stop, reason %1, exit value %2").arg(p[0]).arg(p[1]);
-    case EventKind::page_fault: return tr("page fault at %1, error %2").arg(hex(p[0]), hex(p[1]));
-    case EventKind::cr_write: return tr("CR%1 %2 -> %3").arg(p[0]).arg(hex(p[1]), hex(p[2]));
+      return QCoreApplication::translate("EventDecoder", "machine stop, reason %1, exit value %2")
+          .arg(p[0])
+          .arg(p[1]);
+    case EventKind::page_fault:
+      return QCoreApplication::translate("EventDecoder", "page fault at %1, error %2")
+          .arg(hex(p[0]), hex(p[1]));
+    case EventKind::cr_write:
+      return QCoreApplication::translate("EventDecoder", "CR%1 %2 -> %3")
+          .arg(p[0])
+          .arg(hex(p[1]), hex(p[2]));
     case EventKind::nested_walk:
-      return tr("nested walk for %1: %2 references").arg(hex(p[0])).arg(p[1]);
+      return QCoreApplication::translate("EventDecoder", "nested walk for %1: %2 references")
+          .arg(hex(p[0]))
+          .arg(p[1]);
     case EventKind::bt_chain:
-      return tr("chained %1 -> guest %2 (TC %3)").arg(hex(p[0]), hex(p[1]), hex(p[2]));
+      return QCoreApplication::translate("EventDecoder", "chained %1 -> guest %2 (TC %3)")
+          .arg(hex(p[0]), hex(p[1]), hex(p[2]));
     case EventKind::bt_lookup_hit:
-      return tr("%1 lookup hit(s) %2").arg(p[1]).arg(p[0] != 0 ? hex(p[0]) : QString());
-    case EventKind::bt_lookup_miss: return tr("lookup miss for %1").arg(hex(p[0]));
+      return QCoreApplication::translate("EventDecoder", "%1 lookup hit(s) %2")
+          .arg(p[1])
+          .arg(p[0] != 0 ? hex(p[0]) : QString());
+    case EventKind::bt_lookup_miss:
+      return QCoreApplication::translate("EventDecoder", "lookup miss for %1").arg(hex(p[0]));
     case EventKind::bt_in_tc:
-      return tr("%1 x %2 emulated in the TC")
+      return QCoreApplication::translate("EventDecoder", "%1 x %2 emulated in the TC")
           .arg(p[1])
           .arg(QLatin1String(modes::bt::in_tc_name(static_cast<modes::bt::InTcKind>(p[0]))));
     case EventKind::bt_adapt:
-      return p[1] != 0 ? tr("%1 retranslated as a callout after %2 faults").arg(hex(p[0])).arg(p[2])
-                       : tr("%1 back to IDENT after %2 callouts").arg(hex(p[0])).arg(p[2]);
+      return p[1] != 0
+                 ? QCoreApplication::translate("EventDecoder",
+                                               "%1 retranslated as a callout after %2 faults")
+                       .arg(hex(p[0]))
+                       .arg(p[2])
+                 : QCoreApplication::translate("EventDecoder", "%1 back to IDENT after %2 callouts")
+                       .arg(hex(p[0]))
+                       .arg(p[2]);
     case EventKind::bt_flush:
-      return tr("TC flushed: %1 translations, %2 bytes").arg(p[0]).arg(p[1]);
+      return QCoreApplication::translate("EventDecoder", "TC flushed: %1 translations, %2 bytes")
+          .arg(p[0])
+          .arg(p[1]);
     case EventKind::bt_invalidate:
-      return tr("page %1 written: %2 translations invalidated").arg(hex(p[0])).arg(p[1]);
+      return QCoreApplication::translate("EventDecoder",
+                                         "page %1 written: %2 translations invalidated")
+          .arg(hex(p[0]))
+          .arg(p[1]);
     case EventKind::hole_access:
-      return tr("%1 hypervisor-hole address %2")
-          .arg(p[1] != 0 ? tr("wrote") : tr("read"), hex(p[0]));
+      return QCoreApplication::translate("EventDecoder", "%1 hypervisor-hole address %2")
+          .arg(p[1] != 0 ? QCoreApplication::translate("EventDecoder", "wrote")
+                         : QCoreApplication::translate("EventDecoder", "read"),
+               hex(p[0]));
   }
   return QString();
 }
@@ -256,7 +305,8 @@ QString kind_name(vmm::EventKind kind) {
 }
 
 QString describe_event(const vmm::Event& e, const DecodeContext& context) {
-  return tr("#%1  cycle %2  %3  %4  (charged %5, EIP %6, CPL %7)")
+  return QCoreApplication::translate("EventDecoder",
+                                     "#%1  cycle %2  %3  %4  (charged %5, EIP %6, CPL %7)")
       .arg(e.seq)
       .arg(e.cycle)
       .arg(kind_name(e.kind))

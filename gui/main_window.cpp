@@ -86,8 +86,10 @@ void MainWindow::build_ui() {
   connect(run_panel_, &RunPanel::message, this,
           [this](const QString& text, bool error) { show_banner(text, error); });
   build_menus();
-  status_ = new QLabel;
-  statusBar()->addWidget(status_, 1);
+  if (status_ == nullptr) {
+    status_ = new QLabel;
+    statusBar()->addWidget(status_, 1);
+  }
   update_status();
 }
 
@@ -133,11 +135,7 @@ void MainWindow::set_language(const QString& language) {
     }
   }
   language_ = language;
-}
-
-void MainWindow::changeEvent(QEvent* event) {
-  if (event->type() == QEvent::LanguageChange && tabs_ != nullptr) build_ui();
-  QMainWindow::changeEvent(event);
+  build_ui();  // every view anew, its strings through the new translator
 }
 
 bool MainWindow::open_run(const QString& path) {

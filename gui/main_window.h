@@ -49,9 +49,6 @@ class MainWindow : public QMainWindow {
   CompareView* compare() { return compare_; }
   RunPanel* run_panel() { return run_panel_; }
 
- protected:
-  void changeEvent(QEvent* event) override;
-
  private:
   void build_ui();
   void build_menus();

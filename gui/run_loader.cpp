@@ -16,10 +16,6 @@ namespace vmlab::gui {
 
 namespace {
 
-QString tr(const char* text) {
-  return QCoreApplication::translate("RunLoader", text);
-}
-
 machine::Error error(const QString& message, int code = EINVAL) {
   return machine::Error{message.toStdString(), code};
 }
@@ -27,17 +23,20 @@ machine::Error error(const QString& message, int code = EINVAL) {
 machine::Result<QJsonObject> read_json(const QString& file) {
   QFile f(file);
   if (!f.open(QIODevice::ReadOnly)) {
-    return error(tr("%1: cannot read (%2)").arg(file, f.errorString()), ENOENT);
+    return error(
+        QCoreApplication::translate("RunLoader", "%1: cannot read (%2)").arg(file, f.errorString()),
+        ENOENT);
   }
   QJsonParseError parse{};
   const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &parse);
   if (parse.error != QJsonParseError::NoError) {
-    return error(tr("%1: not valid JSON at byte %2: %3")
+    return error(QCoreApplication::translate("RunLoader", "%1: not valid JSON at byte %2: %3")
                      .arg(file)
                      .arg(parse.offset)
                      .arg(parse.errorString()));
   }
-  if (!doc.isObject()) return error(tr("%1: not a JSON object").arg(file));
+  if (!doc.isObject())
+    return error(QCoreApplication::translate("RunLoader", "%1: not a JSON object").arg(file));
   return doc.object();
 }
 
@@ -50,7 +49,8 @@ machine::Result<void> read_config(const QString& file, RunSummary& s) {
   if (!json) return json.error();
   const QJsonObject& c = json.value();
   if (c.value(QStringLiteral("schema")).toString() != QStringLiteral("vmlab-config/1")) {
-    return error(tr("%1: not a vmlab config (schema \"%2\", expected vmlab-config/1)")
+    return error(QCoreApplication::translate(
+                     "RunLoader", "%1: not a vmlab config (schema \"%2\", expected vmlab-config/1)")
                      .arg(file, c.value(QStringLiteral("schema")).toString()));
   }
   s.mode = c.value(QStringLiteral("mode")).toString();
@@ -72,7 +72,8 @@ machine::Result<void> read_stats(const QString& file, RunSummary& s) {
   if (!json) return json.error();
   const QJsonObject& st = json.value();
   if (st.value(QStringLiteral("schema")).toString() != QStringLiteral("vmlab-stats/1")) {
-    return error(tr("%1: not vmlab stats (schema \"%2\", expected vmlab-stats/1)")
+    return error(QCoreApplication::translate(
+                     "RunLoader", "%1: not vmlab stats (schema \"%2\", expected vmlab-stats/1)")
                      .arg(file, st.value(QStringLiteral("schema")).toString()));
   }
   s.instructions = u64(st.value(QStringLiteral("instructions")));
@@ -94,7 +95,8 @@ machine::Result<void> read_stats(const QString& file, RunSummary& s) {
       u64(st.value(QStringLiteral("trace")).toObject().value(QStringLiteral("dropped")));
   for (const QJsonValue& w : st.value(QStringLiteral("workloads")).toArray()) {
     const QJsonObject o = w.toObject();
-    s.workloads << tr("%1: %2 cycles/iteration over %3 iterations")
+    s.workloads << QCoreApplication::translate("RunLoader",
+                                               "%1: %2 cycles/iteration over %3 iterations")
                        .arg(o.value(QStringLiteral("workload")).toString())
                        .arg(o.value(QStringLiteral("cycles_per_iter")).toDouble())
                        .arg(u64(o.value(QStringLiteral("iters"))));
@@ -118,7 +120,8 @@ QString variant_name(const QString& mode, const QStringList& arguments) {
 
 machine::Result<void> load_trace_jsonl(const QString& file, EventStore& events) {
   std::ifstream in(QFile::encodeName(file).toStdString(), std::ios::binary);
-  if (!in) return error(tr("%1: cannot read").arg(file), ENOENT);
+  if (!in)
+    return error(QCoreApplication::translate("RunLoader", "%1: cannot read").arg(file), ENOENT);
   std::string line;
   std::string why;
   uint64_t number = 0;
@@ -128,11 +131,15 @@ machine::Result<void> load_trace_jsonl(const QString& file, EventStore& events) 
     ++number;
     if (line.empty()) continue;
     if (!parse_trace_line(line, event, why)) {
-      return error(tr("%1, line %2: %3").arg(file).arg(number).arg(QString::fromStdString(why)));
+      return error(QCoreApplication::translate("RunLoader", "%1, line %2: %3")
+                       .arg(file)
+                       .arg(number)
+                       .arg(QString::fromStdString(why)));
     }
     if (!events.empty() &&
         (event.seq <= last_seq || event.cycle < events.cycle(events.size() - 1))) {
-      return error(tr("%1, line %2: events out of order (seq %3 after %4)")
+      return error(QCoreApplication::translate("RunLoader",
+                                               "%1, line %2: events out of order (seq %3 after %4)")
                        .arg(file)
                        .arg(number)
                        .arg(event.seq)
@@ -148,19 +155,25 @@ machine::Result<LoadedRun> load_run(const QString& path) {
   LoadedRun run;
   run.summary.source = path;
   const QFileInfo info(path);
-  if (!info.exists()) return error(tr("%1: no such file or directory").arg(path), ENOENT);
+  if (!info.exists())
+    return error(
+        QCoreApplication::translate("RunLoader", "%1: no such file or directory").arg(path),
+        ENOENT);
   if (info.isFile()) {
     // A trace.jsonl on its own: events without the run's counters.
     if (auto r = load_trace_jsonl(path, run.events); !r) return r.error();
-    run.warnings << tr("%1: a trace without config.json and stats.json; "
-                       "counters are counted from the trace")
+    run.warnings << QCoreApplication::translate("RunLoader",
+                                                "%1: a trace without config.json and stats.json; "
+                                                "counters are counted from the trace")
                         .arg(path);
   } else {
     const QDir dir(path);
     const QString config = dir.filePath(QStringLiteral("config.json"));
     if (!QFileInfo::exists(config)) {
-      return error(tr("%1: not a vmlab run directory (no config.json; make one with "
-                      "vmlab run --out DIR --trace)")
+      return error(QCoreApplication::translate(
+                       "RunLoader",
+                       "%1: not a vmlab run directory (no config.json; make one with "
+                       "vmlab run --out DIR --trace)")
                        .arg(path),
                    ENOENT);
     }
@@ -169,14 +182,18 @@ machine::Result<LoadedRun> load_run(const QString& path) {
     if (QFileInfo::exists(stats)) {
       if (auto r = read_stats(stats, run.summary); !r) return r.error();
     } else {
-      run.warnings << tr("%1: missing; counters are counted from the trace").arg(stats);
+      run.warnings << QCoreApplication::translate(
+                          "RunLoader", "%1: missing; counters are counted from the trace")
+                          .arg(stats);
     }
     const QString trace = dir.filePath(QStringLiteral("trace.jsonl"));
     if (QFileInfo::exists(trace)) {
       if (auto r = load_trace_jsonl(trace, run.events); !r) return r.error();
     } else {
-      run.warnings << tr("%1: no trace.jsonl (the run was made without --trace): "
-                         "counters only, no timeline")
+      run.warnings << QCoreApplication::translate(
+                          "RunLoader",
+                          "%1: no trace.jsonl (the run was made without --trace): "
+                          "counters only, no timeline")
                           .arg(path);
     }
   }
@@ -191,8 +208,10 @@ machine::Result<LoadedRun> load_run(const QString& path) {
     run.summary.have_counters = true;
   }
   if (run.summary.trace_dropped != 0) {
-    run.warnings << tr("the trace holds the first %1 events; %2 more were dropped "
-                       "(vmlab run --trace-limit)")
+    run.warnings << QCoreApplication::translate(
+                        "RunLoader",
+                        "the trace holds the first %1 events; %2 more were dropped "
+                        "(vmlab run --trace-limit)")
                         .arg(run.events.size())
                         .arg(run.summary.trace_dropped);
   }

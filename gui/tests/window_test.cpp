@@ -154,6 +154,24 @@ class WindowTest : public QObject {
     QVERIFY(parse_app_options({"vmlab-gui", "--open"}, bad)->contains("needs a value"));
     QVERIFY(parse_app_options({"vmlab-gui", "--frobnicate"}, bad)->contains("unknown option"));
   }
+  void swedish() {
+    MainWindow w;
+    w.set_language(QStringLiteral("sv"));
+    QCOMPARE(w.windowTitle(),
+             QStringLiteral("vmlab — se en gäst under fem sätt att virtualisera x86"));
+    QCOMPARE(QCoreApplication::translate("Lane", "Hidden fault"), QStringLiteral("Dolt sidfel"));
+    w.set_language(QStringLiteral("en"));
+    QCOMPARE(QCoreApplication::translate("Lane", "Hidden fault"), QStringLiteral("Hidden fault"));
+  }
+
+  void every_string_has_a_swedish_translation() {
+    QFile ts(QStringLiteral(VMLAB_GUI_TS));
+    QVERIFY(ts.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(ts.readAll());
+    QVERIFY(text.count(QStringLiteral("<message>")) > 150);
+    QCOMPARE(text.count(QStringLiteral("type=\"unfinished\"")), 0);
+    QCOMPARE(text.count(QStringLiteral("<translation></translation>")), 0);
+  }
 };
 
 QTEST_MAIN(WindowTest)
