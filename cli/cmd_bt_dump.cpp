@@ -10,7 +10,7 @@
 #include "cli/options.h"
 #include "engine/vmm/vm.h"
 #include "modes/binary-translation/bt_dump.h"
-#include "modes/binary-translation/bt_mode.h"
+#include "modes/registry.h"
 
 namespace vmlab::cli {
 namespace {
@@ -88,7 +88,9 @@ int cmd_bt_dump(const std::vector<std::string>& args) {
   if (addrs.empty()) return fail(kUsage, "no --addr given (see vmlab bt-dump --help)");
 
   vmm::VmConfig config;
-  config.mode = std::make_unique<modes::bt::BtMode>();
+  auto mode = modes::make(vmm::ModeId::bt);
+  if (!mode) return fail(exit_code_for(mode.error()), mode.error().message);
+  config.mode = std::move(mode.value());
   config.machine.memory_mib = static_cast<uint32_t>(memory);
   config.machine.max_instructions = max_insns;
   config.machine.cmdline = kernel + (append.empty() ? "" : " " + append);
@@ -99,8 +101,8 @@ int cmd_bt_dump(const std::vector<std::string>& args) {
     return fail(exit_code_for(loaded.error()), loaded.error().message);
   }
   vm.run();
-  auto* monitor = static_cast<modes::bt::BtMode&>(vm.mode_impl()).monitor();
-  for (const uint32_t addr : addrs) std::cout << modes::bt::bt_dump(*monitor, addr) << "\n";
+  // Through the Vm's inspection interface (engine/vmm/inspection.h): no cast to the mode.
+  for (const uint32_t addr : addrs) std::cout << modes::bt::bt_dump(vm, addr) << "\n";
   return 0;
 }
 

@@ -252,14 +252,15 @@ RunResult Machine::finish(StopReason reason, std::string message, double wall_se
 }
 
 RunResult Machine::run() {
-  return *run_loop(UINT64_MAX, false);
+  return *run_loop(UINT64_MAX, false, kPauseGranularity);
 }
 
-std::optional<RunResult> Machine::run_until(uint64_t until_instructions) {
-  return run_loop(until_instructions, true);
+std::optional<RunResult> Machine::run_until(uint64_t until_instructions, uint64_t granularity) {
+  return run_loop(until_instructions, true, granularity == 0 ? 1 : granularity);
 }
 
-std::optional<RunResult> Machine::run_loop(uint64_t until_instructions, bool pausable) {
+std::optional<RunResult> Machine::run_loop(uint64_t until_instructions, bool pausable,
+                                           uint64_t granularity) {
   if (final_) return *final_;
   pausable_ = pausable;
   const auto start = std::chrono::steady_clock::now();
@@ -314,7 +315,7 @@ std::optional<RunResult> Machine::run_loop(uint64_t until_instructions, bool pau
             pause_requested_.exchange(false, std::memory_order_relaxed)) {
           return std::nullopt;  // paused: the slice goes on at the next call
         }
-        chunk = std::min({chunk, kPauseGranularity, until_instructions - retired});
+        chunk = std::min({chunk, granularity, until_instructions - retired});
       }
       const uint64_t units = cpu_.budget_units();
       stop = cpu_.run(chunk, slice_end_units_ > units ? slice_end_units_ - units : 0);
@@ -326,6 +327,7 @@ std::optional<RunResult> Machine::run_loop(uint64_t until_instructions, bool pau
     }
     in_slice_ = false;
     sync_devices();
+    if (slice_listener_) slice_listener_();
     switch (stop) {
       case cpu::StopReason::kBudget:
       case cpu::StopReason::kRequested: break;  // device and front-end stops: loop top

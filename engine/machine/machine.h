@@ -30,6 +30,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -99,18 +100,26 @@ class Machine : public cpu::Bus {
   // Runs like run() but returns nothing, paused, once the processor has retired
   // `until_instructions` instructions in total (instructions_retired()), or once a pause was
   // requested; returns the RunResult when the machine stops first.
-  std::optional<RunResult> run_until(uint64_t until_instructions);
+  // `granularity`: the pause request is looked at after every this many instructions (1:
+  // after each, for a front end that pauses on an event; slower, as exact).
+  std::optional<RunResult> run_until(uint64_t until_instructions,
+                                     uint64_t granularity = kPauseGranularity);
   // Asks run_until() to pause. Safe from another thread; run() ignores it. A request made
   // while nothing runs pauses the next run_until() before its first instruction.
   void request_pause() { pause_requested_.store(true, std::memory_order_relaxed); }
   void clear_pause_request() { pause_requested_.store(false, std::memory_order_relaxed); }
+  // Called on the running thread at the end of every slice, after the devices caught up
+  // (vmm::Vm publishes its live snapshot here). Empty: none (the default).
+  void set_slice_listener(std::function<void()> listener) { slice_listener_ = std::move(listener); }
   void set_max_instructions(uint64_t n) { config_.max_instructions = n; }
 
   const std::string& console_output() const { return console_.captured(); }
   const std::optional<MultibootLoader::BootInfo>& boot_info() const { return boot_info_; }
 
   cpu::Cpu& cpu() { return cpu_; }
+  const cpu::Cpu& cpu() const { return cpu_; }
   PhysicalMemory& memory() { return memory_; }
+  const PhysicalMemory& memory() const { return memory_; }
   IoBus& io_bus() { return io_; }
   PicPair& pic() { return pic_; }
   Pit8254& pit() { return pit_; }
@@ -154,7 +163,8 @@ class Machine : public cpu::Bus {
   RunResult finish(StopReason reason, std::string message, double wall_seconds);
   // run() and run_until(): `pausable` makes the slice run in chunks of kPauseGranularity
   // instructions with a look at the pause request between them.
-  std::optional<RunResult> run_loop(uint64_t until_instructions, bool pausable);
+  std::optional<RunResult> run_loop(uint64_t until_instructions, bool pausable,
+                                    uint64_t granularity);
 
   MachineConfig config_;
   PhysicalMemory memory_;
@@ -183,7 +193,8 @@ class Machine : public cpu::Bus {
   // The slice in progress when run_until() paused: where it ends, in instructions retired
   // and in budget units. in_slice_ false: the next call starts a new slice.
   bool in_slice_ = false;
-  bool pausable_ = false;  // the current call is run_until()
+  bool pausable_ = false;
+  std::function<void()> slice_listener_;  // the current call is run_until()
   uint64_t slice_end_instructions_ = 0;
   uint64_t slice_end_units_ = 0;
   std::optional<StopReason> device_stop_;  // exit port or reset, seen at the slice end

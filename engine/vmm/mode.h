@@ -8,16 +8,20 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "engine/machine/result.h"
 #include "engine/machine/run_result.h"
 #include "engine/vmm/event.h"
+#include "engine/vmm/inspection.h"
 
 namespace vmlab::vmm {
 
 class Vm;
+class P2m;
 
 // Options that select a variant of a mode (`--cpu`, `--npt`).
 struct ModeOptions {
@@ -46,6 +50,22 @@ class Mode {
   // Called by Vm::run when the guest stops: the monitor may add to the stop message what
   // it knows of the cause (a classic CPU names its Popek-Goldberg hole). Nothing by default.
   virtual void explain_stop(const Vm& /*vm*/, machine::RunResult& /*result*/) const {}
+
+  // --- Inspection (inspection.h; front ends use it through Vm). The defaults fit native
+  // mode: the guest's CPU is the processor, guest-physical is machine, the hardware walks
+  // the guest's own tables, and there is no translation cache.
+  // The virtual CPU the guest believes in (see GuestCpuView). Defined in vm_inspection.cpp.
+  virtual GuestCpuView guest_cpu(const Vm& vm) const;
+  // The P2M, when guest-physical is not machine (nullptr: the identity over RAM).
+  virtual const P2m* guest_p2m() const { return nullptr; }
+  virtual RealPaging real_paging() const { return RealPaging::kGuestTables; }
+  // The translation cache's fragments (bt), oldest first.
+  virtual std::vector<TranslationRow> translations(const Vm& /*vm*/) const { return {}; }
+  // The translation of a guest-linear address, translated now (through the guest's current
+  // page tables) if it was not yet: bt only; nothing when it cannot be translated.
+  virtual std::optional<TranslationDetail> translation(Vm& /*vm*/, uint32_t /*guest_linear*/) {
+    return std::nullopt;
+  }
 };
 
 }  // namespace vmlab::vmm

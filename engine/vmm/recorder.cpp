@@ -1,5 +1,7 @@
 #include "engine/vmm/recorder.h"
 
+#include <vector>
+
 namespace vmlab::vmm {
 
 void Recorder::enable_ring(size_t capacity) {
@@ -8,7 +10,7 @@ void Recorder::enable_ring(size_t capacity) {
   } else {
     ring_.emplace(capacity);
   }
-  recording_ = ring_.has_value() || !writers_.empty();
+  update_recording();
 }
 
 void Recorder::add_writer(std::unique_ptr<TraceWriter> writer) {
@@ -16,8 +18,36 @@ void Recorder::add_writer(std::unique_ptr<TraceWriter> writer) {
   recording_ = true;
 }
 
+void Recorder::subscribe(std::shared_ptr<EventSubscription> subscription) {
+  if (subscription) subscriptions_.push_back(std::move(subscription));
+  update_recording();
+}
+
+void Recorder::unsubscribe(const EventSubscription* subscription) {
+  std::erase_if(subscriptions_, [subscription](const auto& s) { return s.get() == subscription; });
+  update_recording();
+}
+
+void Recorder::publish_snapshot() {
+  if (subscriptions_.empty()) return;
+  RunSnapshot snap;
+  snap.counters = counters_;
+  snap.events = seq_;
+  snap.instructions = cpu_.instructions_retired();
+  snap.cycles = cpu_.cycles();
+  for (auto& s : subscriptions_) s->publish(snap);
+}
+
+void Recorder::set_watch(const std::bitset<kNumEventKinds>& kinds, std::function<void()> on_match) {
+  watch_ = on_match ? kinds : std::bitset<kNumEventKinds>{};
+  on_watch_ = std::move(on_match);
+  update_recording();
+}
+
 void Recorder::keep(const Event& event) {
   if (ring_) ring_->push(event);
+  for (auto& s : subscriptions_) s->push(event);
+  if (watch_.test(index_of(event.kind))) on_watch_();
   if (writers_.empty()) return;
   if (trace_limit_ != 0 && written_ >= trace_limit_) {
     ++dropped_;
@@ -33,7 +63,7 @@ machine::Result<void> Recorder::finish() {
     if (auto r = w->finish(); !r && result.ok()) result = r;
   }
   writers_.clear();
-  recording_ = ring_.has_value();
+  update_recording();
   return result;
 }
 

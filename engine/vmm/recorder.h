@@ -9,7 +9,9 @@
 #pragma once
 
 #include <array>
+#include <bitset>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -20,6 +22,7 @@
 #include "engine/vmm/event.h"
 #include "engine/vmm/event_counters.h"
 #include "engine/vmm/event_ring.h"
+#include "engine/vmm/event_subscription.h"
 #include "engine/vmm/trace_writer.h"
 
 namespace vmlab::vmm {
@@ -35,6 +38,18 @@ class Recorder {
   void enable_ring(size_t capacity);
   // Sends every recorded event to `writer` (up to the trace limit).
   void add_writer(std::unique_ptr<TraceWriter> writer);
+  // Sends every recorded event to `subscription`'s queue and a snapshot at each slice end
+  // (publish_snapshot, called by the Vm). Not subject to the trace limit. Owning thread,
+  // not while the Vm runs.
+  void subscribe(std::shared_ptr<EventSubscription> subscription);
+  void unsubscribe(const EventSubscription* subscription);
+  bool has_subscribers() const { return !subscriptions_.empty(); }
+  // Calls `on_match` (on the recording thread) each time an event of one of `kinds` is
+  // recorded; an empty set turns the watch off. Vm::run_until_event uses it.
+  void set_watch(const std::bitset<kNumEventKinds>& kinds, std::function<void()> on_match);
+  // Publishes the counters and the processor's instructions and cycles to every
+  // subscription (a no-op without subscribers).
+  void publish_snapshot();
   // At most this many events go to the writers; later ones are only counted. 0: no limit.
   void set_trace_limit(uint64_t limit) { trace_limit_ = limit; }
 
@@ -78,6 +93,12 @@ class Recorder {
   bool recording_ = false;
   std::optional<EventRing> ring_;
   std::vector<std::unique_ptr<TraceWriter>> writers_;
+  std::vector<std::shared_ptr<EventSubscription>> subscriptions_;
+  std::bitset<kNumEventKinds> watch_;
+  std::function<void()> on_watch_;
+  void update_recording() {
+    recording_ = ring_.has_value() || !writers_.empty() || !subscriptions_.empty() || watch_.any();
+  }
   uint64_t trace_limit_ = 0;
   uint64_t written_ = 0;
   uint64_t dropped_ = 0;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <bitset>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -68,6 +69,14 @@ class Vm {
   VmState step() { return run_for(1); }
   // Runs until the machine stops or a pause request takes effect.
   VmState resume() { return run_for(UINT64_MAX); }
+  // Runs until an event of one of `kinds` is recorded, then pauses after the instruction
+  // that raised it (an event raised while delivering an interrupt: after the handler's
+  // first instruction; bt's in-TC counts, recorded at the next monitor entry: there), or
+  // until `max_instructions` retire, a pause request, or a stop. It looks at the pause
+  // request after every instruction, so it runs slower than resume(); the run stays the
+  // same run. The GUI's "step to the next hypercall / VM exit / shadow fault / callout".
+  VmState run_until_event(const std::bitset<kNumEventKinds>& kinds,
+                          uint64_t max_instructions = UINT64_MAX);
   // Asks the running call to pause within machine::Machine::kPauseGranularity retired
   // instructions. Safe from any thread. A request made while nothing runs pauses the next
   // call before its first instruction; a stop that comes first clears it.
@@ -83,6 +92,33 @@ class Vm {
   // The guest's EIP as the guest knows it (under bt: the guest instruction that the
   // translated code at the processor's EIP belongs to). Owning thread, or while paused.
   uint32_t guest_eip() const { return machine_->cpu().guest_eip(); }
+
+  // --- Live events (event_subscription.h) -----------------------------------------------
+  // A subscription with room for `capacity` events: from now on every recorded event goes
+  // to its queue and a snapshot at each slice end, pause and stop. Owning thread, not while
+  // the Vm runs; the consumer side is then used on the consumer's thread.
+  std::shared_ptr<EventSubscription> subscribe(size_t capacity);
+  void unsubscribe(const EventSubscription* subscription);
+
+  // --- Inspection (inspection.h, vm_inspection.cpp) --------------------------------------
+  // Owning thread, while the Vm does not run (paused, stopped, or before the first call).
+  GuestCpuView guest_cpu() const { return mode_->guest_cpu(*this); }
+  RealPaging real_paging() const { return mode_->real_paging(); }
+  // The P2M as ranges (native: guest-physical 0.. is machine 0.., the whole RAM).
+  std::vector<P2mRange> p2m() const;
+  // Copies machine memory [address, address + out.size()) into `out`: false, and nothing
+  // copied, when any byte lies outside the machine's RAM (guest RAM and monitor reserve).
+  bool read_machine(uint64_t address, std::span<uint8_t> out) const;
+  // The same for guest-physical memory through the P2M: false when any byte is unbacked.
+  bool read_guest_physical(uint64_t address, std::span<uint8_t> out) const;
+  // The pages of [first_linear, first_linear + pages * 4 KiB) that the guest's tables or
+  // the hardware's map, at most `max_rows` of them, in address order (page_walk.cpp).
+  std::vector<PageRow> page_walk(uint32_t first_linear = 0, uint32_t pages = 1u << 20,
+                                 size_t max_rows = SIZE_MAX) const;
+  std::vector<TranslationRow> translations() const { return mode_->translations(*this); }
+  std::optional<TranslationDetail> translation(uint32_t guest_linear) {
+    return mode_->translation(*this, guest_linear);
+  }
 
   ModeId mode() const { return mode_->id(); }
   Mode& mode_impl() { return *mode_; }
@@ -110,6 +146,7 @@ class Vm {
   std::optional<machine::RunResult> last_stop_;
   // Records the stop as machine_stop and keeps it (run() and run_for()).
   machine::RunResult record_stop(machine::RunResult r);
+  VmState run_for_at(uint64_t instructions, uint64_t granularity);
 };
 
 }  // namespace vmlab::vmm

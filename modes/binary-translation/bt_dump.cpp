@@ -1,7 +1,10 @@
 #include "modes/binary-translation/bt_dump.h"
 
+#include "engine/vmm/vm.h"
+
 #include <capstone/capstone.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <vector>
 
@@ -53,39 +56,30 @@ std::string format(const char* fmt, uint32_t a, const std::string& b, const std:
 
 }  // namespace
 
-std::string bt_dump(BtMonitor& monitor, uint32_t guest) {
+std::string untranslatable(uint32_t guest) {
   char line[256];
-  const auto tc = monitor.translation_of(guest);
-  TranslationCache& cache = monitor.cache();
-  const auto index = cache.fragment_of(guest);
-  if (!tc || !index) {
-    std::snprintf(line, sizeof line,
-                  "bt-dump: guest address %08x cannot be translated (not mapped in the guest's "
-                  "page tables, or not code)\n",
-                  guest);
-    return line;
-  }
-  const auto& f = cache.fragment(*index);
+  std::snprintf(line, sizeof line,
+                "bt-dump: guest address %08x cannot be translated (not mapped in the guest's "
+                "page tables, or not code)\n",
+                guest);
+  return line;
+}
+
+std::string format_translation(const vmm::TranslationDetail& d) {
+  char line[256];
+  const vmm::TranslationRow& f = d.fragment;
   Disassembler dis;
   std::string out;
   std::snprintf(line, sizeof line,
                 "fragment %u: guest %08x (%u instructions, %u bytes) -> TC %08x-%08x (%u bytes)\n",
-                *index, f.guest_eip, f.insns, f.guest_bytes, f.tc_start, f.tc_end,
+                f.index, f.guest_start, f.guest_insns, f.guest_bytes, f.tc_start, f.tc_end,
                 f.tc_end - f.tc_start);
   out += line;
   out += "  guest                                                        how       translation\n";
-  uint32_t covered = f.tc_start;
-  for (uint32_t r = f.first_record; r < f.first_record + f.record_count; ++r) {
-    const auto& rec = cache.record(r);
+  for (const vmm::TranslatedInsn& rec : d.insns) {
     std::vector<Disassembler::Line> g;
-    if (rec.guest_len > 0) {
-      uint8_t bytes[16] = {};
-      monitor.memory().read(rec.guest, bytes, rec.guest_len, false);
-      g = dis.lines(bytes, rec.guest_len, rec.guest);
-    }
-    std::vector<uint8_t> tbytes(rec.tc_len);
-    cache.read(rec.tc, tbytes.data(), tbytes.size());
-    const auto t = dis.lines(tbytes.data(), tbytes.size(), rec.tc);
+    if (rec.guest_len > 0) g = dis.lines(rec.guest_bytes.data(), rec.guest_len, rec.guest);
+    const auto t = dis.lines(rec.tc_bytes.data(), rec.tc_bytes.size(), rec.tc);
     const size_t rows = std::max<size_t>(std::max(g.size(), t.size()), 1);
     for (size_t i = 0; i < rows; ++i) {
       std::string left;
@@ -95,39 +89,34 @@ std::string bt_dump(BtMonitor& monitor, uint32_t guest) {
         std::snprintf(line, sizeof line, "          (exit to %08x)", rec.guest);
         left = line;
       }
-      const std::string how = i == 0 ? translation_name(rec.how) : "";
+      const std::string how = i == 0 ? std::string(rec.how) : "";
       std::string right;
       if (i < t.size()) right = format("%08x  %-16s %s", t[i].address, t[i].bytes, t[i].text);
       std::snprintf(line, sizeof line, "  %-60.60s %-9s %s\n", left.c_str(), how.c_str(),
                     right.c_str());
       out += line;
     }
-    covered = rec.tc + rec.tc_len;
   }
-  if (covered < f.tc_end) {
-    std::vector<uint8_t> rest(f.tc_end - covered);
-    cache.read(covered, rest.data(), rest.size());
-    for (const auto& t : dis.lines(rest.data(), rest.size(), covered)) {
-      std::string what = "stub";
-      if (const auto* site = cache.callout_at(t.address + t.size)) {
-        what = std::string("callout ") + callout_name(site->kind);
-        if (site->kind == CalloutKind::kContinue) {
-          std::snprintf(line, sizeof line, " -> %08x", site->guest_eip);
-          what += line;
-        }
+  for (const auto& t : dis.lines(d.stubs.data(), d.stubs.size(), d.stubs_tc)) {
+    std::string what = "stub";
+    for (const vmm::CalloutSite& site : d.callouts) {
+      if (site.return_address != t.address + t.size) continue;
+      what = std::string("callout ") + std::string(site.kind);
+      if (site.continuation) {
+        std::snprintf(line, sizeof line, " -> %08x", site.guest_eip);
+        what += line;
       }
-      std::snprintf(line, sizeof line, "  %-60s %-9s %08x  %-16s %s\n", what.c_str(), "", t.address,
-                    t.bytes.c_str(), t.text.c_str());
-      out += line;
     }
-  }
-  const auto exits = cache.exits(*index);
-  for (size_t i = 0; i < exits.size(); ++i) {
-    std::snprintf(line, sizeof line, "  exit %zu -> guest %08x: %s\n", i, exits[i].target,
-                  exits[i].chained ? "chained" : "continuation (not yet taken)");
+    std::snprintf(line, sizeof line, "  %-60s %-9s %08x  %-16s %s\n", what.c_str(), "", t.address,
+                  t.bytes.c_str(), t.text.c_str());
     out += line;
   }
-  for (const auto& ic : cache.inline_caches(*index)) {
+  for (size_t i = 0; i < d.exits.size(); ++i) {
+    std::snprintf(line, sizeof line, "  exit %zu -> guest %08x: %s\n", i, d.exits[i].target,
+                  d.exits[i].chained ? "chained" : "continuation (not yet taken)");
+    out += line;
+  }
+  for (const auto& ic : d.inline_caches) {
     if (ic.filled) {
       std::snprintf(line, sizeof line, "  inline cache at %08x: predicts guest %08x\n", ic.at,
                     ic.predicted);
@@ -137,6 +126,11 @@ std::string bt_dump(BtMonitor& monitor, uint32_t guest) {
     out += line;
   }
   return out;
+}
+
+std::string bt_dump(vmm::Vm& vm, uint32_t guest) {
+  const auto detail = vm.translation(guest);
+  return detail ? format_translation(*detail) : untranslatable(guest);
 }
 
 }  // namespace vmlab::modes::bt

@@ -7,12 +7,21 @@
 #include <cstdint>
 #include <string>
 
-#include "modes/binary-translation/bt_monitor.h"
+#include "engine/vmm/inspection.h"
+
+namespace vmlab::vmm {
+class Vm;
+}
 
 namespace vmlab::modes::bt {
 
-// The translation of the guest-linear address `guest` (translated now if needed, through the
-// guest's current page tables). An error line when the address cannot be translated.
-std::string bt_dump(BtMonitor& monitor, uint32_t guest);
+// A translation as text (the rows come from Vm::translation, engine/vmm/inspection.h).
+std::string format_translation(const vmm::TranslationDetail& detail);
+// The line printed for an address that cannot be translated.
+std::string untranslatable(uint32_t guest);
+// The translation of the guest-linear address `guest` in a Vm of any mode (translated now
+// if needed, through the guest's current page tables), as text; the error line when the
+// address cannot be translated (or the mode has no translation cache).
+std::string bt_dump(vmm::Vm& vm, uint32_t guest);
 
 }  // namespace vmlab::modes::bt

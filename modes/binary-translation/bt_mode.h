@@ -35,6 +35,13 @@ class BtMode : public vmm::Mode {
   machine::Result<BtMonitor*> attach(vmm::Vm& vm);
   BtMonitor* monitor() { return monitor_.get(); }
 
+  // Inspection (engine/vmm/inspection.h; bt_inspection.cpp).
+  vmm::GuestCpuView guest_cpu(const vmm::Vm& vm) const override;
+  const vmm::P2m* guest_p2m() const override;
+  vmm::RealPaging real_paging() const override { return vmm::RealPaging::kShadow; }
+  std::vector<vmm::TranslationRow> translations(const vmm::Vm& vm) const override;
+  std::optional<vmm::TranslationDetail> translation(vmm::Vm& vm, uint32_t guest) override;
+
  private:
   std::optional<vmm::P2m> p2m_;
   std::unique_ptr<BtMonitor> monitor_;

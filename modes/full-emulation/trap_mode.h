@@ -36,6 +36,11 @@ class TrapMode : public vmm::Mode {
   machine::Result<ClassicMonitor*> attach(vmm::Vm& vm);
   ClassicMonitor* monitor() { return monitor_.get(); }
 
+  // Inspection (engine/vmm/inspection.h; trap_inspection.cpp).
+  vmm::GuestCpuView guest_cpu(const vmm::Vm& vm) const override;
+  const vmm::P2m* guest_p2m() const override { return p2m_ ? &*p2m_ : nullptr; }
+  vmm::RealPaging real_paging() const override { return vmm::RealPaging::kShadow; }
+
  private:
   std::optional<vmm::P2m> p2m_;
   std::unique_ptr<ClassicMonitor> monitor_;

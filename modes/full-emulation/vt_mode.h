@@ -39,6 +39,13 @@ class VtMode : public vmm::Mode {
   vmm::ShadowMmu* shadow() { return shadow_.get(); }
   const vmm::P2m* p2m() const { return p2m_ ? &*p2m_ : nullptr; }
 
+  // Inspection (engine/vmm/inspection.h; trap_inspection.cpp).
+  vmm::GuestCpuView guest_cpu(const vmm::Vm& vm) const override;
+  const vmm::P2m* guest_p2m() const override { return p2m(); }
+  vmm::RealPaging real_paging() const override {
+    return paging_ == VtPaging::kNested ? vmm::RealPaging::kNested : vmm::RealPaging::kShadow;
+  }
+
  private:
   VtPaging paging_;
   std::optional<vmm::P2m> p2m_;

@@ -31,6 +31,11 @@ class PvMode : public vmm::Mode {
 
   const PvMonitor* monitor() const { return monitor_.get(); }
 
+  // Inspection (engine/vmm/inspection.h; pv_inspection.cpp).
+  vmm::GuestCpuView guest_cpu(const vmm::Vm& vm) const override;
+  const vmm::P2m* guest_p2m() const override { return p2m_ ? &*p2m_ : nullptr; }
+  vmm::RealPaging real_paging() const override { return vmm::RealPaging::kDirect; }
+
  private:
   std::optional<vmm::P2m> p2m_;
   std::unique_ptr<PvMonitor> monitor_;

@@ -6,6 +6,8 @@
 
 #include <array>
 #include <atomic>
+#include <bitset>
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -186,7 +188,9 @@ TEST(VmControlTest, PauseFromAnotherThreadTakesEffect) {
   std::atomic<vmm::VmState> result{vmm::VmState::kReady};
   std::thread owner([&] { result = vm->resume(); });
   while (vm->state() != vmm::VmState::kRunning) std::this_thread::yield();
-  while (vm->machine().cpu().instructions_retired() == 0) std::this_thread::yield();
+  // Only state() and request_pause() are safe from here while it runs (no look at the
+  // processor): let it run a little, then pause it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
   vm->request_pause();
   owner.join();
   EXPECT_EQ(result.load(), vmm::VmState::kPaused);
@@ -207,6 +211,43 @@ TEST(VmControlTest, PauseRequestedBeforeTheCallPausesBeforeTheFirstInstruction) 
   EXPECT_EQ(vm->resume(), vmm::VmState::kStopped);
   ASSERT_TRUE(vm->last_stop().has_value());
   EXPECT_EQ(vm->last_stop()->reason, machine::StopReason::kExitPort);
+}
+
+TEST(VmControlTest, RunUntilEventPausesRightAfterEachEventOfTheKind) {
+  // The GUI's "step to the next hypercall / exit / callout": each call adds exactly one event
+  // of the kind, pauses with it the last event recorded, and the run stays the same run.
+  for (const Variant& v : variants()) {
+    SCOPED_TRACE(v.name);
+    const vmm::EventKind kind = v.mode == vmm::ModeId::native ? vmm::EventKind::port_io
+                                : v.mode == vmm::ModeId::bt   ? vmm::EventKind::bt_callout
+                                : v.mode == vmm::ModeId::pv   ? vmm::EventKind::hypercall
+                                                              : vmm::EventKind::trap;
+    auto whole = make_vm(v, kWorkload);
+    whole->run();
+    auto vm = make_vm(v, kWorkload);
+    vm->recorder().enable_ring(64);
+    std::bitset<vmm::kNumEventKinds> kinds;
+    kinds.set(vmm::index_of(kind));
+    for (uint64_t i = 1; i <= 25; ++i) {
+      const uint64_t before = vm->recorder().counters().count_of(kind);
+      ASSERT_EQ(vm->run_until_event(kinds), vmm::VmState::kPaused);
+      EXPECT_EQ(vm->recorder().counters().count_of(kind), before + 1);
+      // Paused right after it: at most the events of the same instruction came after it.
+      const auto last = vm->recorder().ring()->events();
+      ASSERT_FALSE(last.empty());
+      bool seen = false;
+      for (const auto& e : last) seen |= e.kind == kind;
+      EXPECT_TRUE(seen);
+    }
+    // A budget ends the call as well.
+    const uint64_t at = vm->machine().cpu().instructions_retired();
+    std::bitset<vmm::kNumEventKinds> never;
+    never.set(vmm::index_of(vmm::EventKind::bt_flush));
+    ASSERT_EQ(vm->run_until_event(never, 777), vmm::VmState::kPaused);
+    EXPECT_EQ(vm->machine().cpu().instructions_retired(), at + 777);
+    EXPECT_EQ(vm->resume(), vmm::VmState::kStopped);
+    expect_same(outcome(*whole), outcome(*vm), v.name);
+  }
 }
 
 TEST(VmControlTest, StateNamesAreStable) {

@@ -105,7 +105,7 @@ TEST_F(BtGuestTest, IdentCopiesAndRecordsMapEveryTcByteBack) {
   EXPECT_EQ(exits[0].target, 0x1000u);
   EXPECT_FALSE(exits[0].chained);
   // bt-dump shows the block and its translation.
-  const std::string dump = bt_dump(*monitor_, 0x1000);
+  const std::string dump = bt_dump(*vm_, 0x1000);
   EXPECT_NE(dump.find("IDENT"), std::string::npos) << dump;
   EXPECT_NE(dump.find("remapped"), std::string::npos) << dump;
   EXPECT_NE(dump.find("callout continue -> 00001000"), std::string::npos) << dump;

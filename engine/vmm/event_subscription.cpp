@@ -1,0 +1,43 @@
+#include "engine/vmm/event_subscription.h"
+
+#include <bit>
+
+namespace vmlab::vmm {
+
+EventSubscription::EventSubscription(size_t capacity)
+    : slots_(std::bit_ceil(capacity < 2 ? size_t{2} : capacity)), mask_(slots_.size() - 1) {}
+
+void EventSubscription::publish(const RunSnapshot& snapshot) {
+  std::unique_lock lock(snapshot_mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) return;  // the consumer is reading: it gets the next one
+  snapshot_ = snapshot;
+  snapshot_.dropped = dropped();
+  snapshot_fresh_ = true;
+}
+
+std::optional<Event> EventSubscription::pop() {
+  const uint64_t tail = tail_.load(std::memory_order_relaxed);
+  if (tail == head_.load(std::memory_order_acquire)) return std::nullopt;
+  Event e = slots_[tail & mask_];
+  tail_.store(tail + 1, std::memory_order_release);
+  return e;
+}
+
+size_t EventSubscription::drain(std::vector<Event>& out, size_t max) {
+  const uint64_t tail = tail_.load(std::memory_order_relaxed);
+  const uint64_t head = head_.load(std::memory_order_acquire);
+  uint64_t n = head - tail;
+  if (n > max) n = max;
+  for (uint64_t i = 0; i < n; ++i) out.push_back(slots_[(tail + i) & mask_]);
+  tail_.store(tail + n, std::memory_order_release);
+  return static_cast<size_t>(n);
+}
+
+std::optional<RunSnapshot> EventSubscription::latest_snapshot() {
+  std::lock_guard lock(snapshot_mutex_);
+  if (!snapshot_fresh_) return std::nullopt;
+  snapshot_fresh_ = false;
+  return snapshot_;
+}
+
+}  // namespace vmlab::vmm

@@ -1,0 +1,128 @@
+// BtMode's inspection (engine/vmm/inspection.h): the virtual CPU of ring compression, the
+// P2M and shadow tables, and the translation cache as rows.
+#include <capstone/capstone.h>
+
+#include "engine/vmm/vm.h"
+#include "modes/binary-translation/bt_mode.h"
+
+namespace vmlab::modes::bt {
+
+namespace {
+
+// Counts the instructions of translated code in [tc, tc + bytes.size()) and, of them, the
+// calls into the monitor (an instruction whose end is a callout site's return address).
+struct TcCount {
+  uint32_t insns = 0;
+  uint32_t callouts = 0;
+};
+TcCount count_tc(const TranslationCache& cache, const std::vector<uint8_t>& bytes, uint32_t tc) {
+  TcCount c;
+  csh h = 0;
+  if (cs_open(CS_ARCH_X86, CS_MODE_32, &h) != CS_ERR_OK) return c;
+  cs_insn* insn = nullptr;
+  const size_t n = cs_disasm(h, bytes.data(), bytes.size(), tc, 0, &insn);
+  for (size_t i = 0; i < n; ++i) {
+    ++c.insns;
+    if (cache.callout_at(static_cast<uint32_t>(insn[i].address + insn[i].size))) ++c.callouts;
+  }
+  if (n) cs_free(insn, n);
+  cs_close(&h);
+  return c;
+}
+
+vmm::TranslationRow row_of(const TranslationCache& cache, uint32_t index) {
+  const auto& f = cache.fragment(index);
+  vmm::TranslationRow row;
+  row.index = index;
+  row.guest_start = f.guest_eip;
+  row.guest_bytes = f.guest_bytes;
+  row.tc_start = f.tc_start;
+  row.tc_end = f.tc_end;
+  row.guest_insns = f.insns;
+  std::vector<uint8_t> code(f.tc_end - f.tc_start);
+  cache.read(f.tc_start, code.data(), code.size());
+  const TcCount c = count_tc(cache, code, f.tc_start);
+  row.translated_insns = c.insns;
+  row.callouts = c.callouts;
+  return row;
+}
+
+}  // namespace
+
+vmm::GuestCpuView BtMode::guest_cpu(const vmm::Vm& vm) const {
+  if (!monitor_) return Mode::guest_cpu(vm);
+  return vmm::ring_compressed_view(vm, monitor_->vcpu());
+}
+
+const vmm::P2m* BtMode::guest_p2m() const {
+  return p2m_ ? &*p2m_ : nullptr;
+}
+
+std::vector<vmm::TranslationRow> BtMode::translations(const vmm::Vm& /*vm*/) const {
+  std::vector<vmm::TranslationRow> rows;
+  if (!monitor_) return rows;
+  const TranslationCache& cache = monitor_->cache();
+  for (uint32_t i = 0; i < cache.fragment_count(); ++i) {
+    if (cache.fragment(i).live) rows.push_back(row_of(cache, i));
+  }
+  return rows;
+}
+
+std::optional<vmm::TranslationDetail> BtMode::translation(vmm::Vm& /*vm*/, uint32_t guest) {
+  if (!monitor_) return std::nullopt;
+  const auto tc = monitor_->translation_of(guest);
+  TranslationCache& cache = monitor_->cache();
+  const auto index = cache.fragment_of(guest);
+  if (!tc || !index) return std::nullopt;
+  const auto& f = cache.fragment(*index);
+  vmm::TranslationDetail d;
+  d.fragment = row_of(cache, *index);
+  uint32_t covered = f.tc_start;
+  for (uint32_t r = f.first_record; r < f.first_record + f.record_count; ++r) {
+    const auto& rec = cache.record(r);
+    vmm::TranslatedInsn insn;
+    insn.guest = rec.guest;
+    insn.guest_len = rec.guest_len;
+    if (rec.guest_len > 0) {
+      monitor_->memory().read(rec.guest, insn.guest_bytes.data(),
+                              std::min<size_t>(rec.guest_len, insn.guest_bytes.size()), false);
+    }
+    insn.tc = rec.tc;
+    insn.tc_bytes.resize(rec.tc_len);
+    cache.read(rec.tc, insn.tc_bytes.data(), insn.tc_bytes.size());
+    insn.how = translation_name(rec.how);
+    d.insns.push_back(std::move(insn));
+    covered = rec.tc + rec.tc_len;
+  }
+  d.stubs_tc = covered;
+  if (covered < f.tc_end) {
+    d.stubs.resize(f.tc_end - covered);
+    cache.read(covered, d.stubs.data(), d.stubs.size());
+  }
+  // The callout sites of the whole fragment, found as count_tc finds them.
+  {
+    std::vector<uint8_t> code(f.tc_end - f.tc_start);
+    cache.read(f.tc_start, code.data(), code.size());
+    csh h = 0;
+    if (cs_open(CS_ARCH_X86, CS_MODE_32, &h) == CS_ERR_OK) {
+      cs_insn* ci = nullptr;
+      const size_t n = cs_disasm(h, code.data(), code.size(), f.tc_start, 0, &ci);
+      for (size_t i = 0; i < n; ++i) {
+        const auto ret = static_cast<uint32_t>(ci[i].address + ci[i].size);
+        if (const auto* site = cache.callout_at(ret)) {
+          d.callouts.push_back({ret, callout_name(site->kind), site->guest_eip,
+                                site->kind == CalloutKind::kContinue});
+        }
+      }
+      if (n) cs_free(ci, n);
+      cs_close(&h);
+    }
+  }
+  for (const auto& e : cache.exits(*index)) d.exits.push_back({e.target, e.chained});
+  for (const auto& ic : cache.inline_caches(*index)) {
+    d.inline_caches.push_back({ic.at, ic.predicted, ic.filled});
+  }
+  return d;
+}
+
+}  // namespace vmlab::modes::bt
