@@ -2,6 +2,7 @@
 
 #include <QCoreApplication>
 #include <QFile>
+#include <bitset>
 
 #include "engine/vmm/trace_writer.h"
 #include "gui/resources.h"
@@ -29,15 +30,8 @@ class LiveRun::Writer : public vmm::TraceWriter {
  public:
   explicit Writer(LiveRun* run) : run_(run) {}
   void write(const vmm::Event& event) override {
-    {
-      const std::lock_guard lock(run_->mutex_);
-      run_->events_.push_back(event);
-    }
-    const int k = run_->break_kind_.load(std::memory_order_relaxed);
-    if (k != 0 && static_cast<int>(event.kind) == k) {
-      run_->break_kind_.store(0, std::memory_order_relaxed);
-      run_->vm_->request_pause();
-    }
+    const std::lock_guard lock(run_->mutex_);
+    run_->events_.push_back(event);
   }
   machine::Result<void> finish() override { return {}; }
 
@@ -150,8 +144,7 @@ void LiveRun::step(uint64_t instructions) {
 }
 
 void LiveRun::run_to_next(vmm::EventKind kind) {
-  break_kind_.store(static_cast<int>(kind), std::memory_order_relaxed);
-  send(Command::resume);
+  send(Command::until, vmm::index_of(kind));
 }
 
 void LiveRun::pause() {
@@ -178,6 +171,10 @@ void LiveRun::worker() {
     if (vm_->state() != vmm::VmState::kStopped) {
       if (c.first == Command::resume) {
         vm_->resume();
+      } else if (c.first == Command::until) {
+        std::bitset<vmm::kNumEventKinds> kinds;
+        kinds.set(c.second);
+        vm_->run_until_event(kinds);
       } else {
         vm_->run_for(c.second);
       }

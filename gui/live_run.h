@@ -67,8 +67,8 @@ class LiveRun {
 
   void resume();
   void step(uint64_t instructions = 1);
-  // Resume until an event of `kind` is recorded, then pause (within
-  // machine::Machine::kPauseGranularity instructions of it).
+  // Resume until an event of `kind` is recorded, then pause right after it
+  // (Vm::run_until_event).
   void run_to_next(vmm::EventKind kind);
   void pause();
   void stop();
@@ -83,7 +83,7 @@ class LiveRun {
   bool busy() const { return busy_.load(std::memory_order_acquire); }
 
  private:
-  enum class Command { resume, step, quit };
+  enum class Command { resume, step, until, quit };
   class Writer;
   void worker();
   void send(Command command, uint64_t count = 0);
@@ -95,7 +95,6 @@ class LiveRun {
   std::condition_variable wake_;
   std::deque<std::pair<Command, uint64_t>> commands_;
   std::atomic<bool> busy_{false};
-  std::atomic<int> break_kind_{0};  // 0: none
   // Mailbox, guarded by mutex_.
   std::vector<vmm::Event> events_;
   std::string console_;
