@@ -24,7 +24,8 @@ QString app_usage() {
       "  --append CMDLINE     the kernel command line, e.g. \"run=syscall iters=100\"\n"
       "  --profile NAME       cost profile (default native-1c)\n"
       "  --kernel FILE        the guest image (default: the guest OS built with vmlab)\n"
-      "  --view VIEW          timeline, events, counters, compare or run\n"
+      "  --view VIEW          timeline, events, counters, compare, run, code or memory\n"
+      "  --instructions N     with --run: run N instructions, then pause\n"
       "  --screenshot FILE    render the view into FILE (PNG) and exit; with --run, after\n"
       "                       the guest stops\n"
       "  --select N           select event N (its row in the table, from 0)\n"
@@ -52,7 +53,7 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
                a == QStringLiteral("--lang") || a == QStringLiteral("--size") ||
                a == QStringLiteral("--mode") || a == QStringLiteral("--append") ||
                a == QStringLiteral("--profile") || a == QStringLiteral("--kernel") ||
-               a == QStringLiteral("--select")) {
+               a == QStringLiteral("--select") || a == QStringLiteral("--instructions")) {
       if (!value(v)) return QCoreApplication::translate("AppOptions", "%1 needs a value").arg(a);
       if (a == QStringLiteral("--open")) {
         o.open = v;
@@ -67,6 +68,14 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
           return QCoreApplication::translate("AppOptions",
                                              "--select takes an event number (got '%1')")
               .arg(v);
+      } else if (a == QStringLiteral("--instructions")) {
+        bool ok = false;
+        o.instructions = v.toLongLong(&ok);
+        if (!ok || o.instructions <= 0) {
+          return QCoreApplication::translate("AppOptions",
+                                             "--instructions takes a positive count (got '%1')")
+              .arg(v);
+        }
       } else if (a == QStringLiteral("--append")) {
         o.live.append = v;
       } else if (a == QStringLiteral("--profile")) {
@@ -115,25 +124,17 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
         }
       } else if (a == QStringLiteral("--view")) {
         static const std::pair<const char*, MainWindow::View> kViews[] = {
-            {"timeline", MainWindow::View::timeline},
-            {"events", MainWindow::View::events},
-            {"counters", MainWindow::View::counters},
-            {"compare", MainWindow::View::compare},
-            {"run", MainWindow::View::run}};
+            {"timeline", MainWindow::View::timeline}, {"events", MainWindow::View::events},
+            {"counters", MainWindow::View::counters}, {"compare", MainWindow::View::compare},
+            {"run", MainWindow::View::run},           {"code", MainWindow::View::code},
+            {"memory", MainWindow::View::memory}};
         for (const auto& [name, view] : kViews) {
           if (v == QLatin1String(name)) o.view = view;
         }
         if (!o.view) {
-          if (v == QStringLiteral("code") || v == QStringLiteral("memory")) {
-            return QCoreApplication::translate(
-                       "AppOptions",
-                       "the %1 view is not built yet: it needs the engine's inspection interface "
-                       "(issue 14, first part, item 3)")
-                .arg(v);
-          }
-          return QCoreApplication::translate(
-                     "AppOptions",
-                     "unknown view '%1' (views: timeline, events, counters, compare, run)")
+          return QCoreApplication::translate("AppOptions",
+                                             "unknown view '%1' (views: timeline, events, "
+                                             "counters, compare, run, code, memory)")
               .arg(v);
         }
       }

@@ -21,7 +21,9 @@ struct AppOptions {
   int height = 820;
   bool run = false;  // start a live run with `live` (and, with --screenshot, wait for its end)
   LiveRunOptions live;
-  long long select = -1;  // the event (store index) to select, -1 for none
+  long long select = -1;
+  long long instructions = -1;  // with --run: run this many instructions, then pause  // the event
+                                // (store index) to select, -1 for none
   bool help = false;
 };
 

@@ -196,6 +196,7 @@ void LiveRun::publish_status() {
     s.cycles = r.cycles;
     s.stop = QString::fromStdString(r.message);
   }
+  s.inspection = std::make_shared<const InspectionSnapshot>(take_snapshot(*vm_));
   const std::lock_guard lock(mutex_);
   status_ = s;
   if (commands_.empty()) busy_.store(false, std::memory_order_release);

@@ -24,6 +24,7 @@
 #include "engine/vmm/event_counters.h"
 #include "engine/vmm/vm.h"
 #include "engine/vmm/vm_state.h"
+#include "gui/inspection_snapshot.h"
 
 namespace vmlab::gui {
 
@@ -52,6 +53,8 @@ struct LiveStatus {
   uint64_t instructions = 0;
   uint64_t cycles = 0;
   QString stop;  // reason: message, once stopped
+  // The code and memory views' data, taken after each command (nullptr before the first).
+  std::shared_ptr<const InspectionSnapshot> inspection;
 };
 
 class LiveRun {

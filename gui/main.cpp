@@ -35,7 +35,11 @@ int main(int argc, char** argv) {
   if (options.run) {
     window.run_panel()->set_options(options.live);
     window.show_view(vmlab::gui::MainWindow::View::run);
-    window.run_panel()->resume();
+    if (options.instructions > 0) {
+      window.run_panel()->run_for(static_cast<uint64_t>(options.instructions));
+    } else {
+      window.run_panel()->resume();
+    }
   }
   if (options.view) window.show_view(*options.view);
   if (options.select >= 0) window.select_event(static_cast<size_t>(options.select));

@@ -16,6 +16,7 @@
 #include "gui/compare_view.h"
 #include "gui/counters_view.h"
 #include "gui/events_view.h"
+#include "gui/inspection_views.h"
 #include "gui/run_loader.h"
 #include "gui/run_panel.h"
 #include "gui/timeline_widget.h"
@@ -71,6 +72,10 @@ void MainWindow::build_ui() {
   tabs_->addTab(timeline_split_, tr("Timeline and events"));
   tabs_->addTab(counters_, tr("Counters"));
   tabs_->addTab(compare_, tr("Compare modes"));
+  code_ = new CodeView;
+  memory_ = new MemoryView;
+  tabs_->addTab(code_, tr("Code"));
+  tabs_->addTab(memory_, tr("Memory"));
   tabs_->setCurrentIndex(current);
   layout->addWidget(tabs_, 1);
   setCentralWidget(central);
@@ -83,6 +88,8 @@ void MainWindow::build_ui() {
           [this](qulonglong e) { timeline_->select_event(static_cast<size_t>(e)); });
   connect(document_, &RunDocument::runReset, this, &MainWindow::update_status);
   connect(document_, &RunDocument::summaryChanged, this, &MainWindow::update_status);
+  connect(run_panel_, &RunPanel::inspected, code_, &CodeView::show_snapshot);
+  connect(run_panel_, &RunPanel::inspected, memory_, &MemoryView::show_snapshot);
   connect(run_panel_, &RunPanel::message, this,
           [this](const QString& text, bool error) { show_banner(text, error); });
   build_menus();
@@ -108,6 +115,8 @@ void MainWindow::build_menus() {
   view->addAction(tr("&Timeline"), this, [this] { show_view(View::timeline); });
   view->addAction(tr("&Counters"), this, [this] { show_view(View::counters); });
   view->addAction(tr("C&ompare modes"), this, [this] { show_view(View::compare); });
+  view->addAction(tr("Co&de"), this, [this] { show_view(View::code); });
+  view->addAction(tr("&Memory"), this, [this] { show_view(View::memory); });
   view->addSeparator();
   view->addAction(tr("Show the &whole run"), this, [this] { timeline_->fit(); });
 
@@ -181,6 +190,8 @@ void MainWindow::show_view(View view) {
       break;
     case View::counters: tabs_->setCurrentWidget(counters_); break;
     case View::compare: tabs_->setCurrentWidget(compare_); break;
+    case View::code: tabs_->setCurrentWidget(code_); break;
+    case View::memory: tabs_->setCurrentWidget(memory_); break;
   }
 }
 
@@ -196,6 +207,8 @@ QWidget* MainWindow::view_widget(View view) {
     case View::counters: return counters_;
     case View::compare: return compare_;
     case View::run: return run_panel_;
+    case View::code: return code_;
+    case View::memory: return memory_;
     case View::timeline: return this;
   }
   return this;

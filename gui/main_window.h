@@ -21,11 +21,13 @@ class EventsView;
 class CountersView;
 class CompareView;
 class RunPanel;
+class CodeView;
+class MemoryView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
-  enum class View { timeline, events, counters, compare, run };
+  enum class View { timeline, events, counters, compare, run, code, memory };
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
 
@@ -48,6 +50,8 @@ class MainWindow : public QMainWindow {
   CountersView* counters() { return counters_; }
   CompareView* compare() { return compare_; }
   RunPanel* run_panel() { return run_panel_; }
+  CodeView* code() { return code_; }
+  MemoryView* memory() { return memory_; }
 
  private:
   void build_ui();
@@ -69,6 +73,8 @@ class MainWindow : public QMainWindow {
   CountersView* counters_ = nullptr;
   CompareView* compare_ = nullptr;
   RunPanel* run_panel_ = nullptr;
+  CodeView* code_ = nullptr;
+  MemoryView* memory_ = nullptr;
   QSplitter* timeline_split_ = nullptr;
 };
 

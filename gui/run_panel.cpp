@@ -201,6 +201,12 @@ void RunPanel::resume() {
   update_buttons();
 }
 
+void RunPanel::run_for(uint64_t instructions) {
+  if (run_ == nullptr && !start()) return;
+  run_->step(instructions);
+  update_buttons();
+}
+
 void RunPanel::pause() {
   if (run_ != nullptr) run_->pause();
 }
@@ -238,7 +244,9 @@ void RunPanel::poll() {
   std::vector<vmm::Event> events;
   std::string console;
   const bool was_busy = run_->busy();
+  const auto previous = status_.inspection;
   status_ = run_->take(events, console);
+  if (status_.inspection && status_.inspection != previous) Q_EMIT inspected(status_.inspection);
   if (!events.empty()) {
     for (const vmm::Event& e : events) {
       const unsigned k = vmm::index_of(e.kind);

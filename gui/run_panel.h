@@ -29,6 +29,8 @@ class RunPanel : public QWidget {
   ~RunPanel() override;
 
   void set_options(const LiveRunOptions& options);
+  // Runs `instructions` instructions from the start, then pauses (for screenshots and labs).
+  void run_for(uint64_t instructions);
   LiveRunOptions options() const;
   // Starts a new run with the panel's options (replacing the document's run).
   bool start();
@@ -50,6 +52,8 @@ class RunPanel : public QWidget {
 
  Q_SIGNALS:
   void message(const QString& text, bool error);
+  // A new snapshot for the code and memory views (after a pause, a step or the stop).
+  void inspected(std::shared_ptr<const InspectionSnapshot> snapshot);
 
  private:
   void update_buttons();

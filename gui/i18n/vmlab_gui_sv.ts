@@ -20,7 +20,8 @@ options:
   --append CMDLINE     the kernel command line, e.g. "run=syscall iters=100"
   --profile NAME       cost profile (default native-1c)
   --kernel FILE        the guest image (default: the guest OS built with vmlab)
-  --view VIEW          timeline, events, counters, compare or run
+  --view VIEW          timeline, events, counters, compare, run, code or memory
+  --instructions N     with --run: run N instructions, then pause
   --screenshot FILE    render the view into FILE (PNG) and exit; with --run, after
                        the guest stops
   --select N           select event N (its row in the table, from 0)
@@ -53,42 +54,42 @@ flaggor:
 </translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="56" />
+        <location filename="../app_options.cpp" line="57" />
         <source>%1 needs a value</source>
         <translation>%1 behöver ett värde</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="67" />
+        <location filename="../app_options.cpp" line="68" />
         <source>--select takes an event number (got '%1')</source>
         <translation>--select tar ett händelsenummer (fick '%1')</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="78" />
+        <location filename="../app_options.cpp" line="75" />
+        <source>--instructions takes a positive count (got '%1')</source>
+        <translation>--instructions tar ett positivt antal (fick '%1')</translation>
+    </message>
+    <message>
+        <location filename="../app_options.cpp" line="87" />
         <source>--lang takes en or sv (got '%1')</source>
         <translation>--lang tar en eller sv (fick '%1')</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="90" />
+        <location filename="../app_options.cpp" line="99" />
         <source>--size takes WIDTHxHEIGHT, from 320x240 to 8192x8192 (got '%1')</source>
         <translation>--size tar BREDDxHÖJD, från 320x240 till 8192x8192 (fick '%1')</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="111" />
+        <location filename="../app_options.cpp" line="120" />
         <source>unknown mode '%1' (modes: native, trap, trap-npt, trap-classic, bt, pv)</source>
         <translation>okänt läge '%1' (lägen: native, trap, trap-npt, trap-classic, bt, pv)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="128" />
-        <source>the %1 view is not built yet: it needs the engine's inspection interface (issue 14, first part, item 3)</source>
-        <translation>vyn %1 finns inte än: den behöver motorns inspektionsgränssnitt (ärende 14, första delen, punkt 3)</translation>
+        <location filename="../app_options.cpp" line="135" />
+        <source>unknown view '%1' (views: timeline, events, counters, compare, run, code, memory)</source>
+        <translation>okänd vy '%1' (vyer: timeline, events, counters, compare, run, code, memory)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="134" />
-        <source>unknown view '%1' (views: timeline, events, counters, compare, run)</source>
-        <translation>okänd vy '%1' (vyer: timeline, events, counters, compare, run)</translation>
-    </message>
-    <message>
-        <location filename="../app_options.cpp" line="141" />
+        <location filename="../app_options.cpp" line="142" />
         <source>unknown option '%1' (vmlab-gui --help lists them)</source>
         <translation>okänd flagga '%1' (vmlab-gui --help listar dem)</translation>
     </message>
@@ -381,39 +382,62 @@ flaggor:
 <context>
     <name>LiveRun</name>
     <message>
-        <location filename="../live_run.cpp" line="14" />
+        <location filename="../live_run.cpp" line="15" />
         <source>native</source>
         <translation>native</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="16" />
+        <location filename="../live_run.cpp" line="17" />
         <source>trap VT (shadow paging)</source>
         <translation>trap VT (skuggsidtabeller)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="18" />
+        <location filename="../live_run.cpp" line="19" />
         <source>trap VT + NPT (nested paging)</source>
         <translation>trap VT + NPT (nästlad sidöversättning)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="20" />
+        <location filename="../live_run.cpp" line="21" />
         <source>trap classic (ring compression)</source>
         <translation>trap klassisk (ringkompression)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="21" />
+        <location filename="../live_run.cpp" line="22" />
         <source>bt (binary translation)</source>
         <translation>bt (binär översättning)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="22" />
+        <location filename="../live_run.cpp" line="23" />
         <source>pv (paravirtualization)</source>
         <translation>pv (paravirtualisering)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="63" />
+        <location filename="../live_run.cpp" line="57" />
         <source>a run is already started</source>
         <translation>en körning är redan startad</translation>
+    </message>
+</context>
+<context>
+    <name>MemoryView</name>
+    <message>
+        <location filename="../inspection_views.cpp" line="30" />
+        <source>the guest's own tables (native)</source>
+        <translation>gästens egna tabeller (native)</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="32" />
+        <source>shadow tables the monitor builds</source>
+        <translation>skuggtabeller som monitorn bygger</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="34" />
+        <source>the guest's tables, then the nested table</source>
+        <translation>gästens tabeller, sedan den nästlade tabellen</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="36" />
+        <source>the guest's tables, holding machine frames (direct)</source>
+        <translation>gästens tabeller, med maskinramar (direkt)</translation>
     </message>
 </context>
 <context>
@@ -515,6 +539,68 @@ flaggor:
         <location filename="../timeline_renderer.cpp" line="175" />
         <source>top: %1</source>
         <translation>topp: %1</translation>
+    </message>
+</context>
+<context>
+    <name>vmlab::gui::CodeView</name>
+    <message>
+        <location filename="../inspection_views.cpp" line="117" />
+        <source>The code view shows a live run: start one in the Run tab and pause or step it.</source>
+        <translation>Kodvyn visar en levande körning: starta en i fliken Kör och pausa eller stega den.</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="150" />
+        <source>Guest EIP %1  CPL %2  IF %3  EFLAGS %4  CR0 %5  CR3 %6  CR4 %7%8
+EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</source>
+        <translation>Gästens EIP %1  CPL %2  IF %3  EFLAGS %4  CR0 %5  CR3 %6  CR4 %7%8
+EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="156" />
+        <source>  (virtual: the kernel runs deprivileged)</source>
+        <translation>  (virtuellt: kärnan körs med sänkt privilegium)</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="159" />
+        <source>; guest code from EIP (Capstone)
+</source>
+        <translation>; gästkod från EIP (Capstone)
+</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="165" />
+        <source>(EIP is not mapped)
+</source>
+        <translation>(EIP är inte avbildad)
+</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="171" />
+        <source>; no translation cache in this mode (bt shows the guest block and its translation here)
+</source>
+        <translation>; ingen översättningscache i detta läge (bt visar gästblocket och dess översättning här)
+</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="175" />
+        <source>; translation %1: guest %2-%3 (%4 instructions) -&gt; TC %5-%6 (%7 instructions, %8 callouts)
+</source>
+        <translation>; översättning %1: gäst %2-%3 (%4 instruktioner) -&gt; TC %5-%6 (%7 instruktioner, %8 utrop)
+</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="199" />
+        <source>
+; callouts into the monitor
+</source>
+        <translation>
+; utrop till monitorn
+</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="204" />
+        <source> (continuation)</source>
+        <translation> (fortsättning)</translation>
     </message>
 </context>
 <context>
@@ -790,120 +876,226 @@ flaggor:
 <context>
     <name>vmlab::gui::MainWindow</name>
     <message>
-        <location filename="../main_window.cpp" line="33" />
+        <location filename="../main_window.cpp" line="34" />
         <source>vmlab — watch a guest under five ways of virtualizing x86</source>
         <translation>vmlab — se en gäst under fem sätt att virtualisera x86</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="70" />
+        <location filename="../main_window.cpp" line="71" />
         <source>Run</source>
         <translation>Kör</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="71" />
+        <location filename="../main_window.cpp" line="72" />
         <source>Timeline and events</source>
         <translation>Tidslinje och händelser</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="72" />
+        <location filename="../main_window.cpp" line="73" />
         <source>Counters</source>
         <translation>Räknare</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="73" />
+        <location filename="../main_window.cpp" line="74" />
         <source>Compare modes</source>
         <translation>Jämför lägen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="96" />
+        <location filename="../main_window.cpp" line="77" />
+        <source>Code</source>
+        <translation>Kod</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="78" />
+        <source>Memory</source>
+        <translation>Minne</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="105" />
         <source>&amp;File</source>
         <translation>&amp;Arkiv</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="97" />
+        <location filename="../main_window.cpp" line="106" />
         <source>&amp;Open run directory...</source>
         <translation>&amp;Öppna körkatalog...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="99" />
+        <location filename="../main_window.cpp" line="108" />
         <source>Open &amp;comparison (vmlab compare --format json)...</source>
         <translation>Öppna &amp;jämförelse (vmlab compare --format json)...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="102" />
+        <location filename="../main_window.cpp" line="111" />
         <source>&amp;Quit</source>
         <translation>&amp;Avsluta</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="104" />
+        <location filename="../main_window.cpp" line="113" />
         <source>&amp;View</source>
         <translation>&amp;Visa</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="105" />
+        <location filename="../main_window.cpp" line="114" />
         <source>&amp;Run</source>
         <translation>&amp;Kör</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="106" />
+        <location filename="../main_window.cpp" line="115" />
         <source>&amp;Timeline</source>
         <translation>&amp;Tidslinje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="107" />
+        <location filename="../main_window.cpp" line="116" />
         <source>&amp;Counters</source>
         <translation>&amp;Räknare</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="108" />
+        <location filename="../main_window.cpp" line="117" />
         <source>C&amp;ompare modes</source>
         <translation>J&amp;ämför lägen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="110" />
+        <location filename="../main_window.cpp" line="118" />
+        <source>Co&amp;de</source>
+        <translation>Ko&amp;d</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="119" />
+        <source>&amp;Memory</source>
+        <translation>&amp;Minne</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="121" />
         <source>Show the &amp;whole run</source>
         <translation>Visa &amp;hela körningen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="112" />
+        <location filename="../main_window.cpp" line="123" />
         <source>&amp;Language</source>
         <translation>&amp;Språk</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="131" />
+        <location filename="../main_window.cpp" line="142" />
         <source>No translation for language "%1".</source>
         <translation>Ingen översättning för språket "%1".</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="146" />
-        <location filename="../main_window.cpp" line="165" />
+        <location filename="../main_window.cpp" line="153" />
+        <location filename="../main_window.cpp" line="172" />
         <source>Could not open %1: %2</source>
         <translation>Kunde inte öppna %1: %2</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="221" />
+        <location filename="../main_window.cpp" line="232" />
         <source>No run open: File &gt; Open run directory, or the Run tab.</source>
         <translation>Ingen körning öppen: Arkiv &gt; Öppna körkatalog, eller fliken Kör.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="225" />
+        <location filename="../main_window.cpp" line="236" />
         <source>%1 | %2 | profile %3 | %4 events | %5 instructions | %6 modeled cycles</source>
         <translation>%1 | %2 | profil %3 | %4 händelser | %5 instruktioner | %6 modellerade cykler</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="235" />
+        <location filename="../main_window.cpp" line="246" />
         <source>Open a vmlab run directory (vmlab run --out DIR --trace)</source>
         <translation>Öppna en vmlab-körkatalog (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="243" />
+        <location filename="../main_window.cpp" line="254" />
         <source>Open vmlab compare --format json output</source>
         <translation>Öppna utdata från vmlab compare --format json</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="245" />
+        <location filename="../main_window.cpp" line="256" />
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
+    </message>
+</context>
+<context>
+    <name>vmlab::gui::MemoryView</name>
+    <message>
+        <location filename="../inspection_views.cpp" line="212" />
+        <source>The memory view shows a live run: start one in the Run tab and pause or step it.</source>
+        <translation>Minnesvyn visar en levande körning: starta en i fliken Kör och pausa eller stega den.</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="237" />
+        <source>The hardware walks %1. %2 mapped pages shown (at most %3), %4 of them mapped differently by the hardware (marked). P2M (guest-physical -&gt; machine):%5</source>
+        <translation>Hårdvaran går igenom %1. %2 avbildade sidor visas (högst %3), %4 av dem avbildas annorlunda av hårdvaran (markerade). P2M (gästfysisk -&gt; maskin):%5</translation>
+    </message>
+</context>
+<context>
+    <name>vmlab::gui::PageTableModel</name>
+    <message>
+        <location filename="../inspection_views.cpp" line="70" />
+        <source>The hardware's mapping is not the guest's: a shadow entry not filled yet, a write-protected page-table page, or a frame elsewhere.</source>
+        <translation>Hårdvarans avbildning är inte gästens: en skuggpost som inte fyllts än, en skrivskyddad sidtabellsida eller en ram någon annanstans.</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="84" />
+        <source>not present</source>
+        <translation>inte närvarande</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="87" />
+        <source>faults</source>
+        <translation>ger sidfel</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="94" />
+        <source>  differs</source>
+        <translation>  skiljer sig</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="103" />
+        <source>Linear page</source>
+        <translation>Linjär sida</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="104" />
+        <source>Guest PDE</source>
+        <translation>Gästens PDE</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="105" />
+        <source>Guest PTE</source>
+        <translation>Gästens PTE</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="106" />
+        <source>Guest maps to</source>
+        <translation>Gästen avbildar på</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="107" />
+        <source>Nested PDE</source>
+        <translation>Nästlad PDE</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="107" />
+        <source>Hardware PDE</source>
+        <translation>Hårdvarans PDE</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="108" />
+        <source>Nested PTE</source>
+        <translation>Nästlad PTE</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="108" />
+        <source>Hardware PTE</source>
+        <translation>Hårdvarans PTE</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="109" />
+        <source>Machine address</source>
+        <translation>Maskinadress</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="110" />
+        <source>Rights guest / hardware</source>
+        <translation>Rättigheter gäst / hårdvara</translation>
     </message>
 </context>
 <context>
@@ -950,7 +1142,7 @@ flaggor:
     </message>
     <message>
         <location filename="../run_panel.cpp" line="65" />
-        <location filename="../run_panel.cpp" line="273" />
+        <location filename="../run_panel.cpp" line="281" />
         <source>Run</source>
         <translation>Kör</translation>
     </message>
@@ -986,7 +1178,7 @@ flaggor:
     </message>
     <message>
         <location filename="../run_panel.cpp" line="79" />
-        <location filename="../run_panel.cpp" line="283" />
+        <location filename="../run_panel.cpp" line="291" />
         <source>Not started.</source>
         <translation>Inte startad.</translation>
     </message>
@@ -1011,27 +1203,27 @@ flaggor:
         <translation>live</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="273" />
+        <location filename="../run_panel.cpp" line="281" />
         <source>Resume</source>
         <translation>Fortsätt</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="285" />
+        <location filename="../run_panel.cpp" line="293" />
         <source>Running... %1 events so far</source>
         <translation>Kör... %1 händelser hittills</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="288" />
+        <location filename="../run_panel.cpp" line="296" />
         <source>%1 at EIP 0x%2: %3 instructions, %4 modeled cycles, %5 events</source>
         <translation>%1 vid EIP 0x%2: %3 instruktioner, %4 modellerade cykler, %5 händelser</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="289" />
+        <location filename="../run_panel.cpp" line="297" />
         <source>Stopped</source>
         <translation>Stoppad</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="289" />
+        <location filename="../run_panel.cpp" line="297" />
         <source>Paused</source>
         <translation>Pausad</translation>
     </message>

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "gui/counter_model.h"
+#include "gui/inspection_views.h"
 #include "gui/live_run.h"
 #include "gui/main_window.h"
 #include "gui/run_panel.h"
@@ -202,6 +203,48 @@ class LiveRunTest : public QObject {
     run.resume();
     QCOMPARE(settle(run, ev, text).state, vmm::VmState::kStopped);
     QVERIFY(QString::fromStdString(text).contains(QStringLiteral("result workload=syscall")));
+  }
+
+  void code_and_memory_views_data() {
+    QTest::addColumn<int>("mode");
+    QTest::addColumn<int>("paging");
+    QTest::newRow("native") << int(ModeVariant::native) << int(vmm::RealPaging::kGuestTables);
+    QTest::newRow("trap VT") << int(ModeVariant::trap_vt) << int(vmm::RealPaging::kShadow);
+    QTest::newRow("trap NPT") << int(ModeVariant::trap_npt) << int(vmm::RealPaging::kNested);
+    QTest::newRow("bt") << int(ModeVariant::bt) << int(vmm::RealPaging::kShadow);
+    QTest::newRow("pv") << int(ModeVariant::pv) << int(vmm::RealPaging::kDirect);
+  }
+  void code_and_memory_views() {
+    QFETCH(int, mode);
+    QFETCH(int, paging);
+    MainWindow w;
+    LiveRunOptions o = pv_syscall();
+    o.mode = static_cast<ModeVariant>(mode);
+    w.run_panel()->set_options(o);
+    w.run_panel()->run_for(400000);
+    QTRY_VERIFY_WITH_TIMEOUT(!w.run_panel()->busy(), 120000);
+    w.run_panel()->poll();
+    const auto snap = w.run_panel()->status().inspection;
+    QVERIFY(snap != nullptr);
+    QCOMPARE(int(snap->paging), paging);
+    QCOMPARE(w.run_panel()->status().guest_eip, snap->cpu.eip);
+    // The code view marks EIP's line, whose bytes Capstone decoded.
+    QVERIFY(!snap->code.empty());
+    QCOMPARE(snap->code.front().address, snap->cpu.eip);
+    QVERIFY(w.code()->code_text().contains(
+        QStringLiteral("=> %1").arg(snap->cpu.eip, 8, 16, QLatin1Char('0'))));
+    if (o.mode == ModeVariant::bt) {
+      QVERIFY(snap->translation.has_value());
+      QVERIFY(w.code()->translation_text().contains(QStringLiteral("; translation ")));
+      QVERIFY(w.code()->translation_text().contains(QStringLiteral("TC fc")));
+    }
+    // The memory view lists the mapped pages; shadow paging has entries not filled yet.
+    PageTableModel* model = w.memory()->model();
+    QAbstractItemModelTester t(model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QVERIFY(model->rowCount() > 0);
+    QCOMPARE(static_cast<size_t>(model->rowCount()), snap->pages.size());
+    if (o.mode == ModeVariant::native) QCOMPARE(model->differing(), size_t{0});
+    if (o.mode == ModeVariant::trap_vt) QVERIFY(model->differing() > 0);
   }
 };
 

@@ -148,7 +148,12 @@ class WindowTest : public QObject {
     QCOMPARE(o.language, QStringLiteral("sv"));
     AppOptions bad;
     QVERIFY(parse_app_options({"vmlab-gui", "--view", "nonsense"}, bad)->contains("unknown view"));
-    QVERIFY(parse_app_options({"vmlab-gui", "--view", "memory"}, bad)->contains("not built yet"));
+    AppOptions mem;
+    QVERIFY(!parse_app_options({"vmlab-gui", "--run", "--view", "memory", "--instructions", "5000"},
+                               mem));
+    QCOMPARE(*mem.view, MainWindow::View::memory);
+    QCOMPARE(mem.instructions, 5000);
+    QVERIFY(parse_app_options({"vmlab-gui", "--instructions", "0"}, bad)->contains("positive"));
     QVERIFY(parse_app_options({"vmlab-gui", "--size", "1x1"}, bad)->contains("--size"));
     QVERIFY(parse_app_options({"vmlab-gui", "--mode", "kvm2"}, bad)->contains("unknown mode"));
     QVERIFY(parse_app_options({"vmlab-gui", "--open"}, bad)->contains("needs a value"));
