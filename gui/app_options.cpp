@@ -1,0 +1,150 @@
+#include "gui/app_options.h"
+
+#include <QCoreApplication>
+
+#include "gui/resources.h"
+
+namespace vmlab::gui {
+
+QString app_usage() {
+  return QCoreApplication::translate(
+      "AppOptions",
+      "usage: vmlab-gui [options]\n"
+      "\n"
+      "The vmlab window: run the guest OS in any mode and watch its traps, VM exits,\n"
+      "hypercalls and translations on a timeline; open what `vmlab run --out DIR --trace`\n"
+      "wrote; compare the modes from `vmlab compare --format json`.\n"
+      "\n"
+      "options:\n"
+      "  --open PATH          a run directory (config.json, stats.json, trace.jsonl) or a\n"
+      "                       trace.jsonl\n"
+      "  --compare FILE       vmlab compare --format json output for the Compare view\n"
+      "  --run                start the guest live (with --mode, --append, --profile, --kernel)\n"
+      "  --mode MODE          native, trap, trap-npt, trap-classic, bt, pv (default native)\n"
+      "  --append CMDLINE     the kernel command line, e.g. \"run=syscall iters=100\"\n"
+      "  --profile NAME       cost profile (default native-1c)\n"
+      "  --kernel FILE        the guest image (default: the guest OS built with vmlab)\n"
+      "  --view VIEW          timeline, events, counters, compare, run, code or memory\n"
+      "  --instructions N     with --run: run N instructions, then pause\n"
+      "  --screenshot FILE    render the view into FILE (PNG) and exit; with --run, after\n"
+      "                       the guest stops\n"
+      "  --select N           select event N (its row in the table, from 0)\n"
+      "  --size WxH           window size (default 1280x820)\n"
+      "  --lang LANG          en or sv\n"
+      "  -h, --help           this text\n");
+}
+
+std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o) {
+  o.live.kernel = default_guest_kernel();
+  for (qsizetype i = 1; i < args.size(); ++i) {
+    const QString& a = args[i];
+    auto value = [&](QString& out) -> bool {
+      if (i + 1 >= args.size()) return false;
+      out = args[++i];
+      return true;
+    };
+    QString v;
+    if (a == QStringLiteral("-h") || a == QStringLiteral("--help")) {
+      o.help = true;
+    } else if (a == QStringLiteral("--run")) {
+      o.run = true;
+    } else if (a == QStringLiteral("--open") || a == QStringLiteral("--compare") ||
+               a == QStringLiteral("--view") || a == QStringLiteral("--screenshot") ||
+               a == QStringLiteral("--lang") || a == QStringLiteral("--size") ||
+               a == QStringLiteral("--mode") || a == QStringLiteral("--append") ||
+               a == QStringLiteral("--profile") || a == QStringLiteral("--kernel") ||
+               a == QStringLiteral("--select") || a == QStringLiteral("--instructions")) {
+      if (!value(v)) return QCoreApplication::translate("AppOptions", "%1 needs a value").arg(a);
+      if (a == QStringLiteral("--open")) {
+        o.open = v;
+      } else if (a == QStringLiteral("--compare")) {
+        o.compare = v;
+      } else if (a == QStringLiteral("--screenshot")) {
+        o.screenshot = v;
+      } else if (a == QStringLiteral("--select")) {
+        bool ok = false;
+        o.select = v.toLongLong(&ok);
+        if (!ok || o.select < 0)
+          return QCoreApplication::translate("AppOptions",
+                                             "--select takes an event number (got '%1')")
+              .arg(v);
+      } else if (a == QStringLiteral("--instructions")) {
+        bool ok = false;
+        o.instructions = v.toLongLong(&ok);
+        if (!ok || o.instructions <= 0) {
+          return QCoreApplication::translate("AppOptions",
+                                             "--instructions takes a positive count (got '%1')")
+              .arg(v);
+        }
+      } else if (a == QStringLiteral("--append")) {
+        o.live.append = v;
+      } else if (a == QStringLiteral("--profile")) {
+        o.live.profile = v;
+      } else if (a == QStringLiteral("--kernel")) {
+        o.live.kernel = v;
+      } else if (a == QStringLiteral("--lang")) {
+        if (v != QStringLiteral("en") && v != QStringLiteral("sv")) {
+          return QCoreApplication::translate("AppOptions", "--lang takes en or sv (got '%1')")
+              .arg(v);
+        }
+        o.language = v;
+      } else if (a == QStringLiteral("--size")) {
+        const QStringList wh = v.split(QLatin1Char('x'));
+        bool ok1 = false, ok2 = false;
+        if (wh.size() == 2) {
+          o.width = wh[0].toInt(&ok1);
+          o.height = wh[1].toInt(&ok2);
+        }
+        if (!ok1 || !ok2 || o.width < 320 || o.height < 240 || o.width > 8192 || o.height > 8192) {
+          return QCoreApplication::translate(
+                     "AppOptions",
+                     "--size takes WIDTHxHEIGHT, from 320x240 to 8192x8192 (got '%1')")
+              .arg(v);
+        }
+      } else if (a == QStringLiteral("--mode")) {
+        static const std::pair<const char*, ModeVariant> kModes[] = {
+            {"native", ModeVariant::native},
+            {"trap", ModeVariant::trap_vt},
+            {"trap-npt", ModeVariant::trap_npt},
+            {"trap-classic", ModeVariant::trap_classic},
+            {"bt", ModeVariant::bt},
+            {"pv", ModeVariant::pv}};
+        bool found = false;
+        for (const auto& [name, mode] : kModes) {
+          if (v == QLatin1String(name)) {
+            o.live.mode = mode;
+            found = true;
+          }
+        }
+        if (!found) {
+          return QCoreApplication::translate(
+                     "AppOptions",
+                     "unknown mode '%1' (modes: native, trap, trap-npt, trap-classic, bt, pv)")
+              .arg(v);
+        }
+      } else if (a == QStringLiteral("--view")) {
+        static const std::pair<const char*, MainWindow::View> kViews[] = {
+            {"timeline", MainWindow::View::timeline}, {"events", MainWindow::View::events},
+            {"counters", MainWindow::View::counters}, {"compare", MainWindow::View::compare},
+            {"run", MainWindow::View::run},           {"code", MainWindow::View::code},
+            {"memory", MainWindow::View::memory}};
+        for (const auto& [name, view] : kViews) {
+          if (v == QLatin1String(name)) o.view = view;
+        }
+        if (!o.view) {
+          return QCoreApplication::translate("AppOptions",
+                                             "unknown view '%1' (views: timeline, events, "
+                                             "counters, compare, run, code, memory)")
+              .arg(v);
+        }
+      }
+    } else {
+      return QCoreApplication::translate("AppOptions",
+                                         "unknown option '%1' (vmlab-gui --help lists them)")
+          .arg(a);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace vmlab::gui

@@ -1,0 +1,34 @@
+// The command line of vmlab-gui (docs/gui.md), parsed apart from main() so tests can
+// check it.
+#pragma once
+
+#include <QString>
+#include <QStringList>
+#include <optional>
+
+#include "gui/live_run.h"
+#include "gui/main_window.h"
+
+namespace vmlab::gui {
+
+struct AppOptions {
+  QString open;     // run directory or trace.jsonl
+  QString compare;  // vmlab compare --format json output
+  std::optional<MainWindow::View> view;
+  QString screenshot;  // PNG to write, then exit
+  QString language = QStringLiteral("en");
+  int width = 1280;
+  int height = 820;
+  bool run = false;  // start a live run with `live` (and, with --screenshot, wait for its end)
+  LiveRunOptions live;
+  long long select = -1;
+  long long instructions = -1;  // with --run: run this many instructions, then pause  // the event
+                                // (store index) to select, -1 for none
+  bool help = false;
+};
+
+// Fills `options`, or returns an error message for the user.
+std::optional<QString> parse_app_options(const QStringList& arguments, AppOptions& options);
+QString app_usage();
+
+}  // namespace vmlab::gui

@@ -1,0 +1,38 @@
+// CompareData: the results of `vmlab compare --format json` (schema vmlab-compare/1; the
+// CLI's runner makes them, the GUI reads them rather than running a second copy of it):
+// per workload and mode, cycles per operation, ratio to native, events per operation.
+#pragma once
+
+#include <QMap>
+#include <QString>
+#include <QStringList>
+#include <vector>
+
+#include "engine/machine/result.h"
+
+namespace vmlab::gui {
+
+struct CompareResult {
+  QString workload;
+  QString mode;  // native, trap, trap-npt, trap-classic, bt, pv
+  bool ok = false;
+  double cycles_per_op = 0;
+  double ratio_to_native = 0;
+  double instructions_per_op = 0;
+  QMap<QString, double> events_per_op;  // by event kind name
+};
+
+struct CompareData {
+  QString profile;
+  QStringList workloads;  // in first-seen order
+  QStringList modes;      // in first-seen order
+  std::vector<CompareResult> results;
+  const CompareResult* find(const QString& workload, const QString& mode) const;
+  // Comma-separated values, one row per result, for a spreadsheet.
+  QString to_csv() const;
+};
+
+machine::Result<CompareData> parse_compare_json(const QByteArray& json);
+machine::Result<CompareData> load_compare_json(const QString& file);
+
+}  // namespace vmlab::gui

@@ -1,0 +1,272 @@
+#include "gui/compare_view.h"
+
+#include <QBarCategoryAxis>
+#include <QBarSeries>
+#include <QBarSet>
+#include <QChart>
+#include <QChartView>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QCoreApplication>
+#include <QFile>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLogValueAxis>
+#include <QPainter>
+#include <QPushButton>
+#include <QStackedBarSeries>
+#include <QSvgGenerator>
+#include <QVBoxLayout>
+#include <QValueAxis>
+#include <cmath>
+
+#include "engine/vmm/event.h"
+#include "gui/lanes.h"
+
+namespace vmlab::gui {
+
+namespace {
+// Mode colours, the same in both charts.
+QColor mode_colour(const QString& mode) {
+  static const QMap<QString, QColor> kColours = {
+      {QStringLiteral("native"), QColor(0x33, 0x33, 0x33)},
+      {QStringLiteral("trap"), QColor(0xD5, 0x5E, 0x00)},
+      {QStringLiteral("trap-npt"), QColor(0xE6, 0x9F, 0x00)},
+      {QStringLiteral("trap-classic"), QColor(0xCC, 0x79, 0xA7)},
+      {QStringLiteral("bt"), QColor(0x00, 0x72, 0xB2)},
+      {QStringLiteral("pv"), QColor(0x00, 0x9E, 0x73)},
+  };
+  return kColours.value(mode, QColor(0x80, 0x80, 0x80));
+}
+}  // namespace
+
+CompareView::CompareView(QWidget* parent) : QWidget(parent) {
+  heading_ =
+      new QLabel(tr("No comparison open: run <tt>vmlab compare --modes all --format json "
+                    "&gt; compare.json</tt> and open it (File menu, or vmlab-gui "
+                    "--compare compare.json)."));
+  heading_->setWordWrap(true);
+  metric_ = new QComboBox;
+  metric_->addItem(tr("cycles per operation"));
+  metric_->addItem(tr("ratio to native"));
+  log_ = new QCheckBox(tr("log scale"));
+  log_->setChecked(true);
+  workload_ = new QComboBox;
+  auto* png = new QPushButton(tr("Export PNG..."));
+  auto* svg = new QPushButton(tr("Export SVG..."));
+  auto* csv = new QPushButton(tr("Export CSV..."));
+  auto* bar = new QHBoxLayout;
+  bar->addWidget(new QLabel(tr("Show:")));
+  bar->addWidget(metric_);
+  bar->addWidget(log_);
+  bar->addSpacing(20);
+  bar->addWidget(new QLabel(tr("Breakdown of:")));
+  bar->addWidget(workload_);
+  bar->addStretch(1);
+  bar->addWidget(png);
+  bar->addWidget(svg);
+  bar->addWidget(csv);
+  bars_ = new QChartView;
+  breakdown_ = new QChartView;
+  bars_->setRenderHint(QPainter::Antialiasing);
+  breakdown_->setRenderHint(QPainter::Antialiasing);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(4, 4, 4, 4);
+  layout->addWidget(heading_);
+  layout->addLayout(bar);
+  layout->addWidget(bars_, 3);
+  layout->addWidget(breakdown_, 2);
+  connect(metric_, &QComboBox::currentIndexChanged, this, &CompareView::rebuild);
+  connect(log_, &QCheckBox::toggled, this, &CompareView::rebuild);
+  connect(workload_, &QComboBox::currentIndexChanged, this, &CompareView::rebuild);
+  connect(png, &QPushButton::clicked, this,
+          [this] { choose_export(tr("PNG image (*.png)"), QStringLiteral("png")); });
+  connect(svg, &QPushButton::clicked, this,
+          [this] { choose_export(tr("SVG drawing (*.svg)"), QStringLiteral("svg")); });
+  connect(csv, &QPushButton::clicked, this,
+          [this] { choose_export(tr("CSV table (*.csv)"), QStringLiteral("csv")); });
+  rebuild();
+}
+
+bool CompareView::open_json(const QString& file, QString* error) {
+  auto data = load_compare_json(file);
+  if (!data) {
+    if (error != nullptr) *error = QString::fromStdString(data.error().message);
+    return false;
+  }
+  set_data(std::move(data.value()));
+  return true;
+}
+
+void CompareView::set_data(CompareData data) {
+  data_ = std::move(data);
+  const QSignalBlocker block(workload_);
+  workload_->clear();
+  workload_->addItems(data_.workloads);
+  heading_->setText(tr("<b>vmlab compare</b>, profile %1: %2 workloads in %3 modes.")
+                        .arg(data_.profile.toHtmlEscaped())
+                        .arg(data_.workloads.size())
+                        .arg(data_.modes.size()));
+  rebuild();
+}
+
+void CompareView::set_log_scale(bool on) {
+  log_->setChecked(on);
+}
+
+void CompareView::set_ratio(bool ratio) {
+  metric_->setCurrentIndex(ratio ? 1 : 0);
+}
+
+void CompareView::rebuild() {
+  const bool ratio = metric_->currentIndex() == 1;
+  auto* chart = new QChart;
+  chart->setTitle(ratio ? tr("Ratio to native per workload (lower is better)")
+                        : tr("Modeled cycles per operation per workload (lower is better)"));
+  auto* series = new QBarSeries;
+  double lo = 1e300, hi = 0;
+  for (const QString& mode : data_.modes) {
+    auto* set = new QBarSet(mode);
+    set->setColor(mode_colour(mode));
+    for (const QString& w : data_.workloads) {
+      const CompareResult* r = data_.find(w, mode);
+      const double v = r == nullptr || !r->ok ? 0 : (ratio ? r->ratio_to_native : r->cycles_per_op);
+      *set << v;
+      if (v > 0) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+    }
+    series->append(set);
+  }
+  chart->addSeries(series);
+  auto* x = new QBarCategoryAxis;
+  x->append(data_.workloads);
+  chart->addAxis(x, Qt::AlignBottom);
+  series->attachAxis(x);
+  if (hi <= 0) {
+    lo = 1;
+    hi = 10;
+  }
+  if (log_->isChecked()) {
+    auto* y = new QLogValueAxis;
+    y->setBase(10);
+    y->setLabelFormat(QStringLiteral("%g"));
+    y->setRange(std::pow(10, std::floor(std::log10(lo))),
+                std::pow(10, std::ceil(std::log10(hi * 1.01))));
+    y->setTitleText(ratio ? tr("x native (log)") : tr("cycles (log)"));
+    chart->addAxis(y, Qt::AlignLeft);
+    series->attachAxis(y);
+  } else {
+    auto* y = new QValueAxis;
+    y->setRange(0, hi * 1.1);
+    y->setLabelFormat(QStringLiteral("%g"));
+    y->setTitleText(ratio ? tr("x native") : tr("cycles"));
+    chart->addAxis(y, Qt::AlignLeft);
+    series->attachAxis(y);
+  }
+  chart->legend()->setAlignment(Qt::AlignRight);
+  QChart* old = bars_->chart();
+  bars_->setChart(chart);
+  delete old;
+
+  // Breakdown: events per operation of one workload, per mode, stacked by event class.
+  const QString workload = workload_->currentText();
+  auto* bd = new QChart;
+  bd->setTitle(tr("%1: events per operation by event class").arg(workload));
+  auto* stacked = new QStackedBarSeries;
+  std::array<std::vector<double>, kNumLanes> per_lane;
+  for (auto& v : per_lane) v.assign(static_cast<size_t>(data_.modes.size()), 0.0);
+  for (qsizetype m = 0; m < data_.modes.size(); ++m) {
+    const CompareResult* r = data_.find(workload, data_.modes[m]);
+    if (r == nullptr) continue;
+    for (auto it = r->events_per_op.begin(); it != r->events_per_op.end(); ++it) {
+      const auto kind = vmm::event_kind_from_name(it.key().toStdString());
+      if (!kind) continue;
+      per_lane[index_of(lane_of(*kind))][static_cast<size_t>(m)] += it.value();
+    }
+  }
+  for (unsigned l = 0; l < kNumLanes; ++l) {
+    bool any = false;
+    for (double v : per_lane[l]) any = any || v > 0;
+    if (!any) continue;
+    auto* set = new QBarSet(QCoreApplication::translate("Lane", lane_name(static_cast<Lane>(l))));
+    set->setColor(QColor(QRgb(lane_colour(static_cast<Lane>(l)))));
+    for (double v : per_lane[l]) *set << v;
+    stacked->append(set);
+  }
+  bd->addSeries(stacked);
+  auto* bx = new QBarCategoryAxis;
+  bx->append(data_.modes);
+  bd->addAxis(bx, Qt::AlignBottom);
+  stacked->attachAxis(bx);
+  auto* by = new QValueAxis;
+  by->setLabelFormat(QStringLiteral("%g"));
+  by->setTitleText(tr("events per operation"));
+  bd->addAxis(by, Qt::AlignLeft);
+  stacked->attachAxis(by);
+  bd->legend()->setAlignment(Qt::AlignRight);
+  old = breakdown_->chart();
+  breakdown_->setChart(bd);
+  delete old;
+}
+
+void CompareView::render_to(QPainter& painter, const QSize& size) {
+  const int top_h = size.height() * 3 / 5;
+  bars_->chart()->scene()->render(&painter, QRectF(0, 0, size.width(), top_h));
+  breakdown_->chart()->scene()->render(&painter,
+                                       QRectF(0, top_h, size.width(), size.height() - top_h));
+}
+
+bool CompareView::export_png(const QString& file) {
+  QImage image(QSize(1200, 900), QImage::Format_ARGB32_Premultiplied);
+  image.fill(Qt::white);
+  {
+    QPainter p(&image);
+    p.setRenderHint(QPainter::Antialiasing);
+    bars_->chart()->resize(1200, 540);
+    breakdown_->chart()->resize(1200, 360);
+    render_to(p, image.size());
+  }
+  return image.save(file, "PNG");
+}
+
+bool CompareView::export_svg(const QString& file) {
+  QSvgGenerator svg;
+  svg.setFileName(file);
+  svg.setSize(QSize(1200, 900));
+  svg.setViewBox(QRect(0, 0, 1200, 900));
+  svg.setTitle(tr("vmlab compare"));
+  QPainter p;
+  if (!p.begin(&svg)) return false;
+  bars_->chart()->resize(1200, 540);
+  breakdown_->chart()->resize(1200, 360);
+  render_to(p, QSize(1200, 900));
+  return p.end();
+}
+
+bool CompareView::export_csv(const QString& file) {
+  QFile f(file);
+  if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return false;
+  return f.write(data_.to_csv().toUtf8()) >= 0;
+}
+
+void CompareView::choose_export(const QString& filter, const QString& suffix) {
+  auto* dialog = new QFileDialog(this, tr("Export the comparison"));
+  dialog->setAcceptMode(QFileDialog::AcceptSave);
+  dialog->setNameFilter(filter);
+  dialog->setDefaultSuffix(suffix);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &QFileDialog::fileSelected, this, [this, suffix](const QString& f) {
+    if (suffix == QStringLiteral("png"))
+      export_png(f);
+    else if (suffix == QStringLiteral("svg"))
+      export_svg(f);
+    else
+      export_csv(f);
+  });
+  dialog->open();
+}
+
+}  // namespace vmlab::gui

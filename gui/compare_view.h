@@ -1,0 +1,48 @@
+// CompareView: workloads x modes from `vmlab compare --format json`, as grouped bars of
+// cycles per operation or ratio to native (a log scale where they differ by orders of
+// magnitude, as Adams & Agesen 2006, Fig. 4), and per mode the events per operation of
+// one workload by event class (the shape of their Fig. 5). Exports PNG, SVG and CSV.
+#pragma once
+
+#include <QWidget>
+
+#include "gui/compare_data.h"
+
+class QCheckBox;
+class QComboBox;
+class QChartView;
+class QLabel;
+
+namespace vmlab::gui {
+
+class CompareView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit CompareView(QWidget* parent = nullptr);
+
+  bool open_json(const QString& file, QString* error = nullptr);
+  void set_data(CompareData data);
+  const CompareData& data() const { return data_; }
+  void set_log_scale(bool on);
+  void set_ratio(bool ratio);  // false: cycles per operation
+
+  // Both charts, one above the other.
+  bool export_png(const QString& file);
+  bool export_svg(const QString& file);
+  bool export_csv(const QString& file);
+
+ private:
+  void rebuild();
+  void render_to(QPainter& painter, const QSize& size);
+  void choose_export(const QString& filter, const QString& suffix);
+
+  CompareData data_;
+  QLabel* heading_;
+  QComboBox* metric_;
+  QCheckBox* log_;
+  QComboBox* workload_;
+  QChartView* bars_;
+  QChartView* breakdown_;
+};
+
+}  // namespace vmlab::gui

@@ -1,0 +1,185 @@
+#include "gui/events_view.h"
+
+#include <QComboBox>
+#include <QCoreApplication>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QSplitter>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include "gui/event_decoder.h"
+#include "gui/lanes.h"
+
+namespace vmlab::gui {
+
+namespace {
+bool parse_address(const QString& text, uint32_t& out) {
+  const QString t = text.trimmed();
+  if (t.isEmpty()) return false;
+  bool ok = false;
+  const qulonglong v = t.startsWith(QStringLiteral("0x"), Qt::CaseInsensitive)
+                           ? t.mid(2).toULongLong(&ok, 16)
+                           : t.toULongLong(&ok, 16);
+  if (!ok || v > 0xFFFFFFFFull) return false;
+  out = static_cast<uint32_t>(v);
+  return true;
+}
+}  // namespace
+
+EventsView::EventsView(const RunDocument* document, QWidget* parent)
+    : QWidget(parent),
+      document_(document),
+      model_(new EventTableModel(document, this)),
+      filter_(new EventFilterModel(this)) {
+  filter_->setSourceModel(model_);
+
+  auto* bar = new QHBoxLayout;
+  kind_ = new QComboBox;
+  cpl_ = new QComboBox;
+  cpl_->addItem(tr("any CPL"), -1);
+  for (int c = 0; c < 4; ++c) cpl_->addItem(tr("CPL %1").arg(c), c);
+  eip_from_ = new QLineEdit;
+  eip_to_ = new QLineEdit;
+  eip_from_->setPlaceholderText(tr("EIP from (hex)"));
+  eip_to_->setPlaceholderText(tr("EIP to (hex)"));
+  text_ = new QLineEdit;
+  text_->setPlaceholderText(tr("search payload, e.g. mmu_update or COM1"));
+  text_->setClearButtonEnabled(true);
+  shown_ = new QLabel;
+  bar->addWidget(new QLabel(tr("Kind:")));
+  bar->addWidget(kind_);
+  bar->addWidget(cpl_);
+  bar->addWidget(eip_from_);
+  bar->addWidget(eip_to_);
+  bar->addWidget(text_, 1);
+  bar->addWidget(shown_);
+
+  table_ = new QTableView;
+  table_->setModel(filter_);
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table_->setSelectionMode(QAbstractItemView::SingleSelection);
+  table_->verticalHeader()->setVisible(false);
+  table_->verticalHeader()->setDefaultSectionSize(20);
+  table_->horizontalHeader()->setStretchLastSection(true);
+  table_->setAlternatingRowColors(true);
+  table_->setWordWrap(false);
+  const int widths[] = {70, 110, 150, 40, 95, 70};
+  for (int c = 0; c < 6; ++c) table_->setColumnWidth(c, widths[c]);
+
+  details_ = new QPlainTextEdit;
+  details_->setReadOnly(true);
+  details_->setMaximumBlockCount(200);
+  QFont mono(QStringLiteral("DejaVu Sans Mono"));
+  mono.setStyleHint(QFont::Monospace);
+  details_->setFont(mono);
+
+  auto* split = new QSplitter(Qt::Vertical);
+  split->addWidget(table_);
+  split->addWidget(details_);
+  split->setStretchFactor(0, 4);
+  split->setStretchFactor(1, 1);
+
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(4, 4, 4, 4);
+  layout->addLayout(bar);
+  layout->addWidget(split);
+
+  fill_kinds();
+  connect(document_, &RunDocument::runReset, this, [this] {
+    fill_kinds();
+    apply_filters();
+  });
+  connect(kind_, &QComboBox::currentIndexChanged, this, &EventsView::apply_filters);
+  connect(cpl_, &QComboBox::currentIndexChanged, this, &EventsView::apply_filters);
+  connect(eip_from_, &QLineEdit::editingFinished, this, &EventsView::apply_filters);
+  connect(eip_to_, &QLineEdit::editingFinished, this, &EventsView::apply_filters);
+  connect(text_, &QLineEdit::returnPressed, this, &EventsView::apply_filters);
+  connect(text_, &QLineEdit::textChanged, this, [this](const QString& t) {
+    if (t.isEmpty()) apply_filters();
+  });
+  connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+          [this](const QModelIndex& current) {
+            show_details(current);
+            if (current.isValid()) {
+              Q_EMIT eventSelected(current.data(EventTableModel::kEventIndexRole).toULongLong());
+            }
+          });
+  apply_filters();
+}
+
+void EventsView::fill_kinds() {
+  const QSignalBlocker block(kind_);
+  const QVariant current = kind_->currentData();
+  kind_->clear();
+  kind_->addItem(tr("all kinds"), 0);
+  for (vmm::EventKind k : vmm::all_event_kinds()) {
+    const uint64_t n = document_->summary().count[vmm::index_of(k)];
+    if (n == 0) continue;
+    kind_->addItem(QStringLiteral("%1 (%2)").arg(kind_name(k)).arg(n), vmm::index_of(k));
+  }
+  const int i = kind_->findData(current);
+  kind_->setCurrentIndex(i >= 0 ? i : 0);
+}
+
+void EventsView::apply_filters() {
+  EventFilterModel::KindSet kinds;
+  const unsigned k = kind_->currentData().toUInt();
+  if (k != 0 && k < vmm::kNumEventKinds) kinds.set(k);
+  filter_->set_kinds(kinds);
+  filter_->set_cpl(cpl_->currentData().toInt());
+  uint32_t lo = 0, hi = 0xFFFFFFFFu;
+  parse_address(eip_from_->text(), lo);
+  parse_address(eip_to_->text(), hi);
+  filter_->set_eip_range(lo, hi);
+  filter_->set_text(text_->text().trimmed());
+  shown_->setText(tr("%1 of %2 events").arg(filter_->rowCount()).arg(model_->rowCount()));
+}
+
+void EventsView::select_event(size_t event) {
+  int row = filter_->row_of_event(event);
+  if (row < 0) {
+    kind_->setCurrentIndex(0);
+    cpl_->setCurrentIndex(0);
+    eip_from_->clear();
+    eip_to_->clear();
+    text_->clear();
+    apply_filters();
+    row = filter_->row_of_event(event);
+  }
+  if (row < 0) return;
+  const QModelIndex index = filter_->index(row, 0);
+  const QSignalBlocker block(table_->selectionModel());
+  table_->selectionModel()->setCurrentIndex(
+      index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+  table_->scrollTo(index, QAbstractItemView::PositionAtCenter);
+  show_details(index);
+}
+
+void EventsView::show_details(const QModelIndex& proxy_index) {
+  if (!proxy_index.isValid()) {
+    details_->clear();
+    return;
+  }
+  const auto i = proxy_index.data(EventTableModel::kEventIndexRole).toULongLong();
+  const EventStore& s = document_->events();
+  if (i >= s.size()) return;
+  const vmm::Event e = s.event(i);
+  const auto& info = vmm::kEventKindInfo[vmm::index_of(e.kind)];
+  QString text = describe_event(e, document_->summary().decode) + QLatin1Char('\n');
+  text += tr("class: %1").arg(QCoreApplication::translate("Lane", lane_name(lane_of(e.kind)))) +
+          QLatin1Char('\n');
+  for (size_t f = 0; f < info.fields.size(); ++f) {
+    if (info.fields[f] == nullptr) continue;
+    text += QStringLiteral("  %1 = %2 (0x%3)\n")
+                .arg(QLatin1String(info.fields[f]))
+                .arg(e.payload[f])
+                .arg(e.payload[f], 0, 16);
+  }
+  details_->setPlainText(text);
+}
+
+}  // namespace vmlab::gui

@@ -1,0 +1,50 @@
+// EventsView: the event table with its filter bar (kind, CPL, EIP range, text) and the
+// selected event decoded underneath.
+#pragma once
+
+#include <QWidget>
+
+#include "gui/event_table_model.h"
+
+class QComboBox;
+class QLineEdit;
+class QTableView;
+class QPlainTextEdit;
+class QLabel;
+
+namespace vmlab::gui {
+
+class EventsView : public QWidget {
+  Q_OBJECT
+ public:
+  EventsView(const RunDocument* document, QWidget* parent = nullptr);
+
+  EventTableModel* model() { return model_; }
+  EventFilterModel* filter() { return filter_; }
+  QTableView* table() { return table_; }
+  // Selects the event (clearing filters that hide it) and scrolls to it.
+  void select_event(size_t event);
+  // Applies the filter bar's text fields (also called as they change).
+  void apply_filters();
+
+ Q_SIGNALS:
+  void eventSelected(qulonglong event);
+
+ private:
+  void show_details(const QModelIndex& proxy_index);
+  void fill_kinds();
+
+  const RunDocument* document_;
+  EventTableModel* model_;
+  EventFilterModel* filter_;
+  QComboBox* kind_ = nullptr;
+  QComboBox* cpl_ = nullptr;
+  QLineEdit* eip_from_ = nullptr;
+  QLineEdit* eip_to_ = nullptr;
+  QLineEdit* text_ = nullptr;
+  QLabel* shown_ = nullptr;
+  QTableView* table_ = nullptr;
+  QPlainTextEdit* details_ = nullptr;
+};
+
+}  // namespace vmlab::gui

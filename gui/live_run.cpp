@@ -1,0 +1,214 @@
+#include "gui/live_run.h"
+
+#include <QCoreApplication>
+#include <QFile>
+#include <bitset>
+
+#include "engine/vmm/trace_writer.h"
+#include "gui/resources.h"
+#include "modes/registry.h"
+
+namespace vmlab::gui {
+
+QString variant_label(ModeVariant v) {
+  switch (v) {
+    case ModeVariant::native: return QCoreApplication::translate("LiveRun", "native");
+    case ModeVariant::trap_vt:
+      return QCoreApplication::translate("LiveRun", "trap VT (shadow paging)");
+    case ModeVariant::trap_npt:
+      return QCoreApplication::translate("LiveRun", "trap VT + NPT (nested paging)");
+    case ModeVariant::trap_classic:
+      return QCoreApplication::translate("LiveRun", "trap classic (ring compression)");
+    case ModeVariant::bt: return QCoreApplication::translate("LiveRun", "bt (binary translation)");
+    case ModeVariant::pv: return QCoreApplication::translate("LiveRun", "pv (paravirtualization)");
+  }
+  return {};
+}
+
+// Runs on the worker thread, inside the Vm's run: one locked push per event, nothing more.
+class LiveRun::Writer : public vmm::TraceWriter {
+ public:
+  explicit Writer(LiveRun* run) : run_(run) {}
+  void write(const vmm::Event& event) override {
+    const std::lock_guard lock(run_->mutex_);
+    run_->events_.push_back(event);
+  }
+  machine::Result<void> finish() override { return {}; }
+
+ private:
+  LiveRun* run_;
+};
+
+LiveRun::~LiveRun() {
+  if (vm_ == nullptr) return;
+  vm_->request_stop();
+  vm_->request_pause();
+  {
+    const std::lock_guard lock(mutex_);
+    commands_.clear();
+    commands_.emplace_back(Command::quit, 0);
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool LiveRun::start(const LiveRunOptions& o, QString& error) {
+  if (vm_ != nullptr) {
+    error = QCoreApplication::translate("LiveRun", "a run is already started");
+    return false;
+  }
+  vmm::ModeOptions mode_options;
+  vmm::ModeId mode = vmm::ModeId::native;
+  switch (o.mode) {
+    case ModeVariant::native: break;
+    case ModeVariant::trap_vt: mode = vmm::ModeId::trap; break;
+    case ModeVariant::trap_npt:
+      mode = vmm::ModeId::trap;
+      mode_options.nested_paging = true;
+      break;
+    case ModeVariant::trap_classic:
+      mode = vmm::ModeId::trap;
+      mode_options.cpu = vmm::ModeOptions::Cpu::kClassic;
+      break;
+    case ModeVariant::bt: mode = vmm::ModeId::bt; break;
+    case ModeVariant::pv: mode = vmm::ModeId::pv; break;
+  }
+  auto mode_impl = modes::make(mode, mode_options);
+  if (!mode_impl) {
+    error = QString::fromStdString(mode_impl.error().message);
+    return false;
+  }
+  const QString profile_path =
+      o.profile.contains(QLatin1Char('/'))
+          ? o.profile
+          : profiles_dir() + QLatin1Char('/') + o.profile + QStringLiteral(".profile");
+  auto profile = vmm::CostProfile::load_file(QFile::encodeName(profile_path).toStdString());
+  if (!profile) {
+    error = QString::fromStdString(profile.error().message);
+    return false;
+  }
+  vmm::VmConfig config;
+  config.mode = std::move(mode_impl.value());
+  config.profile = std::move(profile.value());
+  machine::MachineConfig& mc = config.machine;
+  mc.memory_mib = o.memory_mib;
+  mc.cpu_mhz = o.cpu_mhz;
+  mc.max_instructions = o.max_instructions;
+  const std::string kernel = QFile::encodeName(o.kernel).toStdString();
+  // As the CLI: the kernel sees its image path first.
+  mc.cmdline = kernel;
+  if (!o.append.isEmpty()) {
+    mc.cmdline.push_back(' ');
+    mc.cmdline.append(o.append.toStdString());
+  }
+  mc.console_sink = [this](char c) {
+    const std::lock_guard lock(mutex_);
+    console_.push_back(c);
+  };
+  if (!o.input.isEmpty()) mc.input = machine::ConsoleInput::from_string(o.input.toStdString());
+  auto created = vmm::Vm::create(std::move(config));
+  if (!created) {
+    error = QString::fromStdString(created.error().message);
+    return false;
+  }
+  auto vm = std::move(created.value());
+  if (auto loaded = vm->load_kernel(kernel); !loaded) {
+    error = QString::fromStdString(loaded.error().message);
+    return false;
+  }
+  initial_ = vm->recorder().counters();
+  vm->recorder().add_writer(std::make_unique<Writer>(this));
+  vm->recorder().set_trace_limit(0);
+  vm_ = std::move(vm);
+  status_ = LiveStatus{};
+  thread_ = std::thread([this] { worker(); });
+  return true;
+}
+
+void LiveRun::send(Command command, uint64_t count) {
+  if (vm_ == nullptr) return;
+  {
+    const std::lock_guard lock(mutex_);
+    commands_.emplace_back(command, count);
+    busy_.store(true, std::memory_order_release);
+  }
+  wake_.notify_all();
+}
+
+void LiveRun::resume() {
+  send(Command::resume);
+}
+
+void LiveRun::step(uint64_t instructions) {
+  send(Command::step, instructions);
+}
+
+void LiveRun::run_to_next(vmm::EventKind kind) {
+  send(Command::until, vmm::index_of(kind));
+}
+
+void LiveRun::pause() {
+  if (vm_ != nullptr) vm_->request_pause();
+}
+
+void LiveRun::stop() {
+  if (vm_ == nullptr) return;
+  vm_->request_stop();
+  // A paused run stops at its next slice: run it into the stop.
+  if (!busy() && vm_->state() != vmm::VmState::kStopped) send(Command::resume);
+}
+
+void LiveRun::worker() {
+  for (;;) {
+    std::pair<Command, uint64_t> c;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return !commands_.empty(); });
+      c = commands_.front();
+      commands_.pop_front();
+    }
+    if (c.first == Command::quit) return;
+    if (vm_->state() != vmm::VmState::kStopped) {
+      if (c.first == Command::resume) {
+        vm_->resume();
+      } else if (c.first == Command::until) {
+        std::bitset<vmm::kNumEventKinds> kinds;
+        kinds.set(c.second);
+        vm_->run_until_event(kinds);
+      } else {
+        vm_->run_for(c.second);
+      }
+    }
+    publish_status();
+  }
+}
+
+// On the worker, between commands: the Vm is not running, so reading it is safe.
+void LiveRun::publish_status() {
+  LiveStatus s;
+  s.state = vm_->state();
+  s.guest_eip = vm_->guest_eip();
+  s.instructions = vm_->machine().cpu().instructions_retired();
+  s.cycles = vm_->machine().cpu().cycles();
+  if (s.state == vmm::VmState::kStopped && vm_->last_stop()) {
+    const machine::RunResult& r = *vm_->last_stop();
+    s.instructions = r.instructions;
+    s.cycles = r.cycles;
+    s.stop = QString::fromStdString(r.message);
+  }
+  s.inspection = std::make_shared<const InspectionSnapshot>(take_snapshot(*vm_));
+  const std::lock_guard lock(mutex_);
+  status_ = s;
+  if (commands_.empty()) busy_.store(false, std::memory_order_release);
+}
+
+LiveStatus LiveRun::take(std::vector<vmm::Event>& events, std::string& console) {
+  const std::lock_guard lock(mutex_);
+  events.swap(events_);
+  events_.clear();
+  console.swap(console_);
+  console_.clear();
+  return status_;
+}
+
+}  // namespace vmlab::gui

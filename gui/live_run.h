@@ -1,0 +1,108 @@
+// LiveRun: one guest running on a worker thread, driven from the GUI thread.
+//
+// Threading (docs/architecture.md, "Threading"; engine/vmm/vm.h, "Control"): the worker
+// thread owns the Vm from start() on and is the only one that calls resume/step/run_for;
+// the GUI thread only calls Vm::request_pause() and Vm::request_stop() (safe from any
+// thread) and takes what the worker left in a mutex-guarded mailbox: the events recorded
+// since the last look, the console bytes, and the state after each command. It looks about
+// 25 times a second (take()), never once per event, and never blocks on the guest.
+#pragma once
+
+#include <QObject>
+#include <QString>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/vmm/event.h"
+#include "engine/vmm/event_counters.h"
+#include "engine/vmm/vm.h"
+#include "engine/vmm/vm_state.h"
+#include "gui/inspection_snapshot.h"
+
+namespace vmlab::gui {
+
+// The six ways to run the guest, as the GUI lists them (the CLI's --mode/--cpu/--npt).
+enum class ModeVariant { native, trap_vt, trap_npt, trap_classic, bt, pv };
+QString variant_label(ModeVariant v);
+inline constexpr ModeVariant kAllVariants[] = {ModeVariant::native,   ModeVariant::trap_vt,
+                                               ModeVariant::trap_npt, ModeVariant::trap_classic,
+                                               ModeVariant::bt,       ModeVariant::pv};
+
+struct LiveRunOptions {
+  QString kernel;
+  QString append;  // the kernel command line after the image path ("run=syscall iters=100")
+  ModeVariant mode = ModeVariant::native;
+  QString profile = QStringLiteral("native-1c");
+  QString input;  // bytes for the guest's COM1, preloaded at boot
+  uint64_t max_instructions = 0;
+  uint32_t memory_mib = 128;
+  uint32_t cpu_mhz = 1000;
+};
+
+// What the worker reports after each command.
+struct LiveStatus {
+  vmm::VmState state = vmm::VmState::kReady;
+  uint32_t guest_eip = 0;
+  uint64_t instructions = 0;
+  uint64_t cycles = 0;
+  QString stop;  // reason: message, once stopped
+  // The code and memory views' data, taken after each command (nullptr before the first).
+  std::shared_ptr<const InspectionSnapshot> inspection;
+};
+
+class LiveRun {
+ public:
+  LiveRun() = default;
+  ~LiveRun();
+  LiveRun(const LiveRun&) = delete;
+  LiveRun& operator=(const LiveRun&) = delete;
+
+  // Builds the Vm and loads the kernel (on the calling thread), then hands it to a new
+  // worker thread, which waits for the first command. Fails with a message.
+  bool start(const LiveRunOptions& options, QString& error);
+
+  void resume();
+  void step(uint64_t instructions = 1);
+  // Resume until an event of `kind` is recorded, then pause right after it
+  // (Vm::run_until_event).
+  void run_to_next(vmm::EventKind kind);
+  void pause();
+  void stop();
+
+  // Moves out what arrived since the last call. Returns the latest status.
+  LiveStatus take(std::vector<vmm::Event>& events, std::string& console);
+  bool started() const { return vm_ != nullptr; }
+  // The counters when tracing began (events the monitor recorded while loading the kernel,
+  // which no trace holds): a live run's counts are these plus its events, as stats.json's.
+  const vmm::EventCounters& initial_counters() const { return initial_; }
+  // True while a command runs on the worker.
+  bool busy() const { return busy_.load(std::memory_order_acquire); }
+
+ private:
+  enum class Command { resume, step, until, quit };
+  class Writer;
+  void worker();
+  void send(Command command, uint64_t count = 0);
+  void publish_status();
+
+  std::unique_ptr<vmm::Vm> vm_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::pair<Command, uint64_t>> commands_;
+  std::atomic<bool> busy_{false};
+  // Mailbox, guarded by mutex_.
+  std::vector<vmm::Event> events_;
+  std::string console_;
+  LiveStatus status_;
+  vmm::EventCounters initial_;
+};
+
+}  // namespace vmlab::gui

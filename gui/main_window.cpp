@@ -1,0 +1,262 @@
+#include "gui/main_window.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QEvent>
+#include <QFileDialog>
+#include <QLabel>
+#include <QLocale>
+#include <QMenuBar>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QVBoxLayout>
+
+#include "gui/compare_view.h"
+#include "gui/counters_view.h"
+#include "gui/events_view.h"
+#include "gui/inspection_views.h"
+#include "gui/run_loader.h"
+#include "gui/run_panel.h"
+#include "gui/timeline_widget.h"
+
+namespace vmlab::gui {
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), document_(new RunDocument(this)) {
+  resize(1280, 820);
+  build_ui();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::build_ui() {
+  setWindowTitle(tr("vmlab — watch a guest under five ways of virtualizing x86"));
+  const int current = tabs_ != nullptr ? tabs_->currentIndex() : 0;
+  const QString banner = banner_ != nullptr ? banner_->text() : QString();
+  const bool banner_visible = banner_ != nullptr && !banner_->isHidden();
+  const QString banner_style = banner_ != nullptr ? banner_->styleSheet() : QString();
+  TimelineViewport view;
+  bool keep_view = false;
+  if (timeline_ != nullptr) {
+    view = timeline_->viewport();
+    keep_view = true;
+  }
+  if (run_panel_ != nullptr) run_panel_->stop_and_wait();
+
+  auto* central = new QWidget;
+  auto* layout = new QVBoxLayout(central);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->setSpacing(0);
+  banner_ = new QLabel;
+  banner_->setWordWrap(true);
+  banner_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  banner_->setContentsMargins(10, 6, 10, 6);
+  banner_->setText(banner);
+  banner_->setStyleSheet(banner_style);
+  banner_->setVisible(banner_visible);
+  layout->addWidget(banner_);
+
+  tabs_ = new QTabWidget;
+  timeline_ = new TimelineWidget(document_);
+  events_ = new EventsView(document_);
+  timeline_split_ = new QSplitter(Qt::Vertical);
+  timeline_split_->addWidget(timeline_);
+  timeline_split_->addWidget(events_);
+  timeline_split_->setStretchFactor(0, 0);
+  timeline_split_->setStretchFactor(1, 1);
+  counters_ = new CountersView(document_);
+  compare_ = new CompareView;
+  run_panel_ = new RunPanel(document_);
+  tabs_->addTab(run_panel_, tr("Run"));
+  tabs_->addTab(timeline_split_, tr("Timeline and events"));
+  tabs_->addTab(counters_, tr("Counters"));
+  tabs_->addTab(compare_, tr("Compare modes"));
+  code_ = new CodeView;
+  memory_ = new MemoryView;
+  tabs_->addTab(code_, tr("Code"));
+  tabs_->addTab(memory_, tr("Memory"));
+  tabs_->setCurrentIndex(current);
+  layout->addWidget(tabs_, 1);
+  setCentralWidget(central);
+  if (!compare_file_.isEmpty()) compare_->open_json(compare_file_);
+  if (keep_view) timeline_->set_viewport(view);
+
+  connect(timeline_, &TimelineWidget::eventClicked, this,
+          [this](qulonglong e) { events_->select_event(static_cast<size_t>(e)); });
+  connect(events_, &EventsView::eventSelected, this,
+          [this](qulonglong e) { timeline_->select_event(static_cast<size_t>(e)); });
+  connect(document_, &RunDocument::runReset, this, &MainWindow::update_status);
+  connect(document_, &RunDocument::summaryChanged, this, &MainWindow::update_status);
+  connect(run_panel_, &RunPanel::inspected, code_, &CodeView::show_snapshot);
+  connect(run_panel_, &RunPanel::inspected, memory_, &MemoryView::show_snapshot);
+  connect(run_panel_, &RunPanel::message, this,
+          [this](const QString& text, bool error) { show_banner(text, error); });
+  build_menus();
+  if (status_ == nullptr) {
+    status_ = new QLabel;
+    statusBar()->addWidget(status_, 1);
+  }
+  update_status();
+}
+
+void MainWindow::build_menus() {
+  menuBar()->clear();
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(tr("&Open run directory..."), QKeySequence::Open, this,
+                  &MainWindow::choose_run_directory);
+  file->addAction(tr("Open &comparison (vmlab compare --format json)..."), this,
+                  &MainWindow::choose_compare_file);
+  file->addSeparator();
+  file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  view->addAction(tr("&Run"), this, [this] { show_view(View::run); });
+  view->addAction(tr("&Timeline"), this, [this] { show_view(View::timeline); });
+  view->addAction(tr("&Counters"), this, [this] { show_view(View::counters); });
+  view->addAction(tr("C&ompare modes"), this, [this] { show_view(View::compare); });
+  view->addAction(tr("Co&de"), this, [this] { show_view(View::code); });
+  view->addAction(tr("&Memory"), this, [this] { show_view(View::memory); });
+  view->addSeparator();
+  view->addAction(tr("Show the &whole run"), this, [this] { timeline_->fit(); });
+
+  QMenu* language = menuBar()->addMenu(tr("&Language"));
+  auto* group = new QActionGroup(language);
+  for (const auto& [code, name] : {std::pair{QStringLiteral("en"), QStringLiteral("English")},
+                                   std::pair{QStringLiteral("sv"), QStringLiteral("Svenska")}}) {
+    QAction* a = language->addAction(name);
+    a->setCheckable(true);
+    a->setChecked(code == language_);
+    group->addAction(a);
+    connect(a, &QAction::triggered, this, [this, code = code] { set_language(code); });
+  }
+}
+
+void MainWindow::set_language(const QString& language) {
+  if (language == language_) return;
+  QCoreApplication::removeTranslator(&translator_);
+  if (language != QStringLiteral("en")) {
+    if (translator_.load(QStringLiteral(":/i18n/vmlab_gui_%1.qm").arg(language))) {
+      QCoreApplication::installTranslator(&translator_);
+    } else {
+      show_banner(tr("No translation for language \"%1\".").arg(language), true);
+      return;
+    }
+  }
+  language_ = language;
+  build_ui();  // every view anew, its strings through the new translator
+}
+
+bool MainWindow::open_run(const QString& path) {
+  auto run = load_run(path);
+  if (!run) {
+    show_banner(tr("Could not open %1: %2").arg(path, QString::fromStdString(run.error().message)),
+                true);
+    return false;
+  }
+  LoadedRun& r = run.value();
+  const QStringList warnings = r.warnings;
+  document_->reset(std::move(r.summary), std::move(r.events), warnings);
+  if (warnings.isEmpty()) {
+    banner_->hide();
+  } else {
+    show_banner(warnings.join(QLatin1Char('\n')), false);
+  }
+  show_view(View::timeline);
+  return true;
+}
+
+bool MainWindow::open_compare(const QString& file) {
+  QString why;
+  if (!compare_->open_json(file, &why)) {
+    show_banner(tr("Could not open %1: %2").arg(file, why), true);
+    return false;
+  }
+  compare_file_ = file;
+  show_view(View::compare);
+  return true;
+}
+
+void MainWindow::show_view(View view) {
+  switch (view) {
+    case View::run: tabs_->setCurrentWidget(run_panel_); break;
+    case View::timeline:
+      tabs_->setCurrentWidget(timeline_split_);
+      timeline_split_->setSizes({TimelineRenderer::preferred_height(), height()});
+      break;
+    case View::events:
+      tabs_->setCurrentWidget(timeline_split_);
+      timeline_split_->setSizes({TimelineRenderer::preferred_height() / 2, height()});
+      break;
+    case View::counters: tabs_->setCurrentWidget(counters_); break;
+    case View::compare: tabs_->setCurrentWidget(compare_); break;
+    case View::code: tabs_->setCurrentWidget(code_); break;
+    case View::memory: tabs_->setCurrentWidget(memory_); break;
+  }
+}
+
+void MainWindow::select_event(size_t event) {
+  if (event >= document_->events().size()) return;
+  events_->select_event(event);
+  timeline_->select_event(event);
+}
+
+QWidget* MainWindow::view_widget(View view) {
+  switch (view) {
+    case View::events: return events_;
+    case View::counters: return counters_;
+    case View::compare: return compare_;
+    case View::run: return run_panel_;
+    case View::code: return code_;
+    case View::memory: return memory_;
+    case View::timeline: return this;
+  }
+  return this;
+}
+
+QString MainWindow::banner_text() const {
+  return banner_->isHidden() ? QString() : banner_->text();
+}
+
+void MainWindow::show_banner(const QString& text, bool error) {
+  banner_->setText(text);
+  banner_->setStyleSheet(error
+                             ? QStringLiteral("background:#fde2e1; color:#8a1111; font-weight:bold")
+                             : QStringLiteral("background:#fff6d5; color:#5a4500"));
+  banner_->show();
+}
+
+void MainWindow::update_status() {
+  const RunSummary& s = document_->summary();
+  if (s.variant.isEmpty()) {
+    status_->setText(tr("No run open: File > Open run directory, or the Run tab."));
+    return;
+  }
+  const QLocale locale;
+  status_->setText(tr("%1 | %2 | profile %3 | %4 events | %5 instructions | %6 modeled cycles")
+                       .arg(s.source, s.variant, s.profile,
+                            locale.toString(static_cast<qulonglong>(document_->events().size())),
+                            locale.toString(static_cast<qulonglong>(s.instructions)),
+                            locale.toString(static_cast<qulonglong>(s.cycles))));
+}
+
+void MainWindow::choose_run_directory() {
+  // A non-modal dialog: no nested event loop (a later browser build stays possible).
+  auto* dialog =
+      new QFileDialog(this, tr("Open a vmlab run directory (vmlab run --out DIR --trace)"));
+  dialog->setFileMode(QFileDialog::Directory);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &QFileDialog::fileSelected, this, [this](const QString& dir) { open_run(dir); });
+  dialog->open();
+}
+
+void MainWindow::choose_compare_file() {
+  auto* dialog = new QFileDialog(this, tr("Open vmlab compare --format json output"));
+  dialog->setFileMode(QFileDialog::ExistingFile);
+  dialog->setNameFilter(tr("JSON (*.json)"));
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &QFileDialog::fileSelected, this, [this](const QString& f) { open_compare(f); });
+  dialog->open();
+}
+
+}  // namespace vmlab::gui

@@ -1,0 +1,81 @@
+// MainWindow: vmlab-gui's window. A run (opened from a `vmlab run --out` directory or run
+// live) is shown as a timeline, an event table, counters; `vmlab compare` results as
+// grouped bar charts. Problems with what was opened show in a banner, never as a crash.
+#pragma once
+
+#include <QMainWindow>
+#include <QPointer>
+#include <QTranslator>
+
+#include "gui/run_document.h"
+
+class QLabel;
+class QTabWidget;
+class QSplitter;
+class QActionGroup;
+
+namespace vmlab::gui {
+
+class TimelineWidget;
+class EventsView;
+class CountersView;
+class CompareView;
+class RunPanel;
+class CodeView;
+class MemoryView;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  enum class View { timeline, events, counters, compare, run, code, memory };
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  // Opens a run directory or trace.jsonl; false (and the reason in the banner) on failure.
+  bool open_run(const QString& path);
+  // Opens `vmlab compare --format json` output.
+  bool open_compare(const QString& file);
+  void show_view(View view);
+  // Selects an event in the table and on the timeline (nothing when out of range).
+  void select_event(size_t event);
+  // The widget a screenshot of `view` shows.
+  QWidget* view_widget(View view);
+  // "sv" or "en".
+  void set_language(const QString& language);
+  QString banner_text() const;
+
+  RunDocument* document() { return document_; }
+  TimelineWidget* timeline() { return timeline_; }
+  EventsView* events() { return events_; }
+  CountersView* counters() { return counters_; }
+  CompareView* compare() { return compare_; }
+  RunPanel* run_panel() { return run_panel_; }
+  CodeView* code() { return code_; }
+  MemoryView* memory() { return memory_; }
+
+ private:
+  void build_ui();
+  void build_menus();
+  void show_banner(const QString& text, bool error);
+  void update_status();
+  void choose_run_directory();
+  void choose_compare_file();
+
+  RunDocument* document_;
+  QTranslator translator_;
+  QString language_ = QStringLiteral("en");
+  QString compare_file_;
+  QLabel* banner_ = nullptr;
+  QLabel* status_ = nullptr;
+  QTabWidget* tabs_ = nullptr;
+  TimelineWidget* timeline_ = nullptr;
+  EventsView* events_ = nullptr;
+  CountersView* counters_ = nullptr;
+  CompareView* compare_ = nullptr;
+  RunPanel* run_panel_ = nullptr;
+  CodeView* code_ = nullptr;
+  MemoryView* memory_ = nullptr;
+  QSplitter* timeline_split_ = nullptr;
+};
+
+}  // namespace vmlab::gui

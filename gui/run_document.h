@@ -1,0 +1,69 @@
+// RunDocument: the one run the window shows, opened from files or filled live: what the
+// run was (mode, profile, arguments), what it measured (counters per event kind, modeled
+// cycles, stop), and its events (EventStore) with the timeline's summary of them
+// (TimelineIndex). Every view and model reads it; it tells them when it changes.
+#pragma once
+
+#include <QObject>
+#include <QString>
+#include <QStringList>
+#include <array>
+#include <cstdint>
+#include <span>
+
+#include "engine/vmm/event.h"
+#include "gui/event_decoder.h"
+#include "gui/event_store.h"
+#include "gui/timeline_index.h"
+
+namespace vmlab::gui {
+
+struct RunSummary {
+  QString source;   // the run directory or file, or "live"
+  QString mode;     // mode name as vmlab prints it ("trap")
+  QString variant;  // the mode as the GUI lists it ("trap VT + NPT")
+  QString profile;
+  QStringList arguments;
+  QString kernel;
+  uint64_t cpu_mhz = 0;
+  uint64_t instructions = 0;
+  uint64_t cycles = 0;
+  uint64_t event_cycles = 0;
+  std::array<uint64_t, vmm::kNumEventKinds> count{};
+  std::array<uint64_t, vmm::kNumEventKinds> charged{};
+  bool have_counters = false;
+  QString stop;  // stop reason and message, empty while running
+  uint64_t trace_dropped = 0;
+  QStringList workloads;  // the guest's result lines, one per workload
+  DecodeContext decode;
+};
+
+class RunDocument : public QObject {
+  Q_OBJECT
+ public:
+  explicit RunDocument(QObject* parent = nullptr) : QObject(parent) {}
+
+  const RunSummary& summary() const { return summary_; }
+  const EventStore& events() const { return store_; }
+  const TimelineIndex& index() const { return index_; }
+  const QStringList& warnings() const { return warnings_; }
+
+  // Replaces everything (a file opened, a live run started).
+  void reset(RunSummary summary, EventStore events, QStringList warnings = {});
+  // A live run's progress: new events (in seq order) and the counters so far.
+  void append(std::span<const vmm::Event> events);
+  void update_summary(const RunSummary& summary);
+
+ Q_SIGNALS:
+  void runReset();
+  void eventsAppended(qsizetype first, qsizetype last);  // store indices, inclusive
+  void summaryChanged();
+
+ private:
+  RunSummary summary_;
+  EventStore store_;
+  TimelineIndex index_;
+  QStringList warnings_;
+};
+
+}  // namespace vmlab::gui

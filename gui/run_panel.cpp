@@ -1,0 +1,307 @@
+#include "gui/run_panel.h"
+
+#include <QComboBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTableView>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include "gui/counter_model.h"
+#include "gui/event_decoder.h"
+#include "gui/resources.h"
+
+namespace vmlab::gui {
+
+namespace {
+// The guest's workloads (docs/guest.md, "Workloads"), as `run=NAME` on its command line.
+const char* const kWorkloads[] = {"syscall",  "in",       "irqmask",   "callret", "pgfault",
+                                  "divzero",  "ptemod",   "nullcall",  "nullio",  "ctxsw",
+                                  "forkexit", "forkexec", "pagefault", "mmap",    "protfault",
+                                  "forkwait", "compute"};
+}  // namespace
+
+RunPanel::RunPanel(RunDocument* document, QWidget* parent)
+    : QWidget(parent), document_(document), timer_(new QTimer(this)) {
+  kernel_ = new QLineEdit(default_guest_kernel());
+  workload_ = new QComboBox;
+  workload_->addItem(tr("(boot only: the shell)"), QString());
+  for (const char* w : kWorkloads) workload_->addItem(QLatin1String(w), QLatin1String(w));
+  workload_->setCurrentIndex(1);
+  args_ = new QLineEdit(QStringLiteral("iters=100"));
+  args_->setToolTip(tr("more of the kernel command line, e.g. iters=1000"));
+  mode_ = new QComboBox;
+  for (ModeVariant v : kAllVariants) mode_->addItem(variant_label(v), static_cast<int>(v));
+  profile_ = new QComboBox;
+  profile_->addItems(profile_names());
+  profile_->setCurrentText(QStringLiteral("native-1c"));
+  input_ = new QLineEdit;
+  input_->setPlaceholderText(tr("text for the guest's COM1, sent at boot (\\n for Enter)"));
+  break_kind_ = new QComboBox;
+  for (vmm::EventKind k :
+       {vmm::EventKind::hypercall, vmm::EventKind::trap, vmm::EventKind::hidden_fault,
+        vmm::EventKind::true_fault, vmm::EventKind::bt_callout, vmm::EventKind::bt_translate,
+        vmm::EventKind::port_io, vmm::EventKind::cr3_switch}) {
+    break_kind_->addItem(kind_name(k), static_cast<int>(k));
+  }
+
+  auto* form = new QFormLayout;
+  form->addRow(tr("Kernel:"), kernel_);
+  auto* wl = new QHBoxLayout;
+  wl->addWidget(workload_);
+  wl->addWidget(args_, 1);
+  form->addRow(tr("Workload:"), wl);
+  form->addRow(tr("Mode:"), mode_);
+  form->addRow(tr("Cost profile:"), profile_);
+  form->addRow(tr("Console input:"), input_);
+
+  run_button_ = new QPushButton(tr("Run"));
+  pause_button_ = new QPushButton(tr("Pause"));
+  step_button_ = new QPushButton(tr("Step"));
+  step_button_->setToolTip(tr("one guest instruction"));
+  next_button_ = new QPushButton(tr("Run to next:"));
+  stop_button_ = new QPushButton(tr("Stop"));
+  restart_button_ = new QPushButton(tr("Restart"));
+  auto* buttons = new QHBoxLayout;
+  for (QPushButton* b : {run_button_, pause_button_, step_button_}) buttons->addWidget(b);
+  buttons->addWidget(next_button_);
+  buttons->addWidget(break_kind_);
+  buttons->addWidget(stop_button_);
+  buttons->addWidget(restart_button_);
+  buttons->addStretch(1);
+  state_ = new QLabel(tr("Not started."));
+
+  console_ = new QPlainTextEdit;
+  console_->setReadOnly(true);
+  console_->setMaximumBlockCount(5000);
+  QFont mono(QStringLiteral("DejaVu Sans Mono"));
+  mono.setStyleHint(QFont::Monospace);
+  console_->setFont(mono);
+  console_->setStyleSheet(QStringLiteral("background:#101418; color:#d8e0e8"));
+  console_->setPlaceholderText(tr("The guest's console (COM1) appears here."));
+
+  counters_ = new CounterModel(document_, this);
+  counter_table_ = new QTableView;
+  counter_table_->setModel(counters_);
+  counter_table_->verticalHeader()->setVisible(false);
+  counter_table_->verticalHeader()->setDefaultSectionSize(20);
+  counter_table_->horizontalHeader()->setStretchLastSection(true);
+  counter_table_->setColumnWidth(CounterModel::kKind, 130);
+  counter_table_->setColumnWidth(CounterModel::kClass, 140);
+  counter_table_->setColumnWidth(CounterModel::kCount, 80);
+  counter_table_->setColumnWidth(CounterModel::kCycles, 100);
+
+  auto* split = new QSplitter(Qt::Horizontal);
+  split->addWidget(console_);
+  split->addWidget(counter_table_);
+  split->setStretchFactor(0, 1);
+  split->setStretchFactor(1, 1);
+
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(form);
+  layout->addLayout(buttons);
+  layout->addWidget(state_);
+  layout->addWidget(split, 1);
+
+  connect(run_button_, &QPushButton::clicked, this, &RunPanel::resume);
+  connect(pause_button_, &QPushButton::clicked, this, &RunPanel::pause);
+  connect(step_button_, &QPushButton::clicked, this, &RunPanel::step);
+  connect(next_button_, &QPushButton::clicked, this, &RunPanel::run_to_next);
+  connect(stop_button_, &QPushButton::clicked, this, &RunPanel::stop);
+  connect(restart_button_, &QPushButton::clicked, this, &RunPanel::restart);
+  timer_->setInterval(40);  // 25 times a second
+  connect(timer_, &QTimer::timeout, this, &RunPanel::poll);
+  update_buttons();
+}
+
+RunPanel::~RunPanel() {
+  stop_and_wait();
+}
+
+void RunPanel::set_options(const LiveRunOptions& o) {
+  kernel_->setText(o.kernel);
+  QString rest = o.append;
+  const QString prefix = QStringLiteral("run=");
+  workload_->setCurrentIndex(0);
+  if (rest.startsWith(prefix)) {
+    const qsizetype space = rest.indexOf(QLatin1Char(' '));
+    const QString name = rest.mid(prefix.size(), space < 0 ? -1 : space - prefix.size());
+    const int i = workload_->findData(name);
+    if (i >= 0) {
+      workload_->setCurrentIndex(i);
+      rest = space < 0 ? QString() : rest.mid(space + 1);
+    }
+  }
+  args_->setText(rest);
+  mode_->setCurrentIndex(mode_->findData(static_cast<int>(o.mode)));
+  profile_->setCurrentText(o.profile);
+  input_->setText(QString(o.input).replace(QLatin1Char('\n'), QStringLiteral("\\n")));
+}
+
+LiveRunOptions RunPanel::options() const {
+  LiveRunOptions o;
+  o.kernel = kernel_->text().trimmed();
+  const QString w = workload_->currentData().toString();
+  o.append = (w.isEmpty() ? QString() : QStringLiteral("run=") + w);
+  if (!args_->text().trimmed().isEmpty()) {
+    o.append += (o.append.isEmpty() ? QString() : QStringLiteral(" ")) + args_->text().trimmed();
+  }
+  o.mode = static_cast<ModeVariant>(mode_->currentData().toInt());
+  o.profile = profile_->currentText();
+  o.input = input_->text().replace(QStringLiteral("\\n"), QStringLiteral("\n"));
+  return o;
+}
+
+bool RunPanel::start() {
+  stop_and_wait();
+  const LiveRunOptions o = options();
+  auto run = std::make_unique<LiveRun>();
+  QString error;
+  if (!run->start(o, error)) {
+    Q_EMIT message(tr("Could not start the guest: %1").arg(error), true);
+    state_->setText(tr("Not started: %1").arg(error));
+    return false;
+  }
+  run_ = std::move(run);
+  summary_ = RunSummary{};
+  summary_.source = tr("live");
+  summary_.mode = variant_label(o.mode);
+  summary_.variant = variant_label(o.mode);
+  summary_.profile = o.profile;
+  summary_.kernel = o.kernel;
+  summary_.cpu_mhz = o.cpu_mhz;
+  summary_.decode.vt_exits = o.mode == ModeVariant::trap_vt || o.mode == ModeVariant::trap_npt;
+  summary_.have_counters = true;
+  for (unsigned k = 0; k < vmm::kNumEventKinds; ++k) {
+    summary_.count[k] = run_->initial_counters().count[k];
+    summary_.charged[k] = run_->initial_counters().cycles[k];
+    summary_.event_cycles += summary_.charged[k];
+  }
+  status_ = LiveStatus{};
+  console_->clear();
+  document_->reset(summary_, EventStore{});
+  timer_->start();
+  update_buttons();
+  return true;
+}
+
+void RunPanel::resume() {
+  if (run_ == nullptr || status_.state == vmm::VmState::kStopped) {
+    if (!start()) return;
+  }
+  run_->resume();
+  status_.state = vmm::VmState::kRunning;
+  update_buttons();
+}
+
+void RunPanel::run_for(uint64_t instructions) {
+  if (run_ == nullptr && !start()) return;
+  run_->step(instructions);
+  update_buttons();
+}
+
+void RunPanel::pause() {
+  if (run_ != nullptr) run_->pause();
+}
+
+void RunPanel::step() {
+  if (run_ == nullptr && !start()) return;
+  run_->step(1);
+  update_buttons();
+}
+
+void RunPanel::run_to_next() {
+  if (run_ == nullptr && !start()) return;
+  run_->run_to_next(static_cast<vmm::EventKind>(break_kind_->currentData().toInt()));
+  status_.state = vmm::VmState::kRunning;
+  update_buttons();
+}
+
+void RunPanel::stop() {
+  if (run_ != nullptr) run_->stop();
+}
+
+void RunPanel::restart() {
+  if (start()) resume();
+}
+
+void RunPanel::stop_and_wait() {
+  if (run_ == nullptr) return;
+  timer_->stop();
+  run_.reset();  // requests stop and pause, joins the worker
+  update_buttons();
+}
+
+void RunPanel::poll() {
+  if (run_ == nullptr) return;
+  std::vector<vmm::Event> events;
+  std::string console;
+  const bool was_busy = run_->busy();
+  const auto previous = status_.inspection;
+  status_ = run_->take(events, console);
+  if (status_.inspection && status_.inspection != previous) Q_EMIT inspected(status_.inspection);
+  if (!events.empty()) {
+    for (const vmm::Event& e : events) {
+      const unsigned k = vmm::index_of(e.kind);
+      ++summary_.count[k];
+      summary_.charged[k] += e.charged;
+      summary_.event_cycles += e.charged;
+    }
+    document_->append(events);
+  }
+  summary_.cycles = std::max(status_.cycles, document_->events().end_cycle());
+  summary_.instructions = status_.instructions;
+  summary_.stop = status_.stop;
+  document_->update_summary(summary_);
+  if (!console.empty()) {
+    console_->moveCursor(QTextCursor::End);
+    console_->insertPlainText(
+        QString::fromLatin1(console.data(), static_cast<qsizetype>(console.size())));
+    console_->moveCursor(QTextCursor::End);
+  }
+  if (!was_busy && status_.state == vmm::VmState::kStopped) timer_->stop();
+  update_buttons();
+}
+
+QString RunPanel::console_text() const {
+  return console_->toPlainText();
+}
+
+void RunPanel::update_buttons() {
+  const bool live = run_ != nullptr;
+  const bool running = live && (run_->busy() || status_.state == vmm::VmState::kRunning);
+  const bool stopped = live && !running && status_.state == vmm::VmState::kStopped;
+  run_button_->setText(live && !stopped ? tr("Resume") : tr("Run"));
+  run_button_->setEnabled(!running);
+  pause_button_->setEnabled(running);
+  step_button_->setEnabled(!running && !stopped);
+  next_button_->setEnabled(!running && !stopped);
+  stop_button_->setEnabled(live && !stopped);
+  restart_button_->setEnabled(live);
+  const QLocale locale;
+  QString text;
+  if (!live) {
+    text = tr("Not started.");
+  } else if (running) {
+    text = tr("Running... %1 events so far")
+               .arg(locale.toString(static_cast<qulonglong>(document_->events().size())));
+  } else {
+    text = tr("%1 at EIP 0x%2: %3 instructions, %4 modeled cycles, %5 events")
+               .arg(stopped ? tr("Stopped") : tr("Paused"))
+               .arg(status_.guest_eip, 8, 16, QLatin1Char('0'))
+               .arg(locale.toString(static_cast<qulonglong>(status_.instructions)),
+                    locale.toString(static_cast<qulonglong>(status_.cycles)),
+                    locale.toString(static_cast<qulonglong>(document_->events().size())));
+    if (stopped && !status_.stop.isEmpty()) text += QStringLiteral(" — ") + status_.stop;
+  }
+  state_->setText(text);
+}
+
+}  // namespace vmlab::gui

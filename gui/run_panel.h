@@ -1,0 +1,85 @@
+// RunPanel: run the guest live. Choose the kernel (default: the guest OS), the workload and
+// its arguments, the mode and the cost profile; run, pause, step one instruction, run to
+// the next event of a kind, stop, restart. The console pane shows the guest's COM1 output;
+// counters per event kind update about 25 times a second from what the worker left.
+#pragma once
+
+#include <QWidget>
+#include <memory>
+
+#include "gui/live_run.h"
+#include "gui/run_document.h"
+
+class QComboBox;
+class QLineEdit;
+class QPlainTextEdit;
+class QPushButton;
+class QLabel;
+class QTimer;
+class QTableView;
+
+namespace vmlab::gui {
+
+class CounterModel;
+
+class RunPanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit RunPanel(RunDocument* document, QWidget* parent = nullptr);
+  ~RunPanel() override;
+
+  void set_options(const LiveRunOptions& options);
+  // Runs `instructions` instructions from the start, then pauses (for screenshots and labs).
+  void run_for(uint64_t instructions);
+  LiveRunOptions options() const;
+  // Starts a new run with the panel's options (replacing the document's run).
+  bool start();
+  void resume();
+  void pause();
+  void step();
+  void run_to_next();
+  void stop();
+  void restart();
+  // Moves what the worker produced into the document (the 25 Hz timer calls it).
+  void poll();
+  // Ends the current run and joins its thread (before the window goes away).
+  void stop_and_wait();
+
+  const LiveStatus& status() const { return status_; }
+  bool busy() const { return run_ != nullptr && run_->busy(); }
+  QString console_text() const;
+  CounterModel* counters() { return counters_; }
+
+ Q_SIGNALS:
+  void message(const QString& text, bool error);
+  // A new snapshot for the code and memory views (after a pause, a step or the stop).
+  void inspected(std::shared_ptr<const InspectionSnapshot> snapshot);
+
+ private:
+  void update_buttons();
+
+  RunDocument* document_;
+  std::unique_ptr<LiveRun> run_;
+  LiveStatus status_;
+  RunSummary summary_;
+  QTimer* timer_;
+  QLineEdit* kernel_;
+  QComboBox* workload_;
+  QLineEdit* args_;
+  QComboBox* mode_;
+  QComboBox* profile_;
+  QLineEdit* input_;
+  QComboBox* break_kind_;
+  QPushButton* run_button_;
+  QPushButton* pause_button_;
+  QPushButton* step_button_;
+  QPushButton* next_button_;
+  QPushButton* stop_button_;
+  QPushButton* restart_button_;
+  QLabel* state_;
+  QPlainTextEdit* console_;
+  CounterModel* counters_;
+  QTableView* counter_table_;
+};
+
+}  // namespace vmlab::gui

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Renders every view of vmlab-gui into OUTDIR (default docs/images), headless, from runs
+# made here with the built vmlab: the pictures of docs/gui.md. Run from the repository
+# root after building:  gui/screenshots.sh [OUTDIR]
+set -euo pipefail
+out=${1:-docs/images}
+build=${VMLAB_BUILD:-build}
+vmlab="$build/cli/vmlab"
+gui="$build/gui/vmlab-gui"
+kernel="$build/guest/vmlab_guest.elf"
+export QT_QPA_PLATFORM=offscreen
+runs=$(mktemp -d)
+trap 'rm -rf "$runs"' EXIT
+mkdir -p "$out"
+
+# A page-fault workload under trap on the VT CPU (shadow paging) with a Prescott's costs:
+# VM exits, hidden and true faults, guest page-table writes.
+"$vmlab" run --quiet --mode trap --profile vtx-prescott --out "$runs/trap" --trace \
+    --append "run=pagefault iters=50" "$kernel" > /dev/null
+# System calls under pv: hypercalls, direct-paging updates.
+"$vmlab" run --quiet --mode pv --profile pentium4 --out "$runs/pv" --trace \
+    --append "run=syscall iters=50" "$kernel" > /dev/null
+# The same under bt: translations, callouts, chaining.
+"$vmlab" run --quiet --mode bt --profile pentium4 --out "$runs/bt" --trace \
+    --append "run=syscall iters=50" "$kernel" > /dev/null
+"$vmlab" compare --quiet --modes all --workloads syscall,in,pgfault,ptemod,ctxsw \
+    --profile pentium4 --format json --kernel "$kernel" > "$runs/compare.json"
+
+"$gui" --open "$runs/trap" --view timeline --screenshot "$out/gui-timeline.png"
+"$gui" --open "$runs/pv" --view events --select 9 --size 1100x640 --screenshot "$out/gui-events.png"
+"$gui" --open "$runs/bt" --view counters --size 1200x560 --screenshot "$out/gui-counters.png"
+"$gui" --compare "$runs/compare.json" --view compare --size 1200x820 \
+    --screenshot "$out/gui-compare.png"
+"$gui" --run --mode pv --profile pentium4 --append "run=syscall iters=200" --view run \
+    --size 1200x700 --screenshot "$out/gui-run.png"
+"$gui" --run --mode bt --profile pentium4 --append "run=syscall iters=200" --instructions 3000000 \
+    --view code --size 1400x760 --screenshot "$out/gui-code.png"
+"$gui" --run --mode trap --profile vtx-prescott --append "run=pagefault iters=50" \
+    --instructions 1500000 --view memory --size 1200x620 --screenshot "$out/gui-memory.png"
+"$gui" --lang sv --open "$runs/trap" --view timeline --size 1200x500 \
+    --screenshot "$out/gui-timeline-sv.png"
+echo "screenshots: $(ls "$out"/gui-*.png | wc -l) views in $out"

@@ -1,0 +1,93 @@
+// The Compare view over real `vmlab compare --format json` output: parsed figures, the
+// bars' data, and the PNG, SVG and CSV exports; malformed input gives a message.
+#include <QBarSeries>
+#include <QBarSet>
+#include <QChart>
+#include <QChartView>
+#include <QImage>
+#include <QJsonArray>
+#include <QTest>
+
+#include "gui/compare_view.h"
+#include "test_runs.h"
+
+using namespace vmlab::gui;
+
+class CompareTest : public QObject {
+  Q_OBJECT
+  QTemporaryDir tmp_;
+  QString json_;
+
+ private Q_SLOTS:
+  void initTestCase() {
+    QProcess p;
+    p.start(
+        QStringLiteral(VMLAB_CLI),
+        {QStringLiteral("compare"), QStringLiteral("--modes"), QStringLiteral("native,trap,pv"),
+         QStringLiteral("--workloads"), QStringLiteral("syscall,nullio"), QStringLiteral("--iters"),
+         QStringLiteral("20"), QStringLiteral("--format"), QStringLiteral("json"),
+         QStringLiteral("-q"), QStringLiteral("--kernel"), QStringLiteral(VMLAB_TEST_KERNEL)});
+    QVERIFY(p.waitForFinished(240000));
+    QCOMPARE(p.exitCode(), 0);
+    json_ = tmp_.filePath(QStringLiteral("compare.json"));
+    test::write_file(json_, p.readAllStandardOutput());
+  }
+
+  void reads_compare_output() {
+    auto data = load_compare_json(json_);
+    QVERIFY(data.ok());
+    const CompareData& d = data.value();
+    QCOMPARE(d.workloads, (QStringList{QStringLiteral("syscall"), QStringLiteral("nullio")}));
+    QCOMPARE(d.modes,
+             (QStringList{QStringLiteral("native"), QStringLiteral("trap"), QStringLiteral("pv")}));
+    const QJsonArray results = test::read_json(json_).value(QStringLiteral("results")).toArray();
+    QCOMPARE(d.results.size(), static_cast<size_t>(results.size()));
+    for (const QJsonValue& v : results) {
+      const QJsonObject o = v.toObject();
+      const CompareResult* r = d.find(o.value(QStringLiteral("workload")).toString(),
+                                      o.value(QStringLiteral("mode")).toString());
+      QVERIFY(r != nullptr);
+      QCOMPARE(r->cycles_per_op, o.value(QStringLiteral("cycles_per_op")).toDouble());
+      QCOMPARE(r->ratio_to_native, o.value(QStringLiteral("ratio_to_native")).toDouble());
+    }
+    QCOMPARE(d.find(QStringLiteral("syscall"), QStringLiteral("native"))->ratio_to_native, 1.0);
+  }
+
+  void exports() {
+    CompareView view;
+    QString error;
+    QVERIFY2(view.open_json(json_, &error), qPrintable(error));
+    view.set_ratio(true);
+    view.set_log_scale(false);
+    const QString png = tmp_.filePath(QStringLiteral("c.png"));
+    const QString svg = tmp_.filePath(QStringLiteral("c.svg"));
+    const QString csv = tmp_.filePath(QStringLiteral("c.csv"));
+    QVERIFY(view.export_png(png));
+    QVERIFY(view.export_svg(svg));
+    QVERIFY(view.export_csv(csv));
+    QImage image(png);
+    QCOMPARE(image.size(), QSize(1200, 900));
+    QFile s(svg);
+    QVERIFY(s.open(QIODevice::ReadOnly));
+    const QByteArray svg_text = s.readAll();
+    QVERIFY(svg_text.contains("<svg"));
+    QVERIFY(svg_text.contains("syscall"));
+    QFile c(csv);
+    QVERIFY(c.open(QIODevice::ReadOnly));
+    const QStringList lines =
+        QString::fromUtf8(c.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 7);  // header + 2 workloads x 3 modes
+    QVERIFY(lines[0].startsWith(QStringLiteral("workload,mode,ok,cycles_per_op,ratio_to_native")));
+    QVERIFY(lines[1].startsWith(QStringLiteral("syscall,native,true,")));
+  }
+
+  void malformed_input() {
+    QVERIFY(!parse_compare_json("{").ok());
+    QVERIFY(QString::fromStdString(parse_compare_json(R"({"schema":"other"})").error().message)
+                .contains(QStringLiteral("vmlab-compare/1")));
+    QVERIFY(!parse_compare_json(R"({"schema":"vmlab-compare/1","results":[]})").ok());
+  }
+};
+
+QTEST_MAIN(CompareTest)
+#include "compare_test.moc"

@@ -1,0 +1,252 @@
+// Running the guest from the GUI (offscreen): the Run panel's counts equal `vmlab run`'s
+// for the same options; a run paused, resumed and stepped ends exactly as an uninterrupted
+// one; single steps land on the EIPs a run_for of the same length reaches, starting at the
+// kernel's entry point.
+#include <QAbstractItemModelTester>
+#include <QTest>
+#include <algorithm>
+
+#include "gui/counter_model.h"
+#include "gui/inspection_views.h"
+#include "gui/live_run.h"
+#include "gui/main_window.h"
+#include "gui/run_panel.h"
+#include "test_runs.h"
+
+using namespace vmlab;
+using namespace vmlab::gui;
+
+namespace {
+
+LiveRunOptions pv_syscall() {
+  LiveRunOptions o;
+  o.kernel = QStringLiteral(VMLAB_TEST_KERNEL);
+  o.append = QStringLiteral("run=syscall iters=100");
+  o.mode = ModeVariant::pv;
+  o.profile = QStringLiteral("pentium4");
+  return o;
+}
+
+// Drives a LiveRun until its worker is idle, collecting what it produced.
+LiveStatus settle(LiveRun& run, std::vector<vmm::Event>& all, std::string& console) {
+  LiveStatus s;
+  std::vector<vmm::Event> events;
+  std::string text;
+  for (int i = 0; i < 12000; ++i) {
+    const bool busy = run.busy();
+    s = run.take(events, text);
+    all.insert(all.end(), events.begin(), events.end());
+    console += text;
+    if (!busy) break;
+    QTest::qWait(10);
+  }
+  return s;
+}
+
+uint32_t elf_entry(const QString& file) {
+  QFile f(file);
+  if (!f.open(QIODevice::ReadOnly)) return 0;
+  const QByteArray h = f.read(28);
+  if (h.size() < 28) return 0;
+  return static_cast<uint8_t>(h[24]) | static_cast<uint8_t>(h[25]) << 8 |
+         static_cast<uint8_t>(h[26]) << 16 |
+         static_cast<uint32_t>(static_cast<uint8_t>(h[27])) << 24;
+}
+
+}  // namespace
+
+class LiveRunTest : public QObject {
+  Q_OBJECT
+  QTemporaryDir tmp_;
+
+ private Q_SLOTS:
+  void gui_run_counts_equal_vmlab_run() {
+    const QString dir = tmp_.filePath(QStringLiteral("cli"));
+    QString out;
+    QVERIFY2(test::make_run(dir,
+                            {QStringLiteral("--mode"), QStringLiteral("pv"),
+                             QStringLiteral("--profile"), QStringLiteral("pentium4"),
+                             QStringLiteral("--append"), QStringLiteral("run=syscall iters=100")},
+                            &out),
+             qPrintable(out));
+    const QJsonObject stats = test::read_json(dir + QStringLiteral("/stats.json"));
+
+    MainWindow w;
+    RunPanel* panel = w.run_panel();
+    panel->set_options(pv_syscall());
+    panel->resume();
+    QTRY_VERIFY_WITH_TIMEOUT(!panel->busy() && panel->status().state == vmm::VmState::kStopped,
+                             120000);
+    panel->poll();
+    const RunSummary& s = w.document()->summary();
+    const QJsonObject events = stats.value(QStringLiteral("events")).toObject();
+    for (vmm::EventKind k : vmm::all_event_kinds()) {
+      const QJsonObject e =
+          events.value(QString::fromLatin1(vmm::event_kind_name(k).data())).toObject();
+      QCOMPARE(s.count[vmm::index_of(k)],
+               static_cast<uint64_t>(e.value(QStringLiteral("count")).toDouble()));
+      QCOMPARE(s.charged[vmm::index_of(k)],
+               static_cast<uint64_t>(e.value(QStringLiteral("cycles")).toDouble()));
+    }
+    QCOMPARE(s.cycles, static_cast<uint64_t>(stats.value(QStringLiteral("cycles")).toDouble()));
+    QCOMPARE(s.instructions,
+             static_cast<uint64_t>(stats.value(QStringLiteral("instructions")).toDouble()));
+    // The timeline holds what a trace holds (trace.jsonl: from the end of the kernel load).
+    QCOMPARE(w.document()->events().size(),
+             static_cast<size_t>(stats.value(QStringLiteral("trace"))
+                                     .toObject()
+                                     .value(QStringLiteral("written"))
+                                     .toDouble()));
+    QVERIFY(panel->console_text().contains(QStringLiteral("result workload=syscall")));
+    // The live counters table shows the same figures (and passes the model tester).
+    QAbstractItemModelTester t(panel->counters(),
+                               QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QVERIFY(panel->counters()->rowCount() > 3);
+  }
+
+  void pause_resume_and_steps_change_nothing() {
+    // Uninterrupted.
+    LiveRun whole;
+    QString error;
+    QVERIFY2(whole.start(pv_syscall(), error), qPrintable(error));
+    std::vector<vmm::Event> a;
+    std::string console_a;
+    whole.resume();
+    const LiveStatus sa = settle(whole, a, console_a);
+    QCOMPARE(sa.state, vmm::VmState::kStopped);
+
+    // Steps, a pause in the middle of a resume, more steps, resume to the end.
+    LiveRun split;
+    QVERIFY2(split.start(pv_syscall(), error), qPrintable(error));
+    std::vector<vmm::Event> b;
+    std::string console_b;
+    split.step();
+    split.step();
+    split.step(1000);
+    LiveStatus sb = settle(split, b, console_b);
+    QCOMPARE(sb.state, vmm::VmState::kPaused);
+    split.resume();
+    QTest::qWait(5);
+    split.pause();
+    sb = settle(split, b, console_b);
+    QVERIFY(sb.state == vmm::VmState::kPaused || sb.state == vmm::VmState::kStopped);
+    split.step(7);
+    split.resume();
+    sb = settle(split, b, console_b);
+    QCOMPARE(sb.state, vmm::VmState::kStopped);
+
+    QCOMPARE(sb.instructions, sa.instructions);
+    QCOMPARE(sb.cycles, sa.cycles);
+    QCOMPARE(console_b, console_a);
+    QCOMPARE(b.size(), a.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      QCOMPARE(b[i].seq, a[i].seq);
+      QCOMPARE(b[i].cycle, a[i].cycle);
+      QCOMPARE(b[i].kind, a[i].kind);
+      QCOMPARE(b[i].payload, a[i].payload);
+    }
+  }
+
+  void steps_land_on_exact_eips() {
+    LiveRunOptions o = pv_syscall();
+    o.mode = ModeVariant::native;
+    LiveRun stepped, jumped;
+    QString error;
+    QVERIFY2(stepped.start(o, error), qPrintable(error));
+    QVERIFY2(jumped.start(o, error), qPrintable(error));
+    std::vector<vmm::Event> ev;
+    std::string text;
+    // Native boots at the Multiboot entry: the ELF entry point.
+    stepped.step();
+    LiveStatus s = settle(stepped, ev, text);
+    QCOMPARE(s.state, vmm::VmState::kPaused);
+    QCOMPARE(s.instructions, uint64_t{1});
+    const uint32_t entry = elf_entry(o.kernel);
+    QVERIFY(entry != 0);
+    QVERIFY2(s.guest_eip != entry, "one instruction retired: EIP moved on from the entry");
+    std::vector<uint32_t> eips{s.guest_eip};
+    for (int i = 0; i < 49; ++i) {
+      stepped.step();
+      s = settle(stepped, ev, text);
+      QCOMPARE(s.instructions, uint64_t(i + 2));
+      eips.push_back(s.guest_eip);
+    }
+    // run_for(n) from the start lands where n single steps did, for several n.
+    uint64_t done = 0;
+    for (uint64_t n : {1, 2, 10, 50}) {
+      jumped.step(n - done);
+      done = n;
+      const LiveStatus j = settle(jumped, ev, text);
+      QCOMPARE(j.instructions, n);
+      QCOMPARE(j.guest_eip, eips[n - 1]);
+    }
+  }
+
+  void run_to_next_hypercall() {
+    LiveRun run;
+    QString error;
+    QVERIFY2(run.start(pv_syscall(), error), qPrintable(error));
+    run.run_to_next(vmm::EventKind::hypercall);
+    std::vector<vmm::Event> ev;
+    std::string text;
+    const LiveStatus s = settle(run, ev, text);
+    QCOMPARE(s.state, vmm::VmState::kPaused);
+    size_t hypercalls = 0;
+    for (const vmm::Event& e : ev) hypercalls += e.kind == vmm::EventKind::hypercall ? 1 : 0;
+    // Paused right after the first hypercall: it is the run's one hypercall so far, and
+    // nothing after it but what its own instruction recorded.
+    QCOMPARE(hypercalls, size_t{1});
+    QCOMPARE(ev.back().eip, std::find_if(ev.begin(), ev.end(), [](const vmm::Event& e) {
+                              return e.kind == vmm::EventKind::hypercall;
+                            })->eip);
+    // Paused, not stopped: resuming runs the guest to its end.
+    run.resume();
+    QCOMPARE(settle(run, ev, text).state, vmm::VmState::kStopped);
+    QVERIFY(QString::fromStdString(text).contains(QStringLiteral("result workload=syscall")));
+  }
+
+  void code_and_memory_views_data() {
+    QTest::addColumn<int>("mode");
+    QTest::addColumn<int>("paging");
+    QTest::newRow("native") << int(ModeVariant::native) << int(vmm::RealPaging::kGuestTables);
+    QTest::newRow("trap VT") << int(ModeVariant::trap_vt) << int(vmm::RealPaging::kShadow);
+    QTest::newRow("trap NPT") << int(ModeVariant::trap_npt) << int(vmm::RealPaging::kNested);
+    QTest::newRow("bt") << int(ModeVariant::bt) << int(vmm::RealPaging::kShadow);
+    QTest::newRow("pv") << int(ModeVariant::pv) << int(vmm::RealPaging::kDirect);
+  }
+  void code_and_memory_views() {
+    QFETCH(int, mode);
+    QFETCH(int, paging);
+    MainWindow w;
+    LiveRunOptions o = pv_syscall();
+    o.mode = static_cast<ModeVariant>(mode);
+    w.run_panel()->set_options(o);
+    w.run_panel()->run_for(400000);
+    QTRY_VERIFY_WITH_TIMEOUT(!w.run_panel()->busy(), 120000);
+    w.run_panel()->poll();
+    const auto snap = w.run_panel()->status().inspection;
+    QVERIFY(snap != nullptr);
+    QCOMPARE(int(snap->paging), paging);
+    QCOMPARE(w.run_panel()->status().guest_eip, snap->cpu.eip);
+    // The code view marks EIP's line, whose bytes Capstone decoded.
+    QVERIFY(!snap->code.empty());
+    QCOMPARE(snap->code.front().address, snap->cpu.eip);
+    QVERIFY(w.code()->code_text().contains(
+        QStringLiteral("=> %1").arg(snap->cpu.eip, 8, 16, QLatin1Char('0'))));
+    if (o.mode == ModeVariant::bt) {
+      QVERIFY(snap->translation.has_value());
+      QVERIFY(w.code()->translation_text().contains(QStringLiteral("; translation ")));
+      QVERIFY(w.code()->translation_text().contains(QStringLiteral("TC fc")));
+    }
+    // The memory view lists the mapped pages; shadow paging has entries not filled yet.
+    PageTableModel* model = w.memory()->model();
+    QAbstractItemModelTester t(model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QVERIFY(model->rowCount() > 0);
+    QCOMPARE(static_cast<size_t>(model->rowCount()), snap->pages.size());
+    if (o.mode == ModeVariant::native) QCOMPARE(model->differing(), size_t{0});
+    if (o.mode == ModeVariant::trap_vt) QVERIFY(model->differing() > 0);
+  }
+};
+
+QTEST_MAIN(LiveRunTest)
+#include "live_run_test.moc"

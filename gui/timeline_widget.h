@@ -1,0 +1,53 @@
+// TimelineWidget: the timeline on screen. Mouse wheel zooms around the pointer, dragging
+// pans, keys: + / - zoom, Left / Right pan, Home shows the whole run. Hovering shows the
+// event under the pointer; a click selects it (eventClicked) for the event table.
+#pragma once
+
+#include <QWidget>
+#include <optional>
+
+#include "gui/run_document.h"
+#include "gui/timeline_renderer.h"
+
+namespace vmlab::gui {
+
+class TimelineWidget : public QWidget {
+  Q_OBJECT
+ public:
+  explicit TimelineWidget(const RunDocument* document, QWidget* parent = nullptr);
+
+  const TimelineViewport& viewport() const { return view_; }
+  void set_viewport(const TimelineViewport& view);
+  void fit();
+  void zoom(double factor, int around_x);
+  void pan(int pixels);
+  void select_event(std::optional<size_t> event);
+  std::optional<size_t> selected() const { return selected_; }
+  const TimelineRenderer& renderer() const { return renderer_; }
+  QSize sizeHint() const override;
+
+ Q_SIGNALS:
+  void eventClicked(qulonglong event);
+
+ protected:
+  void paintEvent(QPaintEvent* event) override;
+  void wheelEvent(QWheelEvent* event) override;
+  void mousePressEvent(QMouseEvent* event) override;
+  void mouseMoveEvent(QMouseEvent* event) override;
+  void mouseReleaseEvent(QMouseEvent* event) override;
+  void keyPressEvent(QKeyEvent* event) override;
+  void resizeEvent(QResizeEvent* event) override;
+  bool event(QEvent* event) override;
+
+ private:
+  int plot_width() const { return std::max(width() - TimelineRenderer::kLabelWidth, 1); }
+  const RunDocument* document_;
+  TimelineRenderer renderer_;
+  TimelineViewport view_;
+  bool fitted_ = true;  // follow the run's end while it grows, until the user zooms
+  std::optional<size_t> selected_;
+  std::optional<QPoint> drag_from_;
+  bool dragged_ = false;
+};
+
+}  // namespace vmlab::gui
