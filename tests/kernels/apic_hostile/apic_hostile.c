@@ -115,6 +115,21 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   wait_for(&hits[1]);
   show("one-shot timer taken", hits[1]);
   show("isr bits 64-95 (none in service)", R32(0x120));
+
+  puts("-- delivery at the next instruction boundary (IF set)\n");
+  hits[0] = 0;
+  __asm__ volatile("sti");
+  R32(0x300) = 0x00040044; /* a self-IPI: taken before the next instruction */
+  const uint32_t after_ipi = hits[0];
+  R32(0x80) = 0x50;        /* TPR class 5 holds class 4 back */
+  R32(0x300) = 0x00040044;
+  const uint32_t while_held = hits[0];
+  R32(0x80) = 0;           /* lowered: the held one is taken at once */
+  const uint32_t after_tpr = hits[0];
+  __asm__ volatile("cli");
+  show("self ipi taken by the next instruction", after_ipi);
+  show("held back by the tpr", while_held);
+  show("taken once the tpr is lowered", after_tpr);
   show("esr (after a write)", (R32(0x280) = 0, R32(0x280)));
   puts("apic hostile-access test done\n");
   exit_machine(0);
