@@ -171,7 +171,8 @@ void VtMonitor::exception(const VmExit& exit) {
       return;
     }
     case vmm::ShadowMmu::FaultKind::kTrace:
-    case vmm::ShadowMmu::FaultKind::kEmulateWrite: emulate_store(); return;
+    case vmm::ShadowMmu::FaultKind::kEmulateWrite:
+    case vmm::ShadowMmu::FaultKind::kDevice: emulate_store(); return;  // (no hole: never)
   }
 }
 
