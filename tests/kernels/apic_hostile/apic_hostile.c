@@ -5,8 +5,8 @@
  * stores"), and that the APIC behind a monitor is the same APIC afterwards. Under a monitor
  * every access here is trapped (an APIC-access exit under VT, the hypervisor hole under
  * the classic CPU and bt) and must give what it gives natively: a narrow or unaligned read
- * sees its bytes, a narrow or unaligned write is dropped, a reserved offset reads 0, an
- * access straddling the page's end reaches nothing past it, string and read-modify-write
+ * sees its bytes, a narrow or unaligned write is dropped, a reserved offset reads 0 and
+ * sets the ESR's "illegal register address" bit (SDM Vol. 3A, 10.5.3), an access straddling the page's end reaches nothing past it, string and read-modify-write
  * instructions over the page behave as natively. Then a self-IPI and a one-shot timer
  * still arrive: nothing of the monitor's was disturbed. The console must be byte-identical
  * in every mode (expected.txt is the native one).
