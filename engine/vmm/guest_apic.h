@@ -27,8 +27,8 @@
 // An access that is hostile (unaligned, narrower than 32 bits, straddling the page's end,
 // to a reserved offset) is the model's to judge, exactly as natively: a narrow read sees
 // its bytes, any write that is not an aligned 32-bit store is dropped, a reserved offset
-// reads 0 and sets ESR bit 7 (Machine::mmio_read/mmio_write, LocalApic::read/write). Nothing of it is the
-// monitor's state: the monitor keeps none for the APIC.
+// reads 0 and sets ESR bit 7 (Machine::mmio_read/mmio_write, LocalApic::read/write).
+// Nothing of it is the monitor's state: the monitor keeps none for the APIC.
 #pragma once
 
 #include <cstdint>
