@@ -183,9 +183,11 @@ void VtMonitor::exception(const VmExit& exit) {
 // exiting and waits for the interrupt window, where it acknowledges the interrupt then.
 void VtMonitor::external_interrupt() {
   cpu::VmControls& c = cpu_.vm_controls();
-  const bool can_take = (cpu_.state().eflags & cpu::flags::IF) && !cpu_.state().interrupt_shadow &&
-                        !c.injection.valid && pending_.empty();
-  if (can_take) {
+  const bool can_take = (cpu_.state().eflags & cpu::flags::IF) && !cpu_.state().interrupt_shadow;
+  // With events already queued (or an injection on its way) this one joins the queue,
+  // which waits for the window itself (deliver_pending_interrupts): external-interrupt
+  // exiting stays on whenever the monitor holds anything.
+  if (can_take || !pending_.empty() || c.injection.valid) {
     pending_.push_back(vm_.machine().intr_acknowledge());
     return;
   }
