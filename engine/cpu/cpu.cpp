@@ -242,6 +242,10 @@ bool Cpu::service_events() {
   }
   if (stop_requested_) {
     stop_requested_ = false;
+    // Nothing else was looked at: the next run() looks first, so that an interrupt a device
+    // raised with its stop (a self-IPI, a lowered TPR) is taken at the next instruction
+    // boundary, not at the next STI (issue 12, item 14).
+    check_events_ = true;
     stop_reason_ = StopReason::kRequested;
     return true;
   }

@@ -306,6 +306,11 @@ class Cpu {
   void leave_guest_mode();
   void vm_controls_changed();
   bool guest_mode() const { return guest_mode_; }
+  // After an APIC-access exit (reason 44): the instruction at the guest's EIP runs once
+  // more with its accesses to the APIC-access page reaching the bus, where the monitor's
+  // device model of the guest's local APIC decodes them. It applies to that instruction
+  // only (the same EIP before any instruction retires); any other access exits again.
+  void pass_apic_access_once();
   bool nested_paging_active() const { return nested_active_; }
   // Leaves guest mode for the monitor. Instruction exits pass the instruction's length;
   // the exit reports the instruction's own EIP (SDM Vol. 3C, 27.3.3).
@@ -466,6 +471,12 @@ class Cpu {
   // `vectoring` is the event whose delivery raised it, if any.
   void exit_if_intercepted(uint8_t vector, EventSource source, bool has_error_code,
                            uint32_t error_code, const vmx::Interruption& vectoring);
+
+  // memory.cpp: exits with reason 44 for a data access to the APIC-access page.
+  void check_apic_access(uint32_t pa, bool write);
+  bool apic_pass_armed_ = false;
+  uint64_t apic_pass_icount_ = 0;
+  uint32_t apic_pass_eip_ = 0;
 
   // Guest mode (vmx.cpp, mmu.cpp).
   bool guest_mode_ = false;

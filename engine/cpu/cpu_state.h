@@ -139,6 +139,15 @@ inline constexpr uint32_t IA32_SYSENTER_ESP = 0x175;
 inline constexpr uint32_t IA32_SYSENTER_EIP = 0x176;
 inline constexpr uint32_t IA32_MISC_ENABLE = 0x1A0;
 inline constexpr uint32_t IA32_PAT = 0x277;
+// CPUID faulting (Intel SDM Vol. 4, the MSR tables of the processors that have it, and
+// Intel's "Virtualization Technology FlexMigration" application note; Linux names the bits
+// MSR_PLATFORM_INFO_CPUID_FAULT_BIT 31 and MSR_MISC_FEATURES_ENABLES_CPUID_FAULT_BIT 0):
+// MSR_PLATFORM_INFO bit 31 (read-only) says the processor has it, and with bit 0 of
+// MSR_MISC_FEATURES_ENABLES set, CPUID at CPL > 0 raises #GP(0) instead of executing.
+inline constexpr uint32_t MSR_PLATFORM_INFO = 0xCE;
+inline constexpr uint32_t MSR_MISC_FEATURES_ENABLES = 0x140;
+inline constexpr uint64_t kPlatformInfoCpuidFaulting = uint64_t{1} << 31;
+inline constexpr uint64_t kCpuidFaultingEnable = 1;
 }  // namespace msr
 
 struct CpuState {
@@ -160,7 +169,8 @@ struct CpuState {
   uint32_t sysenter_esp = 0;
   uint32_t sysenter_eip = 0;
   uint64_t pat = 0x0007040600070406ull;
-  uint64_t misc_enable = 1;  // fast-strings enabled, as on real hardware after reset
+  uint64_t misc_enable = 1;            // fast-strings enabled, as on real hardware after reset
+  uint64_t misc_features_enables = 0;  // bit 0: CPUID faulting (off at reset)
 
   bool halted = false;
   // Interrupt shadow after STI and MOV SS/POP SS: interrupts are not recognized before

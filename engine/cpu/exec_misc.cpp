@@ -158,6 +158,12 @@ uint32_t fourcc(const char* s, unsigned at) {
 }  // namespace cpuid
 
 void cpuid_insn(Cpu& cpu, const Insn& insn) {
+  // CPUID faulting (cpu_state.h, msr::MSR_MISC_FEATURES_ENABLES): outside ring 0 the
+  // instruction is #GP(0), before anything else (a VM exit included).
+  if ((cpu.state().misc_features_enables & msr::kCpuidFaultingEnable) && cpu.state().cpl != 0)
+      [[unlikely]] {
+    cpu.fault_gp(0);
+  }
   // CPUID always exits in guest mode on VT-x (SDM Vol. 3C, 25.1.2); a control here.
   if (cpu.guest_mode() && cpu.vm_controls().cpuid_exiting) [[unlikely]] {
     cpu.vm_exit(vmx::ExitReason::kCpuid, 0, insn.len);

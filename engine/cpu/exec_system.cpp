@@ -259,6 +259,8 @@ bool Cpu::read_msr(uint32_t index, uint64_t& v) {
     case msr::IA32_SYSENTER_EIP: v = s_.sysenter_eip; return true;
     case msr::IA32_MISC_ENABLE: v = s_.misc_enable; return true;
     case msr::IA32_PAT: v = s_.pat; return true;
+    case msr::MSR_PLATFORM_INFO: v = msr::kPlatformInfoCpuidFaulting; return true;
+    case msr::MSR_MISC_FEATURES_ENABLES: v = s_.misc_features_enables; return true;
     default: return false;
   }
 }
@@ -285,6 +287,12 @@ bool Cpu::write_msr(uint32_t index, uint64_t v) {
         if (t == 2 || t == 3 || t > 7) return false;
       }
       s_.pat = v;
+      return true;
+    case msr::MSR_MISC_FEATURES_ENABLES:
+      // Bit 0, CPUID faulting, is the only one this processor has (the others are
+      // reserved: #GP). MSR_PLATFORM_INFO is read-only: a write is #GP (default).
+      if (v & ~msr::kCpuidFaultingEnable) return false;
+      s_.misc_features_enables = v;
       return true;
     default: return false;
   }

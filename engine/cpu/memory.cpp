@@ -39,11 +39,14 @@ uint32_t Cpu::linear(uint8_t seg, uint32_t offset, unsigned size, Access access)
         std::memcpy(&v, ram_.data() + pa, sizeof(TYPE));                             \
         return v;                                                                    \
       }                                                                              \
+      check_apic_access(pa, false);                                                  \
       return static_cast<TYPE>(bus_.mmio_read(pa, sizeof(TYPE)));                    \
     }                                                                                \
     uint32_t v = 0;                                                                  \
     for (unsigned i = 0; i < sizeof(TYPE); ++i) {                                    \
-      v |= uint32_t{phys_read8(translate(lin + i, Access::kRead, user))} << (8 * i); \
+      const uint32_t pa = translate(lin + i, Access::kRead, user);                   \
+      if (pa >= ram_.size()) check_apic_access(pa, false);                           \
+      v |= uint32_t{phys_read8(pa)} << (8 * i);                                      \
     }                                                                                \
     return static_cast<TYPE>(v);                                                     \
   }                                                                                  \
@@ -56,6 +59,7 @@ uint32_t Cpu::linear(uint8_t seg, uint32_t offset, unsigned size, Access access)
         if (page_has_code_[pa >> 12]) invalidate_code_page(pa >> 12);                \
         return;                                                                      \
       }                                                                              \
+      check_apic_access(pa, true);                                                   \
       bus_.mmio_write(pa, sizeof(TYPE), value);                                      \
       return;                                                                        \
     }                                                                                \
@@ -63,6 +67,7 @@ uint32_t Cpu::linear(uint8_t seg, uint32_t offset, unsigned size, Access access)
     uint32_t pas[sizeof(TYPE)];                                                      \
     for (unsigned i = 0; i < sizeof(TYPE); ++i) {                                    \
       pas[i] = translate(lin + i, Access::kWrite, user);                             \
+      if (pas[i] >= ram_.size()) check_apic_access(pas[i], true);                    \
     }                                                                                \
     for (unsigned i = 0; i < sizeof(TYPE); ++i) {                                    \
       phys_write8(pas[i], static_cast<uint8_t>(uint32_t{value} >> (8 * i)));         \
@@ -73,6 +78,27 @@ VMLAB_LIN_ACCESSORS(8, uint8_t)
 VMLAB_LIN_ACCESSORS(16, uint16_t)
 VMLAB_LIN_ACCESSORS(32, uint32_t)
 #undef VMLAB_LIN_ACCESSORS
+
+// Journey aside: the APIC-access page (SDM Vol. 3C, 29.4). Called before a data access of
+// the current instruction reaches the bus: in guest mode with "virtualize APIC accesses",
+// an access to the APIC-access page exits with reason 44 and nothing of the instruction
+// has happened. The one instruction the monitor let through (pass_apic_access_once) reaches
+// the bus: the monitor has decided that its access is the guest's APIC's.
+void Cpu::check_apic_access(uint32_t pa, bool write) {
+  if (!guest_mode_ || !vmcs_.virtualize_apic_accesses) return;
+  if ((pa & ~kPageMask) != (vmcs_.apic_access_address & ~kPageMask)) return;
+  if (apic_pass_armed_ && apic_pass_icount_ == icount_ && apic_pass_eip_ == insn_eip_) return;
+  apic_pass_armed_ = false;
+  vm_exit(
+      vmx::ExitReason::kApicAccess,
+      vmx::apic_qual::make(pa, write ? vmx::apic_qual::kLinearWrite : vmx::apic_qual::kLinearRead));
+}
+
+void Cpu::pass_apic_access_once() {
+  apic_pass_armed_ = true;
+  apic_pass_icount_ = icount_;
+  apic_pass_eip_ = s_.eip;
+}
 
 uint8_t Cpu::read8(uint8_t seg, uint32_t offset) {
   return lin_read8(linear(seg, offset, 1, Access::kRead));

@@ -102,7 +102,10 @@ bool Cpu::service_guest_events() {
       insn_eip_ = s_.eip;
       vm_exit(vmx::ExitReason::kExternalInterrupt, 0);
     }
-  } else if ((s_.eflags & flags::IF) && bus_.intr_pending()) {
+  } else if ((s_.eflags & flags::IF) && !vmcs_.interrupt_window_exiting && bus_.intr_pending()) {
+    // An interrupt-window exit takes priority over an external interrupt (SDM Vol. 3C,
+    // "Interrupt-Window Exiting": "VM exits caused by this control take priority over
+    // external interrupts and lower priority events"); it is taken below.
     const uint8_t vector = bus_.intr_acknowledge();
     s_.halted = false;
     insn_eip_ = s_.eip;

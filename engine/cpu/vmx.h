@@ -43,6 +43,7 @@ enum class ExitReason : uint16_t {
   kIoInstruction = 30,
   kRdmsr = 31,
   kWrmsr = 32,
+  kApicAccess = 44,
   kEptViolation = 48,
 };
 
@@ -144,6 +145,27 @@ inline constexpr uint32_t kLinearValid = 1u << 7;
 inline constexpr uint32_t kFinalTranslation = 1u << 8;
 }  // namespace ept_qual
 
+// Exit qualification for APIC-access exits (SDM Vol. 3C, 29.4.4 "APIC-Access VM Exits"
+// and table 28-6 of 27.2.1 in the edition that numbers them so): bits 11:0 the offset of
+// the access in the APIC-access page (for linear accesses), bits 15:12 the access type.
+// Only the two types an instruction's data access gives are raised here: 0, a linear read
+// during instruction execution, and 1, a linear write. (Type 2, an instruction fetch, and
+// the types for accesses during event delivery are not modeled: code fetched from the
+// APIC page and descriptor tables placed there do not exit.)
+namespace apic_qual {
+inline constexpr uint32_t kLinearRead = 0;
+inline constexpr uint32_t kLinearWrite = 1;
+constexpr uint32_t make(uint32_t offset, uint32_t access_type) {
+  return (offset & 0xFFFu) | (access_type & 0xFu) << 12;
+}
+constexpr uint32_t offset(uint32_t q) {
+  return q & 0xFFFu;
+}
+constexpr uint32_t access_type(uint32_t q) {
+  return (q >> 12) & 0xFu;
+}
+}  // namespace apic_qual
+
 }  // namespace vmx
 
 // The control block: what the monitor sets before entering guest mode.
@@ -182,6 +204,13 @@ struct VmControls {
   // ordinary paging, 4 KiB and 4 MiB pages).
   bool nested_paging = false;
   uint32_t nested_root = 0;
+  // "Virtualize APIC accesses" (SDM Vol. 3C, 24.6.2 secondary controls, and 29.4): a data
+  // access by a guest instruction whose physical address (after the nested table, with
+  // nested paging) lies in the 4 KiB APIC-access page at machine address
+  // `apic_access_address` exits with reason 44 before it happens. Neither the TPR shadow
+  // nor APIC-register virtualization is modeled, so every access exits.
+  bool virtualize_apic_accesses = false;
+  uint32_t apic_access_address = 0;
   // Injected on the next VM entry, through the guest's IDT (SDM 26.6), then cleared.
   // A software interrupt or exception is delivered with EIP advanced by
   // `injection_instruction_length`, as if the instruction had executed.

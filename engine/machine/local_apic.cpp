@@ -21,6 +21,18 @@ constexpr uint32_t kLvtWritable[] = {
 constexpr uint32_t kTimerPeriodic = 1u << 17;
 constexpr uint32_t kEsrSendIllegal = 1u << 5;
 constexpr uint32_t kEsrReceiveIllegal = 1u << 6;
+// "Illegal Register Address": an access to a reserved register of the APIC page (SDM Vol.
+// 3A, 10.5.3, ESR bit 7; table 10-1 for the reserved offsets). QEMU's APIC sets it too.
+constexpr uint32_t kEsrIllegalRegister = 1u << 7;
+
+// The offsets table 10-1 marks reserved: 00H-10H, 40H-70H, 290H-2E0H, 3A0H-3D0H, 3F0H and
+// everything from 400H up (only the 16-byte-aligned register offsets are judged).
+bool reserved_register(uint32_t offset) {
+  if ((offset & 0xFu) != 0) return false;
+  return offset <= 0x10 || (offset >= 0x40 && offset <= 0x70) ||
+         (offset >= 0x290 && offset <= 0x2E0) || (offset >= 0x3A0 && offset <= 0x3D0) ||
+         offset >= 0x3F0;
+}
 // ICR (SDM Vol. 3A, figure 10-12): vector, delivery mode, destination mode, level,
 // trigger mode, destination shorthand.
 constexpr uint32_t kIcrWritable = 0x000CCFFF;
@@ -197,6 +209,10 @@ void LocalApic::advance_to(uint64_t cycle) {
 }
 
 uint32_t LocalApic::read(uint32_t offset) {
+  if (reserved_register(offset)) {
+    esr_pending_ |= kEsrIllegalRegister;
+    return 0;
+  }
   if (offset >= kIsr && offset < kIsr + 0x80) return isr_[(offset - kIsr) >> 4];
   if (offset >= kTmr && offset < kTmr + 0x80) return tmr_[(offset - kTmr) >> 4];
   if (offset >= kIrr && offset < kIrr + 0x80) return irr_[(offset - kIrr) >> 4];
@@ -227,6 +243,10 @@ uint32_t LocalApic::read(uint32_t offset) {
 }
 
 void LocalApic::write(uint32_t offset, uint32_t value) {
+  if (reserved_register(offset)) {
+    esr_pending_ |= kEsrIllegalRegister;
+    return;
+  }
   switch (offset) {
     case kId: id_ = value & 0xFF000000u; return;
     case kTpr:

@@ -11,6 +11,10 @@ void start_deprivileged(cpu::Cpu& cpu, DeprivilegedSegments& segments, ShadowMmu
   s.cr4 = 0;
   cpu.set_eflags(cpu::flags::kReserved1 | cpu::flags::IF);
   shadow.activate();
+  // CPUID faulting on (engine/cpu/cpu_state.h): CPUID outside real ring 0, the guest
+  // kernel's included, traps to the monitor, which answers with the virtual CPU's view
+  // (PrivilegedEmulator::cpuid). The guest's own MSR_MISC_FEATURES_ENABLES is virtual.
+  cpu.state().misc_features_enables = cpu::msr::kCpuidFaultingEnable;
   cpu.set_monitor(&monitor);
 }
 

@@ -10,12 +10,19 @@
 // itself, over a scratch view of the guest's memory (scratch_execution.h), and commits the
 // stores that execution logged, in program order and at their sizes. One semantics: what
 // the emulation writes and computes is what the processor computes.
+#include "engine/vmm/guest_apic.h"
 #include "engine/vmm/privileged_emulator.h"
 #include "engine/vmm/scratch_execution.h"
 
 namespace vmlab::vmm {
 
 void PrivilegedEmulator::commit(uint32_t gpa, uint32_t value, unsigned size) {
+  if (is_device_address(c_.memory.p2m(), gpa)) {
+    // Outside the guest's RAM: the machine's bus at the same address, where the local APIC
+    // decodes its page (guest_apic.h); the scratch view split page-crossing stores.
+    device_write(c_.machine, gpa, size, value);
+    return;
+  }
   if (c_.shadow.tracked(gpa >> 12)) {
     c_.shadow.write_traced(gpa, value, size);
     return;

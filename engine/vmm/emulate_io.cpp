@@ -165,6 +165,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_user_io() {
     case X86_INS_OUTSW: size = 2; break;
     case X86_INS_INSD:
     case X86_INS_OUTSD: size = 4; break;
+    case X86_INS_CPUID: return cpuid(insn);  // CPUID faulting at CPL 3 (cpuid())
     default: return {Result::kNotEmulated};
   }
   if (!io_permitted(port, size, fault)) {

@@ -39,9 +39,11 @@ class Mode {
   // Machine memory the monitor needs besides the guest's RAM, in MiB: shadow page tables,
   // monitor data, a translation cache. It lies below the guest's frames (see P2m).
   virtual uint32_t reserve_mib() const { return 0; }
-  // Whether the guest gets the local APIC and fw_cfg (MachineConfig::local_apic). Only
-  // native mode does: no monitor virtualizes the APIC yet, so under them the processor has
-  // none (CPUID.1:EDX.APIC = 0, nothing at 0xFEE00000), like a processor before the P54C.
+  // Whether the guest gets the local APIC and fw_cfg (MachineConfig::local_apic). Native
+  // mode, and the monitors that virtualize the APIC (trap, bt: engine/vmm/guest_apic.h);
+  // without it the processor has none (CPUID.1:EDX.APIC = 0, nothing at 0xFEE00000),
+  // like a processor before the P54C: the paravirtual guest, whose timer is an event
+  // channel (docs/pv-abi.md).
   virtual bool offers_local_apic() const { return false; }
   // Loads the guest image and prepares the processor to enter it: called once, by
   // Vm::load_kernel_image, after the machine exists. The mode attaches its monitor here.

@@ -11,8 +11,8 @@
 // This class is the one place that says what backs a guest frame. A guest may name any
 // of the 2^20 frames of its 32-bit physical space (in a page-table entry, as CR3, as an
 // emulated operand), but only the frames of its RAM are memory; every other one is
-// unbacked (the virtualization modes give the guest no memory-mapped device: no local
-// APIC, docs/architecture.md). On a PC a read of an address that no device decodes
+// unbacked, or the one device page a monitor guards (the local APIC's under VT,
+// guest_apic.h). On a PC a read of an address that no device decodes
 // returns all ones and a write goes nowhere, which is what the guest sees natively and
 // under nested paging; an unbacked frame must behave the same and must never reach a
 // machine frame the guest does not own. Every user asks here: the shadow MMU (the
@@ -47,6 +47,7 @@ class P2m {
   // PhysicalMemory keeps the total far below 4 GiB), so unbacked_frame() lies on the bus.
   P2m(uint32_t guest_frames, uint32_t reserved_frames)
       : guest_frames_(guest_frames), reserved_frames_(reserved_frames) {}
+  static constexpr uint64_t kNoFrame = ~uint64_t{0};
 
   static constexpr uint32_t kFramesPerMib = (1u << 20) / kPageSize;
   // A guest of `guest_mib` MiB above a monitor reserve of `reserved_mib` MiB.
@@ -73,8 +74,13 @@ class P2m {
   // The machine frame a mapping of guest frame `gfn` must name: its RAM frame, or the
   // unbacked frame for any guest frame outside the guest's RAM.
   uint32_t backing_frame(uint64_t gfn) const {
-    return valid_guest_frame(gfn) ? machine_frame(static_cast<uint32_t>(gfn)) : unbacked_frame();
+    if (valid_guest_frame(gfn)) return machine_frame(static_cast<uint32_t>(gfn));
+    return gfn == device_frame_ ? static_cast<uint32_t>(gfn) : unbacked_frame();
   }
+  // A device page: guest frame `gfn` (outside the guest's RAM) is mapped onto the machine
+  // page at the same address, which a monitor guards. The VT monitor names the local
+  // APIC's page so, as the APIC-access page whose every access exits (guest_apic.h).
+  void set_device_frame(uint32_t gfn) { device_frame_ = valid_guest_frame(gfn) ? kNoFrame : gfn; }
   // The 64-bit machine address of a byte of guest RAM, or nothing for an unbacked one.
   std::optional<uint64_t> machine_address(uint32_t gpa) const {
     const uint32_t gfn = gpa / kPageSize;
@@ -94,6 +100,7 @@ class P2m {
   }
 
  private:
+  uint64_t device_frame_ = kNoFrame;
   uint32_t guest_frames_;
   uint32_t reserved_frames_;
 };

@@ -10,7 +10,9 @@
 
 #include "engine/cpu/descriptor.h"
 #include "engine/vmm/privileged_emulator.h"
+
 #include "engine/vmm/scratch_execution.h"
+#include "engine/vmm/virtual_cpuid.h"
 
 namespace vmlab::vmm {
 
@@ -226,7 +228,11 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
     }
     case X86_INS_INVD:
     case X86_INS_WBINVD: return done(insn);  // no caches are modeled
+    case X86_INS_CPUID: return cpuid(insn);
     case X86_INS_RDMSR: {
+      if (s.gpr[cpu::ECX] == cpu::msr::MSR_MISC_FEATURES_ENABLES) {
+        return misc_features_msr(insn, true);
+      }
       uint64_t value = 0;
       if (!c_.cpu.read_msr(s.gpr[cpu::ECX], value)) return gp(0);
       s.gpr[cpu::EAX] = static_cast<uint32_t>(value);
@@ -234,6 +240,9 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
       return done(insn);
     }
     case X86_INS_WRMSR:
+      if (s.gpr[cpu::ECX] == cpu::msr::MSR_MISC_FEATURES_ENABLES) {
+        return misc_features_msr(insn, false);
+      }
       if (!c_.cpu.write_msr(s.gpr[cpu::ECX], uint64_t{s.gpr[cpu::EDX]} << 32 | s.gpr[cpu::EAX])) {
         return gp(0);
       }
@@ -254,6 +263,39 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
     case X86_INS_RETF: return far_return(insn);
     default: return {Result::kNotEmulated};
   }
+}
+
+// --- CPUID -----------------------------------------------------------------------------------
+
+// The classic CPU does not trap CPUID (it is not privileged: the guest kernel in ring 1
+// would read the processor's own answer, a Popek-Goldberg hole), so the deprivileged
+// monitors turn on CPUID faulting (start_deprivileged) and answer here, at the guest's
+// CPL 0 always, at its CPL 3 unless the guest asked for faulting itself.
+PrivilegedEmulator::Outcome PrivilegedEmulator::cpuid(const GuestInsn& insn) {
+  cpu::CpuState& s = c_.cpu.state();
+  const bool guest_user = VirtualCpu::virtual_cpl(s.cpl) != 0;
+  if (guest_user && (c_.vcpu.misc_features_enables & cpu::msr::kCpuidFaultingEnable)) return gp(0);
+  const auto r = virtual_cpuid(c_.cpu, s.gpr[cpu::EAX]);
+  s.gpr[cpu::EAX] = r[0];
+  s.gpr[cpu::EBX] = r[1];
+  s.gpr[cpu::ECX] = r[2];
+  s.gpr[cpu::EDX] = r[3];
+  return done(insn);
+}
+
+PrivilegedEmulator::Outcome PrivilegedEmulator::misc_features_msr(const GuestInsn& insn,
+                                                                  bool read) {
+  cpu::CpuState& s = c_.cpu.state();
+  uint64_t& v = c_.vcpu.misc_features_enables;
+  if (read) {
+    s.gpr[cpu::EAX] = static_cast<uint32_t>(v);
+    s.gpr[cpu::EDX] = static_cast<uint32_t>(v >> 32);
+    return done(insn);
+  }
+  const uint64_t value = uint64_t{s.gpr[cpu::EDX]} << 32 | s.gpr[cpu::EAX];
+  if (value & ~cpu::msr::kCpuidFaultingEnable) return gp(0);  // reserved bits, as the CPU
+  v = value;
+  return done(insn);
 }
 
 // --- Control registers ----------------------------------------------------------------------

@@ -103,6 +103,11 @@ class PrivilegedEmulator {
   Outcome load_task_register(const GuestInsn& insn);
   Outcome halt(const GuestInsn& insn);
   Outcome sti(const GuestInsn& insn);
+  // CPUID, trapped by CPUID faulting (engine/cpu/cpu_state.h): the virtual CPU's answer
+  // (virtual_cpuid.h), or #GP(0) for guest user mode when the guest enabled faulting itself.
+  Outcome cpuid(const GuestInsn& insn);
+  // RDMSR/WRMSR of MSR_MISC_FEATURES_ENABLES: the guest's own copy.
+  Outcome misc_features_msr(const GuestInsn& insn, bool read);
   // emulate_io.cpp: IN, OUT, INS, OUTS through the machine's I/O bus.
   Outcome port_io(const GuestInsn& insn);
   Outcome string_io(const GuestInsn& insn);

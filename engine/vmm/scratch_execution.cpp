@@ -1,5 +1,7 @@
 #include "engine/vmm/scratch_execution.h"
 
+#include "engine/vmm/guest_apic.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -36,6 +38,18 @@ uint8_t ScratchExecution::read_byte(uint32_t window_pa) {
 }
 
 uint32_t ScratchExecution::mmio_read(uint32_t paddr, unsigned size) {
+  const uint32_t slot = (paddr - kWindow) >> 12;
+  if (paddr >= kWindow && slot < slots_.size() && !slots_[slot].machine &&
+      is_device_address(memory_.p2m(), slots_[slot].frame * 4096)) {
+    // Outside the guest's RAM: the machine's bus (the local APIC, guest_apic.h), read once
+    // per access of this instruction however often a demand mapping restarts it.
+    const uint32_t gpa = slots_[slot].frame * 4096 + (paddr & 0xFFFu);
+    const uint64_t key = uint64_t{gpa} | uint64_t{size} << 32;
+    if (const auto it = device_reads_.find(key); it != device_reads_.end()) return it->second;
+    const uint32_t v = device_read(devices_, gpa, size);
+    device_reads_.emplace(key, v);
+    return v;
+  }
   uint32_t v = 0;
   for (unsigned i = 0; i < size; ++i) v |= uint32_t{read_byte(paddr + i)} << (8 * i);
   return v;
@@ -185,6 +199,7 @@ ScratchExecution::Result ScratchExecution::execute(const std::function<void(cpu:
   guest_hole_ = guest_hole;
   slots_.clear();
   overlay_.clear();
+  device_reads_.clear();
   tables_used_ = 0;
   mappings_ = 0;
   stopping_ = false;

@@ -142,6 +142,9 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
   // Bytes written so far, by guest-physical address, or machine address + 2^32 for the
   // hole (later reads see them).
   std::unordered_map<uint64_t, uint8_t> overlay_;
+  // Reads of guest-physical addresses outside the guest's RAM (the local APIC), by
+  // address and size + 2^32 * size: a device is read once per access of the instruction.
+  std::unordered_map<uint64_t, uint32_t> device_reads_;
   // Demand mappings made for this instruction: a bound, so that no access pattern can
   // keep the scratch processor faulting.
   uint32_t mappings_ = 0;

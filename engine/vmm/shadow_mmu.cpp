@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/vmm/guest_apic.h"
 #include "engine/vmm/quiet_hardware.h"
 
 namespace vmlab::vmm {
@@ -268,6 +269,7 @@ ShadowMmu::FaultOutcome ShadowMmu::page_fault(uint32_t lin, uint32_t error_code)
     return {FaultKind::kTrue, w.error_code, 0};
   }
   const uint32_t gfn = w.gpa >> 12;
+  if (has_hole() && gfn == kApicPage / kPageSize) return {FaultKind::kDevice, 0, w.gpa};
   if (write && tracked(gfn)) return {FaultKind::kTrace, 0, w.gpa};
   if (write && !(w.rights & pte::RW)) return {FaultKind::kEmulateWrite, 0, w.gpa};
   const uint32_t spte = fill(lin, w);

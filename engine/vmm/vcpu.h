@@ -39,6 +39,10 @@ struct VirtualCpu {
   uint16_t tr = 0;
   uint32_t tss_base = 0;  // the guest TSS (guest-linear), valid when tr != 0
   uint32_t tss_limit = 0;
+  // MSR_MISC_FEATURES_ENABLES as the guest wrote it: bit 0 asks for CPUID faulting in its
+  // own user mode. The real MSR is the monitor's (faulting always on, so that CPUID outside
+  // real ring 0 traps: PrivilegedEmulator::cpuid).
+  uint64_t misc_features_enables = 0;
 
   // External interrupts that reached the monitor while the guest could not take them.
   // The processor normally leaves such an interrupt in the PIC until the interrupt window

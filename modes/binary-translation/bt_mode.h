@@ -27,6 +27,8 @@ class BtMode : public vmm::Mode {
     return "bt (binary translation of the guest kernel, direct user code, shadow paging)";
   }
   uint32_t reserve_mib() const override { return kReserveMib; }
+  // The local APIC, emulated at its page in the hypervisor hole (engine/vmm/guest_apic.h).
+  bool offers_local_apic() const override { return true; }
   machine::Result<void> boot(vmm::Vm& vm, std::span<const uint8_t> image,
                              const std::string& name) override;
 

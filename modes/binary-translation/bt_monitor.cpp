@@ -382,7 +382,8 @@ void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
       injector_.reflect_exception(cpu::vec::PF, true, outcome.guest_error_code);
       return;
     case vmm::ShadowMmu::FaultKind::kTrace:
-    case vmm::ShadowMmu::FaultKind::kEmulateWrite: {
+    case vmm::ShadowMmu::FaultKind::kEmulateWrite:
+    case vmm::ShadowMmu::FaultKind::kDevice: {
       const uint32_t guest = rec ? rec->guest : 0;
       const uint32_t fragment = rec ? rec->fragment : 0;
       const uint32_t next_record = rec ? static_cast<uint32_t>(rec - &cache_->record(0)) + 1 : 0;

@@ -1,5 +1,5 @@
 // The system instructions: MOV to and from CRn and DRn, LGDT, LIDT, LLDT, LTR, INVLPG,
-// CLTS, LMSW, INVD, WBINVD, RDMSR, WRMSR, SYSENTER, SYSEXIT (callouts); SGDT, SIDT, SMSW,
+// CLTS, LMSW, INVD, WBINVD, RDMSR, WRMSR, CPUID, SYSENTER, SYSEXIT (callouts); SGDT, SIDT, SMSW,
 // STR, SLDT (in-TC sequences).
 //
 // The interpreter's twin is engine/cpu/exec_system.cpp. The privileged ones call out, and
@@ -59,6 +59,7 @@ bool classify_system(IrInsn& insn) {
     case X86_INS_WBINVD:
     case X86_INS_RDMSR:
     case X86_INS_WRMSR:
+    case X86_INS_CPUID:  // the virtual CPU's answer (PrivilegedEmulator::cpuid)
     case X86_INS_SYSENTER:
     case X86_INS_SYSEXIT: break;
     case X86_INS_SGDT:

@@ -25,6 +25,8 @@ class TrapMode : public vmm::Mode {
     return "trap (classic IA-32 CPU: ring compression, shadow paging)";
   }
   uint32_t reserve_mib() const override { return kReserveMib; }
+  // The local APIC, emulated at its page in the hypervisor hole (engine/vmm/guest_apic.h).
+  bool offers_local_apic() const override { return true; }
   void explain_stop(const vmm::Vm& vm, machine::RunResult& result) const override {
     if (monitor_) monitor_->explain_stop(vm, result);
   }

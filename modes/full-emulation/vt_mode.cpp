@@ -1,6 +1,7 @@
 #include "modes/full-emulation/vt_mode.h"
 
 #include "engine/machine/multiboot_loader.h"
+#include "engine/vmm/guest_apic.h"
 #include "engine/vmm/guest_loader.h"
 #include "engine/vmm/quiet_hardware.h"
 #include "engine/vmm/vm.h"
@@ -13,6 +14,9 @@ machine::Result<void> VtMode::boot(vmm::Vm& vm, std::span<const uint8_t> image,
                                    const std::string& name) {
   cpu::Cpu& cpu = vm.machine().cpu();
   p2m_.emplace(vmm::P2m::from_mib(vm.guest_mib(), kReserveMib));
+  // The APIC-access page: the guest's APIC page on the machine page of the same address
+  // (the nested table maps every address above the machine's RAM so already).
+  p2m_->set_device_frame(vmm::kApicPage / vmm::P2m::kPageSize);
   const uint32_t reserved = p2m_->reserved_frames();
   auto info = vmm::load_multiboot_guest(vm, *p2m_, image, name);
   if (!info) return info.error();

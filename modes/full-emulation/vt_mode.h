@@ -32,6 +32,7 @@ class VtMode : public vmm::Mode {
                                         : "trap (VT CPU, shadow paging)";
   }
   uint32_t reserve_mib() const override { return kReserveMib; }
+  bool offers_local_apic() const override { return true; }
   machine::Result<void> boot(vmm::Vm& vm, std::span<const uint8_t> image,
                              const std::string& name) override;
 

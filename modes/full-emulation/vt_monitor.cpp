@@ -70,6 +70,7 @@ void VtMonitor::on_vm_exit(const VmExit& exit) {
     case ExitReason::kIoInstruction: io(exit); break;
     case ExitReason::kRdmsr:
     case ExitReason::kWrmsr: msr(exit); break;
+    case ExitReason::kApicAccess: apic_access(exit); break;
     case ExitReason::kEptViolation: nested_fault(exit); break;
     default:
       cpu_.unsupported("VM exit reason " + std::to_string(static_cast<unsigned>(exit.reason)) +
@@ -170,19 +171,42 @@ void VtMonitor::exception(const VmExit& exit) {
       return;
     }
     case vmm::ShadowMmu::FaultKind::kTrace:
-    case vmm::ShadowMmu::FaultKind::kEmulateWrite: emulate_store(); return;
+    case vmm::ShadowMmu::FaultKind::kEmulateWrite:
+    case vmm::ShadowMmu::FaultKind::kDevice: emulate_store(); return;  // (no hole: never)
   }
 }
 
-// Reason 1: the interrupt stays pending at the PIC until the monitor acknowledges it; it
-// is injected when the guest's IF allows, else on the interrupt-window exit.
+// Reason 1: the interrupt stays pending at its controller until the monitor acknowledges
+// it. When the guest can take it now, it is acknowledged and injected; otherwise it stays
+// pending there, visible in the controller's request register (the local APIC's IRR, the
+// 8259A's), as natively while IF is clear, and the monitor stops external-interrupt
+// exiting and waits for the interrupt window, where it acknowledges the interrupt then.
 void VtMonitor::external_interrupt() {
-  pending_.push_back(vm_.machine().intr_acknowledge());
+  cpu::VmControls& c = cpu_.vm_controls();
+  const bool can_take = (cpu_.state().eflags & cpu::flags::IF) && !cpu_.state().interrupt_shadow;
+  // With events already queued (or an injection on its way) this one joins the queue,
+  // which waits for the window itself (deliver_pending_interrupts): external-interrupt
+  // exiting stays on whenever the monitor holds anything.
+  if (can_take || !pending_.empty() || c.injection.valid) {
+    pending_.push_back(vm_.machine().intr_acknowledge());
+    return;
+  }
+  c.external_interrupt_exiting = false;
+  c.interrupt_window_exiting = true;
 }
 
-// Reason 7: the guest can take an interrupt now (on_vm_exit injects it).
+// Reason 7: the guest can take an interrupt now (on_vm_exit injects it). An interrupt left
+// pending at its controller is acknowledged now, unless it went away meanwhile (a TPR
+// raised above it, a masked line).
 void VtMonitor::interrupt_window() {
-  cpu_.vm_controls().interrupt_window_exiting = false;
+  cpu::VmControls& c = cpu_.vm_controls();
+  c.interrupt_window_exiting = false;
+  if (!c.external_interrupt_exiting) {
+    c.external_interrupt_exiting = true;
+    if (pending_.empty() && vm_.machine().intr_pending()) {
+      pending_.push_back(vm_.machine().intr_acknowledge());
+    }
+  }
 }
 
 // Reason 10: CPUID passes through, with the "hypervisor present" bit (leaf 1, ECX bit 31)
@@ -421,6 +445,22 @@ void VtMonitor::msr(const VmExit& exit) {
     return;
   }
   advance(exit);
+}
+
+// Reason 44: a data access to the APIC-access page, the guest's local APIC page
+// (engine/vmm/guest_apic.h). The qualification gives the offset and whether it was a read
+// or a write (SDM Vol. 3C, 29.4.4); nothing of the instruction has happened. The monitor
+// lets this one instruction run again with its APIC-page accesses reaching the APIC
+// model, which judges them as the hardware does (a narrow or unaligned write is dropped,
+// a reserved offset reads 0); the model's accesses are recorded as `mmio` events.
+void VtMonitor::apic_access(const VmExit& exit) {
+  namespace q = cpu::vmx::apic_qual;
+  const uint32_t type = q::access_type(exit.qualification);
+  if (type != q::kLinearRead && type != q::kLinearWrite) {
+    cpu_.unsupported("APIC-access exit of access type " + std::to_string(type) +
+                     " (only data reads and writes are modeled)");
+  }
+  cpu_.pass_apic_access_once();
 }
 
 // Reason 48: the nested table maps all of guest-physical space from boot, so a nested

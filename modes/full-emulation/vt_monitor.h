@@ -55,6 +55,7 @@ class VtMonitor : public cpu::VmxMonitor {
   void cr_access(const cpu::VmExit& exit);
   void io(const cpu::VmExit& exit);
   void msr(const cpu::VmExit& exit);
+  void apic_access(const cpu::VmExit& exit);
   void nested_fault(const cpu::VmExit& exit);
 
   // --- Helpers --------------------------------------------------------------------------

@@ -251,6 +251,10 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
   st.seg[cpu::CS] = cache(abi::kRing1Cs);
   for (auto r : {cpu::SS, cpu::DS, cpu::ES, cpu::FS, cpu::GS}) st.seg[r] = cache(abi::kRing1Ds);
   st.cpl = 1;
+  // CPUID faulting on: CPUID in rings 1 and 3 traps, and the monitor answers for the
+  // virtual CPU (PvMonitor::emulate_cpuid), as Xen does for PV guests where the processor
+  // has CPUID faulting.
+  st.misc_features_enables = cpu::msr::kCpuidFaultingEnable;
   st.eflags = cpu::flags::kReserved1 | cpu::flags::IF;
   st.gpr[cpu::ESI] = va(start_info);
   c.tlb_flush(true);

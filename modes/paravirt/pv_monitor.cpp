@@ -4,6 +4,7 @@
 
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/descriptor.h"
+#include "engine/vmm/virtual_cpuid.h"
 #include "engine/vmm/vm.h"
 #include "modes/paravirt/hypercalls.h"
 #include "modes/paravirt/pv_abi.h"
@@ -89,12 +90,33 @@ bool PvMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_e
     }
     case cpu::EventSource::kException:
       recorder().record(vmm::EventKind::trap, {vector, error_code, has_error_code ? 1u : 0u, 0});
+      if (vector == cpu::vec::GP && emulate_cpuid()) break;
       // Only ring 0 can read CR2: the monitor hands the address over in the shared-info
       // page, where the guest's read_fault_addr finds it (Xen: vcpu_info.arch.cr2).
       if (vector == cpu::vec::PF) events_->set_cr2(s.cr2);
       reflect(vector, has_error_code, error_code);
       break;
   }
+  return true;
+}
+
+// A #GP at a CPUID: CPUID faulting (domain_builder.cpp) trapped it. The answer is the
+// virtual CPU's (engine/vmm/virtual_cpuid.h): the hypervisor bit and leaf 40000000H, and
+// no local APIC (CPUID.1:EDX.APIC = 0: the PV guest's timer is an event channel).
+bool PvMonitor::emulate_cpuid() {
+  cpu::CpuState& s = cpu().state();
+  const uint32_t lin = s.seg[cpu::CS].base + s.eip;
+  uint8_t bytes[2] = {0, 0};
+  if (!memory_.copy_from_guest(cr3(), lin, bytes, 2) || bytes[0] != 0x0F || bytes[1] != 0xA2) {
+    return false;
+  }
+  const auto r = vmm::virtual_cpuid(cpu(), s.gpr[cpu::EAX]);
+  s.gpr[cpu::EAX] = r[0];
+  s.gpr[cpu::EBX] = r[1];
+  s.gpr[cpu::ECX] = r[2];
+  s.gpr[cpu::EDX] = r[3];
+  s.eip += 2;
+  recorder().record(vmm::EventKind::emulated_insn, {0x1A2, 0, lin, 0});
   return true;
 }
 

@@ -119,6 +119,8 @@ class PvMonitor : public cpu::Monitor {
 
  private:
   void external_interrupt(uint8_t vector);
+  // A #GP that CPUID faulting raised at a CPUID: answered for the virtual CPU.
+  bool emulate_cpuid();
   void reflect(uint8_t vector, bool has_error_code, uint32_t error_code);
   bool bounce(uint16_t cs, uint32_t eip, bool has_error_code, uint32_t error_code,
               bool mask_events);

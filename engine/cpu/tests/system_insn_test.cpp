@@ -261,3 +261,35 @@ TEST_F(SystemInsnTest, InAtCpl3WithIopl3IsAllowed) {
 
 }  // namespace
 }  // namespace vmlab::cpu::testing
+
+namespace vmlab::cpu::testing {
+namespace {
+
+// CPUID faulting (cpu_state.h): MSR_PLATFORM_INFO reports it, bit 0 of
+// MSR_MISC_FEATURES_ENABLES turns it on, and then CPUID outside ring 0 is #GP(0).
+TEST_F(SystemInsnTest, CpuidFaultingMakesCpuidAtCplAbove0AGeneralProtectionFault) {
+  uint64_t v = 0;
+  ASSERT_TRUE(cpu_.read_msr(msr::MSR_PLATFORM_INFO, v));
+  EXPECT_EQ(v, uint64_t{1} << 31);
+  EXPECT_FALSE(cpu_.write_msr(msr::MSR_PLATFORM_INFO, 0));          // read-only
+  EXPECT_FALSE(cpu_.write_msr(msr::MSR_MISC_FEATURES_ENABLES, 2));  // reserved bit
+  ASSERT_TRUE(cpu_.read_msr(msr::MSR_MISC_FEATURES_ENABLES, v));
+  EXPECT_EQ(v, 0u);
+  for (uint8_t cpl : {0, 1, 3}) {
+    enter_cpl(cpl);
+    st().gpr[EAX] = 0;
+    EXPECT_EQ(fault_text(exec({0x0F, 0xA2})), "none") << "cpl " << int{cpl};
+  }
+  ASSERT_TRUE(cpu_.write_msr(msr::MSR_MISC_FEATURES_ENABLES, 1));
+  ASSERT_TRUE(cpu_.read_msr(msr::MSR_MISC_FEATURES_ENABLES, v));
+  EXPECT_EQ(v, 1u);
+  enter_cpl(0);
+  EXPECT_EQ(fault_text(exec({0x0F, 0xA2})), "none");
+  for (uint8_t cpl : {1, 3}) {
+    enter_cpl(cpl);
+    EXPECT_EQ(fault_text(exec({0x0F, 0xA2})), fault_text(vec::GP, 0)) << "cpl " << int{cpl};
+  }
+}
+
+}  // namespace
+}  // namespace vmlab::cpu::testing

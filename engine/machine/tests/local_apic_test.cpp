@@ -171,3 +171,33 @@ TEST(FwCfgTest, ItemsAreReadByteByByte) {
 
 }  // namespace
 }  // namespace vmlab::machine
+
+namespace vmlab::machine {
+namespace {
+
+// SDM Vol. 3A, 10.5.3: ESR bit 7, "Illegal Register Address", for an access to a reserved
+// offset of table 10-1 (latched by the next ESR write, like the other errors); reserved
+// registers read 0 and ignore writes.
+TEST_F(LocalApicTest, ReservedRegistersReadZeroAndReportAnIllegalRegisterAddress) {
+  apic_.write(LocalApic::kEsr, 0);
+  EXPECT_EQ(apic_.read(LocalApic::kEsr), 0u);
+  for (uint32_t offset : {0x00u, 0x10u, 0x40u, 0x70u, 0x290u, 0x2E0u, 0x3A0u, 0x3F0u, 0xFF0u}) {
+    EXPECT_EQ(apic_.read(offset), 0u) << offset;
+    apic_.write(LocalApic::kEsr, 0);
+    EXPECT_EQ(apic_.read(LocalApic::kEsr), 1u << 7) << offset;
+    apic_.write(offset, 0xFFFFFFFFu);
+    apic_.write(LocalApic::kEsr, 0);
+    EXPECT_EQ(apic_.read(LocalApic::kEsr), 1u << 7) << offset;
+    apic_.write(LocalApic::kEsr, 0);
+    EXPECT_EQ(apic_.read(LocalApic::kEsr), 0u) << offset;
+  }
+  // Defined registers, read-only ones included, are no error.
+  apic_.read(LocalApic::kVersion);
+  apic_.write(LocalApic::kVersion, 0);
+  apic_.read(LocalApic::kPpr);
+  apic_.write(LocalApic::kEsr, 0);
+  EXPECT_EQ(apic_.read(LocalApic::kEsr), 0u);
+}
+
+}  // namespace
+}  // namespace vmlab::machine
