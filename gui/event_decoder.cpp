@@ -31,6 +31,7 @@ QString vmx_exit_reason_name(uint32_t reason) {
     case R::kIoInstruction: return QStringLiteral("I/O instruction");
     case R::kRdmsr: return QStringLiteral("RDMSR");
     case R::kWrmsr: return QStringLiteral("WRMSR");
+    case R::kApicAccess: return QStringLiteral("APIC access");
     case R::kEptViolation: return QStringLiteral("EPT violation");
   }
   return QStringLiteral("exit reason %1").arg(reason);
