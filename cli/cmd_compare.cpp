@@ -3,19 +3,20 @@
 #include <filesystem>
 #include <iostream>
 
-#include "cli/compare_output.h"
-#include "cli/compare_runner.h"
 #include "cli/exit_codes.h"
 #include "cli/exit_status.h"
 #include "cli/options.h"
 #include "cli/resources.h"
-#include "cli/workloads.h"
-#include "engine//vmm/vm.h"
 #include "engine/machine/multiboot_loader.h"
-#include "modes/registry.h"
+#include "frontend/compare_output.h"
+#include "frontend/compare_runner.h"
+#include "frontend/variants.h"
+#include "frontend/workloads.h"
 
 namespace vmlab::cli {
 namespace {
+
+using namespace vmlab::frontend;
 
 constexpr const char* kCompareUsage = R"(usage: vmlab compare [options]
 
@@ -40,29 +41,6 @@ options:
   -q, --quiet         no progress lines on stderr
 )";
 
-// What `--modes` can name: a mode, or a variant of trap (its CPU and paging, which `vmlab
-// run` selects with --cpu and --npt). `all` runs every implemented one, in this order.
-struct Variant {
-  const char* name;
-  vmm::ModeId mode;
-  vmm::ModeOptions options;
-};
-const Variant kVariants[] = {
-    {"native", vmm::ModeId::native, {}},
-    {"trap", vmm::ModeId::trap, {}},  // the VT CPU with shadow paging
-    {"trap-npt", vmm::ModeId::trap, {vmm::ModeOptions::Cpu::kVt, true}},
-    {"trap-classic", vmm::ModeId::trap, {vmm::ModeOptions::Cpu::kClassic, false}},
-    {"bt", vmm::ModeId::bt, {}},
-    {"pv", vmm::ModeId::pv, {}},
-};
-
-const Variant* find_variant(const std::string& name) {
-  for (const Variant& v : kVariants) {
-    if (name == v.name) return &v;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 int cmd_compare(const std::vector<std::string>& args) {
@@ -80,8 +58,8 @@ int cmd_compare(const std::vector<std::string>& args) {
   std::vector<const Variant*> modes;
   if (opts->all_modes) {
     std::string skipped;
-    for (const Variant& v : kVariants) {
-      if (modes::implemented(v.mode) && modes::make(v.mode, v.options)) {
+    for (const Variant& v : all_variants()) {
+      if (variant_available(v)) {
         modes.push_back(&v);
       } else {
         skipped += (skipped.empty() ? "" : ", ") + std::string(v.name);
@@ -95,10 +73,9 @@ int cmd_compare(const std::vector<std::string>& args) {
     for (const std::string& name : opts->modes) {
       const Variant* v = find_variant(name);
       if (!v) {
-        return fail(kUsage, "unknown mode '" + name +
-                                "' (modes: native, trap, trap-npt, trap-classic, bt, pv)");
+        return fail(kUsage, "unknown mode '" + name + "' (modes: " + variant_names() + ")");
       }
-      if (!modes::implemented(v->mode) || !modes::make(v->mode, v->options)) {
+      if (!variant_available(*v)) {
         missing += (missing.empty() ? "" : ", ") + name;
       } else {
         modes.push_back(v);

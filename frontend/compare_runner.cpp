@@ -1,13 +1,13 @@
-#include "cli/compare_runner.h"
+#include "frontend/compare_runner.h"
 
 #include <cstdlib>
 #include <filesystem>
 
-#include "engine//vmm/guest_report.h"
+#include "engine/vmm/guest_report.h"
 #include "engine/vmm/vm.h"
 #include "modes/registry.h"
 
-namespace vmlab::cli {
+namespace vmlab::frontend {
 
 namespace {
 
@@ -122,4 +122,4 @@ Measurement CompareRunner::measure(vmm::ModeId mode, const vmm::ModeOptions& opt
   return m;
 }
 
-}  // namespace vmlab::cli
+}  // namespace vmlab::frontend

@@ -14,13 +14,12 @@
 #include <string>
 #include <vector>
 
-#include "cli/options.h"
 #include "engine/machine/run_result.h"
 #include "engine/vmm/cost_profile.h"
 #include "engine/vmm/event.h"
 #include "engine/vmm/mode.h"
 
-namespace vmlab::cli {
+namespace vmlab::frontend {
 
 struct Measurement {
   vmm::ModeId mode;
@@ -63,4 +62,4 @@ class CompareRunner {
   uint32_t cpu_mhz_;
 };
 
-}  // namespace vmlab::cli
+}  // namespace vmlab::frontend
