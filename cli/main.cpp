@@ -3,6 +3,7 @@
 //   vmlab run [options] KERNEL.elf     boot a kernel (cmd_run.cpp, docs/cli.md)
 //   vmlab compare [options]            workloads x modes (cmd_compare.cpp)
 //   vmlab bt-dump [options] KERNEL.elf  a block and its binary translation (cmd_bt_dump.cpp)
+//   vmlab reproduce [options] PAPER    a paper's comparisons, paper beside ours (cmd_reproduce.cpp)
 //   vmlab help | --help                this text
 //   vmlab --version
 #include <iostream>
@@ -11,6 +12,7 @@
 
 #include "cli/cmd_bt_dump.h"
 #include "cli/cmd_compare.h"
+#include "cli/cmd_reproduce.h"
 #include "cli/cmd_run.h"
 #include "cli/exit_codes.h"
 #include "cli/exit_status.h"
@@ -24,6 +26,7 @@ commands:
   run [options] KERNEL.elf   boot a Multiboot kernel on the simulated PC
   compare [options]          run the guest's workloads in each mode and compare them
   bt-dump [options] KERNEL   a guest kernel block and its binary translation, side by side
+  reproduce [options] PAPER  a published comparison re-run, the paper's values beside ours
   help [COMMAND]             show this text, or a command's options (vmlab COMMAND --help)
   version                    print the version
 
@@ -35,6 +38,7 @@ int main_help(const std::string& command) {
   const std::vector<std::string> help = {"--help"};
   if (command == "run") return cmd_run(help);
   if (command == "compare") return cmd_compare(help);
+  if (command == "reproduce") return cmd_reproduce(help);
   return cmd_bt_dump(help);
 }
 
@@ -53,9 +57,11 @@ int main(int argc, char** argv) {
     if (cmd == "run") return cmd_run(args);
     if (cmd == "compare") return cmd_compare(args);
     if (cmd == "bt-dump") return cmd_bt_dump(args);
+    if (cmd == "reproduce") return cmd_reproduce(args);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
       // `vmlab help run` is `vmlab run --help`, as git and cargo have it.
-      if (!args.empty() && (args[0] == "run" || args[0] == "compare" || args[0] == "bt-dump")) {
+      if (!args.empty() && (args[0] == "run" || args[0] == "compare" || args[0] == "bt-dump" ||
+                            args[0] == "reproduce")) {
         return main_help(args[0]);
       }
       std::cout << kUsageText;

@@ -20,7 +20,7 @@ struct Boot {
 machine::Result<Boot> boot_once(const std::string& kernel, vmm::ModeId mode,
                                 const vmm::ModeOptions& options, const vmm::CostProfile& profile,
                                 uint32_t memory_mib, uint32_t cpu_mhz, const std::string& workload,
-                                uint64_t iters) {
+                                uint64_t iters, const std::string& guest_args) {
   auto mode_impl = modes::make(mode, options);
   if (!mode_impl) return mode_impl.error();
   vmm::VmConfig config;
@@ -31,7 +31,8 @@ machine::Result<Boot> boot_once(const std::string& kernel, vmm::ModeId mode,
   // The guest sees the kernel by its file name only (not the path to it, which QEMU would
   // pass): the figures must not depend on where vmlab was built.
   config.machine.cmdline = std::filesystem::path(kernel).filename().string() + " run=" + workload +
-                           " iters=" + std::to_string(iters);
+                           " iters=" + std::to_string(iters) +
+                           (guest_args.empty() ? "" : " " + guest_args);
   auto vm = vmm::Vm::create(std::move(config));
   if (!vm) return vm.error();
   if (auto loaded = vm.value()->load_kernel(kernel); !loaded) return loaded.error();
@@ -85,7 +86,8 @@ Measurement CompareRunner::measure(vmm::ModeId mode, const vmm::ModeOptions& opt
                    .append("] ")
                    .append(what));
     }
-    auto b = boot_once(kernel_, mode, options, profile_, memory_mib_, cpu_mhz_, workload, n);
+    auto b = boot_once(kernel_, mode, options, profile_, memory_mib_, cpu_mhz_, workload, n,
+                       guest_args_);
     if (!b) {
       m.error = b.error().message;
       return m;
@@ -117,6 +119,9 @@ Measurement CompareRunner::measure(vmm::ModeId mode, const vmm::ModeOptions& opt
     m.events_per_op[i] = (static_cast<double>(boots[1].counters.count[i]) -
                           static_cast<double>(boots[0].counters.count[i])) /
                          n;
+    m.event_cycles_per_op[i] = (static_cast<double>(boots[1].counters.cycles[i]) -
+                                static_cast<double>(boots[0].counters.cycles[i])) /
+                               n;
   }
   m.ok = true;
   return m;

@@ -37,17 +37,24 @@ struct Measurement {
   double modeled_cycles_per_op = 0;   // (cycles(2N) - cycles(N)) / N, whole machine
   double instructions_per_op = 0;     // (instructions(2N) - instructions(N)) / N
   std::array<double, vmm::kNumEventKinds> events_per_op{};
+  // Cycles charged per operation to each event kind, by the same difference (the overhead
+  // breakdown by source, as Adams & Agesen's Fig. 5).
+  std::array<double, vmm::kNumEventKinds> event_cycles_per_op{};
 };
 
 class CompareRunner {
  public:
   using Progress = std::function<void(const std::string& line)>;
 
-  CompareRunner(std::string kernel, vmm::CostProfile profile, uint32_t memory_mib, uint32_t cpu_mhz)
+  // `guest_args`: more words for the guest's command line after run= and iters= (a
+  // workload's parameters, docs/guest.md), empty for none.
+  CompareRunner(std::string kernel, vmm::CostProfile profile, uint32_t memory_mib, uint32_t cpu_mhz,
+                std::string guest_args = {})
       : kernel_(std::move(kernel)),
         profile_(std::move(profile)),
         memory_mib_(memory_mib),
-        cpu_mhz_(cpu_mhz) {}
+        cpu_mhz_(cpu_mhz),
+        guest_args_(std::move(guest_args)) {}
 
   // Measures one workload in one (implemented) mode. `step` and `steps` number the runs
   // for the progress line.
@@ -60,6 +67,7 @@ class CompareRunner {
   vmm::CostProfile profile_;
   uint32_t memory_mib_;
   uint32_t cpu_mhz_;
+  std::string guest_args_;
 };
 
 }  // namespace vmlab::frontend
