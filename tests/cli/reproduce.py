@@ -60,6 +60,15 @@ def main():
         check(rc == status and pattern in err,
               f"vmlab reproduce {' '.join(args)}: status {rc} (want {status}), stderr {err!r}")
 
+    # forkwait's process size (docs/guest.md): a bad value is the guest's usage error.
+    for bad in ("child_touch=x", "parent_touch=1025"):
+        rc, out, _ = run(a.vmlab, "run", "-q", "--append", f"run=forkwait n=2 {bad}", a.kernel,
+                         timeout=60)
+        check(rc == 1 and "error workload=forkwait" in out, f"forkwait {bad}: status {rc}")
+    rc, out, _ = run(a.vmlab, "run", "-q", "--append",
+                     "run=forkwait n=3 child_touch=4 parent_touch=2", a.kernel, timeout=60)
+    check(rc == 0 and "result workload=forkwait iters=3" in out, "forkwait with a process size")
+
     rc, out, _ = run(a.vmlab, "reproduce", "--list")
     check(rc == 0 and "adams-agesen-2006" in out and "xen-2003" in out, "--list names the papers")
     rc, out, _ = run(a.vmlab, "reproduce", "--help")
