@@ -31,7 +31,8 @@ the paper's CPU, and prints for every figure the paper's value beside ours with 
 between them (cycles per operation and ratio to native), then every ordering the paper
 states in its text as a line that holds or FAILS. The exit status is 1 when a claim fails.
 
-papers: adams-agesen-2006, xen-2003, or all (vmlab reproduce --list describes them)
+papers: adams-agesen-2006, xen-2003, nested-paging, or all (vmlab reproduce --list
+describes them)
 
 options:
   --list             name the papers and what each reproduces

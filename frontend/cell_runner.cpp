@@ -96,6 +96,8 @@ std::string serialize(const Measurement& m) {
   w.pod(m.instructions_per_op);
   w.pod(m.events_per_op);
   w.pod(m.event_cycles_per_op);
+  w.pod(m.tlb_misses_per_op);
+  w.pod(m.walk_references_per_op);
   return w.take();
 }
 
@@ -103,14 +105,14 @@ bool deserialize(const std::string& bytes, Measurement& m) {
   Reader r(bytes);
   bool has_exit = false;
   uint32_t exit_value = 0;
-  const bool ok = r.pod(m.mode) && r.str(m.label) && r.str(m.workload) && r.pod(m.iters) &&
-                  r.pod(m.ok) && r.str(m.error) && r.pod(m.failed_run.reason) && r.pod(has_exit) &&
-                  r.pod(exit_value) && r.str(m.failed_run.message) &&
-                  r.pod(m.failed_run.instructions) && r.pod(m.failed_run.budget_units) &&
-                  r.pod(m.failed_run.cycles) && r.pod(m.cycles_per_op) &&
-                  r.str(m.guest_cycles_per_iter) && r.pod(m.modeled_cycles_per_op) &&
-                  r.pod(m.instructions_per_op) && r.pod(m.events_per_op) &&
-                  r.pod(m.event_cycles_per_op) && r.at_end();
+  const bool ok =
+      r.pod(m.mode) && r.str(m.label) && r.str(m.workload) && r.pod(m.iters) && r.pod(m.ok) &&
+      r.str(m.error) && r.pod(m.failed_run.reason) && r.pod(has_exit) && r.pod(exit_value) &&
+      r.str(m.failed_run.message) && r.pod(m.failed_run.instructions) &&
+      r.pod(m.failed_run.budget_units) && r.pod(m.failed_run.cycles) && r.pod(m.cycles_per_op) &&
+      r.str(m.guest_cycles_per_iter) && r.pod(m.modeled_cycles_per_op) &&
+      r.pod(m.instructions_per_op) && r.pod(m.events_per_op) && r.pod(m.event_cycles_per_op) &&
+      r.pod(m.tlb_misses_per_op) && r.pod(m.walk_references_per_op) && r.at_end();
   if (ok && has_exit) m.failed_run.exit_value = exit_value;
   return ok;
 }

@@ -14,6 +14,8 @@ namespace {
 struct Boot {
   machine::RunResult result;
   vmm::EventCounters counters;
+  uint64_t tlb_misses = 0;
+  uint64_t walk_references = 0;
   vmm::GuestReport guest;
 };
 
@@ -39,6 +41,8 @@ machine::Result<Boot> boot_once(const std::string& kernel, vmm::ModeId mode,
   Boot b;
   b.result = vm.value()->run();
   b.counters = vm.value()->recorder().counters();
+  b.tlb_misses = vm.value()->machine().cpu().tlb_misses();
+  b.walk_references = vm.value()->machine().cpu().walk_references();
   b.guest = vmm::GuestReport::parse(vm.value()->machine().console_output());
   return b;
 }
@@ -123,6 +127,11 @@ Measurement CompareRunner::measure(vmm::ModeId mode, const vmm::ModeOptions& opt
                                 static_cast<double>(boots[0].counters.cycles[i])) /
                                n;
   }
+  m.tlb_misses_per_op =
+      (static_cast<double>(boots[1].tlb_misses) - static_cast<double>(boots[0].tlb_misses)) / n;
+  m.walk_references_per_op = (static_cast<double>(boots[1].walk_references) -
+                              static_cast<double>(boots[0].walk_references)) /
+                             n;
   m.ok = true;
   return m;
 }

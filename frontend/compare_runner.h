@@ -40,6 +40,11 @@ struct Measurement {
   // Cycles charged per operation to each event kind, by the same difference (the overhead
   // breakdown by source, as Adams & Agesen's Fig. 5).
   std::array<double, vmm::kNumEventKinds> event_cycles_per_op{};
+  // The processor's page walks per operation, by the same difference: TLB misses and the
+  // paging-structure entries they read (cpu::Cpu::walk_references), for the page-table
+  // references per TLB miss of Bhargava et al. 2008.
+  double tlb_misses_per_op = 0;
+  double walk_references_per_op = 0;
 };
 
 class CompareRunner {

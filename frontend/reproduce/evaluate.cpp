@@ -42,9 +42,14 @@ const char* relation_symbol(Relation r) {
   return "?";
 }
 
-std::optional<double> RowResult::ours_cycles(size_t column) const {
+std::optional<double> RowResult::ours_value(size_t column) const {
   if (column >= ours.size() || ours[column] == nullptr || !ours[column]->ok) return std::nullopt;
-  return ours[column]->cycles_per_op;
+  const Measurement& m = *ours[column];
+  if (metric == Metric::kWalkRefsPerMiss) {
+    if (m.tlb_misses_per_op <= 0) return std::nullopt;
+    return m.walk_references_per_op / m.tlb_misses_per_op;
+  }
+  return m.cycles_per_op;
 }
 
 std::optional<double> RowResult::paper_value(size_t column) const {
@@ -59,7 +64,7 @@ std::optional<double> RowResult::paper_cycles(size_t column) const {
 }
 
 std::optional<double> RowResult::ours_ratio(size_t column) const {
-  const auto base = ours_cycles(0), v = ours_cycles(column);
+  const auto base = ours_value(0), v = ours_value(column);
   if (!base || !v || *base <= 0) return std::nullopt;
   return *v / *base;
 }
@@ -114,6 +119,7 @@ std::vector<PaperResult> evaluate(const std::vector<const Paper*>& papers,
         RowResult rr;
         rr.row = &r;
         rr.profile = profile_of(f, r);
+        rr.metric = f.metric;
         for (const Column& c : f.columns) {
           const Measurement* found = nullptr;
           const Variant* v = find_variant(c.variant);
@@ -137,7 +143,7 @@ std::vector<PaperResult> evaluate(const std::vector<const Paper*>& papers,
           for (const RowResult& rr : fr.rows) {
             if (rr.row->label != t.row) continue;
             for (size_t k = 0; k < fr.figure->columns.size(); ++k) {
-              if (fr.figure->columns[k].variant == t.variant) return rr.ours_cycles(k);
+              if (fr.figure->columns[k].variant == t.variant) return rr.ours_value(k);
             }
           }
         }

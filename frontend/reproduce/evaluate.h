@@ -17,8 +17,10 @@ struct RowResult {
   const Row* row = nullptr;
   std::string profile;                   // the profile it ran under
   std::vector<const Measurement*> ours;  // per column
-  // Cycles per operation, ours and the paper's (converted), per column.
-  std::optional<double> ours_cycles(size_t column) const;
+  Metric metric = Metric::kCyclesPerOp;  // the figure's
+  // Ours in the figure's metric (cycles per operation, or references per TLB miss), and
+  // the paper's value, in its unit and in cycles (converted), per column.
+  std::optional<double> ours_value(size_t column) const;
   std::optional<double> paper_value(size_t column) const;
   std::optional<double> paper_cycles(size_t column) const;
   // Ratio to the first column (native), ours and the paper's.

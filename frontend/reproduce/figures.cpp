@@ -181,7 +181,7 @@ Drawing grouped(const FigureResult& fr, bool ratio) {
   for (const RowResult& rr : fr.rows) {
     for (size_t k : columns) {
       const auto p = ratio ? rr.paper_ratio(k) : rr.paper_value(k);
-      const auto o = ratio ? rr.ours_ratio(k) : rr.ours_cycles(k);
+      const auto o = ratio ? rr.ours_ratio(k) : rr.ours_value(k);
       for (const auto& v : {p, o}) {
         if (v && *v > 0) {
           lo = std::min(lo, *v);
@@ -203,8 +203,11 @@ Drawing grouped(const FigureResult& fr, bool ratio) {
   const double left = 80, right = b.d.width - 20, top = 70, bottom = b.d.height - 110;
   const Axis axis = make_axis(lo, hi, true, bottom, top);
   title(b, f, f.source + " - profile " + f.profile + (axis.log ? " - log scale" : ""));
+  const bool cycles = f.metric == Metric::kCyclesPerOp;
   draw_axis(b, axis, left, right,
-            ratio ? "ratio to native (higher is slower)" : "cycles per operation (log)");
+            ratio    ? (cycles ? "ratio to native (higher is slower)" : "ratio to native")
+            : cycles ? (axis.log ? "cycles per operation (log)" : "cycles per operation")
+                     : f.unit);
   if (ratio) {
     b.line(left, axis.y(1), right, axis.y(1), 0x000000, 1.5, true);
   }
@@ -218,7 +221,7 @@ Drawing grouped(const FigureResult& fr, bool ratio) {
     double x = gx + (group_w - used) / 2;
     for (size_t k : columns) {
       const auto p = ratio ? rr.paper_ratio(k) : rr.paper_value(k);
-      const auto o = ratio ? rr.ours_ratio(k) : rr.ours_cycles(k);
+      const auto o = ratio ? rr.ours_ratio(k) : rr.ours_value(k);
       const uint32_t colour = system_colour(f.columns[k].variant);
       auto bar = [&](const std::optional<double>& v, bool paper) {
         if (v && *v > 0) {

@@ -17,6 +17,12 @@ enum class Chart {
   kStackedOverhead  // ours only: cycles per operation above native, stacked by event class
 };
 
+// What a figure measures of each cell.
+enum class Metric {
+  kCyclesPerOp,      // the guest's own RDTSC measurement per operation
+  kWalkRefsPerMiss,  // paging-structure references per TLB miss, counted by the processor
+};
+
 // A column: one system of the paper and the vmlab variant that stands for it.
 struct Column {
   std::string variant;      // "native", "bt", "trap", ... (frontend/variants.h)
@@ -46,6 +52,7 @@ struct Figure {
   std::vector<Column> columns;  // the first is native, the baseline of every ratio
   std::vector<Row> rows;
   Chart chart = Chart::kLogBars;
+  Metric metric = Metric::kCyclesPerOp;
 };
 
 // The relation a claim states between two measured values.

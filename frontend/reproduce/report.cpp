@@ -53,7 +53,7 @@ void print_text(std::ostream& out, const std::vector<PaperResult>& results) {
           for (size_t k = 0; k < f.columns.size(); ++k) {
             out << "  " << pad(k == 0 ? rr.row->label : "", 12, false) << " "
                 << pad(f.columns[k].variant, 10, false) << " "
-                << pad(num(rr.ours_cycles(k), 1), 11, true) << " "
+                << pad(num(rr.ours_value(k), 1), 11, true) << " "
                 << pad(num(rr.ours_ratio(k), 2), 9, true) << "\n";
           }
         }
@@ -62,7 +62,8 @@ void print_text(std::ostream& out, const std::vector<PaperResult>& results) {
       }
       const bool absolute = !fr.rows.empty() && fr.rows.front().row->paper_to_cycles > 0;
       out << "  " << pad("", 12, false) << " " << pad("", 16, false) << " "
-          << pad(absolute ? "cycles per operation" : "paper: " + f.unit + ", ours: cycles",
+          << pad(absolute ? (f.metric == Metric::kCyclesPerOp ? "cycles per operation" : f.unit)
+                          : "paper: " + f.unit + ", ours: cycles",
                  absolute ? 36 : 21, true)
           << "   " << pad("ratio to native", 26, true) << "\n";
       out << "  " << pad("row", 12, false) << " " << pad("system", 16, false) << " "
@@ -76,8 +77,8 @@ void print_text(std::ostream& out, const std::vector<PaperResult>& results) {
           out << "  " << pad(k == 0 ? rr.row->label : "", 12, false) << " "
               << pad(system_name(f.columns[k]), 16, false) << " "
               << pad(num(paper, absolute ? 0 : paper_decimals(f)), 10, true) << " "
-              << pad(num(rr.ours_cycles(k), 1), 12, true) << " ";
-          if (absolute) out << pad(num(quotient(rr.ours_cycles(k), paper), 2), 12, true) << " ";
+              << pad(num(rr.ours_value(k), 1), 12, true) << " ";
+          if (absolute) out << pad(num(quotient(rr.ours_value(k), paper), 2), 12, true) << " ";
           out << "  " << pad(num(rr.paper_ratio(k), 2), 8, true) << " "
               << pad(num(rr.ours_ratio(k), 2), 8, true) << " "
               << pad(k == 0 ? "" : num(quotient(rr.ours_ratio(k), rr.paper_ratio(k)), 2), 10, true)
@@ -132,7 +133,7 @@ void write_markdown(std::ostream& out, const std::vector<PaperResult>& results,
         for (const RowResult& rr : fr.rows) {
           for (size_t k = 0; k < f.columns.size(); ++k) {
             out << "| " << rr.row->label << " | " << f.columns[k].variant << " | "
-                << num(rr.ours_cycles(k), 1) << " | " << num(rr.ours_ratio(k), 2) << " | ";
+                << num(rr.ours_value(k), 1) << " | " << num(rr.ours_ratio(k), 2) << " | ";
             if (rr.ours[k] && rr.ours[k]->ok) {
               std::vector<std::pair<double, unsigned>> kinds;
               for (unsigned i = 1; i < vmm::kNumEventKinds; ++i) {
@@ -154,17 +155,18 @@ void write_markdown(std::ostream& out, const std::vector<PaperResult>& results,
         continue;
       }
       const bool absolute = !fr.rows.empty() && fr.rows.front().row->paper_to_cycles > 0;
-      out << "| row | system | paper (" << (absolute ? "cycles" : f.unit) << ") | ours (cycles) |"
-          << (absolute ? " ours/paper |" : "")
+      const bool cycles = f.metric == Metric::kCyclesPerOp;
+      out << "| row | system | paper (" << (absolute && cycles ? "cycles" : f.unit) << ") | ours ("
+          << (cycles ? "cycles" : f.unit) << ") |" << (absolute ? " ours/paper |" : "")
           << " paper x native | ours x native | ours/paper |\n|---|---|---:|---:|"
           << (absolute ? "---:|" : "") << "---:|---:|---:|\n";
       for (const RowResult& rr : fr.rows) {
         for (size_t k = 0; k < f.columns.size(); ++k) {
           const auto paper = absolute ? rr.paper_cycles(k) : rr.paper_value(k);
           out << "| " << rr.row->label << " | " << system_name(f.columns[k]) << " | "
-              << num(paper, absolute ? 0 : paper_decimals(f)) << " | " << num(rr.ours_cycles(k), 1)
+              << num(paper, absolute ? 0 : paper_decimals(f)) << " | " << num(rr.ours_value(k), 1)
               << " |";
-          if (absolute) out << " " << num(quotient(rr.ours_cycles(k), paper), 2) << " |";
+          if (absolute) out << " " << num(quotient(rr.ours_value(k), paper), 2) << " |";
           out << " " << num(rr.paper_ratio(k), 2) << " | " << num(rr.ours_ratio(k), 2) << " | "
               << (k == 0 ? "" : num(quotient(rr.ours_ratio(k), rr.paper_ratio(k)), 2)) << " |\n";
         }
@@ -224,10 +226,10 @@ void write_json(std::ostream& out, const std::vector<PaperResult>& results) {
           opt(rr.paper_value(k), 3);
           json.key("paper_cycles");
           opt(rr.paper_cycles(k), 1);
-          json.key("ours_cycles");
-          opt(rr.ours_cycles(k), 1);
+          json.key("ours_value");
+          opt(rr.ours_value(k), 1);
           json.key("ours_over_paper");
-          opt(quotient(rr.ours_cycles(k), rr.paper_cycles(k)), 3);
+          opt(quotient(rr.ours_value(k), rr.paper_cycles(k)), 3);
           json.key("paper_ratio_to_native");
           opt(rr.paper_ratio(k), 3);
           json.key("ours_ratio_to_native");
@@ -262,7 +264,7 @@ void write_json(std::ostream& out, const std::vector<PaperResult>& results) {
 
 void write_csv(std::ostream& out, const std::vector<PaperResult>& results) {
   out << "paper,figure,row,workload,profile,variant,paper_label,paper_value,paper_unit,"
-         "paper_cycles,ours_cycles,ours_over_paper,paper_ratio_to_native,ours_ratio_to_native,"
+         "paper_cycles,ours_value,ours_over_paper,paper_ratio_to_native,ours_ratio_to_native,"
          "ratio_ours_over_paper\n";
   for (const PaperResult& pr : results) {
     for (const FigureResult& fr : pr.figures) {
@@ -273,8 +275,8 @@ void write_csv(std::ostream& out, const std::vector<PaperResult>& results) {
           out << pr.paper->id << "," << f.id << ",\"" << rr.row->label << "\"," << rr.row->workload
               << "," << rr.profile << "," << f.columns[k].variant << "," << f.columns[k].paper_label
               << "," << cell(rr.paper_value(k), 3) << ",\"" << f.unit << "\","
-              << cell(rr.paper_cycles(k), 1) << "," << cell(rr.ours_cycles(k), 1) << ","
-              << cell(quotient(rr.ours_cycles(k), rr.paper_cycles(k)), 3) << ","
+              << cell(rr.paper_cycles(k), 1) << "," << cell(rr.ours_value(k), 1) << ","
+              << cell(quotient(rr.ours_value(k), rr.paper_cycles(k)), 3) << ","
               << cell(rr.paper_ratio(k), 3) << "," << cell(rr.ours_ratio(k), 3) << ","
               << cell(k == 0 ? std::nullopt : quotient(rr.ours_ratio(k), rr.paper_ratio(k)), 3)
               << "\n";
