@@ -162,11 +162,14 @@ std::vector<PaperResult> evaluate(const std::vector<const Paper*>& papers,
           case Relation::kMuchLess: cr.holds = a * 10 <= b; break;
           case Relation::kAbout: cr.holds = b > 0 && std::fabs(a / b - 1) <= 0.30; break;
         }
+        // Each term by its variant, and by its row too where the two rows differ.
+        const bool rows_differ = c.a.row != c.b.row;
+        const std::string na = c.a.variant + (rows_differ ? " (" + c.a.row + ")" : "");
+        const std::string nb = c.b.variant + (rows_differ ? " (" + c.b.row + ")" : "");
         char ratio[64];
-        std::snprintf(ratio, sizeof ratio, " (%s/%s = %.2f)", c.b.variant.c_str(),
-                      c.a.variant.c_str(), a > 0 ? b / a : 0.0);
-        cr.detail = c.a.variant + " " + fmt(a) + " " + relation_symbol(c.relation) + " " +
-                    c.b.variant + " " + fmt(b) + ratio;
+        std::snprintf(ratio, sizeof ratio, "%.2f", a > 0 ? b / a : 0.0);
+        cr.detail = na + " " + fmt(a) + " " + relation_symbol(c.relation) + " " + nb + " " +
+                    fmt(b) + " (" + nb + "/" + na + " = " + ratio + ")";
       }
       pr.claims.push_back(std::move(cr));
     }

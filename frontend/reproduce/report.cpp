@@ -47,11 +47,11 @@ void print_text(std::ostream& out, const std::vector<PaperResult>& results) {
       const Figure& f = *fr.figure;
       out << "\n" << f.title << "\n  source: " << f.source << "\n";
       if (f.chart == Chart::kStackedOverhead) {
-        out << "  " << pad("row", 12, false) << " " << pad("system", 10, false) << " "
+        out << "  " << pad("row", 14, false) << " " << pad("system", 10, false) << " "
             << pad("cycles/op", 11, true) << " " << pad("x native", 9, true) << "\n";
         for (const RowResult& rr : fr.rows) {
           for (size_t k = 0; k < f.columns.size(); ++k) {
-            out << "  " << pad(k == 0 ? rr.row->label : "", 12, false) << " "
+            out << "  " << pad(k == 0 ? rr.row->label : "", 14, false) << " "
                 << pad(f.columns[k].variant, 10, false) << " "
                 << pad(num(rr.ours_value(k), 1), 11, true) << " "
                 << pad(num(rr.ours_ratio(k), 2), 9, true) << "\n";
@@ -61,12 +61,12 @@ void print_text(std::ostream& out, const std::vector<PaperResult>& results) {
         continue;
       }
       const bool absolute = !fr.rows.empty() && fr.rows.front().row->paper_to_cycles > 0;
-      out << "  " << pad("", 12, false) << " " << pad("", 16, false) << " "
+      out << "  " << pad("", 14, false) << " " << pad("", 16, false) << " "
           << pad(absolute ? (f.metric == Metric::kCyclesPerOp ? "cycles per operation" : f.unit)
                           : "paper: " + f.unit + ", ours: cycles",
                  absolute ? 36 : 21, true)
           << "   " << pad("ratio to native", 26, true) << "\n";
-      out << "  " << pad("row", 12, false) << " " << pad("system", 16, false) << " "
+      out << "  " << pad("row", 14, false) << " " << pad("system", 16, false) << " "
           << pad("paper", 10, true) << " " << pad("ours", 12, true) << " ";
       if (absolute) out << pad("ours/paper", 12, true) << " ";
       out << "  " << pad("paper", 8, true) << " " << pad("ours", 8, true) << " "
@@ -74,7 +74,7 @@ void print_text(std::ostream& out, const std::vector<PaperResult>& results) {
       for (const RowResult& rr : fr.rows) {
         for (size_t k = 0; k < f.columns.size(); ++k) {
           const auto paper = absolute ? rr.paper_cycles(k) : rr.paper_value(k);
-          out << "  " << pad(k == 0 ? rr.row->label : "", 12, false) << " "
+          out << "  " << pad(k == 0 ? rr.row->label : "", 14, false) << " "
               << pad(system_name(f.columns[k]), 16, false) << " "
               << pad(num(paper, absolute ? 0 : paper_decimals(f)), 10, true) << " "
               << pad(num(rr.ours_value(k), 1), 12, true) << " ";
@@ -85,10 +85,10 @@ void print_text(std::ostream& out, const std::vector<PaperResult>& results) {
               << "\n";
         }
         if (!rr.row->note.empty())
-          out << "  " << pad("", 12, false) << " note: " << rr.row->note << "\n";
+          out << "  " << pad("", 14, false) << " note: " << rr.row->note << "\n";
         for (size_t k = 0; k < f.columns.size(); ++k) {
           if (rr.ours[k] != nullptr && !rr.ours[k]->ok) {
-            out << "  " << pad("", 12, false) << " failed: " << rr.ours[k]->error << "\n";
+            out << "  " << pad("", 14, false) << " failed: " << rr.ours[k]->error << "\n";
           }
         }
       }
