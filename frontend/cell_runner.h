@@ -4,6 +4,11 @@
 // per core). Each cell is measured in its own forked process, whose Measurement comes back
 // through a pipe; results are returned in the cells' order, so the output never depends on
 // which worker finished first: a run with -j 1 and one with -j 8 print the same bytes.
+//
+// Threads: the workers are fork()ed, and a child runs only vmlab's own code before _exit,
+// so a caller with other threads (a Qt GUI) is safe as long as those threads hold no lock
+// the engine needs (the allocator's are reset by glibc at fork). Call run() from one
+// thread; it blocks until every cell is measured. jobs = 1 measures in this process.
 #pragma once
 
 #include <cstdint>
