@@ -169,13 +169,15 @@ Measurement CellRunner::measure(const Cell& cell) const {
 }
 
 std::vector<Measurement> CellRunner::run(const std::vector<Cell>& cells,
-                                         const CellProgress& progress) const {
+                                         const CellProgress& progress,
+                                         const CellResult& on_result) const {
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<Measurement> results(cells.size());
   const unsigned jobs = config_.jobs ? config_.jobs : default_jobs();
   if (jobs <= 1 || cells.size() <= 1) {
     for (size_t i = 0; i < cells.size(); ++i) {
       results[i] = measure(cells[i]);
+      if (on_result) on_result(i, results[i]);
       if (progress) progress(i + 1, cells.size(), seconds_since(t0));
     }
     return results;
@@ -212,6 +214,7 @@ std::vector<Measurement> CellRunner::run(const std::vector<Cell>& cells,
         ::close(fds[1]);
         // No process to spare: measure it here instead.
         results[next] = measure(cells[next]);
+        if (on_result) on_result(next, results[next]);
         ++next;
         ++done;
         if (progress) progress(done, cells.size(), seconds_since(t0));
@@ -254,6 +257,7 @@ std::vector<Measurement> CellRunner::run(const std::vector<Cell>& cells,
                                                     std::to_string(WTERMSIG(status))
                                               : std::string("the worker process sent no result"));
       }
+      if (on_result) on_result(w.cell, results[w.cell]);
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(k));
       ++done;
       if (progress) progress(done, cells.size(), seconds_since(t0));

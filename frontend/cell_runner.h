@@ -39,6 +39,9 @@ struct CellRunnerConfig {
 
 // Called after each cell with (cells done, cells in all, seconds since the start).
 using CellProgress = std::function<void(size_t done, size_t total, double seconds)>;
+// Called with each cell's index and result as soon as it is measured (a sweep saves it at
+// once, so an interrupted sweep keeps what finished).
+using CellResult = std::function<void(size_t index, const Measurement& m)>;
 
 class CellRunner {
  public:
@@ -49,8 +52,8 @@ class CellRunner {
 
   // Measures every cell; the result i belongs to cells[i]. With one job, or one cell, the
   // cells run in this process, one after the other.
-  std::vector<Measurement> run(const std::vector<Cell>& cells,
-                               const CellProgress& progress = {}) const;
+  std::vector<Measurement> run(const std::vector<Cell>& cells, const CellProgress& progress = {},
+                               const CellResult& on_result = {}) const;
 
   // The number of workers `jobs` = 0 means: the processors this process may run on.
   static unsigned default_jobs();
