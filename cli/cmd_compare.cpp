@@ -3,19 +3,22 @@
 #include <filesystem>
 #include <iostream>
 
-#include "cli/compare_output.h"
-#include "cli/compare_runner.h"
 #include "cli/exit_codes.h"
 #include "cli/exit_status.h"
 #include "cli/options.h"
+#include "cli/progress.h"
 #include "cli/resources.h"
-#include "cli/workloads.h"
-#include "engine//vmm/vm.h"
 #include "engine/machine/multiboot_loader.h"
-#include "modes/registry.h"
+#include "frontend/cell_runner.h"
+#include "frontend/compare_output.h"
+#include "frontend/compare_runner.h"
+#include "frontend/variants.h"
+#include "frontend/workloads.h"
 
 namespace vmlab::cli {
 namespace {
+
+using namespace vmlab::frontend;
 
 constexpr const char* kCompareUsage = R"(usage: vmlab compare [options]
 
@@ -23,6 +26,7 @@ Runs each workload of the guest OS in each mode and prints the modeled cycles pe
 operation (measured by the guest with RDTSC), the ratio to native, the instructions per
 operation and the events per operation. Every (mode, workload) is booted twice, with N and
 2N iterations; the difference of the event counts divided by N cancels boot and shutdown.
+The (mode, workload) cells run in parallel worker processes.
 
 options:
   --modes LIST        comma-separated modes, or all (default native): native, trap (VT CPU,
@@ -37,31 +41,10 @@ options:
   --kernel FILE       the guest image (default: the guest built with vmlab)
   --memory MIB        guest RAM (default 128)
   --cpu-mhz MHZ       modeled clock (default 1000)
-  -q, --quiet         no progress lines on stderr
+  -j, --jobs N        worker processes (default: one per core); the output is the same
+                      for every N
+  -q, --quiet         no progress line on stderr
 )";
-
-// What `--modes` can name: a mode, or a variant of trap (its CPU and paging, which `vmlab
-// run` selects with --cpu and --npt). `all` runs every implemented one, in this order.
-struct Variant {
-  const char* name;
-  vmm::ModeId mode;
-  vmm::ModeOptions options;
-};
-const Variant kVariants[] = {
-    {"native", vmm::ModeId::native, {}},
-    {"trap", vmm::ModeId::trap, {}},  // the VT CPU with shadow paging
-    {"trap-npt", vmm::ModeId::trap, {vmm::ModeOptions::Cpu::kVt, true}},
-    {"trap-classic", vmm::ModeId::trap, {vmm::ModeOptions::Cpu::kClassic, false}},
-    {"bt", vmm::ModeId::bt, {}},
-    {"pv", vmm::ModeId::pv, {}},
-};
-
-const Variant* find_variant(const std::string& name) {
-  for (const Variant& v : kVariants) {
-    if (name == v.name) return &v;
-  }
-  return nullptr;
-}
 
 }  // namespace
 
@@ -80,8 +63,8 @@ int cmd_compare(const std::vector<std::string>& args) {
   std::vector<const Variant*> modes;
   if (opts->all_modes) {
     std::string skipped;
-    for (const Variant& v : kVariants) {
-      if (modes::implemented(v.mode) && modes::make(v.mode, v.options)) {
+    for (const Variant& v : all_variants()) {
+      if (variant_available(v)) {
         modes.push_back(&v);
       } else {
         skipped += (skipped.empty() ? "" : ", ") + std::string(v.name);
@@ -95,10 +78,9 @@ int cmd_compare(const std::vector<std::string>& args) {
     for (const std::string& name : opts->modes) {
       const Variant* v = find_variant(name);
       if (!v) {
-        return fail(kUsage, "unknown mode '" + name +
-                                "' (modes: native, trap, trap-npt, trap-classic, bt, pv)");
+        return fail(kUsage, "unknown mode '" + name + "' (modes: " + variant_names() + ")");
       }
-      if (!modes::implemented(v->mode) || !modes::make(v->mode, v->options)) {
+      if (!variant_available(*v)) {
         missing += (missing.empty() ? "" : ", ") + name;
       } else {
         modes.push_back(v);
@@ -140,24 +122,22 @@ int cmd_compare(const std::vector<std::string>& args) {
     return fail(exit_code_for(image.error()), image.error().message);
   }
 
-  const CompareRunner runner(kernel, profile.value(), opts->memory_mib, opts->cpu_mhz);
-  CompareRunner::Progress progress;
-  if (!opts->quiet) progress = [](const std::string& line) { std::cerr << line << "\n"; };
-  const unsigned steps = static_cast<unsigned>(2 * modes.size() * workloads.size());
-  unsigned step = 0;
-  std::vector<Measurement> rows;
-  int status = 0;
+  CellRunner runner({kernel, opts->memory_mib, opts->cpu_mhz, opts->jobs});
+  runner.add_profile(opts->profile, profile.value());
+  std::vector<Cell> cells;
   for (const std::string& w : workloads) {
     const uint64_t iters = opts->iters != 0 ? opts->iters : find_workload(w)->default_iters;
-    for (const Variant* v : modes) {
-      rows.push_back(runner.measure(v->mode, v->options, v->name, w, iters, progress, step, steps));
-      const Measurement& last = rows.back();
-      if (!last.ok) {
-        std::cerr << "vmlab: " << last.error << "\n";
-        if (status == 0) {
-          status = last.failed_run.instructions != 0 ? exit_code_for(last.failed_run) : kBadImage;
-        }
-      }
+    for (const Variant* v : modes) cells.push_back({v, w, iters, opts->profile, {}});
+  }
+  CellProgress progress;
+  if (!opts->quiet) progress = progress_printer("compare");
+  const std::vector<Measurement> rows = runner.run(cells, progress);
+  int status = 0;
+  for (const Measurement& m : rows) {
+    if (m.ok) continue;
+    std::cerr << "vmlab: " << m.error << "\n";
+    if (status == 0) {
+      status = m.failed_run.instructions != 0 ? exit_code_for(m.failed_run) : kBadImage;
     }
   }
   const CompareHeader header{profile.value().name(), kernel};

@@ -4,6 +4,8 @@
 //   vmlab compare [options]            workloads x modes (cmd_compare.cpp)
 //   vmlab bt-dump [options] KERNEL.elf  a block and its binary translation (cmd_bt_dump.cpp)
 //   vmlab lab COMMAND [NN]             the course labs (cmd_lab.cpp, docs/labs.md)
+//   vmlab reproduce [options] PAPER    a paper's comparisons, paper beside ours (cmd_reproduce.cpp)
+//   vmlab sweep [options] GRID.json    a grid of cells, one run folder each (cmd_sweep.cpp)
 //   vmlab help | --help                this text
 //   vmlab --version
 #include <iostream>
@@ -13,7 +15,9 @@
 #include "cli/cmd_bt_dump.h"
 #include "cli/cmd_compare.h"
 #include "cli/cmd_lab.h"
+#include "cli/cmd_reproduce.h"
 #include "cli/cmd_run.h"
+#include "cli/cmd_sweep.h"
 #include "cli/exit_codes.h"
 #include "cli/exit_status.h"
 #include "cli/version.h"
@@ -27,6 +31,8 @@ commands:
   compare [options]          run the guest's workloads in each mode and compare them
   bt-dump [options] KERNEL   a guest kernel block and its binary translation, side by side
   lab COMMAND [NN]           the course labs: list, start, check (vmlab lab --help)
+  reproduce [options] PAPER  a published comparison re-run, the paper's values beside ours
+  sweep [options] GRID.json  a grid of modes x workloads x profiles x costs, one folder a cell
   help [COMMAND]             show this text, or a command's options (vmlab COMMAND --help)
   version                    print the version
 
@@ -39,6 +45,8 @@ int main_help(const std::string& command) {
   if (command == "run") return cmd_run(help);
   if (command == "compare") return cmd_compare(help);
   if (command == "lab") return cmd_lab(help);
+  if (command == "reproduce") return cmd_reproduce(help);
+  if (command == "sweep") return cmd_sweep(help);
   return cmd_bt_dump(help);
 }
 
@@ -58,10 +66,12 @@ int main(int argc, char** argv) {
     if (cmd == "compare") return cmd_compare(args);
     if (cmd == "bt-dump") return cmd_bt_dump(args);
     if (cmd == "lab") return cmd_lab(args);
+    if (cmd == "reproduce") return cmd_reproduce(args);
+    if (cmd == "sweep") return cmd_sweep(args);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
       // `vmlab help run` is `vmlab run --help`, as git and cargo have it.
-      if (!args.empty() &&
-          (args[0] == "run" || args[0] == "compare" || args[0] == "bt-dump" || args[0] == "lab")) {
+      if (!args.empty() && (args[0] == "run" || args[0] == "compare" || args[0] == "bt-dump" ||
+                            args[0] == "lab" || args[0] == "reproduce" || args[0] == "sweep")) {
         return main_help(args[0]);
       }
       std::cout << kUsageText;

@@ -26,6 +26,7 @@ const CountOption kCpuMhzOption{"--cpu-mhz",
 const CountOption kTraceLimitOption{"--trace-limit",      0,      UINT64_MAX,
                                     "a number of events", "100k", "; 0 means no limit"};
 const CountOption kItersOption{"--iters", 1, 100'000'000, "a count", "1000", ""};
+const CountOption kJobsOption{"--jobs", 1, 256, "a number of worker processes", "2", ""};
 
 std::optional<uint64_t> parse_count(const std::string& text) {
   if (text.empty() || text[0] < '0' || text[0] > '9') return std::nullopt;
@@ -276,7 +277,8 @@ std::optional<CompareOptions> parse_compare_options(const std::vector<std::strin
   CompareOptions o;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    const std::string name = a.substr(0, a.find('='));
+    std::string name = a.substr(0, a.find('='));
+    if (name == "-j") name = "--jobs";
     if (a == "--quiet" || a == "-q") {
       o.quiet = true;
       continue;
@@ -287,7 +289,8 @@ std::optional<CompareOptions> parse_compare_options(const std::vector<std::strin
     }
     const bool known = name == "--modes" || name == "--workloads" || name == "--profile" ||
                        name == "--cost" || name == "--format" || name == "--kernel" ||
-                       name == "--iters" || name == "--memory" || name == "--cpu-mhz";
+                       name == "--iters" || name == "--memory" || name == "--cpu-mhz" ||
+                       name == "--jobs";
     if (!known) {
       error = "unknown option '" + a + "' (see vmlab compare --help)";
       return std::nullopt;
@@ -324,6 +327,10 @@ std::optional<CompareOptions> parse_compare_options(const std::vector<std::strin
       auto n = parse_count_option(kItersOption, *v, error);
       if (!n) return std::nullopt;
       o.iters = *n;
+    } else if (name == "--jobs") {
+      auto n = parse_count_option(kJobsOption, *v, error);
+      if (!n) return std::nullopt;
+      o.jobs = static_cast<unsigned>(*n);
     } else if (name == "--memory") {
       auto n = parse_count_option(kMemoryOption, *v, error);
       if (!n) return std::nullopt;
@@ -333,6 +340,50 @@ std::optional<CompareOptions> parse_compare_options(const std::vector<std::strin
       if (!n) return std::nullopt;
       o.cpu_mhz = static_cast<uint32_t>(*n);
     }
+  }
+  return o;
+}
+
+std::optional<ReproduceOptions> parse_reproduce_options(const std::vector<std::string>& args,
+                                                        std::string& error) {
+  ReproduceOptions o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    std::string name = a.substr(0, a.find('='));
+    if (name == "-j") name = "--jobs";
+    if (a == "--quiet" || a == "-q") {
+      o.quiet = true;
+      continue;
+    }
+    if (a == "--list") {
+      o.list = true;
+      continue;
+    }
+    if (a.empty()) {
+      error = "a paper's name cannot be empty (see vmlab reproduce --list)";
+      return std::nullopt;
+    }
+    if (a[0] != '-') {
+      o.papers.push_back(a);
+      continue;
+    }
+    if (name != "--out" && name != "--kernel" && name != "--jobs") {
+      error = "unknown option '" + a + "' (see vmlab reproduce --help)";
+      return std::nullopt;
+    }
+    if (name == "--jobs") {
+      auto n = count_of(args, i, kJobsOption, error);
+      if (!n) return std::nullopt;
+      o.jobs = static_cast<unsigned>(*n);
+      continue;
+    }
+    auto v = path_of(args, i, name, name == "--out" ? "a folder" : "a file", error);
+    if (!v) return std::nullopt;
+    (name == "--out" ? o.out_dir : o.kernel) = *v;
+  }
+  if (!o.list && o.papers.empty()) {
+    error = "name a paper, or all (vmlab reproduce --list names them)";
+    return std::nullopt;
   }
   return o;
 }

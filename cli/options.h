@@ -50,6 +50,16 @@ struct CompareOptions {
   uint32_t memory_mib = 128;
   uint32_t cpu_mhz = 1000;
   bool quiet = false;  // no progress on stderr
+  unsigned jobs = 0;   // -j: worker processes; 0: one per core
+};
+
+struct ReproduceOptions {
+  std::vector<std::string> papers;  // ids, or "all"
+  bool list = false;                // --list
+  std::string out_dir;              // --out: report.md, report.json, results.csv, figures
+  std::string kernel;               // empty: the guest built with vmlab
+  unsigned jobs = 0;                // -j: worker processes; 0: one per core
+  bool quiet = false;               // no progress on stderr
 };
 
 // Parses the arguments after `vmlab run`. Returns the options or the error message.
@@ -58,6 +68,9 @@ std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args
 // Parses the arguments after `vmlab compare`.
 std::optional<CompareOptions> parse_compare_options(const std::vector<std::string>& args,
                                                     std::string& error);
+// Parses the arguments after `vmlab reproduce`.
+std::optional<ReproduceOptions> parse_reproduce_options(const std::vector<std::string>& args,
+                                                        std::string& error);
 
 // A numeric option: its name, its range and how its usage error describes it. run,
 // compare and bt-dump parse every number through one of these, so an option means the same
@@ -74,6 +87,7 @@ extern const CountOption kMaxInstructionsOption;
 extern const CountOption kCpuMhzOption;
 extern const CountOption kTraceLimitOption;
 extern const CountOption kItersOption;
+extern const CountOption kJobsOption;
 
 // Parses an unsigned decimal number with an optional k/M/G suffix (powers of 1000); no
 // sign, no blanks, no value that does not fit in 64 bits.

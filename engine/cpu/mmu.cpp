@@ -90,7 +90,10 @@ uint32_t Cpu::page_walk(uint32_t lin, Access access, bool user) {
   // A guest paging-structure reference: its machine address (after the nested table's
   // references, counted there) and the reference itself.
   auto table_entry = [&](uint32_t table_gpa) {
-    if (!nested) return table_gpa;
+    if (!nested) {
+      ++walk_refs_;
+      return table_gpa;
+    }
     ++nested_refs_;
     return nested_translate(table_gpa, Access::kRead, lin, true, false);
   };

@@ -4,6 +4,8 @@
  *
  *   run=<workload>|all|shell   what to do (no run= means the shell)
  *   iters=<n>  (or n=<n>)      iteration count, overriding the default
+ *   <key>=<n>                  a workload's own parameter (forkwait: child_touch=,
+ *                              parent_touch=; docs/guest.md)
  *
  * When init exits, the kernel prints "done status=<n>" and ends the machine
  * through the exit port with that status: 0 = every workload succeeded,
@@ -15,6 +17,8 @@ int main(int argc, char** argv) {
   const char* run = 0;
   u32 iters = 0;
   bool have_iters = false;
+  workload_argc = argc;
+  workload_argv = argv;
   for (int i = 1; i < argc; i++) {
     const char* a = argv[i];
     bool ok = true;

@@ -172,8 +172,56 @@ static int w_forkexit(u32 n, struct result* r) {
 static int w_forkexec(u32 n, struct result* r) {
   return fork_loop(n, r, true);
 }
+int workload_argc;
+char** workload_argv;
+
+u32 workload_arg(const char* key, u32 dflt, bool* ok) {
+  u32 len = strlen(key);
+  for (int i = 1; i < workload_argc; i++) {
+    const char* a = workload_argv[i];
+    if (strncmp(a, key, len) == 0 && a[len] == '=') return parse_u32(a + len + 1, ok);
+  }
+  return dflt;
+}
+
+/*
+ * forkwait with a process of a given size (docs/guest.md, "forkwait's process size"):
+ * the child writes child_touch pages of its private memory before it exits, and the
+ * parent writes parent_touch pages after each wait, as a real process touches its stack,
+ * data and heap between forks. Each written page is a copy-on-write break, and each page
+ * the parent wrote is write-protected again by the next fork. Both 0 (the default): the
+ * paper's bare loop.
+ */
+#define FORKWAIT_MAX_TOUCH 1024u
 static int w_forkwait(u32 n, struct result* r) {
-  return fork_loop(n, r, false);
+  bool ok = true;
+  u32 child = workload_arg("child_touch", 0, &ok);
+  u32 parent = workload_arg("parent_touch", 0, &ok);
+  if (!ok || child > FORKWAIT_MAX_TOUCH || parent > FORKWAIT_MAX_TOUCH) {
+    printf("error workload=forkwait reason=\"child_touch and parent_touch take 0 to %u\"\n",
+           FORKWAIT_MAX_TOUCH);
+    return 1;
+  }
+  if (child == 0 && parent == 0) return fork_loop(n, r, false);
+  u32 pages = child > parent ? child : parent;
+  volatile u8* m = mmap(pages * PAGE);
+  if ((i32)(uintptr_t)m == -1) return 1;
+  for (u32 p = 0; p < pages; p++) m[p * PAGE] = 1; /* present and private before the loop */
+  u64 t0 = rdtsc();
+  for (u32 i = 0; i < n; i++) {
+    int pid = fork();
+    if (pid < 0) return 1;
+    if (pid == 0) {
+      for (u32 p = 0; p < child; p++) m[p * PAGE] = 2;
+      exit(0);
+    }
+    int status = -1;
+    if (wait(&status) != pid || status != 0) return 1;
+    for (u32 p = 0; p < parent; p++) m[p * PAGE] = (u8)i;
+  }
+  r->cycles = rdtsc() - t0;
+  munmap((void*)(uintptr_t)m, pages * PAGE);
+  return 0;
 }
 
 /* Demand-zero faults: write the first word of fresh anonymous pages. Only

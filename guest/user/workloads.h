@@ -22,6 +22,13 @@ struct workload {
   int (*run)(u32 iters, struct result* r); /* 0 on success */
 };
 
+/* The command line's key=value words (init's argv), for workloads that take
+ * parameters of their own (forkwait's child_touch= and parent_touch=). */
+extern int workload_argc;
+extern char** workload_argv;
+/* The value of `key`=N on the command line, or `dflt`; *ok = false when N is not a number. */
+u32 workload_arg(const char* key, u32 dflt, bool* ok);
+
 extern const struct workload workloads[];
 extern const u32 workload_count;
 

@@ -3,8 +3,9 @@
 
 Dependencies point down only:
 
-    cli/  gui/  benchmarks/      front ends: may include the modes and the engine (benchmarks
-                                 also gui/, whose timeline they measure)
+    cli/  benchmarks/  gui/      front ends: may include frontend/, the modes and the engine
+                                 (benchmarks also gui/, whose timeline they measure)
+    frontend/                    what the front ends share (compare, reproduce): modes, engine
     modes/<mode>/                one strategy each: the engine and its own folder only
     modes/registry.*, tests      the one place that names every mode
     engine/vmm                   the monitor core: cpu, machine and vmm
@@ -41,7 +42,7 @@ def layer_of(path):
         if len(parts) > 2 and parts[1] in MODES and parts[2] != "tests":
             return "modes/" + parts[1]
         return "modes"  # the registry and the modes' tests
-    if parts[0] in ("cli", "gui", "benchmarks"):
+    if parts[0] in ("cli", "benchmarks", "gui", "frontend"):
         return parts[0]
     return None
 
@@ -59,16 +60,18 @@ def allowed(layer, target):
         return target.startswith("engine/") or target.startswith(layer + "/")
     if layer == "modes":
         return t[0] in ("engine", "modes")
+    if layer == "frontend":
+        return t[0] in ("engine", "modes", "frontend")
     if layer in ("cli", "gui"):
-        return t[0] in ("engine", "modes", layer)
+        return t[0] in ("engine", "modes", "frontend", layer)
     if layer == "benchmarks":
-        return t[0] in ("engine", "modes", "gui", layer)
+        return t[0] in ("engine", "modes", "frontend", "gui", layer)
     return True
 
 
 def check(root):
     problems = []
-    for top in ("engine", "modes", "cli", "gui", "benchmarks"):
+    for top in ("engine", "modes", "frontend", "cli", "benchmarks", "gui"):
         for dirpath, _, files in os.walk(os.path.join(root, top)):
             for name in sorted(files):
                 if not name.endswith(SOURCES):
@@ -102,12 +105,17 @@ def self_test():
         "engine/vmm/d.cpp": 'const char* m = "see --idle-limit";\n',
         "modes/paravirt/e.cpp": '#include "modes/binary-translation/bt_mode.h"\n',
         "modes/full-emulation/f.h": '#include "modes/paravirt/pv_abi.h"\n',
+        "frontend/g.cpp": '#include "cli/options.h"\n',
+        "engine/vmm/h.cpp": '#include "frontend/variants.h"\n',
+        "modes/paravirt/i.cpp": '#include "frontend/variants.h"\n',
         # What is allowed: none of these may be reported.
         "modes/paravirt/ok.cpp": '#include "engine/vmm/vm.h"\n#include "modes/paravirt/x.h"\n',
         "modes/registry.cpp": '#include "modes/paravirt/pv_mode.h"\n',
         "modes/paravirt/tests/t.cpp": '#include "modes/binary-translation/bt_mode.h"\n',
         "engine/vmm/ok.cpp": '#include "engine/cpu/cpu.h"\n// see --trace\nint x = a--b;\n',
         "cli/ok.cpp": '#include "modes/registry.h"\nconst char* h = "--mode";\n',
+        "cli/ok2.cpp": '#include "frontend/variants.h"\n',
+        "frontend/ok.cpp": '#include "modes/registry.h"\n#include "frontend/variants.h"\n',
     }
     with tempfile.TemporaryDirectory() as root:
         for rel, text in planted.items():
@@ -116,7 +124,8 @@ def self_test():
                 f.write(text)
         found = sorted({p.split(":")[0] for p in check(root)})
     expected = sorted(["engine/cpu/a.cpp", "engine/machine/b.cpp", "engine/vmm/c.cpp",
-                       "engine/vmm/d.cpp", "modes/paravirt/e.cpp", "modes/full-emulation/f.h"])
+                       "engine/vmm/d.cpp", "modes/paravirt/e.cpp", "modes/full-emulation/f.h",
+                       "frontend/g.cpp", "engine/vmm/h.cpp", "modes/paravirt/i.cpp"])
     if found != expected:
         print(f"self-test: expected violations in {expected}, found {found}")
         return 1

@@ -98,6 +98,11 @@ expect 64 "--iters takes a count from 1 to" -- compare --iters 0
 expect 66 "fifo: cannot read the kernel: it is not a regular file" -- compare -q --kernel "$tmp/fifo"
 expect 66 "dir: cannot read the kernel: it is a directory" -- compare -q --kernel "$tmp/dir"
 expect 64 "--profile takes" -- compare --profile ""
+expect 64 "--jobs takes" -- compare -j 0
+expect 64 "--jobs takes" -- compare --jobs 257
+expect 64 "unknown paper" -- reproduce nonesuch
+expect 64 "name a paper" -- reproduce
+expect 66 "fifo: cannot read the kernel: it is not a regular file" -- reproduce -q --kernel "$tmp/fifo" xen-2003
 # The documented maximum is the guest's in every mode: the monitor's own memory comes on
 # top of it. (The smoke kernel has no PV note, so under pv the machine is built and the
 # kernel then refused.)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The CLI's workload table (cli/workloads.h) is the guest's (guest/user/workloads.c): the
+"""The front ends' workload table (frontend/workloads.h) is the guest's (guest/user/workloads.c): the
 same names in the same order, with the guest's quick iteration counts (its `run=all`
 column) as `vmlab compare`'s defaults. The guest's table is the source; this test fails
 with the first difference, so the two cannot drift.
@@ -30,14 +30,14 @@ def main():
     ap.add_argument("--root", default=os.path.join(os.path.dirname(__file__), "..", ".."))
     root = ap.parse_args().root
     guest = guest_table(open(os.path.join(root, "guest/user/workloads.c")).read())
-    cli = cli_table(open(os.path.join(root, "cli/workloads.h")).read())
+    cli = cli_table(open(os.path.join(root, "frontend/workloads.h")).read())
     if not guest or not cli:
         print(f"FAIL: a table was not found (guest {len(guest)}, cli {len(cli)} rows)")
         return 1
     if guest != cli:
         for i, (g, c) in enumerate(zip(guest + [None] * len(cli), cli + [None] * len(guest))):
             if g != c:
-                print(f"FAIL: row {i}: guest {g}, cli/workloads.h {c}")
+                print(f"FAIL: row {i}: guest {g}, frontend/workloads.h {c}")
                 return 1
     print(f"{len(guest)} workloads agree: 1 passed, 0 failed")
     return 0

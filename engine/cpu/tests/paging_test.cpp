@@ -51,12 +51,14 @@ TEST_F(PagingTest, FourKibPageSetsAccessedThenDirty) {
 TEST_F(PagingTest, FirstWriteToACleanCachedPageWalksToSetDirty) {
   map(0x400000, 0x200000 | P | RW | US);
   const uint64_t hits = cpu_.tlb_hits(), misses = cpu_.tlb_misses();
+  const uint64_t refs = cpu_.walk_references();
   tr(0x400000);                  // miss: fills the TLB without write permission
   tr(0x400004);                  // hit
   tr(0x400008, Access::kWrite);  // miss: the walker sets D
   tr(0x40000C, Access::kWrite);  // hit
   EXPECT_EQ(cpu_.tlb_misses() - misses, 2u);
   EXPECT_EQ(cpu_.tlb_hits() - hits, 2u);
+  EXPECT_EQ(cpu_.walk_references() - refs, 4u);  // a PDE and a PTE per miss, none per hit
   EXPECT_EQ(pte(0x400000) & D, D);
 }
 

@@ -439,9 +439,10 @@ class NestedPagingTest : public VmxTest {
 };
 
 TEST_F(NestedPagingTest, TlbMissWalksEightReferencesAndHitWalksNone) {
-  const uint64_t before = cpu_.nested_walk_references();
+  const uint64_t before = cpu_.nested_walk_references(), walk_before = cpu_.walk_references();
   EXPECT_EQ(cpu_.translate(0x180123, Access::kRead, false), 0x280123u);
   EXPECT_EQ(cpu_.nested_walk_references() - before, 8u);  // 2*2 + 2 + 2
+  EXPECT_EQ(cpu_.walk_references() - walk_before, 8u);    // the same count, 2-D walks included
   ASSERT_EQ(monitor_.walks.size(), 1u);
   EXPECT_EQ(monitor_.walks[0], 8u);
   EXPECT_EQ(cpu_.translate(0x180456, Access::kRead, false), 0x280456u);

@@ -1,26 +1,28 @@
-#include "cli/compare_runner.h"
+#include "frontend/compare_runner.h"
 
 #include <cstdlib>
 #include <filesystem>
 
-#include "engine//vmm/guest_report.h"
+#include "engine/vmm/guest_report.h"
 #include "engine/vmm/vm.h"
 #include "modes/registry.h"
 
-namespace vmlab::cli {
+namespace vmlab::frontend {
 
 namespace {
 
 struct Boot {
   machine::RunResult result;
   vmm::EventCounters counters;
+  uint64_t tlb_misses = 0;
+  uint64_t walk_references = 0;
   vmm::GuestReport guest;
 };
 
 machine::Result<Boot> boot_once(const std::string& kernel, vmm::ModeId mode,
                                 const vmm::ModeOptions& options, const vmm::CostProfile& profile,
                                 uint32_t memory_mib, uint32_t cpu_mhz, const std::string& workload,
-                                uint64_t iters) {
+                                uint64_t iters, const std::string& guest_args) {
   auto mode_impl = modes::make(mode, options);
   if (!mode_impl) return mode_impl.error();
   vmm::VmConfig config;
@@ -31,13 +33,16 @@ machine::Result<Boot> boot_once(const std::string& kernel, vmm::ModeId mode,
   // The guest sees the kernel by its file name only (not the path to it, which QEMU would
   // pass): the figures must not depend on where vmlab was built.
   config.machine.cmdline = std::filesystem::path(kernel).filename().string() + " run=" + workload +
-                           " iters=" + std::to_string(iters);
+                           " iters=" + std::to_string(iters) +
+                           (guest_args.empty() ? "" : " " + guest_args);
   auto vm = vmm::Vm::create(std::move(config));
   if (!vm) return vm.error();
   if (auto loaded = vm.value()->load_kernel(kernel); !loaded) return loaded.error();
   Boot b;
   b.result = vm.value()->run();
   b.counters = vm.value()->recorder().counters();
+  b.tlb_misses = vm.value()->machine().cpu().tlb_misses();
+  b.walk_references = vm.value()->machine().cpu().walk_references();
   b.guest = vmm::GuestReport::parse(vm.value()->machine().console_output());
   return b;
 }
@@ -85,7 +90,8 @@ Measurement CompareRunner::measure(vmm::ModeId mode, const vmm::ModeOptions& opt
                    .append("] ")
                    .append(what));
     }
-    auto b = boot_once(kernel_, mode, options, profile_, memory_mib_, cpu_mhz_, workload, n);
+    auto b = boot_once(kernel_, mode, options, profile_, memory_mib_, cpu_mhz_, workload, n,
+                       guest_args_);
     if (!b) {
       m.error = b.error().message;
       return m;
@@ -117,9 +123,17 @@ Measurement CompareRunner::measure(vmm::ModeId mode, const vmm::ModeOptions& opt
     m.events_per_op[i] = (static_cast<double>(boots[1].counters.count[i]) -
                           static_cast<double>(boots[0].counters.count[i])) /
                          n;
+    m.event_cycles_per_op[i] = (static_cast<double>(boots[1].counters.cycles[i]) -
+                                static_cast<double>(boots[0].counters.cycles[i])) /
+                               n;
   }
+  m.tlb_misses_per_op =
+      (static_cast<double>(boots[1].tlb_misses) - static_cast<double>(boots[0].tlb_misses)) / n;
+  m.walk_references_per_op = (static_cast<double>(boots[1].walk_references) -
+                              static_cast<double>(boots[0].walk_references)) /
+                             n;
   m.ok = true;
   return m;
 }
 
-}  // namespace vmlab::cli
+}  // namespace vmlab::frontend

@@ -14,13 +14,12 @@
 #include <string>
 #include <vector>
 
-#include "cli/options.h"
 #include "engine/machine/run_result.h"
 #include "engine/vmm/cost_profile.h"
 #include "engine/vmm/event.h"
 #include "engine/vmm/mode.h"
 
-namespace vmlab::cli {
+namespace vmlab::frontend {
 
 struct Measurement {
   vmm::ModeId mode;
@@ -38,17 +37,29 @@ struct Measurement {
   double modeled_cycles_per_op = 0;   // (cycles(2N) - cycles(N)) / N, whole machine
   double instructions_per_op = 0;     // (instructions(2N) - instructions(N)) / N
   std::array<double, vmm::kNumEventKinds> events_per_op{};
+  // Cycles charged per operation to each event kind, by the same difference (the overhead
+  // breakdown by source, as Adams & Agesen's Fig. 5).
+  std::array<double, vmm::kNumEventKinds> event_cycles_per_op{};
+  // The processor's page walks per operation, by the same difference: TLB misses and the
+  // paging-structure entries they read (cpu::Cpu::walk_references), for the page-table
+  // references per TLB miss of Bhargava et al. 2008.
+  double tlb_misses_per_op = 0;
+  double walk_references_per_op = 0;
 };
 
 class CompareRunner {
  public:
   using Progress = std::function<void(const std::string& line)>;
 
-  CompareRunner(std::string kernel, vmm::CostProfile profile, uint32_t memory_mib, uint32_t cpu_mhz)
+  // `guest_args`: more words for the guest's command line after run= and iters= (a
+  // workload's parameters, docs/guest.md), empty for none.
+  CompareRunner(std::string kernel, vmm::CostProfile profile, uint32_t memory_mib, uint32_t cpu_mhz,
+                std::string guest_args = {})
       : kernel_(std::move(kernel)),
         profile_(std::move(profile)),
         memory_mib_(memory_mib),
-        cpu_mhz_(cpu_mhz) {}
+        cpu_mhz_(cpu_mhz),
+        guest_args_(std::move(guest_args)) {}
 
   // Measures one workload in one (implemented) mode. `step` and `steps` number the runs
   // for the progress line.
@@ -61,6 +72,7 @@ class CompareRunner {
   vmm::CostProfile profile_;
   uint32_t memory_mib_;
   uint32_t cpu_mhz_;
+  std::string guest_args_;
 };
 
-}  // namespace vmlab::cli
+}  // namespace vmlab::frontend

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "cli/compare_runner.h"
+#include "frontend/compare_runner.h"
 
-namespace vmlab::cli {
+namespace vmlab::frontend {
 
 struct CompareHeader {
   std::string profile;
@@ -21,4 +21,4 @@ void print_compare_csv(std::ostream& out, const std::vector<Measurement>& rows);
 void print_compare_json(std::ostream& out, const CompareHeader& h,
                         const std::vector<Measurement>& rows);
 
-}  // namespace vmlab::cli
+}  // namespace vmlab::frontend

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace vmlab::cli {
+namespace vmlab::frontend {
 
 struct Workload {
   std::string_view name;
@@ -42,4 +42,4 @@ inline const Workload* find_workload(std::string_view name) {
   return nullptr;
 }
 
-}  // namespace vmlab::cli
+}  // namespace vmlab::frontend

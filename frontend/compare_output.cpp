@@ -1,4 +1,4 @@
-#include "cli/compare_output.h"
+#include "frontend/compare_output.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,7 +6,7 @@
 
 #include "engine/vmm/json_writer.h"
 
-namespace vmlab::cli {
+namespace vmlab::frontend {
 
 namespace {
 
@@ -144,4 +144,4 @@ void print_compare_json(std::ostream& out, const CompareHeader& h,
   out << json.str() << "\n";
 }
 
-}  // namespace vmlab::cli
+}  // namespace vmlab::frontend

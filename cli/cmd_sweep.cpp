@@ -1,0 +1,282 @@
+#include "cli/cmd_sweep.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/exit_codes.h"
+#include "cli/exit_status.h"
+#include "cli/options.h"
+#include "cli/progress.h"
+#include "cli/resources.h"
+#include "engine/machine/multiboot_loader.h"
+#include "engine/vmm/json_writer.h"
+#include "frontend/cell_runner.h"
+#include "frontend/sweep/grid.h"
+#include "frontend/workloads.h"
+
+namespace vmlab::cli {
+
+namespace {
+
+using namespace vmlab::frontend;
+namespace fs = std::filesystem;
+
+constexpr const char* kSweepUsage = R"(usage: vmlab sweep [options] --out DIR GRID.json
+
+Measures every cell of a grid, modes x workloads x profiles x cost override sets, as
+`vmlab compare` measures (two boots, N and 2N iterations), in parallel worker processes.
+Each cell gets its own folder DIR/cells/NNNN-MODE-WORKLOAD-PROFILE-cK/ (result.json and
+the exact measurement); DIR/results.csv and DIR/results.json combine them. A cell whose
+folder holds a result is not measured again, so an interrupted sweep resumes where it
+stopped. docs/sweep.md describes the grid file.
+
+options:
+  --out DIR          the sweep's folder (required)
+  -j, --jobs N       worker processes (default: one per core)
+  --kernel FILE      the guest image (default: the guest built with vmlab)
+  -q, --quiet        no progress line on stderr
+)";
+
+std::string slug(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    out += ok ? c : '_';
+  }
+  return out.substr(0, 40);
+}
+
+std::string costs_text(const sweep::CostSet& c) {
+  std::string s;
+  for (const auto& [k, v] : c) s += (s.empty() ? "" : " ") + k + "=" + std::to_string(v);
+  return s;
+}
+
+std::string fixed(double x, int d) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", d, x);
+  return buf;
+}
+
+bool read_file(const fs::path& p, std::string& out) {
+  std::ifstream f(p, std::ios::binary);
+  if (!f) return false;
+  std::ostringstream s;
+  s << f.rdbuf();
+  out = s.str();
+  return static_cast<bool>(f) || f.eof();
+}
+
+bool write_file(const fs::path& p, const std::string& text) {
+  // Written beside, then renamed: a cell's folder never holds half a result.
+  const fs::path tmp = p.string() + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << text;
+    if (!f) return false;
+  }
+  std::error_code ec;
+  fs::rename(tmp, p, ec);
+  return !ec;
+}
+
+struct SweepCell {
+  Cell cell;
+  std::string profile;  // the profile's name, without the cost set
+  size_t cost_set = 0;
+  std::string args;
+  fs::path dir;
+};
+
+std::string cell_json(const SweepCell& sc, const sweep::CostSet& costs, const Measurement& m) {
+  vmm::JsonWriter json(true);
+  json.begin_object();
+  json.key("schema").value("vmlab-sweep-cell/1");
+  json.key("mode").value(sc.cell.variant->name);
+  json.key("workload").value(sc.cell.workload);
+  json.key("args").value(sc.args);
+  json.key("iters").value(sc.cell.iters);
+  json.key("profile").value(sc.profile);
+  json.key("costs").begin_object();
+  for (const auto& [k, v] : costs) json.key(k).value(v);
+  json.end_object();
+  json.key("ok").value(m.ok);
+  if (!m.ok) json.key("error").value(m.error);
+  json.key("cycles_per_op").fixed(m.cycles_per_op, 1);
+  json.key("modeled_cycles_per_op").fixed(m.modeled_cycles_per_op, 1);
+  json.key("instructions_per_op").fixed(m.instructions_per_op, 1);
+  json.key("events_per_op").begin_object();
+  for (unsigned i = 1; i < vmm::kNumEventKinds; ++i) {
+    if (m.events_per_op[i] >= 0.0005) {
+      json.key(vmm::event_kind_name(static_cast<vmm::EventKind>(i))).fixed(m.events_per_op[i], 3);
+    }
+  }
+  json.end_object();
+  json.end_object();
+  return json.str() + "\n";
+}
+
+}  // namespace
+
+int cmd_sweep(const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    if (a == "--help" || a == "-h") {
+      std::cout << kSweepUsage;
+      return 0;
+    }
+  }
+  // The same options as reproduce, with the grid file in place of the papers.
+  std::string error;
+  auto opts = parse_reproduce_options(args, error);
+  if (!opts) {
+    if (error.find("name a paper") != std::string::npos) error = "name a grid file (GRID.json)";
+    return fail(kUsage, error);
+  }
+  if (opts->list || opts->papers.size() != 1) {
+    return fail(kUsage, "name one grid file (see vmlab sweep --help)");
+  }
+  if (opts->out_dir.empty()) return fail(kUsage, "--out DIR is required: the sweep's folder");
+  std::string text;
+  if (!read_file(opts->papers[0], text)) return fail(kNoInput, "cannot read " + opts->papers[0]);
+  sweep::Grid grid;
+  if (!sweep::parse_grid(text, grid, error)) {
+    return fail(kUsage, opts->papers[0] + ": " + error);
+  }
+  const std::string kernel = opts->kernel.empty() ? default_guest_kernel() : opts->kernel;
+  if (auto image = machine::MultibootLoader::read_kernel_file(kernel); !image) {
+    return fail(exit_code_for(image.error()), image.error().message);
+  }
+  for (const std::string& m : grid.modes) {
+    if (!variant_available(*find_variant(m))) {
+      return fail(kNotImplemented, "mode " + m + " is not implemented yet");
+    }
+  }
+
+  CellRunner runner({kernel, 128, 1000, opts->jobs});
+  const fs::path out = opts->out_dir;
+  std::error_code ec;
+  fs::create_directories(out / "cells", ec);
+  if (ec) return fail(kNoInput, "cannot create the folder " + (out / "cells").string());
+
+  // Cells in a fixed order (profile, cost set, workload, mode), numbered in it.
+  std::vector<SweepCell> all;
+  for (const std::string& p : grid.profiles) {
+    for (size_t k = 0; k < grid.costs.size(); ++k) {
+      const std::string key = p + "#c" + std::to_string(k);
+      auto profile = load_profile(p, grid.costs[k]);
+      if (!profile) return fail(exit_code_for(profile.error()), profile.error().message);
+      runner.add_profile(key, profile.value());
+      for (const sweep::GridWorkload& w : grid.workloads) {
+        const uint64_t iters = w.iters ? w.iters : find_workload(w.name)->default_iters;
+        for (const std::string& m : grid.modes) {
+          SweepCell sc;
+          sc.cell = {find_variant(m), w.name, iters, key, w.args};
+          sc.profile = p;
+          sc.cost_set = k;
+          sc.args = w.args;
+          char num[16];
+          std::snprintf(num, sizeof num, "%04zu", all.size());
+          sc.dir = out / "cells" /
+                   (std::string(num) + "-" + m + "-" + w.name + "-" + slug(p) + "-c" +
+                    std::to_string(k));
+          all.push_back(std::move(sc));
+        }
+      }
+    }
+  }
+
+  // Resume: a cell whose folder holds its measurement is not measured again.
+  std::vector<Measurement> results(all.size());
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < all.size(); ++i) {
+    std::string bytes;
+    if (read_file(all[i].dir / "measurement.bin", bytes) && deserialize(bytes, results[i]) &&
+        results[i].ok) {
+      continue;
+    }
+    todo.push_back(i);
+  }
+  if (!opts->quiet && todo.size() < all.size()) {
+    std::cerr << "vmlab sweep: " << all.size() - todo.size() << " of " << all.size()
+              << " cells already measured in " << out.string() << "\n";
+  }
+  std::vector<Cell> cells;
+  for (size_t i : todo) cells.push_back(all[i].cell);
+  bool saved = true;
+  CellProgress progress;
+  if (!opts->quiet) progress = progress_printer("sweep");
+  runner.run(cells, progress, [&](size_t j, const Measurement& m) {
+    const size_t i = todo[j];
+    results[i] = m;
+    if (!m.ok) return;  // a failed cell is measured again next time
+    std::error_code e;
+    fs::create_directories(all[i].dir, e);
+    saved =
+        saved && !e &&
+        write_file(all[i].dir / "result.json", cell_json(all[i], grid.costs[all[i].cost_set], m)) &&
+        write_file(all[i].dir / "measurement.bin", serialize(m));
+  });
+  if (!saved) return fail(kNoInput, "cannot write the cells' results under " + out.string());
+
+  // The combined results, in cell order.
+  std::ostringstream csv;
+  csv << "cell,mode,workload,args,iters,profile,costs,ok,cycles_per_op,modeled_cycles_per_op,"
+         "instructions_per_op,tlb_misses_per_op,walk_references_per_op\n";
+  vmm::JsonWriter json(true);
+  json.begin_object();
+  json.key("schema").value("vmlab-sweep/1");
+  json.key("cells").begin_array();
+  int status = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    const SweepCell& sc = all[i];
+    const Measurement& m = results[i];
+    const std::string costs = costs_text(grid.costs[sc.cost_set]);
+    csv << sc.dir.filename().string() << "," << sc.cell.variant->name << "," << sc.cell.workload
+        << ",\"" << sc.args << "\"," << sc.cell.iters << "," << sc.profile << ",\"" << costs
+        << "\"," << (m.ok ? 1 : 0);
+    if (m.ok) {
+      csv << "," << fixed(m.cycles_per_op, 1) << "," << fixed(m.modeled_cycles_per_op, 1) << ","
+          << fixed(m.instructions_per_op, 1) << "," << fixed(m.tlb_misses_per_op, 3) << ","
+          << fixed(m.walk_references_per_op, 3);
+    } else {
+      csv << ",,,,,";
+      std::cerr << "vmlab: " << sc.dir.filename().string() << ": " << m.error << "\n";
+      status = 1;
+    }
+    csv << "\n";
+    json.begin_object();
+    json.key("cell").value(sc.dir.filename().string());
+    json.key("mode").value(sc.cell.variant->name);
+    json.key("workload").value(sc.cell.workload);
+    json.key("args").value(sc.args);
+    json.key("iters").value(sc.cell.iters);
+    json.key("profile").value(sc.profile);
+    json.key("costs").value(costs);
+    json.key("ok").value(m.ok);
+    if (m.ok) {
+      json.key("cycles_per_op").fixed(m.cycles_per_op, 1);
+      json.key("modeled_cycles_per_op").fixed(m.modeled_cycles_per_op, 1);
+      json.key("instructions_per_op").fixed(m.instructions_per_op, 1);
+    } else {
+      json.key("error").value(m.error);
+    }
+    json.end_object();
+  }
+  json.end_array();
+  json.end_object();
+  if (!write_file(out / "results.csv", csv.str()) ||
+      !write_file(out / "results.json", json.str() + "\n")) {
+    return fail(kNoInput, "cannot write the combined results under " + out.string());
+  }
+  if (!opts->quiet) {
+    std::cerr << "vmlab sweep: " << all.size() << " cells, " << (out / "results.csv").string()
+              << "\n";
+  }
+  return status;
+}
+
+}  // namespace vmlab::cli

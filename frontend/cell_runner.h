@@ -1,0 +1,75 @@
+// CellRunner: one runner for every grid of measurements (`vmlab compare`, `vmlab
+// reproduce`): a list of cells, each one (variant, workload, iterations, profile, guest
+// arguments) measured by CompareRunner, run in parallel worker processes (by default one
+// per core). Each cell is measured in its own forked process, whose Measurement comes back
+// through a pipe; results are returned in the cells' order, so the output never depends on
+// which worker finished first: a run with -j 1 and one with -j 8 print the same bytes.
+//
+// Threads: the workers are fork()ed, and a child runs only vmlab's own code before _exit,
+// so a caller with other threads (a Qt GUI) is safe as long as those threads hold no lock
+// the engine needs (the allocator's are reset by glibc at fork). Call run() from one
+// thread; it blocks until every cell is measured. jobs = 1 measures in this process.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/vmm/cost_profile.h"
+#include "frontend/compare_runner.h"
+#include "frontend/variants.h"
+
+namespace vmlab::frontend {
+
+struct Cell {
+  const Variant* variant = nullptr;
+  std::string workload;
+  uint64_t iters = 0;
+  std::string profile;     // the profile's key in CellRunner's profile list
+  std::string guest_args;  // more words for the guest's command line, empty for none
+};
+
+struct CellRunnerConfig {
+  std::string kernel;
+  uint32_t memory_mib = 128;
+  uint32_t cpu_mhz = 1000;
+  unsigned jobs = 0;  // worker processes; 0: one per core
+};
+
+// Called after each cell with (cells done, cells in all, seconds since the start).
+using CellProgress = std::function<void(size_t done, size_t total, double seconds)>;
+// Called with each cell's index and result as soon as it is measured (a sweep saves it at
+// once, so an interrupted sweep keeps what finished).
+using CellResult = std::function<void(size_t index, const Measurement& m)>;
+
+class CellRunner {
+ public:
+  explicit CellRunner(CellRunnerConfig config) : config_(std::move(config)) {}
+
+  // Makes `profile` known under `key` (a cell names its profile by key).
+  void add_profile(const std::string& key, vmm::CostProfile profile);
+
+  // Measures every cell; the result i belongs to cells[i]. With one job, or one cell, the
+  // cells run in this process, one after the other.
+  std::vector<Measurement> run(const std::vector<Cell>& cells, const CellProgress& progress = {},
+                               const CellResult& on_result = {}) const;
+
+  // The number of workers `jobs` = 0 means: the processors this process may run on.
+  static unsigned default_jobs();
+
+ private:
+  Measurement measure(const Cell& cell) const;
+  std::vector<std::pair<std::string, vmm::CostProfile>> profiles_;
+  CellRunnerConfig config_;
+};
+
+// "[12/204] 3.1 s, ETA 9 s": the progress line front ends print on stderr.
+std::string progress_line(size_t done, size_t total, double seconds);
+
+// Measurement to bytes and back (the pipe between a worker and the runner). Exact: doubles
+// travel as their bits.
+std::string serialize(const Measurement& m);
+bool deserialize(const std::string& bytes, Measurement& m);
+
+}  // namespace vmlab::frontend

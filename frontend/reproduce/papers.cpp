@@ -1,0 +1,423 @@
+// The papers `vmlab reproduce` knows. Every published value below is cited to the figure or
+// table it was read from; the project's reference notes (papers.md in the shared
+// references) give the page-level sources. Our rows name the guest workload that stands for
+// the paper's operation (docs/guest.md) and, where the two differ, say how.
+#include <cstdint>
+
+#include "frontend/reproduce/paper.h"
+
+namespace vmlab::frontend::reproduce {
+
+namespace {
+
+constexpr std::optional<double> none = std::nullopt;
+
+// The size of the process forkwait forks (guest/user/workloads.c, docs/guest.md): the
+// pages a real process writes between forks. Measured, not fitted: the paper's forkwait
+// loop (Adams & Agesen 2006, Sec. 6.2), compiled with gcc 12 -O2 against glibc 2.36 on
+// Debian 12, takes 22 minor faults per iteration in the child (it returns through libc's
+// exit path) and 2 in the parent (getrusage, 4000 iterations): each a copy-on-write break
+// or a first touch, and each page the parent wrote is write-protected by the next fork.
+const char* const kForkProcess = "child_touch=22 parent_touch=2";
+
+// Adams & Agesen 2006: Fig. 4 (raw-data appendix), the forkwait times of Sec. 6.2 (Fig. 3
+// and the appendix), and the claims of Secs. 6-7.
+Paper adams_agesen() {
+  Paper p;
+  p.id = "adams-agesen-2006";
+  p.citation =
+      "K. Adams and O. Agesen, \"A Comparison of Software and Hardware Techniques for x86 "
+      "Virtualization\", ASPLOS 2006";
+  p.setup =
+      "3.8 GHz Pentium 4 672 (VT-x, Prescott) and a 2.66 GHz pre-production Core 2 Duo; "
+      "profiles pentium4 and core2 (profiles/, every figure cited there)";
+  const std::vector<Column> nbt = {{"native", "Native"}, {"bt", "BT"}, {"trap", "VT"}};
+
+  Figure fig4;
+  fig4.id = "fig4";
+  fig4.title = "Fig. 4: virtualization nanobenchmarks";
+  fig4.source = "Adams & Agesen 2006, Fig. 4 and its raw-data appendix (papers.md 1a)";
+  fig4.profile = "pentium4";
+  fig4.unit = "cycles";
+  fig4.columns = nbt;
+  fig4.chart = Chart::kLogBars;
+  fig4.rows = {
+      {"syscall", "syscall", "", 0, "", {242, 2308, 246}, 1, ""},
+      {"in", "in", "", 0, "", {3209, 216, 15826}, 1, ""},
+      {"cr8wr",
+       "irqmask",
+       "",
+       0,
+       "",
+       {150, 35, 177},
+       1,
+       "a 32-bit guest has no %cr8: the analogue is the interrupt-flag write pair sti;cli "
+       "(the paper's TPR write masks interrupts too)"},
+      {"call/ret", "callret", "", 0, "", {11, 51, 11}, 1, ""},
+      {"pgfault", "pgfault", "", 0, "", {1093, 3927, 11242}, 1, ""},
+      {"divzero", "divzero", "", 0, "", {889, 3223, 1014}, 1, ""},
+      {"ptemod",
+       "ptemod",
+       "",
+       0,
+       "",
+       {1, 391, 12733},
+       1,
+       "the paper's 'unchanged' write; ours toggles R/W of a present PTE and INVLPGs it, so "
+       "native pays for the INVLPG too"},
+  };
+  p.figures.push_back(fig4);
+
+  Figure fw;
+  fw.id = "forkwait";
+  fw.title = "forkwait (Sec. 6.2): 40,000 fork/waitpid pairs, per CPU generation";
+  fw.source =
+      "Adams & Agesen 2006, Sec. 6.2, Fig. 3 and raw-data appendix (papers.md 1c): seconds for "
+      "40,000 iterations";
+  fw.profile = "pentium4";
+  fw.unit = "s (40,000 iterations)";
+  fw.columns = {{"native", "Native"}, {"bt", "BT"}, {"trap", "VT"}, {"trap-npt", ""}};
+  fw.chart = Chart::kRatioBars;
+  // Cycles per fork from the paper's seconds: s x clock / 40,000.
+  // Cycles per fork from the paper's seconds: s x clock / 40,000. The forked process has
+  // the size of the paper's program on Linux (kForkProcess).
+  fw.rows = {
+      {"Pentium 4",
+       "forkwait",
+       kForkProcess,
+       0,
+       "pentium4",
+       {6.02, 36.95, 106.4, none},
+       3.8e9 / 40000,
+       ""},
+      {"Core 2",
+       "forkwait",
+       kForkProcess,
+       0,
+       "core2",
+       {2.62, 18.43, 38.89, none},
+       2.66e9 / 40000,
+       "the core2 profile has exit costs only (the paper gives no native figures for it)"},
+  };
+  p.figures.push_back(fw);
+
+  Figure fig5;
+  fig5.id = "fig5";
+  fig5.title = "Fig. 5 analogue: forkwait's overhead by source";
+  fig5.source =
+      "shape after Adams & Agesen 2006, Fig. 5 (overhead split by source); the paper's bars "
+      "are for another workload, so only ours are drawn";
+  fig5.profile = "pentium4";
+  fig5.unit = "cycles";
+  fig5.columns = {{"native", ""}, {"bt", ""}, {"trap", ""}, {"trap-npt", ""}};
+  fig5.chart = Chart::kStackedOverhead;
+  fig5.rows = {{"forkwait", "forkwait", kForkProcess, 0, "", {none, none, none, none}, 0, ""},
+               {"ptemod", "ptemod", "", 0, "", {none, none, none, none}, 0, ""}};
+  p.figures.push_back(fig5);
+
+  // Agesen, Mattson, Rugina, Sheldon 2012, Table 1: the hardware round trip (exit and
+  // resume) per VT-x generation, one profile each (profiles/vtx-*.profile). Our `in` under
+  // trap is one exit per operation, so trap's cycles per `in` show the round trip the
+  // profile charges: agreement is by construction (the profile holds the paper's figure);
+  // what the figure checks is that one `in` costs exactly one exit in every generation.
+  Figure ex;
+  ex.id = "exits";
+  ex.title = "VT-x exit cost by CPU generation (Agesen et al. 2012, Table 1)";
+  ex.source =
+      "Agesen, Mattson, Rugina, Sheldon, USENIX ATC 2012, Table 1: round trip in cycles "
+      "(papers.md 3a)";
+  ex.profile = "vtx-prescott";
+  ex.unit = "cycles";
+  ex.columns = {{"native", ""}, {"trap", "VT-x"}};
+  ex.chart = Chart::kLogBars;
+  const char* const generations[][2] = {
+      {"Prescott", "vtx-prescott"}, {"Merom", "vtx-merom"},
+      {"Penryn", "vtx-penryn"},     {"Nehalem", "vtx-nehalem"},
+      {"Westmere", "vtx-westmere"}, {"Sandy Bridge", "vtx-sandybridge"}};
+  const double round_trip[] = {3963, 1579, 1266, 1009, 761, 784};
+  for (size_t i = 0; i < 6; ++i) {
+    ex.rows.push_back({generations[i][0],
+                       "in",
+                       "",
+                       0,
+                       generations[i][1],
+                       {none, round_trip[i]},
+                       1,
+                       i == 0 ? "ours is trap's cycles per in: the exit's round trip plus the "
+                                "in and the loop (a few cycles at one cycle per instruction)"
+                              : ""});
+  }
+  p.figures.push_back(ex);
+
+  const std::string f4 = "Adams & Agesen 2006, Sec. 6.3 on Fig. 4";
+  p.claims = {
+      {"VT runs system calls at native speed (no VMM intervention)",
+       f4,
+       {"fig4", "syscall", "trap"},
+       Relation::kAbout,
+       {"fig4", "syscall", "native"}},
+      {"BT adds about 2000 cycles per system call: slower than VT",
+       f4,
+       {"fig4", "syscall", "trap"},
+       Relation::kLess,
+       {"fig4", "syscall", "bt"}},
+      {"BT executes in from the POST port faster than native",
+       f4,
+       {"fig4", "in", "bt"},
+       Relation::kLess,
+       {"fig4", "in", "native"}},
+      {"BT is far faster than VT on in",
+       f4,
+       {"fig4", "in", "bt"},
+       Relation::kMuchLess,
+       {"fig4", "in", "trap"}},
+      {"BT's cr8 write is faster than native",
+       f4,
+       {"fig4", "cr8wr", "bt"},
+       Relation::kLess,
+       {"fig4", "cr8wr", "native"}},
+      {"BT pays on call/ret (indirect control flow)",
+       f4,
+       {"fig4", "call/ret", "native"},
+       Relation::kLess,
+       {"fig4", "call/ret", "bt"}},
+      {"a true page fault costs BT more than native",
+       f4,
+       {"fig4", "pgfault", "native"},
+       Relation::kLess,
+       {"fig4", "pgfault", "bt"}},
+      {"a true page fault costs VT more than BT (it is intercepted, then forwarded)",
+       f4,
+       {"fig4", "pgfault", "bt"},
+       Relation::kLess,
+       {"fig4", "pgfault", "trap"}},
+      {"VT delivers divzero at about native speed",
+       f4,
+       {"fig4", "divzero", "trap"},
+       Relation::kAbout,
+       {"fig4", "divzero", "native"}},
+      {"VT is far slower than BT on ptemod (about thirty times)",
+       f4,
+       {"fig4", "ptemod", "bt"},
+       Relation::kMuchLess,
+       {"fig4", "ptemod", "trap"}},
+      {"forkwait on Pentium 4: BT is slower than native",
+       "Adams & Agesen 2006, Sec. 6.2",
+       {"forkwait", "Pentium 4", "native"},
+       Relation::kLess,
+       {"forkwait", "Pentium 4", "bt"}},
+      {"forkwait on Pentium 4: VT is slower than BT",
+       "Adams & Agesen 2006, Sec. 6.2",
+       {"forkwait", "Pentium 4", "bt"},
+       Relation::kLess,
+       {"forkwait", "Pentium 4", "trap"}},
+      {"forkwait on Core 2: BT is slower than native",
+       "Adams & Agesen 2006, Sec. 6.2",
+       {"forkwait", "Core 2", "native"},
+       Relation::kLess,
+       {"forkwait", "Core 2", "bt"}},
+      {"forkwait on Core 2: VT is still slower than BT",
+       "Adams & Agesen 2006, Sec. 6.2",
+       {"forkwait", "Core 2", "bt"},
+       Relation::kLess,
+       {"forkwait", "Core 2", "trap"}},
+      {"VT-x exits got cheaper from Prescott to Sandy Bridge (by about 80 %)",
+       "Agesen et al. 2012, Sec. 2",
+       {"exits", "Sandy Bridge", "trap"},
+       Relation::kLess,
+       {"exits", "Prescott", "trap"}},
+  };
+  p.not_reproduced = {
+      "ptemod P->NP and NP->P: the appendix marks them unused in the paper's body; the guest "
+      "has one ptemod (a present-to-present change)",
+      "the macrobenchmarks (SPEC, Apache, PassMark, compileLin): they need a full OS",
+      "Fig. 5's own bars: an XP boot's overhead split; fig5 shows the same split for forkwait",
+  };
+  return p;
+}
+
+// Barham et al. 2003, Tables 3-5 (lmbench), the rows the guest has an operation for.
+Paper xen() {
+  Paper p;
+  p.id = "xen-2003";
+  p.citation =
+      "P. Barham, B. Dragovic, K. Fraser, S. Hand, T. Harris, A. Ho, R. Neugebauer, I. Pratt "
+      "and A. Warfield, \"Xen and the Art of Virtualization\", SOSP 2003";
+  p.setup =
+      "Dell 2650, 2.4 GHz Xeon (a NetBurst core, as the Pentium 4), one CPU, Linux 2.4.21; "
+      "profile pentium4, the nearest cited CPU, so absolute values are not compared";
+  Figure t;
+  t.id = "lmbench";
+  t.title = "Tables 3-5: lmbench latencies, relative to native";
+  t.source = "Barham et al. 2003, Tables 3, 4 and 5 (papers.md 2a-2c), µs";
+  t.profile = "pentium4";
+  t.unit = "µs";
+  t.columns = {{"native", "L-UP"}, {"pv", "Xen"}, {"bt", "VMW"}, {"trap", ""}, {"trap-npt", ""}};
+  t.chart = Chart::kRatioBars;
+  t.rows = {
+      {"null call", "nullcall", "", 0, "", {0.45, 0.46, 0.73, none, none}, 0, ""},
+      {"null I/O", "nullio", "", 0, "", {0.50, 0.50, 0.83, none, none}, 0, ""},
+      {"fork proc", "forkexit", "", 0, "", {110, 198, 874, none, none}, 0, ""},
+      {"exec proc", "forkexec", "", 0, "", {530, 768, 2300, none, none}, 0, ""},
+      {"ctxsw 2p/0K",
+       "ctxsw",
+       "",
+       0,
+       "",
+       {0.77, 1.97, 18.1, none, none},
+       0,
+       "ours is a pipe round trip (two switches) between two processes"},
+      {"mmap lat",
+       "mmap",
+       "",
+       0,
+       "",
+       {68.0, 139, 620, none, none},
+       0,
+       "ours maps 64 KiB and touches its 16 pages"},
+      {"prot fault", "protfault", "", 0, "", {1.06, 1.40, 7.53, none, none}, 0, ""},
+      {"page fault",
+       "pagefault",
+       "",
+       0,
+       "",
+       {1.42, 2.73, 12.4, none, none},
+       0,
+       "ours is a demand-zero fault; lmbench's maps a file"},
+  };
+  p.figures.push_back(t);
+  const std::string s = "Barham et al. 2003, Sec. 4.1";
+  p.claims = {
+      {"Xen runs a null system call like native Linux",
+       s,
+       {"lmbench", "null call", "pv"},
+       Relation::kAbout,
+       {"lmbench", "null call", "native"}},
+      {"fork under Xen is slower than native (page-table updates are validated)",
+       s,
+       {"lmbench", "fork proc", "native"},
+       Relation::kLess,
+       {"lmbench", "fork proc", "pv"}},
+      {"fork under Xen is faster than under VMware Workstation",
+       s,
+       {"lmbench", "fork proc", "pv"},
+       Relation::kLess,
+       {"lmbench", "fork proc", "bt"}},
+      {"exec under Xen is faster than under VMware Workstation",
+       s,
+       {"lmbench", "exec proc", "pv"},
+       Relation::kLess,
+       {"lmbench", "exec proc", "bt"}},
+      {"a context switch costs Xen extra (a hypercall to change the page-table base)",
+       s,
+       {"lmbench", "ctxsw 2p/0K", "native"},
+       Relation::kLess,
+       {"lmbench", "ctxsw 2p/0K", "pv"}},
+      {"a context switch under Xen is faster than under VMware Workstation",
+       s,
+       {"lmbench", "ctxsw 2p/0K", "pv"},
+       Relation::kLess,
+       {"lmbench", "ctxsw 2p/0K", "bt"}},
+      {"mmap and page faults cost Xen two transitions per page: slower than native",
+       s,
+       {"lmbench", "mmap lat", "native"},
+       Relation::kLess,
+       {"lmbench", "mmap lat", "pv"}},
+      {"a page fault under Xen is slower than native",
+       s,
+       {"lmbench", "page fault", "native"},
+       Relation::kLess,
+       {"lmbench", "page fault", "pv"}},
+      {"a page fault under Xen is faster than under VMware Workstation",
+       s,
+       {"lmbench", "page fault", "pv"},
+       Relation::kLess,
+       {"lmbench", "page fault", "bt"}},
+  };
+  p.not_reproduced = {
+      "stat, open/close, select, signals, file create/delete: the guest has no file system "
+      "or signals",
+      "ttcp (Table 6) and the macrobenchmarks of Fig. 3: no network, no disk",
+      "VMware Workstation 3.2 is a hosted BT monitor; bt stands for it, without its host "
+      "world switch",
+  };
+  return p;
+}
+
+// Bhargava et al. 2008: the references of a 2-D page walk, counted by the processor
+// (cpu::Cpu::walk_references) on every TLB miss of a workload.
+Paper nested_paging() {
+  Paper p;
+  p.id = "nested-paging";
+  p.citation =
+      "R. Bhargava, B. Serebrin, F. Spadini and S. Manne, \"Accelerating Two-Dimensional "
+      "Page Walks for Virtualized Systems\", ASPLOS 2008";
+  p.setup =
+      "a simulated Opteron-like core; ours: the guest's 2-level 32-bit tables on vmlab's "
+      "2-level nested table, profile native-1c (references are counted, not timed)";
+  Figure f;
+  f.id = "walks";
+  f.title = "Page-table references per TLB miss: native, shadow and nested paging";
+  f.source =
+      "Bhargava et al. 2008, Sec. 2: a 2-D walk reads nm + n + m entries (papers.md 3c; "
+      "2x2+2+2 = 8 derived)";
+  f.profile = "native-1c";
+  f.unit = "references per TLB miss";
+  f.columns = {{"native", "native"}, {"trap", ""}, {"trap-npt", "2-D"}};
+  f.chart = Chart::kLogBars;  // (linear: the values span less than a factor of 30)
+  f.metric = Metric::kWalkRefsPerMiss;
+  f.rows = {
+      {"mmap",
+       "mmap",
+       "",
+       0,
+       "",
+       {2, none, 8},
+       1,
+       "the mean over every TLB miss of the operation: a miss on a not-present guest PTE "
+       "(each demand-zero fault) stops before the final nested translation, 6 references "
+       "rather than 8"},
+      {"pagefault", "pagefault", "", 0, "", {2, none, 8}, 1, ""},
+
+  };
+  p.figures.push_back(f);
+  const std::string s = "Bhargava et al. 2008, Sec. 2";
+  p.claims = {
+      {"a 2-D walk reads more entries than a native walk",
+       s,
+       {"walks", "mmap", "native"},
+       Relation::kLess,
+       {"walks", "mmap", "trap-npt"}},
+      {"shadow paging walks as natively (the hardware walks the shadow table)",
+       s,
+       {"walks", "mmap", "trap"},
+       Relation::kAbout,
+       {"walks", "mmap", "native"}},
+      {"a 2-D walk reads more entries than a native walk (demand-zero faults)",
+       s,
+       {"walks", "pagefault", "native"},
+       Relation::kLess,
+       {"walks", "pagefault", "trap-npt"}},
+  };
+  p.not_reproduced = {
+      "walk latency and the page-walk caches (PWC, NTLB) of Table 1: vmlab has no cache model",
+      "4-level tables (24 references): the guest is 32-bit with 2-level tables",
+  };
+  return p;
+}
+
+}  // namespace
+
+const std::vector<Paper>& papers() {
+  static const std::vector<Paper> all = {adams_agesen(), xen(), nested_paging()};
+  return all;
+}
+
+const Paper* find_paper(const std::string& id) {
+  for (const Paper& p : papers()) {
+    if (p.id == id) return &p;
+  }
+  return nullptr;
+}
+
+}  // namespace vmlab::frontend::reproduce
