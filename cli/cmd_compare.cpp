@@ -7,7 +7,7 @@
 #include "cli/exit_status.h"
 #include "cli/options.h"
 #include "cli/progress.h"
-#include "cli/resources.h"
+#include "frontend/resources.h"
 #include "engine/machine/multiboot_loader.h"
 #include "frontend/cell_runner.h"
 #include "frontend/compare_output.h"

@@ -11,7 +11,7 @@
 #include "cli/exit_status.h"
 #include "cli/interrupt_signal.h"
 #include "cli/options.h"
-#include "cli/resources.h"
+#include "frontend/resources.h"
 #include "cli/version.h"
 #include "engine//vmm/chrome_trace_writer.h"
 #include "engine/machine/host_file.h"
@@ -167,7 +167,7 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   auto mode_impl = modes::make(*mode, opts->mode_options);
   if (!mode_impl) return fail(exit_code_for(mode_impl.error()), mode_impl.error().message);
-  auto profile = load_profile(opts->profile, opts->costs);
+  auto profile = frontend::load_profile(opts->profile, opts->costs);
   if (!profile) return fail(exit_code_for(profile.error()), profile.error().message);
 
   vmm::VmConfig config;

@@ -10,7 +10,7 @@
 #include "cli/exit_status.h"
 #include "cli/options.h"
 #include "cli/progress.h"
-#include "cli/resources.h"
+#include "frontend/resources.h"
 #include "engine/machine/multiboot_loader.h"
 #include "engine/vmm/json_writer.h"
 #include "frontend/cell_runner.h"

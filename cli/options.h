@@ -10,11 +10,12 @@
 
 #include "engine/machine/multiboot_loader.h"
 #include "engine/vmm/mode.h"
+#include "frontend/resources.h"
 
 namespace vmlab::cli {
 
 // --cost KEY=CYCLES, in command-line order.
-using CostOverrides = std::vector<std::pair<std::string, uint64_t>>;
+using frontend::CostOverrides;
 
 struct RunOptions {
   std::string mode = "native";

@@ -14,26 +14,23 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include "frontend/workloads.h"
 #include "gui/counter_model.h"
 #include "gui/event_decoder.h"
 #include "gui/resources.h"
 
 namespace vmlab::gui {
 
-namespace {
-// The guest's workloads (docs/guest.md, "Workloads"), as `run=NAME` on its command line.
-const char* const kWorkloads[] = {"syscall",  "in",       "irqmask",   "callret", "pgfault",
-                                  "divzero",  "ptemod",   "nullcall",  "nullio",  "ctxsw",
-                                  "forkexit", "forkexec", "pagefault", "mmap",    "protfault",
-                                  "forkwait", "compute"};
-}  // namespace
-
 RunPanel::RunPanel(RunDocument* document, QWidget* parent)
     : QWidget(parent), document_(document), timer_(new QTimer(this)) {
   kernel_ = new QLineEdit(default_guest_kernel());
   workload_ = new QComboBox;
   workload_->addItem(tr("(boot only: the shell)"), QString());
-  for (const char* w : kWorkloads) workload_->addItem(QLatin1String(w), QLatin1String(w));
+  // The guest's workloads (docs/guest.md, "Workloads"), as `run=NAME` on its command line.
+  for (const frontend::Workload& w : frontend::kWorkloads) {
+    const QString name = QString::fromUtf8(w.name.data(), static_cast<qsizetype>(w.name.size()));
+    workload_->addItem(name, name);
+  }
   workload_->setCurrentIndex(1);
   args_ = new QLineEdit(QStringLiteral("iters=100"));
   args_->setToolTip(tr("more of the kernel command line, e.g. iters=1000"));

@@ -1,4 +1,4 @@
-#include "cli/resources.h"
+#include "frontend/resources.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -6,13 +6,14 @@
 #include <filesystem>
 #include <vector>
 
-namespace vmlab::cli {
+namespace vmlab::frontend {
 
 namespace {
 
-// The folder of the running vmlab binary, so that an installed or moved vmlab finds what
-// it ships relative to itself (<prefix>/bin/vmlab and <prefix>/share/vmlab/...; in the
-// build tree <build>/cli/vmlab and <build>/share/vmlab/..., <build>/guest/...).
+// The folder of the running front end's binary, so that an installed or moved vmlab finds
+// what it ships relative to itself (<prefix>/bin/vmlab and <prefix>/share/vmlab/...; in
+// the build tree <build>/cli/vmlab or <build>/gui/vmlab-gui and <build>/share/vmlab/...,
+// <build>/guest/...).
 std::filesystem::path binary_dir() {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -57,18 +58,23 @@ std::string default_guest_kernel() {
   return VMLAB_GUEST_KERNEL;
 }
 
+std::vector<std::string> profile_names() {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(profiles_dir(), ec)) {
+    if (entry.path().extension() == ".profile") names.push_back(entry.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 machine::Result<vmm::CostProfile> load_profile(const std::string& name,
                                                const CostOverrides& overrides) {
   const bool is_path =
       name.find('/') != std::string::npos || (name.size() > 8 && name.ends_with(".profile"));
   const std::string path = is_path ? name : profiles_dir() + "/" + name + ".profile";
   if (!std::filesystem::exists(path)) {
-    std::vector<std::string> names;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(profiles_dir(), ec)) {
-      if (entry.path().extension() == ".profile") names.push_back(entry.path().stem().string());
-    }
-    std::sort(names.begin(), names.end());
+    const std::vector<std::string> names = profile_names();
     std::string known;
     for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
     return machine::Error{
@@ -88,4 +94,4 @@ machine::Result<vmm::CostProfile> load_profile(const std::string& name,
   return profile;
 }
 
-}  // namespace vmlab::cli
+}  // namespace vmlab::frontend
