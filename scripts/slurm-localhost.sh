@@ -86,6 +86,7 @@ SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 ReturnToService=2
+DependencyParameters=kill_invalid_depend
 MinJobAge=600
 SlurmdTimeout=60
 NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
@@ -112,6 +113,10 @@ tails() {
 
 start() {
   install_slurm
+  if ! as_root true; then
+    say "cannot start Slurm's daemons: root or passwordless sudo is needed"
+    exit 4
+  fi
   export PATH=$PATH:/usr/sbin
   write_conf
   if ! munge_ok; then

@@ -147,7 +147,7 @@ def main():
             q = subprocess.run(["squeue", "-h", "-j", f"{array_id},{collect_id}"], env=slurm_env,
                                capture_output=True, text=True)
             if q.returncode == 0 and not q.stdout.strip():
-                break
+                break  # both finished (or the collect job was cancelled: a task failed)
             time.sleep(1)
         s = subprocess.run(["scontrol", "show", "job", collect_id], env=slurm_env,
                            capture_output=True, text=True)
