@@ -35,7 +35,7 @@ SKIP = 77
 WAIT_S = 300
 
 
-def main():
+def main(tmp_dirs):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--vmlab", required=True)
     ap.add_argument("--kernel", required=True)
@@ -70,6 +70,7 @@ def main():
                   f"{what}: {name} equals the local run's byte for byte")
 
     tmp = tempfile.mkdtemp(prefix="vmlab-slurm-sweep-")
+    tmp_dirs.append(tmp)
     os.chmod(tmp, 0o755)
     grid = os.path.join(tmp, "grid.json")
     with open(grid, "w") as f:
@@ -176,4 +177,10 @@ def shutil_which(name):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    TMP = []
+    try:
+        sys.exit(main(TMP))
+    finally:
+        for d in TMP:
+            import shutil
+            shutil.rmtree(d, ignore_errors=True)
