@@ -10,10 +10,11 @@
 #include "cli/exit_status.h"
 #include "cli/options.h"
 #include "cli/progress.h"
-#include "frontend/resources.h"
+#include "cli/sweep_slurm.h"
 #include "engine/machine/multiboot_loader.h"
 #include "engine/vmm/json_writer.h"
 #include "frontend/cell_runner.h"
+#include "frontend/resources.h"
 #include "frontend/sweep/grid.h"
 #include "frontend/workloads.h"
 
@@ -38,6 +39,17 @@ options:
   -j, --jobs N       worker processes (default: one per core)
   --kernel FILE      the guest image (default: the guest built with vmlab)
   -q, --quiet        no progress line on stderr
+  --cells A-B        measure only cells A to B (their numbers, inclusive; or one cell A),
+                     without the combined files: one share of a sweep split across jobs
+  --collect          measure nothing: combine the cells' results into results.csv and
+                     results.json, as a full run writes them; names the cells still missing
+                     (GRID.json may be left out: DIR/grid.json, saved by every sweep)
+  --slurm            write DIR/slurm/sweep.sbatch (a job array, one task per chunk of
+                     cells) and DIR/slurm/collect.sbatch (--collect, after the array has
+                     succeeded) and submit both with sbatch (docs/sweep.md)
+  --chunk N          cells per array task (default 1)
+  --partition P      the Slurm partition (default: the cluster's default)
+  --dry-run          with --slurm: write the scripts, submit nothing
 )";
 
 std::string slug(const std::string& s) {
@@ -120,18 +132,87 @@ std::string cell_json(const SweepCell& sc, const sweep::CostSet& costs, const Me
   return json.str() + "\n";
 }
 
+// The options only sweep has, taken out before the rest is parsed as reproduce's.
+struct SweepOnly {
+  bool collect = false;
+  bool slurm = false;
+  bool dry_run = false;
+  bool has_cells = false;
+  size_t first = 0, last = 0;  // --cells, inclusive
+  size_t chunk = 1;
+  std::string partition;
+  std::string out;  // --out, also left for the common parser
+};
+
+bool parse_cells(const std::string& v, size_t& first, size_t& last) {
+  const size_t dash = v.find('-');
+  auto a = parse_count(v.substr(0, dash));
+  auto b = dash == std::string::npos ? a : parse_count(v.substr(dash + 1));
+  if (!a || !b || *a > *b || *b > 1000000) return false;
+  first = static_cast<size_t>(*a);
+  last = static_cast<size_t>(*b);
+  return true;
+}
+
 }  // namespace
 
-int cmd_sweep(const std::vector<std::string>& args) {
-  for (const auto& a : args) {
+int cmd_sweep(const std::vector<std::string>& all_args) {
+  for (const auto& a : all_args) {
     if (a == "--help" || a == "-h") {
       std::cout << kSweepUsage;
       return 0;
     }
   }
+  SweepOnly only;
+  std::vector<std::string> args;
+  for (size_t i = 0; i < all_args.size(); ++i) {
+    const std::string& a = all_args[i];
+    const bool has_value = i + 1 < all_args.size();
+    if (a == "--collect") {
+      only.collect = true;
+    } else if (a == "--slurm") {
+      only.slurm = true;
+    } else if (a == "--dry-run") {
+      only.dry_run = true;
+    } else if (a == "--cells" || a == "--chunk" || a == "--partition") {
+      if (!has_value) return fail(kUsage, a + " needs a value");
+      const std::string& v = all_args[++i];
+      if (a == "--cells") {
+        only.has_cells = true;
+        if (!parse_cells(v, only.first, only.last)) {
+          return fail(kUsage, "--cells takes cell numbers A-B (A <= B) or A, not '" + v + "'");
+        }
+      } else if (a == "--chunk") {
+        auto n = parse_count(v);
+        if (!n || *n < 1 || *n > 100000) {
+          return fail(kUsage, "--chunk takes a number of cells per array task (1 to 100000)");
+        }
+        only.chunk = static_cast<size_t>(*n);
+      } else {
+        only.partition = v;
+      }
+    } else {
+      if (a == "--out" && has_value) only.out = all_args[i + 1];
+      args.push_back(a);
+    }
+  }
+  if (only.dry_run && !only.slurm) return fail(kUsage, "--dry-run goes with --slurm");
+  if ((only.chunk != 1 || !only.partition.empty()) && !only.slurm) {
+    return fail(kUsage, "--chunk and --partition go with --slurm");
+  }
+  if (int(only.collect) + int(only.slurm) + int(only.has_cells) > 1) {
+    return fail(kUsage, "--collect, --slurm and --cells exclude each other");
+  }
   // The same options as reproduce, with the grid file in place of the papers.
   std::string error;
   auto opts = parse_reproduce_options(args, error);
+  if (!opts && only.collect && !only.out.empty() &&
+      error.find("name a paper") != std::string::npos) {
+    // --collect without a grid: the copy the sweep saved in its folder.
+    args.push_back((fs::path(only.out) / "grid.json").string());
+    error.clear();
+    opts = parse_reproduce_options(args, error);
+  }
   if (!opts) {
     if (error.find("name a paper") != std::string::npos) error = "name a grid file (GRID.json)";
     return fail(kUsage, error);
@@ -147,7 +228,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
     return fail(kUsage, opts->papers[0] + ": " + error);
   }
   const std::string kernel = opts->kernel.empty() ? default_guest_kernel() : opts->kernel;
-  if (auto image = machine::MultibootLoader::read_kernel_file(kernel); !image) {
+  if (auto image = machine::MultibootLoader::read_kernel_file(kernel); !image && !only.collect) {
     return fail(exit_code_for(image.error()), image.error().message);
   }
   for (const std::string& m : grid.modes) {
@@ -189,10 +270,42 @@ int cmd_sweep(const std::vector<std::string>& args) {
     }
   }
 
+  // The grid beside its cells, for --collect and the Slurm scripts (written only when it
+  // changed, so array tasks starting together do not race on it).
+  if (std::string saved_grid; !read_file(out / "grid.json", saved_grid) || saved_grid != text) {
+    if (!write_file(out / "grid.json", text)) {
+      return fail(kNoInput, "cannot write " + (out / "grid.json").string());
+    }
+  }
+  if (only.slurm) {
+    SlurmPlan plan;
+    plan.vmlab = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) return fail(kInternal, "cannot find the vmlab executable (/proc/self/exe)");
+    plan.out = fs::absolute(out);
+    plan.kernel = fs::absolute(kernel).string();
+    plan.cells = all.size();
+    plan.chunk = only.chunk;
+    plan.jobs = opts->jobs ? opts->jobs : 1;
+    plan.partition = only.partition;
+    plan.dry_run = only.dry_run;
+    plan.quiet = opts->quiet;
+    return slurm_submit(plan);
+  }
+  size_t first = 0, last = all.size() - 1;
+  if (only.has_cells) {
+    if (only.last >= all.size()) {
+      return fail(kUsage, "--cells " + std::to_string(only.first) + "-" +
+                              std::to_string(only.last) + ": the grid has cells 0 to " +
+                              std::to_string(all.size() - 1));
+    }
+    first = only.first;
+    last = only.last;
+  }
+
   // Resume: a cell whose folder holds its measurement is not measured again.
   std::vector<Measurement> results(all.size());
   std::vector<size_t> todo;
-  for (size_t i = 0; i < all.size(); ++i) {
+  for (size_t i = first; i <= last; ++i) {
     std::string bytes;
     if (read_file(all[i].dir / "measurement.bin", bytes) && deserialize(bytes, results[i]) &&
         results[i].ok) {
@@ -200,8 +313,19 @@ int cmd_sweep(const std::vector<std::string>& args) {
     }
     todo.push_back(i);
   }
-  if (!opts->quiet && todo.size() < all.size()) {
-    std::cerr << "vmlab sweep: " << all.size() - todo.size() << " of " << all.size()
+  const size_t range = last - first + 1;
+  if (only.collect && !todo.empty()) {
+    std::string names;
+    for (size_t j = 0; j < todo.size() && j < 8; ++j) {
+      names += "\n  " + all[todo[j]].dir.filename().string();
+    }
+    if (todo.size() > 8) names += "\n  ... and " + std::to_string(todo.size() - 8) + " more";
+    return fail(kNoInput, std::to_string(todo.size()) + " of " + std::to_string(all.size()) +
+                              " cells have no result in " + out.string() +
+                              " (not measured yet, or failed):" + names);
+  }
+  if (!opts->quiet && todo.size() < range && !only.collect) {
+    std::cerr << "vmlab sweep: " << range - todo.size() << " of " << range
               << " cells already measured in " << out.string() << "\n";
   }
   std::vector<Cell> cells;
@@ -221,6 +345,18 @@ int cmd_sweep(const std::vector<std::string>& args) {
         write_file(all[i].dir / "measurement.bin", serialize(m));
   });
   if (!saved) return fail(kNoInput, "cannot write the cells' results under " + out.string());
+  if (only.has_cells) {
+    // One share of the sweep: the combined files are --collect's.
+    int status = 0;
+    for (size_t i : todo) {
+      if (!results[i].ok) {
+        std::cerr << "vmlab: " << all[i].dir.filename().string() << ": " << results[i].error
+                  << "\n";
+        status = 1;
+      }
+    }
+    return status;
+  }
 
   // The combined results, in cell order.
   std::ostringstream csv;

@@ -12,6 +12,7 @@ enum ExitCode : int {
   kUsage = 64,            // bad command line (EX_USAGE)
   kBadImage = 65,         // not a loadable Multiboot ELF kernel (EX_DATAERR)
   kNoInput = 66,          // a file could not be opened or created (EX_NOINPUT)
+  kUnavailable = 69,      // a service vmlab needs is missing: sbatch for --slurm (EX_UNAVAILABLE)
   kInternal = 70,         // a bug in vmlab (EX_SOFTWARE)
   kTripleFault = 71,      // the guest triple-faulted: the virtual processor shut down
   kBudgetExhausted = 72,  // --max-instructions ran out before the guest stopped
