@@ -7,11 +7,11 @@
 #include "cli/exit_status.h"
 #include "cli/options.h"
 #include "cli/progress.h"
-#include "frontend/resources.h"
 #include "engine/machine/multiboot_loader.h"
 #include "frontend/cell_runner.h"
 #include "frontend/compare_output.h"
 #include "frontend/compare_runner.h"
+#include "frontend/resources.h"
 #include "frontend/variants.h"
 #include "frontend/workloads.h"
 

@@ -9,12 +9,12 @@
 #include "cli/exit_status.h"
 #include "cli/options.h"
 #include "cli/progress.h"
-#include "frontend/resources.h"
 #include "engine/machine/multiboot_loader.h"
 #include "frontend/cell_runner.h"
 #include "frontend/reproduce/evaluate.h"
 #include "frontend/reproduce/figures.h"
 #include "frontend/reproduce/report.h"
+#include "frontend/resources.h"
 
 namespace vmlab::cli {
 

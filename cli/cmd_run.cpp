@@ -11,7 +11,6 @@
 #include "cli/exit_status.h"
 #include "cli/interrupt_signal.h"
 #include "cli/options.h"
-#include "frontend/resources.h"
 #include "cli/version.h"
 #include "engine//vmm/chrome_trace_writer.h"
 #include "engine/machine/host_file.h"
@@ -20,6 +19,7 @@
 #include "engine/vmm/run_report.h"
 #include "engine/vmm/sha256.h"
 #include "engine/vmm/vm.h"
+#include "frontend/resources.h"
 #include "modes/registry.h"
 
 namespace vmlab::cli {
