@@ -43,8 +43,14 @@ const Synthetic& synthetic(size_t events) {
     for (uint64_t i = 0; i < events; ++i) {
       cycle += 1 + rng() % 400;
       const uint64_t charged = rng() % 8 == 0 ? 200 + rng() % 3000 : rng() % 4;
-      s->store.append(vmlab::vmm::Event{i, cycle, charged, static_cast<uint32_t>(rng()), {},
-                                        kinds[rng() % kinds.size()], 0, vmlab::vmm::ModeId::trap});
+      s->store.append(vmlab::vmm::Event{i,
+                                        cycle,
+                                        charged,
+                                        static_cast<uint32_t>(rng()),
+                                        {},
+                                        kinds[rng() % kinds.size()],
+                                        0,
+                                        vmlab::vmm::ModeId::trap});
       cycle += charged;
     }
     s->index.rebuild(s->store);
@@ -101,7 +107,11 @@ void BM_TimelineIndexBuild(benchmark::State& state) {
 
 BENCHMARK(BM_TimelineFrameZoom)->Arg(1'000'000)->Arg(10'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_TimelineFramePan)->Arg(1'000'000)->Arg(10'000'000)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_TimelineIndexBuild)->Arg(1'000'000)->Arg(10'000'000)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_TimelineIndexBuild)
+    ->Arg(1'000'000)
+    ->Arg(10'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 
 }  // namespace
 
