@@ -41,6 +41,7 @@ class LiveRun::Writer : public vmm::TraceWriter {
 
 LiveRun::~LiveRun() {
   if (vm_ == nullptr) return;
+  input_->close();  // ends a wait for input at once
   vm_->request_stop();
   vm_->request_pause();
   {
@@ -105,7 +106,12 @@ bool LiveRun::start(const LiveRunOptions& o, QString& error) {
     const std::lock_guard lock(mutex_);
     console_.push_back(c);
   };
-  if (!o.input.isEmpty()) mc.input = machine::ConsoleInput::from_string(o.input.toStdString());
+  // Always a live line, so that the console pane can type into the running guest; the
+  // boot text is queued first and reaches the guest as preloaded input would. A live line
+  // never runs dry, so the idle watchdog does not stop a shell waiting for the user.
+  input_ = std::make_shared<machine::LiveInput>();
+  input_->push(o.input.toStdString());
+  mc.input = machine::ConsoleInput::from_live(input_);
   auto created = vmm::Vm::create(std::move(config));
   if (!created) {
     error = QString::fromStdString(created.error().message);
@@ -149,6 +155,10 @@ void LiveRun::run_to_next(vmm::EventKind kind) {
 
 void LiveRun::pause() {
   if (vm_ != nullptr) vm_->request_pause();
+}
+
+void LiveRun::send_input(std::string_view bytes) {
+  if (input_ != nullptr) input_->push(bytes);
 }
 
 void LiveRun::stop() {

@@ -5,7 +5,9 @@
 // the GUI thread only calls Vm::request_pause() and Vm::request_stop() (safe from any
 // thread) and takes what the worker left in a mutex-guarded mailbox: the events recorded
 // since the last look, the console bytes, and the state after each command. It looks about
-// 25 times a second (take()), never once per event, and never blocks on the guest.
+// 25 times a second (take()), never once per event, and never blocks on the guest. Console
+// input typed while the guest runs goes into a machine::LiveInput queue (send_input(), safe
+// from the GUI thread), which the machine drains on the worker at slice ends.
 #pragma once
 
 #include <QObject>
@@ -17,9 +19,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "engine/machine/live_input.h"
 #include "engine/vmm/event.h"
 #include "engine/vmm/event_counters.h"
 #include "engine/vmm/vm.h"
@@ -40,7 +44,7 @@ struct LiveRunOptions {
   QString append;  // the kernel command line after the image path ("run=syscall iters=100")
   ModeVariant mode = ModeVariant::native;
   QString profile = QStringLiteral("native-1c");
-  QString input;  // bytes for the guest's COM1, preloaded at boot
+  QString input;  // bytes for the guest's COM1, queued before boot (more: send_input)
   uint64_t max_instructions = 0;
   uint32_t memory_mib = 128;
   uint32_t cpu_mhz = 1000;
@@ -75,6 +79,9 @@ class LiveRun {
   void run_to_next(vmm::EventKind kind);
   void pause();
   void stop();
+  // Queues bytes for the guest's COM1 (keys typed into the console). Any thread; they
+  // reach the guest when it runs (a paused run gets them when resumed).
+  void send_input(std::string_view bytes);
 
   // Moves out what arrived since the last call. Returns the latest status.
   LiveStatus take(std::vector<vmm::Event>& events, std::string& console);
@@ -93,6 +100,7 @@ class LiveRun {
   void publish_status();
 
   std::unique_ptr<vmm::Vm> vm_;
+  std::shared_ptr<machine::LiveInput> input_;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable wake_;

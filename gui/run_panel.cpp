@@ -4,6 +4,8 @@
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QKeyEvent>
+#include <QKeySequence>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
@@ -82,7 +84,11 @@ RunPanel::RunPanel(RunDocument* document, QWidget* parent)
   mono.setStyleHint(QFont::Monospace);
   console_->setFont(mono);
   console_->setStyleSheet(QStringLiteral("background:#101418; color:#d8e0e8"));
-  console_->setPlaceholderText(tr("The guest's console (COM1) appears here."));
+  console_->setPlaceholderText(
+      tr("The guest's console (COM1) appears here. Click into it and type to send keys to "
+         "the running guest."));
+  console_->setFocusPolicy(Qt::StrongFocus);
+  console_->installEventFilter(this);
 
   counters_ = new CounterModel(document_, this);
   counter_table_ = new QTableView;
@@ -265,6 +271,36 @@ void RunPanel::poll() {
   }
   if (!was_busy && status_.state == vmm::VmState::kStopped) timer_->stop();
   update_buttons();
+}
+
+QByteArray RunPanel::key_bytes(const QKeyEvent& key) {
+  if (key.matches(QKeySequence::Copy) || key.matches(QKeySequence::SelectAll)) return {};
+  switch (key.key()) {
+    case Qt::Key_Return:
+    case Qt::Key_Enter: return QByteArrayLiteral("\r");
+    case Qt::Key_Backspace: return QByteArrayLiteral("\x7f");
+    default: break;
+  }
+  // Printable text and control characters (Ctrl+letter); nothing beyond Latin-1, which the
+  // guest's 8-bit line cannot carry.
+  QByteArray bytes;
+  for (const QChar c : key.text()) {
+    if (c.unicode() > 0xFF) return {};
+    bytes.push_back(static_cast<char>(c.unicode()));
+  }
+  return bytes;
+}
+
+bool RunPanel::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == console_ && event->type() == QEvent::KeyPress && run_ != nullptr &&
+      status_.state != vmm::VmState::kStopped) {
+    const QByteArray bytes = key_bytes(*static_cast<QKeyEvent*>(event));
+    if (!bytes.isEmpty()) {
+      run_->send_input(std::string_view(bytes.constData(), static_cast<size_t>(bytes.size())));
+      return true;
+    }
+  }
+  return QWidget::eventFilter(watched, event);
 }
 
 QString RunPanel::console_text() const {

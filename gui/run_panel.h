@@ -1,9 +1,12 @@
 // RunPanel: run the guest live. Choose the kernel (default: the guest OS), the workload and
 // its arguments, the mode and the cost profile; run, pause, step one instruction, run to
 // the next event of a kind, stop, restart. The console pane shows the guest's COM1 output;
-// counters per event kind update about 25 times a second from what the worker left.
+// counters per event kind update about 25 times a second from what the worker left. Keys
+// typed into the console pane go to the guest's COM1 while a run is live (Enter as '\r',
+// Backspace as DEL, as a terminal in raw mode sends them); the guest echoes them.
 #pragma once
 
+#include <QByteArray>
 #include <QWidget>
 #include <memory>
 
@@ -11,6 +14,7 @@
 #include "gui/run_document.h"
 
 class QComboBox;
+class QKeyEvent;
 class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
@@ -48,6 +52,8 @@ class RunPanel : public QWidget {
   const LiveStatus& status() const { return status_; }
   bool busy() const { return run_ != nullptr && run_->busy(); }
   QString console_text() const;
+  // The console pane (tests type into it).
+  QPlainTextEdit* console() { return console_; }
   CounterModel* counters() { return counters_; }
 
  Q_SIGNALS:
@@ -55,8 +61,14 @@ class RunPanel : public QWidget {
   // A new snapshot for the code and memory views (after a pause, a step or the stop).
   void inspected(std::shared_ptr<const InspectionSnapshot> snapshot);
 
+ protected:
+  bool eventFilter(QObject* watched, QEvent* event) override;
+
  private:
   void update_buttons();
+  // The bytes a key press sends to the guest; empty for keys the pane keeps (copy, select
+  // all, navigation).
+  static QByteArray key_bytes(const QKeyEvent& key);
 
   RunDocument* document_;
   std::unique_ptr<LiveRun> run_;

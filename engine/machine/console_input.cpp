@@ -34,6 +34,25 @@ ConsoleInput ConsoleInput::from_stdin() {
   return in;
 }
 
+ConsoleInput ConsoleInput::from_live(std::shared_ptr<LiveInput> queue) {
+  ConsoleInput in;
+  in.kind_ = Kind::kLive;
+  in.live_ = std::move(queue);
+  if (in.live_ == nullptr) in.kind_ = Kind::kNone;
+  return in;
+}
+
+void ConsoleInput::compact() {
+  const size_t drop = pos_ > 64 ? pos_ - 64 : 0;
+  bytes_.erase(0, drop);
+  pos_ -= drop;
+}
+
+void ConsoleInput::take_live() {
+  compact();
+  live_->take(bytes_);
+}
+
 void ConsoleInput::read_stdin(int timeout_ms) {
   if (eof_) return;
   pollfd p{STDIN_FILENO, POLLIN, 0};
@@ -44,16 +63,14 @@ void ConsoleInput::read_stdin(int timeout_ms) {
     eof_ = true;
     return;
   }
-  // Drop what was consumed, but the last 64 bytes that unread() may give back, so the
-  // buffer does not grow without bound.
-  const size_t drop = pos_ > 64 ? pos_ - 64 : 0;
-  bytes_.erase(0, drop);
-  pos_ -= drop;
+  // Drop what was consumed, so the buffer does not grow without bound.
+  compact();
   bytes_.append(buf, static_cast<size_t>(n));
 }
 
 std::optional<uint8_t> ConsoleInput::next() {
   if (kind_ == Kind::kStdin && pos_ >= bytes_.size()) read_stdin(0);
+  if (kind_ == Kind::kLive && pos_ >= bytes_.size()) take_live();
   if (pos_ >= bytes_.size()) return std::nullopt;
   return static_cast<uint8_t>(bytes_[pos_++]);
 }
@@ -63,13 +80,18 @@ bool ConsoleInput::exhausted() const {
     case Kind::kNone: return true;
     case Kind::kPreloaded: return pos_ >= bytes_.size();
     case Kind::kStdin: return eof_ && pos_ >= bytes_.size();
+    case Kind::kLive: return pos_ >= bytes_.size() && live_->exhausted();
   }
   return true;
 }
 
 bool ConsoleInput::wait(int timeout_ms) {
-  if (kind_ != Kind::kStdin) return pos_ < bytes_.size();
   if (pos_ < bytes_.size()) return true;
+  if (kind_ == Kind::kLive) {
+    if (live_->wait(timeout_ms)) take_live();
+    return pos_ < bytes_.size();
+  }
+  if (kind_ != Kind::kStdin) return false;
   read_stdin(timeout_ms);
   return pos_ < bytes_.size();
 }

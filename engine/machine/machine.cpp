@@ -217,6 +217,16 @@ std::optional<StopReason> Machine::on_halted(std::string& message) {
                 " stopped by the idle watchdog";
       return StopReason::kHaltedNothingToWake;
     }
+    // Interactive input (a live console, stdin): an idle guest waits for the user on the
+    // host, for the modeled time to the timer edge but at most kInputWaitMs, instead of
+    // racing through modeled time; a byte that arrives ends the wait and is delivered now.
+    if (input_.interactive() && !input_.exhausted()) {
+      const uint64_t ms = (next - cpu_.cycles()) / (std::max<uint64_t>(config_.cpu_mhz, 1) * 1000);
+      if (input_.wait(static_cast<int>(std::min<uint64_t>(ms, kInputWaitMs)))) {
+        uart_.poll_input();
+        if (intr_pending()) return std::nullopt;
+      }
+    }
     cpu_.advance_idle(next - cpu_.cycles());
     sync_devices();
     return std::nullopt;

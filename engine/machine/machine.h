@@ -67,7 +67,8 @@ class Machine : public cpu::Bus {
  public:
   // The longest slice between two looks at request_stop(), in instructions.
   static constexpr uint64_t kMaxSlice = uint64_t{1} << 18;
-  // How long a halted machine waiting for interactive input sleeps between looks.
+  // How long a halted machine waiting for interactive input (stdin, a LiveInput queue)
+  // waits on the host between looks at a stop or pause request.
   static constexpr int kInputWaitMs = 50;
 
   static Result<std::unique_ptr<Machine>> create(MachineConfig config);

@@ -4,7 +4,7 @@
 <context>
     <name>AppOptions</name>
     <message>
-        <location filename="../app_options.cpp" line="10" />
+        <location filename="../app_options.cpp" line="10"/>
         <source>usage: vmlab-gui [options]
 
 The vmlab window: run the guest OS in any mode and watch its traps, VM exits,
@@ -17,7 +17,7 @@ options:
   --compare FILE       vmlab compare --format json output for the Compare view
   --run                start the guest live (with --mode, --append, --profile, --kernel)
   --mode MODE          native, trap, trap-npt, trap-classic, bt, pv (default native)
-  --append CMDLINE     the kernel command line, e.g. "run=syscall iters=100"
+  --append CMDLINE     the kernel command line, e.g. &quot;run=syscall iters=100&quot;
   --profile NAME       cost profile (default native-1c)
   --kernel FILE        the guest image (default: the guest OS built with vmlab)
   --view VIEW          timeline, events, counters, compare, run, code or memory
@@ -41,7 +41,7 @@ flaggor:
   --compare FIL        utdata från vmlab compare --format json för vyn Jämför
   --run                starta gästen live (med --mode, --append, --profile, --kernel)
   --mode LÄGE          native, trap, trap-npt, trap-classic, bt, pv (standard native)
-  --append KOMMANDORAD kärnans kommandorad, t.ex. "run=syscall iters=100"
+  --append KOMMANDORAD kärnans kommandorad, t.ex. &quot;run=syscall iters=100&quot;
   --profile NAMN       kostnadsprofil (standard native-1c)
   --kernel FIL         gästens avbild (standard: gäst-OS:et byggt med vmlab)
   --view VY            timeline, events, counters, compare eller run
@@ -54,70 +54,70 @@ flaggor:
 </translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="57" />
+        <location filename="../app_options.cpp" line="57"/>
         <source>%1 needs a value</source>
         <translation>%1 behöver ett värde</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="68" />
-        <source>--select takes an event number (got '%1')</source>
-        <translation>--select tar ett händelsenummer (fick '%1')</translation>
+        <location filename="../app_options.cpp" line="68"/>
+        <source>--select takes an event number (got &apos;%1&apos;)</source>
+        <translation>--select tar ett händelsenummer (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="75" />
-        <source>--instructions takes a positive count (got '%1')</source>
-        <translation>--instructions tar ett positivt antal (fick '%1')</translation>
+        <location filename="../app_options.cpp" line="75"/>
+        <source>--instructions takes a positive count (got &apos;%1&apos;)</source>
+        <translation>--instructions tar ett positivt antal (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="87" />
-        <source>--lang takes en or sv (got '%1')</source>
-        <translation>--lang tar en eller sv (fick '%1')</translation>
+        <location filename="../app_options.cpp" line="87"/>
+        <source>--lang takes en or sv (got &apos;%1&apos;)</source>
+        <translation>--lang tar en eller sv (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="99" />
-        <source>--size takes WIDTHxHEIGHT, from 320x240 to 8192x8192 (got '%1')</source>
-        <translation>--size tar BREDDxHÖJD, från 320x240 till 8192x8192 (fick '%1')</translation>
+        <location filename="../app_options.cpp" line="99"/>
+        <source>--size takes WIDTHxHEIGHT, from 320x240 to 8192x8192 (got &apos;%1&apos;)</source>
+        <translation>--size tar BREDDxHÖJD, från 320x240 till 8192x8192 (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="120" />
-        <source>unknown mode '%1' (modes: native, trap, trap-npt, trap-classic, bt, pv)</source>
-        <translation>okänt läge '%1' (lägen: native, trap, trap-npt, trap-classic, bt, pv)</translation>
+        <location filename="../app_options.cpp" line="120"/>
+        <source>unknown mode &apos;%1&apos; (modes: native, trap, trap-npt, trap-classic, bt, pv)</source>
+        <translation>okänt läge &apos;%1&apos; (lägen: native, trap, trap-npt, trap-classic, bt, pv)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="135" />
-        <source>unknown view '%1' (views: timeline, events, counters, compare, run, code, memory)</source>
-        <translation>okänd vy '%1' (vyer: timeline, events, counters, compare, run, code, memory)</translation>
+        <location filename="../app_options.cpp" line="135"/>
+        <source>unknown view &apos;%1&apos; (views: timeline, events, counters, compare, run, code, memory)</source>
+        <translation>okänd vy &apos;%1&apos; (vyer: timeline, events, counters, compare, run, code, memory)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="142" />
-        <source>unknown option '%1' (vmlab-gui --help lists them)</source>
-        <translation>okänd flagga '%1' (vmlab-gui --help listar dem)</translation>
+        <location filename="../app_options.cpp" line="142"/>
+        <source>unknown option &apos;%1&apos; (vmlab-gui --help lists them)</source>
+        <translation>okänd flagga &apos;%1&apos; (vmlab-gui --help listar dem)</translation>
     </message>
 </context>
 <context>
     <name>CompareData</name>
     <message>
-        <location filename="../compare_data.cpp" line="49" />
+        <location filename="../compare_data.cpp" line="49"/>
         <source>not valid JSON at byte %1: %2</source>
         <translation>inte giltig JSON vid byte %1: %2</translation>
     </message>
     <message>
-        <location filename="../compare_data.cpp" line="57" />
+        <location filename="../compare_data.cpp" line="57"/>
         <source>not vmlab compare output (expected schema vmlab-compare/1; make it with vmlab compare --format json)</source>
         <translation>inte utdata från vmlab compare (väntade schemat vmlab-compare/1; gör den med vmlab compare --format json)</translation>
     </message>
     <message>
-        <location filename="../compare_data.cpp" line="72" />
+        <location filename="../compare_data.cpp" line="72"/>
         <source>a result without workload or mode</source>
         <translation>ett resultat utan arbetslast eller läge</translation>
     </message>
     <message>
-        <location filename="../compare_data.cpp" line="88" />
+        <location filename="../compare_data.cpp" line="88"/>
         <source>no results</source>
         <translation>inga resultat</translation>
     </message>
     <message>
-        <location filename="../compare_data.cpp" line="95" />
+        <location filename="../compare_data.cpp" line="95"/>
         <source>cannot read (%1)</source>
         <translation>kan inte läsa (%1)</translation>
     </message>
@@ -125,198 +125,198 @@ flaggor:
 <context>
     <name>EventDecoder</name>
     <message>
-        <location filename="../event_decoder.cpp" line="167" />
+        <location filename="../event_decoder.cpp" line="168"/>
         <source>VM exit: %1, qualification %2</source>
         <translation>VM-utgång: %1, kvalifikation %2</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="170" />
+        <location filename="../event_decoder.cpp" line="171"/>
         <source>trap: vector %1, error code %2</source>
         <translation>fälla: vektor %1, felkod %2</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="173" />
+        <location filename="../event_decoder.cpp" line="174"/>
         <source>emulated %1 at %2</source>
         <translation>emulerade %1 vid %2</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="176" />
+        <location filename="../event_decoder.cpp" line="177"/>
         <source>%1 ran without a trap</source>
         <translation>%1 kördes utan fälla</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="179" />
+        <location filename="../event_decoder.cpp" line="180"/>
         <source>translated %1: %2 instructions, %3 guest bytes -&gt; %4 TC bytes</source>
         <translation>översatte %1: %2 instruktioner, %3 gästbyte -&gt; %4 TC-byte</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="186" />
+        <location filename="../event_decoder.cpp" line="187"/>
         <source>callout %1 (guest opcode %2)</source>
         <translation>utrop %1 (gästens opkod %2)</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="194" />
+        <location filename="../event_decoder.cpp" line="195"/>
         <source>hidden fault at %1, error %2, shadow PTE %3</source>
         <translation>dolt sidfel vid %1, fel %2, skugg-PTE %3</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="198" />
+        <location filename="../event_decoder.cpp" line="199"/>
         <source>true fault at %1, error %2</source>
         <translation>äkta sidfel vid %1, fel %2</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="201" />
+        <location filename="../event_decoder.cpp" line="202"/>
         <source>PTE at %1: %2 -&gt; %3</source>
         <translation>PTE vid %1: %2 -&gt; %3</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="204" />
+        <location filename="../event_decoder.cpp" line="205"/>
         <source>shadow entry for %1 = %2</source>
         <translation>skuggpost för %1 = %2</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="207" />
+        <location filename="../event_decoder.cpp" line="208"/>
         <source>CR3 %1 -&gt; %2</source>
         <translation>CR3 %1 -&gt; %2</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="210" />
+        <location filename="../event_decoder.cpp" line="211"/>
         <source>TLB flush, global entries too</source>
         <translation>TLB-tömning, även globala poster</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="211" />
+        <location filename="../event_decoder.cpp" line="212"/>
         <source>TLB flush</source>
         <translation>TLB-tömning</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="213" />
+        <location filename="../event_decoder.cpp" line="214"/>
         <source>INVLPG %1</source>
         <translation>INVLPG %1</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="215" />
+        <location filename="../event_decoder.cpp" line="216"/>
         <source>%1 %2, %3 byte(s), value %4%5</source>
         <translation>%1 %2, %3 byte, värde %4%5</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="220" />
+        <location filename="../event_decoder.cpp" line="221"/>
         <source> (no device)</source>
         <translation> (ingen enhet)</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="222" />
+        <location filename="../event_decoder.cpp" line="223"/>
         <source>MMIO %1 %2, %3 byte(s), value %4</source>
         <translation>MMIO %1 %2, %3 byte, värde %4</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="223" />
+        <location filename="../event_decoder.cpp" line="224"/>
         <source>write</source>
         <translation>skrivning</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="224" />
-        <location filename="../event_decoder.cpp" line="296" />
+        <location filename="../event_decoder.cpp" line="225"/>
+        <location filename="../event_decoder.cpp" line="297"/>
         <source>read</source>
         <translation>läsning</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="229" />
+        <location filename="../event_decoder.cpp" line="230"/>
         <source>exception %1, error code %2</source>
         <translation>undantag %1, felkod %2</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="231" />
+        <location filename="../event_decoder.cpp" line="232"/>
         <source>exception %1</source>
         <translation>undantag %1</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="234" />
+        <location filename="../event_decoder.cpp" line="235"/>
         <source>interrupt vector %1</source>
         <translation>avbrott vektor %1</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="241" />
+        <location filename="../event_decoder.cpp" line="242"/>
         <source>injected vector %1</source>
         <translation>injicerade vektor %1</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="244" />
+        <location filename="../event_decoder.cpp" line="245"/>
         <source>ring %1 notified, %2 entries</source>
         <translation>ring %1 meddelad, %2 poster</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="248" />
+        <location filename="../event_decoder.cpp" line="249"/>
         <source>machine stop, reason %1, exit value %2</source>
         <translation>maskinstopp, orsak %1, slutvärde %2</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="252" />
+        <location filename="../event_decoder.cpp" line="253"/>
         <source>page fault at %1, error %2</source>
         <translation>sidfel vid %1, fel %2</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="255" />
+        <location filename="../event_decoder.cpp" line="256"/>
         <source>CR%1 %2 -&gt; %3</source>
         <translation>CR%1 %2 -&gt; %3</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="259" />
+        <location filename="../event_decoder.cpp" line="260"/>
         <source>nested walk for %1: %2 references</source>
         <translation>nästlad tabellgång för %1: %2 referenser</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="263" />
+        <location filename="../event_decoder.cpp" line="264"/>
         <source>chained %1 -&gt; guest %2 (TC %3)</source>
         <translation>kedjade %1 -&gt; gäst %2 (TC %3)</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="266" />
+        <location filename="../event_decoder.cpp" line="267"/>
         <source>%1 lookup hit(s) %2</source>
         <translation>%1 uppslagsträff(ar) %2</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="270" />
+        <location filename="../event_decoder.cpp" line="271"/>
         <source>lookup miss for %1</source>
         <translation>uppslagsmiss för %1</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="272" />
+        <location filename="../event_decoder.cpp" line="273"/>
         <source>%1 x %2 emulated in the TC</source>
         <translation>%1 x %2 emulerade i TC</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="277" />
+        <location filename="../event_decoder.cpp" line="278"/>
         <source>%1 retranslated as a callout after %2 faults</source>
         <translation>%1 omöversatt som utrop efter %2 fel</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="281" />
+        <location filename="../event_decoder.cpp" line="282"/>
         <source>%1 back to IDENT after %2 callouts</source>
         <translation>%1 tillbaka till IDENT efter %2 utrop</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="285" />
+        <location filename="../event_decoder.cpp" line="286"/>
         <source>TC flushed: %1 translations, %2 bytes</source>
         <translation>TC tömd: %1 översättningar, %2 byte</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="289" />
+        <location filename="../event_decoder.cpp" line="290"/>
         <source>page %1 written: %2 translations invalidated</source>
         <translation>sida %1 skriven: %2 översättningar ogiltigförklarade</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="294" />
+        <location filename="../event_decoder.cpp" line="295"/>
         <source>%1 hypervisor-hole address %2</source>
         <translation>%1 adress i hypervisorhålet %2</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="295" />
+        <location filename="../event_decoder.cpp" line="296"/>
         <source>wrote</source>
         <translation>skrev</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="308" />
+        <location filename="../event_decoder.cpp" line="309"/>
         <source>#%1  cycle %2  %3  %4  (charged %5, EIP %6, CPL %7)</source>
         <translation>#%1  cykel %2  %3  %4  (debiterat %5, EIP %6, CPL %7)</translation>
     </message>
@@ -324,57 +324,57 @@ flaggor:
 <context>
     <name>Lane</name>
     <message>
-        <location filename="../lanes.cpp" line="49" />
+        <location filename="../lanes.cpp" line="49"/>
         <source>Trap / VM exit</source>
         <translation>Fälla / VM-utgång</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="50" />
+        <location filename="../lanes.cpp" line="50"/>
         <source>Emulated instruction</source>
         <translation>Emulerad instruktion</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="51" />
+        <location filename="../lanes.cpp" line="51"/>
         <source>Hypercall</source>
         <translation>Hyperanrop</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="52" />
+        <location filename="../lanes.cpp" line="52"/>
         <source>Hidden fault</source>
         <translation>Dolt sidfel</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="53" />
+        <location filename="../lanes.cpp" line="53"/>
         <source>True fault</source>
         <translation>Äkta sidfel</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="54" />
+        <location filename="../lanes.cpp" line="54"/>
         <source>Guest PT write</source>
         <translation>Gäst-PT-skrivning</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="55" />
+        <location filename="../lanes.cpp" line="55"/>
         <source>BT translate / callout</source>
         <translation>BT-översättning / utrop</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="56" />
+        <location filename="../lanes.cpp" line="56"/>
         <source>Port / MMIO</source>
         <translation>Port / MMIO</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="57" />
+        <location filename="../lanes.cpp" line="57"/>
         <source>Interrupt / exception</source>
         <translation>Avbrott / undantag</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="58" />
+        <location filename="../lanes.cpp" line="58"/>
         <source>CR3 switch / TLB</source>
         <translation>CR3-byte / TLB</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="59" />
+        <location filename="../lanes.cpp" line="59"/>
         <source>Other</source>
         <translation>Övrigt</translation>
     </message>
@@ -382,37 +382,37 @@ flaggor:
 <context>
     <name>LiveRun</name>
     <message>
-        <location filename="../live_run.cpp" line="15" />
+        <location filename="../live_run.cpp" line="15"/>
         <source>native</source>
         <translation>native</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="17" />
+        <location filename="../live_run.cpp" line="17"/>
         <source>trap VT (shadow paging)</source>
         <translation>trap VT (skuggsidtabeller)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="19" />
+        <location filename="../live_run.cpp" line="19"/>
         <source>trap VT + NPT (nested paging)</source>
         <translation>trap VT + NPT (nästlad sidöversättning)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="21" />
+        <location filename="../live_run.cpp" line="21"/>
         <source>trap classic (ring compression)</source>
         <translation>trap klassisk (ringkompression)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="22" />
+        <location filename="../live_run.cpp" line="22"/>
         <source>bt (binary translation)</source>
         <translation>bt (binär översättning)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="23" />
+        <location filename="../live_run.cpp" line="23"/>
         <source>pv (paravirtualization)</source>
         <translation>pv (paravirtualisering)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="57" />
+        <location filename="../live_run.cpp" line="58"/>
         <source>a run is already started</source>
         <translation>en körning är redan startad</translation>
     </message>
@@ -420,100 +420,100 @@ flaggor:
 <context>
     <name>MemoryView</name>
     <message>
-        <location filename="../inspection_views.cpp" line="30" />
-        <source>the guest's own tables (native)</source>
+        <location filename="../inspection_views.cpp" line="30"/>
+        <source>the guest&apos;s own tables (native)</source>
         <translation>gästens egna tabeller (native)</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="32" />
+        <location filename="../inspection_views.cpp" line="32"/>
         <source>shadow tables the monitor builds</source>
         <translation>skuggtabeller som monitorn bygger</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="34" />
-        <source>the guest's tables, then the nested table</source>
+        <location filename="../inspection_views.cpp" line="34"/>
+        <source>the guest&apos;s tables, then the nested table</source>
         <translation>gästens tabeller, sedan den nästlade tabellen</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="36" />
-        <source>the guest's tables, holding machine frames (direct)</source>
+        <location filename="../inspection_views.cpp" line="36"/>
+        <source>the guest&apos;s tables, holding machine frames (direct)</source>
         <translation>gästens tabeller, med maskinramar (direkt)</translation>
     </message>
 </context>
 <context>
     <name>RunLoader</name>
     <message>
-        <location filename="../run_loader.cpp" line="27" />
+        <location filename="../run_loader.cpp" line="27"/>
         <source>%1: cannot read (%2)</source>
         <translation>%1: kan inte läsa (%2)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="33" />
+        <location filename="../run_loader.cpp" line="33"/>
         <source>%1: not valid JSON at byte %2: %3</source>
         <translation>%1: inte giltig JSON vid byte %2: %3</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="39" />
+        <location filename="../run_loader.cpp" line="39"/>
         <source>%1: not a JSON object</source>
         <translation>%1: inte ett JSON-objekt</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="52" />
-        <source>%1: not a vmlab config (schema "%2", expected vmlab-config/1)</source>
-        <translation>%1: inte en vmlab-konfiguration (schema "%2", väntade vmlab-config/1)</translation>
+        <location filename="../run_loader.cpp" line="52"/>
+        <source>%1: not a vmlab config (schema &quot;%2&quot;, expected vmlab-config/1)</source>
+        <translation>%1: inte en vmlab-konfiguration (schema &quot;%2&quot;, väntade vmlab-config/1)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="75" />
-        <source>%1: not vmlab stats (schema "%2", expected vmlab-stats/1)</source>
-        <translation>%1: inte vmlab-statistik (schema "%2", väntade vmlab-stats/1)</translation>
+        <location filename="../run_loader.cpp" line="75"/>
+        <source>%1: not vmlab stats (schema &quot;%2&quot;, expected vmlab-stats/1)</source>
+        <translation>%1: inte vmlab-statistik (schema &quot;%2&quot;, väntade vmlab-stats/1)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="98" />
+        <location filename="../run_loader.cpp" line="98"/>
         <source>%1: %2 cycles/iteration over %3 iterations</source>
         <translation>%1: %2 cykler/iteration över %3 iterationer</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="124" />
+        <location filename="../run_loader.cpp" line="124"/>
         <source>%1: cannot read</source>
         <translation>%1: kan inte läsa</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="134" />
+        <location filename="../run_loader.cpp" line="134"/>
         <source>%1, line %2: %3</source>
         <translation>%1, rad %2: %3</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="141" />
+        <location filename="../run_loader.cpp" line="141"/>
         <source>%1, line %2: events out of order (seq %3 after %4)</source>
         <translation>%1, rad %2: händelser i fel ordning (seq %3 efter %4)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="160" />
+        <location filename="../run_loader.cpp" line="160"/>
         <source>%1: no such file or directory</source>
         <translation>%1: ingen sådan fil eller katalog</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="165" />
+        <location filename="../run_loader.cpp" line="165"/>
         <source>%1: a trace without config.json and stats.json; counters are counted from the trace</source>
         <translation>%1: ett spår utan config.json och stats.json; räknarna räknas från spåret</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="173" />
+        <location filename="../run_loader.cpp" line="173"/>
         <source>%1: not a vmlab run directory (no config.json; make one with vmlab run --out DIR --trace)</source>
         <translation>%1: inte en vmlab-körkatalog (ingen config.json; gör en med vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="185" />
+        <location filename="../run_loader.cpp" line="185"/>
         <source>%1: missing; counters are counted from the trace</source>
         <translation>%1: saknas; räknarna räknas från spåret</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="193" />
+        <location filename="../run_loader.cpp" line="193"/>
         <source>%1: no trace.jsonl (the run was made without --trace): counters only, no timeline</source>
         <translation>%1: ingen trace.jsonl (körningen gjordes utan --trace): bara räknare, ingen tidslinje</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="211" />
+        <location filename="../run_loader.cpp" line="211"/>
         <source>the trace holds the first %1 events; %2 more were dropped (vmlab run --trace-limit)</source>
         <translation>spåret innehåller de första %1 händelserna; %2 till utelämnades (vmlab run --trace-limit)</translation>
     </message>
@@ -521,22 +521,22 @@ flaggor:
 <context>
     <name>Timeline</name>
     <message>
-        <location filename="../timeline_renderer.cpp" line="97" />
+        <location filename="../timeline_renderer.cpp" line="97"/>
         <source>modeled cycles</source>
         <translation>modellerade cykler</translation>
     </message>
     <message>
-        <location filename="../timeline_renderer.cpp" line="157" />
+        <location filename="../timeline_renderer.cpp" line="157"/>
         <source>cumulative cycles charged per class</source>
         <translation>ackumulerade debiterade cykler per klass</translation>
     </message>
     <message>
-        <location filename="../timeline_renderer.cpp" line="170" />
+        <location filename="../timeline_renderer.cpp" line="170"/>
         <source>No cycles charged to events here (the cost profile may charge none).</source>
         <translation>Inga cykler debiterade händelser här (kostnadsprofilen kanske inte debiterar några).</translation>
     </message>
     <message>
-        <location filename="../timeline_renderer.cpp" line="175" />
+        <location filename="../timeline_renderer.cpp" line="175"/>
         <source>top: %1</source>
         <translation>topp: %1</translation>
     </message>
@@ -544,52 +544,52 @@ flaggor:
 <context>
     <name>vmlab::gui::CodeView</name>
     <message>
-        <location filename="../inspection_views.cpp" line="117" />
+        <location filename="../inspection_views.cpp" line="117"/>
         <source>The code view shows a live run: start one in the Run tab and pause or step it.</source>
         <translation>Kodvyn visar en levande körning: starta en i fliken Kör och pausa eller stega den.</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="150" />
+        <location filename="../inspection_views.cpp" line="150"/>
         <source>Guest EIP %1  CPL %2  IF %3  EFLAGS %4  CR0 %5  CR3 %6  CR4 %7%8
 EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</source>
         <translation>Gästens EIP %1  CPL %2  IF %3  EFLAGS %4  CR0 %5  CR3 %6  CR4 %7%8
 EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="156" />
+        <location filename="../inspection_views.cpp" line="156"/>
         <source>  (virtual: the kernel runs deprivileged)</source>
         <translation>  (virtuellt: kärnan körs med sänkt privilegium)</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="159" />
+        <location filename="../inspection_views.cpp" line="159"/>
         <source>; guest code from EIP (Capstone)
 </source>
         <translation>; gästkod från EIP (Capstone)
 </translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="165" />
+        <location filename="../inspection_views.cpp" line="165"/>
         <source>(EIP is not mapped)
 </source>
         <translation>(EIP är inte avbildad)
 </translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="171" />
+        <location filename="../inspection_views.cpp" line="171"/>
         <source>; no translation cache in this mode (bt shows the guest block and its translation here)
 </source>
         <translation>; ingen översättningscache i detta läge (bt visar gästblocket och dess översättning här)
 </translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="175" />
+        <location filename="../inspection_views.cpp" line="175"/>
         <source>; translation %1: guest %2-%3 (%4 instructions) -&gt; TC %5-%6 (%7 instructions, %8 callouts)
 </source>
         <translation>; översättning %1: gäst %2-%3 (%4 instruktioner) -&gt; TC %5-%6 (%7 instruktioner, %8 utrop)
 </translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="199" />
+        <location filename="../inspection_views.cpp" line="199"/>
         <source>
 ; callouts into the monitor
 </source>
@@ -598,7 +598,7 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 </translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="204" />
+        <location filename="../inspection_views.cpp" line="204"/>
         <source> (continuation)</source>
         <translation> (fortsättning)</translation>
     </message>
@@ -606,117 +606,117 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::CompareView</name>
     <message>
-        <location filename="../compare_view.cpp" line="46" />
+        <location filename="../compare_view.cpp" line="46"/>
         <source>No comparison open: run &lt;tt&gt;vmlab compare --modes all --format json &amp;gt; compare.json&lt;/tt&gt; and open it (File menu, or vmlab-gui --compare compare.json).</source>
         <translation>Ingen jämförelse öppen: kör &lt;tt&gt;vmlab compare --modes all --format json &amp;gt; compare.json&lt;/tt&gt; och öppna den (Arkiv-menyn, eller vmlab-gui --compare compare.json).</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="51" />
+        <location filename="../compare_view.cpp" line="51"/>
         <source>cycles per operation</source>
         <translation>cykler per operation</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="52" />
+        <location filename="../compare_view.cpp" line="52"/>
         <source>ratio to native</source>
         <translation>kvot mot native</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="53" />
+        <location filename="../compare_view.cpp" line="53"/>
         <source>log scale</source>
         <translation>logaritmisk skala</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="56" />
+        <location filename="../compare_view.cpp" line="56"/>
         <source>Export PNG...</source>
         <translation>Exportera PNG...</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="57" />
+        <location filename="../compare_view.cpp" line="57"/>
         <source>Export SVG...</source>
         <translation>Exportera SVG...</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="58" />
+        <location filename="../compare_view.cpp" line="58"/>
         <source>Export CSV...</source>
         <translation>Exportera CSV...</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="60" />
+        <location filename="../compare_view.cpp" line="60"/>
         <source>Show:</source>
         <translation>Visa:</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="64" />
+        <location filename="../compare_view.cpp" line="64"/>
         <source>Breakdown of:</source>
         <translation>Uppdelning av:</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="84" />
+        <location filename="../compare_view.cpp" line="84"/>
         <source>PNG image (*.png)</source>
         <translation>PNG-bild (*.png)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="86" />
+        <location filename="../compare_view.cpp" line="86"/>
         <source>SVG drawing (*.svg)</source>
         <translation>SVG-ritning (*.svg)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="88" />
+        <location filename="../compare_view.cpp" line="88"/>
         <source>CSV table (*.csv)</source>
         <translation>CSV-tabell (*.csv)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="107" />
+        <location filename="../compare_view.cpp" line="107"/>
         <source>&lt;b&gt;vmlab compare&lt;/b&gt;, profile %1: %2 workloads in %3 modes.</source>
         <translation>&lt;b&gt;vmlab compare&lt;/b&gt;, profil %1: %2 arbetslaster i %3 lägen.</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="125" />
+        <location filename="../compare_view.cpp" line="125"/>
         <source>Ratio to native per workload (lower is better)</source>
         <translation>Kvot mot native per arbetslast (lägre är bättre)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="126" />
+        <location filename="../compare_view.cpp" line="126"/>
         <source>Modeled cycles per operation per workload (lower is better)</source>
         <translation>Modellerade cykler per operation per arbetslast (lägre är bättre)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="158" />
+        <location filename="../compare_view.cpp" line="158"/>
         <source>x native (log)</source>
         <translation>x native (log)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="158" />
+        <location filename="../compare_view.cpp" line="158"/>
         <source>cycles (log)</source>
         <translation>cykler (log)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="165" />
+        <location filename="../compare_view.cpp" line="165"/>
         <source>x native</source>
         <translation>x native</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="165" />
+        <location filename="../compare_view.cpp" line="165"/>
         <source>cycles</source>
         <translation>cykler</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="177" />
+        <location filename="../compare_view.cpp" line="177"/>
         <source>%1: events per operation by event class</source>
         <translation>%1: händelser per operation per händelseklass</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="206" />
+        <location filename="../compare_view.cpp" line="206"/>
         <source>events per operation</source>
         <translation>händelser per operation</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="240" />
+        <location filename="../compare_view.cpp" line="240"/>
         <source>vmlab compare</source>
         <translation>vmlab compare</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="256" />
+        <location filename="../compare_view.cpp" line="256"/>
         <source>Export the comparison</source>
         <translation>Exportera jämförelsen</translation>
     </message>
@@ -724,32 +724,32 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::CounterModel</name>
     <message>
-        <location filename="../counter_model.cpp" line="74" />
+        <location filename="../counter_model.cpp" line="74"/>
         <source>all events</source>
         <translation>alla händelser</translation>
     </message>
     <message>
-        <location filename="../counter_model.cpp" line="94" />
+        <location filename="../counter_model.cpp" line="94"/>
         <source>Event kind</source>
         <translation>Händelsetyp</translation>
     </message>
     <message>
-        <location filename="../counter_model.cpp" line="95" />
+        <location filename="../counter_model.cpp" line="95"/>
         <source>Class</source>
         <translation>Klass</translation>
     </message>
     <message>
-        <location filename="../counter_model.cpp" line="96" />
+        <location filename="../counter_model.cpp" line="96"/>
         <source>Count</source>
         <translation>Antal</translation>
     </message>
     <message>
-        <location filename="../counter_model.cpp" line="97" />
+        <location filename="../counter_model.cpp" line="97"/>
         <source>Cycles charged</source>
         <translation>Debiterade cykler</translation>
     </message>
     <message>
-        <location filename="../counter_model.cpp" line="98" />
+        <location filename="../counter_model.cpp" line="98"/>
         <source>Share of modeled time</source>
         <translation>Andel av modellerad tid</translation>
     </message>
@@ -757,32 +757,32 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::CountersView</name>
     <message>
-        <location filename="../counters_view.cpp" line="58" />
+        <location filename="../counters_view.cpp" line="58"/>
         <source>&lt;b&gt;%1&lt;/b&gt;, profile %2: %3 instructions, %4 modeled cycles, %5 of them charged to events.</source>
         <translation>&lt;b&gt;%1&lt;/b&gt;, profil %2: %3 instruktioner, %4 modellerade cykler, %5 av dem debiterade händelser.</translation>
     </message>
     <message>
-        <location filename="../counters_view.cpp" line="60" />
+        <location filename="../counters_view.cpp" line="60"/>
         <source>no run</source>
         <translation>ingen körning</translation>
     </message>
     <message>
-        <location filename="../counters_view.cpp" line="66" />
+        <location filename="../counters_view.cpp" line="66"/>
         <source>Stop: %1</source>
         <translation>Stopp: %1</translation>
     </message>
     <message>
-        <location filename="../counters_view.cpp" line="81" />
+        <location filename="../counters_view.cpp" line="81"/>
         <source>Share of modeled time charged to each event class</source>
         <translation>Andel av modellerad tid debiterad varje händelseklass</translation>
     </message>
     <message>
-        <location filename="../counters_view.cpp" line="84" />
+        <location filename="../counters_view.cpp" line="84"/>
         <source>share</source>
         <translation>andel</translation>
     </message>
     <message>
-        <location filename="../counters_view.cpp" line="114" />
+        <location filename="../counters_view.cpp" line="114"/>
         <source>% of modeled cycles</source>
         <translation>% av modellerade cykler</translation>
     </message>
@@ -790,37 +790,37 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::EventTableModel</name>
     <message>
-        <location filename="../event_table_model.cpp" line="80" />
+        <location filename="../event_table_model.cpp" line="80"/>
         <source>#</source>
         <translation>#</translation>
     </message>
     <message>
-        <location filename="../event_table_model.cpp" line="81" />
+        <location filename="../event_table_model.cpp" line="81"/>
         <source>Cycle</source>
         <translation>Cykel</translation>
     </message>
     <message>
-        <location filename="../event_table_model.cpp" line="82" />
+        <location filename="../event_table_model.cpp" line="82"/>
         <source>Kind</source>
         <translation>Typ</translation>
     </message>
     <message>
-        <location filename="../event_table_model.cpp" line="83" />
+        <location filename="../event_table_model.cpp" line="83"/>
         <source>CPL</source>
         <translation>CPL</translation>
     </message>
     <message>
-        <location filename="../event_table_model.cpp" line="84" />
+        <location filename="../event_table_model.cpp" line="84"/>
         <source>EIP</source>
         <translation>EIP</translation>
     </message>
     <message>
-        <location filename="../event_table_model.cpp" line="85" />
+        <location filename="../event_table_model.cpp" line="85"/>
         <source>Charged</source>
         <translation>Debiterat</translation>
     </message>
     <message>
-        <location filename="../event_table_model.cpp" line="86" />
+        <location filename="../event_table_model.cpp" line="86"/>
         <source>Payload</source>
         <translation>Innehåll</translation>
     </message>
@@ -828,47 +828,47 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::EventsView</name>
     <message>
-        <location filename="../events_view.cpp" line="43" />
+        <location filename="../events_view.cpp" line="43"/>
         <source>any CPL</source>
         <translation>alla CPL</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="44" />
+        <location filename="../events_view.cpp" line="44"/>
         <source>CPL %1</source>
         <translation>CPL %1</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="47" />
+        <location filename="../events_view.cpp" line="47"/>
         <source>EIP from (hex)</source>
         <translation>EIP från (hex)</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="48" />
+        <location filename="../events_view.cpp" line="48"/>
         <source>EIP to (hex)</source>
         <translation>EIP till (hex)</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="50" />
+        <location filename="../events_view.cpp" line="50"/>
         <source>search payload, e.g. mmu_update or COM1</source>
         <translation>sök i innehållet, t.ex. mmu_update eller COM1</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="53" />
+        <location filename="../events_view.cpp" line="53"/>
         <source>Kind:</source>
         <translation>Typ:</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="118" />
+        <location filename="../events_view.cpp" line="118"/>
         <source>all kinds</source>
         <translation>alla typer</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="139" />
+        <location filename="../events_view.cpp" line="139"/>
         <source>%1 of %2 events</source>
         <translation>%1 av %2 händelser</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="173" />
+        <location filename="../events_view.cpp" line="173"/>
         <source>class: %1</source>
         <translation>klass: %1</translation>
     </message>
@@ -876,138 +876,138 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::MainWindow</name>
     <message>
-        <location filename="../main_window.cpp" line="34" />
+        <location filename="../main_window.cpp" line="34"/>
         <source>vmlab — watch a guest under five ways of virtualizing x86</source>
         <translation>vmlab — se en gäst under fem sätt att virtualisera x86</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="71" />
+        <location filename="../main_window.cpp" line="71"/>
         <source>Run</source>
         <translation>Kör</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="72" />
+        <location filename="../main_window.cpp" line="72"/>
         <source>Timeline and events</source>
         <translation>Tidslinje och händelser</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="73" />
+        <location filename="../main_window.cpp" line="73"/>
         <source>Counters</source>
         <translation>Räknare</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="74" />
+        <location filename="../main_window.cpp" line="74"/>
         <source>Compare modes</source>
         <translation>Jämför lägen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="77" />
+        <location filename="../main_window.cpp" line="77"/>
         <source>Code</source>
         <translation>Kod</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="78" />
+        <location filename="../main_window.cpp" line="78"/>
         <source>Memory</source>
         <translation>Minne</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="105" />
+        <location filename="../main_window.cpp" line="105"/>
         <source>&amp;File</source>
         <translation>&amp;Arkiv</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="106" />
+        <location filename="../main_window.cpp" line="106"/>
         <source>&amp;Open run directory...</source>
         <translation>&amp;Öppna körkatalog...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="108" />
+        <location filename="../main_window.cpp" line="108"/>
         <source>Open &amp;comparison (vmlab compare --format json)...</source>
         <translation>Öppna &amp;jämförelse (vmlab compare --format json)...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="111" />
+        <location filename="../main_window.cpp" line="111"/>
         <source>&amp;Quit</source>
         <translation>&amp;Avsluta</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="113" />
+        <location filename="../main_window.cpp" line="113"/>
         <source>&amp;View</source>
         <translation>&amp;Visa</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="114" />
+        <location filename="../main_window.cpp" line="114"/>
         <source>&amp;Run</source>
         <translation>&amp;Kör</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="115" />
+        <location filename="../main_window.cpp" line="115"/>
         <source>&amp;Timeline</source>
         <translation>&amp;Tidslinje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="116" />
+        <location filename="../main_window.cpp" line="116"/>
         <source>&amp;Counters</source>
         <translation>&amp;Räknare</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="117" />
+        <location filename="../main_window.cpp" line="117"/>
         <source>C&amp;ompare modes</source>
         <translation>J&amp;ämför lägen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="118" />
+        <location filename="../main_window.cpp" line="118"/>
         <source>Co&amp;de</source>
         <translation>Ko&amp;d</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="119" />
+        <location filename="../main_window.cpp" line="119"/>
         <source>&amp;Memory</source>
         <translation>&amp;Minne</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="121" />
+        <location filename="../main_window.cpp" line="121"/>
         <source>Show the &amp;whole run</source>
         <translation>Visa &amp;hela körningen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="123" />
+        <location filename="../main_window.cpp" line="123"/>
         <source>&amp;Language</source>
         <translation>&amp;Språk</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="142" />
-        <source>No translation for language "%1".</source>
-        <translation>Ingen översättning för språket "%1".</translation>
+        <location filename="../main_window.cpp" line="142"/>
+        <source>No translation for language &quot;%1&quot;.</source>
+        <translation>Ingen översättning för språket &quot;%1&quot;.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="153" />
-        <location filename="../main_window.cpp" line="172" />
+        <location filename="../main_window.cpp" line="153"/>
+        <location filename="../main_window.cpp" line="172"/>
         <source>Could not open %1: %2</source>
         <translation>Kunde inte öppna %1: %2</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="232" />
+        <location filename="../main_window.cpp" line="232"/>
         <source>No run open: File &gt; Open run directory, or the Run tab.</source>
         <translation>Ingen körning öppen: Arkiv &gt; Öppna körkatalog, eller fliken Kör.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="236" />
+        <location filename="../main_window.cpp" line="236"/>
         <source>%1 | %2 | profile %3 | %4 events | %5 instructions | %6 modeled cycles</source>
         <translation>%1 | %2 | profil %3 | %4 händelser | %5 instruktioner | %6 modellerade cykler</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="246" />
+        <location filename="../main_window.cpp" line="246"/>
         <source>Open a vmlab run directory (vmlab run --out DIR --trace)</source>
         <translation>Öppna en vmlab-körkatalog (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="254" />
+        <location filename="../main_window.cpp" line="254"/>
         <source>Open vmlab compare --format json output</source>
         <translation>Öppna utdata från vmlab compare --format json</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="256" />
+        <location filename="../main_window.cpp" line="256"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
@@ -1015,12 +1015,12 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::MemoryView</name>
     <message>
-        <location filename="../inspection_views.cpp" line="212" />
+        <location filename="../inspection_views.cpp" line="212"/>
         <source>The memory view shows a live run: start one in the Run tab and pause or step it.</source>
         <translation>Minnesvyn visar en levande körning: starta en i fliken Kör och pausa eller stega den.</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="237" />
+        <location filename="../inspection_views.cpp" line="237"/>
         <source>The hardware walks %1. %2 mapped pages shown (at most %3), %4 of them mapped differently by the hardware (marked). P2M (guest-physical -&gt; machine):%5</source>
         <translation>Hårdvaran går igenom %1. %2 avbildade sidor visas (högst %3), %4 av dem avbildas annorlunda av hårdvaran (markerade). P2M (gästfysisk -&gt; maskin):%5</translation>
     </message>
@@ -1028,72 +1028,72 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::PageTableModel</name>
     <message>
-        <location filename="../inspection_views.cpp" line="70" />
-        <source>The hardware's mapping is not the guest's: a shadow entry not filled yet, a write-protected page-table page, or a frame elsewhere.</source>
+        <location filename="../inspection_views.cpp" line="70"/>
+        <source>The hardware&apos;s mapping is not the guest&apos;s: a shadow entry not filled yet, a write-protected page-table page, or a frame elsewhere.</source>
         <translation>Hårdvarans avbildning är inte gästens: en skuggpost som inte fyllts än, en skrivskyddad sidtabellsida eller en ram någon annanstans.</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="84" />
+        <location filename="../inspection_views.cpp" line="84"/>
         <source>not present</source>
         <translation>inte närvarande</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="87" />
+        <location filename="../inspection_views.cpp" line="87"/>
         <source>faults</source>
         <translation>ger sidfel</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="94" />
+        <location filename="../inspection_views.cpp" line="94"/>
         <source>  differs</source>
         <translation>  skiljer sig</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="103" />
+        <location filename="../inspection_views.cpp" line="103"/>
         <source>Linear page</source>
         <translation>Linjär sida</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="104" />
+        <location filename="../inspection_views.cpp" line="104"/>
         <source>Guest PDE</source>
         <translation>Gästens PDE</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="105" />
+        <location filename="../inspection_views.cpp" line="105"/>
         <source>Guest PTE</source>
         <translation>Gästens PTE</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="106" />
+        <location filename="../inspection_views.cpp" line="106"/>
         <source>Guest maps to</source>
         <translation>Gästen avbildar på</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="107" />
+        <location filename="../inspection_views.cpp" line="107"/>
         <source>Nested PDE</source>
         <translation>Nästlad PDE</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="107" />
+        <location filename="../inspection_views.cpp" line="107"/>
         <source>Hardware PDE</source>
         <translation>Hårdvarans PDE</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="108" />
+        <location filename="../inspection_views.cpp" line="108"/>
         <source>Nested PTE</source>
         <translation>Nästlad PTE</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="108" />
+        <location filename="../inspection_views.cpp" line="108"/>
         <source>Hardware PTE</source>
         <translation>Hårdvarans PTE</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="109" />
+        <location filename="../inspection_views.cpp" line="109"/>
         <source>Machine address</source>
         <translation>Maskinadress</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="110" />
+        <location filename="../inspection_views.cpp" line="110"/>
         <source>Rights guest / hardware</source>
         <translation>Rättigheter gäst / hårdvara</translation>
     </message>
@@ -1101,129 +1101,129 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::RunPanel</name>
     <message>
-        <location filename="../run_panel.cpp" line="35" />
+        <location filename="../run_panel.cpp" line="30"/>
         <source>(boot only: the shell)</source>
         <translation>(bara uppstart: skalet)</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="39" />
+        <location filename="../run_panel.cpp" line="38"/>
         <source>more of the kernel command line, e.g. iters=1000</source>
         <translation>mer av kärnans kommandorad, t.ex. iters=1000</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="46" />
-        <source>text for the guest's COM1, sent at boot (\n for Enter)</source>
+        <location filename="../run_panel.cpp" line="45"/>
+        <source>text for the guest&apos;s COM1, sent at boot (\n for Enter)</source>
         <translation>text till gästens COM1, skickas vid uppstart (\n för Enter)</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="56" />
+        <location filename="../run_panel.cpp" line="55"/>
         <source>Kernel:</source>
         <translation>Kärna:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="60" />
+        <location filename="../run_panel.cpp" line="59"/>
         <source>Workload:</source>
         <translation>Arbetslast:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="61" />
+        <location filename="../run_panel.cpp" line="60"/>
         <source>Mode:</source>
         <translation>Läge:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="62" />
+        <location filename="../run_panel.cpp" line="61"/>
         <source>Cost profile:</source>
         <translation>Kostnadsprofil:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="63" />
+        <location filename="../run_panel.cpp" line="62"/>
         <source>Console input:</source>
         <translation>Konsolindata:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="65" />
-        <location filename="../run_panel.cpp" line="281" />
+        <location filename="../run_panel.cpp" line="64"/>
+        <location filename="../run_panel.cpp" line="314"/>
         <source>Run</source>
         <translation>Kör</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="66" />
+        <location filename="../run_panel.cpp" line="65"/>
         <source>Pause</source>
         <translation>Paus</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="67" />
+        <location filename="../run_panel.cpp" line="66"/>
         <source>Step</source>
         <translation>Stega</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="68" />
+        <location filename="../run_panel.cpp" line="67"/>
         <source>one guest instruction</source>
         <translation>en gästinstruktion</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="69" />
+        <location filename="../run_panel.cpp" line="68"/>
         <source>Run to next:</source>
         <translation>Kör till nästa:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="70" />
+        <location filename="../run_panel.cpp" line="69"/>
         <source>Stop</source>
         <translation>Stoppa</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="71" />
+        <location filename="../run_panel.cpp" line="70"/>
         <source>Restart</source>
         <translation>Starta om</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="79" />
-        <location filename="../run_panel.cpp" line="291" />
+        <location filename="../run_panel.cpp" line="78"/>
+        <location filename="../run_panel.cpp" line="324"/>
         <source>Not started.</source>
         <translation>Inte startad.</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="88" />
-        <source>The guest's console (COM1) appears here.</source>
-        <translation>Gästens konsol (COM1) visas här.</translation>
+        <location filename="../run_panel.cpp" line="88"/>
+        <source>The guest&apos;s console (COM1) appears here. Click into it and type to send keys to the running guest.</source>
+        <translation>Gästens konsol (COM1) visas här. Klicka i den och skriv för att skicka tangenter till den körande gästen.</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="168" />
+        <location filename="../run_panel.cpp" line="171"/>
         <source>Could not start the guest: %1</source>
         <translation>Kunde inte starta gästen: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="169" />
+        <location filename="../run_panel.cpp" line="172"/>
         <source>Not started: %1</source>
         <translation>Inte startad: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="174" />
+        <location filename="../run_panel.cpp" line="177"/>
         <source>live</source>
         <translation>live</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="281" />
+        <location filename="../run_panel.cpp" line="314"/>
         <source>Resume</source>
         <translation>Fortsätt</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="293" />
+        <location filename="../run_panel.cpp" line="326"/>
         <source>Running... %1 events so far</source>
         <translation>Kör... %1 händelser hittills</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="296" />
+        <location filename="../run_panel.cpp" line="329"/>
         <source>%1 at EIP 0x%2: %3 instructions, %4 modeled cycles, %5 events</source>
         <translation>%1 vid EIP 0x%2: %3 instruktioner, %4 modellerade cykler, %5 händelser</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="297" />
+        <location filename="../run_panel.cpp" line="330"/>
         <source>Stopped</source>
         <translation>Stoppad</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="297" />
+        <location filename="../run_panel.cpp" line="330"/>
         <source>Paused</source>
         <translation>Pausad</translation>
     </message>

@@ -1,8 +1,10 @@
 // Running the guest from the GUI (offscreen): the Run panel's counts equal `vmlab run`'s
 // for the same options; a run paused, resumed and stepped ends exactly as an uninterrupted
 // one; single steps land on the EIPs a run_for of the same length reaches, starting at the
-// kernel's entry point.
+// kernel's entry point; keys typed into the console pane reach the guest's shell while it
+// runs, and its answers appear in the pane.
 #include <QAbstractItemModelTester>
+#include <QPlainTextEdit>
 #include <QTest>
 #include <algorithm>
 
@@ -203,6 +205,52 @@ class LiveRunTest : public QObject {
     run.resume();
     QCOMPARE(settle(run, ev, text).state, vmm::VmState::kStopped);
     QVERIFY(QString::fromStdString(text).contains(QStringLiteral("result workload=syscall")));
+  }
+
+  void typing_into_the_running_shell_data() {
+    QTest::addColumn<int>("mode");
+    QTest::newRow("native") << static_cast<int>(ModeVariant::native);
+    QTest::newRow("trap_vt") << static_cast<int>(ModeVariant::trap_vt);
+  }
+
+  // The guest OS booted without run= runs its shell; the test types into the console pane
+  // as a user would and waits for the answers (on the pane's contents, not on a timer).
+  void typing_into_the_running_shell() {
+    QFETCH(int, mode);
+    MainWindow w;
+    RunPanel* panel = w.run_panel();
+    LiveRunOptions o;
+    o.kernel = QStringLiteral(VMLAB_TEST_KERNEL);
+    o.mode = static_cast<ModeVariant>(mode);
+    panel->set_options(o);
+    panel->resume();
+    QTRY_VERIFY2_WITH_TIMEOUT(panel->console_text().contains(QStringLiteral("vmlab$ ")),
+                              qPrintable(panel->console_text()), 60000);
+    QVERIFY(panel->busy());  // the guest runs on, waiting for keys
+
+    QTest::keyClicks(panel->console(), QStringLiteral("hepl"));
+    QTest::keyClick(panel->console(), Qt::Key_Backspace);
+    QTest::keyClick(panel->console(), Qt::Key_Backspace);
+    QTest::keyClicks(panel->console(), QStringLiteral("lp"));
+    QTest::keyClick(panel->console(), Qt::Key_Return);
+    // The shell echoes the keys (a backspace as "\b \b") and answers the command.
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        panel->console_text().contains(QStringLiteral(
+            "commands: list | <workload> [iters=N] | all [iters=N] | exit [status]")),
+        qPrintable(panel->console_text()), 60000);
+    QVERIFY(panel->console_text().contains(QStringLiteral("vmlab$ hepl")));
+    QVERIFY(panel->console_text().contains(QStringLiteral("lp")));
+    QVERIFY(panel->busy());  // the guest runs on, waiting for keys
+
+    QTest::keyClicks(panel->console(), QStringLiteral("exit 3"));
+    QTest::keyClick(panel->console(), Qt::Key_Enter);
+    QTRY_VERIFY2_WITH_TIMEOUT(!panel->busy() && panel->status().state == vmm::VmState::kStopped,
+                              qPrintable(panel->console_text()), 60000);
+    panel->poll();
+    QVERIFY(panel->console_text().contains(QStringLiteral("vmlab$ exit 3")));
+    QVERIFY(panel->console_text().contains(QStringLiteral("done status=3")));
+    // Stopped: keys go to the pane again, not to a guest.
+    QTest::keyClicks(panel->console(), QStringLiteral("x"));
   }
 
   void code_and_memory_views_data() {
