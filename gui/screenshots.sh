@@ -31,11 +31,11 @@ mkdir -p "$out"
 "$gui" --open "$runs/bt" --view counters --size 1200x560 --screenshot "$out/gui-counters.png"
 "$gui" --compare "$runs/compare.json" --view compare --size 1200x820 \
     --screenshot "$out/gui-compare.png"
-"$gui" --run --mode pv --profile pentium4 --append "run=syscall iters=200" --view run \
+"$gui" --run --kernel "$kernel" --mode pv --profile pentium4 --append "run=syscall iters=200" --view run \
     --size 1200x700 --screenshot "$out/gui-run.png"
-"$gui" --run --mode bt --profile pentium4 --append "run=syscall iters=200" --instructions 3000000 \
+"$gui" --run --kernel "$kernel" --mode bt --profile pentium4 --append "run=syscall iters=200" --instructions 3000000 \
     --view code --size 1400x760 --screenshot "$out/gui-code.png"
-"$gui" --run --mode trap --profile vtx-prescott --append "run=pagefault iters=50" \
+"$gui" --run --kernel "$kernel" --mode trap --profile vtx-prescott --append "run=pagefault iters=50" \
     --instructions 1500000 --view memory --size 1200x620 --screenshot "$out/gui-memory.png"
 "$gui" --lang sv --open "$runs/trap" --view timeline --size 1200x500 \
     --screenshot "$out/gui-timeline-sv.png"
