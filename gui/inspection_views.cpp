@@ -89,8 +89,11 @@ QVariant PageTableModel::data(const QModelIndex& index, int role) const {
       return QStringLiteral("%1 / %2%3")
           .arg(rights((r.flags & vmm::PageRow::kGuestWritable) != 0,
                       (r.flags & vmm::PageRow::kGuestUser) != 0),
-               rights((r.flags & vmm::PageRow::kRealWritable) != 0,
-                      (r.flags & vmm::PageRow::kRealUser) != 0),
+               // No rights where the hardware has no mapping (a shadow entry not yet
+               // filled): an em dash, not "-S", which would read as a supervisor page.
+               r.machine_address ? rights((r.flags & vmm::PageRow::kRealWritable) != 0,
+                                          (r.flags & vmm::PageRow::kRealUser) != 0)
+                                 : QString(QChar(0x2014)),
                r.differs ? tr("  differs") : QString());
     default: return {};
   }
