@@ -123,12 +123,16 @@ bool ClassicMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool 
 }
 
 void ClassicMonitor::explain_stop(const vmm::Vm& vm, machine::RunResult& result) const {
-  // Only a guest that stopped making progress: halted for good with its interrupts off, or
-  // idle with nothing that can wake it.
-  if (result.reason != machine::StopReason::kHaltedInterruptsDisabled &&
-      result.reason != machine::StopReason::kHaltedNothingToWake) {
-    return;
-  }
+  // Only a guest that stopped making progress (halted for good with its interrupts off, or
+  // idle with nothing that can wake it) or failed: a shutdown, or a non-zero status at the
+  // exit port (a guest kernel's panic, e.g. a double fault after a PUSHF read IF = 1 and
+  // its restore enabled interrupts before it had programmed its interrupt controller).
+  const bool stuck = result.reason == machine::StopReason::kHaltedInterruptsDisabled ||
+                     result.reason == machine::StopReason::kHaltedNothingToWake;
+  const bool failed =
+      result.reason == machine::StopReason::kTripleFault ||
+      (result.reason == machine::StopReason::kExitPort && result.exit_value.value_or(0) != 0);
+  if (!stuck && !failed) return;
   const uint64_t count = vm.recorder().counters().count_of(vmm::EventKind::sensitive_no_trap);
   if (count == 0) return;
   std::string last;

@@ -1,5 +1,6 @@
-// The stop message of a classic-CPU guest that stops making progress names the
-// Popek-Goldberg hole and the last sensitive instructions that ran without a trap.
+// The stop message of a classic-CPU guest that stops making progress or fails (a shutdown,
+// a non-zero exit status) names the Popek-Goldberg hole and the last sensitive
+// instructions that ran without a trap.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -70,6 +71,18 @@ TEST(ClassicStopMessage, AnIdleGuestWithNothingToWakeItGetsTheNoteToo) {
             std::string::npos)
       << r.message;
   EXPECT_NE(r.message.find("the last: smsw at EIP 0x00001005 (--cpu vt"), std::string::npos)
+      << r.message;
+}
+
+TEST(ClassicStopMessage, AGuestThatExitsWithAFailureStatusGetsTheNote) {
+  // mov esp, 0x8000; pushf; exit 0xFF (a guest kernel's panic: the guest OS under
+  // --cpu-mhz 5 double-faults after its PUSHF read IF = 1 and its restore ran STI early).
+  const auto r = run_classic({0xBC, 0x00, 0x80, 0x00, 0x00, 0x9C, 0xB0, 0xFF, 0xE6, 0xF4});
+  ASSERT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
+  EXPECT_NE(r.message.find("ran 1 sensitive instruction in ring 1 without a trap"),
+            std::string::npos)
+      << r.message;
+  EXPECT_NE(r.message.find("the last: pushf at EIP 0x00001005 (--cpu vt"), std::string::npos)
       << r.message;
 }
 
