@@ -29,6 +29,9 @@ QString app_usage() {
       "  --screenshot FILE    render the view into FILE (PNG) and exit; with --run, after\n"
       "                       the guest stops\n"
       "  --select N           select event N (its row in the table, from 0)\n"
+      "  --memory-show WHICH  the memory view's rows: all, differing (the hardware maps\n"
+      "                       them differently) or user (the guest's U bit)\n"
+      "  --goto ADDR          the memory view starts at linear address ADDR (hex)\n"
       "  --size WxH           window size (default 1280x820)\n"
       "  --lang LANG          en or sv\n"
       "  -h, --help           this text\n");
@@ -53,7 +56,8 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
                a == QStringLiteral("--lang") || a == QStringLiteral("--size") ||
                a == QStringLiteral("--mode") || a == QStringLiteral("--append") ||
                a == QStringLiteral("--profile") || a == QStringLiteral("--kernel") ||
-               a == QStringLiteral("--select") || a == QStringLiteral("--instructions")) {
+               a == QStringLiteral("--select") || a == QStringLiteral("--instructions") ||
+               a == QStringLiteral("--memory-show") || a == QStringLiteral("--goto")) {
       if (!value(v)) return QCoreApplication::translate("AppOptions", "%1 needs a value").arg(a);
       if (a == QStringLiteral("--open")) {
         o.open = v;
@@ -76,6 +80,29 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
                                              "--instructions takes a positive count (got '%1')")
               .arg(v);
         }
+      } else if (a == QStringLiteral("--memory-show")) {
+        if (v == QStringLiteral("all")) {
+          o.memory_show = PageFilter::all;
+        } else if (v == QStringLiteral("differing")) {
+          o.memory_show = PageFilter::differing;
+        } else if (v == QStringLiteral("user")) {
+          o.memory_show = PageFilter::user;
+        } else {
+          return QCoreApplication::translate(
+                     "AppOptions", "--memory-show takes all, differing or user (got '%1')")
+              .arg(v);
+        }
+      } else if (a == QStringLiteral("--goto")) {
+        bool ok = false;
+        QString hex = v;
+        if (hex.startsWith(QStringLiteral("0x"), Qt::CaseInsensitive)) hex = hex.mid(2);
+        const uint32_t linear = hex.toUInt(&ok, 16);
+        if (!ok || hex.isEmpty()) {
+          return QCoreApplication::translate(
+                     "AppOptions", "--goto takes a 32-bit address in hex, e.g. 40000000 (got '%1')")
+              .arg(v);
+        }
+        o.go_to = linear;
       } else if (a == QStringLiteral("--append")) {
         o.live.append = v;
       } else if (a == QStringLiteral("--profile")) {

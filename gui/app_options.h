@@ -6,6 +6,7 @@
 #include <QStringList>
 #include <optional>
 
+#include "gui/inspection_views.h"
 #include "gui/live_run.h"
 #include "gui/main_window.h"
 
@@ -24,6 +25,8 @@ struct AppOptions {
   long long select = -1;
   long long instructions = -1;  // with --run: run this many instructions, then pause  // the event
                                 // (store index) to select, -1 for none
+  std::optional<PageFilter> memory_show;  // --memory-show
+  std::optional<uint32_t> go_to;          // --goto: the memory view's first page
   bool help = false;
 };
 

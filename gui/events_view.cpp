@@ -93,6 +93,12 @@ EventsView::EventsView(const RunDocument* document, QWidget* parent)
     fill_kinds();
     apply_filters();
   });
+  // A live run: the count of shown rows follows the rows as they come, and the kind list
+  // the counters (a kind appears once its first event has).
+  connect(filter_, &QAbstractItemModel::rowsInserted, this, &EventsView::update_count);
+  connect(filter_, &QAbstractItemModel::rowsRemoved, this, &EventsView::update_count);
+  connect(filter_, &QAbstractItemModel::modelReset, this, &EventsView::update_count);
+  connect(document_, &RunDocument::summaryChanged, this, &EventsView::update_kinds);
   connect(kind_, &QComboBox::currentIndexChanged, this, &EventsView::apply_filters);
   connect(cpl_, &QComboBox::currentIndexChanged, this, &EventsView::apply_filters);
   connect(eip_from_, &QLineEdit::editingFinished, this, &EventsView::apply_filters);
@@ -125,6 +131,28 @@ void EventsView::fill_kinds() {
   kind_->setCurrentIndex(i >= 0 ? i : 0);
 }
 
+void EventsView::update_kinds() {
+  // Only the counts changed: relabel in place, so that an open drop-down stays open.
+  int item = 1;
+  for (vmm::EventKind k : vmm::all_event_kinds()) {
+    const uint64_t n = document_->summary().count[vmm::index_of(k)];
+    if (n == 0) continue;
+    if (item >= kind_->count() || kind_->itemData(item).toUInt() != vmm::index_of(k)) {
+      fill_kinds();  // a new kind: rebuild the list (the choice is kept)
+      return;
+    }
+    kind_->setItemText(item++, QStringLiteral("%1 (%2)").arg(kind_name(k)).arg(n));
+  }
+}
+
+void EventsView::update_count() {
+  shown_->setText(tr("%1 of %2 events").arg(filter_->rowCount()).arg(model_->rowCount()));
+}
+
+QString EventsView::count_text() const {
+  return shown_->text();
+}
+
 void EventsView::apply_filters() {
   EventFilterModel::KindSet kinds;
   const unsigned k = kind_->currentData().toUInt();
@@ -136,7 +164,7 @@ void EventsView::apply_filters() {
   parse_address(eip_to_->text(), hi);
   filter_->set_eip_range(lo, hi);
   filter_->set_text(text_->text().trimmed());
-  shown_->setText(tr("%1 of %2 events").arg(filter_->rowCount()).arg(model_->rowCount()));
+  update_count();
 }
 
 void EventsView::select_event(size_t event) {

@@ -26,6 +26,8 @@ class EventsView : public QWidget {
   void select_event(size_t event);
   // Applies the filter bar's text fields (also called as they change).
   void apply_filters();
+  // "N of M events": rows shown of rows in the run.
+  QString count_text() const;
 
  Q_SIGNALS:
   void eventSelected(qulonglong event);
@@ -33,6 +35,8 @@ class EventsView : public QWidget {
  private:
   void show_details(const QModelIndex& proxy_index);
   void fill_kinds();
+  void update_kinds();
+  void update_count();
 
   const RunDocument* document_;
   EventTableModel* model_;

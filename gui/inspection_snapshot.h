@@ -28,7 +28,9 @@ struct InspectionSnapshot {
   std::vector<vmm::PageRow> pages;                    // the first kMaxPages mapped pages
   std::vector<CodeLine> code;                         // from the guest's EIP on
   std::optional<vmm::TranslationDetail> translation;  // bt: the translation of EIP
-  static constexpr size_t kMaxPages = 4096;
+  // 512 MiB of mappings: the guest OS's identity map, its kernel's high half of RAM and
+  // its processes fit (about 40,000 rows at the default 128 MiB).
+  static constexpr size_t kMaxPages = size_t{1} << 17;
 };
 
 // Owning thread, Vm not running. `vm` is not const: under bt a translation of EIP may be

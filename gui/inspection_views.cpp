@@ -1,14 +1,18 @@
 #include "gui/inspection_views.h"
 
 #include <QColor>
+#include <QComboBox>
 #include <QCoreApplication>
 #include <QFont>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QSplitter>
 #include <QTableView>
 #include <QVBoxLayout>
+#include <algorithm>
 
 namespace vmlab::gui {
 
@@ -115,6 +119,39 @@ QVariant PageTableModel::headerData(int section, Qt::Orientation orientation, in
   }
 }
 
+void PageFilterModel::set_filter(PageFilter filter) {
+  filter_ = filter;
+  invalidateFilter();
+}
+
+bool PageFilterModel::filterAcceptsRow(int source_row, const QModelIndex& source_parent) const {
+  if (source_parent.isValid()) return false;
+  const auto* pages = static_cast<const PageTableModel*>(sourceModel());
+  const vmm::PageRow& r = pages->row(source_row);
+  switch (filter_) {
+    case PageFilter::all: return true;
+    case PageFilter::differing: return r.differs;
+    case PageFilter::user: return (r.flags & vmm::PageRow::kGuestUser) != 0;
+  }
+  return true;
+}
+
+int PageFilterModel::row_at_or_after(uint32_t linear) const {
+  const auto* pages = static_cast<const PageTableModel*>(sourceModel());
+  // Rows are in ascending linear order, and so are the shown ones: a binary search.
+  int lo = 0, hi = rowCount();
+  if (hi == 0) return -1;
+  while (lo < hi) {
+    const int mid = lo + (hi - lo) / 2;
+    if (pages->row(mapToSource(index(mid, 0)).row()).linear < (linear & ~0xFFFu)) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return std::min(lo, rowCount() - 1);
+}
+
 CodeView::CodeView(QWidget* parent) : QWidget(parent) {
   registers_ =
       new QLabel(tr("The code view shows a live run: start one in the Run tab and "
@@ -210,22 +247,73 @@ void CodeView::show_snapshot(const std::shared_ptr<const InspectionSnapshot>& s)
   translation_->setPlainText(tc);
 }
 
-MemoryView::MemoryView(QWidget* parent) : QWidget(parent), model_(new PageTableModel(this)) {
+MemoryView::MemoryView(QWidget* parent)
+    : QWidget(parent), model_(new PageTableModel(this)), filter_(new PageFilterModel(this)) {
   heading_ =
       new QLabel(tr("The memory view shows a live run: start one in the Run tab and "
                     "pause or step it."));
   heading_->setWordWrap(true);
   heading_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Minimum);
   heading_->setMinimumHeight(heading_->fontMetrics().lineSpacing() * 3);
+  show_ = new QComboBox;
+  show_->addItem(tr("all mapped pages"), int(PageFilter::all));
+  show_->addItem(tr("only pages the hardware maps differently"), int(PageFilter::differing));
+  show_->addItem(tr("only user pages (the guest's U bit)"), int(PageFilter::user));
+  go_to_ = new QLineEdit;
+  go_to_->setPlaceholderText(tr("go to linear address (hex), e.g. 40000000"));
+  go_to_->setClearButtonEnabled(true);
+  filter_->setSourceModel(model_);
   table_ = new QTableView;
-  table_->setModel(model_);
+  table_->setModel(filter_);
   table_->verticalHeader()->setVisible(false);
   table_->verticalHeader()->setDefaultSectionSize(20);
   table_->horizontalHeader()->setStretchLastSection(true);
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table_->setSelectionMode(QAbstractItemView::SingleSelection);
   for (int c = 0; c < PageTableModel::kRights; ++c) table_->setColumnWidth(c, 112);
+  auto* bar = new QHBoxLayout;
+  bar->addWidget(new QLabel(tr("Show:")));
+  bar->addWidget(show_);
+  bar->addWidget(go_to_, 1);
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(heading_);
+  layout->addLayout(bar);
   layout->addWidget(table_, 1);
+  connect(show_, &QComboBox::currentIndexChanged, this,
+          [this] { filter_->set_filter(static_cast<PageFilter>(show_->currentData().toInt())); });
+  connect(go_to_, &QLineEdit::returnPressed, this, [this] {
+    bool ok = false;
+    QString text = go_to_->text().trimmed();
+    if (text.startsWith(QStringLiteral("0x"), Qt::CaseInsensitive)) text = text.mid(2);
+    const uint32_t linear = text.toUInt(&ok, 16);
+    if (ok) go_to(linear);
+  });
+}
+
+void MemoryView::set_filter(PageFilter filter) {
+  show_->setCurrentIndex(show_->findData(int(filter)));
+  filter_->set_filter(filter);
+}
+
+void MemoryView::go_to(uint32_t linear) {
+  pending_go_to_ = linear;
+  apply_go_to();
+}
+
+void MemoryView::apply_go_to() {
+  if (!pending_go_to_) return;
+  const int row = filter_->row_at_or_after(*pending_go_to_);
+  if (row < 0) return;  // no rows yet: the next snapshot applies it
+  const QModelIndex index = filter_->index(row, 0);
+  table_->selectionModel()->setCurrentIndex(
+      index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+  table_->scrollTo(index, QAbstractItemView::PositionAtTop);
+}
+
+std::optional<uint32_t> MemoryView::selected_page() const {
+  const QModelIndex current = table_->selectionModel()->currentIndex();
+  if (!current.isValid()) return std::nullopt;
+  return model_->row(filter_->mapToSource(current).row()).linear;
 }
 
 void MemoryView::show_snapshot(const std::shared_ptr<const InspectionSnapshot>& s) {
@@ -245,6 +333,7 @@ void MemoryView::show_snapshot(const std::shared_ptr<const InspectionSnapshot>& 
                         .arg(InspectionSnapshot::kMaxPages)
                         .arg(model_->differing())
                         .arg(p2m));
+  apply_go_to();
 }
 
 }  // namespace vmlab::gui

@@ -7,12 +7,16 @@
 #pragma once
 
 #include <QAbstractTableModel>
+#include <QSortFilterProxyModel>
 #include <QWidget>
 #include <memory>
+#include <optional>
 
 #include "gui/inspection_snapshot.h"
 
+class QComboBox;
 class QLabel;
+class QLineEdit;
 class QPlainTextEdit;
 class QTableView;
 
@@ -40,10 +44,31 @@ class PageTableModel : public QAbstractTableModel {
   QVariant headerData(int section, Qt::Orientation orientation,
                       int role = Qt::DisplayRole) const override;
   size_t differing() const;
+  const vmm::PageRow& row(int r) const { return rows_[static_cast<size_t>(r)]; }
 
  private:
   std::vector<vmm::PageRow> rows_;
   vmm::RealPaging paging_ = vmm::RealPaging::kGuestTables;
+};
+
+// Which rows of the memory view are shown.
+enum class PageFilter { all, differing, user };
+
+class PageFilterModel : public QSortFilterProxyModel {
+  Q_OBJECT
+ public:
+  using QSortFilterProxyModel::QSortFilterProxyModel;
+  void set_filter(PageFilter filter);
+  PageFilter filter() const { return filter_; }
+  // The first shown row whose page is at or above `linear` (the last row if none is), or -1
+  // when no row is shown.
+  int row_at_or_after(uint32_t linear) const;
+
+ protected:
+  bool filterAcceptsRow(int source_row, const QModelIndex& source_parent) const override;
+
+ private:
+  PageFilter filter_ = PageFilter::all;
 };
 
 class CodeView : public QWidget {
@@ -66,11 +91,23 @@ class MemoryView : public QWidget {
   explicit MemoryView(QWidget* parent = nullptr);
   void show_snapshot(const std::shared_ptr<const InspectionSnapshot>& snapshot);
   PageTableModel* model() { return model_; }
+  PageFilterModel* shown() { return filter_; }
+  void set_filter(PageFilter filter);
+  // Scrolls to (and selects) the first shown page at or above `linear`; kept for the next
+  // snapshot if none has come yet.
+  void go_to(uint32_t linear);
+  // The linear page of the selected row, if one is selected.
+  std::optional<uint32_t> selected_page() const;
 
  private:
+  void apply_go_to();
   QLabel* heading_;
+  QComboBox* show_;
+  QLineEdit* go_to_;
   PageTableModel* model_;
+  PageFilterModel* filter_;
   QTableView* table_;
+  std::optional<uint32_t> pending_go_to_;
 };
 
 }  // namespace vmlab::gui

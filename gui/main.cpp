@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
       window.run_panel()->resume();
     }
   }
+  if (options.memory_show) window.memory()->set_filter(*options.memory_show);
+  if (options.go_to) window.memory()->go_to(*options.go_to);
   if (options.view) window.show_view(*options.view);
   if (options.select >= 0) window.select_event(static_cast<size_t>(options.select));
   window.show();

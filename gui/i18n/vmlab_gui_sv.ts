@@ -25,6 +25,9 @@ options:
   --screenshot FILE    render the view into FILE (PNG) and exit; with --run, after
                        the guest stops
   --select N           select event N (its row in the table, from 0)
+  --memory-show WHICH  the memory view&apos;s rows: all, differing (the hardware maps
+                       them differently) or user (the guest&apos;s U bit)
+  --goto ADDR          the memory view starts at linear address ADDR (hex)
   --size WxH           window size (default 1280x820)
   --lang LANG          en or sv
   -h, --help           this text
@@ -44,52 +47,66 @@ flaggor:
   --append KOMMANDORAD kärnans kommandorad, t.ex. &quot;run=syscall iters=100&quot;
   --profile NAMN       kostnadsprofil (standard native-1c)
   --kernel FIL         gästens avbild (standard: gäst-OS:et byggt med vmlab)
-  --view VY            timeline, events, counters, compare eller run
+  --view VY            timeline, events, counters, compare, run, code eller memory
+  --instructions N     med --run: kör N instruktioner och pausa sedan
   --screenshot FIL     rita vyn till FIL (PNG) och avsluta; med --run, efter att
                        gästen stannat
   --select N           markera händelse N (dess rad i tabellen, från 0)
+  --memory-show VILKA  minnesvyns rader: all, differing (hårdvaran avbildar dem
+                       annorlunda) eller user (gästens U-bit)
+  --goto ADR           minnesvyn börjar vid den linjära adressen ADR (hex)
   --size BxH           fönsterstorlek (standard 1280x820)
   --lang SPRÅK         en eller sv
   -h, --help           denna text
 </translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="57"/>
+        <location filename="../app_options.cpp" line="61"/>
         <source>%1 needs a value</source>
         <translation>%1 behöver ett värde</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="68"/>
+        <location filename="../app_options.cpp" line="72"/>
         <source>--select takes an event number (got &apos;%1&apos;)</source>
         <translation>--select tar ett händelsenummer (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="75"/>
+        <location filename="../app_options.cpp" line="79"/>
         <source>--instructions takes a positive count (got &apos;%1&apos;)</source>
         <translation>--instructions tar ett positivt antal (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="87"/>
+        <location filename="../app_options.cpp" line="91"/>
+        <source>--memory-show takes all, differing or user (got &apos;%1&apos;)</source>
+        <translation>--memory-show tar all, differing eller user (fick &apos;%1&apos;)</translation>
+    </message>
+    <message>
+        <location filename="../app_options.cpp" line="101"/>
+        <source>--goto takes a 32-bit address in hex, e.g. 40000000 (got &apos;%1&apos;)</source>
+        <translation>--goto tar en 32-bitars adress i hex, t.ex. 40000000 (fick &apos;%1&apos;)</translation>
+    </message>
+    <message>
+        <location filename="../app_options.cpp" line="114"/>
         <source>--lang takes en or sv (got &apos;%1&apos;)</source>
         <translation>--lang tar en eller sv (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="99"/>
+        <location filename="../app_options.cpp" line="126"/>
         <source>--size takes WIDTHxHEIGHT, from 320x240 to 8192x8192 (got &apos;%1&apos;)</source>
         <translation>--size tar BREDDxHÖJD, från 320x240 till 8192x8192 (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="120"/>
+        <location filename="../app_options.cpp" line="147"/>
         <source>unknown mode &apos;%1&apos; (modes: native, trap, trap-npt, trap-classic, bt, pv)</source>
         <translation>okänt läge &apos;%1&apos; (lägen: native, trap, trap-npt, trap-classic, bt, pv)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="135"/>
+        <location filename="../app_options.cpp" line="162"/>
         <source>unknown view &apos;%1&apos; (views: timeline, events, counters, compare, run, code, memory)</source>
         <translation>okänd vy &apos;%1&apos; (vyer: timeline, events, counters, compare, run, code, memory)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="142"/>
+        <location filename="../app_options.cpp" line="169"/>
         <source>unknown option &apos;%1&apos; (vmlab-gui --help lists them)</source>
         <translation>okänd flagga &apos;%1&apos; (vmlab-gui --help listar dem)</translation>
     </message>
@@ -420,22 +437,22 @@ flaggor:
 <context>
     <name>MemoryView</name>
     <message>
-        <location filename="../inspection_views.cpp" line="30"/>
+        <location filename="../inspection_views.cpp" line="34"/>
         <source>the guest&apos;s own tables (native)</source>
         <translation>gästens egna tabeller (native)</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="32"/>
+        <location filename="../inspection_views.cpp" line="36"/>
         <source>shadow tables the monitor builds</source>
         <translation>skuggtabeller som monitorn bygger</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="34"/>
+        <location filename="../inspection_views.cpp" line="38"/>
         <source>the guest&apos;s tables, then the nested table</source>
         <translation>gästens tabeller, sedan den nästlade tabellen</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="36"/>
+        <location filename="../inspection_views.cpp" line="40"/>
         <source>the guest&apos;s tables, holding machine frames (direct)</source>
         <translation>gästens tabeller, med maskinramar (direkt)</translation>
     </message>
@@ -544,52 +561,52 @@ flaggor:
 <context>
     <name>vmlab::gui::CodeView</name>
     <message>
-        <location filename="../inspection_views.cpp" line="117"/>
+        <location filename="../inspection_views.cpp" line="157"/>
         <source>The code view shows a live run: start one in the Run tab and pause or step it.</source>
         <translation>Kodvyn visar en levande körning: starta en i fliken Kör och pausa eller stega den.</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="150"/>
+        <location filename="../inspection_views.cpp" line="190"/>
         <source>Guest EIP %1  CPL %2  IF %3  EFLAGS %4  CR0 %5  CR3 %6  CR4 %7%8
 EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</source>
         <translation>Gästens EIP %1  CPL %2  IF %3  EFLAGS %4  CR0 %5  CR3 %6  CR4 %7%8
 EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="156"/>
+        <location filename="../inspection_views.cpp" line="196"/>
         <source>  (virtual: the kernel runs deprivileged)</source>
         <translation>  (virtuellt: kärnan körs med sänkt privilegium)</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="159"/>
+        <location filename="../inspection_views.cpp" line="199"/>
         <source>; guest code from EIP (Capstone)
 </source>
         <translation>; gästkod från EIP (Capstone)
 </translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="165"/>
+        <location filename="../inspection_views.cpp" line="205"/>
         <source>(EIP is not mapped)
 </source>
         <translation>(EIP är inte avbildad)
 </translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="171"/>
+        <location filename="../inspection_views.cpp" line="211"/>
         <source>; no translation cache in this mode (bt shows the guest block and its translation here)
 </source>
         <translation>; ingen översättningscache i detta läge (bt visar gästblocket och dess översättning här)
 </translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="175"/>
+        <location filename="../inspection_views.cpp" line="215"/>
         <source>; translation %1: guest %2-%3 (%4 instructions) -&gt; TC %5-%6 (%7 instructions, %8 callouts)
 </source>
         <translation>; översättning %1: gäst %2-%3 (%4 instruktioner) -&gt; TC %5-%6 (%7 instruktioner, %8 utrop)
 </translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="199"/>
+        <location filename="../inspection_views.cpp" line="239"/>
         <source>
 ; callouts into the monitor
 </source>
@@ -598,7 +615,7 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 </translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="204"/>
+        <location filename="../inspection_views.cpp" line="244"/>
         <source> (continuation)</source>
         <translation> (fortsättning)</translation>
     </message>
@@ -1015,12 +1032,37 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::MemoryView</name>
     <message>
-        <location filename="../inspection_views.cpp" line="212"/>
+        <location filename="../inspection_views.cpp" line="253"/>
         <source>The memory view shows a live run: start one in the Run tab and pause or step it.</source>
         <translation>Minnesvyn visar en levande körning: starta en i fliken Kör och pausa eller stega den.</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="237"/>
+        <location filename="../inspection_views.cpp" line="259"/>
+        <source>all mapped pages</source>
+        <translation>alla avbildade sidor</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="260"/>
+        <source>only pages the hardware maps differently</source>
+        <translation>bara sidor som hårdvaran avbildar annorlunda</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="261"/>
+        <source>only user pages (the guest&apos;s U bit)</source>
+        <translation>bara användarsidor (gästens U-bit)</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="263"/>
+        <source>go to linear address (hex), e.g. 40000000</source>
+        <translation>gå till linjär adress (hex), t.ex. 40000000</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="275"/>
+        <source>Show:</source>
+        <translation>Visa:</translation>
+    </message>
+    <message>
+        <location filename="../inspection_views.cpp" line="329"/>
         <source>The hardware walks %1. %2 mapped pages shown (at most %3), %4 of them mapped differently by the hardware (marked). P2M (guest-physical -&gt; machine):%5</source>
         <translation>Hårdvaran går igenom %1. %2 avbildade sidor visas (högst %3), %4 av dem avbildas annorlunda av hårdvaran (markerade). P2M (gästfysisk -&gt; maskin):%5</translation>
     </message>
@@ -1028,72 +1070,72 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::PageTableModel</name>
     <message>
-        <location filename="../inspection_views.cpp" line="70"/>
+        <location filename="../inspection_views.cpp" line="74"/>
         <source>The hardware&apos;s mapping is not the guest&apos;s: a shadow entry not filled yet, a write-protected page-table page, or a frame elsewhere.</source>
         <translation>Hårdvarans avbildning är inte gästens: en skuggpost som inte fyllts än, en skrivskyddad sidtabellsida eller en ram någon annanstans.</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="84"/>
+        <location filename="../inspection_views.cpp" line="88"/>
         <source>not present</source>
         <translation>inte närvarande</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="87"/>
+        <location filename="../inspection_views.cpp" line="91"/>
         <source>faults</source>
         <translation>ger sidfel</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="94"/>
+        <location filename="../inspection_views.cpp" line="101"/>
         <source>  differs</source>
         <translation>  skiljer sig</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="103"/>
+        <location filename="../inspection_views.cpp" line="110"/>
         <source>Linear page</source>
         <translation>Linjär sida</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="104"/>
+        <location filename="../inspection_views.cpp" line="111"/>
         <source>Guest PDE</source>
         <translation>Gästens PDE</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="105"/>
+        <location filename="../inspection_views.cpp" line="112"/>
         <source>Guest PTE</source>
         <translation>Gästens PTE</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="106"/>
+        <location filename="../inspection_views.cpp" line="113"/>
         <source>Guest maps to</source>
         <translation>Gästen avbildar på</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="107"/>
+        <location filename="../inspection_views.cpp" line="114"/>
         <source>Nested PDE</source>
         <translation>Nästlad PDE</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="107"/>
+        <location filename="../inspection_views.cpp" line="114"/>
         <source>Hardware PDE</source>
         <translation>Hårdvarans PDE</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="108"/>
+        <location filename="../inspection_views.cpp" line="115"/>
         <source>Nested PTE</source>
         <translation>Nästlad PTE</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="108"/>
+        <location filename="../inspection_views.cpp" line="115"/>
         <source>Hardware PTE</source>
         <translation>Hårdvarans PTE</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="109"/>
+        <location filename="../inspection_views.cpp" line="116"/>
         <source>Machine address</source>
         <translation>Maskinadress</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="110"/>
+        <location filename="../inspection_views.cpp" line="117"/>
         <source>Rights guest / hardware</source>
         <translation>Rättigheter gäst / hårdvara</translation>
     </message>

@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "gui/counter_model.h"
+#include "gui/events_view.h"
 #include "gui/inspection_views.h"
 #include "gui/live_run.h"
 #include "gui/main_window.h"
@@ -99,6 +100,9 @@ class LiveRunTest : public QObject {
                                      .toObject()
                                      .value(QStringLiteral("written"))
                                      .toDouble()));
+    // The event table's count follows the rows a live run appends.
+    const qsizetype n = static_cast<qsizetype>(w.document()->events().size());
+    QCOMPARE(w.events()->count_text(), QStringLiteral("%1 of %1 events").arg(n));
     QVERIFY(panel->console_text().contains(QStringLiteral("result workload=syscall")));
     // The live counters table shows the same figures (and passes the model tester).
     QAbstractItemModelTester t(panel->counters(),
@@ -293,6 +297,20 @@ class LiveRunTest : public QObject {
     QCOMPARE(static_cast<size_t>(model->rowCount()), snap->pages.size());
     if (o.mode == ModeVariant::native) QCOMPARE(model->differing(), size_t{0});
     if (o.mode == ModeVariant::trap_vt) QVERIFY(model->differing() > 0);
+    // Its filters: only the rows that differ, then only user pages; "go to" selects the
+    // first shown page at or above the address.
+    MemoryView* memory = w.memory();
+    memory->set_filter(PageFilter::differing);
+    QCOMPARE(static_cast<size_t>(memory->shown()->rowCount()), model->differing());
+    memory->set_filter(PageFilter::user);
+    for (int r = 0; r < memory->shown()->rowCount(); ++r) {
+      const int source = memory->shown()->mapToSource(memory->shown()->index(r, 0)).row();
+      QVERIFY((model->row(source).flags & vmm::PageRow::kGuestUser) != 0);
+    }
+    memory->set_filter(PageFilter::all);
+    memory->go_to(0xC0100123);
+    QVERIFY(memory->selected_page().has_value());
+    QCOMPARE(*memory->selected_page(), 0xC0100000u);  // the guest's kernel text is mapped
   }
 };
 

@@ -153,6 +153,14 @@ class WindowTest : public QObject {
                                mem));
     QCOMPARE(*mem.view, MainWindow::View::memory);
     QCOMPARE(mem.instructions, 5000);
+    AppOptions pages;
+    QVERIFY(
+        !parse_app_options({"vmlab-gui", "--memory-show", "user", "--goto", "0xC0100000"}, pages));
+    QCOMPARE(*pages.memory_show, PageFilter::user);
+    QCOMPARE(*pages.go_to, 0xC0100000u);
+    QVERIFY(parse_app_options({"vmlab-gui", "--memory-show", "dirty"}, bad)->contains("differing"));
+    QVERIFY(parse_app_options({"vmlab-gui", "--goto", "zz"}, bad)->contains("hex"));
+    QVERIFY(parse_app_options({"vmlab-gui", "--goto", "100000000"}, bad)->contains("32-bit"));
     QVERIFY(parse_app_options({"vmlab-gui", "--instructions", "0"}, bad)->contains("positive"));
     QVERIFY(parse_app_options({"vmlab-gui", "--size", "1x1"}, bad)->contains("--size"));
     QVERIFY(parse_app_options({"vmlab-gui", "--mode", "kvm2"}, bad)->contains("unknown mode"));
