@@ -217,6 +217,14 @@ int cmd_run(const std::vector<std::string>& args) {
     }
     if (opts->trace) {
       if (auto t = start_trace(vm, *opts); !t) return fail(kNoInput, t.error().message);
+    } else {
+      // A trace an earlier run left in this folder would not belong to this run's stats.
+      for (const char* file : {"trace.jsonl", "trace.json"}) {
+        std::filesystem::remove(opts->out_dir + "/" + file, ec);
+        if (ec)
+          return fail(kNoInput, opts->out_dir + "/" + file +
+                                    ": cannot remove the earlier run's trace: " + ec.message());
+      }
     }
   }
 
