@@ -165,6 +165,7 @@ void CompareView::rebuild() {
     y->setTitleText(ratio ? tr("x native") : tr("cycles"));
     chart->addAxis(y, Qt::AlignLeft);
     series->attachAxis(y);
+    y->applyNiceNumbers();  // ticks at round values
   }
   chart->legend()->setAlignment(Qt::AlignRight);
   QChart* old = bars_->chart();
@@ -206,6 +207,7 @@ void CompareView::rebuild() {
   by->setTitleText(tr("events per operation"));
   bd->addAxis(by, Qt::AlignLeft);
   stacked->attachAxis(by);
+  by->applyNiceNumbers();  // ticks at round values, not at a fifth of the tallest bar
   bd->legend()->setAlignment(Qt::AlignRight);
   old = breakdown_->chart();
   breakdown_->setChart(bd);
