@@ -32,6 +32,8 @@ QString app_usage() {
       "  --memory-show WHICH  the memory view's rows: all, differing (the hardware maps\n"
       "                       them differently) or user (the guest's U bit)\n"
       "  --goto ADDR          the memory view starts at linear address ADDR (hex)\n"
+      "  --breakdown UNIT     the compare view's breakdown in events (default) or cycles\n"
+      "  --breakdown-of W     the compare view's breakdown of workload W\n"
       "  --size WxH           window size (default 1280x820)\n"
       "  --lang LANG          en or sv\n"
       "  -h, --help           this text\n");
@@ -57,7 +59,8 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
                a == QStringLiteral("--mode") || a == QStringLiteral("--append") ||
                a == QStringLiteral("--profile") || a == QStringLiteral("--kernel") ||
                a == QStringLiteral("--select") || a == QStringLiteral("--instructions") ||
-               a == QStringLiteral("--memory-show") || a == QStringLiteral("--goto")) {
+               a == QStringLiteral("--memory-show") || a == QStringLiteral("--goto") ||
+               a == QStringLiteral("--breakdown") || a == QStringLiteral("--breakdown-of")) {
       if (!value(v)) return QCoreApplication::translate("AppOptions", "%1 needs a value").arg(a);
       if (a == QStringLiteral("--open")) {
         o.open = v;
@@ -92,6 +95,15 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
                      "AppOptions", "--memory-show takes all, differing or user (got '%1')")
               .arg(v);
         }
+      } else if (a == QStringLiteral("--breakdown")) {
+        if (v != QStringLiteral("events") && v != QStringLiteral("cycles")) {
+          return QCoreApplication::translate("AppOptions",
+                                             "--breakdown takes events or cycles (got '%1')")
+              .arg(v);
+        }
+        o.breakdown_cycles = v == QStringLiteral("cycles");
+      } else if (a == QStringLiteral("--breakdown-of")) {
+        o.breakdown_of = v;
       } else if (a == QStringLiteral("--goto")) {
         bool ok = false;
         QString hex = v;

@@ -27,6 +27,8 @@ struct AppOptions {
                                 // (store index) to select, -1 for none
   std::optional<PageFilter> memory_show;  // --memory-show
   std::optional<uint32_t> go_to;          // --goto: the memory view's first page
+  bool breakdown_cycles = false;          // --breakdown cycles
+  QString breakdown_of;                   // --breakdown-of WORKLOAD
   bool help = false;
 };
 

@@ -16,25 +16,34 @@ const CompareResult* CompareData::find(const QString& workload, const QString& m
 }
 
 QString CompareData::to_csv() const {
-  QStringList kinds;
+  QStringList kinds, charged;
   for (const CompareResult& r : results) {
     for (auto it = r.events_per_op.begin(); it != r.events_per_op.end(); ++it) {
       if (!kinds.contains(it.key())) kinds << it.key();
     }
+    for (auto it = r.event_cycles_per_op.begin(); it != r.event_cycles_per_op.end(); ++it) {
+      if (!charged.contains(it.key())) charged << it.key();
+    }
   }
   kinds.sort();
-  QString csv =
-      QStringLiteral("workload,mode,ok,cycles_per_op,ratio_to_native,instructions_per_op");
+  charged.sort();
+  QString csv = QStringLiteral(
+      "workload,mode,ok,cycles_per_op,ratio_to_native,instructions_per_op,modeled_cycles_per_op");
   for (const QString& k : kinds) csv += QStringLiteral(",events_per_op.") + k;
+  for (const QString& k : charged) csv += QStringLiteral(",event_cycles_per_op.") + k;
   csv += QLatin1Char('\n');
   for (const CompareResult& r : results) {
-    csv += QStringLiteral("%1,%2,%3,%4,%5,%6")
+    csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7")
                .arg(r.workload, r.mode, r.ok ? QStringLiteral("true") : QStringLiteral("false"))
                .arg(r.cycles_per_op, 0, 'f', 1)
                .arg(r.ratio_to_native, 0, 'f', 3)
-               .arg(r.instructions_per_op, 0, 'f', 1);
+               .arg(r.instructions_per_op, 0, 'f', 1)
+               .arg(r.modeled_cycles_per_op, 0, 'f', 1);
     for (const QString& k : kinds) {
       csv += QStringLiteral(",%1").arg(r.events_per_op.value(k, 0.0), 0, 'f', 3);
+    }
+    for (const QString& k : charged) {
+      csv += QStringLiteral(",%1").arg(r.event_cycles_per_op.value(k, 0.0), 0, 'f', 1);
     }
     csv += QLatin1Char('\n');
   }
@@ -79,6 +88,11 @@ machine::Result<CompareData> parse_compare_json(const QByteArray& json) {
     const QJsonObject events = e.value(QStringLiteral("events_per_op")).toObject();
     for (auto it = events.begin(); it != events.end(); ++it) {
       r.events_per_op.insert(it.key(), it.value().toDouble());
+    }
+    r.modeled_cycles_per_op = e.value(QStringLiteral("modeled_cycles_per_op")).toDouble();
+    const QJsonObject charged = e.value(QStringLiteral("event_cycles_per_op")).toObject();
+    for (auto it = charged.begin(); it != charged.end(); ++it) {
+      r.event_cycles_per_op.insert(it.key(), it.value().toDouble());
     }
     if (!d.workloads.contains(r.workload)) d.workloads << r.workload;
     if (!d.modes.contains(r.mode)) d.modes << r.mode;

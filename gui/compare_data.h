@@ -19,7 +19,9 @@ struct CompareResult {
   double cycles_per_op = 0;
   double ratio_to_native = 0;
   double instructions_per_op = 0;
-  QMap<QString, double> events_per_op;  // by event kind name
+  double modeled_cycles_per_op = 0;           // the whole machine's, by difference
+  QMap<QString, double> events_per_op;        // by event kind name
+  QMap<QString, double> event_cycles_per_op;  // cycles charged, by event kind name
 };
 
 struct CompareData {

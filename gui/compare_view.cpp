@@ -19,6 +19,7 @@
 #include <QSvgGenerator>
 #include <QVBoxLayout>
 #include <QValueAxis>
+#include <algorithm>
 #include <cmath>
 
 #include "engine/vmm/event.h"
@@ -53,6 +54,9 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   log_ = new QCheckBox(tr("log scale"));
   log_->setChecked(true);
   workload_ = new QComboBox;
+  breakdown_unit_ = new QComboBox;
+  breakdown_unit_->addItem(tr("events per operation"));
+  breakdown_unit_->addItem(tr("cycles per operation"));
   auto* png = new QPushButton(tr("Export PNG..."));
   auto* svg = new QPushButton(tr("Export SVG..."));
   auto* csv = new QPushButton(tr("Export CSV..."));
@@ -63,6 +67,7 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   bar->addSpacing(20);
   bar->addWidget(new QLabel(tr("Breakdown of:")));
   bar->addWidget(workload_);
+  bar->addWidget(breakdown_unit_);
   bar->addStretch(1);
   bar->addWidget(png);
   bar->addWidget(svg);
@@ -80,6 +85,7 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   connect(metric_, &QComboBox::currentIndexChanged, this, &CompareView::rebuild);
   connect(log_, &QCheckBox::toggled, this, &CompareView::rebuild);
   connect(workload_, &QComboBox::currentIndexChanged, this, &CompareView::rebuild);
+  connect(breakdown_unit_, &QComboBox::currentIndexChanged, this, &CompareView::rebuild);
   connect(png, &QPushButton::clicked, this,
           [this] { choose_export(tr("PNG image (*.png)"), QStringLiteral("png")); });
   connect(svg, &QPushButton::clicked, this,
@@ -172,21 +178,35 @@ void CompareView::rebuild() {
   bars_->setChart(chart);
   delete old;
 
-  // Breakdown: events per operation of one workload, per mode, stacked by event class.
+  // Breakdown of one workload, per mode, stacked by event class: the events per operation,
+  // or the cycles charged per operation with the instructions' own cycles beneath them.
   const QString workload = workload_->currentText();
+  const bool cycles = breakdown_unit_->currentIndex() == 1;
   auto* bd = new QChart;
-  bd->setTitle(tr("%1: events per operation by event class").arg(workload));
+  bd->setTitle(cycles ? tr("%1: modeled cycles per operation by source").arg(workload)
+                      : tr("%1: events per operation by event class").arg(workload));
   auto* stacked = new QStackedBarSeries;
   std::array<std::vector<double>, kNumLanes> per_lane;
   for (auto& v : per_lane) v.assign(static_cast<size_t>(data_.modes.size()), 0.0);
+  std::vector<double> instructions(static_cast<size_t>(data_.modes.size()), 0.0);
   for (qsizetype m = 0; m < data_.modes.size(); ++m) {
     const CompareResult* r = data_.find(workload, data_.modes[m]);
     if (r == nullptr) continue;
-    for (auto it = r->events_per_op.begin(); it != r->events_per_op.end(); ++it) {
+    const QMap<QString, double>& values = cycles ? r->event_cycles_per_op : r->events_per_op;
+    double charged = 0;
+    for (auto it = values.begin(); it != values.end(); ++it) {
       const auto kind = vmm::event_kind_from_name(it.key().toStdString());
       if (!kind) continue;
       per_lane[index_of(lane_of(*kind))][static_cast<size_t>(m)] += it.value();
+      charged += it.value();
     }
+    instructions[static_cast<size_t>(m)] = std::max(0.0, r->modeled_cycles_per_op - charged);
+  }
+  if (cycles) {
+    auto* set = new QBarSet(tr("Guest instructions"));
+    set->setColor(QColor(0xB0, 0xB0, 0xB0));
+    for (double v : instructions) *set << v;
+    stacked->append(set);
   }
   for (unsigned l = 0; l < kNumLanes; ++l) {
     bool any = false;
@@ -204,7 +224,7 @@ void CompareView::rebuild() {
   stacked->attachAxis(bx);
   auto* by = new QValueAxis;
   by->setLabelFormat(QStringLiteral("%g"));
-  by->setTitleText(tr("events per operation"));
+  by->setTitleText(cycles ? tr("cycles per operation") : tr("events per operation"));
   bd->addAxis(by, Qt::AlignLeft);
   stacked->attachAxis(by);
   by->applyNiceNumbers();  // ticks at round values, not at a fifth of the tallest bar
@@ -212,6 +232,17 @@ void CompareView::rebuild() {
   old = breakdown_->chart();
   breakdown_->setChart(bd);
   delete old;
+}
+
+void CompareView::set_breakdown_cycles(bool cycles) {
+  breakdown_unit_->setCurrentIndex(cycles ? 1 : 0);
+}
+
+bool CompareView::set_breakdown_workload(const QString& workload) {
+  const int i = workload_->findText(workload);
+  if (i < 0) return false;
+  workload_->setCurrentIndex(i);
+  return true;
 }
 
 void CompareView::render_to(QPainter& painter, const QSize& size) {

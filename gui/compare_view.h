@@ -25,6 +25,11 @@ class CompareView : public QWidget {
   const CompareData& data() const { return data_; }
   void set_log_scale(bool on);
   void set_ratio(bool ratio);  // false: cycles per operation
+  // The breakdown chart: events per operation by class (false), or the cycles charged per
+  // operation by class with the instructions' own cycles (true).
+  void set_breakdown_cycles(bool cycles);
+  // The workload the breakdown shows; false if the comparison has no such workload.
+  bool set_breakdown_workload(const QString& workload);
 
   // Both charts, one above the other.
   bool export_png(const QString& file);
@@ -41,6 +46,7 @@ class CompareView : public QWidget {
   QComboBox* metric_;
   QCheckBox* log_;
   QComboBox* workload_;
+  QComboBox* breakdown_unit_;
   QChartView* bars_;
   QChartView* breakdown_;
 };

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "gui/app_options.h"
+#include "gui/compare_view.h"
 #include "gui/main_window.h"
 #include "gui/run_panel.h"
 
@@ -29,6 +30,13 @@ int main(int argc, char** argv) {
   int status = 0;
   if (!options.open.isEmpty() && !window.open_run(options.open)) status = 1;
   if (!options.compare.isEmpty() && !window.open_compare(options.compare)) status = 1;
+  if (options.breakdown_cycles) window.compare()->set_breakdown_cycles(true);
+  if (!options.breakdown_of.isEmpty() &&
+      !window.compare()->set_breakdown_workload(options.breakdown_of)) {
+    std::fprintf(stderr, "vmlab-gui: --breakdown-of: the comparison has no workload '%s'\n",
+                 options.breakdown_of.toLocal8Bit().constData());
+    status = 1;
+  }
   if (status != 0) {
     std::fprintf(stderr, "vmlab-gui: %s\n", window.banner_text().toLocal8Bit().constData());
   }

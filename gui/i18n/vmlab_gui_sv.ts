@@ -28,6 +28,8 @@ options:
   --memory-show WHICH  the memory view&apos;s rows: all, differing (the hardware maps
                        them differently) or user (the guest&apos;s U bit)
   --goto ADDR          the memory view starts at linear address ADDR (hex)
+  --breakdown UNIT     the compare view&apos;s breakdown in events (default) or cycles
+  --breakdown-of W     the compare view&apos;s breakdown of workload W
   --size WxH           window size (default 1280x820)
   --lang LANG          en or sv
   -h, --help           this text
@@ -55,58 +57,66 @@ flaggor:
   --memory-show VILKA  minnesvyns rader: all, differing (hårdvaran avbildar dem
                        annorlunda) eller user (gästens U-bit)
   --goto ADR           minnesvyn börjar vid den linjära adressen ADR (hex)
+  --breakdown ENHET    jämförvyns uppdelning i händelser (events, standard) eller
+                       cykler (cycles)
+  --breakdown-of A     jämförvyns uppdelning av arbetslasten A
   --size BxH           fönsterstorlek (standard 1280x820)
   --lang SPRÅK         en eller sv
   -h, --help           denna text
 </translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="61"/>
+        <location filename="../app_options.cpp" line="64"/>
         <source>%1 needs a value</source>
         <translation>%1 behöver ett värde</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="72"/>
+        <location filename="../app_options.cpp" line="75"/>
         <source>--select takes an event number (got &apos;%1&apos;)</source>
         <translation>--select tar ett händelsenummer (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="79"/>
+        <location filename="../app_options.cpp" line="82"/>
         <source>--instructions takes a positive count (got &apos;%1&apos;)</source>
         <translation>--instructions tar ett positivt antal (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="91"/>
+        <location filename="../app_options.cpp" line="94"/>
         <source>--memory-show takes all, differing or user (got &apos;%1&apos;)</source>
         <translation>--memory-show tar all, differing eller user (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="101"/>
+        <location filename="../app_options.cpp" line="100"/>
+        <source>--breakdown takes events or cycles (got &apos;%1&apos;)</source>
+        <translation>--breakdown tar events eller cycles (fick &apos;%1&apos;)</translation>
+    </message>
+    <message>
+        <location filename="../app_options.cpp" line="113"/>
         <source>--goto takes a 32-bit address in hex, e.g. 40000000 (got &apos;%1&apos;)</source>
         <translation>--goto tar en 32-bitars adress i hex, t.ex. 40000000 (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="114"/>
+        <location filename="../app_options.cpp" line="126"/>
         <source>--lang takes en or sv (got &apos;%1&apos;)</source>
         <translation>--lang tar en eller sv (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="126"/>
+        <location filename="../app_options.cpp" line="138"/>
         <source>--size takes WIDTHxHEIGHT, from 320x240 to 8192x8192 (got &apos;%1&apos;)</source>
         <translation>--size tar BREDDxHÖJD, från 320x240 till 8192x8192 (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="147"/>
+        <location filename="../app_options.cpp" line="159"/>
         <source>unknown mode &apos;%1&apos; (modes: native, trap, trap-npt, trap-classic, bt, pv)</source>
         <translation>okänt läge &apos;%1&apos; (lägen: native, trap, trap-npt, trap-classic, bt, pv)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="162"/>
+        <location filename="../app_options.cpp" line="174"/>
         <source>unknown view &apos;%1&apos; (views: timeline, events, counters, compare, run, code, memory)</source>
         <translation>okänd vy &apos;%1&apos; (vyer: timeline, events, counters, compare, run, code, memory)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="169"/>
+        <location filename="../app_options.cpp" line="181"/>
         <source>unknown option &apos;%1&apos; (vmlab-gui --help lists them)</source>
         <translation>okänd flagga &apos;%1&apos; (vmlab-gui --help listar dem)</translation>
     </message>
@@ -114,27 +124,27 @@ flaggor:
 <context>
     <name>CompareData</name>
     <message>
-        <location filename="../compare_data.cpp" line="49"/>
+        <location filename="../compare_data.cpp" line="58"/>
         <source>not valid JSON at byte %1: %2</source>
         <translation>inte giltig JSON vid byte %1: %2</translation>
     </message>
     <message>
-        <location filename="../compare_data.cpp" line="57"/>
+        <location filename="../compare_data.cpp" line="66"/>
         <source>not vmlab compare output (expected schema vmlab-compare/1; make it with vmlab compare --format json)</source>
         <translation>inte utdata från vmlab compare (väntade schemat vmlab-compare/1; gör den med vmlab compare --format json)</translation>
     </message>
     <message>
-        <location filename="../compare_data.cpp" line="72"/>
+        <location filename="../compare_data.cpp" line="81"/>
         <source>a result without workload or mode</source>
         <translation>ett resultat utan arbetslast eller läge</translation>
     </message>
     <message>
-        <location filename="../compare_data.cpp" line="88"/>
+        <location filename="../compare_data.cpp" line="102"/>
         <source>no results</source>
         <translation>inga resultat</translation>
     </message>
     <message>
-        <location filename="../compare_data.cpp" line="95"/>
+        <location filename="../compare_data.cpp" line="109"/>
         <source>cannot read (%1)</source>
         <translation>kan inte läsa (%1)</translation>
     </message>
@@ -623,117 +633,130 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::CompareView</name>
     <message>
-        <location filename="../compare_view.cpp" line="46"/>
+        <location filename="../compare_view.cpp" line="47"/>
         <source>No comparison open: run &lt;tt&gt;vmlab compare --modes all --format json &amp;gt; compare.json&lt;/tt&gt; and open it (File menu, or vmlab-gui --compare compare.json).</source>
         <translation>Ingen jämförelse öppen: kör &lt;tt&gt;vmlab compare --modes all --format json &amp;gt; compare.json&lt;/tt&gt; och öppna den (Arkiv-menyn, eller vmlab-gui --compare compare.json).</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="51"/>
+        <location filename="../compare_view.cpp" line="52"/>
+        <location filename="../compare_view.cpp" line="59"/>
+        <location filename="../compare_view.cpp" line="227"/>
         <source>cycles per operation</source>
         <translation>cykler per operation</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="52"/>
+        <location filename="../compare_view.cpp" line="53"/>
         <source>ratio to native</source>
         <translation>kvot mot native</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="53"/>
+        <location filename="../compare_view.cpp" line="54"/>
         <source>log scale</source>
         <translation>logaritmisk skala</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="56"/>
+        <location filename="../compare_view.cpp" line="60"/>
         <source>Export PNG...</source>
         <translation>Exportera PNG...</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="57"/>
+        <location filename="../compare_view.cpp" line="61"/>
         <source>Export SVG...</source>
         <translation>Exportera SVG...</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="58"/>
+        <location filename="../compare_view.cpp" line="62"/>
         <source>Export CSV...</source>
         <translation>Exportera CSV...</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="60"/>
+        <location filename="../compare_view.cpp" line="64"/>
         <source>Show:</source>
         <translation>Visa:</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="64"/>
+        <location filename="../compare_view.cpp" line="68"/>
         <source>Breakdown of:</source>
         <translation>Uppdelning av:</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="84"/>
+        <location filename="../compare_view.cpp" line="90"/>
         <source>PNG image (*.png)</source>
         <translation>PNG-bild (*.png)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="86"/>
+        <location filename="../compare_view.cpp" line="92"/>
         <source>SVG drawing (*.svg)</source>
         <translation>SVG-ritning (*.svg)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="88"/>
+        <location filename="../compare_view.cpp" line="94"/>
         <source>CSV table (*.csv)</source>
         <translation>CSV-tabell (*.csv)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="107"/>
+        <location filename="../compare_view.cpp" line="113"/>
         <source>&lt;b&gt;vmlab compare&lt;/b&gt;, profile %1: %2 workloads in %3 modes.</source>
         <translation>&lt;b&gt;vmlab compare&lt;/b&gt;, profil %1: %2 arbetslaster i %3 lägen.</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="125"/>
+        <location filename="../compare_view.cpp" line="131"/>
         <source>Ratio to native per workload (lower is better)</source>
         <translation>Kvot mot native per arbetslast (lägre är bättre)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="126"/>
+        <location filename="../compare_view.cpp" line="132"/>
         <source>Modeled cycles per operation per workload (lower is better)</source>
         <translation>Modellerade cykler per operation per arbetslast (lägre är bättre)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="158"/>
+        <location filename="../compare_view.cpp" line="164"/>
         <source>x native (log)</source>
         <translation>x native (log)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="158"/>
+        <location filename="../compare_view.cpp" line="164"/>
         <source>cycles (log)</source>
         <translation>cykler (log)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="165"/>
+        <location filename="../compare_view.cpp" line="171"/>
         <source>x native</source>
         <translation>x native</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="165"/>
+        <location filename="../compare_view.cpp" line="171"/>
         <source>cycles</source>
         <translation>cykler</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="177"/>
+        <location filename="../compare_view.cpp" line="186"/>
+        <source>%1: modeled cycles per operation by source</source>
+        <translation>%1: modellerade cykler per operation efter källa</translation>
+    </message>
+    <message>
+        <location filename="../compare_view.cpp" line="187"/>
         <source>%1: events per operation by event class</source>
         <translation>%1: händelser per operation per händelseklass</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="206"/>
+        <location filename="../compare_view.cpp" line="58"/>
+        <location filename="../compare_view.cpp" line="227"/>
         <source>events per operation</source>
         <translation>händelser per operation</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="240"/>
+        <location filename="../compare_view.cpp" line="206"/>
+        <source>Guest instructions</source>
+        <translation>Gästinstruktioner</translation>
+    </message>
+    <message>
+        <location filename="../compare_view.cpp" line="273"/>
         <source>vmlab compare</source>
         <translation>vmlab compare</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="256"/>
+        <location filename="../compare_view.cpp" line="289"/>
         <source>Export the comparison</source>
         <translation>Exportera jämförelsen</translation>
     </message>
@@ -875,17 +898,17 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
         <translation>Typ:</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="118"/>
+        <location filename="../events_view.cpp" line="124"/>
         <source>all kinds</source>
         <translation>alla typer</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="139"/>
+        <location filename="../events_view.cpp" line="149"/>
         <source>%1 of %2 events</source>
         <translation>%1 av %2 händelser</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="173"/>
+        <location filename="../events_view.cpp" line="201"/>
         <source>class: %1</source>
         <translation>klass: %1</translation>
     </message>
@@ -1062,7 +1085,7 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
         <translation>Visa:</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="329"/>
+        <location filename="../inspection_views.cpp" line="328"/>
         <source>The hardware walks %1. %2 mapped pages shown (at most %3), %4 of them mapped differently by the hardware (marked). P2M (guest-physical -&gt; machine):%5</source>
         <translation>Hårdvaran går igenom %1. %2 avbildade sidor visas (högst %3), %4 av dem avbildas annorlunda av hårdvaran (markerade). P2M (gästfysisk -&gt; maskin):%5</translation>
     </message>

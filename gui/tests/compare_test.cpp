@@ -81,6 +81,41 @@ class CompareTest : public QObject {
     QVERIFY(lines[1].startsWith(QStringLiteral("syscall,native,true,")));
   }
 
+  // The breakdown in cycles: each mode's stack (the cycles charged to each event class, and
+  // the guest instructions' own cycles beneath) adds up to its modeled cycles per operation.
+  void cycles_breakdown() {
+    QProcess p;
+    p.start(QStringLiteral(VMLAB_CLI),
+            {QStringLiteral("compare"), QStringLiteral("--modes"), QStringLiteral("native,trap"),
+             QStringLiteral("--workloads"), QStringLiteral("in"), QStringLiteral("--iters"),
+             QStringLiteral("20"), QStringLiteral("--profile"), QStringLiteral("vtx-prescott"),
+             QStringLiteral("--format"), QStringLiteral("json"), QStringLiteral("-q"),
+             QStringLiteral("--kernel"), QStringLiteral(VMLAB_TEST_KERNEL)});
+    QVERIFY(p.waitForFinished(240000));
+    QCOMPARE(p.exitCode(), 0);
+    auto data = parse_compare_json(p.readAllStandardOutput());
+    QVERIFY(data.ok());
+    const CompareResult* trap = data.value().find(QStringLiteral("in"), QStringLiteral("trap"));
+    QVERIFY(trap != nullptr);
+    // One `in` is one VM exit, charged the Prescott round trip (Agesen et al. 2012, Table 1).
+    QVERIFY(trap->event_cycles_per_op.value(QStringLiteral("trap")) >= 3963.0);
+    CompareView view;
+    view.set_data(data.value());
+    view.set_breakdown_cycles(true);
+    const auto charts = view.findChildren<QChartView*>();
+    QCOMPARE(charts.size(), 2);
+    const auto* stacked = qobject_cast<QAbstractBarSeries*>(charts[1]->chart()->series().value(0));
+    QVERIFY(stacked != nullptr);
+    QCOMPARE(stacked->barSets().front()->label(), QStringLiteral("Guest instructions"));
+    const QStringList modes = view.data().modes;
+    for (qsizetype m = 0; m < modes.size(); ++m) {
+      double sum = 0;
+      for (const QBarSet* set : stacked->barSets()) sum += set->at(m);
+      const CompareResult* r = view.data().find(QStringLiteral("in"), modes[m]);
+      QVERIFY(qAbs(sum - r->modeled_cycles_per_op) < 1.0);
+    }
+  }
+
   void malformed_input() {
     QVERIFY(!parse_compare_json("{").ok());
     QVERIFY(QString::fromStdString(parse_compare_json(R"({"schema":"other"})").error().message)

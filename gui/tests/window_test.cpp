@@ -160,6 +160,12 @@ class WindowTest : public QObject {
     QCOMPARE(*pages.go_to, 0xC0100000u);
     QVERIFY(parse_app_options({"vmlab-gui", "--memory-show", "dirty"}, bad)->contains("differing"));
     QVERIFY(parse_app_options({"vmlab-gui", "--goto", "zz"}, bad)->contains("hex"));
+    AppOptions bd;
+    QVERIFY(!parse_app_options({"vmlab-gui", "--breakdown", "cycles", "--breakdown-of", "in"}, bd));
+    QVERIFY(bd.breakdown_cycles);
+    QCOMPARE(bd.breakdown_of, QStringLiteral("in"));
+    QVERIFY(
+        parse_app_options({"vmlab-gui", "--breakdown", "time"}, bad)->contains("events or cycles"));
     QVERIFY(parse_app_options({"vmlab-gui", "--goto", "100000000"}, bad)->contains("32-bit"));
     QVERIFY(parse_app_options({"vmlab-gui", "--instructions", "0"}, bad)->contains("positive"));
     QVERIFY(parse_app_options({"vmlab-gui", "--size", "1x1"}, bad)->contains("--size"));
