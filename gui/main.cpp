@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   int status = 0;
   if (!options.open.isEmpty() && !window.open_run(options.open)) status = 1;
   if (!options.compare.isEmpty() && !window.open_compare(options.compare)) status = 1;
+  if (!options.align.isEmpty() && !window.open_aligned(options.align)) status = 1;
   if (status != 0) {
     std::fprintf(stderr, "vmlab-gui: %s\n", window.banner_text().toLocal8Bit().constData());
   }

@@ -13,6 +13,7 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+#include "gui/aligned_view.h"
 #include "gui/compare_view.h"
 #include "gui/counters_view.h"
 #include "gui/events_view.h"
@@ -76,10 +77,13 @@ void MainWindow::build_ui() {
   memory_ = new MemoryView;
   tabs_->addTab(code_, tr("Code"));
   tabs_->addTab(memory_, tr("Memory"));
+  aligned_ = new AlignedView(document_);
+  tabs_->addTab(aligned_, tr("Two runs aligned"));
   tabs_->setCurrentIndex(current);
   layout->addWidget(tabs_, 1);
   setCentralWidget(central);
   if (!compare_file_.isEmpty()) compare_->open_json(compare_file_);
+  if (!aligned_path_.isEmpty()) aligned_->open_lower(aligned_path_);
   if (keep_view) timeline_->set_viewport(view);
 
   connect(timeline_, &TimelineWidget::eventClicked, this,
@@ -90,6 +94,7 @@ void MainWindow::build_ui() {
   connect(document_, &RunDocument::summaryChanged, this, &MainWindow::update_status);
   connect(run_panel_, &RunPanel::inspected, code_, &CodeView::show_snapshot);
   connect(run_panel_, &RunPanel::inspected, memory_, &MemoryView::show_snapshot);
+  connect(aligned_, &AlignedView::openLowerRequested, this, &MainWindow::choose_aligned_run);
   connect(run_panel_, &RunPanel::message, this,
           [this](const QString& text, bool error) { show_banner(text, error); });
   build_menus();
@@ -107,6 +112,7 @@ void MainWindow::build_menus() {
                   &MainWindow::choose_run_directory);
   file->addAction(tr("Open &comparison (vmlab compare --format json)..."), this,
                   &MainWindow::choose_compare_file);
+  file->addAction(tr("Open a second run to &align..."), this, &MainWindow::choose_aligned_run);
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -117,6 +123,7 @@ void MainWindow::build_menus() {
   view->addAction(tr("C&ompare modes"), this, [this] { show_view(View::compare); });
   view->addAction(tr("Co&de"), this, [this] { show_view(View::code); });
   view->addAction(tr("&Memory"), this, [this] { show_view(View::memory); });
+  view->addAction(tr("Two runs &aligned"), this, [this] { show_view(View::aligned); });
   view->addSeparator();
   view->addAction(tr("Show the &whole run"), this, [this] { timeline_->fit(); });
 
@@ -166,6 +173,17 @@ bool MainWindow::open_run(const QString& path) {
   return true;
 }
 
+bool MainWindow::open_aligned(const QString& path) {
+  QString why;
+  if (!aligned_->open_lower(path, &why)) {
+    show_banner(tr("Could not open %1: %2").arg(path, why), true);
+    return false;
+  }
+  aligned_path_ = path;
+  show_view(View::aligned);
+  return true;
+}
+
 bool MainWindow::open_compare(const QString& file) {
   QString why;
   if (!compare_->open_json(file, &why)) {
@@ -192,6 +210,7 @@ void MainWindow::show_view(View view) {
     case View::compare: tabs_->setCurrentWidget(compare_); break;
     case View::code: tabs_->setCurrentWidget(code_); break;
     case View::memory: tabs_->setCurrentWidget(memory_); break;
+    case View::aligned: tabs_->setCurrentWidget(aligned_); break;
   }
 }
 
@@ -209,6 +228,7 @@ QWidget* MainWindow::view_widget(View view) {
     case View::run: return run_panel_;
     case View::code: return code_;
     case View::memory: return memory_;
+    case View::aligned: return aligned_;
     case View::timeline: return this;
   }
   return this;
@@ -247,6 +267,17 @@ void MainWindow::choose_run_directory() {
   dialog->setFileMode(QFileDialog::Directory);
   dialog->setAttribute(Qt::WA_DeleteOnClose);
   connect(dialog, &QFileDialog::fileSelected, this, [this](const QString& dir) { open_run(dir); });
+  dialog->open();
+}
+
+void MainWindow::choose_aligned_run() {
+  auto* dialog = new QFileDialog(
+      this,
+      tr("Open a second run directory to align below the first (vmlab run --out DIR --trace)"));
+  dialog->setFileMode(QFileDialog::Directory);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &QFileDialog::fileSelected, this,
+          [this](const QString& dir) { open_aligned(dir); });
   dialog->open();
 }
 

@@ -23,11 +23,12 @@ class CompareView;
 class RunPanel;
 class CodeView;
 class MemoryView;
+class AlignedView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
-  enum class View { timeline, events, counters, compare, run, code, memory };
+  enum class View { timeline, events, counters, compare, run, code, memory, aligned };
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
 
@@ -35,6 +36,8 @@ class MainWindow : public QMainWindow {
   bool open_run(const QString& path);
   // Opens `vmlab compare --format json` output.
   bool open_compare(const QString& file);
+  // Opens a second run below the first in the aligned view.
+  bool open_aligned(const QString& path);
   void show_view(View view);
   // Selects an event in the table and on the timeline (nothing when out of range).
   void select_event(size_t event);
@@ -52,6 +55,7 @@ class MainWindow : public QMainWindow {
   RunPanel* run_panel() { return run_panel_; }
   CodeView* code() { return code_; }
   MemoryView* memory() { return memory_; }
+  AlignedView* aligned() { return aligned_; }
 
  private:
   void build_ui();
@@ -60,11 +64,13 @@ class MainWindow : public QMainWindow {
   void update_status();
   void choose_run_directory();
   void choose_compare_file();
+  void choose_aligned_run();
 
   RunDocument* document_;
   QTranslator translator_;
   QString language_ = QStringLiteral("en");
   QString compare_file_;
+  QString aligned_path_;
   QLabel* banner_ = nullptr;
   QLabel* status_ = nullptr;
   QTabWidget* tabs_ = nullptr;
@@ -75,6 +81,7 @@ class MainWindow : public QMainWindow {
   RunPanel* run_panel_ = nullptr;
   CodeView* code_ = nullptr;
   MemoryView* memory_ = nullptr;
+  AlignedView* aligned_ = nullptr;
   QSplitter* timeline_split_ = nullptr;
 };
 

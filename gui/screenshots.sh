@@ -23,6 +23,9 @@ mkdir -p "$out"
 # The same under bt: translations, callouts, chaining.
 "$vmlab" run --quiet --mode bt --profile pentium4 --out "$runs/bt" --trace \
     --append "run=syscall iters=50" "$kernel" > /dev/null
+# The same syscalls under trap on the VT CPU, to align with bt's.
+"$vmlab" run --quiet --mode trap --profile pentium4 --out "$runs/trap-syscall" --trace \
+    --append "run=syscall iters=50" "$kernel" > /dev/null
 "$vmlab" compare --quiet --modes all --workloads syscall,in,pgfault,ptemod,ctxsw \
     --profile pentium4 --format json --kernel "$kernel" > "$runs/compare.json"
 
@@ -37,6 +40,8 @@ mkdir -p "$out"
     --view code --size 1400x760 --screenshot "$out/gui-code.png"
 "$gui" --run --kernel "$kernel" --mode trap --profile vtx-prescott --append "run=pagefault iters=50" \
     --instructions 1500000 --view memory --size 1200x620 --screenshot "$out/gui-memory.png"
+"$gui" --open "$runs/trap-syscall" --align "$runs/bt" --view aligned --size 1300x900 \
+    --screenshot "$out/gui-aligned.png"
 "$gui" --lang sv --open "$runs/trap" --view timeline --size 1200x500 \
     --screenshot "$out/gui-timeline-sv.png"
 echo "screenshots: $(ls "$out"/gui-*.png | wc -l) views in $out"
