@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "gui/kernel_image.h"
 #include "gui/trace_line_parser.h"
 
 namespace vmlab::gui {
@@ -59,6 +60,16 @@ machine::Result<void> read_config(const QString& file, RunSummary& s) {
     s.arguments << a.toString();
   }
   s.kernel = c.value(QStringLiteral("kernel")).toObject().value(QStringLiteral("path")).toString();
+  // The instruction at an event's EIP comes from the kernel, if it is still the same file.
+  const QString sha =
+      c.value(QStringLiteral("kernel")).toObject().value(QStringLiteral("sha256")).toString();
+  if (s.kernel.isEmpty()) {
+    s.image_note = QCoreApplication::translate("RunLoader", "config.json names no kernel");
+  } else if (auto image = KernelImage::load(s.kernel, sha, QFileInfo(file).absolutePath()); image) {
+    s.image = std::make_shared<const KernelImage>(std::move(image.value()));
+  } else {
+    s.image_note = QString::fromStdString(image.error().message);
+  }
   s.cpu_mhz = u64(c.value(QStringLiteral("cpu_mhz")));
   s.profile =
       c.value(QStringLiteral("profile")).toObject().value(QStringLiteral("name")).toString();
