@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <optional>
 
 #include "cli/console_file.h"
@@ -11,6 +12,7 @@
 #include "cli/exit_status.h"
 #include "cli/interrupt_signal.h"
 #include "cli/options.h"
+#include "cli/terminal_console.h"
 #include "cli/version.h"
 #include "engine//vmm/chrome_trace_writer.h"
 #include "engine/machine/host_file.h"
@@ -33,6 +35,12 @@ constexpr const char* kRunUsage = R"(usage: vmlab run [options] KERNEL.elf
 Boots a Multiboot-1 ELF32 kernel (one that boots with qemu-system-i386 -kernel) on the
 simulated PC. The guest's serial console (COM1) and the 0xE9 debug port go to stdout;
 vmlab's own messages go to stderr.
+
+Without --input, stdin is the guest's serial input, as qemu-system-i386 -serial stdio:
+a terminal is put in raw mode (restored at exit) and what you type reaches the guest;
+Ctrl-A x quits, Ctrl-A h lists the keys, Ctrl-A Ctrl-A sends Ctrl-A, Ctrl-C interrupts.
+A pipe is streamed as it arrives; a regular file (or /dev/null) is read whole, as --input.
+Typed or piped input makes a run non-deterministic; --input FILE keeps it deterministic.
 
 options:
   -m, --mode MODE          virtualization mode: native, trap (see --cpu, --npt), bt
@@ -189,11 +197,24 @@ int cmd_run(const std::vector<std::string>& args) {
     console = std::move(file.value());
     mc.console_sink = console->sink();
   }
+  // Without --input, stdin is the serial input (cli/terminal_console.h).
+  StdinKind stdin_kind = StdinKind::kClosed;
+  std::shared_ptr<machine::LiveInput> live_input;
   if (!opts->input_file.empty()) {
     auto bytes = machine::read_host_file(opts->input_file, "the console input", kMaxInputBytes);
     if (!bytes) return fail(kNoInput, bytes.error().message);
     mc.input =
         machine::ConsoleInput::from_string(std::string(bytes.value().begin(), bytes.value().end()));
+  } else {
+    stdin_kind = classify_stdin();
+    if (stdin_kind == StdinKind::kFile) {
+      auto bytes = read_stdin_whole(kMaxInputBytes);
+      if (!bytes) return fail(kNoInput, bytes.error().message);
+      mc.input = machine::ConsoleInput::from_string(std::move(bytes.value()));
+    } else if (stdin_kind == StdinKind::kTerminal || stdin_kind == StdinKind::kStream) {
+      live_input = std::make_shared<machine::LiveInput>();
+      mc.input = machine::ConsoleInput::from_live(live_input);
+    }
   }
 
   auto created = vmm::Vm::create(std::move(config));
@@ -228,12 +249,31 @@ int cmd_run(const std::vector<std::string>& args) {
     }
   }
 
+  // The interactive console (a terminal in raw mode from here to finish()) or a stream.
+  std::unique_ptr<TerminalConsole> terminal;
+  if (live_input != nullptr) {
+    auto started = TerminalConsole::start(stdin_kind, vm.machine(), live_input);
+    if (!started) return fail(kNoInput, started.error().message);
+    terminal = std::move(started.value());
+  }
   // Ctrl-C (or SIGTERM) ends the run at the next slice, with its summary and files.
   InterruptStop interrupt_stop(vm.machine());
+  if (stdin_kind == StdinKind::kTerminal) {
+    InterruptStop::set_last_words(&TerminalConsole::restore_from_signal);
+  }
   machine::RunResult r = vm.run();
+  const bool quit = terminal != nullptr && terminal->quit_requested() &&
+                    r.reason == machine::StopReason::kStopRequested;
+  if (terminal != nullptr) terminal->finish();  // the terminal's mode restored
   if (const int sig = interrupt_stop.signal_received(); sig != 0) {
     r.message = std::string("interrupted by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
                 " at EIP " + hex_eip(vm.machine().cpu().guest_eip());
+  } else if (quit) {
+    r.message = "quit with Ctrl-A x at EIP " + hex_eip(vm.machine().cpu().guest_eip());
+  }
+  // The guest's last line may be unfinished (a prompt): the summary starts a line of its own.
+  if (stdin_kind == StdinKind::kTerminal && (quit || interrupt_stop.signal_received() != 0)) {
+    std::cerr << "\n";
   }
   std::fflush(stdout);
   if (opts->display_text) print_text_screen(vm);
@@ -256,6 +296,7 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   // The shell's convention for a process ended by a signal: 128 + its number.
   if (const int sig = interrupt_stop.signal_received(); sig != 0) return 128 + sig;
+  if (quit) return 0;  // as QEMU's Ctrl-A x
   return exit_code_for(r);
 }
 

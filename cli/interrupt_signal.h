@@ -4,8 +4,8 @@
 // While an InterruptStop is alive, SIGINT and SIGTERM ask the machine to stop
 // (Machine::request_stop, an atomic flag the run loop reads after every slice; a slice is
 // at most Machine::kMaxSlice budget units, and every unit is bounded work, so the stop
-// comes within a fraction of a second). The handler is installed with SA_RESETHAND: a
-// second Ctrl-C ends the process the default way, should anything ever fail to stop.
+// comes within a fraction of a second). A second Ctrl-C (or SIGTERM) ends the process the
+// default way, should anything ever fail to stop, after the last words (set_last_words).
 #pragma once
 
 #include "engine/machine/machine.h"
@@ -21,6 +21,9 @@ class InterruptStop {
 
   // The signal that stopped the run, or 0.
   int signal_received() const;
+  // An async-signal-safe function that a second signal calls before the process ends
+  // (the interactive console's terminal restore); reset when the InterruptStop ends.
+  static void set_last_words(void (*last_words)() noexcept);
 };
 
 }  // namespace vmlab::cli

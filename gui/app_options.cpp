@@ -16,15 +16,18 @@ QString app_usage() {
       "wrote; compare the modes from `vmlab compare --format json`.\n"
       "\n"
       "options:\n"
-      "  --open PATH          a run directory (config.json, stats.json, trace.jsonl) or a\n"
-      "                       trace.jsonl\n"
+      "  --open PATH          a run directory (config.json, stats.json, trace.jsonl or\n"
+      "                       trace.json) or a trace.jsonl or trace.json on its own\n"
       "  --compare FILE       vmlab compare --format json output for the Compare view\n"
+      "  --align PATH         a second run directory (or trace) whose timeline the Aligned\n"
+      "                       view shows below the first run's, on the same time axis\n"
       "  --run                start the guest live (with --mode, --append, --profile, --kernel)\n"
       "  --mode MODE          native, trap, trap-npt, trap-classic, bt, pv (default native)\n"
       "  --append CMDLINE     the kernel command line, e.g. \"run=syscall iters=100\"\n"
       "  --profile NAME       cost profile (default native-1c)\n"
       "  --kernel FILE        the guest image (default: the guest OS built with vmlab)\n"
-      "  --view VIEW          timeline, events, counters, compare, run, code or memory\n"
+      "  --view VIEW          timeline, events, counters, compare, run, code, memory or\n"
+      "                       aligned\n"
       "  --instructions N     with --run: run N instructions, then pause\n"
       "  --screenshot FILE    render the view into FILE (PNG) and exit; with --run, after\n"
       "                       the guest stops\n"
@@ -60,12 +63,15 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
                a == QStringLiteral("--profile") || a == QStringLiteral("--kernel") ||
                a == QStringLiteral("--select") || a == QStringLiteral("--instructions") ||
                a == QStringLiteral("--memory-show") || a == QStringLiteral("--goto") ||
-               a == QStringLiteral("--breakdown") || a == QStringLiteral("--breakdown-of")) {
+               a == QStringLiteral("--breakdown") || a == QStringLiteral("--breakdown-of") ||
+               a == QStringLiteral("--align")) {
       if (!value(v)) return QCoreApplication::translate("AppOptions", "%1 needs a value").arg(a);
       if (a == QStringLiteral("--open")) {
         o.open = v;
       } else if (a == QStringLiteral("--compare")) {
         o.compare = v;
+      } else if (a == QStringLiteral("--align")) {
+        o.align = v;
       } else if (a == QStringLiteral("--screenshot")) {
         o.screenshot = v;
       } else if (a == QStringLiteral("--select")) {
@@ -166,14 +172,14 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
             {"timeline", MainWindow::View::timeline}, {"events", MainWindow::View::events},
             {"counters", MainWindow::View::counters}, {"compare", MainWindow::View::compare},
             {"run", MainWindow::View::run},           {"code", MainWindow::View::code},
-            {"memory", MainWindow::View::memory}};
+            {"memory", MainWindow::View::memory},     {"aligned", MainWindow::View::aligned}};
         for (const auto& [name, view] : kViews) {
           if (v == QLatin1String(name)) o.view = view;
         }
         if (!o.view) {
           return QCoreApplication::translate("AppOptions",
                                              "unknown view '%1' (views: timeline, events, "
-                                             "counters, compare, run, code, memory)")
+                                             "counters, compare, run, code, memory, aligned)")
               .arg(v);
         }
       }

@@ -15,6 +15,7 @@ namespace vmlab::gui {
 struct AppOptions {
   QString open;     // run directory or trace.jsonl
   QString compare;  // vmlab compare --format json output
+  QString align;    // a second run for the aligned view
   std::optional<MainWindow::View> view;
   QString screenshot;  // PNG to write, then exit
   QString language = QStringLiteral("en");

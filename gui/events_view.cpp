@@ -12,6 +12,7 @@
 #include <QVBoxLayout>
 
 #include "gui/event_decoder.h"
+#include "gui/kernel_image.h"
 #include "gui/lanes.h"
 
 namespace vmlab::gui {
@@ -198,6 +199,14 @@ void EventsView::show_details(const QModelIndex& proxy_index) {
   const vmm::Event e = s.event(i);
   const auto& info = vmm::kEventKindInfo[vmm::index_of(e.kind)];
   QString text = describe_event(e, document_->summary().decode) + QLatin1Char('\n');
+  // Right under the event: the instruction that caused it (from the kernel's image).
+  const RunSummary& summary = document_->summary();
+  if (summary.image != nullptr) {
+    text +=
+        tr("instruction at EIP: %1").arg(instruction_at(*summary.image, e.eip)) + QLatin1Char('\n');
+  } else if (!summary.image_note.isEmpty()) {
+    text += tr("instruction at EIP: not shown (%1)").arg(summary.image_note) + QLatin1Char('\n');
+  }
   text += tr("class: %1").arg(QCoreApplication::translate("Lane", lane_name(lane_of(e.kind)))) +
           QLatin1Char('\n');
   for (size_t f = 0; f < info.fields.size(); ++f) {

@@ -4,7 +4,6 @@
 #include <QFile>
 #include <bitset>
 
-#include "engine/vmm/trace_writer.h"
 #include "gui/resources.h"
 #include "modes/registry.h"
 
@@ -25,23 +24,10 @@ QString variant_label(ModeVariant v) {
   return {};
 }
 
-// Runs on the worker thread, inside the Vm's run: one locked push per event, nothing more.
-class LiveRun::Writer : public vmm::TraceWriter {
- public:
-  explicit Writer(LiveRun* run) : run_(run) {}
-  void write(const vmm::Event& event) override {
-    const std::lock_guard lock(run_->mutex_);
-    run_->events_.push_back(event);
-  }
-  machine::Result<void> finish() override { return {}; }
-
- private:
-  LiveRun* run_;
-};
-
 LiveRun::~LiveRun() {
   if (vm_ == nullptr) return;
-  input_->close();  // ends a wait for input at once
+  input_->close();         // ends a wait for input at once
+  subscription_->close();  // and a wait for room in the event queue
   vm_->request_stop();
   vm_->request_pause();
   {
@@ -123,8 +109,10 @@ bool LiveRun::start(const LiveRunOptions& o, QString& error) {
     return false;
   }
   initial_ = vm->recorder().counters();
-  vm->recorder().add_writer(std::make_unique<Writer>(this));
-  vm->recorder().set_trace_limit(0);
+  // Every event from here on, as a trace holds them: lossless, so a guest faster than the
+  // GUI waits for it rather than lose events (the counts must equal stats.json's).
+  subscription_ = vm->subscribe(kQueueEvents);
+  subscription_->set_delivery(vmm::EventSubscription::Delivery::kLossless);
   vm_ = std::move(vm);
   status_ = LiveStatus{};
   thread_ = std::thread([this] { worker(); });
@@ -213,12 +201,17 @@ void LiveRun::publish_status() {
 }
 
 LiveStatus LiveRun::take(std::vector<vmm::Event>& events, std::string& console) {
-  const std::lock_guard lock(mutex_);
-  events.swap(events_);
-  events_.clear();
-  console.swap(console_);
-  console_.clear();
-  return status_;
+  LiveStatus status;
+  {
+    const std::lock_guard lock(mutex_);
+    console.swap(console_);
+    console_.clear();
+    status = status_;
+  }
+  // After the status: every event of the command that status reports is in the queue.
+  events.clear();
+  if (subscription_ != nullptr) subscription_->drain(events);
+  return status;
 }
 
 }  // namespace vmlab::gui

@@ -5,7 +5,9 @@
 // the GUI thread only calls Vm::request_pause() and Vm::request_stop() (safe from any
 // thread) and takes what the worker left in a mutex-guarded mailbox: the events recorded
 // since the last look, the console bytes, and the state after each command. It looks about
-// 25 times a second (take()), never once per event, and never blocks on the guest. Console
+// 25 times a second (take()), never once per event, and never blocks on the guest. The
+// events come through the engine's EventSubscription (engine/vmm/event_subscription.h) in
+// its lossless delivery: the worker, not the GUI, waits when the queue is full. Console
 // input typed while the guest runs goes into a machine::LiveInput queue (send_input(), safe
 // from the GUI thread), which the machine drains on the worker at slice ends.
 #pragma once
@@ -26,6 +28,7 @@
 #include "engine/machine/live_input.h"
 #include "engine/vmm/event.h"
 #include "engine/vmm/event_counters.h"
+#include "engine/vmm/event_subscription.h"
 #include "engine/vmm/vm.h"
 #include "engine/vmm/vm_state.h"
 #include "gui/inspection_snapshot.h"
@@ -83,7 +86,8 @@ class LiveRun {
   // reach the guest when it runs (a paused run gets them when resumed).
   void send_input(std::string_view bytes);
 
-  // Moves out what arrived since the last call. Returns the latest status.
+  // Moves out what arrived since the last call. Returns the latest status. One thread
+  // only (the GUI's): it is the event queue's consumer.
   LiveStatus take(std::vector<vmm::Event>& events, std::string& console);
   bool started() const { return vm_ != nullptr; }
   // The counters when tracing began (events the monitor recorded while loading the kernel,
@@ -94,7 +98,9 @@ class LiveRun {
 
  private:
   enum class Command { resume, step, until, quit };
-  class Writer;
+  // The live event queue: 2^18 events (about 12 MiB), what the guest may record between
+  // two of the GUI's looks (25 a second) before the worker waits for the next one.
+  static constexpr size_t kQueueEvents = size_t{1} << 18;
   void worker();
   void send(Command command, uint64_t count = 0);
   void publish_status();
@@ -106,8 +112,9 @@ class LiveRun {
   std::condition_variable wake_;
   std::deque<std::pair<Command, uint64_t>> commands_;
   std::atomic<bool> busy_{false};
+  // The events (the GUI thread is its one consumer, in take()).
+  std::shared_ptr<vmm::EventSubscription> subscription_;
   // Mailbox, guarded by mutex_.
-  std::vector<vmm::Event> events_;
   std::string console_;
   LiveStatus status_;
   vmm::EventCounters initial_;

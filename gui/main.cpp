@@ -28,7 +28,15 @@ int main(int argc, char** argv) {
   window.set_language(options.language);
   window.resize(options.width, options.height);
   int status = 0;
-  if (!options.open.isEmpty() && !window.open_run(options.open)) status = 1;
+  // A screenshot needs the run before it renders; a window for the user loads it in the
+  // background, with progress and Cancel.
+  if (!options.open.isEmpty()) {
+    if (!options.screenshot.isEmpty()) {
+      if (!window.open_run(options.open)) status = 1;
+    } else {
+      window.open_run_in_background(options.open);
+    }
+  }
   if (!options.compare.isEmpty() && !window.open_compare(options.compare)) status = 1;
   if (options.breakdown_cycles) window.compare()->set_breakdown_cycles(true);
   if (!options.breakdown_of.isEmpty() &&
@@ -37,6 +45,7 @@ int main(int argc, char** argv) {
                  options.breakdown_of.toLocal8Bit().constData());
     status = 1;
   }
+  if (!options.align.isEmpty() && !window.open_aligned(options.align)) status = 1;
   if (status != 0) {
     std::fprintf(stderr, "vmlab-gui: %s\n", window.banner_text().toLocal8Bit().constData());
   }

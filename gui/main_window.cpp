@@ -8,11 +8,14 @@
 #include <QLabel>
 #include <QLocale>
 #include <QMenuBar>
+#include <QProgressBar>
+#include <QPushButton>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+#include "gui/aligned_view.h"
 #include "gui/compare_view.h"
 #include "gui/counters_view.h"
 #include "gui/events_view.h"
@@ -20,6 +23,7 @@
 #include "gui/run_loader.h"
 #include "gui/run_panel.h"
 #include "gui/timeline_widget.h"
+#include "gui/trace_load_job.h"
 
 namespace vmlab::gui {
 
@@ -28,7 +32,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), document_(new Run
   build_ui();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() = default;  // a load going on is cancelled (~TraceLoadJob)
 
 void MainWindow::build_ui() {
   setWindowTitle(tr("vmlab — watch a guest under five ways of virtualizing x86"));
@@ -76,10 +80,13 @@ void MainWindow::build_ui() {
   memory_ = new MemoryView;
   tabs_->addTab(code_, tr("Code"));
   tabs_->addTab(memory_, tr("Memory"));
+  aligned_ = new AlignedView(document_);
+  tabs_->addTab(aligned_, tr("Two runs aligned"));
   tabs_->setCurrentIndex(current);
   layout->addWidget(tabs_, 1);
   setCentralWidget(central);
   if (!compare_file_.isEmpty()) compare_->open_json(compare_file_);
+  if (!aligned_path_.isEmpty()) aligned_->open_lower(aligned_path_);
   if (keep_view) timeline_->set_viewport(view);
 
   connect(timeline_, &TimelineWidget::eventClicked, this,
@@ -90,13 +97,24 @@ void MainWindow::build_ui() {
   connect(document_, &RunDocument::summaryChanged, this, &MainWindow::update_status);
   connect(run_panel_, &RunPanel::inspected, code_, &CodeView::show_snapshot);
   connect(run_panel_, &RunPanel::inspected, memory_, &MemoryView::show_snapshot);
+  connect(aligned_, &AlignedView::openLowerRequested, this, &MainWindow::choose_aligned_run);
   connect(run_panel_, &RunPanel::message, this,
           [this](const QString& text, bool error) { show_banner(text, error); });
   build_menus();
   if (status_ == nullptr) {
     status_ = new QLabel;
     statusBar()->addWidget(status_, 1);
+    progress_ = new QProgressBar;
+    progress_->setRange(0, 100);
+    progress_->setMaximumWidth(220);
+    progress_->hide();
+    cancel_ = new QPushButton;
+    cancel_->hide();
+    connect(cancel_, &QPushButton::clicked, this, &MainWindow::cancel_loading);
+    statusBar()->addPermanentWidget(progress_);
+    statusBar()->addPermanentWidget(cancel_);
   }
+  cancel_->setText(tr("Cancel loading"));
   update_status();
 }
 
@@ -107,6 +125,9 @@ void MainWindow::build_menus() {
                   &MainWindow::choose_run_directory);
   file->addAction(tr("Open &comparison (vmlab compare --format json)..."), this,
                   &MainWindow::choose_compare_file);
+  file->addAction(tr("Open &trace file (trace.json, trace.jsonl)..."), this,
+                  &MainWindow::choose_trace_file);
+  file->addAction(tr("Open a second run to &align..."), this, &MainWindow::choose_aligned_run);
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -117,6 +138,7 @@ void MainWindow::build_menus() {
   view->addAction(tr("C&ompare modes"), this, [this] { show_view(View::compare); });
   view->addAction(tr("Co&de"), this, [this] { show_view(View::code); });
   view->addAction(tr("&Memory"), this, [this] { show_view(View::memory); });
+  view->addAction(tr("Two runs &aligned"), this, [this] { show_view(View::aligned); });
   view->addSeparator();
   view->addAction(tr("Show the &whole run"), this, [this] { timeline_->fit(); });
 
@@ -154,7 +176,11 @@ bool MainWindow::open_run(const QString& path) {
                 true);
     return false;
   }
-  LoadedRun& r = run.value();
+  show_loaded(std::move(run.value()));
+  return true;
+}
+
+void MainWindow::show_loaded(LoadedRun r) {
   const QStringList warnings = r.warnings;
   document_->reset(std::move(r.summary), std::move(r.events), warnings);
   if (warnings.isEmpty()) {
@@ -163,6 +189,50 @@ bool MainWindow::open_run(const QString& path) {
     show_banner(warnings.join(QLatin1Char('\n')), false);
   }
   show_view(View::timeline);
+}
+
+void MainWindow::open_run_in_background(const QString& path) {
+  loading_.reset();  // cancels and waits for a load going on
+  loading_ = std::make_unique<TraceLoadJob>(path);
+  connect(loading_.get(), &TraceLoadJob::progressed, progress_, &QProgressBar::setValue);
+  connect(loading_.get(), &TraceLoadJob::finished, this, &MainWindow::loading_finished);
+  progress_->setValue(0);
+  progress_->show();
+  cancel_->show();
+  show_banner(tr("Loading %1 ...").arg(path), false);
+  loading_->start();
+}
+
+void MainWindow::cancel_loading() {
+  if (loading_ != nullptr) loading_->cancel();
+}
+
+void MainWindow::loading_finished() {
+  progress_->hide();
+  cancel_->hide();
+  auto result = std::move(*loading_->result());
+  const QString path = loading_->path();
+  // The job is done with: delete it after this slot (it emitted the signal).
+  loading_.release()->deleteLater();
+  if (result) {
+    show_loaded(std::move(result.value()));
+  } else if (result.error().code == kLoadCancelled) {
+    show_banner(tr("Loading %1 was cancelled; the run shown before stays open.").arg(path), false);
+  } else {
+    show_banner(
+        tr("Could not open %1: %2").arg(path, QString::fromStdString(result.error().message)),
+        true);
+  }
+}
+
+bool MainWindow::open_aligned(const QString& path) {
+  QString why;
+  if (!aligned_->open_lower(path, &why)) {
+    show_banner(tr("Could not open %1: %2").arg(path, why), true);
+    return false;
+  }
+  aligned_path_ = path;
+  show_view(View::aligned);
   return true;
 }
 
@@ -192,6 +262,7 @@ void MainWindow::show_view(View view) {
     case View::compare: tabs_->setCurrentWidget(compare_); break;
     case View::code: tabs_->setCurrentWidget(code_); break;
     case View::memory: tabs_->setCurrentWidget(memory_); break;
+    case View::aligned: tabs_->setCurrentWidget(aligned_); break;
   }
 }
 
@@ -209,6 +280,7 @@ QWidget* MainWindow::view_widget(View view) {
     case View::run: return run_panel_;
     case View::code: return code_;
     case View::memory: return memory_;
+    case View::aligned: return aligned_;
     case View::timeline: return this;
   }
   return this;
@@ -246,7 +318,29 @@ void MainWindow::choose_run_directory() {
       new QFileDialog(this, tr("Open a vmlab run directory (vmlab run --out DIR --trace)"));
   dialog->setFileMode(QFileDialog::Directory);
   dialog->setAttribute(Qt::WA_DeleteOnClose);
-  connect(dialog, &QFileDialog::fileSelected, this, [this](const QString& dir) { open_run(dir); });
+  connect(dialog, &QFileDialog::fileSelected, this,
+          [this](const QString& dir) { open_run_in_background(dir); });
+  dialog->open();
+}
+
+void MainWindow::choose_aligned_run() {
+  auto* dialog = new QFileDialog(
+      this,
+      tr("Open a second run directory to align below the first (vmlab run --out DIR --trace)"));
+  dialog->setFileMode(QFileDialog::Directory);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &QFileDialog::fileSelected, this,
+          [this](const QString& dir) { open_aligned(dir); });
+  dialog->open();
+}
+
+void MainWindow::choose_trace_file() {
+  auto* dialog = new QFileDialog(this, tr("Open a trace vmlab wrote (trace.json or trace.jsonl)"));
+  dialog->setFileMode(QFileDialog::ExistingFile);
+  dialog->setNameFilter(tr("vmlab traces (*.json *.jsonl)"));
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &QFileDialog::fileSelected, this,
+          [this](const QString& f) { open_run_in_background(f); });
   dialog->open();
 }
 

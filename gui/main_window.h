@@ -7,9 +7,14 @@
 #include <QPointer>
 #include <QTranslator>
 
+#include <memory>
+
 #include "gui/run_document.h"
+#include "gui/run_loader.h"
 
 class QLabel;
+class QProgressBar;
+class QPushButton;
 class QTabWidget;
 class QSplitter;
 class QActionGroup;
@@ -23,18 +28,31 @@ class CompareView;
 class RunPanel;
 class CodeView;
 class MemoryView;
+class AlignedView;
+class TraceLoadJob;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
-  enum class View { timeline, events, counters, compare, run, code, memory };
+  enum class View { timeline, events, counters, compare, run, code, memory, aligned };
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  // Opens a run directory or trace.jsonl; false (and the reason in the banner) on failure.
+  // Opens a run directory or trace (trace.jsonl, trace.json); false (and the reason in the
+  // banner) on failure.
   bool open_run(const QString& path);
+  // The same on a worker thread (TraceLoadJob): a progress bar and a Cancel button in the
+  // status bar while it loads, the window responsive; the run replaces the open one when
+  // it has loaded. A load already going is cancelled.
+  void open_run_in_background(const QString& path);
+  // The load going on, or nullptr.
+  TraceLoadJob* loading() { return loading_.get(); }
+  // Cancels the load going on (the open run stays).
+  void cancel_loading();
   // Opens `vmlab compare --format json` output.
   bool open_compare(const QString& file);
+  // Opens a second run below the first in the aligned view.
+  bool open_aligned(const QString& path);
   void show_view(View view);
   // Selects an event in the table and on the timeline (nothing when out of range).
   void select_event(size_t event);
@@ -52,6 +70,7 @@ class MainWindow : public QMainWindow {
   RunPanel* run_panel() { return run_panel_; }
   CodeView* code() { return code_; }
   MemoryView* memory() { return memory_; }
+  AlignedView* aligned() { return aligned_; }
 
  private:
   void build_ui();
@@ -60,13 +79,21 @@ class MainWindow : public QMainWindow {
   void update_status();
   void choose_run_directory();
   void choose_compare_file();
+  void choose_aligned_run();
+  void choose_trace_file();
+  void show_loaded(LoadedRun run);
+  void loading_finished();
 
   RunDocument* document_;
   QTranslator translator_;
   QString language_ = QStringLiteral("en");
   QString compare_file_;
+  QString aligned_path_;
   QLabel* banner_ = nullptr;
   QLabel* status_ = nullptr;
+  QProgressBar* progress_ = nullptr;
+  QPushButton* cancel_ = nullptr;
+  std::unique_ptr<TraceLoadJob> loading_;
   QTabWidget* tabs_ = nullptr;
   TimelineWidget* timeline_ = nullptr;
   EventsView* events_ = nullptr;
@@ -75,6 +102,7 @@ class MainWindow : public QMainWindow {
   RunPanel* run_panel_ = nullptr;
   CodeView* code_ = nullptr;
   MemoryView* memory_ = nullptr;
+  AlignedView* aligned_ = nullptr;
   QSplitter* timeline_split_ = nullptr;
 };
 

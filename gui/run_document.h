@@ -9,6 +9,7 @@
 #include <QStringList>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "engine/vmm/event.h"
@@ -17,6 +18,8 @@
 #include "gui/timeline_index.h"
 
 namespace vmlab::gui {
+
+class KernelImage;
 
 struct RunSummary {
   QString source;   // the run directory or file, or "live"
@@ -36,6 +39,10 @@ struct RunSummary {
   uint64_t trace_dropped = 0;
   QStringList workloads;  // the guest's result lines, one per workload
   DecodeContext decode;
+  // The kernel's code, for the instruction at an event's EIP (gui/kernel_image.h); when
+  // null, image_note says why.
+  std::shared_ptr<const KernelImage> image;
+  QString image_note;
 };
 
 class RunDocument : public QObject {

@@ -7,9 +7,11 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <algorithm>
 #include <fstream>
 #include <string>
 
+#include "gui/kernel_image.h"
 #include "gui/trace_line_parser.h"
 
 namespace vmlab::gui {
@@ -58,6 +60,16 @@ machine::Result<void> read_config(const QString& file, RunSummary& s) {
     s.arguments << a.toString();
   }
   s.kernel = c.value(QStringLiteral("kernel")).toObject().value(QStringLiteral("path")).toString();
+  // The instruction at an event's EIP comes from the kernel, if it is still the same file.
+  const QString sha =
+      c.value(QStringLiteral("kernel")).toObject().value(QStringLiteral("sha256")).toString();
+  if (s.kernel.isEmpty()) {
+    s.image_note = QCoreApplication::translate("RunLoader", "config.json names no kernel");
+  } else if (auto image = KernelImage::load(s.kernel, sha, QFileInfo(file).absolutePath()); image) {
+    s.image = std::make_shared<const KernelImage>(std::move(image.value()));
+  } else {
+    s.image_note = QString::fromStdString(image.error().message);
+  }
   s.cpu_mhz = u64(c.value(QStringLiteral("cpu_mhz")));
   s.profile =
       c.value(QStringLiteral("profile")).toObject().value(QStringLiteral("name")).toString();
@@ -118,40 +130,135 @@ QString variant_name(const QString& mode, const QStringList& arguments) {
   return mode;
 }
 
-machine::Result<void> load_trace_jsonl(const QString& file, EventStore& events) {
+namespace {
+
+// Reads `file` line by line, calling `take(line, number)` for each (false stops with the
+// error it set); polls the cancel flag and reports progress every 4096 lines.
+template <typename Take>
+machine::Result<void> read_lines(const QString& file, LoadControl* control, Take take) {
   std::ifstream in(QFile::encodeName(file).toStdString(), std::ios::binary);
   if (!in)
     return error(QCoreApplication::translate("RunLoader", "%1: cannot read").arg(file), ENOENT);
+  in.seekg(0, std::ios::end);
+  const double bytes = std::max<double>(static_cast<double>(in.tellg()), 1);
+  in.seekg(0);
   std::string line;
-  std::string why;
   uint64_t number = 0;
-  vmm::Event event{};
-  uint64_t last_seq = 0;
+  double reported = -1;
   while (std::getline(in, line)) {
     ++number;
-    if (line.empty()) continue;
-    if (!parse_trace_line(line, event, why)) {
-      return error(QCoreApplication::translate("RunLoader", "%1, line %2: %3")
-                       .arg(file)
-                       .arg(number)
-                       .arg(QString::fromStdString(why)));
+    if (control != nullptr && number % 4096 == 0) {
+      if (control->cancel.load(std::memory_order_relaxed)) {
+        return error(QCoreApplication::translate("RunLoader", "%1: loading cancelled").arg(file),
+                     kLoadCancelled);
+      }
+      const double done = static_cast<double>(in.tellg()) / bytes;
+      if (control->progress && done - reported >= 0.01) {
+        control->progress(done);
+        reported = done;
+      }
     }
-    if (!events.empty() &&
-        (event.seq <= last_seq || event.cycle < events.cycle(events.size() - 1))) {
-      return error(QCoreApplication::translate("RunLoader",
-                                               "%1, line %2: events out of order (seq %3 after %4)")
-                       .arg(file)
-                       .arg(number)
-                       .arg(event.seq)
-                       .arg(last_seq));
-    }
-    last_seq = event.seq;
-    events.append(event);
+    if (auto r = take(line, number); !r) return r;
+  }
+  if (control != nullptr && control->progress) control->progress(1.0);
+  return {};
+}
+
+machine::Result<void> line_error(const QString& file, uint64_t number, const std::string& why) {
+  return error(QCoreApplication::translate("RunLoader", "%1, line %2: %3")
+                   .arg(file)
+                   .arg(number)
+                   .arg(QString::fromStdString(why)));
+}
+
+// Events must come in seq order with non-decreasing cycles, as vmlab writes them.
+machine::Result<void> append_in_order(const QString& file, uint64_t number, const vmm::Event& event,
+                                      EventStore& events) {
+  if (!events.empty() && (event.seq <= events.seq(events.size() - 1) ||
+                          event.cycle < events.cycle(events.size() - 1))) {
+    return error(QCoreApplication::translate("RunLoader",
+                                             "%1, line %2: events out of order (seq %3 after %4)")
+                     .arg(file)
+                     .arg(number)
+                     .arg(event.seq)
+                     .arg(events.seq(events.size() - 1)));
+  }
+  events.append(event);
+  return {};
+}
+
+// A trace.json, by its first bytes (vmlab's starts with its header object).
+bool is_chrome_trace(const QString& file) {
+  QFile f(file);
+  if (!f.open(QIODevice::ReadOnly)) return false;
+  const QByteArray head = f.read(64);
+  return head.startsWith("{\"displayTimeUnit\"") || head.startsWith("{\"traceEvents\"");
+}
+
+}  // namespace
+
+machine::Result<void> load_trace_jsonl(const QString& file, EventStore& events,
+                                       LoadControl* control) {
+  std::string why;
+  vmm::Event event{};
+  return read_lines(file, control,
+                    [&](const std::string& line, uint64_t number) -> machine::Result<void> {
+                      if (line.empty()) return {};
+                      if (!parse_trace_line(line, event, why)) {
+                        return line_error(file, number, why);
+                      }
+                      return append_in_order(file, number, event, events);
+                    });
+}
+
+machine::Result<void> load_trace_json(const QString& file, EventStore& events,
+                                      LoadControl* control) {
+  // vmlab's layout (engine/vmm/chrome_trace_writer.cpp): the header line, one event a
+  // line, then "]}". Anything else is not a trace this reads, named with its line.
+  std::string why;
+  vmm::Event event{};
+  bool header = false, closed = false;
+  auto r = read_lines(file, control,
+                      [&](const std::string& raw, uint64_t number) -> machine::Result<void> {
+                        std::string_view line(raw);
+                        while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+                          line.remove_suffix(1);
+                        if (line.empty()) return {};
+                        if (closed) return line_error(file, number, "text after the closing ]}");
+                        if (!header) {
+                          if (line != R"({"displayTimeUnit":"ns","traceEvents":[)") {
+                            return line_error(file, number,
+                                              "not a vmlab trace.json (expected its header, "
+                                              "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[)");
+                          }
+                          header = true;
+                          return {};
+                        }
+                        if (line == "]}") {
+                          closed = true;
+                          return {};
+                        }
+                        switch (parse_chrome_trace_line(line, event, why)) {
+                          case ChromeLine::kMetadata: return {};
+                          case ChromeLine::kError: return line_error(file, number, why);
+                          case ChromeLine::kEvent: break;
+                        }
+                        return append_in_order(file, number, event, events);
+                      });
+  if (!r) return r;
+  if (!header) {
+    return error(QCoreApplication::translate("RunLoader", "%1: empty, not a trace").arg(file));
+  }
+  if (!closed) {
+    return error(
+        QCoreApplication::translate(
+            "RunLoader", "%1: truncated (no closing ]}: the run did not finish writing it)")
+            .arg(file));
   }
   return {};
 }
 
-machine::Result<LoadedRun> load_run(const QString& path) {
+machine::Result<LoadedRun> load_run(const QString& path, LoadControl* control) {
   LoadedRun run;
   run.summary.source = path;
   const QFileInfo info(path);
@@ -160,8 +267,12 @@ machine::Result<LoadedRun> load_run(const QString& path) {
         QCoreApplication::translate("RunLoader", "%1: no such file or directory").arg(path),
         ENOENT);
   if (info.isFile()) {
-    // A trace.jsonl on its own: events without the run's counters.
-    if (auto r = load_trace_jsonl(path, run.events); !r) return r.error();
+    // A trace on its own: events without the run's counters.
+    if (auto r = is_chrome_trace(path) ? load_trace_json(path, run.events, control)
+                                       : load_trace_jsonl(path, run.events, control);
+        !r) {
+      return r.error();
+    }
     run.warnings << QCoreApplication::translate("RunLoader",
                                                 "%1: a trace without config.json and stats.json; "
                                                 "counters are counted from the trace")
@@ -187,8 +298,11 @@ machine::Result<LoadedRun> load_run(const QString& path) {
                           .arg(stats);
     }
     const QString trace = dir.filePath(QStringLiteral("trace.jsonl"));
+    const QString chrome = dir.filePath(QStringLiteral("trace.json"));
     if (QFileInfo::exists(trace)) {
-      if (auto r = load_trace_jsonl(trace, run.events); !r) return r.error();
+      if (auto r = load_trace_jsonl(trace, run.events, control); !r) return r.error();
+    } else if (QFileInfo::exists(chrome)) {
+      if (auto r = load_trace_json(chrome, run.events, control); !r) return r.error();
     } else {
       run.warnings << QCoreApplication::translate(
                           "RunLoader",

@@ -19,6 +19,7 @@
 #include "frontend/workloads.h"
 #include "gui/counter_model.h"
 #include "gui/event_decoder.h"
+#include "gui/kernel_image.h"
 #include "gui/resources.h"
 
 namespace vmlab::gui {
@@ -179,6 +180,11 @@ bool RunPanel::start() {
   summary_.variant = variant_label(o.mode);
   summary_.profile = o.profile;
   summary_.kernel = o.kernel;
+  if (auto image = KernelImage::load(o.kernel, {}); image) {
+    summary_.image = std::make_shared<const KernelImage>(std::move(image.value()));
+  } else {
+    summary_.image_note = QString::fromStdString(image.error().message);
+  }
   summary_.cpu_mhz = o.cpu_mhz;
   summary_.decode.vt_exits = o.mode == ModeVariant::trap_vt || o.mode == ModeVariant::trap_npt;
   summary_.have_counters = true;

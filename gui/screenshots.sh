@@ -16,18 +16,23 @@ mkdir -p "$out"
 # A page-fault workload under trap on the VT CPU (shadow paging) with a Prescott's costs:
 # VM exits, hidden and true faults, guest page-table writes.
 "$vmlab" run --quiet --mode trap --profile vtx-prescott --out "$runs/trap" --trace \
-    --append "run=pagefault iters=50" "$kernel" > /dev/null
+    --append "run=pagefault iters=50" "$kernel" < /dev/null > /dev/null
 # System calls under pv: hypercalls, direct-paging updates.
 "$vmlab" run --quiet --mode pv --profile pentium4 --out "$runs/pv" --trace \
-    --append "run=syscall iters=50" "$kernel" > /dev/null
+    --append "run=syscall iters=50" "$kernel" < /dev/null > /dev/null
 # The same under bt: translations, callouts, chaining.
 "$vmlab" run --quiet --mode bt --profile pentium4 --out "$runs/bt" --trace \
-    --append "run=syscall iters=50" "$kernel" > /dev/null
+    --append "run=syscall iters=50" "$kernel" < /dev/null > /dev/null
+# The same syscalls under trap on the VT CPU, to align with bt's.
+"$vmlab" run --quiet --mode trap --profile pentium4 --out "$runs/trap-syscall" --trace \
+    --append "run=syscall iters=50" "$kernel" < /dev/null > /dev/null
 "$vmlab" compare --quiet --modes all --workloads syscall,in,pgfault,ptemod,ctxsw \
     --profile pentium4 --format json --kernel "$kernel" > "$runs/compare.json"
 
 "$gui" --open "$runs/trap" --view timeline --screenshot "$out/gui-timeline.png"
 "$gui" --open "$runs/pv" --view events --select 9 --size 1100x640 --screenshot "$out/gui-events.png"
+"$gui" --open "$runs/trap" --view events --select 9 --size 1100x640 \
+    --screenshot "$out/gui-events-instruction.png"
 "$gui" --open "$runs/bt" --view counters --size 1200x560 --screenshot "$out/gui-counters.png"
 "$gui" --compare "$runs/compare.json" --view compare --size 1200x820 \
     --screenshot "$out/gui-compare.png"
@@ -37,6 +42,8 @@ mkdir -p "$out"
     --view code --size 1400x760 --screenshot "$out/gui-code.png"
 "$gui" --run --kernel "$kernel" --mode trap --profile vtx-prescott --append "run=pagefault iters=50" \
     --instructions 1500000 --view memory --size 1200x620 --screenshot "$out/gui-memory.png"
+"$gui" --open "$runs/trap-syscall" --align "$runs/bt" --view aligned --size 1300x900 \
+    --screenshot "$out/gui-aligned.png"
 "$gui" --lang sv --open "$runs/trap" --view timeline --size 1200x500 \
     --screenshot "$out/gui-timeline-sv.png"
 echo "screenshots: $(ls "$out"/gui-*.png | wc -l) views in $out"

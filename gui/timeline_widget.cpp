@@ -24,7 +24,7 @@ TimelineWidget::TimelineWidget(const RunDocument* document, QWidget* parent)
   });
   connect(document_, &RunDocument::eventsAppended, this, [this] {
     if (fitted_) {
-      view_ = TimelineRenderer::fit(document_->events().end_cycle(), plot_width());
+      view_ = TimelineRenderer::fit(fit_end(), plot_width());
     }
     update();
   });
@@ -42,10 +42,15 @@ void TimelineWidget::set_viewport(const TimelineViewport& view) {
   update();
 }
 
+uint64_t TimelineWidget::fit_end() const {
+  return std::max(document_->events().end_cycle(), fit_end_);
+}
+
 void TimelineWidget::fit() {
-  view_ = TimelineRenderer::fit(document_->events().end_cycle(), plot_width());
+  view_ = TimelineRenderer::fit(fit_end(), plot_width());
   fitted_ = true;
   update();
+  Q_EMIT viewportChanged();
 }
 
 void TimelineWidget::zoom(double factor, int around_x) {
@@ -55,12 +60,14 @@ void TimelineWidget::zoom(double factor, int around_x) {
   v.cycles_per_px = view_.cycles_per_px / factor;
   v.start = at - x * v.cycles_per_px;
   set_viewport(v);
+  Q_EMIT viewportChanged();
 }
 
 void TimelineWidget::pan(int pixels) {
   TimelineViewport v = view_;
   v.start += pixels * v.cycles_per_px;
   set_viewport(v);
+  Q_EMIT viewportChanged();
 }
 
 void TimelineWidget::select_event(std::optional<size_t> event) {
@@ -141,7 +148,10 @@ void TimelineWidget::keyPressEvent(QKeyEvent* event) {
 }
 
 void TimelineWidget::resizeEvent(QResizeEvent*) {
-  if (fitted_) view_ = TimelineRenderer::fit(document_->events().end_cycle(), plot_width());
+  if (fitted_) {
+    view_ = TimelineRenderer::fit(fit_end(), plot_width());
+    Q_EMIT viewportChanged();
+  }
 }
 
 bool TimelineWidget::event(QEvent* event) {

@@ -19,6 +19,9 @@ class TimelineWidget : public QWidget {
   const TimelineViewport& viewport() const { return view_; }
   void set_viewport(const TimelineViewport& view);
   void fit();
+  // fit() shows cycles [0, max(this run's end, end)): two aligned timelines fit the
+  // longer run (AlignedView). 0: this run's end only.
+  void set_fit_end(uint64_t end) { fit_end_ = end; }
   void zoom(double factor, int around_x);
   void pan(int pixels);
   void select_event(std::optional<size_t> event);
@@ -28,6 +31,8 @@ class TimelineWidget : public QWidget {
 
  Q_SIGNALS:
   void eventClicked(qulonglong event);
+  // The user zoomed, panned or fitted (not emitted for set_viewport from outside).
+  void viewportChanged();
 
  protected:
   void paintEvent(QPaintEvent* event) override;
@@ -44,6 +49,8 @@ class TimelineWidget : public QWidget {
   const RunDocument* document_;
   TimelineRenderer renderer_;
   TimelineViewport view_;
+  uint64_t fit_end() const;
+  uint64_t fit_end_ = 0;
   bool fitted_ = true;  // follow the run's end while it grows, until the user zooms
   std::optional<size_t> selected_;
   std::optional<QPoint> drag_from_;

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <optional>
 
 namespace vmlab::gui {
 
@@ -47,6 +48,13 @@ class Scanner {
     if (ec != std::errc() || ptr == begin) return false;
     pos_ += static_cast<size_t>(ptr - begin);
     return true;
+  }
+  // Any JSON number (the microsecond "ts" has a fraction), skipped.
+  bool skip_number() {
+    skip_space();
+    const size_t start = pos_;
+    while (pos_ < s_.size() && (std::strchr("0123456789.eE+-", s_[pos_]) != nullptr)) ++pos_;
+    return pos_ > start;
   }
   bool at_end() {
     skip_space();
@@ -158,6 +166,119 @@ bool parse_trace_line(std::string_view line, vmm::Event& event, std::string& err
     }
   }
   return true;
+}
+
+namespace {
+
+// The kind whose name vmlab gives it (event_kind_name), or none.
+std::optional<vmm::EventKind> kind_named(std::string_view name) {
+  for (vmm::EventKind k : vmm::all_event_kinds()) {
+    if (vmm::event_kind_name(k) == name) return k;
+  }
+  return std::nullopt;
+}
+
+ChromeLine chrome_fail(std::string& error, const Scanner& s, const char* what) {
+  fail(error, s, what);
+  return ChromeLine::kError;
+}
+
+}  // namespace
+
+ChromeLine parse_chrome_trace_line(std::string_view line, vmm::Event& event, std::string& error) {
+  // The separator after the object belongs to the line.
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
+  if (!line.empty() && line.back() == ',') line.remove_suffix(1);
+  Scanner s(line);
+  event = vmm::Event{};
+  std::string_view name, phase;
+  bool have_seq = false, have_cycle = false, have_eip = false, have_cpl = false;
+  bool have_charged = false, have_args = false;
+  std::array<std::pair<std::string_view, uint64_t>, 4> payload{};
+  size_t npayload = 0;
+  if (!s.eat('{')) return chrome_fail(error, s, "expected '{'");
+  for (bool first = true; !s.eat('}'); first = false) {
+    if (!first && !s.eat(',')) return chrome_fail(error, s, "expected ',' or '}'");
+    std::string_view key;
+    if (!s.string(key)) return chrome_fail(error, s, "expected a field name");
+    if (!s.eat(':')) return chrome_fail(error, s, "expected ':'");
+    std::string_view text;
+    if (key == "name" || key == "cat" || key == "ph" || key == "s") {
+      if (!s.string(text)) return chrome_fail(error, s, "expected a string");
+      if (key == "name") name = text;
+      if (key == "ph") phase = text;
+    } else if (key == "args") {
+      if (!s.eat('{')) return chrome_fail(error, s, "expected '{' for args");
+      for (bool afirst = true; !s.eat('}'); afirst = false) {
+        if (!afirst && !s.eat(',')) return chrome_fail(error, s, "expected ',' or '}' in args");
+        std::string_view arg;
+        if (!s.string(arg) || !s.eat(':')) return chrome_fail(error, s, "expected an arg name");
+        if (s.peek('"')) {  // a metadata event's name
+          if (!s.string(text)) return chrome_fail(error, s, "expected a string");
+          continue;
+        }
+        uint64_t v = 0;
+        if (!s.number(v)) return chrome_fail(error, s, "expected an unsigned integer in args");
+        if (arg == "seq") {
+          event.seq = v;
+          have_seq = true;
+        } else if (arg == "cycle") {
+          event.cycle = v;
+          have_cycle = true;
+        } else if (arg == "eip") {
+          if (v > 0xFFFFFFFFu) return chrome_fail(error, s, "eip above 32 bits");
+          event.eip = static_cast<uint32_t>(v);
+          have_eip = true;
+        } else if (arg == "cpl") {
+          if (v > 3) return chrome_fail(error, s, "cpl above 3");
+          event.cpl = static_cast<uint8_t>(v);
+          have_cpl = true;
+        } else if (arg == "charged") {
+          event.charged = v;
+          have_charged = true;
+        } else {
+          if (npayload == payload.size()) return chrome_fail(error, s, "more than four args");
+          if (v > 0xFFFFFFFFu) return chrome_fail(error, s, "arg above 32 bits");
+          payload[npayload++] = {arg, v};
+        }
+      }
+      have_args = true;
+    } else if (!s.skip_number()) {  // ts, pid, tid, and whatever the format may add
+      return chrome_fail(error, s, "expected a number");
+    }
+  }
+  if (!s.at_end()) return chrome_fail(error, s, "text after the object");
+  if (phase == "M") return ChromeLine::kMetadata;
+  if (phase != "i") {
+    error = "phase \"" + std::string(phase) + "\" is not one vmlab writes (i or M)";
+    return ChromeLine::kError;
+  }
+  if (!(have_seq && have_cycle && have_eip && have_cpl && have_charged && have_args)) {
+    error = "missing one of args.seq, cycle, eip, cpl, charged";
+    return ChromeLine::kError;
+  }
+  const auto kind = kind_named(name);
+  if (!kind) {
+    error = "unknown event name \"" + std::string(name) + "\"";
+    return ChromeLine::kError;
+  }
+  event.kind = *kind;
+  const auto& fields = vmm::kEventKindInfo[vmm::index_of(*kind)].fields;
+  for (size_t a = 0; a < npayload; ++a) {
+    bool known = false;
+    for (size_t f = 0; f < fields.size(); ++f) {
+      if (fields[f] != nullptr && payload[a].first == fields[f]) {
+        event.payload[f] = static_cast<uint32_t>(payload[a].second);
+        known = true;
+      }
+    }
+    if (!known) {
+      error =
+          "arg \"" + std::string(payload[a].first) + "\" is not a field of " + std::string(name);
+      return ChromeLine::kError;
+    }
+  }
+  return ChromeLine::kEvent;
 }
 
 }  // namespace vmlab::gui

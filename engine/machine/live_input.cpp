@@ -44,4 +44,9 @@ bool LiveInput::exhausted() const {
   return closed_ && queued_.empty();
 }
 
+size_t LiveInput::pending() const {
+  const std::lock_guard lock(mutex_);
+  return queued_.size();
+}
+
 }  // namespace vmlab::machine

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstddef>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -31,6 +32,9 @@ class LiveInput {
   bool wait(int timeout_ms);
   // Closed and nothing queued.
   bool exhausted() const;
+  // How many bytes are queued and not yet taken (a producer that reads a fast source, a
+  // pipe, waits while this is large rather than queue without bound). Any thread.
+  size_t pending() const;
 
  private:
   mutable std::mutex mutex_;

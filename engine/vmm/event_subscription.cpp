@@ -1,11 +1,32 @@
 #include "engine/vmm/event_subscription.h"
 
 #include <bit>
+#include <chrono>
+#include <thread>
 
 namespace vmlab::vmm {
 
-EventSubscription::EventSubscription(size_t capacity)
-    : slots_(std::bit_ceil(capacity < 2 ? size_t{2} : capacity)), mask_(slots_.size() - 1) {}
+EventSubscription::EventSubscription(size_t capacity, Delivery delivery)
+    : slots_(std::bit_ceil(capacity < 2 ? size_t{2} : capacity)),
+      mask_(slots_.size() - 1),
+      lossless_(delivery == Delivery::kLossless) {}
+
+bool EventSubscription::wait_for_room(uint64_t head) {
+  if (!lossless_.load(std::memory_order_relaxed)) return false;
+  waits_.fetch_add(1, std::memory_order_relaxed);
+  // A consumer draining in bursts (the GUI, 25 times a second) makes room soon: yield a
+  // little, then sleep in short steps, so that a stalled producer costs no core.
+  for (unsigned spin = 0;; ++spin) {
+    if (closed_.load(std::memory_order_acquire)) return false;
+    tail_cache_ = tail_.load(std::memory_order_acquire);
+    if (head - tail_cache_ < slots_.size()) return true;
+    if (spin < 64) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
+}
 
 void EventSubscription::publish(const RunSnapshot& snapshot) {
   std::unique_lock lock(snapshot_mutex_, std::try_to_lock);

@@ -5,15 +5,24 @@
 // a snapshot of the counters and the modeled time. The consumer drains both on its own
 // thread.
 //
-// A slow consumer never slows the guest down in a way that changes the run: the queue is
-// allocated once, at subscription; when it is full the producer drops the event and counts
-// it (dropped()); it never blocks and never allocates per event. The events that arrive
-// arrive in order (their seq says where a gap is); the counters in the snapshots are
-// always complete, dropped events included. The run itself (counts, cycles, console) is
-// the same with or without subscribers.
+// A slow consumer never changes the run: the queue is allocated once, at subscription,
+// and never per event. What happens when it is full is the subscriber's choice:
+//  - Delivery::kDropWhenFull (the default): the producer drops the event and counts it
+//    (dropped()); it never waits. The events that arrive arrive in order (their seq says
+//    where a gap is).
+//  - Delivery::kLossless (a consumer that needs every event: the GUI's timeline, whose
+//    counts must equal stats.json's): the producer waits on the host until the consumer
+//    makes room (it spins briefly, then sleeps in short steps), so every event arrives.
+//    The guest's modeled time does not move while it waits; only the host's wall time
+//    does. A consumer that goes away calls close(): from then on a full queue drops again,
+//    so the producer can never wait for a consumer that is gone.
+// The counters in the snapshots are always complete, dropped events included. The run
+// itself (counts, cycles, console) is the same with or without subscribers, in either
+// delivery.
 //
 // Threading: push() and publish() only on the thread that runs the Vm; pop(), drain(),
-// latest_snapshot() only on the one consumer thread; dropped() and pushed() on any thread.
+// latest_snapshot() only on the one consumer thread; close(), dropped(), pushed() and
+// waits() on any thread.
 #pragma once
 
 #include <atomic>
@@ -40,20 +49,29 @@ struct RunSnapshot {
 
 class EventSubscription {
  public:
+  enum class Delivery : uint8_t { kDropWhenFull, kLossless };
+
   // Room for `capacity` events (rounded up to a power of two, at least 2).
-  explicit EventSubscription(size_t capacity);
+  explicit EventSubscription(size_t capacity, Delivery delivery = Delivery::kDropWhenFull);
   EventSubscription(const EventSubscription&) = delete;
   EventSubscription& operator=(const EventSubscription&) = delete;
 
   size_t capacity() const { return slots_.size(); }
+  // Changes the delivery; before the subscription is handed to a Recorder (Vm::subscribe
+  // returns a drop-when-full one: set_delivery right after it, before the Vm runs).
+  void set_delivery(Delivery delivery) { lossless_.store(delivery == Delivery::kLossless); }
+  Delivery delivery() const {
+    return lossless_.load() ? Delivery::kLossless : Delivery::kDropWhenFull;
+  }
 
   // --- Producer (the Vm's thread; the Recorder calls these) ----------------------------
-  // False, and the event counted as dropped, when the queue is full.
+  // A full queue: lossless, waits for room (true once the event is in); otherwise, or
+  // once closed, false and the event counted as dropped.
   bool push(const Event& event) {
     const uint64_t head = head_.load(std::memory_order_relaxed);
     if (head - tail_cache_ == slots_.size()) {
       tail_cache_ = tail_.load(std::memory_order_acquire);
-      if (head - tail_cache_ == slots_.size()) {
+      if (head - tail_cache_ == slots_.size() && !wait_for_room(head)) {
         dropped_.fetch_add(1, std::memory_order_relaxed);
         return false;
       }
@@ -73,13 +91,21 @@ class EventSubscription {
   size_t drain(std::vector<Event>& out, size_t max = SIZE_MAX);
   // The newest snapshot published since the last call, if any.
   std::optional<RunSnapshot> latest_snapshot();
+  // The consumer takes no more events: a lossless producer stops waiting (a full queue
+  // drops from now on). Any thread; idempotent.
+  void close() { closed_.store(true, std::memory_order_release); }
 
   // --- Any thread -----------------------------------------------------------------------
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
   // Events pushed (not dropped) so far.
   uint64_t pushed() const { return head_.load(std::memory_order_acquire); }
+  // How many times a lossless producer found the queue full and waited for room.
+  uint64_t waits() const { return waits_.load(std::memory_order_relaxed); }
 
  private:
+  // Lossless and open: waits until the consumer makes room or closes; true if room came.
+  bool wait_for_room(uint64_t head);
+
   std::vector<Event> slots_;
   size_t mask_;
   // Producer and consumer indices on their own cache lines.
@@ -87,6 +113,9 @@ class EventSubscription {
   uint64_t tail_cache_ = 0;  // the producer's last look at tail_
   alignas(64) std::atomic<uint64_t> tail_{0};
   alignas(64) std::atomic<uint64_t> dropped_{0};
+  std::atomic<uint64_t> waits_{0};
+  std::atomic<bool> lossless_{false};
+  std::atomic<bool> closed_{false};
   std::mutex snapshot_mutex_;
   RunSnapshot snapshot_;
   bool snapshot_fresh_ = false;

@@ -12,15 +12,18 @@ hypercalls and translations on a timeline; open what `vmlab run --out DIR --trac
 wrote; compare the modes from `vmlab compare --format json`.
 
 options:
-  --open PATH          a run directory (config.json, stats.json, trace.jsonl) or a
-                       trace.jsonl
+  --open PATH          a run directory (config.json, stats.json, trace.jsonl or
+                       trace.json) or a trace.jsonl or trace.json on its own
   --compare FILE       vmlab compare --format json output for the Compare view
+  --align PATH         a second run directory (or trace) whose timeline the Aligned
+                       view shows below the first run&apos;s, on the same time axis
   --run                start the guest live (with --mode, --append, --profile, --kernel)
   --mode MODE          native, trap, trap-npt, trap-classic, bt, pv (default native)
   --append CMDLINE     the kernel command line, e.g. &quot;run=syscall iters=100&quot;
   --profile NAME       cost profile (default native-1c)
   --kernel FILE        the guest image (default: the guest OS built with vmlab)
-  --view VIEW          timeline, events, counters, compare, run, code or memory
+  --view VIEW          timeline, events, counters, compare, run, code, memory or
+                       aligned
   --instructions N     with --run: run N instructions, then pause
   --screenshot FILE    render the view into FILE (PNG) and exit; with --run, after
                        the guest stops
@@ -41,16 +44,19 @@ hyperanrop och översättningar på en tidslinje; öppna vad `vmlab run --out DI
 skrev; jämför lägena från `vmlab compare --format json`.
 
 flaggor:
-  --open SÖKVÄG        en körkatalog (config.json, stats.json, trace.jsonl) eller en
-                       trace.jsonl
+  --open SÖKVÄG        en körkatalog (config.json, stats.json, trace.jsonl eller
+                       trace.json) eller en trace.jsonl eller trace.json för sig
   --compare FIL        utdata från vmlab compare --format json för vyn Jämför
+  --align SÖKVÄG       en andra körkatalog (eller spårfil) vars tidslinje vyn Två
+                       körningar visar under den förstas, på samma tidsaxel
   --run                starta gästen live (med --mode, --append, --profile, --kernel)
   --mode LÄGE          native, trap, trap-npt, trap-classic, bt, pv (standard native)
   --append KOMMANDORAD kärnans kommandorad, t.ex. &quot;run=syscall iters=100&quot;
   --profile NAMN       kostnadsprofil (standard native-1c)
   --kernel FIL         gästens avbild (standard: gäst-OS:et byggt med vmlab)
-  --view VY            timeline, events, counters, compare, run, code eller memory
-  --instructions N     med --run: kör N instruktioner och pausa sedan
+  --view VY            timeline, events, counters, compare, run, code, memory eller
+                       aligned
+  --instructions N     med --run: kör N instruktioner, pausa sedan
   --screenshot FIL     rita vyn till FIL (PNG) och avsluta; med --run, efter att
                        gästen stannat
   --select N           markera händelse N (dess rad i tabellen, från 0)
@@ -66,57 +72,57 @@ flaggor:
 </translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="64"/>
+        <location filename="../app_options.cpp" line="68"/>
         <source>%1 needs a value</source>
         <translation>%1 behöver ett värde</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="75"/>
+        <location filename="../app_options.cpp" line="81"/>
         <source>--select takes an event number (got &apos;%1&apos;)</source>
         <translation>--select tar ett händelsenummer (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="82"/>
+        <location filename="../app_options.cpp" line="88"/>
         <source>--instructions takes a positive count (got &apos;%1&apos;)</source>
         <translation>--instructions tar ett positivt antal (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="94"/>
+        <location filename="../app_options.cpp" line="100"/>
         <source>--memory-show takes all, differing or user (got &apos;%1&apos;)</source>
         <translation>--memory-show tar all, differing eller user (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="100"/>
+        <location filename="../app_options.cpp" line="106"/>
         <source>--breakdown takes events or cycles (got &apos;%1&apos;)</source>
         <translation>--breakdown tar events eller cycles (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="113"/>
+        <location filename="../app_options.cpp" line="119"/>
         <source>--goto takes a 32-bit address in hex, e.g. 40000000 (got &apos;%1&apos;)</source>
         <translation>--goto tar en 32-bitars adress i hex, t.ex. 40000000 (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="126"/>
+        <location filename="../app_options.cpp" line="132"/>
         <source>--lang takes en or sv (got &apos;%1&apos;)</source>
         <translation>--lang tar en eller sv (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="138"/>
+        <location filename="../app_options.cpp" line="144"/>
         <source>--size takes WIDTHxHEIGHT, from 320x240 to 8192x8192 (got &apos;%1&apos;)</source>
         <translation>--size tar BREDDxHÖJD, från 320x240 till 8192x8192 (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="159"/>
+        <location filename="../app_options.cpp" line="165"/>
         <source>unknown mode &apos;%1&apos; (modes: native, trap, trap-npt, trap-classic, bt, pv)</source>
         <translation>okänt läge &apos;%1&apos; (lägen: native, trap, trap-npt, trap-classic, bt, pv)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="174"/>
-        <source>unknown view &apos;%1&apos; (views: timeline, events, counters, compare, run, code, memory)</source>
-        <translation>okänd vy &apos;%1&apos; (vyer: timeline, events, counters, compare, run, code, memory)</translation>
+        <location filename="../app_options.cpp" line="180"/>
+        <source>unknown view &apos;%1&apos; (views: timeline, events, counters, compare, run, code, memory, aligned)</source>
+        <translation>okänd vy &apos;%1&apos; (vyer: timeline, events, counters, compare, run, code, memory, aligned)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="181"/>
+        <location filename="../app_options.cpp" line="187"/>
         <source>unknown option &apos;%1&apos; (vmlab-gui --help lists them)</source>
         <translation>okänd flagga &apos;%1&apos; (vmlab-gui --help listar dem)</translation>
     </message>
@@ -349,6 +355,49 @@ flaggor:
     </message>
 </context>
 <context>
+    <name>KernelImage</name>
+    <message>
+        <location filename="../kernel_image.cpp" line="46"/>
+        <source>the kernel %1 is not here any more</source>
+        <translation>kärnan %1 finns inte kvar</translation>
+    </message>
+    <message>
+        <location filename="../kernel_image.cpp" line="51"/>
+        <source>%1: larger than 64 MiB</source>
+        <translation>%1: större än 64 MiB</translation>
+    </message>
+    <message>
+        <location filename="../kernel_image.cpp" line="57"/>
+        <source>%1 is not the kernel the run booted (its SHA-256 differs from config.json&apos;s): rebuilt since?</source>
+        <translation>%1 är inte kärnan som körningen startade (dess SHA-256 skiljer sig från config.json:s): ombyggd sedan dess?</translation>
+    </message>
+    <message>
+        <location filename="../kernel_image.cpp" line="66"/>
+        <source>%1: cannot read (%2)</source>
+        <translation>%1: kan inte läsa (%2)</translation>
+    </message>
+    <message>
+        <location filename="../kernel_image.cpp" line="77"/>
+        <source>%1: not an ELF32 i386 image (%2)</source>
+        <translation>%1: inte en ELF32-avbild för i386 (%2)</translation>
+    </message>
+    <message>
+        <location filename="../kernel_image.cpp" line="126"/>
+        <source>0x%1 is in bt&apos;s translation cache (the hypervisor hole at 0xfc000000), not in the kernel image</source>
+        <translation>0x%1 ligger i bt:s översättningscache (hypervisorhålet vid 0xfc000000), inte i kärnans avbild</translation>
+    </message>
+    <message>
+        <location filename="../kernel_image.cpp" line="133"/>
+        <source>0x%1 is not in the kernel image (a user program, the translation cache or code loaded at run time)</source>
+        <translation>0x%1 ligger inte i kärnans avbild (ett användarprogram, översättningscachen eller kod som laddats under körningen)</translation>
+    </message>
+    <message>
+        <location filename="../kernel_image.cpp" line="141"/>
+        <source>0x%1: not a valid instruction</source>
+        <translation>0x%1: ingen giltig instruktion</translation>
+    </message>
+</context>
+<context>
     <name>Lane</name>
     <message>
         <location filename="../lanes.cpp" line="49"/>
@@ -409,37 +458,37 @@ flaggor:
 <context>
     <name>LiveRun</name>
     <message>
-        <location filename="../live_run.cpp" line="15"/>
+        <location filename="../live_run.cpp" line="14"/>
         <source>native</source>
         <translation>native</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="17"/>
+        <location filename="../live_run.cpp" line="16"/>
         <source>trap VT (shadow paging)</source>
         <translation>trap VT (skuggsidtabeller)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="19"/>
+        <location filename="../live_run.cpp" line="18"/>
         <source>trap VT + NPT (nested paging)</source>
         <translation>trap VT + NPT (nästlad sidöversättning)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="21"/>
+        <location filename="../live_run.cpp" line="20"/>
         <source>trap classic (ring compression)</source>
         <translation>trap klassisk (ringkompression)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="22"/>
+        <location filename="../live_run.cpp" line="21"/>
         <source>bt (binary translation)</source>
         <translation>bt (binär översättning)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="23"/>
+        <location filename="../live_run.cpp" line="22"/>
         <source>pv (paravirtualization)</source>
         <translation>pv (paravirtualisering)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="58"/>
+        <location filename="../live_run.cpp" line="44"/>
         <source>a run is already started</source>
         <translation>en körning är redan startad</translation>
     </message>
@@ -470,77 +519,97 @@ flaggor:
 <context>
     <name>RunLoader</name>
     <message>
-        <location filename="../run_loader.cpp" line="27"/>
+        <location filename="../run_loader.cpp" line="29"/>
         <source>%1: cannot read (%2)</source>
         <translation>%1: kan inte läsa (%2)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="33"/>
+        <location filename="../run_loader.cpp" line="35"/>
         <source>%1: not valid JSON at byte %2: %3</source>
         <translation>%1: inte giltig JSON vid byte %2: %3</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="39"/>
+        <location filename="../run_loader.cpp" line="41"/>
         <source>%1: not a JSON object</source>
         <translation>%1: inte ett JSON-objekt</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="52"/>
+        <location filename="../run_loader.cpp" line="54"/>
         <source>%1: not a vmlab config (schema &quot;%2&quot;, expected vmlab-config/1)</source>
         <translation>%1: inte en vmlab-konfiguration (schema &quot;%2&quot;, väntade vmlab-config/1)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="75"/>
+        <location filename="../run_loader.cpp" line="67"/>
+        <source>config.json names no kernel</source>
+        <translation>config.json namnger ingen kärna</translation>
+    </message>
+    <message>
+        <location filename="../run_loader.cpp" line="87"/>
         <source>%1: not vmlab stats (schema &quot;%2&quot;, expected vmlab-stats/1)</source>
         <translation>%1: inte vmlab-statistik (schema &quot;%2&quot;, väntade vmlab-stats/1)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="98"/>
+        <location filename="../run_loader.cpp" line="110"/>
         <source>%1: %2 cycles/iteration over %3 iterations</source>
         <translation>%1: %2 cykler/iteration över %3 iterationer</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="124"/>
+        <location filename="../run_loader.cpp" line="141"/>
         <source>%1: cannot read</source>
         <translation>%1: kan inte läsa</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="134"/>
+        <location filename="../run_loader.cpp" line="152"/>
+        <source>%1: loading cancelled</source>
+        <translation>%1: inläsningen avbröts</translation>
+    </message>
+    <message>
+        <location filename="../run_loader.cpp" line="168"/>
         <source>%1, line %2: %3</source>
         <translation>%1, rad %2: %3</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="141"/>
+        <location filename="../run_loader.cpp" line="179"/>
         <source>%1, line %2: events out of order (seq %3 after %4)</source>
         <translation>%1, rad %2: händelser i fel ordning (seq %3 efter %4)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="160"/>
+        <location filename="../run_loader.cpp" line="250"/>
+        <source>%1: empty, not a trace</source>
+        <translation>%1: tom, inget spår</translation>
+    </message>
+    <message>
+        <location filename="../run_loader.cpp" line="254"/>
+        <source>%1: truncated (no closing ]}: the run did not finish writing it)</source>
+        <translation>%1: avkortad (ingen avslutande ]}: körningen skrev inte klart den)</translation>
+    </message>
+    <message>
+        <location filename="../run_loader.cpp" line="267"/>
         <source>%1: no such file or directory</source>
         <translation>%1: ingen sådan fil eller katalog</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="165"/>
+        <location filename="../run_loader.cpp" line="276"/>
         <source>%1: a trace without config.json and stats.json; counters are counted from the trace</source>
         <translation>%1: ett spår utan config.json och stats.json; räknarna räknas från spåret</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="173"/>
+        <location filename="../run_loader.cpp" line="284"/>
         <source>%1: not a vmlab run directory (no config.json; make one with vmlab run --out DIR --trace)</source>
         <translation>%1: inte en vmlab-körkatalog (ingen config.json; gör en med vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="185"/>
+        <location filename="../run_loader.cpp" line="296"/>
         <source>%1: missing; counters are counted from the trace</source>
         <translation>%1: saknas; räknarna räknas från spåret</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="193"/>
+        <location filename="../run_loader.cpp" line="307"/>
         <source>%1: no trace.jsonl (the run was made without --trace): counters only, no timeline</source>
         <translation>%1: ingen trace.jsonl (körningen gjordes utan --trace): bara räknare, ingen tidslinje</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="211"/>
+        <location filename="../run_loader.cpp" line="325"/>
         <source>the trace holds the first %1 events; %2 more were dropped (vmlab run --trace-limit)</source>
         <translation>spåret innehåller de första %1 händelserna; %2 till utelämnades (vmlab run --trace-limit)</translation>
     </message>
@@ -566,6 +635,44 @@ flaggor:
         <location filename="../timeline_renderer.cpp" line="175"/>
         <source>top: %1</source>
         <translation>topp: %1</translation>
+    </message>
+</context>
+<context>
+    <name>vmlab::gui::AlignedView</name>
+    <message>
+        <location filename="../aligned_view.cpp" line="16"/>
+        <source>no run</source>
+        <translation>ingen körning</translation>
+    </message>
+    <message>
+        <location filename="../aligned_view.cpp" line="18"/>
+        <source>&lt;b&gt;%1&lt;/b&gt; · profile %2 · %3 instructions · %4 modeled cycles · %5 events · &lt;span style=&apos;color:#555&apos;&gt;%6&lt;/span&gt;</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt; · profil %2 · %3 instruktioner · %4 modellerade cykler · %5 händelser · &lt;span style=&apos;color:#555&apos;&gt;%6&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <location filename="../aligned_view.cpp" line="41"/>
+        <source>Open a second run...</source>
+        <translation>Öppna en andra körning...</translation>
+    </message>
+    <message>
+        <location filename="../aligned_view.cpp" line="99"/>
+        <source>Upper: %1</source>
+        <translation>Övre: %1</translation>
+    </message>
+    <message>
+        <location filename="../aligned_view.cpp" line="102"/>
+        <source>Lower: no run yet. Open a second run directory (vmlab run --out DIR --trace) to compare it with the upper one on the same modeled-time axis.</source>
+        <translation>Undre: ingen körning än. Öppna en andra körkatalog (vmlab run --out DIR --trace) för att jämföra den med den övre på samma axel av modellerad tid.</translation>
+    </message>
+    <message>
+        <location filename="../aligned_view.cpp" line="107"/>
+        <source> · %1× the upper run&apos;s modeled cycles</source>
+        <translation> · %1× den övre körningens modellerade cykler</translation>
+    </message>
+    <message>
+        <location filename="../aligned_view.cpp" line="113"/>
+        <source>Lower: %1</source>
+        <translation>Undre: %1</translation>
     </message>
 </context>
 <context>
@@ -868,47 +975,57 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::EventsView</name>
     <message>
-        <location filename="../events_view.cpp" line="43"/>
+        <location filename="../events_view.cpp" line="44"/>
         <source>any CPL</source>
         <translation>alla CPL</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="44"/>
+        <location filename="../events_view.cpp" line="45"/>
         <source>CPL %1</source>
         <translation>CPL %1</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="47"/>
+        <location filename="../events_view.cpp" line="48"/>
         <source>EIP from (hex)</source>
         <translation>EIP från (hex)</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="48"/>
+        <location filename="../events_view.cpp" line="49"/>
         <source>EIP to (hex)</source>
         <translation>EIP till (hex)</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="50"/>
+        <location filename="../events_view.cpp" line="51"/>
         <source>search payload, e.g. mmu_update or COM1</source>
         <translation>sök i innehållet, t.ex. mmu_update eller COM1</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="53"/>
+        <location filename="../events_view.cpp" line="54"/>
         <source>Kind:</source>
         <translation>Typ:</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="124"/>
+        <location filename="../events_view.cpp" line="125"/>
         <source>all kinds</source>
         <translation>alla typer</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="149"/>
+        <location filename="../events_view.cpp" line="150"/>
         <source>%1 of %2 events</source>
         <translation>%1 av %2 händelser</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="201"/>
+        <location filename="../events_view.cpp" line="206"/>
+        <source>instruction at EIP: %1</source>
+        <translation>instruktion vid EIP: %1</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="208"/>
+        <source>instruction at EIP: not shown (%1)</source>
+        <translation>instruktion vid EIP: visas inte (%1)</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="210"/>
         <source>class: %1</source>
         <translation>klass: %1</translation>
     </message>
@@ -916,138 +1033,190 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::MainWindow</name>
     <message>
-        <location filename="../main_window.cpp" line="34"/>
+        <location filename="../main_window.cpp" line="38"/>
         <source>vmlab — watch a guest under five ways of virtualizing x86</source>
         <translation>vmlab — se en gäst under fem sätt att virtualisera x86</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="71"/>
+        <location filename="../main_window.cpp" line="75"/>
         <source>Run</source>
         <translation>Kör</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="72"/>
+        <location filename="../main_window.cpp" line="76"/>
         <source>Timeline and events</source>
         <translation>Tidslinje och händelser</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="73"/>
+        <location filename="../main_window.cpp" line="77"/>
         <source>Counters</source>
         <translation>Räknare</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="74"/>
+        <location filename="../main_window.cpp" line="78"/>
         <source>Compare modes</source>
         <translation>Jämför lägen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="77"/>
+        <location filename="../main_window.cpp" line="81"/>
         <source>Code</source>
         <translation>Kod</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="78"/>
+        <location filename="../main_window.cpp" line="82"/>
         <source>Memory</source>
         <translation>Minne</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="105"/>
+        <location filename="../main_window.cpp" line="84"/>
+        <source>Two runs aligned</source>
+        <translation>Två körningar i linje</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="117"/>
+        <source>Cancel loading</source>
+        <translation>Avbryt inläsningen</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="123"/>
         <source>&amp;File</source>
         <translation>&amp;Arkiv</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="106"/>
+        <location filename="../main_window.cpp" line="124"/>
         <source>&amp;Open run directory...</source>
         <translation>&amp;Öppna körkatalog...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="108"/>
+        <location filename="../main_window.cpp" line="126"/>
         <source>Open &amp;comparison (vmlab compare --format json)...</source>
         <translation>Öppna &amp;jämförelse (vmlab compare --format json)...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="111"/>
+        <location filename="../main_window.cpp" line="128"/>
+        <source>Open &amp;trace file (trace.json, trace.jsonl)...</source>
+        <translation>Öppna &amp;spårfil (trace.json, trace.jsonl)...</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="130"/>
+        <source>Open a second run to &amp;align...</source>
+        <translation>Öppna en andra körning att &amp;linjera...</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="132"/>
         <source>&amp;Quit</source>
         <translation>&amp;Avsluta</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="113"/>
+        <location filename="../main_window.cpp" line="134"/>
         <source>&amp;View</source>
         <translation>&amp;Visa</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="114"/>
+        <location filename="../main_window.cpp" line="135"/>
         <source>&amp;Run</source>
         <translation>&amp;Kör</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="115"/>
+        <location filename="../main_window.cpp" line="136"/>
         <source>&amp;Timeline</source>
         <translation>&amp;Tidslinje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="116"/>
+        <location filename="../main_window.cpp" line="137"/>
         <source>&amp;Counters</source>
         <translation>&amp;Räknare</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="117"/>
+        <location filename="../main_window.cpp" line="138"/>
         <source>C&amp;ompare modes</source>
         <translation>J&amp;ämför lägen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="118"/>
+        <location filename="../main_window.cpp" line="139"/>
         <source>Co&amp;de</source>
         <translation>Ko&amp;d</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="119"/>
+        <location filename="../main_window.cpp" line="140"/>
         <source>&amp;Memory</source>
         <translation>&amp;Minne</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="121"/>
+        <location filename="../main_window.cpp" line="141"/>
+        <source>Two runs &amp;aligned</source>
+        <translation>Två körningar i &amp;linje</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="143"/>
         <source>Show the &amp;whole run</source>
         <translation>Visa &amp;hela körningen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="123"/>
+        <location filename="../main_window.cpp" line="145"/>
         <source>&amp;Language</source>
         <translation>&amp;Språk</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="142"/>
+        <location filename="../main_window.cpp" line="164"/>
         <source>No translation for language &quot;%1&quot;.</source>
         <translation>Ingen översättning för språket &quot;%1&quot;.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="153"/>
-        <location filename="../main_window.cpp" line="172"/>
+        <location filename="../main_window.cpp" line="175"/>
+        <location filename="../main_window.cpp" line="223"/>
+        <location filename="../main_window.cpp" line="231"/>
+        <location filename="../main_window.cpp" line="242"/>
         <source>Could not open %1: %2</source>
         <translation>Kunde inte öppna %1: %2</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="232"/>
+        <location filename="../main_window.cpp" line="202"/>
+        <source>Loading %1 ...</source>
+        <translation>Läser in %1 ...</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="220"/>
+        <source>Loading %1 was cancelled; the run shown before stays open.</source>
+        <translation>Inläsningen av %1 avbröts; körningen som visades förut är kvar.</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="304"/>
         <source>No run open: File &gt; Open run directory, or the Run tab.</source>
         <translation>Ingen körning öppen: Arkiv &gt; Öppna körkatalog, eller fliken Kör.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="236"/>
+        <location filename="../main_window.cpp" line="308"/>
         <source>%1 | %2 | profile %3 | %4 events | %5 instructions | %6 modeled cycles</source>
         <translation>%1 | %2 | profil %3 | %4 händelser | %5 instruktioner | %6 modellerade cykler</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="246"/>
+        <location filename="../main_window.cpp" line="318"/>
         <source>Open a vmlab run directory (vmlab run --out DIR --trace)</source>
         <translation>Öppna en vmlab-körkatalog (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="254"/>
+        <location filename="../main_window.cpp" line="329"/>
+        <source>Open a second run directory to align below the first (vmlab run --out DIR --trace)</source>
+        <translation>Öppna en andra körkatalog att linjera under den första (vmlab run --out DIR --trace)</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="338"/>
+        <source>Open a trace vmlab wrote (trace.json or trace.jsonl)</source>
+        <translation>Öppna ett spår som vmlab skrev (trace.json eller trace.jsonl)</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="340"/>
+        <source>vmlab traces (*.json *.jsonl)</source>
+        <translation>vmlab-spår (*.json *.jsonl)</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="348"/>
         <source>Open vmlab compare --format json output</source>
         <translation>Öppna utdata från vmlab compare --format json</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="256"/>
+        <location filename="../main_window.cpp" line="350"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
@@ -1166,129 +1335,129 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::RunPanel</name>
     <message>
-        <location filename="../run_panel.cpp" line="30"/>
+        <location filename="../run_panel.cpp" line="31"/>
         <source>(boot only: the shell)</source>
         <translation>(bara uppstart: skalet)</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="38"/>
+        <location filename="../run_panel.cpp" line="39"/>
         <source>more of the kernel command line, e.g. iters=1000</source>
         <translation>mer av kärnans kommandorad, t.ex. iters=1000</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="45"/>
+        <location filename="../run_panel.cpp" line="46"/>
         <source>text for the guest&apos;s COM1, sent at boot (\n for Enter)</source>
         <translation>text till gästens COM1, skickas vid uppstart (\n för Enter)</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="55"/>
+        <location filename="../run_panel.cpp" line="56"/>
         <source>Kernel:</source>
         <translation>Kärna:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="59"/>
+        <location filename="../run_panel.cpp" line="60"/>
         <source>Workload:</source>
         <translation>Arbetslast:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="60"/>
+        <location filename="../run_panel.cpp" line="61"/>
         <source>Mode:</source>
         <translation>Läge:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="61"/>
+        <location filename="../run_panel.cpp" line="62"/>
         <source>Cost profile:</source>
         <translation>Kostnadsprofil:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="62"/>
+        <location filename="../run_panel.cpp" line="63"/>
         <source>Console input:</source>
         <translation>Konsolindata:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="64"/>
-        <location filename="../run_panel.cpp" line="314"/>
+        <location filename="../run_panel.cpp" line="65"/>
+        <location filename="../run_panel.cpp" line="320"/>
         <source>Run</source>
         <translation>Kör</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="65"/>
+        <location filename="../run_panel.cpp" line="66"/>
         <source>Pause</source>
         <translation>Paus</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="66"/>
+        <location filename="../run_panel.cpp" line="67"/>
         <source>Step</source>
         <translation>Stega</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="67"/>
+        <location filename="../run_panel.cpp" line="68"/>
         <source>one guest instruction</source>
         <translation>en gästinstruktion</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="68"/>
+        <location filename="../run_panel.cpp" line="69"/>
         <source>Run to next:</source>
         <translation>Kör till nästa:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="69"/>
+        <location filename="../run_panel.cpp" line="70"/>
         <source>Stop</source>
         <translation>Stoppa</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="70"/>
+        <location filename="../run_panel.cpp" line="71"/>
         <source>Restart</source>
         <translation>Starta om</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="78"/>
-        <location filename="../run_panel.cpp" line="324"/>
+        <location filename="../run_panel.cpp" line="79"/>
+        <location filename="../run_panel.cpp" line="330"/>
         <source>Not started.</source>
         <translation>Inte startad.</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="88"/>
+        <location filename="../run_panel.cpp" line="89"/>
         <source>The guest&apos;s console (COM1) appears here. Click into it and type to send keys to the running guest.</source>
         <translation>Gästens konsol (COM1) visas här. Klicka i den och skriv för att skicka tangenter till den körande gästen.</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="171"/>
+        <location filename="../run_panel.cpp" line="172"/>
         <source>Could not start the guest: %1</source>
         <translation>Kunde inte starta gästen: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="172"/>
+        <location filename="../run_panel.cpp" line="173"/>
         <source>Not started: %1</source>
         <translation>Inte startad: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="177"/>
+        <location filename="../run_panel.cpp" line="178"/>
         <source>live</source>
         <translation>live</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="314"/>
+        <location filename="../run_panel.cpp" line="320"/>
         <source>Resume</source>
         <translation>Fortsätt</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="326"/>
+        <location filename="../run_panel.cpp" line="332"/>
         <source>Running... %1 events so far</source>
         <translation>Kör... %1 händelser hittills</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="329"/>
+        <location filename="../run_panel.cpp" line="335"/>
         <source>%1 at EIP 0x%2: %3 instructions, %4 modeled cycles, %5 events</source>
         <translation>%1 vid EIP 0x%2: %3 instruktioner, %4 modellerade cykler, %5 händelser</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="330"/>
+        <location filename="../run_panel.cpp" line="336"/>
         <source>Stopped</source>
         <translation>Stoppad</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="330"/>
+        <location filename="../run_panel.cpp" line="336"/>
         <source>Paused</source>
         <translation>Pausad</translation>
     </message>

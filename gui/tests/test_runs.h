@@ -20,6 +20,9 @@ inline bool make_run(const QString& dir, const QStringList& args, QString* outpu
                   QStringLiteral("--quiet")};
   all << args << QStringLiteral(VMLAB_TEST_KERNEL);
   p.setProcessChannelMode(QProcess::MergedChannels);
+  // Without --input, vmlab reads stdin (docs/cli.md, "The console"): /dev/null keeps the
+  // run deterministic (QProcess's default is a pipe, which vmlab would stream).
+  p.setStandardInputFile(QProcess::nullDevice());
   p.start(QStringLiteral(VMLAB_CLI), all);
   if (!p.waitForFinished(240000)) return false;
   if (output != nullptr) *output = QString::fromLocal8Bit(p.readAll());

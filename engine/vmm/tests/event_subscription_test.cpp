@@ -1,8 +1,11 @@
-// EventSubscription's queue: order, the drop policy of a full queue, two threads.
+// EventSubscription's queue: order, the drop policy of a full queue, the lossless
+// delivery (the producer waits; close() releases it), two threads.
 #include "engine/vmm/event_subscription.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -82,6 +85,57 @@ TEST(EventSubscriptionTest, AConsumerThreadGetsEveryEventInOrder) {
     ASSERT_EQ(got[i].payload[0], static_cast<uint32_t>(i));
   }
   EXPECT_EQ(s.dropped(), refused);
+}
+
+TEST(EventSubscriptionTest, ALosslessProducerWaitsForASlowConsumer) {
+  // Capacity 8, 50 000 events, a consumer that takes at most 3 at a time and pauses: the
+  // producer must wait, and nothing may be lost or reordered.
+  EventSubscription s(8, EventSubscription::Delivery::kLossless);
+  EXPECT_EQ(s.delivery(), EventSubscription::Delivery::kLossless);
+  constexpr uint64_t kEvents = 50'000;
+  std::vector<Event> got;
+  got.reserve(kEvents);
+  std::thread consumer([&] {
+    while (got.size() < kEvents) {
+      if (s.drain(got, 3) == 0 || got.size() % 1000 < 3) std::this_thread::yield();
+    }
+  });
+  for (uint64_t i = 0; i < kEvents; ++i) ASSERT_TRUE(s.push(event(i)));
+  consumer.join();
+  EXPECT_EQ(s.dropped(), 0u);
+  EXPECT_EQ(s.pushed(), kEvents);
+  EXPECT_GT(s.waits(), 0u);
+  ASSERT_EQ(got.size(), kEvents);
+  for (uint64_t i = 0; i < kEvents; ++i) ASSERT_EQ(got[i].seq, i);
+}
+
+TEST(EventSubscriptionTest, CloseReleasesAWaitingLosslessProducer) {
+  EventSubscription s(2, EventSubscription::Delivery::kLossless);
+  EXPECT_TRUE(s.push(event(0)));
+  EXPECT_TRUE(s.push(event(1)));
+  std::atomic<int> result{-1};
+  std::thread producer([&] { result = s.push(event(2)) ? 1 : 0; });
+  // The producer is waiting for room (it counted the wait); nobody drains.
+  while (s.waits() == 0) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(result.load(), -1);
+  s.close();
+  producer.join();
+  EXPECT_EQ(result.load(), 0);  // dropped, not blocked forever
+  EXPECT_EQ(s.dropped(), 1u);
+  // Closed: a full queue drops at once.
+  EXPECT_FALSE(s.push(event(3)));
+  EXPECT_EQ(s.dropped(), 2u);
+  std::vector<Event> out;
+  EXPECT_EQ(s.drain(out), 2u);
+}
+
+TEST(EventSubscriptionTest, DropWhenFullIsTheDefaultAndNeverWaits) {
+  EventSubscription s(2);
+  EXPECT_EQ(s.delivery(), EventSubscription::Delivery::kDropWhenFull);
+  for (uint64_t i = 0; i < 5; ++i) s.push(event(i));
+  EXPECT_EQ(s.waits(), 0u);
+  EXPECT_EQ(s.dropped(), 3u);
 }
 
 }  // namespace

@@ -1,0 +1,128 @@
+#include "gui/aligned_view.h"
+
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLocale>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QVBoxLayout>
+
+#include "gui/run_loader.h"
+#include "gui/timeline_widget.h"
+
+namespace vmlab::gui {
+
+QString describe_run(const RunSummary& s, size_t events) {
+  if (s.variant.isEmpty()) return AlignedView::tr("no run");
+  const QLocale locale;
+  return AlignedView::tr(
+             "<b>%1</b> · profile %2 · %3 instructions · %4 modeled cycles · %5 "
+             "events · <span style='color:#555'>%6</span>")
+      .arg(s.variant.toHtmlEscaped(), s.profile.toHtmlEscaped(),
+           locale.toString(static_cast<qulonglong>(s.instructions)),
+           locale.toString(static_cast<qulonglong>(s.cycles)),
+           locale.toString(static_cast<qulonglong>(events)), s.source.toHtmlEscaped());
+}
+
+AlignedView::AlignedView(const RunDocument* upper, QWidget* parent)
+    : QWidget(parent), upper_(upper), lower_(new RunDocument(this)) {
+  upper_label_ = new QLabel;
+  lower_label_ = new QLabel;
+  for (QLabel* l : {upper_label_, lower_label_}) {
+    l->setTextFormat(Qt::RichText);
+    l->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    l->setContentsMargins(6, 4, 6, 2);
+  }
+  upper_timeline_ = new TimelineWidget(upper_);
+  lower_timeline_ = new TimelineWidget(lower_);
+  for (TimelineWidget* t : {upper_timeline_, lower_timeline_}) {
+    t->setMinimumHeight(TimelineRenderer::preferred_height());
+  }
+  auto* open = new QPushButton(tr("Open a second run..."));
+  connect(open, &QPushButton::clicked, this, [this] { Q_EMIT openLowerRequested(); });
+
+  auto* lower_header = new QHBoxLayout;
+  lower_header->addWidget(lower_label_, 1);
+  lower_header->addWidget(open);
+  auto* inner = new QWidget;
+  auto* column = new QVBoxLayout(inner);
+  column->setContentsMargins(0, 0, 0, 0);
+  column->setSpacing(0);
+  column->addWidget(upper_label_);
+  column->addWidget(upper_timeline_);
+  column->addLayout(lower_header);
+  column->addWidget(lower_timeline_);
+  column->addStretch(1);
+  auto* scroll = new QScrollArea;
+  scroll->setWidget(inner);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(scroll);
+
+  connect(upper_timeline_, &TimelineWidget::viewportChanged, this,
+          [this] { follow(upper_timeline_, lower_timeline_); });
+  connect(lower_timeline_, &TimelineWidget::viewportChanged, this,
+          [this] { follow(lower_timeline_, upper_timeline_); });
+  connect(upper_, &RunDocument::runReset, this, &AlignedView::refit);
+  connect(lower_, &RunDocument::runReset, this, &AlignedView::refit);
+  connect(upper_, &RunDocument::summaryChanged, this, &AlignedView::refresh);
+  // A live upper run grows: the lower timeline keeps showing the upper one's span.
+  connect(upper_, &RunDocument::eventsAppended, this, [this] {
+    refresh();
+    follow(upper_timeline_, lower_timeline_);
+  });
+  refit();
+}
+
+bool AlignedView::open_lower(const QString& path, QString* why) {
+  auto run = load_run(path);
+  if (!run) {
+    if (why != nullptr) *why = QString::fromStdString(run.error().message);
+    return false;
+  }
+  lower_->reset(std::move(run.value().summary), std::move(run.value().events),
+                run.value().warnings);
+  return true;
+}
+
+void AlignedView::follow(TimelineWidget* from, TimelineWidget* to) {
+  if (syncing_) return;
+  syncing_ = true;
+  to->set_viewport(from->viewport());
+  syncing_ = false;
+}
+
+void AlignedView::refresh() {
+  upper_label_->setText(
+      tr("Upper: %1").arg(describe_run(upper_->summary(), upper_->events().size())));
+  if (lower_->summary().variant.isEmpty()) {
+    lower_label_->setText(
+        tr("Lower: no run yet. Open a second run directory (vmlab run --out DIR --trace) to "
+           "compare it with the upper one on the same modeled-time axis."));
+  } else {
+    QString ratio;
+    if (upper_->summary().cycles != 0) {
+      ratio = tr(" · %1× the upper run's modeled cycles")
+                  .arg(QLocale().toString(static_cast<double>(lower_->summary().cycles) /
+                                              static_cast<double>(upper_->summary().cycles),
+                                          'f', 2));
+    }
+    lower_label_->setText(
+        tr("Lower: %1").arg(describe_run(lower_->summary(), lower_->events().size())) + ratio);
+  }
+  upper_timeline_->set_fit_end(lower_->events().end_cycle());
+  lower_timeline_->set_fit_end(upper_->events().end_cycle());
+}
+
+void AlignedView::refit() {
+  refresh();
+  // Both fit the longer run; both show the same span.
+  syncing_ = true;
+  upper_timeline_->fit();
+  lower_timeline_->set_viewport(upper_timeline_->viewport());
+  syncing_ = false;
+}
+
+}  // namespace vmlab::gui

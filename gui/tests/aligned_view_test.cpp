@@ -1,0 +1,123 @@
+// Two runs' timelines aligned (gui/aligned_view.h): the same workload under trap and bt,
+// opened from two run directories; both timelines show the same modeled-cycle span after
+// every zoom and pan of either; Home fits the longer run; the lower timeline's bins hold
+// the lower run's events; a bad second run gives a message, not a crash.
+#include <QTest>
+#include <cmath>
+
+#include "gui/aligned_view.h"
+#include "gui/app_options.h"
+#include "gui/main_window.h"
+#include "gui/timeline_widget.h"
+#include "test_runs.h"
+
+using namespace vmlab;
+using namespace vmlab::gui;
+
+class AlignedViewTest : public QObject {
+  Q_OBJECT
+  QTemporaryDir tmp_;
+  QString trap_, bt_;
+
+  static bool same(const TimelineViewport& a, const TimelineViewport& b) {
+    return a.start == b.start && a.cycles_per_px == b.cycles_per_px;
+  }
+
+ private Q_SLOTS:
+  void initTestCase() {
+    trap_ = tmp_.filePath(QStringLiteral("trap"));
+    bt_ = tmp_.filePath(QStringLiteral("bt"));
+    QString out;
+    QVERIFY2(test::make_run(trap_,
+                            {QStringLiteral("--mode"), QStringLiteral("trap"),
+                             QStringLiteral("--append"), QStringLiteral("run=syscall iters=20")},
+                            &out),
+             qPrintable(out));
+    QVERIFY2(test::make_run(bt_,
+                            {QStringLiteral("--mode"), QStringLiteral("bt"),
+                             QStringLiteral("--append"), QStringLiteral("run=syscall iters=20")},
+                            &out),
+             qPrintable(out));
+  }
+
+  void two_runs_share_one_time_axis() {
+    MainWindow w;
+    w.resize(1200, 900);
+    QVERIFY2(w.open_run(trap_), qPrintable(w.banner_text()));
+    QVERIFY2(w.open_aligned(bt_), qPrintable(w.banner_text()));
+    w.show_view(MainWindow::View::aligned);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    AlignedView* a = w.aligned();
+    TimelineWidget* up = a->upper_timeline();
+    TimelineWidget* low = a->lower_timeline();
+    const uint64_t end_trap = w.document()->events().end_cycle();
+    const uint64_t end_bt = a->lower()->events().end_cycle();
+    QVERIFY(end_trap > 0 && end_bt > 0 && end_trap != end_bt);
+    // The lower run is the bt run, whole: as many events as its trace holds.
+    const QJsonObject stats = test::read_json(bt_ + QStringLiteral("/stats.json"));
+    QCOMPARE(a->lower()->events().size(), static_cast<size_t>(stats.value(QStringLiteral("trace"))
+                                                                  .toObject()
+                                                                  .value(QStringLiteral("written"))
+                                                                  .toDouble()));
+    QCOMPARE(a->lower()->summary().mode, QStringLiteral("bt"));
+
+    // Fitted: both show [0, the longer run's end).
+    QVERIFY(same(up->viewport(), low->viewport()));
+    QCOMPARE(up->viewport().start, 0.0);
+    const int plot = up->width() - TimelineRenderer::kLabelWidth;
+    QCOMPARE(up->viewport().cycles_per_px,
+             TimelineRenderer::fit(std::max(end_trap, end_bt), plot).cycles_per_px);
+
+    // Zoom in the upper, pan in the lower, keys in the upper: always the same span.
+    up->zoom(4.0, TimelineRenderer::kLabelWidth + 100);
+    QVERIFY(same(up->viewport(), low->viewport()));
+    QVERIFY(up->viewport().cycles_per_px < TimelineRenderer::fit(end_trap, plot).cycles_per_px);
+    low->pan(37);
+    QVERIFY(same(up->viewport(), low->viewport()));
+    up->setFocus();
+    QTest::keyClick(up, Qt::Key_Plus);
+    QTest::keyClick(up, Qt::Key_Right);
+    QVERIFY(same(up->viewport(), low->viewport()));
+    QTest::keyClick(low, Qt::Key_Home);
+    QVERIFY(same(up->viewport(), low->viewport()));
+    QCOMPARE(low->viewport().start, 0.0);
+
+    // What the lower timeline draws is the lower run's: its bins count every event of it.
+    QImage image(low->size(), QImage::Format_RGB32);
+    low->render(&image);
+    uint64_t binned = 0;
+    for (unsigned lane = 0; lane < kNumLanes; ++lane) {
+      for (const Bin& b : low->renderer().bins(static_cast<Lane>(lane))) binned += b.count;
+    }
+    // Every event that starts in the shown span (the fitted span ends at the longer run's
+    // end; the very last event may sit on its edge).
+    const EventStore& lower = a->lower()->events();
+    const double span_end = low->viewport().start + plot * low->viewport().cycles_per_px;
+    const size_t visible = lower.lower_bound(static_cast<uint64_t>(std::ceil(span_end)));
+    QCOMPARE(binned, static_cast<uint64_t>(visible));
+    QVERIFY(visible + 1 >= lower.size());
+  }
+
+  void a_bad_second_run_gives_a_message() {
+    MainWindow w;
+    QVERIFY(w.open_run(trap_));
+    QVERIFY(!w.open_aligned(tmp_.filePath(QStringLiteral("no-such-run"))));
+    QVERIFY(w.banner_text().contains(QStringLiteral("no-such-run")));
+    QVERIFY(w.aligned()->lower()->events().empty());
+  }
+
+  void command_line_names_the_second_run() {
+    AppOptions o;
+    QVERIFY(!parse_app_options(
+        {QStringLiteral("vmlab-gui"), QStringLiteral("--open"), trap_, QStringLiteral("--align"),
+         bt_, QStringLiteral("--view"), QStringLiteral("aligned")},
+        o));
+    QCOMPARE(o.align, bt_);
+    QVERIFY(o.view == MainWindow::View::aligned);
+    QVERIFY(parse_app_options({QStringLiteral("vmlab-gui"), QStringLiteral("--align")}, o));
+  }
+};
+
+QTEST_MAIN(AlignedViewTest)
+#include "aligned_view_test.moc"
