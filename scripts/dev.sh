@@ -59,7 +59,9 @@ case "$cmd" in
   test)
     scripts/setup.sh
     configure_and_build "$@"
-    ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$jobs"
+    # stdin from /dev/null: `vmlab run` without --input reads its stdin as the guest's
+    # console (docs/cli.md, "The console"), and a test must never wait on the terminal.
+    ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$jobs" </dev/null
     ;;
   demo)
     scripts/setup.sh
