@@ -7,7 +7,6 @@
 
 #include "engine/cpu/decoder.h"
 #include "engine/cpu/descriptor.h"
-#include "engine/vmm/deprivileged_start.h"
 
 namespace vmlab::modes::bt {
 
@@ -40,29 +39,12 @@ std::string hex(uint32_t v) {
 
 }  // namespace
 
-BtMonitor::BtMonitor(vmm::Vm& vm, const vmm::P2m& p2m)
-    : vm_(vm),
-      cpu_(vm.machine().cpu()),
-      p2m_(p2m),
-      // Machine frame 0 stays unused (as in the trap mode's monitor).
-      frames_(cpu_, 1, p2m.reserved_frames()),
-      memory_(cpu_, p2m_, vcpu_),
-      segments_(cpu_, frames_),
-      injector_(cpu_, vm.recorder(), vcpu_, memory_, segments_) {
+BtMonitor::BtMonitor(vmm::Vm& vm, const vmm::P2m& p2m) : DeprivilegedMonitor(vm, p2m) {
   set_monitor_call_vector(layout::kCalloutVector);
 }
 
-BtMonitor::~BtMonitor() {
-  if (cpu_.monitor() == this) cpu_.set_monitor(nullptr);
-}
-
 machine::Result<void> BtMonitor::init() {
-  if (auto ok = segments_.init(); !ok) return ok;
-  shadow_ = std::make_unique<vmm::ShadowMmu>(cpu_, vm_.recorder(), p2m_, frames_, memory_, vcpu_,
-                                             segments_.hole_pt_mfn());
-  segments_.attach(*shadow_, memory_, vcpu_);  // the shadow GDT follows the guest's writes
-  emulator_ = std::make_unique<PrivilegedEmulator>(PrivilegedEmulator::Context{
-      cpu_, vm_.machine(), vm_.recorder(), vcpu_, memory_, *shadow_, segments_});
+  if (auto ok = DeprivilegedMonitor::init(); !ok) return ok;
   emulator_->virtualize_sensitive_reads(true);  // as the in-TC sequences do
   cache_ = std::make_unique<TranslationCache>(cpu_, frames_);
   if (auto ok = cache_->init(segments_.hole_pt_mfn()); !ok) return ok;
@@ -83,7 +65,7 @@ machine::Result<void> BtMonitor::init() {
 
 void BtMonitor::start(uint32_t entry, uint32_t eax, uint32_t ebx) {
   // As under trap-and-emulate (engine/vmm/deprivileged_start.h); then into the TC.
-  vmm::start_deprivileged(cpu_, segments_, *shadow_, *this, entry, eax, ebx);
+  DeprivilegedMonitor::start(entry, eax, ebx);
   try {
     enter_tc();
   } catch (...) {
@@ -284,7 +266,7 @@ bool BtMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_e
   if (from_tc && source == cpu::EventSource::kSoftware && vector == layout::kCalloutVector) {
     callout();
   } else {
-    vm_.recorder().record(EventKind::trap, {vector, has_error_code ? error_code : 0, 0, 0});
+    record_trap(vector, has_error_code, error_code);
     switch (source) {
       case cpu::EventSource::kExternal:
         if (from_tc) leave_tc(cpu_.state().eip);
@@ -305,7 +287,7 @@ bool BtMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_e
   }
   // On the way back: an interrupt that waited for the virtual IF, then the TC if the guest
   // is in its kernel.
-  if (!in_tc()) injector_.inject_pending();
+  if (!in_tc()) inject_pending();
   enter_tc();
   if (in_tc()) sync_out();
   return true;
@@ -503,7 +485,6 @@ void BtMonitor::callout() {
     }
     case CalloutKind::kSimulateWrite: {
       leave_to_guest(site.guest_eip);
-      const uint64_t before = vm_.recorder().counters().count_of(EventKind::guest_pt_write);
       const auto outcome = emulator_->emulate_write();
       const bool traced = vm_.recorder().counters().count_of(EventKind::guest_pt_write) != before;
       vmm::settle(outcome, cpu::vec::PF, 0, injector_);
