@@ -42,6 +42,7 @@
 
 #include "engine/cpu/cpu.h"
 #include "engine/vmm/guest_memory.h"
+#include "engine/vmm/hypervisor_hole.h"
 #include "engine/vmm/monitor_frames.h"
 #include "engine/vmm/p2m.h"
 #include "engine/vmm/recorder.h"
@@ -63,8 +64,6 @@ class TracedTables {
 
 class ShadowMmu {
  public:
-  static constexpr uint32_t kHoleBase = 0xFC000000u;
-  static constexpr uint32_t kHolePde = kHoleBase >> 22;  // 1008
   static constexpr uint32_t kMaxRoots = 32;
   // A cached root that takes this many traced writes while it is not in use is taken to
   // be a freed page directory and is dropped (VMware's "drop traces" heuristic, 1e).

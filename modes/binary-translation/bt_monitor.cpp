@@ -15,17 +15,6 @@ using vmm::PrivilegedEmulator;
 
 namespace {
 
-// A code or data descriptor of the monitor's own, DPL 1 (SDM Vol. 3A, 3.4.5).
-uint64_t monitor_descriptor(uint32_t base, uint32_t limit, uint8_t type, bool pages) {
-  uint64_t d = limit & 0xFFFFu;
-  d |= uint64_t{base & 0xFFFFFFu} << 16;
-  d |= uint64_t{0x90u | (1u << 5) | type} << 40;
-  d |= uint64_t{(limit >> 16) & 0xFu} << 48;
-  d |= uint64_t{pages ? 0xCu : 0x4u} << 52;
-  d |= uint64_t{base >> 24} << 56;
-  return d;
-}
-
 bool is_port_io(uint32_t opcode) {
   return (opcode >= 0xE4 && opcode <= 0xE7) || (opcode >= 0xEC && opcode <= 0xEF) ||
          (opcode >= 0x6C && opcode <= 0x6F);
@@ -53,8 +42,8 @@ machine::Result<void> BtMonitor::init() {
   translator_->emit_permanent();
   // The TC's code segment (flat, so that TC addresses are linear ones) and the %gs data
   // segment, both ring 1, in the shadow GDT.
-  const uint64_t code = monitor_descriptor(0, 0xFFFFF, 0xB, true);
-  const uint64_t data = monitor_descriptor(layout::kDataBase, layout::kDataLimit, 0x3, false);
+  const uint64_t code = cpu::encode_segment(0, 0xFFFFF, 0xB, 1, true);
+  const uint64_t data = cpu::encode_segment(layout::kDataBase, layout::kDataLimit, 0x3, 1, false);
   segments_.install_monitor_descriptor(layout::kTcCode, code);
   segments_.install_monitor_descriptor(layout::kGsData, data);
   tc_cs_ = cpu::Descriptor{code}.to_cache(layout::kTcCode);
@@ -338,7 +327,7 @@ void BtMonitor::exception(uint8_t vector, bool has_error_code, uint32_t error_co
 void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
   const uint32_t lin = cpu_.state().cr2;
   const uint32_t tc_eip = cpu_.state().eip;
-  if (lin >= vmm::ShadowMmu::kHoleBase) {
+  if (lin >= vmm::hole::kBase) {
     // The hole is the monitor's in the real address space, the guest's in its own: an
     // access there the guest's segments and tables allow is executed for it (at the guest
     // instruction, out of the translation cache).
