@@ -25,7 +25,7 @@ machine::Result<void> DeprivilegedMonitor::init() {
                                         segments_.hole_pt_mfn());
   segments_.attach(*shadow_, memory_, vcpu_);  // the shadow GDT follows the guest's writes
   emulator_ = std::make_unique<PrivilegedEmulator>(PrivilegedEmulator::Context{
-      cpu_, vm_.machine(), vm_.recorder(), vcpu_, memory_, *shadow_, segments_});
+      cpu_, vm_.machine(), vm_.recorder(), vcpu_, memory_, *shadow_, &segments_});
   return {};
 }
 

@@ -38,7 +38,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
   if (popped & cpu::flags::NT) c_.cpu.unsupported("IRET with NT set (a task return)");
   if (popped & cpu::flags::VM) c_.cpu.unsupported("IRET to virtual-8086 mode");
   const uint16_t real = VirtualCpu::real_selector(cs_sel);
-  const cpu::Descriptor cs{c_.segments.descriptor(real)};
+  const cpu::Descriptor cs{segments().descriptor(real)};
   if (cpu::is_null_selector(cs_sel)) return gp(0);
   if (!cs.is_code() || cs.dpl() != 1) return gp(cs_sel & 0xFFFCu);
   if (!cs.present()) return {Result::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
@@ -68,7 +68,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_return(const GuestInsn& insn
   if ((cs_sel & 3) != 0) return {Result::kNotEmulated};
   if (cpu::is_null_selector(cs_sel)) return gp(0);
   const uint16_t real = VirtualCpu::real_selector(cs_sel);
-  const cpu::Descriptor cs{c_.segments.descriptor(real)};
+  const cpu::Descriptor cs{segments().descriptor(real)};
   if (!cs.is_code() || cs.dpl() != 1) return gp(cs_sel & 0xFFFCu);
   if (!cs.present()) return {Result::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
   if (frame[0] > cs.limit()) return gp(0);
@@ -110,7 +110,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::load_stack_segment(const GuestIn
   if ((sel & 3) != 0) return {Result::kNotEmulated};  // RPL 3 in ring 1: the guest's own fault
   if (cpu::is_null_selector(sel)) return gp(0);
   const uint16_t real = VirtualCpu::real_selector(sel);
-  const cpu::Descriptor d{c_.segments.descriptor(real)};
+  const cpu::Descriptor d{segments().descriptor(real)};
   if (!d.writable() || d.dpl() != 1) return gp(sel & 0xFFFCu);
   if (!d.present()) return {Result::kFault, cpu::vec::SS, true, sel & 0xFFFCu};
   record(insn);

@@ -66,7 +66,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
     for (const unsigned i : kCutSegments) {
       cpu::SegmentCache& seg = st.seg[i];
       if (!seg.usable || cpu::is_null_selector(seg.selector)) continue;
-      const auto raw = c_.segments.guest_descriptor(seg.selector);
+      const auto raw = segments().guest_descriptor(seg.selector);
       if (!raw) continue;
       const cpu::Descriptor d{*raw};
       if (d.base() != seg.base || d.limit() < seg.limit) continue;

@@ -65,6 +65,15 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::page_fault(const GuestMemory::Fa
   return {Result::kFault, cpu::vec::PF, true, f.error_code};
 }
 
+DeprivilegedSegments& PrivilegedEmulator::segments() const {
+  if (!c_.segments) {
+    c_.cpu.unsupported(
+        "the emulator needs the shadow GDT of ring compression, which this "
+        "monitor does not keep");
+  }
+  return *c_.segments;
+}
+
 PrivilegedEmulator::Outcome PrivilegedEmulator::gp(uint32_t error_code) {
   return {Result::kFault, cpu::vec::GP, true, error_code};
 }
@@ -185,7 +194,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
       // The checks of LLDT (SDM Vol. 2), on the guest's own GDT; the guest's LDT is then
       // copied into the shadow LDT (deprivileged_segments.h).
       if (cpu::is_null_selector(sel)) {
-        c_.segments.clear_ldt(sel);
+        segments().clear_ldt(sel);
         v.ldtr = sel;
         return done(insn);
       }
@@ -197,7 +206,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
       if (d.s() || d.type() != cpu::sys_type::kLdt) return gp(err);
       if (!d.present()) return {Result::kFault, cpu::vec::NP, true, err};
       std::string error;
-      if (!c_.segments.load_ldt(sel, raw, c_.memory, error)) c_.cpu.unsupported(error);
+      if (!segments().load_ldt(sel, raw, c_.memory, error)) c_.cpu.unsupported(error);
       v.ldtr = sel;
       return done(insn);
     }
@@ -389,7 +398,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::load_table(const GuestInsn& insn
   }
   c_.vcpu.gdtr = t;
   std::string error;
-  if (!c_.segments.rebuild(c_.memory, c_.vcpu, error)) c_.cpu.unsupported(error);
+  if (!segments().rebuild(c_.memory, c_.vcpu, error)) c_.cpu.unsupported(error);
   return done(insn);
 }
 
@@ -419,7 +428,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::load_task_register(const GuestIn
   c_.vcpu.tss_limit = d.limit();
   const auto esp0 = c_.memory.read32(d.base() + 4);
   const auto ss0 = c_.memory.read16(d.base() + 8);
-  if (esp0 && ss0) c_.segments.sync_tss(*ss0, *esp0);
+  if (esp0 && ss0) segments().sync_tss(*ss0, *esp0);
   return done(insn);
 }
 

@@ -42,7 +42,11 @@ class PrivilegedEmulator {
     VirtualCpu& vcpu;
     GuestMemory& memory;
     ShadowMmu& shadow;
-    DeprivilegedSegments& segments;
+    // The shadow GDT and LDT of ring compression (classic, bt). Null under a monitor whose
+    // guest keeps its own tables at its own privilege (VT with shadow paging), which only
+    // emulates the stores to its traced page tables (emulate_write) and never the
+    // instructions that need them.
+    DeprivilegedSegments* segments;
   };
 
   enum class Result : uint8_t {
@@ -131,6 +135,8 @@ class PrivilegedEmulator {
   bool read_mem(uint32_t lin, void* out, uint32_t size, Outcome& fault);
   bool write_mem(uint32_t lin, const void* in, uint32_t size, Outcome& fault);
   Outcome page_fault(const GuestMemory::Fault& f);
+  // *c_.segments; stops the run if this monitor has none (a monitor's bug, not the guest's).
+  DeprivilegedSegments& segments() const;
   static Outcome gp(uint32_t error_code);
   // Records emulated_insn and moves EIP past the instruction. `extra_cycles`: work the
   // emulation does on the machine besides the trap (the device's bus cycles of port I/O).

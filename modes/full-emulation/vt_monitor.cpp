@@ -36,7 +36,7 @@ uint64_t figure(const vmm::CostProfile& profile, const char* key) {
 }  // namespace
 
 VtMonitor::VtMonitor(vmm::Vm& vm, VtPaging paging, vmm::ShadowMmu* shadow, vmm::VirtualCpu* vcpu,
-                     vmm::GuestMemory& memory, vmm::MonitorFrames& frames)
+                     vmm::GuestMemory& memory)
     : vm_(vm),
       cpu_(vm.machine().cpu()),
       paging_(paging),
@@ -48,9 +48,8 @@ VtMonitor::VtMonitor(vmm::Vm& vm, VtPaging paging, vmm::ShadowMmu* shadow, vmm::
                    kVmwritesPerExit * figure(p, "vt.vmcb_write");
   nested_ref_cost_ = figure(p, "vt.nested_ref");
   if (paging == VtPaging::kShadow) {
-    segments_ = std::make_unique<vmm::DeprivilegedSegments>(cpu_, frames);
     emulator_ = std::make_unique<vmm::PrivilegedEmulator>(vmm::PrivilegedEmulator::Context{
-        cpu_, vm.machine(), vm.recorder(), *vcpu, memory, *shadow, *segments_});
+        cpu_, vm.machine(), vm.recorder(), *vcpu, memory, *shadow, nullptr});
   }
 }
 
