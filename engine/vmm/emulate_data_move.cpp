@@ -24,7 +24,7 @@ void PrivilegedEmulator::commit(uint32_t gpa, uint32_t value, unsigned size) {
     return;
   }
   if (c_.shadow.tracked(gpa >> 12)) {
-    c_.shadow.write_traced(gpa, value, size);
+    if (c_.shadow.write_traced(gpa, value, size)) wrote_page_table_ = true;
     return;
   }
   // A page the monitor protects for another reason (a read-only page the guest kernel
@@ -35,6 +35,7 @@ void PrivilegedEmulator::commit(uint32_t gpa, uint32_t value, unsigned size) {
 }
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
+  wrote_page_table_ = false;
   Outcome fault;
   auto decoded = fetch(fault);
   if (!decoded) {

@@ -71,6 +71,9 @@ class PrivilegedEmulator {
   // CR0.WP clear): execute it on the processor model over a scratch view of the guest's
   // memory and perform its stores.
   Outcome emulate_write();
+  // Whether the last emulate_write stored to a guest page table (a guest_pt_write): what
+  // adaptive binary translation judges a store by.
+  bool wrote_page_table() const { return wrote_page_table_; }
 
   // emulate_hole_access.cpp: the instruction at CS:EIP faulted (#GP or #SS on a segment
   // limit that ring compression cut, #PF in the hypervisor hole): when the fault is the
@@ -132,11 +135,11 @@ class PrivilegedEmulator {
   void write_gpr(uint8_t reg, uint8_t size, uint32_t value);
   uint32_t linear_of(const GuestInsn& insn, const GuestOperand& op) const;
   bool user() const { return c_.cpu.state().cpl == 3; }
+  // *c_.segments; stops the run if this monitor has none (a monitor's bug, not the guest's).
+  DeprivilegedSegments& segments() const;
   bool read_mem(uint32_t lin, void* out, uint32_t size, Outcome& fault);
   bool write_mem(uint32_t lin, const void* in, uint32_t size, Outcome& fault);
   Outcome page_fault(const GuestMemory::Fault& f);
-  // *c_.segments; stops the run if this monitor has none (a monitor's bug, not the guest's).
-  DeprivilegedSegments& segments() const;
   static Outcome gp(uint32_t error_code);
   // Records emulated_insn and moves EIP past the instruction. `extra_cycles`: work the
   // emulation does on the machine besides the trap (the device's bus cycles of port I/O).
@@ -150,6 +153,7 @@ class PrivilegedEmulator {
   GuestInsnDecoder decoder_;
   std::unique_ptr<ScratchExecution> scratch_;  // made at the first emulated write
   bool virtual_sensitive_ = false;
+  bool wrote_page_table_ = false;  // since the start of the last emulate_write
 };
 
 // What a monitor does with an emulation outcome: nothing when the instruction was

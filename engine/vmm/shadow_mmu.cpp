@@ -277,7 +277,7 @@ ShadowMmu::FaultOutcome ShadowMmu::page_fault(uint32_t lin, uint32_t error_code)
   return {FaultKind::kHidden, 0, 0};
 }
 
-void ShadowMmu::write_traced(uint32_t gpa, uint32_t value, unsigned size) {
+bool ShadowMmu::write_traced(uint32_t gpa, uint32_t value, unsigned size) {
   uint32_t old = 0;
   for (unsigned b = 0; b < size; ++b) {
     old |= uint32_t{memory_.read_phys8(gpa + b)} << (8 * b);
@@ -286,7 +286,7 @@ void ShadowMmu::write_traced(uint32_t gpa, uint32_t value, unsigned size) {
   const uint32_t gfn = gpa >> 12;
   if (tables_ && table_frame(gfn)) tables_->table_written(gpa, size);
   const auto it = users_.find(gfn);
-  if (it == users_.end() || it->second.empty()) return;  // not a page table
+  if (it == users_.end() || it->second.empty()) return false;  // not a page table
   recorder_.record(EventKind::guest_pt_write, {gpa, value, old, 0});
   const uint32_t first = (gpa & 0xFFFu) >> 2;
   const uint32_t last = std::min<uint32_t>(((gpa & 0xFFFu) + size - 1) >> 2, 1023);
@@ -318,6 +318,7 @@ void ShadowMmu::write_traced(uint32_t gpa, uint32_t value, unsigned size) {
       drop_root(root);
     }
   }
+  return true;
 }
 
 }  // namespace vmlab::vmm

@@ -110,8 +110,9 @@ class ShadowMmu {
   FaultOutcome page_fault(uint32_t lin, uint32_t error_code);
   // Performs an emulated store of `size` bytes (1, 2 or 4, within one page) to a tracked
   // guest page-table page and drops the shadow entries it makes stale. Records
-  // guest_pt_write, and shadow_update for each shadow entry dropped.
-  void write_traced(uint32_t gpa, uint32_t value, unsigned size);
+  // guest_pt_write, and shadow_update for each shadow entry dropped. True when the page was
+  // a guest page table (a traced descriptor table alone is not).
+  bool write_traced(uint32_t gpa, uint32_t value, unsigned size);
 
   // --- Traced descriptor tables ---------------------------------------------------------
   // The listener of writes to the frames of trace_tables() (at most one; null: none).

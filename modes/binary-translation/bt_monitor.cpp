@@ -475,7 +475,7 @@ void BtMonitor::callout() {
     case CalloutKind::kSimulateWrite: {
       leave_to_guest(site.guest_eip);
       const auto outcome = emulator_->emulate_write();
-      const bool traced = vm_.recorder().counters().count_of(EventKind::guest_pt_write) != before;
+      const bool traced = emulator_->wrote_page_table();
       vmm::settle(outcome, cpu::vec::PF, 0, injector_);
       if (adaptive_.on_simulated(site.guest_eip, traced)) {
         vm_.recorder().record(EventKind::bt_adapt,
