@@ -78,18 +78,18 @@ void BtMonitor::sync_out() {
                      vmm::VirtualCpu::guest_selector(cpu_.state().seg[cpu::SS].selector));
 }
 
-void BtMonitor::settle() {
+void BtMonitor::collect_in_tc_events() {
   // The in-TC sequences count in the %gs data instead of entering the monitor; their
   // events are recorded here, at the next monitor entry (docs/modes/binary-translation.md).
   vmm::Recorder& rec = vm_.recorder();
   // Each count is one execution of an in-TC sequence, so none can exceed the instructions
-  // retired since the last settle. A larger value means the counters were overwritten (a
+  // retired since the last collection. A larger value means the counters were overwritten (a
   // guest that reached the monitor's memory, issue 12 item 1); trusting it, this loop
   // recorded billions of events inside one monitor entry and the host hung. Every loop of
   // the monitor is bounded: stop the run instead.
   const uint64_t icount = cpu_.instructions_retired();
-  const uint64_t bound = icount - settled_icount_;
-  settled_icount_ = icount;
+  const uint64_t bound = icount - collected_icount_;
+  collected_icount_ = icount;
   uint64_t total = uint64_t{cache_->data32(gsdata::kLookupHits)} + cache_->data32(gsdata::kIcHits);
   for (uint32_t k = 0; k < static_cast<uint32_t>(InTcKind::kCount); ++k) {
     total += cache_->data32(gsdata::kInTcCounts + 4 * k);
@@ -251,7 +251,7 @@ bool BtMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_e
                              uint32_t error_code) {
   const bool from_tc = in_tc();
   if (from_tc) vcpu_.interrupts_enabled = cache_->data32(gsdata::kVif) != 0;
-  settle();
+  collect_in_tc_events();
   if (from_tc && source == cpu::EventSource::kSoftware && vector == layout::kCalloutVector) {
     callout();
   } else {
@@ -643,7 +643,7 @@ void BtMonitor::at_event_check() {
     return;
   }
   smc_exit_ = false;
-  settle();
+  collect_in_tc_events();
   leave_tc(eip);
   enter_tc();
   if (in_tc()) sync_out();

@@ -85,7 +85,7 @@ class BtMonitor : public vmm::DeprivilegedMonitor {
   void leave_tc(uint32_t tc_eip);       // a fault or interrupt at a TC address
   void leave_to_guest(uint32_t guest);  // guest terms at a known guest EIP
   void sync_out();
-  void settle();
+  void collect_in_tc_events();
   std::optional<uint32_t> tc_for(uint32_t guest, bool& fault);
   // The D bit of the code segment the guest is in (its own, when tc_for runs).
   bool guest_code_32bit() const;
@@ -111,9 +111,9 @@ class BtMonitor : public vmm::DeprivilegedMonitor {
   uint64_t per_insn_cost_ = 0;
   std::array<uint64_t, static_cast<size_t>(InTcKind::kCount)> in_tc_{};
   uint64_t lookup_hits_ = 0;
-  // Instructions retired at the last settle(): no in-TC counter can have counted more
+  // Instructions retired at the last collect_in_tc_events(): no in-TC counter can have counted more
   // since (each count is one executed sequence).
-  uint64_t settled_icount_ = 0;
+  uint64_t collected_icount_ = 0;
   uint64_t inline_hits_ = 0;
   bool smc_exit_ = false;  // a store made the executing fragment stale (at_event_check)
   uint64_t callouts_ = 0;
