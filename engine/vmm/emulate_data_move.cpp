@@ -39,7 +39,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
   Outcome fault;
   auto decoded = fetch(fault);
   if (!decoded) {
-    if (fault.result != Result::kNotEmulated) return fault;
+    if (fault.verdict != Verdict::kNotEmulated) return fault;
     // Bytes Capstone does not decode: the processor decides what they do (or that they
     // are #UD); the event then names opcode 0.
     decoded = GuestInsn{};
@@ -109,11 +109,11 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
     // trace. The monitor treats it as it treats every #GP: in ring 1 a privileged
     // instruction of the kernel, in ring 3 port I/O the guest may allow its user code.
     const Outcome handled = s.cpl == 1 ? emulate_privileged() : emulate_user_io();
-    if (handled.result != Result::kNotEmulated) return handled;
+    if (handled.verdict != Verdict::kNotEmulated) return handled;
     return gp(r.error_code);
   }
   if (r.guest_page_fault) return page_fault({r.fault_linear, r.error_code});
-  return {Result::kFault, r.vector, r.has_error_code, r.error_code};
+  return {Verdict::kFault, r.vector, r.has_error_code, r.error_code};
 }
 
 }  // namespace vmlab::vmm

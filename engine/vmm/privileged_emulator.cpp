@@ -62,7 +62,7 @@ uint32_t PrivilegedEmulator::linear_of(const GuestInsn& insn, const GuestOperand
 PrivilegedEmulator::Outcome PrivilegedEmulator::page_fault(const GuestMemory::Fault& f) {
   c_.vcpu.cr2 = f.linear;
   c_.recorder.record(EventKind::true_fault, {f.linear, f.error_code, 0, 0});
-  return {Result::kFault, cpu::vec::PF, true, f.error_code};
+  return {Verdict::kFault, cpu::vec::PF, true, f.error_code};
 }
 
 DeprivilegedSegments& PrivilegedEmulator::segments() const {
@@ -75,7 +75,7 @@ DeprivilegedSegments& PrivilegedEmulator::segments() const {
 }
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::gp(uint32_t error_code) {
-  return {Result::kFault, cpu::vec::GP, true, error_code};
+  return {Verdict::kFault, cpu::vec::GP, true, error_code};
 }
 
 bool PrivilegedEmulator::read_mem(uint32_t lin, void* out, uint32_t size, Outcome& fault) {
@@ -150,7 +150,7 @@ std::optional<GuestInsn> PrivilegedEmulator::fetch(Outcome& fault) {
     have += chunk;
   }
   auto insn = decoder_.decode(bytes, have, lin);
-  if (!insn) fault = {Result::kNotEmulated, 0, false, 0};
+  if (!insn) fault = {Verdict::kNotEmulated, 0, false, 0};
   return insn;
 }
 
@@ -178,7 +178,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
       if (insn.ops[0].kind == GuestOperand::Kind::kSreg && insn.ops[0].reg == cpu::SS) {
         return load_stack_segment(insn);
       }
-      return {Result::kNotEmulated};
+      return {Verdict::kNotEmulated};
     case X86_INS_POP:
     case X86_INS_LSS: return load_stack_segment(insn);
     case X86_INS_LGDT: return load_table(insn, true);
@@ -204,7 +204,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
       if (!c_.memory.read(v.gdtr.base + (sel & 0xFFF8u), &raw, 8, false)) return gp(err);
       const cpu::Descriptor d{raw};
       if (d.s() || d.type() != cpu::sys_type::kLdt) return gp(err);
-      if (!d.present()) return {Result::kFault, cpu::vec::NP, true, err};
+      if (!d.present()) return {Verdict::kFault, cpu::vec::NP, true, err};
       std::string error;
       if (!segments().load_ldt(sel, raw, c_.memory, error)) c_.cpu.unsupported(error);
       v.ldtr = sel;
@@ -270,7 +270,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
     case X86_INS_IRET:
     case X86_INS_IRETD: return iret(insn);
     case X86_INS_RETF: return far_return(insn);
-    default: return {Result::kNotEmulated};
+    default: return {Verdict::kNotEmulated};
   }
 }
 
@@ -318,7 +318,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::mov_from_cr(const GuestInsn& ins
     case 2: value = v.cr2; break;
     case 3: value = v.cr3; break;
     case 4: value = v.cr4; break;
-    default: return {Result::kFault, cpu::vec::UD, false, 0};
+    default: return {Verdict::kFault, cpu::vec::UD, false, 0};
   }
   write_gpr(insn.ops[0].reg, 4, value);
   return done(insn);
@@ -376,7 +376,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::mov_to_cr(const GuestInsn& insn)
       if ((old ^ value) & cpu::cr4::PSE) c_.shadow.flush_all();
       break;
     }
-    default: return {Result::kFault, cpu::vec::UD, false, 0};
+    default: return {Verdict::kFault, cpu::vec::UD, false, 0};
   }
   return done(insn);
   // LAB 02 END
@@ -419,7 +419,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::load_task_register(const GuestIn
   if (!c_.memory.read(at, &raw, 8, false)) return gp(err);
   cpu::Descriptor d{raw};
   if (d.s() || (d.type() != cpu::sys_type::kTss32Available)) return gp(err);
-  if (!d.present()) return {Result::kFault, cpu::vec::NP, true, err};
+  if (!d.present()) return {Verdict::kFault, cpu::vec::NP, true, err};
   // LTR marks the guest's descriptor busy, as the hardware would.
   const uint8_t access = static_cast<uint8_t>((d.hi() >> 8) | 0x2u);
   c_.memory.write(at + 5, &access, 1, false);
@@ -465,12 +465,12 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::halt(const GuestInsn& insn) {
 
 void settle(const PrivilegedEmulator::Outcome& outcome, uint8_t vector, uint32_t error_code,
             GuestEventInjector& injector) {
-  switch (outcome.result) {
-    case PrivilegedEmulator::Result::kEmulated: return;
-    case PrivilegedEmulator::Result::kFault:
+  switch (outcome.verdict) {
+    case PrivilegedEmulator::Verdict::kEmulated: return;
+    case PrivilegedEmulator::Verdict::kFault:
       injector.reflect_exception(outcome.vector, outcome.has_error_code, outcome.error_code);
       return;
-    case PrivilegedEmulator::Result::kNotEmulated:
+    case PrivilegedEmulator::Verdict::kNotEmulated:
       injector.reflect_exception(vector, true, error_code);
       return;
   }

@@ -49,13 +49,13 @@ class PrivilegedEmulator {
     DeprivilegedSegments* segments;
   };
 
-  enum class Result : uint8_t {
+  enum class Verdict : uint8_t {
     kEmulated,     // done; EIP is past the instruction
     kFault,        // the guest gets `vector` (error code, and CR2 for #PF) as it would natively
     kNotEmulated,  // not an instruction the monitor emulates: the original fault is the guest's
   };
   struct Outcome {
-    Result result = Result::kEmulated;
+    Verdict verdict = Verdict::kEmulated;
     uint8_t vector = 0;
     bool has_error_code = false;
     uint32_t error_code = 0;

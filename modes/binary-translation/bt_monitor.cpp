@@ -333,7 +333,7 @@ void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
     // instruction, out of the translation cache).
     if (from_tc) leave_tc(tc_eip);
     const auto hole = emulator_->emulate_hole_access();
-    if (hole.result != PrivilegedEmulator::Result::kNotEmulated) {
+    if (hole.verdict != PrivilegedEmulator::Verdict::kNotEmulated) {
       vmm::settle(hole, cpu::vec::PF, error_code, injector_);
       return;
     }
@@ -360,7 +360,7 @@ void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
       const uint32_t next_record = rec ? static_cast<uint32_t>(rec - &cache_->record(0)) + 1 : 0;
       const auto result = emulator_->emulate_write();
       vmm::settle(result, cpu::vec::PF, error_code, injector_);
-      if (!rec || result.result != PrivilegedEmulator::Result::kEmulated) return;
+      if (!rec || result.verdict != PrivilegedEmulator::Verdict::kEmulated) return;
       if (outcome.kind == vmm::ShadowMmu::FaultKind::kTrace && adaptive_.on_trace_fault(guest)) {
         // Proven guilty: retranslated as a SIMULATE callout (the old fragment forwards);
         // the guest continues after the store from a fresh translation.
@@ -454,7 +454,7 @@ void BtMonitor::callout() {
       }
       const auto outcome = emulator_->emulate_privileged();
       if (port_io) cpu_.set_class_costs(costs);
-      if (outcome.result == PrivilegedEmulator::Result::kNotEmulated && far_transfer()) return;
+      if (outcome.verdict == PrivilegedEmulator::Verdict::kNotEmulated && far_transfer()) return;
       vmm::settle(outcome, cpu::vec::GP, 0, injector_);
       return;
     }

@@ -129,7 +129,7 @@ void ClassicMonitor::page_fault(uint32_t error_code) {
     // The hole is the monitor's in the real address space, the guest's in its own: an
     // access there the guest's segments and tables allow is executed for it.
     const auto hole = emulator_->emulate_hole_access();
-    if (hole.result != PrivilegedEmulator::Result::kNotEmulated) {
+    if (hole.verdict != PrivilegedEmulator::Verdict::kNotEmulated) {
       vmm::settle(hole, cpu::vec::PF, error_code, injector_);
       return;
     }

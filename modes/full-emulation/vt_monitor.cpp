@@ -473,19 +473,19 @@ void VtMonitor::nested_fault(const VmExit& exit) {
 // --- Shadow paging: emulated stores --------------------------------------------------------
 
 void VtMonitor::emulate_store() {
-  using Result = vmm::PrivilegedEmulator::Result;
+  using Verdict = vmm::PrivilegedEmulator::Verdict;
   const auto out = emulator_->emulate_write();
-  switch (out.result) {
-    case Result::kEmulated:
+  switch (out.verdict) {
+    case Verdict::kEmulated:
       // The store retired, so a shadow the exit saved ended with it (see advance()).
       cpu_.state().interrupt_shadow = false;
       return;
-    case Result::kFault:
+    case Verdict::kFault:
       // The store faults for the guest as it would natively (the guest's CR2 is real).
       if (out.vector == cpu::vec::PF) cpu_.state().cr2 = vcpu_->cr2;
       inject_exception(out.vector, out.has_error_code, out.error_code);
       return;
-    case Result::kNotEmulated:
+    case Verdict::kNotEmulated:
       cpu_.unsupported("the VT monitor cannot emulate the store at EIP " +
                        std::to_string(cpu_.state().eip) + " to a write-protected guest page");
   }
