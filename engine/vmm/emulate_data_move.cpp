@@ -69,7 +69,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
       st.cr0 = (st.cr0 & 0xFFFF0000u) | (v.cr0 & 0xFFFFu);
     }
   };
-  ScratchExecution::Result r = scratch_->execute(view);
+  ScratchExecution::Effects r = scratch_->execute(view);
   if (selectors) {
     // PUSH CS/SS and MOV r/m, CS/SS load no segment: the real selectors stay.
     r.state.seg[cpu::CS].selector = c_.cpu.state().seg[cpu::CS].selector;

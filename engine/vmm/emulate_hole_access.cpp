@@ -77,7 +77,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
       st.eflags = (st.eflags & ~cpu::flags::IF) | (v.interrupts_enabled ? cpu::flags::IF : 0);
     }
   };
-  ScratchExecution::Result r = scratch_->execute(view, true);
+  ScratchExecution::Effects r = scratch_->execute(view, true);
   // A jump into the hole: it touches nothing there, but its target lies beyond the cut CS
   // limit, which the processor checks at the jump (SDM Vol. 3A, 5.3).
   const cpu::SegmentCache& cs = c_.cpu.state().seg[cpu::CS];

@@ -192,9 +192,9 @@ bool ScratchExecution::on_interrupt(uint8_t vector, cpu::EventSource source, boo
   return true;
 }
 
-ScratchExecution::Result ScratchExecution::execute(const std::function<void(cpu::CpuState&)>& view,
-                                                   bool guest_hole) {
-  Result result;
+ScratchExecution::Effects ScratchExecution::execute(const std::function<void(cpu::CpuState&)>& view,
+                                                    bool guest_hole) {
+  Effects result;
   result_ = &result;
   guest_hole_ = guest_hole;
   slots_.clear();
