@@ -120,12 +120,12 @@ void BtMonitor::collect_in_tc_events() {
   }
 }
 
-void BtMonitor::record_translation(uint32_t guest, const Translator::Result& r) {
+void BtMonitor::record_translation(uint32_t guest, const Translator::Attempt& r) {
   if (r.flushed) {
     ++flush_epoch_;
     vm_.recorder().record(EventKind::bt_flush, {r.flushed_count, 0, 0, 0});
   }
-  if (r.status == Translator::Result::Status::kOk) {
+  if (r.status == Translator::Attempt::Status::kOk) {
     vm_.recorder().record(EventKind::bt_translate, {guest, r.insns, r.bytes_out, r.bytes_in},
                           per_insn_cost_ * r.insns);
   }
@@ -138,18 +138,18 @@ bool BtMonitor::guest_code_32bit() const {
 std::optional<uint32_t> BtMonitor::tc_for(uint32_t guest, bool& fault) {
   fault = false;
   if (const auto tc = cache_->lookup(guest)) return tc;
-  const Translator::Result r = translator_->translate(guest);
+  const Translator::Attempt r = translator_->translate(guest);
   record_translation(guest, r);
   switch (r.status) {
-    case Translator::Result::Status::kOk: return r.tc;
-    case Translator::Result::Status::kFault:
+    case Translator::Attempt::Status::kOk: return r.tc;
+    case Translator::Attempt::Status::kFault:
       // The guest would fault fetching this instruction: it gets the #PF, at this EIP.
       fault = true;
       vcpu_.cr2 = r.fault.linear;
       vm_.recorder().record(EventKind::true_fault, {r.fault.linear, r.fault.error_code, 0, 0});
       injector_.reflect_exception(cpu::vec::PF, true, r.fault.error_code);
       return std::nullopt;
-    case Translator::Result::Status::kUndecodable: {
+    case Translator::Attempt::Status::kUndecodable: {
       // Bytes that are no instruction raise #UD on the hardware: the guest gets it, at this
       // EIP, as a native run would (the processor's own decoder says which encodings it
       // defines). A valid encoding Capstone cannot decode stops the run instead.
@@ -239,9 +239,9 @@ void BtMonitor::leave_tc(uint32_t tc_eip) {
 
 std::optional<uint32_t> BtMonitor::translation_of(uint32_t guest) {
   if (const auto tc = cache_->lookup(guest)) return tc;
-  const Translator::Result r = translator_->translate(guest);
+  const Translator::Attempt r = translator_->translate(guest);
   record_translation(guest, r);
-  if (r.status != Translator::Result::Status::kOk) return std::nullopt;
+  if (r.status != Translator::Attempt::Status::kOk) return std::nullopt;
   return r.tc;
 }
 
@@ -656,9 +656,9 @@ void BtMonitor::retranslate(uint32_t fragment) {
   const uint32_t old_tc = old.tc_start;
   cache_->retire(fragment, dead_entry(old_tc, guest));
   const uint32_t epoch = flush_epoch_;
-  const Translator::Result r = translator_->translate(guest);
+  const Translator::Attempt r = translator_->translate(guest);
   record_translation(guest, r);
-  if (r.status != Translator::Result::Status::kOk || epoch != flush_epoch_) return;
+  if (r.status != Translator::Attempt::Status::kOk || epoch != flush_epoch_) return;
   // The old fragment's entry becomes a forwarding jump: chained jumps into it still work,
   // and adaptation takes constant time.
   asmjit::CodeHolder code;

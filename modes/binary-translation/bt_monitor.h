@@ -89,7 +89,7 @@ class BtMonitor : public vmm::DeprivilegedMonitor {
   std::optional<uint32_t> tc_for(uint32_t guest, bool& fault);
   // The D bit of the code segment the guest is in (its own, when tc_for runs).
   bool guest_code_32bit() const;
-  void record_translation(uint32_t guest, const Translator::Result& r);
+  void record_translation(uint32_t guest, const Translator::Attempt& r);
   // bt_monitor.cpp: the handlers of on_interrupt's switch.
   void callout();
   void exception(uint8_t vector, bool has_error_code, uint32_t error_code, bool from_tc);

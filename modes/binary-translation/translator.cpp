@@ -459,13 +459,13 @@ bool Translator::read_code(uint32_t lin, uint8_t* out, uint32_t n, vmm::GuestMem
   return true;
 }
 
-std::vector<IrInsn> Translator::decode_unit(uint32_t eip, Result& r) {
+std::vector<IrInsn> Translator::decode_unit(uint32_t eip, Attempt& r) {
   std::vector<IrInsn> unit;
   decode_into(eip, r, unit);
   return unit;
 }
 
-void Translator::decode_into(uint32_t eip, Result& r, std::vector<IrInsn>& unit) {
+void Translator::decode_into(uint32_t eip, Attempt& r, std::vector<IrInsn>& unit) {
   unit.clear();
   // The bytes, read as the decoder needs them: most units are a few dozen bytes. The first
   // must be readable (the guest would fault fetching there); a later page that is not ends
@@ -489,7 +489,7 @@ void Translator::decode_into(uint32_t eip, Result& r, std::vector<IrInsn>& unit)
   };
   vmm::GuestMemory::Fault fault;
   if (!read_code(eip, buf, 1, &fault)) {
-    r.status = Result::Status::kFault;
+    r.status = Attempt::Status::kFault;
     r.fault = fault;
     return;
   }
@@ -511,16 +511,16 @@ void Translator::decode_into(uint32_t eip, Result& r, std::vector<IrInsn>& unit)
       // The first instruction straddles into a page the guest cannot read: its fetch
       // faults there.
       memory_.read(eip + have, buf, 1, false, &fault);
-      r.status = Result::Status::kFault;
+      r.status = Attempt::Status::kFault;
       r.fault = fault;
     } else {
-      r.status = Result::Status::kUndecodable;
+      r.status = Attempt::Status::kUndecodable;
     }
   }
 }
 
-Translator::Result Translator::translate(uint32_t eip) {
-  Result r;
+Translator::Attempt Translator::translate(uint32_t eip) {
+  Attempt r;
   // A unit never needs more than a few hundred bytes; keep a page of headroom.
   if (tc_.free_bytes() < 4096) {
     r.flushed = true;
@@ -528,7 +528,7 @@ Translator::Result Translator::translate(uint32_t eip) {
   }
   std::vector<IrInsn>& unit = unit_;
   decode_into(eip, r, unit);
-  if (r.status != Result::Status::kOk) return r;
+  if (r.status != Attempt::Status::kOk) return r;
 
   FragmentEmitter e(tc_, code_, buffers_, tc_.next_address(), lookup_);
   for (const IrInsn& insn : unit) {

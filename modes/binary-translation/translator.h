@@ -153,7 +153,7 @@ class Translator {
  public:
   static constexpr unsigned kMaxUnit = 12;  // Adams & Agesen 2006, 3.2
 
-  struct Result {
+  struct Attempt {
     enum class Status : uint8_t { kOk, kFault, kUndecodable };
     Status status = Status::kOk;
     uint32_t tc = 0;
@@ -176,9 +176,9 @@ class Translator {
   uint32_t lookup_routine() const { return lookup_; }
 
   // Decodes and classifies the TU at guest-linear `eip` without emitting it.
-  std::vector<IrInsn> decode_unit(uint32_t eip, Result& status);
+  std::vector<IrInsn> decode_unit(uint32_t eip, Attempt& status);
   // Translates the TU at `eip` into a new fragment.
-  Result translate(uint32_t eip);
+  Attempt translate(uint32_t eip);
 
   // Adaptive BT (adaptive.h): instructions translated as SIMULATE callouts.
   void set_guilty(const std::unordered_set<uint32_t>* guilty) { guilty_ = guilty; }
@@ -193,7 +193,7 @@ class Translator {
   // decode_one into an IrInsn that is still default-constructed.
   bool decode_fresh(const uint8_t* bytes, size_t size, uint32_t eip, IrInsn& out) const;
   // decode_unit into `unit` (cleared first).
-  void decode_into(uint32_t eip, Result& status, std::vector<IrInsn>& unit);
+  void decode_into(uint32_t eip, Attempt& status, std::vector<IrInsn>& unit);
   // GuestMemory::read of `n` bytes within one page (the same walk, the same bytes), the
   // bytes copied from RAM at once rather than one by one.
   bool read_code(uint32_t lin, uint8_t* out, uint32_t n, vmm::GuestMemory::Fault* fault);
