@@ -222,8 +222,8 @@ ScratchExecution::Effects ScratchExecution::execute(const std::function<void(cpu
   const uint64_t before = cpu_->instructions_retired();
   // One instruction. A fault that is the guest's stops the scratch processor from the
   // monitor hook (request_stop), which the same call consumes before returning.
-  const cpu::StopReason stop = cpu_->step();
-  if (stop == cpu::StopReason::kUnsupported && result.unsupported.empty()) {
+  const cpu::RunEnd stop = cpu_->step();
+  if (stop == cpu::RunEnd::kUnsupported && result.unsupported.empty()) {
     result.unsupported = cpu_->stop_message();
   }
   result.retired = (cpu_->instructions_retired() != before || stopping_) && result.vector == 0 &&
