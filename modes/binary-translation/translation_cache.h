@@ -28,7 +28,7 @@
 #include "engine/vmm/hypervisor_hole.h"
 #include "engine/vmm/monitor_frames.h"
 #include "engine/vmm/p2m.h"
-#include "modes/binary-translation/ir.h"
+#include "modes/binary-translation/classified_insn.h"
 
 namespace vmlab::modes::bt {
 
