@@ -15,7 +15,7 @@ namespace vmlab::modes::paravirt {
 
 namespace {
 
-constexpr uint32_t kPage = GuestMemory::kPageSize;
+constexpr uint32_t kPage = MachineMemory::kPageSize;
 constexpr uint32_t kPresent = 0x1, kWritable = 0x2;
 constexpr uint32_t kBytesPerL1 = 1024 * kPage;  // 4 MiB
 
@@ -77,7 +77,7 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
   auto loaded = vmm::load_multiboot_guest(vm, p2m, image, name);
   if (!loaded) return loaded.error();
   const auto& info = loaded.value();
-  GuestMemory& mem = monitor.memory();
+  MachineMemory& mem = monitor.memory();
   DirectPaging& paging = monitor.paging();
   const uint32_t nr_pages = p2m.guest_frames();
   const uint32_t machine_frames = mem.frames();

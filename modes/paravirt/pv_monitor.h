@@ -31,7 +31,7 @@
 #include "modes/paravirt/console_ring.h"
 #include "modes/paravirt/direct_paging.h"
 #include "modes/paravirt/event_channels.h"
-#include "modes/paravirt/guest_memory.h"
+#include "modes/paravirt/machine_memory.h"
 
 namespace vmlab::cpu {
 class Cpu;
@@ -82,7 +82,7 @@ class PvMonitor : public cpu::Monitor {
                     uint32_t error_code) override;
 
   // --- Services the hypercalls use (pv_monitor.cpp) ------------------------------------
-  GuestMemory& memory() { return memory_; }
+  MachineMemory& memory() { return memory_; }
   DirectPaging& paging() { return paging_; }
   EventChannels& events() { return *events_; }
   ConsoleRing& console() { return *console_; }
@@ -134,7 +134,7 @@ class PvMonitor : public cpu::Monitor {
 
   vmm::Vm& vm_;
   const vmm::P2m& p2m_;
-  GuestMemory memory_;
+  MachineMemory memory_;
   DirectPaging paging_;
   std::unique_ptr<EventChannels> events_;
   std::unique_ptr<ConsoleRing> console_;
