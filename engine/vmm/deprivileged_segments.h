@@ -17,7 +17,7 @@
 // references/papers.md 1e). The frames are resolved through the guest's page tables at
 // LGDT and again at every change of address space (CR3 load, paging on or off). The
 // guest's IDT needs no shadow (every event enters the monitor, which reads the guest's
-// gate at delivery, reflect.h), nor its TSS (read at LTR and at each delivery). The
+// gate at delivery, guest_event_injector.h), nor its TSS (read at LTR and at each delivery). The
 // guest's LDT is copied into a shadow LDT in the hole at LLDT, and traced the same way.
 //
 // All of it lives in the hypervisor hole, 0xFC000000 and up, mapped supervisor-only in

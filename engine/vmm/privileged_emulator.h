@@ -22,10 +22,10 @@
 #include "engine/cpu/cpu.h"
 #include "engine/machine/machine.h"
 #include "engine/vmm/deprivileged_segments.h"
+#include "engine/vmm/guest_event_injector.h"
 #include "engine/vmm/guest_insn.h"
 #include "engine/vmm/guest_memory.h"
 #include "engine/vmm/recorder.h"
-#include "engine/vmm/reflect.h"
 #include "engine/vmm/shadow_mmu.h"
 #include "engine/vmm/vcpu.h"
 
