@@ -66,7 +66,7 @@ class PrivilegedEmulator {
 
   // privileged_emulator.cpp: the instruction at CS:EIP raised #GP in ring 1.
   Outcome emulate_privileged();
-  // emulate_data_move.cpp: the instruction at CS:EIP wrote a page the monitor write-
+  // emulate_move.cpp: the instruction at CS:EIP wrote a page the monitor write-
   // protects (a tracked guest page table, or a read-only page the guest may write with
   // CR0.WP clear): execute it on the processor model over a scratch view of the guest's
   // memory and perform its stores.
@@ -146,7 +146,7 @@ class PrivilegedEmulator {
   Outcome done(const GuestInsn& insn, uint64_t extra_cycles = 0);
   void record(const GuestInsn& insn, uint64_t extra_cycles = 0);
 
-  // emulate_data_move.cpp: one store of an emulated instruction, through the shadow MMU.
+  // emulate_move.cpp: one store of an emulated instruction, through the shadow MMU.
   void commit(uint32_t gpa, uint32_t value, unsigned size);
 
   Context c_;

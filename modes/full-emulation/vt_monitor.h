@@ -72,7 +72,7 @@ class VtMonitor : public cpu::VmxMonitor {
   bool write_guest_cr4(uint32_t value);
   // Shadow paging: performs the store of the instruction at the guest's EIP (a traced
   // page-table write, or a write the guest's CR0.WP = 0 allows) with the data-move path
-  // trap-and-emulate uses (engine/vmm/emulate_data_move.cpp).
+  // trap-and-emulate uses (engine/vmm/emulate_move.cpp).
   void emulate_store();
 
   vmm::Vm& vm_;
