@@ -103,7 +103,7 @@ class PrivilegedEmulator {
   std::optional<GuestInsn> fetch(Outcome& fault);
 
  private:
-  // privileged_emulator.cpp: the system instructions.
+  // emulate_system.cpp: the system instructions (the twin of engine/cpu/exec_system.cpp).
   Outcome mov_to_cr(const GuestInsn& insn);
   Outcome mov_from_cr(const GuestInsn& insn);
   Outcome load_table(const GuestInsn& insn, bool gdt);
