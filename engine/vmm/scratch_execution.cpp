@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "engine/vmm/deprivileged_segments.h"
+#include "engine/vmm/hypervisor_hole.h"
 
 namespace vmlab::vmm {
 
@@ -108,7 +108,7 @@ bool ScratchExecution::map(uint32_t linear, uint32_t error_code) {
     result_->unsupported = "its accesses keep faulting in the scratch view";
     return false;
   }
-  if (linear >= DeprivilegedSegments::kHoleBase && guest_hole_) {
+  if (linear >= hole::kBase && guest_hole_) {
     // The hole as the guest's: never the monitor's structures, whoever reads them.
     if (monitor_structure(linear)) {
       result_->unsupported = "it reaches the monitor's descriptor tables in the hypervisor hole";
@@ -117,7 +117,7 @@ bool ScratchExecution::map(uint32_t linear, uint32_t error_code) {
     if (!result_->touched_hole) result_->hole_linear = linear;
     result_->touched_hole = true;
     result_->hole_write = result_->hole_write || write;
-  } else if (linear >= DeprivilegedSegments::kHoleBase && !user && !real_.guest_mode()) {
+  } else if (linear >= hole::kBase && !user && !real_.guest_mode()) {
     // The monitor's own structures, which the processor accesses implicitly (it reads
     // descriptors and the TSS, and sets accessed bits in the shadow GDT) when the guest is
     // deprivileged on them (classic, bt): the real mapping of the hole, supervisor only,
