@@ -40,7 +40,7 @@ void BM_Translator(benchmark::State& state) {
     uint32_t eip = kTextStart;
     while (eip < kTextStart + kTextBytes) {
       const auto r = t.translate(eip);
-      if (r.status != modes::bt::Translator::Result::Status::kOk) {
+      if (r.status != modes::bt::Translator::Attempt::Status::kOk) {
         ++eip;
         continue;
       }

@@ -3,7 +3,7 @@
 #include <QCoreApplication>
 
 #include "engine/cpu/vmx.h"
-#include "modes/binary-translation/ir.h"
+#include "modes/binary-translation/classified_insn.h"
 #include "modes/paravirt/pv_abi.h"
 
 namespace vmlab::gui {

@@ -3,7 +3,7 @@
 // device behind them, vectors by their mnemonics, BT callouts by the translator's names.
 //
 // The numbers come from the engine's own tables (engine/cpu/vmx.h, modes/paravirt/pv_abi.h,
-// modes/binary-translation/ir.h); only the words are here.
+// modes/binary-translation/classified_insn.h); only the words are here.
 #pragma once
 
 #include <QString>

@@ -237,7 +237,7 @@ bool Cpu::service_events() {
   check_events_ = false;
   if (shutdown_) {
     check_events_ = true;
-    stop_reason_ = StopReason::kTripleFault;
+    run_end_ = RunEnd::kTripleFault;
     return true;
   }
   if (stop_requested_) {
@@ -246,7 +246,7 @@ bool Cpu::service_events() {
     // raised with its stop (a self-IPI, a lowered TPR) is taken at the next instruction
     // boundary, not at the next STI (issue 12, item 14).
     check_events_ = true;
-    stop_reason_ = StopReason::kRequested;
+    run_end_ = RunEnd::kRequested;
     return true;
   }
   if (monitor_) monitor_->at_event_check();
@@ -270,7 +270,7 @@ bool Cpu::service_events() {
   if (s_.halted) {
     // Stay halted across calls: the next run() must look for an interrupt first.
     check_events_ = true;
-    stop_reason_ = StopReason::kHalted;
+    run_end_ = RunEnd::kHalted;
     return true;
   }
   return false;
@@ -287,7 +287,7 @@ void Cpu::take_fault(const CpuFault& f) {
   }
 }
 
-StopReason Cpu::run(uint64_t max_instructions, uint64_t max_units) {
+RunEnd Cpu::run(uint64_t max_instructions, uint64_t max_units) {
   // Two bounds: retired instructions, and budget units (budget_units(): instructions, REP
   // iterations and delivered events), so that an exception storm or a long REP ends the
   // call too.
@@ -295,11 +295,11 @@ StopReason Cpu::run(uint64_t max_instructions, uint64_t max_units) {
       max_instructions > UINT64_MAX - icount_ ? UINT64_MAX : icount_ + max_instructions;
   const uint64_t unit_end = max_units > UINT64_MAX - units_ ? UINT64_MAX : units_ + max_units;
   budget_end_ = unit_end;
-  stop_reason_ = StopReason::kBudget;
+  run_end_ = RunEnd::kBudget;
   try {
     while (icount_ < end && units_ < unit_end) {
       try {
-        if (check_events_ && service_events()) return stop_reason_;
+        if (check_events_ && service_events()) return run_end_;
         // With an interrupt shadow pending, run exactly one instruction, then look again.
         // The same while a monitor holds an interrupt back (window_closed_).
         const bool shadow = s_.interrupt_shadow || window_closed_;
@@ -353,9 +353,9 @@ StopReason Cpu::run(uint64_t max_instructions, uint64_t max_units) {
   } catch (const UnsupportedStop& u) {
     s_.eip = insn_eip_;
     stop_message_ = u.message;
-    stop_reason_ = StopReason::kUnsupported;
+    run_end_ = RunEnd::kUnsupported;
   }
-  return stop_reason_;
+  return run_end_;
 }
 
 }  // namespace vmlab::cpu

@@ -39,7 +39,7 @@ struct VmExitSignal {
 };
 
 // Why Cpu::run returned.
-enum class StopReason : uint8_t {
+enum class RunEnd : uint8_t {
   kBudget,       // the instruction budget of this call ran out
   kHalted,       // HLT: waiting for an interrupt; the machine advances time and calls run again
   kTripleFault,  // a fault while delivering a double fault: the processor shuts down
@@ -86,10 +86,10 @@ class Cpu {
   // (budget_units(): the machine's budget, which also counts REP iterations and delivered
   // events, so that a storm in which nothing retires still ends), the processor halts or
   // shuts down, or a stop is requested.
-  StopReason run(uint64_t max_instructions, uint64_t max_units);
-  StopReason run(uint64_t max_instructions) { return run(max_instructions, UINT64_MAX); }
+  RunEnd run(uint64_t max_instructions, uint64_t max_units);
+  RunEnd run(uint64_t max_instructions) { return run(max_instructions, UINT64_MAX); }
   // Executes exactly one instruction (or delivers one pending interrupt).
-  StopReason step() { return run(1); }
+  RunEnd step() { return run(1); }
   void request_stop() {
     stop_requested_ = true;
     check_events_ = true;
@@ -392,7 +392,7 @@ class Cpu {
   uint64_t shadowed_icount_ = UINT64_MAX;
   bool stop_requested_ = false;
   bool shutdown_ = false;
-  StopReason stop_reason_ = StopReason::kBudget;
+  RunEnd run_end_ = RunEnd::kBudget;
   std::string stop_message_;
 
   // The decoded-block cache. A block is a run of instructions decoded from one physical

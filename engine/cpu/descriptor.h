@@ -79,6 +79,34 @@ struct Descriptor {
   }
 };
 
+// The encoders, the inverse of Descriptor's fields, for the monitors that build their own
+// tables (SDM Vol. 3A, 3.4.5; the system types of table 3-2). `raw_limit` is the 20-bit
+// field, in 4 KiB units when `pages` (G) is set.
+//
+// A present code or data segment (S = 1) of type `type` (bit 0 accessed, bit 1 read/write,
+// bit 2 conforming/expand-down, bit 3 code), at `dpl`; 32-bit (D/B set) unless `big` is
+// false.
+constexpr uint64_t encode_segment(uint32_t base, uint32_t raw_limit, uint8_t type, uint8_t dpl,
+                                  bool pages, bool big = true) {
+  uint64_t d = raw_limit & 0xFFFFu;
+  d |= uint64_t{base & 0xFFFFFFu} << 16;
+  d |= uint64_t{0x90u | ((dpl & 3u) << 5) | (type & 0xFu)} << 40;
+  d |= uint64_t{(raw_limit >> 16) & 0xFu} << 48;
+  d |= uint64_t{(pages ? 0x8u : 0u) | (big ? 0x4u : 0u)} << 52;
+  d |= uint64_t{base >> 24} << 56;
+  return d;
+}
+// A present, byte-granular system descriptor (S = 0) of `type` (sys_type), DPL 0: a TSS or
+// an LDT.
+constexpr uint64_t encode_system(uint32_t base, uint32_t raw_limit, uint8_t type) {
+  uint64_t d = raw_limit & 0xFFFFu;
+  d |= uint64_t{base & 0xFFFFFFu} << 16;
+  d |= uint64_t{0x80u | (type & 0xFu)} << 40;
+  d |= uint64_t{(raw_limit >> 16) & 0xFu} << 48;
+  d |= uint64_t{base >> 24} << 56;
+  return d;
+}
+
 // Selector fields (SDM Vol. 3A, 3.4.2). A null selector has index 0 and TI 0, whatever RPL.
 inline bool is_null_selector(uint16_t sel) {
   return (sel & 0xFFFCu) == 0;

@@ -118,7 +118,7 @@ bool Cpu::service_guest_events() {
   }
   if (s_.halted) {
     check_events_ = true;
-    stop_reason_ = StopReason::kHalted;
+    run_end_ = RunEnd::kHalted;
     return true;
   }
   return false;

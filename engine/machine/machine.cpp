@@ -316,7 +316,7 @@ std::optional<RunResult> Machine::run_loop(uint64_t until_instructions, bool pau
 
     // The slice, in one call or (pausable) in chunks: the processor's run loop split at an
     // instruction boundary with the same unit bound does what one call would.
-    cpu::StopReason stop;
+    cpu::RunEnd stop;
     for (;;) {
       const uint64_t retired = cpu_.instructions_retired();
       uint64_t chunk = slice_end_instructions_ - retired;
@@ -329,7 +329,7 @@ std::optional<RunResult> Machine::run_loop(uint64_t until_instructions, bool pau
       }
       const uint64_t units = cpu_.budget_units();
       stop = cpu_.run(chunk, slice_end_units_ > units ? slice_end_units_ - units : 0);
-      if (stop != cpu::StopReason::kBudget) break;
+      if (stop != cpu::RunEnd::kBudget) break;
       if (cpu_.instructions_retired() >= slice_end_instructions_ ||
           cpu_.budget_units() >= slice_end_units_) {
         break;
@@ -339,17 +339,17 @@ std::optional<RunResult> Machine::run_loop(uint64_t until_instructions, bool pau
     sync_devices();
     if (slice_listener_) slice_listener_();
     switch (stop) {
-      case cpu::StopReason::kBudget:
-      case cpu::StopReason::kRequested: break;  // device and front-end stops: loop top
-      case cpu::StopReason::kHalted: {
+      case cpu::RunEnd::kBudget:
+      case cpu::RunEnd::kRequested: break;  // device and front-end stops: loop top
+      case cpu::RunEnd::kHalted: {
         std::string message;
         if (auto reason = on_halted(message)) return finish(*reason, std::move(message), wall());
         break;
       }
-      case cpu::StopReason::kTripleFault:
+      case cpu::RunEnd::kTripleFault:
         return finish(StopReason::kTripleFault,
                       cpu_.stop_message().empty() ? "triple fault" : cpu_.stop_message(), wall());
-      case cpu::StopReason::kUnsupported:
+      case cpu::RunEnd::kUnsupported:
         return finish(StopReason::kUnsupported, cpu_.stop_message(), wall());
     }
   }

@@ -14,21 +14,7 @@ constexpr uint32_t kPageSize = 4096;
 
 // A flat 32-bit segment at DPL `dpl`, limit up to the hole, 4 KiB granular.
 uint64_t flat(uint8_t type, uint8_t dpl) {
-  const uint32_t limit_pages = DeprivilegedSegments::kHoleLimit >> 12;
-  uint64_t d = limit_pages & 0xFFFFu;
-  d |= uint64_t{0x90u | (uint32_t{dpl} << 5) | type} << 40;
-  d |= uint64_t{(limit_pages >> 16) & 0xFu} << 48;
-  d |= uint64_t{0xCu} << 52;
-  return d;
-}
-
-uint64_t system_desc(uint32_t base, uint32_t limit, uint8_t type) {
-  uint64_t d = limit & 0xFFFFu;
-  d |= uint64_t{base & 0xFFFFFFu} << 16;
-  d |= uint64_t{0x80u | type} << 40;
-  d |= uint64_t{(limit >> 16) & 0xFu} << 48;
-  d |= uint64_t{base >> 24} << 56;
-  return d;
+  return cpu::encode_segment(0, DeprivilegedSegments::kHoleLimit >> 12, type, dpl, true);
 }
 
 }  // namespace
@@ -73,7 +59,7 @@ machine::Result<void> DeprivilegedSegments::init() {
   // The monitor's TSS: no ring-0 stack (the monitor is host code), the I/O map base past
   // the limit (no bitmap), SS1:ESP1 filled by sync_tss.
   cpu_.phys_write32(machine_addr(kTssBase - kHoleBase) + 102 - 2, uint32_t{kTssLimit + 1} << 16);
-  write_desc(kMonitorTss >> 3, system_desc(kTssBase, kTssLimit, cpu::sys_type::kTss32Busy));
+  write_desc(kMonitorTss >> 3, cpu::encode_system(kTssBase, kTssLimit, cpu::sys_type::kTss32Busy));
   write_desc(kBootCode >> 3, flat(0xB, 1));
   write_desc(kBootData >> 3, flat(0x3, 1));
   return {};

@@ -17,7 +17,7 @@
 // references/papers.md 1e). The frames are resolved through the guest's page tables at
 // LGDT and again at every change of address space (CR3 load, paging on or off). The
 // guest's IDT needs no shadow (every event enters the monitor, which reads the guest's
-// gate at delivery, reflect.h), nor its TSS (read at LTR and at each delivery). The
+// gate at delivery, guest_event_injector.h), nor its TSS (read at LTR and at each delivery). The
 // guest's LDT is copied into a shadow LDT in the hole at LLDT, and traced the same way.
 //
 // All of it lives in the hypervisor hole, 0xFC000000 and up, mapped supervisor-only in
@@ -32,6 +32,7 @@
 #include "engine/cpu/cpu.h"
 #include "engine/machine/result.h"
 #include "engine/vmm/guest_memory.h"
+#include "engine/vmm/hypervisor_hole.h"
 #include "engine/vmm/monitor_frames.h"
 #include "engine/vmm/shadow_mmu.h"
 #include "engine/vmm/vcpu.h"
@@ -40,16 +41,17 @@ namespace vmlab::vmm {
 
 class DeprivilegedSegments : public TracedTables {
  public:
-  // The hole: the top 64 MiB of the linear space (guest/ docs, "Memory map").
-  static constexpr uint32_t kHoleBase = 0xFC000000u;
-  static constexpr uint32_t kHoleLimit = kHoleBase - 1;  // the last byte a guest segment reaches
-  static constexpr uint32_t kGdtBase = kHoleBase;        // 64 KiB: 8192 descriptors
-  static constexpr uint32_t kGdtPages = 16;
-  static constexpr uint32_t kTssBase = kHoleBase + kGdtPages * 4096;
-  static constexpr uint32_t kIdtBase = kTssBase + 4096;
+  // Where its structures lie in the hole (hypervisor_hole.h, the one map of it).
+  static constexpr uint32_t kHoleBase = hole::kBase;
+  static constexpr uint32_t kHoleLimit =
+      hole::kLastGuestByte;                               // the last byte a guest segment reaches
+  static constexpr uint32_t kGdtBase = hole::kShadowGdt;  // 64 KiB: 8192 descriptors
+  static constexpr uint32_t kGdtPages = hole::kShadowGdtPages;
+  static constexpr uint32_t kTssBase = hole::kMonitorTss;
+  static constexpr uint32_t kIdtBase = hole::kMonitorIdt;
   // The shadow LDT: 64 KiB, 8192 descriptors, its frames taken at the first LLDT.
-  static constexpr uint32_t kLdtBase = kHoleBase + 0x20000;
-  static constexpr uint32_t kLdtPages = 16;
+  static constexpr uint32_t kLdtBase = hole::kShadowLdt;
+  static constexpr uint32_t kLdtPages = hole::kShadowLdtPages;
   // The monitor's TSS descriptor: the last GDT slot, which no guest selector below the
   // guest's own limit can name.
   static constexpr uint16_t kMonitorTss = 0xFFF8;

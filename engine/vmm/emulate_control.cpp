@@ -34,14 +34,14 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
   const uint32_t popped = frame[2];
   // Only the return to the guest kernel (RPL 0) is the monitor's business; anything else
   // faulted for a reason the guest would see natively.
-  if ((cs_sel & 3) != 0) return {Result::kNotEmulated};
+  if ((cs_sel & 3) != 0) return {Verdict::kNotEmulated};
   if (popped & cpu::flags::NT) c_.cpu.unsupported("IRET with NT set (a task return)");
   if (popped & cpu::flags::VM) c_.cpu.unsupported("IRET to virtual-8086 mode");
   const uint16_t real = VirtualCpu::real_selector(cs_sel);
-  const cpu::Descriptor cs{c_.segments.descriptor(real)};
+  const cpu::Descriptor cs{segments().descriptor(real)};
   if (cpu::is_null_selector(cs_sel)) return gp(0);
   if (!cs.is_code() || cs.dpl() != 1) return gp(cs_sel & 0xFFFCu);
-  if (!cs.present()) return {Result::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
+  if (!cs.present()) return {Verdict::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
   if (eip > cs.limit()) return gp(0);
   record(insn);
   s.seg[cpu::CS] = cs.to_cache(real);
@@ -65,12 +65,12 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_return(const GuestInsn& insn
   Outcome fault;
   if (!read_mem(s.seg[cpu::SS].base + s.gpr[cpu::ESP], frame, sizeof frame, fault)) return fault;
   const auto cs_sel = static_cast<uint16_t>(frame[1]);
-  if ((cs_sel & 3) != 0) return {Result::kNotEmulated};
+  if ((cs_sel & 3) != 0) return {Verdict::kNotEmulated};
   if (cpu::is_null_selector(cs_sel)) return gp(0);
   const uint16_t real = VirtualCpu::real_selector(cs_sel);
-  const cpu::Descriptor cs{c_.segments.descriptor(real)};
+  const cpu::Descriptor cs{segments().descriptor(real)};
   if (!cs.is_code() || cs.dpl() != 1) return gp(cs_sel & 0xFFFCu);
-  if (!cs.present()) return {Result::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
+  if (!cs.present()) return {Verdict::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
   if (frame[0] > cs.limit()) return gp(0);
   record(insn);
   s.seg[cpu::CS] = cs.to_cache(real);
@@ -87,7 +87,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::load_stack_segment(const GuestIn
   uint32_t pop_bytes = 0;
   if (insn.id == X86_INS_POP) {
     if (insn.ops[0].kind != GuestOperand::Kind::kSreg || insn.ops[0].reg != cpu::SS) {
-      return {Result::kNotEmulated};
+      return {Verdict::kNotEmulated};
     }
     if (!read_mem(s.seg[cpu::SS].base + s.gpr[cpu::ESP], &sel, 2, fault)) return fault;
     pop_bytes = insn.o16 ? 2 : 4;
@@ -107,12 +107,12 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::load_stack_segment(const GuestIn
       sel = static_cast<uint16_t>(read_gpr(src.reg, 2));
     }
   }
-  if ((sel & 3) != 0) return {Result::kNotEmulated};  // RPL 3 in ring 1: the guest's own fault
+  if ((sel & 3) != 0) return {Verdict::kNotEmulated};  // RPL 3 in ring 1: the guest's own fault
   if (cpu::is_null_selector(sel)) return gp(0);
   const uint16_t real = VirtualCpu::real_selector(sel);
-  const cpu::Descriptor d{c_.segments.descriptor(real)};
+  const cpu::Descriptor d{segments().descriptor(real)};
   if (!d.writable() || d.dpl() != 1) return gp(sel & 0xFFFCu);
-  if (!d.present()) return {Result::kFault, cpu::vec::SS, true, sel & 0xFFFCu};
+  if (!d.present()) return {Verdict::kFault, cpu::vec::SS, true, sel & 0xFFFCu};
   record(insn);
   s.seg[cpu::SS] = d.to_cache(real);
   s.gpr[cpu::ESP] += pop_bytes;

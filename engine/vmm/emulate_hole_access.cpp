@@ -33,12 +33,12 @@ constexpr unsigned kCutSegments[] = {cpu::ES, cpu::CS, cpu::SS, cpu::DS, cpu::FS
 }  // namespace
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::or_hole_access(const Outcome& first) {
-  if (first.result != Result::kNotEmulated || !c_.shadow.has_hole()) return first;
+  if (first.verdict != Verdict::kNotEmulated || !c_.shadow.has_hole()) return first;
   return emulate_hole_access();
 }
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
-  if (!c_.shadow.has_hole() || c_.cpu.guest_mode()) return {Result::kNotEmulated};
+  if (!c_.shadow.has_hole() || c_.cpu.guest_mode()) return {Verdict::kNotEmulated};
   if (!scratch_) scratch_ = std::make_unique<ScratchExecution>(c_.cpu, c_.machine, c_.memory);
   // PUSHF's image under binary translation shows the virtual IF, as its translation does.
   // (The opcode is read past its prefixes without decoding, so that an instruction whose
@@ -66,7 +66,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
     for (const unsigned i : kCutSegments) {
       cpu::SegmentCache& seg = st.seg[i];
       if (!seg.usable || cpu::is_null_selector(seg.selector)) continue;
-      const auto raw = c_.segments.guest_descriptor(seg.selector);
+      const auto raw = segments().guest_descriptor(seg.selector);
       if (!raw) continue;
       const cpu::Descriptor d{*raw};
       if (d.base() != seg.base || d.limit() < seg.limit) continue;
@@ -77,14 +77,14 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
       st.eflags = (st.eflags & ~cpu::flags::IF) | (v.interrupts_enabled ? cpu::flags::IF : 0);
     }
   };
-  ScratchExecution::Result r = scratch_->execute(view, true);
+  ScratchExecution::Effects r = scratch_->execute(view, true);
   // A jump into the hole: it touches nothing there, but its target lies beyond the cut CS
   // limit, which the processor checks at the jump (SDM Vol. 3A, 5.3).
   const cpu::SegmentCache& cs = c_.cpu.state().seg[cpu::CS];
   const bool jumped_in = r.retired && r.state.eip > cs.limit;
   // Not the hole's doing, or an instruction that needs the monitor's structures: the
   // caller's fault stands.
-  if ((!r.touched_hole && !jumped_in) || !r.unsupported.empty()) return {Result::kNotEmulated};
+  if ((!r.touched_hole && !jumped_in) || !r.unsupported.empty()) return {Verdict::kNotEmulated};
   const uint32_t linear = r.touched_hole ? r.hole_linear : cs.base + r.state.eip;
   c_.recorder.record(EventKind::hole_access, {linear, r.hole_write ? 1u : 0u, 0, 0});
   // The stores the instruction made (with a fault: those of the REP iterations it
@@ -102,7 +102,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
   c_.cpu.set_eflags(r.state.eflags);
   if (r.retired) return {};
   if (r.guest_page_fault) return page_fault({r.fault_linear, r.error_code});
-  return {Result::kFault, r.vector, r.has_error_code, r.error_code};
+  return {Verdict::kFault, r.vector, r.has_error_code, r.error_code};
 }
 
 }  // namespace vmlab::vmm

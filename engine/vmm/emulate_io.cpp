@@ -145,7 +145,8 @@ bool PrivilegedEmulator::io_permitted(uint16_t port, unsigned size, Outcome& fau
 PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_user_io() {
   Outcome fault;
   const auto decoded = fetch(fault);
-  if (!decoded) return fault.result == Result::kNotEmulated ? Outcome{Result::kNotEmulated} : fault;
+  if (!decoded)
+    return fault.verdict == Verdict::kNotEmulated ? Outcome{Verdict::kNotEmulated} : fault;
   const GuestInsn& insn = *decoded;
   unsigned size = 0;
   uint16_t port = c_.cpu.r16(cpu::EDX);
@@ -166,10 +167,10 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_user_io() {
     case X86_INS_INSD:
     case X86_INS_OUTSD: size = 4; break;
     case X86_INS_CPUID: return cpuid(insn);  // CPUID faulting at CPL 3 (cpuid())
-    default: return {Result::kNotEmulated};
+    default: return {Verdict::kNotEmulated};
   }
   if (!io_permitted(port, size, fault)) {
-    return fault.result == Result::kFault ? fault : Outcome{Result::kNotEmulated};
+    return fault.verdict == Verdict::kFault ? fault : Outcome{Verdict::kNotEmulated};
   }
   return size != 0 && (insn.id == X86_INS_IN || insn.id == X86_INS_OUT) ? port_io(insn)
                                                                         : string_io(insn);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/vmm/hypervisor_hole.h"
+
 namespace vmlab::vmm {
 
 void HardwareObserver::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_error_code,
@@ -53,9 +55,9 @@ void HardwareObserver::on_page_fault(uint32_t linear, uint32_t error_code) {
 
 void HardwareObserver::on_sensitive(uint16_t opcode, uint8_t reg) {
   if (cpu_.monitor() == nullptr) return;
-  // Code in the hypervisor hole (0xFC000000 and up) is the monitor's own, never the guest's:
+  // Code in the hypervisor hole (hypervisor_hole.h) is the monitor's own, never the guest's:
   // a binary translator's in-TC sequence that reads the real EFLAGS to build the guest's.
-  if (cpu_.state().seg[cpu::CS].base + cpu_.insn_eip() >= 0xFC000000u) return;
+  if (cpu_.state().seg[cpu::CS].base + cpu_.insn_eip() >= hole::kBase) return;
   recorder_.record(EventKind::sensitive_no_trap, {opcode, reg, 0, 0});
   sensitive_[sensitive_seen_++ % sensitive_.size()] = {opcode, reg, cpu_.insn_eip()};
 }

@@ -22,10 +22,10 @@
 #include "engine/cpu/cpu.h"
 #include "engine/machine/machine.h"
 #include "engine/vmm/deprivileged_segments.h"
+#include "engine/vmm/guest_event_injector.h"
 #include "engine/vmm/guest_insn.h"
 #include "engine/vmm/guest_memory.h"
 #include "engine/vmm/recorder.h"
-#include "engine/vmm/reflect.h"
 #include "engine/vmm/shadow_mmu.h"
 #include "engine/vmm/vcpu.h"
 
@@ -42,16 +42,20 @@ class PrivilegedEmulator {
     VirtualCpu& vcpu;
     GuestMemory& memory;
     ShadowMmu& shadow;
-    DeprivilegedSegments& segments;
+    // The shadow GDT and LDT of ring compression (classic, bt). Null under a monitor whose
+    // guest keeps its own tables at its own privilege (VT with shadow paging), which only
+    // emulates the stores to its traced page tables (emulate_write) and never the
+    // instructions that need them.
+    DeprivilegedSegments* segments;
   };
 
-  enum class Result : uint8_t {
+  enum class Verdict : uint8_t {
     kEmulated,     // done; EIP is past the instruction
     kFault,        // the guest gets `vector` (error code, and CR2 for #PF) as it would natively
     kNotEmulated,  // not an instruction the monitor emulates: the original fault is the guest's
   };
   struct Outcome {
-    Result result = Result::kEmulated;
+    Verdict verdict = Verdict::kEmulated;
     uint8_t vector = 0;
     bool has_error_code = false;
     uint32_t error_code = 0;
@@ -62,11 +66,14 @@ class PrivilegedEmulator {
 
   // privileged_emulator.cpp: the instruction at CS:EIP raised #GP in ring 1.
   Outcome emulate_privileged();
-  // emulate_data_move.cpp: the instruction at CS:EIP wrote a page the monitor write-
+  // emulate_move.cpp: the instruction at CS:EIP wrote a page the monitor write-
   // protects (a tracked guest page table, or a read-only page the guest may write with
   // CR0.WP clear): execute it on the processor model over a scratch view of the guest's
   // memory and perform its stores.
   Outcome emulate_write();
+  // Whether the last emulate_write stored to a guest page table (a guest_pt_write): what
+  // adaptive binary translation judges a store by.
+  bool wrote_page_table() const { return wrote_page_table_; }
 
   // emulate_hole_access.cpp: the instruction at CS:EIP faulted (#GP or #SS on a segment
   // limit that ring compression cut, #PF in the hypervisor hole): when the fault is the
@@ -96,7 +103,7 @@ class PrivilegedEmulator {
   std::optional<GuestInsn> fetch(Outcome& fault);
 
  private:
-  // privileged_emulator.cpp: the system instructions.
+  // emulate_system.cpp: the system instructions (the twin of engine/cpu/exec_system.cpp).
   Outcome mov_to_cr(const GuestInsn& insn);
   Outcome mov_from_cr(const GuestInsn& insn);
   Outcome load_table(const GuestInsn& insn, bool gdt);
@@ -128,6 +135,8 @@ class PrivilegedEmulator {
   void write_gpr(uint8_t reg, uint8_t size, uint32_t value);
   uint32_t linear_of(const GuestInsn& insn, const GuestOperand& op) const;
   bool user() const { return c_.cpu.state().cpl == 3; }
+  // *c_.segments; stops the run if this monitor has none (a monitor's bug, not the guest's).
+  DeprivilegedSegments& segments() const;
   bool read_mem(uint32_t lin, void* out, uint32_t size, Outcome& fault);
   bool write_mem(uint32_t lin, const void* in, uint32_t size, Outcome& fault);
   Outcome page_fault(const GuestMemory::Fault& f);
@@ -137,13 +146,14 @@ class PrivilegedEmulator {
   Outcome done(const GuestInsn& insn, uint64_t extra_cycles = 0);
   void record(const GuestInsn& insn, uint64_t extra_cycles = 0);
 
-  // emulate_data_move.cpp: one store of an emulated instruction, through the shadow MMU.
+  // emulate_move.cpp: one store of an emulated instruction, through the shadow MMU.
   void commit(uint32_t gpa, uint32_t value, unsigned size);
 
   Context c_;
   GuestInsnDecoder decoder_;
   std::unique_ptr<ScratchExecution> scratch_;  // made at the first emulated write
   bool virtual_sensitive_ = false;
+  bool wrote_page_table_ = false;  // since the start of the last emulate_write
 };
 
 // What a monitor does with an emulation outcome: nothing when the instruction was

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "engine/vmm/deprivileged_segments.h"
+#include "engine/vmm/hypervisor_hole.h"
 
 namespace vmlab::vmm {
 
@@ -108,7 +108,7 @@ bool ScratchExecution::map(uint32_t linear, uint32_t error_code) {
     result_->unsupported = "its accesses keep faulting in the scratch view";
     return false;
   }
-  if (linear >= DeprivilegedSegments::kHoleBase && guest_hole_) {
+  if (linear >= hole::kBase && guest_hole_) {
     // The hole as the guest's: never the monitor's structures, whoever reads them.
     if (monitor_structure(linear)) {
       result_->unsupported = "it reaches the monitor's descriptor tables in the hypervisor hole";
@@ -117,7 +117,7 @@ bool ScratchExecution::map(uint32_t linear, uint32_t error_code) {
     if (!result_->touched_hole) result_->hole_linear = linear;
     result_->touched_hole = true;
     result_->hole_write = result_->hole_write || write;
-  } else if (linear >= DeprivilegedSegments::kHoleBase && !user && !real_.guest_mode()) {
+  } else if (linear >= hole::kBase && !user && !real_.guest_mode()) {
     // The monitor's own structures, which the processor accesses implicitly (it reads
     // descriptors and the TSS, and sets accessed bits in the shadow GDT) when the guest is
     // deprivileged on them (classic, bt): the real mapping of the hole, supervisor only,
@@ -192,9 +192,9 @@ bool ScratchExecution::on_interrupt(uint8_t vector, cpu::EventSource source, boo
   return true;
 }
 
-ScratchExecution::Result ScratchExecution::execute(const std::function<void(cpu::CpuState&)>& view,
-                                                   bool guest_hole) {
-  Result result;
+ScratchExecution::Effects ScratchExecution::execute(const std::function<void(cpu::CpuState&)>& view,
+                                                    bool guest_hole) {
+  Effects result;
   result_ = &result;
   guest_hole_ = guest_hole;
   slots_.clear();
@@ -222,8 +222,8 @@ ScratchExecution::Result ScratchExecution::execute(const std::function<void(cpu:
   const uint64_t before = cpu_->instructions_retired();
   // One instruction. A fault that is the guest's stops the scratch processor from the
   // monitor hook (request_stop), which the same call consumes before returning.
-  const cpu::StopReason stop = cpu_->step();
-  if (stop == cpu::StopReason::kUnsupported && result.unsupported.empty()) {
+  const cpu::RunEnd stop = cpu_->step();
+  if (stop == cpu::RunEnd::kUnsupported && result.unsupported.empty()) {
     result.unsupported = cpu_->stop_message();
   }
   result.retired = (cpu_->instructions_retired() != before || stopping_) && result.vector == 0 &&

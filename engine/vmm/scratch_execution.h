@@ -61,7 +61,7 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
     uint8_t size;
     bool machine;
   };
-  struct Result {
+  struct Effects {
     // The instruction retired, or a REP instruction made progress and stays at its EIP.
     bool retired = false;
     // Otherwise the guest's exception: vector, error code and, for #PF, the linear address.
@@ -89,7 +89,7 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
   // state (`view`, when given, adjusts the scratch copy first), without changing it or
   // any memory. `guest_hole`: the hypervisor hole maps the guest's memory, not the
   // monitor's (above).
-  Result execute(const std::function<void(cpu::CpuState&)>& view = {}, bool guest_hole = false);
+  Effects execute(const std::function<void(cpu::CpuState&)>& view = {}, bool guest_hole = false);
 
  private:
   // cpu::Bus: the window; port I/O goes to the machine's devices. (The processor checks
@@ -148,7 +148,7 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
   // Demand mappings made for this instruction: a bound, so that no access pattern can
   // keep the scratch processor faulting.
   uint32_t mappings_ = 0;
-  Result* result_ = nullptr;
+  Effects* result_ = nullptr;
   bool stopping_ = false;    // kMaxWrites reached: the next exception ends the execution
   bool guest_hole_ = false;  // this execution maps the hole through the guest's tables
   // Whether `linear` lies on a page of a structure the processor reads implicitly through

@@ -20,7 +20,7 @@ ShadowMmu::ShadowMmu(cpu::Cpu& cpu, Recorder& recorder, const P2m& p2m, MonitorF
       memory_(memory),
       vcpu_(vcpu),
       hole_pt_mfn_(hole_pt_mfn),
-      guest_pdes_(hole_pt_mfn != 0 ? kHolePde : 1024) {}
+      guest_pdes_(hole_pt_mfn != 0 ? hole::kFirstPde : 1024) {}
 
 ShadowMmu::~ShadowMmu() = default;
 
@@ -144,7 +144,7 @@ ShadowMmu::Root* ShadowMmu::create_root(uint32_t key) {
   root->pd_mfn = *pd;
   // The hole: the monitor's GDT, TSS and IDT, supervisor-only, in every address space.
   if (has_hole()) {
-    cpu_.phys_write32(root->pd_mfn * kPageSize + kHolePde * 4,
+    cpu_.phys_write32(root->pd_mfn * kPageSize + hole::kFirstPde * 4,
                       (hole_pt_mfn_ * kPageSize) | pte::P | pte::RW);
   }
   Root* r = root.get();
@@ -257,7 +257,7 @@ ShadowMmu::FaultOutcome ShadowMmu::page_fault(uint32_t lin, uint32_t error_code)
   if (!current_) activate();
   const bool write = (error_code & cpu::pferr::W) != 0;
   const bool user = (error_code & cpu::pferr::U) != 0;
-  if (has_hole() && lin >= kHoleBase) {
+  if (has_hole() && lin >= hole::kBase) {
     // The hole is never the guest's: whatever its own tables say, it gets a fault.
     const uint32_t code = cpu::pferr::P | (error_code & (cpu::pferr::W | cpu::pferr::U));
     recorder_.record(EventKind::true_fault, {lin, code, 0, 0});
@@ -277,7 +277,7 @@ ShadowMmu::FaultOutcome ShadowMmu::page_fault(uint32_t lin, uint32_t error_code)
   return {FaultKind::kHidden, 0, 0};
 }
 
-void ShadowMmu::write_traced(uint32_t gpa, uint32_t value, unsigned size) {
+bool ShadowMmu::write_traced(uint32_t gpa, uint32_t value, unsigned size) {
   uint32_t old = 0;
   for (unsigned b = 0; b < size; ++b) {
     old |= uint32_t{memory_.read_phys8(gpa + b)} << (8 * b);
@@ -286,7 +286,7 @@ void ShadowMmu::write_traced(uint32_t gpa, uint32_t value, unsigned size) {
   const uint32_t gfn = gpa >> 12;
   if (tables_ && table_frame(gfn)) tables_->table_written(gpa, size);
   const auto it = users_.find(gfn);
-  if (it == users_.end() || it->second.empty()) return;  // not a page table
+  if (it == users_.end() || it->second.empty()) return false;  // not a page table
   recorder_.record(EventKind::guest_pt_write, {gpa, value, old, 0});
   const uint32_t first = (gpa & 0xFFFu) >> 2;
   const uint32_t last = std::min<uint32_t>(((gpa & 0xFFFu) + size - 1) >> 2, 1023);
@@ -318,6 +318,7 @@ void ShadowMmu::write_traced(uint32_t gpa, uint32_t value, unsigned size) {
       drop_root(root);
     }
   }
+  return true;
 }
 
 }  // namespace vmlab::vmm

@@ -42,6 +42,7 @@
 
 #include "engine/cpu/cpu.h"
 #include "engine/vmm/guest_memory.h"
+#include "engine/vmm/hypervisor_hole.h"
 #include "engine/vmm/monitor_frames.h"
 #include "engine/vmm/p2m.h"
 #include "engine/vmm/recorder.h"
@@ -63,8 +64,6 @@ class TracedTables {
 
 class ShadowMmu {
  public:
-  static constexpr uint32_t kHoleBase = 0xFC000000u;
-  static constexpr uint32_t kHolePde = kHoleBase >> 22;  // 1008
   static constexpr uint32_t kMaxRoots = 32;
   // A cached root that takes this many traced writes while it is not in use is taken to
   // be a freed page directory and is dropped (VMware's "drop traces" heuristic, 1e).
@@ -111,8 +110,9 @@ class ShadowMmu {
   FaultOutcome page_fault(uint32_t lin, uint32_t error_code);
   // Performs an emulated store of `size` bytes (1, 2 or 4, within one page) to a tracked
   // guest page-table page and drops the shadow entries it makes stale. Records
-  // guest_pt_write, and shadow_update for each shadow entry dropped.
-  void write_traced(uint32_t gpa, uint32_t value, unsigned size);
+  // guest_pt_write, and shadow_update for each shadow entry dropped. True when the page was
+  // a guest page table (a traced descriptor table alone is not).
+  bool write_traced(uint32_t gpa, uint32_t value, unsigned size);
 
   // --- Traced descriptor tables ---------------------------------------------------------
   // The listener of writes to the frames of trace_tables() (at most one; null: none).

@@ -1,5 +1,5 @@
-// BtMode's inspection (engine/vmm/inspection.h): the virtual CPU of ring compression, the
-// P2M and shadow tables, and the translation cache as rows.
+// BtMode's inspection (engine/vmm/inspection.h): the translation cache as rows (the virtual
+// CPU and the P2M are the deprivileged mode's, engine/vmm/deprivileged_monitor.h).
 #include <capstone/capstone.h>
 
 #include "engine/vmm/vm.h"
@@ -48,15 +48,6 @@ vmm::TranslationRow row_of(const TranslationCache& cache, uint32_t index) {
 }
 
 }  // namespace
-
-vmm::GuestCpuView BtMode::guest_cpu(const vmm::Vm& vm) const {
-  if (!monitor_) return Mode::guest_cpu(vm);
-  return vmm::ring_compressed_view(vm, monitor_->vcpu());
-}
-
-const vmm::P2m* BtMode::guest_p2m() const {
-  return p2m_ ? &*p2m_ : nullptr;
-}
 
 std::vector<vmm::TranslationRow> BtMode::translations(const vmm::Vm& /*vm*/) const {
   std::vector<vmm::TranslationRow> rows;

@@ -7,7 +7,6 @@
 
 #include "engine/cpu/decoder.h"
 #include "engine/cpu/descriptor.h"
-#include "engine/vmm/deprivileged_start.h"
 
 namespace vmlab::modes::bt {
 
@@ -15,17 +14,6 @@ using vmm::EventKind;
 using vmm::PrivilegedEmulator;
 
 namespace {
-
-// A code or data descriptor of the monitor's own, DPL 1 (SDM Vol. 3A, 3.4.5).
-uint64_t monitor_descriptor(uint32_t base, uint32_t limit, uint8_t type, bool pages) {
-  uint64_t d = limit & 0xFFFFu;
-  d |= uint64_t{base & 0xFFFFFFu} << 16;
-  d |= uint64_t{0x90u | (1u << 5) | type} << 40;
-  d |= uint64_t{(limit >> 16) & 0xFu} << 48;
-  d |= uint64_t{pages ? 0xCu : 0x4u} << 52;
-  d |= uint64_t{base >> 24} << 56;
-  return d;
-}
 
 bool is_port_io(uint32_t opcode) {
   return (opcode >= 0xE4 && opcode <= 0xE7) || (opcode >= 0xEC && opcode <= 0xEF) ||
@@ -40,29 +28,12 @@ std::string hex(uint32_t v) {
 
 }  // namespace
 
-BtMonitor::BtMonitor(vmm::Vm& vm, const vmm::P2m& p2m)
-    : vm_(vm),
-      cpu_(vm.machine().cpu()),
-      p2m_(p2m),
-      // Machine frame 0 stays unused (as in the trap mode's monitor).
-      frames_(cpu_, 1, p2m.reserved_frames()),
-      memory_(cpu_, p2m_, vcpu_),
-      segments_(cpu_, frames_),
-      injector_(cpu_, vm.recorder(), vcpu_, memory_, segments_) {
+BtMonitor::BtMonitor(vmm::Vm& vm, const vmm::P2m& p2m) : DeprivilegedMonitor(vm, p2m) {
   set_monitor_call_vector(layout::kCalloutVector);
 }
 
-BtMonitor::~BtMonitor() {
-  if (cpu_.monitor() == this) cpu_.set_monitor(nullptr);
-}
-
 machine::Result<void> BtMonitor::init() {
-  if (auto ok = segments_.init(); !ok) return ok;
-  shadow_ = std::make_unique<vmm::ShadowMmu>(cpu_, vm_.recorder(), p2m_, frames_, memory_, vcpu_,
-                                             segments_.hole_pt_mfn());
-  segments_.attach(*shadow_, memory_, vcpu_);  // the shadow GDT follows the guest's writes
-  emulator_ = std::make_unique<PrivilegedEmulator>(PrivilegedEmulator::Context{
-      cpu_, vm_.machine(), vm_.recorder(), vcpu_, memory_, *shadow_, segments_});
+  if (auto ok = DeprivilegedMonitor::init(); !ok) return ok;
   emulator_->virtualize_sensitive_reads(true);  // as the in-TC sequences do
   cache_ = std::make_unique<TranslationCache>(cpu_, frames_);
   if (auto ok = cache_->init(segments_.hole_pt_mfn()); !ok) return ok;
@@ -71,8 +42,8 @@ machine::Result<void> BtMonitor::init() {
   translator_->emit_permanent();
   // The TC's code segment (flat, so that TC addresses are linear ones) and the %gs data
   // segment, both ring 1, in the shadow GDT.
-  const uint64_t code = monitor_descriptor(0, 0xFFFFF, 0xB, true);
-  const uint64_t data = monitor_descriptor(layout::kDataBase, layout::kDataLimit, 0x3, false);
+  const uint64_t code = cpu::encode_segment(0, 0xFFFFF, 0xB, 1, true);
+  const uint64_t data = cpu::encode_segment(layout::kDataBase, layout::kDataLimit, 0x3, 1, false);
   segments_.install_monitor_descriptor(layout::kTcCode, code);
   segments_.install_monitor_descriptor(layout::kGsData, data);
   tc_cs_ = cpu::Descriptor{code}.to_cache(layout::kTcCode);
@@ -83,7 +54,7 @@ machine::Result<void> BtMonitor::init() {
 
 void BtMonitor::start(uint32_t entry, uint32_t eax, uint32_t ebx) {
   // As under trap-and-emulate (engine/vmm/deprivileged_start.h); then into the TC.
-  vmm::start_deprivileged(cpu_, segments_, *shadow_, *this, entry, eax, ebx);
+  DeprivilegedMonitor::start(entry, eax, ebx);
   try {
     enter_tc();
   } catch (...) {
@@ -107,18 +78,18 @@ void BtMonitor::sync_out() {
                      vmm::VirtualCpu::guest_selector(cpu_.state().seg[cpu::SS].selector));
 }
 
-void BtMonitor::settle() {
+void BtMonitor::collect_in_tc_events() {
   // The in-TC sequences count in the %gs data instead of entering the monitor; their
   // events are recorded here, at the next monitor entry (docs/modes/binary-translation.md).
   vmm::Recorder& rec = vm_.recorder();
   // Each count is one execution of an in-TC sequence, so none can exceed the instructions
-  // retired since the last settle. A larger value means the counters were overwritten (a
+  // retired since the last collection. A larger value means the counters were overwritten (a
   // guest that reached the monitor's memory, issue 12 item 1); trusting it, this loop
   // recorded billions of events inside one monitor entry and the host hung. Every loop of
   // the monitor is bounded: stop the run instead.
   const uint64_t icount = cpu_.instructions_retired();
-  const uint64_t bound = icount - settled_icount_;
-  settled_icount_ = icount;
+  const uint64_t bound = icount - collected_icount_;
+  collected_icount_ = icount;
   uint64_t total = uint64_t{cache_->data32(gsdata::kLookupHits)} + cache_->data32(gsdata::kIcHits);
   for (uint32_t k = 0; k < static_cast<uint32_t>(InTcKind::kCount); ++k) {
     total += cache_->data32(gsdata::kInTcCounts + 4 * k);
@@ -149,12 +120,12 @@ void BtMonitor::settle() {
   }
 }
 
-void BtMonitor::record_translation(uint32_t guest, const Translator::Result& r) {
+void BtMonitor::record_translation(uint32_t guest, const Translator::Attempt& r) {
   if (r.flushed) {
     ++flush_epoch_;
     vm_.recorder().record(EventKind::bt_flush, {r.flushed_count, 0, 0, 0});
   }
-  if (r.status == Translator::Result::Status::kOk) {
+  if (r.status == Translator::Attempt::Status::kOk) {
     vm_.recorder().record(EventKind::bt_translate, {guest, r.insns, r.bytes_out, r.bytes_in},
                           per_insn_cost_ * r.insns);
   }
@@ -167,18 +138,18 @@ bool BtMonitor::guest_code_32bit() const {
 std::optional<uint32_t> BtMonitor::tc_for(uint32_t guest, bool& fault) {
   fault = false;
   if (const auto tc = cache_->lookup(guest)) return tc;
-  const Translator::Result r = translator_->translate(guest);
+  const Translator::Attempt r = translator_->translate(guest);
   record_translation(guest, r);
   switch (r.status) {
-    case Translator::Result::Status::kOk: return r.tc;
-    case Translator::Result::Status::kFault:
+    case Translator::Attempt::Status::kOk: return r.tc;
+    case Translator::Attempt::Status::kFault:
       // The guest would fault fetching this instruction: it gets the #PF, at this EIP.
       fault = true;
       vcpu_.cr2 = r.fault.linear;
       vm_.recorder().record(EventKind::true_fault, {r.fault.linear, r.fault.error_code, 0, 0});
       injector_.reflect_exception(cpu::vec::PF, true, r.fault.error_code);
       return std::nullopt;
-    case Translator::Result::Status::kUndecodable: {
+    case Translator::Attempt::Status::kUndecodable: {
       // Bytes that are no instruction raise #UD on the hardware: the guest gets it, at this
       // EIP, as a native run would (the processor's own decoder says which encodings it
       // defines). A valid encoding Capstone cannot decode stops the run instead.
@@ -268,9 +239,9 @@ void BtMonitor::leave_tc(uint32_t tc_eip) {
 
 std::optional<uint32_t> BtMonitor::translation_of(uint32_t guest) {
   if (const auto tc = cache_->lookup(guest)) return tc;
-  const Translator::Result r = translator_->translate(guest);
+  const Translator::Attempt r = translator_->translate(guest);
   record_translation(guest, r);
-  if (r.status != Translator::Result::Status::kOk) return std::nullopt;
+  if (r.status != Translator::Attempt::Status::kOk) return std::nullopt;
   return r.tc;
 }
 
@@ -280,11 +251,11 @@ bool BtMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_e
                              uint32_t error_code) {
   const bool from_tc = in_tc();
   if (from_tc) vcpu_.interrupts_enabled = cache_->data32(gsdata::kVif) != 0;
-  settle();
+  collect_in_tc_events();
   if (from_tc && source == cpu::EventSource::kSoftware && vector == layout::kCalloutVector) {
     callout();
   } else {
-    vm_.recorder().record(EventKind::trap, {vector, has_error_code ? error_code : 0, 0, 0});
+    record_trap(vector, has_error_code, error_code);
     switch (source) {
       case cpu::EventSource::kExternal:
         if (from_tc) leave_tc(cpu_.state().eip);
@@ -305,7 +276,7 @@ bool BtMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_e
   }
   // On the way back: an interrupt that waited for the virtual IF, then the TC if the guest
   // is in its kernel.
-  if (!in_tc()) injector_.inject_pending();
+  if (!in_tc()) inject_pending();
   enter_tc();
   if (in_tc()) sync_out();
   return true;
@@ -356,13 +327,13 @@ void BtMonitor::exception(uint8_t vector, bool has_error_code, uint32_t error_co
 void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
   const uint32_t lin = cpu_.state().cr2;
   const uint32_t tc_eip = cpu_.state().eip;
-  if (lin >= vmm::ShadowMmu::kHoleBase) {
+  if (lin >= vmm::hole::kBase) {
     // The hole is the monitor's in the real address space, the guest's in its own: an
     // access there the guest's segments and tables allow is executed for it (at the guest
     // instruction, out of the translation cache).
     if (from_tc) leave_tc(tc_eip);
     const auto hole = emulator_->emulate_hole_access();
-    if (hole.result != PrivilegedEmulator::Result::kNotEmulated) {
+    if (hole.verdict != PrivilegedEmulator::Verdict::kNotEmulated) {
       vmm::settle(hole, cpu::vec::PF, error_code, injector_);
       return;
     }
@@ -389,7 +360,7 @@ void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
       const uint32_t next_record = rec ? static_cast<uint32_t>(rec - &cache_->record(0)) + 1 : 0;
       const auto result = emulator_->emulate_write();
       vmm::settle(result, cpu::vec::PF, error_code, injector_);
-      if (!rec || result.result != PrivilegedEmulator::Result::kEmulated) return;
+      if (!rec || result.verdict != PrivilegedEmulator::Verdict::kEmulated) return;
       if (outcome.kind == vmm::ShadowMmu::FaultKind::kTrace && adaptive_.on_trace_fault(guest)) {
         // Proven guilty: retranslated as a SIMULATE callout (the old fragment forwards);
         // the guest continues after the store from a fresh translation.
@@ -483,7 +454,7 @@ void BtMonitor::callout() {
       }
       const auto outcome = emulator_->emulate_privileged();
       if (port_io) cpu_.set_class_costs(costs);
-      if (outcome.result == PrivilegedEmulator::Result::kNotEmulated && far_transfer()) return;
+      if (outcome.verdict == PrivilegedEmulator::Verdict::kNotEmulated && far_transfer()) return;
       vmm::settle(outcome, cpu::vec::GP, 0, injector_);
       return;
     }
@@ -503,9 +474,8 @@ void BtMonitor::callout() {
     }
     case CalloutKind::kSimulateWrite: {
       leave_to_guest(site.guest_eip);
-      const uint64_t before = vm_.recorder().counters().count_of(EventKind::guest_pt_write);
       const auto outcome = emulator_->emulate_write();
-      const bool traced = vm_.recorder().counters().count_of(EventKind::guest_pt_write) != before;
+      const bool traced = emulator_->wrote_page_table();
       vmm::settle(outcome, cpu::vec::PF, 0, injector_);
       if (adaptive_.on_simulated(site.guest_eip, traced)) {
         vm_.recorder().record(EventKind::bt_adapt,
@@ -673,7 +643,7 @@ void BtMonitor::at_event_check() {
     return;
   }
   smc_exit_ = false;
-  settle();
+  collect_in_tc_events();
   leave_tc(eip);
   enter_tc();
   if (in_tc()) sync_out();
@@ -686,9 +656,9 @@ void BtMonitor::retranslate(uint32_t fragment) {
   const uint32_t old_tc = old.tc_start;
   cache_->retire(fragment, dead_entry(old_tc, guest));
   const uint32_t epoch = flush_epoch_;
-  const Translator::Result r = translator_->translate(guest);
+  const Translator::Attempt r = translator_->translate(guest);
   record_translation(guest, r);
-  if (r.status != Translator::Result::Status::kOk || epoch != flush_epoch_) return;
+  if (r.status != Translator::Attempt::Status::kOk || epoch != flush_epoch_) return;
   // The old fragment's entry becomes a forwarding jump: chained jumps into it still work,
   // and adaptation takes constant time.
   asmjit::CodeHolder code;

@@ -21,7 +21,9 @@
 //                                           (interrupt_window_open), reflected
 //   anything else                        -> reflected through the guest's IDT
 // A fault at a TC address is mapped back to the guest instruction (TranslationCache
-// records), so that the guest sees its own EIP and registers.
+// records), so that the guest sees its own EIP and registers. The shared parts (virtual
+// CPU, shadow GDT and MMU, injector, emulator) are the deprivileged monitor's (engine/vmm/
+// deprivileged_monitor.h), as under trap-and-emulate on the classic CPU.
 #pragma once
 
 #include <array>
@@ -29,16 +31,9 @@
 #include <memory>
 #include <optional>
 
-#include "engine/cpu/monitor.h"
 #include "engine/machine/result.h"
-#include "engine/vmm/deprivileged_segments.h"
-#include "engine/vmm/guest_memory.h"
-#include "engine/vmm/monitor_frames.h"
+#include "engine/vmm/deprivileged_monitor.h"
 #include "engine/vmm/p2m.h"
-#include "engine/vmm/privileged_emulator.h"
-#include "engine/vmm/reflect.h"
-#include "engine/vmm/shadow_mmu.h"
-#include "engine/vmm/vcpu.h"
 #include "engine/vmm/vm.h"
 #include "modes/binary-translation/adaptive.h"
 #include "modes/binary-translation/translation_cache.h"
@@ -46,16 +41,16 @@
 
 namespace vmlab::modes::bt {
 
-class BtMonitor : public cpu::Monitor {
+class BtMonitor : public vmm::DeprivilegedMonitor {
  public:
   BtMonitor(vmm::Vm& vm, const vmm::P2m& p2m);
-  ~BtMonitor() override;
 
-  // Builds the monitor's structures in its reserve: shadow GDT, TSS, the hole, the TC.
-  machine::Result<void> init();
-  // Enters the guest at guest-physical `entry` in the Multiboot state, in ring 1, at the
-  // translation of the entry point, and attaches the monitor to the processor.
-  void start(uint32_t entry, uint32_t eax, uint32_t ebx);
+  // The deprivileged monitor's structures, then the translator's: the TC, its data and
+  // its segments in the shadow GDT.
+  machine::Result<void> init() override;
+  // Enters the guest as the deprivileged monitor does, then at the translation of the
+  // entry point.
+  void start(uint32_t entry, uint32_t eax, uint32_t ebx) override;
 
   // cpu::Monitor
   bool on_interrupt(uint8_t vector, cpu::EventSource source, bool has_error_code,
@@ -78,14 +73,10 @@ class BtMonitor : public cpu::Monitor {
   uint64_t inline_hits() const { return inline_hits_; }
   uint64_t callouts() const { return callouts_; }
 
-  // The parts, for tests and the GUI.
-  vmm::VirtualCpu& vcpu() { return vcpu_; }
-  vmm::ShadowMmu& shadow() { return *shadow_; }
-  vmm::GuestMemory& memory() { return memory_; }
+  // The translator's parts, for tests and the GUI.
   TranslationCache& cache() { return *cache_; }
   Translator& translator() { return *translator_; }
   const Adaptive& adaptive() const { return adaptive_; }
-  const vmm::P2m& p2m() const { return p2m_; }
   bool in_tc() const { return cpu_.state().seg[cpu::CS].selector == layout::kTcCode; }
 
  private:
@@ -94,11 +85,11 @@ class BtMonitor : public cpu::Monitor {
   void leave_tc(uint32_t tc_eip);       // a fault or interrupt at a TC address
   void leave_to_guest(uint32_t guest);  // guest terms at a known guest EIP
   void sync_out();
-  void settle();
+  void collect_in_tc_events();
   std::optional<uint32_t> tc_for(uint32_t guest, bool& fault);
   // The D bit of the code segment the guest is in (its own, when tc_for runs).
   bool guest_code_32bit() const;
-  void record_translation(uint32_t guest, const Translator::Result& r);
+  void record_translation(uint32_t guest, const Translator::Attempt& r);
   // bt_monitor.cpp: the handlers of on_interrupt's switch.
   void callout();
   void exception(uint8_t vector, bool has_error_code, uint32_t error_code, bool from_tc);
@@ -109,16 +100,6 @@ class BtMonitor : public cpu::Monitor {
   void retranslate(uint32_t fragment);
   std::vector<uint8_t> dead_entry(uint32_t at, uint32_t guest);
 
-  vmm::Vm& vm_;
-  cpu::Cpu& cpu_;
-  const vmm::P2m& p2m_;
-  vmm::VirtualCpu vcpu_;
-  vmm::MonitorFrames frames_;
-  vmm::GuestMemory memory_;
-  vmm::DeprivilegedSegments segments_;
-  std::unique_ptr<vmm::ShadowMmu> shadow_;
-  vmm::GuestEventInjector injector_;
-  std::unique_ptr<vmm::PrivilegedEmulator> emulator_;
   std::unique_ptr<TranslationCache> cache_;
   std::unique_ptr<Translator> translator_;
   Adaptive adaptive_;
@@ -130,9 +111,9 @@ class BtMonitor : public cpu::Monitor {
   uint64_t per_insn_cost_ = 0;
   std::array<uint64_t, static_cast<size_t>(InTcKind::kCount)> in_tc_{};
   uint64_t lookup_hits_ = 0;
-  // Instructions retired at the last settle(): no in-TC counter can have counted more
+  // Instructions retired at the last collect_in_tc_events(): no in-TC counter can have counted more
   // since (each count is one executed sequence).
-  uint64_t settled_icount_ = 0;
+  uint64_t collected_icount_ = 0;
   uint64_t inline_hits_ = 0;
   bool smc_exit_ = false;  // a store made the executing fragment stale (at_event_check)
   uint64_t callouts_ = 0;

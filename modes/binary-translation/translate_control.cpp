@@ -47,11 +47,11 @@ bool is_loop(unsigned id) {
 
 // ECX <- the guest's target operand (the guest's ECX saved first); a 16-bit operand is
 // zero-extended, as the processor truncates EIP to IP.
-void load_target(FE& e, const IrInsn& insn) {
+void load_target(FE& e, const ClassifiedInsn& insn) {
   auto& a = e.a();
   a.mov(FE::gs(gsdata::kSaveEcx), x86::ecx);
-  const IrOperand& op = insn.ops[0];
-  if (op.kind == IrOperand::Kind::kReg) {
+  const InsnOperand& op = insn.ops[0];
+  if (op.kind == InsnOperand::Kind::kReg) {
     if (insn.o16) {
       a.movzx(x86::ecx, x86::gpw(gp32(op.reg).id()));
     } else {
@@ -77,7 +77,7 @@ void load_target(FE& e, const IrInsn& insn) {
 
 }  // namespace
 
-bool classify_control(IrInsn& insn) {
+bool classify_control(ClassifiedInsn& insn) {
   const unsigned id = insn.id;
   const bool branch = id == X86_INS_JMP || id == X86_INS_CALL || id == X86_INS_RET ||
                       condition(id).has_value() || is_loop(id);
@@ -96,7 +96,7 @@ bool classify_control(IrInsn& insn) {
   return false;
 }
 
-void emit_control(FE& e, const IrInsn& insn) {
+void emit_control(FE& e, const ClassifiedInsn& insn) {
   auto& a = e.a();
   const unsigned id = insn.id;
   const uint32_t next = insn.eip + insn.length;
@@ -107,7 +107,7 @@ void emit_control(FE& e, const IrInsn& insn) {
     e.end();
     return;
   }
-  const bool direct = insn.op_count > 0 && insn.ops[0].kind == IrOperand::Kind::kImm;
+  const bool direct = insn.op_count > 0 && insn.ops[0].kind == InsnOperand::Kind::kImm;
   // A direct target; with a 16-bit operand size the processor keeps IP only (SDM Vol. 2A,
   // JMP and Jcc: "EIP <- EIP AND 0000FFFFH").
   const uint32_t target =

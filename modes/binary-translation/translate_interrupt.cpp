@@ -14,7 +14,7 @@ namespace vmlab::modes::bt {
 namespace x86 = asmjit::x86;
 using FE = FragmentEmitter;
 
-bool classify_interrupt(IrInsn& insn) {
+bool classify_interrupt(ClassifiedInsn& insn) {
   switch (insn.id) {
     case X86_INS_CLI:
     case X86_INS_STI:
@@ -42,7 +42,7 @@ bool classify_interrupt(IrInsn& insn) {
   }
 }
 
-void emit_interrupt(FE& e, const IrInsn& insn) {
+void emit_interrupt(FE& e, const ClassifiedInsn& insn) {
   auto& a = e.a();
   switch (insn.id) {
     case X86_INS_CLI:

@@ -10,7 +10,7 @@
 
 namespace vmlab::modes::bt {
 
-bool classify_io(IrInsn& insn) {
+bool classify_io(ClassifiedInsn& insn) {
   switch (insn.id) {
     case X86_INS_IN:
     case X86_INS_OUT:
@@ -27,7 +27,7 @@ bool classify_io(IrInsn& insn) {
   }
 }
 
-void emit_io(FragmentEmitter& e, const IrInsn& insn) {
+void emit_io(FragmentEmitter& e, const ClassifiedInsn& insn) {
   e.begin(insn, Translation::kCallout);
   e.callout(CalloutKind::kEmulate, insn, guest_opcode(insn));
   e.end();

@@ -31,7 +31,7 @@ x86::Gp gp32(unsigned r) {
   return x86::gpd(0);
 }
 
-x86::Mem to_mem(const IrOperand& op) {
+x86::Mem to_mem(const InsnOperand& op) {
   x86::Mem m;
   const bool base = op.base != 0;
   const bool index = op.index != 0;
@@ -59,8 +59,8 @@ x86::Mem to_mem(const IrOperand& op) {
 
 namespace {
 
-bool is_sreg(const IrOperand& op, unsigned reg) {
-  return op.kind == IrOperand::Kind::kReg && op.reg == reg;
+bool is_sreg(const InsnOperand& op, unsigned reg) {
+  return op.kind == InsnOperand::Kind::kReg && op.reg == reg;
 }
 
 // A scratch register among EAX, ECX, EDX that the operand does not use.
@@ -69,10 +69,10 @@ struct Scratch {
   uint32_t slot;
   uint8_t restore;
 };
-Scratch scratch_for(const IrOperand& op) {
+Scratch scratch_for(const InsnOperand& op) {
   auto uses = [&](unsigned id) {
-    if (op.kind == IrOperand::Kind::kReg) return gp32(op.reg).id() == id;
-    if (op.kind != IrOperand::Kind::kMem) return false;
+    if (op.kind == InsnOperand::Kind::kReg) return gp32(op.reg).id() == id;
+    if (op.kind != InsnOperand::Kind::kMem) return false;
     return (op.base != 0 && gp32(op.base).id() == id) ||
            (op.index != 0 && gp32(op.index).id() == id);
   };
@@ -94,9 +94,9 @@ enum class Form : uint8_t {
   kSs
 };
 
-Form form_of(const IrInsn& insn) {
-  const IrOperand& a = insn.ops[0];
-  const IrOperand& b = insn.ops[1];
+Form form_of(const ClassifiedInsn& insn) {
+  const InsnOperand& a = insn.ops[0];
+  const InsnOperand& b = insn.ops[1];
   switch (insn.id) {
     case X86_INS_MOV:
       if (insn.op_count != 2) return Form::kNone;
@@ -130,7 +130,7 @@ void count_with_eax(FE& e, InTcKind kind) {
 
 }  // namespace
 
-bool classify_segment(IrInsn& insn) {
+bool classify_segment(ClassifiedInsn& insn) {
   const Form f = form_of(insn);
   if (f == Form::kSs) {
     insn.how = Translation::kCallout;
@@ -140,8 +140,8 @@ bool classify_segment(IrInsn& insn) {
   if (f != Form::kNone) {
     // A store of GS or CS through a %gs-relative operand is not translated.
     const bool gs_operand =
-        (insn.ops[0].kind == IrOperand::Kind::kMem && insn.ops[0].segment == X86_REG_GS) ||
-        (insn.ops[1].kind == IrOperand::Kind::kMem && insn.ops[1].segment == X86_REG_GS);
+        (insn.ops[0].kind == InsnOperand::Kind::kMem && insn.ops[0].segment == X86_REG_GS) ||
+        (insn.ops[1].kind == InsnOperand::Kind::kMem && insn.ops[1].segment == X86_REG_GS);
     insn.how = gs_operand ? Translation::kCallout : Translation::kInTc;
     insn.terminates = gs_operand;
     return true;
@@ -157,7 +157,7 @@ bool classify_segment(IrInsn& insn) {
   return false;
 }
 
-void emit_segment(FE& e, const IrInsn& insn) {
+void emit_segment(FE& e, const ClassifiedInsn& insn) {
   auto& a = e.a();
   const Form f = form_of(insn);
   if (insn.how == Translation::kCallout) {
@@ -199,11 +199,11 @@ void emit_segment(FE& e, const IrInsn& insn) {
       return;
     }
     case Form::kLoadGs: {
-      const IrOperand& src = insn.ops[1];
+      const InsnOperand& src = insn.ops[1];
       const Scratch s = scratch_for(src);
       e.begin(insn, Translation::kInTc, s.restore);
       a.mov(FE::gs(s.slot), s.reg);
-      if (src.kind == IrOperand::Kind::kReg) {
+      if (src.kind == InsnOperand::Kind::kReg) {
         a.movzx(s.reg, x86::gpw(gp32(src.reg).id()));
       } else {
         x86::Mem m = to_mem(src);
@@ -225,8 +225,8 @@ void emit_segment(FE& e, const IrInsn& insn) {
       const InTcKind kind = f == Form::kStoreGs   ? InTcKind::kStoreGs
                             : f == Form::kStoreCs ? InTcKind::kMovFromCs
                                                   : InTcKind::kMovFromSs;
-      const IrOperand& dst = insn.ops[0];
-      if (dst.kind == IrOperand::Kind::kReg) {
+      const InsnOperand& dst = insn.ops[0];
+      if (dst.kind == InsnOperand::Kind::kReg) {
         const x86::Gp r = gp32(dst.reg);
         e.begin(insn, Translation::kInTc);
         if (dst.size == 2) {

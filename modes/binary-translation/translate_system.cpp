@@ -18,14 +18,14 @@ using FE = FragmentEmitter;
 
 namespace {
 
-bool is_cr_or_dr(const IrOperand& op) {
-  return op.kind == IrOperand::Kind::kReg && ((op.reg >= X86_REG_CR0 && op.reg <= X86_REG_CR15) ||
-                                              (op.reg >= X86_REG_DR0 && op.reg <= X86_REG_DR15));
+bool is_cr_or_dr(const InsnOperand& op) {
+  return op.kind == InsnOperand::Kind::kReg && ((op.reg >= X86_REG_CR0 && op.reg <= X86_REG_CR15) ||
+                                                (op.reg >= X86_REG_DR0 && op.reg <= X86_REG_DR15));
 }
 
-bool uses_reg(const IrOperand& op, unsigned id) {
+bool uses_reg(const InsnOperand& op, unsigned id) {
   auto same = [&](unsigned r) { return r != 0 && gp32(r).id() == id; };
-  return op.kind == IrOperand::Kind::kMem && (same(op.base) || same(op.index));
+  return op.kind == InsnOperand::Kind::kMem && (same(op.base) || same(op.index));
 }
 
 struct Scratch {
@@ -35,7 +35,7 @@ struct Scratch {
 };
 
 // A scratch register the memory operand does not use, with its save slot.
-Scratch pick_scratch(const IrOperand& op) {
+Scratch pick_scratch(const InsnOperand& op) {
   if (!uses_reg(op, 0)) return {x86::eax, gsdata::kSaveEax, kRestoreEax};
   if (!uses_reg(op, 1)) return {x86::ecx, gsdata::kSaveEcx, kRestoreEcx};
   return {x86::edx, gsdata::kSaveEdx, kRestoreEdx};
@@ -43,7 +43,7 @@ Scratch pick_scratch(const IrOperand& op) {
 
 }  // namespace
 
-bool classify_system(IrInsn& insn) {
+bool classify_system(ClassifiedInsn& insn) {
   switch (insn.id) {
     case X86_INS_MOV:
       if (insn.op_count == 2 && (is_cr_or_dr(insn.ops[0]) || is_cr_or_dr(insn.ops[1]))) break;
@@ -77,7 +77,7 @@ bool classify_system(IrInsn& insn) {
   return true;
 }
 
-void emit_system(FE& e, const IrInsn& insn) {
+void emit_system(FE& e, const ClassifiedInsn& insn) {
   auto& a = e.a();
   if (insn.how == Translation::kCallout) {
     e.begin(insn, Translation::kCallout);
@@ -86,7 +86,7 @@ void emit_system(FE& e, const IrInsn& insn) {
     e.end();
     return;
   }
-  const IrOperand& dst = insn.ops[0];
+  const InsnOperand& dst = insn.ops[0];
   InTcKind kind = InTcKind::kSgdt;
   uint32_t field = gsdata::kGdtr;
   switch (insn.id) {
@@ -108,7 +108,7 @@ void emit_system(FE& e, const IrInsn& insn) {
       break;
     default: break;
   }
-  if (dst.kind == IrOperand::Kind::kReg) {
+  if (dst.kind == InsnOperand::Kind::kReg) {
     // SMSW/STR/SLDT r16 or r32: the guest's value, zero-extended.
     const x86::Gp r = gp32(dst.reg);
     e.begin(insn, Translation::kInTc);

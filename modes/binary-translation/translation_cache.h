@@ -25,23 +25,25 @@
 
 #include "engine/cpu/cpu.h"
 #include "engine/machine/result.h"
+#include "engine/vmm/hypervisor_hole.h"
 #include "engine/vmm/monitor_frames.h"
 #include "engine/vmm/p2m.h"
-#include "modes/binary-translation/ir.h"
+#include "modes/binary-translation/classified_insn.h"
 
 namespace vmlab::modes::bt {
 
-// The translator's part of the hypervisor hole and of the shadow GDT.
+// The translator's part of the hypervisor hole (engine/vmm/hypervisor_hole.h, the one map
+// of it) and of the shadow GDT.
 namespace layout {
-inline constexpr uint32_t kHoleBase = 0xFC000000u;
+inline constexpr uint32_t kHoleBase = vmm::hole::kBase;
 // %gs base: one page of data, then the hash table.
-inline constexpr uint32_t kDataBase = 0xFC040000u;
+inline constexpr uint32_t kDataBase = vmm::hole::kTranslatorData;
 inline constexpr uint32_t kHashOffset = 0x40000u;  // %gs-relative
 inline constexpr uint32_t kHashEntries = 65536;    // indexed by the low 16 bits of the target
 inline constexpr uint32_t kDataLimit = kHashOffset + kHashEntries * 8 - 1;
 inline constexpr uint32_t kDataPages = (kDataLimit + 1) / 4096;
-inline constexpr uint32_t kTcBase = 0xFC100000u;
-inline constexpr uint32_t kTcSize = 2u << 20;
+inline constexpr uint32_t kTcBase = vmm::hole::kTranslationCache;
+inline constexpr uint32_t kTcSize = vmm::hole::kTranslationCacheSize;
 // The TC's first bytes: the %gs data selector (kGsData), read CS-relative to put the
 // monitor's %gs back after an instruction that used the guest's own (translate_segment.cpp);
 // then the re-entry trampoline, and at kTcLookup the indirect-lookup routine.

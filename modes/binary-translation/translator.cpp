@@ -43,7 +43,7 @@ const char* in_tc_name(InTcKind k) {
   return i < static_cast<unsigned>(InTcKind::kCount) ? kNames[i] : "?";
 }
 
-uint16_t guest_opcode(const IrInsn& insn) {
+uint16_t guest_opcode(const ClassifiedInsn& insn) {
   for (unsigned i = 0; i < insn.length; ++i) {
     const uint8_t b = insn.bytes[i];
     const bool prefix = b == 0x66 || b == 0x67 || b == 0xF0 || b == 0xF2 || b == 0xF3 ||
@@ -86,7 +86,7 @@ void FragmentEmitter::guest_gs_end() {
   as_.mov(x86::gs, selector);
 }
 
-void FragmentEmitter::begin(const IrInsn& insn, Translation how, uint8_t restore) {
+void FragmentEmitter::begin(const ClassifiedInsn& insn, Translation how, uint8_t restore) {
   insn_start_ = here();
   TranslationCache::InsnRecord r;
   r.tc = insn_start_;
@@ -103,7 +103,7 @@ void FragmentEmitter::end() {
   insn_start_ = 0;
 }
 
-void FragmentEmitter::ident(const IrInsn& insn) {
+void FragmentEmitter::ident(const ClassifiedInsn& insn) {
   as_.embed(insn.bytes.data(), insn.length);
 }
 
@@ -142,7 +142,7 @@ void FragmentEmitter::exit(uint32_t target, std::optional<x86::CondCode> cond) {
   if (standalone) buf_.records.back().tc_len = static_cast<uint16_t>(here() - start);
 }
 
-void FragmentEmitter::callout(CalloutKind kind, const IrInsn& insn, uint32_t detail) {
+void FragmentEmitter::callout(CalloutKind kind, const ClassifiedInsn& insn, uint32_t detail) {
   as_.int_(asmjit::Imm(layout::kCalloutVector));
   TranslationCache::CalloutSite site;
   site.kind = kind;
@@ -349,7 +349,7 @@ bool reads_or_writes_gs(const cs_insn* ci) {
   return false;
 }
 
-void to_ir(const cs_insn* ci, IrInsn& out) {
+void to_ir(const cs_insn* ci, ClassifiedInsn& out) {
   const cs_x86& x = ci->detail->x86;
   out.eip = static_cast<uint32_t>(ci->address);
   out.length = static_cast<uint8_t>(ci->size);
@@ -361,19 +361,19 @@ void to_ir(const cs_insn* ci, IrInsn& out) {
   out.op_count = static_cast<uint8_t>(std::min<unsigned>(x.op_count, 4));
   for (unsigned i = 0; i < out.op_count; ++i) {
     const cs_x86_op& o = x.operands[i];
-    IrOperand& op = out.ops[i];
+    InsnOperand& op = out.ops[i];
     op.size = o.size;
     switch (o.type) {
       case X86_OP_REG:
-        op.kind = IrOperand::Kind::kReg;
+        op.kind = InsnOperand::Kind::kReg;
         op.reg = static_cast<uint16_t>(o.reg);
         break;
       case X86_OP_IMM:
-        op.kind = IrOperand::Kind::kImm;
+        op.kind = InsnOperand::Kind::kImm;
         op.imm = static_cast<uint32_t>(o.imm);
         break;
       case X86_OP_MEM:
-        op.kind = IrOperand::Kind::kMem;
+        op.kind = InsnOperand::Kind::kMem;
         op.base = static_cast<uint16_t>(o.mem.base);
         op.index = static_cast<uint16_t>(o.mem.index);
         op.scale = static_cast<uint8_t>(o.mem.scale);
@@ -388,47 +388,50 @@ void to_ir(const cs_insn* ci, IrInsn& out) {
 
 // Stores that adaptive BT may turn into SIMULATE callouts: instructions with a memory
 // destination (operand 0), which is how a page-table write looks.
-bool stores_to_memory(const IrInsn& insn) {
-  return insn.op_count > 0 && insn.ops[0].kind == IrOperand::Kind::kMem && insn.id != X86_INS_PUSH;
+bool stores_to_memory(const ClassifiedInsn& insn) {
+  return insn.op_count > 0 && insn.ops[0].kind == InsnOperand::Kind::kMem &&
+         insn.id != X86_INS_PUSH;
 }
 
 }  // namespace
 
-void Translator::classify(IrInsn& insn) const {
+void Translator::classify(ClassifiedInsn& insn) const {
   if (classify_control(insn)) {
-    insn.family = IrInsn::Family::kControl;
+    insn.family = ClassifiedInsn::Family::kControl;
   } else if (classify_interrupt(insn)) {
-    insn.family = IrInsn::Family::kInterrupt;
+    insn.family = ClassifiedInsn::Family::kInterrupt;
   } else if (classify_system(insn)) {
-    insn.family = IrInsn::Family::kSystem;
+    insn.family = ClassifiedInsn::Family::kSystem;
   } else if (classify_io(insn)) {
-    insn.family = IrInsn::Family::kIo;
+    insn.family = ClassifiedInsn::Family::kIo;
   } else if (classify_segment(insn)) {
-    insn.family = IrInsn::Family::kSegment;
+    insn.family = ClassifiedInsn::Family::kSegment;
   } else if (guilty_ && guilty_->count(insn.eip) && stores_to_memory(insn)) {
-    insn.family = IrInsn::Family::kAdaptive;
+    insn.family = ClassifiedInsn::Family::kAdaptive;
     insn.how = Translation::kCallout;
     insn.terminates = true;
   } else {
-    insn.family = IrInsn::Family::kNone;
+    insn.family = ClassifiedInsn::Family::kNone;
     insn.how = Translation::kIdent;
   }
 }
 
-bool Translator::decode_one(const uint8_t* bytes, size_t size, uint32_t eip, IrInsn& out) const {
+bool Translator::decode_one(const uint8_t* bytes, size_t size, uint32_t eip,
+                            ClassifiedInsn& out) const {
   if (handle_ == 0) return false;
   const uint8_t* code = bytes;
   uint64_t address = eip;
   auto* ci = static_cast<cs_insn*>(insn_);
   if (!cs_disasm_iter(handle_, &code, &size, &address, ci)) return false;
-  out = IrInsn{};
+  out = ClassifiedInsn{};
   to_ir(ci, out);
   classify(out);
   return true;
 }
 
-bool Translator::decode_fresh(const uint8_t* bytes, size_t size, uint32_t eip, IrInsn& out) const {
-  // decode_one into a default-constructed IrInsn: no second reset.
+bool Translator::decode_fresh(const uint8_t* bytes, size_t size, uint32_t eip,
+                              ClassifiedInsn& out) const {
+  // decode_one into a default-constructed ClassifiedInsn: no second reset.
   if (handle_ == 0) return false;
   const uint8_t* code = bytes;
   uint64_t address = eip;
@@ -459,13 +462,13 @@ bool Translator::read_code(uint32_t lin, uint8_t* out, uint32_t n, vmm::GuestMem
   return true;
 }
 
-std::vector<IrInsn> Translator::decode_unit(uint32_t eip, Result& r) {
-  std::vector<IrInsn> unit;
+std::vector<ClassifiedInsn> Translator::decode_unit(uint32_t eip, Attempt& r) {
+  std::vector<ClassifiedInsn> unit;
   decode_into(eip, r, unit);
   return unit;
 }
 
-void Translator::decode_into(uint32_t eip, Result& r, std::vector<IrInsn>& unit) {
+void Translator::decode_into(uint32_t eip, Attempt& r, std::vector<ClassifiedInsn>& unit) {
   unit.clear();
   // The bytes, read as the decoder needs them: most units are a few dozen bytes. The first
   // must be readable (the guest would fault fetching there); a later page that is not ends
@@ -489,7 +492,7 @@ void Translator::decode_into(uint32_t eip, Result& r, std::vector<IrInsn>& unit)
   };
   vmm::GuestMemory::Fault fault;
   if (!read_code(eip, buf, 1, &fault)) {
-    r.status = Result::Status::kFault;
+    r.status = Attempt::Status::kFault;
     r.fault = fault;
     return;
   }
@@ -498,7 +501,7 @@ void Translator::decode_into(uint32_t eip, Result& r, std::vector<IrInsn>& unit)
   while (unit.size() < kMaxUnit) {
     if (have - off < 16) fill(std::min<uint32_t>(have + kChunk, sizeof buf));
     if (off >= have) break;
-    IrInsn& insn = unit.emplace_back();
+    ClassifiedInsn& insn = unit.emplace_back();
     if (!decode_fresh(buf + off, have - off, eip + off, insn)) {
       unit.pop_back();
       break;
@@ -511,46 +514,46 @@ void Translator::decode_into(uint32_t eip, Result& r, std::vector<IrInsn>& unit)
       // The first instruction straddles into a page the guest cannot read: its fetch
       // faults there.
       memory_.read(eip + have, buf, 1, false, &fault);
-      r.status = Result::Status::kFault;
+      r.status = Attempt::Status::kFault;
       r.fault = fault;
     } else {
-      r.status = Result::Status::kUndecodable;
+      r.status = Attempt::Status::kUndecodable;
     }
   }
 }
 
-Translator::Result Translator::translate(uint32_t eip) {
-  Result r;
+Translator::Attempt Translator::translate(uint32_t eip) {
+  Attempt r;
   // A unit never needs more than a few hundred bytes; keep a page of headroom.
   if (tc_.free_bytes() < 4096) {
     r.flushed = true;
     r.flushed_count = tc_.flush();
   }
-  std::vector<IrInsn>& unit = unit_;
+  std::vector<ClassifiedInsn>& unit = unit_;
   decode_into(eip, r, unit);
-  if (r.status != Result::Status::kOk) return r;
+  if (r.status != Attempt::Status::kOk) return r;
 
   FragmentEmitter e(tc_, code_, buffers_, tc_.next_address(), lookup_);
-  for (const IrInsn& insn : unit) {
+  for (const ClassifiedInsn& insn : unit) {
     switch (insn.family) {
-      case IrInsn::Family::kControl: emit_control(e, insn); break;
-      case IrInsn::Family::kInterrupt: emit_interrupt(e, insn); break;
-      case IrInsn::Family::kSystem: emit_system(e, insn); break;
-      case IrInsn::Family::kIo: emit_io(e, insn); break;
-      case IrInsn::Family::kSegment: emit_segment(e, insn); break;
-      case IrInsn::Family::kAdaptive:
+      case ClassifiedInsn::Family::kControl: emit_control(e, insn); break;
+      case ClassifiedInsn::Family::kInterrupt: emit_interrupt(e, insn); break;
+      case ClassifiedInsn::Family::kSystem: emit_system(e, insn); break;
+      case ClassifiedInsn::Family::kIo: emit_io(e, insn); break;
+      case ClassifiedInsn::Family::kSegment: emit_segment(e, insn); break;
+      case ClassifiedInsn::Family::kAdaptive:
         e.begin(insn, Translation::kCallout);
         e.callout(CalloutKind::kSimulateWrite, insn, insn.bytes[0]);
         e.end();
         break;
-      case IrInsn::Family::kNone:
+      case ClassifiedInsn::Family::kNone:
         e.begin(insn, Translation::kIdent);
         e.ident(insn);
         e.end();
         break;
     }
   }
-  const IrInsn& last = unit.back();
+  const ClassifiedInsn& last = unit.back();
   const uint32_t end = last.eip + last.length;
   if (!last.terminates) e.exit_jump(end);
 

@@ -3,7 +3,7 @@
 // translation.md follows one block through this file).
 //
 // translate(eip) reads guest bytes through the guest's own page tables, decodes them with
-// Capstone (detail mode) into one IrInsn per instruction, and groups them into a
+// Capstone (detail mode) into one ClassifiedInsn per instruction, and groups them into a
 // translation unit (TU) of at most 12 instructions or up to a terminating one (control
 // flow, and every callout). Each instruction's family file (translate_*.cpp, named after
 // the processor's exec_*.cpp) decides how it is translated: IDENT (its bytes copied),
@@ -24,7 +24,7 @@
 
 #include "engine/vmm/guest_memory.h"
 #include "engine/vmm/p2m.h"
-#include "modes/binary-translation/ir.h"
+#include "modes/binary-translation/classified_insn.h"
 #include "modes/binary-translation/translation_cache.h"
 
 namespace vmlab::modes::bt {
@@ -77,12 +77,12 @@ class FragmentEmitter {
 
   // Brackets the translation of one guest instruction. `restore`: the scratch slots the
   // sequence saves guest registers in (RestoreMask).
-  void begin(const IrInsn& insn, Translation how, uint8_t restore = kRestoreNone);
+  void begin(const ClassifiedInsn& insn, Translation how, uint8_t restore = kRestoreNone);
   void end();
   // Marks the instruction being emitted as STI (the interrupt shadow follows it).
   void mark_sti() { buf_.records.back().sti = true; }
   // Copies the instruction's bytes (IDENT).
-  void ident(const IrInsn& insn);
+  void ident(const ClassifiedInsn& insn);
   // A direct exit to guest `target`: a jump (kJmp) or conditional jump (a Jcc condition)
   // to the target's translation when it exists (chained at once), else to a continuation
   // stub that translates it on first use and is then patched into a direct jump.
@@ -95,7 +95,7 @@ class FragmentEmitter {
   // CALL's push of the guest's return address: 4 bytes, or IP alone for a 16-bit CALL.
   void push_return(uint32_t address, bool word);
   // INT to the monitor, with the callout's description.
-  void callout(CalloutKind kind, const IrInsn& insn, uint32_t detail = 0);
+  void callout(CalloutKind kind, const ClassifiedInsn& insn, uint32_t detail = 0);
   // Adds one to the in-TC counter of `kind`, through `scratch` (already saved by the
   // sequence), without touching the flags.
   void count(InTcKind kind, const asmjit::x86::Gp& scratch);
@@ -132,20 +132,20 @@ class FragmentEmitter {
 
 // The family files (translate_*.cpp). classify_* claims an instruction (setting how and
 // terminates) or returns false; emit_* emits an instruction it claimed.
-bool classify_control(IrInsn& insn);
-void emit_control(FragmentEmitter& e, const IrInsn& insn);
-bool classify_interrupt(IrInsn& insn);
-void emit_interrupt(FragmentEmitter& e, const IrInsn& insn);
-bool classify_system(IrInsn& insn);
-void emit_system(FragmentEmitter& e, const IrInsn& insn);
-bool classify_io(IrInsn& insn);
-void emit_io(FragmentEmitter& e, const IrInsn& insn);
-bool classify_segment(IrInsn& insn);
-void emit_segment(FragmentEmitter& e, const IrInsn& insn);
+bool classify_control(ClassifiedInsn& insn);
+void emit_control(FragmentEmitter& e, const ClassifiedInsn& insn);
+bool classify_interrupt(ClassifiedInsn& insn);
+void emit_interrupt(FragmentEmitter& e, const ClassifiedInsn& insn);
+bool classify_system(ClassifiedInsn& insn);
+void emit_system(FragmentEmitter& e, const ClassifiedInsn& insn);
+bool classify_io(ClassifiedInsn& insn);
+void emit_io(FragmentEmitter& e, const ClassifiedInsn& insn);
+bool classify_segment(ClassifiedInsn& insn);
+void emit_segment(FragmentEmitter& e, const ClassifiedInsn& insn);
 // The opcode as the emulated_insn event numbers it (0x0F-prefixed as 0x1nn).
-uint16_t guest_opcode(const IrInsn& insn);
+uint16_t guest_opcode(const ClassifiedInsn& insn);
 // A memory operand of the IR as asmjit's (translate_segment.cpp).
-asmjit::x86::Mem to_mem(const IrOperand& op);
+asmjit::x86::Mem to_mem(const InsnOperand& op);
 // Capstone's register as asmjit's 32-bit register (translate_segment.cpp).
 asmjit::x86::Gp gp32(unsigned capstone_reg);
 
@@ -153,7 +153,7 @@ class Translator {
  public:
   static constexpr unsigned kMaxUnit = 12;  // Adams & Agesen 2006, 3.2
 
-  struct Result {
+  struct Attempt {
     enum class Status : uint8_t { kOk, kFault, kUndecodable };
     Status status = Status::kOk;
     uint32_t tc = 0;
@@ -176,24 +176,24 @@ class Translator {
   uint32_t lookup_routine() const { return lookup_; }
 
   // Decodes and classifies the TU at guest-linear `eip` without emitting it.
-  std::vector<IrInsn> decode_unit(uint32_t eip, Result& status);
+  std::vector<ClassifiedInsn> decode_unit(uint32_t eip, Attempt& status);
   // Translates the TU at `eip` into a new fragment.
-  Result translate(uint32_t eip);
+  Attempt translate(uint32_t eip);
 
   // Adaptive BT (adaptive.h): instructions translated as SIMULATE callouts.
   void set_guilty(const std::unordered_set<uint32_t>* guilty) { guilty_ = guilty; }
   uint64_t instructions_translated() const { return translated_; }
 
-  // Decodes a buffer (tests, the benchmark): one IrInsn, classified; false when Capstone
+  // Decodes a buffer (tests, the benchmark): one ClassifiedInsn, classified; false when Capstone
   // cannot decode it.
-  bool decode_one(const uint8_t* bytes, size_t size, uint32_t eip, IrInsn& out) const;
+  bool decode_one(const uint8_t* bytes, size_t size, uint32_t eip, ClassifiedInsn& out) const;
 
  private:
-  void classify(IrInsn& insn) const;
-  // decode_one into an IrInsn that is still default-constructed.
-  bool decode_fresh(const uint8_t* bytes, size_t size, uint32_t eip, IrInsn& out) const;
+  void classify(ClassifiedInsn& insn) const;
+  // decode_one into an ClassifiedInsn that is still default-constructed.
+  bool decode_fresh(const uint8_t* bytes, size_t size, uint32_t eip, ClassifiedInsn& out) const;
   // decode_unit into `unit` (cleared first).
-  void decode_into(uint32_t eip, Result& status, std::vector<IrInsn>& unit);
+  void decode_into(uint32_t eip, Attempt& status, std::vector<ClassifiedInsn>& unit);
   // GuestMemory::read of `n` bytes within one page (the same walk, the same bytes), the
   // bytes copied from RAM at once rather than one by one.
   bool read_code(uint32_t lin, uint8_t* out, uint32_t n, vmm::GuestMemory::Fault* fault);
@@ -208,7 +208,7 @@ class Translator {
   uint64_t translated_ = 0;
   asmjit::CodeHolder code_;
   FragmentBuffers buffers_;
-  std::vector<IrInsn> unit_;  // the unit being translated, reused
+  std::vector<ClassifiedInsn> unit_;  // the unit being translated, reused
 };
 
 }  // namespace vmlab::modes::bt

@@ -1,11 +1,7 @@
 #include "modes/full-emulation/classic_monitor.h"
 
-#include <cerrno>
 #include <cstdio>
 #include <string>
-
-#include "engine/vmm/deprivileged_start.h"
-#include "engine/vmm/quiet_hardware.h"
 
 namespace vmlab::modes {
 
@@ -50,39 +46,10 @@ std::string hex(uint32_t v) {
 
 }  // namespace
 
-ClassicMonitor::ClassicMonitor(vmm::Vm& vm, const vmm::P2m& p2m)
-    : vm_(vm),
-      cpu_(vm.machine().cpu()),
-      p2m_(p2m),
-      // Machine frame 0 stays unused, so that a machine address of 0 is never a monitor
-      // structure by accident.
-      frames_(cpu_, 1, p2m.reserved_frames()),
-      memory_(cpu_, p2m_, vcpu_),
-      segments_(cpu_, frames_),
-      injector_(cpu_, vm.recorder(), vcpu_, memory_, segments_) {}
-
-ClassicMonitor::~ClassicMonitor() {
-  if (cpu_.monitor() == this) cpu_.set_monitor(nullptr);
-}
-
-machine::Result<void> ClassicMonitor::init() {
-  if (auto ok = segments_.init(); !ok) return ok;
-  shadow_ = std::make_unique<vmm::ShadowMmu>(cpu_, vm_.recorder(), p2m_, frames_, memory_, vcpu_,
-                                             segments_.hole_pt_mfn());
-  segments_.attach(*shadow_, memory_, vcpu_);  // the shadow GDT follows the guest's writes
-  emulator_ = std::make_unique<PrivilegedEmulator>(PrivilegedEmulator::Context{
-      cpu_, vm_.machine(), vm_.recorder(), vcpu_, memory_, *shadow_, segments_});
-  return {};
-}
-
-void ClassicMonitor::start(uint32_t entry, uint32_t eax, uint32_t ebx) {
-  vmm::start_deprivileged(cpu_, segments_, *shadow_, *this, entry, eax, ebx);
-}
-
 // The monitor's dispatch: every exception and interrupt of the guest comes here first.
 bool ClassicMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_error_code,
                                   uint32_t error_code) {
-  vm_.recorder().record(vmm::EventKind::trap, {vector, has_error_code ? error_code : 0, 0, 0});
+  record_trap(vector, has_error_code, error_code);
   switch (source) {
     case cpu::EventSource::kExternal: injector_.deliver_or_queue_external(vector); break;
     case cpu::EventSource::kSoftware:
@@ -118,7 +85,7 @@ bool ClassicMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool 
   }
   // On the way back to the guest: an interrupt that waited for the virtual IF goes in now
   // if the guest can take it (after STI, an IRET that set IF, or from ring 3).
-  injector_.inject_pending();
+  inject_pending();
   return true;
 }
 
@@ -158,11 +125,11 @@ void ClassicMonitor::general_protection(uint32_t error_code) {
 
 void ClassicMonitor::page_fault(uint32_t error_code) {
   const uint32_t lin = cpu_.state().cr2;  // the real CR2: the shadow's fault address
-  if (lin >= vmm::ShadowMmu::kHoleBase && shadow_->has_hole()) {
+  if (lin >= vmm::hole::kBase && shadow_->has_hole()) {
     // The hole is the monitor's in the real address space, the guest's in its own: an
     // access there the guest's segments and tables allow is executed for it.
     const auto hole = emulator_->emulate_hole_access();
-    if (hole.result != PrivilegedEmulator::Result::kNotEmulated) {
+    if (hole.verdict != PrivilegedEmulator::Verdict::kNotEmulated) {
       vmm::settle(hole, cpu::vec::PF, error_code, injector_);
       return;
     }

@@ -48,8 +48,7 @@ machine::Result<void> VtMode::boot(vmm::Vm& vm, std::span<const uint8_t> image,
     cpu.write_cr0(vcpu_.cr0 | cpu::cr0::PG | cpu::cr0::WP);
   }
   monitor_ = std::make_unique<VtMonitor>(vm, paging_, shadow_.get(),
-                                         paging_ == VtPaging::kShadow ? &vcpu_ : nullptr, *memory_,
-                                         *frames_);
+                                         paging_ == VtPaging::kShadow ? &vcpu_ : nullptr, *memory_);
   cpu.set_vmx_monitor(monitor_.get());
   cpu.enter_guest_mode();
   return {};

@@ -36,7 +36,7 @@ uint64_t figure(const vmm::CostProfile& profile, const char* key) {
 }  // namespace
 
 VtMonitor::VtMonitor(vmm::Vm& vm, VtPaging paging, vmm::ShadowMmu* shadow, vmm::VirtualCpu* vcpu,
-                     vmm::GuestMemory& memory, vmm::MonitorFrames& frames)
+                     vmm::GuestMemory& memory)
     : vm_(vm),
       cpu_(vm.machine().cpu()),
       paging_(paging),
@@ -48,9 +48,8 @@ VtMonitor::VtMonitor(vmm::Vm& vm, VtPaging paging, vmm::ShadowMmu* shadow, vmm::
                    kVmwritesPerExit * figure(p, "vt.vmcb_write");
   nested_ref_cost_ = figure(p, "vt.nested_ref");
   if (paging == VtPaging::kShadow) {
-    segments_ = std::make_unique<vmm::DeprivilegedSegments>(cpu_, frames);
     emulator_ = std::make_unique<vmm::PrivilegedEmulator>(vmm::PrivilegedEmulator::Context{
-        cpu_, vm.machine(), vm.recorder(), *vcpu, memory, *shadow, *segments_});
+        cpu_, vm.machine(), vm.recorder(), *vcpu, memory, *shadow, nullptr});
   }
 }
 
@@ -474,19 +473,19 @@ void VtMonitor::nested_fault(const VmExit& exit) {
 // --- Shadow paging: emulated stores --------------------------------------------------------
 
 void VtMonitor::emulate_store() {
-  using Result = vmm::PrivilegedEmulator::Result;
+  using Verdict = vmm::PrivilegedEmulator::Verdict;
   const auto out = emulator_->emulate_write();
-  switch (out.result) {
-    case Result::kEmulated:
+  switch (out.verdict) {
+    case Verdict::kEmulated:
       // The store retired, so a shadow the exit saved ended with it (see advance()).
       cpu_.state().interrupt_shadow = false;
       return;
-    case Result::kFault:
+    case Verdict::kFault:
       // The store faults for the guest as it would natively (the guest's CR2 is real).
       if (out.vector == cpu::vec::PF) cpu_.state().cr2 = vcpu_->cr2;
       inject_exception(out.vector, out.has_error_code, out.error_code);
       return;
-    case Result::kNotEmulated:
+    case Verdict::kNotEmulated:
       cpu_.unsupported("the VT monitor cannot emulate the store at EIP " +
                        std::to_string(cpu_.state().eip) + " to a write-protected guest page");
   }

@@ -18,9 +18,7 @@
 #include <memory>
 
 #include "engine/cpu/vmx.h"
-#include "engine/vmm/deprivileged_segments.h"
 #include "engine/vmm/guest_memory.h"
-#include "engine/vmm/monitor_frames.h"
 #include "engine/vmm/privileged_emulator.h"
 #include "engine/vmm/shadow_mmu.h"
 #include "engine/vmm/vcpu.h"
@@ -34,7 +32,7 @@ class VtMonitor : public cpu::VmxMonitor {
   // `shadow` and `vcpu` (the guest's CR0/CR3/CR4 under shadow paging) are null with
   // nested paging.
   VtMonitor(vmm::Vm& vm, VtPaging paging, vmm::ShadowMmu* shadow, vmm::VirtualCpu* vcpu,
-            vmm::GuestMemory& memory, vmm::MonitorFrames& frames);
+            vmm::GuestMemory& memory);
 
   // cpu::VmxMonitor
   void on_vm_exit(const cpu::VmExit& exit) override;
@@ -74,7 +72,7 @@ class VtMonitor : public cpu::VmxMonitor {
   bool write_guest_cr4(uint32_t value);
   // Shadow paging: performs the store of the instruction at the guest's EIP (a traced
   // page-table write, or a write the guest's CR0.WP = 0 allows) with the data-move path
-  // trap-and-emulate uses (engine/vmm/emulate_data_move.cpp).
+  // trap-and-emulate uses (engine/vmm/emulate_move.cpp).
   void emulate_store();
 
   vmm::Vm& vm_;
@@ -83,9 +81,8 @@ class VtMonitor : public cpu::VmxMonitor {
   vmm::ShadowMmu* shadow_;
   vmm::VirtualCpu* vcpu_;
   vmm::GuestMemory& memory_;
-  // The shared emulator; its deprivileged segments are unused in guest mode (the guest
-  // runs on its own GDT at ring 0) and exist only because the emulator's context names them.
-  std::unique_ptr<vmm::DeprivilegedSegments> segments_;
+  // The shared emulator, for the stores to traced page tables under shadow paging (the
+  // guest runs on its own GDT at ring 0: no shadow segments).
   std::unique_ptr<vmm::PrivilegedEmulator> emulator_;
   // External interrupts acknowledged at the PIC and not yet injected.
   std::deque<uint8_t> pending_;

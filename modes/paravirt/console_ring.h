@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "modes/paravirt/guest_memory.h"
+#include "modes/paravirt/machine_memory.h"
 
 namespace vmlab::modes::paravirt {
 
@@ -24,7 +24,7 @@ class ConsoleRing {
  public:
   using Sink = std::function<void(char)>;
 
-  ConsoleRing(GuestMemory& memory, uint32_t ring_ma, Sink sink)
+  ConsoleRing(MachineMemory& memory, uint32_t ring_ma, Sink sink)
       : memory_(memory), base_(ring_ma), sink_(std::move(sink)) {}
 
   // Consumes the output the guest produced; returns how many bytes.
@@ -33,7 +33,7 @@ class ConsoleRing {
   uint64_t bytes() const { return bytes_; }
 
  private:
-  GuestMemory& memory_;
+  MachineMemory& memory_;
   uint32_t base_;
   Sink sink_;
   uint64_t notifications_ = 0;

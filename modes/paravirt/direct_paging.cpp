@@ -4,7 +4,7 @@
 
 namespace vmlab::modes::paravirt {
 
-DirectPaging::DirectPaging(GuestMemory& memory) : memory_(memory), frames_(memory.frames()) {}
+DirectPaging::DirectPaging(MachineMemory& memory) : memory_(memory), frames_(memory.frames()) {}
 
 void DirectPaging::set_owned(uint32_t mfn, bool owned) {
   if (mfn < frames_.size()) frames_[mfn].owned = owned;
@@ -94,7 +94,7 @@ bool DirectPaging::same_refs(Type level, uint32_t a, uint32_t b) {
 }
 
 int32_t DirectPaging::validate_table(uint32_t mfn, Type level) {
-  const uint32_t base = mfn * GuestMemory::kPageSize;
+  const uint32_t base = mfn * MachineMemory::kPageSize;
   const uint32_t guest_slots = level == Type::l2 ? abi::kFirstHoleSlot : kEntries;
   for (uint32_t i = 0; i < guest_slots; ++i) {
     const int32_t r = get_entry_refs(level, i, memory_.read32(base + i * 4));
@@ -114,7 +114,7 @@ int32_t DirectPaging::validate_table(uint32_t mfn, Type level) {
 }
 
 void DirectPaging::devalidate_table(uint32_t mfn, Type level) {
-  const uint32_t base = mfn * GuestMemory::kPageSize;
+  const uint32_t base = mfn * MachineMemory::kPageSize;
   const uint32_t guest_slots = level == Type::l2 ? abi::kFirstHoleSlot : kEntries;
   for (uint32_t i = 0; i < guest_slots; ++i) {
     put_entry_refs(level, i, memory_.read32(base + i * 4));
@@ -138,7 +138,7 @@ int32_t DirectPaging::update_entry(uint32_t entry_ma, uint32_t value) {
     return refuse(-abi::kEINVAL);  // not a page table: the guest writes it directly
   }
   const Type level = f.type;
-  const uint32_t index = (entry_ma & (GuestMemory::kPageSize - 1)) >> 2;
+  const uint32_t index = (entry_ma & (MachineMemory::kPageSize - 1)) >> 2;
   if (level == Type::l2 && index >= abi::kFirstHoleSlot) return refuse(-abi::kEPERM);
   // The disallow mask holds even when the entry keeps its frame and access.
   if ((value & kPresent) && (value & kDisallowMask)) return refuse(-abi::kEINVAL);

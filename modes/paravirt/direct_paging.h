@@ -33,7 +33,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "modes/paravirt/guest_memory.h"
+#include "modes/paravirt/machine_memory.h"
 
 namespace vmlab::modes::paravirt {
 
@@ -63,7 +63,7 @@ class DirectPaging {
   // Bits 7 and 8 (PAT or PSE, and G): refused in any present entry (see above).
   static constexpr uint32_t kDisallowMask = 0x180;
 
-  explicit DirectPaging(GuestMemory& memory);
+  explicit DirectPaging(MachineMemory& memory);
 
   // The domain builder gives the guest its frames.
   void set_owned(uint32_t mfn, bool owned);
@@ -115,7 +115,7 @@ class DirectPaging {
     return err;
   }
 
-  GuestMemory& memory_;
+  MachineMemory& memory_;
   std::vector<Frame> frames_;
   std::array<uint32_t, 16> hole_entries_{};
   uint32_t baseptr_ = 0;  // mfn of the current page directory, 0 = none yet

@@ -15,30 +15,12 @@ namespace vmlab::modes::paravirt {
 
 namespace {
 
-constexpr uint32_t kPage = GuestMemory::kPageSize;
+constexpr uint32_t kPage = MachineMemory::kPageSize;
 constexpr uint32_t kPresent = 0x1, kWritable = 0x2;
 constexpr uint32_t kBytesPerL1 = 1024 * kPage;  // 4 MiB
 
 uint32_t pages(uint32_t bytes) {
   return (bytes + kPage - 1) / kPage;
-}
-
-// A code or data descriptor: flat, 4 KiB granular, 32-bit (SDM Vol. 3A, 3.4.5).
-uint64_t segment(uint32_t limit_pages, unsigned dpl, unsigned type) {
-  uint64_t d = limit_pages & 0xFFFF;
-  d |= uint64_t{0x90u | (dpl << 5) | type} << 40;
-  d |= uint64_t{(limit_pages >> 16) & 0xF} << 48;
-  d |= uint64_t{0xC} << 52;
-  return d;
-}
-
-// A busy 32-bit TSS descriptor (it is loaded into TR below).
-uint64_t tss_descriptor(uint32_t base, uint32_t limit) {
-  uint64_t d = limit & 0xFFFF;
-  d |= uint64_t{base & 0xFFFFFF} << 16;
-  d |= uint64_t{0x80u | cpu::sys_type::kTss32Busy} << 40;
-  d |= uint64_t{base >> 24} << 56;
-  return d;
 }
 
 uint32_t le32(std::span<const uint8_t> b, size_t at) {
@@ -95,7 +77,7 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
   auto loaded = vmm::load_multiboot_guest(vm, p2m, image, name);
   if (!loaded) return loaded.error();
   const auto& info = loaded.value();
-  GuestMemory& mem = monitor.memory();
+  MachineMemory& mem = monitor.memory();
   DirectPaging& paging = monitor.paging();
   const uint32_t nr_pages = p2m.guest_frames();
   const uint32_t machine_frames = mem.frames();
@@ -199,11 +181,13 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
   const uint32_t limit = (abi::kHypervisorHole >> 12) - 1;  // 0xFBFFF pages
   const uint64_t gdt[abi::kGdtEntries] = {
       0,
-      segment(limit, 1, 0xA),  // ring-1 code, execute/read
-      segment(limit, 1, 0x2),  // ring-1 data, read/write
-      segment(limit, 3, 0xA),  // user code
-      segment(limit, 3, 0x2),  // user data
-      tss_descriptor(PvMonitor::kTssLinear, 103),
+      // Flat, 4 KiB granular, 32-bit (cpu::encode_segment).
+      cpu::encode_segment(0, limit, 0xA, 1, true),  // ring-1 code, execute/read
+      cpu::encode_segment(0, limit, 0x2, 1, true),  // ring-1 data, read/write
+      cpu::encode_segment(0, limit, 0xA, 3, true),  // user code
+      cpu::encode_segment(0, limit, 0x2, 3, true),  // user data
+      // A busy 32-bit TSS (it is loaded into TR below).
+      cpu::encode_system(PvMonitor::kTssLinear, 103, cpu::sys_type::kTss32Busy),
   };
   for (uint32_t i = 0; i < abi::kGdtEntries; ++i) {
     mem.write32(layout.gdt_mfn * kPage + i * 8, static_cast<uint32_t>(gdt[i]));

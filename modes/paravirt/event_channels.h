@@ -15,14 +15,14 @@
 
 #include <cstdint>
 
-#include "modes/paravirt/guest_memory.h"
+#include "modes/paravirt/machine_memory.h"
 
 namespace vmlab::modes::paravirt {
 
 class EventChannels {
  public:
   // `shared_info_ma`: machine address of the shared-info page.
-  EventChannels(GuestMemory& memory, uint32_t shared_info_ma)
+  EventChannels(MachineMemory& memory, uint32_t shared_info_ma)
       : memory_(memory), base_(shared_info_ma) {}
 
   // Marks `port` pending. Returns true when this made an upcall pending.
@@ -41,7 +41,7 @@ class EventChannels {
   uint64_t timer_deadline() const { return deadline_; }
 
  private:
-  GuestMemory& memory_;
+  MachineMemory& memory_;
   uint32_t base_;
   uint64_t deadline_ = 0;
 };

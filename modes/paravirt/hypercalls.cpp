@@ -69,13 +69,13 @@ int32_t Hypercalls::set_trap_table(uint32_t table) {
 }
 
 int32_t Hypercalls::update_one(uint32_t entry_ma, uint32_t value) {
-  GuestMemory& mem = m_.memory();
+  MachineMemory& mem = m_.memory();
   const uint32_t old = mem.valid_machine(entry_ma, 4) ? mem.read32(entry_ma) : 0;
   const int32_t r = m_.paging().update_entry(entry_ma, value);
   if (r == 0) {
-    const uint32_t gpa = m_.p2m().guest_frame(entry_ma / GuestMemory::kPageSize).value_or(0) *
-                             GuestMemory::kPageSize +
-                         entry_ma % GuestMemory::kPageSize;
+    const uint32_t gpa = m_.p2m().guest_frame(entry_ma / MachineMemory::kPageSize).value_or(0) *
+                             MachineMemory::kPageSize +
+                         entry_ma % MachineMemory::kPageSize;
     m_.recorder().record(vmm::EventKind::guest_pt_write, {gpa, value, old, 0});
   }
   return r;
@@ -132,7 +132,7 @@ int32_t Hypercalls::set_callbacks(uint32_t event_cs, uint32_t event_eip) {
 int32_t Hypercalls::update_va_mapping(uint32_t va, uint32_t value, uint32_t flags) {
   if (flags & ~(abi::kUvmfTlbFlush | abi::kUvmfInvlpg)) return -abi::kEINVAL;
   if (va >= abi::kHypervisorHole) return -abi::kEPERM;
-  GuestMemory& mem = m_.memory();
+  MachineMemory& mem = m_.memory();
   const uint32_t pde = mem.read32((m_.cr3() & ~0xFFFu) + (va >> 22) * 4);
   if (!(pde & DirectPaging::kPresent)) return -abi::kEINVAL;
   const int32_t r = update_one((pde & ~0xFFFu) + ((va >> 12) & 0x3FF) * 4, value);

@@ -11,6 +11,8 @@
 
 #include <cstdint>
 
+#include "engine/vmm/hypervisor_hole.h"
+
 namespace vmlab::modes::paravirt::abi {
 
 // The entry protocol (docs/pv-abi.md, "Boot"): EAX holds this at the kernel's entry and
@@ -153,9 +155,9 @@ inline constexpr uint32_t kOutProd = 3084;
 
 // The guest's address space as the monitor builds it.
 inline constexpr uint32_t kKernBase = 0xC0000000;
-inline constexpr uint32_t kHypervisorHole = 0xFC000000;            // top 64 MiB, Xen 32-bit style
-inline constexpr uint32_t kFirstHoleSlot = kHypervisorHole >> 22;  // page-directory slot 1008
-inline constexpr uint32_t kMaxDirectMapBytes = 512u << 20;         // the guest maps at most this
+inline constexpr uint32_t kHypervisorHole = vmm::hole::kBase;     // engine/vmm/hypervisor_hole.h
+inline constexpr uint32_t kFirstHoleSlot = vmm::hole::kFirstPde;  // page-directory slot 1008
+inline constexpr uint32_t kMaxDirectMapBytes = 512u << 20;        // the guest maps at most this
 
 // The monitor's GDT (the same layout as the guest's gdt.c, so the guest's selectors work).
 inline constexpr uint16_t kRing1Cs = 0x09;  // index 1, RPL 1 (Xen's FLAT_RING1_CS role)

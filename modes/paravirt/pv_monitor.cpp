@@ -163,7 +163,7 @@ bool PvMonitor::bounce(uint16_t cs, uint32_t eip, bool has_error_code, uint32_t 
   uint32_t frame[6];
   unsigned n = 0;
   if (from_user) {
-    const uint32_t tss = layout_.tss_mfn * GuestMemory::kPageSize;
+    const uint32_t tss = layout_.tss_mfn * MachineMemory::kPageSize;
     esp = memory_.read32(tss + kTssEsp1);
     ss = static_cast<uint16_t>(memory_.read32(tss + kTssSs1));
     frame[n++] = s.seg[cpu::SS].selector;
@@ -175,8 +175,8 @@ bool PvMonitor::bounce(uint16_t cs, uint32_t eip, bool has_error_code, uint32_t 
   if (has_error_code) frame[n++] = error_code;
   const uint32_t new_esp = esp - 4 * n;
   // The whole frame must be writable before anything changes.
-  if (ss != abi::kRing1Ds || esp < 4 * n || !memory_.translate(cr3(), new_esp, true) ||
-      !memory_.translate(cr3(), esp - 1, true)) {
+  if (ss != abi::kRing1Ds || esp < 4 * n || !memory_.translate_to_machine(cr3(), new_esp, true) ||
+      !memory_.translate_to_machine(cr3(), esp - 1, true)) {
     kill("cannot deliver to the guest's handler at " + hex(eip) + " (from EIP " + hex(s.eip) +
          ", CR2 " + hex(s.cr2) + "): its ring-1 stack at " + hex(esp) +
          " is not mapped writable (stack_switch not called, or a broken kernel stack)");
@@ -208,7 +208,7 @@ void PvMonitor::deliver_upcall_if_pending() {
 }
 
 cpu::SegmentCache PvMonitor::descriptor_cache(uint16_t selector) const {
-  const uint32_t gdt = layout_.gdt_mfn * GuestMemory::kPageSize;
+  const uint32_t gdt = layout_.gdt_mfn * MachineMemory::kPageSize;
   const uint32_t index = selector >> 3;
   const uint64_t raw =
       uint64_t{memory_.read32(gdt + index * 8 + 4)} << 32 | memory_.read32(gdt + index * 8);
@@ -224,7 +224,7 @@ void PvMonitor::write_idt_gate(uint8_t vector, uint16_t cs, uint32_t eip, unsign
   const uint32_t lo = (eip & 0xFFFFu) | (uint32_t{cs} << 16);
   const uint32_t hi = (eip & 0xFFFF0000u) | (present ? 0x8000u : 0) | (dpl << 13) |
                       (uint32_t{cpu::sys_type::kTrapGate32} << 8);
-  const uint32_t at = layout_.idt_mfn * GuestMemory::kPageSize + uint32_t{vector} * 8;
+  const uint32_t at = layout_.idt_mfn * MachineMemory::kPageSize + uint32_t{vector} * 8;
   memory_.write32(at, present ? lo : 0);
   memory_.write32(at + 4, present ? hi : 0);
 }
@@ -263,7 +263,7 @@ int32_t PvMonitor::set_kernel_stack(uint32_t ss, uint32_t esp) {
   if (ss > 0xFFFF) return -abi::kEINVAL;
   if (ss != abi::kRing1Ds) return -abi::kEPERM;
   if (esp > abi::kHypervisorHole) return -abi::kEINVAL;
-  const uint32_t tss = layout_.tss_mfn * GuestMemory::kPageSize;
+  const uint32_t tss = layout_.tss_mfn * MachineMemory::kPageSize;
   memory_.write32(tss + kTssEsp1, esp);
   memory_.write32(tss + kTssSs1, ss);
   return 0;
@@ -323,7 +323,7 @@ void PvMonitor::shutdown(uint32_t status) {
 }
 
 void PvMonitor::load_baseptr(uint32_t mfn) {
-  cpu().write_cr3(mfn * GuestMemory::kPageSize);
+  cpu().write_cr3(mfn * MachineMemory::kPageSize);
   paging_.tlb_flushed();
 }
 

@@ -26,11 +26,12 @@
 #include <string>
 
 #include "engine/cpu/monitor.h"
+#include "engine/vmm/hypervisor_hole.h"
 #include "engine/vmm/p2m.h"
 #include "modes/paravirt/console_ring.h"
 #include "modes/paravirt/direct_paging.h"
 #include "modes/paravirt/event_channels.h"
-#include "modes/paravirt/guest_memory.h"
+#include "modes/paravirt/machine_memory.h"
 
 namespace vmlab::cpu {
 class Cpu;
@@ -62,10 +63,11 @@ class PvMonitor : public cpu::Monitor {
     uint32_t shared_info_ma = 0;
     uint32_t console_ring_ma = 0;
   };
-  // The guest's virtual address where the monitor maps its GDT, IDT and TSS.
-  static constexpr uint32_t kGdtLinear = 0xFC000000;
-  static constexpr uint32_t kIdtLinear = 0xFC001000;
-  static constexpr uint32_t kTssLinear = 0xFC002000;
+  // The guest's virtual address where the monitor maps its GDT, IDT and TSS (in the hole,
+  // engine/vmm/hypervisor_hole.h).
+  static constexpr uint32_t kGdtLinear = vmm::hole::kPvGdt;
+  static constexpr uint32_t kIdtLinear = vmm::hole::kPvIdt;
+  static constexpr uint32_t kTssLinear = vmm::hole::kPvTss;
   // The vector base the monitor gives the 8259A (its timer is IRQ 0).
   static constexpr uint8_t kPicBase = 0x20;
 
@@ -80,7 +82,7 @@ class PvMonitor : public cpu::Monitor {
                     uint32_t error_code) override;
 
   // --- Services the hypercalls use (pv_monitor.cpp) ------------------------------------
-  GuestMemory& memory() { return memory_; }
+  MachineMemory& memory() { return memory_; }
   DirectPaging& paging() { return paging_; }
   EventChannels& events() { return *events_; }
   ConsoleRing& console() { return *console_; }
@@ -132,7 +134,7 @@ class PvMonitor : public cpu::Monitor {
 
   vmm::Vm& vm_;
   const vmm::P2m& p2m_;
-  GuestMemory memory_;
+  MachineMemory memory_;
   DirectPaging paging_;
   std::unique_ptr<EventChannels> events_;
   std::unique_ptr<ConsoleRing> console_;

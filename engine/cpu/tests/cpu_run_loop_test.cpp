@@ -11,7 +11,7 @@ using RunLoopTest = CpuTest;
 TEST_F(RunLoopTest, BudgetStopsAfterExactlyThatManyInstructions) {
   // 0x90 is NOP; the run must retire exactly the budget.
   poke(kCodeBase, {0x90, 0x90, 0x90, 0x90, 0x90});
-  EXPECT_EQ(cpu_.run(3), StopReason::kBudget);
+  EXPECT_EQ(cpu_.run(3), RunEnd::kBudget);
   EXPECT_EQ(cpu_.instructions_retired(), 3u);
   EXPECT_EQ(st().eip, kCodeBase + 3);
 }
@@ -20,8 +20,8 @@ TEST_F(RunLoopTest, UndefinedOpcodeWithoutIdtStopsCleanly) {
   // 0F 0B is UD2. With no usable IDT the #UD escalates to a triple fault: the
   // processor shuts down, the host does not crash.
   poke(kCodeBase, {0x0F, 0x0B});
-  const StopReason r = cpu_.run(10);
-  EXPECT_TRUE(r == StopReason::kTripleFault || r == StopReason::kUnsupported);
+  const RunEnd r = cpu_.run(10);
+  EXPECT_TRUE(r == RunEnd::kTripleFault || r == RunEnd::kUnsupported);
 }
 
 // The budget's units (issue 12): each REP iteration and each delivered exception counts,
@@ -33,11 +33,11 @@ TEST_F(BudgetTest, RepIterationsAreUnitsAndADispatchStopsAtTheBudget) {
   reg(ECX) = 10000;
   poke(kCodeBase, {0xF3, 0xAA});  // REP STOSB
   st().eip = kCodeBase;
-  EXPECT_EQ(cpu_.run(UINT64_MAX, 3000), StopReason::kBudget);
+  EXPECT_EQ(cpu_.run(UINT64_MAX, 3000), RunEnd::kBudget);
   EXPECT_EQ(cpu_.budget_units(), 3000u);
   EXPECT_EQ(reg(ECX), 7000u);
   EXPECT_EQ(st().eip, kCodeBase);  // not finished: dispatched again
-  EXPECT_EQ(cpu_.run(UINT64_MAX, 7000), StopReason::kBudget);
+  EXPECT_EQ(cpu_.run(UINT64_MAX, 7000), RunEnd::kBudget);
   EXPECT_EQ(cpu_.budget_units(), 10000u);
   EXPECT_EQ(reg(ECX), 0u);
   EXPECT_EQ(st().eip, kCodeBase + 2);
@@ -52,7 +52,7 @@ TEST_F(BudgetTest, AStormOfDeliveredExceptionsUsesTheBudget) {
   reg(ESP) = 0x90000;
   poke(kCodeBase, {0x0F, 0x0B});
   st().eip = kCodeBase;
-  EXPECT_EQ(cpu_.run(UINT64_MAX, 1000), StopReason::kBudget);
+  EXPECT_EQ(cpu_.run(UINT64_MAX, 1000), RunEnd::kBudget);
   EXPECT_EQ(cpu_.instructions_retired(), 0u);
   EXPECT_EQ(cpu_.budget_units(), 1000u);
   EXPECT_EQ(reg(ESP), 0x90000u - 1000 * 12);  // 1000 frames of EFLAGS, CS, EIP
@@ -68,7 +68,7 @@ TEST_F(BudgetTest, AStormWithoutABudgetStopsOnTheNoProgressGuard) {
   reg(ESP) = 0xFFFFF000u;
   poke(kCodeBase, {0x0F, 0x0B});
   st().eip = kCodeBase;
-  EXPECT_EQ(cpu_.run(UINT64_MAX), StopReason::kUnsupported);
+  EXPECT_EQ(cpu_.run(UINT64_MAX), RunEnd::kUnsupported);
   EXPECT_EQ(cpu_.stop_message(),
             "more than 1000000 exceptions, interrupts and monitor entries without a guest "
             "instruction retiring (last vector 6)");
@@ -86,7 +86,7 @@ TEST_F(BudgetTest, AnInstructionRetiringResetsTheGuard) {
   reg(ESP) = 0xFFFFF000u;
   poke(kCodeBase, {0x0F, 0x0B});
   st().eip = kCodeBase;
-  EXPECT_EQ(cpu_.run(UINT64_MAX, 2'500'001), StopReason::kBudget);
+  EXPECT_EQ(cpu_.run(UINT64_MAX, 2'500'001), RunEnd::kBudget);
   EXPECT_EQ(cpu_.instructions_retired(), 1'250'000u);
 }
 
@@ -102,7 +102,7 @@ TEST_F(BudgetTest, AnExceptionFrameMayWrapAroundTheFlatStack) {
   const uint32_t eflags = st().eflags;
   poke(kCodeBase, {0x0F, 0x0B});
   st().eip = kCodeBase;
-  EXPECT_EQ(cpu_.run(1), StopReason::kBudget);
+  EXPECT_EQ(cpu_.run(1), RunEnd::kBudget);
   EXPECT_EQ(st().eip, handler(vec::UD));
   EXPECT_EQ(reg(ESP), 0xFFFFFFFCu);
   EXPECT_EQ(peek32(4), eflags);
@@ -121,7 +121,7 @@ TEST_F(BudgetTest, AnUnalignedFrameWrapsAtFourGigabytesWithoutStackFault) {
   const uint32_t eflags = st().eflags;
   poke(kCodeBase, {0x0F, 0x0B});
   st().eip = kCodeBase;
-  EXPECT_EQ(cpu_.run(1), StopReason::kBudget);
+  EXPECT_EQ(cpu_.run(1), RunEnd::kBudget);
   EXPECT_EQ(st().eip, handler(vec::UD));
   EXPECT_EQ(reg(ESP), 0xFFFFFFF6u);
   EXPECT_EQ(peek16(0), eflags >> 16);  // EFLAGS at 0xFFFFFFFE: its high half wrapped to 0

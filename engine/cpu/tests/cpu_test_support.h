@@ -68,7 +68,7 @@ class CpuTest : public ::testing::Test {
            uint32_t{ram_[addr + 3]} << 24;
   }
   // Places `code` at kCodeBase and runs `count` instructions.
-  StopReason run_code(std::initializer_list<uint8_t> code, uint64_t count) {
+  RunEnd run_code(std::initializer_list<uint8_t> code, uint64_t count) {
     poke(kCodeBase, code);
     cpu_.state().eip = kCodeBase;
     return cpu_.run(count);

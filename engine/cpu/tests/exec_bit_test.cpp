@@ -55,7 +55,7 @@ TEST_F(BitTest, RegisterForms) {
     reg(EAX) = c.eax;
     reg(ECX) = c.ecx;
     set_status(c.flags_in);
-    ASSERT_EQ(run_bytes(c.code), StopReason::kBudget);
+    ASSERT_EQ(run_bytes(c.code), RunEnd::kBudget);
     EXPECT_EQ(reg(EAX), c.eax_out);
     EXPECT_EQ(status(), c.flags_out);
   }

@@ -80,7 +80,7 @@ TEST_F(MulDivTest, RegisterForms) {
     reg(ECX) = c.ecx;
     reg(EDX) = c.edx;
     set_status(c.flags_in);
-    ASSERT_EQ(run_bytes(c.code), StopReason::kBudget);
+    ASSERT_EQ(run_bytes(c.code), RunEnd::kBudget);
     EXPECT_EQ(reg(EAX), c.eax_out);
     EXPECT_EQ(reg(EDX), c.edx_out);
     EXPECT_EQ(status(), c.flags_out);

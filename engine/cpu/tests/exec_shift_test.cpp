@@ -67,7 +67,7 @@ TEST_F(ShiftTest, RegisterForms) {
     reg(EDX) = c.edx;
     reg(ECX) = c.cl;
     set_status(c.flags_in);
-    ASSERT_EQ(run_bytes(c.code), StopReason::kBudget);
+    ASSERT_EQ(run_bytes(c.code), RunEnd::kBudget);
     EXPECT_EQ(reg(EAX), c.eax_out);
     EXPECT_EQ(status(), c.flags_out);
     EXPECT_EQ(reg(EDX), c.edx);

@@ -31,7 +31,7 @@ class ExecTest : public CpuTest {
   static constexpr uint32_t kHandlers = 0x6000;  // handler for vector v at kHandlers + 16 v
 
   // Places `code` at kCodeBase, points EIP at it and runs `count` instructions.
-  StopReason run_bytes(const std::vector<uint8_t>& code, uint64_t count = 1) {
+  RunEnd run_bytes(const std::vector<uint8_t>& code, uint64_t count = 1) {
     for (size_t i = 0; i < code.size(); ++i) ram_[kCodeBase + i] = code[i];
     cpu_.notify_phys_write(kCodeBase, static_cast<uint32_t>(code.size()));
     st().eip = kCodeBase;

@@ -10,7 +10,7 @@ using InterruptTest = SystemTest;
 
 TEST_F(InterruptTest, SameLevelInterruptGateFrameAndIf) {
   st().eflags = flags::kReserved1 | flags::IF | flags::CF;
-  EXPECT_EQ(run_code({0xCD, 0x30}, 1), StopReason::kBudget);  // int 0x30
+  EXPECT_EQ(run_code({0xCD, 0x30}, 1), RunEnd::kBudget);  // int 0x30
   EXPECT_EQ(st().eip, handler(0x30));
   EXPECT_EQ(st().gpr[ESP], kStack0 - 12);
   EXPECT_EQ(peek32(kStack0 - 12), kCodeBase + 2);  // the next instruction
@@ -54,7 +54,7 @@ TEST_F(InterruptTest, IretToRing3NullsMorePrivilegedDataSegments) {
   run_code({0xCD, 0x80}, 1);
   // The handler loads the kernel's DS; ES keeps the user's DPL 3 segment.
   cpu_.load_segment(DS, kData0);
-  EXPECT_EQ(cpu_.run(1), StopReason::kBudget);
+  EXPECT_EQ(cpu_.run(1), RunEnd::kBudget);
   EXPECT_EQ(st().cpl, 3);
   EXPECT_EQ(st().eip, kCodeBase + 2);
   EXPECT_EQ(st().seg[CS].selector, kCode3);
@@ -137,7 +137,7 @@ TEST_F(InterruptTest, StiShadowDelaysTheInterruptByOneInstruction) {
   poke(handler(0x20), {0x90});
   bus_.pending_vector = 0x20;
   // sti; nop; nop
-  EXPECT_EQ(run_code({0xFB, 0x90, 0x90}, 2), StopReason::kBudget);
+  EXPECT_EQ(run_code({0xFB, 0x90, 0x90}, 2), RunEnd::kBudget);
   EXPECT_EQ(st().eip, kCodeBase + 2);  // sti and the nop after it ran
   EXPECT_EQ(bus_.pending_vector, 0x20);
   cpu_.run(1);
@@ -170,12 +170,12 @@ TEST_F(InterruptTest, FaultWhileDeliveringDoubleFaultShutsDown) {
   set_gate(vec::NP, gate_desc(0x1F8, handler(vec::NP), sys_type::kInterruptGate32, 0));
   set_gate(vec::DF, gate_desc(kCode0, handler(vec::DF), sys_type::kInterruptGate32, 0, false));
   st().gpr[EAX] = kNotPresent;
-  EXPECT_EQ(run_code({0x8E, 0xD8}, 10), StopReason::kTripleFault);
+  EXPECT_EQ(run_code({0x8E, 0xD8}, 10), RunEnd::kTripleFault);
   EXPECT_TRUE(cpu_.is_shut_down());
   EXPECT_EQ(cpu_.stop_message(),
             "triple fault: #NP(0058) -> #GP(01F9) -> #DF(0000) -> #NP(0043) at CS:EIP "
             "0008:00001000 (CPL 0, IDTR base 00011000 limit 07FF)");
-  EXPECT_EQ(cpu_.run(10), StopReason::kTripleFault);  // stays shut down
+  EXPECT_EQ(cpu_.run(10), RunEnd::kTripleFault);  // stays shut down
 }
 
 TEST_F(InterruptTest, BadTssStackIsTsDeliveredThroughAConformingHandler) {
@@ -248,7 +248,7 @@ TEST_F(InterruptTest, TaskGateChecksBeforeTheUnsupportedSwitch) {
   set_gdt(kFree, seg_desc(0x14000, 0x67, sys_type::kTss32Available, 0, false));
   enter_cpl(0);
   st().halted = false;
-  EXPECT_EQ(run_code({0xCD, 0x30}, 1), StopReason::kUnsupported);
+  EXPECT_EQ(run_code({0xCD, 0x30}, 1), RunEnd::kUnsupported);
   EXPECT_EQ(cpu_.stop_message(),
             "task switch through a task gate (IDT vector 48): hardware task switching is not "
             "implemented by this processor model");
@@ -283,7 +283,7 @@ TEST_F(InterruptTest, HltAtCpl3IsGpAndAtCpl0Halts) {
   enter_cpl(3);
   EXPECT_EQ(fault_text(exec({0xF4})), fault_text(vec::GP, 0));
   enter_cpl(0);
-  EXPECT_EQ(run_code({0xF4}, 5), StopReason::kHalted);
+  EXPECT_EQ(run_code({0xF4}, 5), RunEnd::kHalted);
   EXPECT_EQ(st().eip, kCodeBase + 1);
   EXPECT_TRUE(st().halted);
   // An interrupt wakes it; the saved EIP is after the HLT.

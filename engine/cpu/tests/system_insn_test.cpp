@@ -140,7 +140,7 @@ TEST_F(SystemInsnTest, ControlRegisterValidity) {
   EXPECT_EQ(st().cr0, cr0::PE | cr0::ET);
   // Clearing PE asks for real mode: a clean stop, not a crash.
   st().gpr[EAX] = 0;
-  EXPECT_EQ(run_code({0x0F, 0x22, 0xC0}, 1), StopReason::kUnsupported);
+  EXPECT_EQ(run_code({0x0F, 0x22, 0xC0}, 1), RunEnd::kUnsupported);
   EXPECT_EQ(cpu_.stop_message(),
             "CR0.PE cleared: real mode is not implemented by this processor model");
 }

@@ -98,11 +98,11 @@ TEST_F(TaskCheckTest, TaskGateChecksInPseudoCodeOrder) {
 TEST_F(TaskCheckTest, ASwitchThatPassesEveryCheckStopsAsUnsupported) {
   enter_cpl(3);
   st().eip = kCodeBase;
-  EXPECT_EQ(run_code({0xEA, 0, 0, 0, 0, kTaskGateSel | 3, 0}, 1), StopReason::kUnsupported);
+  EXPECT_EQ(run_code({0xEA, 0, 0, 0, 0, kTaskGateSel | 3, 0}, 1), RunEnd::kUnsupported);
   EXPECT_EQ(cpu_.stop_message(),
             "far JMP to a TSS or task gate: hardware task switching is not implemented");
   enter_cpl(3);
-  EXPECT_EQ(run_code({0x9A, 0, 0, 0, 0, kAvailTss | 3, 0}, 1), StopReason::kUnsupported);
+  EXPECT_EQ(run_code({0x9A, 0, 0, 0, 0, kAvailTss | 3, 0}, 1), RunEnd::kUnsupported);
   EXPECT_EQ(cpu_.stop_message(),
             "far CALL to a TSS or task gate: hardware task switching is not implemented");
 }
@@ -127,7 +127,7 @@ TEST_F(TaskCheckTest, IretWithNtChecksThePreviousTaskLink) {
   // Present and busy: every check passed, the switch itself is not modeled.
   set_gdt(kAvailTss, seg_desc(kOtherTss, 0x67, sys_type::kTss32Busy, 0, false));
   enter_cpl(3);
-  EXPECT_EQ(run_code({0xCF}, 1), StopReason::kUnsupported);
+  EXPECT_EQ(run_code({0xCF}, 1), RunEnd::kUnsupported);
 }
 
 }  // namespace

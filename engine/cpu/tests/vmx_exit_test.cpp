@@ -40,7 +40,7 @@ class VmxTest : public SystemTest {
     cpu_.enter_guest_mode();
   }
   // Runs `code` at kCodeBase in guest mode for `count` instructions.
-  StopReason run_guest(std::initializer_list<uint8_t> code, uint64_t count) {
+  RunEnd run_guest(std::initializer_list<uint8_t> code, uint64_t count) {
     return run_code(code, count);
   }
   const VmExit& only_exit() {

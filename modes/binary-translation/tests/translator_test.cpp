@@ -69,7 +69,7 @@ TEST_F(BtGuestTest, EachFamilyIsTranslatedAsTheDesignSays) {
       {{0x0F, 0xB5, 0x00}, Translation::kCallout, true},                  // lgs eax, [eax]
   };
   for (const Case& c : cases) {
-    IrInsn insn;
+    ClassifiedInsn insn;
     ASSERT_TRUE(monitor_->translator().decode_one(c.bytes.data(), c.bytes.size(), 0x1000, insn));
     EXPECT_EQ(insn.how, c.how) << "opcode " << int{c.bytes[0]} << " "
                                << int{c.bytes[1 % c.bytes.size()]};

@@ -188,7 +188,7 @@ class DirectPagingFuzz {
 
   std::mt19937 rng_;
   std::vector<uint8_t> ram_;
-  GuestMemory memory_;
+  MachineMemory memory_;
   DirectPaging paging_;
   std::array<uint32_t, 16> hole_{};
   int step_ = 0;

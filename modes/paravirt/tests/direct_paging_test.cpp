@@ -47,7 +47,7 @@ class DirectPagingTest : public ::testing::Test {
   const DirectPaging::Frame& frame(uint32_t mfn) const { return paging_.frame(mfn); }
 
   std::vector<uint8_t> ram_;
-  GuestMemory memory_;
+  MachineMemory memory_;
   DirectPaging paging_;
 };
 

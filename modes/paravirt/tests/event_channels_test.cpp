@@ -29,7 +29,7 @@ class EventChannelsTest : public ::testing::Test {
     return v;
   }
   std::vector<uint8_t> ram_;
-  GuestMemory memory_;
+  MachineMemory memory_;
   EventChannels events_;
 };
 
@@ -68,7 +68,7 @@ TEST_F(EventChannelsTest, TheFaultAddressGoesToTheSharedPage) {
 TEST(ConsoleRingTest, ABatchOfBytesIsOneNotification) {
   namespace cr = abi::console_ring;
   std::vector<uint8_t> ram(4096);
-  GuestMemory memory(ram);
+  MachineMemory memory(ram);
   std::string out;
   ConsoleRing ring(memory, 0, [&out](char c) { out.push_back(c); });
   const std::string line = "result workload=syscall iters=1000\r\n";
@@ -89,7 +89,7 @@ TEST(ConsoleRingTest, ABatchOfBytesIsOneNotification) {
 TEST(ConsoleRingTest, ACorruptProducerIndexCostsAtMostOneRing) {
   namespace cr = abi::console_ring;
   std::vector<uint8_t> ram(4096);
-  GuestMemory memory(ram);
+  MachineMemory memory(ram);
   uint64_t n = 0;
   ConsoleRing ring(memory, 0, [&n](char) { ++n; });
   const uint32_t prod = 0x7FFFFFFF;

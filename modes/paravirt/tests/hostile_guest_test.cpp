@@ -24,7 +24,7 @@ namespace vmlab::modes::paravirt {
 namespace {
 
 constexpr uint32_t kP = 0x1, kW = 0x2, kPat = 0x80, kG = 0x100;
-constexpr uint32_t kPage = GuestMemory::kPageSize;
+constexpr uint32_t kPage = MachineMemory::kPageSize;
 // A page-directory slot the bootstrap tables leave empty (2 GiB).
 constexpr uint32_t kFreeSlot = 512;
 // The guest's handler address for its trap table (never run: the tests stop at the bounce).
@@ -150,7 +150,7 @@ class HostileGuestTest : public ::testing::Test {
   // Whether the guest can write machine frame `mfn` through any present entry of the
   // current address space (the test's own walk, independent of the validator).
   bool guest_can_write_frame(uint32_t mfn) {
-    GuestMemory& m = mon().memory();
+    MachineMemory& m = mon().memory();
     for (uint32_t slot = 0; slot < abi::kFirstHoleSlot; ++slot) {
       const uint32_t pde = m.read32(pde_ma(slot));
       if (!(pde & kP) || !(pde & kW)) continue;
@@ -201,7 +201,7 @@ TEST_F(HostileGuestTest, TheSharedInfoPageCanNeverBecomeAPageTable) {
   EXPECT_EQ(st().eip, kHandler);  // bounced to the guest's handler
   EXPECT_FALSE(frame(mfn).pinned);
   EXPECT_FALSE(guest_can_write_frame(mon().layout().gdt_mfn));
-  EXPECT_FALSE(mon().memory().translate(mon().cr3(), kFreeSlot << 22 | 1 << 12, true));
+  EXPECT_FALSE(mon().memory().translate_to_machine(mon().cr3(), kFreeSlot << 22 | 1 << 12, true));
 }
 
 // The second way: the console ring, whose consumer index the monitor writes. With the

@@ -24,7 +24,7 @@ void PrivilegedEmulator::commit(uint32_t gpa, uint32_t value, unsigned size) {
     return;
   }
   if (c_.shadow.tracked(gpa >> 12)) {
-    c_.shadow.write_traced(gpa, value, size);
+    if (c_.shadow.write_traced(gpa, value, size)) wrote_page_table_ = true;
     return;
   }
   // A page the monitor protects for another reason (a read-only page the guest kernel
@@ -35,10 +35,11 @@ void PrivilegedEmulator::commit(uint32_t gpa, uint32_t value, unsigned size) {
 }
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
+  wrote_page_table_ = false;
   Outcome fault;
   auto decoded = fetch(fault);
   if (!decoded) {
-    if (fault.result != Result::kNotEmulated) return fault;
+    if (fault.verdict != Verdict::kNotEmulated) return fault;
     // Bytes Capstone does not decode: the processor decides what they do (or that they
     // are #UD); the event then names opcode 0.
     decoded = GuestInsn{};
@@ -68,7 +69,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
       st.cr0 = (st.cr0 & 0xFFFF0000u) | (v.cr0 & 0xFFFFu);
     }
   };
-  ScratchExecution::Result r = scratch_->execute(view);
+  ScratchExecution::Effects r = scratch_->execute(view);
   if (selectors) {
     // PUSH CS/SS and MOV r/m, CS/SS load no segment: the real selectors stay.
     r.state.seg[cpu::CS].selector = c_.cpu.state().seg[cpu::CS].selector;
@@ -108,11 +109,11 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
     // trace. The monitor treats it as it treats every #GP: in ring 1 a privileged
     // instruction of the kernel, in ring 3 port I/O the guest may allow its user code.
     const Outcome handled = s.cpl == 1 ? emulate_privileged() : emulate_user_io();
-    if (handled.result != Result::kNotEmulated) return handled;
+    if (handled.verdict != Verdict::kNotEmulated) return handled;
     return gp(r.error_code);
   }
   if (r.guest_page_fault) return page_fault({r.fault_linear, r.error_code});
-  return {Result::kFault, r.vector, r.has_error_code, r.error_code};
+  return {Verdict::kFault, r.vector, r.has_error_code, r.error_code};
 }
 
 }  // namespace vmlab::vmm

@@ -1,4 +1,4 @@
-// GuestMemory: how the monitor reads and writes machine memory and the guest's virtual
+// MachineMemory: how the monitor reads and writes machine memory and the guest's virtual
 // memory (Xen's copy_from_guest / copy_to_guest).
 //
 // Guest pointers in hypercall arguments are virtual addresses of the guest kernel. The
@@ -6,6 +6,11 @@
 // (CR3), not through the processor: a monitor access must neither fill the TLB, nor set
 // accessed/dirty bits, nor raise a fault in the guest. A pointer that does not translate,
 // or that reaches into the hypervisor hole, makes the hypercall fail with -EFAULT.
+//
+// This walk is PV's own, and must be: under direct paging the guest's tables hold machine
+// frames, so it walks machine addresses (translate_to_machine), with no P2M, no A/D bits
+// and no #PF. The deprivileged monitors' walk of guest-physical tables, the twin of the
+// processor's, is vmm::GuestMemory::walk (engine/vmm/guest_memory.h).
 #pragma once
 
 #include <cstdint>
@@ -18,12 +23,12 @@ class Cpu;
 
 namespace vmlab::modes::paravirt {
 
-class GuestMemory {
+class MachineMemory {
  public:
   static constexpr uint32_t kPageSize = 4096;
 
   // `cpu` may be null (unit tests); with one, writes keep its decoded-code cache coherent.
-  explicit GuestMemory(std::span<uint8_t> ram, cpu::Cpu* cpu = nullptr) : ram_(ram), cpu_(cpu) {}
+  explicit MachineMemory(std::span<uint8_t> ram, cpu::Cpu* cpu = nullptr) : ram_(ram), cpu_(cpu) {}
 
   uint32_t frames() const { return static_cast<uint32_t>(ram_.size() / kPageSize); }
   bool valid_machine(uint32_t ma, uint32_t len) const { return uint64_t{ma} + len <= ram_.size(); }
@@ -37,7 +42,7 @@ class GuestMemory {
   // Guest-linear to machine address through the two-level tables rooted at `cr3`, or
   // nothing when the page is not present (or not writable, for a write) or the address
   // lies in the hypervisor hole.
-  std::optional<uint32_t> translate(uint32_t cr3, uint32_t lin, bool write) const;
+  std::optional<uint32_t> translate_to_machine(uint32_t cr3, uint32_t lin, bool write) const;
   // Whether copy_to_guest(cr3, lin, ..., len) would succeed now: a hypercall checks its
   // output pointers this way before it changes anything.
   bool writable(uint32_t cr3, uint32_t lin, uint32_t len) const;

@@ -1,8 +1,10 @@
-// The translator's intermediate representation: one IrInsn per guest instruction
-// (Adams & Agesen 2006, section 3.2; references/papers.md 1e: "IR objects, one per guest
-// instruction, grouped into translation units of at most 12 instructions").
+// The guest instructions as the translator classifies them: one ClassifiedInsn per guest
+// instruction (the paper's IR objects, one per guest instruction, grouped into translation
+// units of at most 12: Adams & Agesen 2006, section 3.2), with the kinds that classify it:
+// how it reaches the TC (Translation), why translated code calls out (CalloutKind), which
+// in-TC sequence emulates it (InTcKind).
 //
-// Capstone (detail mode) fills the IR (translator.cpp); each family file decides how the
+// Capstone (detail mode) fills them (translator.cpp); each family file decides how the
 // instruction is translated (translate_*.cpp) and emits it; bt_dump prints it.
 #pragma once
 
@@ -55,7 +57,7 @@ enum class InTcKind : uint8_t {
 };
 const char* in_tc_name(InTcKind k);
 
-struct IrOperand {
+struct InsnOperand {
   enum class Kind : uint8_t { kNone, kReg, kImm, kMem };
   Kind kind = Kind::kNone;
   uint8_t size = 0;  // bytes
@@ -69,13 +71,13 @@ struct IrOperand {
   uint16_t segment = 0;
 };
 
-struct IrInsn {
+struct ClassifiedInsn {
   uint32_t eip = 0;  // guest-linear address
   uint8_t length = 0;
   std::array<uint8_t, 16> bytes{};
   unsigned id = 0;  // Capstone's x86_insn
   uint8_t op_count = 0;
-  std::array<IrOperand, 4> ops{};
+  std::array<InsnOperand, 4> ops{};
   bool o16 = false;  // operand-size prefix: 16-bit operands (branches: EIP truncated to IP)
   bool a16 = false;  // address-size prefix: 16-bit addressing (LOOP and JCXZ count CX)
   bool rep = false;

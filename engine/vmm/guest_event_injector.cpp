@@ -1,4 +1,4 @@
-#include "engine/vmm/reflect.h"
+#include "engine/vmm/guest_event_injector.h"
 
 #include <string>
 

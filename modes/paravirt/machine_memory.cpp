@@ -1,4 +1,4 @@
-#include "modes/paravirt/guest_memory.h"
+#include "modes/paravirt/machine_memory.h"
 
 #include <cstring>
 
@@ -13,33 +13,34 @@ constexpr uint32_t kWritable = 0x2;
 constexpr uint32_t kLargePage = 0x80;
 }  // namespace
 
-uint32_t GuestMemory::read32(uint32_t ma) const {
+uint32_t MachineMemory::read32(uint32_t ma) const {
   uint32_t v;
   std::memcpy(&v, ram_.data() + ma, 4);
   return v;
 }
 
-void GuestMemory::write32(uint32_t ma, uint32_t value) {
+void MachineMemory::write32(uint32_t ma, uint32_t value) {
   std::memcpy(ram_.data() + ma, &value, 4);
   if (cpu_ != nullptr) cpu_->notify_phys_write(ma, 4);
 }
 
-void GuestMemory::write8(uint32_t ma, uint8_t value) {
+void MachineMemory::write8(uint32_t ma, uint8_t value) {
   ram_[ma] = value;
   if (cpu_ != nullptr) cpu_->notify_phys_write(ma, 1);
 }
 
-void GuestMemory::write_bytes(uint32_t ma, const void* src, uint32_t len) {
+void MachineMemory::write_bytes(uint32_t ma, const void* src, uint32_t len) {
   std::memcpy(ram_.data() + ma, src, len);
   if (cpu_ != nullptr) cpu_->notify_phys_write(ma, len);
 }
 
-void GuestMemory::zero_frame(uint32_t mfn) {
+void MachineMemory::zero_frame(uint32_t mfn) {
   std::memset(ram_.data() + uint64_t{mfn} * kPageSize, 0, kPageSize);
   if (cpu_ != nullptr) cpu_->notify_phys_write(mfn * kPageSize, kPageSize);
 }
 
-std::optional<uint32_t> GuestMemory::translate(uint32_t cr3, uint32_t lin, bool write) const {
+std::optional<uint32_t> MachineMemory::translate_to_machine(uint32_t cr3, uint32_t lin,
+                                                            bool write) const {
   if (lin >= abi::kHypervisorHole) return std::nullopt;
   const uint32_t pde_ma = (cr3 & ~(kPageSize - 1)) + (lin >> 22) * 4;
   if (!valid_machine(pde_ma, 4)) return std::nullopt;
@@ -57,9 +58,9 @@ std::optional<uint32_t> GuestMemory::translate(uint32_t cr3, uint32_t lin, bool 
   return ma;
 }
 
-bool GuestMemory::writable(uint32_t cr3, uint32_t lin, uint32_t len) const {
+bool MachineMemory::writable(uint32_t cr3, uint32_t lin, uint32_t len) const {
   while (len > 0) {
-    if (!translate(cr3, lin, true)) return false;
+    if (!translate_to_machine(cr3, lin, true)) return false;
     const uint32_t n = std::min(len, kPageSize - (lin & (kPageSize - 1)));
     lin += n;
     len -= n;
@@ -68,10 +69,10 @@ bool GuestMemory::writable(uint32_t cr3, uint32_t lin, uint32_t len) const {
   return true;
 }
 
-bool GuestMemory::copy_from_guest(uint32_t cr3, uint32_t lin, void* dst, uint32_t len) const {
+bool MachineMemory::copy_from_guest(uint32_t cr3, uint32_t lin, void* dst, uint32_t len) const {
   auto* out = static_cast<uint8_t*>(dst);
   while (len > 0) {
-    const auto ma = translate(cr3, lin, false);
+    const auto ma = translate_to_machine(cr3, lin, false);
     if (!ma) return false;
     const uint32_t n = std::min(len, kPageSize - (lin & (kPageSize - 1)));
     std::memcpy(out, ram_.data() + *ma, n);
@@ -83,10 +84,10 @@ bool GuestMemory::copy_from_guest(uint32_t cr3, uint32_t lin, void* dst, uint32_
   return true;
 }
 
-bool GuestMemory::copy_to_guest(uint32_t cr3, uint32_t lin, const void* src, uint32_t len) {
+bool MachineMemory::copy_to_guest(uint32_t cr3, uint32_t lin, const void* src, uint32_t len) {
   const auto* in = static_cast<const uint8_t*>(src);
   while (len > 0) {
-    const auto ma = translate(cr3, lin, true);
+    const auto ma = translate_to_machine(cr3, lin, true);
     if (!ma) return false;
     const uint32_t n = std::min(len, kPageSize - (lin & (kPageSize - 1)));
     write_bytes(*ma, in, n);
