@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/vmm/hypervisor_hole.h"
 #include "engine/vmm/sha256.h"
 #include "gui/inspection_snapshot.h"
 
@@ -15,9 +16,6 @@ namespace vmlab::gui {
 namespace {
 
 constexpr qint64 kMaxImageBytes = 64 << 20;
-// Where bt keeps its translations (docs/modes/binary-translation.md): events there carry
-// the translated code's address, not the guest's.
-constexpr uint32_t kTranslationCacheBase = 0xFC000000;
 
 machine::Error image_error(const QString& message, int code = EINVAL) {
   return machine::Error{message.toStdString(), code};
@@ -122,7 +120,7 @@ std::span<const uint8_t> KernelImage::bytes_at(uint32_t address, size_t max) con
 
 QString instruction_at(const KernelImage& image, uint32_t eip) {
   const auto bytes = image.bytes_at(eip, 16);
-  if (bytes.empty() && eip >= kTranslationCacheBase) {
+  if (bytes.empty() && eip >= vmm::hole::kBase) {
     return QCoreApplication::translate(
                "KernelImage",
                "0x%1 is in bt's translation cache (the hypervisor hole at 0xfc000000), not in "
