@@ -166,6 +166,8 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_user_io() {
     case X86_INS_INSD:
     case X86_INS_OUTSD: size = 4; break;
     case X86_INS_CPUID: return cpuid(insn);  // CPUID faulting at CPL 3 (cpuid())
+    case X86_INS_LJMP:
+    case X86_INS_LCALL: return far_task_checks(insn);  // a TSS or task gate of the guest's
     default: return {Result::kNotEmulated};
   }
   if (!io_permitted(port, size, fault)) {

@@ -261,6 +261,8 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
     case X86_INS_IRET:
     case X86_INS_IRETD: return iret(insn);
     case X86_INS_RETF: return far_return(insn);
+    case X86_INS_LJMP:
+    case X86_INS_LCALL: return far_task_checks(insn);
     default: return {Result::kNotEmulated};
   }
 }

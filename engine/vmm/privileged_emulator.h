@@ -122,6 +122,11 @@ class PrivilegedEmulator {
   Outcome iret(const GuestInsn& insn);
   Outcome far_return(const GuestInsn& insn);
   Outcome load_stack_segment(const GuestInsn& insn);
+  // emulate_task_checks.cpp: a far JMP or CALL that faulted and names a TSS or task gate
+  // in the guest's tables: the fault the hardware's task-switch checks give there (the
+  // shadow GDT holds no system descriptors), or the native stop once they all pass.
+  // kNotEmulated for any other target.
+  Outcome far_task_checks(const GuestInsn& insn);
 
   // Operands (privileged_emulator.cpp).
   uint32_t read_gpr(uint8_t reg, uint8_t size) const;
