@@ -50,6 +50,7 @@ machine::Result<void> VtMode::boot(vmm::Vm& vm, std::span<const uint8_t> image,
   monitor_ = std::make_unique<VtMonitor>(vm, paging_, shadow_.get(),
                                          paging_ == VtPaging::kShadow ? &vcpu_ : nullptr, *memory_,
                                          *frames_);
+  monitor_->follow_apic_with(&*p2m_);
   cpu.set_vmx_monitor(monitor_.get());
   cpu.enter_guest_mode();
   return {};

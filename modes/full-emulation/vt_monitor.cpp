@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "engine/vmm/guest_apic.h"
 #include "engine/vmm/quiet_hardware.h"
 #include "engine/vmm/virtual_cpuid.h"
 
@@ -439,6 +440,19 @@ void VtMonitor::msr(const VmExit& exit) {
     }
   } else {
     ok = cpu_.write_msr(s.gpr[cpu::ECX], uint64_t{s.gpr[cpu::EDX]} << 32 | s.gpr[cpu::EAX]);
+    if (ok && s.gpr[cpu::ECX] == cpu::msr::IA32_APIC_BASE) {
+      // The guest moved (or disabled) its local APIC: the APIC-access page and the device
+      // frame that backs it follow, and shadows made for either page's old meaning go.
+      const uint32_t page = vmm::guest_apic_page(vm_.machine().local_apic());
+      if (page != cpu_.vm_controls().apic_access_address) {
+        cpu_.vm_controls().apic_access_address = page == vmm::kNoApicPage ? 0 : page;
+        if (p2m_) {
+          p2m_->set_device_frame(page == vmm::kNoApicPage ? vmm::kNoApicPage
+                                                          : page / vmm::P2m::kPageSize);
+        }
+        if (shadow_) shadow_->flush_all();
+      }
+    }
   }
   if (!ok) {
     inject_exception(cpu::vec::GP, true, 0);

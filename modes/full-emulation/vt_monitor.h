@@ -44,6 +44,10 @@ class VtMonitor : public cpu::VmxMonitor {
   // reads and writes of a typical handler (docs/modes/vt.md, "Costs").
   uint64_t exit_overhead() const { return exit_overhead_; }
 
+  // The P2m whose device frame is the APIC-access page: moved with the guest's APIC when
+  // it writes IA32_APIC_BASE (guest_apic.h).
+  void follow_apic_with(vmm::P2m* p2m) { p2m_ = p2m; }
+
  private:
   // --- The exit handlers, one per reason ------------------------------------------------
   void exception(const cpu::VmExit& exit);
@@ -81,6 +85,7 @@ class VtMonitor : public cpu::VmxMonitor {
   cpu::Cpu& cpu_;
   VtPaging paging_;
   vmm::ShadowMmu* shadow_;
+  vmm::P2m* p2m_ = nullptr;  // follow_apic_with()
   vmm::VirtualCpu* vcpu_;
   vmm::GuestMemory& memory_;
   // The shared emulator; its deprivileged segments are unused in guest mode (the guest
