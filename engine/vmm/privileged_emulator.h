@@ -85,6 +85,14 @@ class PrivilegedEmulator {
   // EFLAGS image sets the virtual IOPL (a monitor that performs that IRET itself calls it).
   void note_iret_to_user();
 
+  // Whether the processor's segment checks let `size` bytes at `offset` in segment `seg`
+  // be written (or read), with the guest's own limits (SDM Vol. 3A, 5.3 and 5.6).
+  bool segment_allows(uint8_t seg, uint32_t offset, unsigned size, bool write) const;
+  // The same checks against one segment cache as it is (a monitor whose guest runs on its
+  // own segments: VT).
+  static bool segment_allows(const cpu::SegmentCache& sc, uint32_t offset, unsigned size,
+                             bool write);
+
   // A monitor that closes the Popek-Goldberg holes for the guest kernel (binary
   // translation) asks that the sensitive instructions the write emulator executes see the
   // guest's state as its translations show it: CS and SS with RPL 0, the virtual IF in

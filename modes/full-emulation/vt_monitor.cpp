@@ -377,6 +377,16 @@ void VtMonitor::io(const VmExit& exit) {
     for (uint64_t n = 0; n < batch; ++n) {
       uint32_t v = 0;
       vmm::GuestMemory::Fault f;
+      // The segment checks of the memory operand, which the exit comes before: #GP(0)
+      // (#SS(0) for SS) and no port access when the segment refuses it (SDM Vol. 2, INS
+      // and OUTS, "Protected Mode Exceptions").
+      const uint8_t seg = q::in(qual) ? uint8_t{cpu::ES} : uint8_t{cpu::DS};
+      if (!vmm::PrivilegedEmulator::segment_allows(
+              s.seg[seg], q::in(qual) ? s.gpr[cpu::EDI] : s.gpr[cpu::ESI], size, q::in(qual))) {
+        cpu_.charge_budget(n);
+        inject_exception(cpu::vec::GP, true, 0);
+        return;
+      }
       if (q::in(qual)) {
         v = m.io_read(port, size);
         const uint32_t lin = s.seg[cpu::ES].base + s.gpr[cpu::EDI];
