@@ -107,6 +107,16 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::string_io_batch(const GuestInsn&
       return {Result::kFault, seg == cpu::SS ? cpu::vec::SS : cpu::vec::GP, true, 0};
     }
     if (in) {
+      // The destination's page walk comes before the port read, as natively: a #PF there
+      // reads no port.
+      const uint32_t lin = s.seg[cpu::ES].base + s.gpr[cpu::EDI];
+      for (const uint32_t at : {lin, lin + size - 1}) {
+        const GuestWalk w = c_.memory.walk(at, cpu::Access::kWrite, user(), false);
+        if (!w.ok) {
+          c_.cpu.charge_budget(n);
+          return page_fault({at, w.error_code});
+        }
+      }
       value = c_.machine.io_read(port, size);
       ok = write_mem(s.seg[cpu::ES].base + s.gpr[cpu::EDI], &value, size, fault);
       if (ok) s.gpr[cpu::EDI] += static_cast<uint32_t>(step);

@@ -51,6 +51,7 @@ machine::Result<void> VtMode::boot(vmm::Vm& vm, std::span<const uint8_t> image,
                                          paging_ == VtPaging::kShadow ? &vcpu_ : nullptr, *memory_,
                                          *frames_);
   monitor_->follow_apic_with(&*p2m_);
+  if (paging_ == VtPaging::kNested) monitor_->mirror_guest_paging_into(&vcpu_);
   cpu.set_vmx_monitor(monitor_.get());
   cpu.enter_guest_mode();
   return {};

@@ -370,6 +370,12 @@ void VtMonitor::io(const VmExit& exit) {
     }
     emulated(exit, q::in(qual) ? 0x6C : 0x6E, 0);
     const bool user = s.cpl == 3;
+    if (nested_view_) {
+      // Nested paging: the guest's paging state is the processor's own in guest mode.
+      nested_view_->cr0 = s.cr0;
+      nested_view_->cr3 = s.cr3;
+      nested_view_->cr4 = s.cr4;
+    }
     const uint64_t batch =
         q::rep(qual)
             ? std::min<uint64_t>({s.gpr[cpu::ECX], 4096, std::max<uint64_t>(cpu_.budget_left(), 1)})
@@ -388,8 +394,19 @@ void VtMonitor::io(const VmExit& exit) {
         return;
       }
       if (q::in(qual)) {
-        v = m.io_read(port, size);
         const uint32_t lin = s.seg[cpu::ES].base + s.gpr[cpu::EDI];
+        // The destination's page walk comes before the port read, as natively: a #PF
+        // there reads no port.
+        for (const uint32_t at : {lin, lin + size - 1}) {
+          const vmm::GuestWalk w = memory_.walk(at, cpu::Access::kWrite, user, false);
+          if (!w.ok) {
+            cpu_.charge_budget(n);
+            cpu_.state().cr2 = at;
+            inject_exception(cpu::vec::PF, true, w.error_code);
+            return;
+          }
+        }
+        v = m.io_read(port, size);
         if (!memory_.write(lin, &v, size, user, &f)) {
           cpu_.charge_budget(n);
           cpu_.state().cr2 = f.linear;
