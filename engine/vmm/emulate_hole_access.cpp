@@ -82,27 +82,9 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
   // limit, which the processor checks at the jump (SDM Vol. 3A, 5.3).
   const cpu::SegmentCache& cs = c_.cpu.state().seg[cpu::CS];
   const bool jumped_in = r.retired && r.state.eip > cs.limit;
-  // An access below the hole but beyond a page-granular cut (which ends up to 4 KiB short
-  // of the hole, deprivileged_segments.h): the instruction retired with the guest's own
-  // limits; it is the cut's doing when it faults with the cut ones, the only difference
-  // between the two runs (the scratch view is otherwise the same).
-  bool beyond_cut = false;
-  if (r.retired && !r.touched_hole && !jumped_in && r.unsupported.empty()) {
-    const ScratchExecution::Result cut = scratch_->execute(
-        [&](cpu::CpuState& st) {
-          if (flags_image) {
-            st.eflags = (st.eflags & ~cpu::flags::IF) | (v.interrupts_enabled ? cpu::flags::IF : 0);
-          }
-        },
-        true);
-    beyond_cut = !cut.retired && !cut.guest_page_fault && cut.unsupported.empty() &&
-                 (cut.vector == cpu::vec::GP || cut.vector == cpu::vec::SS) && cut.error_code == 0;
-  }
   // Not the hole's doing, or an instruction that needs the monitor's structures: the
   // caller's fault stands.
-  if ((!r.touched_hole && !jumped_in && !beyond_cut) || !r.unsupported.empty()) {
-    return {Result::kNotEmulated};
-  }
+  if ((!r.touched_hole && !jumped_in) || !r.unsupported.empty()) return {Result::kNotEmulated};
   const uint32_t linear = r.touched_hole ? r.hole_linear : cs.base + r.state.eip;
   c_.recorder.record(EventKind::hole_access, {linear, r.hole_write ? 1u : 0u, 0, 0});
   // The stores the instruction made (with a fault: those of the REP iterations it
