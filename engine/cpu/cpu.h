@@ -209,6 +209,14 @@ class Cpu {
   // Linear accesses with the paging checks of the current CPL. `supervisor` marks the
   // processor's implicit system accesses (GDT, LDT, IDT, TSS), which are made at
   // supervisor privilege whatever the CPL (SDM Vol. 3A, 4.6).
+  //
+  // fence_system_accesses(from): an implicit system access at a linear address at or above
+  // `from` stops the processor (kUnsupported) before it is translated; 0 turns the fence
+  // off. A monitor's scratch processor (vmm::ScratchExecution) that executes a guest
+  // instruction whose own accesses reach the hypervisor hole sets it, so that the guest's
+  // mapping there serves every explicit access and no implicit one ever reads the
+  // monitor's tables in the guest's place (or the guest's pages as the monitor's tables).
+  void fence_system_accesses(uint32_t from) { system_fence_ = from; }
   uint8_t lin_read8(uint32_t lin, bool supervisor = false);
   uint16_t lin_read16(uint32_t lin, bool supervisor = false);
   uint32_t lin_read32(uint32_t lin, bool supervisor = false);
@@ -480,6 +488,8 @@ class Cpu {
   // memory.cpp: exits with reason 44 for a data access to the APIC-access page.
   void check_apic_access(uint32_t pa, bool write);
   bool apic_pass_armed_ = false;
+  uint32_t system_fence_ = 0;  // fence_system_accesses()
+  void check_system_access(uint32_t lin, unsigned size);
   uint64_t apic_pass_icount_ = 0;
   uint32_t apic_pass_eip_ = 0;
 

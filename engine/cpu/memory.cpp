@@ -2,6 +2,7 @@
 // linear-to-physical step through paging (mmu.cpp), physical RAM and the bus, and the
 // stack.
 #include <cstring>
+#include <string>
 
 #include "engine/cpu/cpu.h"
 
@@ -31,6 +32,8 @@ uint32_t Cpu::linear(uint8_t seg, uint32_t offset, unsigned size, Access access)
 // page gets its own translation and its own fault.
 #define VMLAB_LIN_ACCESSORS(BITS, TYPE)                                              \
   TYPE Cpu::lin_read##BITS(uint32_t lin, bool supervisor) {                          \
+    if (supervisor) [[unlikely]]                                                     \
+      check_system_access(lin, sizeof(TYPE));                                        \
     const bool user = !supervisor && s_.cpl == 3;                                    \
     if ((lin & kPageMask) <= 4096 - sizeof(TYPE)) {                                  \
       const uint32_t pa = translate(lin, Access::kRead, user);                       \
@@ -51,6 +54,8 @@ uint32_t Cpu::linear(uint8_t seg, uint32_t offset, unsigned size, Access access)
     return static_cast<TYPE>(v);                                                     \
   }                                                                                  \
   void Cpu::lin_write##BITS(uint32_t lin, TYPE value, bool supervisor) {             \
+    if (supervisor) [[unlikely]]                                                     \
+      check_system_access(lin, sizeof(TYPE));                                        \
     const bool user = !supervisor && s_.cpl == 3;                                    \
     if ((lin & kPageMask) <= 4096 - sizeof(TYPE)) {                                  \
       const uint32_t pa = translate(lin, Access::kWrite, user);                      \
@@ -78,6 +83,15 @@ VMLAB_LIN_ACCESSORS(8, uint8_t)
 VMLAB_LIN_ACCESSORS(16, uint16_t)
 VMLAB_LIN_ACCESSORS(32, uint32_t)
 #undef VMLAB_LIN_ACCESSORS
+
+void Cpu::check_system_access(uint32_t lin, unsigned size) {
+  // An access that starts below the fence and ends at or above it (or wraps past 4 GiB)
+  // reaches the fenced range too.
+  if (system_fence_ != 0 && uint64_t{lin} + size - 1 >= system_fence_) {
+    unsupported("an implicit access to a descriptor table or TSS at linear address " +
+                std::to_string(lin) + " lies in the fenced range");
+  }
+}
 
 // Journey aside: the APIC-access page (SDM Vol. 3C, 29.4). Called before a data access of
 // the current instruction reaches the bus: in guest mode with "virtualize APIC accesses",

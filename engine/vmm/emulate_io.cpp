@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "engine/cpu/descriptor.h"
 #include "engine/vmm/privileged_emulator.h"
 
 namespace vmlab::vmm {
@@ -46,6 +47,34 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::string_io(const GuestInsn& insn)
   return string_io_batch(insn, in, size, port, step, src_seg);
 }
 
+bool PrivilegedEmulator::segment_allows(const cpu::SegmentCache& sc, uint32_t offset, unsigned size,
+                                        bool write) {
+  if (!sc.usable) return false;
+  if (write ? !sc.writable() : !sc.readable()) return false;
+  const uint32_t last = offset + (size - 1);
+  if (last < offset) return false;
+  if (sc.expand_down()) {
+    const uint32_t upper = sc.db ? 0xFFFFFFFFu : 0xFFFFu;
+    return offset > sc.limit && last <= upper;
+  }
+  return last <= sc.limit;
+}
+
+bool PrivilegedEmulator::segment_allows(uint8_t seg, uint32_t offset, unsigned size,
+                                        bool write) const {
+  cpu::SegmentCache sc = c_.cpu.state().seg[seg];
+  // Under ring compression the real limit is the cut one: the guest's own descriptor
+  // decides (the cut is the only difference, DeprivilegedSegments::compress).
+  if (!c_.cpu.guest_mode() && c_.shadow.has_hole() && sc.usable &&
+      !cpu::is_null_selector(sc.selector)) {
+    if (const auto raw = segments().guest_descriptor(sc.selector)) {
+      const cpu::Descriptor d{*raw};
+      if (d.base() == sc.base && d.limit() >= sc.limit) sc.limit = d.limit();
+    }
+  }
+  return segment_allows(sc, offset, size, write);
+}
+
 PrivilegedEmulator::Outcome PrivilegedEmulator::string_io_batch(const GuestInsn& insn, bool in,
                                                                 unsigned size, uint16_t port,
                                                                 int32_t step, uint8_t src_seg) {
@@ -68,7 +97,26 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::string_io_batch(const GuestInsn&
   for (uint64_t n = 0; n < batch; ++n) {
     uint32_t value = 0;
     bool ok = true;
+    // The segment checks of the memory operand come first, as the processor makes them
+    // (SDM Vol. 2, INS/OUTS, "Protected Mode Exceptions": #GP(0), #SS(0) for SS, for a
+    // segment that is unusable, not writable (INS) or readable (OUTS), or whose limit the
+    // access passes): a refused iteration reads or writes no port.
+    const uint8_t seg = in ? uint8_t{cpu::ES} : src_seg;
+    if (!segment_allows(seg, in ? s.gpr[cpu::EDI] : s.gpr[cpu::ESI], size, in)) {
+      c_.cpu.charge_budget(n);
+      return {Verdict::kFault, seg == cpu::SS ? cpu::vec::SS : cpu::vec::GP, true, 0};
+    }
     if (in) {
+      // The destination's page walk comes before the port read, as natively: a #PF there
+      // reads no port.
+      const uint32_t lin = s.seg[cpu::ES].base + s.gpr[cpu::EDI];
+      for (const uint32_t at : {lin, lin + size - 1}) {
+        const GuestWalk w = c_.memory.walk(at, cpu::Access::kWrite, user(), false);
+        if (!w.ok) {
+          c_.cpu.charge_budget(n);
+          return page_fault({at, w.error_code});
+        }
+      }
       value = c_.machine.io_read(port, size);
       ok = write_mem(s.seg[cpu::ES].base + s.gpr[cpu::EDI], &value, size, fault);
       if (ok) s.gpr[cpu::EDI] += static_cast<uint32_t>(step);
@@ -167,6 +215,8 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_user_io() {
     case X86_INS_INSD:
     case X86_INS_OUTSD: size = 4; break;
     case X86_INS_CPUID: return cpuid(insn);  // CPUID faulting at CPL 3 (cpuid())
+    case X86_INS_LJMP:
+    case X86_INS_LCALL: return far_task_checks(insn);  // a TSS or task gate of the guest's
     default: return {Verdict::kNotEmulated};
   }
   if (!io_permitted(port, size, fault)) {

@@ -41,6 +41,14 @@ namespace vmlab::vmm {
 
 // The guest-physical page of the APIC (its power-up base, IA32_APIC_BASE = 0xFEE00000).
 inline constexpr uint32_t kApicPage = machine::LocalApic::kDefaultBase;
+// No APIC page: the guest cleared IA32_APIC_BASE's global enable (or the machine has none).
+inline constexpr uint32_t kNoApicPage = 0xFFFFFFFFu;
+
+// Where the guest's APIC answers now: the page IA32_APIC_BASE names (a guest may move it,
+// SDM Vol. 3A, 10.4.5), or kNoApicPage. Each monitor that traps the page follows it when
+// the guest writes the MSR (classic and bt: ShadowMmu::set_apic_page; VT: the
+// APIC-access address and the device frame of its P2m).
+uint32_t guest_apic_page(const machine::LocalApic& apic);
 
 // Whether a guest-physical address lies outside the guest's RAM, where the machine's bus
 // (and the local APIC, at its base) answers.

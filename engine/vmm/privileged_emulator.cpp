@@ -9,6 +9,8 @@
 #include <string>
 
 #include "engine/cpu/descriptor.h"
+#include "engine/machine/machine.h"
+#include "engine/vmm/guest_apic.h"
 #include "engine/vmm/privileged_emulator.h"
 #include "engine/vmm/scratch_execution.h"
 
@@ -241,6 +243,10 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
       if (!c_.cpu.write_msr(s.gpr[cpu::ECX], uint64_t{s.gpr[cpu::EDX]} << 32 | s.gpr[cpu::EAX])) {
         return gp(0);
       }
+      if (s.gpr[cpu::ECX] == cpu::msr::IA32_APIC_BASE) {
+        // The guest moved (or disabled) its local APIC: the page that traps follows it.
+        c_.shadow.set_apic_page(guest_apic_page(c_.machine.local_apic()));
+      }
       return done(insn);
     case X86_INS_CLI: v.interrupts_enabled = false; return done(insn);
     case X86_INS_STI: return sti(insn);
@@ -256,6 +262,8 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
     case X86_INS_IRET:
     case X86_INS_IRETD: return iret(insn);
     case X86_INS_RETF: return far_return(insn);
+    case X86_INS_LJMP:
+    case X86_INS_LCALL: return far_task_checks(insn);
     default: return {Verdict::kNotEmulated};
   }
 }

@@ -92,6 +92,14 @@ class PrivilegedEmulator {
   // EFLAGS image sets the virtual IOPL (a monitor that performs that IRET itself calls it).
   void note_iret_to_user();
 
+  // Whether the processor's segment checks let `size` bytes at `offset` in segment `seg`
+  // be written (or read), with the guest's own limits (SDM Vol. 3A, 5.3 and 5.6).
+  bool segment_allows(uint8_t seg, uint32_t offset, unsigned size, bool write) const;
+  // The same checks against one segment cache as it is (a monitor whose guest runs on its
+  // own segments: VT).
+  static bool segment_allows(const cpu::SegmentCache& sc, uint32_t offset, unsigned size,
+                             bool write);
+
   // A monitor that closes the Popek-Goldberg holes for the guest kernel (binary
   // translation) asks that the sensitive instructions the write emulator executes see the
   // guest's state as its translations show it: CS and SS with RPL 0, the virtual IF in
@@ -129,6 +137,11 @@ class PrivilegedEmulator {
   Outcome iret(const GuestInsn& insn);
   Outcome far_return(const GuestInsn& insn);
   Outcome load_stack_segment(const GuestInsn& insn);
+  // emulate_task_checks.cpp: a far JMP or CALL that faulted and names a TSS or task gate
+  // in the guest's tables: the fault the hardware's task-switch checks give there (the
+  // shadow GDT holds no system descriptors), or the native stop once they all pass.
+  // kNotEmulated for any other target.
+  Outcome far_task_checks(const GuestInsn& insn);
 
   // Operands (privileged_emulator.cpp).
   uint32_t read_gpr(uint8_t reg, uint8_t size) const;

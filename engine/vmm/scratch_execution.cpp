@@ -109,11 +109,10 @@ bool ScratchExecution::map(uint32_t linear, uint32_t error_code) {
     return false;
   }
   if (linear >= hole::kBase && guest_hole_) {
-    // The hole as the guest's: never the monitor's structures, whoever reads them.
-    if (monitor_structure(linear)) {
-      result_->unsupported = "it reaches the monitor's descriptor tables in the hypervisor hole";
-      return false;
-    }
+    // The hole as the guest's, on every page (the monitor's GDT, TSS, IDT and shadow LDT
+    // included): only the instruction's own accesses get here, since the processor's
+    // implicit ones to the hole stop it before translation (fence_system_accesses in
+    // execute()), so that they never read the guest's page as the monitor's table.
     if (!result_->touched_hole) result_->hole_linear = linear;
     result_->touched_hole = true;
     result_->hole_write = result_->hole_write || write;
@@ -156,17 +155,6 @@ bool ScratchExecution::map(uint32_t linear, uint32_t error_code) {
   return true;
 }
 
-bool ScratchExecution::monitor_structure(uint32_t linear) const {
-  const cpu::CpuState& s = cpu_->state();
-  const uint32_t page = linear >> 12;
-  auto within = [&](uint32_t base, uint32_t limit) {
-    const uint64_t last = uint64_t{base} + limit;
-    return page >= (base >> 12) && page <= (last >> 12);
-  };
-  return within(s.gdtr.base, s.gdtr.limit) || within(s.idtr.base, s.idtr.limit) ||
-         within(s.tr.base, s.tr.limit) || (s.ldtr.usable && within(s.ldtr.base, s.ldtr.limit));
-}
-
 bool ScratchExecution::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_error_code,
                                     uint32_t error_code) {
   if (stopping_) {
@@ -197,6 +185,9 @@ ScratchExecution::Effects ScratchExecution::execute(const std::function<void(cpu
   Effects result;
   result_ = &result;
   guest_hole_ = guest_hole;
+  // With the hole as the guest's, an implicit access there (a descriptor, gate or TSS
+  // read, an accessed bit) would reach the monitor's structures: it stops the instruction.
+  cpu_->fence_system_accesses(guest_hole ? hole::kBase : 0);
   slots_.clear();
   overlay_.clear();
   device_reads_.clear();

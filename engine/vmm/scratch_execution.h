@@ -22,10 +22,13 @@
 // With `guest_hole` (issue 12, item 12) the hole is the guest's instead: an instruction
 // that faulted only because ring compression cut the guest's segments below 0xFC000000
 // runs here with the guest's own limits, and its accesses to linear addresses in the top
-// 64 MiB walk the guest's page tables like any other. The monitor's structures are then
-// never mapped: an access that needs them (a descriptor or TSS read, which the processor
-// makes at the addresses in the real GDTR, IDTR, TR and LDTR) makes the instruction
-// unsupported here, so that no guest instruction reads or writes the monitor's memory.
+// 64 MiB walk the guest's page tables like any other, on every page (the linear addresses
+// of the monitor's GDT, TSS, IDT and shadow LDT too: the guest's own mapping there). The
+// monitor's structures are then never mapped: an implicit access to the hole (a
+// descriptor or TSS read, which the processor makes at the addresses in the real GDTR,
+// IDTR, TR and LDTR) stops the instruction as unsupported before it is translated
+// (cpu::Cpu::fence_system_accesses), so that no guest instruction reads or writes the
+// monitor's memory, nor has its own page read as the monitor's table.
 #pragma once
 
 #include <cstdint>
@@ -151,9 +154,6 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
   Effects* result_ = nullptr;
   bool stopping_ = false;    // kMaxWrites reached: the next exception ends the execution
   bool guest_hole_ = false;  // this execution maps the hole through the guest's tables
-  // Whether `linear` lies on a page of a structure the processor reads implicitly through
-  // the scratch state's GDTR, IDTR, TR or LDTR (the monitor's, in the hole).
-  bool monitor_structure(uint32_t linear) const;
 };
 
 }  // namespace vmlab::vmm

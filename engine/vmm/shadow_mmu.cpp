@@ -252,6 +252,13 @@ uint32_t ShadowMmu::fill(uint32_t lin, const GuestWalk& walk) {
   // LAB 03 END
 }
 
+void ShadowMmu::set_apic_page(uint32_t gpa) {
+  const uint32_t gfn = gpa == kNoApicPage ? kNoApicPage : gpa / kPageSize;
+  if (gfn == apic_gfn_) return;
+  apic_gfn_ = gfn;
+  flush_all();
+}
+
 ShadowMmu::FaultOutcome ShadowMmu::page_fault(uint32_t lin, uint32_t error_code) {
   ensure_frames();
   if (!current_) activate();
@@ -269,7 +276,7 @@ ShadowMmu::FaultOutcome ShadowMmu::page_fault(uint32_t lin, uint32_t error_code)
     return {FaultKind::kTrue, w.error_code, 0};
   }
   const uint32_t gfn = w.gpa >> 12;
-  if (has_hole() && gfn == kApicPage / kPageSize) return {FaultKind::kDevice, 0, w.gpa};
+  if (has_hole() && gfn == apic_gfn_) return {FaultKind::kDevice, 0, w.gpa};
   if (write && tracked(gfn)) return {FaultKind::kTrace, 0, w.gpa};
   if (write && !(w.rights & pte::RW)) return {FaultKind::kEmulateWrite, 0, w.gpa};
   const uint32_t spte = fill(lin, w);

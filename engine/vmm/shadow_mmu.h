@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "engine/cpu/cpu.h"
+#include "engine/vmm/guest_apic.h"
 #include "engine/vmm/guest_memory.h"
 #include "engine/vmm/hypervisor_hole.h"
 #include "engine/vmm/monitor_frames.h"
@@ -88,6 +89,11 @@ class ShadowMmu {
   // The guest's INVLPG. The shadows are kept coherent by tracing, so only the real TLB
   // entry goes.
   void invlpg(uint32_t lin);
+  // Ring compression: the guest-physical page of the guest's local APIC, which is never
+  // shadowed (every access there is executed for the guest: FaultKind::kDevice), after
+  // the guest moved it with IA32_APIC_BASE (guest_apic.h; kNoApicPage: none). A change
+  // drops every shadow, so that neither page keeps a mapping made for the other meaning.
+  void set_apic_page(uint32_t gpa);
 
   // --- Page faults ----------------------------------------------------------------------
   enum class FaultKind : uint8_t {
@@ -171,6 +177,7 @@ class ShadowMmu {
   const VirtualCpu& vcpu_;
   uint32_t hole_pt_mfn_;  // 0: no hole
   uint32_t guest_pdes_;   // the page-directory entries that shadow the guest: 1008 or 1024
+  uint32_t apic_gfn_ = kApicPage / 4096;  // set_apic_page()
   std::vector<std::unique_ptr<Root>> roots_;
   Root* current_ = nullptr;
   uint64_t use_clock_ = 0;

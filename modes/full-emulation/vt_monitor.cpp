@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "engine/vmm/guest_apic.h"
 #include "engine/vmm/quiet_hardware.h"
 #include "engine/vmm/virtual_cpuid.h"
 
@@ -368,6 +369,12 @@ void VtMonitor::io(const VmExit& exit) {
     }
     emulated(exit, q::in(qual) ? 0x6C : 0x6E, 0);
     const bool user = s.cpl == 3;
+    if (nested_view_) {
+      // Nested paging: the guest's paging state is the processor's own in guest mode.
+      nested_view_->cr0 = s.cr0;
+      nested_view_->cr3 = s.cr3;
+      nested_view_->cr4 = s.cr4;
+    }
     const uint64_t batch =
         q::rep(qual)
             ? std::min<uint64_t>({s.gpr[cpu::ECX], 4096, std::max<uint64_t>(cpu_.budget_left(), 1)})
@@ -375,9 +382,30 @@ void VtMonitor::io(const VmExit& exit) {
     for (uint64_t n = 0; n < batch; ++n) {
       uint32_t v = 0;
       vmm::GuestMemory::Fault f;
+      // The segment checks of the memory operand, which the exit comes before: #GP(0)
+      // (#SS(0) for SS) and no port access when the segment refuses it (SDM Vol. 2, INS
+      // and OUTS, "Protected Mode Exceptions").
+      const uint8_t seg = q::in(qual) ? uint8_t{cpu::ES} : uint8_t{cpu::DS};
+      if (!vmm::PrivilegedEmulator::segment_allows(
+              s.seg[seg], q::in(qual) ? s.gpr[cpu::EDI] : s.gpr[cpu::ESI], size, q::in(qual))) {
+        cpu_.charge_budget(n);
+        inject_exception(cpu::vec::GP, true, 0);
+        return;
+      }
       if (q::in(qual)) {
-        v = m.io_read(port, size);
         const uint32_t lin = s.seg[cpu::ES].base + s.gpr[cpu::EDI];
+        // The destination's page walk comes before the port read, as natively: a #PF
+        // there reads no port.
+        for (const uint32_t at : {lin, lin + size - 1}) {
+          const vmm::GuestWalk w = memory_.walk(at, cpu::Access::kWrite, user, false);
+          if (!w.ok) {
+            cpu_.charge_budget(n);
+            cpu_.state().cr2 = at;
+            inject_exception(cpu::vec::PF, true, w.error_code);
+            return;
+          }
+        }
+        v = m.io_read(port, size);
         if (!memory_.write(lin, &v, size, user, &f)) {
           cpu_.charge_budget(n);
           cpu_.state().cr2 = f.linear;
@@ -438,6 +466,19 @@ void VtMonitor::msr(const VmExit& exit) {
     }
   } else {
     ok = cpu_.write_msr(s.gpr[cpu::ECX], uint64_t{s.gpr[cpu::EDX]} << 32 | s.gpr[cpu::EAX]);
+    if (ok && s.gpr[cpu::ECX] == cpu::msr::IA32_APIC_BASE) {
+      // The guest moved (or disabled) its local APIC: the APIC-access page and the device
+      // frame that backs it follow, and shadows made for either page's old meaning go.
+      const uint32_t page = vmm::guest_apic_page(vm_.machine().local_apic());
+      if (page != cpu_.vm_controls().apic_access_address) {
+        cpu_.vm_controls().apic_access_address = page == vmm::kNoApicPage ? 0 : page;
+        if (p2m_) {
+          p2m_->set_device_frame(page == vmm::kNoApicPage ? vmm::kNoApicPage
+                                                          : page / vmm::P2m::kPageSize);
+        }
+        if (shadow_) shadow_->flush_all();
+      }
+    }
   }
   if (!ok) {
     inject_exception(cpu::vec::GP, true, 0);

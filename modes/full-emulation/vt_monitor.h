@@ -42,6 +42,14 @@ class VtMonitor : public cpu::VmxMonitor {
   // reads and writes of a typical handler (docs/modes/vt.md, "Costs").
   uint64_t exit_overhead() const { return exit_overhead_; }
 
+  // The P2m whose device frame is the APIC-access page: moved with the guest's APIC when
+  // it writes IA32_APIC_BASE (guest_apic.h).
+  void follow_apic_with(vmm::P2m* p2m) { p2m_ = p2m; }
+  // Nested paging: the VirtualCpu through which the monitor's GuestMemory walks the
+  // guest's tables; the monitor copies the guest's CR0, CR3 and CR4 (which the guest owns
+  // in guest mode) into it before it emulates a memory access (INS/OUTS).
+  void mirror_guest_paging_into(vmm::VirtualCpu* v) { nested_view_ = v; }
+
  private:
   // --- The exit handlers, one per reason ------------------------------------------------
   void exception(const cpu::VmExit& exit);
@@ -79,6 +87,8 @@ class VtMonitor : public cpu::VmxMonitor {
   cpu::Cpu& cpu_;
   VtPaging paging_;
   vmm::ShadowMmu* shadow_;
+  vmm::P2m* p2m_ = nullptr;                 // follow_apic_with()
+  vmm::VirtualCpu* nested_view_ = nullptr;  // mirror_guest_paging_into()
   vmm::VirtualCpu* vcpu_;
   vmm::GuestMemory& memory_;
   // The shared emulator, for the stores to traced page tables under shadow paging (the

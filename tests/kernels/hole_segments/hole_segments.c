@@ -9,10 +9,12 @@
  * with paging off, printing the value read or the exception taken:
  *   - natively (and under VT, where the guest owns the whole linear space) every access
  *     succeeds: nothing is at those physical addresses, so reads give all ones;
- *   - under ring compression an access into the hole is #GP(0); a page-granular cut ends
- *     up to 4 KiB short of the hole (an access there is #GP(0) too); an expand-down
- *     segment that stays below the hole works; one that reaches it cannot be loaded,
- *     #GP(selector); a segment in an LDT is cut like one in the GDT.
+ *   - under ring compression the monitor executes an access into the hole for the guest
+ *     with the guest's own limits (emulate_hole_access.cpp): the same values as natively;
+ *     an access between a page-granular cut (up to 4 KiB short of the hole) and the hole
+ *     keeps its #GP(0) (partial). An expand-down segment that stays below the hole works; one that reaches it cannot be
+ *     loaded, #GP(selector); a segment in an LDT is cut like one in the GDT; a far jump
+ *     beyond the cut CS limit loads CS, which needs the monitor's GDT: its #GP stays.
  * native.expected and compressed.expected hold the two consoles.
  */
 #include "klib.h"

@@ -50,6 +50,9 @@ static struct {
   uint16_t trap, iomap_base;
 } __attribute__((packed, aligned(16))) tss;
 static uint64_t idt[256];
+const uint64_t* klib_gdt(void) {
+  return gdt;
+}
 static uint8_t kernel_stack[8192] __attribute__((aligned(16)));
 
 static uint64_t seg_desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {

@@ -49,6 +49,9 @@ _Noreturn void exit_machine(uint32_t status);
 /* GDT (ring-0 and ring-3 flat code/data, a TSS) and an IDT whose listed vectors (0, 6,
  * 13, 14, 0x20, 0x40-0x45, 0x80) go to isr_dispatch; 0x80 is callable from ring 3. */
 void tables_init(void);
+/* The GDT tables_init() built (6 entries), for a kernel that copies it into a bigger one
+ * (SGDT reports the monitor's table under ring compression). */
+const uint64_t* klib_gdt(void);
 void pic_init(uint8_t master_mask);
 void pit_init(uint32_t hz);
 /* Switches to ring 3 at `entry` with the stack `stack_top`, IF set. */

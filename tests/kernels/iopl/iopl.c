@@ -1,0 +1,111 @@
+/*
+ * IOPL through POPF and IRET (issue 12, item 3; SDM Vol. 1, 3.4.3.3 and 19.5.1; Vol. 2,
+ * POPF and IRET: only CPL 0 changes IOPL, and CLI, STI, IN and OUT at CPL > IOPL fault).
+ * The kernel sets IOPL with POPF and reads it back with PUSHF, then enters ring 3 with
+ * IOPL 3 in the EFLAGS image of its IRET; user code reads IOPL back, uses a port that its
+ * TSS (no I/O bitmap) would refuse, and runs CLI and STI, which IOPL 3 allows. A system
+ * call that returns keeps the IOPL. Then ring 3 again with IOPL 0: the same port faults.
+ * Each line is what the guest saw; the console is the same natively and under QEMU.
+ */
+#include "klib.h"
+
+static uint8_t user_stack[4096] __attribute__((aligned(16)));
+static volatile uint32_t round_iopl, faults, user_iopl, user_iopl_after_syscall, user_if;
+
+static uint32_t flags(void) {
+  uint32_t f;
+  __asm__ volatile("pushf\n pop %0" : "=r"(f));
+  return f;
+}
+
+static void set_iopl(uint32_t iopl) {
+  __asm__ volatile("pushf\n andl $0xFFFFCFFF, (%%esp)\n orl %0, (%%esp)\n popf" ::"r"(iopl << 12)
+                   : "memory", "cc");
+}
+
+static void user_main(void) {
+  user_iopl = (flags() >> 12) & 3;
+  __asm__ volatile("outb %%al, $0x80" ::"a"(0)); /* no bitmap: only IOPL 3 allows it */
+  __asm__ volatile("cli");
+  user_if = (flags() >> 9) & 1;
+  __asm__ volatile("sti");
+  user_if = user_if * 2 + ((flags() >> 9) & 1);
+  __asm__ volatile("int $0x80" ::"a"(1)); /* a system call that returns */
+  user_iopl_after_syscall = (flags() >> 12) & 3;
+  __asm__ volatile("int $0x80" ::"a"(0));
+  for (;;) {
+  }
+}
+
+static void enter_user(uint32_t iopl) {
+  __asm__ volatile(
+      "mov %0, %%ax\n mov %%ax, %%ds\n mov %%ax, %%es\n"
+      "push %0\n push %1\n"
+      "pushf\n andl $0xFFFFCFFF, (%%esp)\n orl %4, (%%esp)\n orl $0x200, (%%esp)\n"
+      "push %2\n push %3\n iret" ::"i"(SEL_UDATA),
+      "r"(user_stack + sizeof user_stack), "i"(SEL_UCODE), "r"(user_main), "r"(iopl << 12)
+      : "eax", "memory");
+}
+
+static void report(void) {
+  puts("ring 3 with IOPL ");
+  putdec(round_iopl);
+  puts(": reads IOPL ");
+  putdec(user_iopl);
+  puts(", faults ");
+  putdec(faults);
+  puts(", IF after cli/sti ");
+  putdec(user_if >> 1);
+  putc('/');
+  putdec(user_if & 1);
+  puts(", IOPL after a system call ");
+  putdec(user_iopl_after_syscall);
+  putc('\n');
+}
+
+void isr_dispatch(struct frame* f) {
+  if (f->vector == 13 && (f->cs & 3) == 3) {
+    ++faults;
+    const uint8_t* ip = (const uint8_t*)f->eip;
+    f->eip += ip[0] == 0xE6 ? 2 : 1; /* out imm8 is two bytes, cli and sti one */
+    return;
+  }
+  if (f->vector == 0x80 && f->eax == 1) return;
+  if (f->vector == 0x80) {
+    report();
+    if (round_iopl == 3) {
+      round_iopl = 0;
+      faults = 0;
+      enter_user(0);
+    }
+    exit_machine(0);
+  }
+  puts("unexpected vector ");
+  putdec(f->vector);
+  puts(" at ");
+  puthex(f->eip);
+  putc('\n');
+  exit_machine(1);
+}
+
+void kmain(uint32_t magic, struct multiboot_info* mbi) {
+  (void)magic;
+  (void)mbi;
+  console_init();
+  outb(0x21, 0xFF);
+  outb(0xA1, 0xFF);
+  tables_init();
+  puts("vmlab iopl kernel\n");
+  set_iopl(3);
+  puts("ring 0 popf IOPL 3: reads ");
+  putdec((flags() >> 12) & 3);
+  set_iopl(1);
+  puts(", IOPL 1: reads ");
+  putdec((flags() >> 12) & 3);
+  set_iopl(0);
+  puts(", IOPL 0: reads ");
+  putdec((flags() >> 12) & 3);
+  putc('\n');
+  round_iopl = 3;
+  enter_user(3);
+}
