@@ -51,7 +51,15 @@ vmm::TranslationRow row_of(const TranslationCache& cache, uint32_t index) {
 
 vmm::GuestCpuView BtMode::guest_cpu(const vmm::Vm& vm) const {
   if (!monitor_) return Mode::guest_cpu(vm);
-  return vmm::ring_compressed_view(vm, monitor_->vcpu());
+  vmm::GuestCpuView v = vmm::ring_compressed_view(vm, monitor_->vcpu());
+  if (monitor_->in_tc()) {
+    // In the translation cache CS is the TC's; the guest's is the kernel's own. The guest's
+    // state is exact only where one guest instruction's translation begins.
+    v.cs = vmm::VirtualCpu::guest_selector(monitor_->guest_cs());
+    const auto* record = monitor_->cache().record_at(v.hardware.eip);
+    v.at_insn_boundary = record != nullptr && record->tc == v.hardware.eip;
+  }
+  return v;
 }
 
 const vmm::P2m* BtMode::guest_p2m() const {

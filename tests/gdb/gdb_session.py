@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""The gdb stub (engine/debug, docs/gdb.md) with the real gdb, scripted in batch mode.
+
+  gdb_session.py --vmlab V --kernel K --mode MODE --check session|monitor|determinism|sigint
+
+MODE is one of native, trap-classic, trap, trap-npt, bt, pv. Each check starts
+`vmlab run --gdb 0 --gdb-wait` (a free port, printed on stderr), drives it with
+`gdb -batch -nx` and checks exact lines of gdb's output and of the guest's console:
+
+  session      break at a kernel function, stepi, next, read a variable and a register,
+               read memory, watch a memory word, continue to the guest's exit
+  monitor      monitor help, monitor break (cr3 in every mode, the mode's own event),
+               monitor events
+  determinism  a run continued to its end under gdb (one breakpoint hit on the way) has
+               the console, counts and modeled cycles of a run without gdb
+  sigint       SIGINT while the stub waits for gdb ends the run with its files
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+
+MODES = {
+    "native": ["--mode", "native"],
+    "trap-classic": ["--mode", "trap", "--cpu", "classic"],
+    "trap": ["--mode", "trap"],
+    "trap-npt": ["--mode", "trap", "--npt"],
+    "bt": ["--mode", "bt"],
+    "pv": ["--mode", "pv"],
+}
+# The mode's own monitor-level event: the command and the event kind it stops on.
+MODE_EVENT = {
+    "native": ("monitor break event port_io 0x3f8", "port_io"),
+    "trap-classic": ("monitor break hidden-fault", "hidden_fault"),
+    "trap": ("monitor break exit", "trap"),
+    "trap-npt": ("monitor break exit", "trap"),
+    "bt": ("monitor break callout", "bt_callout"),
+    "pv": ("monitor break hypercall", "hypercall"),
+}
+APPEND = "run=syscall iters=50"
+TIMEOUT = 300
+
+
+def start(args, extra=(), out_dir=None):
+    cmd = [args.vmlab, "run", *MODES[args.mode], "--gdb", "0", "--gdb-wait",
+           "--append", APPEND, *extra]
+    if out_dir:
+        cmd += ["--out", out_dir]
+    cmd.append(args.kernel)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stderr.readline()
+    m = re.match(r"gdb: listening on 127\.0\.0\.1:(\d+)$", line.strip())
+    if not m:
+        proc.kill()
+        sys.exit(f"FAIL: no 'gdb: listening' line from vmlab, got {line!r}")
+    return proc, int(m.group(1))
+
+
+def gdb(args, port, commands):
+    cmd = ["gdb", "-batch", "-nx", "-ex", "set architecture i386",
+           "-ex", "set pagination off", "-ex", f"target remote :{port}"]
+    for c in commands:
+        cmd += ["-ex", c]
+    cmd.append(args.kernel)
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       timeout=TIMEOUT)
+    return r.stdout
+
+
+def finish(proc):
+    out, err = proc.communicate(timeout=TIMEOUT)
+    return proc.returncode, out, err
+
+
+def expect(text, pattern, what):
+    if not re.search(pattern, text, re.M):
+        print(text)
+        sys.exit(f"FAIL: {what}: no match for {pattern!r}")
+
+
+def check_session(args):
+    proc, port = start(args)
+    out = gdb(args, port, [
+        "break syscall_dispatch",
+        "continue",
+        "print kstat.syscalls",
+        "print/x $cr0 & 0x80000001",
+        "print/x $cs",
+        "stepi",
+        "print (unsigned)$pc - (unsigned)syscall_dispatch",
+        "next",
+        "x/2xb syscall_dispatch",
+        "delete",
+        "watch kstat.syscalls",
+        "continue",
+        "delete",
+        "continue",
+    ])
+    code, console, err = finish(proc)
+    expect(out, r"^Breakpoint 1 at 0x[0-9a-f]+: file .*syscall\.c", "breakpoint set")
+    expect(out, r"^Breakpoint 1, syscall_dispatch \(tf=0x[0-9a-f]+ <kstacks\+\d+>\) at .*syscall\.c:\d+", "breakpoint hit")
+    expect(out, r"^\$1 = 1$", "kstat.syscalls read at the first syscall")
+    expect(out, r"^\$2 = 0x80000001$", "CR0.PG and PE read")
+    if args.mode != "pv":  # the PV kernel knows it runs in ring 1
+        expect(out, r"^\$3 = 0x8$", "the guest's CS")
+    # syscall_dispatch's first instruction (sub $N,%esp) is 3 bytes long.
+    expect(out, r"^\$4 = 3$", "stepi went one instruction")
+    expect(out, r"^0x[0-9a-f]+ <syscall_dispatch>:\s+0x[0-9a-f]{2}\s+0x[0-9a-f]{2}$",
+           "memory read, no breakpoint bytes in it")
+    expect(out, r"^Hardware watchpoint 2: kstat\.syscalls$", "watchpoint set")
+    expect(out, r"^Old value = 1\nNew value = 2$", "watchpoint hit")
+    expect(out, r"^\[Inferior 1 \(Remote target\) exited normally\]$", "continued to the exit")
+    expect(console, r"^done status=0$", "the guest's console")
+    if code != 0:  # the guest wrote 0 to the exit port
+        sys.exit(f"FAIL: vmlab exited with {code}, expected 0\n{err}")
+    print(f"{args.mode}: session OK")
+
+
+def check_monitor(args):
+    proc, port = start(args)
+    command, kind = MODE_EVENT[args.mode]
+    out = gdb(args, port, [
+        "monitor help",
+        "monitor break cr3",
+        "monitor break",
+        "continue",
+        "monitor events 16",
+        command,
+        "continue",
+        "monitor break nonsense",
+        "monitor break off",
+        "continue",
+    ])
+    code, console, err = finish(proc)
+    expect(out, r"^  monitor break hypercall \[N\]", "monitor help")
+    expect(out, r"^armed: the next cr3_switch$", "monitor break cr3")
+    expect(out, r"^vmlab: stopped after #\d+ cycle \d+ eip 0x[0-9a-f]{8}( \(tc 0x[0-9a-f]{8}\))? cpl \d cr3_switch old_cr3=0x", "the cr3 stop")
+    expect(out, r"^#\d+ cycle \d+ eip 0x[0-9a-f]{8}( \(tc 0x[0-9a-f]{8}\))? cpl \d cr3_switch old_cr3=0x[0-9a-f]+ new_cr3=0x",
+           "monitor events shows the CR3 write")
+    expect(out, rf"^vmlab: stopped after #\d+ cycle \d+ eip 0x[0-9a-f]{{8}}( \(tc 0x[0-9a-f]{{8}}\))? cpl \d {kind} ", f"the {kind} stop")
+    expect(out, r"monitor break: unknown stop 'nonsense'", "a bad monitor command")
+    expect(out, r"^\[Inferior 1 \(Remote target\) exited normally\]$", "continued to the exit")
+    expect(console, r"^done status=0$", "the guest's console")
+    print(f"{args.mode}: monitor OK")
+
+
+def stats_figures(path):
+    with open(path, encoding="utf-8") as f:
+        stats = json.load(f)
+    # Everything but host time.
+    def strip(node):
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if "wall" not in k and "host" not in k}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+    return strip(stats)
+
+
+def check_determinism(args):
+    with tempfile.TemporaryDirectory() as tmp:
+        plain_dir, gdb_dir = os.path.join(tmp, "plain"), os.path.join(tmp, "gdb")
+        plain = subprocess.run([args.vmlab, "run", *MODES[args.mode], "--append", APPEND,
+                                "--out", plain_dir, args.kernel],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               timeout=TIMEOUT)
+        proc, port = start(args, out_dir=gdb_dir)
+        out = gdb(args, port, ["break sys_getpid", "continue", "delete", "continue"])
+        code, console, err = finish(proc)
+        expect(out, r"^Breakpoint 1, sys_getpid", "the breakpoint on the way")
+        if console != plain.stdout:
+            sys.exit("FAIL: the console differs under gdb")
+        if code != plain.returncode:
+            sys.exit(f"FAIL: exit status {code} under gdb, {plain.returncode} without")
+        a = stats_figures(os.path.join(plain_dir, "stats.json"))
+        b = stats_figures(os.path.join(gdb_dir, "stats.json"))
+        if a != b:
+            for k in a:
+                if a.get(k) != b.get(k):
+                    print(f"{k}: {a.get(k)} != {b.get(k)}")
+            sys.exit("FAIL: stats.json differs under gdb")
+        summary = re.search(r"\((\d+) instructions, (\d+) modeled cycles", plain.stderr)
+        expect(err, re.escape(summary.group(0)), "the same instructions and cycles")
+    print(f"{args.mode}: determinism OK ({summary.group(1)} instructions)")
+
+
+def check_sigint(args):
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, _ = start(args, out_dir=tmp)
+        proc.send_signal(signal.SIGINT)
+        code, _, err = finish(proc)
+        if code != 128 + signal.SIGINT:
+            sys.exit(f"FAIL: exit status {code} after SIGINT, expected 130\n{err}")
+        expect(err, r"interrupted by SIGINT", "the summary line")
+        with open(os.path.join(tmp, "stats.json"), encoding="utf-8") as f:
+            json.load(f)
+    print(f"{args.mode}: sigint OK")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--vmlab", required=True)
+    p.add_argument("--kernel", required=True)
+    p.add_argument("--mode", required=True, choices=sorted(MODES))
+    p.add_argument("--check", required=True,
+                   choices=["session", "monitor", "determinism", "sigint"])
+    args = p.parse_args()
+    {"session": check_session, "monitor": check_monitor, "determinism": check_determinism,
+     "sigint": check_sigint}[args.check](args)
+
+
+if __name__ == "__main__":
+    main()
