@@ -14,12 +14,16 @@ MODE is one of native, trap-classic, trap, trap-npt, bt, pv. Each check starts
   determinism  a run continued to its end under gdb (one breakpoint hit on the way) has
                the console, counts and modeled cycles of a run without gdb
   sigint       SIGINT while the stub waits for gdb ends the run with its files
+  protocol     a raw RSP client: damaged and hostile packets get '-' or an E reply, 0x03
+               interrupts a running guest, D leaves it running, k ends the run
 """
 import argparse
 import json
 import os
 import re
 import signal
+import socket
+import time
 import subprocess
 import sys
 import tempfile
@@ -45,9 +49,9 @@ APPEND = "run=syscall iters=50"
 TIMEOUT = 300
 
 
-def start(args, extra=(), out_dir=None):
+def start(args, extra=(), out_dir=None, append=APPEND):
     cmd = [args.vmlab, "run", *MODES[args.mode], "--gdb", "0", "--gdb-wait",
-           "--append", APPEND, *extra]
+           "--append", append, *extra]
     if out_dir:
         cmd += ["--out", out_dir]
     cmd.append(args.kernel)
@@ -95,14 +99,23 @@ def check_session(args):
         "next",
         "x/2xb syscall_dispatch",
         "delete",
+        # Inside the block that starts at syscall_dispatch (under bt: translated already).
+        "break *((char*)syscall_dispatch + 3)",
+        "continue",
+        "print kstat.syscalls",
+        "delete",
         "watch kstat.syscalls",
+        "continue",
+        "delete",
+        "hbreak sys_getpid",
         "continue",
         "delete",
         "continue",
     ])
     code, console, err = finish(proc)
     expect(out, r"^Breakpoint 1 at 0x[0-9a-f]+: file .*syscall\.c", "breakpoint set")
-    expect(out, r"^Breakpoint 1, syscall_dispatch \(tf=0x[0-9a-f]+ <kstacks\+\d+>\) at .*syscall\.c:\d+", "breakpoint hit")
+    expect(out, r"^Breakpoint 1, syscall_dispatch \(tf=0x[0-9a-f]+ <kstacks\+\d+>\) at .*syscall\.c:\d+",
+           "breakpoint hit")
     expect(out, r"^\$1 = 1$", "kstat.syscalls read at the first syscall")
     expect(out, r"^\$2 = 0x80000001$", "CR0.PG and PE read")
     if args.mode != "pv":  # the PV kernel knows it runs in ring 1
@@ -111,8 +124,12 @@ def check_session(args):
     expect(out, r"^\$4 = 3$", "stepi went one instruction")
     expect(out, r"^0x[0-9a-f]+ <syscall_dispatch>:\s+0x[0-9a-f]{2}\s+0x[0-9a-f]{2}$",
            "memory read, no breakpoint bytes in it")
-    expect(out, r"^Hardware watchpoint 2: kstat\.syscalls$", "watchpoint set")
-    expect(out, r"^Old value = 1\nNew value = 2$", "watchpoint hit")
+    expect(out, r"^Breakpoint 2, 0x[0-9a-f]+ in syscall_dispatch ", "a breakpoint inside a block")
+    expect(out, r"^\$5 = 2$", "kstat.syscalls at the second syscall")
+    expect(out, r"^Hardware watchpoint 3: kstat\.syscalls$", "watchpoint set")
+    expect(out, r"^Old value = 2\nNew value = 3$", "watchpoint hit")
+    expect(out, r"^Hardware assisted breakpoint 4 at 0x[0-9a-f]+: file .*syscall\.c", "hbreak set")
+    expect(out, r"^Breakpoint 4, sys_getpid ", "hardware breakpoint hit")
     expect(out, r"^\[Inferior 1 \(Remote target\) exited normally\]$", "continued to the exit")
     expect(console, r"^done status=0$", "the guest's console")
     if code != 0:  # the guest wrote 0 to the exit port
@@ -201,16 +218,128 @@ def check_sigint(args):
     print(f"{args.mode}: sigint OK")
 
 
+class Rsp:
+    """A minimal client of the remote protocol, as gdb's manual describes it."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        self.buf = b""
+
+    def raw(self, data):
+        self.sock.sendall(data)
+
+    def byte(self):
+        while not self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("the stub closed the connection")
+            self.buf += chunk
+        b, self.buf = self.buf[:1], self.buf[1:]
+        return b
+
+    def reply(self):
+        """The next packet's payload (acknowledged); skips acks and O output packets."""
+        while True:
+            b = self.byte()
+            if b != b"$":
+                continue
+            payload = b""
+            while (b := self.byte()) != b"#":
+                payload += b
+            checksum = self.byte() + self.byte()
+            if int(checksum, 16) != sum(payload) % 256:
+                sys.exit(f"FAIL: the stub sent a bad checksum on {payload[:40]!r}")
+            self.raw(b"+")
+            if payload.startswith(b"O") and payload != b"OK":
+                continue
+            return payload.decode("latin-1")
+
+    def ack(self):
+        """The next ack or nack byte."""
+        while True:
+            b = self.byte()
+            if b in (b"+", b"-"):
+                return b
+
+    def ask(self, payload):
+        data = payload.encode("latin-1")
+        self.raw(b"$" + data + b"#" + b"%02x" % (sum(data) % 256))
+        if self.ack() != b"+":
+            sys.exit(f"FAIL: the stub refused the well-formed packet {payload!r}")
+        return self.reply()
+
+
+def check_protocol(args):
+    def same(got, want, what):
+        if got != want:
+            sys.exit(f"FAIL: {what}: got {got[:80]!r}, expected {want!r}")
+
+    # A long workload, bounded by the budget: the guest is still running when gdb leaves.
+    proc, port = start(args, extra=["--max-instructions", "20M"], append="run=syscall iters=1000000")
+    c = Rsp(port)
+    c.raw(b"$g#00")
+    same(c.ack(), b"-", "a bad checksum")
+    c.raw(b"$g#zz")
+    same(c.ack(), b"-", "a checksum that is no hex")
+    c.raw(b"$" + b"m" * 100000 + b"#00")
+    same(c.ack(), b"-", "an overlong packet")
+    same(c.ask("qSupported:multiprocess+;swbreak+"),
+         "PacketSize=4000;qXfer:features:read+;vContSupported+", "qSupported")
+    same(c.ask("?"), "T05", "the first stop")
+    same(len(c.ask("m0,ffffffff")), 2 * ((16384 - 8) // 2), "a huge read, cut to the packet size")
+    same(c.ask("mfffff000,10"), "E0e", "memory outside the guest")
+    same(c.ask("m123456789,4"), "E01", "an address of more than 32 bits")
+    same(c.ask("m0"), "E01", "a read without a length")
+    same(c.ask("Mfffff000,2:0000"), "E0e", "a write outside the guest")
+    same(c.ask("M0,2:00"), "E01", "a write shorter than its length")
+    same(c.ask("M0,2:zzzz"), "E01", "a write that is no hex")
+    same(c.ask("X0,1:}"), "E01", "a binary write ending in an escape")
+    same(c.ask("G00"), "E01", "G of the wrong size")
+    same(c.ask("pff"), "E01", "a register that does not exist")
+    same(c.ask("P8=zz"), "E01", "P with no hex")
+    same(c.ask("Z9,0,1"), "E01", "a breakpoint type that does not exist")
+    same(c.ask("Z3,1000,4"), "", "a read watchpoint (not supported)")
+    same(c.ask("Z2,1000,1000"), "E22", "a watchpoint longer than 8 bytes")
+    same(c.ask("qXfer:features:read:other.xml:0,100"), "E00", "an unknown annex")
+    same(c.ask("qXfer:features:read:target.xml:ffffff,100"), "l", "past the end of target.xml")
+    same(c.ask("vFoo"), "", "an unknown v packet")
+    same(c.ask("qRcmd,zz"), "E01", "qRcmd that is no hex")
+    # 0x03 while stopped: the stop is the current state.
+    c.raw(b"\x03")
+    same(c.reply(), "T02", "0x03 while stopped")
+    # 0x03 while the guest runs.
+    c.raw(b"$c#63")
+    same(c.ack(), b"+", "continue")
+    time.sleep(0.2)
+    c.raw(b"\x03")
+    same(c.reply(), "T02", "0x03 while running")
+    registers = c.ask("g")
+    same(len(registers), 2 * (16 * 4 + 8 * 10 + 8 * 4 + 4 * 4), "the g packet's size")
+    same(c.ask("G" + registers), "OK", "G with the values read")
+    same(c.ask("D"), "OK", "detach")
+    code, console, err = finish(proc)
+    expect(err, r"gdb: detached, the guest runs on", "the detach")
+    if code != 72:
+        sys.exit(f"FAIL: after the detach the run should end by its budget (72), got {code}\n{err}")
+
+    proc, port = start(args)
+    c = Rsp(port)
+    c.raw(b"$k#6b")
+    code, console, err = finish(proc)
+    expect(err, r"^vmlab: killed by gdb", "the kill")
+    print(f"{args.mode}: protocol OK")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--vmlab", required=True)
     p.add_argument("--kernel", required=True)
     p.add_argument("--mode", required=True, choices=sorted(MODES))
     p.add_argument("--check", required=True,
-                   choices=["session", "monitor", "determinism", "sigint"])
+                   choices=["session", "monitor", "determinism", "sigint", "protocol"])
     args = p.parse_args()
     {"session": check_session, "monitor": check_monitor, "determinism": check_determinism,
-     "sigint": check_sigint}[args.check](args)
+     "sigint": check_sigint, "protocol": check_protocol}[args.check](args)
 
 
 if __name__ == "__main__":
