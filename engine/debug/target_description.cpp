@@ -65,10 +65,10 @@ constexpr std::string_view kXml = R"(<?xml version="1.0"?>
     <reg name="fop" bitsize="32" type="int" group="float"/>
   </feature>
   <feature name="org.vmlab.gdb.i386.sys">
-    <reg name="cr0" bitsize="32" type="int32" regnum="32" group="system"/>
-    <reg name="cr2" bitsize="32" type="int32" group="system"/>
-    <reg name="cr3" bitsize="32" type="int32" group="system"/>
-    <reg name="cr4" bitsize="32" type="int32" group="system"/>
+    <reg name="cr0" bitsize="32" type="uint32" regnum="32" group="system"/>
+    <reg name="cr2" bitsize="32" type="uint32" group="system"/>
+    <reg name="cr3" bitsize="32" type="uint32" group="system"/>
+    <reg name="cr4" bitsize="32" type="uint32" group="system"/>
   </feature>
 </target>
 )";
