@@ -69,7 +69,8 @@ void GdbStub::send_output(std::string_view text) {
 }
 
 bool GdbStub::pump(int timeout_ms) {
-  if (fd_ < 0 || connection_lost_) return false;
+  if (connection_lost_) return false;
+  if (fd_ < 0) return true;  // no connection (handle() driven directly): nothing comes
   pollfd p{fd_, POLLIN, 0};
   const int r = ::poll(&p, 1, timeout_ms);
   if (r < 0) return errno == EINTR;
