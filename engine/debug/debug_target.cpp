@@ -300,13 +300,35 @@ std::optional<StopInfo> DebugTarget::matched_event() {
   return stop;
 }
 
+vmm::VmState DebugTarget::one_step() {
+  const vmm::VmState state = vm_.step();
+  // A pause asked for by an event of the step's own instruction is not left for the next.
+  vm_.machine().clear_pause_request();
+  return state;
+}
+
+void DebugTarget::watch_instruction_events() {
+  std::bitset<vmm::kNumEventKinds> kinds;
+  if (event_break_) kinds.set(vmm::index_of(event_break_->kind));
+  // An instruction the monitor emulates completes without retiring, and Vm::step would run
+  // the next one too: the processor is asked to leave its run loop at the next instruction
+  // boundary, so that a breakpoint there (or a step's end) is not run past.
+  kinds.set(vmm::index_of(vmm::EventKind::emulated_insn));
+  kinds.set(vmm::index_of(vmm::EventKind::hypercall));
+  vm_.recorder().set_watch(kinds, [this] {
+    event_seen_ = true;
+    vm_.machine().cpu().request_stop();
+    vm_.request_pause();
+  });
+}
+
 std::optional<StopInfo> DebugTarget::step_and_check(bool check_breakpoints) {
-  if (vm_.step() == vmm::VmState::kStopped) return StopInfo{StopInfo::kExited, 0, {}};
+  if (one_step() == vmm::VmState::kStopped) return StopInfo{StopInfo::kExited, 0, {}};
   if (event_seen_) {
     if (auto stop = matched_event()) {
       // An event raised inside a guest instruction's translation: stop at the next boundary.
       for (uint64_t i = 0; !at_boundary() && i < kMaxStepsPerGuestInsn; ++i) {
-        if (vm_.step() == vmm::VmState::kStopped) return StopInfo{StopInfo::kExited, 0, {}};
+        if (one_step() == vmm::VmState::kStopped) return StopInfo{StopInfo::kExited, 0, {}};
       }
       return stop;
     }
@@ -329,10 +351,8 @@ std::optional<StopInfo> DebugTarget::step_and_check(bool check_breakpoints) {
 StopInfo DebugTarget::step(const std::function<bool()>& poll) {
   (void)poll;
   if (exited()) return StopInfo{StopInfo::kExited, 0, {}};
-  std::bitset<vmm::kNumEventKinds> kinds;
-  if (event_break_) kinds.set(vmm::index_of(event_break_->kind));
   seen_seq_ = vm_.recorder().events_recorded();
-  vm_.recorder().set_watch(kinds, [this] { event_seen_ = true; });
+  watch_instruction_events();
   std::optional<StopInfo> stop = step_and_check(false);
   // Under bt one guest instruction may be several of the processor's.
   for (uint64_t i = 0; !stop && !at_boundary() && i < kMaxStepsPerGuestInsn; ++i) {
@@ -359,7 +379,7 @@ StopInfo DebugTarget::resume(const std::function<bool()>& poll) {
         event_seen_ = true;
         if (auto stop = matched_event()) {
           for (uint64_t i = 0; !at_boundary() && i < kMaxStepsPerGuestInsn; ++i) {
-            if (vm_.step() == vmm::VmState::kStopped) return StopInfo{StopInfo::kExited, 0, {}};
+            if (one_step() == vmm::VmState::kStopped) return StopInfo{StopInfo::kExited, 0, {}};
           }
           return *stop;
         }
@@ -367,13 +387,13 @@ StopInfo DebugTarget::resume(const std::function<bool()>& poll) {
       if (poll()) {
         // Stop where the guest's state is exact.
         for (uint64_t i = 0; !at_boundary() && i < kMaxStepsPerGuestInsn; ++i) {
-          if (vm_.step() == vmm::VmState::kStopped) return StopInfo{StopInfo::kExited, 0, {}};
+          if (one_step() == vmm::VmState::kStopped) return StopInfo{StopInfo::kExited, 0, {}};
         }
         return StopInfo{StopInfo::kInterrupt, 0, {}};
       }
     }
   }
-  vm_.recorder().set_watch(kinds, [this] { event_seen_ = true; });
+  watch_instruction_events();
   for (uint64_t n = 1;; ++n) {
     if (auto stop = step_and_check(true)) {
       result = *stop;
@@ -382,7 +402,7 @@ StopInfo DebugTarget::resume(const std::function<bool()>& poll) {
     if (n % kPollSteps == 0 && poll()) {
       bool exited_now = false;
       for (uint64_t i = 0; !at_boundary() && i < kMaxStepsPerGuestInsn; ++i) {
-        if (vm_.step() == vmm::VmState::kStopped) {
+        if (one_step() == vmm::VmState::kStopped) {
           exited_now = true;
           break;
         }

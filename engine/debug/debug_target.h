@@ -125,6 +125,10 @@ class DebugTarget {
   // After an event break's watch fired: whether an event since `seq_` matches it.
   std::optional<StopInfo> matched_event();
   bool at_boundary() const;
+  // Watches the event break's kind and the events of emulated instructions while stepping.
+  void watch_instruction_events();
+  // Vm::step, and no pause request left behind.
+  vmm::VmState one_step();
 
   vmm::Vm& vm_;
   std::set<uint32_t> soft_, hard_;

@@ -14,6 +14,8 @@ MODE is one of native, trap-classic, trap, trap-npt, bt, pv. Each check starts
   determinism  a run continued to its end under gdb (one breakpoint hit on the way) has
                the console, counts and modeled cycles of a run without gdb
   sigint       SIGINT while the stub waits for gdb ends the run with its files
+  emulated     a breakpoint on the instruction right after one the monitor emulates
+               (MOV to CR3 in native_load_cr3; not pv, whose kernel makes a hypercall)
   protocol     a raw RSP client: damaged and hostile packets get '-' or an E reply, 0x03
                interrupts a running guest, D leaves it running, k ends the run
 """
@@ -137,6 +139,27 @@ def check_session(args):
     print(f"{args.mode}: session OK")
 
 
+def check_emulated(args):
+    proc, port = start(args)
+    # native_load_cr3: mov 0x4(%esp),%eax (4 bytes); mov %eax,%cr3 (3 bytes); ret
+    out = gdb(args, port, [
+        "break *((char*)native_load_cr3 + 7)",
+        "continue",
+        "print (unsigned)$pc - (unsigned)native_load_cr3",
+        "x/i $pc",
+        "print $cr3 == *(unsigned*)($esp + 4)",
+        "delete",
+        "continue",
+    ])
+    code, console, err = finish(proc)
+    expect(out, r"^Breakpoint 1, 0x[0-9a-f]+ in native_load_cr3 ", "the breakpoint after MOV to CR3")
+    expect(out, r"^\$1 = 7$", "stopped at the RET")
+    expect(out, r"^=> 0x[0-9a-f]+ <native_load_cr3\+7>:\s+ret", "the RET")
+    expect(out, r"^\$2 = 1$", "CR3 as the guest loaded it")
+    expect(console, r"^done status=0$", "the guest's console")
+    print(f"{args.mode}: emulated OK")
+
+
 def check_monitor(args):
     proc, port = start(args)
     command, kind = MODE_EVENT[args.mode]
@@ -186,9 +209,12 @@ def check_determinism(args):
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                timeout=TIMEOUT)
         proc, port = start(args, out_dir=gdb_dir)
-        out = gdb(args, port, ["break sys_getpid", "continue", "delete", "continue"])
+        # A breakpoint that is never hit keeps the stub stepping the whole run, one
+        # instruction at a time, stopping the processor after every emulated instruction.
+        out = gdb(args, port, ["break *0x1234", "break sys_getpid", "continue", "delete 2",
+                               "stepi", "continue"])
         code, console, err = finish(proc)
-        expect(out, r"^Breakpoint 1, sys_getpid", "the breakpoint on the way")
+        expect(out, r"^Breakpoint 2, sys_getpid", "the breakpoint on the way")
         if console != plain.stdout:
             sys.exit("FAIL: the console differs under gdb")
         if code != plain.returncode:
@@ -336,10 +362,12 @@ def main():
     p.add_argument("--kernel", required=True)
     p.add_argument("--mode", required=True, choices=sorted(MODES))
     p.add_argument("--check", required=True,
-                   choices=["session", "monitor", "determinism", "sigint", "protocol"])
+                   choices=["session", "monitor", "determinism", "sigint", "protocol",
+                            "emulated"])
     args = p.parse_args()
     {"session": check_session, "monitor": check_monitor, "determinism": check_determinism,
-     "sigint": check_sigint, "protocol": check_protocol}[args.check](args)
+     "sigint": check_sigint, "protocol": check_protocol,
+     "emulated": check_emulated}[args.check](args)
 
 
 if __name__ == "__main__":
