@@ -251,6 +251,12 @@ bool DebugTarget::insert(unsigned type, uint32_t address, uint32_t length) {
       watches_.push_back(std::move(w));
       return true;
     }
+    case 3:
+    case 4:
+      if (length == 0 || length > kMaxWatchLength) return false;
+      if (access_watches_.size() >= kMaxWatchpoints) return false;
+      access_watches_.push_back({address, length, type});
+      return true;
     default: return false;
   }
 }
@@ -266,6 +272,14 @@ bool DebugTarget::remove(unsigned type, uint32_t address, uint32_t length) {
       if (it != watches_.end()) watches_.erase(it);
       return true;
     }
+    case 3:
+    case 4: {
+      auto it = std::find_if(access_watches_.begin(), access_watches_.end(), [&](const auto& w) {
+        return w.address == address && w.length == length && w.type == type;
+      });
+      if (it != access_watches_.end()) access_watches_.erase(it);
+      return true;
+    }
     default: return false;
   }
 }
@@ -274,6 +288,7 @@ void DebugTarget::clear_breakpoints() {
   soft_.clear();
   hard_.clear();
   watches_.clear();
+  access_watches_.clear();
   event_break_.reset();
 }
 
@@ -322,7 +337,31 @@ void DebugTarget::watch_instruction_events() {
   });
 }
 
+std::optional<StopInfo> DebugTarget::access_hit() const {
+  const vmm::GuestCpuView v = vm_.guest_cpu();
+  if (!v.at_insn_boundary) return std::nullopt;
+  uint8_t code[16];
+  const size_t got = read_memory(v.eip, code);
+  for (const MemoryAccess& a : decoder_.accesses({code, got}, v.eip, v.hardware)) {
+    for (const AccessWatch& w : access_watches_) {
+      const bool overlap = uint64_t{a.linear} < uint64_t{w.address} + w.length &&
+                           uint64_t{w.address} < uint64_t{a.linear} + a.size;
+      if (overlap && (w.type == 4 || a.read)) {
+        StopInfo stop{StopInfo::kWatchpoint, w.address, {}};
+        stop.watch_type = w.type;
+        return stop;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<StopInfo> DebugTarget::step_and_check(bool check_breakpoints) {
+  // A read or access watchpoint: the instruction about to run is looked at before it runs,
+  // the stop comes after it, at the next guest instruction boundary.
+  if (check_breakpoints && !access_watches_.empty() && !pending_access_) {
+    pending_access_ = access_hit();
+  }
   if (one_step() == vmm::VmState::kStopped) return StopInfo{StopInfo::kExited, 0, {}};
   if (event_seen_) {
     if (auto stop = matched_event()) {
@@ -338,11 +377,17 @@ std::optional<StopInfo> DebugTarget::step_and_check(bool check_breakpoints) {
   if ((soft_.count(eip) || hard_.count(eip)) && at_boundary()) {
     return StopInfo{StopInfo::kBreakpoint, eip, {}};
   }
+  if ((watches_.empty() && !pending_access_) || !at_boundary()) return std::nullopt;
+  if (pending_access_) {
+    const StopInfo stop = *pending_access_;
+    pending_access_.reset();
+    return stop;
+  }
   for (Watch& w : watches_) {
     std::vector<uint8_t> now = watch_bytes(w);
     if (now != w.last) {
       w.last = std::move(now);
-      if (at_boundary()) return StopInfo{StopInfo::kWatchpoint, w.address, {}};
+      return StopInfo{StopInfo::kWatchpoint, w.address, {}};
     }
   }
   return std::nullopt;
@@ -369,7 +414,8 @@ StopInfo DebugTarget::resume(const std::function<bool()>& poll) {
   if (event_break_) kinds.set(vmm::index_of(event_break_->kind));
   seen_seq_ = vm_.recorder().events_recorded();
   StopInfo result;
-  if (soft_.empty() && hard_.empty() && watches_.empty()) {
+  pending_access_.reset();
+  if (soft_.empty() && hard_.empty() && watches_.empty() && access_watches_.empty()) {
     // Nothing to look at per instruction: chunks, or run_until_event for an event break.
     for (;;) {
       const vmm::VmState state =

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/debug/memory_access.h"
 #include "engine/vmm/event.h"
 #include "engine/vmm/vm.h"
 
@@ -38,14 +39,15 @@ struct StopInfo {
   enum Kind : uint8_t {
     kStep,        // the single step is done
     kBreakpoint,  // a Z0/Z1 breakpoint's address was reached
-    kWatchpoint,  // a Z2 watched range changed
+    kWatchpoint,  // a Z2 watched range changed, or a Z3/Z4 range was read or accessed
     kInterrupt,   // the debugger asked (Ctrl-C)
     kMonitor,     // a `monitor break ...` stop: `detail` says which event
     kExited,      // the machine stopped (Vm::last_stop)
   };
   Kind kind = kStep;
-  uint32_t address = 0;  // kWatchpoint: the watched address
-  std::string detail;    // kMonitor: one line naming the event
+  uint32_t address = 0;     // kWatchpoint: the watched address
+  std::string detail;       // kMonitor: one line naming the event
+  unsigned watch_type = 2;  // kWatchpoint: 2 write, 3 read, 4 access (the Z packet's type)
 };
 
 // A monitor-level stop armed by `monitor break ...`: the next event of `kind` whose
@@ -94,7 +96,10 @@ class DebugTarget {
   // written.
   bool write_memory(uint32_t linear, std::span<const uint8_t> bytes);
 
-  // --- Breakpoints (Z packets: 0 software, 1 hardware, 2 write watchpoint) -------------
+  // --- Breakpoints (Z packets: 0 software, 1 hardware, 2 write, 3 read, 4 access
+  // watchpoints). A write watchpoint stops when the watched bytes change; read and access
+  // watchpoints when the guest instruction's explicit memory operands (memory_access.h)
+  // touch the range. All stop after the instruction, at the next guest boundary.
   bool insert(unsigned type, uint32_t address, uint32_t length);
   bool remove(unsigned type, uint32_t address, uint32_t length);
   void clear_breakpoints();
@@ -133,6 +138,15 @@ class DebugTarget {
   vmm::Vm& vm_;
   std::set<uint32_t> soft_, hard_;
   std::vector<Watch> watches_;
+  struct AccessWatch {
+    uint32_t address, length;
+    unsigned type;  // 3 read, 4 access
+  };
+  std::vector<AccessWatch> access_watches_;
+  AccessDecoder decoder_;
+  // A read or access watchpoint the instruction being stepped touches.
+  std::optional<StopInfo> access_hit() const;
+  std::optional<StopInfo> pending_access_;
   std::optional<EventBreak> event_break_;
   bool event_seen_ = false;
   uint64_t seen_seq_ = 0;  // events with a smaller seq were looked at

@@ -149,7 +149,10 @@ std::string GdbStub::stop_reply(const StopInfo& stop) {
     case StopInfo::kInterrupt: return "T02";
     case StopInfo::kWatchpoint: {
       char buf[32];
-      std::snprintf(buf, sizeof buf, "T05watch:%x;", stop.address);
+      const char* kind = stop.watch_type == 3   ? "rwatch"
+                         : stop.watch_type == 4 ? "awatch"
+                                                : "watch";
+      std::snprintf(buf, sizeof buf, "T05%s:%x;", kind, stop.address);
       return buf;
     }
     case StopInfo::kMonitor: send_output("vmlab: stopped after " + stop.detail + "\n"); break;
@@ -194,7 +197,6 @@ std::string GdbStub::breakpoint(std::string_view packet, bool insert) {
   if (packet.size() < 4 || packet[2] != ',') return std::string(kError);
   const char type = packet[1];
   if (type < '0' || type > '4') return std::string(kError);
-  if (type == '3' || type == '4') return "";  // read and access watchpoints: not supported
   std::string_view rest = packet.substr(3);
   rest = rest.substr(0, rest.find(';'));
   const auto al = address_length(rest);

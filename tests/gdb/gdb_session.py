@@ -112,6 +112,12 @@ def check_session(args):
         "hbreak sys_getpid",
         "continue",
         "delete",
+        "rwatch kstat.syscalls",
+        "continue",
+        "delete",
+        "awatch kstat.syscalls",
+        "continue",
+        "delete",
         "continue",
     ])
     code, console, err = finish(proc)
@@ -132,6 +138,9 @@ def check_session(args):
     expect(out, r"^Old value = 2\nNew value = 3$", "watchpoint hit")
     expect(out, r"^Hardware assisted breakpoint 4 at 0x[0-9a-f]+: file .*syscall\.c", "hbreak set")
     expect(out, r"^Breakpoint 4, sys_getpid ", "hardware breakpoint hit")
+    expect(out, r"^Hardware read watchpoint 5: kstat\.syscalls\n\nValue = \d+$", "read watchpoint hit")
+    expect(out, r"^Hardware access \(read/write\) watchpoint 6: kstat\.syscalls\n\n(Old )?[Vv]alue = \d+",
+           "access watchpoint hit")
     expect(out, r"^\[Inferior 1 \(Remote target\) exited normally\]$", "continued to the exit")
     expect(console, r"^done status=0$", "the guest's console")
     if code != 0:  # the guest wrote 0 to the exit port
@@ -324,7 +333,9 @@ def check_protocol(args):
     same(c.ask("pff"), "E01", "a register that does not exist")
     same(c.ask("P8=zz"), "E01", "P with no hex")
     same(c.ask("Z9,0,1"), "E01", "a breakpoint type that does not exist")
-    same(c.ask("Z3,1000,4"), "", "a read watchpoint (not supported)")
+    same(c.ask("Z3,1000,4"), "OK", "a read watchpoint")
+    same(c.ask("z3,1000,4"), "OK", "its removal")
+    same(c.ask("Z4,1000,9"), "E22", "an access watchpoint longer than 8 bytes")
     same(c.ask("Z2,1000,1000"), "E22", "a watchpoint longer than 8 bytes")
     same(c.ask("qXfer:features:read:other.xml:0,100"), "E00", "an unknown annex")
     same(c.ask("qXfer:features:read:target.xml:ffffff,100"), "l", "past the end of target.xml")
