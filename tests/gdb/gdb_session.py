@@ -16,6 +16,8 @@ MODE is one of native, trap-classic, trap, trap-npt, bt, pv. Each check starts
   sigint       SIGINT while the stub waits for gdb ends the run with its files
   emulated     a breakpoint on the instruction right after one the monitor emulates
                (MOV to CR3 in native_load_cr3; not pv, whose kernel makes a hypercall)
+  pvtables     (pv) the guest's validated page directory reads but cannot be written
+               through the stub: pv's direct-paging invariants hold against gdb
   protocol     a raw RSP client: damaged and hostile packets get '-' or an E reply, 0x03
                interrupts a running guest, D leaves it running, k ends the run
 """
@@ -167,6 +169,30 @@ def check_emulated(args):
     expect(out, r"^\$2 = 1$", "CR3 as the guest loaded it")
     expect(console, r"^done status=0$", "the guest's console")
     print(f"{args.mode}: emulated OK")
+
+
+def check_pvtables(args):
+    proc, port = start(args)
+    out = gdb(args, port, [
+        "break syscall_dispatch",
+        "continue",
+        # The kernel page directory's entry 0x300 (KERNBASE), through the kernel's map.
+        "print/x *(unsigned*)(kernel_pd_phys + 0xc0000c00) & 1",
+        "set var *(unsigned*)(kernel_pd_phys + 0xc0000c00) = 0x12345007",
+        "print/x *(unsigned*)(kernel_pd_phys + 0xc0000c00) & 1",
+        "set var kstat.true_faults = 7",
+        "print kstat.true_faults",
+        "set var kstat.true_faults = 0",
+        "delete",
+        "continue",
+    ])
+    code, console, err = finish(proc)
+    expect(out, r"^\$1 = 0x1$", "the page directory read")
+    expect(out, r"^Cannot access memory at address 0x[0-9a-f]+$", "the write refused")
+    expect(out, r"^\$2 = 0x1$", "the page directory unchanged")
+    expect(out, r"^\$3 = 7$", "a kernel variable written")
+    expect(console, r"^done status=0$", "the guest's console")
+    print(f"{args.mode}: pvtables OK")
 
 
 def check_monitor(args):
@@ -377,11 +403,11 @@ def main():
     p.add_argument("--mode", required=True, choices=sorted(MODES))
     p.add_argument("--check", required=True,
                    choices=["session", "monitor", "determinism", "sigint", "protocol",
-                            "emulated"])
+                            "emulated", "pvtables"])
     args = p.parse_args()
     {"session": check_session, "monitor": check_monitor, "determinism": check_determinism,
      "sigint": check_sigint, "protocol": check_protocol,
-     "emulated": check_emulated}[args.check](args)
+     "emulated": check_emulated, "pvtables": check_pvtables}[args.check](args)
 
 
 if __name__ == "__main__":
