@@ -336,7 +336,7 @@ def check_protocol(args):
             sys.exit(f"FAIL: {what}: got {got[:80]!r}, expected {want!r}")
 
     # A long workload, bounded by the budget: the guest is still running when gdb leaves.
-    proc, port = start(args, extra=["--max-instructions", "20M"], append="run=syscall iters=1000000")
+    proc, port = start(args, extra=["--max-instructions", "50M"], append="run=syscall iters=1000000")
     c = Rsp(port)
     c.raw(b"$g#00")
     same(c.ack(), b"-", "a bad checksum")
