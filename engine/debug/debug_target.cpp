@@ -393,6 +393,12 @@ std::optional<StopInfo> DebugTarget::step_and_check(bool check_breakpoints) {
   return std::nullopt;
 }
 
+void DebugTarget::settle() {
+  for (uint64_t i = 0; !exited() && !at_boundary() && i < kMaxStepsPerGuestInsn; ++i) {
+    one_step();
+  }
+}
+
 StopInfo DebugTarget::step(const std::function<bool()>& poll) {
   (void)poll;
   if (exited()) return StopInfo{StopInfo::kExited, 0, {}};

@@ -111,6 +111,10 @@ class DebugTarget {
   // `poll` is called every so often while the guest runs; true asks for a kInterrupt stop.
   StopInfo step(const std::function<bool()>& poll);
   StopInfo resume(const std::function<bool()>& poll);
+  // Runs the processor to the next guest instruction boundary (bt: out of the middle of a
+  // translation), where the registers are exactly the guest's; nothing elsewhere. For a
+  // debugger that attaches to a guest paused anywhere.
+  void settle();
   // Whether the guest has stopped for good (the machine stopped).
   bool exited() const { return vm_.state() == vmm::VmState::kStopped; }
   // The last `n` events, oldest first (at most kEventRing).

@@ -77,6 +77,7 @@ machine::RunResult GdbServer::run(vmm::Vm& vm, bool wait,
   bool interrupted = false;
   auto serve = [&](int fd) {
     log << "gdb: connected\n" << std::flush;
+    target.settle();  // bt: the guest may be paused inside a translation
     GdbStub stub(target, fd, host_interrupted);
     const GdbStub::End end = stub.serve();
     ::close(fd);

@@ -53,8 +53,8 @@ APPEND = "run=syscall iters=50"
 TIMEOUT = 300
 
 
-def start(args, extra=(), out_dir=None, append=APPEND):
-    cmd = [args.vmlab, "run", *MODES[args.mode], "--gdb", "0", "--gdb-wait",
+def start(args, extra=(), out_dir=None, append=APPEND, wait=True):
+    cmd = [args.vmlab, "run", *MODES[args.mode], "--gdb", "0", *(["--gdb-wait"] if wait else []),
            "--append", append, *extra]
     if out_dir:
         cmd += ["--out", out_dir]
@@ -388,8 +388,15 @@ def check_protocol(args):
     if code != 72:
         sys.exit(f"FAIL: after the detach the run should end by its budget (72), got {code}\n{err}")
 
-    proc, port = start(args)
+    # Without --gdb-wait the guest runs at once; a debugger that connects stops it there.
+    proc, port = start(args, extra=["--max-instructions", "50M"],
+                       append="run=syscall iters=1000000", wait=False)
+    time.sleep(0.2)
     c = Rsp(port)
+    same(c.ask("?"), "T05", "attached to a running guest")
+    if int.from_bytes(bytes.fromhex(c.ask("p8")), "little") >= 0xFC000000:
+        sys.exit("FAIL: the EIP at attach is no guest address")
+    same(c.ask("qRcmd," + b"events 1".hex()), "OK", "monitor events")
     c.raw(b"$k#6b")
     code, console, err = finish(proc)
     expect(err, r"^vmlab: killed by gdb", "the kill")
