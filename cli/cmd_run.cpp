@@ -14,8 +14,9 @@
 #include "cli/options.h"
 #include "cli/terminal_console.h"
 #include "cli/version.h"
-#include "engine//vmm/chrome_trace_writer.h"
+#include "engine/debug/gdb_server.h"
 #include "engine/machine/host_file.h"
+#include "engine/vmm/chrome_trace_writer.h"
 #include "engine/vmm/jsonl_trace_writer.h"
 #include "engine/vmm/p2m.h"
 #include "engine/vmm/run_report.h"
@@ -73,6 +74,11 @@ watching and measuring:
                            default native-1c (every instruction 1 cycle)
   --cost KEY=CYCLES        override one cost, e.g. --cost port_io=500,
                            --cost insn.divide=40 (repeatable; docs/cost-model.md)
+
+debugging (docs/gdb.md):
+  --gdb PORT               serve gdb's remote protocol on 127.0.0.1:PORT (0: a free port,
+                           printed as "gdb: listening on 127.0.0.1:N"); -s: --gdb 1234
+  --gdb-wait, -S           wait for gdb before the first instruction
 
 exit status:
   0-63   the guest wrote this value to the exit port 0xF4 (larger values show as 63)
@@ -261,7 +267,19 @@ int cmd_run(const std::vector<std::string>& args) {
   if (stdin_kind == StdinKind::kTerminal) {
     InterruptStop::set_last_words(&TerminalConsole::restore_from_signal);
   }
-  machine::RunResult r = vm.run();
+  machine::RunResult r;
+  if (opts->gdb_port) {
+    auto server = debug::GdbServer::listen(*opts->gdb_port);
+    if (!server) {
+      if (terminal != nullptr) terminal->finish();
+      return fail(kNoInput, server.error().message);
+    }
+    std::cerr << "gdb: listening on 127.0.0.1:" << server.value()->port() << std::endl;
+    r = server.value()->run(
+        vm, opts->gdb_wait, [&] { return interrupt_stop.signal_received() != 0; }, std::cerr);
+  } else {
+    r = vm.run();
+  }
   const bool quit = terminal != nullptr && terminal->quit_requested() &&
                     r.reason == machine::StopReason::kStopRequested;
   if (terminal != nullptr) terminal->finish();  // the terminal's mode restored

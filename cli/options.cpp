@@ -27,6 +27,7 @@ const CountOption kTraceLimitOption{"--trace-limit",      0,      UINT64_MAX,
                                     "a number of events", "100k", "; 0 means no limit"};
 const CountOption kItersOption{"--iters", 1, 100'000'000, "a count", "1000", ""};
 const CountOption kJobsOption{"--jobs", 1, 256, "a number of worker processes", "2", ""};
+const CountOption kGdbPortOption{"--gdb", 0, 65535, "a TCP port", "1234", "; 0 picks a free one"};
 
 std::optional<uint64_t> parse_count(const std::string& text) {
   if (text.empty() || text[0] < '0' || text[0] > '9') return std::nullopt;
@@ -251,6 +252,14 @@ std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args
       if (!v || !take_cost(*v, o.costs, error)) return std::nullopt;
     } else if (a == "--quiet" || a == "-q") {
       o.quiet = true;
+    } else if (name == "--gdb") {
+      auto n = count_of(args, i, kGdbPortOption, error);
+      if (!n) return std::nullopt;
+      o.gdb_port = static_cast<uint16_t>(*n);
+    } else if (a == "-s") {
+      o.gdb_port = 1234;  // QEMU's shorthand
+    } else if (a == "--gdb-wait" || a == "-S") {
+      o.gdb_wait = true;
     } else if (!a.empty() && a[0] == '-') {
       error = "unknown option '" + a + "' (see vmlab run --help)";
       return std::nullopt;
@@ -267,6 +276,10 @@ std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args
   }
   if (o.trace && o.out_dir.empty()) {
     error = "--trace writes its files into the --out directory: add --out DIR";
+    return std::nullopt;
+  }
+  if (o.gdb_wait && !o.gdb_port) {
+    error = "--gdb-wait (-S) waits for gdb on the --gdb port: add --gdb PORT or -s";
     return std::nullopt;
   }
   return o;

@@ -37,6 +37,10 @@ struct RunOptions {
   uint64_t trace_limit = 1'000'000;
   std::string profile = "native-1c";
   CostOverrides costs;
+  // --gdb PORT (-s: 1234): the gdb remote stub on 127.0.0.1 (port 0: any free one);
+  // --gdb-wait (-S): wait for the debugger before the first instruction (docs/gdb.md).
+  std::optional<uint16_t> gdb_port;
+  bool gdb_wait = false;
 };
 
 struct CompareOptions {
@@ -89,6 +93,7 @@ extern const CountOption kCpuMhzOption;
 extern const CountOption kTraceLimitOption;
 extern const CountOption kItersOption;
 extern const CountOption kJobsOption;
+extern const CountOption kGdbPortOption;
 
 // Parses an unsigned decimal number with an optional k/M/G suffix (powers of 1000); no
 // sign, no blanks, no value that does not fit in 64 bits.

@@ -11,6 +11,7 @@ packages=(
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev fonts-dejavu-core
   qt6-svg-dev qt6-l10n-tools qt6-tools-dev
   qemu-system-x86
+  gdb
   clang-format
   python3
 )

@@ -82,5 +82,27 @@ TEST(OptionsTest, DisplayTakesTextOrNone) {
   EXPECT_EQ(error, "--display takes text or none (got 'vga')");
 }
 
+TEST(OptionsTest, GdbTakesAPortAndQemusShorthands) {
+  std::string error;
+  auto o = run({"--gdb", "0"}, error);
+  ASSERT_TRUE(o) << error;
+  EXPECT_EQ(o->gdb_port, 0u);
+  EXPECT_FALSE(o->gdb_wait);
+  o = run({"-s", "-S"}, error);
+  ASSERT_TRUE(o) << error;
+  EXPECT_EQ(o->gdb_port, 1234u);
+  EXPECT_TRUE(o->gdb_wait);
+  o = run({"--gdb=4321", "--gdb-wait"}, error);
+  ASSERT_TRUE(o) << error;
+  EXPECT_EQ(o->gdb_port, 4321u);
+  EXPECT_FALSE(run({"--gdb", "65536"}, error));
+  EXPECT_EQ(error,
+            "--gdb takes a TCP port from 0 to 65535, e.g. --gdb 1234; 0 picks a free one "
+            "(got '65536')");
+  EXPECT_FALSE(run({"-S"}, error));
+  EXPECT_EQ(error, "--gdb-wait (-S) waits for gdb on the --gdb port: add --gdb PORT or -s");
+  EXPECT_FALSE(run({"--gdb"}, error));
+}
+
 }  // namespace
 }  // namespace vmlab::cli

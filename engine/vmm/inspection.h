@@ -32,6 +32,13 @@ struct GuestCpuView {
   uint32_t cr0 = 0, cr2 = 0, cr3 = 0, cr4 = 0;
   cpu::TableRegister gdtr, idtr;
   bool deprivileged = false;  // the guest kernel runs outside ring 0 (the view is virtual)
+  // The CS selector as the guest knows it (ring compression: RPL 1 shown as 0; bt in the
+  // translation cache: the guest kernel's, not the TC's).
+  uint16_t cs = 0;
+  // The processor is at a guest instruction boundary, where `hardware`'s general registers
+  // and `eip` are exactly the guest's: always, but under bt inside the translation cache
+  // only at the first byte of a guest instruction's translation (a debugger stops there).
+  bool at_insn_boundary = true;
 };
 
 // Which tables the hardware walks for the guest's linear addresses.

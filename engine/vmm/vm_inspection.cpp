@@ -36,6 +36,7 @@ GuestCpuView Mode::guest_cpu(const Vm& vm) const {
   v.cr4 = cpu.guest_cr4();
   v.gdtr = s.gdtr;
   v.idtr = s.idtr;
+  v.cs = s.seg[cpu::CS].selector;
   return v;
 }
 
@@ -57,6 +58,7 @@ GuestCpuView ring_compressed_view(const Vm& vm, const VirtualCpu& vcpu) {
   v.gdtr = vcpu.gdtr;
   v.idtr = vcpu.idtr;
   v.deprivileged = true;
+  v.cs = VirtualCpu::guest_selector(s.seg[cpu::CS].selector);
   return v;
 }
 

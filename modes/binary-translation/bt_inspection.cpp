@@ -49,6 +49,18 @@ vmm::TranslationRow row_of(const TranslationCache& cache, uint32_t index) {
 
 }  // namespace
 
+vmm::GuestCpuView BtMode::guest_cpu(const vmm::Vm& vm) const {
+  vmm::GuestCpuView v = DeprivilegedMode::guest_cpu(vm);
+  if (monitor_ && monitor_->in_tc()) {
+    // In the translation cache CS is the TC's; the guest's is the kernel's own. The guest's
+    // state is exact only where one guest instruction's translation begins.
+    v.cs = vmm::VirtualCpu::guest_selector(monitor_->guest_cs());
+    const auto* record = monitor_->cache().record_at(v.hardware.eip);
+    v.at_insn_boundary = record != nullptr && record->tc == v.hardware.eip;
+  }
+  return v;
+}
+
 std::vector<vmm::TranslationRow> BtMode::translations(const vmm::Vm& /*vm*/) const {
   std::vector<vmm::TranslationRow> rows;
   if (!monitor_) return rows;

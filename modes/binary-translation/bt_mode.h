@@ -28,7 +28,10 @@ class BtMode : public vmm::DeprivilegedMode<BtMonitor> {
   }
   uint32_t reserve_mib() const override { return kReserveMib; }
 
-  // Inspection (engine/vmm/inspection.h; bt_inspection.cpp): the translations.
+  // Inspection (engine/vmm/inspection.h; bt_inspection.cpp): the guest's CPU with its own
+  // CS while in the translation cache, and the translations.
+  vmm::GuestCpuView guest_cpu(const vmm::Vm& vm) const override;
+  // the translations:
   std::vector<vmm::TranslationRow> translations(const vmm::Vm& vm) const override;
   std::optional<vmm::TranslationDetail> translation(vmm::Vm& vm, uint32_t guest) override;
 };

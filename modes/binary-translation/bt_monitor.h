@@ -77,6 +77,8 @@ class BtMonitor : public vmm::DeprivilegedMonitor {
   TranslationCache& cache() { return *cache_; }
   Translator& translator() { return *translator_; }
   const Adaptive& adaptive() const { return adaptive_; }
+  // The real selector of the guest kernel's CS while in the TC (inspection).
+  uint16_t guest_cs() const { return guest_cs_; }
   bool in_tc() const { return cpu_.state().seg[cpu::CS].selector == layout::kTcCode; }
 
  private:

@@ -8,6 +8,7 @@ Dependencies point down only:
     frontend/                    what the front ends share (compare, reproduce): modes, engine
     modes/<mode>/                one strategy each: the engine and its own folder only
     modes/registry.*, tests      the one place that names every mode
+    engine/debug                 the gdb stub over the Vm's seams: cpu, machine, vmm, debug
     engine/vmm                   the monitor core: cpu, machine and vmm
     engine/machine               the PC: cpu and machine
     engine/cpu                   the processor: itself only
@@ -56,6 +57,9 @@ def allowed(layer, target):
         return target.startswith(("engine/cpu/", "engine/machine/"))
     if layer == "engine/vmm":
         return target.startswith(("engine/cpu/", "engine/machine/", "engine/vmm/"))
+    if layer == "engine/debug":
+        return target.startswith(("engine/cpu/", "engine/machine/", "engine/vmm/",
+                                  "engine/debug/"))
     if layer.startswith("modes/"):
         return target.startswith("engine/") or target.startswith(layer + "/")
     if layer == "modes":
@@ -108,6 +112,8 @@ def self_test():
         "frontend/g.cpp": '#include "cli/options.h"\n',
         "engine/vmm/h.cpp": '#include "frontend/variants.h"\n',
         "modes/paravirt/i.cpp": '#include "frontend/variants.h"\n',
+        "engine/vmm/j.cpp": '#include "engine/debug/gdb_stub.h"\n',
+        "engine/debug/k.cpp": '#include "modes/registry.h"\n',
         # What is allowed: none of these may be reported.
         "modes/paravirt/ok.cpp": '#include "engine/vmm/vm.h"\n#include "modes/paravirt/x.h"\n',
         "modes/registry.cpp": '#include "modes/paravirt/pv_mode.h"\n',
@@ -116,6 +122,7 @@ def self_test():
         "cli/ok.cpp": '#include "modes/registry.h"\nconst char* h = "--mode";\n',
         "cli/ok2.cpp": '#include "frontend/variants.h"\n',
         "frontend/ok.cpp": '#include "modes/registry.h"\n#include "frontend/variants.h"\n',
+        "engine/debug/ok.cpp": '#include "engine/vmm/vm.h"\n#include "engine/debug/x.h"\n',
     }
     with tempfile.TemporaryDirectory() as root:
         for rel, text in planted.items():
@@ -125,7 +132,8 @@ def self_test():
         found = sorted({p.split(":")[0] for p in check(root)})
     expected = sorted(["engine/cpu/a.cpp", "engine/machine/b.cpp", "engine/vmm/c.cpp",
                        "engine/vmm/d.cpp", "modes/paravirt/e.cpp", "modes/full-emulation/f.h",
-                       "frontend/g.cpp", "engine/vmm/h.cpp", "modes/paravirt/i.cpp"])
+                       "frontend/g.cpp", "engine/vmm/h.cpp", "modes/paravirt/i.cpp",
+                       "engine/vmm/j.cpp", "engine/debug/k.cpp"])
     if found != expected:
         print(f"self-test: expected violations in {expected}, found {found}")
         return 1
