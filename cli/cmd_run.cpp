@@ -1,5 +1,6 @@
 #include "cli/cmd_run.h"
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -190,7 +191,9 @@ int cmd_run(const std::vector<std::string>& args) {
   for (const machine::DiskSpec& d : opts->disks) {
     // Checked here for the exit status of each kind of bad image; the machine opens it.
     if (auto image = machine::BlockImage::open(d.path, d.readonly); !image) {
-      return fail(disk_exit_code_for(image.error()), image.error().message);
+      const bool read_only = image.error().code == EROFS;
+      return fail(disk_exit_code_for(image.error()),
+                  image.error().message + (read_only ? " (add ,readonly to --disk)" : ""));
     }
   }
   mc.disks = opts->disks;

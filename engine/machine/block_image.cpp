@@ -31,7 +31,7 @@ Result<std::unique_ptr<BlockImage>> BlockImage::open(const std::string& path, bo
   }
   const bool write_bits = (st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) != 0;
   if (!readonly && !write_bits) {
-    return image_error(path, "the file is read-only (add ,readonly to --disk)", EROFS);
+    return image_error(path, "the file is read-only and the disk was not asked to be", EROFS);
   }
   const int fd = ::open(path.c_str(), (readonly ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
@@ -39,7 +39,7 @@ Result<std::unique_ptr<BlockImage>> BlockImage::open(const std::string& path, bo
     if (!readonly && (err == EACCES || err == EROFS || err == EPERM)) {
       // Readable but not writable by us: a read-only file for this user.
       if (::access(path.c_str(), R_OK) == 0) {
-        return image_error(path, "the file is read-only (add ,readonly to --disk)", EROFS);
+        return image_error(path, "the file is read-only and the disk was not asked to be", EROFS);
       }
     }
     return image_error(path, std::strerror(err), err == ENOENT ? ENOENT : EACCES);

@@ -94,7 +94,7 @@ TEST_F(AtaTest, ImageChecksGiveEachBadImageItsOwnCode) {
   ASSERT_EQ(::chmod(ro.c_str(), 0444), 0);
   auto refused = BlockImage::open(ro, false);
   EXPECT_EQ(refused.error().code, EROFS);
-  EXPECT_NE(refused.error().message.find("readonly"), std::string::npos);
+  EXPECT_NE(refused.error().message.find("read-only"), std::string::npos);
   auto ok = BlockImage::open(ro, true);
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok.value()->sectors(), 8u);
