@@ -5,6 +5,10 @@
  *   <workload> [iters=N]     run one (n=N is a synonym, as for forkwait)
  *   all [iters=N]            run them all (quick counts unless iters= is given)
  *   exit [status]            end the machine with that status
+ *   ls                       the files on the disk, with their sizes (docs/disk.md)
+ *   cat NAME                 a file's contents
+ *   write NAME TEXT...       the file becomes TEXT and a newline (created if missing)
+ *   rm NAME                  remove a file
  *
  * Input arrives through the UART's receive interrupt (kernel/uart.c); the
  * shell echoes what it reads, as a terminal in raw mode expects.
@@ -68,6 +72,43 @@ static bool parse_iters(const char* word, u32* iters) {
   return ok;
 }
 
+/* The disk commands; false when `words[0]` is none of them. `rest` is the line after the
+ * second word (write's text, blanks kept). */
+static bool disk_command(char** words, u32 n, const char* rest) {
+  char name[28];
+  char buf[128];
+  if (strcmp(words[0], "ls") == 0) {
+    int size;
+    for (u32 i = 0; (size = fs_list(i, name)) >= 0; i++) printf("%s %u\n", name, (u32)size);
+    return true;
+  }
+  if (strcmp(words[0], "cat") != 0 && strcmp(words[0], "write") != 0 &&
+      strcmp(words[0], "rm") != 0) {
+    return false;
+  }
+  if (n < 2) {
+    printf("error usage: %s NAME%s\n", words[0], strcmp(words[0], "write") == 0 ? " TEXT" : "");
+    return true;
+  }
+  if (strcmp(words[0], "cat") == 0) {
+    int got;
+    u32 off = 0;
+    while ((got = fs_read(words[1], off, buf, sizeof buf)) > 0) {
+      write(1, buf, (u32)got);
+      off += (u32)got;
+    }
+    if (got < 0) printf("error cat %s\n", words[1]);
+  } else if (strcmp(words[0], "rm") == 0) {
+    if (fs_unlink(words[1]) < 0) printf("error rm %s\n", words[1]);
+  } else {
+    const u32 len = strlen(rest);
+    fs_unlink(words[1]); /* replace: a missing file is fine */
+    if (fs_write(words[1], 0, rest, len) != (int)len || fs_write(words[1], len, "\n", 1) != 1)
+      printf("error write %s\n", words[1]);
+  }
+  return true;
+}
+
 int shell_main(void) {
   char line[LINE_MAX];
   char* words[MAX_WORDS];
@@ -75,8 +116,18 @@ int shell_main(void) {
   for (;;) {
     printf("vmlab$ ");
     read_line(line);
+    /* The text after the second word, for write, before split() cuts the line up. */
+    char rest[LINE_MAX];
+    const char* r = line;
+    for (u32 w = 0; w < 2; w++) {
+      while (*r == ' ') r++;
+      while (*r && *r != ' ') r++;
+    }
+    if (*r == ' ') r++;
+    memcpy(rest, r, strlen(r) + 1);
     u32 n = split(line, words);
     if (n == 0) continue;
+    if (disk_command(words, n, rest)) continue;
     u32 iters = 0;
     if (n > 1 && strcmp(words[0], "exit") != 0 && !parse_iters(words[1], &iters)) {
       printf("error bad argument=%s (expected iters=N)\n", words[1]);
@@ -84,6 +135,7 @@ int shell_main(void) {
     }
     if (strcmp(words[0], "help") == 0) {
       printf("commands: list | <workload> [iters=N] | all [iters=N] | exit [status]\n");
+      printf("disk: ls | cat NAME | write NAME TEXT | rm NAME\n");
     } else if (strcmp(words[0], "list") == 0) {
       list();
     } else if (strcmp(words[0], "all") == 0) {
