@@ -130,12 +130,11 @@ int cmd_fsck(const std::vector<std::string>& args) {
   if (!bytes) return fail(kNoInput, bytes.error().message);
   const std::vector<uint8_t>& img = bytes.value();
   const diskfs::CheckResult r = diskfs::check(img);
-  for (const std::string& e : r.errors) std::cout << "error: " << e << "\n";
-  for (const std::string& l : r.leaks) std::cout << "leak: " << l << "\n";
-  if (list && r.errors.empty()) {
-    for (const auto& f : r.files) std::cout << f.name << " " << f.size << "\n";
-  }
-  if (!cat.empty() && r.errors.empty()) {
+  if (!cat.empty()) {
+    // Only the contents on stdout; the file system must be consistent to read them.
+    if (!r.errors.empty()) {
+      return fail(1, "fsck: " + image + " is inconsistent (" + r.errors.front() + ")");
+    }
     bool found = false;
     for (const auto& f : r.files) found = found || f.name == cat;
     if (!found) return fail(1, "fsck: " + image + " has no file '" + cat + "'");
@@ -143,6 +142,11 @@ int cmd_fsck(const std::vector<std::string>& args) {
     std::cout.write(reinterpret_cast<const char*>(data.data()),
                     static_cast<std::streamsize>(data.size()));
     return 0;
+  }
+  for (const std::string& e : r.errors) std::cout << "error: " << e << "\n";
+  for (const std::string& l : r.leaks) std::cout << "leak: " << l << "\n";
+  if (list && r.errors.empty()) {
+    for (const auto& f : r.files) std::cout << f.name << " " << f.size << "\n";
   }
   if (!r.errors.empty()) {
     std::cout << image << ": inconsistent: " << r.errors.size() << " errors\n";

@@ -9,6 +9,8 @@
  *   cat NAME                 a file's contents
  *   write NAME TEXT...       the file becomes TEXT and a newline (created if missing)
  *   rm NAME                  remove a file
+ *   fsstress N               N rounds of: create a file of 0-10 KiB, write it, remove
+ *                            every other one (the durability test kills a run of this)
  *
  * Input arrives through the UART's receive interrupt (kernel/uart.c); the
  * shell echoes what it reads, as a terminal in raw mode expects.
@@ -72,6 +74,19 @@ static bool parse_iters(const char* word, u32* iters) {
   return ok;
 }
 
+/* "f" and the decimal number: fsstress's file names. */
+static void fmt_name(char* name, u32 i) {
+  char digits[12];
+  u32 n = 0;
+  do {
+    digits[n++] = (char)('0' + i % 10);
+    i /= 10;
+  } while (i);
+  name[0] = 'f';
+  for (u32 k = 0; k < n; k++) name[1 + k] = digits[n - 1 - k];
+  name[1 + n] = '\0';
+}
+
 /* The disk commands; false when `words[0]` is none of them. `rest` is the line after the
  * second word (write's text, blanks kept). */
 static bool disk_command(char** words, u32 n, const char* rest) {
@@ -80,6 +95,33 @@ static bool disk_command(char** words, u32 n, const char* rest) {
   if (strcmp(words[0], "ls") == 0) {
     int size;
     for (u32 i = 0; (size = fs_list(i, name)) >= 0; i++) printf("%s %u\n", name, (u32)size);
+    return true;
+  }
+  if (strcmp(words[0], "fsstress") == 0) {
+    bool ok = n > 1;
+    const u32 rounds = ok ? parse_u32(words[1], &ok) : 0;
+    if (!ok) {
+      printf("error usage: fsstress N\n");
+      return true;
+    }
+    static char block[10240];
+    for (u32 i = 0; i < sizeof block; i++) block[i] = (char)('a' + i % 26);
+    for (u32 i = 0; i < rounds; i++) {
+      fmt_name(name, i);
+      const u32 size = (i * 2731u) % (sizeof block + 1); /* 0 to 10 KiB */
+      if (fs_write(name, 0, block, size) != (int)size) {
+        printf("error fsstress write %s\n", name);
+        return true;
+      }
+      if (i % 2 == 1) {
+        fmt_name(name, i - 1);
+        if (fs_unlink(name) < 0) {
+          printf("error fsstress rm %s\n", name);
+          return true;
+        }
+      }
+      printf("fsstress %u\n", i);
+    }
     return true;
   }
   if (strcmp(words[0], "cat") != 0 && strcmp(words[0], "write") != 0 &&
@@ -135,7 +177,7 @@ int shell_main(void) {
     }
     if (strcmp(words[0], "help") == 0) {
       printf("commands: list | <workload> [iters=N] | all [iters=N] | exit [status]\n");
-      printf("disk: ls | cat NAME | write NAME TEXT | rm NAME\n");
+      printf("disk: ls | cat NAME | write NAME TEXT | rm NAME | fsstress N\n");
     } else if (strcmp(words[0], "list") == 0) {
       list();
     } else if (strcmp(words[0], "all") == 0) {
