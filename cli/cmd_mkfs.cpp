@@ -19,7 +19,7 @@ empty vmlabfs file system, the guest's (docs/disk.md): boot it with
 `vmlab run --disk IMAGE` and use the shell's ls, cat, write and rm.
 
   --size SIZE    the image's size: bytes, or with K, M or G (KiB, MiB, GiB, as
-                 qemu-img); a multiple of 512 from 32K to 128G
+                 qemu-img); a multiple of 512 from 32K to 1G
 )";
 
 constexpr const char* kFsckUsage = R"(usage: vmlab fsck IMAGE [--list] [--cat NAME]
@@ -89,7 +89,7 @@ int cmd_mkfs(const std::vector<std::string>& args) {
   const auto size = parse_size(size_text);
   if (!size || *size % diskfs::kSector != 0 || *size / diskfs::kSector < diskfs::kMinSectors ||
       *size / diskfs::kSector > diskfs::kMaxSectors) {
-    return fail(kUsage, "mkfs: --size takes a multiple of 512 bytes from 32K to 128G (got '" +
+    return fail(kUsage, "mkfs: --size takes a multiple of 512 bytes from 32K to 1G (got '" +
                             size_text + "')");
   }
   auto out = machine::open_host_output(image, "the disk image");

@@ -18,8 +18,9 @@ constexpr uint32_t kTypeFree = 0, kTypeFile = 1, kTypeDir = 2;
 constexpr uint32_t kBitsPerSector = kSector * 8;
 // The smallest image mkfs makes: the metadata and room for a few files.
 constexpr uint64_t kMinSectors = 64;
-// LBA28: the most the ATA controller addresses.
-constexpr uint64_t kMaxSectors = uint64_t{1} << 28;
+// The largest image mkfs makes and fsck reads (fsck reads the image whole): 1 GiB. The ATA
+// controller itself takes images up to LBA28's 128 GiB.
+constexpr uint64_t kMaxSectors = uint64_t{1} << 21;
 
 // An empty file system for an image of `sectors` sectors (the whole image's bytes).
 std::vector<uint8_t> make_empty(uint32_t sectors);

@@ -100,16 +100,3 @@ int printf(const char* fmt, ...) {
   if (o.len) write(1, o.buf, o.len);
   return (int)o.len;
 }
-
-int fs_read(const char* name, u32 off, void* buf, u32 len) {
-  return syscall4(SYS_fs_read, (u32)name, off, (u32)buf, len);
-}
-int fs_write(const char* name, u32 off, const void* buf, u32 len) {
-  return syscall4(SYS_fs_write, (u32)name, off, (u32)buf, len);
-}
-int fs_unlink(const char* name) {
-  return syscall4(SYS_fs_unlink, (u32)name, 0, 0, 0);
-}
-int fs_list(u32 index, char name[28]) {
-  return syscall4(SYS_fs_list, index, (u32)name, 0, 0);
-}

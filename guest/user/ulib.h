@@ -25,11 +25,6 @@ int close(int fd);
 int open(const char* device);
 int catch_faults(struct ucatch* pad);
 int bench(u32 op, u32 iters, u32 arg, u64* cycles);
-/* The disk's file system (docs/disk.md). */
-int fs_read(const char* name, u32 off, void* buf, u32 len);
-int fs_write(const char* name, u32 off, const void* buf, u32 len);
-int fs_unlink(const char* name);
-int fs_list(u32 index, char name[28]);
 
 /* ucatch.S */
 int ucatch_set(struct ucatch* pad) __attribute__((returns_twice));
