@@ -74,7 +74,8 @@ int ata_write(u32 lba, const void* buf) {
   u8 s = wait_ready();
   if ((s & (ST_ERR | ST_DF)) || !(s & ST_DRQ)) return -1;
   const u8* p = buf;
-  for (u32 i = 0; i < SECTOR_SIZE / 2; i++) pv->outw(ATA_BASE, (u16)(p[2 * i] | (p[2 * i + 1] << 8)));
+  for (u32 i = 0; i < SECTOR_SIZE / 2; i++)
+    pv->outw(ATA_BASE, (u16)(p[2 * i] | (p[2 * i + 1] << 8)));
   s = wait_ready();
   return (s & (ST_ERR | ST_DF)) ? -1 : 0;
 }

@@ -17,8 +17,8 @@
 
 static struct diskfs_super sb;
 static bool mounted;
-static u8 data[SECTOR_SIZE];     /* file data */
-static u8 meta[SECTOR_SIZE];     /* inode, bitmap and directory sectors */
+static u8 data[SECTOR_SIZE]; /* file data */
+static u8 meta[SECTOR_SIZE]; /* inode, bitmap and directory sectors */
 static u32 indirect[DISKFS_PER_INDIRECT];
 
 static int mount(void) {
@@ -29,8 +29,8 @@ static int mount(void) {
   for (u32 i = 0; i < 8; i++) {
     if (sb.magic[i] != DISKFS_MAGIC[i]) return -1;
   }
-  if (sb.sectors > sectors || sb.inode_start != DISKFS_INODE_START ||
-      sb.inodes != DISKFS_INODES || sb.bitmap_start != DISKFS_BITMAP_START ||
+  if (sb.sectors > sectors || sb.inode_start != DISKFS_INODE_START || sb.inodes != DISKFS_INODES ||
+      sb.bitmap_start != DISKFS_BITMAP_START ||
       sb.bitmap_sectors != (sb.sectors + BITS_PER_SECTOR - 1) / BITS_PER_SECTOR ||
       sb.data_start != sb.bitmap_start + sb.bitmap_sectors || sb.data_start >= sb.sectors) {
     return -1;
@@ -64,7 +64,7 @@ static int bitmap_set(u32 sector, bool used) {
   if (used)
     meta[bit / 8] |= (u8)(1u << (bit % 8));
   else
-    meta[bit / 8] &= (u8)~(1u << (bit % 8));
+    meta[bit / 8] &= (u8) ~(1u << (bit % 8));
   return ata_write(s, meta);
 }
 

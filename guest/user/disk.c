@@ -14,10 +14,7 @@
 
 static inline int sys4(u32 nr, u32 a, u32 b, u32 c, u32 d) {
   int ret;
-  __asm__ volatile("int $0x80"
-                   : "=a"(ret)
-                   : "a"(nr), "b"(a), "c"(b), "d"(c), "S"(d)
-                   : "memory");
+  __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c), "S"(d) : "memory");
   return ret;
 }
 static int fs_read(const char* name, u32 off, void* buf, u32 len) {
