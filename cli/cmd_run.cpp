@@ -1,5 +1,6 @@
 #include "cli/cmd_run.h"
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "cli/terminal_console.h"
 #include "cli/version.h"
 #include "engine/debug/gdb_server.h"
+#include "engine/machine/block_image.h"
 #include "engine/machine/host_file.h"
 #include "engine/vmm/chrome_trace_writer.h"
 #include "engine/vmm/jsonl_trace_writer.h"
@@ -54,6 +56,10 @@ options:
   --initrd "FILE ARGS,..."  Multiboot modules, as qemu -initrd: comma-separated (",," for a
                            comma), each a file and its arguments; the kernel sees the whole
                            entry as the module's string
+  --disk FILE[,index=N][,readonly]
+                           a raw disk image on the primary ATA channel, as qemu -drive
+                           file=FILE,index=N,format=raw: index 0 master (the first free
+                           one by default), 1 slave; readonly: writes fail (docs/disk.md)
   --memory MIB             guest RAM in MiB (default 128, 4..3072, in every mode)
   --max-instructions N     stop after N instructions, N >= 1 (k, M, G suffixes: 500M);
                            default none
@@ -89,6 +95,8 @@ exit status:
   73     the guest halted with nothing to wake it
   74     the guest used something vmlab does not model
   75     the guest requested a reset 76  mode not implemented yet
+  80-85  a --disk image is missing (80), a directory (81), not readable (82), not a
+         multiple of 512 bytes (83), read-only without ,readonly (84), not a file (85)
 )";
 
 // --display text: the CGA text screen as the guest left it, after its console on stdout.
@@ -194,6 +202,15 @@ int cmd_run(const std::vector<std::string>& args) {
   // The command line a Multiboot kernel sees starts with the image path, as under QEMU.
   mc.cmdline = opts->kernel + (opts->append.empty() ? "" : " " + opts->append);
   mc.modules = opts->modules;
+  for (const machine::DiskSpec& d : opts->disks) {
+    // Checked here for the exit status of each kind of bad image; the machine opens it.
+    if (auto image = machine::BlockImage::open(d.path, d.readonly); !image) {
+      const bool read_only = image.error().code == EROFS;
+      return fail(disk_exit_code_for(image.error()),
+                  image.error().message + (read_only ? " (add ,readonly to --disk)" : ""));
+    }
+  }
+  mc.disks = opts->disks;
   std::optional<ConsoleFile> console;
   if (opts->console_file.empty()) {
     mc.console_sink = machine::ConsoleOutput::stdout_sink();

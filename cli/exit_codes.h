@@ -20,6 +20,13 @@ enum ExitCode : int {
   kUnsupported = 74,      // the guest used something vmlab does not model
   kGuestReset = 75,       // the guest asked for a reset (i8042 0xFE, port 0x92)
   kNotImplemented = 76,   // a requested mode or feature is not implemented yet
+  // --disk images that cannot be used (engine/machine/block_image.h, docs/disk.md).
+  kDiskMissing = 80,       // no such file
+  kDiskIsDirectory = 81,   // a directory
+  kDiskNoPermission = 82,  // no permission to read it
+  kDiskBadSize = 83,       // empty, or not a multiple of 512 bytes
+  kDiskReadOnly = 84,      // a read-only file without ,readonly
+  kDiskNotRegular = 85,    // a FIFO, device or other non-regular file
 };
 
 }  // namespace vmlab::cli

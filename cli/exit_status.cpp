@@ -29,6 +29,17 @@ int exit_code_for(const machine::Error& e) {
   }
 }
 
+int disk_exit_code_for(const machine::Error& e) {
+  switch (e.code) {
+    case ENOENT: return kDiskMissing;
+    case EISDIR: return kDiskIsDirectory;
+    case EACCES: return kDiskNoPermission;
+    case EINVAL: return kDiskBadSize;
+    case EROFS: return kDiskReadOnly;
+    default: return kDiskNotRegular;
+  }
+}
+
 int exit_code_for(const machine::RunResult& r) {
   using machine::StopReason;
   switch (r.reason) {

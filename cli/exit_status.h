@@ -13,5 +13,7 @@ namespace vmlab::cli {
 int fail(int code, const std::string& message);
 int exit_code_for(const machine::Error& e);
 int exit_code_for(const machine::RunResult& r);
+// The exit status for a --disk image BlockImage::open refused (kDisk*).
+int disk_exit_code_for(const machine::Error& e);
 
 }  // namespace vmlab::cli

@@ -6,6 +6,7 @@
 //   vmlab lab COMMAND [NN]             the course labs (cmd_lab.cpp, docs/labs.md)
 //   vmlab reproduce [options] PAPER    a paper's comparisons, paper beside ours (cmd_reproduce.cpp)
 //   vmlab sweep [options] GRID.json    a grid of cells, one run folder each (cmd_sweep.cpp)
+//   vmlab mkfs IMAGE --size N / fsck IMAGE  the guest file system on a disk (cmd_mkfs.cpp)
 //   vmlab help | --help                this text
 //   vmlab --version
 #include <iostream>
@@ -15,6 +16,7 @@
 #include "cli/cmd_bt_dump.h"
 #include "cli/cmd_compare.h"
 #include "cli/cmd_lab.h"
+#include "cli/cmd_mkfs.h"
 #include "cli/cmd_reproduce.h"
 #include "cli/cmd_run.h"
 #include "cli/cmd_sweep.h"
@@ -33,6 +35,8 @@ commands:
   lab COMMAND [NN]           the course labs: list, start, check (vmlab lab --help)
   reproduce [options] PAPER  a published comparison re-run, the paper's values beside ours
   sweep [options] GRID.json  a grid of modes x workloads x profiles x costs, one folder a cell
+  mkfs IMAGE --size SIZE     a raw disk image with an empty guest file system (docs/disk.md)
+  fsck IMAGE [--list]        check the guest file system on a disk image
   help [COMMAND]             show this text, or a command's options (vmlab COMMAND --help)
   version                    print the version
 
@@ -47,6 +51,8 @@ int main_help(const std::string& command) {
   if (command == "lab") return cmd_lab(help);
   if (command == "reproduce") return cmd_reproduce(help);
   if (command == "sweep") return cmd_sweep(help);
+  if (command == "mkfs") return cmd_mkfs(help);
+  if (command == "fsck") return cmd_fsck(help);
   return cmd_bt_dump(help);
 }
 
@@ -68,10 +74,13 @@ int main(int argc, char** argv) {
     if (cmd == "lab") return cmd_lab(args);
     if (cmd == "reproduce") return cmd_reproduce(args);
     if (cmd == "sweep") return cmd_sweep(args);
+    if (cmd == "mkfs") return cmd_mkfs(args);
+    if (cmd == "fsck") return cmd_fsck(args);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
       // `vmlab help run` is `vmlab run --help`, as git and cargo have it.
       if (!args.empty() && (args[0] == "run" || args[0] == "compare" || args[0] == "bt-dump" ||
-                            args[0] == "lab" || args[0] == "reproduce" || args[0] == "sweep")) {
+                            args[0] == "lab" || args[0] == "reproduce" || args[0] == "sweep" ||
+                            args[0] == "mkfs" || args[0] == "fsck")) {
         return main_help(args[0]);
       }
       std::cout << kUsageText;

@@ -1,5 +1,6 @@
 #include "cli/options.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 
@@ -85,6 +86,48 @@ std::optional<std::vector<machine::MultibootModule>> parse_initrd(const std::str
     }
   }
   return modules;
+}
+
+std::optional<machine::DiskSpec> parse_disk(const std::string& text, unsigned next_index,
+                                            std::string& error) {
+  machine::DiskSpec d;
+  d.index = next_index;
+  size_t start = 0;
+  bool first = true;
+  while (start <= text.size()) {
+    const size_t comma = text.find(',', start);
+    const std::string part =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (first && part.rfind("file=", 0) != 0 && part.find('=') == std::string::npos) {
+      d.path = part;
+    } else if (part.rfind("file=", 0) == 0) {
+      d.path = part.substr(5);
+    } else if (part.rfind("index=", 0) == 0) {
+      const auto n = parse_count(part.substr(6));
+      if (!n || *n > 1) {
+        error = "--disk index= takes 0 (primary master) or 1 (primary slave) (got '" +
+                part.substr(6) + "')";
+        return std::nullopt;
+      }
+      d.index = static_cast<unsigned>(*n);
+    } else if (part == "readonly" || part == "readonly=on") {
+      d.readonly = true;
+    } else if (part == "readonly=off") {
+      d.readonly = false;
+    } else {
+      error =
+          "--disk takes FILE[,index=N][,readonly] (unknown part '" + part + "' in '" + text + "')";
+      return std::nullopt;
+    }
+    first = false;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (d.path.empty()) {
+    error = "--disk needs an image file: --disk FILE[,index=N][,readonly]";
+    return std::nullopt;
+  }
+  return d;
 }
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -213,6 +256,23 @@ std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args
         return std::nullopt;
       }
       o.modules.insert(o.modules.end(), modules->begin(), modules->end());
+    } else if (name == "--disk") {
+      auto v = value_of(args, i, name, error);
+      if (!v) return std::nullopt;
+      unsigned next = 0;
+      while (std::any_of(o.disks.begin(), o.disks.end(),
+                         [&](const machine::DiskSpec& d) { return d.index == next; })) {
+        ++next;
+      }
+      auto disk = parse_disk(*v, next, error);
+      if (!disk) return std::nullopt;
+      for (const auto& d : o.disks) {
+        if (d.index == disk->index) {
+          error = "two --disk options for index " + std::to_string(d.index);
+          return std::nullopt;
+        }
+      }
+      o.disks.push_back(*disk);
     } else if (name == "--memory") {
       auto n = count_of(args, i, kMemoryOption, error);
       if (!n) return std::nullopt;

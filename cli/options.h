@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/machine/block_image.h"
 #include "engine/machine/multiboot_loader.h"
 #include "engine/vmm/mode.h"
 #include "frontend/resources.h"
@@ -24,6 +25,8 @@ struct RunOptions {
   std::string append;  // the kernel command line after the image path, as with qemu -append
   // --initrd: the Multiboot modules, in order, as with qemu -initrd.
   std::vector<machine::MultibootModule> modules;
+  // --disk FILE[,index=N][,readonly]: the ATA disks (docs/disk.md).
+  std::vector<machine::DiskSpec> disks;
   uint32_t memory_mib = 128;
   uint64_t max_instructions = 0;  // 0: no budget
   uint32_t cpu_mhz = 1000;
@@ -108,6 +111,11 @@ std::optional<std::pair<std::string, uint64_t>> parse_cost(const std::string& te
 // entry up to the first blank, and its Multiboot string is the whole entry, file name
 // first, as the kernel's command line starts with the image path.
 std::optional<std::vector<machine::MultibootModule>> parse_initrd(const std::string& text);
+// Parses --disk "FILE[,index=N][,readonly]" as qemu -drive's file=, index= and readonly
+// (FILE may also be given as file=FILE; readonly=on and readonly=off are accepted).
+// `next_index` is the index a disk without index= gets: the first free one, as QEMU's.
+std::optional<machine::DiskSpec> parse_disk(const std::string& text, unsigned next_index,
+                                            std::string& error);
 // Splits "a,b,c".
 std::vector<std::string> split_list(const std::string& text);
 

@@ -104,5 +104,29 @@ TEST(OptionsTest, GdbTakesAPortAndQemusShorthands) {
   EXPECT_FALSE(run({"--gdb"}, error));
 }
 
+TEST(OptionsTest, DiskTakesQemuDriveParts) {
+  std::string error;
+  auto o = run({"--disk", "a.img", "--disk=b.img,readonly"}, error);
+  ASSERT_TRUE(o) << error;
+  ASSERT_EQ(o->disks.size(), 2u);
+  EXPECT_EQ(o->disks[0].path, "a.img");
+  EXPECT_EQ(o->disks[0].index, 0u);
+  EXPECT_FALSE(o->disks[0].readonly);
+  EXPECT_EQ(o->disks[1].path, "b.img");
+  EXPECT_EQ(o->disks[1].index, 1u);
+  EXPECT_TRUE(o->disks[1].readonly);
+  o = run({"--disk", "file=s.img,index=1", "--disk", "m.img"}, error);
+  ASSERT_TRUE(o) << error;
+  EXPECT_EQ(o->disks[0].index, 1u);
+  EXPECT_EQ(o->disks[1].index, 0u);
+  EXPECT_FALSE(run({"--disk", "a.img,index=2"}, error));
+  EXPECT_EQ(error, "--disk index= takes 0 (primary master) or 1 (primary slave) (got '2')");
+  EXPECT_FALSE(run({"--disk", "a.img,index=0", "--disk", "b.img,index=0"}, error));
+  EXPECT_EQ(error, "two --disk options for index 0");
+  EXPECT_FALSE(run({"--disk", "a.img,cache=none"}, error));
+  EXPECT_FALSE(run({"--disk", "index=1"}, error));
+  EXPECT_EQ(error, "--disk needs an image file: --disk FILE[,index=N][,readonly]");
+}
+
 }  // namespace
 }  // namespace vmlab::cli

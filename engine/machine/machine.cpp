@@ -60,6 +60,7 @@ Machine::Machine(MachineConfig config, PhysicalMemory memory)
       rtc_(clock_, memory_.size_bytes() - (config_.monitor_reserve_mib << 20)),
       fw_cfg_(memory_.size_bytes() - (config_.monitor_reserve_mib << 20)),
       apic_(clock_, [this] { cpu_.notify_interrupt_line(); }),
+      ata_([this](bool level) { pic_.set_irq(AtaController::kIrq, level); }),
       cpu_(memory_.span(), *this) {
   if (!config_.local_apic) apic_.write_base_msr(LocalApic::kDefaultBase);  // globally disabled
 }
@@ -90,6 +91,21 @@ Result<void> Machine::attach_devices() {
   };
   for (const Attachment& a : table) {
     if (auto r = io_.attach(a.base, a.count, a.device, a.name, a.first_offset); !r) return r;
+  }
+  for (const DiskSpec& d : config_.disks) {
+    auto image = BlockImage::open(d.path, d.readonly);
+    if (!image) return image.error();
+    ata_.attach_drive(d.index, std::move(image.value()));
+  }
+  if (!config_.disks.empty()) {
+    if (auto r = io_.attach(AtaController::kCommandBase, 8, ata_, "ATA primary channel", 0); !r) {
+      return r;
+    }
+    if (auto r = io_.attach(AtaController::kControlPort, 1, ata_, "ATA primary control",
+                            AtaController::kControlOffset);
+        !r) {
+      return r;
+    }
   }
   if (config_.local_apic) {
     if (auto r = io_.attach(FwCfg::kBase, FwCfg::kPorts, fw_cfg_, "fw_cfg", 0); !r) return r;

@@ -13,6 +13,7 @@
 //   0xF4-0xF7             DebugExitPort           0x3F8-0x3FF Uart16550 COM1 (IRQ 4)
 //   0x510-0x511           FwCfg (QEMU's firmware configuration, with the local APIC)
 //   0x3D4-0x3D5           CgaText (the CRTC of the text screen at 0xB8000)
+//   0x1F0-0x1F7, 0x3F6    AtaController, primary channel (IRQ 14), only with a --disk
 //
 // Firmware state: a kernel booted by `qemu-system-i386 -kernel` finds the interrupt
 // controllers and the timer as the BIOS left them, so the machine starts the same way:
@@ -38,6 +39,7 @@
 
 #include "engine/cpu/bus.h"
 #include "engine/cpu/cpu.h"
+#include "engine/machine/ata_controller.h"
 #include "engine/machine/cga_text.h"
 #include "engine/machine/cmos_rtc.h"
 #include "engine/machine/console_input.h"
@@ -128,6 +130,7 @@ class Machine : public cpu::Bus {
   const CgaText& cga_text() const { return cga_; }
   PostCodePort& post_port() { return post_; }
   CmosRtc& rtc() { return rtc_; }
+  AtaController& ata() { return ata_; }
   const MachineConfig& config() const { return config_; }
 
   // cpu::Bus
@@ -186,6 +189,7 @@ class Machine : public cpu::Bus {
   FwCfg fw_cfg_;
   LocalApic apic_;
   CgaText cga_;
+  AtaController ata_;
   cpu::Cpu cpu_;
 
   std::optional<MultibootLoader::BootInfo> boot_info_;

@@ -18,6 +18,18 @@ Result<void> MachineConfig::validate() const {
                      std::to_string(kMinCpuMhz) + "-" + std::to_string(kMaxCpuMhz) + " MHz",
                  EINVAL};
   }
+  bool used[2] = {false, false};
+  for (const DiskSpec& d : disks) {
+    if (d.index > 1) {
+      return Error{"disk index " + std::to_string(d.index) +
+                       " is outside 0-1 (the primary ATA channel's master and slave)",
+                   EINVAL};
+    }
+    if (used[d.index]) {
+      return Error{"two disks at index " + std::to_string(d.index), EINVAL};
+    }
+    used[d.index] = true;
+  }
   return {};
 }
 

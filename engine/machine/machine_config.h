@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/machine/block_image.h"
 #include "engine/machine/console_input.h"
 #include "engine/machine/console_output.h"
 #include "engine/machine/multiboot_loader.h"
@@ -45,6 +46,9 @@ struct MachineConfig {
   // QEMU's fw_cfg interface (engine/machine/fw_cfg.h). The virtualization modes turn the
   // APIC off: their monitors do not virtualize it (docs/architecture.md).
   bool local_apic = true;
+  // The ATA disks on the primary channel (--disk; engine/machine/ata_controller.h): at most
+  // one per index, 0 (master) or 1 (slave). None: the channel's ports float as unassigned.
+  std::vector<DiskSpec> disks;
 
   Result<void> validate() const;
 };

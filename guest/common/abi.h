@@ -30,6 +30,11 @@ enum syscall_nr {
   SYS_open = 14,   /* open(device name: "console", "null") -> fd           */
   SYS_catch = 15,  /* catch(struct ucatch *)  register a fault landing pad */
   SYS_bench = 16,  /* bench(op, iters, arg, u64 *cycles) kernel-side loop  */
+  /* The file system on the ATA disk (kernel/fs.h, docs/disk.md). */
+  SYS_fs_read = 17,   /* fs_read(name, off, buf, len)      -> bytes, 0 = end */
+  SYS_fs_write = 18,  /* fs_write(name, off, buf, len)  creates; -> bytes    */
+  SYS_fs_unlink = 19, /* fs_unlink(name)                       -> 0          */
+  SYS_fs_list = 20,   /* fs_list(index, char name[28])         -> size, -1 at end */
   SYS_count
 };
 

@@ -67,6 +67,11 @@ struct pv_ops {
    * (proc.c): trapentry.S's trap_return natively; under PV a return path that
    * also turns events back on (Linux's pv_cpu_ops.iret plays this role). */
   void (*user_return)(void);
+
+  /* 16-bit port I/O, for the ATA data port (ata.c). NULL where the platform offers no
+   * emulated disk (PV: its block device is the hypervisor's business, docs/disk.md). */
+  u16 (*inw)(u16 port);
+  void (*outw)(u16 port, u16 val);
 };
 
 /* The table in use; set once by kmain() before anything else runs. */

@@ -130,6 +130,16 @@ static void native_outb(u16 port, u8 val) {
   __asm__ volatile("outb %0, %1" : : "a"(val), "Nd"(port));
 }
 
+static u16 native_inw(u16 port) {
+  u16 v;
+  __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+  return v;
+}
+
+static void native_outw(u16 port, u16 val) {
+  __asm__ volatile("outw %0, %1" : : "a"(val), "Nd"(port));
+}
+
 static __attribute__((noreturn)) void native_machine_exit(u32 status) {
   native_outb(EXIT_PORT, (u8)status);
   native_halt_forever(); /* only reached when nothing listens on 0xF4 */
@@ -165,4 +175,6 @@ const struct pv_ops pv_ops_native = {
     .timer_init = pit_init,
     .machine_exit = native_machine_exit,
     .user_return = trap_return,
+    .inw = native_inw,
+    .outw = native_outw,
 };

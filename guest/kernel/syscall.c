@@ -4,6 +4,7 @@
  * Every user pointer is checked against the process's memory ranges first.
  */
 #include "../common/abi.h"
+#include "fs.h"
 #include "kernel.h"
 #include "proc.h"
 
@@ -213,7 +214,8 @@ static const syscall_fn syscalls[SYS_count] = {
     [SYS_wait] = sys_wait,     [SYS_exec] = sys_exec,        [SYS_yield] = sys_yield,
     [SYS_sbrk] = sys_sbrk,     [SYS_mmap] = sys_mmap,        [SYS_munmap] = sys_munmap,
     [SYS_pipe] = sys_pipe,     [SYS_close] = sys_close,      [SYS_open] = sys_open,
-    [SYS_catch] = sys_catch,   [SYS_bench] = sys_bench_call,
+    [SYS_catch] = sys_catch,   [SYS_bench] = sys_bench_call, [SYS_fs_read] = sys_fs_read,
+    [SYS_fs_write] = sys_fs_write, [SYS_fs_unlink] = sys_fs_unlink, [SYS_fs_list] = sys_fs_list,
 };
 
 void syscall_dispatch(struct trapframe* tf) {

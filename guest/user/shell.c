@@ -5,6 +5,7 @@
  *   <workload> [iters=N]     run one (n=N is a synonym, as for forkwait)
  *   all [iters=N]            run them all (quick counts unless iters= is given)
  *   exit [status]            end the machine with that status
+ *   ls, cat, write, rm, fsstress   the disk's files: run by the `disk` program (disk.c)
  *
  * Input arrives through the UART's receive interrupt (kernel/uart.c); the
  * shell echoes what it reads, as a terminal in raw mode expects.
@@ -12,7 +13,7 @@
 #include "workloads.h"
 
 #define LINE_MAX 128
-#define MAX_WORDS 8
+#define MAX_WORDS 15 /* and the terminating null pointer of exec's argv */
 
 static u32 read_line(char* line) {
   u32 len = 0;
@@ -68,15 +69,30 @@ static bool parse_iters(const char* word, u32* iters) {
   return ok;
 }
 
+/* The disk commands run in their own program (user/disk.c), so the shell stays small. */
+static bool disk_command(char** words, u32 n) {
+  static const char* const names[] = {"ls", "cat", "write", "rm", "fsstress"};
+  for (u32 i = 0; i < sizeof names / sizeof names[0]; i++) {
+    if (strcmp(words[0], names[i]) != 0) continue;
+    words[n] = 0;
+    int pid = fork();
+    if (pid == 0) exit(exec("disk", (const char* const*)words));
+    wait(0);
+    return true;
+  }
+  return false;
+}
+
 int shell_main(void) {
   char line[LINE_MAX];
-  char* words[MAX_WORDS];
+  char* words[MAX_WORDS + 1];
   printf("vmlab shell: 'list' shows the workloads, 'help' the commands\n");
   for (;;) {
     printf("vmlab$ ");
     read_line(line);
     u32 n = split(line, words);
     if (n == 0) continue;
+    if (disk_command(words, n)) continue;
     u32 iters = 0;
     if (n > 1 && strcmp(words[0], "exit") != 0 && !parse_iters(words[1], &iters)) {
       printf("error bad argument=%s (expected iters=N)\n", words[1]);

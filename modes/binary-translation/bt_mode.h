@@ -31,7 +31,7 @@ class BtMode : public vmm::DeprivilegedMode<BtMonitor> {
   // Inspection (engine/vmm/inspection.h; bt_inspection.cpp): the guest's CPU with its own
   // CS while in the translation cache, and the translations.
   vmm::GuestCpuView guest_cpu(const vmm::Vm& vm) const override;
-  // the translations:
+  // Its translations.
   std::vector<vmm::TranslationRow> translations(const vmm::Vm& vm) const override;
   std::optional<vmm::TranslationDetail> translation(vmm::Vm& vm, uint32_t guest) override;
 };

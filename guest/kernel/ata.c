@@ -1,0 +1,88 @@
+/*
+ * Polled PIO driver for the primary ATA channel's master (docs/disk.md): LBA28 READ
+ * SECTORS, WRITE SECTORS and FLUSH CACHE, one sector per request, interrupts masked
+ * (nIEN). Every access goes through pv_ops, so under a monitor each is one trap, exit
+ * or callout.
+ */
+#include "ata.h"
+
+#include "kernel.h"
+#include "pv_ops.h"
+
+#define ATA_BASE 0x1F0
+#define ATA_CONTROL 0x3F6
+#define ST_BSY 0x80
+#define ST_DRQ 0x08
+#define ST_ERR 0x01
+#define ST_DF 0x20
+
+static bool present;
+
+/* The status once BSY is clear; 0xFF (ERR) after a bound, so a broken drive cannot hang
+ * the kernel. */
+static u8 wait_ready(void) {
+  for (u32 i = 0; i < 1000000; i++) {
+    const u8 s = pv->inb(ATA_BASE + 7);
+    if (!(s & ST_BSY)) return s;
+  }
+  return 0xFF;
+}
+
+static void task(u32 lba, u8 command) {
+  pv->outb(ATA_BASE + 2, 1);
+  pv->outb(ATA_BASE + 3, (u8)lba);
+  pv->outb(ATA_BASE + 4, (u8)(lba >> 8));
+  pv->outb(ATA_BASE + 5, (u8)(lba >> 16));
+  pv->outb(ATA_BASE + 6, (u8)(0xE0 | ((lba >> 24) & 0x0F)));
+  pv->outb(ATA_BASE + 7, command);
+}
+
+int ata_probe(u32* sectors) {
+  present = false;
+  if (!pv->inw || !pv->outw) return 0;
+  pv->outb(ATA_CONTROL, 0x02); /* nIEN: polled */
+  pv->outb(ATA_BASE + 6, 0xE0);
+  const u8 s0 = pv->inb(ATA_BASE + 7);
+  if (s0 == 0xFF || s0 == 0) return 0; /* nothing decodes the ports, or no master */
+  task(0, 0xEC);
+  const u8 s = wait_ready();
+  if ((s & ST_ERR) || !(s & ST_DRQ)) return 0;
+  u16 id[256];
+  for (u32 i = 0; i < 256; i++) id[i] = pv->inw(ATA_BASE);
+  *sectors = id[60] | ((u32)id[61] << 16);
+  present = *sectors > 0;
+  return present ? 1 : 0;
+}
+
+int ata_read(u32 lba, void* buf) {
+  if (!present) return -1;
+  task(lba, 0x20);
+  const u8 s = wait_ready();
+  if ((s & (ST_ERR | ST_DF)) || !(s & ST_DRQ)) return -1;
+  u8* p = buf;
+  for (u32 i = 0; i < SECTOR_SIZE / 2; i++) {
+    const u16 w = pv->inw(ATA_BASE);
+    p[2 * i] = (u8)w;
+    p[2 * i + 1] = (u8)(w >> 8);
+  }
+  return 0;
+}
+
+int ata_write(u32 lba, const void* buf) {
+  if (!present) return -1;
+  task(lba, 0x30);
+  u8 s = wait_ready();
+  if ((s & (ST_ERR | ST_DF)) || !(s & ST_DRQ)) return -1;
+  const u8* p = buf;
+  for (u32 i = 0; i < SECTOR_SIZE / 2; i++)
+    pv->outw(ATA_BASE, (u16)(p[2 * i] | (p[2 * i + 1] << 8)));
+  s = wait_ready();
+  return (s & (ST_ERR | ST_DF)) ? -1 : 0;
+}
+
+int ata_flush(void) {
+  if (!present) return -1;
+  pv->outb(ATA_BASE + 6, 0xE0);
+  pv->outb(ATA_BASE + 7, 0xE7);
+  return (wait_ready() & (ST_ERR | ST_DF)) ? -1 : 0;
+}

@@ -1,0 +1,22 @@
+/*
+ * The disk driver seam: one block device of 512-byte sectors, found at boot of the file
+ * system (fs.c). ata.c drives the primary ATA channel's master by polled PIO through
+ * pv->inb/outb/inw/outw, one port access per register and per data word, as
+ * docs/disk.md's cost table counts them.
+ */
+#ifndef VMLAB_GUEST_ATA_H
+#define VMLAB_GUEST_ATA_H
+
+#include "../common/types.h"
+
+#define SECTOR_SIZE 512u
+
+/* Looks for the master drive: 1 and its size in sectors (IDENTIFY words 60-61), or 0. */
+int ata_probe(u32* sectors);
+/* One sector; 0 on success, -1 on a drive error (ERR set) or no drive. */
+int ata_read(u32 lba, void* buf);
+int ata_write(u32 lba, const void* buf);
+/* FLUSH CACHE: the writes before it are durable. */
+int ata_flush(void);
+
+#endif
