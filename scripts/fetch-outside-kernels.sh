@@ -24,10 +24,10 @@ fi
 
 if [ ! -s "$dir/vmlinuz-686" ]; then
   apt=(-o "Dir::State::Lists=$dir/apt/lists" -o "Dir::Cache=$dir/apt/cache"
-       -o "Dir::State::status=/var/lib/dpkg/status"
+       -o "Dir::State::status=/var/lib/dpkg/status" -o "APT::Sandbox::User=root"
        -o "APT::Architectures::=$(dpkg --print-architecture)" -o "APT::Architectures::=i386")
   mkdir -p "$dir/apt/lists/partial" "$dir/apt/cache/archives/partial"
-  apt-get "${apt[@]}" update -qq || true  # a missing optional index is not fatal
+  apt-get "${apt[@]}" update -qq 2>/dev/null || true  # a missing optional index is not fatal
   # The newest 686 kernel the lists name, as the linux-image-686 metapackage depends on it.
   pkg=$(apt-cache "${apt[@]}" depends linux-image-686:i386 2>/dev/null |
         sed -n 's/^ *Depends: \(linux-image-[0-9.-]*-686\).*/\1/p' | head -1)
