@@ -12,8 +12,8 @@
 // the run as unmodeled when used: the transcendental instructions (FSIN, FPTAN, F2XM1, ...),
 // packed BCD (FBLD, FBSTP), FXTRACT/FPREM/FPREM1; precision control narrower than 64 bits
 // (FCW.PC) is treated as 64 bits; an unmasked exception sets ES and B and is reported as
-// #MF by the next waiting instruction when CR0.NE is set (with CR0.NE clear, the PC's
-// IRQ 13 path, the run stops as unmodeled); the last-instruction pointers read as 0.
+// #MF by the next waiting instruction, also with CR0.NE clear (the PC's FERR#/IRQ 13 path
+// is not modeled); the last-instruction pointers read as 0.
 #include <cfenv>
 #include <cmath>
 #include <cstdint>
@@ -42,13 +42,12 @@ X87State& fpu(Cpu& cpu) {
   return cpu.state().fpu;
 }
 
-// Reports an unmasked exception pending from an earlier instruction (SDM Vol. 1, 8.7).
+// Reports an unmasked exception pending from an earlier instruction (SDM Vol. 1, 8.7) as
+// #MF. With CR0.NE clear a PC reports it externally instead (FERR# to IRQ 13, SDM Vol. 1,
+// appendix D); that path is not modeled and #MF is raised whatever CR0.NE says, so that
+// every mode agrees (the deprivileged monitors run guests with the real CR0.NE set).
 void check_pending(Cpu& cpu) {
-  if (!(fpu(cpu).sw & kES)) return;
-  if (!(cpu.state().cr0 & cr0::NE)) {
-    cpu.unsupported("an unmasked x87 exception reported through IRQ 13 (CR0.NE = 0)");
-  }
-  cpu.fault(vec::MF);
+  if (fpu(cpu).sw & kES) cpu.fault(vec::MF);
 }
 
 // Every x87 instruction first: CR0.EM or CR0.TS gives #NM (SDM Vol. 3A, table 2-2), then
