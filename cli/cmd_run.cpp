@@ -51,8 +51,8 @@ options:
   --cpu classic|vt         with --mode trap: a classic IA-32 CPU or one with VT-x-like
                            guest mode (default vt)
   --npt                    with --mode trap --cpu vt: nested paging instead of shadow
-  --append CMDLINE         the kernel command line; the kernel sees "KERNEL.elf CMDLINE",
-                           as under QEMU and GRUB
+  --append CMDLINE         the kernel command line; a Multiboot kernel sees "KERNEL.elf
+                           CMDLINE", as under QEMU and GRUB; a bzImage sees CMDLINE
   --initrd "FILE ARGS,..."  Multiboot modules, as qemu -initrd: comma-separated (",," for a
                            comma), each a file and its arguments; the kernel sees the whole
                            entry as the module's string

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "engine/cpu/x87_state.h"
+
 namespace vmlab::cpu {
 
 // General-purpose registers in the order of the ModRM reg/rm encoding (SDM Vol. 2A, 2.1.5).
@@ -171,6 +173,8 @@ struct CpuState {
   uint64_t pat = 0x0007040600070406ull;
   uint64_t misc_enable = 1;            // fast-strings enabled, as on real hardware after reset
   uint64_t misc_features_enables = 0;  // bit 0: CPUID faulting (off at reset)
+
+  X87State fpu;  // x87 FPU (exec_x87.cpp)
 
   bool halted = false;
   // Interrupt shadow after STI and MOV SS/POP SS: interrupts are not recognized before

@@ -189,9 +189,43 @@ bool decode_immediates(ByteReader& r, const OpcodeForm& form, Insn& out) {
 
 }  // namespace
 
+// The x87 escapes (D8-DF): the forms the SDM documents (Vol. 2D, tables ); the
+// reserved ones, the undocumented aliases and the SSE3 FISTTP raise #UD on this processor.
+static bool x87_encoding_defined(const Insn& insn) {
+  const unsigned reg = insn.reg, rm = insn.rm;
+  if (insn.mod != 3) {
+    switch (insn.op) {
+      case 0xD9: return reg != 1;
+      case 0xDB: return reg != 1 && reg != 4 && reg != 6;
+      case 0xDD: return reg != 1 && reg != 5;
+      case 0xDF: return reg != 1;
+      default: return true;
+    }
+  }
+  switch (insn.op) {
+    case 0xD8: return true;
+    case 0xD9:
+      switch (reg) {
+        case 2: return rm == 0;                                   // FNOP
+        case 3: return false;                                     // FSTP1 alias
+        case 4: return rm == 0 || rm == 1 || rm == 4 || rm == 5;  // FCHS FABS FTST FXAM
+        case 5: return rm != 7;                                   // the constants
+        default: return true;
+      }
+    case 0xDA: return reg < 4 || (reg == 5 && rm == 1);  // FCMOVcc, FUCOMPP
+    case 0xDB: return reg != 7 && (reg != 4 || rm < 5);  // FCMOVNcc, FNCLEX FNINIT, FCOMI
+    case 0xDC: return reg != 2 && reg != 3;              // not the FCOM2/FCOMP3 aliases
+    case 0xDD: return reg == 0 || (reg >= 2 && reg <= 5);
+    case 0xDE: return reg != 2 && (reg != 3 || rm == 1);  // FCOMPP only in its row
+    case 0xDF: return reg == 0 || (reg == 4 && rm == 0) || reg == 5 || reg == 6;
+    default: return true;
+  }
+}
+
 bool encoding_defined(const Insn& insn) {
   const OpcodeForm& form = decoder_tables::opcode_form(insn.op);
   if (!form.supported) return false;
+  if (insn.op >= 0xD8 && insn.op <= 0xDF && !x87_encoding_defined(insn)) return false;
   const unsigned slot = 1u << insn.reg;
   if (!(form.defined_regs & slot)) return false;
   if (insn.has_modrm() && insn.mod == 3 && (form.memory_only_regs & slot)) return false;

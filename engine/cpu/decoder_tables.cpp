@@ -108,8 +108,9 @@ constexpr void fill_one_byte_map(Table& t) {
   // D6 is SALC, undocumented in the SDM (table A-2 leaves it blank).
   set_unsupported(t, 0xD6, false);
   set(t, 0xD7, false);  // XLAT
-  // D8-DF: x87 escapes. Every one has a ModRM byte (tables ), no immediate.
-  for (unsigned op = 0xD8; op <= 0xDF; ++op) set_unsupported(t, op, true);
+  // D8-DF: x87 escapes. Every one has a ModRM byte (tables ), no immediate;
+  // exec_x87.cpp gives #UD for the reserved forms.
+  for (unsigned op = 0xD8; op <= 0xDF; ++op) set(t, op, true);
   for (unsigned op = 0xE0; op <= 0xE3; ++op) set(t, op, false, Imm::kRel8);  // LOOPcc JECXZ
   set(t, 0xE4, false, Imm::kIb);  // IN/OUT with a port number
   set(t, 0xE5, false, Imm::kIb);

@@ -29,6 +29,10 @@ void register_segment(
                        // JMP/CALL/RET (far_transfer.cpp), LAR LSL VERR VERW ARPL
 void register_interrupt(
     HandlerTable& t);  // exec_interrupt.cpp: INT n INT3 INTO IRET CLI STI PUSHF POPF HLT
-void register_io(HandlerTable& t);  // exec_io.cpp: IN OUT (INS/OUTS are string instructions)
+void register_io(HandlerTable& t);   // exec_io.cpp: IN OUT (INS/OUTS are string instructions)
+void register_x87(HandlerTable& t);  // exec_x87.cpp: the x87 FPU's escapes D8-DF
+
+class Cpu;
+void x87_wait(Cpu& cpu);  // exec_x87.cpp: WAIT/FWAIT's checks
 
 }  // namespace vmlab::cpu

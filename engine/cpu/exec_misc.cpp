@@ -30,12 +30,9 @@ void clc(Cpu& cpu, const Insn&) {
   cpu.state().eflags &= ~flags::CF;
 }
 
-// WAIT/FWAIT (9B). This processor has no x87 unit, so there is never a pending x87
-// exception to report; the only effect left is #NM when CR0.MP and CR0.TS are both set
-// (SDM Vol. 3A, table 2-2), which lets a kernel's lazy FPU switching see it.
+// WAIT/FWAIT (9B): the x87 unit's checks (exec_x87.cpp).
 void fwait(Cpu& cpu, const Insn&) {
-  const uint32_t cr0 = cpu.state().cr0;
-  if ((cr0 & cr0::MP) && (cr0 & cr0::TS)) cpu.fault(vec::NM);
+  x87_wait(cpu);
 }
 void stc(Cpu& cpu, const Insn&) {
   cpu.state().eflags |= flags::CF;
@@ -142,6 +139,7 @@ struct Bound {
 // (the range is left to hypervisors, engine/vmm/virtual_cpuid.h).
 namespace cpuid {
 constexpr uint32_t kMaxBasicLeaf = 1;
+constexpr uint32_t kFpu = 1u << 0;  // the x87 unit (exec_x87.cpp)
 constexpr uint32_t kPse = 1u << 3;
 constexpr uint32_t kTsc = 1u << 4;
 constexpr uint32_t kMsr = 1u << 5;
@@ -149,7 +147,7 @@ constexpr uint32_t kCx8 = 1u << 8;
 constexpr uint32_t kApic = 1u << 9;  // set while the local APIC is enabled
 constexpr uint32_t kPge = 1u << 13;
 constexpr uint32_t kCmov = 1u << 15;
-constexpr uint32_t kFeaturesEdx = kPse | kTsc | kMsr | kCx8 | kPge | kCmov;
+constexpr uint32_t kFeaturesEdx = kFpu | kPse | kTsc | kMsr | kCx8 | kPge | kCmov;
 uint32_t fourcc(const char* s, unsigned at) {
   return uint32_t{static_cast<uint8_t>(s[at])} | uint32_t{static_cast<uint8_t>(s[at + 1])} << 8 |
          uint32_t{static_cast<uint8_t>(s[at + 2])} << 16 |

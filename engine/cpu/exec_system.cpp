@@ -54,9 +54,16 @@ void mov_from_cr(Cpu& cpu, const Insn& insn) {
 void mov_to_cr(Cpu& cpu, const Insn& insn) {
   if (insn.reg == 1 || insn.reg > 4) cpu.fault_ud();
   require_cpl0(cpu);
-  const uint32_t v = cpu.r32(insn.rm);
-  if (cpu.guest_mode()) [[unlikely]]
+  uint32_t v = cpu.r32(insn.rm);
+  if (cpu.guest_mode()) [[unlikely]] {
     vmx_mov_to_cr(cpu, insn, v);
+    // No exit: the bits the guest/host mask gives the monitor keep their values (SDM Vol.
+    // 3C, 26.3 "MOV to CR0", "MOV to CR4"): a guest that writes PG = 0 over a read shadow
+    // that already says 0 must not turn the monitor's shadow paging off.
+    const VmControls& c = cpu.vm_controls();
+    if (insn.reg == 0) v = (v & ~c.cr0_mask) | (cpu.state().cr0 & c.cr0_mask);
+    if (insn.reg == 4) v = (v & ~c.cr4_mask) | (cpu.state().cr4 & c.cr4_mask);
+  }
   switch (insn.reg) {
     case 0: cpu.write_cr0(v); break;
     case 2: cpu.state().cr2 = v; break;

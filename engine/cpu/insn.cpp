@@ -44,6 +44,7 @@ const HandlerTable& handler_table() {
     register_segment(t);
     register_interrupt(t);
     register_io(t);
+    register_x87(t);
     return t;
   }();
   return table;

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "engine/machine/kernel_loader.h"
+
 namespace vmlab::machine {
 
 namespace {
@@ -136,7 +138,10 @@ void Machine::apply_firmware_state() {
 }
 
 Result<void> Machine::load_kernel(const std::string& path) {
-  auto info = MultibootLoader::load_file(path, config_.cmdline, config_.modules, memory_);
+  auto image = MultibootLoader::read_kernel_file(path);
+  if (!image) return image.error();
+  auto info =
+      machine::load_kernel_image(image.value(), path, config_.cmdline, config_.modules, memory_);
   if (!info) return info.error();
   boot_info_ = info.value();
   cpu_.notify_phys_write(0, memory_.size_bytes());
@@ -146,7 +151,7 @@ Result<void> Machine::load_kernel(const std::string& path) {
 }
 
 Result<void> Machine::load_kernel_image(std::span<const uint8_t> image, const std::string& name) {
-  auto info = MultibootLoader::load_image(image, name, config_.cmdline, config_.modules, memory_);
+  auto info = machine::load_kernel_image(image, name, config_.cmdline, config_.modules, memory_);
   if (!info) return info.error();
   boot_info_ = info.value();
   cpu_.notify_phys_write(0, memory_.size_bytes());

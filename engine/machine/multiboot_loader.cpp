@@ -86,8 +86,9 @@ Result<uint32_t> find_header(std::span<const uint8_t> image, const std::string& 
                                      "(magic + flags + checksum must be 0 modulo 2^32)",
                                      *bad_checksum_at));
   }
-  return format_error(name, format("no Multiboot header in the first %u bytes (is it a "
-                                   "Multiboot kernel?)",
+  return format_error(name, format("no Multiboot header in the first %u bytes and no Linux "
+                                   "boot-protocol header (is it a Multiboot kernel or a "
+                                   "bzImage?)",
                                    MultibootLoader::kSearchBytes));
 }
 
@@ -319,6 +320,15 @@ void put_mmap_entry(PhysicalMemory& m, uint32_t at, uint64_t base, uint64_t len,
 
 }  // namespace
 
+std::vector<MultibootLoader::MemoryMapEntry> MultibootLoader::memory_map(uint32_t ram) {
+  return {
+      {0, kEbdaStart, kMemoryAvailable},
+      {kEbdaStart, kConventionalEnd - kEbdaStart, kMemoryReserved},
+      {kBiosRomStart, kHighMemory - kBiosRomStart, kMemoryReserved},
+      {kHighMemory, ram - kHighMemory, kMemoryAvailable},
+  };
+}
+
 Result<std::vector<uint8_t>> MultibootLoader::read_kernel_file(const std::string& path) {
   return read_whole_file(path, "kernel");
 }
@@ -390,18 +400,9 @@ Result<MultibootLoader::BootInfo> MultibootLoader::load_image(
   // was loaded: the structure, the memory map and the module list (4-byte aligned), then
   // the module strings, the command line and the boot loader name.
   const uint32_t ram = memory.size_bytes();
-  struct MapEntry {
-    uint64_t base, len;
-    uint32_t type;
-  };
-  const MapEntry map[] = {
-      {0, kEbdaStart, kMemoryAvailable},
-      {kEbdaStart, kConventionalEnd - kEbdaStart, kMemoryReserved},
-      {kBiosRomStart, kHighMemory - kBiosRomStart, kMemoryReserved},
-      {kHighMemory, ram - kHighMemory, kMemoryAvailable},
-  };
-  constexpr uint32_t kMapBytes = sizeof map / sizeof map[0] * 24;
-  uint64_t size = kInfoSize + kMapBytes + uint64_t{modules.size()} * 16;
+  const std::vector<MemoryMapEntry> map = memory_map(ram);
+  const uint32_t map_bytes = static_cast<uint32_t>(map.size() * 24);
+  uint64_t size = kInfoSize + map_bytes + uint64_t{modules.size()} * 16;
   for (const MultibootModule& mod : modules) size += mod.cmdline.size() + 1;
   size += cmdline.size() + 1 + sizeof kLoaderName;
   if (size > kMaxInfoBytes) {
@@ -422,8 +423,8 @@ Result<MultibootLoader::BootInfo> MultibootLoader::load_image(
   InfoArea area(memory, *base);
   const uint32_t mb = area.alloc(kInfoSize, 4);
   memory.fill(mb, kInfoSize, 0);
-  const uint32_t mmap = area.alloc(kMapBytes, 4);
-  for (size_t i = 0; i < sizeof map / sizeof map[0]; ++i) {
+  const uint32_t mmap = area.alloc(map_bytes, 4);
+  for (size_t i = 0; i < map.size(); ++i) {
     put_mmap_entry(memory, mmap + static_cast<uint32_t>(i * 24), map[i].base, map[i].len,
                    map[i].type);
   }
@@ -446,7 +447,7 @@ Result<MultibootLoader::BootInfo> MultibootLoader::load_image(
   memory.write32(mb + kOffCmdline, cmd);
   memory.write32(mb + kOffModsCount, static_cast<uint32_t>(modules.size()));
   memory.write32(mb + kOffModsAddr, mods);
-  memory.write32(mb + kOffMmapLength, kMapBytes);
+  memory.write32(mb + kOffMmapLength, map_bytes);
   memory.write32(mb + kOffMmapAddr, mmap);
   memory.write32(mb + kOffLoaderName, loader_name);
   info.info_addr = mb;

@@ -83,9 +83,23 @@ class MultibootLoader {
   static constexpr uint32_t kBiosRomStart = 0xF0000;
   static constexpr uint32_t kHighMemory = 0x100000;
 
+  // How the kernel was booted: Multiboot 1, or the Linux/x86 boot protocol
+  // (engine/machine/linux_boot_loader.h; engine/machine/kernel_loader.h chooses).
+  enum class Protocol : uint8_t { kMultiboot, kLinux };
+
+  // One entry of the PC's memory map, as both protocols hand it over (Multiboot's mmap,
+  // Linux's e820 table): the same map whichever boots the kernel.
+  struct MemoryMapEntry {
+    uint64_t base, len;
+    uint32_t type;
+  };
+  static std::vector<MemoryMapEntry> memory_map(uint32_t ram_bytes);
+
   struct BootInfo {
+    Protocol protocol = Protocol::kMultiboot;
+    uint16_t boot_protocol_version = 0;  // Linux: the setup header's version (0x206)
     uint32_t entry = 0;
-    uint32_t info_addr = 0;
+    uint32_t info_addr = 0;     // Multiboot information; Linux: boot_params
     uint32_t info_end = 0;      // one past the information area's last byte
     uint32_t kernel_start = 0;  // lowest physical byte loaded
     uint32_t kernel_end = 0;    // one past the highest (bss included)

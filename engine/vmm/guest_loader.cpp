@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/machine/kernel_loader.h"
 #include "engine/machine/physical_memory.h"
 #include "engine/vmm/vm.h"
 
@@ -13,8 +14,8 @@ machine::Result<machine::MultibootLoader::BootInfo> load_multiboot_guest(
   auto staging = machine::PhysicalMemory::create(vm.guest_mib());
   if (!staging) return staging.error();
   const auto& config = vm.machine().config();
-  auto info = machine::MultibootLoader::load_image(image, name, config.cmdline, config.modules,
-                                                   staging.value());
+  auto info =
+      machine::load_kernel_image(image, name, config.cmdline, config.modules, staging.value());
   if (!info) return info.error();
   // The loader writes only the BIOS data area, the information area, the kernel and the
   // modules; every other guest frame is still zero, as machine RAM starts, so only the

@@ -1,6 +1,7 @@
-// Loading a Multiboot guest behind a P2M: the kernel is loaded into a staging copy of the
-// guest's physical memory by the ordinary Multiboot loader (so the guest sees exactly what
-// native mode gives it), then every guest frame is copied to its machine frame.
+// Loading a guest behind a P2M: the kernel is loaded into a staging copy of the guest's
+// physical memory by the ordinary kernel loader (engine/machine/kernel_loader.h: Multiboot
+// or the Linux boot protocol, chosen as QEMU chooses; so the guest sees exactly what native
+// mode gives it), then every guest frame is copied to its machine frame.
 #pragma once
 
 #include <cstdint>

@@ -6,6 +6,7 @@
 
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/descriptor.h"
+#include "engine/machine/kernel_loader.h"
 #include "engine/vmm/guest_loader.h"
 #include "engine/vmm/vm.h"
 #include "modes/paravirt/pv_abi.h"
@@ -66,6 +67,13 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
   // 0. Only a kernel that says it speaks the PV ABI (its ELF note), as Xen's builder
   // requires its XEN_ELFNOTE_* notes: an unmodified kernel would die at its first
   // privileged instruction.
+  if (machine::kernel_protocol(image) == machine::MultibootLoader::Protocol::kLinux) {
+    return machine::Error{name +
+                              ": a Linux boot-protocol image (bzImage) has no paravirtual entry "
+                              "(no vmlab PV note, docs/pv-abi.md): --mode pv boots only kernels "
+                              "ported to the PV ABI; boot it with --mode native, trap or bt",
+                          ENOEXEC};
+  }
   if (!has_pv_note(image)) {
     return machine::Error{name +
                               ": not a paravirtualized kernel (it has no vmlab PV note, "

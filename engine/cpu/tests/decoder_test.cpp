@@ -416,9 +416,6 @@ TEST(DecoderTwoByte, MultiByteNops) {
 
 TEST(DecoderUnsupported, DecodedForLengthAndBoundToUndefined) {
   const std::vector<std::vector<uint8_t>> cases = {
-      {0xD9, 0xE8},                          // fld1
-      {0xDD, 0x05, 0x00, 0x10, 0x00, 0x00},  // fld qword [0x1000]
-      {0xDB, 0x2C, 0x24},                    // fld tbyte [esp]
       {0x0F, 0x28, 0xC1},                    // movaps
       {0x66, 0x0F, 0x70, 0xC1, 0x1B},        // pshufd xmm0, xmm1, 0x1b
       {0x0F, 0x77},                          // emms

@@ -154,8 +154,9 @@ TEST_F(MiscTest, Cpuid) {
     EXPECT_EQ(reg(EAX), 0x00000663u);  // family 6, model 6, stepping 3
     EXPECT_EQ(reg(EBX), 0u);
     EXPECT_EQ(reg(ECX), 0u);  // no hypervisor bit
-    // PSE TSC MSR CX8 PGE CMOV; no FPU, VME, DE, APIC, SEP, MMX, SSE.
-    EXPECT_EQ(reg(EDX), (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 13) | (1u << 15));
+    // FPU PSE TSC MSR CX8 PGE CMOV; no VME, DE, APIC, SEP, MMX, SSE.
+    EXPECT_EQ(reg(EDX),
+              (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 13) | (1u << 15));
   }
 }
 
@@ -178,7 +179,8 @@ TEST_F(MiscTest, CpuidReportsTheProfilesProcessor) {
     reg(EAX) = 1;
     run_bytes({0x0F, 0xA2});
     EXPECT_EQ(reg(EAX), signature);
-    EXPECT_EQ(reg(EDX), (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 13) | (1u << 15));
+    EXPECT_EQ(reg(EDX),
+              (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 13) | (1u << 15));
   }
   const CpuIdentity p4 = identity_for_profile("pentium4");
   EXPECT_EQ(p4.family(), 15u);

@@ -128,6 +128,27 @@ TEST_F(VmxTest, Cr0WritesExitOnlyWhenAnOwnedBitChangesAndReadsSeeTheShadow) {
   EXPECT_EQ(only_exit().qualification, 0x000u);  // CR0, MOV to CR, EAX
 }
 
+// A write that does not exit leaves the owned bits as they are (SDM Vol. 3C, 26.3): the
+// guest of a shadow-paging monitor writing PG = 0 (its shadow already says 0) must not turn
+// the real paging off, as memtest86+ does at entry.
+TEST_F(VmxTest, Cr0AndCr4WritesWithoutAnExitKeepTheOwnedBits) {
+  VmControls c;
+  c.cr0_mask = cr0::PG | cr0::WP;
+  c.cr0_shadow = cr0::PE | cr0::ET;
+  c.cr4_mask = cr4::PSE;
+  c.cr4_shadow = 0;
+  enter(c);
+  st().cr0 |= cr0::PG | cr0::WP;  // the monitor's real paging
+  st().cr4 |= cr4::PSE;
+  st().gpr[EAX] = cr0::PE | cr0::ET;  // PG = WP = 0, as the shadow: no exit
+  run_guest({0x0F, 0x22, 0xC0}, 1);   // mov cr0, eax
+  st().gpr[EAX] = 0;
+  run_guest({0x0F, 0x22, 0xE0}, 1);  // mov cr4, eax
+  EXPECT_TRUE(monitor_.exits.empty());
+  EXPECT_EQ(st().cr0 & (cr0::PG | cr0::WP), cr0::PG | cr0::WP);
+  EXPECT_TRUE(st().cr4 & cr4::PSE);
+}
+
 TEST_F(VmxTest, IoExitsWithSizeDirectionPortAndOperandEncoding) {
   VmControls c;
   c.unconditional_io_exiting = true;

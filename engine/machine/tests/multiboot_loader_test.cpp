@@ -206,7 +206,8 @@ TEST_F(MultibootLoaderTest, NoHeader) {
   ElfSpec spec = higher_half();
   spec.header.clear();
   EXPECT_EQ(load_error(build_elf(spec)),
-            "kernel.elf: no Multiboot header in the first 8192 bytes (is it a Multiboot kernel?)");
+            "kernel.elf: no Multiboot header in the first 8192 bytes and no Linux boot-protocol "
+            "header (is it a Multiboot kernel or a bzImage?)");
 }
 
 TEST_F(MultibootLoaderTest, HeaderBeyond8192BytesIsNotFound) {
@@ -214,7 +215,8 @@ TEST_F(MultibootLoaderTest, HeaderBeyond8192BytesIsNotFound) {
   const auto h = multiboot_header(0);
   image.insert(image.end(), h.begin(), h.end());
   EXPECT_EQ(load_error(image),
-            "kernel.elf: no Multiboot header in the first 8192 bytes (is it a Multiboot kernel?)");
+            "kernel.elf: no Multiboot header in the first 8192 bytes and no Linux boot-protocol "
+            "header (is it a Multiboot kernel or a bzImage?)");
 }
 
 TEST_F(MultibootLoaderTest, BadChecksum) {
