@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 
 #include "engine/machine/bios_data_area.h"
 #include "engine/machine/host_file.h"
+#include "engine/machine/image_bytes.h"
 
 namespace vmlab::machine {
 
@@ -16,26 +16,10 @@ namespace {
 using LB = LinuxBootLoader;
 using BootInfo = MultibootLoader::BootInfo;
 
-std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-std::string format(const char* fmt, ...) {
-  char buf[512];
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  return buf;
-}
-
-uint16_t get16(std::span<const uint8_t> b, size_t off) {
-  return static_cast<uint16_t>(b[off] | b[off + 1] << 8);
-}
-uint32_t get32(std::span<const uint8_t> b, size_t off) {
-  return uint32_t{b[off]} | uint32_t{b[off + 1]} << 8 | uint32_t{b[off + 2]} << 16 |
-         uint32_t{b[off + 3]} << 24;
-}
-uint64_t get64(std::span<const uint8_t> b, size_t off) {
-  return uint64_t{get32(b, off)} | uint64_t{get32(b, off + 4)} << 32;
-}
+using image_bytes::format;
+using image_bytes::get16;
+using image_bytes::get32;
+using image_bytes::get64;
 
 Error bad(const std::string& name, const std::string& what) {
   return Error{name + ": " + what, ENOEXEC};

@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <optional>
 
 #include "engine/machine/bios_data_area.h"
 #include "engine/machine/host_file.h"
+#include "engine/machine/image_bytes.h"
 
 namespace vmlab::machine {
 
@@ -24,23 +24,9 @@ constexpr uint32_t kPtLoad = 1;
 constexpr uint32_t kElfHeaderSize = 52, kProgramHeaderSize = 32;
 constexpr uint32_t kAoutFieldsSize = 32;  // magic, flags, checksum + the five addresses
 
-std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-std::string format(const char* fmt, ...) {
-  char buf[512];
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  return buf;
-}
-
-uint16_t get16(std::span<const uint8_t> b, size_t off) {
-  return static_cast<uint16_t>(b[off] | b[off + 1] << 8);
-}
-uint32_t get32(std::span<const uint8_t> b, size_t off) {
-  return uint32_t{b[off]} | uint32_t{b[off + 1]} << 8 | uint32_t{b[off + 2]} << 16 |
-         uint32_t{b[off + 3]} << 24;
-}
+using image_bytes::format;
+using image_bytes::get16;
+using image_bytes::get32;
 
 Error format_error(const std::string& name, const std::string& what) {
   return Error{name + ": " + what, ENOEXEC};

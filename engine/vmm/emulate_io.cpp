@@ -51,13 +51,7 @@ bool PrivilegedEmulator::segment_allows(const cpu::SegmentCache& sc, uint32_t of
                                         bool write) {
   if (!sc.usable) return false;
   if (write ? !sc.writable() : !sc.readable()) return false;
-  const uint32_t last = offset + (size - 1);
-  if (last < offset) return false;
-  if (sc.expand_down()) {
-    const uint32_t upper = sc.db ? 0xFFFFFFFFu : 0xFFFFu;
-    return offset > sc.limit && last <= upper;
-  }
-  return last <= sc.limit;
+  return cpu::segment_contains(sc, offset, size);
 }
 
 bool PrivilegedEmulator::segment_allows(uint8_t seg, uint32_t offset, unsigned size,
