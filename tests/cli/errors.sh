@@ -130,10 +130,15 @@ expect 64 "more than one kernel image" -- run -- "$smoke" "$smoke"
 cp "$smoke" "$tmp/-dash.elf"
 (vmlab_abs=$(realpath "$vmlab") && cd "$tmp" && "$vmlab_abs" run -q -- -dash.elf >/dev/null 2>&1) && passed=$((passed + 1)) ||
   { echo "FAIL: run -- -dash.elf"; failures=$((failures + 1)); }
-"$vmlab" help run | grep -q "usage: vmlab run" && passed=$((passed + 1)) ||
+# (the output is read whole first: with pipefail, grep -q leaving early could end vmlab
+# with SIGPIPE before it finished writing)
+help_run=$("$vmlab" help run)
+grep -q "usage: vmlab run" <<<"$help_run" && passed=$((passed + 1)) ||
   { echo "FAIL: help run"; failures=$((failures + 1)); }
-"$vmlab" --help | grep -q "usage: vmlab" && passed=$((passed + 1)) || { echo "FAIL: --help"; failures=$((failures + 1)); }
-"$vmlab" run --help | grep -q "exit status" && passed=$((passed + 1)) || { echo "FAIL: run --help"; failures=$((failures + 1)); }
+help_all=$("$vmlab" --help)
+grep -q "usage: vmlab" <<<"$help_all" && passed=$((passed + 1)) || { echo "FAIL: --help"; failures=$((failures + 1)); }
+run_help=$("$vmlab" run --help)
+grep -q "exit status" <<<"$run_help" && passed=$((passed + 1)) || { echo "FAIL: run --help"; failures=$((failures + 1)); }
 
 echo "$passed passed, $failures failed"
 [ "$failures" -eq 0 ]
