@@ -8,6 +8,14 @@ namespace vmlab::gui {
 
 namespace {
 
+// A tick's modeled time in the unit that keeps it short and exact: 500 µs, 2.5 ms, 1.2 s
+// (never 1e+04 µs).
+QString format_modeled_time(double us) {
+  if (us < 10000) return QStringLiteral("%1 µs").arg(us, 0, 'f', us < 10 ? 3 : 0);
+  if (us < 10'000'000) return QStringLiteral("%1 ms").arg(us / 1000, 0, 'g', 6);
+  return QStringLiteral("%1 s").arg(us / 1'000'000, 0, 'g', 6);
+}
+
 QString lane_label(Lane lane) {
   return QCoreApplication::translate("Lane", lane_name(lane));
 }
@@ -88,7 +96,7 @@ void TimelineRenderer::paint_axis(QPainter& p, const QRect& plot, const Timeline
     p.drawLine(x, bottom - 5, x, bottom);
     QString label = format_cycles(t);
     if (cpu_mhz != 0 && t != 0) {
-      label += QStringLiteral(" (%1 µs)").arg(t / static_cast<double>(cpu_mhz), 0, 'g', 4);
+      label += QStringLiteral(" (%1)").arg(format_modeled_time(t / static_cast<double>(cpu_mhz)));
     }
     p.drawText(x + 3, plot.top() + 14, label);
   }
