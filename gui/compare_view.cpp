@@ -171,7 +171,7 @@ void CompareView::rebuild() {
     y->setTitleText(ratio ? tr("x native") : tr("cycles"));
     chart->addAxis(y, Qt::AlignLeft);
     series->attachAxis(y);
-    y->applyNiceNumbers();  // ticks at round values
+    if (y->max() > y->min()) y->applyNiceNumbers();  // ticks at round values
   }
   chart->legend()->setAlignment(Qt::AlignRight);
   QChart* old = bars_->chart();
@@ -227,7 +227,8 @@ void CompareView::rebuild() {
   by->setTitleText(cycles ? tr("cycles per operation") : tr("events per operation"));
   bd->addAxis(by, Qt::AlignLeft);
   stacked->attachAxis(by);
-  by->applyNiceNumbers();  // ticks at round values, not at a fifth of the tallest bar
+  // Ticks at round values, not at a fifth of the tallest bar (an empty chart has no range).
+  if (by->max() > by->min()) by->applyNiceNumbers();
   bd->legend()->setAlignment(Qt::AlignRight);
   old = breakdown_->chart();
   breakdown_->setChart(bd);
