@@ -10,7 +10,7 @@ through the pty's master side and checks:
     in one write, a 100-character line in one write, a BS edit), in several modes;
   - the terminal is raw while the run lasts and its mode (stty -g) is exactly the one before
     afterwards, on every way out: the guest's exit, Ctrl-A x, Ctrl-C, Ctrl-\\ (SIGQUIT,
-    the process killed), the instruction budget, an error before the run; Ctrl-Z under
+    the process killed), a second stop signal (the process killed by it), the instruction budget, an error before the run; Ctrl-Z under
     bash (cooked while stopped, raw again after fg);
   - Ctrl-A h prints the keys, Ctrl-A x quits with status 0, the run's summary ("quit with
     Ctrl-A x") and --out files complete (config.json, stats.json, trace.json parse);
@@ -251,8 +251,8 @@ def job_control(vmlab, kernel):
 
 
 def other_exits(vmlab, kernel):
-    # The budget ends the run while the shell waits: status 72, mode restored.
-    s = Session([vmlab, "run", "--max-instructions", "3M", kernel])
+    # The budget ends the run during the boot: status 72, mode restored.
+    s = Session([vmlab, "run", "--max-instructions", "1M", kernel])
     rc, err, after = s.finish()
     check(rc == 72, f"[budget] --max-instructions ends the run with 72 (got {rc})")
     check(after == s.before, "[budget] the terminal's mode is restored")
@@ -319,6 +319,17 @@ def main():
         signal_session(a.vmlab, a.kernel, b"\x03", 128 + signal.SIGINT,
                        "vmlab: interrupted by SIGINT", "Ctrl-C")
         signal_session(a.vmlab, a.kernel, b"\x1c", -signal.SIGQUIT, None, "Ctrl-\\")
+        # A second stop signal ends the process at once, restoring the terminal in the
+        # signal handler first: SIGTERM and SIGINT sent together (two different signals are
+        # both delivered, one right after the other; two Ctrl-C could merge into one).
+        s = Session([a.vmlab, "run", a.kernel])
+        s.expect(b"vmlab$ ", "[second signal] prompt")
+        os.kill(s.proc.pid, signal.SIGTERM)
+        os.kill(s.proc.pid, signal.SIGINT)
+        rc, err, after = s.finish()
+        check(rc in (-signal.SIGINT, -signal.SIGTERM),
+              f"[second signal] the second signal ends the process (got {rc})")
+        check(after == s.before, "[second signal] the terminal's mode is restored")
         other_exits(a.vmlab, a.kernel)
         here = os.getcwd()
         os.chdir(tmp)
