@@ -11,7 +11,7 @@
 #include <string>
 
 #include "engine/machine/multiboot_loader.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/binary-translation/bt_mode.h"
 
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "engine/debug/debug_target.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 
 namespace {
 

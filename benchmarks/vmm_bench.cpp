@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "engine/machine/machine.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include "cli/exit_codes.h"
 #include "cli/exit_status.h"
 #include "cli/options.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/binary-translation/bt_dump.h"
 #include "modes/registry.h"
 
@@ -101,7 +101,7 @@ int cmd_bt_dump(const std::vector<std::string>& args) {
     return fail(exit_code_for(loaded.error()), loaded.error().message);
   }
   vm.run();
-  // Through the Vm's inspection interface (engine/vmm/inspection.h): no cast to the mode.
+  // Through the Vm's inspection interface (engine/vmm/core/inspection.h): no cast to the mode.
   for (const uint32_t addr : addrs) std::cout << modes::bt::bt_dump(vm, addr) << "\n";
   return 0;
 }

@@ -12,7 +12,7 @@
 #include "cli/progress.h"
 #include "cli/sweep_slurm.h"
 #include "engine/machine/multiboot_loader.h"
-#include "engine/vmm/json_writer.h"
+#include "engine/vmm/trace/json_writer.h"
 #include "frontend/cell_runner.h"
 #include "frontend/resources.h"
 #include "frontend/sweep/grid.h"

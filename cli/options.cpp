@@ -6,7 +6,7 @@
 
 #include "engine/machine/machine_config.h"
 #include "engine/machine/physical_memory.h"
-#include "engine/vmm/cost_profile.h"
+#include "engine/vmm/core/cost_profile.h"
 
 namespace vmlab::cli {
 

@@ -10,7 +10,7 @@
 
 #include "engine/machine/block_image.h"
 #include "engine/machine/multiboot_loader.h"
-#include "engine/vmm/mode.h"
+#include "engine/vmm/core/mode.h"
 #include "frontend/resources.h"
 
 namespace vmlab::cli {

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/vmm/cost_profile.h"
+#include "engine/vmm/core/cost_profile.h"
 #include "frontend/compare_runner.h"
 #include "frontend/variants.h"
 

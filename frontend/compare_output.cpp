@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <optional>
 
-#include "engine/vmm/json_writer.h"
+#include "engine/vmm/trace/json_writer.h"
 
 namespace vmlab::frontend {
 

@@ -3,8 +3,8 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "engine/vmm/guest_report.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
+#include "engine/vmm/trace/guest_report.h"
 #include "modes/registry.h"
 
 namespace vmlab::frontend {

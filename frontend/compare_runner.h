@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "engine/machine/run_result.h"
-#include "engine/vmm/cost_profile.h"
-#include "engine/vmm/event.h"
-#include "engine/vmm/mode.h"
+#include "engine/vmm/core/cost_profile.h"
+#include "engine/vmm/core/event.h"
+#include "engine/vmm/core/mode.h"
 
 namespace vmlab::frontend {
 

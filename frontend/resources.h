@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "engine/machine/result.h"
-#include "engine/vmm/cost_profile.h"
+#include "engine/vmm/core/cost_profile.h"
 
 namespace vmlab::frontend {
 

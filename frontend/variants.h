@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/vmm/mode.h"
+#include "engine/vmm/core/mode.h"
 
 namespace vmlab::frontend {
 

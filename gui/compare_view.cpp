@@ -22,7 +22,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "engine/vmm/event.h"
+#include "engine/vmm/core/event.h"
 #include "gui/lanes.h"
 
 namespace vmlab::gui {

@@ -8,7 +8,7 @@
 
 #include <QString>
 
-#include "engine/vmm/event.h"
+#include "engine/vmm/core/event.h"
 
 namespace vmlab::gui {
 

@@ -12,7 +12,7 @@
 #include <span>
 #include <vector>
 
-#include "engine/vmm/event.h"
+#include "engine/vmm/core/event.h"
 
 namespace vmlab::gui {
 

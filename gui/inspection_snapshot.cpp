@@ -4,7 +4,7 @@
 
 #include <array>
 
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 
 namespace vmlab::gui {
 

@@ -1,5 +1,5 @@
 // InspectionSnapshot: what the code and memory views show of a live run, taken through the
-// engine's inspection interface (engine/vmm/inspection.h) on the worker thread while the
+// engine's inspection interface (engine/vmm/core/inspection.h) on the worker thread while the
 // Vm does not run, and handed to the GUI thread as plain data.
 #pragma once
 
@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "engine/vmm/inspection.h"
+#include "engine/vmm/core/inspection.h"
 
 namespace vmlab::vmm {
 class Vm;

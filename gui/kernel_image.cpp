@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "engine/vmm/hypervisor_hole.h"
-#include "engine/vmm/sha256.h"
+#include "engine/vmm/core/hypervisor_hole.h"
+#include "engine/vmm/trace/sha256.h"
 #include "gui/inspection_snapshot.h"
 
 namespace vmlab::gui {

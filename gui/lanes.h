@@ -1,11 +1,11 @@
 // The timeline's lanes: the event classes a student tells apart when comparing the modes
-// (issue 14), each a group of event kinds from the one taxonomy (engine/vmm/event.h).
+// (issue 14), each a group of event kinds from the one taxonomy (engine/vmm/core/event.h).
 #pragma once
 
 #include <array>
 #include <cstdint>
 
-#include "engine/vmm/event.h"
+#include "engine/vmm/core/event.h"
 
 namespace vmlab::gui {
 

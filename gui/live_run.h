@@ -1,12 +1,12 @@
 // LiveRun: one guest running on a worker thread, driven from the GUI thread.
 //
-// Threading (docs/architecture.md, "Threading"; engine/vmm/vm.h, "Control"): the worker
+// Threading (docs/architecture.md, "Threading"; engine/vmm/core/vm.h, "Control"): the worker
 // thread owns the Vm from start() on and is the only one that calls resume/step/run_for;
 // the GUI thread only calls Vm::request_pause() and Vm::request_stop() (safe from any
 // thread) and takes what the worker left in a mutex-guarded mailbox: the events recorded
 // since the last look, the console bytes, and the state after each command. It looks about
 // 25 times a second (take()), never once per event, and never blocks on the guest. The
-// events come through the engine's EventSubscription (engine/vmm/event_subscription.h) in
+// events come through the engine's EventSubscription (engine/vmm/core/event_subscription.h) in
 // its lossless delivery: the worker, not the GUI, waits when the queue is full. Console
 // input typed while the guest runs goes into a machine::LiveInput queue (send_input(), safe
 // from the GUI thread), which the machine drains on the worker at slice ends.
@@ -26,11 +26,11 @@
 #include <vector>
 
 #include "engine/machine/live_input.h"
-#include "engine/vmm/event.h"
-#include "engine/vmm/event_counters.h"
-#include "engine/vmm/event_subscription.h"
-#include "engine/vmm/vm.h"
-#include "engine/vmm/vm_state.h"
+#include "engine/vmm/core/event.h"
+#include "engine/vmm/core/event_counters.h"
+#include "engine/vmm/core/event_subscription.h"
+#include "engine/vmm/core/vm.h"
+#include "engine/vmm/core/vm_state.h"
 #include "gui/inspection_snapshot.h"
 
 namespace vmlab::gui {

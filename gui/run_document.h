@@ -12,7 +12,7 @@
 #include <memory>
 #include <span>
 
-#include "engine/vmm/event.h"
+#include "engine/vmm/core/event.h"
 #include "gui/event_decoder.h"
 #include "gui/event_store.h"
 #include "gui/timeline_index.h"

@@ -213,7 +213,7 @@ machine::Result<void> load_trace_jsonl(const QString& file, EventStore& events,
 
 machine::Result<void> load_trace_json(const QString& file, EventStore& events,
                                       LoadControl* control) {
-  // vmlab's layout (engine/vmm/chrome_trace_writer.cpp): the header line, one event a
+  // vmlab's layout (engine/vmm/trace/chrome_trace_writer.cpp): the header line, one event a
   // line, then "]}". Anything else is not a trace this reads, named with its line.
   std::string why;
   vmm::Event event{};

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/vmm/event.h"
+#include "engine/vmm/core/event.h"
 
 namespace vmlab::gui {
 

@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <string>
 
-#include "engine/vmm/native_mode.h"
+#include "engine/vmm/core/native_mode.h"
 #include "modes/binary-translation/bt_mode.h"
 #include "modes/full-emulation/trap_mode.h"
 #include "modes/full-emulation/vt_mode.h"

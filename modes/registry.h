@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "engine/machine/result.h"
-#include "engine/vmm/event.h"
-#include "engine/vmm/mode.h"
+#include "engine/vmm/core/event.h"
+#include "engine/vmm/core/mode.h"
 
 namespace vmlab::modes {
 

@@ -136,7 +136,7 @@ struct Bound {
 // EDX, exactly the features this processor implements. Leaves above the maximum return
 // the data of the highest basic leaf, as the SDM specifies for Intel processors (Vol. 2A,
 // CPUID, "INPUT EAX = 0"), leaf 40000000H included: no processor reports anything there
-// (the range is left to hypervisors, engine/vmm/virtual_cpuid.h).
+// (the range is left to hypervisors, engine/vmm/kit/virtual_cpuid.h).
 namespace cpuid {
 constexpr uint32_t kMaxBasicLeaf = 1;
 constexpr uint32_t kFpu = 1u << 0;  // the x87 unit (exec_x87.cpp)

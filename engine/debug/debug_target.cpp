@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "engine/vmm/inspection.h"
-#include "engine/vmm/vcpu.h"
+#include "engine/vmm/core/inspection.h"
+#include "engine/vmm/core/vcpu.h"
 
 namespace vmlab::debug {
 

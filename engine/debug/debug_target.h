@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "engine/debug/memory_access.h"
-#include "engine/vmm/event.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/event.h"
+#include "engine/vmm/core/vm.h"
 
 namespace vmlab::debug {
 

@@ -16,7 +16,7 @@
 
 #include "engine/machine/result.h"
 #include "engine/machine/run_result.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 
 namespace vmlab::debug {
 

@@ -1,5 +1,5 @@
 // `monitor` commands (gdb's qRcmd) beyond what QEMU's stub offers: stops at monitor-level
-// events of the one event taxonomy (engine/vmm/event.h), as Bochs's vmexitbp/modebp do,
+// events of the one event taxonomy (engine/vmm/core/event.h), as Bochs's vmexitbp/modebp do,
 // and the last events recorded. `monitor help` lists them.
 #pragma once
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "engine/vmm/json_writer.h"
+#include "engine/vmm/trace/json_writer.h"
 
 namespace vmlab::frontend::reproduce {
 

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "engine/vmm/cost_profile.h"
+#include "engine/vmm/core/cost_profile.h"
 #include "frontend/sweep/json_value.h"
 #include "frontend/variants.h"
 #include "frontend/workloads.h"

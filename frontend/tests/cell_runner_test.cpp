@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/vmm/cost_profile.h"
+#include "engine/vmm/core/cost_profile.h"
 
 namespace vmlab::frontend {
 namespace {

@@ -1,6 +1,6 @@
 #include "modes/binary-translation/bt_dump.h"
 
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 
 #include <capstone/capstone.h>
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/vmm/inspection.h"
+#include "engine/vmm/core/inspection.h"
 
 namespace vmlab::vmm {
 class Vm;
@@ -15,7 +15,7 @@ class Vm;
 
 namespace vmlab::modes::bt {
 
-// A translation as text (the rows come from Vm::translation, engine/vmm/inspection.h).
+// A translation as text (the rows come from Vm::translation, engine/vmm/core/inspection.h).
 std::string format_translation(const vmm::TranslationDetail& detail);
 // The line printed for an address that cannot be translated.
 std::string untranslatable(uint32_t guest);

@@ -1,8 +1,8 @@
-// BtMode's inspection (engine/vmm/inspection.h): the translation cache as rows (the virtual
-// CPU and the P2M are the deprivileged mode's, engine/vmm/deprivileged_monitor.h).
+// BtMode's inspection (engine/vmm/core/inspection.h): the translation cache as rows (the virtual
+// CPU and the P2M are the deprivileged mode's, engine/vmm/kit/deprivileged_monitor.h).
 #include <capstone/capstone.h>
 
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/binary-translation/bt_mode.h"
 
 namespace vmlab::modes::bt {

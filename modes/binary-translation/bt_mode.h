@@ -5,13 +5,13 @@
 // boot() loads the unmodified Multiboot guest behind a P2M that is not the identity (the
 // monitor's reserve, with the translation cache, lies below the guest's frames), builds
 // the BtMonitor and enters the translation of the guest's entry point in ring 1: the boot
-// sequence of every deprivileged monitor (engine/vmm/deprivileged_monitor.h).
+// sequence of every deprivileged monitor (engine/vmm/kit/deprivileged_monitor.h).
 #pragma once
 
 #include <optional>
 #include <vector>
 
-#include "engine/vmm/deprivileged_monitor.h"
+#include "engine/vmm/kit/deprivileged_monitor.h"
 #include "modes/binary-translation/bt_monitor.h"
 
 namespace vmlab::modes::bt {
@@ -28,7 +28,7 @@ class BtMode : public vmm::DeprivilegedMode<BtMonitor> {
   }
   uint32_t reserve_mib() const override { return kReserveMib; }
 
-  // Inspection (engine/vmm/inspection.h; bt_inspection.cpp): the guest's CPU with its own
+  // Inspection (engine/vmm/core/inspection.h; bt_inspection.cpp): the guest's CPU with its own
   // CS while in the translation cache, and the translations.
   vmm::GuestCpuView guest_cpu(const vmm::Vm& vm) const override;
   // Its translations.

@@ -53,7 +53,7 @@ machine::Result<void> BtMonitor::init() {
 }
 
 void BtMonitor::start(uint32_t entry, uint32_t eax, uint32_t ebx) {
-  // As under trap-and-emulate (engine/vmm/deprivileged_start.h); then into the TC.
+  // As under trap-and-emulate (engine/vmm/kit/deprivileged_start.h); then into the TC.
   DeprivilegedMonitor::start(entry, eax, ebx);
   try {
     enter_tc();

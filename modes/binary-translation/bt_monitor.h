@@ -32,9 +32,9 @@
 #include <optional>
 
 #include "engine/machine/result.h"
-#include "engine/vmm/deprivileged_monitor.h"
-#include "engine/vmm/p2m.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/p2m.h"
+#include "engine/vmm/core/vm.h"
+#include "engine/vmm/kit/deprivileged_monitor.h"
 #include "modes/binary-translation/adaptive.h"
 #include "modes/binary-translation/translation_cache.h"
 #include "modes/binary-translation/translator.h"

@@ -4,7 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "engine/vmm/guest_memory.h"
+#include "engine/vmm/kit/guest_memory.h"
 
 namespace vmlab::modes::bt {
 

@@ -25,14 +25,14 @@
 
 #include "engine/cpu/cpu.h"
 #include "engine/machine/result.h"
-#include "engine/vmm/hypervisor_hole.h"
-#include "engine/vmm/monitor_frames.h"
-#include "engine/vmm/p2m.h"
+#include "engine/vmm/core/hypervisor_hole.h"
+#include "engine/vmm/core/p2m.h"
+#include "engine/vmm/kit/monitor_frames.h"
 #include "modes/binary-translation/classified_insn.h"
 
 namespace vmlab::modes::bt {
 
-// The translator's part of the hypervisor hole (engine/vmm/hypervisor_hole.h, the one map
+// The translator's part of the hypervisor hole (engine/vmm/core/hypervisor_hole.h, the one map
 // of it) and of the shadow GDT.
 namespace layout {
 inline constexpr uint32_t kHoleBase = vmm::hole::kBase;

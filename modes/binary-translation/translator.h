@@ -22,8 +22,8 @@
 #include <utility>
 #include <vector>
 
-#include "engine/vmm/guest_memory.h"
-#include "engine/vmm/p2m.h"
+#include "engine/vmm/core/p2m.h"
+#include "engine/vmm/kit/guest_memory.h"
 #include "modes/binary-translation/classified_insn.h"
 #include "modes/binary-translation/translation_cache.h"
 

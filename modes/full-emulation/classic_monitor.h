@@ -19,9 +19,9 @@
 #include <cstdint>
 
 #include "engine/machine/run_result.h"
-#include "engine/vmm/deprivileged_monitor.h"
-#include "engine/vmm/p2m.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/p2m.h"
+#include "engine/vmm/core/vm.h"
+#include "engine/vmm/kit/deprivileged_monitor.h"
 
 namespace vmlab::modes {
 

@@ -1,7 +1,7 @@
-// Inspection (engine/vmm/inspection.h) of the VT trap mode: the processor's guest state,
+// Inspection (engine/vmm/core/inspection.h) of the VT trap mode: the processor's guest state,
 // with the guest's own CR3 kept by the monitor under shadow paging. (On the classic CPU,
-// the virtual CPU of ring compression: engine/vmm/deprivileged_monitor.h.)
-#include "engine/vmm/vm.h"
+// the virtual CPU of ring compression: engine/vmm/kit/deprivileged_monitor.h.)
+#include "engine/vmm/core/vm.h"
 #include "modes/full-emulation/vt_mode.h"
 
 namespace vmlab::modes {

@@ -4,10 +4,10 @@
 // boot() loads the unmodified Multiboot guest into guest-physical memory behind a P2M
 // that is not the identity (the monitor's reserve lies below the guest's frames), builds
 // the ClassicMonitor and enters the guest's entry point in ring 1: the boot sequence of
-// every deprivileged monitor (engine/vmm/deprivileged_monitor.h, DeprivilegedMode).
+// every deprivileged monitor (engine/vmm/kit/deprivileged_monitor.h, DeprivilegedMode).
 #pragma once
 
-#include "engine/vmm/deprivileged_monitor.h"
+#include "engine/vmm/kit/deprivileged_monitor.h"
 #include "modes/full-emulation/classic_monitor.h"
 
 namespace vmlab::modes {

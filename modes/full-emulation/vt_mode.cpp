@@ -1,10 +1,10 @@
 #include "modes/full-emulation/vt_mode.h"
 
 #include "engine/machine/multiboot_loader.h"
-#include "engine/vmm/guest_apic.h"
-#include "engine/vmm/guest_loader.h"
-#include "engine/vmm/quiet_hardware.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
+#include "engine/vmm/kit/guest_apic.h"
+#include "engine/vmm/kit/guest_loader.h"
+#include "engine/vmm/kit/quiet_hardware.h"
 
 namespace vmlab::modes {
 

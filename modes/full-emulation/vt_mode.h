@@ -6,12 +6,12 @@
 #include <memory>
 #include <optional>
 
-#include "engine/vmm/guest_memory.h"
-#include "engine/vmm/mode.h"
-#include "engine/vmm/monitor_frames.h"
-#include "engine/vmm/p2m.h"
-#include "engine/vmm/shadow_mmu.h"
-#include "engine/vmm/vcpu.h"
+#include "engine/vmm/core/mode.h"
+#include "engine/vmm/core/p2m.h"
+#include "engine/vmm/core/vcpu.h"
+#include "engine/vmm/kit/guest_memory.h"
+#include "engine/vmm/kit/monitor_frames.h"
+#include "engine/vmm/kit/shadow_mmu.h"
 #include "modes/full-emulation/vt_monitor.h"
 #include "modes/full-emulation/vt_setup.h"
 
@@ -40,7 +40,7 @@ class VtMode : public vmm::Mode {
   vmm::ShadowMmu* shadow() { return shadow_.get(); }
   const vmm::P2m* p2m() const { return p2m_ ? &*p2m_ : nullptr; }
 
-  // Inspection (engine/vmm/inspection.h; trap_inspection.cpp).
+  // Inspection (engine/vmm/core/inspection.h; trap_inspection.cpp).
   vmm::GuestCpuView guest_cpu(const vmm::Vm& vm) const override;
   const vmm::P2m* guest_p2m() const override { return p2m(); }
   vmm::RealPaging real_paging() const override {

@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <string>
 
-#include "engine/vmm/guest_apic.h"
-#include "engine/vmm/quiet_hardware.h"
-#include "engine/vmm/virtual_cpuid.h"
+#include "engine/vmm/kit/guest_apic.h"
+#include "engine/vmm/kit/quiet_hardware.h"
+#include "engine/vmm/kit/virtual_cpuid.h"
 
 namespace vmlab::modes {
 
@@ -210,7 +210,7 @@ void VtMonitor::interrupt_window() {
 }
 
 // Reason 10: CPUID passes through, with the "hypervisor present" bit (leaf 1, ECX bit 31)
-// set and the hypervisor leaf 40000000H answered, as VMMs do (engine/vmm/virtual_cpuid.h).
+// set and the hypervisor leaf 40000000H answered, as VMMs do (engine/vmm/kit/virtual_cpuid.h).
 void VtMonitor::cpuid(const VmExit& exit) {
   const auto r = vmm::virtual_cpuid(cpu_, cpu_.r32(cpu::EAX));
   cpu_.set_r32(cpu::EAX, r[0]);
@@ -488,7 +488,7 @@ void VtMonitor::msr(const VmExit& exit) {
 }
 
 // Reason 44: a data access to the APIC-access page, the guest's local APIC page
-// (engine/vmm/guest_apic.h). The qualification gives the offset and whether it was a read
+// (engine/vmm/kit/guest_apic.h). The qualification gives the offset and whether it was a read
 // or a write (SDM Vol. 3C, 29.4.4); nothing of the instruction has happened. The monitor
 // lets this one instruction run again with its APIC-page accesses reaching the APIC
 // model, which judges them as the hardware does (a narrow or unaligned write is dropped,

@@ -8,7 +8,7 @@
 // the guest asked for on the guest's state and returns, which is the VM entry.
 //
 // Paging is the strategy's: with shadow paging (first-generation VT-x) CR3 loads, INVLPG
-// and page faults exit and go to the shared ShadowMmu (engine/vmm/shadow_mmu.h); with
+// and page faults exit and go to the shared ShadowMmu (engine/vmm/kit/shadow_mmu.h); with
 // nested paging (`--npt`) the processor walks the guest's tables itself, through the
 // nested table, and none of those exit.
 #pragma once
@@ -18,11 +18,11 @@
 #include <memory>
 
 #include "engine/cpu/vmx.h"
-#include "engine/vmm/guest_memory.h"
-#include "engine/vmm/privileged_emulator.h"
-#include "engine/vmm/shadow_mmu.h"
-#include "engine/vmm/vcpu.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vcpu.h"
+#include "engine/vmm/core/vm.h"
+#include "engine/vmm/kit/guest_memory.h"
+#include "engine/vmm/kit/privileged_emulator.h"
+#include "engine/vmm/kit/shadow_mmu.h"
 #include "modes/full-emulation/vt_setup.h"
 
 namespace vmlab::modes {
@@ -80,7 +80,7 @@ class VtMonitor : public cpu::VmxMonitor {
   bool write_guest_cr4(uint32_t value);
   // Shadow paging: performs the store of the instruction at the guest's EIP (a traced
   // page-table write, or a write the guest's CR0.WP = 0 allows) with the data-move path
-  // trap-and-emulate uses (engine/vmm/emulate_move.cpp).
+  // trap-and-emulate uses (engine/vmm/kit/emulate_move.cpp).
   void emulate_store();
 
   vmm::Vm& vm_;

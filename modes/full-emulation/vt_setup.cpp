@@ -1,7 +1,7 @@
 #include "modes/full-emulation/vt_setup.h"
 
-#include "engine/vmm/guest_apic.h"
-#include "engine/vmm/guest_memory.h"
+#include "engine/vmm/kit/guest_apic.h"
+#include "engine/vmm/kit/guest_memory.h"
 
 namespace vmlab::modes {
 
@@ -21,7 +21,7 @@ void configure_vt_controls(cpu::VmControls& c, VtPaging paging) {
   c.unconditional_io_exiting = true;
   c.external_interrupt_exiting = true;
   // The guest's local APIC: its page is the APIC-access page, and every access exits
-  // (reason 44) for the monitor to pass to the APIC model (engine/vmm/guest_apic.h).
+  // (reason 44) for the monitor to pass to the APIC model (engine/vmm/kit/guest_apic.h).
   c.virtualize_apic_accesses = true;
   c.apic_access_address = vmm::kApicPage;
   if (paging == VtPaging::kNested) {

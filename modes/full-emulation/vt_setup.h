@@ -5,8 +5,8 @@
 #include <cstdint>
 
 #include "engine/cpu/cpu.h"
-#include "engine/vmm/monitor_frames.h"
-#include "engine/vmm/p2m.h"
+#include "engine/vmm/core/p2m.h"
+#include "engine/vmm/kit/monitor_frames.h"
 
 namespace vmlab::modes {
 

@@ -7,8 +7,8 @@
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/descriptor.h"
 #include "engine/machine/kernel_loader.h"
-#include "engine/vmm/guest_loader.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
+#include "engine/vmm/kit/guest_loader.h"
 #include "modes/paravirt/pv_abi.h"
 #include "modes/paravirt/pv_monitor.h"
 

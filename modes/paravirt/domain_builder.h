@@ -21,7 +21,7 @@
 #include <string>
 
 #include "engine/machine/result.h"
-#include "engine/vmm/p2m.h"
+#include "engine/vmm/core/p2m.h"
 
 namespace vmlab::vmm {
 class Vm;

@@ -3,8 +3,8 @@
 #include <vector>
 
 #include "engine/cpu/cpu.h"
-#include "engine/vmm/recorder.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/recorder.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/paravirt/pv_abi.h"
 #include "modes/paravirt/pv_monitor.h"
 

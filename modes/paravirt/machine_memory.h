@@ -10,7 +10,7 @@
 // This walk is PV's own, and must be: under direct paging the guest's tables hold machine
 // frames, so it walks machine addresses (translate_to_machine), with no P2M, no A/D bits
 // and no #PF. The deprivileged monitors' walk of guest-physical tables, the twin of the
-// processor's, is vmm::GuestMemory::walk (engine/vmm/guest_memory.h).
+// processor's, is vmm::GuestMemory::walk (engine/vmm/kit/guest_memory.h).
 #pragma once
 
 #include <cstdint>

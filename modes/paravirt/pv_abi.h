@@ -11,7 +11,7 @@
 
 #include <cstdint>
 
-#include "engine/vmm/hypervisor_hole.h"
+#include "engine/vmm/core/hypervisor_hole.h"
 
 namespace vmlab::modes::paravirt::abi {
 
@@ -155,7 +155,7 @@ inline constexpr uint32_t kOutProd = 3084;
 
 // The guest's address space as the monitor builds it.
 inline constexpr uint32_t kKernBase = 0xC0000000;
-inline constexpr uint32_t kHypervisorHole = vmm::hole::kBase;     // engine/vmm/hypervisor_hole.h
+inline constexpr uint32_t kHypervisorHole = vmm::hole::kBase;  // engine/vmm/core/hypervisor_hole.h
 inline constexpr uint32_t kFirstHoleSlot = vmm::hole::kFirstPde;  // page-directory slot 1008
 inline constexpr uint32_t kMaxDirectMapBytes = 512u << 20;        // the guest maps at most this
 

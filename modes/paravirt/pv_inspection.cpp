@@ -1,8 +1,8 @@
-// Inspection (engine/vmm/inspection.h) of pv: the kernel in ring 1, its "IF" the event
+// Inspection (engine/vmm/core/inspection.h) of pv: the kernel in ring 1, its "IF" the event
 // upcall mask in the shared-info page, its CR3 the page directory it pinned (a machine
 // address: direct paging).
-#include "engine/vmm/vcpu.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vcpu.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/paravirt/event_channels.h"
 #include "modes/paravirt/pv_mode.h"
 #include "modes/paravirt/pv_monitor.h"

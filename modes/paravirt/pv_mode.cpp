@@ -1,6 +1,6 @@
 #include "modes/paravirt/pv_mode.h"
 
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/paravirt/domain_builder.h"
 #include "modes/paravirt/pv_abi.h"
 #include "modes/paravirt/pv_monitor.h"

@@ -10,8 +10,8 @@
 #include <memory>
 #include <optional>
 
-#include "engine/vmm/mode.h"
-#include "engine/vmm/p2m.h"
+#include "engine/vmm/core/mode.h"
+#include "engine/vmm/core/p2m.h"
 
 namespace vmlab::modes::paravirt {
 
@@ -31,7 +31,7 @@ class PvMode : public vmm::Mode {
 
   const PvMonitor* monitor() const { return monitor_.get(); }
 
-  // Inspection (engine/vmm/inspection.h; pv_inspection.cpp).
+  // Inspection (engine/vmm/core/inspection.h; pv_inspection.cpp).
   vmm::GuestCpuView guest_cpu(const vmm::Vm& vm) const override;
   const vmm::P2m* guest_p2m() const override { return p2m_ ? &*p2m_ : nullptr; }
   vmm::RealPaging real_paging() const override { return vmm::RealPaging::kDirect; }

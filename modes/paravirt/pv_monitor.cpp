@@ -4,8 +4,8 @@
 
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/descriptor.h"
-#include "engine/vmm/virtual_cpuid.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
+#include "engine/vmm/kit/virtual_cpuid.h"
 #include "modes/paravirt/hypercalls.h"
 #include "modes/paravirt/pv_abi.h"
 
@@ -101,7 +101,7 @@ bool PvMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_e
 }
 
 // A #GP at a CPUID: CPUID faulting (domain_builder.cpp) trapped it. The answer is the
-// virtual CPU's (engine/vmm/virtual_cpuid.h): the hypervisor bit and leaf 40000000H, and
+// virtual CPU's (engine/vmm/kit/virtual_cpuid.h): the hypervisor bit and leaf 40000000H, and
 // no local APIC (CPUID.1:EDX.APIC = 0: the PV guest's timer is an event channel).
 bool PvMonitor::emulate_cpuid() {
   cpu::CpuState& s = cpu().state();

@@ -26,8 +26,8 @@
 #include <string>
 
 #include "engine/cpu/monitor.h"
-#include "engine/vmm/hypervisor_hole.h"
-#include "engine/vmm/p2m.h"
+#include "engine/vmm/core/hypervisor_hole.h"
+#include "engine/vmm/core/p2m.h"
 #include "modes/paravirt/console_ring.h"
 #include "modes/paravirt/direct_paging.h"
 #include "modes/paravirt/event_channels.h"
@@ -64,7 +64,7 @@ class PvMonitor : public cpu::Monitor {
     uint32_t console_ring_ma = 0;
   };
   // The guest's virtual address where the monitor maps its GDT, IDT and TSS (in the hole,
-  // engine/vmm/hypervisor_hole.h).
+  // engine/vmm/core/hypervisor_hole.h).
   static constexpr uint32_t kGdtLinear = vmm::hole::kPvGdt;
   static constexpr uint32_t kIdtLinear = vmm::hole::kPvIdt;
   static constexpr uint32_t kTssLinear = vmm::hole::kPvTss;

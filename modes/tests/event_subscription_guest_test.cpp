@@ -1,4 +1,4 @@
-// Live event subscription (engine/vmm/event_subscription.h) on the guest OS in every mode:
+// Live event subscription (engine/vmm/core/event_subscription.h) on the guest OS in every mode:
 // a consumer thread that drains while the guest runs receives every event, in order, equal
 // to the ring of the same run; the snapshots' counters and modeled time end equal to the
 // run's; a run with a subscriber is the same run as one without; a lossless subscription
@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "engine/vmm/event_subscription.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/event_subscription.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/registry.h"
 
 namespace vmlab::modes {

@@ -1,4 +1,4 @@
-// Inspection without downcasts (engine/vmm/inspection.h) in every mode, on the guest OS
+// Inspection without downcasts (engine/vmm/core/inspection.h) in every mode, on the guest OS
 // stopped at its end: the guest's virtual CPU, the P2M, bounds-checked memory reads, the
 // page walk of the guest's tables beside the hardware's, and the BT translation cache.
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <array>
 #include <vector>
 
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/registry.h"
 
 namespace vmlab::modes {

@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "engine/machine/live_input.h"
-#include "engine/vmm/cost_profile.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/cost_profile.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/registry.h"
 
 namespace vmlab::modes {

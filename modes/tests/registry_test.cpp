@@ -6,7 +6,7 @@
 
 #include <cerrno>
 
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 
 namespace vmlab::modes {
 namespace {
@@ -28,7 +28,7 @@ TEST(RegistryTest, ImplementedModesAreMadeWithTheirId) {
 }
 
 TEST(RegistryTest, EveryModeButPvGivesTheGuestALocalApic) {
-  // Native has the hardware's; trap and bt virtualize it (engine/vmm/guest_apic.h); the
+  // Native has the hardware's; trap and bt virtualize it (engine/vmm/kit/guest_apic.h); the
   // paravirtual guest has none, its timer is an event channel.
   for (vmm::ModeId m : {vmm::ModeId::native, vmm::ModeId::trap, vmm::ModeId::bt, vmm::ModeId::pv}) {
     vmm::VmConfig config;

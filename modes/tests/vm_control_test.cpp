@@ -1,4 +1,4 @@
-// Vm control (engine/vmm/vm.h, "Control"): a run split by pauses and steps is the same run.
+// Vm control (engine/vmm/core/vm.h, "Control"): a run split by pauses and steps is the same run.
 // In every mode the guest OS gives exactly the console output, event counters, instructions
 // and modeled cycles of one uninterrupted run() however it is cut into run_for() and step()
 // calls; a step sequence lands on exact EIPs; a pause from another thread takes effect.
@@ -12,8 +12,8 @@
 #include <string>
 #include <thread>
 
-#include "engine/vmm/cost_profile.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/cost_profile.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/registry.h"
 
 namespace vmlab::modes {

@@ -9,7 +9,9 @@ Dependencies point down only:
     modes/<mode>/                one strategy each: the engine and its own folder only
     modes/registry.*, tests      the one place that names every mode
     engine/debug                 the gdb stub over the Vm's seams: cpu, machine, vmm, debug
-    engine/vmm                   the monitor core: cpu, machine and vmm
+    engine/vmm/trace             trace writers and reports: cpu, machine, vmm/core, vmm/trace
+    engine/vmm/kit               the monitor kit: cpu, machine, vmm/core, vmm/kit
+    engine/vmm/core              Vm, Mode, events, recorder, cost model: cpu, machine, vmm/core
     engine/machine               the PC: cpu and machine
     engine/cpu                   the processor: itself only
 
@@ -32,13 +34,16 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 FLAG_IN_STRING = re.compile(r'"(?:[^"\\]|\\.)*(?<![\w-])--[a-z][a-z0-9-]+(?:[^"\\]|\\.)*"')
 SOURCES = (".h", ".cpp", ".hpp", ".cc")
 MODES = ("full-emulation", "binary-translation", "paravirt")
+VMM_PARTS = ("core", "kit", "trace")
 
 
 def layer_of(path):
     """The layer a repository-relative path belongs to, or None when it is not checked."""
     parts = path.split("/")
     if parts[0] == "engine" and len(parts) > 2:
-        return "engine/" + parts[1]
+        if parts[1] == "vmm" and len(parts) > 3 and parts[2] in VMM_PARTS:
+            return "engine/vmm/" + parts[2]
+        return "engine/" + parts[1]  # engine/vmm's own tests see all three parts
     if parts[0] == "modes":
         if len(parts) > 2 and parts[1] in MODES and parts[2] != "tests":
             return "modes/" + parts[1]
@@ -55,6 +60,11 @@ def allowed(layer, target):
         return target.startswith("engine/cpu/")
     if layer == "engine/machine":
         return target.startswith(("engine/cpu/", "engine/machine/"))
+    below_vmm = ("engine/cpu/", "engine/machine/", "engine/vmm/core/")
+    if layer == "engine/vmm/core":
+        return target.startswith(below_vmm)
+    if layer in ("engine/vmm/kit", "engine/vmm/trace"):
+        return target.startswith(below_vmm + (layer + "/",))
     if layer == "engine/vmm":
         return target.startswith(("engine/cpu/", "engine/machine/", "engine/vmm/"))
     if layer == "engine/debug":
@@ -103,7 +113,7 @@ def check(root):
 
 def self_test():
     planted = {
-        "engine/cpu/a.cpp": '#include "engine/vmm/vm.h"\n',
+        "engine/cpu/a.cpp": '#include "engine/vmm/core/vm.h"\n',
         "engine/machine/b.cpp": '#include "modes/registry.h"\n',
         "engine/vmm/c.cpp": '#include "cli/options.h"\n',
         "engine/vmm/d.cpp": 'const char* m = "see --idle-limit";\n',
@@ -114,15 +124,20 @@ def self_test():
         "modes/paravirt/i.cpp": '#include "frontend/variants.h"\n',
         "engine/vmm/j.cpp": '#include "engine/debug/gdb_stub.h"\n',
         "engine/debug/k.cpp": '#include "modes/registry.h"\n',
+        "engine/vmm/core/l.cpp": '#include "engine/vmm/kit/shadow_mmu.h"\n',
+        "engine/vmm/kit/m.h": '#include "engine/vmm/trace/run_report.h"\n',
+        "engine/vmm/trace/n.cpp": '#include "engine/vmm/kit/guest_memory.h"\n',
         # What is allowed: none of these may be reported.
-        "modes/paravirt/ok.cpp": '#include "engine/vmm/vm.h"\n#include "modes/paravirt/x.h"\n',
+        "modes/paravirt/ok.cpp": '#include "engine/vmm/core/vm.h"\n#include "modes/paravirt/x.h"\n',
         "modes/registry.cpp": '#include "modes/paravirt/pv_mode.h"\n',
         "modes/paravirt/tests/t.cpp": '#include "modes/binary-translation/bt_mode.h"\n',
         "engine/vmm/ok.cpp": '#include "engine/cpu/cpu.h"\n// see --trace\nint x = a--b;\n',
         "cli/ok.cpp": '#include "modes/registry.h"\nconst char* h = "--mode";\n',
         "cli/ok2.cpp": '#include "frontend/variants.h"\n',
         "frontend/ok.cpp": '#include "modes/registry.h"\n#include "frontend/variants.h"\n',
-        "engine/debug/ok.cpp": '#include "engine/vmm/vm.h"\n#include "engine/debug/x.h"\n',
+        "engine/debug/ok.cpp": '#include "engine/vmm/core/vm.h"\n#include "engine/debug/x.h"\n',
+        "engine/vmm/kit/ok.cpp": '#include "engine/vmm/core/event.h"\n#include "engine/vmm/core/p2m.h"\n',
+        "engine/vmm/trace/ok.cpp": '#include "engine/vmm/core/vm.h"\n',
     }
     with tempfile.TemporaryDirectory() as root:
         for rel, text in planted.items():
@@ -133,7 +148,8 @@ def self_test():
     expected = sorted(["engine/cpu/a.cpp", "engine/machine/b.cpp", "engine/vmm/c.cpp",
                        "engine/vmm/d.cpp", "modes/paravirt/e.cpp", "modes/full-emulation/f.h",
                        "frontend/g.cpp", "engine/vmm/h.cpp", "modes/paravirt/i.cpp",
-                       "engine/vmm/j.cpp", "engine/debug/k.cpp"])
+                       "engine/vmm/j.cpp", "engine/debug/k.cpp", "engine/vmm/core/l.cpp",
+                       "engine/vmm/kit/m.h", "engine/vmm/trace/n.cpp"])
     if found != expected:
         print(f"self-test: expected violations in {expected}, found {found}")
         return 1

@@ -145,7 +145,7 @@ TEST_F(MiscTest, Cpuid) {
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(vendor), 12), "GenuineIntel");
 
   // Leaves above the maximum return leaf 1, the hypervisor range included: the processor
-  // itself reports no hypervisor (engine/vmm/virtual_cpuid.h).
+  // itself reports no hypervisor (engine/vmm/kit/virtual_cpuid.h).
   for (uint32_t leaf : {1u, 2u, 5u, 0x40000000u, 0x80000000u, 0xFFFFFFFFu}) {
     SCOPED_TRACE(leaf);
     reg(EAX) = leaf;

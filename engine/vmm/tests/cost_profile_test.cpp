@@ -1,4 +1,4 @@
-#include "engine/vmm/cost_profile.h"
+#include "engine/vmm/core/cost_profile.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Ring compression of descriptors (deprivileged_segments.h): DPL 0 becomes DPL 1, limits
 // stop below the hypervisor hole, system descriptors never reach the shadow GDT.
-#include "engine/vmm/deprivileged_segments.h"
+#include "engine/vmm/kit/deprivileged_segments.h"
 
 #include <gtest/gtest.h>
 

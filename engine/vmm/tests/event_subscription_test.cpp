@@ -1,6 +1,6 @@
 // EventSubscription's queue: order, the drop policy of a full queue, the lossless
 // delivery (the producer waits; close() releases it), two threads.
-#include "engine/vmm/event_subscription.h"
+#include "engine/vmm/core/event_subscription.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // The taxonomy's stable values and its name table.
-#include "engine/vmm/event.h"
+#include "engine/vmm/core/event.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "engine/vmm/guest_report.h"
+#include "engine/vmm/trace/guest_report.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "engine/vmm/json_writer.h"
+#include "engine/vmm/trace/json_writer.h"
 
 #include <gtest/gtest.h>
 

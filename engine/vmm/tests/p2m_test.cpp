@@ -1,5 +1,5 @@
 // The P2M (p2m.h): what backs each guest-physical frame, with 64-bit machine addresses.
-#include "engine/vmm/p2m.h"
+#include "engine/vmm/core/p2m.h"
 
 #include <gtest/gtest.h>
 

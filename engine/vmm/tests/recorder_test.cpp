@@ -1,6 +1,6 @@
 // The Recorder: counters always, costs charged to modeled time, the ring and the writers
 // only when recording.
-#include "engine/vmm/recorder.h"
+#include "engine/vmm/core/recorder.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // FIPS 180-4 example vectors (NIST CSRC "SHA256.pdf" examples, and the one-million-'a'
 // message of the NIST test suite).
-#include "engine/vmm/sha256.h"
+#include "engine/vmm/trace/sha256.h"
 
 #include <gtest/gtest.h>
 

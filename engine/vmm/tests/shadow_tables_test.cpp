@@ -12,8 +12,8 @@
 
 #include "engine/cpu/descriptor.h"
 #include "engine/cpu/tests/cpu_test_support.h"
-#include "engine/vmm/deprivileged_segments.h"
-#include "engine/vmm/shadow_mmu.h"
+#include "engine/vmm/kit/deprivileged_segments.h"
+#include "engine/vmm/kit/shadow_mmu.h"
 
 namespace vmlab::vmm {
 namespace {

@@ -1,6 +1,6 @@
 // A Vm in native mode on a few instructions: the events the hardware reports, their
 // costs in modeled time (which RDTSC sees), and the refusal of modes not written yet.
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 
 #include <gtest/gtest.h>
 

@@ -11,7 +11,7 @@
 #include <random>
 #include <vector>
 
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/binary-translation/bt_mode.h"
 
 namespace vmlab::modes::bt {

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/full-emulation/trap_mode.h"
 
 namespace vmlab::modes {

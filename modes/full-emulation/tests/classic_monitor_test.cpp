@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "engine/cpu/descriptor.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/full-emulation/trap_mode.h"
 
 namespace vmlab::modes {

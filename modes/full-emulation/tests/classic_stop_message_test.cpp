@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/full-emulation/trap_mode.h"
 
 namespace vmlab::modes {

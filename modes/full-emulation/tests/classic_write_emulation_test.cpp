@@ -26,7 +26,7 @@
 
 #include "engine/cpu/decoder.h"
 #include "engine/cpu/insn.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/binary-translation/bt_mode.h"
 #include "modes/full-emulation/trap_mode.h"
 

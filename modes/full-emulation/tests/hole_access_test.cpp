@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/binary-translation/bt_mode.h"
 #include "modes/full-emulation/trap_mode.h"
 

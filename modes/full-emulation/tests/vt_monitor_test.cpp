@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/machine/tests/elf_builder.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/registry.h"
 
 namespace vmlab::modes {

@@ -9,7 +9,7 @@
 #include <iterator>
 #include <vector>
 
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/registry.h"
 
 namespace vmlab::modes::paravirt {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "engine/cpu/cpu.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/paravirt/pv_abi.h"
 #include "modes/paravirt/pv_mode.h"
 #include "modes/paravirt/pv_monitor.h"

@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/cpu/cpu.h"
-#include "engine/vmm/vm.h"
+#include "engine/vmm/core/vm.h"
 #include "modes/paravirt/pv_abi.h"
 #include "modes/paravirt/pv_mode.h"
 #include "modes/paravirt/pv_monitor.h"

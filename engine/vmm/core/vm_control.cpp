@@ -1,0 +1,70 @@
+// Vm control: run_for, step, resume and the stop they share with run() (vm.h, "Control").
+#include "engine/vmm/core/vm.h"
+
+namespace vmlab::vmm {
+
+std::string_view to_string(VmState state) {
+  switch (state) {
+    case VmState::kReady: return "ready";
+    case VmState::kRunning: return "running";
+    case VmState::kPaused: return "paused";
+    case VmState::kStopped: return "stopped";
+  }
+  return "unknown";
+}
+
+VmState Vm::run_for(uint64_t instructions) {
+  return run_for_at(instructions, machine::Machine::kPauseGranularity);
+}
+
+VmState Vm::run_until_event(const std::bitset<kNumEventKinds>& kinds, uint64_t max_instructions) {
+  recorder_.set_watch(kinds, [this] { machine_->request_pause(); });
+  const VmState state = run_for_at(max_instructions, 1);
+  recorder_.set_watch({}, {});
+  return state;
+}
+
+VmState Vm::run_for_at(uint64_t instructions, uint64_t granularity) {
+  state_.store(VmState::kRunning, std::memory_order_release);
+  const uint64_t retired = machine_->cpu().instructions_retired();
+  const uint64_t until = instructions > UINT64_MAX - retired ? UINT64_MAX : retired + instructions;
+  std::optional<machine::RunResult> stop = machine_->run_until(until, granularity);
+  if (!stop) {
+    recorder_.publish_snapshot();
+    state_.store(VmState::kPaused, std::memory_order_release);
+    return VmState::kPaused;
+  }
+  record_stop(std::move(*stop));
+  return VmState::kStopped;
+}
+
+machine::RunResult Vm::record_stop(machine::RunResult r) {
+  mode_->explain_stop(*this, r);
+  auto& cpu = machine_->cpu();
+  recorder_.record_at(
+      EventKind::machine_stop, cpu.state().eip, cpu.state().cpl,
+      {static_cast<uint32_t>(r.reason), r.exit_value.value_or(0), r.exit_value ? 1u : 0u, 0});
+  // A pause requested but not taken before the stop (or by a watch on machine_stop) does
+  // not outlive it.
+  machine_->clear_pause_request();
+  // The stop's own charge (normally none) belongs to the run's modeled time.
+  r.cycles = cpu.cycles();
+  last_stop_ = r;
+  recorder_.publish_snapshot();
+  state_.store(VmState::kStopped, std::memory_order_release);
+  return r;
+}
+
+std::shared_ptr<EventSubscription> Vm::subscribe(size_t capacity) {
+  auto subscription = std::make_shared<EventSubscription>(capacity);
+  recorder_.subscribe(subscription);
+  machine_->set_slice_listener([this] { recorder_.publish_snapshot(); });
+  return subscription;
+}
+
+void Vm::unsubscribe(const EventSubscription* subscription) {
+  recorder_.unsubscribe(subscription);
+  if (!recorder_.has_subscribers()) machine_->set_slice_listener({});
+}
+
+}  // namespace vmlab::vmm

@@ -1,0 +1,40 @@
+#include "engine/vmm/kit/deprivileged_monitor.h"
+
+#include "engine/vmm/kit/deprivileged_start.h"
+
+namespace vmlab::vmm {
+
+DeprivilegedMonitor::DeprivilegedMonitor(Vm& vm, const P2m& p2m)
+    : vm_(vm),
+      cpu_(vm.machine().cpu()),
+      p2m_(p2m),
+      // Machine frame 0 stays unused, so that a machine address of 0 is never a monitor
+      // structure by accident.
+      frames_(cpu_, 1, p2m.reserved_frames()),
+      memory_(cpu_, p2m_, vcpu_),
+      segments_(cpu_, frames_),
+      injector_(cpu_, vm.recorder(), vcpu_, memory_, segments_) {}
+
+DeprivilegedMonitor::~DeprivilegedMonitor() {
+  if (cpu_.monitor() == this) cpu_.set_monitor(nullptr);
+}
+
+machine::Result<void> DeprivilegedMonitor::init() {
+  if (auto ok = segments_.init(); !ok) return ok;
+  shadow_ = std::make_unique<ShadowMmu>(cpu_, vm_.recorder(), p2m_, frames_, memory_, vcpu_,
+                                        segments_.hole_pt_mfn());
+  segments_.attach(*shadow_, memory_, vcpu_);  // the shadow GDT follows the guest's writes
+  emulator_ = std::make_unique<PrivilegedEmulator>(PrivilegedEmulator::Context{
+      cpu_, vm_.machine(), vm_.recorder(), vcpu_, memory_, *shadow_, &segments_});
+  return {};
+}
+
+void DeprivilegedMonitor::start(uint32_t entry, uint32_t eax, uint32_t ebx) {
+  start_deprivileged(cpu_, segments_, *shadow_, *this, entry, eax, ebx);
+}
+
+void DeprivilegedMonitor::record_trap(uint8_t vector, bool has_error_code, uint32_t error_code) {
+  vm_.recorder().record(EventKind::trap, {vector, has_error_code ? error_code : 0, 0, 0});
+}
+
+}  // namespace vmlab::vmm

@@ -1,0 +1,155 @@
+// DeprivilegedSegments: ring compression's half of the monitor (DESIGN.md, "engine/vmm").
+//
+// The real GDTR points at a shadow GDT in the monitor's memory that copies the guest's
+// code and data descriptors with DPL 0 compressed to DPL 1 and every limit cut below the
+// hypervisor hole, as Xen does for 32-bit PV guests (exactly: a page-granular cut is
+// rounded down, never into the hole; an expand-down segment that reaches the hole is
+// refused); it is rebuilt when the guest runs LGDT. System descriptors (TSS, LDT, gates) are not
+// copied: the real TR names the monitor's own TSS, whose SS1:ESP1 follow the guest TSS's SS0:ESP0,
+// and the real IDT is the monitor's (in vmlab the cpu::Monitor interface: every event enters the
+// monitor first). The guest can read all three real registers with SGDT, SIDT and STR, which do not
+// trap: it sees the monitor's values (Robin & Irvine 2000).
+//
+// The shadow follows the guest's later writes too: once attached to the shadow MMU, the
+// guest-physical frames of the guest's GDT are traced (write-protected in every shadow),
+// and each store to them recompresses the descriptors it touched (table_written), as
+// VMware's monitor traced the guest's descriptor tables (Adams & Agesen 2006;
+// references/papers.md 1e). The frames are resolved through the guest's page tables at
+// LGDT and again at every change of address space (CR3 load, paging on or off). The
+// guest's IDT needs no shadow (every event enters the monitor, which reads the guest's
+// gate at delivery, guest_event_injector.h), nor its TSS (read at LTR and at each delivery). The
+// guest's LDT is copied into a shadow LDT in the hole at LLDT, and traced the same way.
+//
+// All of it lives in the hypervisor hole, 0xFC000000 and up, mapped supervisor-only in
+// every shadow address space by one monitor page table (hole_pt_mfn()).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/cpu/cpu.h"
+#include "engine/machine/result.h"
+#include "engine/vmm/core/hypervisor_hole.h"
+#include "engine/vmm/core/vcpu.h"
+#include "engine/vmm/kit/guest_memory.h"
+#include "engine/vmm/kit/monitor_frames.h"
+#include "engine/vmm/kit/shadow_mmu.h"
+
+namespace vmlab::vmm {
+
+class DeprivilegedSegments : public TracedTables {
+ public:
+  // Where its structures lie in the hole (hypervisor_hole.h, the one map of it).
+  static constexpr uint32_t kHoleBase = hole::kBase;
+  static constexpr uint32_t kHoleLimit =
+      hole::kLastGuestByte;                               // the last byte a guest segment reaches
+  static constexpr uint32_t kGdtBase = hole::kShadowGdt;  // 64 KiB: 8192 descriptors
+  static constexpr uint32_t kGdtPages = hole::kShadowGdtPages;
+  static constexpr uint32_t kTssBase = hole::kMonitorTss;
+  static constexpr uint32_t kIdtBase = hole::kMonitorIdt;
+  // The shadow LDT: 64 KiB, 8192 descriptors, its frames taken at the first LLDT.
+  static constexpr uint32_t kLdtBase = hole::kShadowLdt;
+  static constexpr uint32_t kLdtPages = hole::kShadowLdtPages;
+  // The monitor's TSS descriptor: the last GDT slot, which no guest selector below the
+  // guest's own limit can name.
+  static constexpr uint16_t kMonitorTss = 0xFFF8;
+  static constexpr uint16_t kTssLimit = 103;  // no I/O bitmap: every port faults at CPL > IOPL
+  // Flat ring-1 code and data at the Multiboot boot selectors, used until the guest's
+  // first LGDT (Multiboot leaves GDTR undefined; the kernel must load its own).
+  static constexpr uint16_t kBootCode = 0x08;
+  static constexpr uint16_t kBootData = 0x10;
+
+  DeprivilegedSegments(cpu::Cpu& cpu, MonitorFrames& frames);
+  // Allocates the monitor's GDT, TSS, IDT and the page table of the hole.
+  machine::Result<void> init();
+  uint32_t hole_pt_mfn() const { return hole_pt_mfn_; }
+
+  // Sets the real GDTR, IDTR and TR to the monitor's structures and the real segment
+  // registers to the flat ring-1 boot descriptors.
+  void enter_boot_state();
+  // LGDT: copies the guest's descriptors from its GDT (through guest memory), compressed.
+  // False, with a message, when the guest's GDT cannot be read.
+  bool rebuild(GuestMemory& mem, const VirtualCpu& vcpu, std::string& error);
+  // LLDT of `selector`, whose descriptor `ldt` the caller has checked (a present LDT
+  // descriptor in the guest's GDT, SDM Vol. 2, LLDT): copies the guest's LDT compressed
+  // into the shadow LDT and points the real LDTR at it, keeping the guest's selector
+  // (which SLDT, unprivileged, returns). False, with a message, when the monitor's
+  // reserve holds no frame for the shadow LDT.
+  bool load_ldt(uint16_t selector, uint64_t ldt, GuestMemory& mem, std::string& error);
+  // LLDT of a null selector: no LDT; every LDT selector faults.
+  void clear_ldt(uint16_t selector);
+
+  // Keeps the shadow GDT coherent with the guest's GDT from now on: traces its frames
+  // through `shadow` (and becomes its table listener). `mem` and `vcpu` are the guest's,
+  // as given to rebuild(); all three outlive this object's use of them.
+  void attach(ShadowMmu& shadow, GuestMemory& mem, const VirtualCpu& vcpu);
+  // TracedTables: a guest store to its GDT; a change of the guest's address space.
+  void table_written(uint32_t gpa, unsigned size) override;
+  void address_space_changed() override;
+  // The guest frame of each page of the guest's GDT and LDT (kNoFrame: not mapped).
+  static constexpr uint32_t kNoFrame = 0xFFFFFFFFu;
+  const std::vector<uint32_t>& gdt_frames() const { return gdt_.frames; }
+  const std::vector<uint32_t>& ldt_frames() const { return ldt_.frames; }
+
+  // A descriptor of the shadow GDT, or of the shadow LDT for a selector with TI set
+  // (what the hardware will use for `selector`; 0 outside the table).
+  uint64_t descriptor(uint16_t selector) const;
+  // The guest's own descriptor for `selector`, as its GDT or LDT holds it now (before
+  // compression), for a selector the shadow copied; nullopt for a null selector, one past
+  // the copied entries, one the guest's tables do not map, or before attach(). Before the
+  // guest's first LGDT, the flat 4 GiB descriptors Multiboot leaves at kBootCode and
+  // kBootData (the segments a kernel finds at entry, SDM Vol. 3A, 3.4.5).
+  std::optional<uint64_t> guest_descriptor(uint16_t selector) const;
+  // Keeps the monitor TSS's SS1:ESP1 equal to the guest TSS's SS0:ESP0 (compressed).
+  void sync_tss(uint16_t guest_ss0, uint32_t guest_esp0);
+
+  // The compression of one guest descriptor (a pure function, for tests and docs).
+  static uint64_t compress(uint64_t guest_descriptor);
+
+  // --- Added for binary translation (modes/binary-translation) -----------------------
+  // Writes one of the monitor's own descriptors into the shadow GDT: the translation
+  // cache's code segment and the %gs segment of the translator's data. Their slots lie
+  // just below kMonitorTss, above any descriptor a guest GDT of normal size fills.
+  // Guest descriptors are never copied into or above the lowest such slot.
+  void install_monitor_descriptor(uint16_t selector, uint64_t raw) {
+    write_desc(selector >> 3, raw);
+    if ((selector >> 3) < first_monitor_slot_) first_monitor_slot_ = selector >> 3;
+  }
+
+ private:
+  void write_desc(uint32_t index, uint64_t raw);
+  uint32_t machine_addr(uint32_t hole_offset) const;
+
+  cpu::Cpu& cpu_;
+  MonitorFrames& frames_;
+  uint32_t hole_pt_mfn_ = 0;
+  uint32_t gdt_mfn_[kGdtPages] = {};
+  uint32_t tss_mfn_ = 0;
+  uint32_t idt_mfn_ = 0;
+  uint32_t ldt_mfn_[kLdtPages] = {};  // 0 until the first LLDT
+  uint32_t first_monitor_slot_ = kMonitorTss >> 3;
+
+  // A guest descriptor table the shadow copies: its guest-linear base and the entries
+  // copied (at the last LGDT or LLDT), and the guest frame of each of its pages.
+  struct Table {
+    bool ldt = false;
+    uint32_t base = 0;
+    uint32_t entries = 0;
+    std::vector<uint32_t> frames;
+  };
+  Table gdt_;
+  Table ldt_{true, 0, 0, {}};
+  // Tracing (attach): the shadow MMU, the guest's memory and registers.
+  ShadowMmu* shadow_ = nullptr;
+  GuestMemory* mem_ = nullptr;
+  const VirtualCpu* vcpu_ = nullptr;
+  std::vector<uint32_t> resolve_frames(const Table& t) const;
+  void trace_frames();
+  void copy_entry(GuestMemory& mem, const Table& t, uint32_t index);
+  void write_ldt_desc(uint32_t index, uint64_t raw);
+  void table_written(Table& t, uint32_t gpa, unsigned size);
+};
+
+}  // namespace vmlab::vmm

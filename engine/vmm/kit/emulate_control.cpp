@@ -1,0 +1,129 @@
+// What ring compression breaks in control transfers and stack loads.
+//
+// The guest kernel's selectors have RPL 0 and its descriptors DPL 0; in the shadow GDT the
+// descriptors have DPL 1. Most uses still work in ring 1 (MOV DS with RPL 0, far JMP and
+// CALL: RPL <= CPL suffices), but three checks fail and raise #GP (SDM Vol. 2, IRET, RET,
+// MOV/POP/LSS): a return to a code selector whose RPL is below the CPL, and a stack
+// selector whose RPL differs from the CPL. The monitor performs them with RPL 1, and for
+// IRET gives the popped IF to the virtual CPU (the real IF stays 1).
+#include <capstone/capstone.h>
+
+#include "engine/cpu/descriptor.h"
+#include "engine/vmm/kit/privileged_emulator.h"
+
+namespace vmlab::vmm {
+
+namespace {
+
+// The EFLAGS bits an IRET to ring 0 restores, except IF and IOPL: IF is the guest's
+// virtual flag, IOPL stays the monitor's 0 (so that CLI/STI and port I/O keep trapping).
+constexpr uint32_t kIretFlags = cpu::flags::kStatus | cpu::flags::TF | cpu::flags::DF |
+                                cpu::flags::NT | cpu::flags::RF | cpu::flags::AC | cpu::flags::ID;
+
+}  // namespace
+
+PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
+  cpu::CpuState& s = c_.cpu.state();
+  if (insn.o16) c_.cpu.unsupported("a 16-bit IRET in the guest kernel");
+  const uint32_t sp = s.seg[cpu::SS].base + s.gpr[cpu::ESP];
+  uint32_t frame[3];
+  Outcome fault;
+  if (!read_mem(sp, frame, sizeof frame, fault)) return fault;
+  const uint32_t eip = frame[0];
+  const auto cs_sel = static_cast<uint16_t>(frame[1]);
+  const uint32_t popped = frame[2];
+  // Only the return to the guest kernel (RPL 0) is the monitor's business; anything else
+  // faulted for a reason the guest would see natively.
+  if ((cs_sel & 3) != 0) return {Verdict::kNotEmulated};
+  if (popped & cpu::flags::NT) c_.cpu.unsupported("IRET with NT set (a task return)");
+  if (popped & cpu::flags::VM) c_.cpu.unsupported("IRET to virtual-8086 mode");
+  const uint16_t real = VirtualCpu::real_selector(cs_sel);
+  const cpu::Descriptor cs{segments().descriptor(real)};
+  if (cpu::is_null_selector(cs_sel)) return gp(0);
+  if (!cs.is_code() || cs.dpl() != 1) return gp(cs_sel & 0xFFFCu);
+  if (!cs.present()) return {Verdict::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
+  if (eip > cs.limit()) return gp(0);
+  record(insn);
+  s.seg[cpu::CS] = cs.to_cache(real);
+  s.eip = eip;
+  s.gpr[cpu::ESP] += 12;
+  c_.cpu.set_eflags((s.eflags & ~kIretFlags) | (popped & kIretFlags) | cpu::flags::IF);
+  c_.vcpu.interrupts_enabled = (popped & cpu::flags::IF) != 0;
+  c_.vcpu.iopl = static_cast<uint8_t>((popped & cpu::flags::IOPL) >> cpu::flags::IOPL_SHIFT);
+  // An interrupt held back while IF was clear may be taken now.
+  if (c_.vcpu.interrupts_enabled) c_.cpu.request_event_check();
+  return {};
+}
+
+PrivilegedEmulator::Outcome PrivilegedEmulator::far_return(const GuestInsn& insn) {
+  cpu::CpuState& s = c_.cpu.state();
+  if (insn.o16) c_.cpu.unsupported("a 16-bit far RET in the guest kernel");
+  const uint32_t release = insn.op_count > 0 && insn.ops[0].kind == GuestOperand::Kind::kImm
+                               ? insn.ops[0].imm & 0xFFFFu
+                               : 0;
+  uint32_t frame[2];
+  Outcome fault;
+  if (!read_mem(s.seg[cpu::SS].base + s.gpr[cpu::ESP], frame, sizeof frame, fault)) return fault;
+  const auto cs_sel = static_cast<uint16_t>(frame[1]);
+  if ((cs_sel & 3) != 0) return {Verdict::kNotEmulated};
+  if (cpu::is_null_selector(cs_sel)) return gp(0);
+  const uint16_t real = VirtualCpu::real_selector(cs_sel);
+  const cpu::Descriptor cs{segments().descriptor(real)};
+  if (!cs.is_code() || cs.dpl() != 1) return gp(cs_sel & 0xFFFCu);
+  if (!cs.present()) return {Verdict::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
+  if (frame[0] > cs.limit()) return gp(0);
+  record(insn);
+  s.seg[cpu::CS] = cs.to_cache(real);
+  s.eip = frame[0];
+  s.gpr[cpu::ESP] += 8 + release;
+  return {};
+}
+
+PrivilegedEmulator::Outcome PrivilegedEmulator::load_stack_segment(const GuestInsn& insn) {
+  cpu::CpuState& s = c_.cpu.state();
+  Outcome fault;
+  uint16_t sel = 0;
+  uint32_t offset = 0;  // LSS: the new ESP
+  uint32_t pop_bytes = 0;
+  if (insn.id == X86_INS_POP) {
+    if (insn.ops[0].kind != GuestOperand::Kind::kSreg || insn.ops[0].reg != cpu::SS) {
+      return {Verdict::kNotEmulated};
+    }
+    if (!read_mem(s.seg[cpu::SS].base + s.gpr[cpu::ESP], &sel, 2, fault)) return fault;
+    pop_bytes = insn.o16 ? 2 : 4;
+  } else if (insn.id == X86_INS_LSS) {
+    uint8_t ptr[6];
+    if (!read_mem(linear_of(insn, insn.ops[1]), ptr, insn.o16 ? 4 : 6, fault)) return fault;
+    offset = insn.o16 ? uint32_t{ptr[0]} | uint32_t{ptr[1]} << 8
+                      : uint32_t{ptr[0]} | uint32_t{ptr[1]} << 8 | uint32_t{ptr[2]} << 16 |
+                            uint32_t{ptr[3]} << 24;
+    const unsigned at = insn.o16 ? 2 : 4;
+    sel = static_cast<uint16_t>(ptr[at] | ptr[at + 1] << 8);
+  } else {
+    const GuestOperand& src = insn.ops[1];
+    if (src.kind == GuestOperand::Kind::kMem) {
+      if (!read_mem(linear_of(insn, src), &sel, 2, fault)) return fault;
+    } else {
+      sel = static_cast<uint16_t>(read_gpr(src.reg, 2));
+    }
+  }
+  if ((sel & 3) != 0) return {Verdict::kNotEmulated};  // RPL 3 in ring 1: the guest's own fault
+  if (cpu::is_null_selector(sel)) return gp(0);
+  const uint16_t real = VirtualCpu::real_selector(sel);
+  const cpu::Descriptor d{segments().descriptor(real)};
+  if (!d.writable() || d.dpl() != 1) return gp(sel & 0xFFFCu);
+  if (!d.present()) return {Verdict::kFault, cpu::vec::SS, true, sel & 0xFFFCu};
+  record(insn);
+  s.seg[cpu::SS] = d.to_cache(real);
+  s.gpr[cpu::ESP] += pop_bytes;
+  if (insn.id == X86_INS_LSS) write_gpr(insn.ops[0].reg, insn.o16 ? 2 : 4, offset);
+  s.eip += insn.length;
+  if (insn.id != X86_INS_LSS) {
+    // MOV SS and POP SS hold off interrupts for one instruction (SDM Vol. 3A, 6.8.3).
+    s.interrupt_shadow = true;
+    c_.cpu.request_event_check();
+  }
+  return {};
+}
+
+}  // namespace vmlab::vmm

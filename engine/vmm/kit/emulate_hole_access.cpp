@@ -1,0 +1,108 @@
+// The hypervisor hole as the guest's address space (issue 12, item 12).
+//
+// Ring compression keeps the monitor's GDT, IDT, TSS (and binary translation's translation
+// cache) in the top 64 MiB of the linear space, and cuts every guest segment below
+// 0xFC000000 so that the deprivileged guest cannot reach them (deprivileged_segments.h).
+// A guest that uses linear addresses there (the local APIC's page at 0xFEE00000, a stack
+// that grows down from 4 GiB) would therefore take a #GP or #SS for a limit it never set,
+// or a #PF its own page tables do not raise. VMware's monitor, which kept itself in the
+// same place, emulated such accesses (Adams & Agesen 2006, section 3; references/papers.md
+// 1e); so does this one: the faulting instruction runs once on the scratch processor
+// (scratch_execution.h) with the guest's own segment limits, and its accesses to the hole
+// walk the guest's page tables like any other, so that a read or write there reaches the
+// guest's memory as its tables say (with paging off, the physical address, above the
+// guest's RAM, where the bus reads all ones and drops writes, as natively without a local
+// APIC). A fault the guest's own limits or tables raise there is the guest's, as natively.
+// An instruction fetched from the hole runs the same way (each one faults on the cut CS
+// limit, or on the hole's supervisor pages, and is executed here). The monitor's
+// structures are never mapped for it: an instruction that needs them (a segment load, a
+// far transfer, port I/O checked against the TSS) stays unemulated, and the original fault
+// is reflected (docs/modes/trap-and-emulate.md, "The hole is the guest's too").
+#include "engine/cpu/descriptor.h"
+#include "engine/vmm/kit/privileged_emulator.h"
+#include "engine/vmm/kit/scratch_execution.h"
+
+namespace vmlab::vmm {
+
+namespace {
+
+// The segment registers whose limits ring compression cuts: the data segments, and CS, so
+// that an instruction fetched from the hole (a jump there) runs too, one at a time.
+constexpr unsigned kCutSegments[] = {cpu::ES, cpu::CS, cpu::SS, cpu::DS, cpu::FS, cpu::GS};
+
+}  // namespace
+
+PrivilegedEmulator::Outcome PrivilegedEmulator::or_hole_access(const Outcome& first) {
+  if (first.verdict != Verdict::kNotEmulated || !c_.shadow.has_hole()) return first;
+  return emulate_hole_access();
+}
+
+PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
+  if (!c_.shadow.has_hole() || c_.cpu.guest_mode()) return {Verdict::kNotEmulated};
+  if (!scratch_) scratch_ = std::make_unique<ScratchExecution>(c_.cpu, c_.machine, c_.memory);
+  // PUSHF's image under binary translation shows the virtual IF, as its translation does.
+  // (The opcode is read past its prefixes without decoding, so that an instruction whose
+  // page the guest does not map leaves no trace here: the scratch run reports that fault.)
+  bool flags_image = false;
+  if (virtual_sensitive_) {
+    const cpu::CpuState& s = c_.cpu.state();
+    for (uint32_t at = 0; at < 15; ++at) {
+      uint8_t b = 0;
+      if (!c_.memory.read(s.seg[cpu::CS].base + s.eip + at, &b, 1, user())) break;
+      const bool prefix = b == 0x66 || b == 0x67 || b == 0xF0 || b == 0xF2 || b == 0xF3 ||
+                          b == 0x26 || b == 0x2E || b == 0x36 || b == 0x3E || b == 0x64 ||
+                          b == 0x65;
+      if (!prefix) {
+        flags_image = b == 0x9C;
+        break;
+      }
+    }
+  }
+  const VirtualCpu& v = c_.vcpu;
+  auto view = [&](cpu::CpuState& st) {
+    // The guest's own limits: the cut is the only difference between the shadow's
+    // descriptor and the guest's (DeprivilegedSegments::compress), so a segment cache
+    // loaded from the guest's descriptor gets that descriptor's limit back.
+    for (const unsigned i : kCutSegments) {
+      cpu::SegmentCache& seg = st.seg[i];
+      if (!seg.usable || cpu::is_null_selector(seg.selector)) continue;
+      const auto raw = segments().guest_descriptor(seg.selector);
+      if (!raw) continue;
+      const cpu::Descriptor d{*raw};
+      if (d.base() != seg.base || d.limit() < seg.limit) continue;
+      seg.limit = d.limit();
+      seg.g = d.g();
+    }
+    if (flags_image) {
+      st.eflags = (st.eflags & ~cpu::flags::IF) | (v.interrupts_enabled ? cpu::flags::IF : 0);
+    }
+  };
+  ScratchExecution::Effects r = scratch_->execute(view, true);
+  // A jump into the hole: it touches nothing there, but its target lies beyond the cut CS
+  // limit, which the processor checks at the jump (SDM Vol. 3A, 5.3).
+  const cpu::SegmentCache& cs = c_.cpu.state().seg[cpu::CS];
+  const bool jumped_in = r.retired && r.state.eip > cs.limit;
+  // Not the hole's doing, or an instruction that needs the monitor's structures: the
+  // caller's fault stands.
+  if ((!r.touched_hole && !jumped_in) || !r.unsupported.empty()) return {Verdict::kNotEmulated};
+  const uint32_t linear = r.touched_hole ? r.hole_linear : cs.base + r.state.eip;
+  c_.recorder.record(EventKind::hole_access, {linear, r.hole_write ? 1u : 0u, 0, 0});
+  // The stores the instruction made (with a fault: those of the REP iterations it
+  // completed) take effect, as natively. No segment is loaded here (that needs the GDT),
+  // so the real segment caches, cut, stay.
+  for (const ScratchExecution::Write& w : r.writes) {
+    if (!w.machine) commit(w.gpa, w.value, w.size);
+  }
+  cpu::CpuState& s = c_.cpu.state();
+  for (unsigned i = 0; i < 8; ++i) s.gpr[i] = r.state.gpr[i];
+  s.eip = r.state.eip;
+  if (flags_image) {
+    r.state.eflags = (r.state.eflags & ~cpu::flags::IF) | (s.eflags & cpu::flags::IF);
+  }
+  c_.cpu.set_eflags(r.state.eflags);
+  if (r.retired) return {};
+  if (r.guest_page_fault) return page_fault({r.fault_linear, r.error_code});
+  return {Verdict::kFault, r.vector, r.has_error_code, r.error_code};
+}
+
+}  // namespace vmlab::vmm

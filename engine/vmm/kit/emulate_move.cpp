@@ -1,0 +1,119 @@
+// The data-move path: stores to pages the monitor write-protects.
+//
+// Every guest page-table page is read-only in the shadows, so the guest's PTE writes trap
+// (a "trace", Adams & Agesen 2006 section 2; references/papers.md 1e): the monitor performs
+// the instruction's stores on the guest's page table and drops the shadow entries they make
+// stale (ShadowMmu::write_traced). Any instruction can be the one that writes: MOV, the
+// read-modify-write forms (LOCK CMPXCHG8B, XADD, BTS, NOT, the shifts), the stack forms
+// (PUSH, CALL, PUSHA, ENTER), the string forms, SETcc, SGDT and the rest. So the monitor
+// does not re-implement any of them: it executes the instruction on the processor model
+// itself, over a scratch view of the guest's memory (scratch_execution.h), and commits the
+// stores that execution logged, in program order and at their sizes. One semantics: what
+// the emulation writes and computes is what the processor computes.
+#include "engine/vmm/kit/guest_apic.h"
+#include "engine/vmm/kit/privileged_emulator.h"
+#include "engine/vmm/kit/scratch_execution.h"
+
+namespace vmlab::vmm {
+
+void PrivilegedEmulator::commit(uint32_t gpa, uint32_t value, unsigned size) {
+  if (is_device_address(c_.memory.p2m(), gpa)) {
+    // Outside the guest's RAM: the machine's bus at the same address, where the local APIC
+    // decodes its page (guest_apic.h); the scratch view split page-crossing stores.
+    device_write(c_.machine, gpa, size, value);
+    return;
+  }
+  if (c_.shadow.tracked(gpa >> 12)) {
+    if (c_.shadow.write_traced(gpa, value, size)) wrote_page_table_ = true;
+    return;
+  }
+  // A page the monitor protects for another reason (a read-only page the guest kernel
+  // may write with its CR0.WP clear), or an untraced page the same instruction wrote.
+  for (unsigned b = 0; b < size; ++b) {
+    c_.memory.write_phys8(gpa + b, static_cast<uint8_t>(value >> (8 * b)));
+  }
+}
+
+PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
+  wrote_page_table_ = false;
+  Outcome fault;
+  auto decoded = fetch(fault);
+  if (!decoded) {
+    if (fault.verdict != Verdict::kNotEmulated) return fault;
+    // Bytes Capstone does not decode: the processor decides what they do (or that they
+    // are #UD); the event then names opcode 0.
+    decoded = GuestInsn{};
+    decoded->text = "(bytes Capstone does not decode)";
+  }
+  const GuestInsn& insn = *decoded;
+  if (!scratch_) scratch_ = std::make_unique<ScratchExecution>(c_.cpu, c_.machine, c_.memory);
+  // The guest's view for the sensitive instructions that write memory, where the monitor
+  // closes the holes (virtualize_sensitive_reads): what its translations of them show.
+  const VirtualCpu& v = c_.vcpu;
+  const bool selectors =
+      virtual_sensitive_ && (insn.opcode == 0x0E || insn.opcode == 0x16 || insn.opcode == 0x8C);
+  const bool flags_image = virtual_sensitive_ && insn.opcode == 0x9C;
+  auto view = [&](cpu::CpuState& st) {
+    if (!virtual_sensitive_) return;
+    if (selectors) {
+      st.seg[cpu::CS].selector = VirtualCpu::guest_selector(st.seg[cpu::CS].selector);
+      st.seg[cpu::SS].selector = VirtualCpu::guest_selector(st.seg[cpu::SS].selector);
+    } else if (flags_image) {
+      st.eflags = (st.eflags & ~cpu::flags::IF) | (v.interrupts_enabled ? cpu::flags::IF : 0);
+    } else if (insn.opcode == 0x100) {  // SLDT, STR
+      st.ldtr.selector = v.ldtr;
+      st.tr.selector = v.tr;
+    } else if (insn.opcode == 0x101) {  // SGDT, SIDT, SMSW (its low 16 bits)
+      st.gdtr = v.gdtr;
+      st.idtr = v.idtr;
+      st.cr0 = (st.cr0 & 0xFFFF0000u) | (v.cr0 & 0xFFFFu);
+    }
+  };
+  ScratchExecution::Effects r = scratch_->execute(view);
+  if (selectors) {
+    // PUSH CS/SS and MOV r/m, CS/SS load no segment: the real selectors stay.
+    r.state.seg[cpu::CS].selector = c_.cpu.state().seg[cpu::CS].selector;
+    r.state.seg[cpu::SS].selector = c_.cpu.state().seg[cpu::SS].selector;
+  }
+  if (flags_image) {
+    r.state.eflags = (r.state.eflags & ~cpu::flags::IF) | (c_.cpu.state().eflags & cpu::flags::IF);
+  }
+  if (!r.unsupported.empty()) {
+    c_.cpu.unsupported("a write to a write-protected guest page by '" + insn.text +
+                       "', which the monitor cannot perform: " + r.unsupported);
+  }
+  // The stores the instruction made (with a fault: those of the REP iterations it
+  // completed) take effect, as natively.
+  for (const ScratchExecution::Write& w : r.writes) {
+    if (w.machine) {
+      // The hole: what the processor itself writes there (an accessed bit in the shadow
+      // GDT), done as it would have done it.
+      for (unsigned b = 0; b < w.size; ++b) {
+        c_.cpu.phys_write8(w.gpa + b, static_cast<uint8_t>(w.value >> (8 * b)));
+      }
+      continue;
+    }
+    commit(w.gpa, w.value, w.size);
+  }
+  if (r.retired) record(insn);
+  cpu::CpuState& s = c_.cpu.state();
+  for (unsigned i = 0; i < 8; ++i) s.gpr[i] = r.state.gpr[i];
+  for (unsigned i = 0; i < cpu::kNumSegRegs; ++i) s.seg[i] = r.state.seg[i];
+  s.cpl = r.state.cpl;
+  s.eip = r.state.eip;
+  c_.cpu.set_eflags(r.state.eflags);
+  if (r.retired) return {};
+  if (r.vector == cpu::vec::GP && (s.cpl == 1 || s.cpl == 3) && !c_.cpu.guest_mode()) {
+    // The processor checks the destination of a store before it checks privilege (INS
+    // looks at its destination page before the I/O permission): the #GP comes after the
+    // trace. The monitor treats it as it treats every #GP: in ring 1 a privileged
+    // instruction of the kernel, in ring 3 port I/O the guest may allow its user code.
+    const Outcome handled = s.cpl == 1 ? emulate_privileged() : emulate_user_io();
+    if (handled.verdict != Verdict::kNotEmulated) return handled;
+    return gp(r.error_code);
+  }
+  if (r.guest_page_fault) return page_fault({r.fault_linear, r.error_code});
+  return {Verdict::kFault, r.vector, r.has_error_code, r.error_code};
+}
+
+}  // namespace vmlab::vmm

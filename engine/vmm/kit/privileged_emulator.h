@@ -1,0 +1,179 @@
+// PrivilegedEmulator: trap-and-emulate's instruction emulator (DESIGN.md, "engine/vmm").
+//
+// When the deprivileged guest kernel executes a privileged instruction the processor
+// raises #GP; the monitor fetches the instruction's bytes from the guest's memory,
+// decodes them with Capstone (guest_insn.h) and performs the instruction on the
+// VirtualCpu and the machine instead: CR0/CR2/CR3/CR4 through the shadow MMU, LGDT/LIDT/
+// LTR/LLDT through the shadow GDT, CLI/STI/HLT on the virtual IF, IN/OUT through the
+// device model, and the returns and stack loads that ring compression breaks (IRET and
+// RET far to RPL-0 code, MOV/POP/LSS with RPL-0 stack selectors). Then it moves EIP past
+// the instruction (for a #GP the saved EIP is the faulting instruction's). The same data-
+// move path emulates the stores that trap on write-protected guest page tables (traces).
+//
+// Each emulated instruction is an emulated_insn event (opcode, ModRM.reg, guest-linear
+// EIP). An instruction that would fault natively too gives the guest that fault.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/cpu/cpu.h"
+#include "engine/machine/machine.h"
+#include "engine/vmm/core/recorder.h"
+#include "engine/vmm/core/vcpu.h"
+#include "engine/vmm/kit/deprivileged_segments.h"
+#include "engine/vmm/kit/guest_event_injector.h"
+#include "engine/vmm/kit/guest_insn.h"
+#include "engine/vmm/kit/guest_memory.h"
+#include "engine/vmm/kit/shadow_mmu.h"
+
+namespace vmlab::vmm {
+
+class ScratchExecution;
+
+class PrivilegedEmulator {
+ public:
+  struct Context {
+    cpu::Cpu& cpu;
+    machine::Machine& machine;
+    Recorder& recorder;
+    VirtualCpu& vcpu;
+    GuestMemory& memory;
+    ShadowMmu& shadow;
+    // The shadow GDT and LDT of ring compression (classic, bt). Null under a monitor whose
+    // guest keeps its own tables at its own privilege (VT with shadow paging), which only
+    // emulates the stores to its traced page tables (emulate_write) and never the
+    // instructions that need them.
+    DeprivilegedSegments* segments;
+  };
+
+  enum class Verdict : uint8_t {
+    kEmulated,     // done; EIP is past the instruction
+    kFault,        // the guest gets `vector` (error code, and CR2 for #PF) as it would natively
+    kNotEmulated,  // not an instruction the monitor emulates: the original fault is the guest's
+  };
+  struct Outcome {
+    Verdict verdict = Verdict::kEmulated;
+    uint8_t vector = 0;
+    bool has_error_code = false;
+    uint32_t error_code = 0;
+  };
+
+  explicit PrivilegedEmulator(Context context);
+  ~PrivilegedEmulator();
+
+  // privileged_emulator.cpp: the instruction at CS:EIP raised #GP in ring 1.
+  Outcome emulate_privileged();
+  // emulate_move.cpp: the instruction at CS:EIP wrote a page the monitor write-
+  // protects (a tracked guest page table, or a read-only page the guest may write with
+  // CR0.WP clear): execute it on the processor model over a scratch view of the guest's
+  // memory and perform its stores.
+  Outcome emulate_write();
+  // Whether the last emulate_write stored to a guest page table (a guest_pt_write): what
+  // adaptive binary translation judges a store by.
+  bool wrote_page_table() const { return wrote_page_table_; }
+
+  // emulate_hole_access.cpp: the instruction at CS:EIP faulted (#GP or #SS on a segment
+  // limit that ring compression cut, #PF in the hypervisor hole): when the fault is the
+  // hole's (the instruction reaches a linear address at 0xFC000000 or above that the
+  // guest's own segments allow), the instruction is executed as natively, its accesses
+  // there through the guest's page tables, and a hole_access event is recorded. Otherwise
+  // kNotEmulated, nothing changed. Under a monitor without a hole, always kNotEmulated.
+  Outcome emulate_hole_access();
+  // `first`, unless it is kNotEmulated: then emulate_hole_access().
+  Outcome or_hole_access(const Outcome& first);
+  // emulate_io.cpp: the instruction at CS:EIP raised #GP in ring 3. Port I/O that the
+  // guest's virtual IOPL or its TSS I/O permission bitmap allows is performed; anything
+  // else is kNotEmulated (the #GP is the guest's).
+  Outcome emulate_user_io();
+  // emulate_io.cpp: the guest returns to user mode with the IRET frame at SS:ESP: its
+  // EFLAGS image sets the virtual IOPL (a monitor that performs that IRET itself calls it).
+  void note_iret_to_user();
+
+  // Whether the processor's segment checks let `size` bytes at `offset` in segment `seg`
+  // be written (or read), with the guest's own limits (SDM Vol. 3A, 5.3 and 5.6).
+  bool segment_allows(uint8_t seg, uint32_t offset, unsigned size, bool write) const;
+  // The same checks against one segment cache as it is (a monitor whose guest runs on its
+  // own segments: VT).
+  static bool segment_allows(const cpu::SegmentCache& sc, uint32_t offset, unsigned size,
+                             bool write);
+
+  // A monitor that closes the Popek-Goldberg holes for the guest kernel (binary
+  // translation) asks that the sensitive instructions the write emulator executes see the
+  // guest's state as its translations show it: CS and SS with RPL 0, the virtual IF in
+  // PUSHF's image, the guest's GDTR, IDTR, CR0, TR and LDTR. Trap-and-emulate on a classic
+  // processor does not: there they show the real state, as the hardware does.
+  void virtualize_sensitive_reads(bool on) { virtual_sensitive_ = on; }
+
+  // The instruction at CS:EIP, fetched through the guest's page tables and decoded.
+  std::optional<GuestInsn> fetch(Outcome& fault);
+
+ private:
+  // emulate_system.cpp: the system instructions (the twin of engine/cpu/exec_system.cpp).
+  Outcome mov_to_cr(const GuestInsn& insn);
+  Outcome mov_from_cr(const GuestInsn& insn);
+  Outcome load_table(const GuestInsn& insn, bool gdt);
+  Outcome load_task_register(const GuestInsn& insn);
+  Outcome halt(const GuestInsn& insn);
+  Outcome sti(const GuestInsn& insn);
+  // CPUID, trapped by CPUID faulting (engine/cpu/cpu_state.h): the virtual CPU's answer
+  // (virtual_cpuid.h), or #GP(0) for guest user mode when the guest enabled faulting itself.
+  Outcome cpuid(const GuestInsn& insn);
+  // RDMSR/WRMSR of MSR_MISC_FEATURES_ENABLES: the guest's own copy.
+  Outcome misc_features_msr(const GuestInsn& insn, bool read);
+  // emulate_io.cpp: IN, OUT, INS, OUTS through the machine's I/O bus.
+  Outcome port_io(const GuestInsn& insn);
+  Outcome string_io(const GuestInsn& insn);
+  // Whether the guest lets the current (user) code reach `size` ports from `port`: its
+  // virtual IOPL, then its TSS bitmap (SDM Vol. 1, 19.5.2). A #PF reading its TSS is in
+  // `fault`.
+  bool io_permitted(uint16_t port, unsigned size, Outcome& fault);
+  // One resumable batch of a (REP) INS/OUTS: EIP stays on the instruction until ECX is 0.
+  Outcome string_io_batch(const GuestInsn& insn, bool in, unsigned size, uint16_t port,
+                          int32_t step, uint8_t src_seg);
+  // emulate_control.cpp: what ring compression breaks in control transfers and SS loads.
+  Outcome iret(const GuestInsn& insn);
+  Outcome far_return(const GuestInsn& insn);
+  Outcome load_stack_segment(const GuestInsn& insn);
+  // emulate_task_checks.cpp: a far JMP or CALL that faulted and names a TSS or task gate
+  // in the guest's tables: the fault the hardware's task-switch checks give there (the
+  // shadow GDT holds no system descriptors), or the native stop once they all pass.
+  // kNotEmulated for any other target.
+  Outcome far_task_checks(const GuestInsn& insn);
+
+  // Operands (privileged_emulator.cpp).
+  uint32_t read_gpr(uint8_t reg, uint8_t size) const;
+  void write_gpr(uint8_t reg, uint8_t size, uint32_t value);
+  uint32_t linear_of(const GuestInsn& insn, const GuestOperand& op) const;
+  bool user() const { return c_.cpu.state().cpl == 3; }
+  // *c_.segments; stops the run if this monitor has none (a monitor's bug, not the guest's).
+  DeprivilegedSegments& segments() const;
+  bool read_mem(uint32_t lin, void* out, uint32_t size, Outcome& fault);
+  bool write_mem(uint32_t lin, const void* in, uint32_t size, Outcome& fault);
+  Outcome page_fault(const GuestMemory::Fault& f);
+  static Outcome gp(uint32_t error_code);
+  // Records emulated_insn and moves EIP past the instruction. `extra_cycles`: work the
+  // emulation does on the machine besides the trap (the device's bus cycles of port I/O).
+  Outcome done(const GuestInsn& insn, uint64_t extra_cycles = 0);
+  void record(const GuestInsn& insn, uint64_t extra_cycles = 0);
+
+  // emulate_move.cpp: one store of an emulated instruction, through the shadow MMU.
+  void commit(uint32_t gpa, uint32_t value, unsigned size);
+
+  Context c_;
+  GuestInsnDecoder decoder_;
+  std::unique_ptr<ScratchExecution> scratch_;  // made at the first emulated write
+  bool virtual_sensitive_ = false;
+  bool wrote_page_table_ = false;  // since the start of the last emulate_write
+};
+
+// What a monitor does with an emulation outcome: nothing when the instruction was
+// emulated; the fault the emulation raised, reflected to the guest; or, when the
+// instruction is not one the monitor emulates, the original fault (`vector`, `error_code`),
+// which is then the guest's own.
+void settle(const PrivilegedEmulator::Outcome& outcome, uint8_t vector, uint32_t error_code,
+            GuestEventInjector& injector);
+
+}  // namespace vmlab::vmm
