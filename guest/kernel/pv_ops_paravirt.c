@@ -272,7 +272,6 @@ static void pv_outb(u16 port, u8 val) {
  * full ring). CR LF as the UART driver writes it, so the console is the same. */
 static void pv_console_write(const char* buf, u32 len) {
   u32 flags = pv_irq_save();
-  /* LAB 07 BEGIN solution: console_write */
   u32 prod = console_ring->out_prod;
   for (u32 i = 0; i < len; i++) {
     for (u32 k = buf[i] == '\n' ? 0 : 1; k < 2; k++) {
@@ -287,7 +286,6 @@ static void pv_console_write(const char* buf, u32 len) {
   __asm__ volatile("" : : : "memory");
   console_ring->out_prod = prod;
   hypercall(HYPERVISOR_event_channel_op, EVTCHNOP_send, console_port, 0);
-  /* LAB 07 END */
   pv_irq_restore(flags);
 }
 
