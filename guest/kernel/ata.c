@@ -6,6 +6,7 @@
  */
 #include "ata.h"
 
+#include "blk.h"
 #include "kernel.h"
 #include "pv_ops.h"
 
@@ -86,3 +87,25 @@ int ata_flush(void) {
   pv->outb(ATA_BASE + 7, 0xE7);
   return (wait_ready() & (ST_ERR | ST_DF)) ? -1 : 0;
 }
+
+/* The block seam (blk.h): a request of many sectors is that many READ or WRITE SECTORS
+ * commands, each with its own task file and status reads. */
+static int ata_read_sectors(u32 lba, u32 count, void* buf) {
+  for (u32 i = 0; i < count; i++)
+    if (ata_read(lba + i, (u8*)buf + i * SECTOR_SIZE) < 0) return -1;
+  return 0;
+}
+
+static int ata_write_sectors(u32 lba, u32 count, const void* buf) {
+  for (u32 i = 0; i < count; i++)
+    if (ata_write(lba + i, (const u8*)buf + i * SECTOR_SIZE) < 0) return -1;
+  return 0;
+}
+
+const struct blk_ops ata_blk_ops = {
+    .name = "ata",
+    .probe = ata_probe,
+    .read = ata_read_sectors,
+    .write = ata_write_sectors,
+    .flush = ata_flush,
+};

@@ -1,11 +1,12 @@
 /*
  * The guest's file system (fs.h, the format in diskfs.h): sectors read and written one
- * at a time through the ATA driver (ata.h), no cache, each operation written in the
- * crash-safe order diskfs.h gives and ended with FLUSH CACHE.
+ * at a time through the block seam (blk.h: the ATA driver, or the PV block ring), no
+ * cache, each operation written in the crash-safe order diskfs.h gives and ended with a
+ * flush (FLUSH CACHE, or the ring's flush request).
  */
 #include "fs.h"
 
-#include "ata.h"
+#include "blk.h"
 #include "diskfs.h"
 #include "kernel.h"
 #include "proc.h"
@@ -24,7 +25,7 @@ static u32 indirect[DISKFS_PER_INDIRECT];
 static int mount(void) {
   if (mounted) return 0;
   u32 sectors = 0;
-  if (!ata_probe(&sectors) || ata_read(0, meta) < 0) return -1;
+  if (!blk_probe(&sectors) || blk_read(0, meta) < 0) return -1;
   memcpy(&sb, meta, sizeof sb);
   for (u32 i = 0; i < 8; i++) {
     if (sb.magic[i] != DISKFS_MAGIC[i]) return -1;
@@ -40,16 +41,16 @@ static int mount(void) {
 }
 
 static int inode_get(u32 ino, struct diskfs_inode* in) {
-  if (ata_read(sb.inode_start + ino / INODES_PER_SECTOR, meta) < 0) return -1;
+  if (blk_read(sb.inode_start + ino / INODES_PER_SECTOR, meta) < 0) return -1;
   memcpy(in, meta + (ino % INODES_PER_SECTOR) * sizeof *in, sizeof *in);
   return 0;
 }
 
 static int inode_put(u32 ino, const struct diskfs_inode* in) {
   const u32 s = sb.inode_start + ino / INODES_PER_SECTOR;
-  if (ata_read(s, meta) < 0) return -1;
+  if (blk_read(s, meta) < 0) return -1;
   memcpy(meta + (ino % INODES_PER_SECTOR) * sizeof *in, in, sizeof *in);
-  return ata_write(s, meta);
+  return blk_write(s, meta);
 }
 
 /* A sector number from an inode or indirect sector, trusted only inside the data area. */
@@ -60,24 +61,24 @@ static bool data_sector_ok(u32 s) {
 static int bitmap_set(u32 sector, bool used) {
   const u32 s = sb.bitmap_start + sector / BITS_PER_SECTOR;
   const u32 bit = sector % BITS_PER_SECTOR;
-  if (ata_read(s, meta) < 0) return -1;
+  if (blk_read(s, meta) < 0) return -1;
   if (used)
     meta[bit / 8] |= (u8)(1u << (bit % 8));
   else
     meta[bit / 8] &= (u8) ~(1u << (bit % 8));
-  return ata_write(s, meta);
+  return blk_write(s, meta);
 }
 
 /* The lowest free data sector, marked in use; 0 when the disk is full. */
 static u32 alloc_sector(void) {
   for (u32 b = 0; b < sb.bitmap_sectors; b++) {
-    if (ata_read(sb.bitmap_start + b, meta) < 0) return 0;
+    if (blk_read(sb.bitmap_start + b, meta) < 0) return 0;
     for (u32 bit = 0; bit < BITS_PER_SECTOR; bit++) {
       const u32 sector = b * BITS_PER_SECTOR + bit;
       if (sector >= sb.sectors) return 0;
       if (sector < sb.data_start || (meta[bit / 8] & (1u << (bit % 8)))) continue;
       meta[bit / 8] |= (u8)(1u << (bit % 8));
-      return ata_write(sb.bitmap_start + b, meta) < 0 ? 0 : sector;
+      return blk_write(sb.bitmap_start + b, meta) < 0 ? 0 : sector;
     }
   }
   return 0;
@@ -102,15 +103,15 @@ static u32 bmap(struct diskfs_inode* in, u32 idx, bool alloc, bool* fresh) {
     const u32 s = alloc_sector();
     if (s == 0) return 0;
     memset(indirect, 0, sizeof indirect);
-    if (ata_write(s, indirect) < 0) return 0;
+    if (blk_write(s, indirect) < 0) return 0;
     in->indirect = s;
   }
-  if (!data_sector_ok(in->indirect) || ata_read(in->indirect, indirect) < 0) return 0;
+  if (!data_sector_ok(in->indirect) || blk_read(in->indirect, indirect) < 0) return 0;
   if (indirect[idx] == 0 && alloc) {
     const u32 s = alloc_sector();
     if (s == 0) return 0;
     indirect[idx] = s;
-    if (ata_write(in->indirect, indirect) < 0) return 0;
+    if (blk_write(in->indirect, indirect) < 0) return 0;
     *fresh = true;
   }
   return data_sector_ok(indirect[idx]) ? indirect[idx] : 0;
@@ -142,7 +143,7 @@ static u32 lookup(const char* name, u32* slot_sector, u32* slot) {
   for (u32 idx = 0; idx < root.size / SECTOR_SIZE; idx++) {
     bool fresh;
     const u32 s = bmap(&root, idx, false, &fresh);
-    if (s == 0 || ata_read(s, meta) < 0) return 0;
+    if (s == 0 || blk_read(s, meta) < 0) return 0;
     const struct diskfs_dirent* e = (const struct diskfs_dirent*)meta;
     for (u32 i = 0; i < ENTRIES_PER_SECTOR; i++) {
       if (e[i].inode != 0 && name_eq(e[i].name, name)) {
@@ -177,17 +178,17 @@ static u32 create(const char* name, u32 slot_sector, u32 slot) {
     slot_sector = bmap(&root, root.size / SECTOR_SIZE, true, &fresh);
     if (slot_sector == 0) return 0;
     memset(meta, 0, SECTOR_SIZE);
-    if (ata_write(slot_sector, meta) < 0) return 0;
+    if (blk_write(slot_sector, meta) < 0) return 0;
     root.size += SECTOR_SIZE;
     if (inode_put(ROOT, &root) < 0) return 0;
     slot = 0;
   }
-  if (ata_read(slot_sector, meta) < 0) return 0;
+  if (blk_read(slot_sector, meta) < 0) return 0;
   struct diskfs_dirent* e = (struct diskfs_dirent*)meta + slot;
   memset(e, 0, sizeof *e);
   e->inode = ino;
   memcpy(e->name, name, strlen(name));
-  return ata_write(slot_sector, meta) < 0 ? 0 : ino;
+  return blk_write(slot_sector, meta) < 0 ? 0 : ino;
 }
 
 int fs_read(const char* name, u32 off, void* buf, u32 len) {
@@ -207,7 +208,7 @@ int fs_read(const char* name, u32 off, void* buf, u32 len) {
     const u32 s = bmap(&in, pos / SECTOR_SIZE, false, &fresh);
     if (s == 0)
       memset(data, 0, SECTOR_SIZE);
-    else if (ata_read(s, data) < 0)
+    else if (blk_read(s, data) < 0)
       return -1;
     memcpy(out + done, data + within, n);
     done += n;
@@ -238,15 +239,15 @@ int fs_write(const char* name, u32 off, const void* buf, u32 len) {
     }
     if (fresh)
       memset(data, 0, SECTOR_SIZE);
-    else if (n < SECTOR_SIZE && ata_read(s, data) < 0)
+    else if (n < SECTOR_SIZE && blk_read(s, data) < 0)
       return -1;
     memcpy(data + within, src + done, n);
-    if (ata_write(s, data) < 0) return -1;
+    if (blk_write(s, data) < 0) return -1;
     done += n;
     if (pos + n > in.size) in.size = pos + n;
   }
   if (inode_put(ino, &in) < 0) return -1;
-  return ata_flush() < 0 ? -1 : result;
+  return blk_flush() < 0 ? -1 : result;
 }
 
 int fs_unlink(const char* name) {
@@ -255,22 +256,22 @@ int fs_unlink(const char* name) {
   if (mount() < 0 || !name_ok(name)) return -1;
   const u32 ino = lookup(name, &slot_sector, &slot);
   if (ino == 0 || inode_get(ino, &in) < 0) return -1;
-  if (ata_read(slot_sector, meta) < 0) return -1;
+  if (blk_read(slot_sector, meta) < 0) return -1;
   memset((struct diskfs_dirent*)meta + slot, 0, sizeof(struct diskfs_dirent));
-  if (ata_write(slot_sector, meta) < 0) return -1;
+  if (blk_write(slot_sector, meta) < 0) return -1;
   struct diskfs_inode freed;
   memset(&freed, 0, sizeof freed);
   if (inode_put(ino, &freed) < 0) return -1;
   for (u32 i = 0; i < DISKFS_DIRECT; i++) {
     if (data_sector_ok(in.direct[i])) bitmap_set(in.direct[i], false);
   }
-  if (data_sector_ok(in.indirect) && ata_read(in.indirect, indirect) == 0) {
+  if (data_sector_ok(in.indirect) && blk_read(in.indirect, indirect) == 0) {
     for (u32 i = 0; i < DISKFS_PER_INDIRECT; i++) {
       if (data_sector_ok(indirect[i])) bitmap_set(indirect[i], false);
     }
     bitmap_set(in.indirect, false);
   }
-  return ata_flush();
+  return blk_flush();
 }
 
 int fs_list(u32 index, char* name) {
@@ -280,7 +281,7 @@ int fs_list(u32 index, char* name) {
   for (u32 idx = 0; idx < root.size / SECTOR_SIZE; idx++) {
     bool fresh;
     const u32 s = bmap(&root, idx, false, &fresh);
-    if (s == 0 || ata_read(s, meta) < 0) return -1;
+    if (s == 0 || blk_read(s, meta) < 0) return -1;
     const struct diskfs_dirent* e = (const struct diskfs_dirent*)meta;
     for (u32 i = 0; i < ENTRIES_PER_SECTOR; i++) {
       if (e[i].inode == 0 || e[i].inode >= DISKFS_INODES || seen++ != index) continue;

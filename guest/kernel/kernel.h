@@ -54,6 +54,12 @@ void uart_enable_rx_irq(void);
 void uart_write(const char* buf, u32 len);
 void uart_intr(void);
 int uart_read(char* buf, u32 len); /* blocks until at least one byte */
+/* Console input from elsewhere than the UART (the PV console ring): the room left in the
+ * input buffer, bytes into it (the rest dropped), and the refill hook uart_read calls
+ * after it has taken bytes (set under PV). */
+u32 console_rx_room(void);
+void console_rx(const char* buf, u32 n);
+extern void (*console_refill)(void);
 
 /* cmdline.c: the Multiboot command line becomes init's argv */
 #define MAX_ARGS 16

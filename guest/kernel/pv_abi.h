@@ -54,6 +54,20 @@
 #define PHYSDEVOP_port_read 100
 #define PHYSDEVOP_port_write 101
 
+/* The block ring (Xen's io/blkif.h as an interface; docs/pv-abi.md, "Block ring"). */
+#define BLKIF_RING_SIZE 32
+#define BLKIF_MAX_SEGMENTS_PER_REQUEST 11
+#define BLKIF_OP_READ 0
+#define BLKIF_OP_WRITE 1
+#define BLKIF_OP_FLUSH_DISKCACHE 3
+#define BLKIF_RSP_OKAY 0
+#define BLKIF_RSP_ERROR (-1)
+#define BLKIF_RSP_EOPNOTSUPP (-2)
+#define BLKIF_INFO_READONLY 1
+/* Grant-table entry flags (Xen's GTF_*); the back end is domain 0. */
+#define GTF_permit_access 1
+#define GTF_readonly 4
+
 /* trap_info flags: bits 0-1 DPL, bit 2 mask events on entry (an interrupt gate). */
 #define TI_DPL(d) ((d)&3)
 #define TI_MASK_EVENTS 4
@@ -82,6 +96,13 @@ struct pv_start_info {
   u32 tsc_khz;
   u32 flags;
   char cmdline[1024];
+  /* The block device; all 0 without a disk. */
+  u32 blk_ring;     /* virtual address of the shared ring page */
+  u32 grant_table;  /* virtual address of the grant-table page */
+  u32 grant_entries;
+  u32 blk_port;
+  u32 blk_sectors_lo, blk_sectors_hi;
+  u32 blk_info; /* BLKIF_INFO_READONLY */
 };
 
 struct pv_shared_info {
@@ -98,6 +119,46 @@ struct pv_console_ring {
   char out[2048];
   volatile u32 in_cons, in_prod;
   volatile u32 out_cons, out_prod;
+};
+
+struct blkif_segment {
+  u32 gref;
+  u8 first_sect, last_sect; /* sectors 0-7 of the granted page */
+  u16 pad;
+};
+
+struct blkif_request {
+  u8 operation;
+  u8 nr_segments;
+  u16 handle;
+  u32 id;
+  u64 sector_number;
+  struct blkif_segment seg[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+};
+
+struct blkif_response {
+  u32 id;
+  u8 operation;
+  u8 pad;
+  int16_t status;
+};
+
+union blkif_slot {
+  struct blkif_request req;
+  struct blkif_response rsp;
+};
+
+struct blkif_sring {
+  volatile u32 req_prod, req_event;
+  volatile u32 rsp_prod, rsp_event;
+  u8 pad[48];
+  union blkif_slot ring[BLKIF_RING_SIZE];
+};
+
+struct grant_entry {
+  volatile u16 flags;
+  u16 domid;
+  u32 frame; /* guest frame number */
 };
 
 struct pv_trap_info {

@@ -22,6 +22,8 @@
 
 #include "x86.h"
 
+struct blk_ops;
+
 struct pv_ops {
   const char* name; /* "native", or "paravirt" for the hypercall table */
   u32 kernel_ring;  /* 0 native; 1 when the kernel runs deprivileged (PV) */
@@ -72,6 +74,10 @@ struct pv_ops {
    * emulated disk (PV: its block device is the hypervisor's business, docs/disk.md). */
   u16 (*inw)(u16 port);
   void (*outw)(u16 port, u16 val);
+
+  /* The block device (blk.h): the ATA driver natively, the block ring's front end under
+   * PV (blkfront.c). */
+  const struct blk_ops* blk;
 };
 
 /* The table in use; set once by kmain() before anything else runs. */

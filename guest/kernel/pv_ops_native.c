@@ -7,6 +7,7 @@
  * Under trap-and-emulate and binary translation this same table runs, and the
  * monitor sees exactly these instructions; the paravirtual table replaces them.
  */
+#include "blk.h"
 #include "kernel.h"
 
 extern void trap_return(void); /* trapentry.S */
@@ -177,4 +178,5 @@ const struct pv_ops pv_ops_native = {
     .user_return = trap_return,
     .inw = native_inw,
     .outw = native_outw,
+    .blk = &ata_blk_ops,
 };

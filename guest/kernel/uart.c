@@ -70,9 +70,23 @@ void uart_intr(void) {
   wakeup(&rx_head);
 }
 
+u32 console_rx_room(void) {
+  return RX_SIZE - (rx_head - rx_tail);
+}
+
+void console_rx(const char* buf, u32 n) {
+  for (u32 i = 0; i < n && rx_head - rx_tail < RX_SIZE; i++) rx_buf[rx_head++ % RX_SIZE] = buf[i];
+  wakeup(&rx_head);
+}
+
+/* Under PV: the console ring's front end (pv_ops_paravirt.c), which moves what its ring
+ * holds into rx_buf as room frees up; natively 0. */
+void (*console_refill)(void);
+
 int uart_read(char* buf, u32 len) {
   while (rx_head == rx_tail) sleep_on(&rx_head);
   u32 n = 0;
   while (n < len && rx_tail != rx_head) buf[n++] = rx_buf[rx_tail++ % RX_SIZE];
+  if (console_refill) console_refill();
   return (int)n;
 }

@@ -9,6 +9,9 @@
  *   rm NAME              remove a file
  *   fsstress N           N rounds of: create a file of 0-10 KiB (written 512 bytes at a
  *                        time), remove every other one (the durability test kills this)
+ *   blkread LBA N        N sectors (at most 128) of the raw disk in one request of the
+ *                        block seam; prints their byte sum
+ *   blkwrite LBA N BYTE  N sectors (at most 128) of the value BYTE, then a flush
  */
 #include "ulib.h"
 
@@ -28,6 +31,40 @@ static int fs_unlink(const char* name) {
 }
 static int fs_list(u32 index, char* name) {
   return sys4(SYS_fs_list, index, (u32)name, 0, 0);
+}
+
+/* blkread and blkwrite: one raw request of up to BLK_SECTORS sectors. The buffer is touched
+ * whole first, so that the run's page faults do not depend on N. */
+#define BLK_SECTORS 128
+static u8 blkbuf[BLK_SECTORS * 512];
+
+static int blk_command(bool write, int argc, char** argv) {
+  bool ok = argc == (write ? 4 : 3);
+  const u32 lba = ok ? parse_u32(argv[1], &ok) : 0;
+  const u32 n = ok ? parse_u32(argv[2], &ok) : 0;
+  const u32 value = ok && write ? parse_u32(argv[3], &ok) : 0;
+  if (!ok || n == 0 || n > BLK_SECTORS || value > 255) {
+    printf("error usage: %s\n",
+           write ? "blkwrite LBA N BYTE (N 1-128)" : "blkread LBA N (N 1-128)");
+    return 2;
+  }
+  memset(blkbuf, write ? (int)value : 0, sizeof blkbuf);
+  if (write) {
+    if (sys4(SYS_blk_write, lba, n, (u32)blkbuf, 0) < 0 || sys4(SYS_blk_flush, 0, 0, 0, 0) < 0) {
+      printf("error blkwrite %u %u\n", lba, n);
+      return 1;
+    }
+    printf("blkwrite lba=%u sectors=%u\n", lba, n);
+    return 0;
+  }
+  if (sys4(SYS_blk_read, lba, n, (u32)blkbuf, 0) < 0) {
+    printf("error blkread %u %u\n", lba, n);
+    return 1;
+  }
+  u32 sum = 0;
+  for (u32 i = 0; i < n * 512; i++) sum += blkbuf[i];
+  printf("blkread lba=%u sectors=%u sum=%u\n", lba, n, sum);
+  return 0;
 }
 
 /* "f" and the decimal number: fsstress's file names. */
@@ -81,6 +118,8 @@ int main(int argc, char** argv) {
     for (u32 i = 0; (size = fs_list(i, name)) >= 0; i++) printf("%s %u\n", name, (u32)size);
     return 0;
   }
+  if (strcmp(cmd, "blkread") == 0 || strcmp(cmd, "blkwrite") == 0)
+    return blk_command(strcmp(cmd, "blkwrite") == 0, argc, argv);
   if (strcmp(cmd, "fsstress") == 0) {
     bool ok = argc > 1;
     const u32 rounds = ok ? parse_u32(argv[1], &ok) : 0;

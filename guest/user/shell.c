@@ -5,7 +5,7 @@
  *   <workload> [iters=N]     run one (n=N is a synonym, as for forkwait)
  *   all [iters=N]            run them all (quick counts unless iters= is given)
  *   exit [status]            end the machine with that status
- *   ls, cat, write, rm, fsstress   the disk's files: run by the `disk` program (disk.c)
+ *   ls, cat, write, rm, fsstress, blkread, blkwrite   the disk: run by the `disk` program (disk.c)
  *
  * Input arrives through the UART's receive interrupt (kernel/uart.c); the
  * shell echoes what it reads, as a terminal in raw mode expects.
@@ -71,7 +71,8 @@ static bool parse_iters(const char* word, u32* iters) {
 
 /* The disk commands run in their own program (user/disk.c), so the shell stays small. */
 static bool disk_command(char** words, u32 n) {
-  static const char* const names[] = {"ls", "cat", "write", "rm", "fsstress"};
+  static const char* const names[] = {"ls",       "cat",     "write",   "rm",
+                                      "fsstress", "blkread", "blkwrite"};
   for (u32 i = 0; i < sizeof names / sizeof names[0]; i++) {
     if (strcmp(words[0], names[i]) != 0) continue;
     words[n] = 0;

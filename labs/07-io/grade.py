@@ -1,14 +1,20 @@
-"""Lab 07 grader: emulated port I/O against the PV console ring, from real runs."""
+"""Lab 07 grader: the emulated ATA disk against the PV block ring, from real runs."""
+import subprocess
+
 from labkit.grade import test
 
-RUN = "run=syscall iters=10"
-IO_EXIT = 30  # VT basic exit reason: I/O instruction
+BLK_PORT = 3
+ATA_DATA_PORT = 0x1F0
+FSSTRESS = "fsstress 10\nexit 0\n"
+BLKREAD = "blkread 0 8\nexit 0\n"
 
 
 def ring(run):
-    """(notifications, bytes) of the console ring: the back end's ring_notify events."""
-    notes = run.events("ring_notify")
-    return len(notes), sum(e["args"]["entries"] for e in notes)
+    """The block ring's notifications: (to the back end, to the front end, requests)."""
+    notes = [e["args"] for e in run.events("ring_notify") if e["args"]["ring"] == BLK_PORT]
+    front = sum(1 for a in notes if not a.get("to_front"))
+    back = [a for a in notes if a.get("to_front")]
+    return front, len(back), sum(a["entries"] for a in back)
 
 
 def number(g, key):
@@ -18,42 +24,47 @@ def number(g, key):
         g.fail(f"answers.txt {key}: is not a number")
 
 
-@test(15, "pv: the guest OS runs every workload with your console, as natively")
-def pv_all(g):
-    run = g.completed("pv", "run=all")
-    g.expect(run.result_lines() == g.completed("native", "run=all").result_lines(),
-             "the guest's result lines under --mode pv differ from native's")
+@test(30, "notify avoidance: no notification while the back end is still working")
+def avoided(g):
+    run = g.disk_run("pv", FSSTRESS)
+    front, back, requests = ring(run)
+    g.expect(requests > 0, "no request went through the block ring")
+    g.expect(front <= back, f"{front} notifications to the back end for {back} batches it "
+             f"answered ({requests} requests): not avoided")
 
 
-@test(30, "batched: at most one console notification per 16 bytes under pv")
-def batched(g):
-    run = g.completed("pv", RUN, trace=True, extra=["--trace-limit", "0"])
-    notes, sent = ring(run)
-    g.expect(sent > 0, "no console bytes went through the ring")
-    g.expect(notes * 16 <= sent, f"{notes} notifications for {sent} console bytes "
-             f"({notes / sent:.2f} per byte): not batched")
+@test(15, "the file system on the ring is whole: fsck clean, fsstress's files as written")
+def whole(g):
+    run = g.disk_run("pv", FSSTRESS)
+    g.expect("fsstress 9" in run.console, "fsstress did not finish under --mode pv")
+    p = subprocess.run([g.vmlab, "fsck", run.image, "--list"], capture_output=True, text=True,
+                       timeout=60)
+    g.expect(p.returncode == 0, f"vmlab fsck: {p.stdout.strip().splitlines()[-1:]}")
+    alphabet = bytes(range(ord("a"), ord("a") + 26))
+    for line in p.stdout.splitlines():
+        if not line.startswith("f"):
+            continue
+        name = line.split()[0]
+        size = (int(name[1:]) * 2731) % 10241
+        data = subprocess.run([g.vmlab, "fsck", run.image, "--cat", name], capture_output=True,
+                              timeout=60).stdout
+        g.expect(data == (alphabet * (size // 26 + 1))[:size], f"{name}: not what fsstress wrote")
 
 
-@test(15, "the console the ring carries is the whole console, in order")
-def complete(g):
-    run = g.completed("pv", RUN, trace=True, extra=["--trace-limit", "0"])
-    _, sent = ring(run)
-    g.expect(sent == len(run.console.encode()), f"the ring carried {sent} bytes, the console "
-             f"has {len(run.console.encode())}")
-    g.expect("done status=0" in run.console, "the console lacks the guest's last line")
-
-
-@test(15, "answers.txt: 'io-exits-trap:', 'console-bytes-trap:' and 'notifies-pv:' match the runs")
+@test(15, "answers.txt: 'ata-data-words-trap:', 'notifies-pv:' and 'batch-pv:' match the runs")
 def figures(g):
-    trap = g.completed("trap", RUN, trace=True, extra=["--trace-limit", "0"])
-    io_exits = sum(1 for e in trap.events("trap") if e["args"]["reason"] == IO_EXIT)
-    g.expect(int(number(g, "io-exits-trap")) == io_exits,
-             "answers.txt io-exits-trap: the run shows another count of I/O exits")
-    g.expect(int(number(g, "console-bytes-trap")) == len(trap.console.encode()),
-             "answers.txt console-bytes-trap: is not the size of the console")
-    pv = g.completed("pv", RUN, trace=True, extra=["--trace-limit", "0"])
-    g.expect(int(number(g, "notifies-pv")) == ring(pv)[0],
-             "answers.txt notifies-pv: the run shows another count of ring notifications")
+    trap = g.disk_run("trap", BLKREAD)
+    words = sum(1 for e in trap.events("port_io") if e["args"]["port"] == ATA_DATA_PORT)
+    g.expect(int(number(g, "ata-data-words-trap")) == words,
+             "answers.txt ata-data-words-trap: the run shows another count of data-port accesses")
+    pv = g.disk_run("pv", BLKREAD)
+    front, back, _ = ring(pv)
+    g.expect(int(number(g, "notifies-pv")) == front + back,
+             "answers.txt notifies-pv: the run shows another count of block-ring notifications")
+    front, _, requests = ring(g.disk_run("pv", FSSTRESS))
+    g.expect(abs(number(g, "batch-pv") - requests / front) < 0.01,
+             "answers.txt batch-pv: not the fsstress run's requests per notification to the "
+             "back end (two decimals)")
 
 
 @test(25, "answers.txt: the questions are answered")

@@ -142,6 +142,41 @@ class Grader:
         self.runs[key] = run
         return run
 
+    def disk_run(self, mode, script, size="256K"):
+        """The guest OS under `mode` on a fresh vmlabfs image (`vmlab mkfs`), its shell fed
+        `script` (--input), traced whole; must end with status 0. run.image is the image
+        afterwards. Once per (mode, script)."""
+        key = ("disk", mode, script, size)
+        if key in self.runs:
+            return self.runs[key]
+        name = re.sub(r"[^A-Za-z0-9]+", "-", f"disk {mode} {len(self.runs)}").strip("-")
+        out_dir = os.path.join(self.out_root, name)
+        os.makedirs(out_dir, exist_ok=True)
+        for stale in ("stats.json", "trace.jsonl", "trace.json", "config.json", "disk.img"):
+            if os.path.exists(os.path.join(out_dir, stale)):
+                os.remove(os.path.join(out_dir, stale))
+        image, script_path = os.path.join(out_dir, "disk.img"), os.path.join(out_dir, "in.txt")
+        with open(script_path, "w", encoding="utf-8") as f:
+            f.write(script)
+        p = subprocess.run([self.vmlab, "mkfs", image, "--size", size], capture_output=True,
+                           text=True, timeout=60)
+        if p.returncode != 0:
+            raise Fail(f"vmlab mkfs failed: {p.stderr.strip()}")
+        argv = [self.vmlab, "run", "--quiet", "--mode"] + shlex.split(mode) + [
+            "--disk", image, "--input", script_path, "--out", out_dir, "--trace",
+            "--trace-limit", "0", self.kernel("guest")]
+        if self.verbose:
+            print("    $ " + " ".join(shlex.quote(a) for a in argv), flush=True)
+        p = subprocess.run(argv, capture_output=True, timeout=600, stdin=subprocess.DEVNULL)
+        run = Run(argv, p.returncode, p.stdout.decode("utf-8", "replace"),
+                  p.stderr.decode("utf-8", "replace"), out_dir)
+        run.image = image
+        self.runs[key] = run
+        if run.status != 0 or run.stats is None:
+            raise Fail(f"'vmlab run --mode {mode}' on a disk did not complete (status "
+                       f"{run.status}): {run.stop_message}")
+        return run
+
     def completed(self, mode, append=None, kernel="guest", trace=False, extra=()):
         """A run that must end with the guest's own status 0; otherwise the test fails
         with vmlab's stop message (the message a starter's stub gives)."""

@@ -21,4 +21,19 @@ uint32_t ConsoleRing::consume_output() {
   return n;
 }
 
+uint32_t ConsoleRing::feed_input(const Source& source) {
+  const uint32_t cons = memory_.read32(base_ + cr::kInCons);
+  const uint32_t used = in_prod_ - cons;
+  if (used > cr::kInSize) return 0;  // a corrupt consumer index: nothing
+  uint32_t n = 0;
+  for (; n < cr::kInSize - used; ++n) {
+    const auto byte = source();
+    if (!byte) break;
+    memory_.write8(base_ + cr::kIn + (in_prod_ % cr::kInSize), *byte);
+    ++in_prod_;
+  }
+  if (n > 0) memory_.write32(base_ + cr::kInProd, in_prod_);
+  return n;
+}
+
 }  // namespace vmlab::modes::paravirt

@@ -11,10 +11,15 @@
 // A guest that scribbles on the indexes cannot make the back end loop or read outside
 // the ring: at most one ring's worth is consumed per notification, indexes are reduced
 // modulo the ring size.
+//
+// Input goes the other way: what the machine's serial line receives (the UART, which
+// only the monitor drives under pv) goes into `in` at in_prod, as far as in_cons leaves
+// room, and the console port is notified (PvMonitor::console_input).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 
 #include "modes/paravirt/machine_memory.h"
 
@@ -29,6 +34,11 @@ class ConsoleRing {
 
   // Consumes the output the guest produced; returns how many bytes.
   uint32_t consume_output();
+  // Console input: bytes from `source` (until it has none) into `in`, as far as the guest
+  // has made room; returns how many. The producer index is the monitor's own: a guest
+  // that scribbles on in_cons (more than a ring behind, or ahead) gets nothing.
+  using Source = std::function<std::optional<uint8_t>()>;
+  uint32_t feed_input(const Source& source);
   uint64_t notifications() const { return notifications_; }
   uint64_t bytes() const { return bytes_; }
 
@@ -38,6 +48,7 @@ class ConsoleRing {
   Sink sink_;
   uint64_t notifications_ = 0;
   uint64_t bytes_ = 0;
+  uint32_t in_prod_ = 0;
 };
 
 }  // namespace vmlab::modes::paravirt

@@ -104,6 +104,12 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
   };
   const uint32_t start_info = take(1), shared_info = take(1), console_ring = take(1);
   const uint32_t hypercall_page = take(1);
+  // The block ring and its grant table, for a domain with a disk (the first --disk: the
+  // ATA ports are not presented to a PV guest; its back end uses the same image).
+  machine::BlockImage* disk = nullptr;
+  for (unsigned i = 0; i < 2 && disk == nullptr; ++i) disk = vm.machine().ata().image(i);
+  const uint32_t blk_ring = disk != nullptr ? take(1) : 0;
+  const uint32_t grant_table = disk != nullptr ? take(1) : 0;
   const uint32_t p2m_table = take(pages(nr_pages * 4));
   const uint32_t m2p_table = take(pages(machine_frames * 4));
   const uint32_t mapped = std::min<uint64_t>(p2m.guest_bytes(), abi::kMaxDirectMapBytes);
@@ -173,6 +179,18 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
   const uint32_t n =
       std::min<uint32_t>(static_cast<uint32_t>(cmdline.size()), si::kCmdlineSize - 1);
   mem.write_bytes(s + si::kCmdline, cmdline.data(), n);
+  if (disk != nullptr) {
+    mem.write32(s + si::kBlkRing, va(blk_ring));
+    mem.write32(s + si::kGrantTable, va(grant_table));
+    mem.write32(s + si::kGrantEntries, abi::grant::kEntries);
+    mem.write32(s + si::kBlkPortOff, abi::kBlkPort);
+    mem.write32(s + si::kBlkSectorsLo, static_cast<uint32_t>(disk->sectors()));
+    mem.write32(s + si::kBlkSectorsHi, static_cast<uint32_t>(disk->sectors() >> 32));
+    mem.write32(s + si::kBlkInfo, disk->readonly() ? 1 : 0);
+    // SHARED_RING_INIT: the first request and the first response each notify.
+    mem.write32(ma(blk_ring) + abi::blk::kReqEvent, 1);
+    mem.write32(ma(blk_ring) + abi::blk::kRspEvent, 1);
+  }
 
   // Events start masked, as IF is clear at a native kernel's entry.
   mem.write8(ma(shared_info) + abi::shared_info::kUpcallMask, 1);
@@ -185,6 +203,8 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
   layout.hole_l1_mfn = 3;
   layout.shared_info_ma = ma(shared_info);
   layout.console_ring_ma = ma(console_ring);
+  layout.blk_ring_ma = disk != nullptr ? ma(blk_ring) : 0;
+  layout.grant_table_ma = disk != nullptr ? ma(grant_table) : 0;
   for (uint32_t f = 0; f < 4; ++f) mem.zero_frame(f);
   const uint32_t limit = (abi::kHypervisorHole >> 12) - 1;  // 0xFBFFF pages
   const uint64_t gdt[abi::kGdtEntries] = {
@@ -215,10 +235,22 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
 
   // The pages the monitor writes while the guest runs get a writable type for good, so
   // that no remapping can ever make them page tables (direct_paging.h).
-  for (const uint32_t shared : {layout.shared_info_ma, layout.console_ring_ma}) {
+  std::vector<uint32_t> shared_pages = {layout.shared_info_ma, layout.console_ring_ma};
+  if (disk != nullptr) {
+    shared_pages.push_back(layout.blk_ring_ma);
+    shared_pages.push_back(layout.grant_table_ma);
+  }
+  std::vector<uint32_t> shared_mfns;
+  for (const uint32_t shared : shared_pages) {
     if (paging.set_permanent_writable(shared / kPage) != 0) {
       return machine::Error{"pv: the shared pages cannot be typed writable", EINVAL};
     }
+    shared_mfns.push_back(shared / kPage);
+  }
+  // The block back end: no grant may name a page the monitor itself reads or writes.
+  if (disk != nullptr) {
+    monitor.set_blk(std::make_unique<BlkBack>(mem, paging, p2m, layout.blk_ring_ma,
+                                              layout.grant_table_ma, *disk, shared_mfns));
   }
 
   // Pin and load the bootstrap page directory: its validation types every table and
@@ -253,7 +285,8 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
   c.notify_phys_write(0, static_cast<uint32_t>(mem.frames()) * kPage);
 
   // The interrupt controller and the timer are the monitor's: the 8259A gets vector base
-  // 0x20 with only the timer line open; counter 0 stops until set_timer_op arms it.
+  // 0x20 with only the timer and serial lines open; counter 0 stops until set_timer_op
+  // arms it.
   auto& pic = vm.machine().pic();
   const uint8_t master[] = {0x11, PvMonitor::kPicBase, 0x04, 0x01};
   const uint8_t slave[] = {0x11, PvMonitor::kPicBase + 8, 0x02, 0x01};
@@ -261,9 +294,15 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
   for (int i = 1; i < 4; ++i) pic.master().io_write(1, 1, master[i]);
   pic.slave().io_write(0, 1, slave[0]);
   for (int i = 1; i < 4; ++i) pic.slave().io_write(1, 1, slave[i]);
-  pic.master().io_write(1, 1, 0xFE);
+  pic.master().io_write(1, 1, 0xEE);  // IRQ 0 (the timer) and 4 (the serial line)
   pic.slave().io_write(1, 1, 0xFF);
   vm.machine().pit().io_write(3, 1, 0x30);
+  // The serial line's receiver, for console input over the ring (PvMonitor::console_input):
+  // FIFOs on, an interrupt when data is ready (the transmitter needs none: the back end's
+  // writes are host-side).
+  auto& uart = vm.machine().uart();
+  uart.io_write(2, 1, 0x07);
+  uart.io_write(1, 1, 0x01);
 
   c.set_monitor(&monitor);
   return {};

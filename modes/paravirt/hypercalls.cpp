@@ -211,7 +211,7 @@ int32_t Hypercalls::mmuext_op(uint32_t ops, uint32_t count, uint32_t done_out) {
 // block until an event, shut down with status `arg`.
 int32_t Hypercalls::sched_op(uint32_t cmd, uint32_t arg) {
   switch (cmd) {
-    case abi::kSchedYield: return 0;
+    case abi::kSchedYield: m_.run_backends(); return 0;
     case abi::kSchedBlock: m_.block(); return 0;
     case abi::kSchedShutdown:
       // The status is the exit port's byte: a larger one is refused, not truncated.
@@ -224,8 +224,16 @@ int32_t Hypercalls::sched_op(uint32_t cmd, uint32_t arg) {
 
 // event_channel_op(EVTCHNOP_send, port): Xen's notify. Port 1 is the console ring: the
 // back end consumes the whole batch the guest produced, one notification for all of it.
+// Port 3 is the block ring (a domain with a disk): the back end has work, and does it
+// when the domain next gives up the processor (blk_back.h).
 int32_t Hypercalls::event_channel_op(uint32_t cmd, uint32_t port) {
   if (cmd != abi::kEvtchnSend) return -abi::kENOSYS;
+  if (port == abi::kBlkPort && m_.blk() != nullptr) {
+    m_.blk()->notify();
+    m_.recorder().record(vmm::EventKind::ring_notify,
+                         {abi::kBlkPort, m_.blk()->unconsumed(), 0, 0});
+    return 0;
+  }
   if (port != abi::kConsolePort) return -abi::kEINVAL;
   const uint32_t bytes = m_.console().consume_output();
   m_.recorder().record(vmm::EventKind::ring_notify, {abi::kConsolePort, bytes, 0, 0});

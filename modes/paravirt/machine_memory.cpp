@@ -34,6 +34,10 @@ void MachineMemory::write_bytes(uint32_t ma, const void* src, uint32_t len) {
   if (cpu_ != nullptr) cpu_->notify_phys_write(ma, len);
 }
 
+void MachineMemory::read_bytes(uint32_t ma, void* dst, uint32_t len) const {
+  std::memcpy(dst, ram_.data() + ma, len);
+}
+
 void MachineMemory::zero_frame(uint32_t mfn) {
   std::memset(ram_.data() + uint64_t{mfn} * kPageSize, 0, kPageSize);
   if (cpu_ != nullptr) cpu_->notify_phys_write(mfn * kPageSize, kPageSize);

@@ -37,6 +37,7 @@ class MachineMemory {
   void write32(uint32_t ma, uint32_t value);
   void write8(uint32_t ma, uint8_t value);
   void write_bytes(uint32_t ma, const void* src, uint32_t len);
+  void read_bytes(uint32_t ma, void* dst, uint32_t len) const;
   void zero_frame(uint32_t mfn);
 
   // Guest-linear to machine address through the two-level tables rooted at `cr3`, or

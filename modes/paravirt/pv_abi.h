@@ -101,6 +101,7 @@ inline constexpr uint16_t kPostPort = 0x80;
 // Event-channel ports (fixed, named in the start-info page).
 inline constexpr uint32_t kConsolePort = 1;  // guest -> monitor: console ring has output
 inline constexpr uint32_t kTimerPort = 2;    // monitor -> guest: the set_timer_op deadline
+inline constexpr uint32_t kBlkPort = 3;      // both ways: the block ring (blk_back.h)
 inline constexpr uint32_t kNumPorts = 32;
 
 // trap_info (set_trap_table): u8 vector, u8 flags, u16 cs, u32 address; 8 bytes; the
@@ -130,6 +131,14 @@ inline constexpr uint32_t kTscKhz = 56;
 inline constexpr uint32_t kFlags = 60;
 inline constexpr uint32_t kCmdline = 64;
 inline constexpr uint32_t kCmdlineSize = 1024;
+// The block device (docs/pv-abi.md, "Block ring"); all 0 when the domain has no disk.
+inline constexpr uint32_t kBlkRing = 1088;       // virtual address of the shared ring page
+inline constexpr uint32_t kGrantTable = 1092;    // virtual address of the grant table page
+inline constexpr uint32_t kGrantEntries = 1096;  // entries in it
+inline constexpr uint32_t kBlkPortOff = 1100;
+inline constexpr uint32_t kBlkSectorsLo = 1104;  // the disk's size in 512-byte sectors
+inline constexpr uint32_t kBlkSectorsHi = 1108;
+inline constexpr uint32_t kBlkInfo = 1112;  // bit 0: readonly (Xen's VDISK_READONLY role)
 }  // namespace start_info
 
 // The shared-info page. Byte offsets (Xen: vcpu_info then the event bitmaps).
@@ -152,6 +161,55 @@ inline constexpr uint32_t kInProd = 3076;
 inline constexpr uint32_t kOutCons = 3080;
 inline constexpr uint32_t kOutProd = 3084;
 }  // namespace console_ring
+
+// The block ring page (Xen's public io/blkif.h and io/ring.h, as interfaces: the field
+// order and the op, status and index rules are Xen's; the fields are 32-bit here). The
+// header holds the free-running indexes, then 32 slots, each a request or, once answered,
+// its response.
+namespace blk {
+inline constexpr uint32_t kReqProd = 0;    // u32: written by the front end
+inline constexpr uint32_t kReqEvent = 4;   // u32: the back end wants a notification at this
+inline constexpr uint32_t kRspProd = 8;    // u32: written by the back end
+inline constexpr uint32_t kRspEvent = 12;  // u32: the front end wants a notification at this
+inline constexpr uint32_t kSlots = 64;     // the first slot
+inline constexpr uint32_t kSlotSize = 104;
+inline constexpr uint32_t kRingSize = 32;  // slots (a power of two, as __RING_SIZE makes it)
+// A request: u8 operation, u8 nr_segments, u16 handle, u32 id, u64 sector_number, then
+// nr_segments segments of {u32 gref, u8 first_sect, u8 last_sect, u16 pad}.
+inline constexpr uint32_t kReqOperation = 0;
+inline constexpr uint32_t kReqNrSegments = 1;
+inline constexpr uint32_t kReqId = 4;
+inline constexpr uint32_t kReqSector = 8;
+inline constexpr uint32_t kReqSegments = 16;
+inline constexpr uint32_t kSegmentSize = 8;
+inline constexpr uint32_t kMaxSegments = 11;  // BLKIF_MAX_SEGMENTS_PER_REQUEST
+inline constexpr uint32_t kSectorsPerPage = 8;
+// A response: u32 id, u8 operation, u8 pad, i16 status.
+inline constexpr uint32_t kRspId = 0;
+inline constexpr uint32_t kRspOperation = 4;
+inline constexpr uint32_t kRspStatus = 6;
+// Operations (BLKIF_OP_*).
+inline constexpr uint8_t kOpRead = 0;
+inline constexpr uint8_t kOpWrite = 1;
+inline constexpr uint8_t kOpFlush = 3;  // BLKIF_OP_FLUSH_DISKCACHE
+// Statuses (BLKIF_RSP_*).
+inline constexpr int16_t kRspOkay = 0;
+inline constexpr int16_t kRspError = -1;
+inline constexpr int16_t kRspNotSupported = -2;
+}  // namespace blk
+
+// The grant table: one page of entries {u16 flags, u16 domid, u32 frame} (Xen's
+// grant_entry_v1); frame is a guest frame number, checked against the P2M.
+namespace grant {
+inline constexpr uint32_t kEntrySize = 8;
+inline constexpr uint32_t kEntries = 4096 / kEntrySize;
+inline constexpr uint32_t kFlags = 0;
+inline constexpr uint32_t kDomid = 2;
+inline constexpr uint32_t kFrame = 4;
+inline constexpr uint16_t kPermitAccess = 1;  // GTF_permit_access
+inline constexpr uint16_t kReadonly = 4;      // GTF_readonly: the back end may only read
+inline constexpr uint16_t kBackendDomid = 0;  // the monitor's back end is domain 0
+}  // namespace grant
 
 // The guest's address space as the monitor builds it.
 inline constexpr uint32_t kKernBase = 0xC0000000;

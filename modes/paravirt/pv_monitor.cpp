@@ -20,6 +20,12 @@ constexpr uint32_t kTssSs1 = 16;
 // The pseudo-vector the trace shows for an event upcall (not a processor vector).
 constexpr uint32_t kUpcallVector = 0x100;
 
+// The serial line the monitor reads for the console ring: COM1's IRQ, its line status
+// register and that register's data-ready bit (PC16550D datasheet).
+constexpr unsigned kUartIrq = 4;
+constexpr uint16_t kUartLsr = 5;
+constexpr uint8_t kLsrDataReady = 0x01;
+
 std::string hex(uint32_t v) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "0x%08X", v);
@@ -134,7 +140,9 @@ void PvMonitor::external_interrupt(uint8_t vector) {
       arm_hardware_timer();  // early (the 8254 counts in its own ticks): wait again
     }
   }
+  if (irq == kUartIrq) vm_.machine().pic().master().io_write(0, 1, 0x20);
   // Any other line is masked at the 8259A; a spurious IRQ 7 needs no acknowledgement.
+  run_backends();
   deliver_upcall_if_pending();
   if (blocked_) cpu().state().halted = true;  // still nothing for the guest: keep waiting
 }
@@ -307,8 +315,31 @@ void PvMonitor::arm_hardware_timer() {
   pit.io_write(0, 1, static_cast<uint32_t>(ticks >> 8));
 }
 
+void PvMonitor::console_input() {
+  auto& uart = vm_.machine().uart();
+  const uint32_t n = console_->feed_input([&uart]() -> std::optional<uint8_t> {
+    if (!(uart.io_read(kUartLsr, 1) & kLsrDataReady)) return std::nullopt;
+    return static_cast<uint8_t>(uart.io_read(0, 1));
+  });
+  if (n == 0) return;
+  events_->send(abi::kConsolePort);
+  recorder().record(vmm::EventKind::ring_notify, {abi::kConsolePort, n, 1, 0});
+}
+
+void PvMonitor::run_backends() {
+  console_input();
+  if (blk_ == nullptr || !blk_->working()) return;
+  const BlkBack::Run r = blk_->run();
+  if (r.notify) {
+    events_->send(abi::kBlkPort);
+    recorder().record(vmm::EventKind::ring_notify, {abi::kBlkPort, r.requests, 1, 0});
+  }
+}
+
 void PvMonitor::block() {
   // Xen's SCHEDOP_block: enable event delivery, and sleep unless one is already pending.
+  // The processor is free: a back end with work runs now (blk_back.h).
+  run_backends();
   events_->set_upcall_mask(false);
   if (events_->deliverable()) return;  // delivered on the way out of the hypercall
   blocked_ = true;

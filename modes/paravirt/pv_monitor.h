@@ -28,6 +28,7 @@
 #include "engine/cpu/monitor.h"
 #include "engine/vmm/core/hypervisor_hole.h"
 #include "engine/vmm/core/p2m.h"
+#include "modes/paravirt/blk_back.h"
 #include "modes/paravirt/console_ring.h"
 #include "modes/paravirt/direct_paging.h"
 #include "modes/paravirt/event_channels.h"
@@ -62,6 +63,8 @@ class PvMonitor : public cpu::Monitor {
     uint32_t gdt_mfn = 0, idt_mfn = 0, tss_mfn = 0, hole_l1_mfn = 0;
     uint32_t shared_info_ma = 0;
     uint32_t console_ring_ma = 0;
+    // The block ring and the grant table (0: the domain has no disk).
+    uint32_t blk_ring_ma = 0, grant_table_ma = 0;
   };
   // The guest's virtual address where the monitor maps its GDT, IDT and TSS (in the hole,
   // engine/vmm/core/hypervisor_hole.h).
@@ -86,6 +89,17 @@ class PvMonitor : public cpu::Monitor {
   DirectPaging& paging() { return paging_; }
   EventChannels& events() { return *events_; }
   ConsoleRing& console() { return *console_; }
+  // The block back end, or null when the domain has no disk (blk_back.h).
+  BlkBack* blk() { return blk_.get(); }
+  const BlkBack* blk() const { return blk_.get(); }
+  void set_blk(std::unique_ptr<BlkBack> blk) { blk_ = std::move(blk); }
+  // The back ends run when the domain gives up the processor or the monitor is entered
+  // for an interrupt (blk_back.h): the block back end's responses and its notification,
+  // and the console's input (console_input).
+  void run_backends();
+  // What the serial line received goes into the console ring's `in`, with a notification
+  // on the console port (the UART is the monitor's: its receive interrupt is IRQ 4).
+  void console_input();
   cpu::Cpu& cpu();
   vmm::Vm& vm() { return vm_; }
   vmm::Recorder& recorder();
@@ -138,6 +152,7 @@ class PvMonitor : public cpu::Monitor {
   DirectPaging paging_;
   std::unique_ptr<EventChannels> events_;
   std::unique_ptr<ConsoleRing> console_;
+  std::unique_ptr<BlkBack> blk_;
   std::unique_ptr<Hypercalls> hypercalls_;
   Layout layout_;
   std::array<TrapEntry, 256> traps_{};

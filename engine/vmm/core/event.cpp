@@ -30,7 +30,7 @@ const std::array<EventKindInfo, kNumEventKinds> kEventKindInfo = {{
     {"external_interrupt", {"vector", nullptr, nullptr, nullptr}},
     {"software_interrupt", {"vector", nullptr, "form", nullptr}},
     {"virq_inject", {"vector", "error_code", "has_error_code", nullptr}},
-    {"ring_notify", {"ring", "entries", nullptr, nullptr}},
+    {"ring_notify", {"ring", "entries", "to_front", nullptr}},
     {"machine_stop", {"reason", "exit_value", "exit_port", nullptr}},
     {"page_fault", {"linear", "error_code", nullptr, nullptr}},
     {"cr_write", {"cr", "old_value", "new_value", nullptr}},

@@ -71,8 +71,9 @@ enum class EventKind : uint16_t {
   // The monitor injected a virtual interrupt or exception into the guest: a = vector,
   // b = error code, c = 1 when it has one.
   virq_inject = 19,
-  // A PV front end or back end notified the other side of a shared ring: a = ring,
-  // b = requests or responses in the batch.
+  // A PV front end or back end notified the other side of a shared ring: a = ring (the
+  // event-channel port), b = requests or responses in the batch, c = 1 when the back end
+  // notified the front end.
   ring_notify = 20,
   // The machine stopped: a = reason (machine::StopReason value), b = exit value,
   // c = 1 when the guest wrote the exit port.

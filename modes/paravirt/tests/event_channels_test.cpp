@@ -1,11 +1,12 @@
 // Event channels through the shared-info page: pending and mask bits, the upcall mask
 // (the guest's interrupt flag), and when an upcall is deliverable. The console ring: a
-// batch of N bytes is one notification.
+// batch of N bytes is one notification; input fills the room the guest leaves.
 #include "modes/paravirt/event_channels.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,36 @@ TEST(ConsoleRingTest, ACorruptProducerIndexCostsAtMostOneRing) {
   std::memcpy(&ram[cr::kOutProd], &prod, 4);
   EXPECT_EQ(ring.consume_output(), cr::kOutSize);
   EXPECT_EQ(n, cr::kOutSize);
+}
+
+// Console input: as much as the guest has made room for, in order; a scribbled consumer
+// index gets nothing written.
+TEST(ConsoleRingTest, InputFillsTheRoomTheGuestLeavesAndNoMore) {
+  namespace cr = abi::console_ring;
+  std::vector<uint8_t> ram(4096);
+  MachineMemory memory(ram);
+  ConsoleRing ring(memory, 0, [](char) {});
+  uint32_t next = 0;
+  const auto source = [&next]() -> std::optional<uint8_t> {
+    if (next == 3000) return std::nullopt;
+    return static_cast<uint8_t>(next++ % 251);
+  };
+  EXPECT_EQ(ring.feed_input(source), cr::kInSize);
+  uint32_t prod = 0, cons = 100;
+  std::memcpy(&prod, &ram[cr::kInProd], 4);
+  EXPECT_EQ(prod, cr::kInSize);
+  EXPECT_EQ(ram[cr::kIn + 7], 7);
+  std::memcpy(&ram[cr::kInCons], &cons, 4);  // the guest took 100 bytes
+  EXPECT_EQ(ring.feed_input(source), 100u);
+  EXPECT_EQ(ram[cr::kIn + 0], cr::kInSize % 251);  // wrapped around to the start
+  const auto before = ram;
+  for (const uint32_t bad : {prod + 200, 0xFFFFFFFFu}) {  // ahead of the producer, or far behind
+    std::memcpy(&ram[cr::kInCons], &bad, 4);
+    std::vector<uint8_t> expected = before;
+    std::memcpy(&expected[cr::kInCons], &bad, 4);
+    EXPECT_EQ(ring.feed_input(source), 0u);
+    EXPECT_TRUE(ram == expected);
+  }
 }
 
 }  // namespace

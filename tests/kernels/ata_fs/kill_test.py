@@ -6,7 +6,7 @@ to find the file system consistent each time (leaks allowed, docs/disk.md) and e
 it lists to hold exactly what fsstress wrote (the one being written at the kill may still
 be short, a prefix of whole writes): the writes reached the image in order.
 
-    kill_test.py VMLAB GUEST [ROUNDS]
+    kill_test.py VMLAB GUEST [ROUNDS [VMLAB RUN OPTIONS...]]
 """
 import os
 import random
@@ -28,6 +28,7 @@ def expected(name):
 def main():
     vmlab, guest = sys.argv[1], sys.argv[2]
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 8
+    mode_args = sys.argv[4:]
     rng = random.Random(17)
     failures = 0
     with tempfile.TemporaryDirectory() as work:
@@ -38,8 +39,8 @@ def main():
             image = os.path.join(work, f"disk{k}.img")
             subprocess.run([vmlab, "mkfs", image, "--size", "4M"], check=True,
                            stdout=subprocess.DEVNULL)
-            p = subprocess.Popen([vmlab, "run", "--quiet", "--disk", image, "--input", script,
-                                  guest], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            p = subprocess.Popen([vmlab, "run", "--quiet", "--disk", image, "--input", script]
+                                 + mode_args + [guest], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
             # Wait until the guest has started writing, then a random while longer.
             line = p.stdout.readline()
             while line and not line.startswith(b"fsstress"):
