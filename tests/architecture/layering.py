@@ -9,6 +9,7 @@ Dependencies point down only:
     modes/<mode>/                one strategy each: the engine and its own folder only
     modes/registry.*, tests      the one place that names every mode
     engine/debug                 the gdb stub over the Vm's seams: cpu, machine, vmm, debug
+    engine/snapshot              snapshot files and restore: cpu, machine, vmm, snapshot
     engine/vmm                   the monitor core: cpu, machine and vmm
     engine/machine               the PC: cpu and machine
     engine/cpu                   the processor: itself only
@@ -60,6 +61,9 @@ def allowed(layer, target):
     if layer == "engine/debug":
         return target.startswith(("engine/cpu/", "engine/machine/", "engine/vmm/",
                                   "engine/debug/"))
+    if layer == "engine/snapshot":
+        return target.startswith(("engine/cpu/", "engine/machine/", "engine/vmm/",
+                                  "engine/snapshot/"))
     if layer.startswith("modes/"):
         return target.startswith("engine/") or target.startswith(layer + "/")
     if layer == "modes":
@@ -114,6 +118,8 @@ def self_test():
         "modes/paravirt/i.cpp": '#include "frontend/variants.h"\n',
         "engine/vmm/j.cpp": '#include "engine/debug/gdb_stub.h"\n',
         "engine/debug/k.cpp": '#include "modes/registry.h"\n',
+        "engine/snapshot/l.cpp": '#include "engine/debug/gdb_stub.h"\n',
+        "engine/vmm/m.cpp": '#include "engine/snapshot/snapshot_file.h"\n',
         # What is allowed: none of these may be reported.
         "modes/paravirt/ok.cpp": '#include "engine/vmm/vm.h"\n#include "modes/paravirt/x.h"\n',
         "modes/registry.cpp": '#include "modes/paravirt/pv_mode.h"\n',
@@ -123,6 +129,7 @@ def self_test():
         "cli/ok2.cpp": '#include "frontend/variants.h"\n',
         "frontend/ok.cpp": '#include "modes/registry.h"\n#include "frontend/variants.h"\n',
         "engine/debug/ok.cpp": '#include "engine/vmm/vm.h"\n#include "engine/debug/x.h"\n',
+        "engine/snapshot/ok.cpp": '#include "engine/vmm/vm.h"\n#include "engine/snapshot/x.h"\n',
     }
     with tempfile.TemporaryDirectory() as root:
         for rel, text in planted.items():
@@ -133,7 +140,8 @@ def self_test():
     expected = sorted(["engine/cpu/a.cpp", "engine/machine/b.cpp", "engine/vmm/c.cpp",
                        "engine/vmm/d.cpp", "modes/paravirt/e.cpp", "modes/full-emulation/f.h",
                        "frontend/g.cpp", "engine/vmm/h.cpp", "modes/paravirt/i.cpp",
-                       "engine/vmm/j.cpp", "engine/debug/k.cpp"])
+                       "engine/vmm/j.cpp", "engine/debug/k.cpp", "engine/snapshot/l.cpp",
+                       "engine/vmm/m.cpp"])
     if found != expected:
         print(f"self-test: expected violations in {expected}, found {found}")
         return 1
