@@ -96,6 +96,7 @@ machine::Result<machine::RunResult> run_with_snapshots(vmm::Vm& vm, const RunOpt
   uint64_t next_every = 0;
   if (series) next_every = (vm.machine().cpu().cycles() / s.every_cycles + 1) * s.every_cycles;
   std::vector<bool> taken(s.points.size(), false);
+  snapshot::CycleStepper stepper;
   const cpu::Cpu& cpu = vm.machine().cpu();
   while (vm.state() != vmm::VmState::kStopped) {
     // Take every point reached; otherwise step towards the nearest without passing any.
@@ -115,7 +116,7 @@ machine::Result<machine::RunResult> run_with_snapshots(vmm::Vm& vm, const RunOpt
       }
       pending = true;
       const uint64_t gap = p.at - now;
-      step = std::min(step, p.by_instructions ? gap : std::max<uint64_t>(1, gap / 16));
+      step = std::min(step, p.by_instructions ? gap : stepper.step(now, p.at));
     }
     if (series) {
       if (cpu.cycles() >= next_every) {
@@ -132,10 +133,10 @@ machine::Result<machine::RunResult> run_with_snapshots(vmm::Vm& vm, const RunOpt
         continue;
       }
       pending = true;
-      step = std::min(step, std::max<uint64_t>(1, (next_every - cpu.cycles()) / 16));
+      step = std::min(step, stepper.step(cpu.cycles(), next_every));
     }
     if (!pending) break;
-    vm.run_for(step);
+    snapshot::run_step(vm, step, stepper);
   }
   if (vm.state() != vmm::VmState::kStopped) vm.resume();
   machine::RunResult r = *vm.last_stop();

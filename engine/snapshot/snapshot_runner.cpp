@@ -1,5 +1,6 @@
 #include "engine/snapshot/snapshot_runner.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace vmlab::snapshot {
@@ -61,13 +62,33 @@ bool run_to_instructions(vmm::Vm& vm, uint64_t instructions) {
          vm.machine().cpu().instructions_retired() == instructions;
 }
 
+uint64_t CycleStepper::step(uint64_t now_cycles, uint64_t target) const {
+  if (now_cycles >= target || cycles_per_insn_ == 0) return 1;
+  const uint64_t n = std::min((target - now_cycles) / 2 / cycles_per_insn_, 2 * last_step_);
+  return n == 0 ? 1 : n;
+}
+
+void CycleStepper::observe(uint64_t instructions, uint64_t cycles) {
+  if (instructions == 0) return;
+  last_step_ = instructions;
+  const uint64_t ratio = (cycles + instructions - 1) / instructions;
+  if (ratio > cycles_per_insn_) cycles_per_insn_ = ratio;
+}
+
+void run_step(vmm::Vm& vm, uint64_t instructions, CycleStepper& stepper) {
+  const cpu::Cpu& cpu = vm.machine().cpu();
+  const uint64_t i0 = cpu.instructions_retired(), c0 = cpu.cycles();
+  vm.run_for(instructions == 0 ? 1 : instructions);
+  stepper.observe(cpu.instructions_retired() - i0, cpu.cycles() - c0);
+}
+
 bool run_to_cycles(vmm::Vm& vm, uint64_t cycles) {
+  CycleStepper stepper;
   for (;;) {
     if (vm.state() == vmm::VmState::kStopped) return false;
     const uint64_t now = vm.machine().cpu().cycles();
     if (now >= cycles) return true;
-    const uint64_t step = (cycles - now) / 16;
-    if (vm.run_for(step == 0 ? 1 : step) != vmm::VmState::kPaused) return false;
+    run_step(vm, stepper.step(now, cycles), stepper);
   }
 }
 

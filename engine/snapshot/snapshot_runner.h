@@ -42,12 +42,29 @@ machine::Result<LoadedSnapshot> load_for(const Identity& id, const std::string& 
 machine::Result<Position> restore(vmm::Vm& vm, const LoadedSnapshot& loaded,
                                   const std::string& name);
 
+// How many instructions to run towards a cycle count without passing it by more than one
+// instruction's cost: half the remaining distance divided by the largest cycles per
+// instruction seen in any step so far, and at most twice the step before (one instruction
+// at first, and near the target). A single instruction may still pass it by its own cost
+// (a halted processor skipping idle time to the next timer edge).
+class CycleStepper {
+ public:
+  uint64_t step(uint64_t now_cycles, uint64_t target) const;
+  // After a step: the instructions and cycles it took.
+  void observe(uint64_t instructions, uint64_t cycles);
+
+ private:
+  uint64_t cycles_per_insn_ = 0;  // 0: nothing seen yet
+  uint64_t last_step_ = 1;        // steps at most double (a slow start)
+};
+
 // Run `vm` on to a point: false when the machine stopped before it (vm.last_stop()).
-// By cycles: the first instruction boundary at or after `cycles` that a search in steps of
-// a sixteenth of the remaining distance (at least one instruction) reaches; the file
-// records the exact counts.
+// By cycles: the first instruction boundary at or after `cycles` that CycleStepper's
+// steps reach (the file records the exact counts).
 bool run_to_instructions(vmm::Vm& vm, uint64_t instructions);
 bool run_to_cycles(vmm::Vm& vm, uint64_t cycles);
+// One step of at most `instructions` (at least one), telling `stepper` what it took.
+void run_step(vmm::Vm& vm, uint64_t instructions, CycleStepper& stepper);
 
 // --snapshot-every: a base snapshot, then incremental ones holding only the pages that
 // changed since the one before (found by comparing with a copy of the last snapshot's
