@@ -1,6 +1,7 @@
 #include "cli/snapshot_session.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 
@@ -75,6 +76,7 @@ machine::Result<machine::RunResult> run_with_snapshots(vmm::Vm& vm, const RunOpt
                                                        const std::string& input_sha256,
                                                        std::atomic<bool>& console_muted) {
   const auto& s = o.snapshots;
+  const auto started = std::chrono::steady_clock::now();
   auto id = identity(vm, o, input_sha256);
   if (!id) return id.error();
   if (!s.restore.empty()) {
@@ -140,6 +142,9 @@ machine::Result<machine::RunResult> run_with_snapshots(vmm::Vm& vm, const RunOpt
   }
   if (vm.state() != vmm::VmState::kStopped) vm.resume();
   machine::RunResult r = *vm.last_stop();
+  // The whole run's wall time, not only that of its last part.
+  r.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!s.on_exit.empty()) {
     auto w = snapshot::save(vm, id.value(), s.on_exit);
     if (!w) return w.error();
