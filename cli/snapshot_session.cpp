@@ -85,7 +85,17 @@ machine::Result<machine::RunResult> run_with_snapshots(vmm::Vm& vm, const RunOpt
     console_muted.store(true);
     auto restored = snapshot::restore(vm, loaded.value(), s.restore);
     console_muted.store(false);
-    if (!restored) return restored.error();
+    if (!restored) {
+      // Ctrl-C, or a --max-instructions budget, ended the re-execution: that is the run's
+      // stop (exit 130 or 72), not a refusal of the snapshot.
+      if (const auto& stop = vm.last_stop();
+          stop && (stop->reason == machine::StopReason::kStopRequested ||
+                   stop->reason == machine::StopReason::kBudgetExhausted)) {
+        say(o, "the run stopped while restoring " + s.restore);
+        return *stop;
+      }
+      return restored.error();
+    }
     say(o, "restored " + s.restore + " at " + where(vm));
   }
   std::optional<snapshot::IncrementalSeries> series;

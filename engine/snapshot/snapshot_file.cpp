@@ -35,7 +35,10 @@ const Section* SnapshotFile::find(uint32_t section_tag) const {
   return nullptr;
 }
 
-std::vector<uint8_t> encode(const SnapshotFile& file) {
+namespace {
+
+// Everything encode() writes before the first section.
+ByteWriter preamble(const SnapshotFile& file) {
   ByteWriter header;
   header.string(file.vmlab_version);
   header.u32(static_cast<uint32_t>(file.fingerprint.size()));
@@ -53,14 +56,57 @@ std::vector<uint8_t> encode(const SnapshotFile& file) {
   w.u32(static_cast<uint32_t>(header.data().size()));
   w.bytes(header.data());
   w.u32(static_cast<uint32_t>(file.sections.size()));
+  return w;
+}
+
+ByteWriter section_head(const Section& s) {
+  ByteWriter w;
+  w.u32(s.tag);
+  w.u64(s.bytes.size());
+  return w;
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode(const SnapshotFile& file) {
+  ByteWriter w = preamble(file);
   for (const Section& s : file.sections) {
-    w.u32(s.tag);
-    w.u64(s.bytes.size());
+    w.bytes(section_head(s).data());
     w.bytes(s.bytes);
   }
   const Digest d = sha256(w.data());
   w.bytes(d);
   return w.take();
+}
+
+machine::Result<Written> write_snapshot(const std::string& path, const SnapshotFile& file) {
+  const std::string tmp = path + ".part";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) {
+    return machine::Error{path + ": cannot write the snapshot: " + std::strerror(errno), errno};
+  }
+  vmm::Sha256 h;
+  Written out;
+  bool ok = true;
+  auto put = [&](std::span<const uint8_t> b) {
+    h.update(b);
+    ok = ok && std::fwrite(b.data(), 1, b.size(), f) == b.size();
+    out.bytes += b.size();
+  };
+  put(preamble(file).data());
+  for (const Section& s : file.sections) {
+    put(section_head(s).data());
+    put(s.bytes);
+  }
+  out.digest = h.digest();
+  ok = ok && std::fwrite(out.digest.data(), 1, out.digest.size(), f) == out.digest.size();
+  out.bytes += out.digest.size();
+  const bool closed = std::fclose(f) == 0;
+  if (!ok || !closed || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return machine::Error{path + ": cannot write the snapshot", EIO};
+  }
+  return out;
 }
 
 Digest trailer_of(std::span<const uint8_t> bytes) {

@@ -74,4 +74,12 @@ std::string fingerprint_mismatch(const Fingerprint& saved, const Fingerprint& cu
 machine::Result<std::vector<uint8_t>> read_file(const std::string& path);
 machine::Result<void> write_file(const std::string& path, std::span<const uint8_t> bytes);
 
+// Writes encode(file) to `path` without building it in memory first (a snapshot of a large
+// guest is as large as its memory). Returns the size and the trailer.
+struct Written {
+  uint64_t bytes = 0;
+  Digest digest{};
+};
+machine::Result<Written> write_snapshot(const std::string& path, const SnapshotFile& file);
+
 }  // namespace vmlab::snapshot

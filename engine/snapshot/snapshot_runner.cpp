@@ -11,9 +11,9 @@ machine::Result<uint64_t> save(const vmm::Vm& vm, const Identity& id, const std:
   f.fingerprint = id.fingerprint;
   f.sections = capture_sections(vm);
   f.sections.push_back(memory_section(vm.machine().memory().span()));
-  const auto bytes = encode(f);
-  if (auto w = write_file(path, bytes); !w) return w.error();
-  return uint64_t{bytes.size()};
+  auto w = write_snapshot(path, f);
+  if (!w) return w.error();
+  return w.value().bytes;
 }
 
 machine::Result<LoadedSnapshot> load_for(const Identity& id, const std::string& path) {
@@ -111,13 +111,13 @@ machine::Result<IncrementalSeries::Taken> IncrementalSeries::take(const vmm::Vm&
     f.sections.push_back(memory_section(memory, previous_));
   }
   t.pages = memory_pages(f.sections.back());
-  const auto bytes = encode(f);
   t.path = dir_ + "/" + name;
-  if (auto w = write_file(t.path, bytes); !w) return w.error();
-  t.bytes = bytes.size();
+  auto w = write_snapshot(t.path, f);
+  if (!w) return w.error();
+  t.bytes = w.value().bytes;
   previous_.assign(memory.begin(), memory.end());
   previous_name_ = name;
-  previous_digest_ = trailer_of(bytes);
+  previous_digest_ = w.value().digest;
   ++count_;
   return t;
 }

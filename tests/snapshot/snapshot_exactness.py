@@ -40,19 +40,47 @@ def stats(folder):
     with open(os.path.join(folder, "stats.json"), encoding="utf-8") as f:
         d = json.load(f)
     d.pop("host", None)  # wall time
+    d.pop("trace", None)  # what the trace files hold
     return d
 
 
-def check_case(vmlab, name, args, points, cwd, prepare):
+def mid_transfer_points(cwd, ns):
+    """The points of `ns` that fall between two accesses to the ATA data port (0x1F0):
+    a sector half transferred. Read from the straight native run's trace, whose cycles
+    are its instructions (native-1c: one cycle each, no event charged)."""
+    st = stats(os.path.join(cwd, "straight"))
+    assert st["instructions"] == st["cycles"], "native-1c: cycles are instructions"
+    ports = []
+    with open(os.path.join(cwd, "straight", "trace.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            e = json.loads(line)
+            if e["kind"] == "port_io":
+                ports.append((e["cycle"], e["args"]["port"]))
+    mid = []
+    for n in ns:
+        before = [p for c, p in ports if c < n][-1:]
+        after = [p for c, p in ports if c >= n][:1]
+        if before == [0x1F0] and after == [0x1F0]:
+            mid.append(n)
+    return mid
+
+
+def check_case(vmlab, name, args, points, cwd, prepare, trace=False):
     failures = []
     prepare()
-    rc, straight, _, total = run(vmlab, args + ["--out", "straight"], cwd)
+    extra = ["--trace", "--trace-limit", "0"] if trace else []
+    rc, straight, _, total = run(vmlab, args + ["--out", "straight"] + extra, cwd)
     if total is None:
         return [f"{name}: the straight run printed no summary"]
     want_stats = stats(os.path.join(cwd, "straight"))
     n_total = int(total[0])
-    for frac in points:
-        n = max(1, int(n_total * frac))
+    ns = [max(1, int(n_total * frac)) for frac in points]
+    if trace:
+        mid = mid_transfer_points(cwd, ns)
+        print(f"{name}: {len(mid)} of {len(ns)} points fall inside a sector's transfer: {mid}")
+        if not mid:
+            failures.append(f"{name}: no point falls inside a sector's PIO transfer")
+    for n in ns:
         snap = f"{name}-{n}.vmsnap"
         prepare()
         rc_a, out_a, err_a, sum_a = run(vmlab, args + ["--snapshot-at-insn", str(n), snap], cwd)
@@ -98,7 +126,8 @@ def main():
         ata = ["--disk", "disk.img", os.path.abspath(a.ata)]
         for mode in ("native", "trap", "trap-npt", "trap-classic", "bt"):
             failures += check_case(vmlab, "ata-" + mode, MODES[mode] + ata,
-                                   [i / 8 for i in range(1, 8)], cwd, fresh_image)
+                                   [i / 8 for i in range(1, 8)], cwd, fresh_image,
+                                   trace=mode == "native")
     for f in failures:
         print("FAIL:", f)
     if failures:

@@ -65,6 +65,19 @@ TEST(SnapshotFile, RoundTrips) {
   EXPECT_EQ(memory_pages(*f.value().find(kMemory)), 6u);
 }
 
+TEST(SnapshotFile, StreamedWriteIsTheEncoding) {
+  const auto f = sample(memory_image(16, 5));
+  const auto path = std::filesystem::temp_directory_path() / "vmlab_snapshot_stream_test";
+  auto w = write_snapshot(path.string(), f);
+  ASSERT_TRUE(w) << w.error().message;
+  auto back = read_file(path.string());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back.value(), encode(f));
+  EXPECT_EQ(w.value().bytes, back.value().size());
+  EXPECT_EQ(w.value().digest, trailer_of(back.value()));
+  std::filesystem::remove(path);
+}
+
 TEST(SnapshotFile, RefusesWithDistinctErrors) {
   const auto bytes = encode(sample(memory_image(4, 2)));
   std::vector<uint8_t> other(bytes);
