@@ -89,7 +89,7 @@ debugging (docs/gdb.md):
   --gdb-wait, -S           wait for gdb before the first instruction
 
 snapshots (docs/snapshots.md; need deterministic input: --input FILE or stdin a file):
-  --snapshot-at CYCLES FILE      save the whole machine once CYCLES modeled cycles passed
+  --snapshot-at CYCLES FILE      save the machine once CYCLES modeled cycles passed
   --snapshot-at-insn N FILE      save it after N instructions (both repeatable)
   --snapshot-on-exit FILE        save it when the machine stops
   --snapshot-every CYCLES DIR    a base snapshot, then incremental ones (changed pages

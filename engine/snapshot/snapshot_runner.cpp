@@ -5,7 +5,7 @@
 
 namespace vmlab::snapshot {
 
-machine::Result<uint64_t> save(const vmm::Vm& vm, const Identity& id, const std::string& path) {
+machine::Result<uint64_t> save(vmm::Vm& vm, const Identity& id, const std::string& path) {
   SnapshotFile f;
   f.vmlab_version = id.vmlab_version;
   f.fingerprint = id.fingerprint;
@@ -92,7 +92,7 @@ bool run_to_cycles(vmm::Vm& vm, uint64_t cycles) {
   }
 }
 
-machine::Result<IncrementalSeries::Taken> IncrementalSeries::take(const vmm::Vm& vm) {
+machine::Result<IncrementalSeries::Taken> IncrementalSeries::take(vmm::Vm& vm) {
   char name[32];
   std::snprintf(name, sizeof name, "snap-%04u.vmsnap", count_);
   SnapshotFile f;

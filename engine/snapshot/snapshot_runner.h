@@ -1,6 +1,7 @@
 // Taking and restoring snapshots of a running Vm (docs/snapshots.md).
 //
-// save() writes the Vm's whole state (vm_capture.h) as one full snapshot file.
+// save() writes the Vm's state (vm_capture.h: registers, counters, console, machine memory;
+// not the devices' registers nor the monitors' host-side state) as one full snapshot file.
 //
 // restore() brings a freshly loaded Vm (nothing run yet) to the state a snapshot file
 // holds. It refuses a file of another format or vmlab version (kErrVersion), of another
@@ -34,7 +35,7 @@ struct Identity {
 };
 
 // A full snapshot of `vm` in `path`; returns the bytes written.
-machine::Result<uint64_t> save(const vmm::Vm& vm, const Identity& id, const std::string& path);
+machine::Result<uint64_t> save(vmm::Vm& vm, const Identity& id, const std::string& path);
 
 // The snapshot at `path` (with its parents, if incremental), checked against `id`.
 machine::Result<LoadedSnapshot> load_for(const Identity& id, const std::string& path);
@@ -78,7 +79,7 @@ class IncrementalSeries {
     uint64_t bytes = 0;  // the file's size
   };
   IncrementalSeries(std::string dir, Identity id) : dir_(std::move(dir)), id_(std::move(id)) {}
-  machine::Result<Taken> take(const vmm::Vm& vm);
+  machine::Result<Taken> take(vmm::Vm& vm);
   unsigned count() const { return count_; }
 
  private:

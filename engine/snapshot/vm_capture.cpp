@@ -68,9 +68,42 @@ Section cpu_section(const cpu::Cpu& cpu) {
   return {kCpu, w.take()};
 }
 
+// What the devices show of themselves through their accessors (not every register: see
+// docs/snapshots.md, "What a snapshot holds").
+Section device_section(vmm::Vm& vm) {
+  machine::Machine& m = vm.machine();
+  ByteWriter w;
+  for (const machine::Pic8259* pic : {&m.pic().master(), &m.pic().slave()}) {
+    w.u8(pic->irr());
+    w.u8(pic->isr());
+    w.u8(pic->imr());
+    w.boolean(pic->initialized());
+  }
+  w.u64(m.pic().spurious_count());
+  w.u64(m.pit().next_event_cycle());
+  w.u64(m.pit().irq0_edges());
+  w.boolean(m.pit().gate2());
+  w.boolean(m.uart().irq_level());
+  w.u16(m.uart().divisor());
+  w.boolean(m.uart().rx_interrupt_enabled());
+  w.u64(m.ata().commands());
+  w.u64(m.ata().data_words());
+  w.u64(m.ata().aborted());
+  w.boolean(m.ata().irq_line());
+  machine::LocalApic& apic = m.local_apic();
+  w.u64(apic.base_msr());
+  w.boolean(apic.software_enabled());
+  w.boolean(apic.interrupt_pending());
+  w.u64(apic.next_event_cycle());
+  w.boolean(m.rtc().nmi_disabled());
+  w.u16(m.cga_text().cursor());
+  w.u16(m.cga_text().start_address());
+  return {kDevices, w.take()};
+}
+
 }  // namespace
 
-std::vector<Section> capture_sections(const vmm::Vm& vm) {
+std::vector<Section> capture_sections(vmm::Vm& vm) {
   const cpu::Cpu& cpu = vm.machine().cpu();
   std::vector<Section> out;
   {
@@ -82,6 +115,7 @@ std::vector<Section> capture_sections(const vmm::Vm& vm) {
     out.push_back({kPosition, w.take()});
   }
   out.push_back(cpu_section(cpu));
+  out.push_back(device_section(vm));
   {
     ByteWriter w;
     const vmm::EventCounters& c = vm.recorder().counters();
@@ -172,7 +206,7 @@ machine::Result<Position> position_of(const SnapshotFile& file, const std::strin
   return p;
 }
 
-std::string first_difference(const vmm::Vm& vm, const SnapshotFile& saved,
+std::string first_difference(vmm::Vm& vm, const SnapshotFile& saved,
                              std::span<const uint8_t> saved_memory) {
   for (const Section& now : capture_sections(vm)) {
     const Section* then = saved.find(now.tag);

@@ -73,6 +73,11 @@ def main():
         cpu[i + 12] ^= 1  # EAX's low byte
         refused([guest], 89, ["differs from the snapshot in section CPU"], "altered state",
                 reseal(bytes(cpu)))
+        i = good.find(b"DEVS")
+        devs = bytearray(good)
+        devs[i + 12 + 2] ^= 0x01  # the master PIC's IMR
+        refused([guest], 89, ["differs from the snapshot in section DEVS"], "altered devices",
+                reseal(bytes(devs)))
         refused([os.path.abspath(a.smoke)], 87, ["kernel_sha256", "cmdline"],
                 "another kernel", good)
         refused(["--mode", "bt", guest], 87, ["mode: the snapshot has 'native"], "another mode",
