@@ -1,5 +1,6 @@
 #include "cli/cmd_run.h"
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "cli/exit_status.h"
 #include "cli/interrupt_signal.h"
 #include "cli/options.h"
+#include "cli/snapshot_session.h"
 #include "cli/terminal_console.h"
 #include "cli/version.h"
 #include "engine/debug/gdb_server.h"
@@ -86,6 +88,16 @@ debugging (docs/gdb.md):
                            printed as "gdb: listening on 127.0.0.1:N"); -s: --gdb 1234
   --gdb-wait, -S           wait for gdb before the first instruction
 
+snapshots (docs/snapshots.md; need deterministic input: --input FILE or stdin a file):
+  --snapshot-at CYCLES FILE      save the machine once CYCLES modeled cycles passed
+  --snapshot-at-insn N FILE      save it after N instructions (both repeatable)
+  --snapshot-on-exit FILE        save it when the machine stops
+  --snapshot-every CYCLES DIR    a base snapshot, then incremental ones (changed pages
+                                 only), each CYCLES modeled cycles: DIR/snap-NNNN.vmsnap
+  --restore FILE                 start from a snapshot (full or incremental) taken with the
+                                 same kernel, options, disks and input; the run goes on from
+                                 there with the same output, counts and cycles
+
 exit status:
   0-63   the guest wrote this value to the exit port 0xF4 (larger values show as 63)
   64     bad command line            65  not a loadable Multiboot kernel (pv: no PV note)
@@ -97,6 +109,9 @@ exit status:
   75     the guest requested a reset 76  mode not implemented yet
   80-85  a --disk image is missing (80), a directory (81), not readable (82), not a
          multiple of 512 bytes (83), read-only without ,readonly (84), not a file (85)
+  86-89  --restore refused the snapshot: another format or vmlab version (86), another
+         kernel, mode, profile, memory, disk or input (87), not a snapshot, truncated or
+         corrupt (88), the restored machine differs from the saved one (89)
 )";
 
 // --display text: the CGA text screen as the guest left it, after its console on stdout.
@@ -220,12 +235,19 @@ int cmd_run(const std::vector<std::string>& args) {
     console = std::move(file.value());
     mc.console_sink = console->sink();
   }
+  // --restore: the re-executed part's console was the earlier run's (cli/snapshot_session.h).
+  auto console_muted = std::make_shared<std::atomic<bool>>(false);
+  mc.console_sink = [sink = std::move(mc.console_sink), console_muted](char c) {
+    if (!console_muted->load(std::memory_order_relaxed)) sink(c);
+  };
+  std::string input_sha256;  // what a snapshot's fingerprint names the input by
   // Without --input, stdin is the serial input (cli/terminal_console.h).
   StdinKind stdin_kind = StdinKind::kClosed;
   std::shared_ptr<machine::LiveInput> live_input;
   if (!opts->input_file.empty()) {
     auto bytes = machine::read_host_file(opts->input_file, "the console input", kMaxInputBytes);
     if (!bytes) return fail(kNoInput, bytes.error().message);
+    input_sha256 = vmm::Sha256::hex(bytes.value());
     mc.input =
         machine::ConsoleInput::from_string(std::string(bytes.value().begin(), bytes.value().end()));
   } else {
@@ -233,8 +255,15 @@ int cmd_run(const std::vector<std::string>& args) {
     if (stdin_kind == StdinKind::kFile) {
       auto bytes = read_stdin_whole(kMaxInputBytes);
       if (!bytes) return fail(kNoInput, bytes.error().message);
+      input_sha256 = vmm::Sha256::hex(
+          {reinterpret_cast<const uint8_t*>(bytes.value().data()), bytes.value().size()});
       mc.input = machine::ConsoleInput::from_string(std::move(bytes.value()));
     } else if (stdin_kind == StdinKind::kTerminal || stdin_kind == StdinKind::kStream) {
+      if (opts->snapshots.any()) {
+        return fail(kUsage,
+                    "snapshots need deterministic input: give --input FILE, or stdin from a "
+                    "file (< /dev/null for none)");
+      }
       live_input = std::make_shared<machine::LiveInput>();
       mc.input = machine::ConsoleInput::from_live(live_input);
     }
@@ -294,6 +323,13 @@ int cmd_run(const std::vector<std::string>& args) {
     std::cerr << "gdb: listening on 127.0.0.1:" << server.value()->port() << std::endl;
     r = server.value()->run(
         vm, opts->gdb_wait, [&] { return interrupt_stop.signal_received() != 0; }, std::cerr);
+  } else if (opts->snapshots.any()) {
+    auto ran = run_with_snapshots(vm, *opts, input_sha256, *console_muted);
+    if (!ran) {
+      if (terminal != nullptr) terminal->finish();
+      return fail(snapshot_exit_code(ran.error()), ran.error().message);
+    }
+    r = std::move(ran.value());
   } else {
     r = vm.run();
   }

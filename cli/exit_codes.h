@@ -27,6 +27,11 @@ enum ExitCode : int {
   kDiskBadSize = 83,       // empty, or not a multiple of 512 bytes
   kDiskReadOnly = 84,      // a read-only file without ,readonly
   kDiskNotRegular = 85,    // a FIFO, device or other non-regular file
+  // --restore refused the snapshot (engine/snapshot, docs/snapshots.md).
+  kSnapshotVersion = 86,   // another snapshot format or vmlab version
+  kSnapshotMismatch = 87,  // taken with another kernel, mode, profile, memory, disk, input
+  kSnapshotCorrupt = 88,   // not a snapshot, truncated, or its checksum does not match
+  kSnapshotDiverged = 89,  // the restored machine is not the one the snapshot holds
 };
 
 }  // namespace vmlab::cli

@@ -19,6 +19,7 @@
 #include "cli/cmd_mkfs.h"
 #include "cli/cmd_reproduce.h"
 #include "cli/cmd_run.h"
+#include "cli/cmd_snapshot.h"
 #include "cli/cmd_sweep.h"
 #include "cli/exit_codes.h"
 #include "cli/exit_status.h"
@@ -37,6 +38,7 @@ commands:
   sweep [options] GRID.json  a grid of modes x workloads x profiles x costs, one folder a cell
   mkfs IMAGE --size SIZE     a raw disk image with an empty guest file system (docs/disk.md)
   fsck IMAGE [--list]        check the guest file system on a disk image
+  snapshot info|flatten FILE a snapshot file's header and state (docs/snapshots.md)
   help [COMMAND]             show this text, or a command's options (vmlab COMMAND --help)
   version                    print the version
 
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
     if (cmd == "sweep") return cmd_sweep(args);
     if (cmd == "mkfs") return cmd_mkfs(args);
     if (cmd == "fsck") return cmd_fsck(args);
+    if (cmd == "snapshot") return cmd_snapshot(args);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
       // `vmlab help run` is `vmlab run --help`, as git and cargo have it.
       if (!args.empty() && (args[0] == "run" || args[0] == "compare" || args[0] == "bt-dump" ||

@@ -320,6 +320,9 @@ std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args
       o.gdb_port = 1234;  // QEMU's shorthand
     } else if (a == "--gdb-wait" || a == "-S") {
       o.gdb_wait = true;
+    } else if (bool handled = false;
+               !take_snapshot_option(args, i, o.snapshots, handled, error) || handled) {
+      if (!error.empty()) return std::nullopt;  // a snapshot option (cli/snapshot_options.h)
     } else if (!a.empty() && a[0] == '-') {
       error = "unknown option '" + a + "' (see vmlab run --help)";
       return std::nullopt;
@@ -340,6 +343,10 @@ std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args
   }
   if (o.gdb_wait && !o.gdb_port) {
     error = "--gdb-wait (-S) waits for gdb on the --gdb port: add --gdb PORT or -s";
+    return std::nullopt;
+  }
+  if (o.gdb_port && o.snapshots.any()) {
+    error = "--gdb and the snapshot options cannot be combined yet (docs/snapshots.md)";
     return std::nullopt;
   }
   return o;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli/snapshot_options.h"
 #include "engine/machine/block_image.h"
 #include "engine/machine/multiboot_loader.h"
 #include "engine/vmm/core/mode.h"
@@ -44,6 +45,8 @@ struct RunOptions {
   // --gdb-wait (-S): wait for the debugger before the first instruction (docs/gdb.md).
   std::optional<uint16_t> gdb_port;
   bool gdb_wait = false;
+  // --snapshot-at, --snapshot-at-insn, --snapshot-on-exit, --snapshot-every, --restore.
+  SnapshotOptions snapshots;
 };
 
 struct CompareOptions {

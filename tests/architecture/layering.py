@@ -12,6 +12,7 @@ Dependencies point down only:
     engine/vmm/trace             trace writers and reports: cpu, machine, vmm/core, vmm/trace
     engine/vmm/kit               the monitor kit: cpu, machine, vmm/core, vmm/kit
     engine/vmm/core              Vm, Mode, events, recorder, cost model: cpu, machine, vmm/core
+    engine/snapshot              snapshot files and restore: cpu, machine, vmm, snapshot
     engine/machine               the PC: cpu and machine
     engine/cpu                   the processor: itself only
 
@@ -70,6 +71,9 @@ def allowed(layer, target):
     if layer == "engine/debug":
         return target.startswith(("engine/cpu/", "engine/machine/", "engine/vmm/",
                                   "engine/debug/"))
+    if layer == "engine/snapshot":
+        return target.startswith(("engine/cpu/", "engine/machine/", "engine/vmm/",
+                                  "engine/snapshot/"))
     if layer.startswith("modes/"):
         return target.startswith("engine/") or target.startswith(layer + "/")
     if layer == "modes":
@@ -127,6 +131,8 @@ def self_test():
         "engine/vmm/core/l.cpp": '#include "engine/vmm/kit/shadow_mmu.h"\n',
         "engine/vmm/kit/m.h": '#include "engine/vmm/trace/run_report.h"\n',
         "engine/vmm/trace/n.cpp": '#include "engine/vmm/kit/guest_memory.h"\n',
+        "engine/snapshot/o.cpp": '#include "engine/debug/gdb_stub.h"\n',
+        "engine/vmm/p.cpp": '#include "engine/snapshot/snapshot_file.h"\n',
         # What is allowed: none of these may be reported.
         "modes/paravirt/ok.cpp": '#include "engine/vmm/core/vm.h"\n#include "modes/paravirt/x.h"\n',
         "modes/registry.cpp": '#include "modes/paravirt/pv_mode.h"\n',
@@ -138,6 +144,7 @@ def self_test():
         "engine/debug/ok.cpp": '#include "engine/vmm/core/vm.h"\n#include "engine/debug/x.h"\n',
         "engine/vmm/kit/ok.cpp": '#include "engine/vmm/core/event.h"\n#include "engine/vmm/core/p2m.h"\n',
         "engine/vmm/trace/ok.cpp": '#include "engine/vmm/core/vm.h"\n',
+        "engine/snapshot/ok.cpp": '#include "engine/vmm/core/vm.h"\n#include "engine/snapshot/x.h"\n',
     }
     with tempfile.TemporaryDirectory() as root:
         for rel, text in planted.items():
@@ -149,7 +156,8 @@ def self_test():
                        "engine/vmm/d.cpp", "modes/paravirt/e.cpp", "modes/full-emulation/f.h",
                        "frontend/g.cpp", "engine/vmm/h.cpp", "modes/paravirt/i.cpp",
                        "engine/vmm/j.cpp", "engine/debug/k.cpp", "engine/vmm/core/l.cpp",
-                       "engine/vmm/kit/m.h", "engine/vmm/trace/n.cpp"])
+                       "engine/vmm/kit/m.h", "engine/vmm/trace/n.cpp",
+                       "engine/snapshot/o.cpp", "engine/vmm/p.cpp"])
     if found != expected:
         print(f"self-test: expected violations in {expected}, found {found}")
         return 1
