@@ -26,14 +26,14 @@ namespace {
 using namespace vmlab::frontend;
 namespace fs = std::filesystem;
 
-constexpr const char* kSweepUsage = R"(usage: vmlab sweep [options] --out DIR GRID.json
+constexpr const char* kSweepUsage = R"(usage: vmlab sweep [options] --out DIR GRID.json|GRID.toml
 
 Measures every cell of a grid, modes x workloads x profiles x cost override sets, as
 `vmlab compare` measures (two boots, N and 2N iterations), in parallel worker processes.
 Each cell gets its own folder DIR/cells/NNNN-MODE-WORKLOAD-PROFILE-cK/ (result.json and
 the exact measurement); DIR/results.csv and DIR/results.json combine them. A cell whose
 folder holds a result is not measured again, so an interrupted sweep resumes where it
-stopped. docs/sweep.md describes the grid file.
+stopped. docs/sweep.md describes the grid file (JSON, or TOML for a name ending in .toml).
 
 options:
   --out DIR          the sweep's folder (required)

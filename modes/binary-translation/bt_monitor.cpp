@@ -180,6 +180,9 @@ std::optional<uint32_t> BtMonitor::tc_for(uint32_t guest, bool& fault) {
 void BtMonitor::enter_tc() {
   cpu::CpuState& s = cpu_.state();
   if (cpu_.is_shut_down() || s.cpl != 1 || in_tc()) return;
+  // The doorbell's watch is armed at every entry, so that nothing that reset the
+  // processor's watches (a restored machine state) leaves an in-TC port read unanswered.
+  arm_doorbell();
   guest_cs_ = s.seg[cpu::CS].selector;
   const uint32_t guest = s.seg[cpu::CS].base + s.eip;
   bool fault = false;
