@@ -67,7 +67,8 @@ TEST_F(InTcPortTest, TheCostIsChargedAsTheInstructionRuns) {
   // rdtsc; mov esi, eax; in al, 0x80; rdtsc; sub eax, esi; mov edi, eax
   // RDTSC is IDENT: the guest reads the modeled clock, which must already hold the read's
   // 216 cycles when the next instruction runs (not at the next monitor entry).
-  const auto r = run(0x1000, {0x0F, 0x31, 0x89, 0xC6, 0xE4, 0x80, 0x0F, 0x31, 0x29, 0xF0, 0x89, 0xC7});
+  const auto r =
+      run(0x1000, {0x0F, 0x31, 0x89, 0xC6, 0xE4, 0x80, 0x0F, 0x31, 0x29, 0xF0, 0x89, 0xC7});
   EXPECT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
   // Between the two reads of the clock: the first RDTSC's own charge (60, insn.serialize,
   // added as it retires, after it read), mov esi (1), the sequence's two instructions (1
