@@ -1,6 +1,7 @@
 #include "cli/cmd_run.h"
 
 #include <atomic>
+#include <bitset>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include "cli/options.h"
 #include "cli/snapshot_session.h"
 #include "cli/terminal_console.h"
+#include "cli/trace_names.h"
 #include "cli/version.h"
 #include "engine/debug/gdb_server.h"
 #include "engine/machine/block_image.h"
@@ -78,6 +80,10 @@ watching and measuring:
   --trace                  also write the event trace: DIR/trace.jsonl and DIR/trace.json
                            (Chrome trace-event format; open it in ui.perfetto.dev)
   --trace-limit N          at most N events in the trace files (default 1M; 0 = no limit)
+  --trace-events KIND,...  only these event kinds in the trace files (as QEMU's --trace;
+                           kinds: docs/trace-format.md, e.g. trap,hypercall); implies --trace
+  --trace-gzip             write DIR/trace.jsonl.gz and DIR/trace.json.gz (gzip) instead;
+                           implies --trace
   --profile NAME           cost profile (profiles/NAME.profile, or a file path);
                            default native-1c (every instruction 1 cycle)
   --cost KEY=CYCLES        override one cost, e.g. --cost port_io=500,
@@ -134,14 +140,20 @@ void print_text_screen(vmm::Vm& vm) {
 
 // Creates the trace writers in `dir` and hands them to the recorder.
 machine::Result<void> start_trace(vmm::Vm& vm, const RunOptions& o) {
-  auto jsonl = vmm::JsonlTraceWriter::create(o.out_dir + "/trace.jsonl");
+  const std::string gz = o.trace_gzip ? ".gz" : "";
+  auto jsonl = vmm::JsonlTraceWriter::create(o.out_dir + "/trace.jsonl" + gz);
   if (!jsonl) return jsonl.error();
-  auto chrome =
-      vmm::ChromeTraceWriter::create(o.out_dir + "/trace.json", vm.machine().config().cpu_mhz);
+  auto chrome = vmm::ChromeTraceWriter::create(o.out_dir + "/trace.json" + gz,
+                                               vm.machine().config().cpu_mhz, trace_namer(o));
   if (!chrome) return chrome.error();
   vm.recorder().add_writer(std::move(jsonl.value()));
   vm.recorder().add_writer(std::move(chrome.value()));
   vm.recorder().set_trace_limit(o.trace_limit);
+  if (!o.trace_events.empty()) {
+    std::bitset<vmm::kNumEventKinds> kinds;
+    for (const auto& k : o.trace_events) kinds.set(vmm::index_of(*vmm::event_kind_from_name(k)));
+    vm.recorder().set_trace_filter(kinds);
+  }
   return {};
 }
 
@@ -281,23 +293,25 @@ int cmd_run(const std::vector<std::string>& args) {
     if (ec) return fail(kNoInput, "cannot create the --out directory " + opts->out_dir);
     // The report writers open their files for writing: one that exists must be a regular
     // file (a FIFO there would block the open until something reads it).
-    for (const char* file : {"config.json", "stats.json", "trace.jsonl", "trace.json"}) {
+    for (const char* file : {"config.json", "stats.json", "trace.jsonl", "trace.json",
+                             "trace.jsonl.gz", "trace.json.gz"}) {
       const std::string path = opts->out_dir + "/" + file;
       const auto status = std::filesystem::status(path, ec);
       if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
         return fail(kNoInput, path + ": cannot write the report there: it is not a regular file");
       }
     }
+    // A trace an earlier run left in this folder would not belong to this run's stats (nor
+    // would a compressed one beside this run's plain files, or the other way round).
+    for (const char* file : {"trace.jsonl", "trace.json", "trace.jsonl.gz", "trace.json.gz"}) {
+      if (opts->trace && (std::string(file).ends_with(".gz") == opts->trace_gzip)) continue;
+      std::filesystem::remove(opts->out_dir + "/" + file, ec);
+      if (ec)
+        return fail(kNoInput, opts->out_dir + "/" + file +
+                                  ": cannot remove the earlier run's trace: " + ec.message());
+    }
     if (opts->trace) {
       if (auto t = start_trace(vm, *opts); !t) return fail(kNoInput, t.error().message);
-    } else {
-      // A trace an earlier run left in this folder would not belong to this run's stats.
-      for (const char* file : {"trace.jsonl", "trace.json"}) {
-        std::filesystem::remove(opts->out_dir + "/" + file, ec);
-        if (ec)
-          return fail(kNoInput, opts->out_dir + "/" + file +
-                                    ": cannot remove the earlier run's trace: " + ec.message());
-      }
     }
   }
 

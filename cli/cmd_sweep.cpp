@@ -16,6 +16,7 @@
 #include "frontend/cell_runner.h"
 #include "frontend/resources.h"
 #include "frontend/sweep/grid.h"
+#include "frontend/sweep/toml_grid.h"
 #include "frontend/workloads.h"
 
 namespace vmlab::cli {
@@ -25,14 +26,14 @@ namespace {
 using namespace vmlab::frontend;
 namespace fs = std::filesystem;
 
-constexpr const char* kSweepUsage = R"(usage: vmlab sweep [options] --out DIR GRID.json
+constexpr const char* kSweepUsage = R"(usage: vmlab sweep [options] --out DIR GRID.json|GRID.toml
 
 Measures every cell of a grid, modes x workloads x profiles x cost override sets, as
 `vmlab compare` measures (two boots, N and 2N iterations), in parallel worker processes.
 Each cell gets its own folder DIR/cells/NNNN-MODE-WORKLOAD-PROFILE-cK/ (result.json and
 the exact measurement); DIR/results.csv and DIR/results.json combine them. A cell whose
 folder holds a result is not measured again, so an interrupted sweep resumes where it
-stopped. docs/sweep.md describes the grid file.
+stopped. docs/sweep.md describes the grid file (JSON, or TOML for a name ending in .toml).
 
 options:
   --out DIR          the sweep's folder (required)
@@ -49,6 +50,9 @@ options:
                      succeeded) and submit both with sbatch (docs/sweep.md)
   --chunk N          cells per array task (default 1)
   --partition P      the Slurm partition (default: the cluster's default)
+  --time T           each job's time limit, as sbatch --time (MM, HH:MM:SS, D-HH:MM, ...)
+  --mem M            memory per node, as sbatch --mem (a number, optionally K, M, G or T)
+  --account A        the account the jobs are charged to, as sbatch --account
   --dry-run          with --slurm: write the scripts, submit nothing
 )";
 
@@ -141,8 +145,25 @@ struct SweepOnly {
   size_t first = 0, last = 0;  // --cells, inclusive
   size_t chunk = 1;
   std::string partition;
-  std::string out;  // --out, also left for the common parser
+  std::string time, mem, account;  // sbatch --time, --mem, --account
+  std::string out;                 // --out, also left for the common parser
 };
+
+// The Slurm options go into the scripts' #SBATCH lines: only the characters their syntax
+// uses (sbatch(1)), so that no value can end a line or add an option.
+bool slurm_value_ok(const std::string& option, const std::string& v) {
+  if (v.empty() || v.size() > 64) return false;
+  for (char c : v) {
+    const bool digit = c >= '0' && c <= '9';
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (option == "--time"  ? !(digit || c == ':' || c == '-')
+        : option == "--mem" ? !(digit || c == 'K' || c == 'M' || c == 'G' || c == 'T')
+                            : !(digit || alpha || c == '_' || c == '-' || c == '.')) {
+      return false;
+    }
+  }
+  return true;
+}
 
 bool parse_cells(const std::string& v, size_t& first, size_t& last) {
   const size_t dash = v.find('-');
@@ -174,6 +195,17 @@ int cmd_sweep(const std::vector<std::string>& all_args) {
       only.slurm = true;
     } else if (a == "--dry-run") {
       only.dry_run = true;
+    } else if (a == "--time" || a == "--mem" || a == "--account") {
+      if (!has_value) return fail(kUsage, a + " needs a value");
+      const std::string& v = all_args[++i];
+      if (!slurm_value_ok(a, v)) {
+        return fail(kUsage, a + " takes " +
+                                (a == "--time"  ? "a Slurm time such as 30, 2:00:00 or 1-12:00"
+                                 : a == "--mem" ? "a Slurm size such as 4000 or 8G"
+                                                : "an account name (letters, digits, _ - .)") +
+                                ", not '" + v + "'");
+      }
+      (a == "--time" ? only.time : a == "--mem" ? only.mem : only.account) = v;
     } else if (a == "--cells" || a == "--chunk" || a == "--partition") {
       if (!has_value) return fail(kUsage, a + " needs a value");
       const std::string& v = all_args[++i];
@@ -197,8 +229,13 @@ int cmd_sweep(const std::vector<std::string>& all_args) {
     }
   }
   if (only.dry_run && !only.slurm) return fail(kUsage, "--dry-run goes with --slurm");
-  if ((only.chunk != 1 || !only.partition.empty()) && !only.slurm) {
-    return fail(kUsage, "--chunk and --partition go with --slurm");
+  if ((only.chunk != 1 || !only.partition.empty() || !only.time.empty() || !only.mem.empty() ||
+       !only.account.empty()) &&
+      !only.slurm) {
+    return fail(kUsage, "--chunk, --partition, --time, --mem and --account go with --slurm");
+  }
+  if (!only.partition.empty() && !slurm_value_ok("--partition", only.partition)) {
+    return fail(kUsage, "--partition takes a partition name (letters, digits, _ - .)");
   }
   if (int(only.collect) + int(only.slurm) + int(only.has_cells) > 1) {
     return fail(kUsage, "--collect, --slurm and --cells exclude each other");
@@ -223,6 +260,15 @@ int cmd_sweep(const std::vector<std::string>& all_args) {
   if (opts->out_dir.empty()) return fail(kUsage, "--out DIR is required: the sweep's folder");
   std::string text;
   if (!read_file(opts->papers[0], text)) return fail(kNoInput, "cannot read " + opts->papers[0]);
+  // A TOML grid is the same grid in TOML's syntax: its JSON form is what runs and what
+  // DIR/grid.json keeps (frontend/sweep/toml_grid.h).
+  if (sweep::is_toml_path(opts->papers[0])) {
+    std::string json;
+    if (!sweep::toml_to_json(text, json, error)) {
+      return fail(kUsage, opts->papers[0] + ": " + error);
+    }
+    text = json + "\n";
+  }
   sweep::Grid grid;
   if (!sweep::parse_grid(text, grid, error)) {
     return fail(kUsage, opts->papers[0] + ": " + error);
@@ -287,6 +333,9 @@ int cmd_sweep(const std::vector<std::string>& all_args) {
     plan.chunk = only.chunk;
     plan.jobs = opts->jobs ? opts->jobs : 1;
     plan.partition = only.partition;
+    plan.time = only.time;
+    plan.mem = only.mem;
+    plan.account = only.account;
     plan.dry_run = only.dry_run;
     plan.quiet = opts->quiet;
     return slurm_submit(plan);

@@ -7,6 +7,7 @@
 #include "engine/machine/machine_config.h"
 #include "engine/machine/physical_memory.h"
 #include "engine/vmm/core/cost_profile.h"
+#include "engine/vmm/core/event.h"
 
 namespace vmlab::cli {
 
@@ -170,6 +171,28 @@ bool take_cost(const std::string& v, CostOverrides& costs, std::string& error) {
   return true;
 }
 
+// --trace-events KIND,...: every name must be an event kind (docs/trace-format.md).
+bool take_trace_events(const std::string& v, std::vector<std::string>& kinds, std::string& error) {
+  size_t start = 0;
+  while (true) {
+    const size_t comma = v.find(',', start);
+    const std::string k =
+        v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!vmm::event_kind_from_name(k)) {
+      std::string valid;
+      for (const auto kind : vmm::all_event_kinds()) {
+        valid += (valid.empty() ? "" : ",");
+        valid += vmm::event_kind_name(kind);
+      }
+      error = "--trace-events: unknown event kind '" + k + "' (valid: " + valid + ")";
+      return false;
+    }
+    if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
+    if (comma == std::string::npos) return true;
+    start = comma + 1;
+  }
+}
+
 // A file or directory option: the value may not be empty (it would name the current
 // directory or nothing at all).
 std::optional<std::string> path_of(const std::vector<std::string>& args, size_t& i,
@@ -303,6 +326,14 @@ std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args
       auto n = count_of(args, i, kTraceLimitOption, error);
       if (!n) return std::nullopt;
       o.trace_limit = *n;
+    } else if (name == "--trace-events") {
+      // As QEMU's --trace: a comma-separated list of event kinds; implies --trace.
+      auto v = value_of(args, i, name, error);
+      if (!v || !take_trace_events(*v, o.trace_events, error)) return std::nullopt;
+      o.trace = true;
+    } else if (a == "--trace-gzip") {
+      o.trace = true;
+      o.trace_gzip = true;
     } else if (name == "--profile") {
       auto v = path_of(args, i, name, "a profile name or file", error);
       if (!v) return std::nullopt;

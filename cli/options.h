@@ -39,6 +39,9 @@ struct RunOptions {
   std::string out_dir;  // --out: config.json and stats.json (and traces) go here
   bool trace = false;   // --trace: trace.jsonl and trace.json in out_dir
   uint64_t trace_limit = 1'000'000;
+  // --trace-events KIND,...: only these kinds in the trace files (empty: every kind).
+  std::vector<std::string> trace_events;
+  bool trace_gzip = false;  // --trace-gzip: trace.jsonl.gz and trace.json.gz instead
   std::string profile = "native-1c";
   CostOverrides costs;
   // --gdb PORT (-s: 1234): the gdb remote stub on 127.0.0.1 (port 0: any free one);

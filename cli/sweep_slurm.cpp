@@ -81,6 +81,9 @@ std::string header(const SlurmPlan& plan, const std::string& name) {
   std::string s = "#!/bin/bash\n";
   s += "#SBATCH --job-name=" + name + "\n";
   if (!plan.partition.empty()) s += "#SBATCH --partition=" + plan.partition + "\n";
+  if (!plan.account.empty()) s += "#SBATCH --account=" + plan.account + "\n";
+  if (!plan.time.empty()) s += "#SBATCH --time=" + plan.time + "\n";
+  if (!plan.mem.empty()) s += "#SBATCH --mem=" + plan.mem + "\n";
   return s;
 }
 

@@ -17,6 +17,9 @@ struct SlurmPlan {
   size_t chunk = 1;             // cells per array task
   unsigned jobs = 1;            // worker processes (and CPUs) per task
   std::string partition;        // empty: the cluster's default
+  std::string time;             // sbatch --time for every job; empty: the partition's default
+  std::string mem;              // sbatch --mem; empty: the cluster's default
+  std::string account;          // sbatch --account; empty: the user's default
   bool dry_run = false;         // write the scripts only
   bool quiet = false;
 };

@@ -183,6 +183,22 @@ ChromeLine chrome_fail(std::string& error, const Scanner& s, const char* what) {
   return ChromeLine::kError;
 }
 
+// "0x0010ABCD" (trace.json writes EIPs in hex).
+bool parse_hex32(std::string_view text, uint64_t& out) {
+  if (text.size() < 3 || text.size() > 10 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X'))
+    return false;
+  out = 0;
+  for (const char c : text.substr(2)) {
+    const int d = c >= '0' && c <= '9'   ? c - '0'
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                         : -1;
+    if (d < 0) return false;
+    out = out << 4 | static_cast<uint64_t>(d);
+  }
+  return true;
+}
+
 }  // namespace
 
 ChromeLine parse_chrome_trace_line(std::string_view line, vmm::Event& event, std::string& error) {
@@ -213,8 +229,14 @@ ChromeLine parse_chrome_trace_line(std::string_view line, vmm::Event& event, std
         if (!afirst && !s.eat(',')) return chrome_fail(error, s, "expected ',' or '}' in args");
         std::string_view arg;
         if (!s.string(arg) || !s.eat(':')) return chrome_fail(error, s, "expected an arg name");
-        if (s.peek('"')) {  // a metadata event's name
+        if (s.peek('"')) {  // a metadata event's name, a payload's name, or the hex EIP
           if (!s.string(text)) return chrome_fail(error, s, "expected a string");
+          if (arg == "eip") {
+            uint64_t eip = 0;
+            if (!parse_hex32(text, eip)) return chrome_fail(error, s, "eip is not 0x and hex");
+            event.eip = static_cast<uint32_t>(eip);
+            have_eip = true;
+          }
           continue;
         }
         uint64_t v = 0;
@@ -248,9 +270,10 @@ ChromeLine parse_chrome_trace_line(std::string_view line, vmm::Event& event, std
     }
   }
   if (!s.at_end()) return chrome_fail(error, s, "text after the object");
-  if (phase == "M") return ChromeLine::kMetadata;
-  if (phase != "i") {
-    error = "phase \"" + std::string(phase) + "\" is not one vmlab writes (i or M)";
+  // Track names and the per-class cycle counters carry no event of their own.
+  if (phase == "M" || phase == "C") return ChromeLine::kMetadata;
+  if (phase != "X" && phase != "i") {
+    error = "phase \"" + std::string(phase) + "\" is not one vmlab writes (X, i, C or M)";
     return ChromeLine::kError;
   }
   if (!(have_seq && have_cycle && have_eip && have_cpl && have_charged && have_args)) {

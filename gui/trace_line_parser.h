@@ -15,10 +15,11 @@ namespace vmlab::gui {
 bool parse_trace_line(std::string_view line, vmm::Event& event, std::string& error);
 
 // One line of the Chrome trace-event file vmlab writes beside it (trace.json: one event
-// object a line, an optional ',' after it; docs/trace-format.md). An instant event ("ph":
-// "i") fills `event` from its name and args (seq, cycle, eip, cpl, charged, the payload
-// fields) and returns kEvent; a metadata event ("ph":"M", the track names) returns
-// kMetadata; anything else returns kError with `error` set.
+// object a line, an optional ',' after it; docs/trace-format.md). A slice ("ph": "X", or an
+// instant "i" of older files) fills `event` from its name and args (seq, cycle, eip in hex or
+// as a number, cpl, charged, the payload fields; names beside them are skipped) and returns
+// kEvent; a metadata event ("M", the track names) or a counter ("C", the cycles per class)
+// returns kMetadata; anything else returns kError with `error` set.
 enum class ChromeLine { kEvent, kMetadata, kError };
 ChromeLine parse_chrome_trace_line(std::string_view line, vmm::Event& event, std::string& error);
 

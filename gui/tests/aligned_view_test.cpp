@@ -95,7 +95,11 @@ class AlignedViewTest : public QObject {
     const EventStore& lower = a->lower()->events();
     const double span_end = low->viewport().start + plot * low->viewport().cycles_per_px;
     const size_t visible = lower.lower_bound(static_cast<uint64_t>(std::ceil(span_end)));
-    QCOMPARE(binned, static_cast<uint64_t>(visible));
+    // When the lower run is the longer one, its last event sits exactly on the span's end,
+    // where the last column's end (a sum of doubles) and span_end may round apart: that one
+    // event may be binned or not.
+    QVERIFY2(binned == visible || (binned == visible + 1 && visible + 1 == lower.size()),
+             qPrintable(QStringLiteral("%1 binned, %2 visible").arg(binned).arg(visible)));
     QVERIFY(visible + 1 >= lower.size());
   }
 

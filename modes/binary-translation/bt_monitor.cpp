@@ -49,12 +49,17 @@ machine::Result<void> BtMonitor::init() {
   tc_cs_ = cpu::Descriptor{code}.to_cache(layout::kTcCode);
   gs_data_ = cpu::Descriptor{data}.to_cache(layout::kGsData);
   per_insn_cost_ = vm_.profile().figure("bt.translate_per_insn").value_or(0);
+  in_tc_port_cost_ = vm_.profile().figure("bt.in_tc_port_read").value_or(0);
+  arm_doorbell();
   return {};
 }
 
 void BtMonitor::start(uint32_t entry, uint32_t eax, uint32_t ebx) {
   // As under trap-and-emulate (engine/vmm/kit/deprivileged_start.h); then into the TC.
   DeprivilegedMonitor::start(entry, eax, ebx);
+  // Again here: loading the kernel may have written RAM with the watch set, which ended it
+  // before this monitor was the processor's.
+  arm_doorbell();
   try {
     enter_tc();
   } catch (...) {
@@ -91,7 +96,7 @@ void BtMonitor::collect_in_tc_events() {
   const uint64_t bound = icount - collected_icount_;
   collected_icount_ = icount;
   uint64_t total = uint64_t{cache_->data32(gsdata::kLookupHits)} + cache_->data32(gsdata::kIcHits);
-  for (uint32_t k = 0; k < static_cast<uint32_t>(InTcKind::kCount); ++k) {
+  for (uint32_t k = 0; k < kCountedInTcKinds; ++k) {
     total += cache_->data32(gsdata::kInTcCounts + 4 * k);
   }
   if (total > bound) {
@@ -110,7 +115,7 @@ void BtMonitor::collect_in_tc_events() {
     inline_hits_ += hits;
     for (uint32_t i = 0; i < hits; ++i) rec.record(EventKind::bt_lookup_hit, {0, 1, 1, 0});
   }
-  for (uint32_t k = 0; k < static_cast<uint32_t>(InTcKind::kCount); ++k) {
+  for (uint32_t k = 0; k < kCountedInTcKinds; ++k) {
     const uint32_t at = gsdata::kInTcCounts + 4 * k;
     if (const uint32_t n = cache_->data32(at)) {
       cache_->set_data32(at, 0);
@@ -175,6 +180,9 @@ std::optional<uint32_t> BtMonitor::tc_for(uint32_t guest, bool& fault) {
 void BtMonitor::enter_tc() {
   cpu::CpuState& s = cpu_.state();
   if (cpu_.is_shut_down() || s.cpl != 1 || in_tc()) return;
+  // The doorbell's watch is armed at every entry, so that nothing that reset the
+  // processor's watches (a restored machine state) leaves an in-TC port read unanswered.
+  arm_doorbell();
   guest_cs_ = s.seg[cpu::CS].selector;
   const uint32_t guest = s.seg[cpu::CS].base + s.eip;
   bool fault = false;
@@ -601,6 +609,10 @@ std::vector<uint8_t> BtMonitor::dead_entry(uint32_t at, uint32_t guest) {
 }
 
 void BtMonitor::on_code_page_write(uint32_t page) {
+  if (page == cache_->data_physical(gsdata::kDoorbell) / 4096) {
+    port_doorbell();
+    return;
+  }
   if (!p2m_.guest_frame(page)) return;  // the TC itself, or the monitor's data
   const std::vector<uint32_t> stale = cache_->fragments_on_page(page);
   if (stale.empty()) return;

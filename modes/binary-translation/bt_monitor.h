@@ -98,6 +98,9 @@ class BtMonitor : public vmm::DeprivilegedMonitor {
   void page_fault(uint32_t error_code, bool from_tc);
   void iret_callout();
   bool far_transfer();
+  // in_tc_port.cpp: the device doorbell of the in-TC port read.
+  void arm_doorbell();
+  void port_doorbell();
   // adaptive.cpp's monitor half: retranslating a fragment with a forwarding jump.
   void retranslate(uint32_t fragment);
   std::vector<uint8_t> dead_entry(uint32_t at, uint32_t guest);
@@ -111,6 +114,7 @@ class BtMonitor : public vmm::DeprivilegedMonitor {
   uint16_t guest_cs_ = 0;  // the real selector of the guest kernel's CS while in the TC
   uint32_t flush_epoch_ = 0;
   uint64_t per_insn_cost_ = 0;
+  uint64_t in_tc_port_cost_ = 0;  // the profile's bt.in_tc_port_read
   std::array<uint64_t, static_cast<size_t>(InTcKind::kCount)> in_tc_{};
   uint64_t lookup_hits_ = 0;
   // Instructions retired at the last collect_in_tc_events(): no in-TC counter can have counted more

@@ -53,8 +53,14 @@ enum class InTcKind : uint8_t {
   kStoreGs,     // MOV from GS / PUSH GS
   kMovFromSs,   // MOV from SS / PUSH SS: the guest's SS with RPL 0
   kGsOverride,  // an instruction with a %gs-relative memory operand: run with the guest's %gs
+  // IN AL, 0x80: the POST port read in the TC (translate_io.cpp). Recorded and charged as
+  // it runs, through the device doorbell (in_tc_port.cpp), not counted in the %gs data.
+  kInPort,
   kCount,
 };
+// The kinds counted in the %gs data and recorded at the next monitor entry (all before
+// kInPort).
+inline constexpr uint32_t kCountedInTcKinds = static_cast<uint32_t>(InTcKind::kInPort);
 const char* in_tc_name(InTcKind k);
 
 struct InsnOperand {

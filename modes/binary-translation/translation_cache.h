@@ -79,11 +79,18 @@ inline constexpr uint32_t kLdtr = 0x38;       // the guest's LDTR, for SLDT
 inline constexpr uint32_t kLookupHits = 0x40;
 inline constexpr uint32_t kInTcCounts = 0x44;  // one 32-bit counter per InTcKind
 inline constexpr uint32_t kSaveEdx = 0x80;
-static_assert(kInTcCounts + 4 * static_cast<uint32_t>(InTcKind::kCount) <= kSaveEdx);
-inline constexpr uint32_t kSource = 0x84;   // the inline cache (its TC address) that missed
-inline constexpr uint32_t kVss = 0x88;      // the guest's SS as it believes it (RPL 0)
-inline constexpr uint32_t kIcHits = 0x8C;   // lookups that hit in an inline cache
-inline constexpr uint32_t kReentry = 0x90;  // the guest EIP the re-entry trampoline enters
+static_assert(kInTcCounts + 4 * kCountedInTcKinds <= kSaveEdx);
+inline constexpr uint32_t kSource = 0x84;     // the inline cache (its TC address) that missed
+inline constexpr uint32_t kVss = 0x88;        // the guest's SS as it believes it (RPL 0)
+inline constexpr uint32_t kIcHits = 0x8C;     // lookups that hit in an inline cache
+inline constexpr uint32_t kReentry = 0x90;    // the guest EIP the re-entry trampoline enters
+inline constexpr uint32_t kPortValue = 0x94;  // what the last in-TC port read returned
+// The device doorbell: the %gs data's second page, a frame of its own that the processor
+// watches (in_tc_port.cpp). An in-TC port read stores its request here (kPortRequest: the
+// port, the size in bits 16-23, bit 31 set); the store reaches the monitor's device model
+// at once, which leaves the value in kPortValue before the sequence's next instruction.
+inline constexpr uint32_t kDoorbell = 0x1000;
+inline constexpr uint32_t kPortRequest = 0x80000000u;
 }  // namespace gsdata
 
 // Registers an in-TC sequence saved in the scratch slots: restored when a fault inside
@@ -190,6 +197,11 @@ class TranslationCache {
   // --- The %gs data (translation_cache.cpp) --------------------------------------------
   uint32_t data32(uint32_t offset) const;
   void set_data32(uint32_t offset, uint32_t value);
+  // The physical address of a %gs data byte (the doorbell's frame, for the processor's
+  // write watch).
+  uint32_t data_physical(uint32_t offset) const {
+    return machine_address(layout::kDataBase + offset);
+  }
   // The in-TC hash table: the guest-to-TC map that indirect lookups read.
   void hash_insert(uint32_t guest, uint32_t tc);
   void hash_remove(uint32_t guest, uint32_t tc);

@@ -37,8 +37,8 @@ const char* callout_name(CalloutKind k) {
 
 const char* in_tc_name(InTcKind k) {
   static const char* const kNames[] = {
-      "cli",  "sti", "pushf", "popf",    "mov_from_cs", "push_cs",     "sgdt",       "sidt",
-      "smsw", "str", "sldt",  "load_gs", "store_gs",    "mov_from_ss", "gs_override"};
+      "cli",  "sti", "pushf", "popf",    "mov_from_cs", "push_cs",     "sgdt",        "sidt",
+      "smsw", "str", "sldt",  "load_gs", "store_gs",    "mov_from_ss", "gs_override", "in_port"};
   const auto i = static_cast<unsigned>(k);
   return i < static_cast<unsigned>(InTcKind::kCount) ? kNames[i] : "?";
 }

@@ -9,9 +9,10 @@ Everywhere (no Slurm needed):
   byte for byte.
 - `--slurm --dry-run --chunk 3` writes sweep.sbatch (an array of 2 tasks) and collect.sbatch;
   `--slurm` without sbatch on PATH fails with status 69 and says so; bad --cells, --dry-run
-  without --slurm are usage errors.
+  without --slurm are usage errors. `--time`, `--mem` and `--account` become #SBATCH lines of
+  both scripts; values that could break a line are refused.
 Then, on Slurm (scripts/slurm-localhost.sh start: installs it when missing, one node on this
-host): `--slurm --chunk 1` submits a 4-task array and a dependent collect job; once the
+host): `--slurm --chunk 1 --time 10 --mem 100 --account vmlab` submits a 4-task array and a dependent collect job; once the
 collect job has COMPLETED, results.csv and results.json equal the local run's byte for byte.
 Exit 77 (skipped) only when Slurm cannot be installed or started here, with the reason.
 
@@ -111,6 +112,19 @@ def main(tmp_dirs):
     check(rc == 64 and "the grid has cells 0 to 3" in err, f"--cells out of range: {rc} {err}")
     rc, _, err = sweep("--dry-run", "--out", dry, grid)
     check(rc == 64 and "--dry-run goes with --slurm" in err, f"--dry-run alone: {rc} {err}")
+    # --time, --mem and --account become #SBATCH lines of both scripts; a value that could
+    # end the line or add an option is refused.
+    rc, _, err = sweep("--slurm", "--dry-run", "--time", "0:10:00", "--mem", "100M", "--account",
+                       "vmlab-lab", "--out", dry, grid)
+    for name in ("sweep.sbatch", "collect.sbatch"):
+        text = read(os.path.join(dry, "slurm", name)).decode() if rc == 0 else ""
+        check(rc == 0 and "#SBATCH --time=0:10:00\n" in text and "#SBATCH --mem=100M\n" in text
+              and "#SBATCH --account=vmlab-lab\n" in text, f"{name} has the options: {rc} {err}")
+    for opt, bad in [("--time", "1h"), ("--mem", "8G\n#SBATCH --x"), ("--account", "a b")]:
+        rc, _, err = sweep("--slurm", "--dry-run", opt, bad, "--out", dry, grid)
+        check(rc == 64 and opt + " takes" in err, f"{opt} {bad!r}: {rc} {err}")
+    rc, _, err = sweep("--time", "10", "--out", dry, grid)
+    check(rc == 64 and "go with --slurm" in err, f"--time without --slurm: {rc} {err}")
 
     if failures:
         print(f"{passed} passed, {len(failures)} failed")
@@ -137,7 +151,8 @@ def main(tmp_dirs):
     print(f"Slurm up in {time.monotonic() - t0:.1f} s")
     try:
         out_dir = os.path.join(tmp, "slurm")
-        rc, out, err = sweep("--slurm", "--chunk", "1", "--out", out_dir, grid, env=slurm_env)
+        rc, out, err = sweep("--slurm", "--chunk", "1", "--time", "10", "--mem", "100",
+                             "--account", "vmlab", "--out", out_dir, grid, env=slurm_env)
         m = re.search(r"array job (\d+) \(4 tasks, 1 cells each\), collect job (\d+)", out)
         if not check(rc == 0 and m, f"--slurm submits: {rc} {out} {err}"):
             return 1

@@ -7,7 +7,8 @@
   says 11 of 12 were measured) and writes the same results.csv, byte for byte; the same
   grid measured from scratch with one worker gives the same bytes too.
 - A cost override changes what it should: trap=1000 makes bt's syscall cheaper, native's not.
-- Bad input: a malformed grid, an unknown mode, no --out, a missing grid file.
+- The same grid written in TOML (GRID.toml) gives the same results.csv, byte for byte.
+- Bad input: a malformed grid (JSON or TOML), an unknown mode, no --out, a missing grid file.
 
   sweep.py --vmlab VMLAB --kernel GUEST
 """
@@ -27,6 +28,18 @@ GRID = {
     "profiles": ["pentium4"],
     "costs": [{}, {"trap": 1000}],
 }
+
+# GRID in TOML (docs/sweep.md): an inline-table workload and a [[costs]] array of tables.
+GRID_TOML = """# modes x workloads x profiles x cost sets
+modes = ["native", "trap", "bt"]
+workloads = ["syscall", { name = "forkwait", args = "child_touch=4 parent_touch=1", iters = 20 }]
+profiles = ["pentium4"]
+
+[[costs]]
+
+[[costs]]
+trap = 1000
+"""
 
 
 def main():
@@ -80,6 +93,23 @@ def main():
               f"the resumed sweep measures one cell: {err}")
         check(open(os.path.join(out, "results.csv")).read() == first,
               "the resumed sweep writes the same results.csv")
+
+        grid_toml = os.path.join(tmp, "grid.toml")
+        with open(grid_toml, "w") as f:
+            f.write(GRID_TOML)
+        out_toml = os.path.join(tmp, "toml")
+        rc, _, err = sweep("-q", "-j", "2", "--out", out_toml, grid_toml)
+        check(rc == 0 and open(os.path.join(out_toml, "results.csv")).read() == first,
+              f"the TOML grid writes the same results.csv: {rc} {err}")
+        saved = json.load(open(os.path.join(out_toml, "grid.json")))
+        check(saved["costs"] == [{}, {"trap": 1000}], f"grid.json keeps the TOML grid: {saved}")
+        for text, want in [("modes = [\"bt\"\nworkloads = 1", "not valid TOML"),
+                           ("modes = [\"warp\"]\nworkloads = [\"in\"]", 'unknown mode "warp"'),
+                           ("x = " + "[" * 100 + "]" * 100, "nest more than 64 deep")]:
+            with open(grid_toml, "w") as f:
+                f.write(text)
+            rc, _, err = sweep("--out", os.path.join(tmp, "badtoml"), grid_toml)
+            check(rc == 64 and want in err, f"TOML grid {text!r}: {rc} {err}")
 
         out1 = os.path.join(tmp, "serial")
         rc, _, _ = sweep("-q", "-j", "1", "--out", out1, grid)

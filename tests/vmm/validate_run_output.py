@@ -170,22 +170,49 @@ def validate_dir(out, schemas, kinds, chk):
     if os.path.exists(chrome):
         doc = json.load(open(chrome))
         chk.check(chrome, doc, schemas["trace.json"])
-        n_instant = 0
+        n_slices = 0
+        cumulative = {}
+        named = set()
         for i, e in enumerate(doc.get("traceEvents", [])):
             where = f"{chrome} event {i}"
             if e.get("ph") == "M":
                 chk.check(where, e, schemas["trace.json metadata event"])
+                if e.get("name") == "thread_name":
+                    named.add(e.get("tid"))
+            elif e.get("ph") == "C":
+                chk.check(where, e, schemas["trace.json counter event"])
+                cumulative[e.get("name")] = e.get("args", {}).get("cycles")
             else:
-                chk.check(where, e, schemas["trace.json instant event"])
-                check_event_args(chk, where, e.get("name"), e.get("args", {}), kinds,
+                chk.check(where, e, schemas["trace.json slice event"])
+                args = dict(e.get("args", {}))
+                eip = args.get("eip")
+                if not (isinstance(eip, str) and re.fullmatch(r"0x[0-9A-F]{8}", eip)):
+                    chk.fail(where, f"eip {eip!r} is not 0x and eight hex digits")
+                args["eip"] = int(eip, 16) if isinstance(eip, str) else eip
+                for name_key in ("exit_reason", "vector_name", "hypercall"):
+                    if isinstance(args.get(name_key), str):
+                        del args[name_key]
+                check_event_args(chk, where, e.get("name"), args, kinds,
                                  extra=("seq", "cycle", "eip", "cpl", "charged"))
+                if kinds.get(e.get("name"), (None,))[0] != e.get("tid"):
+                    chk.fail(where, f"tid {e.get('tid')} is not the kind's id")
+                if e.get("tid") not in named:
+                    chk.fail(where, f"track {e.get('tid')} has no thread_name before it")
                 mhz = config["cpu_mhz"]
-                want = e["args"]["cycle"] / mhz
+                want = args["cycle"] / mhz
                 if abs(e.get("ts", -1) - want) > 0.0011:
                     chk.fail(where, f"ts {e.get('ts')} != cycle / cpu_mhz = {want}")
-                n_instant += 1
-        if n_instant != n_jsonl:
-            chk.fail(chrome, f"{n_instant} instant events but {n_jsonl} JSONL lines")
+                if abs(e.get("dur", -1) - args["charged"] / mhz) > 0.0011:
+                    chk.fail(where, f"dur {e.get('dur')} != charged / cpu_mhz")
+                n_slices += 1
+        if n_slices != n_jsonl:
+            chk.fail(chrome, f"{n_slices} slices but {n_jsonl} JSONL lines")
+        # The counters end at the cycles each kind was charged in the trace.
+        if n_jsonl and stats["trace"]["dropped"] == 0:
+            for kind, v in stats["events"].items():
+                if v["cycles"] and cumulative.get(kind) != v["cycles"]:
+                    chk.fail(chrome, f"{kind} counter ends at {cumulative.get(kind)}, "
+                                     f"stats.json says {v['cycles']} cycles")
 
 
 def run_vmlab(vmlab, args):
@@ -205,7 +232,8 @@ def main():
     a = ap.parse_args()
     schemas, kinds = parse_doc(a.doc)
     for needed in ("config.json", "stats.json", "trace.jsonl", "trace.json",
-                   "trace.json metadata event", "trace.json instant event"):
+                   "trace.json metadata event", "trace.json slice event",
+                   "trace.json counter event"):
         if not schemas.get(needed):
             raise SystemExit(f"{a.doc}: no schema table for {needed}")
     with tempfile.TemporaryDirectory() as tmp:

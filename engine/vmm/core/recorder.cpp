@@ -48,7 +48,7 @@ void Recorder::keep(const Event& event) {
   if (ring_) ring_->push(event);
   for (auto& s : subscriptions_) s->push(event);
   if (watch_.test(index_of(event.kind))) on_watch_();
-  if (writers_.empty()) return;
+  if (writers_.empty() || !trace_filter_.test(index_of(event.kind))) return;
   if (trace_limit_ != 0 && written_ >= trace_limit_) {
     ++dropped_;
     return;

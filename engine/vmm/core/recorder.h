@@ -52,6 +52,9 @@ class Recorder {
   void publish_snapshot();
   // At most this many events go to the writers; later ones are only counted. 0: no limit.
   void set_trace_limit(uint64_t limit) { trace_limit_ = limit; }
+  // Only events of these kinds go to the writers (all by default); the others are counted,
+  // kept in the ring and given to subscriptions as always, and not counted as dropped.
+  void set_trace_filter(const std::bitset<kNumEventKinds>& kinds) { trace_filter_ = kinds; }
 
   // Records an event of the instruction the processor is executing (its EIP and CPL).
   void record(EventKind kind, const Payload& payload, uint64_t extra_cycles = 0) {
@@ -100,6 +103,7 @@ class Recorder {
     recording_ = ring_.has_value() || !writers_.empty() || !subscriptions_.empty() || watch_.any();
   }
   uint64_t trace_limit_ = 0;
+  std::bitset<kNumEventKinds> trace_filter_ = std::bitset<kNumEventKinds>{}.set();
   uint64_t written_ = 0;
   uint64_t dropped_ = 0;
 };

@@ -1,6 +1,5 @@
 #include "engine/vmm/trace/chrome_trace_writer.h"
 
-#include <cerrno>
 #include <cstdio>
 
 #include "engine/vmm/trace/event_json.h"
@@ -8,22 +7,22 @@
 namespace vmlab::vmm {
 
 machine::Result<std::unique_ptr<ChromeTraceWriter>> ChromeTraceWriter::create(
-    const std::string& path, uint32_t cpu_mhz) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return machine::Error{"cannot create trace file " + path, ENOENT};
+    const std::string& path, uint32_t cpu_mhz, EventNamer namer) {
+  auto out = TraceOutput::open(path);
+  if (!out) return out.error();
   return std::unique_ptr<ChromeTraceWriter>(
-      new ChromeTraceWriter(path, std::move(out), cpu_mhz == 0 ? 1 : cpu_mhz));
+      new ChromeTraceWriter(std::move(out.value()), cpu_mhz == 0 ? 1 : cpu_mhz, std::move(namer)));
 }
 
-ChromeTraceWriter::ChromeTraceWriter(std::string path, std::ofstream out, uint32_t cpu_mhz)
-    : path_(std::move(path)), out_(std::move(out)), cpu_mhz_(cpu_mhz) {
-  // The metadata events name the process and thread tracks in the viewer.
-  out_ << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n"
-       << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":" << kPid << ",\"tid\":" << kTid
-       << ",\"args\":{\"name\":\"vmlab guest\"}},\n"
-       << "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":" << kPid << ",\"tid\":" << kTid
-       << ",\"args\":{\"name\":\"vcpu0\"}}";
-  first_ = false;
+ChromeTraceWriter::ChromeTraceWriter(std::unique_ptr<TraceOutput> out, uint32_t cpu_mhz,
+                                     EventNamer namer)
+    : out_(std::move(out)), cpu_mhz_(cpu_mhz), namer_(std::move(namer)) {
+  // One object a line (the GUI reads the file line by line, gui/run_loader.cpp): the
+  // header, the process's name, then the events with each track's names before its first.
+  out_->write(
+      "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n"
+      "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"tid\":0,\"args\":{\"name\":\"vmlab "
+      "guest\"}}");
 }
 
 std::string ChromeTraceWriter::microseconds(uint64_t cycles, uint32_t cpu_mhz) {
@@ -36,7 +35,59 @@ std::string ChromeTraceWriter::microseconds(uint64_t cycles, uint32_t cpu_mhz) {
   return buf;
 }
 
+std::string ChromeTraceWriter::hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08X", v);
+  return buf;
+}
+
+void ChromeTraceWriter::name_track(EventKind kind) {
+  const unsigned id = index_of(kind);
+  if (named_.test(id)) return;
+  named_.set(id);
+  // The slices' track (a thread, tid = the kind's id, sorted by it) and the counter's.
+  JsonWriter json;
+  json.begin_object()
+      .key("name")
+      .value("thread_name")
+      .key("ph")
+      .value("M")
+      .key("pid")
+      .value(kPid)
+      .key("tid")
+      .value(id)
+      .key("args")
+      .begin_object()
+      .key("name")
+      .value(event_kind_name(kind))
+      .end_object()
+      .end_object();
+  line_ += ",\n";
+  line_ += json.str();
+  JsonWriter sort;
+  sort.begin_object()
+      .key("name")
+      .value("thread_sort_index")
+      .key("ph")
+      .value("M")
+      .key("pid")
+      .value(kPid)
+      .key("tid")
+      .value(id)
+      .key("args")
+      .begin_object()
+      .key("sort_index")
+      .value(id)
+      .end_object()
+      .end_object();
+  line_ += ",\n";
+  line_ += sort.str();
+}
+
 void ChromeTraceWriter::write(const Event& event) {
+  line_.clear();
+  name_track(event.kind);
+  const unsigned id = index_of(event.kind);
   JsonWriter json;
   json.begin_object()
       .key("name")
@@ -44,15 +95,15 @@ void ChromeTraceWriter::write(const Event& event) {
       .key("cat")
       .value(mode_name(event.mode))
       .key("ph")
-      .value("i")
-      .key("s")
-      .value("t")
+      .value("X")
       .key("ts")
       .number_text(microseconds(event.cycle, cpu_mhz_))
+      .key("dur")
+      .number_text(microseconds(event.charged, cpu_mhz_))
       .key("pid")
       .value(kPid)
       .key("tid")
-      .value(kTid)
+      .value(id)
       .key("args")
       .begin_object()
       .key("seq")
@@ -60,23 +111,46 @@ void ChromeTraceWriter::write(const Event& event) {
       .key("cycle")
       .value(event.cycle)
       .key("eip")
-      .value(event.eip)
+      .value(hex32(event.eip))
       .key("cpl")
       .value(uint32_t{event.cpl})
       .key("charged")
       .value(event.charged);
   write_event_payload(json, event);
+  if (namer_) {
+    if (const auto name = namer_(event)) json.key(name->key).value(name->name);
+  }
   json.end_object().end_object();
-  out_ << (first_ ? "" : ",\n") << json.str();
-  first_ = false;
+  line_ += ",\n";
+  line_ += json.str();
+  if (event.charged != 0) {
+    // The class's cumulative cycles, at the end of the slice.
+    cumulative_[id] += event.charged;
+    JsonWriter counter;
+    counter.begin_object()
+        .key("name")
+        .value(event_kind_name(event.kind))
+        .key("ph")
+        .value("C")
+        .key("ts")
+        .number_text(microseconds(event.cycle + event.charged, cpu_mhz_))
+        .key("pid")
+        .value(kPid)
+        .key("args")
+        .begin_object()
+        .key("cycles")
+        .value(cumulative_[id])
+        .end_object()
+        .end_object();
+    line_ += ",\n";
+    line_ += counter.str();
+  }
+  out_->write(line_);
 }
 
 machine::Result<void> ChromeTraceWriter::finish() {
-  out_ << "\n]}\n";
-  out_.flush();
-  if (!out_) return machine::Error{"error writing trace file " + path_, EIO};
-  out_.close();
-  return {};
+  out_->write("\n]}\n");
+  return out_->close();
 }
 
 }  // namespace vmlab::vmm

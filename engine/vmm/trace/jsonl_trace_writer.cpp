@@ -8,22 +8,21 @@ namespace vmlab::vmm {
 
 machine::Result<std::unique_ptr<JsonlTraceWriter>> JsonlTraceWriter::create(
     const std::string& path) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return machine::Error{"cannot create trace file " + path, ENOENT};
-  return std::unique_ptr<JsonlTraceWriter>(new JsonlTraceWriter(path, std::move(out)));
+  auto out = TraceOutput::open(path);
+  if (!out) return out.error();
+  return std::unique_ptr<JsonlTraceWriter>(new JsonlTraceWriter(std::move(out.value())));
 }
 
 void JsonlTraceWriter::write(const Event& event) {
   JsonWriter json;
   write_event_object(json, event);
-  out_ << json.str() << '\n';
+  line_.assign(json.str());
+  line_ += '\n';
+  out_->write(line_);
 }
 
 machine::Result<void> JsonlTraceWriter::finish() {
-  out_.flush();
-  if (!out_) return machine::Error{"error writing trace file " + path_, EIO};
-  out_.close();
-  return {};
+  return out_->close();
 }
 
 }  // namespace vmlab::vmm

@@ -1,13 +1,14 @@
 // JsonlTraceWriter: the event trace as JSON Lines (trace.jsonl), one event object per
-// line, for scripts (python's json module, jq). Format: docs/trace-format.md.
+// line, for scripts (python's json module, jq). A path ending in ".gz" is written gzip-
+// compressed (trace_output.h). Format: docs/trace-format.md.
 #pragma once
 
-#include <fstream>
 #include <memory>
 #include <string>
 
 #include "engine/machine/result.h"
 #include "engine/vmm/core/trace_writer.h"
+#include "engine/vmm/trace/trace_output.h"
 
 namespace vmlab::vmm {
 
@@ -19,11 +20,10 @@ class JsonlTraceWriter : public TraceWriter {
   machine::Result<void> finish() override;
 
  private:
-  JsonlTraceWriter(std::string path, std::ofstream out)
-      : path_(std::move(path)), out_(std::move(out)) {}
+  explicit JsonlTraceWriter(std::unique_ptr<TraceOutput> out) : out_(std::move(out)) {}
 
-  std::string path_;
-  std::ofstream out_;
+  std::unique_ptr<TraceOutput> out_;
+  std::string line_;
 };
 
 }  // namespace vmlab::vmm

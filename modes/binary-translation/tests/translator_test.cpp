@@ -60,13 +60,17 @@ TEST_F(BtGuestTest, EachFamilyIsTranslatedAsTheDesignSays) {
       {{0xCF}, Translation::kCallout, true},                              // iret
       {{0xCD, 0x80}, Translation::kCallout, true},                        // int 0x80
       {{0xF4}, Translation::kCallout, true},                              // hlt
-      {{0xEC}, Translation::kCallout, true},                              // in al, dx
-      {{0xE6, 0x80}, Translation::kCallout, true},                        // out 0x80, al
-      {{0x8E, 0xD0}, Translation::kCallout, true},                        // mov ss, ax
-      {{0xEA, 0, 0, 0, 0, 8, 0}, Translation::kCallout, true},            // ljmp 8:0
-      {{0x65, 0x8B, 0x00}, Translation::kInTc, false},                    // mov eax, gs:[eax]
-      {{0x65, 0xFF, 0x20}, Translation::kRemapped, true},                 // jmp gs:[eax]
-      {{0x0F, 0xB5, 0x00}, Translation::kCallout, true},                  // lgs eax, [eax]
+      {{0xEC}, Translation::kInTc, false},  // in al, dx: in the TC when DX = 0x80, else a callout
+      {{0xE4, 0x80}, Translation::kInTc, false},                // in al, 0x80 (POST)
+      {{0xE4, 0x81}, Translation::kCallout, true},              // in al, 0x81
+      {{0xE5, 0x80}, Translation::kCallout, true},              // in eax, 0x80
+      {{0x66, 0xE4, 0x80}, Translation::kCallout, true},        // in al, 0x80 (prefix)
+      {{0xE6, 0x80}, Translation::kCallout, true},              // out 0x80, al
+      {{0x8E, 0xD0}, Translation::kCallout, true},              // mov ss, ax
+      {{0xEA, 0, 0, 0, 0, 8, 0}, Translation::kCallout, true},  // ljmp 8:0
+      {{0x65, 0x8B, 0x00}, Translation::kInTc, false},          // mov eax, gs:[eax]
+      {{0x65, 0xFF, 0x20}, Translation::kRemapped, true},       // jmp gs:[eax]
+      {{0x0F, 0xB5, 0x00}, Translation::kCallout, true},        // lgs eax, [eax]
   };
   for (const Case& c : cases) {
     ClassifiedInsn insn;
