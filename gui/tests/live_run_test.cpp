@@ -180,7 +180,7 @@ class LiveRunTest : public QObject {
     // run_for(n) from the start lands where n single steps did, for several n.
     uint64_t done = 0;
     for (uint64_t n : {1, 2, 10, 50}) {
-      jumped.step(n - done);
+      jumped.run_for(n - done);
       done = n;
       const LiveStatus j = settle(jumped, ev, text);
       QCOMPARE(j.instructions, n);
