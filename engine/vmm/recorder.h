@@ -47,8 +47,7 @@ class Recorder {
   // Calls `on_match` with the event's kind (on the recording thread) each time an event of
   // one of `kinds` is recorded; an empty set turns the watch off. Vm::run_until_event and
   // Vm::step use it.
-  void set_watch(const std::bitset<kNumEventKinds>& kinds,
-                 std::function<void(EventKind)> on_match);
+  void set_watch(const std::bitset<kNumEventKinds>& kinds, std::function<void(EventKind)> on_match);
   // Publishes the counters and the processor's instructions and cycles to every
   // subscription (a no-op without subscribers).
   void publish_snapshot();
