@@ -123,7 +123,7 @@ class Vm {
   // The same for guest-physical memory through the P2M: false when any byte is unbacked.
   bool read_guest_physical(uint64_t address, std::span<uint8_t> out) const;
   // The pages of [first_linear, first_linear + pages * 4 KiB) that the guest's tables or
-  // the hardware's map, at most `max_rows` of them, in address order (page_walk.cpp).
+  // the hardware's map, at most `max_rows` of them, in address order (vm_inspection.cpp).
   std::vector<PageRow> page_walk(uint32_t first_linear = 0, uint32_t pages = 1u << 20,
                                  size_t max_rows = SIZE_MAX) const;
   std::vector<TranslationRow> translations() const { return mode_->translations(*this); }
