@@ -4,17 +4,19 @@
 #include <cstring>
 #include <map>
 
+#include "engine/machine/image_bytes.h"
+
 namespace vmlab::cli::diskfs {
 
 namespace {
 
+// A field past the image's end reads as 0.
 uint32_t get32(const std::vector<uint8_t>& b, size_t at) {
-  if (at + 4 > b.size()) return 0;
-  return b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (static_cast<uint32_t>(b[at + 3]) << 24);
+  return at + 4 > b.size() ? 0 : machine::image_bytes::get32(b, at);
 }
 
 void put32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
+  machine::image_bytes::set32(b, at, v);
 }
 
 struct Super {

@@ -24,8 +24,12 @@ QString describe_run(const RunSummary& s, size_t events) {
            locale.toString(static_cast<qulonglong>(events)), s.source.toHtmlEscaped());
 }
 
-AlignedView::AlignedView(const RunDocument* upper, QWidget* parent)
-    : QWidget(parent), upper_(upper), lower_(new RunDocument(this)) {
+AlignedView::AlignedView(const RunDocument* window_run, QWidget* parent)
+    : QWidget(parent),
+      window_run_(window_run),
+      upper_own_(new RunDocument(this)),
+      upper_(window_run),
+      lower_(new RunDocument(this)) {
   upper_label_ = new QLabel;
   lower_label_ = new QLabel;
   for (QLabel* l : {upper_label_, lower_label_}) {
@@ -38,17 +42,28 @@ AlignedView::AlignedView(const RunDocument* upper, QWidget* parent)
   for (TimelineWidget* t : {upper_timeline_, lower_timeline_}) {
     t->setMinimumHeight(TimelineRenderer::preferred_height());
   }
-  auto* open = new QPushButton(tr("Open a second run..."));
-  connect(open, &QPushButton::clicked, this, [this] { Q_EMIT openLowerRequested(); });
+  auto* open_upper = new QPushButton(tr("Open a run..."));
+  open_upper->setToolTip(tr("Show another run directory in the upper row"));
+  connect(open_upper, &QPushButton::clicked, this, [this] { Q_EMIT openUpperRequested(); });
+  use_window_ = new QPushButton(tr("Use the window's run"));
+  use_window_->setToolTip(tr("Show the run of the other tabs (opened or live) in the upper row"));
+  connect(use_window_, &QPushButton::clicked, this, &AlignedView::use_window_run);
+  auto* open_lower = new QPushButton(tr("Open a second run..."));
+  open_lower->setToolTip(tr("Show another run directory in the lower row"));
+  connect(open_lower, &QPushButton::clicked, this, [this] { Q_EMIT openLowerRequested(); });
 
+  auto* upper_header = new QHBoxLayout;
+  upper_header->addWidget(upper_label_, 1);
+  upper_header->addWidget(use_window_);
+  upper_header->addWidget(open_upper);
   auto* lower_header = new QHBoxLayout;
   lower_header->addWidget(lower_label_, 1);
-  lower_header->addWidget(open);
+  lower_header->addWidget(open_lower);
   auto* inner = new QWidget;
   auto* column = new QVBoxLayout(inner);
   column->setContentsMargins(0, 0, 0, 0);
   column->setSpacing(0);
-  column->addWidget(upper_label_);
+  column->addLayout(upper_header);
   column->addWidget(upper_timeline_);
   column->addLayout(lower_header);
   column->addWidget(lower_timeline_);
@@ -65,26 +80,59 @@ AlignedView::AlignedView(const RunDocument* upper, QWidget* parent)
           [this] { follow(upper_timeline_, lower_timeline_); });
   connect(lower_timeline_, &TimelineWidget::viewportChanged, this,
           [this] { follow(lower_timeline_, upper_timeline_); });
-  connect(upper_, &RunDocument::runReset, this, &AlignedView::refit);
   connect(lower_, &RunDocument::runReset, this, &AlignedView::refit);
-  connect(upper_, &RunDocument::summaryChanged, this, &AlignedView::refresh);
-  // A live upper run grows: the lower timeline keeps showing the upper one's span.
-  connect(upper_, &RunDocument::eventsAppended, this, [this] {
-    refresh();
-    follow(upper_timeline_, lower_timeline_);
-  });
+  // Both possible upper runs are watched; only the one shown moves the view.
+  for (const RunDocument* d : {window_run_, static_cast<const RunDocument*>(upper_own_)}) {
+    connect(d, &RunDocument::runReset, this, [this, d] {
+      if (d == upper_) refit();
+    });
+    connect(d, &RunDocument::summaryChanged, this, [this, d] {
+      if (d == upper_) refresh();
+    });
+    // A live upper run grows: the lower timeline keeps showing the upper one's span.
+    connect(d, &RunDocument::eventsAppended, this, [this, d] {
+      if (d != upper_) return;
+      refresh();
+      follow(upper_timeline_, lower_timeline_);
+    });
+  }
   refit();
 }
 
-bool AlignedView::open_lower(const QString& path, QString* why) {
+namespace {
+
+bool load_into(RunDocument* document, const QString& path, QString* why) {
   auto run = load_run(path);
   if (!run) {
     if (why != nullptr) *why = QString::fromStdString(run.error().message);
     return false;
   }
-  lower_->reset(std::move(run.value().summary), std::move(run.value().events),
-                run.value().warnings);
+  document->reset(std::move(run.value().summary), std::move(run.value().events),
+                  run.value().warnings);
   return true;
+}
+
+}  // namespace
+
+bool AlignedView::open_lower(const QString& path, QString* why) {
+  return load_into(lower_, path, why);
+}
+
+bool AlignedView::open_upper(const QString& path, QString* why) {
+  if (!load_into(upper_own_, path, why)) return false;
+  show_upper(upper_own_);
+  return true;
+}
+
+void AlignedView::use_window_run() {
+  show_upper(window_run_);
+  Q_EMIT usingWindowRun();
+}
+
+void AlignedView::show_upper(const RunDocument* document) {
+  upper_ = document;
+  upper_timeline_->set_document(document);
+  refit();
 }
 
 void AlignedView::follow(TimelineWidget* from, TimelineWidget* to) {
@@ -95,8 +143,10 @@ void AlignedView::follow(TimelineWidget* from, TimelineWidget* to) {
 }
 
 void AlignedView::refresh() {
-  upper_label_->setText(
-      tr("Upper: %1").arg(describe_run(upper_->summary(), upper_->events().size())));
+  const QString upper = describe_run(upper_->summary(), upper_->events().size());
+  upper_label_->setText(upper_is_window_run() ? tr("Upper (the window's run): %1").arg(upper)
+                                              : tr("Upper: %1").arg(upper));
+  use_window_->setEnabled(!upper_is_window_run());
   if (lower_->summary().variant.isEmpty()) {
     lower_label_->setText(
         tr("Lower: no run yet. Open a second run directory (vmlab run --out DIR --trace) to "

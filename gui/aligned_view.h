@@ -1,8 +1,10 @@
 // AlignedView: two runs' timelines one above the other on one modeled-time axis, e.g. the
-// same workload under trap and under bt. The upper one is the window's run (opened or
-// live); the lower one is opened from a second run directory (File > Open a second run to
-// align, or vmlab-gui --align DIR). Zooming or panning either moves both (the same start
-// cycle and cycles per pixel); Home fits the longer of the two.
+// same workload under trap and under bt. The user chooses both: the upper row shows the
+// window's run (opened or live) until another run directory is opened for it (its Open
+// button, or vmlab-gui --align-upper DIR), and goes back to it with "Use the window's
+// run"; the lower row shows a run directory opened for it (its Open button, File > Open a
+// second run to align, or vmlab-gui --align DIR). Zooming or panning either moves both
+// (the same start cycle and cycles per pixel); Home fits the longer of the two.
 #pragma once
 
 #include <QWidget>
@@ -10,6 +12,7 @@
 #include "gui/run_document.h"
 
 class QLabel;
+class QPushButton;
 
 namespace vmlab::gui {
 
@@ -18,28 +21,43 @@ class TimelineWidget;
 class AlignedView : public QWidget {
   Q_OBJECT
  public:
-  explicit AlignedView(const RunDocument* upper, QWidget* parent = nullptr);
+  // `window_run`: the window's run, which the upper row shows until the user opens another.
+  explicit AlignedView(const RunDocument* window_run, QWidget* parent = nullptr);
 
   // Opens the lower run (a run directory, trace.jsonl or trace.json); false and the reason
-  // in `why` when it cannot be read.
+  // in `why` when it cannot be read (the row keeps what it showed).
   bool open_lower(const QString& path, QString* why = nullptr);
+  // The same for the upper row, which then no longer follows the window's run.
+  bool open_upper(const QString& path, QString* why = nullptr);
+  // The upper row shows the window's run again.
+  void use_window_run();
+  bool upper_is_window_run() const { return upper_ == window_run_; }
+  const RunDocument* upper() const { return upper_; }
   const RunDocument* lower() const { return lower_; }
   TimelineWidget* upper_timeline() { return upper_timeline_; }
   TimelineWidget* lower_timeline() { return lower_timeline_; }
 
  Q_SIGNALS:
-  // The user asked to choose the lower run (the window opens a file dialog).
+  // The user asked to choose the lower (upper) run (the window opens a file dialog).
   void openLowerRequested();
+  void openUpperRequested();
+  // The upper row went back to the window's run.
+  void usingWindowRun();
 
  private:
   void follow(TimelineWidget* from, TimelineWidget* to);
+  // Shows `document` in the upper row and follows its changes.
+  void show_upper(const RunDocument* document);
   // The headers and the span Home fits.
   void refresh();
   // refresh(), then both timelines fit the longer run.
   void refit();
 
-  const RunDocument* upper_;
+  const RunDocument* window_run_;
+  RunDocument* upper_own_;    // a run opened for the upper row
+  const RunDocument* upper_;  // window_run_ or upper_own_
   RunDocument* lower_;
+  QPushButton* use_window_ = nullptr;
   QLabel* upper_label_ = nullptr;
   QLabel* lower_label_ = nullptr;
   TimelineWidget* upper_timeline_ = nullptr;

@@ -21,6 +21,8 @@ QString app_usage() {
       "  --compare FILE       vmlab compare --format json output for the Compare view\n"
       "  --align PATH         a second run directory (or trace) whose timeline the Aligned\n"
       "                       view shows below the first run's, on the same time axis\n"
+      "  --align-upper PATH   a run for the Aligned view's upper row (default: the run\n"
+      "                       the other views show)\n"
       "  --run                start the guest live (with --mode, --append, --profile, --kernel)\n"
       "  --mode MODE          native, trap, trap-npt, trap-classic, bt, pv (default native)\n"
       "  --append CMDLINE     the kernel command line, e.g. \"run=syscall iters=100\"\n"
@@ -29,6 +31,7 @@ QString app_usage() {
       "  --view VIEW          timeline, events, counters, compare, run, code, memory or\n"
       "                       aligned\n"
       "  --instructions N     with --run: run N instructions, then pause\n"
+      "  --steps N            with --run: then press Step N times (N guest instructions)\n"
       "  --screenshot FILE    render the view into FILE (PNG) and exit; with --run, after\n"
       "                       the guest stops\n"
       "  --select N           select event N (its row in the table, from 0)\n"
@@ -62,9 +65,10 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
                a == QStringLiteral("--mode") || a == QStringLiteral("--append") ||
                a == QStringLiteral("--profile") || a == QStringLiteral("--kernel") ||
                a == QStringLiteral("--select") || a == QStringLiteral("--instructions") ||
-               a == QStringLiteral("--memory-show") || a == QStringLiteral("--goto") ||
-               a == QStringLiteral("--breakdown") || a == QStringLiteral("--breakdown-of") ||
-               a == QStringLiteral("--align")) {
+               a == QStringLiteral("--steps") || a == QStringLiteral("--memory-show") ||
+               a == QStringLiteral("--goto") || a == QStringLiteral("--breakdown") ||
+               a == QStringLiteral("--breakdown-of") || a == QStringLiteral("--align") ||
+               a == QStringLiteral("--align-upper")) {
       if (!value(v)) return QCoreApplication::translate("AppOptions", "%1 needs a value").arg(a);
       if (a == QStringLiteral("--open")) {
         o.open = v;
@@ -72,6 +76,8 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
         o.compare = v;
       } else if (a == QStringLiteral("--align")) {
         o.align = v;
+      } else if (a == QStringLiteral("--align-upper")) {
+        o.align_upper = v;
       } else if (a == QStringLiteral("--screenshot")) {
         o.screenshot = v;
       } else if (a == QStringLiteral("--select")) {
@@ -87,6 +93,14 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
         if (!ok || o.instructions <= 0) {
           return QCoreApplication::translate("AppOptions",
                                              "--instructions takes a positive count (got '%1')")
+              .arg(v);
+        }
+      } else if (a == QStringLiteral("--steps")) {
+        bool ok = false;
+        o.steps = v.toLongLong(&ok);
+        if (!ok || o.steps <= 0) {
+          return QCoreApplication::translate("AppOptions",
+                                             "--steps takes a positive count (got '%1')")
               .arg(v);
         }
       } else if (a == QStringLiteral("--memory-show")) {

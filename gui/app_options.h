@@ -13,9 +13,10 @@
 namespace vmlab::gui {
 
 struct AppOptions {
-  QString open;     // run directory or trace.jsonl
-  QString compare;  // vmlab compare --format json output
-  QString align;    // a second run for the aligned view
+  QString open;         // run directory or trace.jsonl
+  QString compare;      // vmlab compare --format json output
+  QString align;        // a second run for the aligned view
+  QString align_upper;  // a run for the aligned view's upper row (default: the window's)
   std::optional<MainWindow::View> view;
   QString screenshot;  // PNG to write, then exit
   QString language = QStringLiteral("en");
@@ -23,9 +24,9 @@ struct AppOptions {
   int height = 820;
   bool run = false;  // start a live run with `live` (and, with --screenshot, wait for its end)
   LiveRunOptions live;
-  long long select = -1;
-  long long instructions = -1;  // with --run: run this many instructions, then pause  // the event
-                                // (store index) to select, -1 for none
+  long long select = -1;                  // the event (store index) to select, -1 for none
+  long long instructions = -1;            // with --run: run this many instructions, then pause
+  long long steps = 0;                    // with --run: then press Step this many times
   std::optional<PageFilter> memory_show;  // --memory-show
   std::optional<uint32_t> go_to;          // --goto: the memory view's first page
   bool breakdown_cycles = false;          // --breakdown cycles

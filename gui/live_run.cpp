@@ -137,6 +137,10 @@ void LiveRun::step(uint64_t instructions) {
   send(Command::step, instructions);
 }
 
+void LiveRun::run_for(uint64_t instructions) {
+  send(Command::run_for, instructions);
+}
+
 void LiveRun::run_to_next(vmm::EventKind kind) {
   send(Command::until, vmm::index_of(kind));
 }
@@ -173,6 +177,9 @@ void LiveRun::worker() {
         std::bitset<vmm::kNumEventKinds> kinds;
         kinds.set(c.second);
         vm_->run_until_event(kinds);
+      } else if (c.first == Command::step) {
+        for (uint64_t i = 0; i < c.second && vm_->step() == vmm::VmState::kPaused; ++i) {
+        }
       } else {
         vm_->run_for(c.second);
       }

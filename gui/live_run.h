@@ -76,7 +76,11 @@ class LiveRun {
   bool start(const LiveRunOptions& options, QString& error);
 
   void resume();
+  // Runs `instructions` guest instructions, one Vm::step each (an instruction the monitor
+  // emulates is one, as under native).
   void step(uint64_t instructions = 1);
+  // Runs until `instructions` more instructions retire on the processor (Vm::run_for).
+  void run_for(uint64_t instructions);
   // Resume until an event of `kind` is recorded, then pause right after it
   // (Vm::run_until_event).
   void run_to_next(vmm::EventKind kind);
@@ -97,7 +101,7 @@ class LiveRun {
   bool busy() const { return busy_.load(std::memory_order_acquire); }
 
  private:
-  enum class Command { resume, step, until, quit };
+  enum class Command { resume, step, run_for, until, quit };
   // The live event queue: 2^18 events (about 12 MiB), what the guest may record between
   // two of the GUI's looks (25 a second) before the worker waits for the next one.
   static constexpr size_t kQueueEvents = size_t{1} << 18;

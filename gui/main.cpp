@@ -46,6 +46,9 @@ int main(int argc, char** argv) {
     status = 1;
   }
   if (!options.align.isEmpty() && !window.open_aligned(options.align)) status = 1;
+  if (!options.align_upper.isEmpty() && !window.open_aligned_upper(options.align_upper)) {
+    status = 1;
+  }
   if (status != 0) {
     std::fprintf(stderr, "vmlab-gui: %s\n", window.banner_text().toLocal8Bit().constData());
   }
@@ -54,9 +57,11 @@ int main(int argc, char** argv) {
     window.show_view(vmlab::gui::MainWindow::View::run);
     if (options.instructions > 0) {
       window.run_panel()->run_for(static_cast<uint64_t>(options.instructions));
-    } else {
+    } else if (options.steps == 0) {
       window.run_panel()->resume();
     }
+    // The Step button's own action, pressed N times (each a command the worker queues).
+    for (long long i = 0; i < options.steps; ++i) window.run_panel()->step();
   }
   if (options.memory_show) window.memory()->set_filter(*options.memory_show);
   if (options.go_to) window.memory()->go_to(*options.go_to);

@@ -87,6 +87,7 @@ void MainWindow::build_ui() {
   setCentralWidget(central);
   if (!compare_file_.isEmpty()) compare_->open_json(compare_file_);
   if (!aligned_path_.isEmpty()) aligned_->open_lower(aligned_path_);
+  if (!aligned_upper_path_.isEmpty()) aligned_->open_upper(aligned_upper_path_);
   if (keep_view) timeline_->set_viewport(view);
 
   connect(timeline_, &TimelineWidget::eventClicked, this,
@@ -98,6 +99,9 @@ void MainWindow::build_ui() {
   connect(run_panel_, &RunPanel::inspected, code_, &CodeView::show_snapshot);
   connect(run_panel_, &RunPanel::inspected, memory_, &MemoryView::show_snapshot);
   connect(aligned_, &AlignedView::openLowerRequested, this, &MainWindow::choose_aligned_run);
+  connect(aligned_, &AlignedView::openUpperRequested, this, &MainWindow::choose_aligned_upper_run);
+  // Back to the window's run: a rebuilt window (another language) does not reopen the other.
+  connect(aligned_, &AlignedView::usingWindowRun, this, [this] { aligned_upper_path_.clear(); });
   connect(run_panel_, &RunPanel::message, this,
           [this](const QString& text, bool error) { show_banner(text, error); });
   build_menus();
@@ -128,6 +132,8 @@ void MainWindow::build_menus() {
   file->addAction(tr("Open &trace file (trace.json, trace.jsonl)..."), this,
                   &MainWindow::choose_trace_file);
   file->addAction(tr("Open a second run to &align..."), this, &MainWindow::choose_aligned_run);
+  file->addAction(tr("Open a run for the &upper aligned row..."), this,
+                  &MainWindow::choose_aligned_upper_run);
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -236,6 +242,17 @@ bool MainWindow::open_aligned(const QString& path) {
   return true;
 }
 
+bool MainWindow::open_aligned_upper(const QString& path) {
+  QString why;
+  if (!aligned_->open_upper(path, &why)) {
+    show_banner(tr("Could not open %1: %2").arg(path, why), true);
+    return false;
+  }
+  aligned_upper_path_ = path;
+  show_view(View::aligned);
+  return true;
+}
+
 bool MainWindow::open_compare(const QString& file) {
   QString why;
   if (!compare_->open_json(file, &why)) {
@@ -331,6 +348,17 @@ void MainWindow::choose_aligned_run() {
   dialog->setAttribute(Qt::WA_DeleteOnClose);
   connect(dialog, &QFileDialog::fileSelected, this,
           [this](const QString& dir) { open_aligned(dir); });
+  dialog->open();
+}
+
+void MainWindow::choose_aligned_upper_run() {
+  auto* dialog = new QFileDialog(
+      this, tr("Open a run directory for the upper row of the aligned view (vmlab run --out DIR "
+               "--trace)"));
+  dialog->setFileMode(QFileDialog::Directory);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &QFileDialog::fileSelected, this,
+          [this](const QString& dir) { open_aligned_upper(dir); });
   dialog->open();
 }
 

@@ -53,6 +53,8 @@ class MainWindow : public QMainWindow {
   bool open_compare(const QString& file);
   // Opens a second run below the first in the aligned view.
   bool open_aligned(const QString& path);
+  // Opens a run for the aligned view's upper row (instead of the window's run).
+  bool open_aligned_upper(const QString& path);
   void show_view(View view);
   // Selects an event in the table and on the timeline (nothing when out of range).
   void select_event(size_t event);
@@ -80,6 +82,7 @@ class MainWindow : public QMainWindow {
   void choose_run_directory();
   void choose_compare_file();
   void choose_aligned_run();
+  void choose_aligned_upper_run();
   void choose_trace_file();
   void show_loaded(LoadedRun run);
   void loading_finished();
@@ -89,6 +92,7 @@ class MainWindow : public QMainWindow {
   QString language_ = QStringLiteral("en");
   QString compare_file_;
   QString aligned_path_;
+  QString aligned_upper_path_;
   QLabel* banner_ = nullptr;
   QLabel* status_ = nullptr;
   QProgressBar* progress_ = nullptr;

@@ -212,7 +212,7 @@ void RunPanel::resume() {
 
 void RunPanel::run_for(uint64_t instructions) {
   if (run_ == nullptr && !start()) return;
-  run_->step(instructions);
+  run_->run_for(instructions);
   update_buttons();
 }
 

@@ -54,6 +54,8 @@ class RunPanel : public QWidget {
   QString console_text() const;
   // The console pane (tests type into it).
   QPlainTextEdit* console() { return console_; }
+  // The Step button (tests click it).
+  QPushButton* step_button() { return step_button_; }
   CounterModel* counters() { return counters_; }
 
  Q_SIGNALS:

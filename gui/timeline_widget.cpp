@@ -18,6 +18,10 @@ TimelineWidget::TimelineWidget(const RunDocument* document, QWidget* parent)
   setMouseTracking(true);
   setMinimumHeight(TimelineRenderer::kAxisHeight + 4 * TimelineRenderer::kLaneHeight);
   setAttribute(Qt::WA_OpaquePaintEvent);
+  watch_document();
+}
+
+void TimelineWidget::watch_document() {
   connect(document_, &RunDocument::runReset, this, [this] {
     selected_.reset();
     fit();
@@ -28,6 +32,15 @@ TimelineWidget::TimelineWidget(const RunDocument* document, QWidget* parent)
     }
     update();
   });
+}
+
+void TimelineWidget::set_document(const RunDocument* document) {
+  if (document == document_) return;
+  disconnect(document_, nullptr, this, nullptr);
+  document_ = document;
+  watch_document();
+  selected_.reset();
+  fit();
 }
 
 QSize TimelineWidget::sizeHint() const {

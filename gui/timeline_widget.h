@@ -15,6 +15,9 @@ class TimelineWidget : public QWidget {
   Q_OBJECT
  public:
   explicit TimelineWidget(const RunDocument* document, QWidget* parent = nullptr);
+  // Shows another run (AlignedView's rows, whose run the user chooses); fits it.
+  void set_document(const RunDocument* document);
+  const RunDocument* document() const { return document_; }
 
   const TimelineViewport& viewport() const { return view_; }
   void set_viewport(const TimelineViewport& view);
@@ -45,6 +48,7 @@ class TimelineWidget : public QWidget {
   bool event(QEvent* event) override;
 
  private:
+  void watch_document();
   int plot_width() const { return std::max(width() - TimelineRenderer::kLabelWidth, 1); }
   const RunDocument* document_;
   TimelineRenderer renderer_;

@@ -208,12 +208,17 @@ def parser():
     sub.add_parser("verify", help="instructors: every lab's files, markers and reference hashes")
     s = sub.add_parser("rehash", help="instructors: record a changed reference region's hash")
     s.add_argument("lab", metavar="NN", help="the lab: its number (01 to 08) or folder name")
+    p.commands = sub.choices  # name -> its parser, for errors in the command's own words
     return p
 
 
 def main(argv):
     p = parser()
-    args = p.parse_args(argv)
+    args, extra = p.parse_known_args(argv)
+    if extra:
+        # An unknown option of a command: the command's usage, not the top level's
+        # ("vmlab lab check 01 --bogus" shows check's options).
+        p.commands.get(args.command, p).error("unrecognized arguments: " + " ".join(extra))
     if not args.command:
         p.print_help(sys.stderr)
         return 64

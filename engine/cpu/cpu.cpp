@@ -249,6 +249,13 @@ bool Cpu::service_events() {
     run_end_ = RunEnd::kRequested;
     return true;
   }
+  if (yield_requested_) {
+    yield_requested_ = false;
+    // Nothing was looked at: the next run() services the events of this boundary.
+    check_events_ = true;
+    run_end_ = RunEnd::kBudget;
+    return true;
+  }
   if (monitor_) monitor_->at_event_check();
   if (guest_mode_) [[unlikely]]
     return service_guest_events();

@@ -94,6 +94,15 @@ class Cpu {
     stop_requested_ = true;
     check_events_ = true;
   }
+  // Leaves run() at the next instruction boundary with kBudget, as if its budget had run
+  // out there: unlike request_stop() the machine's slice goes on (a pausing
+  // machine::Machine::run_until pauses there when asked to). vmm::Vm::step uses it after an
+  // instruction that a monitor completed without it retiring on the processor. Events are
+  // looked at first in the next run(), as they would have been at that boundary.
+  void request_yield() {
+    yield_requested_ = true;
+    check_events_ = true;
+  }
   // The interrupt controller changed its INTR output; recognize it at the next boundary.
   void notify_interrupt_line() { check_events_ = true; }
   // Something that affects interrupt recognition changed (IF set, TF set, shadow).
@@ -399,6 +408,7 @@ class Cpu {
   // MOV SS shadow (UINT64_MAX: none); a VM exit saves that blocking (vmx.cpp).
   uint64_t shadowed_icount_ = UINT64_MAX;
   bool stop_requested_ = false;
+  bool yield_requested_ = false;
   bool shutdown_ = false;
   RunEnd run_end_ = RunEnd::kBudget;
   std::string stop_message_;

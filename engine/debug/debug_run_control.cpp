@@ -109,25 +109,11 @@ std::optional<StopInfo> DebugTarget::matched_event() {
 }
 
 vmm::VmState DebugTarget::one_step() {
-  const vmm::VmState state = vm_.step();
-  // A pause asked for by an event of the step's own instruction is not left for the next.
-  vm_.machine().clear_pause_request();
-  return state;
-}
-
-void DebugTarget::watch_instruction_events() {
+  // Vm::step runs one guest instruction (an emulated one too) and ends at a guest
+  // instruction boundary; the event break's kind is watched on the way.
   std::bitset<vmm::kNumEventKinds> kinds;
   if (event_break_) kinds.set(vmm::index_of(event_break_->kind));
-  // An instruction the monitor emulates completes without retiring, and Vm::step would run
-  // the next one too: the processor is asked to leave its run loop at the next instruction
-  // boundary, so that a breakpoint there (or a step's end) is not run past.
-  kinds.set(vmm::index_of(vmm::EventKind::emulated_insn));
-  kinds.set(vmm::index_of(vmm::EventKind::hypercall));
-  vm_.recorder().set_watch(kinds, [this] {
-    event_seen_ = true;
-    vm_.machine().cpu().request_stop();
-    vm_.request_pause();
-  });
+  return vm_.step(kinds, [this] { event_seen_ = true; });
 }
 
 std::optional<StopInfo> DebugTarget::access_hit() const {
@@ -196,13 +182,7 @@ StopInfo DebugTarget::step(const std::function<bool()>& poll) {
   (void)poll;
   if (exited()) return StopInfo{StopInfo::kExited, 0, {}};
   seen_seq_ = vm_.recorder().events_recorded();
-  watch_instruction_events();
   std::optional<StopInfo> stop = step_and_check(false);
-  // Under bt one guest instruction may be several of the processor's.
-  for (uint64_t i = 0; !stop && !at_boundary() && i < kMaxStepsPerGuestInsn; ++i) {
-    stop = step_and_check(false);
-  }
-  vm_.recorder().set_watch({}, {});
   for (Watch& w : watches_) w.last = watch_bytes(w);
   return stop.value_or(StopInfo{StopInfo::kStep, 0, {}});
 }
@@ -238,7 +218,6 @@ StopInfo DebugTarget::resume(const std::function<bool()>& poll) {
       }
     }
   }
-  watch_instruction_events();
   for (uint64_t n = 1;; ++n) {
     if (auto stop = step_and_check(true)) {
       result = *stop;
@@ -256,7 +235,6 @@ StopInfo DebugTarget::resume(const std::function<bool()>& poll) {
       break;
     }
   }
-  vm_.recorder().set_watch({}, {});
   return result;
 }
 

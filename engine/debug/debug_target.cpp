@@ -8,6 +8,7 @@
 
 #include "engine/vmm/core/inspection.h"
 #include "engine/vmm/core/vcpu.h"
+#include "engine/machine/image_bytes.h"
 
 namespace vmlab::debug {
 
@@ -22,12 +23,14 @@ constexpr cpu::SegReg kSegOrder[6] = {cpu::CS, cpu::SS, cpu::DS, cpu::ES, cpu::F
 // EFLAGS bits a debugger may change: CF PF AF ZF SF DF OF.
 constexpr uint32_t kWritableFlags = 0x0CD5;
 
+// Appends a little-endian 32-bit value.
 void put32(std::vector<uint8_t>& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  out.resize(out.size() + 4);
+  machine::image_bytes::set32(out, out.size() - 4, v);
 }
 
 uint32_t get32(std::span<const uint8_t> b) {
-  return uint32_t{b[0]} | uint32_t{b[1]} << 8 | uint32_t{b[2]} << 16 | uint32_t{b[3]} << 24;
+  return machine::image_bytes::get32(b, 0);
 }
 
 }  // namespace

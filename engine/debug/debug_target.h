@@ -129,14 +129,12 @@ class DebugTarget {
   std::optional<uint64_t> translate(uint32_t linear, bool for_write) const;
   bool owned_machine_frame(uint64_t machine) const;
   std::vector<uint8_t> watch_bytes(const Watch& w) const;
-  // One processor instruction; then whether a breakpoint, watchpoint or event break hit.
+  // One guest instruction; then whether a breakpoint, watchpoint or event break hit.
   std::optional<StopInfo> step_and_check(bool check_breakpoints);
   // After an event break's watch fired: whether an event since `seq_` matches it.
   std::optional<StopInfo> matched_event();
   bool at_boundary() const;
-  // Watches the event break's kind and the events of emulated instructions while stepping.
-  void watch_instruction_events();
-  // Vm::step, and no pause request left behind.
+  // Vm::step (one guest instruction), watching the event break's kind.
   vmm::VmState one_step();
 
   vmm::Vm& vm_;

@@ -1,6 +1,7 @@
-// Reading a kernel image's headers: little-endian fields at a byte offset (the caller checks
-// the offset against the image's size first), and printf-style messages for the errors that
-// name them. Shared by the Multiboot and Linux boot-protocol loaders.
+// Little-endian fields at a byte offset in an image (the caller checks the offset against
+// the image's size first), and printf-style messages for the errors that name them. Shared
+// by the Multiboot and Linux boot-protocol loaders, the gdb stub's register packets
+// (engine/debug) and the CLI's guest file system images (cli/diskfs.cpp).
 #pragma once
 
 #include <cstdarg>
@@ -21,6 +22,10 @@ inline uint32_t get32(std::span<const uint8_t> b, size_t off) {
 }
 inline uint64_t get64(std::span<const uint8_t> b, size_t off) {
   return uint64_t{get32(b, off)} | uint64_t{get32(b, off + 4)} << 32;
+}
+
+inline void set32(std::span<uint8_t> b, size_t off, uint32_t v) {
+  for (size_t i = 0; i < 4; ++i) b[off + i] = static_cast<uint8_t>(v >> (8 * i));
 }
 
 inline std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -17,6 +17,8 @@ options:
   --compare FILE       vmlab compare --format json output for the Compare view
   --align PATH         a second run directory (or trace) whose timeline the Aligned
                        view shows below the first run&apos;s, on the same time axis
+  --align-upper PATH   a run for the Aligned view&apos;s upper row (default: the run
+                       the other views show)
   --run                start the guest live (with --mode, --append, --profile, --kernel)
   --mode MODE          native, trap, trap-npt, trap-classic, bt, pv (default native)
   --append CMDLINE     the kernel command line, e.g. &quot;run=syscall iters=100&quot;
@@ -25,6 +27,7 @@ options:
   --view VIEW          timeline, events, counters, compare, run, code, memory or
                        aligned
   --instructions N     with --run: run N instructions, then pause
+  --steps N            with --run: then press Step N times (N guest instructions)
   --screenshot FILE    render the view into FILE (PNG) and exit; with --run, after
                        the guest stops
   --select N           select event N (its row in the table, from 0)
@@ -49,6 +52,8 @@ flaggor:
   --compare FIL        utdata från vmlab compare --format json för vyn Jämför
   --align SÖKVÄG       en andra körkatalog (eller spårfil) vars tidslinje vyn Två
                        körningar visar under den förstas, på samma tidsaxel
+  --align-upper SÖKVÄG en körning för vyn Två körningars övre rad (standard: den
+                       körning de andra vyerna visar)
   --run                starta gästen live (med --mode, --append, --profile, --kernel)
   --mode LÄGE          native, trap, trap-npt, trap-classic, bt, pv (standard native)
   --append KOMMANDORAD kärnans kommandorad, t.ex. &quot;run=syscall iters=100&quot;
@@ -57,6 +62,7 @@ flaggor:
   --view VY            timeline, events, counters, compare, run, code, memory eller
                        aligned
   --instructions N     med --run: kör N instruktioner, pausa sedan
+  --steps N            med --run: tryck sedan på Stega N gånger (N gästinstruktioner)
   --screenshot FIL     rita vyn till FIL (PNG) och avsluta; med --run, efter att
                        gästen stannat
   --select N           markera händelse N (dess rad i tabellen, från 0)
@@ -72,57 +78,62 @@ flaggor:
 </translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="68"/>
+        <location filename="../app_options.cpp" line="72"/>
         <source>%1 needs a value</source>
         <translation>%1 behöver ett värde</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="81"/>
+        <location filename="../app_options.cpp" line="87"/>
         <source>--select takes an event number (got &apos;%1&apos;)</source>
         <translation>--select tar ett händelsenummer (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="88"/>
+        <location filename="../app_options.cpp" line="94"/>
         <source>--instructions takes a positive count (got &apos;%1&apos;)</source>
         <translation>--instructions tar ett positivt antal (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="100"/>
+        <location filename="../app_options.cpp" line="102"/>
+        <source>--steps takes a positive count (got &apos;%1&apos;)</source>
+        <translation>--steps tar ett positivt antal (fick &apos;%1&apos;)</translation>
+    </message>
+    <message>
+        <location filename="../app_options.cpp" line="114"/>
         <source>--memory-show takes all, differing or user (got &apos;%1&apos;)</source>
         <translation>--memory-show tar all, differing eller user (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="106"/>
+        <location filename="../app_options.cpp" line="120"/>
         <source>--breakdown takes events or cycles (got &apos;%1&apos;)</source>
         <translation>--breakdown tar events eller cycles (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="119"/>
+        <location filename="../app_options.cpp" line="133"/>
         <source>--goto takes a 32-bit address in hex, e.g. 40000000 (got &apos;%1&apos;)</source>
         <translation>--goto tar en 32-bitars adress i hex, t.ex. 40000000 (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="132"/>
+        <location filename="../app_options.cpp" line="146"/>
         <source>--lang takes en or sv (got &apos;%1&apos;)</source>
         <translation>--lang tar en eller sv (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="144"/>
+        <location filename="../app_options.cpp" line="158"/>
         <source>--size takes WIDTHxHEIGHT, from 320x240 to 8192x8192 (got &apos;%1&apos;)</source>
         <translation>--size tar BREDDxHÖJD, från 320x240 till 8192x8192 (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="165"/>
+        <location filename="../app_options.cpp" line="179"/>
         <source>unknown mode &apos;%1&apos; (modes: native, trap, trap-npt, trap-classic, bt, pv)</source>
         <translation>okänt läge &apos;%1&apos; (lägen: native, trap, trap-npt, trap-classic, bt, pv)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="180"/>
+        <location filename="../app_options.cpp" line="194"/>
         <source>unknown view &apos;%1&apos; (views: timeline, events, counters, compare, run, code, memory, aligned)</source>
         <translation>okänd vy &apos;%1&apos; (vyer: timeline, events, counters, compare, run, code, memory, aligned)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="187"/>
+        <location filename="../app_options.cpp" line="201"/>
         <source>unknown option &apos;%1&apos; (vmlab-gui --help lists them)</source>
         <translation>okänd flagga &apos;%1&apos; (vmlab-gui --help listar dem)</translation>
     </message>
@@ -357,42 +368,42 @@ flaggor:
 <context>
     <name>KernelImage</name>
     <message>
-        <location filename="../kernel_image.cpp" line="46"/>
+        <location filename="../kernel_image.cpp" line="44"/>
         <source>the kernel %1 is not here any more</source>
         <translation>kärnan %1 finns inte kvar</translation>
     </message>
     <message>
-        <location filename="../kernel_image.cpp" line="51"/>
+        <location filename="../kernel_image.cpp" line="49"/>
         <source>%1: larger than 64 MiB</source>
         <translation>%1: större än 64 MiB</translation>
     </message>
     <message>
-        <location filename="../kernel_image.cpp" line="57"/>
+        <location filename="../kernel_image.cpp" line="55"/>
         <source>%1 is not the kernel the run booted (its SHA-256 differs from config.json&apos;s): rebuilt since?</source>
         <translation>%1 är inte kärnan som körningen startade (dess SHA-256 skiljer sig från config.json:s): ombyggd sedan dess?</translation>
     </message>
     <message>
-        <location filename="../kernel_image.cpp" line="66"/>
+        <location filename="../kernel_image.cpp" line="64"/>
         <source>%1: cannot read (%2)</source>
         <translation>%1: kan inte läsa (%2)</translation>
     </message>
     <message>
-        <location filename="../kernel_image.cpp" line="77"/>
+        <location filename="../kernel_image.cpp" line="75"/>
         <source>%1: not an ELF32 i386 image (%2)</source>
         <translation>%1: inte en ELF32-avbild för i386 (%2)</translation>
     </message>
     <message>
-        <location filename="../kernel_image.cpp" line="126"/>
+        <location filename="../kernel_image.cpp" line="124"/>
         <source>0x%1 is in bt&apos;s translation cache (the hypervisor hole at 0xfc000000), not in the kernel image</source>
         <translation>0x%1 ligger i bt:s översättningscache (hypervisorhålet vid 0xfc000000), inte i kärnans avbild</translation>
     </message>
     <message>
-        <location filename="../kernel_image.cpp" line="133"/>
+        <location filename="../kernel_image.cpp" line="131"/>
         <source>0x%1 is not in the kernel image (a user program, the translation cache or code loaded at run time)</source>
         <translation>0x%1 ligger inte i kärnans avbild (ett användarprogram, översättningscachen eller kod som laddats under körningen)</translation>
     </message>
     <message>
-        <location filename="../kernel_image.cpp" line="141"/>
+        <location filename="../kernel_image.cpp" line="139"/>
         <source>0x%1: not a valid instruction</source>
         <translation>0x%1: ingen giltig instruktion</translation>
     </message>
@@ -617,22 +628,22 @@ flaggor:
 <context>
     <name>Timeline</name>
     <message>
-        <location filename="../timeline_renderer.cpp" line="97"/>
+        <location filename="../timeline_renderer.cpp" line="105"/>
         <source>modeled cycles</source>
         <translation>modellerade cykler</translation>
     </message>
     <message>
-        <location filename="../timeline_renderer.cpp" line="157"/>
+        <location filename="../timeline_renderer.cpp" line="165"/>
         <source>cumulative cycles charged per class</source>
         <translation>ackumulerade debiterade cykler per klass</translation>
     </message>
     <message>
-        <location filename="../timeline_renderer.cpp" line="170"/>
+        <location filename="../timeline_renderer.cpp" line="178"/>
         <source>No cycles charged to events here (the cost profile may charge none).</source>
         <translation>Inga cykler debiterade händelser här (kostnadsprofilen kanske inte debiterar några).</translation>
     </message>
     <message>
-        <location filename="../timeline_renderer.cpp" line="175"/>
+        <location filename="../timeline_renderer.cpp" line="183"/>
         <source>top: %1</source>
         <translation>topp: %1</translation>
     </message>
@@ -650,27 +661,57 @@ flaggor:
         <translation>&lt;b&gt;%1&lt;/b&gt; · profil %2 · %3 instruktioner · %4 modellerade cykler · %5 händelser · &lt;span style=&apos;color:#555&apos;&gt;%6&lt;/span&gt;</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="41"/>
+        <location filename="../aligned_view.cpp" line="45"/>
+        <source>Open a run...</source>
+        <translation>Öppna en körning...</translation>
+    </message>
+    <message>
+        <location filename="../aligned_view.cpp" line="46"/>
+        <source>Show another run directory in the upper row</source>
+        <translation>Visa en annan körkatalog i den övre raden</translation>
+    </message>
+    <message>
+        <location filename="../aligned_view.cpp" line="48"/>
+        <source>Use the window&apos;s run</source>
+        <translation>Använd fönstrets körning</translation>
+    </message>
+    <message>
+        <location filename="../aligned_view.cpp" line="49"/>
+        <source>Show the run of the other tabs (opened or live) in the upper row</source>
+        <translation>Visa de andra flikarnas körning (öppnad eller live) i den övre raden</translation>
+    </message>
+    <message>
+        <location filename="../aligned_view.cpp" line="51"/>
         <source>Open a second run...</source>
         <translation>Öppna en andra körning...</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="99"/>
+        <location filename="../aligned_view.cpp" line="52"/>
+        <source>Show another run directory in the lower row</source>
+        <translation>Visa en annan körkatalog i den undre raden</translation>
+    </message>
+    <message>
+        <location filename="../aligned_view.cpp" line="148"/>
+        <source>Upper (the window&apos;s run): %1</source>
+        <translation>Övre (fönstrets körning): %1</translation>
+    </message>
+    <message>
+        <location filename="../aligned_view.cpp" line="149"/>
         <source>Upper: %1</source>
         <translation>Övre: %1</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="102"/>
+        <location filename="../aligned_view.cpp" line="153"/>
         <source>Lower: no run yet. Open a second run directory (vmlab run --out DIR --trace) to compare it with the upper one on the same modeled-time axis.</source>
         <translation>Undre: ingen körning än. Öppna en andra körkatalog (vmlab run --out DIR --trace) för att jämföra den med den övre på samma axel av modellerad tid.</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="107"/>
+        <location filename="../aligned_view.cpp" line="158"/>
         <source> · %1× the upper run&apos;s modeled cycles</source>
         <translation> · %1× den övre körningens modellerade cykler</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="113"/>
+        <location filename="../aligned_view.cpp" line="164"/>
         <source>Lower: %1</source>
         <translation>Undre: %1</translation>
     </message>
@@ -858,12 +899,12 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
         <translation>Gästinstruktioner</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="273"/>
+        <location filename="../compare_view.cpp" line="274"/>
         <source>vmlab compare</source>
         <translation>vmlab compare</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="289"/>
+        <location filename="../compare_view.cpp" line="290"/>
         <source>Export the comparison</source>
         <translation>Exportera jämförelsen</translation>
     </message>
@@ -1073,150 +1114,161 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
         <translation>Två körningar i linje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="117"/>
+        <location filename="../main_window.cpp" line="122"/>
         <source>Cancel loading</source>
         <translation>Avbryt inläsningen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="123"/>
+        <location filename="../main_window.cpp" line="128"/>
         <source>&amp;File</source>
         <translation>&amp;Arkiv</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="124"/>
+        <location filename="../main_window.cpp" line="129"/>
         <source>&amp;Open run directory...</source>
         <translation>&amp;Öppna körkatalog...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="126"/>
+        <location filename="../main_window.cpp" line="131"/>
         <source>Open &amp;comparison (vmlab compare --format json)...</source>
         <translation>Öppna &amp;jämförelse (vmlab compare --format json)...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="128"/>
+        <location filename="../main_window.cpp" line="133"/>
         <source>Open &amp;trace file (trace.json, trace.jsonl)...</source>
         <translation>Öppna &amp;spårfil (trace.json, trace.jsonl)...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="130"/>
+        <location filename="../main_window.cpp" line="135"/>
         <source>Open a second run to &amp;align...</source>
         <translation>Öppna en andra körning att &amp;linjera...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="132"/>
+        <location filename="../main_window.cpp" line="136"/>
+        <source>Open a run for the &amp;upper aligned row...</source>
+        <translation>Öppna en körning för den &amp;övre linjerade raden...</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="139"/>
         <source>&amp;Quit</source>
         <translation>&amp;Avsluta</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="134"/>
+        <location filename="../main_window.cpp" line="141"/>
         <source>&amp;View</source>
         <translation>&amp;Visa</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="135"/>
+        <location filename="../main_window.cpp" line="142"/>
         <source>&amp;Run</source>
         <translation>&amp;Kör</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="136"/>
+        <location filename="../main_window.cpp" line="143"/>
         <source>&amp;Timeline</source>
         <translation>&amp;Tidslinje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="137"/>
+        <location filename="../main_window.cpp" line="144"/>
         <source>&amp;Counters</source>
         <translation>&amp;Räknare</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="138"/>
+        <location filename="../main_window.cpp" line="145"/>
         <source>C&amp;ompare modes</source>
         <translation>J&amp;ämför lägen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="139"/>
+        <location filename="../main_window.cpp" line="146"/>
         <source>Co&amp;de</source>
         <translation>Ko&amp;d</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="140"/>
+        <location filename="../main_window.cpp" line="147"/>
         <source>&amp;Memory</source>
         <translation>&amp;Minne</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="141"/>
+        <location filename="../main_window.cpp" line="148"/>
         <source>Two runs &amp;aligned</source>
         <translation>Två körningar i &amp;linje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="143"/>
+        <location filename="../main_window.cpp" line="150"/>
         <source>Show the &amp;whole run</source>
         <translation>Visa &amp;hela körningen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="145"/>
+        <location filename="../main_window.cpp" line="152"/>
         <source>&amp;Language</source>
         <translation>&amp;Språk</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="164"/>
+        <location filename="../main_window.cpp" line="171"/>
         <source>No translation for language &quot;%1&quot;.</source>
         <translation>Ingen översättning för språket &quot;%1&quot;.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="175"/>
-        <location filename="../main_window.cpp" line="223"/>
-        <location filename="../main_window.cpp" line="231"/>
-        <location filename="../main_window.cpp" line="242"/>
+        <location filename="../main_window.cpp" line="182"/>
+        <location filename="../main_window.cpp" line="230"/>
+        <location filename="../main_window.cpp" line="238"/>
+        <location filename="../main_window.cpp" line="249"/>
+        <location filename="../main_window.cpp" line="260"/>
         <source>Could not open %1: %2</source>
         <translation>Kunde inte öppna %1: %2</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="202"/>
+        <location filename="../main_window.cpp" line="209"/>
         <source>Loading %1 ...</source>
         <translation>Läser in %1 ...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="220"/>
+        <location filename="../main_window.cpp" line="227"/>
         <source>Loading %1 was cancelled; the run shown before stays open.</source>
         <translation>Inläsningen av %1 avbröts; körningen som visades förut är kvar.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="304"/>
+        <location filename="../main_window.cpp" line="322"/>
         <source>No run open: File &gt; Open run directory, or the Run tab.</source>
         <translation>Ingen körning öppen: Arkiv &gt; Öppna körkatalog, eller fliken Kör.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="308"/>
+        <location filename="../main_window.cpp" line="326"/>
         <source>%1 | %2 | profile %3 | %4 events | %5 instructions | %6 modeled cycles</source>
         <translation>%1 | %2 | profil %3 | %4 händelser | %5 instruktioner | %6 modellerade cykler</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="318"/>
+        <location filename="../main_window.cpp" line="336"/>
         <source>Open a vmlab run directory (vmlab run --out DIR --trace)</source>
         <translation>Öppna en vmlab-körkatalog (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="329"/>
+        <location filename="../main_window.cpp" line="347"/>
         <source>Open a second run directory to align below the first (vmlab run --out DIR --trace)</source>
         <translation>Öppna en andra körkatalog att linjera under den första (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="338"/>
+        <location filename="../main_window.cpp" line="357"/>
+        <source>Open a run directory for the upper row of the aligned view (vmlab run --out DIR --trace)</source>
+        <translation>Öppna en körkatalog för den linjerade vyns övre rad (vmlab run --out DIR --trace)</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="367"/>
         <source>Open a trace vmlab wrote (trace.json or trace.jsonl)</source>
         <translation>Öppna ett spår som vmlab skrev (trace.json eller trace.jsonl)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="340"/>
+        <location filename="../main_window.cpp" line="369"/>
         <source>vmlab traces (*.json *.jsonl)</source>
         <translation>vmlab-spår (*.json *.jsonl)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="348"/>
+        <location filename="../main_window.cpp" line="377"/>
         <source>Open vmlab compare --format json output</source>
         <translation>Öppna utdata från vmlab compare --format json</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="350"/>
+        <location filename="../main_window.cpp" line="379"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>

@@ -1,7 +1,8 @@
 // Two runs' timelines aligned (gui/aligned_view.h): the same workload under trap and bt,
 // opened from two run directories; both timelines show the same modeled-cycle span after
 // every zoom and pan of either; Home fits the longer run; the lower timeline's bins hold
-// the lower run's events; a bad second run gives a message, not a crash.
+// the lower run's events; the user chooses the upper run too, and goes back to the
+// window's; a bad second run gives a message, not a crash.
 #include <QTest>
 #include <cmath>
 
@@ -103,6 +104,45 @@ class AlignedViewTest : public QObject {
     QVERIFY(visible + 1 >= lower.size());
   }
 
+  void the_user_chooses_both_runs() {
+    // The window shows the trap run; the aligned view's upper row is made the bt run and
+    // its lower row the trap run, then the upper row goes back to the window's run.
+    MainWindow w;
+    w.resize(1200, 900);
+    QVERIFY2(w.open_run(trap_), qPrintable(w.banner_text()));
+    AlignedView* a = w.aligned();
+    QVERIFY(a->upper_is_window_run());
+    QCOMPARE(a->upper(), static_cast<const RunDocument*>(w.document()));
+    QVERIFY2(w.open_aligned_upper(bt_), qPrintable(w.banner_text()));
+    QVERIFY2(w.open_aligned(trap_), qPrintable(w.banner_text()));
+    w.show_view(MainWindow::View::aligned);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(!a->upper_is_window_run());
+    QCOMPARE(a->upper()->summary().mode, QStringLiteral("bt"));
+    QCOMPARE(a->lower()->summary().mode, QStringLiteral("trap"));
+    QCOMPARE(a->upper_timeline()->document(), a->upper());
+    // The window's own run is unchanged (the other views still show trap).
+    QCOMPARE(w.document()->summary().mode, QStringLiteral("trap"));
+    // One axis for the two chosen runs: fitted to the longer, and zoom moves both.
+    const uint64_t longer =
+        std::max(a->upper()->events().end_cycle(), a->lower()->events().end_cycle());
+    const int plot = a->upper_timeline()->width() - TimelineRenderer::kLabelWidth;
+    QCOMPARE(a->upper_timeline()->viewport().cycles_per_px,
+             TimelineRenderer::fit(longer, plot).cycles_per_px);
+    a->upper_timeline()->zoom(2.0, TimelineRenderer::kLabelWidth + 50);
+    QVERIFY(same(a->upper_timeline()->viewport(), a->lower_timeline()->viewport()));
+    // A bad upper run: a message, and the row keeps the bt run.
+    QVERIFY(!w.open_aligned_upper(tmp_.filePath(QStringLiteral("no-such-upper"))));
+    QVERIFY(w.banner_text().contains(QStringLiteral("no-such-upper")));
+    QCOMPARE(a->upper()->summary().mode, QStringLiteral("bt"));
+    // Back to the window's run.
+    a->use_window_run();
+    QVERIFY(a->upper_is_window_run());
+    QCOMPARE(a->upper_timeline()->document(), static_cast<const RunDocument*>(w.document()));
+    QCOMPARE(a->upper()->summary().mode, QStringLiteral("trap"));
+  }
+
   void a_bad_second_run_gives_a_message() {
     MainWindow w;
     QVERIFY(w.open_run(trap_));
@@ -118,6 +158,10 @@ class AlignedViewTest : public QObject {
          bt_, QStringLiteral("--view"), QStringLiteral("aligned")},
         o));
     QCOMPARE(o.align, bt_);
+    QVERIFY(!parse_app_options({QStringLiteral("vmlab-gui"), QStringLiteral("--align-upper"), trap_,
+                                QStringLiteral("--align"), bt_},
+                               o));
+    QCOMPARE(o.align_upper, trap_);
     QVERIFY(o.view == MainWindow::View::aligned);
     QVERIFY(parse_app_options({QStringLiteral("vmlab-gui"), QStringLiteral("--align")}, o));
   }

@@ -53,10 +53,14 @@ vmm::GuestCpuView BtMode::guest_cpu(const vmm::Vm& vm) const {
   vmm::GuestCpuView v = DeprivilegedMode::guest_cpu(vm);
   if (monitor_ && monitor_->in_tc()) {
     // In the translation cache CS is the TC's; the guest's is the kernel's own. The guest's
-    // state is exact only where one guest instruction's translation begins.
+    // state is exact only where one guest instruction's translation begins. A fragment's
+    // fall-through exit (a record of no guest bytes) holds the same state as the next
+    // fragment's first instruction, where the guest instruction begins: a step stops there
+    // once, not twice.
     v.cs = vmm::VirtualCpu::guest_selector(monitor_->guest_cs());
     const auto* record = monitor_->cache().record_at(v.hardware.eip);
-    v.at_insn_boundary = record != nullptr && record->tc == v.hardware.eip;
+    v.at_insn_boundary =
+        record != nullptr && record->tc == v.hardware.eip && record->guest_len != 0;
   }
   return v;
 }

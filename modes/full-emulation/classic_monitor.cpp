@@ -100,7 +100,8 @@ void ClassicMonitor::explain_stop(const vmm::Vm& vm, machine::RunResult& result)
       result.reason == machine::StopReason::kTripleFault ||
       (result.reason == machine::StopReason::kExitPort && result.exit_value.value_or(0) != 0);
   if (!stuck && !failed) return;
-  const uint64_t count = vm.recorder().counters().count_of(vmm::EventKind::sensitive_no_trap);
+  // The observer's tally decides and words the message (state, not the event counters).
+  const uint64_t count = vm.observer().sensitive_seen();
   if (count == 0) return;
   std::string last;
   for (const auto& s : vm.observer().recent_sensitive()) {

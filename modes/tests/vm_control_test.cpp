@@ -103,10 +103,11 @@ TEST(VmControlTest, PausedAndSteppedRunEqualsUninterruptedRunInEveryMode) {
     }
 
     auto split = make_vm(v, kWorkload);
-    // A prefix made only of single steps, each retiring exactly one instruction.
+    // A prefix made only of single processor steps, each retiring exactly one instruction
+    // (guest steps: guest_step_test.cpp).
     for (int i = 0; i < 3000; ++i) {
       const uint64_t before = split->machine().cpu().instructions_retired();
-      ASSERT_EQ(split->step(), vmm::VmState::kPaused);
+      ASSERT_EQ(split->step_processor(), vmm::VmState::kPaused);
       ASSERT_EQ(split->machine().cpu().instructions_retired(), before + 1);
     }
     // Then pauses at many different points: counts that do and do not divide the pause
@@ -122,7 +123,7 @@ TEST(VmControlTest, PausedAndSteppedRunEqualsUninterruptedRunInEveryMode) {
         ASSERT_EQ(split->machine().cpu().instructions_retired(), before + n);
         EXPECT_EQ(split->recorder().counters().count_of(vmm::EventKind::machine_stop), 0u);
       }
-      if (++calls % 5 == 0 && state == vmm::VmState::kPaused) state = split->step();
+      if (++calls % 5 == 0 && state == vmm::VmState::kPaused) state = split->step_processor();
     }
     ASSERT_EQ(state, vmm::VmState::kStopped);
     EXPECT_GT(calls, 20u);

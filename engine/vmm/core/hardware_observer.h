@@ -40,6 +40,9 @@ class HardwareObserver : public cpu::CpuObserver, public machine::IoObserver {
     uint32_t eip;
   };
   std::vector<Sensitive> recent_sensitive() const;
+  // How many sensitive instructions ran without a trap under a monitor in this run (the
+  // observer's own tally, not the event counters).
+  uint64_t sensitive_seen() const { return sensitive_seen_; }
 
   // machine::IoObserver
   void on_io(const machine::IoAccess& access) override;

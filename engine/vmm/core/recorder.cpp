@@ -38,7 +38,8 @@ void Recorder::publish_snapshot() {
   for (auto& s : subscriptions_) s->publish(snap);
 }
 
-void Recorder::set_watch(const std::bitset<kNumEventKinds>& kinds, std::function<void()> on_match) {
+void Recorder::set_watch(const std::bitset<kNumEventKinds>& kinds,
+                         std::function<void(EventKind)> on_match) {
   watch_ = on_match ? kinds : std::bitset<kNumEventKinds>{};
   on_watch_ = std::move(on_match);
   update_recording();
@@ -47,7 +48,7 @@ void Recorder::set_watch(const std::bitset<kNumEventKinds>& kinds, std::function
 void Recorder::keep(const Event& event) {
   if (ring_) ring_->push(event);
   for (auto& s : subscriptions_) s->push(event);
-  if (watch_.test(index_of(event.kind))) on_watch_();
+  if (watch_.test(index_of(event.kind))) on_watch_(event.kind);
   if (writers_.empty() || !trace_filter_.test(index_of(event.kind))) return;
   if (trace_limit_ != 0 && written_ >= trace_limit_) {
     ++dropped_;

@@ -44,9 +44,10 @@ class Recorder {
   void subscribe(std::shared_ptr<EventSubscription> subscription);
   void unsubscribe(const EventSubscription* subscription);
   bool has_subscribers() const { return !subscriptions_.empty(); }
-  // Calls `on_match` (on the recording thread) each time an event of one of `kinds` is
-  // recorded; an empty set turns the watch off. Vm::run_until_event uses it.
-  void set_watch(const std::bitset<kNumEventKinds>& kinds, std::function<void()> on_match);
+  // Calls `on_match` with the event's kind (on the recording thread) each time an event of
+  // one of `kinds` is recorded; an empty set turns the watch off. Vm::run_until_event and
+  // Vm::step use it.
+  void set_watch(const std::bitset<kNumEventKinds>& kinds, std::function<void(EventKind)> on_match);
   // Publishes the counters and the processor's instructions and cycles to every
   // subscription (a no-op without subscribers).
   void publish_snapshot();
@@ -98,7 +99,7 @@ class Recorder {
   std::vector<std::unique_ptr<TraceWriter>> writers_;
   std::vector<std::shared_ptr<EventSubscription>> subscriptions_;
   std::bitset<kNumEventKinds> watch_;
-  std::function<void()> on_watch_;
+  std::function<void(EventKind)> on_watch_;
   void update_recording() {
     recording_ = ring_.has_value() || !writers_.empty() || !subscriptions_.empty() || watch_.any();
   }

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <bitset>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -61,12 +62,22 @@ class Vm {
   // Runs until `instructions` more instructions retire on the processor (kPaused), a pause
   // request takes effect (kPaused) or the machine stops (kStopped, last_stop() set).
   VmState run_for(uint64_t instructions);
-  // Runs exactly one instruction of the processor: run_for(1). An interrupt or exception
-  // delivered on the way is part of the step; so is idle time skipped by a halted guest.
-  // Under trap modes an instruction the monitor emulates does not retire on the processor
-  // and is part of the next step; under bt the instructions are those of the translated
-  // code (guest_eip() names the guest instruction).
-  VmState step() { return run_for(1); }
+  // Runs exactly one guest instruction: afterwards guest_eip() is the next guest
+  // instruction's and guest_cpu() is at a guest instruction boundary, in every mode, so a
+  // sequence of steps visits the guest EIPs a native run visits. An interrupt or exception
+  // delivered on the way is part of the step (it ends after the handler's first
+  // instruction), as is idle time skipped by a halted guest. An instruction that a monitor
+  // completes without the processor retiring it (an emulated privileged instruction, a
+  // guest page-table write emulated on a trace fault, a hypervisor-hole access) is one
+  // step; under bt a step runs the translated instructions of one guest instruction. A
+  // step is a pause like run_for's: the run stays the same run. Events of `seen`'s kinds
+  // recorded during the step call `on_seen` (a debugger's event break).
+  VmState step(const std::bitset<kNumEventKinds>& seen = {},
+               const std::function<void()>& on_seen = {});
+  // Runs exactly one instruction of the processor: run_for(1). Under trap modes an
+  // instruction the monitor emulates does not retire on the processor and is part of the
+  // next one; under bt the instructions are those of the translated code.
+  VmState step_processor() { return run_for(1); }
   // Runs until the machine stops or a pause request takes effect.
   VmState resume() { return run_for(UINT64_MAX); }
   // Runs until an event of one of `kinds` is recorded, then pauses after the instruction
@@ -112,7 +123,7 @@ class Vm {
   // The same for guest-physical memory through the P2M: false when any byte is unbacked.
   bool read_guest_physical(uint64_t address, std::span<uint8_t> out) const;
   // The pages of [first_linear, first_linear + pages * 4 KiB) that the guest's tables or
-  // the hardware's map, at most `max_rows` of them, in address order (page_walk.cpp).
+  // the hardware's map, at most `max_rows` of them, in address order (vm_inspection.cpp).
   std::vector<PageRow> page_walk(uint32_t first_linear = 0, uint32_t pages = 1u << 20,
                                  size_t max_rows = SIZE_MAX) const;
   std::vector<TranslationRow> translations() const { return mode_->translations(*this); }

@@ -18,8 +18,58 @@ VmState Vm::run_for(uint64_t instructions) {
 }
 
 VmState Vm::run_until_event(const std::bitset<kNumEventKinds>& kinds, uint64_t max_instructions) {
-  recorder_.set_watch(kinds, [this] { machine_->request_pause(); });
+  recorder_.set_watch(kinds, [this](EventKind) { machine_->request_pause(); });
   const VmState state = run_for_at(max_instructions, 1);
+  recorder_.set_watch({}, {});
+  return state;
+}
+
+namespace {
+
+// Processor instructions one guest instruction may take under bt before a step gives up
+// looking for the next boundary (an in-TC sequence is a few dozen).
+constexpr uint64_t kMaxProcessorStepsPerGuestInsn = uint64_t{1} << 16;
+
+// Events that say a monitor completed a guest instruction on the guest's behalf, without
+// the processor retiring it (Vm::step).
+std::bitset<kNumEventKinds> completing_kinds() {
+  std::bitset<kNumEventKinds> kinds;
+  for (EventKind k : {EventKind::emulated_insn, EventKind::guest_pt_write, EventKind::hole_access,
+                      EventKind::hypercall}) {
+    kinds.set(index_of(k));
+  }
+  return kinds;
+}
+
+}  // namespace
+
+VmState Vm::step(const std::bitset<kNumEventKinds>& seen, const std::function<void()>& on_seen) {
+  static const std::bitset<kNumEventKinds> kCompleting = completing_kinds();
+  cpu::Cpu& cpu = machine_->cpu();
+  bool completed = false;
+  // The event is recorded inside the instruction's emulation: the processor leaves its run
+  // loop at the next boundary without ending the slice, and the machine pauses there.
+  recorder_.set_watch(kCompleting | seen, [&](EventKind kind) {
+    if (on_seen && seen.test(index_of(kind))) on_seen();
+    if (kCompleting.test(index_of(kind))) {
+      completed = true;
+      cpu.request_yield();
+      machine_->request_pause();
+    }
+  });
+  VmState state = VmState::kPaused;
+  for (uint64_t i = 0; i < kMaxProcessorStepsPerGuestInsn; ++i) {
+    const uint64_t retired = cpu.instructions_retired();
+    const uint32_t eip = guest_eip();
+    completed = false;
+    state = run_for_at(1, 1);
+    // A pause asked for by an event of the step's own instruction is not left for the next.
+    machine_->clear_pause_request();
+    if (state == VmState::kStopped) break;
+    const bool progressed =
+        cpu.instructions_retired() != retired || (completed && guest_eip() != eip);
+    if (progressed && mode_->guest_cpu(*this).at_insn_boundary) break;
+  }
   recorder_.set_watch({}, {});
   return state;
 }
