@@ -9,26 +9,9 @@
  *   rm NAME              remove a file
  *   fsstress N           N rounds of: create a file of 0-10 KiB (written 512 bytes at a
  *                        time), remove every other one (the durability test kills this)
+ *   bench WORKLOAD N ... a disk workload (disk_bench.c), as init runs it for run=disk...
  */
-#include "ulib.h"
-
-static inline int sys4(u32 nr, u32 a, u32 b, u32 c, u32 d) {
-  int ret;
-  __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c), "S"(d) : "memory");
-  return ret;
-}
-static int fs_read(const char* name, u32 off, void* buf, u32 len) {
-  return sys4(SYS_fs_read, (u32)name, off, (u32)buf, len);
-}
-static int fs_write(const char* name, u32 off, const void* buf, u32 len) {
-  return sys4(SYS_fs_write, (u32)name, off, (u32)buf, len);
-}
-static int fs_unlink(const char* name) {
-  return sys4(SYS_fs_unlink, (u32)name, 0, 0, 0);
-}
-static int fs_list(u32 index, char* name) {
-  return sys4(SYS_fs_list, index, (u32)name, 0, 0);
-}
+#include "disk_fs.h"
 
 /* "f" and the decimal number: fsstress's file names. */
 static void fmt_name(char* name, u32 i) {
@@ -81,6 +64,7 @@ int main(int argc, char** argv) {
     for (u32 i = 0; (size = fs_list(i, name)) >= 0; i++) printf("%s %u\n", name, (u32)size);
     return 0;
   }
+  if (strcmp(cmd, "bench") == 0) return disk_bench(argc, argv);
   if (strcmp(cmd, "fsstress") == 0) {
     bool ok = argc > 1;
     const u32 rounds = ok ? parse_u32(argv[1], &ok) : 0;

@@ -11,6 +11,12 @@ struct result {
   u64 cycles; /* RDTSC delta over the measured part, all iterations */
   bool has_check;
   u32 check; /* a deterministic checksum (compute), same in every mode */
+  /* The disk workloads (disk_bench.c), which report these too: */
+  u32 bytes_per_iter;    /* bytes read or written per iteration; 0: not an I/O workload */
+  u32 requests_per_iter; /* file-system requests per iteration */
+  u64 create_cycles;     /* filecreate: the creates' share of cycles */
+  u64 delete_cycles;     /* and the deletes' */
+  bool skipped;          /* no usable file system: a `skip` line said so, no result */
 };
 
 struct workload {
