@@ -1,10 +1,10 @@
-#include "cli/diskfs.h"
+#include "frontend/diskfs.h"
 
 #include <algorithm>
 #include <cstring>
 #include <map>
 
-namespace vmlab::cli::diskfs {
+namespace vmlab::frontend::diskfs {
 
 namespace {
 
@@ -220,4 +220,4 @@ std::vector<uint8_t> read_file(const std::vector<uint8_t>& img, const std::strin
   return {};
 }
 
-}  // namespace vmlab::cli::diskfs
+}  // namespace vmlab::frontend::diskfs
