@@ -85,14 +85,17 @@ void print_compare_table(std::ostream& out, const CompareHeader& h,
       << "cycles/op: the guest's own RDTSC measurement; events/op: differential (runs with N "
          "and 2N iterations)\n\n";
   // The mode column fits its longest label ("trap-classic").
-  size_t mode_width = 8;
-  for (const Measurement& m : rows) mode_width = std::max(mode_width, m.label.size());
-  out << pad("workload", 10, false) << " " << pad("mode", mode_width, false) << " "
+  size_t mode_width = 8, workload_width = 10;
+  for (const Measurement& m : rows) {
+    mode_width = std::max(mode_width, m.label.size());
+    workload_width = std::max(workload_width, m.workload.size());
+  }
+  out << pad("workload", workload_width, false) << " " << pad("mode", mode_width, false) << " "
       << pad("iters", 6, true) << " " << pad("cycles/op", 12, true) << " "
       << pad("x native", 8, true) << " " << pad("insns/op", 10, true) << "  "
       << "events/op (most frequent)\n";
   for (const Measurement& m : rows) {
-    out << pad(m.workload, 10, false) << " " << pad(m.label, mode_width, false) << " "
+    out << pad(m.workload, workload_width, false) << " " << pad(m.label, mode_width, false) << " "
         << pad(std::to_string(m.iters), 6, true) << " ";
     if (!m.ok) {
       out << (m.skipped ? "skipped: " : "failed: ") << m.error << "\n";

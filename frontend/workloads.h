@@ -27,9 +27,9 @@ inline constexpr std::array<Workload, 22> kWorkloads = {{
     {"forkexit", 50},         {"forkexec", 20},
     {"pagefault", 256},       {"mmap", 50},
     {"protfault", 500},       {"forkwait", 200},
-    {"compute", 2},           {"diskread", 2, true},
-    {"diskwrite", 2, true},   {"diskrand", 16, true},
-    {"filecreate0", 8, true}, {"filecreate10", 4, true},
+    {"compute", 2},           {"diskread", 1, true},
+    {"diskwrite", 1, true},   {"diskrand", 8, true},
+    {"filecreate0", 4, true}, {"filecreate10", 2, true},
 }};
 
 inline const Workload* find_workload(std::string_view name) {

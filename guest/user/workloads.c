@@ -346,11 +346,11 @@ const struct workload workloads[] = {
     {"protfault", "lmbench", "protection fault (write to read-only page)", 20000, 500, w_protfault},
     {"forkwait", "A&A", "fork/wait pairs (paper: 40000)", 40000, 200, w_forkwait},
     {"compute", "sanity", "integer sieve, no system calls", 20, 2, w_compute},
-    {"diskread", "dd", "sequential read of a 64 KiB file, bs=4096 (--disk)", 20, 2, w_diskread},
-    {"diskwrite", "dd", "sequential write of a 64 KiB file, bs=4096 (--disk)", 10, 2, w_diskwrite},
-    {"diskrand", "disk", "random 4 KiB read of a 64 KiB file (--disk)", 200, 16, w_diskrand},
-    {"filecreate0", "lmbench", "create + delete a 0 KiB file (--disk)", 200, 8, w_filecreate0},
-    {"filecreate10", "lmbench", "create + delete a 10 KiB file (--disk)", 100, 4, w_filecreate10},
+    {"diskread", "dd", "sequential read of a 64 KiB file, bs=4096 (--disk)", 20, 1, w_diskread},
+    {"diskwrite", "dd", "sequential write of a 64 KiB file, bs=4096 (--disk)", 10, 1, w_diskwrite},
+    {"diskrand", "disk", "random 4 KiB read of a 64 KiB file (--disk)", 200, 8, w_diskrand},
+    {"filecreate0", "lmbench", "create + delete a 0 KiB file (--disk)", 200, 4, w_filecreate0},
+    {"filecreate10", "lmbench", "create + delete a 10 KiB file (--disk)", 100, 2, w_filecreate10},
 };
 const u32 workload_count = sizeof(workloads) / sizeof(workloads[0]);
 
