@@ -74,7 +74,7 @@ static int make_file(u8* buf, u32 bytes) {
 
 /* diskread, diskwrite: the whole file once per iteration, bs bytes a request. The check
  * folds the first byte of every request read, which must be the file's. */
-static int sequential(bool writing, u32 iters, u32 bs, u32 bytes, u8* buf, struct result* r) {
+static int sequential(bool writing, u32 iters, u32 bs, u32 bytes, u8* buf, struct disk_result* r) {
   u32 check = 0;
   u64 t0 = rdtsc();
   for (u32 i = 0; i < iters; i++) {
@@ -90,9 +90,9 @@ static int sequential(bool writing, u32 iters, u32 bs, u32 bytes, u8* buf, struc
       check = check * 31 + buf[writing ? off : 0];
     }
   }
-  r->cycles = rdtsc() - t0;
-  r->has_check = true;
-  r->check = check;
+  r->r.cycles = rdtsc() - t0;
+  r->r.has_check = true;
+  r->r.check = check;
   r->bytes_per_iter = bytes;
   r->requests_per_iter = (bytes + bs - 1) / bs;
   return 0;
@@ -100,7 +100,7 @@ static int sequential(bool writing, u32 iters, u32 bs, u32 bytes, u8* buf, struc
 
 /* diskrand: one 4 KiB read per iteration at a xorshift32 offset (Marsaglia 2003, seed
  * 2463534242 as there), so every run reads the same blocks in the same order. */
-static int random_reads(u32 iters, u32 bytes, u8* buf, struct result* r) {
+static int random_reads(u32 iters, u32 bytes, u8* buf, struct disk_result* r) {
   const u32 blocks = bytes / RAND_BLOCK;
   u32 state = 2463534242u, check = 0;
   u64 t0 = rdtsc();
@@ -112,16 +112,16 @@ static int random_reads(u32 iters, u32 bytes, u8* buf, struct result* r) {
     }
     check = check * 31 + off / RAND_BLOCK;
   }
-  r->cycles = rdtsc() - t0;
-  r->has_check = true;
-  r->check = check;
+  r->r.cycles = rdtsc() - t0;
+  r->r.has_check = true;
+  r->r.check = check;
   r->bytes_per_iter = RAND_BLOCK;
   r->requests_per_iter = 1;
   return 0;
 }
 
 /* filecreate0/10: create (one write of `bytes`), then unlink, each timed on its own. */
-static int create_delete(const char* workload, u32 iters, u32 bytes, u8* buf, struct result* r) {
+static int create_delete(const char* workload, u32 iters, u32 bytes, u8* buf, struct disk_result* r) {
   for (u32 i = 0; i < bytes; i++) buf[i] = pattern(i);
   for (u32 i = 0; i < iters; i++) {
     const u64 t0 = rdtsc();
@@ -136,7 +136,7 @@ static int create_delete(const char* workload, u32 iters, u32 bytes, u8* buf, st
     r->create_cycles += t1 - t0;
     r->delete_cycles += t2 - t1;
   }
-  r->cycles = r->create_cycles + r->delete_cycles;
+  r->r.cycles = r->create_cycles + r->delete_cycles;
   r->bytes_per_iter = bytes;
   r->requests_per_iter = 2;
   return 0;
@@ -147,7 +147,7 @@ static int usage(const char* workload, const char* what) {
   return 2;
 }
 
-static int run(const char* w, u32 iters, u8* buf, struct result* r) {
+static int run(const char* w, u32 iters, u8* buf, struct disk_result* r) {
   bool ok = true;
   const u32 kib = arg("kib", MAX_KIB, &ok);
   const u32 bs = arg("bs", 4096, &ok);
@@ -188,7 +188,7 @@ int disk_bench(int argc, char** argv) {
   }
   argc_ = argc;
   argv_ = argv;
-  struct result r;
+  struct disk_result r;
   memset(&r, 0, sizeof r);
   u8* buf = mmap(MAX_KIB * 1024);
   if ((i32)(uintptr_t)buf == -1) return 1;
