@@ -56,9 +56,10 @@ static u32 xorshift32(u32* state) {
 static bool create_empty(const char* workload, const char* name) {
   fs_unlink(name); /* a missing file is fine */
   if (fs_write(name, 0, "", 0) == 0) return true;
-  printf("skip workload=%s reason=\"no usable file system: no disk (--disk), no vmlabfs on it "
-         "(vmlab mkfs) or no free inode\"\n",
-         workload);
+  printf(
+      "skip workload=%s reason=\"no usable file system: no disk (--disk), no vmlabfs on it "
+      "(vmlab mkfs) or no free inode\"\n",
+      workload);
   return false;
 }
 
@@ -121,7 +122,8 @@ static int random_reads(u32 iters, u32 bytes, u8* buf, struct disk_result* r) {
 }
 
 /* filecreate0/10: create (one write of `bytes`), then unlink, each timed on its own. */
-static int create_delete(const char* workload, u32 iters, u32 bytes, u8* buf, struct disk_result* r) {
+static int create_delete(const char* workload, u32 iters, u32 bytes, u8* buf,
+                         struct disk_result* r) {
   for (u32 i = 0; i < bytes; i++) buf[i] = pattern(i);
   for (u32 i = 0; i < iters; i++) {
     const u64 t0 = rdtsc();
