@@ -33,7 +33,9 @@ options:
                       shadow paging), trap-npt (VT CPU, nested paging), trap-classic, bt,
                       pv. Modes not implemented yet: named in an error (status 76), or
                       skipped with a note under all
-  --workloads LIST    comma-separated workloads, or all (default all; docs/guest.md)
+  --workloads LIST    comma-separated workloads, or all (default all; docs/guest.md); the
+                      disk workloads (diskread, ...) each get a fresh scratch disk, and
+                      a mode whose guest has no block device shows them as skipped
   --profile NAME      cost profile (default native-1c; docs/cost-model.md)
   --cost KEY=CYCLES   override one cost (repeatable)
   --format FORMAT     table (default), csv or json
@@ -135,6 +137,12 @@ int cmd_compare(const std::vector<std::string>& args) {
   int status = 0;
   for (const Measurement& m : rows) {
     if (m.ok) continue;
+    if (m.skipped) {  // the guest could not run it here (a disk workload without a disk)
+      if (!opts->quiet)
+        std::cerr << "vmlab: note: " << m.label << " skipped " << m.workload << ": " << m.error
+                  << "\n";
+      continue;
+    }
     std::cerr << "vmlab: " << m.error << "\n";
     if (status == 0) {
       status = m.failed_run.instructions != 0 ? exit_code_for(m.failed_run) : kBadImage;

@@ -4,12 +4,13 @@
 #include <iostream>
 #include <optional>
 
-#include "cli/diskfs.h"
 #include "cli/exit_codes.h"
 #include "cli/exit_status.h"
 #include "engine/machine/host_file.h"
+#include "frontend/diskfs.h"
 
 namespace vmlab::cli {
+namespace diskfs = frontend::diskfs;
 namespace {
 
 constexpr const char* kMkfsUsage = R"(usage: vmlab mkfs IMAGE --size SIZE

@@ -156,7 +156,10 @@ int cmd_reproduce(const std::vector<std::string>& args) {
   }
   int status = 0;
   for (const Measurement& m : results) {
-    if (!m.ok) {
+    if (m.skipped) {
+      std::cerr << "vmlab: note: " << m.label << " skipped " << m.workload << ": " << m.error
+                << "\n";
+    } else if (!m.ok) {
       std::cerr << "vmlab: " << m.label << " " << m.workload << ": " << m.error << "\n";
       status = 1;
     }

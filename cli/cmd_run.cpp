@@ -29,6 +29,8 @@
 #include "engine/vmm/trace/run_report.h"
 #include "engine/vmm/trace/sha256.h"
 #include "frontend/resources.h"
+#include "frontend/scratch_disk.h"
+#include "frontend/workloads.h"
 #include "modes/registry.h"
 
 namespace vmlab::cli {
@@ -238,6 +240,19 @@ int cmd_run(const std::vector<std::string>& args) {
     }
   }
   mc.disks = opts->disks;
+  // A disk workload (run=diskread, ...; docs/disk.md, "Measuring") given no disk gets a
+  // fresh scratch image, removed when the run ends.
+  std::unique_ptr<frontend::ScratchDisk> scratch;
+  if (mc.disks.empty() && frontend::cmdline_needs_disk(opts->append)) {
+    auto made = frontend::ScratchDisk::create();
+    if (!made) return fail(kNoInput, made.error().message);
+    scratch = std::move(made.value());
+    mc.disks.push_back({scratch->path(), 0, false});
+    if (!opts->quiet) {
+      std::cerr << "vmlab: note: no --disk: the disk workload runs on a fresh 1 MiB scratch "
+                   "image, removed after the run\n";
+    }
+  }
   std::optional<ConsoleFile> console;
   if (opts->console_file.empty()) {
     mc.console_sink = machine::ConsoleOutput::stdout_sink();

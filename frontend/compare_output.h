@@ -17,6 +17,9 @@ struct CompareHeader {
 
 void print_compare_table(std::ostream& out, const CompareHeader& h,
                          const std::vector<Measurement>& rows);
+// The disk workloads' rows again, per request and per KiB (print_compare_table ends with
+// it; nothing when no row moved bytes).
+void print_block_io_table(std::ostream& out, const std::vector<Measurement>& rows);
 void print_compare_csv(std::ostream& out, const std::vector<Measurement>& rows);
 void print_compare_json(std::ostream& out, const CompareHeader& h,
                         const std::vector<Measurement>& rows);

@@ -2,9 +2,14 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
+#include <optional>
+#include <string_view>
 
 #include "engine/vmm/core/vm.h"
 #include "engine/vmm/trace/guest_report.h"
+#include "frontend/scratch_disk.h"
+#include "frontend/workloads.h"
 #include "modes/registry.h"
 
 namespace vmlab::frontend {
@@ -17,7 +22,25 @@ struct Boot {
   uint64_t tlb_misses = 0;
   uint64_t walk_references = 0;
   vmm::GuestReport guest;
+  std::optional<std::string> skip_reason;  // the guest's `skip workload=...` line
 };
+
+// The reason of the guest's `skip workload=W reason="..."` line, if it printed one.
+std::optional<std::string> skip_reason_of(std::string_view console, const std::string& workload) {
+  const std::string prefix = "skip workload=" + workload + " ";
+  for (size_t at = 0; at < console.size();) {
+    size_t end = console.find('\n', at);
+    if (end == std::string_view::npos) end = console.size();
+    const std::string_view line = console.substr(at, end - at);
+    if (line.substr(0, prefix.size()) == prefix) {
+      const vmm::GuestRecord r = vmm::parse_fields(line.substr(5));
+      const std::string* reason = r.get("reason");
+      return reason ? *reason : std::string("skipped by the guest");
+    }
+    at = end + 1;
+  }
+  return std::nullopt;
+}
 
 machine::Result<Boot> boot_once(const std::string& kernel, vmm::ModeId mode,
                                 const vmm::ModeOptions& options, const vmm::CostProfile& profile,
@@ -35,6 +58,15 @@ machine::Result<Boot> boot_once(const std::string& kernel, vmm::ModeId mode,
   config.machine.cmdline = std::filesystem::path(kernel).filename().string() + " run=" + workload +
                            " iters=" + std::to_string(iters) +
                            (guest_args.empty() ? "" : " " + guest_args);
+  // A disk workload gets a fresh scratch image of its own for each boot: both boots of a
+  // cell start from the same empty file system, and parallel cells share nothing.
+  std::unique_ptr<ScratchDisk> disk;
+  if (const Workload* w = find_workload(workload); w != nullptr && w->needs_disk) {
+    auto made = ScratchDisk::create();
+    if (!made) return made.error();
+    disk = std::move(made.value());
+    config.machine.disks.push_back({disk->path(), 0, false});
+  }
   auto vm = vmm::Vm::create(std::move(config));
   if (!vm) return vm.error();
   if (auto loaded = vm.value()->load_kernel(kernel); !loaded) return loaded.error();
@@ -44,6 +76,7 @@ machine::Result<Boot> boot_once(const std::string& kernel, vmm::ModeId mode,
   b.tlb_misses = vm.value()->machine().cpu().tlb_misses();
   b.walk_references = vm.value()->machine().cpu().walk_references();
   b.guest = vmm::GuestReport::parse(vm.value()->machine().console_output());
+  b.skip_reason = skip_reason_of(vm.value()->machine().console_output(), workload);
   return b;
 }
 
@@ -96,6 +129,11 @@ Measurement CompareRunner::measure(vmm::ModeId mode, const vmm::ModeOptions& opt
       m.error = b.error().message;
       return m;
     }
+    if (b.value().skip_reason && b.value().guest.done_status == 0) {
+      m.skipped = true;
+      m.error = *b.value().skip_reason;
+      return m;
+    }
     if (std::string why = check_boot(b.value(), workload); !why.empty()) {
       m.error = what + ": " + why;
       m.failed_run = b.value().result;
@@ -132,6 +170,14 @@ Measurement CompareRunner::measure(vmm::ModeId mode, const vmm::ModeOptions& opt
   m.walk_references_per_op = (static_cast<double>(boots[1].walk_references) -
                               static_cast<double>(boots[0].walk_references)) /
                              n;
+  auto field = [&](const char* key) {
+    const std::string* v = r.get(key);
+    return v ? std::strtod(v->c_str(), nullptr) : 0.0;
+  };
+  m.bytes_per_op = field("bytes_per_iter");
+  m.requests_per_op = field("requests_per_iter");
+  m.create_cycles_per_op = field("create_cycles") / n2;
+  m.delete_cycles_per_op = field("delete_cycles") / n2;
   m.ok = true;
   return m;
 }

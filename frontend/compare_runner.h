@@ -30,6 +30,9 @@ struct Measurement {
   uint64_t iters = 0;  // N; the second run used 2N
   // Set when both runs succeeded.
   bool ok = false;
+  // Set when the guest skipped the workload (a disk workload with no usable file system,
+  // as under pv without a block device): `error` holds the guest's reason. Not a failure.
+  bool skipped = false;
   std::string error;                  // why not, one line
   machine::RunResult failed_run;      // the run that failed (for the exit status)
   double cycles_per_op = 0;           // guest-measured, from the 2N run
@@ -45,6 +48,13 @@ struct Measurement {
   // references per TLB miss of Bhargava et al. 2008.
   double tlb_misses_per_op = 0;
   double walk_references_per_op = 0;
+  // The disk workloads (docs/guest.md, "Disk workloads"), from the guest's result line: the
+  // bytes and file-system requests of one operation (0 for the other workloads), and for
+  // filecreate the create and delete halves of cycles_per_op.
+  double bytes_per_op = 0;
+  double requests_per_op = 0;
+  double create_cycles_per_op = 0;
+  double delete_cycles_per_op = 0;
 };
 
 class CompareRunner {

@@ -36,6 +36,7 @@ struct FigureResult {
 struct ClaimResult {
   const Claim* claim = nullptr;
   bool holds = false;
+  bool skipped = false;        // a term's workload was skipped by the guest: not checked
   std::optional<double> a, b;  // the two measured cycles per operation
   std::string detail;          // "bt 216.0 < trap 6475.3 (30.0x)" or why it could not be checked
 };

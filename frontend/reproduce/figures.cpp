@@ -203,7 +203,7 @@ Drawing grouped(const FigureResult& fr, bool ratio) {
   const double left = 80, right = b.d.width - 20, top = 70, bottom = b.d.height - 110;
   const Axis axis = make_axis(lo, hi, true, bottom, top);
   title(b, f, f.source + " - profile " + f.profile + (axis.log ? " - log scale" : ""));
-  const bool cycles = f.metric == Metric::kCyclesPerOp;
+  const bool cycles = f.metric != Metric::kWalkRefsPerMiss;
   draw_axis(b, axis, left, right,
             ratio    ? (cycles ? "ratio to native (higher is slower)" : "ratio to native")
             : cycles ? (axis.log ? "cycles per operation (log)" : "cycles per operation")

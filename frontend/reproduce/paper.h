@@ -21,6 +21,10 @@ enum class Chart {
 enum class Metric {
   kCyclesPerOp,      // the guest's own RDTSC measurement per operation
   kWalkRefsPerMiss,  // paging-structure references per TLB miss, counted by the processor
+  // The filecreate workloads' two halves (docs/guest.md, "Disk workloads"), in cycles per
+  // operation: the create, and the delete.
+  kCreateCyclesPerOp,
+  kDeleteCyclesPerOp,
 };
 
 // A column: one system of the paper and the vmlab variant that stands for it.

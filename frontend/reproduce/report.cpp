@@ -62,7 +62,7 @@ void print_text(std::ostream& out, const std::vector<PaperResult>& results) {
       }
       const bool absolute = !fr.rows.empty() && fr.rows.front().row->paper_to_cycles > 0;
       out << "  " << pad("", 14, false) << " " << pad("", 16, false) << " "
-          << pad(absolute ? (f.metric == Metric::kCyclesPerOp ? "cycles per operation" : f.unit)
+          << pad(absolute ? (f.metric != Metric::kWalkRefsPerMiss ? "cycles per operation" : f.unit)
                           : "paper: " + f.unit + ", ours: cycles",
                  absolute ? 36 : 21, true)
           << "   " << pad("ratio to native", 26, true) << "\n";
@@ -88,15 +88,19 @@ void print_text(std::ostream& out, const std::vector<PaperResult>& results) {
           out << "  " << pad("", 14, false) << " note: " << rr.row->note << "\n";
         for (size_t k = 0; k < f.columns.size(); ++k) {
           if (rr.ours[k] != nullptr && !rr.ours[k]->ok) {
-            out << "  " << pad("", 14, false) << " failed: " << rr.ours[k]->error << "\n";
+            out << "  " << pad("", 14, false) << (rr.ours[k]->skipped ? " skipped (" : " failed (")
+                << rr.ours[k]->label << "): " << rr.ours[k]->error << "\n";
           }
         }
       }
     }
     out << "\nclaims (" << p.id << "):\n";
     for (const ClaimResult& c : pr.claims) {
-      out << "  " << (c.holds ? "holds" : "FAILS") << "  " << c.claim->text << ": " << c.detail
-          << "\n";
+      out << "  "
+          << (c.holds     ? "holds"
+              : c.skipped ? "skip "
+                          : "FAILS")
+          << "  " << c.claim->text << ": " << c.detail << "\n";
     }
     out << "\nnot reproduced:\n";
     for (const std::string& s : p.not_reproduced) out << "  - " << s << "\n";
@@ -155,7 +159,7 @@ void write_markdown(std::ostream& out, const std::vector<PaperResult>& results,
         continue;
       }
       const bool absolute = !fr.rows.empty() && fr.rows.front().row->paper_to_cycles > 0;
-      const bool cycles = f.metric == Metric::kCyclesPerOp;
+      const bool cycles = f.metric != Metric::kWalkRefsPerMiss;
       out << "| row | system | paper (" << (absolute && cycles ? "cycles" : f.unit) << ") | ours ("
           << (cycles ? "cycles" : f.unit) << ") |" << (absolute ? " ours/paper |" : "")
           << " paper x native | ours x native | ours/paper |\n|---|---|---:|---:|"
@@ -179,8 +183,11 @@ void write_markdown(std::ostream& out, const std::vector<PaperResult>& results,
     }
     out << "### Claims\n\n";
     for (const ClaimResult& c : pr.claims) {
-      out << "- **" << (c.holds ? "holds" : "fails") << "**: " << c.claim->text << " ("
-          << c.claim->source << "): " << c.detail << "\n";
+      out << "- **"
+          << (c.holds     ? "holds"
+              : c.skipped ? "not checked"
+                          : "fails")
+          << "**: " << c.claim->text << " (" << c.claim->source << "): " << c.detail << "\n";
     }
     out << "\n### Not reproduced\n\n";
     for (const std::string& s : p.not_reproduced) out << "- " << s << "\n";
@@ -236,6 +243,7 @@ void write_json(std::ostream& out, const std::vector<PaperResult>& results) {
           opt(rr.ours_ratio(k), 3);
           json.key("ratio_ours_over_paper");
           opt(k == 0 ? std::nullopt : quotient(rr.ours_ratio(k), rr.paper_ratio(k)), 3);
+          if (rr.ours[k] && rr.ours[k]->skipped) json.key("skipped").value(true);
           if (rr.ours[k] && !rr.ours[k]->ok) json.key("error").value(rr.ours[k]->error);
           json.end_object();
         }
@@ -251,6 +259,7 @@ void write_json(std::ostream& out, const std::vector<PaperResult>& results) {
       json.key("source").value(c.claim->source);
       json.key("relation").value(relation_symbol(c.claim->relation));
       json.key("holds").value(c.holds);
+      if (c.skipped) json.key("skipped").value(true);
       json.key("detail").value(c.detail);
       json.end_object();
     }

@@ -1,6 +1,6 @@
 /*
  * The on-disk format of the guest's file system, "vmlabfs" (docs/disk.md, "The file
- * system"). `vmlab mkfs` and `vmlab fsck` (cli/diskfs.*) read and write the same layout.
+ * system"). `vmlab mkfs` and `vmlab fsck` (frontend/diskfs.*) read and write the same layout.
  * All numbers little-endian; a block is one 512-byte sector.
  *
  *   sector 0                      superblock

@@ -155,6 +155,11 @@ def main():
     expect_run(qemu, args.kernel, "run=forkwait n=100", 0, ["forkwait"], iters=100)
     expect_run(qemu, args.kernel, "run=all iters=3", 0, WORKLOADS, iters=3)
     expect_run(qemu, args.kernel, "run=nosuch", 2, [])
+    # A disk workload without a drive: skipped with a reason, not failed.
+    rc, lines = boot(qemu, args.kernel, "run=diskread")
+    check(any(l.startswith('skip workload=diskread reason="no usable file system') for l in lines)
+          and not results(lines) and done_status(lines) == 0,
+          f"run=diskread without a drive: no skip line: {lines[-4:]}")
     expect_run(qemu, args.kernel, "run=syscall iters=x", 2, [])
     shell_session(qemu, args.kernel)
 

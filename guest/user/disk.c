@@ -12,26 +12,9 @@
  *   blkread LBA N        N sectors (at most 128) of the raw disk in one request of the
  *                        block seam; prints their byte sum
  *   blkwrite LBA N BYTE  N sectors (at most 128) of the value BYTE, then a flush
+ *   bench WORKLOAD N ... a disk workload (disk_bench.c), as init runs it for run=disk...
  */
-#include "ulib.h"
-
-static inline int sys4(u32 nr, u32 a, u32 b, u32 c, u32 d) {
-  int ret;
-  __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c), "S"(d) : "memory");
-  return ret;
-}
-static int fs_read(const char* name, u32 off, void* buf, u32 len) {
-  return sys4(SYS_fs_read, (u32)name, off, (u32)buf, len);
-}
-static int fs_write(const char* name, u32 off, const void* buf, u32 len) {
-  return sys4(SYS_fs_write, (u32)name, off, (u32)buf, len);
-}
-static int fs_unlink(const char* name) {
-  return sys4(SYS_fs_unlink, (u32)name, 0, 0, 0);
-}
-static int fs_list(u32 index, char* name) {
-  return sys4(SYS_fs_list, index, (u32)name, 0, 0);
-}
+#include "disk_fs.h"
 
 /* blkread and blkwrite: one raw request of up to BLK_SECTORS sectors. The buffer is touched
  * whole first, so that the run's page faults do not depend on N. */
@@ -120,6 +103,7 @@ int main(int argc, char** argv) {
   }
   if (strcmp(cmd, "blkread") == 0 || strcmp(cmd, "blkwrite") == 0)
     return blk_command(strcmp(cmd, "blkwrite") == 0, argc, argv);
+  if (strcmp(cmd, "bench") == 0) return disk_bench(argc, argv);
   if (strcmp(cmd, "fsstress") == 0) {
     bool ok = argc > 1;
     const u32 rounds = ok ? parse_u32(argv[1], &ok) : 0;

@@ -13,6 +13,17 @@ struct result {
   u32 check; /* a deterministic checksum (compute), same in every mode */
 };
 
+/* What a disk workload (disk_bench.c) reports: its struct result and these, sent whole
+ * through a pipe to init. Kept out of struct result, which lives on init's stack while
+ * every workload runs: a bigger frame would move init's stack and what forkwait measures. */
+struct disk_result {
+  struct result r;
+  u32 bytes_per_iter;    /* bytes read or written per iteration */
+  u32 requests_per_iter; /* file-system requests per iteration */
+  u64 create_cycles;     /* filecreate: the creates' share of cycles */
+  u64 delete_cycles;     /* and the deletes' */
+};
+
 struct workload {
   const char* name;
   const char* paper;                       /* which benchmark it follows */

@@ -22,7 +22,7 @@ def guest_table(text):
 def cli_table(text):
     body = text[text.index("kWorkloads = {{"):]
     body = body[:body.index("}};")]
-    return [(m.group(1), int(m.group(2))) for m in re.finditer(r'\{"(\w+)",\s*(\d+)\}', body)]
+    return [(m.group(1), int(m.group(2))) for m in re.finditer(r'\{"(\w+)",\s*(\d+)(?:,\s*\w+)?\}', body)]
 
 
 def main():

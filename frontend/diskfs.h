@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace vmlab::cli::diskfs {
+namespace vmlab::frontend::diskfs {
 
 constexpr uint32_t kSector = 512;
 constexpr char kMagic[9] = "VMLABFS1";
@@ -43,4 +43,4 @@ CheckResult check(const std::vector<uint8_t>& image);
 // A file's contents (after check() found no errors); empty when there is no such file.
 std::vector<uint8_t> read_file(const std::vector<uint8_t>& image, const std::string& name);
 
-}  // namespace vmlab::cli::diskfs
+}  // namespace vmlab::frontend::diskfs

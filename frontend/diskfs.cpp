@@ -1,4 +1,4 @@
-#include "cli/diskfs.h"
+#include "frontend/diskfs.h"
 
 #include <algorithm>
 #include <cstring>
@@ -6,7 +6,7 @@
 
 #include "engine/machine/image_bytes.h"
 
-namespace vmlab::cli::diskfs {
+namespace vmlab::frontend::diskfs {
 
 namespace {
 
@@ -222,4 +222,4 @@ std::vector<uint8_t> read_file(const std::vector<uint8_t>& img, const std::strin
   return {};
 }
 
-}  // namespace vmlab::cli::diskfs
+}  // namespace vmlab::frontend::diskfs
