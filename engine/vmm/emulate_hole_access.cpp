@@ -40,11 +40,12 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::or_hole_access(const Outcome& fi
 PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
   if (!c_.shadow.has_hole() || c_.cpu.guest_mode()) return {Verdict::kNotEmulated};
   if (!scratch_) scratch_ = std::make_unique<ScratchExecution>(c_.cpu, c_.machine, c_.memory);
-  // PUSHF's image under binary translation shows the virtual IF, as its translation does.
+  // PUSHF's image under binary translation shows the virtual IF and IOPL, as its
+  // translation does (user code's PUSHF reads the real flags, which are the guest's there).
   // (The opcode is read past its prefixes without decoding, so that an instruction whose
   // page the guest does not map leaves no trace here: the scratch run reports that fault.)
   bool flags_image = false;
-  if (virtual_sensitive_) {
+  if (virtual_sensitive_ && c_.cpu.state().cpl != 3) {
     const cpu::CpuState& s = c_.cpu.state();
     for (uint32_t at = 0; at < 15; ++at) {
       uint8_t b = 0;
@@ -74,7 +75,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
       seg.g = d.g();
     }
     if (flags_image) {
-      st.eflags = (st.eflags & ~cpu::flags::IF) | (v.interrupts_enabled ? cpu::flags::IF : 0);
+      st.eflags = v.kernel_eflags_image(st.eflags);
     }
   };
   ScratchExecution::Effects r = scratch_->execute(view, true);
@@ -97,7 +98,8 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
   for (unsigned i = 0; i < 8; ++i) s.gpr[i] = r.state.gpr[i];
   s.eip = r.state.eip;
   if (flags_image) {
-    r.state.eflags = (r.state.eflags & ~cpu::flags::IF) | (s.eflags & cpu::flags::IF);
+    constexpr uint32_t kVirtual = cpu::flags::IF | cpu::flags::IOPL;
+    r.state.eflags = (r.state.eflags & ~kVirtual) | (s.eflags & kVirtual);
   }
   c_.cpu.set_eflags(r.state.eflags);
   if (r.retired) return {};

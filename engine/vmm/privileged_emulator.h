@@ -88,9 +88,6 @@ class PrivilegedEmulator {
   // guest's virtual IOPL or its TSS I/O permission bitmap allows is performed; anything
   // else is kNotEmulated (the #GP is the guest's).
   Outcome emulate_user_io();
-  // emulate_io.cpp: the guest returns to user mode with the IRET frame at SS:ESP: its
-  // EFLAGS image sets the virtual IOPL (a monitor that performs that IRET itself calls it).
-  void note_iret_to_user();
 
   // Whether the processor's segment checks let `size` bytes at `offset` in segment `seg`
   // be written (or read), with the guest's own limits (SDM Vol. 3A, 5.3 and 5.6).
