@@ -606,7 +606,18 @@ bool BtMonitor::far_transfer() {
     if (insn->id == X86_INS_LJMP) {
       cpu_.far_jump(sel, off, insn->o16);
     } else {
+      const uint8_t cpl = s.cpl;
       cpu_.far_call(sel, off, insn->o16);
+      // The return address holds the real CS, RPL 1; the guest kernel pushed its own, RPL 0
+      // (and a RET far to RPL 1 would not be its return).
+      if (s.cpl == cpl) {
+        const uint32_t at_cs = s.seg[cpu::SS].base + s.gpr[cpu::ESP] + (insn->o16 ? 2 : 4);
+        uint16_t image = 0;
+        if (memory_.read(at_cs, &image, 2, false)) {
+          image = vmm::VirtualCpu::guest_selector(image);
+          memory_.write(at_cs, &image, 2, false);
+        }
+      }
     }
   } catch (const cpu::CpuFault& f) {
     s.eip = at;
