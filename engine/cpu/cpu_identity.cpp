@@ -19,30 +19,38 @@ struct Entry {
 };
 
 // Each profile's processor, with the signature of its production stepping (the signatures
-// are listed in each processor's Intel specification update).
+// are listed in each processor's Intel specification update) and the brand string that
+// part reports. The VT-x series profiles (papers.md 3a) name a microarchitecture, not a
+// part: each reports a representative desktop or mobile part of that microarchitecture
+// and stepping. The Pentium 4's string is right-justified, as NetBurst parts report it.
 constexpr Entry kProfiles[] = {
-    // Pentium 4 672: Prescott 2M (family 15, model 4), stepping R0, the VT-x parts.
-    {"pentium4", {kIntel, signature(15, 4, 10)}},
-    {"vtx-prescott", {kIntel, signature(15, 4, 10)}},
-    // Core 2 Duo E6700 (Conroe) and the Core 2 mobile parts (Merom): family 6, model 15,
-    // stepping B2.
-    {"core2", {kIntel, signature(6, 15, 6)}},
-    {"vtx-merom", {kIntel, signature(6, 15, 6)}},
-    // Penryn: family 6, model 23, stepping C0.
-    {"vtx-penryn", {kIntel, signature(6, 23, 6)}},
-    // Nehalem (Bloomfield): family 6, model 26, stepping D0.
-    {"vtx-nehalem", {kIntel, signature(6, 26, 5)}},
-    // Westmere (Gulftown): family 6, model 44, stepping B1.
-    {"vtx-westmere", {kIntel, signature(6, 44, 2)}},
-    // Sandy Bridge: family 6, model 42, stepping D2.
-    {"vtx-sandybridge", {kIntel, signature(6, 42, 7)}},
+    // Pentium 4 672: Prescott 2M (family 15, model 4), stepping R0, the VT-x parts, 3.8 GHz.
+    {"pentium4", {kIntel, signature(15, 4, 10), "              Intel(R) Pentium(R) 4 CPU 3.80GHz"}},
+    {"vtx-prescott",
+     {kIntel, signature(15, 4, 10), "              Intel(R) Pentium(R) 4 CPU 3.80GHz"}},
+    // Core 2 Duo E6700 (Conroe, 2.66 GHz) and the Core 2 mobile parts (Merom, a T7200):
+    // family 6, model 15, stepping B2.
+    {"core2", {kIntel, signature(6, 15, 6), "Intel(R) Core(TM)2 CPU          6700  @ 2.66GHz"}},
+    {"vtx-merom", {kIntel, signature(6, 15, 6), "Intel(R) Core(TM)2 CPU         T7200  @ 2.00GHz"}},
+    // Penryn: family 6, model 23, stepping C0 (a Core 2 Duo E8400).
+    {"vtx-penryn",
+     {kIntel, signature(6, 23, 6), "Intel(R) Core(TM)2 Duo CPU     E8400  @ 3.00GHz"}},
+    // Nehalem (Bloomfield): family 6, model 26, stepping D0 (a Core i7 920).
+    {"vtx-nehalem",
+     {kIntel, signature(6, 26, 5), "Intel(R) Core(TM) i7 CPU         920  @ 2.67GHz"}},
+    // Westmere (Gulftown): family 6, model 44, stepping B1 (a Core i7 980X).
+    {"vtx-westmere",
+     {kIntel, signature(6, 44, 2), "Intel(R) Core(TM) i7 CPU       X 980  @ 3.33GHz"}},
+    // Sandy Bridge: family 6, model 42, stepping D2 (a Core i7 2600).
+    {"vtx-sandybridge", {kIntel, signature(6, 42, 7), "Intel(R) Core(TM) i7-2600 CPU @ 3.40GHz"}},
 };
 
 }  // namespace
 
 CpuIdentity default_identity() {
-  // QEMU's "qemu32" model: GenuineIntel, family 6, model 6, stepping 3.
-  return {kIntel, signature(6, 6, 3)};
+  // QEMU's "qemu32" model: GenuineIntel, family 6, model 6, stepping 3, and its model ID
+  // as QEMU 7.2 reports it in the brand string.
+  return {kIntel, signature(6, 6, 3), "QEMU Virtual CPU version 2.5+"};
 }
 
 CpuIdentity identity_for_profile(std::string_view profile_name) {

@@ -17,6 +17,9 @@ namespace vmlab::cpu {
 struct CpuIdentity {
   const char* vendor;  // 12 characters: EBX, EDX, ECX of leaf 0
   uint32_t signature;  // leaf 1 EAX: extended model 19:16, family 11:8, model 7:4, stepping 3:0
+  // The processor brand string of leaves 80000002H-80000004H (SDM Vol. 2A, CPUID, "INPUT
+  // EAX = 80000002H"): at most 47 characters, padded with NULs to 48 bytes.
+  const char* brand;
 
   uint32_t family() const { return (signature >> 8) & 0xF; }
   uint32_t model() const { return (signature >> 4) & 0xF; }
@@ -27,7 +30,7 @@ struct CpuIdentity {
 // default identity for a name it does not know.
 CpuIdentity identity_for_profile(std::string_view profile_name);
 
-// The default: "GenuineIntel", family 6, model 6, stepping 3.
+// The default: "GenuineIntel", family 6, model 6, stepping 3, "QEMU Virtual CPU version 2.5+".
 CpuIdentity default_identity();
 
 }  // namespace vmlab::cpu

@@ -136,6 +136,12 @@ struct TableRegister {
 namespace msr {
 inline constexpr uint32_t IA32_TSC = 0x10;
 inline constexpr uint32_t IA32_APIC_BASE = 0x1B;
+// The microcode update signature (SDM Vol. 3A, "Microcode Update Facilities", "Determining
+// the Signature"; Vol. 4, table 2-2: architectural since the P6 family, 06_01H): software
+// writes 0, runs CPUID leaf 1 and reads the loaded update's revision in EDX; 0 means no
+// update is loaded, which is this processor's case (it has no microcode), so every read
+// gives 0 and a write is accepted and changes nothing anyone can read.
+inline constexpr uint32_t IA32_BIOS_SIGN_ID = 0x8B;
 inline constexpr uint32_t IA32_SYSENTER_CS = 0x174;
 inline constexpr uint32_t IA32_SYSENTER_ESP = 0x175;
 inline constexpr uint32_t IA32_SYSENTER_EIP = 0x176;

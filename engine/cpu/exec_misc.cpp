@@ -133,12 +133,18 @@ struct Bound {
 
 // CPUID (0F A2). Leaf 0 reports the vendor string of the modeled processor (its identity,
 // cpu_identity.h) in EBX, EDX, ECX order; leaf 1 its family, model and stepping and, in
-// EDX, exactly the features this processor implements. Leaves above the maximum return
-// the data of the highest basic leaf, as the SDM specifies for Intel processors (Vol. 2A,
-// CPUID, "INPUT EAX = 0"), leaf 40000000H included: no processor reports anything there
-// (the range is left to hypervisors, engine/vmm/kit/virtual_cpuid.h).
+// EDX, exactly the features this processor implements; leaves 80000000H-80000004H the
+// extended range with the brand string. Leaves above either maximum return the data of the
+// highest basic leaf, as the SDM specifies for Intel processors (Vol. 2A, CPUID, "INPUT
+// EAX = 0"), leaf 40000000H included: no processor reports anything there (the range is
+// left to hypervisors, engine/vmm/kit/virtual_cpuid.h).
 namespace cpuid {
 constexpr uint32_t kMaxBasicLeaf = 1;
+// The extended range (SDM Vol. 2A, CPUID, "INPUT EAX = 80000000H"): the highest extended
+// leaf, leaf 80000001H's extended features (none this processor implements: no
+// LAHF/SAHF in 64-bit mode, SYSCALL, XD or Intel 64), and the brand string.
+constexpr uint32_t kExtendedBase = 0x80000000u;
+constexpr uint32_t kMaxExtendedLeaf = 0x80000004u;
 constexpr uint32_t kFpu = 1u << 0;  // the x87 unit (exec_x87.cpp)
 constexpr uint32_t kPse = 1u << 3;
 constexpr uint32_t kTsc = 1u << 4;
@@ -213,6 +219,16 @@ void register_misc(HandlerTable& t) {
 }
 
 std::array<uint32_t, 4> Cpu::cpuid(uint32_t leaf) const {
+  if (leaf >= cpuid::kExtendedBase && leaf <= cpuid::kMaxExtendedLeaf) {
+    if (leaf == cpuid::kExtendedBase) return {cpuid::kMaxExtendedLeaf, 0, 0, 0};
+    if (leaf == cpuid::kExtendedBase + 1) return {0, 0, 0, 0};
+    // 16 bytes of the brand string per leaf, NUL-padded.
+    char brand[48] = {};
+    for (unsigned i = 0; i < 47 && identity_.brand[i] != 0; ++i) brand[i] = identity_.brand[i];
+    const unsigned at = (leaf - cpuid::kExtendedBase - 2) * 16;
+    return {cpuid::fourcc(brand, at), cpuid::fourcc(brand, at + 4), cpuid::fourcc(brand, at + 8),
+            cpuid::fourcc(brand, at + 12)};
+  }
   if (leaf > cpuid::kMaxBasicLeaf) leaf = cpuid::kMaxBasicLeaf;
   if (leaf == 0) {
     return {cpuid::kMaxBasicLeaf, cpuid::fourcc(identity_.vendor, 0),

@@ -261,6 +261,7 @@ bool Cpu::read_msr(uint32_t index, uint64_t& v) {
     // A machine without a local APIC (the bus did not claim the MSR): the bootstrap
     // processor flag (bit 8) and the default base 0xFEE00000, the global enable (bit 11) 0.
     case msr::IA32_APIC_BASE: v = 0xFEE00000u | (1u << 8); return true;
+    case msr::IA32_BIOS_SIGN_ID: v = 0; return true;
     case msr::IA32_SYSENTER_CS: v = s_.sysenter_cs; return true;
     case msr::IA32_SYSENTER_ESP: v = s_.sysenter_esp; return true;
     case msr::IA32_SYSENTER_EIP: v = s_.sysenter_eip; return true;
@@ -283,6 +284,7 @@ bool Cpu::write_msr(uint32_t index, uint64_t v) {
   switch (index) {
     case msr::IA32_TSC: set_tsc(v); return true;
     case msr::IA32_APIC_BASE: return true;  // no APIC: accepted, no effect
+    case msr::IA32_BIOS_SIGN_ID: return true;
     case msr::IA32_SYSENTER_CS: s_.sysenter_cs = static_cast<uint32_t>(v); return true;
     case msr::IA32_SYSENTER_ESP: s_.sysenter_esp = static_cast<uint32_t>(v); return true;
     case msr::IA32_SYSENTER_EIP: s_.sysenter_eip = static_cast<uint32_t>(v); return true;

@@ -90,6 +90,7 @@ Result<void> Machine::attach_devices() {
       {DebugExitPort::kBase, DebugExitPort::kSize, exit_port_, "debug exit port", 0},
       {Uart16550::kCom1Base, 8, uart_, "16550 UART (COM1)", 0},
       {CgaText::kIndexPort, CgaText::kPorts, cga_, "CGA text CRTC", 0},
+      {PciHostBridge::kBase, PciHostBridge::kPorts, pci_, "PCI configuration (i440FX)", 0},
   };
   for (const Attachment& a : table) {
     if (auto r = io_.attach(a.base, a.count, a.device, a.name, a.first_offset); !r) return r;

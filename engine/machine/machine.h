@@ -53,6 +53,7 @@
 #include "engine/machine/machine_config.h"
 #include "engine/machine/modeled_clock.h"
 #include "engine/machine/multiboot_loader.h"
+#include "engine/machine/pci_host_bridge.h"
 #include "engine/machine/physical_memory.h"
 #include "engine/machine/pic_pair.h"
 #include "engine/machine/pit8254.h"
@@ -189,6 +190,7 @@ class Machine : public cpu::Bus {
   FwCfg fw_cfg_;
   LocalApic apic_;
   CgaText cga_;
+  PciHostBridge pci_;
   AtaController ata_;
   cpu::Cpu cpu_;
 

@@ -71,6 +71,7 @@ void BtMonitor::start(uint32_t entry, uint32_t eax, uint32_t ebx) {
 
 void BtMonitor::sync_out() {
   cache_->set_data32(gsdata::kVif, vcpu_.interrupts_enabled ? cpu::flags::IF : 0);
+  cache_->set_data32(gsdata::kViopl, uint32_t{vcpu_.iopl} << cpu::flags::IOPL_SHIFT);
   cache_->set_data32(gsdata::kVcs, vmm::VirtualCpu::guest_selector(guest_cs_));
   cache_->set_data32(gsdata::kGdtr, vcpu_.gdtr.limit | (vcpu_.gdtr.base << 16));
   cache_->set_data32(gsdata::kGdtr + 4, vcpu_.gdtr.base >> 16);
@@ -208,6 +209,9 @@ void BtMonitor::enter_tc() {
   s.seg[cpu::GS] = gs_data_;
   s.seg[cpu::CS] = tc_cs_;
   s.eip = to;
+  // The guest kernel runs with the real IOPL 0 (user code may have run with the guest's):
+  // its CLI, STI and port I/O must reach the monitor, and its POPF must not move the real IF.
+  cpu_.set_eflags(s.eflags & ~cpu::flags::IOPL);
   sync_out();
 }
 
@@ -221,7 +225,15 @@ void BtMonitor::leave_to_guest(uint32_t guest) {
   } else {
     s.seg[cpu::GS] = cpu::Descriptor{segments_.descriptor(gs)}.to_cache(gs);
   }
+  sync_in();
+}
+
+void BtMonitor::sync_in() {
+  // The virtual flags the in-TC CLI, STI and POPF changed (the %gs data is writable by the
+  // translations only: the guest's cut segments do not reach it).
   vcpu_.interrupts_enabled = cache_->data32(gsdata::kVif) != 0;
+  vcpu_.iopl = static_cast<uint8_t>((cache_->data32(gsdata::kViopl) & cpu::flags::IOPL) >>
+                                    cpu::flags::IOPL_SHIFT);
 }
 
 void BtMonitor::leave_tc(uint32_t tc_eip) {
@@ -258,7 +270,7 @@ std::optional<uint32_t> BtMonitor::translation_of(uint32_t guest) {
 bool BtMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_error_code,
                              uint32_t error_code) {
   const bool from_tc = in_tc();
-  if (from_tc) vcpu_.interrupts_enabled = cache_->data32(gsdata::kVif) != 0;
+  if (from_tc) sync_in();
   collect_in_tc_events();
   if (from_tc && source == cpu::EventSource::kSoftware && vector == layout::kCalloutVector) {
     callout();
@@ -468,7 +480,7 @@ void BtMonitor::callout() {
     }
     case CalloutKind::kIret:
       leave_to_guest(site.guest_eip);
-      iret_callout();
+      iret_callout((site.detail & TranslationCache::kIret16) != 0);
       return;
     case CalloutKind::kInt: {
       leave_to_guest(site.guest_eip + site.guest_len);
@@ -500,12 +512,24 @@ void BtMonitor::callout() {
   }
 }
 
-void BtMonitor::iret_callout() {
+void BtMonitor::iret_callout(bool o16) {
   cpu::CpuState& s = cpu_.state();
+  const uint32_t w = o16 ? 2 : 4;
   uint32_t frame_cs = 0;
-  if (!memory_.read(s.seg[cpu::SS].base + s.gpr[cpu::ESP] + 4, &frame_cs, 4, false)) {
+  uint32_t frame_eflags = 0;
+  const uint32_t sp = s.seg[cpu::SS].base + s.gpr[cpu::ESP];
+  if (!memory_.read(sp + w, &frame_cs, 2, false) ||
+      !memory_.read(sp + 2 * w, &frame_eflags, w, false)) {
     vmm::settle(emulator_->emulate_privileged(), cpu::vec::GP, 0, injector_);  // it reports the #PF
     return;
+  }
+  // The guest kernel is at CPL 0, where a 32-bit IRET whose EFLAGS image has VM set
+  // returns to virtual-8086 mode whatever the CS image holds (SDM Vol. 2, IRET: the check
+  // follows the task-return check and precedes every check of CS), which vmlab does not
+  // model: the run stops as natively (engine/cpu/far_transfer.cpp). The processor in ring
+  // 1 would ignore VM and return to the CS image (random guest seed 25, issue 12).
+  if (!o16 && !(s.eflags & cpu::flags::NT) && (frame_eflags & cpu::flags::VM)) {
+    cpu_.unsupported("IRET to virtual-8086 mode: V86 mode is not implemented");
   }
   if ((frame_cs & 3) == 0) {
     // Back into the guest kernel: the emulator restores the virtual IF.
@@ -519,10 +543,17 @@ void BtMonitor::iret_callout() {
   // IRET is tried again (it reads everything before it changes anything); only a true
   // fault reaches the guest, with the guest's CR2 and error code (issue 12, item 8). The
   // frame spans at most two pages, so two fills always suffice.
-  emulator_->note_iret_to_user();  // the virtual IOPL the frame holds
   for (int fills = 0;; ++fills) {
     try {
-      cpu_.interrupt_return(false);
+      cpu_.interrupt_return(o16);
+      // IRET in ring 1 leaves IOPL alone (SDM Vol. 2, IRET); natively, at CPL 0, it loads
+      // the frame's. User code runs with the guest's IOPL as its real one: it reads it back
+      // with PUSHF, and IOPL 3 lets its CLI, STI, POPF and port I/O run as they do natively
+      // (on the real IF, which is the guest's in user mode, and the machine's ports, which
+      // are the guest's devices).
+      vcpu_.iopl =
+          static_cast<uint8_t>((frame_eflags & cpu::flags::IOPL) >> cpu::flags::IOPL_SHIFT);
+      cpu_.set_eflags((s.eflags & ~cpu::flags::IOPL) | (frame_eflags & cpu::flags::IOPL));
       vm_.recorder().record(EventKind::emulated_insn, {0xCF, 0, s.seg[cpu::CS].base + s.eip, 0});
       return;
     } catch (const cpu::CpuFault& f) {
@@ -583,7 +614,18 @@ bool BtMonitor::far_transfer() {
     if (insn->id == X86_INS_LJMP) {
       cpu_.far_jump(sel, off, insn->o16);
     } else {
+      const uint8_t cpl = s.cpl;
       cpu_.far_call(sel, off, insn->o16);
+      // The return address holds the real CS, RPL 1; the guest kernel pushed its own, RPL 0
+      // (and a RET far to RPL 1 would not be its return).
+      if (s.cpl == cpl) {
+        const uint32_t at_cs = s.seg[cpu::SS].base + s.gpr[cpu::ESP] + (insn->o16 ? 2 : 4);
+        uint16_t image = 0;
+        if (memory_.read(at_cs, &image, 2, false)) {
+          image = vmm::VirtualCpu::guest_selector(image);
+          memory_.write(at_cs, &image, 2, false);
+        }
+      }
     }
   } catch (const cpu::CpuFault& f) {
     s.eip = at;

@@ -86,7 +86,8 @@ class BtMonitor : public vmm::DeprivilegedMonitor {
   void enter_tc();
   void leave_tc(uint32_t tc_eip);       // a fault or interrupt at a TC address
   void leave_to_guest(uint32_t guest);  // guest terms at a known guest EIP
-  void sync_out();
+  void sync_out();                      // the virtual CPU into the %gs data
+  void sync_in();                       // the virtual IF and IOPL back from it
   void collect_in_tc_events();
   std::optional<uint32_t> tc_for(uint32_t guest, bool& fault);
   // The D bit of the code segment the guest is in (its own, when tc_for runs).
@@ -96,7 +97,7 @@ class BtMonitor : public vmm::DeprivilegedMonitor {
   void callout();
   void exception(uint8_t vector, bool has_error_code, uint32_t error_code, bool from_tc);
   void page_fault(uint32_t error_code, bool from_tc);
-  void iret_callout();
+  void iret_callout(bool o16);
   bool far_transfer();
   // in_tc_port.cpp: the device doorbell of the in-TC port read.
   void arm_doorbell();

@@ -62,9 +62,11 @@ void emit_interrupt(FE& e, const ClassifiedInsn& insn) {
     }
     case X86_INS_PUSHF:
     case X86_INS_PUSHFD: {
-      // The image the real PUSHF pushes has IF = 1 (the real IF is always set while the
-      // guest kernel runs); replace it by the virtual IF without touching the flags. The
-      // 16-bit form pushes the low word, which holds IF (bit 9).
+      // The image the real PUSHF pushes has IF = 1 and IOPL = 0 (the real flags while the
+      // guest kernel runs); replace them by the virtual IF and IOPL without touching the
+      // flags (LEA adds: the real bits are known). NT, AC and the status flags are real:
+      // the translated POPF loads them, as ring 0's does. The 16-bit form pushes the low
+      // word, which holds IF (bit 9) and IOPL (bits 12-13).
       const bool w = insn.o16;
       e.begin(insn, Translation::kInTc, kRestoreEax | kRestoreEcx);
       if (w) {
@@ -81,6 +83,8 @@ void emit_interrupt(FE& e, const ClassifiedInsn& insn) {
       }
       a.mov(x86::ecx, FE::gs(gsdata::kVif));
       a.lea(x86::eax, x86::ptr(x86::eax, x86::ecx, 0, -0x200));
+      a.mov(x86::ecx, FE::gs(gsdata::kViopl));
+      a.lea(x86::eax, x86::ptr(x86::eax, x86::ecx));
       if (w) {
         a.mov(x86::word_ptr(x86::esp), x86::ax);
       } else {
@@ -94,18 +98,21 @@ void emit_interrupt(FE& e, const ClassifiedInsn& insn) {
     }
     case X86_INS_POPF:
     case X86_INS_POPFD: {
-      // The popped IF goes to the virtual IF; POPF itself (ring 1, IOPL 0) loads the
-      // status flags and leaves the real IF and IOPL alone.
+      // The popped IF and IOPL go to the virtual IF and IOPL (the guest kernel is at CPL 0,
+      // where POPF loads both); POPF itself (ring 1, IOPL 0) loads the status flags, NT and
+      // AC and leaves the real IF and IOPL alone.
       const bool w = insn.o16;
       e.begin(insn, Translation::kInTc, kRestoreEax);
       a.mov(FE::gs(gsdata::kSaveEax), x86::eax);
-      if (w) {
-        a.movzx(x86::eax, x86::word_ptr(x86::esp));
-      } else {
-        a.mov(x86::eax, x86::dword_ptr(x86::esp));
+      for (const uint32_t bits : {uint32_t{0x200}, uint32_t{0x3000}}) {
+        if (w) {
+          a.movzx(x86::eax, x86::word_ptr(x86::esp));
+        } else {
+          a.mov(x86::eax, x86::dword_ptr(x86::esp));
+        }
+        a.and_(x86::eax, bits);
+        a.mov(FE::gs(bits == 0x200 ? gsdata::kVif : gsdata::kViopl), x86::eax);
       }
-      a.and_(x86::eax, 0x200);
-      a.mov(FE::gs(gsdata::kVif), x86::eax);
       if (w) {
         a.popf();
       } else {
@@ -119,7 +126,8 @@ void emit_interrupt(FE& e, const ClassifiedInsn& insn) {
     case X86_INS_IRET:
     case X86_INS_IRETD:
       e.begin(insn, Translation::kCallout);
-      e.callout(CalloutKind::kIret, insn, guest_opcode(insn));
+      e.callout(CalloutKind::kIret, insn,
+                guest_opcode(insn) | (insn.o16 ? TranslationCache::kIret16 : 0));
       e.end();
       return;
     case X86_INS_INT:

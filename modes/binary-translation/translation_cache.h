@@ -76,6 +76,7 @@ inline constexpr uint32_t kIdtr = 0x28;       // the guest's IDTR image, for SID
 inline constexpr uint32_t kCr0 = 0x30;        // the guest's CR0, for SMSW
 inline constexpr uint32_t kTr = 0x34;         // the guest's TR, for STR
 inline constexpr uint32_t kLdtr = 0x38;       // the guest's LDTR, for SLDT
+inline constexpr uint32_t kViopl = 0x3C;      // the guest's IOPL: EFLAGS.IOPL (bits 12-13)
 inline constexpr uint32_t kLookupHits = 0x40;
 inline constexpr uint32_t kInTcCounts = 0x44;  // one 32-bit counter per InTcKind
 inline constexpr uint32_t kSaveEdx = 0x80;
@@ -158,6 +159,8 @@ class TranslationCache {
   // software exception does (SDM Vol. 3A 6.12.1.1; Vol. 2A, INT n/INTO/INT3/INT1).
   static constexpr uint32_t kIntInto = 0x100;
   static constexpr uint32_t kIntIcebp = 0x200;
+  // kIret's detail: the 16-bit form (an operand-size prefix), whose frame holds words.
+  static constexpr uint32_t kIret16 = 0x10000;
   // The one-entry inline cache of an indirect branch (FragmentEmitter::indirect): the
   // patchable fields of `lea ecx,[ecx-P]; jecxz hit; lea ecx,[ecx+P]` and of the hit
   // path's `jmp rel32`, filled by the monitor with the first target that missed there.

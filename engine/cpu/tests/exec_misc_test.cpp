@@ -1,5 +1,8 @@
 // NOP and hint NOPs, UD2, flag instructions, LAHF/SAHF, the BCD adjusts, BOUND, CPUID and
 // RDTSC (exec_misc.cpp).
+#include <cstring>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/cpu/decoder.h"
@@ -144,9 +147,9 @@ TEST_F(MiscTest, Cpuid) {
   const uint32_t vendor[3] = {reg(EBX), reg(EDX), reg(ECX)};
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(vendor), 12), "GenuineIntel");
 
-  // Leaves above the maximum return leaf 1, the hypervisor range included: the processor
+  // Leaves above the maxima return leaf 1, the hypervisor range included: the processor
   // itself reports no hypervisor (engine/vmm/kit/virtual_cpuid.h).
-  for (uint32_t leaf : {1u, 2u, 5u, 0x40000000u, 0x80000000u, 0xFFFFFFFFu}) {
+  for (uint32_t leaf : {1u, 2u, 5u, 0x40000000u, 0x80000005u, 0xFFFFFFFFu}) {
     SCOPED_TRACE(leaf);
     reg(EAX) = leaf;
     reg(EBX) = reg(ECX) = reg(EDX) = 0xFFFFFFFF;
@@ -186,6 +189,50 @@ TEST_F(MiscTest, CpuidReportsTheProfilesProcessor) {
   EXPECT_EQ(p4.family(), 15u);
   EXPECT_EQ(p4.model(), 4u);
   EXPECT_EQ(p4.stepping(), 10u);
+}
+
+TEST_F(MiscTest, TheExtendedLeavesGiveEachProfilesBrandString) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"native-1c", "QEMU Virtual CPU version 2.5+"},
+      {"pentium4", "              Intel(R) Pentium(R) 4 CPU 3.80GHz"},
+      {"core2", "Intel(R) Core(TM)2 CPU          6700  @ 2.66GHz"}};
+  for (const auto& [profile, brand] : cases) {
+    SCOPED_TRACE(profile);
+    cpu_.set_identity(identity_for_profile(profile));
+    reg(EAX) = 0x80000000u;
+    run_bytes({0x0F, 0xA2});
+    EXPECT_EQ(reg(EAX), 0x80000004u);
+    reg(EAX) = 0x80000001u;
+    run_bytes({0x0F, 0xA2});
+    EXPECT_EQ(reg(ECX), 0u);
+    EXPECT_EQ(reg(EDX), 0u);  // no XD, SYSCALL or Intel 64
+    char text[49] = {};
+    for (uint32_t i = 0; i < 3; ++i) {
+      reg(EAX) = 0x80000002u + i;
+      run_bytes({0x0F, 0xA2});
+      const uint32_t words[4] = {reg(EAX), reg(EBX), reg(ECX), reg(EDX)};
+      std::memcpy(text + 16 * i, words, 16);
+    }
+    EXPECT_EQ(std::string(text), brand);
+    // Above the highest extended leaf: the highest basic leaf's data, as for any leaf
+    // beyond a maximum.
+    reg(EAX) = 0x80000005u;
+    run_bytes({0x0F, 0xA2});
+    EXPECT_EQ(reg(EAX), identity_for_profile(profile).signature);
+  }
+}
+
+TEST_F(MiscTest, TheMicrocodeSignatureMsrSaysNoUpdateIsLoaded) {
+  uint64_t v = 1;
+  ASSERT_TRUE(cpu_.write_msr(msr::IA32_BIOS_SIGN_ID, 0));
+  reg(EAX) = 1;
+  run_bytes({0x0F, 0xA2});
+  ASSERT_TRUE(cpu_.read_msr(msr::IA32_BIOS_SIGN_ID, v));
+  EXPECT_EQ(v, 0u);
+  ASSERT_TRUE(cpu_.write_msr(msr::IA32_BIOS_SIGN_ID, 0x1234567800000000ull));
+  ASSERT_TRUE(cpu_.read_msr(msr::IA32_BIOS_SIGN_ID, v));
+  EXPECT_EQ(v, 0u);
+  EXPECT_FALSE(cpu_.read_msr(0x186, v));  // no performance counters (not modeled)
 }
 
 TEST_F(MiscTest, RdtscReadsModeledCycles) {

@@ -27,10 +27,19 @@ struct VirtualCpu {
   // the monitor sees every interrupt; CLI/STI/IRET are emulated on this bit.
   bool interrupts_enabled = false;
   // The guest's I/O privilege level, from the EFLAGS images the monitor sees it load (an
-  // emulated IRET, a translated IRET to user mode). The real IOPL stays 0, so that every
-  // port access outside ring 0 faults and the monitor decides with this and the guest's
-  // TSS I/O bitmap (PrivilegedEmulator::emulate_user_io).
+  // emulated IRET; under bt also a translated POPF and an IRET to user mode). The real IOPL
+  // stays 0 while the guest kernel runs, so that its port access faults; outside ring 0
+  // the monitor decides with this and the guest's TSS I/O bitmap (PrivilegedEmulator::
+  // emulate_user_io), except that bt runs user code with this as the real IOPL.
   uint8_t iopl = 0;
+
+  // An EFLAGS image as the guest kernel reads it (PUSHF, an event frame): the real flags
+  // with the virtual IF and IOPL. Only those two differ while the guest kernel runs; NT,
+  // AC and the status flags are real (a ring-1 POPF loads them as ring 0's would).
+  uint32_t kernel_eflags_image(uint32_t real) const {
+    return (real & ~(cpu::flags::IF | cpu::flags::IOPL)) |
+           (interrupts_enabled ? cpu::flags::IF : 0u) | (uint32_t{iopl} << cpu::flags::IOPL_SHIFT);
+  }
 
   // Descriptor-table registers as the guest loaded them (LGDT, LIDT, LLDT, LTR).
   cpu::TableRegister gdtr{0, 0};

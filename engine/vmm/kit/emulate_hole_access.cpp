@@ -14,10 +14,15 @@
 // guest's RAM, where the bus reads all ones and drops writes, as natively without a local
 // APIC). A fault the guest's own limits or tables raise there is the guest's, as natively.
 // An instruction fetched from the hole runs the same way (each one faults on the cut CS
-// limit, or on the hole's supervisor pages, and is executed here). The monitor's
-// structures are never mapped for it: an instruction that needs them (a segment load, a
-// far transfer, port I/O checked against the TSS) stays unemulated, and the original fault
-// is reflected (docs/modes/trap-and-emulate.md, "The hole is the guest's too").
+// limit, or on the hole's supervisor pages, and is executed here). The same holds for the
+// gap below the hole that a page-granular cut (rounded down) leaves. The monitor's
+// structures are never mapped for it: a segment load or far transfer whose memory operand
+// is in the hole reads the operand here and loads on the real processor (hole_operand_
+// load); any other instruction that needs them (a far transfer whose target is beyond the
+// cut, port I/O checked against the TSS) stays unemulated, and the original fault is
+// reflected (docs/modes/trap-and-emulate.md, "The hole is the guest's too").
+#include <capstone/capstone.h>
+
 #include "engine/cpu/descriptor.h"
 #include "engine/vmm/kit/privileged_emulator.h"
 #include "engine/vmm/kit/scratch_execution.h"
@@ -40,11 +45,12 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::or_hole_access(const Outcome& fi
 PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
   if (!c_.shadow.has_hole() || c_.cpu.guest_mode()) return {Verdict::kNotEmulated};
   if (!scratch_) scratch_ = std::make_unique<ScratchExecution>(c_.cpu, c_.machine, c_.memory);
-  // PUSHF's image under binary translation shows the virtual IF, as its translation does.
+  // PUSHF's image under binary translation shows the virtual IF and IOPL, as its
+  // translation does (user code's PUSHF reads the real flags, which are the guest's there).
   // (The opcode is read past its prefixes without decoding, so that an instruction whose
   // page the guest does not map leaves no trace here: the scratch run reports that fault.)
   bool flags_image = false;
-  if (virtual_sensitive_) {
+  if (virtual_sensitive_ && c_.cpu.state().cpl != 3) {
     const cpu::CpuState& s = c_.cpu.state();
     for (uint32_t at = 0; at < 15; ++at) {
       uint8_t b = 0;
@@ -74,7 +80,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
       seg.g = d.g();
     }
     if (flags_image) {
-      st.eflags = (st.eflags & ~cpu::flags::IF) | (v.interrupts_enabled ? cpu::flags::IF : 0);
+      st.eflags = v.kernel_eflags_image(st.eflags);
     }
   };
   ScratchExecution::Effects r = scratch_->execute(view, true);
@@ -82,11 +88,20 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
   // limit, which the processor checks at the jump (SDM Vol. 3A, 5.3).
   const cpu::SegmentCache& cs = c_.cpu.state().seg[cpu::CS];
   const bool jumped_in = r.retired && r.state.eip > cs.limit;
-  // Not the hole's doing, or an instruction that needs the monitor's structures: the
-  // caller's fault stands.
-  if ((!r.touched_hole && !jumped_in) || !r.unsupported.empty()) return {Verdict::kNotEmulated};
-  const uint32_t linear = r.touched_hole ? r.hole_linear : cs.base + r.state.eip;
-  c_.recorder.record(EventKind::hole_access, {linear, r.hole_write ? 1u : 0u, 0, 0});
+  // Not the hole's doing: the caller's fault stands. The gap between a page-granular cut
+  // (rounded down) and the hole is the hole's doing too: the scratch run, with the guest's
+  // limits, is what the processor does natively there.
+  if (!r.touched_hole && !r.touched_gap && !jumped_in) return {Verdict::kNotEmulated};
+  if (!r.unsupported.empty()) {
+    // An instruction that also needs the monitor's structures: a segment load or far
+    // transfer whose memory operand is in the hole is performed in two steps.
+    return r.touched_hole ? hole_operand_load(r.hole_linear) : Outcome{Verdict::kNotEmulated};
+  }
+  const uint32_t linear = r.touched_hole  ? r.hole_linear
+                          : r.touched_gap ? r.gap_linear
+                                          : cs.base + r.state.eip;
+  const bool wrote = r.touched_hole ? r.hole_write : r.touched_gap && r.gap_write;
+  c_.recorder.record(EventKind::hole_access, {linear, wrote ? 1u : 0u, 0, 0});
   // The stores the instruction made (with a fault: those of the REP iterations it
   // completed) take effect, as natively. No segment is loaded here (that needs the GDT),
   // so the real segment caches, cut, stay.
@@ -97,12 +112,117 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
   for (unsigned i = 0; i < 8; ++i) s.gpr[i] = r.state.gpr[i];
   s.eip = r.state.eip;
   if (flags_image) {
-    r.state.eflags = (r.state.eflags & ~cpu::flags::IF) | (s.eflags & cpu::flags::IF);
+    constexpr uint32_t kVirtual = cpu::flags::IF | cpu::flags::IOPL;
+    r.state.eflags = (r.state.eflags & ~kVirtual) | (s.eflags & kVirtual);
   }
   c_.cpu.set_eflags(r.state.eflags);
   if (r.retired) return {};
   if (r.guest_page_fault) return page_fault({r.fault_linear, r.error_code});
   return {Verdict::kFault, r.vector, r.has_error_code, r.error_code};
+}
+
+PrivilegedEmulator::Outcome PrivilegedEmulator::hole_operand_load(uint32_t hole_linear) {
+  // The scratch processor read the operand and stopped at the descriptor read (the fence):
+  // the operand is read here through the guest's page tables, within the guest's own
+  // segment limit, and the segment load or far transfer is then the real processor's,
+  // on the shadow GDT, with every check it makes natively (an RPL-0 selector loads in ring
+  // 1 as the guest kernel's own MOV DS does). Natively the operand is read before the
+  // descriptor, so a fault reading it comes first.
+  Outcome fault;
+  const auto insn = fetch(fault);
+  if (!insn) return {Verdict::kNotEmulated};
+  cpu::CpuState& s = c_.cpu.state();
+  enum class Form : uint8_t { kLoad, kPop, kFarPointer, kJump, kCall } form{};
+  uint8_t sreg = 0;
+  const GuestOperand* mem = nullptr;
+  switch (insn->id) {
+    case X86_INS_MOV:
+      if (insn->ops[0].kind != GuestOperand::Kind::kSreg ||
+          insn->ops[1].kind != GuestOperand::Kind::kMem) {
+        return {Verdict::kNotEmulated};
+      }
+      form = Form::kLoad;
+      sreg = insn->ops[0].reg;
+      mem = &insn->ops[1];
+      break;
+    case X86_INS_POP:
+      if (insn->ops[0].kind != GuestOperand::Kind::kSreg) return {Verdict::kNotEmulated};
+      form = Form::kPop;
+      sreg = insn->ops[0].reg;
+      break;
+    case X86_INS_LDS:
+    case X86_INS_LES:
+    case X86_INS_LFS:
+    case X86_INS_LGS:
+      sreg = insn->id == X86_INS_LDS   ? cpu::DS
+             : insn->id == X86_INS_LES ? cpu::ES
+             : insn->id == X86_INS_LFS ? cpu::FS
+                                       : cpu::GS;
+      if (insn->ops[1].kind != GuestOperand::Kind::kMem) return {Verdict::kNotEmulated};
+      form = Form::kFarPointer;
+      mem = &insn->ops[1];
+      break;
+    case X86_INS_LJMP:
+    case X86_INS_LCALL:
+      if (insn->ops[0].kind != GuestOperand::Kind::kMem) return {Verdict::kNotEmulated};
+      form = insn->id == X86_INS_LJMP ? Form::kJump : Form::kCall;
+      mem = &insn->ops[0];
+      break;
+    default: return {Verdict::kNotEmulated};  // (SS loads: load_stack_segment)
+  }
+  if (sreg == cpu::SS || sreg == cpu::CS) return {Verdict::kNotEmulated};
+
+  // The operand: a selector (MOV, POP) or a far pointer, offset first.
+  const unsigned offset_size = insn->o16 ? 2 : 4;
+  const unsigned size = form == Form::kLoad  ? 2
+                        : form == Form::kPop ? offset_size
+                                             : offset_size + 2;
+  uint8_t seg = cpu::SS;
+  uint32_t ea = s.gpr[cpu::ESP];
+  if (mem) {
+    seg = mem->seg;
+    ea = mem->disp;
+    if (mem->base >= 0) ea += s.gpr[mem->base];
+    if (mem->index >= 0) ea += s.gpr[mem->index] * mem->scale;
+    if (insn->a16) ea &= 0xFFFFu;
+  }
+  if (!segment_allows(seg, ea, size, false)) {
+    return seg == cpu::SS ? Outcome{Verdict::kFault, cpu::vec::SS, true, 0} : gp(0);
+  }
+  uint8_t bytes[6] = {};
+  if (!read_mem(s.seg[seg].base + ea, bytes, size, fault)) return fault;
+  uint32_t offset = 0;
+  const bool pointer = form != Form::kLoad && form != Form::kPop;
+  for (unsigned i = 0; pointer && i < offset_size; ++i) offset |= uint32_t{bytes[i]} << (8 * i);
+  const unsigned at = pointer ? offset_size : 0;
+  const auto selector = static_cast<uint16_t>(bytes[at] | bytes[at + 1] << 8);
+
+  c_.recorder.record(EventKind::hole_access, {hole_linear, 0, 0, 0});
+  const uint32_t eip = s.eip;
+  try {
+    switch (form) {
+      case Form::kLoad:
+      case Form::kPop:
+      case Form::kFarPointer:
+        c_.cpu.load_segment(sreg, selector);
+        if (form == Form::kPop) s.gpr[cpu::ESP] += offset_size;
+        if (form == Form::kFarPointer) write_gpr(insn->ops[0].reg, insn->o16 ? 2 : 4, offset);
+        s.eip = eip + insn->length;
+        break;
+      case Form::kJump:
+        s.eip = eip + insn->length;
+        c_.cpu.far_jump(selector, offset, insn->o16);
+        break;
+      case Form::kCall:
+        s.eip = eip + insn->length;
+        c_.cpu.far_call(selector, offset, insn->o16);
+        break;
+    }
+  } catch (const cpu::CpuFault& f) {
+    s.eip = eip;
+    return {Verdict::kFault, f.vector, f.has_error_code, f.error_code};
+  }
+  return {};
 }
 
 }  // namespace vmlab::vmm

@@ -220,13 +220,4 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_user_io() {
                                                                         : string_io(insn);
 }
 
-void PrivilegedEmulator::note_iret_to_user() {
-  const cpu::CpuState& s = c_.cpu.state();
-  // The frame: EIP, CS, EFLAGS, ESP, SS. The processor, in ring 1, will leave the real IOPL
-  // alone (IRET changes IOPL only at CPL 0, SDM Vol. 2, IRET); the guest's is kept here.
-  if (const auto eflags = c_.memory.read32(s.seg[cpu::SS].base + s.gpr[cpu::ESP] + 8)) {
-    c_.vcpu.iopl = static_cast<uint8_t>((*eflags & cpu::flags::IOPL) >> cpu::flags::IOPL_SHIFT);
-  }
-}
-
 }  // namespace vmlab::vmm

@@ -52,14 +52,15 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
   const VirtualCpu& v = c_.vcpu;
   const bool selectors =
       virtual_sensitive_ && (insn.opcode == 0x0E || insn.opcode == 0x16 || insn.opcode == 0x8C);
-  const bool flags_image = virtual_sensitive_ && insn.opcode == 0x9C;
+  // (User code's PUSHF reads the real flags, which are the guest's there.)
+  const bool flags_image = virtual_sensitive_ && insn.opcode == 0x9C && c_.cpu.state().cpl != 3;
   auto view = [&](cpu::CpuState& st) {
     if (!virtual_sensitive_) return;
     if (selectors) {
       st.seg[cpu::CS].selector = VirtualCpu::guest_selector(st.seg[cpu::CS].selector);
       st.seg[cpu::SS].selector = VirtualCpu::guest_selector(st.seg[cpu::SS].selector);
     } else if (flags_image) {
-      st.eflags = (st.eflags & ~cpu::flags::IF) | (v.interrupts_enabled ? cpu::flags::IF : 0);
+      st.eflags = v.kernel_eflags_image(st.eflags);
     } else if (insn.opcode == 0x100) {  // SLDT, STR
       st.ldtr.selector = v.ldtr;
       st.tr.selector = v.tr;
@@ -76,7 +77,8 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
     r.state.seg[cpu::SS].selector = c_.cpu.state().seg[cpu::SS].selector;
   }
   if (flags_image) {
-    r.state.eflags = (r.state.eflags & ~cpu::flags::IF) | (c_.cpu.state().eflags & cpu::flags::IF);
+    constexpr uint32_t kVirtual = cpu::flags::IF | cpu::flags::IOPL;
+    r.state.eflags = (r.state.eflags & ~kVirtual) | (c_.cpu.state().eflags & kVirtual);
   }
   if (!r.unsupported.empty()) {
     c_.cpu.unsupported("a write to a write-protected guest page by '" + insn.text +

@@ -27,7 +27,9 @@ Class classify(uint8_t vector, GuestEventInjector::Kind kind) {
 }  // namespace
 
 bool GuestEventInjector::can_take_interrupt() const {
-  return cpu_.state().cpl == 3 || vcpu_.interrupts_enabled;
+  // User code's IF is the real one (under bt it can clear it, with IOPL 3).
+  const cpu::CpuState& s = cpu_.state();
+  return s.cpl == 3 ? (s.eflags & cpu::flags::IF) != 0 : vcpu_.interrupts_enabled;
 }
 
 void GuestEventInjector::inject_pending() {

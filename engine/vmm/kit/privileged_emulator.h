@@ -88,9 +88,6 @@ class PrivilegedEmulator {
   // guest's virtual IOPL or its TSS I/O permission bitmap allows is performed; anything
   // else is kNotEmulated (the #GP is the guest's).
   Outcome emulate_user_io();
-  // emulate_io.cpp: the guest returns to user mode with the IRET frame at SS:ESP: its
-  // EFLAGS image sets the virtual IOPL (a monitor that performs that IRET itself calls it).
-  void note_iret_to_user();
 
   // Whether the processor's segment checks let `size` bytes at `offset` in segment `seg`
   // be written (or read), with the guest's own limits (SDM Vol. 3A, 5.3 and 5.6).
@@ -137,6 +134,10 @@ class PrivilegedEmulator {
   Outcome iret(const GuestInsn& insn);
   Outcome far_return(const GuestInsn& insn);
   Outcome load_stack_segment(const GuestInsn& insn);
+  // emulate_hole_access.cpp: a segment load (MOV, POP, LDS/LES/LFS/LGS) or far JMP/CALL
+  // whose memory operand is in the hole (first at `hole_linear`), which the scratch
+  // processor cannot finish (the descriptor is the monitor's).
+  Outcome hole_operand_load(uint32_t hole_linear);
   // emulate_task_checks.cpp: a far JMP or CALL that faulted and names a TSS or task gate
   // in the guest's tables: the fault the hardware's task-switch checks give there (the
   // shadow GDT holds no system descriptors), or the native stop once they all pass.

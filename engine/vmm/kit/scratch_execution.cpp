@@ -135,6 +135,11 @@ bool ScratchExecution::map(uint32_t linear, uint32_t error_code) {
     }
     return true;
   }
+  if (guest_hole_ && linear < hole::kBase && linear >= hole::kBase - 4096) {
+    if (!result_->touched_gap) result_->gap_linear = linear;
+    result_->touched_gap = true;
+    result_->gap_write = result_->gap_write || write;
+  }
   // The guest's page tables decide, with the rights of this access (SDM Vol. 3A, 4.6):
   // a failed walk is the guest's own page fault.
   const GuestWalk w = memory_.walk(linear, write ? cpu::Access::kWrite : cpu::Access::kRead, user);

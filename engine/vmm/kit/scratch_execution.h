@@ -86,6 +86,11 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
     bool touched_hole = false;
     uint32_t hole_linear = 0;
     bool hole_write = false;
+    // With `guest_hole`: the same for the last page below the hole, which holds the gap
+    // between a page-granular cut (rounded down, up to 4095 bytes short) and the hole.
+    bool touched_gap = false;
+    uint32_t gap_linear = 0;
+    bool gap_write = false;
   };
 
   // Executes the instruction at the real processor's CS:EIP, in the real processor's

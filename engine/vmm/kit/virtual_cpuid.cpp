@@ -18,10 +18,12 @@ std::array<uint32_t, 4> virtual_cpuid(const cpu::Cpu& cpu, uint32_t leaf) {
             fourcc(kHypervisorSignature + 8)};
   }
   auto r = cpu.cpuid(leaf);
-  // Leaf 1, and every leaf above the processor's highest basic leaf, which returns the
-  // data of that leaf (here leaf 1).
+  // Leaf 1, and every leaf above the processor's highest basic leaf (outside the extended
+  // leaves it has), which returns the data of that leaf (here leaf 1).
   const uint32_t max_basic = cpu.cpuid(0)[0];
-  if (leaf != 0 && (leaf == 1 || leaf > max_basic)) r[2] |= kHypervisorPresent;
+  const uint32_t max_extended = cpu.cpuid(0x80000000u)[0];
+  const bool extended = leaf >= 0x80000000u && leaf <= max_extended;
+  if (leaf != 0 && !extended && (leaf == 1 || leaf > max_basic)) r[2] |= kHypervisorPresent;
   return r;
 }
 

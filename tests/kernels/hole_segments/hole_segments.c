@@ -10,21 +10,21 @@
  *   - natively (and under VT, where the guest owns the whole linear space) every access
  *     succeeds: nothing is at those physical addresses, so reads give all ones;
  *   - under ring compression the monitor executes an access into the hole for the guest
- *     with the guest's own limits (emulate_hole_access.cpp): the same values as natively;
- *     an access between a page-granular cut (up to 4 KiB short of the hole) and the hole
- *     keeps its #GP(0) (partial). An expand-down segment that stays below the hole works; one that reaches it cannot be
+ *     with the guest's own limits (emulate_hole_access.cpp): the same values as natively,
+ *     also between a page-granular cut (up to 4 KiB short of the hole) and the hole. An
+ *     expand-down segment that stays below the hole works; one that reaches it cannot be
  *     loaded, #GP(selector); a segment in an LDT is cut like one in the GDT; a far jump
  *     beyond the cut CS limit loads CS, which needs the monitor's GDT: its #GP stays.
  * native.expected and compressed.expected hold the two consoles.
  */
 #include "klib.h"
 
-#define SEL_PAGED 0x18 /* base 0x800, 4 GiB, G set: cut to 0xFBFFEFFF */
-#define SEL_BYTES 0x20 /* base 0xFBF00800, 1 MiB, G clear: cut to 0xFF7FF, exact */
+#define SEL_PAGED 0x18  /* base 0x800, 4 GiB, G set: cut to 0xFBFFEFFF */
+#define SEL_BYTES 0x20  /* base 0xFBF00800, 1 MiB, G clear: cut to 0xFF7FF, exact */
 #define SEL_DOWN16 0x28 /* expand-down, B clear, base 0xFBFF0000, limit 0xFFF: below */
 #define SEL_DOWN32 0x30 /* expand-down, B set, base 0, limit 0xFBFFFFFF: the hole itself */
-#define SEL_CODE 0x38  /* code, base 0x800, 4 GiB, G set: cut like SEL_PAGED */
-#define SEL_LDT 0x40   /* an LDT whose entry 1 (selector 0x0C) is SEL_PAGED's twin */
+#define SEL_CODE 0x38   /* code, base 0x800, 4 GiB, G set: cut like SEL_PAGED */
+#define SEL_LDT 0x40    /* an LDT whose entry 1 (selector 0x0C) is SEL_PAGED's twin */
 #define SEL_LDT_PAGED 0x0C
 
 static uint64_t gdt[9];
@@ -37,9 +37,9 @@ static struct {
 static volatile uint32_t fixup, faulted, fault_vector, fault_error;
 
 static uint64_t desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {
-  return (uint64_t)(limit & 0xFFFF) | (uint64_t)(base & 0xFFFFFF) << 16 |
-         (uint64_t)access << 40 | (uint64_t)((limit >> 16) & 0xF) << 48 |
-         (uint64_t)(flags & 0xF) << 52 | (uint64_t)(base >> 24) << 56;
+  return (uint64_t)(limit & 0xFFFF) | (uint64_t)(base & 0xFFFFFF) << 16 | (uint64_t)access << 40 |
+         (uint64_t)((limit >> 16) & 0xF) << 48 | (uint64_t)(flags & 0xF) << 52 |
+         (uint64_t)(base >> 24) << 56;
 }
 
 void isr_dispatch(struct frame* f) {
@@ -155,6 +155,8 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
    * the hole's first bytes (the monitor's GDT: its null and boot code descriptors). */
   read_at(SEL_PAGED, 0xFBFFE7FC);
   read_at(SEL_PAGED, 0xFBFFF7FC);
+  write_at(SEL_PAGED, 0xFBFFF7F8, 0x5A5A5A5Au);
+  read_at(SEL_PAGED, 0xFBFFF7FE); /* the cut's sliver and the hole's first bytes */
   read_at(SEL_PAGED, 0xFBFFF800);
   read_at(SEL_PAGED, 0xFBFFF80C);
   read_at(SEL_PAGED, 0xFBFFFFFC);
@@ -174,6 +176,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   gdt[SEL_LDT >> 3] = desc((uint32_t)ldt, sizeof ldt - 1, 0x82, 0x0);
   __asm__ volatile("lldt %w0" ::"r"((uint32_t)SEL_LDT));
   read_at(SEL_LDT_PAGED, 0xFBFFE7FC);
+  read_at(SEL_LDT_PAGED, 0xFBFFF7FC);
   read_at(SEL_LDT_PAGED, 0xFBFFF800);
   write_at(SEL_LDT_PAGED, 0xFBFFF808, 0x12345678u);
   /* Code: fetching the hole's first bytes through a cut code segment. */

@@ -5,12 +5,14 @@
  * IOPL 3 in the EFLAGS image of its IRET; user code reads IOPL back, uses a port that its
  * TSS (no I/O bitmap) would refuse, and runs CLI and STI, which IOPL 3 allows. A system
  * call that returns keeps the IOPL. Then ring 3 again with IOPL 0: the same port faults.
+ * NT and AC, which POPF loads at any CPL, are read back too (under bt they stay real).
  * Each line is what the guest saw; the console is the same natively and under QEMU.
  */
 #include "klib.h"
 
 static uint8_t user_stack[4096] __attribute__((aligned(16)));
 static volatile uint32_t round_iopl, faults, user_iopl, user_iopl_after_syscall, user_if;
+static uint32_t nt_ac;
 
 static uint32_t flags(void) {
   uint32_t f;
@@ -105,6 +107,23 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   set_iopl(0);
   puts(", IOPL 0: reads ");
   putdec((flags() >> 12) & 3);
+  putc('\n');
+  /* NT and AC with POPF, read back after a port write (a trap or a callout to a monitor),
+     then cleared: no IRET may run with NT set (it would be a task return). */
+  __asm__ volatile(
+      "pushf\n orl $0x44000, (%%esp)\n popf\n outb %%al, $0x80\n pushf\n pop %0\n"
+      "pushf\n andl $0xFFFBBFFF, (%%esp)\n popf"
+      : "=r"(nt_ac)
+      : "a"(0)
+      : "memory", "cc");
+  puts("ring 0 popf NT 1 AC 1: reads NT ");
+  putdec((nt_ac >> 14) & 1);
+  puts(" AC ");
+  putdec((nt_ac >> 18) & 1);
+  puts(", then ");
+  putdec((flags() >> 14) & 1);
+  putc(' ');
+  putdec((flags() >> 18) & 1);
   putc('\n');
   round_iopl = 3;
   enter_user(3);

@@ -1,0 +1,57 @@
+// PciHostBridge: PCI configuration mechanism #1 (ports 0xCF8-0xCFF) with one device, the
+// host bridge at bus 0, device 0, function 0, as QEMU's i440FX machine presents it.
+//
+// Mechanism #1 (PCI Local Bus Specification 3.0, 3.2.2.3.2): a 32-bit write to 0xCF8
+// (CONFIG_ADDRESS) selects bus (23:16), device (15:11), function (10:8) and dword register
+// (7:2), bit 31 enabling the data window; 0xCFC-0xCFF (CONFIG_DATA) then read and write
+// that dword, a byte or word at its offset. Only a 32-bit access reaches CONFIG_ADDRESS
+// (reads of other sizes give all ones and writes are dropped, as QEMU's host does); with
+// bit 31 clear, or for a function where no device answers, the data window reads all ones
+// (the master abort of a configuration read) and drops writes.
+//
+// Why a host bridge and not "no device": Linux's type-1 probe (arch/x86/pci/direct.c)
+// accepts mechanism #1 only when a scan of bus 0 finds a host bridge or a VGA class
+// device, or an Intel or Compaq vendor ID; with all ones it reports "PCI: Fatal: No
+// config space access function found". The bridge is the one QEMU's default PC has, so a
+// kernel sees on vmlab what it sees under qemu-system-i386: an Intel 82441FX (i440FX,
+// 8086:1237 revision 2, class 06/00/00) with QEMU's subsystem IDs (1af4:1100), in the state
+// QEMU 7.2 and its SeaBIOS leave it (command 0x0103, the PAM registers 0x59-0x5F and SMRAM
+// 0x72 as SeaBIOS programs them), and the registers QEMU lets software write (command
+// bits 0-2, 8 and 10; cache line size; interrupt line; the device-specific 0x40-0xFF), as
+// tests/kernels/pci reads them under QEMU (pci_kernel_matches_qemu). The bridge decodes
+// nothing: the PAM and SMRAM registers are kept, with no effect on the memory map (vmlab
+// has no ROM shadowing or SMM); bus 0 has no other device and there are no other buses.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "engine/machine/io_device.h"
+
+namespace vmlab::machine {
+
+class PciHostBridge : public IoDevice {
+ public:
+  static constexpr uint16_t kBase = 0xCF8;  // CONFIG_ADDRESS; CONFIG_DATA at 0xCFC
+  static constexpr uint16_t kPorts = 8;
+
+  PciHostBridge();
+
+  uint32_t io_read(uint16_t offset, unsigned size) override;
+  void io_write(uint16_t offset, unsigned size, uint32_t value) override;
+
+  // The configuration space of 00:00.0 and the address register (inspection, snapshots).
+  const std::array<uint8_t, 256>& config() const { return config_; }
+  uint32_t address() const { return address_; }
+
+ private:
+  // The register offset the data window at `offset` (4..7) addresses, or -1 when nothing
+  // answers there.
+  int target(uint16_t offset) const;
+
+  uint32_t address_ = 0;
+  std::array<uint8_t, 256> config_{};
+  std::array<uint8_t, 256> writable_{};  // per byte: the bits software may change
+};
+
+}  // namespace vmlab::machine

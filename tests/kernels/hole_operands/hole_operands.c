@@ -1,0 +1,242 @@
+/*
+ * The hole-operands test kernel (issue 12, item 12). Under ring compression (trap on the
+ * classic CPU, bt) the monitor executes a guest instruction whose access lies in the
+ * hypervisor hole (0xFC000000 and up) on a scratch processor with the guest's own limits.
+ * A segment load or far transfer also needs a descriptor, which only the monitor's GDT
+ * holds: such an instruction whose memory operand is in the hole kept its fault (a #GP
+ * for the cut limit, or a #PF on the hole's supervisor pages from user mode), where the
+ * processor natively reads the operand and loads the segment. The kernel maps one of its
+ * pages at 0xFEE00000 and takes every such form from there, in ring 0 and in ring 3:
+ * MOV ES, LES, LFS, LGS (ring 3 only), POP FS with ESP in the hole, a far JMP and a far CALL
+ * through pointers there, and a selector beyond the GDT's limit (the #GP the load gives natively).
+ * Every line is what the guest saw; the console is the same natively, under QEMU and in
+ * every mode (expected.txt).
+ */
+#include "klib.h"
+
+#define HOLE 0xFEE00000u
+
+static uint32_t pd[1024] __attribute__((aligned(4096)));
+static uint32_t pt_low[1024] __attribute__((aligned(4096)));
+static uint32_t pt_hole[1024] __attribute__((aligned(4096))); /* 0xFEC00000-0xFEFFFFFF */
+static uint32_t page_hole[1024] __attribute__((aligned(4096)));
+static uint8_t user_stack[4096] __attribute__((aligned(16)));
+
+static volatile uint32_t fixup, faulted, fault_vector, fault_error;
+static void print_seen(void);
+
+void isr_dispatch(struct frame* f) {
+  if (fixup != 0) {
+    faulted = 1;
+    fault_vector = f->vector;
+    fault_error = f->error;
+    f->eip = fixup;
+    fixup = 0;
+    return;
+  }
+  if (f->vector == 0x80 && (f->cs & 3) == 3) {
+    puts("ring 3\n");
+    print_seen();
+    exit_machine(0);
+  }
+  puts("unexpected vector ");
+  putdec(f->vector);
+  puts(" error ");
+  puthex(f->error);
+  puts(" at ");
+  puthex(f->eip);
+  putc('\n');
+  exit_machine(1);
+}
+
+/* What each probe saw; ring 3 cannot print (no I/O privilege), so the kernel prints
+   after the system call that ends ring 3. */
+struct seen {
+  const char* what;
+  uint32_t faulted, vector, error, value;
+};
+static struct seen seen[16];
+static uint32_t nseen;
+
+static void show(const char* what, uint32_t v) {
+  if (nseen < sizeof seen / sizeof seen[0]) {
+    seen[nseen++] = (struct seen){what, faulted, fault_vector, fault_error, v};
+  }
+}
+
+static void print_seen(void) {
+  for (uint32_t i = 0; i < nseen; ++i) {
+    puts(seen[i].what);
+    puts(" -> ");
+    if (seen[i].faulted) {
+      puts("vector ");
+      putdec(seen[i].vector);
+      puts(" error ");
+      puthex(seen[i].error);
+    } else {
+      puthex(seen[i].value);
+    }
+    putc('\n');
+  }
+  nseen = 0;
+}
+
+/* MOV ES, m16 with the selector at `at`: ES as loaded. */
+static uint32_t mov_es(uint32_t at, uint16_t restore) {
+  uint32_t v = 0;
+  faulted = 0;
+  __asm__ volatile(
+      "movl $1f, %[fx]\n"
+      "mov (%[p]), %%es\n"
+      "mov %%es, %k[v]\n"
+      "1:\n"
+      "movl $0, %[fx]\n"
+      "mov %w[r], %%es\n"
+      : [v] "+r"(v), [fx] "=m"(fixup)
+      : [p] "r"(at), [r] "r"((uint32_t)restore)
+      : "memory");
+  return v & 0xFFFF;
+}
+
+/* LES, LFS, LGS: the offset loaded, and the segment register's selector in `sel`. */
+#define LOAD_FAR(name, insn, sreg)                                     \
+  static uint32_t name(uint32_t at, uint16_t restore, uint32_t* sel) { \
+    uint32_t v = 0, s = 0;                                             \
+    faulted = 0;                                                       \
+    __asm__ volatile("movl $1f, %[fx]\n" insn                          \
+                     " (%[p]), %[v]\n"                                 \
+                     "mov %%" sreg                                     \
+                     ", %k[s]\n"                                       \
+                     "1:\n"                                            \
+                     "movl $0, %[fx]\n"                                \
+                     "mov %w[r], %%" sreg "\n"                         \
+                     : [v] "+r"(v), [s] "+r"(s), [fx] "=m"(fixup)      \
+                     : [p] "r"(at), [r] "r"((uint32_t)restore)         \
+                     : "memory");                                      \
+    *sel = s & 0xFFFF;                                                 \
+    return v;                                                          \
+  }
+LOAD_FAR(les, "les", "es")
+LOAD_FAR(lfs, "lfs", "fs")
+LOAD_FAR(lgs, "lgs", "gs")
+
+/* POP FS with ESP = `esp`: FS as popped, and how far ESP moved in `moved`. */
+static uint32_t pop_fs(uint32_t esp, uint16_t restore, uint32_t* moved) {
+  uint32_t v = 0, after = esp;
+  faulted = 0;
+  __asm__ volatile(
+      "movl $1f, %[fx]\n"
+      "movl %%esp, %%ebx\n"
+      "movl %[sp], %%esp\n"
+      "pop %%fs\n"
+      "mov %%fs, %k[v]\n"
+      "movl %%esp, %[a]\n"
+      "1:\n"
+      "movl %%ebx, %%esp\n"
+      "movl $0, %[fx]\n"
+      "mov %w[r], %%fs\n"
+      : [v] "+r"(v), [a] "+r"(after), [fx] "=m"(fixup)
+      : [sp] "r"(esp), [r] "r"((uint32_t)restore)
+      : "ebx", "memory");
+  *moved = after - esp;
+  return v & 0xFFFF;
+}
+
+/* JMP FAR m16:32 through a pointer at `at` (to the next line, in `code`): 1 when it got there. */
+static uint32_t far_jump(uint32_t at, uint16_t code) {
+  uint32_t v = 0;
+  faulted = 0;
+  __asm__ volatile(
+      "movl $1f, %[fx]\n"
+      "movl $2f, (%[p])\n"
+      "movw %w[c], 4(%[p])\n"
+      "ljmp *(%[p])\n"
+      "ud2\n"
+      "2:\n"
+      "movl $1, %[v]\n"
+      "1:\n"
+      "movl $0, %[fx]\n"
+      : [v] "+r"(v), [fx] "=m"(fixup)
+      : [p] "r"(at), [c] "r"((uint32_t)code)
+      : "memory");
+  return v;
+}
+
+/* CALL FAR m16:32 through a pointer at `at` to a stub that returns a value with RET far. */
+static uint32_t far_call(uint32_t at, uint16_t code) {
+  uint32_t v = 0;
+  faulted = 0;
+  __asm__ volatile(
+      "movl $1f, %[fx]\n"
+      "jmp 3f\n"
+      "2:\n"
+      "movl $0x600DCA11, %[v]\n"
+      "lret\n"
+      "3:\n"
+      "movl $2b, (%[p])\n"
+      "movw %w[c], 4(%[p])\n"
+      "lcall *(%[p])\n"
+      "1:\n"
+      "movl $0, %[fx]\n"
+      : [v] "+r"(v), [fx] "=m"(fixup)
+      : [p] "r"(at), [c] "r"((uint32_t)code)
+      : "memory");
+  return v;
+}
+
+static void forms(uint16_t code, uint16_t data, uint32_t base) {
+  volatile uint16_t* w = (volatile uint16_t*)HOLE;
+  volatile uint32_t* d = (volatile uint32_t*)HOLE;
+  w[base / 2] = data;             /* a selector */
+  d[(base + 4) / 4] = 0x12345678; /* a far pointer: offset, then selector */
+  w[(base + 8) / 2] = data;
+  w[(base + 0x30) / 2] = 0x1230; /* beyond the GDT's limit */
+  d[(base + 0x7FC) / 4] = data;  /* the top of a stack in the hole */
+  uint32_t sel = 0;
+  show("  mov es, [hole]", mov_es(HOLE + base, data));
+  uint32_t off = les(HOLE + base + 4, data, &sel);
+  show("  les offset", off);
+  show("  les es", sel);
+  off = lfs(HOLE + base + 4, data, &sel);
+  show("  lfs fs", faulted ? 0 : sel);
+  if (code == SEL_UCODE) { /* (bt does not translate a kernel's LGS: it stops the run) */
+    off = lgs(HOLE + base + 4, data, &sel);
+    show("  lgs gs", faulted ? 0 : sel);
+  }
+  uint32_t moved = 0;
+  const uint32_t popped = pop_fs(HOLE + base + 0x7FC, data, &moved);
+  show("  pop fs, esp in the hole", popped);
+  show("  pop fs moved esp by", moved);
+  show("  mov es, [hole] 0x1230", mov_es(HOLE + base + 0x30, data));
+  show("  jmp far [hole]", far_jump(HOLE + base + 0x10, code));
+  show("  call far [hole]", far_call(HOLE + base + 0x20, code));
+}
+
+static void user_main(void) {
+  forms(SEL_UCODE, SEL_UDATA, 0x800);
+  __asm__ volatile("int $0x80");
+  for (;;) {
+  }
+}
+
+void kmain(uint32_t magic, struct multiboot_info* mbi) {
+  (void)magic;
+  (void)mbi;
+  console_init();
+  tables_init();
+  puts("hole_operands: segment loads and far transfers with operands at 0xFEE00000\n");
+  for (uint32_t i = 0; i < 1024; ++i) pt_low[i] = (i << 12) | 7;
+  pd[0] = (uint32_t)pt_low | 7;
+  pd[HOLE >> 22] = (uint32_t)pt_hole | 7;
+  pt_hole[(HOLE >> 12) & 1023] = (uint32_t)page_hole | 7;
+  __asm__ volatile(
+      "mov %0, %%cr3\n"
+      "mov %%cr0, %%eax\n"
+      "or $0x80000000, %%eax\n"
+      "mov %%eax, %%cr0\n" ::"r"(pd)
+      : "eax", "memory");
+  puts("ring 0\n");
+  forms(SEL_KCODE, SEL_KDATA, 0);
+  print_seen();
+  enter_ring3(user_main, user_stack + sizeof user_stack);
+}
