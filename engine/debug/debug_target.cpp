@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <cstring>
 
+#include "engine/machine/image_bytes.h"
 #include "engine/vmm/core/inspection.h"
 #include "engine/vmm/core/vcpu.h"
-#include "engine/machine/image_bytes.h"
 
 namespace vmlab::debug {
 

@@ -309,9 +309,9 @@ Paper xen() {
            "",
            {66.0, 68.2, 85.6, none, none},
            0,
-           "bt and trap beat native here, unlike VMW: natively every port access pays the "
-           "profile's bus cost (Adams & Agesen's native in), while the monitors emulate the "
-           "disk without a bus and charge nothing for the host file's I/O"}};
+           "pv and bt beat native here, unlike Xen and VMW: natively every port access pays "
+           "the profile's bus cost (Adams & Agesen's native in), while the device models "
+           "charge nothing for the disk's work or the host file's I/O (docs/reproduce.md)"}};
     } else {
       f.rows = {{"0K delete", "filecreate0", "", 0, "", {6.08, 5.86, 9.3, none, none}, 0, ""},
                 {"10K delete", "filecreate10", "", 0, "", {12.5, 13.6, 21.4, none, none}, 0, ""}};

@@ -4,6 +4,7 @@
 #include <array>
 #include <span>
 
+#include "engine/machine/image_bytes.h"
 #include "modes/paravirt/pv_abi.h"
 
 namespace vmlab::modes::paravirt {
@@ -13,10 +14,6 @@ namespace {
 namespace b = abi::blk;
 namespace g = abi::grant;
 constexpr uint32_t kSector = machine::BlockImage::kSectorSize;
-
-uint32_t le32(const uint8_t* p) {
-  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-}
 
 }  // namespace
 
@@ -65,10 +62,12 @@ int16_t BlkBack::process(uint32_t slot_ma, uint8_t& op, uint32_t& id) {
   std::array<uint8_t, b::kSlotSize> req{};
   memory_.read_bytes(slot_ma, req.data(), b::kSlotSize);
   op = req[b::kReqOperation];
-  id = le32(&req[b::kReqId]);
+  using machine::image_bytes::get32;
+  using machine::image_bytes::get64;
+  id = get32(req, b::kReqId);
   const uint8_t nseg = req[b::kReqNrSegments];
   const uint32_t handle = req[2] | uint32_t{req[3]} << 8;
-  const uint64_t sector = le32(&req[b::kReqSector]) | uint64_t{le32(&req[b::kReqSector + 4])} << 32;
+  const uint64_t sector = get64(req, b::kReqSector);
   if (op != b::kOpRead && op != b::kOpWrite && op != b::kOpFlush) return b::kRspNotSupported;
   if (handle != 0) return b::kRspError;  // one virtual disk, handle 0
   if (op == b::kOpFlush) {
@@ -89,7 +88,9 @@ int16_t BlkBack::process(uint32_t slot_ma, uint8_t& op, uint32_t& id) {
     const uint32_t first = s[4], last = s[5];
     if (first > last || last >= b::kSectorsPerPage) return b::kRspError;
     uint32_t mfn = 0;
-    if (!grant_frame(le32(s), op == b::kOpRead, mfn)) return b::kRspError;
+    if (!grant_frame(get32(req, b::kReqSegments + i * b::kSegmentSize), op == b::kOpRead, mfn)) {
+      return b::kRspError;
+    }
     segs[i] = {mfn * MachineMemory::kPageSize + first * kSector, (last - first + 1) * kSector};
     total += segs[i].bytes;
   }

@@ -28,9 +28,13 @@ bool EventSubscription::wait_for_room(uint64_t head) {
   }
 }
 
-void EventSubscription::publish(const RunSnapshot& snapshot) {
-  std::unique_lock lock(snapshot_mutex_, std::try_to_lock);
-  if (!lock.owns_lock()) return;  // the consumer is reading: it gets the next one
+void EventSubscription::publish(const RunSnapshot& snapshot, bool settled) {
+  std::unique_lock lock(snapshot_mutex_, std::defer_lock);
+  if (settled) {
+    lock.lock();
+  } else if (!lock.try_lock()) {
+    return;  // the consumer is reading: it gets the next one
+  }
   snapshot_ = snapshot;
   snapshot_.dropped = dropped();
   snapshot_fresh_ = true;

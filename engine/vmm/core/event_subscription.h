@@ -80,9 +80,10 @@ class EventSubscription {
     head_.store(head + 1, std::memory_order_release);
     return true;
   }
-  // Publishes a snapshot; never waits (a consumer reading the last one makes this one
-  // wait for the next publish).
-  void publish(const RunSnapshot& snapshot);
+  // Publishes a snapshot. A slice end's never waits: a consumer reading the last one makes
+  // it wait for the next publish. A pause's or a stop's (`settled`) waits for the consumer's
+  // short copy instead, since no publish may come after it and it must not be lost.
+  void publish(const RunSnapshot& snapshot, bool settled = false);
 
   // --- Consumer (one thread) ------------------------------------------------------------
   // The oldest event not yet taken, if any.

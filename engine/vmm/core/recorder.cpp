@@ -28,14 +28,14 @@ void Recorder::unsubscribe(const EventSubscription* subscription) {
   update_recording();
 }
 
-void Recorder::publish_snapshot() {
+void Recorder::publish_snapshot(bool settled) {
   if (subscriptions_.empty()) return;
   RunSnapshot snap;
   snap.counters = counters_;
   snap.events = seq_;
   snap.instructions = cpu_.instructions_retired();
   snap.cycles = cpu_.cycles();
-  for (auto& s : subscriptions_) s->publish(snap);
+  for (auto& s : subscriptions_) s->publish(snap, settled);
 }
 
 void Recorder::set_watch(const std::bitset<kNumEventKinds>& kinds,

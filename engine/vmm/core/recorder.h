@@ -49,8 +49,9 @@ class Recorder {
   // Vm::step use it.
   void set_watch(const std::bitset<kNumEventKinds>& kinds, std::function<void(EventKind)> on_match);
   // Publishes the counters and the processor's instructions and cycles to every
-  // subscription (a no-op without subscribers).
-  void publish_snapshot();
+  // subscription (a no-op without subscribers); `settled` at a pause or a stop, whose
+  // snapshot is the last until the Vm runs again and must reach the consumer.
+  void publish_snapshot(bool settled = false);
   // At most this many events go to the writers; later ones are only counted. 0: no limit.
   void set_trace_limit(uint64_t limit) { trace_limit_ = limit; }
   // Only events of these kinds go to the writers (all by default); the others are counted,

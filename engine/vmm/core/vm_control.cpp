@@ -80,7 +80,7 @@ VmState Vm::run_for_at(uint64_t instructions, uint64_t granularity) {
   const uint64_t until = instructions > UINT64_MAX - retired ? UINT64_MAX : retired + instructions;
   std::optional<machine::RunResult> stop = machine_->run_until(until, granularity);
   if (!stop) {
-    recorder_.publish_snapshot();
+    recorder_.publish_snapshot(/*settled=*/true);
     state_.store(VmState::kPaused, std::memory_order_release);
     return VmState::kPaused;
   }
@@ -100,7 +100,7 @@ machine::RunResult Vm::record_stop(machine::RunResult r) {
   // The stop's own charge (normally none) belongs to the run's modeled time.
   r.cycles = cpu.cycles();
   last_stop_ = r;
-  recorder_.publish_snapshot();
+  recorder_.publish_snapshot(/*settled=*/true);
   state_.store(VmState::kStopped, std::memory_order_release);
   return r;
 }

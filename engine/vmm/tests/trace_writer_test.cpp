@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "engine/machine/machine.h"
+#include "engine/vmm/core/recorder.h"
 #include "engine/vmm/trace/chrome_trace_writer.h"
 #include "engine/vmm/trace/jsonl_trace_writer.h"
-#include "engine/vmm/core/recorder.h"
 
 namespace vmlab::vmm {
 namespace {
