@@ -45,43 +45,30 @@ void ChromeTraceWriter::name_track(EventKind kind) {
   const unsigned id = index_of(kind);
   if (named_.test(id)) return;
   named_.set(id);
-  // The slices' track (a thread, tid = the kind's id, sorted by it) and the counter's.
-  JsonWriter json;
-  json.begin_object()
-      .key("name")
-      .value("thread_name")
-      .key("ph")
-      .value("M")
-      .key("pid")
-      .value(kPid)
-      .key("tid")
-      .value(id)
-      .key("args")
-      .begin_object()
-      .key("name")
-      .value(event_kind_name(kind))
-      .end_object()
-      .end_object();
-  line_ += ",\n";
-  line_ += json.str();
-  JsonWriter sort;
-  sort.begin_object()
-      .key("name")
-      .value("thread_sort_index")
-      .key("ph")
-      .value("M")
-      .key("pid")
-      .value(kPid)
-      .key("tid")
-      .value(id)
-      .key("args")
-      .begin_object()
-      .key("sort_index")
-      .value(id)
-      .end_object()
-      .end_object();
-  line_ += ",\n";
-  line_ += sort.str();
+  // The slices' track (a thread, tid = the kind's id, sorted by it): two metadata events
+  // that differ only in their name and their one argument.
+  const auto metadata = [&](const char* name, const char* arg, auto value) {
+    JsonWriter json;
+    json.begin_object()
+        .key("name")
+        .value(name)
+        .key("ph")
+        .value("M")
+        .key("pid")
+        .value(kPid)
+        .key("tid")
+        .value(id)
+        .key("args")
+        .begin_object()
+        .key(arg)
+        .value(value)
+        .end_object()
+        .end_object();
+    line_ += ",\n";
+    line_ += json.str();
+  };
+  metadata("thread_name", "name", event_kind_name(kind));
+  metadata("thread_sort_index", "sort_index", id);
 }
 
 void ChromeTraceWriter::write(const Event& event) {
