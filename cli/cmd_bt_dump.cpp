@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 
+#include "cli/command_line.h"
 #include "cli/exit_codes.h"
 #include "cli/exit_status.h"
 #include "cli/options.h"
@@ -15,23 +16,13 @@
 namespace vmlab::cli {
 namespace {
 
-constexpr const char* kBtDumpUsage =
-    R"(usage: vmlab bt-dump [options] --addr ADDR [--addr ADDR ...] KERNEL.elf
-
-Boots KERNEL.elf under --mode bt (the guest's console is discarded), runs it until it stops
+constexpr const char* kBtDumpDescription =
+    R"(Boots KERNEL.elf under --mode bt (the guest's console is discarded), runs it until it stops
 (or for --max-instructions), then prints, for each guest kernel address, the guest's block
 and its translation side by side: Capstone disassembly of both, the TC addresses, and how
 each guest instruction was translated (IDENT, remapped, in-TC, callout). An address the
 guest never executed is translated now, through the guest's page tables as they are at the
-end of the run.
-
-options:
-  --addr ADDR              guest-linear address (hex, e.g. c0104760); repeatable
-  --append CMDLINE         the kernel command line (as vmlab run)
-  --max-instructions N     stop the guest after N instructions (k, M, G suffixes; default:
-                           run to the end)
-  --memory MIB             guest RAM in MiB (default 128, 4..3072)
-)";
+end of the run.)";
 
 // A 32-bit guest address in hexadecimal, with or without 0x: hex digits only (strtoul
 // alone would take a sign or blanks and wrap).
@@ -52,38 +43,28 @@ int cmd_bt_dump(const std::vector<std::string>& args) {
   std::string kernel;
   uint64_t max_insns = 0;
   uint64_t memory = 128;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](std::string& out) {
-      if (i + 1 >= args.size()) return false;
-      out = args[++i];
-      return true;
-    };
-    std::string v;
-    if (a == "--help" || a == "-h") {
-      std::cout << kBtDumpUsage;
-      return 0;
-    } else if (a == "--addr") {
-      const auto x = value(v) ? parse_address(v) : std::nullopt;
-      if (!x) return fail(kUsage, "--addr takes a hexadecimal guest address, e.g. --addr c0104760");
-      addrs.push_back(*x);
-    } else if (a == "--append") {
-      if (!value(append)) return fail(kUsage, "--append takes the kernel command line");
-    } else if (a == "--max-instructions" || a == "--memory") {
-      // The same parser and ranges as vmlab run (cli/options.h).
-      const CountOption& option = a == "--memory" ? kMemoryOption : kMaxInstructionsOption;
-      std::string error = a + " needs a value";
-      const auto n = value(v) ? parse_count_option(option, v, error) : std::nullopt;
-      if (!n) return fail(kUsage, error);
-      (a == "--memory" ? memory : max_insns) = *n;
-    } else if (!a.empty() && a[0] == '-') {
-      return fail(kUsage, "unknown option '" + a + "' (see vmlab bt-dump --help)");
-    } else if (kernel.empty()) {
-      kernel = a;
-    } else {
-      return fail(kUsage, "one kernel only (see vmlab bt-dump --help)");
-    }
-  }
+  std::vector<std::string> kernels;
+  CommandLine cl("bt-dump", "vmlab bt-dump [options] --addr ADDR [--addr ADDR ...] KERNEL.elf",
+                 kBtDumpDescription);
+  cl.each("--addr", "ADDR", "guest-linear address (hex, e.g. c0104760); repeatable",
+          [&addrs](const std::string& v) {
+            const auto x = parse_address(v);
+            if (!x)
+              return std::string("--addr takes a hexadecimal guest address, e.g. --addr c0104760");
+            addrs.push_back(*x);
+            return std::string();
+          });
+  cl.text("--append", append, "CMDLINE", "the kernel command line (as vmlab run)");
+  // The same parser and ranges as vmlab run (cli/options.h).
+  cl.count("--max-instructions", kMaxInstructionsOption, "N",
+           "stop the guest after N instructions (k, M, G suffixes; default:\nrun to the end)",
+           [&max_insns](uint64_t n) { max_insns = n; });
+  cl.count("--memory", kMemoryOption, "MIB", "guest RAM in MiB (default 128, 4..3072)",
+           [&memory](uint64_t n) { memory = n; });
+  cl.positionals(kernels);
+  if (const auto status = cl.parse_or_status(args)) return *status;
+  if (kernels.size() > 1) return fail(kUsage, "one kernel only (see vmlab bt-dump --help)");
+  if (!kernels.empty()) kernel = kernels[0];
   if (kernel.empty()) return fail(kUsage, "no kernel given (see vmlab bt-dump --help)");
   if (addrs.empty()) return fail(kUsage, "no --addr given (see vmlab bt-dump --help)");
 

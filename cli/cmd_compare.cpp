@@ -20,45 +20,15 @@ namespace {
 
 using namespace vmlab::frontend;
 
-constexpr const char* kCompareUsage = R"(usage: vmlab compare [options]
-
-Runs each workload of the guest OS in each mode and prints the modeled cycles per
-operation (measured by the guest with RDTSC), the ratio to native, the instructions per
-operation and the events per operation. Every (mode, workload) is booted twice, with N and
-2N iterations; the difference of the event counts divided by N cancels boot and shutdown.
-The (mode, workload) cells run in parallel worker processes.
-
-options:
-  --modes LIST        comma-separated modes, or all (default native): native, trap (VT CPU,
-                      shadow paging), trap-npt (VT CPU, nested paging), trap-classic, bt,
-                      pv. Modes not implemented yet: named in an error (status 76), or
-                      skipped with a note under all
-  --workloads LIST    comma-separated workloads, or all (default all; docs/guest.md); the
-                      disk workloads (diskread, ...) each get a fresh scratch disk, and
-                      a mode whose guest has no block device shows them as skipped
-  --profile NAME      cost profile (default native-1c; docs/cost-model.md)
-  --cost KEY=CYCLES   override one cost (repeatable)
-  --format FORMAT     table (default), csv or json
-  --iters N           N for every workload (default: each workload's quick count)
-  --kernel FILE       the guest image (default: the guest built with vmlab)
-  --memory MIB        guest RAM (default 128)
-  --cpu-mhz MHZ       modeled clock (default 1000)
-  -j, --jobs N        worker processes (default: one per core); the output is the same
-                      for every N
-  -q, --quiet         no progress line on stderr
-)";
-
 }  // namespace
 
 int cmd_compare(const std::vector<std::string>& args) {
-  for (const auto& a : args) {
-    if (a == "--help" || a == "-h") {
-      std::cout << kCompareUsage;
-      return 0;
-    }
+  std::string error, help;
+  const auto opts = parse_compare_options(args, error, &help);
+  if (!help.empty()) {
+    std::cout << help;
+    return 0;
   }
-  std::string error;
-  const auto opts = parse_compare_options(args, error);
   if (!opts) return fail(kUsage, error);
 
   // Modes: named ones must exist and be implemented; "all" takes the implemented ones.

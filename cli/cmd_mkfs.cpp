@@ -4,6 +4,7 @@
 #include <iostream>
 #include <optional>
 
+#include "cli/command_line.h"
 #include "cli/exit_codes.h"
 #include "cli/exit_status.h"
 #include "engine/machine/host_file.h"
@@ -13,30 +14,21 @@ namespace vmlab::cli {
 namespace diskfs = frontend::diskfs;
 namespace {
 
-constexpr const char* kMkfsUsage = R"(usage: vmlab mkfs IMAGE --size SIZE
-
-Writes IMAGE (created, or overwritten whole) as a raw disk image of SIZE bytes holding an
+constexpr const char* kMkfsDescription =
+    R"(Writes IMAGE (created, or overwritten whole) as a raw disk image of SIZE bytes holding an
 empty vmlabfs file system, the guest's (docs/disk.md): boot it with
-`vmlab run --disk IMAGE` and use the shell's ls, cat, write and rm.
+`vmlab run --disk IMAGE` and use the shell's ls, cat, write and rm.)";
 
-  --size SIZE    the image's size: bytes, or with K, M or G (KiB, MiB, GiB, as
-                 qemu-img); a multiple of 512 from 32K to 1G
-)";
-
-constexpr const char* kFsckUsage = R"(usage: vmlab fsck IMAGE [--list] [--cat NAME]
-
-Checks the vmlabfs file system on IMAGE without changing it: the superblock, every inode's
+constexpr const char* kFsckDescription =
+    R"(Checks the vmlabfs file system on IMAGE without changing it: the superblock, every inode's
 sectors (inside the data area, none shared, all marked in the bitmap), the directory
 (entries name allocated files, no name twice). Sectors and inodes that are allocated but
 referenced by nothing (what a crash between the steps of one operation leaves) are leaks:
-reported, not errors.
+reported, not errors.)";
 
-  --list         print each file and its size
-  --cat NAME     print file NAME's contents
-
-exit status: 0 consistent (leaks allowed), 1 inconsistent, 64 bad command line,
-             66 IMAGE cannot be read
-)";
+constexpr const char* kFsckExitStatus =
+    R"(exit status: 0 consistent (leaks allowed), 1 inconsistent, 64 bad command line,
+             66 IMAGE cannot be read)";
 
 // "16M" -> 16 MiB, qemu-img's suffixes.
 std::optional<uint64_t> parse_size(const std::string& text) {
@@ -67,24 +59,15 @@ std::optional<uint64_t> parse_size(const std::string& text) {
 
 int cmd_mkfs(const std::vector<std::string>& args) {
   std::string image, size_text;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
-      std::cout << kMkfsUsage;
-      return 0;
-    }
-    if (a == "--size" && i + 1 < args.size()) {
-      size_text = args[++i];
-    } else if (a.rfind("--size=", 0) == 0) {
-      size_text = a.substr(7);
-    } else if (!a.empty() && a[0] == '-') {
-      return fail(kUsage, "mkfs: unknown option '" + a + "' (see vmlab mkfs --help)");
-    } else if (image.empty()) {
-      image = a;
-    } else {
-      return fail(kUsage, "mkfs: more than one image given");
-    }
-  }
+  std::vector<std::string> images;
+  CommandLine cl("mkfs", "vmlab mkfs IMAGE --size SIZE", kMkfsDescription);
+  cl.text("--size", size_text, "SIZE",
+          "the image's size: bytes, or with K, M or G (KiB, MiB, GiB, as\nqemu-img); a multiple "
+          "of 512 from 32K to 1G");
+  cl.positionals(images);
+  if (const auto status = cl.parse_or_status(args)) return *status;
+  if (images.size() > 1) return fail(kUsage, "mkfs: more than one image given");
+  if (!images.empty()) image = images[0];
   if (image.empty()) return fail(kUsage, "mkfs: no IMAGE given (see vmlab mkfs --help)");
   if (size_text.empty()) return fail(kUsage, "mkfs: --size SIZE is required, e.g. --size 1M");
   const auto size = parse_size(size_text);
@@ -108,24 +91,15 @@ int cmd_mkfs(const std::vector<std::string>& args) {
 int cmd_fsck(const std::vector<std::string>& args) {
   std::string image, cat;
   bool list = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
-      std::cout << kFsckUsage;
-      return 0;
-    }
-    if (a == "--list") {
-      list = true;
-    } else if (a == "--cat" && i + 1 < args.size()) {
-      cat = args[++i];
-    } else if (!a.empty() && a[0] == '-') {
-      return fail(kUsage, "fsck: unknown option '" + a + "' (see vmlab fsck --help)");
-    } else if (image.empty()) {
-      image = a;
-    } else {
-      return fail(kUsage, "fsck: more than one image given");
-    }
-  }
+  std::vector<std::string> images;
+  CommandLine cl("fsck", "vmlab fsck IMAGE [--list] [--cat NAME]", kFsckDescription,
+                 kFsckExitStatus);
+  cl.flag("--list", list, "print each file and its size");
+  cl.text("--cat", cat, "NAME", "print file NAME's contents");
+  cl.positionals(images);
+  if (const auto status = cl.parse_or_status(args)) return *status;
+  if (images.size() > 1) return fail(kUsage, "fsck: more than one image given");
+  if (!images.empty()) image = images[0];
   if (image.empty()) return fail(kUsage, "fsck: no IMAGE given (see vmlab fsck --help)");
   auto bytes = machine::read_host_file(image, "the disk image", diskfs::kMaxSectors * 512);
   if (!bytes) return fail(kNoInput, bytes.error().message);

@@ -23,27 +23,6 @@ namespace {
 using namespace vmlab::frontend;
 using namespace vmlab::frontend::reproduce;
 
-constexpr const char* kReproduceUsage = R"(usage: vmlab reproduce [options] PAPER...
-       vmlab reproduce --list
-
-Re-runs the comparisons of a published paper on the guest OS, under the cost profile of
-the paper's CPU, and prints for every figure the paper's value beside ours with the ratio
-between them (cycles per operation and ratio to native), then every ordering the paper
-states in its text as a line that holds or FAILS. The exit status is 1 when a claim fails.
-
-papers: adams-agesen-2006, xen-2003, nested-paging, or all (vmlab reproduce --list
-describes them)
-
-options:
-  --list             name the papers and what each reproduces
-  --out DIR          write report.md, report.json, results.csv and the figures (SVG, and
-                     PNG where vmlab was built with Qt) into DIR
-  -j, --jobs N       worker processes (default: one per core); the results are the same
-                     for every N
-  --kernel FILE      the guest image (default: the guest built with vmlab)
-  -q, --quiet        no progress line on stderr
-)";
-
 int list_papers() {
   for (const Paper& p : papers()) {
     std::cout << p.id << "\n  " << p.citation << "\n";
@@ -67,14 +46,12 @@ bool write_file(const std::filesystem::path& path, const std::string& text, std:
 }  // namespace
 
 int cmd_reproduce(const std::vector<std::string>& args) {
-  for (const auto& a : args) {
-    if (a == "--help" || a == "-h") {
-      std::cout << kReproduceUsage;
-      return 0;
-    }
+  std::string error, help;
+  const auto opts = parse_reproduce_options(args, error, &help);
+  if (!help.empty()) {
+    std::cout << help;
+    return 0;
   }
-  std::string error;
-  const auto opts = parse_reproduce_options(args, error);
   if (!opts) return fail(kUsage, error);
   if (opts->list) return list_papers();
 

@@ -39,89 +39,6 @@ namespace {
 // The most --input may preload: far more than any scripted session types.
 constexpr uint64_t kMaxInputBytes = 64 << 20;
 
-constexpr const char* kRunUsage = R"(usage: vmlab run [options] KERNEL.elf
-
-Boots a Multiboot-1 ELF32 kernel (one that boots with qemu-system-i386 -kernel) on the
-simulated PC. The guest's serial console (COM1) and the 0xE9 debug port go to stdout;
-vmlab's own messages go to stderr.
-
-Without --input, stdin is the guest's serial input, as qemu-system-i386 -serial stdio:
-a terminal is put in raw mode (restored at exit) and what you type reaches the guest;
-Ctrl-A x quits, Ctrl-A h lists the keys, Ctrl-A Ctrl-A sends Ctrl-A, Ctrl-C interrupts.
-A pipe is streamed as it arrives; a regular file (or /dev/null) is read whole, as --input.
-Typed or piped input makes a run non-deterministic; --input FILE keeps it deterministic.
-
-options:
-  -m, --mode MODE          virtualization mode: native, trap (see --cpu, --npt), bt
-                           (binary translation), pv
-  --cpu classic|vt         with --mode trap: a classic IA-32 CPU or one with VT-x-like
-                           guest mode (default vt)
-  --npt                    with --mode trap --cpu vt: nested paging instead of shadow
-  --append CMDLINE         the kernel command line; a Multiboot kernel sees "KERNEL.elf
-                           CMDLINE", as under QEMU and GRUB; a bzImage sees CMDLINE
-  --initrd "FILE ARGS,..."  Multiboot modules, as qemu -initrd: comma-separated (",," for a
-                           comma), each a file and its arguments; the kernel sees the whole
-                           entry as the module's string
-  --disk FILE[,index=N][,readonly]
-                           a raw disk image on the primary ATA channel, as qemu -drive
-                           file=FILE,index=N,format=raw: index 0 master (the first free
-                           one by default), 1 slave; readonly: writes fail (docs/disk.md)
-  --memory MIB             guest RAM in MiB (default 128, 4..3072, in every mode)
-  --max-instructions N     stop after N instructions, N >= 1 (k, M, G suffixes: 500M);
-                           default none
-  --cpu-mhz MHZ            modeled clock for the timers (default 1000)
-  --console FILE           write the guest console to FILE (a regular file or a device)
-                           instead of stdout
-  --input FILE             feed FILE (a regular file) to the guest's serial input
-                           (deterministic)
-  --display text|none      text: print the CGA text screen (0xB8000) on stdout at exit
-  -q, --quiet              no summary line on stderr
-
-watching and measuring:
-  --out DIR                write config.json and stats.json into DIR (created if missing)
-  --trace                  also write the event trace: DIR/trace.jsonl and DIR/trace.json
-                           (Chrome trace-event format; open it in ui.perfetto.dev)
-  --trace-limit N          at most N events in the trace files (default 1M; 0 = no limit)
-  --trace-events KIND,...  only these event kinds in the trace files (as QEMU's --trace;
-                           kinds: docs/trace-format.md, e.g. trap,hypercall); implies --trace
-  --trace-gzip             write DIR/trace.jsonl.gz and DIR/trace.json.gz (gzip) instead;
-                           implies --trace
-  --profile NAME           cost profile (profiles/NAME.profile, or a file path);
-                           default native-1c (every instruction 1 cycle)
-  --cost KEY=CYCLES        override one cost, e.g. --cost port_io=500,
-                           --cost insn.divide=40 (repeatable; docs/cost-model.md)
-
-debugging (docs/gdb.md):
-  --gdb PORT               serve gdb's remote protocol on 127.0.0.1:PORT (0: a free port,
-                           printed as "gdb: listening on 127.0.0.1:N"); -s: --gdb 1234
-  --gdb-wait, -S           wait for gdb before the first instruction
-
-snapshots (docs/snapshots.md; need deterministic input: --input FILE or stdin a file):
-  --snapshot-at CYCLES FILE      save the machine once CYCLES modeled cycles passed
-  --snapshot-at-insn N FILE      save it after N instructions (both repeatable)
-  --snapshot-on-exit FILE        save it when the machine stops
-  --snapshot-every CYCLES DIR    a base snapshot, then incremental ones (changed pages
-                                 only), each CYCLES modeled cycles: DIR/snap-NNNN.vmsnap
-  --restore FILE                 start from a snapshot (full or incremental) taken with the
-                                 same kernel, options, disks and input; the run goes on from
-                                 there with the same output, counts and cycles
-
-exit status:
-  0-63   the guest wrote this value to the exit port 0xF4 (larger values show as 63)
-  64     bad command line            65  not a loadable Multiboot kernel (pv: no PV note)
-  66     a file could not be opened, read or written (the console)
-  70     internal error
-  71     the guest triple-faulted    72  --max-instructions exhausted
-  73     the guest halted with nothing to wake it
-  74     the guest used something vmlab does not model
-  75     the guest requested a reset 76  mode not implemented yet
-  80-85  a --disk image is missing (80), a directory (81), not readable (82), not a
-         multiple of 512 bytes (83), read-only without ,readonly (84), not a file (85)
-  86-89  --restore refused the snapshot: another format or vmlab version (86), another
-         kernel, mode, profile, memory, disk or input (87), not a snapshot, truncated or
-         corrupt (88), the restored machine differs from the saved one (89)
-)";
-
 // --display text: the CGA text screen as the guest left it, after its console on stdout.
 // The text buffer is guest-physical 0xB8000, in the machine frame the P2M gives it.
 void print_text_screen(vmm::Vm& vm) {
@@ -192,14 +109,12 @@ std::string hex_eip(uint32_t eip) {
 }  // namespace
 
 int cmd_run(const std::vector<std::string>& args) {
-  for (const auto& a : args) {
-    if (a == "--help" || a == "-h") {
-      std::cout << kRunUsage;
-      return 0;
-    }
+  std::string error, help;
+  const auto opts = parse_run_options(args, error, &help);
+  if (!help.empty()) {
+    std::cout << help;
+    return 0;
   }
-  std::string error;
-  const auto opts = parse_run_options(args, error);
   if (!opts) return fail(kUsage, error);
   const auto mode = vmm::mode_from_name(opts->mode);
   if (!mode) {

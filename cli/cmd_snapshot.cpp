@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli/command_line.h"
 #include "cli/exit_codes.h"
 #include "cli/exit_status.h"
 #include "cli/snapshot_session.h"
@@ -12,21 +13,19 @@
 namespace vmlab::cli {
 namespace {
 
-constexpr const char* kSnapshotUsage = R"(usage: vmlab snapshot info FILE
-       vmlab snapshot flatten FILE OUT
-
-Snapshot files are written by vmlab run --snapshot-at, --snapshot-at-insn,
+constexpr const char* kSnapshotDescription =
+    R"(Snapshot files are written by vmlab run --snapshot-at, --snapshot-at-insn,
 --snapshot-on-exit and --snapshot-every, and read by vmlab run --restore (docs/snapshots.md).
 
   info FILE         the file's header (format and vmlab version, fingerprint), where the
                     run was (instructions, modeled cycles, guest EIP), its sections, and for
                     an incremental snapshot its chain of parents
   flatten FILE OUT  write the state FILE holds (with its parents, if incremental) as one
-                    full snapshot OUT
+                    full snapshot OUT)";
 
-exit status: 0 done, 64 bad command line, 66 a file could not be read or written,
-86-88 FILE refused (another format version, a parent that does not match, corrupt)
-)";
+constexpr const char* kSnapshotExitStatus =
+    R"(exit status: 0 done, 64 bad command line, 66 a file could not be read or written,
+86-88 FILE refused (another format version, a parent that does not match, corrupt))";
 
 std::string tag_name(uint32_t t) {
   return {char(t), char(t >> 8), char(t >> 16), char(t >> 24)};
@@ -34,13 +33,12 @@ std::string tag_name(uint32_t t) {
 
 }  // namespace
 
-int cmd_snapshot(const std::vector<std::string>& args) {
-  for (const auto& a : args) {
-    if (a == "--help" || a == "-h") {
-      std::cout << kSnapshotUsage;
-      return 0;
-    }
-  }
+int cmd_snapshot(const std::vector<std::string>& options) {
+  std::vector<std::string> args;  // info FILE, flatten FILE OUT
+  CommandLine cl("snapshot", "vmlab snapshot info FILE\n       vmlab snapshot flatten FILE OUT",
+                 kSnapshotDescription, kSnapshotExitStatus);
+  cl.positionals(args);
+  if (const auto status = cl.parse_or_status(options)) return *status;
   if (args.empty()) return fail(kUsage, "vmlab snapshot needs info or flatten (see --help)");
   const std::string& what = args[0];
   if (what == "info" && args.size() == 2) {

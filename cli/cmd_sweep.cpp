@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/command_line.h"
 #include "cli/exit_codes.h"
 #include "cli/exit_status.h"
 #include "cli/options.h"
@@ -26,35 +27,13 @@ namespace {
 using namespace vmlab::frontend;
 namespace fs = std::filesystem;
 
-constexpr const char* kSweepUsage = R"(usage: vmlab sweep [options] --out DIR GRID.json|GRID.toml
-
-Measures every cell of a grid, modes x workloads x profiles x cost override sets, as
+constexpr const char* kSweepDescription =
+    R"(Measures every cell of a grid, modes x workloads x profiles x cost override sets, as
 `vmlab compare` measures (two boots, N and 2N iterations), in parallel worker processes.
 Each cell gets its own folder DIR/cells/NNNN-MODE-WORKLOAD-PROFILE-cK/ (result.json and
 the exact measurement); DIR/results.csv and DIR/results.json combine them. A cell whose
 folder holds a result is not measured again, so an interrupted sweep resumes where it
-stopped. docs/sweep.md describes the grid file (JSON, or TOML for a name ending in .toml).
-
-options:
-  --out DIR          the sweep's folder (required)
-  -j, --jobs N       worker processes (default: one per core)
-  --kernel FILE      the guest image (default: the guest built with vmlab)
-  -q, --quiet        no progress line on stderr
-  --cells A-B        measure only cells A to B (their numbers, inclusive; or one cell A),
-                     without the combined files: one share of a sweep split across jobs
-  --collect          measure nothing: combine the cells' results into results.csv and
-                     results.json, as a full run writes them; names the cells still missing
-                     (GRID.json may be left out: DIR/grid.json, saved by every sweep)
-  --slurm            write DIR/slurm/sweep.sbatch (a job array, one task per chunk of
-                     cells) and DIR/slurm/collect.sbatch (--collect, after the array has
-                     succeeded) and submit both with sbatch (docs/sweep.md)
-  --chunk N          cells per array task (default 1)
-  --partition P      the Slurm partition (default: the cluster's default)
-  --time T           each job's time limit, as sbatch --time (MM, HH:MM:SS, D-HH:MM, ...)
-  --mem M            memory per node, as sbatch --mem (a number, optionally K, M, G or T)
-  --account A        the account the jobs are charged to, as sbatch --account
-  --dry-run          with --slurm: write the scripts, submit nothing
-)";
+stopped. docs/sweep.md describes the grid file (JSON, or TOML for a name ending in .toml).)";
 
 std::string slug(const std::string& s) {
   std::string out;
@@ -146,7 +125,6 @@ struct SweepOnly {
   size_t chunk = 1;
   std::string partition;
   std::string time, mem, account;  // sbatch --time, --mem, --account
-  std::string out;                 // --out, also left for the common parser
 };
 
 // The Slurm options go into the scripts' #SBATCH lines: only the characters their syntax
@@ -175,86 +153,76 @@ bool parse_cells(const std::string& v, size_t& first, size_t& last) {
   return true;
 }
 
+// sweep's command line: reproduce's measurement options, the grid file, and its own.
+CommandLine sweep_command_line(ReproduceOptions& o, SweepOnly& only) {
+  CommandLine cl("sweep", "vmlab sweep [options] --out DIR GRID.json|GRID.toml", kSweepDescription);
+  declare_measurement_options(cl, o, "the sweep's folder (required)");
+  cl.each("--cells", "A-B",
+          "measure only cells A to B (their numbers, inclusive; or one cell A),\nwithout the "
+          "combined files: one share of a sweep split across jobs",
+          [&only](const std::string& v) {
+            only.has_cells = true;
+            return parse_cells(v, only.first, only.last)
+                       ? std::string()
+                       : "--cells takes cell numbers A-B (A <= B) or A, not '" + v + "'";
+          });
+  cl.flag("--collect", only.collect,
+          "measure nothing: combine the cells' results into results.csv and\nresults.json, as a "
+          "full run writes them; names the cells still missing\n(GRID.json may be left out: "
+          "DIR/grid.json, saved by every sweep)");
+  cl.flag("--slurm", only.slurm,
+          "write DIR/slurm/sweep.sbatch (a job array, one task per chunk of\ncells) and "
+          "DIR/slurm/collect.sbatch (--collect, after the array has\nsucceeded) and submit both "
+          "with sbatch (docs/sweep.md)");
+  static const CountOption kChunkOption{"--chunk", 1, 100000, "a number of cells per array task",
+                                        "10",      ""};
+  cl.count("--chunk", kChunkOption, "N", "cells per array task (default 1)",
+           [&only](uint64_t n) { only.chunk = static_cast<size_t>(n); });
+  // The Slurm values go into the scripts' #SBATCH lines: checked by slurm_value_ok.
+  const auto slurm = [](const char* name, std::string& target, const char* takes) {
+    return [name, &target, takes](const std::string& v) {
+      if (!slurm_value_ok(name, v))
+        return std::string(name) + " takes " + takes + ", not '" + v + "'";
+      target = v;
+      return std::string();
+    };
+  };
+  cl.each("--partition", "P", "the Slurm partition (default: the cluster's default)",
+          slurm("--partition", only.partition, "a partition name (letters, digits, _ - .)"));
+  cl.each("--time", "T", "each job's time limit, as sbatch --time (MM, HH:MM:SS, D-HH:MM, ...)",
+          slurm("--time", only.time, "a Slurm time such as 30, 2:00:00 or 1-12:00"));
+  cl.each("--mem", "M", "memory per node, as sbatch --mem (a number, optionally K, M, G or T)",
+          slurm("--mem", only.mem, "a Slurm size such as 4000 or 8G"));
+  cl.each("--account", "A", "the account the jobs are charged to, as sbatch --account",
+          slurm("--account", only.account, "an account name (letters, digits, _ - .)"));
+  cl.flag("--dry-run", only.dry_run, "with --slurm: write the scripts, submit nothing");
+  cl.positionals(o.papers);
+  return cl;
+}
+
 }  // namespace
 
-int cmd_sweep(const std::vector<std::string>& all_args) {
-  for (const auto& a : all_args) {
-    if (a == "--help" || a == "-h") {
-      std::cout << kSweepUsage;
-      return 0;
-    }
-  }
+int cmd_sweep(const std::vector<std::string>& args) {
   SweepOnly only;
-  std::vector<std::string> args;
-  for (size_t i = 0; i < all_args.size(); ++i) {
-    const std::string& a = all_args[i];
-    const bool has_value = i + 1 < all_args.size();
-    if (a == "--collect") {
-      only.collect = true;
-    } else if (a == "--slurm") {
-      only.slurm = true;
-    } else if (a == "--dry-run") {
-      only.dry_run = true;
-    } else if (a == "--time" || a == "--mem" || a == "--account") {
-      if (!has_value) return fail(kUsage, a + " needs a value");
-      const std::string& v = all_args[++i];
-      if (!slurm_value_ok(a, v)) {
-        return fail(kUsage, a + " takes " +
-                                (a == "--time"  ? "a Slurm time such as 30, 2:00:00 or 1-12:00"
-                                 : a == "--mem" ? "a Slurm size such as 4000 or 8G"
-                                                : "an account name (letters, digits, _ - .)") +
-                                ", not '" + v + "'");
-      }
-      (a == "--time" ? only.time : a == "--mem" ? only.mem : only.account) = v;
-    } else if (a == "--cells" || a == "--chunk" || a == "--partition") {
-      if (!has_value) return fail(kUsage, a + " needs a value");
-      const std::string& v = all_args[++i];
-      if (a == "--cells") {
-        only.has_cells = true;
-        if (!parse_cells(v, only.first, only.last)) {
-          return fail(kUsage, "--cells takes cell numbers A-B (A <= B) or A, not '" + v + "'");
-        }
-      } else if (a == "--chunk") {
-        auto n = parse_count(v);
-        if (!n || *n < 1 || *n > 100000) {
-          return fail(kUsage, "--chunk takes a number of cells per array task (1 to 100000)");
-        }
-        only.chunk = static_cast<size_t>(*n);
-      } else {
-        only.partition = v;
-      }
-    } else {
-      if (a == "--out" && has_value) only.out = all_args[i + 1];
-      args.push_back(a);
-    }
-  }
+  ReproduceOptions parsed;
+  std::string error;
+  if (const auto status = sweep_command_line(parsed, only).parse_or_status(args)) return *status;
   if (only.dry_run && !only.slurm) return fail(kUsage, "--dry-run goes with --slurm");
   if ((only.chunk != 1 || !only.partition.empty() || !only.time.empty() || !only.mem.empty() ||
        !only.account.empty()) &&
       !only.slurm) {
     return fail(kUsage, "--chunk, --partition, --time, --mem and --account go with --slurm");
   }
-  if (!only.partition.empty() && !slurm_value_ok("--partition", only.partition)) {
-    return fail(kUsage, "--partition takes a partition name (letters, digits, _ - .)");
-  }
   if (int(only.collect) + int(only.slurm) + int(only.has_cells) > 1) {
     return fail(kUsage, "--collect, --slurm and --cells exclude each other");
   }
-  // The same options as reproduce, with the grid file in place of the papers.
-  std::string error;
-  auto opts = parse_reproduce_options(args, error);
-  if (!opts && only.collect && !only.out.empty() &&
-      error.find("name a paper") != std::string::npos) {
+  const ReproduceOptions* opts = &parsed;
+  if (parsed.papers.empty() && only.collect && !parsed.out_dir.empty()) {
     // --collect without a grid: the copy the sweep saved in its folder.
-    args.push_back((fs::path(only.out) / "grid.json").string());
-    error.clear();
-    opts = parse_reproduce_options(args, error);
+    parsed.papers.push_back((fs::path(parsed.out_dir) / "grid.json").string());
   }
-  if (!opts) {
-    if (error.find("name a paper") != std::string::npos) error = "name a grid file (GRID.json)";
-    return fail(kUsage, error);
-  }
-  if (opts->list || opts->papers.size() != 1) {
+  if (parsed.papers.empty()) return fail(kUsage, "name a grid file (GRID.json)");
+  if (parsed.papers.size() != 1) {
     return fail(kUsage, "name one grid file (see vmlab sweep --help)");
   }
   if (opts->out_dir.empty()) return fail(kUsage, "--out DIR is required: the sweep's folder");

@@ -42,20 +42,32 @@ commands:
   help [COMMAND]             show this text, or a command's options (vmlab COMMAND --help)
   version                    print the version
 
-Run 'vmlab run --help' or 'vmlab compare --help' for their options.
+Run 'vmlab help COMMAND' (or 'vmlab COMMAND --help') for a command's options.
 )";
 
-int main_help(const std::string& command) {
-  using namespace vmlab::cli;
-  const std::vector<std::string> help = {"--help"};
-  if (command == "run") return cmd_run(help);
-  if (command == "compare") return cmd_compare(help);
-  if (command == "lab") return cmd_lab(help);
-  if (command == "reproduce") return cmd_reproduce(help);
-  if (command == "sweep") return cmd_sweep(help);
-  if (command == "mkfs") return cmd_mkfs(help);
-  if (command == "fsck") return cmd_fsck(help);
-  return cmd_bt_dump(help);
+// Every subcommand, once: main dispatches through this table, and `vmlab help COMMAND` is
+// `vmlab COMMAND --help`, as git and cargo have it.
+struct Command {
+  const char* name;
+  int (*run)(const std::vector<std::string>& args);
+};
+constexpr Command kCommands[] = {
+    {"run", vmlab::cli::cmd_run},
+    {"compare", vmlab::cli::cmd_compare},
+    {"bt-dump", vmlab::cli::cmd_bt_dump},
+    {"lab", vmlab::cli::cmd_lab},
+    {"reproduce", vmlab::cli::cmd_reproduce},
+    {"sweep", vmlab::cli::cmd_sweep},
+    {"mkfs", vmlab::cli::cmd_mkfs},
+    {"fsck", vmlab::cli::cmd_fsck},
+    {"snapshot", vmlab::cli::cmd_snapshot},
+};
+
+const Command* find_command(const std::string& name) {
+  for (const Command& c : kCommands) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -70,21 +82,11 @@ int main(int argc, char** argv) {
   const std::string cmd = args.front();
   args.erase(args.begin());
   try {
-    if (cmd == "run") return cmd_run(args);
-    if (cmd == "compare") return cmd_compare(args);
-    if (cmd == "bt-dump") return cmd_bt_dump(args);
-    if (cmd == "lab") return cmd_lab(args);
-    if (cmd == "reproduce") return cmd_reproduce(args);
-    if (cmd == "sweep") return cmd_sweep(args);
-    if (cmd == "mkfs") return cmd_mkfs(args);
-    if (cmd == "fsck") return cmd_fsck(args);
-    if (cmd == "snapshot") return cmd_snapshot(args);
+    if (const Command* c = find_command(cmd)) return c->run(args);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
-      // `vmlab help run` is `vmlab run --help`, as git and cargo have it.
-      if (!args.empty() && (args[0] == "run" || args[0] == "compare" || args[0] == "bt-dump" ||
-                            args[0] == "lab" || args[0] == "reproduce" || args[0] == "sweep" ||
-                            args[0] == "mkfs" || args[0] == "fsck")) {
-        return main_help(args[0]);
+      if (!args.empty()) {
+        if (const Command* c = find_command(args[0])) return c->run({"--help"});
+        return fail(kUsage, "no command '" + args[0] + "' (see vmlab --help)");
       }
       std::cout << kUsageText;
       return 0;

@@ -1,5 +1,6 @@
-// Command-line parsing for the `vmlab` command: a small, strict parser per subcommand that
-// turns argv into options or a usage error with a one-line message.
+// Command-line parsing for the `vmlab` command: per subcommand, options declared once on a
+// CLI11 command line (cli/command_line.h, *_options.cpp) that turns argv into options, its
+// --help text, or a usage error with a one-line message.
 #pragma once
 
 #include <cstdint>
@@ -76,15 +77,19 @@ struct ReproduceOptions {
   bool quiet = false;               // no progress on stderr
 };
 
-// Parses the arguments after `vmlab run`. Returns the options or the error message.
+// Parse the arguments after `vmlab run`, `compare` or `reproduce`: the options, or nullopt
+// with the error message; or, for --help / -h, nullopt with `*help` set (error empty).
 std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args,
-                                            std::string& error);
-// Parses the arguments after `vmlab compare`.
+                                            std::string& error, std::string* help = nullptr);
 std::optional<CompareOptions> parse_compare_options(const std::vector<std::string>& args,
-                                                    std::string& error);
-// Parses the arguments after `vmlab reproduce`.
+                                                    std::string& error,
+                                                    std::string* help = nullptr);
 std::optional<ReproduceOptions> parse_reproduce_options(const std::vector<std::string>& args,
-                                                        std::string& error);
+                                                        std::string& error,
+                                                        std::string* help = nullptr);
+class CommandLine;
+// --out, -j/--jobs, --kernel, -q: the options reproduce and sweep share.
+void declare_measurement_options(CommandLine& cl, ReproduceOptions& o, const char* out_help);
 
 // A numeric option: its name, its range and how its usage error describes it. run,
 // compare and bt-dump parse every number through one of these, so an option means the same
@@ -110,6 +115,8 @@ std::optional<uint64_t> parse_count(const std::string& text);
 // The value of `option` given as `text`, inside its range; else nullopt and the usage error.
 std::optional<uint64_t> parse_count_option(const CountOption& option, const std::string& text,
                                            std::string& error);
+// --cost KEY=CYCLES (run, compare): appends it to `costs`; "" or the error.
+std::string take_cost(const std::string& v, CostOverrides& costs);
 // Parses KEY=CYCLES of --cost (CYCLES at most vmm::CostProfile::kMaxCycles).
 std::optional<std::pair<std::string, uint64_t>> parse_cost(const std::string& text);
 // Parses --initrd "FILE ARGS,FILE ARGS,..." as qemu-system-i386 -initrd does: the modules

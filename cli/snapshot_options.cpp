@@ -1,5 +1,6 @@
 #include "cli/snapshot_options.h"
 
+#include "cli/command_line.h"
 #include "cli/options.h"
 
 namespace vmlab::cli {
@@ -12,70 +13,39 @@ const CountOption kSnapshotInsnOption{"--snapshot-at-insn",   0,    UINT64_MAX,
 const CountOption kSnapshotEveryOption{"--snapshot-every",      1,    UINT64_MAX,
                                        "a modeled cycle count", "1M", ""};
 
-// NAME VALUE or NAME=VALUE.
-std::optional<std::string> first_value(const std::vector<std::string>& args, size_t& i,
-                                       const std::string& name, std::string& error) {
-  const std::string& a = args[i];
-  if (const auto eq = a.find('='); eq != std::string::npos) return a.substr(eq + 1);
-  if (i + 1 >= args.size()) {
-    error = "option " + name + " needs a value";
-    return std::nullopt;
-  }
-  return args[++i];
-}
-
-std::optional<std::string> path_after(const std::vector<std::string>& args, size_t& i,
-                                      const std::string& name, const char* what,
-                                      std::string& error) {
-  if (i + 1 >= args.size() || args[i + 1].empty()) {
-    error = name + " needs " + what + " after its count";
-    return std::nullopt;
-  }
-  return args[++i];
-}
-
 }  // namespace
 
-bool take_snapshot_option(const std::vector<std::string>& args, size_t& i, SnapshotOptions& o,
-                          bool& handled, std::string& error) {
-  const std::string& a = args[i];
-  const std::string name = a.substr(0, a.find('='));
-  handled = true;
-  if (name == "--snapshot-at" || name == "--snapshot-at-insn" || name == "--snapshot-every") {
-    const CountOption& option = name == "--snapshot-at"        ? kSnapshotCyclesOption
-                                : name == "--snapshot-at-insn" ? kSnapshotInsnOption
-                                                               : kSnapshotEveryOption;
-    auto v = first_value(args, i, name, error);
-    if (!v) return false;
-    auto n = parse_count_option(option, *v, error);
-    if (!n) return false;
-    const bool every = name == "--snapshot-every";
-    auto path = path_after(args, i, name, every ? "a directory" : "a file", error);
-    if (!path) return false;
-    if (every) {
-      if (o.every_cycles != 0) {
-        error = "--snapshot-every may be given once";
-        return false;
+void declare_snapshot_options(CommandLine& cl, SnapshotOptions& o) {
+  // CYCLES FILE, N FILE, CYCLES DIR: the count through its CountOption, then the path.
+  const auto point = [&o](const CountOption& option, const char* what, bool every) {
+    return [&o, &option, what, every](const std::vector<std::string>& v) {
+      std::string error;
+      const auto n = parse_count_option(option, v[0], error);
+      if (!n) return error;
+      if (v[1].empty()) return std::string(option.name) + " needs " + what + " after its count";
+      if (!every) {
+        o.points.push_back({&option == &kSnapshotInsnOption, *n, v[1]});
+      } else if (o.every_cycles != 0) {
+        return std::string("--snapshot-every may be given once");
+      } else {
+        o.every_cycles = *n;
+        o.every_dir = v[1];
       }
-      o.every_cycles = *n;
-      o.every_dir = *path;
-    } else {
-      o.points.push_back({name == "--snapshot-at-insn", *n, *path});
-    }
-    return true;
-  }
-  if (name == "--snapshot-on-exit" || name == "--restore") {
-    auto v = first_value(args, i, name, error);
-    if (!v) return false;
-    if (v->empty()) {
-      error = name + " takes a file, not an empty string";
-      return false;
-    }
-    (name == "--restore" ? o.restore : o.on_exit) = *v;
-    return true;
-  }
-  handled = false;
-  return true;
+      return std::string();
+    };
+  };
+  cl.tuple("--snapshot-at", 2, "CYCLES FILE", "save the machine once CYCLES modeled cycles passed",
+           point(kSnapshotCyclesOption, "a file", false));
+  cl.tuple("--snapshot-at-insn", 2, "N FILE", "save it after N instructions (both repeatable)",
+           point(kSnapshotInsnOption, "a file", false));
+  cl.path("--snapshot-on-exit", o.on_exit, "FILE", "a file", "save it when the machine stops");
+  cl.tuple("--snapshot-every", 2, "CYCLES DIR",
+           "a base snapshot, then incremental ones (changed pages\nonly), each CYCLES modeled "
+           "cycles: DIR/snap-NNNN.vmsnap",
+           point(kSnapshotEveryOption, "a directory", true));
+  cl.path("--restore", o.restore, "FILE", "a file",
+          "start from a snapshot (full or incremental) taken with the\nsame kernel, options, "
+          "disks and input; the run goes on from\nthere with the same output, counts and cycles");
 }
 
 }  // namespace vmlab::cli

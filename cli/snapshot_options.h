@@ -1,5 +1,5 @@
-// The snapshot options of `vmlab run` (docs/snapshots.md): parsed by parse_run_options
-// through take_snapshot_option, used by cli/snapshot_session.h.
+// The snapshot options of `vmlab run` (docs/snapshots.md): declared on run's command line
+// by declare_snapshot_options, used by cli/snapshot_session.h.
 #pragma once
 
 #include <cstdint>
@@ -27,10 +27,9 @@ struct SnapshotOptions {
   }
 };
 
-// If args[i] is a snapshot option, consumes it (and its values, advancing i) into `o` and
-// returns true; `error` is set (and false returned) on a bad value. `handled` tells whether
-// args[i] was one of them.
-bool take_snapshot_option(const std::vector<std::string>& args, size_t& i, SnapshotOptions& o,
-                          bool& handled, std::string& error);
+class CommandLine;
+// Declares --snapshot-at, --snapshot-at-insn, --snapshot-on-exit, --snapshot-every and
+// --restore on `cl`, filling `o`.
+void declare_snapshot_options(CommandLine& cl, SnapshotOptions& o);
 
 }  // namespace vmlab::cli

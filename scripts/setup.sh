@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libgtest-dev libgmock-dev libbenchmark-dev
   libcapstone-dev libasmjit-dev
-  zlib1g-dev libtoml11-dev
+  zlib1g-dev libtoml11-dev libcli11-dev
   gcc-multilib
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev fonts-dejavu-core
   qt6-svg-dev qt6-l10n-tools qt6-tools-dev

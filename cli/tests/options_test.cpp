@@ -128,5 +128,76 @@ TEST(OptionsTest, DiskTakesQemuDriveParts) {
   EXPECT_EQ(error, "--disk needs an image file: --disk FILE[,index=N][,readonly]");
 }
 
+// The conventions cli/command_line.h adds to CLI11, the same in every subcommand.
+TEST(CommandLineTest, ErrorsAreOneLineInVmlabsWords) {
+  std::string error;
+  EXPECT_FALSE(run({"--no-such-option"}, error));
+  EXPECT_EQ(error, "unknown option '--no-such-option' (see vmlab run --help)");
+  EXPECT_FALSE(run({"--npt=1"}, error));
+  EXPECT_EQ(error, "--npt takes no value");
+  EXPECT_FALSE(parse_run_options({"k.elf", "--memory"}, error));
+  EXPECT_EQ(error, "option --memory needs a value");
+  EXPECT_FALSE(parse_compare_options({"stray"}, error));
+  EXPECT_EQ(error, "unexpected argument 'stray' (see vmlab compare --help)");
+  EXPECT_FALSE(parse_reproduce_options({"--jobs", "0", "all"}, error));
+  EXPECT_EQ(error,
+            "--jobs takes a number of worker processes from 1 to 256, e.g. --jobs 2 (got '0')");
+}
+
+TEST(CommandLineTest, AnEmptyValueAfterEqualsNeverTakesTheNextArgument) {
+  std::string error;
+  EXPECT_FALSE(parse_run_options({"--console=", "k.elf"}, error));
+  EXPECT_EQ(error, "--console takes a file, not an empty string");
+  auto o = parse_run_options({"--append=", "k.elf"}, error);
+  ASSERT_TRUE(o) << error;
+  EXPECT_EQ(o->kernel, "k.elf");
+  EXPECT_EQ(o->append, "");
+}
+
+TEST(CommandLineTest, DoubleDashEndsTheOptions) {
+  std::string error;
+  auto o = parse_run_options({"--mode", "bt", "--", "-kernel.elf"}, error);
+  ASSERT_TRUE(o) << error;
+  EXPECT_EQ(o->kernel, "-kernel.elf");
+  EXPECT_EQ(o->mode, "bt");
+  EXPECT_FALSE(parse_run_options({"--", "a.elf", "b.elf"}, error));
+  EXPECT_EQ(error, "more than one kernel image given ('a.elf' and 'b.elf')");
+}
+
+TEST(CommandLineTest, HelpIsGeneratedFromTheDeclaredOptions) {
+  std::string error, help;
+  EXPECT_FALSE(parse_run_options({"--mode", "bt", "-h"}, error, &help));
+  EXPECT_EQ(error, "");
+  // Every option run parses is in its help, under its group, with its value's name.
+  for (const char* line :
+       {"usage: vmlab run [options] KERNEL.elf", "  -m, --mode MODE", "  --npt ",
+        "  --disk FILE[,index=N][,readonly]\n", "watching and measuring:\n  --out DIR",
+        "  --snapshot-at CYCLES FILE\n", "  -S, --gdb-wait", "exit status:"}) {
+    EXPECT_NE(help.find(line), std::string::npos) << line;
+  }
+  // A value that looks like --help is a value, not a request for help.
+  auto o = parse_run_options({"--append", "--help", "k.elf"}, error, &help);
+  ASSERT_TRUE(o) << error;
+  EXPECT_EQ(o->append, "--help");
+  help.clear();
+  EXPECT_FALSE(parse_compare_options({"--help"}, error, &help));
+  EXPECT_NE(help.find("  -j, --jobs N"), std::string::npos) << help;
+}
+
+TEST(CommandLineTest, SnapshotPointsTakeACountAndAPath) {
+  std::string error;
+  auto o = run({"--snapshot-at", "5M", "a.snap", "--snapshot-at-insn=7", "b.snap"}, error);
+  ASSERT_TRUE(o) << error;
+  ASSERT_EQ(o->snapshots.points.size(), 2u);
+  EXPECT_EQ(o->snapshots.points[0].at, 5'000'000u);
+  EXPECT_FALSE(o->snapshots.points[0].by_instructions);
+  EXPECT_EQ(o->snapshots.points[1].file, "b.snap");
+  EXPECT_TRUE(o->snapshots.points[1].by_instructions);
+  EXPECT_FALSE(run({"--snapshot-every", "1M", "d", "--snapshot-every", "2M", "e"}, error));
+  EXPECT_EQ(error, "--snapshot-every may be given once");
+  EXPECT_FALSE(run({"--snapshot-at", "5M", ""}, error));
+  EXPECT_EQ(error, "--snapshot-at needs a file after its count");
+}
+
 }  // namespace
 }  // namespace vmlab::cli
