@@ -22,15 +22,17 @@ machine::Result<std::unique_ptr<vmm::Mode>> make(vmm::ModeId mode,
   switch (mode) {
     case vmm::ModeId::native:
       if (options.cpu != vmm::ModeOptions::Cpu::kDefault || options.nested_paging) {
-        return machine::Error{"--cpu and --npt select variants of --mode trap, not of native",
-                              EINVAL};
+        return machine::Error{
+            "the CPU choice (classic or VT) and nested paging are variants of trap mode, not of "
+            "native",
+            EINVAL};
       }
       return std::unique_ptr<vmm::Mode>(std::make_unique<vmm::NativeMode>());
     case vmm::ModeId::trap:
       if (options.cpu == vmm::ModeOptions::Cpu::kClassic) {
         if (options.nested_paging) {
-          return machine::Error{"--npt needs --cpu vt (a classic IA-32 CPU has no nested paging)",
-                                EINVAL};
+          return machine::Error{
+              "nested paging needs the VT CPU (a classic IA-32 CPU has no nested paging)", EINVAL};
         }
         return std::unique_ptr<vmm::Mode>(std::make_unique<TrapMode>());
       }
@@ -39,12 +41,16 @@ machine::Result<std::unique_ptr<vmm::Mode>> make(vmm::ModeId mode,
           std::make_unique<VtMode>(options.nested_paging ? VtPaging::kNested : VtPaging::kShadow));
     case vmm::ModeId::pv:
       if (options.cpu != vmm::ModeOptions::Cpu::kDefault || options.nested_paging) {
-        return machine::Error{"--cpu and --npt select variants of --mode trap, not of pv", EINVAL};
+        return machine::Error{
+            "the CPU choice (classic or VT) and nested paging are variants of trap mode, not of pv",
+            EINVAL};
       }
       return std::unique_ptr<vmm::Mode>(std::make_unique<paravirt::PvMode>());
     case vmm::ModeId::bt:
       if (options.cpu != vmm::ModeOptions::Cpu::kDefault || options.nested_paging) {
-        return machine::Error{"--cpu and --npt select variants of --mode trap, not of bt", EINVAL};
+        return machine::Error{
+            "the CPU choice (classic or VT) and nested paging are variants of trap mode, not of bt",
+            EINVAL};
       }
       return std::unique_ptr<vmm::Mode>(std::make_unique<bt::BtMode>());
     default: return machine::Error{"mode '" + name + "' is not implemented yet", ENOSYS};

@@ -116,7 +116,7 @@ void ClassicMonitor::explain_stop(const vmm::Vm& vm, machine::RunResult& result)
                     (count == 1 ? "" : "s") +
                     " in ring 1 without a trap (the Popek-Goldberg hole of the classic CPU: it "
                     "saw the real flags and tables, not its own), the last: " +
-                    last + " (--cpu vt or --mode bt virtualize them)";
+                    last + " (the VT CPU and binary translation virtualize them)";
 }
 
 void ClassicMonitor::general_protection(uint32_t error_code) {

@@ -70,15 +70,15 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
   if (machine::kernel_protocol(image) == machine::MultibootLoader::Protocol::kLinux) {
     return machine::Error{name +
                               ": a Linux boot-protocol image (bzImage) has no paravirtual entry "
-                              "(no vmlab PV note, docs/pv-abi.md): --mode pv boots only kernels "
-                              "ported to the PV ABI; boot it with --mode native, trap or bt",
+                              "(no vmlab PV note, docs/pv-abi.md): pv mode boots only kernels "
+                              "ported to the PV ABI; boot it in native, trap or bt mode",
                           ENOEXEC};
   }
   if (!has_pv_note(image)) {
     return machine::Error{name +
                               ": not a paravirtualized kernel (it has no vmlab PV note, "
-                              "docs/pv-abi.md \"The kernel's note\"); boot it with --mode "
-                              "native, trap or bt",
+                              "docs/pv-abi.md \"The kernel's note\"); boot it in native, trap "
+                              "or bt mode",
                           ENOEXEC};
   }
   // 1. The kernel, exactly as native mode loads it, into guest frames.

@@ -52,7 +52,7 @@ TEST(ClassicStopMessage, AHaltAfterPushfNamesThePopekGoldbergHoleAndTheLastSensi
             "halted with interrupts disabled at EIP 0x00001015; the guest kernel ran 2 sensitive "
             "instructions in ring 1 without a trap (the Popek-Goldberg hole of the classic CPU: "
             "it saw the real flags and tables, not its own), the last: sidt at EIP 0x00001005, "
-            "pushf at EIP 0x0000100D (--cpu vt or --mode bt virtualize them)");
+            "pushf at EIP 0x0000100D (the VT CPU and binary translation virtualize them)");
 }
 
 TEST(ClassicStopMessage, AHaltWithoutSensitiveInsnsKeepsThePlainMessage) {
@@ -70,7 +70,7 @@ TEST(ClassicStopMessage, AnIdleGuestWithNothingToWakeItGetsTheNoteToo) {
   EXPECT_NE(r.message.find("ran 1 sensitive instruction in ring 1 without a trap"),
             std::string::npos)
       << r.message;
-  EXPECT_NE(r.message.find("the last: smsw at EIP 0x00001005 (--cpu vt"), std::string::npos)
+  EXPECT_NE(r.message.find("the last: smsw at EIP 0x00001005 (the VT CPU"), std::string::npos)
       << r.message;
 }
 
@@ -82,7 +82,7 @@ TEST(ClassicStopMessage, AGuestThatExitsWithAFailureStatusGetsTheNote) {
   EXPECT_NE(r.message.find("ran 1 sensitive instruction in ring 1 without a trap"),
             std::string::npos)
       << r.message;
-  EXPECT_NE(r.message.find("the last: pushf at EIP 0x00001005 (--cpu vt"), std::string::npos)
+  EXPECT_NE(r.message.find("the last: pushf at EIP 0x00001005 (the VT CPU"), std::string::npos)
       << r.message;
 }
 
