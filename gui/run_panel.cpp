@@ -12,6 +12,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSplitter>
+#include <QStringList>
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -77,6 +78,16 @@ RunPanel::RunPanel(RunDocument* document, QWidget* parent)
   buttons->addWidget(restart_button_);
   buttons->addStretch(1);
   state_ = new QLabel(tr("Not started."));
+  state_->setWordWrap(true);
+  state_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  state_->setToolTip(
+      tr("Guest instructions run by Step: one per Step press (an instruction the monitor "
+         "emulates, or bt's translation of one guest instruction, is one).\n"
+         "Instructions retired on the processor: what the simulated CPU executed, as "
+         "stats.json's \"instructions\"; under bt the translated code's instructions, under "
+         "trap without the instructions the monitor emulates.\n"
+         "Events since boot: as the counter table's total; the timeline and the event "
+         "table begin after the kernel load."));
 
   console_ = new QPlainTextEdit;
   console_->setReadOnly(true);
@@ -309,6 +320,10 @@ bool RunPanel::eventFilter(QObject* watched, QEvent* event) {
   return QWidget::eventFilter(watched, event);
 }
 
+QString RunPanel::state_text() const {
+  return state_->text();
+}
+
 QString RunPanel::console_text() const {
   return console_->toPlainText();
 }
@@ -325,19 +340,25 @@ void RunPanel::update_buttons() {
   stop_button_->setEnabled(live && !stopped);
   restart_button_->setEnabled(live);
   const QLocale locale;
+  auto number = [&locale](uint64_t n) { return locale.toString(static_cast<qulonglong>(n)); };
   QString text;
   if (!live) {
     text = tr("Not started.");
   } else if (running) {
-    text = tr("Running... %1 events so far")
-               .arg(locale.toString(static_cast<qulonglong>(document_->events().size())));
+    text = tr("Running... events since boot: %1").arg(number(summary_.events_since_boot()));
   } else {
-    text = tr("%1 at EIP 0x%2: %3 instructions, %4 modeled cycles, %5 events")
-               .arg(stopped ? tr("Stopped") : tr("Paused"))
-               .arg(status_.guest_eip, 8, 16, QLatin1Char('0'))
-               .arg(locale.toString(static_cast<qulonglong>(status_.instructions)),
-                    locale.toString(static_cast<qulonglong>(status_.cycles)),
-                    locale.toString(static_cast<qulonglong>(document_->events().size())));
+    // Each figure says what it counts: the processor's instructions are not the guest's
+    // under bt (translated code) nor under trap (emulated instructions do not retire).
+    QStringList parts;
+    parts << (stopped ? tr("Stopped at guest EIP 0x%1") : tr("Paused at guest EIP 0x%1"))
+                 .arg(status_.guest_eip, 8, 16, QLatin1Char('0'));
+    if (status_.guest_steps != 0) {
+      parts << tr("guest instructions run by Step: %1").arg(number(status_.guest_steps));
+    }
+    parts << tr("instructions retired on the processor: %1").arg(number(status_.instructions));
+    parts << tr("modeled cycles: %1").arg(number(status_.cycles));
+    parts << tr("events since boot: %1").arg(number(summary_.events_since_boot()));
+    text = parts.join(QStringLiteral(" · "));
     if (stopped && !status_.stop.isEmpty()) text += QStringLiteral(" — ") + status_.stop;
   }
   state_->setText(text);

@@ -13,7 +13,8 @@ wrote; compare the modes from `vmlab compare --format json`.
 
 options:
   --open PATH          a run directory (config.json, stats.json, trace.jsonl or
-                       trace.json) or a trace.jsonl or trace.json on its own
+                       trace.json, or their .gz from --trace-gzip) or a trace
+                       file on its own (trace.jsonl, trace.json, either .gz)
   --compare FILE       vmlab compare --format json output for the Compare view
   --align PATH         a second run directory (or trace) whose timeline the Aligned
                        view shows below the first run&apos;s, on the same time axis
@@ -48,7 +49,8 @@ skrev; jämför lägena från `vmlab compare --format json`.
 
 flaggor:
   --open SÖKVÄG        en körkatalog (config.json, stats.json, trace.jsonl eller
-                       trace.json) eller en trace.jsonl eller trace.json för sig
+                       trace.json, eller deras .gz från --trace-gzip) eller en
+                       spårfil för sig (trace.jsonl, trace.json, endera .gz)
   --compare FIL        utdata från vmlab compare --format json för vyn Jämför
   --align SÖKVÄG       en andra körkatalog (eller spårfil) vars tidslinje vyn Två
                        körningar visar under den förstas, på samma tidsaxel
@@ -78,62 +80,62 @@ flaggor:
 </translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="72"/>
+        <location filename="../app_options.cpp" line="73"/>
         <source>%1 needs a value</source>
         <translation>%1 behöver ett värde</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="87"/>
+        <location filename="../app_options.cpp" line="88"/>
         <source>--select takes an event number (got &apos;%1&apos;)</source>
         <translation>--select tar ett händelsenummer (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="94"/>
+        <location filename="../app_options.cpp" line="95"/>
         <source>--instructions takes a positive count (got &apos;%1&apos;)</source>
         <translation>--instructions tar ett positivt antal (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="102"/>
+        <location filename="../app_options.cpp" line="103"/>
         <source>--steps takes a positive count (got &apos;%1&apos;)</source>
         <translation>--steps tar ett positivt antal (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="114"/>
+        <location filename="../app_options.cpp" line="115"/>
         <source>--memory-show takes all, differing or user (got &apos;%1&apos;)</source>
         <translation>--memory-show tar all, differing eller user (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="120"/>
+        <location filename="../app_options.cpp" line="121"/>
         <source>--breakdown takes events or cycles (got &apos;%1&apos;)</source>
         <translation>--breakdown tar events eller cycles (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="133"/>
+        <location filename="../app_options.cpp" line="134"/>
         <source>--goto takes a 32-bit address in hex, e.g. 40000000 (got &apos;%1&apos;)</source>
         <translation>--goto tar en 32-bitars adress i hex, t.ex. 40000000 (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="146"/>
+        <location filename="../app_options.cpp" line="147"/>
         <source>--lang takes en or sv (got &apos;%1&apos;)</source>
         <translation>--lang tar en eller sv (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="158"/>
+        <location filename="../app_options.cpp" line="159"/>
         <source>--size takes WIDTHxHEIGHT, from 320x240 to 8192x8192 (got &apos;%1&apos;)</source>
         <translation>--size tar BREDDxHÖJD, från 320x240 till 8192x8192 (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="179"/>
+        <location filename="../app_options.cpp" line="180"/>
         <source>unknown mode &apos;%1&apos; (modes: native, trap, trap-npt, trap-classic, bt, pv)</source>
         <translation>okänt läge &apos;%1&apos; (lägen: native, trap, trap-npt, trap-classic, bt, pv)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="194"/>
+        <location filename="../app_options.cpp" line="195"/>
         <source>unknown view &apos;%1&apos; (views: timeline, events, counters, compare, run, code, memory, aligned)</source>
         <translation>okänd vy &apos;%1&apos; (vyer: timeline, events, counters, compare, run, code, memory, aligned)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="201"/>
+        <location filename="../app_options.cpp" line="202"/>
         <source>unknown option &apos;%1&apos; (vmlab-gui --help lists them)</source>
         <translation>okänd flagga &apos;%1&apos; (vmlab-gui --help listar dem)</translation>
     </message>
@@ -530,97 +532,92 @@ flaggor:
 <context>
     <name>RunLoader</name>
     <message>
-        <location filename="../run_loader.cpp" line="29"/>
+        <location filename="../run_loader.cpp" line="30"/>
         <source>%1: cannot read (%2)</source>
         <translation>%1: kan inte läsa (%2)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="35"/>
+        <location filename="../run_loader.cpp" line="36"/>
         <source>%1: not valid JSON at byte %2: %3</source>
         <translation>%1: inte giltig JSON vid byte %2: %3</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="41"/>
+        <location filename="../run_loader.cpp" line="42"/>
         <source>%1: not a JSON object</source>
         <translation>%1: inte ett JSON-objekt</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="54"/>
+        <location filename="../run_loader.cpp" line="55"/>
         <source>%1: not a vmlab config (schema &quot;%2&quot;, expected vmlab-config/1)</source>
         <translation>%1: inte en vmlab-konfiguration (schema &quot;%2&quot;, väntade vmlab-config/1)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="67"/>
+        <location filename="../run_loader.cpp" line="68"/>
         <source>config.json names no kernel</source>
         <translation>config.json namnger ingen kärna</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="87"/>
+        <location filename="../run_loader.cpp" line="88"/>
         <source>%1: not vmlab stats (schema &quot;%2&quot;, expected vmlab-stats/1)</source>
         <translation>%1: inte vmlab-statistik (schema &quot;%2&quot;, väntade vmlab-stats/1)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="110"/>
+        <location filename="../run_loader.cpp" line="111"/>
         <source>%1: %2 cycles/iteration over %3 iterations</source>
         <translation>%1: %2 cykler/iteration över %3 iterationer</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="141"/>
-        <source>%1: cannot read</source>
-        <translation>%1: kan inte läsa</translation>
-    </message>
-    <message>
-        <location filename="../run_loader.cpp" line="152"/>
+        <location filename="../run_loader.cpp" line="150"/>
         <source>%1: loading cancelled</source>
         <translation>%1: inläsningen avbröts</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="168"/>
+        <location filename="../run_loader.cpp" line="178"/>
         <source>%1, line %2: %3</source>
         <translation>%1, rad %2: %3</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="179"/>
+        <location filename="../run_loader.cpp" line="189"/>
         <source>%1, line %2: events out of order (seq %3 after %4)</source>
         <translation>%1, rad %2: händelser i fel ordning (seq %3 efter %4)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="250"/>
+        <location filename="../run_loader.cpp" line="260"/>
         <source>%1: empty, not a trace</source>
         <translation>%1: tom, inget spår</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="254"/>
+        <location filename="../run_loader.cpp" line="264"/>
         <source>%1: truncated (no closing ]}: the run did not finish writing it)</source>
         <translation>%1: avkortad (ingen avslutande ]}: körningen skrev inte klart den)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="267"/>
+        <location filename="../run_loader.cpp" line="277"/>
         <source>%1: no such file or directory</source>
         <translation>%1: ingen sådan fil eller katalog</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="276"/>
+        <location filename="../run_loader.cpp" line="286"/>
         <source>%1: a trace without config.json and stats.json; counters are counted from the trace</source>
         <translation>%1: ett spår utan config.json och stats.json; räknarna räknas från spåret</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="284"/>
+        <location filename="../run_loader.cpp" line="294"/>
         <source>%1: not a vmlab run directory (no config.json; make one with vmlab run --out DIR --trace)</source>
         <translation>%1: inte en vmlab-körkatalog (ingen config.json; gör en med vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="296"/>
+        <location filename="../run_loader.cpp" line="306"/>
         <source>%1: missing; counters are counted from the trace</source>
         <translation>%1: saknas; räknarna räknas från spåret</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="307"/>
+        <location filename="../run_loader.cpp" line="327"/>
         <source>%1: no trace.jsonl (the run was made without --trace): counters only, no timeline</source>
         <translation>%1: ingen trace.jsonl (körningen gjordes utan --trace): bara räknare, ingen tidslinje</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="325"/>
+        <location filename="../run_loader.cpp" line="345"/>
         <source>the trace holds the first %1 events; %2 more were dropped (vmlab run --trace-limit)</source>
         <translation>spåret innehåller de första %1 händelserna; %2 till utelämnades (vmlab run --trace-limit)</translation>
     </message>
@@ -657,8 +654,8 @@ flaggor:
     </message>
     <message>
         <location filename="../aligned_view.cpp" line="18"/>
-        <source>&lt;b&gt;%1&lt;/b&gt; · profile %2 · %3 instructions · %4 modeled cycles · %5 events · &lt;span style=&apos;color:#555&apos;&gt;%6&lt;/span&gt;</source>
-        <translation>&lt;b&gt;%1&lt;/b&gt; · profil %2 · %3 instruktioner · %4 modellerade cykler · %5 händelser · &lt;span style=&apos;color:#555&apos;&gt;%6&lt;/span&gt;</translation>
+        <source>&lt;b&gt;%1&lt;/b&gt; · profile %2 · %3 instructions retired on the processor · %4 modeled cycles · %5 events on the timeline · &lt;span style=&apos;color:#555&apos;&gt;%6&lt;/span&gt;</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt; · profil %2 · %3 instruktioner utförda på processorn · %4 modellerade cykler · %5 händelser på tidslinjen · &lt;span style=&apos;color:#555&apos;&gt;%6&lt;/span&gt;</translation>
     </message>
     <message>
         <location filename="../aligned_view.cpp" line="45"/>
@@ -691,27 +688,27 @@ flaggor:
         <translation>Visa en annan körkatalog i den undre raden</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="148"/>
+        <location filename="../aligned_view.cpp" line="147"/>
         <source>Upper (the window&apos;s run): %1</source>
         <translation>Övre (fönstrets körning): %1</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="149"/>
+        <location filename="../aligned_view.cpp" line="148"/>
         <source>Upper: %1</source>
         <translation>Övre: %1</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="153"/>
+        <location filename="../aligned_view.cpp" line="152"/>
         <source>Lower: no run yet. Open a second run directory (vmlab run --out DIR --trace) to compare it with the upper one on the same modeled-time axis.</source>
         <translation>Undre: ingen körning än. Öppna en andra körkatalog (vmlab run --out DIR --trace) för att jämföra den med den övre på samma axel av modellerad tid.</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="158"/>
+        <location filename="../aligned_view.cpp" line="157"/>
         <source> · %1× the upper run&apos;s modeled cycles</source>
         <translation> · %1× den övre körningens modellerade cykler</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="164"/>
+        <location filename="../aligned_view.cpp" line="163"/>
         <source>Lower: %1</source>
         <translation>Undre: %1</translation>
     </message>
@@ -913,8 +910,8 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
     <name>vmlab::gui::CounterModel</name>
     <message>
         <location filename="../counter_model.cpp" line="74"/>
-        <source>all events</source>
-        <translation>alla händelser</translation>
+        <source>all events since boot</source>
+        <translation>alla händelser sedan start</translation>
     </message>
     <message>
         <location filename="../counter_model.cpp" line="94"/>
@@ -946,8 +943,8 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
     <name>vmlab::gui::CountersView</name>
     <message>
         <location filename="../counters_view.cpp" line="58"/>
-        <source>&lt;b&gt;%1&lt;/b&gt;, profile %2: %3 instructions, %4 modeled cycles, %5 of them charged to events.</source>
-        <translation>&lt;b&gt;%1&lt;/b&gt;, profil %2: %3 instruktioner, %4 modellerade cykler, %5 av dem debiterade händelser.</translation>
+        <source>&lt;b&gt;%1&lt;/b&gt;, profile %2: %3 instructions retired on the processor, %4 modeled cycles, %5 of them charged to events.</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt;, profil %2: %3 instruktioner utförda på processorn, %4 modellerade cykler, varav %5 debiterade händelser.</translation>
     </message>
     <message>
         <location filename="../counters_view.cpp" line="60"/>
@@ -1052,8 +1049,8 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
     </message>
     <message>
         <location filename="../events_view.cpp" line="150"/>
-        <source>%1 of %2 events</source>
-        <translation>%1 av %2 händelser</translation>
+        <source>%1 of %2 traced events shown</source>
+        <translation>%1 av %2 spårade händelser visas</translation>
     </message>
     <message>
         <location filename="../events_view.cpp" line="206"/>
@@ -1114,161 +1111,171 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
         <translation>Två körningar i linje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="122"/>
+        <location filename="../main_window.cpp" line="121"/>
         <source>Cancel loading</source>
         <translation>Avbryt inläsningen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="128"/>
+        <location filename="../main_window.cpp" line="127"/>
         <source>&amp;File</source>
         <translation>&amp;Arkiv</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="129"/>
+        <location filename="../main_window.cpp" line="128"/>
         <source>&amp;Open run directory...</source>
         <translation>&amp;Öppna körkatalog...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="131"/>
+        <location filename="../main_window.cpp" line="130"/>
         <source>Open &amp;comparison (vmlab compare --format json)...</source>
         <translation>Öppna &amp;jämförelse (vmlab compare --format json)...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="133"/>
-        <source>Open &amp;trace file (trace.json, trace.jsonl)...</source>
-        <translation>Öppna &amp;spårfil (trace.json, trace.jsonl)...</translation>
+        <location filename="../main_window.cpp" line="132"/>
+        <source>Open &amp;trace file (trace.json, trace.jsonl, or .gz)...</source>
+        <translation>Öppna &amp;spårfil (trace.json, trace.jsonl eller .gz)...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="135"/>
+        <location filename="../main_window.cpp" line="134"/>
         <source>Open a second run to &amp;align...</source>
         <translation>Öppna en andra körning att &amp;linjera...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="136"/>
+        <location filename="../main_window.cpp" line="135"/>
         <source>Open a run for the &amp;upper aligned row...</source>
         <translation>Öppna en körning för den &amp;övre linjerade raden...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="139"/>
+        <location filename="../main_window.cpp" line="138"/>
         <source>&amp;Quit</source>
         <translation>&amp;Avsluta</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="141"/>
+        <location filename="../main_window.cpp" line="140"/>
         <source>&amp;View</source>
         <translation>&amp;Visa</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="142"/>
+        <location filename="../main_window.cpp" line="141"/>
         <source>&amp;Run</source>
         <translation>&amp;Kör</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="143"/>
+        <location filename="../main_window.cpp" line="142"/>
         <source>&amp;Timeline</source>
         <translation>&amp;Tidslinje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="144"/>
+        <location filename="../main_window.cpp" line="143"/>
         <source>&amp;Counters</source>
         <translation>&amp;Räknare</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="145"/>
+        <location filename="../main_window.cpp" line="144"/>
         <source>C&amp;ompare modes</source>
         <translation>J&amp;ämför lägen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="146"/>
+        <location filename="../main_window.cpp" line="145"/>
         <source>Co&amp;de</source>
         <translation>Ko&amp;d</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="147"/>
+        <location filename="../main_window.cpp" line="146"/>
         <source>&amp;Memory</source>
         <translation>&amp;Minne</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="148"/>
+        <location filename="../main_window.cpp" line="147"/>
         <source>Two runs &amp;aligned</source>
         <translation>Två körningar i &amp;linje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="150"/>
+        <location filename="../main_window.cpp" line="149"/>
         <source>Show the &amp;whole run</source>
         <translation>Visa &amp;hela körningen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="152"/>
+        <location filename="../main_window.cpp" line="151"/>
         <source>&amp;Language</source>
         <translation>&amp;Språk</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="171"/>
+        <location filename="../main_window.cpp" line="170"/>
         <source>No translation for language &quot;%1&quot;.</source>
         <translation>Ingen översättning för språket &quot;%1&quot;.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="182"/>
-        <location filename="../main_window.cpp" line="230"/>
-        <location filename="../main_window.cpp" line="238"/>
-        <location filename="../main_window.cpp" line="249"/>
-        <location filename="../main_window.cpp" line="260"/>
+        <location filename="../main_window.cpp" line="181"/>
+        <location filename="../main_window.cpp" line="229"/>
+        <location filename="../main_window.cpp" line="237"/>
+        <location filename="../main_window.cpp" line="248"/>
+        <location filename="../main_window.cpp" line="259"/>
         <source>Could not open %1: %2</source>
         <translation>Kunde inte öppna %1: %2</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="209"/>
+        <location filename="../main_window.cpp" line="208"/>
         <source>Loading %1 ...</source>
         <translation>Läser in %1 ...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="227"/>
+        <location filename="../main_window.cpp" line="226"/>
         <source>Loading %1 was cancelled; the run shown before stays open.</source>
         <translation>Inläsningen av %1 avbröts; körningen som visades förut är kvar.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="322"/>
+        <location filename="../main_window.cpp" line="321"/>
         <source>No run open: File &gt; Open run directory, or the Run tab.</source>
         <translation>Ingen körning öppen: Arkiv &gt; Öppna körkatalog, eller fliken Kör.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="326"/>
-        <source>%1 | %2 | profile %3 | %4 events | %5 instructions | %6 modeled cycles</source>
-        <translation>%1 | %2 | profil %3 | %4 händelser | %5 instruktioner | %6 modellerade cykler</translation>
+        <location filename="../main_window.cpp" line="328"/>
+        <source>%1 events since boot, %2 on the timeline</source>
+        <translation>%1 händelser sedan start, %2 på tidslinjen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="336"/>
+        <location filename="../main_window.cpp" line="330"/>
+        <source>%1 events on the timeline</source>
+        <translation>%1 händelser på tidslinjen</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="332"/>
+        <source>%1 | %2 | profile %3 | %4 | %5 instructions retired on the processor | %6 modeled cycles</source>
+        <translation>%1 | %2 | profil %3 | %4 | %5 instruktioner utförda på processorn | %6 modellerade cykler</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="371"/>
+        <source>Open a trace vmlab wrote (trace.json, trace.jsonl, or gzip: trace.json.gz, trace.jsonl.gz)</source>
+        <translation>Öppna ett spår som vmlab skrev (trace.json, trace.jsonl, eller gzip: trace.json.gz, trace.jsonl.gz)</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="373"/>
+        <source>vmlab traces (*.json *.jsonl *.json.gz *.jsonl.gz)</source>
+        <translation>vmlab-spår (*.json *.jsonl *.json.gz *.jsonl.gz)</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="340"/>
         <source>Open a vmlab run directory (vmlab run --out DIR --trace)</source>
         <translation>Öppna en vmlab-körkatalog (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="347"/>
+        <location filename="../main_window.cpp" line="351"/>
         <source>Open a second run directory to align below the first (vmlab run --out DIR --trace)</source>
         <translation>Öppna en andra körkatalog att linjera under den första (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="357"/>
+        <location filename="../main_window.cpp" line="361"/>
         <source>Open a run directory for the upper row of the aligned view (vmlab run --out DIR --trace)</source>
         <translation>Öppna en körkatalog för den linjerade vyns övre rad (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="367"/>
-        <source>Open a trace vmlab wrote (trace.json or trace.jsonl)</source>
-        <translation>Öppna ett spår som vmlab skrev (trace.json eller trace.jsonl)</translation>
-    </message>
-    <message>
-        <location filename="../main_window.cpp" line="369"/>
-        <source>vmlab traces (*.json *.jsonl)</source>
-        <translation>vmlab-spår (*.json *.jsonl)</translation>
-    </message>
-    <message>
-        <location filename="../main_window.cpp" line="377"/>
+        <location filename="../main_window.cpp" line="381"/>
         <source>Open vmlab compare --format json output</source>
         <translation>Öppna utdata från vmlab compare --format json</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="379"/>
+        <location filename="../main_window.cpp" line="383"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
@@ -1387,131 +1394,185 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::RunPanel</name>
     <message>
-        <location filename="../run_panel.cpp" line="31"/>
+        <location filename="../run_panel.cpp" line="32"/>
         <source>(boot only: the shell)</source>
         <translation>(bara uppstart: skalet)</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="39"/>
+        <location filename="../run_panel.cpp" line="40"/>
         <source>more of the kernel command line, e.g. iters=1000</source>
         <translation>mer av kärnans kommandorad, t.ex. iters=1000</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="46"/>
+        <location filename="../run_panel.cpp" line="47"/>
         <source>text for the guest&apos;s COM1, sent at boot (\n for Enter)</source>
         <translation>text till gästens COM1, skickas vid uppstart (\n för Enter)</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="56"/>
+        <location filename="../run_panel.cpp" line="57"/>
         <source>Kernel:</source>
         <translation>Kärna:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="60"/>
+        <location filename="../run_panel.cpp" line="61"/>
         <source>Workload:</source>
         <translation>Arbetslast:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="61"/>
+        <location filename="../run_panel.cpp" line="62"/>
         <source>Mode:</source>
         <translation>Läge:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="62"/>
+        <location filename="../run_panel.cpp" line="63"/>
         <source>Cost profile:</source>
         <translation>Kostnadsprofil:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="63"/>
+        <location filename="../run_panel.cpp" line="64"/>
         <source>Console input:</source>
         <translation>Konsolindata:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="65"/>
-        <location filename="../run_panel.cpp" line="320"/>
+        <location filename="../run_panel.cpp" line="66"/>
+        <location filename="../run_panel.cpp" line="335"/>
         <source>Run</source>
         <translation>Kör</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="66"/>
+        <location filename="../run_panel.cpp" line="67"/>
         <source>Pause</source>
         <translation>Paus</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="67"/>
+        <location filename="../run_panel.cpp" line="68"/>
         <source>Step</source>
         <translation>Stega</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="68"/>
+        <location filename="../run_panel.cpp" line="69"/>
         <source>one guest instruction</source>
         <translation>en gästinstruktion</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="69"/>
+        <location filename="../run_panel.cpp" line="70"/>
         <source>Run to next:</source>
         <translation>Kör till nästa:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="70"/>
+        <location filename="../run_panel.cpp" line="71"/>
         <source>Stop</source>
         <translation>Stoppa</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="71"/>
+        <location filename="../run_panel.cpp" line="72"/>
         <source>Restart</source>
         <translation>Starta om</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="79"/>
-        <location filename="../run_panel.cpp" line="330"/>
+        <location filename="../run_panel.cpp" line="80"/>
+        <location filename="../run_panel.cpp" line="346"/>
         <source>Not started.</source>
         <translation>Inte startad.</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="89"/>
+        <location filename="../run_panel.cpp" line="84"/>
+        <source>Guest instructions run by Step: one per Step press (an instruction the monitor emulates, or bt&apos;s translation of one guest instruction, is one).
+Instructions retired on the processor: what the simulated CPU executed, as stats.json&apos;s &quot;instructions&quot;; under bt the translated code&apos;s instructions, under trap without the instructions the monitor emulates.
+Events since boot: as the counter table&apos;s total; the timeline and the event table begin after the kernel load.</source>
+        <translation>Gästinstruktioner körda med Stega: en per tryck på Stega (en instruktion som monitorn emulerar, eller bt:s översättning av en gästinstruktion, är en).
+Instruktioner utförda på processorn: vad den simulerade processorn körde, som stats.json:s &quot;instructions&quot;; under bt den översatta kodens instruktioner, under trap utan de instruktioner monitorn emulerar.
+Händelser sedan start: som räknartabellens summa; tidslinjen och händelsetabellen börjar efter att kärnan laddats.</translation>
+    </message>
+    <message>
+        <location filename="../run_panel.cpp" line="100"/>
         <source>The guest&apos;s console (COM1) appears here. Click into it and type to send keys to the running guest.</source>
         <translation>Gästens konsol (COM1) visas här. Klicka i den och skriv för att skicka tangenter till den körande gästen.</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="172"/>
+        <location filename="../run_panel.cpp" line="183"/>
         <source>Could not start the guest: %1</source>
         <translation>Kunde inte starta gästen: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="173"/>
+        <location filename="../run_panel.cpp" line="184"/>
         <source>Not started: %1</source>
         <translation>Inte startad: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="178"/>
+        <location filename="../run_panel.cpp" line="189"/>
         <source>live</source>
         <translation>live</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="320"/>
+        <location filename="../run_panel.cpp" line="335"/>
         <source>Resume</source>
         <translation>Fortsätt</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="332"/>
-        <source>Running... %1 events so far</source>
-        <translation>Kör... %1 händelser hittills</translation>
+        <location filename="../run_panel.cpp" line="348"/>
+        <source>Running... events since boot: %1</source>
+        <translation>Kör... händelser sedan start: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="335"/>
-        <source>%1 at EIP 0x%2: %3 instructions, %4 modeled cycles, %5 events</source>
-        <translation>%1 vid EIP 0x%2: %3 instruktioner, %4 modellerade cykler, %5 händelser</translation>
+        <location filename="../run_panel.cpp" line="353"/>
+        <source>Stopped at guest EIP 0x%1</source>
+        <translation>Stoppad vid gästens EIP 0x%1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="336"/>
-        <source>Stopped</source>
-        <translation>Stoppad</translation>
+        <location filename="../run_panel.cpp" line="353"/>
+        <source>Paused at guest EIP 0x%1</source>
+        <translation>Pausad vid gästens EIP 0x%1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="336"/>
-        <source>Paused</source>
-        <translation>Pausad</translation>
+        <location filename="../run_panel.cpp" line="356"/>
+        <source>guest instructions run by Step: %1</source>
+        <translation>gästinstruktioner körda med Stega: %1</translation>
+    </message>
+    <message>
+        <location filename="../run_panel.cpp" line="358"/>
+        <source>instructions retired on the processor: %1</source>
+        <translation>instruktioner utförda på processorn: %1</translation>
+    </message>
+    <message>
+        <location filename="../run_panel.cpp" line="359"/>
+        <source>modeled cycles: %1</source>
+        <translation>modellerade cykler: %1</translation>
+    </message>
+    <message>
+        <location filename="../run_panel.cpp" line="360"/>
+        <source>events since boot: %1</source>
+        <translation>händelser sedan start: %1</translation>
+    </message>
+</context>
+<context>
+    <name>vmlab::gui::TraceFileReader</name>
+    <message>
+        <location filename="../trace_file_reader.cpp" line="35"/>
+        <location filename="../trace_file_reader.cpp" line="40"/>
+        <location filename="../trace_file_reader.cpp" line="91"/>
+        <source>%1: cannot read</source>
+        <translation>%1: kan inte läsa</translation>
+    </message>
+    <message>
+        <location filename="../trace_file_reader.cpp" line="47"/>
+        <source>%1: not gzip-compressed (a .gz trace starts with the bytes 1f 8b; vmlab run --trace-gzip writes them)</source>
+        <translation>%1: inte gzip-komprimerad (ett .gz-spår börjar med byten 1f 8b; vmlab run --trace-gzip skriver dem)</translation>
+    </message>
+    <message>
+        <location filename="../trace_file_reader.cpp" line="81"/>
+        <source>%1: truncated gzip data after line %2 (the file was cut short: the run did not finish writing it, or the copy is incomplete)</source>
+        <translation>%1: avkortade gzip-data efter rad %2 (filen tar slut för tidigt: körningen skrev inte klart den, eller kopian är ofullständig)</translation>
+    </message>
+    <message>
+        <location filename="../trace_file_reader.cpp" line="86"/>
+        <source>%1: damaged gzip data after line %2 (%3)</source>
+        <translation>%1: skadade gzip-data efter rad %2 (%3)</translation>
+    </message>
+    <message>
+        <location filename="../trace_file_reader.cpp" line="107"/>
+        <source>%1, line %2: longer than 1 MiB, not a trace line</source>
+        <translation>%1, rad %2: längre än 1 MiB, ingen spårrad</translation>
     </message>
 </context>
 </TS>

@@ -103,7 +103,7 @@ class LiveRunTest : public QObject {
                                      .toDouble()));
     // The event table's count follows the rows a live run appends.
     const qsizetype n = static_cast<qsizetype>(w.document()->events().size());
-    QCOMPARE(w.events()->count_text(), QStringLiteral("%1 of %1 events").arg(n));
+    QCOMPARE(w.events()->count_text(), QStringLiteral("%1 of %1 traced events shown").arg(n));
     QVERIFY(panel->console_text().contains(QStringLiteral("result workload=syscall")));
     // The live counters table shows the same figures (and passes the model tester).
     QAbstractItemModelTester t(panel->counters(),
@@ -185,6 +185,56 @@ class LiveRunTest : public QObject {
       clicks(m, got);
       QVERIFY2(got == native, qPrintable(variant_label(m)));
     }
+  }
+
+  void status_line_says_what_it_counts_data() {
+    QTest::addColumn<int>("mode");
+    QTest::addColumn<int>("steps");
+    QTest::addColumn<QString>("events");
+    QTest::addColumn<QString>("expected");
+    // bt: five guest instructions took twelve of the translated code's.
+    QTest::newRow("bt") << static_cast<int>(ModeVariant::bt) << 5 << QStringLiteral("8")
+                        << QStringLiteral(
+                               "Paused at guest EIP 0x0010001b · guest instructions run by "
+                               "Step: 5 · instructions retired on the processor: 12 · modeled "
+                               "cycles: 90,966 · events since boot: 8");
+    // trap classic: cmp, jne and the cli the monitor emulates (it does not retire).
+    QTest::newRow("trap classic")
+        << static_cast<int>(ModeVariant::trap_classic) << 3 << QStringLiteral("7")
+        << QStringLiteral(
+               "Paused at guest EIP 0x00100018 · guest instructions run by Step: 3 · "
+               "instructions retired on the processor: 2 · modeled cycles: 5,642 · events "
+               "since boot: 7");
+  }
+  // After N presses of Step, the Run tab's status line names each figure for what it is
+  // counted over: N guest instructions; the processor's instructions (under bt those of the
+  // translated code, under trap classic without the emulated CLI); and the events since
+  // boot, as the counter table's total row.
+  void status_line_says_what_it_counts() {
+    QFETCH(int, mode);
+    QFETCH(int, steps);
+    QFETCH(QString, events);
+    QFETCH(QString, expected);
+    QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
+    MainWindow w;
+    RunPanel* panel = w.run_panel();
+    LiveRunOptions o = pv_syscall();
+    o.mode = static_cast<ModeVariant>(mode);
+    panel->set_options(o);
+    for (int i = 0; i < steps; ++i) {
+      QTRY_VERIFY_WITH_TIMEOUT(!panel->busy(), 10000);
+      QTest::mouseClick(panel->step_button(), Qt::LeftButton);
+      QTRY_VERIFY_WITH_TIMEOUT(!panel->busy(), 10000);
+      panel->poll();
+    }
+    QCOMPARE(panel->status().state, vmm::VmState::kPaused);
+    QCOMPARE(panel->status().guest_steps, static_cast<uint64_t>(steps));
+    const QAbstractItemModel* counters = panel->counters();
+    QCOMPARE(counters->index(0, CounterModel::kKind).data().toString(),
+             QStringLiteral("all events since boot"));
+    QCOMPARE(counters->index(0, CounterModel::kCount).data().toString(), events);
+    QCOMPARE(panel->state_text(), expected);
+    QLocale::setDefault(QLocale::system());
   }
 
   void steps_land_on_exact_eips() {
