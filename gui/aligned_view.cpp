@@ -36,6 +36,7 @@ AlignedView::AlignedView(const RunDocument* window_run, QWidget* parent)
     l->setTextFormat(Qt::RichText);
     l->setTextInteractionFlags(Qt::TextSelectableByMouse);
     l->setContentsMargins(6, 4, 6, 2);
+    l->setWordWrap(true);  // the run's figures wrap rather than push the buttons away
   }
   upper_timeline_ = new TimelineWidget(upper_);
   lower_timeline_ = new TimelineWidget(lower_);

@@ -658,57 +658,57 @@ flaggor:
         <translation>&lt;b&gt;%1&lt;/b&gt; · profil %2 · %3 instruktioner utförda på processorn · %4 modellerade cykler · %5 händelser på tidslinjen · &lt;span style=&apos;color:#555&apos;&gt;%6&lt;/span&gt;</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="45"/>
+        <location filename="../aligned_view.cpp" line="46"/>
         <source>Open a run...</source>
         <translation>Öppna en körning...</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="46"/>
+        <location filename="../aligned_view.cpp" line="47"/>
         <source>Show another run directory in the upper row</source>
         <translation>Visa en annan körkatalog i den övre raden</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="48"/>
+        <location filename="../aligned_view.cpp" line="49"/>
         <source>Use the window&apos;s run</source>
         <translation>Använd fönstrets körning</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="49"/>
+        <location filename="../aligned_view.cpp" line="50"/>
         <source>Show the run of the other tabs (opened or live) in the upper row</source>
         <translation>Visa de andra flikarnas körning (öppnad eller live) i den övre raden</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="51"/>
+        <location filename="../aligned_view.cpp" line="52"/>
         <source>Open a second run...</source>
         <translation>Öppna en andra körning...</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="52"/>
+        <location filename="../aligned_view.cpp" line="53"/>
         <source>Show another run directory in the lower row</source>
         <translation>Visa en annan körkatalog i den undre raden</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="147"/>
+        <location filename="../aligned_view.cpp" line="148"/>
         <source>Upper (the window&apos;s run): %1</source>
         <translation>Övre (fönstrets körning): %1</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="148"/>
+        <location filename="../aligned_view.cpp" line="149"/>
         <source>Upper: %1</source>
         <translation>Övre: %1</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="152"/>
+        <location filename="../aligned_view.cpp" line="153"/>
         <source>Lower: no run yet. Open a second run directory (vmlab run --out DIR --trace) to compare it with the upper one on the same modeled-time axis.</source>
         <translation>Undre: ingen körning än. Öppna en andra körkatalog (vmlab run --out DIR --trace) för att jämföra den med den övre på samma axel av modellerad tid.</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="157"/>
+        <location filename="../aligned_view.cpp" line="158"/>
         <source> · %1× the upper run&apos;s modeled cycles</source>
         <translation> · %1× den övre körningens modellerade cykler</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="163"/>
+        <location filename="../aligned_view.cpp" line="164"/>
         <source>Lower: %1</source>
         <translation>Undre: %1</translation>
     </message>
@@ -754,14 +754,16 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 </translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="215"/>
-        <source>; translation %1: guest %2-%3 (%4 instructions) -&gt; TC %5-%6 (%7 instructions, %8 callouts)
+        <location filename="../inspection_views.cpp" line="216"/>
+        <source>; translation %1: guest %2-%3, guest instructions: %4
+;   -&gt; TC %5-%6, translated instructions: %7, callouts: %8
 </source>
-        <translation>; översättning %1: gäst %2-%3 (%4 instruktioner) -&gt; TC %5-%6 (%7 instruktioner, %8 utrop)
+        <translation>; översättning %1: gäst %2-%3, gästinstruktioner: %4
+;   -&gt; TC %5-%6, översatta instruktioner: %7, utrop: %8
 </translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="239"/>
+        <location filename="../inspection_views.cpp" line="240"/>
         <source>
 ; callouts into the monitor
 </source>
@@ -770,7 +772,7 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 </translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="244"/>
+        <location filename="../inspection_views.cpp" line="245"/>
         <source> (continuation)</source>
         <translation> (fortsättning)</translation>
     </message>
@@ -1048,22 +1050,22 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
         <translation>alla typer</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="150"/>
+        <location filename="../events_view.cpp" line="151"/>
         <source>%1 of %2 traced events shown</source>
         <translation>%1 av %2 spårade händelser visas</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="206"/>
+        <location filename="../events_view.cpp" line="207"/>
         <source>instruction at EIP: %1</source>
         <translation>instruktion vid EIP: %1</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="208"/>
+        <location filename="../events_view.cpp" line="209"/>
         <source>instruction at EIP: not shown (%1)</source>
         <translation>instruktion vid EIP: visas inte (%1)</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="210"/>
+        <location filename="../events_view.cpp" line="211"/>
         <source>class: %1</source>
         <translation>klass: %1</translation>
     </message>
@@ -1230,22 +1232,22 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
         <translation>Ingen körning öppen: Arkiv &gt; Öppna körkatalog, eller fliken Kör.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="328"/>
+        <location filename="../main_window.cpp" line="327"/>
         <source>%1 events since boot, %2 on the timeline</source>
         <translation>%1 händelser sedan start, %2 på tidslinjen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="330"/>
+        <location filename="../main_window.cpp" line="329"/>
         <source>%1 events on the timeline</source>
         <translation>%1 händelser på tidslinjen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="332"/>
+        <location filename="../main_window.cpp" line="331"/>
         <source>%1 | %2 | profile %3 | %4 | %5 instructions retired on the processor | %6 modeled cycles</source>
         <translation>%1 | %2 | profil %3 | %4 | %5 instruktioner utförda på processorn | %6 modellerade cykler</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="371"/>
+        <location filename="../main_window.cpp" line="370"/>
         <source>Open a trace vmlab wrote (trace.json, trace.jsonl, or gzip: trace.json.gz, trace.jsonl.gz)</source>
         <translation>Öppna ett spår som vmlab skrev (trace.json, trace.jsonl, eller gzip: trace.json.gz, trace.jsonl.gz)</translation>
     </message>
@@ -1255,17 +1257,17 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
         <translation>vmlab-spår (*.json *.jsonl *.json.gz *.jsonl.gz)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="340"/>
+        <location filename="../main_window.cpp" line="339"/>
         <source>Open a vmlab run directory (vmlab run --out DIR --trace)</source>
         <translation>Öppna en vmlab-körkatalog (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="351"/>
+        <location filename="../main_window.cpp" line="350"/>
         <source>Open a second run directory to align below the first (vmlab run --out DIR --trace)</source>
         <translation>Öppna en andra körkatalog att linjera under den första (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="361"/>
+        <location filename="../main_window.cpp" line="360"/>
         <source>Open a run directory for the upper row of the aligned view (vmlab run --out DIR --trace)</source>
         <translation>Öppna en körkatalog för den linjerade vyns övre rad (vmlab run --out DIR --trace)</translation>
     </message>
@@ -1283,37 +1285,37 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::MemoryView</name>
     <message>
-        <location filename="../inspection_views.cpp" line="253"/>
+        <location filename="../inspection_views.cpp" line="254"/>
         <source>The memory view shows a live run: start one in the Run tab and pause or step it.</source>
         <translation>Minnesvyn visar en levande körning: starta en i fliken Kör och pausa eller stega den.</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="259"/>
+        <location filename="../inspection_views.cpp" line="260"/>
         <source>all mapped pages</source>
         <translation>alla avbildade sidor</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="260"/>
+        <location filename="../inspection_views.cpp" line="261"/>
         <source>only pages the hardware maps differently</source>
         <translation>bara sidor som hårdvaran avbildar annorlunda</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="261"/>
+        <location filename="../inspection_views.cpp" line="262"/>
         <source>only user pages (the guest&apos;s U bit)</source>
         <translation>bara användarsidor (gästens U-bit)</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="263"/>
+        <location filename="../inspection_views.cpp" line="264"/>
         <source>go to linear address (hex), e.g. 40000000</source>
         <translation>gå till linjär adress (hex), t.ex. 40000000</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="275"/>
+        <location filename="../inspection_views.cpp" line="276"/>
         <source>Show:</source>
         <translation>Visa:</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="328"/>
+        <location filename="../inspection_views.cpp" line="329"/>
         <source>The hardware walks %1. %2 mapped pages shown (at most %3), %4 of them mapped differently by the hardware (marked). P2M (guest-physical -&gt; machine):%5</source>
         <translation>Hårdvaran går igenom %1. %2 avbildade sidor visas (högst %3), %4 av dem avbildas annorlunda av hårdvaran (markerade). P2M (gästfysisk -&gt; maskin):%5</translation>
     </message>
