@@ -192,19 +192,29 @@ class LiveRunTest : public QObject {
     QTest::addColumn<int>("steps");
     QTest::addColumn<QString>("events");
     QTest::addColumn<QString>("expected");
+    QTest::addColumn<QString>("language");
     // bt: five guest instructions took twelve of the translated code's.
     QTest::newRow("bt") << static_cast<int>(ModeVariant::bt) << 5 << QStringLiteral("8")
                         << QStringLiteral(
                                "Paused at guest EIP 0x0010001b · guest instructions run by "
                                "Step: 5 · instructions retired on the processor: 12 · modeled "
-                               "cycles: 90,966 · events since boot: 8");
+                               "cycles: 90,966 · events since boot: 8")
+                        << QStringLiteral("en");
+    QTest::newRow("bt, Swedish")
+        << static_cast<int>(ModeVariant::bt) << 5 << QStringLiteral("8")
+        << QStringLiteral(
+               "Pausad vid gästens EIP 0x0010001b · gästinstruktioner körda med Stega: 5 · "
+               "instruktioner utförda på processorn: 12 · modellerade cykler: 90,966 · "
+               "händelser sedan start: 8")
+        << QStringLiteral("sv");
     // trap classic: cmp, jne and the cli the monitor emulates (it does not retire).
     QTest::newRow("trap classic")
         << static_cast<int>(ModeVariant::trap_classic) << 3 << QStringLiteral("7")
         << QStringLiteral(
                "Paused at guest EIP 0x00100018 · guest instructions run by Step: 3 · "
                "instructions retired on the processor: 2 · modeled cycles: 5,642 · events "
-               "since boot: 7");
+               "since boot: 7")
+        << QStringLiteral("en");
   }
   // After N presses of Step, the Run tab's status line names each figure for what it is
   // counted over: N guest instructions; the processor's instructions (under bt those of the
@@ -215,8 +225,10 @@ class LiveRunTest : public QObject {
     QFETCH(int, steps);
     QFETCH(QString, events);
     QFETCH(QString, expected);
+    QFETCH(QString, language);
     QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
     MainWindow w;
+    w.set_language(language);
     RunPanel* panel = w.run_panel();
     LiveRunOptions o = pv_syscall();
     o.mode = static_cast<ModeVariant>(mode);
@@ -231,9 +243,11 @@ class LiveRunTest : public QObject {
     QCOMPARE(panel->status().guest_steps, static_cast<uint64_t>(steps));
     const QAbstractItemModel* counters = panel->counters();
     QCOMPARE(counters->index(0, CounterModel::kKind).data().toString(),
-             QStringLiteral("all events since boot"));
+             language == QStringLiteral("sv") ? QStringLiteral("alla händelser sedan start")
+                                              : QStringLiteral("all events since boot"));
     QCOMPARE(counters->index(0, CounterModel::kCount).data().toString(), events);
     QCOMPARE(panel->state_text(), expected);
+    w.set_language(QStringLiteral("en"));
     QLocale::setDefault(QLocale::system());
   }
 
