@@ -1,6 +1,8 @@
 #include "gui/run_panel.h"
 
 #include <QComboBox>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -48,13 +50,20 @@ RunPanel::RunPanel(RunDocument* document, QWidget* parent)
   break_kind_ = new QComboBox;
   for (vmm::EventKind k :
        {vmm::EventKind::hypercall, vmm::EventKind::trap, vmm::EventKind::hidden_fault,
-        vmm::EventKind::true_fault, vmm::EventKind::bt_callout, vmm::EventKind::bt_translate,
+        vmm::EventKind::true_fault, vmm::EventKind::guest_pt_write, vmm::EventKind::bt_callout,
+        vmm::EventKind::bt_translate,
         vmm::EventKind::port_io, vmm::EventKind::cr3_switch}) {
     break_kind_->addItem(kind_name(k), static_cast<int>(k));
   }
 
   auto* form = new QFormLayout;
-  form->addRow(tr("Kernel:"), kernel_);
+  auto* browse = new QPushButton(tr("Browse..."));
+  browse->setToolTip(tr("Choose another kernel image (an ELF file with a Multiboot header)"));
+  connect(browse, &QPushButton::clicked, this, &RunPanel::choose_kernel);
+  auto* kernel_row = new QHBoxLayout;
+  kernel_row->addWidget(kernel_, 1);
+  kernel_row->addWidget(browse);
+  form->addRow(tr("Kernel:"), kernel_row);
   auto* wl = new QHBoxLayout;
   wl->addWidget(workload_);
   wl->addWidget(args_, 1);
@@ -318,6 +327,18 @@ bool RunPanel::eventFilter(QObject* watched, QEvent* event) {
     }
   }
   return QWidget::eventFilter(watched, event);
+}
+
+void RunPanel::choose_kernel() {
+  // A non-modal dialog: no nested event loop (as the window's File menu).
+  auto* dialog = new QFileDialog(this, tr("Choose a kernel image"),
+                                 QFileInfo(kernel_->text().trimmed()).absolutePath());
+  dialog->setFileMode(QFileDialog::ExistingFile);
+  dialog->setNameFilter(tr("ELF kernels (*.elf);;All files (*)"));
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &QFileDialog::fileSelected, this,
+          [this](const QString& file) { kernel_->setText(file); });
+  dialog->open();
 }
 
 QString RunPanel::state_text() const {

@@ -70,6 +70,8 @@ class RunPanel : public QWidget {
 
  private:
   void update_buttons();
+  // Browse...: a file dialog for the kernel image.
+  void choose_kernel();
   // The bytes a key press sends to the guest; empty for keys the pane keeps (copy, select
   // all, navigation).
   static QByteArray key_bytes(const QKeyEvent& key);

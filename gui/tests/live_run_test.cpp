@@ -286,6 +286,60 @@ class LiveRunTest : public QObject {
     }
   }
 
+  // Lab 03's GUI steps (labs/03-shadow-paging/README.md, "In the GUI"), as the handout
+  // tells them: paused before the pagefault process's first store, Run to next true_fault
+  // (no row for 0x40000000 yet), guest_pt_write (the directory entry of the page's new
+  // table; still no row), then hidden_fault twice: the second is the one at 0x40000000,
+  // and the row is there with its shadow entry filled.
+  void lab03_follows_a_page_through_its_faults() {
+    LiveRunOptions o;
+    o.kernel = QStringLiteral(VMLAB_TEST_KERNEL);
+    o.append = QStringLiteral("run=pagefault iters=4");
+    o.mode = ModeVariant::trap_classic;
+    LiveRun run;
+    QString error;
+    QVERIFY2(run.start(o, error), qPrintable(error));
+    std::vector<vmm::Event> ev;
+    std::string text;
+    constexpr uint32_t kPage = 0x40000000;
+    auto row = [](const LiveStatus& s) -> const vmm::PageRow* {
+      for (const vmm::PageRow& r : s.inspection->pages) {
+        if (r.linear == kPage) return &r;
+      }
+      return nullptr;
+    };
+    run.run_for(1960000);
+    QCOMPARE(settle(run, ev, text).state, vmm::VmState::kPaused);
+    run.run_to_next(vmm::EventKind::true_fault);
+    LiveStatus s = settle(run, ev, text);
+    QCOMPARE(s.state, vmm::VmState::kPaused);
+    const auto last = [&ev](vmm::EventKind kind) {
+      return *std::find_if(ev.rbegin(), ev.rend(),
+                           [kind](const vmm::Event& e) { return e.kind == kind; });
+    };
+    QCOMPARE(last(vmm::EventKind::true_fault).payload[0], kPage);
+    QVERIFY(row(s) == nullptr);
+    // The directory entry of a new page table: in the traced directory, so it traps; the
+    // page's own PTE (in the new table, not shadowed yet) is not written yet.
+    run.run_to_next(vmm::EventKind::guest_pt_write);
+    s = settle(run, ev, text);
+    const vmm::Event pde = last(vmm::EventKind::guest_pt_write);
+    QCOMPARE(pde.payload[0] & 0xFFFu, (kPage >> 22) * 4);
+    QCOMPARE(pde.payload[1] & 7u, 7u);  // present, writable, user
+    QVERIFY(row(s) == nullptr);
+    int presses = 0;
+    do {
+      run.run_to_next(vmm::EventKind::hidden_fault);
+      s = settle(run, ev, text);
+      ++presses;
+    } while (last(vmm::EventKind::hidden_fault).payload[0] != kPage && presses < 20);
+    QCOMPARE(presses, 2);  // one of the guest kernel's own pages first
+    const vmm::PageRow* r = row(s);
+    QVERIFY(r != nullptr);
+    QVERIFY(r->guest_address.has_value());
+    QVERIFY(r->machine_address.has_value());
+  }
+
   void run_to_next_hypercall() {
     LiveRun run;
     QString error;
