@@ -1396,89 +1396,99 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::RunPanel</name>
     <message>
-        <location filename="../run_panel.cpp" line="32"/>
+        <location filename="../run_panel.cpp" line="34"/>
         <source>(boot only: the shell)</source>
         <translation>(bara uppstart: skalet)</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="40"/>
+        <location filename="../run_panel.cpp" line="42"/>
         <source>more of the kernel command line, e.g. iters=1000</source>
         <translation>mer av kärnans kommandorad, t.ex. iters=1000</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="47"/>
+        <location filename="../run_panel.cpp" line="49"/>
         <source>text for the guest&apos;s COM1, sent at boot (\n for Enter)</source>
         <translation>text till gästens COM1, skickas vid uppstart (\n för Enter)</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="57"/>
+        <location filename="../run_panel.cpp" line="60"/>
+        <source>Browse...</source>
+        <translation>Bläddra...</translation>
+    </message>
+    <message>
+        <location filename="../run_panel.cpp" line="61"/>
+        <source>Choose another kernel image (an ELF file with a Multiboot header)</source>
+        <translation>Välj en annan kärnavbild (en ELF-fil med ett Multiboot-huvud)</translation>
+    </message>
+    <message>
+        <location filename="../run_panel.cpp" line="66"/>
         <source>Kernel:</source>
         <translation>Kärna:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="61"/>
+        <location filename="../run_panel.cpp" line="70"/>
         <source>Workload:</source>
         <translation>Arbetslast:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="62"/>
+        <location filename="../run_panel.cpp" line="71"/>
         <source>Mode:</source>
         <translation>Läge:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="63"/>
+        <location filename="../run_panel.cpp" line="72"/>
         <source>Cost profile:</source>
         <translation>Kostnadsprofil:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="64"/>
+        <location filename="../run_panel.cpp" line="73"/>
         <source>Console input:</source>
         <translation>Konsolindata:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="66"/>
-        <location filename="../run_panel.cpp" line="335"/>
+        <location filename="../run_panel.cpp" line="75"/>
+        <location filename="../run_panel.cpp" line="356"/>
         <source>Run</source>
         <translation>Kör</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="67"/>
+        <location filename="../run_panel.cpp" line="76"/>
         <source>Pause</source>
         <translation>Paus</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="68"/>
+        <location filename="../run_panel.cpp" line="77"/>
         <source>Step</source>
         <translation>Stega</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="69"/>
+        <location filename="../run_panel.cpp" line="78"/>
         <source>one guest instruction</source>
         <translation>en gästinstruktion</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="70"/>
+        <location filename="../run_panel.cpp" line="79"/>
         <source>Run to next:</source>
         <translation>Kör till nästa:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="71"/>
+        <location filename="../run_panel.cpp" line="80"/>
         <source>Stop</source>
         <translation>Stoppa</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="72"/>
+        <location filename="../run_panel.cpp" line="81"/>
         <source>Restart</source>
         <translation>Starta om</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="80"/>
-        <location filename="../run_panel.cpp" line="346"/>
+        <location filename="../run_panel.cpp" line="89"/>
+        <location filename="../run_panel.cpp" line="367"/>
         <source>Not started.</source>
         <translation>Inte startad.</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="84"/>
+        <location filename="../run_panel.cpp" line="93"/>
         <source>Guest instructions run by Step: one per Step press (an instruction the monitor emulates, or bt&apos;s translation of one guest instruction, is one).
 Instructions retired on the processor: what the simulated CPU executed, as stats.json&apos;s &quot;instructions&quot;; under bt the translated code&apos;s instructions, under trap without the instructions the monitor emulates.
 Events since boot: as the counter table&apos;s total; the timeline and the event table begin after the kernel load.</source>
@@ -1487,62 +1497,72 @@ Instruktioner utförda på processorn: vad den simulerade processorn körde, som
 Händelser sedan start: som räknartabellens summa; tidslinjen och händelsetabellen börjar efter att kärnan laddats.</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="100"/>
+        <location filename="../run_panel.cpp" line="109"/>
         <source>The guest&apos;s console (COM1) appears here. Click into it and type to send keys to the running guest.</source>
         <translation>Gästens konsol (COM1) visas här. Klicka i den och skriv för att skicka tangenter till den körande gästen.</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="183"/>
+        <location filename="../run_panel.cpp" line="192"/>
         <source>Could not start the guest: %1</source>
         <translation>Kunde inte starta gästen: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="184"/>
+        <location filename="../run_panel.cpp" line="193"/>
         <source>Not started: %1</source>
         <translation>Inte startad: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="189"/>
+        <location filename="../run_panel.cpp" line="198"/>
         <source>live</source>
         <translation>live</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="335"/>
+        <location filename="../run_panel.cpp" line="334"/>
+        <source>Choose a kernel image</source>
+        <translation>Välj en kärnavbild</translation>
+    </message>
+    <message>
+        <location filename="../run_panel.cpp" line="337"/>
+        <source>ELF kernels (*.elf);;All files (*)</source>
+        <translation>ELF-kärnor (*.elf);;Alla filer (*)</translation>
+    </message>
+    <message>
+        <location filename="../run_panel.cpp" line="356"/>
         <source>Resume</source>
         <translation>Fortsätt</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="348"/>
+        <location filename="../run_panel.cpp" line="369"/>
         <source>Running... events since boot: %1</source>
         <translation>Kör... händelser sedan start: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="353"/>
+        <location filename="../run_panel.cpp" line="374"/>
         <source>Stopped at guest EIP 0x%1</source>
         <translation>Stoppad vid gästens EIP 0x%1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="353"/>
+        <location filename="../run_panel.cpp" line="374"/>
         <source>Paused at guest EIP 0x%1</source>
         <translation>Pausad vid gästens EIP 0x%1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="356"/>
+        <location filename="../run_panel.cpp" line="377"/>
         <source>guest instructions run by Step: %1</source>
         <translation>gästinstruktioner körda med Stega: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="358"/>
+        <location filename="../run_panel.cpp" line="379"/>
         <source>instructions retired on the processor: %1</source>
         <translation>instruktioner utförda på processorn: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="359"/>
+        <location filename="../run_panel.cpp" line="380"/>
         <source>modeled cycles: %1</source>
         <translation>modellerade cykler: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="360"/>
+        <location filename="../run_panel.cpp" line="381"/>
         <source>events since boot: %1</source>
         <translation>händelser sedan start: %1</translation>
     </message>
