@@ -27,7 +27,7 @@ CountersView::CountersView(const RunDocument* document, QWidget* parent)
   table_->verticalHeader()->setVisible(false);
   table_->verticalHeader()->setDefaultSectionSize(20);
   table_->horizontalHeader()->setStretchLastSection(true);
-  table_->setColumnWidth(CounterModel::kKind, 150);
+  table_->setColumnWidth(CounterModel::kKind, 175);
   table_->setColumnWidth(CounterModel::kClass, 170);
   table_->setColumnWidth(CounterModel::kCount, 90);
   table_->setColumnWidth(CounterModel::kCycles, 120);

@@ -51,8 +51,7 @@ RunPanel::RunPanel(RunDocument* document, QWidget* parent)
   for (vmm::EventKind k :
        {vmm::EventKind::hypercall, vmm::EventKind::trap, vmm::EventKind::hidden_fault,
         vmm::EventKind::true_fault, vmm::EventKind::guest_pt_write, vmm::EventKind::bt_callout,
-        vmm::EventKind::bt_translate,
-        vmm::EventKind::port_io, vmm::EventKind::cr3_switch}) {
+        vmm::EventKind::bt_translate, vmm::EventKind::port_io, vmm::EventKind::cr3_switch}) {
     break_kind_->addItem(kind_name(k), static_cast<int>(k));
   }
 
@@ -117,16 +116,17 @@ RunPanel::RunPanel(RunDocument* document, QWidget* parent)
   counter_table_->verticalHeader()->setVisible(false);
   counter_table_->verticalHeader()->setDefaultSectionSize(20);
   counter_table_->horizontalHeader()->setStretchLastSection(true);
-  counter_table_->setColumnWidth(CounterModel::kKind, 130);
-  counter_table_->setColumnWidth(CounterModel::kClass, 140);
+  counter_table_->setColumnWidth(CounterModel::kKind, 165);
+  counter_table_->setColumnWidth(CounterModel::kClass, 145);
   counter_table_->setColumnWidth(CounterModel::kCount, 80);
   counter_table_->setColumnWidth(CounterModel::kCycles, 100);
 
   auto* split = new QSplitter(Qt::Horizontal);
   split->addWidget(console_);
   split->addWidget(counter_table_);
-  split->setStretchFactor(0, 1);
-  split->setStretchFactor(1, 1);
+  split->setStretchFactor(0, 3);
+  split->setStretchFactor(1, 4);  // the counters' five columns need the room more
+  split->setSizes({3000, 4000});
 
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(form);
