@@ -16,8 +16,8 @@ QString describe_run(const RunSummary& s, size_t events) {
   if (s.variant.isEmpty()) return AlignedView::tr("no run");
   const QLocale locale;
   return AlignedView::tr(
-             "<b>%1</b> · profile %2 · %3 instructions · %4 modeled cycles · %5 "
-             "events · <span style='color:#555'>%6</span>")
+             "<b>%1</b> · profile %2 · %3 instructions retired on the processor · %4 "
+             "modeled cycles · %5 events on the timeline · <span style='color:#555'>%6</span>")
       .arg(s.variant.toHtmlEscaped(), s.profile.toHtmlEscaped(),
            locale.toString(static_cast<qulonglong>(s.instructions)),
            locale.toString(static_cast<qulonglong>(s.cycles)),
@@ -36,6 +36,7 @@ AlignedView::AlignedView(const RunDocument* window_run, QWidget* parent)
     l->setTextFormat(Qt::RichText);
     l->setTextInteractionFlags(Qt::TextSelectableByMouse);
     l->setContentsMargins(6, 4, 6, 2);
+    l->setWordWrap(true);  // the run's figures wrap rather than push the buttons away
   }
   upper_timeline_ = new TimelineWidget(upper_);
   lower_timeline_ = new TimelineWidget(lower_);

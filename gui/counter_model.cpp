@@ -71,7 +71,7 @@ QVariant CounterModel::data(const QModelIndex& index, int role) const {
   uint64_t events_total = 0;
   for (uint64_t c : s.count) events_total += c;
   switch (index.column()) {
-    case kKind: return total ? tr("all events") : kind_name(kind);
+    case kKind: return total ? tr("all events since boot") : kind_name(kind);
     case kClass:
       return total ? QString() : QCoreApplication::translate("Lane", lane_name(lane_of(kind)));
     case kCount: return locale.toString(static_cast<qulonglong>(total ? events_total : s.count[k]));

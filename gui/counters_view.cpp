@@ -27,7 +27,7 @@ CountersView::CountersView(const RunDocument* document, QWidget* parent)
   table_->verticalHeader()->setVisible(false);
   table_->verticalHeader()->setDefaultSectionSize(20);
   table_->horizontalHeader()->setStretchLastSection(true);
-  table_->setColumnWidth(CounterModel::kKind, 150);
+  table_->setColumnWidth(CounterModel::kKind, 175);
   table_->setColumnWidth(CounterModel::kClass, 170);
   table_->setColumnWidth(CounterModel::kCount, 90);
   table_->setColumnWidth(CounterModel::kCycles, 120);
@@ -55,8 +55,8 @@ void CountersView::refresh_chart() {
   const RunSummary& s = document_->summary();
   const QLocale locale;
   QString text =
-      tr("<b>%1</b>, profile %2: %3 instructions, %4 modeled cycles, %5 of them "
-         "charged to events.")
+      tr("<b>%1</b>, profile %2: %3 instructions retired on the processor, %4 modeled "
+         "cycles, %5 of them charged to events.")
           .arg(s.variant.isEmpty() ? tr("no run") : s.variant.toHtmlEscaped(),
                s.profile.toHtmlEscaped(), locale.toString(static_cast<qulonglong>(s.instructions)),
                locale.toString(static_cast<qulonglong>(s.cycles)),

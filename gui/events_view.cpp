@@ -147,7 +147,8 @@ void EventsView::update_kinds() {
 }
 
 void EventsView::update_count() {
-  shown_->setText(tr("%1 of %2 events").arg(filter_->rowCount()).arg(model_->rowCount()));
+  shown_->setText(
+      tr("%1 of %2 traced events shown").arg(filter_->rowCount()).arg(model_->rowCount()));
 }
 
 QString EventsView::count_text() const {

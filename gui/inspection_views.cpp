@@ -212,8 +212,9 @@ void CodeView::show_snapshot(const std::shared_ptr<const InspectionSnapshot>& s)
            "translation here)\n");
   } else {
     const vmm::TranslationDetail& t = *s->translation;
-    tc = tr("; translation %1: guest %2-%3 (%4 instructions) -> TC %5-%6 (%7 instructions, "
-            "%8 callouts)\n")
+    // Two lines, so that a narrow pane shows both ranges whole.
+    tc = tr("; translation %1: guest %2-%3, guest instructions: %4\n"
+            ";   -> TC %5-%6, translated instructions: %7, callouts: %8\n")
              .arg(t.fragment.index)
              .arg(hex8(t.fragment.guest_start),
                   hex8(t.fragment.guest_start + t.fragment.guest_bytes))

@@ -179,6 +179,7 @@ void LiveRun::worker() {
         vm_->run_until_event(kinds);
       } else if (c.first == Command::step) {
         for (uint64_t i = 0; i < c.second && vm_->step() == vmm::VmState::kPaused; ++i) {
+          ++guest_steps_;
         }
       } else {
         vm_->run_for(c.second);
@@ -194,6 +195,7 @@ void LiveRun::publish_status() {
   s.state = vm_->state();
   s.guest_eip = vm_->guest_eip();
   s.instructions = vm_->machine().cpu().instructions_retired();
+  s.guest_steps = guest_steps_;
   s.cycles = vm_->machine().cpu().cycles();
   if (s.state == vmm::VmState::kStopped && vm_->last_stop()) {
     const machine::RunResult& r = *vm_->last_stop();

@@ -57,7 +57,13 @@ struct LiveRunOptions {
 struct LiveStatus {
   vmm::VmState state = vmm::VmState::kReady;
   uint32_t guest_eip = 0;
+  // Instructions retired on the processor (cpu::Cpu::instructions_retired, stats.json's
+  // "instructions"): under bt those of the translated code, under the trap modes without the
+  // instructions the monitor emulates.
   uint64_t instructions = 0;
+  // Guest instructions run by step() since the start (one Vm::step each); the Vm keeps no
+  // count of guest instructions for resume and run_for.
+  uint64_t guest_steps = 0;
   uint64_t cycles = 0;
   QString stop;  // reason: message, once stopped
   // The code and memory views' data, taken after each command (nullptr before the first).
@@ -116,6 +122,7 @@ class LiveRun {
   std::condition_variable wake_;
   std::deque<std::pair<Command, uint64_t>> commands_;
   std::atomic<bool> busy_{false};
+  uint64_t guest_steps_ = 0;  // the worker's (LiveStatus::guest_steps)
   // The events (the GUI thread is its one consumer, in take()).
   std::shared_ptr<vmm::EventSubscription> subscription_;
   // Mailbox, guarded by mutex_.

@@ -129,7 +129,7 @@ void MainWindow::build_menus() {
                   &MainWindow::choose_run_directory);
   file->addAction(tr("Open &comparison (vmlab compare --format json)..."), this,
                   &MainWindow::choose_compare_file);
-  file->addAction(tr("Open &trace file (trace.json, trace.jsonl)..."), this,
+  file->addAction(tr("Open &trace file (trace.json, trace.jsonl, or .gz)..."), this,
                   &MainWindow::choose_trace_file);
   file->addAction(tr("Open a second run to &align..."), this, &MainWindow::choose_aligned_run);
   file->addAction(tr("Open a run for the &upper aligned row..."), this,
@@ -322,11 +322,15 @@ void MainWindow::update_status() {
     return;
   }
   const QLocale locale;
-  status_->setText(tr("%1 | %2 | profile %3 | %4 events | %5 instructions | %6 modeled cycles")
-                       .arg(s.source, s.variant, s.profile,
-                            locale.toString(static_cast<qulonglong>(document_->events().size())),
-                            locale.toString(static_cast<qulonglong>(s.instructions)),
-                            locale.toString(static_cast<qulonglong>(s.cycles))));
+  auto number = [&locale](uint64_t n) { return locale.toString(static_cast<qulonglong>(n)); };
+  const QString events =
+      s.have_counters ? tr("%1 events since boot, %2 on the timeline")
+                            .arg(number(s.events_since_boot()), number(document_->events().size()))
+                      : tr("%1 events on the timeline").arg(number(document_->events().size()));
+  status_->setText(
+      tr("%1 | %2 | profile %3 | %4 | %5 instructions retired on the processor | %6 modeled "
+         "cycles")
+          .arg(s.source, s.variant, s.profile, events, number(s.instructions), number(s.cycles)));
 }
 
 void MainWindow::choose_run_directory() {
@@ -363,9 +367,10 @@ void MainWindow::choose_aligned_upper_run() {
 }
 
 void MainWindow::choose_trace_file() {
-  auto* dialog = new QFileDialog(this, tr("Open a trace vmlab wrote (trace.json or trace.jsonl)"));
+  auto* dialog = new QFileDialog(this, tr("Open a trace vmlab wrote (trace.json, trace.jsonl, or "
+                                          "gzip: trace.json.gz, trace.jsonl.gz)"));
   dialog->setFileMode(QFileDialog::ExistingFile);
-  dialog->setNameFilter(tr("vmlab traces (*.json *.jsonl)"));
+  dialog->setNameFilter(tr("vmlab traces (*.json *.jsonl *.json.gz *.jsonl.gz)"));
   dialog->setAttribute(Qt::WA_DeleteOnClose);
   connect(dialog, &QFileDialog::fileSelected, this,
           [this](const QString& f) { open_run_in_background(f); });

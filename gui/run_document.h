@@ -29,6 +29,8 @@ struct RunSummary {
   QStringList arguments;
   QString kernel;
   uint64_t cpu_mhz = 0;
+  // Instructions retired on the processor (stats.json's "instructions"): under bt those of
+  // the translated code; under the trap modes without the ones the monitor emulates.
   uint64_t instructions = 0;
   uint64_t cycles = 0;
   uint64_t event_cycles = 0;
@@ -43,6 +45,14 @@ struct RunSummary {
   // null, image_note says why.
   std::shared_ptr<const KernelImage> image;
   QString image_note;
+
+  // Every event recorded since boot, as the counter table's total (the trace and the
+  // timeline begin after the kernel load, so they may hold a few fewer).
+  uint64_t events_since_boot() const {
+    uint64_t n = 0;
+    for (uint64_t c : count) n += c;
+    return n;
+  }
 };
 
 class RunDocument : public QObject {

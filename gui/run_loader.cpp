@@ -8,10 +8,11 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <algorithm>
-#include <fstream>
 #include <string>
+#include <string_view>
 
 #include "gui/kernel_image.h"
+#include "gui/trace_file_reader.h"
 #include "gui/trace_line_parser.h"
 
 namespace vmlab::gui {
@@ -132,34 +133,43 @@ QString variant_name(const QString& mode, const QStringList& arguments) {
 
 namespace {
 
-// Reads `file` line by line, calling `take(line, number)` for each (false stops with the
-// error it set); polls the cancel flag and reports progress every 4096 lines.
+// Reads `file` (plain or gzip: TraceFileReader) line by line, calling `take(line, number)`
+// for each (false stops with the error it set); polls the cancel flag and reports progress
+// every 4096 lines.
 template <typename Take>
 machine::Result<void> read_lines(const QString& file, LoadControl* control, Take take) {
-  std::ifstream in(QFile::encodeName(file).toStdString(), std::ios::binary);
-  if (!in)
-    return error(QCoreApplication::translate("RunLoader", "%1: cannot read").arg(file), ENOENT);
-  in.seekg(0, std::ios::end);
-  const double bytes = std::max<double>(static_cast<double>(in.tellg()), 1);
-  in.seekg(0);
+  auto reader = TraceFileReader::open(file);
+  if (!reader) return reader.error();
+  TraceFileReader& in = *reader.value();
   std::string line;
-  uint64_t number = 0;
   double reported = -1;
-  while (std::getline(in, line)) {
-    ++number;
+  while (in.next(line)) {
+    const uint64_t number = in.lines();
     if (control != nullptr && number % 4096 == 0) {
       if (control->cancel.load(std::memory_order_relaxed)) {
         return error(QCoreApplication::translate("RunLoader", "%1: loading cancelled").arg(file),
                      kLoadCancelled);
       }
-      const double done = static_cast<double>(in.tellg()) / bytes;
+      const double done = in.progress();
       if (control->progress && done - reported >= 0.01) {
         control->progress(done);
         reported = done;
       }
     }
-    if (auto r = take(line, number); !r) return r;
+    if (auto r = take(line, number); !r) {
+      // Damaged compressed data can inflate to text that breaks a line long before zlib
+      // sees the damage (at the latest, the CRC at the end): a gzip file's own error, if it
+      // has one, is the cause to name.
+      if (in.compressed()) {
+        while (in.next(line) &&
+               (control == nullptr || !control->cancel.load(std::memory_order_relaxed))) {
+        }
+        if (!in.error().isEmpty()) return error(in.error());
+      }
+      return r;
+    }
   }
+  if (!in.error().isEmpty()) return error(in.error());
   if (control != nullptr && control->progress) control->progress(1.0);
   return {};
 }
@@ -187,12 +197,12 @@ machine::Result<void> append_in_order(const QString& file, uint64_t number, cons
   return {};
 }
 
-// A trace.json, by its first bytes (vmlab's starts with its header object).
+// A trace.json, by its first bytes (vmlab's starts with its header object), plain or gzip.
 bool is_chrome_trace(const QString& file) {
-  QFile f(file);
-  if (!f.open(QIODevice::ReadOnly)) return false;
-  const QByteArray head = f.read(64);
-  return head.startsWith("{\"displayTimeUnit\"") || head.startsWith("{\"traceEvents\"");
+  auto reader = TraceFileReader::open(file);
+  std::string head;
+  if (!reader || !reader.value()->next(head)) return false;
+  return head.starts_with("{\"displayTimeUnit\"") || head.starts_with("{\"traceEvents\"");
 }
 
 }  // namespace
@@ -297,13 +307,23 @@ machine::Result<LoadedRun> load_run(const QString& path, LoadControl* control) {
                           "RunLoader", "%1: missing; counters are counted from the trace")
                           .arg(stats);
     }
-    const QString trace = dir.filePath(QStringLiteral("trace.jsonl"));
-    const QString chrome = dir.filePath(QStringLiteral("trace.json"));
-    if (QFileInfo::exists(trace)) {
-      if (auto r = load_trace_jsonl(trace, run.events, control); !r) return r.error();
-    } else if (QFileInfo::exists(chrome)) {
-      if (auto r = load_trace_json(chrome, run.events, control); !r) return r.error();
-    } else {
+    // The first trace there is, plain before gzip (--trace-gzip), trace.jsonl before
+    // trace.json (the same events).
+    bool traced = false;
+    for (const char* name : {"trace.jsonl", "trace.json", "trace.jsonl.gz", "trace.json.gz"}) {
+      const QString trace = dir.filePath(QString::fromLatin1(name));
+      if (!QFileInfo::exists(trace)) continue;
+      const std::string_view n(name);
+      const bool json = n == "trace.json" || n == "trace.json.gz";
+      if (auto r = json ? load_trace_json(trace, run.events, control)
+                        : load_trace_jsonl(trace, run.events, control);
+          !r) {
+        return r.error();
+      }
+      traced = true;
+      break;
+    }
+    if (!traced) {
       run.warnings << QCoreApplication::translate(
                           "RunLoader",
                           "%1: no trace.jsonl (the run was made without --trace): "

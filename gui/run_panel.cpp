@@ -1,6 +1,8 @@
 #include "gui/run_panel.h"
 
 #include <QComboBox>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -12,6 +14,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSplitter>
+#include <QStringList>
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -47,13 +50,19 @@ RunPanel::RunPanel(RunDocument* document, QWidget* parent)
   break_kind_ = new QComboBox;
   for (vmm::EventKind k :
        {vmm::EventKind::hypercall, vmm::EventKind::trap, vmm::EventKind::hidden_fault,
-        vmm::EventKind::true_fault, vmm::EventKind::bt_callout, vmm::EventKind::bt_translate,
-        vmm::EventKind::port_io, vmm::EventKind::cr3_switch}) {
+        vmm::EventKind::true_fault, vmm::EventKind::guest_pt_write, vmm::EventKind::bt_callout,
+        vmm::EventKind::bt_translate, vmm::EventKind::port_io, vmm::EventKind::cr3_switch}) {
     break_kind_->addItem(kind_name(k), static_cast<int>(k));
   }
 
   auto* form = new QFormLayout;
-  form->addRow(tr("Kernel:"), kernel_);
+  auto* browse = new QPushButton(tr("Browse..."));
+  browse->setToolTip(tr("Choose another kernel image (an ELF file with a Multiboot header)"));
+  connect(browse, &QPushButton::clicked, this, &RunPanel::choose_kernel);
+  auto* kernel_row = new QHBoxLayout;
+  kernel_row->addWidget(kernel_, 1);
+  kernel_row->addWidget(browse);
+  form->addRow(tr("Kernel:"), kernel_row);
   auto* wl = new QHBoxLayout;
   wl->addWidget(workload_);
   wl->addWidget(args_, 1);
@@ -77,6 +86,16 @@ RunPanel::RunPanel(RunDocument* document, QWidget* parent)
   buttons->addWidget(restart_button_);
   buttons->addStretch(1);
   state_ = new QLabel(tr("Not started."));
+  state_->setWordWrap(true);
+  state_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  state_->setToolTip(
+      tr("Guest instructions run by Step: one per Step press (an instruction the monitor "
+         "emulates, or bt's translation of one guest instruction, is one).\n"
+         "Instructions retired on the processor: what the simulated CPU executed, as "
+         "stats.json's \"instructions\"; under bt the translated code's instructions, under "
+         "trap without the instructions the monitor emulates.\n"
+         "Events since boot: as the counter table's total; the timeline and the event "
+         "table begin after the kernel load."));
 
   console_ = new QPlainTextEdit;
   console_->setReadOnly(true);
@@ -97,16 +116,17 @@ RunPanel::RunPanel(RunDocument* document, QWidget* parent)
   counter_table_->verticalHeader()->setVisible(false);
   counter_table_->verticalHeader()->setDefaultSectionSize(20);
   counter_table_->horizontalHeader()->setStretchLastSection(true);
-  counter_table_->setColumnWidth(CounterModel::kKind, 130);
-  counter_table_->setColumnWidth(CounterModel::kClass, 140);
+  counter_table_->setColumnWidth(CounterModel::kKind, 165);
+  counter_table_->setColumnWidth(CounterModel::kClass, 145);
   counter_table_->setColumnWidth(CounterModel::kCount, 80);
   counter_table_->setColumnWidth(CounterModel::kCycles, 100);
 
   auto* split = new QSplitter(Qt::Horizontal);
   split->addWidget(console_);
   split->addWidget(counter_table_);
-  split->setStretchFactor(0, 1);
-  split->setStretchFactor(1, 1);
+  split->setStretchFactor(0, 3);
+  split->setStretchFactor(1, 4);  // the counters' five columns need the room more
+  split->setSizes({3000, 4000});
 
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(form);
@@ -309,6 +329,22 @@ bool RunPanel::eventFilter(QObject* watched, QEvent* event) {
   return QWidget::eventFilter(watched, event);
 }
 
+void RunPanel::choose_kernel() {
+  // A non-modal dialog: no nested event loop (as the window's File menu).
+  auto* dialog = new QFileDialog(this, tr("Choose a kernel image"),
+                                 QFileInfo(kernel_->text().trimmed()).absolutePath());
+  dialog->setFileMode(QFileDialog::ExistingFile);
+  dialog->setNameFilter(tr("ELF kernels (*.elf);;All files (*)"));
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &QFileDialog::fileSelected, this,
+          [this](const QString& file) { kernel_->setText(file); });
+  dialog->open();
+}
+
+QString RunPanel::state_text() const {
+  return state_->text();
+}
+
 QString RunPanel::console_text() const {
   return console_->toPlainText();
 }
@@ -325,19 +361,25 @@ void RunPanel::update_buttons() {
   stop_button_->setEnabled(live && !stopped);
   restart_button_->setEnabled(live);
   const QLocale locale;
+  auto number = [&locale](uint64_t n) { return locale.toString(static_cast<qulonglong>(n)); };
   QString text;
   if (!live) {
     text = tr("Not started.");
   } else if (running) {
-    text = tr("Running... %1 events so far")
-               .arg(locale.toString(static_cast<qulonglong>(document_->events().size())));
+    text = tr("Running... events since boot: %1").arg(number(summary_.events_since_boot()));
   } else {
-    text = tr("%1 at EIP 0x%2: %3 instructions, %4 modeled cycles, %5 events")
-               .arg(stopped ? tr("Stopped") : tr("Paused"))
-               .arg(status_.guest_eip, 8, 16, QLatin1Char('0'))
-               .arg(locale.toString(static_cast<qulonglong>(status_.instructions)),
-                    locale.toString(static_cast<qulonglong>(status_.cycles)),
-                    locale.toString(static_cast<qulonglong>(document_->events().size())));
+    // Each figure says what it counts: the processor's instructions are not the guest's
+    // under bt (translated code) nor under trap (emulated instructions do not retire).
+    QStringList parts;
+    parts << (stopped ? tr("Stopped at guest EIP 0x%1") : tr("Paused at guest EIP 0x%1"))
+                 .arg(status_.guest_eip, 8, 16, QLatin1Char('0'));
+    if (status_.guest_steps != 0) {
+      parts << tr("guest instructions run by Step: %1").arg(number(status_.guest_steps));
+    }
+    parts << tr("instructions retired on the processor: %1").arg(number(status_.instructions));
+    parts << tr("modeled cycles: %1").arg(number(status_.cycles));
+    parts << tr("events since boot: %1").arg(number(summary_.events_since_boot()));
+    text = parts.join(QStringLiteral(" · "));
     if (stopped && !status_.stop.isEmpty()) text += QStringLiteral(" — ") + status_.stop;
   }
   state_->setText(text);

@@ -52,6 +52,8 @@ class RunPanel : public QWidget {
   const LiveStatus& status() const { return status_; }
   bool busy() const { return run_ != nullptr && run_->busy(); }
   QString console_text() const;
+  // The status line under the buttons (state, guest EIP, what was counted).
+  QString state_text() const;
   // The console pane (tests type into it).
   QPlainTextEdit* console() { return console_; }
   // The Step button (tests click it).
@@ -68,6 +70,8 @@ class RunPanel : public QWidget {
 
  private:
   void update_buttons();
+  // Browse...: a file dialog for the kernel image.
+  void choose_kernel();
   // The bytes a key press sends to the guest; empty for keys the pane keeps (copy, select
   // all, navigation).
   static QByteArray key_bytes(const QKeyEvent& key);

@@ -202,7 +202,8 @@ def parser():
     s.add_argument("--no-build", action="store_true", help="do not rebuild first")
     s.add_argument("-v", "--verbose", action="store_true", help="print each vmlab command")
     s = sub.add_parser("export", help="instructors: a student tree without solutions or hidden tests")
-    s.add_argument("dest", metavar="DIR")
+    s.add_argument("dest", metavar="DIR",
+                   help="the new folder for the student tree (must not exist yet)")
     s.add_argument("--lab", action="append", metavar="NN",
                    help="apply this lab's starter (repeatable; default every exercise)")
     sub.add_parser("verify", help="instructors: every lab's files, markers and reference hashes")

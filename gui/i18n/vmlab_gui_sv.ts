@@ -13,7 +13,8 @@ wrote; compare the modes from `vmlab compare --format json`.
 
 options:
   --open PATH          a run directory (config.json, stats.json, trace.jsonl or
-                       trace.json) or a trace.jsonl or trace.json on its own
+                       trace.json, or their .gz from --trace-gzip) or a trace
+                       file on its own (trace.jsonl, trace.json, either .gz)
   --compare FILE       vmlab compare --format json output for the Compare view
   --align PATH         a second run directory (or trace) whose timeline the Aligned
                        view shows below the first run&apos;s, on the same time axis
@@ -48,7 +49,8 @@ skrev; jämför lägena från `vmlab compare --format json`.
 
 flaggor:
   --open SÖKVÄG        en körkatalog (config.json, stats.json, trace.jsonl eller
-                       trace.json) eller en trace.jsonl eller trace.json för sig
+                       trace.json, eller deras .gz från --trace-gzip) eller en
+                       spårfil för sig (trace.jsonl, trace.json, endera .gz)
   --compare FIL        utdata från vmlab compare --format json för vyn Jämför
   --align SÖKVÄG       en andra körkatalog (eller spårfil) vars tidslinje vyn Två
                        körningar visar under den förstas, på samma tidsaxel
@@ -78,62 +80,62 @@ flaggor:
 </translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="72"/>
+        <location filename="../app_options.cpp" line="73"/>
         <source>%1 needs a value</source>
         <translation>%1 behöver ett värde</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="87"/>
+        <location filename="../app_options.cpp" line="88"/>
         <source>--select takes an event number (got &apos;%1&apos;)</source>
         <translation>--select tar ett händelsenummer (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="94"/>
+        <location filename="../app_options.cpp" line="95"/>
         <source>--instructions takes a positive count (got &apos;%1&apos;)</source>
         <translation>--instructions tar ett positivt antal (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="102"/>
+        <location filename="../app_options.cpp" line="103"/>
         <source>--steps takes a positive count (got &apos;%1&apos;)</source>
         <translation>--steps tar ett positivt antal (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="114"/>
+        <location filename="../app_options.cpp" line="115"/>
         <source>--memory-show takes all, differing or user (got &apos;%1&apos;)</source>
         <translation>--memory-show tar all, differing eller user (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="120"/>
+        <location filename="../app_options.cpp" line="121"/>
         <source>--breakdown takes events or cycles (got &apos;%1&apos;)</source>
         <translation>--breakdown tar events eller cycles (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="133"/>
+        <location filename="../app_options.cpp" line="134"/>
         <source>--goto takes a 32-bit address in hex, e.g. 40000000 (got &apos;%1&apos;)</source>
         <translation>--goto tar en 32-bitars adress i hex, t.ex. 40000000 (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="146"/>
+        <location filename="../app_options.cpp" line="147"/>
         <source>--lang takes en or sv (got &apos;%1&apos;)</source>
         <translation>--lang tar en eller sv (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="158"/>
+        <location filename="../app_options.cpp" line="159"/>
         <source>--size takes WIDTHxHEIGHT, from 320x240 to 8192x8192 (got &apos;%1&apos;)</source>
         <translation>--size tar BREDDxHÖJD, från 320x240 till 8192x8192 (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="179"/>
+        <location filename="../app_options.cpp" line="180"/>
         <source>unknown mode &apos;%1&apos; (modes: native, trap, trap-npt, trap-classic, bt, pv)</source>
         <translation>okänt läge &apos;%1&apos; (lägen: native, trap, trap-npt, trap-classic, bt, pv)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="194"/>
+        <location filename="../app_options.cpp" line="195"/>
         <source>unknown view &apos;%1&apos; (views: timeline, events, counters, compare, run, code, memory, aligned)</source>
         <translation>okänd vy &apos;%1&apos; (vyer: timeline, events, counters, compare, run, code, memory, aligned)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="201"/>
+        <location filename="../app_options.cpp" line="202"/>
         <source>unknown option &apos;%1&apos; (vmlab-gui --help lists them)</source>
         <translation>okänd flagga &apos;%1&apos; (vmlab-gui --help listar dem)</translation>
     </message>
@@ -530,97 +532,92 @@ flaggor:
 <context>
     <name>RunLoader</name>
     <message>
-        <location filename="../run_loader.cpp" line="29"/>
+        <location filename="../run_loader.cpp" line="30"/>
         <source>%1: cannot read (%2)</source>
         <translation>%1: kan inte läsa (%2)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="35"/>
+        <location filename="../run_loader.cpp" line="36"/>
         <source>%1: not valid JSON at byte %2: %3</source>
         <translation>%1: inte giltig JSON vid byte %2: %3</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="41"/>
+        <location filename="../run_loader.cpp" line="42"/>
         <source>%1: not a JSON object</source>
         <translation>%1: inte ett JSON-objekt</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="54"/>
+        <location filename="../run_loader.cpp" line="55"/>
         <source>%1: not a vmlab config (schema &quot;%2&quot;, expected vmlab-config/1)</source>
         <translation>%1: inte en vmlab-konfiguration (schema &quot;%2&quot;, väntade vmlab-config/1)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="67"/>
+        <location filename="../run_loader.cpp" line="68"/>
         <source>config.json names no kernel</source>
         <translation>config.json namnger ingen kärna</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="87"/>
+        <location filename="../run_loader.cpp" line="88"/>
         <source>%1: not vmlab stats (schema &quot;%2&quot;, expected vmlab-stats/1)</source>
         <translation>%1: inte vmlab-statistik (schema &quot;%2&quot;, väntade vmlab-stats/1)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="110"/>
+        <location filename="../run_loader.cpp" line="111"/>
         <source>%1: %2 cycles/iteration over %3 iterations</source>
         <translation>%1: %2 cykler/iteration över %3 iterationer</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="141"/>
-        <source>%1: cannot read</source>
-        <translation>%1: kan inte läsa</translation>
-    </message>
-    <message>
-        <location filename="../run_loader.cpp" line="152"/>
+        <location filename="../run_loader.cpp" line="150"/>
         <source>%1: loading cancelled</source>
         <translation>%1: inläsningen avbröts</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="168"/>
+        <location filename="../run_loader.cpp" line="178"/>
         <source>%1, line %2: %3</source>
         <translation>%1, rad %2: %3</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="179"/>
+        <location filename="../run_loader.cpp" line="189"/>
         <source>%1, line %2: events out of order (seq %3 after %4)</source>
         <translation>%1, rad %2: händelser i fel ordning (seq %3 efter %4)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="250"/>
+        <location filename="../run_loader.cpp" line="260"/>
         <source>%1: empty, not a trace</source>
         <translation>%1: tom, inget spår</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="254"/>
+        <location filename="../run_loader.cpp" line="264"/>
         <source>%1: truncated (no closing ]}: the run did not finish writing it)</source>
         <translation>%1: avkortad (ingen avslutande ]}: körningen skrev inte klart den)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="267"/>
+        <location filename="../run_loader.cpp" line="277"/>
         <source>%1: no such file or directory</source>
         <translation>%1: ingen sådan fil eller katalog</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="276"/>
+        <location filename="../run_loader.cpp" line="286"/>
         <source>%1: a trace without config.json and stats.json; counters are counted from the trace</source>
         <translation>%1: ett spår utan config.json och stats.json; räknarna räknas från spåret</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="284"/>
+        <location filename="../run_loader.cpp" line="294"/>
         <source>%1: not a vmlab run directory (no config.json; make one with vmlab run --out DIR --trace)</source>
         <translation>%1: inte en vmlab-körkatalog (ingen config.json; gör en med vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="296"/>
+        <location filename="../run_loader.cpp" line="306"/>
         <source>%1: missing; counters are counted from the trace</source>
         <translation>%1: saknas; räknarna räknas från spåret</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="307"/>
+        <location filename="../run_loader.cpp" line="327"/>
         <source>%1: no trace.jsonl (the run was made without --trace): counters only, no timeline</source>
         <translation>%1: ingen trace.jsonl (körningen gjordes utan --trace): bara räknare, ingen tidslinje</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="325"/>
+        <location filename="../run_loader.cpp" line="345"/>
         <source>the trace holds the first %1 events; %2 more were dropped (vmlab run --trace-limit)</source>
         <translation>spåret innehåller de första %1 händelserna; %2 till utelämnades (vmlab run --trace-limit)</translation>
     </message>
@@ -657,36 +654,36 @@ flaggor:
     </message>
     <message>
         <location filename="../aligned_view.cpp" line="18"/>
-        <source>&lt;b&gt;%1&lt;/b&gt; · profile %2 · %3 instructions · %4 modeled cycles · %5 events · &lt;span style=&apos;color:#555&apos;&gt;%6&lt;/span&gt;</source>
-        <translation>&lt;b&gt;%1&lt;/b&gt; · profil %2 · %3 instruktioner · %4 modellerade cykler · %5 händelser · &lt;span style=&apos;color:#555&apos;&gt;%6&lt;/span&gt;</translation>
+        <source>&lt;b&gt;%1&lt;/b&gt; · profile %2 · %3 instructions retired on the processor · %4 modeled cycles · %5 events on the timeline · &lt;span style=&apos;color:#555&apos;&gt;%6&lt;/span&gt;</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt; · profil %2 · %3 instruktioner utförda på processorn · %4 modellerade cykler · %5 händelser på tidslinjen · &lt;span style=&apos;color:#555&apos;&gt;%6&lt;/span&gt;</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="45"/>
+        <location filename="../aligned_view.cpp" line="46"/>
         <source>Open a run...</source>
         <translation>Öppna en körning...</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="46"/>
+        <location filename="../aligned_view.cpp" line="47"/>
         <source>Show another run directory in the upper row</source>
         <translation>Visa en annan körkatalog i den övre raden</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="48"/>
+        <location filename="../aligned_view.cpp" line="49"/>
         <source>Use the window&apos;s run</source>
         <translation>Använd fönstrets körning</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="49"/>
+        <location filename="../aligned_view.cpp" line="50"/>
         <source>Show the run of the other tabs (opened or live) in the upper row</source>
         <translation>Visa de andra flikarnas körning (öppnad eller live) i den övre raden</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="51"/>
+        <location filename="../aligned_view.cpp" line="52"/>
         <source>Open a second run...</source>
         <translation>Öppna en andra körning...</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="52"/>
+        <location filename="../aligned_view.cpp" line="53"/>
         <source>Show another run directory in the lower row</source>
         <translation>Visa en annan körkatalog i den undre raden</translation>
     </message>
@@ -757,14 +754,16 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 </translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="215"/>
-        <source>; translation %1: guest %2-%3 (%4 instructions) -&gt; TC %5-%6 (%7 instructions, %8 callouts)
+        <location filename="../inspection_views.cpp" line="216"/>
+        <source>; translation %1: guest %2-%3, guest instructions: %4
+;   -&gt; TC %5-%6, translated instructions: %7, callouts: %8
 </source>
-        <translation>; översättning %1: gäst %2-%3 (%4 instruktioner) -&gt; TC %5-%6 (%7 instruktioner, %8 utrop)
+        <translation>; översättning %1: gäst %2-%3, gästinstruktioner: %4
+;   -&gt; TC %5-%6, översatta instruktioner: %7, utrop: %8
 </translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="239"/>
+        <location filename="../inspection_views.cpp" line="240"/>
         <source>
 ; callouts into the monitor
 </source>
@@ -773,7 +772,7 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 </translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="244"/>
+        <location filename="../inspection_views.cpp" line="245"/>
         <source> (continuation)</source>
         <translation> (fortsättning)</translation>
     </message>
@@ -913,8 +912,8 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
     <name>vmlab::gui::CounterModel</name>
     <message>
         <location filename="../counter_model.cpp" line="74"/>
-        <source>all events</source>
-        <translation>alla händelser</translation>
+        <source>all events since boot</source>
+        <translation>alla händelser sedan start</translation>
     </message>
     <message>
         <location filename="../counter_model.cpp" line="94"/>
@@ -946,8 +945,8 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
     <name>vmlab::gui::CountersView</name>
     <message>
         <location filename="../counters_view.cpp" line="58"/>
-        <source>&lt;b&gt;%1&lt;/b&gt;, profile %2: %3 instructions, %4 modeled cycles, %5 of them charged to events.</source>
-        <translation>&lt;b&gt;%1&lt;/b&gt;, profil %2: %3 instruktioner, %4 modellerade cykler, %5 av dem debiterade händelser.</translation>
+        <source>&lt;b&gt;%1&lt;/b&gt;, profile %2: %3 instructions retired on the processor, %4 modeled cycles, %5 of them charged to events.</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt;, profil %2: %3 instruktioner utförda på processorn, %4 modellerade cykler, varav %5 debiterade händelser.</translation>
     </message>
     <message>
         <location filename="../counters_view.cpp" line="60"/>
@@ -1051,22 +1050,22 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
         <translation>alla typer</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="150"/>
-        <source>%1 of %2 events</source>
-        <translation>%1 av %2 händelser</translation>
+        <location filename="../events_view.cpp" line="151"/>
+        <source>%1 of %2 traced events shown</source>
+        <translation>%1 av %2 spårade händelser visas</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="206"/>
+        <location filename="../events_view.cpp" line="207"/>
         <source>instruction at EIP: %1</source>
         <translation>instruktion vid EIP: %1</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="208"/>
+        <location filename="../events_view.cpp" line="209"/>
         <source>instruction at EIP: not shown (%1)</source>
         <translation>instruktion vid EIP: visas inte (%1)</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="210"/>
+        <location filename="../events_view.cpp" line="211"/>
         <source>class: %1</source>
         <translation>klass: %1</translation>
     </message>
@@ -1114,161 +1113,171 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
         <translation>Två körningar i linje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="122"/>
+        <location filename="../main_window.cpp" line="121"/>
         <source>Cancel loading</source>
         <translation>Avbryt inläsningen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="128"/>
+        <location filename="../main_window.cpp" line="127"/>
         <source>&amp;File</source>
         <translation>&amp;Arkiv</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="129"/>
+        <location filename="../main_window.cpp" line="128"/>
         <source>&amp;Open run directory...</source>
         <translation>&amp;Öppna körkatalog...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="131"/>
+        <location filename="../main_window.cpp" line="130"/>
         <source>Open &amp;comparison (vmlab compare --format json)...</source>
         <translation>Öppna &amp;jämförelse (vmlab compare --format json)...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="133"/>
-        <source>Open &amp;trace file (trace.json, trace.jsonl)...</source>
-        <translation>Öppna &amp;spårfil (trace.json, trace.jsonl)...</translation>
+        <location filename="../main_window.cpp" line="132"/>
+        <source>Open &amp;trace file (trace.json, trace.jsonl, or .gz)...</source>
+        <translation>Öppna &amp;spårfil (trace.json, trace.jsonl eller .gz)...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="135"/>
+        <location filename="../main_window.cpp" line="134"/>
         <source>Open a second run to &amp;align...</source>
         <translation>Öppna en andra körning att &amp;linjera...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="136"/>
+        <location filename="../main_window.cpp" line="135"/>
         <source>Open a run for the &amp;upper aligned row...</source>
         <translation>Öppna en körning för den &amp;övre linjerade raden...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="139"/>
+        <location filename="../main_window.cpp" line="138"/>
         <source>&amp;Quit</source>
         <translation>&amp;Avsluta</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="141"/>
+        <location filename="../main_window.cpp" line="140"/>
         <source>&amp;View</source>
         <translation>&amp;Visa</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="142"/>
+        <location filename="../main_window.cpp" line="141"/>
         <source>&amp;Run</source>
         <translation>&amp;Kör</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="143"/>
+        <location filename="../main_window.cpp" line="142"/>
         <source>&amp;Timeline</source>
         <translation>&amp;Tidslinje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="144"/>
+        <location filename="../main_window.cpp" line="143"/>
         <source>&amp;Counters</source>
         <translation>&amp;Räknare</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="145"/>
+        <location filename="../main_window.cpp" line="144"/>
         <source>C&amp;ompare modes</source>
         <translation>J&amp;ämför lägen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="146"/>
+        <location filename="../main_window.cpp" line="145"/>
         <source>Co&amp;de</source>
         <translation>Ko&amp;d</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="147"/>
+        <location filename="../main_window.cpp" line="146"/>
         <source>&amp;Memory</source>
         <translation>&amp;Minne</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="148"/>
+        <location filename="../main_window.cpp" line="147"/>
         <source>Two runs &amp;aligned</source>
         <translation>Två körningar i &amp;linje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="150"/>
+        <location filename="../main_window.cpp" line="149"/>
         <source>Show the &amp;whole run</source>
         <translation>Visa &amp;hela körningen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="152"/>
+        <location filename="../main_window.cpp" line="151"/>
         <source>&amp;Language</source>
         <translation>&amp;Språk</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="171"/>
+        <location filename="../main_window.cpp" line="170"/>
         <source>No translation for language &quot;%1&quot;.</source>
         <translation>Ingen översättning för språket &quot;%1&quot;.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="182"/>
-        <location filename="../main_window.cpp" line="230"/>
-        <location filename="../main_window.cpp" line="238"/>
-        <location filename="../main_window.cpp" line="249"/>
-        <location filename="../main_window.cpp" line="260"/>
+        <location filename="../main_window.cpp" line="181"/>
+        <location filename="../main_window.cpp" line="229"/>
+        <location filename="../main_window.cpp" line="237"/>
+        <location filename="../main_window.cpp" line="248"/>
+        <location filename="../main_window.cpp" line="259"/>
         <source>Could not open %1: %2</source>
         <translation>Kunde inte öppna %1: %2</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="209"/>
+        <location filename="../main_window.cpp" line="208"/>
         <source>Loading %1 ...</source>
         <translation>Läser in %1 ...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="227"/>
+        <location filename="../main_window.cpp" line="226"/>
         <source>Loading %1 was cancelled; the run shown before stays open.</source>
         <translation>Inläsningen av %1 avbröts; körningen som visades förut är kvar.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="322"/>
+        <location filename="../main_window.cpp" line="321"/>
         <source>No run open: File &gt; Open run directory, or the Run tab.</source>
         <translation>Ingen körning öppen: Arkiv &gt; Öppna körkatalog, eller fliken Kör.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="326"/>
-        <source>%1 | %2 | profile %3 | %4 events | %5 instructions | %6 modeled cycles</source>
-        <translation>%1 | %2 | profil %3 | %4 händelser | %5 instruktioner | %6 modellerade cykler</translation>
+        <location filename="../main_window.cpp" line="327"/>
+        <source>%1 events since boot, %2 on the timeline</source>
+        <translation>%1 händelser sedan start, %2 på tidslinjen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="336"/>
+        <location filename="../main_window.cpp" line="329"/>
+        <source>%1 events on the timeline</source>
+        <translation>%1 händelser på tidslinjen</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="331"/>
+        <source>%1 | %2 | profile %3 | %4 | %5 instructions retired on the processor | %6 modeled cycles</source>
+        <translation>%1 | %2 | profil %3 | %4 | %5 instruktioner utförda på processorn | %6 modellerade cykler</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="370"/>
+        <source>Open a trace vmlab wrote (trace.json, trace.jsonl, or gzip: trace.json.gz, trace.jsonl.gz)</source>
+        <translation>Öppna ett spår som vmlab skrev (trace.json, trace.jsonl, eller gzip: trace.json.gz, trace.jsonl.gz)</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="373"/>
+        <source>vmlab traces (*.json *.jsonl *.json.gz *.jsonl.gz)</source>
+        <translation>vmlab-spår (*.json *.jsonl *.json.gz *.jsonl.gz)</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="339"/>
         <source>Open a vmlab run directory (vmlab run --out DIR --trace)</source>
         <translation>Öppna en vmlab-körkatalog (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="347"/>
+        <location filename="../main_window.cpp" line="350"/>
         <source>Open a second run directory to align below the first (vmlab run --out DIR --trace)</source>
         <translation>Öppna en andra körkatalog att linjera under den första (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="357"/>
+        <location filename="../main_window.cpp" line="360"/>
         <source>Open a run directory for the upper row of the aligned view (vmlab run --out DIR --trace)</source>
         <translation>Öppna en körkatalog för den linjerade vyns övre rad (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="367"/>
-        <source>Open a trace vmlab wrote (trace.json or trace.jsonl)</source>
-        <translation>Öppna ett spår som vmlab skrev (trace.json eller trace.jsonl)</translation>
-    </message>
-    <message>
-        <location filename="../main_window.cpp" line="369"/>
-        <source>vmlab traces (*.json *.jsonl)</source>
-        <translation>vmlab-spår (*.json *.jsonl)</translation>
-    </message>
-    <message>
-        <location filename="../main_window.cpp" line="377"/>
+        <location filename="../main_window.cpp" line="381"/>
         <source>Open vmlab compare --format json output</source>
         <translation>Öppna utdata från vmlab compare --format json</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="379"/>
+        <location filename="../main_window.cpp" line="383"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
@@ -1276,37 +1285,37 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::MemoryView</name>
     <message>
-        <location filename="../inspection_views.cpp" line="253"/>
+        <location filename="../inspection_views.cpp" line="254"/>
         <source>The memory view shows a live run: start one in the Run tab and pause or step it.</source>
         <translation>Minnesvyn visar en levande körning: starta en i fliken Kör och pausa eller stega den.</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="259"/>
+        <location filename="../inspection_views.cpp" line="260"/>
         <source>all mapped pages</source>
         <translation>alla avbildade sidor</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="260"/>
+        <location filename="../inspection_views.cpp" line="261"/>
         <source>only pages the hardware maps differently</source>
         <translation>bara sidor som hårdvaran avbildar annorlunda</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="261"/>
+        <location filename="../inspection_views.cpp" line="262"/>
         <source>only user pages (the guest&apos;s U bit)</source>
         <translation>bara användarsidor (gästens U-bit)</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="263"/>
+        <location filename="../inspection_views.cpp" line="264"/>
         <source>go to linear address (hex), e.g. 40000000</source>
         <translation>gå till linjär adress (hex), t.ex. 40000000</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="275"/>
+        <location filename="../inspection_views.cpp" line="276"/>
         <source>Show:</source>
         <translation>Visa:</translation>
     </message>
     <message>
-        <location filename="../inspection_views.cpp" line="328"/>
+        <location filename="../inspection_views.cpp" line="329"/>
         <source>The hardware walks %1. %2 mapped pages shown (at most %3), %4 of them mapped differently by the hardware (marked). P2M (guest-physical -&gt; machine):%5</source>
         <translation>Hårdvaran går igenom %1. %2 avbildade sidor visas (högst %3), %4 av dem avbildas annorlunda av hårdvaran (markerade). P2M (gästfysisk -&gt; maskin):%5</translation>
     </message>
@@ -1387,131 +1396,205 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::RunPanel</name>
     <message>
-        <location filename="../run_panel.cpp" line="31"/>
+        <location filename="../run_panel.cpp" line="34"/>
         <source>(boot only: the shell)</source>
         <translation>(bara uppstart: skalet)</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="39"/>
+        <location filename="../run_panel.cpp" line="42"/>
         <source>more of the kernel command line, e.g. iters=1000</source>
         <translation>mer av kärnans kommandorad, t.ex. iters=1000</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="46"/>
+        <location filename="../run_panel.cpp" line="49"/>
         <source>text for the guest&apos;s COM1, sent at boot (\n for Enter)</source>
         <translation>text till gästens COM1, skickas vid uppstart (\n för Enter)</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="56"/>
+        <location filename="../run_panel.cpp" line="60"/>
+        <source>Browse...</source>
+        <translation>Bläddra...</translation>
+    </message>
+    <message>
+        <location filename="../run_panel.cpp" line="61"/>
+        <source>Choose another kernel image (an ELF file with a Multiboot header)</source>
+        <translation>Välj en annan kärnavbild (en ELF-fil med ett Multiboot-huvud)</translation>
+    </message>
+    <message>
+        <location filename="../run_panel.cpp" line="66"/>
         <source>Kernel:</source>
         <translation>Kärna:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="60"/>
+        <location filename="../run_panel.cpp" line="70"/>
         <source>Workload:</source>
         <translation>Arbetslast:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="61"/>
+        <location filename="../run_panel.cpp" line="71"/>
         <source>Mode:</source>
         <translation>Läge:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="62"/>
+        <location filename="../run_panel.cpp" line="72"/>
         <source>Cost profile:</source>
         <translation>Kostnadsprofil:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="63"/>
+        <location filename="../run_panel.cpp" line="73"/>
         <source>Console input:</source>
         <translation>Konsolindata:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="65"/>
-        <location filename="../run_panel.cpp" line="320"/>
+        <location filename="../run_panel.cpp" line="75"/>
+        <location filename="../run_panel.cpp" line="356"/>
         <source>Run</source>
         <translation>Kör</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="66"/>
+        <location filename="../run_panel.cpp" line="76"/>
         <source>Pause</source>
         <translation>Paus</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="67"/>
+        <location filename="../run_panel.cpp" line="77"/>
         <source>Step</source>
         <translation>Stega</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="68"/>
+        <location filename="../run_panel.cpp" line="78"/>
         <source>one guest instruction</source>
         <translation>en gästinstruktion</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="69"/>
+        <location filename="../run_panel.cpp" line="79"/>
         <source>Run to next:</source>
         <translation>Kör till nästa:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="70"/>
+        <location filename="../run_panel.cpp" line="80"/>
         <source>Stop</source>
         <translation>Stoppa</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="71"/>
+        <location filename="../run_panel.cpp" line="81"/>
         <source>Restart</source>
         <translation>Starta om</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="79"/>
-        <location filename="../run_panel.cpp" line="330"/>
+        <location filename="../run_panel.cpp" line="89"/>
+        <location filename="../run_panel.cpp" line="367"/>
         <source>Not started.</source>
         <translation>Inte startad.</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="89"/>
+        <location filename="../run_panel.cpp" line="93"/>
+        <source>Guest instructions run by Step: one per Step press (an instruction the monitor emulates, or bt&apos;s translation of one guest instruction, is one).
+Instructions retired on the processor: what the simulated CPU executed, as stats.json&apos;s &quot;instructions&quot;; under bt the translated code&apos;s instructions, under trap without the instructions the monitor emulates.
+Events since boot: as the counter table&apos;s total; the timeline and the event table begin after the kernel load.</source>
+        <translation>Gästinstruktioner körda med Stega: en per tryck på Stega (en instruktion som monitorn emulerar, eller bt:s översättning av en gästinstruktion, är en).
+Instruktioner utförda på processorn: vad den simulerade processorn körde, som stats.json:s &quot;instructions&quot;; under bt den översatta kodens instruktioner, under trap utan de instruktioner monitorn emulerar.
+Händelser sedan start: som räknartabellens summa; tidslinjen och händelsetabellen börjar efter att kärnan laddats.</translation>
+    </message>
+    <message>
+        <location filename="../run_panel.cpp" line="109"/>
         <source>The guest&apos;s console (COM1) appears here. Click into it and type to send keys to the running guest.</source>
         <translation>Gästens konsol (COM1) visas här. Klicka i den och skriv för att skicka tangenter till den körande gästen.</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="172"/>
+        <location filename="../run_panel.cpp" line="192"/>
         <source>Could not start the guest: %1</source>
         <translation>Kunde inte starta gästen: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="173"/>
+        <location filename="../run_panel.cpp" line="193"/>
         <source>Not started: %1</source>
         <translation>Inte startad: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="178"/>
+        <location filename="../run_panel.cpp" line="198"/>
         <source>live</source>
         <translation>live</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="320"/>
+        <location filename="../run_panel.cpp" line="334"/>
+        <source>Choose a kernel image</source>
+        <translation>Välj en kärnavbild</translation>
+    </message>
+    <message>
+        <location filename="../run_panel.cpp" line="337"/>
+        <source>ELF kernels (*.elf);;All files (*)</source>
+        <translation>ELF-kärnor (*.elf);;Alla filer (*)</translation>
+    </message>
+    <message>
+        <location filename="../run_panel.cpp" line="356"/>
         <source>Resume</source>
         <translation>Fortsätt</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="332"/>
-        <source>Running... %1 events so far</source>
-        <translation>Kör... %1 händelser hittills</translation>
+        <location filename="../run_panel.cpp" line="369"/>
+        <source>Running... events since boot: %1</source>
+        <translation>Kör... händelser sedan start: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="335"/>
-        <source>%1 at EIP 0x%2: %3 instructions, %4 modeled cycles, %5 events</source>
-        <translation>%1 vid EIP 0x%2: %3 instruktioner, %4 modellerade cykler, %5 händelser</translation>
+        <location filename="../run_panel.cpp" line="374"/>
+        <source>Stopped at guest EIP 0x%1</source>
+        <translation>Stoppad vid gästens EIP 0x%1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="336"/>
-        <source>Stopped</source>
-        <translation>Stoppad</translation>
+        <location filename="../run_panel.cpp" line="374"/>
+        <source>Paused at guest EIP 0x%1</source>
+        <translation>Pausad vid gästens EIP 0x%1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="336"/>
-        <source>Paused</source>
-        <translation>Pausad</translation>
+        <location filename="../run_panel.cpp" line="377"/>
+        <source>guest instructions run by Step: %1</source>
+        <translation>gästinstruktioner körda med Stega: %1</translation>
+    </message>
+    <message>
+        <location filename="../run_panel.cpp" line="379"/>
+        <source>instructions retired on the processor: %1</source>
+        <translation>instruktioner utförda på processorn: %1</translation>
+    </message>
+    <message>
+        <location filename="../run_panel.cpp" line="380"/>
+        <source>modeled cycles: %1</source>
+        <translation>modellerade cykler: %1</translation>
+    </message>
+    <message>
+        <location filename="../run_panel.cpp" line="381"/>
+        <source>events since boot: %1</source>
+        <translation>händelser sedan start: %1</translation>
+    </message>
+</context>
+<context>
+    <name>vmlab::gui::TraceFileReader</name>
+    <message>
+        <location filename="../trace_file_reader.cpp" line="35"/>
+        <location filename="../trace_file_reader.cpp" line="40"/>
+        <location filename="../trace_file_reader.cpp" line="91"/>
+        <source>%1: cannot read</source>
+        <translation>%1: kan inte läsa</translation>
+    </message>
+    <message>
+        <location filename="../trace_file_reader.cpp" line="47"/>
+        <source>%1: not gzip-compressed (a .gz trace starts with the bytes 1f 8b; vmlab run --trace-gzip writes them)</source>
+        <translation>%1: inte gzip-komprimerad (ett .gz-spår börjar med byten 1f 8b; vmlab run --trace-gzip skriver dem)</translation>
+    </message>
+    <message>
+        <location filename="../trace_file_reader.cpp" line="81"/>
+        <source>%1: truncated gzip data after line %2 (the file was cut short: the run did not finish writing it, or the copy is incomplete)</source>
+        <translation>%1: avkortade gzip-data efter rad %2 (filen tar slut för tidigt: körningen skrev inte klart den, eller kopian är ofullständig)</translation>
+    </message>
+    <message>
+        <location filename="../trace_file_reader.cpp" line="86"/>
+        <source>%1: damaged gzip data after line %2 (%3)</source>
+        <translation>%1: skadade gzip-data efter rad %2 (%3)</translation>
+    </message>
+    <message>
+        <location filename="../trace_file_reader.cpp" line="107"/>
+        <source>%1, line %2: longer than 1 MiB, not a trace line</source>
+        <translation>%1, rad %2: längre än 1 MiB, ingen spårrad</translation>
     </message>
 </context>
 </TS>

@@ -103,7 +103,7 @@ class LiveRunTest : public QObject {
                                      .toDouble()));
     // The event table's count follows the rows a live run appends.
     const qsizetype n = static_cast<qsizetype>(w.document()->events().size());
-    QCOMPARE(w.events()->count_text(), QStringLiteral("%1 of %1 events").arg(n));
+    QCOMPARE(w.events()->count_text(), QStringLiteral("%1 of %1 traced events shown").arg(n));
     QVERIFY(panel->console_text().contains(QStringLiteral("result workload=syscall")));
     // The live counters table shows the same figures (and passes the model tester).
     QAbstractItemModelTester t(panel->counters(),
@@ -187,6 +187,70 @@ class LiveRunTest : public QObject {
     }
   }
 
+  void status_line_says_what_it_counts_data() {
+    QTest::addColumn<int>("mode");
+    QTest::addColumn<int>("steps");
+    QTest::addColumn<QString>("events");
+    QTest::addColumn<QString>("expected");
+    QTest::addColumn<QString>("language");
+    // bt: five guest instructions took twelve of the translated code's.
+    QTest::newRow("bt") << static_cast<int>(ModeVariant::bt) << 5 << QStringLiteral("8")
+                        << QStringLiteral(
+                               "Paused at guest EIP 0x0010001b · guest instructions run by "
+                               "Step: 5 · instructions retired on the processor: 12 · modeled "
+                               "cycles: 90,966 · events since boot: 8")
+                        << QStringLiteral("en");
+    QTest::newRow("bt, Swedish")
+        << static_cast<int>(ModeVariant::bt) << 5 << QStringLiteral("8")
+        << QStringLiteral(
+               "Pausad vid gästens EIP 0x0010001b · gästinstruktioner körda med Stega: 5 · "
+               "instruktioner utförda på processorn: 12 · modellerade cykler: 90,966 · "
+               "händelser sedan start: 8")
+        << QStringLiteral("sv");
+    // trap classic: cmp, jne and the cli the monitor emulates (it does not retire).
+    QTest::newRow("trap classic")
+        << static_cast<int>(ModeVariant::trap_classic) << 3 << QStringLiteral("7")
+        << QStringLiteral(
+               "Paused at guest EIP 0x00100018 · guest instructions run by Step: 3 · "
+               "instructions retired on the processor: 2 · modeled cycles: 5,642 · events "
+               "since boot: 7")
+        << QStringLiteral("en");
+  }
+  // After N presses of Step, the Run tab's status line names each figure for what it is
+  // counted over: N guest instructions; the processor's instructions (under bt those of the
+  // translated code, under trap classic without the emulated CLI); and the events since
+  // boot, as the counter table's total row.
+  void status_line_says_what_it_counts() {
+    QFETCH(int, mode);
+    QFETCH(int, steps);
+    QFETCH(QString, events);
+    QFETCH(QString, expected);
+    QFETCH(QString, language);
+    QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
+    MainWindow w;
+    w.set_language(language);
+    RunPanel* panel = w.run_panel();
+    LiveRunOptions o = pv_syscall();
+    o.mode = static_cast<ModeVariant>(mode);
+    panel->set_options(o);
+    for (int i = 0; i < steps; ++i) {
+      QTRY_VERIFY_WITH_TIMEOUT(!panel->busy(), 10000);
+      QTest::mouseClick(panel->step_button(), Qt::LeftButton);
+      QTRY_VERIFY_WITH_TIMEOUT(!panel->busy(), 10000);
+      panel->poll();
+    }
+    QCOMPARE(panel->status().state, vmm::VmState::kPaused);
+    QCOMPARE(panel->status().guest_steps, static_cast<uint64_t>(steps));
+    const QAbstractItemModel* counters = panel->counters();
+    QCOMPARE(counters->index(0, CounterModel::kKind).data().toString(),
+             language == QStringLiteral("sv") ? QStringLiteral("alla händelser sedan start")
+                                              : QStringLiteral("all events since boot"));
+    QCOMPARE(counters->index(0, CounterModel::kCount).data().toString(), events);
+    QCOMPARE(panel->state_text(), expected);
+    w.set_language(QStringLiteral("en"));
+    QLocale::setDefault(QLocale::system());
+  }
+
   void steps_land_on_exact_eips() {
     LiveRunOptions o = pv_syscall();
     o.mode = ModeVariant::native;
@@ -220,6 +284,60 @@ class LiveRunTest : public QObject {
       QCOMPARE(j.instructions, n);
       QCOMPARE(j.guest_eip, eips[n - 1]);
     }
+  }
+
+  // Lab 03's GUI steps (labs/03-shadow-paging/README.md, "In the GUI"), as the handout
+  // tells them: paused before the pagefault process's first store, Run to next true_fault
+  // (no row for 0x40000000 yet), guest_pt_write (the directory entry of the page's new
+  // table; still no row), then hidden_fault twice: the second is the one at 0x40000000,
+  // and the row is there with its shadow entry filled.
+  void lab03_follows_a_page_through_its_faults() {
+    LiveRunOptions o;
+    o.kernel = QStringLiteral(VMLAB_TEST_KERNEL);
+    o.append = QStringLiteral("run=pagefault iters=4");
+    o.mode = ModeVariant::trap_classic;
+    LiveRun run;
+    QString error;
+    QVERIFY2(run.start(o, error), qPrintable(error));
+    std::vector<vmm::Event> ev;
+    std::string text;
+    constexpr uint32_t kPage = 0x40000000;
+    auto row = [](const LiveStatus& s) -> const vmm::PageRow* {
+      for (const vmm::PageRow& r : s.inspection->pages) {
+        if (r.linear == kPage) return &r;
+      }
+      return nullptr;
+    };
+    run.run_for(1960000);
+    QCOMPARE(settle(run, ev, text).state, vmm::VmState::kPaused);
+    run.run_to_next(vmm::EventKind::true_fault);
+    LiveStatus s = settle(run, ev, text);
+    QCOMPARE(s.state, vmm::VmState::kPaused);
+    const auto last = [&ev](vmm::EventKind kind) {
+      return *std::find_if(ev.rbegin(), ev.rend(),
+                           [kind](const vmm::Event& e) { return e.kind == kind; });
+    };
+    QCOMPARE(last(vmm::EventKind::true_fault).payload[0], kPage);
+    QVERIFY(row(s) == nullptr);
+    // The directory entry of a new page table: in the traced directory, so it traps; the
+    // page's own PTE (in the new table, not shadowed yet) is not written yet.
+    run.run_to_next(vmm::EventKind::guest_pt_write);
+    s = settle(run, ev, text);
+    const vmm::Event pde = last(vmm::EventKind::guest_pt_write);
+    QCOMPARE(pde.payload[0] & 0xFFFu, (kPage >> 22) * 4);
+    QCOMPARE(pde.payload[1] & 7u, 7u);  // present, writable, user
+    QVERIFY(row(s) == nullptr);
+    int presses = 0;
+    do {
+      run.run_to_next(vmm::EventKind::hidden_fault);
+      s = settle(run, ev, text);
+      ++presses;
+    } while (last(vmm::EventKind::hidden_fault).payload[0] != kPage && presses < 20);
+    QCOMPARE(presses, 2);  // one of the guest kernel's own pages first
+    const vmm::PageRow* r = row(s);
+    QVERIFY(r != nullptr);
+    QVERIFY(r->guest_address.has_value());
+    QVERIFY(r->machine_address.has_value());
   }
 
   void run_to_next_hypercall() {
