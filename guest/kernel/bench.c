@@ -9,7 +9,8 @@
  * `irqmask`, `ptemod` and `callret` go through pv_ops exactly as the rest of
  * the kernel would use them, so every mode sees the instructions it would see
  * in real use. `in` and `ptemod_same` are the paper's FrobOS loops, one bare
- * instruction each (an `in` from port 0x80; a store of a PTE's own value),
+ * instruction each (an `in` from port 0x80, in native_post_port_loop, since
+ * privileged instructions live in pv_ops_native.c; a store of a PTE's own value),
  * wherever the kernel runs on the native table, whose pv->inb and
  * pv->pte_write are exactly that instruction; the indirect call around it
  * would be measured too (under binary translation an inline-cache lookup and
@@ -68,13 +69,6 @@ static int ptemod_same(u32 iters, u32 va, u64* cycles) {
   return 0;
 }
 
-/* The POST port read as one instruction, `in al, 0x80` (E4 80). */
-static inline u8 post_port_read(void) {
-  u8 v;
-  __asm__ volatile("inb %1, %0" : "=a"(v) : "i"(POST_PORT));
-  return v;
-}
-
 int sys_bench(u32 op, u32 iters, u32 arg, u32 cycles_out) {
   if (!user_range_ok(cycles_out, sizeof(u64), true)) return -1;
   u64 t0, t1, cycles;
@@ -83,7 +77,7 @@ int sys_bench(u32 op, u32 iters, u32 arg, u32 cycles_out) {
     case BENCH_IN:
       t0 = rdtsc();
       if (pv == &pv_ops_native) {
-        for (u32 i = 0; i < iters; i++) sink += post_port_read();
+        sink += native_post_port_loop(iters); /* (privileged: pv_ops_native.c's) */
       } else {
         for (u32 i = 0; i < iters; i++) sink += pv->inb(POST_PORT);
       }
