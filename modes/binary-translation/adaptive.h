@@ -3,11 +3,12 @@
 //
 // Translations start IDENT. A guest kernel instruction whose stores keep causing trace
 // faults (writes to write-protected guest page tables, each a full fault into the monitor)
-// is proven guilty after kGuiltyAfter of them and retranslated into a SIMULATE callout that
-// emulates the store and updates the shadow without a fault; the old fragment gets a
-// forwarding jump. When the callout then sees kInnocentAfter stores in a row that hit no
-// page table, the instruction is innocent again and goes back to IDENT. The two thresholds
-// are the hysteresis.
+// is proven guilty after kGuiltyAfter of them and retranslated so that the store and its
+// shadow update need no fault: performed in the TC for a 32-bit MOV onto a traced page
+// table (translate_pte_write.cpp), a SIMULATE callout otherwise (and for every store the
+// TC declines); the old fragment gets a forwarding jump. When the callout then sees
+// kInnocentAfter stores in a row that hit no page table, the instruction is innocent again
+// and goes back to IDENT. The two thresholds are the hysteresis.
 #pragma once
 
 #include <cstdint>
