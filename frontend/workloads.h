@@ -18,18 +18,30 @@ struct Workload {
   bool needs_disk = false;
 };
 
-inline constexpr std::array<Workload, 22> kWorkloads = {{
-    {"syscall", 1000},        {"in", 1000},
-    {"irqmask", 1000},        {"callret", 10000},
-    {"pgfault", 500},         {"divzero", 500},
-    {"ptemod", 1000},         {"nullcall", 1000},
-    {"nullio", 1000},         {"ctxsw", 200},
-    {"forkexit", 50},         {"forkexec", 20},
-    {"pagefault", 256},       {"mmap", 50},
-    {"protfault", 500},       {"forkwait", 200},
-    {"compute", 2},           {"diskread", 1, true},
-    {"diskwrite", 1, true},   {"diskrand", 8, true},
-    {"filecreate0", 4, true}, {"filecreate10", 2, true},
+inline constexpr std::array<Workload, 23> kWorkloads = {{
+    {"syscall", 1000},
+    {"in", 1000},
+    {"irqmask", 1000},
+    {"callret", 10000},
+    {"pgfault", 500},
+    {"divzero", 500},
+    {"ptemod", 1000},
+    {"ptemod_same", 1000},
+    {"nullcall", 1000},
+    {"nullio", 1000},
+    {"ctxsw", 200},
+    {"forkexit", 50},
+    {"forkexec", 20},
+    {"pagefault", 256},
+    {"mmap", 50},
+    {"protfault", 500},
+    {"forkwait", 200},
+    {"compute", 2},
+    {"diskread", 1, true},
+    {"diskwrite", 1, true},
+    {"diskrand", 8, true},
+    {"filecreate0", 4, true},
+    {"filecreate10", 2, true},
 }};
 
 inline const Workload* find_workload(std::string_view name) {

@@ -45,11 +45,12 @@ enum syscall_nr {
 
 /* Operations of SYS_bench: nanobenchmarks whose operation must run in the kernel. */
 enum bench_op {
-  BENCH_IN = 0,      /* port read of 0x80, through pv_ops->inb            */
+  BENCH_IN = 0,      /* port read of 0x80: `inb` (pv: pv_ops->inb)         */
   BENCH_IRQMASK = 1, /* interrupt-flag write: pv_ops->irq_enable+disable  */
   BENCH_CALLRET = 2, /* a call/ret pair in kernel code                    */
   BENCH_PTEMOD = 3,  /* PTE change (R/W toggled) + batch flush + INVLPG   */
   BENCH_PV_HOSTILE = 4, /* PV only: try every forbidden page-table update   */
+  BENCH_PTEMOD_SAME = 5, /* PTE rewritten with its own value, no INVLPG (A&A) */
 };
 
 /*

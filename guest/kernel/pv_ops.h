@@ -85,6 +85,9 @@ extern const struct pv_ops* pv;
 
 /* pv_ops_native.c */
 extern const struct pv_ops pv_ops_native;
+/* The `in` nanobenchmark's loop on the native table (bench.c): `iters` bare
+ * `in al, 0x80`, as Adams & Agesen's loop; returns the sum of the bytes read. */
+u32 native_post_port_loop(u32 iters);
 
 /* pv_ops_paravirt.c */
 extern const struct pv_ops pv_ops_paravirt;

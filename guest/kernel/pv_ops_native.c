@@ -127,6 +127,16 @@ static u8 native_inb(u16 port) {
   return v;
 }
 
+u32 native_post_port_loop(u32 iters) {
+  u32 sum = 0;
+  for (u32 i = 0; i < iters; i++) {
+    u8 v;
+    __asm__ volatile("inb $0x80, %0" : "=a"(v));
+    sum += v;
+  }
+  return sum;
+}
+
 static void native_outb(u16 port, u8 val) {
   __asm__ volatile("outb %0, %1" : : "a"(val), "Nd"(port));
 }

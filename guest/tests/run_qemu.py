@@ -22,9 +22,9 @@ import threading
 import time
 
 WORKLOADS = ["syscall", "in", "irqmask", "callret", "pgfault", "divzero", "ptemod",
-             "nullcall", "nullio", "ctxsw", "forkexit", "forkexec", "pagefault", "mmap",
+             "ptemod_same", "nullcall", "nullio", "ctxsw", "forkexit", "forkexec", "pagefault", "mmap",
              "protfault", "forkwait", "compute"]
-RESULT = re.compile(r"^result workload=([a-z0-9]+) iters=([0-9]+) cycles=([0-9]+) "
+RESULT = re.compile(r"^result workload=([a-z0-9_]+) iters=([0-9]+) cycles=([0-9]+) "
                     r"cycles_per_iter=([0-9]+)\.([0-9])((?: [a-z_]+=[0-9a-zA-Z_.]+)*)$")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[a-zA-Z]|\x1bc")
 TIMEOUT = 120

@@ -100,6 +100,15 @@ static int w_ptemod(u32 n, struct result* r) {
   return rc < 0 ? 1 : 0;
 }
 
+static int w_ptemod_same(u32 n, struct result* r) {
+  volatile u32* page = mmap(PAGE);
+  if ((i32)(uintptr_t)page == -1) return 1;
+  *page = 1; /* make it present */
+  int rc = bench(BENCH_PTEMOD_SAME, n, (u32)(uintptr_t)page, &r->cycles);
+  munmap((void*)(uintptr_t)page, PAGE);
+  return rc < 0 ? 1 : 0;
+}
+
 /* ---- lmbench, after Barham et al. ---- */
 
 static int w_nullcall(u32 n, struct result* r) {
@@ -339,6 +348,8 @@ const struct workload workloads[] = {
     {"pgfault", "A&A", "true page fault reflected to the process", 20000, 500, w_pgfault},
     {"divzero", "A&A", "divide-error fault reflected to the process", 20000, 500, w_divzero},
     {"ptemod", "A&A", "PTE change + INVLPG, in the kernel", 100000, 1000, w_ptemod},
+    {"ptemod_same", "A&A ptemod", "PTE rewritten unchanged, no INVLPG, in the kernel", 100000, 1000,
+     w_ptemod_same},
     {"nullcall", "lmbench", "null call (getppid)", 100000, 1000, w_nullcall},
     {"nullio", "lmbench", "null I/O: 1-byte write to the null device", 100000, 1000, w_nullio},
     {"ctxsw", "lmbench", "context switch 2p/0K: pipe round trip", 10000, 200, w_ctxsw},

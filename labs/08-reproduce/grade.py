@@ -2,12 +2,12 @@
 prediction of one cost change, checked against vmlab compare's own runs."""
 from labkit.grade import test
 
-WORKLOADS = "syscall,in,ptemod,forkwait"
+WORKLOADS = "syscall,in,ptemod_same,forkwait"
 MODES = "native,trap,bt"
 # answers.txt key -> (workload, mode) of vmlab compare's cycles/op
 FIGURES = {"syscall-trap": ("syscall", "trap"), "syscall-bt": ("syscall", "bt"),
            "in-trap": ("in", "trap"), "in-bt": ("in", "bt"),
-           "ptemod-trap": ("ptemod", "trap"), "ptemod-bt": ("ptemod", "bt"),
+           "ptemod-trap": ("ptemod_same", "trap"), "ptemod-bt": ("ptemod_same", "bt"),
            "forkwait-trap": ("forkwait", "trap"), "forkwait-bt": ("forkwait", "bt")}
 
 

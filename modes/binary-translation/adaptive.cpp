@@ -23,6 +23,11 @@ bool Adaptive::on_simulated(uint32_t eip, bool traced) {
   return true;
 }
 
+void Adaptive::on_written_in_tc(uint32_t eip) {
+  ++in_tc_writes_;
+  if (const auto it = innocent_.find(eip); it != innocent_.end()) it->second = 0;
+}
+
 uint32_t Adaptive::seen(uint32_t eip) const {
   if (const auto it = innocent_.find(eip); it != innocent_.end()) return it->second;
   if (const auto it = faults_.find(eip); it != faults_.end()) return it->second;

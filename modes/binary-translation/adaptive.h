@@ -3,11 +3,12 @@
 //
 // Translations start IDENT. A guest kernel instruction whose stores keep causing trace
 // faults (writes to write-protected guest page tables, each a full fault into the monitor)
-// is proven guilty after kGuiltyAfter of them and retranslated into a SIMULATE callout that
-// emulates the store and updates the shadow without a fault; the old fragment gets a
-// forwarding jump. When the callout then sees kInnocentAfter stores in a row that hit no
-// page table, the instruction is innocent again and goes back to IDENT. The two thresholds
-// are the hysteresis.
+// is proven guilty after kGuiltyAfter of them and retranslated so that the store and its
+// shadow update need no fault: performed in the TC for a 32-bit MOV onto a traced page
+// table (translate_pte_write.cpp), a SIMULATE callout otherwise (and for every store the
+// TC declines); the old fragment gets a forwarding jump. When the callout then sees
+// kInnocentAfter stores in a row that hit no page table, the instruction is innocent again
+// and goes back to IDENT. The two thresholds are the hysteresis.
 #pragma once
 
 #include <cstdint>
@@ -28,10 +29,16 @@ class Adaptive {
   // True when the instruction has just become innocent (retranslate it IDENT).
   bool on_simulated(uint32_t eip, bool traced);
 
+  // The TC performed a page-table store of guilty `eip` itself (in_tc_pte_write.cpp): a
+  // store that hit a page table, as for on_simulated, without a callout.
+  void on_written_in_tc(uint32_t eip);
+
   const std::unordered_set<uint32_t>& guilty() const { return guilty_; }
   // Trace faults taken by IDENT instructions, and SIMULATE callouts, over the run.
   uint64_t trace_faults() const { return trace_faults_; }
   uint64_t simulate_callouts() const { return simulated_; }
+  // Page-table stores of guilty instructions the TC performed without a callout.
+  uint64_t in_tc_writes() const { return in_tc_writes_; }
   uint32_t seen(uint32_t eip) const;
 
  private:
@@ -40,6 +47,7 @@ class Adaptive {
   std::unordered_set<uint32_t> guilty_;
   uint64_t trace_faults_ = 0;
   uint64_t simulated_ = 0;
+  uint64_t in_tc_writes_ = 0;
 };
 
 }  // namespace vmlab::modes::bt

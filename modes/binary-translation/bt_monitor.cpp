@@ -50,6 +50,7 @@ machine::Result<void> BtMonitor::init() {
   gs_data_ = cpu::Descriptor{data}.to_cache(layout::kGsData);
   per_insn_cost_ = vm_.profile().figure("bt.translate_per_insn").value_or(0);
   in_tc_port_cost_ = vm_.profile().figure("bt.in_tc_port_read").value_or(0);
+  in_tc_pte_cost_ = vm_.profile().figure("bt.in_tc_pte_write").value_or(0);
   arm_doorbell();
   return {};
 }
@@ -652,7 +653,7 @@ std::vector<uint8_t> BtMonitor::dead_entry(uint32_t at, uint32_t guest) {
 
 void BtMonitor::on_code_page_write(uint32_t page) {
   if (page == cache_->data_physical(gsdata::kDoorbell) / 4096) {
-    port_doorbell();
+    doorbell();
     return;
   }
   if (!p2m_.guest_frame(page)) return;  // the TC itself, or the monitor's data

@@ -99,9 +99,17 @@ class BtMonitor : public vmm::DeprivilegedMonitor {
   void page_fault(uint32_t error_code, bool from_tc);
   void iret_callout(bool o16);
   bool far_transfer();
-  // in_tc_port.cpp: the device doorbell of the in-TC port read.
+  // in_tc_port.cpp: the device doorbell of the in-TC sequences (the port read's, the
+  // page-table store's).
   void arm_doorbell();
-  void port_doorbell();
+  void doorbell();
+  void port_read(uint32_t request);
+  // in_tc_pte_write.cpp: the in-TC page-table store's request (translate_pte_write.cpp).
+  void pte_doorbell(uint32_t request);
+  // Performs a dword store at `offset` through `seg` when it is one the TC may perform (a
+  // store the guest could make, onto one entry of a traced guest page table): the store,
+  // the accessed and dirty bits of its walk, the shadow update. `linear`: where it went.
+  bool perform_pte_write(cpu::SegReg seg, uint32_t offset, uint32_t value, uint32_t& linear);
   // adaptive.cpp's monitor half: retranslating a fragment with a forwarding jump.
   void retranslate(uint32_t fragment);
   std::vector<uint8_t> dead_entry(uint32_t at, uint32_t guest);
@@ -116,6 +124,7 @@ class BtMonitor : public vmm::DeprivilegedMonitor {
   uint32_t flush_epoch_ = 0;
   uint64_t per_insn_cost_ = 0;
   uint64_t in_tc_port_cost_ = 0;  // the profile's bt.in_tc_port_read
+  uint64_t in_tc_pte_cost_ = 0;   // the profile's bt.in_tc_pte_write
   std::array<uint64_t, static_cast<size_t>(InTcKind::kCount)> in_tc_{};
   uint64_t lookup_hits_ = 0;
   // Instructions retired at the last collect_in_tc_events(): no in-TC counter can have counted more

@@ -56,6 +56,10 @@ enum class InTcKind : uint8_t {
   // IN AL, 0x80: the POST port read in the TC (translate_io.cpp). Recorded and charged as
   // it runs, through the device doorbell (in_tc_port.cpp), not counted in the %gs data.
   kInPort,
+  // A guilty store to a traced guest page table (adaptive BT), performed with its shadow
+  // update in the TC (translate_pte_write.cpp, in_tc_pte_write.cpp). Recorded and charged
+  // as it runs, through the device doorbell, like kInPort.
+  kPteWrite,
   kCount,
 };
 // The kinds counted in the %gs data and recorded at the next monitor entry (all before

@@ -19,12 +19,20 @@ void BtMonitor::arm_doorbell() {
   cpu_.watch_code_page(cache_->data_physical(gsdata::kDoorbell));
 }
 
-void BtMonitor::port_doorbell() {
+void BtMonitor::doorbell() {
   const uint32_t request = cache_->data32(gsdata::kDoorbell);
   // The watch is off until re-armed, so clearing the request does not ring again.
   cache_->set_data32(gsdata::kDoorbell, 0);
   arm_doorbell();
-  if (!(request & gsdata::kPortRequest)) return;  // the monitor's own write
+  if (request & gsdata::kPortRequest) {
+    port_read(request);
+  } else if (request & gsdata::kPteRequest) {
+    pte_doorbell(request);  // in_tc_pte_write.cpp
+  }
+  // (Otherwise the monitor's own write.)
+}
+
+void BtMonitor::port_read(uint32_t request) {
   const uint16_t port = static_cast<uint16_t>(request);
   const unsigned size = (request >> 16) & 0xFF;
   // The translator asks for nothing else; anything else means the monitor's memory was

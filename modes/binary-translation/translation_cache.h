@@ -86,12 +86,21 @@ inline constexpr uint32_t kVss = 0x88;        // the guest's SS as it believes i
 inline constexpr uint32_t kIcHits = 0x8C;     // lookups that hit in an inline cache
 inline constexpr uint32_t kReentry = 0x90;    // the guest EIP the re-entry trampoline enters
 inline constexpr uint32_t kPortValue = 0x94;  // what the last in-TC port read returned
+// The in-TC page-table store (translate_pte_write.cpp): the store's offset in its segment
+// and the value, left by the sequence before it rings the doorbell; kPteFallback, left by
+// the monitor, is 0 when it performed the store and 1 when the sequence must call out.
+inline constexpr uint32_t kPteOffset = 0x98;
+inline constexpr uint32_t kPteValue = 0x9C;
+inline constexpr uint32_t kPteFallback = 0xA0;
 // The device doorbell: the %gs data's second page, a frame of its own that the processor
 // watches (in_tc_port.cpp). An in-TC port read stores its request here (kPortRequest: the
 // port, the size in bits 16-23, bit 31 set); the store reaches the monitor's device model
 // at once, which leaves the value in kPortValue before the sequence's next instruction.
 inline constexpr uint32_t kDoorbell = 0x1000;
 inline constexpr uint32_t kPortRequest = 0x80000000u;
+// The in-TC page-table store's request: this bit, and the store's segment register
+// (cpu::SegReg) in bits 0-2.
+inline constexpr uint32_t kPteRequest = 0x40000000u;
 }  // namespace gsdata
 
 // Registers an in-TC sequence saved in the scratch slots: restored when a fault inside

@@ -37,8 +37,9 @@ const char* callout_name(CalloutKind k) {
 
 const char* in_tc_name(InTcKind k) {
   static const char* const kNames[] = {
-      "cli",  "sti", "pushf", "popf",    "mov_from_cs", "push_cs",     "sgdt",        "sidt",
-      "smsw", "str", "sldt",  "load_gs", "store_gs",    "mov_from_ss", "gs_override", "in_port"};
+      "cli",      "sti",         "pushf",       "popf",    "mov_from_cs", "push_cs",
+      "sgdt",     "sidt",        "smsw",        "str",     "sldt",        "load_gs",
+      "store_gs", "mov_from_ss", "gs_override", "in_port", "pte_write"};
   const auto i = static_cast<unsigned>(k);
   return i < static_cast<unsigned>(InTcKind::kCount) ? kNames[i] : "?";
 }
@@ -407,9 +408,13 @@ void Translator::classify(ClassifiedInsn& insn) const {
   } else if (classify_segment(insn)) {
     insn.family = ClassifiedInsn::Family::kSegment;
   } else if (guilty_ && guilty_->count(insn.eip) && stores_to_memory(insn)) {
+    // Guilty: a 32-bit MOV has its page-table write performed in the TC (and calls out
+    // only when that store turns out not to be one the TC may perform); every other store
+    // is a SIMULATE callout.
     insn.family = ClassifiedInsn::Family::kAdaptive;
-    insn.how = Translation::kCallout;
-    insn.terminates = true;
+    const bool in_tc = is_in_tc_pte_write(insn);
+    insn.how = in_tc ? Translation::kInTc : Translation::kCallout;
+    insn.terminates = !in_tc;
   } else {
     insn.family = ClassifiedInsn::Family::kNone;
     insn.how = Translation::kIdent;
@@ -542,6 +547,10 @@ Translator::Attempt Translator::translate(uint32_t eip) {
       case ClassifiedInsn::Family::kIo: emit_io(e, insn); break;
       case ClassifiedInsn::Family::kSegment: emit_segment(e, insn); break;
       case ClassifiedInsn::Family::kAdaptive:
+        if (insn.how == Translation::kInTc) {
+          emit_pte_write(e, insn);
+          break;
+        }
         e.begin(insn, Translation::kCallout);
         e.callout(CalloutKind::kSimulateWrite, insn, insn.bytes[0]);
         e.end();

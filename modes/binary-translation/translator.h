@@ -142,6 +142,11 @@ bool classify_io(ClassifiedInsn& insn);
 void emit_io(FragmentEmitter& e, const ClassifiedInsn& insn);
 bool classify_segment(ClassifiedInsn& insn);
 void emit_segment(FragmentEmitter& e, const ClassifiedInsn& insn);
+// Adaptive BT (translate_pte_write.cpp): whether a guilty store has the form whose
+// page-table write the TC performs itself (MOV of a 32-bit register or immediate to a
+// 32-bit-addressed memory operand), and its translation.
+bool is_in_tc_pte_write(const ClassifiedInsn& insn);
+void emit_pte_write(FragmentEmitter& e, const ClassifiedInsn& insn);
 // The opcode as the emulated_insn event numbers it (0x0F-prefixed as 0x1nn).
 uint16_t guest_opcode(const ClassifiedInsn& insn);
 // A memory operand of the IR as asmjit's (translate_segment.cpp).

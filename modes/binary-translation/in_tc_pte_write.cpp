@@ -1,0 +1,84 @@
+// The monitor's half of the in-TC page-table store (translate_pte_write.cpp).
+//
+// The translated store rings the device doorbell with its segment; the offset and the
+// value wait in the %gs data. The monitor performs the store here, during the doorbell's
+// own store, with no exception, no callout and no monitor entry to model, only when it is
+// exactly a store the guest could make natively and that lands on one entry of a traced
+// guest page table:
+//   - through a data segment the guest's selector loaded (ring-compressed and cut below
+//     the hole, so no offset reaches the monitor's pages), writable, expand-up, with the
+//     whole dword inside its limit;
+//   - dword-aligned (one page-table entry, one page), below the hypervisor hole;
+//   - allowed by the guest's own page tables for a supervisor write, onto guest RAM;
+//   - onto a frame the shadow MMU traces as a guest page table (and not as a descriptor
+//     table, whose shadow is the segments' business).
+// Then it sets the accessed and dirty bits the store's walk would set, stores the value
+// with ShadowMmu::write_traced (which drops the shadow entries it makes stale, exactly as
+// for the SIMULATE callout's emulator: the next access refills them through the P2M, so a
+// guest PTE can never name a frame the guest does not own), records bt_in_tc kind
+// kPteWrite charged the profile's bt.in_tc_pte_write and leaves kPteFallback 0. Any other
+// case performs nothing and leaves 1: the sequence then makes the SIMULATE callout, whose
+// emulator executes the instruction with every check and fault of the processor.
+#include <algorithm>
+#include <string>
+
+#include "modes/binary-translation/bt_monitor.h"
+
+namespace vmlab::modes::bt {
+
+namespace {
+
+// The guest-linear address of a dword store at `offset` through `seg`, when the segment
+// allows it whole; nothing when the processor would refuse it (the callout raises that).
+std::optional<uint32_t> store_linear(const cpu::SegmentCache& seg, uint32_t offset) {
+  if (!seg.usable || !seg.present || !seg.writable() || seg.expand_down()) return std::nullopt;
+  if (offset > seg.limit || seg.limit - offset < 3) return std::nullopt;
+  return seg.base + offset;
+}
+
+}  // namespace
+
+bool BtMonitor::perform_pte_write(cpu::SegReg seg, uint32_t offset, uint32_t value,
+                                  uint32_t& linear) {
+  if (seg == cpu::CS || seg == cpu::GS) return false;  // (CS is the TC's, GS the monitor's)
+  const auto lin = store_linear(cpu_.state().seg[seg], offset);
+  if (!lin || (*lin & 3) != 0 || *lin > vmm::hole::kBase - 4) return false;
+  const vmm::GuestWalk probe = memory_.walk(*lin, cpu::Access::kWrite, false, false);
+  if (!probe.ok || !p2m_.to_machine(probe.gpa)) return false;
+  const uint32_t gfn = probe.gpa >> 12;
+  const auto& tables = shadow_->traced_tables();
+  if (!shadow_->tracked(gfn) || std::binary_search(tables.begin(), tables.end(), gfn)) {
+    return false;
+  }
+  // The store's own walk: the accessed and dirty bits it sets.
+  const vmm::GuestWalk walk = memory_.walk(*lin, cpu::Access::kWrite, false, true);
+  if (!walk.ok || walk.gpa != probe.gpa) return false;
+  if (!shadow_->write_traced(walk.gpa, value, 4)) return false;
+  linear = *lin;
+  return true;
+}
+
+void BtMonitor::pte_doorbell(uint32_t request) {
+  cache_->set_data32(gsdata::kPteFallback, 1);
+  // Only the translator's sequence rings this way, from an in-TC record (anything else
+  // means the monitor's memory was overwritten: only translated code reaches the %gs data).
+  const TranslationCache::InsnRecord* rec = in_tc() ? cache_->record_at(cpu_.state().eip) : nullptr;
+  const uint32_t seg = request & ~gsdata::kPteRequest;
+  if (!rec || rec->how != Translation::kInTc || seg >= cpu::kNumSegRegs) {
+    cpu_.unsupported("bt: the device doorbell holds a request the translator never emits");
+  }
+  const uint32_t guest = rec->guest;
+  uint32_t linear = 0;
+  if (!perform_pte_write(static_cast<cpu::SegReg>(seg), cache_->data32(gsdata::kPteOffset),
+                         cache_->data32(gsdata::kPteValue), linear)) {
+    return;  // the SIMULATE callout, with every check of the processor
+  }
+  adaptive_.on_written_in_tc(guest);
+  ++in_tc_[static_cast<size_t>(InTcKind::kPteWrite)];
+  vm_.recorder().record(vmm::EventKind::bt_in_tc,
+                        {static_cast<uint32_t>(InTcKind::kPteWrite), 1, linear, guest},
+                        in_tc_pte_cost_);
+  cache_->set_data32(gsdata::kPteFallback, 0);
+}
+
+}  // namespace vmlab::modes::bt
