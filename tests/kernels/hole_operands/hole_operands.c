@@ -7,10 +7,10 @@
  * for the cut limit, or a #PF on the hole's supervisor pages from user mode), where the
  * processor natively reads the operand and loads the segment. The kernel maps one of its
  * pages at 0xFEE00000 and takes every such form from there, in ring 0 and in ring 3:
- * MOV ES, LES, LFS, LGS (ring 3 only), POP FS with ESP in the hole, a far JMP and a far CALL
- * through pointers there, and a selector beyond the GDT's limit (the #GP the load gives natively).
- * Every line is what the guest saw; the console is the same natively, under QEMU and in
- * every mode (expected.txt).
+ * MOV ES, LES, LFS, LGS (and LGS with its operand below the hole, which bt translates), POP FS with
+ * ESP in the hole, a far JMP and a far CALL through pointers there, and a selector beyond the GDT's
+ * limit (the #GP the load gives natively). Every line is what the guest saw; the console is the
+ * same natively, under QEMU and in every mode (expected.txt).
  */
 #include "probe.h"
 
@@ -48,6 +48,7 @@ struct seen {
   uint32_t faulted, vector, error, value;
 };
 static struct seen seen[16];
+static volatile uint32_t low_pointer[2]; /* a far pointer below the hole */
 static uint32_t nseen;
 
 static void show(const char* what, uint32_t v) {
@@ -169,10 +170,19 @@ static void forms(uint16_t code, uint16_t data, uint32_t base) {
   show("  les es", sel);
   off = lfs(HOLE + base + 4, data, &sel);
   show("  lfs fs", probe.faulted ? 0 : sel);
-  if (code == SEL_UCODE) { /* (bt does not translate a kernel's LGS: it stops the run) */
-    off = lgs(HOLE + base + 4, data, &sel);
-    show("  lgs gs", probe.faulted ? 0 : sel);
-  }
+  off = lgs(HOLE + base + 4, data, &sel);
+  show("  lgs gs", probe.faulted ? 0 : sel);
+  /* LGS with its operand below the hole (bt translates the kernel's LGS: until issue 12
+   * it stopped the run), with the register the address uses as the destination. */
+  low_pointer[0] = 0x87654321;
+  low_pointer[1] = data;
+  uint32_t at = (uint32_t)low_pointer;
+  __asm__ volatile(PROBE_BEGIN "lgs (%[p]), %[p]\n" PROBE_END "mov %%gs, %k[s]\nmov %w[r], %%gs\n"
+                   : [p] "+r"(at), [s] "=r"(sel)
+                   : [r] "r"((uint32_t)data)
+                   : "memory");
+  show("  lgs offset, [low], into its base register", probe.faulted ? 0 : at);
+  show("  lgs gs, [low]", probe.faulted ? 0 : sel & 0xFFFF);
   uint32_t moved = 0;
   const uint32_t popped = pop_fs(HOLE + base + 0x7FC, data, &moved);
   show("  pop fs, esp in the hole", popped);
