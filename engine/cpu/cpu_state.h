@@ -142,6 +142,16 @@ inline constexpr uint32_t IA32_APIC_BASE = 0x1B;
 // update is loaded, which is this processor's case (it has no microcode), so every read
 // gives 0 and a write is accepted and changes nothing anyone can read.
 inline constexpr uint32_t IA32_BIOS_SIGN_ID = 0x8B;
+// The architectural performance-monitoring MSRs (SDM Vol. 4, table 2-2: IA32_PMC0 at C1H
+// and IA32_PERFEVTSEL0 at 186H exist "If CPUID.0AH: EAX[15:8] > 0"; Vol. 3B, 18.2) and the
+// rest of their family (PMC1, PERFEVTSEL1, the fixed counters, the version-2 global
+// controls). No modeled processor has them: NetBurst, the Pentium 4 profiles' part, has no
+// architectural PMU at all, and the Core 2 and later parts' counters (architectural
+// performance monitoring version 2) are not modeled, so no profile reports CPUID leaf 0AH
+// (the highest basic leaf is 1) and RDMSR, WRMSR and RDPMC of any counter are #GP(0), in
+// every mode (tests/kernels/pmu). A counter that counted nothing would lie to the guest.
+inline constexpr uint32_t IA32_PMC0 = 0xC1;
+inline constexpr uint32_t IA32_PERFEVTSEL0 = 0x186;
 inline constexpr uint32_t IA32_SYSENTER_CS = 0x174;
 inline constexpr uint32_t IA32_SYSENTER_ESP = 0x175;
 inline constexpr uint32_t IA32_SYSENTER_EIP = 0x176;

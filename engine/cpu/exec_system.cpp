@@ -225,6 +225,13 @@ void wrmsr(Cpu& cpu, const Insn& insn) {
   if (!cpu.write_msr(s.gpr[ECX], uint64_t{s.gpr[EDX]} << 32 | s.gpr[EAX])) cpu.fault_gp(0);
 }
 
+// RDPMC (0F 33): no modeled processor has a performance counter (cpu_state.h,
+// msr::IA32_PMC0), so ECX never "indicates a supported counter" and the instruction is
+// #GP(0) at every CPL, the CR4.PCE check included (SDM Vol. 2B, RDPMC).
+void rdpmc(Cpu& cpu, const Insn&) {
+  cpu.fault_gp(0);
+}
+
 }  // namespace
 
 void register_system(HandlerTable& t) {
@@ -248,6 +255,7 @@ void register_system(HandlerTable& t) {
   t.set(kTwoByte | 0x09, invd);
   t.set(kTwoByte | 0x30, wrmsr);
   t.set(kTwoByte | 0x32, rdmsr);
+  t.set(kTwoByte | 0x33, rdpmc);
 }
 
 bool Cpu::read_msr(uint32_t index, uint64_t& v) {
@@ -269,6 +277,8 @@ bool Cpu::read_msr(uint32_t index, uint64_t& v) {
     case msr::IA32_PAT: v = s_.pat; return true;
     case msr::MSR_PLATFORM_INFO: v = msr::kPlatformInfoCpuidFaulting; return true;
     case msr::MSR_MISC_FEATURES_ENABLES: v = s_.misc_features_enables; return true;
+    case msr::IA32_PMC0:
+    case msr::IA32_PERFEVTSEL0: return false;  // no architectural PMU (cpu_state.h)
     default: return false;
   }
 }
@@ -303,6 +313,8 @@ bool Cpu::write_msr(uint32_t index, uint64_t v) {
       if (v & ~msr::kCpuidFaultingEnable) return false;
       s_.misc_features_enables = v;
       return true;
+    case msr::IA32_PMC0:
+    case msr::IA32_PERFEVTSEL0: return false;  // no architectural PMU (cpu_state.h)
     default: return false;
   }
 }

@@ -81,9 +81,29 @@ Scratch scratch_for(const InsnOperand& op) {
   return {x86::edx, gsdata::kSaveEdx, kRestoreEdx};
 }
 
+// LGS's scratch register: one that neither the destination nor the address uses (none when
+// the address uses all three of EAX, ECX, EDX and the destination is the third).
+bool lgs_scratch(const ClassifiedInsn& insn, Scratch& out) {
+  const InsnOperand& src = insn.ops[1];
+  const unsigned dst_id = gp32(insn.ops[0].reg).id();
+  for (const Scratch& s : {Scratch{x86::eax, gsdata::kSaveEax, kRestoreEax},
+                           Scratch{x86::ecx, gsdata::kSaveEcx, kRestoreEcx},
+                           Scratch{x86::edx, gsdata::kSaveEdx, kRestoreEdx}}) {
+    const unsigned id = s.reg.id();
+    const bool used = id == dst_id || (src.base != 0 && gp32(src.base).id() == id) ||
+                      (src.index != 0 && gp32(src.index).id() == id);
+    if (!used) {
+      out = s;
+      return true;
+    }
+  }
+  return false;
+}
+
 enum class Form : uint8_t {
   kNone,
   kLoadGs,
+  kLgs,
   kPopGs,
   kStoreGs,
   kPushGs,
@@ -116,6 +136,8 @@ Form form_of(const ClassifiedInsn& insn) {
       if (is_sreg(a, X86_REG_SS)) return Form::kSs;
       return Form::kNone;
     case X86_INS_LSS: return Form::kSs;
+    case X86_INS_LGS:
+      return insn.op_count == 2 && b.kind == InsnOperand::Kind::kMem ? Form::kLgs : Form::kNone;
     default: return Form::kNone;
   }
 }
@@ -142,14 +164,16 @@ bool classify_segment(ClassifiedInsn& insn) {
     const bool gs_operand =
         (insn.ops[0].kind == InsnOperand::Kind::kMem && insn.ops[0].segment == X86_REG_GS) ||
         (insn.ops[1].kind == InsnOperand::Kind::kMem && insn.ops[1].segment == X86_REG_GS);
-    insn.how = gs_operand ? Translation::kCallout : Translation::kInTc;
-    insn.terminates = gs_operand;
+    Scratch unused{};
+    const bool callout = gs_operand || (f == Form::kLgs && !lgs_scratch(insn, unused));
+    insn.how = callout ? Translation::kCallout : Translation::kInTc;
+    insn.terminates = callout;
     return true;
   }
   if (insn.uses_gs) {
     // A %gs-relative memory operand: the instruction runs as it is, between a load of the
     // guest's own %gs and the return of the monitor's (an in-TC sequence, not IDENT: as it
-    // is, the operand would reach the translator's data). LGS is not translated.
+    // is, the operand would reach the translator's data).
     insn.how = insn.id == X86_INS_LGS ? Translation::kCallout : Translation::kInTc;
     insn.terminates = insn.how == Translation::kCallout;
     return true;
@@ -209,6 +233,36 @@ void emit_segment(FE& e, const ClassifiedInsn& insn) {
         x86::Mem m = to_mem(src);
         m.setSize(2);
         a.movzx(s.reg, m);
+      }
+      a.mov(FE::gs(gsdata::kVgs), s.reg);
+      e.count(InTcKind::kLoadGs, s.reg);
+      a.mov(s.reg, FE::gs(s.slot));
+      e.end();
+      return;
+    }
+    case Form::kLgs: {
+      // LGS r, m16:16/m16:32: the offset into r and the selector into the virtual %gs, as
+      // MOV GS does (the selector is checked when it reaches the hardware). Both reads come
+      // first, so that a fault on either leaves r and %gs unchanged and an r that the
+      // address uses is overwritten last; the scratch register is neither.
+      const InsnOperand& dst = insn.ops[0];
+      const InsnOperand& src = insn.ops[1];
+      const unsigned dst_id = gp32(dst.reg).id();
+      Scratch s{};
+      lgs_scratch(insn, s);  // (classify_segment made it a callout when there is none)
+      const uint32_t width = dst.size == 2 ? 2 : 4;
+      x86::Mem selector = to_mem(src);
+      selector.addOffset(width);
+      selector.setSize(2);
+      x86::Mem offset = to_mem(src);
+      offset.setSize(width);
+      e.begin(insn, Translation::kInTc, s.restore);
+      a.mov(FE::gs(s.slot), s.reg);
+      a.movzx(s.reg, selector);
+      if (width == 2) {
+        a.mov(x86::gpw(dst_id), offset);
+      } else {
+        a.mov(x86::gpd(dst_id), offset);
       }
       a.mov(FE::gs(gsdata::kVgs), s.reg);
       e.count(InTcKind::kLoadGs, s.reg);

@@ -1,6 +1,7 @@
 // System instructions at different privilege levels: the privileged ones fault outside
 // ring 0, and the sensitive-but-unprivileged ones (POPF, PUSHF, SGDT, SIDT, SMSW, STR)
 // quietly work or quietly misbehave: the Popek-Goldberg holes a deprivileged kernel hits.
+#include "engine/cpu/cpu_identity.h"
 #include "engine/cpu/tests/system_test_support.h"
 
 namespace vmlab::cpu::testing {
@@ -197,6 +198,37 @@ TEST_F(SystemInsnTest, Msrs) {
   enter_cpl(1);
   st().gpr[ECX] = msr::IA32_TSC;
   EXPECT_EQ(fault_text(exec({0x0F, 0x32})), fault_text(vec::GP, 0));
+}
+
+// No modeled processor has an architectural PMU (cpu_state.h, msr::IA32_PMC0): on every
+// profile CPUID reports no leaf 0AH, and the counter MSRs and RDPMC are #GP(0) at CPL 0, a
+// write changing nothing a read could see.
+TEST_F(SystemInsnTest, NoProfileHasPerformanceCounters) {
+  for (const char* profile : {"native-1c", "pentium4", "vtx-prescott", "core2", "vtx-merom",
+                              "vtx-penryn", "vtx-nehalem", "vtx-sandybridge"}) {
+    SCOPED_TRACE(profile);
+    cpu_.set_identity(identity_for_profile(profile));
+    EXPECT_LT(cpu_.cpuid(0)[0], 0xAu);
+    for (uint32_t index : {msr::IA32_PMC0, msr::IA32_PMC0 + 1, msr::IA32_PERFEVTSEL0,
+                           msr::IA32_PERFEVTSEL0 + 1, 0x309u, 0x38Du, 0x38Fu}) {
+      SCOPED_TRACE(index);
+      st().gpr[ECX] = index;
+      st().gpr[EAX] = 0x004300C0u;  // event C0H (instructions retired), USR, OS, EN
+      st().gpr[EDX] = 0;
+      EXPECT_EQ(fault_text(exec({0x0F, 0x30})), fault_text(vec::GP, 0));  // wrmsr
+      st().gpr[EAX] = 0x1234;
+      EXPECT_EQ(fault_text(exec({0x0F, 0x32})), fault_text(vec::GP, 0));  // rdmsr
+      EXPECT_EQ(st().gpr[EAX], 0x1234u);
+    }
+    for (uint32_t counter : {0u, 1u, 0x40000000u}) {
+      st().gpr[ECX] = counter;
+      EXPECT_EQ(fault_text(exec({0x0F, 0x33})), fault_text(vec::GP, 0));  // rdpmc
+    }
+  }
+  st().cr4 |= cr4::PCE;
+  enter_cpl(3);
+  st().gpr[ECX] = 0;
+  EXPECT_EQ(fault_text(exec({0x0F, 0x33})), fault_text(vec::GP, 0));
 }
 
 TEST_F(SystemInsnTest, InvdWbinvdAndInvlpgArePrivileged) {

@@ -70,7 +70,11 @@ TEST_F(BtGuestTest, EachFamilyIsTranslatedAsTheDesignSays) {
       {{0xEA, 0, 0, 0, 0, 8, 0}, Translation::kCallout, true},  // ljmp 8:0
       {{0x65, 0x8B, 0x00}, Translation::kInTc, false},          // mov eax, gs:[eax]
       {{0x65, 0xFF, 0x20}, Translation::kRemapped, true},       // jmp gs:[eax]
-      {{0x0F, 0xB5, 0x00}, Translation::kCallout, true},        // lgs eax, [eax]
+      {{0x0F, 0xB5, 0x00}, Translation::kInTc, false},          // lgs eax, [eax]
+      {{0x66, 0x0F, 0xB5, 0x03}, Translation::kInTc, false},    // lgs ax, [ebx]
+      {{0x65, 0x0F, 0xB5, 0x00}, Translation::kCallout, true},  // lgs eax, gs:[eax]
+      // lgs eax, [ecx+edx]: no scratch register left among EAX, ECX, EDX
+      {{0x0F, 0xB5, 0x04, 0x11}, Translation::kCallout, true},
   };
   for (const Case& c : cases) {
     ClassifiedInsn insn;

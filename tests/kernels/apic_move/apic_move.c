@@ -11,24 +11,19 @@
  * Each step prints what the guest saw; the console is the same in every mode with a
  * local APIC (expected.txt is the native one).
  */
-#include "klib.h"
+#include "probe.h"
 
 #define MSR_APIC_BASE 0x1B
 
-static volatile uint32_t fixup, faulted, fault_vector, hits;
+static volatile uint32_t hits;
 static volatile uint32_t apic_now = 0xFEE00000u;
 static uint32_t ram_page[1024] __attribute__((aligned(4096)));
 
 static void wrmsr_probe(uint32_t lo, uint32_t hi) {
-  faulted = 0;
-  __asm__ volatile(
-      "movl $1f, %[fx]\n"
-      "wrmsr\n"
-      "1:\n"
-      "movl $0, %[fx]\n"
-      : [fx] "=m"(fixup)
-      : "c"(MSR_APIC_BASE), "a"(lo), "d"(hi)
-      : "memory");
+  __asm__ volatile(PROBE_BEGIN "wrmsr\n" PROBE_END
+                   :
+                   : "c"(MSR_APIC_BASE), "a"(lo), "d"(hi)
+                   : "memory");
 }
 
 static uint32_t rdmsr_lo(void) {
@@ -45,13 +40,7 @@ static void wr(uint32_t base, uint32_t off, uint32_t v) {
 }
 
 void isr_dispatch(struct frame* f) {
-  if (fixup != 0) {
-    faulted = 1;
-    fault_vector = f->vector;
-    f->eip = fixup;
-    fixup = 0;
-    return;
-  }
+  if (probe_catch(f)) return;
   if (f->vector == 0x44) {
     ++hits;
     wr(apic_now, 0xB0, 0); /* EOI */
@@ -69,9 +58,9 @@ static void show_msr(const char* when) {
   puts(when);
   puts(": msr ");
   puthex(rdmsr_lo());
-  if (faulted) {
+  if (probe.faulted) {
     puts(", wrmsr #");
-    putdec(fault_vector);
+    putdec(probe.vector);
   }
   putc('\n');
 }

@@ -20,20 +20,18 @@
  * access for the guest (a hole_access event), and a fault there is only one the guest
  * earned.
  */
-#include "klib.h"
+#include "probe.h"
 
 static uint32_t pd[1024] __attribute__((aligned(4096)));
 static uint32_t pt_low[1024] __attribute__((aligned(4096)));
-static uint32_t pt_apic[1024] __attribute__((aligned(4096))); /* 0xFEC00000-0xFEFFFFFF */
-static uint32_t pt_top[1024] __attribute__((aligned(4096)));  /* 0xFFC00000-0xFFFFFFFF */
+static uint32_t pt_apic[1024] __attribute__((aligned(4096)));    /* 0xFEC00000-0xFEFFFFFF */
+static uint32_t pt_top[1024] __attribute__((aligned(4096)));     /* 0xFFC00000-0xFFFFFFFF */
 static uint32_t page_apic[1024] __attribute__((aligned(4096)));  /* at 0xFEE00000 */
 static uint32_t page_below[1024] __attribute__((aligned(4096))); /* at 0xFEDFF000 */
 static uint32_t page_top[1024] __attribute__((aligned(4096)));   /* at 0xFFFFF000 */
-static uint32_t pt_bottom[1024] __attribute__((aligned(4096))); /* 0xFC000000-0xFC3FFFFF */
-static uint32_t page_tc[1024] __attribute__((aligned(4096)));   /* at 0xFC040000, 0xFC100000 */
+static uint32_t pt_bottom[1024] __attribute__((aligned(4096)));  /* 0xFC000000-0xFC3FFFFF */
+static uint32_t page_tc[1024] __attribute__((aligned(4096)));    /* at 0xFC040000, 0xFC100000 */
 static uint32_t buf[16];
-
-static volatile uint32_t fixup, faulted, fault_vector, fault_error;
 
 static uint32_t read_cr2(void) {
   uint32_t v;
@@ -42,14 +40,7 @@ static uint32_t read_cr2(void) {
 }
 
 void isr_dispatch(struct frame* f) {
-  if (fixup != 0) {
-    faulted = 1;
-    fault_vector = f->vector;
-    fault_error = f->error;
-    f->eip = fixup;
-    fixup = 0;
-    return;
-  }
+  if (probe_catch(f)) return;
   puts("unexpected vector ");
   putdec(f->vector);
   puts(" error ");
@@ -62,71 +53,52 @@ void isr_dispatch(struct frame* f) {
 
 static uint32_t probe_read(uint32_t lin) {
   uint32_t v = 0;
-  faulted = 0;
-  __asm__ volatile(
-      "movl $1f, %[fx]\n"
-      "movl (%[lin]), %[v]\n"
-      "1:\n"
-      "movl $0, %[fx]\n"
-      : [v] "+r"(v), [fx] "=m"(fixup)
-      : [lin] "r"(lin)
-      : "memory");
+  __asm__ volatile(PROBE_BEGIN "movl (%[lin]), %[v]\n" PROBE_END
+                   : [v] "+r"(v)
+                   : [lin] "r"(lin)
+                   : "memory");
   return v;
 }
 
 static void probe_write(uint32_t lin, uint32_t v) {
-  faulted = 0;
-  __asm__ volatile(
-      "movl $1f, %[fx]\n"
-      "movl %[v], (%[lin])\n"
-      "1:\n"
-      "movl $0, %[fx]\n"
-      : [fx] "=m"(fixup)
-      : [lin] "r"(lin), [v] "r"(v)
-      : "memory");
+  __asm__ volatile(PROBE_BEGIN "movl %[v], (%[lin])\n" PROBE_END
+                   :
+                   : [lin] "r"(lin), [v] "r"(v)
+                   : "memory");
 }
 
 /* PUSH `v` with ESP = `esp`, then POP it back: returns what POP read. */
 static uint32_t push_pop(uint32_t esp, uint32_t v) {
   uint32_t out = 0;
-  faulted = 0;
-  __asm__ volatile(
-      "movl $1f, %[fx]\n"
-      "movl %%esp, %%ebx\n"
-      "movl %[esp], %%esp\n"
-      "pushl %[v]\n"
-      "popl %[out]\n"
-      "1:\n"
-      "movl %%ebx, %%esp\n"
-      "movl $0, %[fx]\n"
-      : [out] "+r"(out), [fx] "=m"(fixup)
-      : [esp] "r"(esp), [v] "r"(v)
-      : "ebx", "memory");
+  __asm__ volatile(PROBE_BEGIN
+                   "movl %%esp, %%ebx\n"
+                   "movl %[esp], %%esp\n"
+                   "pushl %[v]\n"
+                   "popl %[out]\n" PROBE_END "movl %%ebx, %%esp\n"
+                   : [out] "+r"(out)
+                   : [esp] "r"(esp), [v] "r"(v)
+                   : "ebx", "memory");
   return out;
 }
 
 static void rep_movsd(uint32_t dst, uint32_t src, uint32_t count) {
-  faulted = 0;
-  __asm__ volatile(
-      "movl $1f, %[fx]\n"
-      "cld\n"
-      "rep movsl\n"
-      "1:\n"
-      "movl $0, %[fx]\n"
-      : "+D"(dst), "+S"(src), "+c"(count), [fx] "=m"(fixup)
-      :
-      : "memory");
+  __asm__ volatile(PROBE_BEGIN
+                   "cld\n"
+                   "rep movsl\n" PROBE_END
+                   : "+D"(dst), "+S"(src), "+c"(count)
+                   :
+                   : "memory");
 }
 
 static void show(const char* what, uint32_t v) {
   puts(what);
   puts(" -> ");
-  if (faulted) {
+  if (probe.faulted) {
     puts("vector ");
-    putdec(fault_vector);
+    putdec(probe.vector);
     puts(" error ");
-    puthex(fault_error);
-    if (fault_vector == 14) {
+    puthex(probe.error);
+    if (probe.vector == 14) {
       puts(" cr2 ");
       puthex(read_cr2());
     }
@@ -166,7 +138,7 @@ static void checks(void) {
                                  0xC3};                        /* ret */
   for (uint32_t i = 0; i < sizeof stub; ++i) ((volatile uint8_t*)0xFFFFF800)[i] = stub[i];
   uint32_t v;
-  faulted = 0;
+  probe.faulted = 0;
   __asm__ volatile("call *%1" : "=a"(v) : "r"(0xFFFFF800u) : "ecx", "edx", "memory");
   show("call 0xFFFFF800", v);
 }
@@ -208,7 +180,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   }
   checks();
   /* What the accesses left in the guest's own pages, read through their low aliases. */
-  faulted = 0;
+  probe.faulted = 0;
   show("page at 0xFEE00000 [4]", page_apic[4]);
   show("page at 0xFEE00000 [0]", page_apic[0]);
   show("page at 0xFEE00000 [7]", page_apic[7]);

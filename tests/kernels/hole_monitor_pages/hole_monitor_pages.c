@@ -11,7 +11,7 @@
  * Afterwards the monitor's tables must be intact: segment loads, an INT 0x40 through the IDT
  * and a far call through its LDT still work. The console is the native one in every mode.
  */
-#include "klib.h"
+#include "probe.h"
 
 static uint32_t pd[1024] __attribute__((aligned(4096)));
 static uint32_t pt_low[1024] __attribute__((aligned(4096)));
@@ -23,7 +23,7 @@ static uint32_t page2[1024] __attribute__((aligned(4096)));    /* at 0xFC011000 
 static uint64_t gdt2[8] __attribute__((aligned(8)));
 static uint64_t ldt[2] __attribute__((aligned(8)));
 
-static volatile uint32_t fixup, faulted, fault_vector, fault_error, breakpoints;
+static volatile uint32_t breakpoints;
 
 static uint32_t read_cr2(void) {
   uint32_t v;
@@ -36,14 +36,7 @@ void isr_dispatch(struct frame* f) {
     ++breakpoints;
     return;
   }
-  if (fixup != 0) {
-    faulted = 1;
-    fault_vector = f->vector;
-    fault_error = f->error;
-    f->eip = fixup;
-    fixup = 0;
-    return;
-  }
+  if (probe_catch(f)) return;
   puts("unexpected vector ");
   putdec(f->vector);
   puts(" error ");
@@ -56,70 +49,51 @@ void isr_dispatch(struct frame* f) {
 
 static uint32_t probe_read(uint32_t lin) {
   uint32_t v = 0;
-  faulted = 0;
-  __asm__ volatile(
-      "movl $1f, %[fx]\n"
-      "movl (%[lin]), %[v]\n"
-      "1:\n"
-      "movl $0, %[fx]\n"
-      : [v] "+r"(v), [fx] "=m"(fixup)
-      : [lin] "r"(lin)
-      : "memory");
+  __asm__ volatile(PROBE_BEGIN "movl (%[lin]), %[v]\n" PROBE_END
+                   : [v] "+r"(v)
+                   : [lin] "r"(lin)
+                   : "memory");
   return v;
 }
 
 static void probe_write(uint32_t lin, uint32_t v) {
-  faulted = 0;
-  __asm__ volatile(
-      "movl $1f, %[fx]\n"
-      "movl %[v], (%[lin])\n"
-      "1:\n"
-      "movl $0, %[fx]\n"
-      : [fx] "=m"(fixup)
-      : [lin] "r"(lin), [v] "r"(v)
-      : "memory");
+  __asm__ volatile(PROBE_BEGIN "movl %[v], (%[lin])\n" PROBE_END
+                   :
+                   : [lin] "r"(lin), [v] "r"(v)
+                   : "memory");
 }
 
 static uint32_t push_pop(uint32_t esp, uint32_t v) {
   uint32_t out = 0;
-  faulted = 0;
-  __asm__ volatile(
-      "movl $1f, %[fx]\n"
-      "movl %%esp, %%ebx\n"
-      "movl %[esp], %%esp\n"
-      "pushl %[v]\n"
-      "popl %[out]\n"
-      "1:\n"
-      "movl %%ebx, %%esp\n"
-      "movl $0, %[fx]\n"
-      : [out] "+r"(out), [fx] "=m"(fixup)
-      : [esp] "r"(esp), [v] "r"(v)
-      : "ebx", "memory");
+  __asm__ volatile(PROBE_BEGIN
+                   "movl %%esp, %%ebx\n"
+                   "movl %[esp], %%esp\n"
+                   "pushl %[v]\n"
+                   "popl %[out]\n" PROBE_END "movl %%ebx, %%esp\n"
+                   : [out] "+r"(out)
+                   : [esp] "r"(esp), [v] "r"(v)
+                   : "ebx", "memory");
   return out;
 }
 
 static void rep_movsd(uint32_t dst, uint32_t src, uint32_t count) {
-  faulted = 0;
-  __asm__ volatile(
-      "movl $1f, %[fx]\n"
-      "cld\n"
-      "rep movsl\n"
-      "1:\n"
-      "movl $0, %[fx]\n"
-      : "+D"(dst), "+S"(src), "+c"(count), [fx] "=m"(fixup)
-      :
-      : "memory");
+  __asm__ volatile(PROBE_BEGIN
+                   "cld\n"
+                   "rep movsl\n" PROBE_END
+                   : "+D"(dst), "+S"(src), "+c"(count)
+                   :
+                   : "memory");
 }
 
 static void show(const char* what, uint32_t v) {
   puts(what);
   puts(" -> ");
-  if (faulted) {
+  if (probe.faulted) {
     puts("vector ");
-    putdec(fault_vector);
+    putdec(probe.vector);
     puts(" error ");
-    puthex(fault_error);
-    if (fault_vector == 14) {
+    puthex(probe.error);
+    if (probe.vector == 14) {
       puts(" cr2 ");
       puthex(read_cr2());
     }
@@ -242,12 +216,12 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
     const uint32_t lin = places[i].linear;
     const uint32_t value = 0xA0000000u + lin / 4;
     probe_write(lin, value);
-    if (faulted) {
+    if (probe.faulted) {
       show(places[i].name, 0);
       continue;
     }
     const uint32_t back = probe_read(lin);
-    if (faulted) {
+    if (probe.faulted) {
       show(places[i].name, 0);
       continue;
     }

@@ -7,12 +7,12 @@
  * for the cut limit, or a #PF on the hole's supervisor pages from user mode), where the
  * processor natively reads the operand and loads the segment. The kernel maps one of its
  * pages at 0xFEE00000 and takes every such form from there, in ring 0 and in ring 3:
- * MOV ES, LES, LFS, LGS (ring 3 only), POP FS with ESP in the hole, a far JMP and a far CALL
- * through pointers there, and a selector beyond the GDT's limit (the #GP the load gives natively).
- * Every line is what the guest saw; the console is the same natively, under QEMU and in
- * every mode (expected.txt).
+ * MOV ES, LES, LFS, LGS (and LGS with its operand below the hole, which bt translates), POP FS with
+ * ESP in the hole, a far JMP and a far CALL through pointers there, and a selector beyond the GDT's
+ * limit (the #GP the load gives natively). Every line is what the guest saw; the console is the
+ * same natively, under QEMU and in every mode (expected.txt).
  */
-#include "klib.h"
+#include "probe.h"
 
 #define HOLE 0xFEE00000u
 
@@ -22,18 +22,10 @@ static uint32_t pt_hole[1024] __attribute__((aligned(4096))); /* 0xFEC00000-0xFE
 static uint32_t page_hole[1024] __attribute__((aligned(4096)));
 static uint8_t user_stack[4096] __attribute__((aligned(16)));
 
-static volatile uint32_t fixup, faulted, fault_vector, fault_error;
 static void print_seen(void);
 
 void isr_dispatch(struct frame* f) {
-  if (fixup != 0) {
-    faulted = 1;
-    fault_vector = f->vector;
-    fault_error = f->error;
-    f->eip = fixup;
-    fixup = 0;
-    return;
-  }
+  if (probe_catch(f)) return;
   if (f->vector == 0x80 && (f->cs & 3) == 3) {
     puts("ring 3\n");
     print_seen();
@@ -56,11 +48,12 @@ struct seen {
   uint32_t faulted, vector, error, value;
 };
 static struct seen seen[16];
+static volatile uint32_t low_pointer[2]; /* a far pointer below the hole */
 static uint32_t nseen;
 
 static void show(const char* what, uint32_t v) {
   if (nseen < sizeof seen / sizeof seen[0]) {
-    seen[nseen++] = (struct seen){what, faulted, fault_vector, fault_error, v};
+    seen[nseen++] = (struct seen){what, probe.faulted, probe.vector, probe.error, v};
   }
 }
 
@@ -84,37 +77,27 @@ static void print_seen(void) {
 /* MOV ES, m16 with the selector at `at`: ES as loaded. */
 static uint32_t mov_es(uint32_t at, uint16_t restore) {
   uint32_t v = 0;
-  faulted = 0;
-  __asm__ volatile(
-      "movl $1f, %[fx]\n"
-      "mov (%[p]), %%es\n"
-      "mov %%es, %k[v]\n"
-      "1:\n"
-      "movl $0, %[fx]\n"
-      "mov %w[r], %%es\n"
-      : [v] "+r"(v), [fx] "=m"(fixup)
-      : [p] "r"(at), [r] "r"((uint32_t)restore)
-      : "memory");
+  __asm__ volatile(PROBE_BEGIN
+                   "mov (%[p]), %%es\n"
+                   "mov %%es, %k[v]\n" PROBE_END "mov %w[r], %%es\n"
+                   : [v] "+r"(v)
+                   : [p] "r"(at), [r] "r"((uint32_t)restore)
+                   : "memory");
   return v & 0xFFFF;
 }
 
 /* LES, LFS, LGS: the offset loaded, and the segment register's selector in `sel`. */
-#define LOAD_FAR(name, insn, sreg)                                     \
-  static uint32_t name(uint32_t at, uint16_t restore, uint32_t* sel) { \
-    uint32_t v = 0, s = 0;                                             \
-    faulted = 0;                                                       \
-    __asm__ volatile("movl $1f, %[fx]\n" insn                          \
-                     " (%[p]), %[v]\n"                                 \
-                     "mov %%" sreg                                     \
-                     ", %k[s]\n"                                       \
-                     "1:\n"                                            \
-                     "movl $0, %[fx]\n"                                \
-                     "mov %w[r], %%" sreg "\n"                         \
-                     : [v] "+r"(v), [s] "+r"(s), [fx] "=m"(fixup)      \
-                     : [p] "r"(at), [r] "r"((uint32_t)restore)         \
-                     : "memory");                                      \
-    *sel = s & 0xFFFF;                                                 \
-    return v;                                                          \
+#define LOAD_FAR(name, insn, sreg)                                                 \
+  static uint32_t name(uint32_t at, uint16_t restore, uint32_t* sel) {             \
+    uint32_t v = 0, s = 0;                                                         \
+    __asm__ volatile(PROBE_BEGIN insn                                              \
+                     " (%[p]), %[v]\n"                                             \
+                     "mov %%" sreg ", %k[s]\n" PROBE_END "mov %w[r], %%" sreg "\n" \
+                     : [v] "+r"(v), [s] "+r"(s)                                    \
+                     : [p] "r"(at), [r] "r"((uint32_t)restore)                     \
+                     : "memory");                                                  \
+    *sel = s & 0xFFFF;                                                             \
+    return v;                                                                      \
   }
 LOAD_FAR(les, "les", "es")
 LOAD_FAR(lfs, "lfs", "fs")
@@ -123,21 +106,17 @@ LOAD_FAR(lgs, "lgs", "gs")
 /* POP FS with ESP = `esp`: FS as popped, and how far ESP moved in `moved`. */
 static uint32_t pop_fs(uint32_t esp, uint16_t restore, uint32_t* moved) {
   uint32_t v = 0, after = esp;
-  faulted = 0;
-  __asm__ volatile(
-      "movl $1f, %[fx]\n"
-      "movl %%esp, %%ebx\n"
-      "movl %[sp], %%esp\n"
-      "pop %%fs\n"
-      "mov %%fs, %k[v]\n"
-      "movl %%esp, %[a]\n"
-      "1:\n"
-      "movl %%ebx, %%esp\n"
-      "movl $0, %[fx]\n"
-      "mov %w[r], %%fs\n"
-      : [v] "+r"(v), [a] "+r"(after), [fx] "=m"(fixup)
-      : [sp] "r"(esp), [r] "r"((uint32_t)restore)
-      : "ebx", "memory");
+  __asm__ volatile(PROBE_BEGIN
+                   "movl %%esp, %%ebx\n"
+                   "movl %[sp], %%esp\n"
+                   "pop %%fs\n"
+                   "mov %%fs, %k[v]\n"
+                   "movl %%esp, %[a]\n" PROBE_END
+                   "movl %%ebx, %%esp\n"
+                   "mov %w[r], %%fs\n"
+                   : [v] "+r"(v), [a] "+r"(after)
+                   : [sp] "r"(esp), [r] "r"((uint32_t)restore)
+                   : "ebx", "memory");
   *moved = after - esp;
   return v & 0xFFFF;
 }
@@ -145,42 +124,34 @@ static uint32_t pop_fs(uint32_t esp, uint16_t restore, uint32_t* moved) {
 /* JMP FAR m16:32 through a pointer at `at` (to the next line, in `code`): 1 when it got there. */
 static uint32_t far_jump(uint32_t at, uint16_t code) {
   uint32_t v = 0;
-  faulted = 0;
-  __asm__ volatile(
-      "movl $1f, %[fx]\n"
-      "movl $2f, (%[p])\n"
-      "movw %w[c], 4(%[p])\n"
-      "ljmp *(%[p])\n"
-      "ud2\n"
-      "2:\n"
-      "movl $1, %[v]\n"
-      "1:\n"
-      "movl $0, %[fx]\n"
-      : [v] "+r"(v), [fx] "=m"(fixup)
-      : [p] "r"(at), [c] "r"((uint32_t)code)
-      : "memory");
+  __asm__ volatile(PROBE_BEGIN
+                   "movl $2f, (%[p])\n"
+                   "movw %w[c], 4(%[p])\n"
+                   "ljmp *(%[p])\n"
+                   "ud2\n"
+                   "2:\n"
+                   "movl $1, %[v]\n" PROBE_END
+                   : [v] "+r"(v)
+                   : [p] "r"(at), [c] "r"((uint32_t)code)
+                   : "memory");
   return v;
 }
 
 /* CALL FAR m16:32 through a pointer at `at` to a stub that returns a value with RET far. */
 static uint32_t far_call(uint32_t at, uint16_t code) {
   uint32_t v = 0;
-  faulted = 0;
-  __asm__ volatile(
-      "movl $1f, %[fx]\n"
-      "jmp 3f\n"
-      "2:\n"
-      "movl $0x600DCA11, %[v]\n"
-      "lret\n"
-      "3:\n"
-      "movl $2b, (%[p])\n"
-      "movw %w[c], 4(%[p])\n"
-      "lcall *(%[p])\n"
-      "1:\n"
-      "movl $0, %[fx]\n"
-      : [v] "+r"(v), [fx] "=m"(fixup)
-      : [p] "r"(at), [c] "r"((uint32_t)code)
-      : "memory");
+  __asm__ volatile(PROBE_BEGIN
+                   "jmp 3f\n"
+                   "2:\n"
+                   "movl $0x600DCA11, %[v]\n"
+                   "lret\n"
+                   "3:\n"
+                   "movl $2b, (%[p])\n"
+                   "movw %w[c], 4(%[p])\n"
+                   "lcall *(%[p])\n" PROBE_END
+                   : [v] "+r"(v)
+                   : [p] "r"(at), [c] "r"((uint32_t)code)
+                   : "memory");
   return v;
 }
 
@@ -198,11 +169,20 @@ static void forms(uint16_t code, uint16_t data, uint32_t base) {
   show("  les offset", off);
   show("  les es", sel);
   off = lfs(HOLE + base + 4, data, &sel);
-  show("  lfs fs", faulted ? 0 : sel);
-  if (code == SEL_UCODE) { /* (bt does not translate a kernel's LGS: it stops the run) */
-    off = lgs(HOLE + base + 4, data, &sel);
-    show("  lgs gs", faulted ? 0 : sel);
-  }
+  show("  lfs fs", probe.faulted ? 0 : sel);
+  off = lgs(HOLE + base + 4, data, &sel);
+  show("  lgs gs", probe.faulted ? 0 : sel);
+  /* LGS with its operand below the hole (bt translates the kernel's LGS: until issue 12
+   * it stopped the run), with the register the address uses as the destination. */
+  low_pointer[0] = 0x87654321;
+  low_pointer[1] = data;
+  uint32_t at = (uint32_t)low_pointer;
+  __asm__ volatile(PROBE_BEGIN "lgs (%[p]), %[p]\n" PROBE_END "mov %%gs, %k[s]\nmov %w[r], %%gs\n"
+                   : [p] "+r"(at), [s] "=r"(sel)
+                   : [r] "r"((uint32_t)data)
+                   : "memory");
+  show("  lgs offset, [low], into its base register", probe.faulted ? 0 : at);
+  show("  lgs gs, [low]", probe.faulted ? 0 : sel & 0xFFFF);
   uint32_t moved = 0;
   const uint32_t popped = pop_fs(HOLE + base + 0x7FC, data, &moved);
   show("  pop fs, esp in the hole", popped);

@@ -17,7 +17,7 @@
  *     beyond the cut CS limit loads CS, which needs the monitor's GDT: its #GP stays.
  * native.expected and compressed.expected hold the two consoles.
  */
-#include "klib.h"
+#include "probe.h"
 
 #define SEL_PAGED 0x18  /* base 0x800, 4 GiB, G set: cut to 0xFBFFEFFF */
 #define SEL_BYTES 0x20  /* base 0xFBF00800, 1 MiB, G clear: cut to 0xFF7FF, exact */
@@ -34,8 +34,6 @@ static struct {
   uint32_t base;
 } __attribute__((packed)) gdtr = {sizeof gdt - 1, 0};
 
-static volatile uint32_t fixup, faulted, fault_vector, fault_error;
-
 static uint64_t desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {
   return (uint64_t)(limit & 0xFFFF) | (uint64_t)(base & 0xFFFFFF) << 16 | (uint64_t)access << 40 |
          (uint64_t)((limit >> 16) & 0xF) << 48 | (uint64_t)(flags & 0xF) << 52 |
@@ -43,14 +41,9 @@ static uint64_t desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flag
 }
 
 void isr_dispatch(struct frame* f) {
-  if (fixup != 0) {
-    faulted = 1;
-    fault_vector = f->vector;
-    fault_error = f->error;
-    f->eip = fixup;
+  if (probe_catch(f)) {
     f->cs = SEL_KCODE; /* the code probe faults with CS = SEL_CODE */
     f->es = SEL_KDATA;
-    fixup = 0;
     return;
   }
   puts("unexpected vector ");
@@ -63,48 +56,36 @@ void isr_dispatch(struct frame* f) {
 
 static uint32_t probe_read(uint16_t sel, uint32_t off) {
   uint32_t v = 0;
-  faulted = 0;
-  __asm__ volatile(
-      "movl $1f, %[fx]\n"
-      "mov %w[sel], %%es\n"
-      "movl %%es:(%[off]), %[v]\n"
-      "1:\n"
-      "movl $0, %[fx]\n"
-      "mov %w[kd], %%es\n"
-      : [v] "+r"(v), [fx] "=m"(fixup)
-      : [sel] "r"((uint32_t)sel), [off] "r"(off), [kd] "r"((uint32_t)SEL_KDATA)
-      : "memory");
+  __asm__ volatile(PROBE_BEGIN
+                   "mov %w[sel], %%es\n"
+                   "movl %%es:(%[off]), %[v]\n" PROBE_END "mov %w[kd], %%es\n"
+                   : [v] "+r"(v)
+                   : [sel] "r"((uint32_t)sel), [off] "r"(off), [kd] "r"((uint32_t)SEL_KDATA)
+                   : "memory");
   return v;
 }
 
 static void probe_write(uint16_t sel, uint32_t off, uint32_t v) {
-  faulted = 0;
   __asm__ volatile(
-      "movl $1f, %[fx]\n"
+      PROBE_BEGIN
       "mov %w[sel], %%es\n"
-      "movl %[v], %%es:(%[off])\n"
-      "1:\n"
-      "movl $0, %[fx]\n"
-      "mov %w[kd], %%es\n"
-      : [fx] "=m"(fixup)
+      "movl %[v], %%es:(%[off])\n" PROBE_END "mov %w[kd], %%es\n"
+      :
       : [sel] "r"((uint32_t)sel), [off] "r"(off), [v] "r"(v), [kd] "r"((uint32_t)SEL_KDATA)
       : "memory");
 }
 
 /* A near call through the code segment's cut: CS loaded by a far jump, then back. */
 static uint32_t probe_code(uint32_t off) {
-  faulted = 0;
-  __asm__ volatile(
-      "movl $1f, %[fx]\n"
-      "pushl %[sel]\n"
-      "pushl %[off]\n"
-      "lret\n" /* CS = SEL_CODE, EIP = off: fetch at 0x800 + off */
-      "1:\n"
-      "movl $0, %[fx]\n"
-      : [fx] "=m"(fixup)
-      : [sel] "r"((uint32_t)SEL_CODE), [off] "r"(off)
-      : "memory");
-  return faulted;
+  __asm__ volatile(PROBE_BEGIN
+                   "pushl %[sel]\n"
+                   "pushl %[off]\n"
+                   "lret\n" /* CS = SEL_CODE, EIP = off: fetch at 0x800 + off */
+                   PROBE_END
+                   :
+                   : [sel] "r"((uint32_t)SEL_CODE), [off] "r"(off)
+                   : "memory");
+  return probe.faulted;
 }
 
 static void report(const char* what, uint16_t sel, uint32_t off, uint32_t v) {
@@ -114,11 +95,11 @@ static void report(const char* what, uint16_t sel, uint32_t off, uint32_t v) {
   puts(":");
   puthex(off);
   puts(" -> ");
-  if (faulted) {
+  if (probe.faulted) {
     puts("vector ");
-    putdec(fault_vector);
+    putdec(probe.vector);
     puts(" error ");
-    puthex(fault_error);
+    puthex(probe.error);
   } else {
     puthex(v);
   }
@@ -183,7 +164,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   puts("fetch at code offset 0xFBFFF800 faulted: ");
   putdec(probe_code(0xFBFFF800));
   puts(" vector ");
-  putdec(faulted ? fault_vector : 0);
+  putdec(probe.faulted ? probe.vector : 0);
   putc('\n');
   puts("hole_segments: done\n");
   exit_machine(0);

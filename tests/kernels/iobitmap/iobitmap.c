@@ -2,12 +2,12 @@
  * The I/O permission bitmap and IOPL test kernel (SDM Vol. 1, 19.5): user code probes
  * ports that its TSS bitmap allows and denies, then probes again with IOPL 3, and the
  * kernel prints which probes raised #GP. The last probe of each round follows a system
- * call that returns, so the IOPL must survive a kernel entry and its IRET. Native, QEMU and every monitor must agree (the
- * monitors keep the real IOPL at 0 and have no bitmap of their own: they must decide with
- * the guest's). Nothing is behind the probed ports (0x80-0x87, 0x400), so what they read
- * is not printed, only whether the access was allowed.
+ * call that returns, so the IOPL must survive a kernel entry and its IRET. Native, QEMU and every
+ * monitor must agree (the monitors keep the real IOPL at 0 and have no bitmap of their own: they
+ * must decide with the guest's). Nothing is behind the probed ports (0x80-0x87, 0x400), so what
+ * they read is not printed, only whether the access was allowed.
  */
-#include "klib.h"
+#include "probe.h"
 
 /* A 32-bit TSS with a bitmap for ports 0-0x3FF and the terminating 0xFF byte. */
 static struct {
@@ -22,7 +22,6 @@ static uint8_t user_stack[4096] __attribute__((aligned(16)));
 static uint8_t user_buffer[16];
 
 #define PROBES 10
-static volatile uint32_t current;       /* the probe user code is running */
 static volatile uint32_t faulted[2][PROBES];
 static volatile uint32_t phase;
 
@@ -30,7 +29,7 @@ static void set_port(uint16_t port, int denied) {
   if (denied) {
     tss.bitmap[port / 8] |= (uint8_t)(1u << (port % 8));
   } else {
-    tss.bitmap[port / 8] &= (uint8_t)~(1u << (port % 8));
+    tss.bitmap[port / 8] &= (uint8_t) ~(1u << (port % 8));
   }
 }
 
@@ -66,30 +65,31 @@ static void install_tss(void) {
   __asm__ volatile("ltr %w0" ::"r"(SEL_TSS));
 }
 
-/* Ring 3: one probe each, numbered for the #GP handler. */
+/* Ring 3: probe number k is `insn` with EAX 0, EDX `port` and ESI, EDI at the buffer;
+ * faulted[phase][k] records whether it raised #GP. */
+#define USER_PROBE(k, insn, port)                           \
+  do {                                                      \
+    uint32_t a = 0, d = (port);                             \
+    uint8_t *si = user_buffer, *di = user_buffer;           \
+    __asm__ volatile(PROBE_BEGIN insn PROBE_END             \
+                     : "+a"(a), "+d"(d), "+S"(si), "+D"(di) \
+                     :                                      \
+                     : "memory");                           \
+    faulted[phase][k] = probe.faulted;                      \
+  } while (0)
 static void user_probes(void) {
-  current = 0;
-  __asm__ volatile("outb %%al, %%dx" ::"a"(0), "d"(0x80));   /* allowed */
-  current = 1;
-  __asm__ volatile("outb %%al, %%dx" ::"a"(0), "d"(0x81));   /* denied */
-  current = 2;
-  __asm__ volatile("inb %%dx, %%al" ::"d"(0x80) : "eax");    /* allowed */
-  current = 3;
-  __asm__ volatile("inl %%dx, %%eax" ::"d"(0x84) : "eax");   /* 0x86 denied */
-  current = 4;
-  __asm__ volatile("inw %%dx, %%ax" ::"d"(0x84) : "eax");    /* 0x84, 0x85 allowed */
-  current = 5;
-  __asm__ volatile("outsb" : : "S"(user_buffer), "d"(0x80) : "memory"); /* allowed */
-  current = 6;
-  __asm__ volatile("insb" : : "D"(user_buffer), "d"(0x80) : "memory");  /* allowed */
-  current = 7;
-  __asm__ volatile("outb %%al, %%dx" ::"a"(0), "d"(0x400));  /* beyond the bitmap */
-  current = 8;
-  __asm__ volatile("outb %%al, $0x80" ::"a"(0));             /* allowed, imm8 form */
+  USER_PROBE(0, "outb %%al, %%dx", 0x80);  /* allowed */
+  USER_PROBE(1, "outb %%al, %%dx", 0x81);  /* denied */
+  USER_PROBE(2, "inb %%dx, %%al", 0x80);   /* allowed */
+  USER_PROBE(3, "inl %%dx, %%eax", 0x84);  /* 0x86 denied */
+  USER_PROBE(4, "inw %%dx, %%ax", 0x84);   /* 0x84, 0x85 allowed */
+  USER_PROBE(5, "outsb", 0x80);            /* allowed */
+  USER_PROBE(6, "insb", 0x80);             /* allowed */
+  USER_PROBE(7, "outb %%al, %%dx", 0x400); /* beyond the bitmap */
+  USER_PROBE(8, "outb %%al, $0x80", 0);    /* allowed, imm8 form */
   /* A system call that returns: the IOPL must survive the kernel entry and its IRET. */
   __asm__ volatile("int $0x80" ::"a"(1));
-  current = 9;
-  __asm__ volatile("outb %%al, %%dx" ::"a"(0), "d"(0x81));   /* the IOPL decides */
+  USER_PROBE(9, "outb %%al, %%dx", 0x81); /* the IOPL decides */
   __asm__ volatile("int $0x80" ::"a"(0));
   for (;;) {
   }
@@ -106,13 +106,7 @@ static void enter_user(uint32_t iopl) {
 }
 
 void isr_dispatch(struct frame* f) {
-  if (f->vector == 13 && (f->cs & 3) == 3) {
-    faulted[phase][current] = 1;
-    const uint8_t* ip = (const uint8_t*)f->eip;
-    /* Skip the probe: 66 ED, E6/E4 ib are two bytes; EC ED EE EF 6C 6E one. */
-    f->eip += (ip[0] == 0x66 || ip[0] == 0xE6 || ip[0] == 0xE4) ? 2 : 1;
-    return;
-  }
+  if (f->vector == 13 && (f->cs & 3) == 3 && probe_catch(f)) return;
   if (f->vector == 0x80 && f->eax == 1) return; /* back to user mode */
   if (f->vector == 0x80) {
     puts(phase == 0 ? "IOPL 0, bitmap:" : "IOPL 3:");

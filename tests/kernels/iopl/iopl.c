@@ -8,7 +8,7 @@
  * NT and AC, which POPF loads at any CPL, are read back too (under bt they stay real).
  * Each line is what the guest saw; the console is the same natively and under QEMU.
  */
-#include "klib.h"
+#include "probe.h"
 
 static uint8_t user_stack[4096] __attribute__((aligned(16)));
 static volatile uint32_t round_iopl, faults, user_iopl, user_iopl_after_syscall, user_if;
@@ -25,12 +25,19 @@ static void set_iopl(uint32_t iopl) {
                    : "memory", "cc");
 }
 
+/* Ring 3: `insn` as a probe; a #GP counts in `faults`. */
+#define USER_PROBE(insn, ...)                                                    \
+  do {                                                                           \
+    __asm__ volatile(PROBE_BEGIN insn PROBE_END ::__VA_ARGS__ : "memory", "cc"); \
+    faults += probe.faulted;                                                     \
+  } while (0)
+
 static void user_main(void) {
   user_iopl = (flags() >> 12) & 3;
-  __asm__ volatile("outb %%al, $0x80" ::"a"(0)); /* no bitmap: only IOPL 3 allows it */
-  __asm__ volatile("cli");
+  USER_PROBE("outb %%al, $0x80", "a"(0)); /* no bitmap: only IOPL 3 allows it */
+  USER_PROBE("cli");
   user_if = (flags() >> 9) & 1;
-  __asm__ volatile("sti");
+  USER_PROBE("sti");
   user_if = user_if * 2 + ((flags() >> 9) & 1);
   __asm__ volatile("int $0x80" ::"a"(1)); /* a system call that returns */
   user_iopl_after_syscall = (flags() >> 12) & 3;
@@ -66,12 +73,7 @@ static void report(void) {
 }
 
 void isr_dispatch(struct frame* f) {
-  if (f->vector == 13 && (f->cs & 3) == 3) {
-    ++faults;
-    const uint8_t* ip = (const uint8_t*)f->eip;
-    f->eip += ip[0] == 0xE6 ? 2 : 1; /* out imm8 is two bytes, cli and sti one */
-    return;
-  }
+  if (f->vector == 13 && (f->cs & 3) == 3 && probe_catch(f)) return;
   if (f->vector == 0x80 && f->eax == 1) return;
   if (f->vector == 0x80) {
     report();

@@ -7,8 +7,8 @@
  * CALL, INT n, IRET and MOV-to-CR pseudo-code). Each line names one attempt and the
  * vector and error code it raised; the console is the same in every mode and under QEMU.
  */
-#include "klib.h"
 #include "own_tables.h"
+#include "probe.h"
 
 #define NT (1u << 14)
 #define SEL_TGATE 0x30 /* GDT task gate, DPL 3, to the running (busy) TSS */
@@ -17,7 +17,6 @@
 extern void isr133(void);
 
 /* Written from ring 3 too: the kernel runs without paging, on flat segments. */
-static volatile uint32_t resume_at, attempt;
 static volatile uint32_t vectors[16], errors[16];
 
 static uint64_t gdt[8] __attribute__((aligned(8)));
@@ -52,27 +51,32 @@ void isr_dispatch(struct frame* f) {
     for (uint32_t i = 0; i < USER_ATTEMPTS; ++i) show(user_names[i], i + 2);
     exit_machine(0);
   }
-  if (!resume_at) {
-    puts("unexpected vector ");
-    putdec(f->vector);
-    puts(" at ");
-    puthex(f->eip);
-    putc('\n');
-    exit_machine(1);
+  if (probe_catch(f)) {
+    f->eflags &= ~NT; /* IRET with NT faulted with NT still set */
+    return;
   }
-  vectors[attempt] = f->vector;
-  errors[attempt] = f->error;
-  f->eip = resume_at;
-  f->eflags &= ~NT; /* IRET with NT faulted with NT still set */
-  resume_at = 0;
+  puts("unexpected vector ");
+  putdec(f->vector);
+  puts(" at ");
+  puthex(f->eip);
+  putc('\n');
+  exit_machine(1);
 }
 
-/* Attempt number n: `insn` with resume_at set to the instruction after it. */
-#define ATTEMPT(n, insn, ...)                                                        \
-  __asm__ volatile("movl %[num], attempt\n\tmovl $1f, resume_at\n\t" insn "\n1:\n\t" \
-                   :                                                                 \
-                   : [num] "i"(n)__VA_ARGS__                                         \
-                   : "memory", "cc")
+static void record(uint32_t n) {
+  if (probe.faulted) {
+    vectors[n] = probe.vector;
+    errors[n] = probe.error;
+  }
+}
+
+/* Attempt number n: `insn` as a probe (the operand list starts with n, unused, so that
+ * an attempt may add its own inputs), then what it raised in vectors[n] and errors[n]. */
+#define ATTEMPT(n, insn, ...)                                                                  \
+  do {                                                                                         \
+    __asm__ volatile(PROBE_BEGIN insn PROBE_END : : [num] "i"(n)__VA_ARGS__ : "memory", "cc"); \
+    record(n);                                                                                 \
+  } while (0)
 
 __attribute__((section(".user_text"), noreturn, noinline)) static void user_main(void) {
   ATTEMPT(2, "ljmp $0x2B, $0");

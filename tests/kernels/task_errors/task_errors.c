@@ -13,10 +13,9 @@
  * #GP(TSS selector)"), which vmlab follows, where QEMU (TCG, switch_tss) raises #TS; with
  * "no-ti" on the command line the kernel leaves that attempt out.
  */
-#include "klib.h"
 #include "own_tables.h"
+#include "probe.h"
 
-static volatile uint32_t resume_at, attempt;
 static volatile uint32_t vectors[16], errors[16];
 
 static uint64_t gdt[16] __attribute__((aligned(8)));
@@ -49,24 +48,28 @@ static const char* const names[] = {
 #define ATTEMPTS 14
 
 void isr_dispatch(struct frame* f) {
-  if (!resume_at) {
-    puts("unexpected vector ");
-    putdec(f->vector);
-    puts(" at ");
-    puthex(f->eip);
-    putc('\n');
-    exit_machine(1);
-  }
-  vectors[attempt] = f->vector;
-  errors[attempt] = f->error;
-  f->eip = resume_at;
-  resume_at = 0;
+  if (probe_catch(f)) return;
+  puts("unexpected vector ");
+  putdec(f->vector);
+  puts(" at ");
+  puthex(f->eip);
+  putc('\n');
+  exit_machine(1);
 }
 
-#define ATTEMPT(n, insn)                                                  \
-  __asm__ volatile("movl %[num], attempt\n\tmovl $1f, resume_at\n\t" insn \
-                   "\n1:\n\t" ::[num] "i"(n)                              \
-                   : "memory", "cc")
+static void record(uint32_t n) {
+  if (probe.faulted) {
+    vectors[n] = probe.vector;
+    errors[n] = probe.error;
+  }
+}
+
+/* Attempt number n: `insn` as a probe, then what it raised in vectors[n] and errors[n]. */
+#define ATTEMPT(n, insn)                                             \
+  do {                                                               \
+    __asm__ volatile(PROBE_BEGIN insn PROBE_END ::: "memory", "cc"); \
+    record(n);                                                       \
+  } while (0)
 
 void kmain(uint32_t magic, struct multiboot_info* mbi) {
   (void)magic;
@@ -101,8 +104,8 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   ATTEMPT(5, "ljmp $0x50, $0");
   if (!cmdline_has(mbi, "no-ti")) ATTEMPT(6, "ljmp $0x58, $0");
   ATTEMPT(7, "ljmp $0x60, $0");
-  __asm__ volatile("movl $8, attempt\n\tmovl $1f, resume_at\n\tljmp *%0\n1:\n\t" ::"m"(far_pointer)
-                   : "memory", "cc");
+  __asm__ volatile(PROBE_BEGIN "ljmp *%0" PROBE_END ::"m"(far_pointer) : "memory", "cc");
+  record(8);
   ATTEMPT(9, "ljmp $0x0C, $0");
   ATTEMPT(10, "ljmp $0x43, $0");
   ATTEMPT(11, "lcall $0x78, $0");
