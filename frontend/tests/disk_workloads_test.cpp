@@ -87,14 +87,16 @@ std::vector<Measurement> block_rows() {
   native.bytes_per_op = 65536;
   native.requests_per_op = 16;
   native.events_per_op[vmm::index_of(vmm::EventKind::port_io)] = 77322;
+  native.events_per_op[vmm::index_of(vmm::EventKind::blk_request)] = 294;  // ATA commands
   Measurement trap = native;
   trap.mode = vmm::ModeId::trap;
   trap.label = "trap";
   trap.events_per_op[vmm::index_of(vmm::EventKind::trap)] = 77322;
-  Measurement ring = native;  // a PV ring: 4 notifications for the 16 requests
+  Measurement ring = native;  // a PV ring: 4 notifications for the 6 ring requests
   ring.mode = vmm::ModeId::pv;
   ring.label = "pv";
   ring.events_per_op[vmm::index_of(vmm::EventKind::port_io)] = 0;
+  ring.events_per_op[vmm::index_of(vmm::EventKind::blk_request)] = 6;
   ring.events_per_op[vmm::index_of(vmm::EventKind::hypercall)] = 8;
   ring.events_per_op[vmm::index_of(vmm::EventKind::ring_notify)] = 4;
   Measurement skipped;
