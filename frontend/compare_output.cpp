@@ -77,9 +77,9 @@ double events(const Measurement& m, vmm::EventKind k) {
 double block_requests(const Measurement& m) {
   return events(m, vmm::EventKind::blk_request);
 }
-// The batching factor: the disk's requests per ring notification.
+// The batching factor: the disk's requests per notification to the PV block back end.
 std::optional<double> requests_per_notification(const Measurement& m) {
-  return per(block_requests(m), events(m, vmm::EventKind::ring_notify));
+  return per(block_requests(m), m.blk_notifications_per_op);
 }
 
 }  // namespace
@@ -127,7 +127,8 @@ void print_block_io_table(std::ostream& out, const std::vector<Measurement>& row
   auto opt = [](std::optional<double> x, int decimals) { return x ? fmt(*x, decimals) : "-"; };
   out << "\nblock I/O per operation: a call is one file-system call of the workload, a request "
          "one the disk took (an ATA command, a ring request); trap = traps and VM exits, call = "
-         "BT callouts, hcall = hypercalls, ntfy = ring notifications\n"
+         "BT callouts, hcall = hypercalls, ntfy = ring notifications (both ways); req/ntfy = "
+         "requests per notification to the PV block back end\n"
       << pad("workload", 12, false) << " " << pad("mode", mode_width, false) << " "
       << pad("KiB/op", 6, true) << " " << pad("calls/op", 8, true) << " " << pad("req/op", 8, true)
       << " " << pad("cycles/KiB", 11, true);

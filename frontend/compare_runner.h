@@ -56,6 +56,9 @@ struct Measurement {
   double requests_per_op = 0;
   double create_cycles_per_op = 0;
   double delete_cycles_per_op = 0;
+  // Notifications to the PV block back end per operation (ring_notify events on the block
+  // ring from the front end; the divisor of the batching factor, as blk_back counts it).
+  double blk_notifications_per_op = 0;
 };
 
 class CompareRunner {
