@@ -100,7 +100,8 @@ std::string cell_json(const SweepCell& sc, const sweep::CostSet& costs, const Me
   for (const auto& [k, v] : costs) json.key(k).value(v);
   json.end_object();
   json.key("ok").value(m.ok);
-  if (!m.ok) json.key("error").value(m.error);
+  if (m.skipped) json.key("skipped").value(true);
+  if (!m.ok) json.key(m.skipped ? "reason" : "error").value(m.error);
   json.key("cycles_per_op").fixed(m.cycles_per_op, 1);
   json.key("modeled_cycles_per_op").fixed(m.modeled_cycles_per_op, 1);
   json.key("instructions_per_op").fixed(m.instructions_per_op, 1);
@@ -325,7 +326,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   for (size_t i = first; i <= last; ++i) {
     std::string bytes;
     if (read_file(all[i].dir / "measurement.bin", bytes) && deserialize(bytes, results[i]) &&
-        results[i].ok) {
+        (results[i].ok || results[i].skipped)) {
       continue;
     }
     todo.push_back(i);
@@ -353,7 +354,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
   runner.run(cells, progress, [&](size_t j, const Measurement& m) {
     const size_t i = todo[j];
     results[i] = m;
-    if (!m.ok) return;  // a failed cell is measured again next time
+    // A failed cell is measured again next time; a skipped one (the guest cannot run the
+    // workload in that mode) is a result, kept as one.
+    if (!m.ok && !m.skipped) return;
     std::error_code e;
     fs::create_directories(all[i].dir, e);
     saved =
@@ -367,9 +370,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
     int status = 0;
     for (size_t i : todo) {
       if (!results[i].ok) {
-        std::cerr << "vmlab: " << all[i].dir.filename().string() << ": " << results[i].error
-                  << "\n";
-        status = 1;
+        std::cerr << "vmlab: " << all[i].dir.filename().string() << ": "
+                  << (results[i].skipped ? "skipped: " : "") << results[i].error << "\n";
+        if (!results[i].skipped) status = 1;
       }
     }
     return status;
@@ -378,7 +381,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   // The combined results, in cell order.
   std::ostringstream csv;
   csv << "cell,mode,workload,args,iters,profile,costs,ok,cycles_per_op,modeled_cycles_per_op,"
-         "instructions_per_op,tlb_misses_per_op,walk_references_per_op\n";
+         "instructions_per_op,tlb_misses_per_op,walk_references_per_op,skipped\n";
   vmm::JsonWriter json(true);
   json.begin_object();
   json.key("schema").value("vmlab-sweep/1");
@@ -397,10 +400,12 @@ int cmd_sweep(const std::vector<std::string>& args) {
           << fixed(m.walk_references_per_op, 3);
     } else {
       csv << ",,,,,";
-      std::cerr << "vmlab: " << sc.dir.filename().string() << ": " << m.error << "\n";
-      status = 1;
+      // A skipped cell is no failure: the guest said why it cannot run the workload.
+      std::cerr << "vmlab: " << sc.dir.filename().string() << ": " << (m.skipped ? "skipped: " : "")
+                << m.error << "\n";
+      if (!m.skipped) status = 1;
     }
-    csv << "\n";
+    csv << "," << (m.skipped ? 1 : 0) << "\n";
     json.begin_object();
     json.key("cell").value(sc.dir.filename().string());
     json.key("mode").value(sc.cell.variant->name);
@@ -415,7 +420,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
       json.key("modeled_cycles_per_op").fixed(m.modeled_cycles_per_op, 1);
       json.key("instructions_per_op").fixed(m.instructions_per_op, 1);
     } else {
-      json.key("error").value(m.error);
+      if (m.skipped) json.key("skipped").value(true);
+      json.key(m.skipped ? "reason" : "error").value(m.error);
     }
     json.end_object();
   }

@@ -103,6 +103,7 @@ std::string serialize(const Measurement& m) {
   w.pod(m.requests_per_op);
   w.pod(m.create_cycles_per_op);
   w.pod(m.delete_cycles_per_op);
+  w.pod(m.blk_notifications_per_op);
   return w.take();
 }
 
@@ -119,7 +120,7 @@ bool deserialize(const std::string& bytes, Measurement& m) {
       r.pod(m.instructions_per_op) && r.pod(m.events_per_op) && r.pod(m.event_cycles_per_op) &&
       r.pod(m.tlb_misses_per_op) && r.pod(m.walk_references_per_op) && r.pod(m.skipped) &&
       r.pod(m.bytes_per_op) && r.pod(m.requests_per_op) && r.pod(m.create_cycles_per_op) &&
-      r.pod(m.delete_cycles_per_op) && r.at_end();
+      r.pod(m.delete_cycles_per_op) && r.pod(m.blk_notifications_per_op) && r.at_end();
   if (ok && has_exit) m.failed_run.exit_value = exit_value;
   return ok;
 }

@@ -49,9 +49,10 @@ std::string pad(const std::string& s, size_t width, bool right) {
 }
 
 // The block-I/O figures of a disk workload's row (docs/guest.md, "Disk workloads"): per
-// request (one file-system call of the workload) and per KiB moved, for the event kinds by
-// which each mode reaches the device: traps and VM exits, BT callouts, hypercalls and ring
-// notifications. Absent (nullopt) where the divisor is 0.
+// request (one request the disk took, a blk_request event: an ATA command, or a request of
+// the PV block ring) and per KiB moved, for the event kinds by which each mode reaches the
+// device: traps and VM exits, BT callouts, hypercalls and ring notifications. Absent
+// (nullopt) where the divisor is 0.
 constexpr vmm::EventKind kBlockKinds[] = {vmm::EventKind::trap, vmm::EventKind::bt_callout,
                                           vmm::EventKind::hypercall, vmm::EventKind::ring_notify};
 constexpr const char* kBlockKindShort[] = {"trap", "call", "hcall", "ntfy"};
@@ -72,9 +73,13 @@ std::optional<double> cycles_per_kib(const Measurement& m) {
 double events(const Measurement& m, vmm::EventKind k) {
   return m.events_per_op[vmm::index_of(k)];
 }
-// The batching factor: the workload's requests per ring notification.
+// The disk's requests per operation (ATA commands, or ring requests).
+double block_requests(const Measurement& m) {
+  return events(m, vmm::EventKind::blk_request);
+}
+// The batching factor: the disk's requests per notification to the PV block back end.
 std::optional<double> requests_per_notification(const Measurement& m) {
-  return per(m.requests_per_op, events(m, vmm::EventKind::ring_notify));
+  return per(block_requests(m), m.blk_notifications_per_op);
 }
 
 }  // namespace
@@ -120,12 +125,13 @@ void print_block_io_table(std::ostream& out, const std::vector<Measurement>& row
   size_t mode_width = 8;
   for (const Measurement& m : rows) mode_width = std::max(mode_width, m.label.size());
   auto opt = [](std::optional<double> x, int decimals) { return x ? fmt(*x, decimals) : "-"; };
-  out << "\nblock I/O per operation: a request is one file-system call of the workload; trap "
-         "= traps and VM exits, call = BT callouts, hcall = hypercalls, ntfy = ring "
-         "notifications\n"
+  out << "\nblock I/O per operation: a call is one file-system call of the workload, a request "
+         "one the disk took (an ATA command, a ring request); trap = traps and VM exits, call = "
+         "BT callouts, hcall = hypercalls, ntfy = ring notifications (both ways); req/ntfy = "
+         "requests per notification to the PV block back end\n"
       << pad("workload", 12, false) << " " << pad("mode", mode_width, false) << " "
-      << pad("KiB/op", 6, true) << " " << pad("req/op", 6, true) << " "
-      << pad("cycles/KiB", 11, true);
+      << pad("KiB/op", 6, true) << " " << pad("calls/op", 8, true) << " " << pad("req/op", 8, true)
+      << " " << pad("cycles/KiB", 11, true);
   for (const char* k : kBlockKindShort) {
     out << " " << pad(std::string(k) + "/req", 10, true) << " "
         << pad(std::string(k) + "/KiB", 10, true);
@@ -135,10 +141,11 @@ void print_block_io_table(std::ostream& out, const std::vector<Measurement>& row
   for (const Measurement& m : rows) {
     if (!is_block_io(m)) continue;
     out << pad(m.workload, 12, false) << " " << pad(m.label, mode_width, false) << " "
-        << pad(fmt(kib_of(m), 1), 6, true) << " " << pad(fmt(m.requests_per_op, 0), 6, true) << " "
+        << pad(fmt(kib_of(m), 1), 6, true) << " " << pad(fmt(m.requests_per_op, 0), 8, true) << " "
+        << pad(fmt(block_requests(m), 2), 8, true) << " "
         << pad(opt(cycles_per_kib(m), 1), 11, true);
     for (vmm::EventKind k : kBlockKinds) {
-      out << " " << pad(opt(per(events(m, k), m.requests_per_op), 2), 10, true) << " "
+      out << " " << pad(opt(per(events(m, k), block_requests(m)), 2), 10, true) << " "
           << pad(opt(per(events(m, k), kib_of(m)), 2), 10, true);
     }
     out << " " << pad(opt(requests_per_notification(m), 2), 8, true) << " "
@@ -152,7 +159,7 @@ void print_compare_csv(std::ostream& out, const std::vector<Measurement>& rows) 
          "instructions_per_op";
   for (vmm::EventKind k : vmm::all_event_kinds())
     out << "," << vmm::event_kind_name(k) << "_per_op";
-  out << ",skipped,bytes_per_op,requests_per_op,cycles_per_kib";
+  out << ",skipped,bytes_per_op,calls_per_op,requests_per_op,cycles_per_kib";
   for (vmm::EventKind k : kBlockKinds) {
     out << "," << vmm::event_kind_name(k) << "_per_request," << vmm::event_kind_name(k)
         << "_per_kib";
@@ -164,7 +171,7 @@ void print_compare_csv(std::ostream& out, const std::vector<Measurement>& rows) 
     if (!m.ok) {
       out << ",,,,";
       for (size_t i = 1; i < vmm::kNumEventKinds; ++i) out << ",";
-      out << "," << (m.skipped ? 1 : 0) << ",,,";
+      out << "," << (m.skipped ? 1 : 0) << ",,,,";
       for (size_t i = 0; i < std::size(kBlockKinds); ++i) out << ",,";
       out << ",,,\n";
       continue;
@@ -176,9 +183,10 @@ void print_compare_csv(std::ostream& out, const std::vector<Measurement>& rows) 
     auto opt = [](std::optional<double> x, int decimals) { return x ? fmt(*x, decimals) : ""; };
     const bool io = is_block_io(m);
     out << ",0," << (io ? fmt(m.bytes_per_op, 0) : "") << ","
-        << (io ? fmt(m.requests_per_op, 0) : "") << "," << opt(cycles_per_kib(m), 1);
+        << (io ? fmt(m.requests_per_op, 0) : "") << "," << (io ? fmt(block_requests(m), 3) : "")
+        << "," << opt(cycles_per_kib(m), 1);
     for (vmm::EventKind k : kBlockKinds) {
-      out << "," << (io ? opt(per(events(m, k), m.requests_per_op), 3) : "") << ","
+      out << "," << (io ? opt(per(events(m, k), block_requests(m)), 3) : "") << ","
           << (io ? opt(per(events(m, k), kib_of(m)), 3) : "");
     }
     out << "," << opt(requests_per_notification(m), 3) << ","
@@ -232,10 +240,12 @@ void print_compare_json(std::ostream& out, const CompareHeader& h,
     }
     json.end_object();
     if (is_block_io(m)) {
-      // Per request (one file-system call of the workload) and per KiB moved.
+      // Per request (one the disk took) and per KiB moved; calls are the workload's
+      // file-system calls.
       json.key("block_io").begin_object();
       json.key("bytes_per_op").fixed(m.bytes_per_op, 0);
-      json.key("requests_per_op").fixed(m.requests_per_op, 0);
+      json.key("calls_per_op").fixed(m.requests_per_op, 0);
+      json.key("requests_per_op").fixed(block_requests(m), 3);
       auto put = [&](const std::string& key, std::optional<double> x, int decimals) {
         json.key(key);
         if (x) {
@@ -247,7 +257,7 @@ void print_compare_json(std::ostream& out, const CompareHeader& h,
       put("cycles_per_kib", cycles_per_kib(m), 1);
       for (vmm::EventKind k : kBlockKinds) {
         const std::string name(vmm::event_kind_name(k));
-        put(name + "_per_request", per(events(m, k), m.requests_per_op), 3);
+        put(name + "_per_request", per(events(m, k), block_requests(m)), 3);
         put(name + "_per_kib", per(events(m, k), kib_of(m)), 3);
       }
       put("requests_per_notification", requests_per_notification(m), 3);

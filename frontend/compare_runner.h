@@ -49,12 +49,16 @@ struct Measurement {
   double tlb_misses_per_op = 0;
   double walk_references_per_op = 0;
   // The disk workloads (docs/guest.md, "Disk workloads"), from the guest's result line: the
-  // bytes and file-system requests of one operation (0 for the other workloads), and for
-  // filecreate the create and delete halves of cycles_per_op.
+  // bytes and file-system calls of one operation (0 for the other workloads; the disk's own
+  // requests are events_per_op's blk_request), and for filecreate the create and delete
+  // halves of cycles_per_op.
   double bytes_per_op = 0;
   double requests_per_op = 0;
   double create_cycles_per_op = 0;
   double delete_cycles_per_op = 0;
+  // Notifications to the PV block back end per operation (ring_notify events on the block
+  // ring from the front end; the divisor of the batching factor, as blk_back counts it).
+  double blk_notifications_per_op = 0;
 };
 
 class CompareRunner {

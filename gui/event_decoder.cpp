@@ -296,6 +296,11 @@ QString describe_payload(vmm::EventKind kind, const std::array<uint32_t, 4>& p,
           .arg(p[1] != 0 ? QCoreApplication::translate("EventDecoder", "wrote")
                          : QCoreApplication::translate("EventDecoder", "read"),
                hex(p[0]));
+    case EventKind::blk_request:
+      return QCoreApplication::translate("EventDecoder", "disk request op %1: %2 sectors from %3")
+          .arg(p[0])
+          .arg(p[2])
+          .arg(p[1]);
   }
   return QString();
 }

@@ -27,7 +27,8 @@ Lane lane_of(EventKind kind) {
     case EventKind::bt_flush:
     case EventKind::bt_invalidate: return Lane::bt;
     case EventKind::port_io:
-    case EventKind::mmio: return Lane::port_io;
+    case EventKind::mmio:
+    case EventKind::blk_request: return Lane::port_io;
     case EventKind::exception:
     case EventKind::external_interrupt:
     case EventKind::software_interrupt:

@@ -19,3 +19,7 @@ vt.exit_page_fault = 1186 | Adams & Agesen 2006, Table 1, page-fault VM exit, Co
 vt.vmcb_read = 52 | Adams & Agesen 2006, Table 1, VMCB read, Core 2 Duo 2.66 GHz
 vt.vmcb_write = 44 | Adams & Agesen 2006, Table 1, VMCB write, Core 2 Duo 2.66 GHz
 vt.nested_ref = 20 | vmlab default, not from a paper (Bhargava et al. 2008 count the references of a 2-D walk, not their cycles): one extra paging-structure reference beyond a native walk, assumed to hit the data cache
+
+# The disk's own work (docs/disk.md, "Cost in each mode"), charged alike in every mode to
+# each request a disk takes (an ATA command, a PV ring request: the blk_request event).
+event.blk_request = 4256 | vmlab declared figure, not from a paper (papers.md gives no disk timing; Barham et al. 2003 name only their 10k RPM SCSI disk): 1.6 us a request, one 512-byte sector across a 320 MB/s Ultra320 SCSI bus, answered from the drive's cache (no seek, no rotation), at 2.66 GHz

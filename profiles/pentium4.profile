@@ -41,3 +41,7 @@ event.bt_lookup_hit = 0 | vmlab default, not from a paper: the in-TC hash lookup
 event.bt_lookup_miss = 0 | vmlab default, not from a paper: a miss is a callout, charged as bt_callout
 event.bt_chain = 0 | vmlab default, not from a paper: the continuation that chains is a callout, charged as bt_callout
 vt.nested_ref = 20 | vmlab default, not from a paper (Bhargava et al. 2008 count the references of a 2-D walk, not their cycles): one extra paging-structure reference beyond a native walk, assumed to hit the data cache
+
+# The disk's own work (docs/disk.md, "Cost in each mode"), charged alike in every mode to
+# each request a disk takes (an ATA command, a PV ring request: the blk_request event).
+event.blk_request = 6080 | vmlab declared figure, not from a paper (papers.md gives no disk timing; Barham et al. 2003 name only their 10k RPM SCSI disk): 1.6 us a request, one 512-byte sector across a 320 MB/s Ultra320 SCSI bus, answered from the drive's cache (no seek, no rotation), at 3.8 GHz

@@ -118,8 +118,32 @@ void AtaController::reset() {
   update_irq_line();
 }
 
+// The request as the disk sees it: the data commands with their address and count, FLUSH
+// CACHE, and every other command as one request without data.
+void AtaController::report(uint8_t command) const {
+  if (!request_hook_) return;
+  BlockRequest r{BlockOp::kOther, 0, 0, command};
+  switch (command) {
+    case 0x20:
+    case 0x21:
+    case 0xC4: r.op = BlockOp::kRead; break;
+    case 0x30:
+    case 0x31:
+    case 0xC5: r.op = BlockOp::kWrite; break;
+    case 0xE7: r.op = BlockOp::kFlush; break;
+    default: break;
+  }
+  if (r.op == BlockOp::kRead || r.op == BlockOp::kWrite || command == 0x40 || command == 0x41) {
+    uint64_t lba = 0;
+    if (task_lba(lba)) r.sector = lba;
+    r.sectors = task_count();
+  }
+  request_hook_(r);
+}
+
 void AtaController::execute(uint8_t command) {
   ++commands_;
+  report(command);
   Drive& d = drive();
   // A new command ends any transfer in progress.
   transfer_ = Transfer::kNone;

@@ -47,6 +47,7 @@
 
 #include "engine/machine/block_image.h"
 #include "engine/machine/io_device.h"
+#include "engine/machine/io_observer.h"
 
 namespace vmlab::machine {
 
@@ -85,6 +86,12 @@ class AtaController : public IoDevice {
   // `set_irq(level)` drives IRQ 14.
   explicit AtaController(std::function<void(bool)> set_irq);
 
+  // Called with every command a present drive takes (its operation, sectors and command
+  // byte), before the command runs: the machine reports it to the monitor's observer.
+  void set_request_hook(std::function<void(const BlockRequest&)> hook) {
+    request_hook_ = std::move(hook);
+  }
+
   // Puts an image in position 0 (master) or 1 (slave).
   void attach_drive(unsigned index, std::unique_ptr<BlockImage> image);
   bool has_drive(unsigned index) const { return index < 2 && drives_[index].image != nullptr; }
@@ -111,6 +118,7 @@ class AtaController : public IoDevice {
   Drive& drive() { return drives_[selected_]; }
   bool present() const { return drives_[selected_].image != nullptr; }
   void execute(uint8_t command);
+  void report(uint8_t command) const;
   // The addressed sector, from the task file (LBA28 or CHS); false if CHS names none.
   bool task_lba(uint64_t& lba) const;
   unsigned task_count() const { return sector_count_ == 0 ? 256 : sector_count_; }
@@ -132,6 +140,7 @@ class AtaController : public IoDevice {
   void reset();
 
   std::function<void(bool)> set_irq_;
+  std::function<void(const BlockRequest&)> request_hook_;
   std::array<Drive, 2> drives_;
   unsigned selected_ = 0;
   // The task file, shared by both drives as on the cable (each drive latches the writes).

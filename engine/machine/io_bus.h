@@ -40,6 +40,10 @@ class IoBus {
   void notify_mmio(const MmioAccess& access) {
     if (observer_) observer_->on_mmio(access);
   }
+  // So do disks, for each request they take (the ATA controller's commands).
+  void notify_block_request(const BlockRequest& request) {
+    if (observer_) observer_->on_block_request(request);
+  }
 
   uint64_t unassigned_accesses() const { return unassigned_count_; }
   // Most recent last; at most kRecentUnassigned ports.

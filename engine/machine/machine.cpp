@@ -65,6 +65,7 @@ Machine::Machine(MachineConfig config, PhysicalMemory memory)
       ata_([this](bool level) { pic_.set_irq(AtaController::kIrq, level); }),
       cpu_(memory_.span(), *this) {
   if (!config_.local_apic) apic_.write_base_msr(LocalApic::kDefaultBase);  // globally disabled
+  ata_.set_request_hook([this](const BlockRequest& r) { io_.notify_block_request(r); });
 }
 
 Result<void> Machine::attach_devices() {

@@ -40,6 +40,7 @@ enum syscall_nr {
   SYS_blk_write = 22,   /* blk_write(lba, count, buf) may be queued    -> 0       */
   SYS_blk_flush = 23,   /* blk_flush(): durable; a queued write failed -> -1      */
   SYS_blk_sectors = 24, /* blk_sectors()                     -> sectors, -1: none */
+  SYS_blk_drop = 25,    /* blk_drop(): write back, empty the buffer cache -> 0    */
   SYS_count
 };
 

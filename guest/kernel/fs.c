@@ -1,11 +1,14 @@
 /*
- * The guest's file system (fs.h, the format in diskfs.h): sectors read and written one
- * at a time through the block seam (blk.h: the ATA driver, or the PV block ring), no
- * cache, each operation written in the crash-safe order diskfs.h gives and ended with a
- * flush (FLUSH CACHE, or the ring's flush request).
+ * The guest's file system (fs.h, the format in diskfs.h) above the buffer cache (bcache.h)
+ * and the block seam beneath it (blk.h: the ATA driver, or the PV block ring). Each
+ * operation's writes are cached (write-back) and grouped into ordering epochs in the
+ * crash-safe order diskfs.h gives (bcache_order() between the groups); the operation ends
+ * with bcache_flush(), which writes them back epoch by epoch and flushes the device (FLUSH
+ * CACHE, or the ring's flush request), so every completed call is durable.
  */
 #include "fs.h"
 
+#include "bcache.h"
 #include "blk.h"
 #include "diskfs.h"
 #include "kernel.h"
@@ -21,11 +24,12 @@ static bool mounted;
 static u8 data[SECTOR_SIZE]; /* file data */
 static u8 meta[SECTOR_SIZE]; /* inode, bitmap and directory sectors */
 static u32 indirect[DISKFS_PER_INDIRECT];
+static bool fresh[DISKFS_MAX_SECTORS]; /* fs_write: the block's sector was just allocated */
 
 static int mount(void) {
   if (mounted) return 0;
   u32 sectors = 0;
-  if (!blk_probe(&sectors) || blk_read(0, meta) < 0) return -1;
+  if (!blk_probe(&sectors) || bcache_read(0, meta) < 0) return -1;
   memcpy(&sb, meta, sizeof sb);
   for (u32 i = 0; i < 8; i++) {
     if (sb.magic[i] != DISKFS_MAGIC[i]) return -1;
@@ -41,16 +45,16 @@ static int mount(void) {
 }
 
 static int inode_get(u32 ino, struct diskfs_inode* in) {
-  if (blk_read(sb.inode_start + ino / INODES_PER_SECTOR, meta) < 0) return -1;
+  if (bcache_read(sb.inode_start + ino / INODES_PER_SECTOR, meta) < 0) return -1;
   memcpy(in, meta + (ino % INODES_PER_SECTOR) * sizeof *in, sizeof *in);
   return 0;
 }
 
 static int inode_put(u32 ino, const struct diskfs_inode* in) {
   const u32 s = sb.inode_start + ino / INODES_PER_SECTOR;
-  if (blk_read(s, meta) < 0) return -1;
+  if (bcache_read(s, meta) < 0) return -1;
   memcpy(meta + (ino % INODES_PER_SECTOR) * sizeof *in, in, sizeof *in);
-  return blk_write(s, meta);
+  return bcache_write(s, meta);
 }
 
 /* A sector number from an inode or indirect sector, trusted only inside the data area. */
@@ -61,58 +65,36 @@ static bool data_sector_ok(u32 s) {
 static int bitmap_set(u32 sector, bool used) {
   const u32 s = sb.bitmap_start + sector / BITS_PER_SECTOR;
   const u32 bit = sector % BITS_PER_SECTOR;
-  if (blk_read(s, meta) < 0) return -1;
+  if (bcache_read(s, meta) < 0) return -1;
   if (used)
     meta[bit / 8] |= (u8)(1u << (bit % 8));
   else
     meta[bit / 8] &= (u8) ~(1u << (bit % 8));
-  return blk_write(s, meta);
+  return bcache_write(s, meta);
 }
 
 /* The lowest free data sector, marked in use; 0 when the disk is full. */
 static u32 alloc_sector(void) {
   for (u32 b = 0; b < sb.bitmap_sectors; b++) {
-    if (blk_read(sb.bitmap_start + b, meta) < 0) return 0;
+    if (bcache_read(sb.bitmap_start + b, meta) < 0) return 0;
     for (u32 bit = 0; bit < BITS_PER_SECTOR; bit++) {
       const u32 sector = b * BITS_PER_SECTOR + bit;
       if (sector >= sb.sectors) return 0;
       if (sector < sb.data_start || (meta[bit / 8] & (1u << (bit % 8)))) continue;
       meta[bit / 8] |= (u8)(1u << (bit % 8));
-      return blk_write(sb.bitmap_start + b, meta) < 0 ? 0 : sector;
+      return bcache_write(sb.bitmap_start + b, meta) < 0 ? 0 : sector;
     }
   }
   return 0;
 }
 
-/* The sector holding block `idx` of `in`, allocated when `alloc` (then *fresh is set and
- * the caller writes the whole sector); 0 for a hole or an error. The indirect sector is
- * written here, before the inode that will point to it. */
-static u32 bmap(struct diskfs_inode* in, u32 idx, bool alloc, bool* fresh) {
-  *fresh = false;
-  if (idx < DISKFS_DIRECT) {
-    if (in->direct[idx] == 0 && alloc) {
-      in->direct[idx] = alloc_sector();
-      *fresh = in->direct[idx] != 0;
-    }
-    return data_sector_ok(in->direct[idx]) ? in->direct[idx] : 0;
-  }
+/* The sector holding block `idx` of `in`; 0 for a hole or an error. */
+static u32 bmap(const struct diskfs_inode* in, u32 idx) {
+  if (idx < DISKFS_DIRECT) return data_sector_ok(in->direct[idx]) ? in->direct[idx] : 0;
   idx -= DISKFS_DIRECT;
-  if (idx >= DISKFS_PER_INDIRECT) return 0;
-  if (in->indirect == 0) {
-    if (!alloc) return 0;
-    const u32 s = alloc_sector();
-    if (s == 0) return 0;
-    memset(indirect, 0, sizeof indirect);
-    if (blk_write(s, indirect) < 0) return 0;
-    in->indirect = s;
-  }
-  if (!data_sector_ok(in->indirect) || blk_read(in->indirect, indirect) < 0) return 0;
-  if (indirect[idx] == 0 && alloc) {
-    const u32 s = alloc_sector();
-    if (s == 0) return 0;
-    indirect[idx] = s;
-    if (blk_write(in->indirect, indirect) < 0) return 0;
-    *fresh = true;
+  if (idx >= DISKFS_PER_INDIRECT || !data_sector_ok(in->indirect) ||
+      bcache_read(in->indirect, indirect) < 0) {
+    return 0;
   }
   return data_sector_ok(indirect[idx]) ? indirect[idx] : 0;
 }
@@ -141,9 +123,8 @@ static u32 lookup(const char* name, u32* slot_sector, u32* slot) {
   *slot_sector = 0;
   if (inode_get(ROOT, &root) < 0) return 0;
   for (u32 idx = 0; idx < root.size / SECTOR_SIZE; idx++) {
-    bool fresh;
-    const u32 s = bmap(&root, idx, false, &fresh);
-    if (s == 0 || blk_read(s, meta) < 0) return 0;
+    const u32 s = bmap(&root, idx);
+    if (s == 0 || bcache_read(s, meta) < 0) return 0;
     const struct diskfs_dirent* e = (const struct diskfs_dirent*)meta;
     for (u32 i = 0; i < ENTRIES_PER_SECTOR; i++) {
       if (e[i].inode != 0 && name_eq(e[i].name, name)) {
@@ -160,6 +141,9 @@ static u32 lookup(const char* name, u32* slot_sector, u32* slot) {
   return 0;
 }
 
+/* A new empty file named `name`: its inode, then (an epoch later) the entry that names
+ * it; when the directory is full, a new directory sector holding the entry, then (an
+ * epoch later) the root inode that points to it. */
 static u32 create(const char* name, u32 slot_sector, u32 slot) {
   struct diskfs_inode in;
   u32 ino = 0;
@@ -171,24 +155,31 @@ static u32 create(const char* name, u32 slot_sector, u32 slot) {
   memset(&in, 0, sizeof in);
   in.type = DISKFS_TYPE_FILE;
   if (inode_put(ino, &in) < 0) return 0;
-  if (slot_sector == 0) {  // the directory is full: one more sector for it
-    struct diskfs_inode root;
-    bool fresh;
-    if (inode_get(ROOT, &root) < 0) return 0;
-    slot_sector = bmap(&root, root.size / SECTOR_SIZE, true, &fresh);
+  bcache_order();
+  struct diskfs_inode root;
+  const bool grow = slot_sector == 0;
+  if (grow) {  // the directory is full: one more sector for it (directories stay direct)
+    if (inode_get(ROOT, &root) < 0 || root.size / SECTOR_SIZE >= DISKFS_DIRECT) return 0;
+    slot_sector = alloc_sector();
     if (slot_sector == 0) return 0;
     memset(meta, 0, SECTOR_SIZE);
-    if (blk_write(slot_sector, meta) < 0) return 0;
-    root.size += SECTOR_SIZE;
-    if (inode_put(ROOT, &root) < 0) return 0;
     slot = 0;
+  } else if (bcache_read(slot_sector, meta) < 0) {
+    return 0;
   }
-  if (blk_read(slot_sector, meta) < 0) return 0;
   struct diskfs_dirent* e = (struct diskfs_dirent*)meta + slot;
   memset(e, 0, sizeof *e);
   e->inode = ino;
   memcpy(e->name, name, strlen(name));
-  return blk_write(slot_sector, meta) < 0 ? 0 : ino;
+  if (bcache_write(slot_sector, meta) < 0) return 0;
+  bcache_order();
+  if (grow) {
+    root.direct[root.size / SECTOR_SIZE] = slot_sector;
+    root.size += SECTOR_SIZE;
+    if (inode_put(ROOT, &root) < 0) return 0;
+    bcache_order();
+  }
+  return ino;
 }
 
 int fs_read(const char* name, u32 off, void* buf, u32 len) {
@@ -204,11 +195,10 @@ int fs_read(const char* name, u32 off, void* buf, u32 len) {
     const u32 pos = off + done;
     const u32 within = pos % SECTOR_SIZE;
     const u32 n = len - done < SECTOR_SIZE - within ? len - done : SECTOR_SIZE - within;
-    bool fresh;
-    const u32 s = bmap(&in, pos / SECTOR_SIZE, false, &fresh);
+    const u32 s = bmap(&in, pos / SECTOR_SIZE);
     if (s == 0)
       memset(data, 0, SECTOR_SIZE);
-    else if (blk_read(s, data) < 0)
+    else if (bcache_read(s, data) < 0)
       return -1;
     memcpy(out + done, data + within, n);
     done += n;
@@ -216,6 +206,47 @@ int fs_read(const char* name, u32 off, void* buf, u32 len) {
   return (int)len;
 }
 
+/* Gives blocks [first, end) of `in` their sectors, allocating the missing ones (and the
+ * indirect sector) in the bitmap; the pointers change only in `in` and `indirect`. Returns
+ * the end of the blocks that have a sector (below `end` when the disk is full). */
+static u32 allocate(struct diskfs_inode* in, u32 first, u32 end, bool* indirect_changed) {
+  *indirect_changed = false;
+  bool indirect_loaded = false;
+  for (u32 idx = first; idx < end; idx++) {
+    fresh[idx] = false;
+    u32* ptr;
+    if (idx < DISKFS_DIRECT) {
+      ptr = &in->direct[idx];
+    } else {
+      if (!indirect_loaded) {
+        if (in->indirect == 0) {
+          const u32 s = alloc_sector();
+          if (s == 0) return idx;
+          in->indirect = s;
+          memset(indirect, 0, sizeof indirect);
+          *indirect_changed = true;
+        } else if (!data_sector_ok(in->indirect) || bcache_read(in->indirect, indirect) < 0) {
+          return idx;
+        }
+        indirect_loaded = true;
+      }
+      ptr = &indirect[idx - DISKFS_DIRECT];
+    }
+    if (*ptr == 0) {
+      const u32 s = alloc_sector();
+      if (s == 0) return idx;
+      *ptr = s;
+      fresh[idx] = true;
+      if (idx >= DISKFS_DIRECT) *indirect_changed = true;
+    } else if (!data_sector_ok(*ptr)) {
+      return idx;
+    }
+  }
+  return end;
+}
+
+/* Three epochs: the bitmap's allocations; then the data and the indirect sector that
+ * points to it; then the inode with the new pointers and size. */
 int fs_write(const char* name, u32 off, const void* buf, u32 len) {
   u32 slot_sector, slot;
   struct diskfs_inode in;
@@ -225,53 +256,64 @@ int fs_write(const char* name, u32 off, const void* buf, u32 len) {
   u32 ino = lookup(name, &slot_sector, &slot);
   if (ino == 0) ino = create(name, slot_sector, slot);
   if (ino == 0 || inode_get(ino, &in) < 0 || in.type != DISKFS_TYPE_FILE) return -1;
-  const u8* src = buf;
+  const u32 first = off / SECTOR_SIZE;
+  const u32 end = len == 0 ? first : (off + len + SECTOR_SIZE - 1) / SECTOR_SIZE;
+  bool indirect_changed;
+  const u32 got = allocate(&in, first, end, &indirect_changed);
   int result = (int)len;
+  if (got < end) {  // no space: write what fits
+    result = -1;
+    len = got * SECTOR_SIZE > off ? got * SECTOR_SIZE - off : 0;
+  }
+  bcache_order();
+  const u8* src = buf;
   for (u32 done = 0; done < len;) {
     const u32 pos = off + done;
     const u32 within = pos % SECTOR_SIZE;
     const u32 n = len - done < SECTOR_SIZE - within ? len - done : SECTOR_SIZE - within;
-    bool fresh;
-    const u32 s = bmap(&in, pos / SECTOR_SIZE, true, &fresh);
-    if (s == 0) {
-      result = -1;  // no space: keep what was written
-      break;
-    }
-    if (fresh)
+    const u32 idx = pos / SECTOR_SIZE;
+    const u32 s = idx < DISKFS_DIRECT ? in.direct[idx] : indirect[idx - DISKFS_DIRECT];
+    if (fresh[idx])
       memset(data, 0, SECTOR_SIZE);
-    else if (n < SECTOR_SIZE && blk_read(s, data) < 0)
+    else if (n < SECTOR_SIZE && bcache_read(s, data) < 0)
       return -1;
     memcpy(data + within, src + done, n);
-    if (blk_write(s, data) < 0) return -1;
+    if (bcache_write(s, data) < 0) return -1;
+    fresh[idx] = false; /* a second write into the block keeps the first */
     done += n;
     if (pos + n > in.size) in.size = pos + n;
   }
+  if (indirect_changed && bcache_write(in.indirect, indirect) < 0) return -1;
+  bcache_order();
   if (inode_put(ino, &in) < 0) return -1;
-  return blk_flush() < 0 ? -1 : result;
+  return bcache_flush() < 0 ? -1 : result;
 }
 
+/* Three epochs: the entry; the inode; the bitmap bits of its sectors. */
 int fs_unlink(const char* name) {
   u32 slot_sector, slot;
   struct diskfs_inode in;
   if (mount() < 0 || !name_ok(name)) return -1;
   const u32 ino = lookup(name, &slot_sector, &slot);
   if (ino == 0 || inode_get(ino, &in) < 0) return -1;
-  if (blk_read(slot_sector, meta) < 0) return -1;
+  if (bcache_read(slot_sector, meta) < 0) return -1;
   memset((struct diskfs_dirent*)meta + slot, 0, sizeof(struct diskfs_dirent));
-  if (blk_write(slot_sector, meta) < 0) return -1;
+  if (bcache_write(slot_sector, meta) < 0) return -1;
+  bcache_order();
   struct diskfs_inode freed;
   memset(&freed, 0, sizeof freed);
   if (inode_put(ino, &freed) < 0) return -1;
+  bcache_order();
   for (u32 i = 0; i < DISKFS_DIRECT; i++) {
     if (data_sector_ok(in.direct[i])) bitmap_set(in.direct[i], false);
   }
-  if (data_sector_ok(in.indirect) && blk_read(in.indirect, indirect) == 0) {
+  if (data_sector_ok(in.indirect) && bcache_read(in.indirect, indirect) == 0) {
     for (u32 i = 0; i < DISKFS_PER_INDIRECT; i++) {
       if (data_sector_ok(indirect[i])) bitmap_set(indirect[i], false);
     }
     bitmap_set(in.indirect, false);
   }
-  return blk_flush();
+  return bcache_flush();
 }
 
 int fs_list(u32 index, char* name) {
@@ -279,9 +321,8 @@ int fs_list(u32 index, char* name) {
   if (mount() < 0 || inode_get(ROOT, &root) < 0) return -1;
   u32 seen = 0;
   for (u32 idx = 0; idx < root.size / SECTOR_SIZE; idx++) {
-    bool fresh;
-    const u32 s = bmap(&root, idx, false, &fresh);
-    if (s == 0 || blk_read(s, meta) < 0) return -1;
+    const u32 s = bmap(&root, idx);
+    if (s == 0 || bcache_read(s, meta) < 0) return -1;
     const struct diskfs_dirent* e = (const struct diskfs_dirent*)meta;
     for (u32 i = 0; i < ENTRIES_PER_SECTOR; i++) {
       if (e[i].inode == 0 || e[i].inode >= DISKFS_INODES || seen++ != index) continue;

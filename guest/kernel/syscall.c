@@ -4,6 +4,7 @@
  * Every user pointer is checked against the process's memory ranges first.
  */
 #include "../common/abi.h"
+#include "bcache.h"
 #include "blk.h"
 #include "fs.h"
 #include "kernel.h"
@@ -218,7 +219,7 @@ static const syscall_fn syscalls[SYS_count] = {
     [SYS_catch] = sys_catch,   [SYS_bench] = sys_bench_call, [SYS_fs_read] = sys_fs_read,
     [SYS_fs_write] = sys_fs_write, [SYS_fs_unlink] = sys_fs_unlink, [SYS_fs_list] = sys_fs_list,
     [SYS_blk_read] = sys_blk_read, [SYS_blk_write] = sys_blk_write, [SYS_blk_flush] = sys_blk_flush,
-    [SYS_blk_sectors] = sys_blk_sectors,
+    [SYS_blk_sectors] = sys_blk_sectors, [SYS_blk_drop] = sys_blk_drop,
 };
 
 void syscall_dispatch(struct trapframe* tf) {

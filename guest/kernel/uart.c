@@ -62,10 +62,18 @@ void uart_write(const char* buf, u32 len) {
   pv->irq_restore(flags);
 }
 
+/* Flow control: the receive interrupt is off while the input ring is full (rx_held), so
+ * the bytes not taken stay in the UART's FIFO, and behind it in the line (the machine moves
+ * input into the FIFO only as it has room); uart_read turns it back on once it has taken
+ * bytes out. Nothing typed or pasted is lost, however long the shell is busy. */
+static bool rx_held;
+
 void uart_intr(void) {
-  while (pv->inb(UART_LSR) & LSR_DATA_READY) {
-    char c = (char)pv->inb(UART_RBR);
-    if (rx_head - rx_tail < RX_SIZE) rx_buf[rx_head++ % RX_SIZE] = c;
+  while (rx_head - rx_tail < RX_SIZE && (pv->inb(UART_LSR) & LSR_DATA_READY))
+    rx_buf[rx_head++ % RX_SIZE] = (char)pv->inb(UART_RBR);
+  if (rx_head - rx_tail >= RX_SIZE && !rx_held) {
+    rx_held = true;
+    pv->outb(UART_IER, 0);
   }
   wakeup(&rx_head);
 }
@@ -87,6 +95,12 @@ int uart_read(char* buf, u32 len) {
   while (rx_head == rx_tail) sleep_on(&rx_head);
   u32 n = 0;
   while (n < len && rx_tail != rx_head) buf[n++] = rx_buf[rx_tail++ % RX_SIZE];
+  if (rx_held) {
+    const u32 flags = pv->irq_save();
+    rx_held = false;
+    pv->outb(UART_IER, IER_RX_AVAILABLE); /* the waiting bytes interrupt again */
+    pv->irq_restore(flags);
+  }
   if (console_refill) console_refill();
   return (int)n;
 }

@@ -24,6 +24,11 @@ static inline int fs_unlink(const char* name) {
 static inline int fs_list(u32 index, char* name) {
   return sys4(SYS_fs_list, index, (u32)name, 0, 0);
 }
+/* Empties the kernel's buffer cache (after writing back what is dirty): the next reads go
+ * to the disk, as `echo 3 > /proc/sys/vm/drop_caches` before a dd run on Linux. */
+static inline int blk_drop(void) {
+  return sys4(SYS_blk_drop, 0, 0, 0, 0);
+}
 
 /* disk_bench.c: `disk bench WORKLOAD ITERS [key=value...]`, the disk workloads, run by
  * init (workloads.c) in a child process; the result goes back through fd 3's pipe. */

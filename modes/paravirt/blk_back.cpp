@@ -68,6 +68,19 @@ int16_t BlkBack::process(uint32_t slot_ma, uint8_t& op, uint32_t& id) {
   const uint8_t nseg = req[b::kReqNrSegments];
   const uint32_t handle = req[2] | uint32_t{req[3]} << 8;
   const uint64_t sector = get64(req, b::kReqSector);
+  if (request_hook_) {
+    // As the guest asked: the sectors its segments name (each at most 8), checked below.
+    uint32_t asked = 0;
+    for (uint32_t i = 0; i < nseg && i < b::kMaxSegments; ++i) {
+      const uint8_t* s = &req[b::kReqSegments + i * b::kSegmentSize];
+      if (s[4] <= s[5] && s[5] < b::kSectorsPerPage) asked += s[5] - s[4] + 1u;
+    }
+    const machine::BlockOp kind = op == b::kOpRead    ? machine::BlockOp::kRead
+                                  : op == b::kOpWrite ? machine::BlockOp::kWrite
+                                  : op == b::kOpFlush ? machine::BlockOp::kFlush
+                                                      : machine::BlockOp::kOther;
+    request_hook_({kind, sector, op == b::kOpFlush ? 0 : asked, 0x100u + nseg});
+  }
   if (op != b::kOpRead && op != b::kOpWrite && op != b::kOpFlush) return b::kRspNotSupported;
   if (handle != 0) return b::kRspError;  // one virtual disk, handle 0
   if (op == b::kOpFlush) {

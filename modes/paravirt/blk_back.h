@@ -32,9 +32,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "engine/machine/block_image.h"
+#include "engine/machine/io_observer.h"
 #include "engine/vmm/core/p2m.h"
 #include "modes/paravirt/direct_paging.h"
 #include "modes/paravirt/machine_memory.h"
@@ -65,6 +67,13 @@ class BlkBack {
   BlkBack(MachineMemory& memory, const DirectPaging& paging, const vmm::P2m& p2m, uint32_t ring_ma,
           uint32_t grant_ma, machine::BlockImage& image, std::vector<uint32_t> protected_mfns);
 
+  // Called with every request the back end takes from the ring, valid or not, before it
+  // is done (its operation as the guest named it, 4 for an unknown one): the monitor
+  // records it as the disk's work (the blk_request event).
+  void set_request_hook(std::function<void(const machine::BlockRequest&)> hook) {
+    request_hook_ = std::move(hook);
+  }
+
   // The front end notified: the back end has work until it runs.
   void notify();
   bool working() const { return working_; }
@@ -93,6 +102,7 @@ class BlkBack {
   uint32_t req_cons_ = 0, rsp_prod_pvt_ = 0;
   bool working_ = false;
   Stats stats_;
+  std::function<void(const machine::BlockRequest&)> request_hook_;
 };
 
 }  // namespace vmlab::modes::paravirt

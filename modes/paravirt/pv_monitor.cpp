@@ -326,6 +326,16 @@ void PvMonitor::console_input() {
   recorder().record(vmm::EventKind::ring_notify, {abi::kConsolePort, n, 1, 0});
 }
 
+void PvMonitor::set_blk(std::unique_ptr<BlkBack> blk) {
+  blk_ = std::move(blk);
+  if (blk_ == nullptr) return;
+  blk_->set_request_hook([this](const machine::BlockRequest& r) {
+    recorder().record(
+        vmm::EventKind::blk_request,
+        {static_cast<uint32_t>(r.op), static_cast<uint32_t>(r.sector), r.sectors, r.detail});
+  });
+}
+
 void PvMonitor::run_backends() {
   console_input();
   if (blk_ == nullptr || !blk_->working()) return;

@@ -92,7 +92,8 @@ class PvMonitor : public cpu::Monitor {
   // The block back end, or null when the domain has no disk (blk_back.h).
   BlkBack* blk() { return blk_.get(); }
   const BlkBack* blk() const { return blk_.get(); }
-  void set_blk(std::unique_ptr<BlkBack> blk) { blk_ = std::move(blk); }
+  // Every request the back end takes is the disk's work: a blk_request event.
+  void set_blk(std::unique_ptr<BlkBack> blk);
   // The back ends run when the domain gives up the processor or the monitor is entered
   // for an interrupt (blk_back.h): the block back end's responses and its notification,
   // and the console's input (console_input).

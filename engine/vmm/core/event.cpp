@@ -43,6 +43,7 @@ const std::array<EventKindInfo, kNumEventKinds> kEventKindInfo = {{
     {"bt_flush", {"translations", "bytes", nullptr, nullptr}},
     {"bt_invalidate", {"page", "translations", nullptr, nullptr}},
     {"hole_access", {"linear", "write", nullptr, nullptr}},
+    {"blk_request", {"operation", "sector", "sectors", "detail"}},
 }};
 
 std::string_view mode_name(ModeId mode) {

@@ -112,8 +112,14 @@ enum class EventKind : uint16_t {
   // the monitor, its accesses there through the guest's own page tables (issue 12, item
   // 12): a = the first such linear address, b = 1 when it wrote there.
   hole_access = 32,
+  // A disk took a request: an ATA command the controller executes (native, trap, bt) or a
+  // request the PV block back end takes from its ring (pv). The disk's own work, charged
+  // alike in every mode (docs/disk.md, "Cost in each mode"). a = operation (0 read, 1
+  // write, 3 flush, 4 other), b = first sector, c = sectors, d = the ATA command byte, or
+  // 0x100 + the ring request's segments.
+  blk_request = 33,
 };
-inline constexpr unsigned kNumEventKinds = 33;  // one past the largest value
+inline constexpr unsigned kNumEventKinds = 34;  // one past the largest value
 
 // The name used in trace files, stats and --cost (e.g. "port_io"), and the names of the
 // payload fields a..d (nullptr for a field the kind does not use).

@@ -77,6 +77,12 @@ void HardwareObserver::on_io(const machine::IoAccess& access) {
   recorder_.record(EventKind::port_io, {access.port, access.size, access.value, flags});
 }
 
+void HardwareObserver::on_block_request(const machine::BlockRequest& request) {
+  recorder_.record(EventKind::blk_request,
+                   {static_cast<uint32_t>(request.op), static_cast<uint32_t>(request.sector),
+                    request.sectors, request.detail});
+}
+
 void HardwareObserver::on_mmio(const machine::MmioAccess& access) {
   const uint32_t flags = access.direction == machine::IoDirection::kWrite ? 1u : 0u;
   recorder_.record(EventKind::mmio, {access.address, access.size, access.value, flags});

@@ -47,6 +47,7 @@ class HardwareObserver : public cpu::CpuObserver, public machine::IoObserver {
   // machine::IoObserver
   void on_io(const machine::IoAccess& access) override;
   void on_mmio(const machine::MmioAccess& access) override;
+  void on_block_request(const machine::BlockRequest& request) override;
 
  private:
   cpu::Cpu& cpu_;

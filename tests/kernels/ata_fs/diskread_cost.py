@@ -9,12 +9,15 @@ cancel. The formula is the driver's and the file system's, read from their code:
   guest/kernel/ata.c   one sector per command: 6 task-file writes, 1 status read (the drive
                        is never busy), 256 data words = 263 port accesses a sector
   guest/kernel/fs.c    fs_read of a request: the root inode, the root directory's one
-                       sector and the file's inode (3 sector reads), then per sector of the
-                       request its data, plus the indirect sector for each sector past the
-                       10 direct ones (bmap reads it every time: no cache)
+  guest/kernel/bcache.c  sector and the file's inode, then per sector of the request its
+                       data, plus the indirect sector for each sector past the 10 direct
+                       ones, all through the buffer cache; diskread empties the cache before
+                       each pass (SYS_blk_drop), so a pass reads each sector it needs once:
+                       the inode sector (the root's inode and the file's share it), the
+                       directory sector, the indirect sector past 5 KiB, and the data
 
-so a pass over K KiB in bs-byte requests reads 2K + max(0, 2K - 10) + 3 ceil(1024 K / bs)
-sectors. Past the direct sectors every KiB adds 4.75 sector reads (bs = 4096).
+so a pass over K KiB reads 2K + 2 + (1 if 2K > 10) sectors, whatever bs is: every KiB adds
+2 sector reads. Each sector read is one ATA command, one blk_request event.
 
     diskread_cost.py VMLAB GUEST MODE-OPTION...
 """
@@ -32,9 +35,9 @@ BS = 4096
 SIZES = (8, 32)  # KiB: both past the 5 KiB of direct sectors, so the growth is linear
 
 
-def sector_reads(kib, bs=BS):
+def sector_reads(kib):
     data = 2 * kib
-    return data + max(0, data - 10) + 3 * math.ceil(1024 * kib / bs)
+    return data + 2 + (1 if data > 10 else 0)
 
 
 def is_io_cost(mode_opts, kind, a):
@@ -58,13 +61,15 @@ def run(vmlab, guest, mode_opts, kib, iters, work):
     want = f"bytes_per_iter={kib * 1024} requests_per_iter={math.ceil(kib * 1024 / BS)}"
     if want not in r.stdout:
         sys.exit(f"FAIL: the result line lacks '{want}': {r.stdout}")
-    c = {"ata": 0, "port": 0, "io_cost": 0, "trap": 0, "bt_callout": 0}
+    c = {"ata": 0, "port": 0, "io_cost": 0, "trap": 0, "bt_callout": 0, "blk_request": 0}
     with open(os.path.join(out, "trace.jsonl")) as f:
         for line in f:
             if '"kind":"port_io"' in line:
                 e = json.loads(line)
                 c["port"] += 1
                 c["ata"] += e["args"]["port"] in ATA_PORTS
+            elif '"kind":"blk_request"' in line:
+                c["blk_request"] += 1
             elif '"kind":"trap"' in line or '"kind":"bt_callout"' in line:
                 e = json.loads(line)
                 c[e["kind"]] += 1
@@ -83,7 +88,9 @@ def main():
             d = {k: two[k] - one[k] for k in one}
             per_pass[kib] = d
             want = PER_SECTOR * sector_reads(kib)
-            checks = [(f"{kib} KiB: ATA port accesses of one pass", d["ata"], want)]
+            checks = [(f"{kib} KiB: ATA port accesses of one pass", d["ata"], want),
+                      (f"{kib} KiB: disk requests (ATA commands) of one pass", d["blk_request"],
+                       sector_reads(kib))]
             if native:
                 checks.append((f"{kib} KiB: traps natively", d["trap"], 0))
                 checks.append((f"{kib} KiB: callouts natively", d["bt_callout"], 0))
