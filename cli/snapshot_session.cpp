@@ -80,11 +80,22 @@ machine::Result<machine::RunResult> run_with_snapshots(vmm::Vm& vm, const RunOpt
   auto id = identity(vm, o, input_sha256);
   if (!id) return id.error();
   if (!s.restore.empty()) {
-    auto loaded = snapshot::load_for(id.value(), s.restore);
+    // A mode that can load the state takes the disks as they were at the snapshot (or, for
+    // a re-execution, as they were at boot); every other key must agree.
+    auto loaded = snapshot::load_for(id.value(), s.restore, snapshot::can_load_state(vm));
     if (!loaded) return loaded.error();
     std::string why_not;
     const bool by_load = !s.reexecute && snapshot::can_load(vm, loaded.value(), &why_not);
     if (s.reexecute) why_not = "asked for";
+    if (!by_load) {
+      if (const std::string m = snapshot::disks_at_boot(id.value(), loaded.value()); !m.empty()) {
+        return machine::Error{s.restore +
+                                  ": the snapshot was taken with another configuration: " + m +
+                                  " (a restore by re-execution needs the disks as the run "
+                                  "found them at boot, a load as they were at the snapshot)",
+                              snapshot::kErrMismatch};
+      }
+    }
     console_muted.store(true);
     auto restored = by_load ? snapshot::load(vm, loaded.value(), s.restore)
                             : snapshot::restore(vm, loaded.value(), s.restore);

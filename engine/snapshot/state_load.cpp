@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "engine/snapshot/byte_io.h"
+#include "engine/vmm/trace/sha256.h"
 
 namespace vmlab::snapshot {
 namespace {
@@ -22,7 +23,37 @@ std::string tag_name(uint32_t t) {
   return name;
 }
 
+// Each drive: present, and the SHA-256 of its image file now.
+Section disk_section(vmm::Vm& vm) {
+  ByteWriter w;
+  for (unsigned i = 0; i < 2; ++i) {
+    const machine::BlockImage* image = vm.machine().ata().image(i);
+    w.boolean(image != nullptr);
+    if (image == nullptr) continue;
+    auto sha = vmm::Sha256::hex_of_file(image->path());
+    w.string(sha ? sha.value() : "unreadable: " + sha.error().message);
+  }
+  return {kDisks, w.take()};
+}
+
 }  // namespace
+
+std::string disk_difference(vmm::Vm& vm, const std::vector<Section>& sections) {
+  const Section* saved = find(sections, kDisks);
+  if (saved == nullptr) return {};
+  const Section now = disk_section(vm);
+  if (now.bytes == saved->bytes) return {};
+  ByteReader a(saved->bytes), b(now.bytes);
+  for (unsigned i = 0; i < 2; ++i) {
+    const bool had = a.boolean(), has = b.boolean();
+    const std::string then = had ? a.string(256) : "", sha = has ? b.string(256) : "";
+    if (had != has || then != sha) {
+      return "disk" + std::to_string(i) + ": the snapshot's image had sha256 " +
+             (had ? then : "(no disk)") + ", this one has " + (has ? sha : "(no disk)");
+    }
+  }
+  return "the disks differ";
+}
 
 bool can_load_state(const vmm::Vm& vm) {
   return vm.mode_impl().can_save_monitor();
@@ -49,6 +80,7 @@ std::vector<Section> capture_state(vmm::Vm& vm) {
     vm.observer().save(w);
     out.push_back({kVmState, w.take()});
   }
+  out.push_back(disk_section(vm));
   if (can_load_state(vm)) {
     ByteWriter w;
     vm.mode_impl().save_monitor(vm, w);
@@ -83,6 +115,10 @@ machine::Result<Position> load_state(vmm::Vm& vm, const std::vector<Section>& se
       return corrupt("no " + tag_name(t) + " section" +
                      (t == kMachineState ? " (the machine had stopped)" : ""));
     }
+  }
+  if (const std::string d = disk_difference(vm, sections); !d.empty()) {
+    return machine::Error{name + ": the disks are not as they were at the snapshot: " + d,
+                          kErrMismatch};
   }
   SnapshotFile positions;
   positions.sections = sections;

@@ -38,7 +38,7 @@ class PvMode : public vmm::Mode {
 
   // Saved state (pv_state.cpp, docs/snapshots.md): page types, trap table, callbacks,
   // event channel timer, console and block ring positions and counters.
-  bool can_save_monitor() const override { return false; }  // not yet exact (see pv_state.cpp)
+  bool can_save_monitor() const override { return true; }
   void save_monitor(const vmm::Vm& vm, cpu::ByteWriter& w) const override;
   machine::Result<void> load_monitor(vmm::Vm& vm, cpu::ByteReader& r) override;
 

@@ -132,6 +132,8 @@ void PvMonitor::save(cpu::ByteWriter& w) const {
     w.u16(t.cs);
     w.u32(t.eip);
   }
+  // The software vectors delegated to the guest's own IDT gate (the fast system call).
+  for (unsigned v = 0; v < 256; ++v) w.boolean(delegates_software_vector(static_cast<uint8_t>(v)));
   w.u16(callback_cs_);
   w.u32(callback_eip_);
   w.boolean(blocked_);
@@ -158,6 +160,8 @@ void PvMonitor::load(cpu::ByteReader& r) {
     // Only what set_trap accepts is ever in the table.
     if (t.set && check_trap(t.flags, t.cs, t.eip) != 0) r.fail();
   }
+  std::array<bool, 256> delegated{};
+  for (bool& d : delegated) d = r.boolean();
   const uint16_t callback_cs = r.u16();
   const uint32_t callback_eip = r.u32();
   const bool blocked = r.boolean();
@@ -174,6 +178,14 @@ void PvMonitor::load(cpu::ByteReader& r) {
   if (blk_ && !r.failed()) blk_->load(r);
   if (r.failed()) return;
   traps_ = traps;
+  for (unsigned v = 0; v < 256; ++v) {
+    // Only a vector whose trap entry is set can be delegated (set_trap).
+    if (delegated[v] && !traps[v].set) {
+      r.fail();
+      return;
+    }
+    set_software_vector_delegated(static_cast<uint8_t>(v), delegated[v]);
+  }
   callback_cs_ = callback_cs;
   callback_eip_ = callback_eip;
   blocked_ = blocked;
