@@ -34,7 +34,7 @@ MODES = {
     "bt": ["--mode", "bt"],
     "pv": ["--mode", "pv"],
 }
-LOADABLE = ("native", "trap", "trap-npt", "pv")
+LOADABLE = ("native", "trap", "trap-npt", "trap-classic", "pv")
 SUMMARY = re.compile(r"\((\d+) instructions, (\d+) modeled cycles")
 
 

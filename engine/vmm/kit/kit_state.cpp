@@ -4,6 +4,8 @@
 #include <map>
 #include <unordered_set>
 
+#include "engine/vmm/kit/deprivileged_monitor.h"
+#include "engine/vmm/kit/deprivileged_segments.h"
 #include "engine/vmm/kit/monitor_frames.h"
 #include "engine/vmm/kit/shadow_mmu.h"
 
@@ -208,6 +210,63 @@ void ShadowMmu::load(cpu::ByteReader& r) {
   users_ = std::move(users);
   writable_ = std::move(writable);
   table_frames_ = std::move(tables);
+}
+
+void DeprivilegedSegments::save(cpu::ByteWriter& w) const {
+  w.u32(hole_pt_mfn_);
+  for (uint32_t f : gdt_mfn_) w.u32(f);
+  w.u32(tss_mfn_);
+  w.u32(idt_mfn_);
+  for (uint32_t f : ldt_mfn_) w.u32(f);
+  w.u32(first_monitor_slot_);
+  for (const Table* t : {&gdt_, &ldt_}) {
+    w.u32(t->base);
+    w.u32(t->entries);
+    w.u32(static_cast<uint32_t>(t->frames.size()));
+    for (uint32_t f : t->frames) w.u32(f);
+  }
+}
+
+void DeprivilegedSegments::load(cpu::ByteReader& r) {
+  // The frames init() took are the configuration's: the same in every run.
+  if (r.u32() != hole_pt_mfn_) r.fail();
+  for (uint32_t f : gdt_mfn_) {
+    if (r.u32() != f) r.fail();
+  }
+  if (r.u32() != tss_mfn_ || r.u32() != idt_mfn_) r.fail();
+  uint32_t ldt[kLdtPages];
+  for (uint32_t& f : ldt) {
+    f = r.u32();
+    // Taken at the first LLDT: 0, or one of the monitor's frames.
+    if (f != 0 && !frames_.contains(f)) r.fail();
+  }
+  const uint32_t first_slot = r.u32_at_most(kMonitorTss >> 3);
+  Table tables[2] = {{false, 0, 0, {}}, {true, 0, 0, {}}};
+  for (Table& t : tables) {
+    t.base = r.u32();
+    t.entries = r.u32_at_most(8192);       // a descriptor table holds at most 8192 entries
+    const uint32_t n = r.u32_at_most(17);  // 64 KiB spans at most 17 pages
+    for (uint32_t i = 0; i < n && !r.failed(); ++i) t.frames.push_back(r.u32());
+  }
+  if (r.failed()) return;
+  std::copy(std::begin(ldt), std::end(ldt), ldt_mfn_);
+  first_monitor_slot_ = first_slot;
+  gdt_ = std::move(tables[0]);
+  ldt_ = std::move(tables[1]);
+}
+
+void DeprivilegedMonitor::save_state(cpu::ByteWriter& w) const {
+  save_vcpu(vcpu_, w);
+  frames_.save(w);
+  segments_.save(w);
+  shadow_->save(w);
+}
+
+void DeprivilegedMonitor::load_state(cpu::ByteReader& r) {
+  load_vcpu(vcpu_, r);
+  frames_.load(r);
+  segments_.load(r);
+  if (!r.failed()) shadow_->load(r);
 }
 
 }  // namespace vmlab::vmm
