@@ -45,7 +45,12 @@ void declare_snapshot_options(CommandLine& cl, SnapshotOptions& o) {
            point(kSnapshotEveryOption, "a directory", true));
   cl.path("--restore", o.restore, "FILE", "a file",
           "start from a snapshot (full or incremental) taken with the\nsame kernel, options, "
-          "disks and input; the run goes on from\nthere with the same output, counts and cycles");
+          "disks and input; the run goes on from\nthere with the same output, counts and cycles; "
+          "the state\nis loaded into the machine, or, in a mode that cannot load\nits monitor's "
+          "state, rebuilt by re-executing the guest");
+  cl.flag("--restore-reexecute", o.reexecute,
+          "restore by re-executing the guest from boot and checking\nevery byte of the file, "
+          "even where it could be loaded");
 }
 
 }  // namespace vmlab::cli

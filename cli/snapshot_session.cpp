@@ -80,10 +80,25 @@ machine::Result<machine::RunResult> run_with_snapshots(vmm::Vm& vm, const RunOpt
   auto id = identity(vm, o, input_sha256);
   if (!id) return id.error();
   if (!s.restore.empty()) {
-    auto loaded = snapshot::load_for(id.value(), s.restore);
+    // A mode that can load the state takes the disks as they were at the snapshot (or, for
+    // a re-execution, as they were at boot); every other key must agree.
+    auto loaded = snapshot::load_for(id.value(), s.restore, snapshot::can_load_state(vm));
     if (!loaded) return loaded.error();
+    std::string why_not;
+    const bool by_load = !s.reexecute && snapshot::can_load(vm, loaded.value(), &why_not);
+    if (s.reexecute) why_not = "asked for";
+    if (!by_load) {
+      if (const std::string m = snapshot::disks_at_boot(id.value(), loaded.value()); !m.empty()) {
+        return machine::Error{s.restore +
+                                  ": the snapshot was taken with another configuration: " + m +
+                                  " (a restore by re-execution needs the disks as the run "
+                                  "found them at boot, a load as they were at the snapshot)",
+                              snapshot::kErrMismatch};
+      }
+    }
     console_muted.store(true);
-    auto restored = snapshot::restore(vm, loaded.value(), s.restore);
+    auto restored = by_load ? snapshot::load(vm, loaded.value(), s.restore)
+                            : snapshot::restore(vm, loaded.value(), s.restore);
     console_muted.store(false);
     if (!restored) {
       // Ctrl-C, or a --max-instructions budget, ended the re-execution: that is the run's
@@ -96,7 +111,8 @@ machine::Result<machine::RunResult> run_with_snapshots(vmm::Vm& vm, const RunOpt
       }
       return restored.error();
     }
-    say(o, "restored " + s.restore + " at " + where(vm));
+    say(o, "restored " + s.restore + " at " + where(vm) +
+               (by_load ? " (state loaded)" : " (by re-executing the guest: " + why_not + ")"));
   }
   std::optional<snapshot::IncrementalSeries> series;
   if (s.every_cycles != 0) {

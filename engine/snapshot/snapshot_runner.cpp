@@ -9,14 +9,32 @@ machine::Result<uint64_t> save(vmm::Vm& vm, const Identity& id, const std::strin
   SnapshotFile f;
   f.vmlab_version = id.vmlab_version;
   f.fingerprint = id.fingerprint;
-  f.sections = capture_sections(vm);
+  f.sections = capture_state(vm);
   f.sections.push_back(memory_section(vm.machine().memory().span()));
   auto w = write_snapshot(path, f);
   if (!w) return w.error();
   return w.value().bytes;
 }
 
-machine::Result<LoadedSnapshot> load_for(const Identity& id, const std::string& path) {
+namespace {
+
+Fingerprint only_disks(const Fingerprint& f, bool disks) {
+  Fingerprint out;
+  for (const auto& kv : f) {
+    if ((kv.first.rfind("disk", 0) == 0) == disks) out.push_back(kv);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string disks_at_boot(const Identity& id, const LoadedSnapshot& loaded) {
+  return fingerprint_mismatch(only_disks(loaded.file.fingerprint, true),
+                              only_disks(id.fingerprint, true));
+}
+
+machine::Result<LoadedSnapshot> load_for(const Identity& id, const std::string& path,
+                                         bool disks_later) {
   auto loaded = load_chain(path);
   if (!loaded) return loaded.error();
   const SnapshotFile& f = loaded.value().file;
@@ -26,7 +44,10 @@ machine::Result<LoadedSnapshot> load_for(const Identity& id, const std::string& 
                               " (a restore re-executes the guest, so the versions must agree)",
                           kErrVersion};
   }
-  if (const std::string m = fingerprint_mismatch(f.fingerprint, id.fingerprint); !m.empty()) {
+  const std::string m = disks_later ? fingerprint_mismatch(only_disks(f.fingerprint, false),
+                                                           only_disks(id.fingerprint, false))
+                                    : fingerprint_mismatch(f.fingerprint, id.fingerprint);
+  if (!m.empty()) {
     return machine::Error{path + ": the snapshot was taken with another configuration: " + m,
                           kErrMismatch};
   }
@@ -53,6 +74,27 @@ machine::Result<Position> restore(vmm::Vm& vm, const LoadedSnapshot& loaded,
                           kErrDiverged};
   }
   return p;
+}
+
+bool can_load(vmm::Vm& vm, const LoadedSnapshot& loaded, std::string* why_not) {
+  std::string why;
+  if (!can_load_state(vm)) {
+    why = vm.mode_impl().describe() + " cannot save its monitor's state";
+  } else if (loaded.file.find(kMachineState) == nullptr) {
+    why = "the snapshot was taken after the machine stopped";
+  } else if (!has_loadable_state(loaded.file.sections)) {
+    why = "the snapshot does not carry the whole machine state";
+  } else if (const std::string d = disk_difference(vm, loaded.file.sections); !d.empty()) {
+    // A load needs the disks as they were at the snapshot; these are not (the image as the
+    // run found it at boot, say, after the guest wrote it): only re-execution can use them.
+    why = "the disks are not as they were at the snapshot (" + d + ")";
+  }
+  if (why_not) *why_not = why;
+  return why.empty();
+}
+
+machine::Result<Position> load(vmm::Vm& vm, const LoadedSnapshot& loaded, const std::string& name) {
+  return load_state(vm, loaded.file.sections, loaded.memory, name);
 }
 
 bool run_to_instructions(vmm::Vm& vm, uint64_t instructions) {
@@ -98,7 +140,7 @@ machine::Result<IncrementalSeries::Taken> IncrementalSeries::take(vmm::Vm& vm) {
   SnapshotFile f;
   f.vmlab_version = id_.vmlab_version;
   f.fingerprint = id_.fingerprint;
-  f.sections = capture_sections(vm);
+  f.sections = capture_state(vm);
   const auto memory = vm.machine().memory().span();
   Taken t;
   t.base = count_ == 0;

@@ -24,6 +24,7 @@
 #include "engine/machine/result.h"
 #include "engine/snapshot/snapshot_chain.h"
 #include "engine/snapshot/snapshot_file.h"
+#include "engine/snapshot/state_load.h"
 #include "engine/snapshot/vm_capture.h"
 #include "engine/vmm/core/vm.h"
 
@@ -37,11 +38,25 @@ struct Identity {
 // A full snapshot of `vm` in `path`; returns the bytes written.
 machine::Result<uint64_t> save(vmm::Vm& vm, const Identity& id, const std::string& path);
 
-// The snapshot at `path` (with its parents, if incremental), checked against `id`.
-machine::Result<LoadedSnapshot> load_for(const Identity& id, const std::string& path);
-// Brings `vm` (loaded, nothing run) to `loaded`'s state; see above.
+// The snapshot at `path` (with its parents, if incremental), checked against `id`. With
+// `disks_later`, the disks (fingerprint keys disk0, disk1: their images as the run found
+// them at boot) may differ: a load checks them against the snapshot's DSKS instead
+// (state_load.h), and disks_at_boot() tells whether a re-execution could use them.
+machine::Result<LoadedSnapshot> load_for(const Identity& id, const std::string& path,
+                                         bool disks_later = false);
+// The mismatch of `loaded`'s disk fingerprint keys with `id`'s (empty: the disks are the
+// ones the snapshot's run found at boot), as load_for's message.
+std::string disks_at_boot(const Identity& id, const LoadedSnapshot& loaded);
+// Brings `vm` (loaded, nothing run) to `loaded`'s state by re-execution; see above.
 machine::Result<Position> restore(vmm::Vm& vm, const LoadedSnapshot& loaded,
                                   const std::string& name);
+// Whether `loaded` can be loaded into `vm` straight (load_state): the mode can load its
+// monitor's state, the file carries every state section, and the disks are as they were
+// at the snapshot (a guest that wrote its disk before it is restored by re-execution, from
+// the image as it was at boot). Otherwise `why_not` says why.
+bool can_load(vmm::Vm& vm, const LoadedSnapshot& loaded, std::string* why_not = nullptr);
+// Loads `loaded` into `vm` (loaded, nothing run) with load_state (state_load.h).
+machine::Result<Position> load(vmm::Vm& vm, const LoadedSnapshot& loaded, const std::string& name);
 
 // How many instructions to run towards a cycle count without passing it by more than one
 // instruction's cost: half the remaining distance divided by the largest cycles per

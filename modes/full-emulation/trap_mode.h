@@ -25,6 +25,11 @@ class TrapMode : public vmm::DeprivilegedMode<ClassicMonitor> {
   void explain_stop(const vmm::Vm& vm, machine::RunResult& result) const override {
     if (monitor_) monitor_->explain_stop(vm, result);
   }
+
+  // Saved state (trap_state.cpp, docs/snapshots.md): the deprivileged monitor's parts.
+  bool can_save_monitor() const override { return true; }
+  void save_monitor(const vmm::Vm& vm, cpu::ByteWriter& w) const override;
+  machine::Result<void> load_monitor(vmm::Vm& vm, cpu::ByteReader& r) override;
 };
 
 }  // namespace vmlab::modes

@@ -6,7 +6,14 @@ taking the snapshot does not change the run that takes it.
 
 The guest OS runs every workload (run=all iters=2: system calls, page faults, fork, exec,
 context switches, the timer); the ATA kernel runs with a disk, snapshotted at many points
-of its PIO transfers so that some fall with a sector half transferred.
+of its PIO transfers so that some fall with a sector half transferred; the guest's diskread
+runs on a vmlabfs disk under pv (the block ring).
+
+How each restore went is checked too: in the modes that can load their monitor's state
+(LOADABLE) the state is loaded ("(state loaded)" on stderr), unless the disk is no longer
+as it was at the snapshot (the ATA kernel writes it late in its run: those points are
+restored by re-execution from the image as it was at boot); in the others it is
+re-executed. One point per mode is also restored with --restore-reexecute.
 
   snapshot_exactness.py --vmlab VMLAB --guest GUEST.elf --ata ATA.elf --make-image PY
 """
@@ -14,6 +21,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,6 +34,7 @@ MODES = {
     "bt": ["--mode", "bt"],
     "pv": ["--mode", "pv"],
 }
+LOADABLE = ("native", "trap", "trap-npt", "trap-classic", "pv")
 SUMMARY = re.compile(r"\((\d+) instructions, (\d+) modeled cycles")
 
 
@@ -65,8 +74,19 @@ def mid_transfer_points(cwd, ns):
     return mid
 
 
-def check_case(vmlab, name, args, points, cwd, prepare, trace=False):
+def how(err):
+    if "(state loaded)" in err:
+        return "load"
+    if "(by re-executing the guest" in err:
+        return "re-execution"
+    return "?"
+
+
+def check_case(vmlab, name, args, points, cwd, prepare, trace=False, loads=None):
+    """`loads`: "all" (every restore loads), "some" (at least one does; the others
+    re-execute), or "none"."""
     failures = []
+    methods = []
     prepare()
     extra = ["--trace", "--trace-limit", "0"] if trace else []
     rc, straight, _, total = run(vmlab, args + ["--out", "straight"] + extra, cwd)
@@ -80,7 +100,7 @@ def check_case(vmlab, name, args, points, cwd, prepare, trace=False):
         print(f"{name}: {len(mid)} of {len(ns)} points fall inside a sector's transfer: {mid}")
         if not mid:
             failures.append(f"{name}: no point falls inside a sector's PIO transfer")
-    for n in ns:
+    for i, n in enumerate(ns):
         snap = f"{name}-{n}.vmsnap"
         prepare()
         rc_a, out_a, err_a, sum_a = run(vmlab, args + ["--snapshot-at-insn", str(n), snap], cwd)
@@ -88,7 +108,14 @@ def check_case(vmlab, name, args, points, cwd, prepare, trace=False):
             failures.append(f"{name} N={n}: taking the snapshot changed the run")
             continue
         prepare()
-        rc_b, out_b, err_b, sum_b = run(vmlab, args + ["--restore", snap, "--out", "restored"], cwd)
+        forced = ["--restore-reexecute"] if i == len(ns) // 2 else []
+        rc_b, out_b, err_b, sum_b = run(vmlab, args + ["--restore", snap, "--out", "restored"]
+                                        + forced, cwd)
+        method = how(err_b)
+        if forced and method != "re-execution":
+            failures.append(f"{name} N={n}: --restore-reexecute restored by {method}")
+        if not forced:
+            methods.append(method)
         if rc_b != rc or sum_b != total:
             failures.append(f"{name} N={n}: restored run ended {rc_b} {sum_b}, straight {rc} "
                             f"{total}: {err_b.strip()}")
@@ -100,7 +127,13 @@ def check_case(vmlab, name, args, points, cwd, prepare, trace=False):
             failures.append(f"{name} N={n}: stats.json differs from the straight run's")
             continue
         print(f"ok {name} N={n} of {n_total}: {sum_b[0]} instructions, {sum_b[1]} cycles, "
-              f"{len(out_b)} console bytes after the restore")
+              f"{len(out_b)} console bytes after the restore, by {method}")
+    if loads == "all" and any(m != "load" for m in methods):
+        failures.append(f"{name}: not every restore loaded the state: {methods}")
+    if loads == "some" and "load" not in methods:
+        failures.append(f"{name}: no restore loaded the state: {methods}")
+    if loads == "none" and any(m != "re-execution" for m in methods):
+        failures.append(f"{name}: a restore did not re-execute: {methods}")
     return failures
 
 
@@ -117,7 +150,8 @@ def main():
         guest = ["--memory", "32", "--append", "run=all iters=2", os.path.abspath(a.guest)]
         for mode, margs in MODES.items():
             failures += check_case(vmlab, mode, margs + guest, [0.0, 0.05, 0.37, 0.71, 0.999],
-                                   cwd, lambda: None)
+                                   cwd, lambda: None,
+                                   loads="all" if mode in LOADABLE else "none")
         # The disk: a fresh image before each run (the guest writes it; a restore needs the
         # disk as the snapshotted run found it at boot).
         def fresh_image():
@@ -127,7 +161,24 @@ def main():
         for mode in ("native", "trap", "trap-npt", "trap-classic", "bt"):
             failures += check_case(vmlab, "ata-" + mode, MODES[mode] + ata,
                                    [i / 8 for i in range(1, 8)], cwd, fresh_image,
-                                   trace=mode == "native")
+                                   trace=mode == "native",
+                                   loads="some" if mode in LOADABLE else "none")
+        # diskread under pv (the block ring) on a vmlabfs disk that a first run already set
+        # up: the setup writes the same bytes again, so the image ends as it began; the points
+        # where it is as at boot load, the others (mid-setup) re-execute.
+        used = os.path.join(cwd, "used.img")
+        subprocess.run([vmlab, "mkfs", used, "--size", "1M"], check=True, capture_output=True)
+        fs_guest = ["--memory", "32", "--disk", "disk.img", "--append",
+                    "run=diskread iters=2 kib=32", os.path.abspath(a.guest)]
+
+        def used_image():
+            shutil.copyfile(used, os.path.join(cwd, "disk.img"))
+        used_image()
+        run(vmlab, MODES["pv"] + fs_guest, cwd)
+        shutil.copyfile(os.path.join(cwd, "disk.img"), used)
+        failures += check_case(vmlab, "fs-pv", MODES["pv"] + fs_guest,
+                               [0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.9, 0.99], cwd, used_image,
+                               loads="some")
     for f in failures:
         print("FAIL:", f)
     if failures:

@@ -67,6 +67,12 @@ class DeprivilegedMonitor : public cpu::Monitor {
   DeprivilegedSegments& segments() { return segments_; }
   const P2m& p2m() const { return p2m_; }
 
+  // Saved state (kit_state.cpp, docs/snapshots.md): the virtual CPU, the monitor frames,
+  // the shadow segments and descriptor-table tracing, the shadow MMU. A mode whose monitor
+  // keeps more (bt's translation cache) must save that too before it can say it saves.
+  void save_state(cpu::ByteWriter& w) const;
+  void load_state(cpu::ByteReader& r);
+
  protected:
   DeprivilegedMonitor(Vm& vm, const P2m& p2m);
 

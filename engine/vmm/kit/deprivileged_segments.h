@@ -113,6 +113,11 @@ class DeprivilegedSegments : public TracedTables {
   // cache's code segment and the %gs segment of the translator's data. Their slots lie
   // just below kMonitorTss, above any descriptor a guest GDT of normal size fills.
   // Guest descriptors are never copied into or above the lowest such slot.
+  // Saved state (kit_state.cpp): the frames of the shadow GDT, LDT, TSS and IDT, the first
+  // monitor slot, and the guest tables being traced. load() fails `r` on a bad frame.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
+
   void install_monitor_descriptor(uint16_t selector, uint64_t raw) {
     write_desc(selector >> 3, raw);
     if ((selector >> 3) < first_monitor_slot_) first_monitor_slot_ = selector >> 3;
