@@ -14,6 +14,7 @@
 #include "cli/exit_codes.h"
 #include "cli/exit_status.h"
 #include "cli/interrupt_signal.h"
+#include "cli/migrate_session.h"
 #include "cli/options.h"
 #include "cli/snapshot_session.h"
 #include "cli/terminal_console.h"
@@ -106,6 +107,16 @@ snapshots (docs/snapshots.md; need deterministic input: --input FILE or stdin a 
                                  same kernel, options, disks and input; the run goes on from
                                  there with the same output, counts and cycles
 
+live migration (docs/migration.md; deterministic input as for snapshots):
+  --migrate-to HOST:PORT         migrate the running machine to `vmlab migrate-listen PORT`
+  --migrate-at CYCLES            start once CYCLES modeled cycles passed (default 0)
+  --migrate-precopy on|off       pre-copy rounds while the guest runs (default on), or
+                                 stop-and-copy only
+  --migrate-max-rounds N         at most N pre-copy rounds (default 30)
+  --migrate-threshold PAGES      stop-and-copy once a round dirtied at most PAGES (default 64)
+  --migrate-bandwidth PAGES      the modeled link: PAGES 4 KiB pages per million modeled
+                                 cycles (default 256)
+
 exit status:
   0-63   the guest wrote this value to the exit port 0xF4 (larger values show as 63)
   64     bad command line            65  not a loadable Multiboot kernel (pv: no PV note)
@@ -120,6 +131,7 @@ exit status:
   86-89  --restore refused the snapshot: another format or vmlab version (86), another
          kernel, mode, profile, memory, disk or input (87), not a snapshot, truncated or
          corrupt (88), the restored machine differs from the saved one (89)
+  90     migrate-listen: the migration failed or was refused; nothing ran
 )";
 
 // --display text: the CGA text screen as the guest left it, after its console on stdout.
@@ -268,6 +280,7 @@ int cmd_run(const std::vector<std::string>& args) {
     if (!console_muted->load(std::memory_order_relaxed)) sink(c);
   };
   std::string input_sha256;  // what a snapshot's fingerprint names the input by
+  std::string input_bytes;   // what a migration's destination is given as its input
   // Without --input, stdin is the serial input (cli/terminal_console.h).
   StdinKind stdin_kind = StdinKind::kClosed;
   std::shared_ptr<machine::LiveInput> live_input;
@@ -275,6 +288,7 @@ int cmd_run(const std::vector<std::string>& args) {
     auto bytes = machine::read_host_file(opts->input_file, "the console input", kMaxInputBytes);
     if (!bytes) return fail(kNoInput, bytes.error().message);
     input_sha256 = vmm::Sha256::hex(bytes.value());
+    input_bytes.assign(bytes.value().begin(), bytes.value().end());
     mc.input =
         machine::ConsoleInput::from_string(std::string(bytes.value().begin(), bytes.value().end()));
   } else {
@@ -284,11 +298,12 @@ int cmd_run(const std::vector<std::string>& args) {
       if (!bytes) return fail(kNoInput, bytes.error().message);
       input_sha256 = vmm::Sha256::hex(
           {reinterpret_cast<const uint8_t*>(bytes.value().data()), bytes.value().size()});
+      input_bytes = bytes.value();
       mc.input = machine::ConsoleInput::from_string(std::move(bytes.value()));
     } else if (stdin_kind == StdinKind::kTerminal || stdin_kind == StdinKind::kStream) {
-      if (opts->snapshots.any()) {
+      if (opts->snapshots.any() || opts->migrate.any()) {
         return fail(kUsage,
-                    "snapshots need deterministic input: give --input FILE, or stdin from a "
+                    "snapshots and migration need deterministic input: give --input FILE, or stdin from a "
                     "file (< /dev/null for none)");
       }
       live_input = std::make_shared<machine::LiveInput>();
@@ -343,7 +358,15 @@ int cmd_run(const std::vector<std::string>& args) {
     InterruptStop::set_last_words(&TerminalConsole::restore_from_signal);
   }
   machine::RunResult r;
-  if (opts->gdb_port) {
+  MigrationOutcome migration;  // --migrate-to, or a destination (cli/migrate_session.h)
+  if (opts->migrate.any() || incoming_migration()) {
+    auto ran = run_with_migration(vm, *opts, args, input_bytes, input_sha256, migration);
+    if (!ran) {
+      if (terminal != nullptr) terminal->finish();
+      return fail(migrate_exit_code(ran.error()), ran.error().message);
+    }
+    r = std::move(ran.value());
+  } else if (opts->gdb_port) {
     auto server = debug::GdbServer::listen(*opts->gdb_port);
     if (!server) {
       if (terminal != nullptr) terminal->finish();
@@ -380,6 +403,11 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!opts->out_dir.empty()) {
     if (auto f = vm.recorder().finish(); !f) return fail(kNoInput, f.error().message);
     if (auto w = write_reports(vm, r, *opts, args); !w) return fail(kNoInput, w.error().message);
+    if (!migration.stats_json.empty()) {
+      if (auto w = add_migration_stats(opts->out_dir, migration.stats_json); !w) {
+        return fail(kNoInput, w.error().message);
+      }
+    }
   }
   if (!opts->quiet || r.reason != machine::StopReason::kExitPort) {
     char figures[160];
@@ -397,6 +425,7 @@ int cmd_run(const std::vector<std::string>& args) {
   // The shell's convention for a process ended by a signal: 128 + its number.
   if (const int sig = interrupt_stop.signal_received(); sig != 0) return 128 + sig;
   if (quit) return 0;  // as QEMU's Ctrl-A x
+  if (migration.migrated_away) return 0;  // the destination runs the guest on
   return exit_code_for(r);
 }
 

@@ -16,6 +16,7 @@
 #include "cli/cmd_bt_dump.h"
 #include "cli/cmd_compare.h"
 #include "cli/cmd_lab.h"
+#include "cli/cmd_migrate.h"
 #include "cli/cmd_mkfs.h"
 #include "cli/cmd_reproduce.h"
 #include "cli/cmd_run.h"
@@ -39,6 +40,7 @@ commands:
   mkfs IMAGE --size SIZE     a raw disk image with an empty guest file system (docs/disk.md)
   fsck IMAGE [--list]        check the guest file system on a disk image
   snapshot info|flatten FILE a snapshot file's header and state (docs/snapshots.md)
+  migrate-listen PORT        receive a live migration (run --migrate-to; docs/migration.md)
   help [COMMAND]             show this text, or a command's options (vmlab COMMAND --help)
   version                    print the version
 
@@ -79,6 +81,7 @@ int main(int argc, char** argv) {
     if (cmd == "mkfs") return cmd_mkfs(args);
     if (cmd == "fsck") return cmd_fsck(args);
     if (cmd == "snapshot") return cmd_snapshot(args);
+    if (cmd == "migrate-listen") return cmd_migrate_listen(args);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
       // `vmlab help run` is `vmlab run --help`, as git and cargo have it.
       if (!args.empty() && (args[0] == "run" || args[0] == "compare" || args[0] == "bt-dump" ||

@@ -354,6 +354,9 @@ std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args
     } else if (bool handled = false;
                !take_snapshot_option(args, i, o.snapshots, handled, error) || handled) {
       if (!error.empty()) return std::nullopt;  // a snapshot option (cli/snapshot_options.h)
+    } else if (bool handled = false;
+               !take_migrate_option(args, i, o.migrate, handled, error) || handled) {
+      if (!error.empty()) return std::nullopt;  // cli/migrate_options.h
     } else if (!a.empty() && a[0] == '-') {
       error = "unknown option '" + a + "' (see vmlab run --help)";
       return std::nullopt;
@@ -378,6 +381,11 @@ std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args
   }
   if (o.gdb_port && o.snapshots.any()) {
     error = "--gdb and the snapshot options cannot be combined yet (docs/snapshots.md)";
+    return std::nullopt;
+  }
+  if (!check_migrate_options(o.migrate, error)) return std::nullopt;
+  if (o.migrate.any() && (o.gdb_port || o.snapshots.any())) {
+    error = "--migrate-to cannot be combined with --gdb or the snapshot options yet";
     return std::nullopt;
   }
   return o;

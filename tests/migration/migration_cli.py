@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Live migration between two real vmlab processes on localhost (docs/migration.md):
+a pre-copy migration and a stop-and-copy one mid-workload end with the console output,
+exit status, instruction count and modeled cycles of the run that never moved; stats.json
+on both sides holds the rounds; the `dirty` workload's rounds level off at its writable
+working set; bad options, a source with no destination, and hostile peers get clear
+errors and the documented exit statuses.
+
+  migration_cli.py --vmlab VMLAB --guest GUEST.elf
+"""
+import argparse
+import os
+import socket
+import struct
+import sys
+import tempfile
+
+from migrate_lib import Destination, run, stats, summary
+
+failures = []
+
+
+def check(cond, what):
+    print(("ok " if cond else "FAIL: ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def migrate(exe, d, name, machine, extra):
+    """A destination and a source; returns (source, destination) results."""
+    os.makedirs(os.path.join(d, name), exist_ok=True)
+    dst = Destination(exe, d, ["--out", os.path.join(name, "dst")])
+    src = run(exe, ["run", *machine[:-1], "--out", os.path.join(name, "src"),
+                    "--migrate-to", f"127.0.0.1:{dst.port}", *extra, machine[-1]], d)
+    return src, dst.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vmlab", required=True)
+    ap.add_argument("--guest", required=True)
+    a = ap.parse_args()
+    exe = os.path.abspath(a.vmlab)
+    guest = os.path.abspath(a.guest)
+    machine = ["--memory", "32", "--append", "run=all iters=2", guest]
+    with tempfile.TemporaryDirectory() as d:
+        ref = run(exe, ["run", *machine], d)
+        ref_sum = summary(ref.stderr)
+        check(ref.returncode == 0 and ref_sum is not None, "the reference run ends")
+        at = ref_sum[1] // 2
+
+        results = {}
+        for name, extra in (("precopy", ["--migrate-at", str(at)]),
+                            ("stopcopy", ["--migrate-at", str(at), "--migrate-precopy", "off"])):
+            src, (dcode, dout, derr) = migrate(exe, d, name, machine, extra)
+            check(src.returncode == 0 and "vmlab: migrated to 127.0.0.1:" in src.stderr,
+                  f"{name}: the source ends with its migration line: {src.stderr.strip()}")
+            check(src.stdout + dout == ref.stdout,
+                  f"{name}: the two consoles together are the unmigrated run's")
+            check(len(src.stdout) > 0 and len(dout) > 0,
+                  f"{name}: both sides printed part of it")
+            check(dcode == ref.returncode, f"{name}: the destination ends with the guest's "
+                  f"status ({dcode}, want {ref.returncode}): {derr.strip()}")
+            check(summary(derr) == ref_sum, f"{name}: the destination's instructions and "
+                  f"modeled cycles are the unmigrated run's: {summary(derr)} vs {ref_sum}")
+            s = stats(os.path.join(d, name, "src", "stats.json"))["migration"]
+            t = stats(os.path.join(d, name, "dst", "stats.json"))["migration"]
+            results[name] = s
+            check(s["completed"] and s["role"] == "source" and t["role"] == "destination",
+                  f"{name}: both stats.json have the migration")
+            check(s["migrated_at_cycle"] >= at and s["pages_missed_by_log"] == 0,
+                  f"{name}: paused at or after --migrate-at, no page missed by the dirty log")
+            check(t["pages_received"] == s["total_pages"] and s["total_bytes"] > 4096 *
+                  s["total_pages"], f"{name}: the destination received every page sent")
+            check(t["resumed_at_cycle"] == s["migrated_at_cycle"],
+                  f"{name}: the destination resumed where the source paused")
+        pre, stop = results["precopy"], results["stopcopy"]
+        check(len(pre["rounds"]) >= 2 and pre["rounds"][0]["pages_sent"] > 100,
+              f"pre-copy: round 0 sends the non-zero pages, later rounds the dirty ones: "
+              f"{[(r['pages_sent'], r['pages_dirtied']) for r in pre['rounds']]}")
+        check(stop["rounds"] == [] and stop["stop_reason"] == "precopy off",
+              "stop-and-copy: no rounds")
+        check(stop["downtime_cycles"] > 3 * pre["downtime_cycles"],
+              f"pre-copy's downtime ({pre['downtime_cycles']}) is a fraction of "
+              f"stop-and-copy's ({stop['downtime_cycles']})")
+
+        # The dirty workload: rounds level off at the writable working set.
+        dirty = ["--memory", "32", "--append", "run=dirty pages=200 rate=32 work=200 iters=3000",
+                 guest]
+        dref = run(exe, ["run", *dirty], d)
+        check(dref.returncode == 0 and "result workload=dirty" in dref.stdout,
+              "the dirty workload runs")
+        src, (dcode, dout, derr) = migrate(exe, d, "dirty", dirty,
+                                           ["--migrate-at", "2000000", "--migrate-threshold", "8",
+                                            "--migrate-max-rounds", "12"])
+        check(src.stdout + dout == dref.stdout and dcode == dref.returncode,
+              "dirty: the migrated run prints what the unmigrated one does")
+        s = stats(os.path.join(d, "dirty", "src", "stats.json"))["migration"]
+        dirtied = [r["pages_dirtied"] for r in s["rounds"]]
+        check(len(dirtied) >= 3 and all(200 <= x <= 260 for x in dirtied[1:]),
+              f"dirty: after round 0 each round dirties about the 200-page working set: "
+              f"{dirtied} ({s['stop_reason']})")
+
+        # Usage errors and a source with no destination.
+        for args, words in ((["--migrate-at", "5"], "need --migrate-to"),
+                            (["--migrate-to", "nohost"], "HOST:PORT"),
+                            (["--migrate-to", "h:0"], "HOST:PORT"),
+                            (["--migrate-to", "h:1", "--migrate-precopy", "maybe"], "on or off"),
+                            (["--migrate-to", "h:1", "--snapshot-on-exit", "x"], "cannot be")):
+            p = run(exe, ["run", *args, guest], d)
+            check(p.returncode == 64 and words in p.stderr, f"run {args}: 64, {p.stderr.strip()}")
+        p = run(exe, ["migrate-listen", "99999"], d)
+        check(p.returncode == 64, "migrate-listen 99999: 64")
+        with socket.socket() as s0:
+            s0.bind(("127.0.0.1", 0))
+            free = s0.getsockname()[1]
+        p = run(exe, ["run", *machine[:-1], "--migrate-to", f"127.0.0.1:{free}",
+                      "--migrate-at", str(at), guest], d)
+        check(p.returncode == ref.returncode and p.stdout == ref.stdout and
+              summary(p.stderr) == ref_sum and "migration failed" in p.stderr,
+              "nobody listening: the source runs to its normal end")
+
+        # Hostile peers: the destination refuses, exits 90, never crashes.
+        hostile = {
+            "garbage": b"hello, this is not vmlab\n" * 10,
+            "huge frame": bytes([2]) + struct.pack("<I", 0xFFFFFFF0),
+            "bad magic": bytes([1]) + struct.pack("<I", 16) + b"NOTVMLAB" + b"\0" * 8,
+            "pages first": bytes([2]) + struct.pack("<I", 8) + b"\0" * 8,
+            "hello truncated": bytes([1]) + struct.pack("<I", 12) + b"VMLABMIG\x01\0\0\0",
+        }
+        for name, data in hostile.items():
+            dst = Destination(exe, d)
+            with socket.create_connection(("127.0.0.1", dst.port)) as c:
+                c.sendall(data)
+                c.shutdown(socket.SHUT_WR)
+                try:
+                    c.recv(4096)
+                except OSError:
+                    pass
+            code, out, err = dst.wait()
+            check(code == 90 and out == "" and "vmlab:" in err,
+                  f"hostile peer ({name}): 90, {err.strip().splitlines()[-1:]}")
+    if failures:
+        print(f"{len(failures)} failures")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
