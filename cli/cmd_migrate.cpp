@@ -19,7 +19,7 @@
 namespace vmlab::cli {
 namespace {
 
-constexpr const char* kUsage = R"(usage: vmlab migrate-listen PORT [options]
+constexpr const char* kListenUsage = R"(usage: vmlab migrate-listen PORT [options]
 
 Waits on 127.0.0.1:PORT for one live migration from `vmlab run ... --migrate-to
 HOST:PORT` (docs/migration.md). The source sends its configuration (its `vmlab run`
@@ -57,7 +57,7 @@ int cmd_migrate_listen(const std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
+      std::cout << kListenUsage;
       return 0;
     }
     if (a == "-q" || a == "--quiet") {
