@@ -89,7 +89,7 @@ int cmd_migrate_listen(const std::vector<std::string>& args) {
   auto listener = migration::Listener::listen(static_cast<uint16_t>(*port));
   if (!listener) return fail(kMigrationFailed, listener.error().message);
   std::cerr << "migrate: listening on 127.0.0.1:" << listener.value()->port() << std::endl;
-  auto c = listener.value()->accept(wait_ms, 60000);
+  auto c = listener.value()->accept(wait_ms, 300000);
   if (!c) return fail(kMigrationFailed, c.error().message);
   // The largest machine a HELLO may name: the largest guest and monitor reserve.
   auto rx = std::make_unique<migration::Receiver>(

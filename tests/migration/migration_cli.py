@@ -50,6 +50,7 @@ def main():
         at = ref_sum[1] // 2
 
         results = {}
+        modes_done = []
         for name, extra in (("precopy", ["--migrate-at", str(at)]),
                             ("stopcopy", ["--migrate-at", str(at), "--migrate-precopy", "off"])):
             src, (dcode, dout, derr) = migrate(exe, d, name, machine, extra)
@@ -104,6 +105,30 @@ def main():
               all(50 <= x <= 100 for x in dirtied[-3:]) and s["stop_reason"] == "no shrink",
               f"dirty: the rounds shrink, then level off at the writable working set: "
               f"{dirtied} ({s['stop_reason']})")
+
+        # The other modes: migrated exactly where their monitor's state can be loaded
+        # (engine/snapshot/state_load.h), else refused before the run with 76.
+        for mode in (["--mode", "trap"], ["--mode", "trap", "--npt"],
+                     ["--mode", "trap", "--cpu", "classic"], ["--mode", "bt"], ["--mode", "pv"]):
+            mref = run(exe, ["run", *mode, *machine], d)
+            name = "mode-" + "-".join(x.strip("-") for x in mode[1:])
+            mat = summary(mref.stderr)[1] // 2
+            dst = Destination(exe, d)
+            src = run(exe, ["run", *mode, *machine[:-1], "--migrate-to", f"127.0.0.1:{dst.port}",
+                            "--migrate-at", str(mat), guest], d)
+            if src.returncode == 76:
+                dst.proc.kill()  # nobody will connect
+                dst.wait()
+                check("cannot be migrated yet" in src.stderr and src.stdout == "",
+                      f"{name}: refused before the run (76): {src.stderr.strip()}")
+                modes_done.append(name + " (refused: 76)")
+            else:
+                dcode, dout, derr = dst.wait()
+                check(src.returncode == 0 and src.stdout + dout == mref.stdout and
+                      dcode == mref.returncode and summary(derr) == summary(mref.stderr),
+                      f"{name}: migrated with the unmigrated run's console and counts")
+                modes_done.append(name + " (migrated)")
+        print("modes: " + ", ".join(modes_done))
 
         # Usage errors and a source with no destination.
         for args, words in ((["--migrate-at", "5"], "need --migrate-to"),
