@@ -3,8 +3,9 @@
 a pre-copy migration and a stop-and-copy one mid-workload end with the console output,
 exit status, instruction count and modeled cycles of the run that never moved; stats.json
 on both sides holds the rounds; the `dirty` workload's rounds level off at its writable
-working set; bad options, a source with no destination, and hostile peers get clear
-errors and the documented exit statuses.
+working set; every other mode migrates exactly or is refused with 76; bad options, a
+source with no destination, and hostile peers get clear errors and the documented exit
+statuses.
 
   migration_cli.py --vmlab VMLAB --guest GUEST.elf
 """
@@ -27,12 +28,148 @@ def check(cond, what):
 
 
 def migrate(exe, d, name, machine, extra):
-    """A destination and a source; returns (source, destination) results."""
+    """A destination and a source; returns (source, (status, stdout, stderr) of the
+    destination)."""
     os.makedirs(os.path.join(d, name), exist_ok=True)
     dst = Destination(exe, d, ["--out", os.path.join(name, "dst")])
     src = run(exe, ["run", *machine[:-1], "--out", os.path.join(name, "src"),
                     "--migrate-to", f"127.0.0.1:{dst.port}", *extra, machine[-1]], d)
     return src, dst.wait()
+
+
+def migration_of(d, name, side):
+    path = os.path.join(d, name, side, "stats.json")
+    return stats(path).get("migration", {}) if os.path.exists(path) else {}
+
+
+def precopy_and_stopcopy(exe, d, machine, ref):
+    ref_sum = summary(ref.stderr)
+    at = ref_sum[1] // 2
+    results = {}
+    for name, extra in (("precopy", ["--migrate-at", str(at)]),
+                        ("stopcopy", ["--migrate-at", str(at), "--migrate-precopy", "off"])):
+        src, (dcode, dout, derr) = migrate(exe, d, name, machine, extra)
+        check(src.returncode == 0 and "vmlab: migrated to 127.0.0.1:" in src.stderr,
+              f"{name}: the source ends with its migration line: {src.stderr.strip()}")
+        check(src.stdout + dout == ref.stdout,
+              f"{name}: the two consoles together are the unmigrated run's")
+        check(len(src.stdout) > 0 and len(dout) > 0, f"{name}: both sides printed part of it")
+        check(dcode == ref.returncode, f"{name}: the destination ends with the guest's "
+              f"status ({dcode}, want {ref.returncode}): {derr.strip()}")
+        check(summary(derr) == ref_sum, f"{name}: the destination's instructions and modeled "
+              f"cycles are the unmigrated run's: {summary(derr)} vs {ref_sum}")
+        s, t = migration_of(d, name, "src"), migration_of(d, name, "dst")
+        results[name] = s
+        check(s.get("completed") and s.get("role") == "source" and
+              t.get("role") == "destination", f"{name}: both stats.json have the migration")
+        check(s.get("migrated_at_cycle", -1) >= at and s.get("pages_missed_by_log") == 0,
+              f"{name}: paused at or after --migrate-at, no page missed by the dirty log")
+        check(t.get("pages_received") == s.get("total_pages") and
+              s.get("total_bytes", 0) > 4096 * s.get("total_pages", 1),
+              f"{name}: the destination received every page sent")
+        check(t.get("resumed_at_cycle") == s.get("migrated_at_cycle"),
+              f"{name}: the destination resumed where the source paused")
+    pre, stop = results["precopy"], results["stopcopy"]
+    rounds = pre.get("rounds", [])
+    check(len(rounds) >= 1 and rounds[0]["pages_sent"] > 100,
+          f"pre-copy: round 0 sends the non-zero pages, later rounds the dirty ones: "
+          f"{[(r['pages_sent'], r['pages_dirtied']) for r in rounds]}")
+    check(stop.get("rounds") == [] and stop.get("stop_reason") == "precopy off",
+          "stop-and-copy: no rounds")
+    check(stop.get("downtime_cycles", 0) > 2 * pre.get("downtime_cycles", 1 << 62),
+          f"pre-copy's downtime ({pre.get('downtime_cycles')}) is a fraction of "
+          f"stop-and-copy's ({stop.get('downtime_cycles')})")
+
+
+def dirty_plateau(exe, d, guest):
+    # 50 hot pages written every iteration, 2 of the other 950 an iteration: the rounds
+    # shrink, then level off at the hot set (and the kernel's own pages) and stop for not
+    # shrinking.
+    dirty = ["--memory", "32", "--append",
+             "run=dirty pages=1000 hot=50 rate=2 work=3000 iters=1000", guest]
+    dref = run(exe, ["run", *dirty], d)
+    check(dref.returncode == 0 and "result workload=dirty" in dref.stdout,
+          "the dirty workload runs")
+    src, (dcode, dout, derr) = migrate(exe, d, "dirty", dirty,
+                                       ["--migrate-at", "3000000", "--migrate-threshold", "8",
+                                        "--migrate-max-rounds", "12"])
+    check(src.stdout + dout == dref.stdout and dcode == dref.returncode and
+          summary(derr) == summary(dref.stderr),
+          "dirty: the migrated run prints and counts what the unmigrated one does")
+    s = migration_of(d, "dirty", "src")
+    dirtied = [r["pages_dirtied"] for r in s.get("rounds", [])]
+    check(len(dirtied) >= 4 and dirtied[0] > 2 * dirtied[-1] and
+          all(50 <= x <= 100 for x in dirtied[-3:]) and s.get("stop_reason") == "no shrink",
+          f"dirty: the rounds shrink, then level off at the writable working set: "
+          f"{dirtied} ({s.get('stop_reason')})")
+
+
+def other_modes(exe, d, machine, guest):
+    # Migrated exactly where the mode's monitor state can be loaded
+    # (engine/snapshot/state_load.h), else refused before the run with 76.
+    done = []
+    for mode in (["--mode", "trap"], ["--mode", "trap", "--npt"],
+                 ["--mode", "trap", "--cpu", "classic"], ["--mode", "bt"], ["--mode", "pv"]):
+        name = "mode-" + "-".join(x.strip("-") for x in mode[1:])
+        mref = run(exe, ["run", *mode, *machine], d)
+        mat = summary(mref.stderr)[1] // 2
+        dst = Destination(exe, d)
+        src = run(exe, ["run", *mode, *machine[:-1], "--migrate-to", f"127.0.0.1:{dst.port}",
+                        "--migrate-at", str(mat), guest], d)
+        if src.returncode == 76:
+            dst.proc.kill()  # nobody will connect
+            dst.wait()
+            check("cannot be migrated yet" in src.stderr and src.stdout == "",
+                  f"{name}: refused before the run (76): {src.stderr.strip()}")
+            done.append(name + " refused")
+        else:
+            dcode, dout, derr = dst.wait()
+            check(src.returncode == 0 and src.stdout + dout == mref.stdout and
+                  dcode == mref.returncode and summary(derr) == summary(mref.stderr),
+                  f"{name}: migrated with the unmigrated run's console and counts: "
+                  f"{src.stderr.strip().splitlines()[-1:]} {derr.strip().splitlines()[-1:]}")
+            done.append(name + " tried")
+    print("modes: " + ", ".join(done))
+
+
+def errors(exe, d, machine, guest, ref):
+    for args, words in ((["--migrate-at", "5"], "need --migrate-to"),
+                        (["--migrate-to", "nohost"], "HOST:PORT"),
+                        (["--migrate-to", "h:0"], "HOST:PORT"),
+                        (["--migrate-to", "h:1", "--migrate-precopy", "maybe"], "on or off"),
+                        (["--migrate-to", "h:1", "--snapshot-on-exit", "x"], "cannot be")):
+        p = run(exe, ["run", *args, guest], d)
+        check(p.returncode == 64 and words in p.stderr, f"run {args}: 64, {p.stderr.strip()}")
+    p = run(exe, ["migrate-listen", "99999"], d)
+    check(p.returncode == 64, "migrate-listen 99999: 64")
+    with socket.socket() as s0:
+        s0.bind(("127.0.0.1", 0))
+        free = s0.getsockname()[1]
+    p = run(exe, ["run", *machine[:-1], "--migrate-to", f"127.0.0.1:{free}",
+                  "--migrate-at", "1000000", guest], d)
+    check(p.returncode == ref.returncode and p.stdout == ref.stdout and
+          summary(p.stderr) == summary(ref.stderr) and "migration failed" in p.stderr,
+          "nobody listening: the source runs to its normal end")
+    # Hostile peers: the destination refuses, exits 90, never crashes.
+    hostile = {
+        "garbage": b"hello, this is not vmlab\n" * 10,
+        "huge frame": bytes([2]) + struct.pack("<I", 0xFFFFFFF0),
+        "bad magic": bytes([1]) + struct.pack("<I", 16) + b"NOTVMLAB" + b"\0" * 8,
+        "pages first": bytes([2]) + struct.pack("<I", 8) + b"\0" * 8,
+        "hello truncated": bytes([1]) + struct.pack("<I", 12) + b"VMLABMIG\x01\0\0\0",
+    }
+    for name, data in hostile.items():
+        dst = Destination(exe, d)
+        with socket.create_connection(("127.0.0.1", dst.port)) as c:
+            c.sendall(data)
+            c.shutdown(socket.SHUT_WR)
+            try:
+                c.recv(4096)
+            except OSError:
+                pass
+        code, out, err = dst.wait()
+        check(code == 90 and out == "" and "vmlab:" in err,
+              f"hostile peer ({name}): 90, {err.strip().splitlines()[-1:]}")
 
 
 def main():
@@ -45,130 +182,15 @@ def main():
     machine = ["--memory", "32", "--append", "run=all iters=2", guest]
     with tempfile.TemporaryDirectory() as d:
         ref = run(exe, ["run", *machine], d)
-        ref_sum = summary(ref.stderr)
-        check(ref.returncode == 0 and ref_sum is not None, "the reference run ends")
-        at = ref_sum[1] // 2
-
-        results = {}
-        modes_done = []
-        for name, extra in (("precopy", ["--migrate-at", str(at)]),
-                            ("stopcopy", ["--migrate-at", str(at), "--migrate-precopy", "off"])):
-            src, (dcode, dout, derr) = migrate(exe, d, name, machine, extra)
-            check(src.returncode == 0 and "vmlab: migrated to 127.0.0.1:" in src.stderr,
-                  f"{name}: the source ends with its migration line: {src.stderr.strip()}")
-            check(src.stdout + dout == ref.stdout,
-                  f"{name}: the two consoles together are the unmigrated run's")
-            check(len(src.stdout) > 0 and len(dout) > 0,
-                  f"{name}: both sides printed part of it")
-            check(dcode == ref.returncode, f"{name}: the destination ends with the guest's "
-                  f"status ({dcode}, want {ref.returncode}): {derr.strip()}")
-            check(summary(derr) == ref_sum, f"{name}: the destination's instructions and "
-                  f"modeled cycles are the unmigrated run's: {summary(derr)} vs {ref_sum}")
-            s = stats(os.path.join(d, name, "src", "stats.json"))["migration"]
-            t = stats(os.path.join(d, name, "dst", "stats.json"))["migration"]
-            results[name] = s
-            check(s["completed"] and s["role"] == "source" and t["role"] == "destination",
-                  f"{name}: both stats.json have the migration")
-            check(s["migrated_at_cycle"] >= at and s["pages_missed_by_log"] == 0,
-                  f"{name}: paused at or after --migrate-at, no page missed by the dirty log")
-            check(t["pages_received"] == s["total_pages"] and s["total_bytes"] > 4096 *
-                  s["total_pages"], f"{name}: the destination received every page sent")
-            check(t["resumed_at_cycle"] == s["migrated_at_cycle"],
-                  f"{name}: the destination resumed where the source paused")
-        pre, stop = results["precopy"], results["stopcopy"]
-        check(len(pre["rounds"]) >= 2 and pre["rounds"][0]["pages_sent"] > 100,
-              f"pre-copy: round 0 sends the non-zero pages, later rounds the dirty ones: "
-              f"{[(r['pages_sent'], r['pages_dirtied']) for r in pre['rounds']]}")
-        check(stop["rounds"] == [] and stop["stop_reason"] == "precopy off",
-              "stop-and-copy: no rounds")
-        check(stop["downtime_cycles"] > 2 * pre["downtime_cycles"],
-              f"pre-copy's downtime ({pre['downtime_cycles']}) is a fraction of "
-              f"stop-and-copy's ({stop['downtime_cycles']})")
-
-        # The dirty workload: 50 hot pages written every iteration, 2 of the other 950 an
-        # iteration: the rounds shrink, then level off at the hot set (and the kernel's
-        # own pages) and stop for not shrinking.
-        dirty = ["--memory", "32", "--append",
-                 "run=dirty pages=1000 hot=50 rate=2 work=3000 iters=1000", guest]
-        dref = run(exe, ["run", *dirty], d)
-        check(dref.returncode == 0 and "result workload=dirty" in dref.stdout,
-              "the dirty workload runs")
-        src, (dcode, dout, derr) = migrate(exe, d, "dirty", dirty,
-                                           ["--migrate-at", "3000000", "--migrate-threshold", "8",
-                                            "--migrate-max-rounds", "12"])
-        check(src.stdout + dout == dref.stdout and dcode == dref.returncode and
-              summary(derr) == summary(dref.stderr),
-              "dirty: the migrated run prints and counts what the unmigrated one does")
-        s = stats(os.path.join(d, "dirty", "src", "stats.json"))["migration"]
-        dirtied = [r["pages_dirtied"] for r in s["rounds"]]
-        check(len(dirtied) >= 4 and dirtied[0] > 2 * dirtied[-1] and
-              all(50 <= x <= 100 for x in dirtied[-3:]) and s["stop_reason"] == "no shrink",
-              f"dirty: the rounds shrink, then level off at the writable working set: "
-              f"{dirtied} ({s['stop_reason']})")
-
-        # The other modes: migrated exactly where their monitor's state can be loaded
-        # (engine/snapshot/state_load.h), else refused before the run with 76.
-        for mode in (["--mode", "trap"], ["--mode", "trap", "--npt"],
-                     ["--mode", "trap", "--cpu", "classic"], ["--mode", "bt"], ["--mode", "pv"]):
-            mref = run(exe, ["run", *mode, *machine], d)
-            name = "mode-" + "-".join(x.strip("-") for x in mode[1:])
-            mat = summary(mref.stderr)[1] // 2
-            dst = Destination(exe, d)
-            src = run(exe, ["run", *mode, *machine[:-1], "--migrate-to", f"127.0.0.1:{dst.port}",
-                            "--migrate-at", str(mat), guest], d)
-            if src.returncode == 76:
-                dst.proc.kill()  # nobody will connect
-                dst.wait()
-                check("cannot be migrated yet" in src.stderr and src.stdout == "",
-                      f"{name}: refused before the run (76): {src.stderr.strip()}")
-                modes_done.append(name + " (refused: 76)")
-            else:
-                dcode, dout, derr = dst.wait()
-                check(src.returncode == 0 and src.stdout + dout == mref.stdout and
-                      dcode == mref.returncode and summary(derr) == summary(mref.stderr),
-                      f"{name}: migrated with the unmigrated run's console and counts")
-                modes_done.append(name + " (migrated)")
-        print("modes: " + ", ".join(modes_done))
-
-        # Usage errors and a source with no destination.
-        for args, words in ((["--migrate-at", "5"], "need --migrate-to"),
-                            (["--migrate-to", "nohost"], "HOST:PORT"),
-                            (["--migrate-to", "h:0"], "HOST:PORT"),
-                            (["--migrate-to", "h:1", "--migrate-precopy", "maybe"], "on or off"),
-                            (["--migrate-to", "h:1", "--snapshot-on-exit", "x"], "cannot be")):
-            p = run(exe, ["run", *args, guest], d)
-            check(p.returncode == 64 and words in p.stderr, f"run {args}: 64, {p.stderr.strip()}")
-        p = run(exe, ["migrate-listen", "99999"], d)
-        check(p.returncode == 64, "migrate-listen 99999: 64")
-        with socket.socket() as s0:
-            s0.bind(("127.0.0.1", 0))
-            free = s0.getsockname()[1]
-        p = run(exe, ["run", *machine[:-1], "--migrate-to", f"127.0.0.1:{free}",
-                      "--migrate-at", str(at), guest], d)
-        check(p.returncode == ref.returncode and p.stdout == ref.stdout and
-              summary(p.stderr) == ref_sum and "migration failed" in p.stderr,
-              "nobody listening: the source runs to its normal end")
-
-        # Hostile peers: the destination refuses, exits 90, never crashes.
-        hostile = {
-            "garbage": b"hello, this is not vmlab\n" * 10,
-            "huge frame": bytes([2]) + struct.pack("<I", 0xFFFFFFF0),
-            "bad magic": bytes([1]) + struct.pack("<I", 16) + b"NOTVMLAB" + b"\0" * 8,
-            "pages first": bytes([2]) + struct.pack("<I", 8) + b"\0" * 8,
-            "hello truncated": bytes([1]) + struct.pack("<I", 12) + b"VMLABMIG\x01\0\0\0",
-        }
-        for name, data in hostile.items():
-            dst = Destination(exe, d)
-            with socket.create_connection(("127.0.0.1", dst.port)) as c:
-                c.sendall(data)
-                c.shutdown(socket.SHUT_WR)
-                try:
-                    c.recv(4096)
-                except OSError:
-                    pass
-            code, out, err = dst.wait()
-            check(code == 90 and out == "" and "vmlab:" in err,
-                  f"hostile peer ({name}): 90, {err.strip().splitlines()[-1:]}")
+        check(ref.returncode == 0 and summary(ref.stderr) is not None, "the reference run ends")
+        for part in (lambda: precopy_and_stopcopy(exe, d, machine, ref),
+                     lambda: dirty_plateau(exe, d, guest),
+                     lambda: other_modes(exe, d, machine, guest),
+                     lambda: errors(exe, d, machine, guest, ref)):
+            try:
+                part()
+            except (KeyError, IndexError, TypeError, OSError, ValueError) as e:
+                check(False, f"an exception: {e!r}")
     if failures:
         print(f"{len(failures)} failures")
         return 1
