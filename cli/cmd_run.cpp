@@ -302,9 +302,10 @@ int cmd_run(const std::vector<std::string>& args) {
       mc.input = machine::ConsoleInput::from_string(std::move(bytes.value()));
     } else if (stdin_kind == StdinKind::kTerminal || stdin_kind == StdinKind::kStream) {
       if (opts->snapshots.any() || opts->migrate.any()) {
-        return fail(kUsage,
-                    "snapshots and migration need deterministic input: give --input FILE, or stdin from a "
-                    "file (< /dev/null for none)");
+        return fail(
+            kUsage,
+            "snapshots and migration need deterministic input: give --input FILE, or stdin from a "
+            "file (< /dev/null for none)");
       }
       live_input = std::make_shared<machine::LiveInput>();
       mc.input = machine::ConsoleInput::from_live(live_input);
@@ -360,7 +361,8 @@ int cmd_run(const std::vector<std::string>& args) {
   machine::RunResult r;
   MigrationOutcome migration;  // --migrate-to, or a destination (cli/migrate_session.h)
   if (opts->migrate.any() || incoming_migration()) {
-    auto ran = run_with_migration(vm, *opts, args, input_bytes, input_sha256, migration);
+    auto ran =
+        run_with_migration(vm, *opts, args, input_bytes, input_sha256, *console_muted, migration);
     if (!ran) {
       if (terminal != nullptr) terminal->finish();
       return fail(migrate_exit_code(ran.error()), ran.error().message);
@@ -424,7 +426,7 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   // The shell's convention for a process ended by a signal: 128 + its number.
   if (const int sig = interrupt_stop.signal_received(); sig != 0) return 128 + sig;
-  if (quit) return 0;  // as QEMU's Ctrl-A x
+  if (quit) return 0;                     // as QEMU's Ctrl-A x
   if (migration.migrated_away) return 0;  // the destination runs the guest on
   return exit_code_for(r);
 }

@@ -61,8 +61,8 @@ machine::Result<machine::RunResult> run_source(vmm::Vm& vm, const RunOptions& o,
   if (!id) return id.error();
   const std::string where = m.host + ":" + std::to_string(m.port);
   if (!snapshot::run_to_cycles(vm, m.at_cycles)) {
-    say(o, "the guest stopped before cycle " + std::to_string(m.at_cycles) +
-               ": nothing was migrated");
+    say(o,
+        "the guest stopped before cycle " + std::to_string(m.at_cycles) + ": nothing was migrated");
     return *vm.last_stop();
   }
   auto c = migration::Connection::connect(m.host, m.port, kConnectTimeoutMs);
@@ -108,6 +108,7 @@ machine::Error discarded(const migration::Receiver& rx, const std::string& why) 
 
 machine::Result<machine::RunResult> run_destination(vmm::Vm& vm, const RunOptions& o,
                                                     const std::string& input_sha256,
+                                                    std::atomic<bool>& console_muted,
                                                     MigrationOutcome& outcome) {
   Incoming& in = incoming();
   migration::Connection& c = *in.connection;
@@ -143,32 +144,34 @@ machine::Result<machine::RunResult> run_destination(vmm::Vm& vm, const RunOption
       return discarded(rx, t.error().message);
     }
   }
+  console_muted.store(true);
   auto loaded = snapshot::load_state(vm, rx.state(), rx.memory(), "the migrated machine");
+  console_muted.store(false);
   if (!loaded) {
-    (void)c.send(migration::FrameType::kRefuse,
-                 migration::encode_refuse(loaded.error().message));
+    (void)c.send(migration::FrameType::kRefuse, migration::encode_refuse(loaded.error().message));
     return discarded(rx, "the migrated state cannot be loaded: " + loaded.error().message);
   }
   if (auto a = c.send(migration::FrameType::kAck, {}); !a) return discarded(rx, a.error().message);
   auto commit = c.receive();
   if (!commit || commit.value().type != migration::FrameType::kCommit) {
-    return discarded(rx, commit ? std::string("the source sent ") +
-                                      migration::frame_name(commit.value().type) +
-                                      " instead of COMMIT"
-                                : commit.error().message);
+    return discarded(rx, commit
+                             ? std::string("the source sent ") +
+                                   migration::frame_name(commit.value().type) + " instead of COMMIT"
+                             : commit.error().message);
   }
   c.close();
   std::string rounds;
   for (const auto& r : rx.rounds()) {
-    rounds += std::string(rounds.empty() ? "" : ", ") + "{\"round\": " +
-              std::to_string(r.round) + ", \"pages\": " + std::to_string(r.pages) + "}";
+    rounds += std::string(rounds.empty() ? "" : ", ") + "{\"round\": " + std::to_string(r.round) +
+              ", \"pages\": " + std::to_string(r.pages) + "}";
   }
-  outcome.stats_json = "{\n    \"role\": \"destination\",\n    \"rounds\": [" + rounds +
-                       "],\n    \"pages_received\": " + std::to_string(rx.pages_received()) +
-                       ",\n    \"bytes_received\": " + std::to_string(rx.bytes_received()) +
-                       ",\n    \"resumed_at_cycle\": " + std::to_string(loaded.value().cycles) +
-                       ",\n    \"resumed_at_instructions\": " +
-                       std::to_string(loaded.value().instructions) + "\n  }";
+  outcome.stats_json =
+      "{\n    \"role\": \"destination\",\n    \"rounds\": [" + rounds +
+      "],\n    \"pages_received\": " + std::to_string(rx.pages_received()) +
+      ",\n    \"bytes_received\": " + std::to_string(rx.bytes_received()) +
+      ",\n    \"resumed_at_cycle\": " + std::to_string(loaded.value().cycles) +
+      ",\n    \"resumed_at_instructions\": " + std::to_string(loaded.value().instructions) +
+      "\n  }";
   say(o, "migration received: " + std::to_string(rx.pages_received()) + " pages in " +
              std::to_string(rx.rounds().size()) + " rounds, " +
              std::to_string(rx.bytes_received()) + " bytes; the guest resumes at cycle " +
@@ -184,16 +187,19 @@ void hand_over_incoming(std::unique_ptr<migration::Connection> connection,
   incoming().receiver = std::move(receiver);
 }
 
-bool incoming_migration() { return incoming().connection != nullptr; }
+bool incoming_migration() {
+  return incoming().connection != nullptr;
+}
 
 machine::Result<machine::RunResult> run_with_migration(vmm::Vm& vm, const RunOptions& o,
                                                        const std::vector<std::string>& args,
                                                        const std::string& input,
                                                        const std::string& input_sha256,
+                                                       std::atomic<bool>& console_muted,
                                                        MigrationOutcome& outcome) {
   outcome.active = true;
   const auto started = std::chrono::steady_clock::now();
-  auto r = incoming_migration() ? run_destination(vm, o, input_sha256, outcome)
+  auto r = incoming_migration() ? run_destination(vm, o, input_sha256, console_muted, outcome)
                                 : run_source(vm, o, args, input, input_sha256, outcome);
   if (r) {
     r.value().wall_seconds =

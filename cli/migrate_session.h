@@ -3,6 +3,7 @@
 // and handed over before it built the machine from the source's arguments.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,12 +30,14 @@ bool incoming_migration();
 
 // Runs `vm` (loaded, nothing run yet) as the source (o.migrate.any()) or the destination
 // (incoming_migration()) to its end. `args` are `vmlab run`'s, `input` the guest's console
-// input. Errors (the destination's: nothing loaded, the run not started) carry an errno
+// input; `console_muted` is set while the destination loads the state (its console so far
+// was the source's). Errors (the destination's: nothing loaded, the run not started) carry an errno
 // value; migrate_exit_code maps them.
 machine::Result<machine::RunResult> run_with_migration(vmm::Vm& vm, const RunOptions& o,
                                                        const std::vector<std::string>& args,
                                                        const std::string& input,
                                                        const std::string& input_sha256,
+                                                       std::atomic<bool>& console_muted,
                                                        MigrationOutcome& outcome);
 int migrate_exit_code(const machine::Error& e);
 

@@ -437,7 +437,7 @@ class Cpu {
   std::vector<DecodedBlock> block_cache_;
   std::vector<uint32_t> page_generation_;
   std::vector<uint8_t> page_has_code_;
-  std::vector<uint8_t> page_dirty_;  // dirty_log()
+  std::vector<uint8_t> page_dirty_;
   DecodedBlock scratch_block_;  // an instruction that straddles a page, decoded uncached
 
   // The last code page fetched from: its linear and physical page, valid while

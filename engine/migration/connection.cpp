@@ -92,9 +92,9 @@ machine::Result<void> Connection::read_exact(uint8_t* out, size_t n) {
     const ssize_t got = ::recv(fd_, out + done, n - done, 0);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      return machine::Error{"the migration peer sent nothing for " +
-                                std::to_string(timeout_ms_ / 1000) + " s",
-                            ETIMEDOUT};
+      return machine::Error{
+          "the migration peer sent nothing for " + std::to_string(timeout_ms_ / 1000) + " s",
+          ETIMEDOUT};
     }
     if (got < 0) return sys_error("the migration connection dropped", errno);
     if (got == 0) return machine::Error{"the migration connection dropped", ECONNRESET};
@@ -106,8 +106,8 @@ machine::Result<void> Connection::read_exact(uint8_t* out, size_t n) {
 machine::Result<Frame> Connection::receive() {
   uint8_t header[5];
   if (auto r = read_exact(header, sizeof header); !r) return r.error();
-  const uint32_t len = uint32_t{header[1]} | uint32_t{header[2]} << 8 |
-                       uint32_t{header[3]} << 16 | uint32_t{header[4]} << 24;
+  const uint32_t len = uint32_t{header[1]} | uint32_t{header[2]} << 8 | uint32_t{header[3]} << 16 |
+                       uint32_t{header[4]} << 24;
   const uint8_t type = header[0];
   if (type < static_cast<uint8_t>(FrameType::kHello) ||
       type > static_cast<uint8_t>(FrameType::kCommit)) {

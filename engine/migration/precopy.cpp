@@ -36,8 +36,8 @@ class Source {
       std::span<const uint32_t> part(pages.data() + at, n);
       if (auto r = c_.send(FrameType::kPages, encode_pages(round, part, memory_)); !r) return r;
       for (uint32_t p : part) {
-        std::memcpy(sent_.data() + size_t{p} * kPageBytes,
-                    memory_.data() + size_t{p} * kPageBytes, kPageBytes);
+        std::memcpy(sent_.data() + size_t{p} * kPageBytes, memory_.data() + size_t{p} * kPageBytes,
+                    kPageBytes);
       }
     }
     return {};
@@ -75,9 +75,9 @@ machine::Result<void> expect_ack(Connection& c, const char* after) {
                           EPROTO};
   }
   if (f.value().type != FrameType::kAck) {
-    return machine::Error{std::string("the destination answered ") + after + " with " +
-                              frame_name(f.value().type),
-                          EPROTO};
+    return machine::Error{
+        std::string("the destination answered ") + after + " with " + frame_name(f.value().type),
+        EPROTO};
   }
   return {};
 }
@@ -89,8 +89,8 @@ uint64_t transfer_cycles(uint64_t pages, uint64_t pages_per_mcycle) {
   return (pages * 1000000 + pages_per_mcycle - 1) / pages_per_mcycle;
 }
 
-MigrationStats migrate_out(vmm::Vm& vm, Connection& c, const Hello& hello,
-                           const PrecopyOptions& o, const CaptureState& capture) {
+MigrationStats migrate_out(vmm::Vm& vm, Connection& c, const Hello& hello, const PrecopyOptions& o,
+                           const CaptureState& capture) {
   MigrationStats s;
   cpu::Cpu& cpu = vm.machine().cpu();
   s.started_at_cycle = cpu.cycles();

@@ -67,8 +67,8 @@ using CaptureState = std::function<std::vector<snapshot::Section>(vmm::Vm&)>;
 // stopped during the rounds) and the Vm is paused or stopped where the guest got to: the
 // caller runs it on to its normal end, which is the run it would have been without the
 // migration (the rounds do not change the guest's course).
-MigrationStats migrate_out(vmm::Vm& vm, Connection& c, const Hello& hello,
-                           const PrecopyOptions& o, const CaptureState& capture);
+MigrationStats migrate_out(vmm::Vm& vm, Connection& c, const Hello& hello, const PrecopyOptions& o,
+                           const CaptureState& capture);
 
 // The modeled transfer time of `pages` pages over the link.
 uint64_t transfer_cycles(uint64_t pages, uint64_t pages_per_mcycle);

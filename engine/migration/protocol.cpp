@@ -63,8 +63,7 @@ machine::Result<Hello> decode_hello(std::span<const uint8_t> payload) {
   snapshot::ByteReader r(payload);
   auto magic = r.bytes(sizeof kMagic);
   if (r.failed() || std::memcmp(magic.data(), kMagic, sizeof kMagic) != 0) {
-    return machine::Error{"the peer is not a vmlab migration source (no VMLABMIG magic)",
-                          EPROTO};
+    return machine::Error{"the peer is not a vmlab migration source (no VMLABMIG magic)", EPROTO};
   }
   Hello h;
   h.protocol_version = r.u32();

@@ -32,8 +32,8 @@ machine::Result<void> Receiver::take_unchecked(const Frame& frame) {
       if (!h) return h.error();
       const uint32_t size = h.value().memory_bytes;
       if (size == 0 || size % kPageBytes != 0 || size > max_memory_bytes_) {
-        return machine::Error{"migration HELLO names a machine memory of " +
-                                  std::to_string(size) + " bytes (a multiple of 4096, at most " +
+        return machine::Error{"migration HELLO names a machine memory of " + std::to_string(size) +
+                                  " bytes (a multiple of 4096, at most " +
                                   std::to_string(max_memory_bytes_) + ")",
                               EPROTO};
       }
@@ -59,8 +59,7 @@ machine::Result<void> Receiver::take_unchecked(const Frame& frame) {
         }
       }
       for (const PageRef& ref : pages.pages) {
-        std::memcpy(memory_.data() + size_t{ref.index} * kPageBytes, ref.bytes.data(),
-                    kPageBytes);
+        std::memcpy(memory_.data() + size_t{ref.index} * kPageBytes, ref.bytes.data(), kPageBytes);
       }
       if (rounds_.empty() || rounds_.back().round != pages.round) {
         rounds_.push_back({pages.round, 0});

@@ -39,8 +39,8 @@ std::vector<Frame> sample_transfer() {
   const std::vector<uint32_t> r0 = {0, 1, 2, 3, 5, 8, 13}, r1 = {1, 15};
   f.push_back({FrameType::kPages, encode_pages(0, r0, mem)});
   f.push_back({FrameType::kPages, encode_pages(1, r1, mem)});
-  f.push_back({FrameType::kState, encode_state({{snapshot::tag("POSN"), {1, 2, 3}},
-                                                {snapshot::tag("CPU "), {}}})});
+  f.push_back({FrameType::kState,
+               encode_state({{snapshot::tag("POSN"), {1, 2, 3}}, {snapshot::tag("CPU "), {}}})});
   f.push_back({FrameType::kDone, encode_done(2)});
   return f;
 }
@@ -73,8 +73,8 @@ TEST(MigrationProtocol, ReceiverAssemblesTheSentPages) {
   ASSERT_TRUE(rx.complete());
   const auto mem = sample_memory();
   for (uint32_t p = 0; p < kFrames; ++p) {
-    const bool sent = p == 0 || p == 1 || p == 2 || p == 3 || p == 5 || p == 8 || p == 13 ||
-                      p == 15;
+    const bool sent =
+        p == 0 || p == 1 || p == 2 || p == 3 || p == 5 || p == 8 || p == 13 || p == 15;
     const uint8_t* got = rx.memory().data() + size_t{p} * kPageBytes;
     if (sent) {
       EXPECT_EQ(std::memcmp(got, mem.data() + size_t{p} * kPageBytes, kPageBytes), 0) << p;
