@@ -105,7 +105,11 @@ snapshots (docs/snapshots.md; need deterministic input: --input FILE or stdin a 
                                  only), each CYCLES modeled cycles: DIR/snap-NNNN.vmsnap
   --restore FILE                 start from a snapshot (full or incremental) taken with the
                                  same kernel, options, disks and input; the run goes on from
-                                 there with the same output, counts and cycles
+                                 there with the same output, counts and cycles; the state
+                                 is loaded into the machine, or, in a mode that cannot load
+                                 its monitor's state, rebuilt by re-executing the guest
+  --restore-reexecute            restore by re-executing the guest from boot and checking
+                                 every byte of the file, even where it could be loaded
 
 live migration (docs/migration.md; deterministic input as for snapshots):
   --migrate-to HOST:PORT         migrate the running machine to `vmlab migrate-listen PORT`

@@ -379,6 +379,10 @@ std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args
     error = "--gdb-wait (-S) waits for gdb on the --gdb port: add --gdb PORT or -s";
     return std::nullopt;
   }
+  if (o.snapshots.reexecute && o.snapshots.restore.empty()) {
+    error = "--restore-reexecute says how to restore: add --restore FILE";
+    return std::nullopt;
+  }
   if (o.gdb_port && o.snapshots.any()) {
     error = "--gdb and the snapshot options cannot be combined yet (docs/snapshots.md)";
     return std::nullopt;

@@ -64,6 +64,10 @@ bool take_snapshot_option(const std::vector<std::string>& args, size_t& i, Snaps
     }
     return true;
   }
+  if (a == "--restore-reexecute") {
+    o.reexecute = true;
+    return true;
+  }
   if (name == "--snapshot-on-exit" || name == "--restore") {
     auto v = first_value(args, i, name, error);
     if (!v) return false;

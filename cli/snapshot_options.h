@@ -21,6 +21,9 @@ struct SnapshotOptions {
   uint64_t every_cycles = 0;          // --snapshot-every CYCLES DIR (0: none)
   std::string every_dir;
   std::string restore;  // --restore FILE
+  // --restore-reexecute: restore by re-executing the guest from boot (and checking every
+  // byte) even when the mode could load the state straight.
+  bool reexecute = false;
 
   bool any() const {
     return !points.empty() || !on_exit.empty() || every_cycles != 0 || !restore.empty();

@@ -86,8 +86,12 @@ machine::Result<machine::RunResult> run_with_snapshots(vmm::Vm& vm, const RunOpt
   if (!s.restore.empty()) {
     auto loaded = snapshot::load_for(id.value(), s.restore);
     if (!loaded) return loaded.error();
+    std::string why_not;
+    const bool by_load = !s.reexecute && snapshot::can_load(vm, loaded.value(), &why_not);
+    if (s.reexecute) why_not = "asked for";
     console_muted.store(true);
-    auto restored = snapshot::restore(vm, loaded.value(), s.restore);
+    auto restored = by_load ? snapshot::load(vm, loaded.value(), s.restore)
+                            : snapshot::restore(vm, loaded.value(), s.restore);
     console_muted.store(false);
     if (!restored) {
       // Ctrl-C, or a --max-instructions budget, ended the re-execution: that is the run's
@@ -100,7 +104,8 @@ machine::Result<machine::RunResult> run_with_snapshots(vmm::Vm& vm, const RunOpt
       }
       return restored.error();
     }
-    say(o, "restored " + s.restore + " at " + where(vm));
+    say(o, "restored " + s.restore + " at " + where(vm) +
+               (by_load ? " (state loaded)" : " (by re-executing the guest: " + why_not + ")"));
   }
   std::optional<snapshot::IncrementalSeries> series;
   if (s.every_cycles != 0) {

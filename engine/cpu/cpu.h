@@ -19,6 +19,7 @@
 #include "engine/cpu/cpu_state.h"
 #include "engine/cpu/insn.h"
 #include "engine/cpu/monitor.h"
+#include "engine/cpu/state_codec.h"
 #include "engine/cpu/vmx.h"
 
 namespace vmlab::cpu {
@@ -376,6 +377,15 @@ class Cpu {
   // The time-stamp counter: modeled cycles plus the offset a WRMSR to IA32_TSC set.
   uint64_t tsc() const { return cycles_ + tsc_offset_; }
   void set_tsc(uint64_t v) { tsc_offset_ = v - cycles_; }
+
+  // --- Saved state (cpu_snapshot.cpp; docs/snapshots.md) --------------------------------
+  // The whole processor at an instruction boundary: registers, the TLB's entries, the run
+  // loop's counters and pending events, the VMX controls. load_internal validates every
+  // field and changes nothing unless all of it is good (false: malformed); the RAM, the
+  // bus, the observer, the monitors, the cost classes and the CPUID identity are the
+  // configuration's, not saved.
+  void save_internal(ByteWriter& w) const;
+  bool load_internal(ByteReader& r);
 
  private:
   // cpu.cpp

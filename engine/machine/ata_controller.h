@@ -45,6 +45,7 @@
 #include <functional>
 #include <memory>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/block_image.h"
 #include "engine/machine/io_device.h"
 
@@ -98,6 +99,11 @@ class AtaController : public IoDevice {
   uint64_t data_words() const { return data_words_; }
   uint64_t aborted() const { return aborted_; }
   bool irq_line() const { return irq_level_; }
+
+  // Saved state (device_state.cpp, docs/snapshots.md): every register and latch; load()
+  // validates what it reads and fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   struct Drive {

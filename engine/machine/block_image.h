@@ -25,6 +25,7 @@
 #include <span>
 #include <string>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/result.h"
 
 namespace vmlab::machine {
@@ -62,6 +63,11 @@ class BlockImage {
   uint64_t reads() const { return reads_; }
   uint64_t writes() const { return writes_; }
   uint64_t flushes() const { return flushes_; }
+
+  // Saved state (device_state.cpp, docs/snapshots.md): every register and latch; load()
+  // validates what it reads and fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   BlockImage(int fd, std::string path, uint64_t sectors, bool readonly)

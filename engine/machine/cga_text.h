@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/io_device.h"
 
 namespace vmlab::machine {
@@ -50,6 +51,11 @@ class CgaText : public IoDevice {
   // its code page 437 glyph (box drawing, blocks, accented letters); NUL and 0xFF show as
   // blanks. Cells beyond the buffer show as blanks. Attributes (colours) are not shown.
   static std::string render(std::span<const uint8_t> buffer, uint16_t start);
+
+  // Saved state (device_state.cpp, docs/snapshots.md): every register and latch; load()
+  // validates what it reads and fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   uint8_t index_ = 0;

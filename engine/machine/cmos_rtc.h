@@ -22,6 +22,7 @@
 #include <array>
 #include <cstdint>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/io_device.h"
 #include "engine/machine/modeled_clock.h"
 
@@ -48,6 +49,11 @@ class CmosRtc : public IoDevice {
     unsigned year, month, day, weekday, hour, minute, second;  // weekday 1 = Sunday
   };
   static DateTime date_time(uint64_t seconds);
+
+  // Saved state (device_state.cpp, docs/snapshots.md): every register and latch; load()
+  // validates what it reads and fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   uint8_t read_register(uint8_t index) const;

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/live_input.h"
 #include "engine/machine/result.h"
 
@@ -39,6 +40,11 @@ class ConsoleInput {
   bool exhausted() const;
   // Interactive only: waits up to `timeout_ms` of host time for input; true if some came.
   bool wait(int timeout_ms);
+
+  // Saved state (device_state.cpp, docs/snapshots.md): every register and latch; load()
+  // validates what it reads and fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   enum class Kind : uint8_t { kNone, kPreloaded, kStdin, kLive };

@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/result.h"
 
 namespace vmlab::machine {
@@ -29,6 +30,11 @@ class ConsoleOutput {
   // created or truncated now.
   static Sink stdout_sink();
   static Result<Sink> file_sink(const std::string& path);
+
+  // Saved state (device_state.cpp, docs/snapshots.md): every register and latch; load()
+  // validates what it reads and fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   Sink sink_;

@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/io_device.h"
 
 namespace vmlab::machine {
@@ -31,6 +32,11 @@ class DebugExitPort : public IoDevice {
 
   std::optional<uint32_t> value() const { return value_; }
   static uint32_t qemu_exit_status(uint32_t v) { return (v << 1) | 1; }
+
+  // Saved state (device_state.cpp, docs/snapshots.md): every register and latch; load()
+  // validates what it reads and fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   std::function<void(uint32_t)> on_exit_;

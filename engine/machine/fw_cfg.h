@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/io_device.h"
 
 namespace vmlab::machine {
@@ -32,6 +33,11 @@ class FwCfg : public IoDevice {
 
   uint32_t io_read(uint16_t offset, unsigned size) override;
   void io_write(uint16_t offset, unsigned size, uint32_t value) override;
+
+  // Saved state (device_state.cpp, docs/snapshots.md): every register and latch; load()
+  // validates what it reads and fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   const std::vector<uint8_t>* item(uint16_t selector) const;

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/io_device.h"
 
 namespace vmlab::machine {
@@ -47,6 +48,11 @@ class I8042Controller : public IoDevice {
       if (!(v & 0x01)) reset();  // output port bit 0 low holds the processor in reset
     }
   }
+
+  // Saved state (device_state.cpp, docs/snapshots.md): every register and latch; load()
+  // validates what it reads and fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   void reset() {

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/modeled_clock.h"
 
 namespace vmlab::machine {
@@ -120,6 +121,11 @@ class LocalApic {
   uint64_t next_event_cycle() const;
   // Brings the timer up to `cycle`, raising its interrupt if it expired.
   void advance_to(uint64_t cycle);
+
+  // Saved state (device_state.cpp, docs/snapshots.md): every register and latch; load()
+  // validates what it reads and fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   enum Lvt : unsigned { kTimer = 0, kThermal, kPerf, kLint0, kLint1, kError, kCmci, kLvtCount };

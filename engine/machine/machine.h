@@ -134,6 +134,15 @@ class Machine : public cpu::Bus {
   AtaController& ata() { return ata_; }
   const MachineConfig& config() const { return config_; }
 
+  // Saved state (machine_state.cpp, docs/snapshots.md): every device's registers, the
+  // console, and the run loop's position (the slice in progress, a pending device stop,
+  // the idle watchdog). The processor saves itself (cpu::Cpu::save_internal) and memory is
+  // saved as pages. load_state validates everything; on false the machine is unusable.
+  // A machine that has stopped (stopped()) is not loaded into: its run is over.
+  void save_state(cpu::ByteWriter& w) const;
+  bool load_state(cpu::ByteReader& r);
+  bool stopped() const { return final_.has_value(); }
+
   // cpu::Bus
   uint32_t io_read(uint16_t port, unsigned size) override;
   void io_write(uint16_t port, unsigned size, uint32_t value) override;

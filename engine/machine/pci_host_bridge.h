@@ -26,6 +26,7 @@
 #include <array>
 #include <cstdint>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/io_device.h"
 
 namespace vmlab::machine {
@@ -43,6 +44,11 @@ class PciHostBridge : public IoDevice {
   // The configuration space of 00:00.0 and the address register (inspection, snapshots).
   const std::array<uint8_t, 256>& config() const { return config_; }
   uint32_t address() const { return address_; }
+
+  // Saved state (device_state.cpp, docs/snapshots.md): every register and latch; load()
+  // validates what it reads and fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   // The register offset the data window at `offset` (4..7) addresses, or -1 when nothing

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/io_device.h"
 
 namespace vmlab::machine {
@@ -71,6 +72,11 @@ class Pic8259 : public IoDevice {
   uint8_t isr() const { return isr_; }
   uint8_t imr() const { return imr_; }
   bool initialized() const { return init_step_ == 0 && icw2_seen_; }
+
+  // Saved state (device_state.cpp, docs/snapshots.md): every register and latch; load()
+  // validates what it reads and fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   // The level granted by priority resolution, or -1.

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/pic8259.h"
 
 namespace vmlab::machine {
@@ -51,6 +52,11 @@ class PicPair {
   bool can_deliver(unsigned irq) const;
 
   uint64_t spurious_count() const { return spurious_; }
+
+  // Saved state (device_state.cpp, docs/snapshots.md): every register and latch; load()
+  // validates what it reads and fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   void slave_changed();

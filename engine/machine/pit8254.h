@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/io_device.h"
 #include "engine/machine/modeled_clock.h"
 
@@ -71,6 +72,11 @@ class Pit8254 : public IoDevice {
   uint64_t irq0_edges() const { return irq0_edges_; }
   // The current count of a counter, as a read without latch would see it.
   uint16_t count(unsigned counter) const { return count_at(ch_[counter], now_ticks()); }
+
+  // Saved state (device_state.cpp, docs/snapshots.md): every register and latch; load()
+  // validates what it reads and fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   struct Channel {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/io_device.h"
 
 namespace vmlab::machine {
@@ -24,6 +25,11 @@ class PostCodePort : public IoDevice {
 
   uint8_t last_code() const { return last_code_; }
   uint64_t writes() const { return writes_; }
+
+  // Saved state (device_state.cpp, docs/snapshots.md): every register and latch; load()
+  // validates what it reads and fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   uint8_t last_code_ = 0;

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/io_device.h"
 #include "engine/machine/pit8254.h"
 
@@ -40,6 +41,11 @@ class SystemControlPortB : public IoDevice {
     control_ = static_cast<uint8_t>(value & 0x0F);
     pit_.set_gate2((control_ & kGate2) != 0);
   }
+
+  // Saved state (device_state.cpp, docs/snapshots.md): every register and latch; load()
+  // validates what it reads and fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   Pit8254& pit_;

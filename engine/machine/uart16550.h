@@ -26,6 +26,7 @@
 #include <deque>
 #include <functional>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/console_input.h"
 #include "engine/machine/console_output.h"
 #include "engine/machine/io_device.h"
@@ -72,6 +73,11 @@ class Uart16550 : public IoDevice {
   // True when an enabled receive interrupt would fire if a byte arrived.
   bool rx_interrupt_enabled() const { return (ier_ & kIerRxData) != 0; }
   uint16_t divisor() const { return static_cast<uint16_t>(dlm_ << 8 | dll_); }
+
+  // Saved state (device_state.cpp, docs/snapshots.md): every register and latch; load()
+  // validates what it reads and fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   size_t rx_capacity() const { return fifo_enabled_ ? kFifoSize : 1; }

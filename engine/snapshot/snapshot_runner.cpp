@@ -9,7 +9,7 @@ machine::Result<uint64_t> save(vmm::Vm& vm, const Identity& id, const std::strin
   SnapshotFile f;
   f.vmlab_version = id.vmlab_version;
   f.fingerprint = id.fingerprint;
-  f.sections = capture_sections(vm);
+  f.sections = capture_state(vm);
   f.sections.push_back(memory_section(vm.machine().memory().span()));
   auto w = write_snapshot(path, f);
   if (!w) return w.error();
@@ -55,6 +55,23 @@ machine::Result<Position> restore(vmm::Vm& vm, const LoadedSnapshot& loaded,
   return p;
 }
 
+bool can_load(const vmm::Vm& vm, const LoadedSnapshot& loaded, std::string* why_not) {
+  std::string why;
+  if (!can_load_state(vm)) {
+    why = vm.mode_impl().describe() + " cannot save its monitor's state";
+  } else if (loaded.file.find(kMachineState) == nullptr) {
+    why = "the snapshot was taken after the machine stopped";
+  } else if (!has_loadable_state(loaded.file.sections)) {
+    why = "the snapshot does not carry the whole machine state";
+  }
+  if (why_not) *why_not = why;
+  return why.empty();
+}
+
+machine::Result<Position> load(vmm::Vm& vm, const LoadedSnapshot& loaded, const std::string& name) {
+  return load_state(vm, loaded.file.sections, loaded.memory, name);
+}
+
 bool run_to_instructions(vmm::Vm& vm, uint64_t instructions) {
   const uint64_t now = vm.machine().cpu().instructions_retired();
   if (instructions <= now) return vm.state() != vmm::VmState::kStopped;
@@ -98,7 +115,7 @@ machine::Result<IncrementalSeries::Taken> IncrementalSeries::take(vmm::Vm& vm) {
   SnapshotFile f;
   f.vmlab_version = id_.vmlab_version;
   f.fingerprint = id_.fingerprint;
-  f.sections = capture_sections(vm);
+  f.sections = capture_state(vm);
   const auto memory = vm.machine().memory().span();
   Taken t;
   t.base = count_ == 0;

@@ -24,6 +24,7 @@
 #include "engine/machine/result.h"
 #include "engine/snapshot/snapshot_chain.h"
 #include "engine/snapshot/snapshot_file.h"
+#include "engine/snapshot/state_load.h"
 #include "engine/snapshot/vm_capture.h"
 #include "engine/vmm/core/vm.h"
 
@@ -39,9 +40,14 @@ machine::Result<uint64_t> save(vmm::Vm& vm, const Identity& id, const std::strin
 
 // The snapshot at `path` (with its parents, if incremental), checked against `id`.
 machine::Result<LoadedSnapshot> load_for(const Identity& id, const std::string& path);
-// Brings `vm` (loaded, nothing run) to `loaded`'s state; see above.
+// Brings `vm` (loaded, nothing run) to `loaded`'s state by re-execution; see above.
 machine::Result<Position> restore(vmm::Vm& vm, const LoadedSnapshot& loaded,
                                   const std::string& name);
+// Whether `loaded` can be loaded into `vm` straight (load_state): the mode can load its
+// monitor's state and the file carries every state section. Otherwise `why_not` says why.
+bool can_load(const vmm::Vm& vm, const LoadedSnapshot& loaded, std::string* why_not = nullptr);
+// Loads `loaded` into `vm` (loaded, nothing run) with load_state (state_load.h).
+machine::Result<Position> load(vmm::Vm& vm, const LoadedSnapshot& loaded, const std::string& name);
 
 // How many instructions to run towards a cycle count without passing it by more than one
 // instruction's cost: half the remaining distance divided by the largest cycles per

@@ -47,6 +47,12 @@ class VtMode : public vmm::Mode {
     return paging_ == VtPaging::kNested ? vmm::RealPaging::kNested : vmm::RealPaging::kShadow;
   }
 
+  // Saved state (vt_state.cpp, docs/snapshots.md): the P2M's device frame, the monitor's
+  // frames, the virtual CPU, the shadow MMU (shadow paging) and the pending interrupts.
+  bool can_save_monitor() const override { return true; }
+  void save_monitor(const vmm::Vm& vm, cpu::ByteWriter& w) const override;
+  machine::Result<void> load_monitor(vmm::Vm& vm, cpu::ByteReader& r) override;
+
  private:
   VtPaging paging_;
   std::optional<vmm::P2m> p2m_;

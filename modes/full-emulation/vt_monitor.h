@@ -50,6 +50,10 @@ class VtMonitor : public cpu::VmxMonitor {
   // in guest mode) into it before it emulates a memory access (INS/OUTS).
   void mirror_guest_paging_into(vmm::VirtualCpu* v) { nested_view_ = v; }
 
+  // Saved state (vt_state.cpp): the acknowledged interrupts not yet injected.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
+
  private:
   // --- The exit handlers, one per reason ------------------------------------------------
   void exception(const cpu::VmExit& exit);

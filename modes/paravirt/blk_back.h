@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/block_image.h"
 #include "engine/vmm/core/p2m.h"
 #include "modes/paravirt/direct_paging.h"
@@ -77,6 +78,10 @@ class BlkBack {
   const Stats& stats() const { return stats_; }
   uint32_t req_cons() const { return req_cons_; }
   uint32_t rsp_prod() const { return rsp_prod_pvt_; }
+
+  // Saved state (pv_state.cpp, docs/snapshots.md); load() fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   // One request in slot `index`: checked, done, answered. Returns the status.

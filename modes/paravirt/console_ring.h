@@ -21,6 +21,7 @@
 #include <functional>
 #include <optional>
 
+#include "engine/cpu/state_codec.h"
 #include "modes/paravirt/machine_memory.h"
 
 namespace vmlab::modes::paravirt {
@@ -41,6 +42,10 @@ class ConsoleRing {
   uint32_t feed_input(const Source& source);
   uint64_t notifications() const { return notifications_; }
   uint64_t bytes() const { return bytes_; }
+
+  // Saved state (pv_state.cpp, docs/snapshots.md); load() fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   MachineMemory& memory_;

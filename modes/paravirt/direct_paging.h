@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/cpu/state_codec.h"
 #include "modes/paravirt/machine_memory.h"
 
 namespace vmlab::modes::paravirt {
@@ -98,6 +99,10 @@ class DirectPaging {
   const Frame& frame(uint32_t mfn) const { return frames_[mfn]; }
   uint32_t frames() const { return static_cast<uint32_t>(frames_.size()); }
   const Stats& stats() const { return stats_; }
+
+  // Saved state (pv_state.cpp, docs/snapshots.md); load() fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   bool owned(uint32_t mfn) const { return mfn < frames_.size() && frames_[mfn].owned; }

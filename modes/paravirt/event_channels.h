@@ -15,6 +15,7 @@
 
 #include <cstdint>
 
+#include "engine/cpu/state_codec.h"
 #include "modes/paravirt/machine_memory.h"
 
 namespace vmlab::modes::paravirt {
@@ -39,6 +40,10 @@ class EventChannels {
   // The timer deadline in TSC cycles; 0 = none.
   void set_timer_deadline(uint64_t tsc) { deadline_ = tsc; }
   uint64_t timer_deadline() const { return deadline_; }
+
+  // Saved state (pv_state.cpp, docs/snapshots.md); load() fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   MachineMemory& memory_;

@@ -36,6 +36,12 @@ class PvMode : public vmm::Mode {
   const vmm::P2m* guest_p2m() const override { return p2m_ ? &*p2m_ : nullptr; }
   vmm::RealPaging real_paging() const override { return vmm::RealPaging::kDirect; }
 
+  // Saved state (pv_state.cpp, docs/snapshots.md): page types, trap table, callbacks,
+  // event channel timer, console and block ring positions and counters.
+  bool can_save_monitor() const override { return false; }  // not yet exact (see pv_state.cpp)
+  void save_monitor(const vmm::Vm& vm, cpu::ByteWriter& w) const override;
+  machine::Result<void> load_monitor(vmm::Vm& vm, cpu::ByteReader& r) override;
+
  private:
   std::optional<vmm::P2m> p2m_;
   std::unique_ptr<PvMonitor> monitor_;

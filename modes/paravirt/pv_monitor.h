@@ -26,6 +26,7 @@
 #include <string>
 
 #include "engine/cpu/monitor.h"
+#include "engine/cpu/state_codec.h"
 #include "engine/vmm/core/hypervisor_hole.h"
 #include "engine/vmm/core/p2m.h"
 #include "modes/paravirt/blk_back.h"
@@ -132,6 +133,10 @@ class PvMonitor : public cpu::Monitor {
   void settle_paging();
   // Ends the domain with a message (a guest that broke the ABI beyond recovery).
   void kill(const std::string& why);
+
+  // Saved state (pv_state.cpp, docs/snapshots.md); load() fails `r` on a value out of range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   void external_interrupt(uint8_t vector);

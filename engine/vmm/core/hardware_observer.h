@@ -43,6 +43,9 @@ class HardwareObserver : public cpu::CpuObserver, public machine::IoObserver {
   // How many sensitive instructions ran without a trap under a monitor in this run (the
   // observer's own tally, not the event counters).
   uint64_t sensitive_seen() const { return sensitive_seen_; }
+  // Saved state (vm_saved_state.cpp): the recent sensitive instructions and their tally.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
   // machine::IoObserver
   void on_io(const machine::IoAccess& access) override;

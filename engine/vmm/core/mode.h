@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/result.h"
 #include "engine/machine/run_result.h"
 #include "engine/vmm/core/event.h"
@@ -67,6 +68,21 @@ class Mode {
   // page tables) if it was not yet: bt only; nothing when it cannot be translated.
   virtual std::optional<TranslationDetail> translation(Vm& /*vm*/, uint32_t /*guest_linear*/) {
     return std::nullopt;
+  }
+
+  // --- Saved state (engine/snapshot/state_load.h; docs/snapshots.md) ---------------------
+  // Whether save_monitor and load_monitor carry the whole of this monitor's state that is
+  // not in machine memory (its maps, caches, counters, pending work), so that a snapshot can
+  // be loaded straight into a new machine and go on with the same counts and modeled
+  // cycles. False (the default): the mode cannot, and a restore re-executes the guest from
+  // boot instead.
+  virtual bool can_save_monitor() const { return false; }
+  virtual void save_monitor(const Vm& /*vm*/, cpu::ByteWriter& /*w*/) const {}
+  // Into a Vm of the same configuration that booted and has run nothing, after the
+  // processor, the devices and machine memory were loaded. Every value read is validated
+  // (the bytes come from a file); an error leaves the Vm unusable.
+  virtual machine::Result<void> load_monitor(Vm& /*vm*/, cpu::ByteReader& /*r*/) {
+    return machine::Error{"this mode cannot load its monitor's state", ENOTSUP};
   }
 };
 

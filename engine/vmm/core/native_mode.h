@@ -14,6 +14,9 @@ class NativeMode : public Mode {
   bool offers_local_apic() const override { return true; }
   machine::Result<void> boot(Vm& vm, std::span<const uint8_t> image,
                              const std::string& name) override;
+  // No monitor: nothing of its own to save (the Vm saves the processor and the devices).
+  bool can_save_monitor() const override { return true; }
+  machine::Result<void> load_monitor(Vm& /*vm*/, cpu::ByteReader& /*r*/) override { return {}; }
 };
 
 }  // namespace vmlab::vmm

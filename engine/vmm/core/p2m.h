@@ -81,6 +81,9 @@ class P2m {
   // page at the same address, which a monitor guards. The VT monitor names the local
   // APIC's page so, as the APIC-access page whose every access exits (guest_apic.h).
   void set_device_frame(uint32_t gfn) { device_frame_ = valid_guest_frame(gfn) ? kNoFrame : gfn; }
+  // The device frame, or kNoFrame (saved state: engine/vmm/kit/kit_state.h).
+  uint64_t device_frame() const { return device_frame_; }
+  void clear_device_frame() { device_frame_ = kNoFrame; }
   // The 64-bit machine address of a byte of guest RAM, or nothing for an unbacked one.
   std::optional<uint64_t> machine_address(uint32_t gpa) const {
     const uint32_t gfn = gpa / kPageSize;

@@ -79,6 +79,10 @@ class Recorder {
   ModeId mode() const { return mode_; }
   const EventCounters& counters() const { return counters_; }
   uint64_t events_recorded() const { return seq_; }
+  // Saved state (vm_saved_state.cpp): the counters and the next event's sequence number.
+  // load() fails `r` on a malformed count; the trace writers and subscribers are the run's.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
   bool recording() const { return recording_; }
   const EventRing* ring() const { return ring_ ? &*ring_ : nullptr; }
   uint64_t trace_events_written() const { return written_; }

@@ -141,6 +141,7 @@ class Vm {
   const machine::Machine& machine() const { return *machine_; }
   Recorder& recorder() { return recorder_; }
   const HardwareObserver& observer() const { return observer_; }
+  HardwareObserver& observer() { return observer_; }
   const Recorder& recorder() const { return recorder_; }
 
  private:

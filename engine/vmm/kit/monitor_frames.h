@@ -23,6 +23,11 @@ class MonitorFrames {
   void free(uint32_t mfn);
   uint32_t free_count() const { return static_cast<uint32_t>(free_.size()); }
   uint32_t total() const { return end_ - first_; }
+  bool contains(uint32_t mfn) const { return mfn >= first_ && mfn < end_; }
+  // Saved state (kit_state.cpp): the free stack, in order. load() fails `r` on a frame out
+  // of the range or given twice.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   cpu::Cpu& cpu_;

@@ -135,6 +135,14 @@ class ShadowMmu {
   // The shadow PTE for `lin` in the current root (0 when none).
   uint32_t shadow_pte(uint32_t lin) const;
 
+  // --- Saved state (kit_state.cpp, docs/snapshots.md) ------------------------------------
+  // The cached roots with their shadow tables' frames, the current root, the LRU clock,
+  // the reverse maps (which roots use a guest frame as PD or PT, which shadow entries map a
+  // frame writable) and the traced descriptor-table frames. The shadow tables' contents are
+  // in machine memory. load() validates every frame and index and fails `r` otherwise.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
+
  private:
   static constexpr uint32_t kPhysicalKey = 0xFFFFFFFFu;  // the paging-off root
   static constexpr uint32_t kLargeTag = 0xFFFFFFFEu;     // a shadow PT of a 4 MiB page
