@@ -29,7 +29,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vmlab", required=True)
     ap.add_argument("--guest", required=True)
-    ap.add_argument("--seeds", type=int, default=6)
+    ap.add_argument("--seeds", type=int, default=12)
     a = ap.parse_args()
     exe = os.path.abspath(a.vmlab)
     guest = os.path.abspath(a.guest)
