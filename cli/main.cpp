@@ -57,6 +57,7 @@ int main_help(const std::string& command) {
   if (command == "sweep") return cmd_sweep(help);
   if (command == "mkfs") return cmd_mkfs(help);
   if (command == "fsck") return cmd_fsck(help);
+  if (command == "migrate-listen") return cmd_migrate_listen(help);
   return cmd_bt_dump(help);
 }
 
@@ -86,7 +87,8 @@ int main(int argc, char** argv) {
       // `vmlab help run` is `vmlab run --help`, as git and cargo have it.
       if (!args.empty() && (args[0] == "run" || args[0] == "compare" || args[0] == "bt-dump" ||
                             args[0] == "lab" || args[0] == "reproduce" || args[0] == "sweep" ||
-                            args[0] == "mkfs" || args[0] == "fsck")) {
+                            args[0] == "mkfs" || args[0] == "fsck" ||
+                            args[0] == "migrate-listen")) {
         return main_help(args[0]);
       }
       std::cout << kUsageText;
