@@ -85,10 +85,10 @@ int main(int argc, char** argv) {
     if (cmd == "migrate-listen") return cmd_migrate_listen(args);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
       // `vmlab help run` is `vmlab run --help`, as git and cargo have it.
-      if (!args.empty() && (args[0] == "run" || args[0] == "compare" || args[0] == "bt-dump" ||
-                            args[0] == "lab" || args[0] == "reproduce" || args[0] == "sweep" ||
-                            args[0] == "mkfs" || args[0] == "fsck" ||
-                            args[0] == "migrate-listen")) {
+      if (!args.empty() &&
+          (args[0] == "run" || args[0] == "compare" || args[0] == "bt-dump" || args[0] == "lab" ||
+           args[0] == "reproduce" || args[0] == "sweep" || args[0] == "mkfs" || args[0] == "fsck" ||
+           args[0] == "migrate-listen")) {
         return main_help(args[0]);
       }
       std::cout << kUsageText;
