@@ -363,53 +363,8 @@ const u32 workload_count = sizeof(workloads) / sizeof(workloads[0]);
 static int w_hostile(u32 n, struct result* r) {
   return w_kernel_op(BENCH_PV_HOSTILE, n, r);
 }
-/*
- * `dirty` (docs/migration.md, "A workload with a tunable dirty rate"): a writable working
- * set for live migration's pre-copy rounds. A region of `pages` pages; each iteration
- * writes its first `hot` pages, then `rate` of the others round robin, then computes for
- * `work` loop turns without writing memory. The hot pages are the writable working set
- * the rounds cannot shrink below (Clark et al., NSDI 2005, section 4.1); the others are
- * written at `rate` pages an iteration. Run by name only: `run=all` does not include it.
- */
-#define DIRTY_MAX_PAGES 4096u
-static int w_dirty(u32 n, struct result* r) {
-  bool ok = true;
-  u32 pages = workload_arg("pages", 256, &ok);
-  u32 hot = workload_arg("hot", 0, &ok);
-  u32 rate = workload_arg("rate", 8, &ok);
-  u32 work = workload_arg("work", 2000, &ok);
-  if (!ok || pages == 0 || pages > DIRTY_MAX_PAGES || hot > pages ||
-      rate > pages - hot || work > 1000000) {
-    printf("error workload=dirty reason=\"pages 1 to %u, hot 0 to pages, rate 0 to pages - hot, "
-           "work 0 to 1000000\"\n",
-           DIRTY_MAX_PAGES);
-    return 1;
-  }
-  volatile u32* m = mmap(pages * PAGE);
-  if ((i32)(uintptr_t)m == -1) return 1;
-  for (u32 p = 0; p < pages; p++) m[p * (PAGE / 4)] = p;
-  u32 next = hot, check = 0;
-  u64 t0 = rdtsc();
-  for (u32 i = 0; i < n; i++) {
-    for (u32 p = 0; p < hot; p++) m[p * (PAGE / 4) + (i & 1023)] = i;
-    for (u32 k = 0; k < rate; k++) {
-      m[next * (PAGE / 4) + (i & 1023)] = i;
-      next = next + 1 == pages ? hot : next + 1;
-    }
-    for (u32 w = 0; w < work; w++) check = check * 33 + w;
-  }
-  r->cycles = rdtsc() - t0;
-  for (u32 p = 0; p < pages; p++) check += m[p * (PAGE / 4) + ((n - 1) & 1023)];
-  r->has_check = true;
-  r->check = check;
-  munmap((void*)(uintptr_t)m, pages * PAGE);
-  return 0;
-}
-
 static const struct workload mode_workloads[] = {
     {"hostile", "pv", "forbidden page-table updates, each refused (--mode pv)", 1, 1, w_hostile},
-    {"dirty", "migration", "pages=N, hot=H written each iteration, rate=R of the rest",
-     2000, 100, w_dirty},
 };
 
 const struct workload* workload_find(const char* name) {

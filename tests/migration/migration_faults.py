@@ -33,7 +33,7 @@ def main():
     a = ap.parse_args()
     exe = os.path.abspath(a.vmlab)
     guest = os.path.abspath(a.guest)
-    machine = ["--memory", "32", "--append", "run=dirty pages=64 rate=8 work=300 iters=1500"]
+    machine = ["--memory", "32", "--append", "run=forkwait parent_touch=100 iters=300"]
     with tempfile.TemporaryDirectory() as d:
         ref = run(exe, ["run", *machine, guest], d)
         ref_sum = summary(ref.stderr)
