@@ -159,9 +159,9 @@ def errors(exe, d, machine, guest, ref):
     for name, data in hostile.items():
         dst = Destination(exe, d)
         with socket.create_connection(("127.0.0.1", dst.port)) as c:
-            c.sendall(data)
-            c.shutdown(socket.SHUT_WR)
-            try:
+            try:  # the destination may refuse and close before all of it is sent
+                c.sendall(data)
+                c.shutdown(socket.SHUT_WR)
                 c.recv(4096)
             except OSError:
                 pass
