@@ -14,6 +14,7 @@
 #include "cli/exit_codes.h"
 #include "cli/exit_status.h"
 #include "cli/interrupt_signal.h"
+#include "cli/migrate_session.h"
 #include "cli/options.h"
 #include "cli/snapshot_session.h"
 #include "cli/terminal_console.h"
@@ -183,6 +184,7 @@ int cmd_run(const std::vector<std::string>& args) {
     if (!console_muted->load(std::memory_order_relaxed)) sink(c);
   };
   std::string input_sha256;  // what a snapshot's fingerprint names the input by
+  std::string input_bytes;   // what a migration's destination is given as its input
   // Without --input, stdin is the serial input (cli/terminal_console.h).
   StdinKind stdin_kind = StdinKind::kClosed;
   std::shared_ptr<machine::LiveInput> live_input;
@@ -190,6 +192,7 @@ int cmd_run(const std::vector<std::string>& args) {
     auto bytes = machine::read_host_file(opts->input_file, "the console input", kMaxInputBytes);
     if (!bytes) return fail(kNoInput, bytes.error().message);
     input_sha256 = vmm::Sha256::hex(bytes.value());
+    input_bytes.assign(bytes.value().begin(), bytes.value().end());
     mc.input =
         machine::ConsoleInput::from_string(std::string(bytes.value().begin(), bytes.value().end()));
   } else {
@@ -199,12 +202,14 @@ int cmd_run(const std::vector<std::string>& args) {
       if (!bytes) return fail(kNoInput, bytes.error().message);
       input_sha256 = vmm::Sha256::hex(
           {reinterpret_cast<const uint8_t*>(bytes.value().data()), bytes.value().size()});
+      input_bytes = bytes.value();
       mc.input = machine::ConsoleInput::from_string(std::move(bytes.value()));
     } else if (stdin_kind == StdinKind::kTerminal || stdin_kind == StdinKind::kStream) {
-      if (opts->snapshots.any()) {
-        return fail(kUsage,
-                    "snapshots need deterministic input: give --input FILE, or stdin from a "
-                    "file (< /dev/null for none)");
+      if (opts->snapshots.any() || opts->migrate.any()) {
+        return fail(
+            kUsage,
+            "snapshots and migration need deterministic input: give --input FILE, or stdin from a "
+            "file (< /dev/null for none)");
       }
       live_input = std::make_shared<machine::LiveInput>();
       mc.input = machine::ConsoleInput::from_live(live_input);
@@ -258,7 +263,16 @@ int cmd_run(const std::vector<std::string>& args) {
     InterruptStop::set_last_words(&TerminalConsole::restore_from_signal);
   }
   machine::RunResult r;
-  if (opts->gdb_port) {
+  MigrationOutcome migration;  // --migrate-to, or a destination (cli/migrate_session.h)
+  if (opts->migrate.any() || incoming_migration()) {
+    auto ran =
+        run_with_migration(vm, *opts, args, input_bytes, input_sha256, *console_muted, migration);
+    if (!ran) {
+      if (terminal != nullptr) terminal->finish();
+      return fail(migrate_exit_code(ran.error()), ran.error().message);
+    }
+    r = std::move(ran.value());
+  } else if (opts->gdb_port) {
     auto server = debug::GdbServer::listen(*opts->gdb_port);
     if (!server) {
       if (terminal != nullptr) terminal->finish();
@@ -295,6 +309,11 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!opts->out_dir.empty()) {
     if (auto f = vm.recorder().finish(); !f) return fail(kNoInput, f.error().message);
     if (auto w = write_reports(vm, r, *opts, args); !w) return fail(kNoInput, w.error().message);
+    if (!migration.stats_json.empty()) {
+      if (auto w = add_migration_stats(opts->out_dir, migration.stats_json); !w) {
+        return fail(kNoInput, w.error().message);
+      }
+    }
   }
   if (!opts->quiet || r.reason != machine::StopReason::kExitPort) {
     char figures[160];
@@ -311,7 +330,8 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   // The shell's convention for a process ended by a signal: 128 + its number.
   if (const int sig = interrupt_stop.signal_received(); sig != 0) return 128 + sig;
-  if (quit) return 0;  // as QEMU's Ctrl-A x
+  if (quit) return 0;                     // as QEMU's Ctrl-A x
+  if (migration.migrated_away) return 0;  // the destination runs the guest on
   return exit_code_for(r);
 }
 

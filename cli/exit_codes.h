@@ -32,6 +32,8 @@ enum ExitCode : int {
   kSnapshotMismatch = 87,  // taken with another kernel, mode, profile, memory, disk, input
   kSnapshotCorrupt = 88,   // not a snapshot, truncated, or its checksum does not match
   kSnapshotDiverged = 89,  // the restored machine is not the one the snapshot holds
+  // A live migration's destination received nothing it could run (docs/migration.md).
+  kMigrationFailed = 90,
 };
 
 }  // namespace vmlab::cli

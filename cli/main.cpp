@@ -16,6 +16,7 @@
 #include "cli/cmd_bt_dump.h"
 #include "cli/cmd_compare.h"
 #include "cli/cmd_lab.h"
+#include "cli/cmd_migrate.h"
 #include "cli/cmd_mkfs.h"
 #include "cli/cmd_reproduce.h"
 #include "cli/cmd_run.h"
@@ -39,6 +40,7 @@ commands:
   mkfs IMAGE --size SIZE     a raw disk image with an empty guest file system (docs/disk.md)
   fsck IMAGE [--list]        check the guest file system on a disk image
   snapshot info|flatten FILE a snapshot file's header and state (docs/snapshots.md)
+  migrate-listen PORT        receive a live migration (run --migrate-to; docs/migration.md)
   help [COMMAND]             show this text, or a command's options (vmlab COMMAND --help)
   version                    print the version
 
@@ -61,6 +63,7 @@ constexpr Command kCommands[] = {
     {"mkfs", vmlab::cli::cmd_mkfs},
     {"fsck", vmlab::cli::cmd_fsck},
     {"snapshot", vmlab::cli::cmd_snapshot},
+    {"migrate-listen", vmlab::cli::cmd_migrate_listen},
 };
 
 const Command* find_command(const std::string& name) {

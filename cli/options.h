@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli/migrate_options.h"
 #include "cli/snapshot_options.h"
 #include "engine/machine/block_image.h"
 #include "engine/machine/multiboot_loader.h"
@@ -51,6 +52,8 @@ struct RunOptions {
   bool gdb_wait = false;
   // --snapshot-at, --snapshot-at-insn, --snapshot-on-exit, --snapshot-every, --restore.
   SnapshotOptions snapshots;
+  // --migrate-to, --migrate-at, ... (cli/migrate_options.h, docs/migration.md).
+  MigrateOptions migrate;
 };
 
 struct CompareOptions {

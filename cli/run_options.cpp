@@ -33,7 +33,8 @@ constexpr const char* kRunExitStatus = R"(exit status:
          multiple of 512 bytes (83), read-only without ,readonly (84), not a file (85)
   86-89  --restore refused the snapshot: another format or vmlab version (86), another
          kernel, mode, profile, memory, disk or input (87), not a snapshot, truncated or
-         corrupt (88), the restored machine differs from the saved one (89))";
+         corrupt (88), the restored machine differs from the saved one (89)
+  90     migrate-listen: the migration failed or was refused; nothing ran)";
 
 // --trace-events KIND,...: every name must be an event kind (docs/trace-format.md).
 std::string take_trace_events(const std::string& v, std::vector<std::string>& kinds) {
@@ -175,6 +176,9 @@ void declare(CommandLine& cl, RunOptions& o) {
 
   cl.group("snapshots (docs/snapshots.md; need deterministic input: --input FILE or stdin a file)");
   declare_snapshot_options(cl, o.snapshots);
+
+  cl.group("live migration (docs/migration.md; deterministic input as for snapshots)");
+  declare_migrate_options(cl, o.migrate);
 }
 
 }  // namespace
@@ -218,6 +222,11 @@ std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args
   }
   if (o.gdb_port && o.snapshots.any()) {
     error = "--gdb and the snapshot options cannot be combined yet (docs/snapshots.md)";
+    return std::nullopt;
+  }
+  if (!check_migrate_options(o.migrate, error)) return std::nullopt;
+  if (o.migrate.any() && (o.gdb_port || o.snapshots.any())) {
+    error = "--migrate-to cannot be combined with --gdb or the snapshot options yet";
     return std::nullopt;
   }
   return o;

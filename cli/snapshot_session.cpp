@@ -20,9 +20,11 @@ std::string profile_digest(const vmm::CostProfile& p) {
   return vmm::Sha256::hex({reinterpret_cast<const uint8_t*>(text.data()), text.size()});
 }
 
+}  // namespace
+
 // What a restore must find the same (docs/snapshots.md, "Fingerprint").
-machine::Result<snapshot::Identity> identity(const vmm::Vm& vm, const RunOptions& o,
-                                             const std::string& input_sha256) {
+machine::Result<snapshot::Identity> run_identity(const vmm::Vm& vm, const RunOptions& o,
+                                                 const std::string& input_sha256) {
   snapshot::Identity id;
   id.vmlab_version = kVersion;
   auto& f = id.fingerprint;
@@ -49,6 +51,8 @@ machine::Result<snapshot::Identity> identity(const vmm::Vm& vm, const RunOptions
   f.emplace_back("input_sha256", input_sha256);
   return id;
 }
+
+namespace {
 
 void say(const RunOptions& o, const std::string& text) {
   if (!o.quiet) std::cerr << "vmlab: " << text << "\n";
@@ -77,7 +81,7 @@ machine::Result<machine::RunResult> run_with_snapshots(vmm::Vm& vm, const RunOpt
                                                        std::atomic<bool>& console_muted) {
   const auto& s = o.snapshots;
   const auto started = std::chrono::steady_clock::now();
-  auto id = identity(vm, o, input_sha256);
+  auto id = run_identity(vm, o, input_sha256);
   if (!id) return id.error();
   if (!s.restore.empty()) {
     // A mode that can load the state takes the disks as they were at the snapshot (or, for

@@ -10,6 +10,7 @@
 #include "cli/options.h"
 #include "engine/machine/result.h"
 #include "engine/machine/run_result.h"
+#include "engine/snapshot/snapshot_runner.h"
 #include "engine/vmm/core/vm.h"
 
 namespace vmlab::cli {
@@ -20,6 +21,9 @@ namespace vmlab::cli {
 machine::Result<machine::RunResult> run_with_snapshots(vmm::Vm& vm, const RunOptions& opts,
                                                        const std::string& input_sha256,
                                                        std::atomic<bool>& console_muted);
+// The run's identity: the fingerprint a snapshot (or a migration's HELLO) carries.
+machine::Result<snapshot::Identity> run_identity(const vmm::Vm& vm, const RunOptions& opts,
+                                                 const std::string& input_sha256);
 // The exit status for a snapshot error (docs/snapshots.md, "Exit statuses").
 int snapshot_exit_code(const machine::Error& e);
 

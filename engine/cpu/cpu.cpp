@@ -24,7 +24,8 @@ Cpu::Cpu(std::span<uint8_t> ram, Bus& bus)
       bus_(bus),
       block_cache_(size_t{1} << kBlockCacheBits),
       page_generation_(ram.size() / kPageSize + 1, 0),
-      page_has_code_(ram.size() / kPageSize + 1, 0) {}
+      page_has_code_(ram.size() / kPageSize + 1, 0),
+      page_dirty_(ram.size() / kPageSize + 1, 0) {}
 
 void Cpu::reset_multiboot(uint32_t entry, uint32_t eax, uint32_t ebx) {
   s_ = CpuState{};
@@ -107,6 +108,7 @@ void Cpu::notify_phys_write(uint32_t pa, uint32_t len) {
   if (len == 0) return;
   const uint64_t end = uint64_t{pa} + len - 1;
   for (uint64_t p = pa / kPageSize; p <= end / kPageSize && p < page_has_code_.size(); ++p) {
+    page_dirty_[p] = 1;
     if (page_has_code_[p]) invalidate_code_page(static_cast<uint32_t>(p));
   }
 }

@@ -5,6 +5,7 @@
 // the exec_*.cpp family files and reach the processor only through this interface.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
@@ -248,6 +249,11 @@ class Cpu {
     if (pa / 4096 < page_has_code_.size()) page_has_code_[pa / 4096] = 1;
   }
   std::span<uint8_t> ram() { return ram_; }
+  // The dirty log (docs/migration.md, "Write tracking"): one byte per 4 KiB RAM page, set
+  // by every store of the processor to RAM and by every notify_phys_write (a device's or a
+  // monitor's write), until clear_dirty_log(). Live migration's pre-copy rounds read it.
+  std::span<const uint8_t> dirty_log() const { return page_dirty_; }
+  void clear_dirty_log() { std::fill(page_dirty_.begin(), page_dirty_.end(), uint8_t{0}); }
 
   // The stack (memory.cpp). Pushes and pops use SS and ESP, or SP with a 16-bit stack
   // segment (SS.B = 0).
@@ -441,6 +447,7 @@ class Cpu {
   std::vector<DecodedBlock> block_cache_;
   std::vector<uint32_t> page_generation_;
   std::vector<uint8_t> page_has_code_;
+  std::vector<uint8_t> page_dirty_;
   DecodedBlock scratch_block_;  // an instruction that straddles a page, decoded uncached
 
   // The last code page fetched from: its linear and physical page, valid while
