@@ -308,7 +308,7 @@ class LiveRunTest : public QObject {
       }
       return nullptr;
     };
-    run.run_for(1960000);
+    run.run_for(1950000);
     QCOMPARE(settle(run, ev, text).state, vmm::VmState::kPaused);
     run.run_to_next(vmm::EventKind::true_fault);
     LiveStatus s = settle(run, ev, text);
