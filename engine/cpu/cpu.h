@@ -65,6 +65,12 @@ enum class Access : uint8_t { kRead, kWrite, kExecute };
 vmx::Interruption interruption_info(uint8_t vector, EventSource source, bool has_error_code,
                                     uint32_t error_code);
 
+// The architectural state as snapshots carry it (cpu_snapshot.cpp): the registers, the
+// segment registers with their descriptor caches, GDTR/IDTR/LDTR/TR, CR0-CR4, the MSRs,
+// x87 (80 bits a register), HLT and the interrupt shadow. The snapshot's CPU section and
+// the first part of save_internal are this.
+void save_architectural(ByteWriter& w, const CpuState& s);
+
 class Cpu {
  public:
   Cpu(std::span<uint8_t> ram, Bus& bus);

@@ -64,46 +64,49 @@ void get_interruption(ByteReader& r, vmx::Interruption& i) {
 
 }  // namespace
 
-void Cpu::save_internal(ByteWriter& w) const {
-  w.u8(kInternalVersion);
-  // Architectural state.
-  for (uint32_t v : s_.gpr) w.u32(v);
-  w.u32(s_.eip);
-  w.u32(s_.eflags);
-  for (const auto& seg : s_.seg) put_segment(w, seg);
-  w.u32(s_.gdtr.base);
-  w.u16(s_.gdtr.limit);
-  w.u32(s_.idtr.base);
-  w.u16(s_.idtr.limit);
-  put_segment(w, s_.ldtr);
-  put_segment(w, s_.tr);
-  w.u32(s_.cr0);
-  w.u32(s_.cr2);
-  w.u32(s_.cr3);
-  w.u32(s_.cr4);
-  w.u8(s_.cpl);
-  w.u32(s_.sysenter_cs);
-  w.u32(s_.sysenter_esp);
-  w.u32(s_.sysenter_eip);
-  w.u64(s_.pat);
-  w.u64(s_.misc_enable);
-  w.u64(s_.misc_features_enables);
-  for (const long double& st : s_.fpu.st) {
+void save_architectural(ByteWriter& w, const CpuState& s) {
+  for (uint32_t v : s.gpr) w.u32(v);
+  w.u32(s.eip);
+  w.u32(s.eflags);
+  for (const auto& seg : s.seg) put_segment(w, seg);
+  w.u32(s.gdtr.base);
+  w.u16(s.gdtr.limit);
+  w.u32(s.idtr.base);
+  w.u16(s.idtr.limit);
+  put_segment(w, s.ldtr);
+  put_segment(w, s.tr);
+  w.u32(s.cr0);
+  w.u32(s.cr2);
+  w.u32(s.cr3);
+  w.u32(s.cr4);
+  w.u8(s.cpl);
+  w.u32(s.sysenter_cs);
+  w.u32(s.sysenter_esp);
+  w.u32(s.sysenter_eip);
+  w.u64(s.pat);
+  w.u64(s.misc_enable);
+  w.u64(s.misc_features_enables);
+  for (const long double& st : s.fpu.st) {
     uint8_t raw[sizeof(long double)] = {};
     std::memcpy(raw, &st, sizeof st);
     w.bytes(std::span<const uint8_t>(raw, 10));  // the 80 bits, not the padding
   }
-  w.u16(s_.fpu.cw);
-  w.u16(s_.fpu.sw);
-  w.u8(s_.fpu.top);
-  w.u8(s_.fpu.full);
-  w.u32(s_.fpu.fip);
-  w.u32(s_.fpu.fdp);
-  w.u16(s_.fpu.fcs);
-  w.u16(s_.fpu.fds);
-  w.u16(s_.fpu.fop);
-  w.boolean(s_.halted);
-  w.boolean(s_.interrupt_shadow);
+  w.u16(s.fpu.cw);
+  w.u16(s.fpu.sw);
+  w.u8(s.fpu.top);
+  w.u8(s.fpu.full);
+  w.u32(s.fpu.fip);
+  w.u32(s.fpu.fdp);
+  w.u16(s.fpu.fcs);
+  w.u16(s.fpu.fds);
+  w.u16(s.fpu.fop);
+  w.boolean(s.halted);
+  w.boolean(s.interrupt_shadow);
+}
+
+void Cpu::save_internal(ByteWriter& w) const {
+  w.u8(kInternalVersion);
+  save_architectural(w, s_);
   for (uint32_t d : dr_) w.u32(d);
   w.u64(tsc_offset_);
   // The run loop's counters and pending-event state.

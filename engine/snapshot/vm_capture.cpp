@@ -8,61 +8,9 @@
 namespace vmlab::snapshot {
 namespace {
 
-void put_segment(ByteWriter& w, const cpu::SegmentCache& s) {
-  w.u16(s.selector);
-  w.u32(s.base);
-  w.u32(s.limit);
-  w.u8(s.type);
-  w.boolean(s.s);
-  w.u8(s.dpl);
-  w.boolean(s.present);
-  w.boolean(s.db);
-  w.boolean(s.g);
-  w.boolean(s.avl);
-  w.boolean(s.usable);
-}
-
 Section cpu_section(const cpu::Cpu& cpu) {
-  const cpu::CpuState& s = cpu.state();
   ByteWriter w;
-  for (uint32_t r : s.gpr) w.u32(r);
-  w.u32(s.eip);
-  w.u32(s.eflags);
-  for (const auto& seg : s.seg) put_segment(w, seg);
-  w.u32(s.gdtr.base);
-  w.u16(s.gdtr.limit);
-  w.u32(s.idtr.base);
-  w.u16(s.idtr.limit);
-  put_segment(w, s.ldtr);
-  put_segment(w, s.tr);
-  w.u32(s.cr0);
-  w.u32(s.cr2);
-  w.u32(s.cr3);
-  w.u32(s.cr4);
-  w.u8(s.cpl);
-  w.u32(s.sysenter_cs);
-  w.u32(s.sysenter_esp);
-  w.u32(s.sysenter_eip);
-  w.u64(s.pat);
-  w.u64(s.misc_enable);
-  w.u64(s.misc_features_enables);
-  // x87: the 80 bits of each register (the host's long double, exec_x87.cpp), not its padding.
-  for (const long double& st : s.fpu.st) {
-    uint8_t raw[sizeof(long double)] = {};
-    std::memcpy(raw, &st, sizeof st);
-    w.bytes(std::span<const uint8_t>(raw, 10));
-  }
-  w.u16(s.fpu.cw);
-  w.u16(s.fpu.sw);
-  w.u8(s.fpu.top);
-  w.u8(s.fpu.full);
-  w.u32(s.fpu.fip);
-  w.u32(s.fpu.fdp);
-  w.u16(s.fpu.fcs);
-  w.u16(s.fpu.fds);
-  w.u16(s.fpu.fop);
-  w.boolean(s.halted);
-  w.boolean(s.interrupt_shadow);
+  cpu::save_architectural(w, cpu.state());
   w.boolean(cpu.guest_mode());
   w.boolean(cpu.nested_paging_active());
   return {kCpu, w.take()};
