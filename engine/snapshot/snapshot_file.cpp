@@ -89,6 +89,9 @@ machine::Result<Written> write_snapshot(const std::string& path, const SnapshotF
   Written out;
   bool ok = true;
   auto put = [&](std::span<const uint8_t> b) {
+    if (b.empty()) {
+      return;  // an empty section (native has no monitor state): fwrite wants a real pointer
+    }
     h.update(b);
     ok = ok && std::fwrite(b.data(), 1, b.size(), f) == b.size();
     out.bytes += b.size();
