@@ -15,6 +15,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "engine/cpu/state_codec.h"
+
 namespace vmlab::modes::bt {
 
 class Adaptive {
@@ -40,6 +42,11 @@ class Adaptive {
   // Page-table stores of guilty instructions the TC performed without a callout.
   uint64_t in_tc_writes() const { return in_tc_writes_; }
   uint32_t seen(uint32_t eip) const;
+
+  // Saved state (bt_state.cpp): the counts per instruction, the guilty set, the totals.
+  // load() fails `r` on a count out of its range.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   std::unordered_map<uint32_t, uint32_t> faults_;    // IDENT: trace faults so far

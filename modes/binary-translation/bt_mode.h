@@ -34,6 +34,12 @@ class BtMode : public vmm::DeprivilegedMode<BtMonitor> {
   // Its translations.
   std::vector<vmm::TranslationRow> translations(const vmm::Vm& vm) const override;
   std::optional<vmm::TranslationDetail> translation(vmm::Vm& vm, uint32_t guest) override;
+
+  // Saved state (bt_state.cpp, docs/snapshots.md): the P2M's device frame and the monitor's
+  // state, the translation cache's index included, so that a snapshot is loaded.
+  bool can_save_monitor() const override { return true; }
+  void save_monitor(const vmm::Vm& vm, cpu::ByteWriter& w) const override;
+  machine::Result<void> load_monitor(vmm::Vm& vm, cpu::ByteReader& r) override;
 };
 
 }  // namespace vmlab::modes::bt

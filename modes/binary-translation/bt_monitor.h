@@ -81,6 +81,12 @@ class BtMonitor : public vmm::DeprivilegedMonitor {
   uint16_t guest_cs() const { return guest_cs_; }
   bool in_tc() const { return cpu_.state().seg[cpu::CS].selector == layout::kTcCode; }
 
+  // Saved state (bt_state.cpp, docs/snapshots.md): the deprivileged monitor's parts, the
+  // translation cache's host-side index, adaptive BT's counts and this monitor's own
+  // counters. load() validates every value and fails `r` otherwise.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
+
  private:
   // bt_monitor.cpp: moving between guest terms and the TC.
   void enter_tc();

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "engine/cpu/cpu.h"
+#include "engine/cpu/state_codec.h"
 #include "engine/machine/result.h"
 #include "engine/vmm/core/hypervisor_hole.h"
 #include "engine/vmm/core/p2m.h"
@@ -118,6 +119,9 @@ class FragmentIndex {
   // Removes guest's entry if it names `fragment`.
   void erase(uint32_t guest, uint32_t fragment);
   void clear();
+  // Its entries (guest EIP, fragment), by guest EIP: what a saved state carries
+  // (bt_state.cpp).
+  std::vector<std::pair<uint32_t, uint32_t>> entries() const;
 
  private:
   static constexpr uint32_t kInitial = 8192;  // a power of two
@@ -286,6 +290,14 @@ class TranslationCache {
   std::vector<uint32_t> fragments_on_page(uint32_t mfn) const;
   // Drops every translation (keeps the permanent code). Returns how many were live.
   uint32_t flush();
+
+  // Saved state (bt_state.cpp, docs/snapshots.md): the host-side index of the TC (its
+  // fragments, records, precise points, exits, inline caches, callout sites, the guest and
+  // page maps). The TC's bytes and the %gs data are in machine memory. load() is into a
+  // cache that init() built and that has translated nothing; it validates every index and
+  // TC address and fails `r` otherwise, leaving the cache as it was.
+  void save(cpu::ByteWriter& w) const;
+  void load(cpu::ByteReader& r);
 
  private:
   uint32_t machine_address(uint32_t linear) const;

@@ -188,6 +188,8 @@ class Translator {
   // Adaptive BT (adaptive.h): instructions translated as SIMULATE callouts.
   void set_guilty(const std::unordered_set<uint32_t>* guilty) { guilty_ = guilty; }
   uint64_t instructions_translated() const { return translated_; }
+  // A loaded state's count (bt_state.cpp).
+  void set_instructions_translated(uint64_t n) { translated_ = n; }
 
   // Decodes a buffer (tests, the benchmark): one ClassifiedInsn, classified; false when Capstone
   // cannot decode it.

@@ -10,7 +10,7 @@ of its PIO transfers so that some fall with a sector half transferred; the guest
 runs on a vmlabfs disk under pv (the block ring).
 
 How each restore went is checked too: in the modes that can load their monitor's state
-(LOADABLE) the state is loaded ("(state loaded)" on stderr), unless the disk is no longer
+(LOADABLE: every mode now) the state is loaded ("(state loaded)" on stderr), unless the disk is no longer
 as it was at the snapshot (the ATA kernel writes it late in its run: those points are
 restored by re-execution from the image as it was at boot); in the others it is
 re-executed. One point per mode is also restored with --restore-reexecute.
@@ -34,7 +34,7 @@ MODES = {
     "bt": ["--mode", "bt"],
     "pv": ["--mode", "pv"],
 }
-LOADABLE = ("native", "trap", "trap-npt", "trap-classic", "pv")
+LOADABLE = ("native", "trap", "trap-npt", "trap-classic", "bt", "pv")
 SUMMARY = re.compile(r"\((\d+) instructions, (\d+) modeled cycles")
 
 

@@ -7,35 +7,33 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstring>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "engine/snapshot/state_load.h"
 #include "engine/vmm/core/cost_profile.h"
 #include "engine/vmm/core/vm.h"
+#include "frontend/variants.h"
+#include "modes/binary-translation/bt_mode.h"
 #include "modes/registry.h"
 
 namespace vmlab::snapshot {
 namespace {
 
-struct Variant {
-  const char* name;
-  vmm::ModeId mode;
-  vmm::ModeOptions options;
-};
+using frontend::Variant;
 
-std::array<Variant, 6> variants() {
-  vmm::ModeOptions npt;
-  npt.nested_paging = true;
-  vmm::ModeOptions classic;
-  classic.cpu = vmm::ModeOptions::Cpu::kClassic;
-  return {{{"native", vmm::ModeId::native, {}},
-           {"trap", vmm::ModeId::trap, {}},
-           {"trap_npt", vmm::ModeId::trap, npt},
-           {"trap_classic", vmm::ModeId::trap, classic},
-           {"bt", vmm::ModeId::bt, {}},
-           {"pv", vmm::ModeId::pv, {}}}};
+// The six variants, as `vmlab compare` names them (frontend/variants.h).
+std::span<const Variant> variants() {
+  return frontend::all_variants();
+}
+
+const Variant& variant(const std::string& name) {
+  const Variant* v = frontend::find_variant(name);
+  EXPECT_NE(v, nullptr) << name;
+  return *v;
 }
 
 std::unique_ptr<vmm::Vm> make_vm(const Variant& v, const std::string& args,
@@ -144,7 +142,7 @@ void check_exact(const std::string& args, const std::string& input,
 }
 
 TEST(StateLoad, NativeCanLoad) {
-  EXPECT_TRUE(can_load_state(*make_vm(variants()[0], "run=syscall iters=10")));
+  EXPECT_TRUE(can_load_state(*make_vm(variant("native"), "run=syscall iters=10")));
 }
 
 TEST(StateLoad, WorkloadsGoOnExactlyAfterALoad) {
@@ -158,7 +156,7 @@ TEST(StateLoad, ShellWithConsoleInputPendingGoesOnExactly) {
 }
 
 TEST(StateLoad, RefusesWhatItCannotLoad) {
-  const Variant native = variants()[0];
+  const Variant& native = variant("native");
   Saved saved;
   ASSERT_TRUE(save_at(native, "run=syscall iters=50", "", 5000, saved));
   {  // into a machine that has run
@@ -186,8 +184,9 @@ TEST(StateLoad, RefusesWhatItCannotLoad) {
 }
 
 // Hostile state sections: random bytes flipped, truncated or extended in CPUX, MACH, VMST
-// and MON. Every load either fails with an error or yields a machine that runs (within a
-// budget) without crashing; the sanitizer build runs this too.
+// and MON, in every mode that loads (bt's translation-cache index included). Every load
+// either fails with an error or yields a machine that runs (within a budget) without
+// crashing; the sanitizer build runs this too.
 TEST(StateLoad, FuzzedStateSectionsNeverCrash) {
   std::vector<Variant> loadable;
   for (const Variant& v : variants()) {
@@ -198,10 +197,14 @@ TEST(StateLoad, FuzzedStateSectionsNeverCrash) {
   for (const Variant& v : loadable) {
     Saved saved;
     ASSERT_TRUE(save_at(v, "run=syscall iters=50", "", 20000, saved));
-    for (int round = 0; round < 40; ++round) {
+    // bt's MON section is most of what it saves (the translation cache's index): 40 more
+    // rounds on it alone.
+    const int rounds = v.mode == vmm::ModeId::bt ? 80 : 40;
+    for (int round = 0; round < rounds; ++round) {
       std::vector<Section> sections = saved.sections;
-      const uint32_t target =
-          std::array<uint32_t, 4>{kCpuInternal, kMachineState, kVmState, kMonitor}[rng() % 4];
+      const uint32_t target = round >= 40 ? kMonitor
+                                          : std::array<uint32_t, 4>{kCpuInternal, kMachineState,
+                                                                    kVmState, kMonitor}[rng() % 4];
       for (Section& s : sections) {
         if (s.tag != target) continue;
         switch (rng() % 4) {
@@ -228,6 +231,123 @@ TEST(StateLoad, FuzzedStateSectionsNeverCrash) {
   }
   // Some flips land in fields whose every value is valid (a counter, a register).
   EXPECT_GT(accepted, 0);
+}
+
+// --- Binary translation: the translation cache's index is loaded (bt_state.cpp) ------------
+
+modes::bt::BtMonitor& bt_monitor(vmm::Vm& vm) {
+  auto* mode = dynamic_cast<modes::bt::BtMode*>(&vm.mode_impl());
+  EXPECT_NE(mode, nullptr);
+  return *mode->monitor();
+}
+
+// What bt's monitor counts on the host beside the event counters: equal after a loaded run
+// and the run never stopped.
+struct BtCounts {
+  uint64_t translated = 0, lookup_hits = 0, inline_hits = 0, callouts = 0;
+  uint64_t trace_faults = 0, simulated = 0, in_tc_writes = 0;
+  uint32_t fragments = 0, live = 0, tc_used = 0;
+  std::vector<uint64_t> in_tc;
+  bool operator==(const BtCounts&) const = default;
+};
+
+BtCounts bt_counts(vmm::Vm& vm) {
+  modes::bt::BtMonitor& m = bt_monitor(vm);
+  BtCounts c{m.translator().instructions_translated(),
+             m.lookup_hits(),
+             m.inline_hits(),
+             m.callouts(),
+             m.adaptive().trace_faults(),
+             m.adaptive().simulate_callouts(),
+             m.adaptive().in_tc_writes(),
+             m.cache().fragment_count(),
+             m.cache().live_fragments(),
+             m.cache().used_bytes(),
+             {}};
+  c.in_tc.assign(m.in_tc_counts().begin(), m.in_tc_counts().end());
+  return c;
+}
+
+// Under bt, from `n` instructions on, the first pause inside the translation cache that is
+// not at a fragment's entry (the processor mid-fragment, CS the TC's, EIP a TC address);
+// captured there, loaded into a new Vm and run on, against the run never stopped. `check`
+// looks at the monitor at the capture. Returns the instruction of the capture.
+template <class Check>
+uint64_t check_bt_inside_tc(const std::string& args, uint64_t n, const Check& check) {
+  const Variant& v = variant("bt");
+  auto whole = make_vm(v, args);
+  whole->run();
+  const Outcome straight = outcome(*whole);
+  const BtCounts straight_bt = bt_counts(*whole);
+
+  auto vm = make_vm(v, args);
+  EXPECT_EQ(vm->run_for(n), vmm::VmState::kPaused);
+  modes::bt::BtMonitor& m = bt_monitor(*vm);
+  auto mid_fragment = [&] {
+    if (!m.in_tc()) return false;
+    const uint32_t eip = vm->machine().cpu().state().eip;
+    const auto* r = m.cache().record_at(eip);
+    return r != nullptr && eip != m.cache().fragment(r->fragment).tc_start;
+  };
+  for (int i = 0; i < 10000 && !mid_fragment(); ++i) {
+    EXPECT_EQ(vm->run_for(1), vmm::VmState::kPaused);
+  }
+  EXPECT_TRUE(mid_fragment()) << "no pause inside a fragment after " << n;
+  const uint64_t at = vm->machine().cpu().instructions_retired();
+  const uint32_t tc_eip = vm->machine().cpu().state().eip;
+  EXPECT_GE(tc_eip, modes::bt::layout::kTcBase);
+  check(m);
+  Saved saved;
+  saved.sections = capture_state(*vm);
+  const auto mem = vm->machine().memory().span();
+  saved.memory.assign(mem.begin(), mem.end());
+  const BtCounts at_capture = bt_counts(*vm);
+
+  auto restored = make_vm(v, args);
+  auto pos = load_state(*restored, saved.sections, saved.memory, "bt");
+  EXPECT_TRUE(pos.ok()) << pos.error().message;
+  if (!pos.ok()) return at;
+  // The loaded cache is the saved one, and the processor is where it was in it.
+  EXPECT_EQ(bt_counts(*restored), at_capture);
+  EXPECT_TRUE(bt_monitor(*restored).in_tc());
+  EXPECT_EQ(restored->machine().cpu().state().eip, tc_eip);
+  restored->run();
+  const std::string what = "bt inside the TC at " + std::to_string(at);
+  expect_same(straight, outcome(*restored), what);
+  EXPECT_EQ(bt_counts(*restored), straight_bt) << what;
+  return at;
+}
+
+TEST(StateLoad, BtCanLoad) {
+  EXPECT_TRUE(can_load_state(*make_vm(variant("bt"), "run=syscall iters=10")));
+}
+
+TEST(StateLoad, BtGoesOnExactlyFromInsideTheTranslationCache) {
+  // Early (the kernel's first translations), in fork/exec and page faults, late: each time
+  // the processor executes a fragment's middle.
+  for (uint64_t n : {2000ull, 90000ull, 400000ull, 1200000ull}) {
+    check_bt_inside_tc("run=all iters=2", n,
+                       [](modes::bt::BtMonitor& m) { EXPECT_GT(m.cache().live_fragments(), 0u); });
+  }
+}
+
+TEST(StateLoad, BtGoesOnExactlyWithAdaptiveTranslationsAndInTcPteWrites) {
+  // ptemod: the kernel rewrites a PTE in a loop; its store is proven guilty (adaptive BT)
+  // and retranslated as the in-TC page-table store. Points before the store is guilty,
+  // after, and with in-TC writes done.
+  const std::string args = "run=ptemod iters=3000";
+  auto whole = make_vm(variant("bt"), args);
+  whole->run();
+  const uint64_t total = whole->last_stop()->instructions;
+  bool guilty_seen = false, in_tc_seen = false;
+  for (uint64_t n : {total * 70 / 100, total * 85 / 100, total * 97 / 100}) {
+    check_bt_inside_tc(args, n, [&](modes::bt::BtMonitor& m) {
+      if (!m.adaptive().guilty().empty()) guilty_seen = true;
+      if (m.adaptive().in_tc_writes() > 0) in_tc_seen = true;
+    });
+  }
+  EXPECT_TRUE(guilty_seen);
+  EXPECT_TRUE(in_tc_seen);
 }
 
 }  // namespace
