@@ -10,9 +10,10 @@ of its PIO transfers so that some fall with a sector half transferred; the guest
 runs on a vmlabfs disk under pv (the block ring).
 
 How each restore went is checked too: in the modes that can load their monitor's state
-(LOADABLE: every mode now) the state is loaded ("(state loaded)" on stderr), unless the disk is no longer
-as it was at the snapshot (the ATA kernel writes it late in its run: those points are
-restored by re-execution from the image as it was at boot); in the others it is
+(LOADABLE: every mode, bt included since its translation cache's index is saved) the state
+is loaded ("(state loaded)" on stderr), unless the disk is no longer as it was at the
+snapshot (the ATA kernel writes it late in its run: those points are restored by
+re-execution from the image as it was at boot); in a mode that could not, it would be
 re-executed. One point per mode is also restored with --restore-reexecute.
 
   snapshot_exactness.py --vmlab VMLAB --guest GUEST.elf --ata ATA.elf --make-image PY
