@@ -4,25 +4,12 @@
 
 namespace vmlab::frontend {
 
-namespace {
-
-const Variant kVariants[] = {
-    {"native", vmm::ModeId::native, {}},
-    {"trap", vmm::ModeId::trap, {}},  // the VT CPU with shadow paging
-    {"trap-npt", vmm::ModeId::trap, {vmm::ModeOptions::Cpu::kVt, true}},
-    {"trap-classic", vmm::ModeId::trap, {vmm::ModeOptions::Cpu::kClassic, false}},
-    {"bt", vmm::ModeId::bt, {}},
-    {"pv", vmm::ModeId::pv, {}},
-};
-
-}  // namespace
-
 std::span<const Variant> all_variants() {
-  return kVariants;
+  return modes::variants();
 }
 
 const Variant* find_variant(const std::string& name) {
-  for (const Variant& v : kVariants) {
+  for (const Variant& v : modes::variants()) {
     if (name == v.name) return &v;
   }
   return nullptr;
@@ -34,7 +21,8 @@ bool variant_available(const Variant& v) {
 
 std::string variant_names() {
   std::string names;
-  for (const Variant& v : kVariants) names += (names.empty() ? "" : ", ") + std::string(v.name);
+  for (const Variant& v : modes::variants())
+    names += (names.empty() ? "" : ", ") + std::string(v.name);
   return names;
 }
 

@@ -8,14 +8,12 @@
 #include <vector>
 
 #include "engine/vmm/core/mode.h"
+#include "modes/registry.h"
 
 namespace vmlab::frontend {
 
-struct Variant {
-  const char* name;
-  vmm::ModeId mode;
-  vmm::ModeOptions options;
-};
+// The registry's table (modes/registry.h).
+using Variant = modes::Variant;
 
 // Every variant, in the order `all` runs them: native, trap (VT CPU, shadow paging),
 // trap-npt, trap-classic, bt, pv.

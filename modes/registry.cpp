@@ -11,6 +11,23 @@
 
 namespace vmlab::modes {
 
+namespace {
+
+const Variant kVariants[] = {
+    {"native", vmm::ModeId::native, {}},
+    {"trap", vmm::ModeId::trap, {}},  // the VT CPU with shadow paging
+    {"trap-npt", vmm::ModeId::trap, {vmm::ModeOptions::Cpu::kVt, true}},
+    {"trap-classic", vmm::ModeId::trap, {vmm::ModeOptions::Cpu::kClassic, false}},
+    {"bt", vmm::ModeId::bt, {}},
+    {"pv", vmm::ModeId::pv, {}},
+};
+
+}  // namespace
+
+std::span<const Variant> variants() {
+  return kVariants;
+}
+
 bool implemented(vmm::ModeId mode) {
   return mode == vmm::ModeId::native || mode == vmm::ModeId::trap || mode == vmm::ModeId::pv ||
          mode == vmm::ModeId::bt;

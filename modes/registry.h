@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 
 #include "engine/machine/result.h"
 #include "engine/vmm/core/event.h"
@@ -18,5 +19,17 @@ bool implemented(vmm::ModeId mode);
 // EINVAL for options that do not fit the mode (e.g. --npt without the VT CPU).
 machine::Result<std::unique_ptr<vmm::Mode>> make(vmm::ModeId mode,
                                                  const vmm::ModeOptions& options = {});
+
+// A mode with the options that make it one variant (trap's CPU and paging, which `vmlab run`
+// selects with --cpu and --npt), named as `vmlab compare` names it.
+struct Variant {
+  const char* name;
+  vmm::ModeId mode;
+  vmm::ModeOptions options;
+};
+// The six variants, in the order `vmlab compare all` runs them: native, trap (VT CPU, shadow
+// paging), trap-npt, trap-classic, bt, pv. The one table; frontend/variants.h and the tests
+// use it.
+std::span<const Variant> variants();
 
 }  // namespace vmlab::modes

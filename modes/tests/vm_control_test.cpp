@@ -4,7 +4,6 @@
 // calls; a step sequence lands on exact EIPs; a pause from another thread takes effect.
 #include <gtest/gtest.h>
 
-#include <array>
 #include <atomic>
 #include <bitset>
 #include <chrono>
@@ -18,25 +17,6 @@
 
 namespace vmlab::modes {
 namespace {
-
-struct Variant {
-  const char* name;
-  vmm::ModeId mode;
-  vmm::ModeOptions options;
-};
-
-std::array<Variant, 6> variants() {
-  vmm::ModeOptions npt;
-  npt.nested_paging = true;
-  vmm::ModeOptions classic;
-  classic.cpu = vmm::ModeOptions::Cpu::kClassic;
-  return {{{"native", vmm::ModeId::native, {}},
-           {"trap", vmm::ModeId::trap, {}},
-           {"trap_npt", vmm::ModeId::trap, npt},
-           {"trap_classic", vmm::ModeId::trap, classic},
-           {"bt", vmm::ModeId::bt, {}},
-           {"pv", vmm::ModeId::pv, {}}}};
-}
 
 std::unique_ptr<vmm::Vm> make_vm(const Variant& v, const std::string& args) {
   auto mode = make(v.mode, v.options);
@@ -184,7 +164,7 @@ TEST(VmControlTest, StepsLandOnTheBootCodesInstructions) {
 }
 
 TEST(VmControlTest, PauseFromAnotherThreadTakesEffect) {
-  const Variant native = variants()[0];
+  const Variant& native = variants()[0];
   auto vm = make_vm(native, "run=syscall iters=100000000");
   std::atomic<vmm::VmState> result{vmm::VmState::kReady};
   std::thread owner([&] { result = vm->resume(); });
