@@ -252,7 +252,13 @@ int cmd_sweep(const std::vector<std::string>& args) {
     }
   }
 
+  if (std::error_code disk_ec;
+      !grid.disk.empty() && !only.collect && !fs::is_regular_file(grid.disk, disk_ec)) {
+    return fail(kNoInput, opts->papers[0] + ": the grid's disk " + grid.disk +
+                              " is not a readable image file");
+  }
   CellRunner runner({kernel, 128, 1000, opts->jobs});
+  runner.set_disk_image(grid.disk);
   const fs::path out = opts->out_dir;
   std::error_code ec;
   fs::create_directories(out / "cells", ec);

@@ -170,7 +170,7 @@ Measurement CellRunner::measure(const Cell& cell) const {
     return m;
   }
   const CompareRunner runner(config_.kernel, *profile, config_.memory_mib, config_.cpu_mhz,
-                             cell.guest_args);
+                             cell.guest_args, disk_image_);
   unsigned step = 0;
   return runner.measure(cell.variant->mode, cell.variant->options, cell.variant->name,
                         cell.workload, cell.iters, {}, step, 2);

@@ -49,6 +49,9 @@ class CellRunner {
 
   // Makes `profile` known under `key` (a cell names its profile by key).
   void add_profile(const std::string& key, vmm::CostProfile profile);
+  // The image the disk workloads' boots run on (each on a copy of its own); by default
+  // (empty) each gets a fresh, empty vmlabfs scratch disk.
+  void set_disk_image(std::string image) { disk_image_ = std::move(image); }
 
   // Measures every cell; the result i belongs to cells[i]. With one job, or one cell, the
   // cells run in this process, one after the other.
@@ -62,6 +65,7 @@ class CellRunner {
   Measurement measure(const Cell& cell) const;
   std::vector<std::pair<std::string, vmm::CostProfile>> profiles_;
   CellRunnerConfig config_;
+  std::string disk_image_;
 };
 
 // "[12/204] 3.1 s, ETA 9 s": the progress line front ends print on stderr.

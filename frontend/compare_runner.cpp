@@ -66,7 +66,8 @@ std::optional<std::string> skip_reason_of(std::string_view console, const std::s
 machine::Result<Boot> boot_once(const std::string& kernel, vmm::ModeId mode,
                                 const vmm::ModeOptions& options, const vmm::CostProfile& profile,
                                 uint32_t memory_mib, uint32_t cpu_mhz, const std::string& workload,
-                                uint64_t iters, const std::string& guest_args) {
+                                uint64_t iters, const std::string& guest_args,
+                                const std::string& disk_image) {
   auto mode_impl = modes::make(mode, options);
   if (!mode_impl) return mode_impl.error();
   vmm::VmConfig config;
@@ -83,7 +84,7 @@ machine::Result<Boot> boot_once(const std::string& kernel, vmm::ModeId mode,
   // cell start from the same empty file system, and parallel cells share nothing.
   std::unique_ptr<ScratchDisk> disk;
   if (const Workload* w = find_workload(workload); w != nullptr && w->needs_disk) {
-    auto made = ScratchDisk::create();
+    auto made = disk_image.empty() ? ScratchDisk::create() : ScratchDisk::copy_of(disk_image);
     if (!made) return made.error();
     disk = std::move(made.value());
     config.machine.disks.push_back({disk->path(), 0, false});
@@ -152,7 +153,7 @@ Measurement CompareRunner::measure(vmm::ModeId mode, const vmm::ModeOptions& opt
                    .append(what));
     }
     auto b = boot_once(kernel_, mode, options, profile_, memory_mib_, cpu_mhz_, workload, n,
-                       guest_args_);
+                       guest_args_, disk_image_);
     if (!b) {
       m.error = b.error().message;
       return m;

@@ -67,13 +67,16 @@ class CompareRunner {
 
   // `guest_args`: more words for the guest's command line after run= and iters= (a
   // workload's parameters, docs/guest.md), empty for none.
+  // `disk_image`: the image a disk workload's boots run on (each on a copy of its own),
+  // empty for a fresh empty vmlabfs scratch disk.
   CompareRunner(std::string kernel, vmm::CostProfile profile, uint32_t memory_mib, uint32_t cpu_mhz,
-                std::string guest_args = {})
+                std::string guest_args = {}, std::string disk_image = {})
       : kernel_(std::move(kernel)),
         profile_(std::move(profile)),
         memory_mib_(memory_mib),
         cpu_mhz_(cpu_mhz),
-        guest_args_(std::move(guest_args)) {}
+        guest_args_(std::move(guest_args)),
+        disk_image_(std::move(disk_image)) {}
 
   // Measures one workload in one (implemented) mode. `step` and `steps` number the runs
   // for the progress line.
@@ -87,6 +90,7 @@ class CompareRunner {
   uint32_t memory_mib_;
   uint32_t cpu_mhz_;
   std::string guest_args_;
+  std::string disk_image_;
 };
 
 }  // namespace vmlab::frontend

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/machine/result.h"
 
@@ -19,6 +20,10 @@ class ScratchDisk {
 
   // A new image in `dir` (empty: the system's temporary folder).
   static machine::Result<std::unique_ptr<ScratchDisk>> create(const std::string& dir = {});
+  // A copy of the image file `image` instead (a sweep grid's `disk`, docs/sweep.md): each
+  // run writes its own copy, the file itself is never written.
+  static machine::Result<std::unique_ptr<ScratchDisk>> copy_of(const std::string& image,
+                                                               const std::string& dir = {});
   ~ScratchDisk();
   ScratchDisk(const ScratchDisk&) = delete;
   ScratchDisk& operator=(const ScratchDisk&) = delete;
@@ -27,6 +32,8 @@ class ScratchDisk {
 
  private:
   explicit ScratchDisk(std::string path) : path_(std::move(path)) {}
+  static machine::Result<std::unique_ptr<ScratchDisk>> write_new(const std::string& dir,
+                                                                 const std::vector<uint8_t>& bytes);
   std::string path_;
 };
 

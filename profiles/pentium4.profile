@@ -44,4 +44,4 @@ vt.nested_ref = 20 | vmlab default, not from a paper (Bhargava et al. 2008 count
 
 # The disk's own work (docs/disk.md, "Cost in each mode"), charged alike in every mode to
 # each request a disk takes (an ATA command, a PV ring request: the blk_request event).
-event.blk_request = 6080 | vmlab declared figure, not from a paper (papers.md gives no disk timing; Barham et al. 2003 name only their 10k RPM SCSI disk): 1.6 us a request, one 512-byte sector across a 320 MB/s Ultra320 SCSI bus, answered from the drive's cache (no seek, no rotation), at 3.8 GHz
+event.blk_request = 114000 | IBM Ultrastar 146Z10 hard disk drive specifications, rev. 2.2 (S07N9742-03, 2002), section 4.5.1, Fig. 6: command overhead of a read that hits the drive's cache, under 30 us (the bound taken as the figure), at 3.8 GHz: a 146 GB 10k RPM Ultra320 SCSI disk of the class and year of Barham et al. 2003's testbed disk (papers.md 2; no seek, no rotation)

@@ -49,8 +49,9 @@ bool parse_grid(const std::string& text, Grid& grid, std::string& error) {
     return false;
   }
   for (const auto& [key, v] : root.object) {
-    if (key != "modes" && key != "workloads" && key != "profiles" && key != "costs") {
-      error = "unknown key \"" + key + "\" (keys: modes, workloads, profiles, costs)";
+    if (key != "modes" && key != "workloads" && key != "profiles" && key != "costs" &&
+        key != "disk") {
+      error = "unknown key \"" + key + "\" (keys: modes, workloads, profiles, costs, disk)";
       return false;
     }
   }
@@ -133,6 +134,13 @@ bool parse_grid(const std::string& text, Grid& grid, std::string& error) {
       }
       grid.costs.push_back(std::move(c));
     }
+  }
+  if (const JsonValue* d = root.get("disk"); d != nullptr) {
+    if (d->kind != Kind::kString || d->string.empty()) {
+      error = "\"disk\" must be the path of a disk image";
+      return false;
+    }
+    grid.disk = d->string;
   }
   return true;
 }

@@ -22,6 +22,7 @@ struct Grid {
   std::vector<GridWorkload> workloads;
   std::vector<std::string> profiles;
   std::vector<CostSet> costs;  // at least one set; {} is the profile as it is
+  std::string disk;            // the disk workloads' image (a copy per boot); empty: scratch
 };
 
 // Reads and checks a grid: known modes and workloads, counts in range, no unknown keys.

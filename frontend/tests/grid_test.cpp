@@ -32,6 +32,12 @@ TEST(Grid, ReadsModesWorkloadsProfilesAndCosts) {
   ASSERT_TRUE(parse_grid(R"({"modes": ["bt"], "workloads": ["in"]})", g, error)) << error;
   EXPECT_EQ(g.profiles, (std::vector<std::string>{"native-1c"}));
   EXPECT_EQ(g.costs.size(), 1u);
+  EXPECT_TRUE(g.disk.empty());
+  // The disk workloads' image.
+  ASSERT_TRUE(
+      parse_grid(R"({"modes": ["pv"], "workloads": ["diskread"], "disk": "raw.img"})", g, error))
+      << error;
+  EXPECT_EQ(g.disk, "raw.img");
 }
 
 TEST(Grid, RefusesWhatIsWrongWithAClearMessage) {
@@ -47,6 +53,8 @@ TEST(Grid, RefusesWhatIsWrongWithAClearMessage) {
       {R"({"modes": ["native"], "workloads": ["in"], "costs": [{"trap": -1}]})", "cost \"trap\""},
       {R"({"modes": ["native"], "workloads": ["in"], "costs": [{"trap": 1e9}]})", "cost \"trap\""},
       {R"({"modes": ["native"], "workloads": ["in"]} x)", "text after the JSON value"},
+      {R"({"modes": ["native"], "workloads": ["in"], "disk": 1})", "\"disk\" must be the path"},
+      {R"({"modes": ["native"], "workloads": ["in"], "disk": ""})", "\"disk\" must be the path"},
       {"{\"modes\": [\"native\"],\n \"workloads\": [\"in\"", "line 2, column"},
   };
   for (const auto& [text, want] : bad) {

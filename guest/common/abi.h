@@ -36,10 +36,10 @@ enum syscall_nr {
   SYS_fs_unlink = 19, /* fs_unlink(name)                       -> 0          */
   SYS_fs_list = 20,   /* fs_list(index, char name[28])         -> size, -1 at end */
   /* The raw disk, through the block seam (kernel/blk.h: ATA, or the PV block ring). */
-  SYS_blk_read = 21,    /* blk_read(lba, count, buf)  count <= 256     -> 0       */
-  SYS_blk_write = 22,   /* blk_write(lba, count, buf) may be queued    -> 0       */
-  SYS_blk_flush = 23,   /* blk_flush(): durable; a queued write failed -> -1      */
-  SYS_blk_sectors = 24, /* blk_sectors()                     -> sectors, -1: none */
+  SYS_blk_read = 21,    /* blk_read(lba, count, buf, unit)  count <= 256 -> 0       */
+  SYS_blk_write = 22,   /* blk_write(lba, count, buf, unit) may be queued -> 0      */
+  SYS_blk_flush = 23,   /* blk_flush(unit): durable; a queued write failed -> -1    */
+  SYS_blk_sectors = 24, /* blk_sectors(unit)                  -> sectors, -1: none */
   SYS_blk_drop = 25,    /* blk_drop(): write back, empty the buffer cache -> 0    */
   SYS_count
 };

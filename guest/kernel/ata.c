@@ -1,5 +1,5 @@
 /*
- * Polled PIO driver for the primary ATA channel's master (docs/disk.md): LBA28 READ
+ * Polled PIO driver for the primary ATA channel's master and slave (docs/disk.md): LBA28 READ
  * SECTORS, WRITE SECTORS and FLUSH CACHE, one sector per request, interrupts masked
  * (nIEN). Every access goes through pv_ops, so under a monitor each is one trap, exit
  * or callout.
@@ -17,7 +17,14 @@
 #define ST_ERR 0x01
 #define ST_DF 0x20
 
-static bool present;
+#define ATA_UNITS 2
+
+static bool present[ATA_UNITS];
+
+/* The device register's value for `unit`: LBA mode, bit 4 the slave. */
+static u8 device(u32 unit) {
+  return (u8)(0xE0 | (unit << 4));
+}
 
 /* The status once BSY is clear; 0xFF (ERR) after a bound, so a broken drive cannot hang
  * the kernel. */
@@ -29,35 +36,36 @@ static u8 wait_ready(void) {
   return 0xFF;
 }
 
-static void task(u32 lba, u8 command) {
+static void task(u32 unit, u32 lba, u8 command) {
   pv->outb(ATA_BASE + 2, 1);
   pv->outb(ATA_BASE + 3, (u8)lba);
   pv->outb(ATA_BASE + 4, (u8)(lba >> 8));
   pv->outb(ATA_BASE + 5, (u8)(lba >> 16));
-  pv->outb(ATA_BASE + 6, (u8)(0xE0 | ((lba >> 24) & 0x0F)));
+  pv->outb(ATA_BASE + 6, (u8)(device(unit) | ((lba >> 24) & 0x0F)));
   pv->outb(ATA_BASE + 7, command);
 }
 
-int ata_probe(u32* sectors) {
-  present = false;
+int ata_probe(u32 unit, u32* sectors) {
+  if (unit >= ATA_UNITS) return 0;
+  present[unit] = false;
   if (!pv->inw || !pv->outw) return 0;
   pv->outb(ATA_CONTROL, 0x02); /* nIEN: polled */
-  pv->outb(ATA_BASE + 6, 0xE0);
+  pv->outb(ATA_BASE + 6, device(unit));
   const u8 s0 = pv->inb(ATA_BASE + 7);
-  if (s0 == 0xFF || s0 == 0) return 0; /* nothing decodes the ports, or no master */
-  task(0, 0xEC);
+  if (s0 == 0xFF || s0 == 0) return 0; /* nothing decodes the ports, or no such drive */
+  task(unit, 0, 0xEC);
   const u8 s = wait_ready();
   if ((s & ST_ERR) || !(s & ST_DRQ)) return 0;
   u16 id[256];
   for (u32 i = 0; i < 256; i++) id[i] = pv->inw(ATA_BASE);
   *sectors = id[60] | ((u32)id[61] << 16);
-  present = *sectors > 0;
-  return present ? 1 : 0;
+  present[unit] = *sectors > 0;
+  return present[unit] ? 1 : 0;
 }
 
-int ata_read(u32 lba, void* buf) {
-  if (!present) return -1;
-  task(lba, 0x20);
+int ata_read(u32 unit, u32 lba, void* buf) {
+  if (unit >= ATA_UNITS || !present[unit]) return -1;
+  task(unit, lba, 0x20);
   const u8 s = wait_ready();
   if ((s & (ST_ERR | ST_DF)) || !(s & ST_DRQ)) return -1;
   u8* p = buf;
@@ -69,9 +77,9 @@ int ata_read(u32 lba, void* buf) {
   return 0;
 }
 
-int ata_write(u32 lba, const void* buf) {
-  if (!present) return -1;
-  task(lba, 0x30);
+int ata_write(u32 unit, u32 lba, const void* buf) {
+  if (unit >= ATA_UNITS || !present[unit]) return -1;
+  task(unit, lba, 0x30);
   u8 s = wait_ready();
   if ((s & (ST_ERR | ST_DF)) || !(s & ST_DRQ)) return -1;
   const u8* p = buf;
@@ -81,24 +89,24 @@ int ata_write(u32 lba, const void* buf) {
   return (s & (ST_ERR | ST_DF)) ? -1 : 0;
 }
 
-int ata_flush(void) {
-  if (!present) return -1;
-  pv->outb(ATA_BASE + 6, 0xE0);
+int ata_flush(u32 unit) {
+  if (unit >= ATA_UNITS || !present[unit]) return -1;
+  pv->outb(ATA_BASE + 6, device(unit));
   pv->outb(ATA_BASE + 7, 0xE7);
   return (wait_ready() & (ST_ERR | ST_DF)) ? -1 : 0;
 }
 
 /* The block seam (blk.h): a request of many sectors is that many READ or WRITE SECTORS
  * commands, each with its own task file and status reads. */
-static int ata_read_sectors(u32 lba, u32 count, void* buf) {
+static int ata_read_sectors(u32 unit, u32 lba, u32 count, void* buf) {
   for (u32 i = 0; i < count; i++)
-    if (ata_read(lba + i, (u8*)buf + i * SECTOR_SIZE) < 0) return -1;
+    if (ata_read(unit, lba + i, (u8*)buf + i * SECTOR_SIZE) < 0) return -1;
   return 0;
 }
 
-static int ata_write_sectors(u32 lba, u32 count, const void* buf) {
+static int ata_write_sectors(u32 unit, u32 lba, u32 count, const void* buf) {
   for (u32 i = 0; i < count; i++)
-    if (ata_write(lba + i, (const u8*)buf + i * SECTOR_SIZE) < 0) return -1;
+    if (ata_write(unit, lba + i, (const u8*)buf + i * SECTOR_SIZE) < 0) return -1;
   return 0;
 }
 

@@ -1,7 +1,7 @@
 /*
  * The disk driver seam: one block device of 512-byte sectors, found at boot of the file
- * system (fs.c). ata.c drives the primary ATA channel's master by polled PIO through
- * pv->inb/outb/inw/outw, one port access per register and per data word, as
+ * system (fs.c). ata.c drives the primary ATA channel's master (unit 0) and slave (unit 1) by
+ * polled PIO through pv->inb/outb/inw/outw, one port access per register and per data word, as
  * docs/disk.md's cost table counts them.
  */
 #ifndef VMLAB_GUEST_ATA_H
@@ -11,12 +11,13 @@
 
 #define SECTOR_SIZE 512u
 
-/* Looks for the master drive: 1 and its size in sectors (IDENTIFY words 60-61), or 0. */
-int ata_probe(u32* sectors);
+/* Looks for the drive `unit` (0 master, 1 slave): 1 and its size in sectors (IDENTIFY
+ * words 60-61), or 0. */
+int ata_probe(u32 unit, u32* sectors);
 /* One sector; 0 on success, -1 on a drive error (ERR set) or no drive. */
-int ata_read(u32 lba, void* buf);
-int ata_write(u32 lba, const void* buf);
+int ata_read(u32 unit, u32 lba, void* buf);
+int ata_write(u32 unit, u32 lba, const void* buf);
 /* FLUSH CACHE: the writes before it are durable. */
-int ata_flush(void);
+int ata_flush(u32 unit);
 
 #endif

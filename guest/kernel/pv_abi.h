@@ -103,6 +103,11 @@ struct pv_start_info {
   u32 blk_port;
   u32 blk_sectors_lo, blk_sectors_hi;
   u32 blk_info; /* BLKIF_INFO_READONLY */
+  /* The second disk (vbd 1): its own ring and port, the same grant table; all 0 without. */
+  u32 blk1_ring;
+  u32 blk1_port;
+  u32 blk1_sectors_lo, blk1_sectors_hi;
+  u32 blk1_info;
 };
 
 struct pv_shared_info {

@@ -9,9 +9,10 @@
  *   rm NAME              remove a file
  *   fsstress N           N rounds of: create a file of 0-10 KiB (written 512 bytes at a
  *                        time), remove every other one (the durability test kills this)
- *   blkread LBA N        N sectors (at most 128) of the raw disk in one request of the
- *                        block seam; prints their byte sum
- *   blkwrite LBA N BYTE  N sectors (at most 128) of the value BYTE, then a flush
+ *   blkread LBA N [DISK]  N sectors (at most 128) of the raw disk (DISK 0, the file
+ *                        system's, or 1, the second --disk) in one request of the block
+ *                        seam; prints their byte sum
+ *   blkwrite LBA N BYTE [DISK]  N sectors (at most 128) of the value BYTE, then a flush
  *   bench WORKLOAD N ... a disk workload (disk_bench.c), as init runs it for run=disk...
  */
 #include "disk_fs.h"
@@ -22,31 +23,36 @@
 static u8 blkbuf[BLK_SECTORS * 512];
 
 static int blk_command(bool write, int argc, char** argv) {
-  bool ok = argc == (write ? 4 : 3);
+  const int args = write ? 4 : 3; /* without the optional DISK */
+  bool ok = argc == args || argc == args + 1;
   const u32 lba = ok ? parse_u32(argv[1], &ok) : 0;
   const u32 n = ok ? parse_u32(argv[2], &ok) : 0;
   const u32 value = ok && write ? parse_u32(argv[3], &ok) : 0;
-  if (!ok || n == 0 || n > BLK_SECTORS || value > 255) {
-    printf("error usage: %s\n",
-           write ? "blkwrite LBA N BYTE (N 1-128)" : "blkread LBA N (N 1-128)");
+  const u32 unit = ok && argc == args + 1 ? parse_u32(argv[args], &ok) : 0;
+  if (!ok || n == 0 || n > BLK_SECTORS || value > 255 || unit > 1) {
+    printf("error usage: %s\n", write ? "blkwrite LBA N BYTE [DISK] (N 1-128, DISK 0-1)"
+                                      : "blkread LBA N [DISK] (N 1-128, DISK 0-1)");
     return 2;
   }
+  /* The second disk is named in what is printed; the first as before. */
+  const char* disk = unit ? " disk=1" : "";
   memset(blkbuf, write ? (int)value : 0, sizeof blkbuf);
   if (write) {
-    if (sys4(SYS_blk_write, lba, n, (u32)blkbuf, 0) < 0 || sys4(SYS_blk_flush, 0, 0, 0, 0) < 0) {
-      printf("error blkwrite %u %u\n", lba, n);
+    if (sys4(SYS_blk_write, lba, n, (u32)blkbuf, unit) < 0 ||
+        sys4(SYS_blk_flush, unit, 0, 0, 0) < 0) {
+      printf("error blkwrite%s %u %u\n", disk, lba, n);
       return 1;
     }
-    printf("blkwrite lba=%u sectors=%u\n", lba, n);
+    printf("blkwrite%s lba=%u sectors=%u\n", disk, lba, n);
     return 0;
   }
-  if (sys4(SYS_blk_read, lba, n, (u32)blkbuf, 0) < 0) {
-    printf("error blkread %u %u\n", lba, n);
+  if (sys4(SYS_blk_read, lba, n, (u32)blkbuf, unit) < 0) {
+    printf("error blkread%s %u %u\n", disk, lba, n);
     return 1;
   }
   u32 sum = 0;
   for (u32 i = 0; i < n * 512; i++) sum += blkbuf[i];
-  printf("blkread lba=%u sectors=%u sum=%u\n", lba, n, sum);
+  printf("blkread%s lba=%u sectors=%u sum=%u\n", disk, lba, n, sum);
   return 0;
 }
 

@@ -19,12 +19,13 @@ constexpr uint32_t kSector = machine::BlockImage::kSectorSize;
 
 BlkBack::BlkBack(MachineMemory& memory, const DirectPaging& paging, const vmm::P2m& p2m,
                  uint32_t ring_ma, uint32_t grant_ma, machine::BlockImage& image,
-                 std::vector<uint32_t> protected_mfns)
+                 std::vector<uint32_t> protected_mfns, uint32_t vbd)
     : memory_(memory),
       paging_(paging),
       p2m_(p2m),
       ring_ma_(ring_ma),
       grant_ma_(grant_ma),
+      vbd_(vbd),
       image_(image),
       protected_(std::move(protected_mfns)) {}
 
@@ -79,10 +80,10 @@ int16_t BlkBack::process(uint32_t slot_ma, uint8_t& op, uint32_t& id) {
                                   : op == b::kOpWrite ? machine::BlockOp::kWrite
                                   : op == b::kOpFlush ? machine::BlockOp::kFlush
                                                       : machine::BlockOp::kOther;
-    request_hook_({kind, sector, op == b::kOpFlush ? 0 : asked, 0x100u + nseg});
+    request_hook_({kind, sector, op == b::kOpFlush ? 0 : asked, 0x100u + nseg + 0x1000u * vbd_});
   }
   if (op != b::kOpRead && op != b::kOpWrite && op != b::kOpFlush) return b::kRspNotSupported;
-  if (handle != 0) return b::kRspError;  // one virtual disk, handle 0
+  if (handle != vbd_) return b::kRspError;  // this ring's virtual disk only
   if (op == b::kOpFlush) {
     if (nseg != 0) return b::kRspError;
     if (!image_.flush()) return b::kRspError;

@@ -65,8 +65,11 @@ class BlkBack {
   };
 
   // `protected_mfns`: machine frames no grant may name (the monitor's shared pages).
+  // `vbd`: the virtual disk this back end serves (0 or 1, a ring of its own each, as Xen's
+  // blkback has one per vbd); its requests must carry it as their handle.
   BlkBack(MachineMemory& memory, const DirectPaging& paging, const vmm::P2m& p2m, uint32_t ring_ma,
-          uint32_t grant_ma, machine::BlockImage& image, std::vector<uint32_t> protected_mfns);
+          uint32_t grant_ma, machine::BlockImage& image, std::vector<uint32_t> protected_mfns,
+          uint32_t vbd = 0);
 
   // Called with every request the back end takes from the ring, valid or not, before it
   // is done (its operation as the guest named it, 4 for an unknown one): the monitor
@@ -87,6 +90,7 @@ class BlkBack {
   const Stats& stats() const { return stats_; }
   uint32_t req_cons() const { return req_cons_; }
   uint32_t rsp_prod() const { return rsp_prod_pvt_; }
+  uint32_t vbd() const { return vbd_; }
 
   // Saved state (pv_state.cpp, docs/snapshots.md); load() fails `r` on a value out of range.
   void save(cpu::ByteWriter& w) const;
@@ -101,7 +105,7 @@ class BlkBack {
   MachineMemory& memory_;
   const DirectPaging& paging_;
   const vmm::P2m& p2m_;
-  uint32_t ring_ma_, grant_ma_;
+  uint32_t ring_ma_, grant_ma_, vbd_;
   machine::BlockImage& image_;
   std::vector<uint32_t> protected_;
   uint32_t req_cons_ = 0, rsp_prod_pvt_ = 0;

@@ -105,11 +105,19 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
   const uint32_t start_info = take(1), shared_info = take(1), console_ring = take(1);
   const uint32_t hypercall_page = take(1);
   // The block ring and its grant table, for a domain with a disk (the first --disk: the
-  // ATA ports are not presented to a PV guest; its back end uses the same image).
+  // ATA ports are not presented to a PV guest; its back end uses the same image). A
+  // second --disk is a second virtual disk with a ring of its own (vbd 1; Xen gives each
+  // vbd its own ring and back end), sharing the grant table.
   machine::BlockImage* disk = nullptr;
-  for (unsigned i = 0; i < 2 && disk == nullptr; ++i) disk = vm.machine().ata().image(i);
+  machine::BlockImage* disk1 = nullptr;
+  for (unsigned i = 0; i < 2; ++i) {
+    machine::BlockImage* image = vm.machine().ata().image(i);
+    if (image == nullptr) continue;
+    (disk == nullptr ? disk : disk1) = image;
+  }
   const uint32_t blk_ring = disk != nullptr ? take(1) : 0;
   const uint32_t grant_table = disk != nullptr ? take(1) : 0;
+  const uint32_t blk1_ring = disk1 != nullptr ? take(1) : 0;
   const uint32_t p2m_table = take(pages(nr_pages * 4));
   const uint32_t m2p_table = take(pages(machine_frames * 4));
   const uint32_t mapped = std::min<uint64_t>(p2m.guest_bytes(), abi::kMaxDirectMapBytes);
@@ -191,6 +199,15 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
     mem.write32(ma(blk_ring) + abi::blk::kReqEvent, 1);
     mem.write32(ma(blk_ring) + abi::blk::kRspEvent, 1);
   }
+  if (disk1 != nullptr) {
+    mem.write32(s + si::kBlk1Ring, va(blk1_ring));
+    mem.write32(s + si::kBlk1PortOff, abi::kBlk1Port);
+    mem.write32(s + si::kBlk1SectorsLo, static_cast<uint32_t>(disk1->sectors()));
+    mem.write32(s + si::kBlk1SectorsHi, static_cast<uint32_t>(disk1->sectors() >> 32));
+    mem.write32(s + si::kBlk1Info, disk1->readonly() ? 1 : 0);
+    mem.write32(ma(blk1_ring) + abi::blk::kReqEvent, 1);
+    mem.write32(ma(blk1_ring) + abi::blk::kRspEvent, 1);
+  }
 
   // Events start masked, as IF is clear at a native kernel's entry.
   mem.write8(ma(shared_info) + abi::shared_info::kUpcallMask, 1);
@@ -205,6 +222,7 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
   layout.console_ring_ma = ma(console_ring);
   layout.blk_ring_ma = disk != nullptr ? ma(blk_ring) : 0;
   layout.grant_table_ma = disk != nullptr ? ma(grant_table) : 0;
+  layout.blk1_ring_ma = disk1 != nullptr ? ma(blk1_ring) : 0;
   for (uint32_t f = 0; f < 4; ++f) mem.zero_frame(f);
   const uint32_t limit = (abi::kHypervisorHole >> 12) - 1;  // 0xFBFFF pages
   const uint64_t gdt[abi::kGdtEntries] = {
@@ -240,6 +258,7 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
     shared_pages.push_back(layout.blk_ring_ma);
     shared_pages.push_back(layout.grant_table_ma);
   }
+  if (disk1 != nullptr) shared_pages.push_back(layout.blk1_ring_ma);
   std::vector<uint32_t> shared_mfns;
   for (const uint32_t shared : shared_pages) {
     if (paging.set_permanent_writable(shared / kPage) != 0) {
@@ -250,7 +269,11 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
   // The block back end: no grant may name a page the monitor itself reads or writes.
   if (disk != nullptr) {
     monitor.set_blk(std::make_unique<BlkBack>(mem, paging, p2m, layout.blk_ring_ma,
-                                              layout.grant_table_ma, *disk, shared_mfns));
+                                              layout.grant_table_ma, *disk, shared_mfns, 0));
+  }
+  if (disk1 != nullptr) {
+    monitor.set_blk(std::make_unique<BlkBack>(mem, paging, p2m, layout.blk1_ring_ma,
+                                              layout.grant_table_ma, *disk1, shared_mfns, 1));
   }
 
   // Pin and load the bootstrap page directory: its validation types every table and

@@ -224,14 +224,14 @@ int32_t Hypercalls::sched_op(uint32_t cmd, uint32_t arg) {
 
 // event_channel_op(EVTCHNOP_send, port): Xen's notify. Port 1 is the console ring: the
 // back end consumes the whole batch the guest produced, one notification for all of it.
-// Port 3 is the block ring (a domain with a disk): the back end has work, and does it
-// when the domain next gives up the processor (blk_back.h).
+// Port 3 is the block ring (a domain with a disk), port 4 the second disk's: that back end
+// has work, and does it when the domain next gives up the processor (blk_back.h).
 int32_t Hypercalls::event_channel_op(uint32_t cmd, uint32_t port) {
   if (cmd != abi::kEvtchnSend) return -abi::kENOSYS;
-  if (port == abi::kBlkPort && m_.blk() != nullptr) {
-    m_.blk()->notify();
-    m_.recorder().record(vmm::EventKind::ring_notify,
-                         {abi::kBlkPort, m_.blk()->unconsumed(), 0, 0});
+  for (uint32_t vbd = 0; vbd < abi::kMaxBlkDevices; ++vbd) {
+    if (port != abi::blk_port(vbd) || m_.blk(vbd) == nullptr) continue;
+    m_.blk(vbd)->notify();
+    m_.recorder().record(vmm::EventKind::ring_notify, {port, m_.blk(vbd)->unconsumed(), 0, 0});
     return 0;
   }
   if (port != abi::kConsolePort) return -abi::kEINVAL;

@@ -99,9 +99,14 @@ inline constexpr uint32_t kPhysdevPortWrite = 101;  // arg = port, value; only p
 inline constexpr uint16_t kPostPort = 0x80;
 
 // Event-channel ports (fixed, named in the start-info page).
-inline constexpr uint32_t kConsolePort = 1;  // guest -> monitor: console ring has output
-inline constexpr uint32_t kTimerPort = 2;    // monitor -> guest: the set_timer_op deadline
-inline constexpr uint32_t kBlkPort = 3;      // both ways: the block ring (blk_back.h)
+inline constexpr uint32_t kConsolePort = 1;    // guest -> monitor: console ring has output
+inline constexpr uint32_t kTimerPort = 2;      // monitor -> guest: the set_timer_op deadline
+inline constexpr uint32_t kBlkPort = 3;        // both ways: the block ring (blk_back.h)
+inline constexpr uint32_t kBlk1Port = 4;       // both ways: the second disk's block ring
+inline constexpr uint32_t kMaxBlkDevices = 2;  // virtual disks (vbd 0 and 1), as the two ATA units
+inline constexpr uint32_t blk_port(uint32_t vbd) {
+  return vbd == 0 ? kBlkPort : kBlk1Port;
+}
 inline constexpr uint32_t kNumPorts = 32;
 
 // trap_info (set_trap_table): u8 vector, u8 flags, u16 cs, u32 address; 8 bytes; the
@@ -139,6 +144,13 @@ inline constexpr uint32_t kBlkPortOff = 1100;
 inline constexpr uint32_t kBlkSectorsLo = 1104;  // the disk's size in 512-byte sectors
 inline constexpr uint32_t kBlkSectorsHi = 1108;
 inline constexpr uint32_t kBlkInfo = 1112;  // bit 0: readonly (Xen's VDISK_READONLY role)
+// The second virtual disk (vbd 1, handle 1): its own ring and port, the same grant table;
+// all 0 when the domain has fewer than two disks.
+inline constexpr uint32_t kBlk1Ring = 1116;
+inline constexpr uint32_t kBlk1PortOff = 1120;
+inline constexpr uint32_t kBlk1SectorsLo = 1124;
+inline constexpr uint32_t kBlk1SectorsHi = 1128;
+inline constexpr uint32_t kBlk1Info = 1132;
 }  // namespace start_info
 
 // The shared-info page. Byte offsets (Xen: vcpu_info then the event bitmaps).

@@ -327,9 +327,10 @@ void PvMonitor::console_input() {
 }
 
 void PvMonitor::set_blk(std::unique_ptr<BlkBack> blk) {
-  blk_ = std::move(blk);
-  if (blk_ == nullptr) return;
-  blk_->set_request_hook([this](const machine::BlockRequest& r) {
+  if (blk == nullptr || blk->vbd() >= blk_.size()) return;
+  std::unique_ptr<BlkBack>& slot = blk_[blk->vbd()];
+  slot = std::move(blk);
+  slot->set_request_hook([this](const machine::BlockRequest& r) {
     recorder().record(
         vmm::EventKind::blk_request,
         {static_cast<uint32_t>(r.op), static_cast<uint32_t>(r.sector), r.sectors, r.detail});
@@ -338,11 +339,15 @@ void PvMonitor::set_blk(std::unique_ptr<BlkBack> blk) {
 
 void PvMonitor::run_backends() {
   console_input();
-  if (blk_ == nullptr || !blk_->working()) return;
-  const BlkBack::Run r = blk_->run();
-  if (r.notify) {
-    events_->send(abi::kBlkPort);
-    recorder().record(vmm::EventKind::ring_notify, {abi::kBlkPort, r.requests, 1, 0});
+  // Each disk's back end in turn, vbd 0 first (a fixed order: runs stay deterministic).
+  for (const std::unique_ptr<BlkBack>& blk : blk_) {
+    if (blk == nullptr || !blk->working()) continue;
+    const BlkBack::Run r = blk->run();
+    if (r.notify) {
+      const uint32_t port = abi::blk_port(blk->vbd());
+      events_->send(port);
+      recorder().record(vmm::EventKind::ring_notify, {port, r.requests, 1, 0});
+    }
   }
 }
 

@@ -34,6 +34,7 @@
 #include "modes/paravirt/direct_paging.h"
 #include "modes/paravirt/event_channels.h"
 #include "modes/paravirt/machine_memory.h"
+#include "modes/paravirt/pv_abi.h"
 
 namespace vmlab::cpu {
 class Cpu;
@@ -66,6 +67,8 @@ class PvMonitor : public cpu::Monitor {
     uint32_t console_ring_ma = 0;
     // The block ring and the grant table (0: the domain has no disk).
     uint32_t blk_ring_ma = 0, grant_table_ma = 0;
+    // The second disk's block ring (0: fewer than two disks; the same grant table).
+    uint32_t blk1_ring_ma = 0;
   };
   // The guest's virtual address where the monitor maps its GDT, IDT and TSS (in the hole,
   // engine/vmm/core/hypervisor_hole.h).
@@ -90,10 +93,14 @@ class PvMonitor : public cpu::Monitor {
   DirectPaging& paging() { return paging_; }
   EventChannels& events() { return *events_; }
   ConsoleRing& console() { return *console_; }
-  // The block back end, or null when the domain has no disk (blk_back.h).
-  BlkBack* blk() { return blk_.get(); }
-  const BlkBack* blk() const { return blk_.get(); }
-  // Every request the back end takes is the disk's work: a blk_request event.
+  // The block back end of virtual disk `vbd` (0 or 1), or null when the domain has no
+  // such disk (blk_back.h).
+  BlkBack* blk(uint32_t vbd = 0) { return vbd < blk_.size() ? blk_[vbd].get() : nullptr; }
+  const BlkBack* blk(uint32_t vbd = 0) const {
+    return vbd < blk_.size() ? blk_[vbd].get() : nullptr;
+  }
+  // Every request a back end takes is the disk's work: a blk_request event. The back end
+  // serves the virtual disk it names (BlkBack::vbd()).
   void set_blk(std::unique_ptr<BlkBack> blk);
   // The back ends run when the domain gives up the processor or the monitor is entered
   // for an interrupt (blk_back.h): the block back end's responses and its notification,
@@ -158,7 +165,7 @@ class PvMonitor : public cpu::Monitor {
   DirectPaging paging_;
   std::unique_ptr<EventChannels> events_;
   std::unique_ptr<ConsoleRing> console_;
-  std::unique_ptr<BlkBack> blk_;
+  std::array<std::unique_ptr<BlkBack>, abi::kMaxBlkDevices> blk_;
   std::unique_ptr<Hypercalls> hypercalls_;
   Layout layout_;
   std::array<TrapEntry, 256> traps_{};

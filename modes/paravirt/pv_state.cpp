@@ -123,7 +123,7 @@ void BlkBack::load(cpu::ByteReader& r) {
 void PvMonitor::save(cpu::ByteWriter& w) const {
   for (uint32_t v : {layout_.gdt_mfn, layout_.idt_mfn, layout_.tss_mfn, layout_.hole_l1_mfn,
                      layout_.shared_info_ma, layout_.console_ring_ma, layout_.blk_ring_ma,
-                     layout_.grant_table_ma}) {
+                     layout_.grant_table_ma, layout_.blk1_ring_ma}) {
     w.u32(v);
   }
   for (const TrapEntry& t : traps_) {
@@ -141,14 +141,16 @@ void PvMonitor::save(cpu::ByteWriter& w) const {
   paging_.save(w);
   events_->save(w);
   console_->save(w);
-  w.boolean(blk_ != nullptr);
-  if (blk_) blk_->save(w);
+  for (const std::unique_ptr<BlkBack>& blk : blk_) {
+    w.boolean(blk != nullptr);
+    if (blk) blk->save(w);
+  }
 }
 
 void PvMonitor::load(cpu::ByteReader& r) {
   for (uint32_t v : {layout_.gdt_mfn, layout_.idt_mfn, layout_.tss_mfn, layout_.hole_l1_mfn,
                      layout_.shared_info_ma, layout_.console_ring_ma, layout_.blk_ring_ma,
-                     layout_.grant_table_ma}) {
+                     layout_.grant_table_ma, layout_.blk1_ring_ma}) {
     if (r.u32() != v) r.fail();  // the domain builder's layout: the same configuration's
   }
   std::array<TrapEntry, 256> traps{};
@@ -174,8 +176,10 @@ void PvMonitor::load(cpu::ByteReader& r) {
   paging_.load(r);
   events_->load(r);
   console_->load(r);
-  if (r.boolean() != (blk_ != nullptr)) r.fail();
-  if (blk_ && !r.failed()) blk_->load(r);
+  for (const std::unique_ptr<BlkBack>& blk : blk_) {
+    if (r.boolean() != (blk != nullptr)) r.fail();
+    if (blk && !r.failed()) blk->load(r);
+  }
   if (r.failed()) return;
   traps_ = traps;
   for (unsigned v = 0; v < 256; ++v) {

@@ -8,7 +8,11 @@
   grid measured from scratch with one worker gives the same bytes too.
 - A cost override changes what it should: trap=1000 makes bt's syscall cheaper, native's not.
 - The same grid written in TOML (GRID.toml) gives the same results.csv, byte for byte.
-- Bad input: a malformed grid (JSON or TOML), an unknown mode, no --out, a missing grid file.
+- Skipped cells: a grid whose `disk` has no vmlabfs makes the guest skip the disk workload
+  in every mode; results.csv says ok 0, skipped 1, the exit status is 0, a second run
+  measures nothing, and the image is never written. On a vmlabfs image the same cells run.
+- Bad input: a malformed grid (JSON or TOML), an unknown mode, no --out, a missing grid file,
+  a missing disk image.
 
   sweep.py --vmlab VMLAB --kernel GUEST
 """
@@ -115,6 +119,58 @@ def main():
         rc, _, _ = sweep("-q", "-j", "1", "--out", out1, grid)
         check(rc == 0 and open(os.path.join(out1, "results.csv")).read() == first,
               "one worker writes the same results.csv as two")
+
+        # Skipped cells, for a real reason: the grid's `disk` is a raw image with no vmlabfs on
+        # it, so the guest cannot run the disk workload (its `skip workload=...` line) in any
+        # mode. The sweep keeps those cells as skipped (ok 0, skipped 1, the reason), exits 0,
+        # does not measure them again, and never writes the image (each boot has a copy).
+        raw = os.path.join(tmp, "raw.img")
+        with open(raw, "wb") as f:
+            f.write(bytes(1 << 20))
+        skip_grid = os.path.join(tmp, "skip.json")
+        with open(skip_grid, "w") as f:
+            json.dump({"modes": ["native", "pv"],
+                       "workloads": [{"name": "filecreate0", "iters": 2},
+                                     {"name": "syscall", "iters": 100}],
+                       "profiles": ["pentium4"], "disk": raw}, f)
+        out_skip = os.path.join(tmp, "skip")
+        rc, _, err = sweep("-q", "-j", "2", "--out", out_skip, skip_grid)
+        check(rc == 0, f"a sweep with skipped cells exits 0: {rc} {err}")
+        skipped_text = open(os.path.join(out_skip, "results.csv")).read()
+        rows = {(r["mode"], r["workload"]): r for r in csv.DictReader(skipped_text.splitlines())}
+        for mode in ("native", "pv"):
+            r = rows[(mode, "filecreate0")]
+            check(r["ok"] == "0" and r["skipped"] == "1", f"{mode} filecreate0 skipped: {r}")
+            r = rows[(mode, "syscall")]
+            check(r["ok"] == "1" and r["skipped"] == "0", f"{mode} syscall measured: {r}")
+        check(err.count("skipped: no usable file system") == 2,
+              f"stderr names the two skipped cells and the guest's reason: {err}")
+        cells = json.load(open(os.path.join(out_skip, "results.json")))["cells"]
+        check(sorted(c["workload"] for c in cells if c.get("skipped")) ==
+              ["filecreate0", "filecreate0"] and
+              all("no vmlabfs" in c["reason"] for c in cells if c.get("skipped")),
+              f"results.json marks the skipped cells with the reason: {cells}")
+        check(open(raw, "rb").read() == bytes(1 << 20), "the grid's disk image is never written")
+        os.remove(os.path.join(out_skip, "results.csv"))
+        rc, _, err = sweep("-j", "2", "--out", out_skip, skip_grid)
+        check(rc == 0 and "4 of 4 cells already measured" in err and
+              open(os.path.join(out_skip, "results.csv")).read() == skipped_text,
+              f"skipped cells are results: a second run measures nothing: {rc} {err}")
+        # The same grid on a vmlabfs image measures every cell.
+        fsimg = os.path.join(tmp, "fs.img")
+        subprocess.run([a.vmlab, "mkfs", fsimg, "--size", "1M"], check=True, capture_output=True)
+        with open(skip_grid, "w") as f:
+            json.dump({"modes": ["native", "pv"], "workloads": [{"name": "filecreate0", "iters": 2}],
+                       "profiles": ["pentium4"], "disk": fsimg}, f)
+        rc, _, err = sweep("-q", "-j", "2", "--out", os.path.join(tmp, "fsdisk"), skip_grid)
+        rows = list(csv.DictReader(open(os.path.join(tmp, "fsdisk", "results.csv"))))
+        check(rc == 0 and [(r["ok"], r["skipped"]) for r in rows] == [("1", "0"), ("1", "0")],
+              f"on a vmlabfs image the disk workload runs: {rc} {err} {rows}")
+        with open(skip_grid, "w") as f:
+            json.dump({"modes": ["native"], "workloads": ["filecreate0"],
+                       "disk": os.path.join(tmp, "none.img")}, f)
+        rc, _, err = sweep("--out", os.path.join(tmp, "nodisk"), skip_grid)
+        check(rc == 66 and "is not a readable image file" in err, f"missing disk: {rc} {err}")
 
         for text, status, want in [
             ("{", 64, "line 1, column 2"),

@@ -21,21 +21,27 @@ using testing::kImageSectors;
 constexpr uint32_t kPage = MachineMemory::kPageSize;
 constexpr uint32_t kScratch = 16;  // plain guest pages the grants may name
 
-class BlkBackFuzzTest : public BlkRingFixture {};
+class BlkBackFuzzTest : public BlkRingFixture {
+ protected:
+  void fuzz(uint32_t vbd);
+};
 
-TEST_F(BlkBackFuzzTest, RandomRingsNeverHarmTheHostOrMemoryTheGuestDidNotGrant) {
-  boot(false, 8);  // small: every round compares all of machine memory
+void BlkBackFuzzTest::fuzz(uint32_t vbd) {
+  boot(false, 8, vbd);  // small: every round compares all of machine memory
   std::mt19937 rng(2026);
   const auto pick = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
   const uint32_t pd = pfn_of_va(si(abi::start_info::kPtBase));
-  const std::vector<uint32_t> hostile_pfns = {pd,
-                                              pd + 1,
-                                              pfn_of_va(si(abi::start_info::kSharedInfo)),
-                                              pfn_of_va(si(abi::start_info::kConsoleRing)),
-                                              pfn_of_va(si(abi::start_info::kBlkRing)),
-                                              pfn_of_va(si(abi::start_info::kGrantTable)),
-                                              si(abi::start_info::kNrPages),
-                                              0xFFFFFFFFu};
+  std::vector<uint32_t> hostile_pfns = {pd,
+                                        pd + 1,
+                                        pfn_of_va(si(abi::start_info::kSharedInfo)),
+                                        pfn_of_va(si(abi::start_info::kConsoleRing)),
+                                        pfn_of_va(si(abi::start_info::kBlkRing)),
+                                        pfn_of_va(si(abi::start_info::kGrantTable)),
+                                        si(abi::start_info::kNrPages),
+                                        0xFFFFFFFFu};
+  if (vbd == 1) hostile_pfns.push_back(pfn_of_va(si(abi::start_info::kBlk1Ring)));
+  const std::vector<uint8_t> other_disk =
+      vbd == 1 ? bytes_of(other_image_) : std::vector<uint8_t>{};
   const size_t image_size = image_bytes().size();
   uint64_t answered = 0, ok = 0;
   for (int round = 0; round < 400; ++round) {
@@ -47,7 +53,7 @@ TEST_F(BlkBackFuzzTest, RandomRingsNeverHarmTheHostOrMemoryTheGuestDidNotGrant) 
       grant(gref, pfn, flags, pick(10) != 0 ? 0 : static_cast<uint16_t>(rng()));
     }
     // Requests.
-    const uint32_t cons = mon().blk()->req_cons();
+    const uint32_t cons = back().req_cons();
     const uint32_t n = pick(b::kRingSize + 1);
     for (uint32_t i = 0; i < n; ++i) {
       const uint8_t ops[] = {b::kOpRead, b::kOpWrite, b::kOpFlush, 2, static_cast<uint8_t>(rng())};
@@ -61,7 +67,7 @@ TEST_F(BlkBackFuzzTest, RandomRingsNeverHarmTheHostOrMemoryTheGuestDidNotGrant) 
       const uint64_t sector =
           pick(4) != 0 ? pick(kImageSectors + 8) : (uint64_t{rng()} << 32 | rng());
       const int nseg = pick(10) != 0 ? -1 : static_cast<int>(pick(256));
-      request(cons + i, op, rng(), sector, segs, nseg, pick(20) != 0 ? 0 : 1);
+      request(cons + i, op, rng(), sector, segs, nseg, pick(20) != 0 ? vbd : vbd ^ 1u);
     }
     if (pick(6) != 0) {
       // Random bytes over a few slots.
@@ -74,7 +80,7 @@ TEST_F(BlkBackFuzzTest, RandomRingsNeverHarmTheHostOrMemoryTheGuestDidNotGrant) 
     set_req_prod(prod);
     const auto before = ram();
     const auto types = frames();
-    const auto stats = mon().blk()->stats();
+    const auto stats = back().stats();
     EXPECT_EQ(notify(), 0);
     EXPECT_EQ(yield(), 0);
     const auto after = ram();
@@ -93,15 +99,15 @@ TEST_F(BlkBackFuzzTest, RandomRingsNeverHarmTheHostOrMemoryTheGuestDidNotGrant) 
           << "round " << round << ": frame " << f << " changed";
     }
     // One response per consumed request; a refused producer index consumes nothing.
-    const auto& s = mon().blk()->stats();
-    ASSERT_EQ(mon().blk()->rsp_prod(), mon().blk()->req_cons());
-    ASSERT_EQ(rsp_prod(), mon().blk()->rsp_prod());
+    const auto& s = back().stats();
+    ASSERT_EQ(back().rsp_prod(), back().req_cons());
+    ASSERT_EQ(rsp_prod(), back().rsp_prod());
     if (prod - cons > b::kRingSize) {
       ASSERT_EQ(s.bad_indexes, stats.bad_indexes + 1);
-      ASSERT_EQ(mon().blk()->req_cons(), cons);
+      ASSERT_EQ(back().req_cons(), cons);
       set_req_prod(cons);
     } else {
-      ASSERT_EQ(mon().blk()->req_cons(), prod);
+      ASSERT_EQ(back().req_cons(), prod);
       answered += prod - cons;
       ok += (s.requests - s.errors) - (stats.requests - stats.errors);
     }
@@ -109,8 +115,23 @@ TEST_F(BlkBackFuzzTest, RandomRingsNeverHarmTheHostOrMemoryTheGuestDidNotGrant) 
   // The rounds did exercise both sides.
   EXPECT_GT(answered, 3000u);
   EXPECT_GT(ok, 150u);
-  EXPECT_GT(mon().blk()->stats().errors, 300u);
-  EXPECT_GT(mon().blk()->stats().bad_indexes, 15u);
+  EXPECT_GT(back().stats().errors, 300u);
+  EXPECT_GT(back().stats().bad_indexes, 15u);
+  if (vbd == 1) {
+    // The first disk's ring, back end and image saw none of it.
+    EXPECT_EQ(mon().blk(0)->stats(), BlkBack::Stats{});
+    EXPECT_EQ(bytes_of(other_image_), other_disk);
+  }
+}
+
+TEST_F(BlkBackFuzzTest, RandomRingsNeverHarmTheHostOrMemoryTheGuestDidNotGrant) {
+  fuzz(0);
+}
+
+// The same on the second disk's ring (vbd 1, port 4), with its own ring page among the
+// hostile grants and requests that name the other disk's handle.
+TEST_F(BlkBackFuzzTest, RandomRingsOnTheSecondDiskNeverHarmTheHostOrTheFirstDisk) {
+  fuzz(1);
 }
 
 }  // namespace

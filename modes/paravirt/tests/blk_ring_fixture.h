@@ -30,32 +30,43 @@ struct Segment {
   uint8_t first, last;
 };
 
+// A temporary image whose sector i holds the byte i + `salt` in every position.
+inline std::string make_image(uint32_t salt) {
+  char path[] = "/tmp/vmlab_blk_XXXXXX";
+  const int fd = mkstemp(path);
+  EXPECT_GE(fd, 0);
+  if (fd >= 0) close(fd);
+  std::ofstream f(path, std::ios::binary);
+  for (uint32_t s = 0; s < kImageSectors; ++s) {
+    const std::string sector(512, static_cast<char>(s + salt));
+    f << sector;
+  }
+  return path;
+}
+
 class BlkRingFixture : public ::testing::Test {
  protected:
   ~BlkRingFixture() override {
     vm_.reset();
     if (!image_.empty()) std::remove(image_.c_str());
+    if (!other_image_.empty()) std::remove(other_image_.c_str());
   }
 
   // A fresh domain on a fresh image whose sector i holds the byte i in every position.
-  void boot(bool readonly = false, uint32_t memory_mib = 32) {
-    char path[] = "/tmp/vmlab_blk_XXXXXX";
-    const int fd = mkstemp(path);
-    ASSERT_GE(fd, 0);
-    close(fd);
-    image_ = path;
-    {
-      std::ofstream f(image_, std::ios::binary);
-      for (uint32_t s = 0; s < kImageSectors; ++s) {
-        const std::string sector(512, static_cast<char>(s));
-        f << sector;
-      }
-    }
+  // With `vbd` 1 the domain has two disks (the first an image whose sector i holds i + 1)
+  // and the fixture drives the second disk's ring, port and back end.
+  void boot(bool readonly = false, uint32_t memory_mib = 32, uint32_t vbd = 0) {
+    vbd_ = vbd;
+    image_ = make_image(0);
     vmm::VmConfig config;
     config.mode = std::make_unique<PvMode>();
     config.machine.memory_mib = memory_mib;
     config.machine.cmdline = std::string(VMLAB_GUEST_KERNEL) + " run=syscall";
-    config.machine.disks.push_back(machine::DiskSpec{image_, 0, readonly});
+    if (vbd == 1) {
+      other_image_ = make_image(1);
+      config.machine.disks.push_back(machine::DiskSpec{other_image_, 0, false});
+    }
+    config.machine.disks.push_back(machine::DiskSpec{image_, vbd, readonly});
     auto vm = vmm::Vm::create(std::move(config));
     ASSERT_TRUE(vm.ok()) << vm.error().message;
     vm_ = std::move(vm.value());
@@ -63,11 +74,12 @@ class BlkRingFixture : public ::testing::Test {
     ASSERT_TRUE(loaded.ok()) << loaded.error().message;
     start_info_ = st().gpr[cpu::ESI];
     first_free_ = si(abi::start_info::kFirstFreePfn);
-    ASSERT_NE(mon().blk(), nullptr);
-    ring_ = mon().layout().blk_ring_ma;
+    ASSERT_NE(mon().blk(vbd), nullptr);
+    ring_ = vbd == 0 ? mon().layout().blk_ring_ma : mon().layout().blk1_ring_ma;
     grants_ = mon().layout().grant_table_ma;
   }
 
+  BlkBack& back() { return *mon().blk(vbd_); }
   PvMonitor& mon() {
     return const_cast<PvMonitor&>(*static_cast<PvMode&>(vm_->mode_impl()).monitor());
   }
@@ -129,7 +141,7 @@ class BlkRingFixture : public ::testing::Test {
   uint32_t rsp_prod() { return mem().read32(ring_ + abi::blk::kRspProd); }
   uint32_t req_event() { return mem().read32(ring_ + abi::blk::kReqEvent); }
   // The front end's notification, and the yield during which the back end runs.
-  int32_t notify() { return hcall(abi::kEventChannelOp, abi::kEvtchnSend, abi::kBlkPort); }
+  int32_t notify() { return hcall(abi::kEventChannelOp, abi::kEvtchnSend, abi::blk_port(vbd_)); }
   int32_t yield() { return hcall(abi::kSchedOp, abi::kSchedYield); }
   // Pushes one request and lets the back end answer it; returns its status.
   int16_t submit(uint8_t op, uint64_t sector, const std::vector<Segment>& segs,
@@ -145,8 +157,9 @@ class BlkRingFixture : public ::testing::Test {
     return static_cast<int16_t>(mem().read8(slot(index) + abi::blk::kRspStatus) |
                                 mem().read8(slot(index) + abi::blk::kRspStatus + 1) << 8);
   }
-  std::vector<uint8_t> image_bytes() const {
-    std::ifstream f(image_, std::ios::binary);
+  std::vector<uint8_t> image_bytes() const { return bytes_of(image_); }
+  static std::vector<uint8_t> bytes_of(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
   }
   std::vector<uint8_t> ram() {
@@ -171,7 +184,8 @@ class BlkRingFixture : public ::testing::Test {
   }
 
   std::unique_ptr<vmm::Vm> vm_;
-  std::string image_;
+  std::string image_, other_image_;
+  uint32_t vbd_ = 0;
   uint32_t start_info_ = 0, first_free_ = 0, ring_ = 0, grants_ = 0;
 };
 
