@@ -80,6 +80,7 @@ machine::Result<BtTranslations> BtTranslations::parse(const QByteArray& bytes,
           "not a fragment (index, guest_start, guest_bytes, tc_start, tc_end, text)"));
     }
     f.text = o.value(QStringLiteral("text")).toString();
+    f.guest_mapped = o.value(QStringLiteral("guest_mapped")).toBool(true);
     t.fragments_.push_back(std::move(f));
   }
   if (!header) {

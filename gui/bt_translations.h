@@ -25,6 +25,10 @@ class BtTranslations {
     uint32_t guest_start = 0, guest_bytes = 0;
     uint32_t tc_start = 0, tc_end = 0;
     QString text;  // as vmlab bt-dump prints it
+    // Whether the guest still mapped the fragment's code when the run ended: when not (early
+    // boot code), the guest column of `text` shows what reads there now, not what was
+    // translated.
+    bool guest_mapped = true;
   };
 
   // Reads `file`; an error names the line and what is wrong.

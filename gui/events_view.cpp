@@ -83,8 +83,9 @@ EventsView::EventsView(const RunDocument* document, QWidget* parent)
   auto* split = new QSplitter(Qt::Vertical);
   split->addWidget(table_);
   split->addWidget(details_);
-  split->setStretchFactor(0, 4);
-  split->setStretchFactor(1, 1);
+  // The details get room for a bt fragment's translated code under the event.
+  split->setStretchFactor(0, 3);
+  split->setStretchFactor(1, 2);
 
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
@@ -251,6 +252,12 @@ QString EventsView::translation_text(size_t i) const {
                     "from translations.jsonl, as vmlab bt-dump prints it):")
                      .arg(f->index) +
                  QLatin1Char('\n');
+  if (!f->guest_mapped) {
+    text += tr("  note: the guest no longer mapped this code when the run ended (boot code): "
+               "the guest column shows what reads there then, not the instructions translated; "
+               "the translation column is exact") +
+            QLatin1Char('\n');
+  }
   // A flush after this event: the cache at the end may hold other code at this address.
   for (size_t k = s.size(); k-- > i + 1;) {
     if (s.kind(k) == vmm::EventKind::bt_flush) {

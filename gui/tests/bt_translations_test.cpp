@@ -118,6 +118,24 @@ class BtTranslationsTest : public QObject {
              qPrintable(details));
     QVERIFY2(details.contains(shown->text.trimmed()), qPrintable(details));
     QVERIFY(shown->text.contains(QStringLiteral("callout")));
+    // The boot code the kernel no longer maps at the end: said so under its fragment.
+    size_t unmapped = 0;
+    for (const auto& frag : s.translations->fragments()) {
+      if (frag.guest_mapped) continue;
+      ++unmapped;
+      QVERIFY(frag.guest_start < 0xC0000000u);  // not the kernel's high mapping
+    }
+    QVERIFY(unmapped > 0);
+    for (size_t i = 0; i < events.size(); ++i) {
+      const BtTranslations::Fragment* frag = s.translations->fragment_at(events.event(i).eip);
+      if (frag == nullptr || frag->guest_mapped || events.kind(i) == vmm::EventKind::bt_translate)
+        continue;
+      w.select_event(i);
+      QVERIFY2(w.events()->details_text().contains(
+                   QStringLiteral("note: the guest no longer mapped this code when the run ended")),
+               qPrintable(w.events()->details_text()));
+      break;
+    }
     // A translation shows the fragment it made (its guest address), not the lookup routine
     // it was recorded in.
     QVERIFY(translate < events.size());

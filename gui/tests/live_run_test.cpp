@@ -140,7 +140,9 @@ class LiveRunTest : public QObject {
       QTextLayout* layout = b.layout();
       QVERIFY(layout != nullptr);
       for (int l = 0; l < layout->lineCount(); ++l) {
-        QVERIFY2(layout->lineAt(l).naturalTextWidth() <= width,
+        // Inside the pane and clear of its edges.
+        QVERIFY2(layout->lineAt(l).naturalTextWidth() <=
+                     width - 2 * console->document()->documentMargin(),
                  qPrintable(QStringLiteral("%1 px wide in a %2 px pane: %3")
                                 .arg(layout->lineAt(l).naturalTextWidth())
                                 .arg(width)

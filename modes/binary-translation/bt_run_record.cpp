@@ -12,6 +12,21 @@
 
 namespace vmlab::modes::bt {
 
+namespace {
+
+// Whether the guest's tables map every page of [start, start + bytes) now.
+bool guest_mapped(const vmm::Vm& vm, uint32_t start, uint32_t bytes) {
+  const uint32_t first = start >> 12;
+  const uint32_t last = (start + std::max<uint32_t>(bytes, 1) - 1) >> 12;
+  const uint32_t pages = last >= first ? last - first + 1 : 1;  // no wrap past 4 GiB
+  const auto rows = vm.page_walk(first << 12, pages, pages);
+  if (rows.size() != pages) return false;
+  return std::all_of(rows.begin(), rows.end(),
+                     [](const vmm::PageRow& r) { return r.guest_address.has_value(); });
+}
+
+}  // namespace
+
 std::string run_record(vmm::Vm& vm, size_t limit_bytes) {
   const std::vector<vmm::TranslationRow> rows = vm.translations();  // oldest first
   if (rows.empty()) return {};
@@ -33,6 +48,10 @@ std::string run_record(vmm::Vm& vm, size_t limit_bytes) {
     json.key("guest_insns").value(it->guest_insns);
     json.key("translated_insns").value(it->translated_insns);
     json.key("callouts").value(it->callouts);
+    // The guest bytes in `text` are read now: code the guest no longer maps (its early boot
+    // code, once the kernel dropped the identity mapping) reads as zeros, not as what was
+    // translated. The translated code is the cache's own and always exact.
+    json.key("guest_mapped").value(guest_mapped(vm, it->guest_start, it->guest_bytes));
     json.key("text").value(format_translation(*detail));
     json.end_object();
     std::string line = json.take() + "\n";

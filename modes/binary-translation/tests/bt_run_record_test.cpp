@@ -35,6 +35,7 @@ TEST_F(BtGuestTest, TheRunRecordHoldsEveryLiveFragmentAsBtDumpPrintsIt) {
   run(0x1000, {0xB9, 0x03, 0x00, 0x00, 0x00, 0x49, 0x75, 0xFD});
   const auto rows = vm_->translations();
   ASSERT_EQ(rows.size(), 4u);
+  const bool expect_mapped = !vm_->page_walk(0x1000, 1, 1).empty();
   const uint64_t translated = count(vmm::EventKind::bt_translate);
   const std::string record = run_record(*vm_);
   // Reading the record translated nothing.
@@ -49,11 +50,16 @@ TEST_F(BtGuestTest, TheRunRecordHoldsEveryLiveFragmentAsBtDumpPrintsIt) {
     const vmm::TranslationRow& f = rows[i];
     const auto detail = vm_->translation(f.guest_start);
     ASSERT_TRUE(detail);
+    // The program's page, mapped as the guest's tables (none: paging off) map it.
+    const auto page = vm_->page_walk(f.guest_start & ~0xFFFu, 1, 1);
+    const bool mapped = page.size() == 1 && page[0].guest_address.has_value();
+    EXPECT_EQ(mapped, expect_mapped);
     std::ostringstream want;
     want << "{\"index\":" << f.index << ",\"guest_start\":" << f.guest_start
          << ",\"guest_bytes\":" << f.guest_bytes << ",\"tc_start\":" << f.tc_start
          << ",\"tc_end\":" << f.tc_end << ",\"guest_insns\":" << f.guest_insns
          << ",\"translated_insns\":" << f.translated_insns << ",\"callouts\":" << f.callouts
+         << ",\"guest_mapped\":" << (mapped ? "true" : "false")
          << ",\"text\":" << quoted(format_translation(*detail)) << "}";
     EXPECT_EQ(lines[1 + i], want.str());
   }
