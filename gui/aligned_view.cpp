@@ -62,7 +62,8 @@ AlignedView::AlignedView(const RunDocument* window_run, QWidget* parent)
   selected_label_ = new QLabel;
   selected_label_->setTextFormat(Qt::PlainText);
   selected_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  selected_label_->setContentsMargins(6, 6, 6, 2);
+  selected_label_->setContentsMargins(6, 4, 6, 4);
+  selected_label_->setStyleSheet(QStringLiteral("background:#fff4d6"));
   selected_label_->setWordWrap(true);
   auto* lower_header = new QHBoxLayout;
   lower_header->addWidget(lower_label_, 1);
@@ -71,11 +72,11 @@ AlignedView::AlignedView(const RunDocument* window_run, QWidget* parent)
   auto* column = new QVBoxLayout(inner);
   column->setContentsMargins(0, 0, 0, 0);
   column->setSpacing(0);
+  column->addWidget(selected_label_);  // first: in sight whatever the rows' height
   column->addLayout(upper_header);
   column->addWidget(upper_timeline_);
   column->addLayout(lower_header);
   column->addWidget(lower_timeline_);
-  column->addWidget(selected_label_);
   column->addStretch(1);
   auto* scroll = new QScrollArea;
   scroll->setWidget(inner);
@@ -179,10 +180,8 @@ void AlignedView::show_selected() {
   }
   const size_t index = *selection_->event();
   selected_label_->setText(
-      tr("Selected in the %1: event %2 · %3")
-          .arg(row)
-          .arg(index)
-          .arg(describe_event(run->events().event(index), run->summary().decode)));
+      tr("Selected in the %1: %2")
+          .arg(row, describe_event(run->events().event(index), run->summary().decode)));
 }
 
 void AlignedView::follow(TimelineWidget* from, TimelineWidget* to) {

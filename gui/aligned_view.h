@@ -6,7 +6,7 @@
 // second run to align, or vmlab-gui --align DIR). Zooming or panning either moves both
 // (the same start cycle and cycles per pixel); Home fits the longer of the two. A click
 // selects the event in the window's one selection (gui/event_selection.h): in the window's
-// run it is the event table's selection too; the line under the rows spells it out.
+// run it is the event table's selection too; the line above the rows spells it out.
 #pragma once
 
 #include <QWidget>

@@ -10,6 +10,7 @@
 
 #include "gui/aligned_view.h"
 #include "gui/app_options.h"
+#include "gui/event_decoder.h"
 #include "gui/event_selection.h"
 #include "gui/events_view.h"
 #include "gui/main_window.h"
@@ -182,11 +183,10 @@ class AlignedViewTest : public QObject {
     QVERIFY(row.isValid());
     QCOMPARE(row.data(EventTableModel::kEventIndexRole).toULongLong(), qulonglong{*up});
     QCOMPARE(w.timeline()->selected(), up);
-    QVERIFY2(a->selected_text().startsWith(
-                 QStringLiteral("Selected in the upper run (the window's; selected in the event "
-                                "table too): event %1 · ")
-                     .arg(*up)),
-             qPrintable(a->selected_text()));
+    QCOMPARE(a->selected_text(),
+             QStringLiteral("Selected in the upper run (the window's; selected in the event table "
+                            "too): ") +
+                 describe_event(w.document()->events().event(*up), w.document()->summary().decode));
     // And the other way: a row chosen in the table is highlighted in the upper row.
     w.select_event(*up + 1);
     QCOMPARE(a->upper_timeline()->selected(), std::optional<size_t>(*up + 1));
@@ -194,7 +194,7 @@ class AlignedViewTest : public QObject {
     QCOMPARE(
         w.events()->table()->currentIndex().data(EventTableModel::kEventIndexRole).toULongLong(),
         qulonglong{*up + 1});
-    // The lower row is another run: selected there, spelled out under the rows; the window's
+    // The lower row is another run: selected there, spelled out above the rows; the window's
     // run has no selected event any more (one selection).
     const auto low = click_an_event(a->lower_timeline(), Lane::bt);
     QVERIFY(low.has_value());
@@ -203,9 +203,9 @@ class AlignedViewTest : public QObject {
     QVERIFY(!a->upper_timeline()->selected().has_value());
     QVERIFY(!w.timeline()->selected().has_value());
     QVERIFY(!w.events()->table()->currentIndex().isValid());
-    QVERIFY2(a->selected_text().startsWith(
-                 QStringLiteral("Selected in the lower run: event %1 · ").arg(*low)),
-             qPrintable(a->selected_text()));
+    QCOMPARE(a->selected_text(),
+             QStringLiteral("Selected in the lower run: ") +
+                 describe_event(a->lower()->events().event(*low), a->lower()->summary().decode));
     // Opening another run for the window clears a selection in it.
     w.select_event(3);
     QVERIFY(w.open_run(trap_));
