@@ -32,6 +32,7 @@
 #include "frontend/resources.h"
 #include "frontend/scratch_disk.h"
 #include "frontend/workloads.h"
+#include "modes/binary-translation/bt_run_record.h"
 #include "modes/registry.h"
 
 namespace vmlab::cli {
@@ -229,7 +230,7 @@ int cmd_run(const std::vector<std::string>& args) {
     // The report writers open their files for writing: one that exists must be a regular
     // file (a FIFO there would block the open until something reads it).
     for (const char* file : {"config.json", "stats.json", "trace.jsonl", "trace.json",
-                             "trace.jsonl.gz", "trace.json.gz"}) {
+                             "trace.jsonl.gz", "trace.json.gz", "translations.jsonl"}) {
       const std::string path = opts->out_dir + "/" + file;
       const auto status = std::filesystem::status(path, ec);
       if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
@@ -309,6 +310,10 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!opts->out_dir.empty()) {
     if (auto f = vm.recorder().finish(); !f) return fail(kNoInput, f.error().message);
     if (auto w = write_reports(vm, r, *opts, args); !w) return fail(kNoInput, w.error().message);
+    // bt: the translations, for the event table of a run opened later (docs/trace-format.md).
+    if (auto w = modes::bt::write_run_record(vm, opts->out_dir + "/translations.jsonl"); !w) {
+      return fail(kNoInput, w.error().message);
+    }
     if (!migration.stats_json.empty()) {
       if (auto w = add_migration_stats(opts->out_dir, migration.stats_json); !w) {
         return fail(kNoInput, w.error().message);

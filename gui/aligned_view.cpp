@@ -7,6 +7,8 @@
 #include <QScrollArea>
 #include <QVBoxLayout>
 
+#include "gui/event_decoder.h"
+#include "gui/event_selection.h"
 #include "gui/run_loader.h"
 #include "gui/timeline_widget.h"
 
@@ -57,6 +59,12 @@ AlignedView::AlignedView(const RunDocument* window_run, QWidget* parent)
   upper_header->addWidget(upper_label_, 1);
   upper_header->addWidget(use_window_);
   upper_header->addWidget(open_upper);
+  selected_label_ = new QLabel;
+  selected_label_->setTextFormat(Qt::PlainText);
+  selected_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  selected_label_->setContentsMargins(6, 4, 6, 4);
+  selected_label_->setStyleSheet(QStringLiteral("background:#fff4d6"));
+  selected_label_->setWordWrap(true);
   auto* lower_header = new QHBoxLayout;
   lower_header->addWidget(lower_label_, 1);
   lower_header->addWidget(open_lower);
@@ -64,6 +72,7 @@ AlignedView::AlignedView(const RunDocument* window_run, QWidget* parent)
   auto* column = new QVBoxLayout(inner);
   column->setContentsMargins(0, 0, 0, 0);
   column->setSpacing(0);
+  column->addWidget(selected_label_);  // first: in sight whatever the rows' height
   column->addLayout(upper_header);
   column->addWidget(upper_timeline_);
   column->addLayout(lower_header);
@@ -134,6 +143,45 @@ void AlignedView::show_upper(const RunDocument* document) {
   upper_ = document;
   upper_timeline_->set_document(document);
   refit();
+  show_selected();
+}
+
+void AlignedView::set_selection(EventSelection* selection) {
+  if (selection_ != nullptr) disconnect(selection_, nullptr, this, nullptr);
+  selection_ = selection;
+  upper_timeline_->set_selection(selection);
+  lower_timeline_->set_selection(selection);
+  if (selection_ != nullptr) {
+    connect(selection_, &EventSelection::changed, this, &AlignedView::show_selected);
+  }
+  show_selected();
+}
+
+QString AlignedView::selected_text() const {
+  return selected_label_->text();
+}
+
+void AlignedView::show_selected() {
+  if (selection_ == nullptr) return;
+  // The upper row first: the same run may be in both rows only as the window's run above.
+  const RunDocument* run = nullptr;
+  QString row;
+  if (selection_->event_in(upper_)) {
+    run = upper_;
+    row = upper_is_window_run() ? tr("upper run (the window's; selected in the event table too)")
+                                : tr("upper run");
+  } else if (selection_->event_in(lower_)) {
+    run = lower_;
+    row = tr("lower run");
+  }
+  if (run == nullptr) {
+    selected_label_->setText(tr("Click an event on either timeline to select it."));
+    return;
+  }
+  const size_t index = *selection_->event();
+  selected_label_->setText(
+      tr("Selected in the %1: %2")
+          .arg(row, describe_event(run->events().event(index), run->summary().decode)));
 }
 
 void AlignedView::follow(TimelineWidget* from, TimelineWidget* to) {

@@ -4,7 +4,9 @@
 // button, or vmlab-gui --align-upper DIR), and goes back to it with "Use the window's
 // run"; the lower row shows a run directory opened for it (its Open button, File > Open a
 // second run to align, or vmlab-gui --align DIR). Zooming or panning either moves both
-// (the same start cycle and cycles per pixel); Home fits the longer of the two.
+// (the same start cycle and cycles per pixel); Home fits the longer of the two. A click
+// selects the event in the window's one selection (gui/event_selection.h): in the window's
+// run it is the event table's selection too; the line above the rows spells it out.
 #pragma once
 
 #include <QWidget>
@@ -17,6 +19,7 @@ class QPushButton;
 namespace vmlab::gui {
 
 class TimelineWidget;
+class EventSelection;
 
 class AlignedView : public QWidget {
   Q_OBJECT
@@ -31,6 +34,10 @@ class AlignedView : public QWidget {
   bool open_upper(const QString& path, QString* why = nullptr);
   // The upper row shows the window's run again.
   void use_window_run();
+  // The window's selection, which both rows select through and show.
+  void set_selection(EventSelection* selection);
+  // The line that spells out the selected event ("" when none of these runs' is selected).
+  QString selected_text() const;
   bool upper_is_window_run() const { return upper_ == window_run_; }
   const RunDocument* upper() const { return upper_; }
   const RunDocument* lower() const { return lower_; }
@@ -52,6 +59,8 @@ class AlignedView : public QWidget {
   void refresh();
   // refresh(), then both timelines fit the longer run.
   void refit();
+  // The selected-event line.
+  void show_selected();
 
   const RunDocument* window_run_;
   RunDocument* upper_own_;    // a run opened for the upper row
@@ -60,6 +69,8 @@ class AlignedView : public QWidget {
   QPushButton* use_window_ = nullptr;
   QLabel* upper_label_ = nullptr;
   QLabel* lower_label_ = nullptr;
+  QLabel* selected_label_ = nullptr;
+  EventSelection* selection_ = nullptr;
   TimelineWidget* upper_timeline_ = nullptr;
   TimelineWidget* lower_timeline_ = nullptr;
   bool syncing_ = false;

@@ -29,8 +29,8 @@ QString app_usage() {
       "  --append CMDLINE     the kernel command line, e.g. \"run=syscall iters=100\"\n"
       "  --profile NAME       cost profile (default native-1c)\n"
       "  --kernel FILE        the guest image (default: the guest OS built with vmlab)\n"
-      "  --view VIEW          timeline, events, counters, compare, run, code, memory or\n"
-      "                       aligned\n"
+      "  --view VIEW          timeline, events, counters, compare, run, code, memory,\n"
+      "                       aligned or migration\n"
       "  --instructions N     with --run: run N instructions, then pause\n"
       "  --steps N            with --run: then press Step N times (N guest instructions)\n"
       "  --screenshot FILE    render the view into FILE (PNG) and exit; with --run, after\n"
@@ -184,17 +184,23 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
         }
       } else if (a == QStringLiteral("--view")) {
         static const std::pair<const char*, MainWindow::View> kViews[] = {
-            {"timeline", MainWindow::View::timeline}, {"events", MainWindow::View::events},
-            {"counters", MainWindow::View::counters}, {"compare", MainWindow::View::compare},
-            {"run", MainWindow::View::run},           {"code", MainWindow::View::code},
-            {"memory", MainWindow::View::memory},     {"aligned", MainWindow::View::aligned}};
+            {"timeline", MainWindow::View::timeline},
+            {"events", MainWindow::View::events},
+            {"counters", MainWindow::View::counters},
+            {"compare", MainWindow::View::compare},
+            {"run", MainWindow::View::run},
+            {"code", MainWindow::View::code},
+            {"memory", MainWindow::View::memory},
+            {"aligned", MainWindow::View::aligned},
+            {"migration", MainWindow::View::migration}};
         for (const auto& [name, view] : kViews) {
           if (v == QLatin1String(name)) o.view = view;
         }
         if (!o.view) {
           return QCoreApplication::translate("AppOptions",
                                              "unknown view '%1' (views: timeline, events, "
-                                             "counters, compare, run, code, memory, aligned)")
+                                             "counters, compare, run, code, memory, aligned, "
+                                             "migration)")
               .arg(v);
         }
       }

@@ -15,6 +15,41 @@ const CompareResult* CompareData::find(const QString& workload, const QString& m
   return nullptr;
 }
 
+QStringList CompareData::skipped_cells() const {
+  QStringList out;
+  for (const CompareResult& r : results) {
+    if (!r.ok && r.skipped) {
+      out << QCoreApplication::translate("CompareData", "%1 under %2: %3")
+                 .arg(r.workload, r.mode, r.reason);
+    }
+  }
+  return out;
+}
+
+QStringList CompareData::failed_cells() const {
+  QStringList out;
+  for (const CompareResult& r : results) {
+    if (!r.ok && !r.skipped) {
+      out << QCoreApplication::translate("CompareData", "%1 under %2: %3")
+                 .arg(r.workload, r.mode, r.reason);
+    }
+  }
+  return out;
+}
+
+namespace {
+// A CSV field: quoted when it holds a comma, a quote or a line break.
+QString csv_field(const QString& text) {
+  if (!text.contains(QLatin1Char(',')) && !text.contains(QLatin1Char('"')) &&
+      !text.contains(QLatin1Char('\n'))) {
+    return text;
+  }
+  QString quoted = text;
+  quoted.replace(QStringLiteral("\""), QStringLiteral("\"\""));
+  return QLatin1Char('"') + quoted + QLatin1Char('"');
+}
+}  // namespace
+
 QString CompareData::to_csv() const {
   QStringList kinds, charged;
   for (const CompareResult& r : results) {
@@ -31,7 +66,7 @@ QString CompareData::to_csv() const {
       "workload,mode,ok,cycles_per_op,ratio_to_native,instructions_per_op,modeled_cycles_per_op");
   for (const QString& k : kinds) csv += QStringLiteral(",events_per_op.") + k;
   for (const QString& k : charged) csv += QStringLiteral(",event_cycles_per_op.") + k;
-  csv += QLatin1Char('\n');
+  csv += QStringLiteral(",skipped,reason\n");
   for (const CompareResult& r : results) {
     csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7")
                .arg(r.workload, r.mode, r.ok ? QStringLiteral("true") : QStringLiteral("false"))
@@ -45,7 +80,9 @@ QString CompareData::to_csv() const {
     for (const QString& k : charged) {
       csv += QStringLiteral(",%1").arg(r.event_cycles_per_op.value(k, 0.0), 0, 'f', 1);
     }
-    csv += QLatin1Char('\n');
+    csv +=
+        QStringLiteral(",%1,%2\n")
+            .arg(r.skipped ? QStringLiteral("true") : QStringLiteral("false"), csv_field(r.reason));
   }
   return csv;
 }
@@ -82,6 +119,14 @@ machine::Result<CompareData> parse_compare_json(const QByteArray& json) {
               .toStdString()};
     }
     r.ok = e.value(QStringLiteral("ok")).toBool();
+    if (!r.ok) {
+      r.skipped = e.value(QStringLiteral("skipped")).toBool();
+      r.reason = e.value(r.skipped ? QStringLiteral("reason") : QStringLiteral("error")).toString();
+      if (r.reason.isEmpty()) {
+        r.reason = r.skipped ? QCoreApplication::translate("CompareData", "no reason given")
+                             : QCoreApplication::translate("CompareData", "no error given");
+      }
+    }
     r.cycles_per_op = e.value(QStringLiteral("cycles_per_op")).toDouble();
     r.ratio_to_native = e.value(QStringLiteral("ratio_to_native")).toDouble();
     r.instructions_per_op = e.value(QStringLiteral("instructions_per_op")).toDouble();

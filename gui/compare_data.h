@@ -16,6 +16,11 @@ struct CompareResult {
   QString workload;
   QString mode;  // native, trap, trap-npt, trap-classic, bt, pv
   bool ok = false;
+  // A cell that did not run: skipped (the guest said it cannot run the workload here, e.g. a
+  // disk workload without a usable file system: no failure) or failed; `reason` is the
+  // guest's reason or the error, as vmlab compare's JSON gives them.
+  bool skipped = false;
+  QString reason;
   double cycles_per_op = 0;
   double ratio_to_native = 0;
   double instructions_per_op = 0;
@@ -30,8 +35,12 @@ struct CompareData {
   QStringList modes;      // in first-seen order
   std::vector<CompareResult> results;
   const CompareResult* find(const QString& workload, const QString& mode) const;
-  // Comma-separated values, one row per result, for a spreadsheet.
+  // Comma-separated values, one row per result, for a spreadsheet (a skipped cell has
+  // skipped=true and its reason, as vmlab compare's CSV has a skipped column).
   QString to_csv() const;
+  // The cells that did not run, one line each ("diskread under pv: skipped: REASON").
+  QStringList skipped_cells() const;
+  QStringList failed_cells() const;
 };
 
 machine::Result<CompareData> parse_compare_json(const QByteArray& json);

@@ -48,6 +48,11 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
                     "&gt; compare.json</tt> and open it (File menu, or vmlab-gui "
                     "--compare compare.json)."));
   heading_->setWordWrap(true);
+  cells_note_ = new QLabel;
+  cells_note_->setWordWrap(true);
+  cells_note_->setTextFormat(Qt::RichText);
+  cells_note_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  cells_note_->hide();
   metric_ = new QComboBox;
   metric_->addItem(tr("cycles per operation"));
   metric_->addItem(tr("ratio to native"));
@@ -79,6 +84,7 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
   layout->addWidget(heading_);
+  layout->addWidget(cells_note_);
   layout->addLayout(bar);
   layout->addWidget(bars_, 3);
   layout->addWidget(breakdown_, 2);
@@ -114,7 +120,26 @@ void CompareView::set_data(CompareData data) {
                         .arg(data_.profile.toHtmlEscaped())
                         .arg(data_.workloads.size())
                         .arg(data_.modes.size()));
+  // The cells without a bar, and why: a skipped cell is no failure.
+  QStringList note;
+  const QStringList skipped = data_.skipped_cells();
+  const QStringList failed = data_.failed_cells();
+  if (!skipped.isEmpty()) {
+    note << tr("<span style='color:#555'><b>Skipped</b> (the guest cannot run the workload "
+               "here; not a failure, no bar): %1</span>")
+                .arg(skipped.join(QStringLiteral("; ")).toHtmlEscaped());
+  }
+  if (!failed.isEmpty()) {
+    note << tr("<span style='color:#b00020'><b>Failed</b> (no bar): %1</span>")
+                .arg(failed.join(QStringLiteral("; ")).toHtmlEscaped());
+  }
+  cells_note_->setText(note.join(QStringLiteral("<br>")));
+  cells_note_->setVisible(!note.isEmpty());
   rebuild();
+}
+
+QString CompareView::cells_note() const {
+  return cells_note_->text();
 }
 
 void CompareView::set_log_scale(bool on) {
@@ -218,8 +243,18 @@ void CompareView::rebuild() {
     stacked->append(set);
   }
   bd->addSeries(stacked);
+  // A mode that did not run this workload says so under its (empty) bar.
+  QStringList mode_labels;
+  for (const QString& mode : data_.modes) {
+    const CompareResult* r = data_.find(workload, mode);
+    if (r == nullptr || r->ok) {
+      mode_labels << mode;
+    } else {
+      mode_labels << (r->skipped ? tr("%1 (skipped)") : tr("%1 (failed)")).arg(mode);
+    }
+  }
   auto* bx = new QBarCategoryAxis;
-  bx->append(data_.modes);
+  bx->append(mode_labels);
   bd->addAxis(bx, Qt::AlignBottom);
   stacked->attachAxis(bx);
   auto* by = new QValueAxis;

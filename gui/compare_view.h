@@ -35,6 +35,9 @@ class CompareView : public QWidget {
   bool export_png(const QString& file);
   bool export_svg(const QString& file);
   bool export_csv(const QString& file);
+  // The line under the heading naming the cells that did not run: skipped ones with the
+  // guest's reason (grey: not a failure), failed ones with their error (red).
+  QString cells_note() const;
 
  private:
   void rebuild();
@@ -43,6 +46,7 @@ class CompareView : public QWidget {
 
   CompareData data_;
   QLabel* heading_;
+  QLabel* cells_note_;
   QComboBox* metric_;
   QCheckBox* log_;
   QComboBox* workload_;

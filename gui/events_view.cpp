@@ -11,7 +11,9 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include "gui/bt_translations.h"
 #include "gui/event_decoder.h"
+#include "gui/event_selection.h"
 #include "gui/kernel_image.h"
 #include "gui/lanes.h"
 
@@ -73,7 +75,7 @@ EventsView::EventsView(const RunDocument* document, QWidget* parent)
 
   details_ = new QPlainTextEdit;
   details_->setReadOnly(true);
-  details_->setMaximumBlockCount(200);
+  details_->setMaximumBlockCount(2000);
   QFont mono(QStringLiteral("DejaVu Sans Mono"));
   mono.setStyleHint(QFont::Monospace);
   details_->setFont(mono);
@@ -81,8 +83,9 @@ EventsView::EventsView(const RunDocument* document, QWidget* parent)
   auto* split = new QSplitter(Qt::Vertical);
   split->addWidget(table_);
   split->addWidget(details_);
-  split->setStretchFactor(0, 4);
-  split->setStretchFactor(1, 1);
+  // The details get room for a bt fragment's translated code under the event.
+  split->setStretchFactor(0, 3);
+  split->setStretchFactor(1, 2);
 
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
@@ -112,7 +115,9 @@ EventsView::EventsView(const RunDocument* document, QWidget* parent)
           [this](const QModelIndex& current) {
             show_details(current);
             if (current.isValid()) {
-              Q_EMIT eventSelected(current.data(EventTableModel::kEventIndexRole).toULongLong());
+              const qulonglong e = current.data(EventTableModel::kEventIndexRole).toULongLong();
+              if (selection_ != nullptr) selection_->select(document_, static_cast<size_t>(e));
+              Q_EMIT eventSelected(e);
             }
           });
   apply_filters();
@@ -151,6 +156,10 @@ void EventsView::update_count() {
       tr("%1 of %2 traced events shown").arg(filter_->rowCount()).arg(model_->rowCount()));
 }
 
+QString EventsView::details_text() const {
+  return details_->toPlainText();
+}
+
 QString EventsView::count_text() const {
   return shown_->text();
 }
@@ -167,6 +176,22 @@ void EventsView::apply_filters() {
   filter_->set_eip_range(lo, hi);
   filter_->set_text(text_->text().trimmed());
   update_count();
+}
+
+void EventsView::set_selection(EventSelection* selection) {
+  if (selection_ != nullptr) disconnect(selection_, nullptr, this, nullptr);
+  selection_ = selection;
+  if (selection_ == nullptr) return;
+  connect(selection_, &EventSelection::changed, this, [this] {
+    if (const auto e = selection_->event_in(document_)) {
+      select_event(*e);
+    } else {
+      // Nothing selected, or an event of another run (the aligned view's other row).
+      const QSignalBlocker block(table_->selectionModel());
+      table_->selectionModel()->clear();
+      show_details({});
+    }
+  });
 }
 
 void EventsView::select_event(size_t event) {
@@ -187,6 +212,63 @@ void EventsView::select_event(size_t event) {
       index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
   table_->scrollTo(index, QAbstractItemView::PositionAtCenter);
   show_details(index);
+}
+
+QString EventsView::translation_text(size_t i) const {
+  const RunSummary& summary = document_->summary();
+  const EventStore& s = document_->events();
+  const vmm::Event e = s.event(i);
+  if (summary.translations == nullptr) {
+    if (summary.translations_note.isEmpty()) return {};
+    return QLatin1Char('\n') +
+           tr("translated code: not shown (%1)").arg(summary.translations_note) + QLatin1Char('\n');
+  }
+  const BtTranslations& t = *summary.translations;
+  // A translation (or an adaptive retranslation) names the guest code it translated: its
+  // fragment is that code's, wherever in the monitor the event was recorded.
+  const bool names_guest =
+      e.kind == vmm::EventKind::bt_translate || e.kind == vmm::EventKind::bt_adapt;
+  const BtTranslations::Fragment* f =
+      names_guest ? t.fragment_of_guest(e.payload[0]) : t.fragment_at(e.eip);
+  if (f == nullptr) {
+    if (names_guest) {
+      return QLatin1Char('\n') +
+             tr("translated code: guest 0x%1 has no fragment in translations.jsonl (replaced or "
+                "flushed before the run ended, or left out by the file's bound)")
+                 .arg(e.payload[0], 8, 16, QLatin1Char('0')) +
+             QLatin1Char('\n');
+    }
+    if (e.eip < BtTranslations::kTranslationCacheBase) return {};  // guest code, not translated
+    return QLatin1Char('\n') +
+           tr("translated code: TC address 0x%1 is in no fragment of translations.jsonl: the "
+              "cache's own routines (re-entry, lookup), or a fragment the run replaced "
+              "(bt_adapt), invalidated or flushed before it ended, or one left out by the file's "
+              "bound")
+               .arg(e.eip, 8, 16, QLatin1Char('0')) +
+           QLatin1Char('\n');
+  }
+  QString text = QLatin1Char('\n') +
+                 tr("translated code (fragment %1 of the translation cache as the run ended, "
+                    "from translations.jsonl, as vmlab bt-dump prints it):")
+                     .arg(f->index) +
+                 QLatin1Char('\n');
+  if (!f->guest_mapped) {
+    text += tr("  note: the guest no longer mapped this code when the run ended (boot code): "
+               "the guest column shows what reads there then, not the instructions translated; "
+               "the translation column is exact") +
+            QLatin1Char('\n');
+  }
+  // A flush after this event: the cache at the end may hold other code at this address.
+  for (size_t k = s.size(); k-- > i + 1;) {
+    if (s.kind(k) == vmm::EventKind::bt_flush) {
+      text += tr("  note: the cache was flushed after this event (event %1): the code that ran "
+                 "here may have been another translation")
+                  .arg(k) +
+              QLatin1Char('\n');
+      break;
+    }
+  }
+  return text + f->text;
 }
 
 void EventsView::show_details(const QModelIndex& proxy_index) {
@@ -217,6 +299,7 @@ void EventsView::show_details(const QModelIndex& proxy_index) {
                 .arg(e.payload[f])
                 .arg(e.payload[f], 0, 16);
   }
+  text += translation_text(i);
   details_->setPlainText(text);
 }
 

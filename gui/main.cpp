@@ -6,6 +6,7 @@
 
 #include "gui/app_options.h"
 #include "gui/compare_view.h"
+#include "gui/events_view.h"
 #include "gui/main_window.h"
 #include "gui/run_panel.h"
 
@@ -80,6 +81,8 @@ int main(int argc, char** argv) {
     }
     run->poll();
     poll->stop();
+    // Laid out now: the selected row scrolls to the middle of the table.
+    if (options.select >= 0) window.events()->select_event(static_cast<size_t>(options.select));
     QWidget* target =
         window.view_widget(options.view.value_or(vmlab::gui::MainWindow::View::timeline));
     if (!target->grab().save(options.screenshot, "PNG")) {

@@ -18,8 +18,10 @@
 #include "gui/aligned_view.h"
 #include "gui/compare_view.h"
 #include "gui/counters_view.h"
+#include "gui/event_selection.h"
 #include "gui/events_view.h"
 #include "gui/inspection_views.h"
+#include "gui/migration_view.h"
 #include "gui/run_loader.h"
 #include "gui/run_panel.h"
 #include "gui/timeline_widget.h"
@@ -27,7 +29,8 @@
 
 namespace vmlab::gui {
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), document_(new RunDocument(this)) {
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), document_(new RunDocument(this)), selection_(new EventSelection(this)) {
   resize(1280, 820);
   build_ui();
 }
@@ -82,6 +85,8 @@ void MainWindow::build_ui() {
   tabs_->addTab(memory_, tr("Memory"));
   aligned_ = new AlignedView(document_);
   tabs_->addTab(aligned_, tr("Two runs aligned"));
+  migration_ = new MigrationView(document_);
+  tabs_->addTab(migration_, tr("Migration"));
   tabs_->setCurrentIndex(current);
   layout->addWidget(tabs_, 1);
   setCentralWidget(central);
@@ -90,10 +95,10 @@ void MainWindow::build_ui() {
   if (!aligned_upper_path_.isEmpty()) aligned_->open_upper(aligned_upper_path_);
   if (keep_view) timeline_->set_viewport(view);
 
-  connect(timeline_, &TimelineWidget::eventClicked, this,
-          [this](qulonglong e) { events_->select_event(static_cast<size_t>(e)); });
-  connect(events_, &EventsView::eventSelected, this,
-          [this](qulonglong e) { timeline_->select_event(static_cast<size_t>(e)); });
+  // One selection for the timeline, the event table and the aligned view's rows.
+  timeline_->set_selection(selection_);
+  events_->set_selection(selection_);
+  aligned_->set_selection(selection_);
   connect(document_, &RunDocument::runReset, this, &MainWindow::update_status);
   connect(document_, &RunDocument::summaryChanged, this, &MainWindow::update_status);
   connect(run_panel_, &RunPanel::inspected, code_, &CodeView::show_snapshot);
@@ -145,6 +150,7 @@ void MainWindow::build_menus() {
   view->addAction(tr("Co&de"), this, [this] { show_view(View::code); });
   view->addAction(tr("&Memory"), this, [this] { show_view(View::memory); });
   view->addAction(tr("Two runs &aligned"), this, [this] { show_view(View::aligned); });
+  view->addAction(tr("Mi&gration"), this, [this] { show_view(View::migration); });
   view->addSeparator();
   view->addAction(tr("Show the &whole run"), this, [this] { timeline_->fit(); });
 
@@ -280,13 +286,12 @@ void MainWindow::show_view(View view) {
     case View::code: tabs_->setCurrentWidget(code_); break;
     case View::memory: tabs_->setCurrentWidget(memory_); break;
     case View::aligned: tabs_->setCurrentWidget(aligned_); break;
+    case View::migration: tabs_->setCurrentWidget(migration_); break;
   }
 }
 
 void MainWindow::select_event(size_t event) {
-  if (event >= document_->events().size()) return;
-  events_->select_event(event);
-  timeline_->select_event(event);
+  selection_->select(document_, event);
 }
 
 QWidget* MainWindow::view_widget(View view) {
@@ -298,6 +303,7 @@ QWidget* MainWindow::view_widget(View view) {
     case View::code: return code_;
     case View::memory: return memory_;
     case View::aligned: return aligned_;
+    case View::migration: return migration_;
     case View::timeline: return this;
   }
   return this;

@@ -29,12 +29,14 @@ class RunPanel;
 class CodeView;
 class MemoryView;
 class AlignedView;
+class MigrationView;
 class TraceLoadJob;
+class EventSelection;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
-  enum class View { timeline, events, counters, compare, run, code, memory, aligned };
+  enum class View { timeline, events, counters, compare, run, code, memory, aligned, migration };
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
 
@@ -65,6 +67,8 @@ class MainWindow : public QMainWindow {
   QString banner_text() const;
 
   RunDocument* document() { return document_; }
+  // The one selected event all views share (gui/event_selection.h).
+  EventSelection* selection() { return selection_; }
   TimelineWidget* timeline() { return timeline_; }
   EventsView* events() { return events_; }
   CountersView* counters() { return counters_; }
@@ -73,6 +77,7 @@ class MainWindow : public QMainWindow {
   CodeView* code() { return code_; }
   MemoryView* memory() { return memory_; }
   AlignedView* aligned() { return aligned_; }
+  MigrationView* migration() { return migration_; }
 
  private:
   void build_ui();
@@ -88,6 +93,7 @@ class MainWindow : public QMainWindow {
   void loading_finished();
 
   RunDocument* document_;
+  EventSelection* selection_;
   QTranslator translator_;
   QString language_ = QStringLiteral("en");
   QString compare_file_;
@@ -107,6 +113,7 @@ class MainWindow : public QMainWindow {
   CodeView* code_ = nullptr;
   MemoryView* memory_ = nullptr;
   AlignedView* aligned_ = nullptr;
+  MigrationView* migration_ = nullptr;
   QSplitter* timeline_split_ = nullptr;
 };
 

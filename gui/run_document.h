@@ -10,7 +10,9 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
+#include <vector>
 
 #include "engine/vmm/core/event.h"
 #include "gui/event_decoder.h"
@@ -20,6 +22,26 @@
 namespace vmlab::gui {
 
 class KernelImage;
+class BtTranslations;
+
+// What a live migration's stats.json says (docs/migration.md, "stats.json"): the pages
+// per round, read defensively (a field missing or of another type reads as absent; fields
+// the GUI does not know are ignored).
+struct MigrationRound {
+  QString label;                    // "0", "1", ..., "stop-and-copy"
+  uint64_t pages = 0;               // sent (the source) or received (the destination)
+  std::optional<uint64_t> dirtied;  // dirtied while the round went over (the source)
+  std::optional<uint64_t> start_cycle, cycles;
+};
+struct MigrationSummary {
+  bool present = false;  // stats.json has a "migration" object
+  QString role;          // "source" or "destination"
+  std::optional<bool> completed;
+  QString failure, stop_reason;
+  std::vector<MigrationRound> rounds;  // stop-and-copy last (its dirtied: none)
+  std::optional<uint64_t> total_pages, total_bytes, downtime_cycles, migrated_at_cycle,
+      resumed_at_cycle, threshold_pages;
+};
 
 struct RunSummary {
   QString source;   // the run directory or file, or "live"
@@ -45,6 +67,12 @@ struct RunSummary {
   // null, image_note says why.
   std::shared_ptr<const KernelImage> image;
   QString image_note;
+  // bt: the translations the run made (translations.jsonl, gui/bt_translations.h), for an
+  // event's translated code; when null under bt, translations_note says why.
+  std::shared_ptr<const BtTranslations> translations;
+  QString translations_note;
+  // A live migration's figures, when stats.json has them.
+  MigrationSummary migration;
 
   // Every event recorded since boot, as the counter table's total (the trace and the
   // timeline begin after the kernel load, so they may hold a few fewer).

@@ -8,9 +8,12 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <algorithm>
+#include <cmath>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "gui/bt_translations.h"
 #include "gui/kernel_image.h"
 #include "gui/trace_file_reader.h"
 #include "gui/trace_line_parser.h"
@@ -80,6 +83,63 @@ machine::Result<void> read_config(const QString& file, RunSummary& s) {
   return {};
 }
 
+// A non-negative integer, or nothing when `v` is not one.
+std::optional<uint64_t> count_of(const QJsonValue& v) {
+  if (!v.isDouble()) return std::nullopt;
+  const double d = v.toDouble();
+  if (!(d >= 0) || d > 9.0e15 || d != std::floor(d)) return std::nullopt;
+  return static_cast<uint64_t>(d);
+}
+
+// stats.json's "migration" (docs/migration.md): whatever of it is there and well typed.
+void read_migration(const QJsonValue& value, MigrationSummary& m) {
+  if (!value.isObject()) return;
+  const QJsonObject o = value.toObject();
+  m.present = true;
+  m.role = o.value(QStringLiteral("role")).toString();
+  if (o.value(QStringLiteral("completed")).isBool()) {
+    m.completed = o.value(QStringLiteral("completed")).toBool();
+  }
+  m.failure = o.value(QStringLiteral("failure")).toString();
+  m.stop_reason = o.value(QStringLiteral("stop_reason")).toString();
+  m.total_pages = count_of(o.value(QStringLiteral("total_pages")));
+  if (!m.total_pages) m.total_pages = count_of(o.value(QStringLiteral("pages_received")));
+  m.total_bytes = count_of(o.value(QStringLiteral("total_bytes")));
+  if (!m.total_bytes) m.total_bytes = count_of(o.value(QStringLiteral("bytes_received")));
+  m.downtime_cycles = count_of(o.value(QStringLiteral("downtime_cycles")));
+  m.migrated_at_cycle = count_of(o.value(QStringLiteral("migrated_at_cycle")));
+  m.resumed_at_cycle = count_of(o.value(QStringLiteral("resumed_at_cycle")));
+  m.threshold_pages = count_of(o.value(QStringLiteral("threshold_pages")));
+  const QJsonArray rounds = o.value(QStringLiteral("rounds")).toArray();
+  for (qsizetype i = 0; i < rounds.size(); ++i) {
+    const QJsonObject r = rounds[i].toObject();
+    // The source's rounds count pages sent, the destination's pages received.
+    auto pages = count_of(r.value(QStringLiteral("pages_sent")));
+    if (!pages) pages = count_of(r.value(QStringLiteral("pages")));
+    if (!pages) continue;  // not a round the GUI can plot
+    MigrationRound round;
+    const auto number = count_of(r.value(QStringLiteral("round")));
+    round.label = QString::number(number ? *number : static_cast<uint64_t>(i));
+    round.pages = *pages;
+    round.dirtied = count_of(r.value(QStringLiteral("pages_dirtied")));
+    round.start_cycle = count_of(r.value(QStringLiteral("start_cycle")));
+    round.cycles = count_of(r.value(QStringLiteral("cycles")));
+    m.rounds.push_back(round);
+  }
+  // The destination lists stop-and-copy as its last round; the source gives it apart.
+  if (m.role == QStringLiteral("destination")) {
+    if (!m.rounds.empty() && m.completed.value_or(true)) {
+      m.rounds.back().label = QCoreApplication::translate("RunLoader", "stop-and-copy");
+    }
+  } else if (const auto last = count_of(o.value(QStringLiteral("stop_copy_pages")))) {
+    MigrationRound round;
+    round.label = QCoreApplication::translate("RunLoader", "stop-and-copy");
+    round.pages = *last;
+    round.cycles = m.downtime_cycles;
+    m.rounds.push_back(round);
+  }
+}
+
 machine::Result<void> read_stats(const QString& file, RunSummary& s) {
   auto json = read_json(file);
   if (!json) return json.error();
@@ -106,6 +166,7 @@ machine::Result<void> read_stats(const QString& file, RunSummary& s) {
                                         stop.value(QStringLiteral("message")).toString());
   s.trace_dropped =
       u64(st.value(QStringLiteral("trace")).toObject().value(QStringLiteral("dropped")));
+  read_migration(st.value(QStringLiteral("migration")), s.migration);
   for (const QJsonValue& w : st.value(QStringLiteral("workloads")).toArray()) {
     const QJsonObject o = w.toObject();
     s.workloads << QCoreApplication::translate("RunLoader",
@@ -306,6 +367,20 @@ machine::Result<LoadedRun> load_run(const QString& path, LoadControl* control) {
       run.warnings << QCoreApplication::translate(
                           "RunLoader", "%1: missing; counters are counted from the trace")
                           .arg(stats);
+    }
+    // bt: the translations the run made, for an event's translated code. A damaged file
+    // costs only that (the note says why), not the run.
+    if (run.summary.mode == QStringLiteral("bt")) {
+      const QString file = dir.filePath(QStringLiteral("translations.jsonl"));
+      if (!QFileInfo::exists(file)) {
+        run.summary.translations_note =
+            QCoreApplication::translate("RunLoader", "the run directory has no translations.jsonl");
+      } else if (auto t = BtTranslations::load(file); t) {
+        run.summary.translations = std::make_shared<const BtTranslations>(std::move(t.value()));
+      } else {
+        run.summary.translations_note = QString::fromStdString(t.error().message);
+        run.warnings << run.summary.translations_note;
+      }
     }
     // The first trace there is, plain before gzip (--trace-gzip), trace.jsonl before
     // trace.json (the same events).

@@ -100,6 +100,12 @@ RunPanel::RunPanel(RunDocument* document, QWidget* parent)
   console_ = new QPlainTextEdit;
   console_->setReadOnly(true);
   console_->setMaximumBlockCount(5000);
+  // A terminal wraps a long line at the pane's edge, anywhere in it (a result line has no
+  // spaces in `cycles_per_iter=337.3`): nothing is clipped at the right.
+  console_->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+  console_->setWordWrapMode(QTextOption::WrapAtWordBoundaryOrAnywhere);
+  // A margin on both sides: a line that fills the pane does not look cut at its edge.
+  console_->document()->setDocumentMargin(8);
   QFont mono(QStringLiteral("DejaVu Sans Mono"));
   mono.setStyleHint(QFont::Monospace);
   console_->setFont(mono);

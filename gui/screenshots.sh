@@ -26,6 +26,19 @@ mkdir -p "$out"
 # The same syscalls under trap on the VT CPU, to align with bt's.
 "$vmlab" run --quiet --mode trap --profile pentium4 --out "$runs/trap-syscall" --trace \
     --append "run=syscall iters=50" "$kernel" < /dev/null > /dev/null
+# A live migration (docs/migration.md): forkwait writing the same pages each round.
+"$vmlab" migrate-listen 0 --out "$runs/mig-dst" > /dev/null 2> "$runs/mig-dst.log" &
+listener=$!
+port=
+until [ -n "$port" ]; do
+  kill -0 "$listener" 2> /dev/null || { cat "$runs/mig-dst.log" >&2; exit 1; }
+  sleep 0.1
+  port=$(sed -n 's/^migrate: listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$runs/mig-dst.log")
+done
+"$vmlab" run --quiet --memory 32 --append "run=forkwait parent_touch=100 iters=300" \
+    --out "$runs/mig-src" --migrate-to "127.0.0.1:$port" --migrate-at 2000000 \
+    --migrate-threshold 4 "$kernel" < /dev/null > /dev/null 2> /dev/null
+wait "$listener"
 "$vmlab" compare --quiet --modes all --workloads syscall,in,pgfault,ptemod,ctxsw \
     --profile pentium4 --format json --kernel "$kernel" > "$runs/compare.json"
 
@@ -33,6 +46,9 @@ mkdir -p "$out"
 "$gui" --open "$runs/pv" --view events --select 9 --size 1100x640 --screenshot "$out/gui-events.png"
 "$gui" --open "$runs/trap" --view events --select 9 --size 1100x640 \
     --screenshot "$out/gui-events-instruction.png"
+# A bt run opened from its directory: a callout's fragment from translations.jsonl.
+"$gui" --open "$runs/bt" --view events --select 651 --size 1300x900 \
+    --screenshot "$out/gui-events-bt.png"
 "$gui" --open "$runs/bt" --view counters --size 1200x560 --screenshot "$out/gui-counters.png"
 "$gui" --compare "$runs/compare.json" --view compare --size 1200x820 \
     --screenshot "$out/gui-compare.png"
@@ -42,8 +58,9 @@ mkdir -p "$out"
     --view code --size 1400x760 --screenshot "$out/gui-code.png"
 "$gui" --run --kernel "$kernel" --mode trap --profile vtx-prescott --append "run=pagefault iters=50" \
     --instructions 1500000 --view memory --size 1200x620 --screenshot "$out/gui-memory.png"
-"$gui" --open "$runs/trap-syscall" --align "$runs/bt" --view aligned --size 1300x900 \
-    --screenshot "$out/gui-aligned.png"
+"$gui" --open "$runs/trap-syscall" --align "$runs/bt" --view aligned --size 1300x930 \
+    --select 1062 --screenshot "$out/gui-aligned.png"
+"$gui" --open "$runs/mig-src" --view migration --size 1000x560 --screenshot "$out/gui-migration.png"
 "$gui" --lang sv --open "$runs/trap" --view timeline --size 1200x500 \
     --screenshot "$out/gui-timeline-sv.png"
 echo "screenshots: $(ls "$out"/gui-*.png | wc -l) views in $out"

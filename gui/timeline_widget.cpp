@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "gui/event_decoder.h"
+#include "gui/event_selection.h"
 
 namespace vmlab::gui {
 
@@ -41,6 +42,18 @@ void TimelineWidget::set_document(const RunDocument* document) {
   watch_document();
   selected_.reset();
   fit();
+  if (selection_ != nullptr) {
+    if (const auto e = selection_->event_in(document_)) select_event(e);
+  }
+}
+
+void TimelineWidget::set_selection(EventSelection* selection) {
+  if (selection_ != nullptr) disconnect(selection_, nullptr, this, nullptr);
+  selection_ = selection;
+  if (selection_ == nullptr) return;
+  connect(selection_, &EventSelection::changed, this,
+          [this] { select_event(selection_->event_in(document_)); });
+  select_event(selection_->event_in(document_));
 }
 
 QSize TimelineWidget::sizeHint() const {
@@ -94,6 +107,7 @@ void TimelineWidget::select_event(std::optional<size_t> event) {
       v.start = static_cast<double>(document_->events().cycle(*event)) -
                 0.5 * plot_width() * v.cycles_per_px;
       set_viewport(v);
+      Q_EMIT viewportChanged();  // an aligned timeline follows
     }
   }
   update();
@@ -134,7 +148,11 @@ void TimelineWidget::mouseReleaseEvent(QMouseEvent* event) {
   if (event->button() == Qt::LeftButton && drag_from_ && !dragged_) {
     if (auto hit =
             renderer_.event_at(rect(), event->position().toPoint(), document_->index(), view_)) {
-      select_event(*hit);
+      if (selection_ != nullptr) {
+        selection_->select(document_, *hit);
+      } else {
+        select_event(*hit);
+      }
       Q_EMIT eventClicked(static_cast<qulonglong>(*hit));
     }
   }

@@ -1,6 +1,7 @@
 // TimelineWidget: the timeline on screen. Mouse wheel zooms around the pointer, dragging
 // pans, keys: + / - zoom, Left / Right pan, Home shows the whole run. Hovering shows the
-// event under the pointer; a click selects it (eventClicked) for the event table.
+// event under the pointer; a click selects it in the window's EventSelection (the event
+// table follows it) and emits eventClicked.
 #pragma once
 
 #include <QWidget>
@@ -10,6 +11,8 @@
 #include "gui/timeline_renderer.h"
 
 namespace vmlab::gui {
+
+class EventSelection;
 
 class TimelineWidget : public QWidget {
   Q_OBJECT
@@ -27,7 +30,11 @@ class TimelineWidget : public QWidget {
   void set_fit_end(uint64_t end) { fit_end_ = end; }
   void zoom(double factor, int around_x);
   void pan(int pixels);
+  // Highlights the event (bringing it into view); the shared selection calls it.
   void select_event(std::optional<size_t> event);
+  // The selection this timeline selects through and shows (the window's): a click selects
+  // there, and the highlighted event is the selection's when it is one of this run's.
+  void set_selection(EventSelection* selection);
   std::optional<size_t> selected() const { return selected_; }
   const TimelineRenderer& renderer() const { return renderer_; }
   QSize sizeHint() const override;
@@ -57,6 +64,7 @@ class TimelineWidget : public QWidget {
   uint64_t fit_end_ = 0;
   bool fitted_ = true;  // follow the run's end while it grows, until the user zooms
   std::optional<size_t> selected_;
+  EventSelection* selection_ = nullptr;
   std::optional<QPoint> drag_from_;
   bool dragged_ = false;
 };

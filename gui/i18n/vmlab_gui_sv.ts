@@ -25,8 +25,8 @@ options:
   --append CMDLINE     the kernel command line, e.g. &quot;run=syscall iters=100&quot;
   --profile NAME       cost profile (default native-1c)
   --kernel FILE        the guest image (default: the guest OS built with vmlab)
-  --view VIEW          timeline, events, counters, compare, run, code, memory or
-                       aligned
+  --view VIEW          timeline, events, counters, compare, run, code, memory,
+                       aligned or migration
   --instructions N     with --run: run N instructions, then pause
   --steps N            with --run: then press Step N times (N guest instructions)
   --screenshot FILE    render the view into FILE (PNG) and exit; with --run, after
@@ -61,8 +61,8 @@ flaggor:
   --append KOMMANDORAD kärnans kommandorad, t.ex. &quot;run=syscall iters=100&quot;
   --profile NAMN       kostnadsprofil (standard native-1c)
   --kernel FIL         gästens avbild (standard: gäst-OS:et byggt med vmlab)
-  --view VY            timeline, events, counters, compare, run, code, memory eller
-                       aligned
+  --view VY            timeline, events, counters, compare, run, code, memory,
+                       aligned eller migration
   --instructions N     med --run: kör N instruktioner, pausa sedan
   --steps N            med --run: tryck sedan på Stega N gånger (N gästinstruktioner)
   --screenshot FIL     rita vyn till FIL (PNG) och avsluta; med --run, efter att
@@ -130,40 +130,94 @@ flaggor:
         <translation>okänt läge &apos;%1&apos; (lägen: native, trap, trap-npt, trap-classic, bt, pv)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="195"/>
-        <source>unknown view &apos;%1&apos; (views: timeline, events, counters, compare, run, code, memory, aligned)</source>
-        <translation>okänd vy &apos;%1&apos; (vyer: timeline, events, counters, compare, run, code, memory, aligned)</translation>
+        <location filename="../app_options.cpp" line="200"/>
+        <source>unknown view &apos;%1&apos; (views: timeline, events, counters, compare, run, code, memory, aligned, migration)</source>
+        <translation>okänd vy &apos;%1&apos; (vyer: timeline, events, counters, compare, run, code, memory, aligned, migration)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="202"/>
+        <location filename="../app_options.cpp" line="208"/>
         <source>unknown option &apos;%1&apos; (vmlab-gui --help lists them)</source>
         <translation>okänd flagga &apos;%1&apos; (vmlab-gui --help listar dem)</translation>
     </message>
 </context>
 <context>
+    <name>BtTranslations</name>
+    <message>
+        <location filename="../bt_translations.cpp" line="32"/>
+        <source>%1: cannot read (%2)</source>
+        <translation>%1: kan inte läsa (%2)</translation>
+    </message>
+    <message>
+        <location filename="../bt_translations.cpp" line="47"/>
+        <source>%1, line %2: %3</source>
+        <translation>%1, rad %2: %3</translation>
+    </message>
+    <message>
+        <location filename="../bt_translations.cpp" line="55"/>
+        <source>not a JSON object</source>
+        <translation>inte ett JSON-objekt</translation>
+    </message>
+    <message>
+        <location filename="../bt_translations.cpp" line="61"/>
+        <source>not a vmlab translations file (expected schema vmlab-bt-translations/1)</source>
+        <translation>inte en översättningsfil från vmlab (väntade schemat vmlab-bt-translations/1)</translation>
+    </message>
+    <message>
+        <location filename="../bt_translations.cpp" line="67"/>
+        <source>no fragment count</source>
+        <translation>inget antal fragment</translation>
+    </message>
+    <message>
+        <location filename="../bt_translations.cpp" line="78"/>
+        <source>not a fragment (index, guest_start, guest_bytes, tc_start, tc_end, text)</source>
+        <translation>inte ett fragment (index, guest_start, guest_bytes, tc_start, tc_end, text)</translation>
+    </message>
+    <message>
+        <location filename="../bt_translations.cpp" line="88"/>
+        <source>%1: empty (no header line)</source>
+        <translation>%1: tom (ingen rubrikrad)</translation>
+    </message>
+</context>
+<context>
     <name>CompareData</name>
     <message>
-        <location filename="../compare_data.cpp" line="58"/>
+        <location filename="../compare_data.cpp" line="22"/>
+        <location filename="../compare_data.cpp" line="33"/>
+        <source>%1 under %2: %3</source>
+        <translation>%1 under %2: %3</translation>
+    </message>
+    <message>
+        <location filename="../compare_data.cpp" line="95"/>
         <source>not valid JSON at byte %1: %2</source>
         <translation>inte giltig JSON vid byte %1: %2</translation>
     </message>
     <message>
-        <location filename="../compare_data.cpp" line="66"/>
+        <location filename="../compare_data.cpp" line="103"/>
         <source>not vmlab compare output (expected schema vmlab-compare/1; make it with vmlab compare --format json)</source>
         <translation>inte utdata från vmlab compare (väntade schemat vmlab-compare/1; gör den med vmlab compare --format json)</translation>
     </message>
     <message>
-        <location filename="../compare_data.cpp" line="81"/>
+        <location filename="../compare_data.cpp" line="118"/>
         <source>a result without workload or mode</source>
         <translation>ett resultat utan arbetslast eller läge</translation>
     </message>
     <message>
-        <location filename="../compare_data.cpp" line="102"/>
+        <location filename="../compare_data.cpp" line="126"/>
+        <source>no reason given</source>
+        <translation>inget skäl angivet</translation>
+    </message>
+    <message>
+        <location filename="../compare_data.cpp" line="127"/>
+        <source>no error given</source>
+        <translation>inget fel angivet</translation>
+    </message>
+    <message>
+        <location filename="../compare_data.cpp" line="147"/>
         <source>no results</source>
         <translation>inga resultat</translation>
     </message>
     <message>
-        <location filename="../compare_data.cpp" line="109"/>
+        <location filename="../compare_data.cpp" line="154"/>
         <source>cannot read (%1)</source>
         <translation>kan inte läsa (%1)</translation>
     </message>
@@ -362,7 +416,12 @@ flaggor:
         <translation>skrev</translation>
     </message>
     <message>
-        <location filename="../event_decoder.cpp" line="309"/>
+        <location filename="../event_decoder.cpp" line="300"/>
+        <source>disk request op %1: %2 sectors from %3</source>
+        <translation>diskbegäran op %1: %2 sektorer från %3</translation>
+    </message>
+    <message>
+        <location filename="../event_decoder.cpp" line="314"/>
         <source>#%1  cycle %2  %3  %4  (charged %5, EIP %6, CPL %7)</source>
         <translation>#%1  cykel %2  %3  %4  (debiterat %5, EIP %6, CPL %7)</translation>
     </message>
@@ -413,57 +472,57 @@ flaggor:
 <context>
     <name>Lane</name>
     <message>
-        <location filename="../lanes.cpp" line="49"/>
+        <location filename="../lanes.cpp" line="50"/>
         <source>Trap / VM exit</source>
         <translation>Fälla / VM-utgång</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="50"/>
+        <location filename="../lanes.cpp" line="51"/>
         <source>Emulated instruction</source>
         <translation>Emulerad instruktion</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="51"/>
+        <location filename="../lanes.cpp" line="52"/>
         <source>Hypercall</source>
         <translation>Hyperanrop</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="52"/>
+        <location filename="../lanes.cpp" line="53"/>
         <source>Hidden fault</source>
         <translation>Dolt sidfel</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="53"/>
+        <location filename="../lanes.cpp" line="54"/>
         <source>True fault</source>
         <translation>Äkta sidfel</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="54"/>
+        <location filename="../lanes.cpp" line="55"/>
         <source>Guest PT write</source>
         <translation>Gäst-PT-skrivning</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="55"/>
+        <location filename="../lanes.cpp" line="56"/>
         <source>BT translate / callout</source>
         <translation>BT-översättning / utrop</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="56"/>
+        <location filename="../lanes.cpp" line="57"/>
         <source>Port / MMIO</source>
         <translation>Port / MMIO</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="57"/>
+        <location filename="../lanes.cpp" line="58"/>
         <source>Interrupt / exception</source>
         <translation>Avbrott / undantag</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="58"/>
+        <location filename="../lanes.cpp" line="59"/>
         <source>CR3 switch / TLB</source>
         <translation>CR3-byte / TLB</translation>
     </message>
     <message>
-        <location filename="../lanes.cpp" line="59"/>
+        <location filename="../lanes.cpp" line="60"/>
         <source>Other</source>
         <translation>Övrigt</translation>
     </message>
@@ -532,92 +591,103 @@ flaggor:
 <context>
     <name>RunLoader</name>
     <message>
-        <location filename="../run_loader.cpp" line="30"/>
+        <location filename="../run_loader.cpp" line="33"/>
         <source>%1: cannot read (%2)</source>
         <translation>%1: kan inte läsa (%2)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="36"/>
+        <location filename="../run_loader.cpp" line="39"/>
         <source>%1: not valid JSON at byte %2: %3</source>
         <translation>%1: inte giltig JSON vid byte %2: %3</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="42"/>
+        <location filename="../run_loader.cpp" line="45"/>
         <source>%1: not a JSON object</source>
         <translation>%1: inte ett JSON-objekt</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="55"/>
+        <location filename="../run_loader.cpp" line="58"/>
         <source>%1: not a vmlab config (schema &quot;%2&quot;, expected vmlab-config/1)</source>
         <translation>%1: inte en vmlab-konfiguration (schema &quot;%2&quot;, väntade vmlab-config/1)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="68"/>
+        <location filename="../run_loader.cpp" line="71"/>
         <source>config.json names no kernel</source>
         <translation>config.json namnger ingen kärna</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="88"/>
+        <location filename="../run_loader.cpp" line="132"/>
+        <location filename="../run_loader.cpp" line="136"/>
+        <source>stop-and-copy</source>
+        <translation>stoppa-och-kopiera</translation>
+    </message>
+    <message>
+        <location filename="../run_loader.cpp" line="148"/>
         <source>%1: not vmlab stats (schema &quot;%2&quot;, expected vmlab-stats/1)</source>
         <translation>%1: inte vmlab-statistik (schema &quot;%2&quot;, väntade vmlab-stats/1)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="111"/>
+        <location filename="../run_loader.cpp" line="172"/>
         <source>%1: %2 cycles/iteration over %3 iterations</source>
         <translation>%1: %2 cykler/iteration över %3 iterationer</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="150"/>
+        <location filename="../run_loader.cpp" line="211"/>
         <source>%1: loading cancelled</source>
         <translation>%1: inläsningen avbröts</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="178"/>
+        <location filename="../run_loader.cpp" line="239"/>
         <source>%1, line %2: %3</source>
         <translation>%1, rad %2: %3</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="189"/>
+        <location filename="../run_loader.cpp" line="250"/>
         <source>%1, line %2: events out of order (seq %3 after %4)</source>
         <translation>%1, rad %2: händelser i fel ordning (seq %3 efter %4)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="260"/>
+        <location filename="../run_loader.cpp" line="321"/>
         <source>%1: empty, not a trace</source>
         <translation>%1: tom, inget spår</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="264"/>
+        <location filename="../run_loader.cpp" line="325"/>
         <source>%1: truncated (no closing ]}: the run did not finish writing it)</source>
         <translation>%1: avkortad (ingen avslutande ]}: körningen skrev inte klart den)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="277"/>
+        <location filename="../run_loader.cpp" line="338"/>
         <source>%1: no such file or directory</source>
         <translation>%1: ingen sådan fil eller katalog</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="286"/>
+        <location filename="../run_loader.cpp" line="347"/>
         <source>%1: a trace without config.json and stats.json; counters are counted from the trace</source>
         <translation>%1: ett spår utan config.json och stats.json; räknarna räknas från spåret</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="294"/>
+        <location filename="../run_loader.cpp" line="355"/>
         <source>%1: not a vmlab run directory (no config.json; make one with vmlab run --out DIR --trace)</source>
         <translation>%1: inte en vmlab-körkatalog (ingen config.json; gör en med vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="306"/>
+        <location filename="../run_loader.cpp" line="367"/>
         <source>%1: missing; counters are counted from the trace</source>
         <translation>%1: saknas; räknarna räknas från spåret</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="327"/>
+        <location filename="../run_loader.cpp" line="377"/>
+        <source>the run directory has no translations.jsonl</source>
+        <translation>körkatalogen har ingen translations.jsonl</translation>
+    </message>
+    <message>
+        <location filename="../run_loader.cpp" line="402"/>
         <source>%1: no trace.jsonl (the run was made without --trace): counters only, no timeline</source>
         <translation>%1: ingen trace.jsonl (körningen gjordes utan --trace): bara räknare, ingen tidslinje</translation>
     </message>
     <message>
-        <location filename="../run_loader.cpp" line="345"/>
+        <location filename="../run_loader.cpp" line="420"/>
         <source>the trace holds the first %1 events; %2 more were dropped (vmlab run --trace-limit)</source>
         <translation>spåret innehåller de första %1 händelserna; %2 till utelämnades (vmlab run --trace-limit)</translation>
     </message>
@@ -648,67 +718,92 @@ flaggor:
 <context>
     <name>vmlab::gui::AlignedView</name>
     <message>
-        <location filename="../aligned_view.cpp" line="16"/>
+        <location filename="../aligned_view.cpp" line="18"/>
         <source>no run</source>
         <translation>ingen körning</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="18"/>
+        <location filename="../aligned_view.cpp" line="20"/>
         <source>&lt;b&gt;%1&lt;/b&gt; · profile %2 · %3 instructions retired on the processor · %4 modeled cycles · %5 events on the timeline · &lt;span style=&apos;color:#555&apos;&gt;%6&lt;/span&gt;</source>
         <translation>&lt;b&gt;%1&lt;/b&gt; · profil %2 · %3 instruktioner utförda på processorn · %4 modellerade cykler · %5 händelser på tidslinjen · &lt;span style=&apos;color:#555&apos;&gt;%6&lt;/span&gt;</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="46"/>
+        <location filename="../aligned_view.cpp" line="48"/>
         <source>Open a run...</source>
         <translation>Öppna en körning...</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="47"/>
+        <location filename="../aligned_view.cpp" line="49"/>
         <source>Show another run directory in the upper row</source>
         <translation>Visa en annan körkatalog i den övre raden</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="49"/>
+        <location filename="../aligned_view.cpp" line="51"/>
         <source>Use the window&apos;s run</source>
         <translation>Använd fönstrets körning</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="50"/>
+        <location filename="../aligned_view.cpp" line="52"/>
         <source>Show the run of the other tabs (opened or live) in the upper row</source>
         <translation>Visa de andra flikarnas körning (öppnad eller live) i den övre raden</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="52"/>
+        <location filename="../aligned_view.cpp" line="54"/>
         <source>Open a second run...</source>
         <translation>Öppna en andra körning...</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="53"/>
+        <location filename="../aligned_view.cpp" line="55"/>
         <source>Show another run directory in the lower row</source>
         <translation>Visa en annan körkatalog i den undre raden</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="148"/>
+        <location filename="../aligned_view.cpp" line="171"/>
+        <source>upper run (the window&apos;s; selected in the event table too)</source>
+        <translation>övre körningen (fönstrets; vald i händelsetabellen också)</translation>
+    </message>
+    <message>
+        <location filename="../aligned_view.cpp" line="172"/>
+        <source>upper run</source>
+        <translation>övre körningen</translation>
+    </message>
+    <message>
+        <location filename="../aligned_view.cpp" line="175"/>
+        <source>lower run</source>
+        <translation>nedre körningen</translation>
+    </message>
+    <message>
+        <location filename="../aligned_view.cpp" line="178"/>
+        <source>Click an event on either timeline to select it.</source>
+        <translation>Klicka på en händelse på någon av tidslinjerna för att välja den.</translation>
+    </message>
+    <message>
+        <location filename="../aligned_view.cpp" line="183"/>
+        <source>Selected in the %1: %2</source>
+        <translation>Vald i %1: %2</translation>
+    </message>
+    <message>
+        <location filename="../aligned_view.cpp" line="196"/>
         <source>Upper (the window&apos;s run): %1</source>
         <translation>Övre (fönstrets körning): %1</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="149"/>
+        <location filename="../aligned_view.cpp" line="197"/>
         <source>Upper: %1</source>
         <translation>Övre: %1</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="153"/>
+        <location filename="../aligned_view.cpp" line="201"/>
         <source>Lower: no run yet. Open a second run directory (vmlab run --out DIR --trace) to compare it with the upper one on the same modeled-time axis.</source>
         <translation>Undre: ingen körning än. Öppna en andra körkatalog (vmlab run --out DIR --trace) för att jämföra den med den övre på samma axel av modellerad tid.</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="158"/>
+        <location filename="../aligned_view.cpp" line="206"/>
         <source> · %1× the upper run&apos;s modeled cycles</source>
         <translation> · %1× den övre körningens modellerade cykler</translation>
     </message>
     <message>
-        <location filename="../aligned_view.cpp" line="164"/>
+        <location filename="../aligned_view.cpp" line="212"/>
         <source>Lower: %1</source>
         <translation>Undre: %1</translation>
     </message>
@@ -785,125 +880,145 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
         <translation>Ingen jämförelse öppen: kör &lt;tt&gt;vmlab compare --modes all --format json &amp;gt; compare.json&lt;/tt&gt; och öppna den (Arkiv-menyn, eller vmlab-gui --compare compare.json).</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="52"/>
-        <location filename="../compare_view.cpp" line="59"/>
-        <location filename="../compare_view.cpp" line="227"/>
+        <location filename="../compare_view.cpp" line="57"/>
+        <location filename="../compare_view.cpp" line="64"/>
+        <location filename="../compare_view.cpp" line="262"/>
         <source>cycles per operation</source>
         <translation>cykler per operation</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="53"/>
+        <location filename="../compare_view.cpp" line="58"/>
         <source>ratio to native</source>
         <translation>kvot mot native</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="54"/>
+        <location filename="../compare_view.cpp" line="59"/>
         <source>log scale</source>
         <translation>logaritmisk skala</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="60"/>
+        <location filename="../compare_view.cpp" line="65"/>
         <source>Export PNG...</source>
         <translation>Exportera PNG...</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="61"/>
+        <location filename="../compare_view.cpp" line="66"/>
         <source>Export SVG...</source>
         <translation>Exportera SVG...</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="62"/>
+        <location filename="../compare_view.cpp" line="67"/>
         <source>Export CSV...</source>
         <translation>Exportera CSV...</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="64"/>
+        <location filename="../compare_view.cpp" line="69"/>
         <source>Show:</source>
         <translation>Visa:</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="68"/>
+        <location filename="../compare_view.cpp" line="73"/>
         <source>Breakdown of:</source>
         <translation>Uppdelning av:</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="90"/>
+        <location filename="../compare_view.cpp" line="96"/>
         <source>PNG image (*.png)</source>
         <translation>PNG-bild (*.png)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="92"/>
+        <location filename="../compare_view.cpp" line="98"/>
         <source>SVG drawing (*.svg)</source>
         <translation>SVG-ritning (*.svg)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="94"/>
+        <location filename="../compare_view.cpp" line="100"/>
         <source>CSV table (*.csv)</source>
         <translation>CSV-tabell (*.csv)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="113"/>
+        <location filename="../compare_view.cpp" line="119"/>
         <source>&lt;b&gt;vmlab compare&lt;/b&gt;, profile %1: %2 workloads in %3 modes.</source>
         <translation>&lt;b&gt;vmlab compare&lt;/b&gt;, profil %1: %2 arbetslaster i %3 lägen.</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="131"/>
+        <location filename="../compare_view.cpp" line="128"/>
+        <source>&lt;span style=&apos;color:#555&apos;&gt;&lt;b&gt;Skipped&lt;/b&gt; (the guest cannot run the workload here; not a failure, no bar): %1&lt;/span&gt;</source>
+        <translation>&lt;span style=&apos;color:#555&apos;&gt;&lt;b&gt;Överhoppad&lt;/b&gt; (gästen kan inte köra arbetslasten här; inget fel, ingen stapel): %1&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <location filename="../compare_view.cpp" line="133"/>
+        <source>&lt;span style=&apos;color:#b00020&apos;&gt;&lt;b&gt;Failed&lt;/b&gt; (no bar): %1&lt;/span&gt;</source>
+        <translation>&lt;span style=&apos;color:#b00020&apos;&gt;&lt;b&gt;Misslyckad&lt;/b&gt; (ingen stapel): %1&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <location filename="../compare_view.cpp" line="156"/>
         <source>Ratio to native per workload (lower is better)</source>
         <translation>Kvot mot native per arbetslast (lägre är bättre)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="132"/>
+        <location filename="../compare_view.cpp" line="157"/>
         <source>Modeled cycles per operation per workload (lower is better)</source>
         <translation>Modellerade cykler per operation per arbetslast (lägre är bättre)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="164"/>
+        <location filename="../compare_view.cpp" line="189"/>
         <source>x native (log)</source>
         <translation>x native (log)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="164"/>
+        <location filename="../compare_view.cpp" line="189"/>
         <source>cycles (log)</source>
         <translation>cykler (log)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="171"/>
+        <location filename="../compare_view.cpp" line="196"/>
         <source>x native</source>
         <translation>x native</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="171"/>
+        <location filename="../compare_view.cpp" line="196"/>
         <source>cycles</source>
         <translation>cykler</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="186"/>
+        <location filename="../compare_view.cpp" line="211"/>
         <source>%1: modeled cycles per operation by source</source>
         <translation>%1: modellerade cykler per operation efter källa</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="187"/>
+        <location filename="../compare_view.cpp" line="212"/>
         <source>%1: events per operation by event class</source>
         <translation>%1: händelser per operation per händelseklass</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="58"/>
-        <location filename="../compare_view.cpp" line="227"/>
+        <location filename="../compare_view.cpp" line="63"/>
+        <location filename="../compare_view.cpp" line="262"/>
         <source>events per operation</source>
         <translation>händelser per operation</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="206"/>
+        <location filename="../compare_view.cpp" line="231"/>
         <source>Guest instructions</source>
         <translation>Gästinstruktioner</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="274"/>
+        <location filename="../compare_view.cpp" line="253"/>
+        <source>%1 (skipped)</source>
+        <translation>%1 (överhoppad)</translation>
+    </message>
+    <message>
+        <location filename="../compare_view.cpp" line="253"/>
+        <source>%1 (failed)</source>
+        <translation>%1 (misslyckad)</translation>
+    </message>
+    <message>
+        <location filename="../compare_view.cpp" line="309"/>
         <source>vmlab compare</source>
         <translation>vmlab compare</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="290"/>
+        <location filename="../compare_view.cpp" line="325"/>
         <source>Export the comparison</source>
         <translation>Exportera jämförelsen</translation>
     </message>
@@ -1015,57 +1130,87 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::EventsView</name>
     <message>
-        <location filename="../events_view.cpp" line="44"/>
+        <location filename="../events_view.cpp" line="46"/>
         <source>any CPL</source>
         <translation>alla CPL</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="45"/>
+        <location filename="../events_view.cpp" line="47"/>
         <source>CPL %1</source>
         <translation>CPL %1</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="48"/>
+        <location filename="../events_view.cpp" line="50"/>
         <source>EIP from (hex)</source>
         <translation>EIP från (hex)</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="49"/>
+        <location filename="../events_view.cpp" line="51"/>
         <source>EIP to (hex)</source>
         <translation>EIP till (hex)</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="51"/>
+        <location filename="../events_view.cpp" line="53"/>
         <source>search payload, e.g. mmu_update or COM1</source>
         <translation>sök i innehållet, t.ex. mmu_update eller COM1</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="54"/>
+        <location filename="../events_view.cpp" line="56"/>
         <source>Kind:</source>
         <translation>Typ:</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="125"/>
+        <location filename="../events_view.cpp" line="130"/>
         <source>all kinds</source>
         <translation>alla typer</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="151"/>
+        <location filename="../events_view.cpp" line="156"/>
         <source>%1 of %2 traced events shown</source>
         <translation>%1 av %2 spårade händelser visas</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="207"/>
+        <location filename="../events_view.cpp" line="224"/>
+        <source>translated code: not shown (%1)</source>
+        <translation>översatt kod: visas inte (%1)</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="236"/>
+        <source>translated code: guest 0x%1 has no fragment in translations.jsonl (replaced or flushed before the run ended, or left out by the file&apos;s bound)</source>
+        <translation>översatt kod: gästen 0x%1 har inget fragment i translations.jsonl (ersatt eller tömt innan körningen slutade, eller utelämnat av filens gräns)</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="243"/>
+        <source>translated code: TC address 0x%1 is in no fragment of translations.jsonl: the cache&apos;s own routines (re-entry, lookup), or a fragment the run replaced (bt_adapt), invalidated or flushed before it ended, or one left out by the file&apos;s bound</source>
+        <translation>översatt kod: TC-adressen 0x%1 ligger i inget fragment i translations.jsonl: cachens egna rutiner (återinträde, uppslag), eller ett fragment som körningen ersatte (bt_adapt), ogiltigförklarade eller tömde innan den slutade, eller ett som filens gräns utelämnade</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="251"/>
+        <source>translated code (fragment %1 of the translation cache as the run ended, from translations.jsonl, as vmlab bt-dump prints it):</source>
+        <translation>översatt kod (fragment %1 i översättningscachen när körningen slutade, från translations.jsonl, som vmlab bt-dump skriver ut det):</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="256"/>
+        <source>  note: the guest no longer mapped this code when the run ended (boot code): the guest column shows what reads there then, not the instructions translated; the translation column is exact</source>
+        <translation>  obs: gästen avbildade inte längre den här koden när körningen slutade (startkod): gästkolumnen visar vad som läses där då, inte de översatta instruktionerna; översättningskolumnen är exakt</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="264"/>
+        <source>  note: the cache was flushed after this event (event %1): the code that ran here may have been another translation</source>
+        <translation>  obs: cachen tömdes efter den här händelsen (händelse %1): koden som kördes här kan ha varit en annan översättning</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="289"/>
         <source>instruction at EIP: %1</source>
         <translation>instruktion vid EIP: %1</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="209"/>
+        <location filename="../events_view.cpp" line="291"/>
         <source>instruction at EIP: not shown (%1)</source>
         <translation>instruktion vid EIP: visas inte (%1)</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="211"/>
+        <location filename="../events_view.cpp" line="293"/>
         <source>class: %1</source>
         <translation>klass: %1</translation>
     </message>
@@ -1073,211 +1218,221 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::MainWindow</name>
     <message>
-        <location filename="../main_window.cpp" line="38"/>
+        <location filename="../main_window.cpp" line="41"/>
         <source>vmlab — watch a guest under five ways of virtualizing x86</source>
         <translation>vmlab — se en gäst under fem sätt att virtualisera x86</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="75"/>
+        <location filename="../main_window.cpp" line="78"/>
         <source>Run</source>
         <translation>Kör</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="76"/>
+        <location filename="../main_window.cpp" line="79"/>
         <source>Timeline and events</source>
         <translation>Tidslinje och händelser</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="77"/>
+        <location filename="../main_window.cpp" line="80"/>
         <source>Counters</source>
         <translation>Räknare</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="78"/>
+        <location filename="../main_window.cpp" line="81"/>
         <source>Compare modes</source>
         <translation>Jämför lägen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="81"/>
+        <location filename="../main_window.cpp" line="84"/>
         <source>Code</source>
         <translation>Kod</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="82"/>
+        <location filename="../main_window.cpp" line="85"/>
         <source>Memory</source>
         <translation>Minne</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="84"/>
+        <location filename="../main_window.cpp" line="87"/>
         <source>Two runs aligned</source>
         <translation>Två körningar i linje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="121"/>
+        <location filename="../main_window.cpp" line="89"/>
+        <source>Migration</source>
+        <translation>Migrering</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="126"/>
         <source>Cancel loading</source>
         <translation>Avbryt inläsningen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="127"/>
+        <location filename="../main_window.cpp" line="132"/>
         <source>&amp;File</source>
         <translation>&amp;Arkiv</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="128"/>
+        <location filename="../main_window.cpp" line="133"/>
         <source>&amp;Open run directory...</source>
         <translation>&amp;Öppna körkatalog...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="130"/>
+        <location filename="../main_window.cpp" line="135"/>
         <source>Open &amp;comparison (vmlab compare --format json)...</source>
         <translation>Öppna &amp;jämförelse (vmlab compare --format json)...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="132"/>
+        <location filename="../main_window.cpp" line="137"/>
         <source>Open &amp;trace file (trace.json, trace.jsonl, or .gz)...</source>
         <translation>Öppna &amp;spårfil (trace.json, trace.jsonl eller .gz)...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="134"/>
+        <location filename="../main_window.cpp" line="139"/>
         <source>Open a second run to &amp;align...</source>
         <translation>Öppna en andra körning att &amp;linjera...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="135"/>
+        <location filename="../main_window.cpp" line="140"/>
         <source>Open a run for the &amp;upper aligned row...</source>
         <translation>Öppna en körning för den &amp;övre linjerade raden...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="138"/>
+        <location filename="../main_window.cpp" line="143"/>
         <source>&amp;Quit</source>
         <translation>&amp;Avsluta</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="140"/>
+        <location filename="../main_window.cpp" line="145"/>
         <source>&amp;View</source>
         <translation>&amp;Visa</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="141"/>
+        <location filename="../main_window.cpp" line="146"/>
         <source>&amp;Run</source>
         <translation>&amp;Kör</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="142"/>
+        <location filename="../main_window.cpp" line="147"/>
         <source>&amp;Timeline</source>
         <translation>&amp;Tidslinje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="143"/>
+        <location filename="../main_window.cpp" line="148"/>
         <source>&amp;Counters</source>
         <translation>&amp;Räknare</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="144"/>
+        <location filename="../main_window.cpp" line="149"/>
         <source>C&amp;ompare modes</source>
         <translation>J&amp;ämför lägen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="145"/>
+        <location filename="../main_window.cpp" line="150"/>
         <source>Co&amp;de</source>
         <translation>Ko&amp;d</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="146"/>
+        <location filename="../main_window.cpp" line="151"/>
         <source>&amp;Memory</source>
         <translation>&amp;Minne</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="147"/>
+        <location filename="../main_window.cpp" line="152"/>
         <source>Two runs &amp;aligned</source>
         <translation>Två körningar i &amp;linje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="149"/>
+        <location filename="../main_window.cpp" line="153"/>
+        <source>Mi&amp;gration</source>
+        <translation>Mi&amp;grering</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="155"/>
         <source>Show the &amp;whole run</source>
         <translation>Visa &amp;hela körningen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="151"/>
+        <location filename="../main_window.cpp" line="157"/>
         <source>&amp;Language</source>
         <translation>&amp;Språk</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="170"/>
+        <location filename="../main_window.cpp" line="176"/>
         <source>No translation for language &quot;%1&quot;.</source>
         <translation>Ingen översättning för språket &quot;%1&quot;.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="181"/>
-        <location filename="../main_window.cpp" line="229"/>
-        <location filename="../main_window.cpp" line="237"/>
-        <location filename="../main_window.cpp" line="248"/>
-        <location filename="../main_window.cpp" line="259"/>
+        <location filename="../main_window.cpp" line="187"/>
+        <location filename="../main_window.cpp" line="235"/>
+        <location filename="../main_window.cpp" line="243"/>
+        <location filename="../main_window.cpp" line="254"/>
+        <location filename="../main_window.cpp" line="265"/>
         <source>Could not open %1: %2</source>
         <translation>Kunde inte öppna %1: %2</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="208"/>
+        <location filename="../main_window.cpp" line="214"/>
         <source>Loading %1 ...</source>
         <translation>Läser in %1 ...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="226"/>
+        <location filename="../main_window.cpp" line="232"/>
         <source>Loading %1 was cancelled; the run shown before stays open.</source>
         <translation>Inläsningen av %1 avbröts; körningen som visades förut är kvar.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="321"/>
+        <location filename="../main_window.cpp" line="327"/>
         <source>No run open: File &gt; Open run directory, or the Run tab.</source>
         <translation>Ingen körning öppen: Arkiv &gt; Öppna körkatalog, eller fliken Kör.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="327"/>
+        <location filename="../main_window.cpp" line="333"/>
         <source>%1 events since boot, %2 on the timeline</source>
         <translation>%1 händelser sedan start, %2 på tidslinjen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="329"/>
+        <location filename="../main_window.cpp" line="335"/>
         <source>%1 events on the timeline</source>
         <translation>%1 händelser på tidslinjen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="331"/>
+        <location filename="../main_window.cpp" line="337"/>
         <source>%1 | %2 | profile %3 | %4 | %5 instructions retired on the processor | %6 modeled cycles</source>
         <translation>%1 | %2 | profil %3 | %4 | %5 instruktioner utförda på processorn | %6 modellerade cykler</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="370"/>
+        <location filename="../main_window.cpp" line="376"/>
         <source>Open a trace vmlab wrote (trace.json, trace.jsonl, or gzip: trace.json.gz, trace.jsonl.gz)</source>
         <translation>Öppna ett spår som vmlab skrev (trace.json, trace.jsonl, eller gzip: trace.json.gz, trace.jsonl.gz)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="373"/>
+        <location filename="../main_window.cpp" line="379"/>
         <source>vmlab traces (*.json *.jsonl *.json.gz *.jsonl.gz)</source>
         <translation>vmlab-spår (*.json *.jsonl *.json.gz *.jsonl.gz)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="339"/>
+        <location filename="../main_window.cpp" line="345"/>
         <source>Open a vmlab run directory (vmlab run --out DIR --trace)</source>
         <translation>Öppna en vmlab-körkatalog (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="350"/>
+        <location filename="../main_window.cpp" line="356"/>
         <source>Open a second run directory to align below the first (vmlab run --out DIR --trace)</source>
         <translation>Öppna en andra körkatalog att linjera under den första (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="360"/>
+        <location filename="../main_window.cpp" line="366"/>
         <source>Open a run directory for the upper row of the aligned view (vmlab run --out DIR --trace)</source>
         <translation>Öppna en körkatalog för den linjerade vyns övre rad (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="381"/>
+        <location filename="../main_window.cpp" line="387"/>
         <source>Open vmlab compare --format json output</source>
         <translation>Öppna utdata från vmlab compare --format json</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="383"/>
+        <location filename="../main_window.cpp" line="389"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
@@ -1318,6 +1473,104 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
         <location filename="../inspection_views.cpp" line="329"/>
         <source>The hardware walks %1. %2 mapped pages shown (at most %3), %4 of them mapped differently by the hardware (marked). P2M (guest-physical -&gt; machine):%5</source>
         <translation>Hårdvaran går igenom %1. %2 avbildade sidor visas (högst %3), %4 av dem avbildas annorlunda av hårdvaran (markerade). P2M (gästfysisk -&gt; maskin):%5</translation>
+    </message>
+</context>
+<context>
+    <name>vmlab::gui::MigrationView</name>
+    <message>
+        <location filename="../migration_view.cpp" line="50"/>
+        <source>This run was not migrated: its stats.json has no migration. Open the run directory of either side of a live migration (vmlab run --out DIR --migrate-to, or vmlab migrate-listen --out DIR; docs/migration.md) to see its pages per round.</source>
+        <translation>Den här körningen migrerades inte: dess stats.json har ingen migration. Öppna körkatalogen för någon av sidorna i en levande migrering (vmlab run --out DIR --migrate-to, eller vmlab migrate-listen --out DIR; docs/migration.md) för att se dess sidor per runda.</translation>
+    </message>
+    <message>
+        <location filename="../migration_view.cpp" line="56"/>
+        <source>&lt;b&gt;Live migration, destination side&lt;/b&gt;</source>
+        <translation>&lt;b&gt;Levande migrering, mottagarsidan&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location filename="../migration_view.cpp" line="57"/>
+        <source>&lt;b&gt;Live migration, source side&lt;/b&gt;</source>
+        <translation>&lt;b&gt;Levande migrering, källsidan&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location filename="../migration_view.cpp" line="59"/>
+        <source>&lt;span style=&apos;color:#b00020&apos;&gt;not completed: %1&lt;/span&gt;</source>
+        <translation>&lt;span style=&apos;color:#b00020&apos;&gt;inte slutförd: %1&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <location filename="../migration_view.cpp" line="63"/>
+        <source>pre-copy stopped: %1</source>
+        <translation>förkopieringen stoppade: %1</translation>
+    </message>
+    <message>
+        <location filename="../migration_view.cpp" line="65"/>
+        <source>threshold %1 pages</source>
+        <translation>tröskel %1 sidor</translation>
+    </message>
+    <message>
+        <location filename="../migration_view.cpp" line="66"/>
+        <source>%1 pages in all</source>
+        <translation>%1 sidor totalt</translation>
+    </message>
+    <message>
+        <location filename="../migration_view.cpp" line="67"/>
+        <source>%1 bytes</source>
+        <translation>%1 byte</translation>
+    </message>
+    <message>
+        <location filename="../migration_view.cpp" line="69"/>
+        <source>downtime %1 modeled cycles</source>
+        <translation>avbrottstid %1 modellerade cykler</translation>
+    </message>
+    <message>
+        <location filename="../migration_view.cpp" line="71"/>
+        <source>paused at cycle %1</source>
+        <translation>pausad vid cykel %1</translation>
+    </message>
+    <message>
+        <location filename="../migration_view.cpp" line="72"/>
+        <source>resumed at cycle %1</source>
+        <translation>återupptagen vid cykel %1</translation>
+    </message>
+    <message>
+        <location filename="../migration_view.cpp" line="73"/>
+        <source>no rounds in stats.json</source>
+        <translation>inga rundor i stats.json</translation>
+    </message>
+    <message>
+        <location filename="../migration_view.cpp" line="77"/>
+        <source>pages received</source>
+        <translation>mottagna sidor</translation>
+    </message>
+    <message>
+        <location filename="../migration_view.cpp" line="77"/>
+        <source>pages sent</source>
+        <translation>skickade sidor</translation>
+    </message>
+    <message>
+        <location filename="../migration_view.cpp" line="83"/>
+        <source>pages dirtied while the round went over</source>
+        <translation>sidor smutsade medan rundan gick över</translation>
+    </message>
+    <message>
+        <location filename="../migration_view.cpp" line="107"/>
+        <source>Pages received per round (stop-and-copy last)</source>
+        <translation>Mottagna sidor per runda (stoppa-och-kopiera sist)</translation>
+    </message>
+    <message>
+        <location filename="../migration_view.cpp" line="108"/>
+        <source>Pages per pre-copy round, then stop-and-copy</source>
+        <translation>Sidor per förkopieringsrunda, sedan stoppa-och-kopiera</translation>
+    </message>
+    <message>
+        <location filename="../migration_view.cpp" line="111"/>
+        <source>round</source>
+        <translation>runda</translation>
+    </message>
+    <message>
+        <location filename="../migration_view.cpp" line="118"/>
+        <source>pages (4 KiB)</source>
+        <translation>sidor (4 KiB)</translation>
     </message>
 </context>
 <context>
@@ -1411,84 +1664,84 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
         <translation>text till gästens COM1, skickas vid uppstart (\n för Enter)</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="60"/>
+        <location filename="../run_panel.cpp" line="59"/>
         <source>Browse...</source>
         <translation>Bläddra...</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="61"/>
+        <location filename="../run_panel.cpp" line="60"/>
         <source>Choose another kernel image (an ELF file with a Multiboot header)</source>
         <translation>Välj en annan kärnavbild (en ELF-fil med ett Multiboot-huvud)</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="66"/>
+        <location filename="../run_panel.cpp" line="65"/>
         <source>Kernel:</source>
         <translation>Kärna:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="70"/>
+        <location filename="../run_panel.cpp" line="69"/>
         <source>Workload:</source>
         <translation>Arbetslast:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="71"/>
+        <location filename="../run_panel.cpp" line="70"/>
         <source>Mode:</source>
         <translation>Läge:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="72"/>
+        <location filename="../run_panel.cpp" line="71"/>
         <source>Cost profile:</source>
         <translation>Kostnadsprofil:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="73"/>
+        <location filename="../run_panel.cpp" line="72"/>
         <source>Console input:</source>
         <translation>Konsolindata:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="75"/>
-        <location filename="../run_panel.cpp" line="356"/>
+        <location filename="../run_panel.cpp" line="74"/>
+        <location filename="../run_panel.cpp" line="362"/>
         <source>Run</source>
         <translation>Kör</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="76"/>
+        <location filename="../run_panel.cpp" line="75"/>
         <source>Pause</source>
         <translation>Paus</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="77"/>
+        <location filename="../run_panel.cpp" line="76"/>
         <source>Step</source>
         <translation>Stega</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="78"/>
+        <location filename="../run_panel.cpp" line="77"/>
         <source>one guest instruction</source>
         <translation>en gästinstruktion</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="79"/>
+        <location filename="../run_panel.cpp" line="78"/>
         <source>Run to next:</source>
         <translation>Kör till nästa:</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="80"/>
+        <location filename="../run_panel.cpp" line="79"/>
         <source>Stop</source>
         <translation>Stoppa</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="81"/>
+        <location filename="../run_panel.cpp" line="80"/>
         <source>Restart</source>
         <translation>Starta om</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="89"/>
-        <location filename="../run_panel.cpp" line="367"/>
+        <location filename="../run_panel.cpp" line="88"/>
+        <location filename="../run_panel.cpp" line="373"/>
         <source>Not started.</source>
         <translation>Inte startad.</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="93"/>
+        <location filename="../run_panel.cpp" line="92"/>
         <source>Guest instructions run by Step: one per Step press (an instruction the monitor emulates, or bt&apos;s translation of one guest instruction, is one).
 Instructions retired on the processor: what the simulated CPU executed, as stats.json&apos;s &quot;instructions&quot;; under bt the translated code&apos;s instructions, under trap without the instructions the monitor emulates.
 Events since boot: as the counter table&apos;s total; the timeline and the event table begin after the kernel load.</source>
@@ -1497,72 +1750,72 @@ Instruktioner utförda på processorn: vad den simulerade processorn körde, som
 Händelser sedan start: som räknartabellens summa; tidslinjen och händelsetabellen börjar efter att kärnan laddats.</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="109"/>
+        <location filename="../run_panel.cpp" line="114"/>
         <source>The guest&apos;s console (COM1) appears here. Click into it and type to send keys to the running guest.</source>
         <translation>Gästens konsol (COM1) visas här. Klicka i den och skriv för att skicka tangenter till den körande gästen.</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="192"/>
+        <location filename="../run_panel.cpp" line="198"/>
         <source>Could not start the guest: %1</source>
         <translation>Kunde inte starta gästen: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="193"/>
+        <location filename="../run_panel.cpp" line="199"/>
         <source>Not started: %1</source>
         <translation>Inte startad: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="198"/>
+        <location filename="../run_panel.cpp" line="204"/>
         <source>live</source>
         <translation>live</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="334"/>
+        <location filename="../run_panel.cpp" line="340"/>
         <source>Choose a kernel image</source>
         <translation>Välj en kärnavbild</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="337"/>
+        <location filename="../run_panel.cpp" line="343"/>
         <source>ELF kernels (*.elf);;All files (*)</source>
         <translation>ELF-kärnor (*.elf);;Alla filer (*)</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="356"/>
+        <location filename="../run_panel.cpp" line="362"/>
         <source>Resume</source>
         <translation>Fortsätt</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="369"/>
+        <location filename="../run_panel.cpp" line="375"/>
         <source>Running... events since boot: %1</source>
         <translation>Kör... händelser sedan start: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="374"/>
+        <location filename="../run_panel.cpp" line="380"/>
         <source>Stopped at guest EIP 0x%1</source>
         <translation>Stoppad vid gästens EIP 0x%1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="374"/>
+        <location filename="../run_panel.cpp" line="380"/>
         <source>Paused at guest EIP 0x%1</source>
         <translation>Pausad vid gästens EIP 0x%1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="377"/>
+        <location filename="../run_panel.cpp" line="383"/>
         <source>guest instructions run by Step: %1</source>
         <translation>gästinstruktioner körda med Stega: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="379"/>
+        <location filename="../run_panel.cpp" line="385"/>
         <source>instructions retired on the processor: %1</source>
         <translation>instruktioner utförda på processorn: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="380"/>
+        <location filename="../run_panel.cpp" line="386"/>
         <source>modeled cycles: %1</source>
         <translation>modellerade cykler: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="381"/>
+        <location filename="../run_panel.cpp" line="387"/>
         <source>events since boot: %1</source>
         <translation>händelser sedan start: %1</translation>
     </message>

@@ -2,12 +2,17 @@
 // opened from two run directories; both timelines show the same modeled-cycle span after
 // every zoom and pan of either; Home fits the longer run; the lower timeline's bins hold
 // the lower run's events; the user chooses the upper run too, and goes back to the
-// window's; a bad second run gives a message, not a crash.
+// window's; a bad second run gives a message, not a crash; a click in either row selects
+// through the window's one selection (the event table follows the window's run).
+#include <QTableView>
 #include <QTest>
 #include <cmath>
 
 #include "gui/aligned_view.h"
 #include "gui/app_options.h"
+#include "gui/event_decoder.h"
+#include "gui/event_selection.h"
+#include "gui/events_view.h"
 #include "gui/main_window.h"
 #include "gui/timeline_widget.h"
 #include "test_runs.h"
@@ -141,6 +146,71 @@ class AlignedViewTest : public QObject {
     QVERIFY(a->upper_is_window_run());
     QCOMPARE(a->upper_timeline()->document(), static_cast<const RunDocument*>(w.document()));
     QCOMPARE(a->upper()->summary().mode, QStringLiteral("trap"));
+  }
+
+  // Clicks the first column of `t`'s lane that holds an event; the event the click hit.
+  static std::optional<size_t> click_an_event(TimelineWidget* t, Lane lane) {
+    t->repaint();
+    const auto& bins = t->renderer().bins(lane);
+    for (size_t c = 0; c < bins.size(); ++c) {
+      if (bins[c].count == 0) continue;
+      const int y = TimelineRenderer::kAxisHeight +
+                    static_cast<int>(index_of(lane)) * TimelineRenderer::kLaneHeight + 12;
+      QTest::mouseClick(t, Qt::LeftButton, {},
+                        QPoint(TimelineRenderer::kLabelWidth + static_cast<int>(c), y));
+      return t->selected();
+    }
+    return std::nullopt;
+  }
+
+  void selecting_in_the_aligned_view_selects_in_the_table() {
+    MainWindow w;
+    w.resize(1200, 900);
+    QVERIFY2(w.open_run(trap_), qPrintable(w.banner_text()));
+    QVERIFY2(w.open_aligned(bt_), qPrintable(w.banner_text()));
+    w.show_view(MainWindow::View::aligned);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    AlignedView* a = w.aligned();
+    // The upper row is the window's run: its event is the table's selected row, and the
+    // main timeline highlights it too.
+    const auto up = click_an_event(a->upper_timeline(), Lane::trap);
+    QVERIFY(up.has_value());
+    QCOMPARE(w.selection()->run(), static_cast<const RunDocument*>(w.document()));
+    QCOMPARE(w.selection()->event(), up);
+    QCOMPARE(lane_of(w.document()->events().kind(*up)), Lane::trap);
+    const QModelIndex row = w.events()->table()->currentIndex();
+    QVERIFY(row.isValid());
+    QCOMPARE(row.data(EventTableModel::kEventIndexRole).toULongLong(), qulonglong{*up});
+    QCOMPARE(w.timeline()->selected(), up);
+    QCOMPARE(a->selected_text(),
+             QStringLiteral("Selected in the upper run (the window's; selected in the event table "
+                            "too): ") +
+                 describe_event(w.document()->events().event(*up), w.document()->summary().decode));
+    // And the other way: a row chosen in the table is highlighted in the upper row.
+    w.select_event(*up + 1);
+    QCOMPARE(a->upper_timeline()->selected(), std::optional<size_t>(*up + 1));
+    QCOMPARE(w.timeline()->selected(), std::optional<size_t>(*up + 1));
+    QCOMPARE(
+        w.events()->table()->currentIndex().data(EventTableModel::kEventIndexRole).toULongLong(),
+        qulonglong{*up + 1});
+    // The lower row is another run: selected there, spelled out above the rows; the window's
+    // run has no selected event any more (one selection).
+    const auto low = click_an_event(a->lower_timeline(), Lane::bt);
+    QVERIFY(low.has_value());
+    QCOMPARE(w.selection()->run(), a->lower());
+    QCOMPARE(w.selection()->event(), low);
+    QVERIFY(!a->upper_timeline()->selected().has_value());
+    QVERIFY(!w.timeline()->selected().has_value());
+    QVERIFY(!w.events()->table()->currentIndex().isValid());
+    QCOMPARE(a->selected_text(),
+             QStringLiteral("Selected in the lower run: ") +
+                 describe_event(a->lower()->events().event(*low), a->lower()->summary().decode));
+    // Opening another run for the window clears a selection in it.
+    w.select_event(3);
+    QVERIFY(w.open_run(trap_));
+    QVERIFY(!w.selection()->event().has_value());
+    QVERIFY(!w.timeline()->selected().has_value());
   }
 
   void a_bad_second_run_gives_a_message() {

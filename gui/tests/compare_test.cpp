@@ -1,12 +1,18 @@
 // The Compare view over real `vmlab compare --format json` output: parsed figures, the
-// bars' data, and the PNG, SVG and CSV exports; malformed input gives a message.
+// bars' data, and the PNG, SVG and CSV exports; malformed input gives a message; a skipped
+// cell shows as skipped with the guest's reason, not as failed.
+#include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
 #include <QChart>
 #include <QChartView>
 #include <QImage>
 #include <QJsonArray>
+#include <QRegularExpression>
 #include <QTest>
+#include <sstream>
+
+#include "frontend/compare_output.h"
 
 #include "gui/compare_view.h"
 #include "test_runs.h"
@@ -114,6 +120,95 @@ class CompareTest : public QObject {
       const CompareResult* r = view.data().find(QStringLiteral("in"), modes[m]);
       QVERIFY(qAbs(sum - r->modeled_cycles_per_op) < 1.0);
     }
+  }
+
+  // A cell the guest skipped (a disk workload without a usable file system). The reason is
+  // the real guest's, from a run given a disk with no vmlabfs on it; the cell is written by
+  // the frontend's own JSON writer as vmlab compare writes a skipped one, beside the real
+  // comparison and a failed cell.
+  void a_skipped_cell_is_shown_as_skipped() {
+    const QString disk = tmp_.filePath(QStringLiteral("blank.img"));
+    test::write_file(disk, QByteArray(1 << 20, '\0'));
+    QProcess run;
+    run.setStandardInputFile(QProcess::nullDevice());
+    run.start(QStringLiteral(VMLAB_CLI),
+              {QStringLiteral("run"), QStringLiteral("-q"), QStringLiteral("--mode"),
+               QStringLiteral("pv"), QStringLiteral("--disk"), disk, QStringLiteral("--append"),
+               QStringLiteral("run=diskread iters=1"), QStringLiteral(VMLAB_TEST_KERNEL)});
+    QVERIFY(run.waitForFinished(240000));
+    const QString console = QString::fromLocal8Bit(run.readAllStandardOutput());
+    const auto said =
+        QRegularExpression(QStringLiteral("skip workload=diskread reason=\"([^\"]+)\""))
+            .match(console);
+    QVERIFY2(said.hasMatch(), qPrintable(console));
+    const QString reason = said.captured(1);
+
+    vmlab::frontend::Measurement skipped;
+    skipped.mode = vmlab::vmm::ModeId::pv;
+    skipped.label = "pv";
+    skipped.workload = "diskread";
+    skipped.iters = 1;
+    skipped.skipped = true;
+    skipped.error = reason.toStdString();
+    vmlab::frontend::Measurement failed = skipped;
+    failed.mode = vmlab::vmm::ModeId::trap;
+    failed.label = "trap";
+    failed.skipped = false;
+    failed.error = "the guest stopped: triple fault";
+    std::ostringstream cells;
+    vmlab::frontend::print_compare_json(cells, {"native-1c", VMLAB_TEST_KERNEL}, {skipped, failed});
+    QJsonObject doc = test::read_json(json_);
+    QJsonArray results = doc.value(QStringLiteral("results")).toArray();
+    for (const QJsonValue& v : QJsonDocument::fromJson(QByteArray::fromStdString(cells.str()))
+                                   .object()
+                                   .value(QStringLiteral("results"))
+                                   .toArray()) {
+      results.append(v);
+    }
+    doc.insert(QStringLiteral("results"), results);
+    const QString file = tmp_.filePath(QStringLiteral("with-skipped.json"));
+    test::write_file(file, QJsonDocument(doc).toJson());
+
+    CompareView view;
+    QString error;
+    QVERIFY2(view.open_json(file, &error), qPrintable(error));
+    const CompareResult* r = view.data().find(QStringLiteral("diskread"), QStringLiteral("pv"));
+    QVERIFY(r != nullptr);
+    QVERIFY(!r->ok);
+    QVERIFY(r->skipped);
+    QCOMPARE(r->reason, reason);
+    const CompareResult* f = view.data().find(QStringLiteral("diskread"), QStringLiteral("trap"));
+    QVERIFY(f != nullptr && !f->ok && !f->skipped);
+    QCOMPARE(f->reason, QStringLiteral("the guest stopped: triple fault"));
+    QCOMPARE(view.data().skipped_cells(),
+             QStringList{QStringLiteral("diskread under pv: ") + reason});
+    QCOMPARE(view.data().failed_cells(),
+             QStringList{QStringLiteral("diskread under trap: the guest stopped: triple fault")});
+    // The note under the heading: skipped in grey, failed in red, each with its why.
+    QCOMPARE(view.cells_note(),
+             QStringLiteral("<span style='color:#555'><b>Skipped</b> (the guest cannot run the "
+                            "workload here; not a failure, no bar): diskread under pv: %1</span>"
+                            "<br><span style='color:#b00020'><b>Failed</b> (no bar): diskread "
+                            "under trap: the guest stopped: triple fault</span>")
+                 .arg(reason.toHtmlEscaped()));
+    // The breakdown of diskread names each mode's state under its bar.
+    QVERIFY(view.set_breakdown_workload(QStringLiteral("diskread")));
+    const auto charts = view.findChildren<QChartView*>();
+    QCOMPARE(charts.size(), 2);
+    QStringList labels;
+    for (QAbstractAxis* axis : charts[1]->chart()->axes(Qt::Horizontal)) {
+      if (auto* c = qobject_cast<QBarCategoryAxis*>(axis)) labels = c->categories();
+    }
+    QCOMPARE(labels, (QStringList{QStringLiteral("native"), QStringLiteral("trap (failed)"),
+                                  QStringLiteral("pv (skipped)")}));
+    // The CSV says skipped, with the reason.
+    const QStringList csv = view.data().to_csv().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QVERIFY(csv[0].endsWith(QStringLiteral(",skipped,reason")));
+    QVERIFY(csv[1].endsWith(QStringLiteral(",false,")));  // a measured cell
+    QVERIFY2(csv.last().startsWith(QStringLiteral("diskread,trap,false,")), qPrintable(csv.last()));
+    QVERIFY(csv.last().endsWith(QStringLiteral(",false,the guest stopped: triple fault")));
+    QVERIFY2(csv[csv.size() - 2].endsWith(QStringLiteral(",true,\"") + reason + QLatin1Char('"')),
+             qPrintable(csv[csv.size() - 2]));
   }
 
   void malformed_input() {

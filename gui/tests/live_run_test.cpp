@@ -2,11 +2,15 @@
 // for the same options; a run paused, resumed and stepped ends exactly as an uninterrupted
 // one; single steps land on the EIPs a run_for of the same length reaches, starting at the
 // kernel's entry point; keys typed into the console pane reach the guest's shell while it
-// runs, and its answers appear in the pane.
+// runs, and its answers appear in the pane; long lines wrap in it.
 #include <QAbstractItemModelTester>
+#include <QApplication>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QTest>
+#include <QTextBlock>
+#include <QTextLayout>
 #include <algorithm>
 
 #include "gui/counter_model.h"
@@ -109,6 +113,47 @@ class LiveRunTest : public QObject {
     QAbstractItemModelTester t(panel->counters(),
                                QAbstractItemModelTester::FailureReportingMode::QtTest);
     QVERIFY(panel->counters()->rowCount() > 3);
+  }
+
+  // The console pane wraps a long line at its edge, as a terminal does: the guest's result
+  // line is whole on screen in a pane narrower than it, nothing is hidden to the right.
+  void long_console_lines_wrap() {
+    MainWindow w;
+    w.resize(900, 600);
+    w.show_view(MainWindow::View::run);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    RunPanel* panel = w.run_panel();
+    panel->set_options(pv_syscall());
+    panel->resume();
+    QTRY_VERIFY_WITH_TIMEOUT(!panel->busy() && panel->status().state == vmm::VmState::kStopped,
+                             120000);
+    panel->poll();
+    QPlainTextEdit* console = panel->console();
+    QTRY_VERIFY(console->isVisible());
+    QApplication::processEvents();
+    const int width = console->viewport()->width();
+    QVERIFY(width > 100);
+    QTextBlock result;
+    for (QTextBlock b = console->document()->begin(); b.isValid(); b = b.next()) {
+      if (b.text().startsWith(QStringLiteral("result workload=syscall"))) result = b;
+      QTextLayout* layout = b.layout();
+      QVERIFY(layout != nullptr);
+      for (int l = 0; l < layout->lineCount(); ++l) {
+        // Inside the pane and clear of its edges.
+        QVERIFY2(layout->lineAt(l).naturalTextWidth() <=
+                     width - 2 * console->document()->documentMargin(),
+                 qPrintable(QStringLiteral("%1 px wide in a %2 px pane: %3")
+                                .arg(layout->lineAt(l).naturalTextWidth())
+                                .arg(width)
+                                .arg(b.text())));
+      }
+    }
+    QVERIFY(result.isValid());
+    // The line is wider than the pane: it took more than one screen line.
+    QVERIFY(console->fontMetrics().horizontalAdvance(result.text()) > width);
+    QVERIFY(result.layout()->lineCount() >= 2);
+    QCOMPARE(console->horizontalScrollBar()->maximum(), 0);
   }
 
   void pause_resume_and_steps_change_nothing() {
