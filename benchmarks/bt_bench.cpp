@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "benchmarks/guest_vm.h"
 #include "engine/machine/multiboot_loader.h"
 #include "engine/vmm/core/vm.h"
 #include "modes/binary-translation/bt_mode.h"
@@ -58,15 +59,9 @@ void run_compute(benchmark::State& state, bool bt) {
     // Creating the machine and loading the image (which touches all of guest RAM) is not
     // timed: only the run, boot of the guest kernel included.
     state.PauseTiming();
-    vmm::VmConfig config;
-    config.machine.memory_mib = 64;
-    config.machine.cmdline = "vmlab_guest.elf run=compute iters=" + std::to_string(state.range(0));
-    if (bt) config.mode = std::make_unique<modes::bt::BtMode>();
-    auto vm = vmm::Vm::create(std::move(config)).value();
-    if (auto ok = vm->load_kernel(VMLAB_GUEST_KERNEL); !ok) {
-      state.SkipWithError(ok.error().message.c_str());
-      return;
-    }
+    auto vm = bench::guest_vm(state, "run=compute iters=" + std::to_string(state.range(0)),
+                              bt ? std::make_unique<modes::bt::BtMode>() : nullptr, 64);
+    if (!vm) return;
     state.ResumeTiming();
     const auto r = vm->run();
     benchmark::DoNotOptimize(r.instructions);

@@ -35,11 +35,10 @@ void BtMonitor::doorbell() {
 void BtMonitor::port_read(uint32_t request) {
   const uint16_t port = static_cast<uint16_t>(request);
   const unsigned size = (request >> 16) & 0xFF;
-  // The translator asks for nothing else; anything else means the monitor's memory was
-  // overwritten (only translated code reaches the %gs data).
-  if (port != 0x80 || size != 1 || !in_tc()) {
-    cpu_.unsupported("bt: the device doorbell holds a request the translator never emits");
-  }
+  // The translator asks for nothing else. Any other request is forged (only translated
+  // code reaches the %gs data): refused quietly, with no port access and nothing changed,
+  // never a stop of the machine.
+  if (port != 0x80 || size != 1 || !in_tc()) return;
   const uint32_t value = vm_.machine().io_read(port, size);
   cache_->set_data32(gsdata::kPortValue, value);
   ++in_tc_[static_cast<size_t>(InTcKind::kInPort)];

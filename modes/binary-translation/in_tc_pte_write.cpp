@@ -59,14 +59,17 @@ bool BtMonitor::perform_pte_write(cpu::SegReg seg, uint32_t offset, uint32_t val
 }
 
 void BtMonitor::pte_doorbell(uint32_t request) {
-  cache_->set_data32(gsdata::kPteFallback, 1);
-  // Only the translator's sequence rings this way, from an in-TC record (anything else
-  // means the monitor's memory was overwritten: only translated code reaches the %gs data).
+  // Only the translator's sequence rings this way, from an in-TC record. Any other ring is
+  // a forged request (only translated code reaches the %gs data, so it would take an
+  // overwritten monitor page or a host-side write): it is refused quietly, performing
+  // nothing and changing nothing, and never stops the machine. Inside the sequence the
+  // refusal leaves kPteFallback 1, so the SIMULATE callout's emulator executes the
+  // guest's instruction with every check of the processor, as natively.
   const TranslationCache::InsnRecord* rec = in_tc() ? cache_->record_at(cpu_.state().eip) : nullptr;
+  if (!rec || rec->how != Translation::kInTc) return;
+  cache_->set_data32(gsdata::kPteFallback, 1);
   const uint32_t seg = request & ~gsdata::kPteRequest;
-  if (!rec || rec->how != Translation::kInTc || seg >= cpu::kNumSegRegs) {
-    cpu_.unsupported("bt: the device doorbell holds a request the translator never emits");
-  }
+  if (seg >= cpu::kNumSegRegs) return;
   const uint32_t guest = rec->guest;
   uint32_t linear = 0;
   if (!perform_pte_write(static_cast<cpu::SegReg>(seg), cache_->data32(gsdata::kPteOffset),

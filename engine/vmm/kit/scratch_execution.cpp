@@ -15,6 +15,19 @@ constexpr uint32_t kPresent = 1u;
 constexpr uint32_t kWritable = 2u;
 constexpr uint32_t kUser = 4u;
 
+// Empties a map for the next instruction. unordered_map::clear() zeroes every bucket
+// however few entries there are, so a map that once held a long REP's bytes (up to
+// kMaxWrites dwords) would cost its whole bucket array on every later instruction: a big
+// one is replaced instead.
+template <class Map>
+void reset(Map& map) {
+  if (map.bucket_count() > 64) {
+    map = Map{};
+  } else if (!map.empty()) {
+    map.clear();
+  }
+}
+
 }  // namespace
 
 ScratchExecution::ScratchExecution(cpu::Cpu& real, cpu::Bus& devices, GuestMemory& memory)
@@ -193,13 +206,19 @@ ScratchExecution::Effects ScratchExecution::execute(const std::function<void(cpu
   // With the hole as the guest's, an implicit access there (a descriptor, gate or TSS
   // read, an accessed bit) would reach the monitor's structures: it stops the instruction.
   cpu_->fence_system_accesses(guest_hole ? hole::kBase : 0);
+  // Only what the last instruction left is undone: the scratch RAM holds nothing but the
+  // page directory and the page tables install() filled (the slots' pages are the bus's
+  // window), and the TLB nothing but the slots' pages. Clearing all 68 KiB and the whole
+  // TLB for every emulated instruction cost a classic Linux boot a quarter of its host
+  // time (docs/outside-kernels.md, "Why classic and bt are slower").
+  std::memset(ram_.data(), 0, size_t{1 + tables_used_} * 4096);
+  for (const Slot& slot : slots_) cpu_->tlb_invlpg(slot.linear_page << 12);
   slots_.clear();
-  overlay_.clear();
-  device_reads_.clear();
+  reset(overlay_);
+  reset(device_reads_);
   tables_used_ = 0;
   mappings_ = 0;
   stopping_ = false;
-  std::fill(ram_.begin(), ram_.end(), uint8_t{0});
 
   const cpu::CpuState& rs = real_.state();
   cpu::CpuState& s = cpu_->state();
@@ -213,7 +232,6 @@ ScratchExecution::Effects ScratchExecution::execute(const std::function<void(cpu
   s.interrupt_shadow = false;
   s.eflags &= ~cpu::flags::TF;
   if (view) view(s);
-  cpu_->tlb_flush(true);
 
   const uint64_t before = cpu_->instructions_retired();
   // One instruction. A fault that is the guest's stops the scratch processor from the

@@ -8,8 +8,10 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "engine/vmm/core/cost_profile.h"
 #include "engine/vmm/core/vm.h"
 #include "modes/binary-translation/bt_mode.h"
 
@@ -20,9 +22,19 @@ inline const std::vector<uint8_t> kStack = {0xBC, 0x00, 0x80, 0x00, 0x00};  // m
 
 class BtGuestTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { create(); }
+
+  // The 4 MiB machine under bt, with the named profile (profiles/NAME.profile) or the
+  // default costs. A fixture that needs a profile's figures calls this from its SetUp.
+  void create(const std::string& profile_name = "") {
     vmm::VmConfig config;
     config.machine.memory_mib = 4;
+    if (!profile_name.empty()) {
+      auto profile = vmm::CostProfile::load_file(std::string(VMLAB_PROFILES_DIR) + "/" +
+                                                 profile_name + ".profile");
+      ASSERT_TRUE(profile.ok()) << profile.error().message;
+      config.profile = std::move(profile.value());
+    }
     auto mode = std::make_unique<BtMode>();
     BtMode* bt = mode.get();
     config.mode = std::move(mode);
@@ -51,6 +63,7 @@ class BtGuestTest : public ::testing::Test {
   }
 
   uint64_t count(vmm::EventKind k) const { return vm_->recorder().counters().count_of(k); }
+  uint64_t cycles_of(vmm::EventKind k) const { return vm_->recorder().counters().cycles_of(k); }
   cpu::CpuState& state() { return vm_->machine().cpu().state(); }
 
   // A flat GDT (null, ring-0 code 0x08, ring-0 data 0x10, ring-3 code 0x1B, ring-3 data

@@ -5,7 +5,6 @@
 
 #include <string>
 
-#include "engine/vmm/core/cost_profile.h"
 #include "modes/binary-translation/tests/bt_guest_fixture.h"
 
 namespace vmlab::modes::bt {
@@ -16,24 +15,7 @@ using vmm::EventKind;
 // The tiny-guest fixture under the pentium4 profile (bt.in_tc_port_read = 216).
 class InTcPortTest : public BtGuestTest {
  protected:
-  void SetUp() override {
-    vmm::VmConfig config;
-    config.machine.memory_mib = 4;
-    auto profile =
-        vmm::CostProfile::load_file(std::string(VMLAB_PROFILES_DIR) + "/pentium4.profile");
-    ASSERT_TRUE(profile.ok()) << profile.error().message;
-    config.profile = std::move(profile.value());
-    auto mode = std::make_unique<BtMode>();
-    BtMode* bt = mode.get();
-    config.mode = std::move(mode);
-    auto vm = vmm::Vm::create(std::move(config));
-    ASSERT_TRUE(vm.ok()) << vm.error().message;
-    vm_ = std::move(vm.value());
-    auto m = bt->attach(*vm_);
-    ASSERT_TRUE(m.ok()) << m.error().message;
-    monitor_ = m.value();
-  }
-  uint64_t cycles_of(EventKind k) const { return vm_->recorder().counters().cycles_of(k); }
+  void SetUp() override { create("pentium4"); }
 };
 
 TEST_F(InTcPortTest, APostPortReadInALoopNeverLeavesTheTranslationCache) {

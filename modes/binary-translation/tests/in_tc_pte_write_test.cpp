@@ -5,10 +5,10 @@
 // untraced page, into the hole) takes the SIMULATE callout with the monitor's state intact.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 #include <vector>
 
-#include "engine/vmm/core/cost_profile.h"
 #include "modes/binary-translation/tests/bt_guest_fixture.h"
 
 namespace vmlab::modes::bt {
@@ -26,21 +26,8 @@ constexpr uint32_t kPte200 = kPt + 4 * 0x200;  // the PTE of linear 0x200000
 class InTcPteWriteTest : public BtGuestTest {
  protected:
   void SetUp() override {
-    vmm::VmConfig config;
-    config.machine.memory_mib = 4;
-    auto profile =
-        vmm::CostProfile::load_file(std::string(VMLAB_PROFILES_DIR) + "/pentium4.profile");
-    ASSERT_TRUE(profile.ok()) << profile.error().message;
-    config.profile = std::move(profile.value());
-    auto mode = std::make_unique<BtMode>();
-    BtMode* bt = mode.get();
-    config.mode = std::move(mode);
-    auto vm = vmm::Vm::create(std::move(config));
-    ASSERT_TRUE(vm.ok()) << vm.error().message;
-    vm_ = std::move(vm.value());
-    auto m = bt->attach(*vm_);
-    ASSERT_TRUE(m.ok()) << m.error().message;
-    monitor_ = m.value();
+    create("pentium4");
+    if (HasFatalFailure()) return;
     poke32(kPd, kPt | 7);
     for (uint32_t i = 0; i < 1024; ++i) poke32(kPt + 4 * i, (i << 12) | 7);
   }
@@ -82,7 +69,6 @@ class InTcPteWriteTest : public BtGuestTest {
   uint64_t pte_writes_in_tc() const {
     return monitor_->in_tc_counts()[static_cast<size_t>(InTcKind::kPteWrite)];
   }
-  uint64_t cycles_of(EventKind k) const { return vm_->recorder().counters().cycles_of(k); }
   uint32_t monitor_frame(uint32_t gs_offset) {
     return monitor_->cache().data_physical(gs_offset) >> 12;
   }
@@ -257,6 +243,63 @@ TEST_F(InTcPteWriteTest, AGuiltyStoreToAnOrdinaryPageCallsOutAndBecomesInnocent)
   EXPECT_TRUE(monitor_->adaptive().guilty().empty());
   EXPECT_EQ(count(EventKind::bt_adapt), 2u);
   EXPECT_EQ(peek32(0x20000), 0x99u);
+}
+
+// The monitor's state a forged doorbell must leave as it was: every event's count and
+// cycles, the in-TC counts, the %gs data the doorbell's requests read and write, the
+// shadow entry and the guest's memory.
+struct MonitorView {
+  std::vector<uint64_t> events;
+  std::array<uint64_t, static_cast<size_t>(InTcKind::kCount)> in_tc{};
+  std::vector<uint32_t> data;
+  uint32_t shadow_pte = 0;
+  uint64_t ram_sum = 0;
+  bool operator==(const MonitorView&) const = default;
+};
+
+TEST_F(InTcPteWriteTest, AForgedDoorbellRequestIsRefusedQuietly) {
+  // A guilty store performed in the TC first, so that every slot holds a real request's
+  // leftovers; then requests the translator never emits ring the doorbell from outside any
+  // in-TC sequence (a well-formed PTE request with a store the TC would perform, a segment
+  // register that does not exist, every bit, a well-formed POST-port read, a read of the
+  // keyboard port that would consume its data). Each is refused with nothing performed and
+  // the machine still running: before, each stopped it with "unsupported".
+  auto r = store_loop(kMovDword, guilty_first(kPte200, 0x200007));
+  ASSERT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
+  ASSERT_EQ(pte_writes_in_tc(), 2u);
+  auto view = [&] {
+    MonitorView m;
+    for (const EventKind k : vmm::all_event_kinds()) {
+      m.events.push_back(count(k));
+      m.events.push_back(cycles_of(k));
+    }
+    m.in_tc = monitor_->in_tc_counts();
+    for (const uint32_t at : {gsdata::kPteOffset, gsdata::kPteValue, gsdata::kPteFallback,
+                              gsdata::kPortValue, gsdata::kDoorbell}) {
+      m.data.push_back(monitor_->cache().data32(at));
+    }
+    m.shadow_pte = monitor_->shadow().shadow_pte(0x200000);
+    for (uint32_t a = 0; a < 4u * 1024 * 1024; a += 4) m.ram_sum = m.ram_sum * 31 + peek32(a);
+    return m;
+  };
+  // The slots hold a store the TC would perform if the translator had rung.
+  monitor_->cache().set_data32(gsdata::kPteOffset, kPte200);
+  monitor_->cache().set_data32(gsdata::kPteValue, 0x300007);
+  const MonitorView before = view();
+  const uint32_t doorbell = monitor_->cache().data_physical(gsdata::kDoorbell);
+  for (const uint32_t forged :
+       {gsdata::kPteRequest | cpu::DS, gsdata::kPteRequest | 7u, gsdata::kPteRequest | 0x3FFFFFFFu,
+        gsdata::kPortRequest | 8u << 16 | 0x80u, gsdata::kPortRequest | 8u << 16 | 0x60u,
+        0xFFFFFFFFu}) {
+    vm_->machine().cpu().phys_write32(doorbell, forged);
+    EXPECT_EQ(view(), before) << std::hex << forged;
+  }
+  // Each ring reached the monitor (it cleared the doorbell: the view's last slot is 0, not
+  // the request), and none performed its store.
+  EXPECT_EQ(peek32(kPte200) & ~0x60u, 0x200007u);
+  // The machine runs on: a new guest program at a fresh address ends normally.
+  r = run(0x3000, {0x90});
+  EXPECT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
 }
 
 }  // namespace
