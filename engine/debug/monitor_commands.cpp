@@ -24,9 +24,9 @@ constexpr std::string_view kHelp =
     "  monitor break event KIND [A]    stop after the next event of KIND (payload a = A)\n"
     "  monitor break                   show the armed stop\n"
     "  monitor break off               disarm it\n"
-    "  monitor savevm FILE             write the machine as a snapshot file here (vmlab run\n"
-    "                                  --restore FILE goes on from this instruction)\n"
-    "  monitor loadvm FILE             not here: vmlab run --restore FILE loads it\n"
+    "  monitor savevm FILE             write the machine as a snapshot file: a new run restored\n"
+    "                                  from it goes on from this instruction (docs/gdb.md)\n"
+    "  monitor loadvm FILE             not here: a new run restores it (docs/gdb.md)\n"
     "A break is one-shot: it stops at the guest instruction boundary after the event, then\n"
     "`continue` or `stepi` goes on. Numbers are decimal or 0x-hex.\n";
 
@@ -137,8 +137,8 @@ std::string run_monitor_command(DebugTarget& target, std::string_view line) {
   if (w[0] == "loadvm") {
     // A snapshot loads into a machine that has run nothing (engine/snapshot/state_load.h),
     // not into the one being debugged.
-    return "error: monitor loadvm: a snapshot loads into a new run: vmlab run --restore FILE "
-           "(docs/gdb.md)\n";
+    return "error: monitor loadvm: a snapshot loads into a new run restored from it, not into "
+           "this one (docs/gdb.md)\n";
   }
   return "error: unknown monitor command '" + w[0] + "' (monitor help lists them)\n";
 }
