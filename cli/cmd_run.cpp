@@ -279,6 +279,7 @@ int cmd_run(const std::vector<std::string>& args) {
       if (terminal != nullptr) terminal->finish();
       return fail(kNoInput, server.error().message);
     }
+    server.value()->set_save_vm(debugger_save_vm(vm, *opts, input_sha256));
     std::cerr << "gdb: listening on 127.0.0.1:" << server.value()->port() << std::endl;
     r = server.value()->run(
         vm, opts->gdb_wait, [&] { return interrupt_stop.signal_received() != 0; }, std::cerr);

@@ -61,6 +61,16 @@ void declare_migrate_options(CommandLine& cl, MigrateOptions& o) {
              o.any_given = true;
              o.pages_per_mcycle = n;
            });
+  cl.each("--migrate-tracking", "engine|mode",
+          "how pre-copy finds dirty pages: the engine's dirty log\n(default), or the mode's own "
+          "write tracking (trap\nwith shadow paging: shadow write protection)",
+          [&o](const std::string& v) {
+            o.any_given = true;
+            if (v != "engine" && v != "mode")
+              return "--migrate-tracking takes engine or mode, not '" + v + "'";
+            o.mode_tracking = v == "mode";
+            return std::string();
+          });
 }
 
 bool check_migrate_options(const MigrateOptions& o, std::string& error) {

@@ -16,6 +16,7 @@ struct MigrateOptions {
   uint32_t max_rounds = 30;
   uint64_t threshold_pages = 64;
   uint64_t pages_per_mcycle = 256;  // --migrate-bandwidth PAGES
+  bool mode_tracking = false;       // --migrate-tracking engine|mode
   bool any_given = false;           // some --migrate-* option was given
 
   bool any() const { return port != 0; }
@@ -23,7 +24,7 @@ struct MigrateOptions {
 
 class CommandLine;
 // Declares --migrate-to, --migrate-at, --migrate-precopy, --migrate-max-rounds,
-// --migrate-threshold and --migrate-bandwidth on `cl`, filling `o`.
+// --migrate-threshold, --migrate-bandwidth and --migrate-tracking on `cl`, filling `o`.
 void declare_migrate_options(CommandLine& cl, MigrateOptions& o);
 // After parsing: the options given together make sense (--migrate-to with the others).
 bool check_migrate_options(const MigrateOptions& o, std::string& error);

@@ -57,6 +57,12 @@ machine::Result<machine::RunResult> run_source(vmm::Vm& vm, const RunOptions& o,
                               "into a new machine (docs/migration.md)",
                           ENOTSUP};
   }
+  if (m.mode_tracking && !vm.mode_impl().write_tracker()) {
+    return machine::Error{"mode " + vm.mode_impl().describe() +
+                              " has no write tracking of its own: --migrate-tracking mode is for "
+                              "trap with shadow paging (docs/migration.md)",
+                          ENOTSUP};
+  }
   auto id = run_identity(vm, o, input_sha256);
   if (!id) return id.error();
   const std::string where = m.host + ":" + std::to_string(m.port);
@@ -81,6 +87,7 @@ machine::Result<machine::RunResult> run_source(vmm::Vm& vm, const RunOptions& o,
   p.max_rounds = m.max_rounds;
   p.threshold_pages = m.threshold_pages;
   p.pages_per_mcycle = m.pages_per_mcycle;
+  p.mode_tracking = m.mode_tracking;
   const auto s = migration::migrate_out(vm, *c.value(), h, p, snapshot::capture_state);
   outcome.stats_json = migration::stats_json(s, p, 2);
   if (!s.completed) {

@@ -52,6 +52,23 @@ machine::Result<snapshot::Identity> run_identity(const vmm::Vm& vm, const RunOpt
   return id;
 }
 
+debug::DebugTarget::SaveVm debugger_save_vm(vmm::Vm& vm, const RunOptions& opts,
+                                            const std::string& input_sha256) {
+  auto id = run_identity(vm, opts, input_sha256);
+  if (!id) {
+    const std::string why = id.error().message;
+    return [why](const std::string&) { return "error: monitor savevm: " + why + "\n"; };
+  }
+  return [&vm, identity = id.value()](const std::string& file) {
+    auto w = snapshot::save(vm, identity, file);
+    if (!w) return "error: monitor savevm: " + w.error().message + "\n";
+    const cpu::Cpu& cpu = vm.machine().cpu();
+    return "saved " + file + " (" + std::to_string(w.value()) + " bytes) at instruction " +
+           std::to_string(cpu.instructions_retired()) + ", cycle " + std::to_string(cpu.cycles()) +
+           "\n";
+  };
+}
+
 namespace {
 
 void say(const RunOptions& o, const std::string& text) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/options.h"
+#include "engine/debug/debug_target.h"
 #include "engine/machine/result.h"
 #include "engine/machine/run_result.h"
 #include "engine/snapshot/snapshot_runner.h"
@@ -24,6 +25,11 @@ machine::Result<machine::RunResult> run_with_snapshots(vmm::Vm& vm, const RunOpt
 // The run's identity: the fingerprint a snapshot (or a migration's HELLO) carries.
 machine::Result<snapshot::Identity> run_identity(const vmm::Vm& vm, const RunOptions& opts,
                                                  const std::string& input_sha256);
+// `monitor savevm FILE` under --gdb (docs/gdb.md): writes a full snapshot of `vm` with the
+// run's identity as it is now, before the guest runs (a disk the guest writes later is
+// still named by its image at boot, as --snapshot-at names it).
+debug::DebugTarget::SaveVm debugger_save_vm(vmm::Vm& vm, const RunOptions& opts,
+                                            const std::string& input_sha256);
 // The exit status for a snapshot error (docs/snapshots.md, "Exit statuses").
 int snapshot_exit_code(const machine::Error& e);
 

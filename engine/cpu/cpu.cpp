@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "engine/cpu/decoder.h"
+#include "engine/cpu/dirty_log.h"
 
 namespace vmlab::cpu {
 
@@ -108,7 +109,7 @@ void Cpu::notify_phys_write(uint32_t pa, uint32_t len) {
   if (len == 0) return;
   const uint64_t end = uint64_t{pa} + len - 1;
   for (uint64_t p = pa / kPageSize; p <= end / kPageSize && p < page_has_code_.size(); ++p) {
-    page_dirty_[p] = 1;
+    page_dirty_[p] |= kDirtyByPhysical;
     if (page_has_code_[p]) invalidate_code_page(static_cast<uint32_t>(p));
   }
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "engine/cpu/cpu.h"
+#include "engine/cpu/dirty_log.h"
 
 namespace vmlab::cpu {
 
@@ -61,7 +62,7 @@ uint32_t Cpu::linear(uint8_t seg, uint32_t offset, unsigned size, Access access)
       const uint32_t pa = translate(lin, Access::kWrite, user);                      \
       if (pa <= ram_.size() - sizeof(TYPE)) {                                        \
         std::memcpy(ram_.data() + pa, &value, sizeof(TYPE));                         \
-        page_dirty_[pa >> 12] = 1;                                                   \
+        page_dirty_[pa >> 12] |= kDirtyByStore;                                      \
         if (page_has_code_[pa >> 12]) invalidate_code_page(pa >> 12);                \
         return;                                                                      \
       }                                                                              \
@@ -77,6 +78,7 @@ uint32_t Cpu::linear(uint8_t seg, uint32_t offset, unsigned size, Access access)
     }                                                                                \
     for (unsigned i = 0; i < sizeof(TYPE); ++i) {                                    \
       phys_write8(pas[i], static_cast<uint8_t>(uint32_t{value} >> (8 * i)));         \
+      if (pas[i] < ram_.size()) page_dirty_[pas[i] >> 12] |= kDirtyByStore;          \
     }                                                                                \
   }
 
@@ -151,7 +153,7 @@ uint32_t Cpu::phys_read32(uint32_t pa) {
 void Cpu::phys_write8(uint32_t pa, uint8_t value) {
   if (pa < ram_.size()) {
     ram_[pa] = value;
-    page_dirty_[pa >> 12] = 1;
+    page_dirty_[pa >> 12] |= kDirtyByPhysical;
     if (page_has_code_[pa >> 12]) invalidate_code_page(pa >> 12);
     return;
   }
@@ -161,7 +163,7 @@ void Cpu::phys_write8(uint32_t pa, uint8_t value) {
 void Cpu::phys_write32(uint32_t pa, uint32_t value) {
   if (pa <= ram_.size() - 4 && ram_.size() >= 4) {
     std::memcpy(ram_.data() + pa, &value, 4);
-    page_dirty_[pa >> 12] = 1;
+    page_dirty_[pa >> 12] |= kDirtyByPhysical;
     if (page_has_code_[pa >> 12]) invalidate_code_page(pa >> 12);
     return;
   }

@@ -79,6 +79,13 @@ class DebugTarget {
 
   vmm::Vm& vm() { return vm_; }
 
+  // `monitor savevm FILE` (QEMU's savevm, as a file `vmlab run --restore` loads): who writes
+  // the snapshot, since the run's identity (its configuration's fingerprint) is the front
+  // end's. It returns the line to show, or a text starting with "error: ". Unset: none.
+  using SaveVm = std::function<std::string(const std::string& file)>;
+  void set_save_vm(SaveVm save) { save_vm_ = std::move(save); }
+  const SaveVm& save_vm() const { return save_vm_; }
+
   // --- Registers (the g packet's order and sizes) --------------------------------------
   std::vector<uint8_t> read_registers() const;
   std::optional<std::vector<uint8_t>> read_register(unsigned n) const;
@@ -152,6 +159,7 @@ class DebugTarget {
   std::optional<EventBreak> event_break_;
   bool event_seen_ = false;
   uint64_t seen_seq_ = 0;  // events with a smaller seq were looked at
+  SaveVm save_vm_;
 };
 
 }  // namespace vmlab::debug

@@ -73,6 +73,7 @@ machine::RunResult GdbServer::run(vmm::Vm& vm, bool wait,
                                   std::ostream& log) {
   const auto start = std::chrono::steady_clock::now();
   DebugTarget target(vm);
+  target.set_save_vm(save_vm_);
   bool killed = false;
   bool interrupted = false;
   auto serve = [&](int fd) {

@@ -14,6 +14,7 @@
 #include <iosfwd>
 #include <memory>
 
+#include "engine/debug/debug_target.h"
 #include "engine/machine/result.h"
 #include "engine/machine/run_result.h"
 #include "engine/vmm/core/vm.h"
@@ -28,6 +29,8 @@ class GdbServer {
   GdbServer& operator=(const GdbServer&) = delete;
 
   uint16_t port() const { return port_; }
+  // `monitor savevm FILE` (DebugTarget::set_save_vm): who writes the snapshot.
+  void set_save_vm(DebugTarget::SaveVm save) { save_vm_ = std::move(save); }
 
   // Runs `vm` to its stop while serving debuggers; `log` gets one line per connection.
   // `host_interrupted` (SIGINT in the terminal): stop waiting and let the run end (the
@@ -42,6 +45,7 @@ class GdbServer {
 
   int listen_fd_;
   uint16_t port_;
+  DebugTarget::SaveVm save_vm_;
 };
 
 }  // namespace vmlab::debug

@@ -24,6 +24,9 @@ constexpr std::string_view kHelp =
     "  monitor break event KIND [A]    stop after the next event of KIND (payload a = A)\n"
     "  monitor break                   show the armed stop\n"
     "  monitor break off               disarm it\n"
+    "  monitor savevm FILE             write the machine as a snapshot file: a new run restored\n"
+    "                                  from it goes on from this instruction (docs/gdb.md)\n"
+    "  monitor loadvm FILE             not here: a new run restores it (docs/gdb.md)\n"
     "A break is one-shot: it stops at the guest instruction boundary after the event, then\n"
     "`continue` or `stepi` goes on. Numbers are decimal or 0x-hex.\n";
 
@@ -126,6 +129,17 @@ std::string run_monitor_command(DebugTarget& target, std::string_view line) {
   if (w.empty() || w[0] == "help") return std::string(kHelp);
   if (w[0] == "events") return events(target, w);
   if (w[0] == "break") return arm(target, w);
+  if (w[0] == "savevm") {
+    if (w.size() != 2) return "error: monitor savevm takes one FILE\n";
+    if (!target.save_vm()) return "error: monitor savevm: this run cannot write snapshots\n";
+    return target.save_vm()(w[1]);
+  }
+  if (w[0] == "loadvm") {
+    // A snapshot loads into a machine that has run nothing (engine/snapshot/state_load.h),
+    // not into the one being debugged.
+    return "error: monitor loadvm: a snapshot loads into a new run restored from it, not into "
+           "this one (docs/gdb.md)\n";
+  }
   return "error: unknown monitor command '" + w[0] + "' (monitor help lists them)\n";
 }
 

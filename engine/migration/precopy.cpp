@@ -4,7 +4,10 @@
 #include <cstring>
 #include <span>
 
+#include "engine/cpu/dirty_log.h"
 #include "engine/snapshot/snapshot_runner.h"
+#include "engine/vmm/core/mode.h"
+#include "engine/vmm/core/p2m.h"
 
 namespace vmlab::migration {
 namespace {
@@ -49,6 +52,31 @@ class Source {
     const size_t frames = std::min<size_t>(log.size(), memory_.size() / kPageBytes);
     for (size_t p = 0; p < frames; ++p) {
       if (log[p]) out.push_back(static_cast<uint32_t>(p));
+    }
+    return out;
+  }
+
+  // The round's dirty set by the mode's tracking: the guest frames it logged, plus the
+  // writes the monitor and the devices made themselves, which they mark as they write
+  // (the engine log's physical writes; Xen's monitor and back ends mark theirs alike), and
+  // the monitor's own frames (its reserve, below the guest's). `missed` counts the guest
+  // frames an instruction stored to (the engine log) that the tracking did not log.
+  std::vector<uint32_t> tracked_pages(vmm::WriteTracker& t, uint64_t& missed) const {
+    std::vector<uint8_t> set(frames(), 0);
+    t.take_dirty(set);
+    const auto log = vm_.machine().cpu().dirty_log();
+    const vmm::P2m* p2m = vm_.mode_impl().guest_p2m();
+    const uint64_t first_guest = p2m ? p2m->reserved_frames() : 0;
+    const size_t n = std::min<size_t>(log.size(), set.size());
+    std::vector<uint32_t> out;
+    missed = 0;
+    for (size_t p = 0; p < n; ++p) {
+      if (log[p] & cpu::kDirtyByPhysical) set[p] = 1;
+      if (p < first_guest && log[p]) set[p] = 1;
+      if ((log[p] & cpu::kDirtyByStore) && !set[p]) ++missed;
+    }
+    for (size_t p = 0; p < set.size(); ++p) {
+      if (set[p]) out.push_back(static_cast<uint32_t>(p));
     }
     return out;
   }
@@ -101,6 +129,26 @@ MigrationStats migrate_out(vmm::Vm& vm, Connection& c, const Hello& hello, const
   };
   if (auto r = c.send(FrameType::kHello, encode_hello(hello)); !r) return fail(r.error());
   if (auto r = expect_ack(c, "HELLO"); !r) return fail(r.error());
+  vmm::WriteTracker* tracker = nullptr;
+  s.tracking = "engine dirty log";
+  if (o.mode_tracking && o.precopy) {
+    tracker = vm.mode_impl().write_tracker();
+    if (!tracker) {
+      return fail(machine::Error{"mode " + std::string(vmm::mode_name(vm.mode())) + " (" +
+                                     vm.mode_impl().describe() +
+                                     ") has no write tracking of its own",
+                                 ENOTSUP});
+    }
+    s.tracking = tracker->mechanism();
+  }
+  // Tracking stops however the rounds end: a migration that fails leaves the source to run
+  // on, as the destination would, with no frame protected anew.
+  struct StopTracking {
+    vmm::WriteTracker* t;
+    ~StopTracking() {
+      if (t) t->stop_tracking();
+    }
+  } stop_tracking{nullptr};
   Source src(vm, c, o);
   std::vector<uint32_t> pending;  // what the next round (or stop-and-copy) sends
   for (uint32_t p = 0; p < src.frames(); ++p) {
@@ -113,6 +161,12 @@ MigrationStats migrate_out(vmm::Vm& vm, Connection& c, const Hello& hello, const
       rs.round = round;
       rs.start_cycle = cpu.cycles();
       cpu.clear_dirty_log();
+      if (tracker && round == 0) {
+        tracker->start_tracking();
+        stop_tracking.t = tracker;
+      }
+      const uint64_t faults_before = tracker ? tracker->tracking_faults() : 0;
+      const uint64_t cycles_before = tracker ? tracker->tracking_cycles() : 0;
       if (auto r = src.send_pages(round, pending); !r) return fail(r.error());
       rs.pages_sent = pending.size();
       rs.cycles = transfer_cycles(pending.size(), o.pages_per_mcycle);
@@ -123,7 +177,13 @@ MigrationStats migrate_out(vmm::Vm& vm, Connection& c, const Hello& hello, const
                                        std::to_string(round) + ", before the migration",
                                    0});
       }
-      pending = src.dirty_pages();
+      if (tracker) {
+        pending = src.tracked_pages(*tracker, rs.pages_missed_by_tracking);
+        rs.tracking_faults = tracker->tracking_faults() - faults_before;
+        rs.tracking_cycles = tracker->tracking_cycles() - cycles_before;
+      } else {
+        pending = src.dirty_pages();
+      }
       rs.pages_dirtied = pending.size();
       s.rounds.push_back(rs);
       s.total_pages += rs.pages_sent;
@@ -143,6 +203,19 @@ MigrationStats migrate_out(vmm::Vm& vm, Connection& c, const Hello& hello, const
   }
   // Stop-and-copy: the guest stays paused from here. The last round's dirty pages, and any
   // page whose contents differ from the destination's copy that the log did not mark.
+  if (stop_tracking.t) {
+    // Stopping may give frames their write permission back in the monitor's own tables
+    // (nested paging): those writes are the monitor's, marked in the engine log as it makes
+    // them, and go with the pages of stop-and-copy.
+    stop_tracking.t->stop_tracking();
+    stop_tracking.t = nullptr;
+    std::vector<uint8_t> queued(src.frames(), 0);
+    for (uint32_t p : pending) queued[p] = 1;
+    const auto log = cpu.dirty_log();
+    for (uint32_t p = 0; p < src.frames() && p < log.size(); ++p) {
+      if ((log[p] & cpu::kDirtyByPhysical) && !queued[p]) pending.push_back(p);
+    }
+  }
   s.migrated_at_cycle = cpu.cycles();
   s.migrated_at_instructions = cpu.instructions_retired();
   std::vector<uint8_t> in_pending(src.frames(), 0);
@@ -194,6 +267,7 @@ std::string stats_json(const MigrationStats& s, const PrecopyOptions& o, int ind
   num("started_at_cycle", s.started_at_cycle);
   num("migrated_at_cycle", s.migrated_at_cycle);
   num("migrated_at_instructions", s.migrated_at_instructions);
+  str("tracking", s.tracking);
   str("stop_reason", s.stop_reason);
   j += in2 + "\"rounds\": [";
   for (size_t i = 0; i < s.rounds.size(); ++i) {
@@ -202,7 +276,13 @@ std::string stats_json(const MigrationStats& s, const PrecopyOptions& o, int ind
          ", \"start_cycle\": " + std::to_string(r.start_cycle) +
          ", \"pages_sent\": " + std::to_string(r.pages_sent) +
          ", \"pages_dirtied\": " + std::to_string(r.pages_dirtied) +
-         ", \"cycles\": " + std::to_string(r.cycles) + "}";
+         ", \"cycles\": " + std::to_string(r.cycles);
+    if (o.mode_tracking) {
+      j += ", \"tracking_faults\": " + std::to_string(r.tracking_faults) +
+           ", \"tracking_cycles\": " + std::to_string(r.tracking_cycles) +
+           ", \"pages_missed_by_tracking\": " + std::to_string(r.pages_missed_by_tracking);
+    }
+    j += "}";
   }
   j += s.rounds.empty() ? "],\n" : "\n" + in2 + "],\n";
   num("stop_copy_pages", s.stop_copy_pages);

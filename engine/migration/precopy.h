@@ -4,10 +4,11 @@
 //
 // Round 0 sends every page of machine memory that is not all zeros while the guest runs
 // on; each later round sends the pages the engine's dirty log (cpu::Cpu::dirty_log) marked
-// during the round before. The transfer of a round takes modeled time: its pages at a
-// modeled link bandwidth (pages per million modeled cycles), and the guest runs that long
-// before the next round begins. The rounds stop when the dirty set is at or below a
-// threshold, when it did not shrink, or after a maximum number of rounds; then the guest
+// during the round before — or the mode's own write tracking (vmm::WriteTracker), with the
+// engine's log as its cross-check (docs/migration.md, "Write tracking"). The transfer of a round
+// takes modeled time: its pages at a modeled link bandwidth (pages per million modeled cycles), and
+// the guest runs that long before the next round begins. The rounds stop when the dirty set is at
+// or below a threshold, when it did not shrink, or after a maximum number of rounds; then the guest
 // is paused and the rest goes over — the last round's dirty pages, every page whose
 // contents differ from what the destination holds (a check that catches any write the
 // log missed, counted apart), and the state sections — and the destination's ACK commits
@@ -31,6 +32,10 @@ struct PrecopyOptions {
   uint32_t max_rounds = 30;         // pre-copy rounds at most (round 0 included)
   uint64_t threshold_pages = 64;    // stop-and-copy once a round dirtied at most this many
   uint64_t pages_per_mcycle = 256;  // the modeled link: pages per million modeled cycles
+  // The mode's own write tracking (vmm::WriteTracker: shadow write protection) instead of
+  // the engine's dirty log, which then stays as the cross-check. Refused by migrate_out for
+  // a mode without one.
+  bool mode_tracking = false;
 };
 
 struct RoundStats {
@@ -39,6 +44,13 @@ struct RoundStats {
   uint64_t pages_sent = 0;
   uint64_t pages_dirtied = 0;  // marked in the dirty log while the round's pages went over
   uint64_t cycles = 0;         // the round's modeled transfer time
+  // With the mode's tracking (PrecopyOptions::mode_tracking): the write faults it took during
+  // the round and the modeled cycles charged for them, and the pages the engine's log saw
+  // an instruction store to in the guest's frames that the mode's set lacks (0 when the
+  // tracking is sound).
+  uint64_t tracking_faults = 0;
+  uint64_t tracking_cycles = 0;
+  uint64_t pages_missed_by_tracking = 0;
 };
 
 struct MigrationStats {
@@ -47,6 +59,7 @@ struct MigrationStats {
   uint64_t started_at_cycle = 0;
   uint64_t migrated_at_cycle = 0;  // where the guest paused for stop-and-copy
   uint64_t migrated_at_instructions = 0;
+  std::string tracking;            // "engine dirty log" or the mode's mechanism
   std::vector<RoundStats> rounds;  // the pre-copy rounds
   std::string stop_reason;         // "threshold", "no shrink", "max rounds", "precopy off"
   uint64_t stop_copy_pages = 0;    // pages sent while the guest was paused

@@ -374,8 +374,44 @@ const u32 workload_count = sizeof(workloads) / sizeof(workloads[0]);
 static int w_hostile(u32 n, struct result* r) {
   return w_kernel_op(BENCH_PV_HOSTILE, n, r);
 }
+
+/*
+ * dirty (docs/migration.md, "A dirty-rate workload"): a steady writer for live migration's
+ * pre-copy rounds, after the workloads of Clark et al. 2005, section 4.1. It maps pages=N
+ * pages (default 512) and hot=H more (default 16) and writes each once; then every
+ * iteration writes the next of the N pages in turn (a sweep) and the next of the H (the
+ * hot set), and waits until rate=R iterations per million cycles have passed (default 64).
+ * A round that lasts T cycles finds R*T/1e6 sweep pages dirty (at most N) and up to H hot
+ * ones: the rounds shrink while the sweep's share falls and level off at the hot set.
+ */
+static int w_dirty(u32 n, struct result* r) {
+  bool ok = true;
+  u32 pages = workload_arg("pages", 512, &ok);
+  u32 hot = workload_arg("hot", 16, &ok);
+  u32 rate = workload_arg("rate", 64, &ok);
+  if (!ok || pages == 0 || pages > 4096 || hot > 1024 || rate == 0 || rate > 1000000) {
+    printf("error workload=dirty reason=\"pages 1-4096, hot 0-1024, rate 1-1000000\"\n");
+    return 1;
+  }
+  u32 words = PAGE / 4, gap = 1000000 / rate;
+  volatile u32* m = mmap((pages + hot) * PAGE);
+  if ((i32)(uintptr_t)m == -1) return 1;
+  for (u32 p = 0; p < pages + hot; p++) m[p * words] = 1;
+  u64 t0 = rdtsc();
+  for (u32 i = 0; i < n; i++) {
+    m[(i % pages) * words] = i;
+    if (hot) m[(pages + i % hot) * words] = i;
+    while (rdtsc() - t0 < (u64)(i + 1) * gap) {
+    }
+  }
+  r->cycles = rdtsc() - t0;
+  munmap((void*)(uintptr_t)m, (pages + hot) * PAGE);
+  return 0;
+}
+
 static const struct workload mode_workloads[] = {
     {"hostile", "pv", "forbidden page-table updates, each refused (--mode pv)", 1, 1, w_hostile},
+    {"dirty", "Clark", "steady page writes at rate= per Mcycle (--migrate-to)", 2000, 20, w_dirty},
 };
 
 const struct workload* workload_find(const char* name) {

@@ -26,6 +26,9 @@ class TrapMode : public vmm::DeprivilegedMode<ClassicMonitor> {
     if (monitor_) monitor_->explain_stop(vm, result);
   }
 
+  // Live migration's write tracking: the shadow MMU's write protection (shadow_dirty.cpp).
+  vmm::WriteTracker* write_tracker() override { return monitor_ ? &monitor_->shadow() : nullptr; }
+
   // Saved state (trap_state.cpp, docs/snapshots.md): the deprivileged monitor's parts.
   bool can_save_monitor() const override { return true; }
   void save_monitor(const vmm::Vm& vm, cpu::ByteWriter& w) const override;

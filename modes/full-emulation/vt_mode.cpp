@@ -50,7 +50,12 @@ machine::Result<void> VtMode::boot(vmm::Vm& vm, std::span<const uint8_t> image,
   monitor_ = std::make_unique<VtMonitor>(vm, paging_, shadow_.get(),
                                          paging_ == VtPaging::kShadow ? &vcpu_ : nullptr, *memory_);
   monitor_->follow_apic_with(&*p2m_);
-  if (paging_ == VtPaging::kNested) monitor_->mirror_guest_paging_into(&vcpu_);
+  if (shadow_) shadow_->set_fault_entry_extra(monitor_->exit_overhead());
+  if (paging_ == VtPaging::kNested) {
+    monitor_->mirror_guest_paging_into(&vcpu_);
+    nested_tracker_ = std::make_unique<NestedWriteTracker>(cpu, vm.recorder(), *p2m_);
+    monitor_->track_writes_with(nested_tracker_.get());
+  }
   cpu.set_vmx_monitor(monitor_.get());
   cpu.enter_guest_mode();
   return {};

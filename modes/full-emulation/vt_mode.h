@@ -47,6 +47,14 @@ class VtMode : public vmm::Mode {
     return paging_ == VtPaging::kNested ? vmm::RealPaging::kNested : vmm::RealPaging::kShadow;
   }
 
+  // Live migration's write tracking: with shadow paging, the shadow MMU's write protection
+  // (engine/vmm/kit/shadow_dirty.cpp); with nested paging, the nested entries'
+  // (nested_dirty.h).
+  vmm::WriteTracker* write_tracker() override {
+    if (shadow_) return shadow_.get();
+    return nested_tracker_.get();
+  }
+
   // Saved state (vt_state.cpp, docs/snapshots.md): the P2M's device frame, the monitor's
   // frames, the virtual CPU, the shadow MMU (shadow paging) and the pending interrupts.
   bool can_save_monitor() const override { return true; }
@@ -61,6 +69,7 @@ class VtMode : public vmm::Mode {
   std::unique_ptr<vmm::GuestMemory> memory_;
   std::unique_ptr<vmm::ShadowMmu> shadow_;
   std::unique_ptr<VtMonitor> monitor_;
+  std::unique_ptr<NestedWriteTracker> nested_tracker_;
 };
 
 }  // namespace vmlab::modes

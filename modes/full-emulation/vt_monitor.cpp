@@ -504,8 +504,10 @@ void VtMonitor::apic_access(const VmExit& exit) {
 }
 
 // Reason 48: the nested table maps all of guest-physical space from boot, so a nested
-// fault means the monitor's table is wrong; stop rather than guess.
+// fault is live migration's write tracking (nested_dirty.h) or means the monitor's table
+// is wrong; stop rather than guess.
 void VtMonitor::nested_fault(const VmExit& exit) {
+  if (nested_tracker_ && nested_tracker_->on_violation(exit, exit_overhead_)) return;
   cpu_.unsupported("nested-paging fault (EPT violation) at guest-physical " +
                    std::to_string(exit.guest_physical) + ", qualification " +
                    std::to_string(exit.qualification));

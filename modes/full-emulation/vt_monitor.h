@@ -23,6 +23,7 @@
 #include "engine/vmm/kit/guest_memory.h"
 #include "engine/vmm/kit/privileged_emulator.h"
 #include "engine/vmm/kit/shadow_mmu.h"
+#include "modes/full-emulation/nested_dirty.h"
 #include "modes/full-emulation/vt_setup.h"
 
 namespace vmlab::modes {
@@ -49,6 +50,10 @@ class VtMonitor : public cpu::VmxMonitor {
   // guest's tables; the monitor copies the guest's CR0, CR3 and CR4 (which the guest owns
   // in guest mode) into it before it emulates a memory access (INS/OUTS).
   void mirror_guest_paging_into(vmm::VirtualCpu* v) { nested_view_ = v; }
+
+  // Nested paging: live migration's write tracking, which takes the EPT violations it
+  // causes (nested_dirty.h); null: none.
+  void track_writes_with(NestedWriteTracker* t) { nested_tracker_ = t; }
 
   // Saved state (vt_state.cpp): the acknowledged interrupts not yet injected.
   void save(cpu::ByteWriter& w) const;
@@ -101,6 +106,7 @@ class VtMonitor : public cpu::VmxMonitor {
   // External interrupts acknowledged at the PIC and not yet injected.
   std::deque<uint8_t> pending_;
   uint64_t exit_overhead_ = 0;
+  NestedWriteTracker* nested_tracker_ = nullptr;
   uint64_t nested_ref_cost_ = 0;
 };
 

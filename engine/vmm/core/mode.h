@@ -18,6 +18,7 @@
 #include "engine/machine/run_result.h"
 #include "engine/vmm/core/event.h"
 #include "engine/vmm/core/inspection.h"
+#include "engine/vmm/core/write_tracker.h"
 
 namespace vmlab::vmm {
 
@@ -69,6 +70,11 @@ class Mode {
   virtual std::optional<TranslationDetail> translation(Vm& /*vm*/, uint32_t /*guest_linear*/) {
     return std::nullopt;
   }
+
+  // --- Write tracking (write_tracker.h; docs/migration.md, "Write tracking") -------------
+  // The monitor's own tracking of the guest's writes, once the guest booted; nullptr (the
+  // default, native) when the mode has none and live migration uses the engine's dirty log.
+  virtual WriteTracker* write_tracker() { return nullptr; }
 
   // --- Saved state (engine/snapshot/state_load.h; docs/snapshots.md) ---------------------
   // Whether save_monitor and load_monitor carry the whole of this monitor's state that is

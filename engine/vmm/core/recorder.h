@@ -76,6 +76,8 @@ class Recorder {
     if (recording_) keep(Event{seq, cycle, cost, eip, payload, kind, cpl, mode_});
   }
 
+  // The profile's cost of one event of `kind` (without a reporter's extra).
+  uint64_t cost_of(EventKind kind) const { return costs_[index_of(kind)]; }
   ModeId mode() const { return mode_; }
   const EventCounters& counters() const { return counters_; }
   uint64_t events_recorded() const { return seq_; }

@@ -279,8 +279,17 @@ ShadowMmu::FaultOutcome ShadowMmu::page_fault(uint32_t lin, uint32_t error_code)
   if (has_hole() && gfn == apic_gfn_) return {FaultKind::kDevice, 0, w.gpa};
   if (write && tracked(gfn)) return {FaultKind::kTrace, 0, w.gpa};
   if (write && !(w.rights & pte::RW)) return {FaultKind::kEmulateWrite, 0, w.gpa};
+  const bool caused_by_tracking = tracking_ && tracking_fault(lin, gfn, write);
   const uint32_t spte = fill(lin, w);
+  const uint64_t before = cpu_.cycles();
   recorder_.record(EventKind::hidden_fault, {lin, error_code, spte, 0});
+  if (tracking_) track_fill(lin, gfn, write, spte);
+  if (caused_by_tracking) {
+    // The trap or exit that brought the fault, and the hidden fault's own charge.
+    ++track_faults_;
+    track_cycles_ +=
+        recorder_.cost_of(EventKind::trap) + fault_entry_extra_ + (cpu_.cycles() - before);
+  }
   return {FaultKind::kHidden, 0, 0};
 }
 

@@ -45,6 +45,7 @@
 #include "engine/vmm/core/p2m.h"
 #include "engine/vmm/core/recorder.h"
 #include "engine/vmm/core/vcpu.h"
+#include "engine/vmm/core/write_tracker.h"
 #include "engine/vmm/kit/guest_apic.h"
 #include "engine/vmm/kit/guest_memory.h"
 #include "engine/vmm/kit/monitor_frames.h"
@@ -63,7 +64,11 @@ class TracedTables {
   virtual void address_space_changed() = 0;
 };
 
-class ShadowMmu {
+// Write tracking for live migration (shadow_dirty.cpp; docs/migration.md, "Write tracking"):
+// while it is on, every shadow PTE of a guest frame not yet written in the round is
+// read-only, so the guest's first write to the frame is a hidden fault that logs it and
+// fills the entry writable.
+class ShadowMmu : public WriteTracker {
  public:
   static constexpr uint32_t kMaxRoots = 32;
   // A cached root that takes this many traced writes while it is not in use is taken to
@@ -135,6 +140,17 @@ class ShadowMmu {
   // The shadow PTE for `lin` in the current root (0 when none).
   uint32_t shadow_pte(uint32_t lin) const;
 
+  // --- Write tracking (WriteTracker; shadow_dirty.cpp) ----------------------------------
+  std::string mechanism() const override { return "shadow write protection"; }
+  void start_tracking() override;
+  void take_dirty(std::vector<uint8_t>& dirty) override;
+  void stop_tracking() override;
+  uint64_t tracking_faults() const override { return track_faults_; }
+  uint64_t tracking_cycles() const override { return track_cycles_; }
+  // What the exit that hands the monitor a #PF costs beyond the trap event's own cost (a
+  // VT-x monitor's entry and VMCS accesses), counted in tracking_cycles.
+  void set_fault_entry_extra(uint64_t cycles) { fault_entry_extra_ = cycles; }
+
   // --- Saved state (kit_state.cpp, docs/snapshots.md) ------------------------------------
   // The cached roots with their shadow tables' frames, the current root, the LRU clock,
   // the reverse maps (which roots use a guest frame as PD or PT, which shadow entries map a
@@ -197,6 +213,22 @@ class ShadowMmu {
   TracedTables* tables_ = nullptr;
   std::vector<uint32_t> table_frames_;  // sorted, unique
   bool table_frame(uint32_t gfn) const;
+
+  // Write tracking (shadow_dirty.cpp). Per guest frame: kUnprotected, kProtected (its
+  // shadow entries lost R/W for the round), kWritten (logged this round).
+  enum TrackState : uint8_t { kUnprotected = 0, kProtected = 1, kWritten = 2 };
+  // Before a fill: whether this fault is one the tracking caused (the entry is present and
+  // read-only only because the frame is protected).
+  bool tracking_fault(uint32_t lin, uint32_t gfn, bool write) const;
+  // After a fill of `lin` (the shadow PTE `spte`): logs a write, or keeps the entry
+  // read-only for a frame not yet written in the round.
+  void track_fill(uint32_t lin, uint32_t gfn, bool write, uint32_t spte);
+  void protect_written();
+  bool tracking_ = false;
+  std::vector<uint8_t> track_;  // TrackState per guest frame
+  uint64_t track_faults_ = 0;
+  uint64_t track_cycles_ = 0;
+  uint64_t fault_entry_extra_ = 0;
 };
 
 }  // namespace vmlab::vmm
