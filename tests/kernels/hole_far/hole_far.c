@@ -114,27 +114,6 @@ static uint32_t jump_indirect(uint32_t off) {
   return v;
 }
 
-static uint32_t probe_read(uint16_t sel, uint32_t off) {
-  uint32_t v = 0;
-  __asm__ volatile(PROBE_BEGIN
-                   "mov %w[sel], %%es\n"
-                   "movl %%es:(%[off]), %[v]\n" PROBE_END "mov %w[kd], %%es\n"
-                   : [v] "+r"(v)
-                   : [sel] "r"((uint32_t)sel), [off] "r"(off), [kd] "r"((uint32_t)SEL_KDATA)
-                   : "memory");
-  return v;
-}
-
-static void probe_write(uint16_t sel, uint32_t off, uint32_t v) {
-  __asm__ volatile(
-      PROBE_BEGIN
-      "mov %w[sel], %%es\n"
-      "movl %[v], %%es:(%[off])\n" PROBE_END "mov %w[kd], %%es\n"
-      :
-      : [sel] "r"((uint32_t)sel), [off] "r"(off), [v] "r"(v), [kd] "r"((uint32_t)SEL_KDATA)
-      : "memory");
-}
-
 void kmain(uint32_t magic, struct multiboot_info* mbi) {
   (void)magic;
   (void)mbi;
@@ -178,19 +157,19 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   show("ljmp  *m16:32 0x18:0xFD000400 (hole)  ", jump_indirect(0xFD000400));
 
   /* Expand-down, B set: offsets 0xF0001000..0xFFFFFFFF. */
-  show("read  0x20:0xFBFFF800 (gap)           ", probe_read(SEL_DOWN32, 0xFBFFF800));
-  show("read  0x20:0xFD000000 (hole)          ", probe_read(SEL_DOWN32, 0xFD000000));
-  probe_write(SEL_DOWN32, 0xFD000010, 0x5A5A5A5Au);
+  show("read  0x20:0xFBFFF800 (gap)           ", probe_read_seg(SEL_DOWN32, 0xFBFFF800, SEL_KDATA));
+  show("read  0x20:0xFD000000 (hole)          ", probe_read_seg(SEL_DOWN32, 0xFD000000, SEL_KDATA));
+  probe_write_seg(SEL_DOWN32, 0xFD000010, 0x5A5A5A5Au, SEL_KDATA);
   show("write 0x20:0xFD000010 (hole)          ", 0x5A5A5A5Au);
   /* Expand-down, B clear, base 0xFBFF8000: offsets 0x1000..0xFFFF, the top 0x8000 in the
    * hole (its first page is the monitor's GDT page, here the guest's). */
-  show("read  0x28:0x00007800 (gap)           ", probe_read(SEL_DOWN16, 0x7800));
-  probe_write(SEL_DOWN16, 0x8014, 0x00CFFA00u);
+  show("read  0x28:0x00007800 (gap)           ", probe_read_seg(SEL_DOWN16, 0x7800, SEL_KDATA));
+  probe_write_seg(SEL_DOWN16, 0x8014, 0x00CFFA00u, SEL_KDATA);
   show("write 0x28:0x00008014 (hole)          ", 0x00CFFA00u);
-  show("read  0x28:0x00008014 (hole)          ", probe_read(SEL_DOWN16, 0x8014));
+  show("read  0x28:0x00008014 (hole)          ", probe_read_seg(SEL_DOWN16, 0x8014, SEL_KDATA));
   /* The guest's page, read back through a flat segment. */
-  show("read  0x30:0xFD000010                 ", probe_read(SEL_FLAT, 0xFD000010));
-  show("read  0x30:0xFC000014                 ", probe_read(SEL_FLAT, 0xFC000014));
+  show("read  0x30:0xFD000010                 ", probe_read_seg(SEL_FLAT, 0xFD000010, SEL_KDATA));
+  show("read  0x30:0xFC000014                 ", probe_read_seg(SEL_FLAT, 0xFC000014, SEL_KDATA));
   show("code page [4] (0x10)                  ", ((volatile uint32_t*)code)[4]);
   show("code page [5] (0x14)                  ", ((volatile uint32_t*)code)[5]);
   puts("hole_far: done\n");

@@ -54,27 +54,6 @@ void isr_dispatch(struct frame* f) {
   exit_machine(1);
 }
 
-static uint32_t probe_read(uint16_t sel, uint32_t off) {
-  uint32_t v = 0;
-  __asm__ volatile(PROBE_BEGIN
-                   "mov %w[sel], %%es\n"
-                   "movl %%es:(%[off]), %[v]\n" PROBE_END "mov %w[kd], %%es\n"
-                   : [v] "+r"(v)
-                   : [sel] "r"((uint32_t)sel), [off] "r"(off), [kd] "r"((uint32_t)SEL_KDATA)
-                   : "memory");
-  return v;
-}
-
-static void probe_write(uint16_t sel, uint32_t off, uint32_t v) {
-  __asm__ volatile(
-      PROBE_BEGIN
-      "mov %w[sel], %%es\n"
-      "movl %[v], %%es:(%[off])\n" PROBE_END "mov %w[kd], %%es\n"
-      :
-      : [sel] "r"((uint32_t)sel), [off] "r"(off), [v] "r"(v), [kd] "r"((uint32_t)SEL_KDATA)
-      : "memory");
-}
-
 /* A near call through the code segment's cut: CS loaded by a far jump, then back. */
 static uint32_t probe_code(uint32_t off) {
   __asm__ volatile(PROBE_BEGIN
@@ -107,12 +86,12 @@ static void report(const char* what, uint16_t sel, uint32_t off, uint32_t v) {
 }
 
 static void read_at(uint16_t sel, uint32_t off) {
-  const uint32_t v = probe_read(sel, off);
+  const uint32_t v = probe_read_seg(sel, off, SEL_KDATA);
   report("read ", sel, off, v);
 }
 
 static void write_at(uint16_t sel, uint32_t off, uint32_t v) {
-  probe_write(sel, off, v);
+  probe_write_seg(sel, off, v, SEL_KDATA);
   report("write", sel, off, v);
 }
 

@@ -31,4 +31,27 @@ int probe_catch(struct frame* f);
 /* Prints " -> " and the value, or "vector V error E" when the last probe faulted. */
 void probe_show(uint32_t value);
 
+/* The dword at sel:off, read or written through ES, which is then reloaded with `restore`
+ * (the kernel's data selector): the probe of a segment's base, limit and rights. */
+static inline uint32_t probe_read_seg(uint16_t sel, uint32_t off, uint16_t restore) {
+  uint32_t v = 0;
+  __asm__ volatile(PROBE_BEGIN
+                   "mov %w[sel], %%es\n"
+                   "movl %%es:(%[off]), %[v]\n" PROBE_END "mov %w[kd], %%es\n"
+                   : [v] "+r"(v)
+                   : [sel] "r"((uint32_t)sel), [off] "r"(off), [kd] "r"((uint32_t)restore)
+                   : "memory");
+  return v;
+}
+
+static inline void probe_write_seg(uint16_t sel, uint32_t off, uint32_t v, uint16_t restore) {
+  __asm__ volatile(
+      PROBE_BEGIN
+      "mov %w[sel], %%es\n"
+      "movl %[v], %%es:(%[off])\n" PROBE_END "mov %w[kd], %%es\n"
+      :
+      : [sel] "r"((uint32_t)sel), [off] "r"(off), [v] "r"(v), [kd] "r"((uint32_t)restore)
+      : "memory");
+}
+
 #endif
