@@ -155,19 +155,35 @@ void CompareView::rebuild() {
   auto* chart = new QChart;
   chart->setTitle(ratio ? tr("Ratio to native per workload (lower is better)")
                         : tr("Modeled cycles per operation per workload (lower is better)"));
-  auto* series = new QBarSeries;
   double lo = 1e300, hi = 0;
+  auto value_of = [&](const QString& w, const QString& mode) {
+    const CompareResult* r = data_.find(w, mode);
+    return r == nullptr || !r->ok ? 0.0 : (ratio ? r->ratio_to_native : r->cycles_per_op);
+  };
   for (const QString& mode : data_.modes) {
-    auto* set = new QBarSet(mode);
-    set->setColor(mode_colour(mode));
     for (const QString& w : data_.workloads) {
-      const CompareResult* r = data_.find(w, mode);
-      const double v = r == nullptr || !r->ok ? 0 : (ratio ? r->ratio_to_native : r->cycles_per_op);
-      *set << v;
+      const double v = value_of(w, mode);
       if (v > 0) {
         lo = std::min(lo, v);
         hi = std::max(hi, v);
       }
+    }
+  }
+  if (hi <= 0) {
+    lo = 1;
+    hi = 10;
+  }
+  const bool log = log_->isChecked();
+  const double floor = std::pow(10, std::floor(std::log10(lo)));
+  auto* series = new QBarSeries;
+  for (const QString& mode : data_.modes) {
+    auto* set = new QBarSet(mode);
+    set->setColor(mode_colour(mode));
+    for (const QString& w : data_.workloads) {
+      // A skipped or failed cell has no bar: on the log axis it stands at the axis floor
+      // (a zero there has no logarithm, and Qt warns on stderr).
+      const double v = value_of(w, mode);
+      *set << (v > 0 || !log ? v : floor);
     }
     series->append(set);
   }
@@ -176,16 +192,11 @@ void CompareView::rebuild() {
   x->append(data_.workloads);
   chart->addAxis(x, Qt::AlignBottom);
   series->attachAxis(x);
-  if (hi <= 0) {
-    lo = 1;
-    hi = 10;
-  }
-  if (log_->isChecked()) {
+  if (log) {
     auto* y = new QLogValueAxis;
     y->setBase(10);
     y->setLabelFormat(QStringLiteral("%g"));
-    y->setRange(std::pow(10, std::floor(std::log10(lo))),
-                std::pow(10, std::ceil(std::log10(hi * 1.01))));
+    y->setRange(floor, std::pow(10, std::ceil(std::log10(hi * 1.01))));
     y->setTitleText(ratio ? tr("x native (log)") : tr("cycles (log)"));
     chart->addAxis(y, Qt::AlignLeft);
     series->attachAxis(y);
