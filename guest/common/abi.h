@@ -52,7 +52,11 @@ enum bench_op {
   BENCH_PTEMOD = 3,  /* PTE change (R/W toggled) + batch flush + INVLPG   */
   BENCH_PV_HOSTILE = 4, /* PV only: try every forbidden page-table update   */
   BENCH_PTEMOD_SAME = 5, /* PTE rewritten with its own value, no INVLPG (A&A) */
+  BENCH_TPR = 6,         /* local APIC TPR write, MMIO (A&A's cr8wr, 32-bit)  */
 };
+/* SYS_bench's answers other than 0 and -1 (failed): the operation has nothing to act on. */
+#define BENCH_NO_APIC_PV (-2) /* BENCH_TPR under pv: a paravirtual guest has no APIC */
+#define BENCH_NO_APIC (-3)    /* BENCH_TPR: CPUID.1:EDX.APIC is 0                      */
 
 /*
  * A fault landing pad registered with SYS_catch. When a user-mode fault cannot be

@@ -107,6 +107,11 @@ int sys_bench(u32 op, u32 iters, u32 arg, u32 cycles_out) {
     case BENCH_PTEMOD_SAME:
       if (ptemod_same(iters, arg, &cycles) < 0) return -1;
       break;
+    case BENCH_TPR: { /* lapic.c: maps the APIC page around the loop */
+      const int rc = lapic_tpr_loop(iters, &cycles);
+      if (rc != 0) return rc;
+      break;
+    }
     case BENCH_PV_HOSTILE: /* pv_boot.c: refused outside --mode pv */
       t0 = rdtsc();
       for (u32 i = 0; i < iters; i++)

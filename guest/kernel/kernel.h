@@ -75,4 +75,7 @@ int pv_hostile_run(void); /* the `hostile` workload's refusals; -1 when not PV *
 /* bench.c */
 int sys_bench(u32 op, u32 iters, u32 arg, u32 cycles_out);
 
+/* lapic.c: the `tpr` workload's loop; 0, -1 or BENCH_NO_APIC* (common/abi.h) */
+int lapic_tpr_loop(u32 iters, u64* cycles);
+
 #endif

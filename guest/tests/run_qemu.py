@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 
-WORKLOADS = ["syscall", "in", "irqmask", "callret", "pgfault", "divzero", "ptemod",
+WORKLOADS = ["syscall", "in", "irqmask", "tpr", "callret", "pgfault", "divzero", "ptemod",
              "ptemod_same", "nullcall", "nullio", "ctxsw", "forkexit", "forkexec", "pagefault", "mmap",
              "protfault", "forkwait", "compute"]
 RESULT = re.compile(r"^result workload=([a-z0-9_]+) iters=([0-9]+) cycles=([0-9]+) "

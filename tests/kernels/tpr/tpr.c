@@ -8,17 +8,40 @@
  * APIC-access exit (a `trap` event of reason 44) on the VT CPU, a `hole_access` event under
  * the classic CPU and bt. tests/kernels/tpr/CMakeLists.txt holds the exact counts per
  * mode, and `vmlab compare` can put the modeled cycles side by side.
+ *
+ * Then the SDM's rule for a TPR write (Vol. 3A, 10.8.3.1 and 10.8.4): a fixed interrupt
+ * that a raised TPR held back is delivered as soon as a TPR write lowers the priority
+ * below its class, if IF is set: at the next instruction boundary, before the instruction
+ * after the store. The handler records the EIP it interrupted, and the kernel compares it
+ * with the address of the instruction after the store.
  */
 #include "klib.h"
 
-#define TPR (*(volatile uint32_t*)0xFEE00080u)
+#define APIC(off) (*(volatile uint32_t*)(0xFEE00000u + (off)))
+#define TPR APIC(0x80)
 #define WRITES 1000
+#define HELD_VECTOR 0x45 /* class 4 */
+
+static volatile uint32_t hits, taken_at;
 
 void isr_dispatch(struct frame* f) {
+  if (f->vector == HELD_VECTOR) {
+    hits++;
+    taken_at = f->eip;
+    APIC(0xB0) = 0; /* EOI */
+    return;
+  }
   puts("unexpected vector ");
   putdec(f->vector);
   putc('\n');
   exit_machine(1);
+}
+
+static void show(const char* name, uint32_t v) {
+  puts(name);
+  puts(" = ");
+  puthex(v);
+  putc('\n');
 }
 
 void kmain(uint32_t magic, struct multiboot_info* mbi) {
@@ -33,5 +56,27 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   puts(", last tpr = ");
   puthex(TPR);
   putc('\n');
+
+  puts("-- a tpr write that unmasks a held interrupt\n");
+  outb(0x21, 0xFF); /* the PICs quiet */
+  outb(0xA1, 0xFF);
+  APIC(0xF0) = 0x1FF; /* software enable, spurious vector 0xFF */
+  TPR = 0x50;         /* class 5 holds class 4 back */
+  APIC(0x300) = 0x00040000u | HELD_VECTOR; /* a fixed self-IPI */
+  show("irr bits 64-95 (held)", APIC(0x220));
+  uint32_t boundary;
+  __asm__ volatile(
+      "sti\n\t"
+      "nop\n\t"               /* the STI shadow ends here; nothing is deliverable yet */
+      "movl $0, (%1)\n"        /* TPR = 0: the held interrupt is now deliverable */
+      "1:\n\t"
+      "movl $1b, %0\n\t"
+      "cli"
+      : "=r"(boundary)
+      : "r"(&TPR)
+      : "memory");
+  show("taken", hits);
+  show("taken at the instruction after the tpr write", taken_at == boundary);
+  show("irr bits 64-95", APIC(0x220));
   exit_machine(0);
 }
