@@ -23,7 +23,9 @@ def per_fork(g):
 def pv_all(g):
     run = g.completed("pv", "run=all")
     native = g.completed("native", "run=all")
-    g.expect(run.result_lines() == [l for l in native.result_lines()],
+    # tpr writes the local APIC's TPR; a PV guest has no APIC and prints a skip line instead.
+    g.expect(run.result_lines() == [l for l in native.result_lines()
+                                    if not l.startswith("result workload=tpr ")],
              "the guest's result lines under --mode pv differ from native's")
 
 
