@@ -48,6 +48,7 @@ VtMonitor::VtMonitor(vmm::Vm& vm, VtPaging paging, vmm::ShadowMmu* shadow, vmm::
   exit_overhead_ = figure(p, "vt.entry") + kVmreadsPerExit * figure(p, "vt.vmcb_read") +
                    kVmwritesPerExit * figure(p, "vt.vmcb_write");
   nested_ref_cost_ = figure(p, "vt.nested_ref");
+  vmcb_write_cost_ = figure(p, "vt.vmcb_write");
   if (paging == VtPaging::kShadow) {
     emulator_ = std::make_unique<vmm::PrivilegedEmulator>(vmm::PrivilegedEmulator::Context{
         cpu_, vm.machine(), vm.recorder(), *vcpu, memory, *shadow, nullptr});
@@ -103,13 +104,22 @@ void VtMonitor::advance(const VmExit& exit) {
   cpu_.state().eip += exit.instruction_length;
 }
 
+// An injection is the VMCS writes of the VM-entry event-injection fields (SDM Vol. 3C,
+// 24.8.3): the interruption information, the error code when the event has one, and the
+// instruction length for a software interrupt or exception; each a VMCB write of the
+// profile (Adams & Agesen 2006, Table 1). The entry that delivers it is the exit's.
 void VtMonitor::inject(const Interruption& event, uint8_t instruction_length) {
   cpu::VmControls& c = cpu_.vm_controls();
   c.injection = event;
   c.injection_instruction_length = instruction_length;
+  const bool software = event.type == InterruptionType::kSoftwareInterrupt ||
+                        event.type == InterruptionType::kPrivilegedSoftwareException ||
+                        event.type == InterruptionType::kSoftwareException;
+  const uint64_t vmwrites = 1 + (event.has_error_code ? 1 : 0) + (software ? 1 : 0);
   vm_.recorder().record(EventKind::virq_inject,
                         {event.vector, event.has_error_code ? event.error_code : 0,
-                         event.has_error_code ? 1u : 0u, 0});
+                         event.has_error_code ? 1u : 0u, 0},
+                        vmwrites * vmcb_write_cost_);
 }
 
 void VtMonitor::inject_exception(uint8_t vector, bool has_error_code, uint32_t error_code) {

@@ -108,6 +108,7 @@ class VtMonitor : public cpu::VmxMonitor {
   uint64_t exit_overhead_ = 0;
   NestedWriteTracker* nested_tracker_ = nullptr;
   uint64_t nested_ref_cost_ = 0;
+  uint64_t vmcb_write_cost_ = 0;  // one VMCS write (vt.vmcb_write): an injection's fields
 };
 
 }  // namespace vmlab::modes
