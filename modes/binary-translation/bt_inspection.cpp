@@ -78,12 +78,16 @@ std::vector<vmm::TranslationRow> BtMode::translations(const vmm::Vm& /*vm*/) con
 std::optional<vmm::TranslationDetail> BtMode::translation(vmm::Vm& /*vm*/, uint32_t guest) {
   if (!monitor_) return std::nullopt;
   const auto tc = monitor_->translation_of(guest);
-  TranslationCache& cache = monitor_->cache();
-  const auto index = cache.fragment_of(guest);
+  const auto index = monitor_->cache().fragment_of(guest);
   if (!tc || !index) return std::nullopt;
-  const auto& f = cache.fragment(*index);
+  return fragment_detail(*monitor_, *index);
+}
+
+vmm::TranslationDetail fragment_detail(BtMonitor& monitor, uint32_t fragment) {
+  TranslationCache& cache = monitor.cache();
+  const auto& f = cache.fragment(fragment);
   vmm::TranslationDetail d;
-  d.fragment = row_of(cache, *index);
+  d.fragment = row_of(cache, fragment);
   uint32_t covered = f.tc_start;
   for (uint32_t r = f.first_record; r < f.first_record + f.record_count; ++r) {
     const auto& rec = cache.record(r);
@@ -91,8 +95,8 @@ std::optional<vmm::TranslationDetail> BtMode::translation(vmm::Vm& /*vm*/, uint3
     insn.guest = rec.guest;
     insn.guest_len = rec.guest_len;
     if (rec.guest_len > 0) {
-      monitor_->memory().read(rec.guest, insn.guest_bytes.data(),
-                              std::min<size_t>(rec.guest_len, insn.guest_bytes.size()), false);
+      monitor.memory().read(rec.guest, insn.guest_bytes.data(),
+                            std::min<size_t>(rec.guest_len, insn.guest_bytes.size()), false);
     }
     insn.tc = rec.tc;
     insn.tc_bytes.resize(rec.tc_len);
@@ -125,8 +129,8 @@ std::optional<vmm::TranslationDetail> BtMode::translation(vmm::Vm& /*vm*/, uint3
       cs_close(&h);
     }
   }
-  for (const auto& e : cache.exits(*index)) d.exits.push_back({e.target, e.chained});
-  for (const auto& ic : cache.inline_caches(*index)) {
+  for (const auto& e : cache.exits(fragment)) d.exits.push_back({e.target, e.chained});
+  for (const auto& ic : cache.inline_caches(fragment)) {
     d.inline_caches.push_back({ic.at, ic.predicted, ic.filled});
   }
   return d;
