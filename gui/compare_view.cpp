@@ -62,10 +62,15 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   log_ = new QCheckBox(tr("log scale"));
   log_->setChecked(true);
   workload_ = new QComboBox;
+  workload_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  workload_->setMinimumContentsLength(16);
   // A sweep's extra dimension: the profile and its cost override set.
   configuration_label_ = new QLabel(tr("Profile and costs:"));
   configuration_ = new QComboBox;
-  configuration_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+  // Long names (many cost overrides, a workload's arguments) are elided, not widening the
+  // window past the screen.
+  configuration_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  configuration_->setMinimumContentsLength(32);
   configuration_label_->hide();
   configuration_->hide();
   cells_label_ = new QLabel(
@@ -86,8 +91,6 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   auto* svg = new QPushButton(tr("Export SVG..."));
   auto* csv = new QPushButton(tr("Export CSV..."));
   auto* bar = new QHBoxLayout;
-  bar->addWidget(configuration_label_);
-  bar->addWidget(configuration_);
   bar->addWidget(new QLabel(tr("Show:")));
   bar->addWidget(metric_);
   bar->addWidget(log_);
@@ -107,14 +110,18 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   layout->setContentsMargins(4, 4, 4, 4);
   layout->addWidget(heading_);
   layout->addWidget(cells_note_);
+  auto* sweep_bar = new QHBoxLayout;  // a sweep's row: its profile and cost sets
+  sweep_bar->addWidget(configuration_label_);
+  sweep_bar->addWidget(configuration_, 1);
+  layout->addLayout(sweep_bar);
   layout->addLayout(bar);
   layout->addWidget(bars_, 3);
   auto* bottom = new QHBoxLayout;
-  bottom->addWidget(breakdown_, 3);
+  bottom->addWidget(breakdown_, 1);
   auto* cells_box = new QVBoxLayout;
   cells_box->addWidget(cells_label_);
   cells_box->addWidget(cells_, 1);
-  bottom->addLayout(cells_box, 2);
+  bottom->addLayout(cells_box, 1);
   layout->addLayout(bottom, 2);
   connect(configuration_, &QComboBox::currentIndexChanged, this, &CompareView::show_configuration);
   connect(cells_, &QTableWidget::cellDoubleClicked, this, [this](int row, int column) {
