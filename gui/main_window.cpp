@@ -314,7 +314,10 @@ void MainWindow::open_sweep_cell(const QString& name) {
     open_run_in_background(dir);
     return;
   }
-  // Recorded once, in a vmlab child process; the window stays usable meanwhile.
+  if (cell_run_ != nullptr && cell_run_->cell() == name) return;  // being recorded already
+  // Recorded once, in a vmlab child process; the window stays usable meanwhile. Another
+  // cell being recorded is given up first (its folder then holds no config.json).
+  cell_run_.reset();
   cell_run_ = std::make_unique<CellRun>(*sweep, *cell);
   connect(cell_run_.get(), &CellRun::finished, this, &MainWindow::cell_run_finished);
   show_banner(tr("Recording the run of cell %1 (vmlab run --out %2 --trace: %3 iterations of "

@@ -94,9 +94,14 @@ vmm::TranslationDetail fragment_detail(BtMonitor& monitor, uint32_t fragment) {
     vmm::TranslatedInsn insn;
     insn.guest = rec.guest;
     insn.guest_len = rec.guest_len;
-    if (rec.guest_len > 0) {
-      monitor.memory().read(rec.guest, insn.guest_bytes.data(),
-                            std::min<size_t>(rec.guest_len, insn.guest_bytes.size()), false);
+    // Read without setting the guest's accessed bits: looking changes nothing (a fragment
+    // is also formatted while the run goes on, when the cache drops it: bt_run_record.h).
+    const size_t len = std::min<size_t>(rec.guest_len, insn.guest_bytes.size());
+    for (size_t k = 0; k < len; ++k) {
+      const auto at = static_cast<uint32_t>(rec.guest + k);
+      const vmm::GuestWalk w = monitor.memory().walk(at, cpu::Access::kRead, false, false);
+      if (!w.ok) break;
+      insn.guest_bytes[k] = monitor.memory().read_phys8(w.gpa);
     }
     insn.tc = rec.tc;
     insn.tc_bytes.resize(rec.tc_len);
