@@ -249,6 +249,8 @@ int cmd_run(const std::vector<std::string>& args) {
     if (opts->trace) {
       if (auto t = start_trace(vm, *opts); !t) return fail(kNoInput, t.error().message);
     }
+    // bt: translations.jsonl keeps the fragments the cache drops on the way too.
+    modes::bt::start_run_record(vm);
   }
 
   // The interactive console (a terminal in raw mode from here to finish()) or a stream.

@@ -17,8 +17,9 @@ QString app_usage() {
       "\n"
       "options:\n"
       "  --open PATH          a run directory (config.json, stats.json, trace.jsonl or\n"
-      "                       trace.json, or their .gz from --trace-gzip) or a trace\n"
-      "                       file on its own (trace.jsonl, trace.json, either .gz)\n"
+      "                       trace.json, or their .gz from --trace-gzip), a trace\n"
+      "                       file on its own (trace.jsonl, trace.json, either .gz), or\n"
+      "                       the folder of a `vmlab sweep --out DIR` (the Compare view)\n"
       "  --compare FILE       vmlab compare --format json output for the Compare view\n"
       "  --align PATH         a second run directory (or trace) whose timeline the Aligned\n"
       "                       view shows below the first run's, on the same time axis\n"
@@ -41,6 +42,7 @@ QString app_usage() {
       "  --goto ADDR          the memory view starts at linear address ADDR (hex)\n"
       "  --breakdown UNIT     the compare view's breakdown in events (default) or cycles\n"
       "  --breakdown-of W     the compare view's breakdown of workload W\n"
+      "  --sweep-set N        an opened sweep's profile and cost set N (from 0, as listed)\n"
       "  --size WxH           window size (default 1280x820)\n"
       "  --lang LANG          en or sv\n"
       "  -h, --help           this text\n");
@@ -69,7 +71,7 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
                a == QStringLiteral("--steps") || a == QStringLiteral("--memory-show") ||
                a == QStringLiteral("--goto") || a == QStringLiteral("--breakdown") ||
                a == QStringLiteral("--breakdown-of") || a == QStringLiteral("--align") ||
-               a == QStringLiteral("--align-upper")) {
+               a == QStringLiteral("--sweep-set") || a == QStringLiteral("--align-upper")) {
       if (!value(v)) return QCoreApplication::translate("AppOptions", "%1 needs a value").arg(a);
       if (a == QStringLiteral("--open")) {
         o.open = v;
@@ -125,6 +127,14 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
         o.breakdown_cycles = v == QStringLiteral("cycles");
       } else if (a == QStringLiteral("--breakdown-of")) {
         o.breakdown_of = v;
+      } else if (a == QStringLiteral("--sweep-set")) {
+        bool ok = false;
+        o.sweep_set = v.toLongLong(&ok);
+        if (!ok || o.sweep_set < 0) {
+          return QCoreApplication::translate("AppOptions",
+                                             "--sweep-set takes a set number, from 0 (got '%1')")
+              .arg(v);
+        }
       } else if (a == QStringLiteral("--goto")) {
         bool ok = false;
         QString hex = v;

@@ -31,6 +31,7 @@ struct AppOptions {
   std::optional<uint32_t> go_to;          // --goto: the memory view's first page
   bool breakdown_cycles = false;          // --breakdown cycles
   QString breakdown_of;                   // --breakdown-of WORKLOAD
+  long long sweep_set = -1;               // --sweep-set: an opened sweep's configuration
   bool help = false;
 };
 

@@ -14,6 +14,16 @@ machine::Error error(const QString& message) {
   return machine::Error{message.toStdString(), EINVAL};
 }
 
+// A whole-number field below 2^53, or false.
+bool u64(const QJsonObject& o, const char* key, uint64_t& out) {
+  const QJsonValue v = o.value(QLatin1String(key));
+  if (!v.isDouble()) return false;
+  const double d = v.toDouble();
+  if (!(d >= 0) || d > 9007199254740992.0 || d != std::floor(d)) return false;
+  out = static_cast<uint64_t>(d);
+  return true;
+}
+
 // A 32-bit unsigned field, or false.
 bool u32(const QJsonObject& o, const char* key, uint32_t& out) {
   const QJsonValue v = o.value(QLatin1String(key));
@@ -56,12 +66,19 @@ machine::Result<BtTranslations> BtTranslations::parse(const QByteArray& bytes,
     }
     const QJsonObject o = doc.object();
     if (!header) {
-      if (o.value(QStringLiteral("schema")).toString() !=
-          QStringLiteral("vmlab-bt-translations/1")) {
+      const QString schema = o.value(QStringLiteral("schema")).toString();
+      if (schema != QStringLiteral("vmlab-bt-translations/2") &&
+          schema != QStringLiteral("vmlab-bt-translations/1")) {
         return bad(QCoreApplication::translate("BtTranslations",
                                                "not a vmlab translations file (expected schema "
-                                               "vmlab-bt-translations/1)"));
+                                               "vmlab-bt-translations/2)"));
       }
+      if (o.contains(QStringLiteral("dropped")) &&
+          (!u64(o, "dropped", t.dropped_) || !u64(o, "dropped_written", t.dropped_written_))) {
+        return bad(QCoreApplication::translate("BtTranslations",
+                                               "dropped and dropped_written are not counts"));
+      }
+      t.tracks_drops_ = o.contains(QStringLiteral("dropped"));
       uint32_t total = 0;
       if (!u32(o, "fragments", total)) {
         return bad(QCoreApplication::translate("BtTranslations", "no fragment count"));
@@ -80,7 +97,17 @@ machine::Result<BtTranslations> BtTranslations::parse(const QByteArray& bytes,
           "not a fragment (index, guest_start, guest_bytes, tc_start, tc_end, text)"));
     }
     f.text = o.value(QStringLiteral("text")).toString();
+    if (o.contains(QStringLiteral("dropped"))) {
+      f.dropped = o.value(QStringLiteral("dropped")).toString();
+      if (f.dropped.isEmpty() || !u64(o, "dropped_cycle", f.dropped_cycle) ||
+          !u64(o, "dropped_instructions", f.dropped_instructions)) {
+        return bad(QCoreApplication::translate(
+            "BtTranslations",
+            "a dropped fragment without its reason, dropped_cycle or dropped_instructions"));
+      }
+    }
     f.guest_mapped = o.value(QStringLiteral("guest_mapped")).toBool(true);
+    if (f.live_at_end()) ++t.written_;
     t.fragments_.push_back(std::move(f));
   }
   if (!header) {
@@ -90,22 +117,51 @@ machine::Result<BtTranslations> BtTranslations::parse(const QByteArray& bytes,
   return t;
 }
 
-const BtTranslations::Fragment* BtTranslations::fragment_at(uint32_t eip) const {
+template <typename Match>
+const BtTranslations::Fragment* BtTranslations::live_then(uint64_t cycle, Match matches) const {
+  // The first dropped at or after `cycle`, else the one live at the end.
+  const Fragment* best = nullptr;
   for (const Fragment& f : fragments_) {
-    if (eip >= f.tc_start && eip < f.tc_end) return &f;
+    if (!matches(f) || !f.live_at(cycle)) continue;
+    if (best == nullptr ||
+        (!f.live_at_end() && (best->live_at_end() || f.dropped_cycle < best->dropped_cycle))) {
+      best = &f;
+    }
   }
-  for (const Fragment& f : fragments_) {
-    if (eip >= f.guest_start && eip - f.guest_start < f.guest_bytes) return &f;
-  }
-  return nullptr;
+  return best;
 }
 
-const BtTranslations::Fragment* BtTranslations::fragment_of_guest(uint32_t guest) const {
+const BtTranslations::Fragment* BtTranslations::fragment_at(uint32_t eip, uint64_t cycle) const {
+  if (const Fragment* f = live_then(
+          cycle, [eip](const Fragment& f) { return eip >= f.tc_start && eip < f.tc_end; })) {
+    return f;
+  }
+  return live_then(cycle, [eip](const Fragment& f) {
+    return eip >= f.guest_start && eip - f.guest_start < f.guest_bytes;
+  });
+}
+
+const BtTranslations::Fragment* BtTranslations::retired_at(uint32_t eip, uint64_t cycle) const {
+  const Fragment* best = nullptr;
   for (const Fragment& f : fragments_) {
-    if (f.guest_start == guest) return &f;
+    if (f.live_at_end() || f.dropped == QStringLiteral("flush") || f.dropped_cycle >= cycle ||
+        eip < f.tc_start || eip >= f.tc_end) {
+      continue;
+    }
+    if (best == nullptr || f.dropped_cycle > best->dropped_cycle) best = &f;
+  }
+  return best;
+}
+
+const BtTranslations::Fragment* BtTranslations::fragment_of_guest(uint32_t guest,
+                                                                  uint64_t cycle) const {
+  if (const Fragment* f =
+          live_then(cycle, [guest](const Fragment& f) { return f.guest_start == guest; })) {
+    return f;
   }
   for (auto it = fragments_.rbegin(); it != fragments_.rend(); ++it) {
-    if (guest >= it->guest_start && guest - it->guest_start < it->guest_bytes) return &*it;
+    if (it->live_at(cycle) && guest >= it->guest_start && guest - it->guest_start < it->guest_bytes)
+      return &*it;
   }
   return nullptr;
 }

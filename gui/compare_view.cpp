@@ -11,12 +11,15 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QHBoxLayout>
+#include <QHeaderView>
 #include <QLabel>
+#include <QLocale>
 #include <QLogValueAxis>
 #include <QPainter>
 #include <QPushButton>
 #include <QStackedBarSeries>
 #include <QSvgGenerator>
+#include <QTableWidget>
 #include <QVBoxLayout>
 #include <QValueAxis>
 #include <algorithm>
@@ -59,6 +62,28 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   log_ = new QCheckBox(tr("log scale"));
   log_->setChecked(true);
   workload_ = new QComboBox;
+  workload_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  workload_->setMinimumContentsLength(16);
+  // A sweep's extra dimension: the profile and its cost override set.
+  configuration_label_ = new QLabel(tr("Profile and costs:"));
+  configuration_ = new QComboBox;
+  // Long names (many cost overrides, a workload's arguments) are elided, not widening the
+  // window past the screen.
+  configuration_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  configuration_->setMinimumContentsLength(32);
+  configuration_label_->hide();
+  configuration_->hide();
+  cells_label_ = new QLabel(
+      tr("<b>Cells</b> (cycles per operation; double-click a cell for its run: events and "
+         "timeline)"));
+  cells_label_->setWordWrap(true);
+  cells_ = new QTableWidget;
+  cells_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  cells_->setSelectionMode(QAbstractItemView::SingleSelection);
+  cells_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  cells_->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  cells_label_->hide();
+  cells_->hide();
   breakdown_unit_ = new QComboBox;
   breakdown_unit_->addItem(tr("events per operation"));
   breakdown_unit_->addItem(tr("cycles per operation"));
@@ -85,9 +110,23 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   layout->setContentsMargins(4, 4, 4, 4);
   layout->addWidget(heading_);
   layout->addWidget(cells_note_);
+  auto* sweep_bar = new QHBoxLayout;  // a sweep's row: its profile and cost sets
+  sweep_bar->addWidget(configuration_label_);
+  sweep_bar->addWidget(configuration_, 1);
+  layout->addLayout(sweep_bar);
   layout->addLayout(bar);
   layout->addWidget(bars_, 3);
-  layout->addWidget(breakdown_, 2);
+  auto* bottom = new QHBoxLayout;
+  bottom->addWidget(breakdown_, 1);
+  auto* cells_box = new QVBoxLayout;
+  cells_box->addWidget(cells_label_);
+  cells_box->addWidget(cells_, 1);
+  bottom->addLayout(cells_box, 1);
+  layout->addLayout(bottom, 2);
+  connect(configuration_, &QComboBox::currentIndexChanged, this, &CompareView::show_configuration);
+  connect(cells_, &QTableWidget::cellDoubleClicked, this, [this](int row, int column) {
+    if (const SweepCell* cell = cell_at(row, column)) Q_EMIT cellActivated(cell->name);
+  });
   connect(metric_, &QComboBox::currentIndexChanged, this, &CompareView::rebuild);
   connect(log_, &QCheckBox::toggled, this, &CompareView::rebuild);
   connect(workload_, &QComboBox::currentIndexChanged, this, &CompareView::rebuild);
@@ -112,14 +151,129 @@ bool CompareView::open_json(const QString& file, QString* error) {
 }
 
 void CompareView::set_data(CompareData data) {
+  sweep_.reset();
+  configuration_label_->hide();
+  configuration_->hide();
+  cells_label_->hide();
+  cells_->hide();
+  breakdown_unit_->setItemData(1, QVariant(), Qt::UserRole - 1);  // enabled again
+  const QString heading = tr("<b>vmlab compare</b>, profile %1: %2 workloads in %3 modes.")
+                              .arg(data.profile.toHtmlEscaped())
+                              .arg(data.workloads.size())
+                              .arg(data.modes.size());
+  show_data(std::move(data), heading);
+}
+
+bool CompareView::open_sweep(const QString& dir, QString* error) {
+  auto sweep = load_sweep(dir);
+  if (!sweep) {
+    if (error != nullptr) *error = QString::fromStdString(sweep.error().message);
+    return false;
+  }
+  set_sweep(std::move(sweep.value()));
+  return true;
+}
+
+void CompareView::set_sweep(SweepData sweep) {
+  sweep_ = std::move(sweep);
+  {
+    const QSignalBlocker block(configuration_);
+    configuration_->clear();
+    configuration_->addItems(sweep_->configurations);
+    configuration_->setCurrentIndex(0);
+  }
+  configuration_label_->show();
+  configuration_->show();
+  cells_label_->show();
+  cells_->show();
+  // A sweep keeps no cycles charged per event kind: only events per operation break down.
+  breakdown_unit_->setCurrentIndex(0);
+  breakdown_unit_->setItemData(1, 0, Qt::UserRole - 1);  // disabled (QStandardItemModel)
+  show_configuration();
+}
+
+bool CompareView::set_configuration(qsizetype index) {
+  if (!sweep_ || index < 0 || index >= sweep_->configurations.size()) return false;
+  configuration_->setCurrentIndex(static_cast<int>(index));
+  return true;
+}
+
+qsizetype CompareView::configuration() const {
+  return sweep_ ? configuration_->currentIndex() : -1;
+}
+
+void CompareView::show_configuration() {
+  if (!sweep_) return;
+  const qsizetype index = configuration_->currentIndex();
+  CompareData data = sweep_->compare_for(index);
+  const QString heading =
+      tr("<b>vmlab sweep</b> %1: %2 cells (%3 measured, %4 skipped, %5 failed) in %6 "
+         "profile and cost sets. Shown: <b>%7</b>, %8 workloads in %9 modes.")
+          .arg(sweep_->dir.toHtmlEscaped())
+          .arg(sweep_->cells.size())
+          .arg(sweep_->count_ok())
+          .arg(sweep_->count_skipped())
+          .arg(sweep_->count_failed())
+          .arg(sweep_->configurations.size())
+          .arg(data.profile.toHtmlEscaped())
+          .arg(data.workloads.size())
+          .arg(data.modes.size());
+  const QString workload = workload_->currentText();
+  show_data(std::move(data), heading);
+  set_breakdown_workload(workload);  // the same workload in the next configuration
+  fill_cells_table();
+}
+
+const SweepCell* CompareView::cell_at(int row, int column) const {
+  if (!sweep_ || row < 0 || column < 0 || row >= data_.workloads.size() ||
+      column >= data_.modes.size()) {
+    return nullptr;
+  }
+  return sweep_->find(configuration(), data_.workloads[row], data_.modes[column]);
+}
+
+void CompareView::fill_cells_table() {
+  cells_->clear();
+  cells_->setRowCount(static_cast<int>(data_.workloads.size()));
+  cells_->setColumnCount(static_cast<int>(data_.modes.size()));
+  cells_->setHorizontalHeaderLabels(data_.modes);
+  cells_->setVerticalHeaderLabels(data_.workloads);
+  const QLocale locale;
+  for (int row = 0; row < data_.workloads.size(); ++row) {
+    for (int column = 0; column < data_.modes.size(); ++column) {
+      const SweepCell* cell = cell_at(row, column);
+      auto* item = new QTableWidgetItem;
+      if (cell == nullptr) {
+        item->setText(tr("(not in the grid)"));
+        item->setForeground(QColor(0x88, 0x88, 0x88));
+      } else if (cell->ok) {
+        item->setText(locale.toString(cell->cycles_per_op, 'f', 1));
+        item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        item->setToolTip(tr("%1: %2 cycles per operation. Double-click: its run (events, "
+                            "timeline).")
+                             .arg(cell->name, locale.toString(cell->cycles_per_op, 'f', 1)));
+      } else if (cell->skipped) {
+        item->setText(tr("skipped"));
+        item->setBackground(QColor(0xEE, 0xEE, 0xEE));
+        item->setForeground(QColor(0x55, 0x55, 0x55));
+        item->setToolTip(tr("%1: skipped: %2").arg(cell->name, cell->reason));
+      } else {
+        item->setText(tr("failed"));
+        item->setBackground(QColor(0xFD, 0xE2, 0xE1));
+        item->setForeground(QColor(0xB0, 0x00, 0x20));
+        item->setToolTip(tr("%1: failed: %2").arg(cell->name, cell->reason));
+      }
+      cells_->setItem(row, column, item);
+    }
+  }
+}
+
+void CompareView::show_data(CompareData data, const QString& heading) {
   data_ = std::move(data);
   const QSignalBlocker block(workload_);
   workload_->clear();
   workload_->addItems(data_.workloads);
-  heading_->setText(tr("<b>vmlab compare</b>, profile %1: %2 workloads in %3 modes.")
-                        .arg(data_.profile.toHtmlEscaped())
-                        .arg(data_.workloads.size())
-                        .arg(data_.modes.size()));
+  heading_->setText(heading);
   // The cells without a bar, and why: a skipped cell is no failure.
   QStringList note;
   const QStringList skipped = data_.skipped_cells();
@@ -179,6 +333,13 @@ void CompareView::rebuild() {
   for (const QString& mode : data_.modes) {
     auto* set = new QBarSet(mode);
     set->setColor(mode_colour(mode));
+    // A sweep's bar opens its cell's run, as the cells table does.
+    connect(set, &QBarSet::doubleClicked, this, [this, mode](int index) {
+      if (!sweep_ || index < 0 || index >= data_.workloads.size()) return;
+      if (const SweepCell* cell = sweep_->find(configuration(), data_.workloads[index], mode)) {
+        Q_EMIT cellActivated(cell->name);
+      }
+    });
     for (const QString& w : data_.workloads) {
       // A skipped or failed cell has no bar: on the log axis it stands at the axis floor
       // (a zero there has no logarithm, and Qt warns on stderr).

@@ -6,12 +6,16 @@
 
 #include <QWidget>
 
+#include <optional>
+
 #include "gui/compare_data.h"
+#include "gui/sweep_data.h"
 
 class QCheckBox;
 class QComboBox;
 class QChartView;
 class QLabel;
+class QTableWidget;
 
 namespace vmlab::gui {
 
@@ -22,6 +26,20 @@ class CompareView : public QWidget {
 
   bool open_json(const QString& file, QString* error = nullptr);
   void set_data(CompareData data);
+  // A `vmlab sweep` folder (gui/sweep_data.h): its configurations (profile and cost set)
+  // are a choice above the charts, and the cells table beside the breakdown opens a cell's
+  // run on double-click (cellActivated).
+  bool open_sweep(const QString& dir, QString* error = nullptr);
+  void set_sweep(SweepData sweep);
+  const SweepData* sweep() const { return sweep_ ? &*sweep_ : nullptr; }
+  // The sweep's configuration shown (an index into SweepData::configurations); false
+  // without a sweep or out of range.
+  bool set_configuration(qsizetype index);
+  qsizetype configuration() const;
+  // The cells of the configuration shown: workloads (rows) x modes (columns).
+  QTableWidget* cells_table() { return cells_; }
+  // The sweep cell behind a row and column of the cells table, or nullptr.
+  const SweepCell* cell_at(int row, int column) const;
   const CompareData& data() const { return data_; }
   void set_log_scale(bool on);
   void set_ratio(bool ratio);  // false: cycles per operation
@@ -39,13 +57,25 @@ class CompareView : public QWidget {
   // guest's reason (grey: not a failure), failed ones with their error (red).
   QString cells_note() const;
 
+ Q_SIGNALS:
+  // A sweep cell was double-clicked (in the cells table, or its bar): open its run.
+  void cellActivated(const QString& cell_name);
+
  private:
   void rebuild();
+  void show_data(CompareData data, const QString& heading);
+  void show_configuration();
+  void fill_cells_table();
   void render_to(QPainter& painter, const QSize& size);
   void choose_export(const QString& filter, const QString& suffix);
 
   CompareData data_;
+  std::optional<SweepData> sweep_;
   QLabel* heading_;
+  QLabel* configuration_label_;
+  QComboBox* configuration_;
+  QLabel* cells_label_;
+  QTableWidget* cells_;
   QLabel* cells_note_;
   QComboBox* metric_;
   QCheckBox* log_;

@@ -6,6 +6,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QPlainTextEdit>
 #include <QSplitter>
 #include <QTableView>
@@ -224,48 +225,91 @@ QString EventsView::translation_text(size_t i) const {
            tr("translated code: not shown (%1)").arg(summary.translations_note) + QLatin1Char('\n');
   }
   const BtTranslations& t = *summary.translations;
+  // Where the fragments come from: the paused live run's cache, or the run directory's file.
+  const QString source =
+      t.live() ? tr("the translation cache at the pause") : tr("translations.jsonl");
   // A translation (or an adaptive retranslation) names the guest code it translated: its
-  // fragment is that code's, wherever in the monitor the event was recorded.
+  // fragment is that code's, wherever in the monitor the event was recorded. Of the
+  // fragments there, the one live at the event's cycle (the cache may have dropped it later).
   const bool names_guest =
       e.kind == vmm::EventKind::bt_translate || e.kind == vmm::EventKind::bt_adapt;
   const BtTranslations::Fragment* f =
-      names_guest ? t.fragment_of_guest(e.payload[0]) : t.fragment_at(e.eip);
+      names_guest ? t.fragment_of_guest(e.payload[0], e.cycle) : t.fragment_at(e.eip, e.cycle);
   if (f == nullptr) {
     if (names_guest) {
       return QLatin1Char('\n') +
-             tr("translated code: guest 0x%1 has no fragment in translations.jsonl (replaced or "
-                "flushed before the run ended, or left out by the file's bound)")
-                 .arg(e.payload[0], 8, 16, QLatin1Char('0')) +
+             tr("translated code: guest 0x%1 has no fragment in %2 (left out by the file's "
+                "bound, or dropped in a run that did not keep dropped fragments)")
+                 .arg(e.payload[0], 8, 16, QLatin1Char('0'))
+                 .arg(source) +
              QLatin1Char('\n');
     }
     if (e.eip < BtTranslations::kTranslationCacheBase) return {};  // guest code, not translated
+    if (const BtTranslations::Fragment* r = t.retired_at(e.eip, e.cycle)) {
+      // A jump chained to a fragment the monitor retired lands at its old entry.
+      return QLatin1Char('\n') +
+             tr("translated code: TC address 0x%1 lies in fragment %2, which the monitor "
+                "retired before this event (at cycle %3, by %4): it wrote a dead entry (a "
+                "callout that finds the current translation) or a forwarding jump over its "
+                "entry, where jumps chained to it still land. Its code as it was:")
+                 .arg(e.eip, 8, 16, QLatin1Char('0'))
+                 .arg(r->index)
+                 .arg(QLocale().toString(static_cast<qulonglong>(r->dropped_cycle)))
+                 .arg(r->dropped == QStringLiteral("replace") ? tr("an adaptive retranslation")
+                                                              : tr("a guest write to its code")) +
+             QLatin1Char('\n') + r->text;
+    }
     return QLatin1Char('\n') +
-           tr("translated code: TC address 0x%1 is in no fragment of translations.jsonl: the "
-              "cache's own routines (re-entry, lookup), or a fragment the run replaced "
-              "(bt_adapt), invalidated or flushed before it ended, or one left out by the file's "
-              "bound")
-               .arg(e.eip, 8, 16, QLatin1Char('0')) +
+           tr("translated code: TC address 0x%1 is in no fragment of %2 live at this event's "
+              "cycle: the cache's own routines (re-entry, lookup), or a fragment left out by "
+              "the file's bound")
+               .arg(e.eip, 8, 16, QLatin1Char('0'))
+               .arg(source) +
            QLatin1Char('\n');
   }
-  QString text = QLatin1Char('\n') +
-                 tr("translated code (fragment %1 of the translation cache as the run ended, "
-                    "from translations.jsonl, as vmlab bt-dump prints it):")
-                     .arg(f->index) +
-                 QLatin1Char('\n');
+  const QLocale locale;
+  QString text;
+  if (f->live_at_end()) {
+    text = QLatin1Char('\n') +
+           (t.live() ? tr("translated code (fragment %1 of the translation cache at the pause, "
+                          "as vmlab bt-dump prints it):")
+                           .arg(f->index)
+                     : tr("translated code (fragment %1 of the translation cache as the run "
+                          "ended, from translations.jsonl, as vmlab bt-dump prints it):")
+                           .arg(f->index)) +
+           QLatin1Char('\n');
+  } else {
+    const QString why =
+        f->dropped == QStringLiteral("flush")        ? tr("a flush of the full cache")
+        : f->dropped == QStringLiteral("invalidate") ? tr("a guest write to its code (invalidated)")
+        : f->dropped == QStringLiteral("replace")    ? tr("an adaptive retranslation (replaced)")
+                                                     : f->dropped;
+    text = QLatin1Char('\n') +
+           tr("translated code (fragment %1 as it was at this event: dropped later, at cycle %2 "
+              "after %3 instructions, by %4; from %5, as vmlab bt-dump printed it then):")
+               .arg(f->index)
+               .arg(locale.toString(static_cast<qulonglong>(f->dropped_cycle)))
+               .arg(locale.toString(static_cast<qulonglong>(f->dropped_instructions)))
+               .arg(why, source) +
+           QLatin1Char('\n');
+  }
   if (!f->guest_mapped) {
-    text += tr("  note: the guest no longer mapped this code when the run ended (boot code): "
-               "the guest column shows what reads there then, not the instructions translated; "
-               "the translation column is exact") +
+    text += tr("  note: the guest no longer mapped this code then (boot code): the guest column "
+               "shows what read there, not the instructions translated; the translation column "
+               "is exact") +
             QLatin1Char('\n');
   }
-  // A flush after this event: the cache at the end may hold other code at this address.
-  for (size_t k = s.size(); k-- > i + 1;) {
-    if (s.kind(k) == vmm::EventKind::bt_flush) {
-      text += tr("  note: the cache was flushed after this event (event %1): the code that ran "
-                 "here may have been another translation")
-                  .arg(k) +
-              QLatin1Char('\n');
-      break;
+  // A file that did not keep dropped fragments (an older vmlab's): a flush after this event
+  // means the cache at the end may hold other code at this address.
+  if (!t.tracks_drops()) {
+    for (size_t k = s.size(); k-- > i + 1;) {
+      if (s.kind(k) == vmm::EventKind::bt_flush) {
+        text += tr("  note: the cache was flushed after this event (event %1): the code that "
+                   "ran here may have been another translation")
+                    .arg(k) +
+                QLatin1Char('\n');
+        break;
+      }
     }
   }
   return text + f->text;

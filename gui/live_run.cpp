@@ -5,6 +5,7 @@
 #include <bitset>
 
 #include "gui/resources.h"
+#include "modes/binary-translation/bt_run_record.h"
 #include "modes/registry.h"
 
 namespace vmlab::gui {
@@ -109,6 +110,9 @@ bool LiveRun::start(const LiveRunOptions& o, QString& error) {
     return false;
   }
   initial_ = vm->recorder().counters();
+  // bt: the fragments the cache drops on the way are kept for the event table, as a run
+  // directory's translations.jsonl keeps them (nothing under the other modes).
+  modes::bt::start_run_record(*vm);
   // Every event from here on, as a trace holds them: lossless, so a guest faster than the
   // GUI waits for it rather than lose events (the counts must equal stats.json's).
   subscription_ = vm->subscribe(kQueueEvents);
@@ -204,6 +208,25 @@ void LiveRun::publish_status() {
     s.stop = QString::fromStdString(r.message);
   }
   s.inspection = std::make_shared<const InspectionSnapshot>(take_snapshot(*vm_));
+  if (vm_->mode() == vmm::ModeId::bt) {
+    const vmm::EventCounters& c = vm_->recorder().counters();
+    uint64_t changes = 0;
+    for (const vmm::EventKind k : {vmm::EventKind::bt_translate, vmm::EventKind::bt_flush,
+                                   vmm::EventKind::bt_invalidate, vmm::EventKind::bt_adapt}) {
+      changes += c.count[vmm::index_of(k)];
+    }
+    if (changes != translations_at_) {
+      translations_at_ = changes;
+      auto t = BtTranslations::parse(QByteArray::fromStdString(modes::bt::run_record(*vm_)),
+                                     QStringLiteral("live"));
+      if (t) {
+        auto shared = std::make_shared<BtTranslations>(std::move(t.value()));
+        shared->set_live(true);
+        translations_ = std::move(shared);
+      }
+    }
+    s.translations = translations_;
+  }
   const std::lock_guard lock(mutex_);
   status_ = s;
   if (commands_.empty()) busy_.store(false, std::memory_order_release);

@@ -31,6 +31,7 @@
 #include "engine/vmm/core/event_subscription.h"
 #include "engine/vmm/core/vm.h"
 #include "engine/vmm/core/vm_state.h"
+#include "gui/bt_translations.h"
 #include "gui/inspection_snapshot.h"
 
 namespace vmlab::gui {
@@ -68,6 +69,11 @@ struct LiveStatus {
   QString stop;  // reason: message, once stopped
   // The code and memory views' data, taken after each command (nullptr before the first).
   std::shared_ptr<const InspectionSnapshot> inspection;
+  // bt: the translation cache's fragments (with those it dropped since the start), made by
+  // the same code as an opened run's translations.jsonl (modes/binary-translation/
+  // bt_run_record.h) and read by the same reader, so the event table shows an event's
+  // translated code alike for both. Taken again only after bt events changed the cache.
+  std::shared_ptr<const BtTranslations> translations;
 };
 
 class LiveRun {
@@ -123,6 +129,10 @@ class LiveRun {
   std::deque<std::pair<Command, uint64_t>> commands_;
   std::atomic<bool> busy_{false};
   uint64_t guest_steps_ = 0;  // the worker's (LiveStatus::guest_steps)
+  // The worker's: the bt translations last taken, and the count of cache-changing bt
+  // events (translate, flush, invalidate, adapt) when they were.
+  std::shared_ptr<const BtTranslations> translations_;
+  uint64_t translations_at_ = UINT64_MAX;
   // The events (the GUI thread is its one consumer, in take()).
   std::shared_ptr<vmm::EventSubscription> subscription_;
   // Mailbox, guarded by mutex_.

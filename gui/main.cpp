@@ -39,6 +39,13 @@ int main(int argc, char** argv) {
     }
   }
   if (!options.compare.isEmpty() && !window.open_compare(options.compare)) status = 1;
+  if (options.sweep_set >= 0 && !window.compare()->set_configuration(options.sweep_set)) {
+    std::fprintf(stderr,
+                 "vmlab-gui: --sweep-set %lld: no such profile and cost set (open a "
+                 "sweep with --open; its sets are numbered from 0)\n",
+                 options.sweep_set);
+    status = 1;
+  }
   if (options.breakdown_cycles) window.compare()->set_breakdown_cycles(true);
   if (!options.breakdown_of.isEmpty() &&
       !window.compare()->set_breakdown_workload(options.breakdown_of)) {

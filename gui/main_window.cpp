@@ -15,7 +15,10 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+#include <QFileInfo>
+
 #include "gui/aligned_view.h"
+#include "gui/cell_run.h"
 #include "gui/compare_view.h"
 #include "gui/counters_view.h"
 #include "gui/event_selection.h"
@@ -91,6 +94,7 @@ void MainWindow::build_ui() {
   layout->addWidget(tabs_, 1);
   setCentralWidget(central);
   if (!compare_file_.isEmpty()) compare_->open_json(compare_file_);
+  if (!sweep_dir_.isEmpty()) compare_->open_sweep(sweep_dir_);
   if (!aligned_path_.isEmpty()) aligned_->open_lower(aligned_path_);
   if (!aligned_upper_path_.isEmpty()) aligned_->open_upper(aligned_upper_path_);
   if (keep_view) timeline_->set_viewport(view);
@@ -107,6 +111,7 @@ void MainWindow::build_ui() {
   connect(aligned_, &AlignedView::openUpperRequested, this, &MainWindow::choose_aligned_upper_run);
   // Back to the window's run: a rebuilt window (another language) does not reopen the other.
   connect(aligned_, &AlignedView::usingWindowRun, this, [this] { aligned_upper_path_.clear(); });
+  connect(compare_, &CompareView::cellActivated, this, &MainWindow::open_sweep_cell);
   connect(run_panel_, &RunPanel::message, this,
           [this](const QString& text, bool error) { show_banner(text, error); });
   build_menus();
@@ -134,6 +139,8 @@ void MainWindow::build_menus() {
                   &MainWindow::choose_run_directory);
   file->addAction(tr("Open &comparison (vmlab compare --format json)..."), this,
                   &MainWindow::choose_compare_file);
+  file->addAction(tr("Open &sweep results (vmlab sweep --out DIR)..."), this,
+                  &MainWindow::choose_sweep_dir);
   file->addAction(tr("Open &trace file (trace.json, trace.jsonl, or .gz)..."), this,
                   &MainWindow::choose_trace_file);
   file->addAction(tr("Open a second run to &align..."), this, &MainWindow::choose_aligned_run);
@@ -182,6 +189,7 @@ void MainWindow::set_language(const QString& language) {
 }
 
 bool MainWindow::open_run(const QString& path) {
+  if (is_sweep_dir(path)) return open_sweep(path);
   auto run = load_run(path);
   if (!run) {
     show_banner(tr("Could not open %1: %2").arg(path, QString::fromStdString(run.error().message)),
@@ -204,6 +212,10 @@ void MainWindow::show_loaded(LoadedRun r) {
 }
 
 void MainWindow::open_run_in_background(const QString& path) {
+  if (is_sweep_dir(path)) {
+    open_sweep(path);  // a few small files: no worker needed
+    return;
+  }
   loading_.reset();  // cancels and waits for a load going on
   loading_ = std::make_unique<TraceLoadJob>(path);
   connect(loading_.get(), &TraceLoadJob::progressed, progress_, &QProgressBar::setValue);
@@ -266,8 +278,66 @@ bool MainWindow::open_compare(const QString& file) {
     return false;
   }
   compare_file_ = file;
+  sweep_dir_.clear();
   show_view(View::compare);
   return true;
+}
+
+bool MainWindow::open_sweep(const QString& dir) {
+  QString why;
+  if (!compare_->open_sweep(dir, &why)) {
+    show_banner(tr("Could not open %1: %2").arg(dir, why), true);
+    return false;
+  }
+  sweep_dir_ = dir;
+  compare_file_.clear();
+  const QStringList warnings = compare_->sweep()->warnings;
+  if (warnings.isEmpty()) {
+    banner_->hide();
+  } else {
+    show_banner(warnings.join(QLatin1Char('\n')), false);
+  }
+  show_view(View::compare);
+  return true;
+}
+
+void MainWindow::open_sweep_cell(const QString& name) {
+  const SweepData* sweep = compare_->sweep();
+  if (sweep == nullptr) return;
+  const SweepCell* cell = nullptr;
+  for (const SweepCell& c : sweep->cells) {
+    if (c.name == name) cell = &c;
+  }
+  if (cell == nullptr) return;
+  const QString dir = cell_run_dir(*sweep, *cell);
+  if (QFileInfo(dir + QStringLiteral("/config.json")).isFile()) {
+    open_run_in_background(dir);
+    return;
+  }
+  if (cell_run_ != nullptr && cell_run_->cell() == name) return;  // being recorded already
+  // Recorded once, in a vmlab child process; the window stays usable meanwhile. Another
+  // cell being recorded is given up first (its folder then holds no config.json).
+  cell_run_.reset();
+  cell_run_ = std::make_unique<CellRun>(*sweep, *cell);
+  connect(cell_run_.get(), &CellRun::finished, this, &MainWindow::cell_run_finished);
+  show_banner(tr("Recording the run of cell %1 (vmlab run --out %2 --trace: %3 iterations of "
+                 "%4 under %5) ...")
+                  .arg(cell->name, dir)
+                  .arg(cell->iters)
+                  .arg(cell->workload_label(), cell->mode),
+              false);
+}
+
+void MainWindow::cell_run_finished(bool ok, const QString& error) {
+  if (cell_run_ == nullptr) return;
+  const QString dir = cell_run_->out();
+  const QString name = cell_run_->cell();
+  cell_run_.release()->deleteLater();  // it emitted the signal
+  if (!ok) {
+    show_banner(tr("Could not record the run of cell %1: %2").arg(name, error), true);
+    return;
+  }
+  open_run_in_background(dir);
 }
 
 void MainWindow::show_view(View view) {
@@ -380,6 +450,16 @@ void MainWindow::choose_trace_file() {
   dialog->setAttribute(Qt::WA_DeleteOnClose);
   connect(dialog, &QFileDialog::fileSelected, this,
           [this](const QString& f) { open_run_in_background(f); });
+  dialog->open();
+}
+
+void MainWindow::choose_sweep_dir() {
+  auto* dialog =
+      new QFileDialog(this, tr("Open the folder of a vmlab sweep (vmlab sweep --out DIR)"));
+  dialog->setFileMode(QFileDialog::Directory);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &QFileDialog::fileSelected, this,
+          [this](const QString& dir) { open_sweep(dir); });
   dialog->open();
 }
 

@@ -32,6 +32,7 @@ class AlignedView;
 class MigrationView;
 class TraceLoadJob;
 class EventSelection;
+class CellRun;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -53,6 +54,13 @@ class MainWindow : public QMainWindow {
   void cancel_loading();
   // Opens `vmlab compare --format json` output.
   bool open_compare(const QString& file);
+  // Opens `vmlab sweep --out DIR` results in the compare view (open_run and File > Open do
+  // for a sweep's folder).
+  bool open_sweep(const QString& dir);
+  // Opens the run of the open sweep's cell `name` (recording it first: gui/cell_run.h).
+  void open_sweep_cell(const QString& name);
+  // The cell run being recorded, or nullptr.
+  CellRun* recording() { return cell_run_.get(); }
   // Opens a second run below the first in the aligned view.
   bool open_aligned(const QString& path);
   // Opens a run for the aligned view's upper row (instead of the window's run).
@@ -86,6 +94,8 @@ class MainWindow : public QMainWindow {
   void update_status();
   void choose_run_directory();
   void choose_compare_file();
+  void choose_sweep_dir();
+  void cell_run_finished(bool ok, const QString& error);
   void choose_aligned_run();
   void choose_aligned_upper_run();
   void choose_trace_file();
@@ -97,6 +107,8 @@ class MainWindow : public QMainWindow {
   QTranslator translator_;
   QString language_ = QStringLiteral("en");
   QString compare_file_;
+  QString sweep_dir_;
+  std::unique_ptr<CellRun> cell_run_;
   QString aligned_path_;
   QString aligned_upper_path_;
   QLabel* banner_ = nullptr;

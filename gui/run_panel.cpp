@@ -294,6 +294,13 @@ void RunPanel::poll() {
   summary_.cycles = std::max(status_.cycles, document_->events().end_cycle());
   summary_.instructions = status_.instructions;
   summary_.stop = status_.stop;
+  // bt: the event table's translated code, from the cache as the worker last left it.
+  if (status_.translations != nullptr) {
+    summary_.translations = status_.translations;
+    summary_.translations_note.clear();
+  } else if (summary_.variant == variant_label(ModeVariant::bt)) {
+    summary_.translations_note = tr("shown when the run pauses or stops");
+  }
   document_->update_summary(summary_);
   if (!console.empty()) {
     console_->moveCursor(QTextCursor::End);

@@ -39,6 +39,16 @@ done
     --out "$runs/mig-src" --migrate-to "127.0.0.1:$port" --migrate-at 2000000 \
     --migrate-threshold 4 "$kernel" < /dev/null > /dev/null 2> /dev/null
 wait "$listener"
+# A small sweep (docs/sweep.md): four modes, a port read and a disk workload on a disk with
+# no vmlabfs (so the guest skips it), with a Pentium 4's costs as they are and with a
+# costlier VM exit.
+head -c 1048576 /dev/zero > "$runs/raw.img"
+cat > "$runs/grid.json" << EOF
+{"modes": ["native", "trap", "bt", "pv"],
+ "workloads": [{"name": "in", "iters": 100}, {"name": "filecreate0", "iters": 2}],
+ "profiles": ["pentium4"], "costs": [{}, {"trap": 5000}], "disk": "$runs/raw.img"}
+EOF
+"$vmlab" sweep -q --kernel "$kernel" --out "$runs/sweep" "$runs/grid.json" < /dev/null 2> /dev/null
 "$vmlab" compare --quiet --modes all --workloads syscall,in,pgfault,ptemod,ctxsw \
     --profile pentium4 --format json --kernel "$kernel" > "$runs/compare.json"
 
@@ -49,9 +59,15 @@ wait "$listener"
 # A bt run opened from its directory: a callout's fragment from translations.jsonl.
 "$gui" --open "$runs/bt" --view events --select 651 --size 1300x900 \
     --screenshot "$out/gui-events-bt.png"
+# An event in a fragment the run replaced later (adaptive retranslation): the fragment as
+# it was then, from translations.jsonl's dropped fragments.
+"$gui" --open "$runs/bt" --view events --select 894 --size 1300x900 \
+    --screenshot "$out/gui-events-bt-dropped.png"
 "$gui" --open "$runs/bt" --view counters --size 1200x560 --screenshot "$out/gui-counters.png"
 "$gui" --compare "$runs/compare.json" --view compare --size 1200x820 \
     --screenshot "$out/gui-compare.png"
+"$gui" --open "$runs/sweep" --sweep-set 1 --view compare --size 1300x900 \
+    --screenshot "$out/gui-compare-sweep.png"
 "$gui" --run --kernel "$kernel" --mode pv --profile pentium4 --append "run=syscall iters=200" --view run \
     --size 1200x700 --screenshot "$out/gui-run.png"
 "$gui" --run --kernel "$kernel" --mode bt --profile pentium4 --append "run=syscall iters=200" --instructions 3000000 \

@@ -13,8 +13,9 @@ wrote; compare the modes from `vmlab compare --format json`.
 
 options:
   --open PATH          a run directory (config.json, stats.json, trace.jsonl or
-                       trace.json, or their .gz from --trace-gzip) or a trace
-                       file on its own (trace.jsonl, trace.json, either .gz)
+                       trace.json, or their .gz from --trace-gzip), a trace
+                       file on its own (trace.jsonl, trace.json, either .gz), or
+                       the folder of a `vmlab sweep --out DIR` (the Compare view)
   --compare FILE       vmlab compare --format json output for the Compare view
   --align PATH         a second run directory (or trace) whose timeline the Aligned
                        view shows below the first run&apos;s, on the same time axis
@@ -37,6 +38,7 @@ options:
   --goto ADDR          the memory view starts at linear address ADDR (hex)
   --breakdown UNIT     the compare view&apos;s breakdown in events (default) or cycles
   --breakdown-of W     the compare view&apos;s breakdown of workload W
+  --sweep-set N        an opened sweep&apos;s profile and cost set N (from 0, as listed)
   --size WxH           window size (default 1280x820)
   --lang LANG          en or sv
   -h, --help           this text
@@ -49,8 +51,9 @@ skrev; jämför lägena från `vmlab compare --format json`.
 
 flaggor:
   --open SÖKVÄG        en körkatalog (config.json, stats.json, trace.jsonl eller
-                       trace.json, eller deras .gz från --trace-gzip) eller en
-                       spårfil för sig (trace.jsonl, trace.json, endera .gz)
+                       trace.json, eller deras .gz från --trace-gzip), en
+                       spårfil för sig (trace.jsonl, trace.json, endera .gz) eller
+                       mappen från en `vmlab sweep --out DIR` (vyn Jämför)
   --compare FIL        utdata från vmlab compare --format json för vyn Jämför
   --align SÖKVÄG       en andra körkatalog (eller spårfil) vars tidslinje vyn Två
                        körningar visar under den förstas, på samma tidsaxel
@@ -74,68 +77,75 @@ flaggor:
   --breakdown ENHET    jämförvyns uppdelning i händelser (events, standard) eller
                        cykler (cycles)
   --breakdown-of A     jämförvyns uppdelning av arbetslasten A
+  --sweep-set N        en öppnad svepnings profil- och kostnadsuppsättning N (från 0,
+                       i listans ordning)
   --size BxH           fönsterstorlek (standard 1280x820)
   --lang SPRÅK         en eller sv
   -h, --help           denna text
 </translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="73"/>
+        <location filename="../app_options.cpp" line="75"/>
         <source>%1 needs a value</source>
         <translation>%1 behöver ett värde</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="88"/>
+        <location filename="../app_options.cpp" line="90"/>
         <source>--select takes an event number (got &apos;%1&apos;)</source>
         <translation>--select tar ett händelsenummer (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="95"/>
+        <location filename="../app_options.cpp" line="97"/>
         <source>--instructions takes a positive count (got &apos;%1&apos;)</source>
         <translation>--instructions tar ett positivt antal (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="103"/>
+        <location filename="../app_options.cpp" line="105"/>
         <source>--steps takes a positive count (got &apos;%1&apos;)</source>
         <translation>--steps tar ett positivt antal (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="115"/>
+        <location filename="../app_options.cpp" line="117"/>
         <source>--memory-show takes all, differing or user (got &apos;%1&apos;)</source>
         <translation>--memory-show tar all, differing eller user (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="121"/>
+        <location filename="../app_options.cpp" line="123"/>
         <source>--breakdown takes events or cycles (got &apos;%1&apos;)</source>
         <translation>--breakdown tar events eller cycles (fick &apos;%1&apos;)</translation>
     </message>
     <message>
         <location filename="../app_options.cpp" line="134"/>
+        <source>--sweep-set takes a set number, from 0 (got &apos;%1&apos;)</source>
+        <translation>--sweep-set tar ett uppsättningsnummer, från 0 (fick &apos;%1&apos;)</translation>
+    </message>
+    <message>
+        <location filename="../app_options.cpp" line="144"/>
         <source>--goto takes a 32-bit address in hex, e.g. 40000000 (got &apos;%1&apos;)</source>
         <translation>--goto tar en 32-bitars adress i hex, t.ex. 40000000 (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="147"/>
+        <location filename="../app_options.cpp" line="157"/>
         <source>--lang takes en or sv (got &apos;%1&apos;)</source>
         <translation>--lang tar en eller sv (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="159"/>
+        <location filename="../app_options.cpp" line="169"/>
         <source>--size takes WIDTHxHEIGHT, from 320x240 to 8192x8192 (got &apos;%1&apos;)</source>
         <translation>--size tar BREDDxHÖJD, från 320x240 till 8192x8192 (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="180"/>
+        <location filename="../app_options.cpp" line="190"/>
         <source>unknown mode &apos;%1&apos; (modes: native, trap, trap-npt, trap-classic, bt, pv)</source>
         <translation>okänt läge &apos;%1&apos; (lägen: native, trap, trap-npt, trap-classic, bt, pv)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="200"/>
+        <location filename="../app_options.cpp" line="210"/>
         <source>unknown view &apos;%1&apos; (views: timeline, events, counters, compare, run, code, memory, aligned, migration)</source>
         <translation>okänd vy &apos;%1&apos; (vyer: timeline, events, counters, compare, run, code, memory, aligned, migration)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="208"/>
+        <location filename="../app_options.cpp" line="218"/>
         <source>unknown option &apos;%1&apos; (vmlab-gui --help lists them)</source>
         <translation>okänd flagga &apos;%1&apos; (vmlab-gui --help listar dem)</translation>
     </message>
@@ -143,37 +153,47 @@ flaggor:
 <context>
     <name>BtTranslations</name>
     <message>
-        <location filename="../bt_translations.cpp" line="32"/>
+        <location filename="../bt_translations.cpp" line="42"/>
         <source>%1: cannot read (%2)</source>
         <translation>%1: kan inte läsa (%2)</translation>
     </message>
     <message>
-        <location filename="../bt_translations.cpp" line="47"/>
+        <location filename="../bt_translations.cpp" line="57"/>
         <source>%1, line %2: %3</source>
         <translation>%1, rad %2: %3</translation>
     </message>
     <message>
-        <location filename="../bt_translations.cpp" line="55"/>
+        <location filename="../bt_translations.cpp" line="65"/>
         <source>not a JSON object</source>
         <translation>inte ett JSON-objekt</translation>
     </message>
     <message>
-        <location filename="../bt_translations.cpp" line="61"/>
-        <source>not a vmlab translations file (expected schema vmlab-bt-translations/1)</source>
-        <translation>inte en översättningsfil från vmlab (väntade schemat vmlab-bt-translations/1)</translation>
+        <location filename="../bt_translations.cpp" line="72"/>
+        <source>not a vmlab translations file (expected schema vmlab-bt-translations/2)</source>
+        <translation>inte en översättningsfil från vmlab (väntade schemat vmlab-bt-translations/2)</translation>
     </message>
     <message>
-        <location filename="../bt_translations.cpp" line="67"/>
+        <location filename="../bt_translations.cpp" line="78"/>
+        <source>dropped and dropped_written are not counts</source>
+        <translation>dropped och dropped_written är inte antal</translation>
+    </message>
+    <message>
+        <location filename="../bt_translations.cpp" line="84"/>
         <source>no fragment count</source>
         <translation>inget antal fragment</translation>
     </message>
     <message>
-        <location filename="../bt_translations.cpp" line="78"/>
+        <location filename="../bt_translations.cpp" line="95"/>
         <source>not a fragment (index, guest_start, guest_bytes, tc_start, tc_end, text)</source>
         <translation>inte ett fragment (index, guest_start, guest_bytes, tc_start, tc_end, text)</translation>
     </message>
     <message>
-        <location filename="../bt_translations.cpp" line="88"/>
+        <location filename="../bt_translations.cpp" line="104"/>
+        <source>a dropped fragment without its reason, dropped_cycle or dropped_instructions</source>
+        <translation>ett kastat fragment utan sitt skäl, dropped_cycle eller dropped_instructions</translation>
+    </message>
+    <message>
+        <location filename="../bt_translations.cpp" line="115"/>
         <source>%1: empty (no header line)</source>
         <translation>%1: tom (ingen rubrikrad)</translation>
     </message>
@@ -530,37 +550,37 @@ flaggor:
 <context>
     <name>LiveRun</name>
     <message>
-        <location filename="../live_run.cpp" line="14"/>
+        <location filename="../live_run.cpp" line="15"/>
         <source>native</source>
         <translation>native</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="16"/>
+        <location filename="../live_run.cpp" line="17"/>
         <source>trap VT (shadow paging)</source>
         <translation>trap VT (skuggsidtabeller)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="18"/>
+        <location filename="../live_run.cpp" line="19"/>
         <source>trap VT + NPT (nested paging)</source>
         <translation>trap VT + NPT (nästlad sidöversättning)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="20"/>
+        <location filename="../live_run.cpp" line="21"/>
         <source>trap classic (ring compression)</source>
         <translation>trap klassisk (ringkompression)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="21"/>
+        <location filename="../live_run.cpp" line="22"/>
         <source>bt (binary translation)</source>
         <translation>bt (binär översättning)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="22"/>
+        <location filename="../live_run.cpp" line="23"/>
         <source>pv (paravirtualization)</source>
         <translation>pv (paravirtualisering)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="44"/>
+        <location filename="../live_run.cpp" line="45"/>
         <source>a run is already started</source>
         <translation>en körning är redan startad</translation>
     </message>
@@ -716,6 +736,79 @@ flaggor:
     </message>
 </context>
 <context>
+    <name>vmlab::gui</name>
+    <message>
+        <location filename="../sweep_data.cpp" line="28"/>
+        <source>%1: cannot read (%2)</source>
+        <translation>%1: kan inte läsa (%2)</translation>
+    </message>
+    <message>
+        <location filename="../sweep_data.cpp" line="33"/>
+        <source>%1: not valid JSON at byte %2: %3</source>
+        <translation>%1: inte giltig JSON vid byte %2: %3</translation>
+    </message>
+    <message>
+        <location filename="../sweep_data.cpp" line="38"/>
+        <source>%1: not a JSON object</source>
+        <translation>%1: inte ett JSON-objekt</translation>
+    </message>
+    <message>
+        <location filename="../sweep_data.cpp" line="147"/>
+        <source>%1: no results.json: the sweep has not combined its cells yet (vmlab sweep --collect --out %2)</source>
+        <translation>%1: ingen results.json: svepningen har inte sammanställt sina celler än (vmlab sweep --collect --out %2)</translation>
+    </message>
+    <message>
+        <location filename="../sweep_data.cpp" line="156"/>
+        <source>%1: not vmlab sweep results (expected schema vmlab-sweep/1)</source>
+        <translation>%1: inte resultat från vmlab sweep (väntade schemat vmlab-sweep/1)</translation>
+    </message>
+    <message>
+        <location filename="../sweep_data.cpp" line="159"/>
+        <source>%1: no cells array</source>
+        <translation>%1: ingen cells-lista</translation>
+    </message>
+    <message>
+        <location filename="../sweep_data.cpp" line="165"/>
+        <source>%1: cell %2: %3</source>
+        <translation>%1: cell %2: %3</translation>
+    </message>
+    <message>
+        <location filename="../sweep_data.cpp" line="174"/>
+        <source>no cell, mode, workload or profile</source>
+        <translation>ingen cell, inget läge, ingen arbetslast eller profil</translation>
+    </message>
+    <message>
+        <location filename="../sweep_data.cpp" line="179"/>
+        <source>the cell name &quot;%1&quot; is not a folder name</source>
+        <translation>cellnamnet &quot;%1&quot; är inget mappnamn</translation>
+    </message>
+    <message>
+        <location filename="../sweep_data.cpp" line="182"/>
+        <source>iters is not a count</source>
+        <translation>iters är inget antal</translation>
+    </message>
+    <message>
+        <location filename="../sweep_data.cpp" line="190"/>
+        <source>the cost override &quot;%1&quot; is not KEY=CYCLES</source>
+        <translation>kostnadsändringen &quot;%1&quot; är inte NYCKEL=CYKLER</translation>
+    </message>
+    <message>
+        <location filename="../sweep_data.cpp" line="201"/>
+        <source>no reason given</source>
+        <translation>inget skäl angivet</translation>
+    </message>
+    <message>
+        <location filename="../sweep_data.cpp" line="201"/>
+        <source>no error given</source>
+        <translation>inget fel angivet</translation>
+    </message>
+    <message>
+        <location filename="../sweep_data.cpp" line="219"/>
+        <source>%1: no cells</source>
+        <translation>%1: inga celler</translation>
+    </message>
+</context>
+<context>
     <name>vmlab::gui::AlignedView</name>
     <message>
         <location filename="../aligned_view.cpp" line="18"/>
@@ -809,6 +902,19 @@ flaggor:
     </message>
 </context>
 <context>
+    <name>vmlab::gui::CellRun</name>
+    <message>
+        <location filename="../cell_run.cpp" line="81"/>
+        <source>cannot start %1 (%2)</source>
+        <translation>kan inte starta %1 (%2)</translation>
+    </message>
+    <message>
+        <location filename="../cell_run.cpp" line="108"/>
+        <source>vmlab run ended with status %1</source>
+        <translation>vmlab run slutade med status %1</translation>
+    </message>
+</context>
+<context>
     <name>vmlab::gui::CodeView</name>
     <message>
         <location filename="../inspection_views.cpp" line="157"/>
@@ -875,150 +981,195 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::CompareView</name>
     <message>
-        <location filename="../compare_view.cpp" line="47"/>
+        <location filename="../compare_view.cpp" line="50"/>
         <source>No comparison open: run &lt;tt&gt;vmlab compare --modes all --format json &amp;gt; compare.json&lt;/tt&gt; and open it (File menu, or vmlab-gui --compare compare.json).</source>
         <translation>Ingen jämförelse öppen: kör &lt;tt&gt;vmlab compare --modes all --format json &amp;gt; compare.json&lt;/tt&gt; och öppna den (Arkiv-menyn, eller vmlab-gui --compare compare.json).</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="57"/>
-        <location filename="../compare_view.cpp" line="64"/>
-        <location filename="../compare_view.cpp" line="262"/>
+        <location filename="../compare_view.cpp" line="60"/>
+        <location filename="../compare_view.cpp" line="89"/>
+        <location filename="../compare_view.cpp" line="434"/>
         <source>cycles per operation</source>
         <translation>cykler per operation</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="58"/>
+        <location filename="../compare_view.cpp" line="61"/>
         <source>ratio to native</source>
         <translation>kvot mot native</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="59"/>
+        <location filename="../compare_view.cpp" line="62"/>
         <source>log scale</source>
         <translation>logaritmisk skala</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="65"/>
+        <location filename="../compare_view.cpp" line="68"/>
+        <source>Profile and costs:</source>
+        <translation>Profil och kostnader:</translation>
+    </message>
+    <message>
+        <location filename="../compare_view.cpp" line="77"/>
+        <source>&lt;b&gt;Cells&lt;/b&gt; (cycles per operation; double-click a cell for its run: events and timeline)</source>
+        <translation>&lt;b&gt;Celler&lt;/b&gt; (cykler per operation; dubbelklicka på en cell för dess körning: händelser och tidslinje)</translation>
+    </message>
+    <message>
+        <location filename="../compare_view.cpp" line="90"/>
         <source>Export PNG...</source>
         <translation>Exportera PNG...</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="66"/>
+        <location filename="../compare_view.cpp" line="91"/>
         <source>Export SVG...</source>
         <translation>Exportera SVG...</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="67"/>
+        <location filename="../compare_view.cpp" line="92"/>
         <source>Export CSV...</source>
         <translation>Exportera CSV...</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="69"/>
+        <location filename="../compare_view.cpp" line="94"/>
         <source>Show:</source>
         <translation>Visa:</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="73"/>
+        <location filename="../compare_view.cpp" line="98"/>
         <source>Breakdown of:</source>
         <translation>Uppdelning av:</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="96"/>
+        <location filename="../compare_view.cpp" line="135"/>
         <source>PNG image (*.png)</source>
         <translation>PNG-bild (*.png)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="98"/>
+        <location filename="../compare_view.cpp" line="137"/>
         <source>SVG drawing (*.svg)</source>
         <translation>SVG-ritning (*.svg)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="100"/>
+        <location filename="../compare_view.cpp" line="139"/>
         <source>CSV table (*.csv)</source>
         <translation>CSV-tabell (*.csv)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="119"/>
+        <location filename="../compare_view.cpp" line="160"/>
         <source>&lt;b&gt;vmlab compare&lt;/b&gt;, profile %1: %2 workloads in %3 modes.</source>
         <translation>&lt;b&gt;vmlab compare&lt;/b&gt;, profil %1: %2 arbetslaster i %3 lägen.</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="128"/>
+        <location filename="../compare_view.cpp" line="210"/>
+        <source>&lt;b&gt;vmlab sweep&lt;/b&gt; %1: %2 cells (%3 measured, %4 skipped, %5 failed) in %6 profile and cost sets. Shown: &lt;b&gt;%7&lt;/b&gt;, %8 workloads in %9 modes.</source>
+        <translation>&lt;b&gt;vmlab sweep&lt;/b&gt; %1: %2 celler (%3 mätta, %4 överhoppade, %5 misslyckade) i %6 profil- och kostnadsuppsättningar. Visas: &lt;b&gt;%7&lt;/b&gt;, %8 arbetslaster i %9 lägen.</translation>
+    </message>
+    <message>
+        <location filename="../compare_view.cpp" line="247"/>
+        <source>(not in the grid)</source>
+        <translation>(inte i rutnätet)</translation>
+    </message>
+    <message>
+        <location filename="../compare_view.cpp" line="252"/>
+        <source>%1: %2 cycles per operation. Double-click: its run (events, timeline).</source>
+        <translation>%1: %2 cykler per operation. Dubbelklicka: dess körning (händelser, tidslinje).</translation>
+    </message>
+    <message>
+        <location filename="../compare_view.cpp" line="256"/>
+        <source>skipped</source>
+        <translation>överhoppad</translation>
+    </message>
+    <message>
+        <location filename="../compare_view.cpp" line="259"/>
+        <source>%1: skipped: %2</source>
+        <translation>%1: överhoppad: %2</translation>
+    </message>
+    <message>
+        <location filename="../compare_view.cpp" line="261"/>
+        <source>failed</source>
+        <translation>misslyckad</translation>
+    </message>
+    <message>
+        <location filename="../compare_view.cpp" line="264"/>
+        <source>%1: failed: %2</source>
+        <translation>%1: misslyckad: %2</translation>
+    </message>
+    <message>
+        <location filename="../compare_view.cpp" line="282"/>
         <source>&lt;span style=&apos;color:#555&apos;&gt;&lt;b&gt;Skipped&lt;/b&gt; (the guest cannot run the workload here; not a failure, no bar): %1&lt;/span&gt;</source>
         <translation>&lt;span style=&apos;color:#555&apos;&gt;&lt;b&gt;Överhoppad&lt;/b&gt; (gästen kan inte köra arbetslasten här; inget fel, ingen stapel): %1&lt;/span&gt;</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="133"/>
+        <location filename="../compare_view.cpp" line="287"/>
         <source>&lt;span style=&apos;color:#b00020&apos;&gt;&lt;b&gt;Failed&lt;/b&gt; (no bar): %1&lt;/span&gt;</source>
         <translation>&lt;span style=&apos;color:#b00020&apos;&gt;&lt;b&gt;Misslyckad&lt;/b&gt; (ingen stapel): %1&lt;/span&gt;</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="156"/>
+        <location filename="../compare_view.cpp" line="310"/>
         <source>Ratio to native per workload (lower is better)</source>
         <translation>Kvot mot native per arbetslast (lägre är bättre)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="157"/>
+        <location filename="../compare_view.cpp" line="311"/>
         <source>Modeled cycles per operation per workload (lower is better)</source>
         <translation>Modellerade cykler per operation per arbetslast (lägre är bättre)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="189"/>
+        <location filename="../compare_view.cpp" line="361"/>
         <source>x native (log)</source>
         <translation>x native (log)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="189"/>
+        <location filename="../compare_view.cpp" line="361"/>
         <source>cycles (log)</source>
         <translation>cykler (log)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="196"/>
+        <location filename="../compare_view.cpp" line="368"/>
         <source>x native</source>
         <translation>x native</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="196"/>
+        <location filename="../compare_view.cpp" line="368"/>
         <source>cycles</source>
         <translation>cykler</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="211"/>
+        <location filename="../compare_view.cpp" line="383"/>
         <source>%1: modeled cycles per operation by source</source>
         <translation>%1: modellerade cykler per operation efter källa</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="212"/>
+        <location filename="../compare_view.cpp" line="384"/>
         <source>%1: events per operation by event class</source>
         <translation>%1: händelser per operation per händelseklass</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="63"/>
-        <location filename="../compare_view.cpp" line="262"/>
+        <location filename="../compare_view.cpp" line="88"/>
+        <location filename="../compare_view.cpp" line="434"/>
         <source>events per operation</source>
         <translation>händelser per operation</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="231"/>
+        <location filename="../compare_view.cpp" line="403"/>
         <source>Guest instructions</source>
         <translation>Gästinstruktioner</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="253"/>
+        <location filename="../compare_view.cpp" line="425"/>
         <source>%1 (skipped)</source>
         <translation>%1 (överhoppad)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="253"/>
+        <location filename="../compare_view.cpp" line="425"/>
         <source>%1 (failed)</source>
         <translation>%1 (misslyckad)</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="309"/>
+        <location filename="../compare_view.cpp" line="481"/>
         <source>vmlab compare</source>
         <translation>vmlab compare</translation>
     </message>
     <message>
-        <location filename="../compare_view.cpp" line="325"/>
+        <location filename="../compare_view.cpp" line="497"/>
         <source>Export the comparison</source>
         <translation>Exportera jämförelsen</translation>
     </message>
@@ -1130,87 +1281,137 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::EventsView</name>
     <message>
-        <location filename="../events_view.cpp" line="46"/>
+        <location filename="../events_view.cpp" line="47"/>
         <source>any CPL</source>
         <translation>alla CPL</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="47"/>
+        <location filename="../events_view.cpp" line="48"/>
         <source>CPL %1</source>
         <translation>CPL %1</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="50"/>
+        <location filename="../events_view.cpp" line="51"/>
         <source>EIP from (hex)</source>
         <translation>EIP från (hex)</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="51"/>
+        <location filename="../events_view.cpp" line="52"/>
         <source>EIP to (hex)</source>
         <translation>EIP till (hex)</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="53"/>
+        <location filename="../events_view.cpp" line="54"/>
         <source>search payload, e.g. mmu_update or COM1</source>
         <translation>sök i innehållet, t.ex. mmu_update eller COM1</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="56"/>
+        <location filename="../events_view.cpp" line="57"/>
         <source>Kind:</source>
         <translation>Typ:</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="130"/>
+        <location filename="../events_view.cpp" line="131"/>
         <source>all kinds</source>
         <translation>alla typer</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="156"/>
+        <location filename="../events_view.cpp" line="157"/>
         <source>%1 of %2 traced events shown</source>
         <translation>%1 av %2 spårade händelser visas</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="224"/>
+        <location filename="../events_view.cpp" line="225"/>
         <source>translated code: not shown (%1)</source>
         <translation>översatt kod: visas inte (%1)</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="236"/>
-        <source>translated code: guest 0x%1 has no fragment in translations.jsonl (replaced or flushed before the run ended, or left out by the file&apos;s bound)</source>
-        <translation>översatt kod: gästen 0x%1 har inget fragment i translations.jsonl (ersatt eller tömt innan körningen slutade, eller utelämnat av filens gräns)</translation>
+        <location filename="../events_view.cpp" line="230"/>
+        <source>the translation cache at the pause</source>
+        <translation>översättningscachen vid pausen</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="243"/>
-        <source>translated code: TC address 0x%1 is in no fragment of translations.jsonl: the cache&apos;s own routines (re-entry, lookup), or a fragment the run replaced (bt_adapt), invalidated or flushed before it ended, or one left out by the file&apos;s bound</source>
-        <translation>översatt kod: TC-adressen 0x%1 ligger i inget fragment i translations.jsonl: cachens egna rutiner (återinträde, uppslag), eller ett fragment som körningen ersatte (bt_adapt), ogiltigförklarade eller tömde innan den slutade, eller ett som filens gräns utelämnade</translation>
+        <location filename="../events_view.cpp" line="230"/>
+        <source>translations.jsonl</source>
+        <translation>translations.jsonl</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="241"/>
+        <source>translated code: guest 0x%1 has no fragment in %2 (left out by the file&apos;s bound, or dropped in a run that did not keep dropped fragments)</source>
+        <translation>översatt kod: gästadressen 0x%1 har inget fragment i %2 (utelämnat av filens gräns, eller kastat i en körning som inte sparade kastade fragment)</translation>
     </message>
     <message>
         <location filename="../events_view.cpp" line="251"/>
+        <source>translated code: TC address 0x%1 lies in fragment %2, which the monitor retired before this event (at cycle %3, by %4): it wrote a dead entry (a callout that finds the current translation) or a forwarding jump over its entry, where jumps chained to it still land. Its code as it was:</source>
+        <translation>översatt kod: TC-adressen 0x%1 ligger i fragment %2, som monitorn tog ur bruk före den här händelsen (vid cykel %3, genom %4): den skrev en död ingång (ett anrop som hittar den aktuella översättningen) eller ett vidarehopp över dess ingång, där hopp kedjade till det fortfarande landar. Dess kod som den var:</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="258"/>
+        <source>an adaptive retranslation</source>
+        <translation>en adaptiv omöversättning</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="259"/>
+        <source>a guest write to its code</source>
+        <translation>en skrivning från gästen till dess kod</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="263"/>
+        <source>translated code: TC address 0x%1 is in no fragment of %2 live at this event&apos;s cycle: the cache&apos;s own routines (re-entry, lookup), or a fragment left out by the file&apos;s bound</source>
+        <translation>översatt kod: TC-adressen 0x%1 ligger i inget fragment i %2 som levde vid den här händelsens cykel: cachens egna rutiner (återinträde, uppslag), eller ett fragment utelämnat av filens gräns</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="274"/>
+        <source>translated code (fragment %1 of the translation cache at the pause, as vmlab bt-dump prints it):</source>
+        <translation>översatt kod (fragment %1 i översättningscachen vid pausen, som vmlab bt-dump skriver det):</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="283"/>
+        <source>a flush of the full cache</source>
+        <translation>en tömning av den fulla cachen</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="284"/>
+        <source>a guest write to its code (invalidated)</source>
+        <translation>en skrivning från gästen till dess kod (ogiltigförklarat)</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="285"/>
+        <source>an adaptive retranslation (replaced)</source>
+        <translation>en adaptiv omöversättning (ersatt)</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="288"/>
+        <source>translated code (fragment %1 as it was at this event: dropped later, at cycle %2 after %3 instructions, by %4; from %5, as vmlab bt-dump printed it then):</source>
+        <translation>översatt kod (fragment %1 som det var vid den här händelsen: kastat senare, vid cykel %2 efter %3 instruktioner, genom %4; från %5, som vmlab bt-dump skrev det då):</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="297"/>
+        <source>  note: the guest no longer mapped this code then (boot code): the guest column shows what read there, not the instructions translated; the translation column is exact</source>
+        <translation>  obs: gästen avbildade inte längre den här koden då (startkod): gästkolumnen visar vad som lästes där, inte de översatta instruktionerna; översättningskolumnen är exakt</translation>
+    </message>
+    <message>
+        <location filename="../events_view.cpp" line="277"/>
         <source>translated code (fragment %1 of the translation cache as the run ended, from translations.jsonl, as vmlab bt-dump prints it):</source>
         <translation>översatt kod (fragment %1 i översättningscachen när körningen slutade, från translations.jsonl, som vmlab bt-dump skriver ut det):</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="256"/>
-        <source>  note: the guest no longer mapped this code when the run ended (boot code): the guest column shows what reads there then, not the instructions translated; the translation column is exact</source>
-        <translation>  obs: gästen avbildade inte längre den här koden när körningen slutade (startkod): gästkolumnen visar vad som läses där då, inte de översatta instruktionerna; översättningskolumnen är exakt</translation>
-    </message>
-    <message>
-        <location filename="../events_view.cpp" line="264"/>
+        <location filename="../events_view.cpp" line="307"/>
         <source>  note: the cache was flushed after this event (event %1): the code that ran here may have been another translation</source>
         <translation>  obs: cachen tömdes efter den här händelsen (händelse %1): koden som kördes här kan ha varit en annan översättning</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="289"/>
+        <location filename="../events_view.cpp" line="333"/>
         <source>instruction at EIP: %1</source>
         <translation>instruktion vid EIP: %1</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="291"/>
+        <location filename="../events_view.cpp" line="335"/>
         <source>instruction at EIP: not shown (%1)</source>
         <translation>instruktion vid EIP: visas inte (%1)</translation>
     </message>
     <message>
-        <location filename="../events_view.cpp" line="293"/>
+        <location filename="../events_view.cpp" line="337"/>
         <source>class: %1</source>
         <translation>klass: %1</translation>
     </message>
@@ -1218,221 +1419,242 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::MainWindow</name>
     <message>
-        <location filename="../main_window.cpp" line="41"/>
+        <location filename="../main_window.cpp" line="44"/>
         <source>vmlab — watch a guest under five ways of virtualizing x86</source>
         <translation>vmlab — se en gäst under fem sätt att virtualisera x86</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="78"/>
+        <location filename="../main_window.cpp" line="81"/>
         <source>Run</source>
         <translation>Kör</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="79"/>
+        <location filename="../main_window.cpp" line="82"/>
         <source>Timeline and events</source>
         <translation>Tidslinje och händelser</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="80"/>
+        <location filename="../main_window.cpp" line="83"/>
         <source>Counters</source>
         <translation>Räknare</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="81"/>
+        <location filename="../main_window.cpp" line="84"/>
         <source>Compare modes</source>
         <translation>Jämför lägen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="84"/>
+        <location filename="../main_window.cpp" line="87"/>
         <source>Code</source>
         <translation>Kod</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="85"/>
+        <location filename="../main_window.cpp" line="88"/>
         <source>Memory</source>
         <translation>Minne</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="87"/>
+        <location filename="../main_window.cpp" line="90"/>
         <source>Two runs aligned</source>
         <translation>Två körningar i linje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="89"/>
+        <location filename="../main_window.cpp" line="92"/>
         <source>Migration</source>
         <translation>Migrering</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="126"/>
+        <location filename="../main_window.cpp" line="131"/>
         <source>Cancel loading</source>
         <translation>Avbryt inläsningen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="132"/>
+        <location filename="../main_window.cpp" line="137"/>
         <source>&amp;File</source>
         <translation>&amp;Arkiv</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="133"/>
+        <location filename="../main_window.cpp" line="138"/>
         <source>&amp;Open run directory...</source>
         <translation>&amp;Öppna körkatalog...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="135"/>
+        <location filename="../main_window.cpp" line="140"/>
         <source>Open &amp;comparison (vmlab compare --format json)...</source>
         <translation>Öppna &amp;jämförelse (vmlab compare --format json)...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="137"/>
+        <location filename="../main_window.cpp" line="142"/>
+        <source>Open &amp;sweep results (vmlab sweep --out DIR)...</source>
+        <translation>Öppna &amp;svepningsresultat (vmlab sweep --out DIR)...</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="144"/>
         <source>Open &amp;trace file (trace.json, trace.jsonl, or .gz)...</source>
         <translation>Öppna &amp;spårfil (trace.json, trace.jsonl eller .gz)...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="139"/>
+        <location filename="../main_window.cpp" line="146"/>
         <source>Open a second run to &amp;align...</source>
         <translation>Öppna en andra körning att &amp;linjera...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="140"/>
+        <location filename="../main_window.cpp" line="147"/>
         <source>Open a run for the &amp;upper aligned row...</source>
         <translation>Öppna en körning för den &amp;övre linjerade raden...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="143"/>
+        <location filename="../main_window.cpp" line="150"/>
         <source>&amp;Quit</source>
         <translation>&amp;Avsluta</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="145"/>
+        <location filename="../main_window.cpp" line="152"/>
         <source>&amp;View</source>
         <translation>&amp;Visa</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="146"/>
+        <location filename="../main_window.cpp" line="153"/>
         <source>&amp;Run</source>
         <translation>&amp;Kör</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="147"/>
+        <location filename="../main_window.cpp" line="154"/>
         <source>&amp;Timeline</source>
         <translation>&amp;Tidslinje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="148"/>
+        <location filename="../main_window.cpp" line="155"/>
         <source>&amp;Counters</source>
         <translation>&amp;Räknare</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="149"/>
+        <location filename="../main_window.cpp" line="156"/>
         <source>C&amp;ompare modes</source>
         <translation>J&amp;ämför lägen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="150"/>
+        <location filename="../main_window.cpp" line="157"/>
         <source>Co&amp;de</source>
         <translation>Ko&amp;d</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="151"/>
+        <location filename="../main_window.cpp" line="158"/>
         <source>&amp;Memory</source>
         <translation>&amp;Minne</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="152"/>
+        <location filename="../main_window.cpp" line="159"/>
         <source>Two runs &amp;aligned</source>
         <translation>Två körningar i &amp;linje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="153"/>
+        <location filename="../main_window.cpp" line="160"/>
         <source>Mi&amp;gration</source>
         <translation>Mi&amp;grering</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="155"/>
+        <location filename="../main_window.cpp" line="162"/>
         <source>Show the &amp;whole run</source>
         <translation>Visa &amp;hela körningen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="157"/>
+        <location filename="../main_window.cpp" line="164"/>
         <source>&amp;Language</source>
         <translation>&amp;Språk</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="176"/>
+        <location filename="../main_window.cpp" line="183"/>
         <source>No translation for language &quot;%1&quot;.</source>
         <translation>Ingen översättning för språket &quot;%1&quot;.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="187"/>
-        <location filename="../main_window.cpp" line="235"/>
-        <location filename="../main_window.cpp" line="243"/>
-        <location filename="../main_window.cpp" line="254"/>
-        <location filename="../main_window.cpp" line="265"/>
+        <location filename="../main_window.cpp" line="195"/>
+        <location filename="../main_window.cpp" line="247"/>
+        <location filename="../main_window.cpp" line="255"/>
+        <location filename="../main_window.cpp" line="266"/>
+        <location filename="../main_window.cpp" line="277"/>
+        <location filename="../main_window.cpp" line="289"/>
         <source>Could not open %1: %2</source>
         <translation>Kunde inte öppna %1: %2</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="214"/>
+        <location filename="../main_window.cpp" line="226"/>
         <source>Loading %1 ...</source>
         <translation>Läser in %1 ...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="232"/>
+        <location filename="../main_window.cpp" line="244"/>
         <source>Loading %1 was cancelled; the run shown before stays open.</source>
         <translation>Inläsningen av %1 avbröts; körningen som visades förut är kvar.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="327"/>
+        <location filename="../main_window.cpp" line="320"/>
+        <source>Recording the run of cell %1 (vmlab run --out %2 --trace: %3 iterations of %4 under %5) ...</source>
+        <translation>Spelar in körningen av cell %1 (vmlab run --out %2 --trace: %3 iterationer av %4 under %5) ...</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="334"/>
+        <source>Could not record the run of cell %1: %2</source>
+        <translation>Kunde inte spela in körningen av cell %1: %2</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="394"/>
         <source>No run open: File &gt; Open run directory, or the Run tab.</source>
         <translation>Ingen körning öppen: Arkiv &gt; Öppna körkatalog, eller fliken Kör.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="333"/>
+        <location filename="../main_window.cpp" line="400"/>
         <source>%1 events since boot, %2 on the timeline</source>
         <translation>%1 händelser sedan start, %2 på tidslinjen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="335"/>
+        <location filename="../main_window.cpp" line="402"/>
         <source>%1 events on the timeline</source>
         <translation>%1 händelser på tidslinjen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="337"/>
+        <location filename="../main_window.cpp" line="404"/>
         <source>%1 | %2 | profile %3 | %4 | %5 instructions retired on the processor | %6 modeled cycles</source>
         <translation>%1 | %2 | profil %3 | %4 | %5 instruktioner utförda på processorn | %6 modellerade cykler</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="376"/>
+        <location filename="../main_window.cpp" line="443"/>
         <source>Open a trace vmlab wrote (trace.json, trace.jsonl, or gzip: trace.json.gz, trace.jsonl.gz)</source>
         <translation>Öppna ett spår som vmlab skrev (trace.json, trace.jsonl, eller gzip: trace.json.gz, trace.jsonl.gz)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="379"/>
+        <location filename="../main_window.cpp" line="446"/>
         <source>vmlab traces (*.json *.jsonl *.json.gz *.jsonl.gz)</source>
         <translation>vmlab-spår (*.json *.jsonl *.json.gz *.jsonl.gz)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="345"/>
+        <location filename="../main_window.cpp" line="412"/>
         <source>Open a vmlab run directory (vmlab run --out DIR --trace)</source>
         <translation>Öppna en vmlab-körkatalog (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="356"/>
+        <location filename="../main_window.cpp" line="423"/>
         <source>Open a second run directory to align below the first (vmlab run --out DIR --trace)</source>
         <translation>Öppna en andra körkatalog att linjera under den första (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="366"/>
+        <location filename="../main_window.cpp" line="433"/>
         <source>Open a run directory for the upper row of the aligned view (vmlab run --out DIR --trace)</source>
         <translation>Öppna en körkatalog för den linjerade vyns övre rad (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="387"/>
+        <location filename="../main_window.cpp" line="455"/>
+        <source>Open the folder of a vmlab sweep (vmlab sweep --out DIR)</source>
+        <translation>Öppna mappen för en vmlab sweep (vmlab sweep --out DIR)</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="464"/>
         <source>Open vmlab compare --format json output</source>
         <translation>Öppna utdata från vmlab compare --format json</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="389"/>
+        <location filename="../main_window.cpp" line="466"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
@@ -1700,7 +1922,7 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
     </message>
     <message>
         <location filename="../run_panel.cpp" line="74"/>
-        <location filename="../run_panel.cpp" line="362"/>
+        <location filename="../run_panel.cpp" line="369"/>
         <source>Run</source>
         <translation>Kör</translation>
     </message>
@@ -1736,7 +1958,7 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
     </message>
     <message>
         <location filename="../run_panel.cpp" line="88"/>
-        <location filename="../run_panel.cpp" line="373"/>
+        <location filename="../run_panel.cpp" line="380"/>
         <source>Not started.</source>
         <translation>Inte startad.</translation>
     </message>
@@ -1770,52 +1992,57 @@ Händelser sedan start: som räknartabellens summa; tidslinjen och händelsetabe
         <translation>live</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="340"/>
+        <location filename="../run_panel.cpp" line="302"/>
+        <source>shown when the run pauses or stops</source>
+        <translation>visas när körningen pausar eller stannar</translation>
+    </message>
+    <message>
+        <location filename="../run_panel.cpp" line="347"/>
         <source>Choose a kernel image</source>
         <translation>Välj en kärnavbild</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="343"/>
+        <location filename="../run_panel.cpp" line="350"/>
         <source>ELF kernels (*.elf);;All files (*)</source>
         <translation>ELF-kärnor (*.elf);;Alla filer (*)</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="362"/>
+        <location filename="../run_panel.cpp" line="369"/>
         <source>Resume</source>
         <translation>Fortsätt</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="375"/>
+        <location filename="../run_panel.cpp" line="382"/>
         <source>Running... events since boot: %1</source>
         <translation>Kör... händelser sedan start: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="380"/>
+        <location filename="../run_panel.cpp" line="387"/>
         <source>Stopped at guest EIP 0x%1</source>
         <translation>Stoppad vid gästens EIP 0x%1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="380"/>
+        <location filename="../run_panel.cpp" line="387"/>
         <source>Paused at guest EIP 0x%1</source>
         <translation>Pausad vid gästens EIP 0x%1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="383"/>
+        <location filename="../run_panel.cpp" line="390"/>
         <source>guest instructions run by Step: %1</source>
         <translation>gästinstruktioner körda med Stega: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="385"/>
+        <location filename="../run_panel.cpp" line="392"/>
         <source>instructions retired on the processor: %1</source>
         <translation>instruktioner utförda på processorn: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="386"/>
+        <location filename="../run_panel.cpp" line="393"/>
         <source>modeled cycles: %1</source>
         <translation>modellerade cykler: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="387"/>
+        <location filename="../run_panel.cpp" line="394"/>
         <source>events since boot: %1</source>
         <translation>händelser sedan start: %1</translation>
     </message>

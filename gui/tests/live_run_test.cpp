@@ -13,6 +13,7 @@
 #include <QTextLayout>
 #include <algorithm>
 
+#include "gui/bt_translations.h"
 #include "gui/counter_model.h"
 #include "gui/events_view.h"
 #include "gui/inspection_views.h"
@@ -508,6 +509,77 @@ class LiveRunTest : public QObject {
     memory->go_to(0xC0100123);
     QVERIFY(memory->selected_page().has_value());
     QCOMPARE(*memory->selected_page(), 0xC0100000u);  // the guest's kernel text is mapped
+  }
+
+  // A live bt run's event table shows an event's translated code as the same run opened
+  // from its directory does: the worker takes the cache with the code that writes
+  // translations.jsonl, and the GUI reads it with the same reader. Before the run pauses
+  // there is nothing to show yet, and the details say so.
+  void live_bt_events_show_translated_code_as_an_opened_run() {
+    LiveRunOptions o = pv_syscall();
+    o.mode = ModeVariant::bt;
+    o.append = QStringLiteral("run=syscall iters=50");
+    const QString dir = tmp_.filePath(QStringLiteral("bt-opened"));
+    QString out;
+    QVERIFY2(
+        test::make_run(dir,
+                       {QStringLiteral("--mode"), QStringLiteral("bt"), QStringLiteral("--profile"),
+                        QStringLiteral("pentium4"), QStringLiteral("--append"), o.append},
+                       &out),
+        qPrintable(out));
+    MainWindow opened;
+    QVERIFY2(opened.open_run(dir), qPrintable(opened.banner_text()));
+
+    MainWindow w;
+    RunPanel* panel = w.run_panel();
+    panel->set_options(o);
+    panel->resume();
+    QTRY_VERIFY_WITH_TIMEOUT(!panel->busy() && panel->status().state == vmm::VmState::kStopped,
+                             120000);
+    panel->poll();
+    const RunSummary& live = w.document()->summary();
+    const RunSummary& file = opened.document()->summary();
+    QVERIFY(live.translations != nullptr);
+    QVERIFY(live.translations->live());
+    QVERIFY(file.translations != nullptr);
+    // The same fragments, dropped ones included, field for field.
+    QCOMPARE(live.translations->fragments().size(), file.translations->fragments().size());
+    QCOMPARE(live.translations->dropped(), file.translations->dropped());
+    for (size_t i = 0; i < file.translations->fragments().size(); ++i) {
+      const auto& a = live.translations->fragments()[i];
+      const auto& b = file.translations->fragments()[i];
+      QCOMPARE(a.index, b.index);
+      QCOMPARE(a.tc_start, b.tc_start);
+      QCOMPARE(a.dropped, b.dropped);
+      QCOMPARE(a.dropped_cycle, b.dropped_cycle);
+      QCOMPARE(a.text, b.text);
+    }
+    // The same events: a callout in translated code shows the same fragment in both.
+    const EventStore& le = w.document()->events();
+    const EventStore& fe = opened.document()->events();
+    QCOMPARE(le.size(), fe.size());
+    size_t callout = le.size();
+    for (size_t i = 0; i < le.size() && callout == le.size(); ++i) {
+      if (le.kind(i) == vmm::EventKind::bt_callout &&
+          live.translations->fragment_at(le.eip(i), le.cycle(i)) != nullptr) {
+        callout = i;
+      }
+    }
+    QVERIFY(callout < le.size());
+    w.select_event(callout);
+    opened.select_event(callout);
+    const BtTranslations::Fragment* f =
+        live.translations->fragment_at(le.eip(callout), le.cycle(callout));
+    const QString details = w.events()->details_text();
+    QVERIFY2(details.contains(QStringLiteral("translated code (fragment %1 of the translation "
+                                             "cache at the pause, as vmlab bt-dump prints it):")
+                                  .arg(f->index)),
+             qPrintable(details));
+    QVERIFY(details.contains(f->text.trimmed()));
+    // Past the heading, the same text as the opened run's details.
+    const QString opened_details = opened.events()->details_text();
+    const qsizetype at = details.indexOf(f->text.trimmed());
+    QCOMPARE(details.mid(at), opened_details.mid(opened_details.indexOf(f->text.trimmed())));
   }
 };
 

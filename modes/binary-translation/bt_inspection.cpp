@@ -78,21 +78,30 @@ std::vector<vmm::TranslationRow> BtMode::translations(const vmm::Vm& /*vm*/) con
 std::optional<vmm::TranslationDetail> BtMode::translation(vmm::Vm& /*vm*/, uint32_t guest) {
   if (!monitor_) return std::nullopt;
   const auto tc = monitor_->translation_of(guest);
-  TranslationCache& cache = monitor_->cache();
-  const auto index = cache.fragment_of(guest);
+  const auto index = monitor_->cache().fragment_of(guest);
   if (!tc || !index) return std::nullopt;
-  const auto& f = cache.fragment(*index);
+  return fragment_detail(*monitor_, *index);
+}
+
+vmm::TranslationDetail fragment_detail(BtMonitor& monitor, uint32_t fragment) {
+  TranslationCache& cache = monitor.cache();
+  const auto& f = cache.fragment(fragment);
   vmm::TranslationDetail d;
-  d.fragment = row_of(cache, *index);
+  d.fragment = row_of(cache, fragment);
   uint32_t covered = f.tc_start;
   for (uint32_t r = f.first_record; r < f.first_record + f.record_count; ++r) {
     const auto& rec = cache.record(r);
     vmm::TranslatedInsn insn;
     insn.guest = rec.guest;
     insn.guest_len = rec.guest_len;
-    if (rec.guest_len > 0) {
-      monitor_->memory().read(rec.guest, insn.guest_bytes.data(),
-                              std::min<size_t>(rec.guest_len, insn.guest_bytes.size()), false);
+    // Read without setting the guest's accessed bits: looking changes nothing (a fragment
+    // is also formatted while the run goes on, when the cache drops it: bt_run_record.h).
+    const size_t len = std::min<size_t>(rec.guest_len, insn.guest_bytes.size());
+    for (size_t k = 0; k < len; ++k) {
+      const auto at = static_cast<uint32_t>(rec.guest + k);
+      const vmm::GuestWalk w = monitor.memory().walk(at, cpu::Access::kRead, false, false);
+      if (!w.ok) break;
+      insn.guest_bytes[k] = monitor.memory().read_phys8(w.gpa);
     }
     insn.tc = rec.tc;
     insn.tc_bytes.resize(rec.tc_len);
@@ -125,8 +134,8 @@ std::optional<vmm::TranslationDetail> BtMode::translation(vmm::Vm& /*vm*/, uint3
       cs_close(&h);
     }
   }
-  for (const auto& e : cache.exits(*index)) d.exits.push_back({e.target, e.chained});
-  for (const auto& ic : cache.inline_caches(*index)) {
+  for (const auto& e : cache.exits(fragment)) d.exits.push_back({e.target, e.chained});
+  for (const auto& ic : cache.inline_caches(fragment)) {
     d.inline_caches.push_back({ic.at, ic.predicted, ic.filled});
   }
   return d;

@@ -42,4 +42,9 @@ class BtMode : public vmm::DeprivilegedMode<BtMonitor> {
   machine::Result<void> load_monitor(vmm::Vm& vm, cpu::ByteReader& r) override;
 };
 
+// The detail of fragment `index` of `monitor`'s cache, live or just being dropped (its
+// records and code still in place): what BtMode::translation returns for a live one, which
+// bt_run_record.cpp also formats for a fragment the cache drops.
+vmm::TranslationDetail fragment_detail(BtMonitor& monitor, uint32_t index);
+
 }  // namespace vmlab::modes::bt

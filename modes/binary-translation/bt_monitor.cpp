@@ -709,7 +709,7 @@ void BtMonitor::retranslate(uint32_t fragment) {
   if (!old.live) return;
   const uint32_t guest = old.guest_eip;
   const uint32_t old_tc = old.tc_start;
-  cache_->retire(fragment, dead_entry(old_tc, guest));
+  cache_->retire(fragment, dead_entry(old_tc, guest), TranslationCache::DropReason::kReplaced);
   const uint32_t epoch = flush_epoch_;
   const Translator::Attempt r = translator_->translate(guest);
   record_translation(guest, r);

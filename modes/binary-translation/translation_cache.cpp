@@ -263,9 +263,10 @@ const TranslationCache::CalloutSite* TranslationCache::callout_at(uint32_t retur
   return &it->second;
 }
 
-void TranslationCache::retire(uint32_t index, const std::vector<uint8_t>& entry) {
+void TranslationCache::retire(uint32_t index, const std::vector<uint8_t>& entry, DropReason why) {
   Fragment& f = fragments_[index];
   if (!f.live) return;
+  if (drop_observer_) drop_observer_->dropping(*this, index, why);
   f.live = false;
   --live_;
   by_guest_.erase(f.guest_eip, index);
@@ -285,6 +286,12 @@ std::vector<uint32_t> TranslationCache::fragments_on_page(uint32_t mfn) const {
 
 uint32_t TranslationCache::flush() {
   const uint32_t dropped = live_;
+  if (drop_observer_) {
+    for (uint32_t i = fragment_count(); i-- > 0;) {
+      if (fragments_[i].live && !drop_observer_->dropping(*this, i, DropReason::kFlushed)) break;
+    }
+    drop_observer_->flush_done();
+  }
   for (const Fragment& f : fragments_) {
     if (f.live) hash_remove(f.guest_eip, f.tc_start);
   }

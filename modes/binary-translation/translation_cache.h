@@ -17,7 +17,9 @@
 // sites. It is append-only; when it is full everything is flushed (the bt_flush event).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <unordered_map>
@@ -224,7 +226,10 @@ class TranslationCache {
 
   // --- TC memory ------------------------------------------------------------------------
   uint32_t next_address() const { return layout::kTcBase + used_; }
-  uint32_t free_bytes() const { return layout::kTcSize - used_; }
+  uint32_t free_bytes() const { return used_ < capacity_ ? capacity_ - used_ : 0; }
+  // A cache smaller than the hole's kTcSize bytes (at most that), which fills and flushes
+  // sooner: for tests of what a flush does (bt_run_record_test.cpp). Not saved in a snapshot.
+  void set_capacity(uint32_t bytes) { capacity_ = std::min(bytes, layout::kTcSize); }
   uint32_t used_bytes() const { return used_; }
   void write(uint32_t tc, const uint8_t* bytes, size_t n);
   void read(uint32_t tc, uint8_t* out, size_t n) const;
@@ -283,9 +288,28 @@ class TranslationCache {
     if (permanent) permanent_callouts_.emplace_back(return_tc, site);
   }
 
+  // Why a fragment leaves the cache: a guest write to its code's page, an adaptive
+  // retranslation that replaces it, or a flush of the full cache.
+  enum class DropReason : uint8_t { kInvalidated, kReplaced, kFlushed };
+  // Told of each fragment just before the cache drops it, with its code and records still
+  // in place (bt_run_record.h keeps them for the run directory). A flush tells its live
+  // fragments newest first, then flush_done(); dropping() returning false skips the rest
+  // of that flush's fragments. None by default: nothing is called.
+  class DropObserver {
+   public:
+    virtual ~DropObserver() = default;
+    virtual bool dropping(const TranslationCache& cache, uint32_t index, DropReason why) = 0;
+    virtual void flush_done() {}
+  };
+  void set_drop_observer(std::shared_ptr<DropObserver> observer) {
+    drop_observer_ = std::move(observer);
+  }
+  DropObserver* drop_observer() const { return drop_observer_.get(); }
+
   // Makes a fragment unreachable: out of the hashes, its entry overwritten by `entry`
   // (a dead-entry callout or a forwarding jump) so that chained jumps into it still land.
-  void retire(uint32_t index, const std::vector<uint8_t>& entry);
+  void retire(uint32_t index, const std::vector<uint8_t>& entry,
+              DropReason why = DropReason::kInvalidated);
   // Live fragments with guest code on machine page `mfn`.
   std::vector<uint32_t> fragments_on_page(uint32_t mfn) const;
   // Drops every translation (keeps the permanent code). Returns how many were live.
@@ -328,6 +352,8 @@ class TranslationCache {
   std::vector<std::pair<uint32_t, CalloutSite>> permanent_callouts_;
   std::unordered_map<uint32_t, std::vector<uint32_t>> by_page_;  // machine page -> fragments
   uint32_t live_ = 0;
+  std::shared_ptr<DropObserver> drop_observer_;
+  uint32_t capacity_ = layout::kTcSize;
 };
 
 }  // namespace vmlab::modes::bt
