@@ -5,7 +5,8 @@
 // (0xFC000000), TSS (0xFC010000), IDT (0xFC011000) and bt's translation cache (0xFC100000),
 // and at the gap below the hole (0xFBFFF000), with a code stub in it; it far-calls the stub
 // at each address through a code segment based at 0x800 (whose page-granular cut ends
-// 0x800 bytes short of the hole), and the stub stores a marker through an expand-down
+// 0x800 bytes short of the hole), and takes an interrupt whose handler lies in the gap
+// through the same segment; the stub stores a marker through an expand-down
 // data segment whose range reaches the hole (at the IDT page's linear address) and
 // returns far. Natively the guest owns those addresses; under ring compression (trap on
 // the classic CPU, bt) the monitor performs each transfer with the guest's own limit and
@@ -34,6 +35,7 @@ using vmm::EventKind;
 
 constexpr uint32_t kCode = 0x100000;
 constexpr uint32_t kGdt = 0x101000;
+constexpr uint32_t kIdt = 0x102000;
 constexpr uint32_t kPd = 0x10000;
 constexpr uint32_t kGapPt = 0x11000;   // 0xFBC00000-0xFBFFFFFF
 constexpr uint32_t kHolePt = 0x12000;  // 0xFC000000-0xFC3FFFFF
@@ -89,6 +91,10 @@ std::vector<uint8_t> program() {
     emit32(c, linear - 0x800);
     c.insert(c.end(), {0x18, 0x00});
   }
+  // An interrupt whose handler lies in the gap (through the same code segment).
+  c.insert(c.end(), {0x0F, 0x01, 0x1D});  // lidt [kGdt + 0x48]
+  emit32(c, kGdt + 0x48);
+  c.insert(c.end(), {0xCD, 0x41});  // int 0x41
   c.insert(c.end(), {0xE6, 0xF4});  // out 0xF4, al
   return c;
 }
@@ -115,6 +121,14 @@ void prepare(Write32 write32, Write8 write8) {
   }
   write32(kGdt + 0x40, uint32_t{kGdt} << 16 | (5 * 8 - 1));  // GDTR image: limit, base
   write32(kGdt + 0x44, kGdt >> 16);
+  // The IDT: one interrupt gate, vector 0x41, 0x18:0xFBFFF100 (linear 0xFBFFF900).
+  write32(kGdt + 0x48, uint32_t{kIdt} << 16 | 0x7FF);  // IDTR image
+  write32(kGdt + 0x4C, kIdt >> 16);
+  for (uint32_t i = 0; i < 512; ++i) write32(kIdt + 4 * i, 0);
+  write32(kIdt + 0x41 * 8, 0x0018u << 16 | 0xF100u);
+  write32(kIdt + 0x41 * 8 + 4, 0xFBFFu << 16 | 0x8E00u);
+  write8(kPage + 0x900, 0x47);  // inc edi
+  write8(kPage + 0x901, 0xCF);  // iret
   for (uint32_t i = 0; i < 1024; ++i) write32(kPd + 4 * i, 0);
   write32(kPd, 0x00000083);  // 0-4 MiB: identity, one 4 MiB page (CR4.PSE)
   write32(kPd + 4 * (0xFBC00000u >> 22), kGapPt | 3);
@@ -233,7 +247,7 @@ Outcome run(Where where) {
 TEST(HoleFar, TransfersIntoTheMonitorsPagesRunTheGuestsCodeAndLeaveThemUnchanged) {
   const Outcome native = run(Where::kNative);
   ASSERT_EQ(native.reason, machine::StopReason::kExitPort) << native.message;
-  EXPECT_EQ(native.gpr[cpu::EDI], 5u);  // every stub ran
+  EXPECT_EQ(native.gpr[cpu::EDI], 6u);  // every stub ran, and the handler
   EXPECT_EQ(native.page_marker, kMarker);
   EXPECT_EQ(native.hole_accesses, 0u);
   for (const Where where : {Where::kClassic, Where::kBt}) {
