@@ -23,8 +23,9 @@ constexpr uint32_t kIretFlags = cpu::flags::kStatus | cpu::flags::TF | cpu::flag
 }  // namespace
 
 uint32_t PrivilegedEmulator::return_limit(uint16_t real, const cpu::Descriptor& cs) {
-  // A return beyond the cut limit but within the guest's own (into the hole, or the gap
-  // below it) is the guest's right: the processor fetches nothing there (the CS cache keeps
+  // (Asked only past the cut: the guest's descriptor is read from its memory.) A return
+  // beyond the cut limit but within the guest's own (into the hole, or the gap below it)
+  // is the guest's right: the processor fetches nothing there (the CS cache keeps
   // the cut) and the monitor executes what lies there (emulate_far_transfer.cpp).
   return guest_code_limit(cs.to_cache(real));
 }
@@ -53,7 +54,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
   if (cpu::is_null_selector(cs_sel)) return gp(0);
   if (!cs.is_code() || cs.dpl() != 1) return gp(cs_sel & 0xFFFCu);
   if (!cs.present()) return {Verdict::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
-  if (eip > return_limit(real, cs)) return gp(0);
+  if (eip > cs.limit() && eip > return_limit(real, cs)) return gp(0);
   record(insn);
   record_return_past_cut(cs, eip);
   s.seg[cpu::CS] = cs.to_cache(real);
@@ -83,7 +84,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_return(const GuestInsn& insn
   const cpu::Descriptor cs{segments().descriptor(real)};
   if (!cs.is_code() || cs.dpl() != 1) return gp(cs_sel & 0xFFFCu);
   if (!cs.present()) return {Verdict::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
-  if (frame[0] > return_limit(real, cs)) return gp(0);
+  if (frame[0] > cs.limit() && frame[0] > return_limit(real, cs)) return gp(0);
   record(insn);
   record_return_past_cut(cs, frame[0]);
   s.seg[cpu::CS] = cs.to_cache(real);
