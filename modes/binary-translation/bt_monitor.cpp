@@ -544,6 +544,15 @@ void BtMonitor::iret_callout(bool o16) {
   // IRET is tried again (it reads everything before it changes anything); only a true
   // fault reaches the guest, with the guest's CR2 and error code (issue 12, item 8). The
   // frame spans at most two pages, so two fills always suffice.
+  // A return beyond the cut limit of the user code segment but within the guest's own:
+  // the guest's limit for the transfer (as in far_transfer()).
+  const cpu::Descriptor cut{segments_.descriptor(static_cast<uint16_t>(frame_cs))};
+  uint32_t frame_eip = 0;
+  const bool past_cut = memory_.read(sp, &frame_eip, w, false) && frame_eip > cut.limit();
+  vmm::DeprivilegedSegments::UncutTarget target(segments_, s, static_cast<uint16_t>(frame_cs));
+  if (target.widened() && past_cut) {
+    vm_.recorder().record(EventKind::hole_access, {cut.base() + frame_eip, 0, 0, 0});
+  }
   for (int fills = 0;; ++fills) {
     try {
       cpu_.interrupt_return(o16);
@@ -610,29 +619,60 @@ bool BtMonitor::far_transfer() {
   const uint32_t at = s.eip;
   vm_.recorder().record(EventKind::emulated_insn,
                         {insn->opcode, insn->modrm_reg, s.seg[cpu::CS].base + at, 0});
-  try {
-    s.eip = at + insn->length;
-    if (insn->id == X86_INS_LJMP) {
-      cpu_.far_jump(sel, off, insn->o16);
-    } else {
-      const uint8_t cpl = s.cpl;
-      cpu_.far_call(sel, off, insn->o16);
-      // The return address holds the real CS, RPL 1; the guest kernel pushed its own, RPL 0
-      // (and a RET far to RPL 1 would not be its return).
-      if (s.cpl == cpl) {
-        const uint32_t at_cs = s.seg[cpu::SS].base + s.gpr[cpu::ESP] + (insn->o16 ? 2 : 4);
-        uint16_t image = 0;
-        if (memory_.read(at_cs, &image, 2, false)) {
-          image = vmm::VirtualCpu::guest_selector(image);
-          memory_.write(at_cs, &image, 2, false);
+  if (insn->o16) off &= 0xFFFFu;
+  // A target beyond the cut limit of its code segment but within the guest's own (in the
+  // hypervisor hole, or the gap below it): the slot holds the guest's limit for the
+  // transfer, the new CS keeps the cut (the guest kernel's code runs in the TC anyway, its
+  // instructions there read through the guest's page tables), a hole_access event
+  // (engine/vmm/kit/emulate_far_transfer.cpp).
+  const cpu::Descriptor cut{segments_.descriptor(sel)};
+  vmm::DeprivilegedSegments::UncutTarget target(segments_, s, sel);
+  if (target.widened() && off > cut.limit()) {
+    vm_.recorder().record(EventKind::hole_access, {cut.base() + off, 0, 0, 0});
+  }
+  // The processor pushes through the shadow page tables: a page the guest maps and the
+  // shadow does not yet is the monitor's own fault, filled before the transfer is tried
+  // again (it reads and checks everything before it pushes), as in iret_callout; only a
+  // true fault reaches the guest. (Until issue 12 every such fault was reflected, a #PF the
+  // guest did not earn.) The frame spans at most two pages.
+  for (int fills = 0;; ++fills) {
+    try {
+      s.eip = at + insn->length;
+      if (insn->id == X86_INS_LJMP) {
+        cpu_.far_jump(sel, off, insn->o16);
+      } else {
+        const uint8_t cpl = s.cpl;
+        cpu_.far_call(sel, off, insn->o16);
+        // The return address holds the real CS, RPL 1; the guest kernel pushed its own, RPL
+        // 0 (and a RET far to RPL 1 would not be its return).
+        if (s.cpl == cpl) {
+          const uint32_t at_cs = s.seg[cpu::SS].base + s.gpr[cpu::ESP] + (insn->o16 ? 2 : 4);
+          uint16_t image = 0;
+          if (memory_.read(at_cs, &image, 2, false)) {
+            image = vmm::VirtualCpu::guest_selector(image);
+            memory_.write(at_cs, &image, 2, false);
+          }
         }
       }
+      return true;
+    } catch (const cpu::CpuFault& f) {
+      s.eip = at;
+      if (f.vector != cpu::vec::PF) {
+        injector_.reflect_exception(f.vector, f.has_error_code, f.error_code);
+        return true;
+      }
+      const uint32_t lin = s.cr2;  // the real CR2: the processor's fault, not the guest's
+      const auto outcome = shadow_->page_fault(lin, f.error_code);
+      if (outcome.kind == vmm::ShadowMmu::FaultKind::kTrue) {
+        vcpu_.cr2 = lin;
+        injector_.reflect_exception(cpu::vec::PF, true, outcome.guest_error_code);
+        return true;
+      }
+      if (outcome.kind != vmm::ShadowMmu::FaultKind::kHidden || fills >= 2) {
+        cpu_.unsupported("bt: a far CALL pushes onto a page the monitor traces at " + hex(lin));
+      }
     }
-  } catch (const cpu::CpuFault& f) {
-    s.eip = at;
-    injector_.reflect_exception(f.vector, f.has_error_code, f.error_code);
   }
-  return true;
 }
 
 // --- Self-modifying code and adaptation ------------------------------------------------------

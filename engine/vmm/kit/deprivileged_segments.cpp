@@ -128,11 +128,16 @@ uint64_t DeprivilegedSegments::compress(uint64_t raw) {
   if (d.is_data() && (d.type() & 0x4)) {
     // Expand-down: the valid offsets are (limit, upper], upper being 4 GiB - 1 with B set
     // and 64 KiB - 1 without (SDM Vol. 3A, 5.3). The top of that range is fixed, so a
-    // segment that reaches the hole cannot be cut; it is refused (a load of it faults,
-    // #GP(selector), since the shadow slot holds no descriptor). One that stays below
-    // the hole is the guest's, unchanged.
+    // segment that reaches the hole cannot be cut. It is loaded empty instead: the same
+    // base, type, DPL and B with the largest limit, so that no offset is valid (the load
+    // works as natively, with every check of the guest's descriptor) and every access
+    // through it faults (#GP(0), #SS(0) for SS) into the monitor, which executes the
+    // instruction with the guest's own limit (emulate_hole_access.cpp), as VMware's
+    // monitor emulated what it could not run directly (Adams & Agesen 2006, section 4;
+    // references/papers.md 1e). One that stays below the hole is the guest's, unchanged.
     const uint64_t upper = d.db() ? 0xFFFFFFFFu : 0xFFFFu;
-    return touches_hole(base + d.limit() + 1, base + upper) ? 0 : raw;
+    if (!touches_hole(base + d.limit() + 1, base + upper)) return raw;
+    return d.db() ? with_limit(raw, 0xFFFFFu, true) : with_limit(raw, 0xFFFFu, false);
   }
   // Expand-up: the valid offsets are [0, limit]. Cut the limit so that base + limit stays
   // below the hole, exactly. A cut limit up to 1 MiB - 1 is written byte-granular (G
@@ -176,6 +181,62 @@ std::optional<uint64_t> DeprivilegedSegments::guest_descriptor(uint16_t selector
   uint64_t raw = 0;
   if (!mem_->read(t.base + index * 8, &raw, 8, false)) return std::nullopt;
   return raw;
+}
+
+bool DeprivilegedSegments::empty_expand_down(uint64_t guest_raw) {
+  const cpu::Descriptor d{guest_raw};
+  return d.s() && d.present() && d.is_data() && (d.type() & 0x4) && compress(guest_raw) != 0 &&
+         cpu::Descriptor{compress(guest_raw)}.limit() != d.limit();
+}
+
+void DeprivilegedSegments::write_slot(uint16_t selector, uint64_t raw) {
+  if (selector & 4) {
+    write_ldt_desc(selector >> 3, raw);
+  } else {
+    write_desc(selector >> 3, raw);
+  }
+}
+
+std::optional<uint64_t> DeprivilegedSegments::uncut_code(uint16_t selector) {
+  if (cpu::is_null_selector(selector)) return std::nullopt;
+  const auto guest = guest_descriptor(selector);
+  if (!guest) return std::nullopt;
+  const uint64_t cut = descriptor(selector);
+  const cpu::Descriptor g{*guest};
+  const cpu::Descriptor c{cut};
+  // Only a code segment the cut shortened: the same base, the guest's limit longer.
+  if (!c.s() || !c.is_code() || !g.s() || !g.is_code() || g.base() != c.base() ||
+      g.limit() <= c.limit()) {
+    return std::nullopt;
+  }
+  write_slot(selector, with_limit(cut, g.raw_limit(), g.g()));
+  return cut;
+}
+
+void DeprivilegedSegments::recut(uint16_t selector, uint64_t cut) {
+  // The processor may have set the accessed bit (bit 40) meanwhile: it stays.
+  constexpr uint64_t kAccessed = uint64_t{1} << 40;
+  write_slot(selector, (cut & ~kAccessed) | (descriptor(selector) & kAccessed));
+}
+
+DeprivilegedSegments::UncutTarget::UncutTarget(DeprivilegedSegments& segments, cpu::CpuState& state,
+                                               uint16_t selector)
+    : segments_(segments),
+      state_(state),
+      selector_(selector),
+      cut_(segments.uncut_code(selector)) {}
+
+DeprivilegedSegments::UncutTarget::~UncutTarget() {
+  if (!cut_) return;
+  segments_.recut(selector_, *cut_);
+  // The code segment the transfer loaded (from the guest's limit) gets the cut back: the
+  // processor fetches nothing beyond it, and what lies there is executed by the monitor.
+  cpu::SegmentCache& cs = state_.seg[cpu::CS];
+  if ((cs.selector & 0xFFFCu) == (selector_ & 0xFFFCu)) {
+    const cpu::Descriptor c{*cut_};
+    cs.limit = c.limit();
+    cs.g = c.g();
+  }
 }
 
 void DeprivilegedSegments::write_ldt_desc(uint32_t index, uint64_t raw) {

@@ -4,11 +4,12 @@
 // code and data descriptors with DPL 0 compressed to DPL 1 and every limit cut below the
 // hypervisor hole, as Xen does for 32-bit PV guests (exactly: a page-granular cut is
 // rounded down, never into the hole; an expand-down segment that reaches the hole is
-// refused); it is rebuilt when the guest runs LGDT. System descriptors (TSS, LDT, gates) are not
-// copied: the real TR names the monitor's own TSS, whose SS1:ESP1 follow the guest TSS's SS0:ESP0,
-// and the real IDT is the monitor's (in vmlab the cpu::Monitor interface: every event enters the
-// monitor first). The guest can read all three real registers with SGDT, SIDT and STR, which do not
-// trap: it sees the monitor's values (Robin & Irvine 2000).
+// loaded empty, and the monitor executes its accesses); it is rebuilt when the guest runs LGDT.
+// System descriptors (TSS, LDT, gates) are not copied: the real TR names the monitor's own TSS,
+// whose SS1:ESP1 follow the guest TSS's SS0:ESP0, and the real IDT is the monitor's (in vmlab the
+// cpu::Monitor interface: every event enters the monitor first). The guest can read all three real
+// registers with SGDT, SIDT and STR, which do not trap: it sees the monitor's values (Robin &
+// Irvine 2000).
 //
 // The shadow follows the guest's later writes too: once attached to the shadow MMU, the
 // guest-physical frames of the guest's GDT are traced (write-protected in every shadow),
@@ -107,6 +108,34 @@ class DeprivilegedSegments : public TracedTables {
 
   // The compression of one guest descriptor (a pure function, for tests and docs).
   static uint64_t compress(uint64_t guest_descriptor);
+  // Whether compress() loads this guest descriptor empty: an expand-down data segment
+  // whose valid range reaches the hole (its top cannot be cut), every access through
+  // which the monitor executes with the guest's own limit.
+  static bool empty_expand_down(uint64_t guest_descriptor);
+
+  // A far transfer (JMP, CALL, RET, IRET) whose target lies beyond the cut limit of its
+  // code segment but within the guest's own (in the hole, or in the gap a page-granular
+  // cut leaves below it): the monitor has the real processor perform it, with all its
+  // checks, while this object lives. The shadow slot of `selector` holds the guest's own
+  // limit from construction to destruction (the monitor runs no guest instruction in
+  // between); then the cut is back, in the slot and in the CS cache the transfer loaded,
+  // so that the processor fetches nothing beyond it (each instruction there faults and
+  // is executed by the monitor). Nothing changes for any other selector.
+  class UncutTarget {
+   public:
+    UncutTarget(DeprivilegedSegments& segments, cpu::CpuState& state, uint16_t selector);
+    ~UncutTarget();
+    UncutTarget(const UncutTarget&) = delete;
+    UncutTarget& operator=(const UncutTarget&) = delete;
+    // Whether the slot was widened (a code segment the cut shortened).
+    bool widened() const { return cut_.has_value(); }
+
+   private:
+    DeprivilegedSegments& segments_;
+    cpu::CpuState& state_;
+    uint16_t selector_;
+    std::optional<uint64_t> cut_;
+  };
 
   // --- Added for binary translation (modes/binary-translation) -----------------------
   // Writes one of the monitor's own descriptors into the shadow GDT: the translation
@@ -125,6 +154,10 @@ class DeprivilegedSegments : public TracedTables {
 
  private:
   void write_desc(uint32_t index, uint64_t raw);
+  void write_slot(uint16_t selector, uint64_t raw);
+  // UncutTarget: the guest's limit into the slot (returning the cut descriptor), and back.
+  std::optional<uint64_t> uncut_code(uint16_t selector);
+  void recut(uint16_t selector, uint64_t cut);
   uint32_t machine_addr(uint32_t hole_offset) const;
 
   cpu::Cpu& cpu_;

@@ -22,6 +22,18 @@ constexpr uint32_t kIretFlags = cpu::flags::kStatus | cpu::flags::TF | cpu::flag
 
 }  // namespace
 
+uint32_t PrivilegedEmulator::return_limit(uint16_t real, const cpu::Descriptor& cs) {
+  // (Asked only past the cut: the guest's descriptor is read from its memory.) A return
+  // beyond the cut limit but within the guest's own (into the hole, or the gap below it)
+  // is the guest's right: the processor fetches nothing there (the CS cache keeps
+  // the cut) and the monitor executes what lies there (emulate_far_transfer.cpp).
+  return guest_code_limit(cs.to_cache(real));
+}
+
+void PrivilegedEmulator::record_return_past_cut(const cpu::Descriptor& cs, uint32_t eip) {
+  if (eip > cs.limit()) c_.recorder.record(EventKind::hole_access, {cs.base() + eip, 0, 0, 0});
+}
+
 PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
   cpu::CpuState& s = c_.cpu.state();
   if (insn.o16) c_.cpu.unsupported("a 16-bit IRET in the guest kernel");
@@ -42,8 +54,9 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
   if (cpu::is_null_selector(cs_sel)) return gp(0);
   if (!cs.is_code() || cs.dpl() != 1) return gp(cs_sel & 0xFFFCu);
   if (!cs.present()) return {Verdict::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
-  if (eip > cs.limit()) return gp(0);
+  if (eip > cs.limit() && eip > return_limit(real, cs)) return gp(0);
   record(insn);
+  record_return_past_cut(cs, eip);
   s.seg[cpu::CS] = cs.to_cache(real);
   s.eip = eip;
   s.gpr[cpu::ESP] += 12;
@@ -71,8 +84,9 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_return(const GuestInsn& insn
   const cpu::Descriptor cs{segments().descriptor(real)};
   if (!cs.is_code() || cs.dpl() != 1) return gp(cs_sel & 0xFFFCu);
   if (!cs.present()) return {Verdict::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
-  if (frame[0] > cs.limit()) return gp(0);
+  if (frame[0] > cs.limit() && frame[0] > return_limit(real, cs)) return gp(0);
   record(insn);
+  record_return_past_cut(cs, frame[0]);
   s.seg[cpu::CS] = cs.to_cache(real);
   s.eip = frame[0];
   s.gpr[cpu::ESP] += 8 + release;

@@ -16,11 +16,15 @@
 // An instruction fetched from the hole runs the same way (each one faults on the cut CS
 // limit, or on the hole's supervisor pages, and is executed here). The same holds for the
 // gap below the hole that a page-granular cut (rounded down) leaves. The monitor's
-// structures are never mapped for it: a segment load or far transfer whose memory operand
-// is in the hole reads the operand here and loads on the real processor (hole_operand_
-// load); any other instruction that needs them (a far transfer whose target is beyond the
-// cut, port I/O checked against the TSS) stays unemulated, and the original fault is
-// reflected (docs/modes/trap-and-emulate.md, "The hole is the guest's too").
+// structures are never mapped for it: a segment load whose memory operand is in the hole
+// reads the operand here and loads on the real processor (hole_operand_load); a far
+// transfer that is the hole's (its far pointer there, its target beyond the cut, or the
+// instruction itself there) is the real processor's with the target's own limit
+// (emulate_far_transfer.cpp); an access through an expand-down segment whose range
+// reaches the hole (loaded empty, deprivileged_segments.h) runs here with the guest's
+// limit. Any other instruction that needs the monitor's structures (port I/O checked
+// against the TSS) stays unemulated, and the original fault is reflected
+// (docs/modes/trap-and-emulate.md, "The hole is the guest's too").
 #include <capstone/capstone.h>
 
 #include "engine/cpu/descriptor.h"
@@ -65,17 +69,30 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
     }
   }
   const VirtualCpu& v = c_.vcpu;
+  // Whether a data segment register holds an expand-down segment that the shadow loads
+  // empty (its range reaches the hole): every access through it faults, and is the hole's.
+  bool emptied = false;
   auto view = [&](cpu::CpuState& st) {
     // The guest's own limits: the cut is the only difference between the shadow's
     // descriptor and the guest's (DeprivilegedSegments::compress), so a segment cache
-    // loaded from the guest's descriptor gets that descriptor's limit back.
+    // loaded from the guest's descriptor gets that descriptor's limit back: a longer one
+    // for an expand-up segment, a lower one (a wider range) for an expand-down one.
     for (const unsigned i : kCutSegments) {
       cpu::SegmentCache& seg = st.seg[i];
       if (!seg.usable || cpu::is_null_selector(seg.selector)) continue;
       const auto raw = segments().guest_descriptor(seg.selector);
       if (!raw) continue;
       const cpu::Descriptor d{*raw};
-      if (d.base() != seg.base || d.limit() < seg.limit) continue;
+      if (d.base() != seg.base) continue;
+      if (seg.expand_down()) {
+        if (!d.s() || !d.is_data() || !(d.type() & 0x4) || d.db() != seg.db ||
+            d.limit() >= seg.limit) {
+          continue;
+        }
+        emptied = true;
+      } else if (d.limit() < seg.limit) {
+        continue;
+      }
       seg.limit = d.limit();
       seg.g = d.g();
     }
@@ -84,22 +101,32 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
     }
   };
   ScratchExecution::Effects r = scratch_->execute(view, true);
+  if (!r.unsupported.empty()) {
+    // An instruction that also needs the monitor's structures: a far transfer that is the
+    // hole's (emulate_far_transfer.cpp), or a segment load whose memory operand is in the
+    // hole, performed in two steps.
+    const Outcome far = far_transfer_past_cut();
+    if (far.verdict != Verdict::kNotEmulated) return far;
+    return r.touched_hole ? hole_operand_load(r.hole_linear) : Outcome{Verdict::kNotEmulated};
+  }
   // A jump into the hole: it touches nothing there, but its target lies beyond the cut CS
   // limit, which the processor checks at the jump (SDM Vol. 3A, 5.3).
   const cpu::SegmentCache& cs = c_.cpu.state().seg[cpu::CS];
   const bool jumped_in = r.retired && r.state.eip > cs.limit;
   // Not the hole's doing: the caller's fault stands. The gap between a page-granular cut
   // (rounded down) and the hole is the hole's doing too: the scratch run, with the guest's
-  // limits, is what the processor does natively there.
-  if (!r.touched_hole && !r.touched_gap && !jumped_in) return {Verdict::kNotEmulated};
-  if (!r.unsupported.empty()) {
-    // An instruction that also needs the monitor's structures: a segment load or far
-    // transfer whose memory operand is in the hole is performed in two steps.
-    return r.touched_hole ? hole_operand_load(r.hole_linear) : Outcome{Verdict::kNotEmulated};
+  // limits, is what the processor does natively there. So is an access through an
+  // expand-down segment loaded empty, wherever it goes: the run with the guest's limit
+  // is the native one (its #GP or #SS when the guest's limit refuses it).
+  if (!r.touched_hole && !r.touched_gap && !jumped_in && !emptied) {
+    return {Verdict::kNotEmulated};
   }
+  // The event's address: the first in the hole (or the gap), else where the instruction
+  // jumped to, else (an expand-down segment's access) the instruction's own.
   const uint32_t linear = r.touched_hole  ? r.hole_linear
                           : r.touched_gap ? r.gap_linear
-                                          : cs.base + r.state.eip;
+                          : jumped_in     ? cs.base + r.state.eip
+                                          : cs.base + c_.cpu.state().eip;
   const bool wrote = r.touched_hole ? r.hole_write : r.touched_gap && r.gap_write;
   c_.recorder.record(EventKind::hole_access, {linear, wrote ? 1u : 0u, 0, 0});
   // The stores the instruction made (with a fault: those of the REP iterations it
@@ -132,7 +159,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::hole_operand_load(uint32_t hole_
   const auto insn = fetch(fault);
   if (!insn) return {Verdict::kNotEmulated};
   cpu::CpuState& s = c_.cpu.state();
-  enum class Form : uint8_t { kLoad, kPop, kFarPointer, kJump, kCall } form{};
+  enum class Form : uint8_t { kLoad, kPop, kFarPointer } form{};
   uint8_t sreg = 0;
   const GuestOperand* mem = nullptr;
   switch (insn->id) {
@@ -162,13 +189,9 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::hole_operand_load(uint32_t hole_
       form = Form::kFarPointer;
       mem = &insn->ops[1];
       break;
-    case X86_INS_LJMP:
-    case X86_INS_LCALL:
-      if (insn->ops[0].kind != GuestOperand::Kind::kMem) return {Verdict::kNotEmulated};
-      form = insn->id == X86_INS_LJMP ? Form::kJump : Form::kCall;
-      mem = &insn->ops[0];
-      break;
-    default: return {Verdict::kNotEmulated};  // (SS loads: load_stack_segment)
+    default:
+      return {Verdict::kNotEmulated};  // (SS loads: load_stack_segment; far JMP and
+                                       // CALL: far_transfer_past_cut)
   }
   if (sreg == cpu::SS || sreg == cpu::CS) return {Verdict::kNotEmulated};
 
@@ -200,24 +223,10 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::hole_operand_load(uint32_t hole_
   c_.recorder.record(EventKind::hole_access, {hole_linear, 0, 0, 0});
   const uint32_t eip = s.eip;
   try {
-    switch (form) {
-      case Form::kLoad:
-      case Form::kPop:
-      case Form::kFarPointer:
-        c_.cpu.load_segment(sreg, selector);
-        if (form == Form::kPop) s.gpr[cpu::ESP] += offset_size;
-        if (form == Form::kFarPointer) write_gpr(insn->ops[0].reg, insn->o16 ? 2 : 4, offset);
-        s.eip = eip + insn->length;
-        break;
-      case Form::kJump:
-        s.eip = eip + insn->length;
-        c_.cpu.far_jump(selector, offset, insn->o16);
-        break;
-      case Form::kCall:
-        s.eip = eip + insn->length;
-        c_.cpu.far_call(selector, offset, insn->o16);
-        break;
-    }
+    c_.cpu.load_segment(sreg, selector);
+    if (form == Form::kPop) s.gpr[cpu::ESP] += offset_size;
+    if (form == Form::kFarPointer) write_gpr(insn->ops[0].reg, insn->o16 ? 2 : 4, offset);
+    s.eip = eip + insn->length;
   } catch (const cpu::CpuFault& f) {
     s.eip = eip;
     return {Verdict::kFault, f.vector, f.has_error_code, f.error_code};

@@ -147,7 +147,17 @@ bool GuestEventInjector::try_deliver(uint8_t vector, Kind kind, bool has_error_c
   if (!cs.present()) return fail(cpu::vec::NP, cs_err);
   const uint8_t new_cpl = cs.conforming() ? s.cpl : cs.dpl();
   const uint32_t offset = gate.gate_offset();
-  if (offset > cs.limit()) return fail(cpu::vec::GP, ext);
+  if (offset > cs.limit()) {
+    // Against the guest's own limit: a handler beyond the cut (in the hypervisor hole, or
+    // the gap below it) is entered with the CS cache cut, and the monitor executes what
+    // lies there (emulate_far_transfer.cpp, as for a far transfer there).
+    const auto own = segments_.guest_descriptor(cs_sel);
+    const cpu::Descriptor g{own.value_or(0)};
+    if (!own || !g.s() || !g.is_code() || g.base() != cs.base() || offset > g.limit()) {
+      return fail(cpu::vec::GP, ext);
+    }
+    recorder_.record(EventKind::hole_access, {cs.base() + offset, 0, 0, 0});
+  }
 
   // 4. The frame: what the processor pushes, in the guest's terms.
   uint32_t eflags_image = s.eflags & ~(cpu::flags::RF | cpu::flags::VM);

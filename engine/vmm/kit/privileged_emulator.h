@@ -20,6 +20,7 @@
 #include <string>
 
 #include "engine/cpu/cpu.h"
+#include "engine/cpu/descriptor.h"
 #include "engine/machine/machine.h"
 #include "engine/vmm/core/recorder.h"
 #include "engine/vmm/core/vcpu.h"
@@ -134,10 +135,25 @@ class PrivilegedEmulator {
   Outcome iret(const GuestInsn& insn);
   Outcome far_return(const GuestInsn& insn);
   Outcome load_stack_segment(const GuestInsn& insn);
-  // emulate_hole_access.cpp: a segment load (MOV, POP, LDS/LES/LFS/LGS) or far JMP/CALL
-  // whose memory operand is in the hole (first at `hole_linear`), which the scratch
-  // processor cannot finish (the descriptor is the monitor's).
+  // The limit a return to the code segment `cs` (shadow descriptor, real selector `real`)
+  // is checked against: the guest's own; and the hole_access event of a return beyond the
+  // cut.
+  uint32_t return_limit(uint16_t real, const cpu::Descriptor& cs);
+  void record_return_past_cut(const cpu::Descriptor& cs, uint32_t eip);
+  // emulate_hole_access.cpp: a segment load (MOV, POP, LDS/LES/LFS/LGS) whose memory
+  // operand is in the hole (first at `hole_linear`), which the scratch processor cannot
+  // finish (the descriptor is the monitor's).
   Outcome hole_operand_load(uint32_t hole_linear);
+  // emulate_far_transfer.cpp: the far JMP, CALL (ptr16:32 or m16:32), RET or IRET at CS:EIP,
+  // when it is the hole's doing: the instruction lies beyond the cut CS limit, its far
+  // pointer is in the hole, or its target offset lies beyond the cut limit of the target's
+  // code segment but within the guest's own. The real processor performs it with the
+  // target's own limit (DeprivilegedSegments::UncutTarget); a hole_access event. Otherwise
+  // kNotEmulated, nothing changed.
+  Outcome far_transfer_past_cut();
+  // The guest's own limit of the code segment `cs` (the cut one's when the guest's
+  // descriptor is not the one loaded).
+  uint32_t guest_code_limit(const cpu::SegmentCache& cs) const;
   // emulate_task_checks.cpp: a far JMP or CALL that faulted and names a TSS or task gate
   // in the guest's tables: the fault the hardware's task-switch checks give there (the
   // shadow GDT holds no system descriptors), or the native stop once they all pass.

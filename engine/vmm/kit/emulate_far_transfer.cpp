@@ -1,0 +1,158 @@
+// Far transfers at the hypervisor hole under ring compression (issue 12, items 3 and 12).
+//
+// The monitor cuts every guest code segment below 0xFC000000 (deprivileged_segments.h),
+// so a far JMP, CALL, RET or IRET whose target offset lies beyond the cut but within the
+// guest's own limit (in the hole, or in the gap a page-granular cut leaves below it) is a
+// #GP(0) the guest did not earn, and so is any far transfer executed from there (the
+// processor cannot fetch it). The scratch processor cannot perform them either: their
+// descriptor reads go to the monitor's GDT in the hole, which it never maps for a guest
+// instruction (scratch_execution.h). Here the monitor performs the transfer on the real
+// processor, with every check the processor makes (the target's type, DPL and RPL, present
+// bit, the stack pushes and pops), its operand and return frame read through the guest's
+// page tables within the guest's own segment limits, and the target's shadow slot holding
+// the guest's own limit for the duration of the transfer (DeprivilegedSegments::
+// UncutTarget): a target beyond the guest's limit is still #GP(0), as natively. The new CS
+// keeps the cut, so that the processor fetches nothing in the hole; each instruction there
+// then faults and is executed by the monitor one at a time with the guest's limits
+// (emulate_hole_access.cpp), as VMware's monitor emulated what it could not run directly
+// (Adams & Agesen 2006, section 4; references/papers.md 1e). Each such transfer is a
+// hole_access event, as every other emulated access to the hole.
+#include <capstone/capstone.h>
+
+#include "engine/cpu/descriptor.h"
+#include "engine/vmm/core/hypervisor_hole.h"
+#include "engine/vmm/kit/privileged_emulator.h"
+
+namespace vmlab::vmm {
+
+uint32_t PrivilegedEmulator::guest_code_limit(const cpu::SegmentCache& cs) const {
+  if (c_.segments == nullptr || cpu::is_null_selector(cs.selector)) return cs.limit;
+  const auto raw = c_.segments->guest_descriptor(cs.selector);
+  if (!raw) return cs.limit;
+  const cpu::Descriptor d{*raw};
+  if (!d.s() || !d.is_code() || d.base() != cs.base || d.limit() < cs.limit) return cs.limit;
+  return d.limit();
+}
+
+PrivilegedEmulator::Outcome PrivilegedEmulator::far_transfer_past_cut() {
+  if (!c_.shadow.has_hole() || c_.cpu.guest_mode() || c_.segments == nullptr) {
+    return {Verdict::kNotEmulated};
+  }
+  Outcome fault;
+  const auto insn = fetch(fault);
+  if (!insn) return {Verdict::kNotEmulated};
+  enum class Form : uint8_t { kJump, kCall, kReturn, kIret } form{};
+  switch (insn->id) {
+    case X86_INS_LJMP: form = Form::kJump; break;
+    case X86_INS_LCALL: form = Form::kCall; break;
+    case X86_INS_RETF: form = Form::kReturn; break;
+    case X86_INS_IRET:
+    case X86_INS_IRETD: form = Form::kIret; break;
+    default: return {Verdict::kNotEmulated};
+  }
+  cpu::CpuState& s = c_.cpu.state();
+  const cpu::SegmentCache& cs = s.seg[cpu::CS];
+  const uint32_t at = s.eip;
+  // The instruction itself beyond the cut CS limit (the processor could not fetch it), but
+  // within the guest's own.
+  const uint64_t last_byte = uint64_t{at} + insn->length - 1;
+  const bool from_hole = last_byte > cs.limit && last_byte <= guest_code_limit(cs);
+  const unsigned width = insn->o16 ? 2 : 4;
+
+  uint16_t sel = 0;
+  uint32_t offset = 0;
+  bool operand_in_hole = false;
+  uint32_t operand_linear = 0;
+  if (form == Form::kJump || form == Form::kCall) {
+    if (insn->ops[0].kind == GuestOperand::Kind::kImm && insn->op_count == 2) {
+      sel = static_cast<uint16_t>(insn->ops[0].imm);
+      offset = insn->ops[1].imm;
+    } else if (insn->ops[0].kind == GuestOperand::Kind::kMem) {
+      // m16:16 or m16:32, offset first, read within the guest's own segment limit.
+      const GuestOperand& m = insn->ops[0];
+      uint32_t ea = m.disp;
+      if (m.base >= 0) ea += s.gpr[m.base];
+      if (m.index >= 0) ea += s.gpr[m.index] * m.scale;
+      if (insn->a16) ea &= 0xFFFFu;
+      if (!segment_allows(m.seg, ea, width + 2, false)) return {Verdict::kNotEmulated};
+      operand_linear = s.seg[m.seg].base + ea;
+      // (In the hole, or on the last page below it, where a page-granular cut ends.)
+      operand_in_hole = uint64_t{operand_linear} + width + 1 >= hole::kBase - 4096;
+      uint8_t ptr[6] = {};
+      if (!read_mem(operand_linear, ptr, width + 2, fault)) {
+        return from_hole || operand_in_hole ? fault : Outcome{Verdict::kNotEmulated};
+      }
+      for (unsigned i = 0; i < width; ++i) offset |= uint32_t{ptr[i]} << (8 * i);
+      sel = static_cast<uint16_t>(ptr[width] | ptr[width + 1] << 8);
+    } else {
+      return {Verdict::kNotEmulated};
+    }
+    if (insn->o16) offset &= 0xFFFFu;
+  } else {
+    // The return frame: EIP, then CS, at SS:ESP (a 16-bit stack wraps at 64 KiB).
+    const uint32_t sp = s.seg[cpu::SS].db ? s.gpr[cpu::ESP] : s.gpr[cpu::ESP] & 0xFFFFu;
+    uint8_t frame[8] = {};
+    if (!read_mem(s.seg[cpu::SS].base + sp, frame, 2 * width, fault)) {
+      return from_hole ? fault : Outcome{Verdict::kNotEmulated};
+    }
+    for (unsigned i = 0; i < width; ++i) offset |= uint32_t{frame[i]} << (8 * i);
+    sel = static_cast<uint16_t>(frame[width] | frame[width + 1] << 8);
+  }
+
+  // The target's cut limit, before the guard widens its slot.
+  const cpu::Descriptor cut{segments().descriptor(sel)};
+  DeprivilegedSegments::UncutTarget target(segments(), s, sel);
+  const bool past_cut = target.widened() && offset > cut.limit();
+  if (!from_hole && !operand_in_hole && !past_cut) return {Verdict::kNotEmulated};
+  const uint32_t linear = from_hole         ? cs.base + at
+                          : operand_in_hole ? operand_linear
+                                            : cut.base() + offset;
+  c_.recorder.record(EventKind::hole_access, {linear, 0, 0, 0});
+
+  // The processor's own transfer. It reads and pushes through the shadow page tables, so it
+  // can fault on a page the guest maps and the shadow does not map yet: that fault is the
+  // monitor's, filled before the transfer is tried again (every check and read comes before
+  // the first change); only a true fault reaches the guest. A frame spans at most two pages.
+  for (int fills = 0;; ++fills) {
+    try {
+      switch (form) {
+        case Form::kJump:
+          s.eip = at + insn->length;
+          c_.cpu.far_jump(sel, offset, insn->o16);
+          break;
+        case Form::kCall:
+          s.eip = at + insn->length;
+          c_.cpu.far_call(sel, offset, insn->o16);
+          break;
+        case Form::kReturn: {
+          const uint32_t release =
+              insn->op_count > 0 && insn->ops[0].kind == GuestOperand::Kind::kImm
+                  ? insn->ops[0].imm & 0xFFFFu
+                  : 0;
+          c_.cpu.far_return(static_cast<uint16_t>(release), insn->o16);
+          break;
+        }
+        case Form::kIret: c_.cpu.interrupt_return(insn->o16); break;
+      }
+      return {};
+    } catch (const cpu::CpuFault& f) {
+      s.eip = at;
+      if (f.vector != cpu::vec::PF)
+        return {Verdict::kFault, f.vector, f.has_error_code, f.error_code};
+      const uint32_t lin = s.cr2;  // the real CR2: the processor's fault, not the guest's yet
+      const auto outcome = c_.shadow.page_fault(lin, f.error_code);
+      if (outcome.kind == ShadowMmu::FaultKind::kTrue) {
+        c_.vcpu.cr2 = lin;
+        c_.recorder.record(EventKind::true_fault, {lin, outcome.guest_error_code, 0, 0});
+        return {Verdict::kFault, cpu::vec::PF, true, outcome.guest_error_code};
+      }
+      if (outcome.kind != ShadowMmu::FaultKind::kHidden || fills >= 2) {
+        c_.cpu.unsupported(
+            "a far transfer at the hypervisor hole pushes onto a page the monitor traces (a "
+            "guest page table), which it does not emulate");
+      }
+    }
+  }
+}
+
+}  // namespace vmlab::vmm
