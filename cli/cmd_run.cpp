@@ -217,12 +217,32 @@ int cmd_run(const std::vector<std::string>& args) {
     }
   }
 
+  // `monitor loadvm` under --gdb makes more machines of this configuration, not yet run.
+  const machine::MachineConfig machine_config = mc;
+  auto make_vm = [&, machine_config]() -> machine::Result<std::unique_ptr<vmm::Vm>> {
+    if (live_input != nullptr) {
+      return machine::Error{
+          "a snapshot needs the run's input from a file (--input FILE, or "
+          "stdin from a file: < /dev/null for none)",
+          EINVAL};
+    }
+    auto m = modes::make(*mode, opts->mode_options);
+    if (!m) return m.error();
+    auto p = frontend::load_profile(opts->profile, opts->costs);
+    if (!p) return p.error();
+    vmm::VmConfig c{std::move(m.value()), machine_config, std::move(p.value())};
+    auto v = vmm::Vm::create(std::move(c));
+    if (!v) return v.error();
+    if (auto k = v.value()->load_kernel(opts->kernel); !k) return k.error();
+    return std::move(v.value());
+  };
   auto created = vmm::Vm::create(std::move(config));
   if (!created) return fail(exit_code_for(created.error()), created.error().message);
-  vmm::Vm& vm = *created.value();
-  if (auto loaded = vm.load_kernel(opts->kernel); !loaded) {
+  if (auto loaded = created.value()->load_kernel(opts->kernel); !loaded) {
     return fail(exit_code_for(loaded.error()), loaded.error().message);
   }
+  vmm::Vm& vm = *created.value();
+  vmm::Vm* active = &vm;  // the machine the run ends with (gdb's loadvm may swap one in)
   if (!opts->out_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(opts->out_dir, ec);
@@ -266,6 +286,7 @@ int cmd_run(const std::vector<std::string>& args) {
     InterruptStop::set_last_words(&TerminalConsole::restore_from_signal);
   }
   machine::RunResult r;
+  std::optional<DebuggerMachines> machines;  // --gdb (cli/snapshot_session.h)
   MigrationOutcome migration;  // --migrate-to, or a destination (cli/migrate_session.h)
   if (opts->migrate.any() || incoming_migration()) {
     auto ran =
@@ -281,10 +302,13 @@ int cmd_run(const std::vector<std::string>& args) {
       if (terminal != nullptr) terminal->finish();
       return fail(kNoInput, server.error().message);
     }
-    server.value()->set_save_vm(debugger_save_vm(vm, *opts, input_sha256));
+    machines.emplace(vm, make_vm, *opts, input_sha256, *console_muted);
+    server.value()->set_save_vm(machines->save_vm());
+    server.value()->set_load_vm(machines->load_vm());
     std::cerr << "gdb: listening on 127.0.0.1:" << server.value()->port() << std::endl;
     r = server.value()->run(
         vm, opts->gdb_wait, [&] { return interrupt_stop.signal_received() != 0; }, std::cerr);
+    active = &machines->current();
   } else if (opts->snapshots.any()) {
     auto ran = run_with_snapshots(vm, *opts, input_sha256, *console_muted);
     if (!ran) {
@@ -300,21 +324,22 @@ int cmd_run(const std::vector<std::string>& args) {
   if (terminal != nullptr) terminal->finish();  // the terminal's mode restored
   if (const int sig = interrupt_stop.signal_received(); sig != 0) {
     r.message = std::string("interrupted by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
-                " at EIP " + hex_eip(vm.machine().cpu().guest_eip());
+                " at EIP " + hex_eip(active->machine().cpu().guest_eip());
   } else if (quit) {
-    r.message = "quit with Ctrl-A x at EIP " + hex_eip(vm.machine().cpu().guest_eip());
+    r.message = "quit with Ctrl-A x at EIP " + hex_eip(active->machine().cpu().guest_eip());
   }
   // The guest's last line may be unfinished (a prompt): the summary starts a line of its own.
   if (stdin_kind == StdinKind::kTerminal && (quit || interrupt_stop.signal_received() != 0)) {
     std::cerr << "\n";
   }
   std::fflush(stdout);
-  if (opts->display_text) print_text_screen(vm);
+  if (opts->display_text) print_text_screen(*active);
   if (!opts->out_dir.empty()) {
-    if (auto f = vm.recorder().finish(); !f) return fail(kNoInput, f.error().message);
-    if (auto w = write_reports(vm, r, *opts, args); !w) return fail(kNoInput, w.error().message);
+    if (auto f = active->recorder().finish(); !f) return fail(kNoInput, f.error().message);
+    if (auto w = write_reports(*active, r, *opts, args); !w)
+      return fail(kNoInput, w.error().message);
     // bt: the translations, for the event table of a run opened later (docs/trace-format.md).
-    if (auto w = modes::bt::write_run_record(vm, opts->out_dir + "/translations.jsonl"); !w) {
+    if (auto w = modes::bt::write_run_record(*active, opts->out_dir + "/translations.jsonl"); !w) {
       return fail(kNoInput, w.error().message);
     }
     if (!migration.stats_json.empty()) {

@@ -51,6 +51,11 @@ int cmd_snapshot(const std::vector<std::string>& options) {
                 f.vmlab_version.c_str());
     std::printf("kind: %s\n", f.is_diff ? "incremental" : "full");
     if (f.is_diff) std::printf("parent: %s\n", f.parent.c_str());
+    if (const auto d = snapshot::diff_info(f)) {
+      std::printf("tracking: %s\npages_logged: %llu\ntracking_faults: %llu\n", d->tracking.c_str(),
+                  static_cast<unsigned long long>(d->pages_logged),
+                  static_cast<unsigned long long>(d->tracking_faults));
+    }
     std::printf("chain: %zu file(s)\n", loaded.value().chain_length);
     std::printf("instructions: %llu\ncycles: %llu\nguest_eip: 0x%08X\n",
                 static_cast<unsigned long long>(pos.value().instructions),

@@ -63,7 +63,8 @@ void declare_migrate_options(CommandLine& cl, MigrateOptions& o) {
            });
   cl.each("--migrate-tracking", "engine|mode",
           "how pre-copy finds dirty pages: the engine's dirty log\n(default), or the mode's own "
-          "write tracking (trap\nwith shadow paging: shadow write protection)",
+          "write tracking (trap, bt:\nshadow or nested write protection; pv: the dirty bits of\n"
+          "its validated page tables)",
           [&o](const std::string& v) {
             o.any_given = true;
             if (v != "engine" && v != "mode")

@@ -58,10 +58,11 @@ machine::Result<machine::RunResult> run_source(vmm::Vm& vm, const RunOptions& o,
                           ENOTSUP};
   }
   if (m.mode_tracking && !vm.mode_impl().write_tracker()) {
-    return machine::Error{"mode " + vm.mode_impl().describe() +
-                              " has no write tracking of its own: --migrate-tracking mode is for "
-                              "trap with shadow paging (docs/migration.md)",
-                          ENOTSUP};
+    return machine::Error{
+        "mode " + vm.mode_impl().describe() +
+            " has no write tracking of its own: --migrate-tracking mode is for the modes with a "
+            "monitor (trap, bt, pv; docs/migration.md)",
+        ENOTSUP};
   }
   auto id = run_identity(vm, o, input_sha256);
   if (!id) return id.error();

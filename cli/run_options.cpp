@@ -220,6 +220,10 @@ std::optional<RunOptions> parse_run_options(const std::vector<std::string>& args
     error = "--restore-reexecute says how to restore: add --restore FILE";
     return std::nullopt;
   }
+  if (o.snapshots.tracking_given && o.snapshots.every_cycles == 0) {
+    error = "--snapshot-tracking says how --snapshot-every finds written pages: add it";
+    return std::nullopt;
+  }
   if (o.gdb_port && o.snapshots.any()) {
     error = "--gdb and the snapshot options cannot be combined yet (docs/snapshots.md)";
     return std::nullopt;

@@ -43,6 +43,17 @@ void declare_snapshot_options(CommandLine& cl, SnapshotOptions& o) {
            "a base snapshot, then incremental ones (changed pages\nonly), each CYCLES modeled "
            "cycles: DIR/snap-NNNN.vmsnap",
            point(kSnapshotEveryOption, "a directory", true));
+  cl.each("--snapshot-tracking", "engine|mode",
+          "how --snapshot-every finds the pages written since the\nlast snapshot: the engine's "
+          "dirty log (default), or the\nmode's own write tracking (trap, bt; its faults slow "
+          "the\nguest as a monitor's do)",
+          [&o](const std::string& v) {
+            o.tracking_given = true;
+            if (v != "engine" && v != "mode")
+              return "--snapshot-tracking takes engine or mode, not '" + v + "'";
+            o.mode_tracking = v == "mode";
+            return std::string();
+          });
   cl.path("--restore", o.restore, "FILE", "a file",
           "start from a snapshot (full or incremental) taken with the\nsame kernel, options, "
           "disks and input; the run goes on from\nthere with the same output, counts and cycles; "

@@ -20,6 +20,10 @@ struct SnapshotOptions {
   std::string on_exit;                // --snapshot-on-exit FILE
   uint64_t every_cycles = 0;          // --snapshot-every CYCLES DIR (0: none)
   std::string every_dir;
+  // --snapshot-tracking mode: --snapshot-every finds written pages by the mode's own write
+  // tracking (vmm::WriteTracker) instead of the engine's dirty log.
+  bool mode_tracking = false;
+  bool tracking_given = false;
   std::string restore;  // --restore FILE
   // --restore-reexecute: restore by re-executing the guest from boot (and checking every
   // byte) even when the mode could load the state straight.

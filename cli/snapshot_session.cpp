@@ -52,20 +52,67 @@ machine::Result<snapshot::Identity> run_identity(const vmm::Vm& vm, const RunOpt
   return id;
 }
 
-debug::DebugTarget::SaveVm debugger_save_vm(vmm::Vm& vm, const RunOptions& opts,
-                                            const std::string& input_sha256) {
-  auto id = run_identity(vm, opts, input_sha256);
-  if (!id) {
-    const std::string why = id.error().message;
-    return [why](const std::string&) { return "error: monitor savevm: " + why + "\n"; };
+DebuggerMachines::DebuggerMachines(vmm::Vm& first, MakeVm make_vm, const RunOptions& opts,
+                                   const std::string& input_sha256,
+                                   std::atomic<bool>& console_muted)
+    : first_(first), make_vm_(std::move(make_vm)), opts_(opts), console_muted_(console_muted) {
+  auto id = run_identity(first, opts, input_sha256);
+  if (id) {
+    identity_ = std::move(id.value());
+  } else {
+    identity_error_ = id.error().message;
   }
-  return [&vm, identity = id.value()](const std::string& file) {
-    auto w = snapshot::save(vm, identity, file);
+}
+
+debug::DebugTarget::SaveVm DebuggerMachines::save_vm() {
+  return [this](const std::string& file) -> std::string {
+    if (!identity_) return "error: monitor savevm: " + identity_error_ + "\n";
+    vmm::Vm& vm = current();
+    auto w = snapshot::save(vm, *identity_, file);
     if (!w) return "error: monitor savevm: " + w.error().message + "\n";
     const cpu::Cpu& cpu = vm.machine().cpu();
     return "saved " + file + " (" + std::to_string(w.value()) + " bytes) at instruction " +
            std::to_string(cpu.instructions_retired()) + ", cycle " + std::to_string(cpu.cycles()) +
            "\n";
+  };
+}
+
+debug::DebugTarget::LoadVm DebuggerMachines::load_vm() {
+  return [this](const std::string& file) -> debug::DebugTarget::LoadedVm {
+    auto error = [](const std::string& why) {
+      return debug::DebugTarget::LoadedVm{nullptr, "error: monitor loadvm: " + why + "\n"};
+    };
+    if (!identity_) return error(identity_error_);
+    if (opts_.trace) {
+      return error("not with --trace (the trace file is the first machine's; docs/gdb.md)");
+    }
+    auto made = make_vm_();
+    if (!made) return error(made.error().message);
+    vmm::Vm& vm = *made.value();
+    // The checks of --restore: format, version, checksum, the configuration's fingerprint.
+    auto loaded = snapshot::load_for(*identity_, file, snapshot::can_load_state(vm));
+    if (!loaded) return error(loaded.error().message);
+    std::string why_not;
+    const bool by_load = snapshot::can_load(vm, loaded.value(), &why_not);
+    if (!by_load) {
+      if (const std::string m = snapshot::disks_at_boot(*identity_, loaded.value()); !m.empty()) {
+        return error(file + ": the snapshot was taken with another configuration: " + m);
+      }
+    }
+    console_muted_.store(true);  // a re-executed part's console was printed already
+    auto restored = by_load ? snapshot::load(vm, loaded.value(), file)
+                            : snapshot::restore(vm, loaded.value(), file);
+    console_muted_.store(false);
+    if (!restored) return error(restored.error().message);
+    const cpu::Cpu& cpu = vm.machine().cpu();
+    std::string line =
+        "loaded " + file + " at instruction " + std::to_string(cpu.instructions_retired()) +
+        ", cycle " + std::to_string(cpu.cycles()) +
+        (by_load ? " (state loaded)" : " (by re-executing the guest: " + why_not + ")") +
+        "; gdb's cached registers are stale: maintenance flush register-cache\n";
+    previous_ = std::move(current_);  // the one before it: the debugger let go of it
+    current_ = std::move(made.value());
+    return {current_.get(), line};
   };
 }
 
@@ -89,6 +136,7 @@ int snapshot_exit_code(const machine::Error& e) {
     case snapshot::kErrNotSnapshot:
     case snapshot::kErrCorrupt: return kSnapshotCorrupt;
     case snapshot::kErrDiverged: return kSnapshotDiverged;
+    case ENOTSUP: return kNotImplemented;
     default: return kNoInput;
   }
 }
@@ -98,6 +146,13 @@ machine::Result<machine::RunResult> run_with_snapshots(vmm::Vm& vm, const RunOpt
                                                        std::atomic<bool>& console_muted) {
   const auto& s = o.snapshots;
   const auto started = std::chrono::steady_clock::now();
+  if (s.mode_tracking && !vm.mode_impl().write_tracker()) {
+    return machine::Error{
+        "mode " + vm.mode_impl().describe() +
+            " has no write tracking of its own: --snapshot-tracking mode is for the modes with a "
+            "monitor (trap, bt, pv; docs/snapshots.md)",
+        ENOTSUP};
+  }
   auto id = run_identity(vm, o, input_sha256);
   if (!id) return id.error();
   if (!s.restore.empty()) {
@@ -140,7 +195,7 @@ machine::Result<machine::RunResult> run_with_snapshots(vmm::Vm& vm, const RunOpt
     std::error_code ec;
     std::filesystem::create_directories(s.every_dir, ec);
     if (ec) return machine::Error{"cannot create the snapshot folder " + s.every_dir, EIO};
-    series.emplace(s.every_dir, id.value());
+    series.emplace(s.every_dir, id.value(), s.mode_tracking);
   }
   uint64_t next_every = 0;
   if (series) next_every = (vm.machine().cpu().cycles() / s.every_cycles + 1) * s.every_cycles;
@@ -173,7 +228,8 @@ machine::Result<machine::RunResult> run_with_snapshots(vmm::Vm& vm, const RunOpt
         if (!t) return t.error();
         say(o, "snapshot " + t.value().path + (t.value().base ? " (base)" : " (incremental)") +
                    " at " + where(vm) + ": " + std::to_string(t.value().pages) + " pages, " +
-                   std::to_string(t.value().bytes) + " bytes");
+                   std::to_string(t.value().bytes) + " bytes" +
+                   (t.value().base ? "" : " (" + t.value().tracking + ")"));
         next_every = (cpu.cycles() / s.every_cycles + 1) * s.every_cycles;
         if (series->count() >= 10000) {
           say(o, "--snapshot-every: 10000 snapshots taken, no more");

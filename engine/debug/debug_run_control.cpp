@@ -88,22 +88,22 @@ void DebugTarget::clear_breakpoints() {
 // --- Run control -------------------------------------------------------------------------
 
 bool DebugTarget::at_boundary() const {
-  return vm_.guest_cpu().at_insn_boundary;
+  return vm_->guest_cpu().at_insn_boundary;
 }
 
 std::optional<StopInfo> DebugTarget::matched_event() {
   event_seen_ = false;
-  const vmm::EventRing* ring = vm_.recorder().ring();
+  const vmm::EventRing* ring = vm_->recorder().ring();
   if (!event_break_ || !ring) return std::nullopt;
   std::optional<StopInfo> stop;
   for (const vmm::Event& e : ring->events()) {
     if (e.seq < seen_seq_) continue;
     if (!stop && e.kind == event_break_->kind &&
         (!event_break_->value || e.payload[event_break_->field & 3] == *event_break_->value)) {
-      stop = StopInfo{StopInfo::kMonitor, 0, format_event(e, vm_.machine().cpu().monitor())};
+      stop = StopInfo{StopInfo::kMonitor, 0, format_event(e, vm_->machine().cpu().monitor())};
     }
   }
-  seen_seq_ = vm_.recorder().events_recorded();
+  seen_seq_ = vm_->recorder().events_recorded();
   if (stop) event_break_.reset();  // one shot, as `monitor break` arms it
   return stop;
 }
@@ -113,11 +113,11 @@ vmm::VmState DebugTarget::one_step() {
   // instruction boundary; the event break's kind is watched on the way.
   std::bitset<vmm::kNumEventKinds> kinds;
   if (event_break_) kinds.set(vmm::index_of(event_break_->kind));
-  return vm_.step(kinds, [this] { event_seen_ = true; });
+  return vm_->step(kinds, [this] { event_seen_ = true; });
 }
 
 std::optional<StopInfo> DebugTarget::access_hit() const {
-  const vmm::GuestCpuView v = vm_.guest_cpu();
+  const vmm::GuestCpuView v = vm_->guest_cpu();
   if (!v.at_insn_boundary) return std::nullopt;
   uint8_t code[16];
   const size_t got = read_memory(v.eip, code);
@@ -152,7 +152,7 @@ std::optional<StopInfo> DebugTarget::step_and_check(bool check_breakpoints) {
     }
   }
   if (!check_breakpoints) return std::nullopt;
-  const uint32_t eip = vm_.guest_eip();
+  const uint32_t eip = vm_->guest_eip();
   if ((soft_.count(eip) || hard_.count(eip)) && at_boundary()) {
     return StopInfo{StopInfo::kBreakpoint, eip, {}};
   }
@@ -181,7 +181,7 @@ void DebugTarget::settle() {
 StopInfo DebugTarget::step(const std::function<bool()>& poll) {
   (void)poll;
   if (exited()) return StopInfo{StopInfo::kExited, 0, {}};
-  seen_seq_ = vm_.recorder().events_recorded();
+  seen_seq_ = vm_->recorder().events_recorded();
   std::optional<StopInfo> stop = step_and_check(false);
   for (Watch& w : watches_) w.last = watch_bytes(w);
   return stop.value_or(StopInfo{StopInfo::kStep, 0, {}});
@@ -191,14 +191,14 @@ StopInfo DebugTarget::resume(const std::function<bool()>& poll) {
   if (exited()) return StopInfo{StopInfo::kExited, 0, {}};
   std::bitset<vmm::kNumEventKinds> kinds;
   if (event_break_) kinds.set(vmm::index_of(event_break_->kind));
-  seen_seq_ = vm_.recorder().events_recorded();
+  seen_seq_ = vm_->recorder().events_recorded();
   StopInfo result;
   pending_access_.reset();
   if (soft_.empty() && hard_.empty() && watches_.empty() && access_watches_.empty()) {
     // Nothing to look at per instruction: chunks, or run_until_event for an event break.
     for (;;) {
       const vmm::VmState state =
-          kinds.any() ? vm_.run_until_event(kinds, kChunk) : vm_.run_for(kChunk);
+          kinds.any() ? vm_->run_until_event(kinds, kChunk) : vm_->run_for(kChunk);
       if (state == vmm::VmState::kStopped) return StopInfo{StopInfo::kExited, 0, {}};
       if (kinds.any()) {
         event_seen_ = true;
@@ -239,7 +239,7 @@ StopInfo DebugTarget::resume(const std::function<bool()>& poll) {
 }
 
 std::vector<vmm::Event> DebugTarget::last_events(size_t n) const {
-  const vmm::EventRing* ring = vm_.recorder().ring();
+  const vmm::EventRing* ring = vm_->recorder().ring();
   if (!ring) return {};
   std::vector<vmm::Event> all = ring->events();
   if (all.size() > n) all.erase(all.begin(), all.end() - static_cast<ptrdiff_t>(n));

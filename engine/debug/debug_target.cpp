@@ -58,19 +58,38 @@ unsigned gdb_register_size(unsigned n) {
   return n >= kFirstSt && n < kFirstFpuCtl ? 10 : 4;
 }
 
-DebugTarget::DebugTarget(vmm::Vm& vm) : vm_(vm) {
-  vm_.recorder().enable_ring(kEventRing);
-  seen_seq_ = vm_.recorder().events_recorded();
+DebugTarget::DebugTarget(vmm::Vm& vm) : vm_(&vm) {
+  attach(vm);
+}
+
+void DebugTarget::attach(vmm::Vm& vm) {
+  vm_ = &vm;
+  vm_->recorder().enable_ring(kEventRing);
+  seen_seq_ = vm_->recorder().events_recorded();
+  event_seen_ = false;
+  pending_access_.reset();
+  for (Watch& w : watches_) w.last = watch_bytes(w);
+}
+
+std::string DebugTarget::load_vm(const std::string& file) {
+  if (!load_vm_) return "error: monitor loadvm: this run cannot load snapshots\n";
+  LoadedVm loaded = load_vm_(file);
+  if (loaded.vm == nullptr) return loaded.line;
+  // The machine replaced stays alive until here (the LoadVm's promise): let go of it.
+  vm_->recorder().set_watch({}, {});
+  attach(*loaded.vm);
+  settle();  // a snapshot taken inside a bt translation: on to the guest's boundary
+  return loaded.line;
 }
 
 DebugTarget::~DebugTarget() {
-  vm_.recorder().set_watch({}, {});
+  vm_->recorder().set_watch({}, {});
 }
 
 // --- Registers ---------------------------------------------------------------------------
 
 std::vector<uint8_t> DebugTarget::read_registers() const {
-  const vmm::GuestCpuView v = vm_.guest_cpu();
+  const vmm::GuestCpuView v = vm_->guest_cpu();
   std::vector<uint8_t> out;
   out.reserve(16 * 4 + 8 * 10 + 8 * 4 + 4 * 4);
   for (uint32_t r : v.hardware.gpr) put32(out, r);
@@ -80,7 +99,7 @@ std::vector<uint8_t> DebugTarget::read_registers() const {
     uint16_t sel = v.hardware.seg[s].selector;
     if (s == cpu::CS) {
       sel = v.cs;
-    } else if (v.deprivileged && vm_.mode() != vmm::ModeId::pv) {
+    } else if (v.deprivileged && vm_->mode() != vmm::ModeId::pv) {
       sel = vmm::VirtualCpu::guest_selector(sel);
     }
     put32(out, sel);
@@ -106,7 +125,7 @@ bool DebugTarget::write_registers(std::span<const uint8_t> bytes) {
   if (bytes.size() != total) return false;
   // Check every register first, so that a refused one leaves all of them as they were.
   const std::vector<uint8_t> now = read_registers();
-  const vmm::GuestCpuView v = vm_.guest_cpu();
+  const vmm::GuestCpuView v = vm_->guest_cpu();
   const bool eip_writable = v.at_insn_boundary && v.eip == v.hardware.eip;
   size_t offset = 0;
   for (unsigned i = 0; i < kNumGdbRegs; ++i) {
@@ -126,7 +145,7 @@ bool DebugTarget::write_registers(std::span<const uint8_t> bytes) {
 
 bool DebugTarget::write_register(unsigned n, std::span<const uint8_t> bytes) {
   if (n >= kNumGdbRegs || bytes.size() != gdb_register_size(n)) return false;
-  cpu::CpuState& s = vm_.machine().cpu().state();
+  cpu::CpuState& s = vm_->machine().cpu().state();
   if (n < 8) {
     s.gpr[n] = get32(bytes);
     return true;
@@ -141,7 +160,7 @@ bool DebugTarget::write_register(unsigned n, std::span<const uint8_t> bytes) {
     return true;
   }
   if (n == kEip) {
-    const vmm::GuestCpuView v = vm_.guest_cpu();
+    const vmm::GuestCpuView v = vm_->guest_cpu();
     if (!v.at_insn_boundary || v.eip != v.hardware.eip) return false;  // bt's TC
     s.eip = get32(bytes);
     return true;
@@ -153,19 +172,19 @@ bool DebugTarget::write_register(unsigned n, std::span<const uint8_t> bytes) {
 
 bool DebugTarget::owned_machine_frame(uint64_t machine) const {
   const uint64_t frame = machine >> 12;
-  for (const vmm::P2mRange& r : vm_.p2m()) {
+  for (const vmm::P2mRange& r : vm_->p2m()) {
     if (frame >= r.first_mfn && frame < uint64_t{r.first_mfn} + r.count) return true;
   }
   return false;
 }
 
 std::optional<uint64_t> DebugTarget::translate(uint32_t linear, bool for_write) const {
-  const vmm::GuestCpuView v = vm_.guest_cpu();
-  const bool direct = vm_.real_paging() == vmm::RealPaging::kDirect;
+  const vmm::GuestCpuView v = vm_->guest_cpu();
+  const bool direct = vm_->real_paging() == vmm::RealPaging::kDirect;
   // Guest-physical (direct paging: machine) to machine, through the P2M.
   auto to_machine = [&](uint64_t address) -> std::optional<uint64_t> {
     if (direct) return address;
-    for (const vmm::P2mRange& r : vm_.p2m()) {
+    for (const vmm::P2mRange& r : vm_->p2m()) {
       const uint64_t gfn = address >> 12;
       if (gfn >= r.first_gfn && gfn < uint64_t{r.first_gfn} + r.count) {
         return (uint64_t{r.first_mfn} + (gfn - r.first_gfn)) << 12 | (address & 0xFFF);
@@ -176,7 +195,7 @@ std::optional<uint64_t> DebugTarget::translate(uint32_t linear, bool for_write) 
   if (!(v.cr0 & cpu::cr0::PG)) return to_machine(linear);
   auto read32 = [&](uint32_t address) -> std::optional<uint32_t> {
     uint8_t b[4];
-    const bool ok = direct ? vm_.read_machine(address, b) : vm_.read_guest_physical(address, b);
+    const bool ok = direct ? vm_->read_machine(address, b) : vm_->read_guest_physical(address, b);
     if (!ok) return std::nullopt;
     return get32(b);
   };
@@ -195,7 +214,7 @@ size_t DebugTarget::read_memory(uint32_t linear, std::span<uint8_t> out) const {
     if (done > 0 && at == 0) break;  // the end of the linear space
     const size_t chunk = std::min<size_t>(out.size() - done, 4096 - (at & 0xFFF));
     const auto machine = translate(at, false);
-    if (!machine || !vm_.read_machine(*machine, out.subspan(done, chunk))) break;
+    if (!machine || !vm_->read_machine(*machine, out.subspan(done, chunk))) break;
     done += chunk;
   }
   return done;
@@ -213,7 +232,7 @@ bool DebugTarget::write_memory(uint32_t linear, std::span<const uint8_t> bytes) 
     pieces.emplace_back(*machine, bytes.subspan(done, chunk));
     done += chunk;
   }
-  auto& memory = vm_.machine().memory();
+  auto& memory = vm_->machine().memory();
   for (const auto& [machine, piece] : pieces) {
     if (!memory.contains(machine, piece.size())) return false;
   }

@@ -77,7 +77,7 @@ class DebugTarget {
   DebugTarget(const DebugTarget&) = delete;
   DebugTarget& operator=(const DebugTarget&) = delete;
 
-  vmm::Vm& vm() { return vm_; }
+  vmm::Vm& vm() { return *vm_; }
 
   // `monitor savevm FILE` (QEMU's savevm, as a file `vmlab run --restore` loads): who writes
   // the snapshot, since the run's identity (its configuration's fingerprint) is the front
@@ -85,6 +85,23 @@ class DebugTarget {
   using SaveVm = std::function<std::string(const std::string& file)>;
   void set_save_vm(SaveVm save) { save_vm_ = std::move(save); }
   const SaveVm& save_vm() const { return save_vm_; }
+
+  // `monitor loadvm FILE` (QEMU's loadvm): who builds the snapshot's machine, since the
+  // run's configuration (and the checks a restore makes against it) are the front end's.
+  // On success `vm` is the new machine, loaded and paused at the snapshot; the front end
+  // owns it, and keeps the machine it replaces alive until the target has let go of it
+  // (the next loadvm, or the run's end). Otherwise `vm` is null and `line` an error text
+  // starting with "error: ". Unset: refused.
+  struct LoadedVm {
+    vmm::Vm* vm = nullptr;
+    std::string line;
+  };
+  using LoadVm = std::function<LoadedVm(const std::string& file)>;
+  void set_load_vm(LoadVm load) { load_vm_ = std::move(load); }
+  // Loads FILE through the LoadVm and goes on with its machine: breakpoints, watchpoints
+  // and an armed event break are kept (a watchpoint's bytes are read anew from the loaded
+  // memory), the event ring starts empty. Returns the line to show.
+  std::string load_vm(const std::string& file);
 
   // --- Registers (the g packet's order and sizes) --------------------------------------
   std::vector<uint8_t> read_registers() const;
@@ -123,7 +140,7 @@ class DebugTarget {
   // debugger that attaches to a guest paused anywhere.
   void settle();
   // Whether the guest has stopped for good (the machine stopped).
-  bool exited() const { return vm_.state() == vmm::VmState::kStopped; }
+  bool exited() const { return vm_->state() == vmm::VmState::kStopped; }
   // The last `n` events, oldest first (at most kEventRing).
   std::vector<vmm::Event> last_events(size_t n) const;
 
@@ -144,7 +161,10 @@ class DebugTarget {
   // Vm::step (one guest instruction), watching the event break's kind.
   vmm::VmState one_step();
 
-  vmm::Vm& vm_;
+  // Follows the machine `monitor loadvm` swapped in.
+  void attach(vmm::Vm& vm);
+
+  vmm::Vm* vm_;
   std::set<uint32_t> soft_, hard_;
   std::vector<Watch> watches_;
   struct AccessWatch {
@@ -160,6 +180,7 @@ class DebugTarget {
   bool event_seen_ = false;
   uint64_t seen_seq_ = 0;  // events with a smaller seq were looked at
   SaveVm save_vm_;
+  LoadVm load_vm_;
 };
 
 }  // namespace vmlab::debug

@@ -68,12 +68,13 @@ int GdbServer::accept_connection(int timeout_ms, const std::function<bool()>& ho
   }
 }
 
-machine::RunResult GdbServer::run(vmm::Vm& vm, bool wait,
+machine::RunResult GdbServer::run(vmm::Vm& first, bool wait,
                                   const std::function<bool()>& host_interrupted,
                                   std::ostream& log) {
   const auto start = std::chrono::steady_clock::now();
-  DebugTarget target(vm);
+  DebugTarget target(first);
   target.set_save_vm(save_vm_);
+  target.set_load_vm(load_vm_);
   bool killed = false;
   bool interrupted = false;
   auto serve = [&](int fd) {
@@ -98,17 +99,20 @@ machine::RunResult GdbServer::run(vmm::Vm& vm, bool wait,
     const int fd = accept_connection(-1, host_interrupted);
     if (fd >= 0) serve(fd);
   }
-  while (!killed && !interrupted && vm.state() != vmm::VmState::kStopped) {
-    if (vm.run_for(kChunk) == vmm::VmState::kStopped) break;
+  // The machine is the target's: `monitor loadvm` may have swapped another in.
+  auto vm = [&]() -> vmm::Vm& { return target.vm(); };
+  while (!killed && !interrupted && vm().state() != vmm::VmState::kStopped) {
+    if (vm().run_for(kChunk) == vmm::VmState::kStopped) break;
     if (host_interrupted && host_interrupted()) break;
     const int fd = accept_connection(0, {});
     if (fd >= 0) serve(fd);
   }
-  if (killed) vm.request_stop();
+  // SIGINT asked the first machine to stop; a machine loaded since is asked here.
+  if (killed || (host_interrupted && host_interrupted())) vm().request_stop();
   // The rest of the run (after a kill or SIGINT: to the end of the slice, where the
   // machine takes the stop request).
-  while (vm.state() != vmm::VmState::kStopped) vm.resume();
-  machine::RunResult r = *vm.last_stop();
+  while (vm().state() != vmm::VmState::kStopped) vm().resume();
+  machine::RunResult r = *vm().last_stop();
   if (killed) r.message = "killed by gdb";
   // The wall time of the whole run, waits for the debugger included.
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -31,10 +31,13 @@ class GdbServer {
   uint16_t port() const { return port_; }
   // `monitor savevm FILE` (DebugTarget::set_save_vm): who writes the snapshot.
   void set_save_vm(DebugTarget::SaveVm save) { save_vm_ = std::move(save); }
+  // `monitor loadvm FILE` (DebugTarget::set_load_vm): who builds the snapshot's machine.
+  void set_load_vm(DebugTarget::LoadVm load) { load_vm_ = std::move(load); }
 
   // Runs `vm` to its stop while serving debuggers; `log` gets one line per connection.
   // `host_interrupted` (SIGINT in the terminal): stop waiting and let the run end (the
-  // caller has asked the machine to stop). Returns the stop, as Vm::run does.
+  // machine is asked to stop). Returns the stop, as Vm::run does, of the machine the run
+  // ended with: `vm`, or the last one `monitor loadvm` swapped in (the LoadVm's).
   machine::RunResult run(vmm::Vm& vm, bool wait, const std::function<bool()>& host_interrupted,
                          std::ostream& log);
 
@@ -46,6 +49,7 @@ class GdbServer {
   int listen_fd_;
   uint16_t port_;
   DebugTarget::SaveVm save_vm_;
+  DebugTarget::LoadVm load_vm_;
 };
 
 }  // namespace vmlab::debug

@@ -26,7 +26,9 @@ constexpr std::string_view kHelp =
     "  monitor break off               disarm it\n"
     "  monitor savevm FILE             write the machine as a snapshot file: a new run restored\n"
     "                                  from it goes on from this instruction (docs/gdb.md)\n"
-    "  monitor loadvm FILE             not here: a new run restores it (docs/gdb.md)\n"
+    "  monitor loadvm FILE             make the snapshot's machine this run's machine (gdb\n"
+    "                                  stays attached; then `maintenance flush\n"
+    "                                  register-cache`, docs/gdb.md)\n"
     "A break is one-shot: it stops at the guest instruction boundary after the event, then\n"
     "`continue` or `stepi` goes on. Numbers are decimal or 0x-hex.\n";
 
@@ -135,10 +137,8 @@ std::string run_monitor_command(DebugTarget& target, std::string_view line) {
     return target.save_vm()(w[1]);
   }
   if (w[0] == "loadvm") {
-    // A snapshot loads into a machine that has run nothing (engine/snapshot/state_load.h),
-    // not into the one being debugged.
-    return "error: monitor loadvm: a snapshot loads into a new run restored from it, not into "
-           "this one (docs/gdb.md)\n";
+    if (w.size() != 2) return "error: monitor loadvm takes one FILE\n";
+    return target.load_vm(w[1]);
   }
   return "error: unknown monitor command '" + w[0] + "' (monitor help lists them)\n";
 }

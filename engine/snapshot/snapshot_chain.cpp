@@ -51,9 +51,13 @@ SnapshotFile flatten(const LoadedSnapshot& loaded) {
   f.is_diff = false;
   f.parent.clear();
   f.parent_digest = {};
+  std::vector<Section> sections;
   for (Section& s : f.sections) {
     if (s.tag == kMemory) s = memory_section(loaded.memory);
+    // An incremental file's DIFF section (snapshot_runner.h) describes the diff, not the state.
+    if (s.tag != tag("DIFF")) sections.push_back(std::move(s));
   }
+  f.sections = std::move(sections);
   return f;
 }
 

@@ -1,7 +1,14 @@
 #include "engine/snapshot/snapshot_runner.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+
+#include "engine/cpu/dirty_log.h"
+#include "engine/snapshot/byte_io.h"
+#include "engine/vmm/core/mode.h"
+#include "engine/vmm/core/p2m.h"
 
 namespace vmlab::snapshot {
 
@@ -134,6 +141,107 @@ bool run_to_cycles(vmm::Vm& vm, uint64_t cycles) {
   }
 }
 
+namespace {
+constexpr uint8_t kDiffInfoVersion = 1;
+}  // namespace
+
+Section diff_section(const DiffInfo& d) {
+  ByteWriter w;
+  w.u8(kDiffInfoVersion);
+  w.string(d.tracking);
+  w.u64(d.pages_logged);
+  w.u64(d.tracking_faults);
+  return {kDiffInfo, w.take()};
+}
+
+std::optional<DiffInfo> diff_info(const SnapshotFile& f) {
+  const Section* s = f.find(kDiffInfo);
+  if (s == nullptr) return std::nullopt;
+  ByteReader r(s->bytes);
+  DiffInfo d;
+  if (r.u8() != kDiffInfoVersion) return std::nullopt;
+  d.tracking = r.string(256);
+  d.pages_logged = r.u64();
+  d.tracking_faults = r.u64();
+  if (r.failed() || !r.done()) return std::nullopt;
+  return d;
+}
+
+IncrementalSeries::~IncrementalSeries() {
+  if (tracker_) tracker_->stop_tracking();
+}
+
+size_t IncrementalSeries::monitor_frames(const vmm::Vm& vm) {
+  const vmm::P2m* p2m = vm.mode_impl().guest_p2m();
+  return p2m ? p2m->reserved_frames() : 0;
+}
+
+namespace {
+
+bool all_zero(std::span<const uint8_t> memory, size_t page) {
+  const uint8_t* p = memory.data() + page * kPageBytes;
+  for (size_t i = 0; i < kPageBytes; ++i) {
+    if (p[i] != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<uint32_t> IncrementalSeries::written_pages(vmm::Vm& vm, uint64_t& logged) {
+  const auto log = vm.machine().cpu().dirty_log();
+  const auto memory = vm.machine().memory().span();
+  const size_t frames = memory.size() / kPageBytes;
+  const size_t first_guest = std::min(monitor_frames(vm), frames);
+  std::vector<uint8_t> set(frames, 0);
+  if (tracker_) {
+    // As pre-copy's rounds (engine/migration/precopy.cpp): the guest frames the mode
+    // logged, and the physical writes of the devices and the monitor (they mark the log as
+    // they write). Peeked: the tracking protects them again once the file is written.
+    tracker_->peek_dirty(set);
+    for (size_t p = first_guest; p < frames && p < log.size(); ++p) {
+      if (log[p] & cpu::kDirtyByPhysical) set[p] = 1;
+    }
+  } else {
+    for (size_t p = first_guest; p < frames && p < log.size(); ++p) set[p] = log[p] != 0;
+  }
+  for (size_t p = 0; p < first_guest; ++p) set[p] = 0;
+  logged = 0;
+  for (size_t p = first_guest; p < frames; ++p) logged += set[p];
+  // The monitor's own frames (its reserve below the guest's: shadow tables, the translation
+  // cache, its data) are the monitor's memory, which no tracking of the guest's writes
+  // covers and which a monitor may write without reporting it: compared with their copy.
+  for (size_t p = 0; p < first_guest; ++p) {
+    const size_t at = p * kPageBytes;
+    if (std::memcmp(memory.data() + at, monitor_copy_.data() + at, kPageBytes) != 0) set[p] = 1;
+  }
+  std::vector<uint32_t> pages;
+  for (size_t p = 0; p < frames; ++p) {
+    if (!set[p]) continue;
+    // A page written but all zeros, as it was at the snapshot before, is not a change.
+    const bool zero = all_zero(memory, p);
+    const bool was_zero = zero_[p] != 0;
+    zero_[p] = zero;
+    if (zero && was_zero) continue;
+    pages.push_back(static_cast<uint32_t>(p));
+  }
+  return pages;
+}
+
+void IncrementalSeries::rearm(vmm::Vm& vm) {
+  const auto memory = vm.machine().memory().span();
+  const size_t first_guest = std::min(monitor_frames(vm), memory.size() / kPageBytes);
+  monitor_copy_.assign(memory.begin(),
+                       memory.begin() + static_cast<ptrdiff_t>(first_guest * kPageBytes));
+  // What protecting the frames again writes (shadow or nested entries, pv's dirty bits) is
+  // a change since this snapshot: the log, cleared first, and the copy, taken first, see it.
+  vm.machine().cpu().clear_dirty_log();
+  if (tracker_) {
+    std::vector<uint8_t> ignored(memory.size() / kPageBytes, 0);
+    tracker_->take_dirty(ignored);
+  }
+}
+
 machine::Result<IncrementalSeries::Taken> IncrementalSeries::take(vmm::Vm& vm) {
   char name[32];
   std::snprintf(name, sizeof name, "snap-%04u.vmsnap", count_);
@@ -145,22 +253,44 @@ machine::Result<IncrementalSeries::Taken> IncrementalSeries::take(vmm::Vm& vm) {
   Taken t;
   t.base = count_ == 0;
   if (t.base) {
+    if (mode_tracking_ && !vm.mode_impl().write_tracker()) {
+      return machine::Error{
+          "mode " + vm.mode_impl().describe() + " has no write tracking of its own", ENOTSUP};
+    }
     f.sections.push_back(memory_section(memory));
+    zero_.assign(memory.size() / kPageBytes, 0);
+    for (size_t p = 0; p < zero_.size(); ++p) zero_[p] = all_zero(memory, p);
   } else {
     f.is_diff = true;
     f.parent = previous_name_;
     f.parent_digest = previous_digest_;
-    f.sections.push_back(memory_section(memory, previous_));
+    DiffInfo d;
+    d.tracking = tracker_ ? tracker_->mechanism() : "engine dirty log";
+    const std::vector<uint32_t> pages = written_pages(vm, d.pages_logged);
+    if (tracker_) {
+      d.tracking_faults = tracker_->tracking_faults() - faults_before_;
+      faults_before_ = tracker_->tracking_faults();
+    }
+    t.tracking = d.tracking;
+    f.sections.push_back(diff_section(d));
+    f.sections.push_back(memory_section_of(memory, pages));
   }
   t.pages = memory_pages(f.sections.back());
   t.path = dir_ + "/" + name;
   auto w = write_snapshot(t.path, f);
   if (!w) return w.error();
   t.bytes = w.value().bytes;
-  previous_.assign(memory.begin(), memory.end());
   previous_name_ = name;
   previous_digest_ = w.value().digest;
   ++count_;
+  rearm(vm);
+  if (t.base && mode_tracking_) {
+    // Starting protects the frames: its writes come after the copy and the log's clearing,
+    // so the next diff holds them.
+    tracker_ = vm.mode_impl().write_tracker();
+    tracker_->start_tracking();
+    faults_before_ = tracker_->tracking_faults();
+  }
   return t;
 }
 

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -82,26 +83,62 @@ bool run_to_cycles(vmm::Vm& vm, uint64_t cycles);
 // One step of at most `instructions` (at least one), telling `stepper` what it took.
 void run_step(vmm::Vm& vm, uint64_t instructions, CycleStepper& stepper);
 
-// --snapshot-every: a base snapshot, then incremental ones holding only the pages that
-// changed since the one before (found by comparing with a copy of the last snapshot's
-// memory, docs/snapshots.md says what that is and is not).
+// --snapshot-every: a base snapshot, then incremental ones holding only the pages written
+// since the one before (docs/snapshots.md, "Incremental snapshots"), found by write tracking,
+// not by comparing memory: the engine's dirty log (every store of the processor to RAM, every
+// physical write of a device or monitor; it changes nothing in the run), or with
+// `mode_tracking` the mode's own (vmm::WriteTracker: shadow or nested write protection,
+// as live migration's pre-copy uses it), whose faults are charged to the guest as on a real
+// monitor. The monitor's own frames (the reserve below the guest's) are compared with a copy
+// of them instead: no tracking of the guest's writes covers them. Each incremental file names
+// its mechanism in its DIFF section.
+inline constexpr uint32_t kDiffInfo = tag("DIFF");
+
+struct DiffInfo {
+  std::string tracking;          // "engine dirty log", "shadow write protection", ...
+  uint64_t pages_logged = 0;     // the pages the tracking logged (all of them are in MEM)
+  uint64_t tracking_faults = 0;  // write faults the mode's tracking took since the parent
+};
+Section diff_section(const DiffInfo& d);
+// The DIFF section of `f` (nothing in a full snapshot); malformed: nullopt.
+std::optional<DiffInfo> diff_info(const SnapshotFile& f);
+
 class IncrementalSeries {
  public:
   struct Taken {
     std::string path;
     bool base = false;
-    uint64_t pages = 0;  // machine-memory pages in the file
-    uint64_t bytes = 0;  // the file's size
+    uint64_t pages = 0;    // machine-memory pages in the file
+    uint64_t bytes = 0;    // the file's size
+    std::string tracking;  // how an incremental one's pages were found
   };
-  IncrementalSeries(std::string dir, Identity id) : dir_(std::move(dir)), id_(std::move(id)) {}
+  IncrementalSeries(std::string dir, Identity id, bool mode_tracking = false)
+      : dir_(std::move(dir)), id_(std::move(id)), mode_tracking_(mode_tracking) {}
+  ~IncrementalSeries();
+  IncrementalSeries(const IncrementalSeries&) = delete;
+  IncrementalSeries& operator=(const IncrementalSeries&) = delete;
+  // Fails (ENOTSUP) with mode tracking in a mode that has none.
   machine::Result<Taken> take(vmm::Vm& vm);
   unsigned count() const { return count_; }
 
  private:
+  // The machine frames written since the last take (the tracking is armed again); `logged`:
+  // the guest's among them.
+  std::vector<uint32_t> written_pages(vmm::Vm& vm, uint64_t& logged);
+  // After a take: the copy of the monitor's frames, the engine log cleared, the tracking
+  // protecting the frames again.
+  void rearm(vmm::Vm& vm);
+  // The frames of the mode's reserve below the guest's (none without a P2M).
+  static size_t monitor_frames(const vmm::Vm& vm);
+
   std::string dir_;
   Identity id_;
+  bool mode_tracking_ = false;
+  vmm::WriteTracker* tracker_ = nullptr;  // tracking (mode_tracking_), from the base on
+  uint64_t faults_before_ = 0;
+  std::vector<uint8_t> monitor_copy_;  // the monitor's frames at the last take
+  std::vector<uint8_t> zero_;          // per machine page: all zeros at the last take
   unsigned count_ = 0;
-  std::vector<uint8_t> previous_;
   std::string previous_name_;
   Digest previous_digest_{};
 };

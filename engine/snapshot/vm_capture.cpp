@@ -107,6 +107,17 @@ Section memory_section(std::span<const uint8_t> now, std::span<const uint8_t> be
   return {kMemory, w.take()};
 }
 
+Section memory_section_of(std::span<const uint8_t> now, const std::vector<uint32_t>& pages) {
+  ByteWriter w;
+  w.u64(now.size());
+  w.u32(static_cast<uint32_t>(pages.size()));
+  for (const uint32_t page : pages) {
+    w.u32(page);
+    w.bytes(now.subspan(size_t{page} * kPageBytes, kPageBytes));
+  }
+  return {kMemory, w.take()};
+}
+
 uint64_t memory_pages(const Section& mem) {
   ByteReader r(mem.bytes);
   r.u64();

@@ -48,6 +48,8 @@ std::vector<Section> capture_sections(vmm::Vm& vm);
 // The MEM section of `now`: every page that differs from `before` (the same size), or,
 // with `before` empty, every page that is not all zeros.
 Section memory_section(std::span<const uint8_t> now, std::span<const uint8_t> before = {});
+// An incremental MEM section: exactly the machine pages `pages` (ascending, in range).
+Section memory_section_of(std::span<const uint8_t> now, const std::vector<uint32_t>& pages);
 // Applies a MEM section to `image`: an empty image takes the section's size (all zeros
 // first); otherwise the sizes must agree. Every page index is checked against the size.
 machine::Result<void> apply_memory(const Section& mem, std::vector<uint8_t>& image,

@@ -35,6 +35,14 @@ class BtMode : public vmm::DeprivilegedMode<BtMonitor> {
   std::vector<vmm::TranslationRow> translations(const vmm::Vm& vm) const override;
   std::optional<vmm::TranslationDetail> translation(vmm::Vm& vm, uint32_t guest) override;
 
+  // Live migration's write tracking: the classic monitor's, whose shadow MMU bt shares
+  // (engine/vmm/kit/shadow_dirty.cpp). Translated code stores through the shadow tables as
+  // the guest's own code would, so its first write to a protected frame faults and is
+  // logged; the stores the monitor makes for it (in-TC page-table writes, the SIMULATE
+  // callout's emulated stores, the accessed and dirty bits of their walks) are its own
+  // physical writes, which pre-copy takes from the engine log as it takes every monitor's.
+  vmm::WriteTracker* write_tracker() override { return monitor_ ? &monitor_->shadow() : nullptr; }
+
   // Saved state (bt_state.cpp, docs/snapshots.md): the P2M's device frame and the monitor's
   // state, the translation cache's index included, so that a snapshot is loaded.
   bool can_save_monitor() const override { return true; }

@@ -36,6 +36,15 @@ void NestedWriteTracker::start_tracking() {
   flush_tlb();
 }
 
+void NestedWriteTracker::peek_dirty(std::vector<uint8_t>& dirty) const {
+  if (!tracking_) return;
+  for (uint32_t gfn = 0; gfn < state_.size(); ++gfn) {
+    if (state_[gfn] != kWritten) continue;
+    const uint32_t mfn = p2m_.machine_frame(gfn);
+    if (mfn < dirty.size()) dirty[mfn] = 1;
+  }
+}
+
 void NestedWriteTracker::take_dirty(std::vector<uint8_t>& dirty) {
   if (!tracking_) return;
   bool any = false;

@@ -25,6 +25,7 @@ class NestedWriteTracker : public vmm::WriteTracker {
   std::string mechanism() const override { return "nested write protection"; }
   void start_tracking() override;
   void take_dirty(std::vector<uint8_t>& dirty) override;
+  void peek_dirty(std::vector<uint8_t>& dirty) const override;
   void stop_tracking() override;
   uint64_t tracking_faults() const override { return faults_; }
   uint64_t tracking_cycles() const override { return cycles_; }

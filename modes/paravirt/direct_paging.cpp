@@ -117,7 +117,9 @@ void DirectPaging::devalidate_table(uint32_t mfn, Type level) {
   const uint32_t base = mfn * MachineMemory::kPageSize;
   const uint32_t guest_slots = level == Type::l2 ? abi::kFirstHoleSlot : kEntries;
   for (uint32_t i = 0; i < guest_slots; ++i) {
-    put_entry_refs(level, i, memory_.read32(base + i * 4));
+    const uint32_t old = memory_.read32(base + i * 4);
+    note_replaced(level, old);
+    put_entry_refs(level, i, old);
   }
   // The hole's entries are the monitor's: they do not stay behind in a frame the guest
   // may map writable again.
@@ -143,6 +145,7 @@ int32_t DirectPaging::update_entry(uint32_t entry_ma, uint32_t value) {
   // The disallow mask holds even when the entry keeps its frame and access.
   if ((value & kPresent) && (value & kDisallowMask)) return refuse(-abi::kEINVAL);
   const uint32_t old = memory_.read32(entry_ma);
+  note_replaced(level, old);
   if (!same_refs(level, old, value)) {
     // New references first: if they cannot be had, nothing has changed.
     if (const int32_t r = get_entry_refs(level, index, value); r != 0) return refuse(r);

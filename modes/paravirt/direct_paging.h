@@ -96,6 +96,11 @@ class DirectPaging {
     return r;
   }
 
+  // Live migration's log-dirty (log_dirty.h): while `log` is set, an L1 entry that is
+  // present, writable and dirty when the guest replaces it or its table loses its type
+  // marks its frame in `log` (indexed by machine frame), so no write is lost with it.
+  void log_dirty_into(std::vector<uint8_t>* log) { dirty_log_ = log; }
+
   const Frame& frame(uint32_t mfn) const { return frames_[mfn]; }
   uint32_t frames() const { return static_cast<uint32_t>(frames_.size()); }
   const Stats& stats() const { return stats_; }
@@ -115,6 +120,14 @@ class DirectPaging {
   void devalidate_table(uint32_t mfn, Type level);
   // Whether two values of an entry need the same references (same frame and access).
   static bool same_refs(Type level, uint32_t a, uint32_t b);
+  // An L1 entry's value goes away: log its frame if it was written through (log_dirty_into).
+  void note_replaced(Type level, uint32_t old) {
+    constexpr uint32_t kDirtyWritable = kPresent | kWritable | 0x40;
+    if (dirty_log_ != nullptr && level == Type::l1 && (old & kDirtyWritable) == kDirtyWritable &&
+        (old >> 12) < dirty_log_->size()) {
+      (*dirty_log_)[old >> 12] = 1;
+    }
+  }
   int32_t refuse(int32_t err) {
     ++stats_.refusals;
     return err;
@@ -128,6 +141,7 @@ class DirectPaging {
   uint64_t flush_epoch_ = 1;
   bool flush_needed_ = false;
   Stats stats_;
+  std::vector<uint8_t>* dirty_log_ = nullptr;
 };
 
 }  // namespace vmlab::modes::paravirt

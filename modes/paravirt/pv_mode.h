@@ -16,6 +16,7 @@
 namespace vmlab::modes::paravirt {
 
 class PvMonitor;
+class PvLogDirty;
 
 class PvMode : public vmm::Mode {
  public:
@@ -36,6 +37,10 @@ class PvMode : public vmm::Mode {
   const vmm::P2m* guest_p2m() const override { return p2m_ ? &*p2m_ : nullptr; }
   vmm::RealPaging real_paging() const override { return vmm::RealPaging::kDirect; }
 
+  // Live migration's write tracking: the dirty bits of the validated page tables
+  // (log_dirty.h), the PV monitor's own log-dirty mode.
+  vmm::WriteTracker* write_tracker() override;
+
   // Saved state (pv_state.cpp, docs/snapshots.md): page types, trap table, callbacks,
   // event channel timer, console and block ring positions and counters.
   bool can_save_monitor() const override { return true; }
@@ -45,6 +50,7 @@ class PvMode : public vmm::Mode {
  private:
   std::optional<vmm::P2m> p2m_;
   std::unique_ptr<PvMonitor> monitor_;
+  std::unique_ptr<PvLogDirty> log_dirty_;
 };
 
 }  // namespace vmlab::modes::paravirt

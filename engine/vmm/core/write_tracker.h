@@ -24,6 +24,9 @@ class WriteTracker {
   // guest frame written since start_tracking or the last take_dirty, empties the set and
   // protects those frames again for the next round.
   virtual void take_dirty(std::vector<uint8_t>& dirty) = 0;
+  // The same set as take_dirty would give now, changing nothing: neither the set nor any
+  // table (an incremental snapshot reads memory as it is, then calls take_dirty).
+  virtual void peek_dirty(std::vector<uint8_t>& dirty) const = 0;
   // Stops tracking. Frames protected stay so until their next write faults them writable,
   // as on the source of a migration that failed and the destination alike.
   virtual void stop_tracking() = 0;

@@ -39,13 +39,18 @@ void ShadowMmu::protect_written() {
   }
 }
 
-void ShadowMmu::take_dirty(std::vector<uint8_t>& dirty) {
+void ShadowMmu::peek_dirty(std::vector<uint8_t>& dirty) const {
   if (!tracking_) return;
   for (uint32_t gfn = 0; gfn < track_.size(); ++gfn) {
     if (track_[gfn] != kWritten) continue;
     const uint32_t mfn = p2m_.machine_frame(gfn);
     if (mfn < dirty.size()) dirty[mfn] = 1;
   }
+}
+
+void ShadowMmu::take_dirty(std::vector<uint8_t>& dirty) {
+  if (!tracking_) return;
+  peek_dirty(dirty);
   protect_written();
 }
 

@@ -144,6 +144,7 @@ class ShadowMmu : public WriteTracker {
   std::string mechanism() const override { return "shadow write protection"; }
   void start_tracking() override;
   void take_dirty(std::vector<uint8_t>& dirty) override;
+  void peek_dirty(std::vector<uint8_t>& dirty) const override;
   void stop_tracking() override;
   uint64_t tracking_faults() const override { return track_faults_; }
   uint64_t tracking_cycles() const override { return track_cycles_; }
