@@ -2,15 +2,24 @@
 
 #include <poll.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 #include <type_traits>
+
+#include "frontend/workloads.h"
 
 namespace vmlab::frontend {
 
@@ -73,7 +82,119 @@ bool write_all(int fd, const std::string& bytes) {
   return true;
 }
 
+double thread_cpu_seconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+double rusage_seconds(const rusage& ru) {
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+}
+
+// A key field without the file's separators.
+std::string field(std::string s) {
+  for (char& c : s) {
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  }
+  return s;
+}
+
+// The cache keeps at most this many cells (a sweep's grid can be large; the file must not
+// grow without bound).
+constexpr size_t kMaxRemembered = 20000;
+
 }  // namespace
+
+std::string default_cell_times_file() {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg != nullptr && *xdg == '/') return std::string(xdg) + "/vmlab/cell-times.tsv";
+  const char* home = std::getenv("HOME");
+  if (home != nullptr && *home == '/') return std::string(home) + "/.cache/vmlab/cell-times.tsv";
+  return {};
+}
+
+std::string CellTimes::key(const Cell& cell, const CellRunnerConfig& config) {
+  std::string k = cell.variant ? std::string(cell.variant->name) : std::string("?");
+  k.append(" ").append(cell.workload);
+  k.append(" iters=").append(std::to_string(cell.iters));
+  k.append(" profile=").append(cell.profile);
+  k.append(" memory=").append(std::to_string(config.memory_mib));
+  k.append(" mhz=").append(std::to_string(config.cpu_mhz));
+  k.append(" image=").append(std::filesystem::path(config.kernel).filename().string());
+  if (!cell.guest_args.empty()) k.append(" args=").append(cell.guest_args);
+  return field(std::move(k));
+}
+
+void CellTimes::load(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos || tab == 0 || tab + 1 == line.size()) continue;
+    char* end = nullptr;
+    const double v = std::strtod(line.c_str(), &end);
+    if (end != line.c_str() + tab || !(v >= 0) || v > 1e6) continue;
+    seconds_[line.substr(tab + 1)] = v;
+  }
+}
+
+bool CellTimes::save(const std::string& path) const {
+  if (path.empty()) return false;
+  CellTimes merged;
+  merged.load(path);  // what other runs wrote meanwhile
+  for (const auto& [k, v] : seconds_) merged.seconds_[k] = v;
+  // Over the bound, the entries of this run stay and the file's others go first.
+  for (auto it = merged.seconds_.begin();
+       merged.seconds_.size() > kMaxRemembered && it != merged.seconds_.end();) {
+    it = seconds_.count(it->first) ? std::next(it) : merged.seconds_.erase(it);
+  }
+  std::ostringstream text;
+  for (const auto& [k, v] : merged.seconds_) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4f\t", v);
+    text << buf << k << "\n";
+  }
+  std::error_code ec;
+  const std::filesystem::path file(path);
+  std::filesystem::create_directories(file.parent_path(), ec);
+  const std::filesystem::path tmp =
+      file.parent_path() / (file.filename().string() + "." + std::to_string(::getpid()) + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text.str();
+    if (!out.flush()) {
+      std::filesystem::remove(tmp, ec);
+      return false;
+    }
+  }
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) std::filesystem::remove(tmp, ec);
+  return !ec;
+}
+
+const double* CellTimes::find(const std::string& key) const {
+  const auto it = seconds_.find(key);
+  return it == seconds_.end() ? nullptr : &it->second;
+}
+
+double estimated_seconds(const Cell& cell, const CellRunnerConfig& config, const CellTimes& times) {
+  if (const double* known = times.find(CellTimes::key(cell, config))) return *known;
+  const Workload* w = find_workload(cell.workload);
+  return w != nullptr && w->needs_disk ? 0.5 : 0.05;
+}
+
+std::vector<size_t> longest_first(const std::vector<Cell>& cells, const CellRunnerConfig& config,
+                                  const CellTimes& times) {
+  std::vector<double> cost(cells.size());
+  for (size_t i = 0; i < cells.size(); ++i) cost[i] = estimated_seconds(cells[i], config, times);
+  std::vector<size_t> order(cells.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return cost[a] > cost[b]; });
+  return order;
+}
 
 std::string serialize(const Measurement& m) {
   Writer w;
@@ -182,14 +303,29 @@ std::vector<Measurement> CellRunner::run(const std::vector<Cell>& cells,
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<Measurement> results(cells.size());
   const unsigned jobs = config_.jobs ? config_.jobs : default_jobs();
+  CellTimes times;
+  if (!config_.times_file.empty()) times.load(config_.times_file);
+  CellTimes measured;  // this run's times, merged into the file at the end
+  // Measures cell i in this process.
+  auto measure_here = [&](size_t i) {
+    const double cpu0 = thread_cpu_seconds();
+    results[i] = measure(cells[i]);
+    measured.set(CellTimes::key(cells[i], config_), thread_cpu_seconds() - cpu0);
+  };
+  auto remember = [&] {
+    if (!config_.times_file.empty() && measured.size() != 0) measured.save(config_.times_file);
+  };
   if (jobs <= 1 || cells.size() <= 1) {
     for (size_t i = 0; i < cells.size(); ++i) {
-      results[i] = measure(cells[i]);
+      measure_here(i);
       if (on_result) on_result(i, results[i]);
       if (progress) progress(i + 1, cells.size(), seconds_since(t0));
     }
+    remember();
     return results;
   }
+  // Longest first: with the long cells started early, the workers finish together.
+  const std::vector<size_t> order = longest_first(cells, config_, times);
 
   struct Worker {
     pid_t pid;
@@ -209,9 +345,10 @@ std::vector<Measurement> CellRunner::run(const std::vector<Cell>& cells,
   };
   while (next < cells.size() || !running.empty()) {
     while (next < cells.size() && running.size() < jobs) {
+      const size_t cell = order[next];
       int fds[2];
       if (::pipe(fds) != 0) {
-        fail_cell(next, std::string("cannot make a pipe: ") + std::strerror(errno));
+        fail_cell(cell, std::string("cannot make a pipe: ") + std::strerror(errno));
         ++next;
         ++done;
         continue;
@@ -221,8 +358,8 @@ std::vector<Measurement> CellRunner::run(const std::vector<Cell>& cells,
         ::close(fds[0]);
         ::close(fds[1]);
         // No process to spare: measure it here instead.
-        results[next] = measure(cells[next]);
-        if (on_result) on_result(next, results[next]);
+        measure_here(cell);
+        if (on_result) on_result(cell, results[cell]);
         ++next;
         ++done;
         if (progress) progress(done, cells.size(), seconds_since(t0));
@@ -231,11 +368,11 @@ std::vector<Measurement> CellRunner::run(const std::vector<Cell>& cells,
       if (pid == 0) {
         ::close(fds[0]);
         for (const Worker& w : running) ::close(w.fd);
-        const bool sent = write_all(fds[1], serialize(measure(cells[next])));
+        const bool sent = write_all(fds[1], serialize(measure(cells[cell])));
         ::_exit(sent ? 0 : 1);
       }
       ::close(fds[1]);
-      running.push_back({pid, fds[0], next, {}});
+      running.push_back({pid, fds[0], cell, {}});
       ++next;
     }
     std::vector<pollfd> polls;
@@ -257,13 +394,16 @@ std::vector<Measurement> CellRunner::run(const std::vector<Cell>& cells,
       // End of file: the worker is done.
       ::close(w.fd);
       int status = 0;
-      while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+      rusage usage{};
+      while (::wait4(w.pid, &status, 0, &usage) < 0 && errno == EINTR) {
       }
       if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
           !deserialize(w.bytes, results[w.cell])) {
         fail_cell(w.cell, WIFSIGNALED(status) ? "the worker process ended by signal " +
                                                     std::to_string(WTERMSIG(status))
                                               : std::string("the worker process sent no result"));
+      } else {
+        measured.set(CellTimes::key(cells[w.cell], config_), rusage_seconds(usage));
       }
       if (on_result) on_result(w.cell, results[w.cell]);
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(k));
@@ -271,6 +411,7 @@ std::vector<Measurement> CellRunner::run(const std::vector<Cell>& cells,
       if (progress) progress(done, cells.size(), seconds_since(t0));
     }
   }
+  remember();
   return results;
 }
 

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,12 +31,51 @@ struct Cell {
   std::string guest_args;  // more words for the guest's command line, empty for none
 };
 
+// Where the runner remembers each cell's host CPU time between runs:
+// $XDG_CACHE_HOME/vmlab/cell-times.tsv (~/.cache/... without it); empty when neither is
+// set.
+std::string default_cell_times_file();
+
 struct CellRunnerConfig {
   std::string kernel;
   uint32_t memory_mib = 128;
   uint32_t cpu_mhz = 1000;
   unsigned jobs = 0;  // worker processes; 0: one per core
+  // The cells' host CPU times of earlier runs (CellTimes); empty: none kept.
+  std::string times_file = default_cell_times_file();
 };
+
+// The host CPU seconds each cell took when it last ran, by a key naming everything that
+// decides the work (variant, workload, iterations, profile, guest arguments, memory,
+// clock, image file name). The parallel runner starts the cells it expects to take
+// longest first, so that the last worker to finish is not still busy with a long cell
+// that started late; the order decides nothing else (results come back in the cells'
+// order). A file of one `seconds<TAB>key` line per cell, merged and replaced atomically
+// at the end of each run, so concurrent runs at worst lose each other's updates.
+class CellTimes {
+ public:
+  static std::string key(const Cell& cell, const CellRunnerConfig& config);
+  // An unreadable or missing file is an empty table.
+  void load(const std::string& path);
+  // Merges this table into the file's current contents and replaces it; false when it
+  // cannot be written (the cache is an optimisation: callers go on).
+  bool save(const std::string& path) const;
+  const double* find(const std::string& key) const;
+  void set(const std::string& key, double seconds) { seconds_[key] = seconds; }
+  size_t size() const { return seconds_.size(); }
+
+ private:
+  std::map<std::string, double> seconds_;
+};
+
+// What the runner expects a cell to cost, in host CPU seconds: its time in `times`, else
+// a prior from the workload (a disk workload boots on a scratch disk and moves sectors
+// through the emulated controller: about ten times an ordinary cell).
+double estimated_seconds(const Cell& cell, const CellRunnerConfig& config, const CellTimes& times);
+// The order the parallel runner starts the cells in: longest expected first, the grid's
+// order among equals.
+std::vector<size_t> longest_first(const std::vector<Cell>& cells, const CellRunnerConfig& config,
+                                  const CellTimes& times);
 
 // Called after each cell with (cells done, cells in all, seconds since the start).
 using CellProgress = std::function<void(size_t done, size_t total, double seconds)>;

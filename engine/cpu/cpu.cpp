@@ -308,6 +308,7 @@ RunEnd Cpu::run(uint64_t max_instructions, uint64_t max_units) {
   run_end_ = RunEnd::kBudget;
   try {
     while (icount_ < end && units_ < unit_end) {
+      bool as_thrown = false;  // a fault or exit posted to be taken as its throw would be
       try {
         if (check_events_ && service_events()) return run_end_;
         // With an interrupt shadow pending, run exactly one instruction, then look again.
@@ -347,17 +348,32 @@ RunEnd Cpu::run(uint64_t max_instructions, uint64_t max_units) {
           } while (++insn != last && s_.eip == next && !check_events_ && epoch == tlb_epoch_ &&
                    icount_ < slice_end && units_ < unit_end);
           if (fault_posted_) [[unlikely]] {
+            if (posted_kind_ != PostedKind::kFault) {
+              as_thrown = true;
+              break;
+            }
             fault_posted_ = false;
             take_fault(posted_fault_);
           }
         }
-        if (shadow) check_events_ = true;
+        if (shadow && !as_thrown) check_events_ = true;
       } catch (const CpuFault& f) {
         fault_posted_ = false;
         take_fault(f);
       } catch (const VmExitSignal& x) {
         // Guest mode only: an instruction or event left guest mode (vmx.cpp).
         exit_to_monitor(x.exit);
+      }
+      if (as_thrown) [[unlikely]] {
+        // Where the catch above would have taken it, had it been thrown.
+        fault_posted_ = false;
+        const PostedKind kind = posted_kind_;
+        posted_kind_ = PostedKind::kFault;
+        if (kind == PostedKind::kVmExit) {
+          exit_to_monitor(posted_exit_);
+        } else {
+          take_fault(posted_fault_);
+        }
       }
     }
   } catch (const UnsupportedStop& u) {

@@ -19,12 +19,15 @@ uint16_t io_port(const Cpu& cpu, const Insn& insn) {
   return (insn.op & 0x08) ? cpu.r16(EDX) : static_cast<uint16_t>(insn.imm & 0xFF);
 }
 
+// The #GP of a denied port and the VM exit are posted, not thrown (Cpu::post_vm_exit):
+// these are a monitor's commonest events.
 void in(Cpu& cpu, const Insn& insn) {
   const unsigned size = io_size(insn);
   if (cpu.guest_mode()) [[unlikely]] {
-    vmx_io(cpu, insn, io_port(cpu, insn), size, true, false, !(insn.op & 0x08));
+    if (vmx_io_posting(cpu, insn, io_port(cpu, insn), size, true, !(insn.op & 0x08))) return;
   }
-  const uint32_t v = cpu.io_in(io_port(cpu, insn), size);
+  uint32_t v = 0;
+  if (!cpu.io_in_posting(io_port(cpu, insn), size, v)) return;
   if (size == 1) {
     cpu.set_r8(0, static_cast<uint8_t>(v));
   } else if (size == 2) {
@@ -37,10 +40,13 @@ void in(Cpu& cpu, const Insn& insn) {
 void out(Cpu& cpu, const Insn& insn) {
   const unsigned size = io_size(insn);
   if (cpu.guest_mode()) [[unlikely]] {
-    vmx_io(cpu, insn, io_port(cpu, insn), size, false, false, !(insn.op & 0x08));
+    if (vmx_io_posting(cpu, insn, io_port(cpu, insn), size, false, !(insn.op & 0x08))) return;
   }
   const uint32_t v = cpu.r32(EAX);
-  cpu.io_out(io_port(cpu, insn), size, size == 1 ? (v & 0xFFu) : size == 2 ? (v & 0xFFFFu) : v);
+  cpu.io_out_posting(io_port(cpu, insn), size,
+                     size == 1   ? (v & 0xFFu)
+                     : size == 2 ? (v & 0xFFFFu)
+                                 : v);
 }
 
 }  // namespace

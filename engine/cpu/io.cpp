@@ -26,20 +26,42 @@ void Cpu::io_out(uint16_t port, unsigned size, uint32_t value) {
   bus_.io_write(port, size, value);
 }
 
+bool Cpu::io_in_posting(uint16_t port, unsigned size, uint32_t& value) {
+  if (!io_permitted(port, size)) {
+    post_fault_as_thrown(vec::GP, 0);
+    return false;
+  }
+  value = bus_.io_read(port, size);
+  return true;
+}
+
+bool Cpu::io_out_posting(uint16_t port, unsigned size, uint32_t value) {
+  if (!io_permitted(port, size)) {
+    post_fault_as_thrown(vec::GP, 0);
+    return false;
+  }
+  bus_.io_write(port, size, value);
+  return true;
+}
+
 void Cpu::check_io_permission(uint16_t port, unsigned size) {
-  if (s_.cpl <= s_.iopl()) return;
+  if (!io_permitted(port, size)) fault_gp(0);
+}
+
+bool Cpu::io_permitted(uint16_t port, unsigned size) {
+  if (s_.cpl <= s_.iopl()) return true;
   const SegmentCache& tr = s_.tr;
   const bool tss32 =
       !tr.s && (tr.type == sys_type::kTss32Busy || tr.type == sys_type::kTss32Available);
-  if (!tss32 || tr.limit < kIoMapBaseField + 1) fault_gp(0);
+  if (!tss32 || tr.limit < kIoMapBaseField + 1) return false;
   const uint32_t map = lin_read16(tr.base + kIoMapBaseField, true);
   // The processor reads the two bytes that hold the port's bits; both must lie within the
   // TSS limit, which is why a bitmap ends with an extra 0xFF byte (19.5.2).
   const uint32_t byte = map + port / 8u;
-  if (byte + 1 > tr.limit) fault_gp(0);
+  if (byte + 1 > tr.limit) return false;
   const uint32_t bits = lin_read16(tr.base + byte, true);
   const uint32_t mask = ((1u << size) - 1) << (port & 7u);
-  if (bits & mask) fault_gp(0);
+  return (bits & mask) == 0;
 }
 
 }  // namespace vmlab::cpu

@@ -70,4 +70,16 @@ void vmx_io(Cpu& cpu, const Insn& insn, uint16_t port, unsigned size, bool in, b
               vmx::io_qual::make(size, in, string, rep, immediate, port), insn.len);
 }
 
+bool vmx_io_posting(Cpu& cpu, const Insn& insn, uint16_t port, unsigned size, bool in,
+                    bool immediate) {
+  if (!cpu.io_permitted(port, size)) {
+    cpu.post_fault_as_thrown(vec::GP, 0);
+    return true;
+  }
+  if (!cpu.vm_controls().io_exits(port, size)) return false;
+  cpu.post_vm_exit(ExitReason::kIoInstruction,
+                   vmx::io_qual::make(size, in, false, false, immediate, port), insn.len);
+  return true;
+}
+
 }  // namespace vmlab::cpu

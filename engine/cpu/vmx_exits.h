@@ -25,5 +25,9 @@ void vmx_clts(Cpu& cpu, const Insn& insn);
 // IN, OUT, INS, OUTS: exit when I/O exiting is unconditional or the bitmap names a port.
 void vmx_io(Cpu& cpu, const Insn& insn, uint16_t port, unsigned size, bool in, bool string,
             bool immediate);
+// The same for IN and OUT, posting the #GP or the exit instead of throwing it
+// (Cpu::post_vm_exit): true when the instruction must return at once.
+bool vmx_io_posting(Cpu& cpu, const Insn& insn, uint16_t port, unsigned size, bool in,
+                    bool immediate);
 
 }  // namespace vmlab::cpu

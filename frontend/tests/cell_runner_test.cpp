@@ -3,6 +3,10 @@
 #include "frontend/cell_runner.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "engine/vmm/core/cost_profile.h"
 
@@ -84,6 +88,114 @@ TEST(CellRunner, UnknownProfileIsAnErrorNotACrash) {
   ASSERT_EQ(out.size(), 2u);
   EXPECT_FALSE(out[0].ok);
   EXPECT_NE(out[0].error.find("profile"), std::string::npos);
+}
+
+// A folder of its own in /tmp, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    char templ[] = "/tmp/vmlab_cell_times_XXXXXX";
+    path_ = ::mkdtemp(templ) ? templ : "";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(CellTimes, SaveMergesAndLoadReadsBack) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string file = dir.path() + "/cache/cell-times.tsv";  // the folder is made
+  const CellRunnerConfig config{"/somewhere/vmlab_guest.elf", 128, 1000, 2, file};
+  const Cell a{find_variant("bt"), "forkwait", 200, "native-1c", ""};
+  const Cell b{find_variant("trap"), "diskwrite", 1, "native-1c", "size=8"};
+  // The key names what decides the work, and not where the image lies.
+  EXPECT_EQ(CellTimes::key(a, config),
+            "bt forkwait iters=200 profile=native-1c memory=128 mhz=1000 image=vmlab_guest.elf");
+  EXPECT_EQ(CellTimes::key(b, config),
+            "trap diskwrite iters=1 profile=native-1c memory=128 "
+            "mhz=1000 image=vmlab_guest.elf args=size=8");
+  CellTimes first;
+  first.set(CellTimes::key(a, config), 1.25);
+  ASSERT_TRUE(first.save(file));
+  CellTimes second;  // another run, saved later: both cells are kept
+  second.set(CellTimes::key(b, config), 0.5);
+  ASSERT_TRUE(second.save(file));
+  CellTimes back;
+  back.load(file);
+  ASSERT_EQ(back.size(), 2u);
+  ASSERT_NE(back.find(CellTimes::key(a, config)), nullptr);
+  EXPECT_DOUBLE_EQ(*back.find(CellTimes::key(a, config)), 1.25);
+  EXPECT_DOUBLE_EQ(*back.find(CellTimes::key(b, config)), 0.5);
+  // No temporary file is left beside it.
+  size_t files = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path() + "/cache"))
+    ++files;
+  EXPECT_EQ(files, 1u);
+  // Lines that are not `seconds<TAB>key` are ignored, not half read.
+  {
+    std::ofstream out(file, std::ios::app);
+    out << "garbage\n-1\tneg\n\tnokey\n2.0\n";
+  }
+  CellTimes again;
+  again.load(file);
+  EXPECT_EQ(again.size(), 2u);
+  // An unwritable place is refused without a crash; a missing file is an empty table.
+  CellTimes none;
+  none.load(dir.path() + "/missing.tsv");
+  EXPECT_EQ(none.size(), 0u);
+  EXPECT_FALSE(first.save(""));
+}
+
+TEST(CellTimes, LongestFirstByKnownTimesThenThePrior) {
+  const CellRunnerConfig config{VMLAB_TEST_GUEST, 128, 1000, 2, ""};
+  const std::vector<Cell> cells = {
+      {find_variant("native"), "syscall", 1000, "native-1c", ""},       // unknown: 0.05 s
+      {find_variant("trap"), "diskread", 1, "native-1c", ""},           // unknown disk: 0.5 s
+      {find_variant("bt"), "forkwait", 200, "native-1c", ""},           // known: 1.1 s
+      {find_variant("native"), "in", 1000, "native-1c", ""},            // unknown: 0.05 s
+      {find_variant("trap-classic"), "ptemod", 1000, "native-1c", ""},  // known: 0.01 s
+  };
+  CellTimes times;
+  times.set(CellTimes::key(cells[2], config), 1.1);
+  times.set(CellTimes::key(cells[4], config), 0.01);
+  EXPECT_DOUBLE_EQ(estimated_seconds(cells[1], config, times), 0.5);
+  EXPECT_EQ(longest_first(cells, config, times), (std::vector<size_t>{2, 1, 0, 3, 4}));
+  // With nothing known, the grid's order among equals.
+  EXPECT_EQ(longest_first(cells, config, CellTimes{}), (std::vector<size_t>{1, 0, 2, 3, 4}));
+}
+
+TEST(CellRunner, RemembersEachCellsTimeAndGivesTheSameResultsInAnyOrder) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string file = dir.path() + "/cell-times.tsv";
+  std::vector<Cell> cells;
+  for (const char* w : {"syscall", "pgfault"}) {
+    for (const char* v : {"native", "trap-classic", "pv"}) {
+      cells.push_back({find_variant(v), w, 20, "native-1c", ""});
+    }
+  }
+  CellRunner r({VMLAB_TEST_GUEST, 128, 1000, 2, file});
+  r.add_profile("native-1c", profile("native-1c"));
+  const auto first = r.run(cells);
+  CellTimes times;
+  times.load(file);
+  EXPECT_EQ(times.size(), cells.size());
+  // The second run starts the cells in the order the first one's times give; the results
+  // are the same bytes, in the cells' order.
+  std::vector<size_t> seen;
+  const auto second = r.run(cells, {}, [&](size_t i, const Measurement&) { seen.push_back(i); });
+  ASSERT_EQ(second.size(), cells.size());
+  EXPECT_EQ(seen.size(), cells.size());
+  for (size_t i = 0; i < cells.size(); ++i) {
+    EXPECT_TRUE(first[i].ok) << first[i].error;
+    EXPECT_EQ(serialize(first[i]), serialize(second[i])) << i;
+  }
 }
 
 TEST(CellRunner, ProgressLine) {

@@ -16,9 +16,8 @@ constexpr uint32_t kWritable = 2u;
 constexpr uint32_t kUser = 4u;
 
 // Empties a map for the next instruction. unordered_map::clear() zeroes every bucket
-// however few entries there are, so a map that once held a long REP's bytes (up to
-// kMaxWrites dwords) would cost its whole bucket array on every later instruction: a big
-// one is replaced instead.
+// however few entries there are, so a map that once held many entries would cost its
+// whole bucket array on every later instruction: a big one is replaced instead.
 template <class Map>
 void reset(Map& map) {
   if (map.bucket_count() > 64) {
@@ -43,11 +42,38 @@ uint8_t ScratchExecution::read_byte(uint32_t window_pa) {
   const uint32_t slot = (window_pa - kWindow) >> 12;
   if (window_pa < kWindow || slot >= slots_.size()) return 0xFF;
   const Slot& s = slots_[slot];
-  const uint32_t address = s.frame * 4096 + (window_pa & 0xFFFu);
+  const uint32_t offset = window_pa & 0xFFFu;
   // The latest write of this instruction to the byte, else memory.
-  const uint64_t key = address | (s.machine ? uint64_t{1} << 32 : 0);
-  if (const auto it = overlay_.find(key); it != overlay_.end()) return it->second;
+  if (s.overlay >= 0) {
+    const OverlayPage& page = *overlay_[static_cast<size_t>(s.overlay)];
+    if (page.written[offset]) return page.bytes[offset];
+  }
+  const uint32_t address = s.frame * 4096 + offset;
   return s.machine ? real_.phys_read8(address) : memory_.read_phys8(address);
+}
+
+ScratchExecution::OverlayPage& ScratchExecution::overlay_for(Slot& s) {
+  if (s.overlay >= 0) return *overlay_[static_cast<size_t>(s.overlay)];
+  // Another slot may map the same frame (two linear pages aliasing it) and have written
+  // it already; else a page of the pool, or a new one.
+  uint32_t i = 0;
+  while (i < overlay_used_ &&
+         (overlay_[i]->frame != s.frame || overlay_[i]->machine != s.machine)) {
+    ++i;
+  }
+  if (i == overlay_used_) {
+    if (overlay_used_ == overlay_.size()) overlay_.push_back(std::make_unique<OverlayPage>());
+    OverlayPage& page = *overlay_[overlay_used_++];
+    page.frame = s.frame;
+    page.machine = s.machine;
+    page.written.reset();
+  }
+  for (Slot& other : slots_) {
+    if (other.frame == s.frame && other.machine == s.machine) {
+      other.overlay = static_cast<int32_t>(i);
+    }
+  }
+  return *overlay_[i];
 }
 
 uint32_t ScratchExecution::mmio_read(uint32_t paddr, unsigned size) {
@@ -80,14 +106,15 @@ void ScratchExecution::mmio_write(uint32_t paddr, unsigned size, uint32_t value)
     stopping_ = true;
     cpu_->fault(cpu::vec::DB);
   }
-  const Slot& s = slots_[slot];
+  Slot& s = slots_[slot];
   const uint32_t offset = paddr & 0xFFFu;
   const uint32_t address = s.frame * 4096 + offset;
   result_->writes.push_back(
       {s.linear_page * 4096 + offset, address, value, static_cast<uint8_t>(size), s.machine});
-  const uint64_t key = address | (s.machine ? uint64_t{1} << 32 : 0);
-  for (unsigned i = 0; i < size; ++i) {
-    overlay_[key + i] = static_cast<uint8_t>(value >> (8 * i));
+  OverlayPage& page = overlay_for(s);
+  for (unsigned i = 0; i < size && offset + i < 4096; ++i) {
+    page.bytes[offset + i] = static_cast<uint8_t>(value >> (8 * i));
+    page.written[offset + i] = true;
   }
 }
 
@@ -98,7 +125,14 @@ bool ScratchExecution::install(uint32_t linear, uint32_t frame, bool machine, bo
   while (slot < slots_.size() && slots_[slot].linear_page != page) ++slot;
   if (slot == slots_.size()) {
     if (slots_.size() >= kMaxSlots) return false;
-    slots_.push_back({page, frame, machine});
+    // A frame another slot has written already shares its overlay page.
+    int32_t overlay = -1;
+    for (uint32_t i = 0; i < overlay_used_; ++i) {
+      if (overlay_[i]->frame == frame && overlay_[i]->machine == machine) {
+        overlay = static_cast<int32_t>(i);
+      }
+    }
+    slots_.push_back({page, frame, machine, overlay});
   }
   uint32_t pde;
   std::memcpy(&pde, ram_.data() + (linear >> 22) * 4, 4);
@@ -214,7 +248,7 @@ ScratchExecution::Effects ScratchExecution::execute(const std::function<void(cpu
   std::memset(ram_.data(), 0, size_t{1 + tables_used_} * 4096);
   for (const Slot& slot : slots_) cpu_->tlb_invlpg(slot.linear_page << 12);
   slots_.clear();
-  reset(overlay_);
+  overlay_used_ = 0;
   reset(device_reads_);
   tables_used_ = 0;
   mappings_ = 0;

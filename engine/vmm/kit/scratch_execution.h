@@ -31,6 +31,8 @@
 // monitor's memory, nor has its own page read as the monitor's table.
 #pragma once
 
+#include <array>
+#include <bitset>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -131,7 +133,18 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
     uint32_t linear_page;
     uint32_t frame;  // guest-physical frame, or machine frame when `machine`
     bool machine;
+    int32_t overlay = -1;  // this frame's page of overlay_, once written
   };
+  // The bytes this instruction wrote to one frame (later reads see them), shared by the
+  // slots that map the frame.
+  struct OverlayPage {
+    uint32_t frame;
+    bool machine;
+    std::bitset<4096> written;
+    std::array<uint8_t, 4096> bytes;
+  };
+  // The overlay page of `s`'s frame, made when none is.
+  OverlayPage& overlay_for(Slot& s);
   static constexpr uint32_t kTables = 16;           // page tables the scratch can hold
   static constexpr uint32_t kWindow = 0x80000000u;  // bus address of slot 0
   static constexpr uint32_t kMaxSlots = 64;         // pages one instruction may touch
@@ -147,9 +160,12 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
   std::unique_ptr<cpu::Cpu> cpu_;
   uint32_t tables_used_ = 0;
   std::vector<Slot> slots_;
-  // Bytes written so far, by guest-physical address, or machine address + 2^32 for the
-  // hole (later reads see them).
-  std::unordered_map<uint64_t, uint8_t> overlay_;
+  // Bytes written so far, a page per frame written (at most one per slot): pages kept
+  // from one instruction to the next, the first overlay_used_ of them in use. (A hash map
+  // by byte address allocated a node per byte stored: a REP STOS over a traced page
+  // table spent most of its time in the allocator.)
+  std::vector<std::unique_ptr<OverlayPage>> overlay_;
+  uint32_t overlay_used_ = 0;
   // Reads of guest-physical addresses outside the guest's RAM (the local APIC), by
   // address and size + 2^32 * size: a device is read once per access of the instruction.
   std::unordered_map<uint64_t, uint32_t> device_reads_;
