@@ -152,6 +152,7 @@ class SweepViewTest : public QObject {
     const SweepCell* cell = view->cell_at(0, 1);  // in under pv
     QVERIFY(cell != nullptr);
     const QString run_dir = cell_run_dir(*view->sweep(), *cell);
+    const QString cell_name = cell->name;  // (`cell` dies when the sweep is opened again)
     QVERIFY(!QFileInfo::exists(run_dir));
     const int events_before = static_cast<int>(window.document()->events().size());
     QCOMPARE(events_before, 0);
@@ -192,7 +193,7 @@ class SweepViewTest : public QObject {
     QVERIFY(window.open_sweep(dir_));
     QVERIFY(view->set_configuration(1));
     const QDateTime written = QFileInfo(run_dir + QStringLiteral("/config.json")).lastModified();
-    window.open_sweep_cell(cell->name);
+    window.open_sweep_cell(cell_name);
     QVERIFY(window.recording() == nullptr);
     QTRY_VERIFY_WITH_TIMEOUT(window.loading() == nullptr, 60000);
     QCOMPARE(QFileInfo(run_dir + QStringLiteral("/config.json")).lastModified(), written);
