@@ -197,19 +197,23 @@ void DeprivilegedSegments::write_slot(uint16_t selector, uint64_t raw) {
   }
 }
 
-std::optional<uint64_t> DeprivilegedSegments::uncut_code(uint16_t selector) {
+std::optional<cpu::Descriptor> DeprivilegedSegments::guest_code_beyond_cut(
+    uint16_t selector, uint32_t base, uint32_t cut_limit) const {
   if (cpu::is_null_selector(selector)) return std::nullopt;
   const auto guest = guest_descriptor(selector);
   if (!guest) return std::nullopt;
-  const uint64_t cut = descriptor(selector);
   const cpu::Descriptor g{*guest};
+  if (!g.s() || !g.is_code() || g.base() != base || g.limit() <= cut_limit) return std::nullopt;
+  return g;
+}
+
+std::optional<uint64_t> DeprivilegedSegments::uncut_code(uint16_t selector) {
+  const uint64_t cut = descriptor(selector);
   const cpu::Descriptor c{cut};
-  // Only a code segment the cut shortened: the same base, the guest's limit longer.
-  if (!c.s() || !c.is_code() || !g.s() || !g.is_code() || g.base() != c.base() ||
-      g.limit() <= c.limit()) {
-    return std::nullopt;
-  }
-  write_slot(selector, with_limit(cut, g.raw_limit(), g.g()));
+  if (!c.s() || !c.is_code()) return std::nullopt;
+  const auto g = guest_code_beyond_cut(selector, c.base(), c.limit());
+  if (!g) return std::nullopt;
+  write_slot(selector, with_limit(cut, g->raw_limit(), g->g()));
   return cut;
 }
 

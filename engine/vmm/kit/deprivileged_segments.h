@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "engine/cpu/cpu.h"
+#include "engine/cpu/descriptor.h"
 #include "engine/machine/result.h"
 #include "engine/vmm/core/hypervisor_hole.h"
 #include "engine/vmm/core/vcpu.h"
@@ -103,6 +104,12 @@ class DeprivilegedSegments : public TracedTables {
   // guest's first LGDT, the flat 4 GiB descriptors Multiboot leaves at kBootCode and
   // kBootData (the segments a kernel finds at entry, SDM Vol. 3A, 3.4.5).
   std::optional<uint64_t> guest_descriptor(uint16_t selector) const;
+  // The guest's own descriptor of the code segment `selector` names, where the cut
+  // shortened it: a code segment with the same `base` whose limit is longer than
+  // `cut_limit`. An offset beyond the cut but within its limit (in the hole, or the gap
+  // below it) is the guest's right: a far transfer's target, a return's, a handler's.
+  std::optional<cpu::Descriptor> guest_code_beyond_cut(uint16_t selector, uint32_t base,
+                                                       uint32_t cut_limit) const;
   // Keeps the monitor TSS's SS1:ESP1 equal to the guest TSS's SS0:ESP0 (compressed).
   void sync_tss(uint16_t guest_ss0, uint32_t guest_esp0);
 

@@ -26,12 +26,9 @@
 namespace vmlab::vmm {
 
 uint32_t PrivilegedEmulator::guest_code_limit(const cpu::SegmentCache& cs) const {
-  if (c_.segments == nullptr || cpu::is_null_selector(cs.selector)) return cs.limit;
-  const auto raw = c_.segments->guest_descriptor(cs.selector);
-  if (!raw) return cs.limit;
-  const cpu::Descriptor d{*raw};
-  if (!d.s() || !d.is_code() || d.base() != cs.base || d.limit() < cs.limit) return cs.limit;
-  return d.limit();
+  if (c_.segments == nullptr) return cs.limit;
+  const auto own = c_.segments->guest_code_beyond_cut(cs.selector, cs.base, cs.limit);
+  return own ? own->limit() : cs.limit;
 }
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::far_transfer_past_cut() {

@@ -151,11 +151,8 @@ bool GuestEventInjector::try_deliver(uint8_t vector, Kind kind, bool has_error_c
     // Against the guest's own limit: a handler beyond the cut (in the hypervisor hole, or
     // the gap below it) is entered with the CS cache cut, and the monitor executes what
     // lies there (emulate_far_transfer.cpp, as for a far transfer there).
-    const auto own = segments_.guest_descriptor(cs_sel);
-    const cpu::Descriptor g{own.value_or(0)};
-    if (!own || !g.s() || !g.is_code() || g.base() != cs.base() || offset > g.limit()) {
-      return fail(cpu::vec::GP, ext);
-    }
+    const auto own = segments_.guest_code_beyond_cut(cs_sel, cs.base(), cs.limit());
+    if (!own || offset > own->limit()) return fail(cpu::vec::GP, ext);
     recorder_.record(EventKind::hole_access, {cs.base() + offset, 0, 0, 0});
   }
 
