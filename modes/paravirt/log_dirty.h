@@ -47,6 +47,8 @@ class PvLogDirty : public vmm::WriteTracker {
   // Every present, writable, dirty entry of a validated L1 table: its frame marked in
   // `set` (when given), D cleared; then the TLB flushed.
   void sweep(std::vector<uint8_t>* set);
+  // Marks in `dirty` the frames of the dirty entries replaced since the last sweep.
+  void add_replaced(std::vector<uint8_t>& dirty) const;
 
   PvMonitor& m_;
   bool tracking_ = false;
