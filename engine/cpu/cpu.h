@@ -335,6 +335,13 @@ class Cpu {
   // change, the frame, IF/TF/NT clearing, double and triple fault.
   void deliver_interrupt(uint8_t vector, EventSource source, bool has_error_code,
                          uint32_t error_code);
+  // The delivery through the current IDT alone (the gate, the stack switch, the frame):
+  // no monitor, no VM exit, no double fault; a fault of it is thrown as CpuFault. For a
+  // monitor that has a second processor perform an event's delivery for its guest
+  // (engine/vmm/kit/scratch_execution.h), as a VT monitor does when the delivery's pushes
+  // land on a page it write-protects.
+  void deliver_through_idt(uint8_t vector, EventSource source, bool has_error_code,
+                           uint32_t error_code);
 
   // --- Port I/O (io.cpp) ----------------------------------------------------------------
   // IN/OUT/INS/OUTS: CPL > IOPL consults the TSS I/O permission bitmap (SDM Vol. 1, 19.5).
@@ -540,8 +547,6 @@ class Cpu {
   // the highest address) after checking the whole frame fits; returns the new ESP.
   uint32_t push_frame(const SegmentCache& ss, uint32_t esp, const uint32_t* values, unsigned count,
                       unsigned width, bool supervisor, uint32_t ss_error);
-  void deliver_through_idt(uint8_t vector, EventSource source, bool has_error_code,
-                           uint32_t error_code);
   // deliver_interrupt, and an injected event (which the exception bitmap does not see).
   void deliver_event(uint8_t vector, EventSource source, bool has_error_code, uint32_t error_code,
                      bool injected);

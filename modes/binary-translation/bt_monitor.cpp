@@ -537,6 +537,12 @@ void BtMonitor::iret_callout(bool o16) {
     vmm::settle(emulator_->emulate_privileged(), cpu::vec::GP, 0, injector_);
     return;
   }
+  if (!segments_.guest_slot(static_cast<uint16_t>(frame_cs))) {
+    // A CS image past the guest's table (the TC's own code segment, RPL 1, lies there):
+    // #GP(selector), as the guest's GDT limit gives natively.
+    injector_.reflect_exception(cpu::vec::GP, true, frame_cs & 0xFFFCu);
+    return;
+  }
   // Back to user mode: the processor's own IRET, from ring 1 to ring 3, with every check
   // (and the guest's %gs, which becomes real again). It reads the frame through the
   // shadow page tables, so it can fault on a page the guest maps and the shadow does not
@@ -589,11 +595,55 @@ void BtMonitor::iret_callout(bool o16) {
 
 bool BtMonitor::far_transfer() {
   // Far JMP and CALL work in ring 1 as they are (RPL 0 <= CPL 1, the compressed DPL is 1),
-  // so the processor performs them, with every check; only CS changes under the TC.
+  // so the processor performs them, with every check; only CS changes under the TC. So
+  // does a far RET to an outer ring (to user code, after a call gate brought it in: the
+  // RET to the guest kernel itself, RPL 0, is the emulator's).
   PrivilegedEmulator::Outcome fault;
   const auto insn = emulator_->fetch(fault);
-  if (!insn || (insn->id != X86_INS_LJMP && insn->id != X86_INS_LCALL)) return false;
+  if (!insn ||
+      (insn->id != X86_INS_LJMP && insn->id != X86_INS_LCALL && insn->id != X86_INS_RETF)) {
+    return false;
+  }
   cpu::CpuState& s = cpu_.state();
+  const uint32_t at = s.eip;
+  if (insn->id == X86_INS_RETF) {
+    const unsigned w = insn->o16 ? 2 : 4;
+    const uint32_t release =
+        insn->op_count > 0 && insn->ops[0].kind == vmm::GuestOperand::Kind::kImm
+            ? insn->ops[0].imm & 0xFFFFu
+            : 0;
+    uint32_t frame_eip = 0;
+    uint16_t frame_cs = 0;
+    const uint32_t sp = s.seg[cpu::SS].base + s.gpr[cpu::ESP];
+    if (!memory_.read(sp, &frame_eip, w, false) || !memory_.read(sp + w, &frame_cs, 2, false)) {
+      return false;  // the emulator reported the #PF already (far_return)
+    }
+    if ((frame_cs & 3) == 0) return false;
+    if (!segments_.guest_slot(frame_cs)) {
+      // Past the guest's table (the TC's own code segment is there): #GP, as natively.
+      injector_.reflect_exception(cpu::vec::GP, true, frame_cs & 0xFFFCu);
+      return true;
+    }
+    vm_.recorder().record(EventKind::emulated_insn,
+                          {insn->opcode, insn->modrm_reg, s.seg[cpu::CS].base + at, 0});
+    // A return beyond the cut limit of the user code segment but within the guest's own.
+    const cpu::Descriptor cut{segments_.descriptor(frame_cs)};
+    vmm::DeprivilegedSegments::UncutTarget target(segments_, s, frame_cs);
+    if (target.widened() && frame_eip > cut.limit()) {
+      vm_.recorder().record(EventKind::hole_access, {cut.base() + frame_eip, 0, 0, 0});
+    }
+    const auto outcome = emulator_->transfer_on_processor(
+        [&](cpu::Cpu& cpu) { cpu.far_return(static_cast<uint16_t>(release), insn->o16); });
+    if (outcome.verdict == PrivilegedEmulator::Verdict::kEmulated && s.cpl == 3) {
+      // RET leaves EFLAGS alone: user code gets the guest kernel's (virtual) IF and the
+      // guest's IOPL as its real ones, as after the IRET callout.
+      uint32_t fl = s.eflags & ~(cpu::flags::IF | cpu::flags::IOPL);
+      if (vcpu_.interrupts_enabled) fl |= cpu::flags::IF;
+      cpu_.set_eflags(fl | uint32_t{vcpu_.iopl} << cpu::flags::IOPL_SHIFT);
+    }
+    vmm::settle(outcome, cpu::vec::GP, 0, injector_);
+    return true;
+  }
   uint16_t sel = 0;
   uint32_t off = 0;
   if (insn->ops[0].kind == vmm::GuestOperand::Kind::kImm) {
@@ -616,7 +666,12 @@ bool BtMonitor::far_transfer() {
                           uint32_t{ptr[3]} << 24;
     sel = static_cast<uint16_t>(insn->o16 ? ptr[2] | ptr[3] << 8 : ptr[4] | ptr[5] << 8);
   }
-  const uint32_t at = s.eip;
+  if (!cpu::is_null_selector(sel) && !segments_.guest_slot(sel)) {
+    // Past the guest's table: the shadow's slot there is empty or the monitor's own (the
+    // TC's code segment, DPL 1 like the guest kernel's): #GP(selector), as natively.
+    injector_.reflect_exception(cpu::vec::GP, true, sel & 0xFFFCu);
+    return true;
+  }
   vm_.recorder().record(EventKind::emulated_insn,
                         {insn->opcode, insn->modrm_reg, s.seg[cpu::CS].base + at, 0});
   if (insn->o16) off &= 0xFFFFu;
@@ -630,49 +685,32 @@ bool BtMonitor::far_transfer() {
   if (target.widened() && off > cut.limit()) {
     vm_.recorder().record(EventKind::hole_access, {cut.base() + off, 0, 0, 0});
   }
-  // The processor pushes through the shadow page tables: a page the guest maps and the
-  // shadow does not yet is the monitor's own fault, filled before the transfer is tried
-  // again (it reads and checks everything before it pushes), as in iret_callout; only a
-  // true fault reaches the guest. (Until issue 12 every such fault was reflected, a #PF the
-  // guest did not earn.) The frame spans at most two pages.
-  for (int fills = 0;; ++fills) {
-    try {
-      s.eip = at + insn->length;
-      if (insn->id == X86_INS_LJMP) {
-        cpu_.far_jump(sel, off, insn->o16);
-      } else {
-        const uint8_t cpl = s.cpl;
-        cpu_.far_call(sel, off, insn->o16);
-        // The return address holds the real CS, RPL 1; the guest kernel pushed its own, RPL
-        // 0 (and a RET far to RPL 1 would not be its return).
-        if (s.cpl == cpl) {
-          const uint32_t at_cs = s.seg[cpu::SS].base + s.gpr[cpu::ESP] + (insn->o16 ? 2 : 4);
-          uint16_t image = 0;
-          if (memory_.read(at_cs, &image, 2, false)) {
-            image = vmm::VirtualCpu::guest_selector(image);
-            memory_.write(at_cs, &image, 2, false);
-          }
-        }
-      }
-      return true;
-    } catch (const cpu::CpuFault& f) {
-      s.eip = at;
-      if (f.vector != cpu::vec::PF) {
-        injector_.reflect_exception(f.vector, f.has_error_code, f.error_code);
-        return true;
-      }
-      const uint32_t lin = s.cr2;  // the real CR2: the processor's fault, not the guest's
-      const auto outcome = shadow_->page_fault(lin, f.error_code);
-      if (outcome.kind == vmm::ShadowMmu::FaultKind::kTrue) {
-        vcpu_.cr2 = lin;
-        injector_.reflect_exception(cpu::vec::PF, true, outcome.guest_error_code);
-        return true;
-      }
-      if (outcome.kind != vmm::ShadowMmu::FaultKind::kHidden || fills >= 2) {
-        cpu_.unsupported("bt: a far CALL pushes onto a page the monitor traces at " + hex(lin));
-      }
+  // The processor's own transfer (PrivilegedEmulator::transfer_on_processor): a page the
+  // guest maps and the shadow does not yet is the monitor's own fault, filled before the
+  // transfer is tried again; a push onto a page the monitor traces is an emulated store
+  // (until issue 12 it stopped the run); only a true fault reaches the guest.
+  const uint8_t cpl = s.cpl;
+  const bool call = insn->id == X86_INS_LCALL;
+  const auto outcome = emulator_->transfer_on_processor([&](cpu::Cpu& cpu) {
+    cpu.state().eip = at + insn->length;
+    if (call) {
+      cpu.far_call(sel, off, insn->o16);
+    } else {
+      cpu.far_jump(sel, off, insn->o16);
+    }
+  });
+  if (outcome.verdict == PrivilegedEmulator::Verdict::kEmulated && call && s.cpl == cpl) {
+    // The return address holds the real CS, RPL 1; the guest kernel pushed its own, RPL
+    // 0 (and a RET far to RPL 1 would not be its return).
+    const uint32_t at_cs = s.seg[cpu::SS].base + s.gpr[cpu::ESP] + (insn->o16 ? 2 : 4);
+    uint16_t image = 0;
+    if (memory_.read(at_cs, &image, 2, false)) {
+      image = vmm::VirtualCpu::guest_selector(image);
+      memory_.write(at_cs, &image, 2, false);
     }
   }
+  vmm::settle(outcome, cpu::vec::GP, 0, injector_);
+  return true;
 }
 
 // --- Self-modifying code and adaptation ------------------------------------------------------

@@ -81,9 +81,10 @@ void VtMonitor::on_vm_exit(const VmExit& exit) {
   // stack while pushing an interrupt frame): deliver that event again (SDM Vol. 3C,
   // 27.2.4 and 31.7.1.1).
   if (cpu_.is_shut_down()) return;
-  if (exit.idt_vectoring.valid && !cpu_.vm_controls().injection.valid) {
+  if (exit.idt_vectoring.valid && !cpu_.vm_controls().injection.valid && !delivered_) {
     inject(exit.idt_vectoring, exit.instruction_length);
   }
+  delivered_ = false;
   if (!pending_.empty() && !cpu_.vm_controls().injection.valid) deliver_pending_interrupts();
 }
 
@@ -182,8 +183,46 @@ void VtMonitor::exception(const VmExit& exit) {
     }
     case vmm::ShadowMmu::FaultKind::kTrace:
     case vmm::ShadowMmu::FaultKind::kEmulateWrite:
-    case vmm::ShadowMmu::FaultKind::kDevice: emulate_store(); return;  // (no hole: never)
+    case vmm::ShadowMmu::FaultKind::kDevice:  // (no hole: never)
+      // The write of an event's delivery (its frame on a guest page table): the delivery
+      // is the store to emulate, not the instruction at EIP (issue 12).
+      if (exit.idt_vectoring.valid && deliver_onto_traced(exit)) return;
+      emulate_store();
+      return;
   }
+}
+
+bool VtMonitor::deliver_onto_traced(const VmExit& exit) {
+  const Interruption& ev = exit.idt_vectoring;
+  cpu::EventSource source = cpu::EventSource::kException;
+  switch (ev.type) {
+    case InterruptionType::kExternal:
+    case InterruptionType::kNmi: source = cpu::EventSource::kExternal; break;
+    case InterruptionType::kSoftwareInterrupt: source = cpu::EventSource::kSoftware; break;
+    case InterruptionType::kSoftwareException:
+      source = ev.vector == cpu::vec::OF ? cpu::EventSource::kInto : cpu::EventSource::kInt3;
+      break;
+    default: break;
+  }
+  // A software interrupt or exception returns past its instruction (the exit's length,
+  // SDM Vol. 3C 27.2.5), as VM entry injects it (26.6.1.3).
+  const bool past = ev.type == InterruptionType::kSoftwareInterrupt ||
+                    ev.type == InterruptionType::kSoftwareException ||
+                    ev.type == InterruptionType::kPrivilegedSoftwareException;
+  const uint32_t eip = cpu_.state().eip + (past ? exit.instruction_length : 0);
+  const auto out = emulator_->perform_on_scratch([&](cpu::Cpu& cpu) {
+    cpu.state().eip = eip;
+    cpu.deliver_through_idt(ev.vector, source, ev.has_error_code, ev.error_code);
+  });
+  // A fault of the delivery itself: the event is injected again and the processor raises
+  // the fault with its double-fault rules, as for any other exit during a delivery.
+  if (out.verdict != vmm::PrivilegedEmulator::Verdict::kEmulated) return false;
+  cpu_.state().halted = false;
+  cpu_.state().interrupt_shadow = false;
+  vm_.recorder().record(EventKind::virq_inject, {ev.vector, ev.has_error_code ? ev.error_code : 0,
+                                                 ev.has_error_code ? 1u : 0u, 0});
+  delivered_ = true;
+  return true;
 }
 
 // Reason 1: the interrupt stays pending at its controller until the monitor acknowledges

@@ -91,6 +91,11 @@ class VtMonitor : public cpu::VmxMonitor {
   // page-table write, or a write the guest's CR0.WP = 0 allows) with the data-move path
   // trap-and-emulate uses (engine/vmm/kit/emulate_move.cpp).
   void emulate_store();
+  // An exit on a traced page while the processor delivered an event (its frame's pushes):
+  // the delivery performed on the scratch processor with its stores emulated. False when
+  // the delivery faults (the event is injected again, as for a hidden fault).
+  bool deliver_onto_traced(const cpu::VmExit& exit);
+  bool delivered_ = false;  // this exit's interrupted event is delivered already
 
   vmm::Vm& vm_;
   cpu::Cpu& cpu_;

@@ -121,9 +121,20 @@ bool touches_hole(uint64_t first, uint64_t last) {
 uint64_t DeprivilegedSegments::compress(uint64_t raw) {
   cpu::Descriptor d{raw};
   // System descriptors (TSS, LDT, call/task/interrupt gates) never reach the hardware:
-  // the monitor emulates LTR and LLDT and owns the real IDT.
-  if (!d.s() || !d.present()) return 0;
+  // the monitor emulates LTR and LLDT, owns the real IDT, and has the processor go
+  // through a call gate only for the one transfer that names it (emulate_call_gate.cpp).
+  if (!d.s()) return 0;
   if (d.dpl() == 0) raw = (raw & ~(uint64_t{3} << 45)) | (uint64_t{1} << 45);
+  if (!d.present()) {
+    // A not-present segment keeps its type and (compressed) DPL, so that the processor
+    // makes the checks that come before the present bit and then raises #NP(selector)
+    // (#SS for SS) as natively (SDM Vol. 2, MOV, JMP, CALL: "IF segment not present"),
+    // not the #GP of an empty slot (issue 12). Its base and limit are never used: they
+    // are emptied, so that nothing of a not-present descriptor can reach the hole when a
+    // guest marks it present without rewriting it (that write is traced, and recompressed).
+    constexpr uint64_t kTypeDpl = uint64_t{0x7F} << 40;  // S, DPL, type
+    return raw & kTypeDpl;
+  }
   const uint64_t base = d.base();
   if (d.is_data() && (d.type() & 0x4)) {
     // Expand-down: the valid offsets are (limit, upper], upper being 4 GiB - 1 with B set
@@ -203,7 +214,9 @@ std::optional<cpu::Descriptor> DeprivilegedSegments::guest_code_beyond_cut(
   const auto guest = guest_descriptor(selector);
   if (!guest) return std::nullopt;
   const cpu::Descriptor g{*guest};
-  if (!g.s() || !g.is_code() || g.base() != base || g.limit() <= cut_limit) return std::nullopt;
+  if (!g.s() || !g.is_code() || !g.present() || g.base() != base || g.limit() <= cut_limit) {
+    return std::nullopt;
+  }
   return g;
 }
 
@@ -241,6 +254,32 @@ DeprivilegedSegments::UncutTarget::~UncutTarget() {
     cs.limit = c.limit();
     cs.g = c.g();
   }
+}
+
+bool DeprivilegedSegments::guest_slot(uint16_t selector) const {
+  const uint32_t index = selector >> 3;
+  if (selector & 4) return index < ldt_.entries;
+  if (gdt_.entries == 0) {
+    // Before the guest's first LGDT: the boot selectors Multiboot leaves (guest_descriptor).
+    return (selector & 0xFFF8u) == kBootCode || (selector & 0xFFF8u) == kBootData;
+  }
+  return index != 0 && index < gdt_.entries;
+}
+
+uint64_t DeprivilegedSegments::compress_gate(uint64_t raw) {
+  const cpu::Descriptor d{raw};
+  if (d.dpl() != 0) return raw;
+  return (raw & ~(uint64_t{3} << 45)) | (uint64_t{1} << 45);
+}
+
+DeprivilegedSegments::GateInSlot::GateInSlot(DeprivilegedSegments& segments, uint16_t selector,
+                                             uint64_t gate)
+    : segments_(segments), selector_(selector), before_(segments.descriptor(selector)) {
+  if (segments_.guest_slot(selector_)) segments_.write_slot(selector_, gate);
+}
+
+DeprivilegedSegments::GateInSlot::~GateInSlot() {
+  if (segments_.guest_slot(selector_)) segments_.write_slot(selector_, before_);
 }
 
 void DeprivilegedSegments::write_ldt_desc(uint32_t index, uint64_t raw) {

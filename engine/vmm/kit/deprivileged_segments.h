@@ -144,6 +144,33 @@ class DeprivilegedSegments : public TracedTables {
     std::optional<uint64_t> cut_;
   };
 
+  // Whether `selector` names a slot the shadow copied from the guest's GDT or LDT: within
+  // the guest's table limit and below the monitor's own slots (the null GDT slot is not;
+  // before the first LGDT, the boot selectors are). A far transfer the monitor has the
+  // processor make for the guest to any other selector is #GP(selector), as the guest's
+  // table limit gives natively: the shadow's slots past it are empty or the monitor's own
+  // (its TSS; bt's TC code and %gs data segments, DPL 1), which no guest selector may name.
+  bool guest_slot(uint16_t selector) const;
+  // The shadow copy of a guest call gate (the processor takes it for one transfer,
+  // GateInSlot): DPL 0 as 1, like the descriptors of compress(); the rest as the guest's.
+  static uint64_t compress_gate(uint64_t guest_gate);
+  // A far JMP or CALL through a guest call gate (emulate_call_gate.cpp): the slot of
+  // `selector`, a guest slot (guest_slot()), holds `gate` from construction to destruction,
+  // while the monitor has the processor make the one transfer (no guest instruction runs
+  // in between); then the slot is empty again, as compress() leaves system descriptors.
+  class GateInSlot {
+   public:
+    GateInSlot(DeprivilegedSegments& segments, uint16_t selector, uint64_t gate);
+    ~GateInSlot();
+    GateInSlot(const GateInSlot&) = delete;
+    GateInSlot& operator=(const GateInSlot&) = delete;
+
+   private:
+    DeprivilegedSegments& segments_;
+    uint16_t selector_;
+    uint64_t before_;
+  };
+
   // --- Added for binary translation (modes/binary-translation) -----------------------
   // Writes one of the monitor's own descriptors into the shadow GDT: the translation
   // cache's code segment and the %gs segment of the translator's data. Their slots lie

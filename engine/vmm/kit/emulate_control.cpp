@@ -5,7 +5,9 @@
 // CALL: RPL <= CPL suffices), but three checks fail and raise #GP (SDM Vol. 2, IRET, RET,
 // MOV/POP/LSS): a return to a code selector whose RPL is below the CPL, and a stack
 // selector whose RPL differs from the CPL. The monitor performs them with RPL 1, and for
-// IRET gives the popped IF to the virtual CPU (the real IF stays 1).
+// IRET gives the popped IF to the virtual CPU (the real IF stays 1). A selector past the
+// guest's table is #GP(selector), as natively: the shadow's slots there are empty or the
+// monitor's own (bt's TC code and %gs data, DPL 1), which the guest may never load.
 #include <capstone/capstone.h>
 
 #include "engine/cpu/descriptor.h"
@@ -52,6 +54,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
   const uint16_t real = VirtualCpu::real_selector(cs_sel);
   const cpu::Descriptor cs{segments().descriptor(real)};
   if (cpu::is_null_selector(cs_sel)) return gp(0);
+  if (!segments().guest_slot(real)) return gp(cs_sel & 0xFFFCu);  // (past the guest's GDT)
   if (!cs.is_code() || cs.dpl() != 1) return gp(cs_sel & 0xFFFCu);
   if (!cs.present()) return {Verdict::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
   if (eip > cs.limit() && eip > return_limit(real, cs)) return gp(0);
@@ -81,6 +84,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_return(const GuestInsn& insn
   if ((cs_sel & 3) != 0) return {Verdict::kNotEmulated};
   if (cpu::is_null_selector(cs_sel)) return gp(0);
   const uint16_t real = VirtualCpu::real_selector(cs_sel);
+  if (!segments().guest_slot(real)) return gp(cs_sel & 0xFFFCu);  // (past the guest's GDT)
   const cpu::Descriptor cs{segments().descriptor(real)};
   if (!cs.is_code() || cs.dpl() != 1) return gp(cs_sel & 0xFFFCu);
   if (!cs.present()) return {Verdict::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
@@ -124,6 +128,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::load_stack_segment(const GuestIn
   if ((sel & 3) != 0) return {Verdict::kNotEmulated};  // RPL 3 in ring 1: the guest's own fault
   if (cpu::is_null_selector(sel)) return gp(0);
   const uint16_t real = VirtualCpu::real_selector(sel);
+  if (!segments().guest_slot(real)) return gp(sel & 0xFFFCu);  // (past the guest's GDT)
   const cpu::Descriptor d{segments().descriptor(real)};
   if (!d.writable() || d.dpl() != 1) return gp(sel & 0xFFFCu);
   if (!d.present()) return {Verdict::kFault, cpu::vec::SS, true, sel & 0xFFFCu};

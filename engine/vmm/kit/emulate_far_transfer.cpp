@@ -19,9 +19,12 @@
 // hole_access event, as every other emulated access to the hole.
 #include <capstone/capstone.h>
 
+#include <string>
+
 #include "engine/cpu/descriptor.h"
 #include "engine/vmm/core/hypervisor_hole.h"
 #include "engine/vmm/kit/privileged_emulator.h"
+#include "engine/vmm/kit/scratch_execution.h"
 
 namespace vmlab::vmm {
 
@@ -96,6 +99,13 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_transfer_past_cut() {
     sel = static_cast<uint16_t>(frame[width] | frame[width + 1] << 8);
   }
 
+  // A selector past the guest's table names an empty slot or the monitor's own (bt's TC
+  // code segment): #GP(selector), as the guest's limit gives natively.
+  if (!cpu::is_null_selector(sel) && !segments().guest_slot(sel)) {
+    const bool hole_case = from_hole || operand_in_hole;
+    if (!hole_case) return {Verdict::kNotEmulated};
+    return gp(sel & 0xFFFCu);
+  }
   // The target's cut limit, before the guard widens its slot.
   const cpu::Descriptor cut{segments().descriptor(sel)};
   DeprivilegedSegments::UncutTarget target(segments(), s, sel);
@@ -106,31 +116,39 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_transfer_past_cut() {
                                             : cut.base() + offset;
   c_.recorder.record(EventKind::hole_access, {linear, 0, 0, 0});
 
-  // The processor's own transfer. It reads and pushes through the shadow page tables, so it
-  // can fault on a page the guest maps and the shadow does not map yet: that fault is the
-  // monitor's, filled before the transfer is tried again (every check and read comes before
-  // the first change); only a true fault reaches the guest. A frame spans at most two pages.
+  // The processor's own transfer (transfer_on_processor: hidden faults filled, pushes onto
+  // a traced page emulated, true faults the guest's).
+  return transfer_on_processor([&](cpu::Cpu& cpu) {
+    switch (form) {
+      case Form::kJump:
+        cpu.state().eip = at + insn->length;
+        cpu.far_jump(sel, offset, insn->o16);
+        break;
+      case Form::kCall:
+        cpu.state().eip = at + insn->length;
+        cpu.far_call(sel, offset, insn->o16);
+        break;
+      case Form::kReturn: {
+        const uint32_t release = insn->op_count > 0 && insn->ops[0].kind == GuestOperand::Kind::kImm
+                                     ? insn->ops[0].imm & 0xFFFFu
+                                     : 0;
+        cpu.far_return(static_cast<uint16_t>(release), insn->o16);
+        break;
+      }
+      case Form::kIret: cpu.interrupt_return(insn->o16); break;
+    }
+  });
+}
+
+PrivilegedEmulator::Outcome PrivilegedEmulator::transfer_on_processor(
+    const std::function<void(cpu::Cpu&)>& op) {
+  cpu::CpuState& s = c_.cpu.state();
+  const uint32_t at = s.eip;
+  // A frame spans at most two pages, and a CALL through a gate to an inner ring reads the
+  // parameters from a second stack: four fills at most.
   for (int fills = 0;; ++fills) {
     try {
-      switch (form) {
-        case Form::kJump:
-          s.eip = at + insn->length;
-          c_.cpu.far_jump(sel, offset, insn->o16);
-          break;
-        case Form::kCall:
-          s.eip = at + insn->length;
-          c_.cpu.far_call(sel, offset, insn->o16);
-          break;
-        case Form::kReturn: {
-          const uint32_t release =
-              insn->op_count > 0 && insn->ops[0].kind == GuestOperand::Kind::kImm
-                  ? insn->ops[0].imm & 0xFFFFu
-                  : 0;
-          c_.cpu.far_return(static_cast<uint16_t>(release), insn->o16);
-          break;
-        }
-        case Form::kIret: c_.cpu.interrupt_return(insn->o16); break;
-      }
+      op(c_.cpu);
       return {};
     } catch (const cpu::CpuFault& f) {
       s.eip = at;
@@ -143,13 +161,47 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_transfer_past_cut() {
         c_.recorder.record(EventKind::true_fault, {lin, outcome.guest_error_code, 0, 0});
         return {Verdict::kFault, cpu::vec::PF, true, outcome.guest_error_code};
       }
-      if (outcome.kind != ShadowMmu::FaultKind::kHidden || fills >= 2) {
-        c_.cpu.unsupported(
-            "a far transfer at the hypervisor hole pushes onto a page the monitor traces (a "
-            "guest page table), which it does not emulate");
+      if (outcome.kind == ShadowMmu::FaultKind::kHidden && fills < 4) continue;
+      if (outcome.kind == ShadowMmu::FaultKind::kHidden) {
+        c_.cpu.unsupported("a far transfer keeps faulting on the shadow page tables at " +
+                           std::to_string(lin));
       }
+      // A push onto a page the monitor write-protects (a guest page table, its GDT or LDT,
+      // a page its CR0.WP lets the kernel write, its local APIC's page): the same transfer
+      // on the scratch processor, whose stores are then committed through the shadow MMU,
+      // as the emulated stores of every other instruction there are (emulate_move.cpp).
+      return perform_on_scratch(op);
     }
   }
+}
+
+PrivilegedEmulator::Outcome PrivilegedEmulator::perform_on_scratch(
+    const std::function<void(cpu::Cpu&)>& op) {
+  if (!scratch_) scratch_ = std::make_unique<ScratchExecution>(c_.cpu, c_.machine, c_.memory);
+  const ScratchExecution::Effects r = scratch_->perform(op);
+  if (!r.unsupported.empty()) {
+    c_.cpu.unsupported(
+        "a far transfer or event delivery onto a write-protected guest page, "
+        "which the monitor cannot perform: " +
+        r.unsupported);
+  }
+  if (r.retired) {
+    apply(r);
+    return {};
+  }
+  if (r.guest_page_fault) return page_fault({r.fault_linear, r.error_code});
+  return {Verdict::kFault, r.vector, r.has_error_code, r.error_code};
+}
+
+void PrivilegedEmulator::guest_return_selector(bool o16) {
+  const cpu::CpuState& s = c_.cpu.state();
+  if (!virtual_sensitive_ || s.cpl != 1) return;
+  const uint32_t at = s.seg[cpu::SS].base + s.gpr[cpu::ESP] + (o16 ? 2 : 4);
+  uint16_t image = 0;
+  Outcome fault;
+  if (!read_mem(at, &image, 2, fault)) return;
+  image = VirtualCpu::guest_selector(image);
+  write_mem(at, &image, 2, fault);
 }
 
 }  // namespace vmlab::vmm

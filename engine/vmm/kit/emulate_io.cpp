@@ -210,7 +210,11 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_user_io() {
     case X86_INS_OUTSD: size = 4; break;
     case X86_INS_CPUID: return cpuid(insn);  // CPUID faulting at CPL 3 (cpuid())
     case X86_INS_LJMP:
-    case X86_INS_LCALL: return far_task_checks(insn);  // a TSS or task gate of the guest's
+    case X86_INS_LCALL: {
+      // A TSS or task gate of the guest's, or a call gate (to its kernel, as a system call).
+      const Outcome task = far_task_checks(insn);
+      return task.verdict != Verdict::kNotEmulated ? task : far_through_gate(insn);
+    }
     default: return {Verdict::kNotEmulated};
   }
   if (!io_permitted(port, size, fault)) {

@@ -34,6 +34,26 @@ void PrivilegedEmulator::commit(uint32_t gpa, uint32_t value, unsigned size) {
   }
 }
 
+void PrivilegedEmulator::apply(const ScratchExecution::Effects& r) {
+  for (const ScratchExecution::Write& w : r.writes) {
+    if (w.machine) {
+      // The hole: what the processor itself writes there (an accessed bit in the shadow
+      // GDT), done as it would have done it.
+      for (unsigned b = 0; b < w.size; ++b) {
+        c_.cpu.phys_write8(w.gpa + b, static_cast<uint8_t>(w.value >> (8 * b)));
+      }
+      continue;
+    }
+    commit(w.gpa, w.value, w.size);
+  }
+  cpu::CpuState& s = c_.cpu.state();
+  for (unsigned i = 0; i < 8; ++i) s.gpr[i] = r.state.gpr[i];
+  for (unsigned i = 0; i < cpu::kNumSegRegs; ++i) s.seg[i] = r.state.seg[i];
+  s.cpl = r.state.cpl;
+  s.eip = r.state.eip;
+  c_.cpu.set_eflags(r.state.eflags);
+}
+
 PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
   wrote_page_table_ = false;
   Outcome fault;
@@ -86,24 +106,9 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
   }
   // The stores the instruction made (with a fault: those of the REP iterations it
   // completed) take effect, as natively.
-  for (const ScratchExecution::Write& w : r.writes) {
-    if (w.machine) {
-      // The hole: what the processor itself writes there (an accessed bit in the shadow
-      // GDT), done as it would have done it.
-      for (unsigned b = 0; b < w.size; ++b) {
-        c_.cpu.phys_write8(w.gpa + b, static_cast<uint8_t>(w.value >> (8 * b)));
-      }
-      continue;
-    }
-    commit(w.gpa, w.value, w.size);
-  }
+  apply(r);
   if (r.retired) record(insn);
   cpu::CpuState& s = c_.cpu.state();
-  for (unsigned i = 0; i < 8; ++i) s.gpr[i] = r.state.gpr[i];
-  for (unsigned i = 0; i < cpu::kNumSegRegs; ++i) s.seg[i] = r.state.seg[i];
-  s.cpl = r.state.cpl;
-  s.eip = r.state.eip;
-  c_.cpu.set_eflags(r.state.eflags);
   if (r.retired) return {};
   if (r.vector == cpu::vec::GP && (s.cpl == 1 || s.cpl == 3) && !c_.cpu.guest_mode()) {
     // The processor checks the destination of a store before it checks privilege (INS

@@ -1,5 +1,6 @@
 #include "engine/vmm/kit/guest_memory.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace vmlab::vmm {
@@ -137,11 +138,22 @@ bool GuestMemory::write(uint32_t lin, const void* in, uint32_t size, bool user, 
     }
     gpas[p] = w.gpa;
   }
-  for (uint32_t i = 0; i < size; ++i) {
+  for (uint32_t i = 0; i < size;) {
     const uint32_t at = lin + i;
     const uint32_t page = ((at & ~(kPageSize - 1)) == (lin & ~(kPageSize - 1))) ? 0 : 1;
     const uint32_t base = page == 0 ? gpas[0] - (lin & (kPageSize - 1)) : gpas[1];
-    write_phys8(base + (at & (kPageSize - 1)), bytes[i]);
+    const uint32_t gpa = base + (at & (kPageSize - 1));
+    if (traced_ != nullptr && traced_->tracked(gpa >> 12)) {
+      // Up to a dword at a time, within the page: one traced store each.
+      const uint32_t n = std::min({4u, size - i, kPageSize - (gpa & (kPageSize - 1))});
+      uint32_t value = 0;
+      for (uint32_t b = 0; b < n; ++b) value |= uint32_t{bytes[i + b]} << (8 * b);
+      traced_->write_traced(gpa, value, n);
+      i += n;
+      continue;
+    }
+    write_phys8(gpa, bytes[i]);
+    ++i;
   }
   return true;
 }

@@ -43,6 +43,20 @@ struct GuestWalk {
   bool dirty = false;       // D of the final entry, after this walk
 };
 
+// The guest frames a monitor write-protects (ShadowMmu: the guest's page tables and
+// descriptor tables): the stores the monitor makes in the guest's terms (an exception
+// frame it pushes for the guest, a selector image it rewrites) go through it when they
+// land on one, as the guest's own trapped stores do, so that the shadows stay coherent.
+class TracedFrames {
+ public:
+  virtual bool tracked(uint32_t gfn) const = 0;
+  // Performs the store (1, 2 or 4 bytes within one page) and updates what it makes stale.
+  virtual bool write_traced(uint32_t gpa, uint32_t value, unsigned size) = 0;
+
+ protected:
+  ~TracedFrames() = default;
+};
+
 class GuestMemory {
  public:
   GuestMemory(cpu::Cpu& cpu, const P2m& p2m, const VirtualCpu& vcpu)
@@ -61,7 +75,7 @@ class GuestMemory {
 
   // Guest-linear accesses of `size` bytes (any alignment, may cross a page). On failure
   // `fault` (if given) receives the guest's #PF error code and `fault_lin` the address,
-  // and nothing has been written.
+  // and nothing has been written. A write to a traced frame goes through set_traced_frames().
   struct Fault {
     uint32_t linear = 0;
     uint32_t error_code = 0;
@@ -72,8 +86,12 @@ class GuestMemory {
   std::optional<uint16_t> read16(uint32_t lin, bool user = false);
 
   const P2m& p2m() const { return p2m_; }
+  // Where write() sends a store to a traced frame (null: nowhere, every frame is plain).
+  void set_traced_frames(TracedFrames* traced) { traced_ = traced; }
+  TracedFrames* traced_frames() const { return traced_; }
 
  private:
+  TracedFrames* traced_ = nullptr;
   cpu::Cpu& cpu_;
   const P2m& p2m_;
   const VirtualCpu& vcpu_;

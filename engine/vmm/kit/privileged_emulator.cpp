@@ -263,7 +263,11 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
     case X86_INS_IRETD: return iret(insn);
     case X86_INS_RETF: return far_return(insn);
     case X86_INS_LJMP:
-    case X86_INS_LCALL: return far_task_checks(insn);
+    case X86_INS_LCALL: {
+      // A TSS or task gate of the guest's, or a call gate.
+      const Outcome task = far_task_checks(insn);
+      return task.verdict != Verdict::kNotEmulated ? task : far_through_gate(insn);
+    }
     default: return {Verdict::kNotEmulated};
   }
 }

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,11 +29,10 @@
 #include "engine/vmm/kit/guest_event_injector.h"
 #include "engine/vmm/kit/guest_insn.h"
 #include "engine/vmm/kit/guest_memory.h"
+#include "engine/vmm/kit/scratch_execution.h"
 #include "engine/vmm/kit/shadow_mmu.h"
 
 namespace vmlab::vmm {
-
-class ScratchExecution;
 
 class PrivilegedEmulator {
  public:
@@ -108,6 +108,23 @@ class PrivilegedEmulator {
   // The instruction at CS:EIP, fetched through the guest's page tables and decoded.
   std::optional<GuestInsn> fetch(Outcome& fault);
 
+  // emulate_far_transfer.cpp: has the processor make a far transfer for the guest (`op`: a
+  // far JMP, CALL, RET or IRET of engine/cpu, which sets EIP first when it needs the
+  // return address), with every check it makes. Its reads and pushes go through the
+  // shadow page tables: a page the guest maps and the shadow does not yet is the monitor's
+  // own fault, filled before `op` is made again (it reads and checks everything before its
+  // first store); a page the monitor traces (a guest page table, the guest's GDT or LDT)
+  // takes the pushes through the emulated-store path of every other store there
+  // (ScratchExecution::perform, then commit): the shadows are updated and the store is a
+  // guest_pt_write, as natively the push simply lands. Only a true fault reaches the
+  // guest. EIP is back at the instruction on a fault.
+  Outcome transfer_on_processor(const std::function<void(cpu::Cpu&)>& op);
+  // The same operation on the scratch processor only, its stores committed through the
+  // shadow MMU: what transfer_on_processor does on a traced page, and what a VT-like
+  // monitor does with an event delivery that an exit on a traced page interrupted. On a
+  // fault nothing has changed (a #PF is the guest's, with the guest's CR2 in the VirtualCpu).
+  Outcome perform_on_scratch(const std::function<void(cpu::Cpu&)>& op);
+
  private:
   // emulate_system.cpp: the system instructions (the twin of engine/cpu/exec_system.cpp).
   Outcome mov_to_cr(const GuestInsn& insn);
@@ -154,6 +171,14 @@ class PrivilegedEmulator {
   // The guest's own limit of the code segment `cs` (the cut one's when the guest's
   // descriptor is not the one loaded).
   uint32_t guest_code_limit(const cpu::SegmentCache& cs) const;
+  // emulate_call_gate.cpp: a far JMP or CALL that names a call gate of the guest's (which
+  // the shadow tables do not hold): the processor goes through the gate as natively, with
+  // ring compression applied. kNotEmulated for any other target.
+  Outcome far_through_gate(const GuestInsn& insn);
+  // After a far CALL in the guest kernel (same ring): under a monitor that shows the guest
+  // its own selectors (virtualize_sensitive_reads), the return address's CS image gets the
+  // guest's RPL 0 instead of the real RPL 1 (its RET far is then the monitor's to emulate).
+  void guest_return_selector(bool o16);
   // emulate_task_checks.cpp: a far JMP or CALL that faulted and names a TSS or task gate
   // in the guest's tables: the fault the hardware's task-switch checks give there (the
   // shadow GDT holds no system descriptors), or the native stop once they all pass.
@@ -178,6 +203,8 @@ class PrivilegedEmulator {
 
   // emulate_move.cpp: one store of an emulated instruction, through the shadow MMU.
   void commit(uint32_t gpa, uint32_t value, unsigned size);
+  // The effects of a scratch execution: its stores committed, its registers the real ones.
+  void apply(const ScratchExecution::Effects& effects);
 
   Context c_;
   GuestInsnDecoder decoder_;

@@ -232,9 +232,8 @@ bool ScratchExecution::on_interrupt(uint8_t vector, cpu::EventSource source, boo
   return true;
 }
 
-ScratchExecution::Effects ScratchExecution::execute(const std::function<void(cpu::CpuState&)>& view,
-                                                    bool guest_hole) {
-  Effects result;
+void ScratchExecution::begin(Effects& result, const std::function<void(cpu::CpuState&)>& view,
+                             bool guest_hole) {
   result_ = &result;
   guest_hole_ = guest_hole;
   // With the hole as the guest's, an implicit access there (a descriptor, gate or TSS
@@ -266,7 +265,24 @@ ScratchExecution::Effects ScratchExecution::execute(const std::function<void(cpu
   s.interrupt_shadow = false;
   s.eflags &= ~cpu::flags::TF;
   if (view) view(s);
+}
 
+void ScratchExecution::finish(Effects& result) {
+  const cpu::CpuState& rs = real_.state();
+  const cpu::CpuState& s = cpu_->state();
+  result.state = s;
+  result.state.cr0 = rs.cr0;
+  result.state.cr2 = rs.cr2;
+  result.state.cr3 = rs.cr3;
+  result.state.cr4 = rs.cr4;
+  result.state.eflags = (s.eflags & ~cpu::flags::TF) | (rs.eflags & cpu::flags::TF);
+  result_ = nullptr;
+}
+
+ScratchExecution::Effects ScratchExecution::execute(const std::function<void(cpu::CpuState&)>& view,
+                                                    bool guest_hole) {
+  Effects result;
+  begin(result, view, guest_hole);
   const uint64_t before = cpu_->instructions_retired();
   // One instruction. A fault that is the guest's stops the scratch processor from the
   // monitor hook (request_stop), which the same call consumes before returning.
@@ -276,13 +292,40 @@ ScratchExecution::Effects ScratchExecution::execute(const std::function<void(cpu
   }
   result.retired = (cpu_->instructions_retired() != before || stopping_) && result.vector == 0 &&
                    !result.guest_page_fault && result.unsupported.empty();
-  result.state = s;
-  result.state.cr0 = rs.cr0;
-  result.state.cr2 = rs.cr2;
-  result.state.cr3 = rs.cr3;
-  result.state.cr4 = rs.cr4;
-  result.state.eflags = (s.eflags & ~cpu::flags::TF) | (rs.eflags & cpu::flags::TF);
-  result_ = nullptr;
+  finish(result);
+  return result;
+}
+
+ScratchExecution::Effects ScratchExecution::perform(
+    const std::function<void(cpu::Cpu&)>& op, const std::function<void(cpu::CpuState&)>& view) {
+  Effects result;
+  begin(result, view, false);
+  const cpu::CpuState start = cpu_->state();
+  // The operation reads and checks everything before its first store (a far transfer's
+  // pushes come last), so a page mapped on demand restarts it from the same state, as the
+  // processor restarts an instruction; the bound of map() ends a restart loop.
+  for (;;) {
+    try {
+      op(*cpu_);
+      result.retired = true;
+      break;
+    } catch (const cpu::CpuFault& f) {
+      if (f.vector == cpu::vec::PF && map(cpu_->state().cr2, f.error_code)) {
+        cpu_->state() = start;
+        result.writes.clear();
+        overlay_used_ = 0;
+        for (Slot& slot : slots_) slot.overlay = -1;
+        continue;
+      }
+      if (!result.guest_page_fault && result.unsupported.empty()) {
+        result.vector = f.vector;
+        result.has_error_code = f.has_error_code;
+        result.error_code = f.error_code;
+      }
+      break;
+    }
+  }
+  finish(result);
   return result;
 }
 

@@ -100,6 +100,14 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
   // any memory. `guest_hole`: the hypervisor hole maps the guest's memory, not the
   // monitor's (above).
   Effects execute(const std::function<void(cpu::CpuState&)>& view = {}, bool guest_hole = false);
+  // The same for an operation of the processor in place of an instruction fetched at
+  // CS:EIP: a far transfer (JMP, CALL, RET, IRET) the monitor has the processor make for the
+  // guest (emulate_far_transfer.cpp), whose pushes land on a page the monitor traces. `op`
+  // runs on the scratch processor (engine/cpu/far_transfer.cpp, with its checks), must read
+  // everything before it stores (it is restarted after each demand mapping, from the same
+  // state) and is retired when it returns. The hole is the monitor's, as in execute().
+  Effects perform(const std::function<void(cpu::Cpu&)>& op,
+                  const std::function<void(cpu::CpuState&)>& view = {});
 
  private:
   // cpu::Bus: the window; port I/O goes to the machine's devices. (The processor checks
@@ -123,6 +131,10 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
     if (real_.observer() != nullptr) real_.observer()->on_sensitive(opcode, reg);
   }
 
+  // execute() and perform(): the scratch processor in the real one's state (then `view`),
+  // and the effects' final state.
+  void begin(Effects& result, const std::function<void(cpu::CpuState&)>& view, bool guest_hole);
+  void finish(Effects& result);
   // A #PF of the scratch processor: maps the page when the guest allows the access, else
   // records the guest's fault. False when the fault is the guest's.
   bool map(uint32_t linear, uint32_t error_code);

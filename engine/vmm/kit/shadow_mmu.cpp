@@ -20,9 +20,14 @@ ShadowMmu::ShadowMmu(cpu::Cpu& cpu, Recorder& recorder, const P2m& p2m, MonitorF
       memory_(memory),
       vcpu_(vcpu),
       hole_pt_mfn_(hole_pt_mfn),
-      guest_pdes_(hole_pt_mfn != 0 ? hole::kFirstPde : 1024) {}
+      guest_pdes_(hole_pt_mfn != 0 ? hole::kFirstPde : 1024) {
+  // The monitor's own stores in the guest's terms keep the shadows coherent too.
+  memory_.set_traced_frames(this);
+}
 
-ShadowMmu::~ShadowMmu() = default;
+ShadowMmu::~ShadowMmu() {
+  if (memory_.traced_frames() == this) memory_.set_traced_frames(nullptr);
+}
 
 // --- The real MMU, quietly (quiet_hardware.h) -------------------------------------------
 

@@ -68,7 +68,7 @@ class TracedTables {
 // while it is on, every shadow PTE of a guest frame not yet written in the round is
 // read-only, so the guest's first write to the frame is a hidden fault that logs it and
 // fills the entry writable.
-class ShadowMmu : public WriteTracker {
+class ShadowMmu : public WriteTracker, public TracedFrames {
  public:
   static constexpr uint32_t kMaxRoots = 32;
   // A cached root that takes this many traced writes while it is not in use is taken to
@@ -123,7 +123,7 @@ class ShadowMmu : public WriteTracker {
   // guest page-table page and drops the shadow entries it makes stale. Records
   // guest_pt_write, and shadow_update for each shadow entry dropped. True when the page was
   // a guest page table (a traced descriptor table alone is not).
-  bool write_traced(uint32_t gpa, uint32_t value, unsigned size);
+  bool write_traced(uint32_t gpa, uint32_t value, unsigned size) override;
 
   // --- Traced descriptor tables ---------------------------------------------------------
   // The listener of writes to the frames of trace_tables() (at most one; null: none).
@@ -134,7 +134,7 @@ class ShadowMmu : public WriteTracker {
   const std::vector<uint32_t>& traced_tables() const { return table_frames_; }
 
   // --- Inspection (tests, the GUI) ------------------------------------------------------
-  bool tracked(uint32_t gfn) const;
+  bool tracked(uint32_t gfn) const override;
   uint32_t cached_roots() const { return static_cast<uint32_t>(roots_.size()); }
   uint32_t root_machine_frame() const;
   // The shadow PTE for `lin` in the current root (0 when none).

@@ -33,6 +33,27 @@ TEST(DeprivilegedSegmentsTest, SystemDescriptorsAreNotCopied) {
   EXPECT_EQ(DeprivilegedSegments::compress(tss), 0u);
 }
 
+TEST(DeprivilegedSegmentsTest, NotPresentSegmentsKeepTypeAndCompressedDplForTheirNp) {
+  // Issue 12: a far transfer to a not-present code segment is #NP(selector) natively; an
+  // empty slot gave #GP(selector). The copy keeps S, type and DPL (compressed), P clear,
+  // and nothing of the base and limit (a base in the hole included).
+  for (const uint32_t base : {0x800u, 0xFC000000u}) {
+    const uint64_t guest =
+        flat(0x1A) | uint64_t{base & 0xFFFFFF} << 16 | uint64_t{base >> 24} << 56;
+    const cpu::Descriptor d{DeprivilegedSegments::compress(guest)};
+    EXPECT_FALSE(d.present());
+    EXPECT_TRUE(d.is_code());
+    EXPECT_EQ(d.type(), 0xAu);
+    EXPECT_EQ(d.dpl(), 1u);
+    EXPECT_EQ(d.base(), 0u);
+    EXPECT_EQ(d.limit(), 0u);
+  }
+  const cpu::Descriptor user{DeprivilegedSegments::compress(flat(0x72))};  // DPL 3 data
+  EXPECT_FALSE(user.present());
+  EXPECT_TRUE(user.is_data());
+  EXPECT_EQ(user.dpl(), 3u);
+}
+
 // --- The cut at the hole's edge (issue 12, item 3) ---------------------------------------
 
 constexpr uint32_t kHole = DeprivilegedSegments::kHoleBase;

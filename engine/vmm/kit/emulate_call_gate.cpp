@@ -1,0 +1,135 @@
+// A far JMP or CALL through a call gate under ring compression (issue 12, item 2).
+//
+// The shadow GDT and LDT copy only code and data descriptors (deprivileged_segments.h), so
+// the real processor answers a far JMP or CALL that names a call gate of the guest's with
+// #GP(selector), where the hardware goes through the gate (SDM Vol. 3A, 5.8.3-5.8.6; Vol.
+// 2A, CALL and JMP, "CALL-GATE"). The processor model implements gates (engine/cpu/
+// far_transfer.cpp), so the monitor lets it make the transfer, the way it makes the far
+// transfers at the hypervisor hole (emulate_far_transfer.cpp): it makes the gate's own
+// checks against the guest's view (the gate's DPL against the guest's CPL and the
+// selector's RPL, its present bit, the target selector within the guest's table, which
+// the processor would check against the shadow's larger one and its monitor slots), puts
+// the gate compressed (DPL 0 as 1) into the selector's shadow slot for the one transfer
+// (GateInSlot), keeps the monitor TSS's ring-1 stack equal to the guest TSS's ring-0
+// stack for a CALL to an inner ring (DeprivilegedSegments::sync_tss), widens the target's
+// slot when the gate's offset lies beyond its cut (UncutTarget), and has the processor
+// perform the instruction (transfer_on_processor). Everything after the gate is then the
+// hardware's: the target code segment's checks (compressed, they agree with the guest's:
+// its DPL 0 is 1, the guest kernel's CPL 0 is 1), its #NP, the stack switch with the
+// parameter copy, the pushes. The gate is never in the shadow while guest code runs, so
+// no gate of the guest's can name a descriptor of the monitor's (they lie above the
+// guest's table) nor take the guest to the real ring 0 (no guest descriptor has DPL 0 in
+// the shadow): the target is always a compressed descriptor of the guest's own.
+// A far RET to the outer ring needs nothing: the processor's RET from ring 1 to ring 3
+// checks and pops the guest's frame (bt, where the guest kernel's RET is a callout, has
+// the processor make it the same way).
+#include <capstone/capstone.h>
+
+#include "engine/cpu/descriptor.h"
+#include "engine/vmm/kit/privileged_emulator.h"
+
+namespace vmlab::vmm {
+
+namespace {
+
+bool is_call_gate(const cpu::Descriptor& d) {
+  return !d.s() &&
+         (d.type() == cpu::sys_type::kCallGate16 || d.type() == cpu::sys_type::kCallGate32);
+}
+
+}  // namespace
+
+PrivilegedEmulator::Outcome PrivilegedEmulator::far_through_gate(const GuestInsn& insn) {
+  if (!c_.shadow.has_hole() || c_.cpu.guest_mode() || c_.segments == nullptr ||
+      insn.op_count == 0) {
+    return {Verdict::kNotEmulated};
+  }
+  const bool call = insn.id == X86_INS_LCALL;
+  cpu::CpuState& s = c_.cpu.state();
+  // The selector: the immediate of ptr16:16/32, or the word after the offset of m16:16/32.
+  uint16_t sel = 0;
+  if (insn.ops[0].kind == GuestOperand::Kind::kImm && insn.op_count == 2) {
+    sel = static_cast<uint16_t>(insn.ops[0].imm);
+  } else if (insn.ops[0].kind == GuestOperand::Kind::kMem) {
+    Outcome fault;
+    if (!read_mem(linear_of(insn, insn.ops[0]) + (insn.o16 ? 2 : 4), &sel, 2, fault)) {
+      return {Verdict::kNotEmulated};  // the real processor's fault stands
+    }
+  } else {
+    return {Verdict::kNotEmulated};
+  }
+  const auto raw = segments().guest_descriptor(sel);
+  if (!raw || cpu::is_null_selector(sel)) return {Verdict::kNotEmulated};
+  const cpu::Descriptor gate{*raw};
+  if (!is_call_gate(gate)) return {Verdict::kNotEmulated};
+
+  // The gate's checks, in the guest's terms (CALL and JMP pseudo-code, "CALL-GATE").
+  const uint8_t vcpl = VirtualCpu::virtual_cpl(s.cpl);
+  const uint32_t err = sel & 0xFFFCu;
+  if (gate.dpl() < vcpl || gate.dpl() < (sel & 3)) return gp(err);
+  if (!gate.present()) return {Verdict::kFault, cpu::vec::NP, true, err};
+  const uint16_t target = gate.gate_selector();
+  if (cpu::is_null_selector(target)) return gp(0);
+  // A target beyond the guest's GDT (the shadow's slots there are empty, or the monitor's
+  // own): #GP(target), as the guest's GDT limit gives natively. (An LDT target is checked
+  // by the processor: the real LDTR has the guest's LDT limit.)
+  if (!(target & 4) && !segments().guest_slot(target)) return gp(target & 0xFFFCu);
+
+  // A CALL to an inner ring: the stack is the guest TSS's for that ring. The guest kernel's
+  // ring 0 is the processor's ring 1, whose stack in the monitor's TSS follows the guest's
+  // SS0:ESP0 (synchronized here, as at each event delivery from ring 3). Rings 1 and 2 of
+  // the guest are not modeled under ring compression (the guest kernel runs in ring 0).
+  if (const auto traw = segments().guest_descriptor(target); call && traw) {
+    const cpu::Descriptor t{*traw};
+    if (t.is_code() && !t.conforming() && t.present() && t.dpl() < vcpl) {
+      if (t.dpl() != 0) {
+        c_.cpu.unsupported(
+            "a call gate to ring 1 or 2 of the guest, which ring compression does not model");
+      }
+      if (c_.vcpu.tr == 0) {
+        c_.cpu.unsupported("a call gate to ring 0 before the guest loaded a task register (LTR)");
+      }
+      uint8_t stack[6] = {};
+      GuestMemory::Fault f;  // (the processor reads the TSS with supervisor rights)
+      if (!c_.memory.read(c_.vcpu.tss_base + 4, stack, sizeof stack, false, &f)) {
+        return page_fault(f);
+      }
+      segments().sync_tss(static_cast<uint16_t>(stack[4] | stack[5] << 8),
+                          uint32_t{stack[0]} | uint32_t{stack[1]} << 8 |
+                              uint32_t{stack[2]} << 16 | uint32_t{stack[3]} << 24);
+    }
+  }
+
+  const uint32_t at = s.eip;
+  const uint32_t linear_at = s.seg[cpu::CS].base + at;
+  const uint8_t cpl = s.cpl;
+  const bool interrupts = (s.eflags & cpu::flags::IF) != 0;
+  const cpu::Descriptor cut{segments().descriptor(target)};
+  Outcome outcome;
+  {
+    DeprivilegedSegments::GateInSlot in_slot(segments(), sel, DeprivilegedSegments::compress_gate(*raw));
+    DeprivilegedSegments::UncutTarget uncut(segments(), s, target);
+    if (uncut.widened() && gate.gate_offset() > cut.limit()) {
+      c_.recorder.record(EventKind::hole_access, {cut.base() + gate.gate_offset(), 0, 0, 0});
+    }
+    outcome = transfer_on_processor([&](cpu::Cpu& cpu) {
+      cpu.state().eip = at + insn.length;
+      if (call) {
+        cpu.far_call(sel, 0, insn.o16);
+      } else {
+        cpu.far_jump(sel, 0, insn.o16);
+      }
+    });
+  }
+  if (outcome.verdict != Verdict::kEmulated) return outcome;
+  c_.recorder.record(EventKind::emulated_insn, {insn.opcode, insn.modrm_reg, linear_at, 0});
+  if (cpl == 3 && s.cpl != 3) {
+    // Into the guest kernel from user code: its interrupt flag is the virtual one from now
+    // on, as the gate left it (a call gate changes no flag).
+    c_.vcpu.interrupts_enabled = interrupts;
+  }
+  if (call && s.cpl == cpl) guest_return_selector(gate.type() == cpu::sys_type::kCallGate16);
+  return {};
+}
+
+}  // namespace vmlab::vmm
