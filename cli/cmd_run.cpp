@@ -51,11 +51,15 @@ void print_text_screen(vmm::Vm& vm) {
     buffer = vm.machine().memory().span().subspan(*at, machine::CgaText::kBufferBytes);
   }
   const uint16_t cursor = cga.cursor() - cga.start_address();
-  std::printf(
-      "--- vmlab: CGA text screen, 80x25, cursor at row %u column %u ---\n%s--- end of "
-      "screen ---\n",
-      cursor / machine::CgaText::kColumns, cursor % machine::CgaText::kColumns,
-      machine::CgaText::render(buffer, cga.start_address()).c_str());
+  char where[48];
+  if (cga.cursor_off()) {
+    std::snprintf(where, sizeof where, "cursor off");
+  } else {
+    std::snprintf(where, sizeof where, "cursor at row %u column %u",
+                  cursor / machine::CgaText::kColumns, cursor % machine::CgaText::kColumns);
+  }
+  std::printf("--- vmlab: CGA text screen, 80x25, %s ---\n%s--- end of screen ---\n", where,
+              machine::CgaText::render(buffer, cga.start_address()).c_str());
   std::fflush(stdout);
 }
 

@@ -3,6 +3,9 @@
 # apt-get download (no system configuration changes), into DIR (default build/outside-kernels):
 #   memtest86+ia32.bin   memtest86+ 6.10 (Debian 12 package memtest86+), 32-bit bzImage
 #   vmlinuz-686          Debian 12's i386 Linux kernel (linux-image-*-686-unsigned:i386)
+#   invaders.exec        GRUB Invaders 1.0.0 (Debian 12 package grub-invaders), a Multiboot
+#                        game kernel (its sha256 is checked: the package is in the machine's
+#                        own architecture, so no private apt state is needed)
 # The i386 package lists go to a private apt state under DIR (APT::Architectures adds i386
 # there only), so the machine's dpkg architectures and apt lists are untouched. Nothing is
 # committed: the files are third-party binaries. Idempotent: present files are kept.
@@ -20,6 +23,20 @@ if [ ! -s "$dir/memtest86+ia32.bin" ]; then
     tar -x -O ./boot/memtest86+ia32.bin >"$dir/memtest86+ia32.bin.tmp"
   mv "$dir/memtest86+ia32.bin.tmp" "$dir/memtest86+ia32.bin"
   echo "fetch-outside-kernels: $dir/memtest86+ia32.bin ($(dpkg-deb -f "$work"/memtest86+_*.deb Version))"
+fi
+
+if [ ! -s "$dir/invaders.exec" ]; then
+  (cd "$work" && apt-get download -q grub-invaders >/dev/null)
+  dpkg-deb --fsys-tarfile "$work"/grub-invaders_*.deb |
+    tar -x -O ./boot/invaders.exec >"$dir/invaders.exec.tmp"
+  # The build tests/outside recorded its screens with (Debian's 1.0.0-15); another is kept,
+  # and the invaders tests then skip, saying the build differs.
+  want=c6be3ee3e1d8b1f6935ea15b27f98d6973dd886d6cb9ed24af55cadcea24f94c
+  have=$(sha256sum "$dir/invaders.exec.tmp" | cut -d' ' -f1)
+  [ "$have" = "$want" ] ||
+    echo "fetch-outside-kernels: invaders.exec has sha256 $have, not the recorded $want" >&2
+  mv "$dir/invaders.exec.tmp" "$dir/invaders.exec"
+  echo "fetch-outside-kernels: $dir/invaders.exec ($(dpkg-deb -f "$work"/grub-invaders_*.deb Version))"
 fi
 
 if [ ! -s "$dir/vmlinuz-686" ]; then

@@ -6,6 +6,7 @@
 
 #include "engine/cpu/decoder.h"
 #include "engine/cpu/dirty_log.h"
+#include "engine/cpu/no_progress.h"
 
 namespace vmlab::cpu {
 
@@ -92,8 +93,8 @@ void Cpu::no_progress_event(const char* what, const char* code_name, unsigned co
   }
   if (++progress_streak_ > kMaxExitStreak) {
     unsupported("more than " + std::to_string(kMaxExitStreak) + " " + what +
-                " without a guest instruction retiring (last " + code_name + " " +
-                std::to_string(code) + ")");
+                std::string(kNoProgressWords) + " (last " + code_name + " " + std::to_string(code) +
+                ")");
   }
 }
 

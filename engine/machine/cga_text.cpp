@@ -68,9 +68,22 @@ void CgaText::io_write(uint16_t offset, unsigned size, uint32_t value) {
     if (port == 0) {
       index_ = byte;
     } else if (port == 1 && index_ < kNumRegisters) {
-      regs_[index_] = byte;
+      write_register(index_, byte);
     }
   }
+}
+
+void CgaText::write_register(uint8_t index, uint8_t value) {
+  if ((regs_[kRegVerticalRetraceEnd] & kProtect) != 0 && index <= kRegOverflow) {
+    // Protect: the horizontal and vertical timing registers keep their values; of 0x07 only
+    // Line Compare bit 8 can still change.
+    if (index == kRegOverflow) {
+      regs_[index] =
+          static_cast<uint8_t>((regs_[index] & ~kLineCompareBit8) | (value & kLineCompareBit8));
+    }
+    return;
+  }
+  regs_[index] = value;
 }
 
 uint16_t CgaText::start_address() const {

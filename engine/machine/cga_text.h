@@ -9,10 +9,15 @@
 // The Motorola 6845 CRT controller (on VGA, the CRTC registers behind ports 0x3D4/0x3D5)
 // is the device: an index register at 0x3D4 selects one of its registers and 0x3D5 reads
 // or writes it. Kernels use the start address (registers 0x0C and 0x0D, in characters) to
-// scroll and the cursor location (0x0E and 0x0F) to move the cursor. This device keeps
-// the 25 registers of a VGA CRTC (0x00-0x18), readable as QEMU's VGA makes them; an index
-// beyond them reads all ones and ignores writes. The registers drive nothing else: there
-// is no modelled raster, so timing registers are kept but have no effect.
+// scroll, the cursor location (0x0E and 0x0F) to move the cursor, and bit 5 of the Cursor
+// Start register (0x0A), Cursor Off, to hide it (IBM VGA Technical Reference, "CRT
+// Controller Registers"; GRUB Invaders does). This device keeps the 25 registers of a VGA
+// CRTC (0x00-0x18), readable as QEMU's VGA makes them: they start as the BIOS leaves them
+// after setting text mode 3 (the mode 3 parameter table SeaBIOS loads, kMode3), and while
+// bit 7 of register 0x11 (Protect) is set, writes to registers 0x00-0x07 are ignored but
+// for bit 4 of 0x07 (Line Compare bit 8), as on the VGA and in QEMU. An index beyond them
+// reads all ones and ignores writes. The registers drive nothing else: there is no
+// modelled raster, so timing registers are kept but have no effect.
 #pragma once
 
 #include <array>
@@ -33,9 +38,20 @@ class CgaText : public IoDevice {
   static constexpr uint32_t kBufferBytes = 0x8000;  // 0xB8000-0xBFFFF
   static constexpr uint16_t kColumns = 80;
   static constexpr uint8_t kRows = 25;
-  static constexpr uint8_t kRegStartHigh = 0x0C, kRegStartLow = 0x0D, kRegCursorHigh = 0x0E,
-                           kRegCursorLow = 0x0F;
+  static constexpr uint8_t kRegCursorStart = 0x0A, kRegStartHigh = 0x0C, kRegStartLow = 0x0D,
+                           kRegCursorHigh = 0x0E, kRegCursorLow = 0x0F, kRegOverflow = 0x07,
+                           kRegVerticalRetraceEnd = 0x11;
+  static constexpr uint8_t kCursorOff = 0x20;        // register 0x0A bit 5
+  static constexpr uint8_t kProtect = 0x80;          // register 0x11 bit 7: 0x00-0x07 locked
+  static constexpr uint8_t kLineCompareBit8 = 0x10;  // register 0x07 bit 4: never locked
   static constexpr uint8_t kNumRegisters = 0x19;
+  // Text mode 3 (80x25, 9x16 cells, 720x400) as the BIOS programs it: SeaBIOS's mode 3
+  // parameter table, the VGA BIOS's, read back under qemu-system-i386 7.2 by
+  // tests/kernels/crtc. The cursor location is 0: vmlab has no BIOS that printed a banner
+  // (SeaBIOS leaves it below its two lines, 0x00A0).
+  static constexpr std::array<uint8_t, kNumRegisters> kMode3 = {
+      0x5F, 0x4F, 0x50, 0x82, 0x55, 0x81, 0xBF, 0x1F, 0x00, 0x4F, 0x0D, 0x0E, 0x00,
+      0x00, 0x00, 0x00, 0x9C, 0x8E, 0x8F, 0x28, 0x1F, 0x96, 0xB9, 0xA3, 0xFF};
 
   uint32_t io_read(uint16_t offset, unsigned size) override;
   void io_write(uint16_t offset, unsigned size, uint32_t value) override;
@@ -45,6 +61,8 @@ class CgaText : public IoDevice {
   // The start address and the cursor location, in character cells from 0xB8000.
   uint16_t start_address() const;
   uint16_t cursor() const;
+  // Whether the cursor is hidden (Cursor Off, register 0x0A bit 5).
+  bool cursor_off() const { return (regs_[kRegCursorStart] & kCursorOff) != 0; }
 
   // The screen as UTF-8 text: kRows lines of the kColumns cells from `start` (a cell
   // index) in `buffer` (the kBufferBytes at 0xB8000), trailing blanks cut. Each cell shows
@@ -58,8 +76,9 @@ class CgaText : public IoDevice {
   void load(cpu::ByteReader& r);
 
  private:
+  void write_register(uint8_t index, uint8_t value);
   uint8_t index_ = 0;
-  std::array<uint8_t, kNumRegisters> regs_{};
+  std::array<uint8_t, kNumRegisters> regs_ = kMode3;
 };
 
 }  // namespace vmlab::machine

@@ -1,50 +1,12 @@
 #include "modes/full-emulation/classic_monitor.h"
 
-#include <cstdio>
 #include <string>
+
+#include "engine/vmm/core/sensitive_stop_note.h"
 
 namespace vmlab::modes {
 
 using vmm::PrivilegedEmulator;
-
-namespace {
-
-// The sensitive, unprivileged instructions the processor reports (cpu::Cpu::
-// report_sensitive), by opcode and ModRM.reg: Robin and Irvine (2000) list them as the
-// reasons the IA-32 fails Popek and Goldberg's condition.
-std::string sensitive_name(uint16_t opcode, uint8_t reg) {
-  switch (opcode) {
-    case 0x9C: return "pushf";
-    case 0x9D: return "popf";
-    case 0x0E: return "push cs";
-    case 0x16: return "push ss";
-    case 0x8C: return reg == 1 ? "mov r/m, cs" : "mov r/m, ss";
-    case 0x100: {
-      static const char* const k[8] = {"sldt", "str", "", "", "verr", "verw", "", ""};
-      if (*k[reg & 7]) return k[reg & 7];
-      break;
-    }
-    case 0x101: {
-      static const char* const k[8] = {"sgdt", "sidt", "", "", "smsw", "", "", ""};
-      if (*k[reg & 7]) return k[reg & 7];
-      break;
-    }
-    case 0x102: return "lar";
-    case 0x103: return "lsl";
-    default: break;
-  }
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "opcode 0x%X /%u", opcode, reg);
-  return buf;
-}
-
-std::string hex(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08X", v);
-  return buf;
-}
-
-}  // namespace
 
 // The monitor's dispatch: every exception and interrupt of the guest comes here first.
 bool ClassicMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_error_code,
@@ -90,33 +52,9 @@ bool ClassicMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool 
 }
 
 void ClassicMonitor::explain_stop(const vmm::Vm& vm, machine::RunResult& result) const {
-  // Only a guest that stopped making progress (halted for good with its interrupts off, or
-  // idle with nothing that can wake it) or failed: a shutdown, or a non-zero status at the
-  // exit port (a guest kernel's panic, e.g. a double fault after a PUSHF read IF = 1 and
-  // its restore enabled interrupts before it had programmed its interrupt controller).
-  const bool stuck = result.reason == machine::StopReason::kHaltedInterruptsDisabled ||
-                     result.reason == machine::StopReason::kHaltedNothingToWake;
-  const bool failed =
-      result.reason == machine::StopReason::kTripleFault ||
-      (result.reason == machine::StopReason::kExitPort && result.exit_value.value_or(0) != 0);
-  if (!stuck && !failed) return;
-  // The observer's tally decides and words the message (state, not the event counters).
-  const uint64_t count = vm.observer().sensitive_seen();
-  if (count == 0) return;
-  std::string last;
-  for (const auto& s : vm.observer().recent_sensitive()) {
-    if (!last.empty()) last += ", ";
-    last += sensitive_name(s.opcode, s.reg) + " at EIP " + hex(s.eip);
-  }
-  // Popek and Goldberg (1974): an architecture is virtualizable by trap-and-emulate only if
-  // every sensitive instruction is privileged. On this processor these ran in ring 1
-  // without trapping, so the guest kernel saw the real state (PUSHF after CLI reads IF = 1,
-  // SGDT the monitor's GDT) instead of its own, and may have decided wrongly from it.
-  result.message += "; the guest kernel ran " + std::to_string(count) + " sensitive instruction" +
-                    (count == 1 ? "" : "s") +
-                    " in ring 1 without a trap (the Popek-Goldberg hole of the classic CPU: it "
-                    "saw the real flags and tables, not its own), the last: " +
-                    last + " (the VT CPU and binary translation virtualize them)";
+  // On this processor the guest kernel's own PUSHF, SGDT, SMSW ... run in ring 1 and do not
+  // trap: the note names them, and what closes the hole.
+  vmm::add_sensitive_stop_note(vm, result, "(the VT CPU and binary translation virtualize them)");
 }
 
 void ClassicMonitor::general_protection(uint32_t error_code) {

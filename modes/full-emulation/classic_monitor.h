@@ -33,9 +33,10 @@ class ClassicMonitor : public vmm::DeprivilegedMonitor {
   bool on_interrupt(uint8_t vector, cpu::EventSource source, bool has_error_code,
                     uint32_t error_code) override;
 
-  // A guest that halts with its interrupts off, or idles for good, after sensitive
-  // instructions ran in ring 1 without a trap: the stop message says that this is the
-  // Popek-Goldberg hole of the classic processor and names the last such instructions.
+  // A guest that halts for good, storms, shuts down or exits failing after sensitive
+  // instructions ran in ring 1 (or 3) without a trap: the stop message says that this is the
+  // Popek-Goldberg hole of the classic processor and names the last such instructions
+  // (vmm::add_sensitive_stop_note).
   void explain_stop(const vmm::Vm& vm, machine::RunResult& result) const;
 
  private:

@@ -30,7 +30,43 @@ TEST(CgaTextTest, AnIndexBeyondTheRegistersReadsOnesAndIgnoresWrites) {
   crtc.io_write(0, 1, 0xFF);
   crtc.io_write(1, 1, 0x12);
   EXPECT_EQ(crtc.io_read(1, 1), 0xFFu);
-  for (uint8_t i = 0; i < CgaText::kNumRegisters; ++i) EXPECT_EQ(crtc.reg(i), 0u);
+  for (uint8_t i = 0; i < CgaText::kNumRegisters; ++i) EXPECT_EQ(crtc.reg(i), CgaText::kMode3[i]);
+}
+
+TEST(CgaTextTest, StartsAsTheBiosLeavesTextMode3) {
+  CgaText crtc;
+  // SeaBIOS's mode 3 table as QEMU reads it back (tests/kernels/crtc): 80 columns, a cursor
+  // on scan lines 13-14 of 16, the timing registers protected.
+  EXPECT_EQ(crtc.reg(0x01), 0x4Fu);  // horizontal display end: 80 characters - 1
+  EXPECT_EQ(crtc.reg(0x0A), 0x0Du);  // cursor start
+  EXPECT_EQ(crtc.reg(0x0B), 0x0Eu);  // cursor end
+  EXPECT_EQ(crtc.reg(0x11), 0x8Eu);  // Protect set
+  EXPECT_EQ(crtc.cursor(), 0u);
+  EXPECT_EQ(crtc.start_address(), 0u);
+  EXPECT_FALSE(crtc.cursor_off());
+}
+
+TEST(CgaTextTest, ProtectLocksTheTimingRegistersButLineCompareBit8) {
+  CgaText crtc;
+  crtc.io_write(0, 2, 0x0001);  // register 0x01 := 0: ignored
+  EXPECT_EQ(crtc.reg(0x01), 0x4Fu);
+  crtc.io_write(0, 2, 0x0007);  // register 0x07 := 0: only bit 4 changes
+  EXPECT_EQ(crtc.reg(0x07), 0x0Fu);
+  crtc.io_write(0, 2, 0x0E11);  // Protect off
+  crtc.io_write(0, 2, 0x0001);
+  EXPECT_EQ(crtc.reg(0x01), 0u);
+  crtc.io_write(0, 2, 0x0008);  // register 0x08 was never protected
+  EXPECT_EQ(crtc.reg(0x08), 0u);
+}
+
+TEST(CgaTextTest, CursorOffIsBit5OfCursorStart) {
+  CgaText crtc;
+  crtc.io_write(0, 1, CgaText::kRegCursorStart);
+  crtc.io_write(1, 1, crtc.io_read(1, 1) | CgaText::kCursorOff);  // as GRUB Invaders does
+  EXPECT_TRUE(crtc.cursor_off());
+  EXPECT_EQ(crtc.reg(0x0A), 0x2Du);
+  crtc.io_write(1, 1, 0x0D);
+  EXPECT_FALSE(crtc.cursor_off());
 }
 
 TEST(CgaTextTest, RendersRowsFromTheStartAddress) {

@@ -59,7 +59,8 @@ void HardwareObserver::on_sensitive(uint16_t opcode, uint8_t reg) {
   // a binary translator's in-TC sequence that reads the real EFLAGS to build the guest's.
   if (cpu_.state().seg[cpu::CS].base + cpu_.insn_eip() >= hole::kBase) return;
   recorder_.record(EventKind::sensitive_no_trap, {opcode, reg, 0, 0});
-  sensitive_[sensitive_seen_++ % sensitive_.size()] = {opcode, reg, cpu_.insn_eip()};
+  sensitive_[sensitive_seen_++ % sensitive_.size()] = {opcode, reg, cpu_.insn_eip(),
+                                                       cpu_.state().cpl};
 }
 
 std::vector<HardwareObserver::Sensitive> HardwareObserver::recent_sensitive() const {

@@ -32,12 +32,14 @@ class HardwareObserver : public cpu::CpuObserver, public machine::IoObserver {
   // without one nothing is deprivileged, so nothing is hidden from anybody.
   void on_sensitive(uint16_t opcode, uint8_t reg) override;
 
-  // The last sensitive_no_trap instructions (oldest first), so that a monitor on a classic
-  // processor can name them when the guest stops making progress (a Popek-Goldberg hole).
+  // The last sensitive_no_trap instructions (oldest first), so that the stop message can
+  // name them when the guest stops making progress (a Popek-Goldberg hole;
+  // sensitive_stop_note.h).
   struct Sensitive {
     uint16_t opcode;
     uint8_t reg;
     uint32_t eip;
+    uint8_t cpl;  // the ring it ran in (1 for a deprivileged kernel, 3 for user code)
   };
   std::vector<Sensitive> recent_sensitive() const;
   // How many sensitive instructions ran without a trap under a monitor in this run (the

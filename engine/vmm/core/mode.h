@@ -52,8 +52,10 @@ class Mode {
   virtual machine::Result<void> boot(Vm& vm, std::span<const uint8_t> image,
                                      const std::string& name) = 0;
   // Called by Vm::run when the guest stops: the monitor may add to the stop message what
-  // it knows of the cause (a classic CPU names its Popek-Goldberg hole). Nothing by default.
-  virtual void explain_stop(const Vm& /*vm*/, machine::RunResult& /*result*/) const {}
+  // it knows of the cause. By default (sensitive_stop_note.cpp) a guest that stopped making
+  // progress or failed after sensitive instructions ran without a trap gets the note that
+  // names them (the Popek-Goldberg hole); the classic trap monitor adds what closes it.
+  virtual void explain_stop(const Vm& vm, machine::RunResult& result) const;
 
   // --- Inspection (inspection.h; front ends use it through Vm). The defaults fit native
   // mode: the guest's CPU is the processor, guest-physical is machine, the hardware walks

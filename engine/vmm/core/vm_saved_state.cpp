@@ -35,7 +35,9 @@ void Recorder::load(cpu::ByteReader& r) {
 void HardwareObserver::save(cpu::ByteWriter& w) const {
   for (const Sensitive& s : sensitive_) {
     w.u16(s.opcode);
-    w.u8(s.reg);
+    // ModRM.reg (0-7) and the ring in one byte, the ring in bits 4-5 (a file written before
+    // the ring was kept reads ring 0 there).
+    w.u8(static_cast<uint8_t>((s.reg & 7) | (s.cpl & 3) << 4));
     w.u32(s.eip);
   }
   w.u64(sensitive_seen_);
@@ -44,7 +46,9 @@ void HardwareObserver::save(cpu::ByteWriter& w) const {
 void HardwareObserver::load(cpu::ByteReader& r) {
   for (Sensitive& s : sensitive_) {
     s.opcode = r.u16();
-    s.reg = r.u8();
+    const uint8_t reg_and_ring = r.u8();
+    s.reg = reg_and_ring & 7;
+    s.cpl = reg_and_ring >> 4 & 3;
     s.eip = r.u32();
   }
   sensitive_seen_ = r.u64();
