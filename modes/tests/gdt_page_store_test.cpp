@@ -128,15 +128,12 @@ class GdtPageStoreTest : public ::testing::TestWithParam<bool> {
       poke32(kAddrs + 4 * (n - 1 - i), stores[i].first);
       poke32(kValues + 4 * (n - 1 - i), stores[i].second);
     }
-    std::vector<uint8_t> code = {0xBC, 0x00, 0x80, 0x00, 0x00,              // mov esp, 0x8000
-                                 0x0F, 0x01, 0x15, 0x00, 0x61, 0x00, 0x00,  // lgdt [0x6100]
-                                 0xB9, static_cast<uint8_t>(n), static_cast<uint8_t>(n >> 8), 0,
-                                 0};  // mov ecx, n
-    std::vector<uint8_t> body = {0x8B, 0x1C, 0x8D, 0, 0, 0, 0,   // mov ebx,[kAddrs-4+ecx*4]
-                                 0x8B, 0x04, 0x8D, 0, 0, 0, 0,   // mov eax,[kValues-4+ecx*4]
-                                 0x89, 0x03,                     // mov [ebx], eax
-                                 0x49,                           // dec ecx
-                                 0x75, 0x00};                    // jnz (to the body)
+    std::vector<uint8_t> code = {0xBC, 0x00, 0x80, 0x00, 0x00};           // mov esp, 0x8000
+    code.insert(code.end(), {0x0F, 0x01, 0x15, 0x00, 0x61, 0x00, 0x00});  // lgdt [0x6100]
+    code.insert(code.end(), {0xB9, static_cast<uint8_t>(n), static_cast<uint8_t>(n >> 8), 0, 0});
+    std::vector<uint8_t> body = {0x8B, 0x1C, 0x8D, 0, 0, 0, 0};  // mov ebx,[kAddrs-4+ecx*4]
+    body.insert(body.end(), {0x8B, 0x04, 0x8D, 0, 0, 0, 0});     // mov eax,[kValues-4+ecx*4]
+    body.insert(body.end(), {0x89, 0x03, 0x49, 0x75, 0x00});     // mov [ebx],eax; dec ecx; jnz
     for (int b = 0; b < 4; ++b) {
       body[3 + b] = static_cast<uint8_t>((kAddrs - 4) >> (8 * b));
       body[10 + b] = static_cast<uint8_t>((kValues - 4) >> (8 * b));
@@ -232,9 +229,12 @@ TEST_P(GdtPageStoreTest, HostileDescriptorsReachNeitherTheHoleNorTheMonitorsSlot
   const uint64_t flat = seg(0, 0xFFFFF, 0x92, 0xC);
   const uint64_t wraps = seg(0xFBFFF000, 0xFFFFF, 0x9A, 0xC);
   Stores w(4, {kGdt + 0x800, 7});
-  for (const auto& [at, d] : {std::pair{kGdt + 0x18, in_hole}, {kGdt + 0x20, flat},
-                              {kGdt + 0x28, wraps}, {kGdt + 0xFE8, flat},
-                              {kGdt + 0xFF0, in_hole}, {kGdt + 0xFF8, flat}}) {
+  for (const auto& [at, d] : {std::pair{kGdt + 0x18, in_hole},
+                              {kGdt + 0x20, flat},
+                              {kGdt + 0x28, wraps},
+                              {kGdt + 0xFE8, flat},
+                              {kGdt + 0xFF0, in_hole},
+                              {kGdt + 0xFF8, flat}}) {
     w.emplace_back(at, static_cast<uint32_t>(d));
     w.emplace_back(at + 4, static_cast<uint32_t>(d >> 32));
   }
