@@ -389,6 +389,16 @@ void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
         retranslate(fragment);
         return;
       }
+      if (outcome.kind == vmm::ShadowMmu::FaultKind::kTrace && rec->how == Translation::kIdent &&
+          adaptive_.guilty().count(guest) && stale_ident(guest)) {
+        // Guilty already, but this fragment was translated before: units start at branch
+        // targets and end after 12 instructions, so one instruction can lie in several (in
+        // Linux's xz decoder `mov dword [esp], 8` at 0x01FEE1A3 is in two), and an IDENT
+        // copy left behind would trap for ever. Retranslated too, as the first one was.
+        vm_.recorder().record(EventKind::bt_adapt, {guest, 1, Adaptive::kGuiltyAfter, 0});
+        retranslate(fragment);
+        return;
+      }
       // Resume in the same fragment, after the store, when its translation is still there.
       const auto& f = cache_->fragment(fragment);
       const uint32_t resume_guest = cpu_.state().seg[cpu::CS].base + cpu_.state().eip;
@@ -405,6 +415,13 @@ void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
       return;
     }
   }
+}
+
+bool BtMonitor::stale_ident(uint32_t guest) {
+  Translator::Attempt status;
+  const std::vector<ClassifiedInsn> unit = translator_->decode_unit(guest, status);
+  return status.status == Translator::Attempt::Status::kOk && !unit.empty() &&
+         unit.front().family == ClassifiedInsn::Family::kAdaptive;
 }
 
 // --- Callouts --------------------------------------------------------------------------------
@@ -496,7 +513,7 @@ void BtMonitor::callout() {
     case CalloutKind::kSimulateWrite: {
       leave_to_guest(site.guest_eip);
       const auto outcome = emulator_->emulate_write();
-      const bool traced = emulator_->wrote_page_table();
+      const bool traced = emulator_->wrote_traced_frame();
       vmm::settle(outcome, cpu::vec::PF, 0, injector_);
       if (adaptive_.on_simulated(site.guest_eip, traced)) {
         vm_.recorder().record(EventKind::bt_adapt,

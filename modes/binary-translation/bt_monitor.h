@@ -110,14 +110,21 @@ class BtMonitor : public vmm::DeprivilegedMonitor {
   void arm_doorbell();
   void doorbell();
   void port_read(uint32_t request);
-  // in_tc_pte_write.cpp: the in-TC page-table store's request (translate_pte_write.cpp).
+  // in_tc_pte_write.cpp: the in-TC traced store's request (translate_pte_write.cpp).
   void pte_doorbell(uint32_t request);
   // Performs a dword store at `offset` through `seg` when it is one the TC may perform (a
-  // store the guest could make, onto one entry of a traced guest page table): the store,
-  // the accessed and dirty bits of its walk, the shadow update. `linear`: where it went.
-  bool perform_pte_write(cpu::SegReg seg, uint32_t offset, uint32_t value, uint32_t& linear);
+  // store the guest could make, onto a traced frame: one entry of a guest page table, or
+  // the guest's GDT or LDT page): the store, the accessed and dirty bits of its walk, the
+  // shadow update. Its kind (kPteWrite, kTableWrite), or nothing when it was not performed.
+  // `linear`: where it went.
+  std::optional<InTcKind> perform_traced_write(cpu::SegReg seg, uint32_t offset, uint32_t value,
+                                               uint32_t& linear);
   // adaptive.cpp's monitor half: retranslating a fragment with a forwarding jump.
   void retranslate(uint32_t fragment);
+  // Whether the guilty instruction at `guest` is translated as a guilty store now (its IDENT
+  // copy in a fragment translated before the guilt is stale); false for a store adaptive BT
+  // leaves IDENT (PUSH, a control transfer), which retranslating would not change.
+  bool stale_ident(uint32_t guest);
   std::vector<uint8_t> dead_entry(uint32_t at, uint32_t guest);
 
   std::unique_ptr<TranslationCache> cache_;

@@ -22,7 +22,7 @@
 namespace vmlab::modes::bt {
 namespace {
 
-constexpr uint8_t kBtStateVersion = 1;
+constexpr uint8_t kBtStateVersion = 2;
 constexpr uint32_t kNoPage = 0xFFFFFFFFu;
 constexpr uint32_t kPageBytes = 4096;
 constexpr uint32_t kMaxGuestInsnLength = 15;

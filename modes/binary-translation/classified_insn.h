@@ -60,6 +60,11 @@ enum class InTcKind : uint8_t {
   // update in the TC (translate_pte_write.cpp, in_tc_pte_write.cpp). Recorded and charged
   // as it runs, through the device doorbell, like kInPort.
   kPteWrite,
+  // The same store onto a traced frame of the guest's GDT or LDT (not a page table): the
+  // descriptors' bytes or the rest of their page (Linux's decompressor keeps its stack
+  // there). Performed with ShadowMmu::write_traced, which brings the shadow descriptors
+  // the store touches up to date; recorded and charged as kPteWrite.
+  kTableWrite,
   kCount,
 };
 // The kinds counted in the %gs data and recorded at the next monitor entry (all before

@@ -1,4 +1,5 @@
-// Adaptive BT's page-table store, performed in the translation cache.
+// Adaptive BT's traced store (onto a guest page table, or the page of the guest's GDT or
+// LDT), performed in the translation cache.
 //
 // Adams & Agesen's software VMM, after adaptive retranslation, emulates a guilty store to a
 // traced guest page table inside the TC: the store and the shadow update without a
@@ -8,12 +9,12 @@
 // sequence computes the store's offset with LEA from the guest's own registers, leaves the
 // offset and the value in the %gs data, and rings the doorbell with the store's segment.
 // The monitor (in_tc_pte_write.cpp) checks, during that store, that the guest could make
-// the store and that it lands on one entry of a traced guest page table; then it performs
-// it with the shadow update, as the SIMULATE callout's emulator would, and leaves 0 in
-// kPteFallback. Anything else (a store the segment or the guest's tables refuse, one that
-// is misaligned or crosses entries, one to an untraced page or to a traced descriptor
-// table) leaves 1, and the sequence makes the SIMULATE callout instead, which emulates the
-// instruction exactly and keeps adaptive BT's innocence count.
+// the store and that it lands on one entry of a traced guest page table or on a traced
+// frame of its GDT or LDT; then it performs it with the shadow update, as the SIMULATE
+// callout's emulator would, and leaves 0 in kPteFallback. Anything else (a store the
+// segment or the guest's tables refuse, one that is misaligned or crosses entries, one to
+// an untraced page) leaves 1, and the sequence makes the SIMULATE callout instead, which emulates
+// the instruction exactly and keeps adaptive BT's innocence count.
 //
 // The form: MOV r/m32, r32 (89), MOV r/m32, imm32 (C7 /0) and MOV moffs32, EAX (A3), with
 // 32-bit addressing and no prefix but a segment override (the %gs-relative ones belong to

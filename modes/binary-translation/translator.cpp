@@ -39,7 +39,7 @@ const char* in_tc_name(InTcKind k) {
   static const char* const kNames[] = {
       "cli",      "sti",         "pushf",       "popf",    "mov_from_cs", "push_cs",
       "sgdt",     "sidt",        "smsw",        "str",     "sldt",        "load_gs",
-      "store_gs", "mov_from_ss", "gs_override", "in_port", "pte_write"};
+      "store_gs", "mov_from_ss", "gs_override", "in_port", "pte_write",   "table_write"};
   const auto i = static_cast<unsigned>(k);
   return i < static_cast<unsigned>(InTcKind::kCount) ? kNames[i] : "?";
 }
@@ -408,9 +408,9 @@ void Translator::classify(ClassifiedInsn& insn) const {
   } else if (classify_segment(insn)) {
     insn.family = ClassifiedInsn::Family::kSegment;
   } else if (guilty_ && guilty_->count(insn.eip) && stores_to_memory(insn)) {
-    // Guilty: a 32-bit MOV has its page-table write performed in the TC (and calls out
-    // only when that store turns out not to be one the TC may perform); every other store
-    // is a SIMULATE callout.
+    // Guilty: a 32-bit MOV has its traced store (page table, GDT or LDT page) performed in
+    // the TC (and calls out only when that store turns out not to be one the TC may
+    // perform); every other store is a SIMULATE callout.
     insn.family = ClassifiedInsn::Family::kAdaptive;
     const bool in_tc = is_in_tc_pte_write(insn);
     insn.how = in_tc ? Translation::kInTc : Translation::kCallout;

@@ -10,11 +10,73 @@
 // itself, over a scratch view of the guest's memory (scratch_execution.h), and commits the
 // stores that execution logged, in program order and at their sizes. One semantics: what
 // the emulation writes and computes is what the processor computes.
+//
+// One form is performed without the scratch processor: a plain MOV to memory from a
+// register or an immediate, the store a guest makes next to its GDT on the GDT's page
+// (Linux's decompressor keeps its stack and data there: docs/outside-kernels.md, "Why
+// classic and bt are slower"). MOV computes nothing and changes no flag; its only effect
+// is the store of the source's bytes at the operand's address, and EIP past it (SDM Vol.
+// 2B, MOV). plain_store() performs it only when every check the processor makes passes
+// exactly as the processor would pass it (the real and the guest's segment, the guest's
+// page walk, no data breakpoint, no alignment check); in every other case the scratch
+// processor executes the instruction, as before, and raises whatever the processor raises.
+// The store itself goes through commit(), as the scratch's stores do: ShadowMmu::
+// write_traced on a traced frame, which keeps the shadow page tables and the shadow GDT
+// and LDT coherent whichever bytes it touches.
+#include <capstone/capstone.h>
+
+#include "engine/vmm/core/hypervisor_hole.h"
 #include "engine/vmm/kit/guest_apic.h"
 #include "engine/vmm/kit/privileged_emulator.h"
 #include "engine/vmm/kit/scratch_execution.h"
 
 namespace vmlab::vmm {
+
+std::optional<PrivilegedEmulator::Outcome> PrivilegedEmulator::plain_store(const GuestInsn& insn) {
+  const GuestOperand& dst = insn.ops[0];
+  const GuestOperand& src = insn.ops[1];
+  if (insn.id != X86_INS_MOV || insn.op_count != 2 || insn.a16 || insn.rep || insn.repne ||
+      insn.lock || dst.kind != GuestOperand::Kind::kMem ||
+      (src.kind != GuestOperand::Kind::kGpr && src.kind != GuestOperand::Kind::kImm) ||
+      (dst.size != 1 && dst.size != 2 && dst.size != 4) || src.size != dst.size) {
+    return std::nullopt;
+  }
+  const cpu::Cpu& cpu = c_.cpu;
+  const cpu::CpuState& s = cpu.state();
+  // Ring compression only (the VT monitor's guest runs on its own segments), the guest
+  // kernel (ring 1: no alignment check, which applies at CPL 3 only), 32-bit code, and no
+  // data breakpoint armed (DR7's enables: a matching store would raise #DB).
+  if (c_.segments == nullptr || cpu.guest_mode() || s.cpl != 1 || !s.seg[cpu::CS].db ||
+      (cpu.dr(7) & 0xFFu) != 0) {
+    return std::nullopt;
+  }
+  uint32_t offset = dst.disp;
+  if (dst.base >= 0) offset += s.gpr[dst.base];
+  if (dst.index >= 0) offset += s.gpr[dst.index] * dst.scale;
+  // The real segment (cut below the hole) and the guest's own must both allow the store:
+  // where only the guest's does, the access is the hole's (emulate_hole_access).
+  if (!segment_allows(s.seg[dst.seg], offset, dst.size, true) ||
+      !segment_allows(dst.seg, offset, dst.size, true)) {
+    return std::nullopt;
+  }
+  const uint32_t linear = s.seg[dst.seg].base + offset;
+  // Within one page, below the page that borders the hole.
+  if ((linear & 0xFFFu) + dst.size > 4096 || linear >= hole::kBase - 4096) return std::nullopt;
+  // The guest's page tables must allow a supervisor write onto its RAM, on a frame the
+  // monitor traces (any other page: the scratch processor and commit() decide).
+  const GuestWalk probe = c_.memory.walk(linear, cpu::Access::kWrite, false, false);
+  if (!probe.ok || is_device_address(c_.memory.p2m(), probe.gpa) ||
+      !c_.shadow.tracked(probe.gpa >> 12)) {
+    return std::nullopt;
+  }
+  // The store's own walk: the accessed and dirty bits it sets, as the processor's would.
+  const GuestWalk walk = c_.memory.walk(linear, cpu::Access::kWrite, false, true);
+  if (!walk.ok || walk.gpa != probe.gpa) return std::nullopt;
+  const uint32_t value =
+      src.kind == GuestOperand::Kind::kGpr ? read_gpr(src.reg, src.size) : src.imm;
+  commit(walk.gpa, dst.size == 4 ? value : value & ((1u << (8 * dst.size)) - 1), dst.size);
+  return done(insn);
+}
 
 void PrivilegedEmulator::commit(uint32_t gpa, uint32_t value, unsigned size) {
   if (is_device_address(c_.memory.p2m(), gpa)) {
@@ -24,7 +86,8 @@ void PrivilegedEmulator::commit(uint32_t gpa, uint32_t value, unsigned size) {
     return;
   }
   if (c_.shadow.tracked(gpa >> 12)) {
-    if (c_.shadow.write_traced(gpa, value, size)) wrote_page_table_ = true;
+    c_.shadow.write_traced(gpa, value, size);
+    wrote_traced_frame_ = true;
     return;
   }
   // A page the monitor protects for another reason (a read-only page the guest kernel
@@ -55,7 +118,7 @@ void PrivilegedEmulator::apply(const ScratchExecution::Effects& r) {
 }
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
-  wrote_page_table_ = false;
+  wrote_traced_frame_ = false;
   Outcome fault;
   auto decoded = fetch(fault);
   if (!decoded) {
@@ -66,6 +129,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
     decoded->text = "(bytes Capstone does not decode)";
   }
   const GuestInsn& insn = *decoded;
+  if (const auto stored = plain_store(insn)) return *stored;
   if (!scratch_) scratch_ = std::make_unique<ScratchExecution>(c_.cpu, c_.machine, c_.memory);
   // The guest's view for the sensitive instructions that write memory, where the monitor
   // closes the holes (virtualize_sensitive_reads): what its translations of them show.

@@ -72,9 +72,10 @@ class PrivilegedEmulator {
   // CR0.WP clear): execute it on the processor model over a scratch view of the guest's
   // memory and perform its stores.
   Outcome emulate_write();
-  // Whether the last emulate_write stored to a guest page table (a guest_pt_write): what
-  // adaptive binary translation judges a store by.
-  bool wrote_page_table() const { return wrote_page_table_; }
+  // Whether the last emulate_write stored to a frame the shadow MMU traces (a guest page
+  // table, or a frame of the guest's GDT or LDT): a store that traps when the instruction
+  // runs as it is, what adaptive binary translation judges a store by.
+  bool wrote_traced_frame() const { return wrote_traced_frame_; }
 
   // emulate_hole_access.cpp: the instruction at CS:EIP faulted (#GP or #SS on a segment
   // limit that ring compression cut, #PF in the hypervisor hole): when the fault is the
@@ -205,12 +206,15 @@ class PrivilegedEmulator {
   void commit(uint32_t gpa, uint32_t value, unsigned size);
   // The effects of a scratch execution: its stores committed, its registers the real ones.
   void apply(const ScratchExecution::Effects& effects);
+  // emulate_move.cpp: a plain MOV to memory onto a traced frame, performed without the
+  // scratch processor when every check of the processor passes; nothing otherwise.
+  std::optional<Outcome> plain_store(const GuestInsn& insn);
 
   Context c_;
   GuestInsnDecoder decoder_;
   std::unique_ptr<ScratchExecution> scratch_;  // made at the first emulated write
   bool virtual_sensitive_ = false;
-  bool wrote_page_table_ = false;  // since the start of the last emulate_write
+  bool wrote_traced_frame_ = false;  // since the start of the last emulate_write
 };
 
 // What a monitor does with an emulation outcome: nothing when the instruction was

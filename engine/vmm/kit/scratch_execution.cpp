@@ -232,6 +232,23 @@ bool ScratchExecution::on_interrupt(uint8_t vector, cpu::EventSource source, boo
   return true;
 }
 
+void ScratchExecution::premap_code(const cpu::CpuState& s) {
+  // The processor's first access is the fetch at CS:EIP (after the CS limit check), and a
+  // demand mapping costs a page fault thrown through the scratch processor (a C++
+  // exception: a quarter of a classic or bt Linux boot's host time). The code page is
+  // mapped before the step, exactly as that first fault's map() would map it: the same
+  // walk with the fetch's rights, which sets the same accessed bits. Only when the walk
+  // succeeds below the hole (anything else is left to the fault, which reports it) and the
+  // limit check passes (a #GP comes before any fetch).
+  const cpu::SegmentCache& cs = s.seg[cpu::CS];
+  if (s.eip > cs.limit) return;
+  const uint32_t lin = cs.base + s.eip;
+  if (lin >= hole::kBase - 4096) return;
+  const bool user = s.cpl == 3;
+  if (!memory_.walk(lin, cpu::Access::kRead, user, false).ok) return;
+  map(lin, user ? cpu::pferr::U : 0);
+}
+
 void ScratchExecution::begin(Effects& result, const std::function<void(cpu::CpuState&)>& view,
                              bool guest_hole) {
   result_ = &result;
@@ -265,6 +282,7 @@ void ScratchExecution::begin(Effects& result, const std::function<void(cpu::CpuS
   s.interrupt_shadow = false;
   s.eflags &= ~cpu::flags::TF;
   if (view) view(s);
+  premap_code(s);
 }
 
 void ScratchExecution::finish(Effects& result) {

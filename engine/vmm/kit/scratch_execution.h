@@ -138,6 +138,9 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
   // A #PF of the scratch processor: maps the page when the guest allows the access, else
   // records the guest's fault. False when the fault is the guest's.
   bool map(uint32_t linear, uint32_t error_code);
+  // Maps the page of the instruction's first byte before the step, as the fetch's fault
+  // would (execute()).
+  void premap_code(const cpu::CpuState& s);
   bool install(uint32_t linear, uint32_t frame, bool machine, bool writable);
   uint8_t read_byte(uint32_t window_pa);
 
