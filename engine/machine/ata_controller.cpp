@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <span>
+#include <vector>
 
 namespace vmlab::machine {
 
@@ -126,10 +127,14 @@ void AtaController::report(uint8_t command) const {
   switch (command) {
     case 0x20:
     case 0x21:
-    case 0xC4: r.op = BlockOp::kRead; break;
+    case 0xC4:
+    case 0xC8:
+    case 0xC9: r.op = BlockOp::kRead; break;
     case 0x30:
     case 0x31:
-    case 0xC5: r.op = BlockOp::kWrite; break;
+    case 0xC5:
+    case 0xCA:
+    case 0xCB: r.op = BlockOp::kWrite; break;
     case 0xE7: r.op = BlockOp::kFlush; break;
     default: break;
   }
@@ -164,6 +169,10 @@ void AtaController::execute(uint8_t command) {
       if (d.multiple == 0) return abort(kAbrt);
       start_write(d.multiple);
       return;
+    case 0xC8:
+    case 0xC9: start_dma(true); return;
+    case 0xCA:
+    case 0xCB: start_dma(false); return;
     case 0xC6: {
       // A power of two up to kMaxMultiple; 0 turns multiple mode off (ATA-6 8.38).
       const unsigned n = sector_count_;
@@ -271,6 +280,72 @@ void AtaController::start_write(unsigned block_sectors) {
   drive().status = kDrdy | kDsc | kDrq;  // no interrupt before the first block (ATA-6 9.6)
 }
 
+// READ DMA and WRITE DMA (ATA-6 8.26, 8.45; the DMA protocol of 9.7): the drive asks for
+// the transfer (DRQ) and waits for the bus master; see ata_bus_master.h for what the
+// transfer does. Without a bus master the commands are aborted, as before.
+void AtaController::start_dma(bool to_memory) {
+  if (bus_master_ == nullptr) return abort(kAbrt);
+  if (!to_memory && drive().image->readonly()) return abort(kAbrt);
+  uint64_t lba = 0;
+  if (!task_lba(lba)) return abort(kIdnf);
+  next_lba_ = lba;
+  sectors_left_ = task_count();
+  dma_to_memory_ = to_memory;
+  transfer_ = Transfer::kDma;
+  drive().status = kDrdy | kDsc | kDrq;
+  run_dma();
+}
+
+void AtaController::run_dma() {
+  if (transfer_ != Transfer::kDma || bus_master_ == nullptr || !bus_master_->ready()) return;
+  transfer_ = Transfer::kNone;
+  const uint32_t bytes = sectors_left_ * BlockImage::kSectorSize;
+  std::vector<AtaBusMaster::Prd> regions;
+  const AtaBusMaster::Plan plan = bus_master_->plan(bytes, regions);
+  if (plan == AtaBusMaster::Plan::kMemoryError) {
+    bus_master_->finish(false, true);
+    return abort(kAbrt);
+  }
+  if (plan == AtaBusMaster::Plan::kShorter) {
+    // The PRDs are too short for the command: nothing moves, the drive ends without an
+    // interrupt (QEMU's ide_dma_cb).
+    sectors_left_ = 0;
+    drive().status = kDrdy | kDsc;
+    bus_master_->finish(false, false);
+    return;
+  }
+  if (!block_in_range(sectors_left_)) {
+    bus_master_->finish(false, false);
+    return;
+  }
+  std::vector<uint8_t> data(bytes);
+  BlockImage& image = *drive().image;
+  bool memory_ok = true;
+  if (dma_to_memory_) {
+    if (!image.read(next_lba_, data)) {
+      bus_master_->finish(false, false);
+      set_task_lba(next_lba_);
+      return abort(kAbrt);
+    }
+    memory_ok = bus_master_->to_memory(regions, data);
+  } else {
+    memory_ok = bus_master_->from_memory(regions, data);
+    if (memory_ok && !image.write(next_lba_, data)) {
+      bus_master_->finish(false, false);
+      set_task_lba(next_lba_);
+      return abort(kAbrt);
+    }
+  }
+  if (!memory_ok) {
+    bus_master_->finish(false, true);
+    return abort(kAbrt);
+  }
+  next_lba_ += sectors_left_;
+  sectors_left_ = 0;
+  bus_master_->finish(plan == AtaBusMaster::Plan::kLonger, false);
+  complete();
+}
+
 void AtaController::finish_write_block() {
   const unsigned n = static_cast<unsigned>(buffer_len_ / BlockImage::kSectorSize);
   if (!block_in_range(n)) return;
@@ -307,9 +382,12 @@ void AtaController::identify() {
   put_string(id, 23, 4, "1.0");
   put_string(id, 27, 20, "VMLAB HARDDISK");
   put_word(id, 47, 0x8000 | kMaxMultiple);
-  put_word(id, 49, 0x0200);  // LBA supported; no DMA
+  // LBA supported; DMA (bit 8) with the bus master present.
+  put_word(id, 49, static_cast<uint16_t>(bus_master_ != nullptr ? 0x0300 : 0x0200));
   put_word(id, 51, 0x0200);  // PIO timing mode 2
   put_word(id, 53, 0x0001);  // words 54-58 valid
+  // Multiword DMA modes 0-2 supported, mode 2 selected (ATA-6 7.16.7.33), with a bus master.
+  if (bus_master_ != nullptr) put_word(id, 63, 0x0407);
   put_word(id, 54, cylinders);
   put_word(id, 55, kHeads);
   put_word(id, 56, kSectorsPerTrack);
@@ -386,6 +464,8 @@ void AtaController::write_data(uint16_t word) {
 
 void AtaController::raise_irq() {
   intrq_ = true;
+  // The bus master's interrupt bit follows the channel's line (SFF-8038i 2.2).
+  if (bus_master_ != nullptr && !(control_ & kNien)) bus_master_->interrupt();
   if (irq_level_ && !(control_ & kNien) && set_irq_) {
     // A new interrupt while the line is still high (the guest never read the status):
     // pulse it, so the edge-triggered PIC sees it again.

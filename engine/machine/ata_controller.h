@@ -14,6 +14,8 @@
 // offset kControlOffset.
 //
 // Commands: READ SECTORS (0x20, 0x21), WRITE SECTORS (0x30, 0x31), READ MULTIPLE (0xC4),
+// READ DMA (0xC8, 0xC9) and WRITE DMA (0xCA, 0xCB) with a bus master attached
+// (ata_bus_master.h; aborted without one),
 // WRITE MULTIPLE (0xC5), SET MULTIPLE MODE (0xC6), IDENTIFY DEVICE (0xEC), FLUSH CACHE
 // (0xE7), READ VERIFY SECTORS (0x40, 0x41), INITIALIZE DEVICE PARAMETERS (0x91),
 // RECALIBRATE (0x10-0x1F), SET FEATURES (0xEF), EXECUTE DEVICE DIAGNOSTIC (0x90). Any
@@ -46,6 +48,7 @@
 #include <memory>
 
 #include "engine/cpu/state_codec.h"
+#include "engine/machine/ata_bus_master.h"
 #include "engine/machine/block_image.h"
 #include "engine/machine/io_device.h"
 #include "engine/machine/io_observer.h"
@@ -93,6 +96,12 @@ class AtaController : public IoDevice {
     request_hook_ = std::move(hook);
   }
 
+  // The bus-master IDE function that moves the data of the DMA commands (nullptr: none,
+  // and READ/WRITE DMA are aborted). IDENTIFY reports DMA only with one.
+  void set_bus_master(AtaBusMaster* bus_master) { bus_master_ = bus_master; }
+  // The bus master was started: a DMA command waiting for it runs now.
+  void run_dma();
+
   // Puts an image in position 0 (master) or 1 (slave).
   void attach_drive(unsigned index, std::unique_ptr<BlockImage> image);
   bool has_drive(unsigned index) const { return index < 2 && drives_[index].image != nullptr; }
@@ -119,7 +128,8 @@ class AtaController : public IoDevice {
     uint8_t error = 0x01;   // diagnostic passed
     unsigned multiple = 0;  // SET MULTIPLE count; 0: multiple mode off
   };
-  enum class Transfer { kNone, kIn, kOut };
+  // kDma: a READ/WRITE DMA command waits for the bus master to be started.
+  enum class Transfer { kNone, kIn, kOut, kDma };
 
   Drive& drive() { return drives_[selected_]; }
   bool present() const { return drives_[selected_].image != nullptr; }
@@ -130,6 +140,7 @@ class AtaController : public IoDevice {
   unsigned task_count() const { return sector_count_ == 0 ? 256 : sector_count_; }
   void start_read(unsigned block_sectors);
   void start_write(unsigned block_sectors);
+  void start_dma(bool to_memory);
   void load_read_block();
   // Whether the next `n` sectors from next_lba_ exist; if not, the command ends with IDNF.
   bool block_in_range(unsigned n);
@@ -147,6 +158,8 @@ class AtaController : public IoDevice {
 
   std::function<void(bool)> set_irq_;
   std::function<void(const BlockRequest&)> request_hook_;
+  AtaBusMaster* bus_master_ = nullptr;
+  bool dma_to_memory_ = false;  // the waiting DMA command is a read
   std::array<Drive, 2> drives_;
   unsigned selected_ = 0;
   // The task file, shared by both drives as on the cable (each drive latches the writes).

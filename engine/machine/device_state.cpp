@@ -5,6 +5,7 @@
 // is out of it; the caller checks the reader once at the end and then discards the machine.
 #include <algorithm>
 
+#include "engine/machine/ata_bus_master.h"
 #include "engine/machine/ata_controller.h"
 #include "engine/machine/block_image.h"
 #include "engine/machine/cga_text.h"
@@ -293,6 +294,7 @@ void AtaController::save(cpu::ByteWriter& w) const {
     w.u8(v);
   }
   w.u8(static_cast<uint8_t>(transfer_));
+  w.boolean(dma_to_memory_);
   w.u32(static_cast<uint32_t>(buffer_pos_));
   w.u32(static_cast<uint32_t>(buffer_len_));
   w.bytes(std::span<const uint8_t>(buffer_.data(), buffer_len_));
@@ -323,7 +325,9 @@ void AtaController::load(cpu::ByteReader& r) {
   lba_high_ = r.u8();
   device_ = r.u8();
   control_ = r.u8();
-  transfer_ = static_cast<Transfer>(r.u8_below(3));
+  transfer_ = static_cast<Transfer>(r.u8_below(4));
+  dma_to_memory_ = r.boolean();
+  if (transfer_ == Transfer::kDma && bus_master_ == nullptr) r.fail();
   buffer_pos_ = r.u32_at_most(buffer_.size());
   buffer_len_ = r.u32_at_most(buffer_.size());
   if (buffer_pos_ > buffer_len_ || buffer_len_ % 2 != 0 || buffer_pos_ % 2 != 0) r.fail();
@@ -341,6 +345,41 @@ void AtaController::load(cpu::ByteReader& r) {
   // A transfer needs the drive it is with.
   if (transfer_ != Transfer::kNone && drives_[selected_].image == nullptr) r.fail();
   if (r.failed()) transfer_ = Transfer::kNone;
+}
+
+// --- AtaBusMaster ----------------------------------------------------------------------
+void AtaBusMaster::save(cpu::ByteWriter& w) const {
+  w.bytes(config_);
+  for (const Channel& c : channels_) {
+    w.u8(c.command);
+    w.u8(c.status);
+    w.u32(c.prd);
+    w.u32(c.prd_start);
+  }
+  w.u64(transfers_);
+}
+
+void AtaBusMaster::load(cpu::ByteReader& r) {
+  const auto bytes = r.bytes(config_.size());
+  if (bytes.size() == config_.size()) {
+    // Only what software may write can differ from the power-on state.
+    for (size_t i = 0; i < config_.size(); ++i) {
+      if ((bytes[i] & ~writable_[i]) != (config_[i] & ~writable_[i])) r.fail();
+    }
+    if (!r.failed()) std::copy(bytes.begin(), bytes.end(), config_.begin());
+  }
+  for (Channel& c : channels_) {
+    c.command = r.u8();
+    c.status = r.u8();
+    c.prd = r.u32();
+    c.prd_start = r.u32();
+    if ((c.command & ~(kStart | kToMemory)) != 0 || (c.status & 0x98) != 0 || (c.prd & 3) != 0 ||
+        (c.prd_start & 3) != 0) {
+      r.fail();
+    }
+  }
+  transfers_ = r.u64();
+  if (!r.failed()) update_decoding();
 }
 
 // --- the console -----------------------------------------------------------------------

@@ -37,10 +37,24 @@ Result<void> IoBus::attach(uint16_t base, uint32_t count, IoDevice& device, std:
                    EBUSY};
     }
   }
-  ranges_.push_back(Range{base, count, first_offset, &device, std::move(name)});
-  const auto index = static_cast<uint16_t>(ranges_.size());
+  // A slot a detached range left is used again, so that moving a BAR does not grow the list.
+  size_t slot = 0;
+  while (slot < ranges_.size() && ranges_[slot].device != nullptr) ++slot;
+  if (slot == ranges_.size()) ranges_.push_back({});
+  ranges_[slot] = Range{base, count, first_offset, &device, std::move(name)};
+  const auto index = static_cast<uint16_t>(slot + 1);
   for (uint32_t p = base; p < base + count; ++p) port_map_[p] = index;
   return {};
+}
+
+void IoBus::detach(uint16_t base, const IoDevice& device) {
+  const uint16_t index = port_map_[base];
+  if (index == 0) return;
+  Range& r = ranges_[index - 1];
+  if (r.device != &device || r.base != base) return;
+  for (uint32_t p = base; p < base + r.count; ++p) port_map_[p] = 0;
+  r.device = nullptr;
+  r.count = 0;
 }
 
 uint32_t IoBus::read(uint16_t port, unsigned size) {

@@ -31,6 +31,10 @@ class IoBus {
   Result<void> attach(uint16_t base, uint32_t count, IoDevice& device, std::string name,
                       uint16_t first_offset = 0);
 
+  // Detaches the range that starts at `base` if `device` is behind it (a PCI function's
+  // BAR that moved or was turned off); its ports read all ones again.
+  void detach(uint16_t base, const IoDevice& device);
+
   uint32_t read(uint16_t port, unsigned size);
   void write(uint16_t port, unsigned size, uint32_t value);
 

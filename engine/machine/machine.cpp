@@ -63,9 +63,16 @@ Machine::Machine(MachineConfig config, PhysicalMemory memory)
       fw_cfg_(memory_.size_bytes() - (config_.monitor_reserve_mib << 20)),
       apic_(clock_, [this] { cpu_.notify_interrupt_line(); }),
       ata_([this](bool level) { pic_.set_irq(AtaController::kIrq, level); }),
+      bus_master_([this](uint16_t old_base, uint16_t new_base) {
+        if (old_base != 0) io_.detach(old_base, bus_master_);
+        if (new_base == 0) return false;
+        return static_cast<bool>(io_.attach(new_base, AtaBusMaster::kPorts, bus_master_,
+                                            "IDE bus master (PCI 00:01.1 BAR4)", 0));
+      }),
       cpu_(memory_.span(), *this) {
   if (!config_.local_apic) apic_.write_base_msr(LocalApic::kDefaultBase);  // globally disabled
   ata_.set_request_hook([this](const BlockRequest& r) { io_.notify_block_request(r); });
+  bus_master_.set_start_hook([this] { ata_.run_dma(); });
 }
 
 Result<void> Machine::attach_devices() {
@@ -110,6 +117,13 @@ Result<void> Machine::attach_devices() {
         !r) {
       return r;
     }
+    // The PIIX3's IDE function with its bus master (ata_bus_master.h). Natively it masters
+    // the machine's RAM; under a monitor (a reserve below the guest's frames) nothing until
+    // the mode installs its translation (Machine::set_dma_memory).
+    pci_.attach_function(AtaBusMaster::kPciDevice, AtaBusMaster::kPciFunction, &bus_master_);
+    ata_.set_bus_master(&bus_master_);
+    bus_master_.set_memory(config_.monitor_reserve_mib == 0 ? &ram_dma_ : nullptr);
+    bus_master_.attach();
   }
   if (config_.local_apic) {
     if (auto r = io_.attach(FwCfg::kBase, FwCfg::kPorts, fw_cfg_, "fw_cfg", 0); !r) return r;

@@ -14,6 +14,8 @@
 //   0x510-0x511           FwCfg (QEMU's firmware configuration, with the local APIC)
 //   0x3D4-0x3D5           CgaText (the CRTC of the text screen at 0xB8000)
 //   0x1F0-0x1F7, 0x3F6    AtaController, primary channel (IRQ 14), only with a --disk
+//   0xC000-0xC00F         AtaBusMaster, the IDE function's bus master (PCI 00:01.1 BAR4,
+//                         movable), only with a --disk
 //
 // Firmware state: a kernel booted by `qemu-system-i386 -kernel` finds the interrupt
 // controllers and the timer as the BIOS left them, so the machine starts the same way:
@@ -39,6 +41,7 @@
 
 #include "engine/cpu/bus.h"
 #include "engine/cpu/cpu.h"
+#include "engine/machine/ata_bus_master.h"
 #include "engine/machine/ata_controller.h"
 #include "engine/machine/cga_text.h"
 #include "engine/machine/cmos_rtc.h"
@@ -46,6 +49,7 @@
 #include "engine/machine/console_output.h"
 #include "engine/machine/debug_console_port.h"
 #include "engine/machine/debug_exit_port.h"
+#include "engine/machine/dma_memory.h"
 #include "engine/machine/fw_cfg.h"
 #include "engine/machine/i8042_controller.h"
 #include "engine/machine/io_bus.h"
@@ -132,6 +136,11 @@ class Machine : public cpu::Bus {
   PostCodePort& post_port() { return post_; }
   CmosRtc& rtc() { return rtc_; }
   AtaController& ata() { return ata_; }
+  AtaBusMaster& bus_master() { return bus_master_; }
+  // The memory bus-master devices reach (dma_memory.h): the machine's RAM natively; a
+  // monitor installs its translation (nullptr: none, every DMA access fails). With a
+  // monitor reserve the default is none.
+  void set_dma_memory(DmaMemory* memory) { bus_master_.set_memory(memory); }
   const MachineConfig& config() const { return config_; }
 
   // Saved state (machine_state.cpp, docs/snapshots.md): every device's registers, the
@@ -201,7 +210,9 @@ class Machine : public cpu::Bus {
   CgaText cga_;
   PciHostBridge pci_;
   AtaController ata_;
+  AtaBusMaster bus_master_;
   cpu::Cpu cpu_;
+  MachineRamDma ram_dma_{cpu_};
 
   std::optional<MultibootLoader::BootInfo> boot_info_;
   std::atomic<bool> front_end_stop_{false};

@@ -3,7 +3,8 @@
 
 namespace vmlab::machine {
 namespace {
-constexpr uint8_t kStateVersion = 1;
+// 2: the IDE bus master and the ATA controller's DMA state.
+constexpr uint8_t kStateVersion = 2;
 }  // namespace
 
 void Machine::save_state(cpu::ByteWriter& w) const {
@@ -21,6 +22,7 @@ void Machine::save_state(cpu::ByteWriter& w) const {
   cga_.save(w);
   pci_.save(w);
   ata_.save(w);
+  bus_master_.save(w);
   console_.save(w);
   input_.save(w);
   w.boolean(in_slice_);
@@ -48,6 +50,7 @@ bool Machine::load_state(cpu::ByteReader& r) {
   cga_.load(r);
   pci_.load(r);
   ata_.load(r);
+  bus_master_.load(r);
   console_.load(r);
   input_.load(r);
   in_slice_ = r.boolean();

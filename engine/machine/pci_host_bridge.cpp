@@ -35,19 +35,25 @@ PciHostBridge::PciHostBridge() {
   for (unsigned at = 0x40; at < 256; ++at) writable_[at] = 0xFF;
 }
 
-int PciHostBridge::target(uint16_t offset) const {
+int PciHostBridge::target(uint16_t offset, PciFunction** function) const {
+  *function = nullptr;
   if (!(address_ & 0x80000000u)) return -1;
   const uint32_t bus = (address_ >> 16) & 0xFF;
-  const uint32_t device = (address_ >> 11) & 0x1F;
-  const uint32_t function = (address_ >> 8) & 0x7;
-  if (bus != 0 || device != 0 || function != 0) return -1;
+  const uint32_t devfn = (address_ >> 8) & 0xFF;
+  if (bus != 0) return -1;
+  if (devfn != 0) {
+    if (other_ == nullptr || devfn != other_devfn_) return -1;
+    *function = other_;
+  }
   return static_cast<int>((address_ & 0xFC) + (offset & 3u));
 }
 
 uint32_t PciHostBridge::io_read(uint16_t offset, unsigned size) {
   if (offset < 4) return offset == 0 && size == 4 ? address_ : 0xFFFFFFFFu;
-  const int reg = target(offset);
+  PciFunction* function = nullptr;
+  const int reg = target(offset, &function);
   if (reg < 0) return 0xFFFFFFFFu;
+  if (function != nullptr) return function->config_read(static_cast<unsigned>(reg), size);
   // (An access at 0xCFD-0xCFF that runs past 0xCFF reads on into the next register; past
   // the end of the space, all ones.)
   uint32_t v = 0;
@@ -63,8 +69,10 @@ void PciHostBridge::io_write(uint16_t offset, unsigned size, uint32_t value) {
     if (offset == 0 && size == 4) address_ = value;
     return;
   }
-  const int reg = target(offset);
+  PciFunction* function = nullptr;
+  const int reg = target(offset, &function);
   if (reg < 0) return;
+  if (function != nullptr) return function->config_write(static_cast<unsigned>(reg), size, value);
   for (unsigned i = 0; i < size; ++i) {
     const unsigned at = static_cast<unsigned>(reg) + i;
     if (at >= config_.size()) break;

@@ -20,7 +20,9 @@
 // bits 0-2, 8 and 10; cache line size; interrupt line; the device-specific 0x40-0xFF), as
 // tests/kernels/pci reads them under QEMU (pci_kernel_matches_qemu). The bridge decodes
 // nothing: the PAM and SMRAM registers are kept, with no effect on the memory map (vmlab
-// has no ROM shadowing or SMM); bus 0 has no other device and there are no other buses.
+// has no ROM shadowing or SMM). One more function may be attached on bus 0 (attach_function:
+// the PIIX3's IDE function 00:01.1 with a disk, ata_bus_master.h); there are no other
+// buses.
 #pragma once
 
 #include <array>
@@ -31,12 +33,26 @@
 
 namespace vmlab::machine {
 
+// A function on bus 0 besides the bridge: its 256-byte configuration space.
+class PciFunction {
+ public:
+  virtual ~PciFunction() = default;
+  virtual uint32_t config_read(unsigned reg, unsigned size) const = 0;
+  virtual void config_write(unsigned reg, unsigned size, uint32_t value) = 0;
+};
+
 class PciHostBridge : public IoDevice {
  public:
   static constexpr uint16_t kBase = 0xCF8;  // CONFIG_ADDRESS; CONFIG_DATA at 0xCFC
   static constexpr uint16_t kPorts = 8;
 
   PciHostBridge();
+
+  // Puts `function` at 00:`device`.`number` (not 00:00.0).
+  void attach_function(unsigned device, unsigned number, PciFunction* function) {
+    other_devfn_ = (device << 3) | number;
+    other_ = function;
+  }
 
   uint32_t io_read(uint16_t offset, unsigned size) override;
   void io_write(uint16_t offset, unsigned size, uint32_t value) override;
@@ -53,11 +69,14 @@ class PciHostBridge : public IoDevice {
  private:
   // The register offset the data window at `offset` (4..7) addresses, or -1 when nothing
   // answers there.
-  int target(uint16_t offset) const;
+  // `function` receives the function that answers (the bridge: nullptr).
+  int target(uint16_t offset, PciFunction** function) const;
 
   uint32_t address_ = 0;
   std::array<uint8_t, 256> config_{};
   std::array<uint8_t, 256> writable_{};  // per byte: the bits software may change
+  PciFunction* other_ = nullptr;
+  unsigned other_devfn_ = 0;
 };
 
 }  // namespace vmlab::machine

@@ -334,7 +334,8 @@ Paper xen() {
   // each iteration apart, one figure for each half.
   const std::string file_note =
       "ours: one fs_write of the whole file on vmlabfs from the guest's buffer cache, its "
-      "writes flushed to the disk before it returns (by polled PIO natively) (docs/disk.md); "
+      "writes flushed to the disk before it returns (by bus-master DMA natively, under trap and "
+      "bt) (docs/disk.md); "
       "lmbench's is open/write/close on ext2, its writes left in the buffer cache";
   for (const bool create : {true, false}) {
     Figure f = t;
@@ -353,9 +354,10 @@ Paper xen() {
            "",
            {66.0, 68.2, 85.6, none, none},
            0,
-           "pv and bt beat native here, unlike Xen and VMW: natively every port access of the "
-           "flush pays the profile's bus cost (Adams & Agesen's native in), the ring needs none; "
-           "the disk's own work (event.blk_request) is charged alike (docs/reproduce.md)"}};
+           "pv is about a fifth faster than native here, Xen 3 % slower: natively each DMA "
+           "request's few port accesses pay the profile's bus cost (Adams & Agesen's native in), "
+           "the ring one notification per batch; the disk's own work (event.blk_request) is "
+           "charged alike (docs/reproduce.md)"}};
     } else {
       f.rows = {{"0K delete", "filecreate0", "", 0, "", {6.08, 5.86, 9.3, none, none}, 0, ""},
                 {"10K delete", "filecreate10", "", 0, "", {12.5, 13.6, 21.4, none, none}, 0, ""}};

@@ -178,11 +178,11 @@ TEST(DiskWorkloads, NativeAndPvRunOnAScratchDisk) {
   EXPECT_EQ(rows[0].bytes_per_op, 65536);
   EXPECT_EQ(rows[0].requests_per_op, 16);
   // One pass over 64 KiB in 4 KiB requests, from an emptied buffer cache: 131 sector
-  // reads, each one ATA command (a blk_request event) of 263 port accesses
+  // reads, each one READ DMA (a blk_request event) of 10 port accesses
   // (tests/kernels/ata_fs/diskread_cost.py derives it; the rest of port_io is the UART's).
   EXPECT_EQ(rows[0].events_per_op[vmm::index_of(vmm::EventKind::blk_request)], 131);
-  EXPECT_GE(rows[0].events_per_op[vmm::index_of(vmm::EventKind::port_io)], 131 * 263);
-  EXPECT_LT(rows[0].events_per_op[vmm::index_of(vmm::EventKind::port_io)], 131 * 263 + 8);
+  EXPECT_GE(rows[0].events_per_op[vmm::index_of(vmm::EventKind::port_io)], 131 * 10);
+  EXPECT_LT(rows[0].events_per_op[vmm::index_of(vmm::EventKind::port_io)], 131 * 10 + 8);
   ASSERT_TRUE(rows[1].ok) << rows[1].error;
   EXPECT_EQ(rows[1].requests_per_op, 2);
   EXPECT_GT(rows[1].create_cycles_per_op, rows[1].delete_cycles_per_op);
@@ -202,7 +202,12 @@ TEST(DiskWorkloads, NativeAndPvRunOnAScratchDisk) {
   EXPECT_EQ(rows[2].events_per_op[vmm::index_of(vmm::EventKind::blk_request)], 7);
   EXPECT_EQ(notifies, 4);
   EXPECT_EQ(rows[2].blk_notifications_per_op, 2);
-  EXPECT_LT(rows[2].cycles_per_op, rows[1].cycles_per_op);
+  // At one cycle an event (native-1c), with the disk's data moved by DMA natively (a
+  // request's 10 port accesses, not 263 a sector), the ring's own instructions (grants,
+  // hypercalls, the back end's notification) make pv a little dearer than native: 18202
+  // cycles against 17400. By PIO native was the dearer.
+  EXPECT_EQ(rows[1].cycles_per_op, 17400);
+  EXPECT_EQ(rows[2].cycles_per_op, 18202);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 /*
- * Polled PIO driver for the primary ATA channel's master and slave (docs/disk.md): LBA28 READ
- * SECTORS, WRITE SECTORS and FLUSH CACHE, one sector per request, interrupts masked
- * (nIEN). Every access goes through pv_ops, so under a monitor each is one trap, exit
+ * Polled driver for the primary ATA channel's master and slave (docs/disk.md): LBA28 READ
+ * SECTORS, WRITE SECTORS and FLUSH CACHE by PIO, one sector per command, interrupts masked
+ * (nIEN); or, when the machine has the PIIX3's bus-master IDE function and the drive
+ * reports DMA (IDENTIFY word 49 bit 8), READ DMA and WRITE DMA of a whole request
+ * (ata_dma.c). Every access goes through pv_ops, so under a monitor each is one trap, exit
  * or callout.
  */
 #include "ata.h"
@@ -20,6 +22,7 @@
 #define ATA_UNITS 2
 
 static bool present[ATA_UNITS];
+static bool use_dma[ATA_UNITS]; /* the drive reports DMA and the bus master is there */
 
 /* The device register's value for `unit`: LBA mode, bit 4 the slave. */
 static u8 device(u32 unit) {
@@ -28,7 +31,7 @@ static u8 device(u32 unit) {
 
 /* The status once BSY is clear; 0xFF (ERR) after a bound, so a broken drive cannot hang
  * the kernel. */
-static u8 wait_ready(void) {
+u8 ata_wait_ready(void) {
   for (u32 i = 0; i < 1000000; i++) {
     const u8 s = pv->inb(ATA_BASE + 7);
     if (!(s & ST_BSY)) return s;
@@ -36,8 +39,8 @@ static u8 wait_ready(void) {
   return 0xFF;
 }
 
-static void task(u32 unit, u32 lba, u8 command) {
-  pv->outb(ATA_BASE + 2, 1);
+void ata_task(u32 unit, u32 lba, u32 count, u8 command) {
+  pv->outb(ATA_BASE + 2, (u8)count);
   pv->outb(ATA_BASE + 3, (u8)lba);
   pv->outb(ATA_BASE + 4, (u8)(lba >> 8));
   pv->outb(ATA_BASE + 5, (u8)(lba >> 16));
@@ -53,20 +56,21 @@ int ata_probe(u32 unit, u32* sectors) {
   pv->outb(ATA_BASE + 6, device(unit));
   const u8 s0 = pv->inb(ATA_BASE + 7);
   if (s0 == 0xFF || s0 == 0) return 0; /* nothing decodes the ports, or no such drive */
-  task(unit, 0, 0xEC);
-  const u8 s = wait_ready();
+  ata_task(unit, 0, 1, 0xEC);
+  const u8 s = ata_wait_ready();
   if ((s & ST_ERR) || !(s & ST_DRQ)) return 0;
   u16 id[256];
   for (u32 i = 0; i < 256; i++) id[i] = pv->inw(ATA_BASE);
   *sectors = id[60] | ((u32)id[61] << 16);
   present[unit] = *sectors > 0;
+  use_dma[unit] = present[unit] && (id[49] & 0x0100) && ata_dma_probe();
   return present[unit] ? 1 : 0;
 }
 
 int ata_read(u32 unit, u32 lba, void* buf) {
   if (unit >= ATA_UNITS || !present[unit]) return -1;
-  task(unit, lba, 0x20);
-  const u8 s = wait_ready();
+  ata_task(unit, lba, 1, 0x20);
+  const u8 s = ata_wait_ready();
   if ((s & (ST_ERR | ST_DF)) || !(s & ST_DRQ)) return -1;
   u8* p = buf;
   for (u32 i = 0; i < SECTOR_SIZE / 2; i++) {
@@ -79,13 +83,13 @@ int ata_read(u32 unit, u32 lba, void* buf) {
 
 int ata_write(u32 unit, u32 lba, const void* buf) {
   if (unit >= ATA_UNITS || !present[unit]) return -1;
-  task(unit, lba, 0x30);
-  u8 s = wait_ready();
+  ata_task(unit, lba, 1, 0x30);
+  u8 s = ata_wait_ready();
   if ((s & (ST_ERR | ST_DF)) || !(s & ST_DRQ)) return -1;
   const u8* p = buf;
   for (u32 i = 0; i < SECTOR_SIZE / 2; i++)
     pv->outw(ATA_BASE, (u16)(p[2 * i] | (p[2 * i + 1] << 8)));
-  s = wait_ready();
+  s = ata_wait_ready();
   return (s & (ST_ERR | ST_DF)) ? -1 : 0;
 }
 
@@ -93,18 +97,23 @@ int ata_flush(u32 unit) {
   if (unit >= ATA_UNITS || !present[unit]) return -1;
   pv->outb(ATA_BASE + 6, device(unit));
   pv->outb(ATA_BASE + 7, 0xE7);
-  return (wait_ready() & (ST_ERR | ST_DF)) ? -1 : 0;
+  return (ata_wait_ready() & (ST_ERR | ST_DF)) ? -1 : 0;
 }
 
-/* The block seam (blk.h): a request of many sectors is that many READ or WRITE SECTORS
- * commands, each with its own task file and status reads. */
+/* The block seam (blk.h): by DMA, one command per request (ata_dma.c); by PIO, a request
+ * of many sectors is that many READ or WRITE SECTORS commands, each with its own task file
+ * and status reads. */
 static int ata_read_sectors(u32 unit, u32 lba, u32 count, void* buf) {
+  if (unit < ATA_UNITS && present[unit] && use_dma[unit])
+    return ata_dma_rw(unit, lba, count, buf, true);
   for (u32 i = 0; i < count; i++)
     if (ata_read(unit, lba + i, (u8*)buf + i * SECTOR_SIZE) < 0) return -1;
   return 0;
 }
 
 static int ata_write_sectors(u32 unit, u32 lba, u32 count, const void* buf) {
+  if (unit < ATA_UNITS && present[unit] && use_dma[unit])
+    return ata_dma_rw(unit, lba, count, (void*)buf, false);
   for (u32 i = 0; i < count; i++)
     if (ata_write(unit, lba + i, (const u8*)buf + i * SECTOR_SIZE) < 0) return -1;
   return 0;

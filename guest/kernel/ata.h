@@ -20,4 +20,16 @@ int ata_write(u32 unit, u32 lba, const void* buf);
 /* FLUSH CACHE: the writes before it are durable. */
 int ata_flush(u32 unit);
 
+/* ata.c, for ata_dma.c: writes the task file of `count` sectors (0: 256) at `lba` on
+ * `unit` and issues `command`; returns the status once BSY is clear (0xFF after a bound). */
+void ata_task(u32 unit, u32 lba, u32 count, u8 command);
+u8 ata_wait_ready(void);
+
+/* ata_dma.c: bus-master DMA through the PIIX3's IDE function (PCI 00:01.1), when the
+ * machine has one (docs/disk.md, "DMA"). ata_dma_probe looks for it once and sets it up;
+ * ata_dma_rw moves `count` sectors (at most BLK_MAX_TRANSFER) between `unit` and `buf` with
+ * one READ DMA or WRITE DMA per run of up to 128 sectors; 0 or -1. */
+bool ata_dma_probe(void);
+int ata_dma_rw(u32 unit, u32 lba, u32 count, void* buf, bool read);
+
 #endif

@@ -74,6 +74,10 @@ struct pv_ops {
    * emulated disk (PV: its block device is the hypervisor's business, docs/disk.md). */
   u16 (*inw)(u16 port);
   void (*outw)(u16 port, u16 val);
+  /* 32-bit port I/O, for PCI configuration mechanism #1 (0xCF8/0xCFC) and the IDE bus
+   * master's table address (ata_dma.c). NULL under PV, as inw and outw. */
+  u32 (*inl)(u16 port);
+  void (*outl)(u16 port, u32 val);
 
   /* The block device (blk.h): the ATA driver natively, the block ring's front end under
    * PV (blkfront.c). */

@@ -151,6 +151,16 @@ static void native_outw(u16 port, u16 val) {
   __asm__ volatile("outw %0, %1" : : "a"(val), "Nd"(port));
 }
 
+static u32 native_inl(u16 port) {
+  u32 v;
+  __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+  return v;
+}
+
+static void native_outl(u16 port, u32 val) {
+  __asm__ volatile("outl %0, %1" : : "a"(val), "Nd"(port));
+}
+
 static __attribute__((noreturn)) void native_machine_exit(u32 status) {
   native_outb(EXIT_PORT, (u8)status);
   native_halt_forever(); /* only reached when nothing listens on 0xF4 */
@@ -188,5 +198,7 @@ const struct pv_ops pv_ops_native = {
     .user_return = trap_return,
     .inw = native_inw,
     .outw = native_outw,
+    .inl = native_inl,
+    .outl = native_outl,
     .blk = &ata_blk_ops,
 };

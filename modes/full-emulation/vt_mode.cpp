@@ -56,6 +56,8 @@ machine::Result<void> VtMode::boot(vmm::Vm& vm, std::span<const uint8_t> image,
     nested_tracker_ = std::make_unique<NestedWriteTracker>(cpu, vm.recorder(), *p2m_);
     monitor_->track_writes_with(nested_tracker_.get());
   }
+  dma_ = std::make_unique<vmm::GuestDma>(cpu, *p2m_, shadow_.get());
+  vm.machine().set_dma_memory(dma_.get());
   cpu.set_vmx_monitor(monitor_.get());
   cpu.enter_guest_mode();
   return {};

@@ -9,6 +9,7 @@
 #include "engine/vmm/core/mode.h"
 #include "engine/vmm/core/p2m.h"
 #include "engine/vmm/core/vcpu.h"
+#include "engine/vmm/kit/guest_dma.h"
 #include "engine/vmm/kit/guest_memory.h"
 #include "engine/vmm/kit/monitor_frames.h"
 #include "engine/vmm/kit/shadow_mmu.h"
@@ -70,6 +71,8 @@ class VtMode : public vmm::Mode {
   std::unique_ptr<vmm::ShadowMmu> shadow_;
   std::unique_ptr<VtMonitor> monitor_;
   std::unique_ptr<NestedWriteTracker> nested_tracker_;
+  // What the IDE bus master reaches (engine/vmm/kit/guest_dma.h).
+  std::unique_ptr<vmm::GuestDma> dma_;
 };
 
 }  // namespace vmlab::modes

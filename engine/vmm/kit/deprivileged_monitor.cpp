@@ -17,6 +17,7 @@ DeprivilegedMonitor::DeprivilegedMonitor(Vm& vm, const P2m& p2m)
 
 DeprivilegedMonitor::~DeprivilegedMonitor() {
   if (cpu_.monitor() == this) cpu_.set_monitor(nullptr);
+  if (dma_) vm_.machine().set_dma_memory(nullptr);
 }
 
 machine::Result<void> DeprivilegedMonitor::init() {
@@ -24,6 +25,8 @@ machine::Result<void> DeprivilegedMonitor::init() {
   shadow_ = std::make_unique<ShadowMmu>(cpu_, vm_.recorder(), p2m_, frames_, memory_, vcpu_,
                                         segments_.hole_pt_mfn());
   segments_.attach(*shadow_, memory_, vcpu_);  // the shadow GDT follows the guest's writes
+  dma_ = std::make_unique<GuestDma>(cpu_, p2m_, shadow_.get());
+  vm_.machine().set_dma_memory(dma_.get());
   emulator_ = std::make_unique<PrivilegedEmulator>(PrivilegedEmulator::Context{
       cpu_, vm_.machine(), vm_.recorder(), vcpu_, memory_, *shadow_, &segments_});
   return {};

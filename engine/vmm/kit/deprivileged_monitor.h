@@ -32,6 +32,7 @@
 #include "engine/vmm/core/vcpu.h"
 #include "engine/vmm/core/vm.h"
 #include "engine/vmm/kit/deprivileged_segments.h"
+#include "engine/vmm/kit/guest_dma.h"
 #include "engine/vmm/kit/guest_event_injector.h"
 #include "engine/vmm/kit/guest_loader.h"
 #include "engine/vmm/kit/guest_memory.h"
@@ -91,6 +92,9 @@ class DeprivilegedMonitor : public cpu::Monitor {
   GuestMemory memory_;
   DeprivilegedSegments segments_;
   std::unique_ptr<ShadowMmu> shadow_;
+  // What the IDE bus master reaches: guest RAM through the P2M, traced pages through the
+  // shadow MMU (guest_dma.h).
+  std::unique_ptr<GuestDma> dma_;
   GuestEventInjector injector_;
   std::unique_ptr<PrivilegedEmulator> emulator_;
 };

@@ -6,8 +6,11 @@ Each size is run with iters=1 and iters=2 (on a scratch disk `vmlab run` makes i
 the difference of the two traces is one pass over the file, so boot, set-up and the timer
 cancel. The formula is the driver's and the file system's, read from their code:
 
-  guest/kernel/ata.c   one sector per command: 6 task-file writes, 1 status read (the drive
-                       is never busy), 256 data words = 263 port accesses a sector
+  guest/kernel/ata_dma.c  one READ DMA per request of the block seam (the buffer cache asks
+                       for one sector at a time): 6 task-file writes, the bus master's start,
+                       one read of its status (the transfer is over within the start), its
+                       stop and one read of the drive's status = 10 port accesses a request,
+                       whatever its size (by PIO, tests/kernels/ata_pio, 263 a sector)
   guest/kernel/fs.c    fs_read of a request: the root inode, the root directory's one
   guest/kernel/bcache.c  sector and the file's inode, then per sector of the request its
                        data, plus the indirect sector for each sector past the 10 direct
@@ -18,6 +21,7 @@ cancel. The formula is the driver's and the file system's, read from their code:
 
 so a pass over K KiB reads 2K + 2 + (1 if 2K > 10) sectors, whatever bs is: every KiB adds
 2 sector reads. Each sector read is one ATA command, one blk_request event.
+(The guest finds the bus master on PCI at its first disk access, in both runs alike.)
 
     diskread_cost.py VMLAB GUEST MODE-OPTION...
 """
@@ -28,8 +32,9 @@ import subprocess
 import sys
 import tempfile
 
-ATA_PORTS = set(range(0x1F0, 0x1F8)) | {0x3F6}
-PER_SECTOR = 6 + 1 + 256
+# The channel's ports and the bus master's register block (PCI 00:01.1 BAR4, at 0xC000).
+ATA_PORTS = set(range(0x1F0, 0x1F8)) | {0x3F6} | set(range(0xC000, 0xC010))
+PER_SECTOR = 6 + 1 + 1 + 1 + 1
 IO_OPCODES = {0xE4, 0xE5, 0xE6, 0xE7, 0xEC, 0xED, 0xEE, 0xEF, 0x6C, 0x6D, 0x6E, 0x6F}
 BS = 4096
 SIZES = (8, 32)  # KiB: both past the 5 KiB of direct sectors, so the growth is linear

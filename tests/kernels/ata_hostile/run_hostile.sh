@@ -8,7 +8,7 @@ vmlab=$1 kernel=$2
 shift 2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-want=$'ata_hostile: start\nrandom registers: done\nstring I/O: done\nata_hostile: done'
+want=$'ata_hostile: start\nrandom registers: done\nstring I/O: done\nbus master: done\nata_hostile: done'
 python3 -c "import sys; sys.stdout.buffer.write(bytes(i * 7 % 251 for i in range(64 * 1024)))" > "$work/ro.img"
 cp "$work/ro.img" "$work/rw.img"
 before=$(sha256sum < "$work/ro.img")

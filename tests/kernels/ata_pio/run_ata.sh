@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Boots the ata_pio kernel on a fresh copy of its test image, under vmlab (`vmlab run
+# Boots an ATA test kernel (ata_pio, ata_dma) on a fresh copy of the test image
+# (make_image.py), under vmlab (`vmlab run
 # --disk IMG` with the given options) or under QEMU (`-drive file=IMG,index=0,
 # media=disk,format=raw`, when VMLAB is the word qemu), and requires the console to be
-# EXPECTED byte for byte and the image afterwards to have the SHA-256 in EXPECTED.sha256.
+# EXPECTED byte for byte (from its first line, the start line the kernel prints, on)
+# and the image afterwards to have the SHA-256 in EXPECTED.sha256.
 # Skips (77) under QEMU when qemu-system-i386 is not installed.
 #   run_ata.sh VMLAB|qemu KERNEL EXPECTED [VMLAB RUN OPTIONS...]
 set -uo pipefail
@@ -22,7 +24,8 @@ if [ "$vmlab" = qemu ]; then
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
         -drive "file=$work/disk.img,index=0,media=disk,format=raw" </dev/null)
   rc=$?
-  ours=$(printf '%s\n' "$out" | tr -d '\r' | sed -n '/ata_pio: start/,$p' | sed 's/^.*\(ata_pio: start\)/\1/')
+  start=$(head -n 1 "$expected")
+  ours=$(printf '%s\n' "$out" | tr -d '\r' | sed -n "/$start/,\$p" | sed "s/^.*\($start\)/\1/")
   want_rc=1
 else
   ours=$("$vmlab" run --quiet --disk "$work/disk.img" "$@" "$kernel")
