@@ -65,8 +65,10 @@ Program program() {
     uint8_t modrm, prefix, pop0, pop1;  // mov sreg, ax; override; pop sreg (pop1 0: one byte)
     uint8_t lxs0, lxs1;                 // lxs eax, [disp32] (lxs1 0: one-byte opcode)
   };
-  const Sreg sregs[] = {{0xC0, 0x26, 0x07, 0, 0xC4, 0},     {0xD8, 0x3E, 0x1F, 0, 0xC5, 0},
-                        {0xE0, 0x64, 0x0F, 0xA1, 0x0F, 0xB4}, {0xE8, 0x65, 0x0F, 0xA9, 0x0F, 0xB5},
+  const Sreg sregs[] = {{0xC0, 0x26, 0x07, 0, 0xC4, 0},
+                        {0xD8, 0x3E, 0x1F, 0, 0xC5, 0},
+                        {0xE0, 0x64, 0x0F, 0xA1, 0x0F, 0xB4},
+                        {0xE8, 0x65, 0x0F, 0xA9, 0x0F, 0xB5},
                         {0xD0, 0x36, 0x17, 0, 0x0F, 0xB2}};
   uint32_t pointer = kPointers;
   auto attempt = [&](std::vector<uint8_t> load, uint8_t prefix, uint16_t sel) {
@@ -84,12 +86,12 @@ Program program() {
   for (const Sreg& s : sregs) {
     for (const uint16_t sel : kSelectors) {
       // mov ax, sel; mov sreg, ax
-      attempt({0x66, 0xB8, static_cast<uint8_t>(sel), static_cast<uint8_t>(sel >> 8), 0x8E,
-               s.modrm},
-              s.prefix, sel);
+      attempt(
+          {0x66, 0xB8, static_cast<uint8_t>(sel), static_cast<uint8_t>(sel >> 8), 0x8E, s.modrm},
+          s.prefix, sel);
       // push sel; pop sreg
-      std::vector<uint8_t> pop = {0x68, static_cast<uint8_t>(sel), static_cast<uint8_t>(sel >> 8),
-                                  0, 0, s.pop0};
+      std::vector<uint8_t> pop = {
+          0x68, static_cast<uint8_t>(sel), static_cast<uint8_t>(sel >> 8), 0, 0, s.pop0};
       if (s.pop1) pop.push_back(s.pop1);
       attempt(pop, s.prefix, sel);
       // lxs eax, [pointer] (offset 0, selector sel: written by prepare())
