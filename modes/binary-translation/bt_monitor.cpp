@@ -71,6 +71,7 @@ void BtMonitor::start(uint32_t entry, uint32_t eax, uint32_t ebx) {
 // --- Guest terms and the TC ------------------------------------------------------------------
 
 void BtMonitor::sync_out() {
+  sync_selector_table();
   cache_->set_data32(gsdata::kVif, vcpu_.interrupts_enabled ? cpu::flags::IF : 0);
   cache_->set_data32(gsdata::kViopl, uint32_t{vcpu_.iopl} << cpu::flags::IOPL_SHIFT);
   cache_->set_data32(gsdata::kVcs, vmm::VirtualCpu::guest_selector(guest_cs_));
@@ -214,6 +215,28 @@ void BtMonitor::enter_tc() {
   // its CLI, STI and port I/O must reach the monitor, and its POPF must not move the real IF.
   cpu_.set_eflags(s.eflags & ~cpu::flags::IOPL);
   sync_out();
+}
+
+void BtMonitor::sync_selector_table() {
+  // The selector table of the guest kernel's segment loads (translate_segment.cpp): every
+  // selector the guest's tables do not hold (a GDT one past its limit or at and above the
+  // monitor's own slots: its TC code and %gs data, the kit's TSS; an LDT one past its LDT's
+  // limit, or any with no LDT) is #GP(selector), with RPL 0, as natively; the null
+  // selector and the guest's own slots are 0. Rewritten when the guest's LGDT or LLDT
+  // changed the number of slots the shadow copies.
+  const uint32_t gdt = segments_.gdt_entries();
+  const uint32_t ldt = segments_.ldt_entries();
+  if (gdt == table_gdt_entries_ && ldt == table_ldt_entries_) return;
+  table_gdt_entries_ = gdt;
+  table_ldt_entries_ = ldt;
+  auto entry = [&](uint32_t sel) -> uint32_t {
+    if (cpu::is_null_selector(static_cast<uint16_t>(sel))) return 0;
+    if (segments_.guest_slot(static_cast<uint16_t>(sel))) return 0;
+    return sel & 0xFFFCu;
+  };
+  for (uint32_t sel = 0; sel <= 0xFFFFu; sel += 2) {
+    cache_->set_data32(gsdata::kSelectorTable + sel * 2, entry(sel) | entry(sel + 1) << 16);
+  }
 }
 
 void BtMonitor::leave_to_guest(uint32_t guest) {
@@ -520,6 +543,20 @@ void BtMonitor::callout() {
                               {site.guest_eip, 0, Adaptive::kInnocentAfter, 0});
         retranslate(site.fragment);
       }
+      return;
+    }
+    case CalloutKind::kMonitorSelector: {
+      // The guest kernel named one of the monitor's selectors (the TC's check left its
+      // error code): natively past its GDT limit, so #GP(selector) for a load, and ZF
+      // clear, with nothing else changed, for LAR, LSL, VERR and VERW (SDM Vol. 2).
+      leave_to_guest(site.guest_eip);
+      const uint32_t error = cache_->data32(gsdata::kSelectorFault) & 0xFFFCu;
+      if (site.detail != 0) {
+        s.eflags &= ~cpu::flags::ZF;
+        s.eip += site.guest_len;
+        return;
+      }
+      injector_.reflect_exception(cpu::vec::GP, true, error);
       return;
     }
     case CalloutKind::kUnsupported: {

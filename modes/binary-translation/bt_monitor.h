@@ -93,6 +93,7 @@ class BtMonitor : public vmm::DeprivilegedMonitor {
   void leave_tc(uint32_t tc_eip);       // a fault or interrupt at a TC address
   void leave_to_guest(uint32_t guest);  // guest terms at a known guest EIP
   void sync_out();                      // the virtual CPU into the %gs data
+  void sync_selector_table();           // the selector table to the guest's GDT limit
   void sync_in();                       // the virtual IF and IOPL back from it
   void collect_in_tc_events();
   std::optional<uint32_t> tc_for(uint32_t guest, bool& fault);
@@ -135,6 +136,9 @@ class BtMonitor : public vmm::DeprivilegedMonitor {
   cpu::SegmentCache gs_data_{};
   uint16_t guest_cs_ = 0;  // the real selector of the guest kernel's CS while in the TC
   uint32_t flush_epoch_ = 0;
+  // The guest GDT and LDT entries the selector table follows (~0: not written yet).
+  uint32_t table_gdt_entries_ = ~0u;
+  uint32_t table_ldt_entries_ = ~0u;
   uint64_t per_insn_cost_ = 0;
   uint64_t in_tc_port_cost_ = 0;  // the profile's bt.in_tc_port_read
   uint64_t in_tc_pte_cost_ = 0;   // the profile's bt.in_tc_pte_write

@@ -33,6 +33,9 @@ enum class CalloutKind : uint8_t {
   kSimulateWrite = 7,  // adaptive BT: a store that kept hitting page tables, emulated
   kUnsupported = 8,    // something the translator does not handle: the run stops, with a message
   kReenter = 9,        // the re-entry trampoline: enter the TC at the guest EIP in kReentry
+  // A guest kernel's segment load (or LAR, LSL, VERR, VERW) named one of the monitor's own
+  // selectors (translate_segment.cpp): #GP(selector), or ZF clear, as its GDT limit gives.
+  kMonitorSelector = 10,
 };
 const char* callout_name(CalloutKind k);
 

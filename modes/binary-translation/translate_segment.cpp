@@ -3,13 +3,34 @@
 // The interpreter's twin is engine/cpu/exec_segment.cpp. While the guest kernel runs from
 // the TC, the real %gs holds the translator's data segment (the paper's "%gs escape",
 // references/papers.md 1e), so the guest's own %gs is virtual: MOV/POP to GS store the
-// selector in the %gs data and MOV/PUSH from GS read it back (the selector is checked when
-// it reaches the hardware, on the return to user mode). The real CS is the TC's code
+// selector in the %gs data and MOV/PUSH from GS read it back (the selector is checked
+// against the guest's GDT limit at the load, below; its descriptor when it reaches the
+// hardware, on the return to user mode). The real CS is the TC's code
 // segment, so MOV from CS and PUSH CS show the guest's CS with RPL 0 from the %gs data;
 // MOV from SS and PUSH SS likewise show the guest's SS with RPL 0 (SS changes only in the
 // monitor: an event, an IRET, a MOV/POP SS or LSS callout, which update the %gs data).
 // MOV SS, POP SS and LSS with the guest's RPL-0 selectors fault in ring 1 and are
 // callouts to the PrivilegedEmulator.
+//
+// The monitor's own selectors (docs/isolation.md): the TC code and %gs data descriptors
+// are DPL 1, so a guest kernel's MOV, POP, LDS, LES, LFS of DS, ES or FS run as they are
+// in ring 1 would load them, and LAR, LSL, VERR, VERW would read them, where natively the
+// selector lies past the guest's GDT limit. Each such instruction of the guest kernel (and
+// each load of its virtual %gs) first looks its selector up in the selector table of the
+// %gs data, without changing a flag:
+//     mov gs:[kSaveEcx], ecx
+//     movzx ecx, word <the selector>          ; the operand, [esp] for POP, m+2/4 for LxS
+//     movzx ecx, word gs:[kSelectorTable + ecx*2]
+//     jecxz ok                                ; 0: a selector the guest may name
+//     mov gs:[kSelectorFault], ecx            ; else its #GP error code
+//     mov ecx, gs:[kSaveEcx]
+//     int 0xBD                                ; kMonitorSelector: #GP(selector), or ZF clear
+// ok: mov ecx, gs:[kSaveEcx]
+//     (the instruction, as before)
+// The table marks every GDT selector the guest's table does not hold (past its limit, and
+// the monitor's slots above it; BtMonitor::sync_selector_table), so that the virtual %gs,
+// which no processor check guards at its load, gets native's #GP(selector) too. A selector
+// the table passes is a guest slot or an LDT one, which the processor checks itself.
 #include <capstone/capstone.h>
 
 #include "modes/binary-translation/translator.h"
@@ -111,8 +132,14 @@ enum class Form : uint8_t {
   kPushCs,
   kStoreSs,
   kPushSs,
-  kSs
+  kSs,
+  kLoadData,  // MOV, POP, LDS, LES, LFS of DS, ES or FS: as it is, after the selector check
+  kReadDesc   // LAR, LSL, VERR, VERW: as it is, after the selector check
 };
+
+bool is_data_sreg(const InsnOperand& op) {
+  return is_sreg(op, X86_REG_DS) || is_sreg(op, X86_REG_ES) || is_sreg(op, X86_REG_FS);
+}
 
 Form form_of(const ClassifiedInsn& insn) {
   const InsnOperand& a = insn.ops[0];
@@ -125,6 +152,7 @@ Form form_of(const ClassifiedInsn& insn) {
       if (is_sreg(b, X86_REG_CS)) return Form::kStoreCs;
       if (is_sreg(b, X86_REG_SS)) return Form::kStoreSs;
       if (is_sreg(a, X86_REG_SS)) return Form::kSs;
+      if (is_data_sreg(a)) return Form::kLoadData;
       return Form::kNone;
     case X86_INS_PUSH:
       if (is_sreg(a, X86_REG_GS)) return Form::kPushGs;
@@ -134,12 +162,89 @@ Form form_of(const ClassifiedInsn& insn) {
     case X86_INS_POP:
       if (is_sreg(a, X86_REG_GS)) return Form::kPopGs;
       if (is_sreg(a, X86_REG_SS)) return Form::kSs;
+      if (is_data_sreg(a)) return Form::kLoadData;
       return Form::kNone;
     case X86_INS_LSS: return Form::kSs;
+    case X86_INS_LDS:
+    case X86_INS_LES:
+    case X86_INS_LFS:
+      return insn.op_count == 2 && b.kind == InsnOperand::Kind::kMem ? Form::kLoadData
+                                                                     : Form::kNone;
+    case X86_INS_LAR:
+    case X86_INS_LSL:
+    case X86_INS_VERR:
+    case X86_INS_VERW: return Form::kReadDesc;
     case X86_INS_LGS:
       return insn.op_count == 2 && b.kind == InsnOperand::Kind::kMem ? Form::kLgs : Form::kNone;
     default: return Form::kNone;
   }
+}
+
+// Where the selector an instruction loads or reads lies: its register, or its memory
+// operand (the stack's top for POP, the far pointer's selector for LDS, LES, LFS, LGS).
+struct SelectorSource {
+  bool in_memory = false;
+  x86::Mem mem;
+  x86::Gp reg;
+  bool gs_relative = false;
+};
+SelectorSource selector_source(const ClassifiedInsn& insn) {
+  SelectorSource src;
+  const InsnOperand* op = nullptr;
+  uint32_t skip = 0;
+  switch (insn.id) {
+    case X86_INS_POP:
+      src.in_memory = true;
+      src.mem = x86::ptr(x86::esp);
+      src.mem.setSize(2);
+      return src;
+    case X86_INS_LDS:
+    case X86_INS_LES:
+    case X86_INS_LFS:
+    case X86_INS_LGS:
+      op = &insn.ops[1];
+      skip = insn.ops[0].size == 2 ? 2 : 4;
+      break;
+    case X86_INS_VERR:
+    case X86_INS_VERW: op = &insn.ops[0]; break;
+    default: op = &insn.ops[1]; break;  // MOV Sreg, r/m16; LAR and LSL r, r/m16
+  }
+  if (op->kind == InsnOperand::Kind::kReg) {
+    src.reg = x86::gpw(gp32(op->reg).id());
+    return src;
+  }
+  src.in_memory = true;
+  src.mem = to_mem(*op);
+  src.mem.addOffset(skip);
+  src.mem.setSize(2);
+  src.gs_relative = op->segment == X86_REG_GS;
+  return src;
+}
+
+// The selector check (the file's comment). Borrows ECX (the caller's record restores it).
+void check_selector(FE& e, const ClassifiedInsn& insn, bool read_only) {
+  auto& a = e.a();
+  const SelectorSource src = selector_source(insn);
+  asmjit::Label ok = a.newLabel();
+  a.mov(FE::gs(gsdata::kSaveEcx), x86::ecx);
+  if (!src.in_memory) {
+    a.movzx(x86::ecx, src.reg);
+  } else if (src.gs_relative) {
+    e.guest_gs_begin();
+    a.movzx(x86::ecx, src.mem);
+    e.guest_gs_end();
+  } else {
+    a.movzx(x86::ecx, src.mem);
+  }
+  x86::Mem entry = x86::word_ptr(gsdata::kSelectorTable, x86::ecx, 1);
+  entry.setSegment(x86::gs);
+  a.movzx(x86::ecx, entry);
+  a.jecxz(x86::ecx, ok);
+  a.mov(FE::gs(gsdata::kSelectorFault), x86::ecx);
+  a.mov(x86::ecx, FE::gs(gsdata::kSaveEcx));
+  e.callout(CalloutKind::kMonitorSelector, insn, read_only ? 1 : 0);
+  a.bind(ok);
+  a.mov(x86::ecx, FE::gs(gsdata::kSaveEcx));
 }
 
 // Counts through EAX, saved around it.
@@ -154,6 +259,11 @@ void count_with_eax(FE& e, InTcKind kind) {
 
 bool classify_segment(ClassifiedInsn& insn) {
   const Form f = form_of(insn);
+  if (f == Form::kLoadData || f == Form::kReadDesc) {
+    insn.how = Translation::kInTc;
+    insn.terminates = false;
+    return true;
+  }
   if (f == Form::kSs) {
     insn.how = Translation::kCallout;
     insn.terminates = true;
@@ -201,8 +311,18 @@ void emit_segment(FE& e, const ClassifiedInsn& insn) {
     return;
   }
   switch (f) {
+    case Form::kLoadData:
+    case Form::kReadDesc:
+      e.begin(insn, Translation::kInTc, kRestoreEcx);
+      check_selector(e, insn, f == Form::kReadDesc);
+      if (insn.uses_gs) e.guest_gs_begin();
+      e.ident(insn);
+      if (insn.uses_gs) e.guest_gs_end();
+      e.end();
+      return;
     case Form::kPopGs:
-      e.begin(insn, Translation::kInTc);
+      e.begin(insn, Translation::kInTc, kRestoreEcx);
+      check_selector(e, insn, false);
       a.pop(FE::gs(gsdata::kVgs));
       count_with_eax(e, InTcKind::kLoadGs);
       e.end();
@@ -225,7 +345,8 @@ void emit_segment(FE& e, const ClassifiedInsn& insn) {
     case Form::kLoadGs: {
       const InsnOperand& src = insn.ops[1];
       const Scratch s = scratch_for(src);
-      e.begin(insn, Translation::kInTc, s.restore);
+      e.begin(insn, Translation::kInTc, static_cast<uint8_t>(s.restore | kRestoreEcx));
+      check_selector(e, insn, false);
       a.mov(FE::gs(s.slot), s.reg);
       if (src.kind == InsnOperand::Kind::kReg) {
         a.movzx(s.reg, x86::gpw(gp32(src.reg).id()));
@@ -256,7 +377,8 @@ void emit_segment(FE& e, const ClassifiedInsn& insn) {
       selector.setSize(2);
       x86::Mem offset = to_mem(src);
       offset.setSize(width);
-      e.begin(insn, Translation::kInTc, s.restore);
+      e.begin(insn, Translation::kInTc, static_cast<uint8_t>(s.restore | kRestoreEcx));
+      check_selector(e, insn, false);
       a.mov(FE::gs(s.slot), s.reg);
       a.movzx(s.reg, selector);
       if (width == 2) {

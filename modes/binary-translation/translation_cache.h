@@ -95,6 +95,15 @@ inline constexpr uint32_t kPortValue = 0x94;  // what the last in-TC port read r
 inline constexpr uint32_t kPteOffset = 0x98;
 inline constexpr uint32_t kPteValue = 0x9C;
 inline constexpr uint32_t kPteFallback = 0xA0;
+// The check of the guest kernel's segment loads (translate_segment.cpp): the selector
+// table, one 16-bit entry per selector, 0 for one the guest may name and the #GP error
+// code (the selector with RPL 0) for a GDT selector the guest's table does not hold (past
+// its limit, or one of the monitor's own slots: BtMonitor::sync_selector_table); where the check
+// leaves that error code for the monitor before it calls out (kMonitorSelector).
+inline constexpr uint32_t kSelectorFault = 0xA4;
+inline constexpr uint32_t kSelectorTable = 0x10000;
+static_assert(kSelectorTable >= 0x2000 &&  // past the doorbell page (below)
+              kSelectorTable + 0x10000 * 2 <= layout::kHashOffset);
 // The device doorbell: the %gs data's second page, a frame of its own that the processor
 // watches (in_tc_port.cpp). An in-TC port read stores its request here (kPortRequest: the
 // port, the size in bits 16-23, bit 31 set); the store reaches the monitor's device model

@@ -31,6 +31,7 @@ const char* callout_name(CalloutKind k) {
     case CalloutKind::kSimulateWrite: return "simulate_write";
     case CalloutKind::kUnsupported: return "unsupported";
     case CalloutKind::kReenter: return "reenter";
+    case CalloutKind::kMonitorSelector: return "monitor_selector";
   }
   return "?";
 }

@@ -151,6 +151,11 @@ class DeprivilegedSegments : public TracedTables {
   // table limit gives natively: the shadow's slots past it are empty or the monitor's own
   // (its TSS; bt's TC code and %gs data segments, DPL 1), which no guest selector may name.
   bool guest_slot(uint16_t selector) const;
+  // The GDT slots the shadow copied at the guest's last LGDT (0 before the first): its
+  // limit's, capped below the monitor's own slots.
+  uint32_t gdt_entries() const { return gdt_.entries; }
+  // The LDT slots the shadow LDT copied at the guest's last LLDT (0: no LDT).
+  uint32_t ldt_entries() const { return ldt_.entries; }
   // The shadow copy of a guest call gate (the processor takes it for one transfer,
   // GateInSlot): DPL 0 as 1, like the descriptors of compress(); the rest as the guest's.
   static uint64_t compress_gate(uint64_t guest_gate);

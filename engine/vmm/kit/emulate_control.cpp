@@ -125,7 +125,14 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::load_stack_segment(const GuestIn
       sel = static_cast<uint16_t>(read_gpr(src.reg, 2));
     }
   }
-  if ((sel & 3) != 0) return {Verdict::kNotEmulated};  // RPL 3 in ring 1: the guest's own fault
+  if ((sel & 3) != 0) {
+    // Natively (the guest kernel at CPL 0) a selector with RPL 1-3 is #GP(selector) (the
+    // limit check, then RPL against CPL: SDM Vol. 2, MOV), a null one #GP(0); the
+    // processor in ring 1 would take RPL 1 for its own (and the monitor's DPL-1 slots
+    // past the guest's limit with it). From ring 3 the processor's own fault stands.
+    if (s.cpl != 1) return {Verdict::kNotEmulated};
+    return gp(cpu::is_null_selector(sel) ? 0 : sel & 0xFFFCu);
+  }
   if (cpu::is_null_selector(sel)) return gp(0);
   const uint16_t real = VirtualCpu::real_selector(sel);
   if (!segments().guest_slot(real)) return gp(sel & 0xFFFCu);  // (past the guest's GDT)

@@ -75,8 +75,8 @@ std::vector<uint8_t> program() {
     return i;
   };
   auto load = [&](uint8_t sreg_modrm, uint16_t sel) {  // mov ax, sel; mov sreg, ax
-    return std::vector<uint8_t>{0x66, 0xB8, static_cast<uint8_t>(sel),
-                                static_cast<uint8_t>(sel >> 8), 0x8E, sreg_modrm};
+    return std::vector<uint8_t>{
+        0x66, 0xB8, static_cast<uint8_t>(sel), static_cast<uint8_t>(sel >> 8), 0x8E, sreg_modrm};
   };
   attempt(far(0x9A, 0xFFF8));  // lcall: the monitor's TSS
   attempt(far(0x9A, 0xFFE9));  // lcall: bt's TC code segment, RPL 1
@@ -84,21 +84,21 @@ std::vector<uint8_t> program() {
   attempt(far(0xEA, 0xFFE9));   // ljmp
   attempt(far(0x9A, 0xFFF1));   // lcall: bt's %gs data
   attempt(load(0xC0, 0xFFF8));  // mov es: the monitor's TSS
-  // (A load of bt's own TC code or %gs data selector by the guest kernel's IDENT MOV is
-  // not refused yet: docs/isolation.md, "Not yet".)
-  attempt(far(0x9A, 0x0018));   // lcall through the gate to 0xFFE8
-  attempt(far(0x9A, 0x0020));   // ... to 0xFFF8
-  attempt(far(0xEA, 0x0028));   // ljmp through the gate to 0xFFF0
-  attempt(far(0x9A, 0x0030));   // lcall through the gate to 0xFFE9 (DPL 1 in the shadow)
+  // (Loads of bt's own TC code and %gs data selectors into every segment register:
+  // modes/binary-translation/tests/monitor_selectors_hostile_test.cpp.)
+  attempt(far(0x9A, 0x0018));  // lcall through the gate to 0xFFE8
+  attempt(far(0x9A, 0x0020));  // ... to 0xFFF8
+  attempt(far(0xEA, 0x0028));  // ljmp through the gate to 0xFFF0
+  attempt(far(0x9A, 0x0030));  // lcall through the gate to 0xFFE9 (DPL 1 in the shadow)
   // A far RET and an IRET to the TC code segment, RPL 0 and RPL 1: push the frame first
   // (EFLAGS 2, CS, EIP 0). (ESP is not restored: the handler's IRET keeps it where it is.)
   for (const uint16_t cs : {uint16_t{0xFFE8}, uint16_t{0xFFE9}}) {
-    attempt({0x6A, 0x00,                                                               // push 0
-             0x68, static_cast<uint8_t>(cs), static_cast<uint8_t>(cs >> 8), 0, 0,      // push cs
-             0x6A, 0x00,                                                               // push 0
-             0xCB});                                                                   // retf
-    attempt({0x6A, 0x02, 0x68, static_cast<uint8_t>(cs), static_cast<uint8_t>(cs >> 8), 0, 0,
-             0x6A, 0x00, 0xCF});  // push 2; push cs; push 0; iret
+    attempt({0x6A, 0x00,                                                           // push 0
+             0x68, static_cast<uint8_t>(cs), static_cast<uint8_t>(cs >> 8), 0, 0,  // push cs
+             0x6A, 0x00,                                                           // push 0
+             0xCB});                                                               // retf
+    attempt({0x6A, 0x02, 0x68, static_cast<uint8_t>(cs), static_cast<uint8_t>(cs >> 8), 0, 0, 0x6A,
+             0x00, 0xCF});  // push 2; push cs; push 0; iret
   }
   c.insert(c.end(), {0xE6, 0xF4});  // out 0xF4, al
   return c;
