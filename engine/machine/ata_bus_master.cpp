@@ -26,20 +26,20 @@ constexpr unsigned kBar4 = 0x20;
 AtaBusMaster::AtaBusMaster(std::function<bool(uint16_t, uint16_t)> relocate)
     : relocate_(std::move(relocate)) {
   // The type-0 header of the 82371SB IDE function as QEMU 7.2 and SeaBIOS leave it.
-  put16(config_, 0x00, 0x8086);  // vendor: Intel
-  put16(config_, 0x02, 0x7010);  // device: 82371SB PIIX3 IDE
-  put16(config_, 0x04, 0x0103);  // command: I/O and memory space, SERR# enable
-  put16(config_, 0x06, 0x0280);  // status: fast back-to-back capable, DEVSEL medium
-  config_[0x09] = 0x80;          // programming interface: bus master, legacy channels
-  config_[0x0A] = 0x01;          // IDE controller
-  config_[0x0B] = 0x01;          // mass storage
+  put16(config_, 0x00, 0x8086);              // vendor: Intel
+  put16(config_, 0x02, 0x7010);              // device: 82371SB PIIX3 IDE
+  put16(config_, 0x04, 0x0103);              // command: I/O and memory space, SERR# enable
+  put16(config_, 0x06, 0x0280);              // status: fast back-to-back capable, DEVSEL medium
+  config_[0x09] = 0x80;                      // programming interface: bus master, legacy channels
+  config_[0x0A] = 0x01;                      // IDE controller
+  config_[0x0B] = 0x01;                      // mass storage
   put32(config_, kBar4, kDefaultBase | 1u);  // BAR4: I/O space
   put16(config_, 0x2C, 0x1AF4);              // subsystem vendor (QEMU's)
   put16(config_, 0x2E, 0x1100);              // subsystem
-  put16(config_, 0x40, 0x8000);  // IDETIM primary: decode enabled
-  put16(config_, 0x42, 0x8000);  // IDETIM secondary
-  writable_[0x04] = 0x07;        // I/O, memory, bus master
-  writable_[0x05] = 0x05;        // SERR#, interrupt disable
+  put16(config_, 0x40, 0x8000);              // IDETIM primary: decode enabled
+  put16(config_, 0x42, 0x8000);              // IDETIM secondary
+  writable_[0x04] = 0x07;                    // I/O, memory, bus master
+  writable_[0x05] = 0x05;                    // SERR#, interrupt disable
   writable_[0x0C] = 0xFF;
   writable_[0x3C] = 0xFF;
   put32(writable_, kBar4, ~uint32_t{kPorts - 1} & ~1u);  // 16 bytes; bit 0 (I/O) fixed
@@ -140,11 +140,11 @@ AtaBusMaster::Plan AtaBusMaster::plan(uint32_t bytes, std::vector<Prd>& regions)
   for (unsigned i = 0; i < kMaxPrdEntries; ++i, at += 8) {
     std::array<uint8_t, 8> raw{};
     if (!memory_->read(at, raw)) return Plan::kMemoryError;
-    const uint32_t address = (uint32_t{raw[0]} | uint32_t{raw[1]} << 8 |
-                              uint32_t{raw[2]} << 16 | uint32_t{raw[3]} << 24) &
+    const uint32_t address = (uint32_t{raw[0]} | uint32_t{raw[1]} << 8 | uint32_t{raw[2]} << 16 |
+                              uint32_t{raw[3]} << 24) &
                              ~1u;
-    const uint32_t size_word = uint32_t{raw[4]} | uint32_t{raw[5]} << 8 |
-                               uint32_t{raw[6]} << 16 | uint32_t{raw[7]} << 24;
+    const uint32_t size_word =
+        uint32_t{raw[4]} | uint32_t{raw[5]} << 8 | uint32_t{raw[6]} << 16 | uint32_t{raw[7]} << 24;
     uint32_t count = size_word & 0xFFFEu;
     if (count == 0) count = 0x10000;
     if (described < bytes) {

@@ -145,8 +145,8 @@ class AtaBusMaster : public IoDevice, public PciFunction {
   struct Channel {
     uint8_t command = 0;
     uint8_t status = 0;
-    uint32_t prd = 0;         // the table address register
-    uint32_t prd_start = 0;   // latched at start
+    uint32_t prd = 0;        // the table address register
+    uint32_t prd_start = 0;  // latched at start
   };
   // Puts the register block where the configuration says (attach, config writes, a load).
   void update_decoding();

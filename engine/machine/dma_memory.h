@@ -58,9 +58,7 @@ class MachineRamDma : public DmaMemory {
   }
 
  private:
-  bool inside(uint32_t gpa, size_t len) const {
-    return uint64_t{gpa} + len <= cpu_.ram().size();
-  }
+  bool inside(uint32_t gpa, size_t len) const { return uint64_t{gpa} + len <= cpu_.ram().size(); }
   cpu::Cpu& cpu_;
 };
 

@@ -61,7 +61,8 @@ class AtaBusMasterTest : public ::testing::Test {
     std::vector<uint8_t> data(sectors * 512);
     for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 7 + i / 512);
     std::ofstream(path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+        .write(reinterpret_cast<const char*>(data.data()),
+               static_cast<std::streamsize>(data.size()));
     return path;
   }
   static std::vector<uint8_t> file_bytes(const std::string& path) {
@@ -110,7 +111,7 @@ TEST_F(AtaBusMasterTest, ConfigurationSpaceIsQemusAndBar4SizesAndMoves) {
   EXPECT_EQ(bm_->decoded_base(), 0xC000);
   bm_->config_write(0x20, 4, 0xFFFFFFFFu);
   EXPECT_EQ(bm_->config_read(0x20, 4), 0xFFFFFFF1u);  // 16 bytes of I/O space
-  EXPECT_EQ(bm_->decoded_base(), 0);                   // past port 0xFFFF: nowhere
+  EXPECT_EQ(bm_->decoded_base(), 0);                  // past port 0xFFFF: nowhere
   bm_->config_write(0x20, 4, 0xD010);
   EXPECT_EQ(bm_->decoded_base(), 0xD010);
   bm_->config_write(0x20, 4, 0x1F0);
@@ -262,9 +263,7 @@ TEST_F(AtaBusMasterTest, HostileRegisterTrafficStaysInsideItsMemoryAndImage) {
           }
           break;
         }
-        default:
-          bm_->config_write((rng() % 64) * 4, size, value);
-          break;
+        default: bm_->config_write((rng() % 64) * 4, size, value); break;
       }
     }
     const auto after = file_bytes(path);

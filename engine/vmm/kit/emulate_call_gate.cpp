@@ -95,8 +95,8 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_through_gate(const GuestInsn
         return page_fault(f);
       }
       segments().sync_tss(static_cast<uint16_t>(stack[4] | stack[5] << 8),
-                          uint32_t{stack[0]} | uint32_t{stack[1]} << 8 |
-                              uint32_t{stack[2]} << 16 | uint32_t{stack[3]} << 24);
+                          uint32_t{stack[0]} | uint32_t{stack[1]} << 8 | uint32_t{stack[2]} << 16 |
+                              uint32_t{stack[3]} << 24);
     }
   }
 
@@ -107,7 +107,8 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_through_gate(const GuestInsn
   const cpu::Descriptor cut{segments().descriptor(target)};
   Outcome outcome;
   {
-    DeprivilegedSegments::GateInSlot in_slot(segments(), sel, DeprivilegedSegments::compress_gate(*raw));
+    DeprivilegedSegments::GateInSlot in_slot(segments(), sel,
+                                             DeprivilegedSegments::compress_gate(*raw));
     DeprivilegedSegments::UncutTarget uncut(segments(), s, target);
     if (uncut.widened() && gate.gate_offset() > cut.limit()) {
       c_.recorder.record(EventKind::hole_access, {cut.base() + gate.gate_offset(), 0, 0, 0});

@@ -83,8 +83,8 @@ TEST_F(GuestDmaTest, HostileAddressesNeverReachTheMonitorsFrames) {
   // Beyond the guest's RAM, straddling its end, wrapping past 4 GiB, at the top of the
   // physical space (guest frame 0xFFF00 plus the reserve is machine frame 2^20: in 32 bits,
   // the monitor's frame 0).
-  for (const uint32_t gpa : {kGuestBytes, kGuestBytes - 2048, 0xFFFFF800u, 0xFFF00000u,
-                             0xFFFFFFFFu, 0x80000000u}) {
+  for (const uint32_t gpa :
+       {kGuestBytes, kGuestBytes - 2048, 0xFFFFF800u, 0xFFF00000u, 0xFFFFFFFFu, 0x80000000u}) {
     EXPECT_FALSE(dma_->write(gpa, data)) << std::hex << gpa;
     EXPECT_FALSE(dma_->read(gpa, out)) << std::hex << gpa;
   }
