@@ -71,7 +71,7 @@ struct LiveStatus {
   // The code and memory views' data, taken after each command (nullptr before the first).
   std::shared_ptr<const InspectionSnapshot> inspection;
   // The CGA text screen (the Screen view), taken after each command and, while the guest
-  // runs, about 25 times a second (nullptr before the first).
+  // runs, at most every 40 ms (nullptr before the first).
   std::shared_ptr<const TextScreen> screen;
   // bt: the translation cache's fragments (with those it dropped since the start), made by
   // the same code as an opened run's translations.jsonl (modes/binary-translation/

@@ -2,9 +2,9 @@
 // "Screen"). A live run's 80x25 cells (gui/text_screen.h) drawn in a fixed-pitch font with
 // the CGA attribute colours (blink ignored), the cursor where the CRTC puts it (none when
 // Cursor Off), scaled to fit the view at the 4:3 of a monitor showing mode 3's 720x400.
-// Refreshed whenever the run panel takes a new screen (pause, step, stop, and about 25 times
-// a second while the guest runs). A run opened from a directory has no machine: the view
-// says the screen is shown for live runs only.
+// Refreshed whenever the run panel takes a new screen (pause, step, stop, and at most every
+// 40 ms while the guest runs). A run opened from a directory has no machine: the view says
+// the screen is shown for live runs only.
 #pragma once
 
 #include <QWidget>

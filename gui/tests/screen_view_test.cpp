@@ -4,9 +4,11 @@
 // too; tests/kernels/crtc's Cursor Off hides the cursor; a run opened from a directory
 // shows the note that the screen is for live runs only.
 #include <QApplication>
+#include <QFile>
 #include <QImage>
 #include <QTest>
 
+#include "gui/live_run.h"
 #include "gui/main_window.h"
 #include "gui/run_panel.h"
 #include "gui/screen_view.h"
@@ -170,6 +172,38 @@ class ScreenViewTest : public QObject {
         QCOMPARE(pixel(image, *view, 0, 0, fx, fy), rgb(0x000000));
       }
     }
+  }
+
+  // While the guest runs (one resume, no pause), the worker hands over the screen between
+  // its run_for chunks: GRUB Invaders' aliens march, so screens taken while the run is busy
+  // differ. Skipped without the outside kernels (scripts/fetch-outside-kernels.sh).
+  void screen_refreshes_while_the_guest_runs() {
+    const QString invaders = QStringLiteral(VMLAB_OUTSIDE_KERNELS "/invaders.exec");
+    if (!QFile::exists(invaders)) QSKIP("no build/outside-kernels/invaders.exec");
+    LiveRun run;
+    LiveRunOptions o;
+    o.kernel = invaders;
+    o.cpu_mhz = 1;
+    o.max_instructions = 400'000'000;
+    QString error;
+    QVERIFY2(run.start(o, error), qPrintable(error));
+    run.resume();
+    std::vector<vmm::Event> events;
+    std::string console;
+    std::vector<QStringList> seen;
+    for (int i = 0; i < 6000 && seen.size() < 3; ++i) {
+      const bool busy = run.busy();
+      const LiveStatus st = run.take(events, console);
+      if (!busy) break;
+      if (st.screen != nullptr && (seen.empty() || seen.back() != st.screen->rows)) {
+        seen.push_back(st.screen->rows);
+      }
+      QTest::qWait(10);
+    }
+    QVERIFY2(seen.size() >= 3, qPrintable(QString::number(seen.size())));
+    QVERIFY(run.busy());  // taken while the guest still ran
+    // The aliens ("-*-") are on the screen taken last.
+    QVERIFY(seen.back().join(QString()).contains(QStringLiteral("-*-")));
   }
 
   void opened_run_says_live_runs_only() {
