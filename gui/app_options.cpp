@@ -2,6 +2,7 @@
 
 #include <QCoreApplication>
 
+#include "engine/machine/machine_config.h"
 #include "gui/resources.h"
 
 namespace vmlab::gui {
@@ -30,8 +31,9 @@ QString app_usage() {
       "  --append CMDLINE     the kernel command line, e.g. \"run=syscall iters=100\"\n"
       "  --profile NAME       cost profile (default native-1c)\n"
       "  --kernel FILE        the guest image (default: the guest OS built with vmlab)\n"
+      "  --cpu-mhz MHZ        with --run: the modeled clock for the timers (default 1000)\n"
       "  --view VIEW          timeline, events, counters, compare, run, code, memory,\n"
-      "                       aligned or migration\n"
+      "                       aligned, migration or screen\n"
       "  --instructions N     with --run: run N instructions, then pause\n"
       "  --steps N            with --run: then press Step N times (N guest instructions)\n"
       "  --screenshot FILE    render the view into FILE (PNG) and exit; with --run, after\n"
@@ -71,7 +73,8 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
                a == QStringLiteral("--steps") || a == QStringLiteral("--memory-show") ||
                a == QStringLiteral("--goto") || a == QStringLiteral("--breakdown") ||
                a == QStringLiteral("--breakdown-of") || a == QStringLiteral("--align") ||
-               a == QStringLiteral("--sweep-set") || a == QStringLiteral("--align-upper")) {
+               a == QStringLiteral("--sweep-set") || a == QStringLiteral("--align-upper") ||
+               a == QStringLiteral("--cpu-mhz")) {
       if (!value(v)) return QCoreApplication::translate("AppOptions", "%1 needs a value").arg(a);
       if (a == QStringLiteral("--open")) {
         o.open = v;
@@ -152,6 +155,19 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
         o.live.profile = v;
       } else if (a == QStringLiteral("--kernel")) {
         o.live.kernel = v;
+      } else if (a == QStringLiteral("--cpu-mhz")) {
+        bool ok = false;
+        const qulonglong mhz = v.toULongLong(&ok);
+        if (!ok || mhz < machine::MachineConfig::kMinCpuMhz ||
+            mhz > machine::MachineConfig::kMaxCpuMhz) {
+          return QCoreApplication::translate("AppOptions",
+                                             "--cpu-mhz takes a clock in MHz from %1 to %2 "
+                                             "(got '%3')")
+              .arg(machine::MachineConfig::kMinCpuMhz)
+              .arg(machine::MachineConfig::kMaxCpuMhz)
+              .arg(v);
+        }
+        o.live.cpu_mhz = static_cast<uint32_t>(mhz);
       } else if (a == QStringLiteral("--lang")) {
         if (v != QStringLiteral("en") && v != QStringLiteral("sv")) {
           return QCoreApplication::translate("AppOptions", "--lang takes en or sv (got '%1')")
@@ -202,7 +218,8 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
             {"code", MainWindow::View::code},
             {"memory", MainWindow::View::memory},
             {"aligned", MainWindow::View::aligned},
-            {"migration", MainWindow::View::migration}};
+            {"migration", MainWindow::View::migration},
+            {"screen", MainWindow::View::screen}};
         for (const auto& [name, view] : kViews) {
           if (v == QLatin1String(name)) o.view = view;
         }
@@ -210,7 +227,7 @@ std::optional<QString> parse_app_options(const QStringList& args, AppOptions& o)
           return QCoreApplication::translate("AppOptions",
                                              "unknown view '%1' (views: timeline, events, "
                                              "counters, compare, run, code, memory, aligned, "
-                                             "migration)")
+                                             "migration, screen)")
               .arg(v);
         }
       }

@@ -3,6 +3,7 @@
 #include <QCoreApplication>
 #include <QFile>
 #include <bitset>
+#include <chrono>
 
 #include "gui/resources.h"
 #include "modes/binary-translation/bt_run_record.h"
@@ -176,7 +177,7 @@ void LiveRun::worker() {
     if (c.first == Command::quit) return;
     if (vm_->state() != vmm::VmState::kStopped) {
       if (c.first == Command::resume) {
-        vm_->resume();
+        resume_publishing_screen();
       } else if (c.first == Command::until) {
         std::bitset<vmm::kNumEventKinds> kinds;
         kinds.set(c.second);
@@ -208,6 +209,7 @@ void LiveRun::publish_status() {
     s.stop = QString::fromStdString(r.message);
   }
   s.inspection = std::make_shared<const InspectionSnapshot>(take_snapshot(*vm_));
+  s.screen = std::make_shared<const TextScreen>(take_text_screen(*vm_));
   if (vm_->mode() == vmm::ModeId::bt) {
     const vmm::EventCounters& c = vm_->recorder().counters();
     uint64_t changes = 0;
@@ -230,6 +232,30 @@ void LiveRun::publish_status() {
   const std::lock_guard lock(mutex_);
   status_ = s;
   if (commands_.empty()) busy_.store(false, std::memory_order_release);
+}
+
+void LiveRun::resume_publishing_screen() {
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kInterval = std::chrono::milliseconds(40);
+  auto last = Clock::now();
+  for (;;) {
+    const uint64_t before = vm_->machine().cpu().instructions_retired();
+    if (vm_->run_for(kScreenChunk) != vmm::VmState::kPaused) return;
+    // Fewer instructions than asked: a pause request took effect (the user's Pause).
+    if (vm_->machine().cpu().instructions_retired() - before < kScreenChunk) return;
+    if (Clock::now() - last >= kInterval) {
+      publish_screen();
+      last = Clock::now();
+    }
+  }
+}
+
+// On the worker, between two chunks of a resume: only the screen changes in the mailbox.
+void LiveRun::publish_screen() {
+  auto screen = std::make_shared<const TextScreen>(take_text_screen(*vm_));
+  const std::lock_guard lock(mutex_);
+  if (status_.screen == nullptr || !(*status_.screen == *screen))
+    status_.screen = std::move(screen);
 }
 
 LiveStatus LiveRun::take(std::vector<vmm::Event>& events, std::string& console) {

@@ -33,6 +33,7 @@
 #include "engine/vmm/core/vm_state.h"
 #include "gui/bt_translations.h"
 #include "gui/inspection_snapshot.h"
+#include "gui/text_screen.h"
 
 namespace vmlab::gui {
 
@@ -69,6 +70,9 @@ struct LiveStatus {
   QString stop;  // reason: message, once stopped
   // The code and memory views' data, taken after each command (nullptr before the first).
   std::shared_ptr<const InspectionSnapshot> inspection;
+  // The CGA text screen (the Screen view), taken after each command and, while the guest
+  // runs, at most every 40 ms (nullptr before the first).
+  std::shared_ptr<const TextScreen> screen;
   // bt: the translation cache's fragments (with those it dropped since the start), made by
   // the same code as an opened run's translations.jsonl (modes/binary-translation/
   // bt_run_record.h) and read by the same reader, so the event table shows an event's
@@ -120,6 +124,12 @@ class LiveRun {
   void worker();
   void send(Command command, uint64_t count = 0);
   void publish_status();
+  // resume(): run_for in chunks of kScreenChunk instructions, publishing the text screen
+  // between them at most every kScreenInterval (a pause between chunks is a pause like
+  // run_for's: the run stays the same run, its figures unchanged).
+  void resume_publishing_screen();
+  void publish_screen();
+  static constexpr uint64_t kScreenChunk = 1'000'000;
 
   std::unique_ptr<vmm::Vm> vm_;
   std::shared_ptr<machine::LiveInput> input_;

@@ -27,6 +27,7 @@
 #include "gui/migration_view.h"
 #include "gui/run_loader.h"
 #include "gui/run_panel.h"
+#include "gui/screen_view.h"
 #include "gui/timeline_widget.h"
 #include "gui/trace_load_job.h"
 
@@ -86,6 +87,8 @@ void MainWindow::build_ui() {
   memory_ = new MemoryView;
   tabs_->addTab(code_, tr("Code"));
   tabs_->addTab(memory_, tr("Memory"));
+  screen_ = new ScreenView;
+  tabs_->addTab(screen_, tr("Screen"));
   aligned_ = new AlignedView(document_);
   tabs_->addTab(aligned_, tr("Two runs aligned"));
   migration_ = new MigrationView(document_);
@@ -107,6 +110,7 @@ void MainWindow::build_ui() {
   connect(document_, &RunDocument::summaryChanged, this, &MainWindow::update_status);
   connect(run_panel_, &RunPanel::inspected, code_, &CodeView::show_snapshot);
   connect(run_panel_, &RunPanel::inspected, memory_, &MemoryView::show_snapshot);
+  connect(run_panel_, &RunPanel::screen_taken, screen_, &ScreenView::show_screen);
   connect(aligned_, &AlignedView::openLowerRequested, this, &MainWindow::choose_aligned_run);
   connect(aligned_, &AlignedView::openUpperRequested, this, &MainWindow::choose_aligned_upper_run);
   // Back to the window's run: a rebuilt window (another language) does not reopen the other.
@@ -156,6 +160,7 @@ void MainWindow::build_menus() {
   view->addAction(tr("C&ompare modes"), this, [this] { show_view(View::compare); });
   view->addAction(tr("Co&de"), this, [this] { show_view(View::code); });
   view->addAction(tr("&Memory"), this, [this] { show_view(View::memory); });
+  view->addAction(tr("&Screen"), this, [this] { show_view(View::screen); });
   view->addAction(tr("Two runs &aligned"), this, [this] { show_view(View::aligned); });
   view->addAction(tr("Mi&gration"), this, [this] { show_view(View::migration); });
   view->addSeparator();
@@ -203,6 +208,8 @@ bool MainWindow::open_run(const QString& path) {
 void MainWindow::show_loaded(LoadedRun r) {
   const QStringList warnings = r.warnings;
   document_->reset(std::move(r.summary), std::move(r.events), warnings);
+  // A run from a directory has no machine: no screen to show (docs/gui.md, "Screen").
+  screen_->show_no_live_run();
   if (warnings.isEmpty()) {
     banner_->hide();
   } else {
@@ -357,6 +364,7 @@ void MainWindow::show_view(View view) {
     case View::memory: tabs_->setCurrentWidget(memory_); break;
     case View::aligned: tabs_->setCurrentWidget(aligned_); break;
     case View::migration: tabs_->setCurrentWidget(migration_); break;
+    case View::screen: tabs_->setCurrentWidget(screen_); break;
   }
 }
 
@@ -374,6 +382,7 @@ QWidget* MainWindow::view_widget(View view) {
     case View::memory: return memory_;
     case View::aligned: return aligned_;
     case View::migration: return migration_;
+    case View::screen: return screen_;
     case View::timeline: return this;
   }
   return this;

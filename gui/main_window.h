@@ -30,6 +30,7 @@ class CodeView;
 class MemoryView;
 class AlignedView;
 class MigrationView;
+class ScreenView;
 class TraceLoadJob;
 class EventSelection;
 class CellRun;
@@ -37,7 +38,18 @@ class CellRun;
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
-  enum class View { timeline, events, counters, compare, run, code, memory, aligned, migration };
+  enum class View {
+    timeline,
+    events,
+    counters,
+    compare,
+    run,
+    code,
+    memory,
+    aligned,
+    migration,
+    screen
+  };
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
 
@@ -86,6 +98,7 @@ class MainWindow : public QMainWindow {
   MemoryView* memory() { return memory_; }
   AlignedView* aligned() { return aligned_; }
   MigrationView* migration() { return migration_; }
+  ScreenView* screen() { return screen_; }
 
  private:
   void build_ui();
@@ -126,6 +139,7 @@ class MainWindow : public QMainWindow {
   MemoryView* memory_ = nullptr;
   AlignedView* aligned_ = nullptr;
   MigrationView* migration_ = nullptr;
+  ScreenView* screen_ = nullptr;
   QSplitter* timeline_split_ = nullptr;
 };
 

@@ -173,6 +173,7 @@ void RunPanel::set_options(const LiveRunOptions& o) {
   mode_->setCurrentIndex(mode_->findData(static_cast<int>(o.mode)));
   profile_->setCurrentText(o.profile);
   input_->setText(QString(o.input).replace(QLatin1Char('\n'), QStringLiteral("\\n")));
+  cpu_mhz_ = o.cpu_mhz;
 }
 
 LiveRunOptions RunPanel::options() const {
@@ -186,6 +187,7 @@ LiveRunOptions RunPanel::options() const {
   o.mode = static_cast<ModeVariant>(mode_->currentData().toInt());
   o.profile = profile_->currentText();
   o.input = input_->text().replace(QStringLiteral("\\n"), QStringLiteral("\n"));
+  o.cpu_mhz = cpu_mhz_;
   return o;
 }
 
@@ -280,8 +282,10 @@ void RunPanel::poll() {
   std::string console;
   const bool was_busy = run_->busy();
   const auto previous = status_.inspection;
+  const auto previous_screen = status_.screen;
   status_ = run_->take(events, console);
   if (status_.inspection && status_.inspection != previous) Q_EMIT inspected(status_.inspection);
+  if (status_.screen && status_.screen != previous_screen) Q_EMIT screen_taken(status_.screen);
   if (!events.empty()) {
     for (const vmm::Event& e : events) {
       const unsigned k = vmm::index_of(e.kind);

@@ -64,6 +64,8 @@ class RunPanel : public QWidget {
   void message(const QString& text, bool error);
   // A new snapshot for the code and memory views (after a pause, a step or the stop).
   void inspected(std::shared_ptr<const InspectionSnapshot> snapshot);
+  // A new CGA text screen for the Screen view (after a command, and while the guest runs).
+  void screen_taken(std::shared_ptr<const TextScreen> screen);
 
  protected:
   bool eventFilter(QObject* watched, QEvent* event) override;
@@ -77,6 +79,8 @@ class RunPanel : public QWidget {
   static QByteArray key_bytes(const QKeyEvent& key);
 
   RunDocument* document_;
+  // The modeled clock (no control: vmlab-gui --cpu-mhz sets it).
+  uint32_t cpu_mhz_ = LiveRunOptions{}.cpu_mhz;
   std::unique_ptr<LiveRun> run_;
   LiveStatus status_;
   RunSummary summary_;

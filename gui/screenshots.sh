@@ -74,6 +74,15 @@ EOF
     --view code --size 1400x760 --screenshot "$out/gui-code.png"
 "$gui" --run --kernel "$kernel" --mode trap --profile vtx-prescott --append "run=pagefault iters=50" \
     --instructions 1500000 --view memory --size 1200x620 --screenshot "$out/gui-memory.png"
+# The Screen tab: tests/kernels/textmode's cells, colours and cursor; GRUB Invaders' game
+# when the outside kernels are fetched (scripts/fetch-outside-kernels.sh).
+"$gui" --run --mode native --kernel "$build/tests/kernels/textmode/textmode_kernel.elf" \
+    --view screen --size 1000x640 --screenshot "$out/gui-screen.png"
+if [ -f "$build/outside-kernels/invaders.exec" ]; then
+  "$gui" --run --mode native --kernel "$build/outside-kernels/invaders.exec" --cpu-mhz 1 \
+      --instructions 400000000 --view screen --size 1000x640 \
+      --screenshot "$out/gui-screen-invaders.png"
+fi
 "$gui" --open "$runs/trap-syscall" --align "$runs/bt" --view aligned --size 1300x930 \
     --select 1062 --screenshot "$out/gui-aligned.png"
 "$gui" --open "$runs/mig-src" --view migration --size 1000x560 --screenshot "$out/gui-migration.png"

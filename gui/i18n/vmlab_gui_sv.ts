@@ -4,7 +4,7 @@
 <context>
     <name>AppOptions</name>
     <message>
-        <location filename="../app_options.cpp" line="10"/>
+        <location filename="../app_options.cpp" line="11"/>
         <source>usage: vmlab-gui [options]
 
 The vmlab window: run the guest OS in any mode and watch its traps, VM exits,
@@ -26,8 +26,9 @@ options:
   --append CMDLINE     the kernel command line, e.g. &quot;run=syscall iters=100&quot;
   --profile NAME       cost profile (default native-1c)
   --kernel FILE        the guest image (default: the guest OS built with vmlab)
+  --cpu-mhz MHZ        with --run: the modeled clock for the timers (default 1000)
   --view VIEW          timeline, events, counters, compare, run, code, memory,
-                       aligned or migration
+                       aligned, migration or screen
   --instructions N     with --run: run N instructions, then pause
   --steps N            with --run: then press Step N times (N guest instructions)
   --screenshot FILE    render the view into FILE (PNG) and exit; with --run, after
@@ -64,8 +65,9 @@ flaggor:
   --append KOMMANDORAD kärnans kommandorad, t.ex. &quot;run=syscall iters=100&quot;
   --profile NAMN       kostnadsprofil (standard native-1c)
   --kernel FIL         gästens avbild (standard: gäst-OS:et byggt med vmlab)
+  --cpu-mhz MHZ        med --run: den modellerade klockan för timrarna (standard 1000)
   --view VY            timeline, events, counters, compare, run, code, memory,
-                       aligned eller migration
+                       aligned, migration eller screen
   --instructions N     med --run: kör N instruktioner, pausa sedan
   --steps N            med --run: tryck sedan på Stega N gånger (N gästinstruktioner)
   --screenshot FIL     rita vyn till FIL (PNG) och avsluta; med --run, efter att
@@ -85,67 +87,72 @@ flaggor:
 </translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="75"/>
+        <location filename="../app_options.cpp" line="78"/>
         <source>%1 needs a value</source>
         <translation>%1 behöver ett värde</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="90"/>
+        <location filename="../app_options.cpp" line="93"/>
         <source>--select takes an event number (got &apos;%1&apos;)</source>
         <translation>--select tar ett händelsenummer (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="97"/>
+        <location filename="../app_options.cpp" line="100"/>
         <source>--instructions takes a positive count (got &apos;%1&apos;)</source>
         <translation>--instructions tar ett positivt antal (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="105"/>
+        <location filename="../app_options.cpp" line="108"/>
         <source>--steps takes a positive count (got &apos;%1&apos;)</source>
         <translation>--steps tar ett positivt antal (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="117"/>
+        <location filename="../app_options.cpp" line="120"/>
         <source>--memory-show takes all, differing or user (got &apos;%1&apos;)</source>
         <translation>--memory-show tar all, differing eller user (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="123"/>
+        <location filename="../app_options.cpp" line="126"/>
         <source>--breakdown takes events or cycles (got &apos;%1&apos;)</source>
         <translation>--breakdown tar events eller cycles (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="134"/>
+        <location filename="../app_options.cpp" line="137"/>
         <source>--sweep-set takes a set number, from 0 (got &apos;%1&apos;)</source>
         <translation>--sweep-set tar ett uppsättningsnummer, från 0 (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="144"/>
+        <location filename="../app_options.cpp" line="147"/>
         <source>--goto takes a 32-bit address in hex, e.g. 40000000 (got &apos;%1&apos;)</source>
         <translation>--goto tar en 32-bitars adress i hex, t.ex. 40000000 (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="157"/>
+        <location filename="../app_options.cpp" line="163"/>
+        <source>--cpu-mhz takes a clock in MHz from %1 to %2 (got &apos;%3&apos;)</source>
+        <translation>--cpu-mhz tar en klocka i MHz från %1 till %2 (fick &apos;%3&apos;)</translation>
+    </message>
+    <message>
+        <location filename="../app_options.cpp" line="173"/>
         <source>--lang takes en or sv (got &apos;%1&apos;)</source>
         <translation>--lang tar en eller sv (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="169"/>
+        <location filename="../app_options.cpp" line="185"/>
         <source>--size takes WIDTHxHEIGHT, from 320x240 to 8192x8192 (got &apos;%1&apos;)</source>
         <translation>--size tar BREDDxHÖJD, från 320x240 till 8192x8192 (fick &apos;%1&apos;)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="190"/>
+        <location filename="../app_options.cpp" line="206"/>
         <source>unknown mode &apos;%1&apos; (modes: native, trap, trap-npt, trap-classic, bt, pv)</source>
         <translation>okänt läge &apos;%1&apos; (lägen: native, trap, trap-npt, trap-classic, bt, pv)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="210"/>
-        <source>unknown view &apos;%1&apos; (views: timeline, events, counters, compare, run, code, memory, aligned, migration)</source>
-        <translation>okänd vy &apos;%1&apos; (vyer: timeline, events, counters, compare, run, code, memory, aligned, migration)</translation>
+        <location filename="../app_options.cpp" line="227"/>
+        <source>unknown view &apos;%1&apos; (views: timeline, events, counters, compare, run, code, memory, aligned, migration, screen)</source>
+        <translation>okänd vy &apos;%1&apos; (vyer: timeline, events, counters, compare, run, code, memory, aligned, migration, screen)</translation>
     </message>
     <message>
-        <location filename="../app_options.cpp" line="218"/>
+        <location filename="../app_options.cpp" line="235"/>
         <source>unknown option &apos;%1&apos; (vmlab-gui --help lists them)</source>
         <translation>okänd flagga &apos;%1&apos; (vmlab-gui --help listar dem)</translation>
     </message>
@@ -550,37 +557,37 @@ flaggor:
 <context>
     <name>LiveRun</name>
     <message>
-        <location filename="../live_run.cpp" line="15"/>
+        <location filename="../live_run.cpp" line="16"/>
         <source>native</source>
         <translation>native</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="17"/>
+        <location filename="../live_run.cpp" line="18"/>
         <source>trap VT (shadow paging)</source>
         <translation>trap VT (skuggsidtabeller)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="19"/>
+        <location filename="../live_run.cpp" line="20"/>
         <source>trap VT + NPT (nested paging)</source>
         <translation>trap VT + NPT (nästlad sidöversättning)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="21"/>
+        <location filename="../live_run.cpp" line="22"/>
         <source>trap classic (ring compression)</source>
         <translation>trap klassisk (ringkompression)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="22"/>
+        <location filename="../live_run.cpp" line="23"/>
         <source>bt (binary translation)</source>
         <translation>bt (binär översättning)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="23"/>
+        <location filename="../live_run.cpp" line="24"/>
         <source>pv (paravirtualization)</source>
         <translation>pv (paravirtualisering)</translation>
     </message>
     <message>
-        <location filename="../live_run.cpp" line="45"/>
+        <location filename="../live_run.cpp" line="46"/>
         <source>a run is already started</source>
         <translation>en körning är redan startad</translation>
     </message>
@@ -1419,242 +1426,252 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
 <context>
     <name>vmlab::gui::MainWindow</name>
     <message>
-        <location filename="../main_window.cpp" line="44"/>
+        <location filename="../main_window.cpp" line="45"/>
         <source>vmlab — watch a guest under five ways of virtualizing x86</source>
         <translation>vmlab — se en gäst under fem sätt att virtualisera x86</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="81"/>
+        <location filename="../main_window.cpp" line="82"/>
         <source>Run</source>
         <translation>Kör</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="82"/>
+        <location filename="../main_window.cpp" line="83"/>
         <source>Timeline and events</source>
         <translation>Tidslinje och händelser</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="83"/>
+        <location filename="../main_window.cpp" line="84"/>
         <source>Counters</source>
         <translation>Räknare</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="84"/>
+        <location filename="../main_window.cpp" line="85"/>
         <source>Compare modes</source>
         <translation>Jämför lägen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="87"/>
+        <location filename="../main_window.cpp" line="88"/>
         <source>Code</source>
         <translation>Kod</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="88"/>
+        <location filename="../main_window.cpp" line="89"/>
         <source>Memory</source>
         <translation>Minne</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="90"/>
+        <location filename="../main_window.cpp" line="91"/>
+        <source>Screen</source>
+        <translation>Skärm</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="93"/>
         <source>Two runs aligned</source>
         <translation>Två körningar i linje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="92"/>
+        <location filename="../main_window.cpp" line="95"/>
         <source>Migration</source>
         <translation>Migrering</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="131"/>
+        <location filename="../main_window.cpp" line="135"/>
         <source>Cancel loading</source>
         <translation>Avbryt inläsningen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="137"/>
+        <location filename="../main_window.cpp" line="141"/>
         <source>&amp;File</source>
         <translation>&amp;Arkiv</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="138"/>
+        <location filename="../main_window.cpp" line="142"/>
         <source>&amp;Open run directory...</source>
         <translation>&amp;Öppna körkatalog...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="140"/>
+        <location filename="../main_window.cpp" line="144"/>
         <source>Open &amp;comparison (vmlab compare --format json)...</source>
         <translation>Öppna &amp;jämförelse (vmlab compare --format json)...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="142"/>
+        <location filename="../main_window.cpp" line="146"/>
         <source>Open &amp;sweep results (vmlab sweep --out DIR)...</source>
         <translation>Öppna &amp;svepningsresultat (vmlab sweep --out DIR)...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="144"/>
+        <location filename="../main_window.cpp" line="148"/>
         <source>Open &amp;trace file (trace.json, trace.jsonl, or .gz)...</source>
         <translation>Öppna &amp;spårfil (trace.json, trace.jsonl eller .gz)...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="146"/>
+        <location filename="../main_window.cpp" line="150"/>
         <source>Open a second run to &amp;align...</source>
         <translation>Öppna en andra körning att &amp;linjera...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="147"/>
+        <location filename="../main_window.cpp" line="151"/>
         <source>Open a run for the &amp;upper aligned row...</source>
         <translation>Öppna en körning för den &amp;övre linjerade raden...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="150"/>
+        <location filename="../main_window.cpp" line="154"/>
         <source>&amp;Quit</source>
         <translation>&amp;Avsluta</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="152"/>
+        <location filename="../main_window.cpp" line="156"/>
         <source>&amp;View</source>
         <translation>&amp;Visa</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="153"/>
+        <location filename="../main_window.cpp" line="157"/>
         <source>&amp;Run</source>
         <translation>&amp;Kör</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="154"/>
+        <location filename="../main_window.cpp" line="158"/>
         <source>&amp;Timeline</source>
         <translation>&amp;Tidslinje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="155"/>
+        <location filename="../main_window.cpp" line="159"/>
         <source>&amp;Counters</source>
         <translation>&amp;Räknare</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="156"/>
+        <location filename="../main_window.cpp" line="160"/>
         <source>C&amp;ompare modes</source>
         <translation>J&amp;ämför lägen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="157"/>
+        <location filename="../main_window.cpp" line="161"/>
         <source>Co&amp;de</source>
         <translation>Ko&amp;d</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="158"/>
+        <location filename="../main_window.cpp" line="162"/>
         <source>&amp;Memory</source>
         <translation>&amp;Minne</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="159"/>
+        <location filename="../main_window.cpp" line="163"/>
+        <source>&amp;Screen</source>
+        <translation>&amp;Skärm</translation>
+    </message>
+    <message>
+        <location filename="../main_window.cpp" line="164"/>
         <source>Two runs &amp;aligned</source>
         <translation>Två körningar i &amp;linje</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="160"/>
+        <location filename="../main_window.cpp" line="165"/>
         <source>Mi&amp;gration</source>
         <translation>Mi&amp;grering</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="162"/>
+        <location filename="../main_window.cpp" line="167"/>
         <source>Show the &amp;whole run</source>
         <translation>Visa &amp;hela körningen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="164"/>
+        <location filename="../main_window.cpp" line="169"/>
         <source>&amp;Language</source>
         <translation>&amp;Språk</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="183"/>
+        <location filename="../main_window.cpp" line="188"/>
         <source>No translation for language &quot;%1&quot;.</source>
         <translation>Ingen översättning för språket &quot;%1&quot;.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="195"/>
-        <location filename="../main_window.cpp" line="247"/>
-        <location filename="../main_window.cpp" line="255"/>
-        <location filename="../main_window.cpp" line="266"/>
-        <location filename="../main_window.cpp" line="277"/>
-        <location filename="../main_window.cpp" line="289"/>
+        <location filename="../main_window.cpp" line="200"/>
+        <location filename="../main_window.cpp" line="254"/>
+        <location filename="../main_window.cpp" line="262"/>
+        <location filename="../main_window.cpp" line="273"/>
+        <location filename="../main_window.cpp" line="284"/>
+        <location filename="../main_window.cpp" line="296"/>
         <source>Could not open %1: %2</source>
         <translation>Kunde inte öppna %1: %2</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="226"/>
+        <location filename="../main_window.cpp" line="233"/>
         <source>Loading %1 ...</source>
         <translation>Läser in %1 ...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="244"/>
+        <location filename="../main_window.cpp" line="251"/>
         <source>Loading %1 was cancelled; the run shown before stays open.</source>
         <translation>Inläsningen av %1 avbröts; körningen som visades förut är kvar.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="320"/>
+        <location filename="../main_window.cpp" line="330"/>
         <source>Recording the run of cell %1 (vmlab run --out %2 --trace: %3 iterations of %4 under %5) ...</source>
         <translation>Spelar in körningen av cell %1 (vmlab run --out %2 --trace: %3 iterationer av %4 under %5) ...</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="334"/>
+        <location filename="../main_window.cpp" line="344"/>
         <source>Could not record the run of cell %1: %2</source>
         <translation>Kunde inte spela in körningen av cell %1: %2</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="394"/>
+        <location filename="../main_window.cpp" line="406"/>
         <source>No run open: File &gt; Open run directory, or the Run tab.</source>
         <translation>Ingen körning öppen: Arkiv &gt; Öppna körkatalog, eller fliken Kör.</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="400"/>
+        <location filename="../main_window.cpp" line="412"/>
         <source>%1 events since boot, %2 on the timeline</source>
         <translation>%1 händelser sedan start, %2 på tidslinjen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="402"/>
+        <location filename="../main_window.cpp" line="414"/>
         <source>%1 events on the timeline</source>
         <translation>%1 händelser på tidslinjen</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="404"/>
+        <location filename="../main_window.cpp" line="416"/>
         <source>%1 | %2 | profile %3 | %4 | %5 instructions retired on the processor | %6 modeled cycles</source>
         <translation>%1 | %2 | profil %3 | %4 | %5 instruktioner utförda på processorn | %6 modellerade cykler</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="443"/>
+        <location filename="../main_window.cpp" line="455"/>
         <source>Open a trace vmlab wrote (trace.json, trace.jsonl, or gzip: trace.json.gz, trace.jsonl.gz)</source>
         <translation>Öppna ett spår som vmlab skrev (trace.json, trace.jsonl, eller gzip: trace.json.gz, trace.jsonl.gz)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="446"/>
+        <location filename="../main_window.cpp" line="458"/>
         <source>vmlab traces (*.json *.jsonl *.json.gz *.jsonl.gz)</source>
         <translation>vmlab-spår (*.json *.jsonl *.json.gz *.jsonl.gz)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="412"/>
+        <location filename="../main_window.cpp" line="424"/>
         <source>Open a vmlab run directory (vmlab run --out DIR --trace)</source>
         <translation>Öppna en vmlab-körkatalog (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="423"/>
+        <location filename="../main_window.cpp" line="435"/>
         <source>Open a second run directory to align below the first (vmlab run --out DIR --trace)</source>
         <translation>Öppna en andra körkatalog att linjera under den första (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="433"/>
+        <location filename="../main_window.cpp" line="445"/>
         <source>Open a run directory for the upper row of the aligned view (vmlab run --out DIR --trace)</source>
         <translation>Öppna en körkatalog för den linjerade vyns övre rad (vmlab run --out DIR --trace)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="455"/>
+        <location filename="../main_window.cpp" line="467"/>
         <source>Open the folder of a vmlab sweep (vmlab sweep --out DIR)</source>
         <translation>Öppna mappen för en vmlab sweep (vmlab sweep --out DIR)</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="464"/>
+        <location filename="../main_window.cpp" line="476"/>
         <source>Open vmlab compare --format json output</source>
         <translation>Öppna utdata från vmlab compare --format json</translation>
     </message>
     <message>
-        <location filename="../main_window.cpp" line="466"/>
+        <location filename="../main_window.cpp" line="478"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
@@ -1922,7 +1939,7 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
     </message>
     <message>
         <location filename="../run_panel.cpp" line="74"/>
-        <location filename="../run_panel.cpp" line="369"/>
+        <location filename="../run_panel.cpp" line="373"/>
         <source>Run</source>
         <translation>Kör</translation>
     </message>
@@ -1958,7 +1975,7 @@ EAX %9  EBX %10  ECX %11  EDX %12  ESI %13  EDI %14  EBP %15  ESP %16</translati
     </message>
     <message>
         <location filename="../run_panel.cpp" line="88"/>
-        <location filename="../run_panel.cpp" line="380"/>
+        <location filename="../run_panel.cpp" line="384"/>
         <source>Not started.</source>
         <translation>Inte startad.</translation>
     </message>
@@ -1977,74 +1994,87 @@ Händelser sedan start: som räknartabellens summa; tidslinjen och händelsetabe
         <translation>Gästens konsol (COM1) visas här. Klicka i den och skriv för att skicka tangenter till den körande gästen.</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="198"/>
+        <location filename="../run_panel.cpp" line="200"/>
         <source>Could not start the guest: %1</source>
         <translation>Kunde inte starta gästen: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="199"/>
+        <location filename="../run_panel.cpp" line="201"/>
         <source>Not started: %1</source>
         <translation>Inte startad: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="204"/>
+        <location filename="../run_panel.cpp" line="206"/>
         <source>live</source>
         <translation>live</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="302"/>
+        <location filename="../run_panel.cpp" line="306"/>
         <source>shown when the run pauses or stops</source>
         <translation>visas när körningen pausar eller stannar</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="347"/>
+        <location filename="../run_panel.cpp" line="351"/>
         <source>Choose a kernel image</source>
         <translation>Välj en kärnavbild</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="350"/>
+        <location filename="../run_panel.cpp" line="354"/>
         <source>ELF kernels (*.elf);;All files (*)</source>
         <translation>ELF-kärnor (*.elf);;Alla filer (*)</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="369"/>
+        <location filename="../run_panel.cpp" line="373"/>
         <source>Resume</source>
         <translation>Fortsätt</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="382"/>
+        <location filename="../run_panel.cpp" line="386"/>
         <source>Running... events since boot: %1</source>
         <translation>Kör... händelser sedan start: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="387"/>
+        <location filename="../run_panel.cpp" line="391"/>
         <source>Stopped at guest EIP 0x%1</source>
         <translation>Stoppad vid gästens EIP 0x%1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="387"/>
+        <location filename="../run_panel.cpp" line="391"/>
         <source>Paused at guest EIP 0x%1</source>
         <translation>Pausad vid gästens EIP 0x%1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="390"/>
+        <location filename="../run_panel.cpp" line="394"/>
         <source>guest instructions run by Step: %1</source>
         <translation>gästinstruktioner körda med Stega: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="392"/>
+        <location filename="../run_panel.cpp" line="396"/>
         <source>instructions retired on the processor: %1</source>
         <translation>instruktioner utförda på processorn: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="393"/>
+        <location filename="../run_panel.cpp" line="397"/>
         <source>modeled cycles: %1</source>
         <translation>modellerade cykler: %1</translation>
     </message>
     <message>
-        <location filename="../run_panel.cpp" line="394"/>
+        <location filename="../run_panel.cpp" line="398"/>
         <source>events since boot: %1</source>
         <translation>händelser sedan start: %1</translation>
+    </message>
+</context>
+<context>
+    <name>vmlab::gui::ScreenView</name>
+    <message>
+        <location filename="../screen_view.cpp" line="33"/>
+        <source>The CGA text screen (0xB8000) is shown for live runs only: run a kernel in the Run tab (or vmlab-gui --run KERNEL).</source>
+        <translation>CGA-textskärmen (0xB8000) visas bara för livekörningar: kör en kärna under fliken Kör (eller vmlab-gui --run KÄRNA).</translation>
+    </message>
+    <message>
+        <location filename="../screen_view.cpp" line="36"/>
+        <source>The text buffer at 0xB8000 is not backed by guest RAM.</source>
+        <translation>Textbufferten vid 0xB8000 ligger inte i gästens RAM.</translation>
     </message>
 </context>
 <context>
