@@ -120,6 +120,13 @@ class PrivilegedEmulator {
   // guest_pt_write, as natively the push simply lands. Only a true fault reaches the
   // guest. EIP is back at the instruction on a fault.
   Outcome transfer_on_processor(const std::function<void(cpu::Cpu&)>& op);
+  // A far RET or IRET of the guest kernel to a code selector with RPL 1 or 2: natively a
+  // return from ring 0 to an outer ring, which the processor in ring 1 would take as a
+  // return to its own ring. The guest's descriptor decides, as natively: #GP(selector)
+  // unless it is a code segment whose DPL admits the RPL (SDM Vol. 2, IRET and RET), then
+  // #NP(selector) unless present; a return the guest's tables allow stops the run
+  // (ring compression runs the guest's rings 0 and 3 only).
+  Outcome return_to_middle_ring(uint16_t cs_sel);
   // The same operation on the scratch processor only, its stores committed through the
   // shadow MMU: what transfer_on_processor does on a traced page, and what a VT-like
   // monitor does with an event delivery that an exit on a traced page interrupted. On a
@@ -194,6 +201,8 @@ class PrivilegedEmulator {
   // *c_.segments; stops the run if this monitor has none (a monitor's bug, not the guest's).
   DeprivilegedSegments& segments() const;
   bool read_mem(uint32_t lin, void* out, uint32_t size, Outcome& fault);
+  // `n` (at most 3) return-frame slots at `sp`, 2 bytes each for a 16-bit operand size.
+  bool read_frame(uint32_t sp, bool o16, uint32_t* slots, unsigned n, Outcome& fault);
   bool write_mem(uint32_t lin, const void* in, uint32_t size, Outcome& fault);
   Outcome page_fault(const GuestMemory::Fault& f);
   static Outcome gp(uint32_t error_code);
