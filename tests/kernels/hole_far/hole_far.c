@@ -54,16 +54,6 @@ void isr_dispatch(struct frame* f) {
   unexpected_vector(f);
 }
 
-/* The stub: mov $marker, %eax; lret. */
-static void put_stub(uint32_t at, uint32_t marker) {
-  code[at] = 0xB8;
-  code[at + 1] = (uint8_t)marker;
-  code[at + 2] = (uint8_t)(marker >> 8);
-  code[at + 3] = (uint8_t)(marker >> 16);
-  code[at + 4] = (uint8_t)(marker >> 24);
-  code[at + 5] = 0xCB;
-}
-
 static uint32_t call_direct_gap(void) {
   uint32_t v = 0;
   __asm__ volatile(PROBE_BEGIN "lcall $0x18, $0xFBFFF000\n" PROBE_END : "+a"(v)::"memory");
@@ -93,10 +83,10 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   gdtr.base = (uint32_t)gdt;
   __asm__ volatile("lgdt %0" ::"m"(gdtr));
 
-  put_stub(0x000, 0xC0DE0000u); /* at 0xFC000000 and 0xFD000000: in the hole */
-  put_stub(0x800, 0xC0DE0800u); /* at 0xFBFFF800: the gap */
-  put_stub(0xC00, 0xC0DE0C00u); /* at 0xFBFFFC00 and 0xFD000C00 */
-  put_stub(0xFFA, 0xC0DE0FFAu); /* the page's last 6 bytes: at 0xFC00FFFA */
+  probe_put_stub(code + 0x000, 0xC0DE0000u); /* at 0xFC000000 and 0xFD000000: in the hole */
+  probe_put_stub(code + 0x800, 0xC0DE0800u); /* at 0xFBFFF800: the gap */
+  probe_put_stub(code + 0xC00, 0xC0DE0C00u); /* at 0xFBFFFC00 and 0xFD000C00 */
+  probe_put_stub(code + 0xFFA, 0xC0DE0FFAu); /* the page's last 6 bytes: at 0xFC00FFFA */
   for (uint32_t i = 0; i < 1024; ++i) pt_low[i] = (i << 12) | 3;
   pd[0] = (uint32_t)pt_low | 3;
   pd[0xFBC00000u >> 22] = (uint32_t)pt_gap | 3;

@@ -35,16 +35,6 @@ void isr_dispatch(struct frame* f) {
   unexpected_vector(f);
 }
 
-/* The stub: mov $marker, %eax; lret. */
-static void put_stub(uint32_t at, uint32_t marker) {
-  code[at] = 0xB8;
-  code[at + 1] = (uint8_t)marker;
-  code[at + 2] = (uint8_t)(marker >> 8);
-  code[at + 3] = (uint8_t)(marker >> 16);
-  code[at + 4] = (uint8_t)(marker >> 24);
-  code[at + 5] = 0xCB;
-}
-
 static void user_main(void) {
   /* Offsets relative to base 0x800: 0xFBFFF000 is linear 0xFBFFF800 (the gap),
    * 0xFCFFF800 is 0xFD000000 (the hole). */
@@ -91,10 +81,10 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   gdtr.base = (uint32_t)gdt2;
   __asm__ volatile("lgdt %0" ::"m"(gdtr) : "memory");
 
-  put_stub(0x000, 0xC0DE0000u); /* at 0xFD000000: in the hole */
-  put_stub(0x400, 0xC0DE0400u); /* at 0xFD000400 */
-  put_stub(0x800, 0xC0DE0800u); /* at 0xFBFFF800: the gap */
-  put_stub(0xC00, 0xC0DE0C00u); /* at 0xFBFFFC00 */
+  probe_put_stub(code + 0x000, 0xC0DE0000u); /* at 0xFD000000: in the hole */
+  probe_put_stub(code + 0x400, 0xC0DE0400u); /* at 0xFD000400 */
+  probe_put_stub(code + 0x800, 0xC0DE0800u); /* at 0xFBFFF800: the gap */
+  probe_put_stub(code + 0xC00, 0xC0DE0C00u); /* at 0xFBFFFC00 */
   for (uint32_t i = 0; i < 1024; ++i) pt_low[i] = (i << 12) | 7;
   pd[0] = (uint32_t)pt_low | 7;
   pd[0xFBC00000u >> 22] = (uint32_t)pt_gap | 7;

@@ -69,6 +69,15 @@ static struct {
   uint16_t sel;
 } __attribute__((packed)) farptr;
 
+void probe_put_stub(volatile uint8_t* at, uint32_t marker) {
+  at[0] = 0xB8;
+  at[1] = (uint8_t)marker;
+  at[2] = (uint8_t)(marker >> 8);
+  at[3] = (uint8_t)(marker >> 16);
+  at[4] = (uint8_t)(marker >> 24);
+  at[5] = 0xCB;
+}
+
 uint32_t probe_call_far(uint16_t sel, uint32_t off) {
   uint32_t v = 0x0BADBAD0u;
   farptr.off = off;

@@ -46,6 +46,8 @@ void probe_print_recorded(void);
  * target did not set it). A target returns with LRET (IRET for an interrupt gate's); for a
  * JMP or a far RET or IRET the helper pushes a return frame `back`:1f first, `back` being
  * the prober's own code selector. */
+/* Writes a target for them at `at`: mov $marker, %eax; lret. */
+void probe_put_stub(volatile uint8_t* at, uint32_t marker);
 /* lcall *m16:32 to sel:off (the far pointer in memory, as probe_farptr). */
 uint32_t probe_call_far(uint16_t sel, uint32_t off);
 /* ljmp *m16:32 to sel:off. */
