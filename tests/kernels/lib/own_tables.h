@@ -17,6 +17,9 @@ struct tss32 {
 } __attribute__((packed));
 
 uint64_t own_gate(uint16_t sel, uint32_t offset, uint8_t type_attr);
+/* Segment descriptors: klib's seg_desc (klib.h), under the name this file gave them when it
+ * had its own copy (kernels written against it still say own_seg_desc). */
+#define own_seg_desc seg_desc
 
 /* Fills gdt[0..5] with klib's layout (null, ring-0 code and data, ring-3 code and data,
  * the TSS at `tss`), the IDT with klib's gates (0, 6, 13, 14, 0x20, 0x80) plus #TS, #NP
