@@ -14,10 +14,6 @@
 
 #define ATA_BASE 0x1F0
 #define ATA_CONTROL 0x3F6
-#define ST_BSY 0x80
-#define ST_DRQ 0x08
-#define ST_ERR 0x01
-#define ST_DF 0x20
 
 #define ATA_UNITS 2
 
@@ -71,7 +67,7 @@ int ata_read(u32 unit, u32 lba, void* buf) {
   if (unit >= ATA_UNITS || !present[unit]) return -1;
   ata_task(unit, lba, 1, 0x20);
   const u8 s = ata_wait_ready();
-  if ((s & (ST_ERR | ST_DF)) || !(s & ST_DRQ)) return -1;
+  if ((s & ST_FAILED) || !(s & ST_DRQ)) return -1;
   u8* p = buf;
   for (u32 i = 0; i < SECTOR_SIZE / 2; i++) {
     const u16 w = pv->inw(ATA_BASE);
@@ -85,19 +81,19 @@ int ata_write(u32 unit, u32 lba, const void* buf) {
   if (unit >= ATA_UNITS || !present[unit]) return -1;
   ata_task(unit, lba, 1, 0x30);
   u8 s = ata_wait_ready();
-  if ((s & (ST_ERR | ST_DF)) || !(s & ST_DRQ)) return -1;
+  if ((s & ST_FAILED) || !(s & ST_DRQ)) return -1;
   const u8* p = buf;
   for (u32 i = 0; i < SECTOR_SIZE / 2; i++)
     pv->outw(ATA_BASE, (u16)(p[2 * i] | (p[2 * i + 1] << 8)));
   s = ata_wait_ready();
-  return (s & (ST_ERR | ST_DF)) ? -1 : 0;
+  return (s & ST_FAILED) ? -1 : 0;
 }
 
 int ata_flush(u32 unit) {
   if (unit >= ATA_UNITS || !present[unit]) return -1;
   pv->outb(ATA_BASE + 6, device(unit));
   pv->outb(ATA_BASE + 7, 0xE7);
-  return (ata_wait_ready() & (ST_ERR | ST_DF)) ? -1 : 0;
+  return (ata_wait_ready() & ST_FAILED) ? -1 : 0;
 }
 
 /* The block seam (blk.h): by DMA, one command per request (ata_dma.c); by PIO, a request

@@ -11,6 +11,13 @@
 
 #define SECTOR_SIZE 512u
 
+/* The status register's bits (ATA/ATAPI-6, "Status register"), as both paths read them. */
+#define ST_BSY 0x80
+#define ST_DF 0x20
+#define ST_DRQ 0x08
+#define ST_ERR 0x01
+#define ST_FAILED (ST_ERR | ST_DF) /* the command failed */
+
 /* Looks for the drive `unit` (0 master, 1 slave): 1 and its size in sectors (IDENTIFY
  * words 60-61), or 0. */
 int ata_probe(u32 unit, u32* sectors);
@@ -20,8 +27,9 @@ int ata_write(u32 unit, u32 lba, const void* buf);
 /* FLUSH CACHE: the writes before it are durable. */
 int ata_flush(u32 unit);
 
-/* ata.c, for ata_dma.c: writes the task file of `count` sectors (0: 256) at `lba` on
- * `unit` and issues `command`; returns the status once BSY is clear (0xFF after a bound). */
+/* ata.c, the plumbing the PIO and DMA paths share: ata_task writes the task file of `count`
+ * sectors (0: 256) at `lba` on `unit` and issues `command`; ata_wait_ready returns the
+ * status once BSY is clear (0xFF after a bound). */
 void ata_task(u32 unit, u32 lba, u32 count, u8 command);
 u8 ata_wait_ready(void);
 

@@ -32,8 +32,6 @@
 #define BM_ACTIVE 0x01
 #define BM_ERROR 0x02
 #define BM_INTERRUPT 0x04
-#define ST_ERR 0x01
-#define ST_DF 0x20
 #define RUN_MAX 128u /* sectors per command: 64 KiB, at most two PRDs */
 #define PRD_END 0x80000000u
 
@@ -105,7 +103,7 @@ static int transfer(u32 unit, u32 lba, u32 count, u32 pa, bool read) {
   for (u32 i = 0; i < 1000000 && (s & BM_ACTIVE); i++) s = pv->inb(bm + BM_STATUS);
   pv->outb(bm + BM_COMMAND, direction); /* stop */
   const u8 drive = ata_wait_ready();
-  if ((s & (BM_ACTIVE | BM_ERROR)) || (drive & (ST_ERR | ST_DF))) {
+  if ((s & (BM_ACTIVE | BM_ERROR)) || (drive & ST_FAILED)) {
     pv->outb(bm + BM_STATUS, BM_ERROR | BM_INTERRUPT);
     return -1;
   }

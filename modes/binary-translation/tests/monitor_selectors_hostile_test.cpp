@@ -11,20 +11,23 @@
 // native's, the marker must appear nowhere in the translation cache or the %gs data, the
 // translator's selector table must hold exactly the guest's terms (0 for the null selector
 // and its two slots, #GP(selector) for every other), and the monitor's GDT slots (but for
-// accessed bits) must be byte for byte what they were before the guest ran.
+// accessed bits), its IDT and its TSS must be what they were before the guest ran
+// (modes/tests/hostile_harness.h).
 #include <gtest/gtest.h>
 
-#include <memory>
-#include <string>
 #include <vector>
 
-#include "engine/vmm/core/hypervisor_hole.h"
-#include "engine/vmm/core/vm.h"
-#include "modes/binary-translation/bt_mode.h"
 #include "modes/binary-translation/translation_cache.h"
+#include "modes/tests/hostile_harness.h"
 
 namespace vmlab::modes {
 namespace {
+
+using hostile::emit32;
+using hostile::MonitorTables;
+using hostile::real_bytes;
+using hostile::segment_descriptor;
+using hostile::Where;
 
 constexpr uint32_t kCode = 0x100000;
 constexpr uint32_t kGdt = 0x101000;
@@ -34,16 +37,6 @@ constexpr uint32_t kGpHandler = 0x104000;
 constexpr uint32_t kPointers = 0x105000;  // m16:32 far pointers, one per attempt
 constexpr uint32_t kMarker = 0x5EC7E57Au;
 constexpr uint16_t kSelectors[] = {0xFFF1, 0xFFE9, 0xFFF0, 0xFFE8};
-
-uint64_t desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {
-  return uint64_t{limit & 0xFFFF} | uint64_t{base & 0xFFFFFF} << 16 | uint64_t{access} << 40 |
-         uint64_t{(limit >> 16) & 0xF} << 48 | uint64_t{flags & 0xFu} << 52 |
-         uint64_t{base >> 24} << 56;
-}
-
-void emit32(std::vector<uint8_t>& c, uint32_t v) {
-  for (int b = 0; b < 4; ++b) c.push_back(static_cast<uint8_t>(v >> (8 * b)));
-}
 
 struct Program {
   std::vector<uint8_t> code;
@@ -77,10 +70,7 @@ Program program() {
     emit32(insn, ~kMarker);
     insn.insert(insn.end(), {0xF7, 0xD0, prefix, 0x89, 0x05});  // not eax; mov sreg:[4], eax
     emit32(insn, 4);
-    const uint32_t after = kCode + static_cast<uint32_t>(c.size()) + 5 + insn.size();
-    c.push_back(0xBE);  // mov esi, after
-    emit32(c, after);
-    c.insert(c.end(), insn.begin(), insn.end());
+    hostile::append_attempt(c, kCode, insn);
     p.want.push_back(sel & 0xFFFCu);
   };
   for (const Sreg& s : sregs) {
@@ -107,54 +97,17 @@ Program program() {
   return p;
 }
 
-template <class Write32, class Write8>
-void prepare(const Program& p, Write32 write32, Write8 write8) {
-  const uint64_t gdt[3] = {0, desc(0, 0xFFFFF, 0x9A, 0xC), desc(0, 0xFFFFF, 0x92, 0xC)};
-  for (uint32_t i = 0; i < 3; ++i) {
-    write32(kGdt + 8 * i, static_cast<uint32_t>(gdt[i]));
-    write32(kGdt + 8 * i + 4, static_cast<uint32_t>(gdt[i] >> 32));
-  }
-  write32(kGdt + 0x80, uint32_t{kGdt} << 16 | (3 * 8 - 1));  // GDTR image: limit, base
-  write32(kGdt + 0x84, kGdt >> 16);
-  write32(kGdt + 0x88, uint32_t{kIdt} << 16 | 0x7FF);  // IDTR image
-  write32(kGdt + 0x8C, kIdt >> 16);
-  for (uint32_t i = 0; i < 512; ++i) write32(kIdt + 4 * i, 0);
-  write32(kIdt + 13 * 8, 0x0008u << 16 | (kGpHandler & 0xFFFF));  // #GP: interrupt gate
-  write32(kIdt + 13 * 8 + 4, (kGpHandler & 0xFFFF0000u) | 0x8E00u);
-  for (uint32_t i = 0; i < p.want.size(); ++i) write32(kLog + 4 * i, 0xFFFFFFFFu);
+void prepare(const Program& p, hostile::Run& guest) {
+  hostile::write_tables(
+      guest, kGdt,
+      {0, segment_descriptor(0, 0xFFFFF, 0x9A, 0xC), segment_descriptor(0, 0xFFFFF, 0x92, 0xC)},
+      kGdt + 0x80, kIdt, kGdt + 0x88);
+  hostile::write_gp_logger(guest, kIdt, kGpHandler, kLog, static_cast<uint32_t>(p.want.size()));
   for (uint32_t i = 0; i < 5 * 4; ++i) {
-    write32(kPointers + 8 * i, 0);
-    write32(kPointers + 8 * i + 4, kSelectors[i % 4]);
+    guest.write32(kPointers + 8 * i, 0);
+    guest.write32(kPointers + 8 * i + 4, kSelectors[i % 4]);
   }
-  // The #GP handler: pop eax (the error code); mov [edi*4 + kLog], eax; inc edi;
-  // mov [esp], esi; iret.
-  std::vector<uint8_t> h = {0x58, 0x89, 0x04, 0xBD};
-  emit32(h, kLog);
-  h.insert(h.end(), {0x47, 0x89, 0x34, 0x24, 0xCF});
-  for (size_t i = 0; i < h.size(); ++i) write8(kGpHandler + static_cast<uint32_t>(i), h[i]);
-  for (size_t i = 0; i < p.code.size(); ++i) write8(kCode + static_cast<uint32_t>(i), p.code[i]);
-}
-
-// The real processor's view of `pages` pages of the hole from `linear` (the monitor's).
-std::vector<uint8_t> hole_bytes(cpu::Cpu& cpu, uint32_t linear, uint32_t pages) {
-  std::vector<uint8_t> bytes;
-  bytes.reserve(pages * 4096);
-  for (uint32_t page = 0; page < pages; ++page) {
-    const uint32_t at = linear + page * 4096;
-    const uint32_t pde = cpu.phys_read32((cpu.state().cr3 & ~0xFFFu) + (at >> 22) * 4);
-    const uint32_t pte =
-        (pde & 1) ? cpu.phys_read32((pde & ~0xFFFu) + ((at >> 12) & 0x3FFu) * 4) : 0;
-    for (uint32_t i = 0; i < 4096; ++i) {
-      bytes.push_back((pte & 1) ? cpu.phys_read8((pte & ~0xFFFu) + i) : 0);
-    }
-  }
-  return bytes;
-}
-
-std::vector<uint8_t> gdt_tail(cpu::Cpu& cpu) {
-  std::vector<uint8_t> p = hole_bytes(cpu, vmm::hole::kShadowGdt + 0xF000, 1);
-  for (uint32_t i = 5; i < 4096; i += 8) p[i] &= 0xFE;
-  return p;
+  guest.write(kCode, p.code);
 }
 
 bool holds_marker(const std::vector<uint8_t>& bytes) {
@@ -173,67 +126,48 @@ TEST(MonitorSelectorsHostile, NoSegmentLoadOfTheGuestKernelReachesTheTranslators
   // Natively: every attempt is #GP(selector).
   std::vector<uint32_t> native_log;
   {
-    vmm::VmConfig config;
-    config.machine.memory_mib = 4;
-    config.machine.max_instructions = 100000;
-    auto created = vmm::Vm::create(std::move(config));
-    ASSERT_TRUE(created.ok());
-    vmm::Vm& vm = *created.value();
-    cpu::Cpu& cpu = vm.machine().cpu();
-    prepare(
-        prog, [&](uint32_t pa, uint32_t v) { cpu.phys_write32(pa, v); },
-        [&](uint32_t pa, uint8_t v) { cpu.phys_write8(pa, v); });
-    cpu.reset_multiboot(kCode, 0, 0);
-    const auto r = vm.run();
+    hostile::Run guest(Where::kNative, 100000);
+    prepare(prog, guest);
+    guest.start(kCode);
+    const auto r = guest.run();
     ASSERT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
-    EXPECT_EQ(cpu.state().gpr[cpu::EDI], prog.want.size());
+    EXPECT_EQ(guest.cpu().state().gpr[cpu::EDI], prog.want.size());
     for (uint32_t i = 0; i < prog.want.size(); ++i) {
-      native_log.push_back(cpu.phys_read32(kLog + 4 * i));
+      native_log.push_back(guest.read32(kLog + 4 * i));
       EXPECT_EQ(native_log.back(), prog.want[i]) << "native attempt " << i;
     }
   }
 
-  vmm::VmConfig config;
-  config.machine.memory_mib = 4;
-  config.machine.max_instructions = 100000;
-  auto bt_mode = std::make_unique<bt::BtMode>();
-  bt::BtMode* btm = bt_mode.get();
-  config.mode = std::move(bt_mode);
-  auto created = vmm::Vm::create(std::move(config));
-  ASSERT_TRUE(created.ok());
-  vmm::Vm& vm = *created.value();
-  cpu::Cpu& cpu = vm.machine().cpu();
-  auto attached = btm->attach(vm);
-  ASSERT_TRUE(attached.ok());
-  bt::BtMonitor* monitor = attached.value();
-  vmm::GuestMemory& mem = monitor->memory();
-  prepare(
-      prog, [&](uint32_t gpa, uint32_t v) { mem.write_phys32(gpa, v); },
-      [&](uint32_t gpa, uint8_t v) { mem.write_phys8(gpa, v); });
-  monitor->start(kCode, 0, 0);
-  const std::vector<uint8_t> gdt_before = gdt_tail(cpu);
+  hostile::Run guest(Where::kBt, 100000);
+  prepare(prog, guest);
+  guest.start(kCode);
+  cpu::Cpu& cpu = guest.cpu();
+  const MonitorTables before = MonitorTables::of(cpu);
   constexpr uint32_t kTablePages = 0x20000 / 4096;
   const uint32_t table = bt::layout::kDataBase + bt::gsdata::kSelectorTable;
   std::vector<uint8_t> table_want(kTablePages * 4096);
   for (uint32_t sel = 4; sel <= 0xFFFF; ++sel) {  // (0-3: null)
-    const bool guest = !(sel & 4) && (sel >> 3) >= 1 && (sel >> 3) <= 2;
-    const uint32_t error = guest ? 0 : sel & 0xFFFCu;
+    const bool in_guest_gdt = !(sel & 4) && (sel >> 3) >= 1 && (sel >> 3) <= 2;
+    const uint32_t error = in_guest_gdt ? 0 : sel & 0xFFFCu;
     table_want[sel * 2] = static_cast<uint8_t>(error);
     table_want[sel * 2 + 1] = static_cast<uint8_t>(error >> 8);
   }
-  const auto r = vm.run();
+  const auto r = guest.run();
   ASSERT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
   EXPECT_EQ(cpu.state().gpr[cpu::EDI], prog.want.size());
   for (uint32_t i = 0; i < prog.want.size(); ++i) {
-    EXPECT_EQ(mem.read_phys32(kLog + 4 * i), native_log[i]) << "bt attempt " << i;
+    EXPECT_EQ(guest.read32(kLog + 4 * i), native_log[i]) << "bt attempt " << i;
   }
-  EXPECT_FALSE(holds_marker(hole_bytes(cpu, bt::layout::kDataBase, bt::layout::kDataPages)))
+  EXPECT_FALSE(holds_marker(real_bytes(cpu, bt::layout::kDataBase, bt::layout::kDataPages)))
       << "the guest wrote into the translator's %gs data";
-  EXPECT_FALSE(holds_marker(hole_bytes(cpu, bt::layout::kTcBase, bt::layout::kTcSize / 4096)))
+  EXPECT_FALSE(holds_marker(real_bytes(cpu, bt::layout::kTcBase, bt::layout::kTcSize / 4096)))
       << "the guest wrote into the translation cache";
-  EXPECT_TRUE(hole_bytes(cpu, table, kTablePages) == table_want)
+  EXPECT_TRUE(real_bytes(cpu, table, kTablePages) == table_want)
       << "the translator's selector table is not the guest's GDT's";
-  EXPECT_EQ(gdt_tail(cpu), gdt_before) << "the monitor's GDT slots changed";
+  const MonitorTables after = MonitorTables::of(cpu);
+  EXPECT_EQ(after.gdt_slots, before.gdt_slots) << "the monitor's GDT slots changed";
+  EXPECT_EQ(after.idt, before.idt) << "the monitor's IDT changed";
+  EXPECT_EQ(after.tss, before.tss) << "the monitor's TSS changed";
 }
 
 }  // namespace

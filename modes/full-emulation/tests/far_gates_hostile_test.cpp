@@ -17,18 +17,19 @@
 #include <gtest/gtest.h>
 
 #include <array>
-#include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "engine/vmm/core/hypervisor_hole.h"
-#include "engine/vmm/core/vm.h"
-#include "modes/binary-translation/bt_mode.h"
-#include "modes/full-emulation/trap_mode.h"
+#include "modes/tests/hostile_harness.h"
 
 namespace vmlab::modes {
 namespace {
+
+using hostile::call_gate;
+using hostile::emit32;
+using hostile::MonitorTables;
+using hostile::segment_descriptor;
+using hostile::Where;
 
 constexpr uint32_t kCode = 0x100000;
 constexpr uint32_t kGdt = 0x101000;
@@ -36,23 +37,6 @@ constexpr uint32_t kIdt = 0x102000;
 constexpr uint32_t kLog = 0x103000;
 constexpr uint32_t kGpHandler = 0x104000;
 constexpr uint32_t kAttempts = 14;
-
-enum class Where { kNative, kClassic, kBt };
-
-uint64_t desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {
-  return uint64_t{limit & 0xFFFF} | uint64_t{base & 0xFFFFFF} << 16 | uint64_t{access} << 40 |
-         uint64_t{(limit >> 16) & 0xF} << 48 | uint64_t{flags & 0xFu} << 52 |
-         uint64_t{base >> 24} << 56;
-}
-
-uint64_t call_gate(uint16_t target, uint32_t offset, uint8_t access) {
-  return uint64_t{offset & 0xFFFF} | uint64_t{target} << 16 | uint64_t{access} << 40 |
-         uint64_t{offset >> 16} << 48;
-}
-
-void emit32(std::vector<uint8_t>& c, uint32_t v) {
-  for (int b = 0; b < 4; ++b) c.push_back(static_cast<uint8_t>(v >> (8 * b)));
-}
 
 // Each attempt: mov esi, <after>; <the instruction>; after: (the #GP handler resumes at ESI).
 std::vector<uint8_t> program() {
@@ -62,12 +46,7 @@ std::vector<uint8_t> program() {
   emit32(c, kGdt + 0x88);
   c.insert(c.end(), {0xBC, 0x00, 0x00, 0x09, 0x00,  // mov esp, 0x90000
                      0x31, 0xFF});                  // xor edi, edi
-  auto attempt = [&](std::vector<uint8_t> insn) {
-    const uint32_t after = kCode + static_cast<uint32_t>(c.size()) + 5 + insn.size();
-    c.push_back(0xBE);  // mov esi, after
-    emit32(c, after);
-    c.insert(c.end(), insn.begin(), insn.end());
-  };
+  auto attempt = [&](const std::vector<uint8_t>& insn) { hostile::append_attempt(c, kCode, insn); };
   auto far = [&](uint8_t opcode, uint16_t sel) {
     std::vector<uint8_t> i = {opcode, 0, 0, 0, 0};
     i.push_back(static_cast<uint8_t>(sel));
@@ -104,46 +83,15 @@ std::vector<uint8_t> program() {
   return c;
 }
 
-template <class Write32, class Write8>
-void prepare(Write32 write32, Write8 write8) {
-  const uint64_t gdt[7] = {0,
-                           desc(0, 0xFFFFF, 0x9A, 0xC),
-                           desc(0, 0xFFFFF, 0x92, 0xC),
-                           call_gate(0xFFE8, 0, 0x8C),
-                           call_gate(0xFFF8, 0, 0x8C),
-                           call_gate(0xFFF0, 0, 0x8C),
-                           call_gate(0xFFE9, 0, 0x8C)};
-  for (uint32_t i = 0; i < 7; ++i) {
-    write32(kGdt + 8 * i, static_cast<uint32_t>(gdt[i]));
-    write32(kGdt + 8 * i + 4, static_cast<uint32_t>(gdt[i] >> 32));
-  }
-  write32(kGdt + 0x80, uint32_t{kGdt} << 16 | (7 * 8 - 1));  // GDTR image: limit, base
-  write32(kGdt + 0x84, kGdt >> 16);
-  write32(kGdt + 0x88, uint32_t{kIdt} << 16 | 0x7FF);  // IDTR image
-  write32(kGdt + 0x8C, kIdt >> 16);
-  for (uint32_t i = 0; i < 512; ++i) write32(kIdt + 4 * i, 0);
-  write32(kIdt + 13 * 8, 0x0008u << 16 | (kGpHandler & 0xFFFF));  // #GP: interrupt gate
-  write32(kIdt + 13 * 8 + 4, (kGpHandler & 0xFFFF0000u) | 0x8E00u);
-  for (uint32_t i = 0; i < kAttempts; ++i) write32(kLog + 4 * i, 0xFFFFFFFFu);
-  // The #GP handler: pop eax (the error code); mov [edi*4 + kLog], eax; inc edi;
-  // mov [esp], esi; iret.
-  std::vector<uint8_t> h = {0x58, 0x89, 0x04, 0xBD};
-  emit32(h, kLog);
-  h.insert(h.end(), {0x47, 0x89, 0x34, 0x24, 0xCF});
-  for (size_t i = 0; i < h.size(); ++i) write8(kGpHandler + static_cast<uint32_t>(i), h[i]);
-  const std::vector<uint8_t> code = program();
-  for (size_t i = 0; i < code.size(); ++i) write8(kCode + static_cast<uint32_t>(i), code[i]);
-}
-
-// The real processor's mapping of a hole page (the monitor's).
-std::vector<uint8_t> real_page(cpu::Cpu& cpu, uint32_t linear) {
-  std::vector<uint8_t> bytes(4096);
-  const uint32_t pde = cpu.phys_read32((cpu.state().cr3 & ~0xFFFu) + (linear >> 22) * 4);
-  if (!(pde & 1)) return bytes;
-  const uint32_t pte = cpu.phys_read32((pde & ~0xFFFu) + ((linear >> 12) & 0x3FFu) * 4);
-  if (!(pte & 1)) return bytes;
-  for (uint32_t i = 0; i < 4096; ++i) bytes[i] = cpu.phys_read8((pte & ~0xFFFu) + i);
-  return bytes;
+void prepare(hostile::Run& guest) {
+  hostile::write_tables(
+      guest, kGdt,
+      {0, segment_descriptor(0, 0xFFFFF, 0x9A, 0xC), segment_descriptor(0, 0xFFFFF, 0x92, 0xC),
+       call_gate(0xFFE8, 0, 0x8C), call_gate(0xFFF8, 0, 0x8C), call_gate(0xFFF0, 0, 0x8C),
+       call_gate(0xFFE9, 0, 0x8C)},
+      kGdt + 0x80, kIdt, kGdt + 0x88);
+  hostile::write_gp_logger(guest, kIdt, kGpHandler, kLog, kAttempts);
+  guest.write(kCode, program());
 }
 
 struct Outcome {
@@ -151,84 +99,21 @@ struct Outcome {
   std::string message;
   uint32_t gp_count = 0;
   std::array<uint32_t, kAttempts> log{};
-  std::vector<uint8_t> gdt_tail_before, gdt_tail_after, idt_before, idt_after, tss_before,
-      tss_after;
+  MonitorTables before, after;  // under a monitor
 };
 
-// The last page of the shadow GDT (the monitor's slots) without the accessed bits, and the
-// monitor's TSS without SS1:ESP1.
-std::vector<uint8_t> gdt_tail(cpu::Cpu& cpu) {
-  std::vector<uint8_t> p = real_page(cpu, vmm::hole::kShadowGdt + 0xF000);
-  for (uint32_t i = 5; i < 4096; i += 8) p[i] &= 0xFE;
-  return p;
-}
-
-std::vector<uint8_t> tss(cpu::Cpu& cpu) {
-  std::vector<uint8_t> p = real_page(cpu, vmm::hole::kMonitorTss);
-  for (uint32_t i = 12; i < 20; ++i) p[i] = 0;
-  return p;
-}
-
 Outcome run(Where where) {
-  vmm::VmConfig config;
-  config.machine.memory_mib = 4;
-  config.machine.max_instructions = 100000;
-  auto trap_mode = std::make_unique<TrapMode>();
-  auto bt_mode = std::make_unique<bt::BtMode>();
-  TrapMode* trap = trap_mode.get();
-  bt::BtMode* btm = bt_mode.get();
-  if (where == Where::kBt) {
-    config.mode = std::move(bt_mode);
-  } else if (where == Where::kClassic) {
-    config.mode = std::move(trap_mode);
-  }
-  auto created = vmm::Vm::create(std::move(config));
-  EXPECT_TRUE(created.ok());
-  vmm::Vm& vm = *created.value();
-  cpu::Cpu& cpu = vm.machine().cpu();
+  hostile::Run guest(where, 100000);
+  prepare(guest);
+  guest.start(kCode);
   Outcome o;
-  vmm::GuestMemory* mem = nullptr;
-  if (where == Where::kNative) {
-    prepare([&](uint32_t pa, uint32_t v) { cpu.phys_write32(pa, v); },
-            [&](uint32_t pa, uint8_t v) { cpu.phys_write8(pa, v); });
-    cpu.reset_multiboot(kCode, 0, 0);
-  } else {
-    ClassicMonitor* monitor = nullptr;
-    bt::BtMonitor* bt_monitor = nullptr;
-    if (where == Where::kBt) {
-      auto attached = btm->attach(vm);
-      EXPECT_TRUE(attached.ok());
-      bt_monitor = attached.value();
-      mem = &bt_monitor->memory();
-    } else {
-      auto attached = trap->attach(vm);
-      EXPECT_TRUE(attached.ok());
-      monitor = attached.value();
-      mem = &monitor->memory();
-    }
-    prepare([&](uint32_t gpa, uint32_t v) { mem->write_phys32(gpa, v); },
-            [&](uint32_t gpa, uint8_t v) { mem->write_phys8(gpa, v); });
-    if (bt_monitor) {
-      bt_monitor->start(kCode, 0, 0);
-    } else {
-      monitor->start(kCode, 0, 0);
-    }
-    o.gdt_tail_before = gdt_tail(cpu);
-    o.idt_before = real_page(cpu, vmm::hole::kMonitorIdt);
-    o.tss_before = tss(cpu);
-  }
-  const auto r = vm.run();
+  if (guest.monitored()) o.before = MonitorTables::of(guest.cpu());
+  const auto r = guest.run();
   o.reason = r.reason;
   o.message = r.message;
-  o.gp_count = cpu.state().gpr[cpu::EDI];
-  for (uint32_t i = 0; i < kAttempts; ++i) {
-    o.log[i] = mem ? mem->read_phys32(kLog + 4 * i) : cpu.phys_read32(kLog + 4 * i);
-  }
-  if (where != Where::kNative) {
-    o.gdt_tail_after = gdt_tail(cpu);
-    o.idt_after = real_page(cpu, vmm::hole::kMonitorIdt);
-    o.tss_after = tss(cpu);
-  }
+  o.gp_count = guest.cpu().state().gpr[cpu::EDI];
+  for (uint32_t i = 0; i < kAttempts; ++i) o.log[i] = guest.read32(kLog + 4 * i);
+  if (guest.monitored()) o.after = MonitorTables::of(guest.cpu());
   return o;
 }
 
@@ -240,15 +125,15 @@ TEST(FarGatesHostile, NoFarTransferSegmentLoadOrGateReachesTheMonitorsDescriptor
                                                 0xFFF8, 0xFFE8, 0xFFF8, 0xFFF0, 0xFFE8,
                                                 0xFFE8, 0xFFE8, 0xFFE8, 0xFFE8};
   EXPECT_EQ(native.log, want);
-  for (const Where where : {Where::kClassic, Where::kBt}) {
-    const char* mode = where == Where::kClassic ? "trap classic" : "bt";
+  for (const Where where : hostile::kMonitors) {
+    const char* mode = hostile::name(where);
     const Outcome o = run(where);
     EXPECT_EQ(o.reason, native.reason) << mode << ": " << o.message;
     EXPECT_EQ(o.gp_count, native.gp_count) << mode;
     EXPECT_EQ(o.log, native.log) << mode;
-    EXPECT_EQ(o.gdt_tail_after, o.gdt_tail_before) << mode << ": the monitor's GDT slots changed";
-    EXPECT_EQ(o.idt_after, o.idt_before) << mode << ": the monitor's IDT changed";
-    EXPECT_EQ(o.tss_after, o.tss_before) << mode << ": the monitor's TSS changed";
+    EXPECT_EQ(o.after.gdt_slots, o.before.gdt_slots) << mode << ": the monitor's GDT slots changed";
+    EXPECT_EQ(o.after.idt, o.before.idt) << mode << ": the monitor's IDT changed";
+    EXPECT_EQ(o.after.tss, o.before.tss) << mode << ": the monitor's TSS changed";
   }
 }
 

@@ -6,25 +6,24 @@
 // that keeps a hole (trap on the classic CPU, bt). Natively the guest owns those addresses;
 // under ring compression each access meets the cut segment limits and the monitor executes
 // the instruction for the guest (PrivilegedEmulator::emulate_hole_access). Both runs must
-// end the same way, with the same registers, arithmetic flags and page contents, and the
-// monitor must have recorded hole_access events. Before the fix every form here faulted
-// (#GP or #SS) into a guest without an IDT.
+// end the same way, with the same registers, arithmetic flags and page contents, the
+// monitor must have recorded hole_access events, and its own GDT slots, IDT and TSS must be
+// as they were before the guest ran (modes/tests/hostile_harness.h). Before the fix every
+// form here faulted (#GP or #SS) into a guest without an IDT.
 #include <gtest/gtest.h>
 
 #include <array>
-#include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "engine/vmm/core/vm.h"
-#include "modes/binary-translation/bt_mode.h"
-#include "modes/full-emulation/trap_mode.h"
+#include "modes/tests/hostile_harness.h"
 
 namespace vmlab::modes {
 namespace {
 
+using hostile::MonitorTables;
+using hostile::Where;
 using vmm::EventKind;
 
 constexpr uint32_t kCode = 0x100000;
@@ -34,28 +33,27 @@ constexpr uint32_t kTopPt = 0x12000;   // 0xFFC00000-0xFFFFFFFF
 constexpr uint32_t kApicPage = 0x13000;
 constexpr uint32_t kTopPage = 0x14000;
 
-enum class Where { kNative, kClassic, kBt };
-
 struct Outcome {
   machine::StopReason reason{};
   std::optional<uint32_t> exit_value;
   std::array<uint32_t, 8> gpr{};
   uint32_t flags = 0;
-  std::array<uint32_t, 2048> pages{};
+  std::array<uint32_t, 2048> pages{};  // the two guest pages the hole maps, after the run
   uint64_t hole_accesses = 0;
   std::string message;
+  MonitorTables before, after;  // under a monitor
 };
 
 // The page tables (4 MiB identity for the code, the two hole pages) and the pages' filling.
-void prepare(const std::function<void(uint32_t, uint32_t)>& write32) {
-  write32(kPd, 0x00000083);  // 0-4 MiB, a 4 MiB page (CR4.PSE)
-  write32(kPd + 4 * (0xFEC00000u >> 22), kApicPt | 0x3);
-  write32(kPd + 4 * (0xFFC00000u >> 22), kTopPt | 0x3);
-  write32(kApicPt + 4 * ((0xFEE00000u >> 12) & 1023), kApicPage | 0x3);
-  write32(kTopPt + 4 * 1023, kTopPage | 0x3);
+void prepare(hostile::Run& guest) {
+  guest.write32(kPd, 0x00000083);  // 0-4 MiB, a 4 MiB page (CR4.PSE)
+  guest.write32(kPd + 4 * (0xFEC00000u >> 22), kApicPt | 0x3);
+  guest.write32(kPd + 4 * (0xFFC00000u >> 22), kTopPt | 0x3);
+  guest.write32(kApicPt + 4 * ((0xFEE00000u >> 12) & 1023), kApicPage | 0x3);
+  guest.write32(kTopPt + 4 * 1023, kTopPage | 0x3);
   for (uint32_t i = 0; i < 1024; ++i) {
-    write32(kApicPage + 4 * i, 0x01010101u * (i & 0xFF) ^ 0xA5000000u);
-    write32(kTopPage + 4 * i, 0x10203040u + i);
+    guest.write32(kApicPage + 4 * i, 0x01010101u * (i & 0xFF) ^ 0xA5000000u);
+    guest.write32(kTopPage + 4 * i, 0x10203040u + i);
   }
 }
 
@@ -82,59 +80,25 @@ std::vector<uint8_t> program(const std::vector<uint8_t>& form) {
 }
 
 Outcome run(const std::vector<uint8_t>& form, Where where) {
-  vmm::VmConfig config;
-  config.machine.memory_mib = 4;
-  config.machine.max_instructions = 20000;
-  auto trap_mode = std::make_unique<TrapMode>();
-  auto bt_mode = std::make_unique<bt::BtMode>();
-  TrapMode* trap = trap_mode.get();
-  bt::BtMode* btm = bt_mode.get();
-  if (where == Where::kBt) {
-    config.mode = std::move(bt_mode);
-  } else if (where == Where::kClassic) {
-    config.mode = std::move(trap_mode);
-  }
-  auto created = vmm::Vm::create(std::move(config));
-  EXPECT_TRUE(created.ok());
-  vmm::Vm& vm = *created.value();
-  cpu::Cpu& cpu = vm.machine().cpu();
-  const std::vector<uint8_t> code = program(form);
+  hostile::Run guest(where, 20000);
+  prepare(guest);
+  guest.write(kCode, program(form));
+  guest.start(kCode);
   Outcome o;
-  if (where == Where::kNative) {
-    prepare([&](uint32_t pa, uint32_t v) { cpu.phys_write32(pa, v); });
-    for (size_t i = 0; i < code.size(); ++i) cpu.phys_write8(kCode + i, code[i]);
-    cpu.reset_multiboot(kCode, 0, 0);
-  } else {
-    vmm::GuestMemory* mem = nullptr;
-    ClassicMonitor* monitor = nullptr;
-    bt::BtMonitor* bt_monitor = nullptr;
-    if (where == Where::kBt) {
-      auto attached = btm->attach(vm);
-      EXPECT_TRUE(attached.ok());
-      bt_monitor = attached.value();
-      mem = &bt_monitor->memory();
-    } else {
-      auto attached = trap->attach(vm);
-      EXPECT_TRUE(attached.ok());
-      monitor = attached.value();
-      mem = &monitor->memory();
-    }
-    prepare([&](uint32_t gpa, uint32_t v) { mem->write_phys32(gpa, v); });
-    for (size_t i = 0; i < code.size(); ++i) mem->write_phys8(kCode + i, code[i]);
-    if (bt_monitor) {
-      bt_monitor->start(kCode, 0, 0);
-    } else {
-      monitor->start(kCode, 0, 0);
-    }
-  }
-  const auto r = vm.run();
+  if (guest.monitored()) o.before = MonitorTables::of(guest.cpu());
+  const auto r = guest.run();
   o.reason = r.reason;
   o.exit_value = r.exit_value;
   o.message = r.message;
-  const cpu::CpuState& s = cpu.state();
+  const cpu::CpuState& s = guest.cpu().state();
   for (int i = 0; i < 8; ++i) o.gpr[i] = s.gpr[i];
   o.flags = s.eflags & 0xCD5u;  // CF PF AF ZF SF DF OF
-  o.hole_accesses = vm.recorder().counters().count_of(EventKind::hole_access);
+  for (uint32_t i = 0; i < 1024; ++i) {
+    o.pages[i] = guest.read32(kApicPage + 4 * i);
+    o.pages[1024 + i] = guest.read32(kTopPage + 4 * i);
+  }
+  o.hole_accesses = guest.vm().recorder().counters().count_of(EventKind::hole_access);
+  if (guest.monitored()) o.after = MonitorTables::of(guest.cpu());
   return o;
 }
 
@@ -171,14 +135,21 @@ TEST(HoleAccess, EveryFormRunsAsNativelyUnderRingCompression) {
   for (const Form& f : forms()) {
     const Outcome native = run(f.bytes, Where::kNative);
     ASSERT_EQ(native.reason, machine::StopReason::kExitPort) << f.name << ": " << native.message;
-    for (const Where where : {Where::kClassic, Where::kBt}) {
-      const char* mode = where == Where::kClassic ? "trap classic" : "bt";
+    for (const Where where : hostile::kMonitors) {
+      const char* mode = hostile::name(where);
       const Outcome o = run(f.bytes, where);
       EXPECT_EQ(o.reason, native.reason) << f.name << " under " << mode << ": " << o.message;
       EXPECT_EQ(o.exit_value, native.exit_value) << f.name << " under " << mode;
       EXPECT_EQ(o.gpr, native.gpr) << f.name << " under " << mode;
       EXPECT_EQ(o.flags, native.flags) << f.name << " under " << mode;
+      EXPECT_TRUE(o.pages == native.pages) << f.name << " under " << mode << ": the pages differ";
       EXPECT_GT(o.hole_accesses, 0u) << f.name << " under " << mode;
+      EXPECT_EQ(o.after.gdt_slots, o.before.gdt_slots)
+          << f.name << " under " << mode << ": the monitor's GDT slots changed";
+      EXPECT_EQ(o.after.idt, o.before.idt)
+          << f.name << " under " << mode << ": the monitor's IDT changed";
+      EXPECT_EQ(o.after.tss, o.before.tss)
+          << f.name << " under " << mode << ": the monitor's TSS changed";
     }
     EXPECT_EQ(native.hole_accesses, 0u) << f.name;
   }

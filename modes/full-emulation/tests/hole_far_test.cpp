@@ -14,23 +14,24 @@
 // end with the same registers and the marker in the guest's page, and under the monitors
 // no page of the hole (the real mapping: the monitor's GDT, TSS, IDT, shadow LDT, bt's
 // data and TC) holds the marker, the monitor's IDT page is byte for byte unchanged, and
-// so are its own GDT slots (the last GDT page), but for accessed bits.
+// so are its own GDT slots (the last GDT page), but for accessed bits, and its TSS, but
+// for the ring-1 stack (modes/tests/hostile_harness.h).
 #include <gtest/gtest.h>
 
 #include <array>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "engine/vmm/core/hypervisor_hole.h"
-#include "engine/vmm/core/vm.h"
-#include "modes/binary-translation/bt_mode.h"
-#include "modes/full-emulation/trap_mode.h"
+#include "modes/tests/hostile_harness.h"
 
 namespace vmlab::modes {
 namespace {
 
+using hostile::emit32;
+using hostile::MonitorTables;
+using hostile::segment_descriptor;
+using hostile::Where;
 using vmm::EventKind;
 
 constexpr uint32_t kCode = 0x100000;
@@ -42,8 +43,6 @@ constexpr uint32_t kHolePt = 0x12000;  // 0xFC000000-0xFC3FFFFF
 constexpr uint32_t kPage = 0x13000;    // the guest's page at every address
 constexpr uint32_t kMarker = 0x5EC0DE5Au;
 
-enum class Where { kNative, kClassic, kBt };
-
 struct Outcome {
   machine::StopReason reason{};
   std::optional<uint32_t> exit_value;
@@ -53,19 +52,8 @@ struct Outcome {
   std::string message;
   // Under a monitor: the real mapping of the hole, before and after the run.
   std::vector<uint32_t> markers_in_hole;  // linear addresses holding the marker
-  std::vector<uint8_t> idt_before, idt_after;
-  std::vector<uint64_t> gdt_tail_before, gdt_tail_after;
+  MonitorTables before, after;
 };
-
-uint64_t desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {
-  return uint64_t{limit & 0xFFFF} | uint64_t{base & 0xFFFFFF} << 16 | uint64_t{access} << 40 |
-         uint64_t{(limit >> 16) & 0xF} << 48 | uint64_t{flags & 0xFu} << 52 |
-         uint64_t{base >> 24} << 56;
-}
-
-void emit32(std::vector<uint8_t>& c, uint32_t v) {
-  for (int b = 0; b < 4; ++b) c.push_back(static_cast<uint8_t>(v >> (8 * b)));
-}
 
 std::vector<uint8_t> program() {
   std::vector<uint8_t> c = {
@@ -110,136 +98,47 @@ std::vector<uint8_t> stub() {
   return c;
 }
 
-template <class Write32, class Write8>
-void prepare(Write32 write32, Write8 write8) {
-  const uint64_t gdt[5] = {0, desc(0, 0xFFFFF, 0x9A, 0xC), desc(0, 0xFFFFF, 0x92, 0xC),
-                           desc(0x800, 0xFFFFF, 0x9A, 0xC),  // 0x18: code at 0x800
-                           desc(0, 0xF0000, 0x96, 0xC)};     // 0x20: expand-down, B set
-  for (uint32_t i = 0; i < 5; ++i) {
-    write32(kGdt + 8 * i, static_cast<uint32_t>(gdt[i]));
-    write32(kGdt + 8 * i + 4, static_cast<uint32_t>(gdt[i] >> 32));
-  }
-  write32(kGdt + 0x40, uint32_t{kGdt} << 16 | (5 * 8 - 1));  // GDTR image: limit, base
-  write32(kGdt + 0x44, kGdt >> 16);
-  // The IDT: one interrupt gate, vector 0x41, 0x18:0xFBFFF100 (linear 0xFBFFF900).
-  write32(kGdt + 0x48, uint32_t{kIdt} << 16 | 0x7FF);  // IDTR image
-  write32(kGdt + 0x4C, kIdt >> 16);
-  for (uint32_t i = 0; i < 512; ++i) write32(kIdt + 4 * i, 0);
-  write32(kIdt + 0x41 * 8, 0x0018u << 16 | 0xF100u);
-  write32(kIdt + 0x41 * 8 + 4, 0xFBFFu << 16 | 0x8E00u);
-  write8(kPage + 0x900, 0x47);  // inc edi
-  write8(kPage + 0x901, 0xCF);  // iret
-  for (uint32_t i = 0; i < 1024; ++i) write32(kPd + 4 * i, 0);
-  write32(kPd, 0x00000083);  // 0-4 MiB: identity, one 4 MiB page (CR4.PSE)
-  write32(kPd + 4 * (0xFBC00000u >> 22), kGapPt | 3);
-  write32(kPd + 4 * (0xFC000000u >> 22), kHolePt | 3);
-  write32(kGapPt + 4 * 1023, kPage | 3);
+void prepare(hostile::Run& guest) {
+  hostile::write_tables(
+      guest, kGdt,
+      {0, segment_descriptor(0, 0xFFFFF, 0x9A, 0xC), segment_descriptor(0, 0xFFFFF, 0x92, 0xC),
+       segment_descriptor(0x800, 0xFFFFF, 0x9A, 0xC),  // 0x18: code at 0x800
+       segment_descriptor(0, 0xF0000, 0x96, 0xC)},     // 0x20: expand-down, B set
+      kGdt + 0x40, kIdt, kGdt + 0x48);
+  // One interrupt gate, vector 0x41, 0x18:0xFBFFF100 (linear 0xFBFFF900).
+  hostile::write_interrupt_gate(guest, kIdt, 0x41, 0x18, 0xFBFFF100u);
+  guest.write8(kPage + 0x900, 0x47);  // inc edi
+  guest.write8(kPage + 0x901, 0xCF);  // iret
+  for (uint32_t i = 0; i < 1024; ++i) guest.write32(kPd + 4 * i, 0);
+  guest.write32(kPd, 0x00000083);  // 0-4 MiB: identity, one 4 MiB page (CR4.PSE)
+  guest.write32(kPd + 4 * (0xFBC00000u >> 22), kGapPt | 3);
+  guest.write32(kPd + 4 * (0xFC000000u >> 22), kHolePt | 3);
+  guest.write32(kGapPt + 4 * 1023, kPage | 3);
   for (const uint32_t index : {0x000u, 0x010u, 0x011u, 0x100u}) {
-    write32(kHolePt + 4 * index, kPage | 3);
+    guest.write32(kHolePt + 4 * index, kPage | 3);
   }
-  const std::vector<uint8_t> s = stub();
-  for (size_t i = 0; i < s.size(); ++i) {
-    write8(kPage + i, s[i]);
-    write8(kPage + 0x800 + i, s[i]);
-  }
-  const std::vector<uint8_t> code = program();
-  for (size_t i = 0; i < code.size(); ++i) write8(kCode + i, code[i]);
-}
-
-// The real processor's mapping of a hole page (the monitor's): its machine address, or
-// nothing when the page is not mapped.
-std::optional<uint32_t> real_frame(cpu::Cpu& cpu, uint32_t linear) {
-  const uint32_t pde = cpu.phys_read32((cpu.state().cr3 & ~0xFFFu) + (linear >> 22) * 4);
-  if (!(pde & 1)) return std::nullopt;
-  const uint32_t pte = cpu.phys_read32((pde & ~0xFFFu) + ((linear >> 12) & 0x3FFu) * 4);
-  if (!(pte & 1)) return std::nullopt;
-  return pte & ~0xFFFu;
-}
-
-std::vector<uint8_t> real_page(cpu::Cpu& cpu, uint32_t linear) {
-  std::vector<uint8_t> bytes(4096);
-  if (const auto ma = real_frame(cpu, linear)) {
-    for (uint32_t i = 0; i < 4096; ++i) bytes[i] = cpu.phys_read8(*ma + i);
-  }
-  return bytes;
-}
-
-std::vector<uint64_t> gdt_tail(cpu::Cpu& cpu) {
-  std::vector<uint64_t> d;
-  const std::vector<uint8_t> page = real_page(cpu, vmm::hole::kShadowGdt + 0xF000);
-  for (uint32_t i = 0; i < 4096; i += 8) {
-    uint64_t v = 0;
-    for (uint32_t b = 0; b < 8; ++b) v |= uint64_t{page[i + b]} << (8 * b);
-    d.push_back(v & ~(uint64_t{1} << 40));  // the accessed bit is the processor's
-  }
-  return d;
+  guest.write(kPage, stub());
+  guest.write(kPage + 0x800, stub());
+  guest.write(kCode, program());
 }
 
 Outcome run(Where where) {
-  vmm::VmConfig config;
-  config.machine.memory_mib = 4;
-  config.machine.max_instructions = 100000;
-  auto trap_mode = std::make_unique<TrapMode>();
-  auto bt_mode = std::make_unique<bt::BtMode>();
-  TrapMode* trap = trap_mode.get();
-  bt::BtMode* btm = bt_mode.get();
-  if (where == Where::kBt) {
-    config.mode = std::move(bt_mode);
-  } else if (where == Where::kClassic) {
-    config.mode = std::move(trap_mode);
-  }
-  auto created = vmm::Vm::create(std::move(config));
-  EXPECT_TRUE(created.ok());
-  vmm::Vm& vm = *created.value();
-  cpu::Cpu& cpu = vm.machine().cpu();
+  hostile::Run guest(where, 100000);
+  prepare(guest);
+  guest.start(kCode);
   Outcome o;
-  vmm::GuestMemory* mem = nullptr;
-  if (where == Where::kNative) {
-    prepare([&](uint32_t pa, uint32_t v) { cpu.phys_write32(pa, v); },
-            [&](uint32_t pa, uint8_t v) { cpu.phys_write8(pa, v); });
-    cpu.reset_multiboot(kCode, 0, 0);
-  } else {
-    ClassicMonitor* monitor = nullptr;
-    bt::BtMonitor* bt_monitor = nullptr;
-    if (where == Where::kBt) {
-      auto attached = btm->attach(vm);
-      EXPECT_TRUE(attached.ok());
-      bt_monitor = attached.value();
-      mem = &bt_monitor->memory();
-    } else {
-      auto attached = trap->attach(vm);
-      EXPECT_TRUE(attached.ok());
-      monitor = attached.value();
-      mem = &monitor->memory();
-    }
-    prepare([&](uint32_t gpa, uint32_t v) { mem->write_phys32(gpa, v); },
-            [&](uint32_t gpa, uint8_t v) { mem->write_phys8(gpa, v); });
-    if (bt_monitor) {
-      bt_monitor->start(kCode, 0, 0);
-    } else {
-      monitor->start(kCode, 0, 0);
-    }
-    o.idt_before = real_page(cpu, vmm::hole::kMonitorIdt);
-    o.gdt_tail_before = gdt_tail(cpu);
-  }
-  const auto r = vm.run();
+  if (guest.monitored()) o.before = MonitorTables::of(guest.cpu());
+  const auto r = guest.run();
   o.reason = r.reason;
   o.exit_value = r.exit_value;
   o.message = r.message;
-  const cpu::CpuState& s = cpu.state();
+  const cpu::CpuState& s = guest.cpu().state();
   for (int i = 0; i < 8; ++i) o.gpr[i] = s.gpr[i];
-  o.page_marker = mem ? mem->read_phys32(kPage + 0x100) : cpu.phys_read32(kPage + 0x100);
-  o.hole_accesses = vm.recorder().counters().count_of(EventKind::hole_access);
-  if (where != Where::kNative) {
-    o.idt_after = real_page(cpu, vmm::hole::kMonitorIdt);
-    o.gdt_tail_after = gdt_tail(cpu);
-    for (uint32_t page = vmm::hole::kBase >> 12; page < (1u << 20); ++page) {
-      const auto ma = real_frame(cpu, page << 12);
-      if (!ma) continue;
-      for (uint32_t i = 0; i + 4 <= 4096; ++i) {  // at every byte offset
-        if (cpu.phys_read32(*ma + i) == kMarker) o.markers_in_hole.push_back((page << 12) + i);
-      }
-    }
+  o.page_marker = guest.read32(kPage + 0x100);
+  o.hole_accesses = guest.vm().recorder().counters().count_of(EventKind::hole_access);
+  if (guest.monitored()) {
+    o.after = MonitorTables::of(guest.cpu());
+    o.markers_in_hole = hostile::hole_holding(guest.cpu(), kMarker);
   }
   return o;
 }
@@ -250,8 +149,8 @@ TEST(HoleFar, TransfersIntoTheMonitorsPagesRunTheGuestsCodeAndLeaveThemUnchanged
   EXPECT_EQ(native.gpr[cpu::EDI], 6u);  // every stub ran, and the handler
   EXPECT_EQ(native.page_marker, kMarker);
   EXPECT_EQ(native.hole_accesses, 0u);
-  for (const Where where : {Where::kClassic, Where::kBt}) {
-    const char* mode = where == Where::kClassic ? "trap classic" : "bt";
+  for (const Where where : hostile::kMonitors) {
+    const char* mode = hostile::name(where);
     const Outcome o = run(where);
     EXPECT_EQ(o.reason, native.reason) << mode << ": " << o.message;
     EXPECT_EQ(o.exit_value, native.exit_value) << mode;
@@ -260,8 +159,9 @@ TEST(HoleFar, TransfersIntoTheMonitorsPagesRunTheGuestsCodeAndLeaveThemUnchanged
     EXPECT_GT(o.hole_accesses, 0u) << mode;
     EXPECT_TRUE(o.markers_in_hole.empty()) << mode << ": the marker reached the monitor's page at "
                                            << std::hex << o.markers_in_hole.front();
-    EXPECT_EQ(o.idt_after, o.idt_before) << mode << ": the monitor's IDT changed";
-    EXPECT_EQ(o.gdt_tail_after, o.gdt_tail_before) << mode << ": the monitor's GDT slots changed";
+    EXPECT_EQ(o.after.idt, o.before.idt) << mode << ": the monitor's IDT changed";
+    EXPECT_EQ(o.after.gdt_slots, o.before.gdt_slots) << mode << ": the monitor's GDT slots changed";
+    EXPECT_EQ(o.after.tss, o.before.tss) << mode << ": the monitor's TSS changed";
   }
 }
 

@@ -55,10 +55,6 @@ static void wrmsr(uint32_t index, uint64_t v) {
   __asm__ volatile("wrmsr" ::"a"((uint32_t)v), "d"((uint32_t)(v >> 32)), "c"(index));
 }
 
-static void outw(uint16_t port, uint16_t v) {
-  __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port));
-}
-
 static void show(const char* name, uint32_t v) {
   puts(name);
   puts(" = ");
@@ -133,8 +129,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   show("ram_size high", fw_cfg_read(4));
 
   puts("-- software enable, self-IPIs\n");
-  outb(0x21, 0xFF); /* the PICs quiet */
-  outb(0xA1, 0xFF);
+  pic_mask_all(); /* the PICs quiet */
   REG(APIC_SVR) = 0x0FF; /* software disable */
   REG(APIC_SVR) = 0x1FF;
   REG(APIC_LVT_LINT0) = 0x8700;

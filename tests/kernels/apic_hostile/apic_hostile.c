@@ -48,8 +48,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   (void)mbi;
   console_init();
   tables_init();
-  outb(0x21, 0xFF); /* the PICs quiet: only the APIC interrupts */
-  outb(0xA1, 0xFF);
+  pic_mask_all(); /* the PICs quiet: only the APIC interrupts */
   puts("vmlab apic hostile-access kernel\n");
   R32(0x80) = 0x5A; /* TPR */
 

@@ -46,12 +46,7 @@ void isr_dispatch(struct frame* f) {
     wr(apic_now, 0xB0, 0); /* EOI */
     return;
   }
-  puts("unexpected vector ");
-  putdec(f->vector);
-  puts(" at ");
-  puthex(f->eip);
-  putc('\n');
-  exit_machine(1);
+  unexpected_vector(f);
 }
 
 static void show_msr(const char* when) {
@@ -99,8 +94,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   (void)magic;
   (void)mbi;
   console_init();
-  outb(0x21, 0xFF);
-  outb(0xA1, 0xFF);
+  pic_mask_all();
   tables_init();
   puts("vmlab apic move kernel\n");
   show_msr("power-up");

@@ -30,12 +30,7 @@ void isr_dispatch(struct frame* f) {
     R32(0xB0) = 0; /* EOI, through the alias */
     return;
   }
-  puts("unexpected vector ");
-  putdec(f->vector);
-  puts(" at ");
-  puthex(f->eip);
-  putc('\n');
-  exit_machine(1);
+  unexpected_vector(f);
 }
 
 void kmain(uint32_t magic, struct multiboot_info* mbi) {
@@ -43,8 +38,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   (void)mbi;
   console_init();
   tables_init();
-  outb(0x21, 0xFF);
-  outb(0xA1, 0xFF);
+  pic_mask_all();
   puts("vmlab apic remap kernel\n");
   for (uint32_t i = 0; i < 1024; ++i) low_table[i] = (i << 12) | 0x3; /* 0-4 MiB identity */
   alias_table[0] = 0xFEE00000u | 0x13;                                 /* P, RW, PCD */

@@ -10,29 +10,13 @@
  * must the image it writes. Polled: the drive's interrupt is enabled (nIEN clear) so that
  * the bus master's interrupt bit follows it, but IRQ 14 stays masked and IF clear.
  */
-#include "klib.h"
+#include "ata_polled.h"
 
-#define ATA 0x1F0
-#define ATA_CTRL 0x3F6
-#define ST_BSY 0x80
-#define ST_DRQ 0x08
-#define ST_ERR 0x01
 #define BM_START 0x01
 #define BM_READ 0x08 /* the drive writes memory */
 #define BM_ACTIVE 0x01
 #define BM_ERROR 0x02
 #define BM_INT 0x04
-
-static inline uint32_t inl(uint16_t port) {
-  uint32_t v;
-  __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-  return v;
-}
-static inline uint16_t inw(uint16_t port) {
-  uint16_t v;
-  __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-  return v;
-}
 
 struct prd {
   uint32_t address;
@@ -53,30 +37,6 @@ static void cfg_write(uint32_t reg, uint32_t v) {
   outl(0xCFC, v);
 }
 
-static void line(const char* what, uint32_t v) {
-  puts(what);
-  puthex(v);
-  putc('\n');
-}
-
-static void check(int ok, const char* what) {
-  if (!ok) {
-    puts("FAILED: ");
-    puts(what);
-    putc('\n');
-    exit_machine(2);
-  }
-}
-
-static uint8_t wait_not_busy(void) {
-  for (uint32_t i = 0; i < 10000000; ++i) {
-    const uint8_t s = inb(ATA + 7);
-    if (!(s & ST_BSY)) return s;
-  }
-  puts("timeout waiting for the drive\n");
-  exit_machine(3);
-}
-
 /* Waits until the bus master raised its interrupt bit or let go of the bus. */
 static uint8_t wait_bm(void) {
   for (uint32_t i = 0; i < 10000000; ++i) {
@@ -85,22 +45,6 @@ static uint8_t wait_bm(void) {
   }
   puts("timeout waiting for the bus master\n");
   exit_machine(3);
-}
-
-static void task(uint32_t lba, uint8_t count, uint8_t command) {
-  outb(ATA + 2, count);
-  outb(ATA + 3, lba & 0xFF);
-  outb(ATA + 4, (lba >> 8) & 0xFF);
-  outb(ATA + 5, (lba >> 16) & 0xFF);
-  outb(ATA + 6, 0xE0 | ((lba >> 24) & 0x0F));
-  outb(ATA + 7, command);
-}
-
-/* FNV-1a, 32 bits. */
-static uint32_t fnv(const uint8_t* p, uint32_t n) {
-  uint32_t h = 2166136261u;
-  for (uint32_t i = 0; i < n; ++i) h = (h ^ p[i]) * 16777619u;
-  return h;
 }
 
 static void set_prd(int i, const void* at, uint32_t bytes, int last) {

@@ -18,22 +18,7 @@ static uint32_t rnd(void) {
   return seed >> 8;
 }
 
-static inline void outw(uint16_t port, uint16_t v) {
-  __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port));
-}
-static inline uint16_t inw(uint16_t port) {
-  uint16_t v;
-  __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-  return v;
-}
-
 static uint8_t big[256 * 1024] __attribute__((aligned(4096)));
-
-static inline uint32_t inl(uint16_t port) {
-  uint32_t v;
-  __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-  return v;
-}
 
 /* An address the drive may write: inside big (past the table page, with room for a 64 KiB
  * region), or past any RAM vmlab gives a guest (2 GiB and up). */

@@ -6,43 +6,9 @@
  * QEMU and under vmlab in every mode (compare.sh), and so must the image it writes.
  * Port I/O goes one word per IN/OUT (no REP INSW), so each data word is one access.
  */
-#include "klib.h"
-
-#define ATA 0x1F0
-#define ATA_CTRL 0x3F6
-#define ST_BSY 0x80
-#define ST_DRQ 0x08
-#define ST_ERR 0x01
-
-static inline void outw(uint16_t port, uint16_t v) {
-  __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port));
-}
-static inline uint16_t inw(uint16_t port) {
-  uint16_t v;
-  __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-  return v;
-}
+#include "ata_polled.h"
 
 static uint8_t buf[64 * 512];
-
-static uint8_t wait_not_busy(void) {
-  uint8_t s;
-  for (uint32_t i = 0; i < 10000000; ++i) {
-    s = inb(ATA + 7);
-    if (!(s & ST_BSY)) return s;
-  }
-  puts("timeout waiting for the drive\n");
-  exit_machine(3);
-}
-
-static void task(uint32_t lba, uint8_t count, uint8_t command) {
-  outb(ATA + 2, count);
-  outb(ATA + 3, lba & 0xFF);
-  outb(ATA + 4, (lba >> 8) & 0xFF);
-  outb(ATA + 5, (lba >> 16) & 0xFF);
-  outb(ATA + 6, 0xE0 | ((lba >> 24) & 0x0F));
-  outb(ATA + 7, command);
-}
 
 /* Reads `sectors` sectors in blocks of `block` (1 for READ SECTORS); 0 on error. */
 static int pio_in(uint8_t* out, uint32_t sectors, uint32_t block) {
@@ -73,28 +39,6 @@ static int pio_out(const uint8_t* in, uint32_t sectors, uint32_t block) {
     sectors -= n;
   }
   return !(wait_not_busy() & ST_ERR);
-}
-
-/* FNV-1a, 32 bits. */
-static uint32_t fnv(const uint8_t* p, uint32_t n) {
-  uint32_t h = 2166136261u;
-  for (uint32_t i = 0; i < n; ++i) h = (h ^ p[i]) * 16777619u;
-  return h;
-}
-
-static void line(const char* what, uint32_t v) {
-  puts(what);
-  puthex(v);
-  putc('\n');
-}
-
-static void check(int ok, const char* what) {
-  if (!ok) {
-    puts("FAILED: ");
-    puts(what);
-    putc('\n');
-    exit_machine(2);
-  }
 }
 
 void isr_dispatch(struct frame* f) { (void)f; }

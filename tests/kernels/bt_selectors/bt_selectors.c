@@ -128,15 +128,7 @@ static void print_all(void) {
     puts(names[odd[i].kind]);
     puts(" ");
     puthex(odd[i].sel);
-    puts(" -> ");
-    if (odd[i].faulted) {
-      puts("vector ");
-      putdec(odd[i].vector);
-      puts(" error ");
-      puthex(odd[i].error);
-    } else {
-      puthex(odd[i].value);
-    }
+    probe_show_outcome(odd[i].faulted, odd[i].vector, odd[i].error, odd[i].value);
     putc('\n');
   }
   if (lost) {
@@ -153,12 +145,7 @@ void isr_dispatch(struct frame* f) {
     puts("bt_selectors: done\n");
     exit_machine(0);
   }
-  puts("unexpected vector ");
-  putdec(f->vector);
-  puts(" at ");
-  puthex(f->eip);
-  putc('\n');
-  exit_machine(1);
+  unexpected_vector(f);
 }
 
 static uint8_t user_stack[4096] __attribute__((aligned(16)));
@@ -181,10 +168,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   for (uint32_t s = GDT_END; s < GDT_END + 4; ++s) selectors[nselectors++] = (uint16_t)s;
   data_sel = SEL_KDATA;
   run_all(0);
-  /* Under QEMU, SeaBIOS leaves the PIT ticking with IRQ 0 unmasked, and ring 3 runs with
-     IF on: a tick would arrive on vector 8 at a point that depends on the host's timing
-     (a loaded machine cut the comparison short). Every PIC line is masked first. */
-  outb(0x21, 0xFF);
-  outb(0xA1, 0xFF);
+  /* Ring 3 runs with IF set: no PIC interrupt (QEMU's BIOS leaves the PIT running). */
+  pic_mask_all();
   enter_ring3(user_main, user_stack + sizeof user_stack);
 }

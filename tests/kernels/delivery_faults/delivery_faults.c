@@ -87,14 +87,7 @@ void isr_dispatch(struct frame* f) {
     }
     exit_machine(0);
   } else {
-    puts("unexpected vector ");
-    putdec(f->vector);
-    puts(" error ");
-    puthex(f->error);
-    puts(" at ");
-    puthex(f->eip);
-    putc('\n');
-    exit_machine(1);
+    unexpected_vector(f);
   }
 }
 
@@ -117,8 +110,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   /* The 8259As quiet: under QEMU the PIT runs on host time, and a timer interrupt that
    * arrives while ring-3 code runs with IF set would reach a vector this kernel has no
    * gate for (the BIOS's IRQ 0 is vector 8), so the console would depend on timing. */
-  outb(0x21, 0xFF);
-  outb(0xA1, 0xFF);
+  pic_mask_all();
   tables_init();
   own_tables_load(GDT, 6, idt, &tss_page.t, (uint32_t)(stack_a + sizeof stack_a));
   idt[0x81] = own_gate(SEL_KCODE, (uint32_t)isr129, 0xEE);

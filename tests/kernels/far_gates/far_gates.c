@@ -73,37 +73,6 @@ static struct {
   uint16_t sel;
 } __attribute__((packed)) farptr;
 
-/* Results, written from ring 3 too (low memory is mapped user-writable). */
-struct seen {
-  const char* what;
-  uint32_t faulted, vector, error, value;
-};
-static struct seen seen[64];
-static uint32_t nseen;
-
-static void record(const char* what, uint32_t v) {
-  if (nseen < sizeof seen / sizeof seen[0]) {
-    seen[nseen++] = (struct seen){what, probe.faulted, probe.vector, probe.error, v};
-  }
-}
-
-static void print_seen(void) {
-  for (uint32_t i = 0; i < nseen; ++i) {
-    puts(seen[i].what);
-    puts(" -> ");
-    if (seen[i].faulted) {
-      puts("vector ");
-      putdec(seen[i].vector);
-      puts(" error ");
-      puthex(seen[i].error);
-    } else {
-      puthex(seen[i].value);
-    }
-    putc('\n');
-  }
-  nseen = 0;
-}
-
 /* The differential table: one character pair per selector. */
 static char table[4][64];
 
@@ -127,7 +96,7 @@ void isr_dispatch(struct frame* f) {
     return;
   }
   if (f->vector == 0x80 && (f->cs & 3) == 3) {
-    print_seen();
+    probe_print_recorded();
     for (uint32_t r = 2; r < 4; ++r) {
       puts(r == 2 ? "ring 3 lcall rpl 3: " : "ring 3 ljmp  rpl 3: ");
       puts(table[r]);
@@ -136,45 +105,7 @@ void isr_dispatch(struct frame* f) {
     puts("far_gates: done\n");
     exit_machine(0);
   }
-  puts("unexpected vector ");
-  putdec(f->vector);
-  puts(" error ");
-  puthex(f->error);
-  puts(" at ");
-  puthex(f->eip);
-  putc('\n');
-  exit_machine(1);
-}
-
-/* lcall *m16:32 to sel:off, ESP kept in ESI (a fault inside leaves pushes behind). */
-static uint32_t call_far(uint16_t sel, uint32_t off) {
-  uint32_t v = 0x0BADBAD0u;
-  farptr.off = off;
-  farptr.sel = sel;
-  __asm__ volatile(PROBE_BEGIN
-                   "mov %%esp, %%esi\n"
-                   "lcall *%[p]\n" PROBE_END "mov %%esi, %%esp\n"
-                   : "+a"(v)
-                   : [p] "m"(farptr)
-                   : "esi", "edx", "memory");
-  return v;
-}
-
-/* ljmp *m16:32, with a return frame (`cs`:1f) pushed first for the stub's LRET. */
-static uint32_t jump_far(uint16_t cs, uint16_t sel, uint32_t off) {
-  uint32_t v = 0x0BADBAD0u;
-  farptr.off = off;
-  farptr.sel = sel;
-  __asm__ volatile(PROBE_BEGIN
-                   "mov %%esp, %%esi\n"
-                   "pushl %k[cs]\n"
-                   "pushl $1f\n"
-                   "ljmp *%[p]\n"
-                   "1:\n" PROBE_END "mov %%esi, %%esp\n"
-                   : "+a"(v)
-                   : [p] "m"(farptr), [cs] "r"((uint32_t)cs)
-                   : "esi", "edx", "memory");
-  return v;
+  unexpected_vector(f);
 }
 
 /* Through SEL_GATE3 (or the LDT's gate) with two parameters: 0x500 and 0x123 pushed, the
@@ -205,25 +136,25 @@ static uint32_t call_with_params(uint16_t sel, uint32_t* ss_seen) {
  * the return EIP lands in entry 1022 (0xC03FE000), whose mapping is then read and compared
  * with the page the return address lies in (1: the mapping follows the push). The CALL
  * sits at a 16-byte boundary, so that its return address (+7) has P, RW and US set. */
-#define CALL_ONTO_PAGE_TABLE(name, SEL, OFF)                                               \
-  static uint32_t name(uint32_t* follows) {                                                \
-    uint32_t v = 0x0BADBAD0u;                                                              \
-    ((volatile uint32_t*)pt_traced)[1022] = (uint32_t)page_a | 3;                          \
-    (void)*(volatile uint32_t*)0xC03FE000u; /* the old mapping: TLB and shadow */          \
-    __asm__ volatile(PROBE_BEGIN                                                           \
-                     "mov %%esp, %%esi\n"                                                  \
-                     "mov %[top], %%esp\n"                                                 \
-                     "jmp 2f\n"                                                            \
-                     ".p2align 4\n"                                                        \
-                     "2: lcall %[sel], %[off]\n"                                           \
-                     "mov %%esi, %%esp\n" PROBE_END "mov %%esi, %%esp\n"                   \
-                     : "+a"(v)                                                             \
+#define CALL_ONTO_PAGE_TABLE(name, SEL, OFF)                                                   \
+  static uint32_t name(uint32_t* follows) {                                                    \
+    uint32_t v = 0x0BADBAD0u;                                                                  \
+    ((volatile uint32_t*)pt_traced)[1022] = (uint32_t)page_a | 3;                              \
+    (void)*(volatile uint32_t*)0xC03FE000u; /* the old mapping: TLB and shadow */              \
+    __asm__ volatile(PROBE_BEGIN                                                               \
+                     "mov %%esp, %%esi\n"                                                      \
+                     "mov %[top], %%esp\n"                                                     \
+                     "jmp 2f\n"                                                                \
+                     ".p2align 4\n"                                                            \
+                     "2: lcall %[sel], %[off]\n"                                               \
+                     "mov %%esi, %%esp\n" PROBE_END "mov %%esi, %%esp\n"                       \
+                     : "+a"(v)                                                                 \
                      : [top] "r"((uint32_t)(pt_traced + 1024)), [sel] "i"(SEL), [off] "i"(OFF) \
-                     : "esi", "edx", "memory");                                            \
-    const uint32_t ret = pt_traced[1022];                                                  \
-    __asm__ volatile("invlpg (%0)" ::"r"(0xC03FE000u) : "memory");                         \
-    *follows = *(volatile uint32_t*)0xC03FE000u == *(volatile uint32_t*)(ret & ~0xFFFu);   \
-    return v;                                                                              \
+                     : "esi", "edx", "memory");                                                \
+    const uint32_t ret = pt_traced[1022];                                                      \
+    __asm__ volatile("invlpg (%0)" ::"r"(0xC03FE000u) : "memory");                             \
+    *follows = *(volatile uint32_t*)0xC03FE000u == *(volatile uint32_t*)(ret & ~0xFFFu);       \
+    return v;                                                                                  \
   }
 CALL_ONTO_PAGE_TABLE(call_code_onto_page_table, SEL_KCODE, gate_same)
 CALL_ONTO_PAGE_TABLE(call_gate_onto_page_table, SEL_GATE0, 0)
@@ -282,8 +213,8 @@ static uint32_t load_ss(uint16_t sel) {
 
 /* --- The differential table ---------------------------------------------------------------- */
 
-static const uint16_t table_sels[] = {0x08, 0x18, 0x28, 0x30, 0x38, 0x40, 0x48, 0x50, 0x58,
-                                      0x60, 0x68, 0x70, 0x78, 0x80, 0x88, 0x98, 0xA0, 0x04, 0x0C};
+static const uint16_t table_sels[] = {0x08, 0x18, 0x28, 0x30, 0x38, 0x40, 0x48, 0x50, 0x58, 0x60,
+                                      0x68, 0x70, 0x78, 0x80, 0x88, 0x98, 0xA0, 0x04, 0x0C};
 #define TABLE_N (sizeof table_sels / sizeof table_sels[0])
 
 /* The offset that reaches generic_stub through `sel` (base 0x800 for SEL_CODE800). */
@@ -294,9 +225,9 @@ static uint32_t stub_offset(uint16_t sel) {
 static void fill_table(char* calls, char* jumps, uint16_t rpl, uint16_t cs) {
   for (uint32_t i = 0; i < TABLE_N; ++i) {
     const uint16_t sel = (uint16_t)(table_sels[i] | rpl);
-    call_far(sel, stub_offset(sel));
+    probe_call_far(sel, stub_offset(sel));
     table_mark(calls, i);
-    jump_far(cs, sel, stub_offset(sel));
+    probe_jump_far(cs, sel, stub_offset(sel));
     table_mark(jumps, i);
   }
 }
@@ -306,27 +237,26 @@ static void fill_table(char* calls, char* jumps, uint16_t rpl, uint16_t cs) {
 static void user_main(void) {
   uint32_t ss = 0, v;
   v = call_with_params(SEL_GATE3 | 3, &ss);
-  record("ring 3 lcall 0x3B (gate DPL 3 -> ring 0, 2 params)", v);
-  record("  the caller's SS the handler saw                 ", ss);
+  probe_record("ring 3 lcall 0x3B (gate DPL 3 -> ring 0, 2 params)", v);
+  probe_record("  the caller's SS the handler saw                 ", ss);
   v = call_with_params(SEL_LGATE | 3, &ss);
-  record("ring 3 lcall 0x07 (LDT gate -> LDT code, ring 0)  ", v);
-  record("ring 3 lcall 0x33 (gate DPL 0)                    ", call_far(SEL_GATE0 | 3, 0));
-  record("ring 3 lcall 0x4B (gate DPL 3 -> ring 3 code)     ", call_far(SEL_GATE_U | 3, 0));
-  record("ring 3 ljmp  0x3B (gate to ring 0: JMP refused)   ", jump_far(SEL_UCODE, SEL_GATE3 | 3, 0));
-  record("ring 3 lcall 0x7B (gate -> ring 0 in the gap)     ", call_far(SEL_GATE_GAP | 3, 0));
-  record("ring 3 lcall 0x80 (conforming DPL 0)              ",
-         call_far(SEL_CONFORM, (uint32_t)user_stub));
-  record("ring 3 lcall 0x5B (code not present)              ", call_far(SEL_CODE_NP | 3, 0));
+  probe_record("ring 3 lcall 0x07 (LDT gate -> LDT code, ring 0)  ", v);
+  probe_record("ring 3 lcall 0x33 (gate DPL 0)                    ",
+               probe_call_far(SEL_GATE0 | 3, 0));
+  probe_record("ring 3 lcall 0x4B (gate DPL 3 -> ring 3 code)     ",
+               probe_call_far(SEL_GATE_U | 3, 0));
+  probe_record("ring 3 ljmp  0x3B (gate to ring 0: JMP refused)   ",
+               probe_jump_far(SEL_UCODE, SEL_GATE3 | 3, 0));
+  probe_record("ring 3 lcall 0x7B (gate -> ring 0 in the gap)     ",
+               probe_call_far(SEL_GATE_GAP | 3, 0));
+  probe_record("ring 3 lcall 0x80 (conforming DPL 0)              ",
+               probe_call_far(SEL_CONFORM, (uint32_t)user_stub));
+  probe_record("ring 3 lcall 0x5B (code not present)              ",
+               probe_call_far(SEL_CODE_NP | 3, 0));
   fill_table(table[2], table[3], 3, SEL_UCODE);
   __asm__ volatile("int $0x80");
   for (;;) {
   }
-}
-
-static void show(const char* what, uint32_t v) {
-  puts(what);
-  probe_show(v);
-  putc('\n');
 }
 
 void kmain(uint32_t magic, struct multiboot_info* mbi) {
@@ -334,8 +264,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   (void)mbi;
   console_init();
   /* Every IRQ masked: ring 3 runs with IF set, and QEMU's BIOS leaves the PIT running. */
-  outb(0x21, 0xFF);
-  outb(0xA1, 0xFF);
+  pic_mask_all();
   tables_init();
   own_tables_load(gdt, GDT_ENTRIES, idt, &tss, (uint32_t)(kernel_stack + sizeof kernel_stack));
   gdt[SEL_GATE0 >> 3] = own_gate(SEL_KCODE, (uint32_t)gate_same, 0x8C);
@@ -343,17 +272,17 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   gdt[SEL_GATE_NP >> 3] = own_gate(SEL_KCODE, (uint32_t)gate_same, 0x0C);
   gdt[SEL_GATE_U >> 3] = own_gate(SEL_UCODE, (uint32_t)user_stub, 0xEC);
   gdt[SEL_GATE_FAR >> 3] = own_gate(SEL_BEYOND, 0, 0x8C);
-  gdt[SEL_CODE_NP >> 3] = own_seg_desc(0, 0xFFFFF, 0x1A, 0xC);
-  gdt[SEL_DATA_NP >> 3] = own_seg_desc(0, 0xFFFFF, 0x12, 0xC);
-  gdt[SEL_LDT >> 3] = own_seg_desc((uint32_t)ldt, sizeof ldt - 1, 0x82, 0x0);
-  gdt[SEL_CODE800 >> 3] = own_seg_desc(0x800, 0xFFFFF, 0x9A, 0xC);
+  gdt[SEL_CODE_NP >> 3] = seg_desc(0, 0xFFFFF, 0x1A, 0xC);
+  gdt[SEL_DATA_NP >> 3] = seg_desc(0, 0xFFFFF, 0x12, 0xC);
+  gdt[SEL_LDT >> 3] = seg_desc((uint32_t)ldt, sizeof ldt - 1, 0x82, 0x0);
+  gdt[SEL_CODE800 >> 3] = seg_desc(0x800, 0xFFFFF, 0x9A, 0xC);
   gdt[SEL_GATE_GAP >> 3] = own_gate(SEL_CODE800, 0xFBFFF000u, 0xEC);
-  gdt[SEL_CONFORM >> 3] = own_seg_desc(0, 0xFFFFF, 0x9E, 0xC);
-  gdt[0x88 >> 3] = own_seg_desc(0, 0xFFFFF, 0xF2, 0xC); /* ring-3 data */
+  gdt[SEL_CONFORM >> 3] = seg_desc(0, 0xFFFFF, 0x9E, 0xC);
+  gdt[0x88 >> 3] = seg_desc(0, 0xFFFFF, 0xF2, 0xC); /* ring-3 data */
   gdt[0x90 >> 3] = 0;
   gdt[SEL_GATE_NULL >> 3] = own_gate(0, 0, 0xEC);
   ldt[0] = own_gate(SEL_LCODE, (uint32_t)gate_inner, 0xEC) | (uint64_t)2 << 32;
-  ldt[1] = own_seg_desc(0, 0xFFFFF, 0x9A, 0xC);
+  ldt[1] = seg_desc(0, 0xFFFFF, 0x9A, 0xC);
   idt[0x41] = own_gate(SEL_KCODE, (uint32_t)iret_stub, 0x8E);
   __asm__ volatile("lldt %w0" ::"r"((uint32_t)SEL_LDT));
 
@@ -368,37 +297,41 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   /* At 0xFBFFF800 (0x70:0xFBFFF000): mov $0x600D0078, %eax; lret. */
   static const uint8_t gap_stub[] = {0xB8, 0x78, 0x00, 0x0D, 0x60, 0xCB};
   for (uint32_t i = 0; i < sizeof gap_stub; ++i) gap_code[0x800 + i] = gap_stub[i];
-  __asm__ volatile(
-      "mov %0, %%cr3\n"
-      "mov %%cr0, %%eax\n"
-      "or $0x80000000, %%eax\n"
-      "mov %%eax, %%cr0\n" ::"r"(pd)
-      : "eax", "memory");
+  paging_on(pd);
 
   puts("far_gates: call gates, not-present segments, pushes onto traced pages\n");
   uint32_t follows = 0, ss = 0;
-  show("lcall 0x30 (gate DPL 0, ring 0 -> ring 0)        ", call_far(SEL_GATE0, 0));
-  show("ljmp  0x30 (gate DPL 0, ring 0 -> ring 0)        ", jump_far(SEL_KCODE, SEL_GATE0, 0));
-  show("lcall 0x38 (gate DPL 3 -> ring 0, same ring)     ", call_with_params(SEL_GATE3, &ss));
-  show("lcall 0x04 (LDT gate -> LDT code, same ring)     ", call_with_params(SEL_LGATE, &ss));
-  show("lcall 0x33 (gate DPL 0, RPL 3)                   ", call_far(SEL_GATE0 | 3, 0));
-  show("lcall 0x40 (gate not present)                   ", call_far(SEL_GATE_NP, 0));
-  show("lcall 0x48 (gate -> ring 3 code)                 ", call_far(SEL_GATE_U, 0));
-  show("lcall 0x50 (gate -> 0x00A0, past the GDT)        ", call_far(SEL_GATE_FAR, 0));
-  show("lcall 0x98 (gate -> null)                        ", call_far(SEL_GATE_NULL, 0));
-  show("lcall 0x78 (gate -> 0x70:0xFBFFF000, the gap)    ", call_far(SEL_GATE_GAP, 0));
-  show("lcall 0x58 (code not present)                    ", call_far(SEL_CODE_NP, 0));
-  show("ljmp  0x58 (code not present)                    ", jump_far(SEL_KCODE, SEL_CODE_NP, 0));
-  show("mov ds, 0x60 (data not present)                  ", load_ds(SEL_DATA_NP));
-  show("mov ss, 0x60 (data not present)                  ", load_ss(SEL_DATA_NP));
-  show("lcall 0x08 with its pushes on a page table       ", call_code_onto_page_table(&follows));
-  show("  the mapping the pushed EIP makes is read       ", follows);
-  show("lcall 0x30 (gate) with its pushes on a page table", call_gate_onto_page_table(&follows));
-  show("  the mapping the pushed EIP makes is read       ", follows);
-  show("lcall 0x70:0xFBFFF000 (gap), pushes on a page table", call_gap_onto_page_table(&follows));
-  show("  the mapping the pushed EIP makes is read       ", follows);
-  show("int 0x41 with its pushes on a page table         ", int_onto_page_table());
-  show("lcall 0x30 (gate) with its stack on the GDT page ", call_onto_gdt_page());
+  probe_print("lcall 0x30 (gate DPL 0, ring 0 -> ring 0)        ", probe_call_far(SEL_GATE0, 0));
+  probe_print("ljmp  0x30 (gate DPL 0, ring 0 -> ring 0)        ",
+              probe_jump_far(SEL_KCODE, SEL_GATE0, 0));
+  probe_print("lcall 0x38 (gate DPL 3 -> ring 0, same ring)     ",
+              call_with_params(SEL_GATE3, &ss));
+  probe_print("lcall 0x04 (LDT gate -> LDT code, same ring)     ",
+              call_with_params(SEL_LGATE, &ss));
+  probe_print("lcall 0x33 (gate DPL 0, RPL 3)                   ",
+              probe_call_far(SEL_GATE0 | 3, 0));
+  probe_print("lcall 0x40 (gate not present)                   ", probe_call_far(SEL_GATE_NP, 0));
+  probe_print("lcall 0x48 (gate -> ring 3 code)                 ", probe_call_far(SEL_GATE_U, 0));
+  probe_print("lcall 0x50 (gate -> 0x00A0, past the GDT)        ", probe_call_far(SEL_GATE_FAR, 0));
+  probe_print("lcall 0x98 (gate -> null)                        ",
+              probe_call_far(SEL_GATE_NULL, 0));
+  probe_print("lcall 0x78 (gate -> 0x70:0xFBFFF000, the gap)    ", probe_call_far(SEL_GATE_GAP, 0));
+  probe_print("lcall 0x58 (code not present)                    ", probe_call_far(SEL_CODE_NP, 0));
+  probe_print("ljmp  0x58 (code not present)                    ",
+              probe_jump_far(SEL_KCODE, SEL_CODE_NP, 0));
+  probe_print("mov ds, 0x60 (data not present)                  ", load_ds(SEL_DATA_NP));
+  probe_print("mov ss, 0x60 (data not present)                  ", load_ss(SEL_DATA_NP));
+  probe_print("lcall 0x08 with its pushes on a page table       ",
+              call_code_onto_page_table(&follows));
+  probe_print("  the mapping the pushed EIP makes is read       ", follows);
+  probe_print("lcall 0x30 (gate) with its pushes on a page table",
+              call_gate_onto_page_table(&follows));
+  probe_print("  the mapping the pushed EIP makes is read       ", follows);
+  probe_print("lcall 0x70:0xFBFFF000 (gap), pushes on a page table",
+              call_gap_onto_page_table(&follows));
+  probe_print("  the mapping the pushed EIP makes is read       ", follows);
+  probe_print("int 0x41 with its pushes on a page table         ", int_onto_page_table());
+  probe_print("lcall 0x30 (gate) with its stack on the GDT page ", call_onto_gdt_page());
   fill_table(table[0], table[1], 0, SEL_KCODE);
   puts("ring 0 lcall rpl 0: ");
   puts(table[0]);
@@ -406,10 +339,5 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   puts("ring 0 ljmp  rpl 0: ");
   puts(table[1]);
   putc('\n');
-  /* Under QEMU, SeaBIOS leaves the PIT ticking with IRQ 0 unmasked, and ring 3 runs with
-     IF on: a tick would arrive on vector 8 at a point that depends on the host's timing
-     (a loaded machine cut the comparison short). Every PIC line is masked first. */
-  outb(0x21, 0xFF);
-  outb(0xA1, 0xFF);
   enter_ring3(user_main, user_stack + sizeof user_stack);
 }

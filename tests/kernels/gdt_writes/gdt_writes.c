@@ -60,21 +60,8 @@ static uint64_t gate(void (*handler)(void)) {
          (uint64_t)(h >> 16) << 48;
 }
 
-static uint64_t desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {
-  return (uint64_t)(limit & 0xFFFF) | (uint64_t)(base & 0xFFFFFF) << 16 |
-         (uint64_t)access << 40 | (uint64_t)((limit >> 16) & 0xF) << 48 |
-         (uint64_t)(flags & 0xF) << 52 | (uint64_t)(base >> 24) << 56;
-}
-
 void isr_dispatch(struct frame* f) {
-  puts("unexpected vector ");
-  putdec(f->vector);
-  puts(" error ");
-  puthex(f->error);
-  puts(" at ");
-  puthex(f->eip);
-  putc('\n');
-  exit_machine(1);
+  unexpected_vector(f);
 }
 
 /* Two 32-bit stores, as a compiler writes a 64-bit value. */
@@ -107,9 +94,9 @@ static void round(const char* phase) {
   puts(phase);
   putc('\n');
   /* A new per-CPU segment, then its base moved (a context switch to another CPU's data). */
-  store(SEL_GS >> 3, desc((uint32_t)percpu_a, 15, 0x92, 0x4));
+  store(SEL_GS >> 3, seg_desc((uint32_t)percpu_a, 15, 0x92, 0x4));
   show("  gs:4 via a new descriptor", read_gs(SEL_GS, 4));
-  store(SEL_GS >> 3, desc((uint32_t)percpu_b, 15, 0x92, 0x4));
+  store(SEL_GS >> 3, seg_desc((uint32_t)percpu_b, 15, 0x92, 0x4));
   show("  gs:4 after its base moved", read_gs(SEL_GS, 4));
   /* One byte: the access byte rewritten with the accessed bit set, as the processor
    * itself does (a descriptor store of one byte must be seen whole). */
@@ -117,14 +104,14 @@ static void round(const char* phase) {
   bytes[5] = 0x93; /* type 3: the accessed bit, as the processor itself would set it */
   show("  gs:8 after a byte store", read_gs(SEL_GS, 8));
   /* REP MOVSD of a whole descriptor. */
-  const uint64_t m = desc((uint32_t)percpu_a + 8, 7, 0x92, 0x4);
+  const uint64_t m = seg_desc((uint32_t)percpu_a + 8, 7, 0x92, 0x4);
   uint32_t n = 2;
   const void* src = &m;
   void* dst = &table.gdt[SEL_MOVS >> 3];
   __asm__ volatile("rep movsl" : "+S"(src), "+D"(dst), "+c"(n)::"memory");
   show("  gs:4 via REP MOVSD", read_gs(SEL_MOVS, 4));
   /* XCHG of each half. */
-  const uint64_t x = desc((uint32_t)percpu_b + 4, 11, 0x92, 0x4);
+  const uint64_t x = seg_desc((uint32_t)percpu_b + 4, 11, 0x92, 0x4);
   uint32_t lo = (uint32_t)x, hi = (uint32_t)(x >> 32);
   volatile uint32_t* p = (volatile uint32_t*)&table.gdt[SEL_XCHG >> 3];
   __asm__ volatile("xchgl %0, %1" : "+r"(lo), "+m"(p[0]));
@@ -135,7 +122,7 @@ static void round(const char* phase) {
   show("  the GDT page's neighbour", table.neighbour);
   /* Cleared: a load of it must fault now, so it is not loaded; a fresh one is. */
   store(SEL_GS >> 3, 0);
-  store(SEL_GS >> 3, desc((uint32_t)percpu_a, 15, 0x92, 0x4));
+  store(SEL_GS >> 3, seg_desc((uint32_t)percpu_a, 15, 0x92, 0x4));
   show("  gs:12 after clear and rewrite", read_gs(SEL_GS, 12));
 }
 
@@ -145,15 +132,15 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   console_init();
   tables_init();
   puts("gdt_writes: descriptors written after LGDT\n");
-  table.gdt[1] = desc(0, 0xFFFFF, 0x9A, 0xC);
-  table.gdt[2] = desc(0, 0xFFFFF, 0x92, 0xC);
+  table.gdt[1] = seg_desc(0, 0xFFFFF, 0x9A, 0xC);
+  table.gdt[2] = seg_desc(0, 0xFFFFF, 0x92, 0xC);
   gdtr.limit = sizeof table.gdt - 1;
   gdtr.base = (uint32_t)table.gdt;
   __asm__ volatile("lgdt %0" ::"m"(gdtr));
 
   /* A TSS descriptor written after LGDT, then loaded by LTR (busy bit read back). */
   tss.ss0 = SEL_KDATA;
-  store(SEL_NEWTSS >> 3, desc((uint32_t)&tss, 103, 0x89, 0x0));
+  store(SEL_NEWTSS >> 3, seg_desc((uint32_t)&tss, 103, 0x89, 0x0));
   __asm__ volatile("ltr %w0" ::"r"((uint32_t)SEL_NEWTSS));
   show("TSS descriptor type after LTR", (uint32_t)(table.gdt[SEL_NEWTSS >> 3] >> 40) & 0xF);
 
@@ -168,19 +155,19 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
 
   /* An LDT: loaded by LLDT, then written (a moved base, a new entry), as a kernel does
    * for a process that asks for one (modify_ldt). */
-  ldt[1] = desc((uint32_t)percpu_a, 15, 0x92, 0x4);
-  store(SEL_LDT >> 3, desc((uint32_t)ldt, sizeof ldt - 1, 0x82, 0x0));
+  ldt[1] = seg_desc((uint32_t)percpu_a, 15, 0x92, 0x4);
+  store(SEL_LDT >> 3, seg_desc((uint32_t)ldt, sizeof ldt - 1, 0x82, 0x0));
   __asm__ volatile("lldt %w0" ::"r"((uint32_t)SEL_LDT));
   uint32_t sldt = 0;
   __asm__ volatile("sldt %0" : "=r"(sldt));
   show("SLDT", sldt & 0xFFFF);
   show("  gs:4 via LDT entry 1", read_gs(LDT_SEL(1), 4));
   volatile uint32_t* l = (volatile uint32_t*)&ldt[1];
-  const uint64_t moved = desc((uint32_t)percpu_b, 15, 0x92, 0x4);
+  const uint64_t moved = seg_desc((uint32_t)percpu_b, 15, 0x92, 0x4);
   l[0] = (uint32_t)moved;
   l[1] = (uint32_t)(moved >> 32);
   show("  gs:4 after its base moved", read_gs(LDT_SEL(1), 4));
-  ldt[3] = desc((uint32_t)percpu_a + 4, 11, 0xF2, 0x4); /* a ring-3 entry, DPL 3 */
+  ldt[3] = seg_desc((uint32_t)percpu_a + 4, 11, 0xF2, 0x4); /* a ring-3 entry, DPL 3 */
   show("  gs:8 via a new LDT entry 3", read_gs(LDT_SEL(3) | 3, 8));
   __asm__ volatile("lldt %w0" ::"r"(0u));
   __asm__ volatile("sldt %0" : "=r"(sldt));

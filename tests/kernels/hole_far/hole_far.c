@@ -45,45 +45,13 @@ static uint32_t pt_hole[1024] __attribute__((aligned(4096))); /* 0xFC000000.. */
 static uint32_t pt_far[1024] __attribute__((aligned(4096)));  /* 0xFD000000.. */
 static uint8_t code[4096] __attribute__((aligned(4096)));     /* mapped at all three */
 
-static struct {
-  uint32_t off;
-  uint16_t sel;
-} __attribute__((packed)) farptr;
-
-static uint64_t desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {
-  return (uint64_t)(limit & 0xFFFF) | (uint64_t)(base & 0xFFFFFF) << 16 | (uint64_t)access << 40 |
-         (uint64_t)((limit >> 16) & 0xF) << 48 | (uint64_t)(flags & 0xF) << 52 |
-         (uint64_t)(base >> 24) << 56;
-}
-
 void isr_dispatch(struct frame* f) {
   if (probe_catch(f)) {
     f->cs = SEL_KCODE; /* a fault in the stub has CS = SEL_CODE */
     f->es = SEL_KDATA;
     return;
   }
-  puts("unexpected vector ");
-  putdec(f->vector);
-  puts(" at ");
-  puthex(f->eip);
-  putc('\n');
-  exit_machine(1);
-}
-
-/* The stub: mov $marker, %eax; lret. */
-static void put_stub(uint32_t at, uint32_t marker) {
-  code[at] = 0xB8;
-  code[at + 1] = (uint8_t)marker;
-  code[at + 2] = (uint8_t)(marker >> 8);
-  code[at + 3] = (uint8_t)(marker >> 16);
-  code[at + 4] = (uint8_t)(marker >> 24);
-  code[at + 5] = 0xCB;
-}
-
-static void show(const char* what, uint32_t v) {
-  puts(what);
-  probe_show(v);
-  putc('\n');
+  unexpected_vector(f);
 }
 
 static uint32_t call_direct_gap(void) {
@@ -98,120 +66,27 @@ static uint32_t call_direct_hole(void) {
   return v;
 }
 
-/* A far RET and an IRET to SEL_CODE:off, with the stub's own return frame below. */
-static uint32_t return_far(uint32_t off) {
-  uint32_t v = 0;
-  __asm__ volatile(PROBE_BEGIN
-                   "mov %%esp, %%esi\n"
-                   "pushl $0x08\n"
-                   "pushl $1f\n"
-                   "pushl $0x18\n"
-                   "pushl %[off]\n"
-                   "lret\n"
-                   "1:\n" PROBE_END "mov %%esi, %%esp\n"
-                   : "+a"(v)
-                   : [off] "r"(off)
-                   : "esi", "memory");
-  return v;
-}
-
-static uint32_t return_iret(uint32_t off) {
-  uint32_t v = 0;
-  __asm__ volatile(PROBE_BEGIN
-                   "mov %%esp, %%esi\n"
-                   "pushl $0x08\n"
-                   "pushl $1f\n"
-                   "pushfl\n"
-                   "pushl $0x18\n"
-                   "pushl %[off]\n"
-                   "iret\n"
-                   "1:\n" PROBE_END "mov %%esi, %%esp\n"
-                   : "+a"(v)
-                   : [off] "r"(off)
-                   : "esi", "memory");
-  return v;
-}
-
-/* A far CALL to sel:off through m16:32, ESP kept in ESI (a fault at the target leaves the
- * return frame pushed). */
-static uint32_t call_sel(uint16_t sel, uint32_t off) {
-  uint32_t v = 0;
-  farptr.off = off;
-  farptr.sel = sel;
-  __asm__ volatile(PROBE_BEGIN
-                   "mov %%esp, %%esi\n"
-                   "lcall *%[p]\n" PROBE_END "mov %%esi, %%esp\n"
-                   : "+a"(v)
-                   : [p] "m"(farptr)
-                   : "esi", "memory");
-  return v;
-}
-
-/* Push and pop through an expand-down SS whose range reaches the hole, ESP in the hole. */
-static uint32_t push_pop_down(uint32_t esp, uint32_t value) {
-  uint32_t out = 0;
-  __asm__ volatile(PROBE_BEGIN
-                   "mov %%esp, %%esi\n"
-                   "mov %%ss, %%di\n"
-                   "mov %w[ss], %%ss\n"
-                   "mov %[esp], %%esp\n"
-                   "pushl %[v]\n"
-                   "popl %[out]\n" PROBE_END
-                   "mov %%di, %%ss\n"
-                   "mov %%esi, %%esp\n"
-                   : [out] "+a"(out)
-                   : [ss] "r"((uint32_t)SEL_DOWN32), [esp] "r"(esp), [v] "r"(value)
-                   : "esi", "edi", "memory");
-  return out;
-}
-
-static uint32_t call_indirect(uint32_t off) {
-  uint32_t v = 0;
-  farptr.off = off;
-  farptr.sel = SEL_CODE;
-  __asm__ volatile(PROBE_BEGIN "lcall *%[p]\n" PROBE_END : "+a"(v) : [p] "m"(farptr) : "memory");
-  return v;
-}
-
-/* A far JMP: the return CS:EIP pushed first, so that the stub's LRET comes back; ESI
- * keeps ESP for a fault taken before the jump, which leaves the two pushes. */
-static uint32_t jump_indirect(uint32_t off) {
-  uint32_t v = 0;
-  farptr.off = off;
-  farptr.sel = SEL_CODE;
-  __asm__ volatile(PROBE_BEGIN
-                   "mov %%esp, %%esi\n"
-                   "pushl $0x08\n"
-                   "pushl $1f\n"
-                   "ljmp *%[p]\n"
-                   "1:\n" PROBE_END "mov %%esi, %%esp\n"
-                   : "+a"(v)
-                   : [p] "m"(farptr)
-                   : "esi", "memory");
-  return v;
-}
-
 void kmain(uint32_t magic, struct multiboot_info* mbi) {
   (void)magic;
   (void)mbi;
   console_init();
   tables_init();
   puts("hole_far: far transfers past the cut CS limit, expand-down segments into the hole\n");
-  gdt[1] = desc(0, 0xFFFFF, 0x9A, 0xC);
-  gdt[2] = desc(0, 0xFFFFF, 0x92, 0xC);
-  gdt[SEL_CODE >> 3] = desc(0x800, 0xFFFFF, 0x9A, 0xC);
-  gdt[SEL_DOWN32 >> 3] = desc(0, 0xF0000, 0x96, 0xC);
-  gdt[SEL_DOWN16 >> 3] = desc(0xFBFF8000, 0xFFF, 0x96, 0x0);
-  gdt[SEL_FLAT >> 3] = desc(0, 0xFFFFF, 0x92, 0xC);
-  gdt[SEL_SHORT >> 3] = desc(0xFBFF0000, 0x1FFFF, 0x9A, 0x4);
-  gdt[SEL_USER >> 3] = desc(0x800, 0xFFFFF, 0xFA, 0xC);
+  gdt[1] = seg_desc(0, 0xFFFFF, 0x9A, 0xC);
+  gdt[2] = seg_desc(0, 0xFFFFF, 0x92, 0xC);
+  gdt[SEL_CODE >> 3] = seg_desc(0x800, 0xFFFFF, 0x9A, 0xC);
+  gdt[SEL_DOWN32 >> 3] = seg_desc(0, 0xF0000, 0x96, 0xC);
+  gdt[SEL_DOWN16 >> 3] = seg_desc(0xFBFF8000, 0xFFF, 0x96, 0x0);
+  gdt[SEL_FLAT >> 3] = seg_desc(0, 0xFFFFF, 0x92, 0xC);
+  gdt[SEL_SHORT >> 3] = seg_desc(0xFBFF0000, 0x1FFFF, 0x9A, 0x4);
+  gdt[SEL_USER >> 3] = seg_desc(0x800, 0xFFFFF, 0xFA, 0xC);
   gdtr.base = (uint32_t)gdt;
   __asm__ volatile("lgdt %0" ::"m"(gdtr));
 
-  put_stub(0x000, 0xC0DE0000u); /* at 0xFC000000 and 0xFD000000: in the hole */
-  put_stub(0x800, 0xC0DE0800u); /* at 0xFBFFF800: the gap */
-  put_stub(0xC00, 0xC0DE0C00u); /* at 0xFBFFFC00 and 0xFD000C00 */
-  put_stub(0xFFA, 0xC0DE0FFAu); /* the page's last 6 bytes: at 0xFC00FFFA */
+  probe_put_stub(code + 0x000, 0xC0DE0000u); /* at 0xFC000000 and 0xFD000000: in the hole */
+  probe_put_stub(code + 0x800, 0xC0DE0800u); /* at 0xFBFFF800: the gap */
+  probe_put_stub(code + 0xC00, 0xC0DE0C00u); /* at 0xFBFFFC00 and 0xFD000C00 */
+  probe_put_stub(code + 0xFFA, 0xC0DE0FFAu); /* the page's last 6 bytes: at 0xFC00FFFA */
   for (uint32_t i = 0; i < 1024; ++i) pt_low[i] = (i << 12) | 3;
   pd[0] = (uint32_t)pt_low | 3;
   pd[0xFBC00000u >> 22] = (uint32_t)pt_gap | 3;
@@ -223,63 +98,72 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   pt_hole[0xF] = (uint32_t)code | 3;   /* 0xFC00F000: the last page of the monitor's GDT */
   pt_hole[0x11] = (uint32_t)code | 3;  /* 0xFC011000: the monitor's IDT page */
   pt_hole[0x100] = (uint32_t)code | 3; /* 0xFC100000: bt's translation cache */
-  __asm__ volatile(
-      "mov %0, %%cr3\n"
-      "mov %%cr0, %%eax\n"
-      "or $0x80000000, %%eax\n"
-      "mov %%eax, %%cr0\n" ::"r"(pd)
-      : "eax", "memory");
+  paging_on(pd);
 
   /* Offsets relative to base 0x800: 0xFBFFF000 is linear 0xFBFFF800 (the gap),
    * 0xFBFFF800 is 0xFC000000 and 0xFCFFF800 is 0xFD000000 (the hole). */
-  show("lcall 0x18:0xFBFFF000 (gap)           ", call_direct_gap());
-  show("lcall 0x18:0xFCFFF800 (hole)          ", call_direct_hole());
-  show("lcall *m16:32 0x18:0xFBFFF400 (gap)   ", call_indirect(0xFBFFF400));
-  show("lcall *m16:32 0x18:0xFBFFF800 (hole)  ", call_indirect(0xFBFFF800));
-  show("ljmp  *m16:32 0x18:0xFBFFF000 (gap)   ", jump_indirect(0xFBFFF000));
-  show("ljmp  *m16:32 0x18:0xFD000400 (hole)  ", jump_indirect(0xFD000400));
+  probe_print("lcall 0x18:0xFBFFF000 (gap)           ", call_direct_gap());
+  probe_print("lcall 0x18:0xFCFFF800 (hole)          ", call_direct_hole());
+  probe_print("lcall *m16:32 0x18:0xFBFFF400 (gap)   ", probe_call_far(SEL_CODE, 0xFBFFF400));
+  probe_print("lcall *m16:32 0x18:0xFBFFF800 (hole)  ", probe_call_far(SEL_CODE, 0xFBFFF800));
+  probe_print("ljmp  *m16:32 0x18:0xFBFFF000 (gap)   ",
+              probe_jump_far(SEL_KCODE, SEL_CODE, 0xFBFFF000));
+  probe_print("ljmp  *m16:32 0x18:0xFD000400 (hole)  ",
+              probe_jump_far(SEL_KCODE, SEL_CODE, 0xFD000400));
 
   /* Returns into the gap and the hole. */
-  show("lret  0x18:0xFBFFF000 (gap)           ", return_far(0xFBFFF000));
-  show("lret  0x18:0xFCFFF800 (hole)          ", return_far(0xFCFFF800));
-  show("iret  0x18:0xFBFFF400 (gap)           ", return_iret(0xFBFFF400));
-  show("iret  0x18:0xFD000400 (hole)          ", return_iret(0xFD000400));
+  probe_print("lret  0x18:0xFBFFF000 (gap)           ",
+              probe_return_far(SEL_KCODE, SEL_CODE, 0xFBFFF000));
+  probe_print("lret  0x18:0xFCFFF800 (hole)          ",
+              probe_return_far(SEL_KCODE, SEL_CODE, 0xFCFFF800));
+  probe_print("iret  0x18:0xFBFFF400 (gap)           ",
+              probe_return_iret(SEL_KCODE, SEL_CODE, 0xFBFFF400));
+  probe_print("iret  0x18:0xFD000400 (hole)          ",
+              probe_return_iret(SEL_KCODE, SEL_CODE, 0xFD000400));
   /* The monitor's own pages are the guest's here: its IDT and bt's translation cache. */
-  show("lcall 0x18:0xFC010800 (monitor IDT)   ", call_sel(SEL_CODE, 0xFC010800));
-  show("lcall 0x18:0xFC0FF800 (bt TC)         ", call_sel(SEL_CODE, 0xFC0FF800));
+  probe_print("lcall 0x18:0xFC010800 (monitor IDT)   ", probe_call_far(SEL_CODE, 0xFC010800));
+  probe_print("lcall 0x18:0xFC0FF800 (bt TC)         ", probe_call_far(SEL_CODE, 0xFC0FF800));
   /* The guest's own checks stand: a page it does not map, its own limit, its DPL. */
-  show("lcall 0x18:0xFD000800 (unmapped)      ", call_sel(SEL_CODE, 0xFD000800));
-  show("lcall 0x38:0x00010000 (hole)          ", call_sel(SEL_SHORT, 0x10000));
-  show("lcall 0x38:0x0001FFFA (its last bytes)", call_sel(SEL_SHORT, 0x1FFFA));
+  probe_print("lcall 0x18:0xFD000800 (unmapped)      ", probe_call_far(SEL_CODE, 0xFD000800));
+  probe_print("lcall 0x38:0x00010000 (hole)          ", probe_call_far(SEL_SHORT, 0x10000));
+  probe_print("lcall 0x38:0x0001FFFA (its last bytes)", probe_call_far(SEL_SHORT, 0x1FFFA));
   /* (The vector only: QEMU gives the selector as the error code, the SDM 0.) */
-  call_sel(SEL_SHORT, 0x20000);
+  probe_call_far(SEL_SHORT, 0x20000);
   puts("lcall 0x38:0x00020000 (past its limit) -> ");
   if (probe.faulted) {
     puts("vector ");
     putdec(probe.vector);
   }
   putc('\n');
-  show("lcall 0x40:0xFBFFF000 (DPL 3)         ", call_sel(SEL_USER, 0xFBFFF000));
+  probe_print("lcall 0x40:0xFBFFF000 (DPL 3)         ", probe_call_far(SEL_USER, 0xFBFFF000));
 
   /* Expand-down, B set: offsets 0xF0001000..0xFFFFFFFF. */
-  show("read  0x20:0xF0001000 (unmapped)      ", probe_read_seg(SEL_DOWN32, 0xF0001000, SEL_KDATA));
-  show("push/pop ss 0x20, esp 0xFD000100      ", push_pop_down(0xFD000100, 0x0BADF00D));
-  show("read  0x20:0xFBFFF800 (gap)           ", probe_read_seg(SEL_DOWN32, 0xFBFFF800, SEL_KDATA));
-  show("read  0x20:0xFD000000 (hole)          ", probe_read_seg(SEL_DOWN32, 0xFD000000, SEL_KDATA));
+  probe_print("read  0x20:0xF0001000 (unmapped)      ",
+              probe_read_seg(SEL_DOWN32, 0xF0001000, SEL_KDATA));
+  probe_print("push/pop ss 0x20, esp 0xFD000100      ",
+              probe_push_pop_ss(SEL_DOWN32, 0xFD000100, 0x0BADF00D));
+  probe_print("read  0x20:0xFBFFF800 (gap)           ",
+              probe_read_seg(SEL_DOWN32, 0xFBFFF800, SEL_KDATA));
+  probe_print("read  0x20:0xFD000000 (hole)          ",
+              probe_read_seg(SEL_DOWN32, 0xFD000000, SEL_KDATA));
   probe_write_seg(SEL_DOWN32, 0xFD000010, 0x5A5A5A5Au, SEL_KDATA);
-  show("write 0x20:0xFD000010 (hole)          ", 0x5A5A5A5Au);
+  probe_print("write 0x20:0xFD000010 (hole)          ", 0x5A5A5A5Au);
   /* Expand-down, B clear, base 0xFBFF8000: offsets 0x1000..0xFFFF, the top 0x8000 in the
    * hole (its first page is the monitor's GDT page, here the guest's). */
-  show("read  0x28:0x00007800 (gap)           ", probe_read_seg(SEL_DOWN16, 0x7800, SEL_KDATA));
+  probe_print("read  0x28:0x00007800 (gap)           ",
+              probe_read_seg(SEL_DOWN16, 0x7800, SEL_KDATA));
   probe_write_seg(SEL_DOWN16, 0x8014, 0x00CFFA00u, SEL_KDATA);
-  show("write 0x28:0x00008014 (hole)          ", 0x00CFFA00u);
-  show("read  0x28:0x00008014 (hole)          ", probe_read_seg(SEL_DOWN16, 0x8014, SEL_KDATA));
+  probe_print("write 0x28:0x00008014 (hole)          ", 0x00CFFA00u);
+  probe_print("read  0x28:0x00008014 (hole)          ",
+              probe_read_seg(SEL_DOWN16, 0x8014, SEL_KDATA));
   /* The guest's page, read back through a flat segment. */
-  show("read  0x30:0xFD000010                 ", probe_read_seg(SEL_FLAT, 0xFD000010, SEL_KDATA));
-  show("read  0x30:0xFC000014                 ", probe_read_seg(SEL_FLAT, 0xFC000014, SEL_KDATA));
-  show("code page [4] (0x10)                  ", ((volatile uint32_t*)code)[4]);
-  show("code page [5] (0x14)                  ", ((volatile uint32_t*)code)[5]);
-  show("code page [63] (0xFC)                 ", ((volatile uint32_t*)code)[63]);
+  probe_print("read  0x30:0xFD000010                 ",
+              probe_read_seg(SEL_FLAT, 0xFD000010, SEL_KDATA));
+  probe_print("read  0x30:0xFC000014                 ",
+              probe_read_seg(SEL_FLAT, 0xFC000014, SEL_KDATA));
+  probe_print("code page [4] (0x10)                  ", ((volatile uint32_t*)code)[4]);
+  probe_print("code page [5] (0x14)                  ", ((volatile uint32_t*)code)[5]);
+  probe_print("code page [63] (0xFC)                 ", ((volatile uint32_t*)code)[63]);
   /* The monitor's tables are intact (the guest's writes above went to the guest's page
    * at the linear address of the monitor's GDT, and its calls ran the guest's code there):
    * data and code selectors still load and work. */
@@ -295,7 +179,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
         : [v] "=r"(v), [cell] "+m"(cell)
         : [kd] "r"((uint32_t)SEL_KDATA)
         : "memory");
-    show("tables intact: ds/es/fs 0x10          ", v);
+    probe_print("tables intact: ds/es/fs 0x10          ", v);
   }
   puts("hole_far: done\n");
   exit_machine(0);

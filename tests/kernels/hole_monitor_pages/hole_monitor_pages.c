@@ -25,88 +25,13 @@ static uint64_t ldt[2] __attribute__((aligned(8)));
 
 static volatile uint32_t breakpoints;
 
-static uint32_t read_cr2(void) {
-  uint32_t v;
-  __asm__ volatile("mov %%cr2, %0" : "=r"(v));
-  return v;
-}
-
 void isr_dispatch(struct frame* f) {
   if (f->vector == 0x40) {
     ++breakpoints;
     return;
   }
   if (probe_catch(f)) return;
-  puts("unexpected vector ");
-  putdec(f->vector);
-  puts(" error ");
-  puthex(f->error);
-  puts(" at ");
-  puthex(f->eip);
-  putc('\n');
-  exit_machine(1);
-}
-
-static uint32_t probe_read(uint32_t lin) {
-  uint32_t v = 0;
-  __asm__ volatile(PROBE_BEGIN "movl (%[lin]), %[v]\n" PROBE_END
-                   : [v] "+r"(v)
-                   : [lin] "r"(lin)
-                   : "memory");
-  return v;
-}
-
-static void probe_write(uint32_t lin, uint32_t v) {
-  __asm__ volatile(PROBE_BEGIN "movl %[v], (%[lin])\n" PROBE_END
-                   :
-                   : [lin] "r"(lin), [v] "r"(v)
-                   : "memory");
-}
-
-static uint32_t push_pop(uint32_t esp, uint32_t v) {
-  uint32_t out = 0;
-  __asm__ volatile(PROBE_BEGIN
-                   "movl %%esp, %%ebx\n"
-                   "movl %[esp], %%esp\n"
-                   "pushl %[v]\n"
-                   "popl %[out]\n" PROBE_END "movl %%ebx, %%esp\n"
-                   : [out] "+r"(out)
-                   : [esp] "r"(esp), [v] "r"(v)
-                   : "ebx", "memory");
-  return out;
-}
-
-static void rep_movsd(uint32_t dst, uint32_t src, uint32_t count) {
-  __asm__ volatile(PROBE_BEGIN
-                   "cld\n"
-                   "rep movsl\n" PROBE_END
-                   : "+D"(dst), "+S"(src), "+c"(count)
-                   :
-                   : "memory");
-}
-
-static void show(const char* what, uint32_t v) {
-  puts(what);
-  puts(" -> ");
-  if (probe.faulted) {
-    puts("vector ");
-    putdec(probe.vector);
-    puts(" error ");
-    puthex(probe.error);
-    if (probe.vector == 14) {
-      puts(" cr2 ");
-      puthex(read_cr2());
-    }
-  } else {
-    puthex(v);
-  }
-  putc('\n');
-}
-
-static uint64_t seg_desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {
-  return (uint64_t)(limit & 0xFFFF) | ((uint64_t)(base & 0xFFFFFF) << 16) |
-         ((uint64_t)access << 40) | ((uint64_t)((limit >> 16) & 0xF) << 48) |
-         ((uint64_t)(flags & 0xF) << 52) | ((uint64_t)(base >> 24) << 56);
+  unexpected_vector(f);
 }
 
 /* A bigger GDT with an LDT descriptor (selector 0x30), and LLDT: the monitor now keeps a
@@ -184,10 +109,10 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
 
   puts("paging off\n");
   probe_write(0xFC000010, 0x55AA55AA);
-  show("write 0xFC000010", 0x55AA55AA);
-  show("read  0xFC000010", probe_read(0xFC000010));
-  show("read  0xFC011018", probe_read(0xFC011018));
-  show("push/pop esp 0xFC010010", push_pop(0xFC010010, 0x12345678));
+  probe_print_cr2("write 0xFC000010", 0x55AA55AA);
+  probe_print_cr2("read  0xFC000010", probe_read(0xFC000010));
+  probe_print_cr2("read  0xFC011018", probe_read(0xFC011018));
+  probe_print_cr2("push/pop esp 0xFC010010", probe_push_pop(0xFC010010, 0x12345678));
   tables_intact("after paging off");
 
   for (uint32_t i = 0; i < 1024; ++i) pt_low[i] = (i << 12) | 3;
@@ -200,16 +125,11 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
     uint32_t* pt = lin >= 0xFFC00000u ? pt_top : lin >= 0xFC400000u ? pt_hole2 : pt_hole;
     if (lin >> 12 != 0xFC011u) pt[(lin >> 12) & 1023] = (uint32_t)page | 3;
   }
-  __asm__ volatile(
-      "mov %0, %%cr3\n"
-      "mov %%cr0, %%eax\n"
-      "or $0x80000000, %%eax\n"
-      "mov %%eax, %%cr0\n" ::"r"(pd)
-      : "eax", "memory");
+  paging_on(pd);
   puts("paging on\n");
   page[5] = 0x5EC0DA7A;
   /* The IDT page is not mapped yet: the guest's own #PF. */
-  show("read  0xFC011018 unmapped", probe_read(0xFC011018));
+  probe_print_cr2("read  0xFC011018 unmapped", probe_read(0xFC011018));
   pt_hole[0x11] = (uint32_t)page2 | 3;
   __asm__ volatile("invlpg (%0)" ::"r"(0xFC011000u) : "memory");
   for (uint32_t i = 0; i < sizeof places / sizeof places[0]; ++i) {
@@ -217,12 +137,12 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
     const uint32_t value = 0xA0000000u + lin / 4;
     probe_write(lin, value);
     if (probe.faulted) {
-      show(places[i].name, 0);
+      probe_print_cr2(places[i].name, 0);
       continue;
     }
     const uint32_t back = probe_read(lin);
     if (probe.faulted) {
-      show(places[i].name, 0);
+      probe_print_cr2(places[i].name, 0);
       continue;
     }
     puts(places[i].name);
@@ -232,15 +152,15 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
     puthex(lin == 0xFC011018 ? page2[(lin & 0xFFF) / 4] : page[(lin & 0xFFF) / 4]);
     puts(")\n");
   }
-  show("push/pop esp 0xFC001000", push_pop(0xFC001000, 0xCAFEBABE));
-  show("page [1023]", page[1023]);
+  probe_print_cr2("push/pop esp 0xFC001000", probe_push_pop(0xFC001000, 0xCAFEBABE));
+  probe_print_cr2("page [1023]", page[1023]);
   for (uint32_t i = 0; i < 8; ++i) page[i] = 0x01010101u * (i + 1);
-  rep_movsd(0xFC010FF0, (uint32_t)&page[0], 8); /* across the TSS/IDT page boundary */
-  show("rep movsd across the TSS/IDT pages, page2 [3]", page2[3]);
-  show("rep movsd across the TSS/IDT pages, page [1022]", page[1022]);
+  probe_rep_movsd(0xFC010FF0, (uint32_t)&page[0], 8); /* across the TSS/IDT page boundary */
+  probe_print_cr2("rep movsd across the TSS/IDT pages, page2 [3]", page2[3]);
+  probe_print_cr2("rep movsd across the TSS/IDT pages, page [1022]", page[1022]);
   uint32_t sum = 0;
   for (uint32_t i = 0; i < 1024; ++i) sum = sum * 31 + page[i] + page2[i];
-  show("checksum of the two pages", sum);
+  probe_print_cr2("checksum of the two pages", sum);
   tables_intact("after paging on");
   puts("done\n");
   exit_machine(0);

@@ -22,57 +22,18 @@ static uint32_t pt_hole[1024] __attribute__((aligned(4096))); /* 0xFEC00000-0xFE
 static uint32_t page_hole[1024] __attribute__((aligned(4096)));
 static uint8_t user_stack[4096] __attribute__((aligned(16)));
 
-static void print_seen(void);
-
 void isr_dispatch(struct frame* f) {
   if (probe_catch(f)) return;
   if (f->vector == 0x80 && (f->cs & 3) == 3) {
     puts("ring 3\n");
-    print_seen();
+    probe_print_recorded();
     exit_machine(0);
   }
-  puts("unexpected vector ");
-  putdec(f->vector);
-  puts(" error ");
-  puthex(f->error);
-  puts(" at ");
-  puthex(f->eip);
-  putc('\n');
-  exit_machine(1);
+  unexpected_vector(f);
 }
 
-/* What each probe saw; ring 3 cannot print (no I/O privilege), so the kernel prints
-   after the system call that ends ring 3. */
-struct seen {
-  const char* what;
-  uint32_t faulted, vector, error, value;
-};
-static struct seen seen[16];
-static volatile uint32_t low_pointer[2]; /* a far pointer below the hole */
-static uint32_t nseen;
-
-static void show(const char* what, uint32_t v) {
-  if (nseen < sizeof seen / sizeof seen[0]) {
-    seen[nseen++] = (struct seen){what, probe.faulted, probe.vector, probe.error, v};
-  }
-}
-
-static void print_seen(void) {
-  for (uint32_t i = 0; i < nseen; ++i) {
-    puts(seen[i].what);
-    puts(" -> ");
-    if (seen[i].faulted) {
-      puts("vector ");
-      putdec(seen[i].vector);
-      puts(" error ");
-      puthex(seen[i].error);
-    } else {
-      puthex(seen[i].value);
-    }
-    putc('\n');
-  }
-  nseen = 0;
-}
+/* A far pointer below the hole. */
+static volatile uint32_t low_pointer[2];
 
 /* MOV ES, m16 with the selector at `at`: ES as loaded. */
 static uint32_t mov_es(uint32_t at, uint16_t restore) {
@@ -164,14 +125,14 @@ static void forms(uint16_t code, uint16_t data, uint32_t base) {
   w[(base + 0x30) / 2] = 0x1230; /* beyond the GDT's limit */
   d[(base + 0x7FC) / 4] = data;  /* the top of a stack in the hole */
   uint32_t sel = 0;
-  show("  mov es, [hole]", mov_es(HOLE + base, data));
+  probe_record("  mov es, [hole]", mov_es(HOLE + base, data));
   uint32_t off = les(HOLE + base + 4, data, &sel);
-  show("  les offset", off);
-  show("  les es", sel);
+  probe_record("  les offset", off);
+  probe_record("  les es", sel);
   off = lfs(HOLE + base + 4, data, &sel);
-  show("  lfs fs", probe.faulted ? 0 : sel);
+  probe_record("  lfs fs", probe.faulted ? 0 : sel);
   off = lgs(HOLE + base + 4, data, &sel);
-  show("  lgs gs", probe.faulted ? 0 : sel);
+  probe_record("  lgs gs", probe.faulted ? 0 : sel);
   /* LGS with its operand below the hole (bt translates the kernel's LGS: until issue 12
    * it stopped the run), with the register the address uses as the destination. */
   low_pointer[0] = 0x87654321;
@@ -181,15 +142,15 @@ static void forms(uint16_t code, uint16_t data, uint32_t base) {
                    : [p] "+r"(at), [s] "=r"(sel)
                    : [r] "r"((uint32_t)data)
                    : "memory");
-  show("  lgs offset, [low], into its base register", probe.faulted ? 0 : at);
-  show("  lgs gs, [low]", probe.faulted ? 0 : sel & 0xFFFF);
+  probe_record("  lgs offset, [low], into its base register", probe.faulted ? 0 : at);
+  probe_record("  lgs gs, [low]", probe.faulted ? 0 : sel & 0xFFFF);
   uint32_t moved = 0;
   const uint32_t popped = pop_fs(HOLE + base + 0x7FC, data, &moved);
-  show("  pop fs, esp in the hole", popped);
-  show("  pop fs moved esp by", moved);
-  show("  mov es, [hole] 0x1230", mov_es(HOLE + base + 0x30, data));
-  show("  jmp far [hole]", far_jump(HOLE + base + 0x10, code));
-  show("  call far [hole]", far_call(HOLE + base + 0x20, code));
+  probe_record("  pop fs, esp in the hole", popped);
+  probe_record("  pop fs moved esp by", moved);
+  probe_record("  mov es, [hole] 0x1230", mov_es(HOLE + base + 0x30, data));
+  probe_record("  jmp far [hole]", far_jump(HOLE + base + 0x10, code));
+  probe_record("  call far [hole]", far_call(HOLE + base + 0x20, code));
 }
 
 static void user_main(void) {
@@ -209,19 +170,11 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   pd[0] = (uint32_t)pt_low | 7;
   pd[HOLE >> 22] = (uint32_t)pt_hole | 7;
   pt_hole[(HOLE >> 12) & 1023] = (uint32_t)page_hole | 7;
-  __asm__ volatile(
-      "mov %0, %%cr3\n"
-      "mov %%cr0, %%eax\n"
-      "or $0x80000000, %%eax\n"
-      "mov %%eax, %%cr0\n" ::"r"(pd)
-      : "eax", "memory");
+  paging_on(pd);
   puts("ring 0\n");
   forms(SEL_KCODE, SEL_KDATA, 0);
-  print_seen();
-  /* Under QEMU, SeaBIOS leaves the PIT ticking with IRQ 0 unmasked, and ring 3 runs with
-     IF on: a tick would arrive on vector 8 at a point that depends on the host's timing
-     (a loaded machine cut the comparison short). Every PIC line is masked first. */
-  outb(0x21, 0xFF);
-  outb(0xA1, 0xFF);
+  probe_print_recorded();
+  /* Ring 3 runs with IF set: no PIC interrupt (QEMU's BIOS leaves the PIT running). */
+  pic_mask_all();
   enter_ring3(user_main, user_stack + sizeof user_stack);
 }

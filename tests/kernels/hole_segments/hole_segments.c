@@ -36,24 +36,13 @@ static struct {
   uint32_t base;
 } __attribute__((packed)) gdtr = {sizeof gdt - 1, 0};
 
-static uint64_t desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {
-  return (uint64_t)(limit & 0xFFFF) | (uint64_t)(base & 0xFFFFFF) << 16 | (uint64_t)access << 40 |
-         (uint64_t)((limit >> 16) & 0xF) << 48 | (uint64_t)(flags & 0xF) << 52 |
-         (uint64_t)(base >> 24) << 56;
-}
-
 void isr_dispatch(struct frame* f) {
   if (probe_catch(f)) {
     f->cs = SEL_KCODE; /* the code probe faults with CS = SEL_CODE */
     f->es = SEL_KDATA;
     return;
   }
-  puts("unexpected vector ");
-  putdec(f->vector);
-  puts(" at ");
-  puthex(f->eip);
-  putc('\n');
-  exit_machine(1);
+  unexpected_vector(f);
 }
 
 /* A near call through the code segment's cut: CS loaded by a far jump, then back. */
@@ -103,13 +92,13 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   console_init();
   tables_init();
   puts("hole_segments: segments at the hypervisor hole's edge\n");
-  gdt[1] = desc(0, 0xFFFFF, 0x9A, 0xC);
-  gdt[2] = desc(0, 0xFFFFF, 0x92, 0xC);
-  gdt[SEL_PAGED >> 3] = desc(0x800, 0xFFFFF, 0x92, 0xC);
-  gdt[SEL_BYTES >> 3] = desc(0xFBF00800, 0xFFFFF, 0x92, 0x4);
-  gdt[SEL_DOWN16 >> 3] = desc(0xFBFF0000, 0xFFF, 0x96, 0x0);
-  gdt[SEL_DOWN32 >> 3] = desc(0, 0xFBFFF, 0x96, 0xC);
-  gdt[SEL_CODE >> 3] = desc(0x800, 0xFFFFF, 0x9A, 0xC);
+  gdt[1] = seg_desc(0, 0xFFFFF, 0x9A, 0xC);
+  gdt[2] = seg_desc(0, 0xFFFFF, 0x92, 0xC);
+  gdt[SEL_PAGED >> 3] = seg_desc(0x800, 0xFFFFF, 0x92, 0xC);
+  gdt[SEL_BYTES >> 3] = seg_desc(0xFBF00800, 0xFFFFF, 0x92, 0x4);
+  gdt[SEL_DOWN16 >> 3] = seg_desc(0xFBFF0000, 0xFFF, 0x96, 0x0);
+  gdt[SEL_DOWN32 >> 3] = seg_desc(0, 0xFBFFF, 0x96, 0xC);
+  gdt[SEL_CODE >> 3] = seg_desc(0x800, 0xFFFFF, 0x9A, 0xC);
   gdtr.base = (uint32_t)gdt;
   __asm__ volatile("lgdt %0" ::"m"(gdtr));
 
@@ -137,8 +126,8 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   read_at(SEL_DOWN32, 0xFBFFFFFC);
   read_at(SEL_DOWN32, 0x00001000);
   /* The same segment in an LDT (copied into the shadow LDT, cut the same way). */
-  ldt[1] = desc(0x800, 0xFFFFF, 0x92, 0xC);
-  gdt[SEL_LDT >> 3] = desc((uint32_t)ldt, sizeof ldt - 1, 0x82, 0x0);
+  ldt[1] = seg_desc(0x800, 0xFFFFF, 0x92, 0xC);
+  gdt[SEL_LDT >> 3] = seg_desc((uint32_t)ldt, sizeof ldt - 1, 0x82, 0x0);
   __asm__ volatile("lldt %w0" ::"r"((uint32_t)SEL_LDT));
   read_at(SEL_LDT_PAGED, 0xFBFFE7FC);
   read_at(SEL_LDT_PAGED, 0xFBFFF7FC);

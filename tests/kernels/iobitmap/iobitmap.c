@@ -33,12 +33,6 @@ static void set_port(uint16_t port, int denied) {
   }
 }
 
-static uint64_t seg_desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {
-  return (uint64_t)(limit & 0xFFFF) | (uint64_t)(base & 0xFFFFFF) << 16 | (uint64_t)access << 40 |
-         (uint64_t)((limit >> 16) & 0xF) << 48 | (uint64_t)(flags & 0xF) << 52 |
-         (uint64_t)(base >> 24) << 56;
-}
-
 /* The library's GDT layout (same selectors), with this TSS in the TSS slot: LGDT, LTR.
  * (Not SGDT and a patch of the library's table: on a classic CPU SGDT in ring 1 shows
  * the monitor's GDT, a Popek-Goldberg hole.) */
@@ -135,8 +129,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   /* The 8259As quiet: under QEMU the PIT runs on host time, and a timer interrupt that
    * arrives while ring-3 code runs with IF set would reach a vector this kernel has no
    * gate for (the BIOS's IRQ 0 is vector 8), so the console would depend on timing. */
-  outb(0x21, 0xFF);
-  outb(0xA1, 0xFF);
+  pic_mask_all();
   puts("vmlab iobitmap test kernel\n");
   tables_init();
   install_tss();

@@ -84,20 +84,14 @@ void isr_dispatch(struct frame* f) {
     }
     exit_machine(0);
   }
-  puts("unexpected vector ");
-  putdec(f->vector);
-  puts(" at ");
-  puthex(f->eip);
-  putc('\n');
-  exit_machine(1);
+  unexpected_vector(f);
 }
 
 void kmain(uint32_t magic, struct multiboot_info* mbi) {
   (void)magic;
   (void)mbi;
   console_init();
-  outb(0x21, 0xFF);
-  outb(0xA1, 0xFF);
+  pic_mask_all();
   tables_init();
   puts("vmlab iopl kernel\n");
   set_iopl(3);

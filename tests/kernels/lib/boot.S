@@ -54,6 +54,8 @@ isr\n:
     stub_noerr 69
     stub_noerr 128
 
+/* The common entry (more_vectors.S's stubs jump here too). */
+    .global isr_common
 isr_common:
     pusha
     push %ds

@@ -43,6 +43,17 @@ void exit_machine(uint32_t status) {
   for (;;) __asm__ volatile("cli; hlt");
 }
 
+void unexpected_vector(const struct frame* f) {
+  puts("unexpected vector ");
+  putdec(f->vector);
+  puts(" error ");
+  puthex(f->error);
+  puts(" at ");
+  puthex(f->eip);
+  putc('\n');
+  exit_machine(1);
+}
+
 static uint64_t gdt[6];
 static struct {
   uint32_t prev, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags, eax, ecx, edx, ebx, esp, ebp,
@@ -55,7 +66,7 @@ const uint64_t* klib_gdt(void) {
 }
 static uint8_t kernel_stack[8192] __attribute__((aligned(16)));
 
-static uint64_t seg_desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {
+uint64_t seg_desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {
   return (uint64_t)(limit & 0xFFFF) | (uint64_t)(base & 0xFFFFFF) << 16 | (uint64_t)access << 40 |
          (uint64_t)((limit >> 16) & 0xF) << 48 | (uint64_t)(flags & 0xF) << 52 |
          (uint64_t)(base >> 24) << 56;

@@ -5,12 +5,6 @@
 extern void isr0(void), isr6(void), isr10(void), isr11(void), isr12(void), isr13(void), isr14(void),
     isr32(void), isr128(void);
 
-uint64_t own_seg_desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {
-  return (uint64_t)(limit & 0xFFFF) | (uint64_t)(base & 0xFFFFFF) << 16 | (uint64_t)access << 40 |
-         (uint64_t)((limit >> 16) & 0xF) << 48 | (uint64_t)(flags & 0xF) << 52 |
-         (uint64_t)(base >> 24) << 56;
-}
-
 uint64_t own_gate(uint16_t sel, uint32_t offset, uint8_t type_attr) {
   return (uint64_t)(offset & 0xFFFF) | (uint64_t)sel << 16 | (uint64_t)type_attr << 40 |
          (uint64_t)(offset >> 16) << 48;
@@ -19,11 +13,11 @@ uint64_t own_gate(uint16_t sel, uint32_t offset, uint8_t type_attr) {
 void own_tables_load(uint64_t* gdt, uint32_t gdt_entries, uint64_t* idt, struct tss32* tss,
                      uint32_t esp0) {
   gdt[0] = 0;
-  gdt[1] = own_seg_desc(0, 0xFFFFF, 0x9A, 0xC);
-  gdt[2] = own_seg_desc(0, 0xFFFFF, 0x92, 0xC);
-  gdt[3] = own_seg_desc(0, 0xFFFFF, 0xFA, 0xC);
-  gdt[4] = own_seg_desc(0, 0xFFFFF, 0xF2, 0xC);
-  gdt[5] = own_seg_desc((uint32_t)tss, sizeof *tss - 1, 0x89, 0x0);
+  gdt[1] = seg_desc(0, 0xFFFFF, 0x9A, 0xC);
+  gdt[2] = seg_desc(0, 0xFFFFF, 0x92, 0xC);
+  gdt[3] = seg_desc(0, 0xFFFFF, 0xFA, 0xC);
+  gdt[4] = seg_desc(0, 0xFFFFF, 0xF2, 0xC);
+  gdt[5] = seg_desc((uint32_t)tss, sizeof *tss - 1, 0x89, 0x0);
   for (uint32_t i = 0; i < sizeof *tss; ++i) ((volatile uint8_t*)tss)[i] = 0;
   tss->ss0 = SEL_KDATA;
   tss->esp0 = esp0;

@@ -8,7 +8,7 @@
 #ifndef VMLAB_TEST_OWN_TABLES_H
 #define VMLAB_TEST_OWN_TABLES_H
 
-#include <stdint.h>
+#include "klib.h"
 
 struct tss32 {
   uint32_t prev, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags, eax, ecx, edx, ebx, esp, ebp,
@@ -16,8 +16,10 @@ struct tss32 {
   uint16_t trap, iomap_base;
 } __attribute__((packed));
 
-uint64_t own_seg_desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags);
 uint64_t own_gate(uint16_t sel, uint32_t offset, uint8_t type_attr);
+/* Segment descriptors: klib's seg_desc (klib.h), under the name this file gave them when it
+ * had its own copy (kernels written against it still say own_seg_desc). */
+#define own_seg_desc seg_desc
 
 /* Fills gdt[0..5] with klib's layout (null, ring-0 code and data, ring-3 code and data,
  * the TSS at `tss`), the IDT with klib's gates (0, 6, 13, 14, 0x20, 0x80) plus #TS, #NP

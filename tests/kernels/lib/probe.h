@@ -30,6 +30,45 @@ int probe_catch(struct frame* f);
 
 /* Prints " -> " and the value, or "vector V error E" when the last probe faulted. */
 void probe_show(uint32_t value);
+/* The same for an outcome kept from an earlier probe. */
+void probe_show_outcome(uint32_t faulted, uint32_t vector, uint32_t error, uint32_t value);
+/* One console line: `what`, then probe_show(value). */
+void probe_print(const char* what, uint32_t value);
+/* Ring 3 cannot print (no I/O privilege): it records each line (`what` and the last probe's
+ * outcome with `value`), and the kernel prints them after the system call that ends ring 3.
+ * probe_print_recorded() prints the lines as probe_print would have, and forgets them. */
+void probe_record(const char* what, uint32_t value);
+void probe_print_recorded(void);
+
+/* --- Far transfers (probe.c) ------------------------------------------------------------
+ * Each keeps ESP in ESI and restores it at the end, since a fault at the target leaves the
+ * transfer's pushes behind, and returns EAX as the target left it (0x0BADBAD0 when the
+ * target did not set it). A target returns with LRET (IRET for an interrupt gate's); for a
+ * JMP or a far RET or IRET the helper pushes a return frame `back`:1f first, `back` being
+ * the prober's own code selector. */
+/* Writes a target for them at `at`: mov $marker, %eax; lret. */
+void probe_put_stub(volatile uint8_t* at, uint32_t marker);
+/* lcall *m16:32 to sel:off (the far pointer in memory, as probe_farptr). */
+uint32_t probe_call_far(uint16_t sel, uint32_t off);
+/* ljmp *m16:32 to sel:off. */
+uint32_t probe_jump_far(uint16_t back, uint16_t sel, uint32_t off);
+/* lret to sel:off. */
+uint32_t probe_return_far(uint16_t back, uint16_t sel, uint32_t off);
+/* iret to sel:off, with EFLAGS as they are. */
+uint32_t probe_return_iret(uint16_t back, uint16_t sel, uint32_t off);
+/* pushl value; popl with SS = ss and ESP = esp: the value popped. */
+uint32_t probe_push_pop_ss(uint16_t ss, uint32_t esp, uint32_t value);
+
+/* --- Accesses at linear addresses, through the kernel's flat segments (probe.c) --------- */
+uint32_t probe_read(uint32_t linear);
+void probe_write(uint32_t linear, uint32_t value);
+/* PUSH `value` with ESP = `esp`, then POP it back: what POP read. */
+uint32_t probe_push_pop(uint32_t esp, uint32_t value);
+/* REP MOVSD of `count` dwords from `src` to `dst`, upwards. */
+void probe_rep_movsd(uint32_t dst, uint32_t src, uint32_t count);
+/* probe_print, and after a page fault's error code the faulting address (CR2, which only
+ * ring 0 may read). */
+void probe_print_cr2(const char* what, uint32_t value);
 
 /* The dword at sel:off, read or written through ES, which is then reloaded with `restore`
  * (the kernel's data selector): the probe of a segment's base, limit and rights. */

@@ -11,20 +11,6 @@
  */
 #include "klib.h"
 
-static inline uint32_t inl(uint16_t port) {
-  uint32_t v;
-  __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-  return v;
-}
-static inline uint16_t inw(uint16_t port) {
-  uint16_t v;
-  __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-  return v;
-}
-static inline void outw(uint16_t port, uint16_t v) {
-  __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port));
-}
-
 static uint32_t address(uint32_t bus, uint32_t dev, uint32_t fn, uint32_t reg) {
   return 0x80000000u | bus << 16 | dev << 11 | fn << 8 | (reg & 0xFC);
 }
@@ -40,12 +26,7 @@ static void config_write(uint32_t dev, uint32_t reg, uint32_t v) {
 }
 
 void isr_dispatch(struct frame* f) {
-  puts("unexpected vector ");
-  putdec(f->vector);
-  puts(" at ");
-  puthex(f->eip);
-  putc('\n');
-  exit_machine(1);
+  unexpected_vector(f);
 }
 
 void kmain(uint32_t magic, struct multiboot_info* mbi) {

@@ -15,12 +15,7 @@
 
 void isr_dispatch(struct frame* f) {
   if (probe_catch(f)) return;
-  puts("unexpected vector ");
-  putdec(f->vector);
-  puts(" at ");
-  puthex(f->eip);
-  putc('\n');
-  exit_machine(1);
+  unexpected_vector(f);
 }
 
 static void rdmsr_probe(uint32_t index, const char* name) {

@@ -4,35 +4,7 @@
  * any privileged instruction it does not emulate. Each attempt prints the vector the
  * guest's handler saw (0: none). Entry, note and linker script: ../pv_hostile. */
 
-typedef unsigned int u32;
-typedef int i32;
-
-enum { SET_TRAP_TABLE = 0, CONSOLE_IO = 18, SCHED_OP = 29 };
-
-static inline i32 hypercall(u32 nr, u32 a1, u32 a2, u32 a3) {
-  i32 r;
-  __asm__ volatile("int $0x82" : "=a"(r) : "a"(nr), "b"(a1), "c"(a2), "d"(a3) : "memory");
-  return r;
-}
-
-static void print(const char* s) {
-  u32 n = 0;
-  while (s[n]) n++;
-  hypercall(CONSOLE_IO, 0, n, (u32)s);
-}
-
-static void print_hex(u32 v) {
-  char buf[11];
-  buf[0] = '0';
-  buf[1] = 'x';
-  for (int i = 0; i < 8; ++i) buf[2 + i] = "0123456789abcdef"[(v >> (28 - 4 * i)) & 0xF];
-  buf[10] = 0;
-  print(buf);
-}
-
-static void shutdown(u32 status) {
-  for (;;) hypercall(SCHED_OP, 2, status, 0);
-}
+#include "../pv_hostile/pv_kernel.h"
 
 /* try(kind, index): RDMSR (0), WRMSR (1) or RDPMC (2) of `index`; returns the vector of the
  * fault the guest's handler took, 0 for none. The #GP handler (gp_entry, named in the trap

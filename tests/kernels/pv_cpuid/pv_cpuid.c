@@ -5,33 +5,9 @@
  * guest's timer is an event channel). Prints the raw leaves; the console must be
  * expected.txt. Entry, note and linker script: ../pv_hostile. */
 
-typedef unsigned int u32;
-typedef int i32;
-
-enum { CONSOLE_IO = 18, SCHED_OP = 29 };
+#include "../pv_hostile/pv_kernel.h"
 
 extern u32 touch(u32 addr); /* (in start.S; unused here) */
-
-static inline i32 hypercall(u32 nr, u32 a1, u32 a2, u32 a3) {
-  i32 r;
-  __asm__ volatile("int $0x82" : "=a"(r) : "a"(nr), "b"(a1), "c"(a2), "d"(a3) : "memory");
-  return r;
-}
-
-static void print(const char* s) {
-  u32 n = 0;
-  while (s[n]) n++;
-  hypercall(CONSOLE_IO, 0, n, (u32)s);
-}
-
-static void print_hex(u32 v) {
-  char buf[11];
-  buf[0] = '0';
-  buf[1] = 'x';
-  for (int i = 0; i < 8; ++i) buf[2 + i] = "0123456789abcdef"[(v >> (28 - 4 * i)) & 0xF];
-  buf[10] = 0;
-  print(buf);
-}
 
 static void show_leaf(u32 leaf) {
   u32 r[4] = {leaf, 0, 0, 0};
@@ -53,5 +29,5 @@ void kmain(u32 magic, const u32* start_info) {
   show_leaf(0);
   show_leaf(1);
   show_leaf(0x40000000);
-  for (;;) hypercall(SCHED_OP, 2, 0, 0); /* shutdown, status 0 */
+  shutdown(0);
 }

@@ -13,9 +13,7 @@
  * everything was refused, 3 or 4 when an attack reached the monitor's GDT, 10 + n when
  * check n gave another result. */
 
-typedef unsigned int u32;
-typedef int i32;
-typedef unsigned char u8;
+#include "pv_kernel.h"
 
 #define PV_MAGIC 0x564D4C50u
 #define KERNBASE 0xC0000000u
@@ -23,17 +21,6 @@ typedef unsigned char u8;
 #define W 0x2u
 #define G 0x100u
 
-enum {
-  SET_TRAP_TABLE = 0,
-  MMU_UPDATE = 1,
-  STACK_SWITCH = 3,
-  SET_CALLBACKS = 4,
-  UPDATE_VA_MAPPING = 14,
-  CONSOLE_IO = 18,
-  MMUEXT_OP = 26,
-  SCHED_OP = 29,
-  EVENT_CHANNEL_OP = 32,
-};
 enum { PIN_L1 = 0, PIN_L2 = 1, NEW_BASEPTR = 5 };
 enum { UVMF_INVLPG = 2 };
 enum { EPERM = 1, EFAULT = 14, EINVAL = 22 };
@@ -50,18 +37,6 @@ static u32 args[4];
 static const u32* si;
 static u32 pd_ma;
 
-static inline i32 hypercall(u32 nr, u32 a1, u32 a2, u32 a3) {
-  i32 r;
-  __asm__ volatile("int $0x82" : "=a"(r) : "a"(nr), "b"(a1), "c"(a2), "d"(a3) : "memory");
-  return r;
-}
-
-static void print(const char* s) {
-  u32 n = 0;
-  while (s[n]) n++;
-  hypercall(CONSOLE_IO, 0, n, (u32)s);
-}
-
 static void print_int(i32 v) {
   char buf[12];
   int i = 11;
@@ -73,10 +48,6 @@ static void print_int(i32 v) {
   } while (u);
   if (v < 0) buf[--i] = '-';
   print(buf + i);
-}
-
-static void shutdown(u32 status) {
-  for (;;) hypercall(SCHED_OP, 2, status, 0);
 }
 
 static int checks;

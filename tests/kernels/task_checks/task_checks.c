@@ -55,12 +55,7 @@ void isr_dispatch(struct frame* f) {
     f->eflags &= ~NT; /* IRET with NT faulted with NT still set */
     return;
   }
-  puts("unexpected vector ");
-  putdec(f->vector);
-  puts(" at ");
-  puthex(f->eip);
-  putc('\n');
-  exit_machine(1);
+  unexpected_vector(f);
 }
 
 static void record(uint32_t n) {
@@ -99,8 +94,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   /* The 8259As quiet: under QEMU the PIT runs on host time, and a timer interrupt that
    * arrives while ring-3 code runs with IF set would reach a vector this kernel has no
    * gate for (the BIOS's IRQ 0 is vector 8), so the console would depend on timing. */
-  outb(0x21, 0xFF);
-  outb(0xA1, 0xFF);
+  pic_mask_all();
   tables_init();
   for (uint32_t i = 0; i < 16; ++i) vectors[i] = 0xFF;
 
@@ -108,9 +102,9 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
    * (DPL 3, not present), and an IDT with two task gates. */
   own_tables_load(gdt, 8, idt, &tss, (uint32_t)(kernel_stack + sizeof kernel_stack));
   gdt[6] = own_gate(SEL_TSS, 0, 0xE5);
-  gdt[7] = own_seg_desc((uint32_t)&tss, sizeof tss - 1, 0x69, 0x0); /* P = 0, DPL 3 */
-  idt[0x83] = own_gate(SEL_TSS, 0, 0x85);                           /* task gate, DPL 0 */
-  idt[0x84] = own_gate(SEL_TSS, 0, 0xE5);                           /* task gate, DPL 3 */
+  gdt[7] = seg_desc((uint32_t)&tss, sizeof tss - 1, 0x69, 0x0); /* P = 0, DPL 3 */
+  idt[0x83] = own_gate(SEL_TSS, 0, 0x85);                       /* task gate, DPL 0 */
+  idt[0x84] = own_gate(SEL_TSS, 0, 0xE5);                       /* task gate, DPL 3 */
   idt[0x85] = own_gate(SEL_KCODE, (uint32_t)isr133, 0xEE);
 
   puts("vmlab task-switch checks kernel\n");

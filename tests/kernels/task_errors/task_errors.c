@@ -49,12 +49,7 @@ static const char* const names[] = {
 
 void isr_dispatch(struct frame* f) {
   if (probe_catch(f)) return;
-  puts("unexpected vector ");
-  putdec(f->vector);
-  puts(" at ");
-  puthex(f->eip);
-  putc('\n');
-  exit_machine(1);
+  unexpected_vector(f);
 }
 
 static void record(uint32_t n) {
@@ -74,23 +69,22 @@ static void record(uint32_t n) {
 void kmain(uint32_t magic, struct multiboot_info* mbi) {
   (void)magic;
   console_init();
-  outb(0x21, 0xFF);
-  outb(0xA1, 0xFF);
+  pic_mask_all();
   tables_init();
   for (uint32_t i = 0; i < 16; ++i) vectors[i] = 0xFF;
 
   own_tables_load(gdt, 16, idt, &tss, (uint32_t)(kernel_stack + sizeof kernel_stack));
-  gdt[6] = own_gate(SEL_TSS, 0, 0x05);                                /* task gate, P = 0 */
-  gdt[7] = own_seg_desc((uint32_t)&other, sizeof other - 1, 0x09, 0); /* TSS, P = 0 */
-  gdt[8] = own_seg_desc((uint32_t)&other, 0x40, 0x89, 0);             /* TSS, limit 0x40 */
-  gdt[9] = own_gate(0x40, 0, 0x85);                                   /* to gdt[8] */
-  gdt[10] = own_gate(0x38, 0, 0x85);                                  /* to gdt[7] */
-  gdt[11] = own_gate(0x0C, 0, 0x85);                                  /* to an LDT selector */
-  gdt[12] = own_gate(SEL_KDATA, 0, 0x85);                             /* to a data segment */
-  gdt[13] = own_gate(SEL_TSS, 0, 0x85);                               /* to the busy TSS */
-  gdt[14] = own_seg_desc((uint32_t)ldt, sizeof ldt - 1, 0x82, 0);     /* the LDT */
-  gdt[15] = own_seg_desc((uint32_t)&other, 0x2A, 0x81, 0);            /* 16-bit TSS, short */
-  ldt[1] = own_gate(SEL_TSS, 0, 0x85);                                /* LDT task gate */
+  gdt[6] = own_gate(SEL_TSS, 0, 0x05);                            /* task gate, P = 0 */
+  gdt[7] = seg_desc((uint32_t)&other, sizeof other - 1, 0x09, 0); /* TSS, P = 0 */
+  gdt[8] = seg_desc((uint32_t)&other, 0x40, 0x89, 0);             /* TSS, limit 0x40 */
+  gdt[9] = own_gate(0x40, 0, 0x85);                               /* to gdt[8] */
+  gdt[10] = own_gate(0x38, 0, 0x85);                              /* to gdt[7] */
+  gdt[11] = own_gate(0x0C, 0, 0x85);                              /* to an LDT selector */
+  gdt[12] = own_gate(SEL_KDATA, 0, 0x85);                         /* to a data segment */
+  gdt[13] = own_gate(SEL_TSS, 0, 0x85);                           /* to the busy TSS */
+  gdt[14] = seg_desc((uint32_t)ldt, sizeof ldt - 1, 0x82, 0);     /* the LDT */
+  gdt[15] = seg_desc((uint32_t)&other, 0x2A, 0x81, 0);            /* 16-bit TSS, short */
+  ldt[1] = own_gate(SEL_TSS, 0, 0x85);                            /* LDT task gate */
   idt[0x86] = own_gate(0x38, 0, 0x85);
   idt[0x87] = own_gate(0x40, 0, 0x85);
   __asm__ volatile("lldt %w0" ::"r"(0x70));

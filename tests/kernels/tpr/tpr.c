@@ -58,8 +58,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   putc('\n');
 
   puts("-- a tpr write that unmasks a held interrupt\n");
-  outb(0x21, 0xFF); /* the PICs quiet */
-  outb(0xA1, 0xFF);
+  pic_mask_all(); /* the PICs quiet */
   APIC(0xF0) = 0x1FF; /* software enable, spurious vector 0xFF */
   TPR = 0x50;         /* class 5 holds class 4 back */
   APIC(0x300) = 0x00040000u | HELD_VECTOR; /* a fixed self-IPI */
