@@ -47,11 +47,14 @@ Machine::Machine(MachineConfig config, PhysicalMemory memory)
         stop_slice();
       }),
       debug_console_(console_),
-      i8042_([this] {
-        device_stop_ = StopReason::kResetRequested;
-        device_stop_message_ = "reset requested by the guest (keyboard controller reset pulse)";
-        stop_slice();
-      }),
+      i8042_(
+          [this] {
+            device_stop_ = StopReason::kResetRequested;
+            device_stop_message_ = "reset requested by the guest (keyboard controller reset pulse)";
+            stop_slice();
+          },
+          [this](bool level) { pic_.set_irq(I8042Controller::kIrq, level); }),
+      keys_(std::move(config_.keys), clock_.cpu_hz()),
       port_a_([this] {
         device_stop_ = StopReason::kResetRequested;
         device_stop_message_ = "reset requested by the guest (port 0x92 fast reset)";
@@ -73,6 +76,11 @@ Machine::Machine(MachineConfig config, PhysicalMemory memory)
   if (!config_.local_apic) apic_.write_base_msr(LocalApic::kDefaultBase);  // globally disabled
   ata_.set_request_hook([this](const BlockRequest& r) { io_.notify_block_request(r); });
   bus_master_.set_start_hook([this] { ata_.run_dma(); });
+  // A guest access that makes the keyboard ready for the next scripted key ends the slice,
+  // so that the next one ends at the key's time (key_feeder.h).
+  i8042_.set_access_listener([this] {
+    if (keys_.pending() && i8042_.ready_for_key()) stop_slice();
+  });
 }
 
 Result<void> Machine::attach_devices() {
@@ -151,6 +159,7 @@ void Machine::apply_firmware_state() {
   // From now on a guest write that retimes counter 0 ends the current slice.
   pit_.set_reprogram_listener([this] { stop_slice(); });
   apic_.apply_firmware_state();
+  i8042_.apply_firmware_state();
 }
 
 Result<void> Machine::load_kernel(const std::string& path) {
@@ -223,6 +232,12 @@ void Machine::sync_devices() {
   pit_.advance_to(cpu_.cycles());
   apic_.advance_to(cpu_.cycles());
   uart_.poll_input();
+  keys_.pump(cpu_.cycles(), i8042_);
+}
+
+uint64_t Machine::next_device_event() const {
+  return std::min(
+      {pit_.next_event_cycle(), apic_.next_event_cycle(), keys_.next_event_cycle(i8042_)});
 }
 
 std::optional<StopReason> Machine::on_halted(std::string& message) {
@@ -235,14 +250,20 @@ std::optional<StopReason> Machine::on_halted(std::string& message) {
   // PIC would pass IRQ 0 on; the local APIC timer's).
   const uint64_t pit_next =
       pic_.can_deliver(0) && apic_.passes_pic() ? pit_.next_event_cycle() : Pit8254::kNever;
-  const uint64_t next = std::min(pit_next, apic_.next_event_cycle());
+  // A scripted key, if IRQ 1 would pass (a polling guest does not halt for it).
+  const uint64_t key_next = (i8042_.command_byte() & I8042Controller::kCtrKbdInterrupt) &&
+                                    pic_.can_deliver(I8042Controller::kIrq) && apic_.passes_pic()
+                                ? keys_.next_event_cycle(i8042_)
+                                : KeyFeeder::kNever;
+  const uint64_t next = std::min({pit_next, apic_.next_event_cycle(), key_next});
   if (next != Pit8254::kNever) {
     // The idle watchdog. A guest that ran more than a timer tick's worth of code since
     // its last halt is working, not waiting; one that only wakes to halt again while no
     // input can ever arrive is stuck, and after the limit it is stopped.
     constexpr uint64_t kWorkingInstructions = 100'000;
     const uint64_t retired = cpu_.instructions_retired();
-    if (retired - instructions_at_last_halt_ > kWorkingInstructions || !input_.exhausted()) {
+    if (retired - instructions_at_last_halt_ > kWorkingInstructions || !input_.exhausted() ||
+        key_next != KeyFeeder::kNever) {
       idle_cycles_ = 0;
     }
     instructions_at_last_halt_ = retired;
@@ -341,7 +362,7 @@ std::optional<RunResult> Machine::run_loop(uint64_t until_instructions, bool pau
       }
       // Every instruction costs at least one cycle, so this many instructions cannot run
       // past the next timer edge by more than the last one's extra cycles.
-      const uint64_t next = std::min(pit_.next_event_cycle(), apic_.next_event_cycle());
+      const uint64_t next = next_device_event();
       const uint64_t now = cpu_.cycles();
       if (next != Pit8254::kNever) slice = std::min(slice, next > now ? next - now : 1);
       // A halted processor left run() having looked at INTR; make it look again.

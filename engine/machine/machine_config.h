@@ -11,6 +11,7 @@
 #include "engine/machine/block_image.h"
 #include "engine/machine/console_input.h"
 #include "engine/machine/console_output.h"
+#include "engine/machine/key_script.h"
 #include "engine/machine/multiboot_loader.h"
 #include "engine/machine/result.h"
 
@@ -39,6 +40,8 @@ struct MachineConfig {
   ConsoleOutput::Sink console_sink;
   // What the UART receives (ConsoleInput::from_string/from_file/from_stdin); default idle.
   ConsoleInput input;
+  // Keys typed on the PS/2 keyboard (--keys; key_script.h, key_feeder.h); none by default.
+  std::vector<KeyAction> keys;
   // The kernel command line and the boot modules, passed through Multiboot.
   std::string cmdline;
   std::vector<MultibootModule> modules;
