@@ -227,7 +227,7 @@ int cmd_run(const std::vector<std::string>& args) {
     std::string script = opts->keys;
     if (script[0] == '@') {
       auto bytes = machine::read_host_file(script.substr(1), "the key script", kMaxInputBytes);
-      if (!bytes) return fail(kUsage, "--keys: " + bytes.error().message);
+      if (!bytes) return fail(kNoInput, "--keys: " + bytes.error().message);
       script.assign(bytes.value().begin(), bytes.value().end());
     }
     auto keys = machine::parse_key_script(script);

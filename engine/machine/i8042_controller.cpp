@@ -49,9 +49,7 @@ void I8042Controller::command(uint8_t c) {
     case 0xAD: ctr_ |= kCtrKbdDisabled; break;
     case 0xAE: ctr_ &= static_cast<uint8_t>(~kCtrKbdDisabled); break;
     case 0xC0: reply(0x80); break;
-    case 0xD0:
-      reply(static_cast<uint8_t>((output_port_ & ~0x30) | (obf_ ? 0x10 : 0x00)));
-      break;
+    case 0xD0: reply(static_cast<uint8_t>((output_port_ & ~0x30) | (obf_ ? 0x10 : 0x00))); break;
     case kCmdWriteOutputPort: pending_ = Pending::kOutputPort; break;
     case 0xD2: pending_ = Pending::kOutputBuffer; break;
     case 0xD3:  // write the auxiliary output buffer: no auxiliary port, its data is dropped

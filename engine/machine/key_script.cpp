@@ -13,8 +13,8 @@ struct Shifted {
   char base;
 };
 constexpr Shifted kShifted[] = {
-    {'!', '1'}, {'@', '2'}, {'#', '3'}, {'$', '4'}, {'%', '5'}, {'^', '6'},  {'&', '7'},
-    {'*', '8'}, {'(', '9'}, {')', '0'}, {'_', '-'}, {'+', '='}, {'{', '['},  {'}', ']'},
+    {'!', '1'},  {'@', '2'}, {'#', '3'},  {'$', '4'}, {'%', '5'}, {'^', '6'}, {'&', '7'},
+    {'*', '8'},  {'(', '9'}, {')', '0'},  {'_', '-'}, {'+', '='}, {'{', '['}, {'}', ']'},
     {'|', '\\'}, {':', ';'}, {'"', '\''}, {'<', ','}, {'>', '.'}, {'?', '/'}, {'~', '`'},
 };
 
@@ -137,8 +137,8 @@ class Parser {
       } else if (m == 'A') {
         mods.push_back(named("alt"));
       } else {
-        return error(at, "unknown modifier '" + std::string(1, rest[0]) +
-                             "-' (S- Shift, C- Ctrl, A- Alt)");
+        return error(
+            at, "unknown modifier '" + std::string(1, rest[0]) + "-' (S- Shift, C- Ctrl, A- Alt)");
       }
       rest.remove_prefix(2);
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 #include <utility>
 
 #include "engine/machine/kernel_loader.h"
@@ -233,6 +234,15 @@ void Machine::sync_devices() {
   apic_.advance_to(cpu_.cycles());
   uart_.poll_input();
   keys_.pump(cpu_.cycles(), i8042_);
+  take_live_keys();
+}
+
+void Machine::take_live_keys() {
+  if (config_.live_keys == nullptr) return;
+  live_taken_.clear();
+  if (config_.live_keys->take(live_taken_)) {
+    for (const KeyAction& a : live_taken_) i8042_.key(a.key, a.release);
+  }
 }
 
 uint64_t Machine::next_device_event() const {
@@ -289,15 +299,27 @@ std::optional<StopReason> Machine::on_halted(std::string& message) {
     sync_devices();
     return std::nullopt;
   }
-  // Only the user can wake it: wait on the host (interactive runs are not deterministic).
-  if (input_.interactive() && !input_.exhausted() && uart_.rx_interrupt_enabled() &&
-      pic_.can_deliver(Uart16550::kCom1Irq) && apic_.passes_pic()) {
+  // Only the user can wake it: wait on the host (interactive runs are not deterministic),
+  // for a byte on the serial line or a key typed live (the GUI's Screen tab) on IRQ 1.
+  const bool serial_can_wake = input_.interactive() && !input_.exhausted() &&
+                               uart_.rx_interrupt_enabled() &&
+                               pic_.can_deliver(Uart16550::kCom1Irq) && apic_.passes_pic();
+  const bool keys_can_wake = config_.live_keys != nullptr &&
+                             (i8042_.command_byte() & I8042Controller::kCtrKbdInterrupt) &&
+                             pic_.can_deliver(I8042Controller::kIrq) && apic_.passes_pic();
+  if (serial_can_wake || keys_can_wake) {
     // A pause request ends the wait too (run_until pauses at its next look).
-    while (!front_end_stop_.load(std::memory_order_relaxed) && !input_.exhausted() &&
+    while (!front_end_stop_.load(std::memory_order_relaxed) &&
            !(pausable_ && pause_requested_.load(std::memory_order_relaxed))) {
-      if (input_.wait(kInputWaitMs)) break;
+      if (keys_can_wake && config_.live_keys->pending()) break;
+      if (serial_can_wake) {
+        if (input_.exhausted() || input_.wait(kInputWaitMs)) break;
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(kInputWaitMs / 5));
+      }
     }
     uart_.poll_input();
+    take_live_keys();
     return std::nullopt;
   }
   message = "halted with nothing to wake it at EIP " + hex32(cpu_.guest_eip()) +

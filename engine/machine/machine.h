@@ -187,6 +187,8 @@ class Machine : public cpu::Bus {
   // The next cycle something may raise an interrupt by itself: the PIT, the local APIC
   // timer, a scripted key (while the keyboard would take it).
   uint64_t next_device_event() const;
+  // Gives the keys typed live since the last look to the keyboard (live_keys.h).
+  void take_live_keys();
   // Handles a halted processor: returns a stop reason, or nothing to keep running.
   std::optional<StopReason> on_halted(std::string& message);
   RunResult finish(StopReason reason, std::string message, double wall_seconds);
@@ -210,6 +212,7 @@ class Machine : public cpu::Bus {
   DebugConsolePort debug_console_;
   I8042Controller i8042_;
   KeyFeeder keys_;
+  std::vector<KeyAction> live_taken_;  // the live keys taken at a slice end
   SystemControlPortA port_a_;
   CmosRtc rtc_;
   FwCfg fw_cfg_;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "engine/machine/console_input.h"
 #include "engine/machine/console_output.h"
 #include "engine/machine/key_script.h"
+#include "engine/machine/live_keys.h"
 #include "engine/machine/multiboot_loader.h"
 #include "engine/machine/result.h"
 
@@ -42,6 +44,9 @@ struct MachineConfig {
   ConsoleInput input;
   // Keys typed on the PS/2 keyboard (--keys; key_script.h, key_feeder.h); none by default.
   std::vector<KeyAction> keys;
+  // Keys typed while the guest runs (the GUI's Screen tab; live_keys.h): interactive, not
+  // deterministic. nullptr: none.
+  std::shared_ptr<LiveKeys> live_keys;
   // The kernel command line and the boot modules, passed through Multiboot.
   std::string cmdline;
   std::vector<MultibootModule> modules;

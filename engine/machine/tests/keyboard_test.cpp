@@ -238,12 +238,15 @@ TEST(KeyScriptTest, ErrorsNameThePosition) {
   EXPECT_EQ(bad("ab<enterr>"), "key script, position 2: unknown key 'enterr'");
   EXPECT_EQ(bad("ab<enter"), "key script, position 2: '<' without a closing '>'");
   EXPECT_EQ(bad("<wait 5h>x"), "key script, position 0: unknown time unit 'h' (us, ms or s)");
-  EXPECT_EQ(bad("x<wait 5>"), "key script, position 9: a <wait> at the end of the script, "
-                              "with no key after it");
-  EXPECT_EQ(bad("<Q-a>"), "key script, position 0: unknown modifier 'Q-' (S- Shift, C- Ctrl, "
-                          "A- Alt)");
-  EXPECT_EQ(bad("\x01"), "key script, position 0: no key types the byte 0x01 (name keys in "
-                         "<...>, e.g. <enter>)");
+  EXPECT_EQ(bad("x<wait 5>"),
+            "key script, position 9: a <wait> at the end of the script, "
+            "with no key after it");
+  EXPECT_EQ(bad("<Q-a>"),
+            "key script, position 0: unknown modifier 'Q-' (S- Shift, C- Ctrl, "
+            "A- Alt)");
+  EXPECT_EQ(bad("\x01"),
+            "key script, position 0: no key types the byte 0x01 (name keys in "
+            "<...>, e.g. <enter>)");
   EXPECT_EQ(bad("<lt><gt><Left><KP5>"), "ok");
 }
 
@@ -254,7 +257,7 @@ TEST(KeyFeederTest, KeysGoAtTheirTimeOnceTheGuestReadTheLast) {
   KeyFeeder f(script.value(), 1'000'000'000);  // 1 GHz: 1 ms = 1M cycles
   EXPECT_EQ(f.next_event_cycle(k.c), 1'000'000u);
   EXPECT_FALSE(f.pump(999'999, k.c));
-  EXPECT_TRUE(f.pump(1'000'000, k.c));                // a make
+  EXPECT_TRUE(f.pump(1'000'000, k.c));                    // a make
   EXPECT_EQ(f.next_event_cycle(k.c), KeyFeeder::kNever);  // not read yet
   EXPECT_FALSE(f.pump(5'000'000, k.c));
   EXPECT_EQ(k.drain(), std::vector<uint8_t>{0x1E});
