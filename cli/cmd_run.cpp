@@ -233,6 +233,9 @@ int cmd_run(const std::vector<std::string>& args) {
     auto keys = machine::parse_key_script(script);
     if (!keys) return fail(kUsage, "--keys: " + keys.error().message);
     mc.keys = std::move(keys.value());
+    // A snapshot names the keys with the input: restored with another script, it is refused.
+    const std::string named = input_sha256 + "\n--keys\n" + script;
+    input_sha256 = vmm::Sha256::hex({reinterpret_cast<const uint8_t*>(named.data()), named.size()});
   }
 
   // `monitor loadvm` under --gdb makes more machines of this configuration, not yet run.
