@@ -23,6 +23,7 @@
 #include "engine/debug/gdb_server.h"
 #include "engine/machine/block_image.h"
 #include "engine/machine/host_file.h"
+#include "engine/machine/key_script.h"
 #include "engine/vmm/core/p2m.h"
 #include "engine/vmm/core/vm.h"
 #include "engine/vmm/trace/chrome_trace_writer.h"
@@ -219,6 +220,22 @@ int cmd_run(const std::vector<std::string>& args) {
       live_input = std::make_shared<machine::LiveInput>();
       mc.input = machine::ConsoleInput::from_live(live_input);
     }
+  }
+
+  // --keys: the key script, parsed now so that a bad one is a usage error (64).
+  if (!opts->keys.empty()) {
+    std::string script = opts->keys;
+    if (script[0] == '@') {
+      auto bytes = machine::read_host_file(script.substr(1), "the key script", kMaxInputBytes);
+      if (!bytes) return fail(kNoInput, "--keys: " + bytes.error().message);
+      script.assign(bytes.value().begin(), bytes.value().end());
+    }
+    auto keys = machine::parse_key_script(script);
+    if (!keys) return fail(kUsage, "--keys: " + keys.error().message);
+    mc.keys = std::move(keys.value());
+    // A snapshot names the keys with the input: restored with another script, it is refused.
+    const std::string named = input_sha256 + "\n--keys\n" + script;
+    input_sha256 = vmm::Sha256::hex({reinterpret_cast<const uint8_t*>(named.data()), named.size()});
   }
 
   // `monitor loadvm` under --gdb makes more machines of this configuration, not yet run.

@@ -35,6 +35,7 @@ struct RunOptions {
   uint32_t cpu_mhz = 1000;
   std::string console_file;   // empty: the guest console goes to stdout
   std::string input_file;     // the guest's serial input; empty: none
+  std::string keys;           // --keys: a key script, or @FILE; empty: none
   bool quiet = false;         // no summary line on stderr
   bool display_text = false;  // --display text: print the CGA text screen at exit
   // Watching and measuring (docs/trace-format.md, docs/cost-model.md).

@@ -131,6 +131,9 @@ void declare(CommandLine& cl, RunOptions& o) {
           "write the guest console to FILE (a regular file or a device)\ninstead of stdout");
   cl.path("--input", o.input_file, "FILE", "a file",
           "feed FILE (a regular file) to the guest's serial input\n(deterministic)");
+  cl.text("--keys", o.keys, "SCRIPT|@FILE",
+          "type SCRIPT (or FILE's text) on the PS/2 keyboard, in modeled\ntime (deterministic): "
+          "\"hello<enter><wait 500ms><esc><S-a>\";\nsyntax in docs/cli.md, \"Key scripts\"");
   cl.each("--display", "text|none", "text: print the CGA text screen (0xB8000) on stdout at exit",
           [&o](const std::string& v) {
             if (v != "text" && v != "none") return "--display takes text or none (got '" + v + "')";

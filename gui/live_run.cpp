@@ -100,6 +100,8 @@ bool LiveRun::start(const LiveRunOptions& o, QString& error) {
   input_ = std::make_shared<machine::LiveInput>();
   input_->push(o.input.toStdString());
   mc.input = machine::ConsoleInput::from_live(input_);
+  keys_ = std::make_shared<machine::LiveKeys>();
+  mc.live_keys = keys_;
   auto created = vmm::Vm::create(std::move(config));
   if (!created) {
     error = QString::fromStdString(created.error().message);
@@ -156,6 +158,10 @@ void LiveRun::pause() {
 
 void LiveRun::send_input(std::string_view bytes) {
   if (input_ != nullptr) input_->push(bytes);
+}
+
+void LiveRun::send_key(uint16_t key, bool release) {
+  if (keys_ != nullptr && key < machine::key_table().size()) keys_->push(key, release);
 }
 
 void LiveRun::stop() {

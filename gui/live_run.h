@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "engine/machine/live_input.h"
+#include "engine/machine/live_keys.h"
 #include "engine/vmm/core/event.h"
 #include "engine/vmm/core/event_counters.h"
 #include "engine/vmm/core/event_subscription.h"
@@ -105,6 +106,9 @@ class LiveRun {
   // Queues bytes for the guest's COM1 (keys typed into the console). Any thread; they
   // reach the guest when it runs (a paused run gets them when resumed).
   void send_input(std::string_view bytes);
+  // A PC key pressed or released (the Screen tab), for the guest's PS/2 keyboard. Safe from
+  // the GUI thread; the machine takes it at its next slice end (live_keys.h).
+  void send_key(uint16_t key, bool release);
 
   // Moves out what arrived since the last call. Returns the latest status. One thread
   // only (the GUI's): it is the event queue's consumer.
@@ -133,6 +137,7 @@ class LiveRun {
 
   std::unique_ptr<vmm::Vm> vm_;
   std::shared_ptr<machine::LiveInput> input_;
+  std::shared_ptr<machine::LiveKeys> keys_;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable wake_;

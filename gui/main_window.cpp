@@ -111,6 +111,7 @@ void MainWindow::build_ui() {
   connect(run_panel_, &RunPanel::inspected, code_, &CodeView::show_snapshot);
   connect(run_panel_, &RunPanel::inspected, memory_, &MemoryView::show_snapshot);
   connect(run_panel_, &RunPanel::screen_taken, screen_, &ScreenView::show_screen);
+  connect(screen_, &ScreenView::key_event, run_panel_, &RunPanel::send_key);
   connect(aligned_, &AlignedView::openLowerRequested, this, &MainWindow::choose_aligned_run);
   connect(aligned_, &AlignedView::openUpperRequested, this, &MainWindow::choose_aligned_upper_run);
   // Back to the window's run: a rebuilt window (another language) does not reopen the other.

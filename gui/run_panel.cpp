@@ -334,6 +334,10 @@ QByteArray RunPanel::key_bytes(const QKeyEvent& key) {
   return bytes;
 }
 
+void RunPanel::send_key(uint16_t key, bool release) {
+  if (run_ != nullptr && status_.state != vmm::VmState::kStopped) run_->send_key(key, release);
+}
+
 bool RunPanel::eventFilter(QObject* watched, QEvent* event) {
   if (watched == console_ && event->type() == QEvent::KeyPress && run_ != nullptr &&
       status_.state != vmm::VmState::kStopped) {

@@ -44,6 +44,8 @@ class RunPanel : public QWidget {
   void run_to_next();
   void stop();
   void restart();
+  // A PC key pressed or released in the Screen tab: to the running guest's keyboard.
+  void send_key(uint16_t key, bool release);
   // Moves what the worker produced into the document (the 25 Hz timer calls it).
   void poll();
   // Ends the current run and joins its thread (before the window goes away).

@@ -2,8 +2,11 @@
 
 #include <QFontDatabase>
 #include <QFontMetricsF>
+#include <QKeyEvent>
 #include <QPainter>
 #include <algorithm>
+
+#include "gui/pc_keys.h"
 
 namespace vmlab::gui {
 
@@ -16,6 +19,26 @@ constexpr double kAspect = 4.0 / 3.0;
 ScreenView::ScreenView(QWidget* parent) : QWidget(parent) {
   setMinimumSize(320, 240);
   setAutoFillBackground(false);
+  setFocusPolicy(Qt::StrongFocus);
+}
+
+bool ScreenView::forward(QKeyEvent* event, bool release) {
+  const auto key = pc_key_of(event->key(), (event->modifiers() & Qt::KeypadModifier) != 0);
+  if (!key) return false;
+  if (!event->isAutoRepeat()) Q_EMIT key_event(*key, release);
+  return true;
+}
+
+void ScreenView::keyPressEvent(QKeyEvent* event) {
+  if (!forward(event, false)) QWidget::keyPressEvent(event);
+}
+
+void ScreenView::keyReleaseEvent(QKeyEvent* event) {
+  if (!forward(event, true)) QWidget::keyReleaseEvent(event);
+}
+
+bool ScreenView::focusNextPrevChild(bool next) {
+  return screen_ != nullptr ? false : QWidget::focusNextPrevChild(next);
 }
 
 void ScreenView::show_screen(std::shared_ptr<const TextScreen> screen) {

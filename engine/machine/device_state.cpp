@@ -186,10 +186,42 @@ void PostCodePort::load(cpu::ByteReader& r) {
 }
 
 void I8042Controller::save(cpu::ByteWriter& w) const {
-  w.boolean(expect_output_port_);
+  keyboard_.save(w);
+  w.u8(ctr_);
+  w.u8(out_);
+  w.boolean(obf_);
+  w.boolean(out_from_keyboard_);
+  w.boolean(reply_.has_value());
+  w.u8(reply_.value_or(0));
+  w.boolean(f0_seen_);
+  w.u8(static_cast<uint8_t>(pending_));
+  w.boolean(last_was_command_);
+  w.boolean(system_flag_);
+  w.u8(output_port_);
+  w.boolean(irq_level_);
 }
 void I8042Controller::load(cpu::ByteReader& r) {
-  expect_output_port_ = r.boolean();
+  keyboard_.load(r);
+  ctr_ = r.u8();
+  out_ = r.u8();
+  obf_ = r.boolean();
+  out_from_keyboard_ = r.boolean();
+  const bool has_reply = r.boolean();
+  const uint8_t reply = r.u8();
+  reply_.reset();
+  if (has_reply) reply_ = reply;
+  f0_seen_ = r.boolean();
+  pending_ = static_cast<Pending>(r.u8_below(static_cast<unsigned>(Pending::kIgnore) + 1));
+  last_was_command_ = r.boolean();
+  system_flag_ = r.boolean();
+  output_port_ = r.u8();
+  // The IRQ line is what the buffer and CTR say; a reply waits only behind a full buffer;
+  // the keyboard's bytes wait only behind one too, or a disabled interface.
+  irq_level_ = r.boolean();
+  if (irq_level_ != (obf_ && (ctr_ & kCtrKbdInterrupt)) || (reply_ && !obf_) ||
+      (keyboard_.has_data() && !obf_ && !(ctr_ & kCtrKbdDisabled))) {
+    r.fail();
+  }
 }
 
 void CmosRtc::save(cpu::ByteWriter& w) const {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 #include <utility>
 
 #include "engine/machine/kernel_loader.h"
@@ -47,11 +48,14 @@ Machine::Machine(MachineConfig config, PhysicalMemory memory)
         stop_slice();
       }),
       debug_console_(console_),
-      i8042_([this] {
-        device_stop_ = StopReason::kResetRequested;
-        device_stop_message_ = "reset requested by the guest (keyboard controller reset pulse)";
-        stop_slice();
-      }),
+      i8042_(
+          [this] {
+            device_stop_ = StopReason::kResetRequested;
+            device_stop_message_ = "reset requested by the guest (keyboard controller reset pulse)";
+            stop_slice();
+          },
+          [this](bool level) { pic_.set_irq(I8042Controller::kIrq, level); }),
+      keys_(std::move(config_.keys), clock_.cpu_hz()),
       port_a_([this] {
         device_stop_ = StopReason::kResetRequested;
         device_stop_message_ = "reset requested by the guest (port 0x92 fast reset)";
@@ -73,6 +77,11 @@ Machine::Machine(MachineConfig config, PhysicalMemory memory)
   if (!config_.local_apic) apic_.write_base_msr(LocalApic::kDefaultBase);  // globally disabled
   ata_.set_request_hook([this](const BlockRequest& r) { io_.notify_block_request(r); });
   bus_master_.set_start_hook([this] { ata_.run_dma(); });
+  // A guest access that makes the keyboard ready for the next scripted key ends the slice,
+  // so that the next one ends at the key's time (key_feeder.h).
+  i8042_.set_access_listener([this] {
+    if (keys_.pending() && i8042_.ready_for_key()) stop_slice();
+  });
 }
 
 Result<void> Machine::attach_devices() {
@@ -151,6 +160,7 @@ void Machine::apply_firmware_state() {
   // From now on a guest write that retimes counter 0 ends the current slice.
   pit_.set_reprogram_listener([this] { stop_slice(); });
   apic_.apply_firmware_state();
+  i8042_.apply_firmware_state();
 }
 
 Result<void> Machine::load_kernel(const std::string& path) {
@@ -223,6 +233,21 @@ void Machine::sync_devices() {
   pit_.advance_to(cpu_.cycles());
   apic_.advance_to(cpu_.cycles());
   uart_.poll_input();
+  keys_.pump(cpu_.cycles(), i8042_);
+  take_live_keys();
+}
+
+void Machine::take_live_keys() {
+  if (config_.live_keys == nullptr) return;
+  live_taken_.clear();
+  if (config_.live_keys->take(live_taken_)) {
+    for (const KeyAction& a : live_taken_) i8042_.key(a.key, a.release);
+  }
+}
+
+uint64_t Machine::next_device_event() const {
+  return std::min(
+      {pit_.next_event_cycle(), apic_.next_event_cycle(), keys_.next_event_cycle(i8042_)});
 }
 
 std::optional<StopReason> Machine::on_halted(std::string& message) {
@@ -235,14 +260,20 @@ std::optional<StopReason> Machine::on_halted(std::string& message) {
   // PIC would pass IRQ 0 on; the local APIC timer's).
   const uint64_t pit_next =
       pic_.can_deliver(0) && apic_.passes_pic() ? pit_.next_event_cycle() : Pit8254::kNever;
-  const uint64_t next = std::min(pit_next, apic_.next_event_cycle());
+  // A scripted key, if IRQ 1 would pass (a polling guest does not halt for it).
+  const uint64_t key_next = (i8042_.command_byte() & I8042Controller::kCtrKbdInterrupt) &&
+                                    pic_.can_deliver(I8042Controller::kIrq) && apic_.passes_pic()
+                                ? keys_.next_event_cycle(i8042_)
+                                : KeyFeeder::kNever;
+  const uint64_t next = std::min({pit_next, apic_.next_event_cycle(), key_next});
   if (next != Pit8254::kNever) {
     // The idle watchdog. A guest that ran more than a timer tick's worth of code since
     // its last halt is working, not waiting; one that only wakes to halt again while no
     // input can ever arrive is stuck, and after the limit it is stopped.
     constexpr uint64_t kWorkingInstructions = 100'000;
     const uint64_t retired = cpu_.instructions_retired();
-    if (retired - instructions_at_last_halt_ > kWorkingInstructions || !input_.exhausted()) {
+    if (retired - instructions_at_last_halt_ > kWorkingInstructions || !input_.exhausted() ||
+        key_next != KeyFeeder::kNever) {
       idle_cycles_ = 0;
     }
     instructions_at_last_halt_ = retired;
@@ -268,15 +299,27 @@ std::optional<StopReason> Machine::on_halted(std::string& message) {
     sync_devices();
     return std::nullopt;
   }
-  // Only the user can wake it: wait on the host (interactive runs are not deterministic).
-  if (input_.interactive() && !input_.exhausted() && uart_.rx_interrupt_enabled() &&
-      pic_.can_deliver(Uart16550::kCom1Irq) && apic_.passes_pic()) {
+  // Only the user can wake it: wait on the host (interactive runs are not deterministic),
+  // for a byte on the serial line or a key typed live (the GUI's Screen tab) on IRQ 1.
+  const bool serial_can_wake = input_.interactive() && !input_.exhausted() &&
+                               uart_.rx_interrupt_enabled() &&
+                               pic_.can_deliver(Uart16550::kCom1Irq) && apic_.passes_pic();
+  const bool keys_can_wake = config_.live_keys != nullptr &&
+                             (i8042_.command_byte() & I8042Controller::kCtrKbdInterrupt) &&
+                             pic_.can_deliver(I8042Controller::kIrq) && apic_.passes_pic();
+  if (serial_can_wake || keys_can_wake) {
     // A pause request ends the wait too (run_until pauses at its next look).
-    while (!front_end_stop_.load(std::memory_order_relaxed) && !input_.exhausted() &&
+    while (!front_end_stop_.load(std::memory_order_relaxed) &&
            !(pausable_ && pause_requested_.load(std::memory_order_relaxed))) {
-      if (input_.wait(kInputWaitMs)) break;
+      if (keys_can_wake && config_.live_keys->pending()) break;
+      if (serial_can_wake) {
+        if (input_.exhausted() || input_.wait(kInputWaitMs)) break;
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(kInputWaitMs / 5));
+      }
     }
     uart_.poll_input();
+    take_live_keys();
     return std::nullopt;
   }
   message = "halted with nothing to wake it at EIP " + hex32(cpu_.guest_eip()) +
@@ -341,7 +384,7 @@ std::optional<RunResult> Machine::run_loop(uint64_t until_instructions, bool pau
       }
       // Every instruction costs at least one cycle, so this many instructions cannot run
       // past the next timer edge by more than the last one's extra cycles.
-      const uint64_t next = std::min(pit_.next_event_cycle(), apic_.next_event_cycle());
+      const uint64_t next = next_device_event();
       const uint64_t now = cpu_.cycles();
       if (next != Pit8254::kNever) slice = std::min(slice, next > now ? next - now : 1);
       // A halted processor left run() having looked at INTR; make it look again.

@@ -7,7 +7,7 @@
 //
 // Port map:
 //   0x20-0x21, 0xA0-0xA1  PicPair (IRQ 0-15)      0x40-0x43  Pit8254 (IRQ 0)
-//   0x60, 0x64            I8042Controller         0x61       SystemControlPortB
+//   0x60, 0x64            I8042Controller (IRQ 1) 0x61       SystemControlPortB
 //   0x70-0x71             CmosRtc                 0x80       PostCodePort
 //   0x92                  SystemControlPortA      0xE9       DebugConsolePort
 //   0xF4-0xF7             DebugExitPort           0x3F8-0x3FF Uart16550 COM1 (IRQ 4)
@@ -53,6 +53,7 @@
 #include "engine/machine/fw_cfg.h"
 #include "engine/machine/i8042_controller.h"
 #include "engine/machine/io_bus.h"
+#include "engine/machine/key_feeder.h"
 #include "engine/machine/local_apic.h"
 #include "engine/machine/machine_config.h"
 #include "engine/machine/modeled_clock.h"
@@ -134,6 +135,8 @@ class Machine : public cpu::Bus {
   Uart16550& uart() { return uart_; }
   const CgaText& cga_text() const { return cga_; }
   PostCodePort& post_port() { return post_; }
+  I8042Controller& i8042() { return i8042_; }
+  const KeyFeeder& key_feeder() const { return keys_; }
   CmosRtc& rtc() { return rtc_; }
   AtaController& ata() { return ata_; }
   AtaBusMaster& bus_master() { return bus_master_; }
@@ -181,6 +184,11 @@ class Machine : public cpu::Bus {
   void sync_devices();
   // A device asks the processor to leave its slice (exit, reset, timer reprogrammed).
   void stop_slice() { cpu_.request_stop(); }
+  // The next cycle something may raise an interrupt by itself: the PIT, the local APIC
+  // timer, a scripted key (while the keyboard would take it).
+  uint64_t next_device_event() const;
+  // Gives the keys typed live since the last look to the keyboard (live_keys.h).
+  void take_live_keys();
   // Handles a halted processor: returns a stop reason, or nothing to keep running.
   std::optional<StopReason> on_halted(std::string& message);
   RunResult finish(StopReason reason, std::string message, double wall_seconds);
@@ -203,6 +211,8 @@ class Machine : public cpu::Bus {
   PostCodePort post_;
   DebugConsolePort debug_console_;
   I8042Controller i8042_;
+  KeyFeeder keys_;
+  std::vector<KeyAction> live_taken_;  // the live keys taken at a slice end
   SystemControlPortA port_a_;
   CmosRtc rtc_;
   FwCfg fw_cfg_;

@@ -5,12 +5,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/machine/block_image.h"
 #include "engine/machine/console_input.h"
 #include "engine/machine/console_output.h"
+#include "engine/machine/key_script.h"
+#include "engine/machine/live_keys.h"
 #include "engine/machine/multiboot_loader.h"
 #include "engine/machine/result.h"
 
@@ -39,6 +42,11 @@ struct MachineConfig {
   ConsoleOutput::Sink console_sink;
   // What the UART receives (ConsoleInput::from_string/from_file/from_stdin); default idle.
   ConsoleInput input;
+  // Keys typed on the PS/2 keyboard (--keys; key_script.h, key_feeder.h); none by default.
+  std::vector<KeyAction> keys;
+  // Keys typed while the guest runs (the GUI's Screen tab; live_keys.h): interactive, not
+  // deterministic. nullptr: none.
+  std::shared_ptr<LiveKeys> live_keys;
   // The kernel command line and the boot modules, passed through Multiboot.
   std::string cmdline;
   std::vector<MultibootModule> modules;

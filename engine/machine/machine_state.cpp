@@ -3,8 +3,9 @@
 
 namespace vmlab::machine {
 namespace {
-// 2: the IDE bus master and the ATA controller's DMA state.
-constexpr uint8_t kStateVersion = 2;
+// 2: the IDE bus master and the ATA controller's DMA state. 3: the 8042's keyboard and the
+// key script's position.
+constexpr uint8_t kStateVersion = 3;
 }  // namespace
 
 void Machine::save_state(cpu::ByteWriter& w) const {
@@ -16,6 +17,7 @@ void Machine::save_state(cpu::ByteWriter& w) const {
   exit_port_.save(w);
   post_.save(w);
   i8042_.save(w);
+  keys_.save(w);
   rtc_.save(w);
   fw_cfg_.save(w);
   apic_.save(w);
@@ -44,6 +46,7 @@ bool Machine::load_state(cpu::ByteReader& r) {
   exit_port_.load(r);
   post_.load(r);
   i8042_.load(r);
+  keys_.load(r);
   rtc_.load(r);
   fw_cfg_.load(r);
   apic_.load(r);

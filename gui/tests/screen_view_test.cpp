@@ -206,6 +206,47 @@ class ScreenViewTest : public QObject {
     QVERIFY(seen.back().join(QString()).contains(QStringLiteral("-*-")));
   }
 
+  // Keys pressed in the Screen tab reach the guest's PS/2 keyboard (engine/machine/
+  // live_keys.h): tests/kernels/keyboard with "keys" prints each scancode IRQ 1 brings,
+  // in set 1 (translated) until Esc is released, then in set 2. Halted waiting for IRQ 1
+  // with no timer, it waits for the user rather than stop.
+  void keys_typed_in_the_screen_reach_the_keyboard() {
+    MainWindow w;
+    w.resize(1100, 800);
+    RunPanel* panel = w.run_panel();
+    LiveRunOptions o;
+    o.kernel = QStringLiteral(VMLAB_KEYBOARD_KERNEL);
+    o.append = QStringLiteral("keys");
+    panel->set_options(o);
+    QVERIFY(panel->start());
+    w.show_view(MainWindow::View::screen);
+    w.show();
+    panel->resume();
+    ScreenView* view = w.screen();
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (panel->poll(), panel->console_text().contains(QStringLiteral("keys set 1:"))), 60000);
+    QTest::keyPress(view, Qt::Key_A);
+    QTest::keyRelease(view, Qt::Key_A);
+    // Shift+1: QTest presses and releases Shift around the key, as a user would.
+    QTest::keyPress(view, Qt::Key_Exclam, Qt::ShiftModifier);
+    QTest::keyRelease(view, Qt::Key_Exclam, Qt::ShiftModifier);
+    QTest::keyPress(view, Qt::Key_Escape);
+    QTest::keyRelease(view, Qt::Key_Escape);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (panel->poll(), panel->console_text().contains(QStringLiteral("keys set 2:"))), 10000);
+    QTest::keyPress(view, Qt::Key_Left);
+    QTest::keyRelease(view, Qt::Key_Left);
+    QTest::keyPress(view, Qt::Key_Escape);
+    QTest::keyRelease(view, Qt::Key_Escape);
+    QTRY_VERIFY_WITH_TIMEOUT(!panel->busy() && panel->status().state == vmm::VmState::kStopped,
+                             10000);
+    panel->poll();
+    const QString text = panel->console_text();
+    QVERIFY2(text.contains(QStringLiteral("keys set 1: 1e 9e 2a 02 82 aa 01 81\n"
+                                          "keys set 2: e0 6b e0 f0 6b 76 f0 76\n")),
+             qPrintable(text.right(200)));
+  }
+
   void opened_run_says_live_runs_only() {
     const QString dir = tmp_.filePath(QStringLiteral("run"));
     QString out;

@@ -42,6 +42,7 @@ TEST(DebugConsolePortTest, BytesGoToConsoleAndReadBackE9) {
 TEST(I8042Test, StatusSaysNoDataAndSystemFlag) {
   int resets = 0;
   I8042Controller kbc([&] { ++resets; });
+  kbc.apply_firmware_state();
   const uint32_t status = kbc.io_read(I8042Controller::kCommandOffset, 1);
   EXPECT_EQ(status & 0x01, 0u);  // output buffer empty
   EXPECT_EQ(status & 0x02, 0u);  // input buffer empty
