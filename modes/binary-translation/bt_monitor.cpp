@@ -84,6 +84,7 @@ void BtMonitor::sync_out() {
   cache_->set_data32(gsdata::kLdtr, vcpu_.ldtr);
   cache_->set_data32(gsdata::kVss,
                      vmm::VirtualCpu::guest_selector(cpu_.state().seg[cpu::SS].selector));
+  cache_->set_data32(gsdata::kStackHighSkip, cpu_.state().seg[cpu::SS].db ? 4 : 0);
 }
 
 void BtMonitor::collect_in_tc_events() {
