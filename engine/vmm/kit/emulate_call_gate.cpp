@@ -23,6 +23,8 @@
 // A far RET to the outer ring needs nothing: the processor's RET from ring 1 to ring 3
 // checks and pops the guest's frame (bt, where the guest kernel's RET is a callout, has
 // the processor make it the same way).
+#include <cstdio>
+
 #include <capstone/capstone.h>
 
 #include "engine/cpu/descriptor.h"
@@ -79,12 +81,33 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_through_gate(const GuestInsn
   // ring 0 is the processor's ring 1, whose stack in the monitor's TSS follows the guest's
   // SS0:ESP0 (synchronized here, as at each event delivery from ring 3). Rings 1 and 2 of
   // the guest are not modeled under ring compression (the guest kernel runs in ring 0).
+  // The target's DPL against the guest's CPL, in the guest's terms: the shadow keeps its
+  // DPL 1 and 2 (DPL 0 is compressed to 1), so from the guest kernel's ring 0 (the
+  // processor's ring 1) a gate to DPL-1 code would be a same-ring transfer; natively a
+  // CALL to a nonconforming segment of DPL > CPL, or a JMP to one of DPL != CPL, is
+  // #GP(target) (SDM Vol. 2, CALL and JMP, "CALL-GATE"; a conforming one of DPL > CPL too).
+  if (const auto traw = segments().guest_descriptor(target); traw) {
+    const cpu::Descriptor t{*traw};
+    const bool code = t.s() && t.is_code();
+    if (code && (t.dpl() > vcpl || (!call && !t.conforming() && t.dpl() != vcpl))) {
+      return gp(target & 0xFFFCu);
+    }
+  }
   if (const auto traw = segments().guest_descriptor(target); call && traw) {
     const cpu::Descriptor t{*traw};
     if (t.is_code() && !t.conforming() && t.present() && t.dpl() < vcpl) {
       if (t.dpl() != 0) {
-        c_.cpu.unsupported(
-            "a call gate to ring 1 or 2 of the guest, which ring compression does not model");
+        // Only the guest's rings 0 and 3 are modeled: its ring 0 runs in the processor's
+        // ring 1, and a ring-1 or ring-2 guest code segment would need a ring of its own,
+        // its own stack in the monitor's TSS and its privilege checks made against the
+        // guest's view (docs/modes/trap-and-emulate.md, "Not done yet").
+        char what[200];
+        std::snprintf(what, sizeof what,
+                      "a far CALL from ring 3 through call gate 0x%04X to code segment 0x%04X "
+                      "of DPL %u: ring compression runs the guest's rings 0 and 3 only, not "
+                      "its rings 1 and 2",
+                      sel, target, unsigned{t.dpl()});
+        c_.cpu.unsupported(what);
       }
       if (c_.vcpu.tr == 0) {
         c_.cpu.unsupported("a call gate to ring 0 before the guest loaded a task register (LTR)");
