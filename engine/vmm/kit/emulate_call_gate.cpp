@@ -117,9 +117,14 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_through_gate(const GuestInsn
       if (!c_.memory.read(c_.vcpu.tss_base + 4, stack, sizeof stack, false, &f)) {
         return page_fault(f);
       }
-      segments().sync_tss(static_cast<uint16_t>(stack[4] | stack[5] << 8),
-                          uint32_t{stack[0]} | uint32_t{stack[1]} << 8 | uint32_t{stack[2]} << 16 |
-                              uint32_t{stack[3]} << 24);
+      const uint16_t ss0 = static_cast<uint16_t>(stack[4] | stack[5] << 8);
+      const uint32_t esp0 = uint32_t{stack[0]} | uint32_t{stack[1]} << 8 |
+                            uint32_t{stack[2]} << 16 | uint32_t{stack[3]} << 24;
+      segments().sync_tss(ss0, esp0);
+      if (auto done =
+              gate_call_onto_hole_stack(insn, target, gate, VirtualCpu::real_selector(ss0), esp0)) {
+        return *done;
+      }
     }
   }
 
@@ -154,6 +159,64 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_through_gate(const GuestInsn
   }
   if (call && s.cpl == cpl) guest_return_selector(gate.type() == cpu::sys_type::kCallGate16);
   return {};
+}
+
+std::optional<PrivilegedEmulator::Outcome> PrivilegedEmulator::gate_call_onto_hole_stack(
+    const GuestInsn& insn, uint16_t target, const cpu::Descriptor& gate, uint16_t ss_real,
+    uint32_t esp0) {
+  cpu::CpuState& s = c_.cpu.state();
+  if (gate.type() != cpu::sys_type::kCallGate32 || s.cpl != 3) return std::nullopt;
+  // The processor's checks of the new stack (SDM Vol. 2, CALL, "INTER-PRIVILEGE-LEVEL-
+  // CALL"), on the shadow descriptors, which keep the guest's type, present bit and
+  // (compressed) DPL: any that fails is left to the processor, which gives its fault.
+  if (cpu::is_null_selector(ss_real) || (ss_real & 3) != 1 || !segments().guest_slot(ss_real)) {
+    return std::nullopt;
+  }
+  const cpu::Descriptor ssd{segments().descriptor(ss_real)};
+  const cpu::Descriptor cs_cut{segments().descriptor(target)};
+  if (!ssd.writable() || ssd.dpl() != 1 || !ssd.present() || (ssd.type() & 0x4) != 0 || !ssd.db()) {
+    return std::nullopt;
+  }
+  const auto own = segments().guest_descriptor(ss_real);
+  if (!own) return std::nullopt;
+  const cpu::Descriptor guest_ss{*own};
+  const uint32_t params = gate.gate_param_count();
+  const uint32_t size = 16 + 4 * params;  // EIP, CS, the parameters, ESP, SS
+  if (esp0 < size) return std::nullopt;
+  const uint32_t new_esp = esp0 - size;
+  // Below the cut: the processor's own pushes reach the guest's pages.
+  if (esp0 - 1 <= ssd.limit()) return std::nullopt;
+  // Beyond the guest's own limit: the processor's #SS(SS0) stands.
+  if (esp0 - 1 > guest_ss.limit() || new_esp > guest_ss.limit()) return std::nullopt;
+
+  // The parameters from the caller's stack, then the frame, through the guest's page
+  // tables: its own pages at those linear addresses, never the monitor's.
+  const cpu::SegmentCache& old_ss = s.seg[cpu::SS];
+  const uint32_t old_esp = old_ss.db ? s.gpr[cpu::ESP] : s.gpr[cpu::ESP] & 0xFFFFu;
+  uint32_t frame[4 + 31] = {};
+  Outcome fault;
+  if (params != 0 && !read_mem(old_ss.base + old_esp, &frame[2], 4 * params, fault)) {
+    return fault;
+  }
+  frame[0] = s.eip + insn.length;
+  frame[1] = s.seg[cpu::CS].selector;
+  frame[2 + params] = s.gpr[cpu::ESP];
+  frame[3 + params] = old_ss.selector;
+  const uint32_t linear = guest_ss.base() + new_esp;
+  if (!write_mem(linear, frame, size, fault, true)) return fault;
+  c_.recorder.record(EventKind::hole_access, {linear, 0, 0, 0});
+
+  // The processor's state after the call (what it loads from the shadow slots).
+  const bool interrupts = (s.eflags & cpu::flags::IF) != 0;
+  c_.recorder.record(EventKind::emulated_insn,
+                     {insn.opcode, insn.modrm_reg, s.seg[cpu::CS].base + s.eip, 0});
+  s.seg[cpu::SS] = ssd.to_cache(ss_real);
+  s.gpr[cpu::ESP] = new_esp;
+  s.seg[cpu::CS] = cs_cut.to_cache(static_cast<uint16_t>((target & 0xFFFCu) | 1));
+  s.cpl = 1;
+  s.eip = gate.gate_offset();
+  c_.vcpu.interrupts_enabled = interrupts;
+  return Outcome{};
 }
 
 }  // namespace vmlab::vmm
