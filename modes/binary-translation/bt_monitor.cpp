@@ -190,7 +190,12 @@ void BtMonitor::enter_tc() {
   guest_cs_ = s.seg[cpu::CS].selector;
   const uint32_t guest = s.seg[cpu::CS].base + s.eip;
   bool fault = false;
-  const auto tc = tc_for(guest, fault);
+  // A halted processor (the guest's HLT) fetches nothing until it wakes: the next
+  // instruction is translated then, when the processor executes the re-entry trampoline,
+  // so that its fetch faults (or an undefined opcode's #UD) come only if it wakes, as
+  // natively (random guest seed 5145, issue 12). Already translated, it is entered as usual.
+  const bool defer = s.halted && !cache_->lookup(guest);
+  const auto tc = defer ? std::nullopt : tc_for(guest, fault);
   // Translating the next instruction faulted, and the fault went to the guest: it is now
   // at its handler, which must be entered the same way. The guest kernel never runs
   // outside the TC, so it waits at the re-entry trampoline, one instruction that enters
@@ -198,7 +203,7 @@ void BtMonitor::enter_tc() {
   // is an instruction, so the budget bounds a guest that faults forever, and interrupts
   // come in between, as between a native processor's deliveries.
   uint32_t to = 0;
-  if (fault) {
+  if (fault || defer) {
     if (cpu_.is_shut_down() || s.cpl != 1) return;
     guest_cs_ = s.seg[cpu::CS].selector;
     cache_->set_data32(gsdata::kReentry, s.seg[cpu::CS].base + s.eip);
@@ -592,6 +597,11 @@ void BtMonitor::iret_callout(bool o16) {
     vmm::settle(emulator_->emulate_privileged(), cpu::vec::GP, 0, injector_);
     return;
   }
+  if ((frame_cs & 3) != 3) {
+    vmm::settle(emulator_->return_to_middle_ring(static_cast<uint16_t>(frame_cs)), cpu::vec::GP, 0,
+                injector_);
+    return;
+  }
   if (!segments_.guest_slot(static_cast<uint16_t>(frame_cs))) {
     // A CS image past the guest's table (the TC's own code segment, RPL 1, lies there):
     // #GP(selector), as the guest's GDT limit gives natively.
@@ -683,6 +693,10 @@ bool BtMonitor::far_transfer() {
       return false;  // the emulator reported the #PF already (far_return)
     }
     if ((frame_cs & 3) == 0) return false;
+    if ((frame_cs & 3) != 3) {
+      vmm::settle(emulator_->return_to_middle_ring(frame_cs), cpu::vec::GP, 0, injector_);
+      return true;
+    }
     if (!segments_.guest_slot(frame_cs)) {
       // Past the guest's table (the TC's own code segment is there): #GP, as natively.
       injector_.reflect_exception(cpu::vec::GP, true, frame_cs & 0xFFFCu);

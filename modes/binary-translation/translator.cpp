@@ -6,6 +6,8 @@
 #include <cstring>
 #include <span>
 
+#include "engine/cpu/decoder.h"
+
 namespace vmlab::modes::bt {
 
 namespace x86 = asmjit::x86;
@@ -424,15 +426,8 @@ void Translator::classify(ClassifiedInsn& insn) const {
 
 bool Translator::decode_one(const uint8_t* bytes, size_t size, uint32_t eip,
                             ClassifiedInsn& out) const {
-  if (handle_ == 0) return false;
-  const uint8_t* code = bytes;
-  uint64_t address = eip;
-  auto* ci = static_cast<cs_insn*>(insn_);
-  if (!cs_disasm_iter(handle_, &code, &size, &address, ci)) return false;
   out = ClassifiedInsn{};
-  to_ir(ci, out);
-  classify(out);
-  return true;
+  return decode_fresh(bytes, size, eip, out);
 }
 
 bool Translator::decode_fresh(const uint8_t* bytes, size_t size, uint32_t eip,
@@ -442,9 +437,64 @@ bool Translator::decode_fresh(const uint8_t* bytes, size_t size, uint32_t eip,
   const uint8_t* code = bytes;
   uint64_t address = eip;
   auto* ci = static_cast<cs_insn*>(insn_);
-  if (!cs_disasm_iter(handle_, &code, &size, &address, ci)) return false;
-  to_ir(ci, out);
+  if (cs_disasm_iter(handle_, &code, &size, &address, ci)) {
+    to_ir(ci, out);
+  } else if (!decode_past_capstone(bytes, size, eip, out)) {
+    return false;
+  }
   classify(out);
+  return true;
+}
+
+bool Translator::decode_past_capstone(const uint8_t* bytes, size_t size, uint32_t eip,
+                                      ClassifiedInsn& out) const {
+  // Encodings the processor defines that Capstone 4 rejects (engine/cpu/tests/
+  // decoder_capstone_test.cpp lists what it found): they run in the TC as the guest wrote
+  // them, exactly as natively, so that a guest kernel never stops on them. The processor's
+  // own decoder says whether the bytes are an instruction and how long; bytes it does not
+  // define stay undecodable (the guest's #UD, bt_monitor.cpp).
+  cpu::Insn insn;
+  if (cpu::decode(bytes, std::min<size_t>(size, 15), true, insn) != cpu::DecodeStatus::kOk ||
+      !cpu::encoding_defined(insn) || insn.len > out.bytes.size()) {
+    return false;
+  }
+  const auto keep_bytes = [&] {
+    out.eip = eip;
+    out.length = insn.len;
+    out.bytes = {};
+    std::memcpy(out.bytes.data(), bytes, insn.len);
+  };
+  // The reserved hint NOPs 0F 0D and 0F 18-1F with any ModRM (SDM Vol. 2D, table A-3;
+  // ENDBR32 is one of them on an i686): no operand is read or written.
+  const uint16_t op = insn.opcode();
+  if (op == 0x10D || (op >= 0x118 && op <= 0x11F)) {
+    keep_bytes();
+    out.id = X86_INS_NOP;
+    out.o16 = insn.o16();
+    out.a16 = insn.a16();
+    return true;
+  }
+  // F2 and F3 before an instruction they mean nothing to (MOV A0-A3 with 66 as well, for
+  // Capstone 4): the operands are those of the instruction without them.
+  if (!insn.rep() && !insn.repne()) return false;
+  uint8_t stripped[16] = {};
+  size_t n = 0;
+  size_t i = 0;
+  for (; i < insn.len; ++i) {
+    const uint8_t b = bytes[i];
+    const bool prefix = b == 0xF2 || b == 0xF3 || b == 0xF0 || b == 0x66 || b == 0x67 ||
+                        b == 0x26 || b == 0x2E || b == 0x36 || b == 0x3E || b == 0x64 || b == 0x65;
+    if (!prefix) break;
+    if (b != 0xF2 && b != 0xF3) stripped[n++] = b;
+  }
+  for (; i < insn.len; ++i) stripped[n++] = bytes[i];
+  const uint8_t* code = stripped;
+  size_t avail = n;
+  uint64_t address = eip;
+  auto* ci = static_cast<cs_insn*>(insn_);
+  if (!cs_disasm_iter(handle_, &code, &avail, &address, ci) || ci->size != n) return false;
+  to_ir(ci, out);
+  keep_bytes();
   return true;
 }
 

@@ -199,6 +199,9 @@ class Translator {
   void classify(ClassifiedInsn& insn) const;
   // decode_one into an ClassifiedInsn that is still default-constructed.
   bool decode_fresh(const uint8_t* bytes, size_t size, uint32_t eip, ClassifiedInsn& out) const;
+  // The encodings the processor defines and Capstone rejects (translator.cpp).
+  bool decode_past_capstone(const uint8_t* bytes, size_t size, uint32_t eip,
+                            ClassifiedInsn& out) const;
   // decode_unit into `unit` (cleared first).
   void decode_into(uint32_t eip, Attempt& status, std::vector<ClassifiedInsn>& unit);
   // GuestMemory::read of `n` bytes within one page (the same walk, the same bytes), the

@@ -10,6 +10,8 @@
 // monitor's own (bt's TC code and %gs data, DPL 1), which the guest may never load.
 #include <capstone/capstone.h>
 
+#include <string>
+
 #include "engine/cpu/descriptor.h"
 #include "engine/vmm/kit/privileged_emulator.h"
 
@@ -36,16 +38,27 @@ void PrivilegedEmulator::record_return_past_cut(const cpu::Descriptor& cs, uint3
   if (eip > cs.limit()) c_.recorder.record(EventKind::hole_access, {cs.base() + eip, 0, 0, 0});
 }
 
+bool PrivilegedEmulator::read_frame(uint32_t sp, bool o16, uint32_t* slots, unsigned n,
+                                    Outcome& fault) {
+  // A return frame of `n` slots, each 2 bytes (o16) or 4, zero-extended into `slots`.
+  if (!o16) return read_mem(sp, slots, n * 4, fault);
+  uint16_t words[3] = {};
+  if (!read_mem(sp, words, n * 2, fault)) return false;
+  for (unsigned i = 0; i < n; ++i) slots[i] = words[i];
+  return true;
+}
+
 PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
   cpu::CpuState& s = c_.cpu.state();
-  if (insn.o16) c_.cpu.unsupported("a 16-bit IRET in the guest kernel");
+  // A 16-bit IRET (66 CF) pops IP, CS and FLAGS, two bytes each, and replaces only the
+  // low 16 bits of EFLAGS (SDM Vol. 2, IRET: "EFLAGS(15:0) <- Pop()").
   const uint32_t sp = s.seg[cpu::SS].base + s.gpr[cpu::ESP];
   uint32_t frame[3];
   Outcome fault;
-  if (!read_mem(sp, frame, sizeof frame, fault)) return fault;
+  if (!read_frame(sp, insn.o16, frame, 3, fault)) return fault;
   const uint32_t eip = frame[0];
   const auto cs_sel = static_cast<uint16_t>(frame[1]);
-  const uint32_t popped = frame[2];
+  const uint32_t popped = insn.o16 ? (s.eflags & 0xFFFF0000u) | frame[2] : frame[2];
   // Only the return to the guest kernel (RPL 0) is the monitor's business; anything else
   // faulted for a reason the guest would see natively.
   if ((cs_sel & 3) != 0) return {Verdict::kNotEmulated};
@@ -62,7 +75,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
   record_return_past_cut(cs, eip);
   s.seg[cpu::CS] = cs.to_cache(real);
   s.eip = eip;
-  s.gpr[cpu::ESP] += 12;
+  s.gpr[cpu::ESP] += insn.o16 ? 6 : 12;
   c_.cpu.set_eflags((s.eflags & ~kIretFlags) | (popped & kIretFlags) | cpu::flags::IF);
   c_.vcpu.interrupts_enabled = (popped & cpu::flags::IF) != 0;
   c_.vcpu.iopl = static_cast<uint8_t>((popped & cpu::flags::IOPL) >> cpu::flags::IOPL_SHIFT);
@@ -73,13 +86,15 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::far_return(const GuestInsn& insn) {
   cpu::CpuState& s = c_.cpu.state();
-  if (insn.o16) c_.cpu.unsupported("a 16-bit far RET in the guest kernel");
+  // A 16-bit far RET (66 CB/CA) pops IP and CS, two bytes each (SDM Vol. 2, RET).
   const uint32_t release = insn.op_count > 0 && insn.ops[0].kind == GuestOperand::Kind::kImm
                                ? insn.ops[0].imm & 0xFFFFu
                                : 0;
   uint32_t frame[2];
   Outcome fault;
-  if (!read_mem(s.seg[cpu::SS].base + s.gpr[cpu::ESP], frame, sizeof frame, fault)) return fault;
+  if (!read_frame(s.seg[cpu::SS].base + s.gpr[cpu::ESP], insn.o16, frame, 2, fault)) {
+    return fault;
+  }
   const auto cs_sel = static_cast<uint16_t>(frame[1]);
   if ((cs_sel & 3) != 0) return {Verdict::kNotEmulated};
   if (cpu::is_null_selector(cs_sel)) return gp(0);
@@ -93,7 +108,21 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_return(const GuestInsn& insn
   record_return_past_cut(cs, frame[0]);
   s.seg[cpu::CS] = cs.to_cache(real);
   s.eip = frame[0];
-  s.gpr[cpu::ESP] += 8 + release;
+  s.gpr[cpu::ESP] += (insn.o16 ? 4 : 8) + release;
+  return {};
+}
+
+PrivilegedEmulator::Outcome PrivilegedEmulator::return_to_middle_ring(uint16_t cs_sel) {
+  const auto guest = segments().guest_descriptor(cs_sel);
+  const unsigned rpl = cs_sel & 3u;
+  if (!guest) return gp(cs_sel & 0xFFFCu);  // past the guest's table, or unmapped
+  const cpu::Descriptor d{*guest};
+  if (!d.is_code() || (d.conforming() ? d.dpl() > rpl : d.dpl() != rpl)) {
+    return gp(cs_sel & 0xFFFCu);
+  }
+  if (!d.present()) return {Verdict::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
+  c_.cpu.unsupported("a return to the guest's ring " + std::to_string(rpl) +
+                     " (ring compression runs the guest's rings 0 and 3 only)");
   return {};
 }
 

@@ -145,6 +145,13 @@ class PrivilegedEmulator {
   // (the processor's #SS stands); a page fault's kFault.
   Outcome return_frame_beyond_cut(unsigned width, uint32_t release, bool iret,
                                   std::vector<uint8_t>& frame);
+  // A far RET or IRET of the guest kernel to a code selector with RPL 1 or 2: natively a
+  // return from ring 0 to an outer ring, which the processor in ring 1 would take as a
+  // return to its own ring. The guest's descriptor decides, as natively: #GP(selector)
+  // unless it is a code segment whose DPL admits the RPL (SDM Vol. 2, IRET and RET), then
+  // #NP(selector) unless present; a return the guest's tables allow stops the run
+  // (ring compression runs the guest's rings 0 and 3 only).
+  Outcome return_to_middle_ring(uint16_t cs_sel);
   // The same operation on the scratch processor only, its stores committed through the
   // shadow MMU: what transfer_on_processor does on a traced page, and what a VT-like
   // monitor does with an event delivery that an exit on a traced page interrupted. On a
@@ -232,6 +239,8 @@ class PrivilegedEmulator {
   // with supervisor rights whatever the CPL.
   bool write_mem(uint32_t lin, const void* in, uint32_t size, Outcome& fault,
                  bool supervisor = false);
+  // `n` (at most 3) return-frame slots at `sp`, 2 bytes each for a 16-bit operand size.
+  bool read_frame(uint32_t sp, bool o16, uint32_t* slots, unsigned n, Outcome& fault);
   Outcome page_fault(const GuestMemory::Fault& f);
   static Outcome gp(uint32_t error_code);
   // Records emulated_insn and moves EIP past the instruction. `extra_cycles`: work the
