@@ -329,6 +329,12 @@ class Cpu {
   void far_call(uint16_t selector, uint32_t offset, bool o16);
   void far_return(uint16_t release_bytes, bool o16);
   void interrupt_return(bool o16);
+  // The frame a far RET or IRET pops, when a monitor supplies it: the bytes at SS:ESP
+  // onwards, read where the processor cannot read them (the guest's own page at a linear
+  // address of the monitor's hole). Every check and every other effect of the return is
+  // the processor's. nullptr (the default): the stack, through SS.
+  void set_return_frame(const std::vector<uint8_t>* frame) { return_frame_ = frame; }
+  const std::vector<uint8_t>* return_frame() const { return return_frame_; }
 
   // --- Interrupts and exceptions (interrupts.cpp) ---------------------------------------
   // Delivers through the IDT: gate checks, stack switch through the TSS on a privilege
@@ -428,6 +434,7 @@ class Cpu {
   bool load_internal(ByteReader& r);
 
  private:
+  const std::vector<uint8_t>* return_frame_ = nullptr;
   // cpu.cpp
   struct DecodedBlock;
   const DecodedBlock& fetch_block();

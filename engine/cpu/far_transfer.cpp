@@ -28,6 +28,13 @@ uint32_t stack_offset(const Cpu& cpu, uint32_t delta) {
 }
 
 uint32_t stack_read(Cpu& cpu, uint32_t delta, unsigned width) {
+  if (const std::vector<uint8_t>* frame = cpu.return_frame()) {
+    uint32_t v = 0;  // (a monitor's copy of the frame: Cpu::set_return_frame)
+    for (unsigned i = 0; i < width && delta + i < frame->size(); ++i) {
+      v |= uint32_t{(*frame)[delta + i]} << (8 * i);
+    }
+    return v;
+  }
   const uint32_t off = stack_offset(cpu, delta);
   return width == 4 ? cpu.read32(SS, off) : cpu.read16(SS, off);
 }

@@ -84,6 +84,7 @@ void BtMonitor::sync_out() {
   cache_->set_data32(gsdata::kLdtr, vcpu_.ldtr);
   cache_->set_data32(gsdata::kVss,
                      vmm::VirtualCpu::guest_selector(cpu_.state().seg[cpu::SS].selector));
+  cache_->set_data32(gsdata::kStackHighSkip, cpu_.state().seg[cpu::SS].db ? 4 : 0);
 }
 
 void BtMonitor::collect_in_tc_events() {
@@ -623,8 +624,17 @@ void BtMonitor::iret_callout(bool o16) {
   if (target.widened() && past_cut) {
     vm_.recorder().record(EventKind::hole_access, {cut.base() + frame_eip, 0, 0, 0});
   }
+  // A frame beyond the cut SS limit (the guest's ring-0 stack in the hole): the processor
+  // pops the guest's own bytes.
+  std::vector<uint8_t> hole_frame;
+  const auto in_hole = emulator_->return_frame_beyond_cut(w, 0, true, hole_frame);
+  if (in_hole.verdict == PrivilegedEmulator::Verdict::kFault) {
+    vmm::settle(in_hole, cpu::vec::GP, 0, injector_);
+    return;
+  }
   for (int fills = 0;; ++fills) {
     try {
+      vmm::ReturnFrame from(cpu_, hole_frame);
       cpu_.interrupt_return(o16);
       // IRET in ring 1 leaves IOPL alone (SDM Vol. 2, IRET); natively, at CPL 0, it loads
       // the frame's. User code runs with the guest's IOPL as its real one: it reads it back
@@ -700,8 +710,18 @@ bool BtMonitor::far_transfer() {
     if (target.widened() && frame_eip > cut.limit()) {
       vm_.recorder().record(EventKind::hole_access, {cut.base() + frame_eip, 0, 0, 0});
     }
-    const auto outcome = emulator_->transfer_on_processor(
-        [&](cpu::Cpu& cpu) { cpu.far_return(static_cast<uint16_t>(release), insn->o16); });
+    // A frame beyond the cut SS limit (the guest's ring-0 stack in the hole): the
+    // processor pops the guest's own bytes.
+    std::vector<uint8_t> hole_frame;
+    const auto in_hole = emulator_->return_frame_beyond_cut(w, release, false, hole_frame);
+    if (in_hole.verdict == PrivilegedEmulator::Verdict::kFault) {
+      vmm::settle(in_hole, cpu::vec::GP, 0, injector_);
+      return true;
+    }
+    const auto outcome = emulator_->transfer_on_processor([&](cpu::Cpu& cpu) {
+      vmm::ReturnFrame from(cpu, hole_frame);
+      cpu.far_return(static_cast<uint16_t>(release), insn->o16);
+    });
     if (outcome.verdict == PrivilegedEmulator::Verdict::kEmulated && s.cpl == 3) {
       // RET leaves EFLAGS alone: user code gets the guest kernel's (virtual) IF and the
       // guest's IOPL as its real ones, as after the IRET callout.

@@ -19,7 +19,8 @@
 // each load of its virtual %gs) first looks its selector up in the selector table of the
 // %gs data, without changing a flag:
 //     mov gs:[kSaveEcx], ecx
-//     movzx ecx, word <the selector>          ; the operand, [esp] for POP, m+2/4 for LxS
+//     movzx ecx, word <the selector>          ; the operand, [SS:(E)SP] for POP, m+2/4
+//                                             ; for LxS, after a read of the offset at m
 //     movzx ecx, word gs:[kSelectorTable + ecx*2]
 //     jecxz ok                                ; 0: a selector the guest may name
 //     mov gs:[kSelectorFault], ecx            ; else its #GP error code
@@ -187,6 +188,8 @@ struct SelectorSource {
   x86::Mem mem;
   x86::Gp reg;
   bool gs_relative = false;
+  bool far_pointer = false;  // LDS, LES, LFS, LGS: the offset (offset_size bytes) precedes
+  uint32_t offset_size = 0;
 };
 SelectorSource selector_source(const ClassifiedInsn& insn) {
   SelectorSource src;
@@ -218,6 +221,8 @@ SelectorSource selector_source(const ClassifiedInsn& insn) {
   src.mem.addOffset(skip);
   src.mem.setSize(2);
   src.gs_relative = op->segment == X86_REG_GS;
+  src.far_pointer = skip != 0;
+  src.offset_size = skip;
   return src;
 }
 
@@ -227,14 +232,41 @@ void check_selector(FE& e, const ClassifiedInsn& insn, bool read_only) {
   const SelectorSource src = selector_source(insn);
   asmjit::Label ok = a.newLabel();
   a.mov(FE::gs(gsdata::kSaveEcx), x86::ecx);
-  if (!src.in_memory) {
+  if (insn.id == X86_INS_POP) {
+    // The processor pops from [SS:SP] on a 16-bit stack, [SS:ESP] on a 32-bit one: ESP
+    // with its upper half cleared or kept, without a flag (gsdata::kStackHighSkip).
+    a.mov(FE::gs(gsdata::kStackTop), x86::esp);
+    a.mov(x86::ecx, FE::gs(gsdata::kStackHighSkip));
+    x86::Mem high = x86::word_ptr(gsdata::kStackTop + 2, x86::ecx);
+    high.setSegment(x86::gs);
+    a.mov(high, 0);
+    a.mov(x86::ecx, FE::gs(gsdata::kStackTop));
+    x86::Mem top = x86::word_ptr(x86::ecx);
+    top.setSegment(x86::ss);
+    a.movzx(x86::ecx, top);
+  } else if (!src.in_memory) {
     a.movzx(x86::ecx, src.reg);
-  } else if (src.gs_relative) {
-    e.guest_gs_begin();
-    a.movzx(x86::ecx, src.mem);
-    e.guest_gs_end();
   } else {
+    if (src.far_pointer) {
+      // LDS, LES, LFS, LGS read the offset first, then the selector (QEMU's order; the
+      // processor's #PF on a far pointer that straddles a not-present page names the first
+      // part that faults): the offset is read here too, as wide, its value dropped, and
+      // ECX, which its address may use, put back before the selector's.
+      x86::Mem offset = src.mem;
+      offset.addOffset(-static_cast<int64_t>(src.offset_size));
+      offset.setSize(src.offset_size);
+      if (src.gs_relative) e.guest_gs_begin();
+      if (src.offset_size == 2) {
+        a.movzx(x86::ecx, offset);
+      } else {
+        a.mov(x86::ecx, offset);
+      }
+      if (src.gs_relative) e.guest_gs_end();
+      a.mov(x86::ecx, FE::gs(gsdata::kSaveEcx));
+    }
+    if (src.gs_relative) e.guest_gs_begin();
     a.movzx(x86::ecx, src.mem);
+    if (src.gs_relative) e.guest_gs_end();
   }
   x86::Mem entry = x86::word_ptr(gsdata::kSelectorTable, x86::ecx, 1);
   entry.setSegment(x86::gs);

@@ -101,6 +101,12 @@ inline constexpr uint32_t kPteFallback = 0xA0;
 // its limit, or one of the monitor's own slots: BtMonitor::sync_selector_table); where the check
 // leaves that error code for the monitor before it calls out (kMonitorSelector).
 inline constexpr uint32_t kSelectorFault = 0xA4;
+// The stack's top for the check of a POP: the check stores ESP at kStackTop, then a zero
+// word at kStackTop + 2 + the value of kStackHighSkip, which the monitor keeps at 0 while
+// the guest's SS is a 16-bit stack (SS.B = 0: the processor pops from [SS:SP]) and at 4
+// while it is a 32-bit one (the word lands in the unused kStackTop + 4..7).
+inline constexpr uint32_t kStackTop = 0xA8;
+inline constexpr uint32_t kStackHighSkip = 0xB0;
 inline constexpr uint32_t kSelectorTable = 0x10000;
 static_assert(kSelectorTable >= 0x2000 &&  // past the doorbell page (below)
               kSelectorTable + 0x10000 * 2 <= layout::kHashOffset);

@@ -23,6 +23,8 @@
 // A far RET to the outer ring needs nothing: the processor's RET from ring 1 to ring 3
 // checks and pops the guest's frame (bt, where the guest kernel's RET is a callout, has
 // the processor make it the same way).
+#include <cstdio>
+
 #include <capstone/capstone.h>
 
 #include "engine/cpu/descriptor.h"
@@ -79,12 +81,33 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_through_gate(const GuestInsn
   // ring 0 is the processor's ring 1, whose stack in the monitor's TSS follows the guest's
   // SS0:ESP0 (synchronized here, as at each event delivery from ring 3). Rings 1 and 2 of
   // the guest are not modeled under ring compression (the guest kernel runs in ring 0).
+  // The target's DPL against the guest's CPL, in the guest's terms: the shadow keeps its
+  // DPL 1 and 2 (DPL 0 is compressed to 1), so from the guest kernel's ring 0 (the
+  // processor's ring 1) a gate to DPL-1 code would be a same-ring transfer; natively a
+  // CALL to a nonconforming segment of DPL > CPL, or a JMP to one of DPL != CPL, is
+  // #GP(target) (SDM Vol. 2, CALL and JMP, "CALL-GATE"; a conforming one of DPL > CPL too).
+  if (const auto traw = segments().guest_descriptor(target); traw) {
+    const cpu::Descriptor t{*traw};
+    const bool code = t.s() && t.is_code();
+    if (code && (t.dpl() > vcpl || (!call && !t.conforming() && t.dpl() != vcpl))) {
+      return gp(target & 0xFFFCu);
+    }
+  }
   if (const auto traw = segments().guest_descriptor(target); call && traw) {
     const cpu::Descriptor t{*traw};
     if (t.is_code() && !t.conforming() && t.present() && t.dpl() < vcpl) {
       if (t.dpl() != 0) {
-        c_.cpu.unsupported(
-            "a call gate to ring 1 or 2 of the guest, which ring compression does not model");
+        // Only the guest's rings 0 and 3 are modeled: its ring 0 runs in the processor's
+        // ring 1, and a ring-1 or ring-2 guest code segment would need a ring of its own,
+        // its own stack in the monitor's TSS and its privilege checks made against the
+        // guest's view (docs/modes/trap-and-emulate.md, "Not done yet").
+        char what[200];
+        std::snprintf(what, sizeof what,
+                      "a far CALL from ring 3 through call gate 0x%04X to code segment 0x%04X "
+                      "of DPL %u: ring compression runs the guest's rings 0 and 3 only, not "
+                      "its rings 1 and 2",
+                      sel, target, unsigned{t.dpl()});
+        c_.cpu.unsupported(what);
       }
       if (c_.vcpu.tr == 0) {
         c_.cpu.unsupported("a call gate to ring 0 before the guest loaded a task register (LTR)");
@@ -94,9 +117,14 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_through_gate(const GuestInsn
       if (!c_.memory.read(c_.vcpu.tss_base + 4, stack, sizeof stack, false, &f)) {
         return page_fault(f);
       }
-      segments().sync_tss(static_cast<uint16_t>(stack[4] | stack[5] << 8),
-                          uint32_t{stack[0]} | uint32_t{stack[1]} << 8 | uint32_t{stack[2]} << 16 |
-                              uint32_t{stack[3]} << 24);
+      const uint16_t ss0 = static_cast<uint16_t>(stack[4] | stack[5] << 8);
+      const uint32_t esp0 = uint32_t{stack[0]} | uint32_t{stack[1]} << 8 |
+                            uint32_t{stack[2]} << 16 | uint32_t{stack[3]} << 24;
+      segments().sync_tss(ss0, esp0);
+      if (auto done =
+              gate_call_onto_hole_stack(insn, target, gate, VirtualCpu::real_selector(ss0), esp0)) {
+        return *done;
+      }
     }
   }
 
@@ -131,6 +159,64 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_through_gate(const GuestInsn
   }
   if (call && s.cpl == cpl) guest_return_selector(gate.type() == cpu::sys_type::kCallGate16);
   return {};
+}
+
+std::optional<PrivilegedEmulator::Outcome> PrivilegedEmulator::gate_call_onto_hole_stack(
+    const GuestInsn& insn, uint16_t target, const cpu::Descriptor& gate, uint16_t ss_real,
+    uint32_t esp0) {
+  cpu::CpuState& s = c_.cpu.state();
+  if (gate.type() != cpu::sys_type::kCallGate32 || s.cpl != 3) return std::nullopt;
+  // The processor's checks of the new stack (SDM Vol. 2, CALL, "INTER-PRIVILEGE-LEVEL-
+  // CALL"), on the shadow descriptors, which keep the guest's type, present bit and
+  // (compressed) DPL: any that fails is left to the processor, which gives its fault.
+  if (cpu::is_null_selector(ss_real) || (ss_real & 3) != 1 || !segments().guest_slot(ss_real)) {
+    return std::nullopt;
+  }
+  const cpu::Descriptor ssd{segments().descriptor(ss_real)};
+  const cpu::Descriptor cs_cut{segments().descriptor(target)};
+  if (!ssd.writable() || ssd.dpl() != 1 || !ssd.present() || (ssd.type() & 0x4) != 0 || !ssd.db()) {
+    return std::nullopt;
+  }
+  const auto own = segments().guest_descriptor(ss_real);
+  if (!own) return std::nullopt;
+  const cpu::Descriptor guest_ss{*own};
+  const uint32_t params = gate.gate_param_count();
+  const uint32_t size = 16 + 4 * params;  // EIP, CS, the parameters, ESP, SS
+  if (esp0 < size) return std::nullopt;
+  const uint32_t new_esp = esp0 - size;
+  // Below the cut: the processor's own pushes reach the guest's pages.
+  if (esp0 - 1 <= ssd.limit()) return std::nullopt;
+  // Beyond the guest's own limit: the processor's #SS(SS0) stands.
+  if (esp0 - 1 > guest_ss.limit() || new_esp > guest_ss.limit()) return std::nullopt;
+
+  // The parameters from the caller's stack, then the frame, through the guest's page
+  // tables: its own pages at those linear addresses, never the monitor's.
+  const cpu::SegmentCache& old_ss = s.seg[cpu::SS];
+  const uint32_t old_esp = old_ss.db ? s.gpr[cpu::ESP] : s.gpr[cpu::ESP] & 0xFFFFu;
+  uint32_t frame[4 + 31] = {};
+  Outcome fault;
+  if (params != 0 && !read_mem(old_ss.base + old_esp, &frame[2], 4 * params, fault)) {
+    return fault;
+  }
+  frame[0] = s.eip + insn.length;
+  frame[1] = s.seg[cpu::CS].selector;
+  frame[2 + params] = s.gpr[cpu::ESP];
+  frame[3 + params] = old_ss.selector;
+  const uint32_t linear = guest_ss.base() + new_esp;
+  if (!write_mem(linear, frame, size, fault, true)) return fault;
+  c_.recorder.record(EventKind::hole_access, {linear, 0, 0, 0});
+
+  // The processor's state after the call (what it loads from the shadow slots).
+  const bool interrupts = (s.eflags & cpu::flags::IF) != 0;
+  c_.recorder.record(EventKind::emulated_insn,
+                     {insn.opcode, insn.modrm_reg, s.seg[cpu::CS].base + s.eip, 0});
+  s.seg[cpu::SS] = ssd.to_cache(ss_real);
+  s.gpr[cpu::ESP] = new_esp;
+  s.seg[cpu::CS] = cs_cut.to_cache(static_cast<uint16_t>((target & 0xFFFCu) | 1));
+  s.cpl = 1;
+  s.eip = gate.gate_offset();
+  c_.vcpu.interrupts_enabled = interrupts;
+  return Outcome{};
 }
 
 }  // namespace vmlab::vmm

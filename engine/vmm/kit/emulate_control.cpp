@@ -136,8 +136,14 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::load_stack_segment(const GuestIn
     if (insn.ops[0].kind != GuestOperand::Kind::kSreg || insn.ops[0].reg != cpu::SS) {
       return {Verdict::kNotEmulated};
     }
-    if (!read_mem(s.seg[cpu::SS].base + s.gpr[cpu::ESP], &sel, 2, fault)) return fault;
+    // The processor reads [SS:SP] on a 16-bit stack (SS.B = 0) and [SS:ESP] on a 32-bit
+    // one, as wide as the operand (SDM Vol. 2, POP: "StackAddrSize"); the selector is the
+    // low word.
     pop_bytes = insn.o16 ? 2 : 4;
+    const uint32_t top = s.seg[cpu::SS].db ? s.gpr[cpu::ESP] : s.gpr[cpu::ESP] & 0xFFFFu;
+    uint8_t popped[4];
+    if (!read_mem(s.seg[cpu::SS].base + top, popped, pop_bytes, fault)) return fault;
+    sel = static_cast<uint16_t>(popped[0] | popped[1] << 8);
   } else if (insn.id == X86_INS_LSS) {
     uint8_t ptr[6];
     if (!read_mem(linear_of(insn, insn.ops[1]), ptr, insn.o16 ? 4 : 6, fault)) return fault;
@@ -169,8 +175,13 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::load_stack_segment(const GuestIn
   if (!d.writable() || d.dpl() != 1) return gp(sel & 0xFFFCu);
   if (!d.present()) return {Verdict::kFault, cpu::vec::SS, true, sel & 0xFFFCu};
   record(insn);
+  const bool stack32 = s.seg[cpu::SS].db;  // (the pop moves the old stack's pointer)
   s.seg[cpu::SS] = d.to_cache(real);
-  s.gpr[cpu::ESP] += pop_bytes;
+  if (stack32) {
+    s.gpr[cpu::ESP] += pop_bytes;
+  } else {  // (a 16-bit stack: SP alone moves, the upper half of ESP stays)
+    s.gpr[cpu::ESP] = (s.gpr[cpu::ESP] & 0xFFFF0000u) | ((s.gpr[cpu::ESP] + pop_bytes) & 0xFFFFu);
+  }
   if (insn.id == X86_INS_LSS) write_gpr(insn.ops[0].reg, insn.o16 ? 2 : 4, offset);
   s.eip += insn.length;
   if (insn.id != X86_INS_LSS) {

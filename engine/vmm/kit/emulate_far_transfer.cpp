@@ -61,6 +61,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_transfer_past_cut() {
 
   uint16_t sel = 0;
   uint32_t offset = 0;
+  std::vector<uint8_t> hole_frame;  // a return frame beyond the cut SS limit
   bool operand_in_hole = false;
   uint32_t operand_linear = 0;
   if (form == Form::kJump || form == Form::kCall) {
@@ -89,6 +90,15 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_transfer_past_cut() {
     }
     if (insn->o16) offset &= 0xFFFFu;
   } else {
+    // A frame beyond the cut SS limit (the guest's ring-0 stack in the hole): the processor
+    // pops the guest's own bytes (return_frame_beyond_cut).
+    const Outcome in_hole = return_frame_beyond_cut(
+        width,
+        form == Form::kReturn && insn->op_count > 0 && insn->ops[0].kind == GuestOperand::Kind::kImm
+            ? insn->ops[0].imm & 0xFFFFu
+            : 0,
+        form == Form::kIret, hole_frame);
+    if (in_hole.verdict == Verdict::kFault) return in_hole;
     // The return frame: EIP, then CS, at SS:ESP (a 16-bit stack wraps at 64 KiB).
     const uint32_t sp = s.seg[cpu::SS].db ? s.gpr[cpu::ESP] : s.gpr[cpu::ESP] & 0xFFFFu;
     uint8_t frame[8] = {};
@@ -110,11 +120,16 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_transfer_past_cut() {
   const cpu::Descriptor cut{segments().descriptor(sel)};
   DeprivilegedSegments::UncutTarget target(segments(), s, sel);
   const bool past_cut = target.widened() && offset > cut.limit();
-  if (!from_hole && !operand_in_hole && !past_cut) return {Verdict::kNotEmulated};
+  const bool frame_in_hole = !hole_frame.empty();
+  if (!from_hole && !operand_in_hole && !past_cut && !frame_in_hole) {
+    return {Verdict::kNotEmulated};
+  }
   const uint32_t linear = from_hole         ? cs.base + at
                           : operand_in_hole ? operand_linear
                                             : cut.base() + offset;
-  c_.recorder.record(EventKind::hole_access, {linear, 0, 0, 0});
+  if (from_hole || operand_in_hole || past_cut) {
+    c_.recorder.record(EventKind::hole_access, {linear, 0, 0, 0});
+  }
 
   // The processor's own transfer (transfer_on_processor: hidden faults filled, pushes onto
   // a traced page emulated, true faults the guest's).
@@ -132,12 +147,51 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_transfer_past_cut() {
         const uint32_t release = insn->op_count > 0 && insn->ops[0].kind == GuestOperand::Kind::kImm
                                      ? insn->ops[0].imm & 0xFFFFu
                                      : 0;
+        ReturnFrame from(cpu, hole_frame);
         cpu.far_return(static_cast<uint16_t>(release), insn->o16);
         break;
       }
-      case Form::kIret: cpu.interrupt_return(insn->o16); break;
+      case Form::kIret: {
+        ReturnFrame from(cpu, hole_frame);
+        cpu.interrupt_return(insn->o16);
+        break;
+      }
     }
   });
+}
+
+PrivilegedEmulator::Outcome PrivilegedEmulator::return_frame_beyond_cut(
+    unsigned width, uint32_t release, bool iret, std::vector<uint8_t>& frame) {
+  frame.clear();
+  if (!c_.shadow.has_hole() || c_.segments == nullptr) return {Verdict::kNotEmulated};
+  const cpu::CpuState& s = c_.cpu.state();
+  const cpu::SegmentCache& ss = s.seg[cpu::SS];
+  const auto own = segments().guest_descriptor(ss.selector);
+  if (!ss.db || !own) return {Verdict::kNotEmulated};
+  const cpu::Descriptor guest_ss{*own};
+  if (!guest_ss.s() || (guest_ss.type() & 0xC) != 0) return {Verdict::kNotEmulated};
+  const uint32_t sp = s.gpr[cpu::ESP];
+  const uint32_t head = (iret ? 3 : 2) * width;
+  if (uint64_t{sp} + head - 1 <= ss.limit) {
+    // Below the cut, the head at least; an outer part beyond it is read the same way.
+    if (uint64_t{sp} + head + release + 2 * width - 1 <= ss.limit) {
+      return {Verdict::kNotEmulated};
+    }
+  }
+  Outcome fault;
+  uint16_t cs_image = 0;
+  if (!read_mem(ss.base + sp + width, &cs_image, 2, fault)) return fault;
+  const bool outer = (cs_image & 3) > s.cpl;
+  const uint32_t need = head + (outer ? (iret ? 0 : release) + 2 * width : 0);
+  const uint64_t last = uint64_t{sp} + need - 1;
+  if (last <= ss.limit || last > guest_ss.limit()) return {Verdict::kNotEmulated};
+  frame.resize(need);
+  if (!read_mem(ss.base + sp, frame.data(), need, fault)) {
+    frame.clear();
+    return fault;
+  }
+  c_.recorder.record(EventKind::hole_access, {ss.base + sp, 0, 0, 0});
+  return {};
 }
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::transfer_on_processor(

@@ -197,10 +197,19 @@ bool GuestEventInjector::try_deliver(uint8_t vector, Kind kind, bool has_error_c
   if (has_error_code) frame[n++] = error_code;
   uint32_t image[6];
   for (unsigned i = 0; i < n; ++i) image[i] = frame[n - 1 - i];  // lowest address first
-  const uint32_t new_esp = esp - n * 4;
-  if (!memory_.write(new_ss.base + new_esp, image, n * 4, false, &pf)) {
-    vcpu_.cr2 = pf.linear;
-    return fail(cpu::vec::PF, pf.error_code);
+  // On a 16-bit stack (SS.B = 0) the pushes address [SS:SP] and move SP alone, the upper
+  // half of ESP kept (SDM Vol. 3A, 6.12.1; Vol. 2, PUSH: "StackAddrSize = 16").
+  const uint32_t new_esp =
+      new_ss.db ? esp - n * 4 : (esp & 0xFFFF0000u) | ((esp - n * 4) & 0xFFFFu);
+  const uint32_t top = new_ss.db ? new_esp : new_esp & 0xFFFFu;
+  const bool wraps = !new_ss.db && top + n * 4 > 0x10000u;
+  for (unsigned i = 0; i < (wraps ? n : 1); ++i) {  // (a frame that wraps at 64 KiB: by dword)
+    const uint32_t at = wraps ? (top + 4 * i) & 0xFFFFu : top;
+    if (!memory_.write(new_ss.base + at, wraps ? &image[i] : image, wraps ? 4 : n * 4, false,
+                       &pf)) {
+      vcpu_.cr2 = pf.linear;
+      return fail(cpu::vec::PF, pf.error_code);
+    }
   }
 
   // 5. Enter the handler in ring 1.

@@ -73,7 +73,8 @@ bool PrivilegedEmulator::read_mem(uint32_t lin, void* out, uint32_t size, Outcom
   return false;
 }
 
-bool PrivilegedEmulator::write_mem(uint32_t lin, const void* in, uint32_t size, Outcome& fault) {
+bool PrivilegedEmulator::write_mem(uint32_t lin, const void* in, uint32_t size, Outcome& fault,
+                                   bool supervisor) {
   // Walk every page first so that a fault writes nothing; then each page's part goes
   // through commit(), so that a store the monitor performs on a traced page table keeps
   // the shadows coherent like the guest's own stores do.
@@ -84,7 +85,7 @@ bool PrivilegedEmulator::write_mem(uint32_t lin, const void* in, uint32_t size, 
   if (size - first > 4096) return false;
   for (uint32_t p = 0; p < parts; ++p) {
     const uint32_t at = p == 0 ? lin : lin + first;
-    const GuestWalk w = c_.memory.walk(at, cpu::Access::kWrite, user());
+    const GuestWalk w = c_.memory.walk(at, cpu::Access::kWrite, !supervisor && user());
     if (!w.ok) {
       fault = page_fault({at, w.error_code});
       return false;

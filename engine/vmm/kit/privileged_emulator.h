@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/descriptor.h"
@@ -33,6 +34,21 @@
 #include "engine/vmm/kit/shadow_mmu.h"
 
 namespace vmlab::vmm {
+
+// The processor pops `frame` (when not empty: PrivilegedEmulator::return_frame_beyond_cut)
+// for the one far RET or IRET made in its scope.
+class ReturnFrame {
+ public:
+  ReturnFrame(cpu::Cpu& cpu, const std::vector<uint8_t>& frame) : cpu_(cpu) {
+    if (!frame.empty()) cpu_.set_return_frame(&frame);
+  }
+  ~ReturnFrame() { cpu_.set_return_frame(nullptr); }
+  ReturnFrame(const ReturnFrame&) = delete;
+  ReturnFrame& operator=(const ReturnFrame&) = delete;
+
+ private:
+  cpu::Cpu& cpu_;
+};
 
 class PrivilegedEmulator {
  public:
@@ -120,6 +136,15 @@ class PrivilegedEmulator {
   // guest_pt_write, as natively the push simply lands. Only a true fault reaches the
   // guest. EIP is back at the instruction on a fault.
   Outcome transfer_on_processor(const std::function<void(cpu::Cpu&)>& op);
+  // A far RET's (`release` parameter bytes) or IRET's frame at SS:ESP that lies beyond the
+  // cut limit of the real SS but within the guest's own (a ring-0 stack in the hole): read
+  // through the guest's page tables into `frame`, whole (the outer-ring part too when the
+  // CS image's RPL is above the CPL), for the processor's return to pop there
+  // (cpu::Cpu::set_return_frame), and a hole_access event. kNotEmulated, `frame` empty,
+  // when it lies below the cut (the processor reads it itself) or beyond the guest's limit
+  // (the processor's #SS stands); a page fault's kFault.
+  Outcome return_frame_beyond_cut(unsigned width, uint32_t release, bool iret,
+                                  std::vector<uint8_t>& frame);
   // A far RET or IRET of the guest kernel to a code selector with RPL 1 or 2: natively a
   // return from ring 0 to an outer ring, which the processor in ring 1 would take as a
   // return to its own ring. The guest's descriptor decides, as natively: #GP(selector)
@@ -183,6 +208,15 @@ class PrivilegedEmulator {
   // the shadow tables do not hold): the processor goes through the gate as natively, with
   // ring compression applied. kNotEmulated for any other target.
   Outcome far_through_gate(const GuestInsn& insn);
+  // A CALL from ring 3 through a 32-bit gate to the guest kernel whose new stack (the guest
+  // TSS's SS0:ESP0, `ss_real` being SS0's shadow selector) lies beyond the cut of SS0, in
+  // the hole or the gap below it: the pushes the processor would make through the cut SS
+  // (a #SS the guest did not earn), made to the guest's own pages, and the transfer's state
+  // set as the processor sets it. nullopt when the new stack stays below the cut or a
+  // check of the processor's would fail (the processor then performs the call, or faults).
+  std::optional<Outcome> gate_call_onto_hole_stack(const GuestInsn& insn, uint16_t target,
+                                                   const cpu::Descriptor& gate, uint16_t ss_real,
+                                                   uint32_t esp0);
   // After a far CALL in the guest kernel (same ring): under a monitor that shows the guest
   // its own selectors (virtualize_sensitive_reads), the return address's CS image gets the
   // guest's RPL 0 instead of the real RPL 1 (its RET far is then the monitor's to emulate).
@@ -201,9 +235,12 @@ class PrivilegedEmulator {
   // *c_.segments; stops the run if this monitor has none (a monitor's bug, not the guest's).
   DeprivilegedSegments& segments() const;
   bool read_mem(uint32_t lin, void* out, uint32_t size, Outcome& fault);
+  // `supervisor`: the processor's own implicit stores (an inner-ring stack's pushes), made
+  // with supervisor rights whatever the CPL.
+  bool write_mem(uint32_t lin, const void* in, uint32_t size, Outcome& fault,
+                 bool supervisor = false);
   // `n` (at most 3) return-frame slots at `sp`, 2 bytes each for a 16-bit operand size.
   bool read_frame(uint32_t sp, bool o16, uint32_t* slots, unsigned n, Outcome& fault);
-  bool write_mem(uint32_t lin, const void* in, uint32_t size, Outcome& fault);
   Outcome page_fault(const GuestMemory::Fault& f);
   static Outcome gp(uint32_t error_code);
   // Records emulated_insn and moves EIP past the instruction. `extra_cycles`: work the

@@ -1,0 +1,147 @@
+/*
+ * The hole_stack test kernel (issue 12, items 12 and the far-transfer leftovers): the ring-0
+ * stack of the TSS (SS0:ESP0) lies in the linear range the monitors reserve for themselves
+ * under ring compression (the top 64 MiB), at the addresses of the monitor's IDT page
+ * (0xFC011000) and TSS page (0xFC010000), where the kernel maps pages of its own. From ring
+ * 3: an INT 0x80 (an interrupt gate) and a far CALL through a DPL-3 call gate with one
+ * parameter; each handler records ESP and the frame the processor pushed and returns (IRET,
+ * RET 4) from that stack (ring 3 records its ESP after each). The kernel then reads the frames back from its own pages at their
+ * low (identity) addresses. Natively the pushes land in the guest's pages; under ring
+ * compression they must too, never on the monitor's (HoleStackHostile asserts the
+ * monitor's pages unchanged). Every mode prints native's console, and QEMU's.
+ */
+#include "own_tables.h"
+#include "probe.h"
+
+#define SEL_GATE 0x30 /* call gate, DPL 3 -> SEL_KCODE:gate_stub, 1 parameter */
+#define SEL_DONE 0x38 /* call gate, DPL 3 -> SEL_KCODE:done_stub */
+#define GDT_ENTRIES 8
+#define HOLE_IDT 0xFC011000u
+#define HOLE_TSS 0xFC010000u
+
+static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(8)));
+static uint64_t idt[256] __attribute__((aligned(8)));
+struct tss32 tss __attribute__((aligned(16))); /* (int_stub moves its ESP0) */
+static uint8_t kernel_stack[4096] __attribute__((aligned(4096)));
+static uint8_t user_stack[4096] __attribute__((aligned(4096)));
+static uint32_t pd[1024] __attribute__((aligned(4096)));
+static uint32_t pt_low[1024] __attribute__((aligned(4096)));
+static uint32_t pt_hole[1024] __attribute__((aligned(4096)));
+/* The kernel's pages at HOLE_IDT and HOLE_TSS. */
+static uint32_t page_idt[1024] __attribute__((aligned(4096)));
+static uint32_t page_tss[1024] __attribute__((aligned(4096)));
+
+/* What the handlers saw: ESP at entry and the frame's words (read through SS:ESP). */
+volatile uint32_t seen_esp[2], seen_frame[2][5];
+volatile uint32_t kernel_top;
+volatile uint32_t user_esp_after[2]; /* ring 3's ESP after each return */
+
+extern char int_stub[], gate_stub[], done_stub[];
+__asm__(
+    ".text\n"
+    /* INT 0x80: EIP, CS, EFLAGS, ESP, SS. */
+    "int_stub: mov %esp, seen_esp\n"
+    " mov (%esp), %eax\n mov %eax, seen_frame\n"
+    " mov 4(%esp), %eax\n mov %eax, seen_frame+4\n"
+    " mov 8(%esp), %eax\n mov %eax, seen_frame+8\n"
+    " mov 12(%esp), %eax\n mov %eax, seen_frame+12\n"
+    " mov 16(%esp), %eax\n mov %eax, seen_frame+16\n"
+    " movl $0xFC010800, tss+4\n"
+    " iret\n"
+    /* The call gate: EIP, CS, the parameter, ESP, SS. */
+    "gate_stub: mov %esp, seen_esp+4\n"
+    " mov (%esp), %eax\n mov %eax, seen_frame+20\n"
+    " mov 4(%esp), %eax\n mov %eax, seen_frame+24\n"
+    " mov 8(%esp), %eax\n mov %eax, seen_frame+28\n"
+    " mov 12(%esp), %eax\n mov %eax, seen_frame+32\n"
+    " mov 16(%esp), %eax\n mov %eax, seen_frame+36\n"
+    " mov kernel_top, %eax\n mov %eax, tss+4\n"
+    " lret $4\n"
+    /* The end: off the hole stack, into C. */
+    "done_stub: mov kernel_top, %esp\n call finish\n");
+
+void isr_dispatch(struct frame* f) {
+  if (probe_catch(f)) return;
+  puts("unexpected vector ");
+  putdec(f->vector);
+  puts(" error ");
+  puthex(f->error);
+  puts(" at ");
+  puthex(f->eip);
+  putc('\n');
+  exit_machine(1);
+}
+
+static void show(const char* what, uint32_t i, const uint32_t* page) {
+  puts(what);
+  puts(": esp ");
+  puthex(seen_esp[i]);
+  puts(", frame");
+  for (uint32_t w = 0; w < 5; ++w) {
+    putc(' ');
+    puthex(seen_frame[i][w]);
+  }
+  puts("\n  in the kernel's own page:");
+  const uint32_t at = (seen_esp[i] & 0xFFFu) / 4;
+  for (uint32_t w = 0; w < 5; ++w) {
+    putc(' ');
+    puthex(page[at + w]);
+  }
+  putc('\n');
+}
+
+void finish(void) {
+  /* The user code's EIP and ESP differ between builds only; print them from the page. */
+  show("int 0x80 with ESP0 0xfc011800 (the monitor's IDT page)", 0, page_idt);
+  show("lcall 0x3b with ESP0 0xfc010800 (the monitor's TSS page)", 1, page_tss);
+  puts("ring 3's ESP after the IRET ");
+  puthex(user_esp_after[0]);
+  puts(", after the RET 4 ");
+  puthex(user_esp_after[1]);
+  putc('\n');
+  puts("hole_stack: done\n");
+  exit_machine(0);
+}
+
+static void user_main(void) {
+  __asm__ volatile("int $0x80\n mov %%esp, user_esp_after" ::: "eax", "memory");
+  /* The second transfer finds its ring-0 stack on the TSS page. */
+  static struct {
+    uint32_t off;
+    uint16_t sel;
+  } __attribute__((packed)) gate = {0, SEL_GATE | 3}, done = {0, SEL_DONE | 3};
+  __asm__ volatile(
+      "mov %%esp, %%ecx\n pushl $0x5A5A0001\n lcall *%0\n mov %%esp, user_esp_after+4\n"
+      "mov %%ecx, %%esp" ::"m"(gate)
+      : "eax", "ecx", "memory");
+  __asm__ volatile("lcall *%0" ::"m"(done) : "memory");
+  for (;;) {
+  }
+}
+
+void kmain(uint32_t magic, struct multiboot_info* mbi) {
+  (void)magic;
+  (void)mbi;
+  console_init();
+  outb(0x21, 0xFF);
+  outb(0xA1, 0xFF);
+  tables_init();
+  own_tables_load(gdt, GDT_ENTRIES, idt, &tss, HOLE_IDT + 0x800);
+  gdt[SEL_GATE >> 3] = own_gate(SEL_KCODE, (uint32_t)gate_stub, 0xEC) | (uint64_t)1 << 32;
+  gdt[SEL_DONE >> 3] = own_gate(SEL_KCODE, (uint32_t)done_stub, 0xEC);
+  idt[0x80] = own_gate(SEL_KCODE, (uint32_t)int_stub, 0xEE);
+  kernel_top = (uint32_t)(kernel_stack + sizeof kernel_stack);
+  for (uint32_t i = 0; i < 1024; ++i) pt_low[i] = (i << 12) | 7;
+  pd[0] = (uint32_t)pt_low | 7;
+  pd[HOLE_IDT >> 22] = (uint32_t)pt_hole | 3;
+  pt_hole[(HOLE_IDT >> 12) & 0x3FF] = (uint32_t)page_idt | 3;
+  pt_hole[(HOLE_TSS >> 12) & 0x3FF] = (uint32_t)page_tss | 3;
+  __asm__ volatile(
+      "mov %0, %%cr3\n"
+      "mov %%cr0, %%eax\n"
+      "or $0x80000000, %%eax\n"
+      "mov %%eax, %%cr0\n" ::"r"(pd)
+      : "eax", "memory");
+  puts("hole_stack: ring-0 stacks in the monitor's linear range\n");
+  enter_ring3(user_main, user_stack + sizeof user_stack);
+}
