@@ -104,14 +104,7 @@ void isr_dispatch(struct frame* f) {
     puts("gates12: done\n");
     exit_machine(0);
   }
-  puts("unexpected vector ");
-  putdec(f->vector);
-  puts(" error ");
-  puthex(f->error);
-  puts(" at ");
-  puthex(f->eip);
-  putc('\n');
-  exit_machine(1);
+  unexpected_vector(f);
 }
 
 static void user_main(void) {
@@ -126,8 +119,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   (void)magic;
   (void)mbi;
   console_init();
-  outb(0x21, 0xFF);
-  outb(0xA1, 0xFF);
+  pic_mask_all();
   tables_init();
   own_tables_load(gdt, GDT_ENTRIES, idt, &tss, (uint32_t)(kernel_stack + sizeof kernel_stack));
   gdt[SEL_CODE1 >> 3] = own_seg_desc(0, 0xFFFFF, 0xBA, 0xC);

@@ -62,14 +62,7 @@ __asm__(
 
 void isr_dispatch(struct frame* f) {
   if (probe_catch(f)) return;
-  puts("unexpected vector ");
-  putdec(f->vector);
-  puts(" error ");
-  puthex(f->error);
-  puts(" at ");
-  puthex(f->eip);
-  putc('\n');
-  exit_machine(1);
+  unexpected_vector(f);
 }
 
 static void show(const char* what, uint32_t i, const uint32_t* page) {
@@ -123,8 +116,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   (void)magic;
   (void)mbi;
   console_init();
-  outb(0x21, 0xFF);
-  outb(0xA1, 0xFF);
+  pic_mask_all();
   tables_init();
   own_tables_load(gdt, GDT_ENTRIES, idt, &tss, HOLE_IDT + 0x800);
   gdt[SEL_GATE >> 3] = own_gate(SEL_KCODE, (uint32_t)gate_stub, 0xEC) | (uint64_t)1 << 32;

@@ -44,14 +44,7 @@ void isr_dispatch(struct frame* f) {
     cr2_seen = cr2;
   }
   if (probe_catch(f)) return;
-  puts("unexpected vector ");
-  putdec(f->vector);
-  puts(" error ");
-  puthex(f->error);
-  puts(" at ");
-  puthex(f->eip);
-  putc('\n');
-  exit_machine(1);
+  unexpected_vector(f);
 }
 
 /* --- POP Sreg on a 16-bit stack --------------------------------------------------------- */
@@ -264,8 +257,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   (void)magic;
   (void)mbi;
   console_init();
-  outb(0x21, 0xFF);
-  outb(0xA1, 0xFF);
+  pic_mask_all();
   tables_init();
   own_tables_load(gdt, GDT_ENTRIES, idt, &tss, (uint32_t)(kernel_stack + sizeof kernel_stack));
   gdt[SEL_STACK64K >> 3] = own_seg_desc((uint32_t)stack16, 0xFFFF, 0x92, 0x0);
