@@ -123,6 +123,15 @@ struct SegmentCache {
   bool conforming() const { return is_code() && (type & 0x4); }
   uint8_t rpl() const { return selector & 3; }
 
+  // As SS: the offset of the stack top for `esp`, and ESP moved by `delta` bytes. On a
+  // 16-bit stack (B = 0) the processor addresses [SS:SP] and moves SP alone, the upper half
+  // of ESP kept (SDM Vol. 2, PUSH and POP: "StackAddrSize").
+  uint32_t stack_top(uint32_t esp) const { return db ? esp : esp & 0xFFFFu; }
+  uint32_t stack_moved(uint32_t esp, int32_t delta) const {
+    const uint32_t moved = esp + static_cast<uint32_t>(delta);
+    return db ? moved : (esp & 0xFFFF0000u) | (moved & 0xFFFFu);
+  }
+
   // The 32-bit attribute word as LAR returns it (bits 8..23 of the descriptor's high dword).
   uint32_t lar_attributes() const;
 };

@@ -578,7 +578,7 @@ void BtMonitor::iret_callout(bool o16) {
   const uint32_t w = o16 ? 2 : 4;
   uint32_t frame_cs = 0;
   uint32_t frame_eflags = 0;
-  const uint32_t sp = s.seg[cpu::SS].base + s.gpr[cpu::ESP];
+  const uint32_t sp = s.seg[cpu::SS].base + s.seg[cpu::SS].stack_top(s.gpr[cpu::ESP]);
   if (!memory_.read(sp + w, &frame_cs, 2, false) ||
       !memory_.read(sp + 2 * w, &frame_eflags, w, false)) {
     vmm::settle(emulator_->emulate_privileged(), cpu::vec::GP, 0, injector_);  // it reports the #PF
@@ -688,7 +688,7 @@ bool BtMonitor::far_transfer() {
             : 0;
     uint32_t frame_eip = 0;
     uint16_t frame_cs = 0;
-    const uint32_t sp = s.seg[cpu::SS].base + s.gpr[cpu::ESP];
+    const uint32_t sp = s.seg[cpu::SS].base + s.seg[cpu::SS].stack_top(s.gpr[cpu::ESP]);
     if (!memory_.read(sp, &frame_eip, w, false) || !memory_.read(sp + w, &frame_cs, 2, false)) {
       return false;  // the emulator reported the #PF already (far_return)
     }
@@ -790,7 +790,8 @@ bool BtMonitor::far_transfer() {
   if (outcome.verdict == PrivilegedEmulator::Verdict::kEmulated && call && s.cpl == cpl) {
     // The return address holds the real CS, RPL 1; the guest kernel pushed its own, RPL
     // 0 (and a RET far to RPL 1 would not be its return).
-    const uint32_t at_cs = s.seg[cpu::SS].base + s.gpr[cpu::ESP] + (insn->o16 ? 2 : 4);
+    const uint32_t at_cs =
+        s.seg[cpu::SS].base + s.seg[cpu::SS].stack_top(s.gpr[cpu::ESP]) + (insn->o16 ? 2 : 4);
     uint16_t image = 0;
     if (memory_.read(at_cs, &image, 2, false)) {
       image = vmm::VirtualCpu::guest_selector(image);

@@ -192,7 +192,7 @@ std::optional<PrivilegedEmulator::Outcome> PrivilegedEmulator::gate_call_onto_ho
   // The parameters from the caller's stack, then the frame, through the guest's page
   // tables: its own pages at those linear addresses, never the monitor's.
   const cpu::SegmentCache& old_ss = s.seg[cpu::SS];
-  const uint32_t old_esp = old_ss.db ? s.gpr[cpu::ESP] : s.gpr[cpu::ESP] & 0xFFFFu;
+  const uint32_t old_esp = old_ss.stack_top(s.gpr[cpu::ESP]);
   uint32_t frame[4 + 31] = {};
   Outcome fault;
   if (params != 0 && !read_mem(old_ss.base + old_esp, &frame[2], 4 * params, fault)) {

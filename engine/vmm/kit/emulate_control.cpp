@@ -52,10 +52,12 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
   cpu::CpuState& s = c_.cpu.state();
   // A 16-bit IRET (66 CF) pops IP, CS and FLAGS, two bytes each, and replaces only the
   // low 16 bits of EFLAGS (SDM Vol. 2, IRET: "EFLAGS(15:0) <- Pop()").
-  const uint32_t sp = s.seg[cpu::SS].base + s.gpr[cpu::ESP];
+  const cpu::SegmentCache& ss = s.seg[cpu::SS];
   uint32_t frame[3];
   Outcome fault;
-  if (!read_frame(sp, insn.o16, frame, 3, fault)) return fault;
+  if (!read_frame(ss.base + ss.stack_top(s.gpr[cpu::ESP]), insn.o16, frame, 3, fault)) {
+    return fault;
+  }
   const uint32_t eip = frame[0];
   const auto cs_sel = static_cast<uint16_t>(frame[1]);
   const uint32_t popped = insn.o16 ? (s.eflags & 0xFFFF0000u) | frame[2] : frame[2];
@@ -75,7 +77,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
   record_return_past_cut(cs, eip);
   s.seg[cpu::CS] = cs.to_cache(real);
   s.eip = eip;
-  s.gpr[cpu::ESP] += insn.o16 ? 6 : 12;
+  s.gpr[cpu::ESP] = s.seg[cpu::SS].stack_moved(s.gpr[cpu::ESP], insn.o16 ? 6 : 12);
   c_.cpu.set_eflags((s.eflags & ~kIretFlags) | (popped & kIretFlags) | cpu::flags::IF);
   c_.vcpu.interrupts_enabled = (popped & cpu::flags::IF) != 0;
   c_.vcpu.iopl = static_cast<uint8_t>((popped & cpu::flags::IOPL) >> cpu::flags::IOPL_SHIFT);
@@ -90,9 +92,10 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_return(const GuestInsn& insn
   const uint32_t release = insn.op_count > 0 && insn.ops[0].kind == GuestOperand::Kind::kImm
                                ? insn.ops[0].imm & 0xFFFFu
                                : 0;
+  const cpu::SegmentCache& ss = s.seg[cpu::SS];
   uint32_t frame[2];
   Outcome fault;
-  if (!read_frame(s.seg[cpu::SS].base + s.gpr[cpu::ESP], insn.o16, frame, 2, fault)) {
+  if (!read_frame(ss.base + ss.stack_top(s.gpr[cpu::ESP]), insn.o16, frame, 2, fault)) {
     return fault;
   }
   const auto cs_sel = static_cast<uint16_t>(frame[1]);
@@ -108,7 +111,8 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_return(const GuestInsn& insn
   record_return_past_cut(cs, frame[0]);
   s.seg[cpu::CS] = cs.to_cache(real);
   s.eip = frame[0];
-  s.gpr[cpu::ESP] += (insn.o16 ? 4 : 8) + release;
+  s.gpr[cpu::ESP] = s.seg[cpu::SS].stack_moved(s.gpr[cpu::ESP],
+                                               static_cast<int32_t>((insn.o16 ? 4 : 8) + release));
   return {};
 }
 
@@ -140,7 +144,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::load_stack_segment(const GuestIn
     // one, as wide as the operand (SDM Vol. 2, POP: "StackAddrSize"); the selector is the
     // low word.
     pop_bytes = insn.o16 ? 2 : 4;
-    const uint32_t top = s.seg[cpu::SS].db ? s.gpr[cpu::ESP] : s.gpr[cpu::ESP] & 0xFFFFu;
+    const uint32_t top = s.seg[cpu::SS].stack_top(s.gpr[cpu::ESP]);
     uint8_t popped[4];
     if (!read_mem(s.seg[cpu::SS].base + top, popped, pop_bytes, fault)) return fault;
     sel = static_cast<uint16_t>(popped[0] | popped[1] << 8);
@@ -175,13 +179,9 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::load_stack_segment(const GuestIn
   if (!d.writable() || d.dpl() != 1) return gp(sel & 0xFFFCu);
   if (!d.present()) return {Verdict::kFault, cpu::vec::SS, true, sel & 0xFFFCu};
   record(insn);
-  const bool stack32 = s.seg[cpu::SS].db;  // (the pop moves the old stack's pointer)
+  // The pop moves the old stack's pointer.
+  s.gpr[cpu::ESP] = s.seg[cpu::SS].stack_moved(s.gpr[cpu::ESP], static_cast<int32_t>(pop_bytes));
   s.seg[cpu::SS] = d.to_cache(real);
-  if (stack32) {
-    s.gpr[cpu::ESP] += pop_bytes;
-  } else {  // (a 16-bit stack: SP alone moves, the upper half of ESP stays)
-    s.gpr[cpu::ESP] = (s.gpr[cpu::ESP] & 0xFFFF0000u) | ((s.gpr[cpu::ESP] + pop_bytes) & 0xFFFFu);
-  }
   if (insn.id == X86_INS_LSS) write_gpr(insn.ops[0].reg, insn.o16 ? 2 : 4, offset);
   s.eip += insn.length;
   if (insn.id != X86_INS_LSS) {

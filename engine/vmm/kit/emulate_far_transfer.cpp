@@ -100,7 +100,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_transfer_past_cut() {
         form == Form::kIret, hole_frame);
     if (in_hole.verdict == Verdict::kFault) return in_hole;
     // The return frame: EIP, then CS, at SS:ESP (a 16-bit stack wraps at 64 KiB).
-    const uint32_t sp = s.seg[cpu::SS].db ? s.gpr[cpu::ESP] : s.gpr[cpu::ESP] & 0xFFFFu;
+    const uint32_t sp = s.seg[cpu::SS].stack_top(s.gpr[cpu::ESP]);
     uint8_t frame[8] = {};
     if (!read_mem(s.seg[cpu::SS].base + sp, frame, 2 * width, fault)) {
       return from_hole ? fault : Outcome{Verdict::kNotEmulated};
@@ -250,7 +250,8 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::perform_on_scratch(
 void PrivilegedEmulator::guest_return_selector(bool o16) {
   const cpu::CpuState& s = c_.cpu.state();
   if (!virtual_sensitive_ || s.cpl != 1) return;
-  const uint32_t at = s.seg[cpu::SS].base + s.gpr[cpu::ESP] + (o16 ? 2 : 4);
+  const uint32_t at =
+      s.seg[cpu::SS].base + s.seg[cpu::SS].stack_top(s.gpr[cpu::ESP]) + (o16 ? 2 : 4);
   uint16_t image = 0;
   Outcome fault;
   if (!read_mem(at, &image, 2, fault)) return;

@@ -199,9 +199,8 @@ bool GuestEventInjector::try_deliver(uint8_t vector, Kind kind, bool has_error_c
   for (unsigned i = 0; i < n; ++i) image[i] = frame[n - 1 - i];  // lowest address first
   // On a 16-bit stack (SS.B = 0) the pushes address [SS:SP] and move SP alone, the upper
   // half of ESP kept (SDM Vol. 3A, 6.12.1; Vol. 2, PUSH: "StackAddrSize = 16").
-  const uint32_t new_esp =
-      new_ss.db ? esp - n * 4 : (esp & 0xFFFF0000u) | ((esp - n * 4) & 0xFFFFu);
-  const uint32_t top = new_ss.db ? new_esp : new_esp & 0xFFFFu;
+  const uint32_t new_esp = new_ss.stack_moved(esp, -static_cast<int32_t>(n * 4));
+  const uint32_t top = new_ss.stack_top(new_esp);
   const bool wraps = !new_ss.db && top + n * 4 > 0x10000u;
   for (unsigned i = 0; i < (wraps ? n : 1); ++i) {  // (a frame that wraps at 64 KiB: by dword)
     const uint32_t at = wraps ? (top + 4 * i) & 0xFFFFu : top;
