@@ -6,19 +6,6 @@ namespace vmlab::machine {
 
 namespace {
 
-void put16(std::array<uint8_t, 256>& a, unsigned at, uint16_t v) {
-  a[at] = static_cast<uint8_t>(v);
-  a[at + 1] = static_cast<uint8_t>(v >> 8);
-}
-void put32(std::array<uint8_t, 256>& a, unsigned at, uint32_t v) {
-  put16(a, at, static_cast<uint16_t>(v));
-  put16(a, at + 2, static_cast<uint16_t>(v >> 16));
-}
-uint32_t get32(const std::array<uint8_t, 256>& a, unsigned at) {
-  return uint32_t{a[at]} | uint32_t{a[at + 1]} << 8 | uint32_t{a[at + 2]} << 16 |
-         uint32_t{a[at + 3]} << 24;
-}
-
 constexpr unsigned kBar4 = 0x20;
 
 }  // namespace
@@ -26,42 +13,32 @@ constexpr unsigned kBar4 = 0x20;
 AtaBusMaster::AtaBusMaster(std::function<bool(uint16_t, uint16_t)> relocate)
     : relocate_(std::move(relocate)) {
   // The type-0 header of the 82371SB IDE function as QEMU 7.2 and SeaBIOS leave it.
-  put16(config_, 0x00, 0x8086);              // vendor: Intel
-  put16(config_, 0x02, 0x7010);              // device: 82371SB PIIX3 IDE
-  put16(config_, 0x04, 0x0103);              // command: I/O and memory space, SERR# enable
-  put16(config_, 0x06, 0x0280);              // status: fast back-to-back capable, DEVSEL medium
-  config_[0x09] = 0x80;                      // programming interface: bus master, legacy channels
-  config_[0x0A] = 0x01;                      // IDE controller
-  config_[0x0B] = 0x01;                      // mass storage
-  put32(config_, kBar4, kDefaultBase | 1u);  // BAR4: I/O space
-  put16(config_, 0x2C, 0x1AF4);              // subsystem vendor (QEMU's)
-  put16(config_, 0x2E, 0x1100);              // subsystem
-  put16(config_, 0x40, 0x8000);              // IDETIM primary: decode enabled
-  put16(config_, 0x42, 0x8000);              // IDETIM secondary
-  writable_[0x04] = 0x07;                    // I/O, memory, bus master
-  writable_[0x05] = 0x05;                    // SERR#, interrupt disable
-  writable_[0x0C] = 0xFF;
-  writable_[0x3C] = 0xFF;
-  put32(writable_, kBar4, ~uint32_t{kPorts - 1} & ~1u);  // 16 bytes; bit 0 (I/O) fixed
-  for (unsigned at = 0x40; at < 256; ++at) writable_[at] = 0xFF;
+  config_.set16(0x00, 0x8086);              // vendor: Intel
+  config_.set16(0x02, 0x7010);              // device: 82371SB PIIX3 IDE
+  config_.set16(0x04, 0x0103);              // command: I/O and memory space, SERR# enable
+  config_.set16(0x06, 0x0280);              // status: fast back-to-back capable, DEVSEL medium
+  config_.set8(0x09, 0x80);                 // programming interface: bus master, legacy channels
+  config_.set8(0x0A, 0x01);                 // IDE controller
+  config_.set8(0x0B, 0x01);                 // mass storage
+  config_.set32(kBar4, kDefaultBase | 1u);  // BAR4: I/O space
+  config_.set16(0x2C, 0x1AF4);              // subsystem vendor (QEMU's)
+  config_.set16(0x2E, 0x1100);              // subsystem
+  config_.set16(0x40, 0x8000);              // IDETIM primary: decode enabled
+  config_.set16(0x42, 0x8000);              // IDETIM secondary
+  config_.writable8(0x04, 0x07);            // I/O, memory, bus master
+  config_.writable8(0x05, 0x05);            // SERR#, interrupt disable
+  config_.writable8(0x0C, 0xFF);
+  config_.writable8(0x3C, 0xFF);
+  config_.writable32(kBar4, ~uint32_t{kPorts - 1} & ~1u);  // 16 bytes; bit 0 (I/O) fixed
+  config_.device_specific_writable();
 }
 
 uint32_t AtaBusMaster::config_read(unsigned reg, unsigned size) const {
-  uint32_t v = 0;
-  for (unsigned i = 0; i < size; ++i) {
-    const unsigned at = reg + i;
-    v |= uint32_t{at < config_.size() ? config_[at] : uint8_t{0xFF}} << (8 * i);
-  }
-  return v;
+  return config_.read(reg, size);
 }
 
 void AtaBusMaster::config_write(unsigned reg, unsigned size, uint32_t value) {
-  for (unsigned i = 0; i < size; ++i) {
-    const unsigned at = reg + i;
-    if (at >= config_.size()) break;
-    const auto byte = static_cast<uint8_t>(value >> (8 * i));
-    config_[at] = static_cast<uint8_t>((config_[at] & ~writable_[at]) | (byte & writable_[at]));
-  }
+  config_.write(reg, size, value);
   update_decoding();
 }
 
@@ -69,9 +46,9 @@ void AtaBusMaster::config_write(unsigned reg, unsigned size, uint32_t value) {
 // (PCI 3.0, 6.2.5.1: a BAR of all zeros, or one past the 64 KiB I/O space, decodes nothing).
 void AtaBusMaster::update_decoding() {
   if (!attached_) return;
-  const uint32_t bar = get32(config_, kBar4) & ~uint32_t{kPorts - 1};
+  const uint32_t bar = config_.dword(kBar4) & ~uint32_t{kPorts - 1};
   uint16_t want = 0;
-  if ((config_[4] & 0x01) && bar != 0 && uint64_t{bar} + kPorts <= 0x10000) {
+  if ((config_.byte(4) & 0x01) && bar != 0 && uint64_t{bar} + kPorts <= 0x10000) {
     want = static_cast<uint16_t>(bar);
   }
   if (want == decoded_) return;

@@ -68,6 +68,7 @@
 #include "engine/cpu/state_codec.h"
 #include "engine/machine/dma_memory.h"
 #include "engine/machine/io_device.h"
+#include "engine/machine/pci_config_space.h"
 #include "engine/machine/pci_host_bridge.h"
 
 namespace vmlab::machine {
@@ -103,7 +104,7 @@ class AtaBusMaster : public IoDevice, public PciFunction {
   // --- The configuration space of 00:01.1 (the host bridge routes it here) -------------
   uint32_t config_read(unsigned reg, unsigned size) const override;
   void config_write(unsigned reg, unsigned size, uint32_t value) override;
-  const std::array<uint8_t, 256>& config() const { return config_; }
+  const std::array<uint8_t, 256>& config() const { return config_.bytes(); }
   // The function is on the bus (a disk is attached): from now on the register block is
   // decoded where the configuration says. A machine without a disk never calls it, and
   // nothing answers at 0xC000 there.
@@ -121,7 +122,7 @@ class AtaBusMaster : public IoDevice, public PciFunction {
   // --- For the ATA controller's DMA commands (primary channel) -------------------------
   // Whether the engine is started with bus mastering on (PCI command bit 2): a waiting
   // command may go. (With no memory installed, every access of the transfer fails.)
-  bool ready() const { return (channels_[0].command & kStart) && (config_[4] & 0x04); }
+  bool ready() const { return (channels_[0].command & kStart) && (config_.byte(4) & 0x04); }
   // Walks the PRD table for a transfer of `bytes`, filling `regions` with the pieces it
   // covers (at most the transfer).
   Plan plan(uint32_t bytes, std::vector<Prd>& regions) const;
@@ -154,8 +155,7 @@ class AtaBusMaster : public IoDevice, public PciFunction {
   std::function<bool(uint16_t, uint16_t)> relocate_;
   std::function<void()> start_hook_;
   DmaMemory* memory_ = nullptr;
-  std::array<uint8_t, 256> config_{};
-  std::array<uint8_t, 256> writable_{};
+  PciConfigSpace config_;
   std::array<Channel, 2> channels_{};
   bool attached_ = false;
   uint16_t decoded_ = 0;

@@ -19,6 +19,7 @@
 #include "engine/machine/pci_host_bridge.h"
 #include "engine/machine/pic8259.h"
 #include "engine/machine/pic_pair.h"
+#include "engine/machine/piix3_isa_bridge.h"
 #include "engine/machine/pit8254.h"
 #include "engine/machine/post_code_port.h"
 #include "engine/machine/system_control_port_b.h"
@@ -261,12 +262,18 @@ void CgaText::load(cpu::ByteReader& r) {
 // The writable masks are the bridge's own (fixed at creation); address and registers are state.
 void PciHostBridge::save(cpu::ByteWriter& w) const {
   w.u32(address_);
-  w.bytes(config_);
+  config_.save(w);
 }
 void PciHostBridge::load(cpu::ByteReader& r) {
   address_ = r.u32();
-  const auto bytes = r.bytes(config_.size());
-  if (bytes.size() == config_.size()) std::copy(bytes.begin(), bytes.end(), config_.begin());
+  config_.load(r);
+}
+
+void Piix3IsaBridge::save(cpu::ByteWriter& w) const {
+  config_.save(w);
+}
+void Piix3IsaBridge::load(cpu::ByteReader& r) {
+  config_.load(r);
 }
 
 // --- LocalApic -------------------------------------------------------------------------
@@ -381,7 +388,7 @@ void AtaController::load(cpu::ByteReader& r) {
 
 // --- AtaBusMaster ----------------------------------------------------------------------
 void AtaBusMaster::save(cpu::ByteWriter& w) const {
-  w.bytes(config_);
+  config_.save(w);
   for (const Channel& c : channels_) {
     w.u8(c.command);
     w.u8(c.status);
@@ -392,14 +399,7 @@ void AtaBusMaster::save(cpu::ByteWriter& w) const {
 }
 
 void AtaBusMaster::load(cpu::ByteReader& r) {
-  const auto bytes = r.bytes(config_.size());
-  if (bytes.size() == config_.size()) {
-    // Only what software may write can differ from the power-on state.
-    for (size_t i = 0; i < config_.size(); ++i) {
-      if ((bytes[i] & ~writable_[i]) != (config_[i] & ~writable_[i])) r.fail();
-    }
-    if (!r.failed()) std::copy(bytes.begin(), bytes.end(), config_.begin());
-  }
+  config_.load(r);  // only what software may write can differ from the power-on state
   for (Channel& c : channels_) {
     c.command = r.u8();
     c.status = r.u8();

@@ -126,9 +126,12 @@ Result<void> Machine::attach_devices() {
         !r) {
       return r;
     }
-    // The PIIX3's IDE function with its bus master (ata_bus_master.h). Natively it masters
-    // the machine's RAM; under a monitor (a reserve below the guest's frames) nothing until
-    // the mode installs its translation (Machine::set_dma_memory).
+    // The PIIX3: its ISA bridge (piix3_isa_bridge.h), without which a PCI scan does not
+    // look at function 1, and its IDE function with the bus master (ata_bus_master.h).
+    // Natively the bus master masters the machine's RAM; under a monitor (a reserve below
+    // the guest's frames) nothing until the mode installs its translation
+    // (Machine::set_dma_memory).
+    pci_.attach_function(Piix3IsaBridge::kPciDevice, Piix3IsaBridge::kPciFunction, &isa_bridge_);
     pci_.attach_function(AtaBusMaster::kPciDevice, AtaBusMaster::kPciFunction, &bus_master_);
     ata_.set_bus_master(&bus_master_);
     bus_master_.set_memory(config_.monitor_reserve_mib == 0 ? &ram_dma_ : nullptr);

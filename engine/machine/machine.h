@@ -61,6 +61,7 @@
 #include "engine/machine/pci_host_bridge.h"
 #include "engine/machine/physical_memory.h"
 #include "engine/machine/pic_pair.h"
+#include "engine/machine/piix3_isa_bridge.h"
 #include "engine/machine/pit8254.h"
 #include "engine/machine/post_code_port.h"
 #include "engine/machine/result.h"
@@ -219,6 +220,7 @@ class Machine : public cpu::Bus {
   LocalApic apic_;
   CgaText cga_;
   PciHostBridge pci_;
+  Piix3IsaBridge isa_bridge_;
   AtaController ata_;
   AtaBusMaster bus_master_;
   cpu::Cpu cpu_;

@@ -4,8 +4,8 @@
 namespace vmlab::machine {
 namespace {
 // 2: the IDE bus master and the ATA controller's DMA state. 3: the 8042's keyboard and the
-// key script's position.
-constexpr uint8_t kStateVersion = 3;
+// key script's position. 4: the PIIX3's ISA bridge (00:01.0).
+constexpr uint8_t kStateVersion = 4;
 }  // namespace
 
 void Machine::save_state(cpu::ByteWriter& w) const {
@@ -23,6 +23,7 @@ void Machine::save_state(cpu::ByteWriter& w) const {
   apic_.save(w);
   cga_.save(w);
   pci_.save(w);
+  isa_bridge_.save(w);
   ata_.save(w);
   bus_master_.save(w);
   console_.save(w);
@@ -52,6 +53,7 @@ bool Machine::load_state(cpu::ByteReader& r) {
   apic_.load(r);
   cga_.load(r);
   pci_.load(r);
+  isa_bridge_.load(r);
   ata_.load(r);
   bus_master_.load(r);
   console_.load(r);

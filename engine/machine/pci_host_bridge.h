@@ -20,9 +20,9 @@
 // bits 0-2, 8 and 10; cache line size; interrupt line; the device-specific 0x40-0xFF), as
 // tests/kernels/pci reads them under QEMU (pci_kernel_matches_qemu). The bridge decodes
 // nothing: the PAM and SMRAM registers are kept, with no effect on the memory map (vmlab
-// has no ROM shadowing or SMM). One more function may be attached on bus 0 (attach_function:
-// the PIIX3's IDE function 00:01.1 with a disk, ata_bus_master.h); there are no other
-// buses.
+// has no ROM shadowing or SMM). Other functions may be attached on bus 0 (attach_function:
+// with a disk, the PIIX3's ISA bridge 00:01.0, piix3_isa_bridge.h, and its IDE function
+// 00:01.1, ata_bus_master.h); there are no other buses.
 #pragma once
 
 #include <array>
@@ -30,6 +30,7 @@
 
 #include "engine/cpu/state_codec.h"
 #include "engine/machine/io_device.h"
+#include "engine/machine/pci_config_space.h"
 
 namespace vmlab::machine {
 
@@ -48,17 +49,18 @@ class PciHostBridge : public IoDevice {
 
   PciHostBridge();
 
-  // Puts `function` at 00:`device`.`number` (not 00:00.0).
-  void attach_function(unsigned device, unsigned number, PciFunction* function) {
-    other_devfn_ = (device << 3) | number;
-    other_ = function;
-  }
+  static constexpr unsigned kMaxFunctions = 4;  // besides the bridge
+
+  // Puts `function` at 00:`device`.`number` (not 00:00.0; a device's function 0 must be
+  // multi-function for a scan to look at its others, as on real buses). Returns false when
+  // the slot is taken or kMaxFunctions are attached.
+  bool attach_function(unsigned device, unsigned number, PciFunction* function);
 
   uint32_t io_read(uint16_t offset, unsigned size) override;
   void io_write(uint16_t offset, unsigned size, uint32_t value) override;
 
   // The configuration space of 00:00.0 and the address register (inspection, snapshots).
-  const std::array<uint8_t, 256>& config() const { return config_; }
+  const std::array<uint8_t, 256>& config() const { return config_.bytes(); }
   uint32_t address() const { return address_; }
 
   // Saved state (device_state.cpp, docs/snapshots.md): every register and latch; load()
@@ -72,11 +74,15 @@ class PciHostBridge : public IoDevice {
   // `function` receives the function that answers (the bridge: nullptr).
   int target(uint16_t offset, PciFunction** function) const;
 
+  struct Slot {
+    unsigned devfn;
+    PciFunction* function;
+  };
+
   uint32_t address_ = 0;
-  std::array<uint8_t, 256> config_{};
-  std::array<uint8_t, 256> writable_{};  // per byte: the bits software may change
-  PciFunction* other_ = nullptr;
-  unsigned other_devfn_ = 0;
+  PciConfigSpace config_;
+  std::array<Slot, kMaxFunctions> others_{};
+  unsigned other_count_ = 0;
 };
 
 }  // namespace vmlab::machine

@@ -1,8 +1,9 @@
 /*
  * ata_dma: drives the primary ATA channel by bus-master DMA through the PIIX3's IDE
  * function (PCI 00:01.1), as a small kernel does under `qemu-system-i386 -drive
- * file=IMG,index=0,media=disk,format=raw`, and prints what it sees: the function's
- * configuration space and BAR4 size probe, the bus-master registers, READ DMA and WRITE
+ * file=IMG,index=0,media=disk,format=raw`, and prints what it sees: the whole
+ * configuration space of the PIIX3's function 0 (the ISA bridge, multi-function), the IDE
+ * function's configuration space and BAR4 size probe, the bus-master registers, READ DMA and WRITE
  * DMA through PRD tables of several entries (a sector split between entries, a 64 KiB
  * entry of count 0), the interrupt and active bits when the table is longer or shorter than
  * the transfer, a start before the command, and a read past the end of the image. The
@@ -27,11 +28,15 @@ static struct prd table[8] __attribute__((aligned(64)));
 static uint8_t buf[80 * 1024] __attribute__((aligned(4096)));
 static uint16_t bm; /* the bus-master block's I/O base */
 
-static uint32_t cfg_addr(uint32_t reg) { return 0x80000000u | 1u << 11 | 1u << 8 | reg; }
-static uint32_t cfg_read(uint32_t reg) {
-  outl(0xCF8, cfg_addr(reg));
+static uint32_t cfg_addr_fn(uint32_t fn, uint32_t reg) {
+  return 0x80000000u | 1u << 11 | fn << 8 | reg;
+}
+static uint32_t cfg_addr(uint32_t reg) { return cfg_addr_fn(1, reg); }
+static uint32_t cfg_read_fn(uint32_t fn, uint32_t reg) {
+  outl(0xCF8, cfg_addr_fn(fn, reg));
   return inl(0xCFC);
 }
+static uint32_t cfg_read(uint32_t reg) { return cfg_read_fn(1, reg); }
 static void cfg_write(uint32_t reg, uint32_t v) {
   outl(0xCF8, cfg_addr(reg));
   outl(0xCFC, v);
@@ -107,6 +112,17 @@ void kmain(uint32_t magic, const struct multiboot_info* mbi) {
   console_init();
   puts("ata_dma: start\n");
   if (cmdline_has(mbi, "cost")) cost_run(mbi);
+
+  /* Function 0 of the PIIX3, the PCI-to-ISA bridge, as the firmware left it: a multi-
+   * function header, without which a PCI scan (Linux's pci_scan_slot) does not look for
+   * the IDE function 1. */
+  puts("00:01.0");
+  for (uint32_t reg = 0; reg < 0x100; reg += 4) {
+    if (reg % 16 == 0) puts("\n ");
+    putc(' ');
+    puthex(cfg_read_fn(0, reg));
+  }
+  putc('\n');
 
   /* The IDE function as the firmware left it, and BAR4's size probe. */
   line("00:01.1 ids ", cfg_read(0x00));
