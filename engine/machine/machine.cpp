@@ -404,7 +404,7 @@ std::optional<RunResult> Machine::run_loop(uint64_t until_instructions, bool pau
       const uint64_t retired = cpu_.instructions_retired();
       uint64_t chunk = slice_end_instructions_ - retired;
       if (pausable) {
-        if (retired >= until_instructions ||
+        if (retired >= until_instructions || cpu_.cycles() >= pause_at_cycles_ ||
             pause_requested_.exchange(false, std::memory_order_relaxed)) {
           return std::nullopt;  // paused: the slice goes on at the next call
         }

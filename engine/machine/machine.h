@@ -114,6 +114,11 @@ class Machine : public cpu::Bus {
   // after each, for a front end that pauses on an event; slower, as exact).
   std::optional<RunResult> run_until(uint64_t until_instructions,
                                      uint64_t granularity = kPauseGranularity);
+  // run_until() also pauses at the first instruction boundary where the modeled cycles
+  // reach `cycles` (UINT64_MAX: never), looked at every `granularity` instructions and
+  // after every idle skip of a halted processor, so that a skip past `cycles` pauses
+  // before the next instruction (snapshot::run_to_cycles). On the owning thread.
+  void set_pause_at_cycles(uint64_t cycles) { pause_at_cycles_ = cycles; }
   // Asks run_until() to pause. Safe from another thread; run() ignores it. A request made
   // while nothing runs pauses the next run_until() before its first instruction.
   void request_pause() { pause_requested_.store(true, std::memory_order_relaxed); }
@@ -235,6 +240,7 @@ class Machine : public cpu::Bus {
   uint64_t slice_end_instructions_ = 0;
   uint64_t slice_end_units_ = 0;
   bool pausable_ = false;  // the current call is run_until()
+  uint64_t pause_at_cycles_ = UINT64_MAX;
   std::function<void()> slice_listener_;
   std::optional<StopReason> device_stop_;  // exit port or reset, seen at the slice end
   std::string device_stop_message_;

@@ -132,6 +132,14 @@ void run_step(vmm::Vm& vm, uint64_t instructions, CycleStepper& stepper) {
 }
 
 bool run_to_cycles(vmm::Vm& vm, uint64_t cycles) {
+  // The stepper's steps shrink towards the target while instructions cost what they did;
+  // the machine's own cycle bound pauses a step that a halted processor's idle skip
+  // carries past it (the guest waiting for a timer or a key), at the first boundary after.
+  struct Bound {
+    machine::Machine& m;
+    ~Bound() { m.set_pause_at_cycles(UINT64_MAX); }
+  } bound{vm.machine()};
+  vm.machine().set_pause_at_cycles(cycles);
   CycleStepper stepper;
   for (;;) {
     if (vm.state() == vmm::VmState::kStopped) return false;

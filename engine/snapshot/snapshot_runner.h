@@ -76,8 +76,10 @@ class CycleStepper {
 };
 
 // Run `vm` on to a point: false when the machine stopped before it (vm.last_stop()).
-// By cycles: the first instruction boundary at or after `cycles` that CycleStepper's
-// steps reach (the file records the exact counts).
+// By cycles: an instruction boundary at or after `cycles`, where CycleStepper's steps or
+// the machine's cycle bound (Machine::set_pause_at_cycles: within kPauseGranularity
+// instructions, or at once after a halted processor's idle skip) stop (the file records
+// the exact counts).
 bool run_to_instructions(vmm::Vm& vm, uint64_t instructions);
 bool run_to_cycles(vmm::Vm& vm, uint64_t cycles);
 // One step of at most `instructions` (at least one), telling `stepper` what it took.
