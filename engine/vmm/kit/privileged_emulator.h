@@ -102,6 +102,14 @@ class PrivilegedEmulator {
   Outcome emulate_hole_access();
   // `first`, unless it is kNotEmulated: then emulate_hole_access().
   Outcome or_hole_access(const Outcome& first);
+  // The instruction at CS:EIP raised #SS in ring 1 (a monitor whose guest kernel runs its
+  // own returns: trap-and-emulate on the classic CPU). The processor reads the frame of
+  // an IRET or far RET before it checks the CS image's RPL, so one whose frame lies beyond
+  // the cut SS limit (in the hole) raises #SS where one below raises the #GP of a return
+  // to RPL 0: either is the return that ring compression breaks, emulated as for the #GP
+  // (its frame read through the guest's page tables); anything else is
+  // emulate_hole_access().
+  Outcome emulate_stack_fault();
   // emulate_io.cpp: the instruction at CS:EIP raised #GP in ring 3. Port I/O that the
   // guest's virtual IOPL or its TSS I/O permission bitmap allows is performed; anything
   // else is kNotEmulated (the #GP is the guest's).
