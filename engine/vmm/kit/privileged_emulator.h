@@ -216,12 +216,12 @@ class PrivilegedEmulator {
   // the shadow tables do not hold): the processor goes through the gate as natively, with
   // ring compression applied. kNotEmulated for any other target.
   Outcome far_through_gate(const GuestInsn& insn);
-  // A CALL from ring 3 through a 32-bit gate to the guest kernel whose new stack (the guest
-  // TSS's SS0:ESP0, `ss_real` being SS0's shadow selector) lies beyond the cut of SS0, in
-  // the hole or the gap below it: the pushes the processor would make through the cut SS
-  // (a #SS the guest did not earn), made to the guest's own pages, and the transfer's state
-  // set as the processor sets it. nullopt when the new stack stays below the cut or a
-  // check of the processor's would fail (the processor then performs the call, or faults).
+  // A CALL from ring 3 through a 32-bit or 16-bit gate to the guest kernel whose new stack (the
+  // guest TSS's SS0:ESP0, `ss_real` being SS0's shadow selector) lies beyond the cut of SS0, in the
+  // hole or the gap below it: the pushes the processor would make through the cut SS (a #SS the
+  // guest did not earn), made to the guest's own pages, and the transfer's state set as the
+  // processor sets it. nullopt when the new stack stays below the cut or a check of the processor's
+  // would fail (the processor then performs the call, or faults).
   std::optional<Outcome> gate_call_onto_hole_stack(const GuestInsn& insn, uint16_t target,
                                                    const cpu::Descriptor& gate, uint16_t ss_real,
                                                    uint32_t esp0);

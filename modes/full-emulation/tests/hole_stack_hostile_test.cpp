@@ -4,7 +4,8 @@
 // The hole_stack test kernel (tests/kernels/hole_stack) maps pages of its own at the
 // linear addresses of the monitor's IDT (0xFC011000) and TSS (0xFC010000), points its
 // TSS's SS0:ESP0 into them and enters ring 0 from ring 3 by INT 0x80 and by a call gate;
-// each handler reads its frame and returns (IRET, RET 4) from that stack. Under ring
+// each handler reads its frame and returns (IRET, RET 4) from that stack; then a call through
+// a 16-bit gate pushes a frame of words on the IDT page. Under ring
 // compression (trap on the classic CPU, bt) the event injector writes the interrupt's
 // frame, the gate emulation the call's (emulate_call_gate.cpp), through the guest's page
 // tables, and the processor's returns pop the guest's own bytes (return_frame_beyond_cut).
@@ -130,6 +131,7 @@ TEST(HoleStackHostile, RingZeroStacksInTheHoleLeaveTheMonitorsPagesUnchanged) {
   ASSERT_EQ(native.reason, machine::StopReason::kExitPort) << native.message;
   ASSERT_NE(native.console.find("hole_stack: done"), std::string::npos) << native.console;
   ASSERT_NE(native.console.find("0x5a5a0001"), std::string::npos) << native.console;
+  ASSERT_NE(native.console.find("0x00005a02"), std::string::npos) << native.console;
   for (const Where where : {Where::kClassic, Where::kBt}) {
     const char* mode = where == Where::kClassic ? "trap classic" : "bt";
     const Outcome o = run(where, VMLAB_HOLE_STACK_KERNEL);
@@ -140,6 +142,7 @@ TEST(HoleStackHostile, RingZeroStacksInTheHoleLeaveTheMonitorsPagesUnchanged) {
     EXPECT_EQ(o.tss_after, o.tss_before) << mode << ": the monitor's TSS changed";
     EXPECT_FALSE(holds(o.idt_after, 0x5A5A0001u)) << mode;
     EXPECT_FALSE(holds(o.tss_after, 0x5A5A0001u)) << mode;
+    EXPECT_FALSE(holds(o.idt_after, 0x5A02001Bu)) << mode;  // the 16-bit gate's CS, parameter
   }
 }
 
