@@ -578,6 +578,11 @@ void BtMonitor::iret_callout(bool o16) {
   const uint32_t w = o16 ? 2 : 4;
   uint32_t frame_cs = 0;
   uint32_t frame_eflags = 0;
+  // The three pops within the guest's own stack segment, else #SS(0) (SDM Vol. 2, IRET).
+  if (!emulator_->guest_stack_holds(3, w)) {
+    injector_.reflect_exception(cpu::vec::SS, true, 0);
+    return;
+  }
   const uint32_t sp = s.seg[cpu::SS].base + s.seg[cpu::SS].stack_top(s.gpr[cpu::ESP]);
   if (!memory_.read(sp + w, &frame_cs, 2, false) ||
       !memory_.read(sp + 2 * w, &frame_eflags, w, false)) {
@@ -686,6 +691,11 @@ bool BtMonitor::far_transfer() {
         insn->op_count > 0 && insn->ops[0].kind == vmm::GuestOperand::Kind::kImm
             ? insn->ops[0].imm & 0xFFFFu
             : 0;
+    // The two pops within the guest's own stack segment, else #SS(0) (SDM Vol. 2, RET).
+    if (!emulator_->guest_stack_holds(2, w)) {
+      injector_.reflect_exception(cpu::vec::SS, true, 0);
+      return true;
+    }
     uint32_t frame_eip = 0;
     uint16_t frame_cs = 0;
     const uint32_t sp = s.seg[cpu::SS].base + s.seg[cpu::SS].stack_top(s.gpr[cpu::ESP]);

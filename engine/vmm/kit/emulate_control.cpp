@@ -13,6 +13,7 @@
 #include <string>
 
 #include "engine/cpu/descriptor.h"
+#include "engine/vmm/kit/guest_stack.h"
 #include "engine/vmm/kit/privileged_emulator.h"
 
 namespace vmlab::vmm {
@@ -38,6 +39,12 @@ void PrivilegedEmulator::record_return_past_cut(const cpu::Descriptor& cs, uint3
   if (eip > cs.limit()) c_.recorder.record(EventKind::hole_access, {cs.base() + eip, 0, 0, 0});
 }
 
+bool PrivilegedEmulator::guest_stack_holds(unsigned slots, unsigned width) const {
+  const cpu::SegmentCache& ss = c_.cpu.state().seg[cpu::SS];
+  const cpu::SegmentCache own = c_.segments != nullptr ? guest_segment_view(*c_.segments, ss) : ss;
+  return stack_slots_fit(own, ss.stack_top(c_.cpu.state().gpr[cpu::ESP]), slots, width);
+}
+
 bool PrivilegedEmulator::read_frame(uint32_t sp, bool o16, uint32_t* slots, unsigned n,
                                     Outcome& fault) {
   // A return frame of `n` slots, each 2 bytes (o16) or 4, zero-extended into `slots`.
@@ -55,6 +62,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
   const cpu::SegmentCache& ss = s.seg[cpu::SS];
   uint32_t frame[3];
   Outcome fault;
+  if (!guest_stack_holds(3, insn.o16 ? 2 : 4)) return {Verdict::kFault, cpu::vec::SS, true, 0};
   if (!read_frame(ss.base + ss.stack_top(s.gpr[cpu::ESP]), insn.o16, frame, 3, fault)) {
     return fault;
   }
@@ -95,6 +103,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_return(const GuestInsn& insn
   const cpu::SegmentCache& ss = s.seg[cpu::SS];
   uint32_t frame[2];
   Outcome fault;
+  if (!guest_stack_holds(2, insn.o16 ? 2 : 4)) return {Verdict::kFault, cpu::vec::SS, true, 0};
   if (!read_frame(ss.base + ss.stack_top(s.gpr[cpu::ESP]), insn.o16, frame, 2, fault)) {
     return fault;
   }
@@ -144,6 +153,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::load_stack_segment(const GuestIn
     // one, as wide as the operand (SDM Vol. 2, POP: "StackAddrSize"); the selector is the
     // low word.
     pop_bytes = insn.o16 ? 2 : 4;
+    if (!guest_stack_holds(1, pop_bytes)) return {Verdict::kFault, cpu::vec::SS, true, 0};
     const uint32_t top = s.seg[cpu::SS].stack_top(s.gpr[cpu::ESP]);
     uint8_t popped[4];
     if (!read_mem(s.seg[cpu::SS].base + top, popped, pop_bytes, fault)) return fault;

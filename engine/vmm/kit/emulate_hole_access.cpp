@@ -28,6 +28,7 @@
 #include <capstone/capstone.h>
 
 #include "engine/cpu/descriptor.h"
+#include "engine/vmm/kit/guest_stack.h"
 #include "engine/vmm/kit/privileged_emulator.h"
 #include "engine/vmm/kit/scratch_execution.h"
 
@@ -93,22 +94,9 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
     // for an expand-up segment, a lower one (a wider range) for an expand-down one.
     for (const unsigned i : kCutSegments) {
       cpu::SegmentCache& seg = st.seg[i];
-      if (!seg.usable || cpu::is_null_selector(seg.selector)) continue;
-      const auto raw = segments().guest_descriptor(seg.selector);
-      if (!raw) continue;
-      const cpu::Descriptor d{*raw};
-      if (d.base() != seg.base) continue;
-      if (seg.expand_down()) {
-        if (!d.s() || !d.is_data() || !(d.type() & 0x4) || d.db() != seg.db ||
-            d.limit() >= seg.limit) {
-          continue;
-        }
-        emptied = true;
-      } else if (d.limit() < seg.limit) {
-        continue;
-      }
-      seg.limit = d.limit();
-      seg.g = d.g();
+      const cpu::SegmentCache own = guest_segment_view(segments(), seg);
+      if (seg.expand_down() && own.limit != seg.limit) emptied = true;
+      seg = own;
     }
     if (flags_image) {
       st.eflags = v.kernel_eflags_image(st.eflags);

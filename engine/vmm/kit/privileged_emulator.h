@@ -115,6 +115,9 @@ class PrivilegedEmulator {
   // else is kNotEmulated (the #GP is the guest's).
   Outcome emulate_user_io();
 
+  // Whether `slots` pops of `width` bytes from SS:ESP lie within the guest's own stack
+  // segment (guest_stack.h), not the cut one: natively #SS(0) before anything is popped.
+  bool guest_stack_holds(unsigned slots, unsigned width) const;
   // Whether the processor's segment checks let `size` bytes at `offset` in segment `seg`
   // be written (or read), with the guest's own limits (SDM Vol. 3A, 5.3 and 5.6).
   bool segment_allows(uint8_t seg, uint32_t offset, unsigned size, bool write) const;
