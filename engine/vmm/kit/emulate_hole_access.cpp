@@ -55,6 +55,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_stack_fault() {
       Outcome returned{Verdict::kNotEmulated};
       if (insn->id == X86_INS_IRET || insn->id == X86_INS_IRETD) returned = iret(*insn);
       if (insn->id == X86_INS_RETF) returned = far_return(*insn);
+      if (insn->id == X86_INS_POP) returned = load_stack_segment(*insn);  // (POP SS only)
       if (returned.verdict != Verdict::kNotEmulated) return returned;
     }
   }

@@ -25,8 +25,7 @@ cpu::SegmentCache guest_segment_view(const DeprivilegedSegments& segments,
   return view;
 }
 
-bool stack_slots_fit(const cpu::SegmentCache& ss, uint32_t first, unsigned count,
-                     unsigned width) {
+bool stack_slots_fit(const cpu::SegmentCache& ss, uint32_t first, unsigned count, unsigned width) {
   if (!ss.usable) return false;
   if (ss.db && !ss.expand_down() && ss.limit == 0xFFFFFFFFu) return true;
   const uint32_t mask = ss.db ? 0xFFFFFFFFu : 0xFFFFu;

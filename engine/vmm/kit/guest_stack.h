@@ -28,7 +28,6 @@ cpu::SegmentCache guest_segment_view(const DeprivilegedSegments& segments,
 // the next (wrapping as the stack pointer does: at 64 KiB with SS.B = 0), all lie within
 // the stack segment `ss`. A flat 4 GiB expand-up stack holds any: its offsets simply wrap,
 // as in the processor model (Cpu::push_frame; SDM Vol. 3A, 5.3: implementation-specific).
-bool stack_slots_fit(const cpu::SegmentCache& ss, uint32_t first, unsigned count,
-                     unsigned width);
+bool stack_slots_fit(const cpu::SegmentCache& ss, uint32_t first, unsigned count, unsigned width);
 
 }  // namespace vmlab::vmm

@@ -104,10 +104,10 @@ class PrivilegedEmulator {
   Outcome or_hole_access(const Outcome& first);
   // The instruction at CS:EIP raised #SS in ring 1 (a monitor whose guest kernel runs its
   // own returns: trap-and-emulate on the classic CPU). The processor reads the frame of
-  // an IRET or far RET before it checks the CS image's RPL, so one whose frame lies beyond
-  // the cut SS limit (in the hole) raises #SS where one below raises the #GP of a return
-  // to RPL 0: either is the return that ring compression breaks, emulated as for the #GP
-  // (its frame read through the guest's page tables); anything else is
+  // an IRET or far RET, and POP SS its selector, before it checks the selector's RPL, so
+  // one whose stack lies beyond the cut SS limit (in the hole) raises #SS where one below
+  // raises the #GP of an RPL-0 selector: either is what ring compression breaks, emulated
+  // as for the #GP (the stack read through the guest's page tables); anything else is
   // emulate_hole_access().
   Outcome emulate_stack_fault();
   // emulate_io.cpp: the instruction at CS:EIP raised #GP in ring 3. Port I/O that the

@@ -8,7 +8,7 @@
  * 0xFFFFF000, or across 4 GiB: with ESP 0, 4 or 8 the pushes wrap from linear 0 to
  * 0xFFFFFFFC (a flat expand-up stack, whose offsets wrap at 4 GiB). Last, an ENTER whose
  * frame walks ESP below 0 (ENTER checks its new ESP against the SS limit, here 4 GiB) and a
- * #UD under that frame. Each handler records ESP and the frame's words, read through
+ * #UD under that frame, and a POP SS whose selector is in the hole. Each handler records ESP and the frame's words, read through
  * SS:ESP, moves the saved EIP past a faulting instruction and returns with IRET from
  * there; the kernel prints them, the ESP after the IRET, and the same words read back from
  * its own pages at their identity addresses (the EIP there is the one the handler moved).
@@ -187,6 +187,14 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   puthex(leave_ebp);
   putc('\n');
   show("ud2 under it", enter_esp, at_enter_ud, 3);
+  /* POP SS reads its selector from the hole (the kernel's data selector, 0x10). */
+  page_top[0x10 / 4] = SEL_KDATA;
+  __asm__ volatile("mov %%esp, %%ebx\n mov %0, %%esp\n pop %%ss\n mov %%esp, esp_after\n"
+                   "mov %%ebx, %%esp\n" ::"r"(TOP_PAGE + 0x10)
+                   : "ebx", "memory");
+  puts("pop ss with ESP 0xfffff010: ESP after ");
+  puthex(esp_after);
+  putc('\n');
   puts("hole_frame: done\n");
   exit_machine(0);
 }
