@@ -789,14 +789,19 @@ bool BtMonitor::far_transfer() {
   // (until issue 12 it stopped the run); only a true fault reaches the guest.
   const uint8_t cpl = s.cpl;
   const bool call = insn->id == X86_INS_LCALL;
-  const auto outcome = emulator_->transfer_on_processor([&](cpu::Cpu& cpu) {
-    cpu.state().eip = at + insn->length;
-    if (call) {
-      cpu.far_call(sel, off, insn->o16);
-    } else {
-      cpu.far_jump(sel, off, insn->o16);
-    }
-  });
+  // A CALL whose pushes lie beyond the cut SS limit (the guest kernel's stack in the
+  // hole) pushes onto the guest's own pages instead (far_call_onto_hole_stack).
+  const auto onto_hole = call ? emulator_->far_call_onto_hole_stack(*insn, sel, off)
+                              : std::optional<PrivilegedEmulator::Outcome>{};
+  const auto outcome =
+      onto_hole ? *onto_hole : emulator_->transfer_on_processor([&](cpu::Cpu& cpu) {
+        cpu.state().eip = at + insn->length;
+        if (call) {
+          cpu.far_call(sel, off, insn->o16);
+        } else {
+          cpu.far_jump(sel, off, insn->o16);
+        }
+      });
   if (outcome.verdict == PrivilegedEmulator::Verdict::kEmulated && call && s.cpl == cpl) {
     // The return address holds the real CS, RPL 1; the guest kernel pushed its own, RPL
     // 0 (and a RET far to RPL 1 would not be its return).

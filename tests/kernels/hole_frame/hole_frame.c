@@ -8,7 +8,8 @@
  * 0xFFFFF000, or across 4 GiB: with ESP 0, 4 or 8 the pushes wrap from linear 0 to
  * 0xFFFFFFFC (a flat expand-up stack, whose offsets wrap at 4 GiB). Last, an ENTER whose
  * frame walks ESP below 0 (ENTER checks its new ESP against the SS limit, here 4 GiB) and a
- * #UD under that frame, and a POP SS whose selector is in the hole. Each handler records ESP and the frame's words, read through
+ * #UD under that frame; a POP SS whose selector is in the hole; a far CALL whose return
+ * address is pushed there, and its far RET. Each handler records ESP and the frame's words, read through
  * SS:ESP, moves the saved EIP past a faulting instruction and returns with IRET from
  * there; the kernel prints them, the ESP after the IRET, and the same words read back from
  * its own pages at their identity addresses (the EIP there is the one the handler moved).
@@ -47,6 +48,7 @@ volatile uint32_t esp_after; /* ESP after the IRET */
 volatile uint32_t enter_esp, leave_esp, leave_ebp; /* around ENTER's frame */
 
 extern char ud_stub[], int_stub[], gp_stub[];
+extern char far_back[];
 extern char at_ud[], at_int_tc[], at_int_top[], at_gp[], at_int_wrap[], at_int_zero[], at_enter_ud[];
 __asm__(
     ".text\n"
@@ -193,6 +195,21 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
                    "mov %%ebx, %%esp\n" ::"r"(TOP_PAGE + 0x10)
                    : "ebx", "memory");
   puts("pop ss with ESP 0xfffff010: ESP after ");
+  puthex(esp_after);
+  putc('\n');
+  /* A far CALL pushes CS and EIP in the hole; the far RET pops them. (The CS image is
+   * not printed: the classic CPU's far CALL in ring 1 pushes RPL 1, a Popek-Goldberg
+   * difference of its own, docs/modes/trap-and-emulate.md.) */
+  __asm__ volatile("mov %%esp, %%ebx\n mov %0, %%esp\n lcall $0x08, $far_target\n"
+                   "far_back: mov %%esp, esp_after\n mov %%ebx, %%esp\n jmp 1f\n"
+                   "far_target: mov %%esp, seen_esp\n mov (%%esp), %%eax\n"
+                   " mov %%eax, seen_frame\n lret\n1:\n" ::"r"(TOP_PAGE + 0x20)
+                   : "eax", "ebx", "memory");
+  puts("lcall 0x08 with ESP 0xfffff020: callee's esp ");
+  puthex(seen_esp);
+  puts(", EIP pushed the return address+");
+  putdec(seen_frame[0] - (uint32_t)far_back);
+  puts(", ESP after the far RET ");
   puthex(esp_after);
   putc('\n');
   puts("hole_frame: done\n");
