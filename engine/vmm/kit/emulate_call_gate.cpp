@@ -134,7 +134,12 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_through_gate(const GuestInsn
   const bool interrupts = (s.eflags & cpu::flags::IF) != 0;
   const cpu::Descriptor cut{segments().descriptor(target)};
   Outcome outcome;
-  {
+  // A CALL to the same ring whose pushes lie beyond the cut SS (the stack in the hole):
+  // onto the guest's own pages (far_call_onto_hole_stack); else the processor's.
+  if (auto onto_hole =
+          call ? far_call_onto_hole_stack(insn, target, gate.gate_offset(), &gate) : std::nullopt) {
+    outcome = *onto_hole;
+  } else {
     DeprivilegedSegments::GateInSlot in_slot(segments(), sel,
                                              DeprivilegedSegments::compress_gate(*raw));
     DeprivilegedSegments::UncutTarget uncut(segments(), s, target);

@@ -165,11 +165,13 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_transfer_past_cut() {
 }
 
 std::optional<PrivilegedEmulator::Outcome> PrivilegedEmulator::far_call_onto_hole_stack(
-    const GuestInsn& insn, uint16_t sel, uint32_t offset) {
+    const GuestInsn& insn, uint16_t sel, uint32_t offset, const cpu::Descriptor* gate) {
   if (!c_.shadow.has_hole() || c_.segments == nullptr) return std::nullopt;
   cpu::CpuState& s = c_.cpu.state();
   const cpu::SegmentCache& ss = s.seg[cpu::SS];
-  const unsigned width = insn.o16 ? 2 : 4;
+  // The pushes' size: the operand size's, or the gate's (SDM Vol. 2, CALL, "CALL-GATE").
+  const bool gate16 = gate != nullptr && gate->type() == cpu::sys_type::kCallGate16;
+  const unsigned width = gate != nullptr ? (gate16 ? 2 : 4) : insn.o16 ? 2 : 4;
   const uint32_t new_esp = ss.stack_moved(s.gpr[cpu::ESP], -static_cast<int32_t>(2 * width));
   const uint32_t top = ss.stack_top(new_esp);
   if (stack_slots_fit(ss, top, 2, width) ||
@@ -180,13 +182,19 @@ std::optional<PrivilegedEmulator::Outcome> PrivilegedEmulator::far_call_onto_hol
   const cpu::Descriptor d{segments().descriptor(sel)};
   if (!d.s() || !d.is_code()) return std::nullopt;
   // The checks of a far CALL to a code segment (SDM Vol. 2, CALL, "CONFORMING-CODE-SEGMENT"
-  // and "NONCONFORMING-CODE-SEGMENT"), on the compressed descriptor in the real ring, as
-  // the processor makes them; then the offset against the guest's own limit.
+  // and "NONCONFORMING-CODE-SEGMENT"; through a gate, "CALL-GATE": DPL <= CPL, and a
+  // nonconforming DPL < CPL is the inner ring's), on the compressed descriptor in the real
+  // ring, as the processor makes them; then the offset against the guest's own limit.
   const uint8_t cpl = s.cpl;
   const uint32_t err = sel & 0xFFFCu;
-  if (d.conforming() ? d.dpl() > cpl : ((sel & 3u) > cpl || d.dpl() != cpl)) return gp(err);
+  if (gate != nullptr) {
+    if (d.dpl() > cpl) return gp(err);
+    if (!d.conforming() && d.dpl() < cpl) return std::nullopt;
+  } else if (d.conforming() ? d.dpl() > cpl : ((sel & 3u) > cpl || d.dpl() != cpl)) {
+    return gp(err);
+  }
   if (!d.present()) return Outcome{Verdict::kFault, cpu::vec::NP, true, err};
-  const uint32_t eip = insn.o16 ? offset & 0xFFFFu : offset;
+  const uint32_t eip = width == 2 ? offset & 0xFFFFu : offset;
   const cpu::SegmentCache target = d.to_cache(static_cast<uint16_t>(err | cpl));
   if (eip > guest_code_limit(target)) return gp(0);
   // The return address, as the processor pushes it: the real CS (a monitor that shows the

@@ -147,16 +147,19 @@ class PrivilegedEmulator {
   // guest_pt_write, as natively the push simply lands. Only a true fault reaches the
   // guest. EIP is back at the instruction on a fault.
   Outcome transfer_on_processor(const std::function<void(cpu::Cpu&)>& op);
-  // A far CALL of the guest kernel straight to a code segment (`sel`:`offset`, no gate)
-  // whose two pushes lie beyond the cut SS limit but within the guest's own (its stack in
-  // the hole, or the gap below it), where the processor would refuse the cut SS (#SS):
-  // after the checks the processor makes (Cpu::far_call), the return address is pushed
-  // onto the guest's own pages and the transfer's state set as the processor sets it, the
-  // new CS cut as the shadow has it; a hole_access event. nullopt when the pushes stay
-  // below the cut or lie beyond the guest's own limit (the processor's #SS stands), or the
-  // target is not a code segment (a gate or a TSS: the processor's, or its fault).
+  // A far CALL to the same ring, straight to a code segment (`sel`:`offset`) or through
+  // the call gate `gate` (whose target is `sel`, its offset `offset`), whose two pushes lie
+  // beyond the cut SS limit but within the guest's own (its stack in the hole, or the gap
+  // below it), where the processor would refuse the cut SS (#SS): after the checks the
+  // processor makes (Cpu::far_call), the return address is pushed onto the guest's own
+  // pages (words through a 16-bit gate) and the transfer's state set as the processor sets
+  // it, the new CS cut as the shadow has it; a hole_access event. nullopt when the pushes
+  // stay below the cut or lie beyond the guest's own limit (the processor's #SS stands),
+  // the target is not a code segment (a TSS: the processor's, or its fault), or the gate
+  // leads to an inner ring (gate_call_onto_hole_stack).
   std::optional<Outcome> far_call_onto_hole_stack(const GuestInsn& insn, uint16_t sel,
-                                                  uint32_t offset);
+                                                  uint32_t offset,
+                                                  const cpu::Descriptor* gate = nullptr);
   // A far RET's (`release` parameter bytes) or IRET's frame at SS:ESP that lies beyond the
   // cut limit of the real SS but within the guest's own (a ring-0 stack in the hole): read
   // through the guest's page tables into `frame`, whole (the outer-ring part too when the

@@ -8,8 +8,8 @@
  * 0xFFFFF000, or across 4 GiB: with ESP 0, 4 or 8 the pushes wrap from linear 0 to
  * 0xFFFFFFFC (a flat expand-up stack, whose offsets wrap at 4 GiB). Last, an ENTER whose
  * frame walks ESP below 0 (ENTER checks its new ESP against the SS limit, here 4 GiB) and a
- * #UD under that frame; a POP SS whose selector is in the hole; a far CALL whose return
- * address is pushed there, and its far RET. Each handler records ESP and the frame's words, read through
+ * #UD under that frame; a POP SS whose selector is in the hole; a far CALL (direct, and
+ * through a call gate) whose return address is pushed there, and its far RET. Each handler records ESP and the frame's words, read through
  * SS:ESP, moves the saved EIP past a faulting instruction and returns with IRET from
  * there; the kernel prints them, the ESP after the IRET, and the same words read back from
  * its own pages at their identity addresses (the EIP there is the one the handler moved).
@@ -21,7 +21,8 @@
  */
 #include "own_tables.h"
 
-#define GDT_ENTRIES 6
+#define SEL_GATE 0x30 /* call gate, DPL 0 -> SEL_KCODE:far_target */
+#define GDT_ENTRIES 7
 #define HOLE_BASE 0xFC000000u
 #define TOP_PAGE 0xFFFFF000u
 #define HOLE_TC 0xFC100000u /* bt's translation cache: its %gs selector and re-entry */
@@ -48,7 +49,7 @@ volatile uint32_t esp_after; /* ESP after the IRET */
 volatile uint32_t enter_esp, leave_esp, leave_ebp; /* around ENTER's frame */
 
 extern char ud_stub[], int_stub[], gp_stub[];
-extern char far_back[];
+extern char far_back[], far_target[], gate_back[];
 extern char at_ud[], at_int_tc[], at_int_top[], at_gp[], at_int_wrap[], at_int_zero[], at_enter_ud[];
 __asm__(
     ".text\n"
@@ -142,6 +143,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   idt[6] = own_gate(SEL_KCODE, (uint32_t)ud_stub, 0x8E);
   idt[13] = own_gate(SEL_KCODE, (uint32_t)gp_stub, 0x8E);
   idt[0x81] = own_gate(SEL_KCODE, (uint32_t)int_stub, 0x8E);
+  gdt[SEL_GATE >> 3] = own_gate(SEL_KCODE, (uint32_t)far_target, 0x8C);
   for (uint32_t i = 0; i < 1024; ++i) pt_low[i] = (i << 12) | 3;
   pt_low[0] = (uint32_t)page_zero | 3;
   pd[0] = (uint32_t)pt_low | 3;
@@ -209,6 +211,17 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   puthex(seen_esp);
   puts(", EIP pushed the return address+");
   putdec(seen_frame[0] - (uint32_t)far_back);
+  puts(", ESP after the far RET ");
+  puthex(esp_after);
+  putc('\n');
+  /* The same through a call gate to the kernel's own ring. */
+  __asm__ volatile("mov %%esp, %%ebx\n mov %0, %%esp\n lcall $0x30, $0\n"
+                   "gate_back: mov %%esp, esp_after\n mov %%ebx, %%esp\n" ::"r"(TOP_PAGE + 0x30)
+                   : "eax", "ebx", "memory");
+  puts("lcall 0x30 (a call gate) with ESP 0xfffff030: callee's esp ");
+  puthex(seen_esp);
+  puts(", EIP pushed the return address+");
+  putdec(seen_frame[0] - (uint32_t)gate_back);
   puts(", ESP after the far RET ");
   puthex(esp_after);
   putc('\n');
