@@ -578,6 +578,11 @@ void BtMonitor::iret_callout(bool o16) {
   const uint32_t w = o16 ? 2 : 4;
   uint32_t frame_cs = 0;
   uint32_t frame_eflags = 0;
+  // The three pops within the guest's own stack segment, else #SS(0) (SDM Vol. 2, IRET).
+  if (!emulator_->guest_stack_holds(3, w)) {
+    injector_.reflect_exception(cpu::vec::SS, true, 0);
+    return;
+  }
   const uint32_t sp = s.seg[cpu::SS].base + s.seg[cpu::SS].stack_top(s.gpr[cpu::ESP]);
   if (!memory_.read(sp + w, &frame_cs, 2, false) ||
       !memory_.read(sp + 2 * w, &frame_eflags, w, false)) {
@@ -686,6 +691,11 @@ bool BtMonitor::far_transfer() {
         insn->op_count > 0 && insn->ops[0].kind == vmm::GuestOperand::Kind::kImm
             ? insn->ops[0].imm & 0xFFFFu
             : 0;
+    // The two pops within the guest's own stack segment, else #SS(0) (SDM Vol. 2, RET).
+    if (!emulator_->guest_stack_holds(2, w)) {
+      injector_.reflect_exception(cpu::vec::SS, true, 0);
+      return true;
+    }
     uint32_t frame_eip = 0;
     uint16_t frame_cs = 0;
     const uint32_t sp = s.seg[cpu::SS].base + s.seg[cpu::SS].stack_top(s.gpr[cpu::ESP]);
@@ -779,14 +789,19 @@ bool BtMonitor::far_transfer() {
   // (until issue 12 it stopped the run); only a true fault reaches the guest.
   const uint8_t cpl = s.cpl;
   const bool call = insn->id == X86_INS_LCALL;
-  const auto outcome = emulator_->transfer_on_processor([&](cpu::Cpu& cpu) {
-    cpu.state().eip = at + insn->length;
-    if (call) {
-      cpu.far_call(sel, off, insn->o16);
-    } else {
-      cpu.far_jump(sel, off, insn->o16);
-    }
-  });
+  // A CALL whose pushes lie beyond the cut SS limit (the guest kernel's stack in the
+  // hole) pushes onto the guest's own pages instead (far_call_onto_hole_stack).
+  const auto onto_hole = call ? emulator_->far_call_onto_hole_stack(*insn, sel, off)
+                              : std::optional<PrivilegedEmulator::Outcome>{};
+  const auto outcome =
+      onto_hole ? *onto_hole : emulator_->transfer_on_processor([&](cpu::Cpu& cpu) {
+        cpu.state().eip = at + insn->length;
+        if (call) {
+          cpu.far_call(sel, off, insn->o16);
+        } else {
+          cpu.far_jump(sel, off, insn->o16);
+        }
+      });
   if (outcome.verdict == PrivilegedEmulator::Verdict::kEmulated && call && s.cpl == cpl) {
     // The return address holds the real CS, RPL 1; the guest kernel pushed its own, RPL
     // 0 (and a RET far to RPL 1 would not be its return).

@@ -37,8 +37,10 @@ bool ClassicMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool 
           }
           break;
         case cpu::vec::SS:
-          // A stack access in the hole (ESP near 4 GiB) meets the cut SS limit.
-          vmm::settle(emulator_->emulate_hole_access(), vector, error_code, injector_);
+          // A stack access in the hole (ESP near 4 GiB) meets the cut SS limit; so do the
+          // guest kernel's IRET, far RET and POP SS reading there and its far CALL
+          // pushing there (emulate_stack_fault).
+          vmm::settle(emulator_->emulate_stack_fault(), vector, error_code, injector_);
           break;
         case cpu::vec::PF: page_fault(error_code); break;
         default: injector_.reflect_exception(vector, has_error_code, error_code); break;

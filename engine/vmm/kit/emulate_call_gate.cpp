@@ -134,7 +134,12 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_through_gate(const GuestInsn
   const bool interrupts = (s.eflags & cpu::flags::IF) != 0;
   const cpu::Descriptor cut{segments().descriptor(target)};
   Outcome outcome;
-  {
+  // A CALL to the same ring whose pushes lie beyond the cut SS (the stack in the hole):
+  // onto the guest's own pages (far_call_onto_hole_stack); else the processor's.
+  if (auto onto_hole =
+          call ? far_call_onto_hole_stack(insn, target, gate.gate_offset(), &gate) : std::nullopt) {
+    outcome = *onto_hole;
+  } else {
     DeprivilegedSegments::GateInSlot in_slot(segments(), sel,
                                              DeprivilegedSegments::compress_gate(*raw));
     DeprivilegedSegments::UncutTarget uncut(segments(), s, target);
@@ -165,7 +170,12 @@ std::optional<PrivilegedEmulator::Outcome> PrivilegedEmulator::gate_call_onto_ho
     const GuestInsn& insn, uint16_t target, const cpu::Descriptor& gate, uint16_t ss_real,
     uint32_t esp0) {
   cpu::CpuState& s = c_.cpu.state();
-  if (gate.type() != cpu::sys_type::kCallGate32 || s.cpl != 3) return std::nullopt;
+  if (s.cpl != 3) return std::nullopt;
+  // A 32-bit gate pushes dwords, a 16-bit gate words: IP, CS, the parameters (words) and
+  // SP, SS, each truncated to 16 bits, and enters at the gate's 16-bit offset (SDM Vol. 2,
+  // CALL, "INTER-PRIVILEGE-LEVEL-CALL": the pushes' size is the gate's).
+  const bool gate32 = gate.type() == cpu::sys_type::kCallGate32;
+  const uint32_t width = gate32 ? 4 : 2;
   // The processor's checks of the new stack (SDM Vol. 2, CALL, "INTER-PRIVILEGE-LEVEL-
   // CALL"), on the shadow descriptors, which keep the guest's type, present bit and
   // (compressed) DPL: any that fails is left to the processor, which gives its fault.
@@ -181,27 +191,35 @@ std::optional<PrivilegedEmulator::Outcome> PrivilegedEmulator::gate_call_onto_ho
   if (!own) return std::nullopt;
   const cpu::Descriptor guest_ss{*own};
   const uint32_t params = gate.gate_param_count();
-  const uint32_t size = 16 + 4 * params;  // EIP, CS, the parameters, ESP, SS
+  const uint32_t size = width * (4 + params);  // EIP, CS, the parameters, ESP, SS
   if (esp0 < size) return std::nullopt;
   const uint32_t new_esp = esp0 - size;
   // Below the cut: the processor's own pushes reach the guest's pages.
   if (esp0 - 1 <= ssd.limit()) return std::nullopt;
   // Beyond the guest's own limit: the processor's #SS(SS0) stands.
   if (esp0 - 1 > guest_ss.limit() || new_esp > guest_ss.limit()) return std::nullopt;
+  // The target offset within the guest's own limit of the target, checked before the
+  // pushes (#GP(0)); one beyond the cut is entered with the CS cache cut, and the monitor
+  // executes what lies there (emulate_far_transfer.cpp).
+  const uint32_t eip = gate32 ? gate.gate_offset() : gate.gate_offset() & 0xFFFFu;
+  const auto own_cs = segments().guest_descriptor(target);
+  if (eip > (own_cs ? cpu::Descriptor{*own_cs}.limit() : cs_cut.limit())) return gp(0);
 
   // The parameters from the caller's stack, then the frame, through the guest's page
   // tables: its own pages at those linear addresses, never the monitor's.
   const cpu::SegmentCache& old_ss = s.seg[cpu::SS];
   const uint32_t old_esp = old_ss.stack_top(s.gpr[cpu::ESP]);
-  uint32_t frame[4 + 31] = {};
+  uint8_t frame[4 * (4 + 31)] = {};
   Outcome fault;
-  if (params != 0 && !read_mem(old_ss.base + old_esp, &frame[2], 4 * params, fault)) {
+  if (params != 0 && !read_mem(old_ss.base + old_esp, &frame[2 * width], width * params, fault)) {
     return fault;
   }
-  frame[0] = s.eip + insn.length;
-  frame[1] = s.seg[cpu::CS].selector;
-  frame[2 + params] = s.gpr[cpu::ESP];
-  frame[3 + params] = old_ss.selector;
+  const uint32_t words[] = {s.eip + insn.length, s.seg[cpu::CS].selector, s.gpr[cpu::ESP],
+                            old_ss.selector};
+  for (unsigned i = 0; i < 4; ++i) {
+    const uint32_t slot = i < 2 ? i : i + params;  // the parameters between CS and ESP
+    for (unsigned b = 0; b < width; ++b) frame[slot * width + b] = (words[i] >> (8 * b)) & 0xFF;
+  }
   const uint32_t linear = guest_ss.base() + new_esp;
   if (!write_mem(linear, frame, size, fault, true)) return fault;
   c_.recorder.record(EventKind::hole_access, {linear, 0, 0, 0});
@@ -214,7 +232,7 @@ std::optional<PrivilegedEmulator::Outcome> PrivilegedEmulator::gate_call_onto_ho
   s.gpr[cpu::ESP] = new_esp;
   s.seg[cpu::CS] = cs_cut.to_cache(static_cast<uint16_t>((target & 0xFFFCu) | 1));
   s.cpl = 1;
-  s.eip = gate.gate_offset();
+  s.eip = eip;
   c_.vcpu.interrupts_enabled = interrupts;
   return Outcome{};
 }

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "engine/cpu/descriptor.h"
+#include "engine/vmm/kit/guest_stack.h"
 #include "engine/vmm/kit/privileged_emulator.h"
 
 namespace vmlab::vmm {
@@ -38,6 +39,12 @@ void PrivilegedEmulator::record_return_past_cut(const cpu::Descriptor& cs, uint3
   if (eip > cs.limit()) c_.recorder.record(EventKind::hole_access, {cs.base() + eip, 0, 0, 0});
 }
 
+bool PrivilegedEmulator::guest_stack_holds(unsigned slots, unsigned width) const {
+  const cpu::SegmentCache& ss = c_.cpu.state().seg[cpu::SS];
+  const cpu::SegmentCache own = c_.segments != nullptr ? guest_segment_view(*c_.segments, ss) : ss;
+  return stack_slots_fit(own, ss.stack_top(c_.cpu.state().gpr[cpu::ESP]), slots, width);
+}
+
 bool PrivilegedEmulator::read_frame(uint32_t sp, bool o16, uint32_t* slots, unsigned n,
                                     Outcome& fault) {
   // A return frame of `n` slots, each 2 bytes (o16) or 4, zero-extended into `slots`.
@@ -50,22 +57,40 @@ bool PrivilegedEmulator::read_frame(uint32_t sp, bool o16, uint32_t* slots, unsi
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
   cpu::CpuState& s = c_.cpu.state();
+  // The current EFLAGS.NT, not the image's, makes IRET a return from a nested task (SDM
+  // Vol. 2, IRET: "IF EFLAGS.NT = 1 THEN GOTO TASK-RETURN"), which vmlab does not model
+  // (engine/cpu/far_transfer.cpp); an image with NT set only sets NT for the code
+  // returned to (kIretFlags). (Random guest seeds 9165 and 9175 of
+  // tests/robustness/differential.py: an IRET whose image has NT set stopped the run.)
+  if (s.eflags & cpu::flags::NT) {
+    c_.cpu.unsupported(
+        "IRET with EFLAGS.NT set (return from a nested task): hardware task switching is not "
+        "implemented");
+  }
   // A 16-bit IRET (66 CF) pops IP, CS and FLAGS, two bytes each, and replaces only the
   // low 16 bits of EFLAGS (SDM Vol. 2, IRET: "EFLAGS(15:0) <- Pop()").
   const cpu::SegmentCache& ss = s.seg[cpu::SS];
   uint32_t frame[3];
   Outcome fault;
+  if (!guest_stack_holds(3, insn.o16 ? 2 : 4)) return {Verdict::kFault, cpu::vec::SS, true, 0};
   if (!read_frame(ss.base + ss.stack_top(s.gpr[cpu::ESP]), insn.o16, frame, 3, fault)) {
     return fault;
   }
   const uint32_t eip = frame[0];
   const auto cs_sel = static_cast<uint16_t>(frame[1]);
   const uint32_t popped = insn.o16 ? (s.eflags & 0xFFFF0000u) | frame[2] : frame[2];
+  // At the guest kernel's CPL 0 a 32-bit IRET whose image has VM set returns to virtual-
+  // 8086 mode whatever the CS image holds (SDM Vol. 2, IRET: the check precedes every
+  // check of CS), which vmlab does not model: the run stops as natively. The processor in
+  // ring 1 ignores VM and checks the CS image (random guest seed 9141 of
+  // tests/robustness/differential.py: a #GP(0xFFFC) where natively the run stops; bt's
+  // IRET callout makes the same check).
+  if (!insn.o16 && (popped & cpu::flags::VM)) {
+    c_.cpu.unsupported("IRET to virtual-8086 mode: V86 mode is not implemented");
+  }
   // Only the return to the guest kernel (RPL 0) is the monitor's business; anything else
   // faulted for a reason the guest would see natively.
   if ((cs_sel & 3) != 0) return {Verdict::kNotEmulated};
-  if (popped & cpu::flags::NT) c_.cpu.unsupported("IRET with NT set (a task return)");
-  if (popped & cpu::flags::VM) c_.cpu.unsupported("IRET to virtual-8086 mode");
   const uint16_t real = VirtualCpu::real_selector(cs_sel);
   const cpu::Descriptor cs{segments().descriptor(real)};
   if (cpu::is_null_selector(cs_sel)) return gp(0);
@@ -95,6 +120,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_return(const GuestInsn& insn
   const cpu::SegmentCache& ss = s.seg[cpu::SS];
   uint32_t frame[2];
   Outcome fault;
+  if (!guest_stack_holds(2, insn.o16 ? 2 : 4)) return {Verdict::kFault, cpu::vec::SS, true, 0};
   if (!read_frame(ss.base + ss.stack_top(s.gpr[cpu::ESP]), insn.o16, frame, 2, fault)) {
     return fault;
   }
@@ -144,6 +170,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::load_stack_segment(const GuestIn
     // one, as wide as the operand (SDM Vol. 2, POP: "StackAddrSize"); the selector is the
     // low word.
     pop_bytes = insn.o16 ? 2 : 4;
+    if (!guest_stack_holds(1, pop_bytes)) return {Verdict::kFault, cpu::vec::SS, true, 0};
     const uint32_t top = s.seg[cpu::SS].stack_top(s.gpr[cpu::ESP]);
     uint8_t popped[4];
     if (!read_mem(s.seg[cpu::SS].base + top, popped, pop_bytes, fault)) return fault;

@@ -23,6 +23,7 @@
 
 #include "engine/cpu/descriptor.h"
 #include "engine/vmm/core/hypervisor_hole.h"
+#include "engine/vmm/kit/guest_stack.h"
 #include "engine/vmm/kit/privileged_emulator.h"
 #include "engine/vmm/kit/scratch_execution.h"
 
@@ -116,6 +117,9 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_transfer_past_cut() {
     if (!hole_case) return {Verdict::kNotEmulated};
     return gp(sel & 0xFFFCu);
   }
+  if (form == Form::kCall) {
+    if (auto done = far_call_onto_hole_stack(*insn, sel, offset)) return *done;
+  }
   // The target's cut limit, before the guard widens its slot.
   const cpu::Descriptor cut{segments().descriptor(sel)};
   DeprivilegedSegments::UncutTarget target(segments(), s, sel);
@@ -158,6 +162,58 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_transfer_past_cut() {
       }
     }
   });
+}
+
+std::optional<PrivilegedEmulator::Outcome> PrivilegedEmulator::far_call_onto_hole_stack(
+    const GuestInsn& insn, uint16_t sel, uint32_t offset, const cpu::Descriptor* gate) {
+  if (!c_.shadow.has_hole() || c_.segments == nullptr) return std::nullopt;
+  cpu::CpuState& s = c_.cpu.state();
+  const cpu::SegmentCache& ss = s.seg[cpu::SS];
+  // The pushes' size: the operand size's, or the gate's (SDM Vol. 2, CALL, "CALL-GATE").
+  const bool gate16 = gate != nullptr && gate->type() == cpu::sys_type::kCallGate16;
+  const unsigned width = gate != nullptr ? (gate16 ? 2 : 4) : insn.o16 ? 2 : 4;
+  const uint32_t new_esp = ss.stack_moved(s.gpr[cpu::ESP], -static_cast<int32_t>(2 * width));
+  const uint32_t top = ss.stack_top(new_esp);
+  if (stack_slots_fit(ss, top, 2, width) ||
+      !stack_slots_fit(guest_segment_view(segments(), ss), top, 2, width)) {
+    return std::nullopt;
+  }
+  if (cpu::is_null_selector(sel)) return std::nullopt;
+  const cpu::Descriptor d{segments().descriptor(sel)};
+  if (!d.s() || !d.is_code()) return std::nullopt;
+  // The checks of a far CALL to a code segment (SDM Vol. 2, CALL, "CONFORMING-CODE-SEGMENT"
+  // and "NONCONFORMING-CODE-SEGMENT"; through a gate, "CALL-GATE": DPL <= CPL, and a
+  // nonconforming DPL < CPL is the inner ring's), on the compressed descriptor in the real
+  // ring, as the processor makes them; then the offset against the guest's own limit.
+  const uint8_t cpl = s.cpl;
+  const uint32_t err = sel & 0xFFFCu;
+  if (gate != nullptr) {
+    if (d.dpl() > cpl) return gp(err);
+    if (!d.conforming() && d.dpl() < cpl) return std::nullopt;
+  } else if (d.conforming() ? d.dpl() > cpl : ((sel & 3u) > cpl || d.dpl() != cpl)) {
+    return gp(err);
+  }
+  if (!d.present()) return Outcome{Verdict::kFault, cpu::vec::NP, true, err};
+  const uint32_t eip = width == 2 ? offset & 0xFFFFu : offset;
+  const cpu::SegmentCache target = d.to_cache(static_cast<uint16_t>(err | cpl));
+  if (eip > guest_code_limit(target)) return gp(0);
+  // The return address, as the processor pushes it: the real CS (a monitor that shows the
+  // guest its own selectors rewrites the image after the call, as after the processor's).
+  uint8_t frame[8] = {};
+  const uint32_t words[] = {s.eip + insn.length, s.seg[cpu::CS].selector};
+  for (unsigned i = 0; i < 2; ++i) {
+    for (unsigned b = 0; b < width; ++b) frame[i * width + b] = (words[i] >> (8 * b)) & 0xFF;
+  }
+  Outcome fault;
+  for (unsigned i = 0; i < 2; ++i) {  // each slot at its own offset (a 16-bit stack wraps)
+    const uint32_t at = ss.stack_top(ss.stack_moved(new_esp, static_cast<int32_t>(i * width)));
+    if (!write_mem(ss.base + at, &frame[i * width], width, fault)) return fault;
+  }
+  c_.recorder.record(EventKind::hole_access, {ss.base + top, 1, 0, 0});
+  s.gpr[cpu::ESP] = new_esp;
+  s.seg[cpu::CS] = target;
+  s.eip = eip;
+  return Outcome{};
 }
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::return_frame_beyond_cut(

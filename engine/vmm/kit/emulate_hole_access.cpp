@@ -28,6 +28,7 @@
 #include <capstone/capstone.h>
 
 #include "engine/cpu/descriptor.h"
+#include "engine/vmm/kit/guest_stack.h"
 #include "engine/vmm/kit/privileged_emulator.h"
 #include "engine/vmm/kit/scratch_execution.h"
 
@@ -43,6 +44,21 @@ constexpr unsigned kCutSegments[] = {cpu::ES, cpu::CS, cpu::SS, cpu::DS, cpu::FS
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::or_hole_access(const Outcome& first) {
   if (first.verdict != Verdict::kNotEmulated || !c_.shadow.has_hole()) return first;
+  return emulate_hole_access();
+}
+
+PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_stack_fault() {
+  if (!user()) {
+    Outcome fault;
+    const auto insn = fetch(fault);
+    if (insn) {
+      Outcome returned{Verdict::kNotEmulated};
+      if (insn->id == X86_INS_IRET || insn->id == X86_INS_IRETD) returned = iret(*insn);
+      if (insn->id == X86_INS_RETF) returned = far_return(*insn);
+      if (insn->id == X86_INS_POP) returned = load_stack_segment(*insn);  // (POP SS only)
+      if (returned.verdict != Verdict::kNotEmulated) return returned;
+    }
+  }
   return emulate_hole_access();
 }
 
@@ -79,22 +95,9 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
     // for an expand-up segment, a lower one (a wider range) for an expand-down one.
     for (const unsigned i : kCutSegments) {
       cpu::SegmentCache& seg = st.seg[i];
-      if (!seg.usable || cpu::is_null_selector(seg.selector)) continue;
-      const auto raw = segments().guest_descriptor(seg.selector);
-      if (!raw) continue;
-      const cpu::Descriptor d{*raw};
-      if (d.base() != seg.base) continue;
-      if (seg.expand_down()) {
-        if (!d.s() || !d.is_data() || !(d.type() & 0x4) || d.db() != seg.db ||
-            d.limit() >= seg.limit) {
-          continue;
-        }
-        emptied = true;
-      } else if (d.limit() < seg.limit) {
-        continue;
-      }
-      seg.limit = d.limit();
-      seg.g = d.g();
+      const cpu::SegmentCache own = guest_segment_view(segments(), seg);
+      if (seg.expand_down() && own.limit != seg.limit) emptied = true;
+      seg = own;
     }
     if (flags_image) {
       st.eflags = v.kernel_eflags_image(st.eflags);
@@ -113,20 +116,30 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
   // limit, which the processor checks at the jump (SDM Vol. 3A, 5.3).
   const cpu::SegmentCache& cs = c_.cpu.state().seg[cpu::CS];
   const bool jumped_in = r.retired && r.state.eip > cs.limit;
+  // A stack pointer moved into the hole (or the gap): ENTER checks its new ESP against the
+  // SS limit (SDM Vol. 2, ENTER: #SS(0) "if the new value of the SP or ESP register is
+  // outside the stack segment limit"), so a frame that walks ESP below 0 faults on the cut
+  // limit before anything is stored there.
+  const cpu::SegmentCache& ss = c_.cpu.state().seg[cpu::SS];
+  const uint32_t esp = c_.cpu.state().gpr[cpu::ESP];
+  const bool stack_moved_in = r.retired && !ss.expand_down() && r.state.gpr[cpu::ESP] != esp &&
+                              ss.stack_top(r.state.gpr[cpu::ESP]) > ss.limit;
   // Not the hole's doing: the caller's fault stands. The gap between a page-granular cut
   // (rounded down) and the hole is the hole's doing too: the scratch run, with the guest's
   // limits, is what the processor does natively there. So is an access through an
   // expand-down segment loaded empty, wherever it goes: the run with the guest's limit
   // is the native one (its #GP or #SS when the guest's limit refuses it).
-  if (!r.touched_hole && !r.touched_gap && !jumped_in && !emptied) {
+  if (!r.touched_hole && !r.touched_gap && !jumped_in && !stack_moved_in && !emptied) {
     return {Verdict::kNotEmulated};
   }
   // The event's address: the first in the hole (or the gap), else where the instruction
-  // jumped to, else (an expand-down segment's access) the instruction's own.
-  const uint32_t linear = r.touched_hole  ? r.hole_linear
-                          : r.touched_gap ? r.gap_linear
-                          : jumped_in     ? cs.base + r.state.eip
-                                          : cs.base + c_.cpu.state().eip;
+  // jumped to, else where the stack pointer moved to, else (an expand-down segment's
+  // access) the instruction's own.
+  const uint32_t linear = r.touched_hole   ? r.hole_linear
+                          : r.touched_gap  ? r.gap_linear
+                          : jumped_in      ? cs.base + r.state.eip
+                          : stack_moved_in ? ss.base + ss.stack_top(r.state.gpr[cpu::ESP])
+                                           : cs.base + c_.cpu.state().eip;
   const bool wrote = r.touched_hole ? r.hole_write : r.touched_gap && r.gap_write;
   c_.recorder.record(EventKind::hole_access, {linear, wrote ? 1u : 0u, 0, 0});
   // The stores the instruction made (with a fault: those of the REP iterations it

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "engine/cpu/descriptor.h"
+#include "engine/vmm/kit/guest_stack.h"
 
 namespace vmlab::vmm {
 
@@ -168,6 +169,7 @@ bool GuestEventInjector::try_deliver(uint8_t vector, Kind kind, bool has_error_c
   const uint32_t cs_image = VirtualCpu::guest_selector(s.seg[cpu::CS].selector);
   cpu::SegmentCache new_ss = s.seg[cpu::SS];
   uint32_t esp = s.gpr[cpu::ESP];
+  uint32_t ss_err = 0;  // a push outside the stack: #SS(0), or #SS(SS0) on the TSS's
   uint32_t frame[6];
   unsigned n = 0;
   if (new_cpl < s.cpl) {
@@ -188,6 +190,7 @@ bool GuestEventInjector::try_deliver(uint8_t vector, Kind kind, bool has_error_c
     segments_.sync_tss(*ss0, *esp0);
     new_ss = ssd.to_cache(ss_sel);
     esp = *esp0;
+    ss_err = *ss0 & 0xFFFCu;
     frame[n++] = s.seg[cpu::SS].selector;
     frame[n++] = s.gpr[cpu::ESP];
   }
@@ -201,6 +204,12 @@ bool GuestEventInjector::try_deliver(uint8_t vector, Kind kind, bool has_error_c
   // half of ESP kept (SDM Vol. 3A, 6.12.1; Vol. 2, PUSH: "StackAddrSize = 16").
   const uint32_t new_esp = new_ss.stack_moved(esp, -static_cast<int32_t>(n * 4));
   const uint32_t top = new_ss.stack_top(new_esp);
+  // Every push within the guest's own stack segment, before anything is written (INT n
+  // pseudo-code: "IF new stack does not have room ... THEN #SS"; Cpu::push_frame), not
+  // the cut one's: a frame in the hole is the guest's, one past its small limit is not.
+  if (!stack_slots_fit(guest_segment_view(segments_, new_ss), top, n, 4)) {
+    return fail(cpu::vec::SS, ss_err);
+  }
   const bool wraps = !new_ss.db && top + n * 4 > 0x10000u;
   for (unsigned i = 0; i < (wraps ? n : 1); ++i) {  // (a frame that wraps at 64 KiB: by dword)
     const uint32_t at = wraps ? (top + 4 * i) & 0xFFFFu : top;

@@ -102,11 +102,22 @@ class PrivilegedEmulator {
   Outcome emulate_hole_access();
   // `first`, unless it is kNotEmulated: then emulate_hole_access().
   Outcome or_hole_access(const Outcome& first);
+  // The instruction at CS:EIP raised #SS in ring 1 (a monitor whose guest kernel runs its
+  // own returns: trap-and-emulate on the classic CPU). The processor reads the frame of
+  // an IRET or far RET, and POP SS its selector, before it checks the selector's RPL, so
+  // one whose stack lies beyond the cut SS limit (in the hole) raises #SS where one below
+  // raises the #GP of an RPL-0 selector: either is what ring compression breaks, emulated
+  // as for the #GP (the stack read through the guest's page tables); anything else is
+  // emulate_hole_access().
+  Outcome emulate_stack_fault();
   // emulate_io.cpp: the instruction at CS:EIP raised #GP in ring 3. Port I/O that the
   // guest's virtual IOPL or its TSS I/O permission bitmap allows is performed; anything
   // else is kNotEmulated (the #GP is the guest's).
   Outcome emulate_user_io();
 
+  // Whether `slots` pops of `width` bytes from SS:ESP lie within the guest's own stack
+  // segment (guest_stack.h), not the cut one: natively #SS(0) before anything is popped.
+  bool guest_stack_holds(unsigned slots, unsigned width) const;
   // Whether the processor's segment checks let `size` bytes at `offset` in segment `seg`
   // be written (or read), with the guest's own limits (SDM Vol. 3A, 5.3 and 5.6).
   bool segment_allows(uint8_t seg, uint32_t offset, unsigned size, bool write) const;
@@ -136,6 +147,19 @@ class PrivilegedEmulator {
   // guest_pt_write, as natively the push simply lands. Only a true fault reaches the
   // guest. EIP is back at the instruction on a fault.
   Outcome transfer_on_processor(const std::function<void(cpu::Cpu&)>& op);
+  // A far CALL to the same ring, straight to a code segment (`sel`:`offset`) or through
+  // the call gate `gate` (whose target is `sel`, its offset `offset`), whose two pushes lie
+  // beyond the cut SS limit but within the guest's own (its stack in the hole, or the gap
+  // below it), where the processor would refuse the cut SS (#SS): after the checks the
+  // processor makes (Cpu::far_call), the return address is pushed onto the guest's own
+  // pages (words through a 16-bit gate) and the transfer's state set as the processor sets
+  // it, the new CS cut as the shadow has it; a hole_access event. nullopt when the pushes
+  // stay below the cut or lie beyond the guest's own limit (the processor's #SS stands),
+  // the target is not a code segment (a TSS: the processor's, or its fault), or the gate
+  // leads to an inner ring (gate_call_onto_hole_stack).
+  std::optional<Outcome> far_call_onto_hole_stack(const GuestInsn& insn, uint16_t sel,
+                                                  uint32_t offset,
+                                                  const cpu::Descriptor* gate = nullptr);
   // A far RET's (`release` parameter bytes) or IRET's frame at SS:ESP that lies beyond the
   // cut limit of the real SS but within the guest's own (a ring-0 stack in the hole): read
   // through the guest's page tables into `frame`, whole (the outer-ring part too when the
@@ -208,12 +232,12 @@ class PrivilegedEmulator {
   // the shadow tables do not hold): the processor goes through the gate as natively, with
   // ring compression applied. kNotEmulated for any other target.
   Outcome far_through_gate(const GuestInsn& insn);
-  // A CALL from ring 3 through a 32-bit gate to the guest kernel whose new stack (the guest
-  // TSS's SS0:ESP0, `ss_real` being SS0's shadow selector) lies beyond the cut of SS0, in
-  // the hole or the gap below it: the pushes the processor would make through the cut SS
-  // (a #SS the guest did not earn), made to the guest's own pages, and the transfer's state
-  // set as the processor sets it. nullopt when the new stack stays below the cut or a
-  // check of the processor's would fail (the processor then performs the call, or faults).
+  // A CALL from ring 3 through a 32-bit or 16-bit gate to the guest kernel whose new stack (the
+  // guest TSS's SS0:ESP0, `ss_real` being SS0's shadow selector) lies beyond the cut of SS0, in the
+  // hole or the gap below it: the pushes the processor would make through the cut SS (a #SS the
+  // guest did not earn), made to the guest's own pages, and the transfer's state set as the
+  // processor sets it. nullopt when the new stack stays below the cut or a check of the processor's
+  // would fail (the processor then performs the call, or faults).
   std::optional<Outcome> gate_call_onto_hole_stack(const GuestInsn& insn, uint16_t target,
                                                    const cpu::Descriptor& gate, uint16_t ss_real,
                                                    uint32_t esp0);

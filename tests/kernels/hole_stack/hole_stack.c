@@ -5,7 +5,10 @@
  * (0xFC011000) and TSS page (0xFC010000), where the kernel maps pages of its own. From ring
  * 3: an INT 0x80 (an interrupt gate) and a far CALL through a DPL-3 call gate with one
  * parameter; each handler records ESP and the frame the processor pushed and returns (IRET,
- * RET 4) from that stack (ring 3 records its ESP after each). The kernel then reads the frames back from its own pages at their
+ * RET 4) from that stack (ring 3 records its ESP after each). Last, a far CALL through a
+ * 16-bit call gate with one word of parameter, whose frame is words (SDM Vol. 2, CALL),
+ * to a code segment based so that the gate's 16-bit offset reaches the handler; its
+ * 16-bit IP and SP cannot take ring 3 back above 64 KiB, so the run ends there. The kernel then reads the frames back from its own pages at their
  * low (identity) addresses. Natively the pushes land in the guest's pages; under ring
  * compression they must too, never on the monitor's (HoleStackHostile asserts the
  * monitor's pages unchanged). Every mode prints native's console, and QEMU's.
@@ -14,8 +17,10 @@
 #include "probe.h"
 
 #define SEL_GATE 0x30 /* call gate, DPL 3 -> SEL_KCODE:gate_stub, 1 parameter */
-#define SEL_DONE 0x38 /* call gate, DPL 3 -> SEL_KCODE:done_stub */
-#define GDT_ENTRIES 8
+#define SEL_GATE16 0x38 /* 16-bit call gate, DPL 3 -> SEL_KCODE64K:gate16_stub, 1 parameter */
+/* Ring-0 code based at the 64 KiB below gate16_stub: a 16-bit gate's offset has 16 bits. */
+#define SEL_KCODE64K 0x40
+#define GDT_ENTRIES 9
 #define HOLE_IDT 0xFC011000u
 #define HOLE_TSS 0xFC010000u
 
@@ -32,11 +37,11 @@ static uint32_t page_idt[1024] __attribute__((aligned(4096)));
 static uint32_t page_tss[1024] __attribute__((aligned(4096)));
 
 /* What the handlers saw: ESP at entry and the frame's words (read through SS:ESP). */
-volatile uint32_t seen_esp[2], seen_frame[2][5];
+volatile uint32_t seen_esp[3], seen_frame[3][5];
 volatile uint32_t kernel_top;
 volatile uint32_t user_esp_after[2]; /* ring 3's ESP after each return */
 
-extern char int_stub[], gate_stub[], done_stub[];
+extern char int_stub[], gate_stub[], gate16_stub[];
 __asm__(
     ".text\n"
     /* INT 0x80: EIP, CS, EFLAGS, ESP, SS. */
@@ -55,14 +60,42 @@ __asm__(
     " mov 8(%esp), %eax\n mov %eax, seen_frame+28\n"
     " mov 12(%esp), %eax\n mov %eax, seen_frame+32\n"
     " mov 16(%esp), %eax\n mov %eax, seen_frame+36\n"
-    " mov kernel_top, %eax\n mov %eax, tss+4\n"
+    " movl $0xFC011C00, tss+4\n"
     " lret $4\n"
-    /* The end: off the hole stack, into C. */
-    "done_stub: mov kernel_top, %esp\n call finish\n");
+    /* The 16-bit call gate: IP, CS, the parameter, SP, SS, a word each (its 16-bit IP and
+     * SP cannot take ring 3 back to code and a stack above 64 KiB: the end, off the hole
+     * stack, back to the flat code segment and into C). */
+    "gate16_stub: mov %esp, seen_esp+8\n"
+    " movzwl (%esp), %eax\n mov %eax, seen_frame+40\n"
+    " movzwl 2(%esp), %eax\n mov %eax, seen_frame+44\n"
+    " movzwl 4(%esp), %eax\n mov %eax, seen_frame+48\n"
+    " movzwl 6(%esp), %eax\n mov %eax, seen_frame+52\n"
+    " movzwl 8(%esp), %eax\n mov %eax, seen_frame+56\n"
+    " ljmp $0x08, $gate16_flat\n"
+    "gate16_flat: mov kernel_top, %esp\n call finish\n");
 
 void isr_dispatch(struct frame* f) {
   if (probe_catch(f)) return;
   unexpected_vector(f);
+}
+
+static void show16(const char* what, uint32_t i, const uint32_t* page) {
+  puts(what);
+  puts(": esp ");
+  puthex(seen_esp[i]);
+  puts(", frame");
+  for (uint32_t w = 0; w < 5; ++w) {
+    putc(' ');
+    puthex(seen_frame[i][w]);
+  }
+  puts("\n  in the kernel's own page:");
+  const uint16_t* words = (const uint16_t*)page;
+  const uint32_t at = (seen_esp[i] & 0xFFFu) / 2;
+  for (uint32_t w = 0; w < 5; ++w) {
+    putc(' ');
+    puthex(words[at + w]);
+  }
+  putc('\n');
 }
 
 static void show(const char* what, uint32_t i, const uint32_t* page) {
@@ -86,7 +119,9 @@ static void show(const char* what, uint32_t i, const uint32_t* page) {
 void finish(void) {
   /* The user code's EIP and ESP differ between builds only; print them from the page. */
   show("int 0x80 with ESP0 0xfc011800 (the monitor's IDT page)", 0, page_idt);
-  show("lcall 0x3b with ESP0 0xfc010800 (the monitor's TSS page)", 1, page_tss);
+  show("lcall 0x33 with ESP0 0xfc010800 (the monitor's TSS page)", 1, page_tss);
+  show16("lcall 0x3b through a 16-bit gate with ESP0 0xfc011c00 (the monitor's IDT page)", 2,
+         page_idt);
   puts("ring 3's ESP after the IRET ");
   puthex(user_esp_after[0]);
   puts(", after the RET 4 ");
@@ -102,12 +137,14 @@ static void user_main(void) {
   static struct {
     uint32_t off;
     uint16_t sel;
-  } __attribute__((packed)) gate = {0, SEL_GATE | 3}, done = {0, SEL_DONE | 3};
+  } __attribute__((packed)) gate = {0, SEL_GATE | 3}, gate16 = {0, SEL_GATE16 | 3};
   __asm__ volatile(
       "mov %%esp, %%ecx\n pushl $0x5A5A0001\n lcall *%0\n mov %%esp, user_esp_after+4\n"
       "mov %%ecx, %%esp" ::"m"(gate)
       : "eax", "ecx", "memory");
-  __asm__ volatile("lcall *%0" ::"m"(done) : "memory");
+  /* The third finds its ring-0 stack on the IDT page again, through a 16-bit gate: one word
+   * of parameter, 0x5A02. */
+  __asm__ volatile("pushl $0x5A02\n lcall *%0" ::"m"(gate16) : "memory");
   for (;;) {
   }
 }
@@ -120,7 +157,10 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   tables_init();
   own_tables_load(gdt, GDT_ENTRIES, idt, &tss, HOLE_IDT + 0x800);
   gdt[SEL_GATE >> 3] = own_gate(SEL_KCODE, (uint32_t)gate_stub, 0xEC) | (uint64_t)1 << 32;
-  gdt[SEL_DONE >> 3] = own_gate(SEL_KCODE, (uint32_t)done_stub, 0xEC);
+  const uint32_t base64k = (uint32_t)gate16_stub & 0xFFFF0000u;
+  gdt[SEL_KCODE64K >> 3] = seg_desc(base64k, 0xFFFFF, 0x9A, 0xC);
+  gdt[SEL_GATE16 >> 3] =
+      own_gate(SEL_KCODE64K, (uint32_t)gate16_stub - base64k, 0xE4) | (uint64_t)1 << 32;
   idt[0x80] = own_gate(SEL_KCODE, (uint32_t)int_stub, 0xEE);
   kernel_top = (uint32_t)(kernel_stack + sizeof kernel_stack);
   for (uint32_t i = 0; i < 1024; ++i) pt_low[i] = (i << 12) | 7;
