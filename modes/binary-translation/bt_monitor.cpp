@@ -298,10 +298,9 @@ void BtMonitor::park_guest_gs() {
   cache_->set_data32(gsdata::kVgsLoad, gs.selector);
   if (cpu::is_null_selector(gs.selector) || !gs.usable) return;
   // The slot may have changed since the processor loaded %gs (in user mode, or from the
-  // cache slot on the last way out): then the cache slot holds what %gs holds.
-  // A slot whose accessed bit is clear has changed too: the load set it natively (and a
-  // load through the slot now would set it again in the guest's table, which the guest's
-  // loaded %gs must not do).
+  // cache slot on the last way out): then the cache slot holds what %gs holds. A slot whose
+  // accessed bit is clear has changed too (the load set it; a load through the slot now
+  // would set it again in the guest's table, which the guest's loaded %gs must not do).
   const uint64_t raw = segments_.descriptor(gs.selector);
   const cpu::SegmentCache now = cpu::Descriptor{raw}.to_cache(gs.selector);
   if (!same_segment(now, gs) || !(raw & kAccessedBit)) {
