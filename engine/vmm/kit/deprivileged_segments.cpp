@@ -192,11 +192,44 @@ void DeprivilegedSegments::copy_entry(GuestMemory& mem, const Table& t, uint32_t
   // entry the guest's tables do not map is copied as nothing (a load of it faults, where
   // the processor would take a #PF reading it).
   if ((t.ldt || index != 0) && !mem.read(t.base + index * 8, &raw, 8, false)) raw = 0;
+  const uint64_t cut = compress(raw);
+  remember_cut(static_cast<uint16_t>(index << 3 | (t.ldt ? 4u : 0u)), raw, cut);
   if (t.ldt) {
-    write_ldt_desc(index, compress(raw));
+    write_ldt_desc(index, cut);
   } else {
-    write_desc(index, compress(raw));
+    write_desc(index, cut);
   }
+}
+
+void DeprivilegedSegments::remember_cut(uint16_t slot, uint64_t guest, uint64_t cut) {
+  if (cut == 0 || cpu::Descriptor{cut}.limit() == cpu::Descriptor{guest}.limit()) return;
+  constexpr uint64_t kA = uint64_t{1} << 40;
+  for (CutCopy& c : cut_copies_) {
+    if (c.slot == slot && c.shadow == (cut & ~kA)) {
+      c.guest = guest;
+      return;
+    }
+  }
+  cut_copies_[next_cut_] = CutCopy{slot, cut & ~kA, guest};
+  next_cut_ = (next_cut_ + 1) % cut_copies_.size();
+}
+
+std::optional<uint64_t> DeprivilegedSegments::guest_descriptor_loaded(
+    const cpu::SegmentCache& seg) const {
+  const auto now = guest_descriptor(seg.selector);
+  auto loaded_from = [&](uint64_t shadow) {
+    const cpu::SegmentCache c = cpu::Descriptor{shadow}.to_cache(seg.selector);
+    return c.base == seg.base && c.limit == seg.limit && c.type == seg.type && c.s == seg.s &&
+           c.db == seg.db && c.g == seg.g;
+  };
+  if (!now || loaded_from(compress(*now))) return now;
+  // The slot has changed since the register was loaded (the guest rewrote its descriptor,
+  // as natively it may): the guest's descriptor the register's cut copy came from.
+  const auto slot = static_cast<uint16_t>(seg.selector & 0xFFFCu);
+  for (const CutCopy& c : cut_copies_) {
+    if (c.slot == (slot & 0xFFFCu) && c.shadow != 0 && loaded_from(c.shadow)) return c.guest;
+  }
+  return now;
 }
 
 std::optional<uint64_t> DeprivilegedSegments::guest_descriptor(uint16_t selector) const {
@@ -327,7 +360,9 @@ bool DeprivilegedSegments::rebuild(GuestMemory& mem, const VirtualCpu& vcpu, std
         return false;
       }
     }
-    write_desc(i, compress(raw));
+    const uint64_t cut = compress(raw);
+    if (i < entries) remember_cut(static_cast<uint16_t>(i << 3), raw, cut);
+    write_desc(i, cut);
   }
   // The descriptors the processor caches are reread at the next segment load, as on
   // hardware; nothing cached from the old table changes now.

@@ -25,6 +25,7 @@
 // every shadow address space by one monitor page table (hole_pt_mfn()).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -104,6 +105,12 @@ class DeprivilegedSegments : public TracedTables {
   // guest's first LGDT, the flat 4 GiB descriptors Multiboot leaves at kBootCode and
   // kBootData (the segments a kernel finds at entry, SDM Vol. 3A, 3.4.5).
   std::optional<uint64_t> guest_descriptor(uint16_t selector) const;
+  // The guest's own descriptor that the segment register `seg` was loaded from, as far as
+  // the shadow can tell: the guest's descriptor now when it compresses to what `seg` holds;
+  // else the last guest descriptor of the slot whose cut copy it holds (the guest rewrote
+  // the slot since the load, which natively leaves the register alone: the cut copies of
+  // the last 64 descriptors the cut shortened are kept for this); else the one now.
+  std::optional<uint64_t> guest_descriptor_loaded(const cpu::SegmentCache& seg) const;
   // The guest's own descriptor of the code segment `selector` names, where the cut
   // shortened it: a code segment with the same `base` whose limit is longer than
   // `cut_limit`. An offset beyond the cut but within its limit (in the hole, or the gap
@@ -290,6 +297,16 @@ class DeprivilegedSegments : public TracedTables {
     uint32_t index;
   };
   std::optional<MarkingSlot> marking_;
+  // guest_descriptor_loaded's memory: a shadow copy the cut shortened, the slot it went to
+  // (selector with TI, RPL 0), and the guest's descriptor it came from.
+  struct CutCopy {
+    uint16_t slot = 0;
+    uint64_t shadow = 0;  // accessed bit clear
+    uint64_t guest = 0;
+  };
+  std::array<CutCopy, 64> cut_copies_{};
+  uint32_t next_cut_ = 0;
+  void remember_cut(uint16_t slot, uint64_t guest, uint64_t cut);
 };
 
 }  // namespace vmlab::vmm

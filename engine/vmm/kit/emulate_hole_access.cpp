@@ -80,7 +80,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
     for (const unsigned i : kCutSegments) {
       cpu::SegmentCache& seg = st.seg[i];
       if (!seg.usable || cpu::is_null_selector(seg.selector)) continue;
-      const auto raw = segments().guest_descriptor(seg.selector);
+      const auto raw = segments().guest_descriptor_loaded(seg);
       if (!raw) continue;
       const cpu::Descriptor d{*raw};
       if (d.base() != seg.base) continue;

@@ -13,7 +13,10 @@
  *    kernel writes into its GDT meanwhile (SDM Vol. 3A, 3.4.3): DS, FS and GS loaded,
  *    their descriptors' bases moved (a store to the GDT, then also an LGDT of a table
  *    that has the new base), read through the old base until they are loaded again. bt
- *    reloaded its virtual %gs from the shadow GDT at each use and read the new base.
+ *    reloaded its virtual %gs from the shadow GDT at each use and read the new base. A
+ *    flat DS reads a page mapped in the monitors' hypervisor hole before and after its
+ *    slot is rewritten (the monitor executes those accesses with the loaded descriptor's
+ *    limit; it took the slot's new one and gave #GP).
  * Every line is the same natively, under QEMU and in every mode.
  */
 #include "klib.h"
@@ -39,6 +42,10 @@ static uint64_t gdt2[GDT_ENTRIES] __attribute__((aligned(8))); /* LGDT's second 
 static uint64_t ldt[2] __attribute__((aligned(8)));
 static uint32_t page_dir[1024] __attribute__((aligned(4096)));
 static uint32_t page_table0[1024] __attribute__((aligned(4096)));
+/* A page the kernel maps at 0xFF000000, in the monitors' hypervisor hole. */
+#define HOLE_LINEAR 0xFF000000u
+static uint32_t page_table_hole[1024] __attribute__((aligned(4096)));
+static uint32_t hole_page[1024] __attribute__((aligned(4096)));
 
 static uint32_t buf_a[4] = {0xAAAA0001u, 0xAAAA0002u, 0xAAAA0003u, 0xAAAA0004u};
 static uint32_t buf_b[4] = {0xBBBB0001u, 0xBBBB0002u, 0xBBBB0003u, 0xBBBB0004u};
@@ -204,6 +211,26 @@ static void caches(void) {
   show_value("ds:4 loaded", before);
   show_value("ds:4 after its descriptor's base moved", after);
   show_value("ds:4 loaded again", again);
+
+  /* A flat DS reaches 4 GiB: under ring compression its copy is cut below the hypervisor
+   * hole, and the monitor executes its accesses there with the guest's own limit, which is
+   * the loaded descriptor's, not the one its slot holds after the kernel rewrote it. */
+  hole_page[1] = 0xC0FFEE02u;
+  page_table_hole[0] = (uint32_t)hole_page | 3;
+  page_dir[HOLE_LINEAR >> 22] = (uint32_t)page_table_hole | 3;
+  __asm__ volatile("mov %%cr3, %%eax\n mov %%eax, %%cr3" ::: "eax", "memory");
+  gdt[SEL_CACHE >> 3] = seg_desc(0, 0xFFFFF, 0x93, 0xC);
+  __asm__ volatile(
+      "mov %0, %%ds\n"
+      "mov %%ds:%c3, %%eax\n mov %%eax, %%es:ds_before\n"
+      "mov %%es:ds_new_lo, %%eax\n mov %%eax, %%es:(%1)\n"
+      "mov %%es:ds_new_hi, %%eax\n mov %%eax, %%es:4(%1)\n"
+      "mov %%ds:%c3, %%eax\n mov %%eax, %%es:ds_after\n"
+      "mov %2, %%ds\n" ::"r"(SEL_CACHE),
+      "r"(&gdt[SEL_CACHE >> 3]), "r"(SEL_DATA), "i"(HOLE_LINEAR + 4)
+      : "eax", "memory");
+  show_value("flat ds:0xff000004 (in the hypervisor hole)", ds_before);
+  show_value("  after its descriptor's base and limit moved", ds_after);
 
   /* LGDT of a table whose slot has the new base: %gs keeps the old one too. */
   gdt[SEL_CACHE >> 3] = cache_desc(buf_a);
