@@ -46,6 +46,9 @@ machine::Result<void> BtMonitor::init() {
   const uint64_t data = cpu::encode_segment(layout::kDataBase, layout::kDataLimit, 0x3, 1, false);
   segments_.install_monitor_descriptor(layout::kTcCode, code);
   segments_.install_monitor_descriptor(layout::kGsData, data);
+  // The cache slot of the guest's %gs: empty until a rewrite of a loaded %gs needs it.
+  segments_.install_monitor_descriptor(layout::kGsCache, 0);
+  segments_.set_slot_listener(this);
   tc_cs_ = cpu::Descriptor{code}.to_cache(layout::kTcCode);
   gs_data_ = cpu::Descriptor{data}.to_cache(layout::kGsData);
   per_insn_cost_ = vm_.profile().figure("bt.translate_per_insn").value_or(0);
@@ -188,6 +191,7 @@ void BtMonitor::enter_tc() {
   // processor's watches (a restored machine state) leaves an in-TC port read unanswered.
   arm_doorbell();
   guest_cs_ = s.seg[cpu::CS].selector;
+  guest_cs_cache_ = s.seg[cpu::CS];
   const uint32_t guest = s.seg[cpu::CS].base + s.eip;
   bool fault = false;
   // A halted processor (the guest's HLT) fetches nothing until it wakes: the next
@@ -206,6 +210,7 @@ void BtMonitor::enter_tc() {
   if (fault || defer) {
     if (cpu_.is_shut_down() || s.cpl != 1) return;
     guest_cs_ = s.seg[cpu::CS].selector;
+    guest_cs_cache_ = s.seg[cpu::CS];
     cache_->set_data32(gsdata::kReentry, s.seg[cpu::CS].base + s.eip);
     to = layout::kTcReenter;
   } else if (tc) {
@@ -213,7 +218,7 @@ void BtMonitor::enter_tc() {
   } else {
     return;
   }
-  cache_->set_data32(gsdata::kVgs, s.seg[cpu::GS].selector);
+  park_guest_gs();
   s.seg[cpu::GS] = gs_data_;
   s.seg[cpu::CS] = tc_cs_;
   s.eip = to;
@@ -247,15 +252,69 @@ void BtMonitor::sync_selector_table() {
 
 void BtMonitor::leave_to_guest(uint32_t guest) {
   cpu::CpuState& s = cpu_.state();
-  s.seg[cpu::CS] = cpu::Descriptor{segments_.descriptor(guest_cs_)}.to_cache(guest_cs_);
+  // The segment caches as the guest loaded them, not its GDT's descriptors now (a guest
+  // that rewrote the descriptor of its loaded CS or %gs keeps the old one, as natively).
+  s.seg[cpu::CS] = guest_cs_cache_;
   s.eip = guest - s.seg[cpu::CS].base;
   const auto gs = static_cast<uint16_t>(cache_->data32(gsdata::kVgs));
+  const auto load = static_cast<uint16_t>(cache_->data32(gsdata::kVgsLoad));
   if (cpu::is_null_selector(gs)) {
     s.seg[cpu::GS] = cpu::null_segment(gs);
   } else {
-    s.seg[cpu::GS] = cpu::Descriptor{segments_.descriptor(gs)}.to_cache(gs);
+    s.seg[cpu::GS] = cpu::Descriptor{segments_.descriptor(load)}.to_cache(gs);
   }
   sync_in();
+}
+
+namespace {
+
+constexpr uint64_t kAccessedBit = uint64_t{1} << 40;
+
+// The descriptor a segment cache was loaded from (SDM Vol. 3A, 3.4.5), accessed.
+uint64_t descriptor_of(const cpu::SegmentCache& c) {
+  const uint32_t raw_limit = c.g ? c.limit >> 12 : c.limit;
+  return uint64_t{raw_limit & 0xFFFFu} | uint64_t{c.base & 0xFFFFFFu} << 16 |
+         uint64_t{c.type & 0xFu} << 40 | uint64_t{c.s} << 44 | uint64_t{c.dpl & 3u} << 45 |
+         uint64_t{c.present} << 47 | uint64_t{(raw_limit >> 16) & 0xFu} << 48 |
+         uint64_t{c.avl} << 52 | uint64_t{c.db} << 54 | uint64_t{c.g} << 55 |
+         uint64_t{c.base >> 24} << 56 | uint64_t{1} << 40;
+}
+
+bool same_segment(const cpu::SegmentCache& a, const cpu::SegmentCache& b) {
+  return a.base == b.base && a.limit == b.limit && a.type == b.type && a.s == b.s &&
+         a.dpl == b.dpl && a.present == b.present && a.db == b.db && a.g == b.g && a.avl == b.avl;
+}
+
+}  // namespace
+
+void BtMonitor::use_gs_cache(uint16_t selector, uint64_t descriptor) {
+  segments_.install_monitor_descriptor(layout::kGsCache, descriptor);
+  cache_->set_data32(gsdata::kVgsLoad, layout::kGsCache | (selector & 3u));
+}
+
+void BtMonitor::park_guest_gs() {
+  const cpu::SegmentCache& gs = cpu_.state().seg[cpu::GS];
+  cache_->set_data32(gsdata::kVgs, gs.selector);
+  cache_->set_data32(gsdata::kVgsLoad, gs.selector);
+  if (cpu::is_null_selector(gs.selector) || !gs.usable) return;
+  // The slot may have changed since the processor loaded %gs (in user mode, or from the
+  // cache slot on the last way out): then the cache slot holds what %gs holds. A slot whose
+  // accessed bit is clear has changed too (the load set it; a load through the slot now
+  // would set it again in the guest's table, which the guest's loaded %gs must not do).
+  const uint64_t raw = segments_.descriptor(gs.selector);
+  const cpu::SegmentCache now = cpu::Descriptor{raw}.to_cache(gs.selector);
+  if (!same_segment(now, gs) || !(raw & kAccessedBit)) {
+    use_gs_cache(gs.selector, descriptor_of(gs));
+  }
+}
+
+void BtMonitor::descriptor_changing(uint16_t selector, uint64_t old_shadow) {
+  // Only while the guest's %gs is virtual (the guest kernel in the TC); elsewhere the real
+  // %gs keeps its cache, and park_guest_gs compares on the way in.
+  if (!in_tc() || cpu_.state().seg[cpu::GS].selector != layout::kGsData) return;
+  const auto load = static_cast<uint16_t>(cache_->data32(gsdata::kVgsLoad));
+  if (cpu::is_null_selector(load) || (load & 0xFFFCu) != (selector & 0xFFFCu)) return;
+  use_gs_cache(load, old_shadow | kAccessedBit);
 }
 
 void BtMonitor::sync_in() {
@@ -377,6 +436,13 @@ void BtMonitor::exception(uint8_t vector, bool has_error_code, uint32_t error_co
 void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
   const uint32_t lin = cpu_.state().cr2;
   const uint32_t tc_eip = cpu_.state().eip;
+  // A segment load's accessed bit (in the TC, or in user mode): kMarked restarts the
+  // instruction where it is.
+  if (accessed_bit_fault(lin, error_code, [&] {
+        if (from_tc) leave_tc(tc_eip);
+      })) {
+    return;
+  }
   if (lin >= vmm::hole::kBase) {
     // The hole is the monitor's in the real address space, the guest's in its own: an
     // access there the guest's segments and tables allow is executed for it (at the guest
@@ -435,7 +501,7 @@ void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
         const auto& next = cache_->record(next_record);
         if (next.guest == resume_guest && (f.live || next.tc >= f.tc_start + 5)) {
           cpu::CpuState& s = cpu_.state();
-          cache_->set_data32(gsdata::kVgs, s.seg[cpu::GS].selector);
+          park_guest_gs();
           s.seg[cpu::GS] = gs_data_;
           s.seg[cpu::CS] = tc_cs_;
           s.eip = next.tc;
@@ -657,6 +723,18 @@ void BtMonitor::iret_callout(bool o16) {
         return;
       }
       const uint32_t lin = s.cr2;  // the real CR2: the processor's fault, not the guest's
+      // The accessed bit of the CS or SS it loads (DeprivilegedSegments::accessed_write):
+      // given to the guest's descriptor, and the IRET made again.
+      if (lin >= vmm::hole::kBase && fills < 4) {
+        const auto mark = segments_.accessed_write(lin, f.error_code);
+        using Kind = vmm::DeprivilegedSegments::AccessedMark::Kind;
+        if (mark.kind == Kind::kMarked) continue;
+        if (mark.kind == Kind::kGuestFault) {
+          vcpu_.cr2 = mark.cr2;
+          injector_.reflect_exception(cpu::vec::PF, true, mark.error_code);
+          return;
+        }
+      }
       const auto outcome = shadow_->page_fault(lin, f.error_code);
       if (outcome.kind == vmm::ShadowMmu::FaultKind::kTrue) {
         vcpu_.cr2 = lin;
@@ -865,7 +943,7 @@ uint32_t BtMonitor::guest_eip(uint32_t eip) const {
   } else {
     return eip;
   }
-  return linear - cpu::Descriptor{segments_.descriptor(guest_cs_)}.to_cache(guest_cs_).base;
+  return linear - guest_cs_cache_.base;
 }
 
 void BtMonitor::at_event_check() {

@@ -41,7 +41,7 @@
 
 namespace vmlab::modes::bt {
 
-class BtMonitor : public vmm::DeprivilegedMonitor {
+class BtMonitor : public vmm::DeprivilegedMonitor, private vmm::DeprivilegedSegments::SlotListener {
  public:
   BtMonitor(vmm::Vm& vm, const vmm::P2m& p2m);
 
@@ -96,6 +96,14 @@ class BtMonitor : public vmm::DeprivilegedMonitor {
   void sync_selector_table();           // the selector table to the guest's GDT limit
   void sync_in();                       // the virtual IF and IOPL back from it
   void collect_in_tc_events();
+  // The guest's %gs into the %gs data on the way into the TC: the selector (kVgs) and what
+  // its accesses load (kVgsLoad): the selector itself, or the cache slot (layout::kGsCache)
+  // holding the descriptor the real %gs has, when its slot has changed since it was loaded.
+  void park_guest_gs();
+  // DeprivilegedSegments::SlotListener: a shadow slot is about to change; when the guest's
+  // virtual %gs (in the TC) was loaded from it, its old descriptor goes to the cache slot.
+  void descriptor_changing(uint16_t selector, uint64_t old_shadow) override;
+  void use_gs_cache(uint16_t selector, uint64_t descriptor);
   std::optional<uint32_t> tc_for(uint32_t guest, bool& fault);
   // The D bit of the code segment the guest is in (its own, when tc_for runs).
   bool guest_code_32bit() const;
@@ -135,6 +143,10 @@ class BtMonitor : public vmm::DeprivilegedMonitor {
   cpu::SegmentCache tc_cs_{};
   cpu::SegmentCache gs_data_{};
   uint16_t guest_cs_ = 0;  // the real selector of the guest kernel's CS while in the TC
+  // Its descriptor cache as the processor loaded it: natively a CS keeps it whatever the
+  // guest writes into its GDT until the next far transfer (SDM Vol. 3A, 3.4.3), so the way
+  // out of the TC restores it rather than reread the (maybe rewritten) shadow slot.
+  cpu::SegmentCache guest_cs_cache_{};
   uint32_t flush_epoch_ = 0;
   // The guest GDT and LDT entries the selector table follows (~0: not written yet).
   uint32_t table_gdt_entries_ = ~0u;

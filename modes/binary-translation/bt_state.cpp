@@ -376,6 +376,14 @@ void BtMonitor::save(cpu::ByteWriter& w) const {
   adaptive_.save(w);
   w.u64(translator_->instructions_translated());
   w.u16(guest_cs_);
+  // The guest CS's descriptor cache (leave_to_guest restores it).
+  w.u32(guest_cs_cache_.base);
+  w.u32(guest_cs_cache_.limit);
+  w.u8(guest_cs_cache_.type);
+  w.u8(guest_cs_cache_.dpl);
+  w.u8(static_cast<uint8_t>(guest_cs_cache_.s | guest_cs_cache_.present << 1 |
+                            guest_cs_cache_.db << 2 | guest_cs_cache_.g << 3 |
+                            guest_cs_cache_.avl << 4 | guest_cs_cache_.usable << 5));
   w.u32(flush_epoch_);
   for (uint64_t n : in_tc_) w.u64(n);
   w.u64(lookup_hits_);
@@ -391,6 +399,20 @@ void BtMonitor::load(cpu::ByteReader& r) {
   if (!r.failed()) adaptive_.load(r);
   translator_->set_instructions_translated(r.u64());
   guest_cs_ = r.u16();
+  guest_cs_cache_ = cpu::SegmentCache{};
+  guest_cs_cache_.selector = guest_cs_;
+  guest_cs_cache_.base = r.u32();
+  guest_cs_cache_.limit = r.u32();
+  guest_cs_cache_.type = r.u8();
+  guest_cs_cache_.dpl = r.u8();
+  const uint8_t cs_flags = r.u8();
+  if (guest_cs_cache_.type > 0xF || guest_cs_cache_.dpl > 3 || cs_flags > 0x3F) r.fail();
+  guest_cs_cache_.s = cs_flags & 1;
+  guest_cs_cache_.present = cs_flags & 2;
+  guest_cs_cache_.db = cs_flags & 4;
+  guest_cs_cache_.g = cs_flags & 8;
+  guest_cs_cache_.avl = cs_flags & 16;
+  guest_cs_cache_.usable = cs_flags & 32;
   flush_epoch_ = r.u32();
   for (uint64_t& n : in_tc_) n = r.u64();
   lookup_hits_ = r.u64();

@@ -356,7 +356,13 @@ void emit_segment(FE& e, const ClassifiedInsn& insn) {
       e.begin(insn, Translation::kInTc, kRestoreEcx);
       check_selector(e, insn, false);
       a.pop(FE::gs(gsdata::kVgs));
-      count_with_eax(e, InTcKind::kLoadGs);
+      // The new selector is the one %gs-relative accesses load (kVgsLoad): a cached copy
+      // of the old descriptor no longer applies.
+      a.mov(FE::gs(gsdata::kSaveEax), x86::eax);
+      a.movzx(x86::eax, FE::gs(gsdata::kVgs, 2));
+      a.mov(FE::gs(gsdata::kVgsLoad), x86::eax);
+      e.count(InTcKind::kLoadGs, x86::eax);
+      a.mov(x86::eax, FE::gs(gsdata::kSaveEax));
       e.end();
       return;
     case Form::kPushGs:
@@ -387,7 +393,13 @@ void emit_segment(FE& e, const ClassifiedInsn& insn) {
         m.setSize(2);
         a.movzx(s.reg, m);
       }
+      // The processor loads the selector now, as natively: its checks (a fault leaves
+      // %gs and the guest's registers as they were) and the accessed bit in the guest's
+      // descriptor (DeprivilegedSegments::accessed_write); then the monitor's %gs is back.
+      a.mov(x86::gs, x86::gpw(s.reg.id()));
+      e.guest_gs_end();
       a.mov(FE::gs(gsdata::kVgs), s.reg);
+      a.mov(FE::gs(gsdata::kVgsLoad), s.reg);
       e.count(InTcKind::kLoadGs, s.reg);
       a.mov(s.reg, FE::gs(s.slot));
       e.end();
@@ -419,6 +431,7 @@ void emit_segment(FE& e, const ClassifiedInsn& insn) {
         a.mov(x86::gpd(dst_id), offset);
       }
       a.mov(FE::gs(gsdata::kVgs), s.reg);
+      a.mov(FE::gs(gsdata::kVgsLoad), s.reg);
       e.count(InTcKind::kLoadGs, s.reg);
       a.mov(s.reg, FE::gs(s.slot));
       e.end();

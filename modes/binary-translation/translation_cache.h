@@ -60,6 +60,12 @@ inline constexpr uint32_t kTcLookup = kTcBase + 16;
 // descriptor), RPL 1: the TC code segment (flat, 4 GiB) and the %gs data segment.
 inline constexpr uint16_t kTcCode = 0xFFE8 | 1;
 inline constexpr uint16_t kGsData = 0xFFF0 | 1;
+// The cached copy of the guest kernel's %gs descriptor (RPL added from the guest's
+// selector): the descriptor as the guest loaded it, once its slot has changed since (a
+// store to the guest's GDT, an LGDT), which natively leaves the loaded %gs alone (SDM Vol.
+// 3A, 3.4.3). A non-reversible segment, kept as VMware's monitor kept one (Bugnion et al.,
+// ACM TOCS 30(4), 2012); BtMonitor::descriptor_changing and park_guest_gs fill it.
+inline constexpr uint16_t kGsCache = 0xFFE0;
 // The software-interrupt vector of callouts (cpu::Monitor::is_monitor_call).
 inline constexpr uint8_t kCalloutVector = 0xBD;
 }  // namespace layout
@@ -107,6 +113,10 @@ inline constexpr uint32_t kSelectorFault = 0xA4;
 // while it is a 32-bit one (the word lands in the unused kStackTop + 4..7).
 inline constexpr uint32_t kStackTop = 0xA8;
 inline constexpr uint32_t kStackHighSkip = 0xB0;
+// The selector a %gs-relative access and the way out of the TC load for the guest's %gs:
+// kVgs itself, or layout::kGsCache (with kVgs's RPL) while the guest's %gs is a cached
+// copy. Every load of the virtual %gs sets it to the new selector.
+inline constexpr uint32_t kVgsLoad = 0xB4;
 inline constexpr uint32_t kSelectorTable = 0x10000;
 static_assert(kSelectorTable >= 0x2000 &&  // past the doorbell page (below)
               kSelectorTable + 0x10000 * 2 <= layout::kHashOffset);

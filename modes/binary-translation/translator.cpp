@@ -81,7 +81,7 @@ x86::Mem FragmentEmitter::gs(uint32_t offset, uint32_t size) {
 }
 
 void FragmentEmitter::guest_gs_begin() {
-  as_.mov(x86::gs, gs(gsdata::kVgs, 2));
+  as_.mov(x86::gs, gs(gsdata::kVgsLoad, 2));
 }
 
 void FragmentEmitter::guest_gs_end() {

@@ -66,6 +66,7 @@ void ClassicMonitor::general_protection(uint32_t error_code) {
 
 void ClassicMonitor::page_fault(uint32_t error_code) {
   const uint32_t lin = cpu_.state().cr2;  // the real CR2: the shadow's fault address
+  if (accessed_bit_fault(lin, error_code, [] {})) return;
   if (lin >= vmm::hole::kBase && shadow_->has_hole()) {
     // The hole is the monitor's in the real address space, the guest's in its own: an
     // access there the guest's segments and tables allow is executed for it.

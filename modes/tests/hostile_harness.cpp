@@ -126,6 +126,9 @@ MonitorTables MonitorTables::of(cpu::Cpu& cpu) {
   MonitorTables t;
   t.gdt_slots = real_bytes(cpu, vmm::hole::kShadowGdt + 0xF000);
   for (uint32_t i = 5; i < 4096; i += 8) t.gdt_slots[i] &= 0xFE;  // the accessed bit
+  // bt's cached copy of the guest's %gs (0xFFE0) holds a guest descriptor the shadow held,
+  // compressed and cut, which it may change (GdtPageStoreTest checks it); not the monitor's.
+  for (uint32_t i = 0xFE0; i < 0xFE8; ++i) t.gdt_slots[i] = 0;
   t.idt = real_bytes(cpu, vmm::hole::kMonitorIdt);
   t.tss = real_bytes(cpu, vmm::hole::kMonitorTss);
   for (uint32_t i = 12; i < 20; ++i) t.tss[i] = 0;  // ESP1, SS1

@@ -83,6 +83,24 @@ class DeprivilegedMonitor : public cpu::Monitor {
   // The exit, on the way back to the guest: an interrupt that waited for the virtual IF
   // goes in now if the guest can take it (after STI, an IRET that set IF, or from ring 3).
   void inject_pending() { injector_.inject_pending(); }
+  // A #PF at real linear `linear`: when it is the processor's write of a descriptor's
+  // accessed bit into the shadow GDT or LDT (DeprivilegedSegments::accessed_write), the
+  // guest's descriptor gets the bit and the load restarts (kMarked), or the guest gets the
+  // #PF its own table's mapping gives natively (kGuestFault: `before_reflect` runs first);
+  // false when the fault is something else.
+  template <typename BeforeReflect>
+  bool accessed_bit_fault(uint32_t linear, uint32_t error_code, BeforeReflect before_reflect) {
+    using Kind = DeprivilegedSegments::AccessedMark::Kind;
+    if (linear < hole::kBase) return false;
+    const auto mark = segments_.accessed_write(linear, error_code);
+    if (mark.kind == Kind::kNotTable) return false;
+    if (mark.kind == Kind::kGuestFault) {
+      before_reflect();
+      vcpu_.cr2 = mark.cr2;
+      injector_.reflect_exception(cpu::vec::PF, true, mark.error_code);
+    }
+    return true;
+  }
 
   Vm& vm_;
   cpu::Cpu& cpu_;

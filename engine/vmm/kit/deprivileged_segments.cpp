@@ -48,14 +48,16 @@ machine::Result<void> DeprivilegedSegments::init() {
   for (uint32_t& g : gdt_mfn_) ok = ok && take(g);
   if (!ok)
     return machine::Error{"the monitor's reserve is too small for its GDT, TSS and IDT", ENOMEM};
-  // The hole's page table: GDT, TSS, IDT at the start of the hole, supervisor, writable
-  // (the processor sets accessed and busy bits in them).
-  auto map = [&](uint32_t index, uint32_t mfn) {
-    cpu_.phys_write32(hole_pt_mfn_ * kPageSize + index * 4, (mfn * kPageSize) | pte::P | pte::RW);
+  // The hole's page table: GDT, TSS, IDT at the start of the hole, supervisor. The TSS
+  // and IDT pages are writable; the GDT's are read-only, so that the processor's write of
+  // an accessed bit faults into the monitor, which gives it to the guest's descriptor too
+  // (accessed_write). The monitor itself writes them at their machine addresses.
+  auto map = [&](uint32_t index, uint32_t mfn, uint32_t rights) {
+    cpu_.phys_write32(hole_pt_mfn_ * kPageSize + index * 4, (mfn * kPageSize) | rights);
   };
-  for (uint32_t i = 0; i < kGdtPages; ++i) map(i, gdt_mfn_[i]);
-  map(kGdtPages, tss_mfn_);
-  map(kGdtPages + 1, idt_mfn_);
+  for (uint32_t i = 0; i < kGdtPages; ++i) map(i, gdt_mfn_[i], pte::P);
+  map(kGdtPages, tss_mfn_, pte::P | pte::RW);
+  map(kGdtPages + 1, idt_mfn_, pte::P | pte::RW);
   // The monitor's TSS: no ring-0 stack (the monitor is host code), the I/O map base past
   // the limit (no bitmap), SS1:ESP1 filled by sync_tss.
   cpu_.phys_write32(machine_addr(kTssBase - kHoleBase) + 102 - 2, uint32_t{kTssLimit + 1} << 16);
@@ -65,8 +67,27 @@ machine::Result<void> DeprivilegedSegments::init() {
   return {};
 }
 
+namespace {
+
+constexpr uint64_t kAccessedBit = uint64_t{1} << 40;
+
+// Whether a slot's change from `old` to `raw` is more than its accessed bit being set.
+bool changed(uint64_t old, uint64_t raw) {
+  return ((old ^ raw) & ~kAccessedBit) != 0 || (old & ~raw & kAccessedBit) != 0;
+}
+
+}  // namespace
+
 void DeprivilegedSegments::write_desc(uint32_t index, uint64_t raw) {
   const uint32_t ma = machine_addr(index * 8);
+  if (slot_listener_ != nullptr && index < first_monitor_slot_) {
+    // Any change but the accessed bit's being set (a load marking it): what a segment
+    // register loaded from the slot keeps natively is the old descriptor.
+    const uint64_t old = uint64_t{cpu_.phys_read32(ma + 4)} << 32 | cpu_.phys_read32(ma);
+    if (changed(old, raw)) {
+      slot_listener_->descriptor_changing(static_cast<uint16_t>(index << 3), old);
+    }
+  }
   cpu_.phys_write32(ma, static_cast<uint32_t>(raw));
   cpu_.phys_write32(ma + 4, static_cast<uint32_t>(raw >> 32));
 }
@@ -171,11 +192,44 @@ void DeprivilegedSegments::copy_entry(GuestMemory& mem, const Table& t, uint32_t
   // entry the guest's tables do not map is copied as nothing (a load of it faults, where
   // the processor would take a #PF reading it).
   if ((t.ldt || index != 0) && !mem.read(t.base + index * 8, &raw, 8, false)) raw = 0;
+  const uint64_t cut = compress(raw);
+  remember_cut(static_cast<uint16_t>(index << 3 | (t.ldt ? 4u : 0u)), raw, cut);
   if (t.ldt) {
-    write_ldt_desc(index, compress(raw));
+    write_ldt_desc(index, cut);
   } else {
-    write_desc(index, compress(raw));
+    write_desc(index, cut);
   }
+}
+
+void DeprivilegedSegments::remember_cut(uint16_t slot, uint64_t guest, uint64_t cut) {
+  if (cut == 0 || cpu::Descriptor{cut}.limit() == cpu::Descriptor{guest}.limit()) return;
+  constexpr uint64_t kA = uint64_t{1} << 40;
+  for (CutCopy& c : cut_copies_) {
+    if (c.slot == slot && c.shadow == (cut & ~kA)) {
+      c.guest = guest;
+      return;
+    }
+  }
+  cut_copies_[next_cut_] = CutCopy{slot, cut & ~kA, guest};
+  next_cut_ = (next_cut_ + 1) % cut_copies_.size();
+}
+
+std::optional<uint64_t> DeprivilegedSegments::guest_descriptor_loaded(
+    const cpu::SegmentCache& seg) const {
+  const auto now = guest_descriptor(seg.selector);
+  auto loaded_from = [&](uint64_t shadow) {
+    const cpu::SegmentCache c = cpu::Descriptor{shadow}.to_cache(seg.selector);
+    return c.base == seg.base && c.limit == seg.limit && c.type == seg.type && c.s == seg.s &&
+           c.db == seg.db && c.g == seg.g;
+  };
+  if (!now || loaded_from(compress(*now))) return now;
+  // The slot has changed since the register was loaded (the guest rewrote its descriptor,
+  // as natively it may): the guest's descriptor the register's cut copy came from.
+  const auto slot = static_cast<uint16_t>(seg.selector & 0xFFFCu);
+  for (const CutCopy& c : cut_copies_) {
+    if (c.slot == (slot & 0xFFFCu) && c.shadow != 0 && loaded_from(c.shadow)) return c.guest;
+  }
+  return now;
 }
 
 std::optional<uint64_t> DeprivilegedSegments::guest_descriptor(uint16_t selector) const {
@@ -284,6 +338,12 @@ DeprivilegedSegments::GateInSlot::~GateInSlot() {
 
 void DeprivilegedSegments::write_ldt_desc(uint32_t index, uint64_t raw) {
   const uint32_t ma = machine_addr(kLdtBase - kHoleBase + index * 8);
+  if (slot_listener_ != nullptr) {
+    const uint64_t old = uint64_t{cpu_.phys_read32(ma + 4)} << 32 | cpu_.phys_read32(ma);
+    if (changed(old, raw)) {
+      slot_listener_->descriptor_changing(static_cast<uint16_t>(index << 3 | 4), old);
+    }
+  }
   cpu_.phys_write32(ma, static_cast<uint32_t>(raw));
   cpu_.phys_write32(ma + 4, static_cast<uint32_t>(raw >> 32));
 }
@@ -300,7 +360,9 @@ bool DeprivilegedSegments::rebuild(GuestMemory& mem, const VirtualCpu& vcpu, std
         return false;
       }
     }
-    write_desc(i, compress(raw));
+    const uint64_t cut = compress(raw);
+    if (i < entries) remember_cut(static_cast<uint16_t>(i << 3), raw, cut);
+    write_desc(i, cut);
   }
   // The descriptors the processor caches are reread at the next segment load, as on
   // hardware; nothing cached from the old table changes now.
@@ -337,9 +399,10 @@ bool DeprivilegedSegments::load_ldt(uint16_t selector, uint64_t ldt, GuestMemory
       return false;
     }
     for (uint32_t i = 0; i < kLdtPages; ++i) {
-      // Supervisor, writable (the processor sets accessed bits), like the shadow GDT.
+      // Supervisor, read-only like the shadow GDT: the processor's write of an accessed
+      // bit faults into the monitor (accessed_write).
       cpu_.phys_write32(hole_pt_mfn_ * kPageSize + ((kLdtBase - kHoleBase) / kPageSize + i) * 4,
-                        (ldt_mfn_[i] * kPageSize) | pte::P | pte::RW);
+                        (ldt_mfn_[i] * kPageSize) | pte::P);
     }
     QuietHardware quiet(cpu_);
     cpu_.tlb_flush(true);
@@ -442,7 +505,99 @@ void DeprivilegedSegments::table_written(Table& t, uint32_t gpa, unsigned size) 
     if (hi < 0 || lo >= span) continue;
     const uint32_t first = static_cast<uint32_t>(std::max<int64_t>(lo, 0) / 8);
     const uint32_t last = static_cast<uint32_t>(std::min<int64_t>(hi, span - 1) / 8);
-    for (uint32_t i = first; i <= last; ++i) copy_entry(*mem_, t, i);
+    for (uint32_t i = first; i <= last; ++i) {
+      if (marking_ && marking_->table == &t && marking_->index == i) continue;
+      copy_entry(*mem_, t, i);
+    }
+  }
+}
+
+// --- The accessed bit ------------------------------------------------------------------------
+
+std::optional<DeprivilegedSegments::ShadowSlot> DeprivilegedSegments::shadow_slot(
+    uint32_t linear) const {
+  if (linear >= kGdtBase && linear - kGdtBase < kGdtPages * kPageSize) {
+    const uint32_t index = (linear - kGdtBase) / 8;
+    if (index == 0 || index >= gdt_.entries) return std::nullopt;
+    return ShadowSlot{&gdt_, index};
+  }
+  if (linear >= kLdtBase && linear - kLdtBase < kLdtPages * kPageSize) {
+    const uint32_t index = (linear - kLdtBase) / 8;
+    if (index >= ldt_.entries) return std::nullopt;
+    return ShadowSlot{&ldt_, index};
+  }
+  return std::nullopt;
+}
+
+DeprivilegedSegments::AccessedMark DeprivilegedSegments::mark_slot(const Table& t, uint32_t index) {
+  using Kind = AccessedMark::Kind;
+  if (mem_ == nullptr) return {};
+  // The type byte (byte 5): the processor writes it back with bit 0 set, a locked
+  // supervisor write through the guest's page tables (a read-only page with the guest's
+  // CR0.WP set is its #PF, as natively).
+  const uint32_t lin = t.base + index * 8 + 5;
+  uint8_t type = 0;
+  GuestMemory::Fault f;
+  if (!mem_->read(lin, &type, 1, false, &f)) return {Kind::kGuestFault, f.linear, f.error_code};
+  if (!(type & 0x10)) return {};  // a system descriptor has no accessed bit
+  if (!(type & 1)) {
+    type |= 1;
+    // The traced store leaves this slot alone (table_written): the shadow's copy may hold
+    // the guest's limit for one transfer (UncutTarget) or a gate (GateInSlot) right now,
+    // and the bit is all that changes.
+    marking_ = MarkingSlot{&t, index};
+    const bool wrote = mem_->write(lin, &type, 1, false, &f);
+    marking_.reset();
+    if (!wrote) return {Kind::kGuestFault, f.linear, f.error_code};
+  }
+  const uint32_t ma = machine_addr((t.ldt ? kLdtBase - kHoleBase : 0) + index * 8 + 5);
+  cpu_.phys_write8(ma, static_cast<uint8_t>(cpu_.phys_read8(ma) | 1u));
+  return {Kind::kMarked, 0, 0};
+}
+
+DeprivilegedSegments::AccessedMark DeprivilegedSegments::accessed_write(uint32_t linear,
+                                                                        uint32_t error_code) {
+  // Only the processor's implicit supervisor write to a present shadow page: the guest's
+  // own accesses never reach the shadow (its segments are cut below the hole, and its user
+  // accesses to the hole are U = 1).
+  if ((error_code & (cpu::pferr::P | cpu::pferr::W | cpu::pferr::U)) !=
+      (cpu::pferr::P | cpu::pferr::W)) {
+    return {};
+  }
+  const auto slot = shadow_slot(linear);
+  if (!slot) return {};
+  return mark_slot(*slot->table, slot->index);
+}
+
+DeprivilegedSegments::AccessedMark DeprivilegedSegments::mark_accessed(uint16_t selector) {
+  if (cpu::is_null_selector(selector) || !guest_slot(selector)) return {};
+  if (descriptor(selector) & kAccessedBit) return {AccessedMark::Kind::kMarked, 0, 0};
+  if (selector & 4) return mark_slot(ldt_, selector >> 3);
+  if (gdt_.entries == 0) return {};  // the boot descriptors are accessed already
+  return mark_slot(gdt_, selector >> 3);
+}
+
+std::optional<uint32_t> DeprivilegedSegments::guest_table_linear(uint32_t linear) const {
+  const auto slot = shadow_slot(linear);
+  if (!slot) return std::nullopt;
+  return slot->table->base + slot->index * 8 + (linear & 7u);
+}
+
+void DeprivilegedSegments::machine_written(uint32_t ma) {
+  const uint32_t mfn = ma / kPageSize;
+  for (uint32_t i = 0; i < kGdtPages; ++i) {
+    if (gdt_mfn_[i] != mfn) continue;
+    if (const auto slot = shadow_slot(kGdtBase + i * kPageSize + ma % kPageSize)) {
+      mark_slot(*slot->table, slot->index);
+    }
+    return;
+  }
+  for (uint32_t i = 0; i < kLdtPages && ldt_mfn_[0] != 0; ++i) {
+    if (ldt_mfn_[i] != mfn) continue;
+    if (const auto slot = shadow_slot(kLdtBase + i * kPageSize + ma % kPageSize)) {
+      mark_slot(*slot->table, slot->index);
+    }
+    return;
   }
 }
 

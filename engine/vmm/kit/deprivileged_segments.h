@@ -25,6 +25,7 @@
 // every shadow address space by one monitor page table (hole_pt_mfn()).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -104,12 +105,63 @@ class DeprivilegedSegments : public TracedTables {
   // guest's first LGDT, the flat 4 GiB descriptors Multiboot leaves at kBootCode and
   // kBootData (the segments a kernel finds at entry, SDM Vol. 3A, 3.4.5).
   std::optional<uint64_t> guest_descriptor(uint16_t selector) const;
+  // The guest's own descriptor that the segment register `seg` was loaded from, as far as
+  // the shadow can tell: the guest's descriptor now when it compresses to what `seg` holds;
+  // else the last guest descriptor of the slot whose cut copy it holds (the guest rewrote
+  // the slot since the load, which natively leaves the register alone: the cut copies of
+  // the last 64 descriptors the cut shortened are kept for this); else the one now.
+  std::optional<uint64_t> guest_descriptor_loaded(const cpu::SegmentCache& seg) const;
   // The guest's own descriptor of the code segment `selector` names, where the cut
   // shortened it: a code segment with the same `base` whose limit is longer than
   // `cut_limit`. An offset beyond the cut but within its limit (in the hole, or the gap
   // below it) is the guest's right: a far transfer's target, a return's, a handler's.
   std::optional<cpu::Descriptor> guest_code_beyond_cut(uint16_t selector, uint32_t base,
                                                        uint32_t cut_limit) const;
+  // The accessed bit (SDM Vol. 3A, 3.4.5.1: a segment load sets the descriptor's accessed
+  // bit, type bit 0, in the table in memory). The processor sets it in the shadow, which the
+  // guest never reads: so the shadow GDT's and LDT's pages are mapped read-only in the hole
+  // (nothing else of the processor writes them: LTR is emulated, the monitor's TSS
+  // descriptor is busy from the start) and its write of the bit faults into the monitor,
+  // which sets the bit in the guest's own descriptor first, through the guest's page tables
+  // and the traced path that keeps the shadow coherent (the shadow copy then has it, and the
+  // processor's load, restarted, writes nothing). A load the monitor makes itself (an
+  // emulated IRET, far RET, POP SS, a gate, an event's delivery) calls mark_accessed.
+  struct AccessedMark {
+    enum class Kind : uint8_t {
+      kNotTable,    // not a guest descriptor of the shadow: nothing done
+      kMarked,      // the guest's descriptor has the bit, and so has the shadow's copy
+      kGuestFault,  // the guest's own write would fault natively: #PF with cr2, error_code
+    };
+    Kind kind = Kind::kNotTable;
+    uint32_t cr2 = 0;
+    uint32_t error_code = 0;
+  };
+  // A #PF of the real processor at hole-linear `linear` with `error_code`: its write of an
+  // accessed bit into the shadow GDT or LDT (a supervisor write to a present page), or
+  // kNotTable.
+  AccessedMark accessed_write(uint32_t linear, uint32_t error_code);
+  // Sets the accessed bit of the guest's descriptor that the shadow slot of `selector` copies
+  // (kNotTable: a null selector, one past the copied slots, or a monitor slot).
+  AccessedMark mark_accessed(uint16_t selector);
+  // The scratch processor's view of the same write: the guest-linear address of the byte
+  // of the guest's table that the shadow's byte at hole-linear `linear` copies, or nullopt.
+  std::optional<uint32_t> guest_table_linear(uint32_t linear) const;
+  // After the scratch processor wrote machine address `ma`: when it lies in the shadow GDT
+  // or LDT, the accessed bit it set is the guest's too (mark_accessed of that slot).
+  void machine_written(uint32_t ma);
+
+  // The listener told before a guest slot of the shadow changes (a traced store, LGDT,
+  // LLDT, a change of address space): bt keeps the descriptor of the guest's virtual %gs
+  // as it was loaded (modes/binary-translation, BtMonitor::descriptor_changing).
+  class SlotListener {
+   public:
+    virtual void descriptor_changing(uint16_t selector, uint64_t old_shadow) = 0;
+
+   protected:
+    ~SlotListener() = default;
+  };
+  void set_slot_listener(SlotListener* listener) { slot_listener_ = listener; }
+
   // Keeps the monitor TSS's SS1:ESP1 equal to the guest TSS's SS0:ESP0 (compressed).
   void sync_tss(uint16_t guest_ss0, uint32_t guest_esp0);
 
@@ -186,7 +238,10 @@ class DeprivilegedSegments : public TracedTables {
   void save(cpu::ByteWriter& w) const;
   void load(cpu::ByteReader& r);
 
+  // A code or data descriptor goes in with its accessed bit set: the processor's loads of it
+  // then never write the shadow's read-only pages.
   void install_monitor_descriptor(uint16_t selector, uint64_t raw) {
+    if (cpu::Descriptor{raw}.s()) raw |= uint64_t{1} << 40;
     write_desc(selector >> 3, raw);
     if ((selector >> 3) < first_monitor_slot_) first_monitor_slot_ = selector >> 3;
   }
@@ -207,6 +262,7 @@ class DeprivilegedSegments : public TracedTables {
   uint32_t idt_mfn_ = 0;
   uint32_t ldt_mfn_[kLdtPages] = {};  // 0 until the first LLDT
   uint32_t first_monitor_slot_ = kMonitorTss >> 3;
+  SlotListener* slot_listener_ = nullptr;
 
   // A guest descriptor table the shadow copies: its guest-linear base and the entries
   // copied (at the last LGDT or LLDT), and the guest frame of each of its pages.
@@ -227,6 +283,30 @@ class DeprivilegedSegments : public TracedTables {
   void copy_entry(GuestMemory& mem, const Table& t, uint32_t index);
   void write_ldt_desc(uint32_t index, uint64_t raw);
   void table_written(Table& t, uint32_t gpa, unsigned size);
+  // The shadow slot that hole-linear `linear` lies in: the table and the index (nullopt
+  // outside the shadow GDT and LDT, or past the guest's copied entries).
+  struct ShadowSlot {
+    const Table* table;
+    uint32_t index;
+  };
+  std::optional<ShadowSlot> shadow_slot(uint32_t linear) const;
+  AccessedMark mark_slot(const Table& t, uint32_t index);
+  // The slot whose accessed bit mark_slot is writing into the guest's table.
+  struct MarkingSlot {
+    const Table* table;
+    uint32_t index;
+  };
+  std::optional<MarkingSlot> marking_;
+  // guest_descriptor_loaded's memory: a shadow copy the cut shortened, the slot it went to
+  // (selector with TI, RPL 0), and the guest's descriptor it came from.
+  struct CutCopy {
+    uint16_t slot = 0;
+    uint64_t shadow = 0;  // accessed bit clear
+    uint64_t guest = 0;
+  };
+  std::array<CutCopy, 64> cut_copies_{};
+  uint32_t next_cut_ = 0;
+  void remember_cut(uint16_t slot, uint64_t guest, uint64_t cut);
 };
 
 }  // namespace vmlab::vmm

@@ -222,6 +222,8 @@ std::optional<PrivilegedEmulator::Outcome> PrivilegedEmulator::gate_call_onto_ho
   }
   const uint32_t linear = guest_ss.base() + new_esp;
   if (!write_mem(linear, frame, size, fault, true)) return fault;
+  // The accessed bits of the new SS and CS, as the processor sets them in the guest's table.
+  if (!mark_loaded(ss_real, ssd, fault) || !mark_loaded(target, cs_cut, fault)) return fault;
   c_.recorder.record(EventKind::hole_access, {linear, 0, 0, 0});
 
   // The processor's state after the call (what it loads from the shadow slots).

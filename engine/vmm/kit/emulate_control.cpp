@@ -98,6 +98,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
   if (!cs.is_code() || cs.dpl() != 1) return gp(cs_sel & 0xFFFCu);
   if (!cs.present()) return {Verdict::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
   if (eip > cs.limit() && eip > return_limit(real, cs)) return gp(0);
+  if (Outcome pf; !mark_loaded(real, cs, pf)) return pf;
   record(insn);
   record_return_past_cut(cs, eip);
   s.seg[cpu::CS] = cs.to_cache(real);
@@ -133,6 +134,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_return(const GuestInsn& insn
   if (!cs.is_code() || cs.dpl() != 1) return gp(cs_sel & 0xFFFCu);
   if (!cs.present()) return {Verdict::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
   if (frame[0] > cs.limit() && frame[0] > return_limit(real, cs)) return gp(0);
+  if (Outcome pf; !mark_loaded(real, cs, pf)) return pf;
   record(insn);
   record_return_past_cut(cs, frame[0]);
   s.seg[cpu::CS] = cs.to_cache(real);
@@ -205,6 +207,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::load_stack_segment(const GuestIn
   const cpu::Descriptor d{segments().descriptor(real)};
   if (!d.writable() || d.dpl() != 1) return gp(sel & 0xFFFCu);
   if (!d.present()) return {Verdict::kFault, cpu::vec::SS, true, sel & 0xFFFCu};
+  if (Outcome pf; !mark_loaded(real, d, pf)) return pf;
   record(insn);
   // The pop moves the old stack's pointer.
   s.gpr[cpu::ESP] = s.seg[cpu::SS].stack_moved(s.gpr[cpu::ESP], static_cast<int32_t>(pop_bytes));

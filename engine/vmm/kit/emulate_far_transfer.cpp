@@ -256,6 +256,10 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::transfer_on_processor(
   const uint32_t at = s.eip;
   // A frame spans at most two pages, and a CALL through a gate to an inner ring reads the
   // parameters from a second stack: four fills at most.
+  // Each segment it loads (CS, and SS to another ring) may first write its accessed bit
+  // into the shadow's read-only pages: the guest's descriptor gets it, and the transfer
+  // is made again (DeprivilegedSegments::accessed_write).
+  int marks = 0;
   for (int fills = 0;; ++fills) {
     try {
       op(c_.cpu);
@@ -265,6 +269,19 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::transfer_on_processor(
       if (f.vector != cpu::vec::PF)
         return {Verdict::kFault, f.vector, f.has_error_code, f.error_code};
       const uint32_t lin = s.cr2;  // the real CR2: the processor's fault, not the guest's yet
+      if (c_.segments && lin >= hole::kBase && marks < 4) {
+        const auto mark = c_.segments->accessed_write(lin, f.error_code);
+        using Kind = DeprivilegedSegments::AccessedMark::Kind;
+        if (mark.kind == Kind::kGuestFault) {
+          c_.vcpu.cr2 = mark.cr2;
+          return {Verdict::kFault, cpu::vec::PF, true, mark.error_code};
+        }
+        if (mark.kind == Kind::kMarked) {
+          ++marks;
+          --fills;
+          continue;
+        }
+      }
       const auto outcome = c_.shadow.page_fault(lin, f.error_code);
       if (outcome.kind == ShadowMmu::FaultKind::kTrue) {
         c_.vcpu.cr2 = lin;
@@ -287,7 +304,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::transfer_on_processor(
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::perform_on_scratch(
     const std::function<void(cpu::Cpu&)>& op) {
-  if (!scratch_) scratch_ = std::make_unique<ScratchExecution>(c_.cpu, c_.machine, c_.memory);
+  if (!scratch_) make_scratch();
   const ScratchExecution::Effects r = scratch_->perform(op);
   if (!r.unsupported.empty()) {
     c_.cpu.unsupported(

@@ -64,7 +64,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_stack_fault() {
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
   if (!c_.shadow.has_hole() || c_.cpu.guest_mode()) return {Verdict::kNotEmulated};
-  if (!scratch_) scratch_ = std::make_unique<ScratchExecution>(c_.cpu, c_.machine, c_.memory);
+  if (!scratch_) make_scratch();
   // PUSHF's image under binary translation shows the virtual IF and IOPL, as its
   // translation does (user code's PUSHF reads the real flags, which are the guest's there).
   // (The opcode is read past its prefixes without decoding, so that an instruction whose
@@ -236,7 +236,22 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::hole_operand_load(uint32_t hole_
   c_.recorder.record(EventKind::hole_access, {hole_linear, 0, 0, 0});
   const uint32_t eip = s.eip;
   try {
-    c_.cpu.load_segment(sreg, selector);
+    try {
+      c_.cpu.load_segment(sreg, selector);
+    } catch (const cpu::CpuFault& f) {
+      // The load's accessed bit, written into the shadow's read-only page: the guest's
+      // descriptor gets it (or the guest its own #PF), then the load is made again.
+      if (f.vector != cpu::vec::PF) throw;
+      const auto mark = segments().accessed_write(s.cr2, f.error_code);
+      using Kind = DeprivilegedSegments::AccessedMark::Kind;
+      if (mark.kind == Kind::kNotTable) throw;
+      if (mark.kind == Kind::kGuestFault) {
+        s.eip = eip;
+        c_.vcpu.cr2 = mark.cr2;
+        return {Verdict::kFault, cpu::vec::PF, true, mark.error_code};
+      }
+      c_.cpu.load_segment(sreg, selector);
+    }
     if (form == Form::kPop) s.gpr[cpu::ESP] += offset_size;
     if (form == Form::kFarPointer) write_gpr(insn->ops[0].reg, insn->o16 ? 2 : 4, offset);
     s.eip = eip + insn->length;

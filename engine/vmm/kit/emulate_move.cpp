@@ -101,10 +101,11 @@ void PrivilegedEmulator::apply(const ScratchExecution::Effects& r) {
   for (const ScratchExecution::Write& w : r.writes) {
     if (w.machine) {
       // The hole: what the processor itself writes there (an accessed bit in the shadow
-      // GDT), done as it would have done it.
+      // GDT or LDT), done as it would have done it, and given to the guest's descriptor.
       for (unsigned b = 0; b < w.size; ++b) {
         c_.cpu.phys_write8(w.gpa + b, static_cast<uint8_t>(w.value >> (8 * b)));
       }
+      if (c_.segments) c_.segments->machine_written(w.gpa);
       continue;
     }
     commit(w.gpa, w.value, w.size);
@@ -130,7 +131,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
   }
   const GuestInsn& insn = *decoded;
   if (const auto stored = plain_store(insn)) return *stored;
-  if (!scratch_) scratch_ = std::make_unique<ScratchExecution>(c_.cpu, c_.machine, c_.memory);
+  if (!scratch_) make_scratch();
   // The guest's view for the sensitive instructions that write memory, where the monitor
   // closes the holes (virtualize_sensitive_reads): what its translations of them show.
   const VirtualCpu& v = c_.vcpu;

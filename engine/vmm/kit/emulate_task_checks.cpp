@@ -67,7 +67,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_task_checks(const GuestInsn&
     if (!c_.memory.read(table + (sel & 0xFFF8u), &raw, 8, false)) return {Verdict::kNotEmulated};
     if (!cpu::is_task_target(cpu::Descriptor{raw})) return {Verdict::kNotEmulated};
   }
-  if (!scratch_) scratch_ = std::make_unique<ScratchExecution>(c_.cpu, c_.machine, c_.memory);
+  if (!scratch_) make_scratch();
   const ScratchExecution::Effects r = scratch_->execute(
       [&](cpu::CpuState& st) {
         st.gdtr = v.gdtr;

@@ -220,6 +220,17 @@ bool GuestEventInjector::try_deliver(uint8_t vector, Kind kind, bool has_error_c
     }
   }
 
+  // The accessed bits of the handler's CS and of a new SS, set in the guest's table by the
+  // processor after the pushes (SDM Vol. 3A, 3.4.5.1; interrupts.cpp's order).
+  for (const uint16_t loaded :
+       {cs_sel, static_cast<uint16_t>(new_cpl < s.cpl ? new_ss.selector : 0)}) {
+    const auto mark = segments_.mark_accessed(loaded);
+    if (mark.kind == DeprivilegedSegments::AccessedMark::Kind::kGuestFault) {
+      vcpu_.cr2 = mark.cr2;
+      return fail(cpu::vec::PF, mark.error_code);
+    }
+  }
+
   // 5. Enter the handler in ring 1.
   s.seg[cpu::SS] = new_ss;
   s.gpr[cpu::ESP] = new_esp;

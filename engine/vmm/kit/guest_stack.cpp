@@ -8,7 +8,8 @@ cpu::SegmentCache guest_segment_view(const DeprivilegedSegments& segments,
                                      const cpu::SegmentCache& loaded) {
   cpu::SegmentCache view = loaded;
   if (!loaded.usable || cpu::is_null_selector(loaded.selector)) return view;
-  const auto raw = segments.guest_descriptor(loaded.selector);
+  // The descriptor the register was loaded from (the guest may have rewritten the slot).
+  const auto raw = segments.guest_descriptor_loaded(loaded);
   if (!raw) return view;
   const cpu::Descriptor d{*raw};
   if (d.base() != loaded.base) return view;

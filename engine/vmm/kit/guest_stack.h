@@ -18,9 +18,11 @@ namespace vmlab::vmm {
 
 // `loaded` (a segment cache loaded from the shadow GDT or LDT) with the guest's own limit
 // back: a longer one for an expand-up segment, a lower one (a wider range) for an
-// expand-down one. The cut is the only difference between the two descriptors, so a
-// guest descriptor with another base, type or size no longer is the one loaded (the guest
-// rewrote it; the processor keeps the loaded one, SDM Vol. 3A, 3.4.3): `loaded` as it is.
+// expand-down one. The guest descriptor is the one the register was loaded from
+// (DeprivilegedSegments::guest_descriptor_loaded: the slot may have been rewritten since,
+// and the processor keeps the loaded one, SDM Vol. 3A, 3.4.3); the cut is the only
+// difference between the two, so one with another base, type or size is not it: `loaded`
+// as it is.
 cpu::SegmentCache guest_segment_view(const DeprivilegedSegments& segments,
                                      const cpu::SegmentCache& loaded);
 

@@ -62,6 +62,20 @@ DeprivilegedSegments& PrivilegedEmulator::segments() const {
   return *c_.segments;
 }
 
+void PrivilegedEmulator::make_scratch() {
+  scratch_ = std::make_unique<ScratchExecution>(c_.cpu, c_.machine, c_.memory);
+  scratch_->set_descriptor_tables(c_.segments);
+}
+
+bool PrivilegedEmulator::mark_loaded(uint16_t real, const cpu::Descriptor& d, Outcome& fault) {
+  if (d.accessed() || !c_.segments) return true;
+  const auto mark = c_.segments->mark_accessed(real);
+  if (mark.kind != DeprivilegedSegments::AccessedMark::Kind::kGuestFault) return true;
+  c_.vcpu.cr2 = mark.cr2;
+  fault = {Verdict::kFault, cpu::vec::PF, true, mark.error_code};
+  return false;
+}
+
 PrivilegedEmulator::Outcome PrivilegedEmulator::gp(uint32_t error_code) {
   return {Verdict::kFault, cpu::vec::GP, true, error_code};
 }

@@ -283,6 +283,13 @@ class PrivilegedEmulator {
   Context c_;
   GuestInsnDecoder decoder_;
   std::unique_ptr<ScratchExecution> scratch_;  // made at the first emulated write
+  // Makes scratch_, with ring compression's descriptor tables when this monitor has them.
+  void make_scratch();
+  // A segment load the monitor makes for the guest from the shadow slot of `real`
+  // (descriptor `d`): the accessed bit in the guest's descriptor, as the processor sets
+  // it (DeprivilegedSegments::mark_accessed). False, with `fault` the guest's #PF (CR2
+  // set), when the guest's own mapping of its table refuses the write.
+  bool mark_loaded(uint16_t real, const cpu::Descriptor& d, Outcome& fault);
   bool virtual_sensitive_ = false;
   bool wrote_traced_frame_ = false;  // since the start of the last emulate_write
 };

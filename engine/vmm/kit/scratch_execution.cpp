@@ -1,5 +1,6 @@
 #include "engine/vmm/kit/scratch_execution.h"
 
+#include "engine/vmm/kit/deprivileged_segments.h"
 #include "engine/vmm/kit/guest_apic.h"
 
 #include <algorithm>
@@ -172,6 +173,26 @@ bool ScratchExecution::map(uint32_t linear, uint32_t error_code) {
     const uint32_t pde = real_.phys_read32((rs.cr3 & ~0xFFFu) + (linear >> 22) * 4);
     uint32_t pte = 0;
     if (pde & kPresent) pte = real_.phys_read32((pde & ~0xFFFu) + ((linear >> 12) & 0x3FFu) * 4);
+    if (write && (pte & kPresent) && !(pte & kWritable) && tables_ != nullptr) {
+      // The shadow GDT and LDT are read-only in the hole: the processor's write of an
+      // accessed bit there is the guest's too (DeprivilegedSegments::accessed_write), made
+      // through the guest's page tables with supervisor rights. Where the guest's mapping
+      // refuses it, that is the guest's own #PF, at its table's address; otherwise the
+      // write is logged here and given to the guest's descriptor when the effects are
+      // applied (PrivilegedEmulator::apply, machine_written).
+      if (const auto guest = tables_->guest_table_linear(linear)) {
+        const GuestWalk w = memory_.walk(*guest, cpu::Access::kWrite, false, false);
+        if (!w.ok) {
+          result_->guest_page_fault = true;
+          result_->vector = cpu::vec::PF;
+          result_->has_error_code = true;
+          result_->error_code = w.error_code;
+          result_->fault_linear = *guest;
+          return false;
+        }
+        pte |= kWritable;
+      }
+    }
     if (!(pte & kPresent) || (write && !(pte & kWritable))) {
       result_->unsupported = "it reaches a page of the hypervisor hole the monitor does not map";
       return false;

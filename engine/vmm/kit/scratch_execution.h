@@ -48,10 +48,15 @@
 
 namespace vmlab::vmm {
 
+class DeprivilegedSegments;
+
 class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private cpu::CpuObserver {
  public:
   // `devices`: the machine's bus, which port I/O of the instruction reaches (INS, OUTS).
   ScratchExecution(cpu::Cpu& real, cpu::Bus& devices, GuestMemory& memory);
+  // Ring compression's tables (null under VT): the processor's accessed-bit writes to the
+  // shadow GDT and LDT, read-only in the hole, are the guest's (map()).
+  void set_descriptor_tables(const DeprivilegedSegments* tables) { tables_ = tables; }
   ~ScratchExecution() override;
   ScratchExecution(const ScratchExecution&) = delete;
   ScratchExecution& operator=(const ScratchExecution&) = delete;
@@ -188,7 +193,8 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
   // keep the scratch processor faulting.
   uint32_t mappings_ = 0;
   Effects* result_ = nullptr;
-  bool stopping_ = false;    // kMaxWrites reached: the next exception ends the execution
+  bool stopping_ = false;  // kMaxWrites reached: the next exception ends the execution
+  const DeprivilegedSegments* tables_ = nullptr;  // set_descriptor_tables()
   bool guest_hole_ = false;  // this execution maps the hole through the guest's tables
 };
 

@@ -175,7 +175,8 @@ TEST_F(ShadowTablesTest, AFullSizeGuestGdtLeavesTheMonitorsSlotsAlone) {
   segments_.install_monitor_descriptor(0xFFE9, tc_code);
   for (uint32_t i = 1; i < 8192; ++i) store64(0x100000 + i * 8, seg(0, 0xFFFFF, 0x92, 0xC));
   ASSERT_TRUE(lgdt(0x100000, 0xFFFF));
-  EXPECT_EQ(segments_.descriptor(0xFFE8), tc_code);
+  // (installed accessed: the processor never writes the shadow's read-only pages for it)
+  EXPECT_EQ(segments_.descriptor(0xFFE8), tc_code | uint64_t{1} << 40);
   EXPECT_EQ(segments_.descriptor(0xFFE0),
             DeprivilegedSegments::compress(seg(0, 0xFFFFF, 0x92, 0xC)));
   EXPECT_EQ(shadow_->traced_tables().size(), 16u);
@@ -207,6 +208,57 @@ TEST_F(ShadowTablesTest, TheLdtIsCopiedTracedAndCutLikeTheGdt) {
   EXPECT_FALSE(cpu_.state().ldtr.usable);
   EXPECT_EQ(segments_.descriptor(0x04), 0u);
   EXPECT_EQ(shadow_->traced_tables(), std::vector<uint32_t>{3});
+}
+
+TEST_F(ShadowTablesTest, TheProcessorsAccessedBitReachesTheGuestsDescriptorThroughTheMonitor) {
+  ASSERT_TRUE(lgdt(0x3000, 0x3F));
+  const uint64_t data = seg(0, 0xFFFFF, 0x92, 0xC);  // the accessed bit clear
+  traced64(0x3010, data);
+  // The real processor in ring 1 on the shadow: its load's write of the bit faults on the
+  // shadow GDT's read-only page, before the register changes.
+  cpu::CpuState& s = cpu_.state();
+  s.cr0 |= cpu::cr0::PE | cpu::cr0::PG | cpu::cr0::WP;
+  s.gdtr = {DeprivilegedSegments::kGdtBase, 0xFFFF};
+  s.cpl = 1;
+  cpu_.tlb_flush(true);
+  const uint16_t ds_before = s.seg[cpu::DS].selector;
+  uint8_t vector = 0;
+  uint32_t error_code = 0;
+  try {
+    cpu_.load_segment(cpu::DS, 0x10);
+  } catch (const cpu::CpuFault& f) {
+    vector = f.vector;
+    error_code = f.error_code;
+  }
+  EXPECT_EQ(vector, cpu::vec::PF);
+  EXPECT_EQ(error_code, cpu::pferr::P | cpu::pferr::W);
+  EXPECT_EQ(s.cr2, DeprivilegedSegments::kGdtBase + 0x15);
+  EXPECT_EQ(s.seg[cpu::DS].selector, ds_before);
+  // Anything but that write is not the monitor's to take: nothing changes.
+  using Kind = DeprivilegedSegments::AccessedMark::Kind;
+  const uint32_t pw = cpu::pferr::P | cpu::pferr::W;
+  EXPECT_EQ(segments_.accessed_write(s.cr2, pw | cpu::pferr::U).kind, Kind::kNotTable);
+  EXPECT_EQ(segments_.accessed_write(s.cr2, cpu::pferr::P).kind, Kind::kNotTable);
+  EXPECT_EQ(segments_.accessed_write(DeprivilegedSegments::kGdtBase + 0x45, pw).kind,
+            Kind::kNotTable);  // past the guest's limit
+  EXPECT_EQ(segments_.accessed_write(DeprivilegedSegments::kGdtBase + 5, pw).kind,
+            Kind::kNotTable);  // the null descriptor
+  EXPECT_EQ(memory_.read_phys8(0x3015), 0x92u);
+  EXPECT_EQ(segments_.descriptor(0x10), DeprivilegedSegments::compress(data));
+  // The processor's write: the guest's descriptor gets the bit, so does the shadow's copy,
+  // and the load made again writes nothing.
+  EXPECT_EQ(segments_.accessed_write(s.cr2, pw).kind, Kind::kMarked);
+  EXPECT_EQ(memory_.read_phys8(0x3015), 0x93u);
+  EXPECT_EQ(segments_.descriptor(0x10), DeprivilegedSegments::compress(data | uint64_t{1} << 40));
+  cpu_.load_segment(cpu::DS, 0x10);
+  EXPECT_EQ(s.seg[cpu::DS].selector, 0x10u);
+  // A load the monitor makes itself: the same, and nothing for a descriptor already marked.
+  traced64(0x3018, data);
+  EXPECT_EQ(segments_.mark_accessed(0x18).kind, Kind::kMarked);
+  EXPECT_EQ(memory_.read_phys8(0x301D), 0x93u);
+  EXPECT_EQ(segments_.mark_accessed(0x18).kind, Kind::kMarked);
+  EXPECT_EQ(segments_.mark_accessed(0).kind, Kind::kNotTable);
+  EXPECT_EQ(segments_.mark_accessed(0x40).kind, Kind::kNotTable);  // past the limit
 }
 
 TEST_F(ShadowTablesTest, AShadowLdtTakesAllItsFramesOrNone) {
