@@ -93,6 +93,12 @@ void string_op(Cpu& cpu, const Insn& insn) {
     if (cpu.guest_mode()) [[unlikely]] {
       vmx_io(cpu, insn, cpu.r16(EDX), sizeof(T), OP == Str::kIns, true, false);
     }
+    // The I/O permission (CPL against IOPL, then the TSS bitmap) comes before the memory
+    // operand, as the SDM's INS/OUTS pseudo-code orders it and QEMU checks it: a port the
+    // guest may not use is #GP(0) even where its source or destination page is not present
+    // (random guest seed 9152 of tests/robustness/differential.py: native alone gave the
+    // #PF of the operand; the monitors decide the port first).
+    cpu.check_io_permission(cpu.r16(EDX), sizeof(T));
   }
   const uint32_t step = (cpu.state().eflags & flags::DF) ? 0u - sizeof(T) : sizeof(T);
   if (!insn.rep() && !insn.repne()) {

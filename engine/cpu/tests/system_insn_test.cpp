@@ -69,6 +69,24 @@ TEST_F(SystemInsnTest, CliStiAreIoplSensitive) {
   EXPECT_TRUE(st().interrupt_shadow);
 }
 
+// INS and OUTS check the port's permission before their memory operand (SDM Vol. 2,
+// INS/OUTS pseudo-code; QEMU does the same): at CPL 3 with IOPL 0 and the port denied by
+// the TSS's I/O bitmap, an OUTS whose source lies past the SS limit is #GP(0) for the port,
+// not #SS(0) for the operand (random guest seed 9152: native gave the operand's fault, the
+// monitors the port's). With the port allowed the operand's fault remains.
+TEST_F(SystemInsnTest, OutsChecksThePortBeforeItsSource) {
+  enter_cpl(3);
+  st().eflags = flags::kReserved1;
+  ram_[kTss + kIoBitmap + 0x80 / 8] = 0x01;  // deny 0x80
+  st().seg[SS].limit = 0xFFF;
+  st().gpr[ESI] = 0x10000;
+  st().gpr[EDX] = 0x80;
+  EXPECT_EQ(fault_text(exec({0x36, 0x6E})), fault_text(vec::GP, 0));  // ss: outsb
+  EXPECT_EQ(st().gpr[ESI], 0x10000u);
+  ram_[kTss + kIoBitmap + 0x80 / 8] = 0x00;
+  EXPECT_EQ(fault_text(exec({0x36, 0x6E})), fault_text(vec::SS, 0));
+}
+
 TEST_F(SystemInsnTest, SgdtSidtWorkAtCpl3) {
   enter_cpl(3);
   EXPECT_EQ(fault_text(exec({0x0F, 0x01, 0x05, 0x00, 0x70, 0x00, 0x00})), "none");  // sgdt
