@@ -35,6 +35,7 @@
 #include "frontend/workloads.h"
 #include "modes/binary-translation/bt_run_record.h"
 #include "modes/registry.h"
+#include "source_commit.h"  // generated: cmake/SourceCommit.cmake
 
 namespace vmlab::cli {
 namespace {
@@ -93,16 +94,42 @@ machine::Result<void> write_reports(vmm::Vm& vm, const machine::RunResult& r, co
   c.kernel_sha256 = sha.value();
   std::error_code ec;
   c.kernel_bytes = std::filesystem::file_size(o.kernel, ec);
+  c.source_commit = VMLAB_SOURCE_COMMIT;
   c.arguments.push_back("run");
   c.arguments.insert(c.arguments.end(), args.begin(), args.end());
+  c.variant = modes::variant_name(vm.mode(), o.mode_options);
   c.trace = o.trace;
   c.trace_limit = o.trace_limit;
+  // The files besides the kernel that decide the run, each hashed as config.json says.
+  const auto add_file = [&c](const std::string& role,
+                             const std::string& path) -> machine::Result<void> {
+    auto hash = vmm::Sha256::hex_of_file(path);
+    if (!hash) return hash.error();
+    std::error_code size_ec;
+    c.files.push_back({role, path, hash.value(), std::filesystem::file_size(path, size_ec)});
+    return {};
+  };
+  if (!o.input_file.empty()) {
+    if (auto f = add_file("input", o.input_file); !f) return f;
+  }
+  if (o.keys.starts_with("@")) {
+    if (auto f = add_file("keys", o.keys.substr(1)); !f) return f;
+  }
+  for (const machine::MultibootModule& m : o.modules) {
+    if (auto f = add_file("initrd", m.path); !f) return f;
+  }
+  for (const machine::DiskSpec& d : o.disks) {
+    std::error_code size_ec;
+    c.files.push_back(
+        {"disk", d.path, "", std::filesystem::file_size(d.path, size_ec), d.readonly, d.index});
+  }
   if (auto w = vmm::RunReport::write_file(o.out_dir + "/config.json",
                                           vmm::RunReport::config_json(vm, c));
       !w) {
     return w;
   }
-  return vmm::RunReport::write_file(o.out_dir + "/stats.json", vmm::RunReport::stats_json(vm, r));
+  return vmm::RunReport::write_file(o.out_dir + "/stats.json",
+                                    vmm::RunReport::stats_json(vm, r, c.variant));
 }
 
 }  // namespace

@@ -28,6 +28,21 @@ std::span<const Variant> variants() {
   return kVariants;
 }
 
+std::string variant_name(vmm::ModeId mode, const vmm::ModeOptions& options) {
+  const auto cpu_of = [](vmm::ModeId m, vmm::ModeOptions::Cpu c) {
+    return m == vmm::ModeId::trap && c == vmm::ModeOptions::Cpu::kDefault
+               ? vmm::ModeOptions::Cpu::kVt
+               : c;
+  };
+  for (const Variant& v : kVariants) {
+    if (v.mode == mode && cpu_of(v.mode, v.options.cpu) == cpu_of(mode, options.cpu) &&
+        v.options.nested_paging == options.nested_paging) {
+      return v.name;
+    }
+  }
+  return std::string(vmm::mode_name(mode));
+}
+
 bool implemented(vmm::ModeId mode) {
   return mode == vmm::ModeId::native || mode == vmm::ModeId::trap || mode == vmm::ModeId::pv ||
          mode == vmm::ModeId::bt;

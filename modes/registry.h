@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <span>
+#include <string>
 
 #include "engine/machine/result.h"
 #include "engine/vmm/core/event.h"
@@ -31,5 +32,8 @@ struct Variant {
 // paging), trap-npt, trap-classic, bt, pv. The one table; frontend/variants.h and the tests
 // use it.
 std::span<const Variant> variants();
+// The name of the variant `mode` with `options` is (trap's default CPU is the VT CPU), or
+// the mode's own name: config.json's and stats.json's "variant".
+std::string variant_name(vmm::ModeId mode, const vmm::ModeOptions& options);
 
 }  // namespace vmlab::modes

@@ -251,6 +251,28 @@ def main():
                 stats = json.load(open(os.path.join(guest, "stats.json")))
                 if not stats["workloads"] or stats["trace"]["dropped"] == 0:
                     raise SystemExit("guest run: expected a result line and dropped trace events")
+                # A variant with every kind of file config.json names: an input, a key
+                # script, a disk (trap with nested paging).
+                files = os.path.join(tmp, "files")
+                with open(os.path.join(tmp, "input.txt"), "w") as f:
+                    f.write("run=syscall iters=5\n")
+                with open(os.path.join(tmp, "keys.txt"), "w") as f:
+                    f.write("a")
+                with open(os.path.join(tmp, "disk.img"), "wb") as f:
+                    f.write(bytes(1 << 20))
+                run_vmlab(a.vmlab, ["run", "-q", "--out", files, "--mode", "trap", "--npt",
+                                    "--input", os.path.join(tmp, "input.txt"),
+                                    "--keys", "@" + os.path.join(tmp, "keys.txt"),
+                                    "--disk", os.path.join(tmp, "disk.img") + ",readonly",
+                                    "--max-instructions", "2M", a.kernel])
+                dirs.append(files)
+                config = json.load(open(os.path.join(files, "config.json")))
+                roles = [f["role"] for f in config["files"]]
+                stats = json.load(open(os.path.join(files, "stats.json")))
+                if (roles != ["input", "keys", "disk"] or config["variant"] != "trap-npt" or
+                        stats["variant"] != "trap-npt" or not config["source_commit"]):
+                    raise SystemExit(f"files run: roles {roles}, variant {config['variant']}/"
+                                     f"{stats['variant']}, commit {config['source_commit']!r}")
         chk = Checker()
         for d in dirs:
             validate_dir(d, schemas, kinds, chk)

@@ -33,17 +33,43 @@ std::string RunReport::config_json(const Vm& vm, const Context& c) {
   json.begin_object();
   json.key("schema").value(kConfigSchema);
   json.key("vmlab_version").value(c.vmlab_version);
+  json.key("source_commit").value(c.source_commit);
   json.key("arguments").begin_array();
   for (const std::string& a : c.arguments) json.value(a);
   json.end_array();
   json.key("mode").value(mode_name(vm.mode()));
   json.key("mode_id").value(static_cast<uint32_t>(vm.mode()));
+  json.key("variant").value(c.variant.empty() ? std::string(mode_name(vm.mode())) : c.variant);
+  json.key("mode_description").value(vm.mode_impl().describe());
   json.key("kernel").begin_object();
   json.key("path").value(c.kernel_path);
   json.key("sha256").value(c.kernel_sha256);
   json.key("bytes").value(c.kernel_bytes);
   json.end_object();
   json.key("cmdline").value(mc.cmdline);
+  json.key("files").begin_array();
+  for (const Context::File& f : c.files) {
+    json.begin_inline_object();
+    const bool disk = f.role == "disk";
+    json.key("role").value(f.role);
+    json.key("path").value(f.path);
+    json.key("sha256");
+    if (disk) {
+      json.null();
+    } else {
+      json.value(f.sha256);
+    }
+    json.key("index");
+    if (disk) {
+      json.value(uint32_t{f.index});
+    } else {
+      json.null();
+    }
+    json.key("readonly").value(f.readonly);
+    json.key("bytes").value(f.bytes);
+    json.end_object();
+  }
+  json.end_array();
   json.key("memory_mib").value(mc.memory_mib);
   json.key("cpu_mhz").value(mc.cpu_mhz);
   json.key("max_instructions").value(mc.max_instructions);
@@ -69,7 +95,7 @@ std::string RunReport::config_json(const Vm& vm, const Context& c) {
   return json.take() + "\n";
 }
 
-std::string RunReport::stats_json(Vm& vm, const machine::RunResult& r) {
+std::string RunReport::stats_json(Vm& vm, const machine::RunResult& r, const std::string& variant) {
   const Recorder& rec = vm.recorder();
   const EventCounters& counters = rec.counters();
   const cpu::Cpu& cpu = vm.machine().cpu();
@@ -80,6 +106,7 @@ std::string RunReport::stats_json(Vm& vm, const machine::RunResult& r) {
   json.key("schema").value(kStatsSchema);
   json.key("mode").value(mode_name(vm.mode()));
   json.key("mode_id").value(static_cast<uint32_t>(vm.mode()));
+  json.key("variant").value(variant.empty() ? std::string(mode_name(vm.mode())) : variant);
   json.key("profile").value(vm.profile().name());
 
   json.key("stop").begin_object();

@@ -25,16 +25,33 @@ class RunReport {
     std::string kernel_path;
     std::string kernel_sha256;
     uint64_t kernel_bytes = 0;
+    std::string source_commit;           // the git commit vmlab was built from
     std::vector<std::string> arguments;  // the command line after the program name
+    // The mode's variant by the name `vmlab compare` gives it (trap, trap-npt,
+    // trap-classic; the mode's name for the others).
+    std::string variant;
     bool trace = false;
     uint64_t trace_limit = 0;
+    // Every other file that decides the run: --input, --keys @FILE, --initrd modules (with
+    // their SHA-256) and --disk images (path and size only: the run may write them).
+    struct File {
+      std::string role;  // "input", "keys", "initrd", "disk"
+      std::string path;
+      std::string sha256;  // empty for a disk
+      uint64_t bytes = 0;
+      bool readonly = false;  // a disk's
+      unsigned index = 0;     // a disk's ATA index
+    };
+    std::vector<File> files;
   };
 
   static constexpr const char* kConfigSchema = "vmlab-config/1";
   static constexpr const char* kStatsSchema = "vmlab-stats/1";
 
   static std::string config_json(const Vm& vm, const Context& context);
-  static std::string stats_json(Vm& vm, const machine::RunResult& result);
+  // `variant`: as Context::variant.
+  static std::string stats_json(Vm& vm, const machine::RunResult& result,
+                                const std::string& variant = "");
 
   // Writes `text` to `path` (created or truncated).
   static machine::Result<void> write_file(const std::string& path, const std::string& text);
