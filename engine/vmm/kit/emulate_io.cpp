@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "engine/cpu/descriptor.h"
+#include "engine/vmm/kit/guest_stack.h"
 #include "engine/vmm/kit/privileged_emulator.h"
 
 namespace vmlab::vmm {
@@ -56,15 +57,11 @@ bool PrivilegedEmulator::segment_allows(const cpu::SegmentCache& sc, uint32_t of
 
 bool PrivilegedEmulator::segment_allows(uint8_t seg, uint32_t offset, unsigned size,
                                         bool write) const {
-  cpu::SegmentCache sc = c_.cpu.state().seg[seg];
-  // Under ring compression the real limit is the cut one: the guest's own descriptor
-  // decides (the cut is the only difference, DeprivilegedSegments::compress).
-  if (!c_.cpu.guest_mode() && c_.shadow.has_hole() && sc.usable &&
-      !cpu::is_null_selector(sc.selector)) {
-    if (const auto raw = segments().guest_descriptor(sc.selector)) {
-      const cpu::Descriptor d{*raw};
-      if (d.base() == sc.base && d.limit() >= sc.limit) sc.limit = d.limit();
-    }
+  const cpu::SegmentCache& sc = c_.cpu.state().seg[seg];
+  // Under ring compression the real limit is the cut one: the guest's own descriptor, the
+  // one the register was loaded from, decides (guest_stack.h).
+  if (!c_.cpu.guest_mode() && c_.shadow.has_hole()) {
+    return segment_allows(guest_segment_view(segments(), sc), offset, size, write);
   }
   return segment_allows(sc, offset, size, write);
 }
