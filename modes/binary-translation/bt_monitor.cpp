@@ -346,6 +346,22 @@ void BtMonitor::leave_tc(uint32_t tc_eip) {
   leave_to_guest(r->guest);
 }
 
+void BtMonitor::restart_sequence(uint32_t tc_eip) {
+  // The monitor has just set an accessed bit in the guest's GDT or LDT, and that write may
+  // have changed the bytes the load reads (a stack slot or far pointer the guest keeps in
+  // its own table): the load restarts at its selector check, which reads them again, so
+  // that no selector the check has not passed reaches a segment register (a load of DS
+  // from such a slot could otherwise reload the monitor's own %gs data selector, 0xFFF1).
+  const TranslationCache::InsnRecord* r = cache_->record_at(tc_eip);
+  if (!r || tc_eip == r->tc) return;
+  cpu::CpuState& s = cpu_.state();
+  if (r->restore & kRestoreEax) s.gpr[cpu::EAX] = cache_->data32(gsdata::kSaveEax);
+  if (r->restore & kRestoreEcx) s.gpr[cpu::ECX] = cache_->data32(gsdata::kSaveEcx);
+  if (r->restore & kRestoreEdx) s.gpr[cpu::EDX] = cache_->data32(gsdata::kSaveEdx);
+  s.seg[cpu::GS] = gs_data_;  // (the load may have been made with the guest's %gs)
+  s.eip = r->tc;
+}
+
 std::optional<uint32_t> BtMonitor::translation_of(uint32_t guest) {
   if (const auto tc = cache_->lookup(guest)) return tc;
   const Translator::Attempt r = translator_->translate(guest);
@@ -437,10 +453,11 @@ void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
   const uint32_t lin = cpu_.state().cr2;
   const uint32_t tc_eip = cpu_.state().eip;
   // A segment load's accessed bit (in the TC, or in user mode): kMarked restarts the
-  // instruction where it is.
+  // instruction where it is; in the TC, its sequence from the start (restart_sequence).
   if (accessed_bit_fault(lin, error_code, [&] {
         if (from_tc) leave_tc(tc_eip);
       })) {
+    if (from_tc && in_tc()) restart_sequence(tc_eip);
     return;
   }
   if (lin >= vmm::hole::kBase) {

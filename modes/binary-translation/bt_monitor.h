@@ -90,7 +90,10 @@ class BtMonitor : public vmm::DeprivilegedMonitor, private vmm::DeprivilegedSegm
  private:
   // bt_monitor.cpp: moving between guest terms and the TC.
   void enter_tc();
-  void leave_tc(uint32_t tc_eip);       // a fault or interrupt at a TC address
+  void leave_tc(uint32_t tc_eip);  // a fault or interrupt at a TC address
+  // An accessed bit set for a load inside an in-TC sequence: the sequence again from its
+  // first TC byte, with the registers it borrowed restored.
+  void restart_sequence(uint32_t tc_eip);
   void leave_to_guest(uint32_t guest);  // guest terms at a known guest EIP
   void sync_out();                      // the virtual CPU into the %gs data
   void sync_selector_table();           // the selector table to the guest's GDT limit

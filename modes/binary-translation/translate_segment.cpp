@@ -3,9 +3,8 @@
 // The interpreter's twin is engine/cpu/exec_segment.cpp. While the guest kernel runs from
 // the TC, the real %gs holds the translator's data segment (the paper's "%gs escape",
 // references/papers.md 1e), so the guest's own %gs is virtual: MOV/POP to GS store the
-// selector in the %gs data and MOV/PUSH from GS read it back (the selector is checked
-// against the guest's GDT limit at the load, below; its descriptor when it reaches the
-// hardware, on the return to user mode). The real CS is the TC's code
+// selector in the %gs data and MOV/PUSH from GS read it back (the processor loads it
+// first, at the instruction: below). The real CS is the TC's code
 // segment, so MOV from CS and PUSH CS show the guest's CS with RPL 0 from the %gs data;
 // MOV from SS and PUSH SS likewise show the guest's SS with RPL 0 (SS changes only in the
 // monitor: an event, an IRET, a MOV/POP SS or LSS callout, which update the %gs data).
@@ -29,9 +28,26 @@
 // ok: mov ecx, gs:[kSaveEcx]
 //     (the instruction, as before)
 // The table marks every GDT selector the guest's table does not hold (past its limit, and
-// the monitor's slots above it; BtMonitor::sync_selector_table), so that the virtual %gs,
-// which no processor check guards at its load, gets native's #GP(selector) too. A selector
-// the table passes is a guest slot or an LDT one, which the processor checks itself.
+// the monitor's slots above it; BtMonitor::sync_selector_table), so that a load of the
+// virtual %gs gets native's #GP(selector) too. A selector the table passes is a guest slot
+// or an LDT one, which the processor checks itself.
+//
+// MOV GS, POP GS and LGS have the processor make the load itself, at the instruction, as
+// natively (SDM Vol. 2, POP, LGS, MOV; Vol. 3A, 3.4.3, 3.4.5.1): after the check, the
+// guest's own instruction runs as it is (its stack pop, its far pointer's read, every check
+// of the descriptor, its accessed bit, its destination register), and the monitor's %gs is
+// put back from the TC's first bytes:
+//     (the check, which also leaves the selector it passed at kGsChecked)
+//     pop gs | lgs r, m | mov gs, m16         ; the guest's bytes (with %gs-relative operands
+//                                             ; between a load of its own %gs and ...)
+//     mov gs, cs:[0xfc100000]                 ; ... the monitor's back
+//     mov ecx, gs:[kGsChecked]                ; the checked selector into kVgs and kVgsLoad
+// A fault of the load leaves ESP, the destination and %gs as they were, as natively. What
+// reaches kVgs is the selector the check read and passed, never a second read: the
+// processor's write of the accessed bit faults into the monitor, which sets it in the
+// guest's descriptor, and that write may change the very bytes the load reads (a stack slot
+// or far pointer inside the guest's GDT); the load then restarts at the check
+// (BtMonitor::page_fault), so that a selector the table refuses never loads.
 #include <capstone/capstone.h>
 
 #include "modes/binary-translation/translator.h"
@@ -103,23 +119,13 @@ Scratch scratch_for(const InsnOperand& op) {
   return {x86::edx, gsdata::kSaveEdx, kRestoreEdx};
 }
 
-// LGS's scratch register: one that neither the destination nor the address uses (none when
-// the address uses all three of EAX, ECX, EDX and the destination is the third).
-bool lgs_scratch(const ClassifiedInsn& insn, Scratch& out) {
-  const InsnOperand& src = insn.ops[1];
-  const unsigned dst_id = gp32(insn.ops[0].reg).id();
-  for (const Scratch& s : {Scratch{x86::eax, gsdata::kSaveEax, kRestoreEax},
-                           Scratch{x86::ecx, gsdata::kSaveEcx, kRestoreEcx},
-                           Scratch{x86::edx, gsdata::kSaveEdx, kRestoreEdx}}) {
-    const unsigned id = s.reg.id();
-    const bool used = id == dst_id || (src.base != 0 && gp32(src.base).id() == id) ||
-                      (src.index != 0 && gp32(src.index).id() == id);
-    if (!used) {
-      out = s;
-      return true;
-    }
+// The scratch register of a load of the virtual %gs: ECX (which the check saves first),
+// or EAX when it is LGS's destination.
+Scratch gs_load_scratch(const ClassifiedInsn& insn) {
+  if (insn.id == X86_INS_LGS && gp32(insn.ops[0].reg).id() == x86::ecx.id()) {
+    return {x86::eax, gsdata::kSaveEax, kRestoreEax};
   }
-  return false;
+  return {x86::ecx, gsdata::kSaveEcx, kRestoreEcx};
 }
 
 enum class Form : uint8_t {
@@ -221,13 +227,15 @@ SelectorSource selector_source(const ClassifiedInsn& insn) {
   src.mem.addOffset(skip);
   src.mem.setSize(2);
   src.gs_relative = op->segment == X86_REG_GS;
+  if (src.gs_relative) src.mem.setSegment(x86::gs);  // (read with the guest's own %gs)
   src.far_pointer = skip != 0;
   src.offset_size = skip;
   return src;
 }
 
 // The selector check (the file's comment). Borrows ECX (the caller's record restores it).
-void check_selector(FE& e, const ClassifiedInsn& insn, bool read_only) {
+// `keep`: the selector is left at kGsChecked too.
+void check_selector(FE& e, const ClassifiedInsn& insn, bool read_only, bool keep = false) {
   auto& a = e.a();
   const SelectorSource src = selector_source(insn);
   asmjit::Label ok = a.newLabel();
@@ -268,6 +276,7 @@ void check_selector(FE& e, const ClassifiedInsn& insn, bool read_only) {
     a.movzx(x86::ecx, src.mem);
     if (src.gs_relative) e.guest_gs_end();
   }
+  if (keep) a.mov(FE::gs(gsdata::kGsChecked), x86::ecx);
   x86::Mem entry = x86::word_ptr(gsdata::kSelectorTable, x86::ecx, 1);
   entry.setSegment(x86::gs);
   a.movzx(x86::ecx, entry);
@@ -287,6 +296,35 @@ void count_with_eax(FE& e, InTcKind kind) {
   a.mov(x86::eax, FE::gs(gsdata::kSaveEax));
 }
 
+bool gs_relative_operand(const ClassifiedInsn& insn) {
+  for (unsigned i = 0; i < insn.op_count && i < insn.ops.size(); ++i) {
+    if (insn.ops[i].kind == InsnOperand::Kind::kMem && insn.ops[i].segment == X86_REG_GS) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// POP GS, LGS, MOV GS from memory: the check, then the processor's own load, then the
+// checked selector into the %gs data (the file's comment).
+void emit_gs_load(FE& e, const ClassifiedInsn& insn) {
+  auto& a = e.a();
+  const Scratch s = gs_load_scratch(insn);
+  e.begin(insn, Translation::kInTc, static_cast<uint8_t>(s.restore | kRestoreEcx));
+  // (EAX is saved before anything can fault, so that a fault restores the guest's own.)
+  if (s.slot != gsdata::kSaveEcx) a.mov(FE::gs(s.slot), s.reg);
+  check_selector(e, insn, false, true);
+  if (gs_relative_operand(insn)) e.guest_gs_begin();
+  e.ident(insn);
+  e.guest_gs_end();
+  a.mov(s.reg, FE::gs(gsdata::kGsChecked));
+  a.mov(FE::gs(gsdata::kVgs), s.reg);
+  a.mov(FE::gs(gsdata::kVgsLoad), s.reg);
+  e.count(InTcKind::kLoadGs, s.reg);
+  a.mov(s.reg, FE::gs(s.slot));
+  e.end();
+}
+
 }  // namespace
 
 bool classify_segment(ClassifiedInsn& insn) {
@@ -301,23 +339,13 @@ bool classify_segment(ClassifiedInsn& insn) {
     insn.terminates = true;
     return true;
   }
-  if (f != Form::kNone) {
-    // A store of GS or CS through a %gs-relative operand is not translated.
-    const bool gs_operand =
-        (insn.ops[0].kind == InsnOperand::Kind::kMem && insn.ops[0].segment == X86_REG_GS) ||
-        (insn.ops[1].kind == InsnOperand::Kind::kMem && insn.ops[1].segment == X86_REG_GS);
-    Scratch unused{};
-    const bool callout = gs_operand || (f == Form::kLgs && !lgs_scratch(insn, unused));
-    insn.how = callout ? Translation::kCallout : Translation::kInTc;
-    insn.terminates = callout;
-    return true;
-  }
-  if (insn.uses_gs) {
-    // A %gs-relative memory operand: the instruction runs as it is, between a load of the
-    // guest's own %gs and the return of the monitor's (an in-TC sequence, not IDENT: as it
-    // is, the operand would reach the translator's data).
-    insn.how = insn.id == X86_INS_LGS ? Translation::kCallout : Translation::kInTc;
-    insn.terminates = insn.how == Translation::kCallout;
+  if (f != Form::kNone || insn.uses_gs) {
+    // Every other load or store of GS, CS or SS (through a %gs-relative operand too), and
+    // any other instruction with a %gs-relative memory operand: an in-TC sequence (the
+    // latter runs as it is, between a load of the guest's own %gs and the return of the
+    // monitor's: as it is, the operand would reach the translator's data).
+    insn.how = Translation::kInTc;
+    insn.terminates = false;
     return true;
   }
   return false;
@@ -353,18 +381,7 @@ void emit_segment(FE& e, const ClassifiedInsn& insn) {
       e.end();
       return;
     case Form::kPopGs:
-      e.begin(insn, Translation::kInTc, kRestoreEcx);
-      check_selector(e, insn, false);
-      a.pop(FE::gs(gsdata::kVgs));
-      // The new selector is the one %gs-relative accesses load (kVgsLoad): a cached copy
-      // of the old descriptor no longer applies.
-      a.mov(FE::gs(gsdata::kSaveEax), x86::eax);
-      a.movzx(x86::eax, FE::gs(gsdata::kVgs, 2));
-      a.mov(FE::gs(gsdata::kVgsLoad), x86::eax);
-      e.count(InTcKind::kLoadGs, x86::eax);
-      a.mov(x86::eax, FE::gs(gsdata::kSaveEax));
-      e.end();
-      return;
+    case Form::kLgs: emit_gs_load(e, insn); return;
     case Form::kPushGs:
     case Form::kPushCs:
     case Form::kPushSs: {
@@ -382,54 +399,20 @@ void emit_segment(FE& e, const ClassifiedInsn& insn) {
     }
     case Form::kLoadGs: {
       const InsnOperand& src = insn.ops[1];
+      if (src.kind == InsnOperand::Kind::kMem) {
+        emit_gs_load(e, insn);
+        return;
+      }
       const Scratch s = scratch_for(src);
       e.begin(insn, Translation::kInTc, static_cast<uint8_t>(s.restore | kRestoreEcx));
       check_selector(e, insn, false);
       a.mov(FE::gs(s.slot), s.reg);
-      if (src.kind == InsnOperand::Kind::kReg) {
-        a.movzx(s.reg, x86::gpw(gp32(src.reg).id()));
-      } else {
-        x86::Mem m = to_mem(src);
-        m.setSize(2);
-        a.movzx(s.reg, m);
-      }
+      a.movzx(s.reg, x86::gpw(gp32(src.reg).id()));
       // The processor loads the selector now, as natively: its checks (a fault leaves
       // %gs and the guest's registers as they were) and the accessed bit in the guest's
       // descriptor (DeprivilegedSegments::accessed_write); then the monitor's %gs is back.
       a.mov(x86::gs, x86::gpw(s.reg.id()));
       e.guest_gs_end();
-      a.mov(FE::gs(gsdata::kVgs), s.reg);
-      a.mov(FE::gs(gsdata::kVgsLoad), s.reg);
-      e.count(InTcKind::kLoadGs, s.reg);
-      a.mov(s.reg, FE::gs(s.slot));
-      e.end();
-      return;
-    }
-    case Form::kLgs: {
-      // LGS r, m16:16/m16:32: the offset into r and the selector into the virtual %gs, as
-      // MOV GS does (the selector is checked when it reaches the hardware). Both reads come
-      // first, so that a fault on either leaves r and %gs unchanged and an r that the
-      // address uses is overwritten last; the scratch register is neither.
-      const InsnOperand& dst = insn.ops[0];
-      const InsnOperand& src = insn.ops[1];
-      const unsigned dst_id = gp32(dst.reg).id();
-      Scratch s{};
-      lgs_scratch(insn, s);  // (classify_segment made it a callout when there is none)
-      const uint32_t width = dst.size == 2 ? 2 : 4;
-      x86::Mem selector = to_mem(src);
-      selector.addOffset(width);
-      selector.setSize(2);
-      x86::Mem offset = to_mem(src);
-      offset.setSize(width);
-      e.begin(insn, Translation::kInTc, static_cast<uint8_t>(s.restore | kRestoreEcx));
-      check_selector(e, insn, false);
-      a.mov(FE::gs(s.slot), s.reg);
-      a.movzx(s.reg, selector);
-      if (width == 2) {
-        a.mov(x86::gpw(dst_id), offset);
-      } else {
-        a.mov(x86::gpd(dst_id), offset);
-      }
       a.mov(FE::gs(gsdata::kVgs), s.reg);
       a.mov(FE::gs(gsdata::kVgsLoad), s.reg);
       e.count(InTcKind::kLoadGs, s.reg);
@@ -465,10 +448,14 @@ void emit_segment(FE& e, const ClassifiedInsn& insn) {
       const Scratch s = scratch_for(dst);
       x86::Mem m = to_mem(dst);
       m.setSize(2);
+      const bool gs_operand = dst.segment == X86_REG_GS;  // stored with the guest's %gs
+      if (gs_operand) m.setSegment(x86::gs);
       e.begin(insn, Translation::kInTc, s.restore);
       a.mov(FE::gs(s.slot), s.reg);
       a.mov(s.reg, FE::gs(field));
+      if (gs_operand) e.guest_gs_begin();
       a.mov(m, x86::gpw(s.reg.id()));
+      if (gs_operand) e.guest_gs_end();
       e.count(kind, s.reg);
       a.mov(s.reg, FE::gs(s.slot));
       e.end();

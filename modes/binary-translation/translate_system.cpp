@@ -67,8 +67,8 @@ bool classify_system(ClassifiedInsn& insn) {
     case X86_INS_SMSW:
     case X86_INS_STR:
     case X86_INS_SLDT:
-      insn.how = insn.uses_gs ? Translation::kCallout : Translation::kInTc;
-      insn.terminates = insn.uses_gs;
+      insn.how = Translation::kInTc;  // (a %gs-relative operand stored with the guest's %gs)
+      insn.terminates = false;
       return true;
     default: return false;
   }
@@ -81,8 +81,9 @@ void emit_system(FE& e, const ClassifiedInsn& insn) {
   auto& a = e.a();
   if (insn.how == Translation::kCallout) {
     e.begin(insn, Translation::kCallout);
-    e.callout(insn.uses_gs ? CalloutKind::kUnsupported : CalloutKind::kEmulate, insn,
-              guest_opcode(insn));
+    // (A %gs-relative operand is the guest's own %gs there: the callout puts it back in
+    // the real %gs before the PrivilegedEmulator reads the operand.)
+    e.callout(CalloutKind::kEmulate, insn, guest_opcode(insn));
     e.end();
     return;
   }
@@ -128,22 +129,31 @@ void emit_system(FE& e, const ClassifiedInsn& insn) {
   }
   const Scratch s = pick_scratch(dst);
   x86::Mem m = to_mem(dst);
+  // A %gs-relative operand: each store made with the guest's own %gs, loaded around it
+  // (the values come from the %gs data, which the guest's %gs does not reach).
+  const bool gs_operand = dst.segment == X86_REG_GS;
+  if (gs_operand) m.setSegment(x86::gs);
+  auto store = [&](const x86::Mem& to, const x86::Gp& from) {
+    if (gs_operand) e.guest_gs_begin();
+    a.mov(to, from);
+    if (gs_operand) e.guest_gs_end();
+  };
   e.begin(insn, Translation::kInTc, s.restore);
   a.mov(FE::gs(s.slot), s.reg);
   if (kind == InTcKind::kSgdt || kind == InTcKind::kSidt) {
     // The 6-byte pseudo-descriptor: limit, then base (SDM Vol. 2, SGDT).
     a.mov(s.reg, FE::gs(field));
     m.setSize(4);
-    a.mov(m, s.reg);
+    store(m, s.reg);
     a.mov(s.reg, FE::gs(field + 4));
     x86::Mem hi = m;
     hi.addOffset(4);
     hi.setSize(2);
-    a.mov(hi, x86::gpw(s.reg.id()));
+    store(hi, x86::gpw(s.reg.id()));
   } else {
     a.mov(s.reg, FE::gs(field));
     m.setSize(2);
-    a.mov(m, x86::gpw(s.reg.id()));
+    store(m, x86::gpw(s.reg.id()));
   }
   e.count(kind, s.reg);
   a.mov(s.reg, FE::gs(s.slot));

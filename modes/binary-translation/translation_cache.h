@@ -117,6 +117,11 @@ inline constexpr uint32_t kStackHighSkip = 0xB0;
 // kVgs itself, or layout::kGsCache (with kVgs's RPL) while the guest's %gs is a cached
 // copy. Every load of the virtual %gs sets it to the new selector.
 inline constexpr uint32_t kVgsLoad = 0xB4;
+// The selector a load of the virtual %gs (POP GS, LGS, MOV GS from memory) read and the
+// selector table passed: the sequence stores it into kVgs and kVgsLoad once the processor's
+// own load of it succeeded, never a second read of the guest's memory (which the monitor's
+// write of an accessed bit, at that load, may have changed: translate_segment.cpp).
+inline constexpr uint32_t kGsChecked = 0xB8;
 inline constexpr uint32_t kSelectorTable = 0x10000;
 static_assert(kSelectorTable >= 0x2000 &&  // past the doorbell page (below)
               kSelectorTable + 0x10000 * 2 <= layout::kHashOffset);

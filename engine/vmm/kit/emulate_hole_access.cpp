@@ -234,6 +234,12 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::hole_operand_load(uint32_t hole_
   const auto selector = static_cast<uint16_t>(bytes[at] | bytes[at + 1] << 8);
 
   c_.recorder.record(EventKind::hole_access, {hole_linear, 0, 0, 0});
+  // A selector past the guest's table names an empty slot or one of the monitor's own (bt's
+  // TC code and %gs data, DPL 1, which the processor's load in ring 1 would take): natively
+  // past the guest's GDT limit, #GP(selector).
+  if (!cpu::is_null_selector(selector) && !segments().guest_slot(selector)) {
+    return gp(selector & 0xFFFCu);
+  }
   const uint32_t eip = s.eip;
   try {
     try {

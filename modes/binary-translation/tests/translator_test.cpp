@@ -79,9 +79,16 @@ TEST_F(BtGuestTest, EachFamilyIsTranslatedAsTheDesignSays) {
       {{0x65, 0xFF, 0x20}, Translation::kRemapped, true},       // jmp gs:[eax]
       {{0x0F, 0xB5, 0x00}, Translation::kInTc, false},          // lgs eax, [eax]
       {{0x66, 0x0F, 0xB5, 0x03}, Translation::kInTc, false},    // lgs ax, [ebx]
-      {{0x65, 0x0F, 0xB5, 0x00}, Translation::kCallout, true},  // lgs eax, gs:[eax]
-      // lgs eax, [ecx+edx]: no scratch register left among EAX, ECX, EDX
-      {{0x0F, 0xB5, 0x04, 0x11}, Translation::kCallout, true},
+      {{0x65, 0x0F, 0xB5, 0x00}, Translation::kInTc, false},    // lgs eax, gs:[eax]
+      {{0x0F, 0xB5, 0x04, 0x11}, Translation::kInTc, false},    // lgs eax, [ecx+edx]
+      {{0x0F, 0xB5, 0x09}, Translation::kInTc, false},          // lgs ecx, [ecx]
+      {{0x65, 0x8E, 0x28}, Translation::kInTc, false},          // mov gs, gs:[eax]
+      {{0x65, 0x8C, 0x28}, Translation::kInTc, false},          // mov gs:[eax], gs
+      {{0x65, 0x0F, 0x01, 0x00}, Translation::kInTc, false},    // sgdt gs:[eax]
+      {{0x65, 0x0F, 0x00, 0x08}, Translation::kInTc, false},    // str gs:[eax]
+      {{0x65, 0x0F, 0x01, 0x10}, Translation::kCallout, true},  // lgdt gs:[eax]
+      {{0x65, 0x0F, 0x01, 0x38}, Translation::kCallout, true},  // invlpg gs:[eax]
+      {{0x65, 0x0F, 0x02, 0x00}, Translation::kInTc, false},    // lar eax, gs:[eax]
   };
   for (const Case& c : cases) {
     ClassifiedInsn insn;

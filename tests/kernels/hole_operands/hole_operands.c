@@ -9,7 +9,8 @@
  * pages at 0xFEE00000 and takes every such form from there, in ring 0 and in ring 3:
  * MOV ES, LES, LFS, LGS (and LGS with its operand below the hole, which bt translates), POP FS with
  * ESP in the hole, a far JMP and a far CALL through pointers there, and a selector beyond the GDT's
- * limit (the #GP the load gives natively). Every line is what the guest saw; the console is the
+ * limit (the #GP the load gives natively; 0xFFF1 too, which is bt's %gs data segment, DPL 1, and
+ * which the kernel's ring 1 loaded from the hole under bt). Every line is what the guest saw; the console is the
  * same natively, under QEMU and in every mode (expected.txt).
  */
 #include "probe.h"
@@ -123,6 +124,7 @@ static void forms(uint16_t code, uint16_t data, uint32_t base) {
   d[(base + 4) / 4] = 0x12345678; /* a far pointer: offset, then selector */
   w[(base + 8) / 2] = data;
   w[(base + 0x30) / 2] = 0x1230; /* beyond the GDT's limit */
+  w[(base + 0x34) / 2] = 0xFFF1; /* too, and bt's %gs data (DPL 1: ring 1 could load it) */
   d[(base + 0x7FC) / 4] = data;  /* the top of a stack in the hole */
   uint32_t sel = 0;
   probe_record("  mov es, [hole]", mov_es(HOLE + base, data));
@@ -149,6 +151,7 @@ static void forms(uint16_t code, uint16_t data, uint32_t base) {
   probe_record("  pop fs, esp in the hole", popped);
   probe_record("  pop fs moved esp by", moved);
   probe_record("  mov es, [hole] 0x1230", mov_es(HOLE + base + 0x30, data));
+  probe_record("  mov es, [hole] 0xfff1", mov_es(HOLE + base + 0x34, data));
   probe_record("  jmp far [hole]", far_jump(HOLE + base + 0x10, code));
   probe_record("  call far [hole]", far_call(HOLE + base + 0x20, code));
 }
