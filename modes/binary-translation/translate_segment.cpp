@@ -196,6 +196,7 @@ struct SelectorSource {
   bool gs_relative = false;
   bool far_pointer = false;  // LDS, LES, LFS, LGS: the offset (offset_size bytes) precedes
   uint32_t offset_size = 0;
+  bool stack_default = false;  // 16-bit addressing through BP, no override: SS-relative
 };
 SelectorSource selector_source(const ClassifiedInsn& insn) {
   SelectorSource src;
@@ -230,7 +231,35 @@ SelectorSource selector_source(const ClassifiedInsn& insn) {
   if (src.gs_relative) src.mem.setSegment(x86::gs);  // (read with the guest's own %gs)
   src.far_pointer = skip != 0;
   src.offset_size = skip;
+  src.stack_default = insn.a16 && op->base == X86_REG_BP && op->segment == 0;
   return src;
+}
+
+// ECX = the 16-bit effective address of the instruction's memory operand (address-size
+// prefix 0x67), plus `add`, wrapped at 64 KiB as the processor wraps it: a LEA of the
+// guest's own ModRM and displacement with ECX as its register (16-bit addressing names BX,
+// BP, SI and DI only), then `lea cx, [ecx+add]`. Neither changes a flag. (to_mem builds a
+// 32-bit address from the 32-bit registers, which is not where the processor reads.)
+void a16_address(FE& e, const ClassifiedInsn& insn, uint32_t add) {
+  unsigned i = 0;
+  auto prefix = [](uint8_t b) {
+    return b == 0x66 || b == 0x67 || b == 0xF0 || b == 0xF2 || b == 0xF3 || b == 0x26 ||
+           b == 0x2E || b == 0x36 || b == 0x3E || b == 0x64 || b == 0x65;
+  };
+  while (i < insn.length && prefix(insn.bytes[i])) ++i;
+  if (insn.bytes[i] == 0x0F) ++i;
+  ++i;  // the opcode; then its ModRM
+  const uint8_t modrm = insn.bytes[i];
+  const unsigned mod = modrm >> 6;
+  const unsigned rm = modrm & 7u;
+  const unsigned disp = mod == 1 ? 1 : (mod == 2 || (mod == 0 && rm == 6)) ? 2 : 0;
+  uint8_t lea[5] = {0x67, 0x8D, static_cast<uint8_t>((modrm & 0xC7u) | 0x08u), 0, 0};
+  for (unsigned d = 0; d < disp; ++d) lea[3 + d] = insn.bytes[i + 1 + d];
+  e.a().embed(lea, 3 + disp);
+  if (add != 0) {
+    const uint8_t adjust[] = {0x66, 0x8D, 0x49, static_cast<uint8_t>(add)};  // lea cx,[ecx+add]
+    e.a().embed(adjust, sizeof adjust);
+  }
 }
 
 // The selector check (the file's comment). Borrows ECX (the caller's record restores it).
@@ -255,26 +284,36 @@ void check_selector(FE& e, const ClassifiedInsn& insn, bool read_only, bool keep
   } else if (!src.in_memory) {
     a.movzx(x86::ecx, src.reg);
   } else {
+    // The operand's bytes `at` from its start (the selector's: src.offset_size), read into
+    // ECX; under a 16-bit address size at the processor's 16-bit address (a16_address).
+    auto read = [&](uint32_t at, uint32_t size) {
+      x86::Mem m = src.mem;
+      if (insn.a16) {
+        a16_address(e, insn, at);
+        m = x86::ptr(x86::ecx);
+        if (src.mem.hasSegment()) m.setSegment(src.mem.segment());
+        if (src.stack_default) m.setSegment(x86::ss);
+      } else {
+        m.addOffset(static_cast<int64_t>(at) - static_cast<int64_t>(src.offset_size));
+      }
+      m.setSize(size);
+      if (src.gs_relative) e.guest_gs_begin();
+      if (size == 4) {
+        a.mov(x86::ecx, m);
+      } else {
+        a.movzx(x86::ecx, m);
+      }
+      if (src.gs_relative) e.guest_gs_end();
+    };
     if (src.far_pointer) {
       // LDS, LES, LFS, LGS read the offset first, then the selector (QEMU's order; the
       // processor's #PF on a far pointer that straddles a not-present page names the first
       // part that faults): the offset is read here too, as wide, its value dropped, and
       // ECX, which its address may use, put back before the selector's.
-      x86::Mem offset = src.mem;
-      offset.addOffset(-static_cast<int64_t>(src.offset_size));
-      offset.setSize(src.offset_size);
-      if (src.gs_relative) e.guest_gs_begin();
-      if (src.offset_size == 2) {
-        a.movzx(x86::ecx, offset);
-      } else {
-        a.mov(x86::ecx, offset);
-      }
-      if (src.gs_relative) e.guest_gs_end();
+      read(0, src.offset_size);
       a.mov(x86::ecx, FE::gs(gsdata::kSaveEcx));
     }
-    if (src.gs_relative) e.guest_gs_begin();
-    a.movzx(x86::ecx, src.mem);
-    if (src.gs_relative) e.guest_gs_end();
+    read(src.offset_size, 2);
   }
   if (keep) a.mov(FE::gs(gsdata::kGsChecked), x86::ecx);
   x86::Mem entry = x86::word_ptr(gsdata::kSelectorTable, x86::ecx, 1);

@@ -84,20 +84,19 @@ TEST_F(GsLoadsTest, LgsThroughItsOwnDestinationAndThroughGs) {
   poke32(0x620C, 0x38);
   poke32(0x5010, 0x4321);  // at gs:[0x10] once GS is 0x30: 0x30:0x4321
   poke32(0x5014, 0x30);
-  std::vector<uint8_t> code = {
-      0xB8, 0x00, 0x62, 0x00, 0x00,              // mov eax, 0x6200
-      0x0F, 0xB5, 0x00,                          // lgs eax, [eax]
-      0x65, 0x8B, 0x1D, 0x04, 0x00, 0x00, 0x00,  // mov ebx, gs:[4]
-      0xB9, 0x00, 0x62, 0x00, 0x00,              // mov ecx, 0x6200
-      0x89, 0xC5,                                // mov ebp, eax
-      0xB8, 0x88, 0x77, 0x66, 0x55,              // mov eax, 0x55667788
-      0x0F, 0xB5, 0x09,                          // lgs ecx, [ecx] (EAX the scratch)
-      0x65, 0x8B, 0x15, 0x10, 0x00, 0x00, 0x00,  // mov edx, gs:[0x10]
-      0x65, 0x0F, 0xB5, 0x35, 0x10, 0x00, 0x00,
-      0x00,                                      // lgs esi, gs:[0x10]
-      0x89, 0xF2,                                // mov edx, esi
-      0xBF, 0x08, 0x62, 0x00, 0x00,              // mov edi, 0x6208
-      0x0F, 0xB5, 0x3F};                         // lgs edi, [edi]: #NP(0x38)
+  std::vector<uint8_t> code = {0xB8, 0x00, 0x62, 0x00, 0x00,              // mov eax, 0x6200
+                               0x0F, 0xB5, 0x00,                          // lgs eax, [eax]
+                               0x65, 0x8B, 0x1D, 0x04, 0x00, 0x00, 0x00,  // mov ebx, gs:[4]
+                               0xB9, 0x00, 0x62, 0x00, 0x00,              // mov ecx, 0x6200
+                               0x89, 0xC5,                                // mov ebp, eax
+                               0xB8, 0x88, 0x77, 0x66, 0x55,              // mov eax, 0x55667788
+                               0x0F, 0xB5, 0x09,  // lgs ecx, [ecx] (EAX the scratch)
+                               0x65, 0x8B, 0x15, 0x10, 0x00, 0x00, 0x00,  // mov edx, gs:[0x10]
+                               0x65, 0x0F, 0xB5, 0x35, 0x10, 0x00, 0x00,
+                               0x00,                          // lgs esi, gs:[0x10]
+                               0x89, 0xF2,                    // mov edx, esi
+                               0xBF, 0x08, 0x62, 0x00, 0x00,  // mov edi, 0x6208
+                               0x0F, 0xB5, 0x3F};             // lgs edi, [edi]: #NP(0x38)
   with_lgdt(code);
   const auto r = run(0x1000, code);
   ASSERT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
@@ -107,8 +106,8 @@ TEST_F(GsLoadsTest, LgsThroughItsOwnDestinationAndThroughGs) {
   EXPECT_EQ(g[cpu::ECX], 0x1234u);
   EXPECT_EQ(g[cpu::EAX] & 0xFFFFFF00u, 0x55667700u);  // the scratch given back (AL: the exit)
   EXPECT_EQ(g[cpu::EDX], 0x4321u);
-  EXPECT_EQ(g[cpu::ESI], 0x38u);     // #NP(0x38) at the last LGS ...
-  EXPECT_EQ(g[cpu::EDI], 0x6208u);   // ... its destination unchanged
+  EXPECT_EQ(g[cpu::ESI], 0x38u);    // #NP(0x38) at the last LGS ...
+  EXPECT_EQ(g[cpu::EDI], 0x6208u);  // ... its destination unchanged
   EXPECT_EQ(peek32(0x6300), 0x8000u - 16);
   EXPECT_EQ(peek32(0x7FF0 + 4), 0x1005u + 7 + 52);
   EXPECT_EQ(type_byte(0x30), 0x93);
@@ -159,9 +158,9 @@ TEST_F(SelfNamingDescriptorTest, MovDsNeverLoadsTheMonitorsSelector) {
 }
 
 TEST_F(SelfNamingDescriptorTest, PopGsNeverLoadsTheMonitorsSelector) {
-  const auto r = run_load({0xBC, 0xF4, 0xFE, 0x10, 0x00,  // mov esp, 0x10FEF4
-                           0x0F, 0xA9,                    // pop gs
-                           0x8C, 0xEB,                    // mov ebx, gs
+  const auto r = run_load({0xBC, 0xF4, 0xFE, 0x10, 0x00,          // mov esp, 0x10FEF4
+                           0x0F, 0xA9,                            // pop gs
+                           0x8C, 0xEB,                            // mov ebx, gs
                            0x65, 0xA1, 0x00, 0x00, 0x00, 0x00});  // mov eax, gs:[0]
   ASSERT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
   expect_refused();
@@ -179,16 +178,41 @@ TEST_F(SelfNamingDescriptorTest, LgsNeverLoadsTheMonitorsSelector) {
 // same offset through DS, which here holds a good selector, and let 0xFFF1 through).
 TEST_F(GsLoadsTest, MovDsFromGsMemoryChecksTheSelectorItLoads) {
   tables();
-  poke32(0x5020, 0xFFF1);  // gs:[0x20], GS = 0x30 (base 0x5000)
-  poke32(0x0020, 0x10);    // ds:[0x20]
+  poke32(0x5020, 0xFFF1);                                     // gs:[0x20], GS = 0x30 (base 0x5000)
+  poke32(0x0020, 0x10);                                       // ds:[0x20]
   std::vector<uint8_t> code = {0xBE, 0x5A, 0x5A, 0x00, 0x00,  // mov esi, 0x5A5A
                                0x66, 0xB8, 0x30, 0x00,        // mov ax, 0x30
                                0x8E, 0xE8,                    // mov gs, ax
                                0x65, 0x8E, 0x1D, 0x20, 0x00, 0x00, 0x00,  // mov ds, gs:[0x20]
-                               0x8C, 0xDB};                                // mov ebx, ds
+                               0x8C, 0xDB};                               // mov ebx, ds
   with_lgdt(code);
   const auto r = run(0x1000, code);
   ASSERT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
+  EXPECT_EQ(state().gpr[cpu::ESI], 0xFFF0u);
+  EXPECT_NE(state().seg[cpu::DS].selector, 0xFFF1u);
+}
+
+// A 16-bit address size (0x67): the check reads the selector where the processor does,
+// [BX] and not [EBX] (it read [EBX], passed the 0x10 there, and `mov ds, [bx]` loaded the
+// 0xFFF1 at [BX], bt's %gs data).
+TEST_F(GsLoadsTest, SixteenBitAddressesAreCheckedWhereTheProcessorReads) {
+  tables();
+  poke32(0x0040, 0x777);  // [bx] with BX = 0x40: 0x30:0x777
+  poke32(0x0044, 0x30);
+  poke32(0x10044, 0xFFF1);                                    // [ebx + 4] with EBX = 0x10040
+  poke32(0x0020, 0xFFF1);                                     // [bx] with BX = 0x20
+  poke32(0x10020, 0x10);                                      // [ebx]
+  std::vector<uint8_t> code = {0xBE, 0x5A, 0x5A, 0x00, 0x00,  // mov esi, 0x5A5A
+                               0xBB, 0x40, 0x00, 0x01, 0x00,  // mov ebx, 0x10040
+                               0x67, 0x0F, 0xB5, 0x3F,        // lgs edi, [bx]
+                               0xBB, 0x20, 0x00, 0x01, 0x00,  // mov ebx, 0x10020
+                               0x67, 0x8E, 0x1F,              // mov ds, [bx]: #GP(0xFFF0)
+                               0x8C, 0xDB};                   // mov ebx, ds
+  with_lgdt(code);
+  const auto r = run(0x1000, code);
+  ASSERT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
+  EXPECT_EQ(state().gpr[cpu::EDI], 0x777u);
+  EXPECT_EQ(monitor_->cache().data32(gsdata::kVgs), 0x30u);
   EXPECT_EQ(state().gpr[cpu::ESI], 0xFFF0u);
   EXPECT_NE(state().seg[cpu::DS].selector, 0xFFF1u);
 }
