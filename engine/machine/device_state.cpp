@@ -188,6 +188,7 @@ void PostCodePort::load(cpu::ByteReader& r) {
 
 void I8042Controller::save(cpu::ByteWriter& w) const {
   keyboard_.save(w);
+  mouse_.save(w);
   w.u8(ctr_);
   w.u8(out_);
   w.boolean(obf_);
@@ -200,9 +201,13 @@ void I8042Controller::save(cpu::ByteWriter& w) const {
   w.boolean(system_flag_);
   w.u8(output_port_);
   w.boolean(irq_level_);
+  w.boolean(out_aux_);
+  w.boolean(reply_aux_);
+  w.boolean(aux_irq_level_);
 }
 void I8042Controller::load(cpu::ByteReader& r) {
   keyboard_.load(r);
+  mouse_.load(r);
   ctr_ = r.u8();
   out_ = r.u8();
   obf_ = r.boolean();
@@ -212,15 +217,21 @@ void I8042Controller::load(cpu::ByteReader& r) {
   reply_.reset();
   if (has_reply) reply_ = reply;
   f0_seen_ = r.boolean();
-  pending_ = static_cast<Pending>(r.u8_below(static_cast<unsigned>(Pending::kIgnore) + 1));
+  pending_ = static_cast<Pending>(r.u8_below(static_cast<unsigned>(Pending::kMouse) + 1));
   last_was_command_ = r.boolean();
   system_flag_ = r.boolean();
   output_port_ = r.u8();
-  // The IRQ line is what the buffer and CTR say; a reply waits only behind a full buffer;
-  // the keyboard's bytes wait only behind one too, or a disabled interface.
+  // The IRQ lines are what the buffer and CTR say; a reply waits only behind a full buffer;
+  // the keyboard's and the mouse's bytes wait only behind one too, or a disabled interface.
   irq_level_ = r.boolean();
-  if (irq_level_ != (obf_ && (ctr_ & kCtrKbdInterrupt)) || (reply_ && !obf_) ||
-      (keyboard_.has_data() && !obf_ && !(ctr_ & kCtrKbdDisabled))) {
+  out_aux_ = r.boolean();
+  reply_aux_ = r.boolean();
+  aux_irq_level_ = r.boolean();
+  if (irq_level_ != (obf_ && !out_aux_ && (ctr_ & kCtrKbdInterrupt)) ||
+      aux_irq_level_ != (obf_ && out_aux_ && (ctr_ & kCtrAuxInterrupt)) ||
+      (out_aux_ && out_from_keyboard_) || (reply_ && !obf_) ||
+      (keyboard_.has_data() && !obf_ && !(ctr_ & kCtrKbdDisabled)) ||
+      (mouse_.has_data() && !obf_ && !(ctr_ & kCtrAuxDisabled))) {
     r.fail();
   }
 }

@@ -3,7 +3,9 @@
 namespace vmlab::machine {
 
 uint8_t I8042Controller::status() const {
-  return static_cast<uint8_t>((obf_ ? kStatusOutputFull : 0) | (system_flag_ ? kStatusSystem : 0) |
+  return static_cast<uint8_t>((obf_ ? kStatusOutputFull : 0) |
+                              (obf_ && out_aux_ ? kStatusAuxData : 0) |
+                              (system_flag_ ? kStatusSystem : 0) |
                               (last_was_command_ ? kStatusCommand : 0) | kStatusNotInhibited);
 }
 
@@ -32,8 +34,9 @@ void I8042Controller::io_write(uint16_t offset, unsigned, uint32_t value) {
   if (on_access_) on_access_();
 }
 
-void I8042Controller::reply(uint8_t b) {
+void I8042Controller::reply(uint8_t b, bool aux) {
   reply_ = b;
+  reply_aux_ = aux;
 }
 
 void I8042Controller::command(uint8_t c) {
@@ -46,14 +49,17 @@ void I8042Controller::command(uint8_t c) {
       reply(0x55);
       break;
     case 0xAB: reply(0x00); break;
+    case 0xA7: ctr_ |= kCtrAuxDisabled; break;
+    case 0xA8: ctr_ &= static_cast<uint8_t>(~kCtrAuxDisabled); break;
+    case 0xA9: reply(0x00); break;  // auxiliary interface test: no fault
     case 0xAD: ctr_ |= kCtrKbdDisabled; break;
     case 0xAE: ctr_ &= static_cast<uint8_t>(~kCtrKbdDisabled); break;
     case 0xC0: reply(0x80); break;
     case 0xD0: reply(static_cast<uint8_t>((output_port_ & ~0x30) | (obf_ ? 0x10 : 0x00))); break;
     case kCmdWriteOutputPort: pending_ = Pending::kOutputPort; break;
     case 0xD2: pending_ = Pending::kOutputBuffer; break;
-    case 0xD3:  // write the auxiliary output buffer: no auxiliary port, its data is dropped
-    case 0xD4: pending_ = Pending::kIgnore; break;
+    case 0xD3: pending_ = Pending::kAuxOutputBuffer; break;
+    case 0xD4: pending_ = Pending::kMouse; break;
     case 0xDD: output_port_ &= static_cast<uint8_t>(~0x02); break;
     case 0xDF: output_port_ |= 0x02; break;
     case 0xE0: reply(0x00); break;
@@ -76,7 +82,11 @@ void I8042Controller::data(uint8_t d) {
     case Pending::kCommandByte: ctr_ = d; break;
     case Pending::kOutputPort: write_output_port(d); break;
     case Pending::kOutputBuffer: reply(d); break;
-    case Pending::kIgnore: break;
+    case Pending::kAuxOutputBuffer: reply(d, true); break;
+    case Pending::kMouse:  // re-enables the auxiliary interface, as a keyboard write does
+      ctr_ &= static_cast<uint8_t>(~kCtrAuxDisabled);
+      mouse_.write(d);
+      break;
     case Pending::kKeyboard:
       ctr_ &= static_cast<uint8_t>(~kCtrKbdDisabled);
       if (obf_ && out_from_keyboard_) obf_ = false;  // an unread reply is dropped
@@ -92,11 +102,21 @@ void I8042Controller::refill() {
       reply_.reset();
       obf_ = true;
       out_from_keyboard_ = false;
+      out_aux_ = reply_aux_;
       break;
     }
-    if ((ctr_ & kCtrKbdDisabled) || !keyboard_.has_data()) break;
+    if ((ctr_ & kCtrKbdDisabled) || !keyboard_.has_data()) {
+      if (!(ctr_ & kCtrAuxDisabled) && mouse_.has_data()) {
+        out_ = mouse_.read();
+        obf_ = true;
+        out_from_keyboard_ = false;
+        out_aux_ = true;
+      }
+      break;
+    }
     const uint8_t b = keyboard_.read();
     out_from_keyboard_ = true;
+    out_aux_ = false;
     if (!(ctr_ & kCtrTranslate)) {
       out_ = b;
       obf_ = true;
@@ -114,10 +134,16 @@ void I8042Controller::refill() {
 }
 
 void I8042Controller::update_irq() {
-  const bool level = obf_ && (ctr_ & kCtrKbdInterrupt);
-  if (level == irq_level_) return;
-  irq_level_ = level;
-  if (irq_) irq_(level);
+  const bool level = obf_ && !out_aux_ && (ctr_ & kCtrKbdInterrupt);
+  if (level != irq_level_) {
+    irq_level_ = level;
+    if (irq_) irq_(level);
+  }
+  const bool aux_level = obf_ && out_aux_ && (ctr_ & kCtrAuxInterrupt);
+  if (aux_level != aux_irq_level_) {
+    aux_irq_level_ = aux_level;
+    if (aux_irq_) aux_irq_(aux_level);
+  }
 }
 
 bool I8042Controller::ready_for_key() const {

@@ -54,7 +54,8 @@ Machine::Machine(MachineConfig config, PhysicalMemory memory)
             device_stop_message_ = "reset requested by the guest (keyboard controller reset pulse)";
             stop_slice();
           },
-          [this](bool level) { pic_.set_irq(I8042Controller::kIrq, level); }),
+          [this](bool level) { pic_.set_irq(I8042Controller::kIrq, level); },
+          [this](bool level) { pic_.set_irq(I8042Controller::kAuxIrq, level); }),
       keys_(std::move(config_.keys), clock_.cpu_hz()),
       port_a_([this] {
         device_stop_ = StopReason::kResetRequested;

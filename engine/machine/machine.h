@@ -7,7 +7,7 @@
 //
 // Port map:
 //   0x20-0x21, 0xA0-0xA1  PicPair (IRQ 0-15)      0x40-0x43  Pit8254 (IRQ 0)
-//   0x60, 0x64            I8042Controller (IRQ 1) 0x61       SystemControlPortB
+//   0x60, 0x64            I8042Controller (IRQ 1, mouse IRQ 12)  0x61  SystemControlPortB
 //   0x70-0x71             CmosRtc                 0x80       PostCodePort
 //   0x92                  SystemControlPortA      0xE9       DebugConsolePort
 //   0xF4-0xF7             DebugExitPort           0x3F8-0x3FF Uart16550 COM1 (IRQ 4)

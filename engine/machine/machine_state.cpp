@@ -4,8 +4,8 @@
 namespace vmlab::machine {
 namespace {
 // 2: the IDE bus master and the ATA controller's DMA state. 3: the 8042's keyboard and the
-// key script's position. 4: the PIIX3's ISA bridge (00:01.0).
-constexpr uint8_t kStateVersion = 4;
+// key script's position. 4: the PIIX3's ISA bridge (00:01.0). 5: the 8042's mouse.
+constexpr uint8_t kStateVersion = 5;
 }  // namespace
 
 void Machine::save_state(cpu::ByteWriter& w) const {

@@ -51,10 +51,12 @@ TEST(I8042Test, FirmwareStateAndControllerCommands) {
   k.data(0x5A);
   EXPECT_EQ(k.drain(), std::vector<uint8_t>{0x5A});
   EXPECT_EQ(k.c.io_read(kData, 1), 0x5Au);  // nothing queued: the last byte again
-  k.cmd(0xA9);                              // no auxiliary port: no answer
-  k.cmd(0xD3);
+  k.cmd(0xA9);                              // the auxiliary interface test: no fault
+  EXPECT_EQ(k.drain(), std::vector<uint8_t>{0x00});
+  k.cmd(0xD3);  // the loop test: the byte comes back as the auxiliary port's
   k.data(0x5A);
-  EXPECT_TRUE(k.drain().empty());
+  EXPECT_EQ(k.c.io_read(kCmd, 1), 0x35u);
+  EXPECT_EQ(k.drain(), std::vector<uint8_t>{0x5A});
   k.cmd(0xAD);
   k.cmd(0x20);
   EXPECT_EQ(k.drain(), std::vector<uint8_t>{I8042Controller::kFirmwareCtr | 0x10});
@@ -169,7 +171,10 @@ TEST(I8042Test, HammeredWithEveryCommandAndDataStaysSane) {
       if (rng() & 1) k.c.io_read(kData, 1);
       k.c.key(static_cast<KeyId>(rng() % key_table().size()), rng() & 1);
       EXPECT_LE(k.c.keyboard().queued(), Ps2Keyboard::kQueueBytes);
-      EXPECT_EQ(k.c.irq_level(), k.c.output_full() && (k.c.command_byte() & 1));
+      EXPECT_EQ(k.c.irq_level(),
+                k.c.output_full() && !k.c.output_is_aux() && (k.c.command_byte() & 1));
+      EXPECT_EQ(k.c.aux_irq_level(),
+                k.c.output_full() && k.c.output_is_aux() && (k.c.command_byte() & 2));
     }
   }
   // Whatever it was left in, the usual recovery works.

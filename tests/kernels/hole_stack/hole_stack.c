@@ -7,9 +7,12 @@
  * parameter; each handler records ESP and the frame the processor pushed and returns (IRET,
  * RET 4) from that stack (ring 3 records its ESP after each). Last, a far CALL through a
  * 16-bit call gate with one word of parameter, whose frame is words (SDM Vol. 2, CALL),
- * to a code segment based so that the gate's 16-bit offset reaches the handler; its
- * 16-bit IP and SP cannot take ring 3 back above 64 KiB, so the run ends there. The kernel then reads the frames back from its own pages at their
- * low (identity) addresses. Natively the pushes land in the guest's pages; under ring
+ * to a code segment based so that the gate's 16-bit offset reaches the handler, which
+ * returns with a 16-bit RET 2 from that stack: its IP and SP are 16 bits, so ring 3 comes
+ * back below 64 KiB, at the caller's return address and stack pointer truncated and
+ * zero-extended (SDM Vol. 2, RET; the kernel put an INT 0x81 there), where it reports the
+ * EIP and ESP it came back with. The kernel then reads the frames back from its own pages
+ * at their low (identity) addresses. Natively the pushes land in the guest's pages; under ring
  * compression they must too, never on the monitor's (HoleStackHostile asserts the
  * monitor's pages unchanged). Every mode prints native's console, and QEMU's.
  */
@@ -37,11 +40,11 @@ static uint32_t page_idt[1024] __attribute__((aligned(4096)));
 static uint32_t page_tss[1024] __attribute__((aligned(4096)));
 
 /* What the handlers saw: ESP at entry and the frame's words (read through SS:ESP). */
-volatile uint32_t seen_esp[3], seen_frame[3][5];
+volatile uint32_t seen_esp[4], seen_frame[4][5];
 volatile uint32_t kernel_top;
 volatile uint32_t user_esp_after[2]; /* ring 3's ESP after each return */
 
-extern char int_stub[], gate_stub[], gate16_stub[];
+extern char int_stub[], gate_stub[], gate16_stub[], back16_stub[], after_lcall16[];
 __asm__(
     ".text\n"
     /* INT 0x80: EIP, CS, EFLAGS, ESP, SS. */
@@ -62,17 +65,25 @@ __asm__(
     " mov 16(%esp), %eax\n mov %eax, seen_frame+36\n"
     " movl $0xFC011C00, tss+4\n"
     " lret $4\n"
-    /* The 16-bit call gate: IP, CS, the parameter, SP, SS, a word each (its 16-bit IP and
-     * SP cannot take ring 3 back to code and a stack above 64 KiB: the end, off the hole
-     * stack, back to the flat code segment and into C). */
+    /* The 16-bit call gate: IP, CS, the parameter, SP, SS, a word each; back to ring 3
+     * with a 16-bit RET 2 from the hole stack (the next entry from ring 3 finds its stack
+     * in the kernel's own page). */
     "gate16_stub: mov %esp, seen_esp+8\n"
     " movzwl (%esp), %eax\n mov %eax, seen_frame+40\n"
     " movzwl 2(%esp), %eax\n mov %eax, seen_frame+44\n"
     " movzwl 4(%esp), %eax\n mov %eax, seen_frame+48\n"
     " movzwl 6(%esp), %eax\n mov %eax, seen_frame+52\n"
     " movzwl 8(%esp), %eax\n mov %eax, seen_frame+56\n"
-    " ljmp $0x08, $gate16_flat\n"
-    "gate16_flat: mov kernel_top, %esp\n call finish\n");
+    " mov kernel_top, %eax\n mov %eax, tss+4\n"
+    " lretw $2\n"
+    /* INT 0x81 from where the 16-bit return took ring 3: EIP, CS, EFLAGS, ESP, SS. */
+    "back16_stub: mov %esp, seen_esp+12\n"
+    " mov (%esp), %eax\n mov %eax, seen_frame+60\n"
+    " mov 4(%esp), %eax\n mov %eax, seen_frame+64\n"
+    " mov 8(%esp), %eax\n mov %eax, seen_frame+68\n"
+    " mov 12(%esp), %eax\n mov %eax, seen_frame+72\n"
+    " mov 16(%esp), %eax\n mov %eax, seen_frame+76\n"
+    " call finish\n");
 
 void isr_dispatch(struct frame* f) {
   if (probe_catch(f)) return;
@@ -122,6 +133,17 @@ void finish(void) {
   show("lcall 0x33 with ESP0 0xfc010800 (the monitor's TSS page)", 1, page_tss);
   show16("lcall 0x3b through a 16-bit gate with ESP0 0xfc011c00 (the monitor's IDT page)", 2,
          page_idt);
+  /* Ring 3's return address and stack pointer are build-dependent: say how they relate. */
+  const uint32_t landing = (uint32_t)after_lcall16 & 0xFFFFu;
+  puts("the 16-bit RET 2 took ring 3 to the caller's IP, 64 KiB below its EIP: ");
+  puts(seen_frame[3][0] == landing + 2 ? "yes" : "no");
+  puts(", CS ");
+  puthex(seen_frame[3][1]);
+  puts(", ESP ");
+  puthex(seen_frame[3][3]);
+  puts(" (SP + 2, zero-extended), SS ");
+  puthex(seen_frame[3][4]);
+  putc('\n');
   puts("ring 3's ESP after the IRET ");
   puthex(user_esp_after[0]);
   puts(", after the RET 4 ");
@@ -144,7 +166,9 @@ static void user_main(void) {
       : "eax", "ecx", "memory");
   /* The third finds its ring-0 stack on the IDT page again, through a 16-bit gate: one word
    * of parameter, 0x5A02. */
-  __asm__ volatile("pushl $0x5A02\n lcall *%0" ::"m"(gate16) : "memory");
+  __asm__ volatile("pushl $0x5A02\n lcall *%0\n .globl after_lcall16\n after_lcall16: nop" ::"m"(
+                       gate16)
+                   : "memory");
   for (;;) {
   }
 }
@@ -162,6 +186,11 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   gdt[SEL_GATE16 >> 3] =
       own_gate(SEL_KCODE64K, (uint32_t)gate16_stub - base64k, 0xE4) | (uint64_t)1 << 32;
   idt[0x80] = own_gate(SEL_KCODE, (uint32_t)int_stub, 0xEE);
+  idt[0x81] = own_gate(SEL_KCODE, (uint32_t)back16_stub, 0xEE);
+  /* Where the 16-bit return takes ring 3 (below 64 KiB, mapped for ring 3): INT 0x81. */
+  volatile uint8_t* landing = (volatile uint8_t*)((uint32_t)after_lcall16 & 0xFFFFu);
+  landing[0] = 0xCD;
+  landing[1] = 0x81;
   kernel_top = (uint32_t)(kernel_stack + sizeof kernel_stack);
   for (uint32_t i = 0; i < 1024; ++i) pt_low[i] = (i << 12) | 7;
   pd[0] = (uint32_t)pt_low | 7;
