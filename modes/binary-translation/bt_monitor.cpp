@@ -649,6 +649,19 @@ void BtMonitor::callout() {
 
 void BtMonitor::iret_callout(bool o16) {
   cpu::CpuState& s = cpu_.state();
+  if (s.eflags & cpu::flags::NT) {
+    // A return from a nested task whatever the stack holds (SDM Vol. 2, IRET: "IF
+    // EFLAGS.NT = 1 THEN GOTO TASK-RETURN"): the checks on the guest's TSS link, whose
+    // fault is the guest's, then the stop, as natively (random guest seed 22228).
+    const auto checked = emulator_->nested_task_return_checks();
+    if (checked.verdict != PrivilegedEmulator::Verdict::kNotEmulated) {
+      vmm::settle(checked, cpu::vec::GP, 0, injector_);
+      return;
+    }
+    cpu_.unsupported(
+        "IRET with EFLAGS.NT set (return from a nested task): hardware task switching is not "
+        "implemented");
+  }
   const uint32_t w = o16 ? 2 : 4;
   uint32_t frame_cs = 0;
   uint32_t frame_eflags = 0;
