@@ -330,6 +330,7 @@ RunEnd Cpu::run(uint64_t max_instructions, uint64_t max_units) {
           const uint32_t cs_limit = s_.seg[CS].limit;
           const uint32_t eip_mask = s_.seg[CS].db ? 0xFFFFFFFFu : 0xFFFFu;
           uint32_t next;
+          uint64_t fall;  // where the next decoded instruction lies, as an offset in CS
           do {
             insn_eip_ = s_.eip;
             // The whole instruction must lie within CS (SDM Vol. 3A, 5.3).
@@ -337,7 +338,8 @@ RunEnd Cpu::run(uint64_t max_instructions, uint64_t max_units) {
               post_fault(vec::GP, true, 0);
               break;
             }
-            next = (s_.eip + insn->len) & eip_mask;
+            fall = uint64_t{s_.eip} + insn->len;
+            next = static_cast<uint32_t>(fall) & eip_mask;
             s_.eip = next;
             insn->exec(*this, *insn);
             if (fault_posted_) [[unlikely]]
@@ -346,8 +348,10 @@ RunEnd Cpu::run(uint64_t max_instructions, uint64_t max_units) {
             ++units_;
             cycles_ += class_cost_[insn->cost_class];
             // Stay in the block while execution falls through and nothing asked to look.
-          } while (++insn != last && s_.eip == next && !check_events_ && epoch == tlb_epoch_ &&
-                   icount_ < slice_end && units_ < unit_end);
+            // An EIP that wrapped (IP past 0xFFFF in 16-bit code) continues at CS:0, not at
+            // the next byte of the block's page: fetched afresh (random guest seed 21112).
+          } while (++insn != last && s_.eip == next && next == fall && !check_events_ &&
+                   epoch == tlb_epoch_ && icount_ < slice_end && units_ < unit_end);
           if (fault_posted_) [[unlikely]] {
             if (posted_kind_ != PostedKind::kFault) {
               as_thrown = true;

@@ -149,6 +149,14 @@ bool BtMonitor::guest_code_32bit() const {
 
 std::optional<uint32_t> BtMonitor::tc_for(uint32_t guest, bool& fault) {
   fault = false;
+  // The translator decodes 32-bit code only, and a fragment runs on linearly where a 16-bit
+  // IP wraps: guest kernel code in a 16-bit code segment (CS.D = 0, as a random guest that
+  // rewrote its kernel CS descriptor enters its handler through) stops the run instead of
+  // running as other instructions (random guest seed 21112 --ring3).
+  if (!guest_code_32bit()) {
+    cpu_.unsupported("bt: guest kernel code in a 16-bit code segment (CS.D = 0) at " + hex(guest) +
+                     " is not translated");
+  }
   if (const auto tc = cache_->lookup(guest)) return tc;
   const Translator::Attempt r = translator_->translate(guest);
   record_translation(guest, r);
@@ -658,6 +666,19 @@ void BtMonitor::callout() {
 
 void BtMonitor::iret_callout(bool o16) {
   cpu::CpuState& s = cpu_.state();
+  if (s.eflags & cpu::flags::NT) {
+    // A return from a nested task whatever the stack holds (SDM Vol. 2, IRET: "IF
+    // EFLAGS.NT = 1 THEN GOTO TASK-RETURN"): the checks on the guest's TSS link, whose
+    // fault is the guest's, then the stop, as natively (random guest seed 22228).
+    const auto checked = emulator_->nested_task_return_checks();
+    if (checked.verdict != PrivilegedEmulator::Verdict::kNotEmulated) {
+      vmm::settle(checked, cpu::vec::GP, 0, injector_);
+      return;
+    }
+    cpu_.unsupported(
+        "IRET with EFLAGS.NT set (return from a nested task): hardware task switching is not "
+        "implemented");
+  }
   const uint32_t w = o16 ? 2 : 4;
   uint32_t frame_cs = 0;
   uint32_t frame_eflags = 0;

@@ -24,6 +24,30 @@ TEST_F(RunLoopTest, UndefinedOpcodeWithoutIdtStopsCleanly) {
   EXPECT_TRUE(r == RunEnd::kTripleFault || r == RunEnd::kUnsupported);
 }
 
+// In 16-bit code IP wraps from 0xFFFF to 0 (SDM Vol. 3A, 5.3: the offset is 16 bits), so
+// the instruction after one that ends at CS:0xFFFF is at CS:0, not at the next byte of the
+// page the decoded block came from (random guest seed 21112: a handler entered through a
+// 16-bit CS with base 0xA0 at EIP 0x100A10 ran on in the handler's bytes instead of
+// CS:0x0A13).
+using BlockTest = ExecTest;
+
+TEST_F(BlockTest, SixteenBitIpWrapsWithinADecodedBlock) {
+  st().seg[CS].db = false;
+  st().seg[CS].base = 0x100;
+  st().seg[CS].limit = 0xFFFFF;
+  poke(0x100 + 0xFFFD, {0xB8, 0x34, 0x12});  // mov ax, 0x1234 (ends at CS:0xFFFF)
+  poke(0x100 + 0x10000, {0xB1, 0x55});       // mov cl, 0x55 (the next byte: not run)
+  poke(0x100, {0xB3, 0x77});                 // mov bl, 0x77 (at CS:0, run)
+  reg(EBX) = 0;
+  reg(ECX) = 0;
+  st().eip = 0xFFFD;
+  EXPECT_EQ(cpu_.run(2), RunEnd::kBudget);
+  EXPECT_EQ(reg(EAX) & 0xFFFF, 0x1234u);
+  EXPECT_EQ(reg(EBX), 0x77u);
+  EXPECT_EQ(reg(ECX), 0u);
+  EXPECT_EQ(st().eip, 2u);
+}
+
 // The budget's units (issue 12): each REP iteration and each delivered exception counts,
 // so that a budget bounds modeled work even when nothing retires.
 using BudgetTest = ExecTest;

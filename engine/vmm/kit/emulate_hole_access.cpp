@@ -88,6 +88,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
   // Whether a data segment register holds an expand-down segment that the shadow loads
   // empty (its range reaches the hole): every access through it faults, and is the hole's.
   bool emptied = false;
+  cpu::SegmentCache viewed[cpu::kNumSegRegs];  // the scratch processor's before it runs
   auto view = [&](cpu::CpuState& st) {
     // The guest's own limits: the cut is the only difference between the shadow's
     // descriptor and the guest's (DeprivilegedSegments::compress), so a segment cache
@@ -102,6 +103,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
     if (flags_image) {
       st.eflags = v.kernel_eflags_image(st.eflags);
     }
+    for (unsigned i = 0; i < cpu::kNumSegRegs; ++i) viewed[i] = st.seg[i];
   };
   ScratchExecution::Effects r = scratch_->execute(view, true);
   if (!r.unsupported.empty()) {
@@ -132,6 +134,19 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
   if (!r.touched_hole && !r.touched_gap && !jumped_in && !stack_moved_in && !emptied) {
     return {Verdict::kNotEmulated};
   }
+  // A segment load that reads no descriptor (a null selector into DS, ES, FS or GS: LDS
+  // with its far pointer in the hole, MOV or POP from there) retires on the scratch
+  // processor, whose segment registers are not brought back (they are cut here): the load
+  // is the real processor's, with the operand read here, as one that reads the GDT is
+  // (random guest seed 21101: LDS EBP, [EBX-4] with EBX 0 left DS as it was).
+  if (r.retired) {
+    for (const unsigned i : {cpu::ES, cpu::DS, cpu::FS, cpu::GS}) {
+      if (r.state.seg[i].selector != viewed[i].selector ||
+          r.state.seg[i].usable != viewed[i].usable) {
+        return hole_operand_load(r.touched_hole ? r.hole_linear : r.gap_linear);
+      }
+    }
+  }
   // The event's address: the first in the hole (or the gap), else where the instruction
   // jumped to, else where the stack pointer moved to, else (an expand-down segment's
   // access) the instruction's own.
@@ -150,6 +165,9 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
   }
   cpu::CpuState& s = c_.cpu.state();
   for (unsigned i = 0; i < 8; ++i) s.gpr[i] = r.state.gpr[i];
+  // An x87 instruction there (FLD, FISTP, FCOMP of a hole operand) changes the register
+  // stack, TOP, the status word and the last-instruction pointers as natively.
+  s.fpu = r.state.fpu;
   s.eip = r.state.eip;
   if (flags_image) {
     constexpr uint32_t kVirtual = cpu::flags::IF | cpu::flags::IOPL;
@@ -222,13 +240,21 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::hole_operand_load(uint32_t hole_
     if (mem->index >= 0) ea += s.gpr[mem->index] * mem->scale;
     if (insn->a16) ea &= 0xFFFFu;
   }
-  if (!segment_allows(seg, ea, size, false)) {
+  const bool pointer = form != Form::kLoad && form != Form::kPop;
+  // A far pointer is two reads, as natively (exec_segment.cpp, load_far_pointer): the
+  // offset at the address, the selector after it, each checked against the limit on its
+  // own; the selector's address wraps as the address size does (random guest seed 21101:
+  // LDS with its offset at 0xFFFFFFFC reads the selector at 0).
+  const unsigned first = pointer ? offset_size : size;
+  const uint32_t sel_ea = insn->a16 ? (ea + offset_size) & 0xFFFFu : ea + offset_size;
+  if (!segment_allows(seg, ea, first, false) ||
+      (pointer && !segment_allows(seg, sel_ea, 2, false))) {
     return seg == cpu::SS ? Outcome{Verdict::kFault, cpu::vec::SS, true, 0} : gp(0);
   }
   uint8_t bytes[6] = {};
-  if (!read_mem(s.seg[seg].base + ea, bytes, size, fault)) return fault;
+  if (!read_mem(s.seg[seg].base + ea, bytes, first, fault)) return fault;
+  if (pointer && !read_mem(s.seg[seg].base + sel_ea, bytes + offset_size, 2, fault)) return fault;
   uint32_t offset = 0;
-  const bool pointer = form != Form::kLoad && form != Form::kPop;
   for (unsigned i = 0; pointer && i < offset_size; ++i) offset |= uint32_t{bytes[i]} << (8 * i);
   const unsigned at = pointer ? offset_size : 0;
   const auto selector = static_cast<uint16_t>(bytes[at] | bytes[at + 1] << 8);

@@ -112,6 +112,7 @@ void PrivilegedEmulator::apply(const ScratchExecution::Effects& r) {
   }
   cpu::CpuState& s = c_.cpu.state();
   for (unsigned i = 0; i < 8; ++i) s.gpr[i] = r.state.gpr[i];
+  s.fpu = r.state.fpu;  // an x87 store (FSTP, FISTP, FNSTENV) pops or masks as natively
   for (unsigned i = 0; i < cpu::kNumSegRegs; ++i) s.seg[i] = r.state.seg[i];
   s.cpl = r.state.cpl;
   s.eip = r.state.eip;

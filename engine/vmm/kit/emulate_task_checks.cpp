@@ -88,4 +88,28 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_task_checks(const GuestInsn&
   return {Verdict::kFault, r.vector, r.has_error_code, r.error_code};
 }
 
+PrivilegedEmulator::Outcome PrivilegedEmulator::nested_task_return_checks() {
+  // IRET with NT set: the scratch processor runs it with the guest's GDT and TR (the
+  // link is read from the guest's TSS and names a descriptor of the guest's GDT), so that
+  // the processor model's checks (cpu::check_nested_task_return) read the guest's tables.
+  const VirtualCpu& v = c_.vcpu;
+  if (!c_.shadow.has_hole() || c_.cpu.guest_mode()) return {Verdict::kNotEmulated};
+  if (uint64_t{v.gdtr.base} + v.gdtr.limit >= hole::kBase ||
+      uint64_t{v.tss_base} + 2 > hole::kBase) {
+    return {Verdict::kNotEmulated};  // the scratch processor would read the monitor's
+  }
+  if (!scratch_) make_scratch();
+  const ScratchExecution::Effects r = scratch_->execute(
+      [&](cpu::CpuState& st) {
+        st.gdtr = v.gdtr;
+        st.tr.selector = v.tr;
+        st.tr.base = v.tss_base;
+        st.cpl = VirtualCpu::virtual_cpl(st.cpl);
+      },
+      false);
+  if (r.guest_page_fault) return page_fault({r.fault_linear, r.error_code});
+  if (r.retired || r.vector == 0) return {Verdict::kNotEmulated};  // (every check passed)
+  return {Verdict::kFault, r.vector, r.has_error_code, r.error_code};
+}
+
 }  // namespace vmlab::vmm

@@ -182,6 +182,11 @@ class PrivilegedEmulator {
   // fault nothing has changed (a #PF is the guest's, with the guest's CR2 in the VirtualCpu).
   Outcome perform_on_scratch(const std::function<void(cpu::Cpu&)>& op);
 
+  // IRET with EFLAGS.NT: the task return's checks on the guest's TSS link and GDT
+  // (emulate_task_checks.cpp); kNotEmulated when they pass (the run then stops, as
+  // natively) or cannot be made here.
+  Outcome nested_task_return_checks();
+
  private:
   // emulate_system.cpp: the system instructions (the twin of engine/cpu/exec_system.cpp).
   Outcome mov_to_cr(const GuestInsn& insn);

@@ -307,6 +307,23 @@ TEST(ClassicWriteEmulation, AFarCallThatPushesOntoATracedPageSetsTheShadowAccess
   EXPECT_TRUE(traced.gdt_entry_1 & (uint64_t{1} << 40));  // accessed
 }
 
+TEST(ClassicWriteEmulation, AnX87StoreOntoATracedPagePopsAsNatively) {
+  // fild dword [ebx]; fistp dword [esi]; fnstsw ax: the emulated FISTP stores and pops, so
+  // that TOP is back at 0 in AX (before the fix the emulator kept only the GPRs: the
+  // register stack stayed pushed, AX 0x3800).
+  const std::vector<uint8_t> form = {0xDB, 0x03, 0xDB, 0x1E, 0xDF, 0xE0};
+  for (const bool bt : {false, true}) {
+    const Outcome ref = run_form(form, false, {}, bt);
+    const Outcome traced = run_form(form, true, {}, bt);
+    ASSERT_EQ(ref.reason, machine::StopReason::kExitPort) << ref.message;
+    EXPECT_EQ(traced.reason, ref.reason) << traced.message;
+    EXPECT_GT(traced.pt_writes, ref.pt_writes) << (bt ? "bt" : "classic");
+    EXPECT_EQ(ref.gpr[cpu::EAX] & 0xFFFF, 0u);
+    EXPECT_EQ(traced.gpr, ref.gpr) << (bt ? "bt" : "classic");
+    EXPECT_EQ(traced.page, ref.page) << (bt ? "bt" : "classic");
+  }
+}
+
 TEST(ClassicWriteEmulation, UserInsOntoATracedPageThatTheGuestsBitmapAllowsIsPerformed) {
   // Ring 3 by IRET, with a guest TSS whose I/O bitmap allows ports 0x80 and 0xF4. Its INS
   // writes the page under test: in the traced run the store traps first, and the #GP of

@@ -127,6 +127,12 @@ const std::vector<Form>& forms() {
       // REP MOVSD from one hole page to the other, its source running to 4 GiB.
       {"mov esi, 0xFFFFFFF0; rep movsd (4)",
        {0xBE, 0xF0, 0xFF, 0xFF, 0xFF, 0xB9, 0x04, 0x00, 0x00, 0x00, 0xF3, 0xA5}},
+      // x87 operands in the hole: the emulated FILD pushes and the emulated FISTP pops on
+      // the guest's own register stack, which the instructions between them (run on the
+      // real processor) and FNSTSW (TOP in AX) see (random guest seed 20077 --ring3).
+      {"fild dword [ebx]; fld1; faddp; fistp dword [edi]; mov ecx, [edi]; fnstsw ax",
+       {0xDB, 0x03, 0xD9, 0xE8, 0xDE, 0xC1, 0xDB, 0x1F, 0x8B, 0x0F, 0xDF, 0xE0}},
+      {"fild dword [ebx]; fnstsw ax", {0xDB, 0x03, 0xDF, 0xE0}},
   };
   return k;
 }
@@ -152,6 +158,38 @@ TEST(HoleAccess, EveryFormRunsAsNativelyUnderRingCompression) {
           << f.name << " under " << mode << ": the monitor's TSS changed";
     }
     EXPECT_EQ(native.hole_accesses, 0u) << f.name;
+  }
+}
+
+// LDS with its far pointer in the hole and a null selector: a load that reads no
+// descriptor, which the scratch processor completes without the GDT. DS must be null
+// afterwards under the monitors as natively, so that the next access through it is the
+// guest's #GP (here, without an IDT, the shutdown), not a read. The second form's pointer
+// wraps: its offset at 0xFFFFFFFC, its selector read on its own at 0, as natively (random
+// guest seed 21101: bt and the classic CPU refused the 6 bytes as one access and reflected
+// a #GP, or loaded nothing).
+TEST(HoleAccess, NullSelectorLoadFromTheHoleLoadsIt) {
+  const std::vector<Form> loads = {
+      {"mov dword [ebx+4], 0; lds ecx, [ebx]; mov eax, [0x100000]",
+       {0xC7, 0x43, 0x04, 0x00, 0x00, 0x00, 0x00, 0xC5, 0x0B, 0xA1, 0x00, 0x00, 0x10, 0x00}},
+      {"mov dword [0], 0; mov ebx, 0xFFFFFFFC; lds ecx, [ebx]; mov eax, [0x100000]",
+       {0xC7, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xBB,
+        0xFC, 0xFF, 0xFF, 0xFF, 0xC5, 0x0B, 0xA1, 0x00, 0x00, 0x10, 0x00}},
+  };
+  for (const Form& f : loads) {
+    const Outcome native = run(f.bytes, Where::kNative);
+    ASSERT_EQ(native.reason, machine::StopReason::kTripleFault) << f.name << ": " << native.message;
+    for (const Where where : hostile::kMonitors) {
+      const char* mode = hostile::name(where);
+      const Outcome o = run(f.bytes, where);
+      EXPECT_EQ(o.reason, native.reason) << f.name << " under " << mode << ": " << o.message;
+      EXPECT_EQ(o.gpr, native.gpr) << f.name << " under " << mode;
+      EXPECT_TRUE(o.pages == native.pages) << f.name << " under " << mode << ": the pages differ";
+      EXPECT_GT(o.hole_accesses, 0u) << f.name << " under " << mode;
+      EXPECT_EQ(o.after.gdt_slots, o.before.gdt_slots) << f.name << " under " << mode;
+      EXPECT_EQ(o.after.idt, o.before.idt) << f.name << " under " << mode;
+      EXPECT_EQ(o.after.tss, o.before.tss) << f.name << " under " << mode;
+    }
   }
 }
 
