@@ -183,7 +183,7 @@ void VtMonitor::exception(const VmExit& exit) {
     }
     case vmm::ShadowMmu::FaultKind::kTrace:
     case vmm::ShadowMmu::FaultKind::kEmulateWrite:
-    case vmm::ShadowMmu::FaultKind::kDevice:  // (no hole: never)
+    case vmm::ShadowMmu::FaultKind::kDevice:  // the I/O APIC's page (device_pages.h)
       // The write of an event's delivery (its frame on a guest page table): the delivery
       // is the store to emulate, not the instruction at EIP (issue 12).
       if (exit.idt_vectoring.valid && deliver_onto_traced(exit)) return;
