@@ -73,8 +73,7 @@ void IoApic::write_register(uint8_t reg, uint32_t value) {
       if (pin >= kPins) return;
       uint64_t& e = table_[pin];
       const uint64_t kept = e & kReadOnly;
-      e = (reg & 1) ? (e & 0xFFFFFFFFull) | (uint64_t{value} << 32)
-                    : (e & ~0xFFFFFFFFull) | value;
+      e = (reg & 1) ? (e & 0xFFFFFFFFull) | (uint64_t{value} << 32) : (e & ~0xFFFFFFFFull) | value;
       e = (e & ~kReadOnly) | kept;
       // An edge-triggered entry has no remote IRR (QEMU: ioapic_fix_edge_remote_irr; Linux
       // clears a stuck one by switching the entry to edge and back).

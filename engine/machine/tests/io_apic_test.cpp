@@ -16,10 +16,11 @@ namespace {
 class IoApicTest : public ::testing::Test {
  protected:
   IoApicTest()
-      : io_([this](const IoApic::Message& m) { sent_.push_back(m); }, [this] {
-          ++extint_acks_;
-          return uint8_t{0x30};
-        }) {}
+      : io_([this](const IoApic::Message& m) { sent_.push_back(m); },
+            [this] {
+              ++extint_acks_;
+              return uint8_t{0x30};
+            }) {}
   uint32_t reg(uint8_t r) {
     io_.write(IoApic::kRegSel, 4, r);
     return io_.read(IoApic::kWindow, 4);
@@ -191,11 +192,11 @@ TEST_F(IoApicTest, LoadRejectsStatesNoGuestCanMake) {
     return !r.failed();
   };
   EXPECT_TRUE(load(0xF, 0xFFFFFF, 0xFFFFFFFFFFFFAFFFull));
-  EXPECT_FALSE(load(0x10, 0, 0x10000));                // a 5-bit ID
-  EXPECT_FALSE(load(0, 1u << 24, 0x10000));            // a 25th pin
-  EXPECT_FALSE(load(0, 0, 0x11000));                   // delivery status
-  EXPECT_FALSE(load(0, 0, 0x14000));                   // remote IRR on an edge entry
-  EXPECT_TRUE(load(0, 0, 0x1C000));                    // ... which a level entry may have
+  EXPECT_FALSE(load(0x10, 0, 0x10000));      // a 5-bit ID
+  EXPECT_FALSE(load(0, 1u << 24, 0x10000));  // a 25th pin
+  EXPECT_FALSE(load(0, 0, 0x11000));         // delivery status
+  EXPECT_FALSE(load(0, 0, 0x14000));         // remote IRR on an edge entry
+  EXPECT_TRUE(load(0, 0, 0x1C000));          // ... which a level entry may have
   cpu::ByteWriter shortw;
   shortw.u8(0);
   IoApic io([](const IoApic::Message&) {}, [] { return uint8_t{0}; });

@@ -13,8 +13,10 @@
 //     instead (guest_apic.h).
 // Under nested paging no shadow exists: the nested table maps every guest-physical page
 // above the guest's RAM onto the machine's bus at the same address
-// (modes/full-emulation/vt_setup.cpp), so the guest's I/O APIC accesses reach the same
-// model there without an exit.
+// (modes/full-emulation/vt_setup.cpp) but leaves the I/O APIC's page unmapped, so every
+// access there exits as an EPT violation and the VT monitor lets that one instruction's
+// accesses through to the bus at the same address (VtMonitor::nested_fault,
+// cpu::Cpu::pass_apic_access_once; the passed translation is never cached in the TLB).
 #pragma once
 
 #include <cstdint>

@@ -6,7 +6,9 @@
  *   reserved bits) -> the PIT through pin 2 with the 8259A masked (physical, then logical
  *   lowest-priority destination) -> a level-triggered pin (COM1's transmitter-empty
  *   interrupt on pin 4): remote IRR, the local APIC's EOI broadcast delivering it again
- *   while the line is high -> QEMU's EOI register -> the 8259A path again, all pins masked.
+ *   while the line is high -> QEMU's EOI register -> the 8259A path again, all pins masked
+ *   -> the page mapped by the kernel's own page tables at a low linear address (a monitor
+ *   must trap and emulate that mapping, never map memory there).
  * Only counts and register values are printed, so the console must be byte-identical
  * under vmlab, in every non-PV mode, and under QEMU (tests/kernels/compare_with_qemu.sh).
  * The console polls COM1 and is silent while the transmitter interrupt is enabled.
@@ -29,6 +31,9 @@ static volatile uint32_t pit_hits;   /* vector 0x42: the PIT through pin 2 */
 static volatile uint32_t pic_ticks;  /* vector 0x20: the PIT through the 8259A */
 static volatile uint32_t level_hits; /* vector 0x44: COM1 on pin 4, level-triggered */
 static volatile uint32_t entry_in_handler, tmr_in_handler;
+static uint32_t page_dir[1024] __attribute__((aligned(4096)));
+static uint32_t identity_pt[1024] __attribute__((aligned(4096)));
+static uint32_t alias_pt[1024] __attribute__((aligned(4096)));
 
 static uint32_t ioapic_read(uint8_t reg) {
   IOREGSEL = reg;
@@ -168,6 +173,20 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   outb(0x21, 0xFF);
   show("pic ticks (3 awaited)", pic_ticks);
   show("pin 2 interrupts since", pit_hits);
+
+  puts("-- the page mapped at a low linear address, paging on\n");
+  for (unsigned i = 0; i < 1024; ++i) identity_pt[i] = (i << 12) | 3; /* 0-4 MiB */
+  alias_pt[0] = 0xFEC00000 | 3; /* linear 0x00800000: the I/O APIC, supervisor RW */
+  page_dir[0] = (uint32_t)identity_pt | 3;
+  page_dir[2] = (uint32_t)alias_pt | 3;
+  paging_on(page_dir);
+  volatile uint32_t* alias = (volatile uint32_t*)0x00800000;
+  alias[0] = 0x01;
+  show("version through the alias", alias[4]);
+  alias[0] = 0x10 + 2 * 4;
+  show("entry 4 through the alias", alias[4]);
+  alias[0] = 0x27;
+  show("ioregsel through the alias", alias[0]);
   puts("ioapic test done\n");
   exit_machine(0);
 }
