@@ -59,8 +59,8 @@ TEST(MachineTest, BusRoutesPortsAndUnassignedReadsAllOnes) {
   EXPECT_EQ(m->io_read(0x1234, 2), 0xFFFFu);
   EXPECT_EQ(m->io_read(0x1234, 4), 0xFFFFFFFFu);
   EXPECT_EQ(m->io_bus().unassigned_accesses(), 3u);
-  EXPECT_EQ(m->io_read(0x64, 1) & 0x05, 0x04u);  // i8042: no data, system flag
-  EXPECT_EQ(m->io_read(0x3FD, 1), 0x60u);        // COM1 LSR
+  EXPECT_EQ(m->io_read(0x64, 1) & 0x05, 0x04u);         // i8042: no data, system flag
+  EXPECT_EQ(m->io_read(0x3FD, 1), 0x60u);               // COM1 LSR
   EXPECT_EQ(m->mmio_read(0xFED00000, 4), 0xFFFFFFFFu);  // no device there (no HPET)
   m->io_write(0xE9, 1, 'A');
   m->io_write(0x3F8, 1, 'B');
