@@ -24,6 +24,23 @@ void IoApic::reset() {
 }
 
 uint32_t IoApic::read(uint32_t offset, unsigned size) const {
+  if (size != 1 && size != 2 && size != 4) return 0;
+  if ((offset & (size - 1)) != 0) {
+    // Unaligned: two aligned reads of the same size, their bytes combined (QEMU's TCG
+    // does so for any unaligned MMIO load, accel/tcg/cputlb.c, load_helper).
+    const uint32_t first = offset & ~(size - 1);
+    const unsigned shift = 8 * (offset - first);
+    const uint64_t pair =
+        uint64_t{read_aligned(first, size)} |
+        (uint64_t{read_aligned((first + size) & (kPageSize - 1), size)} << (8 * size));
+    const uint64_t value = pair >> shift;
+    return size >= 4 ? static_cast<uint32_t>(value)
+                     : static_cast<uint32_t>(value) & ((1u << (8 * size)) - 1);
+  }
+  return read_aligned(offset, size);
+}
+
+uint32_t IoApic::read_aligned(uint32_t offset, unsigned size) const {
   uint32_t value = 0;
   switch (offset & 0xFF) {
     case kRegSel: value = regsel_; break;
@@ -36,6 +53,14 @@ uint32_t IoApic::read(uint32_t offset, unsigned size) const {
 }
 
 void IoApic::write(uint32_t offset, unsigned size, uint32_t value) {
+  if (size != 1 && size != 2 && size != 4) return;
+  if ((offset & (size - 1)) != 0) {
+    // Unaligned: byte by byte (QEMU's TCG, accel/tcg/cputlb.c, store_helper_unaligned).
+    for (unsigned i = 0; i < size; ++i) {
+      write((offset + i) & (kPageSize - 1), 1, (value >> (8 * i)) & 0xFF);
+    }
+    return;
+  }
   switch (offset & 0xFF) {
     case kRegSel: regsel_ = static_cast<uint8_t>(value); return;
     case kWindow:

@@ -7,7 +7,9 @@
 // vector there does what the local APIC's EOI broadcast does). QEMU decodes the offset
 // within each 256 bytes of its 4 KiB page (addr & 0xFF), IOWIN only for 32-bit accesses,
 // IOREGSEL at any size (an 8-bit register: a wider value is truncated), and the EOI
-// register only for 32-bit writes; everything else reads 0 and is dropped. Registers:
+// register only for 32-bit writes; everything else reads 0 and is dropped. An unaligned
+// access is what QEMU's TCG makes of one (accel/tcg/cputlb.c): a load is two aligned loads
+// of its size with their bytes combined, a store is stored byte by byte. Registers:
 //   0x00 ID   bits 24-27 (4-bit ID, 0 at reset); ARB (0x02) reads the same and is read-only
 //   0x01 VER  0x00170020: version 0x20 (QEMU's default, IOAPIC_VER_DEF), maximum
 //             redirection entry 23 (24 pins); read-only
@@ -120,6 +122,7 @@ class IoApic {
   void load(cpu::ByteReader& r);
 
  private:
+  uint32_t read_aligned(uint32_t offset, unsigned size) const;
   uint32_t read_register(uint8_t reg) const;
   void write_register(uint8_t reg, uint32_t value);
   // Delivers every pin that has a request and is unmasked (QEMU's ioapic_service).

@@ -3,8 +3,9 @@
  * 82093AA as QEMU's hw/intc/ioapic.c models it), checked in an order where each step
  * relies only on the ones before it:
  *   ID, VER, ARB -> the redirection table at reset -> writes read back (read-only and
- *   reserved bits) -> the PIT through pin 2 with the 8259A masked (physical, then logical
- *   lowest-priority destination) -> a level-triggered pin (COM1's transmitter-empty
+ *   reserved bits) -> narrow and unaligned accesses (as QEMU's TCG makes them) -> the
+ *   PIT through pin 2 with the 8259A masked (physical, then logical lowest-priority
+ *   destination) -> a level-triggered pin (COM1's transmitter-empty
  *   interrupt on pin 4): remote IRR, the local APIC's EOI broadcast delivering it again
  *   while the line is high -> QEMU's EOI register -> the 8259A path again, all pins masked
  *   -> the page mapped by the kernel's own page tables at a low linear address (a monitor
@@ -122,6 +123,26 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   route(5, 0x00010000, 0);
   show("entry 5 low", ioapic_read(0x1A));
   show("entry 5 high", ioapic_read(0x1B));
+
+  puts("-- narrow and odd accesses\n");
+  *(volatile uint8_t*)0xFEC00000 = 0x01; /* IOREGSEL takes a byte */
+  show("version after a byte ioregsel", IOWIN);
+  show("ioregsel read as a byte", *(volatile uint8_t*)0xFEC00000);
+  show("iowin read as 16 bits", *(volatile uint16_t*)0xFEC00010);
+  show("iowin read as a byte", *(volatile uint8_t*)0xFEC00010);
+  show("offset 0x20", IOAPIC[8]);
+  show("offset 0x100 (ioregsel again)", IOAPIC[64]);
+  IOREGSEL = 0x1A;
+  *(volatile uint8_t*)0xFEC00010 = 0x42; /* dropped: IOWIN takes only 32-bit writes */
+  *(volatile uint16_t*)0xFEC00010 = 0x42;
+  show("entry 5 low after narrow writes", IOWIN);
+  IOREGSEL = 0xFF;
+  show("register 0xff", IOWIN);
+  IOREGSEL = 0x01;
+  show("iowin read at +0x12 (unaligned)", *(volatile uint32_t*)0xFEC00012);
+  show("ioregsel read at +0x01", *(volatile uint32_t*)0xFEC00001);
+  *(volatile uint32_t*)0xFEC000FD = 0x1A000000; /* its last byte lands on IOREGSEL at +0x100 */
+  show("ioregsel after an unaligned store", IOREGSEL);
 
   puts("-- the PIT through pin 2, the 8259A masked\n");
   pic_mask_all();
