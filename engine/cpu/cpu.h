@@ -380,6 +380,10 @@ class Cpu {
   // more with its accesses to the APIC-access page reaching the bus, where the monitor's
   // device model of the guest's local APIC decodes them. It applies to that instruction
   // only (the same EIP before any instruction retires); any other access exits again.
+  // The same pass lets the instruction's accesses to a guest-physical page the nested
+  // table leaves unmapped (a device page, engine/vmm/kit/device_pages.h, whose access
+  // exited as an EPT violation) reach the bus at that address, without a TLB entry, so
+  // that the next instruction's access exits again.
   void pass_apic_access_once();
   bool nested_paging_active() const { return nested_active_; }
   // Leaves guest mode for the monitor. Instruction exits pass the instruction's length;
@@ -569,6 +573,9 @@ class Cpu {
   void check_system_access(uint32_t lin, unsigned size);
   uint64_t apic_pass_icount_ = 0;
   uint32_t apic_pass_eip_ = 0;
+  // mmu.cpp: the last nested walk let a device page through (pass_apic_access_once): the
+  // translation is not cached.
+  bool nested_passed_ = false;
 
   // Guest mode (vmx.cpp, mmu.cpp).
   bool guest_mode_ = false;

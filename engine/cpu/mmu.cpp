@@ -83,6 +83,7 @@ uint32_t Cpu::page_walk(uint32_t lin, Access access, bool user) {
   const bool write = access == Access::kWrite;
   const bool nested = nested_active_;
   const uint64_t refs_before = nested_refs_;
+  nested_passed_ = false;
   if (nested && !s_.paging()) return nested_walk_page(lin, access, user);
   const uint32_t err_bits = (write ? pferr::W : 0) | (user ? pferr::U : 0);
   const bool wp = (s_.cr0 & cr0::WP) != 0;
@@ -156,7 +157,7 @@ uint32_t Cpu::page_walk(uint32_t lin, Access access, bool user) {
   if (us) perm |= tlb_perm_bit(Access::kRead, true);
   if (us && rw && dirty && nested_writable) perm |= tlb_perm_bit(Access::kWrite, true);
   e.perm = perm;
-  tlb_[(lin >> 12) & (kTlbSize - 1)] = e;
+  if (!nested_passed_) tlb_[(lin >> 12) & (kTlbSize - 1)] = e;
   if (nested && vmx_monitor_) {
     vmx_monitor_->on_nested_walk(lin, static_cast<unsigned>(nested_refs_ - refs_before));
   }
@@ -175,7 +176,7 @@ uint32_t Cpu::nested_walk_page(uint32_t lin, Access access, bool) {
   const uint8_t read = tlb_perm_bit(Access::kRead, false) | tlb_perm_bit(Access::kRead, true);
   const uint8_t wr = tlb_perm_bit(Access::kWrite, false) | tlb_perm_bit(Access::kWrite, true);
   e.perm = writable ? static_cast<uint8_t>(read | wr) : read;
-  tlb_[(lin >> 12) & (kTlbSize - 1)] = e;
+  if (!nested_passed_) tlb_[(lin >> 12) & (kTlbSize - 1)] = e;
   if (vmx_monitor_) {
     vmx_monitor_->on_nested_walk(lin, static_cast<unsigned>(nested_refs_ - refs_before));
   }
@@ -202,6 +203,14 @@ uint32_t Cpu::nested_translate(uint32_t gpa, Access access, uint32_t lin, bool l
   const bool present = (entry & pte::P) && (npde & pte::P);
   const bool rw = present && (npde & pte::RW) && (entry & pte::RW);
   const bool write = access == Access::kWrite;
+  if (!present && gpa >= ram_.size() && apic_pass_armed_ && apic_pass_icount_ == icount_ &&
+      apic_pass_eip_ == insn_eip_) {
+    // The instruction the monitor let through after its device page's EPT violation: the
+    // access reaches the bus at the guest-physical address (outside the machine's RAM).
+    nested_passed_ = true;
+    if (writable) *writable = true;
+    return gpa;
+  }
   if (!present || (write && !rw)) {
     VmExit x;
     x.reason = vmx::ExitReason::kEptViolation;

@@ -107,14 +107,33 @@ uint8_t LocalApic::acknowledge() {
   return v;
 }
 
-void LocalApic::accept(uint8_t vector) {
+void LocalApic::accept(uint8_t vector, bool level) {
   if (vector < 16) {
     esr_pending_ |= kEsrReceiveIllegal;
     return;
   }
   set(irr_, vector);
-  clear(tmr_, vector);  // edge-triggered
+  if (level) {
+    set(tmr_, vector);
+  } else {
+    clear(tmr_, vector);
+  }
   line_changed_();
+}
+
+bool LocalApic::matches(uint8_t dest, bool logical) const {
+  if (!logical) return dest == 0xFF || dest == (id_ >> 24);
+  // Logical destination, flat model (DFR = 0xFFFFFFFF): a bit mask of the LDRs; cluster
+  // model: the cluster in the high nibble, members in the low one.
+  const uint32_t ldr = ldr_ >> 24;
+  return (dfr_ >> 28) == 0xF ? (dest & ldr) != 0
+                             : (dest >> 4) == (ldr >> 4) && (dest & ldr & 0xF) != 0;
+}
+
+void LocalApic::receive(uint8_t destination, bool logical, unsigned mode, uint8_t vector,
+                        bool level) {
+  if (!globally_enabled() || !matches(destination, logical)) return;
+  if (mode == 0 || mode == 1 || mode == 7) accept(vector, level);
 }
 
 void LocalApic::send_ipi(uint32_t icr_low) {
@@ -128,18 +147,7 @@ void LocalApic::send_ipi(uint32_t icr_low) {
       to_self = true;
       break;
     case 3: break;  // all excluding self: there is nobody else
-    default: {
-      const uint32_t dest = icr_high_ >> 24;
-      if (icr_low & (1u << 11)) {
-        // Logical destination, flat model (DFR = 0xFFFFFFFF): a bit mask of the LDRs;
-        // cluster model: the cluster in the high nibble, members in the low one.
-        const uint32_t ldr = ldr_ >> 24;
-        to_self = (dfr_ >> 28) == 0xF ? (dest & ldr) != 0
-                                      : (dest >> 4) == (ldr >> 4) && (dest & ldr & 0xF) != 0;
-      } else {
-        to_self = dest == 0xFF || dest == (id_ >> 24);
-      }
-    }
+    default: to_self = matches(static_cast<uint8_t>(icr_high_ >> 24), (icr_low & (1u << 11)) != 0);
   }
   // Fixed and lowest-priority interrupts reach this processor; NMI, SMI, INIT and
   // start-up IPIs, and anything for other processors, are not modeled and go nowhere.
@@ -257,6 +265,11 @@ void LocalApic::write(uint32_t offset, uint32_t value) {
       const int v = highest(isr_);
       if (v >= 0) clear(isr_, static_cast<uint8_t>(v));
       line_changed_();
+      // A level-triggered vector's EOI reaches the I/O APIC (QEMU: apic_eoi broadcasts when
+      // the vector's TMR bit is set), which may deliver it again at once.
+      if (v >= 0 && test(tmr_, static_cast<uint8_t>(v)) && eoi_listener_) {
+        eoi_listener_(static_cast<uint8_t>(v));
+      }
       return;
     }
     case kLdr: ldr_ = value & 0xFF000000u; return;

@@ -17,15 +17,20 @@
 //   - the timer in one-shot and periodic modes, counting a 1 GHz clock of modeled time
 //     divided by the divide configuration (QEMU's APIC timer counts nanoseconds of virtual
 //     time the same way, hw/intc/apic.c).
+//   - messages from the I/O APIC (io_apic.h, receive()): fixed, lowest-priority and ExtINT
+//     ones to this processor's physical ID, the broadcast ID 0xFF, or its logical
+//     destination; a level-triggered one sets its TMR bit, and the EOI that retires such a
+//     vector is broadcast to the I/O APIC (set_eoi_listener), as QEMU's apic_eoi does.
 // Not modeled: other processors (INIT, SIPI and IPIs to another ID are accepted and go
-// nowhere: delivery status reads idle), NMI/SMI delivery, level-triggered interrupts and
-// the I/O APIC, TSC-deadline mode, x2APIC, the thermal, performance and CMCI sources
-// (their LVT entries hold what the guest writes).
+// nowhere: delivery status reads idle), NMI/SMI delivery (the processor model has no NMI
+// input: such IPIs and I/O APIC messages are dropped), TSC-deadline mode, x2APIC, the thermal,
+// performance and CMCI sources (their LVT entries hold what the guest writes).
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <utility>
 
 #include "engine/cpu/state_codec.h"
 #include "engine/machine/modeled_clock.h"
@@ -108,6 +113,17 @@ class LocalApic {
   void write(uint32_t offset, uint32_t value);
 
   // --- Interrupts -------------------------------------------------------------------------
+  // A message from the I/O APIC: `destination` physical (an APIC ID, 0xFF all) or logical
+  // (matched against LDR in the DFR's model), the delivery mode (0 fixed, 1 lowest
+  // priority and 7 ExtINT are accepted as fixed, as QEMU's apic_bus_deliver does with one
+  // processor; NMI, SMI and INIT go nowhere), the vector and the trigger mode. Nothing
+  // reaches a globally disabled APIC.
+  void receive(uint8_t destination, bool logical, unsigned mode, uint8_t vector, bool level);
+  // Called with the vector when an EOI retires a level-triggered one (TMR bit set): the
+  // I/O APIC's EOI broadcast. Empty: none.
+  void set_eoi_listener(std::function<void(uint8_t)> listener) {
+    eoi_listener_ = std::move(listener);
+  }
   // A fixed interrupt waits in the IRR whose priority class beats the processor priority.
   bool interrupt_pending() const;
   // The interrupt-acknowledge cycle: the highest such vector moves from IRR to ISR; with
@@ -136,8 +152,11 @@ class LocalApic {
   static void set(std::array<uint32_t, 8>& bits, uint8_t v) { bits[v >> 5] |= 1u << (v & 31); }
   static void clear(std::array<uint32_t, 8>& bits, uint8_t v) { bits[v >> 5] &= ~(1u << (v & 31)); }
   uint32_t ppr() const;
-  // A fixed interrupt arrives: vectors 0-15 are illegal (ESR bit 6, not accepted).
-  void accept(uint8_t vector);
+  // A fixed interrupt arrives: vectors 0-15 are illegal (ESR bit 6, not accepted). The TMR
+  // bit records the trigger mode (set: level).
+  void accept(uint8_t vector, bool level = false);
+  // Whether a fixed interrupt to `dest` (physical or logical) is this processor's.
+  bool matches(uint8_t dest, bool logical) const;
   void send_ipi(uint32_t icr_low);
   void write_lvt(Lvt which, uint32_t value);
   // Timer arithmetic: one count lasts divide() ticks of the 1 GHz timer clock.
@@ -149,6 +168,7 @@ class LocalApic {
 
   ModeledClock& clock_;
   std::function<void()> line_changed_;
+  std::function<void(uint8_t)> eoi_listener_;
   uint64_t base_msr_ = 0;
   uint32_t id_ = 0;
   uint32_t tpr_ = 0;

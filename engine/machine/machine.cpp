@@ -37,9 +37,9 @@ Machine::Machine(MachineConfig config, PhysicalMemory memory)
       console_(config_.console_sink),
       input_(std::move(config_.input)),
       pic_([this] { cpu_.notify_interrupt_line(); }),
-      pit_(clock_, [this](bool level) { pic_.set_irq(0, level); }),
+      pit_(clock_, [this](bool level) { set_isa_irq(0, level); }),
       port_b_(pit_),
-      uart_(console_, &input_, [this](bool level) { pic_.set_irq(Uart16550::kCom1Irq, level); }),
+      uart_(console_, &input_, [this](bool level) { set_isa_irq(Uart16550::kCom1Irq, level); }),
       exit_port_([this](uint32_t v) {
         device_stop_ = StopReason::kExitPort;
         device_stop_message_ = "the guest wrote " + hex32(v) + " to the exit port 0xF4 (QEMU " +
@@ -54,8 +54,8 @@ Machine::Machine(MachineConfig config, PhysicalMemory memory)
             device_stop_message_ = "reset requested by the guest (keyboard controller reset pulse)";
             stop_slice();
           },
-          [this](bool level) { pic_.set_irq(I8042Controller::kIrq, level); },
-          [this](bool level) { pic_.set_irq(I8042Controller::kAuxIrq, level); }),
+          [this](bool level) { set_isa_irq(I8042Controller::kIrq, level); },
+          [this](bool level) { set_isa_irq(I8042Controller::kAuxIrq, level); }),
       keys_(std::move(config_.keys), clock_.cpu_hz()),
       port_a_([this] {
         device_stop_ = StopReason::kResetRequested;
@@ -67,7 +67,14 @@ Machine::Machine(MachineConfig config, PhysicalMemory memory)
       rtc_(clock_, memory_.size_bytes() - (config_.monitor_reserve_mib << 20)),
       fw_cfg_(memory_.size_bytes() - (config_.monitor_reserve_mib << 20)),
       apic_(clock_, [this] { cpu_.notify_interrupt_line(); }),
-      ata_([this](bool level) { pic_.set_irq(AtaController::kIrq, level); }),
+      // The I/O APIC's messages go to the local APIC; an ExtINT entry takes its vector from
+      // the 8259A pair's interrupt-acknowledge, as QEMU's does.
+      ioapic_(
+          [this](const IoApic::Message& m) {
+            apic_.receive(m.destination, m.logical, m.mode, m.vector, m.level);
+          },
+          [this] { return pic_.acknowledge(); }),
+      ata_([this](bool level) { set_isa_irq(AtaController::kIrq, level); }),
       bus_master_([this](uint16_t old_base, uint16_t new_base) {
         if (old_base != 0) io_.detach(old_base, bus_master_);
         if (new_base == 0) return false;
@@ -76,6 +83,7 @@ Machine::Machine(MachineConfig config, PhysicalMemory memory)
       }),
       cpu_(memory_.span(), *this) {
   if (!config_.local_apic) apic_.write_base_msr(LocalApic::kDefaultBase);  // globally disabled
+  apic_.set_eoi_listener([this](uint8_t vector) { ioapic_.eoi_broadcast(vector); });
   ata_.set_request_hook([this](const BlockRequest& r) { io_.notify_block_request(r); });
   bus_master_.set_start_hook([this] { ata_.run_dma(); });
   // A guest access that makes the keyboard ready for the next scripted key ends the slice,
@@ -198,7 +206,22 @@ void Machine::io_write(uint16_t port, unsigned size, uint32_t value) {
   io_.write(port, size, value);
 }
 
+void Machine::set_isa_irq(unsigned irq, bool level) {
+  pic_.set_irq(irq, level);
+  if (config_.local_apic) ioapic_.set_irq(IoApic::pin_of_isa_irq(irq), level);
+}
+
+bool Machine::irq_can_wake(unsigned irq) const {
+  return (pic_.can_deliver(irq) && apic_.passes_pic()) ||
+         (config_.local_apic && ioapic_.can_deliver(IoApic::pin_of_isa_irq(irq)));
+}
+
 uint32_t Machine::mmio_read(uint32_t paddr, unsigned size) {
+  if (config_.local_apic && IoApic::decodes(paddr)) {
+    const uint32_t value = ioapic_.read(paddr & (IoApic::kPageSize - 1), size);
+    io_.notify_mmio({paddr, static_cast<uint8_t>(size), value, IoDirection::kRead});
+    return value;
+  }
   if (config_.local_apic && apic_.decodes(paddr)) {
     // Registers are 32 bits wide on 16-byte boundaries; a narrower read sees its bytes.
     apic_.advance_to(cpu_.cycles());
@@ -212,6 +235,11 @@ uint32_t Machine::mmio_read(uint32_t paddr, unsigned size) {
 }
 
 void Machine::mmio_write(uint32_t paddr, unsigned size, uint32_t value) {
+  if (config_.local_apic && IoApic::decodes(paddr)) {
+    io_.notify_mmio({paddr, static_cast<uint8_t>(size), value, IoDirection::kWrite});
+    ioapic_.write(paddr & (IoApic::kPageSize - 1), size, value);
+    return;
+  }
   if (config_.local_apic && apic_.decodes(paddr)) {
     // The SDM asks for aligned 32-bit stores; others are dropped.
     io_.notify_mmio({paddr, static_cast<uint8_t>(size), value, IoDirection::kWrite});
@@ -262,11 +290,11 @@ std::optional<StopReason> Machine::on_halted(std::string& message) {
   if (intr_pending()) return std::nullopt;  // the processor takes it on the next run
   // A timer can wake the processor: skip the idle time to its next edge (the PIT's, if the
   // PIC would pass IRQ 0 on; the local APIC timer's).
-  const uint64_t pit_next =
-      pic_.can_deliver(0) && apic_.passes_pic() ? pit_.next_event_cycle() : Pit8254::kNever;
+  // (Either through the 8259A pair or through an unmasked I/O APIC pin.)
+  const uint64_t pit_next = irq_can_wake(0) ? pit_.next_event_cycle() : Pit8254::kNever;
   // A scripted key, if IRQ 1 would pass (a polling guest does not halt for it).
   const uint64_t key_next = (i8042_.command_byte() & I8042Controller::kCtrKbdInterrupt) &&
-                                    pic_.can_deliver(I8042Controller::kIrq) && apic_.passes_pic()
+                                    irq_can_wake(I8042Controller::kIrq)
                                 ? keys_.next_event_cycle(i8042_)
                                 : KeyFeeder::kNever;
   const uint64_t next = std::min({pit_next, apic_.next_event_cycle(), key_next});
@@ -306,11 +334,10 @@ std::optional<StopReason> Machine::on_halted(std::string& message) {
   // Only the user can wake it: wait on the host (interactive runs are not deterministic),
   // for a byte on the serial line or a key typed live (the GUI's Screen tab) on IRQ 1.
   const bool serial_can_wake = input_.interactive() && !input_.exhausted() &&
-                               uart_.rx_interrupt_enabled() &&
-                               pic_.can_deliver(Uart16550::kCom1Irq) && apic_.passes_pic();
+                               uart_.rx_interrupt_enabled() && irq_can_wake(Uart16550::kCom1Irq);
   const bool keys_can_wake = config_.live_keys != nullptr &&
                              (i8042_.command_byte() & I8042Controller::kCtrKbdInterrupt) &&
-                             pic_.can_deliver(I8042Controller::kIrq) && apic_.passes_pic();
+                             irq_can_wake(I8042Controller::kIrq);
   if (serial_can_wake || keys_can_wake) {
     // A pause request ends the wait too (run_until pauses at its next look).
     while (!front_end_stop_.load(std::memory_order_relaxed) &&

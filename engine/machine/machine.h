@@ -1,9 +1,16 @@
 // Machine: the PC around the processor, and the loop that runs it in modeled time.
 //
 // It owns the RAM, the port-I/O bus and the devices, and the cpu::Cpu, and is the Cpu's
-// Bus: port I/O goes to the IoBus; physical addresses outside RAM reach the local APIC's
-// page (0xFEE00000 unless moved) or read all ones; INTR/INTA go to the local APIC and the
-// 8259A pair behind it.
+// Bus: port I/O goes to the IoBus; physical addresses outside RAM reach the I/O APIC's
+// page (0xFEC00000, io_apic.h), the local APIC's page (0xFEE00000 unless moved) or read all
+// ones; INTR/INTA go to the local APIC and the 8259A pair behind it. Every ISA interrupt
+// line reaches the 8259A pair and, as on QEMU's PC, an I/O APIC pin (IRQ 0 pin 2, IRQ n
+// pin n: set_isa_irq), whose messages go to the local APIC. Both APICs exist only with
+// MachineConfig::local_apic (every mode but pv).
+//
+// Memory map above RAM:
+//   0xFEC00000-0xFEC00FFF  IoApic (IOREGSEL +0x00, IOWIN +0x10, EOI +0x40)
+//   0xFEE00000-0xFEE00FFF  LocalApic (movable with IA32_APIC_BASE)
 //
 // Port map:
 //   0x20-0x21, 0xA0-0xA1  PicPair (IRQ 0-15)      0x40-0x43  Pit8254 (IRQ 0)
@@ -52,6 +59,7 @@
 #include "engine/machine/dma_memory.h"
 #include "engine/machine/fw_cfg.h"
 #include "engine/machine/i8042_controller.h"
+#include "engine/machine/io_apic.h"
 #include "engine/machine/io_bus.h"
 #include "engine/machine/key_feeder.h"
 #include "engine/machine/local_apic.h"
@@ -181,6 +189,7 @@ class Machine : public cpu::Bus {
     return config_.local_apic && apic_.globally_enabled();
   }
   LocalApic& local_apic() { return apic_; }
+  IoApic& io_apic() { return ioapic_; }
 
  private:
   Machine(MachineConfig config, PhysicalMemory memory);
@@ -190,6 +199,12 @@ class Machine : public cpu::Bus {
   void sync_devices();
   // A device asks the processor to leave its slice (exit, reset, timer reprogrammed).
   void stop_slice() { cpu_.request_stop(); }
+  // An ISA device's interrupt line `irq` (0-15) goes to `level`: to the 8259A pair and,
+  // with a local APIC, to the I/O APIC's pin (io_apic.h: IRQ 0 on pin 2).
+  void set_isa_irq(unsigned irq, bool level);
+  // Whether an interrupt on ISA IRQ `irq` could reach the processor now (through the PIC
+  // and LINT0, or an unmasked I/O APIC pin): a halted processor may wake for it.
+  bool irq_can_wake(unsigned irq) const;
   // The next cycle something may raise an interrupt by itself: the PIT, the local APIC
   // timer, a scripted key (while the keyboard would take it).
   uint64_t next_device_event() const;
@@ -223,6 +238,7 @@ class Machine : public cpu::Bus {
   CmosRtc rtc_;
   FwCfg fw_cfg_;
   LocalApic apic_;
+  IoApic ioapic_;
   CgaText cga_;
   PciHostBridge pci_;
   Piix3IsaBridge isa_bridge_;

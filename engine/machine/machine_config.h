@@ -51,8 +51,9 @@ struct MachineConfig {
   std::string cmdline;
   std::vector<MultibootModule> modules;
   // Whether the processor has a local APIC (engine/machine/local_apic.h) and the machine
-  // QEMU's fw_cfg interface (engine/machine/fw_cfg.h). The virtualization modes turn the
-  // APIC off: their monitors do not virtualize it (docs/architecture.md).
+  // an I/O APIC (io_apic.h) and QEMU's fw_cfg interface (engine/machine/fw_cfg.h). The
+  // virtualization modes turn the APIC off: their monitors do not virtualize it
+  // (docs/architecture.md).
   bool local_apic = true;
   // The ATA disks on the primary channel (--disk; engine/machine/ata_controller.h): at most
   // one per index, 0 (master) or 1 (slave). None: the channel's ports float as unassigned.

@@ -4,7 +4,8 @@
 namespace vmlab::machine {
 namespace {
 // 2: the IDE bus master and the ATA controller's DMA state. 3: the 8042's keyboard and the
-// key script's position. 4: the PIIX3's ISA bridge (00:01.0). 5: the 8042's mouse.
+// key script's position. 4: the PIIX3's ISA bridge (00:01.0). 5: the 8042's mouse and the
+// I/O APIC.
 constexpr uint8_t kStateVersion = 5;
 }  // namespace
 
@@ -21,6 +22,7 @@ void Machine::save_state(cpu::ByteWriter& w) const {
   rtc_.save(w);
   fw_cfg_.save(w);
   apic_.save(w);
+  ioapic_.save(w);
   cga_.save(w);
   pci_.save(w);
   isa_bridge_.save(w);
@@ -51,6 +53,7 @@ bool Machine::load_state(cpu::ByteReader& r) {
   rtc_.load(r);
   fw_cfg_.load(r);
   apic_.load(r);
+  ioapic_.load(r);
   cga_.load(r);
   pci_.load(r);
   isa_bridge_.load(r);

@@ -85,7 +85,7 @@ void ClassicMonitor::page_fault(uint32_t error_code) {
       return;
     case vmm::ShadowMmu::FaultKind::kTrace:
     case vmm::ShadowMmu::FaultKind::kEmulateWrite:
-    case vmm::ShadowMmu::FaultKind::kDevice:  // the APIC page mapped below the hole
+    case vmm::ShadowMmu::FaultKind::kDevice:  // a device page (device_pages.h) below the hole
       vmm::settle(emulator_->emulate_write(), cpu::vec::PF, error_code, injector_);
       return;
   }

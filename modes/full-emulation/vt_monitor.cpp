@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "engine/vmm/kit/device_pages.h"
 #include "engine/vmm/kit/guest_apic.h"
 #include "engine/vmm/kit/quiet_hardware.h"
 #include "engine/vmm/kit/virtual_cpuid.h"
@@ -183,7 +184,7 @@ void VtMonitor::exception(const VmExit& exit) {
     }
     case vmm::ShadowMmu::FaultKind::kTrace:
     case vmm::ShadowMmu::FaultKind::kEmulateWrite:
-    case vmm::ShadowMmu::FaultKind::kDevice:  // (no hole: never)
+    case vmm::ShadowMmu::FaultKind::kDevice:  // the I/O APIC's page (device_pages.h)
       // The write of an event's delivery (its frame on a guest page table): the delivery
       // is the store to emulate, not the instruction at EIP (issue 12).
       if (exit.idt_vectoring.valid && deliver_onto_traced(exit)) return;
@@ -557,6 +558,14 @@ void VtMonitor::apic_access(const VmExit& exit) {
 // is wrong; stop rather than guess.
 void VtMonitor::nested_fault(const VmExit& exit) {
   if (nested_tracker_ && nested_tracker_->on_violation(exit, exit_overhead_)) return;
+  if (!(exit.qualification & cpu::vmx::ept_qual::kReadable) &&
+      vmm::is_device_page(exit.guest_physical / vmm::P2m::kPageSize, vmm::kNoApicPage, false)) {
+    // A device page the nested table leaves unmapped (device_pages.h: the I/O APIC's): the
+    // instruction runs once more with its accesses there reaching the machine's bus, where
+    // the device model judges them as natively; the next one exits again.
+    cpu_.pass_apic_access_once();
+    return;
+  }
   cpu_.unsupported("nested-paging fault (EPT violation) at guest-physical " +
                    std::to_string(exit.guest_physical) + ", qualification " +
                    std::to_string(exit.qualification));

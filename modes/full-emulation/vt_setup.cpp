@@ -1,5 +1,6 @@
 #include "modes/full-emulation/vt_setup.h"
 
+#include "engine/vmm/kit/device_pages.h"
 #include "engine/vmm/kit/guest_apic.h"
 #include "engine/vmm/kit/guest_memory.h"
 
@@ -52,7 +53,10 @@ uint32_t build_nested_table(cpu::Cpu& cpu, const vmm::P2m& p2m, vmm::MonitorFram
   for (uint32_t i = 0; i < 1024; ++i) {
     const uint64_t base = uint64_t{i} * kLargePage;
     uint32_t pde;
-    if (base >= guest_bytes && (outside(base) % kLargePage) == 0) {
+    // A device page (device_pages.h) is left unmapped: its accesses exit (EPT violation)
+    // and the monitor passes the instruction to the bus (VtMonitor::nested_fault).
+    const bool holds_device = base <= vmm::kIoApicPage && vmm::kIoApicPage < base + kLargePage;
+    if (base >= guest_bytes && (outside(base) % kLargePage) == 0 && !holds_device) {
       pde = outside(base) | vmm::pte::P | vmm::pte::RW | vmm::pte::PS;
     } else {
       const auto pt = frames.alloc();
@@ -63,7 +67,11 @@ uint32_t build_nested_table(cpu::Cpu& cpu, const vmm::P2m& p2m, vmm::MonitorFram
             gpa < guest_bytes
                 ? p2m.machine_frame(static_cast<uint32_t>(gpa / kPageSize)) * kPageSize
                 : outside(gpa);
-        cpu.phys_write32(*pt * kPageSize + j * 4, machine | vmm::pte::P | vmm::pte::RW);
+        const bool device =
+            gpa >= guest_bytes &&
+            vmm::is_device_page(static_cast<uint32_t>(gpa / kPageSize), vmm::kNoApicPage, false);
+        cpu.phys_write32(*pt * kPageSize + j * 4,
+                         device ? 0 : machine | vmm::pte::P | vmm::pte::RW);
       }
       pde = (*pt * kPageSize) | vmm::pte::P | vmm::pte::RW;
     }

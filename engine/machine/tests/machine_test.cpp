@@ -59,9 +59,9 @@ TEST(MachineTest, BusRoutesPortsAndUnassignedReadsAllOnes) {
   EXPECT_EQ(m->io_read(0x1234, 2), 0xFFFFu);
   EXPECT_EQ(m->io_read(0x1234, 4), 0xFFFFFFFFu);
   EXPECT_EQ(m->io_bus().unassigned_accesses(), 3u);
-  EXPECT_EQ(m->io_read(0x64, 1) & 0x05, 0x04u);  // i8042: no data, system flag
-  EXPECT_EQ(m->io_read(0x3FD, 1), 0x60u);        // COM1 LSR
-  EXPECT_EQ(m->mmio_read(0xFEC00000, 4), 0xFFFFFFFFu);
+  EXPECT_EQ(m->io_read(0x64, 1) & 0x05, 0x04u);         // i8042: no data, system flag
+  EXPECT_EQ(m->io_read(0x3FD, 1), 0x60u);               // COM1 LSR
+  EXPECT_EQ(m->mmio_read(0xFED00000, 4), 0xFFFFFFFFu);  // no device there (no HPET)
   m->io_write(0xE9, 1, 'A');
   m->io_write(0x3F8, 1, 'B');
   EXPECT_EQ(m->console_output(), "AB");
@@ -107,6 +107,50 @@ TEST(MachineTest, FrontEndStopIsResumable) {
   auto m = boot({0x90});
   m->request_stop();
   EXPECT_EQ(m->run().reason, StopReason::kStopRequested);
+}
+
+// The I/O APIC on the machine's bus (io_apic.h): its page decodes, ISA IRQ 0 reaches pin
+// 2 and the message the local APIC, a level pin's EOI comes back through the local APIC,
+// and the saved state carries it; without a local APIC (pv) the page reads all ones.
+TEST(MachineTest, IoApicIsOnTheBusWiredToTheIsaLinesAndSaved) {
+  auto m = make();
+  auto sel = [&](uint8_t reg) { m->mmio_write(IoApic::kBase, 4, reg); };
+  sel(IoApic::kRegVer);
+  EXPECT_EQ(m->mmio_read(IoApic::kBase + IoApic::kWindow, 4), 0x00170020u);
+  EXPECT_EQ(m->mmio_read(IoApic::kBase, 1), 0x01u);
+  // Pin 2: fixed, edge, vector 0x52 to APIC 0. The PIT's IRQ 0 (the firmware's 18.2 Hz
+  // tick) reaches it beside the 8259A.
+  sel(0x10 + 2 * 2);
+  m->mmio_write(IoApic::kBase + IoApic::kWindow, 4, 0x52);
+  EXPECT_FALSE(m->local_apic().interrupt_pending());
+  m->pit().advance_to(m->config().cpu_mhz * 1'000'000ull / 18);  // past one period
+  EXPECT_TRUE(m->local_apic().interrupt_pending());
+  EXPECT_EQ(m->intr_acknowledge(), 0x52);
+  m->local_apic().write(LocalApic::kEoi, 0);
+  // Pin 4 level-triggered (COM1): the transmitter-empty interrupt holds the line high.
+  sel(0x10 + 2 * 4);
+  m->mmio_write(IoApic::kBase + IoApic::kWindow, 4, 0x8054);
+  m->io_write(0x3F9, 1, 0x02);
+  EXPECT_EQ(m->io_apic().entry(4) & IoApic::kRemoteIrr, IoApic::kRemoteIrr);
+  cpu::ByteWriter w;
+  m->save_state(w);
+  auto copy = make();
+  cpu::ByteReader r(w.data());
+  ASSERT_TRUE(copy->load_state(r));
+  EXPECT_EQ(copy->io_apic().entry(4), m->io_apic().entry(4));
+  EXPECT_EQ(copy->io_apic().entry(2), 0x52u);
+  // The EOI of the level vector: the line is still high, so it is delivered again.
+  EXPECT_EQ(m->intr_acknowledge(), 0x54);
+  m->local_apic().write(LocalApic::kEoi, 0);
+  EXPECT_EQ(m->intr_acknowledge(), 0x54);
+  (void)m->io_read(0x3FA, 1);  // IIR: the line falls
+  m->local_apic().write(LocalApic::kEoi, 0);
+  EXPECT_EQ(m->io_apic().entry(4) & IoApic::kRemoteIrr, 0u);
+
+  MachineConfig pv;
+  pv.local_apic = false;
+  auto bare = make(pv);
+  EXPECT_EQ(bare->mmio_read(IoApic::kBase + IoApic::kWindow, 4), 0xFFFFFFFFu);
 }
 
 TEST(MachineTest, LoadKernelSetsMultibootEntryState) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/vmm/kit/device_pages.h"
 #include "engine/vmm/kit/guest_apic.h"
 #include "engine/vmm/kit/quiet_hardware.h"
 
@@ -281,7 +282,7 @@ ShadowMmu::FaultOutcome ShadowMmu::page_fault(uint32_t lin, uint32_t error_code)
     return {FaultKind::kTrue, w.error_code, 0};
   }
   const uint32_t gfn = w.gpa >> 12;
-  if (has_hole() && gfn == apic_gfn_) return {FaultKind::kDevice, 0, w.gpa};
+  if (is_device_page(gfn, apic_gfn_, has_hole())) return {FaultKind::kDevice, 0, w.gpa};
   if (write && tracked(gfn)) return {FaultKind::kTrace, 0, w.gpa};
   if (write && !(w.rights & pte::RW)) return {FaultKind::kEmulateWrite, 0, w.gpa};
   const bool caused_by_tracking = tracking_ && tracking_fault(lin, gfn, write);

@@ -106,9 +106,10 @@ class ShadowMmu : public WriteTracker, public TracedFrames {
     kTrue,          // reflect #PF(guest_error_code) with CR2 = the address
     kTrace,         // a write to a tracked guest page-table page: emulate it (write_traced)
     kEmulateWrite,  // a supervisor write the guest allows only because its CR0.WP is clear
-    // An access the guest allows to its local APIC's page (guest_apic.h), under a monitor
-    // with a hole: never mapped in the shadow, so every access comes here to be emulated
-    // (under VT the page is mapped: its accesses exit as APIC accesses instead).
+    // An access the guest allows to a device page (device_pages.h: the I/O APIC's, and
+    // under a monitor with a hole the local APIC's): never mapped in the shadow, so every
+    // access comes here to be emulated (under VT the local APIC's page is mapped: its
+    // accesses exit as APIC accesses instead).
     kDevice,
   };
   struct FaultOutcome {

@@ -5,8 +5,9 @@
  * monitors keep their own page tables, GDT and translation cache in machine frames just
  * below the guest's, and a frame number computed in 32 bits once wrapped from the top of
  * the guest's physical space onto them. The kernel checks, with paging on:
- *   - every page of 0xFE800000-0xFFFFFFFF (4 MiB pages; the local APIC's page is skipped,
- *     since native mode has one there) reads all ones, at 64 places per page;
+ *   - every page of 0xFE800000-0xFFFFFFFF (4 MiB pages; the I/O APIC's and the local
+ *     APIC's pages are skipped, since every mode but pv has them there, as QEMU's PC)
+ *     reads all ones, at 64 places per page;
  *   - the same after a write to each of those places, and after a string port input
  *     there (a store the monitors emulate): the writes went nowhere;
  *   - a page table placed above RAM (its entries read all ones, so it maps every linear
@@ -24,6 +25,7 @@
 #define SCAN_PHYS 0xFE800000u
 #define SCAN_PAGES 6144u
 #define APIC_PAGE 0xFEE00000u
+#define IOAPIC_PAGE 0xFEC00000u
 #define ABOVE_PT_LIN 0x41800000u /* PDE 0x106: a page table at physical 0xFF400000 */
 #define ABOVE_PT_PHYS 0xFF400000u
 #define EDGE_LIN 0x41C00000u /* PDE 0x107: the last page of RAM and the first past it */
@@ -67,7 +69,7 @@ static void paging_init(uint32_t ram_end) {
 }
 
 static int skipped(uint32_t page) {
-  return SCAN_PHYS + page * 4096 == APIC_PAGE;
+  return SCAN_PHYS + page * 4096 == APIC_PAGE || SCAN_PHYS + page * 4096 == IOAPIC_PAGE;
 }
 
 /* Words of the window that do not read all ones (64 per page, 64 bytes apart). */
