@@ -413,21 +413,53 @@ void VtMonitor::io(const VmExit& exit) {
     cpu::CpuState& s = cpu_.state();
     const int32_t step =
         (s.eflags & cpu::flags::DF) ? -static_cast<int32_t>(size) : static_cast<int32_t>(size);
-    if (q::rep(qual) && s.gpr[cpu::ECX] == 0) {
-      advance(exit);
-      return;
-    }
-    emulated(exit, q::in(qual) ? 0x6C : 0x6E, 0);
-    const bool user = s.cpl == 3;
+    // The qualification does not say the address size or OUTS's segment (the SDM's
+    // VM-exit instruction-information field does; this CPU does not fill it): the monitor
+    // decodes the instruction it just executed. With a 16-bit address size (the 67 prefix)
+    // the processor uses SI, DI and CX, and only their low 16 bits change (SDM Vol. 2B,
+    // INS/OUTS, REP); OUTS reads DS:ESI or the segment its override names.
     if (nested_view_) {
       // Nested paging: the guest's paging state is the processor's own in guest mode.
       nested_view_->cr0 = s.cr0;
       nested_view_->cr3 = s.cr3;
       nested_view_->cr4 = s.cr4;
     }
+    bool a16 = false;
+    uint8_t src_seg = cpu::DS;
+    {
+      // The legacy prefixes before the opcode (at most 14; the instruction, just executed,
+      // is readable): 67 and the last segment override decide (SDM Vol. 2A, 2.1.1).
+      uint8_t bytes[15] = {};
+      vmm::GuestMemory::Fault f;
+      const uint32_t lin = s.seg[cpu::CS].base + s.eip;
+      for (unsigned i = 0; i < sizeof bytes; ++i) {
+        if (!memory_.read(lin + i, &bytes[i], 1, s.cpl == 3, &f)) break;
+        const uint8_t b = bytes[i];
+        if (b == 0x67) {
+          a16 = true;
+        } else if (b == 0x26 || b == 0x2E || b == 0x36 || b == 0x3E) {
+          src_seg = static_cast<uint8_t>((b >> 3) & 3);  // ES CS SS DS
+        } else if (b == 0x64 || b == 0x65) {
+          src_seg = b == 0x64 ? uint8_t{cpu::FS} : uint8_t{cpu::GS};
+        } else if (b != 0x66 && b != 0xF0 && b != 0xF2 && b != 0xF3) {
+          break;  // the opcode
+        }
+      }
+    }
+    const uint32_t mask = a16 ? 0xFFFFu : 0xFFFFFFFFu;
+    const auto reg = [&](unsigned r) { return s.gpr[r] & mask; };
+    const auto move = [&](unsigned r, uint32_t by) {
+      s.gpr[r] = (s.gpr[r] & ~mask) | ((s.gpr[r] + by) & mask);
+    };
+    if (q::rep(qual) && reg(cpu::ECX) == 0) {
+      advance(exit);
+      return;
+    }
+    emulated(exit, q::in(qual) ? 0x6C : 0x6E, 0);
+    const bool user = s.cpl == 3;
     const uint64_t batch =
         q::rep(qual)
-            ? std::min<uint64_t>({s.gpr[cpu::ECX], 4096, std::max<uint64_t>(cpu_.budget_left(), 1)})
+            ? std::min<uint64_t>({reg(cpu::ECX), 4096, std::max<uint64_t>(cpu_.budget_left(), 1)})
             : 1;
     for (uint64_t n = 0; n < batch; ++n) {
       uint32_t v = 0;
@@ -435,15 +467,15 @@ void VtMonitor::io(const VmExit& exit) {
       // The segment checks of the memory operand, which the exit comes before: #GP(0)
       // (#SS(0) for SS) and no port access when the segment refuses it (SDM Vol. 2, INS
       // and OUTS, "Protected Mode Exceptions").
-      const uint8_t seg = q::in(qual) ? uint8_t{cpu::ES} : uint8_t{cpu::DS};
+      const uint8_t seg = q::in(qual) ? uint8_t{cpu::ES} : src_seg;
       if (!vmm::PrivilegedEmulator::segment_allows(
-              s.seg[seg], q::in(qual) ? s.gpr[cpu::EDI] : s.gpr[cpu::ESI], size, q::in(qual))) {
+              s.seg[seg], q::in(qual) ? reg(cpu::EDI) : reg(cpu::ESI), size, q::in(qual))) {
         cpu_.charge_budget(n);
-        inject_exception(cpu::vec::GP, true, 0);
+        inject_exception(seg == cpu::SS ? cpu::vec::SS : cpu::vec::GP, true, 0);
         return;
       }
       if (q::in(qual)) {
-        const uint32_t lin = s.seg[cpu::ES].base + s.gpr[cpu::EDI];
+        const uint32_t lin = s.seg[cpu::ES].base + reg(cpu::EDI);
         // The destination's page walk comes before the port read, as natively: a #PF
         // there reads no port.
         for (const uint32_t at : {lin, lin + size - 1}) {
@@ -462,9 +494,9 @@ void VtMonitor::io(const VmExit& exit) {
           inject_exception(cpu::vec::PF, true, f.error_code);
           return;
         }
-        s.gpr[cpu::EDI] += static_cast<uint32_t>(step);
+        move(cpu::EDI, static_cast<uint32_t>(step));
       } else {
-        const uint32_t lin = s.seg[cpu::DS].base + s.gpr[cpu::ESI];
+        const uint32_t lin = s.seg[src_seg].base + reg(cpu::ESI);
         if (!memory_.read(lin, &v, size, user, &f)) {
           cpu_.charge_budget(n);
           cpu_.state().cr2 = f.linear;
@@ -472,13 +504,13 @@ void VtMonitor::io(const VmExit& exit) {
           return;
         }
         m.io_write(port, size, v);
-        s.gpr[cpu::ESI] += static_cast<uint32_t>(step);
+        move(cpu::ESI, static_cast<uint32_t>(step));
       }
-      if (q::rep(qual)) --s.gpr[cpu::ECX];
+      if (q::rep(qual)) move(cpu::ECX, 0xFFFFFFFFu);
     }
     cpu_.charge_budget(batch);
     cpu_.note_progress();
-    if (q::rep(qual) && s.gpr[cpu::ECX] != 0) return;  // the same instruction again
+    if (q::rep(qual) && reg(cpu::ECX) != 0) return;  // the same instruction again
     advance(exit);
     return;
   }

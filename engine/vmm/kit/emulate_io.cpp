@@ -81,7 +81,14 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::string_io_batch(const GuestInsn&
   cpu::CpuState& s = c_.cpu.state();
   // F2 before INS/OUTS repeats as F3 does, as on the hardware (and engine/cpu/exec_string).
   const bool rep = insn.rep || insn.repne;
-  const uint64_t count = rep ? s.gpr[cpu::ECX] : 1;
+  // With a 16-bit address size (the 67 prefix) the processor uses SI, DI and CX, and only
+  // their low 16 bits change, wrapping within 64 KiB (SDM Vol. 2B, INS/OUTS and REP).
+  const uint32_t mask = insn.a16 ? 0xFFFFu : 0xFFFFFFFFu;
+  const auto reg = [&](unsigned r) { return s.gpr[r] & mask; };
+  const auto advance = [&](unsigned r, uint32_t by) {
+    s.gpr[r] = (s.gpr[r] & ~mask) | ((s.gpr[r] + by) & mask);
+  };
+  const uint64_t count = rep ? reg(cpu::ECX) : 1;
   const uint64_t left = std::max<uint64_t>(c_.cpu.budget_left(), 1);
   const uint64_t batch = std::min({count, kBatch, left});
   Outcome fault;
@@ -93,14 +100,14 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::string_io_batch(const GuestInsn&
     // segment that is unusable, not writable (INS) or readable (OUTS), or whose limit the
     // access passes): a refused iteration reads or writes no port.
     const uint8_t seg = in ? uint8_t{cpu::ES} : src_seg;
-    if (!segment_allows(seg, in ? s.gpr[cpu::EDI] : s.gpr[cpu::ESI], size, in)) {
+    if (!segment_allows(seg, in ? reg(cpu::EDI) : reg(cpu::ESI), size, in)) {
       c_.cpu.charge_budget(n);
       return {Verdict::kFault, seg == cpu::SS ? cpu::vec::SS : cpu::vec::GP, true, 0};
     }
     if (in) {
       // The destination's page walk comes before the port read, as natively: a #PF there
       // reads no port.
-      const uint32_t lin = s.seg[cpu::ES].base + s.gpr[cpu::EDI];
+      const uint32_t lin = s.seg[cpu::ES].base + reg(cpu::EDI);
       for (const uint32_t at : {lin, lin + size - 1}) {
         const GuestWalk w = c_.memory.walk(at, cpu::Access::kWrite, user(), false);
         if (!w.ok) {
@@ -109,25 +116,25 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::string_io_batch(const GuestInsn&
         }
       }
       value = c_.machine.io_read(port, size);
-      ok = write_mem(s.seg[cpu::ES].base + s.gpr[cpu::EDI], &value, size, fault);
-      if (ok) s.gpr[cpu::EDI] += static_cast<uint32_t>(step);
+      ok = write_mem(lin, &value, size, fault);
+      if (ok) advance(cpu::EDI, static_cast<uint32_t>(step));
     } else {
-      ok = read_mem(s.seg[src_seg].base + s.gpr[cpu::ESI], &value, size, fault);
+      ok = read_mem(s.seg[src_seg].base + reg(cpu::ESI), &value, size, fault);
       if (ok) {
         c_.machine.io_write(port, size, value);
-        s.gpr[cpu::ESI] += static_cast<uint32_t>(step);
+        advance(cpu::ESI, static_cast<uint32_t>(step));
       }
     }
     if (!ok) {
       c_.cpu.charge_budget(n);
       return fault;
     }
-    if (rep) --s.gpr[cpu::ECX];
+    if (rep) advance(cpu::ECX, 0xFFFFFFFFu);
   }
   c_.cpu.charge_budget(batch);
   c_.cpu.note_progress();
   const uint64_t cycles = batch * c_.cpu.class_costs()[cpu::kCostPortIo];
-  if (rep && s.gpr[cpu::ECX] != 0) {
+  if (rep && reg(cpu::ECX) != 0) {
     record(insn, cycles);  // EIP stays: the next trap runs the next batch
     return {};
   }
