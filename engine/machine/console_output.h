@@ -1,8 +1,11 @@
 // ConsoleOutput: where the guest's console bytes go.
 //
-// The UART's transmitter and the 0xE9 debug port both write here. Every byte is kept in
-// a capture buffer (tests and the CLI read it back) and, if a sink is set, passed on at
-// once (the CLI sinks to stdout or to a file).
+// The UART's transmitter and the 0xE9 debug port both write here. Every byte is passed on
+// at once if a sink is set (the CLI sinks to stdout or to a file: those get every byte),
+// and the first kCaptureLimit bytes are kept in a capture buffer (tests, `vmlab compare`'s
+// guest report and snapshots read it back). The limit is the host's, not the guest's: a
+// guest may print without end (a REP OUTSB of four billion bytes to COM1), and the
+// monitor's memory must not grow with it; the bytes past the limit are counted.
 #pragma once
 
 #include <functional>
@@ -20,11 +23,19 @@ class ConsoleOutput {
 
   explicit ConsoleOutput(Sink sink = {}) : sink_(std::move(sink)) {}
 
+  static constexpr size_t kCaptureLimit = size_t{64} << 20;  // 64 MiB
+
   void put(char c) {
-    captured_.push_back(c);
+    if (captured_.size() < kCaptureLimit) {
+      captured_.push_back(c);
+    } else {
+      ++dropped_;
+    }
     if (sink_) sink_(c);
   }
   const std::string& captured() const { return captured_; }
+  // Bytes the guest wrote past kCaptureLimit: in the sink, not in captured().
+  uint64_t dropped() const { return dropped_; }
 
   // Ready-made sinks: the host's stdout (flushed at each newline), or a file that is
   // created or truncated now.
@@ -38,6 +49,7 @@ class ConsoleOutput {
 
  private:
   Sink sink_;
+  uint64_t dropped_ = 0;
   std::string captured_;
 };
 

@@ -428,10 +428,13 @@ void AtaBusMaster::load(cpu::ByteReader& r) {
 // --- the console -----------------------------------------------------------------------
 void ConsoleOutput::save(cpu::ByteWriter& w) const {
   w.string(captured_);
+  w.u64(dropped_);
 }
 // The output so far comes back without going to the sink: it was the earlier run's.
 void ConsoleOutput::load(cpu::ByteReader& r) {
-  captured_ = r.string(1u << 30);
+  captured_ = r.string(static_cast<uint32_t>(kCaptureLimit));
+  dropped_ = r.u64();
+  if (dropped_ != 0 && captured_.size() != kCaptureLimit) r.fail();
 }
 
 // The input is the configuration's (the fingerprint pins its bytes): only the position in

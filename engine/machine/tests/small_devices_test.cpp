@@ -1,7 +1,10 @@
 // The small PC devices: exit port, POST port, 0xE9, i8042, port 0x92, CMOS/RTC.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "engine/machine/cmos_rtc.h"
+#include "engine/machine/console_output.h"
 #include "engine/machine/debug_console_port.h"
 #include "engine/machine/debug_exit_port.h"
 #include "engine/machine/i8042_controller.h"
@@ -131,6 +134,37 @@ TEST(CmosDateTest, LeapYearsAndMonths) {
   EXPECT_EQ(t.year, 2024u);
   EXPECT_EQ(t.month, 12u);
   EXPECT_EQ(t.day, 31u);
+}
+
+// A guest that prints without end cannot grow the monitor's memory: the capture keeps the
+// first 64 MiB, the sink gets every byte, and a saved console says how many were dropped.
+TEST(ConsoleOutputTest, TheCaptureIsBoundedAndTheSinkGetsEveryByte) {
+  uint64_t sunk = 0;
+  ConsoleOutput out([&](char) { ++sunk; });
+  const size_t total = ConsoleOutput::kCaptureLimit + 1000;
+  for (size_t i = 0; i < total; ++i) out.put(static_cast<char>('a' + i % 26));
+  EXPECT_EQ(out.captured().size(), ConsoleOutput::kCaptureLimit);
+  EXPECT_EQ(out.dropped(), 1000u);
+  EXPECT_EQ(sunk, total);
+  cpu::ByteWriter w;
+  out.save(w);
+  ConsoleOutput back;
+  cpu::ByteReader r(w.data());
+  back.load(r);
+  ASSERT_FALSE(r.failed());
+  EXPECT_EQ(back.captured(), out.captured());
+  EXPECT_EQ(back.dropped(), 1000u);
+  // Dropped bytes with a capture that is not full is not a state it can be in.
+  ConsoleOutput small;
+  small.put('x');
+  cpu::ByteWriter w2;
+  small.save(w2);
+  std::vector<uint8_t> bad(w2.data().begin(), w2.data().end());
+  bad.back() = 1;  // the dropped count's high byte
+  cpu::ByteReader rb(bad);
+  ConsoleOutput refused;
+  refused.load(rb);
+  EXPECT_TRUE(rb.failed());
 }
 
 }  // namespace
