@@ -13,35 +13,8 @@
  * pulse the reset line), reads with nothing queued, and then checks the controller and
  * keyboard still answer as after a reset.
  */
+#include "i8042_poll.h"
 #include "klib.h"
-
-static int read_byte(void) {
-  for (int i = 0; i < 5000; ++i) {
-    if (inb(0x64) & 0x01) return inb(0x60);
-  }
-  return -1;
-}
-
-static void wait_input_empty(void) {
-  for (int i = 0; i < 5000 && (inb(0x64) & 0x02); ++i) {
-  }
-}
-
-static void ctl(uint8_t c) {
-  wait_input_empty();
-  outb(0x64, c);
-}
-
-static void data(uint8_t d) {
-  wait_input_empty();
-  outb(0x60, d);
-}
-
-static void hex2(uint32_t v) {
-  static const char hex[] = "0123456789abcdef";
-  putc(hex[(v >> 4) & 15]);
-  putc(hex[v & 15]);
-}
 
 /* Prints every byte that arrives, then "--" for none. */
 static void replies(const char* what) {
@@ -54,16 +27,6 @@ static void replies(const char* what) {
   }
   if (n == 0) puts(" --");
   puts("\n");
-}
-
-static int ctr_read(void) {
-  ctl(0x20);
-  return read_byte();
-}
-
-static void ctr_write(uint8_t v) {
-  ctl(0x60);
-  data(v);
 }
 
 /* The status register without bit 3 (the last write went to 0x64): the 8042 latches it

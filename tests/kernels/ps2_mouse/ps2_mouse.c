@@ -10,28 +10,8 @@
  * port's; the console is QEMU's byte for byte (ps2_mouse_kernel_matches_qemu) and the same
  * in every mode.
  */
+#include "i8042_poll.h"
 #include "klib.h"
-
-static void hex2(uint32_t v) {
-  static const char hex[] = "0123456789abcdef";
-  putc(hex[(v >> 4) & 15]);
-  putc(hex[v & 15]);
-}
-
-static void wait_input_empty(void) {
-  for (int i = 0; i < 5000 && (inb(0x64) & 0x02); ++i) {
-  }
-}
-
-static void ctl(uint8_t c) {
-  wait_input_empty();
-  outb(0x64, c);
-}
-
-static void data(uint8_t d) {
-  wait_input_empty();
-  outb(0x60, d);
-}
 
 /* Prints every byte that arrives, "a" before the auxiliary port's, then "--" for none. */
 static void replies(const char* what) {
@@ -52,19 +32,6 @@ static void replies(const char* what) {
   }
   if (n == 0) puts(" --");
   puts("\n");
-}
-
-static int ctr_read(void) {
-  ctl(0x20);
-  for (int i = 0; i < 5000; ++i) {
-    if (inb(0x64) & 0x01) return inb(0x60);
-  }
-  return -1;
-}
-
-static void ctr_write(uint8_t v) {
-  ctl(0x60);
-  data(v);
 }
 
 static void show_ctr(const char* what) {
