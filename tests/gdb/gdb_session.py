@@ -16,6 +16,8 @@ MODE is one of native, trap-classic, trap, trap-npt, bt, pv. Each check starts
   sigint       SIGINT while the stub waits for gdb ends the run with its files
   emulated     a breakpoint on the instruction right after one the monitor emulates
                (MOV to CR3 in native_load_cr3; not pv, whose kernel makes a hypercall)
+  handler      breakpoints at the divide-error handler's first instruction are seen at
+               each delivery; stepi on the faulting DIV stops at that first instruction
   pvtables     (pv) the guest's validated page directory reads but cannot be written
                through the stub: pv's direct-paging invariants hold against gdb
   protocol     a raw RSP client: damaged and hostile packets get '-' or an E reply, 0x03
@@ -169,6 +171,45 @@ def check_emulated(args):
     expect(out, r"^\$2 = 1$", "CR3 as the guest loaded it")
     expect(console, r"^done status=0$", "the guest's console")
     print(f"{args.mode}: emulated OK")
+
+
+def check_handler(args):
+    # run=divzero divides by zero in ring 3 three times; each #DE is delivered to the
+    # kernel's vector 0 entry (pv: the handler it registered with its trap table).
+    entry = "pv_trap_entry_0" if args.mode == "pv" else "trap_entry_0"
+    proc, port = start(args, append="run=divzero iters=3")
+    out = gdb(args, port, [
+        f"break {entry}",
+        "continue",
+        "print $pc == (unsigned)" + entry,
+        # The frame's EIP: the faulting instruction (a fault is restarted, SDM Vol. 3A 6.5).
+        "set var $fault = *(unsigned*)$esp",
+        "x/i $fault",
+        "continue",
+        "delete",
+        # A breakpoint on the DIV itself: stepi from it stops at the handler's first
+        # instruction, which has not run yet.
+        "break *$fault",
+        "continue",
+        "delete",
+        "stepi",
+        "print $pc == (unsigned)" + entry,
+        "print *(unsigned*)$esp == $fault",
+        "continue",
+    ])
+    code, console, err = finish(proc)
+    expect(out, rf"^Breakpoint 1, {entry} \(\) at ", "the handler's breakpoint at the first #DE")
+    expect(out, r"^\$1 = 1$", "stopped at the handler's first instruction")
+    expect(out, r"^   0x[0-9a-f]+:\s+i?div", "the frame's EIP is the DIV")
+    if len(re.findall(rf"^Breakpoint 1, {entry} ", out, re.M)) != 2:
+        print(out)
+        sys.exit("FAIL: the handler's breakpoint was not seen at the second #DE")
+    expect(out, r"^Breakpoint 2, 0x[0-9a-f]+ in \?\? \(\)$", "the breakpoint on the DIV")
+    expect(out, r"^\$2 = 1$", "stepi on the DIV stopped at the handler's entry")
+    expect(out, r"^\$3 = 1$", "the handler not run yet: the frame's EIP on top")
+    expect(out, r"^\[Inferior 1 \(Remote target\) exited normally\]$", "continued to the exit")
+    expect(console, r"^result workload=divzero iters=3 ", "the guest's console")
+    print(f"{args.mode}: handler OK")
 
 
 def check_pvtables(args):
@@ -410,11 +451,11 @@ def main():
     p.add_argument("--mode", required=True, choices=sorted(MODES))
     p.add_argument("--check", required=True,
                    choices=["session", "monitor", "determinism", "sigint", "protocol",
-                            "emulated", "pvtables"])
+                            "emulated", "pvtables", "handler"])
     args = p.parse_args()
     {"session": check_session, "monitor": check_monitor, "determinism": check_determinism,
      "sigint": check_sigint, "protocol": check_protocol,
-     "emulated": check_emulated, "pvtables": check_pvtables}[args.check](args)
+     "emulated": check_emulated, "pvtables": check_pvtables, "handler": check_handler}[args.check](args)
 
 
 if __name__ == "__main__":

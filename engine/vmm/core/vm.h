@@ -65,13 +65,14 @@ class Vm {
   // Runs exactly one guest instruction: afterwards guest_eip() is the next guest
   // instruction's and guest_cpu() is at a guest instruction boundary, in every mode, so a
   // sequence of steps visits the guest EIPs a native run visits. An interrupt or exception
-  // delivered on the way is part of the step (it ends after the handler's first
-  // instruction), as is idle time skipped by a halted guest. An instruction that a monitor
-  // completes without the processor retiring it (an emulated privileged instruction, a
-  // guest page-table write emulated on a trace fault, a hypervisor-hole access) is one
-  // step; under bt a step runs the translated instructions of one guest instruction. A
-  // step is a pause like run_for's: the run stays the same run. Events of `seen`'s kinds
-  // recorded during the step call `on_seen` (a debugger's event break).
+  // delivered to the guest ends the step at its handler's first instruction, not yet run
+  // (a faulting instruction is one step, its handler's entry the next EIP, where a
+  // debugger's breakpoint is seen); idle time skipped by a halted guest is part of a step. An
+  // instruction that a monitor completes without the processor retiring it (an emulated privileged
+  // instruction, a guest page-table write emulated on a trace fault, a hypervisor-hole access) is
+  // one step; under bt a step runs the translated instructions of one guest instruction. A step is
+  // a pause like run_for's: the run stays the same run. Events of `seen`'s kinds recorded during
+  // the step call `on_seen` (a debugger's event break).
   VmState step(const std::bitset<kNumEventKinds>& seen = {},
                const std::function<void()>& on_seen = {});
   // Runs exactly one instruction of the processor: run_for(1). Under trap modes an

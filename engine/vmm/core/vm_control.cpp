@@ -41,18 +41,35 @@ std::bitset<kNumEventKinds> completing_kinds() {
   return kinds;
 }
 
+// Events that say an exception or interrupt was delivered to the guest's handler: on the
+// processor (natively, or in guest mode) or by a monitor reflecting or injecting it.
+std::bitset<kNumEventKinds> delivering_kinds() {
+  std::bitset<kNumEventKinds> kinds;
+  for (EventKind k :
+       {EventKind::exception, EventKind::external_interrupt, EventKind::virq_inject}) {
+    kinds.set(index_of(k));
+  }
+  return kinds;
+}
+
 }  // namespace
 
 VmState Vm::step(const std::bitset<kNumEventKinds>& seen, const std::function<void()>& on_seen) {
   static const std::bitset<kNumEventKinds> kCompleting = completing_kinds();
+  static const std::bitset<kNumEventKinds> kDelivering = delivering_kinds();
   cpu::Cpu& cpu = machine_->cpu();
   bool completed = false;
-  // The event is recorded inside the instruction's emulation: the processor leaves its run
-  // loop at the next boundary without ending the slice, and the machine pauses there.
-  recorder_.set_watch(kCompleting | seen, [&](EventKind kind) {
+  bool delivered = false;
+  // The event is recorded inside the instruction's emulation (or the event's delivery):
+  // the processor leaves its run loop at the next boundary without ending the slice, and
+  // the machine pauses there. A delivery ends the step at the handler's first
+  // instruction, not yet run, so that a debugger's breakpoint there is seen (a fault the
+  // monitor resolves itself, a hidden one, leaves EIP where it was: the step goes on).
+  recorder_.set_watch(kCompleting | kDelivering | seen, [&](EventKind kind) {
     if (on_seen && seen.test(index_of(kind))) on_seen();
-    if (kCompleting.test(index_of(kind))) {
-      completed = true;
+    const bool completing = kCompleting.test(index_of(kind));
+    if (completing || kDelivering.test(index_of(kind))) {
+      (completing ? completed : delivered) = true;
       cpu.request_yield();
       machine_->request_pause();
     }
@@ -62,12 +79,13 @@ VmState Vm::step(const std::bitset<kNumEventKinds>& seen, const std::function<vo
     const uint64_t retired = cpu.instructions_retired();
     const uint32_t eip = guest_eip();
     completed = false;
+    delivered = false;
     state = run_for_at(1, 1);
     // A pause asked for by an event of the step's own instruction is not left for the next.
     machine_->clear_pause_request();
     if (state == VmState::kStopped) break;
     const bool progressed =
-        cpu.instructions_retired() != retired || (completed && guest_eip() != eip);
+        cpu.instructions_retired() != retired || ((completed || delivered) && guest_eip() != eip);
     if (progressed && mode_->guest_cpu(*this).at_insn_boundary) break;
   }
   recorder_.set_watch({}, {});
