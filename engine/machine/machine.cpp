@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "engine/machine/kernel_loader.h"
+#include "engine/machine/mp_table.h"
 
 namespace vmlab::machine {
 
@@ -175,9 +176,19 @@ void Machine::apply_firmware_state() {
   i8042_.apply_firmware_state();
 }
 
+uint32_t Machine::write_firmware_tables(PhysicalMemory& memory) const {
+  // The MP table a BIOS leaves for a machine with local and I/O APICs (mp_table.h), with
+  // the processor's CPUID leaf 1 as the BIOS read it; before the kernel, which may load
+  // over it.
+  if (!config_.local_apic || !memory.contains(mp_table::kFloatingPointer, 0x1000)) return 0;
+  const auto leaf1 = cpu_.cpuid(1);
+  return mp_table::kConfigTable + write_mp_table(memory, leaf1[0], leaf1[3]);
+}
+
 Result<void> Machine::load_kernel(const std::string& path) {
   auto image = MultibootLoader::read_kernel_file(path);
   if (!image) return image.error();
+  write_firmware_tables(memory_);
   auto info =
       machine::load_kernel_image(image.value(), path, config_.cmdline, config_.modules, memory_);
   if (!info) return info.error();
@@ -189,6 +200,7 @@ Result<void> Machine::load_kernel(const std::string& path) {
 }
 
 Result<void> Machine::load_kernel_image(std::span<const uint8_t> image, const std::string& name) {
+  write_firmware_tables(memory_);
   auto info = machine::load_kernel_image(image, name, config_.cmdline, config_.modules, memory_);
   if (!info) return info.error();
   boot_info_ = info.value();

@@ -190,6 +190,11 @@ class Machine : public cpu::Bus {
   }
   LocalApic& local_apic() { return apic_; }
   IoApic& io_apic() { return ioapic_; }
+  // Writes the tables a BIOS leaves in memory for the kernel (the MP table, mp_table.h, on
+  // a machine with APICs) into `memory`: the machine's own RAM, or a monitor's staging copy
+  // of guest-physical memory (engine/vmm/kit/guest_loader.cpp), before the kernel loads.
+  // Returns the end of what it wrote (0: nothing).
+  uint32_t write_firmware_tables(PhysicalMemory& memory) const;
 
  private:
   Machine(MachineConfig config, PhysicalMemory memory);
