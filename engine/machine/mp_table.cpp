@@ -53,8 +53,7 @@ void checksum(std::vector<uint8_t>& b, size_t at) {
 
 }  // namespace
 
-uint32_t write_mp_table(PhysicalMemory& memory, uint32_t cpuid_signature,
-                        uint32_t cpuid_features) {
+uint32_t write_mp_table(PhysicalMemory& memory, uint32_t cpuid_signature, uint32_t cpuid_features) {
   // The entries (section 4.3).
   Bytes e;
   uint16_t count = 0;

@@ -642,6 +642,22 @@ void BtMonitor::callout() {
       }
       return;
     }
+    case CalloutKind::kSimulate: {
+      // The kit executes the instruction with the guest's CS (and its other segments, its
+      // page tables and the hole's rules), as it executes a guilty store; no adaptation.
+      leave_to_guest(site.guest_eip);
+      auto outcome = emulator_->emulate_write();
+      // A #GP or #SS that only the cut segments of ring compression give (an operand in
+      // the hypervisor hole, cs:[0xFC100000]): executed as natively, through the guest's
+      // page tables, as a fault in the TC would be (exception()).
+      if (outcome.verdict == PrivilegedEmulator::Verdict::kFault &&
+          (outcome.vector == cpu::vec::GP || outcome.vector == cpu::vec::SS)) {
+        const auto hole = emulator_->emulate_hole_access();
+        if (hole.verdict != PrivilegedEmulator::Verdict::kNotEmulated) outcome = hole;
+      }
+      vmm::settle(outcome, cpu::vec::PF, 0, injector_);
+      return;
+    }
     case CalloutKind::kMonitorSelector: {
       // The guest kernel named one of the monitor's selectors (the TC's check left its
       // error code): natively past its GDT limit, so #GP(selector) for a load, and ZF

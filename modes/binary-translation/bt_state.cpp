@@ -57,7 +57,7 @@ TranslationCache::CalloutSite get_site(cpu::ByteReader& r, uint32_t fragments) {
   TranslationCache::CalloutSite s;
   const uint8_t kind = r.u8();
   if (kind < static_cast<uint8_t>(CalloutKind::kContinue) ||
-      kind > static_cast<uint8_t>(CalloutKind::kMonitorSelector)) {
+      kind > static_cast<uint8_t>(CalloutKind::kSimulate)) {
     r.fail();
   }
   s.kind = static_cast<CalloutKind>(kind);

@@ -36,6 +36,9 @@ enum class CalloutKind : uint8_t {
   // A guest kernel's segment load (or LAR, LSL, VERR, VERW) named one of the monitor's own
   // selectors (translate_segment.cpp): #GP(selector), or ZF clear, as its GDT limit gives.
   kMonitorSelector = 10,
+  // A guest kernel instruction whose memory operand names CS (a CS override): the TC runs on
+  // the monitor's code segment, so the kit executes it with the guest's CS (SIMULATE).
+  kSimulate = 11,
 };
 const char* callout_name(CalloutKind k);
 
@@ -99,9 +102,19 @@ struct ClassifiedInsn {
   bool o16 = false;  // operand-size prefix: 16-bit operands (branches: EIP truncated to IP)
   bool a16 = false;  // address-size prefix: 16-bit addressing (LOOP and JCXZ count CX)
   bool rep = false;
-  bool uses_gs = false;  // reads or writes %gs, or a memory operand with a %gs override
+  bool uses_gs = false;     // reads or writes %gs, or a memory operand with a %gs override
+  bool cs_operand = false;  // a memory operand with a CS override (Family::kSimulate)
   // Decided by the family files (translator.cpp, classify).
-  enum class Family : uint8_t { kNone, kControl, kInterrupt, kSystem, kIo, kSegment, kAdaptive };
+  enum class Family : uint8_t {
+    kNone,
+    kControl,
+    kInterrupt,
+    kSystem,
+    kIo,
+    kSegment,
+    kAdaptive,
+    kSimulate,
+  };
   Family family = Family::kNone;
   Translation how = Translation::kIdent;
   bool terminates = false;  // ends the translation unit

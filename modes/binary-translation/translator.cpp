@@ -34,6 +34,7 @@ const char* callout_name(CalloutKind k) {
     case CalloutKind::kUnsupported: return "unsupported";
     case CalloutKind::kReenter: return "reenter";
     case CalloutKind::kMonitorSelector: return "monitor_selector";
+    case CalloutKind::kSimulate: return "simulate";
   }
   return "?";
 }
@@ -353,6 +354,21 @@ bool reads_or_writes_gs(const cs_insn* ci) {
   return false;
 }
 
+// A memory operand with a CS segment override (an explicit one, or 2E before a string
+// instruction's source). A 2E before a Jcc is a branch hint, not a segment: a Jcc has no
+// memory operand.
+bool reads_through_cs(const cs_insn* ci) {
+  const cs_x86& x = ci->detail->x86;
+  for (unsigned i = 0; i < x.op_count; ++i) {
+    const cs_x86_op& o = x.operands[i];
+    if (o.type == X86_OP_MEM &&
+        (o.mem.segment == X86_REG_CS || (x.prefix[1] == X86_PREFIX_CS && o.mem.segment == 0))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void to_ir(const cs_insn* ci, ClassifiedInsn& out) {
   const cs_x86& x = ci->detail->x86;
   out.eip = static_cast<uint32_t>(ci->address);
@@ -388,6 +404,7 @@ void to_ir(const cs_insn* ci, ClassifiedInsn& out) {
     }
   }
   out.uses_gs = reads_or_writes_gs(ci);
+  out.cs_operand = reads_through_cs(ci);
 }
 
 // Stores that adaptive BT may turn into SIMULATE callouts: instructions with a memory
@@ -400,6 +417,17 @@ bool stores_to_memory(const ClassifiedInsn& insn) {
 }  // namespace
 
 void Translator::classify(ClassifiedInsn& insn) const {
+  if (insn.cs_operand) {
+    // A memory operand through CS: the TC's CS is the monitor's code segment, whose base
+    // and limit are not the guest's, and which reaches the translation cache and the rest
+    // of the hypervisor hole. The instruction is executed for the guest by the kit, with
+    // the guest's CS (random guest --rich seed 30196 read the TC through cs:[0xFC100000]).
+    // Jump tables and other reads through CS are rare in 32-bit kernels.
+    insn.family = ClassifiedInsn::Family::kSimulate;
+    insn.how = Translation::kCallout;
+    insn.terminates = true;
+    return;
+  }
   if (classify_control(insn)) {
     insn.family = ClassifiedInsn::Family::kControl;
   } else if (classify_interrupt(insn)) {
@@ -604,6 +632,11 @@ Translator::Attempt Translator::translate(uint32_t eip) {
         }
         e.begin(insn, Translation::kCallout);
         e.callout(CalloutKind::kSimulateWrite, insn, insn.bytes[0]);
+        e.end();
+        break;
+      case ClassifiedInsn::Family::kSimulate:
+        e.begin(insn, Translation::kCallout);
+        e.callout(CalloutKind::kSimulate, insn, insn.bytes[0]);
         e.end();
         break;
       case ClassifiedInsn::Family::kNone:

@@ -1,0 +1,137 @@
+/*
+ * The CS-override test kernel (issue 12: isolation under bt). A kernel's memory operand may
+ * name CS as its segment (`mov %cs:x, %eax`, a jump table read as `jmp *%cs:t(,%eax,4)`,
+ * `lods %cs:(%esi)`): the read goes through the guest's code segment, its base and limit,
+ * and a write through it is #GP(0), a code segment not being writable (SDM Vol. 3A, 5.5).
+ * Under bt the translated code runs on the monitor's own code segment, so an operand with a
+ * CS override copied as it is would read the translation cache, not the guest's memory
+ * (random guest --rich seed 30196: cs:[0xFC100000] read the TC's first bytes). The kernel
+ * reads through CS at its own data, at an address of no memory (all ones), at the top of
+ * the linear space, through a code segment with a base of its own and past its limit, and
+ * writes through CS; every line is what the guest saw (the SDM's answer; QEMU checks no segment
+ * limit or type on data accesses), the same in
+ * every mode (expected.txt).
+ */
+#include "probe.h"
+
+#define SEL_BASED 0x30 /* a ring-0 code segment based at 0x1000, limit 0x1FFFFF (2 MiB) */
+
+void isr_dispatch(struct frame* f) {
+  /* A fault in the based segment resumes at the probe's end in the kernel's own. */
+  if (f->cs == SEL_BASED) f->cs = SEL_KCODE;
+  if (probe_catch(f)) return;
+  unexpected_vector(f);
+}
+
+static volatile uint32_t value = 0x12345678;
+static volatile uint32_t table[4] = {0x11111111, 0x22222222, 0x33333333, 0x44444444};
+
+static uint32_t cs_read(uint32_t at) {
+  uint32_t v = 0;
+  __asm__ volatile(PROBE_BEGIN "movl %%cs:(%[p]), %[v]\n" PROBE_END
+                   : [v] "+r"(v)
+                   : [p] "r"(at)
+                   : "memory");
+  return v;
+}
+
+static uint32_t cs_read_indexed(uint32_t base, uint32_t i) {
+  uint32_t v = 0;
+  __asm__ volatile(PROBE_BEGIN "movl %%cs:(%[b],%[i],4), %[v]\n" PROBE_END
+                   : [v] "+r"(v)
+                   : [b] "r"(base), [i] "r"(i)
+                   : "memory");
+  return v;
+}
+
+static uint32_t cs_lods(uint32_t at) {
+  uint32_t v = 0;
+  __asm__ volatile(PROBE_BEGIN "cs lodsl\n" PROBE_END : "+a"(v), "+S"(at) : : "memory");
+  return v;
+}
+
+static uint32_t cs_write(uint32_t at) {
+  __asm__ volatile(PROBE_BEGIN "movl $0x55, %%cs:(%[p])\n" PROBE_END : : [p] "r"(at) : "memory");
+  return 0;
+}
+
+static uint32_t cs_add(uint32_t at) {
+  uint32_t v = 5;
+  __asm__ volatile(PROBE_BEGIN "addl %%cs:(%[p]), %[v]\n" PROBE_END
+                   : [v] "+r"(v)
+                   : [p] "r"(at)
+                   : "memory", "cc");
+  return v;
+}
+
+/* A jump table read through CS: `jmp *%cs:targets(,%eax,4)`; returns the case taken. */
+static uint32_t cs_jump(uint32_t i) {
+  uint32_t v = 0;
+  __asm__ volatile(PROBE_BEGIN
+                   "jmp *%%cs:1f(,%[i],4)\n"
+                   ".p2align 2\n"
+                   "1: .long 2f, 3f\n"
+                   "2: movl $0xA, %[v]\n"
+                   "jmp 4f\n"
+                   "3: movl $0xB, %[v]\n"
+                   "4:\n" PROBE_END
+                   : [v] "+r"(v)
+                   : [i] "r"(i)
+                   : "memory");
+  return v;
+}
+
+/* The same read with CS = SEL_BASED (entered by a far call, left by a far return). */
+static uint32_t based_read(uint32_t at) {
+  uint32_t v = 0;
+  __asm__ volatile(PROBE_BEGIN
+                   "pushl %[sel]\n"
+                   "pushl $1f - 0x1000\n"
+                   "lret\n"
+                   "1: movl %%cs:(%[p]), %[v]\n"
+                   "pushl $0x08\n"
+                   "pushl $2f\n"
+                   "lret\n"
+                   "2:\n" PROBE_END
+                   : [v] "+r"(v)
+                   : [p] "r"(at), [sel] "i"(SEL_BASED)
+                   : "memory");
+  return v;
+}
+
+void kmain(uint32_t magic, const struct multiboot_info* mbi) {
+  (void)magic;
+  (void)mbi;
+  console_init();
+  tables_init();
+  /* A GDT of our own: klib's, and at 0x30 a code segment based at 0x1000 whose limit
+   * (page granular, 0x1FF) ends at linear 0x200FFF. */
+  static uint64_t gdt[8];
+  const uint64_t* k = klib_gdt();
+  for (int i = 0; i < 6; ++i) gdt[i] = k[i];
+  gdt[6] = seg_desc(0x1000, 0x1FF, 0x9A, 0xC);
+  struct {
+    uint16_t limit;
+    uint32_t base;
+  } __attribute__((packed)) gdtr = {sizeof gdt - 1, (uint32_t)gdt};
+  __asm__ volatile("lgdt %0" ::"m"(gdtr));
+  puts("cs_override:\n");
+  probe_print("cs read of a kernel variable", cs_read((uint32_t)&value));
+  probe_print("cs read, indexed", cs_read_indexed((uint32_t)table, 2));
+  probe_print("cs lods", cs_lods((uint32_t)&table[3]));
+  probe_print("cs add", cs_add((uint32_t)&table[0]));
+  probe_print("cs read of no memory (0xE0000000)", cs_read(0xE0000000));
+  probe_print("cs read at 0xFC100000", cs_read(0xFC100000));
+  probe_print("cs read at 0xFFFFFFF0", cs_read(0xFFFFFFF0));
+  probe_print("cs read at 0xFEE00030 (the local APIC version)", cs_read(0xFEE00030));
+  probe_print("cs jump table, case 0", cs_jump(0));
+  probe_print("cs jump table, case 1", cs_jump(1));
+  probe_print("cs write", cs_write((uint32_t)&value));
+  puts("the variable after it: ");
+  puthex(value);
+  puts("\n");
+  probe_print("based cs read (base 0x1000)", based_read((uint32_t)&value - 0x1000));
+  probe_print("based cs read at its limit", based_read(0x1FFFFC));
+  probe_print("based cs read past its limit", based_read(0x1FFFFE));
+  exit_machine(0);
+}
