@@ -432,6 +432,21 @@ void BtMonitor::exception(uint8_t vector, bool has_error_code, uint32_t error_co
     page_fault(error_code, from_tc);
     return;
   }
+  if (from_tc && emulates_on_fault(cpu_.state().eip)) {
+    // A #GP or #SS of SGDT's or SIDT's checks (a segment limit): the guest instruction on
+    // the scratch processor, which checks both parts in the processor's order; its #GP
+    // when the guest's segment allows the access and only ring compression's cut refuses
+    // it (the hole), then executed as natively.
+    leave_tc(cpu_.state().eip);
+    auto outcome = emulator_->emulate_write();
+    if (outcome.verdict == PrivilegedEmulator::Verdict::kFault &&
+        (outcome.vector == cpu::vec::GP || outcome.vector == cpu::vec::SS)) {
+      const auto hole = emulator_->emulate_hole_access();
+      if (hole.verdict != PrivilegedEmulator::Verdict::kNotEmulated) outcome = hole;
+    }
+    vmm::settle(outcome, vector, error_code, injector_);
+    return;
+  }
   if (from_tc) leave_tc(cpu_.state().eip);
   if (vector == cpu::vec::GP && cpu_.state().cpl == 1) {
     // An IDENT instruction the translator did not know to be privileged: emulated as
@@ -455,6 +470,11 @@ void BtMonitor::exception(uint8_t vector, bool has_error_code, uint32_t error_co
     return;
   }
   injector_.reflect_exception(vector, has_error_code, error_code);
+}
+
+bool BtMonitor::emulates_on_fault(uint32_t tc_eip) const {
+  const TranslationCache::InsnRecord* r = cache_->record_at(tc_eip);
+  return r && (r->restore & kEmulateOnFault);
 }
 
 void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
@@ -490,6 +510,13 @@ void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
   switch (outcome.kind) {
     case vmm::ShadowMmu::FaultKind::kHidden: return;
     case vmm::ShadowMmu::FaultKind::kTrue:
+      if (rec && (rec->restore & kEmulateOnFault)) {
+        // SGDT's or SIDT's checks (translate_system.cpp): the guest instruction on the
+        // scratch processor gives native's fault (the first part that fails, an error
+        // code that says "write"); the sequence had changed nothing yet.
+        vmm::settle(emulator_->emulate_write(), cpu::vec::PF, error_code, injector_);
+        return;
+      }
       vcpu_.cr2 = lin;
       injector_.reflect_exception(cpu::vec::PF, true, outcome.guest_error_code);
       return;

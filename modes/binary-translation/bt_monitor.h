@@ -115,6 +115,9 @@ class BtMonitor : public vmm::DeprivilegedMonitor, private vmm::DeprivilegedSegm
   void callout();
   void exception(uint8_t vector, bool has_error_code, uint32_t error_code, bool from_tc);
   void page_fault(uint32_t error_code, bool from_tc);
+  // Whether the in-TC sequence at `tc_eip` has its faults settled by the scratch processor
+  // (kEmulateOnFault: SGDT, SIDT).
+  bool emulates_on_fault(uint32_t tc_eip) const;
   void iret_callout(bool o16);
   bool far_transfer();
   // in_tc_port.cpp: the device doorbell of the in-TC sequences (the port read's, the
