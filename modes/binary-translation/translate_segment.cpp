@@ -358,7 +358,7 @@ bool gs_relative_operand(const ClassifiedInsn& insn) {
 void emit_gs_load(FE& e, const ClassifiedInsn& insn) {
   auto& a = e.a();
   const Scratch s = gs_load_scratch(insn);
-  e.begin(insn, Translation::kInTc, static_cast<uint8_t>(s.restore | kRestoreEcx));
+  e.begin(insn, Translation::kInTc, static_cast<uint8_t>(s.restore | kRestoreEcx | kSelectorLoad));
   // (EAX is saved before anything can fault, so that a fault restores the guest's own.)
   if (s.slot != gsdata::kSaveEcx) a.mov(FE::gs(s.slot), s.reg);
   check_selector(e, insn, false, true);
@@ -421,7 +421,10 @@ void emit_segment(FE& e, const ClassifiedInsn& insn) {
   switch (f) {
     case Form::kLoadData:
     case Form::kReadDesc:
-      e.begin(insn, Translation::kInTc, kRestoreEcx);
+      e.begin(insn, Translation::kInTc,
+              static_cast<uint8_t>(
+                  kRestoreEcx |
+                  (f == Form::kLoadData && selector_source(insn).in_memory ? kSelectorLoad : 0)));
       check_selector(e, insn, f == Form::kReadDesc);
       if (insn.uses_gs) e.guest_gs_begin();
       e.ident(insn);
