@@ -125,9 +125,17 @@ void store_table_register(Cpu& cpu, const Insn& insn, const TableRegister& reg) 
   const uint32_t ea = effective_address(cpu, insn);
   const uint32_t base = insn.o16() ? reg.base & 0x00FFFFFFu : reg.base;
   const uint32_t base_off = insn.a16() ? (ea + 2) & 0xFFFFu : ea + 2;
-  // Check both parts before writing either, so a fault leaves memory unchanged.
-  cpu.linear(insn.seg, ea, 2, Access::kWrite);
-  cpu.linear(insn.seg, base_off, 4, Access::kWrite);
+  // Check both parts, the segment and then every page for a write, before writing either,
+  // so that a fault (the limit's or the base's) leaves memory unchanged (SDM Vol. 2B,
+  // SGDT). (The segment checks alone let a base on a not-present or read-only page fault
+  // after the limit was written; QEMU writes it so too.)
+  // Byte by byte, as a store that crosses a page is checked (memory.cpp): a fault on the
+  // second page names its first byte (CR2).
+  const bool user = cpu.state().cpl == 3;
+  const uint32_t limit_at = cpu.linear(insn.seg, ea, 2, Access::kWrite);
+  for (uint32_t i = 0; i < 2; ++i) cpu.translate(limit_at + i, Access::kWrite, user);
+  const uint32_t base_at = cpu.linear(insn.seg, base_off, 4, Access::kWrite);
+  for (uint32_t i = 0; i < 4; ++i) cpu.translate(base_at + i, Access::kWrite, user);
   cpu.write16(insn.seg, ea, reg.limit);
   cpu.write32(insn.seg, base_off, base);
 }

@@ -432,6 +432,21 @@ void BtMonitor::exception(uint8_t vector, bool has_error_code, uint32_t error_co
     page_fault(error_code, from_tc);
     return;
   }
+  if (from_tc && emulates_on_fault(cpu_.state().eip)) {
+    // A #GP or #SS of SGDT's or SIDT's checks (a segment limit): the guest instruction on
+    // the scratch processor, which checks both parts in the processor's order; its #GP
+    // when the guest's segment allows the access and only ring compression's cut refuses
+    // it (the hole), then executed as natively.
+    leave_tc(cpu_.state().eip);
+    auto outcome = emulator_->emulate_write();
+    if (outcome.verdict == PrivilegedEmulator::Verdict::kFault &&
+        (outcome.vector == cpu::vec::GP || outcome.vector == cpu::vec::SS)) {
+      const auto hole = emulator_->emulate_hole_access();
+      if (hole.verdict != PrivilegedEmulator::Verdict::kNotEmulated) outcome = hole;
+    }
+    vmm::settle(outcome, vector, error_code, injector_);
+    return;
+  }
   if (from_tc) leave_tc(cpu_.state().eip);
   if (vector == cpu::vec::GP && cpu_.state().cpl == 1) {
     // An IDENT instruction the translator did not know to be privileged: emulated as
@@ -457,9 +472,72 @@ void BtMonitor::exception(uint8_t vector, bool has_error_code, uint32_t error_co
   injector_.reflect_exception(vector, has_error_code, error_code);
 }
 
+bool BtMonitor::emulates_on_fault(uint32_t tc_eip) const {
+  const TranslationCache::InsnRecord* r = cache_->record_at(tc_eip);
+  return r && (r->restore & kEmulateOnFault);
+}
+
+bool BtMonitor::self_naming_load(uint32_t lin, uint32_t error_code, uint32_t tc_eip) {
+  const TranslationCache::InsnRecord* r = cache_->record_at(tc_eip);
+  if (!r || !(r->restore & kSelectorLoad) || tc_eip == r->tc) return false;
+  if ((error_code & (cpu::pferr::P | cpu::pferr::W | cpu::pferr::U)) !=
+      (cpu::pferr::P | cpu::pferr::W)) {
+    return false;
+  }
+  const auto slot_byte = segments_.guest_table_linear(lin);
+  if (!slot_byte) return false;
+  // The type byte (5) of the descriptor being marked, where its accessed bit lies.
+  const uint32_t type_byte = *slot_byte - (lin & 7u) + 5;
+  const cpu::CpuState in_tc_state = cpu_.state();
+  leave_tc(tc_eip);
+  const auto span = emulator_->selector_operand_span();
+  if (!span || type_byte - span->first >= span->second) {
+    cpu_.state() = in_tc_state;  // not the operand's bytes: the usual mark and restart
+    return false;
+  }
+  // The processor has read the selector (the one the check passed) and checked its
+  // descriptor; setting the accessed bit changes the operand's bytes, which a restart
+  // would read again (0xFEF1 becomes 0xFFF1, the monitor's %gs data, which the check
+  // refuses). The guest's descriptor gets the bit (or the guest the #PF its own mapping
+  // of the table gives natively); then the scratch processor makes the load from the
+  // operand as it was, the bit cleared for that moment in the guest's memory only (the
+  // shadow's copy keeps it, so that the scratch's load writes nothing), and the bit is
+  // back before the guest runs again.
+  using Kind = vmm::DeprivilegedSegments::AccessedMark::Kind;
+  const auto mark = segments_.accessed_write(lin, error_code);
+  if (mark.kind == Kind::kNotTable) {
+    cpu_.unsupported("bt: an accessed-bit write at " + hex(lin) + " that marks no descriptor");
+  }
+  if (mark.kind == Kind::kGuestFault) {
+    vcpu_.cr2 = mark.cr2;
+    injector_.reflect_exception(cpu::vec::PF, true, mark.error_code);
+    return true;
+  }
+  const vmm::GuestWalk w = memory_.walk(type_byte, cpu::Access::kRead, false, false);
+  if (!w.ok) {  // (the mark has just written it)
+    cpu_.unsupported("bt: the descriptor at " + hex(type_byte) + " is mapped no more");
+  }
+  const uint8_t marked = memory_.read_phys8(w.gpa);
+  memory_.write_phys8(w.gpa, static_cast<uint8_t>(marked & ~1u));
+  const auto outcome = emulator_->emulate_write();
+  memory_.write_phys8(w.gpa, marked);
+  // Never a selector the guest's tables do not hold (the check passed this one: the bytes
+  // the scratch processor read are those it read).
+  for (const unsigned s : {cpu::DS, cpu::ES, cpu::FS, cpu::GS}) {
+    const uint16_t sel = cpu_.state().seg[s].selector;
+    if ((cache_->data32(gsdata::kSelectorTable + uint32_t{sel} * 2) & 0xFFFFu) != 0) {
+      cpu_.unsupported("bt: a segment load the monitor completed gave selector " + hex(sel) +
+                       ", which the guest's tables do not hold");
+    }
+  }
+  vmm::settle(outcome, cpu::vec::PF, error_code, injector_);
+  return true;
+}
+
 void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
   const uint32_t lin = cpu_.state().cr2;
   const uint32_t tc_eip = cpu_.state().eip;
+  if (from_tc && lin >= vmm::hole::kBase && self_naming_load(lin, error_code, tc_eip)) return;
   // A segment load's accessed bit (in the TC, or in user mode): kMarked restarts the
   // instruction where it is; in the TC, its sequence from the start (restart_sequence).
   if (accessed_bit_fault(lin, error_code, [&] {
@@ -490,6 +568,13 @@ void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
   switch (outcome.kind) {
     case vmm::ShadowMmu::FaultKind::kHidden: return;
     case vmm::ShadowMmu::FaultKind::kTrue:
+      if (rec && (rec->restore & kEmulateOnFault)) {
+        // SGDT's or SIDT's checks (translate_system.cpp): the guest instruction on the
+        // scratch processor gives native's fault (the first part that fails, an error
+        // code that says "write"); the sequence had changed nothing yet.
+        vmm::settle(emulator_->emulate_write(), cpu::vec::PF, error_code, injector_);
+        return;
+      }
       vcpu_.cr2 = lin;
       injector_.reflect_exception(cpu::vec::PF, true, outcome.guest_error_code);
       return;

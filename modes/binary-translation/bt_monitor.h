@@ -115,6 +115,13 @@ class BtMonitor : public vmm::DeprivilegedMonitor, private vmm::DeprivilegedSegm
   void callout();
   void exception(uint8_t vector, bool has_error_code, uint32_t error_code, bool from_tc);
   void page_fault(uint32_t error_code, bool from_tc);
+  // Whether the in-TC sequence at `tc_eip` has its faults settled by the scratch processor
+  // (kEmulateOnFault: SGDT, SIDT).
+  bool emulates_on_fault(uint32_t tc_eip) const;
+  // A #PF of the processor's accessed-bit write inside a kSelectorLoad sequence whose
+  // operand lies in the very descriptor it names: the load completed as natively (true),
+  // or false, nothing changed, when it is not that (the usual mark and restart).
+  bool self_naming_load(uint32_t lin, uint32_t error_code, uint32_t tc_eip);
   void iret_callout(bool o16);
   bool far_transfer();
   // in_tc_port.cpp: the device doorbell of the in-TC sequences (the port read's, the

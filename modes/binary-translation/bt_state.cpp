@@ -234,7 +234,8 @@ void TranslationCache::load(cpu::ByteReader& r) {
     x.tc_len = r.u16();
     x.guest_len = r.u8();
     x.how = static_cast<Translation>(r.u8_below(static_cast<unsigned>(Translation::kCallout) + 1));
-    x.restore = r.u8_below((kRestoreEax | kRestoreEcx | kRestoreEdx) + 1);
+    x.restore =
+        r.u8_below((kRestoreEax | kRestoreEcx | kRestoreEdx | kEmulateOnFault | kSelectorLoad) + 1);
     x.sti = r.boolean();
     x.fragment = r.u32();
     // In TC order (record_at's binary search), inside the used TC, of a fragment.

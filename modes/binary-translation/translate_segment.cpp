@@ -235,11 +235,8 @@ SelectorSource selector_source(const ClassifiedInsn& insn) {
   return src;
 }
 
-// ECX = the 16-bit effective address of the instruction's memory operand (address-size
-// prefix 0x67), plus `add`, wrapped at 64 KiB as the processor wraps it: a LEA of the
-// guest's own ModRM and displacement with ECX as its register (16-bit addressing names BX,
-// BP, SI and DI only), then `lea cx, [ecx+add]`. Neither changes a flag. (to_mem builds a
-// 32-bit address from the 32-bit registers, which is not where the processor reads.)
+}  // namespace
+
 void a16_address(FE& e, const ClassifiedInsn& insn, uint32_t add) {
   unsigned i = 0;
   auto prefix = [](uint8_t b) {
@@ -261,6 +258,18 @@ void a16_address(FE& e, const ClassifiedInsn& insn, uint32_t add) {
     e.a().embed(adjust, sizeof adjust);
   }
 }
+
+x86::Mem a16_operand(const InsnOperand& op) {
+  x86::Mem m = x86::ptr(x86::ecx);
+  const x86::Mem segment = to_mem(op);  // (its segment override, if any)
+  if (segment.hasSegment()) m.setSegment(segment.segment());
+  if (op.segment == 0 && op.base == X86_REG_BP) m.setSegment(x86::ss);
+  if (op.segment == X86_REG_GS) m.setSegment(x86::gs);
+  m.setSize(op.size);
+  return m;
+}
+
+namespace {
 
 // The selector check (the file's comment). Borrows ECX (the caller's record restores it).
 // `keep`: the selector is left at kGsChecked too.
@@ -349,7 +358,7 @@ bool gs_relative_operand(const ClassifiedInsn& insn) {
 void emit_gs_load(FE& e, const ClassifiedInsn& insn) {
   auto& a = e.a();
   const Scratch s = gs_load_scratch(insn);
-  e.begin(insn, Translation::kInTc, static_cast<uint8_t>(s.restore | kRestoreEcx));
+  e.begin(insn, Translation::kInTc, static_cast<uint8_t>(s.restore | kRestoreEcx | kSelectorLoad));
   // (EAX is saved before anything can fault, so that a fault restores the guest's own.)
   if (s.slot != gsdata::kSaveEcx) a.mov(FE::gs(s.slot), s.reg);
   check_selector(e, insn, false, true);
@@ -412,7 +421,10 @@ void emit_segment(FE& e, const ClassifiedInsn& insn) {
   switch (f) {
     case Form::kLoadData:
     case Form::kReadDesc:
-      e.begin(insn, Translation::kInTc, kRestoreEcx);
+      e.begin(insn, Translation::kInTc,
+              static_cast<uint8_t>(
+                  kRestoreEcx |
+                  (f == Form::kLoadData && selector_source(insn).in_memory ? kSelectorLoad : 0)));
       check_selector(e, insn, f == Form::kReadDesc);
       if (insn.uses_gs) e.guest_gs_begin();
       e.ident(insn);
@@ -484,19 +496,28 @@ void emit_segment(FE& e, const ClassifiedInsn& insn) {
         e.end();
         return;
       }
-      const Scratch s = scratch_for(dst);
-      x86::Mem m = to_mem(dst);
+      // (A 16-bit address size: the address in ECX, a16_address; the value in EAX, which
+      // 16-bit addressing cannot name.)
+      const Scratch s =
+          insn.a16 ? Scratch{x86::eax, gsdata::kSaveEax, kRestoreEax} : scratch_for(dst);
+      x86::Mem m = insn.a16 ? a16_operand(dst) : to_mem(dst);
       m.setSize(2);
       const bool gs_operand = dst.segment == X86_REG_GS;  // stored with the guest's %gs
       if (gs_operand) m.setSegment(x86::gs);
-      e.begin(insn, Translation::kInTc, s.restore);
+      e.begin(insn, Translation::kInTc,
+              static_cast<uint8_t>(s.restore | (insn.a16 ? kRestoreEcx : 0)));
       a.mov(FE::gs(s.slot), s.reg);
+      if (insn.a16) {
+        a.mov(FE::gs(gsdata::kSaveEcx), x86::ecx);
+        a16_address(e, insn, 0);
+      }
       a.mov(s.reg, FE::gs(field));
       if (gs_operand) e.guest_gs_begin();
       a.mov(m, x86::gpw(s.reg.id()));
       if (gs_operand) e.guest_gs_end();
       e.count(kind, s.reg);
       a.mov(s.reg, FE::gs(s.slot));
+      if (insn.a16) a.mov(x86::ecx, FE::gs(gsdata::kSaveEcx));
       e.end();
       return;
     }

@@ -127,36 +127,79 @@ void emit_system(FE& e, const ClassifiedInsn& insn) {
     e.end();
     return;
   }
-  const Scratch s = pick_scratch(dst);
-  x86::Mem m = to_mem(dst);
-  // A %gs-relative operand: each store made with the guest's own %gs, loaded around it
+  // The value goes through a scratch register the operand does not use; with a 16-bit
+  // address size the address is in ECX (a16_address, at each part's offset) and the value
+  // in EAX, which 16-bit addressing cannot name.
+  const Scratch s = insn.a16 ? Scratch{x86::eax, gsdata::kSaveEax, kRestoreEax} : pick_scratch(dst);
+  // A %gs-relative operand: each access made with the guest's own %gs, loaded around it
   // (the values come from the %gs data, which the guest's %gs does not reach).
   const bool gs_operand = dst.segment == X86_REG_GS;
-  if (gs_operand) m.setSegment(x86::gs);
-  auto store = [&](const x86::Mem& to, const x86::Gp& from) {
+  // The operand `add` bytes on (the processor's offset: wrapped at 64 KiB under a16),
+  // `size` bytes wide.
+  auto operand = [&](uint32_t add, uint32_t size) {
+    x86::Mem m;
+    if (insn.a16) {
+      a16_address(e, insn, add);
+      m = a16_operand(dst);
+    } else {
+      m = to_mem(dst);
+      m.addOffset(add);
+    }
+    if (gs_operand) m.setSegment(x86::gs);
+    m.setSize(size);
+    return m;
+  };
+  auto access = [&](auto&& emit) {
     if (gs_operand) e.guest_gs_begin();
-    a.mov(to, from);
+    emit();
     if (gs_operand) e.guest_gs_end();
   };
-  e.begin(insn, Translation::kInTc, s.restore);
+  uint8_t restore = s.restore;
+  if (insn.a16) restore |= kRestoreEcx;
+  const bool pseudo_descriptor = kind == InTcKind::kSgdt || kind == InTcKind::kSidt;
+  if (pseudo_descriptor) restore |= kEmulateOnFault;
+  e.begin(insn, Translation::kInTc, restore);
   a.mov(FE::gs(s.slot), s.reg);
-  if (kind == InTcKind::kSgdt || kind == InTcKind::kSidt) {
-    // The 6-byte pseudo-descriptor: limit, then base (SDM Vol. 2, SGDT).
+  if (insn.a16) a.mov(FE::gs(gsdata::kSaveEcx), x86::ecx);
+  if (pseudo_descriptor) {
+    // The 6-byte pseudo-descriptor: the limit at m, the base at m+2 (SDM Vol. 2B, SGDT;
+    // with a 16-bit operand size its fourth byte is zero). The processor checks both
+    // parts (the segment limit, each page for a write) before it writes either, and its
+    // fault is the first check that fails. The base's bytes are first stored as they are
+    // (read, and written back: nothing changes), then the limit, then the base: whatever
+    // faults does so before the sequence has changed a byte, and the record's
+    // kEmulateOnFault has the monitor settle the fault by executing the guest's SGDT on
+    // the scratch processor (BtMonitor::page_fault, exception): native's fault, its CR2
+    // and error code (a read of a not-present page here says "read", the processor's
+    // check "write"), nothing written. The stores after the probe cannot fault: their
+    // pages were written just before.
+    const x86::Mem base = operand(2, 4);
+    access([&] {
+      a.mov(s.reg, base);
+      a.mov(base, s.reg);
+    });
+    const x86::Mem limit = operand(0, 2);
     a.mov(s.reg, FE::gs(field));
-    m.setSize(4);
-    store(m, s.reg);
-    a.mov(s.reg, FE::gs(field + 4));
-    x86::Mem hi = m;
-    hi.addOffset(4);
-    hi.setSize(2);
-    store(hi, x86::gpw(s.reg.id()));
+    access([&] { a.mov(limit, x86::gpw(s.reg.id())); });
+    const x86::Mem base_again = insn.a16 ? operand(2, 4) : base;
+    a.mov(s.reg, FE::gs(field + 2));
+    access([&] {
+      a.mov(base_again, s.reg);
+      if (insn.o16) {
+        x86::Mem top = base_again;
+        top.addOffset(3);
+        top.setSize(1);
+        a.mov(top, 0);
+      }
+    });
   } else {
+    const x86::Mem m = operand(0, 2);
     a.mov(s.reg, FE::gs(field));
-    m.setSize(2);
-    store(m, x86::gpw(s.reg.id()));
+    access([&] { a.mov(m, x86::gpw(s.reg.id())); });
   }
   e.count(kind, s.reg);
   a.mov(s.reg, FE::gs(s.slot));
+  if (insn.a16) a.mov(x86::ecx, FE::gs(gsdata::kSaveEcx));
   e.end();
 }
 

@@ -138,7 +138,22 @@ inline constexpr uint32_t kPteRequest = 0x40000000u;
 
 // Registers an in-TC sequence saved in the scratch slots: restored when a fault inside
 // the sequence (after its first instruction) is mapped back to the guest instruction.
-enum RestoreMask : uint8_t { kRestoreNone = 0, kRestoreEax = 1, kRestoreEcx = 2, kRestoreEdx = 4 };
+// kEmulateOnFault (not a register): every fault of the sequence is settled by executing
+// the guest instruction on the scratch processor, which raises what the processor raises
+// (SGDT and SIDT, whose sequence checks the destination with stores that change nothing
+// and whose fault's error code and order are then native's: translate_system.cpp).
+// kSelectorLoad: a segment load whose selector comes from memory (MOV, POP, LDS, LES, LFS
+// of DS, ES, FS; POP GS, LGS, MOV GS from memory): an accessed bit that the processor's
+// load sets in a descriptor holding the operand itself has the monitor complete the load
+// (BtMonitor::self_naming_load) rather than restart it at its selector check.
+enum RestoreMask : uint8_t {
+  kRestoreNone = 0,
+  kRestoreEax = 1,
+  kRestoreEcx = 2,
+  kRestoreEdx = 4,
+  kEmulateOnFault = 8,
+  kSelectorLoad = 16
+};
 
 // guest EIP -> fragment index: open addressing with linear probing (a translation is
 // looked up for every exit the translator emits and at every continuation, and std::

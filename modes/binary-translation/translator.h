@@ -153,6 +153,15 @@ uint16_t guest_opcode(const ClassifiedInsn& insn);
 asmjit::x86::Mem to_mem(const InsnOperand& op);
 // Capstone's register as asmjit's 32-bit register (translate_segment.cpp).
 asmjit::x86::Gp gp32(unsigned capstone_reg);
+// A 16-bit address size (translate_segment.cpp). a16_address: ECX = the 16-bit effective
+// address of the instruction's memory operand, plus `add`, wrapped at 64 KiB as the
+// processor wraps it: a LEA of the guest's own ModRM and displacement with ECX as its
+// register (16-bit addressing names BX, BP, SI and DI only), then `lea cx, [ecx+add]`.
+// Neither changes a flag. (to_mem builds a 32-bit address from the 32-bit registers,
+// which is not where the processor reads or writes.) a16_operand: the operand at [ECX],
+// in its segment (its override; SS for a BP-based form without one; else DS).
+void a16_address(FragmentEmitter& e, const ClassifiedInsn& insn, uint32_t add);
+asmjit::x86::Mem a16_operand(const InsnOperand& op);
 
 class Translator {
  public:

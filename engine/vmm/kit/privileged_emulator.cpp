@@ -47,6 +47,24 @@ uint32_t PrivilegedEmulator::linear_of(const GuestInsn& insn, const GuestOperand
   return s.seg[op.seg].base + ea;
 }
 
+std::optional<std::pair<uint32_t, uint32_t>> PrivilegedEmulator::selector_operand_span() {
+  Outcome fault;
+  const auto insn = fetch(fault);
+  if (!insn) return std::nullopt;
+  const cpu::CpuState& s = c_.cpu.state();
+  if (insn->id == X86_INS_POP) {
+    const cpu::SegmentCache& ss = s.seg[cpu::SS];
+    const uint32_t sp = ss.db ? s.gpr[cpu::ESP] : s.gpr[cpu::ESP] & 0xFFFFu;
+    return std::pair{ss.base + sp, insn->o16 ? 2u : 4u};
+  }
+  for (unsigned i = 0; i < insn->op_count && i < insn->ops.size(); ++i) {
+    if (insn->ops[i].kind == GuestOperand::Kind::kMem) {
+      return std::pair{linear_of(*insn, insn->ops[i]), 6u};
+    }
+  }
+  return std::nullopt;
+}
+
 PrivilegedEmulator::Outcome PrivilegedEmulator::page_fault(const GuestMemory::Fault& f) {
   c_.vcpu.cr2 = f.linear;
   c_.recorder.record(EventKind::true_fault, {f.linear, f.error_code, 0, 0});

@@ -102,6 +102,11 @@ class PrivilegedEmulator {
   Outcome emulate_hole_access();
   // `first`, unless it is kNotEmulated: then emulate_hole_access().
   Outcome or_hole_access(const Outcome& first);
+  // The linear bytes [first, first + second) where the instruction at CS:EIP may read a
+  // selector: its memory operand's first six (a far pointer's whole), or for POP the
+  // stack's top; nothing when it has none or cannot be fetched. (bt: whether a segment
+  // load's operand lies in the descriptor it names, BtMonitor::self_naming_load.)
+  std::optional<std::pair<uint32_t, uint32_t>> selector_operand_span();
   // The instruction at CS:EIP raised #SS in ring 1 (a monitor whose guest kernel runs its
   // own returns: trap-and-emulate on the classic CPU). The processor reads the frame of
   // an IRET or far RET, and POP SS its selector, before it checks the selector's RPL, so

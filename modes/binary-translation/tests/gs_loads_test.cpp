@@ -118,9 +118,11 @@ TEST_F(GsLoadsTest, LgsThroughItsOwnDestinationAndThroughGs) {
 // the processor reads 0xFEF1, loads descriptor 0x1FDE (a conforming readable code segment,
 // DPL 3, accessed bit clear) and sets its accessed bit, which turns the selector's bytes in
 // memory into 0xFFF1, the monitor's %gs data. Under bt the processor's write of the bit
-// faults into the monitor, which sets it in the guest's descriptor; the load then starts
-// again at its check, which reads 0xFFF1 and gives #GP(0xFFF0) (the pathological guest gets
-// a different outcome, never the monitor's segment: docs/modes/binary-translation.md).
+// faults into the monitor, which sets it in the guest's descriptor and completes the load
+// from the operand as the check read it (BtMonitor::self_naming_load): 0xFEF1, as natively.
+// It restarted the load at its check, which read 0xFFF1 and gave #GP(0xFFF0). A second load
+// from the same bytes (now 0xFFF1) is #GP(0xFFF0): the guest's slot 0x1FFE is empty (and
+// the selector table refuses the monitor's), so natively too; never the monitor's segment.
 class SelfNamingDescriptorTest : public GsLoadsTest {
  protected:
   static constexpr uint32_t kGdt = 0x100000;
@@ -136,8 +138,14 @@ class SelfNamingDescriptorTest : public GsLoadsTest {
     with_lgdt(code);
     return run(0x1000, code);
   }
-  void expect_refused() {
-    EXPECT_EQ(state().gpr[cpu::ESI], 0xFFF0u);
+  // The load made as natively: the selector read before the accessed bit, the bit set.
+  void expect_loaded() {
+    EXPECT_EQ(state().gpr[cpu::ESI], 0x5A5Au);  // no #GP
+    EXPECT_EQ(state().gpr[cpu::EBX] & 0xFFFF, 0xFEF1u);
+    EXPECT_EQ(peek32(kGdt + 0xFEF4), 0x00CFFFF1u);  // the accessed bit, in the guest's table
+    expect_never_the_monitors();
+  }
+  void expect_never_the_monitors() {
     for (const unsigned s : {cpu::DS, cpu::ES, cpu::FS}) {
       EXPECT_NE(state().seg[s].selector, 0xFFF1u) << "segment register " << s;
     }
@@ -146,32 +154,68 @@ class SelfNamingDescriptorTest : public GsLoadsTest {
     ASSERT_TRUE(monitor_->in_tc());
     EXPECT_NE(monitor_->cache().data32(gsdata::kVgs), 0xFFF1u);
     EXPECT_NE(monitor_->cache().data32(gsdata::kVgsLoad) & 0xFFF8u, 0xFFF0u);
-    EXPECT_NE(state().gpr[cpu::EBX] & 0xFFFF, 0xFFF1u);
   }
 };
 
-TEST_F(SelfNamingDescriptorTest, MovDsNeverLoadsTheMonitorsSelector) {
+TEST_F(SelfNamingDescriptorTest, MovDsLoadsTheSelectorItReadAsNatively) {
   const auto r = run_load({0x8E, 0x1D, 0xF4, 0xFE, 0x10, 0x00,  // mov ds, [0x10FEF4]
                            0x8C, 0xDB});                        // mov ebx, ds
   ASSERT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
-  expect_refused();
+  expect_loaded();
+  EXPECT_EQ(state().seg[cpu::DS].selector, 0xFEF1u);
+  EXPECT_EQ(state().seg[cpu::DS].base, 0x00F10000u);
 }
 
-TEST_F(SelfNamingDescriptorTest, PopGsNeverLoadsTheMonitorsSelector) {
+TEST_F(SelfNamingDescriptorTest, PopGsLoadsTheSelectorItReadAsNatively) {
   const auto r = run_load({0xBC, 0xF4, 0xFE, 0x10, 0x00,          // mov esp, 0x10FEF4
                            0x0F, 0xA9,                            // pop gs
                            0x8C, 0xEB,                            // mov ebx, gs
+                           0x89, 0xE7,                            // mov edi, esp
                            0x65, 0xA1, 0x00, 0x00, 0x00, 0x00});  // mov eax, gs:[0]
   ASSERT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
-  expect_refused();
+  expect_loaded();
+  EXPECT_EQ(state().gpr[cpu::EDI], 0x10FEF8u);  // popped
+  EXPECT_EQ(monitor_->cache().data32(gsdata::kVgs), 0xFEF1u);
 }
 
-TEST_F(SelfNamingDescriptorTest, LgsNeverLoadsTheMonitorsSelector) {
-  const auto r = run_load({0x0F, 0xB5, 0x05, 0xF0, 0xFE, 0x10, 0x00,  // lgs eax, [0x10FEF0]
+TEST_F(SelfNamingDescriptorTest, LgsLoadsTheSelectorItReadAsNatively) {
+  const auto r = run_load({0x0F, 0xB5, 0x3D, 0xF0, 0xFE, 0x10, 0x00,  // lgs edi, [0x10FEF0]
                            0x8C, 0xEB,                                // mov ebx, gs
                            0x65, 0xA1, 0x00, 0x00, 0x00, 0x00});      // mov eax, gs:[0]
   ASSERT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
-  expect_refused();
+  expect_loaded();
+  EXPECT_EQ(state().gpr[cpu::EDI], 0xFFFFu);  // the offset, read before the bit too
+  EXPECT_EQ(monitor_->cache().data32(gsdata::kVgs), 0xFEF1u);
+}
+
+// Hostile: the marked bytes name the monitor's %gs data. The first load is native's; a
+// second load from them, into ES and into the virtual GS, is #GP(0xFFF0) and leaves the
+// segment register as it was. (DS, a code segment then, is reloaded with the flat data
+// selector so that the #GP handler can store.)
+TEST_F(SelfNamingDescriptorTest, TheMarkedBytesNeverLoadTheMonitorsSelector) {
+  const auto r = run_load({0x8E, 0x1D, 0xF4, 0xFE, 0x10, 0x00,  // mov ds, [0x10FEF4]: 0xFEF1
+                           0x8C, 0xDB,                          // mov ebx, ds
+                           0xB8, 0x10, 0x00, 0x00, 0x00,        // mov eax, 0x10
+                           0x8E, 0xD8,                          // mov ds, ax
+                           0x8E, 0x05, 0xF4, 0xFE, 0x10, 0x00,  // mov es, [0x10FEF4]: #GP(0xFFF0)
+                           0x8C, 0xDB});                        // (not reached)
+  ASSERT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
+  EXPECT_EQ(state().gpr[cpu::ESI], 0xFFF0u);
+  EXPECT_EQ(state().gpr[cpu::EBX] & 0xFFFF, 0xFEF1u);
+  EXPECT_EQ(state().seg[cpu::ES].selector & 0xFFFCu, 0x10u);  // (RPL 1 in ring 1)
+  expect_never_the_monitors();
+}
+
+TEST_F(SelfNamingDescriptorTest, TheMarkedBytesNeverLoadTheMonitorsSelectorIntoGs) {
+  const auto r = run_load({0x8E, 0x2D, 0xF4, 0xFE, 0x10, 0x00,  // mov gs, [0x10FEF4]: 0xFEF1
+                           0x8C, 0xEB,                          // mov ebx, gs
+                           0x8E, 0x2D, 0xF4, 0xFE, 0x10, 0x00,  // mov gs, [0x10FEF4]: #GP(0xFFF0)
+                           0x8C, 0xEB});                        // (not reached)
+  ASSERT_EQ(r.reason, machine::StopReason::kExitPort) << r.message;
+  EXPECT_EQ(state().gpr[cpu::ESI], 0xFFF0u);
+  EXPECT_EQ(state().gpr[cpu::EBX] & 0xFFFF, 0xFEF1u);
+  EXPECT_EQ(monitor_->cache().data32(gsdata::kVgs), 0xFEF1u);  // as it was
+  expect_never_the_monitors();
 }
 
 // A %gs-relative selector for DS: the check reads it through the guest's %gs (it read the
