@@ -240,21 +240,46 @@ void BtMonitor::sync_selector_table() {
   // The selector table of the guest kernel's segment loads (translate_segment.cpp): every
   // selector the guest's tables do not hold (a GDT one past its limit or at and above the
   // monitor's own slots: its TC code and %gs data, the kit's TSS; an LDT one past its LDT's
-  // limit, or any with no LDT) is #GP(selector), with RPL 0, as natively; the null
-  // selector and the guest's own slots are 0. Rewritten when the guest's LGDT or LLDT
-  // changed the number of slots the shadow copies.
+  // limit, or any with no LDT) is #GP(selector), with RPL 0, as natively; so is an RPL-1
+  // selector of a guest descriptor with DPL 0 that is not a conforming code segment (SDM
+  // Vol. 2, MOV: RPL > DPL is #GP(selector) for a data or non-conforming code segment,
+  // before the present check; LAR, LSL, VERR and VERW clear ZF for it), which the
+  // processor in ring 1 would load, its shadow being DPL 1 (random guest seed 22153). The
+  // null selector and the guest's other selectors are 0. Rewritten when the guest's LGDT
+  // or LLDT changed the number of slots the shadow copies; else the RPL-1 entries of the
+  // slots copied since (slot_copied) are rechecked, since DPL 0 and DPL 1 compress alike.
   const uint32_t gdt = segments_.gdt_entries();
   const uint32_t ldt = segments_.ldt_entries();
-  if (gdt == table_gdt_entries_ && ldt == table_ldt_entries_) return;
+  auto entry = [&](uint32_t sel) -> uint32_t {
+    const auto selector = static_cast<uint16_t>(sel);
+    if (cpu::is_null_selector(selector)) return 0;
+    if (!segments_.guest_slot(selector)) return sel & 0xFFFCu;
+    if ((sel & 3u) != 1) return 0;
+    const auto raw = segments_.guest_descriptor(selector);
+    if (!raw) return 0;
+    const cpu::Descriptor d{*raw};
+    return d.dpl() == 0 && !d.conforming() ? sel & 0xFFFCu : 0;
+  };
+  auto write_pair = [&](uint32_t sel) {  // sel even
+    cache_->set_data32(gsdata::kSelectorTable + sel * 2, entry(sel) | entry(sel + 1) << 16);
+  };
+  if (gdt == table_gdt_entries_ && ldt == table_ldt_entries_) {
+    for (const uint16_t slot : copied_slots_) write_pair(slot & 0xFFFCu);
+    copied_slots_.clear();
+    return;
+  }
   table_gdt_entries_ = gdt;
   table_ldt_entries_ = ldt;
-  auto entry = [&](uint32_t sel) -> uint32_t {
-    if (cpu::is_null_selector(static_cast<uint16_t>(sel))) return 0;
-    if (segments_.guest_slot(static_cast<uint16_t>(sel))) return 0;
-    return sel & 0xFFFCu;
-  };
-  for (uint32_t sel = 0; sel <= 0xFFFFu; sel += 2) {
-    cache_->set_data32(gsdata::kSelectorTable + sel * 2, entry(sel) | entry(sel + 1) << 16);
+  copied_slots_.clear();
+  for (uint32_t sel = 0; sel <= 0xFFFFu; sel += 2) write_pair(sel);
+}
+
+void BtMonitor::slot_copied(uint16_t selector) {
+  // A table rewritten whole (more slots than it can hold) is rebuilt at the next sync.
+  if (copied_slots_.size() < 0x4000) {
+    copied_slots_.push_back(selector);
+  } else {
+    table_gdt_entries_ = ~0u;
   }
 }
 

@@ -199,6 +199,9 @@ void DeprivilegedSegments::copy_entry(GuestMemory& mem, const Table& t, uint32_t
   } else {
     write_desc(index, cut);
   }
+  if (slot_listener_ != nullptr) {
+    slot_listener_->slot_copied(static_cast<uint16_t>(index << 3 | (t.ldt ? 4u : 0u)));
+  }
 }
 
 void DeprivilegedSegments::remember_cut(uint16_t slot, uint64_t guest, uint64_t cut) {
@@ -363,6 +366,9 @@ bool DeprivilegedSegments::rebuild(GuestMemory& mem, const VirtualCpu& vcpu, std
     const uint64_t cut = compress(raw);
     if (i < entries) remember_cut(static_cast<uint16_t>(i << 3), raw, cut);
     write_desc(i, cut);
+    if (slot_listener_ != nullptr && i < entries) {
+      slot_listener_->slot_copied(static_cast<uint16_t>(i << 3));
+    }
   }
   // The descriptors the processor caches are reread at the next segment load, as on
   // hardware; nothing cached from the old table changes now.
