@@ -179,7 +179,19 @@ uint64_t DeprivilegedSegments::compress(uint64_t raw) {
   // it. VMware's monitor truncated the guest's segments so that they cannot reach it
   // (Adams & Agesen 2006; references/papers.md 1e). Rounding up, as this code did before
   // issue 12, let a segment based at 0x800 reach 0x800 bytes into the monitor's GDT.
-  if (base > kHoleLimit) return 0;
+  if (base > kHoleLimit) {
+    // Based in the hole: no offset of it can be copied. A data segment is loaded empty as
+    // an expand-down one that reaches the hole is (above): expand-down with the largest
+    // limit, its B kept, so that no offset is valid, the load makes every check of the
+    // guest's descriptor and works as natively, and every access through it faults into
+    // the monitor, which executes it with the guest's own descriptor
+    // (emulate_hole_access.cpp). It was refused (#GP(selector) at the load where natively
+    // the load works: random guest --rich seed 30025, a data segment based at 0xFC000000).
+    // A code segment based there stays refused.
+    if (!d.is_data()) return 0;
+    raw |= uint64_t{0x4} << 40;  // expand-down
+    return d.db() ? with_limit(raw, 0xFFFFFu, true) : with_limit(raw, 0xFFFFu, false);
+  }
   if (base + d.limit() <= kHoleLimit) return raw;
   const uint32_t bytes = kHoleLimit - static_cast<uint32_t>(base);  // the exact cut
   if (bytes <= 0xFFFFFu) return with_limit(raw, bytes, false);
