@@ -232,7 +232,14 @@ void BtMonitor::enter_tc() {
   s.eip = to;
   // The guest kernel runs with the real IOPL 0 (user code may have run with the guest's):
   // its CLI, STI and port I/O must reach the monitor, and its POPF must not move the real IF.
-  cpu_.set_eflags(s.eflags & ~cpu::flags::IOPL);
+  // And with the real IF set, which the translated PUSHF takes for granted (it replaces
+  // the real IF by the virtual one by subtracting 0x200): user code entered by a far RET
+  // keeps the guest kernel's virtual IF as its real one, 0 in a handler, and an event from
+  // there came back with it clear; PUSHF then showed 0xFFFFFE06 (random guest --rich
+  // seed 30025). Not for a HLT with the guest's IF clear, whose real IF goes off so that
+  // the machine stops (PrivilegedEmulator::halt): set, it idled for ever (seed 30033).
+  const uint32_t flags = s.eflags & ~cpu::flags::IOPL;
+  cpu_.set_eflags(s.halted ? flags : flags | cpu::flags::IF);
   sync_out();
 }
 
@@ -775,9 +782,14 @@ void BtMonitor::iret_callout(bool o16) {
       // with PUSHF, and IOPL 3 lets its CLI, STI, POPF and port I/O run as they do natively
       // (on the real IF, which is the guest's in user mode, and the machine's ports, which
       // are the guest's devices).
+      // IF likewise: the processor in ring 1 with IOPL 0 leaves it (set, as in the TC),
+      // where natively the frame's is loaded; user code runs with it as its real IF
+      // (random guest --rich seed 30011: an IRET to ring 3 with IF clear left it set, and
+      // the trap gate of user code's #GP gave the kernel IF set).
       vcpu_.iopl =
           static_cast<uint8_t>((frame_eflags & cpu::flags::IOPL) >> cpu::flags::IOPL_SHIFT);
-      cpu_.set_eflags((s.eflags & ~cpu::flags::IOPL) | (frame_eflags & cpu::flags::IOPL));
+      constexpr uint32_t kLoaded = cpu::flags::IOPL | cpu::flags::IF;
+      cpu_.set_eflags((s.eflags & ~kLoaded) | (frame_eflags & kLoaded));
       vm_.recorder().record(EventKind::emulated_insn, {0xCF, 0, s.seg[cpu::CS].base + s.eip, 0});
       return;
     } catch (const cpu::CpuFault& f) {
