@@ -217,7 +217,11 @@ void DeprivilegedSegments::copy_entry(GuestMemory& mem, const Table& t, uint32_t
 }
 
 void DeprivilegedSegments::remember_cut(uint16_t slot, uint64_t guest, uint64_t cut) {
-  if (cut == 0 || cpu::Descriptor{cut}.limit() == cpu::Descriptor{guest}.limit()) return;
+  // (A segment based in the hole may keep its limit: loaded empty, its type differs.)
+  if (cut == 0 || (cpu::Descriptor{cut}.limit() == cpu::Descriptor{guest}.limit() &&
+                   cpu::Descriptor{cut}.type() == cpu::Descriptor{guest}.type())) {
+    return;
+  }
   constexpr uint64_t kA = uint64_t{1} << 40;
   for (CutCopy& c : cut_copies_) {
     if (c.slot == slot && c.shadow == (cut & ~kA)) {
@@ -237,9 +241,10 @@ std::optional<uint64_t> DeprivilegedSegments::guest_descriptor_loaded(
     return c.base == seg.base && c.limit == seg.limit && c.type == seg.type && c.s == seg.s &&
            c.db == seg.db && c.g == seg.g;
   };
-  if (!now || loaded_from(compress(*now))) return now;
+  if (now && loaded_from(compress(*now))) return now;
   // The slot has changed since the register was loaded (the guest rewrote its descriptor,
-  // as natively it may): the guest's descriptor the register's cut copy came from.
+  // as natively it may, or its table no longer holds the slot: a smaller LDT, random guest
+  // --rich seed 30176): the guest's descriptor the register's cut copy came from.
   const auto slot = static_cast<uint16_t>(seg.selector & 0xFFFCu);
   for (const CutCopy& c : cut_copies_) {
     if (c.slot == (slot & 0xFFFCu) && c.shadow != 0 && loaded_from(c.shadow)) return c.guest;

@@ -30,8 +30,9 @@
 #define SEL_LDT 0x40    /* an LDT whose entry 1 (selector 0x0C) is SEL_PAGED's twin */
 #define SEL_LDT_PAGED 0x0C
 #define SEL_IN_HOLE 0x48 /* base 0xFC000000, limit 0xFFFF: the hole's first 64 KiB */
+#define SEL_LDT1 0x50    /* the same LDT, one entry long */
 
-static uint64_t gdt[10];
+static uint64_t gdt[11];
 static uint64_t ldt[2];
 static struct {
   uint16_t limit;
@@ -142,6 +143,26 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   read_at(SEL_LDT_PAGED, 0xFBFFF7FC);
   read_at(SEL_LDT_PAGED, 0xFBFFF800);
   write_at(SEL_LDT_PAGED, 0xFBFFF808, 0x12345678u);
+  /* ES keeps the descriptor it was loaded from when its LDT no longer holds the slot
+   * (random guest --rich seed 30176): ES from the LDT's entry 1, an LLDT of one entry,
+   * then the hole through ES. Ring compression executes the access with the guest's
+   * descriptor ES was loaded from (it took the cut copy, and the #GP stood). */
+  {
+    uint32_t v = 0;
+    gdt[SEL_LDT1 >> 3] = seg_desc((uint32_t)ldt, 7, 0x82, 0x0);
+    __asm__ volatile(PROBE_BEGIN
+                     "mov %w[sel], %%es\n"
+                     "lldt %w[ldt1]\n"
+                     "movl %%es:(%[off]), %[v]\n" PROBE_END
+                     "lldt %w[ldt]\n"
+                     "mov %w[kd], %%es\n"
+                     : [v] "+r"(v)
+                     : [sel] "r"((uint32_t)SEL_LDT_PAGED), [ldt1] "r"((uint32_t)SEL_LDT1),
+                       [ldt] "r"((uint32_t)SEL_LDT), [off] "r"(0xFBFFF800u),
+                       [kd] "r"((uint32_t)SEL_KDATA)
+                     : "memory");
+    report("ldt1 ", SEL_LDT_PAGED, 0xFBFFF800, v);
+  }
   /* Code: fetching the hole's first bytes through a cut code segment. */
   puts("fetch at code offset 0xFBFFF800 faulted: ");
   putdec(probe_code(0xFBFFF800));
