@@ -232,7 +232,14 @@ void BtMonitor::enter_tc() {
   s.eip = to;
   // The guest kernel runs with the real IOPL 0 (user code may have run with the guest's):
   // its CLI, STI and port I/O must reach the monitor, and its POPF must not move the real IF.
-  cpu_.set_eflags(s.eflags & ~cpu::flags::IOPL);
+  // And with the real IF set, which the translated PUSHF takes for granted (it replaces
+  // the real IF by the virtual one by subtracting 0x200): user code entered by a far RET
+  // keeps the guest kernel's virtual IF as its real one, 0 in a handler, and an event from
+  // there came back with it clear; PUSHF then showed 0xFFFFFE06 (random guest --rich
+  // seed 30025). Not for a HLT with the guest's IF clear, whose real IF goes off so that
+  // the machine stops (PrivilegedEmulator::halt): set, it idled for ever (seed 30033).
+  const uint32_t flags = s.eflags & ~cpu::flags::IOPL;
+  cpu_.set_eflags(s.halted ? flags : flags | cpu::flags::IF);
   sync_out();
 }
 
@@ -240,21 +247,46 @@ void BtMonitor::sync_selector_table() {
   // The selector table of the guest kernel's segment loads (translate_segment.cpp): every
   // selector the guest's tables do not hold (a GDT one past its limit or at and above the
   // monitor's own slots: its TC code and %gs data, the kit's TSS; an LDT one past its LDT's
-  // limit, or any with no LDT) is #GP(selector), with RPL 0, as natively; the null
-  // selector and the guest's own slots are 0. Rewritten when the guest's LGDT or LLDT
-  // changed the number of slots the shadow copies.
+  // limit, or any with no LDT) is #GP(selector), with RPL 0, as natively; so is an RPL-1
+  // selector of a guest descriptor with DPL 0 that is not a conforming code segment (SDM
+  // Vol. 2, MOV: RPL > DPL is #GP(selector) for a data or non-conforming code segment,
+  // before the present check; LAR, LSL, VERR and VERW clear ZF for it), which the
+  // processor in ring 1 would load, its shadow being DPL 1 (random guest seed 22153). The
+  // null selector and the guest's other selectors are 0. Rewritten when the guest's LGDT
+  // or LLDT changed the number of slots the shadow copies; else the RPL-1 entries of the
+  // slots copied since (slot_copied) are rechecked, since DPL 0 and DPL 1 compress alike.
   const uint32_t gdt = segments_.gdt_entries();
   const uint32_t ldt = segments_.ldt_entries();
-  if (gdt == table_gdt_entries_ && ldt == table_ldt_entries_) return;
+  auto entry = [&](uint32_t sel) -> uint32_t {
+    const auto selector = static_cast<uint16_t>(sel);
+    if (cpu::is_null_selector(selector)) return 0;
+    if (!segments_.guest_slot(selector)) return sel & 0xFFFCu;
+    if ((sel & 3u) != 1) return 0;
+    const auto raw = segments_.guest_descriptor(selector);
+    if (!raw) return 0;
+    const cpu::Descriptor d{*raw};
+    return d.dpl() == 0 && !d.conforming() ? sel & 0xFFFCu : 0;
+  };
+  auto write_pair = [&](uint32_t sel) {  // sel even
+    cache_->set_data32(gsdata::kSelectorTable + sel * 2, entry(sel) | entry(sel + 1) << 16);
+  };
+  if (gdt == table_gdt_entries_ && ldt == table_ldt_entries_) {
+    for (const uint16_t slot : copied_slots_) write_pair(slot & 0xFFFCu);
+    copied_slots_.clear();
+    return;
+  }
   table_gdt_entries_ = gdt;
   table_ldt_entries_ = ldt;
-  auto entry = [&](uint32_t sel) -> uint32_t {
-    if (cpu::is_null_selector(static_cast<uint16_t>(sel))) return 0;
-    if (segments_.guest_slot(static_cast<uint16_t>(sel))) return 0;
-    return sel & 0xFFFCu;
-  };
-  for (uint32_t sel = 0; sel <= 0xFFFFu; sel += 2) {
-    cache_->set_data32(gsdata::kSelectorTable + sel * 2, entry(sel) | entry(sel + 1) << 16);
+  copied_slots_.clear();
+  for (uint32_t sel = 0; sel <= 0xFFFFu; sel += 2) write_pair(sel);
+}
+
+void BtMonitor::slot_copied(uint16_t selector) {
+  // A table rewritten whole (more slots than it can hold) is rebuilt at the next sync.
+  if (copied_slots_.size() < 0x4000) {
+    copied_slots_.push_back(selector);
+  } else {
+    table_gdt_entries_ = ~0u;
   }
 }
 
@@ -851,9 +883,14 @@ void BtMonitor::iret_callout(bool o16) {
       // with PUSHF, and IOPL 3 lets its CLI, STI, POPF and port I/O run as they do natively
       // (on the real IF, which is the guest's in user mode, and the machine's ports, which
       // are the guest's devices).
+      // IF likewise: the processor in ring 1 with IOPL 0 leaves it (set, as in the TC),
+      // where natively the frame's is loaded; user code runs with it as its real IF
+      // (random guest --rich seed 30011: an IRET to ring 3 with IF clear left it set, and
+      // the trap gate of user code's #GP gave the kernel IF set).
       vcpu_.iopl =
           static_cast<uint8_t>((frame_eflags & cpu::flags::IOPL) >> cpu::flags::IOPL_SHIFT);
-      cpu_.set_eflags((s.eflags & ~cpu::flags::IOPL) | (frame_eflags & cpu::flags::IOPL));
+      constexpr uint32_t kLoaded = cpu::flags::IOPL | cpu::flags::IF;
+      cpu_.set_eflags((s.eflags & ~kLoaded) | (frame_eflags & kLoaded));
       vm_.recorder().record(EventKind::emulated_insn, {0xCF, 0, s.seg[cpu::CS].base + s.eip, 0});
       return;
     } catch (const cpu::CpuFault& f) {

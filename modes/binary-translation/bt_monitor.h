@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "engine/machine/result.h"
 #include "engine/vmm/core/p2m.h"
@@ -106,6 +107,9 @@ class BtMonitor : public vmm::DeprivilegedMonitor, private vmm::DeprivilegedSegm
   // DeprivilegedSegments::SlotListener: a shadow slot is about to change; when the guest's
   // virtual %gs (in the TC) was loaded from it, its old descriptor goes to the cache slot.
   void descriptor_changing(uint16_t selector, uint64_t old_shadow) override;
+  // DeprivilegedSegments::SlotListener: a guest slot was copied; its RPL-1 selector's entry
+  // in the selector table is rechecked at the next sync_selector_table.
+  void slot_copied(uint16_t selector) override;
   void use_gs_cache(uint16_t selector, uint64_t descriptor);
   std::optional<uint32_t> tc_for(uint32_t guest, bool& fault);
   // The D bit of the code segment the guest is in (its own, when tc_for runs).
@@ -161,6 +165,7 @@ class BtMonitor : public vmm::DeprivilegedMonitor, private vmm::DeprivilegedSegm
   // The guest GDT and LDT entries the selector table follows (~0: not written yet).
   uint32_t table_gdt_entries_ = ~0u;
   uint32_t table_ldt_entries_ = ~0u;
+  std::vector<uint16_t> copied_slots_;  // guest slots copied since (slot_copied)
   uint64_t per_insn_cost_ = 0;
   uint64_t in_tc_port_cost_ = 0;  // the profile's bt.in_tc_port_read
   uint64_t in_tc_pte_cost_ = 0;   // the profile's bt.in_tc_pte_write

@@ -45,6 +45,12 @@ which follows the same rules as --known. pv runs with --pv (with the other modes
                   [--budget 100000]
                   [--ring3] [--paging] [--known tests/robustness/differential.known]
                   [--ring3 --pv|--pv-only --pv-known tests/robustness/differential_pv.known]
+                  [--rich]
+
+With --rich the kernels are rich_code.py's (the same frame and register dump; snippets
+that real kernels run, in an environment a real kernel builds), and the known lists name
+them "SEED MODE rich [ring3] [paging]"; under pv its chunks are the PV-safe ones, and the
+reference random_code's ring-3 paging kernel with those chunks.
 """
 import argparse
 import json
@@ -56,6 +62,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import random_code  # noqa: E402
+import rich_code  # noqa: E402
 
 MODES = ["native", "trap", "trap-npt", "trap-classic", "bt"]
 DONE = b"\xb0\x00\xe6\xf4\xf4\xeb\xfd"  # the handler's done: mov al, 0; out 0xf4, al; hlt
@@ -70,8 +77,12 @@ def dump_registers():
     return code + DONE
 
 
-def kernel(seed, ring3, paging):
-    img = bytearray(random_code.kernel(seed, ring3, paging))
+def kernel(seed, ring3, paging, rich=False):
+    return with_dump((rich_code if rich else random_code).kernel(seed, ring3, paging))
+
+
+def with_dump(image):
+    img = bytearray(image)
     at = img.find(DONE)
     assert at > 0 and img.find(DONE, at + 1) < 0
     dump = dump_registers()
@@ -113,11 +124,12 @@ def boot_end(img):
     raise AssertionError("no jmp to the handler in the boot code")
 
 
-def pv_kernel(seed):
-    """random_code.pv_kernel(seed, ring3=True), whose handler, after the last chunk, stores
-    EBX, ECX, EDX, ESI, EDI and EBP at PV_DUMP_AT and writes those 24 bytes to the console
-    with console_io (hypercall 18) before sched_op shutdown(0)."""
-    img = bytearray(random_code.pv_kernel(seed, True))
+def pv_kernel(seed, rich=False):
+    """random_code.pv_kernel(seed, ring3=True) (rich: rich_code.pv_kernel(seed)), whose
+    handler, after the last chunk, stores EBX, ECX, EDX, ESI, EDI and EBP at PV_DUMP_AT and
+    writes those 24 bytes to the console with console_io (hypercall 18) before sched_op
+    shutdown(0)."""
+    img = bytearray(rich_code.pv_kernel(seed) if rich else random_code.pv_kernel(seed, True))
     at = img.find(PV_DONE)
     assert at > 0 and img.find(PV_DONE, at + 1) < 0
     dump = b""
@@ -134,12 +146,15 @@ def pv_kernel(seed):
     return bytes(img)
 
 
-def pv_reference(seed):
+def pv_reference(seed, rich=False):
     """The native kernel pv is compared with: kernel(seed, ring3=True, paging=True) with
     the PV stub's view from ring 3. The first 4 MiB are mapped by the page table at
     BASE+0x3000, identity, supervisor-only but for PV_USER_PAGES; 4-16 MiB by supervisor
-    4 MiB pages; nothing above (the alias at 32 MiB goes)."""
-    img = bytearray(kernel(seed, True, True))
+    4 MiB pages; nothing above (the alias at 32 MiB goes). rich: random_code's kernel
+    with the PV-safe rich chunks (rich_code.pv_reference_base), the tables being the
+    monitor's under pv."""
+    img = bytearray(with_dump(rich_code.pv_reference_base(seed)) if rich
+                    else kernel(seed, True, True))
     pd, pt = 0x1000 + 0x2000, 0x1000 + 0x3000  # file offsets of BASE+0x2000, BASE+0x3000
     img[pd:pd + 4096] = bytes(4096)
     img[pd:pd + 4] = struct.pack("<I", (random_code.BASE + 0x3000) | 0x07)
@@ -193,13 +208,17 @@ def main():
                     help="with --ring3: also pv against its native reference")
     ap.add_argument("--pv-only", action="store_true", help="--pv, and no other mode")
     ap.add_argument("--pv-known", help="the pv disagreements not fixed yet")
+    ap.add_argument("--rich", action="store_true",
+                    help="rich_code.py's kernels (what real kernels do) instead of "
+                    "random_code.py's")
     a = ap.parse_args()
     with_pv = a.pv or a.pv_only
     if with_pv and (not a.ring3 or a.paging):
         ap.error("pv is compared only with --ring3 and without --paging (see the docstring)")
     known = load_known(a.known) | load_known(a.pv_known)
     modes = ["native"] if a.pv_only else MODES
-    flavour = ("ring3 " if a.ring3 else "") + ("paging" if a.paging else "")
+    flavour = ("rich " if a.rich else "") + ("ring3 " if a.ring3 else "") + (
+        "paging" if a.paging else "")
     new, excused, fixed, agree = [], 0, [], 0
     with tempfile.TemporaryDirectory() as tmp:
         seeds = ([int(x) for x in a.only.split(",")] if a.only
@@ -207,7 +226,7 @@ def main():
         for seed in seeds:
             path = os.path.join(tmp, f"diff{seed}.elf")
             with open(path, "wb") as f:
-                f.write(kernel(seed, a.ring3, a.paging))
+                f.write(kernel(seed, a.ring3, a.paging, a.rich))
             results = {m: run(a.vmlab, m, path, a.budget, os.path.join(tmp, f"{seed}-{m}"))
                        for m in modes}
             rc0, out0, _, _ = results["native"]
@@ -219,10 +238,10 @@ def main():
                 # pv against its own native reference (the docstring says why).
                 ref = os.path.join(tmp, f"diff{seed}-pvref.elf")
                 with open(ref, "wb") as f:
-                    f.write(pv_reference(seed))
+                    f.write(pv_reference(seed, a.rich))
                 pv = os.path.join(tmp, f"diff{seed}-pv.elf")
                 with open(pv, "wb") as f:
-                    f.write(pv_kernel(seed))
+                    f.write(pv_kernel(seed, a.rich))
                 results["pv"] = run(a.vmlab, "pv", pv, a.budget, os.path.join(tmp, f"{seed}-pv"))
                 compared = compared + ["pv"]
             for m in compared:

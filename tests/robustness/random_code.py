@@ -19,7 +19,11 @@ Under --mode pv every kernel is the PV stub (pv_kernel): the same chunks in a ke
 the vmlab PV note that registers its handler with the monitor by hypercalls, in ring 1 (or
 ring 3 with --ring3); the paging variant has no pv run.
 
+With --rich the kernels are rich_code.py's instead (snippets that real kernels run, in an
+environment a real kernel builds); without it every seed gives the same bytes as before.
+
   random_code.py --vmlab build/cli/vmlab [--seeds 8] [--first 1] [--budget 200000] [--ring3]
+                 [--paging] [--rich]
 """
 import argparse
 import os
@@ -253,16 +257,23 @@ def main():
     ap.add_argument("--budget", type=int, default=200000)
     ap.add_argument("--ring3", action="store_true", help="run the chunks at CPL 3")
     ap.add_argument("--paging", action="store_true", help="turn paging on first")
+    ap.add_argument("--rich", action="store_true", help="rich_code.py's kernels")
     a = ap.parse_args()
+    if a.rich:
+        import rich_code
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(a.first, a.first + a.seeds):
             path = os.path.join(tmp, f"random{seed}.elf")
             with open(path, "wb") as f:
-                f.write(kernel(seed, a.ring3, a.paging))
+                f.write(rich_code.kernel(seed, a.ring3, a.paging) if a.rich
+                        else kernel(seed, a.ring3, a.paging))
             pv_path = os.path.join(tmp, f"random{seed}-pv.elf")
             with open(pv_path, "wb") as f:
-                f.write(pv_kernel(seed, a.ring3))
+                f.write(rich_code.pv_kernel(seed) if a.rich and a.ring3
+                        else rich_code.with_chunks(pv_kernel(seed, False),
+                                                   rich_code.chunks(seed, pv=True))
+                        if a.rich else pv_kernel(seed, a.ring3))
             line = []
             for name, mode_args in MODES.items():
                 if name == "pv" and a.paging:

@@ -179,7 +179,19 @@ uint64_t DeprivilegedSegments::compress(uint64_t raw) {
   // it. VMware's monitor truncated the guest's segments so that they cannot reach it
   // (Adams & Agesen 2006; references/papers.md 1e). Rounding up, as this code did before
   // issue 12, let a segment based at 0x800 reach 0x800 bytes into the monitor's GDT.
-  if (base > kHoleLimit) return 0;
+  if (base > kHoleLimit) {
+    // Based in the hole: no offset of it can be copied. A data segment is loaded empty as
+    // an expand-down one that reaches the hole is (above): expand-down with the largest
+    // limit, its B kept, so that no offset is valid, the load makes every check of the
+    // guest's descriptor and works as natively, and every access through it faults into
+    // the monitor, which executes it with the guest's own descriptor
+    // (emulate_hole_access.cpp). It was refused (#GP(selector) at the load where natively
+    // the load works: random guest --rich seed 30025, a data segment based at 0xFC000000).
+    // A code segment based there stays refused.
+    if (!d.is_data()) return 0;
+    raw |= uint64_t{0x4} << 40;  // expand-down
+    return d.db() ? with_limit(raw, 0xFFFFFu, true) : with_limit(raw, 0xFFFFu, false);
+  }
   if (base + d.limit() <= kHoleLimit) return raw;
   const uint32_t bytes = kHoleLimit - static_cast<uint32_t>(base);  // the exact cut
   if (bytes <= 0xFFFFFu) return with_limit(raw, bytes, false);
@@ -199,10 +211,17 @@ void DeprivilegedSegments::copy_entry(GuestMemory& mem, const Table& t, uint32_t
   } else {
     write_desc(index, cut);
   }
+  if (slot_listener_ != nullptr) {
+    slot_listener_->slot_copied(static_cast<uint16_t>(index << 3 | (t.ldt ? 4u : 0u)));
+  }
 }
 
 void DeprivilegedSegments::remember_cut(uint16_t slot, uint64_t guest, uint64_t cut) {
-  if (cut == 0 || cpu::Descriptor{cut}.limit() == cpu::Descriptor{guest}.limit()) return;
+  // (A segment based in the hole may keep its limit: loaded empty, its type differs.)
+  if (cut == 0 || (cpu::Descriptor{cut}.limit() == cpu::Descriptor{guest}.limit() &&
+                   cpu::Descriptor{cut}.type() == cpu::Descriptor{guest}.type())) {
+    return;
+  }
   constexpr uint64_t kA = uint64_t{1} << 40;
   for (CutCopy& c : cut_copies_) {
     if (c.slot == slot && c.shadow == (cut & ~kA)) {
@@ -222,9 +241,10 @@ std::optional<uint64_t> DeprivilegedSegments::guest_descriptor_loaded(
     return c.base == seg.base && c.limit == seg.limit && c.type == seg.type && c.s == seg.s &&
            c.db == seg.db && c.g == seg.g;
   };
-  if (!now || loaded_from(compress(*now))) return now;
+  if (now && loaded_from(compress(*now))) return now;
   // The slot has changed since the register was loaded (the guest rewrote its descriptor,
-  // as natively it may): the guest's descriptor the register's cut copy came from.
+  // as natively it may, or its table no longer holds the slot: a smaller LDT, random guest
+  // --rich seed 30176): the guest's descriptor the register's cut copy came from.
   const auto slot = static_cast<uint16_t>(seg.selector & 0xFFFCu);
   for (const CutCopy& c : cut_copies_) {
     if (c.slot == (slot & 0xFFFCu) && c.shadow != 0 && loaded_from(c.shadow)) return c.guest;
@@ -363,6 +383,9 @@ bool DeprivilegedSegments::rebuild(GuestMemory& mem, const VirtualCpu& vcpu, std
     const uint64_t cut = compress(raw);
     if (i < entries) remember_cut(static_cast<uint16_t>(i << 3), raw, cut);
     write_desc(i, cut);
+    if (slot_listener_ != nullptr && i < entries) {
+      slot_listener_->slot_copied(static_cast<uint16_t>(i << 3));
+    }
   }
   // The descriptors the processor caches are reread at the next segment load, as on
   // hardware; nothing cached from the old table changes now.

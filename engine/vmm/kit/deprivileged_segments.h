@@ -152,10 +152,14 @@ class DeprivilegedSegments : public TracedTables {
 
   // The listener told before a guest slot of the shadow changes (a traced store, LGDT,
   // LLDT, a change of address space): bt keeps the descriptor of the guest's virtual %gs
-  // as it was loaded (modes/binary-translation, BtMonitor::descriptor_changing).
+  // as it was loaded (modes/binary-translation, BtMonitor::descriptor_changing), and
+  // rechecks the slot's RPL-1 selector (BtMonitor::slot_copied).
   class SlotListener {
    public:
     virtual void descriptor_changing(uint16_t selector, uint64_t old_shadow) = 0;
+    // After the shadow slot of a guest selector (RPL 0) was written from the guest's table,
+    // changed or not (DPL 0 and DPL 1 compress alike): bt's selector table rechecks it.
+    virtual void slot_copied(uint16_t selector) { (void)selector; }
 
    protected:
     ~SlotListener() = default;

@@ -85,8 +85,9 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
     }
   }
   const VirtualCpu& v = c_.vcpu;
-  // Whether a data segment register holds an expand-down segment that the shadow loads
-  // empty (its range reaches the hole): every access through it faults, and is the hole's.
+  // Whether a data segment register holds a segment that the shadow loads empty (an
+  // expand-down one whose range reaches the hole, or one based in the hole): every access
+  // through it faults, and is the hole's.
   bool emptied = false;
   cpu::SegmentCache viewed[cpu::kNumSegRegs];  // the scratch processor's before it runs
   auto view = [&](cpu::CpuState& st) {
@@ -97,7 +98,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_hole_access() {
     for (const unsigned i : kCutSegments) {
       cpu::SegmentCache& seg = st.seg[i];
       const cpu::SegmentCache own = guest_segment_view(segments(), seg);
-      if (seg.expand_down() && own.limit != seg.limit) emptied = true;
+      if (seg.expand_down() && (own.limit != seg.limit || !own.expand_down())) emptied = true;
       seg = own;
     }
     if (flags_image) {

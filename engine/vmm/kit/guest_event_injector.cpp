@@ -231,7 +231,12 @@ bool GuestEventInjector::try_deliver(uint8_t vector, Kind kind, bool has_error_c
     }
   }
 
-  // 5. Enter the handler in ring 1.
+  // 5. Enter the handler in ring 1. From user mode the real IF is the guest's (user code
+  // runs with it, and its CLI and STI under IOPL 3 move it): a trap gate keeps it for the
+  // kernel, whose virtual IF it becomes (random guest --rich seed 30011: user code entered
+  // by an IRET with IF set took #GP through a trap gate, and the kernel ran with the
+  // virtual IF it had left with, clear).
+  if (s.cpl == 3) vcpu_.interrupts_enabled = (s.eflags & cpu::flags::IF) != 0;
   s.seg[cpu::SS] = new_ss;
   s.gpr[cpu::ESP] = new_esp;
   s.seg[cpu::CS] = cs.to_cache(static_cast<uint16_t>((cs_sel & 0xFFFCu) | new_cpl));

@@ -13,6 +13,15 @@ cpu::SegmentCache guest_segment_view(const DeprivilegedSegments& segments,
   if (!raw) return view;
   const cpu::Descriptor d{*raw};
   if (d.base() != loaded.base) return view;
+  if (loaded.expand_down() && d.s() && d.is_data() && !(d.type() & 0x4) &&
+      d.base() > DeprivilegedSegments::kHoleLimit && d.db() == loaded.db) {
+    // An expand-up data segment based in the hole, which the shadow loads empty as an
+    // expand-down one (DeprivilegedSegments::compress): the guest's type and limit back.
+    view.type = d.type();
+    view.limit = d.limit();
+    view.g = d.g();
+    return view;
+  }
   if (loaded.expand_down()) {
     if (!d.s() || !d.is_data() || !(d.type() & 0x4) || d.db() != loaded.db ||
         d.limit() >= loaded.limit) {

@@ -13,7 +13,8 @@
  *     with the guest's own limits (emulate_hole_access.cpp): the same values as natively,
  *     also between a page-granular cut (up to 4 KiB short of the hole) and the hole. An
  *     expand-down segment that stays below the hole works, and so does one that reaches
- *     it (loaded empty, its accesses executed by the monitor); a segment in an LDT is cut
+ *     it (loaded empty, its accesses executed by the monitor), and so does a data segment
+ *     based in the hole (loaded empty too); a segment in an LDT is cut
  *     like one in the GDT; a far jump beyond the cut CS limit is performed by the monitor
  *     with the guest's own limit (emulate_far_transfer.cpp).
  * native.expected holds the console of every mode (until issue 12's far transfers and
@@ -28,8 +29,10 @@
 #define SEL_CODE 0x38   /* code, base 0x800, 4 GiB, G set: cut like SEL_PAGED */
 #define SEL_LDT 0x40    /* an LDT whose entry 1 (selector 0x0C) is SEL_PAGED's twin */
 #define SEL_LDT_PAGED 0x0C
+#define SEL_IN_HOLE 0x48 /* base 0xFC000000, limit 0xFFFF: the hole's first 64 KiB */
+#define SEL_LDT1 0x50    /* the same LDT, one entry long */
 
-static uint64_t gdt[9];
+static uint64_t gdt[11];
 static uint64_t ldt[2];
 static struct {
   uint16_t limit;
@@ -99,6 +102,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   gdt[SEL_DOWN16 >> 3] = seg_desc(0xFBFF0000, 0xFFF, 0x96, 0x0);
   gdt[SEL_DOWN32 >> 3] = seg_desc(0, 0xFBFFF, 0x96, 0xC);
   gdt[SEL_CODE >> 3] = seg_desc(0x800, 0xFFFFF, 0x9A, 0xC);
+  gdt[SEL_IN_HOLE >> 3] = seg_desc(0xFC000000, 0xFFFF, 0x92, 0x0);
   gdtr.base = (uint32_t)gdt;
   __asm__ volatile("lgdt %0" ::"m"(gdtr));
 
@@ -125,6 +129,12 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   /* Its own limit still refuses offsets at or below it (#GP(0)), emulated or not. */
   read_at(SEL_DOWN32, 0xFBFFFFFC);
   read_at(SEL_DOWN32, 0x00001000);
+  /* Based in the hole (random guest --rich seed 30025): the load works, as natively (it
+   * was #GP(selector) under ring compression), and so do the accesses within its limit. */
+  read_at(SEL_IN_HOLE, 0x0);
+  write_at(SEL_IN_HOLE, 0x100, 0x13579BDFu);
+  read_at(SEL_IN_HOLE, 0xFFFC);
+  read_at(SEL_IN_HOLE, 0xFFFD);
   /* The same segment in an LDT (copied into the shadow LDT, cut the same way). */
   ldt[1] = seg_desc(0x800, 0xFFFFF, 0x92, 0xC);
   gdt[SEL_LDT >> 3] = seg_desc((uint32_t)ldt, sizeof ldt - 1, 0x82, 0x0);
@@ -133,6 +143,26 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   read_at(SEL_LDT_PAGED, 0xFBFFF7FC);
   read_at(SEL_LDT_PAGED, 0xFBFFF800);
   write_at(SEL_LDT_PAGED, 0xFBFFF808, 0x12345678u);
+  /* ES keeps the descriptor it was loaded from when its LDT no longer holds the slot
+   * (random guest --rich seed 30176): ES from the LDT's entry 1, an LLDT of one entry,
+   * then the hole through ES. Ring compression executes the access with the guest's
+   * descriptor ES was loaded from (it took the cut copy, and the #GP stood). */
+  {
+    uint32_t v = 0;
+    gdt[SEL_LDT1 >> 3] = seg_desc((uint32_t)ldt, 7, 0x82, 0x0);
+    __asm__ volatile(PROBE_BEGIN
+                     "mov %w[sel], %%es\n"
+                     "lldt %w[ldt1]\n"
+                     "movl %%es:(%[off]), %[v]\n" PROBE_END
+                     "lldt %w[ldt]\n"
+                     "mov %w[kd], %%es\n"
+                     : [v] "+r"(v)
+                     : [sel] "r"((uint32_t)SEL_LDT_PAGED), [ldt1] "r"((uint32_t)SEL_LDT1),
+                       [ldt] "r"((uint32_t)SEL_LDT), [off] "r"(0xFBFFF800u),
+                       [kd] "r"((uint32_t)SEL_KDATA)
+                     : "memory");
+    report("ldt1 ", SEL_LDT_PAGED, 0xFBFFF800, v);
+  }
   /* Code: fetching the hole's first bytes through a cut code segment. */
   puts("fetch at code offset 0xFBFFF800 faulted: ");
   putdec(probe_code(0xFBFFF800));
