@@ -6,7 +6,9 @@
 
 #include "engine/vmm/kit/device_pages.h"
 #include "engine/vmm/kit/guest_apic.h"
+#include "engine/vmm/kit/guest_fetch.h"
 #include "engine/vmm/kit/quiet_hardware.h"
+#include "engine/vmm/kit/string_io.h"
 #include "engine/vmm/kit/virtual_cpuid.h"
 
 namespace vmlab::modes {
@@ -405,113 +407,7 @@ void VtMonitor::io(const VmExit& exit) {
   const uint16_t port = q::port(qual);
   auto& m = vm_.machine();
   if (q::string(qual)) {
-    // INS/OUTS, a batch of at most 4096 elements per exit (and no more than the run's
-    // budget has left): a REP form with ECX still non-zero exits again and continues,
-    // resumable as the hardware is between iterations (SDM Vol. 2B, REP). Each element is
-    // a unit of the instruction budget and progress for the no-progress guard
-    // (engine/cpu/cpu.h): a REP of four billion elements is long, not hung.
-    cpu::CpuState& s = cpu_.state();
-    const int32_t step =
-        (s.eflags & cpu::flags::DF) ? -static_cast<int32_t>(size) : static_cast<int32_t>(size);
-    // The qualification does not say the address size or OUTS's segment (the SDM's
-    // VM-exit instruction-information field does; this CPU does not fill it): the monitor
-    // decodes the instruction it just executed. With a 16-bit address size (the 67 prefix)
-    // the processor uses SI, DI and CX, and only their low 16 bits change (SDM Vol. 2B,
-    // INS/OUTS, REP); OUTS reads DS:ESI or the segment its override names.
-    if (nested_view_) {
-      // Nested paging: the guest's paging state is the processor's own in guest mode.
-      nested_view_->cr0 = s.cr0;
-      nested_view_->cr3 = s.cr3;
-      nested_view_->cr4 = s.cr4;
-    }
-    bool a16 = false;
-    uint8_t src_seg = cpu::DS;
-    {
-      // The legacy prefixes before the opcode (at most 14; the instruction, just executed,
-      // is readable): 67 and the last segment override decide (SDM Vol. 2A, 2.1.1).
-      uint8_t bytes[15] = {};
-      vmm::GuestMemory::Fault f;
-      const uint32_t lin = s.seg[cpu::CS].base + s.eip;
-      for (unsigned i = 0; i < sizeof bytes; ++i) {
-        if (!memory_.read(lin + i, &bytes[i], 1, s.cpl == 3, &f)) break;
-        const uint8_t b = bytes[i];
-        if (b == 0x67) {
-          a16 = true;
-        } else if (b == 0x26 || b == 0x2E || b == 0x36 || b == 0x3E) {
-          src_seg = static_cast<uint8_t>((b >> 3) & 3);  // ES CS SS DS
-        } else if (b == 0x64 || b == 0x65) {
-          src_seg = b == 0x64 ? uint8_t{cpu::FS} : uint8_t{cpu::GS};
-        } else if (b != 0x66 && b != 0xF0 && b != 0xF2 && b != 0xF3) {
-          break;  // the opcode
-        }
-      }
-    }
-    const uint32_t mask = a16 ? 0xFFFFu : 0xFFFFFFFFu;
-    const auto reg = [&](unsigned r) { return s.gpr[r] & mask; };
-    const auto move = [&](unsigned r, uint32_t by) {
-      s.gpr[r] = (s.gpr[r] & ~mask) | ((s.gpr[r] + by) & mask);
-    };
-    if (q::rep(qual) && reg(cpu::ECX) == 0) {
-      advance(exit);
-      return;
-    }
-    emulated(exit, q::in(qual) ? 0x6C : 0x6E, 0);
-    const bool user = s.cpl == 3;
-    const uint64_t batch =
-        q::rep(qual)
-            ? std::min<uint64_t>({reg(cpu::ECX), 4096, std::max<uint64_t>(cpu_.budget_left(), 1)})
-            : 1;
-    for (uint64_t n = 0; n < batch; ++n) {
-      uint32_t v = 0;
-      vmm::GuestMemory::Fault f;
-      // The segment checks of the memory operand, which the exit comes before: #GP(0)
-      // (#SS(0) for SS) and no port access when the segment refuses it (SDM Vol. 2, INS
-      // and OUTS, "Protected Mode Exceptions").
-      const uint8_t seg = q::in(qual) ? uint8_t{cpu::ES} : src_seg;
-      if (!vmm::PrivilegedEmulator::segment_allows(
-              s.seg[seg], q::in(qual) ? reg(cpu::EDI) : reg(cpu::ESI), size, q::in(qual))) {
-        cpu_.charge_budget(n);
-        inject_exception(seg == cpu::SS ? cpu::vec::SS : cpu::vec::GP, true, 0);
-        return;
-      }
-      if (q::in(qual)) {
-        const uint32_t lin = s.seg[cpu::ES].base + reg(cpu::EDI);
-        // The destination's page walk comes before the port read, as natively: a #PF
-        // there reads no port.
-        for (const uint32_t at : {lin, lin + size - 1}) {
-          const vmm::GuestWalk w = memory_.walk(at, cpu::Access::kWrite, user, false);
-          if (!w.ok) {
-            cpu_.charge_budget(n);
-            cpu_.state().cr2 = at;
-            inject_exception(cpu::vec::PF, true, w.error_code);
-            return;
-          }
-        }
-        v = m.io_read(port, size);
-        if (!memory_.write(lin, &v, size, user, &f)) {
-          cpu_.charge_budget(n);
-          cpu_.state().cr2 = f.linear;
-          inject_exception(cpu::vec::PF, true, f.error_code);
-          return;
-        }
-        move(cpu::EDI, static_cast<uint32_t>(step));
-      } else {
-        const uint32_t lin = s.seg[src_seg].base + reg(cpu::ESI);
-        if (!memory_.read(lin, &v, size, user, &f)) {
-          cpu_.charge_budget(n);
-          cpu_.state().cr2 = f.linear;
-          inject_exception(cpu::vec::PF, true, f.error_code);
-          return;
-        }
-        m.io_write(port, size, v);
-        move(cpu::ESI, static_cast<uint32_t>(step));
-      }
-      if (q::rep(qual)) move(cpu::ECX, 0xFFFFFFFFu);
-    }
-    cpu_.charge_budget(batch);
-    cpu_.note_progress();
-    if (q::rep(qual) && reg(cpu::ECX) != 0) return;  // the same instruction again
-    advance(exit);
+    string_io(exit);
     return;
   }
   if (q::in(qual)) {
@@ -530,6 +426,76 @@ void VtMonitor::io(const VmExit& exit) {
     m.io_write(port, size, size == 4 ? eax : eax & ((1u << (8 * size)) - 1));
   }
   advance(exit);
+}
+
+// INS/OUTS (reason 30 with the string bit): the kit's element loop (engine/vmm/kit/
+// string_io.h), a batch of at most 4096 elements per exit and no more than the run's budget
+// has left; a REP form with ECX still non-zero exits again and continues, resumable as the
+// hardware is between iterations (SDM Vol. 2B, REP). The qualification does not say the
+// address size or OUTS's segment (the SDM's VM-exit instruction-information field does;
+// this CPU does not fill it): the monitor decodes the instruction that exited with the
+// kit's decoder. Its accesses go through the monitor's view of the guest's memory, a fault
+// is injected, and the device access costs nothing beyond the exit (docs/modes/vt.md,
+// "Costs": vmlab's device emulation is free, as for IN and OUT).
+void VtMonitor::string_io(const VmExit& exit) {
+  class View final : public vmm::StringIoView {
+   public:
+    View(vmm::GuestMemory& memory, const cpu::CpuState& s) : memory_(memory), s_(s) {}
+    bool segment_allows(uint8_t seg, uint32_t offset, unsigned size, bool write) const override {
+      // The guest runs on its own segments: the processor's checks on them as they are.
+      return vmm::PrivilegedEmulator::segment_allows(s_.seg[seg], offset, size, write);
+    }
+    vmm::GuestWalk walk_for_write(uint32_t lin) override {
+      return memory_.walk(lin, cpu::Access::kWrite, s_.cpl == 3, false);
+    }
+    bool read(uint32_t lin, uint32_t& value, unsigned size, vmm::GuestMemory::Fault& f) override {
+      return memory_.read(lin, &value, size, s_.cpl == 3, &f);
+    }
+    bool write(uint32_t lin, uint32_t value, unsigned size, vmm::GuestMemory::Fault& f) override {
+      return memory_.write(lin, &value, size, s_.cpl == 3, &f);
+    }
+
+   private:
+    vmm::GuestMemory& memory_;
+    const cpu::CpuState& s_;
+  };
+  namespace q = cpu::vmx::io_qual;
+  cpu::CpuState& s = cpu_.state();
+  vmm::GuestMemory& memory = guest_memory();
+  const vmm::GuestFetch fetched = vmm::fetch_guest_insn(s, memory, decoder_);
+  const auto op =
+      fetched.insn ? vmm::string_io_op(*fetched.insn, q::port(exit.qualification)) : std::nullopt;
+  if (!op || op->in != q::in(exit.qualification) || op->size != q::size(exit.qualification)) {
+    // The instruction just exited, so its bytes are there and are this INS or OUTS.
+    cpu_.unsupported(
+        "the VT monitor cannot decode the string I/O instruction at EIP " + hex32(s.eip) +
+        " that exited" +
+        (fetched.insn ? " (" + fetched.insn->text + ")" : std::string(" (no decode)")));
+  }
+  emulated(exit, op->in ? 0x6C : 0x6E, 0);
+  View view(memory, s);
+  const vmm::StringIoBatch b = vmm::string_io_batch(cpu_, vm_.machine(), view, *op);
+  switch (b.end) {
+    case vmm::StringIoBatch::End::kSegmentFault: inject_exception(b.vector, true, 0); return;
+    case vmm::StringIoBatch::End::kPageFault:
+      s.cr2 = b.page_fault.linear;
+      inject_exception(cpu::vec::PF, true, b.page_fault.error_code);
+      return;
+    case vmm::StringIoBatch::End::kAgain: return;  // the same instruction again
+    case vmm::StringIoBatch::End::kComplete: advance(exit); return;
+  }
+}
+
+vmm::GuestMemory& VtMonitor::guest_memory() {
+  if (nested_view_) {
+    // Nested paging: the guest's paging state is the processor's own in guest mode; the
+    // view walks with it as it is now.
+    const cpu::CpuState& s = cpu_.state();
+    nested_view_->cr0 = s.cr0;
+    nested_view_->cr3 = s.cr3;
+    nested_view_->cr4 = s.cr4;
+  }
+  return memory_;
 }
 
 // Reasons 31 and 32: the MSRs the processor has, passed through; an unknown one is the

@@ -20,6 +20,7 @@
 #include "engine/cpu/vmx.h"
 #include "engine/vmm/core/vcpu.h"
 #include "engine/vmm/core/vm.h"
+#include "engine/vmm/kit/guest_insn.h"
 #include "engine/vmm/kit/guest_memory.h"
 #include "engine/vmm/kit/privileged_emulator.h"
 #include "engine/vmm/kit/shadow_mmu.h"
@@ -48,7 +49,7 @@ class VtMonitor : public cpu::VmxMonitor {
   void follow_apic_with(vmm::P2m* p2m) { p2m_ = p2m; }
   // Nested paging: the VirtualCpu through which the monitor's GuestMemory walks the
   // guest's tables; the monitor copies the guest's CR0, CR3 and CR4 (which the guest owns
-  // in guest mode) into it before it emulates a memory access (INS/OUTS).
+  // in guest mode) into it before every access it makes there (guest_memory()).
   void mirror_guest_paging_into(vmm::VirtualCpu* v) { nested_view_ = v; }
 
   // Nested paging: live migration's write tracking, which takes the EPT violations it
@@ -69,6 +70,7 @@ class VtMonitor : public cpu::VmxMonitor {
   void invlpg(const cpu::VmExit& exit);
   void cr_access(const cpu::VmExit& exit);
   void io(const cpu::VmExit& exit);
+  void string_io(const cpu::VmExit& exit);  // reason 30, INS/OUTS
   void msr(const cpu::VmExit& exit);
   void apic_access(const cpu::VmExit& exit);
   void nested_fault(const cpu::VmExit& exit);
@@ -83,6 +85,9 @@ class VtMonitor : public cpu::VmxMonitor {
   // an interrupt-window exit.
   void deliver_pending_interrupts();
   void emulated(const cpu::VmExit& exit, uint16_t opcode, uint8_t reg);
+  // The monitor's view of the guest's memory, for an access it makes in the guest's terms:
+  // with nested paging, first given the guest's CR0, CR3 and CR4 as the processor has them.
+  vmm::GuestMemory& guest_memory();
   // Shadow paging: the guest's CR0/CR4 writes. False when the value is refused: the
   // guest's #GP(0) is injected and nothing changed.
   bool write_guest_cr0(uint32_t value);
@@ -104,7 +109,9 @@ class VtMonitor : public cpu::VmxMonitor {
   vmm::P2m* p2m_ = nullptr;                 // follow_apic_with()
   vmm::VirtualCpu* nested_view_ = nullptr;  // mirror_guest_paging_into()
   vmm::VirtualCpu* vcpu_;
-  vmm::GuestMemory& memory_;
+  vmm::GuestMemory& memory_;  // through guest_memory()
+  // The kit's decoder, for the instruction of an I/O exit (string_io), with either paging.
+  vmm::GuestInsnDecoder decoder_;
   // The shared emulator, for the stores to traced page tables under shadow paging (the
   // guest runs on its own GDT at ring 0: no shadow segments).
   std::unique_ptr<vmm::PrivilegedEmulator> emulator_;

@@ -9,6 +9,7 @@
 #include "engine/cpu/descriptor.h"
 #include "engine/vmm/kit/guest_stack.h"
 #include "engine/vmm/kit/privileged_emulator.h"
+#include "engine/vmm/kit/string_io.h"
 
 namespace vmlab::vmm {
 
@@ -31,21 +32,52 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::port_io(const GuestInsn& insn) {
 }
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::string_io(const GuestInsn& insn) {
-  cpu::CpuState& s = c_.cpu.state();
-  const bool in = insn.id == X86_INS_INSB || insn.id == X86_INS_INSW || insn.id == X86_INS_INSD;
-  const unsigned size = (insn.id == X86_INS_INSB || insn.id == X86_INS_OUTSB)   ? 1
-                        : (insn.id == X86_INS_INSW || insn.id == X86_INS_OUTSW) ? 2
-                                                                                : 4;
-  const uint16_t port = c_.cpu.r16(cpu::EDX);
-  const int32_t step = (s.eflags & cpu::flags::DF) ? -static_cast<int32_t>(size) : size;
-  // OUTS reads DS:ESI (or the override); INS writes ES:EDI (SDM Vol. 2, INS/OUTS).
-  const uint8_t src_seg = [&] {
-    for (unsigned i = 0; i < insn.op_count; ++i) {
-      if (insn.ops[i].kind == GuestOperand::Kind::kMem) return insn.ops[i].seg;
+  // The kit's view for the shared element loop (string_io.h): segment checks with the
+  // guest's own limits, the guest's page tables, stores through commit() so that one onto a
+  // traced page keeps the shadows coherent.
+  class View final : public StringIoView {
+   public:
+    explicit View(PrivilegedEmulator& e) : e_(e) {}
+    bool segment_allows(uint8_t seg, uint32_t offset, unsigned size, bool write) const override {
+      return e_.segment_allows(seg, offset, size, write);
     }
-    return uint8_t{cpu::DS};
-  }();
-  return string_io_batch(insn, in, size, port, step, src_seg);
+    GuestWalk walk_for_write(uint32_t lin) override {
+      return e_.c_.memory.walk(lin, cpu::Access::kWrite, e_.user(), false);
+    }
+    bool read(uint32_t lin, uint32_t& value, unsigned size, GuestMemory::Fault& f) override {
+      return e_.c_.memory.read(lin, &value, size, e_.user(), &f);
+    }
+    bool write(uint32_t lin, uint32_t value, unsigned size, GuestMemory::Fault& f) override {
+      if (e_.write_mem(lin, &value, size, write_fault)) return true;
+      f = {e_.c_.vcpu.cr2, write_fault.error_code};
+      return false;
+    }
+    // write_mem's fault, already the guest's (page_fault() recorded it).
+    std::optional<Outcome> write_fault_of(const StringIoBatch& b) const {
+      if (b.end != StringIoBatch::End::kPageFault || write_fault.verdict != Verdict::kFault)
+        return std::nullopt;
+      return write_fault;
+    }
+    Outcome write_fault{};
+
+   private:
+    PrivilegedEmulator& e_;
+  };
+  const auto op = string_io_op(insn, c_.cpu.r16(cpu::EDX));
+  if (!op) return {Verdict::kNotEmulated};
+  View view(*this);
+  const StringIoBatch b = string_io_batch(c_.cpu, c_.machine, view, *op);
+  // The device's bus cycles: insn.port_io per element, as for IN and OUT (port_io()).
+  const uint64_t cycles = b.elements * c_.cpu.class_costs()[cpu::kCostPortIo];
+  switch (b.end) {
+    case StringIoBatch::End::kSegmentFault: return {Verdict::kFault, b.vector, true, 0};
+    case StringIoBatch::End::kPageFault:
+      if (const auto recorded = view.write_fault_of(b)) return *recorded;
+      return page_fault(b.page_fault);
+    case StringIoBatch::End::kAgain: record(insn, cycles); return {};  // EIP stays
+    case StringIoBatch::End::kComplete: break;
+  }
+  return done(insn, cycles);
 }
 
 bool PrivilegedEmulator::segment_allows(const cpu::SegmentCache& sc, uint32_t offset, unsigned size,
@@ -64,81 +96,6 @@ bool PrivilegedEmulator::segment_allows(uint8_t seg, uint32_t offset, unsigned s
     return segment_allows(guest_segment_view(segments(), sc), offset, size, write);
   }
   return segment_allows(sc, offset, size, write);
-}
-
-PrivilegedEmulator::Outcome PrivilegedEmulator::string_io_batch(const GuestInsn& insn, bool in,
-                                                                unsigned size, uint16_t port,
-                                                                int32_t step, uint8_t src_seg) {
-  // A REP INS/OUTS is emulated a batch of iterations at a time, never all at once: a guest
-  // can ask for four billion. The hardware is interruptible between iterations (SDM Vol.
-  // 2B, REP: "a repeating string operation can be suspended by an exception or
-  // interrupt", with ECX, ESI and EDI updated so that it resumes); so is the emulation.
-  // After a batch with ECX not yet zero, EIP stays on the instruction: it traps again,
-  // after the processor has looked for interrupts and the budget, and the next batch
-  // continues where this one stopped. Each iteration is a unit of the instruction budget,
-  // and a batch ends where the budget of the run does.
-  constexpr uint64_t kBatch = 4096;
-  cpu::CpuState& s = c_.cpu.state();
-  // F2 before INS/OUTS repeats as F3 does, as on the hardware (and engine/cpu/exec_string).
-  const bool rep = insn.rep || insn.repne;
-  // With a 16-bit address size (the 67 prefix) the processor uses SI, DI and CX, and only
-  // their low 16 bits change, wrapping within 64 KiB (SDM Vol. 2B, INS/OUTS and REP).
-  const uint32_t mask = insn.a16 ? 0xFFFFu : 0xFFFFFFFFu;
-  const auto reg = [&](unsigned r) { return s.gpr[r] & mask; };
-  const auto advance = [&](unsigned r, uint32_t by) {
-    s.gpr[r] = (s.gpr[r] & ~mask) | ((s.gpr[r] + by) & mask);
-  };
-  const uint64_t count = rep ? reg(cpu::ECX) : 1;
-  const uint64_t left = std::max<uint64_t>(c_.cpu.budget_left(), 1);
-  const uint64_t batch = std::min({count, kBatch, left});
-  Outcome fault;
-  for (uint64_t n = 0; n < batch; ++n) {
-    uint32_t value = 0;
-    bool ok = true;
-    // The segment checks of the memory operand come first, as the processor makes them
-    // (SDM Vol. 2, INS/OUTS, "Protected Mode Exceptions": #GP(0), #SS(0) for SS, for a
-    // segment that is unusable, not writable (INS) or readable (OUTS), or whose limit the
-    // access passes): a refused iteration reads or writes no port.
-    const uint8_t seg = in ? uint8_t{cpu::ES} : src_seg;
-    if (!segment_allows(seg, in ? reg(cpu::EDI) : reg(cpu::ESI), size, in)) {
-      c_.cpu.charge_budget(n);
-      return {Verdict::kFault, seg == cpu::SS ? cpu::vec::SS : cpu::vec::GP, true, 0};
-    }
-    if (in) {
-      // The destination's page walk comes before the port read, as natively: a #PF there
-      // reads no port.
-      const uint32_t lin = s.seg[cpu::ES].base + reg(cpu::EDI);
-      for (const uint32_t at : {lin, lin + size - 1}) {
-        const GuestWalk w = c_.memory.walk(at, cpu::Access::kWrite, user(), false);
-        if (!w.ok) {
-          c_.cpu.charge_budget(n);
-          return page_fault({at, w.error_code});
-        }
-      }
-      value = c_.machine.io_read(port, size);
-      ok = write_mem(lin, &value, size, fault);
-      if (ok) advance(cpu::EDI, static_cast<uint32_t>(step));
-    } else {
-      ok = read_mem(s.seg[src_seg].base + reg(cpu::ESI), &value, size, fault);
-      if (ok) {
-        c_.machine.io_write(port, size, value);
-        advance(cpu::ESI, static_cast<uint32_t>(step));
-      }
-    }
-    if (!ok) {
-      c_.cpu.charge_budget(n);
-      return fault;
-    }
-    if (rep) advance(cpu::ECX, 0xFFFFFFFFu);
-  }
-  c_.cpu.charge_budget(batch);
-  c_.cpu.note_progress();
-  const uint64_t cycles = batch * c_.cpu.class_costs()[cpu::kCostPortIo];
-  if (rep && reg(cpu::ECX) != 0) {
-    record(insn, cycles);  // EIP stays: the next trap runs the next batch
-    return {};
-  }
-  return done(insn, cycles);
 }
 
 }  // namespace vmlab::vmm

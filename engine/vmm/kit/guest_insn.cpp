@@ -55,6 +55,54 @@ int8_t gpr32(x86_reg r) {
   return static_cast<int8_t>(op.reg);
 }
 
+// Capstone 4.0.2 names a string instruction with the operand-size prefix before a REP or
+// REPNE prefix (66 F3 6F, the order GCC emits `rep outsw` in) by its doubleword form (rep
+// outsd) and gives its memory operand as a dword, though it reports the 66 prefix (66 after
+// F3 decodes right). The operand-size attribute is the prefix's (SDM Vol. 2A, 2.1.1): the
+// word form, its operands 16 bits wide.
+void word_string_form(GuestInsn& g) {
+  struct Form {
+    uint8_t opcode;
+    unsigned dword, word;
+    const char* dword_name;
+    const char* word_name;
+  };
+  static constexpr Form kForms[] = {
+      {0x6D, X86_INS_INSD, X86_INS_INSW, "insd", "insw"},
+      {0x6F, X86_INS_OUTSD, X86_INS_OUTSW, "outsd", "outsw"},
+      {0xA5, X86_INS_MOVSD, X86_INS_MOVSW, "movsd", "movsw"},
+      {0xA7, X86_INS_CMPSD, X86_INS_CMPSW, "cmpsd", "cmpsw"},
+      {0xAB, X86_INS_STOSD, X86_INS_STOSW, "stosd", "stosw"},
+      {0xAD, X86_INS_LODSD, X86_INS_LODSW, "lodsd", "lodsw"},
+      {0xAF, X86_INS_SCASD, X86_INS_SCASW, "scasd", "scasw"},
+  };
+  if (!g.o16) return;
+  for (const Form& f : kForms) {
+    if (g.opcode != f.opcode || g.id != f.dword) continue;
+    g.id = f.word;
+    for (unsigned i = 0; i < g.op_count; ++i) {
+      GuestOperand& op = g.ops[i];
+      // The memory operands and the accumulator (EAX of STOS, LODS, SCAS); DX, the port of
+      // INS and OUTS, is a word already.
+      if (op.kind == GuestOperand::Kind::kMem ||
+          (op.kind == GuestOperand::Kind::kGpr && op.reg == 0 && op.size == 4)) {
+        op.size = 2;
+      }
+    }
+    // The text as Capstone gives the word form.
+    const auto swap = [&](const std::string& from, const std::string& to) {
+      for (auto at = g.text.find(from); at != std::string::npos; at = g.text.find(from, at)) {
+        g.text.replace(at, from.size(), to);
+        at += to.size();
+      }
+    };
+    swap(f.dword_name, f.word_name);
+    swap("dword ptr", "word ptr");
+    swap("eax", "ax");
+    return;
+  }
+}
+
 }  // namespace
 
 GuestInsnDecoder::GuestInsnDecoder() {
@@ -124,6 +172,7 @@ std::optional<GuestInsn> GuestInsnDecoder::decode(const uint8_t* bytes, size_t s
     }
   }
   cs_free(ci, n);
+  word_string_form(g);
   return g;
 }
 

@@ -151,28 +151,13 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::done(const GuestInsn& insn, uint
 }
 
 std::optional<GuestInsn> PrivilegedEmulator::fetch(Outcome& fault) {
-  const cpu::CpuState& s = c_.cpu.state();
-  const uint32_t lin = s.seg[cpu::CS].base + s.eip;
-  uint8_t bytes[15] = {};
-  // Up to 15 bytes, stopping at the first page the guest cannot read (the instruction
-  // itself was fetched, so its own bytes are there).
-  size_t have = 0;
-  while (have < sizeof bytes) {
-    const uint32_t at = lin + static_cast<uint32_t>(have);
-    const size_t chunk = std::min<size_t>(sizeof bytes - have, 4096 - (at & 0xFFFu));
-    GuestMemory::Fault f;
-    if (!c_.memory.read(at, bytes + have, static_cast<uint32_t>(chunk), user(), &f)) {
-      if (have == 0) {
-        fault = page_fault(f);
-        return std::nullopt;
-      }
-      break;
-    }
-    have += chunk;
+  GuestFetch f = fetch_guest_insn(c_.cpu.state(), c_.memory, decoder_);
+  if (f.faulted) {
+    fault = page_fault(f.fault);
+  } else if (!f.insn) {
+    fault = {Verdict::kNotEmulated, 0, false, 0};
   }
-  auto insn = decoder_.decode(bytes, have, lin);
-  if (!insn) fault = {Verdict::kNotEmulated, 0, false, 0};
-  return insn;
+  return std::move(f.insn);
 }
 
 // --- Dispatch -------------------------------------------------------------------------------

@@ -28,6 +28,7 @@
 #include "engine/vmm/core/vcpu.h"
 #include "engine/vmm/kit/deprivileged_segments.h"
 #include "engine/vmm/kit/guest_event_injector.h"
+#include "engine/vmm/kit/guest_fetch.h"
 #include "engine/vmm/kit/guest_insn.h"
 #include "engine/vmm/kit/guest_memory.h"
 #include "engine/vmm/kit/scratch_execution.h"
@@ -207,14 +208,13 @@ class PrivilegedEmulator {
   Outcome misc_features_msr(const GuestInsn& insn, bool read);
   // emulate_io.cpp: IN, OUT, INS, OUTS through the machine's I/O bus.
   Outcome port_io(const GuestInsn& insn);
+  // One resumable batch of a (REP) INS/OUTS (string_io.h): EIP stays on the instruction
+  // until ECX is 0.
   Outcome string_io(const GuestInsn& insn);
   // Whether the guest lets the current (user) code reach `size` ports from `port`: its
   // virtual IOPL, then its TSS bitmap (SDM Vol. 1, 19.5.2). A #PF reading its TSS is in
   // `fault`.
   bool io_permitted(uint16_t port, unsigned size, Outcome& fault);
-  // One resumable batch of a (REP) INS/OUTS: EIP stays on the instruction until ECX is 0.
-  Outcome string_io_batch(const GuestInsn& insn, bool in, unsigned size, uint16_t port,
-                          int32_t step, uint8_t src_seg);
   // emulate_control.cpp: what ring compression breaks in control transfers and SS loads.
   Outcome iret(const GuestInsn& insn);
   Outcome far_return(const GuestInsn& insn);
