@@ -554,9 +554,11 @@ bool BtMonitor::self_naming_load(uint32_t lin, uint32_t error_code, uint32_t tc_
   const auto outcome = emulator_->emulate_write();
   memory_.write_phys8(w.gpa, marked);
   // Never a selector the guest's tables do not hold (the check passed this one: the bytes
-  // the scratch processor read are those it read).
+  // the scratch processor read are those it read). The slot is looked up with RPL 0: the
+  // table also refuses RPL-1 selectors of DPL-0 segments (#GP at the guest's CPL 0), which
+  // name the guest's own slots.
   for (const unsigned s : {cpu::DS, cpu::ES, cpu::FS, cpu::GS}) {
-    const uint16_t sel = cpu_.state().seg[s].selector;
+    const uint16_t sel = cpu_.state().seg[s].selector & 0xFFFCu;
     if ((cache_->data32(gsdata::kSelectorTable + uint32_t{sel} * 2) & 0xFFFFu) != 0) {
       cpu_.unsupported("bt: a segment load the monitor completed gave selector " + hex(sel) +
                        ", which the guest's tables do not hold");
