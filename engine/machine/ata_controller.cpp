@@ -41,10 +41,10 @@ uint32_t AtaController::io_read(uint16_t offset, unsigned size) {
     const uint16_t w = read_data();
     return size == 1 ? (w & 0xFFu) : w;
   }
-  // An absent drive answers nothing: its registers read 0, as QEMU's do for a missing
-  // slave beside a present master.
-  if (offset == kControlOffset) return present() ? drive().status : 0;
-  if (!present()) return 0;
+  // A drive that does not answer (an absent slave, or either drive of an empty channel)
+  // reads 0, as QEMU's do; an absent master beside a present slave answers (answers()).
+  if (offset == kControlOffset) return answers() ? drive().status : 0;
+  if (!answers()) return 0;
   switch (offset) {
     case kError: return drive().error;
     case kSectorCount: return sector_count_;
@@ -87,7 +87,11 @@ void AtaController::io_write(uint16_t offset, unsigned size, uint32_t value) {
       }
       break;
     case kCommand:
-      if (present()) execute(byte);
+      if (present()) {
+        execute(byte);
+      } else if (answers()) {
+        refuse();
+      }
       break;
     case kControlOffset: {
       const bool was_reset = (control_ & kSrst) != 0;
@@ -415,6 +419,12 @@ void AtaController::identify() {
   buffer_pos_ = 0;
   buffer_len_ = BlockImage::kSectorSize;
   drive().status = kDrdy | kDsc | kDrq;
+  raise_irq();
+}
+
+void AtaController::refuse() {
+  drive().error = kAbrt;
+  drive().status = kDrdy | kErr;
   raise_irq();
 }
 

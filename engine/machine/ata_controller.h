@@ -133,6 +133,16 @@ class AtaController : public IoDevice {
 
   Drive& drive() { return drives_[selected_]; }
   bool present() const { return drives_[selected_].image != nullptr; }
+  // Whether the selected drive answers the host: a present drive, or an absent master
+  // beside a present slave. QEMU's IDE keeps both devices' registers on a channel with
+  // any drive (the absent master reads its status, DRDY|DSC after a reset, and the task
+  // file, and aborts every command); only an absent slave, or a channel without drives,
+  // reads 0. xv6 with its file system on disk 1 (`-drive ...,index=1`) waits for the
+  // master's DRDY before it selects the slave.
+  bool answers() const { return present() || (selected_ == 0 && drives_[1].image != nullptr); }
+  // A command to the absent master: aborted (DRDY|ERR, error ABRT) with an interrupt, as
+  // QEMU's ide_abort_command leaves an IDE device without a medium.
+  void refuse();
   void execute(uint8_t command);
   void report(uint8_t command) const;
   // The addressed sector, from the task file (LBA28 or CHS); false if CHS names none.
