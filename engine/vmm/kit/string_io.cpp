@@ -99,8 +99,8 @@ StringIoBatch string_io_batch(cpu::Cpu& cpu, machine::Machine& machine, StringIo
   cpu.charge_budget(batch);
   cpu.note_progress();
   out.elements = batch;
-  out.end = op.rep && reg(cpu::ECX) != 0 ? StringIoBatch::End::kAgain
-                                          : StringIoBatch::End::kComplete;
+  out.end =
+      op.rep && reg(cpu::ECX) != 0 ? StringIoBatch::End::kAgain : StringIoBatch::End::kComplete;
   return out;
 }
 

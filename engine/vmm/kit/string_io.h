@@ -18,12 +18,12 @@ namespace vmlab::vmm {
 
 // The decoded INS/OUTS: what the loop needs of the instruction.
 struct StringIoOp {
-  bool in = false;           // INS (ES:EDI <- port) or OUTS (port <- seg:ESI)
-  unsigned size = 1;         // 1, 2 or 4 bytes an element
-  uint16_t port = 0;         // DX
-  bool rep = false;          // F3, or F2 (which repeats INS/OUTS as F3 does)
-  bool a16 = false;          // the 67 prefix: SI, DI, CX, their low 16 bits only
-  uint8_t src_seg = 3;       // OUTS's segment: DS or the override (INS always uses ES)
+  bool in = false;      // INS (ES:EDI <- port) or OUTS (port <- seg:ESI)
+  unsigned size = 1;    // 1, 2 or 4 bytes an element
+  uint16_t port = 0;    // DX
+  bool rep = false;     // F3, or F2 (which repeats INS/OUTS as F3 does)
+  bool a16 = false;     // the 67 prefix: SI, DI, CX, their low 16 bits only
+  uint8_t src_seg = 3;  // OUTS's segment: DS or the override (INS always uses ES)
 };
 
 // `insn` as the loop's operation, DX being the port; nothing when it is no INS/OUTS.

@@ -195,8 +195,8 @@ TEST(StringIoHostile, ABudgetThatEndsMidBatchLeavesNativesRegistersOnTheInstruct
     EXPECT_EQ(r.ecx + (r.edi - 0x200000u), 100000u) << name(where);
   }
   // The rest of it, with a budget that lets it finish: every element done, at the exit port.
-  for (const Where where : {Where::kNative, Where::kVtShadow, Where::kVtNested, Where::kClassic,
-                            Where::kBt}) {
+  for (const Where where :
+       {Where::kNative, Where::kVtShadow, Where::kVtNested, Where::kClassic, Where::kBt}) {
     const Regs r = run_long_ins(where, 1000000);
     EXPECT_EQ(r.reason, machine::StopReason::kExitPort) << name(where);
     EXPECT_EQ(r.ecx, 0u) << name(where);
