@@ -104,6 +104,7 @@ struct ClassifiedInsn {
   bool rep = false;
   bool uses_gs = false;     // reads or writes %gs, or a memory operand with a %gs override
   bool cs_operand = false;  // a memory operand with a CS override (Family::kSimulate)
+  bool cs_refused = false;  // ... in an instruction the TC would run: the run stops
   // Decided by the family files (translator.cpp, classify).
   enum class Family : uint8_t {
     kNone,

@@ -417,17 +417,6 @@ bool stores_to_memory(const ClassifiedInsn& insn) {
 }  // namespace
 
 void Translator::classify(ClassifiedInsn& insn) const {
-  if (insn.cs_operand) {
-    // A memory operand through CS: the TC's CS is the monitor's code segment, whose base
-    // and limit are not the guest's, and which reaches the translation cache and the rest
-    // of the hypervisor hole. The instruction is executed for the guest by the kit, with
-    // the guest's CS (random guest --rich seed 30196 read the TC through cs:[0xFC100000]).
-    // Jump tables and other reads through CS are rare in 32-bit kernels.
-    insn.family = ClassifiedInsn::Family::kSimulate;
-    insn.how = Translation::kCallout;
-    insn.terminates = true;
-    return;
-  }
   if (classify_control(insn)) {
     insn.family = ClassifiedInsn::Family::kControl;
   } else if (classify_interrupt(insn)) {
@@ -450,6 +439,27 @@ void Translator::classify(ClassifiedInsn& insn) const {
     insn.family = ClassifiedInsn::Family::kNone;
     insn.how = Translation::kIdent;
   }
+  if (insn.cs_operand) classify_cs_operand(insn);
+}
+
+void Translator::classify_cs_operand(ClassifiedInsn& insn) {
+  // A memory operand through CS: the TC's CS is the monitor's code segment, whose base and
+  // limit are not the guest's, and which reaches the translation cache and the rest of the
+  // hypervisor hole (random guest --rich seed 30196 read the TC through cs:[0xFC100000]).
+  // What the kit emulates in a callout (far transfers, system and I/O instructions, INT)
+  // reads its operand with the guest's CS already. A plain instruction, a guilty store or
+  // a near indirect branch is executed for the guest by the kit (SIMULATE), with the
+  // guest's CS: it loads no segment, so no selector of the monitor's can come of it. What
+  // runs in the TC otherwise (segment loads with their selector checks, the in-TC system
+  // sequences) would read through the monitor's CS: the run stops there instead (exit 74).
+  using F = ClassifiedInsn::Family;
+  const bool plain = insn.family == F::kNone || insn.family == F::kAdaptive ||
+                     (insn.family == F::kControl && insn.how == Translation::kRemapped);
+  if (!plain && insn.how == Translation::kCallout) return;
+  insn.cs_refused = !plain;
+  insn.family = F::kSimulate;
+  insn.how = Translation::kCallout;
+  insn.terminates = true;
 }
 
 bool Translator::decode_one(const uint8_t* bytes, size_t size, uint32_t eip,
@@ -636,7 +646,8 @@ Translator::Attempt Translator::translate(uint32_t eip) {
         break;
       case ClassifiedInsn::Family::kSimulate:
         e.begin(insn, Translation::kCallout);
-        e.callout(CalloutKind::kSimulate, insn, insn.bytes[0]);
+        e.callout(insn.cs_refused ? CalloutKind::kUnsupported : CalloutKind::kSimulate, insn,
+                  insn.cs_refused ? guest_opcode(insn) : insn.bytes[0]);
         e.end();
         break;
       case ClassifiedInsn::Family::kNone:

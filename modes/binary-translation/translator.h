@@ -206,6 +206,8 @@ class Translator {
 
  private:
   void classify(ClassifiedInsn& insn) const;
+  // A memory operand with a CS override (insn.cs_operand): SIMULATE, or the run stops.
+  static void classify_cs_operand(ClassifiedInsn& insn);
   // decode_one into an ClassifiedInsn that is still default-constructed.
   bool decode_fresh(const uint8_t* bytes, size_t size, uint32_t eip, ClassifiedInsn& out) const;
   // The encodings the processor defines and Capstone rejects (translator.cpp).

@@ -81,6 +81,14 @@ static uint32_t cs_jump(uint32_t i) {
   return v;
 }
 
+/* A far JMP through a pointer read with CS: to 0xFFE8, past the kernel's GDT (natively
+ * #GP(0xFFE8); under bt the monitor's translation-cache code segment, never reached). */
+static volatile uint32_t far_pointer[2] = {0x100000, 0xFFE8};
+static uint32_t cs_far_jump(void) {
+  __asm__ volatile(PROBE_BEGIN "ljmp *%%cs:(%0)\n" PROBE_END : : "r"(far_pointer) : "memory");
+  return 0;
+}
+
 /* The same read with CS = SEL_BASED (entered by a far call, left by a far return). */
 static uint32_t based_read(uint32_t at) {
   uint32_t v = 0;
@@ -126,6 +134,7 @@ void kmain(uint32_t magic, const struct multiboot_info* mbi) {
   probe_print("cs read at 0xFEE00030 (the local APIC version)", cs_read(0xFEE00030));
   probe_print("cs jump table, case 0", cs_jump(0));
   probe_print("cs jump table, case 1", cs_jump(1));
+  probe_print("cs far jump to 0xFFE8", cs_far_jump());
   probe_print("cs write", cs_write((uint32_t)&value));
   puts("the variable after it: ");
   puthex(value);
