@@ -335,6 +335,7 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   machine::RunResult r;
   std::optional<DebuggerMachines> machines;  // --gdb (cli/snapshot_session.h)
+  bool gdb_killed = false;                   // `kill` in gdb ended the run
   MigrationOutcome migration;  // --migrate-to, or a destination (cli/migrate_session.h)
   if (opts->migrate.any() || incoming_migration()) {
     auto ran =
@@ -356,6 +357,7 @@ int cmd_run(const std::vector<std::string>& args) {
     std::cerr << "gdb: listening on 127.0.0.1:" << server.value()->port() << std::endl;
     r = server.value()->run(
         vm, opts->gdb_wait, [&] { return interrupt_stop.signal_received() != 0; }, std::cerr);
+    gdb_killed = server.value()->killed();
     active = &machines->current();
   } else if (opts->snapshots.any()) {
     auto ran = run_with_snapshots(vm, *opts, input_sha256, *console_muted);
@@ -412,6 +414,7 @@ int cmd_run(const std::vector<std::string>& args) {
   // The shell's convention for a process ended by a signal: 128 + its number.
   if (const int sig = interrupt_stop.signal_received(); sig != 0) return 128 + sig;
   if (quit) return 0;                     // as QEMU's Ctrl-A x
+  if (gdb_killed) return 0;               // as QEMU's gdbstub on `k`
   if (migration.migrated_away) return 0;  // the destination runs the guest on
   return exit_code_for(r);
 }

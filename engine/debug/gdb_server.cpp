@@ -113,7 +113,9 @@ machine::RunResult GdbServer::run(vmm::Vm& first, bool wait,
   // machine takes the stop request).
   while (vm().state() != vmm::VmState::kStopped) vm().resume();
   machine::RunResult r = *vm().last_stop();
-  if (killed) r.message = "killed by gdb";
+  // A kill after the guest had stopped by itself leaves that stop as it was.
+  killed_ = killed && r.reason == machine::StopReason::kStopRequested;
+  if (killed_) r.message = "killed by gdb";
   // The wall time of the whole run, waits for the debugger included.
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;

@@ -40,6 +40,9 @@ class GdbServer {
   // ended with: `vm`, or the last one `monitor loadvm` swapped in (the LoadVm's).
   machine::RunResult run(vmm::Vm& vm, bool wait, const std::function<bool()>& host_interrupted,
                          std::ostream& log);
+  // Whether the last run() ended because a debugger sent `k` (or vKill) while the guest was
+  // still running: the run is over by request, as QEMU's gdbstub ends QEMU with status 0.
+  bool killed() const { return killed_; }
 
  private:
   GdbServer(int fd, uint16_t port) : listen_fd_(fd), port_(port) {}
@@ -48,6 +51,7 @@ class GdbServer {
 
   int listen_fd_;
   uint16_t port_;
+  bool killed_ = false;
   DebugTarget::SaveVm save_vm_;
   DebugTarget::LoadVm load_vm_;
 };

@@ -441,6 +441,8 @@ def check_protocol(args):
     c.raw(b"$k#6b")
     code, console, err = finish(proc)
     expect(err, r"^vmlab: killed by gdb", "the kill")
+    if code != 0:  # as QEMU's gdbstub: `k` ends the emulator with status 0
+        sys.exit(f"FAIL: the run gdb killed exits {code}, not 0")
     print(f"{args.mode}: protocol OK")
 
 
