@@ -54,7 +54,15 @@ inline constexpr uint32_t AM = 1u << 18;
 inline constexpr uint32_t NW = 1u << 29;
 inline constexpr uint32_t CD = 1u << 30;
 inline constexpr uint32_t PG = 1u << 31;
+// The bits that exist on this processor; the others are reserved and ignored on writes
+// (SDM Vol. 3A, 2.5: "Attempting to set any reserved bits in CR0[31:0] is ignored").
+inline constexpr uint32_t kDefined = PE | MP | EM | TS | ET | NE | WP | AM | NW | CD | PG;
 }  // namespace cr0
+
+// CR3 in 32-bit paging: the page-directory base and the PWT/PCD cache bits (table 4-3).
+namespace cr3 {
+inline constexpr uint32_t kDefined = 0xFFFFF000u | 0x18u;
+}  // namespace cr3
 
 namespace cr4 {
 inline constexpr uint32_t VME = 1u << 0;
@@ -66,6 +74,10 @@ inline constexpr uint32_t PAE = 1u << 5;
 inline constexpr uint32_t MCE = 1u << 6;
 inline constexpr uint32_t PGE = 1u << 7;
 inline constexpr uint32_t PCE = 1u << 8;
+// The bits this processor implements. Setting any other raises #GP(0) (MOV CRn in Vol. 2):
+// no V86 extensions (VME, PVI), no PAE, no MCE, no SSE state. Every path that writes a
+// guest's CR4 (the processor, the VT monitor through it, the kit's emulation) checks this.
+inline constexpr uint32_t kImplemented = TSD | DE | PSE | PGE | PCE;
 }  // namespace cr4
 
 // Exception vectors (SDM Vol. 3A, table 6-1).

@@ -26,16 +26,6 @@ constexpr uint32_t kLargeReserved = 0x003FE000u;
 
 constexpr uint32_t kPageMask = 0xFFFu;
 
-// CR0 bits that exist on this processor; the others are reserved and ignored on writes
-// (SDM Vol. 3A, 2.5: "Attempting to set any reserved bits in CR0[31:0] is ignored").
-constexpr uint32_t kCr0Defined = cr0::PE | cr0::MP | cr0::EM | cr0::TS | cr0::ET | cr0::NE |
-                                 cr0::WP | cr0::AM | cr0::NW | cr0::CD | cr0::PG;
-// CR4 bits this processor implements. Setting any other raises #GP(0) (MOV CRn in Vol. 2):
-// no V86 extensions (VME, PVI), no PAE, no MCE, no SSE state.
-constexpr uint32_t kCr4Supported = cr4::TSD | cr4::DE | cr4::PSE | cr4::PGE | cr4::PCE;
-// CR3 in 32-bit paging: page-directory base and the PWT/PCD cache bits (table 4-3).
-constexpr uint32_t kCr3Defined = 0xFFFFF000u | 0x18u;
-
 }  // namespace
 
 void Cpu::page_fault(uint32_t lin, uint32_t error_code) {
@@ -262,7 +252,7 @@ void Cpu::tlb_invlpg(uint32_t lin) {
 }
 
 void Cpu::write_cr0(uint32_t v) {
-  v = (v & kCr0Defined) | cr0::ET;  // ET is hardwired to 1 since the i486
+  v = (v & cr0::kDefined) | cr0::ET;  // ET is hardwired to 1 since the i486
   if ((v & cr0::PG) && !(v & cr0::PE)) fault_gp(0);
   if ((v & cr0::NW) && !(v & cr0::CD)) fault_gp(0);
   if (!(v & cr0::PE)) {
@@ -278,14 +268,14 @@ void Cpu::write_cr0(uint32_t v) {
 
 void Cpu::write_cr3(uint32_t v) {
   const uint32_t old = s_.cr3;
-  s_.cr3 = v & kCr3Defined;
+  s_.cr3 = v & cr3::kDefined;
   if (observer_) observer_->on_cr_write(3, old, s_.cr3);
   // MOV to CR3 invalidates all non-global entries, even when the value does not change.
   tlb_flush(false);
 }
 
 void Cpu::write_cr4(uint32_t v) {
-  if (v & ~kCr4Supported) fault_gp(0);
+  if (v & ~cr4::kImplemented) fault_gp(0);
   const uint32_t old = s_.cr4;
   s_.cr4 = v;
   if (observer_) observer_->on_cr_write(4, old, v);

@@ -15,18 +15,6 @@
 
 namespace vmlab::vmm {
 
-namespace {
-
-// CR0 bits that exist; CR4 bits this processor implements (as engine/cpu/mmu.cpp).
-constexpr uint32_t kCr0Defined = cpu::cr0::PE | cpu::cr0::MP | cpu::cr0::EM | cpu::cr0::TS |
-                                 cpu::cr0::ET | cpu::cr0::NE | cpu::cr0::WP | cpu::cr0::AM |
-                                 cpu::cr0::NW | cpu::cr0::CD | cpu::cr0::PG;
-constexpr uint32_t kCr4Supported =
-    cpu::cr4::TSD | cpu::cr4::DE | cpu::cr4::PSE | cpu::cr4::PGE | cpu::cr4::PCE;
-constexpr uint32_t kCr3Defined = 0xFFFFF000u | 0x18u;
-
-}  // namespace
-
 // --- CPUID -----------------------------------------------------------------------------------
 
 // The classic CPU does not trap CPUID (it is not privileged: the guest kernel in ring 1
@@ -84,7 +72,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::mov_to_cr(const GuestInsn& insn)
   uint32_t value = read_gpr(insn.ops[1].reg, 4);
   switch (insn.ops[0].reg) {
     case 0: {
-      value = (value & kCr0Defined) | cpu::cr0::ET;
+      value = (value & cpu::cr0::kDefined) | cpu::cr0::ET;
       if ((value & cpu::cr0::PG) && !(value & cpu::cr0::PE)) return gp(0);
       if ((value & cpu::cr0::NW) && !(value & cpu::cr0::CD)) return gp(0);
       if (!(value & cpu::cr0::PE)) {
@@ -110,7 +98,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::mov_to_cr(const GuestInsn& insn)
     case 2: v.cr2 = value; break;
     case 3: {
       const uint32_t old = v.cr3;
-      v.cr3 = value & kCr3Defined;
+      v.cr3 = value & cpu::cr3::kDefined;
       c_.recorder.record(EventKind::cr3_switch, {old, v.cr3, 0, 0});
       c_.recorder.record(EventKind::tlb_flush, {0, 0, 0, 0});
       // The shadows are kept coherent by tracing, so a CR3 load only selects (or builds)
@@ -119,7 +107,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::mov_to_cr(const GuestInsn& insn)
       break;
     }
     case 4: {
-      if (value & ~kCr4Supported) return gp(0);
+      if (value & ~cpu::cr4::kImplemented) return gp(0);
       const uint32_t old = v.cr4;
       v.cr4 = value;
       c_.recorder.record(EventKind::cr_write, {4, old, value, 0});
