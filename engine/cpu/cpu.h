@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -344,10 +345,16 @@ class Cpu {
   // instruction); after it, the new task's, at the new task's EIP.
   void switch_task(const TaskTarget& target, TaskSource source, bool has_error_code = false,
                    uint32_t error_code = 0);
-  // A monitor's scratch processor, which runs a guest instruction only for its checks
-  // (engine/vmm/kit/scratch_execution.h), stops at a switch that passed them (kUnsupported,
-  // "... task switching ..."): the monitor performs or refuses the switch itself.
-  void stop_at_task_switches(bool stop) { stop_at_task_switch_ = stop; }
+  // What a switch that passed its checks does (TaskSwitching, task_switch.h); kPerform by
+  // default. A monitor's scratch processor, which runs a guest instruction only for its
+  // checks (engine/vmm/kit/scratch_execution.h), stops there.
+  void set_task_switching(TaskSwitching mode) { task_switching_ = mode; }
+  TaskSwitching task_switching() const { return task_switching_; }
+  // Whether the last switch_task passed its commit point (a fault after it is the new
+  // task's), and the CR3 of its new task under kMonitorKeepsCr3 (none before the commit
+  // point, or for a 16-bit TSS).
+  bool task_switch_committed() const { return task_committed_; }
+  std::optional<uint32_t> task_switch_cr3() const { return task_cr3_; }
 
   // --- Interrupts and exceptions (interrupts.cpp) ---------------------------------------
   // Delivers through the IDT: gate checks, stack switch through the TSS on a privilege
@@ -586,7 +593,9 @@ class Cpu {
   void check_apic_access(uint32_t pa, bool write);
   bool apic_pass_armed_ = false;
   uint32_t system_fence_ = 0;  // fence_system_accesses()
-  bool stop_at_task_switch_ = false;
+  TaskSwitching task_switching_ = TaskSwitching::kPerform;
+  bool task_committed_ = false;
+  std::optional<uint32_t> task_cr3_;
   void check_system_access(uint32_t lin, unsigned size);
   uint64_t apic_pass_icount_ = 0;
   uint32_t apic_pass_eip_ = 0;

@@ -38,15 +38,20 @@ void Cpu::switch_task(const TaskTarget& target, TaskSource source, bool has_erro
                       uint32_t error_code) {
   const uint16_t new_sel = target.selector;
   const Descriptor& nd = target.desc;
-  if (stop_at_task_switch_) {
+  task_committed_ = false;
+  task_cr3_.reset();
+  if (task_switching_ == TaskSwitching::kStopAfterChecks) {
     unsupported(
         "a task switch that passed its checks: hardware task switching is not "
         "implemented under this monitor");
   }
-  if (guest_mode_) [[unlikely]] {
-    unsupported(
-        "a task switch in guest mode: hardware task switching is not implemented "
-        "under the VT monitor");
+  if (guest_mode_ && task_switching_ == TaskSwitching::kPerform) [[unlikely]] {
+    // A task switch in guest mode always exits (SDM Vol. 3C 25.4.2), with the new TSS's
+    // selector and the source (table 27-2) and, for a JMP, CALL or IRET, the instruction's
+    // length; an event through a task gate is the exit's IDT-vectoring information
+    // (deliver_event). The monitor performs the switch (kMonitorPerforms, kMonitorKeepsCr3).
+    vm_exit(vmx::ExitReason::kTaskSwitch, task_switch_qualification(new_sel, source),
+            source == TaskSource::kIdtGate ? 0 : static_cast<uint8_t>(s_.eip - insn_eip_));
   }
   if (!is_tss32(nd.type()) || !is_tss32(s_.tr.type)) {
     unsupported("task switch with a 16-bit TSS (selector " + std::to_string(new_sel & 0xFFFC) +
@@ -92,6 +97,7 @@ void Cpu::switch_task(const TaskTarget& target, TaskSource source, bool has_erro
   }
 
   // The commit point: a fault from here on is the new task's, at its EIP.
+  task_committed_ = true;
   try {
     const uint16_t old_sel = s_.tr.selector;
     uint32_t new_eflags = n.eflags;
@@ -107,7 +113,11 @@ void Cpu::switch_task(const TaskTarget& target, TaskSource source, bool has_erro
     raw |= uint64_t{kBusyBit} << 40;
     s_.cr0 |= cr0::TS;
     s_.tr = Descriptor{raw}.to_cache(new_sel);
-    if (s_.paging()) write_cr3(n.cr3);
+    if (task_switching_ == TaskSwitching::kMonitorKeepsCr3) {
+      task_cr3_ = n.cr3;
+    } else if (s_.paging()) {
+      write_cr3(n.cr3);
+    }
     // The registers, without a fault; the segment registers hold the selectors alone until
     // each is loaded and checked below.
     s_.eip = n.eip;

@@ -23,6 +23,23 @@ namespace vmlab::cpu {
 // of a VM exit for a task switch (SDM Vol. 3C, table 27-2).
 enum class TaskSource : uint8_t { kCall = 0, kIret = 1, kJmp = 2, kIdtGate = 3 };
 
+// What the processor does with a switch that passed its checks (Cpu::set_task_switching).
+enum class TaskSwitching : uint8_t {
+  // Performs it; in guest mode it is a VM exit with reason 9 instead (SDM Vol. 3C 25.4.2:
+  // a task switch in VMX non-root operation always exits), which the monitor handles.
+  kPerform,
+  // Performs it in guest mode too: a VT monitor that has the processor perform the
+  // guest's switch on the guest's state (modes/full-emulation/vt_task_switch.cpp).
+  kMonitorPerforms,
+  // Performs it without loading CR3: the new task's CR3 is kept for the monitor
+  // (Cpu::task_switch_cr3), which loads it into its shadow MMU. A monitor's scratch
+  // processor, whose page tables are its own (engine/vmm/kit/emulate_task_switch.cpp).
+  kMonitorKeepsCr3,
+  // Stops the run (kUnsupported, "... task switching ..."): a monitor's scratch processor
+  // that runs a guest instruction for its checks only.
+  kStopAfterChecks,
+};
+
 // The TSS a task switch goes to: its selector and its descriptor as read from the GDT.
 struct TaskTarget {
   uint16_t selector = 0;

@@ -116,7 +116,7 @@ TEST_F(TaskCheckTest, IretWithNtChecksThePreviousTaskLink) {
   // itself: task_switch_test.cpp).
   set_gdt(kAvailTss, seg_desc(kOtherTss, 0x67, sys_type::kTss32Busy, 0, false));
   enter_cpl(3);
-  cpu_.stop_at_task_switches(true);
+  cpu_.set_task_switching(TaskSwitching::kStopAfterChecks);
   EXPECT_EQ(run_code({0xCF}, 1), RunEnd::kUnsupported);
 }
 

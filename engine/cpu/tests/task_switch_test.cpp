@@ -244,7 +244,7 @@ TEST_F(TaskSwitchTest, SixteenBitAndVirtual8086TasksStopAfterTheChecks) {
 }
 
 TEST_F(TaskSwitchTest, AScratchProcessorStopsAtASwitchThatPassedItsChecks) {
-  cpu_.stop_at_task_switches(true);
+  cpu_.set_task_switching(TaskSwitching::kStopAfterChecks);
   EXPECT_EQ(run_far(0x9A, kTss2Sel), RunEnd::kUnsupported);
   EXPECT_NE(cpu_.stop_message().find("task switching"), std::string::npos);
   EXPECT_EQ(st().tr.selector, kTssSel);
