@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "engine/cpu/insn.h"
 #include "engine/cpu/monitor.h"
 #include "engine/cpu/state_codec.h"
+#include "engine/cpu/task_switch.h"
 #include "engine/cpu/vmx.h"
 
 namespace vmlab::cpu {
@@ -336,6 +338,24 @@ class Cpu {
   void set_return_frame(const std::vector<uint8_t>* frame) { return_frame_ = frame; }
   const std::vector<uint8_t>* return_frame() const { return return_frame_; }
 
+  // --- Hardware task switching (task_switch.cpp; task_switch.h) ------------------------
+  // Switches to the task `target` (checked by task_checks.h) for a far JMP or CALL, IRET
+  // with NT or an event through an IDT task gate, whose error code, if any, goes on the new
+  // task's stack. A fault before the commit point is the old task's (EIP rewound to the
+  // instruction); after it, the new task's, at the new task's EIP.
+  void switch_task(const TaskTarget& target, TaskSource source, bool has_error_code = false,
+                   uint32_t error_code = 0);
+  // What a switch that passed its checks does (TaskSwitching, task_switch.h); kPerform by
+  // default. A monitor's scratch processor, which runs a guest instruction only for its
+  // checks (engine/vmm/kit/scratch_execution.h), stops there.
+  void set_task_switching(TaskSwitching mode) { task_switching_ = mode; }
+  TaskSwitching task_switching() const { return task_switching_; }
+  // Whether the last switch_task passed its commit point (a fault after it is the new
+  // task's), and the CR3 of its new task under kMonitorKeepsCr3 (none before the commit
+  // point, or for a 16-bit TSS).
+  bool task_switch_committed() const { return task_committed_; }
+  std::optional<uint32_t> task_switch_cr3() const { return task_cr3_; }
+
   // --- Interrupts and exceptions (interrupts.cpp) ---------------------------------------
   // Delivers through the IDT: gate checks, stack switch through the TSS on a privilege
   // change, the frame, IF/TF/NT clearing, double and triple fault.
@@ -550,6 +570,9 @@ class Cpu {
 
   // segmentation.cpp / far_transfer.cpp / interrupts.cpp helpers.
   void set_descriptor_accessed(uint32_t addr, uint64_t raw);
+  // task_switch.cpp: a segment register of the new task, with the checks of SDM Vol. 3A
+  // table 7-1 (#TS, #NP, #SS with the selector) at the new CPL.
+  void load_task_segment(uint8_t sreg, uint16_t selector);
   // The stack of privilege level `dpl` from the current TSS, checked as SDM Vol. 3A 6.12.1
   // requires (#TS for a bad TSS slot or SS, #SS for a not-present SS).
   void inner_stack_from_tss(uint8_t dpl, uint32_t ext, uint16_t& ss_sel, uint32_t& esp,
@@ -570,6 +593,9 @@ class Cpu {
   void check_apic_access(uint32_t pa, bool write);
   bool apic_pass_armed_ = false;
   uint32_t system_fence_ = 0;  // fence_system_accesses()
+  TaskSwitching task_switching_ = TaskSwitching::kPerform;
+  bool task_committed_ = false;
+  std::optional<uint32_t> task_cr3_;
   void check_system_access(uint32_t lin, unsigned size);
   uint64_t apic_pass_icount_ = 0;
   uint32_t apic_pass_eip_ = 0;

@@ -4,11 +4,9 @@
 // SDM Vol. 3A: 5.8 (privilege-level checks when transferring program control: direct
 // transfers 5.8.1-5.8.2, call gates 5.8.3-5.8.4, the stack switch 5.8.5, returns 5.8.6).
 // Vol. 2: the JMP, CALL, RET and IRET pseudo-code, which fix the order of the checks and
-// their error codes. Task switches (a TSS or task gate as the target of a far transfer,
-// IRET with NT set) and returns to virtual-8086 mode are out of scope: a task switch
-// stops the run with an "unsupported" message only after every check the hardware makes
-// before switching has passed (task_checks.h), so a program that tries one gets the
-// architectural fault instead.
+// their error codes. A TSS or task gate as the target of a far transfer and IRET with NT
+// set switch tasks (task_checks.h, then Cpu::switch_task in task_switch.cpp); returns to
+// virtual-8086 mode are out of scope.
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/descriptor.h"
 #include "engine/cpu/task_checks.h"
@@ -99,8 +97,8 @@ void Cpu::far_jump(uint16_t selector, uint32_t offset, bool o16) {
     return;
   }
   if (is_task_target(d)) {
-    check_far_task_target(*this, selector, d);
-    unsupported("far JMP to a TSS or task gate: hardware task switching is not implemented");
+    switch_task(check_far_task_target(*this, selector, d), TaskSource::kJmp);
+    return;
   }
   if (!is_call_gate(d)) fault_gp(err);
   // Through a call gate: the gate must be reachable (DPL >= CPL and >= RPL); a JMP goes
@@ -147,8 +145,8 @@ void Cpu::far_call(uint16_t selector, uint32_t offset, bool o16) {
     return;
   }
   if (is_task_target(d)) {
-    check_far_task_target(*this, selector, d);
-    unsupported("far CALL to a TSS or task gate: hardware task switching is not implemented");
+    switch_task(check_far_task_target(*this, selector, d), TaskSource::kCall);
+    return;
   }
   if (!is_call_gate(d)) fault_gp(err);
   if (d.dpl() < s_.cpl || d.dpl() < rpl) fault_gp(err);
@@ -241,10 +239,8 @@ void Cpu::far_return(uint16_t release_bytes, bool o16) {
 
 void Cpu::interrupt_return(bool o16) {
   if (s_.eflags & flags::NT) {
-    check_nested_task_return(*this);
-    unsupported(
-        "IRET with EFLAGS.NT set (return from a nested task): hardware task switching "
-        "is not implemented");
+    switch_task(check_nested_task_return(*this), TaskSource::kIret);
+    return;
   }
   const unsigned w = o16 ? 2 : 4;
   const uint32_t eip = stack_read(*this, 0, w);

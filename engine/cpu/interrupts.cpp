@@ -6,9 +6,8 @@
 // EXT bit), 6.15 "Interrupt 8" with table 6-5 (which pairs of exceptions make a double
 // fault) and "Interrupt 8 ... shutdown". Vol. 2, INT n pseudo-code: the order of checks.
 //
-// Hardware task switching (task gates in the IDT) is out of scope for this model: a task
-// gate stops the run with a clear "unsupported" message instead of switching tasks, once
-// every check the hardware makes before the switch has passed (task_checks.h).
+// A task gate in the IDT switches tasks (task_checks.h, then Cpu::switch_task in
+// task_switch.cpp), the error code going on the new task's stack.
 #include <cstdio>
 #include <string>
 
@@ -287,9 +286,9 @@ void Cpu::deliver_through_idt(uint8_t vector, EventSource source, bool has_error
   if (is_software(source) && gate.dpl() < s_.cpl) fault_gp(uint32_t{vector} * 8 + 2);
   if (!gate.present()) fault(vec::NP, idt_err);
   if (type == sys_type::kTaskGate) {
-    check_idt_task_gate(*this, gate, ext);
-    unsupported("task switch through a task gate (IDT vector " + std::to_string(vector) +
-                "): hardware task switching is not implemented by this processor model");
+    switch_task(check_idt_task_gate(*this, gate, ext), TaskSource::kIdtGate, has_error_code,
+                error_code);
+    return;
   }
   const bool gate32 = type == sys_type::kInterruptGate32 || type == sys_type::kTrapGate32;
   const bool interrupt_gate =

@@ -38,7 +38,7 @@ bool is_task_target(const Descriptor& d) {
   return is_tss(d) || (!d.s() && d.type() == sys_type::kTaskGate);
 }
 
-void check_far_task_target(Cpu& cpu, uint16_t selector, const Descriptor& d) {
+TaskTarget check_far_task_target(Cpu& cpu, uint16_t selector, const Descriptor& d) {
   const uint32_t err = selector_error(selector);
   const uint8_t cpl = cpu.state().cpl;
   const uint8_t rpl = selector & 3;
@@ -49,17 +49,17 @@ void check_far_task_target(Cpu& cpu, uint16_t selector, const Descriptor& d) {
     if ((selector & 4) || d.dpl() < cpl || d.dpl() < rpl || is_busy(d)) cpu.fault_gp(err);
     if (!d.present()) cpu.fault(vec::NP, err);
     check_tss_limit(cpu, d, err);
-    return;
+    return {selector, d};
   }
   // "TASK-GATE": the gate's DPL >= CPL and >= RPL, else #GP(gate selector); present, else
   // #NP(gate selector). Then the TSS it names: in the GDT, a TSS and not busy, else
   // #GP(TSS selector); present, else #NP(TSS selector).
   if (d.dpl() < cpl || d.dpl() < rpl) cpu.fault_gp(err);
   if (!d.present()) cpu.fault(vec::NP, err);
-  check_idt_task_gate(cpu, d, 0);
+  return check_idt_task_gate(cpu, d, 0);
 }
 
-void check_idt_task_gate(Cpu& cpu, const Descriptor& gate, uint32_t ext) {
+TaskTarget check_idt_task_gate(Cpu& cpu, const Descriptor& gate, uint32_t ext) {
   // INT n pseudo-code, "TASK-GATE": every error code carries the EXT bit of the event.
   const uint16_t tss_sel = gate.gate_selector();
   const uint32_t err = selector_error(tss_sel) | ext;
@@ -67,9 +67,10 @@ void check_idt_task_gate(Cpu& cpu, const Descriptor& gate, uint32_t ext) {
   if (is_busy(t)) cpu.fault_gp(err);
   if (!t.present()) cpu.fault(vec::NP, err);
   check_tss_limit(cpu, t, err);
+  return {tss_sel, t};
 }
 
-void check_nested_task_return(Cpu& cpu) {
+TaskTarget check_nested_task_return(Cpu& cpu) {
   // IRET pseudo-code, "TASK-RETURN": the link field is the first word of the current TSS;
   // the task returned to must be busy (it is the one that called or was interrupted).
   const SegmentCache& tr = cpu.state().tr;
@@ -79,6 +80,7 @@ void check_nested_task_return(Cpu& cpu) {
   if (!is_busy(t)) cpu.fault(vec::TS, err);
   if (!t.present()) cpu.fault(vec::NP, err);
   check_tss_limit(cpu, t, err);
+  return {link, t};
 }
 
 }  // namespace vmlab::cpu

@@ -35,6 +35,7 @@ enum class ExitReason : uint16_t {
   kExceptionOrNmi = 0,
   kExternalInterrupt = 1,
   kInterruptWindow = 7,
+  kTaskSwitch = 9,
   kCpuid = 10,
   kHlt = 12,
   kInvlpg = 14,

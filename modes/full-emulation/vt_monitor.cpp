@@ -76,6 +76,7 @@ void VtMonitor::on_vm_exit(const VmExit& exit) {
     case ExitReason::kWrmsr: msr(exit); break;
     case ExitReason::kApicAccess: apic_access(exit); break;
     case ExitReason::kEptViolation: nested_fault(exit); break;
+    case ExitReason::kTaskSwitch: task_switch(exit); break;
     default:
       cpu_.unsupported("VM exit reason " + std::to_string(static_cast<unsigned>(exit.reason)) +
                        " is not handled by the VT monitor");

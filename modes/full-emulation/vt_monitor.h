@@ -74,6 +74,10 @@ class VtMonitor : public cpu::VmxMonitor {
   void msr(const cpu::VmExit& exit);
   void apic_access(const cpu::VmExit& exit);
   void nested_fault(const cpu::VmExit& exit);
+  // vt_task_switch.cpp: reason 9, and the switch on the processor itself (nested paging).
+  void task_switch(const cpu::VmExit& exit);
+  bool switch_in_place(uint16_t selector, cpu::TaskSource source, uint32_t eip, bool has_error_code,
+                       uint32_t error_code, vmm::PrivilegedEmulator::Outcome& fault);
 
   // --- Helpers --------------------------------------------------------------------------
   // Moves the guest past the emulated instruction.

@@ -187,6 +187,18 @@ class PrivilegedEmulator {
   // monitor does with an event delivery that an exit on a traced page interrupted. On a
   // fault nothing has changed (a #PF is the guest's, with the guest's CR2 in the VirtualCpu).
   Outcome perform_on_scratch(const std::function<void(cpu::Cpu&)>& op);
+  // emulate_task_switch.cpp: the guest's task switch to the TSS `selector` (checked by the
+  // processor before its VM exit), performed on the scratch processor with the old task's
+  // EIP `eip` and the event's error code, its stores committed through the shadow MMU.
+  // `committed`: the new task's state is loaded (a `fault` is then the new task's); `cr3`:
+  // the new task's, for the monitor to load.
+  struct TaskSwitchOutcome {
+    bool committed = false;
+    std::optional<uint32_t> cr3;
+    Outcome fault;
+  };
+  TaskSwitchOutcome task_switch(uint16_t selector, cpu::TaskSource source, uint32_t eip,
+                                bool has_error_code, uint32_t error_code);
 
   // IRET with EFLAGS.NT: the task return's checks on the guest's TSS link and GDT
   // (emulate_task_checks.cpp); kNotEmulated when they pass (the run then stops, as

@@ -35,6 +35,7 @@ ScratchExecution::ScratchExecution(cpu::Cpu& real, cpu::Bus& devices, GuestMemor
   cpu_ = std::make_unique<cpu::Cpu>(std::span<uint8_t>(ram_), static_cast<cpu::Bus&>(*this));
   cpu_->set_monitor(this);
   cpu_->set_observer(this);
+  cpu_->set_task_switching(cpu::TaskSwitching::kStopAfterChecks);  // (cpu.h)
 }
 
 ScratchExecution::~ScratchExecution() = default;
