@@ -13,6 +13,12 @@
 // read back from the kernel's own pages), and the monitor's shadow GDT page (its accessed
 // bits aside), IDT page and TSS page are byte for byte what they were before the first
 // frame: no frame word (the ring-3 CS 0x3B with its SS 0x43 above the SP) is in them.
+//
+// The code16 test kernel (tests/kernels/code16) runs guest kernel code in a 16-bit code
+// segment, which bt interprets with the kit's scratch processor (interpret16.cpp); among it
+// a load of DS with the monitor's TC code selector 0xFFE8, a far CALL to 0xFFF0 and LAR of
+// 0xFFF8, which natively lie past the guest's GDT limit. The run prints native's console
+// (#GP(selector), ZF clear), and the monitor's shadow GDT, IDT and TSS pages are unchanged.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -69,7 +75,7 @@ struct Outcome {
 
 enum class Where { kNative, kClassic, kBt };
 
-Outcome run(Where where) {
+Outcome run(Where where, const char* kernel = VMLAB_GATES16_KERNEL) {
   vmm::VmConfig config;
   config.machine.memory_mib = 16;
   config.machine.max_instructions = 4000000;
@@ -80,7 +86,7 @@ Outcome run(Where where) {
   Outcome o;
   if (!created.ok()) return o;
   vmm::Vm& vm = *created.value();
-  const auto loaded = vm.load_kernel(VMLAB_GATES16_KERNEL);
+  const auto loaded = vm.load_kernel(kernel);
   EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.error().message);
   cpu::Cpu& cpu = vm.machine().cpu();
   // Up to the kernel's first console line: its tables are loaded and paging is on, no
@@ -132,6 +138,22 @@ TEST(Gates16Hostile, SixteenBitFramesAtTheHolesEdgeLeaveTheMonitorsPagesUnchange
     EXPECT_FALSE(holds_words(o.idt_after, 0x003B, 0x0202)) << mode;
     EXPECT_FALSE(holds_words(o.gdt_after, 0x0030, 0x0006)) << mode;  // the edge frame's CS, FLAGS
   }
+}
+
+TEST(Gates16Hostile, SixteenBitKernelCodeNamingTheMonitorsSelectorsLeavesTheMonitorUnchanged) {
+  const Outcome native = run(Where::kNative, VMLAB_CODE16_KERNEL);
+  ASSERT_EQ(native.reason, machine::StopReason::kExitPort) << native.message;
+  ASSERT_NE(native.console.find("the monitor's selectors: MOV DS, 0xffe8: #GP 0x0000ffe8; CALL "
+                                "FAR 0xfff0:0: #GP 0x0000fff0; LAR 0xfff8: ZF 0x00000000"),
+            std::string::npos)
+      << native.console;
+  const Outcome o = run(Where::kBt, VMLAB_CODE16_KERNEL);
+  EXPECT_EQ(o.reason, native.reason) << o.message;
+  EXPECT_EQ(o.console, native.console);
+  ASSERT_FALSE(o.gdt_before.empty());
+  EXPECT_EQ(o.gdt_after, o.gdt_before) << "the shadow GDT changed";
+  EXPECT_EQ(o.idt_after, o.idt_before) << "the monitor's IDT changed";
+  EXPECT_EQ(o.tss_after, o.tss_before) << "the monitor's TSS changed";
 }
 
 }  // namespace

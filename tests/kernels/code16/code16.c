@@ -7,7 +7,9 @@
  * interrupt gate to a 16-bit handler and a 16-bit IRET to itself; a #GP (a selector past the
  * GDT limit) and a #PF (a page not present) through 16-bit trap gates, whose 16-bit handlers
  * record the frame of words (error code, IP, CS, FLAGS), skip the instruction and return
- * with IRET; then back to 32-bit code with a 32-bit RETF (66 CB). A second 16-bit segment,
+ * with IRET; the selectors a ring-compressing monitor keeps for itself (0xFFE8-0xFFF8),
+ * past this GDT's limit: #GP(selector) for MOV DS and a far CALL, ZF clear for LAR; then
+ * back to 32-bit code with a 32-bit RETF (66 CB). A second 16-bit segment,
  * based at 0x200000, is entered at IP 0xFFFE: two NOPs, and IP wraps to 0, where a 32-bit
  * RETF returns (what lies at 0x210000 is UD2). Last, a 16-bit IRET (66 CF) from 32-bit code
  * into the 16-bit segment, which comes back by a far JMP to 32-bit code. The kernel prints
@@ -34,7 +36,7 @@ static uint32_t pt_low[1024] __attribute__((aligned(4096)));
 static uint8_t kernel_stack[4096] __attribute__((aligned(16)));
 
 /* What the 16-bit code recorded, a word each. */
-volatile uint32_t r16[40];
+volatile uint32_t r16[40]; /* (the handlers write 14-20) */
 volatile uint32_t skip16, esp_before;
 
 extern char c16_begin[], c16_end[], c16_entry[], gate_entry[], h40_16[], h_gp16[], h_pf16[];
@@ -69,8 +71,20 @@ __asm__(
     /* #GP and #PF through 16-bit trap gates. */
     " addr32 movl $2, skip16\n mov $0x7FF8, %ax\n"
     "at_gp: mov %ax, %es\n"
+    " addr32 mov r16+56, %eax\n addr32 mov %eax, r16+108\n"  /* 27: 14 kept */
+    " addr32 mov r16+60, %eax\n addr32 mov %eax, r16+112\n"  /* 28: 15 */
+    " addr32 mov r16+64, %eax\n addr32 mov %eax, r16+116\n"  /* 29: 16 */
+    " addr32 mov r16+68, %eax\n addr32 mov %eax, r16+120\n"  /* 30: 17 */
     " addr32 movl $3, skip16\n mov $0x3FF000, %ebx\n"
     "at_pf: mov (%ebx), %ax\n"
+    /* The monitor's selectors under ring compression (0xFFE8, 0xFFF0, 0xFFF8), past this
+     * GDT's limit: a DS load and a far CALL are #GP(selector), LAR clears ZF. */
+    " addr32 movl $2, skip16\n mov $0xFFE8, %ax\n mov %ax, %ds\n"
+    " addr32 mov r16+56, %ax\n addr32 mov %ax, r16+92\n"      /* 23 */
+    " addr32 movl $5, skip16\n lcall $0xFFF0, $0\n"
+    " addr32 mov r16+56, %ax\n addr32 mov %ax, r16+96\n"      /* 24 */
+    " mov $0xFFF8, %ax\n mov $0x1234, %bx\n lar %ax, %bx\n setz %cl\n"
+    " addr32 mov %cl, r16+100\n addr32 mov %bx, r16+104\n"    /* 25, 26 */
     /* A 16-bit IRET to the next instruction (FLAGS, CS, IP, a word each). */
     " pushf\n pushw %cs\n call 2f\n2: pop %ax\n add $(after_iret - 2b), %ax\n push %ax\n iret\n"
     "after_iret:\n"
@@ -189,15 +203,20 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   word(", CS ", 12);
   word(", FLAGS ", 13);
   putc('\n');
-  word("#GP in 16-bit code: error ", 14);
-  ip(", IP at_gp", 15, at_gp);
-  word(", CS ", 16);
-  word(", FLAGS ", 17);
+  word("#GP in 16-bit code: error ", 27);
+  ip(", IP at_gp", 28, at_gp);
+  word(", CS ", 29);
+  word(", FLAGS ", 30);
   putc('\n');
   word("#PF in 16-bit code: error ", 18);
   ip(", IP at_pf", 19, at_pf);
   puts(", CR2 ");
   puthex(r16[20]);
+  putc('\n');
+  word("the monitor's selectors: MOV DS, 0xffe8: #GP ", 23);
+  word("; CALL FAR 0xfff0:0: #GP ", 24);
+  word("; LAR 0xfff8: ZF ", 25);
+  word(", BX ", 26);
   putc('\n');
   puts("16-bit IRET, 32-bit RETF: ESP back where it was: ");
   puts(r16[7] == r16[0] ? "yes" : "no");
