@@ -149,14 +149,6 @@ bool BtMonitor::guest_code_32bit() const {
 
 std::optional<uint32_t> BtMonitor::tc_for(uint32_t guest, bool& fault) {
   fault = false;
-  // The translator decodes 32-bit code only, and a fragment runs on linearly where a 16-bit
-  // IP wraps: guest kernel code in a 16-bit code segment (CS.D = 0, as a random guest that
-  // rewrote its kernel CS descriptor enters its handler through) stops the run instead of
-  // running as other instructions (random guest seed 21112 --ring3).
-  if (!guest_code_32bit()) {
-    cpu_.unsupported("bt: guest kernel code in a 16-bit code segment (CS.D = 0) at " + hex(guest) +
-                     " is not translated");
-  }
   if (const auto tc = cache_->lookup(guest)) return tc;
   const Translator::Attempt r = translator_->translate(guest);
   record_translation(guest, r);
@@ -206,7 +198,10 @@ void BtMonitor::enter_tc() {
   // instruction is translated then, when the processor executes the re-entry trampoline,
   // so that its fetch faults (or an undefined opcode's #UD) come only if it wakes, as
   // natively (random guest seed 5145, issue 12). Already translated, it is entered as usual.
-  const bool defer = s.halted && !cache_->lookup(guest);
+  // Guest kernel code in a 16-bit code segment (CS.D = 0) is not translated (the
+  // translator decodes 32-bit code, and a fragment runs on linearly where IP wraps): it
+  // waits at the trampoline too, whose callout interprets one instruction (interpret16.cpp).
+  const bool defer = !guest_code_32bit() || (s.halted && !cache_->lookup(guest));
   const auto tc = defer ? std::nullopt : tc_for(guest, fault);
   // Translating the next instruction faulted, and the fault went to the guest: it is now
   // at its handler, which must be entered the same way. The guest kernel never runs
@@ -257,16 +252,7 @@ void BtMonitor::sync_selector_table() {
   // slots copied since (slot_copied) are rechecked, since DPL 0 and DPL 1 compress alike.
   const uint32_t gdt = segments_.gdt_entries();
   const uint32_t ldt = segments_.ldt_entries();
-  auto entry = [&](uint32_t sel) -> uint32_t {
-    const auto selector = static_cast<uint16_t>(sel);
-    if (cpu::is_null_selector(selector)) return 0;
-    if (!segments_.guest_slot(selector)) return sel & 0xFFFCu;
-    if ((sel & 3u) != 1) return 0;
-    const auto raw = segments_.guest_descriptor(selector);
-    if (!raw) return 0;
-    const cpu::Descriptor d{*raw};
-    return d.dpl() == 0 && !d.conforming() ? sel & 0xFFFCu : 0;
-  };
+  auto entry = [&](uint32_t sel) { return selector_refusal(static_cast<uint16_t>(sel)); };
   auto write_pair = [&](uint32_t sel) {  // sel even
     cache_->set_data32(gsdata::kSelectorTable + sel * 2, entry(sel) | entry(sel + 1) << 16);
   };
@@ -279,6 +265,16 @@ void BtMonitor::sync_selector_table() {
   table_ldt_entries_ = ldt;
   copied_slots_.clear();
   for (uint32_t sel = 0; sel <= 0xFFFFu; sel += 2) write_pair(sel);
+}
+
+uint32_t BtMonitor::selector_refusal(uint16_t selector) const {
+  if (cpu::is_null_selector(selector)) return 0;
+  if (!segments_.guest_slot(selector)) return selector & 0xFFFCu;
+  if ((selector & 3u) != 1) return 0;
+  const auto raw = segments_.guest_descriptor(selector);
+  if (!raw) return 0;
+  const cpu::Descriptor d{*raw};
+  return d.dpl() == 0 && !d.conforming() ? selector & 0xFFFCu : 0;
 }
 
 void BtMonitor::slot_copied(uint16_t selector) {
@@ -671,8 +667,13 @@ void BtMonitor::callout() {
   if (!found) cpu_.unsupported("bt: a callout from TC address " + hex(s.eip) + " nobody emitted");
   const TranslationCache::CalloutSite site = *found;
   ++callouts_;
-  vm_.recorder().record(EventKind::bt_callout,
-                        {static_cast<uint32_t>(site.kind), site.detail, site.guest_eip, 0});
+  // The trampoline's callout into 16-bit guest kernel code interprets one instruction there,
+  // and is recorded as such by interpret16(), with the instruction's opcode.
+  const bool interpret = site.kind == CalloutKind::kReenter && !guest_cs_cache_.db;
+  if (!interpret) {
+    vm_.recorder().record(EventKind::bt_callout,
+                          {static_cast<uint32_t>(site.kind), site.detail, site.guest_eip, 0});
+  }
   switch (site.kind) {
     case CalloutKind::kContinue: {
       // A continuation: translate the exit's target (the guest state is precise: every
@@ -715,7 +716,10 @@ void BtMonitor::callout() {
       return;
     }
     case CalloutKind::kDeadEntry: leave_to_guest(site.guest_eip); return;
-    case CalloutKind::kReenter: leave_to_guest(cache_->data32(gsdata::kReentry)); return;
+    case CalloutKind::kReenter:
+      leave_to_guest(cache_->data32(gsdata::kReentry));
+      if (interpret && !s.halted) interpret16();
+      return;
     case CalloutKind::kEmulate: {
       leave_to_guest(site.guest_eip);
       // A port the guest reads or writes from translated code is a virtual device that the
@@ -791,6 +795,7 @@ void BtMonitor::callout() {
       injector_.reflect_exception(cpu::vec::GP, true, error);
       return;
     }
+    case CalloutKind::kInterpret16:  // (recorded for the trampoline's callout; no site has it)
     case CalloutKind::kUnsupported: {
       leave_to_guest(site.guest_eip);
       cpu_.unsupported("bt: the translator does not handle the guest kernel instruction at " +

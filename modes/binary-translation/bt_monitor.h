@@ -98,7 +98,9 @@ class BtMonitor : public vmm::DeprivilegedMonitor, private vmm::DeprivilegedSegm
   void leave_to_guest(uint32_t guest);  // guest terms at a known guest EIP
   void sync_out();                      // the virtual CPU into the %gs data
   void sync_selector_table();           // the selector table to the guest's GDT limit
-  void sync_in();                       // the virtual IF and IOPL back from it
+  // The selector table's entry for `selector`: 0, or the #GP error code its load gives.
+  uint32_t selector_refusal(uint16_t selector) const;
+  void sync_in();  // the virtual IF and IOPL back from it
   void collect_in_tc_events();
   // The guest's %gs into the %gs data on the way into the TC: the selector (kVgs) and what
   // its accesses load (kVgsLoad): the selector itself, or the cache slot (layout::kGsCache)
@@ -128,6 +130,8 @@ class BtMonitor : public vmm::DeprivilegedMonitor, private vmm::DeprivilegedSegm
   bool self_naming_load(uint32_t lin, uint32_t error_code, uint32_t tc_eip);
   void iret_callout(bool o16);
   bool far_transfer();
+  // interpret16.cpp: one guest kernel instruction in a 16-bit code segment, interpreted.
+  void interpret16();
   // in_tc_port.cpp: the device doorbell of the in-TC sequences (the port read's, the
   // page-table store's).
   void arm_doorbell();

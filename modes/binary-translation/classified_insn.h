@@ -39,6 +39,10 @@ enum class CalloutKind : uint8_t {
   // A guest kernel instruction whose memory operand names CS (a CS override): the TC runs on
   // the monitor's code segment, so the kit executes it with the guest's CS (SIMULATE).
   kSimulate = 11,
+  // Not a site's kind: the re-entry trampoline's callout when the guest kernel is in a
+  // 16-bit code segment (CS.D = 0), which the translator does not translate: the monitor
+  // interprets one instruction there with the kit (interpret16.cpp; Adams & Agesen 2006).
+  kInterpret16 = 12,
 };
 const char* callout_name(CalloutKind k);
 

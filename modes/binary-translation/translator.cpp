@@ -35,6 +35,7 @@ const char* callout_name(CalloutKind k) {
     case CalloutKind::kReenter: return "reenter";
     case CalloutKind::kMonitorSelector: return "monitor_selector";
     case CalloutKind::kSimulate: return "simulate";
+    case CalloutKind::kInterpret16: return "interpret16";
   }
   return "?";
 }

@@ -45,12 +45,14 @@ which follows the same rules as --known. pv runs with --pv (with the other modes
                   [--budget 100000]
                   [--ring3] [--paging] [--known tests/robustness/differential.known]
                   [--ring3 --pv|--pv-only --pv-known tests/robustness/differential_pv.known]
-                  [--rich]
+                  [--rich | --gates16]
 
 With --rich the kernels are rich_code.py's (the same frame and register dump; snippets
 that real kernels run, in an environment a real kernel builds), and the known lists name
 them "SEED MODE rich [ring3] [paging]"; under pv its chunks are the PV-safe ones, and the
-reference random_code's ring-3 paging kernel with those chunks.
+reference random_code's ring-3 paging kernel with those chunks. --gates16 is --rich whose IDT
+writes include 16-bit interrupt and trap gates (new kernels: --rich's stay the same); its
+known entries read "SEED MODE rich gates16 [ring3] [paging]".
 """
 import argparse
 import json
@@ -77,7 +79,9 @@ def dump_registers():
     return code + DONE
 
 
-def kernel(seed, ring3, paging, rich=False):
+def kernel(seed, ring3, paging, rich=False, gates16=False):
+    if gates16:
+        return with_dump(rich_code.kernel(seed, ring3, paging, gates16=True))
     return with_dump((rich_code if rich else random_code).kernel(seed, ring3, paging))
 
 
@@ -208,6 +212,9 @@ def main():
                     help="with --ring3: also pv against its native reference")
     ap.add_argument("--pv-only", action="store_true", help="--pv, and no other mode")
     ap.add_argument("--pv-known", help="the pv disagreements not fixed yet")
+    ap.add_argument("--gates16", action="store_true",
+                    help="--rich, with 16-bit interrupt and trap gates among the IDT writes "
+                    "(rich_code.py; new kernels, --rich's are unchanged)")
     ap.add_argument("--rich", action="store_true",
                     help="rich_code.py's kernels (what real kernels do) instead of "
                     "random_code.py's")
@@ -217,8 +224,11 @@ def main():
         ap.error("pv is compared only with --ring3 and without --paging (see the docstring)")
     known = load_known(a.known) | load_known(a.pv_known)
     modes = ["native"] if a.pv_only else MODES
-    flavour = ("rich " if a.rich else "") + ("ring3 " if a.ring3 else "") + (
-        "paging" if a.paging else "")
+    if a.gates16 and with_pv:
+        ap.error("--gates16 is not compared under pv (its chunks write no IDT)")
+    a.rich = a.rich or a.gates16
+    flavour = ("rich " if a.rich else "") + ("gates16 " if a.gates16 else "") + (
+        "ring3 " if a.ring3 else "") + ("paging" if a.paging else "")
     new, excused, fixed, agree = [], 0, [], 0
     with tempfile.TemporaryDirectory() as tmp:
         seeds = ([int(x) for x in a.only.split(",")] if a.only
@@ -226,7 +236,7 @@ def main():
         for seed in seeds:
             path = os.path.join(tmp, f"diff{seed}.elf")
             with open(path, "wb") as f:
-                f.write(kernel(seed, a.ring3, a.paging, a.rich))
+                f.write(kernel(seed, a.ring3, a.paging, a.rich, a.gates16))
             results = {m: run(a.vmlab, m, path, a.budget, os.path.join(tmp, f"{seed}-{m}"))
                        for m in modes}
             rc0, out0, _, _ = results["native"]

@@ -191,9 +191,14 @@ def s_idt_write_int(r, at):
     v = r.choice((0x80, 0x81, 0x40, 0x41, r.randrange(0x20, 0x100)))
     dpl = r.choice((0, 3))
     # 32-bit interrupt and trap gates, and a call gate (not valid in the IDT: #GP). Not the
-    # 16-bit gates and task gates, which no monitor reflects (they stop the run, exit 74).
-    kind = r.choice((0xE, 0xF, 0xE, 0xF, 0xC))
+    # task gates, which no monitor reflects (they stop the run, exit 74). With --gates16
+    # (_gates16) also 16-bit interrupt and trap gates (types 6 and 7), whose 16-bit offset
+    # reaches LOW_HANDLER, the jump to the handler the boot code writes.
+    kinds = (0xE, 0xF, 0xE, 0xF, 0xC) + ((0x6, 0x7, 0x6, 0x7) if _gates16 else ())
+    kind = r.choice(kinds)
     target = r.choice((HANDLER, STUB_IRET))
+    if kind in (0x6, 0x7):
+        target = LOW_HANDLER
     g = gate(KCODE, target, dpl, kind=kind)
     if r.random() < 0.2:
         g &= ~(1 << 47)                     # not present
@@ -369,8 +374,16 @@ ALL = (s_gdt_write_load, s_load, s_lgdt_copy, s_lgdt_new_write, s_lldt, s_idt_wr
 PV_SAFE = (s_int, s_flags, s_paging, s_x87, s_string, s_apic)
 
 
-def chunks(seed, pv=False):
+# --gates16 (kernel(gates16=True)): s_idt_write_int writes 16-bit gates too. A new flag, so
+# that the seeds of --rich generate the same kernels as before.
+_gates16 = False
+LOW_HANDLER = 0x7000        # E9 rel32 to HANDLER, written by the boot code with --gates16
+
+
+def chunks(seed, pv=False, gates16=False):
     """CHUNKS * CHUNK bytes: each chunk snippets and random bytes (pv: PV_SAFE only)."""
+    global _gates16
+    _gates16 = gates16
     r = random.Random(f"vmlab rich code {seed}")
     kinds = PV_SAFE if pv else ALL
     out = bytearray()
@@ -411,7 +424,7 @@ def handler(ring3):
     return h + b"\x73" + bytes([len(rest)]) + rest + b"\xb0\x00\xe6\xf4\xf4\xeb\xfd"
 
 
-def kernel(seed, ring3=False, paging=False):
+def kernel(seed, ring3=False, paging=False, gates16=False):
     env = random.Random(f"vmlab rich environment {seed}")
     img = bytearray(0x4000)
     magic, flags = 0x1BADB002, 0x3
@@ -468,13 +481,17 @@ def kernel(seed, ring3=False, paging=False):
     boot += b"\x66\xb8" + struct.pack("<H", LDT_SEL) + b"\x0f\x00\xd0"   # lldt
     boot += b"\x66\xb8" + struct.pack("<H", TSS_SEL) + b"\x0f\x00\xd8"   # ltr
     boot += b"\xdb\xe3"                                                 # fninit
+    if gates16:
+        jump = b"\xe9" + struct.pack("<i", HANDLER - (LOW_HANDLER + 5)) + b"\x90\x90\x90"
+        boot += mov_mem_imm(LOW_HANDLER, struct.unpack("<I", jump[:4])[0])
+        boot += mov_mem_imm(LOW_HANDLER + 4, struct.unpack("<I", jump[4:])[0])
     boot += b"\xe9" + struct.pack("<i", HANDLER - (code_at + len(boot) + 5))
     assert len(boot) <= 0xB0
     put(code_at, boot)
     h = handler(ring3)
     assert HANDLER + len(h) + 0x80 <= STUBS
     put(HANDLER, h)
-    put(CHUNKS_AT, chunks(seed))
+    put(CHUNKS_AT, chunks(seed, gates16=gates16))
     return elf(img)
 
 

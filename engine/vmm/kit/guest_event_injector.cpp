@@ -134,10 +134,15 @@ bool GuestEventInjector::try_deliver(uint8_t vector, Kind kind, bool has_error_c
     if (!tss.present()) return fail(cpu::vec::NP, tss_err);
     if (tss.limit() < (tss32 ? 0x67u : 0x2Bu)) return fail(cpu::vec::TS, tss_err);
   }
-  if (type != cpu::sys_type::kInterruptGate32 && type != cpu::sys_type::kTrapGate32) {
+  if (type == cpu::sys_type::kTaskGate) {
     cpu_.unsupported("the guest's IDT vector " + std::to_string(vector) +
-                     " is a task gate or a 16-bit gate, which the monitor does not reflect");
+                     " is a task gate, which the monitor does not reflect");
   }
+  // A 16-bit interrupt or trap gate (types 6 and 7) pushes a frame of words (IP, CS, FLAGS,
+  // the error code; SP and SS first on a privilege change) and enters at the gate's offset
+  // cut to 16 bits (SDM Vol. 3A, 6.12.1; interrupts.cpp's deliver_through_idt).
+  const bool gate32 = type == cpu::sys_type::kInterruptGate32 || type == cpu::sys_type::kTrapGate32;
+  const unsigned width = gate32 ? 4 : 2;
 
   // 3. The handler's code segment, as the shadow GDT has it (compressed).
   const uint16_t cs_sel = VirtualCpu::real_selector(gate.gate_selector());
@@ -147,7 +152,7 @@ bool GuestEventInjector::try_deliver(uint8_t vector, Kind kind, bool has_error_c
   if (!cs.is_code() || cs.dpl() > s.cpl) return fail(cpu::vec::GP, cs_err);
   if (!cs.present()) return fail(cpu::vec::NP, cs_err);
   const uint8_t new_cpl = cs.conforming() ? s.cpl : cs.dpl();
-  const uint32_t offset = gate.gate_offset();
+  const uint32_t offset = gate32 ? gate.gate_offset() : gate.gate_offset() & 0xFFFFu;
   if (offset > cs.limit()) {
     // Against the guest's own limit: a handler beyond the cut (in the hypervisor hole, or
     // the gap below it) is entered with the CS cache cut, and the monitor executes what
@@ -198,23 +203,29 @@ bool GuestEventInjector::try_deliver(uint8_t vector, Kind kind, bool has_error_c
   frame[n++] = cs_image;
   frame[n++] = s.eip;
   if (has_error_code) frame[n++] = error_code;
-  uint32_t image[6];
-  for (unsigned i = 0; i < n; ++i) image[i] = frame[n - 1 - i];  // lowest address first
+  // The frame's bytes, lowest address first: dwords, or words (a 16-bit gate).
+  uint8_t image[6 * 4];
+  for (unsigned i = 0; i < n; ++i) {
+    for (unsigned b = 0; b < width; ++b) {
+      image[i * width + b] = static_cast<uint8_t>(frame[n - 1 - i] >> (8 * b));
+    }
+  }
   // On a 16-bit stack (SS.B = 0) the pushes address [SS:SP] and move SP alone, the upper
   // half of ESP kept (SDM Vol. 3A, 6.12.1; Vol. 2, PUSH: "StackAddrSize = 16").
-  const uint32_t new_esp = new_ss.stack_moved(esp, -static_cast<int32_t>(n * 4));
+  const uint32_t new_esp = new_ss.stack_moved(esp, -static_cast<int32_t>(n * width));
   const uint32_t top = new_ss.stack_top(new_esp);
   // Every push within the guest's own stack segment, before anything is written (INT n
   // pseudo-code: "IF new stack does not have room ... THEN #SS"; Cpu::push_frame), not
   // the cut one's: a frame in the hole is the guest's, one past its small limit is not.
-  if (!stack_slots_fit(guest_segment_view(segments_, new_ss), top, n, 4)) {
+  if (!stack_slots_fit(guest_segment_view(segments_, new_ss), top, n, width)) {
     return fail(cpu::vec::SS, ss_err);
   }
-  const bool wraps = !new_ss.db && top + n * 4 > 0x10000u;
-  for (unsigned i = 0; i < (wraps ? n : 1); ++i) {  // (a frame that wraps at 64 KiB: by dword)
-    const uint32_t at = wraps ? (top + 4 * i) & 0xFFFFu : top;
-    if (!memory_.write(new_ss.base + at, wraps ? &image[i] : image, wraps ? 4 : n * 4, false,
-                       &pf)) {
+  // A frame that wraps at 64 KiB is written push by push.
+  const bool wraps = !new_ss.db && top + n * width > 0x10000u;
+  for (unsigned i = 0; i < (wraps ? n : 1); ++i) {
+    const uint32_t at = wraps ? (top + width * i) & 0xFFFFu : top;
+    if (!memory_.write(new_ss.base + at, image + (wraps ? i * width : 0), wraps ? width : n * width,
+                       false, &pf)) {
       vcpu_.cr2 = pf.linear;
       return fail(cpu::vec::PF, pf.error_code);
     }
@@ -243,7 +254,9 @@ bool GuestEventInjector::try_deliver(uint8_t vector, Kind kind, bool has_error_c
   s.cpl = new_cpl;
   s.eip = offset;
   cpu_.set_eflags(s.eflags & ~(cpu::flags::TF | cpu::flags::NT | cpu::flags::RF | cpu::flags::VM));
-  if (type == cpu::sys_type::kInterruptGate32) vcpu_.interrupts_enabled = false;
+  if (type == cpu::sys_type::kInterruptGate32 || type == cpu::sys_type::kInterruptGate16) {
+    vcpu_.interrupts_enabled = false;
+  }
   s.halted = false;
   s.interrupt_shadow = false;
   recorder_.record(EventKind::virq_inject,

@@ -24,7 +24,7 @@ GuestFetch fetch_guest_insn(const cpu::CpuState& s, GuestMemory& memory,
     }
     have += chunk;
   }
-  out.insn = decoder.decode(bytes, have, lin);
+  out.insn = decoder.decode(bytes, have, lin, s.seg[cpu::CS].db);
   return out;
 }
 

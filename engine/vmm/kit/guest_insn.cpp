@@ -2,6 +2,8 @@
 
 #include <capstone/capstone.h>
 
+#include <utility>
+
 namespace vmlab::vmm {
 
 namespace {
@@ -106,25 +108,30 @@ void word_string_form(GuestInsn& g) {
 }  // namespace
 
 GuestInsnDecoder::GuestInsnDecoder() {
-  csh h = 0;
-  if (cs_open(CS_ARCH_X86, CS_MODE_32, &h) == CS_ERR_OK) {
-    cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-    handle_ = h;
+  for (const auto& [mode, handle] : {std::pair{CS_MODE_32, &handle_}, {CS_MODE_16, &handle16_}}) {
+    csh h = 0;
+    if (cs_open(CS_ARCH_X86, mode, &h) == CS_ERR_OK) {
+      cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+      *handle = h;
+    }
   }
 }
 
 GuestInsnDecoder::~GuestInsnDecoder() {
-  if (handle_ != 0) {
-    csh h = handle_;
-    cs_close(&h);
+  for (const size_t handle : {handle_, handle16_}) {
+    if (handle != 0) {
+      csh h = handle;
+      cs_close(&h);
+    }
   }
 }
 
 std::optional<GuestInsn> GuestInsnDecoder::decode(const uint8_t* bytes, size_t size,
-                                                  uint32_t address) const {
-  if (handle_ == 0 || size == 0) return std::nullopt;
+                                                  uint32_t address, bool code32) const {
+  const size_t handle = code32 ? handle_ : handle16_;
+  if (handle == 0 || size == 0) return std::nullopt;
   cs_insn* ci = nullptr;
-  const size_t n = cs_disasm(handle_, bytes, size, address, 1, &ci);
+  const size_t n = cs_disasm(handle, bytes, size, address, 1, &ci);
   if (n == 0) return std::nullopt;
   GuestInsn g;
   const cs_x86& x = ci->detail->x86;
@@ -134,8 +141,8 @@ std::optional<GuestInsn> GuestInsnDecoder::decode(const uint8_t* bytes, size_t s
   g.rep = x.prefix[0] == X86_PREFIX_REP;
   g.repne = x.prefix[0] == X86_PREFIX_REPNE;
   g.lock = x.prefix[0] == X86_PREFIX_LOCK;
-  g.o16 = x.prefix[2] == X86_PREFIX_OPSIZE;
-  g.a16 = x.prefix[3] == X86_PREFIX_ADDRSIZE;
+  g.o16 = (x.prefix[2] == X86_PREFIX_OPSIZE) == code32;
+  g.a16 = (x.prefix[3] == X86_PREFIX_ADDRSIZE) == code32;
   g.opcode = x.opcode[0] == 0x0F ? static_cast<uint16_t>(0x100 | x.opcode[1]) : x.opcode[0];
   if (x.encoding.modrm_offset != 0) g.modrm_reg = (x.modrm >> 3) & 7;
   g.op_count = static_cast<uint8_t>(std::min<unsigned>(x.op_count, 4));

@@ -37,6 +37,8 @@ struct GuestInsn {
   // and the ModRM.reg extension (0 without ModRM).
   uint16_t opcode = 0;
   uint8_t modrm_reg = 0;
+  // The operand and address sizes are 16 bits: the 66 and 67 prefixes in a 32-bit code
+  // segment, their absence in a 16-bit one (CS.D = 0; SDM Vol. 1, 3.6).
   bool o16 = false;
   bool a16 = false;
   bool rep = false;    // F3
@@ -55,11 +57,14 @@ class GuestInsnDecoder {
   GuestInsnDecoder(const GuestInsnDecoder&) = delete;
   GuestInsnDecoder& operator=(const GuestInsnDecoder&) = delete;
 
-  // Decodes the instruction at the start of `bytes`; nothing when Capstone cannot.
-  std::optional<GuestInsn> decode(const uint8_t* bytes, size_t size, uint32_t address) const;
+  // Decodes the instruction at the start of `bytes`, as a 32-bit code segment (`code32`)
+  // or a 16-bit one executes it; nothing when Capstone cannot.
+  std::optional<GuestInsn> decode(const uint8_t* bytes, size_t size, uint32_t address,
+                                  bool code32 = true) const;
 
  private:
-  size_t handle_ = 0;  // Capstone's csh
+  size_t handle_ = 0;    // Capstone's csh, CS_MODE_32
+  size_t handle16_ = 0;  // CS_MODE_16
 };
 
 }  // namespace vmlab::vmm

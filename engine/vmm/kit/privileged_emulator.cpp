@@ -146,7 +146,9 @@ void PrivilegedEmulator::record(const GuestInsn& insn, uint64_t extra_cycles) {
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::done(const GuestInsn& insn, uint64_t extra_cycles) {
   record(insn, extra_cycles);
-  c_.cpu.state().eip += insn.length;
+  // In a 16-bit code segment IP wraps at 64 KiB (SDM Vol. 1, 3.6).
+  cpu::CpuState& s = c_.cpu.state();
+  s.eip = s.seg[cpu::CS].db ? s.eip + insn.length : (s.eip + insn.length) & 0xFFFFu;
   return {};
 }
 

@@ -65,5 +65,38 @@ TEST(GuestInsnDecoder, TheOperandSizePrefixBeforeRepGivesTheWordStringForm) {
   EXPECT_EQ(stos.ops[1].size, 2);
 }
 
+// In a 16-bit code segment (CS.D = 0) the sizes are 16 bits without a prefix and 32 with
+// one: the guest kernel's 16-bit code, which bt interprets with the kit and the classic CPU
+// traps in (its OUT DX, AX is two bytes to the port, not four).
+TEST(GuestInsnDecoder, ASixteenBitCodeSegmentInvertsThePrefixes) {
+  static const GuestInsnDecoder decoder;
+  const uint8_t out16[] = {0xEF};                    // out dx, ax
+  const uint8_t out32[] = {0x66, 0xEF};              // out dx, eax
+  const uint8_t mov16[] = {0x8B, 0x07};              // mov ax, [bx]
+  const uint8_t mov32[] = {0x67, 0x66, 0x8B, 0x07};  // mov eax, [edi]
+  const auto a = decoder.decode(out16, sizeof out16, 0x1000, false);
+  const auto b = decoder.decode(out32, sizeof out32, 0x1000, false);
+  const auto c = decoder.decode(mov16, sizeof mov16, 0x1000, false);
+  const auto d = decoder.decode(mov32, sizeof mov32, 0x1000, false);
+  ASSERT_TRUE(a && b && c && d);
+  EXPECT_EQ(a->text, "out dx, ax");
+  EXPECT_TRUE(a->o16);
+  EXPECT_EQ(a->ops[1].size, 2);
+  EXPECT_EQ(b->text, "out dx, eax");
+  EXPECT_FALSE(b->o16);
+  EXPECT_EQ(b->ops[1].size, 4);
+  EXPECT_TRUE(c->a16);
+  EXPECT_TRUE(c->o16);
+  EXPECT_EQ(c->ops[1].base, 3);  // BX
+  EXPECT_FALSE(d->a16);
+  EXPECT_FALSE(d->o16);
+  EXPECT_EQ(d->ops[1].base, 7);  // EDI
+  // The same bytes in a 32-bit segment: the prefixes give the 16-bit forms.
+  const auto e = decoder.decode(out32, sizeof out32, 0x1000);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->text, "out dx, ax");
+  EXPECT_TRUE(e->o16);
+}
+
 }  // namespace
 }  // namespace vmlab::vmm
