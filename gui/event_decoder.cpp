@@ -23,6 +23,7 @@ QString vmx_exit_reason_name(uint32_t reason) {
     case R::kExceptionOrNmi: return QStringLiteral("exception or NMI");
     case R::kExternalInterrupt: return QStringLiteral("external interrupt");
     case R::kInterruptWindow: return QStringLiteral("interrupt window");
+    case R::kNmiWindow: return QStringLiteral("NMI window");
     case R::kTaskSwitch: return QStringLiteral("task switch");
     case R::kCpuid: return QStringLiteral("CPUID");
     case R::kHlt: return QStringLiteral("HLT");

@@ -266,6 +266,19 @@ bool Cpu::service_events() {
   // After STI or MOV SS one more instruction retires before interrupts are recognized;
   // run() executes it and then looks again.
   if (s_.interrupt_shadow) return false;
+  if (nmi_pending_ && !nmi_blocked_) {
+    // The NMI before INTR (SDM Vol. 3A, table 6-2), whatever IF says. NMIs are blocked from
+    // this delivery on, until the next IRET (6.7.1), even if the delivery faults (QEMU sets
+    // its mask before delivering, too). Interrupts are looked at again before the
+    // handler's first instruction, as after any delivery.
+    nmi_pending_ = false;
+    nmi_blocked_ = true;
+    s_.halted = false;
+    insn_eip_ = s_.eip;
+    check_events_ = true;
+    deliver_interrupt(vec::NMI, EventSource::kNmi, false, 0);
+    return false;
+  }
   if ((s_.eflags & flags::IF) && bus_.intr_pending()) {
     if (monitor_ && !monitor_->interrupt_window_open()) {
       // The guest cannot take it yet (monitor.h): leave it in the controller, run one

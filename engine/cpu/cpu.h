@@ -59,6 +59,7 @@ enum class EventSource : uint8_t {
   kSoftware,   // INT n
   kInt3,       // INT3 (one-byte breakpoint): a software interrupt for the DPL check
   kInto,       // INTO
+  kNmi,        // the NMI input (vector 2), SDM Vol. 3A 6.7
 };
 
 enum class Access : uint8_t { kRead, kWrite, kExecute };
@@ -115,6 +116,35 @@ class Cpu {
   }
   // The interrupt controller changed its INTR output; recognize it at the next boundary.
   void notify_interrupt_line() { check_events_ = true; }
+  // The NMI input (SDM Vol. 3A, 6.7 and 6.7.1): an NMI message (the local APIC's ICR or an
+  // LVT entry in NMI mode, an I/O APIC entry in NMI mode) latches one NMI pending; another
+  // one while it is pending is lost (at most one waits). A pending NMI is taken at the next
+  // instruction boundary outside an STI/MOV SS shadow through IDT vector 2, whatever IF
+  // says, unless NMIs are blocked: from the delivery of an NMI until the next IRET
+  // (cpu.cpp). It wakes a halted processor. Under a monitor (monitor.h) the NMI enters the
+  // monitor, whose handler is host code that returns at once: the blocking stands for its
+  // guest's, which the guest's own IRET ends, or the monitor when it emulates that IRET
+  // (engine/vmm/kit); in guest mode it is the guest's virtual-NMI blocking (vmx.h).
+  void raise_nmi() {
+    nmi_pending_ = true;
+    check_events_ = true;
+  }
+  bool nmi_pending() const { return nmi_pending_; }
+  bool nmi_blocked() const { return nmi_blocked_; }
+  // IRET ends blocking by NMI, even an IRET that faults (SDM Vol. 3C, 27.1: "any blocking
+  // by NMI is cleared before the VM exit commences" for a fault during IRET; QEMU clears
+  // it only once the IRET completed, a difference no test kernel depends on).
+  void nmi_unblocked_by_iret() {
+    if (nmi_blocked_) {
+      nmi_blocked_ = false;
+      check_events_ = true;
+    }
+  }
+  // For a VT monitor's entry (the guest interruptibility state's blocking by NMI) and tests.
+  void set_nmi_blocked(bool blocked) {
+    nmi_blocked_ = blocked;
+    check_events_ = true;
+  }
   // Something that affects interrupt recognition changed (IF set, TF set, shadow).
   void request_event_check() { check_events_ = true; }
   // From Monitor::at_event_check: run exactly one more instruction, then look for events
@@ -496,6 +526,8 @@ class Cpu {
   PostedKind posted_kind_ = PostedKind::kFault;
   VmExit posted_exit_{};
   bool window_closed_ = false;  // a monitor held a pending interrupt back (monitor.h)
+  bool nmi_pending_ = false;    // raise_nmi()
+  bool nmi_blocked_ = false;    // blocking by NMI (or virtual-NMI blocking in guest mode)
   // The instruction count at which the instruction now executing began inside an STI or
   // MOV SS shadow (UINT64_MAX: none); a VM exit saves that blocking (vmx.cpp).
   uint64_t shadowed_icount_ = UINT64_MAX;

@@ -15,7 +15,10 @@
 namespace vmlab::cpu {
 namespace {
 
-constexpr uint8_t kInternalVersion = 1;
+// Version 2 appends the NMI input (the pending latch, blocking by NMI) and the VMX NMI
+// controls; a version-1 state loads with no NMI pending, none blocked and the controls
+// off, which is what a processor without an NMI input had.
+constexpr uint8_t kInternalVersion = 2;
 
 void put_segment(ByteWriter& w, const SegmentCache& s) {
   w.u16(s.selector);
@@ -195,10 +198,17 @@ void Cpu::save_internal(ByteWriter& w) const {
   w.u64(vm_exits_);
   w.u64(nested_refs_);
   w.u64(walk_refs_);
+  // Version 2: NMIs.
+  w.boolean(nmi_pending_);
+  w.boolean(nmi_blocked_);
+  w.boolean(vmcs_.nmi_exiting);
+  w.boolean(vmcs_.virtual_nmis);
+  w.boolean(vmcs_.nmi_window_exiting);
 }
 
 bool Cpu::load_internal(ByteReader& r) {
-  if (r.u8() != kInternalVersion) return false;
+  const uint8_t version = r.u8();
+  if (version != 1 && version != kInternalVersion) return false;
   CpuState s;
   for (uint32_t& v : s.gpr) v = r.u32();
   s.eip = r.u32();
@@ -330,6 +340,14 @@ bool Cpu::load_internal(ByteReader& r) {
   const uint64_t vm_exits = r.u64();
   const uint64_t nested_refs = r.u64();
   const uint64_t walk_refs = r.u64();
+  bool nmi_pending = false, nmi_blocked = false;
+  if (version >= 2) {
+    nmi_pending = r.boolean();
+    nmi_blocked = r.boolean();
+    c.nmi_exiting = r.boolean();
+    c.virtual_nmis = r.boolean();
+    c.nmi_window_exiting = r.boolean();
+  }
   // Guest mode needs a monitor to exit to; nested paging needs guest mode.
   if ((guest_mode && vmx_monitor_ == nullptr) || (nested_active && !guest_mode)) r.fail();
   if (r.failed()) return false;
@@ -376,6 +394,8 @@ bool Cpu::load_internal(ByteReader& r) {
   vm_exits_ = vm_exits;
   nested_refs_ = nested_refs;
   walk_refs_ = walk_refs;
+  nmi_pending_ = nmi_pending;
+  nmi_blocked_ = nmi_blocked;
   // Every decoded block is stale: the memory under it was replaced.
   for (DecodedBlock& b : block_cache_) b.paddr = 0xFFFFFFFFu;
   for (uint32_t& g : page_generation_) ++g;

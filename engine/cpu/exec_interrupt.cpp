@@ -33,6 +33,8 @@ void int1(Cpu& cpu, const Insn&) {
 }
 
 void iret(Cpu& cpu, const Insn& insn) {
+  // Every IRET ends blocking by NMI, before anything of it can fault (cpu.h).
+  cpu.nmi_unblocked_by_iret();
   cpu.interrupt_return(insn.o16());
 }
 

@@ -54,7 +54,9 @@ std::string describe(uint8_t vector, EventSource source, bool has_err, uint32_t 
   static const char* const kNames[] = {"#DE", "#DB",  "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
                                        "#DF", "vec9", "#TS", "#NP", "#SS", "#GP", "#PF"};
   std::string s;
-  if (source == EventSource::kExternal) {
+  if (source == EventSource::kNmi) {
+    s = "NMI";
+  } else if (source == EventSource::kExternal) {
     s = "interrupt " + std::to_string(vector);
   } else if (is_software(source)) {
     s = "INT " + hex(vector, 2) + "h";
@@ -73,6 +75,7 @@ vmx::Interruption interruption_info(uint8_t vector, EventSource source, bool has
   InterruptionType type = InterruptionType::kHardwareException;
   switch (source) {
     case EventSource::kExternal: type = InterruptionType::kExternal; break;
+    case EventSource::kNmi: type = InterruptionType::kNmi; break;
     case EventSource::kSoftware: type = InterruptionType::kSoftwareInterrupt; break;
     case EventSource::kInt3:
     case EventSource::kInto: type = InterruptionType::kSoftwareException; break;

@@ -45,7 +45,11 @@ void Cpu::exit_if_intercepted(uint8_t vector, EventSource source, bool has_error
   // External interrupts are not exceptions, and INT n is a software interrupt, not the
   // exception of its vector: neither consults the bitmap (SDM Vol. 3C, 25.2). INT3 and
   // INTO raise #BP and #OF, which do.
-  if (source == EventSource::kExternal || source == EventSource::kSoftware) return;
+  // Nor does an NMI: NMI exiting decides (SDM Vol. 3C, 25.2).
+  if (source == EventSource::kExternal || source == EventSource::kSoftware ||
+      source == EventSource::kNmi) {
+    return;
+  }
   if (vector >= 32 || !(vmcs_.exception_bitmap & (1u << vector))) return;
   VmExit x;
   x.reason = vmx::ExitReason::kExceptionOrNmi;
@@ -74,8 +78,8 @@ bool Cpu::service_guest_events() {
     s_.interrupt_shadow = false;
     EventSource source = EventSource::kException;
     switch (ev.type) {
-      case vmx::InterruptionType::kExternal:
-      case vmx::InterruptionType::kNmi: source = EventSource::kExternal; break;
+      case vmx::InterruptionType::kExternal: source = EventSource::kExternal; break;
+      case vmx::InterruptionType::kNmi: source = EventSource::kNmi; break;
       case vmx::InterruptionType::kSoftwareInterrupt: source = EventSource::kSoftware; break;
       case vmx::InterruptionType::kSoftwareException:
         source = ev.vector == vec::OF ? EventSource::kInto : EventSource::kInt3;
@@ -90,10 +94,38 @@ bool Cpu::service_guest_events() {
     if (software || ev.type == vmx::InterruptionType::kPrivilegedSoftwareException) {
       s_.eip += vmcs_.injection_instruction_length;
     }
+    // Injecting an NMI with virtual NMIs blocks virtual NMIs (SDM Vol. 3C, 26.6.1.2),
+    // from the start of the delivery, as natively (cpu.cpp).
+    if (ev.type == vmx::InterruptionType::kNmi && vmcs_.virtual_nmis) nmi_blocked_ = true;
     deliver_event(ev.vector, source, ev.has_error_code, ev.error_code, true);
   }
   // After STI or MOV SS nothing is recognized until the next instruction retires.
   if (s_.interrupt_shadow) return false;
+  // An NMI at the processor's input: an exit with NMI exiting (it is not the guest's to
+  // block), else delivered through the guest's IDT unless NMIs are blocked. Before
+  // external interrupts and the windows (SDM Vol. 3A, table 6-2; Vol. 3C, 25.2).
+  if (nmi_pending_ && (vmcs_.nmi_exiting || !nmi_blocked_)) {
+    nmi_pending_ = false;
+    s_.halted = false;
+    insn_eip_ = s_.eip;
+    if (vmcs_.nmi_exiting) {
+      VmExit x;
+      x.reason = vmx::ExitReason::kExceptionOrNmi;
+      x.interruption = interruption_info(vec::NMI, EventSource::kNmi, false, 0);
+      vm_exit(x);
+    }
+    nmi_blocked_ = true;
+    check_events_ = true;
+    deliver_interrupt(vec::NMI, EventSource::kNmi, false, 0);
+    return false;
+  }
+  // NMI-window exiting: the guest can take a virtual NMI (SDM Vol. 3C, 25.2, "NMI-Window
+  // Exiting"), before external interrupts and the interrupt window.
+  if (vmcs_.nmi_window_exiting && vmcs_.virtual_nmis && !nmi_blocked_) {
+    s_.halted = false;
+    insn_eip_ = s_.eip;
+    vm_exit(vmx::ExitReason::kNmiWindow, 0);
+  }
   if (vmcs_.external_interrupt_exiting) {
     // IF does not block the exit (SDM Vol. 3C, 25.2): the monitor decides when the guest
     // can take the interrupt. It stays pending at the controller until acknowledged.
@@ -147,7 +179,9 @@ void Cpu::exit_to_monitor(VmExit exit) {
   // and moves EIP past it clears the blocking itself, as VMMs do.
   s_.interrupt_shadow = shadowed_icount_ == icount_ && !exit.idt_vectoring.valid &&
                         exit.reason != vmx::ExitReason::kExternalInterrupt &&
-                        exit.reason != vmx::ExitReason::kInterruptWindow;
+                        exit.reason != vmx::ExitReason::kInterruptWindow &&
+                        exit.reason != vmx::ExitReason::kNmiWindow &&
+                        exit.interruption.type != vmx::InterruptionType::kNmi;
   exit.guest_eip = s_.eip;
   ++vm_exits_;
   check_events_ = true;

@@ -13,7 +13,7 @@
 // This is the "hardware VMM" of Adams & Agesen (ASPLOS 2006): first-generation VT-x
 // with shadow paging, and second-generation with nested paging. What is not modeled:
 // VMLAUNCH/VMRESUME/VMREAD/VMWRITE as instructions (the monitor is host code and reads
-// the control block directly), NMIs, the preemption timer, MSR bitmaps (RDMSR/WRMSR exit
+// the control block directly), the preemption timer, MSR bitmaps (RDMSR/WRMSR exit
 // unconditionally when asked to), the TPR shadow, and nested A/D bits.
 //
 // SDM Vol. 3C: chapter 24 (the VMCS: 24.6 execution controls, 24.8.3 entry
@@ -35,6 +35,7 @@ enum class ExitReason : uint16_t {
   kExceptionOrNmi = 0,
   kExternalInterrupt = 1,
   kInterruptWindow = 7,
+  kNmiWindow = 8,
   kTaskSwitch = 9,
   kCpuid = 10,
   kHlt = 12,
@@ -199,6 +200,16 @@ struct VmControls {
   // Exit (reason 7) at the first instruction boundary where the guest can take an
   // interrupt: IF = 1 and no STI/MOV SS shadow.
   bool interrupt_window_exiting = false;
+  // NMIs (SDM Vol. 3C, 24.6.1 pin-based controls, 25.2, 25.3, 26.6): with `nmi_exiting` an
+  // NMI at the processor's input exits (reason 0, interruption type NMI, vector 2) instead
+  // of being delivered, whatever blocks it in the guest; with `virtual_nmis` the blocking
+  // by NMI of guest mode (Cpu::nmi_blocked, the guest interruptibility state's bit 3) is
+  // virtual-NMI blocking: set by the injection of an NMI (26.6.1.2), ended by the guest's
+  // IRET (25.3). `nmi_window_exiting` (requires virtual NMIs) exits (reason 8) at the first
+  // instruction boundary without virtual-NMI blocking and outside an STI/MOV SS shadow.
+  bool nmi_exiting = false;
+  bool virtual_nmis = false;
+  bool nmi_window_exiting = false;
   // Nested paging: with it on, guest CR3 and guest paging structures hold guest-physical
   // addresses, and every guest-physical address goes through the nested table at
   // `nested_root` (a machine address of a 32-bit two-level table: P, R/W and PS as in

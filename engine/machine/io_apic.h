@@ -108,6 +108,10 @@ class IoApic {
   // Whether an interrupt on `pin` would be delivered now (unmasked, and for a level pin no
   // remote IRR outstanding): the machine asks whether a halted processor can wake.
   bool can_deliver(unsigned pin) const;
+  // The delivery mode (bits 8-10) of pin `pin`'s entry.
+  unsigned delivery_mode(unsigned pin) const {
+    return pin < kPins ? static_cast<unsigned>((table_[pin] >> 8) & 7) : 0;
+  }
 
   // Inspection (tests, the GUI).
   uint64_t entry(unsigned pin) const { return table_[pin]; }

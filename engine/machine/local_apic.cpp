@@ -134,6 +134,7 @@ void LocalApic::receive(uint8_t destination, bool logical, unsigned mode, uint8_
                         bool level) {
   if (!globally_enabled() || !matches(destination, logical)) return;
   if (mode == 0 || mode == 1 || mode == 7) accept(vector, level);
+  if (mode == kModeNmi && nmi_listener_) nmi_listener_();
 }
 
 void LocalApic::send_ipi(uint32_t icr_low) {
@@ -149,8 +150,14 @@ void LocalApic::send_ipi(uint32_t icr_low) {
     case 3: break;  // all excluding self: there is nobody else
     default: to_self = matches(static_cast<uint8_t>(icr_high_ >> 24), (icr_low & (1u << 11)) != 0);
   }
-  // Fixed and lowest-priority interrupts reach this processor; NMI, SMI, INIT and
-  // start-up IPIs, and anything for other processors, are not modeled and go nowhere.
+  // An NMI reaches this processor's NMI input, whatever the vector field holds (SDM Vol.
+  // 3A, 10.6.1: "the vector information is ignored"). Fixed and lowest-priority interrupts
+  // reach this processor; SMI, INIT and start-up IPIs, and anything for other processors,
+  // are not modeled and go nowhere.
+  if (mode == kModeNmi) {
+    if (to_self && nmi_listener_) nmi_listener_();
+    return;
+  }
   if (mode != 0 && mode != 1) return;
   if (vector < 16) {
     esr_pending_ |= kEsrSendIllegal;

@@ -20,11 +20,19 @@
 //   - messages from the I/O APIC (io_apic.h, receive()): fixed, lowest-priority and ExtINT
 //     ones to this processor's physical ID, the broadcast ID 0xFF, or its logical
 //     destination; a level-triggered one sets its TMR bit, and the EOI that retires such a
-//     vector is broadcast to the I/O APIC (set_eoi_listener), as QEMU's apic_eoi does.
+//     vector is broadcast to the I/O APIC (set_eoi_listener), as QEMU's apic_eoi does;
+//   - NMI messages (delivery mode 100b, SDM Vol. 3A 10.6.1): an IPI through the ICR to this
+//     processor (self, all including self, its physical ID or logical destination) and an
+//     I/O APIC entry in NMI mode reach the processor's NMI input (set_nmi_listener; the
+//     vector field is ignored, as QEMU's apic_bus_deliver does). The LVT entries of LINT0,
+//     LINT1, the performance counters, thermal and error keep their delivery mode (10.5.1;
+//     the timer's has none), but nothing here raises them: no device drives LINT1 on this
+//     PC, the processor has no performance counters (tests/kernels/pmu) nor thermal sensor,
+//     and an APIC error sets the ESR without signalling the error entry.
 // Not modeled: other processors (INIT, SIPI and IPIs to another ID are accepted and go
-// nowhere: delivery status reads idle), NMI/SMI delivery (the processor model has no NMI
-// input: such IPIs and I/O APIC messages are dropped), TSC-deadline mode, x2APIC, the thermal,
-// performance and CMCI sources (their LVT entries hold what the guest writes).
+// nowhere: delivery status reads idle), SMI and INIT delivery to this processor (dropped),
+// TSC-deadline mode, x2APIC, the thermal, performance and CMCI sources (their LVT entries
+// hold what the guest writes).
 #pragma once
 
 #include <array>
@@ -116,9 +124,13 @@ class LocalApic {
   // A message from the I/O APIC: `destination` physical (an APIC ID, 0xFF all) or logical
   // (matched against LDR in the DFR's model), the delivery mode (0 fixed, 1 lowest
   // priority and 7 ExtINT are accepted as fixed, as QEMU's apic_bus_deliver does with one
-  // processor; NMI, SMI and INIT go nowhere), the vector and the trigger mode. Nothing
-  // reaches a globally disabled APIC.
+  // processor; 4, NMI, reaches its NMI input; SMI and INIT go nowhere), the vector and the
+  // trigger mode. Nothing reaches a globally disabled APIC.
   void receive(uint8_t destination, bool logical, unsigned mode, uint8_t vector, bool level);
+  // Called for every NMI message this APIC accepts (the processor's NMI input, which
+  // latches it). Empty: none.
+  void set_nmi_listener(std::function<void()> listener) { nmi_listener_ = std::move(listener); }
+  static constexpr unsigned kModeNmi = 4;
   // Called with the vector when an EOI retires a level-triggered one (TMR bit set): the
   // I/O APIC's EOI broadcast. Empty: none.
   void set_eoi_listener(std::function<void(uint8_t)> listener) {
@@ -169,6 +181,7 @@ class LocalApic {
   ModeledClock& clock_;
   std::function<void()> line_changed_;
   std::function<void(uint8_t)> eoi_listener_;
+  std::function<void()> nmi_listener_;
   uint64_t base_msr_ = 0;
   uint32_t id_ = 0;
   uint32_t tpr_ = 0;

@@ -85,6 +85,7 @@ Machine::Machine(MachineConfig config, PhysicalMemory memory)
       cpu_(memory_.span(), *this) {
   if (!config_.local_apic) apic_.write_base_msr(LocalApic::kDefaultBase);  // globally disabled
   apic_.set_eoi_listener([this](uint8_t vector) { ioapic_.eoi_broadcast(vector); });
+  apic_.set_nmi_listener([this] { cpu_.raise_nmi(); });
   ata_.set_request_hook([this](const BlockRequest& r) { io_.notify_block_request(r); });
   bus_master_.set_start_hook([this] { ata_.run_dma(); });
   // A guest access that makes the keyboard ready for the next scripted key ends the slice,
@@ -223,6 +224,13 @@ void Machine::set_isa_irq(unsigned irq, bool level) {
   if (config_.local_apic) ioapic_.set_irq(IoApic::pin_of_isa_irq(irq), level);
 }
 
+bool Machine::nmi_route(unsigned irq) const {
+  // An unmasked I/O APIC entry in NMI mode, to a local APIC that accepts messages.
+  const unsigned pin = IoApic::pin_of_isa_irq(irq);
+  return config_.local_apic && apic_.globally_enabled() && ioapic_.can_deliver(pin) &&
+         ioapic_.delivery_mode(pin) == IoApic::kNmi;
+}
+
 bool Machine::irq_can_wake(unsigned irq) const {
   return (pic_.can_deliver(irq) && apic_.passes_pic()) ||
          (config_.local_apic && ioapic_.can_deliver(IoApic::pin_of_isa_irq(irq)));
@@ -295,21 +303,31 @@ uint64_t Machine::next_device_event() const {
 }
 
 std::optional<StopReason> Machine::on_halted(std::string& message) {
-  if (!(cpu_.state().eflags & cpu::flags::IF)) {
+  // With IF clear only an NMI wakes the processor (SDM Vol. 3A, HLT): one pending (and not
+  // blocked), or an ISA line routed to an I/O APIC entry in NMI mode.
+  const bool if_clear = !(cpu_.state().eflags & cpu::flags::IF);
+  if (if_clear && cpu_.nmi_pending() && !cpu_.nmi_blocked()) return std::nullopt;
+  const auto can_wake = [&](unsigned irq) {
+    return if_clear ? !cpu_.nmi_blocked() && nmi_route(irq) : irq_can_wake(irq);
+  };
+  if (if_clear && !can_wake(0) && !can_wake(I8042Controller::kIrq) &&
+      !can_wake(Uart16550::kCom1Irq)) {
     message = "halted with interrupts disabled at EIP " + hex32(cpu_.guest_eip());
     return StopReason::kHaltedInterruptsDisabled;
   }
-  if (intr_pending()) return std::nullopt;  // the processor takes it on the next run
+  if (!if_clear && intr_pending()) return std::nullopt;  // taken on the next run
   // A timer can wake the processor: skip the idle time to its next edge (the PIT's, if the
   // PIC would pass IRQ 0 on; the local APIC timer's).
   // (Either through the 8259A pair or through an unmasked I/O APIC pin.)
-  const uint64_t pit_next = irq_can_wake(0) ? pit_.next_event_cycle() : Pit8254::kNever;
+  const uint64_t pit_next = can_wake(0) ? pit_.next_event_cycle() : Pit8254::kNever;
   // A scripted key, if IRQ 1 would pass (a polling guest does not halt for it).
-  const uint64_t key_next = (i8042_.command_byte() & I8042Controller::kCtrKbdInterrupt) &&
-                                    irq_can_wake(I8042Controller::kIrq)
-                                ? keys_.next_event_cycle(i8042_)
-                                : KeyFeeder::kNever;
-  const uint64_t next = std::min({pit_next, apic_.next_event_cycle(), key_next});
+  const uint64_t key_next =
+      (i8042_.command_byte() & I8042Controller::kCtrKbdInterrupt) && can_wake(I8042Controller::kIrq)
+          ? keys_.next_event_cycle(i8042_)
+          : KeyFeeder::kNever;
+  // The local APIC timer's entry has no NMI mode (SDM Vol. 3A, 10.5.1).
+  const uint64_t apic_next = if_clear ? LocalApic::kNever : apic_.next_event_cycle();
+  const uint64_t next = std::min({pit_next, apic_next, key_next});
   if (next != Pit8254::kNever) {
     // The idle watchdog. A guest that ran more than a timer tick's worth of code since
     // its last halt is working, not waiting; one that only wakes to halt again while no
@@ -336,7 +354,7 @@ std::optional<StopReason> Machine::on_halted(std::string& message) {
       const uint64_t ms = (next - cpu_.cycles()) / (std::max<uint64_t>(config_.cpu_mhz, 1) * 1000);
       if (input_.wait(static_cast<int>(std::min<uint64_t>(ms, kInputWaitMs)))) {
         uart_.poll_input();
-        if (intr_pending()) return std::nullopt;
+        if (intr_pending() || cpu_.nmi_pending()) return std::nullopt;
       }
     }
     cpu_.advance_idle(next - cpu_.cycles());
@@ -346,10 +364,10 @@ std::optional<StopReason> Machine::on_halted(std::string& message) {
   // Only the user can wake it: wait on the host (interactive runs are not deterministic),
   // for a byte on the serial line or a key typed live (the GUI's Screen tab) on IRQ 1.
   const bool serial_can_wake = input_.interactive() && !input_.exhausted() &&
-                               uart_.rx_interrupt_enabled() && irq_can_wake(Uart16550::kCom1Irq);
+                               uart_.rx_interrupt_enabled() && can_wake(Uart16550::kCom1Irq);
   const bool keys_can_wake = config_.live_keys != nullptr &&
                              (i8042_.command_byte() & I8042Controller::kCtrKbdInterrupt) &&
-                             irq_can_wake(I8042Controller::kIrq);
+                             can_wake(I8042Controller::kIrq);
   if (serial_can_wake || keys_can_wake) {
     // A pause request ends the wait too (run_until pauses at its next look).
     while (!front_end_stop_.load(std::memory_order_relaxed) &&
@@ -364,6 +382,10 @@ std::optional<StopReason> Machine::on_halted(std::string& message) {
     uart_.poll_input();
     take_live_keys();
     return std::nullopt;
+  }
+  if (if_clear) {
+    message = "halted with interrupts disabled at EIP " + hex32(cpu_.guest_eip());
+    return StopReason::kHaltedInterruptsDisabled;
   }
   message = "halted with nothing to wake it at EIP " + hex32(cpu_.guest_eip()) +
             " (interrupts enabled, but no timer armed or unmasked and no input pending)";

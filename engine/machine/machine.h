@@ -210,6 +210,8 @@ class Machine : public cpu::Bus {
   // Whether an interrupt on ISA IRQ `irq` could reach the processor now (through the PIC
   // and LINT0, or an unmasked I/O APIC pin): a halted processor may wake for it.
   bool irq_can_wake(unsigned irq) const;
+  // Whether ISA IRQ `irq` reaches the processor's NMI input (an I/O APIC entry in NMI mode).
+  bool nmi_route(unsigned irq) const;
   // The next cycle something may raise an interrupt by itself: the PIT, the local APIC
   // timer, a scripted key (while the keyboard would take it).
   uint64_t next_device_event() const;

@@ -422,6 +422,13 @@ bool BtMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_e
         if (from_tc) leave_tc(cpu_.state().eip);
         injector_.deliver_or_queue_external(vector);
         break;
+      case cpu::EventSource::kNmi:
+        // The guest's virtual NMI, through its own gate 2 whatever its virtual IF says; the
+        // processor blocks further NMIs until the guest's IRET (cpu.h, raise_nmi), which
+        // the IRET callout emulates.
+        if (from_tc) leave_tc(cpu_.state().eip);
+        injector_.deliver(vector, vmm::GuestEventInjector::Kind::kExternal, false, 0);
+        break;
       case cpu::EventSource::kSoftware:
       case cpu::EventSource::kInt3:
       case cpu::EventSource::kInto:
@@ -806,6 +813,8 @@ void BtMonitor::callout() {
 
 void BtMonitor::iret_callout(bool o16) {
   cpu::CpuState& s = cpu_.state();
+  // The guest's IRET ends its blocking by NMI, even one that faults (cpu.h).
+  cpu_.nmi_unblocked_by_iret();
   if (s.eflags & cpu::flags::NT) {
     // A return from a nested task whatever the stack holds (SDM Vol. 2, IRET: "IF
     // EFLAGS.NT = 1 THEN GOTO TASK-RETURN"): the checks on the guest's TSS link, whose

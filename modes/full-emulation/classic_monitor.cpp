@@ -14,6 +14,11 @@ bool ClassicMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool 
   record_trap(vector, has_error_code, error_code);
   switch (source) {
     case cpu::EventSource::kExternal: injector_.deliver_or_queue_external(vector); break;
+    case cpu::EventSource::kNmi:
+      // The guest's virtual NMI, through its own gate 2 whatever its virtual IF says; the
+      // processor blocks further NMIs until the guest's IRET (cpu.h, raise_nmi).
+      injector_.deliver(vector, vmm::GuestEventInjector::Kind::kExternal, false, 0);
+      break;
     case cpu::EventSource::kSoftware:
     case cpu::EventSource::kInt3:
     case cpu::EventSource::kInto:

@@ -64,9 +64,16 @@ void VtMonitor::on_vm_exit(const VmExit& exit) {
                         {static_cast<uint32_t>(exit.reason), exit.qualification, 0, 0},
                         exit_overhead_);
   switch (exit.reason) {
-    case ExitReason::kExceptionOrNmi: exception(exit); break;
+    case ExitReason::kExceptionOrNmi:
+      if (exit.interruption.type == InterruptionType::kNmi) {
+        nmi();
+      } else {
+        exception(exit);
+      }
+      break;
     case ExitReason::kExternalInterrupt: external_interrupt(); break;
     case ExitReason::kInterruptWindow: interrupt_window(); break;
+    case ExitReason::kNmiWindow: nmi_window(); break;
     case ExitReason::kCpuid: cpuid(exit); break;
     case ExitReason::kHlt: hlt(exit); break;
     case ExitReason::kInvlpg: invlpg(exit); break;
@@ -89,6 +96,8 @@ void VtMonitor::on_vm_exit(const VmExit& exit) {
     inject(exit.idt_vectoring, exit.instruction_length);
   }
   delivered_ = false;
+  // A virtual NMI before any external interrupt (SDM Vol. 3A, table 6-2).
+  if (nmi_pending_) deliver_pending_nmi();
   if (!pending_.empty() && !cpu_.vm_controls().injection.valid) deliver_pending_interrupts();
 }
 
@@ -200,8 +209,8 @@ bool VtMonitor::deliver_onto_traced(const VmExit& exit) {
   const Interruption& ev = exit.idt_vectoring;
   cpu::EventSource source = cpu::EventSource::kException;
   switch (ev.type) {
-    case InterruptionType::kExternal:
-    case InterruptionType::kNmi: source = cpu::EventSource::kExternal; break;
+    case InterruptionType::kExternal: source = cpu::EventSource::kExternal; break;
+    case InterruptionType::kNmi: source = cpu::EventSource::kNmi; break;
     case InterruptionType::kSoftwareInterrupt: source = cpu::EventSource::kSoftware; break;
     case InterruptionType::kSoftwareException:
       source = ev.vector == cpu::vec::OF ? cpu::EventSource::kInto : cpu::EventSource::kInt3;
@@ -246,6 +255,30 @@ void VtMonitor::external_interrupt() {
   }
   c.external_interrupt_exiting = false;
   c.interrupt_window_exiting = true;
+}
+
+// Reason 0 with an NMI: the guest's local APIC or I/O APIC sent its processor an NMI (the
+// APICs are the guest's, engine/vmm/kit/guest_apic.h). It becomes the guest's virtual NMI,
+// injected at once if the guest can take it (on_vm_exit), else held until the NMI window;
+// one already held absorbs it (at most one NMI waits).
+void VtMonitor::nmi() {
+  nmi_pending_ = true;
+}
+
+// Reason 8: the guest's IRET ended its virtual-NMI blocking (on_vm_exit injects).
+void VtMonitor::nmi_window() {
+  cpu_.vm_controls().nmi_window_exiting = false;
+}
+
+void VtMonitor::deliver_pending_nmi() {
+  cpu::VmControls& c = cpu_.vm_controls();
+  if (!cpu_.nmi_blocked() && !cpu_.state().interrupt_shadow && !c.injection.valid) {
+    nmi_pending_ = false;
+    c.nmi_window_exiting = false;
+    inject({true, cpu::vec::NMI, InterruptionType::kNmi, false, 0});
+    return;
+  }
+  c.nmi_window_exiting = true;
 }
 
 // Reason 7: the guest can take an interrupt now (on_vm_exit injects it). An interrupt left

@@ -58,13 +58,15 @@ class VtMonitor : public cpu::VmxMonitor {
 
   // Saved state (vt_state.cpp): the acknowledged interrupts not yet injected.
   void save(cpu::ByteWriter& w) const;
-  void load(cpu::ByteReader& r);
+  void load(cpu::ByteReader& r, uint8_t version);
 
  private:
   // --- The exit handlers, one per reason ------------------------------------------------
   void exception(const cpu::VmExit& exit);
   void external_interrupt();
   void interrupt_window();
+  void nmi();
+  void nmi_window();
   void cpuid(const cpu::VmExit& exit);
   void hlt(const cpu::VmExit& exit);
   void invlpg(const cpu::VmExit& exit);
@@ -88,6 +90,9 @@ class VtMonitor : public cpu::VmxMonitor {
   // Injects the oldest acknowledged interrupt if the guest can take it now, else asks for
   // an interrupt-window exit.
   void deliver_pending_interrupts();
+  // Injects the pending virtual NMI if the guest can take it now (no virtual-NMI blocking,
+  // no STI/MOV SS shadow, no other injection), else asks for an NMI-window exit.
+  void deliver_pending_nmi();
   void emulated(const cpu::VmExit& exit, uint16_t opcode, uint8_t reg);
   // The monitor's view of the guest's memory, for an access it makes in the guest's terms:
   // with nested paging, first given the guest's CR0, CR3 and CR4 as the processor has them.
@@ -121,6 +126,9 @@ class VtMonitor : public cpu::VmxMonitor {
   std::unique_ptr<vmm::PrivilegedEmulator> emulator_;
   // External interrupts acknowledged at the PIC and not yet injected.
   std::deque<uint8_t> pending_;
+  // A virtual NMI taken from the processor's NMI input (an NMI exit) and not yet injected:
+  // at most one waits, as at the processor's own input (SDM Vol. 3A, 6.7.1).
+  bool nmi_pending_ = false;
   uint64_t exit_overhead_ = 0;
   NestedWriteTracker* nested_tracker_ = nullptr;
   uint64_t nested_ref_cost_ = 0;

@@ -21,6 +21,9 @@ void configure_vt_controls(cpu::VmControls& c, VtPaging paging) {
   c.msr_exiting = true;
   c.unconditional_io_exiting = true;
   c.external_interrupt_exiting = true;
+  // NMIs exit, and the monitor injects them as virtual NMIs (vt_monitor.cpp, nmi()).
+  c.nmi_exiting = true;
+  c.virtual_nmis = true;
   // The guest's local APIC: its page is the APIC-access page, and every access exits
   // (reason 44) for the monitor to pass to the APIC model (engine/vmm/kit/guest_apic.h).
   c.virtualize_apic_accesses = true;

@@ -10,18 +10,21 @@
 
 namespace vmlab::modes {
 namespace {
-constexpr uint8_t kVtStateVersion = 1;
+// Version 2 adds the virtual NMI held for the NMI window; a version-1 state loads without.
+constexpr uint8_t kVtStateVersion = 2;
 }  // namespace
 
 void VtMonitor::save(cpu::ByteWriter& w) const {
   w.u32(static_cast<uint32_t>(pending_.size()));
   for (uint8_t v : pending_) w.u8(v);
+  w.boolean(nmi_pending_);
 }
 
-void VtMonitor::load(cpu::ByteReader& r) {
+void VtMonitor::load(cpu::ByteReader& r, uint8_t version) {
   const uint32_t n = r.u32_at_most(4096);
   pending_.clear();
   for (uint32_t i = 0; i < n && !r.failed(); ++i) pending_.push_back(r.u8());
+  nmi_pending_ = version >= 2 && r.boolean();
 }
 
 void VtMode::save_monitor(const vmm::Vm& /*vm*/, cpu::ByteWriter& w) const {
@@ -36,7 +39,10 @@ void VtMode::save_monitor(const vmm::Vm& /*vm*/, cpu::ByteWriter& w) const {
 }
 
 machine::Result<void> VtMode::load_monitor(vmm::Vm& /*vm*/, cpu::ByteReader& r) {
-  if (r.u8() != kVtStateVersion) return machine::Error{"another VT state version", EINVAL};
+  const uint8_t version = r.u8();
+  if (version != 1 && version != kVtStateVersion) {
+    return machine::Error{"another VT state version", EINVAL};
+  }
   if (r.u8() != static_cast<uint8_t>(paging_)) {
     return machine::Error{"saved with the other kind of paging", EINVAL};
   }
@@ -45,7 +51,7 @@ machine::Result<void> VtMode::load_monitor(vmm::Vm& /*vm*/, cpu::ByteReader& r) 
   vmm::load_vcpu(vcpu_, r);
   if (r.boolean() != (shadow_ != nullptr)) r.fail();
   if (shadow_ && !r.failed()) shadow_->load(r);
-  monitor_->load(r);
+  monitor_->load(r, version);
   if (r.failed()) return machine::Error{"malformed VT monitor state", EINVAL};
   return {};
 }

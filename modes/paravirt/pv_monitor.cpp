@@ -73,6 +73,9 @@ bool PvMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool has_e
   const cpu::CpuState& s = cpu().state();
   switch (source) {
     case cpu::EventSource::kExternal: external_interrupt(vector); break;
+    case cpu::EventSource::kNmi:
+      // A PV machine has no local APIC (docs/pv-abi.md): nothing raises the NMI input.
+      cpu().unsupported("an NMI reached the paravirtual monitor, whose guest has no NMI source");
     case cpu::EventSource::kSoftware:
       // Journey stop 24: INT 0x82 from ring 1 is a hypercall (docs/journey.md).
       if (vector == abi::kHypercallVector && s.cpl == 1) {

@@ -10,6 +10,7 @@ const char* vmx_exit_reason_name(uint32_t reason) {
     case R::kExceptionOrNmi: return "exception or NMI";
     case R::kExternalInterrupt: return "external interrupt";
     case R::kInterruptWindow: return "interrupt window";
+    case R::kNmiWindow: return "NMI window";
     case R::kTaskSwitch: return "task switch";
     case R::kCpuid: return "CPUID";
     case R::kHlt: return "HLT";

@@ -15,6 +15,8 @@ void HardwareObserver::on_interrupt(uint8_t vector, cpu::EventSource source, boo
       recorder_.record_at(EventKind::exception, eip, cpl,
                           {vector, has_error_code ? error_code : 0, has_error_code ? 1u : 0u, 0});
       return;
+    case EventSource::kNmi:
+      // The NMI input shows as an external interrupt of vector 2 (docs/trace-format.md).
     case EventSource::kExternal:
       // Taken between instructions: it belongs to the instruction it interrupts, the one
       // that runs when the handler returns.

@@ -57,6 +57,8 @@ bool PrivilegedEmulator::read_frame(uint32_t sp, bool o16, uint32_t* slots, unsi
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
   cpu::CpuState& s = c_.cpu.state();
+  // The guest's IRET ends its blocking by NMI, even one that faults (cpu.h, raise_nmi).
+  c_.cpu.nmi_unblocked_by_iret();
   // The current EFLAGS.NT, not the image's, makes IRET a return from a nested task (SDM
   // Vol. 2, IRET: "IF EFLAGS.NT = 1 THEN GOTO TASK-RETURN"), which vmlab does not model
   // (engine/cpu/far_transfer.cpp); an image with NT set only sets NT for the code
