@@ -375,6 +375,17 @@ void emit_gs_load(FE& e, const ClassifiedInsn& insn) {
 
 }  // namespace
 
+uint32_t cs_selector_check(const ClassifiedInsn& insn) {
+  const Form f = form_of(insn);
+  if (f != Form::kLoadData && f != Form::kReadDesc) return 0;
+  const bool far_pointer =
+      insn.id == X86_INS_LDS || insn.id == X86_INS_LES || insn.id == X86_INS_LFS;
+  const uint32_t at = far_pointer ? (insn.ops[0].size == 2 ? 2u : 4u) : 0u;
+  return (f == Form::kReadDesc ? TranslationCache::kSimulateReadDesc
+                               : TranslationCache::kSimulateLoad) |
+         at << TranslationCache::kSimulateSelectorShift;
+}
+
 bool classify_segment(ClassifiedInsn& insn) {
   const Form f = form_of(insn);
   if (f == Form::kLoadData || f == Form::kReadDesc) {
