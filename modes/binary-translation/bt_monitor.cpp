@@ -803,7 +803,7 @@ void BtMonitor::callout() {
       if (site.detail & Site::kSimulateLoad) {
         // Never a selector the guest's tables do not hold, whatever the kit's own read of the
         // operand gave (a device register read again): as after self_naming_load.
-        for (const unsigned r : {cpu::DS, cpu::ES, cpu::FS}) {
+        for (const unsigned r : {cpu::DS, cpu::ES, cpu::FS, cpu::GS}) {
           const uint32_t sel = s.seg[r].selector;
           if ((cache_->data32(gsdata::kSelectorTable + sel * 2) & 0xFFFFu) != 0) {
             cpu_.unsupported("bt: a segment load through CS the kit completed gave selector " +

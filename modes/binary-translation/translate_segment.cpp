@@ -376,10 +376,14 @@ void emit_gs_load(FE& e, const ClassifiedInsn& insn) {
 }  // namespace
 
 uint32_t cs_selector_check(const ClassifiedInsn& insn) {
+  // The guest's %gs too (MOV GS, LGS): out of the TC the real %gs is the guest's, which the
+  // kit's load replaces and the next entry parks as any (BtMonitor::park_guest_gs).
   const Form f = form_of(insn);
-  if (f != Form::kLoadData && f != Form::kReadDesc) return 0;
-  const bool far_pointer =
-      insn.id == X86_INS_LDS || insn.id == X86_INS_LES || insn.id == X86_INS_LFS;
+  if (f != Form::kLoadData && f != Form::kReadDesc && f != Form::kLoadGs && f != Form::kLgs) {
+    return 0;
+  }
+  const bool far_pointer = insn.id == X86_INS_LDS || insn.id == X86_INS_LES ||
+                           insn.id == X86_INS_LFS || insn.id == X86_INS_LGS;
   const uint32_t at = far_pointer ? (insn.ops[0].size == 2 ? 2u : 4u) : 0u;
   return (f == Form::kReadDesc ? TranslationCache::kSimulateReadDesc
                                : TranslationCache::kSimulateLoad) |

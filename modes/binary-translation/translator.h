@@ -142,7 +142,7 @@ bool classify_io(ClassifiedInsn& insn);
 void emit_io(FragmentEmitter& e, const ClassifiedInsn& insn);
 bool classify_segment(ClassifiedInsn& insn);
 void emit_segment(FragmentEmitter& e, const ClassifiedInsn& insn);
-// For a data-segment load (MOV, LDS, LES, LFS of DS, ES or FS) or LAR, LSL, VERR, VERW whose
+// For a segment load (MOV, LDS, LES, LFS, LGS of DS, ES, FS or GS) or LAR, LSL, VERR, VERW whose
 // selector operand is read through CS: the SIMULATE callout's detail bits that have the
 // monitor check the selector first (CalloutSite::kSimulateLoad, kSimulateReadDesc, the
 // selector's offset in the operand); 0 for any other instruction.

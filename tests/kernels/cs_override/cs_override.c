@@ -119,6 +119,28 @@ static uint32_t cs_mov_fs(uint16_t sel) {
   return v;
 }
 
+/* The same for GS (under bt the guest's %gs is virtual in the TC: the load is the kit's). */
+static uint32_t cs_mov_gs(uint16_t sel) {
+  uint32_t v = 0;
+  cs_selector_slot = sel;
+  __asm__ volatile("push %%gs\n" PROBE_BEGIN "mov %%cs:(%[p]), %%gs\n"
+                   "mov %%gs, %[v]\n" PROBE_END "pop %%gs\n"
+                   : [v] "+r"(v)
+                   : [p] "r"(&cs_selector_slot)
+                   : "memory");
+  return v;
+}
+
+static uint32_t cs_lgs(uint16_t sel) {
+  uint32_t v = 0;
+  far_data[1] = sel;
+  __asm__ volatile("push %%gs\n" PROBE_BEGIN "lgs %%cs:(%[p]), %[v]\n" PROBE_END "pop %%gs\n"
+                   : [v] "+r"(v)
+                   : [p] "r"(far_data)
+                   : "memory");
+  return v;
+}
+
 /* LAR through CS: the access rights, or 0xEEEEEEEE when ZF is clear. */
 static uint32_t cs_lar(uint16_t sel) {
   uint32_t v = 0xEEEEEEEE;
@@ -184,6 +206,9 @@ void kmain(uint32_t magic, const struct multiboot_info* mbi) {
   probe_print("cs lds of 0xFFE8", cs_lds(0xFFE8));
   probe_print("cs mov fs of the data selector", cs_mov_fs(SEL_KDATA));
   probe_print("cs mov fs of 0xFFE8", cs_mov_fs(0xFFE8));
+  probe_print("cs mov gs of the data selector", cs_mov_gs(SEL_KDATA));
+  probe_print("cs lgs of the data selector", cs_lgs(SEL_KDATA));
+  probe_print("cs lgs of 0xFFE8", cs_lgs(0xFFE8));
   probe_print("cs lar of the user data selector", cs_lar(SEL_UDATA));
   probe_print("cs lar of 0xFFE8", cs_lar(0xFFE8));
   probe_print("based cs read (base 0x1000)", based_read((uint32_t)&value - 0x1000));
