@@ -78,6 +78,18 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::mov_from_cr(const GuestInsn& ins
   // LAB 02 END
 }
 
+// The real CR0 is the monitor's (PE, PG and WP for its shadow paging, NE), but the bits that
+// govern the x87 are the guest's: natively an x87 instruction or WAIT with CR0.TS (and MP)
+// or EM set is #NM (SDM Vol. 3A, table 2-2), which a kernel's lazy FPU switching relies
+// on; the deprivileged guest executes them on the real processor (in ring 1, in user mode,
+// in bt's TC), so the real CR0 carries the guest's MP, EM and TS. They were the monitor's
+// (clear), and a guest's TS never gave #NM (differential.py --richer seed 32004).
+void PrivilegedEmulator::mirror_cr0() {
+  constexpr uint32_t kGuestBits = cpu::cr0::MP | cpu::cr0::EM | cpu::cr0::TS;
+  cpu::CpuState& s = c_.cpu.state();
+  s.cr0 = (s.cr0 & ~kGuestBits) | (c_.vcpu.cr0 & kGuestBits);
+}
+
 PrivilegedEmulator::Outcome PrivilegedEmulator::mov_to_cr(const GuestInsn& insn) {
   // LAB 02 BEGIN solution: mov_to_cr
   VirtualCpu& v = c_.vcpu;
@@ -92,6 +104,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::mov_to_cr(const GuestInsn& insn)
       }
       const uint32_t old = v.cr0;
       v.cr0 = value;
+      mirror_cr0();
       // The guest's view, recorded as the hardware would record it natively.
       c_.recorder.record(EventKind::cr_write, {0, old, value, 0});
       const uint32_t changed = old ^ value;

@@ -225,6 +225,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
     case X86_INS_CLTS: {
       const uint32_t old = v.cr0;
       v.cr0 &= ~cpu::cr0::TS;
+      mirror_cr0();
       c_.recorder.record(EventKind::cr_write, {0, old, v.cr0, 0});
       return done(insn);
     }
@@ -238,6 +239,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
       const uint32_t old = v.cr0;
       // LMSW loads PE, MP, EM and TS; it can set PE but never clear it.
       v.cr0 = (old & ~0xEu) | (src & 0xFu) | (old & cpu::cr0::PE);
+      mirror_cr0();
       c_.recorder.record(EventKind::cr_write, {0, old, v.cr0, 0});
       return done(insn);
     }
