@@ -785,16 +785,11 @@ void BtMonitor::callout() {
       // The kit executes the instruction with the guest's CS (and its other segments, its
       // page tables and the hole's rules), as it executes a guilty store; no adaptation.
       leave_to_guest(site.guest_eip);
-      if (site.detail & (Site::kSimulateLoad | Site::kSimulateReadDesc)) {
-        // A segment load or LAR, LSL, VERR, VERW: its selector checked first, as the TC's
-        // sequence checks it (translate_segment.cpp), so that the kit's processor, which
-        // reads the shadow GDT, never loads or reads one of the monitor's descriptors.
+      if (site.detail & Site::kSimulateLoad) {
+        // A segment load: its selector checked first, as the TC's sequence checks it
+        // (translate_segment.cpp), so that the kit's processor, which reads the shadow
+        // GDT, never loads one of the monitor's descriptors.
         if (const auto error = refused_cs_selector(site.detail >> Site::kSimulateSelectorShift)) {
-          if (site.detail & Site::kSimulateReadDesc) {
-            s.eflags &= ~cpu::flags::ZF;
-            s.eip += site.guest_len;
-            return;
-          }
           injector_.reflect_exception(cpu::vec::GP, true, *error);
           return;
         }

@@ -450,10 +450,10 @@ void Translator::classify_cs_operand(ClassifiedInsn& insn) {
   // reads its operand with the guest's CS already. A plain instruction, a guilty store or
   // a near indirect branch is executed for the guest by the kit (SIMULATE), with the
   // guest's CS: it loads no segment, so no selector of the monitor's can come of it. What
-  // runs in the TC otherwise would read through the monitor's CS: a data-segment load or
-  // LAR, LSL, VERR, VERW is SIMULATE too, the monitor first checking the selector as the
-  // TC's sequence does (the selector table: never one of the monitor's); for the rest (the
-  // %gs loads, the in-TC system sequences) the run stops there instead (exit 74).
+  // runs in the TC otherwise would read through the monitor's CS: a segment load is
+  // SIMULATE too, the monitor first checking the selector as the TC's sequence does (the
+  // selector table: never one of the monitor's); for the rest (the in-TC system
+  // sequences) the run stops there instead (exit 74).
   using F = ClassifiedInsn::Family;
   const bool plain = insn.family == F::kNone || insn.family == F::kAdaptive ||
                      (insn.family == F::kControl && insn.how == Translation::kRemapped);

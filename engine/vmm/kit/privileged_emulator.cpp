@@ -187,6 +187,10 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
       return {Verdict::kNotEmulated};
     case X86_INS_POP:
     case X86_INS_LSS: return load_stack_segment(insn);
+    case X86_INS_LAR:
+    case X86_INS_LSL:
+    case X86_INS_VERR:
+    case X86_INS_VERW: return descriptor_probe(insn);
     case X86_INS_LGDT: return load_table(insn, true);
     case X86_INS_LIDT: return load_table(insn, false);
     case X86_INS_LTR: return load_task_register(insn);

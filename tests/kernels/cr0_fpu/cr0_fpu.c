@@ -11,7 +11,9 @@
 #include "own_tables.h"
 #include "probe.h"
 
-extern void isr7(void); /* more_vectors.S: #NM */
+/* The #NM entry stub, with the frame of boot.S's stubs (more_vectors.S's pattern). */
+__asm__(".text\n.global isr7\nisr7:\n\tpush $0\n\tpush $7\n\tjmp isr_common\n");
+extern void isr7(void);
 
 static uint64_t gdt[6] __attribute__((aligned(8)));
 static uint64_t idt[256] __attribute__((aligned(8)));

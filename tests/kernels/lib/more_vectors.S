@@ -1,4 +1,4 @@
-/* More interrupt entry stubs for the test kernels that need them (#NM, #TS, #NP, #SS and the
+/* More interrupt entry stubs for the test kernels that need them (#TS, #NP, #SS and the
  * software vectors 0x81-0x85), with the same frame layout as boot.S's stubs so that one
  * isr_dispatch serves both. klib's tables_init() does not install them: a kernel puts
  * them in its IDT itself (own_gate, own_tables.h). boot.S's isr_common
@@ -18,7 +18,6 @@ isr\n:
     .endm
 
     .section .text
-    xstub_noerr 7
     xstub_err 10
     xstub_err 11
     xstub_err 12
