@@ -41,7 +41,7 @@ void kmain(uint32_t magic, const struct multiboot_info* mbi) {
   probe_print("lsl of the kernel code", lsl(SEL_KCODE));
   probe_print("lsl of the kernel data", lsl(SEL_KDATA));
   probe_print("lsl of the user data", lsl(SEL_UDATA));
-  probe_print("lar of the kernel code", lar(SEL_KCODE));
+  probe_print("lar of the user code", lar(SEL_UCODE));
   probe_print("lar of the kernel data", lar(SEL_KDATA));
   probe_print("lar of the kernel data, RPL 1", lar(SEL_KDATA | 1));
   probe_print("lar of the TSS", lar(SEL_TSS));
