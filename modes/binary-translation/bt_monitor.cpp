@@ -794,12 +794,17 @@ void BtMonitor::callout() {
           return;
         }
       }
+      std::array<uint16_t, cpu::kNumSegRegs> before{};
+      for (unsigned r = 0; r < cpu::kNumSegRegs; ++r) before[r] = s.seg[r].selector;
       auto outcome = emulator_->emulate_write();
       if (site.detail & Site::kSimulateLoad) {
         // Never a selector the guest's tables do not hold, whatever the kit's own read of the
-        // operand gave (a device register read again): as after self_naming_load.
+        // operand gave (a device register read again): as after self_naming_load. Only the
+        // register the instruction loaded: another may keep a selector the guest's LLDT has
+        // since put past its table, as natively (--richer seeds 32131 and 32179: FS 0x1F).
         for (const unsigned r : {cpu::DS, cpu::ES, cpu::FS, cpu::GS}) {
           const uint32_t sel = s.seg[r].selector;
+          if (sel == before[r]) continue;
           if ((cache_->data32(gsdata::kSelectorTable + sel * 2) & 0xFFFFu) != 0) {
             cpu_.unsupported("bt: a segment load through CS the kit completed gave selector " +
                              hex(sel) + ", which the guest's tables do not hold");

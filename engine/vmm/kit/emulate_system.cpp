@@ -139,7 +139,6 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::mov_to_cr(const GuestInsn& insn)
       }
       const uint32_t old = v.cr0;
       v.cr0 = value;
-      mirror_cr0();
       // The guest's view, recorded as the hardware would record it natively.
       c_.recorder.record(EventKind::cr_write, {0, old, value, 0});
       const uint32_t changed = old ^ value;

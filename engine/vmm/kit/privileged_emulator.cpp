@@ -171,7 +171,11 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
   VirtualCpu& v = c_.vcpu;
   switch (insn.id) {
     case X86_INS_MOV:
-      if (insn.ops[0].kind == GuestOperand::Kind::kCr) return mov_to_cr(insn);
+      if (insn.ops[0].kind == GuestOperand::Kind::kCr) {
+        const Outcome written = mov_to_cr(insn);
+        mirror_cr0();  // (after the lab's region: whatever CR it wrote)
+        return written;
+      }
       if (insn.ops[1].kind == GuestOperand::Kind::kCr) return mov_from_cr(insn);
       if (insn.ops[0].kind == GuestOperand::Kind::kDr) {
         c_.cpu.set_dr(insn.ops[0].reg, read_gpr(insn.ops[1].reg, 4));
