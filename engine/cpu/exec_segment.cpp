@@ -7,6 +7,7 @@
 // CPL in the selector's RPL: another sensitive, unprivileged instruction.
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/descriptor.h"
+#include "engine/cpu/descriptor_probe.h"
 #include "engine/cpu/exec_families.h"
 #include "engine/cpu/operands.h"
 
@@ -138,80 +139,38 @@ void arpl(Cpu& cpu, const Insn& insn) {
   }
 }
 
-// The descriptor LAR/LSL/VERR/VERW examine, if the selector may be examined at all from
-// this CPL: null and out-of-table selectors fail, and code/data segments other than
-// conforming code must have DPL >= max(CPL, RPL). None of these instructions fault on
-// such a selector; they clear ZF.
-bool visible_descriptor(Cpu& cpu, uint16_t sel, Descriptor& d) {
-  if (is_null_selector(sel)) return false;
-  if (!cpu.fetch_descriptor(sel, d.raw)) return false;
-  const uint8_t cpl = cpu.state().cpl;
-  const uint8_t rpl = sel & 3;
-  if (d.s() && !d.conforming() && (d.dpl() < cpl || d.dpl() < rpl)) return false;
-  if (!d.s() && (d.dpl() < cpl || d.dpl() < rpl)) return false;
-  return true;
-}
-
-void set_zf(Cpu& cpu, bool z) {
-  if (z) {
+// LAR, LSL, VERR, VERW (descriptor_probe.cpp): the descriptor the selector names, read as
+// the processor reads it (a #PF of the table's page is the instruction's), then examined;
+// a null or out-of-table selector clears ZF.
+void probe(Cpu& cpu, const Insn& insn, DescriptorProbe op) {
+  const uint16_t sel = read_rm16(cpu, insn);
+  std::optional<uint64_t> raw;
+  uint64_t bytes = 0;
+  if (!is_null_selector(sel) && cpu.fetch_descriptor(sel, bytes)) raw = bytes;
+  const std::optional<uint32_t> value = probe_descriptor(op, sel, raw, cpu.state().cpl);
+  if (value && (op == DescriptorProbe::kLar || op == DescriptorProbe::kLsl)) {
+    write_regv(cpu, insn, insn.reg, *value);
+  }
+  if (value) {
     cpu.state().eflags |= flags::ZF;
   } else {
     cpu.state().eflags &= ~flags::ZF;
   }
+  cpu.report_sensitive(insn);
 }
 
-// 0F 02: LAR. System types with access rights: TSSs, LDT, call and task gates (not
-// interrupt or trap gates).
+// 0F 02: LAR; 0F 03: LSL; 0F 00 /4, /5: VERR, VERW.
 void lar(Cpu& cpu, const Insn& insn) {
-  Descriptor d;
-  const uint16_t sel = read_rm16(cpu, insn);
-  bool ok = visible_descriptor(cpu, sel, d);
-  if (ok && !d.s()) {
-    switch (d.type()) {
-      case sys_type::kTss16Available:
-      case sys_type::kLdt:
-      case sys_type::kTss16Busy:
-      case sys_type::kCallGate16:
-      case sys_type::kTaskGate:
-      case sys_type::kTss32Available:
-      case sys_type::kTss32Busy:
-      case sys_type::kCallGate32: break;
-      default: ok = false;
-    }
-  }
-  if (ok) write_regv(cpu, insn, insn.reg, d.hi() & 0x00F0FF00u);
-  set_zf(cpu, ok);
-  cpu.report_sensitive(insn);
+  probe(cpu, insn, DescriptorProbe::kLar);
 }
-
-// 0F 03: LSL. Only segments have limits: code, data, TSS and LDT descriptors.
 void lsl(Cpu& cpu, const Insn& insn) {
-  Descriptor d;
-  const uint16_t sel = read_rm16(cpu, insn);
-  bool ok = visible_descriptor(cpu, sel, d);
-  if (ok && !d.s()) {
-    const uint8_t t = d.type();
-    ok = t == sys_type::kTss16Available || t == sys_type::kLdt || t == sys_type::kTss16Busy ||
-         t == sys_type::kTss32Available || t == sys_type::kTss32Busy;
-  }
-  if (ok) write_regv(cpu, insn, insn.reg, d.limit());
-  set_zf(cpu, ok);
-  cpu.report_sensitive(insn);
+  probe(cpu, insn, DescriptorProbe::kLsl);
 }
-
-// 0F 00 /4, /5: VERR, VERW. Code/data segments only.
 void verr(Cpu& cpu, const Insn& insn) {
-  Descriptor d;
-  const bool ok = visible_descriptor(cpu, read_rm16(cpu, insn), d) && d.s() && d.readable();
-  set_zf(cpu, ok);
-  cpu.report_sensitive(insn);
+  probe(cpu, insn, DescriptorProbe::kVerr);
 }
-
 void verw(Cpu& cpu, const Insn& insn) {
-  Descriptor d;
-  const bool ok = visible_descriptor(cpu, read_rm16(cpu, insn), d) && d.s() && d.writable();
-  set_zf(cpu, ok);
-  cpu.report_sensitive(insn);
+  probe(cpu, insn, DescriptorProbe::kVerw);
 }
 
 }  // namespace

@@ -666,6 +666,26 @@ void esc_df(Cpu& cpu, const Insn& insn) {
   cpu.fault_ud();
 }
 
+// An x87 instruction whose memory access faults (a store's #PF or #GP, after the value it
+// stores was computed) leaves the x87 state as it found it, so that it restarts exactly
+// (CpuFault's contract, cpu.h): the exception flags, ES and B its computation raised, and
+// the pop of FSTP, are made only by the execution that completes. Natively a faulting
+// FSTP with an unmasked precision exception would otherwise #MF at its own restart; the
+// deprivileged monitors, which run a store onto a traced page once more on their scratch
+// processor after its page fault, gave #MF where natively the store is made and #MF comes
+// at the next waiting instruction (SDM Vol. 1, 8.6 and 8.7; differential.py --rich seed
+// 30150). A thrown VM exit, which also precedes the instruction's effects, the same.
+template <void (*Escape)(Cpu&, const Insn&)>
+void restartable(Cpu& cpu, const Insn& insn) {
+  const X87State before = fpu(cpu);
+  try {
+    Escape(cpu, insn);
+  } catch (...) {
+    fpu(cpu) = before;
+    throw;
+  }
+}
+
 }  // namespace
 
 // WAIT/FWAIT (9B): #NM when CR0.MP and CR0.TS are both set (SDM Vol. 3A, table 2-2), else
@@ -677,14 +697,14 @@ void x87_wait(Cpu& cpu) {
 }
 
 void register_x87(HandlerTable& t) {
-  t.set(0xD8, &esc_d8);
-  t.set(0xD9, &esc_d9);
-  t.set(0xDA, &esc_da);
-  t.set(0xDB, &esc_db);
-  t.set(0xDC, &esc_dc);
-  t.set(0xDD, &esc_dd);
-  t.set(0xDE, &esc_de);
-  t.set(0xDF, &esc_df);
+  t.set(0xD8, &restartable<&esc_d8>);
+  t.set(0xD9, &restartable<&esc_d9>);
+  t.set(0xDA, &restartable<&esc_da>);
+  t.set(0xDB, &restartable<&esc_db>);
+  t.set(0xDC, &restartable<&esc_dc>);
+  t.set(0xDD, &restartable<&esc_dd>);
+  t.set(0xDE, &restartable<&esc_de>);
+  t.set(0xDF, &restartable<&esc_df>);
 }
 
 }  // namespace vmlab::cpu

@@ -659,6 +659,25 @@ void BtMonitor::page_fault(uint32_t error_code, bool from_tc) {
   }
 }
 
+std::optional<uint32_t> BtMonitor::refused_cs_selector(uint32_t offset) {
+  const auto span = emulator_->selector_operand_span();
+  if (!span) return std::nullopt;
+  uint32_t sel = 0;
+  for (uint32_t b = 0; b < 2; ++b) {
+    const vmm::GuestWalk w =
+        memory_.walk(span->first + offset + b, cpu::Access::kRead, false, false);
+    if (!w.ok) return std::nullopt;
+    // Outside the guest's RAM the machine's bus answers (all ones where nothing is).
+    const uint32_t byte = vmm::is_device_address(memory_.p2m(), w.gpa)
+                              ? vmm::device_read(vm_.machine(), w.gpa, 1) & 0xFFu
+                              : memory_.read_phys8(w.gpa);
+    sel |= byte << (8 * b);
+  }
+  const uint32_t error = cache_->data32(gsdata::kSelectorTable + sel * 2) & 0xFFFFu;
+  if (error == 0) return std::nullopt;
+  return error;
+}
+
 bool BtMonitor::stale_ident(uint32_t guest) {
   Translator::Attempt status;
   const std::vector<ClassifiedInsn> unit = translator_->decode_unit(guest, status);
@@ -773,10 +792,36 @@ void BtMonitor::callout() {
       return;
     }
     case CalloutKind::kSimulate: {
+      using Site = TranslationCache;
       // The kit executes the instruction with the guest's CS (and its other segments, its
       // page tables and the hole's rules), as it executes a guilty store; no adaptation.
       leave_to_guest(site.guest_eip);
+      if (site.detail & Site::kSimulateLoad) {
+        // A segment load: its selector checked first, as the TC's sequence checks it
+        // (translate_segment.cpp), so that the kit's processor, which reads the shadow
+        // GDT, never loads one of the monitor's descriptors.
+        if (const auto error = refused_cs_selector(site.detail >> Site::kSimulateSelectorShift)) {
+          injector_.reflect_exception(cpu::vec::GP, true, *error);
+          return;
+        }
+      }
+      std::array<uint16_t, cpu::kNumSegRegs> before{};
+      for (unsigned r = 0; r < cpu::kNumSegRegs; ++r) before[r] = s.seg[r].selector;
       auto outcome = emulator_->emulate_write();
+      if (site.detail & Site::kSimulateLoad) {
+        // Never a selector the guest's tables do not hold, whatever the kit's own read of the
+        // operand gave (a device register read again): as after self_naming_load. Only the
+        // register the instruction loaded: another may keep a selector the guest's LLDT has
+        // since put past its table, as natively (--richer seeds 32131 and 32179: FS 0x1F).
+        for (const unsigned r : {cpu::DS, cpu::ES, cpu::FS, cpu::GS}) {
+          const uint32_t sel = s.seg[r].selector;
+          if (sel == before[r]) continue;
+          if ((cache_->data32(gsdata::kSelectorTable + sel * 2) & 0xFFFFu) != 0) {
+            cpu_.unsupported("bt: a segment load through CS the kit completed gave selector " +
+                             hex(sel) + ", which the guest's tables do not hold");
+          }
+        }
+      }
       // A #GP or #SS that only the cut segments of ring compression give (an operand in
       // the hypervisor hole, cs:[0xFC100000]): executed as natively, through the guest's
       // page tables, as a fault in the TC would be (exception()).

@@ -152,6 +152,11 @@ class BtMonitor : public vmm::DeprivilegedMonitor, private vmm::DeprivilegedSegm
   // copy in a fragment translated before the guilt is stale); false for a store adaptive BT
   // leaves IDENT (PUSH, a control transfer), which retranslating would not change.
   bool stale_ident(uint32_t guest);
+  // A SIMULATE callout's segment load through CS: the #GP error code
+  // the selector table gives the selector at `offset` in its memory operand (one the guest's
+  // tables do not hold), or nothing (a selector the processor may check itself, or an
+  // operand whose read faults, which the kit's execution then reports).
+  std::optional<uint32_t> refused_cs_selector(uint32_t offset);
   std::vector<uint8_t> dead_entry(uint32_t at, uint32_t guest);
 
   std::unique_ptr<TranslationCache> cache_;

@@ -109,6 +109,8 @@ struct ClassifiedInsn {
   bool uses_gs = false;     // reads or writes %gs, or a memory operand with a %gs override
   bool cs_operand = false;  // a memory operand with a CS override (Family::kSimulate)
   bool cs_refused = false;  // ... in an instruction the TC would run: the run stops
+  // ... in a segment load: cs_selector_check()'s detail bits
+  uint32_t cs_selector = 0;
   // Decided by the family files (translator.cpp, classify).
   enum class Family : uint8_t {
     kNone,

@@ -13,8 +13,9 @@
 //
 // The monitor's own selectors (docs/isolation.md): the TC code and %gs data descriptors
 // are DPL 1, so a guest kernel's MOV, POP, LDS, LES, LFS of DS, ES or FS run as they are
-// in ring 1 would load them, and LAR, LSL, VERR, VERW would read them, where natively the
-// selector lies past the guest's GDT limit. Each such instruction of the guest kernel (and
+// in ring 1 would load them, where natively the selector lies past the guest's GDT limit.
+// (LAR, LSL, VERR and VERW are callouts: the kit examines the guest's own descriptors,
+// PrivilegedEmulator::descriptor_probe.) Each such load of the guest kernel (and
 // each load of its virtual %gs) first looks its selector up in the selector table of the
 // %gs data, without changing a flag:
 //     mov gs:[kSaveEcx], ecx
@@ -141,7 +142,7 @@ enum class Form : uint8_t {
   kPushSs,
   kSs,
   kLoadData,  // MOV, POP, LDS, LES, LFS of DS, ES or FS: as it is, after the selector check
-  kReadDesc   // LAR, LSL, VERR, VERW: as it is, after the selector check
+  kReadDesc   // LAR, LSL, VERR, VERW: a callout, emulated on the guest's own descriptors
 };
 
 bool is_data_sreg(const InsnOperand& op) {
@@ -375,14 +376,28 @@ void emit_gs_load(FE& e, const ClassifiedInsn& insn) {
 
 }  // namespace
 
+uint32_t cs_selector_check(const ClassifiedInsn& insn) {
+  // The guest's %gs too (MOV GS, LGS): out of the TC the real %gs is the guest's, which the
+  // kit's load replaces and the next entry parks as any (BtMonitor::park_guest_gs).
+  const Form f = form_of(insn);
+  if (f != Form::kLoadData && f != Form::kLoadGs && f != Form::kLgs) return 0;
+  const bool far_pointer = insn.id == X86_INS_LDS || insn.id == X86_INS_LES ||
+                           insn.id == X86_INS_LFS || insn.id == X86_INS_LGS;
+  const uint32_t at = far_pointer ? (insn.ops[0].size == 2 ? 2u : 4u) : 0u;
+  return TranslationCache::kSimulateLoad | at << TranslationCache::kSimulateSelectorShift;
+}
+
 bool classify_segment(ClassifiedInsn& insn) {
   const Form f = form_of(insn);
-  if (f == Form::kLoadData || f == Form::kReadDesc) {
+  if (f == Form::kLoadData) {
     insn.how = Translation::kInTc;
     insn.terminates = false;
     return true;
   }
-  if (f == Form::kSs) {
+  // LAR, LSL, VERR, VERW: the kit's emulation on the guest's own descriptors (the processor
+  // would examine the shadow's, DPL 1 and cut below the hole: differential.py --richer seed
+  // 32006's LSL gave 0xFBFFFFFF for a flat segment), as are the SS loads.
+  if (f == Form::kSs || f == Form::kReadDesc) {
     insn.how = Translation::kCallout;
     insn.terminates = true;
     return true;
@@ -404,8 +419,9 @@ void emit_segment(FE& e, const ClassifiedInsn& insn) {
   const Form f = form_of(insn);
   if (insn.how == Translation::kCallout) {
     e.begin(insn, Translation::kCallout);
-    e.callout(f == Form::kSs ? CalloutKind::kEmulate : CalloutKind::kUnsupported, insn,
-              guest_opcode(insn));
+    e.callout(
+        f == Form::kSs || f == Form::kReadDesc ? CalloutKind::kEmulate : CalloutKind::kUnsupported,
+        insn, guest_opcode(insn));
     e.end();
     return;
   }
@@ -420,12 +436,10 @@ void emit_segment(FE& e, const ClassifiedInsn& insn) {
   }
   switch (f) {
     case Form::kLoadData:
-    case Form::kReadDesc:
       e.begin(insn, Translation::kInTc,
-              static_cast<uint8_t>(
-                  kRestoreEcx |
-                  (f == Form::kLoadData && selector_source(insn).in_memory ? kSelectorLoad : 0)));
-      check_selector(e, insn, f == Form::kReadDesc);
+              static_cast<uint8_t>(kRestoreEcx |
+                                   (selector_source(insn).in_memory ? kSelectorLoad : 0)));
+      check_selector(e, insn, false);
       if (insn.uses_gs) e.guest_gs_begin();
       e.ident(insn);
       if (insn.uses_gs) e.guest_gs_end();

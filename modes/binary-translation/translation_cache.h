@@ -219,6 +219,12 @@ class TranslationCache {
   // software exception does (SDM Vol. 3A 6.12.1.1; Vol. 2A, INT n/INTO/INT3/INT1).
   static constexpr uint32_t kIntInto = 0x100;
   static constexpr uint32_t kIntIcebp = 0x200;
+  // kSimulate's detail: besides the opcode's first byte, a segment load whose selector the
+  // monitor checks against the selector table before the kit executes it
+  // (translate_segment.cpp), and the selector's offset in the memory operand (after a far
+  // pointer's offset), in the bits from kSimulateSelectorShift.
+  static constexpr uint32_t kSimulateLoad = 0x100;
+  static constexpr uint32_t kSimulateSelectorShift = 12;
   // kIret's detail: the 16-bit form (an operand-size prefix), whose frame holds words.
   static constexpr uint32_t kIret16 = 0x10000;
   // The one-entry inline cache of an indirect branch (FragmentEmitter::indirect): the

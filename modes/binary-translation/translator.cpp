@@ -451,13 +451,16 @@ void Translator::classify_cs_operand(ClassifiedInsn& insn) {
   // reads its operand with the guest's CS already. A plain instruction, a guilty store or
   // a near indirect branch is executed for the guest by the kit (SIMULATE), with the
   // guest's CS: it loads no segment, so no selector of the monitor's can come of it. What
-  // runs in the TC otherwise (segment loads with their selector checks, the in-TC system
-  // sequences) would read through the monitor's CS: the run stops there instead (exit 74).
+  // runs in the TC otherwise would read through the monitor's CS: a segment load is
+  // SIMULATE too, the monitor first checking the selector as the TC's sequence does (the
+  // selector table: never one of the monitor's); for the rest (the in-TC system
+  // sequences) the run stops there instead (exit 74).
   using F = ClassifiedInsn::Family;
   const bool plain = insn.family == F::kNone || insn.family == F::kAdaptive ||
                      (insn.family == F::kControl && insn.how == Translation::kRemapped);
   if (!plain && insn.how == Translation::kCallout) return;
-  insn.cs_refused = !plain;
+  insn.cs_selector = insn.family == F::kSegment ? cs_selector_check(insn) : 0;
+  insn.cs_refused = !plain && insn.cs_selector == 0;
   insn.family = F::kSimulate;
   insn.how = Translation::kCallout;
   insn.terminates = true;
@@ -648,7 +651,7 @@ Translator::Attempt Translator::translate(uint32_t eip) {
       case ClassifiedInsn::Family::kSimulate:
         e.begin(insn, Translation::kCallout);
         e.callout(insn.cs_refused ? CalloutKind::kUnsupported : CalloutKind::kSimulate, insn,
-                  insn.cs_refused ? guest_opcode(insn) : insn.bytes[0]);
+                  insn.cs_refused ? guest_opcode(insn) : insn.bytes[0] | insn.cs_selector);
         e.end();
         break;
       case ClassifiedInsn::Family::kNone:

@@ -142,6 +142,11 @@ bool classify_io(ClassifiedInsn& insn);
 void emit_io(FragmentEmitter& e, const ClassifiedInsn& insn);
 bool classify_segment(ClassifiedInsn& insn);
 void emit_segment(FragmentEmitter& e, const ClassifiedInsn& insn);
+// For a segment load (MOV, LDS, LES, LFS, LGS of DS, ES, FS or GS) whose selector operand
+// is read through CS: the SIMULATE callout's detail bits that have the monitor check the
+// selector first (TranslationCache::kSimulateLoad, the selector's offset in the operand);
+// 0 for any other instruction.
+uint32_t cs_selector_check(const ClassifiedInsn& insn);
 // Adaptive BT (translate_pte_write.cpp): whether a guilty store has the form whose
 // page-table write the TC performs itself (MOV of a 32-bit register or immediate to a
 // 32-bit-addressed memory operand), and its translation.

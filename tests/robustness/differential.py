@@ -45,14 +45,18 @@ which follows the same rules as --known. pv runs with --pv (with the other modes
                   [--budget 100000]
                   [--ring3] [--paging] [--known tests/robustness/differential.known]
                   [--ring3 --pv|--pv-only --pv-known tests/robustness/differential_pv.known]
-                  [--rich | --gates16]
+                  [--rich | --gates16 | --richer]
 
 With --rich the kernels are rich_code.py's (the same frame and register dump; snippets
 that real kernels run, in an environment a real kernel builds), and the known lists name
 them "SEED MODE rich [ring3] [paging]"; under pv its chunks are the PV-safe ones, and the
 reference random_code's ring-3 paging kernel with those chunks. --gates16 is --rich whose IDT
 writes include 16-bit interrupt and trap gates (new kernels: --rich's stay the same); its
-known entries read "SEED MODE rich gates16 [ring3] [paging]".
+known entries read "SEED MODE rich gates16 [ring3] [paging]". --richer: rich_code's
+kernels whose chunks also draw on its RICHER snippets (IOPL through POPF, LAR/LSL/VERR/VERW
+on every descriptor type, read-modify-write instructions on traced pages, segment loads
+through overrides, INVLPG in the top 64 MiB, CR0.WP/TS toggles), named "SEED MODE richer
+[ring3] [paging]" in the known list; no pv variant.
 """
 import argparse
 import json
@@ -79,9 +83,9 @@ def dump_registers():
     return code + DONE
 
 
-def kernel(seed, ring3, paging, rich=False, gates16=False):
-    if gates16:
-        return with_dump(rich_code.kernel(seed, ring3, paging, gates16=True))
+def kernel(seed, ring3, paging, rich=False, gates16=False, richer=False):
+    if gates16 or richer:
+        return with_dump(rich_code.kernel(seed, ring3, paging, gates16=gates16, richer=richer))
     return with_dump((rich_code if rich else random_code).kernel(seed, ring3, paging))
 
 
@@ -218,17 +222,23 @@ def main():
     ap.add_argument("--rich", action="store_true",
                     help="rich_code.py's kernels (what real kernels do) instead of "
                     "random_code.py's")
+    ap.add_argument("--richer", action="store_true",
+                    help="rich_code.py's kernels with its --richer snippets too (another "
+                    "random stream: the --rich seeds keep their bytes)")
     a = ap.parse_args()
     with_pv = a.pv or a.pv_only
     if with_pv and (not a.ring3 or a.paging):
         ap.error("pv is compared only with --ring3 and without --paging (see the docstring)")
+    if with_pv and a.richer:
+        ap.error("--richer has no pv variant: its snippets use the kernel's own tables")
     known = load_known(a.known) | load_known(a.pv_known)
     modes = ["native"] if a.pv_only else MODES
     if a.gates16 and with_pv:
         ap.error("--gates16 is not compared under pv (its chunks write no IDT)")
     a.rich = a.rich or a.gates16
-    flavour = ("rich " if a.rich else "") + ("gates16 " if a.gates16 else "") + (
-        "ring3 " if a.ring3 else "") + ("paging" if a.paging else "")
+    flavour = ("richer " if a.richer else "rich " if a.rich else "") + (
+        "gates16 " if a.gates16 else "") + ("ring3 " if a.ring3 else "") + (
+        "paging" if a.paging else "")
     new, excused, fixed, agree = [], 0, [], 0
     with tempfile.TemporaryDirectory() as tmp:
         seeds = ([int(x) for x in a.only.split(",")] if a.only
@@ -236,7 +246,7 @@ def main():
         for seed in seeds:
             path = os.path.join(tmp, f"diff{seed}.elf")
             with open(path, "wb") as f:
-                f.write(kernel(seed, a.ring3, a.paging, a.rich, a.gates16))
+                f.write(kernel(seed, a.ring3, a.paging, a.rich, a.gates16, a.richer))
             results = {m: run(a.vmlab, m, path, a.budget, os.path.join(tmp, f"{seed}-{m}"))
                        for m in modes}
             rc0, out0, _, _ = results["native"]

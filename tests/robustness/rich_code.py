@@ -18,6 +18,15 @@ same layout, handler protocol, chunk addresses and register dump), but
     and STI; x87 and string instructions with segment overrides and the 67 prefix;
     accesses to the APIC pages and to the top 64 MiB; TSS stack switches (SS0:ESP0
     rewritten).
+With richer=True (differential.py --richer) the chunks draw on the RICHER snippets too,
+forms a real kernel uses that the rich ones lack: PUSHF/POPF flipping IOPL, IF, AC, ID at
+CPL 0 and 3; LAR, LSL, VERR and VERW on every descriptor type (a free GDT slot written
+with any type first), past the tables' limits and on null; CMPXCHG8B, XADD, CMPXCHG, XCHG,
+BTS and INC on the pages a monitor traces (GDT and LDT slots, IDT gates, page-table and
+directory entries); segment loads (MOV Sreg, LDS, LES, LFS, LGS, LSS) through gs:, ss:,
+fs: and cs: overrides; INVLPG in the top 64 MiB; CR0.WP, TS, MP and NE toggled (MOV CR0,
+CLTS, LMSW) before a write to a read-only page or an x87 instruction. Their chunks come
+from random.Random("vmlab richer code SEED"), so that the --rich seeds keep their bytes.
 The random streams are random.Random("vmlab rich code SEED") for the chunks and
 random.Random("vmlab rich environment SEED") for the tables, so that --rich seeds are not
 random_code's; random_code.kernel() and its seeds are unchanged.
@@ -368,6 +377,174 @@ def s_tss_stack(r, at):
     return code
 
 
+# --- The richer snippets (--richer): forms a real kernel uses that the rich ones lack ------
+
+FREE_SLOTS = (0x58, 0x60, 0x68)   # GDT slots no handler, gate or TSS needs
+
+
+def any_descriptor(r):
+    """A descriptor of any type: a system type 0-15 or a code or data type, any DPL, present
+    or not, byte or page granular, 16 or 32 bits."""
+    access = (0x80 if r.random() < 0.9 else 0) | r.randrange(4) << 5 | r.randrange(32)
+    return seg(r.choice((0, BASE, 0xFC000000, 0x12345000)), r.choice((0xFFFFF, 0xFFF, 0x67, 0)),
+               access, r.choice((0xC, 0x4, 0x0, 0x8)))
+
+
+def s_iopl_flags(r, at):
+    # PUSHF, flip IOPL, IF, AC, ID, DF or the arithmetic flags, POPF, PUSHF again: what CPL 0
+    # may change and what CPL 3 POPF silently keeps (SDM Vol. 2B, POPF). Not NT or TF.
+    a, b = visible(r), visible(r)
+    mask = r.choice((0x3000, 0x1000, 0x2000, 0x200, 0x3200, 0x40000, 0x200000, 0x400, 0x8D5))
+    op = r.choice((0x35, 0x0D, 0x25))   # xor / or / and eax, imm32
+    value = mask if op != 0x25 else ~mask & 0xFFFFFFFF
+    o16 = b"\x66" if r.random() < 0.2 else b""
+    return (o16 + b"\x9c" + o16 + b"\x58" + bytes([op]) + u32(value) + o16 + b"\x50"
+            + o16 + b"\x9d" + b"\x9c" + bytes([0x58 + REGS.index(a)])
+            + bytes([0x89, 0xC0 | REGS.index(b)]))   # pushf; pop a; mov b, eax
+
+
+def s_descriptor_query(r, at):
+    # LAR, LSL, VERR or VERW on a selector of any descriptor type (a free GDT slot written
+    # first), a GDT or LDT slot beyond the table's limit, null, any RPL; from a register or
+    # memory. The result and ZF (SETZ) go to visible registers.
+    code = b""
+    kind = r.randrange(4)
+    if kind == 0:
+        slot = r.choice(FREE_SLOTS)
+        d = any_descriptor(r)
+        code += mov_mem_imm(GDT + slot, d & 0xFFFFFFFF) + mov_mem_imm(GDT + slot + 4, d >> 32)
+        sel = slot
+    elif kind == 1:
+        sel = r.randrange(GDT_ENTRIES + 2) << 3
+    elif kind == 2:
+        sel = r.randrange(LDT_ENTRIES + 2) << 3 | 4
+    else:
+        sel = r.choice((0, 0x4, 0xFFF8, 0x28, 0x30))
+    sel |= r.randrange(4)
+    dst = visible(r)
+    code += mov_reg_imm(dst, 0x5A5A5A5A) + b"\x66\xb8" + struct.pack("<H", sel)
+    op = r.randrange(4)
+    mem = r.random() < 0.3
+    if mem:
+        code += b"\x66\xa3" + u32(SCRATCH + 0xD0)          # mov [SCRATCH+0xD0], ax
+        modrm_rm, tail = 5, u32(SCRATCH + 0xD0)
+    else:
+        modrm_rm, tail = 0, b""
+    mod = 0 if mem else 0xC0
+    if op < 2:   # lar / lsl dst, ax or [mem]
+        code += b"\x0f" + bytes([0x02 + op, mod | REGS.index(dst) << 3 | modrm_rm]) + tail
+    else:        # verr / verw ax or [mem]
+        code += b"\x0f\x00" + bytes([mod | (op + 2) << 3 | modrm_rm]) + tail
+    z = r.choice(("ecx", "edx", "ebx"))
+    return code + b"\x0f\x94" + bytes([0xC0 | REGS.index(z)])   # setz
+
+
+def s_rmw_traced(r, at):
+    # Read-modify-write instructions (CMPXCHG8B, LOCK XADD, LOCK CMPXCHG, XCHG, LOCK BTS,
+    # LOCK INC) on the pages a monitor traces: a free GDT slot, an LDT slot, an IDT gate, a
+    # page-table or page-directory entry; then, for a GDT slot, a load of it.
+    kind = r.randrange(5)
+    if kind == 0:
+        slot = r.choice(FREE_SLOTS)
+        a, new = GDT + slot, r.choice(VARIANTS)
+    elif kind == 1:
+        a, new = LDT + 8 * r.choice((1, 3, 4, 6, 7)), r.choice(VARIANTS)
+    elif kind == 2:
+        v = r.choice((0x80, 0x81, 0x40, r.randrange(0x20, 0x100)))
+        a, new = IDT + 8 * v, gate(KCODE, r.choice((HANDLER, STUB_IRET)), r.choice((0, 3)))
+    elif kind == 3:
+        i = r.randrange(1024)
+        a, new = PT + 4 * i, (i << 12 | r.choice((0x07, 0x05, 0x03, 0x00, 0x67))) | (
+            r.choice((0, 0, 0x100)) << 32)
+    else:
+        a, new = PD + 4 * r.choice((1, 8, 9, 1008)), r.choice((0x400087, PT | 7, 0)) | 0x87 << 32
+    lock = b"\xf0" if r.random() < 0.7 else b""
+    op = r.randrange(6)
+    code = b""
+    if op == 0:   # cmpxchg8b: the expected value read first (it succeeds) or not (it fails)
+        if r.random() < 0.7:
+            code += b"\xa1" + u32(a) + read_reg("edx", a + 4)
+        else:
+            code += mov_reg_imm("eax", r.getrandbits(32)) + mov_reg_imm("edx", r.getrandbits(32))
+        code += mov_reg_imm("ebx", new & 0xFFFFFFFF) + mov_reg_imm("ecx", new >> 32)
+        code += lock + b"\x0f\xc7\x0d" + u32(a)
+    elif op == 1:   # xadd [a], reg
+        reg = visible(r)
+        code += mov_reg_imm(reg, r.choice((1, 0x100, 0x80000000, 0xFFFFFFFF)))
+        code += lock + b"\x0f\xc1" + bytes([REGS.index(reg) << 3 | 5]) + u32(a)
+    elif op == 2:   # cmpxchg [a], reg
+        reg = r.choice(("ecx", "edx", "esi", "edi"))
+        code += (b"\xa1" + u32(a) if r.random() < 0.6 else mov_reg_imm("eax", 0))
+        code += mov_reg_imm(reg, new & 0xFFFFFFFF)
+        code += lock + b"\x0f\xb1" + bytes([REGS.index(reg) << 3 | 5]) + u32(a)
+    elif op == 3:   # xchg [a], reg (locked without the prefix)
+        reg = visible(r)
+        code += mov_reg_imm(reg, new >> 32) + bytes([0x87, REGS.index(reg) << 3 | 5]) + u32(a + 4)
+    elif op == 4:   # bts dword [a], imm8
+        code += lock + b"\x0f\xba\x2d" + u32(a) + bytes([r.choice((8, 15, 40 - 32, 47 - 32, 0))])
+    else:           # inc dword [a]
+        code += lock + b"\xff\x05" + u32(a)
+    if kind == 0 and r.random() < 0.6:
+        code += load_sreg(r.choice(("ds", "es", "fs", "gs")), slot | r.choice((0, 3)))
+    return code + bytes([0x89, 0xC0 | REGS.index(visible(r))])   # mov r, eax
+
+
+def s_load_override(r, at):
+    # Segment loads from memory through gs: and ss: (and fs:, cs:) overrides: MOV Sreg, m16,
+    # and the far-pointer loads LDS, LES, LFS, LGS and LSS.
+    pre = bytes([PREFIX[r.choice(("gs", "ss", "gs", "ss", "fs", "cs"))]])
+    sel = r.choice((UDATA | 3, KDATA, TOP_DATA | 3, DATA16 | 3, EXPDOWN | 3, KDATA_BASED, 0x0F,
+                    0x1F, 0x33, 0, UCODE | 3, TSS_SEL, FREE_SLOTS[0] | 3))
+    ptr = SCRATCH + 0xC0
+    code = mov_mem_imm(ptr, r.choice((0x8F000, 0x8F800, 0x90000, 0)))
+    code += b"\x66\xc7\x05" + u32(ptr + 4) + struct.pack("<H", sel)
+    if r.random() < 0.3:   # gs first reloaded so that the override reads through it
+        code += load_sreg("gs", r.choice((UDATA | 3, KDATA, KDATA_BASED, DATA16 | 3)))
+    form = r.randrange(6)
+    if form == 0:
+        sreg = r.choice(("ds", "es", "fs", "gs", "ss"))
+        return code + pre + bytes([0x8E, SREG[sreg] << 3 | 5]) + u32(ptr + 4)
+    reg = r.choice(("ebx", "esi", "edi", "ebp")) if form < 5 else "esp"
+    opcode = {1: b"\xc5", 2: b"\xc4", 3: b"\x0f\xb4", 4: b"\x0f\xb5", 5: b"\x0f\xb2"}[form]
+    return code + pre + opcode + bytes([REGS.index(reg) << 3 | 5]) + u32(ptr)
+
+
+def s_invlpg_hole(r, at):
+    # INVLPG of addresses in the top 64 MiB (the hypervisor hole under the monitors), also
+    # through a segment based there, then an access there.
+    reg = visible(r)
+    off = r.randrange(0, 0x4000000, 4)
+    if r.random() < 0.5:
+        code = b"\x0f\x01\x3d" + u32(0xFC000000 + off)
+    else:
+        code = load_sreg("fs", TOP_DATA | 3) + b"\x64\x0f\x01\x3d" + u32(off & 0x3FFFFFF)
+    return code + r.choice((read_reg(reg, 0xFC000000 + off), write_reg(reg, 0xFFC00000 + off % 0x400000),
+                            b""))
+
+
+def s_cr0_toggle(r, at):
+    # CR0.WP, TS, MP, NE toggled (MOV CR0, CLTS, LMSW), then what they govern: a write to a
+    # read-only page (with paging: a PTE made read-only first) or an x87 instruction.
+    bit = r.choice((0x10000, 0x8, 0x2, 0x20, 0x10008))
+    code = b"\x0f\x20\xc0" + bytes([r.choice((0x35, 0x0D, 0x25))])   # mov eax, cr0; xor/or/and
+    code += u32(bit if code[-1] != 0x25 else ~bit & 0xFFFFFFFF) + b"\x0f\x22\xc0"
+    if r.random() < 0.2:
+        code += b"\x0f\x06"                                 # clts
+    if r.random() < 0.2:
+        code += b"\x0f\x01\xe0\x83\xc8\x08\x0f\x01\xf0"  # smsw eax; or eax, 8; lmsw ax
+    reg = visible(r)
+    if r.random() < 0.5:
+        i = r.randrange(1024)
+        code += mov_mem_imm(PT + 4 * i, i << 12 | 0x05) + b"\x0f\x01\x3d" + u32(0x2000000 + (i << 12))
+        code += write_reg(reg, 0x2000000 + (i << 12) + r.randrange(0, 0x1000, 4))
+    else:
+        code += r.choice((b"\xd9\xe8", b"\x9b", b"\xdb\xe3", b"\xd9\xee\xdd\xd8"))
+    return code + b"\x0f\x20\xc0" + bytes([0x89, 0xC0 | REGS.index(reg)])   # mov r, cr0
+
+
+RICHER = (s_iopl_flags, s_descriptor_query, s_rmw_traced, s_load_override, s_invlpg_hole,
+          s_cr0_toggle)
+
 ALL = (s_gdt_write_load, s_load, s_lgdt_copy, s_lgdt_new_write, s_lldt, s_idt_write_int,
        s_int, s_far_call, s_to_ring3, s_io, s_flags, s_paging, s_x87, s_string, s_apic,
        s_tss_stack)
@@ -380,12 +557,14 @@ _gates16 = False
 LOW_HANDLER = 0x7000        # E9 rel32 to HANDLER, written by the boot code with --gates16
 
 
-def chunks(seed, pv=False, gates16=False):
-    """CHUNKS * CHUNK bytes: each chunk snippets and random bytes (pv: PV_SAFE only)."""
+def chunks(seed, pv=False, gates16=False, richer=False):
+    """CHUNKS * CHUNK bytes: each chunk snippets and random bytes (pv: PV_SAFE only;
+    richer: the RICHER snippets too, from another random stream, so that the --rich seeds
+    keep their bytes)."""
     global _gates16
     _gates16 = gates16
-    r = random.Random(f"vmlab rich code {seed}")
-    kinds = PV_SAFE if pv else ALL
+    r = random.Random(f"vmlab {'richer' if richer else 'rich'} code {seed}")
+    kinds = PV_SAFE if pv else ALL + RICHER if richer else ALL
     out = bytearray()
     for i in range(CHUNKS):
         at = CHUNKS_AT + i * CHUNK
@@ -424,7 +603,7 @@ def handler(ring3):
     return h + b"\x73" + bytes([len(rest)]) + rest + b"\xb0\x00\xe6\xf4\xf4\xeb\xfd"
 
 
-def kernel(seed, ring3=False, paging=False, gates16=False):
+def kernel(seed, ring3=False, paging=False, gates16=False, richer=False):
     env = random.Random(f"vmlab rich environment {seed}")
     img = bytearray(0x4000)
     magic, flags = 0x1BADB002, 0x3
@@ -491,7 +670,7 @@ def kernel(seed, ring3=False, paging=False, gates16=False):
     h = handler(ring3)
     assert HANDLER + len(h) + 0x80 <= STUBS
     put(HANDLER, h)
-    put(CHUNKS_AT, chunks(seed, gates16=gates16))
+    put(CHUNKS_AT, chunks(seed, gates16=gates16, richer=richer))
     return elf(img)
 
 

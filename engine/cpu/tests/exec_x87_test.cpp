@@ -116,5 +116,45 @@ TEST_F(X87Test, EmulationOrTaskSwitchedGivesDeviceNotAvailable) {
   }
 }
 
+// A store that faults leaves the x87 state as it was, so that the instruction restarts
+// (SDM Vol. 1, 8.6 and 8.7): FSTP of pi to m32 with the precision exception unmasked,
+// its destination beyond DS's limit, is #GP with no flag, no ES and no pop; restarted
+// within the limit it stores, pops and sets PE, ES and B, with no #MF (that comes at the
+// next waiting instruction). Before the fix the restart was #MF (--rich seed 30150).
+TEST_F(X87Test, AStoreThatFaultsChangesNoX87StateAndRestarts) {
+  poke16(kData + 0x10, 0x035F);  // FCW: every exception masked but precision
+  install_idt();
+  const std::vector<uint8_t> fstp = {0xD9, 0x1D, 0x00, 0x00, 0x02, 0x00};  // fstp dword [kData]
+  run_bytes({0xDB, 0xE3,                                                   // fninit
+             0xD9, 0x2D, 0x10, 0x00, 0x02, 0x00,                           // fldcw [kData+0x10]
+             0xD9, 0xEB},                                                  // fldpi
+            3);
+  ASSERT_EQ(st().fpu.top, 7u);
+  const uint16_t sw = st().fpu.sw;
+  const uint8_t full = st().fpu.full;
+  poke32(kData, 0x12345678);
+  st().seg[DS].limit = kData + 1;  // the dword at kData is beyond it
+  const uint32_t esp = reg(ESP);
+  run_bytes(fstp, 2);  // the FSTP's #GP, then the handler's JMP $
+  EXPECT_EQ(st().eip, handler(vec::GP));
+  EXPECT_EQ(peek32(esp - 16), 0u);  // error code 0
+  EXPECT_EQ(peek32(kData), 0x12345678u);
+  EXPECT_EQ(st().fpu.sw, sw);
+  EXPECT_EQ(st().fpu.top, 7u);
+  EXPECT_EQ(st().fpu.full, full);
+  st().seg[DS].limit = 0xFFFFFFFFu;
+  reg(ESP) = esp;
+  run_bytes(fstp, 1);
+  EXPECT_EQ(st().eip, kCodeBase + 6);  // no #MF at the store itself
+  float stored;
+  std::memcpy(&stored, &ram_[kData], 4);
+  EXPECT_EQ(stored, 3.14159274f);
+  EXPECT_EQ(st().fpu.sw, sw | 0x80A0u);  // B, ES, PE
+  EXPECT_EQ(st().fpu.top, 0u);
+  EXPECT_EQ(st().fpu.full, 0u);
+  run_bytes({0x9B}, 2);  // fwait: #MF, then the handler's JMP $
+  EXPECT_EQ(st().eip, handler(vec::MF));
+}
+
 }  // namespace
 }  // namespace vmlab::cpu::testing

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/cpu/descriptor.h"
+#include "engine/cpu/descriptor_probe.h"
 #include "engine/vmm/kit/privileged_emulator.h"
 #include "engine/vmm/kit/virtual_cpuid.h"
 
@@ -64,6 +65,52 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::mov_from_cr(const GuestInsn& ins
   write_gpr(insn.ops[0].reg, 4, value);
   return done(insn);
   // LAB 02 END
+}
+
+// The real CR0 is the monitor's (PE, PG and WP for its shadow paging, NE), but the bits that
+// govern the x87 are the guest's: natively an x87 instruction or WAIT with CR0.TS (and MP)
+// or EM set is #NM (SDM Vol. 3A, table 2-2), which a kernel's lazy FPU switching relies
+// on; the deprivileged guest executes them on the real processor (in ring 1, in user mode,
+// in bt's TC), so the real CR0 carries the guest's MP, EM and TS. They were the monitor's
+// (clear), and a guest's TS never gave #NM (differential.py --richer seed 32004).
+void PrivilegedEmulator::mirror_cr0() {
+  constexpr uint32_t kGuestBits = cpu::cr0::MP | cpu::cr0::EM | cpu::cr0::TS;
+  cpu::CpuState& s = c_.cpu.state();
+  s.cr0 = (s.cr0 & ~kGuestBits) | (c_.vcpu.cr0 & kGuestBits);
+}
+
+// The guest kernel's LAR, LSL, VERR and VERW, which bt translates as callouts (the classic
+// CPU runs them in ring 1 without a trap: a Popek-Goldberg hole). The processor would
+// examine the shadow descriptor, whose DPL is 1 for the guest's 0 and whose limit the cut
+// below the hypervisor hole shortened (LSL of a flat segment 0xFBFFFFFF for 0xFFFFFFFF:
+// differential.py --richer seed 32006); the guest's own descriptor at its virtual CPL is
+// what it examines natively. A selector past the guest's tables (the monitor's slots) clears
+// ZF, as natively. (A descriptor on a page the guest's tables leave unmapped is taken as
+// absent, where natively the read would be #PF.)
+PrivilegedEmulator::Outcome PrivilegedEmulator::descriptor_probe(const GuestInsn& insn) {
+  Outcome fault;
+  cpu::CpuState& s = c_.cpu.state();
+  const bool lar_lsl = insn.id == X86_INS_LAR || insn.id == X86_INS_LSL;
+  const GuestOperand& src = insn.ops[lar_lsl ? 1 : 0];
+  uint16_t sel = 0;
+  if (src.kind == GuestOperand::Kind::kMem) {
+    if (!read_mem(linear_of(insn, src), &sel, 2, fault)) return fault;
+  } else {
+    sel = static_cast<uint16_t>(read_gpr(src.reg, 2));
+  }
+  const cpu::DescriptorProbe op = insn.id == X86_INS_LAR    ? cpu::DescriptorProbe::kLar
+                                  : insn.id == X86_INS_LSL  ? cpu::DescriptorProbe::kLsl
+                                  : insn.id == X86_INS_VERR ? cpu::DescriptorProbe::kVerr
+                                                            : cpu::DescriptorProbe::kVerw;
+  const auto value = cpu::probe_descriptor(op, sel, segments().guest_descriptor(sel),
+                                           VirtualCpu::virtual_cpl(s.cpl));
+  if (value && lar_lsl) write_gpr(insn.ops[0].reg, insn.ops[0].size, *value);
+  if (value) {
+    s.eflags |= cpu::flags::ZF;
+  } else {
+    s.eflags &= ~cpu::flags::ZF;
+  }
+  return done(insn);
 }
 
 PrivilegedEmulator::Outcome PrivilegedEmulator::mov_to_cr(const GuestInsn& insn) {

@@ -173,7 +173,11 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
   VirtualCpu& v = c_.vcpu;
   switch (insn.id) {
     case X86_INS_MOV:
-      if (insn.ops[0].kind == GuestOperand::Kind::kCr) return mov_to_cr(insn);
+      if (insn.ops[0].kind == GuestOperand::Kind::kCr) {
+        const Outcome written = mov_to_cr(insn);
+        mirror_cr0();  // (after the lab's region: whatever CR it wrote)
+        return written;
+      }
       if (insn.ops[1].kind == GuestOperand::Kind::kCr) return mov_from_cr(insn);
       if (insn.ops[0].kind == GuestOperand::Kind::kDr) {
         c_.cpu.set_dr(insn.ops[0].reg, read_gpr(insn.ops[1].reg, 4));
@@ -189,6 +193,10 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
       return {Verdict::kNotEmulated};
     case X86_INS_POP:
     case X86_INS_LSS: return load_stack_segment(insn);
+    case X86_INS_LAR:
+    case X86_INS_LSL:
+    case X86_INS_VERR:
+    case X86_INS_VERW: return descriptor_probe(insn);
     case X86_INS_LGDT: return load_table(insn, true);
     case X86_INS_LIDT: return load_table(insn, false);
     case X86_INS_LTR: return load_task_register(insn);
@@ -227,6 +235,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
     case X86_INS_CLTS: {
       const uint32_t old = v.cr0;
       v.cr0 &= ~cpu::cr0::TS;
+      mirror_cr0();
       c_.recorder.record(EventKind::cr_write, {0, old, v.cr0, 0});
       return done(insn);
     }
@@ -240,6 +249,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
       const uint32_t old = v.cr0;
       // LMSW loads PE, MP, EM and TS; it can set PE but never clear it.
       v.cr0 = (old & ~0xEu) | (src & 0xFu) | (old & cpu::cr0::PE);
+      mirror_cr0();
       c_.recorder.record(EventKind::cr_write, {0, old, v.cr0, 0});
       return done(insn);
     }

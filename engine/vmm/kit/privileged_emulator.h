@@ -208,6 +208,13 @@ class PrivilegedEmulator {
  private:
   // emulate_system.cpp: the system instructions (the twin of engine/cpu/exec_system.cpp).
   Outcome mov_to_cr(const GuestInsn& insn);
+  // LAR, LSL, VERR, VERW of the guest kernel on its own GDT and LDT, at its CPL 0 (bt's
+  // translation of them: the processor would read the shadow's DPL-1, cut descriptors).
+  Outcome descriptor_probe(const GuestInsn& insn);
+  // The guest's CR0.MP, EM and TS onto the real CR0 after every change of the virtual CR0
+  // (MOV CR0, after mov_to_cr; CLTS, LMSW): they decide #NM for the x87 instructions and WAIT,
+  // which the guest's code executes on the real processor (emulate_system.cpp).
+  void mirror_cr0();
   Outcome mov_from_cr(const GuestInsn& insn);
   Outcome load_table(const GuestInsn& insn, bool gdt);
   Outcome load_task_register(const GuestInsn& insn);

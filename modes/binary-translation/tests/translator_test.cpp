@@ -23,13 +23,14 @@ TEST_F(BtGuestTest, EachFamilyIsTranslatedAsTheDesignSays) {
       {{0x8B, 0x44, 0x24, 0x04}, Translation::kIdent, false},  // mov eax, [esp+4]
       {{0xF3, 0xA5}, Translation::kIdent, false},              // rep movsd
       {{0x0F, 0x31}, Translation::kIdent, false},              // rdtsc (not privileged)
-      // DS, ES, FS loads and LAR & co.: the selector check, then the instruction as it is
-      {{0x8E, 0xD8}, Translation::kInTc, false},                          // mov ds, ax
-      {{0x07}, Translation::kInTc, false},                                // pop es
-      {{0xC5, 0x03}, Translation::kInTc, false},                          // lds eax, [ebx]
-      {{0x0F, 0xB4, 0x03}, Translation::kInTc, false},                    // lfs eax, [ebx]
-      {{0x0F, 0x02, 0xC3}, Translation::kInTc, false},                    // lar eax, bx
-      {{0x0F, 0x00, 0xE0}, Translation::kInTc, false},                    // verr ax
+      // DS, ES, FS loads: the selector check, then the instruction as it is
+      {{0x8E, 0xD8}, Translation::kInTc, false},        // mov ds, ax
+      {{0x07}, Translation::kInTc, false},              // pop es
+      {{0xC5, 0x03}, Translation::kInTc, false},        // lds eax, [ebx]
+      {{0x0F, 0xB4, 0x03}, Translation::kInTc, false},  // lfs eax, [ebx]
+      // LAR & co.: callouts, the kit examining the guest's own descriptors
+      {{0x0F, 0x02, 0xC3}, Translation::kCallout, true},                  // lar eax, bx
+      {{0x0F, 0x00, 0xE0}, Translation::kCallout, true},                  // verr ax
       {{0x8C, 0xD8}, Translation::kIdent, false},                         // mov eax, ds
       {{0xEB, 0x10}, Translation::kRemapped, true},                       // jmp rel8
       {{0x74, 0x10}, Translation::kRemapped, true},                       // je
@@ -88,7 +89,7 @@ TEST_F(BtGuestTest, EachFamilyIsTranslatedAsTheDesignSays) {
       {{0x65, 0x0F, 0x00, 0x08}, Translation::kInTc, false},    // str gs:[eax]
       {{0x65, 0x0F, 0x01, 0x10}, Translation::kCallout, true},  // lgdt gs:[eax]
       {{0x65, 0x0F, 0x01, 0x38}, Translation::kCallout, true},  // invlpg gs:[eax]
-      {{0x65, 0x0F, 0x02, 0x00}, Translation::kInTc, false},    // lar eax, gs:[eax]
+      {{0x65, 0x0F, 0x02, 0x00}, Translation::kCallout, true},  // lar eax, gs:[eax]
   };
   for (const Case& c : cases) {
     ClassifiedInsn insn;

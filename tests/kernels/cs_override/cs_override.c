@@ -89,6 +89,69 @@ static uint32_t cs_far_jump(void) {
   return 0;
 }
 
+/* Segment loads and LAR whose selector operand is read through CS (random guest seed
+ * 24146: `lds %cs:m, %ecx`): the kernel's data selector loads; 0xFFE8, past the kernel's
+ * GDT (under bt the monitor's code segment), is #GP(0xFFE8), and LAR of it clears ZF.
+ * (An RPL-1 selector of a DPL-0 segment is #GP natively and under bt, whose selector table
+ * refuses it, but loads on the classic CPU: the Popek-Goldberg hole of ring compression,
+ * differential.known's seed 22153.) */
+static volatile uint32_t far_data[2] = {0x5A5A1234, SEL_KDATA};
+static volatile uint16_t cs_selector_slot = SEL_KDATA;
+
+static uint32_t cs_lds(uint16_t sel) {
+  uint32_t v = 0;
+  far_data[1] = sel;
+  __asm__ volatile("push %%ds\n" PROBE_BEGIN "lds %%cs:(%[p]), %[v]\n" PROBE_END "pop %%ds\n"
+                   : [v] "+r"(v)
+                   : [p] "r"(far_data)
+                   : "memory");
+  return v;
+}
+
+static uint32_t cs_mov_fs(uint16_t sel) {
+  uint32_t v = 0;
+  cs_selector_slot = sel;
+  __asm__ volatile(PROBE_BEGIN "mov %%cs:(%[p]), %%fs\n"
+                   "mov %%fs, %[v]\n" PROBE_END "mov %w[kd], %%fs\n"
+                   : [v] "+r"(v)
+                   : [p] "r"(&cs_selector_slot), [kd] "r"(SEL_KDATA)
+                   : "memory");
+  return v;
+}
+
+/* The same for GS (under bt the guest's %gs is virtual in the TC: the load is the kit's). */
+static uint32_t cs_mov_gs(uint16_t sel) {
+  uint32_t v = 0;
+  cs_selector_slot = sel;
+  __asm__ volatile("push %%gs\n" PROBE_BEGIN "mov %%cs:(%[p]), %%gs\n"
+                   "mov %%gs, %[v]\n" PROBE_END "pop %%gs\n"
+                   : [v] "+r"(v)
+                   : [p] "r"(&cs_selector_slot)
+                   : "memory");
+  return v;
+}
+
+static uint32_t cs_lgs(uint16_t sel) {
+  uint32_t v = 0;
+  far_data[1] = sel;
+  __asm__ volatile("push %%gs\n" PROBE_BEGIN "lgs %%cs:(%[p]), %[v]\n" PROBE_END "pop %%gs\n"
+                   : [v] "+r"(v)
+                   : [p] "r"(far_data)
+                   : "memory");
+  return v;
+}
+
+/* LAR through CS: the access rights, or 0xEEEEEEEE when ZF is clear. */
+static uint32_t cs_lar(uint16_t sel) {
+  uint32_t v = 0xEEEEEEEE;
+  cs_selector_slot = sel;
+  __asm__ volatile(PROBE_BEGIN "lar %%cs:(%[p]), %[v]\n" PROBE_END
+                   : [v] "+r"(v)
+                   : [p] "r"(&cs_selector_slot)
+                   : "memory", "cc");
+  return v;
+}
+
 /* The same read with CS = SEL_BASED (entered by a far call, left by a far return). */
 static uint32_t based_read(uint32_t at) {
   uint32_t v = 0;
@@ -139,6 +202,15 @@ void kmain(uint32_t magic, const struct multiboot_info* mbi) {
   puts("the variable after it: ");
   puthex(value);
   puts("\n");
+  probe_print("cs lds of the data selector", cs_lds(SEL_KDATA));
+  probe_print("cs lds of 0xFFE8", cs_lds(0xFFE8));
+  probe_print("cs mov fs of the data selector", cs_mov_fs(SEL_KDATA));
+  probe_print("cs mov fs of 0xFFE8", cs_mov_fs(0xFFE8));
+  probe_print("cs mov gs of the data selector", cs_mov_gs(SEL_KDATA));
+  probe_print("cs lgs of the data selector", cs_lgs(SEL_KDATA));
+  probe_print("cs lgs of 0xFFE8", cs_lgs(0xFFE8));
+  probe_print("cs lar of the user data selector", cs_lar(SEL_UDATA));
+  probe_print("cs lar of 0xFFE8", cs_lar(0xFFE8));
   probe_print("based cs read (base 0x1000)", based_read((uint32_t)&value - 0x1000));
   probe_print("based cs read at its limit", based_read(0x1FFFFC));
   probe_print("based cs read past its limit", based_read(0x1FFFFE));
