@@ -38,8 +38,12 @@ void configure_vt_controls(cpu::VmControls& c, VtPaging paging) {
   c.invlpg_exiting = true;
   // The real CR0.PG and CR0.WP stay on under shadow paging (the shadow is a physical-mode
   // map while the guest's paging is off, and write protection is how page-table writes
-  // and first writes to clean pages trap); the guest reads what it wrote.
-  c.cr0_mask = cpu::cr0::PG | cpu::cr0::WP;
+  // and first writes to clean pages trap); the guest reads what it wrote. PE is the
+  // monitor's too: a guest that clears it (real mode, not modeled) exits, and the monitor
+  // stops the run as natively; without the exit the processor's write, with the real PG
+  // kept on, was PG without PE, a #GP(0) the guest never gets natively (differential.py
+  // --richer seeds 32021, 32065, 32109, 32135, 32148, 32149, 32184).
+  c.cr0_mask = cpu::cr0::PE | cpu::cr0::PG | cpu::cr0::WP;
   c.cr4_mask = cpu::cr4::PSE | cpu::cr4::PGE;
 }
 

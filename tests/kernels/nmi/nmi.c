@@ -10,8 +10,10 @@
  * The command-line words choose a hostile variant instead (tests/kernels/nmi/
  * CMakeLists.txt): "storm", a handler that sends itself an NMI before every IRET, forever;
  * "notpresent", an NMI gate that is not present (#NP with the IDT and EXT bits, 0x13);
- * "taskgate", an NMI gate that is a task gate to an available TSS; "taskbusy", a task gate
- * to the busy current TSS (#GP with the EXT bit, 0x29).
+ * "taskgate", an NMI gate that is a task gate to an available TSS: the NMI switches to that
+ * task, which counts it and returns with IRET (NT set: back through its link), twice (SDM
+ * Vol. 3A 6.11 and 7.3, "Interrupt 2" through a task gate); "taskbusy", a task gate to the
+ * busy current TSS (#GP with the EXT bit, 0x29).
  * Only counts and register values are printed, so the console is byte-identical under
  * vmlab, in every non-PV mode, and under QEMU (tests/kernels/compare_with_qemu.sh).
  * The processor's performance counters are not modeled (tests/kernels/pmu): no LVTPC
@@ -34,6 +36,22 @@ static uint64_t gdt[7];
 static uint64_t idt[256];
 static struct tss32 tss, tss2;
 static uint8_t stack0[4096] __attribute__((aligned(16)));
+static uint8_t task_stack[4096] __attribute__((aligned(16)));
+static volatile uint32_t task_nmis;   /* NMIs the NMI task took */
+static volatile uint32_t task_link;   /* its TSS's link, read inside it */
+static volatile uint32_t task_eflags; /* its EFLAGS (NT), read inside it */
+
+/* The NMI task: each NMI resumes it after its IRET, which returns to the interrupted task. */
+static void nmi_task(void) {
+  for (;;) {
+    uint32_t flags;
+    __asm__ volatile("pushf; pop %0" : "=r"(flags));
+    task_eflags = flags & 0x4000;
+    task_link = tss2.prev;
+    ++task_nmis;
+    __asm__ volatile("iret" ::: "memory");
+  }
+}
 
 static volatile uint32_t nmis;           /* NMIs taken */
 static volatile uint32_t phase;          /* what the handler does */
@@ -134,9 +152,32 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
     puts("no #NP\n");
     exit_machine(1);
   }
-  if (cmdline_has(mbi, "taskgate") || cmdline_has(mbi, "taskbusy")) {
-    /* To the available TSS (a task switch), or to the busy current one (#GP). */
-    idt[2] = own_gate(cmdline_has(mbi, "taskbusy") ? SEL_TSS : 0x30, 0, 0x85);
+  if (cmdline_has(mbi, "taskgate")) {
+    uint32_t cr3;
+    __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+    tss2.eip = (uint32_t)nmi_task;
+    tss2.eflags = 0x2;
+    tss2.cs = SEL_KCODE;
+    tss2.ss = tss2.ds = tss2.es = SEL_KDATA;
+    tss2.esp = (uint32_t)(task_stack + sizeof task_stack);
+    tss2.cr3 = cr3;
+    tss2.iomap_base = sizeof tss2;
+    idt[2] = own_gate(0x30, 0, 0x85);
+    send_nmi(ICR_SELF, 0, 0);
+    settle();
+    show("nmis through the task gate", task_nmis);
+    show("the NMI task's link", task_link);
+    show("the NMI task's NT", task_eflags);
+    show("its TSS type after the return", (uint32_t)(gdt[6] >> 40) & 0xF);
+    show("ours after the return", (uint32_t)(gdt[SEL_TSS >> 3] >> 40) & 0xF);
+    send_nmi(ICR_SELF, 0, 0); /* the task's IRET ended the blocking */
+    settle();
+    show("nmis after a second one", task_nmis);
+    exit_machine(0);
+  }
+  if (cmdline_has(mbi, "taskbusy")) {
+    /* To the busy current TSS (#GP). */
+    idt[2] = own_gate(SEL_TSS, 0, 0x85);
     send_nmi(ICR_SELF, 0, 0);
     settle();
     puts("no task switch\n");
