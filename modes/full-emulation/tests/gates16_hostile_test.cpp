@@ -29,32 +29,24 @@
 #include "engine/vmm/core/vm.h"
 #include "modes/binary-translation/bt_mode.h"
 #include "modes/full-emulation/trap_mode.h"
+#include "modes/tests/hostile_harness.h"
 
 namespace vmlab::modes {
 namespace {
 
-// The real processor's mapping of a hole page (the monitor's).
-std::vector<uint8_t> real_page(cpu::Cpu& cpu, uint32_t linear) {
-  std::vector<uint8_t> bytes(4096);
-  const uint32_t pde = cpu.phys_read32((cpu.state().cr3 & ~0xFFFu) + (linear >> 22) * 4);
-  if (!(pde & 1)) return bytes;
-  const uint32_t pte = cpu.phys_read32((pde & ~0xFFFu) + ((linear >> 12) & 0x3FFu) * 4);
-  if (!(pte & 1)) return bytes;
-  for (uint32_t i = 0; i < 4096; ++i) bytes[i] = cpu.phys_read8((pte & ~0xFFFu) + i);
-  return bytes;
-}
+using hostile::real_bytes;
 
 // The shadow GDT's first page with every descriptor's accessed bit cleared (segment loads
 // set it there), the TSS page without the ring-1 stack the monitor keeps equal to the guest's
 // SS0:ESP0.
 std::vector<uint8_t> gdt_page(cpu::Cpu& cpu) {
-  std::vector<uint8_t> p = real_page(cpu, vmm::hole::kShadowGdt);
+  std::vector<uint8_t> p = real_bytes(cpu, vmm::hole::kShadowGdt);
   for (uint32_t i = 5; i < p.size(); i += 8) p[i] &= 0xFE;
   return p;
 }
 
 std::vector<uint8_t> tss_page(cpu::Cpu& cpu) {
-  std::vector<uint8_t> p = real_page(cpu, vmm::hole::kMonitorTss);
+  std::vector<uint8_t> p = real_bytes(cpu, vmm::hole::kMonitorTss);
   for (uint32_t i = 12; i < 20; ++i) p[i] = 0;
   return p;
 }
@@ -96,7 +88,7 @@ Outcome run(Where where, const char* kernel = VMLAB_GATES16_KERNEL) {
   }
   if (where != Where::kNative) {
     o.gdt_before = gdt_page(cpu);
-    o.idt_before = real_page(cpu, vmm::hole::kMonitorIdt);
+    o.idt_before = real_bytes(cpu, vmm::hole::kMonitorIdt);
     o.tss_before = tss_page(cpu);
   }
   const auto r = vm.run();
@@ -105,7 +97,7 @@ Outcome run(Where where, const char* kernel = VMLAB_GATES16_KERNEL) {
   o.console = vm.machine().console_output();
   if (where != Where::kNative) {
     o.gdt_after = gdt_page(cpu);
-    o.idt_after = real_page(cpu, vmm::hole::kMonitorIdt);
+    o.idt_after = real_bytes(cpu, vmm::hole::kMonitorIdt);
     o.tss_after = tss_page(cpu);
   }
   return o;

@@ -33,23 +33,15 @@
 #include "modes/binary-translation/bt_mode.h"
 #include "modes/binary-translation/translation_cache.h"
 #include "modes/full-emulation/trap_mode.h"
+#include "modes/tests/hostile_harness.h"
 
 namespace vmlab::modes {
 namespace {
 
-// The real processor's mapping of a hole page (the monitor's).
-std::vector<uint8_t> real_page(cpu::Cpu& cpu, uint32_t linear) {
-  std::vector<uint8_t> bytes(4096);
-  const uint32_t pde = cpu.phys_read32((cpu.state().cr3 & ~0xFFFu) + (linear >> 22) * 4);
-  if (!(pde & 1)) return bytes;
-  const uint32_t pte = cpu.phys_read32((pde & ~0xFFFu) + ((linear >> 12) & 0x3FFu) * 4);
-  if (!(pte & 1)) return bytes;
-  for (uint32_t i = 0; i < 4096; ++i) bytes[i] = cpu.phys_read8((pte & ~0xFFFu) + i);
-  return bytes;
-}
+using hostile::real_bytes;
 
 std::vector<uint8_t> tss_page(cpu::Cpu& cpu) {
-  std::vector<uint8_t> p = real_page(cpu, vmm::hole::kMonitorTss);
+  std::vector<uint8_t> p = real_bytes(cpu, vmm::hole::kMonitorTss);
   for (uint32_t i = 12; i < 20; ++i) p[i] = 0;  // SS1:ESP1, the guest's SS0:ESP0
   return p;
 }
@@ -57,7 +49,7 @@ std::vector<uint8_t> tss_page(cpu::Cpu& cpu) {
 // The shadow GDT's first page with the accessed bit of every descriptor cleared (segment
 // loads set it there: docs/modes/binary-translation.md, "What is not done").
 std::vector<uint8_t> gdt_page(cpu::Cpu& cpu) {
-  std::vector<uint8_t> p = real_page(cpu, vmm::hole::kShadowGdt);
+  std::vector<uint8_t> p = real_bytes(cpu, vmm::hole::kShadowGdt);
   for (uint32_t i = 5; i < p.size(); i += 8) p[i] &= 0xFE;
   return p;
 }
@@ -65,7 +57,7 @@ std::vector<uint8_t> gdt_page(cpu::Cpu& cpu) {
 // The TC's first bytes, before its first fragment: the %gs selector, the re-entry
 // trampoline and the indirect-lookup routine's start.
 std::vector<uint8_t> tc_head(cpu::Cpu& cpu) {
-  std::vector<uint8_t> p = real_page(cpu, bt::layout::kTcBase);
+  std::vector<uint8_t> p = real_bytes(cpu, bt::layout::kTcBase);
   p.resize(bt::layout::kTcLookup + 16 - bt::layout::kTcBase);
   return p;
 }
@@ -108,7 +100,7 @@ Outcome run(Where where, const char* kernel) {
     if (vm.run_for(100) != vmm::VmState::kPaused) break;
   }
   if (where != Where::kNative) {
-    o.idt_before = real_page(cpu, vmm::hole::kMonitorIdt);
+    o.idt_before = real_bytes(cpu, vmm::hole::kMonitorIdt);
     o.tss_before = tss_page(cpu);
     o.gdt_before = gdt_page(cpu);
     if (where == Where::kBt) o.tc_before = tc_head(cpu);
@@ -118,7 +110,7 @@ Outcome run(Where where, const char* kernel) {
   o.message = r.message;
   o.console = vm.machine().console_output();
   if (where != Where::kNative) {
-    o.idt_after = real_page(cpu, vmm::hole::kMonitorIdt);
+    o.idt_after = real_bytes(cpu, vmm::hole::kMonitorIdt);
     o.tss_after = tss_page(cpu);
     o.gdt_after = gdt_page(cpu);
     if (where == Where::kBt) o.tc_after = tc_head(cpu);
