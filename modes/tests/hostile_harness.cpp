@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <utility>
 
 #include "engine/vmm/core/hypervisor_hole.h"
@@ -58,6 +59,29 @@ Run::Run(Where where, uint64_t max_instructions) {
   vm_ = std::move(created.value());
   if (trap) monitor_ = attach(trap, *vm_);
   if (btm) monitor_ = attach(btm, *vm_);
+}
+
+std::unique_ptr<vmm::Vm> boot_to_first_line(Where where, const char* kernel,
+                                            uint64_t max_instructions) {
+  vmm::VmConfig config;
+  config.machine.memory_mib = 16;
+  config.machine.max_instructions = max_instructions;
+  if (where == Where::kClassic) config.mode = std::make_unique<TrapMode>();
+  if (where == Where::kBt) config.mode = std::make_unique<bt::BtMode>();
+  auto created = vmm::Vm::create(std::move(config));
+  if (!created.ok()) {
+    ADD_FAILURE() << name(where) << ": " << created.error().message;
+    return nullptr;
+  }
+  std::unique_ptr<vmm::Vm> vm = std::move(created.value());
+  if (const auto loaded = vm->load_kernel(kernel); !loaded.ok()) {
+    ADD_FAILURE() << name(where) << ": " << loaded.error().message;
+    return nullptr;
+  }
+  while (vm->machine().console_output().find('\n') == std::string::npos) {
+    if (vm->run_for(100) != vmm::VmState::kPaused) break;
+  }
+  return vm;
 }
 
 void Run::write32(uint32_t gpa, uint32_t value) {

@@ -6,7 +6,8 @@
 // compare before and after the guest ran (docs/isolation.md: a hostile guest leaves the
 // monitor's state as it found it).
 //
-// Used by modes/full-emulation/tests/{far_gates_hostile,hole_far,hole_access}_test.cpp and
+// Used by modes/full-emulation/tests/{far_gates_hostile,hole_far,hole_access,hole_stack_hostile,
+// gates16_hostile}_test.cpp and
 // modes/binary-translation/tests/monitor_selectors_hostile_test.cpp.
 #ifndef VMLAB_MODES_TESTS_HOSTILE_HARNESS_H
 #define VMLAB_MODES_TESTS_HOSTILE_HARNESS_H
@@ -50,6 +51,12 @@ class Run {
   std::unique_ptr<vmm::Vm> vm_;
   vmm::DeprivilegedMonitor* monitor_ = nullptr;
 };
+
+// A 16 MiB machine in `where` with the Multiboot kernel `kernel` loaded (the test kernels
+// of tests/kernels/), run up to its first console line: its tables are loaded and paging is
+// on, and it has done nothing hostile yet. Null (with a test failure) when it cannot start.
+std::unique_ptr<vmm::Vm> boot_to_first_line(Where where, const char* kernel,
+                                            uint64_t max_instructions);
 
 // The real processor's mapping of `linear` (a page of the hole, the monitor's): its machine
 // address, or nothing when the page is not mapped.

@@ -27,14 +27,14 @@
 
 #include "engine/vmm/core/hypervisor_hole.h"
 #include "engine/vmm/core/vm.h"
-#include "modes/binary-translation/bt_mode.h"
-#include "modes/full-emulation/trap_mode.h"
 #include "modes/tests/hostile_harness.h"
 
 namespace vmlab::modes {
 namespace {
 
+using hostile::boot_to_first_line;
 using hostile::real_bytes;
+using hostile::Where;
 
 // The shadow GDT's first page with every descriptor's accessed bit cleared (segment loads
 // set it there), the TSS page without the ring-1 stack the monitor keeps equal to the guest's
@@ -65,27 +65,14 @@ struct Outcome {
   std::vector<uint8_t> gdt_before, gdt_after, idt_before, idt_after, tss_before, tss_after;
 };
 
-enum class Where { kNative, kClassic, kBt };
-
 Outcome run(Where where, const char* kernel = VMLAB_GATES16_KERNEL) {
-  vmm::VmConfig config;
-  config.machine.memory_mib = 16;
-  config.machine.max_instructions = 4000000;
-  if (where == Where::kClassic) config.mode = std::make_unique<TrapMode>();
-  if (where == Where::kBt) config.mode = std::make_unique<bt::BtMode>();
-  auto created = vmm::Vm::create(std::move(config));
-  EXPECT_TRUE(created.ok());
-  Outcome o;
-  if (!created.ok()) return o;
-  vmm::Vm& vm = *created.value();
-  const auto loaded = vm.load_kernel(kernel);
-  EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.error().message);
-  cpu::Cpu& cpu = vm.machine().cpu();
   // Up to the kernel's first console line: its tables are loaded and paging is on, no
   // 16-bit gate has been taken yet.
-  while (vm.machine().console_output().find('\n') == std::string::npos) {
-    if (vm.run_for(100) != vmm::VmState::kPaused) break;
-  }
+  Outcome o;
+  const std::unique_ptr<vmm::Vm> booted = boot_to_first_line(where, kernel, 4000000);
+  if (!booted) return o;
+  vmm::Vm& vm = *booted;
+  cpu::Cpu& cpu = vm.machine().cpu();
   if (where != Where::kNative) {
     o.gdt_before = gdt_page(cpu);
     o.idt_before = real_bytes(cpu, vmm::hole::kMonitorIdt);

@@ -30,15 +30,15 @@
 
 #include "engine/vmm/core/hypervisor_hole.h"
 #include "engine/vmm/core/vm.h"
-#include "modes/binary-translation/bt_mode.h"
 #include "modes/binary-translation/translation_cache.h"
-#include "modes/full-emulation/trap_mode.h"
 #include "modes/tests/hostile_harness.h"
 
 namespace vmlab::modes {
 namespace {
 
+using hostile::boot_to_first_line;
 using hostile::real_bytes;
+using hostile::Where;
 
 std::vector<uint8_t> tss_page(cpu::Cpu& cpu) {
   std::vector<uint8_t> p = real_bytes(cpu, vmm::hole::kMonitorTss);
@@ -78,27 +78,14 @@ struct Outcome {
   std::vector<uint8_t> gdt_before, gdt_after, tc_before, tc_after;
 };
 
-enum class Where { kNative, kClassic, kBt };
-
 Outcome run(Where where, const char* kernel) {
-  vmm::VmConfig config;
-  config.machine.memory_mib = 16;
-  config.machine.max_instructions = 2000000;
-  if (where == Where::kClassic) config.mode = std::make_unique<TrapMode>();
-  if (where == Where::kBt) config.mode = std::make_unique<bt::BtMode>();
-  auto created = vmm::Vm::create(std::move(config));
-  EXPECT_TRUE(created.ok());
-  Outcome o;
-  if (!created.ok()) return o;
-  vmm::Vm& vm = *created.value();
-  const auto loaded = vm.load_kernel(kernel);
-  EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.error().message);
-  cpu::Cpu& cpu = vm.machine().cpu();
   // Up to the kernel's first console line: its tables are loaded and paging is on, ring 3
   // is not entered yet (hole_stack), no frame is in the hole yet (hole_frame).
-  while (vm.machine().console_output().find('\n') == std::string::npos) {
-    if (vm.run_for(100) != vmm::VmState::kPaused) break;
-  }
+  Outcome o;
+  const std::unique_ptr<vmm::Vm> booted = boot_to_first_line(where, kernel, 2000000);
+  if (!booted) return o;
+  vmm::Vm& vm = *booted;
+  cpu::Cpu& cpu = vm.machine().cpu();
   if (where != Where::kNative) {
     o.idt_before = real_bytes(cpu, vmm::hole::kMonitorIdt);
     o.tss_before = tss_page(cpu);
