@@ -29,6 +29,8 @@ machine::Result<void> VtMode::boot(vmm::Vm& vm, std::span<const uint8_t> image,
   vcpu_ = vmm::VirtualCpu{};
   vcpu_.cr0 = cpu.state().cr0;
   memory_ = std::make_unique<vmm::GuestMemory>(cpu, *p2m_, vcpu_);
+  // The monitor's accesses outside the guest's RAM (INS/OUTS elements) reach the devices.
+  memory_->set_device_bus(&vm.machine());
 
   if (paging_ == VtPaging::kNested) {
     // With nested paging the guest's own paging-off accesses go through the nested table:

@@ -13,7 +13,10 @@ DeprivilegedMonitor::DeprivilegedMonitor(Vm& vm, const P2m& p2m)
       frames_(cpu_, 1, p2m.reserved_frames()),
       memory_(cpu_, p2m_, vcpu_),
       segments_(cpu_, frames_),
-      injector_(cpu_, vm.recorder(), vcpu_, memory_, segments_) {}
+      injector_(cpu_, vm.recorder(), vcpu_, memory_, segments_) {
+  // The monitor's accesses outside the guest's RAM (INS/OUTS elements) reach the devices.
+  memory_.set_device_bus(&vm.machine());
+}
 
 DeprivilegedMonitor::~DeprivilegedMonitor() {
   if (cpu_.monitor() == this) cpu_.set_monitor(nullptr);

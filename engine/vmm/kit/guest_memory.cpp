@@ -117,7 +117,11 @@ bool GuestMemory::read(uint32_t lin, void* out, uint32_t size, bool user, Fault*
       return false;
     }
     const uint32_t chunk = std::min(size - done, kPageSize - (at & (kPageSize - 1)));
-    for (uint32_t i = 0; i < chunk; ++i) bytes[done + i] = read_phys8(w.gpa + i);
+    if (bus_ != nullptr && !p2m_.valid_guest_frame(w.gpa / kPageSize)) {
+      device_read(w.gpa, bytes + done, chunk, chunk == size);
+    } else {
+      for (uint32_t i = 0; i < chunk; ++i) bytes[done + i] = read_phys8(w.gpa + i);
+    }
     done += chunk;
   }
   return true;
@@ -143,6 +147,12 @@ bool GuestMemory::write(uint32_t lin, const void* in, uint32_t size, bool user, 
     const uint32_t page = ((at & ~(kPageSize - 1)) == (lin & ~(kPageSize - 1))) ? 0 : 1;
     const uint32_t base = page == 0 ? gpas[0] - (lin & (kPageSize - 1)) : gpas[1];
     const uint32_t gpa = base + (at & (kPageSize - 1));
+    if (bus_ != nullptr && !p2m_.valid_guest_frame(gpa / kPageSize)) {
+      const uint32_t n = std::min(size - i, kPageSize - (gpa & (kPageSize - 1)));
+      device_write(gpa, bytes + i, n, n == size);
+      i += n;
+      continue;
+    }
     if (traced_ != nullptr && traced_->tracked(gpa >> 12)) {
       // Up to a dword at a time, within the page: one traced store each.
       const uint32_t n = std::min({4u, size - i, kPageSize - (gpa & (kPageSize - 1))});
@@ -156,6 +166,25 @@ bool GuestMemory::write(uint32_t lin, const void* in, uint32_t size, bool user, 
     ++i;
   }
   return true;
+}
+
+void GuestMemory::device_read(uint32_t gpa, uint8_t* out, uint32_t n, bool whole) {
+  if (whole && (n == 1 || n == 2 || n == 4)) {
+    const uint32_t v = bus_->mmio_read(gpa, n);
+    std::memcpy(out, &v, n);
+    return;
+  }
+  for (uint32_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(bus_->mmio_read(gpa + i, 1));
+}
+
+void GuestMemory::device_write(uint32_t gpa, const uint8_t* in, uint32_t n, bool whole) {
+  if (whole && (n == 1 || n == 2 || n == 4)) {
+    uint32_t v = 0;
+    std::memcpy(&v, in, n);
+    bus_->mmio_write(gpa, n, v);
+    return;
+  }
+  for (uint32_t i = 0; i < n; ++i) bus_->mmio_write(gpa + i, 1, in[i]);
 }
 
 std::optional<uint32_t> GuestMemory::read32(uint32_t lin, bool user) {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "engine/cpu/bus.h"
 #include "engine/cpu/cpu.h"
 #include "engine/vmm/core/p2m.h"
 #include "engine/vmm/core/vcpu.h"
@@ -76,6 +77,10 @@ class GuestMemory {
   // Guest-linear accesses of `size` bytes (any alignment, may cross a page). On failure
   // `fault` (if given) receives the guest's #PF error code and `fault_lin` the address,
   // and nothing has been written. A write to a traced frame goes through set_traced_frames().
+  // A part outside the guest's RAM goes to the device bus when one is set
+  // (set_device_bus), as the processor's access would: one bus cycle of 1, 2 or 4 bytes
+  // for an access within one page, bytes for one that crosses a page (engine/cpu/
+  // memory.cpp splits it so too); without a bus, reads give all ones and writes drop.
   struct Fault {
     uint32_t linear = 0;
     uint32_t error_code = 0;
@@ -89,9 +94,19 @@ class GuestMemory {
   // Where write() sends a store to a traced frame (null: nowhere, every frame is plain).
   void set_traced_frames(TracedFrames* traced) { traced_ = traced; }
   TracedFrames* traced_frames() const { return traced_; }
+  // Where read() and write() send the parts of an access outside the guest's RAM: the
+  // machine's bus at the same physical address, where the local and I/O APICs decode
+  // their pages (guest_apic.h, device_pages.h). The element loop of INS/OUTS (string_io.h)
+  // reads and writes device registers through it exactly as natively.
+  void set_device_bus(cpu::Bus* bus) { bus_ = bus; }
 
  private:
+  // The bus cycle(s) of `n` bytes at `gpa`, outside the guest's RAM: one when `whole`.
+  void device_read(uint32_t gpa, uint8_t* out, uint32_t n, bool whole);
+  void device_write(uint32_t gpa, const uint8_t* in, uint32_t n, bool whole);
+
   TracedFrames* traced_ = nullptr;
+  cpu::Bus* bus_ = nullptr;
   cpu::Cpu& cpu_;
   const P2m& p2m_;
   const VirtualCpu& vcpu_;
