@@ -24,8 +24,14 @@ time, the local APIC's timer, STI and HLT), and every mode must then give native
 status, console and disk image: a difference is a monitor that emulated a device access
 differently.
 
+With --paging the kernel turns paging on first: the first 16 MiB and the top 64 MiB by
+4 MiB pages, and 4 MiB at 16 MiB through a page table of random entries (RAM, the APICs'
+pages, frames past RAM, absent ones) that some blocks rewrite, with or without INVLPG;
+the random buffers lie there a third of the time, so the monitors' shadow and nested
+paging meet device pages through aliases.
+
   device_fuzz.py --vmlab build/cli/vmlab [--seeds 8] [--first 1] [--budget 2000000]
-                 [--timeless] [--modes native,trap,...]
+                 [--timeless] [--paging] [--modes native,trap,...]
 """
 import argparse
 import os
@@ -43,7 +49,10 @@ COUNTER = BASE + 0x800
 TABLE = BASE + 0x1000          # BLOCKS addresses
 PRD = BASE + 0x1800            # a bus-master descriptor table the blocks fill
 HANDLER = BASE + 0x900
-CODE = BASE + 0x2000
+CODE = BASE + 0x4000
+PD = BASE + 0x2000             # --paging: the page directory and one page table
+PT = BASE + 0x3000
+ALIAS = 0x01000000             # --paging: the 4 MiB the page table maps (PT_FRAMES)
 BUFFER = 0x200000              # 1 MiB of scratch RAM the operations mostly use
 MEMORY_MIB = 16
 
@@ -58,6 +67,7 @@ ENDERS = [0xF4, 0xF5, 0xF6, 0xF7, 0x92, 0x64, 0xCF9]
 # every mode must print the same console and leave the same disk.
 TIMED = [0x40, 0x41, 0x42, 0x43, 0x61, 0x70, 0x71]
 TIMELESS = False   # set by kernel()
+PAGING = False     # set by kernel()
 
 
 def ports(r):
@@ -94,7 +104,9 @@ def mmio_read(addr, size):
 
 
 def anywhere(r):
-    """A guest-physical (= linear: no paging) address: mostly the scratch buffer."""
+    """A linear address (guest-physical without --paging): mostly the scratch buffer."""
+    if PAGING and r.randrange(3) == 0:
+        return ALIAS + r.randrange(0x400000)
     k = r.randrange(10)
     if k < 6:
         return BUFFER + r.randrange(0x100000)
@@ -109,7 +121,7 @@ def anywhere(r):
 
 def string_io(r):
     size = r.choice([1, 2, 4])
-    port = r.choice(ports(r))
+    port = r.choice([p for p in ports(r) if p not in ENDERS])   # OUTS writes memory's bytes
     count = r.choice([1, 2, 7, 256, 4096, r.randrange(1, 70000)])
     code = b"\xba" + u32(port) + b"\xb9" + u32(count)
     code += b"\xfd" if r.randrange(4) == 0 else b"\xfc"          # std / cld
@@ -220,7 +232,30 @@ def interrupts(r):
     return code + b"\xfb\xf4\xfa"                     # sti; hlt; cli
 
 
+def pte(r):
+    """A page-table entry for the alias: RAM, the APICs' pages, nothing, or absent."""
+    frame = r.choice([BUFFER + r.randrange(0x100) * 0x1000, 0xFEC00000, 0xFEE00000,
+                      MEMORY_MIB * 0x100000 + r.randrange(16) * 0x1000, 0xFFFFF000,
+                      0xFC000000 + r.randrange(0x4000) * 0x1000, r.getrandbits(20) << 12])
+    return frame | r.choice([0x7, 0x7, 0x3, 0x5, 0x1, 0x0, 0x67, r.getrandbits(12)])
+
+
+def remap(r):
+    """--paging: rewrite alias entries, then INVLPG them (or not), or reload CR3."""
+    code = b""
+    for _ in range(r.randrange(1, 4)):
+        i = r.randrange(1024)
+        code += mmio_write(PT + 4 * i, pte(r), 4)
+        if r.randrange(3):
+            code += b"\x0f\x01\x3d" + u32(ALIAS + i * 0x1000)     # invlpg [alias page]
+    if r.randrange(4) == 0:
+        code += b"\x0f\x20\xd8\x0f\x22\xd8"                    # mov eax, cr3; mov cr3, eax
+    return code
+
+
 def block(r):
+    if PAGING and r.randrange(8) == 0:
+        return remap(r)
     k = r.randrange(100)
     if k < 25:
         size = r.choice([1, 1, 2, 4])
@@ -246,7 +281,7 @@ def block(r):
             index = (index & 0x80) | r.randrange(0x0E, 0x80)   # RAM only, not the clock
         return out(0x70, index, 1) + (out(0x71, r.getrandbits(8), 1)
                                       if r.randrange(2) else inp(0x71, 1))
-    if k < 99 or r.randrange(10):    # fw_cfg: a selector, then reads
+    if k < 99 or r.randrange(40):    # fw_cfg: a selector, then reads
         return out(0x510, r.getrandbits(16), 2) + b"".join(
             inp(0x511, 1) for _ in range(r.randrange(1, 5)))
     # reset paths: port A, the 8042's pulse, CF9: rare
@@ -265,9 +300,9 @@ def handler():
             + b"\xf4\xeb\xfd")                         # hlt; jmp $-1
 
 
-def kernel(seed, timeless=False):
-    global TIMELESS
-    TIMELESS = timeless
+def kernel(seed, timeless=False, paging=False):
+    global TIMELESS, PAGING
+    TIMELESS, PAGING = timeless, paging
     r = random.Random(seed)
     blocks = [mmio_write(COUNTER, i, 4) + block(r) for i in range(BLOCKS)]
     blocks.append(b"\xb0\x00\xe6\xf4\xf4\xeb\xfd")   # the end: out 0xf4; hlt
@@ -296,6 +331,17 @@ def kernel(seed, timeless=False):
     boot += b"\xbc\x00\x00\x09\x00"                  # mov esp, 0x90000
     if timeless:    # the PIT's counter 0 in mode 1, whose gate never rises: no more edges
         boot += out(0x43, 0x32, 1) + out(0x40, 0, 1) + out(0x40, 0, 1)
+    if paging:
+        # 4 MiB pages: the first 16 MiB and the top 64 MiB identity-mapped, and ALIAS through
+        # one page table of random entries (pte()), which remap() blocks rewrite
+        for i in list(range(4)) + list(range(1008, 1024)):
+            img[PD - BASE + 4 * i:PD - BASE + 4 * i + 4] = u32((i << 22) | 0x87)
+        img[PD - BASE + 4 * (ALIAS >> 22):PD - BASE + 4 * (ALIAS >> 22) + 4] = u32(PT | 0x07)
+        for i in range(1024):
+            img[PT - BASE + 4 * i:PT - BASE + 4 * i + 4] = u32(pte(r))
+        boot += b"\xb8" + u32(PD) + b"\x0f\x22\xd8"                # mov eax, PD; mov cr3, eax
+        boot += b"\x0f\x20\xe0\x83\xc8\x10\x0f\x22\xe0"          # cr4 |= PSE
+        boot += b"\x0f\x20\xc0\x0d\x00\x00\x00\x80\x0f\x22\xc0"  # cr0 |= PG
     boot += b"\xe9" + struct.pack("<i", CODE - (code_at + len(boot) + 5))
     img[0x40:0x40 + len(boot)] = boot
     h = handler()
@@ -335,6 +381,9 @@ def main():
     ap.add_argument("--budget", type=int, default=2000000)
     ap.add_argument("--modes", default=",".join(m for m in MODES if m != "pv"),
                     help="comma-separated (pv has no port access to these devices)")
+    ap.add_argument("--paging", action="store_true",
+                    help="turn paging on, with a page table of random entries (RAM, the "
+                    "APICs' pages, nothing) that blocks rewrite")
     ap.add_argument("--timeless", action="store_true",
                     help="leave out what reads the modeled clock, and require every mode to "
                     "give native's status, console and disk")
@@ -345,7 +394,7 @@ def main():
         for seed in range(a.first, a.first + a.seeds):
             path = os.path.join(tmp, f"devices{seed}.elf")
             with open(path, "wb") as f:
-                f.write(kernel(seed, a.timeless))
+                f.write(kernel(seed, a.timeless, a.paging))
             line, first = [], None
             for name in modes:
                 image = os.path.join(tmp, f"disk{seed}-{name}.img")
