@@ -44,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 
+import random_code
 from random_code import ALLOWED, MODES
 
 BASE = 0x100000
@@ -57,7 +58,7 @@ PD = BASE + 0x2000             # --paging: the page directory and one page table
 PT = BASE + 0x3000
 ALIAS = 0x01000000             # --paging: the 4 MiB the page table maps (PT_FRAMES)
 BUFFER = 0x200000              # 1 MiB of scratch RAM the operations mostly use
-MEMORY_MIB = 16
+MEMORY_MIB = 16              # the memory random_code.run gives the guest (--memory 16)
 
 PORTS = ([0x20, 0x21, 0xA0, 0xA1, 0x40, 0x41, 0x42, 0x43, 0x60, 0x64, 0x61, 0x70, 0x71,
           0x80, 0x92, 0xE9, 0x3D4, 0x3D5, 0xCF8, 0xCFC, 0xCFD, 0xCFE, 0xCFF, 0x510, 0x511,
@@ -382,31 +383,13 @@ def kernel(seed, timeless=False, paging=False, ring3=False):
     img[0x40:0x40 + len(boot)] = boot
     h = user_handler(0x3002 if timeless else 0x3202) if ring3 else handler()
     img[HANDLER - BASE:HANDLER - BASE + len(h)] = h
-    ehdr = b"\x7fELF" + bytes([1, 1, 1, 0]) + b"\x00" * 8 + struct.pack(
-        "<HHIIIIIHHHHHH", 2, 3, 1, code_at, 52, 0, 0, 52, 32, 1, 40, 0, 0)
-    phdr = struct.pack("<IIIIIIII", 1, 0x1000, BASE, BASE, len(img), len(img) + 0x10000, 7,
-                       0x1000)
-    head = ehdr + phdr
-    return head + b"\x00" * (0x1000 - len(head)) + bytes(img)
+    return random_code.multiboot_elf(img, code_at)
 
 
 def disk(seed):
     r = random.Random(seed * 7919 + 1)
     size = 512 * r.choice([1, 2, 3, 8, 128])  # vmlab refuses other sizes (exit 83)
     return bytes(r.getrandbits(8) for _ in range(size))
-
-
-def run(vmlab, mode_args, path, image, budget, out):
-    args = [vmlab, "run", "--max-instructions", str(budget), "--memory", str(MEMORY_MIB),
-            "--out", out, "--disk", image, *mode_args, path]
-    p = subprocess.run(args, capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
-    stats_path = os.path.join(out, "stats.json")
-    stats = open(stats_path).read() if os.path.exists(stats_path) else ""
-    lines = [line for line in stats.splitlines() if "wall" not in line]
-    if os.environ.get("DEVICE_FUZZ_VERBOSE"):
-        print(" ".join(args), p.returncode, [line.strip() for line in lines
-                                              if "instructions" in line][:1])
-    return p.returncode, p.stdout, p.stderr.decode(errors="replace"), lines
 
 
 def main():
@@ -441,8 +424,9 @@ def main():
                     for attempt in (1, 2):
                         with open(image, "wb") as f:   # DMA and PIO writes change it: afresh
                             f.write(disk(seed))
-                        results.append(run(a.vmlab, MODES[name], path, image, a.budget,
-                                           os.path.join(tmp, f"{seed}-{name}-{attempt}")))
+                        results.append(random_code.run(
+                            a.vmlab, [*MODES[name], "--disk", image], path, a.budget,
+                            os.path.join(tmp, f"{seed}-{name}-{attempt}")))
                         with open(image, "rb") as f:
                             disks.append(f.read())
                 except subprocess.TimeoutExpired:

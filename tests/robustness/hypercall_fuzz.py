@@ -31,6 +31,7 @@ import random_code
 from random_code import ALLOWED, BASE, CHUNK, CHUNKS
 
 ESCAPED = 42
+PV = random_code.MODES["pv"]
 HYPERCALLS = [0, 1, 3, 4, 14, 15, 17, 18, 26, 29, 32, 33]
 IMAGE_END = BASE + 0x1000 + CHUNKS * CHUNK
 
@@ -112,16 +113,6 @@ def kernel(seed):
     return bytes(image)
 
 
-def run(vmlab, path, budget, out):
-    args = [vmlab, "run", "--mode", "pv", "--max-instructions", str(budget), "--memory", "16",
-            "--out", out, path]
-    p = subprocess.run(args, capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
-    stats_path = os.path.join(out, "stats.json")
-    stats = open(stats_path).read() if os.path.exists(stats_path) else ""
-    lines = [line for line in stats.splitlines() if "wall" not in line]
-    return p.returncode, p.stdout, p.stderr.decode(errors="replace"), lines
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vmlab", required=True)
@@ -137,8 +128,10 @@ def main():
             with open(path, "wb") as f:
                 f.write(kernel(seed))
             try:
-                rc1, out1, err1, st1 = run(a.vmlab, path, a.budget, os.path.join(tmp, f"{seed}-1"))
-                rc2, out2, _, st2 = run(a.vmlab, path, a.budget, os.path.join(tmp, f"{seed}-2"))
+                rc1, out1, err1, st1 = random_code.run(a.vmlab, PV, path, a.budget,
+                                                       os.path.join(tmp, f"{seed}-1"))
+                rc2, out2, _, st2 = random_code.run(a.vmlab, PV, path, a.budget,
+                                                    os.path.join(tmp, f"{seed}-2"))
             except subprocess.TimeoutExpired:
                 print(f"FAIL seed {seed}: timeout")
                 failures += 1

@@ -135,8 +135,14 @@ def kernel(seed, ring3=False, paging=False):
     for i in range(CHUNKS):
         img[0x1000 + i * CHUNK:0x1000 + (i + 1) * CHUNK] = bytes(
             rnd.getrandbits(8) for _ in range(CHUNK))
+    return multiboot_elf(img, code_at)
+
+
+def multiboot_elf(img, entry):
+    """An ELF of one segment: `img` loaded at BASE (its memory 64 KiB longer, zeroed),
+    entered at `entry`; `img` starts with the Multiboot header."""
     ehdr = b"\x7fELF" + bytes([1, 1, 1, 0]) + b"\x00" * 8 + struct.pack(
-        "<HHIIIIIHHHHHH", 2, 3, 1, code_at, 52, 0, 0, 52, 32, 1, 40, 0, 0)
+        "<HHIIIIIHHHHHH", 2, 3, 1, entry, 52, 0, 0, 52, 32, 1, 40, 0, 0)
     phdr = struct.pack("<IIIIIIII", 1, 0x1000, BASE, BASE, len(img), len(img) + 0x10000, 7,
                        0x1000)
     head = ehdr + phdr
