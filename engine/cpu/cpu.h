@@ -360,7 +360,10 @@ class Cpu {
   void far_jump(uint16_t selector, uint32_t offset, bool o16);
   void far_call(uint16_t selector, uint32_t offset, bool o16);
   void far_return(uint16_t release_bytes, bool o16);
-  void interrupt_return(bool o16);
+  // IRET returns true when it dropped a change of IOPL or IF that its EFLAGS image asked
+  // for: at CPL > 0 the processor changes IOPL only at CPL 0 and IF only at CPL <= IOPL,
+  // silently (a Popek-Goldberg hole under ring compression, reported as sensitive).
+  bool interrupt_return(bool o16);
   // The frame a far RET or IRET pops, when a monitor supplies it: the bytes at SS:ESP
   // onwards, read where the processor cannot read them (the guest's own page at a linear
   // address of the monitor's hole). Every check and every other effect of the return is

@@ -35,7 +35,9 @@ void int1(Cpu& cpu, const Insn&) {
 void iret(Cpu& cpu, const Insn& insn) {
   // Every IRET ends blocking by NMI, before anything of it can fault (cpu.h).
   cpu.nmi_unblocked_by_iret();
-  cpu.interrupt_return(insn.o16());
+  // Sensitive only when the image's IOPL or IF was dropped (CPL > 0): a deprivileged
+  // kernel's IRET to user mode that loses nothing is not counted.
+  if (cpu.interrupt_return(insn.o16())) cpu.report_sensitive(insn);
 }
 
 // CLI and STI change IF only when CPL <= IOPL; otherwise #GP(0) (no VME/PVI here).

@@ -237,10 +237,10 @@ void Cpu::far_return(uint16_t release_bytes, bool o16) {
   null_inner_data_segments();
 }
 
-void Cpu::interrupt_return(bool o16) {
+bool Cpu::interrupt_return(bool o16) {
   if (s_.eflags & flags::NT) {
     switch_task(check_nested_task_return(*this), TaskSource::kIret);
-    return;
+    return false;
   }
   const unsigned w = o16 ? 2 : 4;
   const uint32_t eip = stack_read(*this, 0, w);
@@ -263,6 +263,7 @@ void Cpu::interrupt_return(bool o16) {
   if (s_.cpl == 0) mask |= flags::IOPL | flags::VIF | flags::VIP;
   if (o16) mask &= 0xFFFFu;
   const uint32_t new_flags = (s_.eflags & ~mask) | (popped & mask);
+  const bool dropped = s_.cpl > 0 && ((popped ^ new_flags) & (flags::IOPL | flags::IF)) != 0;
 
   if (rpl == s_.cpl) {
     if (eip > target.limit) fault_gp(0);
@@ -271,7 +272,7 @@ void Cpu::interrupt_return(bool o16) {
     s_.eip = eip;
     set_stack_pointer(*this, s_.gpr[ESP] + 3 * w);
     set_eflags(new_flags);
-    return;
+    return dropped;
   }
   const uint32_t new_esp = stack_read(*this, 3 * w, w);
   const auto ss_sel = static_cast<uint16_t>(stack_read(*this, 4 * w, 2));
@@ -287,6 +288,7 @@ void Cpu::interrupt_return(bool o16) {
   set_eflags(new_flags);
   s_.cpl = rpl;
   null_inner_data_segments();
+  return dropped;
 }
 
 }  // namespace vmlab::cpu

@@ -1,6 +1,8 @@
 // Interrupt and exception delivery (SDM Vol. 3A, 6.10-6.15) and IRET: gates, the TSS stack
 // switch, exact frames, the gate DPL check of INT n, error codes with EXT, double and
 // triple faults.
+#include <vector>
+
 #include "engine/cpu/tests/system_test_support.h"
 
 namespace vmlab::cpu::testing {
@@ -259,6 +261,32 @@ TEST_F(InterruptTest, IretAtCpl1WithIopl0SilentlyKeepsIfAndIopl) {
   EXPECT_EQ(st().eip, 0x1234u);
   EXPECT_EQ(st().eflags, flags::kReserved1 | flags::IF | flags::CF);
   EXPECT_EQ(st().gpr[ESP], kStack1);
+}
+
+// The dropped IOPL and IF of an IRET at CPL > 0 are what a deprivileged kernel cannot see
+// (the classic CPU's Popek-Goldberg hole): reported as sensitive when, and only when,
+// something of the image was dropped.
+TEST_F(InterruptTest, IretThatDropsIoplOrIfIsReportedAsSensitive) {
+  struct Sensitive final : CpuObserver {
+    void on_sensitive(uint16_t opcode, uint8_t) override { seen.push_back(opcode); }
+    std::vector<uint16_t> seen;
+  } observer;
+  cpu_.set_observer(&observer);
+  for (const bool drops : {true, false}) {
+    enter_cpl(1);
+    st().eflags = flags::kReserved1 | flags::IF;
+    const uint32_t esp = kStack1 - 12;
+    poke32(esp, 0x1234);
+    poke32(esp + 4, kCode1);
+    // IOPL 3 asked for (dropped), or the flags as they are (nothing to drop).
+    poke32(esp + 8, flags::kReserved1 | flags::IF | (drops ? 3u << flags::IOPL_SHIFT : 0u));
+    st().gpr[ESP] = esp;
+    EXPECT_EQ(fault_text(exec({0xCF})), "none");
+    EXPECT_EQ(st().eflags & flags::IOPL, 0u);
+    EXPECT_EQ(observer.seen, drops ? std::vector<uint16_t>{0xCF} : std::vector<uint16_t>{});
+    observer.seen.clear();
+  }
+  cpu_.set_observer(nullptr);
 }
 
 TEST_F(InterruptTest, IretToMorePrivilegedLevelIsGp) {
