@@ -33,9 +33,7 @@ class PaePagingTest : public SystemTest {
     poke32(addr, static_cast<uint32_t>(v));
     poke32(addr + 4, static_cast<uint32_t>(v >> 32));
   }
-  uint64_t peek64(uint32_t addr) const {
-    return peek32(addr) | uint64_t{peek32(addr + 4)} << 32;
-  }
+  uint64_t peek64(uint32_t addr) const { return peek32(addr) | uint64_t{peek32(addr + 4)} << 32; }
   void map(uint32_t lin, uint64_t pte) { poke64(kPt1 + ((lin >> 12) & 0x1FF) * 8, pte); }
   uint64_t pte(uint32_t lin) const { return peek64(kPt1 + ((lin >> 12) & 0x1FF) * 8); }
   std::optional<CpuFault> access(uint32_t lin, Access a, bool user, uint32_t* pa = nullptr) {
@@ -115,7 +113,8 @@ TEST_F(PaePagingTest, NotPresentPdpteAndRightsErrorCodes) {
   EXPECT_EQ(fault_text(access(0x40000000, Access::kWrite, true)),
             fault_text(vec::PF, pferr::W | pferr::U));
   map(0x206000, 0x300000 | P);  // read-only, supervisor
-  EXPECT_EQ(fault_text(access(0x206000, Access::kRead, true)), fault_text(vec::PF, pferr::P | pferr::U));
+  EXPECT_EQ(fault_text(access(0x206000, Access::kRead, true)),
+            fault_text(vec::PF, pferr::P | pferr::U));
   EXPECT_EQ(tr(0x206000, Access::kWrite), 0x300000u);  // WP = 0: supervisor writes go
   cpu_.write_cr0(cr0::PE | cr0::ET | cr0::PG | cr0::WP);
   EXPECT_EQ(fault_text(access(0x206000, Access::kWrite, false)),

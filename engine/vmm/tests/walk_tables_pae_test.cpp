@@ -29,8 +29,8 @@ TEST_F(WalkTablesPaeTest, FourKibTwoMibAndAboveFourGib) {
   // PDPT at 0x1020 (32-byte aligned), PDPTE 1 -> PD 0x2000; PDE 0 -> PT 0x3000.
   put64(0x1020 + 8, 0x2000 | 1);
   put64(0x2000, 0x3000 | 7);
-  put64(0x3000 + 8 * 5, 0x00ABC000 | 3);                   // 0x40005000: supervisor, RW
-  put64(0x2000 + 8, 0x00400000 | 0x80 | 7);                // 0x40200000: 2 MiB page
+  put64(0x3000 + 8 * 5, 0x00ABC000 | 3);                    // 0x40005000: supervisor, RW
+  put64(0x2000 + 8, 0x00400000 | 0x80 | 7);                 // 0x40200000: 2 MiB page
   put64(0x3000 + 8 * 6, (uint64_t{1} << 32) | 0x5000 | 7);  // a frame above 4 GiB
   const uint32_t cr3 = 0x1020, cr4 = cpu::cr4::PAE;
   TableWalk w = walk_guest_tables(reader(), cr3, cr4, 0x40005123);
