@@ -80,8 +80,7 @@ inline constexpr uint32_t PGE = 1u << 7;
 inline constexpr uint32_t PCE = 1u << 8;
 // The bits a processor without PAE implements. Setting any other raises #GP(0) (MOV CRn in
 // Vol. 2): no V86 extensions (VME, PVI), no MCE, no SSE state. The kit's emulation checks
-// this: the virtual CPU of the shadow-paging modes has no PAE (docs/modes/trap-and-emulate.md, "Not
-// done yet").
+// this: the shadow-paging modes' virtual CPU has no PAE (docs/modes/trap-and-emulate.md).
 inline constexpr uint32_t kImplemented = TSD | DE | PSE | PGE | PCE;
 // The bits the processor itself implements: the same and PAE (SDM Vol. 3A, 4.4;
 // paging_pae.cpp). Cpu::write_cr4 checks this one.

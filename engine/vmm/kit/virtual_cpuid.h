@@ -10,9 +10,8 @@
 //
 // A monitor that does not virtualize PAE paging (shadow paging and direct paging: the
 // kit's shadow MMU walks 32-bit tables only) offers a processor without PAE and XD: leaf 1
-// EDX.PAE (bit 6) and leaf 80000001H EDX.NX (bit 20) are clear, as on a Pentium Pro
-// without PAE enabled, and CR4.PAE and IA32_EFER are #GP(0) there (docs/modes/trap-and-emulate.md,
-// "Not done yet").
+// EDX.PAE (bit 6) and leaf 80000001H EDX.NX (bit 20) are clear, as on a processor without
+// them, and CR4.PAE and IA32_EFER are #GP(0) there (docs/modes/trap-and-emulate.md).
 #pragma once
 
 #include <array>
