@@ -163,6 +163,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
   (void)magic;
   console_init();
   tables_init();
+  pic_mask_all(); /* ring 3 runs with IF set: no PIT tick under QEMU (klib.h) */
   skip_global = cmdline_has(mbi, "no-global");
   skip_pdpte = cmdline_has(mbi, "no-pdpte");
   skip_efer_gp = cmdline_has(mbi, "no-efer-gp");
