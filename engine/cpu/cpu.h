@@ -581,14 +581,16 @@ class Cpu {
   struct TlbEntry {
     uint32_t tag = 0xFFFFFFFFu;  // linear page (low 12 bits zero), or all ones when empty
     uint32_t phys = 0;           // physical page
-    uint8_t perm = 0;            // bit (2*user + write): that access is allowed
+    uint8_t perm = 0;            // tlb_perm_bit(access, user): that access is allowed
     bool global = false;
     bool large = false;
   };
   static constexpr uint32_t kTlbBits = 12;
   static constexpr uint32_t kTlbSize = 1u << kTlbBits;
+  // Bit 3*user + access: read, write and fetch for CPL < 3, then the same for CPL 3. A
+  // fetch has its own bits for NX (paging_pae.cpp); 32-bit paging grants it with read.
   static constexpr uint8_t tlb_perm_bit(Access access, bool user) {
-    return static_cast<uint8_t>(1u << ((user ? 2u : 0u) + (access == Access::kWrite ? 1u : 0u)));
+    return static_cast<uint8_t>(1u << ((user ? 3u : 0u) + static_cast<unsigned>(access)));
   }
   std::array<TlbEntry, kTlbSize> tlb_{};
   bool tlb_has_large_ = false;
@@ -598,6 +600,12 @@ class Cpu {
   uint64_t tlb_invlpgs_ = 0;
   uint32_t page_walk(uint32_t lin, Access access, bool user);
   [[noreturn]] void page_fault(uint32_t lin, uint32_t error_code);
+  // paging_pae.cpp: the PAE walk (SDM Vol. 3A, 4.4), the PDPTE registers' load (4.4.1,
+  // #GP(0) for a reserved bit in a present PDPTE, before anything changes), and the TLB
+  // dropped without counting a flush (EFER.NXE changes the rights cached entries grant).
+  uint32_t page_walk_pae(uint32_t lin, Access access, bool user);
+  void load_pdptes(uint32_t cr3);
+  void tlb_drop_all();
 
   // Debug registers (kept, not acted on: no breakpoints are implemented) and the TSC offset.
   uint32_t dr_[8] = {0, 0, 0, 0, 0xFFFF0FF0u, 0x400u, 0xFFFF0FF0u, 0x400u};

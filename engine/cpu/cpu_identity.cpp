@@ -23,26 +23,37 @@ struct Entry {
 // part reports. The VT-x series profiles (papers.md 3a) name a microarchitecture, not a
 // part: each reports a representative desktop or mobile part of that microarchitecture
 // and stepping. The Pentium 4's string is right-justified, as NetBurst parts report it.
+//
+// Execute-disable (XD, CPUID.80000001H:EDX bit 20): every part listed has it. The Core 2
+// and later parts all do (Intel SDM Vol. 3A, 4.1.4, and each part's datasheet). Among the
+// Pentium 4s, XD came with the 90 nm Prescott at stepping E0 (the "J" parts, 5x0J and
+// 5x1) and is in every Pentium 4 6x1/6x2 (Prescott 2M and Cedar Mill; Intel's Pentium 4
+// processor 6x1 and 6x2 sequence datasheet lists "Execute Disable Bit" among the features),
+// so the 672 has it. QEMU's qemu32, the default, reports no extended features: no XD.
 constexpr Entry kProfiles[] = {
     // Pentium 4 672: Prescott 2M (family 15, model 4), stepping R0, the VT-x parts, 3.8 GHz.
-    {"pentium4", {kIntel, signature(15, 4, 10), "              Intel(R) Pentium(R) 4 CPU 3.80GHz"}},
+    {"pentium4",
+     {kIntel, signature(15, 4, 10), "              Intel(R) Pentium(R) 4 CPU 3.80GHz", true}},
     {"vtx-prescott",
-     {kIntel, signature(15, 4, 10), "              Intel(R) Pentium(R) 4 CPU 3.80GHz"}},
+     {kIntel, signature(15, 4, 10), "              Intel(R) Pentium(R) 4 CPU 3.80GHz", true}},
     // Core 2 Duo E6700 (Conroe, 2.66 GHz) and the Core 2 mobile parts (Merom, a T7200):
     // family 6, model 15, stepping B2.
-    {"core2", {kIntel, signature(6, 15, 6), "Intel(R) Core(TM)2 CPU          6700  @ 2.66GHz"}},
-    {"vtx-merom", {kIntel, signature(6, 15, 6), "Intel(R) Core(TM)2 CPU         T7200  @ 2.00GHz"}},
+    {"core2",
+     {kIntel, signature(6, 15, 6), "Intel(R) Core(TM)2 CPU          6700  @ 2.66GHz", true}},
+    {"vtx-merom",
+     {kIntel, signature(6, 15, 6), "Intel(R) Core(TM)2 CPU         T7200  @ 2.00GHz", true}},
     // Penryn: family 6, model 23, stepping C0 (a Core 2 Duo E8400).
     {"vtx-penryn",
-     {kIntel, signature(6, 23, 6), "Intel(R) Core(TM)2 Duo CPU     E8400  @ 3.00GHz"}},
+     {kIntel, signature(6, 23, 6), "Intel(R) Core(TM)2 Duo CPU     E8400  @ 3.00GHz", true}},
     // Nehalem (Bloomfield): family 6, model 26, stepping D0 (a Core i7 920).
     {"vtx-nehalem",
-     {kIntel, signature(6, 26, 5), "Intel(R) Core(TM) i7 CPU         920  @ 2.67GHz"}},
+     {kIntel, signature(6, 26, 5), "Intel(R) Core(TM) i7 CPU         920  @ 2.67GHz", true}},
     // Westmere (Gulftown): family 6, model 44, stepping B1 (a Core i7 980X).
     {"vtx-westmere",
-     {kIntel, signature(6, 44, 2), "Intel(R) Core(TM) i7 CPU       X 980  @ 3.33GHz"}},
+     {kIntel, signature(6, 44, 2), "Intel(R) Core(TM) i7 CPU       X 980  @ 3.33GHz", true}},
     // Sandy Bridge: family 6, model 42, stepping D2 (a Core i7 2600).
-    {"vtx-sandybridge", {kIntel, signature(6, 42, 7), "Intel(R) Core(TM) i7-2600 CPU @ 3.40GHz"}},
+    {"vtx-sandybridge",
+     {kIntel, signature(6, 42, 7), "Intel(R) Core(TM) i7-2600 CPU @ 3.40GHz", true}},
 };
 
 }  // namespace

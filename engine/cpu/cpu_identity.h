@@ -20,6 +20,8 @@ struct CpuIdentity {
   // The processor brand string of leaves 80000002H-80000004H (SDM Vol. 2A, CPUID, "INPUT
   // EAX = 80000002H"): at most 47 characters, padded with NULs to 48 bytes.
   const char* brand;
+  // The part has the execute-disable bit (CPUID.80000001H:EDX.NX[bit 20], IA32_EFER.NXE).
+  bool xd = false;
 
   uint32_t family() const { return (signature >> 8) & 0xF; }
   uint32_t model() const { return (signature >> 4) & 0xF; }

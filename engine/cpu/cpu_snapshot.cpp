@@ -17,8 +17,12 @@ namespace {
 
 // Version 2 appends the NMI input (the pending latch, blocking by NMI) and the VMX NMI
 // controls; a version-1 state loads with no NMI pending, none blocked and the controls
-// off, which is what a processor without an NMI input had.
-constexpr uint8_t kInternalVersion = 2;
+// off, which is what a processor without an NMI input had. Version 3 appends PAE's state
+// (IA32_EFER and the four PDPTE registers, paging_pae.cpp) and saves each TLB entry's
+// rights with their fetch bits (Cpu::tlb_perm_bit); a version-1 or -2 state loads with
+// EFER and the PDPTEs zero, as a processor without PAE had them, and its entries' fetch
+// bits equal to their read bits, as 32-bit paging grants them.
+constexpr uint8_t kInternalVersion = 3;
 
 void put_segment(ByteWriter& w, const SegmentCache& s) {
   w.u16(s.selector);
@@ -204,11 +208,14 @@ void Cpu::save_internal(ByteWriter& w) const {
   w.boolean(vmcs_.nmi_exiting);
   w.boolean(vmcs_.virtual_nmis);
   w.boolean(vmcs_.nmi_window_exiting);
+  // Version 3: PAE.
+  w.u64(s_.efer);
+  for (const uint64_t pdpte : s_.pdpte) w.u64(pdpte);
 }
 
 bool Cpu::load_internal(ByteReader& r) {
   const uint8_t version = r.u8();
-  if (version != 1 && version != kInternalVersion) return false;
+  if (version < 1 || version > kInternalVersion) return false;
   CpuState s;
   for (uint32_t& v : s.gpr) v = r.u32();
   s.eip = r.u32();
@@ -293,7 +300,20 @@ bool Cpu::load_internal(ByteReader& r) {
     TlbEntry e;
     e.tag = r.u32();
     e.phys = r.u32();
-    e.perm = r.u8_below(16);
+    if (version >= 3) {
+      e.perm = r.u8_below(64);
+    } else {
+      // Bit 2*user + write before version 3; a fetch was allowed wherever a read was.
+      const uint8_t old = r.u8_below(16);
+      e.perm = 0;
+      for (unsigned user = 0; user < 2; ++user) {
+        if (old & (1u << (2 * user))) {
+          e.perm |=
+              tlb_perm_bit(Access::kRead, user != 0) | tlb_perm_bit(Access::kExecute, user != 0);
+        }
+        if (old & (2u << (2 * user))) e.perm |= tlb_perm_bit(Access::kWrite, user != 0);
+      }
+    }
     e.global = r.boolean();
     e.large = r.boolean();
     // An entry lives in the slot its linear page selects, with a page-aligned tag and frame.
@@ -347,6 +367,10 @@ bool Cpu::load_internal(ByteReader& r) {
     c.nmi_exiting = r.boolean();
     c.virtual_nmis = r.boolean();
     c.nmi_window_exiting = r.boolean();
+  }
+  if (version >= 3) {
+    s.efer = r.u64();
+    for (uint64_t& pdpte : s.pdpte) pdpte = r.u64();
   }
   // Guest mode needs a monitor to exit to; nested paging needs guest mode.
   if ((guest_mode && vmx_monitor_ == nullptr) || (nested_active && !guest_mode)) r.fail();

@@ -62,6 +62,10 @@ inline constexpr uint32_t kDefined = PE | MP | EM | TS | ET | NE | WP | AM | NW 
 // CR3 in 32-bit paging: the page-directory base and the PWT/PCD cache bits (table 4-3).
 namespace cr3 {
 inline constexpr uint32_t kDefined = 0xFFFFF000u | 0x18u;
+// CR3 in PAE paging: bits 31:5 hold the page-directory-pointer table's base (table 4-7).
+// A MOV to CR3 while CR4.PAE = 1 keeps them; with PAE off the register keeps the 32-bit
+// form above, as before (paging_pae.cpp).
+inline constexpr uint32_t kDefinedPae = 0xFFFFFFE0u | 0x18u;
 }  // namespace cr3
 
 namespace cr4 {
@@ -74,10 +78,13 @@ inline constexpr uint32_t PAE = 1u << 5;
 inline constexpr uint32_t MCE = 1u << 6;
 inline constexpr uint32_t PGE = 1u << 7;
 inline constexpr uint32_t PCE = 1u << 8;
-// The bits this processor implements. Setting any other raises #GP(0) (MOV CRn in Vol. 2):
-// no V86 extensions (VME, PVI), no PAE, no MCE, no SSE state. Every path that writes a
-// guest's CR4 (the processor, the VT monitor through it, the kit's emulation) checks this.
+// The bits a processor without PAE implements. Setting any other raises #GP(0) (MOV CRn in
+// Vol. 2): no V86 extensions (VME, PVI), no MCE, no SSE state. The kit's emulation checks
+// this: the shadow-paging modes' virtual CPU has no PAE (docs/modes/trap-and-emulate.md).
 inline constexpr uint32_t kImplemented = TSD | DE | PSE | PGE | PCE;
+// The bits the processor itself implements: the same and PAE (SDM Vol. 3A, 4.4;
+// paging_pae.cpp). Cpu::write_cr4 checks this one.
+inline constexpr uint32_t kImplementedWithPae = kImplemented | PAE;
 }  // namespace cr4
 
 // Exception vectors (SDM Vol. 3A, table 6-1).
@@ -106,7 +113,8 @@ inline constexpr uint32_t P = 1u << 0;     // 0: not present, 1: protection viol
 inline constexpr uint32_t W = 1u << 1;     // the access was a write
 inline constexpr uint32_t U = 1u << 2;     // the access was made at CPL 3
 inline constexpr uint32_t RSVD = 1u << 3;  // a reserved bit was set
-inline constexpr uint32_t I = 1u << 4;     // instruction fetch (only with NX; never set here)
+// An instruction fetch, reported only under PAE paging with EFER.NXE = 1 (4.7).
+inline constexpr uint32_t I = 1u << 4;
 }  // namespace pferr
 
 // A segment register: the visible selector plus the hidden descriptor cache that the
@@ -187,6 +195,12 @@ inline constexpr uint32_t MSR_PLATFORM_INFO = 0xCE;
 inline constexpr uint32_t MSR_MISC_FEATURES_ENABLES = 0x140;
 inline constexpr uint64_t kPlatformInfoCpuidFaulting = uint64_t{1} << 31;
 inline constexpr uint64_t kCpuidFaultingEnable = 1;
+// IA32_EFER (SDM Vol. 4, table 2-2): it exists "If CPUID.80000001H:EDX.[20] ||
+// CPUID.80000001H:EDX.[29]", so on these 32-bit processors only where the part has XD.
+// NXE (bit 11) is the only bit: no long mode (LME, LMA) and no SYSCALL (SCE), so writing
+// any other bit is #GP(0).
+inline constexpr uint32_t IA32_EFER = 0xC0000080u;
+inline constexpr uint64_t kEferNxe = uint64_t{1} << 11;
 }  // namespace msr
 
 struct CpuState {
@@ -210,6 +224,10 @@ struct CpuState {
   uint64_t pat = 0x0007040600070406ull;
   uint64_t misc_enable = 1;            // fast-strings enabled, as on real hardware after reset
   uint64_t misc_features_enables = 0;  // bit 0: CPUID faulting (off at reset)
+  uint64_t efer = 0;                   // IA32_EFER: NXE only (msr::kEferNxe)
+  // The four PDPTE registers of PAE paging, loaded from the table CR3 names by the MOV to
+  // CR0, CR3 or CR4 that leaves PAE paging on (SDM Vol. 3A, 4.4.1; paging_pae.cpp).
+  uint64_t pdpte[4] = {};
 
   X87State fpu;  // x87 FPU (exec_x87.cpp)
 
@@ -220,6 +238,7 @@ struct CpuState {
 
   uint8_t iopl() const { return (eflags & flags::IOPL) >> flags::IOPL_SHIFT; }
   bool paging() const { return (cr0 & cr0::PG) != 0; }
+  bool pae_paging() const { return paging() && (cr4 & cr4::PAE) != 0; }
   bool protected_mode() const { return (cr0 & cr0::PE) != 0; }
 };
 

@@ -141,19 +141,21 @@ struct Bound {
 namespace cpuid {
 constexpr uint32_t kMaxBasicLeaf = 1;
 // The extended range (SDM Vol. 2A, CPUID, "INPUT EAX = 80000000H"): the highest extended
-// leaf, leaf 80000001H's extended features (none this processor implements: no
-// LAHF/SAHF in 64-bit mode, SYSCALL, XD or Intel 64), and the brand string.
+// leaf, leaf 80000001H's extended features (XD where the part has it, cpu_identity.h; no
+// LAHF/SAHF in 64-bit mode, SYSCALL or Intel 64), and the brand string.
 constexpr uint32_t kExtendedBase = 0x80000000u;
 constexpr uint32_t kMaxExtendedLeaf = 0x80000004u;
 constexpr uint32_t kFpu = 1u << 0;  // the x87 unit (exec_x87.cpp)
 constexpr uint32_t kPse = 1u << 3;
 constexpr uint32_t kTsc = 1u << 4;
+constexpr uint32_t kPae = 1u << 6;  // PAE paging (paging_pae.cpp)
 constexpr uint32_t kMsr = 1u << 5;
 constexpr uint32_t kCx8 = 1u << 8;
 constexpr uint32_t kApic = 1u << 9;  // set while the local APIC is enabled
 constexpr uint32_t kPge = 1u << 13;
 constexpr uint32_t kCmov = 1u << 15;
-constexpr uint32_t kFeaturesEdx = kFpu | kPse | kTsc | kMsr | kCx8 | kPge | kCmov;
+constexpr uint32_t kFeaturesEdx = kFpu | kPse | kTsc | kMsr | kPae | kCx8 | kPge | kCmov;
+constexpr uint32_t kExtNx = 1u << 20;  // leaf 80000001H EDX: execute-disable
 uint32_t fourcc(const char* s, unsigned at) {
   return uint32_t{static_cast<uint8_t>(s[at])} | uint32_t{static_cast<uint8_t>(s[at + 1])} << 8 |
          uint32_t{static_cast<uint8_t>(s[at + 2])} << 16 |
@@ -221,7 +223,7 @@ void register_misc(HandlerTable& t) {
 std::array<uint32_t, 4> Cpu::cpuid(uint32_t leaf) const {
   if (leaf >= cpuid::kExtendedBase && leaf <= cpuid::kMaxExtendedLeaf) {
     if (leaf == cpuid::kExtendedBase) return {cpuid::kMaxExtendedLeaf, 0, 0, 0};
-    if (leaf == cpuid::kExtendedBase + 1) return {0, 0, 0, 0};
+    if (leaf == cpuid::kExtendedBase + 1) return {0, 0, 0, identity_.xd ? cpuid::kExtNx : 0};
     // 16 bytes of the brand string per leaf, NUL-padded.
     char brand[48] = {};
     for (unsigned i = 0; i < 47 && identity_.brand[i] != 0; ++i) brand[i] = identity_.brand[i];

@@ -285,6 +285,10 @@ bool Cpu::read_msr(uint32_t index, uint64_t& v) {
     case msr::IA32_PAT: v = s_.pat; return true;
     case msr::MSR_PLATFORM_INFO: v = msr::kPlatformInfoCpuidFaulting; return true;
     case msr::MSR_MISC_FEATURES_ENABLES: v = s_.misc_features_enables; return true;
+    case msr::IA32_EFER:
+      if (!identity_.xd) return false;  // no XD, no long mode: the MSR does not exist
+      v = s_.efer;
+      return true;
     case msr::IA32_PMC0:
     case msr::IA32_PERFEVTSEL0: return false;  // no architectural PMU (cpu_state.h)
     default: return false;
@@ -320,6 +324,13 @@ bool Cpu::write_msr(uint32_t index, uint64_t v) {
       // reserved: #GP). MSR_PLATFORM_INFO is read-only: a write is #GP (default).
       if (v & ~msr::kCpuidFaultingEnable) return false;
       s_.misc_features_enables = v;
+      return true;
+    case msr::IA32_EFER:
+      // NXE is the only bit; LME, LMA and SCE do not exist on these processors.
+      if (!identity_.xd || (v & ~msr::kEferNxe)) return false;
+      // The TLB's cached rights hold the execute permission NXE decides.
+      if ((s_.efer ^ v) & msr::kEferNxe) tlb_drop_all();
+      s_.efer = v;
       return true;
     case msr::IA32_PMC0:
     case msr::IA32_PERFEVTSEL0: return false;  // no architectural PMU (cpu_state.h)

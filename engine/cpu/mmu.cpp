@@ -1,5 +1,5 @@
 // Paging: 32-bit two-level page tables with 4 KiB and 4 MiB pages, the software TLB,
-// and the control-register writes that change paging.
+// and the control-register writes that change paging. PAE paging is paging_pae.cpp.
 //
 // SDM Vol. 3A: 2.5 (CR0, CR3, CR4), 4.3 (32-bit paging, tables 4-4 to 4-6), 4.6 (access
 // rights: U/S, R/W, CR0.WP), 4.7 (page-fault error code), 4.8 (accessed and dirty flags),
@@ -75,6 +75,7 @@ uint32_t Cpu::page_walk(uint32_t lin, Access access, bool user) {
   const uint64_t refs_before = nested_refs_;
   nested_passed_ = false;
   if (nested && !s_.paging()) return nested_walk_page(lin, access, user);
+  if (s_.cr4 & cr4::PAE) return page_walk_pae(lin, access, user);
   const uint32_t err_bits = (write ? pferr::W : 0) | (user ? pferr::U : 0);
   const bool wp = (s_.cr0 & cr0::WP) != 0;
 
@@ -142,9 +143,10 @@ uint32_t Cpu::page_walk(uint32_t lin, Access access, bool user) {
   // is set in memory, so the first write to a clean page comes back here.
   const bool rw = (rights & pte::RW) != 0;
   const bool us = (rights & pte::US) != 0;
-  uint8_t perm = tlb_perm_bit(Access::kRead, false);
+  // Without NX every readable page is executable.
+  uint8_t perm = tlb_perm_bit(Access::kRead, false) | tlb_perm_bit(Access::kExecute, false);
   if (dirty && (rw || !wp) && nested_writable) perm |= tlb_perm_bit(Access::kWrite, false);
-  if (us) perm |= tlb_perm_bit(Access::kRead, true);
+  if (us) perm |= tlb_perm_bit(Access::kRead, true) | tlb_perm_bit(Access::kExecute, true);
   if (us && rw && dirty && nested_writable) perm |= tlb_perm_bit(Access::kWrite, true);
   e.perm = perm;
   if (!nested_passed_) tlb_[(lin >> 12) & (kTlbSize - 1)] = e;
@@ -163,7 +165,8 @@ uint32_t Cpu::nested_walk_page(uint32_t lin, Access access, bool) {
   TlbEntry e;
   e.tag = lin & ~kPageMask;
   e.phys = nested_translate(lin, access, lin, true, true, &writable) & ~kPageMask;
-  const uint8_t read = tlb_perm_bit(Access::kRead, false) | tlb_perm_bit(Access::kRead, true);
+  const uint8_t read = tlb_perm_bit(Access::kRead, false) | tlb_perm_bit(Access::kRead, true) |
+                       tlb_perm_bit(Access::kExecute, false) | tlb_perm_bit(Access::kExecute, true);
   const uint8_t wr = tlb_perm_bit(Access::kWrite, false) | tlb_perm_bit(Access::kWrite, true);
   e.perm = writable ? static_cast<uint8_t>(read | wr) : read;
   if (!nested_passed_) tlb_[(lin >> 12) & (kTlbSize - 1)] = e;
@@ -258,6 +261,10 @@ void Cpu::write_cr0(uint32_t v) {
   if (!(v & cr0::PE)) {
     unsupported("CR0.PE cleared: real mode is not implemented by this processor model");
   }
+  // PAE paging on after the write, and PG, CD or NW changed: the PDPTEs load (4.4.1).
+  if ((v & cr0::PG) && (s_.cr4 & cr4::PAE) && ((s_.cr0 ^ v) & (cr0::PG | cr0::CD | cr0::NW))) {
+    load_pdptes(s_.cr3);
+  }
   const uint32_t old = s_.cr0;
   s_.cr0 = v;
   // Turning paging on or off and changing WP invalidate every TLB entry, global ones too
@@ -268,14 +275,19 @@ void Cpu::write_cr0(uint32_t v) {
 
 void Cpu::write_cr3(uint32_t v) {
   const uint32_t old = s_.cr3;
-  s_.cr3 = v & cr3::kDefined;
+  const bool pae = (s_.cr4 & cr4::PAE) != 0;
+  if (pae && s_.paging()) load_pdptes(v);
+  s_.cr3 = v & (pae ? cr3::kDefinedPae : cr3::kDefined);
   if (observer_) observer_->on_cr_write(3, old, s_.cr3);
   // MOV to CR3 invalidates all non-global entries, even when the value does not change.
   tlb_flush(false);
 }
 
 void Cpu::write_cr4(uint32_t v) {
-  if (v & ~cr4::kImplemented) fault_gp(0);
+  if (v & ~cr4::kImplementedWithPae) fault_gp(0);
+  if (s_.paging() && (v & cr4::PAE) && ((s_.cr4 ^ v) & (cr4::PAE | cr4::PGE | cr4::PSE))) {
+    load_pdptes(s_.cr3);
+  }
   const uint32_t old = s_.cr4;
   s_.cr4 = v;
   if (observer_) observer_->on_cr_write(4, old, v);

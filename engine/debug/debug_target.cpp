@@ -199,7 +199,7 @@ std::optional<uint64_t> DebugTarget::translate(uint32_t linear, bool for_write) 
     if (!ok) return std::nullopt;
     return get32(b);
   };
-  const vmm::TableWalk w = vmm::walk_tables(read32, v.cr3, linear, (v.cr4 & cpu::cr4::PSE) != 0);
+  const vmm::TableWalk w = vmm::walk_guest_tables(read32, v.cr3, v.cr4, linear);
   if (!w.address) return std::nullopt;
   // Under direct paging the guest's writable mappings are the ones the PV monitor allows
   // (never a page-table page): a debugger's write goes through nothing else.

@@ -18,7 +18,9 @@ machine::Result<void> VtMode::boot(vmm::Vm& vm, std::span<const uint8_t> image,
   // (the nested table maps every address above the machine's RAM so already).
   p2m_->set_device_frame(vmm::kApicPage / vmm::P2m::kPageSize);
   const uint32_t reserved = p2m_->reserved_frames();
-  auto info = vmm::load_multiboot_guest(vm, *p2m_, image, name);
+  auto info = vmm::load_multiboot_guest(
+      vm, *p2m_, image, name,
+      paging_ == VtPaging::kNested ? vmm::GuestPae::kPresent : vmm::GuestPae::kAbsent);
   if (!info) return info.error();
   frames_ = std::make_unique<vmm::MonitorFrames>(cpu, 0, reserved);
 

@@ -298,7 +298,11 @@ void VtMonitor::interrupt_window() {
 // Reason 10: CPUID passes through, with the "hypervisor present" bit (leaf 1, ECX bit 31)
 // set and the hypervisor leaf 40000000H answered, as VMMs do (engine/vmm/kit/virtual_cpuid.h).
 void VtMonitor::cpuid(const VmExit& exit) {
-  const auto r = vmm::virtual_cpuid(cpu_, cpu_.r32(cpu::EAX));
+  // Nested paging walks the guest's PAE tables in the processor (paging_pae.cpp); the
+  // shadow MMU does not shadow them, so under shadow paging the guest has no PAE.
+  const auto r = vmm::virtual_cpuid(
+      cpu_, cpu_.r32(cpu::EAX),
+      paging_ == VtPaging::kNested ? vmm::GuestPae::kPresent : vmm::GuestPae::kAbsent);
   cpu_.set_r32(cpu::EAX, r[0]);
   cpu_.set_r32(cpu::EBX, r[1]);
   cpu_.set_r32(cpu::ECX, r[2]);
@@ -411,6 +415,12 @@ bool VtMonitor::write_guest_cr4(uint32_t value) {
     // by the processor's own check before anything changes (SDM Vol. 3A, 2.5: "setting a
     // reserved bit in CR4 ... causes a general-protection exception"); both masked bits
     // are defined, so the check sees what the guest wrote.
+    // The shadow MMU shadows 32-bit tables only: the guest's processor has no PAE, and
+    // CR4.PAE is a reserved bit to it (virtual_cpuid.h).
+    if (value & cpu::cr4::PAE) {
+      inject_exception(cpu::vec::GP, true, 0);
+      return false;
+    }
     vmm::QuietHardware quiet(cpu_);
     try {
       cpu_.write_cr4(value & ~(cpu::cr4::PGE | cpu::cr4::PSE));
@@ -541,13 +551,16 @@ void VtMonitor::msr(const VmExit& exit) {
   bool ok;
   if (read) {
     uint64_t v = 0;
-    ok = cpu_.read_msr(s.gpr[cpu::ECX], v);
+    // IA32_EFER exists only where the guest has PAE (virtual_cpuid.h).
+    ok = !(paging_ == VtPaging::kShadow && s.gpr[cpu::ECX] == cpu::msr::IA32_EFER) &&
+         cpu_.read_msr(s.gpr[cpu::ECX], v);
     if (ok) {
       s.gpr[cpu::EAX] = static_cast<uint32_t>(v);
       s.gpr[cpu::EDX] = static_cast<uint32_t>(v >> 32);
     }
   } else {
-    ok = cpu_.write_msr(s.gpr[cpu::ECX], uint64_t{s.gpr[cpu::EDX]} << 32 | s.gpr[cpu::EAX]);
+    ok = !(paging_ == VtPaging::kShadow && s.gpr[cpu::ECX] == cpu::msr::IA32_EFER) &&
+         cpu_.write_msr(s.gpr[cpu::ECX], uint64_t{s.gpr[cpu::EDX]} << 32 | s.gpr[cpu::EAX]);
     if (ok && s.gpr[cpu::ECX] == cpu::msr::IA32_APIC_BASE) {
       // The guest moved (or disabled) its local APIC: the APIC-access page and the device
       // frame that backs it follow, and shadows made for either page's old meaning go.

@@ -82,7 +82,7 @@ machine::Result<void> build_domain(vmm::Vm& vm, const vmm::P2m& p2m, PvMonitor& 
                           ENOEXEC};
   }
   // 1. The kernel, exactly as native mode loads it, into guest frames.
-  auto loaded = vmm::load_multiboot_guest(vm, p2m, image, name);
+  auto loaded = vmm::load_multiboot_guest(vm, p2m, image, name, vmm::GuestPae::kAbsent);
   if (!loaded) return loaded.error();
   const auto& info = loaded.value();
   MachineMemory& mem = monitor.memory();

@@ -119,7 +119,8 @@ bool PvMonitor::emulate_cpuid() {
   if (!memory_.copy_from_guest(cr3(), lin, bytes, 2) || bytes[0] != 0x0F || bytes[1] != 0xA2) {
     return false;
   }
-  const auto r = vmm::virtual_cpuid(cpu(), s.gpr[cpu::EAX]);
+  // Direct paging validates 32-bit tables only: the pv guest's processor has no PAE.
+  const auto r = vmm::virtual_cpuid(cpu(), s.gpr[cpu::EAX], vmm::GuestPae::kAbsent);
   s.gpr[cpu::EAX] = r[0];
   s.gpr[cpu::EBX] = r[1];
   s.gpr[cpu::ECX] = r[2];

@@ -3,6 +3,8 @@
 # requires byte-identical consoles from FIRST_LINE on, vmlab exiting 0 and QEMU exiting 1
 # (isa-debug-exit's (0 << 1) | 1). Skips (77) when QEMU is not installed.
 #   compare_with_qemu.sh VMLAB KERNEL FIRST_LINE [APPEND]
+# VMLAB_RUN_ARGS, when set, holds further `vmlab run` options (split at spaces), as
+# VMLAB_QEMU_ARGS holds QEMU's (run_under_qemu.sh).
 set -uo pipefail
 vmlab=$1 kernel=$2 first=$3 append=${4:-}
 here=$(dirname "$0")
@@ -10,7 +12,8 @@ if ! command -v qemu-system-i386 >/dev/null; then
   echo "SKIP: qemu-system-i386 is not installed"
   exit 77
 fi
-ours=$("$vmlab" run --quiet --mode native --append "$append" "$kernel")
+# shellcheck disable=SC2086
+ours=$("$vmlab" run --quiet --mode native ${VMLAB_RUN_ARGS:-} --append "$append" "$kernel")
 ours_rc=$?
 theirs=$("$here/run_under_qemu.sh" "$kernel" "$first" "$append")
 theirs_rc=$?

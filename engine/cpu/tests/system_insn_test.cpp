@@ -150,7 +150,7 @@ TEST_F(SystemInsnTest, ControlRegisterValidity) {
   EXPECT_EQ(fault_text(catch_fault([&] { cpu_.write_cr0(cr0::PG); })), fault_text(vec::GP, 0));
   EXPECT_EQ(fault_text(catch_fault([&] { cpu_.write_cr0(cr0::PE | cr0::NW); })),
             fault_text(vec::GP, 0));
-  EXPECT_EQ(fault_text(catch_fault([&] { cpu_.write_cr4(cr4::PAE); })), fault_text(vec::GP, 0));
+  EXPECT_EQ(fault_text(catch_fault([&] { cpu_.write_cr4(cr4::MCE); })), fault_text(vec::GP, 0));
   EXPECT_EQ(fault_text(catch_fault([&] { cpu_.write_cr4(cr4::VME); })), fault_text(vec::GP, 0));
   cpu_.write_cr4(cr4::PSE | cr4::PGE);
   EXPECT_EQ(st().cr4, cr4::PSE | cr4::PGE);

@@ -150,5 +150,16 @@ GuestCpuView ring_compressed_view(const Vm& vm, const VirtualCpu& vcpu);
 
 TableWalk walk_tables(const std::function<std::optional<uint32_t>(uint32_t)>& read32, uint32_t root,
                       uint32_t linear, bool pse);
+// The same for PAE tables (SDM Vol. 3A, 4.4): the PDPT at CR3[31:5], then 64-bit PDEs and
+// PTEs, 2 MiB pages (`large`). `pde` and `pte` hold the entries' low halves. A frame or a
+// table above 4 GiB is unbacked (no translation: the processor reads all ones there). The
+// PDPTEs are read from memory, not the processor's PDPTE registers: a guest that changed
+// its PDPT without reloading CR3 is shown what its next CR3 load would use.
+TableWalk walk_tables_pae(const std::function<std::optional<uint32_t>(uint32_t)>& read32,
+                          uint32_t cr3, uint32_t linear);
+// The guest's walk as its CR4 selects it: PAE tables with CR4.PAE, else 32-bit ones (with
+// 4 MiB pages under CR4.PSE).
+TableWalk walk_guest_tables(const std::function<std::optional<uint32_t>(uint32_t)>& read32,
+                            uint32_t cr3, uint32_t cr4, uint32_t linear);
 
 }  // namespace vmlab::vmm

@@ -87,6 +87,49 @@ TableWalk walk_tables(const std::function<std::optional<uint32_t>(uint32_t)>& re
   return w;
 }
 
+TableWalk walk_tables_pae(const std::function<std::optional<uint32_t>(uint32_t)>& read32,
+                          uint32_t cr3, uint32_t linear) {
+  constexpr uint64_t kAddress = 0x0000000FFFFFF000ull;  // bits 35:12, MAXPHYADDR 36
+  TableWalk w;
+  auto read64 = [&](uint64_t at) -> std::optional<uint64_t> {
+    if (at >= (uint64_t{1} << 32)) return std::nullopt;
+    const auto lo = read32(static_cast<uint32_t>(at));
+    const auto hi = read32(static_cast<uint32_t>(at) + 4);
+    if (!lo || !hi) return std::nullopt;
+    return *lo | uint64_t{*hi} << 32;
+  };
+  const auto pdpte = read64((cr3 & 0xFFFFFFE0u) + 8 * (linear >> 30));
+  if (!pdpte || !(*pdpte & 1)) return w;
+  const auto pde = read64((*pdpte & kAddress) + 8 * ((linear >> 21) & 0x1FF));
+  if (!pde) return w;
+  w.pde = static_cast<uint32_t>(*pde);
+  if (!(*pde & 1)) return w;
+  uint64_t frame;
+  if (*pde & 0x80) {
+    w.large = true;
+    w.pte = w.pde;
+    frame = (*pde & kAddress & ~0x1FFFFFull) | (linear & 0x1FF000u);
+    w.writable = (*pde & 2) != 0;
+    w.user = (*pde & 4) != 0;
+  } else {
+    const auto pte = read64((*pde & kAddress) + 8 * ((linear >> 12) & 0x1FF));
+    if (!pte) return w;
+    w.pte = static_cast<uint32_t>(*pte);
+    if (!(*pte & 1)) return w;
+    frame = *pte & kAddress;
+    w.writable = (*pde & 2) && (*pte & 2);
+    w.user = (*pde & 4) && (*pte & 4);
+  }
+  if (frame < (uint64_t{1} << 32)) w.address = static_cast<uint32_t>(frame);
+  return w;
+}
+
+TableWalk walk_guest_tables(const std::function<std::optional<uint32_t>(uint32_t)>& read32,
+                            uint32_t cr3, uint32_t cr4, uint32_t linear) {
+  if (cr4 & cpu::cr4::PAE) return walk_tables_pae(read32, cr3, linear);
+  return walk_tables(read32, cr3, linear, (cr4 & cpu::cr4::PSE) != 0);
+}
+
 std::vector<P2mRange> Vm::p2m() const {
   if (const P2m* p = mode_->guest_p2m()) {
     return {{0, p->machine_frame(0), p->guest_frames()}};
@@ -139,7 +182,7 @@ std::vector<PageRow> Vm::page_walk(uint32_t first_linear, uint32_t pages, size_t
       guest_in_machine ? std::function<std::optional<uint32_t>(uint32_t)>(machine32) : guest32;
   const std::function<std::optional<uint32_t>(uint32_t)> read_real = machine32;
   const bool guest_paging = (guest.cr0 & cpu::cr0::PG) != 0;
-  const bool guest_pse = (guest.cr4 & cpu::cr4::PSE) != 0;
+  const bool guest_pae = (guest.cr4 & cpu::cr4::PAE) != 0;
   const bool real_paging_on = (hw.cr0 & cpu::cr0::PG) != 0;
   const bool real_pse = (hw.cr4 & cpu::cr4::PSE) != 0;
   const uint32_t nested_root = machine_->cpu().vm_controls().nested_root;
@@ -158,7 +201,7 @@ std::vector<PageRow> Vm::page_walk(uint32_t first_linear, uint32_t pages, size_t
     // The guest's view.
     TableWalk g;
     if (guest_paging) {
-      g = walk_tables(read_guest, guest.cr3, linear, guest_pse);
+      g = walk_guest_tables(read_guest, guest.cr3, guest.cr4, linear);
     } else {
       g.address = linear;  // paging off: linear is (guest-)physical
       g.writable = g.user = true;
@@ -180,7 +223,9 @@ std::vector<PageRow> Vm::page_walk(uint32_t first_linear, uint32_t pages, size_t
       // Skip the rest of a directory entry that neither side has.
       const bool guest_pde_absent = !guest_paging || !(g.pde & 1);
       const bool real_pde_absent = paging == RealPaging::kNested || !(r.pde & 1);
-      a = guest_pde_absent && real_pde_absent && guest_paging ? (a | 0x3FFFFF) + 1 : a + 4096;
+      // A PDE maps 4 MiB, or 2 MiB under PAE.
+      const uint64_t pde_span = guest_pae ? 0x1FFFFF : 0x3FFFFF;
+      a = guest_pde_absent && real_pde_absent && guest_paging ? (a | pde_span) + 1 : a + 4096;
       continue;
     }
     row.guest_pde = g.pde;

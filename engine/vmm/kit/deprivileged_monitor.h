@@ -146,7 +146,7 @@ class DeprivilegedMode : public Mode {
                              const std::string& name) override {
     auto monitor = attach(vm);
     if (!monitor) return monitor.error();
-    auto info = load_multiboot_guest(vm, *p2m_, image, name);
+    auto info = load_multiboot_guest(vm, *p2m_, image, name, GuestPae::kAbsent);
     if (!info) return info.error();
     // The boot info's addresses are guest-physical, which is what the guest uses with its
     // paging off (the physical-mode shadow maps them to their machine frames).

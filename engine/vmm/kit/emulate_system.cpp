@@ -26,7 +26,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::cpuid(const GuestInsn& insn) {
   cpu::CpuState& s = c_.cpu.state();
   const bool guest_user = VirtualCpu::virtual_cpl(s.cpl) != 0;
   if (guest_user && (c_.vcpu.misc_features_enables & cpu::msr::kCpuidFaultingEnable)) return gp(0);
-  const auto r = virtual_cpuid(c_.cpu, s.gpr[cpu::EAX]);
+  const auto r = virtual_cpuid(c_.cpu, s.gpr[cpu::EAX], GuestPae::kAbsent);
   s.gpr[cpu::EAX] = r[0];
   s.gpr[cpu::EBX] = r[1];
   s.gpr[cpu::ECX] = r[2];

@@ -4,17 +4,25 @@
 #include <cstring>
 
 #include "engine/machine/kernel_loader.h"
+#include "engine/machine/mp_table.h"
 #include "engine/machine/physical_memory.h"
 #include "engine/vmm/core/vm.h"
 
 namespace vmlab::vmm {
 
 machine::Result<machine::MultibootLoader::BootInfo> load_multiboot_guest(
-    Vm& vm, const P2m& p2m, std::span<const uint8_t> image, const std::string& name) {
+    Vm& vm, const P2m& p2m, std::span<const uint8_t> image, const std::string& name, GuestPae pae) {
   auto staging = machine::PhysicalMemory::create(vm.guest_mib());
   if (!staging) return staging.error();
   const auto& config = vm.machine().config();
-  const uint32_t tables_end = vm.machine().write_firmware_tables(staging.value());
+  // Machine::write_firmware_tables with the virtual CPU's leaf 1: a monitor without PAE
+  // clears it there too, so the BIOS's table and the guest's CPUID agree.
+  uint32_t tables_end = 0;
+  if (config.local_apic && staging.value().contains(machine::mp_table::kFloatingPointer, 0x1000)) {
+    const auto leaf1 = virtual_cpuid(vm.machine().cpu(), 1, pae);
+    tables_end = machine::mp_table::kConfigTable +
+                 machine::write_mp_table(staging.value(), leaf1[0], leaf1[3]);
+  }
   auto info =
       machine::load_kernel_image(image, name, config.cmdline, config.modules, staging.value());
   if (!info) return info.error();

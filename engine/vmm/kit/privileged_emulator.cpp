@@ -260,6 +260,8 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
       if (s.gpr[cpu::ECX] == cpu::msr::MSR_MISC_FEATURES_ENABLES) {
         return misc_features_msr(insn, true);
       }
+      // No PAE and no XD in this virtual CPU (virtual_cpuid.h): IA32_EFER does not exist.
+      if (s.gpr[cpu::ECX] == cpu::msr::IA32_EFER) return gp(0);
       uint64_t value = 0;
       if (!c_.cpu.read_msr(s.gpr[cpu::ECX], value)) return gp(0);
       s.gpr[cpu::EAX] = static_cast<uint32_t>(value);
@@ -270,6 +272,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
       if (s.gpr[cpu::ECX] == cpu::msr::MSR_MISC_FEATURES_ENABLES) {
         return misc_features_msr(insn, false);
       }
+      if (s.gpr[cpu::ECX] == cpu::msr::IA32_EFER) return gp(0);
       if (!c_.cpu.write_msr(s.gpr[cpu::ECX], uint64_t{s.gpr[cpu::EDX]} << 32 | s.gpr[cpu::EAX])) {
         return gp(0);
       }

@@ -11,7 +11,7 @@ uint32_t fourcc(const char* s) {
 
 }  // namespace
 
-std::array<uint32_t, 4> virtual_cpuid(const cpu::Cpu& cpu, uint32_t leaf) {
+std::array<uint32_t, 4> virtual_cpuid(const cpu::Cpu& cpu, uint32_t leaf, GuestPae pae) {
   if (leaf == kHypervisorLeaf) {
     // EAX: the highest hypervisor leaf, this one; the signature in EBX, ECX, EDX order.
     return {kHypervisorLeaf, fourcc(kHypervisorSignature), fourcc(kHypervisorSignature + 4),
@@ -23,7 +23,12 @@ std::array<uint32_t, 4> virtual_cpuid(const cpu::Cpu& cpu, uint32_t leaf) {
   const uint32_t max_basic = cpu.cpuid(0)[0];
   const uint32_t max_extended = cpu.cpuid(0x80000000u)[0];
   const bool extended = leaf >= 0x80000000u && leaf <= max_extended;
-  if (leaf != 0 && !extended && (leaf == 1 || leaf > max_basic)) r[2] |= kHypervisorPresent;
+  const bool leaf1_data = leaf != 0 && !extended && (leaf == 1 || leaf > max_basic);
+  if (leaf1_data) r[2] |= kHypervisorPresent;
+  if (pae == GuestPae::kAbsent) {
+    if (leaf1_data) r[3] &= ~kCpuidPae;
+    if (extended && leaf == 0x80000001u) r[3] &= ~kCpuidNx;
+  }
   return r;
 }
 
