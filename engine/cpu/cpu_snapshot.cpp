@@ -17,8 +17,10 @@ namespace {
 
 // Version 2 appends the NMI input (the pending latch, blocking by NMI) and the VMX NMI
 // controls; a version-1 state loads with no NMI pending, none blocked and the controls
-// off, which is what a processor without an NMI input had.
-constexpr uint8_t kInternalVersion = 2;
+// off, which is what a processor without an NMI input had. Version 3 appends the
+// "unrestricted guest" control; a version-1 or -2 state loads with it off, which is what
+// a processor without real mode in guest mode had.
+constexpr uint8_t kInternalVersion = 3;
 
 void put_segment(ByteWriter& w, const SegmentCache& s) {
   w.u16(s.selector);
@@ -204,11 +206,13 @@ void Cpu::save_internal(ByteWriter& w) const {
   w.boolean(vmcs_.nmi_exiting);
   w.boolean(vmcs_.virtual_nmis);
   w.boolean(vmcs_.nmi_window_exiting);
+  // Version 3: real mode in guest mode.
+  w.boolean(vmcs_.unrestricted_guest);
 }
 
 bool Cpu::load_internal(ByteReader& r) {
   const uint8_t version = r.u8();
-  if (version != 1 && version != kInternalVersion) return false;
+  if (version < 1 || version > kInternalVersion) return false;
   CpuState s;
   for (uint32_t& v : s.gpr) v = r.u32();
   s.eip = r.u32();
@@ -348,6 +352,7 @@ bool Cpu::load_internal(ByteReader& r) {
     c.virtual_nmis = r.boolean();
     c.nmi_window_exiting = r.boolean();
   }
+  if (version >= 3) c.unrestricted_guest = r.boolean();
   // Guest mode needs a monitor to exit to; nested paging needs guest mode.
   if ((guest_mode && vmx_monitor_ == nullptr) || (nested_active && !guest_mode)) r.fail();
   if (r.failed()) return false;

@@ -86,21 +86,22 @@ TEST_F(NmiTest, SavedStateCarriesItAndAVersion1StateLoadsWithout) {
   ByteWriter w;
   cpu_.save_internal(w);
   std::vector<uint8_t> bytes(w.data().begin(), w.data().end());
-  ASSERT_EQ(bytes[0], 2);
+  ASSERT_EQ(bytes[0], 3);
   Cpu other(ram_, bus_);
   ByteReader r(bytes);
   ASSERT_TRUE(other.load_internal(r));
   EXPECT_TRUE(other.nmi_pending());
   EXPECT_TRUE(other.nmi_blocked());
-  // Version 1 had no NMI fields: its five bytes at the end are absent.
-  std::vector<uint8_t> v1(bytes.begin(), bytes.end() - 5);
+  // Version 1 had no NMI fields: their five bytes, and version 3's one byte of
+  // "unrestricted guest" after them, are absent.
+  std::vector<uint8_t> v1(bytes.begin(), bytes.end() - 6);
   v1[0] = 1;
   ByteReader r1(v1);
   ASSERT_TRUE(other.load_internal(r1));
   EXPECT_TRUE(r1.done());
   EXPECT_FALSE(other.nmi_pending());
   EXPECT_FALSE(other.nmi_blocked());
-  v1[0] = 3;  // an unknown version is refused
+  v1[0] = 4;  // an unknown version is refused
   ByteReader r3(v1);
   EXPECT_FALSE(other.load_internal(r3));
 }
