@@ -385,8 +385,8 @@ bool VtMonitor::write_guest_cr0(uint32_t value) {
         (value & cpu::cr0::PG) || ((value & cpu::cr0::NW) && !(value & cpu::cr0::CD));
     if (!(value & cpu::cr0::PE) && !refused) {
       cpu_.unsupported(
-          "the guest cleared CR0.PE: real mode is not virtualized under trap VT with shadow "
-          "paging (\"unrestricted guest\" needs EPT: run it with --npt)");
+          "the guest cleared CR0.PE: real mode is not virtualized under VT with shadow paging "
+          "(\"unrestricted guest\" needs EPT, nested paging)");
     }
     vmm::QuietHardware quiet(cpu_);
     const uint32_t forced = cpu::cr0::WP | ((value & cpu::cr0::PE) ? cpu::cr0::PG : 0);

@@ -125,7 +125,8 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::mov_to_cr(const GuestInsn& insn)
       if (!(value & cpu::cr0::PE)) {
         c_.cpu.unsupported(
             "the guest cleared CR0.PE: real mode is not virtualized under ring compression "
-            "(trap --cpu classic, bt: the monitor neither emulates it nor runs it in V86 mode)");
+            "(the classic CPU, binary translation: the monitor neither emulates it nor runs it "
+            "in V86 mode)");
       }
       const uint32_t old = v.cr0;
       v.cr0 = value;
