@@ -1,4 +1,4 @@
-// The simulated IA-32 processor: protected mode as a kernel sees it.
+// The simulated IA-32 processor: protected mode as a kernel sees it, and real-address mode.
 //
 // This header is the table of contents of the processor. Each group of declarations
 // names the source file that defines it; the instruction semantics themselves are in
@@ -370,6 +370,18 @@ class Cpu {
   // the processor's. nullptr (the default): the stack, through SS.
   void set_return_frame(const std::vector<uint8_t>* frame) { return_frame_ = frame; }
   const std::vector<uint8_t>* return_frame() const { return return_frame_; }
+
+  // --- Real-address mode (real_mode.cpp) ------------------------------------------------
+  // With CR0.PE clear, load_segment, the far transfers and the IDT delivery above take
+  // these instead: the selector and base (selector << 4) change, the cached limit and
+  // attributes stay ("unreal mode"); interrupts go through the interrupt vector table at
+  // IDTR.base with a FLAGS, CS, IP frame (SDM Vol. 1, chapter 20; Vol. 3A, 9.9.2).
+  void real_mode_load_segment(uint8_t sreg, uint16_t selector);
+  void real_mode_far_jump(uint16_t selector, uint32_t offset, bool o16);
+  void real_mode_far_call(uint16_t selector, uint32_t offset, bool o16);
+  void real_mode_far_return(uint16_t release_bytes, bool o16);
+  void real_mode_interrupt_return(bool o16);
+  void real_mode_deliver(uint8_t vector);
 
   // --- Hardware task switching (task_switch.cpp; task_switch.h) ------------------------
   // Switches to the task `target` (checked by task_checks.h) for a far JMP or CALL, IRET

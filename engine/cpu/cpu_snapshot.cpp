@@ -21,7 +21,9 @@ namespace {
 // (IA32_EFER and the four PDPTE registers, paging_pae.cpp) and saves each TLB entry's
 // rights with their fetch bits (Cpu::tlb_perm_bit); a version-1 or -2 state loads with
 // EFER and the PDPTEs zero, as a processor without PAE had them, and its entries' fetch
-// bits equal to their read bits, as 32-bit paging grants them.
+// bits equal to their read bits, as 32-bit paging grants them. Version 3 also appends the
+// "unrestricted guest" control (real_mode.cpp); an older state loads with it off, which is
+// what a processor without real mode in guest mode had.
 constexpr uint8_t kInternalVersion = 3;
 
 void put_segment(ByteWriter& w, const SegmentCache& s) {
@@ -211,6 +213,8 @@ void Cpu::save_internal(ByteWriter& w) const {
   // Version 3: PAE.
   w.u64(s_.efer);
   for (const uint64_t pdpte : s_.pdpte) w.u64(pdpte);
+  // Version 3: real mode in guest mode.
+  w.boolean(vmcs_.unrestricted_guest);
 }
 
 bool Cpu::load_internal(ByteReader& r) {
@@ -371,6 +375,7 @@ bool Cpu::load_internal(ByteReader& r) {
   if (version >= 3) {
     s.efer = r.u64();
     for (uint64_t& pdpte : s.pdpte) pdpte = r.u64();
+    c.unrestricted_guest = r.boolean();
   }
   // Guest mode needs a monitor to exit to; nested paging needs guest mode.
   if ((guest_mode && vmx_monitor_ == nullptr) || (nested_active && !guest_mode)) r.fail();

@@ -129,6 +129,7 @@ void ret_far_imm(Cpu& cpu, const Insn& insn) {
 
 // 63 /r: ARPL r/m16, r16. Raises the RPL of the destination selector to the source's.
 void arpl(Cpu& cpu, const Insn& insn) {
+  if (!cpu.state().protected_mode()) cpu.fault_ud();  // not recognized in real mode
   const uint16_t dest = read_rm16(cpu, insn);
   const uint16_t src = cpu.r16(insn.reg);
   if ((dest & 3) < (src & 3)) {
@@ -143,6 +144,7 @@ void arpl(Cpu& cpu, const Insn& insn) {
 // the processor reads it (a #PF of the table's page is the instruction's), then examined;
 // a null or out-of-table selector clears ZF.
 void probe(Cpu& cpu, const Insn& insn, DescriptorProbe op) {
+  if (!cpu.state().protected_mode()) cpu.fault_ud();  // not recognized in real mode
   const uint16_t sel = read_rm16(cpu, insn);
   std::optional<uint64_t> raw;
   uint64_t bytes = 0;

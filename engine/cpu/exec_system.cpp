@@ -20,6 +20,12 @@ void require_cpl0(Cpu& cpu) {
   if (cpu.state().cpl != 0) cpu.fault_gp(0);
 }
 
+// LLDT, SLDT, LTR and STR are not recognized in real-address mode (SDM Vol. 2, their
+// "Real-Address Mode Exceptions": #UD).
+void require_protected_mode(Cpu& cpu) {
+  if (!cpu.state().protected_mode()) cpu.fault_ud();
+}
+
 void require_memory(Cpu& cpu, const Insn& insn) {
   if (!insn.mem()) cpu.fault_ud();
 }
@@ -193,20 +199,24 @@ void invd(Cpu& cpu, const Insn&) {
 
 // 0F 00 /0, /1: SLDT, STR at any CPL.
 void sldt(Cpu& cpu, const Insn& insn) {
+  require_protected_mode(cpu);
   store_selector(cpu, insn, cpu.state().ldtr.selector);
   cpu.report_sensitive(insn);
 }
 void str(Cpu& cpu, const Insn& insn) {
+  require_protected_mode(cpu);
   store_selector(cpu, insn, cpu.state().tr.selector);
   cpu.report_sensitive(insn);
 }
 
 void lldt(Cpu& cpu, const Insn& insn) {
+  require_protected_mode(cpu);
   require_cpl0(cpu);
   cpu.load_ldtr(read_rm16(cpu, insn));
 }
 
 void ltr(Cpu& cpu, const Insn& insn) {
+  require_protected_mode(cpu);
   require_cpl0(cpu);
   cpu.load_task_register(read_rm16(cpu, insn));
 }

@@ -77,6 +77,10 @@ Descriptor check_return_ss(Cpu& cpu, uint16_t sel, uint8_t rpl, uint32_t& addr) 
 }  // namespace
 
 void Cpu::far_jump(uint16_t selector, uint32_t offset, bool o16) {
+  if (!s_.protected_mode()) [[unlikely]] {
+    real_mode_far_jump(selector, offset, o16);
+    return;
+  }
   if (is_null_selector(selector)) fault_gp(0);
   const uint32_t err = selector_error(selector);
   Descriptor d;
@@ -124,6 +128,10 @@ void Cpu::far_jump(uint16_t selector, uint32_t offset, bool o16) {
 }
 
 void Cpu::far_call(uint16_t selector, uint32_t offset, bool o16) {
+  if (!s_.protected_mode()) [[unlikely]] {
+    real_mode_far_call(selector, offset, o16);
+    return;
+  }
   if (is_null_selector(selector)) fault_gp(0);
   const uint32_t err = selector_error(selector);
   Descriptor d;
@@ -205,6 +213,10 @@ void Cpu::far_call(uint16_t selector, uint32_t offset, bool o16) {
 }
 
 void Cpu::far_return(uint16_t release_bytes, bool o16) {
+  if (!s_.protected_mode()) [[unlikely]] {
+    real_mode_far_return(release_bytes, o16);
+    return;
+  }
   const unsigned w = o16 ? 2 : 4;
   uint32_t eip = stack_read(*this, 0, w);
   const auto cs_sel = static_cast<uint16_t>(stack_read(*this, w, 2));
@@ -238,6 +250,10 @@ void Cpu::far_return(uint16_t release_bytes, bool o16) {
 }
 
 bool Cpu::interrupt_return(bool o16) {
+  if (!s_.protected_mode()) [[unlikely]] {
+    real_mode_interrupt_return(o16);
+    return false;
+  }
   if (s_.eflags & flags::NT) {
     switch_task(check_nested_task_return(*this), TaskSource::kIret);
     return false;

@@ -116,6 +116,11 @@ void Cpu::deliver_event(uint8_t vector, EventSource source, bool has_error_code,
     progress_icount_ = icount_ + 1;
   }
   for (;;) {
+    // Real-address mode pushes no error code, for any vector (SDM Vol. 1, 20.1.4).
+    if (!s_.protected_mode()) [[unlikely]] {
+      has_error_code = false;
+      error_code = 0;
+    }
     if (guest_mode_ && intercept) [[unlikely]] {
       exit_if_intercepted(vector, source, has_error_code, error_code, vectoring);
     }
@@ -269,6 +274,10 @@ uint32_t Cpu::push_frame(const SegmentCache& ss, uint32_t esp, const uint32_t* v
 
 void Cpu::deliver_through_idt(uint8_t vector, EventSource source, bool has_error_code,
                               uint32_t error_code) {
+  if (!s_.protected_mode()) [[unlikely]] {
+    real_mode_deliver(vector);  // through the IVT, no error code (real_mode.cpp)
+    return;
+  }
   const uint32_t ext = is_software(source) ? 0 : 1;
   const uint32_t idt_err = uint32_t{vector} * 8 + 2 + ext;  // IDT bit set (6.13)
 

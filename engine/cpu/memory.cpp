@@ -16,8 +16,14 @@ constexpr uint32_t kPageMask = 0xFFFu;
 uint32_t Cpu::linear(uint8_t seg, uint32_t offset, unsigned size, Access access) {
   const SegmentCache& sc = s_.seg[seg];
   const uint8_t vector = (seg == SS) ? vec::SS : vec::GP;
-  if (!sc.usable) fault(vector, 0);
-  if (access == Access::kWrite ? !sc.writable() : !sc.readable()) fault(vector, 0);
+  // The type and usability checks are protected mode's; real-address mode checks the
+  // limit alone (real_mode.cpp), so code there may write through CS.
+  if (!sc.usable) [[unlikely]] {
+    if (s_.protected_mode()) fault(vector, 0);
+  }
+  if (access == Access::kWrite ? !sc.writable() : !sc.readable()) [[unlikely]] {
+    if (s_.protected_mode()) fault(vector, 0);
+  }
   const uint32_t last = offset + (size - 1);
   if (sc.expand_down()) {
     // Valid offsets are (limit, upper], upper = 4 GiB-1 with B set, else 64 KiB-1.

@@ -258,9 +258,10 @@ void Cpu::write_cr0(uint32_t v) {
   v = (v & cr0::kDefined) | cr0::ET;  // ET is hardwired to 1 since the i486
   if ((v & cr0::PG) && !(v & cr0::PE)) fault_gp(0);
   if ((v & cr0::NW) && !(v & cr0::CD)) fault_gp(0);
-  if (!(v & cr0::PE)) {
-    unsupported("CR0.PE cleared: real mode is not implemented by this processor model");
-  }
+  // PE clear (with PG clear, checked above) is real-address mode (real_mode.cpp). In
+  // guest mode the processor allows it only with the "unrestricted guest" control (SDM
+  // Vol. 3C, 24.6.2, and 23.8: a CR0 value VMX operation does not support is #GP(0)).
+  if (!(v & cr0::PE) && guest_mode_ && !vmcs_.real_mode_allowed()) fault_gp(0);
   // PAE paging on after the write, and PG, CD or NW changed: the PDPTEs load (4.4.1).
   if ((v & cr0::PG) && (s_.cr4 & cr4::PAE) && ((s_.cr0 ^ v) & (cr0::PG | cr0::CD | cr0::NW))) {
     load_pdptes(s_.cr3);

@@ -51,6 +51,10 @@ void Cpu::set_descriptor_accessed(uint32_t addr, uint64_t raw) {
 void Cpu::load_segment(uint8_t sreg, uint16_t selector) {
   // CS is loaded only by far transfers, gates and IRET (far_transfer.cpp, interrupts.cpp).
   if (sreg == CS || sreg >= kNumSegRegs) fault_ud();
+  if (!s_.protected_mode()) [[unlikely]] {
+    real_mode_load_segment(sreg, selector);
+    return;
+  }
   const uint32_t err = selector_error(selector);
   if (is_null_selector(selector)) {
     // A null selector may be loaded into DS, ES, FS and GS; using it faults later.

@@ -223,6 +223,13 @@ struct VmControls {
   // nor APIC-register virtualization is modeled, so every access exits.
   bool virtualize_apic_accesses = false;
   uint32_t apic_access_address = 0;
+  // "Unrestricted guest" (SDM Vol. 3C, 24.6.2 secondary controls, bit 7; 26.3.1.1): the
+  // guest may clear CR0.PE and CR0.PG, and so run real-address mode in guest mode. VM
+  // entry requires "enable EPT" with it (26.2.1.1): without nested paging it has no effect
+  // here (real_mode_allowed). Without it a guest MOV to CR0 that clears PE is #GP(0),
+  // unless the guest/host mask gives PE to the monitor, whose exit comes first.
+  bool unrestricted_guest = false;
+  bool real_mode_allowed() const { return unrestricted_guest && nested_paging; }
   // Injected on the next VM entry, through the guest's IDT (SDM 26.6), then cleared.
   // A software interrupt or exception is delivered with EIP advanced by
   // `injection_instruction_length`, as if the instruction had executed.

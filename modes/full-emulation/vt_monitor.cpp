@@ -378,9 +378,20 @@ bool VtMonitor::write_guest_cr0(uint32_t value) {
     // The real CR0 keeps PG and WP on; the guest's other bits (TS, MP, ...) are its own.
     // The processor's own MOV-to-CR0 checks decide first, on the guest's value (SDM Vol.
     // 2B, MOV to control register: PG without PE and NW without CD are #GP(0)); the real
-    // PG is forced only once PE is on, so that PE and PG both clear stops the run as the
-    // unmodeled real mode, as natively. A refused write changes nothing and is the
+    // PG is forced only once PE is on. A refused write changes nothing and is the
     // guest's #GP(0) at the instruction: the monitor must never fault on a guest value.
+    // PE clear with PG clear (and no NW without CD) passed the processor's checks: real
+    // mode. Without EPT there is no "unrestricted guest" (SDM Vol. 3C, 26.2.1.1), so VT
+    // cannot run it in guest mode, and this monitor does not emulate it (KVM emulated it
+    // on such processors; VMware used V86 mode): a clean stop, not a #GP the guest would
+    // never get natively.
+    const bool refused =
+        (value & cpu::cr0::PG) || ((value & cpu::cr0::NW) && !(value & cpu::cr0::CD));
+    if (!(value & cpu::cr0::PE) && !refused) {
+      cpu_.unsupported(
+          "the guest cleared CR0.PE: real mode is not virtualized under VT with shadow paging "
+          "(\"unrestricted guest\" needs EPT, nested paging)");
+    }
     vmm::QuietHardware quiet(cpu_);
     const uint32_t forced = cpu::cr0::WP | ((value & cpu::cr0::PE) ? cpu::cr0::PG : 0);
     try {

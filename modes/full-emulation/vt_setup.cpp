@@ -30,6 +30,9 @@ void configure_vt_controls(cpu::VmControls& c, VtPaging paging) {
   c.apic_access_address = vmm::kApicPage;
   if (paging == VtPaging::kNested) {
     c.nested_paging = true;
+    // With EPT the guest may clear CR0.PE and PG and run real mode in guest mode, without
+    // exits (SDM Vol. 3C, 24.6.2 "unrestricted guest", which requires "enable EPT").
+    c.unrestricted_guest = true;
     return;
   }
   c.exception_bitmap = 1u << cpu::vec::PF;
@@ -39,8 +42,9 @@ void configure_vt_controls(cpu::VmControls& c, VtPaging paging) {
   // The real CR0.PG and CR0.WP stay on under shadow paging (the shadow is a physical-mode
   // map while the guest's paging is off, and write protection is how page-table writes
   // and first writes to clean pages trap); the guest reads what it wrote. PE is the
-  // monitor's too: a guest that clears it (real mode, not modeled) exits, and the monitor
-  // stops the run as natively; without the exit the processor's write, with the real PG
+  // monitor's too: a guest that clears it (real mode, which needs "unrestricted guest" and
+  // so EPT) exits, and the monitor stops the run with a message; without the exit the
+  // processor's write, with the real PG
   // kept on, was PG without PE, a #GP(0) the guest never gets natively (differential.py
   // --richer seeds 32021, 32065, 32109, 32135, 32148, 32149, 32184).
   c.cr0_mask = cpu::cr0::PE | cpu::cr0::PG | cpu::cr0::WP;

@@ -92,9 +92,9 @@ TEST_F(NmiTest, SavedStateCarriesItAndAVersion1StateLoadsWithout) {
   ASSERT_TRUE(other.load_internal(r));
   EXPECT_TRUE(other.nmi_pending());
   EXPECT_TRUE(other.nmi_blocked());
-  // Version 1 had no NMI fields and no PAE state (version 3: EFER and four PDPTEs, 40
-  // bytes): the 45 bytes at the end are absent.
-  std::vector<uint8_t> v1(bytes.begin(), bytes.end() - 45);
+  // Version 1 had no NMI fields and no version-3 state (EFER and four PDPTEs, 40 bytes,
+  // and the "unrestricted guest" control, one): the 46 bytes at the end are absent.
+  std::vector<uint8_t> v1(bytes.begin(), bytes.end() - 46);
   v1[0] = 1;
   ByteReader r1(v1);
   ASSERT_TRUE(other.load_internal(r1));

@@ -123,7 +123,10 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::mov_to_cr(const GuestInsn& insn)
       if ((value & cpu::cr0::PG) && !(value & cpu::cr0::PE)) return gp(0);
       if ((value & cpu::cr0::NW) && !(value & cpu::cr0::CD)) return gp(0);
       if (!(value & cpu::cr0::PE)) {
-        c_.cpu.unsupported("the guest cleared CR0.PE: real mode is not virtualized");
+        c_.cpu.unsupported(
+            "the guest cleared CR0.PE: real mode is not virtualized under ring compression "
+            "(the classic CPU, binary translation: the monitor neither emulates it nor runs it "
+            "in V86 mode)");
       }
       const uint32_t old = v.cr0;
       v.cr0 = value;
