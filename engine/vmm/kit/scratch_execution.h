@@ -113,6 +113,10 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
   // state) and is retired when it returns. The hole is the monitor's, as in execute().
   Effects perform(const std::function<void(cpu::Cpu&)>& op,
                   const std::function<void(cpu::CpuState&)>& view = {});
+  // The scratch processor: a monitor that has it perform a guest's task switch sets its
+  // cpu::TaskSwitching for the operation (it stops after the checks otherwise) and reads
+  // the commit point and the new task's CR3 from it after (emulate_guest_task_switch.cpp).
+  cpu::Cpu& processor() { return *cpu_; }
 
  private:
   // cpu::Bus: the window; port I/O goes to the machine's devices. (The processor checks
