@@ -10,7 +10,10 @@
 // monitor does under shadow paging (emulate_task_switch.cpp): on the scratch processor
 // (scratch_execution.h) in the guest's view (its GDTR, LDTR and TR, its CPL, its selectors
 // with RPL 0, the EFLAGS image with its virtual IF and IOPL), the new task's CR3 kept for
-// the shadow MMU (cpu::TaskSwitching::kMonitorKeepsCr3). The stores (the old task's state,
+// the shadow MMU (cpu::TaskSwitching::kMonitorKeepsCr3), the hypervisor hole the guest's
+// there (a TSS, GDT or LDT of the guest's in the hole stops the run before the scratch
+// processor reads it: cpu::Cpu::fence_system_accesses; the monitor's own structures are
+// never read or written in the guest's place). The stores (the old task's state,
 // the link, the busy bits, the accessed bits) are committed through the shadow MMU: the
 // guest's GDT pages are traced, so the shadow GDT sees a busy bit the switch writes as it
 // sees the guest's own stores. The new task's state then goes onto the real processor
@@ -34,7 +37,9 @@ namespace vmlab::vmm {
 
 namespace {
 
-bool below_hole(uint64_t base, uint64_t limit) { return base + limit < hole::kBase; }
+bool below_hole(uint64_t base, uint64_t limit) {
+  return base + limit < hole::kBase;
+}
 
 // The scratch processor performs task switches for the one operation in its scope, and
 // stops after the checks again for every other (its default, scratch_execution.cpp).
@@ -193,16 +198,21 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::guest_task_switch(
   {
     cpu::Cpu& scratch = scratch_->processor();
     ScratchTaskSwitching performs(scratch);
-    r = scratch_->perform(op, [&](cpu::CpuState& st) {
-      st.gdtr = v.gdtr;
-      st.ldtr = *ldt;
-      st.tr = tr;
-      st.cpl = VirtualCpu::virtual_cpl(st.cpl);
-      for (cpu::SegmentCache& seg : st.seg) seg.selector = VirtualCpu::guest_selector(seg.selector);
-      // The EFLAGS the old task saves: the guest's IOPL, and in its kernel its virtual IF.
-      st.eflags = (st.eflags & ~cpu::flags::IOPL) | (uint32_t{v.iopl} << cpu::flags::IOPL_SHIFT);
-      if (kernel) st.eflags = v.kernel_eflags_image(st.eflags);
-    });
+    r = scratch_->perform(
+        op,
+        [&](cpu::CpuState& st) {
+          st.gdtr = v.gdtr;
+          st.ldtr = *ldt;
+          st.tr = tr;
+          st.cpl = VirtualCpu::virtual_cpl(st.cpl);
+          for (cpu::SegmentCache& seg : st.seg)
+            seg.selector = VirtualCpu::guest_selector(seg.selector);
+          // The EFLAGS the old task saves: the guest's IOPL, and in its kernel its virtual IF.
+          st.eflags =
+              (st.eflags & ~cpu::flags::IOPL) | (uint32_t{v.iopl} << cpu::flags::IOPL_SHIFT);
+          if (kernel) st.eflags = v.kernel_eflags_image(st.eflags);
+        },
+        true);
     committed = scratch.task_switch_committed();
     cr3 = scratch.task_switch_cr3();
   }
