@@ -173,19 +173,20 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::guest_task_switch(
   if (!ldt || !below_hole(v.gdtr.base, v.gdtr.limit)) {
     c_.cpu.unsupported("a task switch whose GDT or LDT reaches the hypervisor hole");
   }
-  if (cpu::is_null_selector(v.tr)) {
-    c_.cpu.unsupported("a task switch before the guest loaded a task register (LTR)");
-  }
   if (!below_hole(v.tss_base, v.tss_limit)) {
     c_.cpu.unsupported("a task switch from a TSS in the hypervisor hole");
   }
   // The current task's TR as LTR (or the last switch) loaded it: busy, 32-bit or 16-bit
   // as the guest's descriptor says.
+  // Before any LTR, the TR the processor has after reset (SDM Vol. 3A, table 9-1: base
+  // 0, limit 0FFFFH, a busy 32-bit TSS), as natively (random guest seed 22228's IRET with NT).
   uint64_t tr_raw = 0;
-  c_.memory.read(v.gdtr.base + (v.tr & 0xFFF8u), &tr_raw, 8, false);
+  if (!cpu::is_null_selector(v.tr)) {
+    c_.memory.read(v.gdtr.base + (v.tr & 0xFFF8u), &tr_raw, 8, false);
+  }
   cpu::SegmentCache tr = cpu::Descriptor{tr_raw}.to_cache(v.tr);
-  tr.base = v.tss_base;
-  tr.limit = v.tss_limit;
+  tr.base = cpu::is_null_selector(v.tr) ? 0 : v.tss_base;
+  tr.limit = cpu::is_null_selector(v.tr) ? 0xFFFF : v.tss_limit;
   tr.s = false;
   tr.present = true;
   if (tr.type != cpu::sys_type::kTss16Busy) tr.type = cpu::sys_type::kTss32Busy;
@@ -264,13 +265,20 @@ void PrivilegedEmulator::enter_new_task(const ScratchExecution::Effects& r,
   v.cr0 |= cpu::cr0::TS;
   mirror_cr0();
   // TR: the guest's; the real one stays the monitor's TSS, whose SS1:ESP1 follow the new
-  // task's SS0:ESP0 (a 32-bit TSS's, figure 7-2).
+  // task's SS0:ESP0 (figure 7-2; a 16-bit TSS's SS0:SP0, figure 7-10).
   v.tr = n.tr.selector;
   v.tss_base = n.tr.base;
   v.tss_limit = n.tr.limit;
-  const auto esp0 = c_.memory.read32(v.tss_base + 4);
-  const auto ss0 = c_.memory.read16(v.tss_base + 8);
-  if (esp0 && ss0) segments().sync_tss(*ss0, *esp0);
+  if (n.tr.type == cpu::sys_type::kTss16Busy) {
+    // A 16-bit TSS's SP0 and SS0 (figure 7-10).
+    const auto sp0 = c_.memory.read16(v.tss_base + cpu::tss16::kSp0);
+    const auto ss0 = c_.memory.read16(v.tss_base + cpu::tss16::kSs0);
+    if (sp0 && ss0) segments().sync_tss(*ss0, *sp0);
+  } else {
+    const auto esp0 = c_.memory.read32(v.tss_base + 4);
+    const auto ss0 = c_.memory.read16(v.tss_base + 8);
+    if (esp0 && ss0) segments().sync_tss(*ss0, *esp0);
+  }
   // LDTR: the new task's LDT into the shadow LDT, as LLDT does; a selector the switch
   // refused (#TS after the commit point) or null leaves no LDT.
   v.ldtr = n.ldtr.selector;

@@ -56,12 +56,12 @@ std::vector<uint8_t> program() {
   emit32(c, kGdt + 0x80);
   c.insert(c.end(), {0x0F, 0x01, 0x1D});  // lidt [kGdt + 0x88]
   emit32(c, kGdt + 0x88);
-  c.insert(c.end(), {0xBC, 0x00, 0x00, 0x09, 0x00,  // mov esp, 0x90000
-                     0x31, 0xFF,                    // xor edi, edi
-                     0x66, 0xB8, kSelMain, 0x00,    // mov ax, kSelMain
-                     0x0F, 0x00, 0xD8});            // ltr ax
+  c.insert(c.end(), {0xBC, 0x00, 0x00, 0x09, 0x00,          // mov esp, 0x90000
+                     0x31, 0xFF,                            // xor edi, edi
+                     0x66, 0xB8, kSelMain, 0x00,            // mov ax, kSelMain
+                     0x0F, 0x00, 0xD8});                    // ltr ax
   hostile::append_attempt(c, kCode, far(0xEA, kSelShort));  // 1. ljmp: #TS
-  c.insert(c.end(), {0xBB, 0x5A, 0x5A, 0x5A, 0x5A});         // mov ebx, 0x5A5A5A5A
+  c.insert(c.end(), {0xBB, 0x5A, 0x5A, 0x5A, 0x5A});        // mov ebx, 0x5A5A5A5A
   hostile::append_attempt(c, kCode, far(0x9A, kSelB));      // 2. lcall task B
   c.push_back(0x89);                                        // mov [kMark + 4], ebx
   c.push_back(0x1D);
@@ -80,21 +80,19 @@ std::vector<uint8_t> task_b() {
 }
 
 void prepare(hostile::Run& guest) {
-  hostile::write_tables(guest, kGdt,
-                        {0, segment_descriptor(0, 0xFFFFF, 0x9A, 0xC),
-                         segment_descriptor(0, 0xFFFFF, 0x92, 0xC),
-                         segment_descriptor(kTssMain, 0x67, 0x89, 0),
-                         segment_descriptor(0x108000, 0x50, 0x89, 0),
-                         segment_descriptor(0xFC000000u, 0x67, 0x89, 0),
-                         segment_descriptor(kTssB, 0x67, 0x89, 0)},
-                        kGdt + 0x80, kIdt, kGdt + 0x88);
+  hostile::write_tables(
+      guest, kGdt,
+      {0, segment_descriptor(0, 0xFFFFF, 0x9A, 0xC), segment_descriptor(0, 0xFFFFF, 0x92, 0xC),
+       segment_descriptor(kTssMain, 0x67, 0x89, 0), segment_descriptor(0x108000, 0x50, 0x89, 0),
+       segment_descriptor(0xFC000000u, 0x67, 0x89, 0), segment_descriptor(kTssB, 0x67, 0x89, 0)},
+      kGdt + 0x80, kIdt, kGdt + 0x88);
   hostile::write_gp_logger(guest, kIdt, kHandler, kLog, kEntries);
   hostile::write_interrupt_gate(guest, kIdt, 10, 0x08, kHandler);  // #TS logs too
   // Task B: ring 0, flat segments, its own stack, EBX 0x1234 (figure 7-2's offsets).
-  guest.write32(kTssB + 0x20, kTaskB);    // EIP
-  guest.write32(kTssB + 0x24, 0x2);       // EFLAGS
-  guest.write32(kTssB + 0x34, 0x1234);    // EBX
-  guest.write32(kTssB + 0x38, 0x80000);   // ESP
+  guest.write32(kTssB + 0x20, kTaskB);   // EIP
+  guest.write32(kTssB + 0x24, 0x2);      // EFLAGS
+  guest.write32(kTssB + 0x34, 0x1234);   // EBX
+  guest.write32(kTssB + 0x38, 0x80000);  // ESP
   for (uint32_t i = 0; i < 6; ++i) guest.write32(kTssB + 0x48 + 4 * i, i == 1 ? 0x08 : 0x10);
   guest.write(kTaskB, task_b());
   guest.write(kCode, program());
