@@ -1,4 +1,4 @@
-// Hardware task switching between 32-bit TSSes (task_switch.h).
+// Hardware task switching between 32-bit and 16-bit TSSes (task_switch.h).
 //
 // SDM Vol. 3A 7.3, the steps in their order: the checks (task_checks.cpp) and the new
 // task's TSS read whole, with the old TSS probed for writing, all in the old task's context;
@@ -23,6 +23,19 @@ bool is_tss32(uint8_t type) {
 }
 
 constexpr uint8_t kBusyBit = 0x2;  // type bit 1 of a TSS descriptor (SDM Vol. 3A, 7.2.2)
+
+// Where a TSS keeps the state a switch saves and loads: the 32-bit TSS (figure 7-2) or the
+// 16-bit TSS of the 80286 (figure 7-10: IP, FLAGS, the eight word registers, ES CS SS DS,
+// the LDT selector; no CR3, FS or GS).
+struct TssLayout {
+  uint32_t eip, eflags, gpr, seg, ldt, min_limit;
+  unsigned width;  // of each field: 4 or 2
+  unsigned segs;   // segment selectors held: ES CS SS DS (FS GS)
+};
+constexpr TssLayout kTss32Layout{tss32::kEip, tss32::kEflags,   tss32::kGpr, tss32::kSeg,
+                                 tss32::kLdt, tss32::kMinLimit, 4,           kNumSegRegs};
+constexpr TssLayout kTss16Layout{tss16::kIp,  tss16::kFlags,    tss16::kGpr, tss16::kSeg,
+                                 tss16::kLdt, tss16::kMinLimit, 2,           4};
 
 // The new task's state as its TSS holds it.
 struct NewTask {
@@ -53,22 +66,36 @@ void Cpu::switch_task(const TaskTarget& target, TaskSource source, bool has_erro
     vm_exit(vmx::ExitReason::kTaskSwitch, task_switch_qualification(new_sel, source),
             source == TaskSource::kIdtGate ? 0 : static_cast<uint8_t>(s_.eip - insn_eip_));
   }
-  if (!is_tss32(nd.type()) || !is_tss32(s_.tr.type)) {
-    unsupported("task switch with a 16-bit TSS (selector " + std::to_string(new_sel & 0xFFFC) +
-                "): 16-bit task switching is not implemented by this processor model");
-  }
+  const bool new32 = is_tss32(nd.type());
+  const TssLayout& nl = new32 ? kTss32Layout : kTss16Layout;
+  const TssLayout& ol = is_tss32(s_.tr.type) ? kTss32Layout : kTss16Layout;
+  auto read_field = [&](uint32_t at, unsigned width) {
+    return width == 4 ? lin_read32(at, true) : lin_read16(at, true);
+  };
+  auto write_field = [&](uint32_t at, unsigned width, uint32_t value) {
+    if (width == 4) {
+      lin_write32(at, value, true);
+    } else {
+      lin_write16(at, static_cast<uint16_t>(value), true);
+    }
+  };
   // 1. The new task's state, read whole before anything changes: a page fault here is the
-  // old task's, with nothing written.
+  // old task's, with nothing written. From a 16-bit TSS (SDM Vol. 3A 7.6): no CR3 (the
+  // old task's page tables stay); IP, FLAGS and the word registers zero-extended (the SDM
+  // leaves the upper halves of the registers "modified and not maintained"; QEMU's
+  // target/i386 task switch loads the words zero-extended), the upper half of EFLAGS kept;
+  // FS and GS null, as QEMU loads them (TaskSwitchTest.ACallToA16BitTaskAndItsIretBack).
   const uint32_t nb = nd.base();
   NewTask n;
-  n.cr3 = lin_read32(nb + tss32::kCr3, true);
-  n.eip = lin_read32(nb + tss32::kEip, true);
-  n.eflags = lin_read32(nb + tss32::kEflags, true);
-  for (unsigned i = 0; i < 8; ++i) n.gpr[i] = lin_read32(nb + tss32::kGpr + 4 * i, true);
-  for (unsigned i = 0; i < kNumSegRegs; ++i) {
-    n.seg[i] = lin_read16(nb + tss32::kSeg + 4 * i, true);
+  if (new32) n.cr3 = lin_read32(nb + tss32::kCr3, true);
+  n.eip = read_field(nb + nl.eip, nl.width);
+  n.eflags = read_field(nb + nl.eflags, nl.width);
+  if (!new32) n.eflags |= s_.eflags & 0xFFFF0000u;
+  for (unsigned i = 0; i < 8; ++i) n.gpr[i] = read_field(nb + nl.gpr + nl.width * i, nl.width);
+  for (unsigned i = 0; i < nl.segs; ++i) {
+    n.seg[i] = lin_read16(nb + nl.seg + nl.width * i, true);
   }
-  n.ldt = lin_read16(nb + tss32::kLdt, true);
+  n.ldt = lin_read16(nb + nl.ldt, true);
   if (n.eflags & flags::VM) {
     unsupported("task switch to a virtual-8086 task (EFLAGS.VM set in the TSS at selector " +
                 std::to_string(new_sel & 0xFFFC) + "): V86 mode is not implemented");
@@ -77,7 +104,7 @@ void Cpu::switch_task(const TaskTarget& target, TaskSource source, bool has_erro
   // switch touches is checked before the commit point): its first and last byte, read and
   // written back, so that a page fault on it is the old task's.
   const uint32_t ob = s_.tr.base;
-  for (uint32_t at : {ob, ob + tss32::kMinLimit}) lin_write8(at, lin_read8(at, true), true);
+  for (uint32_t at : {ob, ob + ol.min_limit}) lin_write8(at, lin_read8(at, true), true);
 
   // 3. JMP and IRET leave the old task: its busy flag is cleared. CALL and a task gate nest
   // the new task in it: it stays busy.
@@ -86,14 +113,16 @@ void Cpu::switch_task(const TaskTarget& target, TaskSource source, bool has_erro
     lin_write8(old_desc + 5, static_cast<uint8_t>(lin_read8(old_desc + 5, true) & ~kBusyBit), true);
   }
   // 4. The old task's state: EIP after the instruction (or of the faulting instruction, as
-  // the fault left it), EFLAGS (NT cleared by IRET), the registers and the selectors.
+  // the fault left it), EFLAGS (NT cleared by IRET), the registers and the selectors; into
+  // a 16-bit TSS their low words ("the upper 16 bits of the EFLAGS register and the EIP
+  // register are lost", 7.6).
   uint32_t old_eflags = s_.eflags;
   if (source == TaskSource::kIret) old_eflags &= ~flags::NT;
-  lin_write32(ob + tss32::kEip, s_.eip, true);
-  lin_write32(ob + tss32::kEflags, old_eflags, true);
-  for (unsigned i = 0; i < 8; ++i) lin_write32(ob + tss32::kGpr + 4 * i, s_.gpr[i], true);
-  for (unsigned i = 0; i < kNumSegRegs; ++i) {
-    lin_write16(ob + tss32::kSeg + 4 * i, s_.seg[i].selector, true);
+  write_field(ob + ol.eip, ol.width, s_.eip);
+  write_field(ob + ol.eflags, ol.width, old_eflags);
+  for (unsigned i = 0; i < 8; ++i) write_field(ob + ol.gpr + ol.width * i, ol.width, s_.gpr[i]);
+  for (unsigned i = 0; i < ol.segs; ++i) {
+    lin_write16(ob + ol.seg + ol.width * i, s_.seg[i].selector, true);
   }
 
   // The commit point: a fault from here on is the new task's, at its EIP.
@@ -113,7 +142,9 @@ void Cpu::switch_task(const TaskTarget& target, TaskSource source, bool has_erro
     raw |= uint64_t{kBusyBit} << 40;
     s_.cr0 |= cr0::TS;
     s_.tr = Descriptor{raw}.to_cache(new_sel);
-    if (task_switching_ == TaskSwitching::kMonitorKeepsCr3) {
+    if (!new32) {
+      // A 16-bit TSS has no CR3: the old task's page tables stay (7.6).
+    } else if (task_switching_ == TaskSwitching::kMonitorKeepsCr3) {
       task_cr3_ = n.cr3;
     } else if (s_.paging()) {
       write_cr3(n.cr3);
@@ -147,9 +178,10 @@ void Cpu::switch_task(const TaskTarget& target, TaskSource source, bool has_erro
     for (uint8_t r : {CS, SS, ES, DS, FS, GS}) load_task_segment(r, n.seg[r]);
     if (s_.eip > s_.seg[CS].limit) fault_gp(0);
     // 7. An event through a task gate pushes its error code on the new task's stack, a
-    // dword for a 32-bit TSS (INT n pseudo-code, "TASK-GATE").
+    // dword for a 32-bit TSS, a word for a 16-bit one (INT n pseudo-code, "TASK-GATE").
     if (has_error_code) {
-      s_.gpr[ESP] = push_frame(s_.seg[SS], s_.gpr[ESP], &error_code, 1, 4, s_.cpl != 3, 0);
+      s_.gpr[ESP] =
+          push_frame(s_.seg[SS], s_.gpr[ESP], &error_code, 1, new32 ? 4 : 2, s_.cpl != 3, 0);
     }
   } catch (CpuFault&) {
     insn_eip_ = s_.eip;

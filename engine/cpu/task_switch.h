@@ -6,11 +6,12 @@
 // (the 32-bit TSS). Vol. 2A/2B: the JMP, CALL, INT n and IRET pseudo-code. The switch is
 // Cpu::switch_task (task_switch.cpp).
 //
-// The model switches between 32-bit TSSes. A 16-bit TSS (type 1 or 3) as the old or new
-// task, and a new task whose EFLAGS.VM is set (virtual-8086 mode), stop the run with an
-// "unsupported" message once the checks before the commit point have passed: neither is
-// modeled. The TSS's T bit (a #DB trap on entry to the task) is not acted on, as the
-// processor's other debug traps are not (exec_system.cpp, the debug registers).
+// The model switches between 32-bit TSSes and 16-bit ones (types 1 and 3, SDM Vol. 3A 7.6 and
+// figure 7-10: no CR3, FS or GS; word registers). A new task whose EFLAGS.VM is set
+// (virtual-8086 mode) stops the run with an "unsupported" message once the checks before
+// the commit point have passed: it is not modeled. The TSS's T bit (a #DB trap on entry to
+// the task) is not acted on, as the processor's other debug traps are not (exec_system.cpp,
+// the debug registers).
 #pragma once
 
 #include <cstdint>
@@ -57,6 +58,19 @@ inline constexpr uint32_t kSeg = 0x48;  // ES CS SS DS FS GS, 4 bytes each (16 u
 inline constexpr uint32_t kLdt = 0x60;
 inline constexpr uint32_t kMinLimit = 0x67;
 }  // namespace tss32
+
+// The offsets of the 16-bit TSS (SDM Vol. 3A, figure 7-10): word fields.
+namespace tss16 {
+inline constexpr uint32_t kLink = 0x00;
+inline constexpr uint32_t kSp0 = 0x02;
+inline constexpr uint32_t kSs0 = 0x04;
+inline constexpr uint32_t kIp = 0x0E;
+inline constexpr uint32_t kFlags = 0x10;
+inline constexpr uint32_t kGpr = 0x12;  // AX CX DX BX SP BP SI DI, 2 bytes each
+inline constexpr uint32_t kSeg = 0x22;  // ES CS SS DS
+inline constexpr uint32_t kLdt = 0x2A;
+inline constexpr uint32_t kMinLimit = 0x2B;
+}  // namespace tss16
 
 // The exit qualification of a VM exit for a task switch (SDM Vol. 3C, table 27-2): the
 // selector of the new TSS in bits 15:0, the source in bits 31:30.

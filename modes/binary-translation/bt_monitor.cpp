@@ -492,6 +492,12 @@ void BtMonitor::exception(uint8_t vector, bool has_error_code, uint32_t error_co
                 injector_);
     return;
   }
+  if (vector == cpu::vec::TS) {
+    // User code's IRET with the guest's NT set reads the link of the monitor's TSS (null):
+    // the guest's return from a nested task (PrivilegedEmulator::task_return_fault).
+    vmm::settle(emulator_->task_return_fault(error_code), vector, error_code, injector_);
+    return;
+  }
   if (vector == cpu::vec::GP && cpu_.state().cpl == 3) {
     // Port I/O that the guest's IOPL or TSS I/O bitmap allows user mode (the real ones
     // forbid it), or an access to the hole.
@@ -862,16 +868,11 @@ void BtMonitor::iret_callout(bool o16) {
   cpu_.nmi_unblocked_by_iret();
   if (s.eflags & cpu::flags::NT) {
     // A return from a nested task whatever the stack holds (SDM Vol. 2, IRET: "IF
-    // EFLAGS.NT = 1 THEN GOTO TASK-RETURN"): the checks on the guest's TSS link, whose
-    // fault is the guest's, then the stop, as natively (random guest seed 22228).
-    const auto checked = emulator_->nested_task_return_checks();
-    if (checked.verdict != PrivilegedEmulator::Verdict::kNotEmulated) {
-      vmm::settle(checked, cpu::vec::GP, 0, injector_);
-      return;
-    }
-    cpu_.unsupported(
-        "IRET with EFLAGS.NT set (return from a nested task): hardware task switching is not "
-        "implemented");
+    // EFLAGS.NT = 1 THEN GOTO TASK-RETURN"): the emulator's (its checks on the guest's TSS
+    // link, then the switch back, emulate_guest_task_switch.cpp); the new task's CS:EIP is
+    // outside the TC, entered afresh (enter_tc).
+    vmm::settle(emulator_->emulate_privileged(), cpu::vec::GP, 0, injector_);
+    return;
   }
   const uint32_t w = o16 ? 2 : 4;
   uint32_t frame_cs = 0;

@@ -48,6 +48,11 @@ bool ClassicMonitor::on_interrupt(uint8_t vector, cpu::EventSource source, bool 
           vmm::settle(emulator_->emulate_stack_fault(), vector, error_code, injector_);
           break;
         case cpu::vec::PF: page_fault(error_code); break;
+        case cpu::vec::TS:
+          // An IRET with the guest's NT set reads the link of the monitor's TSS (null):
+          // the guest's return from a nested task (PrivilegedEmulator::task_return_fault).
+          vmm::settle(emulator_->task_return_fault(error_code), vector, error_code, injector_);
+          break;
         default: injector_.reflect_exception(vector, has_error_code, error_code); break;
       }
       break;

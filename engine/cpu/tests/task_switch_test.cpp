@@ -32,6 +32,9 @@ class TaskSwitchTest : public SystemTest {
     st().gpr[ESP] = kStack0;
   }
 
+  void poke16(uint32_t addr, uint16_t v) {
+    poke(addr, {static_cast<uint8_t>(v), static_cast<uint8_t>(v >> 8)});
+  }
   uint8_t type_of(uint16_t sel) const { return static_cast<uint8_t>((gdt(sel) >> 40) & 0xF); }
   // jmp far (EA) or call far (9A) sel:0 at kCodeBase, run for `count` instructions.
   RunEnd run_far(uint8_t op, uint16_t sel, uint64_t count = 1) {
@@ -229,13 +232,48 @@ TEST_F(TaskSwitchTest, PagingLoadsCr3AndAFaultOnATssBeforeTheCommitIsTheOldTasks
   EXPECT_EQ(gdt(kTssSel), before);
 }
 
-TEST_F(TaskSwitchTest, SixteenBitAndVirtual8086TasksStopAfterTheChecks) {
-  set_gdt(kTss2Sel, seg_desc(kTss2, 0x2B, sys_type::kTss16Available, 0, false));
-  EXPECT_EQ(run_far(0xEA, kTss2Sel), RunEnd::kUnsupported);
-  EXPECT_EQ(cpu_.stop_message(),
-            "task switch with a 16-bit TSS (selector 136): 16-bit task switching is not "
-            "implemented by this processor model");
-  set_gdt(kTss2Sel, seg_desc(kTss2, 0x67, sys_type::kTss32Available, 0, false));
+TEST_F(TaskSwitchTest, ACallToA16BitTaskAndItsIretBack) {
+  // A 16-bit TSS (type 1, SDM Vol. 3A 7.6, figure 7-10): word fields, no CR3, FS or GS.
+  constexpr uint32_t kTss16 = 0x15000;
+  set_gdt(kTss2Sel, seg_desc(kTss16, 0x2B, sys_type::kTss16Available, 0, false));
+  poke16(kTss16 + 0x0E, static_cast<uint16_t>(kEntry));  // IP
+  poke16(kTss16 + 0x10, flags::kReserved1 | flags::CF);  // FLAGS
+  for (unsigned i = 0; i < 8; ++i) poke16(kTss16 + 0x12 + 2 * i, static_cast<uint16_t>(0xB0 + i));
+  poke16(kTss16 + 0x1A, 0x4000);  // SP
+  const uint16_t segs[] = {kData0, kCode0, kData0, kData0};
+  for (unsigned i = 0; i < 4; ++i) poke16(kTss16 + 0x22 + 2 * i, segs[i]);
+  poke16(kTss16 + 0x2A, kLdtSel);
+  poke(kEntry, {0xB8, 0x55, 0, 0, 0, 0xCF});  // mov eax, 0x55; iret
+  paging_on();
+  poke32(kTss + 0x1C, kPd);  // the PDBR the IRET back loads (a switch never saves CR3)
+  st().eflags |= flags::AC;  // an upper EFLAGS bit, kept by a load from a 16-bit TSS
+  EXPECT_EQ(run_far(0x9A, kTss2Sel), RunEnd::kBudget);
+  EXPECT_EQ(st().tr.selector, kTss2Sel);
+  EXPECT_EQ(st().tr.type, sys_type::kTss16Busy);
+  EXPECT_EQ(st().eip, kEntry);
+  EXPECT_EQ(st().eflags, flags::kReserved1 | flags::CF | flags::NT | flags::AC);
+  EXPECT_EQ(st().gpr[EAX], 0xB0u);  // the words, zero-extended (as QEMU loads them)
+  EXPECT_EQ(st().gpr[ESP], 0x4000u);
+  EXPECT_EQ(st().gpr[EDI], 0xB7u);
+  EXPECT_EQ(st().seg[CS].selector, kCode0);
+  EXPECT_EQ(st().seg[FS].selector, 0u);  // null: a 16-bit TSS holds no FS or GS
+  EXPECT_FALSE(st().seg[GS].usable);
+  EXPECT_EQ(st().ldtr.selector, kLdtSel);
+  EXPECT_EQ(st().cr3, kPd);            // no CR3 in a 16-bit TSS: the old task's page tables
+  EXPECT_EQ(peek16(kTss16), kTssSel);  // the link
+  EXPECT_EQ(type_of(kTss2Sel), sys_type::kTss16Busy);
+  // The IRET back (NT): the 16-bit task saved as words, the 32-bit one restored whole.
+  EXPECT_EQ(cpu_.run(2), RunEnd::kBudget);
+  EXPECT_EQ(st().tr.selector, kTssSel);
+  EXPECT_EQ(st().eip, kCodeBase + 7);
+  EXPECT_EQ(st().gpr[EAX], 0x10u);
+  EXPECT_EQ(peek16(kTss16 + 0x0E), static_cast<uint16_t>(kEntry + 6));  // IP after the IRET
+  EXPECT_EQ(peek16(kTss16 + 0x12), 0x55u);                              // AX
+  EXPECT_EQ(peek16(kTss16 + 0x10) & flags::NT, 0u);  // NT cleared in the saved FLAGS
+  EXPECT_EQ(type_of(kTss2Sel), sys_type::kTss16Available);
+}
+
+TEST_F(TaskSwitchTest, AVirtual8086TaskStopsAfterTheChecks) {
   poke32(kTss2 + 0x24, flags::kReserved1 | flags::VM);
   EXPECT_EQ(run_far(0xEA, kTss2Sel), RunEnd::kUnsupported);
   EXPECT_EQ(st().tr.selector, kTssSel);

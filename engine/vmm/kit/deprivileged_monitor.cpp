@@ -32,6 +32,15 @@ machine::Result<void> DeprivilegedMonitor::init() {
   vm_.machine().set_dma_memory(dma_.get());
   emulator_ = std::make_unique<PrivilegedEmulator>(PrivilegedEmulator::Context{
       cpu_, vm_.machine(), vm_.recorder(), vcpu_, memory_, *shadow_, &segments_});
+  // Events through the guest's task gates switch tasks (emulate_guest_task_switch.cpp).
+  injector_.set_task_gate_switch([this](uint16_t tss_selector, bool has_error_code,
+                                        uint32_t error_code, uint8_t& fv, uint32_t& fc) {
+    const auto out = emulator_->gate_task_switch(tss_selector, has_error_code, error_code);
+    if (out.verdict != PrivilegedEmulator::Verdict::kFault) return true;
+    fv = out.vector;
+    fc = out.error_code;
+    return false;
+  });
   return {};
 }
 

@@ -60,22 +60,11 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
   // The guest's IRET ends its blocking by NMI, even one that faults (cpu.h, raise_nmi).
   c_.cpu.nmi_unblocked_by_iret();
   // The current EFLAGS.NT, not the image's, makes IRET a return from a nested task (SDM
-  // Vol. 2, IRET: "IF EFLAGS.NT = 1 THEN GOTO TASK-RETURN"), which vmlab does not model
-  // (engine/cpu/far_transfer.cpp); an image with NT set only sets NT for the code
-  // returned to (kIretFlags). (Random guest seeds 9165 and 9175 of
-  // tests/robustness/differential.py: an IRET whose image has NT set stopped the run.)
-  if (s.eflags & cpu::flags::NT) {
-    // The checks the processor makes before the task switch (IRET, "TASK-RETURN": the
-    // link in the current TSS names a busy, present TSS of sufficient limit) are the
-    // guest's: #TS, #NP or #GP where its link fails them, as natively (random guest seed
-    // 22228 of tests/robustness/differential.py stopped under bt where natively the #TS
-    // went to the guest).
-    const Outcome checked = nested_task_return_checks();
-    if (checked.verdict != Verdict::kNotEmulated) return checked;
-    c_.cpu.unsupported(
-        "IRET with EFLAGS.NT set (return from a nested task): hardware task switching is not "
-        "implemented");
-  }
+  // Vol. 2, IRET: "IF EFLAGS.NT = 1 THEN GOTO TASK-RETURN"): its checks on the link in the
+  // guest's TSS, whose faults are the guest's (random guest seed 22228 of
+  // tests/robustness/differential.py), then the switch back (emulate_guest_task_switch.cpp).
+  // An image with NT set only sets NT for the code returned to (kIretFlags).
+  if (s.eflags & cpu::flags::NT) return nested_task_return(insn);
   // A 16-bit IRET (66 CF) pops IP, CS and FLAGS, two bytes each, and replaces only the
   // low 16 bits of EFLAGS (SDM Vol. 2, IRET: "EFLAGS(15:0) <- Pop()").
   const cpu::SegmentCache& ss = s.seg[cpu::SS];

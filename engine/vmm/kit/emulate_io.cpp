@@ -173,7 +173,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_user_io() {
     case X86_INS_LJMP:
     case X86_INS_LCALL: {
       // A TSS or task gate of the guest's, or a call gate (to its kernel, as a system call).
-      const Outcome task = far_task_checks(insn);
+      const Outcome task = far_task_switch(insn);
       return task.verdict != Verdict::kNotEmulated ? task : far_through_gate(insn);
     }
     default: return {Verdict::kNotEmulated};

@@ -114,7 +114,7 @@ bool GuestEventInjector::try_deliver(uint8_t vector, Kind kind, bool has_error_c
   if (!gate.present()) return fail(cpu::vec::NP, idt_err);
   if (type == cpu::sys_type::kTaskGate) {
     // The checks of the INT n pseudo-code ("TASK-GATE") on the TSS the gate names, in the
-    // guest's GDT, come before the switch the monitor does not model (issue 12, item 5):
+    // guest's GDT, come before the switch (issue 12, item 5):
     // in the GDT and a TSS that is not busy, else #GP; present, else #NP; a limit of at
     // least 67H (2BH for a 16-bit TSS), else #TS (SDM Vol. 3A, table 7-1).
     const uint16_t tss_sel = gate.gate_selector();
@@ -135,8 +135,17 @@ bool GuestEventInjector::try_deliver(uint8_t vector, Kind kind, bool has_error_c
     if (tss.limit() < (tss32 ? 0x67u : 0x2Bu)) return fail(cpu::vec::TS, tss_err);
   }
   if (type == cpu::sys_type::kTaskGate) {
-    cpu_.unsupported("the guest's IDT vector " + std::to_string(vector) +
-                     " is a task gate, which the monitor does not reflect");
+    if (!task_gate_switch_) {
+      cpu_.unsupported("the guest's IDT vector " + std::to_string(vector) +
+                       " is a task gate, which the monitor does not reflect");
+    }
+    // The switch to the gate's TSS delivers the event: the old task saves the interrupted
+    // (or next) EIP, the new task starts with the error code on its stack (INT n
+    // pseudo-code, "TASK-GATE").
+    if (!task_gate_switch_(gate.gate_selector(), has_error_code, error_code, fv, fc)) return false;
+    recorder_.record(EventKind::virq_inject,
+                     {vector, has_error_code ? error_code : 0, has_error_code ? 1u : 0u, 0});
+    return true;
   }
   // A 16-bit interrupt or trap gate (types 6 and 7) pushes a frame of words (IP, CS, FLAGS,
   // the error code; SP and SS first on a privilege change) and enters at the gate's offset

@@ -12,6 +12,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <utility>
 
 #include "engine/cpu/cpu.h"
 #include "engine/vmm/core/recorder.h"
@@ -42,6 +44,14 @@ class GuestEventInjector {
   // answered INTA): delivered now if the guest can take it, else queued until its virtual
   // IF allows (inject_pending).
   void deliver_or_queue_external(uint8_t vector);
+  // The monitor's task switch for an event through a task gate of the guest's IDT
+  // (PrivilegedEmulator::gate_task_switch, once the gate and its TSS passed the checks
+  // here): true when the new task runs; false with the fault, which the delivery's rules
+  // then take (EXT, a double fault). Without one a task gate stops the run.
+  using TaskGateSwitch =
+      std::function<bool(uint16_t tss_selector, bool has_error_code, uint32_t error_code,
+                         uint8_t& fault_vector, uint32_t& fault_code)>;
+  void set_task_gate_switch(TaskGateSwitch f) { task_gate_switch_ = std::move(f); }
   // Reflects an exception that belongs to the guest through its own IDT.
   void reflect_exception(uint8_t vector, bool has_error_code, uint32_t error_code) {
     deliver(vector, Kind::kException, has_error_code, error_code);
@@ -58,6 +68,7 @@ class GuestEventInjector {
   VirtualCpu& vcpu_;
   GuestMemory& memory_;
   DeprivilegedSegments& segments_;
+  TaskGateSwitch task_gate_switch_;
 };
 
 }  // namespace vmlab::vmm

@@ -298,7 +298,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_privileged() {
     case X86_INS_LJMP:
     case X86_INS_LCALL: {
       // A TSS or task gate of the guest's, or a call gate.
-      const Outcome task = far_task_checks(insn);
+      const Outcome task = far_task_switch(insn);
       return task.verdict != Verdict::kNotEmulated ? task : far_through_gate(insn);
     }
     default: return {Verdict::kNotEmulated};

@@ -200,10 +200,21 @@ class PrivilegedEmulator {
   TaskSwitchOutcome task_switch(uint16_t selector, cpu::TaskSource source, uint32_t eip,
                                 bool has_error_code, uint32_t error_code);
 
-  // IRET with EFLAGS.NT: the task return's checks on the guest's TSS link and GDT
-  // (emulate_task_checks.cpp); kNotEmulated when they pass (the run then stops, as
-  // natively) or cannot be made here.
-  Outcome nested_task_return_checks();
+  // emulate_guest_task_switch.cpp: IRET with EFLAGS.NT under ring compression, the
+  // return from a nested task (SDM Vol. 2, IRET, "TASK-RETURN"): its checks on the guest's
+  // TSS link and GDT, then the switch, as natively.
+  Outcome nested_task_return(const GuestInsn& insn);
+  // An event through a task gate of the guest's IDT (the injector checked the gate and
+  // its TSS): the switch to the gate's TSS, `error_code` pushed on the new task's stack
+  // when the event has one. kFault: before the commit point the old task's fault, after it
+  // the new task's (its state loaded up to the fault).
+  Outcome gate_task_switch(uint16_t selector, bool has_error_code, uint32_t error_code);
+  // The real processor raised #TS: an IRET with the real EFLAGS.NT set (the guest's NT,
+  // after a switch that nested its task) reads the link of the monitor's TSS, always
+  // null, and faults #TS(0) whatever the guest's link says, in ring 1 or 3. When the
+  // instruction at CS:EIP is IRET and NT is set, the guest's nested task return
+  // (nested_task_return); else kNotEmulated (the #TS is the guest's).
+  Outcome task_return_fault(uint32_t error_code);
 
  private:
   // emulate_system.cpp: the system instructions (the twin of engine/cpu/exec_system.cpp).
@@ -274,11 +285,18 @@ class PrivilegedEmulator {
   // its own selectors (virtualize_sensitive_reads), the return address's CS image gets the
   // guest's RPL 0 instead of the real RPL 1 (its RET far is then the monitor's to emulate).
   void guest_return_selector(bool o16);
-  // emulate_task_checks.cpp: a far JMP or CALL that faulted and names a TSS or task gate
-  // in the guest's tables: the fault the hardware's task-switch checks give there (the
-  // shadow GDT holds no system descriptors), or the native stop once they all pass.
-  // kNotEmulated for any other target.
-  Outcome far_task_checks(const GuestInsn& insn);
+  // emulate_guest_task_switch.cpp: a far JMP or CALL that faulted and names a TSS or task
+  // gate in the guest's tables (the shadow GDT holds no system descriptors): the task
+  // switch, with the faults the hardware's checks give. kNotEmulated for any other target.
+  Outcome far_task_switch(const GuestInsn& insn);
+  // The guest's task switch `op` (a far JMP, CALL or IRET, or a task gate's switch) on the
+  // scratch processor in the guest's view, then the new task on the real processor
+  // (enter_new_task); `insn`, when not null, is recorded as emulated.
+  Outcome guest_task_switch(const std::function<void(cpu::Cpu&)>& op, const GuestInsn* insn);
+  void enter_new_task(const ScratchExecution::Effects& effects, std::optional<uint32_t> cr3);
+  // The guest's LDTR as the processor caches it (a null cache for a null selector);
+  // nullopt when its descriptor cannot be read or the LDT reaches the hypervisor hole.
+  std::optional<cpu::SegmentCache> guest_ldt_cache() const;
 
   // Operands (privileged_emulator.cpp).
   uint32_t read_gpr(uint8_t reg, uint8_t size) const;

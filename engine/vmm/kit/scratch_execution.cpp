@@ -336,10 +336,11 @@ ScratchExecution::Effects ScratchExecution::execute(const std::function<void(cpu
   return result;
 }
 
-ScratchExecution::Effects ScratchExecution::perform(
-    const std::function<void(cpu::Cpu&)>& op, const std::function<void(cpu::CpuState&)>& view) {
+ScratchExecution::Effects ScratchExecution::perform(const std::function<void(cpu::Cpu&)>& op,
+                                                    const std::function<void(cpu::CpuState&)>& view,
+                                                    bool guest_hole) {
   Effects result;
-  begin(result, view, false);
+  begin(result, view, guest_hole);
   const cpu::CpuState start = cpu_->state();
   // The operation reads and checks everything before its first store (a far transfer's
   // pushes come last), so a page mapped on demand restarts it from the same state, as the

@@ -111,8 +111,14 @@ class ScratchExecution final : private cpu::Bus, private cpu::Monitor, private c
   // runs on the scratch processor (engine/cpu/far_transfer.cpp, with its checks), must read
   // everything before it stores (it is restarted after each demand mapping, from the same
   // state) and is retired when it returns. The hole is the monitor's, as in execute().
+  // `guest_hole`: the hole is the guest's, as in execute() (a task switch, whose TSSes and
+  // tables the guest names: any of them in the hole stops it, never reads the monitor's).
   Effects perform(const std::function<void(cpu::Cpu&)>& op,
-                  const std::function<void(cpu::CpuState&)>& view = {});
+                  const std::function<void(cpu::CpuState&)>& view = {}, bool guest_hole = false);
+  // The scratch processor: a monitor that has it perform a guest's task switch sets its
+  // cpu::TaskSwitching for the operation (it stops after the checks otherwise) and reads
+  // the commit point and the new task's CR3 from it after (emulate_guest_task_switch.cpp).
+  cpu::Cpu& processor() { return *cpu_; }
 
  private:
   // cpu::Bus: the window; port I/O goes to the machine's devices. (The processor checks
