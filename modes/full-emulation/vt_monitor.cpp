@@ -111,11 +111,14 @@ void VtMonitor::on_nested_walk(uint32_t linear, unsigned references) {
 
 // --- Helpers ----------------------------------------------------------------------------
 
-void VtMonitor::advance(const VmExit& exit) {
+void VtMonitor::advance(const VmExit& exit, bool charged) {
   // The emulated instruction retired: an STI or MOV SS shadow the exit saved covered it
   // and ends here (SDM Vol. 3C, 24.4.2; a halt after STI must not carry it, 26.3.1.5).
   cpu_.state().interrupt_shadow = false;
   cpu_.state().eip += exit.instruction_length;
+  // A guest whose every instruction exits (random code storing onto its own page tables)
+  // uses the budget up as natively, where each of them retires on the processor.
+  if (!charged) cpu_.charge_budget(1);
 }
 
 // An injection is the VMCS writes of the VM-entry event-injection fields (SDM Vol. 3C,
@@ -516,7 +519,7 @@ void VtMonitor::string_io(const VmExit& exit) {
       inject_exception(cpu::vec::PF, true, b.page_fault.error_code);
       return;
     case vmm::StringIoBatch::End::kAgain: return;  // the same instruction again
-    case vmm::StringIoBatch::End::kComplete: advance(exit); return;
+    case vmm::StringIoBatch::End::kComplete: advance(exit, true); return;
   }
 }
 
@@ -610,8 +613,10 @@ void VtMonitor::emulate_store() {
   const auto out = emulator_->emulate_write();
   switch (out.verdict) {
     case Verdict::kEmulated:
-      // The store retired, so a shadow the exit saved ended with it (see advance()).
+      // The store retired, so a shadow the exit saved ended with it, and it is one unit of
+      // the budget (see advance()).
       cpu_.state().interrupt_shadow = false;
+      cpu_.charge_budget(1);
       return;
     case Verdict::kFault:
       // The store faults for the guest as it would natively (the guest's CR2 is real).

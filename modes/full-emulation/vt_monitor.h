@@ -82,8 +82,10 @@ class VtMonitor : public cpu::VmxMonitor {
                        uint32_t error_code, vmm::PrivilegedEmulator::Outcome& fault);
 
   // --- Helpers --------------------------------------------------------------------------
-  // Moves the guest past the emulated instruction.
-  void advance(const cpu::VmExit& exit);
+  // Moves the guest past the emulated instruction, which retired: one unit of the run's
+  // instruction budget, as natively (Cpu::budget_units), unless the string I/O batches
+  // charged its iterations already (`charged`).
+  void advance(const cpu::VmExit& exit, bool charged = false);
   // Event injection on the next VM entry, through the guest's IDT.
   void inject(const cpu::vmx::Interruption& event, uint8_t instruction_length = 0);
   void inject_exception(uint8_t vector, bool has_error_code, uint32_t error_code);

@@ -145,6 +145,50 @@ TEST(VtMonitor, APageFaultWhileDeliveringAPageFaultIsADoubleFaultThenShutdown) {
   EXPECT_EQ(c.count_of(EventKind::virq_inject), 2u);  // the #PF, then the #DF
 }
 
+// Random guest --rich seed 31222 --paging: guest kernel code whose every instruction exits
+// (an ADD [EAX], AL onto the page directory, over and over) ran out of budget natively but
+// not under VT with shadow paging, whose emulated instructions were no budget units: the
+// guest went on past natively's stop (to a HLT, 18 s later). An instruction the monitor
+// completes retires as natively, one unit (Cpu::budget_units). Each guest here turns paging
+// on (PDE 0 a 4 MiB page, the directory at 0x103000), then runs 300 of one instruction
+// (a store onto its page directory, which shadow paging emulates, or CPUID, which exits
+// in both variants) and halts; with a budget of 200 every mode stops on the budget.
+TEST(VtMonitor, EmulatedInstructionsUseTheBudgetAsNatively) {
+  const std::vector<uint8_t> store = {0xA3, 0x04, 0x30, 0x10, 0x00};  // mov [0x103004], eax
+  const std::vector<uint8_t> cpuid = {0x0F, 0xA2};
+  for (const auto* insn : {&store, &cpuid}) {
+    for (const int variant : {0, 1, 2}) {  // native, trap (shadow), trap --npt
+      vmm::ModeOptions options;
+      options.nested_paging = variant == 2;
+      auto mode = make(variant == 0 ? vmm::ModeId::native : vmm::ModeId::trap, options);
+      ASSERT_TRUE(mode.ok());
+      vmm::VmConfig config;
+      config.mode = std::move(mode.value());
+      config.machine.memory_mib = 16;
+      config.machine.max_instructions = 200;
+      auto vm = vmm::Vm::create(std::move(config));
+      ASSERT_TRUE(vm.ok());
+      std::vector<uint8_t> image(0x4000, 0);
+      std::vector<uint8_t> code = {
+          0x0F, 0x20, 0xE0, 0x83, 0xC8, 0x10, 0x0F, 0x22, 0xE0,  // cr4 |= PSE
+          0xB8, 0x00, 0x30, 0x10, 0x00, 0x0F, 0x22, 0xD8,        // mov cr3, 0x103000
+          0x0F, 0x20, 0xC0, 0x0D, 0x00, 0x00, 0x00, 0x80,        // cr0 |= PG
+          0x0F, 0x22, 0xC0, 0x31, 0xC0};                         // mov cr0, eax; xor eax, eax
+      for (int i = 0; i < 300; ++i) code.insert(code.end(), insn->begin(), insn->end());
+      code.insert(code.end(), {0xFA, 0xF4});  // cli; hlt
+      ASSERT_LE(code.size(), 0x3000u);
+      std::copy(code.begin(), code.end(), image.begin());
+      image[0x3000] = 0x83;  // PDE 0: a 4 MiB page at 0, present and writable
+      machine::testing::ElfSpec spec;
+      spec.segments.push_back({0x100000, 0x100000, image, 0x4000});
+      ASSERT_TRUE(vm.value()->load_kernel_image(machine::testing::build_elf(spec), "b").ok());
+      const auto r = vm.value()->run();
+      EXPECT_EQ(r.reason, machine::StopReason::kBudgetExhausted)
+          << variant << " " << (insn == &store ? "store" : "cpuid") << ": " << r.message;
+    }
+  }
+}
+
 TEST(VtMonitor, NptNeedsTheVtCpu) {
   vmm::ModeOptions options;
   options.cpu = vmm::ModeOptions::Cpu::kClassic;
