@@ -6,7 +6,6 @@
 
 #include "engine/vmm/kit/device_pages.h"
 #include "engine/vmm/kit/guest_apic.h"
-#include "engine/vmm/kit/guest_fetch.h"
 #include "engine/vmm/kit/quiet_hardware.h"
 #include "engine/vmm/kit/string_io.h"
 #include "engine/vmm/kit/virtual_cpuid.h"
@@ -468,10 +467,12 @@ void VtMonitor::io(const VmExit& exit) {
 // INS/OUTS (reason 30 with the string bit): the kit's element loop (engine/vmm/kit/
 // string_io.h), a batch of at most 4096 elements per exit and no more than the run's budget
 // has left; a REP form with ECX still non-zero exits again and continues, resumable as the
-// hardware is between iterations (SDM Vol. 2B, REP). The qualification does not say the
-// address size or OUTS's segment (the SDM's VM-exit instruction-information field does;
-// this CPU does not fill it): the monitor decodes the instruction that exited with the
-// kit's decoder. Its accesses go through the monitor's view of the guest's memory, a fault
+// hardware is between iterations (SDM Vol. 2B, REP). The qualification gives the port, size,
+// direction and REP, the VM-exit instruction-information field the address size and OUTS'
+// segment (SDM Vol. 3C, 27.2.5): the monitor reads no instruction bytes, which the guest's
+// tables may no longer map where the processor fetched them (random guest --rich seed 31278
+// --paging: an INSD that cleared its own page's directory entry, natively fetched again
+// through the TLB). Its accesses go through the monitor's view of the guest's memory, a fault
 // is injected, and the device access costs nothing beyond the exit (docs/modes/vt.md,
 // "Costs": vmlab's device emulation is free, as for IN and OUT).
 void VtMonitor::string_io(const VmExit& exit) {
@@ -499,19 +500,16 @@ void VtMonitor::string_io(const VmExit& exit) {
   namespace q = cpu::vmx::io_qual;
   cpu::CpuState& s = cpu_.state();
   vmm::GuestMemory& memory = guest_memory();
-  const vmm::GuestFetch fetched = vmm::fetch_guest_insn(s, memory, decoder_);
-  const auto op =
-      fetched.insn ? vmm::string_io_op(*fetched.insn, q::port(exit.qualification)) : std::nullopt;
-  if (!op || op->in != q::in(exit.qualification) || op->size != q::size(exit.qualification)) {
-    // The instruction just exited, so its bytes are there and are this INS or OUTS.
-    cpu_.unsupported(
-        "the VT monitor cannot decode the string I/O instruction at EIP " + hex32(s.eip) +
-        " that exited" +
-        (fetched.insn ? " (" + fetched.insn->text + ")" : std::string(" (no decode)")));
-  }
-  emulated(exit, op->in ? 0x6C : 0x6E, 0);
+  vmm::StringIoOp op;
+  op.in = q::in(exit.qualification);
+  op.size = q::size(exit.qualification);
+  op.port = q::port(exit.qualification);
+  op.rep = q::rep(exit.qualification);
+  op.a16 = cpu::vmx::io_info::a16(exit.instruction_info);
+  op.src_seg = cpu::vmx::io_info::segment(exit.instruction_info);
+  emulated(exit, op.in ? 0x6C : 0x6E, 0);
   View view(memory, s);
-  const vmm::StringIoBatch b = vmm::string_io_batch(cpu_, vm_.machine(), view, *op);
+  const vmm::StringIoBatch b = vmm::string_io_batch(cpu_, vm_.machine(), view, op);
   switch (b.end) {
     case vmm::StringIoBatch::End::kSegmentFault: inject_exception(b.vector, true, 0); return;
     case vmm::StringIoBatch::End::kPageFault:

@@ -121,8 +121,6 @@ class VtMonitor : public cpu::VmxMonitor {
   vmm::VirtualCpu* nested_view_ = nullptr;  // mirror_guest_paging_into()
   vmm::VirtualCpu* vcpu_;
   vmm::GuestMemory& memory_;  // through guest_memory()
-  // The kit's decoder, for the instruction of an I/O exit (string_io), with either paging.
-  vmm::GuestInsnDecoder decoder_;
   // The shared emulator, for the stores to traced page tables under shadow paging (the
   // guest runs on its own GDT at ring 0: no shadow segments).
   std::unique_ptr<vmm::PrivilegedEmulator> emulator_;

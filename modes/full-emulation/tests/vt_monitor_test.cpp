@@ -189,6 +189,49 @@ TEST(VtMonitor, EmulatedInstructionsUseTheBudgetAsNatively) {
   }
 }
 
+// Random guest --rich seed 31278 --paging: an INSD rewrote the directory entry that maps its
+// own code, without a flush; the processor goes on fetching through its TLB (SDM Vol. 3A,
+// 4.10.4.3), and under nested paging so does the guest's. The VT monitor read the next
+// INSD's bytes again through the guest's tables as they are now, found nothing there and
+// stopped ("cannot decode the string I/O instruction"). The exit's instruction-information
+// field (address size, OUTS' segment) says all the monitor needs. The guest: paging on
+// (PDE 0 and PDE 1 4 MiB pages onto the first 4 MiB), INSD from port 0xE8 (nothing behind
+// it: all ones, a PDE with reserved bits set) onto PDE 0 through the alias at 4 MiB, INSD
+// onto a data word, read back, exit with its low byte. Before, trap --npt stopped (74).
+TEST(VtMonitor, StringIoExitNeedsNoInstructionBytes) {
+  for (const int variant : {0, 2}) {  // native, trap --npt
+    vmm::ModeOptions options;
+    options.nested_paging = variant == 2;
+    auto mode = make(variant == 0 ? vmm::ModeId::native : vmm::ModeId::trap, options);
+    ASSERT_TRUE(mode.ok());
+    vmm::VmConfig config;
+    config.mode = std::move(mode.value());
+    config.machine.memory_mib = 16;
+    auto vm = vmm::Vm::create(std::move(config));
+    ASSERT_TRUE(vm.ok());
+    std::vector<uint8_t> image(0x4000, 0);
+    const std::vector<uint8_t> code = {
+        0x0F, 0x20, 0xE0, 0x83, 0xC8, 0x10, 0x0F, 0x22, 0xE0,  // cr4 |= PSE
+        0xB8, 0x00, 0x30, 0x10, 0x00, 0x0F, 0x22, 0xD8,        // mov cr3, 0x103000
+        0x0F, 0x20, 0xC0, 0x0D, 0x00, 0x00, 0x00, 0x80,        // cr0 |= PG
+        0x0F, 0x22, 0xC0,                                      // mov cr0, eax
+        0xBA, 0xE8, 0x00, 0x00, 0x00,                          // mov edx, 0xE8
+        0xBF, 0x00, 0x30, 0x50, 0x00, 0x6D,                    // mov edi, 0x503000; insd
+        0xBF, 0x00, 0x38, 0x50, 0x00, 0x6D,                    // mov edi, 0x503800; insd
+        0xA1, 0x00, 0x38, 0x50, 0x00,                          // mov eax, [0x503800]
+        0xE6, 0xF4};                                           // out 0xF4, al
+    std::copy(code.begin(), code.end(), image.begin());
+    image[0x3000] = 0x83;  // PDE 0: 0-4 MiB, a 4 MiB page at 0
+    image[0x3004] = 0x83;  // PDE 1: 4-8 MiB, the same 4 MiB
+    machine::testing::ElfSpec spec;
+    spec.segments.push_back({0x100000, 0x100000, image, 0x4000});
+    ASSERT_TRUE(vm.value()->load_kernel_image(machine::testing::build_elf(spec), "s").ok());
+    const auto r = vm.value()->run();
+    EXPECT_EQ(r.reason, machine::StopReason::kExitPort) << variant << ": " << r.message;
+    EXPECT_EQ(r.exit_value, 0xFFu) << variant;
+  }
+}
+
 TEST(VtMonitor, NptNeedsTheVtCpu) {
   vmm::ModeOptions options;
   options.cpu = vmm::ModeOptions::Cpu::kClassic;
