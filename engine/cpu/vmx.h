@@ -131,6 +131,23 @@ constexpr uint16_t port(uint32_t q) {
 }
 }  // namespace io_qual
 
+// The VM-exit instruction-information field as used for INS and OUTS (SDM Vol. 3C, 27.2.5,
+// table "Format of the VM-Exit Instruction-Information Field as Used for INS and OUTS"):
+// bits 9:7 the address size (0 16-bit, 1 32-bit), bits 17:15 the segment register of OUTS'
+// source (ES 0, CS 1, SS 2, DS 3, FS 4, GS 5: the SegReg order). With it and the
+// qualification a monitor emulates a string I/O exit without reading the instruction.
+namespace io_info {
+constexpr uint32_t make(bool a16, uint8_t seg) {
+  return (a16 ? 0u : 1u) << 7 | uint32_t{seg & 7u} << 15;
+}
+constexpr bool a16(uint32_t info) {
+  return ((info >> 7) & 7u) == 0;
+}
+constexpr uint8_t segment(uint32_t info) {
+  return static_cast<uint8_t>((info >> 15) & 7u);
+}
+}  // namespace io_info
+
 // Exit qualification for EPT violations, here nested-paging faults (SDM Vol. 3C, table
 // 27-7): bit 0 data read, 1 data write, 2 instruction fetch, 3-5 whether the nested entry
 // allowed read, write, execute (here: present, present, and writable), 7 the guest-linear
@@ -260,6 +277,8 @@ struct VmExit {
   // for instruction exits and software interrupts and exceptions (0 otherwise).
   uint32_t guest_eip = 0;
   uint8_t instruction_length = 0;
+  // Reason 30 with the string bit: the VM-exit instruction-information field (io_info).
+  uint32_t instruction_info = 0;
   // Reason 0: the exception. Any reason: the event whose delivery the exit interrupted.
   vmx::Interruption interruption;
   vmx::Interruption idt_vectoring;

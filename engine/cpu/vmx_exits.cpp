@@ -66,8 +66,14 @@ void vmx_io(Cpu& cpu, const Insn& insn, uint16_t port, unsigned size, bool in, b
   if (!cpu.vm_controls().io_exits(port, size)) return;
   // F2 repeats INS/OUTS as F3 does, so either is "REP prefixed" (SDM Vol. 3C, table 27-5).
   const bool rep = string && (insn.rep() || insn.repne());
-  cpu.vm_exit(ExitReason::kIoInstruction,
-              vmx::io_qual::make(size, in, string, rep, immediate, port), insn.len);
+  VmExit x;
+  x.reason = ExitReason::kIoInstruction;
+  x.qualification = vmx::io_qual::make(size, in, string, rep, immediate, port);
+  x.instruction_length = insn.len;
+  // INS and OUTS say their address size and OUTS' segment, so that the monitor need not
+  // read the instruction again (its page may no longer map where the processor fetched it).
+  if (string) x.instruction_info = vmx::io_info::make(insn.a16(), insn.seg);
+  cpu.vm_exit(x);
 }
 
 bool vmx_io_posting(Cpu& cpu, const Insn& insn, uint16_t port, unsigned size, bool in,

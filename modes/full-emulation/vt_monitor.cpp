@@ -6,7 +6,6 @@
 
 #include "engine/vmm/kit/device_pages.h"
 #include "engine/vmm/kit/guest_apic.h"
-#include "engine/vmm/kit/guest_fetch.h"
 #include "engine/vmm/kit/quiet_hardware.h"
 #include "engine/vmm/kit/string_io.h"
 #include "engine/vmm/kit/virtual_cpuid.h"
@@ -111,11 +110,14 @@ void VtMonitor::on_nested_walk(uint32_t linear, unsigned references) {
 
 // --- Helpers ----------------------------------------------------------------------------
 
-void VtMonitor::advance(const VmExit& exit) {
+void VtMonitor::advance(const VmExit& exit, bool charged) {
   // The emulated instruction retired: an STI or MOV SS shadow the exit saved covered it
   // and ends here (SDM Vol. 3C, 24.4.2; a halt after STI must not carry it, 26.3.1.5).
   cpu_.state().interrupt_shadow = false;
   cpu_.state().eip += exit.instruction_length;
+  // A guest whose every instruction exits (random code storing onto its own page tables)
+  // uses the budget up as natively, where each of them retires on the processor.
+  if (!charged) cpu_.charge_budget(1);
 }
 
 // An injection is the VMCS writes of the VM-entry event-injection fields (SDM Vol. 3C,
@@ -486,10 +488,12 @@ void VtMonitor::io(const VmExit& exit) {
 // INS/OUTS (reason 30 with the string bit): the kit's element loop (engine/vmm/kit/
 // string_io.h), a batch of at most 4096 elements per exit and no more than the run's budget
 // has left; a REP form with ECX still non-zero exits again and continues, resumable as the
-// hardware is between iterations (SDM Vol. 2B, REP). The qualification does not say the
-// address size or OUTS's segment (the SDM's VM-exit instruction-information field does;
-// this CPU does not fill it): the monitor decodes the instruction that exited with the
-// kit's decoder. Its accesses go through the monitor's view of the guest's memory, a fault
+// hardware is between iterations (SDM Vol. 2B, REP). The qualification gives the port, size,
+// direction and REP, the VM-exit instruction-information field the address size and OUTS'
+// segment (SDM Vol. 3C, 27.2.5): the monitor reads no instruction bytes, which the guest's
+// tables may no longer map where the processor fetched them (random guest --rich seed 31278
+// --paging: an INSD that cleared its own page's directory entry, natively fetched again
+// through the TLB). Its accesses go through the monitor's view of the guest's memory, a fault
 // is injected, and the device access costs nothing beyond the exit (docs/modes/vt.md,
 // "Costs": vmlab's device emulation is free, as for IN and OUT).
 void VtMonitor::string_io(const VmExit& exit) {
@@ -517,19 +521,16 @@ void VtMonitor::string_io(const VmExit& exit) {
   namespace q = cpu::vmx::io_qual;
   cpu::CpuState& s = cpu_.state();
   vmm::GuestMemory& memory = guest_memory();
-  const vmm::GuestFetch fetched = vmm::fetch_guest_insn(s, memory, decoder_);
-  const auto op =
-      fetched.insn ? vmm::string_io_op(*fetched.insn, q::port(exit.qualification)) : std::nullopt;
-  if (!op || op->in != q::in(exit.qualification) || op->size != q::size(exit.qualification)) {
-    // The instruction just exited, so its bytes are there and are this INS or OUTS.
-    cpu_.unsupported(
-        "the VT monitor cannot decode the string I/O instruction at EIP " + hex32(s.eip) +
-        " that exited" +
-        (fetched.insn ? " (" + fetched.insn->text + ")" : std::string(" (no decode)")));
-  }
-  emulated(exit, op->in ? 0x6C : 0x6E, 0);
+  vmm::StringIoOp op;
+  op.in = q::in(exit.qualification);
+  op.size = q::size(exit.qualification);
+  op.port = q::port(exit.qualification);
+  op.rep = q::rep(exit.qualification);
+  op.a16 = cpu::vmx::io_info::a16(exit.instruction_info);
+  op.src_seg = cpu::vmx::io_info::segment(exit.instruction_info);
+  emulated(exit, op.in ? 0x6C : 0x6E, 0);
   View view(memory, s);
-  const vmm::StringIoBatch b = vmm::string_io_batch(cpu_, vm_.machine(), view, *op);
+  const vmm::StringIoBatch b = vmm::string_io_batch(cpu_, vm_.machine(), view, op);
   switch (b.end) {
     case vmm::StringIoBatch::End::kSegmentFault: inject_exception(b.vector, true, 0); return;
     case vmm::StringIoBatch::End::kPageFault:
@@ -537,7 +538,7 @@ void VtMonitor::string_io(const VmExit& exit) {
       inject_exception(cpu::vec::PF, true, b.page_fault.error_code);
       return;
     case vmm::StringIoBatch::End::kAgain: return;  // the same instruction again
-    case vmm::StringIoBatch::End::kComplete: advance(exit); return;
+    case vmm::StringIoBatch::End::kComplete: advance(exit, true); return;
   }
 }
 
@@ -634,8 +635,10 @@ void VtMonitor::emulate_store() {
   const auto out = emulator_->emulate_write();
   switch (out.verdict) {
     case Verdict::kEmulated:
-      // The store retired, so a shadow the exit saved ended with it (see advance()).
+      // The store retired, so a shadow the exit saved ended with it, and it is one unit of
+      // the budget (see advance()).
       cpu_.state().interrupt_shadow = false;
+      cpu_.charge_budget(1);
       return;
     case Verdict::kFault:
       // The store faults for the guest as it would natively (the guest's CR2 is real).

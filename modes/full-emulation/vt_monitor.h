@@ -82,8 +82,10 @@ class VtMonitor : public cpu::VmxMonitor {
                        uint32_t error_code, vmm::PrivilegedEmulator::Outcome& fault);
 
   // --- Helpers --------------------------------------------------------------------------
-  // Moves the guest past the emulated instruction.
-  void advance(const cpu::VmExit& exit);
+  // Moves the guest past the emulated instruction, which retired: one unit of the run's
+  // instruction budget, as natively (Cpu::budget_units), unless the string I/O batches
+  // charged its iterations already (`charged`).
+  void advance(const cpu::VmExit& exit, bool charged = false);
   // Event injection on the next VM entry, through the guest's IDT.
   void inject(const cpu::vmx::Interruption& event, uint8_t instruction_length = 0);
   void inject_exception(uint8_t vector, bool has_error_code, uint32_t error_code);
@@ -119,8 +121,6 @@ class VtMonitor : public cpu::VmxMonitor {
   vmm::VirtualCpu* nested_view_ = nullptr;  // mirror_guest_paging_into()
   vmm::VirtualCpu* vcpu_;
   vmm::GuestMemory& memory_;  // through guest_memory()
-  // The kit's decoder, for the instruction of an I/O exit (string_io), with either paging.
-  vmm::GuestInsnDecoder decoder_;
   // The shared emulator, for the stores to traced page tables under shadow paging (the
   // guest runs on its own GDT at ring 0: no shadow segments).
   std::unique_ptr<vmm::PrivilegedEmulator> emulator_;

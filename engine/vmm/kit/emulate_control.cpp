@@ -93,7 +93,10 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::iret(const GuestInsn& insn) {
   const cpu::Descriptor cs{segments().descriptor(real)};
   if (cpu::is_null_selector(cs_sel)) return gp(0);
   if (!segments().guest_slot(real)) return gp(cs_sel & 0xFFFCu);  // (past the guest's GDT)
-  if (!cs.is_code() || cs.dpl() != 1) return gp(cs_sel & 0xFFFCu);
+  // A return to RPL 0: a CS of DPL 0, conforming or not (SDM Vol. 2, IRET: DPL > RPL, or
+  // nonconforming with DPL != RPL, is #GP); the shadow's DPL 1 is the guest's 0 or its own
+  // 1, so the guest's descriptor decides.
+  if (!cs.is_code() || cs.dpl() != 1 || !guest_dpl_zero(cs_sel)) return gp(cs_sel & 0xFFFCu);
   if (!cs.present()) return {Verdict::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
   if (eip > cs.limit() && eip > return_limit(real, cs)) return gp(0);
   if (Outcome pf; !mark_loaded(real, cs, pf)) return pf;
@@ -129,7 +132,10 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::far_return(const GuestInsn& insn
   const uint16_t real = VirtualCpu::real_selector(cs_sel);
   if (!segments().guest_slot(real)) return gp(cs_sel & 0xFFFCu);  // (past the guest's GDT)
   const cpu::Descriptor cs{segments().descriptor(real)};
-  if (!cs.is_code() || cs.dpl() != 1) return gp(cs_sel & 0xFFFCu);
+  // A return to RPL 0: a nonconforming CS of DPL 0, a conforming one of DPL 0 too (SDM
+  // Vol. 2, RET: DPL > RPL, or nonconforming with DPL != RPL, is #GP); the shadow's DPL 1
+  // is the guest's 0 or its own 1, so the guest's descriptor decides.
+  if (!cs.is_code() || cs.dpl() != 1 || !guest_dpl_zero(cs_sel)) return gp(cs_sel & 0xFFFCu);
   if (!cs.present()) return {Verdict::kFault, cpu::vec::NP, true, cs_sel & 0xFFFCu};
   if (frame[0] > cs.limit() && frame[0] > return_limit(real, cs)) return gp(0);
   if (Outcome pf; !mark_loaded(real, cs, pf)) return pf;
@@ -156,6 +162,21 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::return_to_middle_ring(uint16_t c
   return {};
 }
 
+std::optional<PrivilegedEmulator::Outcome> PrivilegedEmulator::operand_limit_fault(
+    const GuestInsn& insn, const GuestOperand& op, unsigned size) const {
+  const cpu::CpuState& s = c_.cpu.state();
+  const uint32_t offset = linear_of(insn, op) - s.seg[op.seg].base;
+  if (segment_allows(op.seg, offset, size, false)) return std::nullopt;
+  // A read past the segment's limit (an expand-down segment's too) or through an unusable
+  // or execute-only one: #SS(0) through SS, else #GP(0) (SDM Vol. 3A, 5.3; Vol. 2, LSS).
+  return Outcome{Verdict::kFault, op.seg == cpu::SS ? cpu::vec::SS : cpu::vec::GP, true, 0};
+}
+
+bool PrivilegedEmulator::guest_dpl_zero(uint16_t selector) const {
+  const auto guest = segments().guest_descriptor(selector);
+  return guest && cpu::Descriptor{*guest}.dpl() == 0;
+}
+
 PrivilegedEmulator::Outcome PrivilegedEmulator::load_stack_segment(const GuestInsn& insn) {
   cpu::CpuState& s = c_.cpu.state();
   Outcome fault;
@@ -177,6 +198,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::load_stack_segment(const GuestIn
     sel = static_cast<uint16_t>(popped[0] | popped[1] << 8);
   } else if (insn.id == X86_INS_LSS) {
     uint8_t ptr[6];
+    if (const auto f = operand_limit_fault(insn, insn.ops[1], insn.o16 ? 4 : 6)) return *f;
     if (!read_mem(linear_of(insn, insn.ops[1]), ptr, insn.o16 ? 4 : 6, fault)) return fault;
     offset = insn.o16 ? uint32_t{ptr[0]} | uint32_t{ptr[1]} << 8
                       : uint32_t{ptr[0]} | uint32_t{ptr[1]} << 8 | uint32_t{ptr[2]} << 16 |
@@ -186,6 +208,7 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::load_stack_segment(const GuestIn
   } else {
     const GuestOperand& src = insn.ops[1];
     if (src.kind == GuestOperand::Kind::kMem) {
+      if (const auto f = operand_limit_fault(insn, src, 2)) return *f;
       if (!read_mem(linear_of(insn, src), &sel, 2, fault)) return fault;
     } else {
       sel = static_cast<uint16_t>(read_gpr(src.reg, 2));
@@ -203,7 +226,10 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::load_stack_segment(const GuestIn
   const uint16_t real = VirtualCpu::real_selector(sel);
   if (!segments().guest_slot(real)) return gp(sel & 0xFFFCu);  // (past the guest's GDT)
   const cpu::Descriptor d{segments().descriptor(real)};
-  if (!d.writable() || d.dpl() != 1) return gp(sel & 0xFFFCu);
+  // The DPL must be the virtual CPL, 0 (SDM Vol. 2, MOV: "IF DPL != CPL THEN #GP(selector)"):
+  // the shadow's DPL 1 is the guest's 0 compressed or the guest's own 1, so the guest's
+  // descriptor decides.
+  if (!d.writable() || d.dpl() != 1 || !guest_dpl_zero(sel)) return gp(sel & 0xFFFCu);
   if (!d.present()) return {Verdict::kFault, cpu::vec::SS, true, sel & 0xFFFCu};
   if (Outcome pf; !mark_loaded(real, d, pf)) return pf;
   record(insn);

@@ -131,6 +131,18 @@ PrivilegedEmulator::Outcome PrivilegedEmulator::emulate_write() {
     decoded->text = "(bytes Capstone does not decode)";
   }
   const GuestInsn& insn = *decoded;
+  {
+    // An instruction of the guest kernel's code in the hypervisor hole, past the cut CS
+    // limit (binary translation runs such code from the translation cache; random guest
+    // --rich seed 31222 --paging: a far CALL to 0xFFF0BE1D, whose ADD [EAX], AL stores onto
+    // the traced page directory): on the scratch processor with the cut limit it would be
+    // #GP(0), natively it runs on with the guest's own limit (emulate_hole_access.cpp).
+    const cpu::CpuState& s = c_.cpu.state();
+    if (c_.shadow.has_hole() && !c_.cpu.guest_mode() && s.eip > s.seg[cpu::CS].limit) {
+      const Outcome hole = emulate_hole_access();
+      if (hole.verdict != Verdict::kNotEmulated) return hole;
+    }
+  }
   if (const auto stored = plain_store(insn)) return *stored;
   if (!scratch_) make_scratch();
   // The guest's view for the sensitive instructions that write memory, where the monitor

@@ -182,6 +182,14 @@ class PrivilegedEmulator {
   // #NP(selector) unless present; a return the guest's tables allow stops the run
   // (ring compression runs the guest's rings 0 and 3 only).
   Outcome return_to_middle_ring(uint16_t cs_sel);
+  // Whether the guest's own descriptor for `selector` has DPL 0: the shadow compresses DPL 0
+  // to 1, so a shadow DPL of 1 does not tell the guest's 0 from its own 1. False where the
+  // guest's tables hold no descriptor for it.
+  bool guest_dpl_zero(uint16_t selector) const;
+  // The fault of reading `size` bytes of the memory operand `op` where its segment's limit
+  // or type refuses them (with the guest's own limits), or nothing.
+  std::optional<Outcome> operand_limit_fault(const GuestInsn& insn, const GuestOperand& op,
+                                             unsigned size) const;
   // The same operation on the scratch processor only, its stores committed through the
   // shadow MMU: what transfer_on_processor does on a traced page, and what a VT-like
   // monitor does with an event delivery that an exit on a traced page interrupted. On a

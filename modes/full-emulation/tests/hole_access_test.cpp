@@ -193,5 +193,61 @@ TEST(HoleAccess, NullSelectorLoadFromTheHoleLoadsIt) {
   }
 }
 
+// Guest kernel code in the hole that stores onto its own page directory (random guest --rich
+// seed 31222 --paging: a far CALL to 0xFFF0BE1D, whose ADD [EAX], AL wrote the directory):
+// the store is emulated (the directory is traced), and the instruction lies past the cut
+// CS limit. bt runs such code from its translation cache; its write emulator ran the store
+// on the scratch processor with the cut limit, #GP(0) where natively it runs on (here,
+// without an IDT, a triple fault). The classic CPU executes each of these instructions in
+// the hole for the guest already.
+TEST(HoleAccess, CodeInTheHoleStoresOntoItsPageDirectory) {
+  // At 0xFFFFF000 (kTopPage): mov eax, 0x00000083; or [kPd+4], eax (PDE 1: 4-8 MiB, a 4
+  // MiB page onto the first 4 MiB; a read-modify-write, which the scratch processor runs,
+  // as 31222's ADD); mov ecx, [0x420000] (through it); mov edx, [kPd+4]; out 0xF4, al.
+  const std::vector<uint8_t> top = {0xB8, 0x83, 0x00, 0x00, 0x00, 0x09, 0x05, 0x04, 0x00,
+                                    0x01, 0x00, 0x8B, 0x0D, 0x00, 0x00, 0x42, 0x00, 0x8B,
+                                    0x15, 0x04, 0x00, 0x01, 0x00, 0xE6, 0xF4};
+  auto run_top = [&](Where where) {
+    hostile::Run guest(where, 20000);
+    prepare(guest);
+    guest.write(kTopPage, top);
+    guest.write32(0x20000, 0x5EED1234u);
+    // A GDT (null, flat ring-0 code and data) at 0x30000 for the far JMP into the hole, the
+    // way 31222 entered it (a far transfer's target loads CS with its own limit).
+    hostile::write_tables(guest, 0x30000, {0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull},
+                          0x30100, 0x31000, 0x30108);
+    std::vector<uint8_t> code = {0x0F, 0x01, 0x15, 0x00, 0x01, 0x03, 0x00};  // lgdt [0x30100]
+    const std::vector<uint8_t> rest = program({});
+    code.insert(code.end(), rest.begin(), rest.end() - 2);  // (its exit is the hole's code's)
+    code.insert(code.end(), {0xEA, 0x00, 0xF0, 0xFF, 0xFF, 0x08, 0x00});  // jmp 0x08:0xFFFFF000
+    guest.write(kCode, code);
+    guest.start(kCode);
+    Outcome o;
+    if (guest.monitored()) o.before = MonitorTables::of(guest.cpu());
+    const auto r = guest.run();
+    o.reason = r.reason;
+    o.exit_value = r.exit_value;
+    o.message = r.message;
+    for (int i = 0; i < 8; ++i) o.gpr[i] = guest.cpu().state().gpr[i];
+    o.pages[0] = guest.read32(kPd + 4);
+    if (guest.monitored()) o.after = MonitorTables::of(guest.cpu());
+    return o;
+  };
+  const Outcome native = run_top(Where::kNative);
+  ASSERT_EQ(native.reason, machine::StopReason::kExitPort) << native.message;
+  EXPECT_EQ(native.gpr[cpu::ECX], 0x5EED1234u);
+  EXPECT_EQ(native.gpr[cpu::EDX], 0x000000A3u);  // (accessed: the read went through it)
+  for (const Where where : hostile::kMonitors) {
+    const char* mode = hostile::name(where);
+    const Outcome o = run_top(where);
+    EXPECT_EQ(o.reason, native.reason) << mode << ": " << o.message;
+    EXPECT_EQ(o.gpr, native.gpr) << mode;
+    EXPECT_EQ(o.pages[0], native.pages[0]) << mode;
+    EXPECT_EQ(o.after.gdt_slots, o.before.gdt_slots) << mode;
+    EXPECT_EQ(o.after.idt, o.before.idt) << mode;
+    EXPECT_EQ(o.after.tss, o.before.tss) << mode;
+  }
+}
+
 }  // namespace
 }  // namespace vmlab::modes

@@ -145,6 +145,93 @@ TEST(VtMonitor, APageFaultWhileDeliveringAPageFaultIsADoubleFaultThenShutdown) {
   EXPECT_EQ(c.count_of(EventKind::virq_inject), 2u);  // the #PF, then the #DF
 }
 
+// Random guest --rich seed 31222 --paging: guest kernel code whose every instruction exits
+// (an ADD [EAX], AL onto the page directory, over and over) ran out of budget natively but
+// not under VT with shadow paging, whose emulated instructions were no budget units: the
+// guest went on past natively's stop (to a HLT, 18 s later). An instruction the monitor
+// completes retires as natively, one unit (Cpu::budget_units). Each guest here turns paging
+// on (PDE 0 a 4 MiB page, the directory at 0x103000), then runs 300 of one instruction
+// (a store onto its page directory, which shadow paging emulates, or CPUID, which exits
+// in both variants) and halts; with a budget of 200 every mode stops on the budget.
+TEST(VtMonitor, EmulatedInstructionsUseTheBudgetAsNatively) {
+  const std::vector<uint8_t> store = {0xA3, 0x04, 0x30, 0x10, 0x00};  // mov [0x103004], eax
+  const std::vector<uint8_t> cpuid = {0x0F, 0xA2};
+  for (const auto* insn : {&store, &cpuid}) {
+    for (const int variant : {0, 1, 2}) {  // native, trap (shadow), trap --npt
+      vmm::ModeOptions options;
+      options.nested_paging = variant == 2;
+      auto mode = make(variant == 0 ? vmm::ModeId::native : vmm::ModeId::trap, options);
+      ASSERT_TRUE(mode.ok());
+      vmm::VmConfig config;
+      config.mode = std::move(mode.value());
+      config.machine.memory_mib = 16;
+      config.machine.max_instructions = 200;
+      auto vm = vmm::Vm::create(std::move(config));
+      ASSERT_TRUE(vm.ok());
+      std::vector<uint8_t> image(0x4000, 0);
+      std::vector<uint8_t> code = {
+          0x0F, 0x20, 0xE0, 0x83, 0xC8, 0x10, 0x0F, 0x22, 0xE0,  // cr4 |= PSE
+          0xB8, 0x00, 0x30, 0x10, 0x00, 0x0F, 0x22, 0xD8,        // mov cr3, 0x103000
+          0x0F, 0x20, 0xC0, 0x0D, 0x00, 0x00, 0x00, 0x80,        // cr0 |= PG
+          0x0F, 0x22, 0xC0, 0x31, 0xC0};                         // mov cr0, eax; xor eax, eax
+      for (int i = 0; i < 300; ++i) code.insert(code.end(), insn->begin(), insn->end());
+      code.insert(code.end(), {0xFA, 0xF4});  // cli; hlt
+      ASSERT_LE(code.size(), 0x3000u);
+      std::copy(code.begin(), code.end(), image.begin());
+      image[0x3000] = 0x83;  // PDE 0: a 4 MiB page at 0, present and writable
+      machine::testing::ElfSpec spec;
+      spec.segments.push_back({0x100000, 0x100000, image, 0x4000});
+      ASSERT_TRUE(vm.value()->load_kernel_image(machine::testing::build_elf(spec), "b").ok());
+      const auto r = vm.value()->run();
+      EXPECT_EQ(r.reason, machine::StopReason::kBudgetExhausted)
+          << variant << " " << (insn == &store ? "store" : "cpuid") << ": " << r.message;
+    }
+  }
+}
+
+// Random guest --rich seed 31278 --paging: an INSD rewrote the directory entry that maps its
+// own code, without a flush; the processor goes on fetching through its TLB (SDM Vol. 3A,
+// 4.10.4.3), and under nested paging so does the guest's. The VT monitor read the next
+// INSD's bytes again through the guest's tables as they are now, found nothing there and
+// stopped ("cannot decode the string I/O instruction"). The exit's instruction-information
+// field (address size, OUTS' segment) says all the monitor needs. The guest: paging on
+// (PDE 0 and PDE 1 4 MiB pages onto the first 4 MiB), INSD from port 0xE8 (nothing behind
+// it: all ones, a PDE with reserved bits set) onto PDE 0 through the alias at 4 MiB, INSD
+// onto a data word, read back, exit with its low byte. Before, trap --npt stopped (74).
+TEST(VtMonitor, StringIoExitNeedsNoInstructionBytes) {
+  for (const int variant : {0, 2}) {  // native, trap --npt
+    vmm::ModeOptions options;
+    options.nested_paging = variant == 2;
+    auto mode = make(variant == 0 ? vmm::ModeId::native : vmm::ModeId::trap, options);
+    ASSERT_TRUE(mode.ok());
+    vmm::VmConfig config;
+    config.mode = std::move(mode.value());
+    config.machine.memory_mib = 16;
+    auto vm = vmm::Vm::create(std::move(config));
+    ASSERT_TRUE(vm.ok());
+    std::vector<uint8_t> image(0x4000, 0);
+    const std::vector<uint8_t> code = {
+        0x0F, 0x20, 0xE0, 0x83, 0xC8, 0x10, 0x0F, 0x22, 0xE0,  // cr4 |= PSE
+        0xB8, 0x00, 0x30, 0x10, 0x00, 0x0F, 0x22, 0xD8,        // mov cr3, 0x103000
+        0x0F, 0x20, 0xC0, 0x0D, 0x00, 0x00, 0x00, 0x80,        // cr0 |= PG
+        0x0F, 0x22, 0xC0,                                      // mov cr0, eax
+        0xBA, 0xE8, 0x00, 0x00, 0x00,                          // mov edx, 0xE8
+        0xBF, 0x00, 0x30, 0x50, 0x00, 0x6D,                    // mov edi, 0x503000; insd
+        0xBF, 0x00, 0x38, 0x50, 0x00, 0x6D,                    // mov edi, 0x503800; insd
+        0xA1, 0x00, 0x38, 0x50, 0x00,                          // mov eax, [0x503800]
+        0xE6, 0xF4};                                           // out 0xF4, al
+    std::copy(code.begin(), code.end(), image.begin());
+    image[0x3000] = 0x83;  // PDE 0: 0-4 MiB, a 4 MiB page at 0
+    image[0x3004] = 0x83;  // PDE 1: 4-8 MiB, the same 4 MiB
+    machine::testing::ElfSpec spec;
+    spec.segments.push_back({0x100000, 0x100000, image, 0x4000});
+    ASSERT_TRUE(vm.value()->load_kernel_image(machine::testing::build_elf(spec), "s").ok());
+    const auto r = vm.value()->run();
+    EXPECT_EQ(r.reason, machine::StopReason::kExitPort) << variant << ": " << r.message;
+    EXPECT_EQ(r.exit_value, 0xFFu) << variant;
+  }
+}
+
 TEST(VtMonitor, NptNeedsTheVtCpu) {
   vmm::ModeOptions options;
   options.cpu = vmm::ModeOptions::Cpu::kClassic;
