@@ -3,12 +3,36 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/vmm/kit/guest_apic.h"
+
 namespace vmlab::vmm {
 
 namespace {
 constexpr uint32_t kPageSize = 4096;
 // A 4 MiB PDE with bits 21:13 set is malformed without PSE-36 (SDM Vol. 3A, table 4-4).
 constexpr uint32_t kLargeReserved = 0x003FE000u;
+
+// The bus cycles of `n` bytes at `gpa`, outside the guest's RAM (guest_apic.h's
+// device_read/device_write): one of 1, 2 or 4 bytes when the access is `whole` (within
+// one page), bytes otherwise, as the processor splits a page-crossing access.
+void bus_read(cpu::Bus& bus, uint32_t gpa, uint8_t* out, uint32_t n, bool whole) {
+  if (whole && (n == 1 || n == 2 || n == 4)) {
+    const uint32_t v = device_read(bus, gpa, n);
+    std::memcpy(out, &v, n);
+    return;
+  }
+  for (uint32_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(device_read(bus, gpa + i, 1));
+}
+
+void bus_write(cpu::Bus& bus, uint32_t gpa, const uint8_t* in, uint32_t n, bool whole) {
+  if (whole && (n == 1 || n == 2 || n == 4)) {
+    uint32_t v = 0;
+    std::memcpy(&v, in, n);
+    device_write(bus, gpa, n, v);
+    return;
+  }
+  for (uint32_t i = 0; i < n; ++i) device_write(bus, gpa + i, 1, in[i]);
+}
 }  // namespace
 
 uint32_t GuestMemory::read_phys32(uint32_t gpa) {
@@ -118,7 +142,7 @@ bool GuestMemory::read(uint32_t lin, void* out, uint32_t size, bool user, Fault*
     }
     const uint32_t chunk = std::min(size - done, kPageSize - (at & (kPageSize - 1)));
     if (bus_ != nullptr && !p2m_.valid_guest_frame(w.gpa / kPageSize)) {
-      device_read(w.gpa, bytes + done, chunk, chunk == size);
+      bus_read(*bus_, w.gpa, bytes + done, chunk, chunk == size);
     } else {
       for (uint32_t i = 0; i < chunk; ++i) bytes[done + i] = read_phys8(w.gpa + i);
     }
@@ -149,7 +173,7 @@ bool GuestMemory::write(uint32_t lin, const void* in, uint32_t size, bool user, 
     const uint32_t gpa = base + (at & (kPageSize - 1));
     if (bus_ != nullptr && !p2m_.valid_guest_frame(gpa / kPageSize)) {
       const uint32_t n = std::min(size - i, kPageSize - (gpa & (kPageSize - 1)));
-      device_write(gpa, bytes + i, n, n == size);
+      bus_write(*bus_, gpa, bytes + i, n, n == size);
       i += n;
       continue;
     }
@@ -166,25 +190,6 @@ bool GuestMemory::write(uint32_t lin, const void* in, uint32_t size, bool user, 
     ++i;
   }
   return true;
-}
-
-void GuestMemory::device_read(uint32_t gpa, uint8_t* out, uint32_t n, bool whole) {
-  if (whole && (n == 1 || n == 2 || n == 4)) {
-    const uint32_t v = bus_->mmio_read(gpa, n);
-    std::memcpy(out, &v, n);
-    return;
-  }
-  for (uint32_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(bus_->mmio_read(gpa + i, 1));
-}
-
-void GuestMemory::device_write(uint32_t gpa, const uint8_t* in, uint32_t n, bool whole) {
-  if (whole && (n == 1 || n == 2 || n == 4)) {
-    uint32_t v = 0;
-    std::memcpy(&v, in, n);
-    bus_->mmio_write(gpa, n, v);
-    return;
-  }
-  for (uint32_t i = 0; i < n; ++i) bus_->mmio_write(gpa + i, 1, in[i]);
 }
 
 std::optional<uint32_t> GuestMemory::read32(uint32_t lin, bool user) {

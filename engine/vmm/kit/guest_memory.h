@@ -101,10 +101,6 @@ class GuestMemory {
   void set_device_bus(cpu::Bus* bus) { bus_ = bus; }
 
  private:
-  // The bus cycle(s) of `n` bytes at `gpa`, outside the guest's RAM: one when `whole`.
-  void device_read(uint32_t gpa, uint8_t* out, uint32_t n, bool whole);
-  void device_write(uint32_t gpa, const uint8_t* in, uint32_t n, bool whole);
-
   TracedFrames* traced_ = nullptr;
   cpu::Bus* bus_ = nullptr;
   cpu::Cpu& cpu_;
